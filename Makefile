@@ -1,0 +1,131 @@
+# rill: one plain GNU Makefile.
+# Modes:  RELEASE=1 (optimised), SAN=address,undefined (sanitizers, own build dir),
+#         WERROR=0 (for packagers), BUILD=dir (output folder).
+# Layout: every src/<layer>/*.c except src/cli/main.c goes into build/librill.a;
+#         build/rill = src/cli/main.c + the library; one test binary per
+#         tests/unit/<layer>/test_<module>.c; one benchmark per bench/<name>.c;
+#         one fuzz target per fuzz/fuzz_<name>.c (replayed by `make test`).
+
+CC      ?= cc
+SAN     ?=
+RELEASE ?= 0
+WERROR  ?= 1
+ifeq ($(SAN),)
+BUILD   ?= build
+else
+BUILD   ?= build/san
+endif
+
+PKGS    := zlib liblz4 libzstd snappy rdkafka
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wcast-qual -Wwrite-strings
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifeq ($(RELEASE),1)
+OPT := -O3 -DNDEBUG
+else
+OPT := -O2 -g
+endif
+ifneq ($(SAN),)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SAN) -fno-sanitize-recover=all
+LDSAN := -fsanitize=$(SAN)
+endif
+
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) -Isrc -MMD -MP \
+              $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL := $(LDSAN) -pthread $(PKG_LIBS) -lm $(LDFLAGS) $(LDLIBS)
+
+LAYERS   := base net log kafka broker row stream connect sql web cli
+LIB_SRC  := $(filter-out src/cli/main.c,$(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/unit/*/test_*.c)
+TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+BENCH_SRC:= $(wildcard bench/*.c)
+BENCH_BIN:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%_replay,$(FUZZ_SRC))
+
+.SECONDARY:
+
+.PHONY: all test unit unit-san integration fuzz-replay fuzz demo install \
+        check-layers format format-check clean deps bench
+
+all: $(BUILD)/rill $(TEST_BIN) $(BENCH_BIN) $(FUZZ_REPLAY)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/librill.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/rill: $(BUILD)/src/cli/main.o $(BUILD)/librill.a
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/librill.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/librill.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+# Fuzz targets: a plain replay driver (any compiler, used by `make test`) and,
+# with clang, libFuzzer binaries for campaigns (`make fuzz`).
+$(BUILD)/fuzz/%_replay: $(BUILD)/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(BUILD)/librill.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+fuzz: $(BUILD)/rill
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "clang libFuzzer: $$n"; \
+	  $(MAKE) --no-print-directory CC=clang SAN=fuzzer,address,undefined \
+	    BUILD=build/fuzzer build/fuzzer/librill.a || exit 1; \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	    $$f build/fuzzer/librill.a -o build/fuzzer/$$n $(PKG_LIBS) -lm -pthread || exit 1; \
+	done
+
+deps:
+	@bash scripts/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SAN=address,undefined all
+	@bash tests/run.sh $(BUILD) build/san
+
+unit: all
+	@bash tests/run.sh --unit-only $(BUILD)
+
+integration: all
+	@bash tests/run.sh --integration-only $(BUILD)
+
+bench: deps
+	@$(MAKE) --no-print-directory RELEASE=1 BUILD=build/release all
+	@bash bench/run.sh build/release
+
+demo: deps
+	@$(MAKE) --no-print-directory RELEASE=1 BUILD=build/release build/release/rill
+	@bash scripts/demo.sh build/release/rill
+
+install: $(BUILD)/rill
+	install -d $(DESTDIR)/usr/local/bin
+	install -m 755 $(BUILD)/rill $(DESTDIR)/usr/local/bin/rill
+
+check-layers:
+	@bash scripts/check-layers.sh
+
+format:
+	@clang-format -i $$(find src tests bench fuzz -name '*.[ch]')
+
+format-check:
+	@clang-format --dry-run -Werror $$(find src tests bench fuzz -name '*.[ch]')
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d

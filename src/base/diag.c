@@ -1,0 +1,73 @@
+/* diag.c - leveled logging (layer: base). */
+#include "base/diag.h"
+
+#include "base/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int level = -1;
+
+static const char *names[] = {"ERROR", "WARN ", "INFO ", "DEBUG"};
+
+int diag_parse_level(const char *s, enum diag_level *out)
+{
+    static const char *words[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(s, words[i]) == 0) {
+            *out = (enum diag_level)i;
+            return 0;
+        }
+    }
+    return ERR_INVALID;
+}
+
+enum diag_level diag_get_level(void)
+{
+    int l = __atomic_load_n(&level, __ATOMIC_RELAXED);
+    if (l < 0) {
+        enum diag_level parsed = DIAG_INFO;
+        const char *env = getenv("RILL_LOG_LEVEL");
+        if (env)
+            diag_parse_level(env, &parsed);
+        l = (int)parsed;
+        __atomic_store_n(&level, l, __ATOMIC_RELAXED);
+    }
+    return (enum diag_level)l;
+}
+
+void diag_set_level(enum diag_level l)
+{
+    __atomic_store_n(&level, (int)l, __ATOMIC_RELAXED);
+}
+
+void diag_msg(enum diag_level l, const char *fmt, ...)
+{
+    if ((int)l > (int)diag_get_level())
+        return;
+    char line[1024];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = snprintf(line, sizeof line,
+                     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, names[l]);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (m < 0)
+        m = 0;
+    size_t len = (size_t)n + (size_t)m;
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    ssize_t w = write(2, line, len);
+    (void)w;
+}

@@ -1,0 +1,39 @@
+/* cli.h - the `rill` subcommands and their shared helpers (layer: cli).
+ *
+ * Each subcommand is `int cli_<name>(int argc, char **argv)` where argv[0]
+ * is the subcommand's name; it returns the process exit status (0 ok, 1 a
+ * runtime error, 2 a usage error). Subcommands are listed in main.c's table.
+ */
+#ifndef RILL_CLI_H
+#define RILL_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The data directory: --data DIR, else $RILL_DATA, else ./rill-data. */
+const char *cli_data_dir(const char *flag_value);
+
+/* Tiny option scanner: `--name value`, `--name=value` and boolean `--flag`.
+ * cli_opt returns the value of --name (and marks both argv slots used) or
+ * NULL; cli_flag returns whether --name is present. cli_positional returns
+ * the idx-th unused non-option argument after argv[0]. */
+struct cli_args {
+    int argc;
+    char **argv;
+    bool used[256];
+};
+void cli_args_init(struct cli_args *a, int argc, char **argv);
+const char *cli_opt(struct cli_args *a, const char *name);
+bool cli_flag(struct cli_args *a, const char *name);
+const char *cli_positional(struct cli_args *a, int idx);
+/* Reports the first unused option as an error; returns 0 or 2. */
+int cli_check_unused(struct cli_args *a, const char *usage);
+/* Parses a decimal int64 flag value or exits with a usage error. */
+int cli_parse_i64(const char *flag, const char *s, int64_t *out);
+
+int cli_topics(int argc, char **argv);
+int cli_produce(int argc, char **argv);
+int cli_consume(int argc, char **argv);
+int cli_logtool(int argc, char **argv); /* `rill log dump` */
+
+#endif

@@ -1,0 +1,54 @@
+/* main.c - the `rill` command: dispatches to a subcommand (layer: cli).
+ *
+ * Each subcommand lives in its own src/cli/cli_<name>.c; this table is the
+ * one place that lists them, with the one-line help `rill --help` prints.
+ */
+#include "cli/cli.h"
+
+#include "base/diag.h"
+#include "base/os.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+};
+
+static const struct command commands[] = {
+    {"topics", cli_topics, "create, list, describe and delete topics"},
+    {"produce", cli_produce, "append stdin or --file lines to a topic"},
+    {"consume", cli_consume, "print records of a topic"},
+    {"log", cli_logtool, "log dump DIR_OR_FILE: print batches, verify CRCs"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: rill COMMAND [ARGS]   (every command takes --data DIR)\n"
+               "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (os_fault_from_env() < 0) {
+        fprintf(stderr, "rill: RILL_FAULT does not parse\n");
+        return 2;
+    }
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "rill: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

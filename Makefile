@@ -40,14 +40,19 @@ CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) -Isrc -MMD -MP \
 LDLIBS_ALL := $(LDSAN) -pthread $(PKG_LIBS) -lm $(LDFLAGS) $(LDLIBS)
 
 LAYERS   := base net log kafka broker row stream connect sql web cli
-LIB_SRC  := $(filter-out src/cli/main.c,$(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c)))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# One archive per layer, so a test of a low layer links (and builds) only the
+# layers it may depend on: a half-written file in `sql` never breaks `log` tests.
+RLAYERS  := cli web sql connect stream row broker kafka log net base
+layer_src = $(filter-out src/cli/main.c,$(wildcard src/$(1)/*.c))
+layer_lib = $(BUILD)/lib/lib$(1).a
+ALL_LIBS := $(foreach l,$(RLAYERS),$(call layer_lib,$(l)))
 TEST_SRC := $(wildcard tests/unit/*/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCH_SRC:= $(wildcard bench/*.c)
 BENCH_BIN:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%_replay,$(FUZZ_SRC))
+LIB_OBJ  := $(foreach l,$(LAYERS),$(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$(l))))
 
 .SECONDARY:
 
@@ -60,26 +65,38 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/librill.a: $(LIB_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(BUILD)/rill: $(BUILD)/src/cli/main.o $(BUILD)/librill.a
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
-
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/librill.a
+define layer_rule
+$(call layer_lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$(1)))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	ar rcs $$@ $$^ $(BUILD)/empty.o
+endef
+$(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
+$(ALL_LIBS): $(BUILD)/empty.o
+$(BUILD)/empty.o:
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
+	echo 'extern int rill_empty_unit; int rill_empty_unit;' | $(CC) -x c -c - -o $@
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/librill.a
+$(BUILD)/rill: $(BUILD)/src/cli/main.o $(ALL_LIBS)
+	$(CC) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS_ALL)
+
+# tests/unit/<layer>/test_x.c links the archives of <layer> and below.
+define test_rule
+$(BUILD)/tests/$(1)/%: $(BUILD)/tests/unit/$(1)/%.o $(foreach l,$(2),$(call layer_lib,$(l)))
+	@mkdir -p $$(dir $$@)
+	$(CC) -o $$@ $$< -Wl,--start-group $(foreach l,$(2),$(call layer_lib,$(l))) -Wl,--end-group $(LDLIBS_ALL)
+endef
+$(foreach i,1 2 3 4 5 6 7 8 9 10 11,$(eval $(call test_rule,$(word $(i),$(LAYERS)),$(wordlist 1,$(i),$(LAYERS)))))
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS_ALL)
 
 # Fuzz targets: a plain replay driver (any compiler, used by `make test`) and,
 # with clang, libFuzzer binaries for campaigns (`make fuzz`).
-$(BUILD)/fuzz/%_replay: $(BUILD)/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(BUILD)/librill.a
+$(BUILD)/fuzz/%_replay: $(BUILD)/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) -o $@ $(BUILD)/fuzz/$*.o $(BUILD)/tests/fuzz/replay_main.o -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS_ALL)
 
 fuzz: $(BUILD)/rill
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
@@ -128,4 +145,4 @@ format-check:
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -35,5 +35,13 @@ int cli_topics(int argc, char **argv);
 int cli_produce(int argc, char **argv);
 int cli_consume(int argc, char **argv);
 int cli_logtool(int argc, char **argv); /* `rill log dump` */
+int cli_serve(int argc, char **argv);
+int cli_groups(int argc, char **argv);
+int cli_simulate(int argc, char **argv);
+int cli_skew(int argc, char **argv);
+int cli_advise(int argc, char **argv);
+int cli_run(int argc, char **argv);     /* rill run FILE.sql */
+int cli_sql(int argc, char **argv);     /* interactive SQL shell */
+int cli_queries(int argc, char **argv); /* rill queries list|describe */
 
 #endif

@@ -23,6 +23,14 @@ static const struct command commands[] = {
     {"produce", cli_produce, "append stdin or --file lines to a topic"},
     {"consume", cli_consume, "print records of a topic"},
     {"log", cli_logtool, "log dump DIR_OR_FILE: print batches, verify CRCs"},
+    {"serve", cli_serve, "run the Kafka-protocol broker (and the SQL engine)"},
+    {"groups", cli_groups, "list and describe consumer groups"},
+    {"run", cli_run, "run FILE.sql: execute statements, keep queries running"},
+    {"sql", cli_sql, "interactive SQL shell"},
+    {"queries", cli_queries, "list and describe persistent queries"},
+    {"simulate", cli_simulate, "generate realistic sensor data"},
+    {"skew", cli_skew, "partition-imbalance explorer"},
+    {"advise", cli_advise, "architecture calculator"},
 };
 
 static void usage(FILE *f)

@@ -61,42 +61,50 @@ LIB_OBJ  := $(foreach l,$(LAYERS),$(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$
 
 all: $(BUILD)/rill $(TEST_BIN) $(BENCH_BIN) $(FUZZ_REPLAY)
 
+# V=1 shows full command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 define layer_rule
 $(call layer_lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$(1)))
 	@mkdir -p $$(dir $$@)
 	@rm -f $$@
-	ar rcs $$@ $$^ $(BUILD)/empty.o
+	$(Q)ar rcs $$@ $$^
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
 $(ALL_LIBS): $(BUILD)/empty.o
 $(BUILD)/empty.o:
 	@mkdir -p $(dir $@)
-	echo 'extern int rill_empty_unit; int rill_empty_unit;' | $(CC) -x c -c - -o $@
+	$(Q)echo 'extern int rill_empty_unit; int rill_empty_unit;' | $(CC) -x c -c - -o $@
 
 $(BUILD)/rill: $(BUILD)/src/cli/main.o $(ALL_LIBS)
-	$(CC) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS_ALL)
+	$(Q)$(CC) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS_ALL)
 
 # tests/unit/<layer>/test_x.c links the archives of <layer> and below.
 define test_rule
 $(BUILD)/tests/$(1)/%: $(BUILD)/tests/unit/$(1)/%.o $(foreach l,$(2),$(call layer_lib,$(l)))
 	@mkdir -p $$(dir $$@)
-	$(CC) -o $$@ $$< -Wl,--start-group $(foreach l,$(2),$(call layer_lib,$(l))) -Wl,--end-group $(LDLIBS_ALL)
+	$(Q)$(CC) -o $$@ $$< -Wl,--start-group $(foreach l,$(2),$(call layer_lib,$(l))) -Wl,--end-group $(LDLIBS_ALL)
 endef
 $(foreach i,1 2 3 4 5 6 7 8 9 10 11,$(eval $(call test_rule,$(word $(i),$(LAYERS)),$(wordlist 1,$(i),$(LAYERS)))))
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS_ALL)
+	$(Q)$(CC) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS_ALL)
 
 # Fuzz targets: a plain replay driver (any compiler, used by `make test`) and,
 # with clang, libFuzzer binaries for campaigns (`make fuzz`).
 $(BUILD)/fuzz/%_replay: $(BUILD)/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(BUILD)/fuzz/$*.o $(BUILD)/tests/fuzz/replay_main.o -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS_ALL)
+	$(Q)$(CC) -o $@ $(BUILD)/fuzz/$*.o $(BUILD)/tests/fuzz/replay_main.o -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS_ALL)
 
 fuzz: $(BUILD)/rill
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \

@@ -1,0 +1,487 @@
+/* conn.c - framed input and segmented output on one TCP socket (layer: net).
+ *
+ * Read buffer:  [consumed | unparsed bytes | free space], compacted when a
+ * frame does not fit. It grows only to hold one announced frame, and only
+ * after the announced length passed the max_frame check.
+ * Output queue: a FIFO array of segments; memory segments own their bytes,
+ * file segments own a dup'ed fd. Writing is writev over consecutive memory
+ * segments, sendfile for a file segment.
+ * Invariants:
+ *   1. out_bytes == sum of the unsent bytes of every queued segment.
+ *   2. The socket is watched for READ iff !closed && !paused && !out_full
+ *      && !closing; for WRITE iff output is queued and a write hit EAGAIN.
+ *   3. After `closed` is set the handler is never called again, except the
+ *      single handler->closed call.
+ */
+#include "net/conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+
+#define RBUF_INITIAL (64u * 1024)
+#define COALESCE_MAX 4096 /* copies up to this size join the tail segment */
+#define IOV_MAX_BATCH 64
+
+enum seg_kind { SEG_MEM, SEG_FILE };
+
+struct seg {
+    enum seg_kind kind;
+    size_t len;  /* total bytes */
+    size_t sent; /* bytes already written */
+    size_t cap;  /* SEG_MEM: allocated bytes */
+    uint8_t *data;
+    int fd;
+    off_t off;
+};
+
+struct conn {
+    struct loop *loop;
+    struct loop_io io;
+    const struct conn_handler *h;
+    void *arg;
+    struct conn_limits limits;
+    char peer[64];
+
+    uint8_t *rbuf;
+    size_t rcap, rstart, rend;
+
+    struct seg *segs;
+    size_t seg_head, seg_len, seg_cap; /* ring */
+    size_t out_bytes;
+
+    bool closed, closing, paused, out_full, want_write, in_frames;
+    struct loop_defer flush_defer; /* write queued output after the batch */
+    struct loop_defer free_defer;
+    struct loop_defer resume_defer; /* parse buffered frames after resume */
+};
+
+static void update_watch(struct conn *c)
+{
+    if (c->closed)
+        return;
+    uint32_t ev = 0;
+    if (!c->paused && !c->out_full && !c->closing)
+        ev |= LOOP_READ;
+    if (c->want_write)
+        ev |= LOOP_WRITE;
+    if (loop_io_set(c->loop, &c->io, ev) < 0)
+        conn_close(c);
+}
+
+static void seg_release(struct seg *s)
+{
+    if (s->kind == SEG_MEM)
+        mem_free(s->data);
+    else
+        close(s->fd);
+}
+
+static void free_cb(struct loop *l, void *arg)
+{
+    struct conn *c = arg;
+    (void)l;
+    mem_free(c->rbuf);
+    mem_free(c->segs);
+    mem_free(c);
+}
+
+void conn_close(struct conn *c)
+{
+    if (c->closed)
+        return;
+    c->closed = true;
+    loop_io_stop(c->loop, &c->io);
+    close(c->io.fd);
+    while (c->seg_len > 0) {
+        seg_release(&c->segs[c->seg_head]);
+        c->seg_head = (c->seg_head + 1) % c->seg_cap;
+        c->seg_len--;
+    }
+    c->out_bytes = 0;
+    c->h->closed(c, c->arg);
+    /* Another event of this batch may still point at c. */
+    loop_defer_start(c->loop, &c->free_defer);
+}
+
+bool conn_is_closed(const struct conn *c)
+{
+    return c->closed;
+}
+
+const char *conn_peer(const struct conn *c)
+{
+    return c->peer;
+}
+
+size_t conn_out_bytes(const struct conn *c)
+{
+    return c->out_bytes;
+}
+
+/* --- output ------------------------------------------------------------- */
+
+static struct seg *seg_push(struct conn *c)
+{
+    if (c->seg_len == c->seg_cap) {
+        size_t ncap = c->seg_cap ? 2 * c->seg_cap : 16;
+        struct seg *n = mem_alloc(ncap * sizeof(*n));
+        for (size_t i = 0; i < c->seg_len; i++)
+            n[i] = c->segs[(c->seg_head + i) % c->seg_cap];
+        mem_free(c->segs);
+        c->segs = n;
+        c->seg_cap = ncap;
+        c->seg_head = 0;
+    }
+    struct seg *s = &c->segs[(c->seg_head + c->seg_len) % c->seg_cap];
+    c->seg_len++;
+    memset(s, 0, sizeof(*s));
+    s->fd = -1;
+    return s;
+}
+
+static struct seg *seg_tail(struct conn *c)
+{
+    if (c->seg_len == 0)
+        return NULL;
+    return &c->segs[(c->seg_head + c->seg_len - 1) % c->seg_cap];
+}
+
+static void queued(struct conn *c, size_t n)
+{
+    c->out_bytes += n;
+    if (!c->out_full && c->out_bytes > c->limits.out_high) {
+        c->out_full = true;
+        update_watch(c);
+    }
+    loop_defer_start(c->loop, &c->flush_defer);
+}
+
+void conn_send_copy(struct conn *c, const void *p, size_t n)
+{
+    if (c->closed || n == 0)
+        return;
+    struct seg *t = seg_tail(c);
+    if (t && t->kind == SEG_MEM && n <= COALESCE_MAX) {
+        if (t->cap - t->len < n && t->len + n <= 64 * 1024) {
+            size_t ncap = t->cap * 2 > t->len + n ? t->cap * 2 : t->len + n;
+            t->data = mem_realloc(t->data, ncap);
+            t->cap = ncap;
+        }
+        if (t->cap - t->len >= n) {
+            memcpy(t->data + t->len, p, n);
+            t->len += n;
+            queued(c, n);
+            return;
+        }
+    }
+    struct seg *s = seg_push(c);
+    s->kind = SEG_MEM;
+    s->cap = n < 1024 ? 1024 : n;
+    s->data = mem_alloc(s->cap);
+    memcpy(s->data, p, n);
+    s->len = n;
+    queued(c, n);
+}
+
+void conn_send_buf(struct conn *c, struct buf *b)
+{
+    if (c->closed || b->len == 0) {
+        buf_reset(b);
+        return;
+    }
+    if (b->len <= COALESCE_MAX) {
+        conn_send_copy(c, b->data, b->len);
+        buf_reset(b);
+        return;
+    }
+    struct seg *s = seg_push(c);
+    s->kind = SEG_MEM;
+    s->data = b->data;
+    s->len = b->len;
+    s->cap = b->cap;
+    size_t n = b->len;
+    buf_init(b);
+    queued(c, n);
+}
+
+int conn_send_file(struct conn *c, int fd, off_t off, size_t len)
+{
+    if (c->closed || len == 0)
+        return 0;
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dfd < 0)
+        return -errno;
+    struct seg *s = seg_push(c);
+    s->kind = SEG_FILE;
+    s->fd = dfd;
+    s->off = off;
+    s->len = len;
+    queued(c, len);
+    return 0;
+}
+
+/* Writes as much as the socket takes. Returns 0, or -1 after closing. */
+static int write_out(struct conn *c)
+{
+    while (c->seg_len > 0) {
+        struct seg *s = &c->segs[c->seg_head];
+        ssize_t w;
+        if (s->kind == SEG_FILE) {
+            off_t pos = s->off + (off_t)s->sent;
+            size_t want = s->len - s->sent;
+            if (want > (size_t)1 << 30)
+                want = (size_t)1 << 30;
+            w = sendfile(c->io.fd, s->fd, &pos, want);
+            if (w == 0) {
+                /* The file is shorter than promised (truncated by recovery
+                 * or retention): the response cannot be completed. */
+                diag_warn("conn %s: file range ended early; closing",
+                          c->peer);
+                conn_close(c);
+                return -1;
+            }
+        } else {
+            struct iovec iov[IOV_MAX_BATCH];
+            int n = 0;
+            for (size_t i = 0; i < c->seg_len && n < IOV_MAX_BATCH; i++) {
+                struct seg *m = &c->segs[(c->seg_head + i) % c->seg_cap];
+                if (m->kind != SEG_MEM)
+                    break;
+                iov[n].iov_base = m->data + m->sent;
+                iov[n].iov_len = m->len - m->sent;
+                n++;
+            }
+            w = writev(c->io.fd, iov, n);
+        }
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                if (!c->want_write) {
+                    c->want_write = true;
+                    update_watch(c);
+                }
+                return 0;
+            }
+            diag_debug("conn %s: write: %s", c->peer, strerror(errno));
+            conn_close(c);
+            return -1;
+        }
+        size_t left = (size_t)w;
+        c->out_bytes -= left;
+        while (left > 0) {
+            struct seg *h = &c->segs[c->seg_head];
+            size_t take = h->len - h->sent;
+            if (take > left)
+                take = left;
+            h->sent += take;
+            left -= take;
+            if (h->sent < h->len)
+                break;
+            seg_release(h);
+            c->seg_head = (c->seg_head + 1) % c->seg_cap;
+            c->seg_len--;
+        }
+    }
+    bool changed = false;
+    if (c->want_write) {
+        c->want_write = false;
+        changed = true;
+    }
+    if (c->out_full && c->out_bytes <= c->limits.out_high / 2) {
+        c->out_full = false;
+        changed = true;
+    }
+    if (changed)
+        update_watch(c);
+    if (c->closing && c->seg_len == 0) {
+        conn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+static void flush_cb(struct loop *l, void *arg)
+{
+    struct conn *c = arg;
+    (void)l;
+    if (!c->closed && !c->want_write)
+        (void)write_out(c);
+}
+
+void conn_close_after_flush(struct conn *c)
+{
+    if (c->closed)
+        return;
+    c->closing = true;
+    if (c->seg_len == 0) {
+        conn_close(c);
+        return;
+    }
+    update_watch(c);
+    loop_defer_start(c->loop, &c->flush_defer);
+}
+
+/* --- input ---------------------------------------------------------------- */
+
+/* Hands every whole buffered frame to the handler. Returns -1 if closed. */
+static int parse_frames(struct conn *c)
+{
+    if (c->in_frames)
+        return 0; /* re-entered through conn_pause(false) in a handler */
+    c->in_frames = true;
+    while (!c->closed && !c->paused && !c->closing) {
+        size_t avail = c->rend - c->rstart;
+        if (avail < 4)
+            break;
+        uint32_t raw = be32_load(c->rbuf + c->rstart);
+        if (raw > INT32_MAX || raw > c->limits.max_frame) {
+            diag_warn("conn %s: frame length %u above the limit %zu; "
+                      "closing",
+                      c->peer, raw, c->limits.max_frame);
+            conn_close(c);
+            break;
+        }
+        size_t need = 4 + (size_t)raw;
+        if (avail < need) {
+            /* Make room for the whole frame: compact, then grow. */
+            if (c->rcap - c->rstart < need) {
+                memmove(c->rbuf, c->rbuf + c->rstart, avail);
+                c->rend = avail;
+                c->rstart = 0;
+                if (c->rcap < need) {
+                    c->rbuf = mem_realloc(c->rbuf, need);
+                    c->rcap = need;
+                }
+            }
+            break;
+        }
+        const uint8_t *p = c->rbuf + c->rstart + 4;
+        c->rstart += need;
+        int rc = c->h->frame(c, c->arg, p, raw);
+        if (rc < 0) {
+            conn_close(c);
+            break;
+        }
+    }
+    c->in_frames = false;
+    if (c->closed)
+        return -1;
+    if (c->rstart == c->rend) {
+        c->rstart = c->rend = 0;
+        if (c->rcap > 4 * RBUF_INITIAL) {
+            /* Give back the memory a large frame needed. */
+            mem_free(c->rbuf);
+            c->rbuf = mem_alloc(RBUF_INITIAL);
+            c->rcap = RBUF_INITIAL;
+        }
+    }
+    return 0;
+}
+
+static void read_in(struct conn *c)
+{
+    if (c->rend == c->rcap) {
+        if (c->rstart == 0)
+            return; /* full of one frame being parsed: cannot happen */
+        memmove(c->rbuf, c->rbuf + c->rstart, c->rend - c->rstart);
+        c->rend -= c->rstart;
+        c->rstart = 0;
+    }
+    ssize_t r = read(c->io.fd, c->rbuf + c->rend, c->rcap - c->rend);
+    if (r == 0) {
+        diag_debug("conn %s: peer closed", c->peer);
+        conn_close(c);
+        return;
+    }
+    if (r < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            diag_debug("conn %s: read: %s", c->peer, strerror(errno));
+            conn_close(c);
+        }
+        return;
+    }
+    c->rend += (size_t)r;
+    (void)parse_frames(c);
+}
+
+static void io_cb(struct loop *l, struct loop_io *io, uint32_t events)
+{
+    struct conn *c = io->arg;
+    (void)l;
+    if ((events & LOOP_WRITE) && !c->closed)
+        if (write_out(c) < 0)
+            return;
+    if ((events & LOOP_READ) && !c->closed && !c->paused && !c->out_full)
+        read_in(c);
+}
+
+static void resume_cb(struct loop *l, void *arg)
+{
+    struct conn *c = arg;
+    (void)l;
+    if (!c->closed && !c->paused)
+        (void)parse_frames(c);
+}
+
+void conn_pause(struct conn *c, bool paused)
+{
+    if (c->closed || c->paused == paused)
+        return;
+    c->paused = paused;
+    update_watch(c);
+    if (!paused && c->rend > c->rstart)
+        loop_defer_start(c->loop, &c->resume_defer);
+}
+
+int conn_create(struct loop *l, int fd, const struct conn_handler *h,
+                void *arg, const struct conn_limits *limits,
+                struct conn **out)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        int rc = -errno;
+        close(fd);
+        return rc;
+    }
+    struct conn *c = mem_calloc(1, sizeof(*c));
+    c->loop = l;
+    c->h = h;
+    c->arg = arg;
+    c->limits.max_frame =
+        limits && limits->max_frame ? limits->max_frame : CONN_DEFAULT_MAX_FRAME;
+    c->limits.out_high =
+        limits && limits->out_high ? limits->out_high : CONN_DEFAULT_OUT_HIGH;
+    strcpy(c->peer, "?");
+    c->rbuf = mem_alloc(RBUF_INITIAL);
+    c->rcap = RBUF_INITIAL;
+    loop_defer_init(&c->flush_defer, flush_cb, c);
+    loop_defer_init(&c->free_defer, free_cb, c);
+    loop_defer_init(&c->resume_defer, resume_cb, c);
+    loop_io_init(&c->io, fd, io_cb, c);
+    int rc = loop_io_set(l, &c->io, LOOP_READ);
+    if (rc < 0) {
+        close(fd);
+        mem_free(c->rbuf);
+        mem_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void conn_set_peer(struct conn *c, const char *peer)
+{
+    size_t n = strlen(peer);
+    if (n >= sizeof(c->peer))
+        n = sizeof(c->peer) - 1;
+    memcpy(c->peer, peer, n);
+    c->peer[n] = '\0';
+}

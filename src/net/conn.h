@@ -1,0 +1,81 @@
+/* conn.h - non-blocking TCP connections that frame length-prefixed requests
+ * and send queued responses, with sendfile for file ranges (layer: net).
+ *
+ * Input: a read buffer cut into frames of `int32 big-endian length` + that
+ * many bytes (Kafka's framing). A length above limits.max_frame (or
+ * negative) is refused before anything is allocated: the connection is
+ * closed with a log line. Each whole frame is handed to handler->frame.
+ *
+ * Output: an ordered queue of segments, each either memory (owned by the
+ * connection) or a file range {fd, offset, length} sent with sendfile(2).
+ * Queued output is written when the current batch of events ends, so many
+ * small responses go out in one writev. While more than limits.out_high
+ * bytes are queued the connection stops reading (backpressure); it resumes
+ * below half of that.
+ *
+ * Ownership: the connection owns its fd and closes it. After handler->closed
+ * runs, the struct conn stays valid until the end of the loop iteration and
+ * must not be used afterwards. Loop thread only.
+ */
+#ifndef RILL_CONN_H
+#define RILL_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/buf.h"
+#include "net/loop.h"
+
+struct conn;
+
+struct conn_limits {
+    size_t max_frame; /* largest accepted frame body, bytes */
+    size_t out_high;  /* queued output above which reading pauses */
+};
+
+#define CONN_DEFAULT_MAX_FRAME (100u * 1024 * 1024)
+#define CONN_DEFAULT_OUT_HIGH (16u * 1024 * 1024)
+
+struct conn_handler {
+    /* One whole frame without its length prefix; the bytes are valid only
+     * during the call. Return 0 to go on, or a negative error to close the
+     * connection (the handler logs why). */
+    int (*frame)(struct conn *c, void *arg, const uint8_t *p, size_t len);
+    /* Exactly once, when the connection closes for any reason. */
+    void (*closed)(struct conn *c, void *arg);
+};
+
+/* Takes ownership of fd (made non-blocking here) and starts reading. */
+int conn_create(struct loop *l, int fd, const struct conn_handler *h,
+                void *arg, const struct conn_limits *limits,
+                struct conn **out);
+/* Closes now: queued output is dropped, handler->closed runs. Safe to call
+ * twice and from inside handler->frame. */
+void conn_close(struct conn *c);
+/* Closes once all queued output is written (or at once if none). */
+void conn_close_after_flush(struct conn *c);
+bool conn_is_closed(const struct conn *c);
+
+/* "127.0.0.1:54321" (for log lines); set by the acceptor. */
+const char *conn_peer(const struct conn *c);
+void conn_set_peer(struct conn *c, const char *peer);
+
+/* --- output (bytes go out in the order they are queued) --- */
+/* Copies n bytes into the queue. */
+void conn_send_copy(struct conn *c, const void *p, size_t n);
+/* Takes b's memory (b is left empty and may be reused). */
+void conn_send_buf(struct conn *c, struct buf *b);
+/* Queues len bytes of fd from off, sent with sendfile. The fd is dup'ed, so
+ * the caller may close its own copy. Returns 0 or -errno. */
+int conn_send_file(struct conn *c, int fd, off_t off, size_t len);
+/* Bytes queued and not yet written. */
+size_t conn_out_bytes(const struct conn *c);
+
+/* --- input flow control --- */
+/* Stops (true) or resumes (false) handing frames to the handler; frames
+ * already read stay buffered. Independent of output backpressure. */
+void conn_pause(struct conn *c, bool paused);
+
+#endif

@@ -1,0 +1,59 @@
+/* broker.h - the Kafka-protocol server: `rill serve` (layer: broker).
+ *
+ * A broker owns one event loop (net/loop.h) on the calling thread, a
+ * listener, its connections, and the open log directory. broker_run blocks
+ * until broker_shutdown (any thread, e.g. a signal handler via a pipe) and
+ * then drains: it stops accepting, finishes in-flight requests, flushes
+ * the log and closes everything.
+ *
+ * Configuration comes from Kafka-style properties (base/config.h); see
+ * docs/broker.md for every key.
+ */
+#ifndef RILL_BROKER_H
+#define RILL_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/config.h"
+
+struct broker;
+
+struct broker_config {
+    char data_dir[1024];
+    char listen_host[256];
+    int listen_port;
+    char advertised_host[256];
+    int advertised_port;    /* 0 = the listening port */
+    int32_t node_id;        /* broker.id / node.id, default 0 */
+    int32_t num_partitions; /* default for auto-created topics */
+    bool auto_create_topics;
+    int64_t retention_ms;      /* -1 = keep forever */
+    int64_t flush_interval_ms; /* group-commit period for acks=1 */
+    int64_t message_max_bytes; /* largest batch accepted */
+    int64_t max_frame_bytes;   /* socket.request.max.bytes */
+    int max_connections;
+    int max_inflight;          /* requests queued per connection */
+    int64_t conn_out_high;     /* per-connection output bound, bytes */
+    bool fsync_every_ack;      /* acks=1 also waits for fsync */
+};
+
+/* Defaults, then every known key of props (unknown keys are ignored with a
+ * debug line). Returns 0 or ERR_INVALID with a message in err. */
+void broker_config_defaults(struct broker_config *c);
+int broker_config_apply(struct broker_config *c, const struct config *props,
+                        char *err, int errlen);
+
+/* Opens the log directory and binds the listener (so the port is known when
+ * this returns). Returns 0 or a negative error (with a log line). */
+int broker_create(const struct broker_config *cfg, struct broker **out);
+/* Serves until broker_shutdown, then drains and returns 0. */
+int broker_run(struct broker *b);
+/* Asks a running broker to shut down cleanly. Any thread. */
+void broker_shutdown(struct broker *b);
+/* The bound listening port (useful with port 0). */
+int broker_port(const struct broker *b);
+void broker_destroy(struct broker *b);
+
+#endif

@@ -1,0 +1,179 @@
+/* broker_int.h - what the broker's own files share: the server context, the
+ * request handler signature, the dispatch table and deferred responses
+ * (layer: broker; nothing outside src/broker/ includes this).
+ *
+ * Request life cycle, on the loop thread:
+ *   frame -> request header decoded -> slot appended to the connection's
+ *   FIFO -> handler(req, out) -> one of
+ *     0                   the response body is in `out`: the slot is ready;
+ *     BROKER_NO_RESPONSE  nothing is sent (Produce acks=0): slot dropped;
+ *     BROKER_DEFERRED     the handler called broker_defer(req) and will call
+ *                         broker_pending_complete() later (acks=-1 fsync,
+ *                         Fetch long poll, JoinGroup/SyncGroup parking);
+ *     < 0                 malformed request: logged, the connection closes.
+ * Responses leave strictly in request order: a ready slot waits behind an
+ * earlier deferred one. The broker writes the frame length and the response
+ * header (correlation id, plus the tag byte for flexible versions except
+ * ApiVersions); handlers write only the body.
+ *
+ * Memory: req->arena is reset after the handler returns, and the request
+ * bytes (req->body) are only valid during the call. A deferring handler
+ * copies what it needs. A broker_pending stays valid until it is completed
+ * or, if the connection closes first, until its cancel callback returns
+ * (no cancel callback: until it is completed; completing an orphan only
+ * frees it).
+ *
+ * Groups: the groups module (src/broker/group_*.c) defines
+ *     void group_handlers_register(struct broker *b);
+ * which calls broker_register() for FindCoordinator, JoinGroup, SyncGroup,
+ * Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, ListGroups and
+ * DescribeGroups, keeps its state in b->groups, and sets b->groups_fini
+ * (called at shutdown, after the last request, before the log closes) and
+ * optionally b->groups_flush. Until src/broker/group.h exists, broker.c
+ * compiles a stub so the build links.
+ */
+#ifndef RILL_BROKER_INT_H
+#define RILL_BROKER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/hashmap.h"
+#include "broker/broker.h"
+#include "net/conn.h"
+#include "net/listener.h"
+#include "net/loop.h"
+
+struct logdir;
+struct broker_conn;
+struct broker_pending;
+struct broker_req;
+struct broker_producers;
+struct broker_fetchwait;
+
+enum {
+    BROKER_NO_RESPONSE = 1,
+    BROKER_DEFERRED = 2,
+};
+
+/* Fills `out` with the response body (no header). See the life cycle. */
+typedef int broker_handler_fn(struct broker_req *req, struct buf *out);
+
+#define BROKER_API_MAX 128 /* ApiKeys 0..127 */
+
+struct broker_api {
+    broker_handler_fn *fn; /* NULL = not served (not advertised) */
+    int16_t min_version, max_version;
+};
+
+/* One decoded request, valid during the handler call. */
+struct broker_req {
+    struct broker *b;
+    struct broker_conn *bc;
+    int16_t api_key;
+    int16_t api_version;
+    int32_t correlation_id;
+    struct slice client_id;
+    bool flexible;          /* request header v2 / response header v1 */
+    struct buf_reader body; /* positioned after the request header */
+    struct arena *arena;    /* reset after the handler returns */
+    struct broker_pending *pending; /* set by broker_defer */
+};
+
+struct broker_stats {
+    uint64_t requests, produce_batches, produce_bytes, fetch_bytes;
+    uint64_t conns_accepted, conns_refused, bad_frames;
+};
+
+struct broker {
+    struct broker_config cfg;
+    struct loop *loop;
+    struct listener *listener;
+    struct logdir *logdir;
+    struct broker_api apis[BROKER_API_MAX];
+    struct arena arena; /* per request, reset after each handler */
+
+    struct broker_conn *conns; /* doubly linked list */
+    int nconns;
+    bool draining;
+    struct loop_timer drain_timer;
+    struct loop_timer flush_timer;
+    int shutdown_pipe[2]; /* written by broker_shutdown, any thread */
+    struct loop_io shutdown_io;
+
+    struct broker_producers *producers; /* idempotence state */
+    struct broker_fetchwait *fetchwait; /* parked long-poll fetches */
+    struct broker_stats stats;
+
+    /* Owned by the groups module. */
+    void *groups;
+    void (*groups_fini)(struct broker *b);
+    void (*groups_flush)(struct broker *b); /* optional, at shutdown */
+};
+
+/* --- dispatch table --- */
+/* Serve api_key with fn for versions [min_v, max_v]; these ranges are what
+ * ApiVersions advertises. Replaces an earlier entry. */
+void broker_register(struct broker *b, int16_t api_key, int16_t min_v,
+                     int16_t max_v, broker_handler_fn *fn);
+/* Defined by the groups module (see above). */
+void group_handlers_register(struct broker *b);
+
+/* --- deferred responses --- */
+typedef void broker_cancel_fn(struct broker_pending *p, void *arg);
+
+/* Marks req as answered later; returns the handle the owner completes.
+ * The handler must then return BROKER_DEFERRED. */
+struct broker_pending *broker_defer(struct broker_req *req);
+/* Optional: called (once) if the connection closes before completion; the
+ * owner must forget p, which is freed when the callback returns. */
+void broker_pending_set_cancel(struct broker_pending *p, broker_cancel_fn *fn,
+                               void *arg);
+/* Supplies the response body (takes body's memory; body is left empty) and
+ * sends it as soon as every earlier response on the connection is out.
+ * Loop thread only. */
+void broker_pending_complete(struct broker_pending *p, struct buf *body);
+/* Like complete, but with file ranges spliced into the body: see
+ * broker_resp below. Takes r's contents. */
+struct broker_resp;
+void broker_pending_complete_resp(struct broker_pending *p,
+                                  struct broker_resp *r);
+/* Completes with no response at all (the slot is dropped). */
+void broker_pending_drop(struct broker_pending *p);
+/* The API and version the pending request was made with. */
+int16_t broker_pending_version(const struct broker_pending *p);
+/* Whether its connection closed (completion then only frees it). */
+bool broker_pending_orphaned(const struct broker_pending *p);
+
+/* --- responses with file ranges (Fetch, sendfile) --- */
+struct broker_resp_file {
+    size_t at; /* position in body.len terms where the range goes */
+    int fd;    /* dup'ed, owned by the response */
+    int64_t off;
+    size_t len;
+};
+
+struct broker_resp {
+    struct buf body;
+    struct broker_resp_file *files;
+    size_t nfiles, cap;
+    size_t file_bytes;
+};
+
+void broker_resp_init(struct broker_resp *r);
+void broker_resp_fini(struct broker_resp *r);
+/* Inserts len bytes of fd at off at the current end of body. The fd is
+ * dup'ed. Returns 0 or -errno. */
+int broker_resp_add_file(struct broker_resp *r, int fd, int64_t off,
+                         size_t len);
+
+/* For handlers that answer at once with file ranges (Fetch without
+ * waiting): copy r into the request's slot and return 0 with `out` empty. */
+void broker_req_set_resp(struct broker_req *req, struct broker_resp *r);
+
+/* --- handlers in broker_*.c --- */
+void broker_handlers_register(struct broker *b);
+
+#endif

@@ -165,7 +165,10 @@ static int64_t next_arrival(uint64_t *st, int64_t now_ns, double per_min)
     double gap_s = -log(1.0 - u) * 60.0 / per_min;
     if (gap_s > 1e9)
         return INT64_MAX;
-    return now_ns + (int64_t)(gap_s * (double)NS_PER_S) + 1;
+    /* Whole milliseconds, so a fault's window in event time (ms) holds
+     * exactly the readings sampled inside it. */
+    int64_t t = now_ns + (int64_t)(gap_s * (double)NS_PER_S) + 1;
+    return (t + NS_PER_MS - 1) / NS_PER_MS * NS_PER_MS;
 }
 
 /* --- config ------------------------------------------------------------- */
@@ -637,7 +640,7 @@ static bool sample(struct sim *s, int32_t i, struct sim_event *ev)
         v = se->base + se->drift +
             rng_gauss(s->rng) * ki->noise * s->cfg.noise_scale;
         if (in_fault && se->fault == SF_SPIKE) {
-            v += se->amp * (1.0 + 0.2 * rng_gauss(s->rng));
+            v += se->amp * (1.0 + 0.1 * rng_gauss(s->rng));
             flags |= SIM_EV_FAULT;
         } else if (in_fault && se->fault == SF_RISE) {
             int64_t into = t - se->fault_start_ns;

@@ -1,0 +1,133 @@
+"""test_broker_garbage.py - bad input never hurts other connections: random
+bytes, truncated frames, a 2 GB length prefix, an unknown API key, a header
+that does not decode, all while a kcat producer/consumer keeps working.
+
+Run: /usr/bin/python3 tests/integration/test_broker_garbage.py
+"""
+import os
+import random
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rilltest import Server, check  # noqa: E402
+
+
+def closed_by_server(sock, timeout=5.0):
+    sock.settimeout(timeout)
+    try:
+        while True:
+            d = sock.recv(4096)
+            if not d:
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
+
+
+def api_versions_ok(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    body = struct.pack(">hhih", 18, 0, 7, 4) + b"test"
+    s.sendall(struct.pack(">i", len(body)) + body)
+    hdr = s.recv(4, socket.MSG_WAITALL)
+    n = struct.unpack(">i", hdr)[0]
+    data = b""
+    while len(data) < n:
+        data += s.recv(n - len(data))
+    s.close()
+    corr, err = struct.unpack(">ih", data[:6])
+    return corr == 7 and err == 0
+
+
+def kcat_round(srv, tag):
+    p = subprocess.run(["kcat", "-b", srv.bootstrap, "-P", "-t", "good", "-p", "0"],
+                       input="".join("%s-%d\n" % (tag, i) for i in range(20)),
+                       capture_output=True, text=True, timeout=30)
+    if p.returncode != 0:
+        return False
+    c = subprocess.run(["kcat", "-b", srv.bootstrap, "-C", "-t", "good", "-p", "0", "-o", "-20", "-e",
+                        "-f", "%s\n"], capture_output=True, text=True, timeout=30)
+    return c.stdout.split() == ["%s-%d" % (tag, i) for i in range(20)]
+
+
+def main():
+    random.seed(7)
+    with Server() as srv:
+        check(kcat_round(srv, "before"), "a good client works before the garbage")
+        # A long-lived good connection stays open across the whole test.
+        keep = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(struct.pack(">I", 0x7fffffff))
+        check(closed_by_server(s), "2 GB length prefix: that connection is closed")
+        s.close()
+
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(struct.pack(">I", 0xffffffff) + b"xxxx")
+        check(closed_by_server(s), "negative length: closed")
+        s.close()
+
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        body = struct.pack(">hhih", 999, 0, 1, -1)
+        s.sendall(struct.pack(">i", len(body)) + body)
+        check(closed_by_server(s), "unknown api key 999: closed")
+        s.close()
+
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(struct.pack(">i", 3) + b"\x00\x12\x00")
+        check(closed_by_server(s), "header that does not decode: closed")
+        s.close()
+
+        # Produce v3 with a body cut short: malformed -> closed.
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        body = struct.pack(">hhih", 0, 3, 2, -1) + struct.pack(">hhi", -1, 1, 1000) + struct.pack(">i", 1)
+        s.sendall(struct.pack(">i", len(body)) + body)
+        check(closed_by_server(s), "truncated Produce body: closed")
+        s.close()
+
+        # Truncated frame, then the client goes away.
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.sendall(struct.pack(">i", 1000) + b"\x00" * 100)
+        s.close()
+
+        # Random bytes on 30 connections.
+        for i in range(30):
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            try:
+                s.sendall(bytes(random.getrandbits(8) for _ in range(random.randint(1, 600))))
+                s.shutdown(socket.SHUT_WR)
+                closed_by_server(s, 1.0)
+            except OSError:
+                pass
+            s.close()
+
+        # ApiVersions with an unsupported version gets error 35 in the v0 layout.
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+        body = struct.pack(">hhih", 18, 99, 5, -1)
+        s.sendall(struct.pack(">i", len(body)) + body)
+        n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+        data = s.recv(n, socket.MSG_WAITALL)
+        corr, err = struct.unpack(">ih", data[:6])
+        check(corr == 5 and err == 35, "ApiVersions v99: error 35 (got %d)" % err)
+        s.close()
+
+        check(srv.alive(), "server alive after the garbage")
+        check(api_versions_ok(srv.port), "ApiVersions still answered on a new connection")
+        body = struct.pack(">hhih", 18, 0, 9, -1)
+        keep.sendall(struct.pack(">i", len(body)) + body)
+        n = struct.unpack(">i", keep.recv(4, socket.MSG_WAITALL))[0]
+        data = keep.recv(n, socket.MSG_WAITALL)
+        check(struct.unpack(">i", data[:4])[0] == 9, "the long-lived connection still gets answers")
+        keep.close()
+        check(kcat_round(srv, "after"), "a good client works after the garbage")
+        out = srv.output()
+        check("above the limit" in out, "the 2 GB prefix was logged")
+    print("test_broker_garbage: ok")
+
+
+if __name__ == "__main__":
+    main()

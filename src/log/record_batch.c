@@ -156,7 +156,10 @@ int record_iter_init_max(struct record_iter *it, const uint8_t *batch,
     rc = compress_decode(codec, recs, n, max_out, scratch);
     if (rc)
         return rc;
-    buf_reader_init(&it->r, scratch->data, scratch->len);
+    /* An empty decompressed stream leaves data NULL; never offset NULL. */
+    static const uint8_t empty[1];
+    buf_reader_init(&it->r, scratch->data ? scratch->data : empty,
+                    scratch->len);
     return 0;
 }
 
@@ -240,7 +243,9 @@ corrupt:
 void record_header_iter_init(struct record_header_iter *hi,
                              const struct record *rec)
 {
-    buf_reader_init(&hi->r, rec->headers.ptr, rec->headers.len);
+    static const uint8_t empty[1];
+    buf_reader_init(&hi->r, rec->headers.ptr ? rec->headers.ptr : empty,
+                    rec->headers.len);
     hi->left = rec->header_count;
 }
 

@@ -1,0 +1,107 @@
+/* logdir.h - a data directory of topics: open (with crash recovery), topic
+ * create/delete/lookup, the group-commit flusher thread, retention
+ * (layer: log).
+ *
+ * Layout (Kafka's): <data>/<topic>-<p>/<20-digit base offset>.log, .index,
+ * .timeindex; topic metadata in <data>/<topic>.topic (properties, written
+ * atomically); per-partition recovery points in
+ * <data>/recovery-point-offset-checkpoint. Details: docs/log.md.
+ *
+ * Threads: every function is thread-safe. One flusher thread per open
+ * logdir fsyncs dirty partitions (group commit) and runs retention. A
+ * struct partition pointer is borrowed: valid until its topic is deleted or
+ * the logdir is closed (delete topics from the thread that uses them).
+ */
+#ifndef RILL_LOGDIR_H
+#define RILL_LOGDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct logdir;
+struct partition;
+
+#define LOGDIR_TOPIC_NAME_MAX 249
+
+/* Per-topic settings (Kafka's names in comments), persisted with the topic. */
+struct logdir_topic_config {
+    int32_t partitions;          /* > 0 */
+    int64_t retention_ms;        /* retention.ms; -1 = keep forever (7 d) */
+    int64_t retention_bytes;     /* retention.bytes per partition; -1 off */
+    int64_t segment_bytes;       /* segment.bytes (1 GiB) */
+    int64_t segment_ms;          /* segment.ms (7 d) */
+    int32_t max_message_bytes;   /* max.message.bytes per batch (1048588) */
+    int32_t index_interval_bytes; /* index.interval.bytes (4096) */
+};
+
+/* Fills Kafka's defaults (partitions 1). */
+void logdir_topic_config_init(struct logdir_topic_config *c);
+
+struct logdir_options {
+    /* Group commit policy. A partition is fsynced when any of these holds:
+     * flush_interval_ms passed since its oldest unflushed append (0: not
+     * by time), flush_bytes unflushed bytes (0: not by size), or someone
+     * asked (partition_request_sync / partition_wait_durable). */
+    int64_t flush_interval_ms;      /* default 1000 */
+    int64_t flush_bytes;            /* default 0 */
+    int64_t retention_check_ms;     /* default 300000; 0 = never automatically */
+    int64_t recovery_point_ms;      /* checkpoint interval, default 1000 */
+    bool read_only;  /* no lock, no flusher, no truncation: tools (log dump) */
+    bool no_flusher; /* tests: no thread; call logdir_flush yourself */
+};
+
+/* Fills the defaults above. */
+void logdir_options_init(struct logdir_options *o);
+
+/* Opens (creating it if absent, unless read_only) the data directory at
+ * path, takes its lock (<data>/.lock, flock), loads every topic and
+ * recovers every partition: segments after the recovery point are
+ * re-validated by CRC, a torn or corrupt tail truncated, missing or damaged
+ * indexes rebuilt. opts may be NULL (defaults). Returns 0, -EBUSY (another
+ * process has it open for writing), ERR_CORRUPT (unreadable metadata), or a
+ * negative errno. */
+int logdir_open(const char *path, const struct logdir_options *opts,
+                struct logdir **out);
+/* Stops the flusher, fsyncs everything, writes recovery points, closes.
+ * NULL is a no-op. No partition pointer may be used afterwards. */
+void logdir_close(struct logdir *ld);
+const char *logdir_path(const struct logdir *ld);
+
+/* Kafka's rule: 1..249 chars of [a-zA-Z0-9._-], not "." or "..". */
+bool logdir_topic_name_valid(const char *name);
+
+/* Creates the topic with its partitions (cfg NULL: defaults, 1 partition).
+ * Returns 0, ERR_EXISTS, ERR_INVALID (name or config), ERR_CLOSED
+ * (read-only), or a negative errno. */
+int logdir_topic_create(struct logdir *ld, const char *name,
+                        const struct logdir_topic_config *cfg);
+/* Deletes the topic and its files. Returns 0 or ERR_NOT_FOUND. */
+int logdir_topic_delete(struct logdir *ld, const char *name);
+/* Copies the topic's configuration. Returns 0 or ERR_NOT_FOUND. */
+int logdir_topic_config(struct logdir *ld, const char *name,
+                        struct logdir_topic_config *out);
+/* Partition count, or ERR_NOT_FOUND. */
+int logdir_topic_partitions(struct logdir *ld, const char *name);
+/* The partition, or NULL if the topic or partition does not exist. */
+struct partition *logdir_partition(struct logdir *ld, const char *name,
+                                   int32_t partition);
+
+/* Sorted topic names: *names is a mem_alloc'ed array of mem_strdup'ed
+ * strings; free with logdir_names_free. */
+int logdir_topic_list(struct logdir *ld, char ***names, size_t *count);
+void logdir_names_free(char **names, size_t count);
+
+/* Called from the flusher thread after every fsync round that advanced
+ * some partition's durable offset (or failed one). Must be quick and
+ * thread-safe (e.g. write an eventfd). cb NULL removes it. */
+void logdir_set_flush_listener(struct logdir *ld, void (*cb)(void *arg),
+                               void *arg);
+/* Fsyncs every dirty partition now, in the calling thread, and writes the
+ * recovery-point file. Returns 0 or the first error. */
+int logdir_flush(struct logdir *ld);
+/* Runs retention over every partition now (the flusher does it every
+ * retention_check_ms). Returns segments deleted or a negative error. */
+int logdir_retention_run(struct logdir *ld, int64_t now_ms);
+
+#endif

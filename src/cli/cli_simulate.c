@@ -38,7 +38,8 @@ static const char usage[] =
     "    [--bearing-per-min X] [--stuck-per-min X] [--dropout-per-min X]\n"
     "    [--reconnect-per-min X] [--disorder-ms MS] [--late-fraction F]\n"
     "    [--late-max-ms MS] [--duplicate-fraction F] [--clock-skew-ms MS]\n"
-    "    [--hot-share F --hot-traffic F] [--tick-ms MS] [--stats]\n"
+    "    [--hot-share F --hot-traffic F] [--tick-ms MS] [--stats] [--status "
+    "FILE]\n"
     "  (see docs/simulate.md)";
 
 static volatile sig_atomic_t stop_requested;
@@ -83,8 +84,52 @@ struct run {
     enum sim_format fmt;
     int64_t count;        /* 0 = unbounded */
     int64_t emitted;
+    const char *status;   /* --status FILE, rewritten every second */
+    int64_t status_last_ns, status_last_n, t0;
     struct sim_event ev[4096];
 };
+
+/* Rewrites the --status file (temp file + rename, so readers never see a
+ * torn one): one JSON object with the counters a live dashboard shows. */
+static void write_status(struct run *r, bool final)
+{
+    if (!r->status)
+        return;
+    int64_t now = clock_mono_ns();
+    if (!final && now - r->status_last_ns < 1000000000)
+        return;
+    double dt = (double)(now - r->status_last_ns) / 1e9;
+    double rate = r->status_last_ns && dt > 0
+                      ? (double)(r->emitted - r->status_last_n) / dt
+                      : 0.0;
+    r->status_last_ns = now;
+    r->status_last_n = r->emitted;
+    struct sim_stats st;
+    sim_get_stats(r->sim, &st);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", r->status);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    fprintf(f,
+            "{\"events\":%" PRId64 ",\"events_per_s\":%.0f,\"elapsed_s\":%.1f,"
+            "\"late\":%" PRIu64 ",\"duplicates\":%" PRIu64
+            ",\"burst\":%" PRIu64 ",\"dropped\":%" PRIu64
+            ",\"faults\":{\"bearing\":%" PRIu64 ",\"stuck\":%" PRIu64
+            ",\"dropout\":%" PRIu64 ",\"reconnect\":%" PRIu64
+            "},\"in_flight\":%" PRIu64 ",\"end_offsets\":[",
+            r->emitted, rate, (double)(now - r->t0) / 1e9, st.late,
+            st.duplicates, st.burst, st.dropped, st.faults[SIM_FAULT_BEARING],
+            st.faults[SIM_FAULT_STUCK], st.faults[SIM_FAULT_DROPOUT],
+            st.faults[SIM_FAULT_RECONNECT], sim_out_in_flight(r->out));
+    int64_t off[1024];
+    int32_t np = sim_out_end_offsets(r->out, off, 1024);
+    for (int32_t i = 0; i < np; i++)
+        fprintf(f, "%s%" PRId64, i ? "," : "", off[i]);
+    fprintf(f, "],\"done\":%s}\n", final ? "true" : "false");
+    if (fclose(f) == 0)
+        rename(tmp, r->status);
+}
 
 /* Moves injected faults to the truth output. */
 static int pump_truth(struct run *r)
@@ -170,6 +215,7 @@ static int run_realtime(struct run *r, int64_t dur_ns, int64_t tick_ms)
         if (rc != 0)
             break;
         rc = sim_out_flush(r->out);
+        write_status(r, false);
         if (rc < 0 || last)
             break;
         uint64_t ticks;
@@ -243,6 +289,7 @@ int cli_simulate(int argc, char **argv)
     const char *data = cli_opt(&a, "data");
     const char *truth = cli_opt(&a, "truth");
     const char *truth_topic = cli_opt(&a, "truth-topic");
+    const char *status = cli_opt(&a, "status");
     bool virtual_clock = cli_flag(&a, "virtual-clock");
     bool stats = cli_flag(&a, "stats");
     int rc = cli_check_unused(&a, usage);
@@ -287,6 +334,7 @@ int cli_simulate(int argc, char **argv)
         goto out_free;
     }
     r->count = count;
+    r->status = status;
 
     rc = sim_create(&c, &r->sim);
     if (rc < 0) {
@@ -339,6 +387,7 @@ int cli_simulate(int argc, char **argv)
 
     int64_t dur_ns = (int64_t)(duration * 1e9);
     int64_t t0 = clock_mono_ns();
+    r->t0 = t0;
     if (virtual_clock)
         rc = run_virtual(r, dur_ns);
     else
@@ -348,6 +397,7 @@ int cli_simulate(int argc, char **argv)
         rc = frc;
     if (rc == 0 && r->truth)
         rc = pump_truth(r);
+    write_status(r, true);
     if (rc < 0 && rc != -EPIPE) {
         fprintf(stderr, "rill simulate: %s\n", err_str(rc));
         rc = 1;

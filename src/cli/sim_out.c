@@ -138,6 +138,23 @@ uint64_t sim_out_count(const struct sim_out *o)
     return o ? o->count : 0;
 }
 
+int32_t sim_out_end_offsets(const struct sim_out *o, int64_t *out,
+                            int32_t max)
+{
+    if (o && o->kind == OUT_KAFKA)
+        return kafka_sink_end_offsets(o->kafka, out, max);
+    return 0;
+}
+
+uint64_t sim_out_in_flight(const struct sim_out *o)
+{
+    if (!o || o->kind != OUT_KAFKA)
+        return 0;
+    struct kafka_sink_stats st;
+    kafka_sink_get_stats(o->kafka, &st);
+    return st.sent - st.delivered - st.failed;
+}
+
 void sim_out_close(struct sim_out *o)
 {
     if (!o)

@@ -31,6 +31,12 @@ int sim_out_put(struct sim_out *o, const char *key, size_t klen,
 int sim_out_flush(struct sim_out *o);
 /* Records accepted so far. */
 uint64_t sim_out_count(const struct sim_out *o);
+/* End offsets per partition known so far (topic outputs); returns how many
+ * partitions were written to out (0 for file outputs). */
+int32_t sim_out_end_offsets(const struct sim_out *o, int64_t *out,
+                            int32_t max);
+/* Records handed over but not yet acknowledged (Kafka output). */
+uint64_t sim_out_in_flight(const struct sim_out *o);
 /* Flushes what it can and frees; NULL is a no-op. */
 void sim_out_close(struct sim_out *o);
 

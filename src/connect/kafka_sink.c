@@ -16,10 +16,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#define MAX_TRACKED 1024
+
 struct kafka_sink {
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt;
     struct kafka_sink_stats stats;
+    int32_t npart;                  /* highest partition seen + 1 */
+    int64_t end_offset[MAX_TRACKED]; /* last acknowledged offset + 1 */
     char last_error[256];
 };
 
@@ -34,6 +38,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
                  rd_kafka_err2str(m->err));
     } else {
         k->stats.delivered++;
+        if (m->partition >= 0 && m->partition < MAX_TRACKED) {
+            if (m->offset + 1 > k->end_offset[m->partition])
+                k->end_offset[m->partition] = m->offset + 1;
+            if (m->partition >= k->npart)
+                k->npart = m->partition + 1;
+        }
     }
 }
 
@@ -157,6 +167,14 @@ void kafka_sink_get_stats(const struct kafka_sink *k,
                           struct kafka_sink_stats *out)
 {
     *out = k->stats;
+}
+
+int32_t kafka_sink_end_offsets(const struct kafka_sink *k, int64_t *out,
+                               int32_t max)
+{
+    int32_t n = k->npart < max ? k->npart : max;
+    memcpy(out, k->end_offset, sizeof *out * (size_t)n);
+    return n;
 }
 
 const char *kafka_sink_last_error(const struct kafka_sink *k)

@@ -39,6 +39,11 @@ void kafka_sink_poll(struct kafka_sink *k);
 int kafka_sink_flush(struct kafka_sink *k, int timeout_ms);
 void kafka_sink_get_stats(const struct kafka_sink *k,
                           struct kafka_sink_stats *out);
+/* Per-partition end offsets acknowledged so far (last offset + 1; 0 for a
+ * partition with nothing acknowledged yet), for partitions 0..n-1 where n,
+ * returned, is at most max (partitions beyond 1024 are not tracked). */
+int32_t kafka_sink_end_offsets(const struct kafka_sink *k, int64_t *out,
+                               int32_t max);
 /* The last delivery error text ("" if none). */
 const char *kafka_sink_last_error(const struct kafka_sink *k);
 void kafka_sink_destroy(struct kafka_sink *k);

@@ -1,0 +1,161 @@
+"""test_simulate.py - `rill simulate`, `rill skew` and `rill advise` end to end
+through the real binary: determinism, bounds, formats, real-time pacing,
+clean stop on SIGTERM, ground truth, throughput floor, and (when the broker
+runs) delivery through librdkafka to `rill serve` with murmur2 placement.
+"""
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rilltest import RILL, Server, check, rill  # noqa: E402
+
+
+def sim(*args, timeout=60):
+    p = subprocess.run([RILL, "simulate"] + list(args), capture_output=True,
+                       timeout=timeout)
+    if p.returncode != 0:
+        raise RuntimeError("simulate %s failed: %s" % (args, p.stderr.decode()))
+    return p.stdout, p.stderr.decode()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="rill-sim-")
+
+    # Determinism: same seed, same bytes; another seed, other bytes.
+    a, _ = sim("--virtual-clock", "--seed", "5", "--count", "20000")
+    b, _ = sim("--virtual-clock", "--seed", "5", "--count", "20000")
+    c, _ = sim("--virtual-clock", "--seed", "6", "--count", "20000")
+    check(hashlib.sha256(a).digest() == hashlib.sha256(b).digest(),
+          "same seed gives byte-identical output")
+    check(a != c, "a different seed gives different output")
+    lines = a.decode().splitlines()
+    check(len(lines) == 20000, "--count bounds the run exactly (%d)" % len(lines))
+    rec = json.loads(lines[0])
+    check(set(rec) == {"sensor_id", "machine_id", "kind", "value", "unit", "ts"},
+          "JSON record fields: %s" % sorted(rec))
+    check(all(len(l) < 160 for l in lines), "records are ~150 B or less")
+
+    # Formats.
+    out, _ = sim("--virtual-clock", "--count", "100", "--format", "csv")
+    rows = out.decode().splitlines()
+    check(len(rows) == 100 and all(len(r.split(",")) == 6 for r in rows),
+          "csv: 100 rows of 6 fields")
+    out, _ = sim("--virtual-clock", "--count", "100", "--format", "senml")
+    packs = [json.loads(l) for l in out.decode().splitlines()]
+    check(all(p[0]["bn"].startswith("m-") and "v" in p[0] and "t" in p[0]
+              for p in packs), "senml: one pack per reading with bn, v, t")
+
+    # Generic scenario: only the kinds asked for, no faults.
+    out, _ = sim("--scenario", "generic", "--sensors", "10", "--kinds",
+                 "temperature", "--rate", "100", "--virtual-clock",
+                 "--duration", "5")
+    recs = [json.loads(l) for l in out.decode().splitlines()]
+    check(len(recs) == 500 and {r["kind"] for r in recs} == {"temperature"}
+          and len({r["sensor_id"] for r in recs}) == 10,
+          "generic: 10 temperature sensors x 10/s x 5 s = 500 readings")
+    ts = [r["ts"] for r in recs]
+    check(ts == sorted(ts), "generic (clean) readings arrive in event-time order")
+
+    # Ground truth on a virtual clock.
+    truth = os.path.join(tmp, "truth.jsonl")
+    out, err = sim("--virtual-clock", "--duration", "60", "--seed", "3",
+                   "--bearing-per-min", "20", "--truth", truth, "--stats")
+    faults = [json.loads(l) for l in open(truth)]
+    kinds = {f["fault"] for f in faults}
+    check(len(faults) > 10 and "bearing" in kinds,
+          "truth file records %d faults (%s)" % (len(faults), sorted(kinds)))
+    bearing = [f for f in faults if f["fault"] == "bearing"][0]
+    gap = bearing["temperature_start_ms"] - bearing["start_ms"]
+    check(10000 <= gap <= 50000, "bearing: temperature rise %d ms after the spike" % gap)
+    spike = [json.loads(l) for l in out.decode().splitlines()
+             if b'"vibration"' in l.encode() and bearing["sensor_id"] in l]
+    inside = [r["value"] for r in spike
+              if bearing["start_ms"] <= r["ts"] < bearing["spike_end_ms"]]
+    check(inside and min(inside) > 1.5, "vibration spike readings > 1.5 g (%d)" % len(inside))
+    check("events=" in err and "wall_s=" in err, "--stats prints a summary")
+
+    # Throughput floor with --virtual-clock (the target is >= 1M/s; the
+    # floor here is low because the test machine is shared).
+    t0 = time.time()
+    p = subprocess.run([RILL, "simulate", "--virtual-clock", "--count", "1000000"],
+                       stdout=subprocess.DEVNULL, timeout=60)
+    dt = time.time() - t0
+    check(p.returncode == 0 and 1e6 / dt > 200000,
+          "virtual clock: %.0f events/s to /dev/null" % (1e6 / dt))
+
+    # Real time: paced at the requested rate, open loop.
+    t0 = time.time()
+    out, _ = sim("--rate", "2000", "--sensors", "200", "--duration", "2", "--clean")
+    dt = time.time() - t0
+    n = len(out.splitlines())
+    check(3600 <= n <= 4400, "real time: %d events in 2 s at 2000/s" % n)
+    check(1.8 <= dt <= 4.0, "real time: took %.2f s" % dt)
+
+    # SIGTERM stops an unbounded run cleanly, with whole lines.
+    path = os.path.join(tmp, "run.jsonl")
+    with open(path, "wb") as f:
+        proc = subprocess.Popen([RILL, "simulate", "--rate", "5000"], stdout=f)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=10)
+    data = open(path, "rb").read()
+    check(rc == 0 and len(data) > 0 and data.endswith(b"\n"),
+          "SIGTERM: exit 0 with %d whole lines" % data.count(b"\n"))
+    json.loads(data.splitlines()[-1])
+
+    # Bad flags are usage errors.
+    p = subprocess.run([RILL, "simulate", "--late-fraction", "2"], capture_output=True)
+    check(p.returncode == 2, "invalid fraction is a usage error")
+    p = subprocess.run([RILL, "simulate", "--format", "xml"], capture_output=True)
+    check(p.returncode == 2, "unknown format is a usage error")
+
+    # rill skew: the course's example, and --simulate agrees with it.
+    s = rill("skew", "--sensors", "100", "--hot-share", "0.1", "--hot-traffic",
+             "0.9", "--partitions", "10", "--rate", "100000", "--seed", "1",
+             "--simulate").stdout
+    check("max/mean" in s and "round-robin" in s and "sit idle" in s,
+          "skew prints the comparison and the consumer consequence")
+    last = [l for l in s.splitlines() if l.startswith("hottest share: key-based")][0]
+    measured = float(last.split("key-based ")[1].split("%")[0])
+    expected = float(last.split("(expected ")[1].split("%")[0])
+    check(abs(measured - expected) < 0.5,
+          "skew --simulate: measured hottest share %.1f%% vs %.1f%%" % (measured, expected))
+
+    # rill advise: the two course cases.
+    s = rill("advise", "--events-per-s", "20000", "--latency-ms", "5000",
+             "--cep-patterns", "1", "--ml", "no", "--team-kafka-experience",
+             "none", "--budget-usd", "3000").stdout
+    check("Recommendation: Kafka Streams-style processing with custom pattern detection" in s,
+          "advise: the factory gets Kafka Streams + custom CEP")
+    s = rill("advise", "--events-per-s", "200000", "--cep-patterns", "12").stdout
+    check("Recommendation: Apache Flink-style" in s, "advise: 200K/s + 12 patterns gets Flink")
+    s = rill("advise", "--grow").stdout
+    check("As the factory grows" in s, "advise --grow prints the growth table")
+
+    # Through librdkafka into rill serve, when the broker is in this build.
+    probe = subprocess.run([RILL, "serve", "--help"], capture_output=True)
+    if probe.returncode in (0, 2) and b"not implemented" not in probe.stderr:
+        try:
+            with Server(extra=["--set", "num.partitions=4",
+                               "--set", "auto.create.topics.enable=true"]) as srv:
+                status = os.path.join(tmp, "status.json")
+                sim("--virtual-clock", "--count", "5000", "--clean",
+                    "--bootstrap", srv.bootstrap, "--topic", "readings",
+                    "--status", status, timeout=60)
+                st = json.load(open(status))
+                check(sum(st["end_offsets"]) == 5000,
+                      "--bootstrap: 5000 records acknowledged (%s)" % st["end_offsets"])
+        except RuntimeError as e:
+            print("skip: rill serve not usable yet (%s)" % e)
+    else:
+        print("skip: rill serve not in this build")
+
+
+if __name__ == "__main__":
+    main()

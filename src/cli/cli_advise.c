@@ -38,6 +38,10 @@ int cli_advise(int argc, char **argv)
 {
     struct cli_args a;
     cli_args_init(&a, argc, argv);
+    if (cli_flag(&a, "help") || cli_flag(&a, "h")) {
+        printf("usage: %s\n", usage);
+        return 0;
+    }
     struct advise_input in;
     advise_input_default(&in);
     double v, sensors = -1, hz = 10;

@@ -36,8 +36,10 @@ static const char usage[] =
     "    [--truth FILE | --truth-topic NAME] [--clean] [--noise X] [--drift "
     "X]\n"
     "    [--bearing-per-min X] [--stuck-per-min X] [--dropout-per-min X]\n"
-    "    [--reconnect-per-min X] [--disorder-ms MS] [--late-fraction F]\n"
-    "    [--late-max-ms MS] [--duplicate-fraction F] [--clock-skew-ms MS]\n"
+    "    [--reconnect-per-min X] [--bearing-spike-ms MS] [--stuck-ms MS]\n"
+    "    [--dropout-ms MS] [--reconnect-ms MS] [--disorder-ms MS]\n"
+    "    [--late-fraction F]"
+    " [--late-max-ms MS] [--duplicate-fraction F] [--clock-skew-ms MS]\n"
     "    [--hot-share F --hot-traffic F] [--tick-ms MS] [--stats] [--status "
     "FILE]\n"
     "  (see docs/simulate.md)";
@@ -241,6 +243,10 @@ int cli_simulate(int argc, char **argv)
 {
     struct cli_args a;
     cli_args_init(&a, argc, argv);
+    if (cli_flag(&a, "help") || cli_flag(&a, "h")) {
+        printf("usage: %s\n", usage);
+        return 0;
+    }
     struct sim_config c;
     sim_config_default(&c);
 
@@ -274,6 +280,10 @@ int cli_simulate(int argc, char **argv)
     OPT_D("stuck-per-min", c.stuck_per_min);
     OPT_D("dropout-per-min", c.dropout_per_min);
     OPT_D("reconnect-per-min", c.reconnect_per_min);
+    OPT_I("bearing-spike-ms", c.bearing_spike_ms);
+    OPT_I("stuck-ms", c.stuck_ms);
+    OPT_I("dropout-ms", c.dropout_ms);
+    OPT_I("reconnect-ms", c.reconnect_ms);
     OPT_I("disorder-ms", c.disorder_ms);
     OPT_D("late-fraction", c.late_fraction);
     OPT_I("late-max-ms", c.late_max_ms);

@@ -88,6 +88,10 @@ int cli_skew(int argc, char **argv)
 {
     struct cli_args a;
     cli_args_init(&a, argc, argv);
+    if (cli_flag(&a, "help") || cli_flag(&a, "h")) {
+        printf("usage: %s\n", usage);
+        return 0;
+    }
     struct skew_input in = {100, 0.1, 0.9, 10, 100000, 1};
     double v;
     const char *s;

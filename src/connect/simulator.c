@@ -185,10 +185,10 @@ void sim_config_default(struct sim_config *c)
     c->start_ms = SIM_DEFAULT_START_MS;
     c->noise_scale = 1.0;
     c->drift_scale = 1.0;
-    c->bearing_per_min = 1.0;
-    c->stuck_per_min = 1.0;
-    c->dropout_per_min = 1.0;
-    c->reconnect_per_min = 0.5;
+    c->bearing_per_min = 2.0;
+    c->stuck_per_min = 2.0;
+    c->dropout_per_min = 2.0;
+    c->reconnect_per_min = 1.0;
     c->bearing_spike_ms = 5000;
     c->stuck_ms = 30000;
     c->dropout_ms = 15000;
@@ -407,7 +407,11 @@ static int validate(const struct sim_config *c)
     if (c->late_fraction > 0 && c->late_max_ms <= c->disorder_ms)
         return ERR_INVALID;
     if (c->bearing_per_min < 0 || c->stuck_per_min < 0 ||
-        c->dropout_per_min < 0 || c->reconnect_per_min < 0)
+        c->dropout_per_min < 0 || c->reconnect_per_min < 0 ||
+        c->bearing_spike_ms < 0 || c->stuck_ms < 0 || c->dropout_ms < 0 ||
+        c->reconnect_ms < 0 || c->bearing_spike_ms > 3600000 ||
+        c->stuck_ms > 86400000 || c->dropout_ms > 86400000 ||
+        c->reconnect_ms > 86400000)
         return ERR_INVALID;
     return 0;
 }

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# test_cli_log.sh - the log CLI end to end on a temp data dir, no broker:
+# rill topics create/list/describe/delete, produce (keyed, murmur2 placement,
+# acks=all, compression, timestamps), consume (--from beginning/end/OFFSET/
+# -N/@TS, --partition, --max, --format, --follow), every command a separate
+# process (so data survives a restart), and log dump finding a flipped byte.
+source "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+D=$TMP/data
+r() { "$RILL" "$@" --data "$D"; }
+expect_fail() { # expected message, command...
+    local msg=$1; shift
+    if "$@" >"$TMP/err.out" 2>&1; then fail "should fail: $*"; fi
+    grep -q -- "$msg" "$TMP/err.out" || { cat "$TMP/err.out" >&2; fail "no '$msg' from: $*"; }
+}
+
+# --- topics -------------------------------------------------------------
+r topics create orders --partitions 3 | grep -q 'created topic orders with 3 partitions' || fail "create"
+expect_fail "already exists" r topics create orders --partitions 3
+expect_fail "invalid topic name" r topics create 'bad name!' --partitions 1
+expect_fail "invalid topic name" r topics create .. --partitions 1
+r topics create other --partitions 1 --retention-ms 60000 >/dev/null
+[ "$(r topics list)" = "$(printf 'orders\nother')" ] || fail "list: $(r topics list)"
+r topics describe other | grep -q 'retention.ms: 60000' || fail "describe retention"
+[ "$(r topics describe orders | grep -c 'Partition: [0-2]')" = 3 ] || fail "describe partitions"
+expect_fail "not found" r topics describe nope
+expect_fail "not found" r topics delete nope
+ok "topics create/list/describe/errors"
+
+# --- produce 10,000 keyed lines, consume them back ---------------------------
+$PY -c '
+import random
+random.seed(7)
+for i in range(10000):
+    print("key%d:value-%d-%s" % (i % 997, i, "x" * random.randint(0, 40)))
+' >"$TMP/in.txt"
+r produce orders --key-separator : --file "$TMP/in.txt" --acks all >"$TMP/prod.out"
+grep -q 'produced 10000 records' "$TMP/prod.out" || { cat "$TMP/prod.out"; fail "produce summary"; }
+grep -q 'durable (acks=all)' "$TMP/prod.out" || fail "acks=all not reported"
+[ "$(grep -c '  partition [0-2]: ' "$TMP/prod.out")" = 3 ] || fail "per-partition summary"
+r consume orders --from beginning --format '%k:%s\n' | sort >"$TMP/out.sorted"
+sort "$TMP/in.txt" >"$TMP/in.sorted"
+cmp -s "$TMP/in.sorted" "$TMP/out.sorted" || fail "consumed records differ from the input"
+ok "10000 keyed records produced and consumed back exactly"
+
+# Per partition: offsets dense from 0, input order kept, placement = Java's
+# murmur2 (checked with kafka-python's independent implementation).
+for p in 0 1 2; do r consume orders --partition $p --format '%p %o %k %s\n'; done >"$TMP/parts.txt"
+$PY - "$TMP/parts.txt" "$TMP/in.txt" <<'PYEOF' || fail "placement/order check"
+import sys
+from kafka.partitioner.default import murmur2
+rows = [l.rstrip("\n").split(" ", 3) for l in open(sys.argv[1])]
+inp = [l.rstrip("\n") for l in open(sys.argv[2])]
+per = {}
+for p, o, k, v in rows:
+    per.setdefault(int(p), []).append((int(o), k, v))
+    want = (murmur2(k.encode()) & 0x7fffffff) % 3
+    assert int(p) == want, (k, p, want)
+for p, lst in per.items():
+    assert [o for o, _, _ in lst] == list(range(len(lst))), "offsets not dense"
+    expect = [l for l in inp if (murmur2(l.split(":", 1)[0].encode()) & 0x7fffffff) % 3 == p]
+    assert ["%s:%s" % (k, v) for _, k, v in lst] == expect, "order differs"
+print("placement ok", {p: len(l) for p, l in per.items()})
+PYEOF
+# The reference vectors: kafka -> 1, giberish123456789 -> 2, 1234 -> 0.
+r topics create vec --partitions 3 >/dev/null
+printf 'kafka=a\ngiberish123456789=b\n1234=c\n' | r produce vec --key-separator = --quiet
+[ "$(r consume vec --format '%k=%p\n' | sort | tr '\n' ' ')" = "1234=0 giberish123456789=2 kafka=1 " ] || fail "murmur2 vectors"
+ok "murmur2 placement matches Java (reference vectors + kafka-python)"
+
+# --- --from, --max, --format ---------------------------------------------
+[ "$(r consume orders --partition 1 --from 5 --max 3 --format '%o\n' | tr '\n' ' ')" = "5 6 7 " ] || fail "--from OFFSET --max"
+[ "$(r consume orders --max 7 | wc -l)" = 7 ] || fail "--max"
+n1=$(r consume orders --partition 1 --format '%o\n' | tail -1)
+[ "$(r consume orders --partition 1 --from -2 --format '%o\n' | tr '\n' ' ')" = "$((n1 - 1)) $n1 " ] || fail "--from -2"
+[ -z "$(r consume orders --from end)" ] || fail "--from end should print nothing"
+line=$(r consume vec --partition 1 --format 'T=%t\tP=%p\tO=%o\tK=%k\tV=%s\tKS=%K\tVS=%S%%\n')
+[ "$line" = "$(printf 'T=vec\tP=1\tO=0\tK=kafka\tV=a\tKS=5\tVS=1%%')" ] || fail "--format: $line"
+printf 'a1\na2\na3\n' | r produce ts --timestamp 1000 --quiet
+printf 'b1\nb2\n' | r produce ts --timestamp 2000 --quiet
+[ "$(r consume ts --from @1500 | tr '\n' ' ')" = "b1 b2 " ] || fail "--from @1500"
+[ "$(r consume ts --from @1000 --max 1)" = "a1" ] || fail "--from @1000"
+[ -z "$(r consume ts --from @2001)" ] || fail "--from @2001"
+[ "$(r consume ts --from @0 --format '%T\n' | tr '\n' ' ')" = "1000 1000 1000 2000 2000 " ] || fail "%T"
+expect_fail "not found" r consume nope
+expect_fail "no partition 9" r consume orders --partition 9
+ok "consume --from OFFSET/-N/end/@TS, --max, --format"
+
+# --- a second produce continues the offsets (data survived the restart) ----
+printf 'k:late\n' | r produce other --key-separator : >"$TMP/p2.out"
+printf 'k:later\n' | r produce other --key-separator : >"$TMP/p3.out"
+grep -q 'offsets 1..1' "$TMP/p3.out" || { cat "$TMP/p3.out"; fail "offsets after reopen"; }
+[ "$(r consume other | tr '\n' ' ')" = "late later " ] || fail "reopen read"
+r topics describe orders | grep -q 'HighWatermark: [1-9]' || fail "describe HWM"
+ok "second process appends after the first (restart)"
+
+# --- compression -----------------------------------------------------------
+for c in gzip snappy lz4 zstd; do
+    r produce "comp-$c" --compression $c --file "$TMP/in.txt" --quiet
+    # No separator: the whole line is the value; one partition keeps order.
+    cmp -s <(r consume "comp-$c") "$TMP/in.txt" || fail "compressed $c round trip"
+    r log dump "$D/comp-$c-0" | grep -q "compresscodec: $c" || fail "log dump codec $c"
+done
+sz_none=$(r topics describe orders | awk '{for(i=1;i<=NF;i++) if($i=="SizeBytes:") s+=$(i+1)} END{print s}')
+sz_zstd=$(r topics describe comp-zstd | awk '{for(i=1;i<=NF;i++) if($i=="SizeBytes:") s+=$(i+1)} END{print s}')
+[ "$sz_zstd" -lt "$sz_none" ] || fail "zstd not smaller ($sz_zstd vs $sz_none)"
+ok "gzip/snappy/lz4/zstd batches produced, consumed and dumped"
+
+# --- log dump detects a flipped byte in a copy of a segment ---------------
+r log dump "$D/orders-0" >"$TMP/dump.out" || fail "log dump of a good partition"
+grep -q 'crcValid: true' "$TMP/dump.out" || fail "dump shows no CRC"
+r log dump "$D" --records | grep -q '^| offset: 0 CreateTime' || fail "dump --records"
+seg=$(ls "$D"/orders-0/*.log | head -1)
+cp "$seg" "$TMP/copy.log"
+size=$(stat -c %s "$TMP/copy.log")
+$PY -c "
+import sys
+f = open('$TMP/copy.log', 'r+b'); f.seek($size // 2); b = f.read(1); f.seek($size // 2)
+f.write(bytes([b[0] ^ 0x20]))"
+if "$RILL" log dump "$TMP/copy.log" >"$TMP/bad.out"; then fail "flipped byte not detected"; fi
+grep -q 'crcValid: BAD' "$TMP/bad.out" || fail "no BAD crc line"
+grep -q 'Summary: 1 files, .* 1 bad CRCs' "$TMP/bad.out" || fail "summary: $(tail -1 "$TMP/bad.out")"
+"$RILL" log dump "$seg" >/dev/null || fail "original segment reported bad"
+ok "log dump: good segments pass, a flipped byte fails with BAD"
+
+# --- --follow ------------------------------------------------------------------
+r topics create live --partitions 2 >/dev/null
+r consume live --follow --format '%s\n' >"$TMP/follow.out" 2>"$TMP/follow.err" &
+fpid=$!; PIDS+=("$fpid")
+sleep 0.5
+seq 1 50 | r produce live --quiet
+for i in $(seq 1 100); do [ "$(wc -l <"$TMP/follow.out")" -ge 50 ] && break; sleep 0.1; done
+[ "$(sort -n "$TMP/follow.out" | tr '\n' ' ')" = "$(seq 1 50 | tr '\n' ' ')" ] || fail "follow saw: $(wc -l <"$TMP/follow.out") lines"
+kill -TERM "$fpid"
+wait "$fpid" || fail "follow exit status after SIGTERM"
+# --follow with --max stops by itself.
+timeout 10 "$RILL" consume live --follow --max 5 --data "$D" >"$TMP/f2.out" || fail "follow --max"
+[ "$(wc -l <"$TMP/f2.out")" = 5 ] || fail "follow --max count"
+ok "--follow sees another process's appends, stops on SIGTERM or --max"
+
+# --- delete -----------------------------------------------------------------
+r topics delete orders | grep -q 'deleted topic orders' || fail "delete"
+r topics list | grep -qx orders && fail "deleted topic still listed"
+[ ! -e "$D/orders-0" ] || fail "partition dir left behind"
+expect_fail "not found" r topics delete orders
+ok "topics delete"
+echo "PASS test_cli_log"

@@ -1,0 +1,51 @@
+/* log_int.h - what logdir.c, partition.c and flusher.c share inside the log
+ * layer (layer: log). Nothing outside src/log/ includes this file.
+ */
+#ifndef RILL_LOG_INT_H
+#define RILL_LOG_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "log/logdir.h"
+#include "log/partition.h"
+
+struct flusher;
+
+/* --- partition life cycle (logdir.c) --------------------------------- */
+
+/* Opens the partition directory dir (created unless read_only), recovering
+ * from recovery_point (offsets below it were fsynced): every segment from
+ * the one containing it is walked with CRC checks and a bad tail cut off;
+ * earlier segments load their indexes. flusher may be NULL. */
+int partition_open(const char *dir, const char *topic, int32_t id,
+                   const struct logdir_topic_config *cfg, bool read_only,
+                   int64_t recovery_point, struct flusher *flusher,
+                   struct partition **out);
+void partition_ref(struct partition *p);
+/* The last reference frees it (files stay unless partition_remove ran). */
+void partition_unref(struct partition *p);
+/* Closes for good and removes every file and the directory (topic delete):
+ * later appends get ERR_CLOSED, waiters wake with ERR_CLOSED. */
+int partition_remove(struct partition *p);
+/* Writes the active segment's index files (clean shutdown). */
+void partition_shutdown(struct partition *p);
+/* Whether the flusher should sync p now (mono_ms: clock_mono_ms()). */
+bool partition_flush_due(struct partition *p, int64_t mono_ms,
+                         int64_t interval_ms, int64_t bytes);
+/* Fsyncs what p has unflushed (data, sealed indexes, directory) and
+ * advances the durable offset. Returns 1 if the durable offset advanced,
+ * 0 if there was nothing to do, or the I/O error that made p FAILED. */
+int partition_flush(struct partition *p);
+
+/* --- the flusher thread (flusher.c) ---------------------------------- */
+
+/* Runs round(arg) whenever kicked and at least every tick_ms. */
+int flusher_start(int64_t tick_ms, void (*round)(void *arg), void *arg,
+                  struct flusher **out);
+/* Wakes the thread for a round soon; any thread, never blocks long. */
+void flusher_kick(struct flusher *f);
+/* Stops and joins the thread. NULL is a no-op. */
+void flusher_stop(struct flusher *f);
+
+#endif

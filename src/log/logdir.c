@@ -1,0 +1,671 @@
+/* logdir.c - a data directory of topics (layer: log).
+ *
+ * Files it owns (partition data is partition.c's):
+ *   <data>/.lock                             flock'ed while open for writing
+ *   <data>/topics/<name>.properties          topic metadata (atomic write)
+ *   <data>/recovery-point-offset-checkpoint  "0\n<n>\n<topic> <p> <offset>\n"
+ *   <data>/<topic>-<p>/                      partition directories
+ * A topic exists iff its properties file does: create writes it last,
+ * delete removes it first, so a crash in between leaves at most orphan
+ * partition directories, which a later create of the same name empties.
+ * The recovery point of a partition is an offset below which everything
+ * was fsynced when the file was written; an old one is always safe (it
+ * only makes recovery walk more), so writing it may lag or fail.
+ */
+#include "log/logdir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/config.h"
+#include "base/diag.h"
+#include "base/err.h"
+#include "base/hashmap.h"
+#include "base/mem.h"
+#include "base/os.h"
+#include "log/log_int.h"
+
+#define CHECKPOINT_FILE "recovery-point-offset-checkpoint"
+#define META_MAX_BYTES (64 << 10)
+
+struct topic {
+    char *name;
+    struct logdir_topic_config cfg;
+    struct partition **parts;
+};
+
+struct logdir {
+    char *path;
+    struct logdir_options opts;
+    int lock_fd;
+    pthread_mutex_t mu; /* topics, listener */
+    struct hashmap topics; /* name -> struct topic * */
+    struct hashmap recovery; /* "topic p" -> offset + 1 (at open only) */
+    struct flusher *flusher;
+    void (*listener)(void *arg);
+    void *listener_arg;
+    int64_t last_checkpoint_ms, last_retention_ms; /* flusher thread only */
+};
+
+void logdir_topic_config_init(struct logdir_topic_config *c)
+{
+    c->partitions = 1;
+    c->retention_ms = 7 * 24 * 3600 * 1000LL;
+    c->retention_bytes = -1;
+    c->segment_bytes = 1LL << 30;
+    c->segment_ms = 7 * 24 * 3600 * 1000LL;
+    c->max_message_bytes = 1048588;
+    c->index_interval_bytes = 4096;
+}
+
+void logdir_options_init(struct logdir_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->flush_interval_ms = 1000;
+    o->flush_bytes = 0;
+    o->retention_check_ms = 300000;
+    o->recovery_point_ms = 1000;
+}
+
+bool logdir_topic_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > LOGDIR_TOPIC_NAME_MAX || !strcmp(name, ".") ||
+        !strcmp(name, ".."))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static bool config_valid(const struct logdir_topic_config *c)
+{
+    return c->partitions > 0 && c->partitions <= 100000 &&
+           c->retention_ms >= -1 && c->retention_bytes >= -1 &&
+           c->segment_bytes >= 1024 && c->segment_bytes <= INT32_MAX &&
+           c->segment_ms >= 1 && c->max_message_bytes >= 64 &&
+           c->index_interval_bytes >= 0;
+}
+
+const char *logdir_path(const struct logdir *ld)
+{
+    return ld->path;
+}
+
+static char *part_dir(const struct logdir *ld, const char *name, int32_t p)
+{
+    size_t n = strlen(ld->path) + strlen(name) + 16;
+    char *d = mem_alloc(n);
+    snprintf(d, n, "%s/%s-%d", ld->path, name, p);
+    return d;
+}
+
+static char *meta_path(const struct logdir *ld, const char *name)
+{
+    size_t n = strlen(ld->path) + strlen(name) + 32;
+    char *d = mem_alloc(n);
+    snprintf(d, n, "%s/topics/%s.properties", ld->path, name);
+    return d;
+}
+
+static void topic_free(struct topic *t, bool remove)
+{
+    if (!t)
+        return;
+    for (int32_t i = 0; t->parts && i < t->cfg.partitions; i++) {
+        if (!t->parts[i])
+            continue;
+        if (remove)
+            partition_remove(t->parts[i]);
+        partition_unref(t->parts[i]);
+    }
+    mem_free(t->parts);
+    mem_free(t->name);
+    mem_free(t);
+}
+
+/* --- recovery points -------------------------------------------------------- */
+
+static void checkpoint_load(struct logdir *ld)
+{
+    size_t n = strlen(ld->path) + sizeof(CHECKPOINT_FILE) + 2;
+    char *path = mem_alloc(n), *text = NULL;
+    snprintf(path, n, "%s/%s", ld->path, CHECKPOINT_FILE);
+    size_t len;
+    if (os_read_file(path, 64 << 20, &text, &len) < 0)
+        goto out;
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    if (!line || strcmp(line, "0") != 0)
+        goto out_bad;
+    line = strtok_r(NULL, "\n", &save); /* count: informative */
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char name[LOGDIR_TOPIC_NAME_MAX + 1];
+        int32_t p;
+        long long off;
+        if (sscanf(line, "%249s %" SCNd32 " %lld", name, &p, &off) != 3 ||
+            off < 0)
+            goto out_bad;
+        char key[LOGDIR_TOPIC_NAME_MAX + 16];
+        int kn = snprintf(key, sizeof key, "%s %d", name, p);
+        hashmap_put(&ld->recovery, key, (size_t)kn, (void *)(intptr_t)(off + 1));
+    }
+    goto out;
+out_bad:
+    diag_warn("log: %s: unreadable, recovering every segment", path);
+out:
+    mem_free(text);
+    mem_free(path);
+}
+
+static int64_t recovery_point(struct logdir *ld, const char *name, int32_t p)
+{
+    char key[LOGDIR_TOPIC_NAME_MAX + 16];
+    int kn = snprintf(key, sizeof key, "%s %d", name, p);
+    intptr_t v = (intptr_t)hashmap_get(&ld->recovery, key, (size_t)kn);
+    return v ? (int64_t)v - 1 : 0;
+}
+
+static int checkpoint_write(struct logdir *ld)
+{
+    if (ld->opts.read_only)
+        return 0;
+    struct buf b;
+    buf_init(&b);
+    size_t count = 0;
+    struct buf lines;
+    buf_init(&lines);
+    pthread_mutex_lock(&ld->mu);
+    struct hashmap_entry *e;
+    for (size_t it = 0; hashmap_next(&ld->topics, &it, &e);) {
+        struct topic *t = e->value;
+        for (int32_t i = 0; i < t->cfg.partitions; i++) {
+            buf_printf(&lines, "%s %d %lld\n", t->name, i,
+                       (long long)partition_durable_offset(t->parts[i]));
+            count++;
+        }
+    }
+    pthread_mutex_unlock(&ld->mu);
+    buf_printf(&b, "0\n%zu\n", count);
+    buf_put(&b, lines.data, lines.len);
+    size_t n = strlen(ld->path) + sizeof(CHECKPOINT_FILE) + 2;
+    char *path = mem_alloc(n);
+    snprintf(path, n, "%s/%s", ld->path, CHECKPOINT_FILE);
+    int rc = os_write_file_atomic(path, b.data, b.len);
+    if (rc < 0)
+        diag_warn("log: cannot write %s: %s (recovery will walk more)", path,
+                  err_str(rc));
+    mem_free(path);
+    buf_fini(&lines);
+    buf_fini(&b);
+    return rc;
+}
+
+/* --- topic metadata ----------------------------------------------------------- */
+
+static int meta_write(struct logdir *ld, const char *name,
+                      const struct logdir_topic_config *c)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b,
+               "# rill topic metadata\nname=%s\npartitions=%d\n"
+               "retention.ms=%lld\nretention.bytes=%lld\nsegment.bytes=%lld\n"
+               "segment.ms=%lld\nmax.message.bytes=%d\n"
+               "index.interval.bytes=%d\n",
+               name, c->partitions, (long long)c->retention_ms,
+               (long long)c->retention_bytes, (long long)c->segment_bytes,
+               (long long)c->segment_ms, c->max_message_bytes,
+               c->index_interval_bytes);
+    char *path = meta_path(ld, name);
+    int rc = os_write_file_atomic(path, b.data, b.len);
+    mem_free(path);
+    buf_fini(&b);
+    return rc;
+}
+
+static int meta_read(const char *path, char **name_out,
+                     struct logdir_topic_config *c)
+{
+    struct config cf;
+    config_init(&cf);
+    char err[128];
+    int rc = config_load(&cf, path, err, sizeof err);
+    if (rc < 0)
+        goto out;
+    logdir_topic_config_init(c);
+    int64_t v[7] = {c->partitions, c->retention_ms, c->retention_bytes,
+                    c->segment_bytes, c->segment_ms, c->max_message_bytes,
+                    c->index_interval_bytes};
+    static const char *const keys[7] = {
+        "partitions", "retention.ms", "retention.bytes", "segment.bytes",
+        "segment.ms", "max.message.bytes", "index.interval.bytes"};
+    for (int i = 0; i < 7 && rc == 0; i++)
+        rc = config_get_i64(&cf, keys[i], &v[i]);
+    if (rc < 0)
+        goto out;
+    for (int i = 0; i < 7; i++)
+        if (v[i] > INT64_MAX / 2 || ((i == 0 || i >= 5) && v[i] > INT32_MAX)) {
+            rc = ERR_CORRUPT;
+            goto out;
+        }
+    c->partitions = (int32_t)v[0];
+    c->retention_ms = v[1];
+    c->retention_bytes = v[2];
+    c->segment_bytes = v[3];
+    c->segment_ms = v[4];
+    c->max_message_bytes = (int32_t)v[5];
+    c->index_interval_bytes = (int32_t)v[6];
+    const char *name = config_get(&cf, "name", NULL);
+    if (!name || !logdir_topic_name_valid(name) || !config_valid(c)) {
+        rc = ERR_CORRUPT;
+        goto out;
+    }
+    *name_out = mem_strdup(name);
+out:
+    config_fini(&cf);
+    return rc;
+}
+
+static int topic_open(struct logdir *ld, const char *name,
+                      const struct logdir_topic_config *cfg, bool fresh,
+                      struct topic **out)
+{
+    struct topic *t = mem_calloc(1, sizeof(*t));
+    t->name = mem_strdup(name);
+    t->cfg = *cfg;
+    t->parts = mem_calloc((size_t)cfg->partitions, sizeof(*t->parts));
+    int rc = 0;
+    for (int32_t i = 0; i < cfg->partitions; i++) {
+        char *dir = part_dir(ld, name, i);
+        if (fresh) {
+            /* Orphan files of an earlier incarnation of this name. */
+            DIR *d = opendir(dir);
+            struct dirent *e;
+            while (d && (e = readdir(d))) {
+                if (e->d_name[0] == '.')
+                    continue;
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+                os_unlink(path);
+            }
+            if (d)
+                closedir(d);
+        }
+        rc = partition_open(dir, name, i, cfg, ld->opts.read_only,
+                            fresh ? 0 : recovery_point(ld, name, i),
+                            ld->flusher, &t->parts[i]);
+        if (rc < 0)
+            diag_error("log: cannot open %s: %s", dir, err_str(rc));
+        mem_free(dir);
+        if (rc < 0)
+            break;
+    }
+    if (rc < 0) {
+        topic_free(t, false);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+static int load_topics(struct logdir *ld)
+{
+    size_t n = strlen(ld->path) + 16;
+    char *dir = mem_alloc(n);
+    snprintf(dir, n, "%s/topics", ld->path);
+    DIR *d = opendir(dir);
+    int rc = 0;
+    if (!d) {
+        rc = errno == ENOENT ? 0 : -errno;
+        goto out;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 12 || strcmp(e->d_name + len - 11, ".properties") != 0)
+            continue;
+        char path[4096], *name = NULL;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct logdir_topic_config cfg;
+        rc = meta_read(path, &name, &cfg);
+        if (rc < 0) {
+            diag_error("log: %s: unreadable topic metadata: %s", path,
+                       err_str(rc));
+            rc = ERR_CORRUPT;
+            break;
+        }
+        struct topic *t;
+        rc = topic_open(ld, name, &cfg, false, &t);
+        mem_free(name);
+        if (rc < 0)
+            break;
+        pthread_mutex_lock(&ld->mu); /* the flusher may be iterating */
+        hashmap_put(&ld->topics, t->name, strlen(t->name), t);
+        pthread_mutex_unlock(&ld->mu);
+    }
+    closedir(d);
+out:
+    mem_free(dir);
+    return rc;
+}
+
+/* --- the flusher's round -------------------------------------------------------- */
+
+static struct partition **collect(struct logdir *ld, size_t *n)
+{
+    pthread_mutex_lock(&ld->mu);
+    size_t cap = 0;
+    struct hashmap_entry *e;
+    for (size_t it = 0; hashmap_next(&ld->topics, &it, &e);)
+        cap += (size_t)((struct topic *)e->value)->cfg.partitions;
+    struct partition **v = mem_alloc((cap ? cap : 1) * sizeof(*v));
+    *n = 0;
+    for (size_t it = 0; hashmap_next(&ld->topics, &it, &e);) {
+        struct topic *t = e->value;
+        for (int32_t i = 0; i < t->cfg.partitions; i++) {
+            partition_ref(t->parts[i]);
+            v[(*n)++] = t->parts[i];
+        }
+    }
+    pthread_mutex_unlock(&ld->mu);
+    return v;
+}
+
+static void flush_round(void *arg)
+{
+    struct logdir *ld = arg;
+    int64_t mono = clock_mono_ms();
+    size_t n;
+    struct partition **v = collect(ld, &n);
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        if (partition_flush_due(v[i], mono, ld->opts.flush_interval_ms,
+                                ld->opts.flush_bytes) &&
+            partition_flush(v[i]) != 0)
+            any = true;
+        partition_unref(v[i]);
+    }
+    mem_free(v);
+    if (any) {
+        pthread_mutex_lock(&ld->mu);
+        void (*cb)(void *) = ld->listener;
+        void *cb_arg = ld->listener_arg;
+        pthread_mutex_unlock(&ld->mu);
+        if (cb)
+            cb(cb_arg);
+    }
+    if (ld->opts.recovery_point_ms > 0 &&
+        mono - ld->last_checkpoint_ms >= ld->opts.recovery_point_ms) {
+        ld->last_checkpoint_ms = mono;
+        checkpoint_write(ld);
+    }
+    if (ld->opts.retention_check_ms > 0 &&
+        mono - ld->last_retention_ms >= ld->opts.retention_check_ms) {
+        ld->last_retention_ms = mono;
+        logdir_retention_run(ld, clock_now_ms());
+    }
+}
+
+/* --- public ------------------------------------------------------------------------ */
+
+int logdir_open(const char *path, const struct logdir_options *opts,
+                struct logdir **out)
+{
+    struct logdir *ld = mem_calloc(1, sizeof(*ld));
+    if (opts)
+        ld->opts = *opts;
+    else
+        logdir_options_init(&ld->opts);
+    ld->path = mem_strdup(path);
+    ld->lock_fd = -1;
+    pthread_mutex_init(&ld->mu, NULL);
+    hashmap_init(&ld->topics);
+    hashmap_init(&ld->recovery);
+    ld->last_checkpoint_ms = ld->last_retention_ms = clock_mono_ms();
+    int rc = 0;
+    if (!ld->opts.read_only) {
+        rc = os_mkdir_p(path);
+        if (rc < 0)
+            goto out_close;
+        char lp[4096];
+        snprintf(lp, sizeof lp, "%s/.lock", path);
+        rc = os_open(lp, O_RDWR | O_CREAT, 0644);
+        if (rc < 0)
+            goto out_close;
+        ld->lock_fd = rc;
+        if (flock(ld->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+            rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+            goto out_close;
+        }
+        if (!ld->opts.no_flusher) {
+            int64_t tick = 200;
+            if (ld->opts.flush_interval_ms > 0 &&
+                ld->opts.flush_interval_ms < tick)
+                tick = ld->opts.flush_interval_ms;
+            rc = flusher_start(tick, flush_round, ld, &ld->flusher);
+            if (rc < 0)
+                goto out_close;
+        }
+    }
+    checkpoint_load(ld);
+    rc = load_topics(ld);
+    hashmap_fini(&ld->recovery);
+    hashmap_init(&ld->recovery);
+    if (rc < 0)
+        goto out_close;
+    *out = ld;
+    return 0;
+out_close:
+    logdir_close(ld);
+    return rc;
+}
+
+void logdir_close(struct logdir *ld)
+{
+    if (!ld)
+        return;
+    flusher_stop(ld->flusher);
+    ld->flusher = NULL;
+    struct hashmap_entry *e;
+    if (!ld->opts.read_only) {
+        for (size_t it = 0; hashmap_next(&ld->topics, &it, &e);) {
+            struct topic *t = e->value;
+            for (int32_t i = 0; i < t->cfg.partitions; i++) {
+                partition_shutdown(t->parts[i]);
+                partition_flush(t->parts[i]);
+            }
+        }
+        if (ld->lock_fd >= 0 && hashmap_count(&ld->topics))
+            checkpoint_write(ld);
+    }
+    for (size_t it = 0; hashmap_next(&ld->topics, &it, &e);)
+        topic_free(e->value, false);
+    hashmap_fini(&ld->topics);
+    hashmap_fini(&ld->recovery);
+    if (ld->lock_fd >= 0)
+        close(ld->lock_fd);
+    pthread_mutex_destroy(&ld->mu);
+    mem_free(ld->path);
+    mem_free(ld);
+}
+
+int logdir_topic_create(struct logdir *ld, const char *name,
+                        const struct logdir_topic_config *cfg)
+{
+    struct logdir_topic_config def;
+    if (!cfg) {
+        logdir_topic_config_init(&def);
+        cfg = &def;
+    }
+    if (!logdir_topic_name_valid(name) || !config_valid(cfg))
+        return ERR_INVALID;
+    if (ld->opts.read_only)
+        return ERR_CLOSED;
+    pthread_mutex_lock(&ld->mu);
+    int rc = 0;
+    if (hashmap_get_str(&ld->topics, name)) {
+        rc = ERR_EXISTS;
+        goto out_unlock;
+    }
+    char tdir[4096];
+    snprintf(tdir, sizeof tdir, "%s/topics", ld->path);
+    rc = os_mkdir_p(tdir);
+    if (rc < 0)
+        goto out_unlock;
+    struct topic *t;
+    rc = topic_open(ld, name, cfg, true, &t);
+    if (rc < 0)
+        goto out_unlock;
+    rc = os_fsync_dir(ld->path);
+    if (rc == 0)
+        rc = meta_write(ld, name, cfg); /* the commit point */
+    if (rc < 0) {
+        topic_free(t, true);
+        goto out_unlock;
+    }
+    hashmap_put(&ld->topics, t->name, strlen(t->name), t);
+out_unlock:
+    pthread_mutex_unlock(&ld->mu);
+    return rc;
+}
+
+int logdir_topic_delete(struct logdir *ld, const char *name)
+{
+    if (ld->opts.read_only)
+        return ERR_CLOSED;
+    pthread_mutex_lock(&ld->mu);
+    struct topic *t = hashmap_get_str(&ld->topics, name);
+    if (!t) {
+        pthread_mutex_unlock(&ld->mu);
+        return ERR_NOT_FOUND;
+    }
+    char *path = meta_path(ld, name);
+    int rc = os_unlink(path); /* the commit point */
+    mem_free(path);
+    if (rc < 0 && rc != -ENOENT) {
+        pthread_mutex_unlock(&ld->mu);
+        return rc;
+    }
+    char tdir[4096];
+    snprintf(tdir, sizeof tdir, "%s/topics", ld->path);
+    os_fsync_dir(tdir);
+    hashmap_remove(&ld->topics, name, strlen(name));
+    pthread_mutex_unlock(&ld->mu);
+    topic_free(t, true);
+    return 0;
+}
+
+int logdir_topic_config(struct logdir *ld, const char *name,
+                        struct logdir_topic_config *out)
+{
+    pthread_mutex_lock(&ld->mu);
+    struct topic *t = hashmap_get_str(&ld->topics, name);
+    if (t)
+        *out = t->cfg;
+    pthread_mutex_unlock(&ld->mu);
+    return t ? 0 : ERR_NOT_FOUND;
+}
+
+int logdir_topic_partitions(struct logdir *ld, const char *name)
+{
+    pthread_mutex_lock(&ld->mu);
+    struct topic *t = hashmap_get_str(&ld->topics, name);
+    int n = t ? t->cfg.partitions : ERR_NOT_FOUND;
+    pthread_mutex_unlock(&ld->mu);
+    return n;
+}
+
+struct partition *logdir_partition(struct logdir *ld, const char *name,
+                                   int32_t partition)
+{
+    pthread_mutex_lock(&ld->mu);
+    struct topic *t = hashmap_get_str(&ld->topics, name);
+    struct partition *p = NULL;
+    if (t && partition >= 0 && partition < t->cfg.partitions)
+        p = t->parts[partition];
+    pthread_mutex_unlock(&ld->mu);
+    return p;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int logdir_topic_list(struct logdir *ld, char ***names, size_t *count)
+{
+    pthread_mutex_lock(&ld->mu);
+    size_t n = hashmap_count(&ld->topics), i = 0;
+    char **v = mem_alloc((n ? n : 1) * sizeof(*v));
+    struct hashmap_entry *e;
+    for (size_t it = 0; hashmap_next(&ld->topics, &it, &e);)
+        v[i++] = mem_strdup(((struct topic *)e->value)->name);
+    pthread_mutex_unlock(&ld->mu);
+    qsort(v, n, sizeof(*v), cmp_str);
+    *names = v;
+    *count = n;
+    return 0;
+}
+
+void logdir_names_free(char **names, size_t count)
+{
+    for (size_t i = 0; names && i < count; i++)
+        mem_free(names[i]);
+    mem_free(names);
+}
+
+void logdir_set_flush_listener(struct logdir *ld, void (*cb)(void *arg),
+                               void *arg)
+{
+    pthread_mutex_lock(&ld->mu);
+    ld->listener = cb;
+    ld->listener_arg = arg;
+    pthread_mutex_unlock(&ld->mu);
+}
+
+int logdir_flush(struct logdir *ld)
+{
+    size_t n;
+    struct partition **v = collect(ld, &n);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = partition_flush(v[i]);
+        if (r < 0 && rc == 0)
+            rc = r;
+        partition_unref(v[i]);
+    }
+    mem_free(v);
+    int c = checkpoint_write(ld);
+    return rc ? rc : (c < 0 ? c : 0);
+}
+
+int logdir_retention_run(struct logdir *ld, int64_t now_ms)
+{
+    size_t n;
+    struct partition **v = collect(ld, &n);
+    int total = 0, rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = partition_retention_run(v[i], now_ms);
+        if (r < 0 && rc == 0)
+            rc = r;
+        else if (r > 0)
+            total += r;
+        partition_unref(v[i]);
+    }
+    mem_free(v);
+    return rc < 0 ? rc : total;
+}

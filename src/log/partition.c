@@ -1,0 +1,817 @@
+/* partition.c - a topic partition: segments, append, read, lookup, roll,
+ * retention, durability bookkeeping and the FAILED state (layer: log).
+ *
+ * It does not parse records (record_batch.c does) nor run threads (the
+ * logdir's flusher calls partition_flush). States:
+ *
+ *      open ──append/read──> OPEN ──write, fsync or roll error──> FAILED
+ *                             │                                    │
+ *                        topic delete                         reads only;
+ *                             v                              reopen recovers
+ *                           CLOSED (appends ERR_CLOSED, waiters woken)
+ *
+ * Invariants (mutex held):
+ *   1. segs[0..n) are ordered, contiguous: segs[i]->next_offset ==
+ *      segs[i+1]->base_offset; the last one is active (appends go there).
+ *   2. log_start == segs[0]->base_offset <= durable <= leo ==
+ *      segs[n-1]->next_offset; leo is the high watermark (one node).
+ *   3. Every offset < durable is in a batch that was fdatasync'ed, and the
+ *      directory entry of its segment file too.
+ *   4. Once failed != 0 nothing is written again through this handle; the
+ *      data on disk is what recovery will find (a partial write is
+ *      truncated back or, if that fails too, cut by recovery's CRC walk).
+ *   5. A slice handed to a reader holds a segment reference, so retention
+ *      may unlink files while a sendfile is still reading them.
+ */
+#include "log/partition.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/diag.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "base/os.h"
+#include "log/log_int.h"
+#include "log/record_batch.h"
+#include "log/segment.h"
+
+struct partition {
+    pthread_mutex_t mu;
+    pthread_cond_t durable_cv;
+    char *dir;
+    char *topic;
+    int32_t id;
+    struct logdir_topic_config cfg;
+    bool read_only;
+    bool closed;
+    bool dir_dirty;          /* a segment file was created since last sync */
+    struct segment **segs;
+    size_t nsegs, cap;
+    int64_t leo;             /* atomic reads */
+    int64_t log_start;       /* atomic reads */
+    int64_t durable;         /* atomic reads */
+    int64_t size_bytes;      /* atomic reads */
+    int failed;              /* atomic reads; negative errno */
+    int sync_requested;      /* atomic */
+    int refs;                /* atomic */
+    int64_t unflushed_bytes;
+    int64_t first_unflushed_mono_ms;
+    struct flusher *flusher;
+};
+
+static int64_t load64(const int64_t *v)
+{
+    return __atomic_load_n(v, __ATOMIC_ACQUIRE);
+}
+
+static void store64(int64_t *v, int64_t x)
+{
+    __atomic_store_n(v, x, __ATOMIC_RELEASE);
+}
+
+static struct segment *active(struct partition *p)
+{
+    return p->nsegs ? p->segs[p->nsegs - 1] : NULL;
+}
+
+static void push_segment(struct partition *p, struct segment *s)
+{
+    if (p->nsegs == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 8;
+        p->segs = mem_realloc(p->segs, p->cap * sizeof(*p->segs));
+    }
+    p->segs[p->nsegs++] = s;
+}
+
+static void fail_locked(struct partition *p, int err, const char *what)
+{
+    if (p->failed)
+        return;
+    diag_error("log: %s-%d: %s failed (%s); partition is FAILED: appends "
+               "are refused until reopen, reads continue",
+               p->topic, p->id, what, err_str(err));
+    __atomic_store_n(&p->failed, err < 0 ? err : -EIO, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&p->durable_cv);
+}
+
+/* --- open and recovery ---------------------------------------------- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int list_bases(const char *dir, int64_t **out, size_t *n)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    size_t cap = 16;
+    int64_t *v = mem_alloc(cap * sizeof(*v));
+    *n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int64_t b = segment_parse_name(e->d_name);
+        if (b < 0)
+            continue;
+        if (*n == cap) {
+            cap *= 2;
+            v = mem_realloc(v, cap * sizeof(*v));
+        }
+        v[(*n)++] = b;
+    }
+    closedir(d);
+    qsort(v, *n, sizeof(*v), cmp_i64);
+    *out = v;
+    return 0;
+}
+
+/* Drops the segment files at bases[from..n) (after a truncation). */
+static void drop_from(struct partition *p, const int64_t *bases, size_t from,
+                      size_t n)
+{
+    for (size_t i = from; i < n; i++) {
+        struct segment *s;
+        diag_warn("log: %s-%d: dropping segment %lld after a truncated one",
+                  p->topic, p->id, (long long)bases[i]);
+        if (p->read_only)
+            continue;
+        if (segment_open(p->dir, bases[i], false, &s) == 0) {
+            segment_unlink(s);
+            segment_unref(s);
+        }
+    }
+    if (!p->read_only)
+        p->dir_dirty = true;
+}
+
+static int recover(struct partition *p, int64_t recovery_point)
+{
+    int64_t *bases = NULL;
+    size_t n = 0;
+    int rc = list_bases(p->dir, &bases, &n);
+    if (rc < 0)
+        return rc;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (bases[i] <= recovery_point)
+            k = i;
+    for (size_t i = 0; i < n; i++) {
+        struct segment *s;
+        rc = segment_open(p->dir, bases[i], p->read_only, &s);
+        if (rc < 0)
+            goto out;
+        bool has_next = i + 1 < n, cut = false;
+        if (p->nsegs && bases[i] != active(p)->next_offset) {
+            /* A gap or overlap: nothing from here on is trustworthy. */
+            segment_unref(s);
+            drop_from(p, bases, i, n);
+            break;
+        }
+        if (i < k && has_next) {
+            rc = segment_load(s, bases[i + 1], p->cfg.index_interval_bytes);
+            cut = s->next_offset != bases[i + 1];
+        } else {
+            rc = segment_recover(s, p->cfg.index_interval_bytes, &cut);
+            if (rc == 0 && !p->read_only)
+                rc = segment_sync(s, false);
+            if (has_next && s->next_offset != bases[i + 1])
+                cut = true;
+            if (rc == 0 && has_next && !cut && !p->read_only)
+                rc = segment_seal(s);
+        }
+        if (rc < 0) {
+            segment_unref(s);
+            goto out;
+        }
+        push_segment(p, s);
+        p->size_bytes += s->size;
+        if (cut && has_next) {
+            drop_from(p, bases, i + 1, n);
+            break;
+        }
+    }
+    rc = 0;
+out:
+    mem_free(bases);
+    return rc;
+}
+
+int partition_open(const char *dir, const char *topic, int32_t id,
+                   const struct logdir_topic_config *cfg, bool read_only,
+                   int64_t recovery_point, struct flusher *flusher,
+                   struct partition **out)
+{
+    struct partition *p = mem_calloc(1, sizeof(*p));
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->durable_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&p->mu, NULL);
+    p->dir = mem_strdup(dir);
+    p->topic = mem_strdup(topic);
+    p->id = id;
+    p->cfg = *cfg;
+    p->read_only = read_only;
+    p->flusher = flusher;
+    p->refs = 1;
+    int rc = 0;
+    if (!read_only) {
+        rc = os_mkdir_p(dir);
+        if (rc < 0)
+            goto out_free;
+    }
+    rc = recover(p, recovery_point);
+    if (rc < 0 && !(read_only && rc == -ENOENT))
+        goto out_free;
+    rc = 0;
+    if (!p->nsegs && !read_only) {
+        struct segment *s;
+        rc = segment_create(dir, 0, &s);
+        if (rc < 0)
+            goto out_free;
+        push_segment(p, s);
+        p->dir_dirty = true;
+    }
+    if (p->dir_dirty && !read_only) {
+        rc = os_fsync_dir(dir);
+        if (rc < 0)
+            goto out_free;
+        p->dir_dirty = false;
+    }
+    if (p->nsegs) {
+        p->log_start = p->segs[0]->base_offset;
+        p->leo = active(p)->next_offset;
+        active(p)->created_ms = clock_now_ms();
+    }
+    /* Everything recovered was fsynced above (or is read-only). */
+    p->durable = p->leo;
+    *out = p;
+    return 0;
+out_free:
+    partition_unref(p);
+    return rc;
+}
+
+void partition_ref(struct partition *p)
+{
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+}
+
+void partition_unref(struct partition *p)
+{
+    if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    for (size_t i = 0; i < p->nsegs; i++)
+        segment_unref(p->segs[i]);
+    mem_free(p->segs);
+    pthread_cond_destroy(&p->durable_cv);
+    pthread_mutex_destroy(&p->mu);
+    mem_free(p->dir);
+    mem_free(p->topic);
+    mem_free(p);
+}
+
+int partition_remove(struct partition *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->closed = true;
+    pthread_cond_broadcast(&p->durable_cv);
+    int rc = 0;
+    for (size_t i = 0; i < p->nsegs; i++) {
+        int r = segment_unlink(p->segs[i]);
+        if (r < 0 && !rc)
+            rc = r;
+    }
+    /* Anything else left in the directory (temp files) goes too. */
+    DIR *d = opendir(p->dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", p->dir, e->d_name);
+        os_unlink(path);
+    }
+    if (d)
+        closedir(d);
+    if (rmdir(p->dir) < 0 && errno != ENOENT && !rc)
+        rc = -errno;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+void partition_shutdown(struct partition *p)
+{
+    pthread_mutex_lock(&p->mu);
+    struct segment *s = active(p);
+    if (s && !p->read_only && !p->closed && !p->failed) {
+        if (offset_index_write(&s->oix) < 0 || time_index_write(&s->tix) < 0)
+            diag_warn("log: %s-%d: cannot write index files at close",
+                      p->topic, p->id);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* --- append ------------------------------------------------------------ */
+
+static int roll_locked(struct partition *p)
+{
+    struct segment *old = active(p), *s;
+    int rc = segment_seal(old);
+    if (rc < 0)
+        return rc;
+    rc = segment_create(p->dir, p->leo, &s);
+    if (rc < 0)
+        return rc;
+    push_segment(p, s);
+    p->dir_dirty = true;
+    return 0;
+}
+
+int partition_append(struct partition *p, uint8_t *batch, size_t len,
+                     int64_t *base_offset_out)
+{
+    if (len == 0)
+        return ERR_INVALID;
+    if (len > INT32_MAX)
+        return ERR_TOO_LARGE;
+    /* Verify outside the lock: the CRC is the expensive part. */
+    int64_t count = 0;
+    size_t off = 0;
+    while (off < len) {
+        struct record_batch_header h;
+        int rc = record_batch_verify(batch + off, len - off);
+        if (rc == ERR_AGAIN)
+            return ERR_INVALID;
+        if (rc < 0)
+            return ERR_CORRUPT;
+        record_batch_header_decode(batch + off, len - off, &h);
+        if ((int64_t)h.last_offset_delta + 1 != h.record_count)
+            return ERR_CORRUPT;
+        if (record_batch_size(&h) > (size_t)p->cfg.max_message_bytes)
+            return ERR_TOO_LARGE;
+        count += h.record_count;
+        off += record_batch_size(&h);
+    }
+
+    pthread_mutex_lock(&p->mu);
+    int rc = 0;
+    if (p->closed || p->read_only) {
+        rc = ERR_CLOSED;
+        goto out_unlock;
+    }
+    if (p->failed) {
+        rc = ERR_FAILED;
+        goto out_unlock;
+    }
+    struct segment *s = active(p);
+    int64_t now = clock_now_ms();
+    if (s->size > 0 &&
+        (s->size + (int64_t)len > p->cfg.segment_bytes ||
+         (p->cfg.segment_ms >= 0 && now - s->created_ms >= p->cfg.segment_ms) ||
+         p->leo + count - s->base_offset > INT32_MAX ||
+         s->size + (int64_t)len > UINT32_MAX)) {
+        rc = roll_locked(p);
+        if (rc < 0) {
+            fail_locked(p, rc, "segment roll");
+            rc = ERR_FAILED;
+            goto out_unlock;
+        }
+        s = active(p);
+    }
+    int64_t base = p->leo, next = base;
+    for (off = 0; off < len;) {
+        record_batch_set_base_offset(batch + off, next);
+        next += (int64_t)be32_load(batch + off + 23) + 1;
+        off += RECORD_BATCH_LOG_OVERHEAD + be32_load(batch + off + 8);
+    }
+    rc = segment_append(s, batch, len, p->cfg.index_interval_bytes);
+    if (rc < 0) {
+        fail_locked(p, rc, "write");
+        rc = ERR_FAILED;
+        goto out_unlock;
+    }
+    store64(&p->leo, next);
+    store64(&p->size_bytes, p->size_bytes + (int64_t)len);
+    if (p->unflushed_bytes == 0)
+        p->first_unflushed_mono_ms = clock_mono_ms();
+    p->unflushed_bytes += (int64_t)len;
+    if (base_offset_out)
+        *base_offset_out = base;
+out_unlock:
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+/* --- durability --------------------------------------------------------- */
+
+bool partition_flush_due(struct partition *p, int64_t mono_ms,
+                         int64_t interval_ms, int64_t bytes)
+{
+    pthread_mutex_lock(&p->mu);
+    bool due = false;
+    if (!p->closed && !p->failed && !p->read_only) {
+        bool pending = p->durable < p->leo || p->dir_dirty;
+        due = pending &&
+              (__atomic_load_n(&p->sync_requested, __ATOMIC_ACQUIRE) ||
+               (bytes > 0 && p->unflushed_bytes >= bytes) ||
+               (interval_ms > 0 &&
+                mono_ms - p->first_unflushed_mono_ms >= interval_ms));
+        if (!pending)
+            __atomic_store_n(&p->sync_requested, 0, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return due;
+}
+
+int partition_flush(struct partition *p)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->failed || p->closed || p->read_only) {
+        int rc = p->failed;
+        pthread_mutex_unlock(&p->mu);
+        return rc;
+    }
+    int64_t target = p->leo;
+    bool dir = p->dir_dirty;
+    __atomic_store_n(&p->sync_requested, 0, __ATOMIC_RELEASE);
+    struct segment *stack[8], **todo = stack;
+    bool idx_stack[8], *with_idx = idx_stack;
+    size_t n = 0;
+    if (p->nsegs > 8) {
+        todo = mem_alloc(p->nsegs * sizeof(*todo));
+        with_idx = mem_alloc(p->nsegs * sizeof(*with_idx));
+    }
+    for (size_t i = 0; i < p->nsegs; i++) {
+        struct segment *s = p->segs[i];
+        if (!s->dirty && !s->index_dirty)
+            continue;
+        segment_ref(s);
+        todo[n] = s;
+        with_idx[n] = s->index_dirty;
+        s->dirty = s->index_dirty = false;
+        n++;
+    }
+    p->dir_dirty = false;
+    p->unflushed_bytes = 0;
+    pthread_mutex_unlock(&p->mu);
+
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0)
+            rc = segment_sync(todo[i], with_idx[i]);
+        segment_unref(todo[i]);
+    }
+    if (rc == 0 && dir)
+        rc = os_fsync_dir(p->dir);
+    if (todo != stack) {
+        mem_free(todo);
+        mem_free(with_idx);
+    }
+
+    pthread_mutex_lock(&p->mu);
+    int ret = 0;
+    if (rc < 0) {
+        fail_locked(p, rc, "fsync");
+        ret = rc;
+    } else if (target > p->durable) {
+        store64(&p->durable, target);
+        ret = 1;
+    }
+    pthread_cond_broadcast(&p->durable_cv);
+    pthread_mutex_unlock(&p->mu);
+    return ret;
+}
+
+void partition_request_sync(struct partition *p)
+{
+    __atomic_store_n(&p->sync_requested, 1, __ATOMIC_RELEASE);
+    flusher_kick(p->flusher);
+}
+
+int partition_wait_durable(struct partition *p, int64_t end_offset,
+                           int timeout_ms)
+{
+    partition_ref(p);
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    if (timeout_ms >= 0) {
+        int64_t ns = dl.tv_nsec + (int64_t)(timeout_ms % 1000) * 1000000;
+        dl.tv_sec += timeout_ms / 1000 + ns / 1000000000;
+        dl.tv_nsec = ns % 1000000000;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&p->mu);
+    while (p->durable < end_offset) {
+        if (p->failed) {
+            rc = ERR_FAILED;
+            break;
+        }
+        if (p->closed) {
+            rc = ERR_CLOSED;
+            break;
+        }
+        if (end_offset > p->leo || p->read_only) {
+            rc = ERR_RANGE;
+            break;
+        }
+        if (!p->flusher) {
+            pthread_mutex_unlock(&p->mu);
+            int f = partition_flush(p);
+            pthread_mutex_lock(&p->mu);
+            if (f < 0) {
+                rc = ERR_FAILED;
+                break;
+            }
+            continue;
+        }
+        __atomic_store_n(&p->sync_requested, 1, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&p->mu);
+        flusher_kick(p->flusher);
+        pthread_mutex_lock(&p->mu);
+        if (p->durable >= end_offset)
+            break;
+        int w = timeout_ms < 0
+                    ? pthread_cond_wait(&p->durable_cv, &p->mu)
+                    : pthread_cond_timedwait(&p->durable_cv, &p->mu, &dl);
+        if (w == ETIMEDOUT && p->durable < end_offset) {
+            rc = ERR_TIMEOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    partition_unref(p);
+    return rc;
+}
+
+/* --- offsets and state ---------------------------------------------------- */
+
+int64_t partition_log_start_offset(struct partition *p)
+{
+    return load64(&p->log_start);
+}
+
+int64_t partition_high_watermark(struct partition *p)
+{
+    return load64(&p->leo);
+}
+
+int64_t partition_durable_offset(struct partition *p)
+{
+    return load64(&p->durable);
+}
+
+int64_t partition_size_bytes(struct partition *p)
+{
+    return load64(&p->size_bytes);
+}
+
+int partition_failed(struct partition *p)
+{
+    return __atomic_load_n(&p->failed, __ATOMIC_ACQUIRE);
+}
+
+int32_t partition_id(const struct partition *p)
+{
+    return p->id;
+}
+
+const char *partition_topic(const struct partition *p)
+{
+    return p->topic;
+}
+
+int partition_segment_count(struct partition *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int n = (int)p->nsegs;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+/* --- reads ---------------------------------------------------------------- */
+
+/* Index of the segment holding offset: the last with base <= offset. */
+static size_t find_segment(struct partition *p, int64_t offset)
+{
+    size_t lo = 0, hi = p->nsegs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->segs[mid]->base_offset <= offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? lo - 1 : 0;
+}
+
+int partition_read_upto(struct partition *p, int64_t offset, int64_t upto,
+                        size_t max_bytes, struct partition_slice *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->fd = -1;
+    pthread_mutex_lock(&p->mu);
+    int rc = 0;
+    int64_t hwm = p->leo;
+    if (upto < 0 || upto > hwm)
+        upto = hwm;
+    out->first_offset = out->next_offset = offset;
+    if (offset < p->log_start || offset > hwm) {
+        rc = ERR_RANGE;
+        goto out_unlock;
+    }
+    if (offset >= upto || !p->nsegs)
+        goto out_unlock;
+    size_t i = find_segment(p, offset);
+    while (i + 1 < p->nsegs && offset >= p->segs[i]->next_offset)
+        i++;
+    struct segment *s = p->segs[i];
+    int64_t pos, first, end, next;
+    rc = segment_find_offset(s, offset, &pos, &first);
+    if (rc < 0)
+        goto out_unlock;
+    if (upto >= s->next_offset) {
+        end = s->size;
+        next = s->next_offset;
+    } else {
+        rc = segment_find_offset(s, upto, &end, &next);
+        if (rc < 0)
+            goto out_unlock;
+    }
+    if (end <= pos)
+        goto out_unlock;
+    if ((uint64_t)(end - pos) > max_bytes) {
+        int64_t b, bo;
+        rc = segment_find_bound(s, pos, pos + (int64_t)max_bytes, &b, &bo);
+        if (rc < 0)
+            goto out_unlock;
+        if (b < end) {
+            end = b;
+            next = bo;
+        }
+    }
+    segment_ref(s);
+    out->segment = s;
+    out->fd = s->fd;
+    out->file_pos = pos;
+    out->len = (size_t)(end - pos);
+    out->first_offset = first;
+    out->next_offset = next;
+out_unlock:
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int partition_read(struct partition *p, int64_t offset, size_t max_bytes,
+                   struct partition_slice *out)
+{
+    return partition_read_upto(p, offset, -1, max_bytes, out);
+}
+
+void partition_slice_release(struct partition_slice *s)
+{
+    if (s->segment)
+        segment_unref(s->segment);
+    s->segment = NULL;
+    s->fd = -1;
+    s->len = 0;
+}
+
+int partition_read_copy_upto(struct partition *p, int64_t offset,
+                             int64_t upto, size_t max_bytes, struct buf *out,
+                             int64_t *next_offset)
+{
+    size_t copied = 0;
+    int rc = 0;
+    for (;;) {
+        struct partition_slice sl;
+        size_t left = max_bytes > copied ? max_bytes - copied : 0;
+        if (copied && left == 0)
+            break;
+        rc = partition_read_upto(p, offset, upto, left, &sl);
+        if (rc < 0) {
+            if (copied)
+                rc = 0;
+            break;
+        }
+        if (sl.len == 0)
+            break;
+        if (copied && sl.len > left) {
+            partition_slice_release(&sl);
+            break;
+        }
+        uint8_t *dst = buf_extend(out, sl.len);
+        size_t done = 0;
+        while (done < sl.len) {
+            ssize_t r = pread(sl.fd, dst + done, sl.len - done,
+                              (off_t)(sl.file_pos + (int64_t)done));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                rc = r < 0 ? -errno : ERR_CORRUPT;
+                break;
+            }
+            done += (size_t)r;
+        }
+        partition_slice_release(&sl);
+        if (rc < 0) {
+            out->len -= sl.len;
+            break;
+        }
+        copied += sl.len;
+        offset = sl.next_offset;
+    }
+    if (next_offset)
+        *next_offset = offset;
+    return rc;
+}
+
+int partition_read_copy(struct partition *p, int64_t offset, size_t max_bytes,
+                        struct buf *out, int64_t *next_offset)
+{
+    return partition_read_copy_upto(p, offset, -1, max_bytes, out,
+                                    next_offset);
+}
+
+int partition_offset_for_timestamp(struct partition *p, int64_t ts,
+                                   int64_t *offset)
+{
+    *offset = -1;
+    struct buf scratch;
+    buf_init(&scratch);
+    pthread_mutex_lock(&p->mu);
+    int rc = 0;
+    for (size_t i = 0; i < p->nsegs && *offset < 0; i++) {
+        rc = segment_find_timestamp(p->segs[i], ts, &scratch, offset);
+        if (rc < 0)
+            break;
+    }
+    pthread_mutex_unlock(&p->mu);
+    buf_fini(&scratch);
+    return rc;
+}
+
+/* --- roll and retention ----------------------------------------------------- */
+
+int partition_roll(struct partition *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int rc = 0;
+    if (p->closed || p->read_only)
+        rc = ERR_CLOSED;
+    else if (p->failed)
+        rc = ERR_FAILED;
+    else if (active(p)->size > 0) {
+        rc = roll_locked(p);
+        if (rc < 0) {
+            fail_locked(p, rc, "segment roll");
+            rc = ERR_FAILED;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int partition_retention_run(struct partition *p, int64_t now_ms)
+{
+    pthread_mutex_lock(&p->mu);
+    int deleted = 0;
+    if (p->closed || p->read_only) {
+        pthread_mutex_unlock(&p->mu);
+        return 0;
+    }
+    while (p->nsegs > 1) {
+        struct segment *s = p->segs[0];
+        bool by_time = p->cfg.retention_ms >= 0 && s->max_timestamp >= 0 &&
+                       now_ms - s->max_timestamp > p->cfg.retention_ms;
+        bool by_size = p->cfg.retention_bytes >= 0 &&
+                       p->size_bytes - s->size >= p->cfg.retention_bytes;
+        if (!by_time && !by_size)
+            break;
+        memmove(p->segs, p->segs + 1, (p->nsegs - 1) * sizeof(*p->segs));
+        p->nsegs--;
+        store64(&p->size_bytes, p->size_bytes - s->size);
+        store64(&p->log_start, p->segs[0]->base_offset);
+        if (p->durable < p->log_start)
+            store64(&p->durable, p->log_start);
+        diag_info("log: %s-%d: retention deletes segment %lld (%s)",
+                  p->topic, p->id, (long long)s->base_offset,
+                  by_time ? "time" : "size");
+        segment_unlink(s);
+        segment_unref(s);
+        deleted++;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return deleted;
+}

@@ -1,0 +1,553 @@
+/* segment.c - one log segment and its indexes (layer: log).
+ *
+ * The .log file is batches back to back, exactly as on the wire (see
+ * record_batch.c for the 61-byte header table): nothing else, no framing of
+ * ours. Invariants, with the partition mutex held:
+ *   1. [0, size) holds whole batches, each passing record_batch_verify,
+ *      with base offsets following on from base_offset without gaps;
+ *      next_offset is the offset after the last one.
+ *   2. The file may be longer than size only while an append is failing
+ *      (then it is truncated back) or after a crash (recovery truncates).
+ *   3. Index entries point at batch starts inside [0, size); index files
+ *      are written when the segment is sealed or closed, never on the
+ *      append path; the active segment's are rebuilt by recovery.
+ */
+#include "log/segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/diag.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "base/os.h"
+
+static char *path_of(const struct segment *s, const char *suffix)
+{
+    size_t n = strlen(s->stem) + strlen(suffix) + 1;
+    char *p = mem_alloc(n);
+    snprintf(p, n, "%s%s", s->stem, suffix);
+    return p;
+}
+
+static int read_full(int fd, void *p, size_t n, int64_t at, size_t *got)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(fd, (uint8_t *)p + done, n - done,
+                          (off_t)(at + (int64_t)done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        if (r == 0)
+            break;
+        done += (size_t)r;
+    }
+    *got = done;
+    return 0;
+}
+
+static int open_files(struct segment *s, bool create)
+{
+    char *log = path_of(s, ".log"), *ix = path_of(s, ".index"),
+         *tix = path_of(s, ".timeindex");
+    int flags = s->read_only ? O_RDONLY : O_RDWR;
+    if (create)
+        flags |= O_CREAT | O_TRUNC;
+    int rc = os_open(log, flags, 0644);
+    if (rc < 0)
+        goto out;
+    s->fd = rc;
+    rc = offset_index_open(&s->oix, ix, s->read_only);
+    if (rc < 0)
+        goto out;
+    rc = time_index_open(&s->tix, tix, s->read_only);
+    if (rc < 0)
+        goto out;
+    if (create) {
+        rc = offset_index_reset(&s->oix);
+        if (rc == 0)
+            rc = time_index_reset(&s->tix);
+    }
+out:
+    mem_free(log);
+    mem_free(ix);
+    mem_free(tix);
+    return rc;
+}
+
+static struct segment *alloc_segment(const char *dir, int64_t base,
+                                     bool read_only)
+{
+    struct segment *s = mem_calloc(1, sizeof(*s));
+    s->base_offset = base;
+    s->next_offset = base;
+    s->max_timestamp = -1;
+    s->created_ms = clock_now_ms();
+    s->fd = -1;
+    s->oix.fd = -1;
+    s->tix.fd = -1;
+    s->refs = 1;
+    s->read_only = read_only;
+    size_t n = strlen(dir) + 32;
+    s->stem = mem_alloc(n);
+    snprintf(s->stem, n, "%s/%020lld", dir, (long long)base);
+    return s;
+}
+
+static void free_segment(struct segment *s)
+{
+    os_close(s->fd);
+    offset_index_close(&s->oix);
+    time_index_close(&s->tix);
+    mem_free(s->stem);
+    mem_free(s);
+}
+
+int segment_create(const char *dir, int64_t base_offset, struct segment **out)
+{
+    struct segment *s = alloc_segment(dir, base_offset, false);
+    int rc = open_files(s, true);
+    if (rc < 0) {
+        free_segment(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int segment_open(const char *dir, int64_t base_offset, bool read_only,
+                 struct segment **out)
+{
+    struct segment *s = alloc_segment(dir, base_offset, read_only);
+    int rc = open_files(s, false);
+    if (rc < 0)
+        goto out_free;
+    struct stat st;
+    if (fstat(s->fd, &st) < 0) {
+        rc = -errno;
+        goto out_free;
+    }
+    s->size = st.st_size;
+    *out = s;
+    return 0;
+out_free:
+    free_segment(s);
+    return rc;
+}
+
+/* Index bookkeeping shared by append and recovery for one batch at pos. */
+static void note_batch(struct segment *s, const struct record_batch_header *h,
+                       int64_t pos, int32_t index_interval)
+{
+    int64_t last = record_batch_last_offset(h);
+    uint32_t rel = (uint32_t)(last - s->base_offset);
+    if (h->max_timestamp > s->max_timestamp)
+        s->max_timestamp = h->max_timestamp;
+    s->bytes_since_index += (int64_t)record_batch_size(h);
+    if (s->bytes_since_index > index_interval) {
+        offset_index_add(&s->oix, rel, (uint32_t)pos);
+        time_index_maybe_add(&s->tix, s->max_timestamp, rel);
+        s->bytes_since_index = 0;
+    }
+    s->next_offset = last + 1;
+}
+
+int segment_recover(struct segment *s, int32_t index_interval,
+                    bool *truncated)
+{
+    *truncated = false;
+    struct stat st;
+    if (fstat(s->fd, &st) < 0)
+        return -errno;
+    int64_t file_size = st.st_size;
+    s->oix.count = 0;
+    s->tix.count = 0;
+    s->max_timestamp = -1;
+    s->bytes_since_index = 0;
+    s->next_offset = s->base_offset;
+
+    size_t cap = 1 << 20;
+    uint8_t *win = mem_alloc(cap);
+    int64_t win_at = 0;
+    size_t win_len = 0;
+    int64_t pos = 0;
+    int rc = 0;
+    while (pos < file_size) {
+        struct record_batch_header h;
+        if (pos + RECORD_BATCH_HEADER_SIZE > win_at + (int64_t)win_len) {
+            size_t want = (size_t)(file_size - pos) < cap
+                              ? (size_t)(file_size - pos)
+                              : cap;
+            rc = read_full(s->fd, win, want, pos, &win_len);
+            if (rc < 0)
+                goto out;
+            win_at = pos;
+        }
+        size_t avail = (size_t)(win_at + (int64_t)win_len - pos);
+        const uint8_t *p = win + (pos - win_at);
+        int hrc = record_batch_header_decode(p, avail, &h);
+        if (hrc == ERR_CORRUPT || h.batch_length < 0)
+            break;
+        size_t bsize = record_batch_size(&h);
+        if (bsize > SEGMENT_MAX_BATCH_BYTES ||
+            pos + (int64_t)bsize > file_size)
+            break;
+        if (avail < bsize) {
+            if (bsize > cap) {
+                cap = bsize;
+                win = mem_realloc(win, cap);
+            }
+            rc = read_full(s->fd, win, bsize, pos, &win_len);
+            if (rc < 0)
+                goto out;
+            win_at = pos;
+            p = win;
+            if (win_len < bsize)
+                break;
+        }
+        if (record_batch_verify(p, bsize) != 0)
+            break;
+        if (h.base_offset != s->next_offset ||
+            record_batch_last_offset(&h) - s->base_offset > INT32_MAX ||
+            pos + (int64_t)bsize > UINT32_MAX)
+            break;
+        note_batch(s, &h, pos, index_interval);
+        pos += (int64_t)bsize;
+    }
+    s->size = pos;
+    if (pos < file_size) {
+        *truncated = true;
+        diag_warn("log: %s.log: dropped %lld bytes of torn or corrupt tail "
+                  "at position %lld (next offset %lld)",
+                  s->stem, (long long)(file_size - pos), (long long)pos,
+                  (long long)s->next_offset);
+        if (!s->read_only) {
+            rc = os_ftruncate(s->fd, pos);
+            if (rc < 0)
+                goto out;
+        }
+    }
+    if (!s->read_only) {
+        /* Rewrite the index files from scratch to match the walk. */
+        /* (They are written again when the segment is sealed or closed;
+         * an old file must not outlive the walk.) */
+        size_t oc = s->oix.count, tc = s->tix.count;
+        if (offset_index_reset(&s->oix) < 0 || time_index_reset(&s->tix) < 0)
+            diag_warn("log: %s: cannot reset index files", s->stem);
+        s->oix.count = oc;
+        s->tix.count = tc;
+    }
+out:
+    mem_free(win);
+    return rc;
+}
+
+/* Reads and checks the header at pos (inside [0, size)). */
+static int header_at(struct segment *s, int64_t pos,
+                     struct record_batch_header *h)
+{
+    uint8_t b[RECORD_BATCH_HEADER_SIZE];
+    size_t got;
+    if (pos < 0 || pos + RECORD_BATCH_HEADER_SIZE > s->size)
+        return ERR_CORRUPT;
+    int rc = read_full(s->fd, b, sizeof b, pos, &got);
+    if (rc < 0)
+        return rc;
+    if (got < sizeof b)
+        return ERR_CORRUPT;
+    rc = record_batch_header_decode(b, sizeof b, h);
+    if (rc == ERR_CORRUPT)
+        return ERR_CORRUPT;
+    if (pos + (int64_t)record_batch_size(h) > s->size)
+        return ERR_CORRUPT;
+    return 0;
+}
+
+/* A header scanner reading 8 KiB at a time, for walks over many batches. */
+struct scan {
+    struct segment *s;
+    int64_t at;
+    size_t len;
+    uint8_t buf[8192];
+};
+
+static int scan_header(struct scan *sc, int64_t pos,
+                       struct record_batch_header *h)
+{
+    struct segment *s = sc->s;
+    if (pos < 0 || pos + RECORD_BATCH_HEADER_SIZE > s->size)
+        return ERR_CORRUPT;
+    if (pos < sc->at || pos + RECORD_BATCH_HEADER_SIZE > sc->at + (int64_t)sc->len) {
+        size_t want = sizeof sc->buf;
+        if ((int64_t)want > s->size - pos)
+            want = (size_t)(s->size - pos);
+        int rc = read_full(s->fd, sc->buf, want, pos, &sc->len);
+        if (rc < 0)
+            return rc;
+        sc->at = pos;
+        if (sc->len < RECORD_BATCH_HEADER_SIZE)
+            return ERR_CORRUPT;
+    }
+    int rc = record_batch_header_decode(sc->buf + (pos - sc->at),
+                                        RECORD_BATCH_HEADER_SIZE, h);
+    if (rc == ERR_CORRUPT ||
+        pos + (int64_t)record_batch_size(h) > s->size)
+        return ERR_CORRUPT;
+    return 0;
+}
+
+int segment_load(struct segment *s, int64_t next_offset,
+                 int32_t index_interval)
+{
+    int64_t max_rel = next_offset - 1 - s->base_offset;
+    s->next_offset = next_offset;
+    bool ok = max_rel >= 0 && s->size > 0 &&
+              offset_index_load(&s->oix, s->size, max_rel) == 0 &&
+              time_index_load(&s->tix, max_rel) == 0 && s->tix.count > 0;
+    if (ok) {
+        /* The last entries must point at real batches. */
+        struct record_batch_header h;
+        if (s->oix.count) {
+            const struct offset_index_entry *e =
+                &s->oix.entries[s->oix.count - 1];
+            ok = header_at(s, e->position, &h) == 0 &&
+                 record_batch_last_offset(&h) ==
+                     s->base_offset + e->rel_offset;
+        }
+        s->max_timestamp = time_index_max_timestamp(&s->tix);
+    }
+    if (ok)
+        return 0;
+    diag_info("log: %s: rebuilding indexes", s->stem);
+    bool truncated;
+    int rc = segment_recover(s, index_interval, &truncated);
+    if (rc == 0 && !s->read_only) {
+        /* A closed segment: its index files are final. */
+        rc = segment_seal(s);
+    }
+    return rc;
+}
+
+int segment_append(struct segment *s, const uint8_t *p, size_t len,
+                   int32_t index_interval)
+{
+    ssize_t w = os_pwrite(s->fd, p, len, (off_t)s->size);
+    if (w < 0) {
+        /* Invariant 2: never leave a partial batch past size. */
+        if (os_ftruncate(s->fd, s->size) < 0)
+            diag_error("log: %s.log: cannot truncate after failed write",
+                       s->stem);
+        return (int)w;
+    }
+    size_t off = 0;
+    while (off < len) {
+        struct record_batch_header h;
+        record_batch_header_decode(p + off, len - off, &h);
+        note_batch(s, &h, s->size + (int64_t)off, index_interval);
+        off += record_batch_size(&h);
+    }
+    s->size += (int64_t)len;
+    s->dirty = true;
+    return 0;
+}
+
+int segment_seal(struct segment *s)
+{
+    if (s->max_timestamp >= 0 && s->next_offset > s->base_offset)
+        time_index_maybe_add(&s->tix, s->max_timestamp,
+                             (uint32_t)(s->next_offset - 1 - s->base_offset));
+    if (s->read_only)
+        return 0;
+    int rc = offset_index_write(&s->oix);
+    if (rc == 0)
+        rc = time_index_write(&s->tix);
+    if (rc < 0) {
+        /* Indexes are rebuilt from the log when they fail to load; a
+         * short write only costs a rebuild, so it is not an I/O failure
+         * of the partition. */
+        diag_warn("log: %s: cannot write index files: %s", s->stem,
+                  err_str(rc));
+        return 0;
+    }
+    s->index_dirty = true;
+    return 0;
+}
+
+int segment_sync(struct segment *s, bool with_indexes)
+{
+    int rc = os_fdatasync(s->fd);
+    if (rc == 0 && with_indexes) {
+        if (offset_index_fsync(&s->oix) < 0 || time_index_fsync(&s->tix) < 0)
+            diag_warn("log: %s: index fsync failed (rebuilt on recovery)",
+                      s->stem);
+    }
+    return rc;
+}
+
+int segment_find_offset(struct segment *s, int64_t offset, int64_t *pos,
+                        int64_t *batch_base)
+{
+    *pos = s->size;
+    *batch_base = s->next_offset;
+    if (offset >= s->next_offset)
+        return 0;
+    int64_t rel = offset - s->base_offset;
+    struct scan sc;
+    sc.s = s;
+    sc.at = 0;
+    sc.len = 0;
+    int64_t p = rel > 0 ? offset_index_lookup(&s->oix, (uint32_t)rel) : 0;
+    while (p < s->size) {
+        struct record_batch_header h;
+        int rc = scan_header(&sc, p, &h);
+        if (rc < 0)
+            return rc;
+        if (record_batch_last_offset(&h) >= offset) {
+            *pos = p;
+            *batch_base = h.base_offset;
+            return 0;
+        }
+        p += (int64_t)record_batch_size(&h);
+    }
+    return 0;
+}
+
+int segment_find_bound(struct segment *s, int64_t from, int64_t limit,
+                       int64_t *pos, int64_t *offset)
+{
+    struct scan sc;
+    sc.s = s;
+    sc.at = 0;
+    sc.len = 0;
+    struct record_batch_header h;
+    int rc = scan_header(&sc, from, &h);
+    if (rc < 0)
+        return rc;
+    int64_t b = from + (int64_t)record_batch_size(&h);
+    if (b <= limit) {
+        uint32_t ip;
+        if (limit <= UINT32_MAX &&
+            offset_index_lookup_pos(&s->oix, (uint32_t)b, (uint32_t)limit,
+                                    &ip))
+            b = ip;
+        while (b < s->size) {
+            rc = scan_header(&sc, b, &h);
+            if (rc < 0)
+                return rc;
+            int64_t e = b + (int64_t)record_batch_size(&h);
+            if (e > limit)
+                break;
+            b = e;
+        }
+    }
+    *pos = b;
+    if (b >= s->size) {
+        *offset = s->next_offset;
+        return 0;
+    }
+    rc = scan_header(&sc, b, &h);
+    if (rc < 0)
+        return rc;
+    *offset = h.base_offset;
+    return 0;
+}
+
+int segment_find_timestamp(struct segment *s, int64_t ts, struct buf *scratch,
+                           int64_t *offset)
+{
+    *offset = -1;
+    if (s->max_timestamp < ts || s->size == 0)
+        return 0;
+    int64_t rel = time_index_lookup(&s->tix, ts);
+    int64_t p = rel >= 0 ? offset_index_lookup(&s->oix, (uint32_t)rel + 1) : 0;
+    struct buf batch, dec;
+    buf_init(&batch);
+    buf_init(&dec);
+    int rc = 0;
+    while (p < s->size) {
+        struct record_batch_header h;
+        rc = header_at(s, p, &h);
+        if (rc < 0)
+            break;
+        size_t bsize = record_batch_size(&h);
+        if (h.max_timestamp >= ts) {
+            if (record_batch_attr_log_append_time(h.attributes)) {
+                *offset = h.base_offset;
+                break;
+            }
+            buf_reset(&batch);
+            uint8_t *dst = buf_extend(&batch, bsize);
+            size_t got;
+            rc = read_full(s->fd, dst, bsize, p, &got);
+            if (rc < 0)
+                break;
+            struct record_iter it;
+            struct record rec;
+            if (got == bsize &&
+                record_iter_init(&it, dst, bsize, scratch ? scratch : &dec) ==
+                    0) {
+                while (record_iter_next(&it, &rec) == 1) {
+                    if (rec.timestamp >= ts) {
+                        *offset = rec.offset;
+                        break;
+                    }
+                }
+            }
+            if (*offset >= 0)
+                break;
+        }
+        p += (int64_t)bsize;
+    }
+    buf_fini(&batch);
+    buf_fini(&dec);
+    return rc;
+}
+
+void segment_ref(struct segment *s)
+{
+    __atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+}
+
+void segment_unref(struct segment *s)
+{
+    if (!s)
+        return;
+    if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        free_segment(s);
+}
+
+int segment_unlink(struct segment *s)
+{
+    static const char *const suffixes[] = {".log", ".index", ".timeindex"};
+    int rc = 0;
+    for (size_t i = 0; i < 3; i++) {
+        char *p = path_of(s, suffixes[i]);
+        int r = os_unlink(p);
+        if (r < 0 && r != -ENOENT && rc == 0)
+            rc = r;
+        mem_free(p);
+    }
+    return rc;
+}
+
+int64_t segment_parse_name(const char *name)
+{
+    if (strlen(name) != 24 || strcmp(name + 20, ".log") != 0)
+        return -1;
+    int64_t v = 0;
+    for (int i = 0; i < 20; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return -1;
+        if (v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (name[i] - '0');
+    }
+    return v;
+}

@@ -1,0 +1,94 @@
+/* segment.h - one log segment: `<base>.log` of RecordBatch v2 bytes plus its
+ * `.index` and `.timeindex` (layer: log, used by partition.c only).
+ *
+ * A segment appends whole batches with one pwrite, keeps its indexes in
+ * memory, recovers itself by walking batches with their CRC and truncating
+ * a torn or corrupt tail, and answers "where is the batch containing offset
+ * X" with an index lookup plus a short header scan. It is reference-counted
+ * so a reader's fd (sendfile) outlives deletion by retention.
+ * Not thread-safe: the partition mutex protects everything except
+ * segment_ref/unref (atomic) and reads of the fd.
+ */
+#ifndef RILL_SEGMENT_H
+#define RILL_SEGMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "log/offset_index.h"
+#include "log/record_batch.h"
+#include "log/time_index.h"
+
+/* Largest batch recovery will read (a batchLength above it is corrupt). */
+#define SEGMENT_MAX_BATCH_BYTES (64 << 20)
+
+struct segment {
+    int64_t base_offset;
+    int64_t next_offset;     /* offset after the last batch */
+    int64_t size;            /* bytes of valid batches = file size */
+    int64_t max_timestamp;   /* largest batch maxTimestamp, -1 if none */
+    int64_t created_ms;      /* wall time it became active (for segment.ms) */
+    int64_t bytes_since_index;
+    int fd;
+    int refs;                /* atomic */
+    bool read_only;
+    bool dirty;              /* appended since the flusher last captured it */
+    bool index_dirty;        /* sealed; index files need an fsync */
+    struct offset_index oix;
+    struct time_index tix;
+    char *stem;              /* "<dir>/<20-digit base>" */
+};
+
+/* Creates a new empty segment (files truncated if they exist). */
+int segment_create(const char *dir, int64_t base_offset,
+                   struct segment **out);
+/* Opens an existing segment; size from the file, nothing validated yet:
+ * follow with segment_recover or segment_load. */
+int segment_open(const char *dir, int64_t base_offset, bool read_only,
+                 struct segment **out);
+/* Walks every batch from the start checking header, CRC, and that offsets
+ * follow on from base_offset; rebuilds both indexes; truncates the file at
+ * the end of the last valid batch (unless read-only). *truncated tells
+ * whether bytes were dropped. index_interval: bytes between index entries.
+ * Returns 0 or a negative errno. */
+int segment_recover(struct segment *s, int32_t index_interval,
+                    bool *truncated);
+/* For a segment below the recovery point whose end offset is known (the
+ * next segment's base): loads and validates the index files, falling back
+ * to segment_recover when they do not pass. */
+int segment_load(struct segment *s, int64_t next_offset,
+                 int32_t index_interval);
+/* Appends len bytes of whole, already verified batches whose base offsets
+ * are set; updates indexes, next_offset, max_timestamp. On a write error
+ * the file is truncated back (best effort) and the segment unchanged. */
+int segment_append(struct segment *s, const uint8_t *p, size_t len,
+                   int32_t index_interval);
+/* Stops being active: final time index entry, index files written. */
+int segment_seal(struct segment *s);
+/* Durability: fdatasync the log (and indexes when sealed). */
+int segment_sync(struct segment *s, bool with_indexes);
+
+/* Position of the batch containing offset (the first batch whose last
+ * offset >= offset) and that batch's base offset; *pos = size when none. */
+int segment_find_offset(struct segment *s, int64_t offset, int64_t *pos,
+                        int64_t *batch_base);
+/* The largest batch boundary b with from < b <= limit (limit < size), and
+ * the base offset of the batch starting at b; if no batch ends by limit,
+ * the end of the batch at from. */
+int segment_find_bound(struct segment *s, int64_t from, int64_t limit,
+                       int64_t *pos, int64_t *offset);
+/* First offset in this segment whose record timestamp >= ts, or -1. */
+int segment_find_timestamp(struct segment *s, int64_t ts, struct buf *scratch,
+                           int64_t *offset);
+
+void segment_ref(struct segment *s);
+/* Drops a reference; the last one closes the files and frees. */
+void segment_unref(struct segment *s);
+/* Removes the files (the fd stays open for existing references). */
+int segment_unlink(struct segment *s);
+/* Parses "<20 digits>.log"; returns the base offset or -1. */
+int64_t segment_parse_name(const char *name);
+
+#endif

@@ -1,11 +1,15 @@
 /* test_group_offsets.c - committed offsets: the map, the record codec
  * (Kafka's key v1 / value v3 bytes), and replay (latest wins) into a
  * fresh store, as at a broker restart. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "base/diag.h"
 #include "base/err.h"
 #include "broker/group_offsets.h"
+#include "log/logdir.h"
+#include "log/partition.h"
 #include "../../harness.h"
 
 static struct slice S(const char *s)
@@ -106,10 +110,62 @@ TEST(commit_get_replay)
     buf_fini(&logbytes);
 }
 
+/* Through a real data directory: commit, close, reopen, replay. */
+TEST(persist_across_reopen)
+{
+    char dir[] = "/tmp/rill-test-goffs-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    struct logdir_options o;
+    logdir_options_init(&o);
+    o.no_flusher = true;
+    struct logdir *ld = NULL;
+    CHECK_EQ_INT(logdir_open(dir, &o, &ld), 0);
+    struct group_offsets *go = NULL;
+    CHECK_EQ_INT(group_offsets_open(ld, &go), 0);
+    CHECK(logdir_partition(ld, GROUP_OFFSETS_TOPIC, 0) != NULL);
+    for (int i = 0; i < 50; i++) {
+        struct group_offset_commit c = {S("t"), i % 4, 100 + i, -1, S("x")};
+        CHECK_EQ_INT(group_offsets_commit(go, S(i % 2 ? "odd" : "even"), 1,
+                                          &c, 1000 + i),
+                     0);
+    }
+    CHECK_EQ_INT(partition_high_watermark(
+                     logdir_partition(ld, GROUP_OFFSETS_TOPIC, 0)),
+                 50);
+    group_offsets_close(go);
+    logdir_close(ld);
+
+    CHECK_EQ_INT(logdir_open(dir, &o, &ld), 0);
+    CHECK_EQ_INT(group_offsets_open(ld, &go), 0);
+    /* even: i = 0,2,..,48 -> partitions 0 and 2; the last of each wins. */
+    const struct group_offset *g = group_offsets_get(go, S("even"), S("t"), 0);
+    CHECK(g && g->offset == 148);
+    g = group_offsets_get(go, S("even"), S("t"), 2);
+    CHECK(g && g->offset == 146);
+    g = group_offsets_get(go, S("odd"), S("t"), 3);
+    CHECK(g && g->offset == 147 && g->commit_ts == 1047);
+    CHECK(group_offsets_get(go, S("odd"), S("t"), 0) == NULL);
+    /* And it keeps appending after the replay. */
+    struct group_offset_commit c = {S("t"), 0, 999, -1, S("")};
+    CHECK_EQ_INT(group_offsets_commit(go, S("odd"), 1, &c, 5000), 0);
+    group_offsets_close(go);
+    logdir_close(ld);
+    CHECK_EQ_INT(logdir_open(dir, &o, &ld), 0);
+    CHECK_EQ_INT(group_offsets_open(ld, &go), 0);
+    g = group_offsets_get(go, S("odd"), S("t"), 0);
+    CHECK(g && g->offset == 999);
+    group_offsets_close(go);
+    logdir_close(ld);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void)
 {
     diag_set_level(DIAG_WARN);
     RUN(key_value_bytes);
     RUN(commit_get_replay);
+    RUN(persist_across_reopen);
     return harness_summary("test_group_offsets");
 }

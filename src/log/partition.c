@@ -724,12 +724,13 @@ int partition_read_copy_upto(struct partition *p, int64_t offset,
             }
             done += (size_t)r;
         }
+        size_t got = sl.len;
         partition_slice_release(&sl);
         if (rc < 0) {
-            out->len -= sl.len;
+            out->len -= got;
             break;
         }
-        copied += sl.len;
+        copied += got;
         offset = sl.next_offset;
     }
     if (next_offset)

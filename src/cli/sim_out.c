@@ -8,9 +8,14 @@
  */
 #include "cli/sim_out.h"
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "connect/kafka_sink.h"
+#include "log/logdir.h"
+#include "log/partition.h"
+#include "log/partitioner.h"
+#include "log/record_batch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +25,11 @@
 #include <unistd.h>
 
 #define FILE_BUF (1u << 20)
+/* A local-topic batch is appended once it holds this many records or
+ * bytes (or at a flush, i.e. every tick in real time). */
+#define TOPIC_BATCH_RECORDS 2000
+#define TOPIC_BATCH_BYTES (512u << 10)
+#define TOPIC_DEFAULT_PARTITIONS 8
 
 enum out_kind { OUT_FILE, OUT_KAFKA, OUT_TOPIC };
 
@@ -30,8 +40,113 @@ struct sim_out {
     char *buf;
     size_t len;
     struct kafka_sink *kafka;
+    struct logdir *logdir;
+    struct partition **parts;
+    struct record_batch_builder *builders;
+    int32_t nparts;
+    struct buf batch;
     uint64_t count;
 };
+
+/* The readings and the truth may go to topics of the same data directory,
+ * which one process may open only once (it is locked): both outputs share
+ * one handle. The CLI is single-threaded, so plain statics suffice. */
+static struct logdir *shared_ld;
+static int shared_refs;
+static char shared_path[4096];
+
+static int logdir_get(const char *path, struct logdir **out)
+{
+    if (shared_ld && !strcmp(shared_path, path)) {
+        shared_refs++;
+        *out = shared_ld;
+        return 0;
+    }
+    if (shared_ld)
+        return ERR_INVALID; /* one data directory per run */
+    int rc = logdir_open(path, NULL, &shared_ld);
+    if (rc < 0)
+        return rc;
+    snprintf(shared_path, sizeof shared_path, "%s", path);
+    shared_refs = 1;
+    *out = shared_ld;
+    return 0;
+}
+
+static void logdir_put(void)
+{
+    if (shared_ld && --shared_refs == 0) {
+        logdir_close(shared_ld);
+        shared_ld = NULL;
+    }
+}
+
+static int topic_open(struct sim_out *o, const struct sim_out_spec *spec,
+                      char *err, size_t errlen)
+{
+    int rc = logdir_get(spec->data_dir, &o->logdir);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s%s", spec->data_dir, err_str(rc),
+                 rc == -EBUSY ? " (rill serve has it open: use --bootstrap)"
+                              : "");
+        return rc;
+    }
+    int np = logdir_topic_partitions(o->logdir, spec->topic);
+    if (np == ERR_NOT_FOUND) {
+        struct logdir_topic_config tc;
+        logdir_topic_config_init(&tc);
+        tc.partitions = spec->partitions > 0 ? spec->partitions
+                                             : TOPIC_DEFAULT_PARTITIONS;
+        rc = logdir_topic_create(o->logdir, spec->topic, &tc);
+        if (rc < 0) {
+            snprintf(err, errlen, "creating topic '%s': %s", spec->topic,
+                     err_str(rc));
+            return rc;
+        }
+        np = tc.partitions;
+    } else if (np < 0) {
+        snprintf(err, errlen, "topic '%s': %s", spec->topic, err_str(np));
+        return np;
+    }
+    o->nparts = np;
+    o->parts = mem_calloc((size_t)np, sizeof *o->parts);
+    o->builders = mem_calloc((size_t)np, sizeof *o->builders);
+    for (int32_t p = 0; p < np; p++) {
+        o->parts[p] = logdir_partition(o->logdir, spec->topic, p);
+        record_batch_builder_init(&o->builders[p], COMPRESS_NONE);
+        if (!o->parts[p]) {
+            snprintf(err, errlen, "topic '%s' partition %d missing",
+                     spec->topic, p);
+            return ERR_NOT_FOUND;
+        }
+    }
+    buf_init(&o->batch);
+    return 0;
+}
+
+/* Appends partition p's pending records as one batch. */
+static int topic_append(struct sim_out *o, int32_t p)
+{
+    struct record_batch_builder *b = &o->builders[p];
+    if (record_batch_builder_count(b) == 0)
+        return 0;
+    buf_reset(&o->batch);
+    int rc = record_batch_builder_finish(b, &o->batch);
+    record_batch_builder_reset(b);
+    if (rc < 0)
+        return rc;
+    return partition_append(o->parts[p], o->batch.data, o->batch.len, NULL);
+}
+
+static void topic_close(struct sim_out *o)
+{
+    for (int32_t p = 0; p < o->nparts; p++)
+        record_batch_builder_fini(&o->builders[p]);
+    mem_free(o->builders);
+    mem_free(o->parts);
+    buf_fini(&o->batch);
+    logdir_put();
+}
 
 static int write_all(int fd, const char *p, size_t n)
 {
@@ -63,11 +178,14 @@ int sim_out_open(const struct sim_out_spec *spec, struct sim_out **out,
             return rc;
         }
     } else if (spec->topic) {
-        snprintf(err, errlen,
-                 "local topic output is not available in this build yet "
-                 "(use --output - or --bootstrap)");
-        mem_free(o);
-        return ERR_UNSUPPORTED;
+        o->kind = OUT_TOPIC;
+        int rc = topic_open(o, spec, err, errlen);
+        if (rc < 0) {
+            if (o->logdir)
+                topic_close(o);
+            mem_free(o);
+            return rc;
+        }
     } else {
         o->kind = OUT_FILE;
         if (!spec->path || !strcmp(spec->path, "-")) {
@@ -108,8 +226,20 @@ int sim_out_put(struct sim_out *o, const char *key, size_t klen,
         if (len && line[len - 1] == '\n')
             len--;
         return kafka_sink_send(o->kafka, key, klen, line, len, ts_ms);
-    case OUT_TOPIC:
-        break;
+    case OUT_TOPIC: {
+        if (len && line[len - 1] == '\n')
+            len--;
+        int32_t p = partitioner_for_key(key, klen, o->nparts);
+        struct record_batch_builder *b = &o->builders[p];
+        struct slice k = slice_make(key, klen), v = slice_make(line, len);
+        int rc = record_batch_builder_add(b, &k, &v, ts_ms, NULL, 0);
+        if (rc < 0)
+            return rc;
+        if (record_batch_builder_count(b) >= TOPIC_BATCH_RECORDS ||
+            record_batch_builder_size(b) >= TOPIC_BATCH_BYTES)
+            return topic_append(o, p);
+        return 0;
+    }
     }
     return ERR_UNSUPPORTED;
 }
@@ -128,7 +258,12 @@ int sim_out_flush(struct sim_out *o)
         kafka_sink_poll(o->kafka);
         return 0;
     case OUT_TOPIC:
-        break;
+        for (int32_t p = 0; p < o->nparts; p++) {
+            int rc = topic_append(o, p);
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
     }
     return 0;
 }
@@ -143,6 +278,12 @@ int32_t sim_out_end_offsets(const struct sim_out *o, int64_t *out,
 {
     if (o && o->kind == OUT_KAFKA)
         return kafka_sink_end_offsets(o->kafka, out, max);
+    if (o && o->kind == OUT_TOPIC) {
+        int32_t n = o->nparts < max ? o->nparts : max;
+        for (int32_t p = 0; p < n; p++)
+            out[p] = partition_high_watermark(o->parts[p]);
+        return n;
+    }
     return 0;
 }
 
@@ -175,6 +316,11 @@ void sim_out_close(struct sim_out *o)
                     kafka_sink_last_error(o->kafka));
         }
         kafka_sink_destroy(o->kafka);
+    } else if (o->kind == OUT_TOPIC) {
+        int rc = sim_out_flush(o);
+        if (rc < 0)
+            fprintf(stderr, "rill simulate: topic append: %s\n", err_str(rc));
+        topic_close(o);
     }
     mem_free(o);
 }

@@ -1,0 +1,552 @@
+/* kafka_api.c - the one ApiKey/version table (what dispatch serves and what
+ * ApiVersions advertises), API and error names, request/response headers,
+ * framing, the ApiVersions codec and a generic request-body decoder
+ * (layer: kafka; no I/O).
+ *
+ * The ranges are the reference's "advertise" column (see
+ * docs/kafka-protocol.md): Produce min 3 and Fetch min 4 keep librdkafka on
+ * RecordBatch v2, FindCoordinator min 0 turns on its group coordinator
+ * feature, Metadata max 4 stops kafka-python inferring a pre-0.11 broker.
+ *
+ * ApiVersions v3 layout (the only flexible version advertised):
+ *   request body:  client_software_name COMPACT_STRING,
+ *                  client_software_version COMPACT_STRING, tags
+ *   response body: error_code int16, api_keys COMPACT_ARRAY[{api_key int16,
+ *                  min int16, max int16, tags}], throttle_time_ms int32, tags
+ *   response header: v0 (correlation id only), whatever the version.
+ */
+#include "kafka/kafka_proto.h"
+
+#include "base/err.h"
+#include "kafka/kafka_wire.h"
+
+static const struct kafka_api_range api_table[] = {
+    {KAFKA_API_PRODUCE, 3, 7},
+    {KAFKA_API_FETCH, 4, 11},
+    {KAFKA_API_LIST_OFFSETS, 1, 2},
+    {KAFKA_API_METADATA, 0, 4},
+    {KAFKA_API_OFFSET_COMMIT, 2, 7},
+    {KAFKA_API_OFFSET_FETCH, 1, 5},
+    {KAFKA_API_FIND_COORDINATOR, 0, 2},
+    {KAFKA_API_JOIN_GROUP, 0, 5},
+    {KAFKA_API_HEARTBEAT, 0, 3},
+    {KAFKA_API_LEAVE_GROUP, 0, 1},
+    {KAFKA_API_SYNC_GROUP, 0, 3},
+    {KAFKA_API_DESCRIBE_GROUPS, 0, 4},
+    {KAFKA_API_LIST_GROUPS, 0, 2},
+    {KAFKA_API_API_VERSIONS, 0, 3},
+    {KAFKA_API_CREATE_TOPICS, 0, 4},
+    {KAFKA_API_DELETE_TOPICS, 0, 1},
+    {KAFKA_API_INIT_PRODUCER_ID, 0, 1},
+    {KAFKA_API_ADD_PARTITIONS_TO_TXN, 0, 0},
+    {KAFKA_API_ADD_OFFSETS_TO_TXN, 0, 0},
+    {KAFKA_API_END_TXN, 0, 1},
+    {KAFKA_API_TXN_OFFSET_COMMIT, 0, 2},
+};
+
+#define NAPIS (sizeof(api_table) / sizeof(api_table[0]))
+
+const struct kafka_api_range *kafka_api_table(size_t *n)
+{
+    *n = NAPIS;
+    return api_table;
+}
+
+bool kafka_api_supported(int16_t api_key, int16_t version)
+{
+    for (size_t i = 0; i < NAPIS; i++)
+        if (api_table[i].api_key == api_key)
+            return version >= api_table[i].min_version &&
+                   version <= api_table[i].max_version;
+    return false;
+}
+
+/* First flexible version per ApiKey in Kafka 3.4 (-1: none/unknown). */
+static int16_t first_flexible(int16_t api_key)
+{
+    switch (api_key) {
+    case KAFKA_API_PRODUCE:
+        return 9;
+    case KAFKA_API_FETCH:
+        return 12;
+    case KAFKA_API_LIST_OFFSETS:
+        return 6;
+    case KAFKA_API_METADATA:
+        return 9;
+    case KAFKA_API_OFFSET_COMMIT:
+        return 8;
+    case KAFKA_API_OFFSET_FETCH:
+        return 6;
+    case KAFKA_API_FIND_COORDINATOR:
+        return 3;
+    case KAFKA_API_JOIN_GROUP:
+        return 6;
+    case KAFKA_API_HEARTBEAT:
+        return 4;
+    case KAFKA_API_LEAVE_GROUP:
+        return 4;
+    case KAFKA_API_SYNC_GROUP:
+        return 4;
+    case KAFKA_API_DESCRIBE_GROUPS:
+        return 5;
+    case KAFKA_API_LIST_GROUPS:
+        return 3;
+    case KAFKA_API_API_VERSIONS:
+        return 3;
+    case KAFKA_API_CREATE_TOPICS:
+        return 5;
+    case KAFKA_API_DELETE_TOPICS:
+        return 4;
+    case KAFKA_API_INIT_PRODUCER_ID:
+        return 2;
+    case KAFKA_API_ADD_PARTITIONS_TO_TXN:
+        return 3;
+    case KAFKA_API_ADD_OFFSETS_TO_TXN:
+        return 3;
+    case KAFKA_API_END_TXN:
+        return 3;
+    case KAFKA_API_TXN_OFFSET_COMMIT:
+        return 3;
+    default:
+        return -1;
+    }
+}
+
+bool kafka_api_flexible(int16_t api_key, int16_t version)
+{
+    int16_t f = first_flexible(api_key);
+    return f >= 0 && version >= f;
+}
+
+const char *kafka_api_name(int16_t api_key)
+{
+    switch (api_key) {
+    case KAFKA_API_PRODUCE:
+        return "Produce";
+    case KAFKA_API_FETCH:
+        return "Fetch";
+    case KAFKA_API_LIST_OFFSETS:
+        return "ListOffsets";
+    case KAFKA_API_METADATA:
+        return "Metadata";
+    case KAFKA_API_OFFSET_COMMIT:
+        return "OffsetCommit";
+    case KAFKA_API_OFFSET_FETCH:
+        return "OffsetFetch";
+    case KAFKA_API_FIND_COORDINATOR:
+        return "FindCoordinator";
+    case KAFKA_API_JOIN_GROUP:
+        return "JoinGroup";
+    case KAFKA_API_HEARTBEAT:
+        return "Heartbeat";
+    case KAFKA_API_LEAVE_GROUP:
+        return "LeaveGroup";
+    case KAFKA_API_SYNC_GROUP:
+        return "SyncGroup";
+    case KAFKA_API_DESCRIBE_GROUPS:
+        return "DescribeGroups";
+    case KAFKA_API_LIST_GROUPS:
+        return "ListGroups";
+    case KAFKA_API_API_VERSIONS:
+        return "ApiVersions";
+    case KAFKA_API_CREATE_TOPICS:
+        return "CreateTopics";
+    case KAFKA_API_DELETE_TOPICS:
+        return "DeleteTopics";
+    case KAFKA_API_INIT_PRODUCER_ID:
+        return "InitProducerId";
+    case KAFKA_API_ADD_PARTITIONS_TO_TXN:
+        return "AddPartitionsToTxn";
+    case KAFKA_API_ADD_OFFSETS_TO_TXN:
+        return "AddOffsetsToTxn";
+    case KAFKA_API_END_TXN:
+        return "EndTxn";
+    case KAFKA_API_TXN_OFFSET_COMMIT:
+        return "TxnOffsetCommit";
+    default:
+        return "Unknown";
+    }
+}
+
+const char *kafka_error_name(int16_t code)
+{
+    switch (code) {
+    case KAFKA_ERR_UNKNOWN_SERVER_ERROR:
+        return "UNKNOWN_SERVER_ERROR";
+    case KAFKA_ERR_NONE:
+        return "NONE";
+    case KAFKA_ERR_OFFSET_OUT_OF_RANGE:
+        return "OFFSET_OUT_OF_RANGE";
+    case KAFKA_ERR_CORRUPT_MESSAGE:
+        return "CORRUPT_MESSAGE";
+    case KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION:
+        return "UNKNOWN_TOPIC_OR_PARTITION";
+    case KAFKA_ERR_LEADER_NOT_AVAILABLE:
+        return "LEADER_NOT_AVAILABLE";
+    case KAFKA_ERR_NOT_LEADER_OR_FOLLOWER:
+        return "NOT_LEADER_OR_FOLLOWER";
+    case KAFKA_ERR_REQUEST_TIMED_OUT:
+        return "REQUEST_TIMED_OUT";
+    case KAFKA_ERR_MESSAGE_TOO_LARGE:
+        return "MESSAGE_TOO_LARGE";
+    case KAFKA_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+        return "COORDINATOR_LOAD_IN_PROGRESS";
+    case KAFKA_ERR_COORDINATOR_NOT_AVAILABLE:
+        return "COORDINATOR_NOT_AVAILABLE";
+    case KAFKA_ERR_NOT_COORDINATOR:
+        return "NOT_COORDINATOR";
+    case KAFKA_ERR_INVALID_TOPIC_EXCEPTION:
+        return "INVALID_TOPIC_EXCEPTION";
+    case KAFKA_ERR_RECORD_LIST_TOO_LARGE:
+        return "RECORD_LIST_TOO_LARGE";
+    case KAFKA_ERR_NOT_ENOUGH_REPLICAS:
+        return "NOT_ENOUGH_REPLICAS";
+    case KAFKA_ERR_INVALID_REQUIRED_ACKS:
+        return "INVALID_REQUIRED_ACKS";
+    case KAFKA_ERR_ILLEGAL_GENERATION:
+        return "ILLEGAL_GENERATION";
+    case KAFKA_ERR_INCONSISTENT_GROUP_PROTOCOL:
+        return "INCONSISTENT_GROUP_PROTOCOL";
+    case KAFKA_ERR_INVALID_GROUP_ID:
+        return "INVALID_GROUP_ID";
+    case KAFKA_ERR_UNKNOWN_MEMBER_ID:
+        return "UNKNOWN_MEMBER_ID";
+    case KAFKA_ERR_INVALID_SESSION_TIMEOUT:
+        return "INVALID_SESSION_TIMEOUT";
+    case KAFKA_ERR_REBALANCE_IN_PROGRESS:
+        return "REBALANCE_IN_PROGRESS";
+    case KAFKA_ERR_INVALID_COMMIT_OFFSET_SIZE:
+        return "INVALID_COMMIT_OFFSET_SIZE";
+    case KAFKA_ERR_UNSUPPORTED_VERSION:
+        return "UNSUPPORTED_VERSION";
+    case KAFKA_ERR_TOPIC_ALREADY_EXISTS:
+        return "TOPIC_ALREADY_EXISTS";
+    case KAFKA_ERR_INVALID_PARTITIONS:
+        return "INVALID_PARTITIONS";
+    case KAFKA_ERR_INVALID_REPLICATION_FACTOR:
+        return "INVALID_REPLICATION_FACTOR";
+    case KAFKA_ERR_INVALID_CONFIG:
+        return "INVALID_CONFIG";
+    case KAFKA_ERR_INVALID_REQUEST:
+        return "INVALID_REQUEST";
+    case KAFKA_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+        return "UNSUPPORTED_FOR_MESSAGE_FORMAT";
+    case KAFKA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
+        return "OUT_OF_ORDER_SEQUENCE_NUMBER";
+    case KAFKA_ERR_DUPLICATE_SEQUENCE_NUMBER:
+        return "DUPLICATE_SEQUENCE_NUMBER";
+    case KAFKA_ERR_INVALID_PRODUCER_EPOCH:
+        return "INVALID_PRODUCER_EPOCH";
+    case KAFKA_ERR_INVALID_TXN_STATE:
+        return "INVALID_TXN_STATE";
+    case KAFKA_ERR_INVALID_PRODUCER_ID_MAPPING:
+        return "INVALID_PRODUCER_ID_MAPPING";
+    case KAFKA_ERR_INVALID_TRANSACTION_TIMEOUT:
+        return "INVALID_TRANSACTION_TIMEOUT";
+    case KAFKA_ERR_CONCURRENT_TRANSACTIONS:
+        return "CONCURRENT_TRANSACTIONS";
+    case KAFKA_ERR_TRANSACTION_COORDINATOR_FENCED:
+        return "TRANSACTION_COORDINATOR_FENCED";
+    case KAFKA_ERR_KAFKA_STORAGE_ERROR:
+        return "KAFKA_STORAGE_ERROR";
+    case KAFKA_ERR_UNKNOWN_PRODUCER_ID:
+        return "UNKNOWN_PRODUCER_ID";
+    case KAFKA_ERR_NON_EMPTY_GROUP:
+        return "NON_EMPTY_GROUP";
+    case KAFKA_ERR_GROUP_ID_NOT_FOUND:
+        return "GROUP_ID_NOT_FOUND";
+    case KAFKA_ERR_MEMBER_ID_REQUIRED:
+        return "MEMBER_ID_REQUIRED";
+    case KAFKA_ERR_FENCED_INSTANCE_ID:
+        return "FENCED_INSTANCE_ID";
+    case KAFKA_ERR_INVALID_RECORD:
+        return "INVALID_RECORD";
+    case KAFKA_ERR_UNSTABLE_OFFSET_COMMIT:
+        return "UNSTABLE_OFFSET_COMMIT";
+    case KAFKA_ERR_PRODUCER_FENCED:
+        return "PRODUCER_FENCED";
+    default:
+        return "UNKNOWN";
+    }
+}
+
+/* --- headers and frames ---------------------------------------------------
+ * Request header v1: api_key int16, api_version int16, correlation_id int32,
+ *                    client_id nullable STRING (classic int16 length)
+ * Request header v2: v1 + tag section.
+ * Response header v0: correlation_id int32; v1: + tag section.           */
+
+int kafka_request_header_decode(struct buf_reader *r,
+                                struct kafka_request_header *out)
+{
+    struct kafka_dec d = {r, NULL, false};
+    out->api_key = buf_read_i16(r);
+    out->api_version = buf_read_i16(r);
+    out->correlation_id = buf_read_i32(r);
+    out->client_id = kafka_wire_read_string(&d, true);
+    out->flexible = kafka_api_flexible(out->api_key, out->api_version);
+    if (out->flexible) {
+        d.flex = true;
+        kafka_wire_read_tags(&d);
+    }
+    return kafka_wire_done(&d);
+}
+
+void kafka_request_header_encode(struct buf *out,
+                                 const struct kafka_request_header *h)
+{
+    struct kafka_enc e = {out, false};
+    buf_put_i16(out, h->api_key);
+    buf_put_i16(out, h->api_version);
+    buf_put_i32(out, h->correlation_id);
+    kafka_wire_put_string(&e, h->client_id, true);
+    e.flex = kafka_api_flexible(h->api_key, h->api_version);
+    kafka_wire_put_tags(&e);
+}
+
+static bool response_header_v1(int16_t api_key, int16_t version)
+{
+    return api_key != KAFKA_API_API_VERSIONS &&
+           kafka_api_flexible(api_key, version);
+}
+
+void kafka_response_header_encode(struct buf *out, int16_t api_key,
+                                  int16_t version, int32_t correlation_id)
+{
+    buf_put_i32(out, correlation_id);
+    if (response_header_v1(api_key, version))
+        buf_put_uvarint(out, 0);
+}
+
+int kafka_response_header_decode(struct buf_reader *r, int16_t api_key,
+                                 int16_t version, int32_t *correlation_id)
+{
+    struct kafka_dec d = {r, NULL, true};
+    *correlation_id = buf_read_i32(r);
+    if (response_header_v1(api_key, version))
+        kafka_wire_read_tags(&d);
+    return kafka_wire_done(&d);
+}
+
+size_t kafka_frame_begin(struct buf *out)
+{
+    size_t start = out->len;
+    buf_put_i32(out, 0);
+    return start;
+}
+
+void kafka_frame_end(struct buf *out, size_t start)
+{
+    buf_set_i32(out, start, (int32_t)(out->len - start - 4));
+}
+
+/* --- ApiVersions --------------------------------------------------------- */
+
+int kafka_api_versions_request_decode(struct buf_reader *r, int16_t version,
+                                      struct arena *a,
+                                      struct kafka_api_versions_request *out)
+{
+    struct kafka_dec d;
+    int rc = kafka_wire_dec_begin(&d, r, a, KAFKA_API_API_VERSIONS, version);
+    if (rc)
+        return rc;
+    out->client_software_name = slice_make(NULL, 0);
+    out->client_software_version = slice_make(NULL, 0);
+    if (version >= 3) {
+        out->client_software_name = kafka_wire_read_string(&d, false);
+        out->client_software_version = kafka_wire_read_string(&d, false);
+        kafka_wire_read_tags(&d);
+    }
+    return kafka_wire_done(&d);
+}
+
+void kafka_api_versions_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_api_versions_request *req)
+{
+    struct kafka_enc e;
+    kafka_wire_enc_begin(&e, out, KAFKA_API_API_VERSIONS, version);
+    if (version >= 3) {
+        kafka_wire_put_string(&e, req->client_software_name, false);
+        kafka_wire_put_string(&e, req->client_software_version, false);
+        kafka_wire_put_tags(&e);
+    }
+}
+
+void kafka_api_versions_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_api_versions_response *resp)
+{
+    struct kafka_enc e;
+    kafka_wire_enc_begin(&e, out, KAFKA_API_API_VERSIONS, version);
+    buf_put_i16(out, resp->error_code);
+    kafka_wire_put_array(&e, resp->napis, false);
+    for (size_t i = 0; i < resp->napis; i++) {
+        buf_put_i16(out, resp->apis[i].api_key);
+        buf_put_i16(out, resp->apis[i].min_version);
+        buf_put_i16(out, resp->apis[i].max_version);
+        kafka_wire_put_tags(&e);
+    }
+    if (version >= 1)
+        buf_put_i32(out, resp->throttle_time_ms);
+    kafka_wire_put_tags(&e);
+}
+
+int kafka_api_versions_response_decode(struct buf_reader *r, int16_t version,
+                                       struct arena *a,
+                                       struct kafka_api_versions_response *out)
+{
+    struct kafka_dec d;
+    int rc = kafka_wire_dec_begin(&d, r, a, KAFKA_API_API_VERSIONS, version);
+    if (rc)
+        return rc;
+    out->error_code = buf_read_i16(r);
+    /* Java answers an unsupported version in the v0 layout whatever was
+     * asked: read it that way. */
+    if (out->error_code == KAFKA_ERR_UNSUPPORTED_VERSION) {
+        d.flex = false;
+        version = 0;
+    }
+    out->napis = kafka_wire_read_array(&d, 6, false, NULL);
+    struct kafka_api_range *apis =
+        kafka_wire_alloc(&d, out->napis, sizeof(*apis));
+    for (size_t i = 0; i < out->napis; i++) {
+        apis[i].api_key = buf_read_i16(r);
+        apis[i].min_version = buf_read_i16(r);
+        apis[i].max_version = buf_read_i16(r);
+        kafka_wire_read_tags(&d);
+    }
+    out->apis = apis;
+    out->throttle_time_ms = version >= 1 ? buf_read_i32(r) : 0;
+    kafka_wire_read_tags(&d);
+    return kafka_wire_done(&d);
+}
+
+void kafka_api_versions_unsupported_encode(struct buf *out)
+{
+    static const struct kafka_api_range own = {KAFKA_API_API_VERSIONS, 0, 3};
+    struct kafka_api_versions_response resp = {KAFKA_ERR_UNSUPPORTED_VERSION, 1,
+                                               &own, 0};
+    kafka_api_versions_response_encode(out, 0, &resp);
+}
+
+/* --- generic body decode ------------------------------------------------- */
+
+int kafka_request_decode(struct buf_reader *r, int16_t api_key, int16_t version,
+                         struct arena *a, void **out)
+{
+    *out = NULL;
+    if (!kafka_api_supported(api_key, version))
+        return ERR_UNSUPPORTED;
+    switch (api_key) {
+    case KAFKA_API_PRODUCE: {
+        struct kafka_produce_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_produce_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_FETCH: {
+        struct kafka_fetch_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_fetch_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_LIST_OFFSETS: {
+        struct kafka_list_offsets_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_list_offsets_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_METADATA: {
+        struct kafka_metadata_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_metadata_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_OFFSET_COMMIT: {
+        struct kafka_offset_commit_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_offset_commit_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_OFFSET_FETCH: {
+        struct kafka_offset_fetch_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_offset_fetch_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_FIND_COORDINATOR: {
+        struct kafka_find_coordinator_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_find_coordinator_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_JOIN_GROUP: {
+        struct kafka_join_group_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_join_group_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_HEARTBEAT: {
+        struct kafka_heartbeat_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_heartbeat_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_LEAVE_GROUP: {
+        struct kafka_leave_group_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_leave_group_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_SYNC_GROUP: {
+        struct kafka_sync_group_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_sync_group_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_DESCRIBE_GROUPS: {
+        struct kafka_describe_groups_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_describe_groups_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_LIST_GROUPS: {
+        struct kafka_list_groups_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_list_groups_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_API_VERSIONS: {
+        struct kafka_api_versions_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_api_versions_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_CREATE_TOPICS: {
+        struct kafka_create_topics_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_create_topics_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_DELETE_TOPICS: {
+        struct kafka_delete_topics_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_delete_topics_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_INIT_PRODUCER_ID: {
+        struct kafka_init_producer_id_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_init_producer_id_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_ADD_PARTITIONS_TO_TXN: {
+        struct kafka_add_partitions_to_txn_request *q =
+            arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_add_partitions_to_txn_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_ADD_OFFSETS_TO_TXN: {
+        struct kafka_add_offsets_to_txn_request *q =
+            arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_add_offsets_to_txn_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_END_TXN: {
+        struct kafka_end_txn_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_end_txn_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_TXN_OFFSET_COMMIT: {
+        struct kafka_txn_offset_commit_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_txn_offset_commit_request_decode(r, version, a, q);
+    }
+    default:
+        return ERR_UNSUPPORTED;
+    }
+}

@@ -1,0 +1,992 @@
+/* kafka_proto.h - the Kafka wire protocol as rill speaks it: API keys, error
+ * codes, the one ApiKey/version table, request/response headers and, for
+ * every API, a request struct with its decoder and a response struct with its
+ * encoder (layer: kafka; pure codec, no I/O, no sockets, no log access).
+ *
+ * Conventions (every function below follows them):
+ *  - Decoders read from a struct buf_reader positioned at the start of the
+ *    structure (the request body after the header, say). They return 0, or
+ *    ERR_PARSE for short / malformed input, or ERR_UNSUPPORTED for an ApiKey
+ *    or version outside the table. Trailing bytes after the structure are
+ *    left unread (not an error). On error *out is partially filled garbage.
+ *  - Arrays are allocated from the arena `a` (one arena per request, reset
+ *    by the caller); every count is checked against the bytes left before
+ *    anything is allocated, so a hostile count cannot allocate more than a
+ *    small multiple of the frame size.
+ *  - Strings and byte fields are struct slice views borrowed from the
+ *    reader's buffer: valid as long as the frame is. A NULL `ptr` means the
+ *    protocol's null (nullable string / bytes); an empty but non-null value
+ *    has a non-NULL ptr and len 0. Encoders write a non-nullable field whose
+ *    ptr is NULL as the empty string. KAFKA_STR("x") builds a slice.
+ *  - Encoders append to `out` (never reset it) and cannot fail: the caller
+ *    built the struct. They write the body only; the frame length and the
+ *    response header are written by the caller (kafka_response_header_encode).
+ *  - Flexible (compact) encodings are used exactly when kafka_api_flexible()
+ *    says so. In the advertised table only ApiVersions v3 is flexible.
+ *  - Requests also have encoders and responses decoders (the client side,
+ *    used by `rill groups` / the CLI and by round-trip tests).
+ *  All functions are pure and thread-safe (no global mutable state).
+ */
+#ifndef RILL_KAFKA_PROTO_H
+#define RILL_KAFKA_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+
+#define KAFKA_STR(s) slice_make((s), sizeof(s) - 1)
+
+/* Largest frame (size prefix excluded) the codec is designed for. */
+#define KAFKA_FRAME_MAX (100 * 1024 * 1024)
+
+enum kafka_api_key {
+    KAFKA_API_PRODUCE = 0,
+    KAFKA_API_FETCH = 1,
+    KAFKA_API_LIST_OFFSETS = 2,
+    KAFKA_API_METADATA = 3,
+    KAFKA_API_OFFSET_COMMIT = 8,
+    KAFKA_API_OFFSET_FETCH = 9,
+    KAFKA_API_FIND_COORDINATOR = 10,
+    KAFKA_API_JOIN_GROUP = 11,
+    KAFKA_API_HEARTBEAT = 12,
+    KAFKA_API_LEAVE_GROUP = 13,
+    KAFKA_API_SYNC_GROUP = 14,
+    KAFKA_API_DESCRIBE_GROUPS = 15,
+    KAFKA_API_LIST_GROUPS = 16,
+    KAFKA_API_API_VERSIONS = 18,
+    KAFKA_API_CREATE_TOPICS = 19,
+    KAFKA_API_DELETE_TOPICS = 20,
+    KAFKA_API_INIT_PRODUCER_ID = 22,
+    KAFKA_API_ADD_PARTITIONS_TO_TXN = 24,
+    KAFKA_API_ADD_OFFSETS_TO_TXN = 25,
+    KAFKA_API_END_TXN = 26,
+    KAFKA_API_TXN_OFFSET_COMMIT = 28,
+};
+
+/* Kafka protocol error codes (int16 on the wire). */
+enum kafka_error {
+    KAFKA_ERR_UNKNOWN_SERVER_ERROR = -1,
+    KAFKA_ERR_NONE = 0,
+    KAFKA_ERR_OFFSET_OUT_OF_RANGE = 1,
+    KAFKA_ERR_CORRUPT_MESSAGE = 2,
+    KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION = 3,
+    KAFKA_ERR_LEADER_NOT_AVAILABLE = 5,
+    KAFKA_ERR_NOT_LEADER_OR_FOLLOWER = 6,
+    KAFKA_ERR_REQUEST_TIMED_OUT = 7,
+    KAFKA_ERR_MESSAGE_TOO_LARGE = 10,
+    KAFKA_ERR_COORDINATOR_LOAD_IN_PROGRESS = 14,
+    KAFKA_ERR_COORDINATOR_NOT_AVAILABLE = 15,
+    KAFKA_ERR_NOT_COORDINATOR = 16,
+    KAFKA_ERR_INVALID_TOPIC_EXCEPTION = 17,
+    KAFKA_ERR_RECORD_LIST_TOO_LARGE = 18,
+    KAFKA_ERR_NOT_ENOUGH_REPLICAS = 19,
+    KAFKA_ERR_INVALID_REQUIRED_ACKS = 21,
+    KAFKA_ERR_ILLEGAL_GENERATION = 22,
+    KAFKA_ERR_INCONSISTENT_GROUP_PROTOCOL = 23,
+    KAFKA_ERR_INVALID_GROUP_ID = 24,
+    KAFKA_ERR_UNKNOWN_MEMBER_ID = 25,
+    KAFKA_ERR_INVALID_SESSION_TIMEOUT = 26,
+    KAFKA_ERR_REBALANCE_IN_PROGRESS = 27,
+    KAFKA_ERR_INVALID_COMMIT_OFFSET_SIZE = 28,
+    KAFKA_ERR_UNSUPPORTED_VERSION = 35,
+    KAFKA_ERR_TOPIC_ALREADY_EXISTS = 36,
+    KAFKA_ERR_INVALID_PARTITIONS = 37,
+    KAFKA_ERR_INVALID_REPLICATION_FACTOR = 38,
+    KAFKA_ERR_INVALID_CONFIG = 40,
+    KAFKA_ERR_INVALID_REQUEST = 42,
+    KAFKA_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT = 43,
+    KAFKA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER = 45,
+    KAFKA_ERR_DUPLICATE_SEQUENCE_NUMBER = 46,
+    KAFKA_ERR_INVALID_PRODUCER_EPOCH = 47,
+    KAFKA_ERR_INVALID_TXN_STATE = 48,
+    KAFKA_ERR_INVALID_PRODUCER_ID_MAPPING = 49,
+    KAFKA_ERR_INVALID_TRANSACTION_TIMEOUT = 50,
+    KAFKA_ERR_CONCURRENT_TRANSACTIONS = 51,
+    KAFKA_ERR_TRANSACTION_COORDINATOR_FENCED = 52,
+    KAFKA_ERR_UNKNOWN_PRODUCER_ID = 59,
+    KAFKA_ERR_GROUP_ID_NOT_FOUND = 69,
+    KAFKA_ERR_NON_EMPTY_GROUP = 68,
+    KAFKA_ERR_KAFKA_STORAGE_ERROR = 56,
+    KAFKA_ERR_MEMBER_ID_REQUIRED = 79,
+    KAFKA_ERR_FENCED_INSTANCE_ID = 82,
+    KAFKA_ERR_INVALID_RECORD = 87,
+    KAFKA_ERR_UNSTABLE_OFFSET_COMMIT = 88,
+    KAFKA_ERR_PRODUCER_FENCED = 90,
+};
+
+/* "UNKNOWN_TOPIC_OR_PARTITION" etc.; "UNKNOWN" for codes not listed above. */
+const char *kafka_error_name(int16_t code);
+/* "Produce", "ApiVersions", ...; "Unknown" for keys not in the enum. */
+const char *kafka_api_name(int16_t api_key);
+
+/* --- the ApiKey/version table (kafka_api.c) ------------------------------ */
+
+struct kafka_api_range {
+    int16_t api_key, min_version, max_version;
+};
+
+/* The advertised table, in ApiKey order (the ApiVersions answer). */
+const struct kafka_api_range *kafka_api_table(size_t *n);
+/* Whether rill implements api_key at version (inside the table). */
+bool kafka_api_supported(int16_t api_key, int16_t version);
+/* Whether api_key at version uses the flexible (compact, tagged) encoding,
+ * i.e. request header v2 / response header v1. Uses Kafka 3.4's first
+ * flexible version per API, also for versions outside the table; false for
+ * unknown keys. */
+bool kafka_api_flexible(int16_t api_key, int16_t version);
+
+/* --- headers ------------------------------------------------------------- */
+
+struct kafka_request_header {
+    int16_t api_key;
+    int16_t api_version;
+    int32_t correlation_id;
+    struct slice client_id; /* classic nullable string; ptr NULL = null */
+    bool flexible;          /* header v2 (tags read and skipped) */
+};
+
+/* Decodes request header v1 or v2 (v2 iff kafka_api_flexible(key, version);
+ * client_id is always a classic string). Leaves r at the body. Unknown keys
+ * and versions decode fine (as v1 / by the flexible rule) so the caller can
+ * answer UNSUPPORTED_VERSION. Returns 0 or ERR_PARSE. */
+int kafka_request_header_decode(struct buf_reader *r,
+                                struct kafka_request_header *out);
+/* Client side: writes header v1/v2 (flexible decided from key/version; the
+ * `flexible` field is ignored). */
+void kafka_request_header_encode(struct buf *out,
+                                 const struct kafka_request_header *h);
+/* Response header v0 (correlation id) or v1 (plus an empty tag section) for
+ * flexible versions, except ApiVersions which always gets v0. */
+void kafka_response_header_encode(struct buf *out, int16_t api_key,
+                                  int16_t version, int32_t correlation_id);
+int kafka_response_header_decode(struct buf_reader *r, int16_t api_key,
+                                 int16_t version, int32_t *correlation_id);
+
+/* Frames: 4-byte big-endian size, not counting itself. These reserve the
+ * size at `start = out->len` and patch it once the frame is complete. */
+size_t kafka_frame_begin(struct buf *out);
+void kafka_frame_end(struct buf *out, size_t start);
+
+/* Decodes the body of any request of the table into a struct allocated from
+ * `a` (the struct type matching api_key, e.g. struct kafka_produce_request).
+ * For dispatchers and the fuzzer. Returns 0, ERR_PARSE or ERR_UNSUPPORTED. */
+int kafka_request_decode(struct buf_reader *r, int16_t api_key, int16_t version,
+                         struct arena *a, void **out);
+
+/* Shared small structs. */
+struct kafka_topic_partitions { /* {name, partitions ARRAY[int32]} */
+    struct slice name;
+    size_t npartitions;
+    int32_t *partitions;
+};
+
+struct kafka_partition_error {
+    int32_t partition_index;
+    int16_t error_code;
+};
+
+struct kafka_topic_errors { /* {name, partitions[{index, error_code}]} */
+    struct slice name;
+    size_t npartitions;
+    struct kafka_partition_error *partitions;
+};
+
+/* ======================= ApiVersions (18) v0-3 =========================== */
+/* v3 is flexible: request carries two compact strings and tags; the response
+ * body uses a compact array and tags but the response header stays v0. */
+
+struct kafka_api_versions_request {
+    struct slice client_software_name;    /* v3+ */
+    struct slice client_software_version; /* v3+ */
+};
+
+struct kafka_api_versions_response {
+    int16_t error_code;
+    size_t napis;
+    const struct kafka_api_range *apis;
+    int32_t throttle_time_ms; /* v1+ */
+};
+
+int kafka_api_versions_request_decode(struct buf_reader *r, int16_t version,
+                                      struct arena *a,
+                                      struct kafka_api_versions_request *out);
+void kafka_api_versions_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_api_versions_request *req);
+void kafka_api_versions_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_api_versions_response *resp);
+int kafka_api_versions_response_decode(struct buf_reader *r, int16_t version,
+                                       struct arena *a,
+                                       struct kafka_api_versions_response *out);
+/* The answer to an ApiVersions request of an unsupported version: a v0
+ * layout body with error 35 and ApiVersions' own range (Java's behaviour;
+ * librdkafka then retries with v0). Send it with a v0 response header. */
+void kafka_api_versions_unsupported_encode(struct buf *out);
+
+/* ======================= Metadata (3) v0-4 =============================== */
+
+struct kafka_metadata_request {
+    bool topics_null; /* v1+: null = all topics (v0: empty = all) */
+    size_t ntopics;
+    struct slice *topics;
+    bool allow_auto_topic_creation; /* v4+, true before v4 */
+};
+
+struct kafka_metadata_broker {
+    int32_t node_id;
+    struct slice host;
+    int32_t port;
+    struct slice rack; /* v1+, nullable */
+};
+
+struct kafka_metadata_partition {
+    int16_t error_code;
+    int32_t partition_index;
+    int32_t leader_id;
+    size_t nreplicas;
+    int32_t *replicas;
+    size_t nisr;
+    int32_t *isr;
+};
+
+struct kafka_metadata_topic {
+    int16_t error_code;
+    struct slice name;
+    bool is_internal; /* v1+ */
+    size_t npartitions;
+    struct kafka_metadata_partition *partitions;
+};
+
+struct kafka_metadata_response {
+    int32_t throttle_time_ms; /* v3+ */
+    size_t nbrokers;
+    struct kafka_metadata_broker *brokers;
+    struct slice cluster_id; /* v2+, nullable */
+    int32_t controller_id;   /* v1+ */
+    size_t ntopics;
+    struct kafka_metadata_topic *topics;
+};
+
+int kafka_metadata_request_decode(struct buf_reader *r, int16_t version,
+                                  struct arena *a,
+                                  struct kafka_metadata_request *out);
+void kafka_metadata_request_encode(struct buf *out, int16_t version,
+                                   const struct kafka_metadata_request *req);
+void kafka_metadata_response_encode(struct buf *out, int16_t version,
+                                    const struct kafka_metadata_response *resp);
+int kafka_metadata_response_decode(struct buf_reader *r, int16_t version,
+                                   struct arena *a,
+                                   struct kafka_metadata_response *out);
+
+/* ======================= Produce (0) v3-7 ================================ */
+/* The request is the same for v3-v7. `records` is the raw RecordBatch bytes
+ * as sent (stored as-is by the log); ptr NULL = null records. acks=0 means
+ * the broker sends no response at all. */
+
+struct kafka_produce_partition {
+    int32_t partition_index;
+    struct slice records;
+};
+
+struct kafka_produce_topic {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_produce_partition *partitions;
+};
+
+struct kafka_produce_request {
+    struct slice transactional_id; /* nullable */
+    int16_t acks;
+    int32_t timeout_ms;
+    size_t ntopics;
+    struct kafka_produce_topic *topics;
+};
+
+struct kafka_produce_partition_response {
+    int32_t partition_index;
+    int16_t error_code;
+    int64_t base_offset;
+    int64_t log_append_time_ms; /* -1 unless LogAppendTime */
+    int64_t log_start_offset;   /* v5+ */
+};
+
+struct kafka_produce_topic_response {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_produce_partition_response *partitions;
+};
+
+struct kafka_produce_response {
+    size_t ntopics;
+    struct kafka_produce_topic_response *topics;
+    int32_t throttle_time_ms; /* at the END of the body */
+};
+
+int kafka_produce_request_decode(struct buf_reader *r, int16_t version,
+                                 struct arena *a,
+                                 struct kafka_produce_request *out);
+void kafka_produce_request_encode(struct buf *out, int16_t version,
+                                  const struct kafka_produce_request *req);
+void kafka_produce_response_encode(struct buf *out, int16_t version,
+                                   const struct kafka_produce_response *resp);
+int kafka_produce_response_decode(struct buf_reader *r, int16_t version,
+                                  struct arena *a,
+                                  struct kafka_produce_response *out);
+
+/* ======================= Fetch (1) v4-11 ================================= */
+
+struct kafka_fetch_partition {
+    int32_t partition_index;
+    int32_t current_leader_epoch; /* v9+, -1 before */
+    int64_t fetch_offset;
+    int64_t log_start_offset; /* v5+, -1 before */
+    int32_t partition_max_bytes;
+};
+
+struct kafka_fetch_topic {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_fetch_partition *partitions;
+};
+
+struct kafka_fetch_request {
+    int32_t replica_id;
+    int32_t max_wait_ms;
+    int32_t min_bytes;
+    int32_t max_bytes;
+    int8_t isolation_level; /* 0 read_uncommitted, 1 read_committed */
+    int32_t session_id;     /* v7+, 0 before */
+    int32_t session_epoch;  /* v7+, -1 before */
+    size_t ntopics;
+    struct kafka_fetch_topic *topics;
+    size_t nforgotten; /* v7+ */
+    struct kafka_topic_partitions *forgotten;
+    struct slice rack_id; /* v11+ */
+};
+
+struct kafka_fetch_aborted {
+    int64_t producer_id;
+    int64_t first_offset;
+};
+
+/* Records of one partition, three ways:
+ *  - records_splice false, records.ptr NULL: null records (length -1);
+ *  - records_splice false, records.ptr set: the bytes are copied inline;
+ *  - records_splice true: the encoder writes the int32 length
+ *    records_splice_len and then NOTHING: it calls the splice callback with
+ *    pos == out->len at that moment, and the caller must send
+ *    records_splice_len bytes (e.g. a segment file range with sendfile) at
+ *    exactly that position of the output stream. */
+struct kafka_fetch_partition_response {
+    int32_t partition_index;
+    int16_t error_code;
+    int64_t high_watermark;
+    int64_t last_stable_offset;
+    int64_t log_start_offset; /* v5+ */
+    bool aborted_null;        /* aborted_transactions null (-1) */
+    size_t naborted;
+    struct kafka_fetch_aborted *aborted;
+    int32_t preferred_read_replica; /* v11+, -1 */
+    struct slice records;
+    bool records_splice;
+    size_t records_splice_len;
+};
+
+struct kafka_fetch_topic_response {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_fetch_partition_response *partitions;
+};
+
+struct kafka_fetch_response {
+    int32_t throttle_time_ms;
+    int16_t error_code; /* v7+ */
+    int32_t session_id; /* v7+ */
+    size_t ntopics;
+    struct kafka_fetch_topic_response *topics;
+};
+
+/* Called once per spliced partition, in output order, when out->len == pos
+ * is where its len bytes go. topic_index / partition_index are indexes into
+ * resp->topics / topics[i].partitions (not partition ids). */
+typedef void kafka_fetch_splice_fn(void *arg, size_t topic_index,
+                                   size_t partition_index, size_t pos,
+                                   size_t len);
+
+int kafka_fetch_request_decode(struct buf_reader *r, int16_t version,
+                               struct arena *a,
+                               struct kafka_fetch_request *out);
+void kafka_fetch_request_encode(struct buf *out, int16_t version,
+                                const struct kafka_fetch_request *req);
+/* splice may be NULL only if no partition has records_splice set. The
+ * final frame is out's bytes with each spliced range inserted at its pos;
+ * the frame size must count the spliced bytes too (sum of
+ * kafka_fetch_response_splice_bytes()). */
+void kafka_fetch_response_encode(struct buf *out, int16_t version,
+                                 const struct kafka_fetch_response *resp,
+                                 kafka_fetch_splice_fn *splice, void *arg);
+size_t kafka_fetch_response_splice_bytes(const struct kafka_fetch_response *r);
+/* Client side: records come back as a slice of the response (inline). */
+int kafka_fetch_response_decode(struct buf_reader *r, int16_t version,
+                                struct arena *a,
+                                struct kafka_fetch_response *out);
+
+/* ======================= ListOffsets (2) v1-2 ============================ */
+
+enum {
+    KAFKA_OFFSET_LATEST = -1,   /* timestamp: the HWM (or LSO) */
+    KAFKA_OFFSET_EARLIEST = -2, /* timestamp: the log start offset */
+};
+
+struct kafka_list_offsets_partition {
+    int32_t partition_index;
+    int64_t timestamp;
+};
+
+struct kafka_list_offsets_topic {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_list_offsets_partition *partitions;
+};
+
+struct kafka_list_offsets_request {
+    int32_t replica_id;
+    int8_t isolation_level; /* v2+ */
+    size_t ntopics;
+    struct kafka_list_offsets_topic *topics;
+};
+
+struct kafka_list_offsets_partition_response {
+    int32_t partition_index;
+    int16_t error_code;
+    int64_t timestamp;
+    int64_t offset;
+};
+
+struct kafka_list_offsets_topic_response {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_list_offsets_partition_response *partitions;
+};
+
+struct kafka_list_offsets_response {
+    int32_t throttle_time_ms; /* v2+ */
+    size_t ntopics;
+    struct kafka_list_offsets_topic_response *topics;
+};
+
+int kafka_list_offsets_request_decode(struct buf_reader *r, int16_t version,
+                                      struct arena *a,
+                                      struct kafka_list_offsets_request *out);
+void kafka_list_offsets_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_list_offsets_request *req);
+void kafka_list_offsets_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_list_offsets_response *resp);
+int kafka_list_offsets_response_decode(struct buf_reader *r, int16_t version,
+                                       struct arena *a,
+                                       struct kafka_list_offsets_response *out);
+
+/* ======================= OffsetCommit (8) v2-7 =========================== */
+
+struct kafka_offset_commit_partition {
+    int32_t partition_index;
+    int64_t committed_offset;
+    int32_t committed_leader_epoch;  /* v6+, -1 before */
+    struct slice committed_metadata; /* nullable */
+};
+
+struct kafka_offset_commit_topic {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_offset_commit_partition *partitions;
+};
+
+struct kafka_offset_commit_request {
+    struct slice group_id;
+    int32_t generation_id;
+    struct slice member_id;
+    int64_t retention_time_ms;      /* v2-4, -1 otherwise */
+    struct slice group_instance_id; /* v7+, nullable */
+    size_t ntopics;
+    struct kafka_offset_commit_topic *topics;
+};
+
+struct kafka_offset_commit_response {
+    int32_t throttle_time_ms; /* v3+ */
+    size_t ntopics;
+    struct kafka_topic_errors *topics;
+};
+
+int kafka_offset_commit_request_decode(struct buf_reader *r, int16_t version,
+                                       struct arena *a,
+                                       struct kafka_offset_commit_request *out);
+void kafka_offset_commit_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_offset_commit_request *req);
+void kafka_offset_commit_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_offset_commit_response *resp);
+
+/* ======================= OffsetFetch (9) v1-5 ============================ */
+
+struct kafka_offset_fetch_request {
+    struct slice group_id;
+    bool topics_null; /* v2+: null = all committed topics */
+    size_t ntopics;
+    struct kafka_topic_partitions *topics;
+};
+
+struct kafka_offset_fetch_partition_response {
+    int32_t partition_index;
+    int64_t committed_offset;       /* -1 = none */
+    int32_t committed_leader_epoch; /* v5+ */
+    struct slice metadata;          /* nullable */
+    int16_t error_code;
+};
+
+struct kafka_offset_fetch_topic_response {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_offset_fetch_partition_response *partitions;
+};
+
+struct kafka_offset_fetch_response {
+    int32_t throttle_time_ms; /* v3+ */
+    size_t ntopics;
+    struct kafka_offset_fetch_topic_response *topics;
+    int16_t error_code; /* v2+ */
+};
+
+int kafka_offset_fetch_request_decode(struct buf_reader *r, int16_t version,
+                                      struct arena *a,
+                                      struct kafka_offset_fetch_request *out);
+void kafka_offset_fetch_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_offset_fetch_request *req);
+void kafka_offset_fetch_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_offset_fetch_response *resp);
+int kafka_offset_fetch_response_decode(struct buf_reader *r, int16_t version,
+                                       struct arena *a,
+                                       struct kafka_offset_fetch_response *out);
+
+/* ======================= FindCoordinator (10) v0-2 ======================= */
+
+struct kafka_find_coordinator_request {
+    struct slice key;
+    int8_t key_type; /* v1+: 0 group, 1 transaction */
+};
+
+struct kafka_find_coordinator_response {
+    int32_t throttle_time_ms; /* v1+ */
+    int16_t error_code;
+    struct slice error_message; /* v1+, nullable */
+    int32_t node_id;
+    struct slice host;
+    int32_t port;
+};
+
+int kafka_find_coordinator_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_find_coordinator_request *out);
+void kafka_find_coordinator_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_find_coordinator_request *req);
+void kafka_find_coordinator_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_find_coordinator_response *resp);
+
+/* ======================= JoinGroup (11) v0-5 ============================= */
+
+struct kafka_join_group_protocol {
+    struct slice name;
+    struct slice metadata; /* opaque ConsumerProtocolSubscription bytes */
+};
+
+struct kafka_join_group_request {
+    struct slice group_id;
+    int32_t session_timeout_ms;
+    int32_t rebalance_timeout_ms; /* v1+; v0: = session_timeout_ms */
+    struct slice member_id;
+    struct slice group_instance_id; /* v5+, nullable */
+    struct slice protocol_type;
+    size_t nprotocols;
+    struct kafka_join_group_protocol *protocols;
+};
+
+struct kafka_join_group_member {
+    struct slice member_id;
+    struct slice group_instance_id; /* v5+, nullable */
+    struct slice metadata;
+};
+
+struct kafka_join_group_response {
+    int32_t throttle_time_ms; /* v2+ */
+    int16_t error_code;
+    int32_t generation_id;
+    struct slice protocol_name;
+    struct slice leader;
+    struct slice member_id;
+    size_t nmembers; /* only the leader gets members */
+    struct kafka_join_group_member *members;
+};
+
+int kafka_join_group_request_decode(struct buf_reader *r, int16_t version,
+                                    struct arena *a,
+                                    struct kafka_join_group_request *out);
+void kafka_join_group_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_join_group_request *req);
+void kafka_join_group_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_join_group_response *resp);
+
+/* ======================= Heartbeat (12) v0-3 ============================= */
+
+struct kafka_heartbeat_request {
+    struct slice group_id;
+    int32_t generation_id;
+    struct slice member_id;
+    struct slice group_instance_id; /* v3+, nullable */
+};
+
+/* Also the response of LeaveGroup, AddOffsetsToTxn and EndTxn. */
+struct kafka_error_response {
+    int32_t throttle_time_ms;
+    int16_t error_code;
+};
+
+int kafka_heartbeat_request_decode(struct buf_reader *r, int16_t version,
+                                   struct arena *a,
+                                   struct kafka_heartbeat_request *out);
+void kafka_heartbeat_request_encode(struct buf *out, int16_t version,
+                                    const struct kafka_heartbeat_request *req);
+void kafka_heartbeat_response_encode(struct buf *out, int16_t version,
+                                     const struct kafka_error_response *resp);
+
+/* ======================= LeaveGroup (13) v0-1 ============================ */
+
+struct kafka_leave_group_request {
+    struct slice group_id;
+    struct slice member_id;
+};
+
+int kafka_leave_group_request_decode(struct buf_reader *r, int16_t version,
+                                     struct arena *a,
+                                     struct kafka_leave_group_request *out);
+void kafka_leave_group_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_leave_group_request *req);
+void kafka_leave_group_response_encode(struct buf *out, int16_t version,
+                                       const struct kafka_error_response *resp);
+
+/* ======================= SyncGroup (14) v0-3 ============================= */
+
+struct kafka_sync_group_assignment {
+    struct slice member_id;
+    struct slice assignment; /* opaque ConsumerProtocolAssignment bytes */
+};
+
+struct kafka_sync_group_request {
+    struct slice group_id;
+    int32_t generation_id;
+    struct slice member_id;
+    struct slice group_instance_id; /* v3+, nullable */
+    size_t nassignments;            /* only the leader sends them */
+    struct kafka_sync_group_assignment *assignments;
+};
+
+struct kafka_sync_group_response {
+    int32_t throttle_time_ms; /* v1+ */
+    int16_t error_code;
+    struct slice assignment;
+};
+
+int kafka_sync_group_request_decode(struct buf_reader *r, int16_t version,
+                                    struct arena *a,
+                                    struct kafka_sync_group_request *out);
+void kafka_sync_group_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_sync_group_request *req);
+void kafka_sync_group_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_sync_group_response *resp);
+
+/* ======================= DescribeGroups (15) v0-4 ======================== */
+
+struct kafka_describe_groups_request {
+    size_t ngroups;
+    struct slice *groups;
+    bool include_authorized_operations; /* v3+ */
+};
+
+struct kafka_describe_groups_member {
+    struct slice member_id;
+    struct slice group_instance_id; /* v4+, nullable */
+    struct slice client_id;
+    struct slice client_host;
+    struct slice member_metadata;
+    struct slice member_assignment;
+};
+
+struct kafka_describe_groups_group {
+    int16_t error_code;
+    struct slice group_id;
+    struct slice group_state; /* "Stable", "Empty", ... */
+    struct slice protocol_type;
+    struct slice protocol_data; /* the chosen assignor, e.g. "range" */
+    size_t nmembers;
+    struct kafka_describe_groups_member *members;
+    int32_t authorized_operations; /* v3+, INT32_MIN = not computed */
+};
+
+struct kafka_describe_groups_response {
+    int32_t throttle_time_ms; /* v1+ */
+    size_t ngroups;
+    struct kafka_describe_groups_group *groups;
+};
+
+int kafka_describe_groups_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_describe_groups_request *out);
+void kafka_describe_groups_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_describe_groups_request *req);
+void kafka_describe_groups_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_describe_groups_response *resp);
+int kafka_describe_groups_response_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_describe_groups_response *out);
+
+/* ======================= ListGroups (16) v0-2 ============================ */
+
+struct kafka_list_groups_request {
+    int unused; /* the body is empty in v0-2 */
+};
+
+struct kafka_list_groups_group {
+    struct slice group_id;
+    struct slice protocol_type;
+};
+
+struct kafka_list_groups_response {
+    int32_t throttle_time_ms; /* v1+ */
+    int16_t error_code;
+    size_t ngroups;
+    struct kafka_list_groups_group *groups;
+};
+
+int kafka_list_groups_request_decode(struct buf_reader *r, int16_t version,
+                                     struct arena *a,
+                                     struct kafka_list_groups_request *out);
+void kafka_list_groups_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_list_groups_request *req);
+void kafka_list_groups_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_list_groups_response *resp);
+int kafka_list_groups_response_decode(struct buf_reader *r, int16_t version,
+                                      struct arena *a,
+                                      struct kafka_list_groups_response *out);
+
+/* ======================= CreateTopics (19) v0-4 ========================== */
+
+struct kafka_create_topics_assignment {
+    int32_t partition_index;
+    size_t nbroker_ids;
+    int32_t *broker_ids;
+};
+
+struct kafka_create_topics_config {
+    struct slice name;
+    struct slice value; /* nullable */
+};
+
+struct kafka_create_topics_topic {
+    struct slice name;
+    int32_t num_partitions;     /* -1 = broker default (v4+) */
+    int16_t replication_factor; /* -1 = broker default (v4+) */
+    size_t nassignments;
+    struct kafka_create_topics_assignment *assignments;
+    size_t nconfigs;
+    struct kafka_create_topics_config *configs;
+};
+
+struct kafka_create_topics_request {
+    size_t ntopics;
+    struct kafka_create_topics_topic *topics;
+    int32_t timeout_ms;
+    bool validate_only; /* v1+ */
+};
+
+struct kafka_create_topics_topic_response {
+    struct slice name;
+    int16_t error_code;
+    struct slice error_message; /* v1+, nullable */
+};
+
+struct kafka_create_topics_response {
+    int32_t throttle_time_ms; /* v2+ */
+    size_t ntopics;
+    struct kafka_create_topics_topic_response *topics;
+};
+
+int kafka_create_topics_request_decode(struct buf_reader *r, int16_t version,
+                                       struct arena *a,
+                                       struct kafka_create_topics_request *out);
+void kafka_create_topics_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_create_topics_request *req);
+void kafka_create_topics_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_create_topics_response *resp);
+
+/* ======================= DeleteTopics (20) v0-1 ========================== */
+
+struct kafka_delete_topics_request {
+    size_t ntopics;
+    struct slice *topic_names;
+    int32_t timeout_ms;
+};
+
+struct kafka_delete_topics_topic_response {
+    struct slice name;
+    int16_t error_code;
+};
+
+struct kafka_delete_topics_response {
+    int32_t throttle_time_ms; /* v1+ */
+    size_t ntopics;
+    struct kafka_delete_topics_topic_response *topics;
+};
+
+int kafka_delete_topics_request_decode(struct buf_reader *r, int16_t version,
+                                       struct arena *a,
+                                       struct kafka_delete_topics_request *out);
+void kafka_delete_topics_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_delete_topics_request *req);
+void kafka_delete_topics_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_delete_topics_response *resp);
+
+/* ======================= InitProducerId (22) v0-1 ======================== */
+
+struct kafka_init_producer_id_request {
+    struct slice transactional_id; /* nullable: null = idempotent only */
+    int32_t transaction_timeout_ms;
+};
+
+struct kafka_init_producer_id_response {
+    int32_t throttle_time_ms;
+    int16_t error_code;
+    int64_t producer_id;
+    int16_t producer_epoch;
+};
+
+int kafka_init_producer_id_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_init_producer_id_request *out);
+void kafka_init_producer_id_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_init_producer_id_request *req);
+void kafka_init_producer_id_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_init_producer_id_response *resp);
+
+/* ======================= AddPartitionsToTxn (24) v0 ====================== */
+
+struct kafka_add_partitions_to_txn_request {
+    struct slice transactional_id;
+    int64_t producer_id;
+    int16_t producer_epoch;
+    size_t ntopics;
+    struct kafka_topic_partitions *topics;
+};
+
+struct kafka_add_partitions_to_txn_response {
+    int32_t throttle_time_ms;
+    size_t ntopics;
+    struct kafka_topic_errors *topics;
+};
+
+int kafka_add_partitions_to_txn_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_add_partitions_to_txn_request *out);
+void kafka_add_partitions_to_txn_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_add_partitions_to_txn_request *req);
+void kafka_add_partitions_to_txn_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_add_partitions_to_txn_response *resp);
+
+/* ======================= AddOffsetsToTxn (25) v0 ========================= */
+
+struct kafka_add_offsets_to_txn_request {
+    struct slice transactional_id;
+    int64_t producer_id;
+    int16_t producer_epoch;
+    struct slice group_id;
+};
+
+int kafka_add_offsets_to_txn_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_add_offsets_to_txn_request *out);
+void kafka_add_offsets_to_txn_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_add_offsets_to_txn_request *req);
+void kafka_add_offsets_to_txn_response_encode(
+    struct buf *out, int16_t version, const struct kafka_error_response *resp);
+
+/* ======================= EndTxn (26) v0-1 ================================ */
+
+struct kafka_end_txn_request {
+    struct slice transactional_id;
+    int64_t producer_id;
+    int16_t producer_epoch;
+    bool committed; /* true commit, false abort */
+};
+
+int kafka_end_txn_request_decode(struct buf_reader *r, int16_t version,
+                                 struct arena *a,
+                                 struct kafka_end_txn_request *out);
+void kafka_end_txn_request_encode(struct buf *out, int16_t version,
+                                  const struct kafka_end_txn_request *req);
+void kafka_end_txn_response_encode(struct buf *out, int16_t version,
+                                   const struct kafka_error_response *resp);
+
+/* ======================= TxnOffsetCommit (28) v0-2 ======================= */
+
+struct kafka_txn_offset_commit_request {
+    struct slice transactional_id;
+    struct slice group_id;
+    int64_t producer_id;
+    int16_t producer_epoch;
+    size_t ntopics;
+    struct kafka_offset_commit_topic *topics; /* leader epoch v2+ */
+};
+
+struct kafka_txn_offset_commit_response {
+    int32_t throttle_time_ms;
+    size_t ntopics;
+    struct kafka_topic_errors *topics;
+};
+
+int kafka_txn_offset_commit_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_txn_offset_commit_request *out);
+void kafka_txn_offset_commit_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_txn_offset_commit_request *req);
+void kafka_txn_offset_commit_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_txn_offset_commit_response *resp);
+
+#endif

@@ -8,7 +8,8 @@
 # network effects on, ground truth in truth.jsonl), and prints a live summary
 # every second. Ctrl-C stops everything cleanly (children killed by pid and
 # waited for). DEMO_SECONDS=N bounds the run (CI); DEMO_DATA=DIR moves the
-# data; DEMO_ARGS adds flags to `rill simulate`.
+# data; DEMO_SEED and DEMO_FAULTS_PER_MIN shape the run; DEMO_ARGS adds other
+# flags to `rill simulate`.
 #
 # Hooks for what lands next: start_sql (runs examples/factory.sql once
 # `rill run` works) and sql_columns (windows closed, alerts, their latency).
@@ -63,8 +64,12 @@ if [ "$MODE" != serve ]; then
 fi
 
 # --- 2. the factory ---------------------------------------------------------
+# Faults a little more often than the factory default (2/min), so they show
+# up within the first minute; DEMO_FAULTS_PER_MIN changes it.
+FPM=${DEMO_FAULTS_PER_MIN:-4}
 SIM_ARGS=(simulate --scenario factory --truth "$DATA/truth.jsonl"
-          --status "$DATA/status.json" --seed "${DEMO_SEED:-1}")
+          --status "$DATA/status.json" --seed "${DEMO_SEED:-1}"
+          --bearing-per-min "$FPM" --stuck-per-min "$FPM" --dropout-per-min "$FPM")
 [ "$DEMO_SECONDS" -gt 0 ] 2>/dev/null && SIM_ARGS+=(--duration "$DEMO_SECONDS")
 # shellcheck disable=SC2206
 [ -n "${DEMO_ARGS:-}" ] && SIM_ARGS+=($DEMO_ARGS)

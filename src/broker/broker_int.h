@@ -50,7 +50,7 @@ struct logdir;
 struct broker_conn;
 struct broker_pending;
 struct broker_req;
-struct broker_producers;
+struct broker_logstate;
 struct broker_fetchwait;
 
 enum {
@@ -99,11 +99,12 @@ struct broker {
     int nconns;
     bool draining;
     struct loop_timer drain_timer;
+    int64_t drain_started_ms;
     struct loop_timer flush_timer;
     int shutdown_pipe[2]; /* written by broker_shutdown, any thread */
     struct loop_io shutdown_io;
 
-    struct broker_producers *producers; /* idempotence state */
+    struct broker_logstate *ls;         /* topics, waiters, producer ids */
     struct broker_fetchwait *fetchwait; /* parked long-poll fetches */
     struct broker_stats stats;
 
@@ -175,5 +176,9 @@ void broker_req_set_resp(struct broker_req *req, struct broker_resp *r);
 
 /* --- handlers in broker_*.c --- */
 void broker_handlers_register(struct broker *b);
+int broker_handle_produce(struct broker_req *req, struct buf *out);
+int broker_handle_fetch(struct broker_req *req, struct buf *out);
+/* Parked fetches: answered at shutdown, freed at close. */
+void broker_fetch_fini(struct broker *b);
 
 #endif

@@ -1,11 +1,117 @@
-/* cli_serve.c - placeholder until `rill serve` lands (layer: cli). */
+/* cli_serve.c - `rill serve`: the Kafka-protocol broker (layer: cli).
+ *
+ *   rill serve [--config FILE] [--data DIR] [--listen HOST:PORT]
+ *              [--advertised HOST:PORT] [--set KEY=VALUE]...
+ *
+ * Settings: defaults, then the properties file, then the flags (each flag
+ * is a config_set of the matching Kafka key). SIGTERM / SIGINT shut down
+ * cleanly: stop accepting, finish in-flight requests, flush, exit 0.
+ */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "base/config.h"
+#include "base/diag.h"
+#include "broker/broker.h"
+
+static const char usage_text[] =
+    "usage: rill serve [--config FILE] [--data DIR] [--listen HOST:PORT]\n"
+    "                  [--advertised HOST:PORT] [--set KEY=VALUE]...\n"
+    "  keys: listeners, advertised.listeners, log.dirs, num.partitions,\n"
+    "        auto.create.topics.enable, log.retention.ms, "
+    "log.flush.interval.ms,\n"
+    "        message.max.bytes, max.connections, rill.fsync.every.ack "
+    "(docs/broker.md)\n";
+
+static struct broker *running;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (running)
+        broker_shutdown(running); /* one write(2): async-signal-safe */
+}
 
 int cli_serve(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "rill %s: not implemented yet\n", argv[0]);
-    return 1;
+    struct cli_args a;
+    struct config props;
+    char err[256];
+    int status = 1;
+    config_init(&props);
+    cli_args_init(&a, argc, argv);
+    if (cli_flag(&a, "help")) {
+        fputs(usage_text, stdout);
+        status = 0;
+        goto out;
+    }
+    const char *file = cli_opt(&a, "config");
+    if (file && config_load(&props, file, err, sizeof(err)) < 0) {
+        fprintf(stderr, "rill serve: %s: %s\n", file, err);
+        status = 2;
+        goto out;
+    }
+    /* --set KEY=VALUE, any number of times. */
+    for (int i = 1; i + 1 < a.argc; i++) {
+        if (strcmp(argv[i], "--set") != 0)
+            continue;
+        const char *kv = argv[i + 1];
+        const char *eq = strchr(kv, '=');
+        if (!eq || eq == kv) {
+            fprintf(stderr, "rill serve: --set expects KEY=VALUE, got %s\n",
+                    kv);
+            status = 2;
+            goto out;
+        }
+        char key[256];
+        size_t kl = (size_t)(eq - kv);
+        if (kl >= sizeof(key))
+            kl = sizeof(key) - 1;
+        memcpy(key, kv, kl);
+        key[kl] = '\0';
+        config_set(&props, key, eq + 1);
+        a.used[i] = a.used[i + 1] = true;
+        i++;
+    }
+    const char *v;
+    if ((v = cli_opt(&a, "listen")))
+        config_set(&props, "listeners", v);
+    if ((v = cli_opt(&a, "advertised")))
+        config_set(&props, "advertised.listeners", v);
+    const char *data_flag = cli_opt(&a, "data");
+    if (data_flag || !config_get(&props, "log.dirs", NULL))
+        config_set(&props, "log.dirs", cli_data_dir(data_flag));
+    if (cli_check_unused(&a, usage_text) != 0) {
+        status = 2;
+        goto out;
+    }
+
+    struct broker_config cfg;
+    broker_config_defaults(&cfg);
+    if (broker_config_apply(&cfg, &props, err, sizeof(err)) < 0) {
+        fprintf(stderr, "rill serve: %s\n", err);
+        status = 2;
+        goto out;
+    }
+    struct broker *b = NULL;
+    if (broker_create(&cfg, &b) < 0)
+        goto out; /* broker_create logged why */
+    running = b;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    status = broker_run(b) < 0 ? 1 : 0;
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    running = NULL;
+    broker_destroy(b);
+out:
+    config_fini(&props);
+    return status;
 }

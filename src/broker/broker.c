@@ -1,0 +1,606 @@
+/* broker.c - connections, dispatch, in-order responses, shutdown
+ * (layer: broker).
+ *
+ * Each connection keeps a FIFO of slots, one per request that expects an
+ * answer. A slot is WAITING (handler deferred), READY (bytes known) or DROP
+ * (deferred and then dropped). Only the head slot may be written, so
+ * responses leave in request order even when handlers finish out of order.
+ * Invariants:
+ *   1. A slot is in exactly one FIFO, or orphaned (bc == NULL) and owned by
+ *      whoever deferred it.
+ *   2. bc->nslots counts the FIFO; above cfg.max_inflight the connection
+ *      stops delivering frames until it falls back to half.
+ *   3. After draining starts no frame is read; the broker stops once every
+ *      FIFO is empty and output is flushed (or the drain deadline passes).
+ * The handlers live in broker_<api>.c; this file knows none of the APIs
+ * except how to frame their answers.
+ */
+#include "broker/broker_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "broker/broker_log.h"
+#include "kafka/kafka_proto.h"
+
+#if __has_include("broker/group.h")
+#define BROKER_HAVE_GROUPS 1
+#endif
+
+#define DRAIN_DEADLINE_MS 10000
+
+enum slot_state { SLOT_WAITING, SLOT_READY, SLOT_DROP };
+
+struct broker_pending {
+    struct broker_pending *next;
+    struct broker_conn *bc; /* NULL once orphaned */
+    struct broker *b;
+    int32_t correlation_id;
+    int16_t api_key, api_version;
+    bool flexible;
+    enum slot_state state;
+    struct broker_resp resp;
+    broker_cancel_fn *cancel;
+    void *cancel_arg;
+};
+
+struct broker_conn {
+    struct broker_conn *prev, *next;
+    struct broker *b;
+    struct conn *conn;
+    struct broker_pending *head, *tail;
+    int nslots;
+    bool paused;
+};
+
+/* --- responses with file ranges --------------------------------------- */
+
+void broker_resp_init(struct broker_resp *r)
+{
+    buf_init(&r->body);
+    r->files = NULL;
+    r->nfiles = r->cap = 0;
+    r->file_bytes = 0;
+}
+
+void broker_resp_fini(struct broker_resp *r)
+{
+    for (size_t i = 0; i < r->nfiles; i++)
+        close(r->files[i].fd);
+    mem_free(r->files);
+    buf_fini(&r->body);
+    broker_resp_init(r);
+}
+
+int broker_resp_add_file(struct broker_resp *r, int fd, int64_t off,
+                         size_t len)
+{
+    if (len == 0)
+        return 0;
+    int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dfd < 0)
+        return -errno;
+    if (r->nfiles == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 8;
+        r->files = mem_realloc(r->files, r->cap * sizeof(*r->files));
+    }
+    struct broker_resp_file *f = &r->files[r->nfiles++];
+    f->at = r->body.len;
+    f->fd = dfd;
+    f->off = off;
+    f->len = len;
+    r->file_bytes += len;
+    return 0;
+}
+
+static void resp_move(struct broker_resp *dst, struct broker_resp *src)
+{
+    broker_resp_fini(dst);
+    *dst = *src;
+    broker_resp_init(src);
+}
+
+/* --- slots ---------------------------------------------------------------- */
+
+static void slot_free(struct broker_pending *p)
+{
+    broker_resp_fini(&p->resp);
+    mem_free(p);
+}
+
+/* Writes one response: length, header, body with file ranges spliced in. */
+static void slot_send(struct broker_conn *bc, struct broker_pending *p)
+{
+    struct broker_resp *r = &p->resp;
+    uint8_t hdr[9];
+    size_t hlen = 8;
+    /* ApiVersions answers with response header v0 even when flexible. */
+    bool tags = p->flexible && p->api_key != KAFKA_API_API_VERSIONS;
+    if (tags)
+        hdr[hlen++] = 0;
+    size_t total = hlen - 4 + r->body.len + r->file_bytes;
+    be32_store(hdr, (uint32_t)total);
+    be32_store(hdr + 4, (uint32_t)p->correlation_id);
+    conn_send_copy(bc->conn, hdr, hlen);
+    if (r->nfiles == 0) {
+        conn_send_buf(bc->conn, &r->body);
+        return;
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < r->nfiles; i++) {
+        struct broker_resp_file *f = &r->files[i];
+        conn_send_copy(bc->conn, r->body.data + at, f->at - at);
+        at = f->at;
+        if (conn_send_file(bc->conn, f->fd, f->off, f->len) < 0) {
+            diag_warn("broker: %s: cannot queue file range; closing",
+                      conn_peer(bc->conn));
+            conn_close(bc->conn);
+            return;
+        }
+    }
+    conn_send_copy(bc->conn, r->body.data + at, r->body.len - at);
+}
+
+static void conn_resume_check(struct broker_conn *bc)
+{
+    if (bc->paused && bc->nslots <= bc->b->cfg.max_inflight / 2 &&
+        !bc->b->draining) {
+        bc->paused = false;
+        conn_pause(bc->conn, false);
+    }
+}
+
+/* Sends every ready slot at the head of the FIFO. */
+static void flush_ready(struct broker_conn *bc)
+{
+    while (bc->head && bc->head->state != SLOT_WAITING) {
+        struct broker_pending *p = bc->head;
+        bc->head = p->next;
+        if (!bc->head)
+            bc->tail = NULL;
+        bc->nslots--;
+        if (p->state == SLOT_READY && !conn_is_closed(bc->conn))
+            slot_send(bc, p);
+        slot_free(p);
+    }
+    conn_resume_check(bc);
+}
+
+struct broker_pending *broker_defer(struct broker_req *req)
+{
+    return req->pending;
+}
+
+void broker_pending_set_cancel(struct broker_pending *p, broker_cancel_fn *fn,
+                               void *arg)
+{
+    p->cancel = fn;
+    p->cancel_arg = arg;
+}
+
+int16_t broker_pending_version(const struct broker_pending *p)
+{
+    return p->api_version;
+}
+
+bool broker_pending_orphaned(const struct broker_pending *p)
+{
+    return p->bc == NULL;
+}
+
+static void pending_finish(struct broker_pending *p, enum slot_state st)
+{
+    if (!p->bc) {
+        slot_free(p);
+        return;
+    }
+    p->state = st;
+    p->cancel = NULL;
+    flush_ready(p->bc);
+}
+
+void broker_pending_complete(struct broker_pending *p, struct buf *body)
+{
+    buf_fini(&p->resp.body);
+    p->resp.body = *body;
+    buf_init(body);
+    pending_finish(p, SLOT_READY);
+}
+
+void broker_pending_complete_resp(struct broker_pending *p,
+                                  struct broker_resp *r)
+{
+    resp_move(&p->resp, r);
+    pending_finish(p, SLOT_READY);
+}
+
+void broker_pending_drop(struct broker_pending *p)
+{
+    pending_finish(p, SLOT_DROP);
+}
+
+void broker_req_set_resp(struct broker_req *req, struct broker_resp *r)
+{
+    resp_move(&req->pending->resp, r);
+}
+
+/* --- dispatch ------------------------------------------------------------- */
+
+void broker_register(struct broker *b, int16_t api_key, int16_t min_v,
+                     int16_t max_v, broker_handler_fn *fn)
+{
+    if (api_key < 0 || api_key >= BROKER_API_MAX)
+        return;
+    b->apis[api_key].fn = fn;
+    b->apis[api_key].min_version = min_v;
+    b->apis[api_key].max_version = max_v;
+}
+
+#ifndef BROKER_HAVE_GROUPS
+/* Stub until the groups module lands: group APIs are simply not served. */
+void group_handlers_register(struct broker *b)
+{
+    (void)b;
+}
+#endif
+
+static void slot_append(struct broker_conn *bc, struct broker_pending *p)
+{
+    p->next = NULL;
+    if (bc->tail)
+        bc->tail->next = p;
+    else
+        bc->head = p;
+    bc->tail = p;
+    bc->nslots++;
+}
+
+/* Removes the tail slot (an acks=0 produce answered at once). */
+static void slot_pop_tail(struct broker_conn *bc, struct broker_pending *p)
+{
+    struct broker_pending **pp = &bc->head, *prev = NULL;
+    while (*pp && *pp != p) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (!*pp)
+        return;
+    *pp = p->next;
+    if (bc->tail == p)
+        bc->tail = prev;
+    bc->nslots--;
+    slot_free(p);
+}
+
+static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
+{
+    struct broker_conn *bc = arg;
+    struct broker *b = bc->b;
+    struct kafka_request_header h;
+    struct buf_reader r;
+    buf_reader_init(&r, p, len);
+    int rc = kafka_request_header_decode(&r, &h);
+    if (rc < 0) {
+        b->stats.bad_frames++;
+        diag_warn("broker: %s: request header does not decode (%zu bytes); "
+                  "closing",
+                  conn_peer(c), len);
+        return rc;
+    }
+    b->stats.requests++;
+    const struct broker_api *api =
+        h.api_key >= 0 && h.api_key < BROKER_API_MAX ? &b->apis[h.api_key]
+                                                     : NULL;
+    bool is_apiversions = h.api_key == KAFKA_API_API_VERSIONS;
+    if (!api || !api->fn) {
+        b->stats.bad_frames++;
+        diag_warn("broker: %s: unsupported api key %d (client %.*s); closing",
+                  conn_peer(c), h.api_key, (int)h.client_id.len,
+                  (const char *)h.client_id.ptr);
+        return ERR_UNSUPPORTED;
+    }
+    bool version_ok =
+        h.api_version >= api->min_version && h.api_version <= api->max_version;
+    if (!version_ok && !is_apiversions) {
+        b->stats.bad_frames++;
+        diag_warn("broker: %s: api key %d version %d not supported; closing",
+                  conn_peer(c), h.api_key, h.api_version);
+        return ERR_UNSUPPORTED;
+    }
+
+    struct broker_pending *slot = mem_calloc(1, sizeof(*slot));
+    slot->bc = bc;
+    slot->b = b;
+    slot->correlation_id = h.correlation_id;
+    slot->api_key = h.api_key;
+    slot->api_version = h.api_version;
+    slot->flexible = version_ok && h.flexible;
+    slot->state = SLOT_WAITING;
+    broker_resp_init(&slot->resp);
+    slot_append(bc, slot);
+
+    struct broker_req req = {0};
+    req.b = b;
+    req.bc = bc;
+    req.api_key = h.api_key;
+    req.api_version = h.api_version;
+    req.correlation_id = h.correlation_id;
+    req.client_id = h.client_id;
+    req.flexible = slot->flexible;
+    req.body = r;
+    req.arena = &b->arena;
+    req.pending = slot;
+
+    struct buf out;
+    buf_init(&out);
+    rc = api->fn(&req, &out);
+    arena_reset(&b->arena);
+    if (rc < 0) {
+        buf_fini(&out);
+        b->stats.bad_frames++;
+        diag_warn("broker: %s: malformed %s v%d request (%s); closing",
+                  conn_peer(c), kafka_api_name(h.api_key), h.api_version,
+                  err_str(rc));
+        return rc;
+    }
+    if (rc == BROKER_NO_RESPONSE) {
+        buf_fini(&out);
+        slot_pop_tail(bc, slot);
+    } else if (rc == BROKER_DEFERRED) {
+        buf_fini(&out);
+    } else {
+        /* The body is in `out`, or in the slot (broker_req_set_resp). */
+        if (slot->resp.nfiles == 0 && slot->resp.body.len == 0) {
+            buf_fini(&slot->resp.body);
+            slot->resp.body = out;
+        } else {
+            buf_fini(&out);
+        }
+        slot->state = SLOT_READY;
+        flush_ready(bc);
+    }
+    if (!bc->paused && bc->nslots > b->cfg.max_inflight) {
+        bc->paused = true;
+        conn_pause(c, true);
+    }
+    return 0;
+}
+
+static void on_closed(struct conn *c, void *arg)
+{
+    struct broker_conn *bc = arg;
+    struct broker *b = bc->b;
+    (void)c;
+    struct broker_pending *p = bc->head;
+    while (p) {
+        struct broker_pending *next = p->next;
+        if (p->state != SLOT_WAITING) {
+            slot_free(p);
+        } else if (p->cancel) {
+            broker_cancel_fn *fn = p->cancel;
+            p->bc = NULL;
+            fn(p, p->cancel_arg);
+            slot_free(p);
+        } else {
+            p->bc = NULL; /* orphan: freed when its owner completes it */
+            p->next = NULL;
+        }
+        p = next;
+    }
+    if (bc->prev)
+        bc->prev->next = bc->next;
+    else
+        b->conns = bc->next;
+    if (bc->next)
+        bc->next->prev = bc->prev;
+    b->nconns--;
+    if (!b->draining && b->nconns < b->cfg.max_connections)
+        listener_pause(b->listener, false);
+    mem_free(bc);
+}
+
+static const struct conn_handler conn_handler = {on_frame, on_closed};
+
+static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
+{
+    struct broker *b = arg;
+    if (b->draining || b->nconns >= b->cfg.max_connections) {
+        b->stats.conns_refused++;
+        diag_warn("broker: %s: refused, %d connections open (max.connections "
+                  "%d)",
+                  peer, b->nconns, b->cfg.max_connections);
+        close(fd);
+        if (!b->draining)
+            listener_pause(ls, true);
+        return;
+    }
+    struct broker_conn *bc = mem_calloc(1, sizeof(*bc));
+    bc->b = b;
+    struct conn_limits lim;
+    lim.max_frame = (size_t)b->cfg.max_frame_bytes;
+    lim.out_high = (size_t)b->cfg.conn_out_high;
+    if (conn_create(b->loop, fd, &conn_handler, bc, &lim, &bc->conn) < 0) {
+        mem_free(bc);
+        return;
+    }
+    conn_set_peer(bc->conn, peer);
+    bc->next = b->conns;
+    if (b->conns)
+        b->conns->prev = bc;
+    b->conns = bc;
+    b->nconns++;
+    b->stats.conns_accepted++;
+    diag_debug("broker: %s: connected", peer);
+    if (b->nconns >= b->cfg.max_connections)
+        listener_pause(ls, true);
+}
+
+/* --- life cycle ------------------------------------------------------------ */
+
+static bool all_idle(struct broker *b)
+{
+    for (struct broker_conn *bc = b->conns; bc; bc = bc->next)
+        if (bc->head || conn_out_bytes(bc->conn) > 0)
+            return false;
+    return true;
+}
+
+static void drain_tick(struct loop *l, struct loop_timer *t)
+{
+    struct broker *b = t->arg;
+    if (b->drain_started_ms == 0)
+        b->drain_started_ms = loop_now_ms(l);
+    bool late = loop_now_ms(l) - b->drain_started_ms > DRAIN_DEADLINE_MS;
+    if (all_idle(b) || late) {
+        if (late)
+            diag_warn("broker: drain deadline passed; closing %d connections",
+                      b->nconns);
+        while (b->conns)
+            conn_close(b->conns->conn);
+        loop_timer_stop(l, t);
+        loop_stop(l);
+    }
+}
+
+static void start_drain(struct broker *b)
+{
+    if (b->draining)
+        return;
+    b->draining = true;
+    diag_info("broker: shutting down: finishing in-flight requests");
+    listener_close(b->listener);
+    b->listener = NULL;
+    for (struct broker_conn *bc = b->conns; bc; bc = bc->next) {
+        bc->paused = true;
+        conn_pause(bc->conn, true);
+    }
+    broker_log_drain_begin(b);
+    broker_fetch_fini(b); /* parked fetches answer now with what is there */
+    loop_timer_start(b->loop, &b->drain_timer, 0, 10);
+}
+
+static void shutdown_cb(struct loop *l, struct loop_io *io, uint32_t events)
+{
+    struct broker *b = io->arg;
+    char tmp[16];
+    (void)l;
+    (void)events;
+    while (read(io->fd, tmp, sizeof(tmp)) > 0)
+        ;
+    start_drain(b);
+}
+
+void broker_shutdown(struct broker *b)
+{
+    char c = 'x';
+    ssize_t r = write(b->shutdown_pipe[1], &c, 1);
+    (void)r;
+}
+
+int broker_port(const struct broker *b)
+{
+    return b->cfg.listen_port;
+}
+
+int broker_create(const struct broker_config *cfg, struct broker **out)
+{
+    struct broker *b = mem_calloc(1, sizeof(*b));
+    b->cfg = *cfg;
+    arena_init(&b->arena, 64 * 1024);
+    b->shutdown_pipe[0] = b->shutdown_pipe[1] = -1;
+    int rc = loop_create(&b->loop);
+    if (rc < 0) {
+        diag_error("broker: event loop: %s", err_str(rc));
+        goto out_free;
+    }
+    if (pipe2(b->shutdown_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+        rc = -errno;
+        goto out_loop;
+    }
+    loop_io_init(&b->shutdown_io, b->shutdown_pipe[0], shutdown_cb, b);
+    loop_io_set(b->loop, &b->shutdown_io, LOOP_READ);
+    loop_timer_init(&b->drain_timer, drain_tick, b);
+
+    rc = broker_log_open(b);
+    if (rc < 0)
+        goto out_pipe;
+    broker_handlers_register(b);
+    group_handlers_register(b);
+
+    rc = listener_open(b->loop, cfg->listen_host, cfg->listen_port, on_accept,
+                       b, &b->listener);
+    if (rc < 0) {
+        diag_error("broker: cannot listen on %s:%d: %s", cfg->listen_host,
+                   cfg->listen_port, err_str(rc));
+        goto out_groups;
+    }
+    b->cfg.listen_port = listener_port(b->listener);
+    if (b->cfg.advertised_host[0] == '\0')
+        snprintf(b->cfg.advertised_host, sizeof(b->cfg.advertised_host), "%s",
+                 strcmp(cfg->listen_host, "0.0.0.0") ? cfg->listen_host
+                                                     : "127.0.0.1");
+    if (b->cfg.advertised_port == 0)
+        b->cfg.advertised_port = b->cfg.listen_port;
+    *out = b;
+    return 0;
+
+out_groups:
+    if (b->groups_fini)
+        b->groups_fini(b);
+    broker_log_close(b);
+out_pipe:
+    loop_io_stop(b->loop, &b->shutdown_io);
+    close(b->shutdown_pipe[0]);
+    close(b->shutdown_pipe[1]);
+out_loop:
+    loop_destroy(b->loop);
+out_free:
+    arena_fini(&b->arena);
+    mem_free(b);
+    return rc;
+}
+
+int broker_run(struct broker *b)
+{
+    diag_info("broker: listening on %s:%d (advertised %s:%d), data %s",
+              b->cfg.listen_host, b->cfg.listen_port, b->cfg.advertised_host,
+              b->cfg.advertised_port, b->cfg.data_dir);
+    int rc = loop_run(b->loop);
+    if (rc < 0)
+        diag_error("broker: event loop failed: %s", err_str(rc));
+    /* Closed connections are freed by deferred callbacks. */
+    loop_run_once(b->loop, 0);
+    return rc;
+}
+
+void broker_destroy(struct broker *b)
+{
+    if (!b)
+        return;
+    while (b->conns)
+        conn_close(b->conns->conn);
+    loop_run_once(b->loop, 0);
+    broker_fetch_fini(b);
+    if (b->groups_flush)
+        b->groups_flush(b);
+    if (b->groups_fini)
+        b->groups_fini(b);
+    broker_log_close(b);
+    listener_close(b->listener);
+    loop_timer_stop(b->loop, &b->drain_timer);
+    loop_io_stop(b->loop, &b->shutdown_io);
+    close(b->shutdown_pipe[0]);
+    close(b->shutdown_pipe[1]);
+    loop_destroy(b->loop);
+    arena_fini(&b->arena);
+    diag_info("broker: stopped (%llu requests, %llu connections)",
+              (unsigned long long)b->stats.requests,
+              (unsigned long long)b->stats.conns_accepted);
+    mem_free(b);
+}

@@ -1,0 +1,369 @@
+/* broker_fetch.c - the Fetch handler (v4-11): reads as file ranges sent
+ * with sendfile, max_bytes limits, and long polling (layer: broker).
+ *
+ * A fetch is evaluated against the log: per partition, the batches from the
+ * one containing fetch_offset up to the high watermark, within
+ * partition_max_bytes and what is left of max_bytes (the first partition
+ * with data always gets at least one whole batch, KIP-74). If fewer than
+ * min_bytes are available and max_wait_ms > 0, the request is parked: its
+ * spec is copied to the heap, a timer is armed, and every append re-checks
+ * parked fetches (once per loop iteration, not per batch). The answer is
+ * built at the moment it is sent, so it carries the newest data.
+ * Invariants:
+ *   1. A parked fetch is on the `parked` list, has its timer armed, and its
+ *      pending slot waiting; it leaves all three together.
+ *   2. Responses only hold dup'ed fds: a segment deleted by retention after
+ *      the answer was built is still readable.
+ */
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "broker/broker_int.h"
+#include "broker/broker_log.h"
+#include "kafka/kafka_proto.h"
+#include "log/partition.h"
+
+#define FETCH_MAX_WAIT_MS 30000
+
+struct fetch_part {
+    int32_t partition;
+    int64_t fetch_offset;
+    int32_t max_bytes;
+};
+
+struct fetch_spec {
+    int16_t version;
+    int32_t min_bytes, max_bytes;
+    size_t ntopics, nparts;
+    struct slice *names;
+    size_t *topic_nparts;
+    struct fetch_part *parts;
+};
+
+struct fetch_park {
+    struct fetch_park *prev, *next;
+    struct broker *b;
+    struct broker_pending *pending;
+    struct fetch_spec spec;
+    char *text;
+    struct loop_timer timer;
+};
+
+struct broker_fetchwait {
+    struct fetch_park *parked;
+    struct loop_defer recheck;
+    bool recheck_queued;
+};
+
+/* --- evaluation ------------------------------------------------------------ */
+
+struct splice_ctx {
+    struct broker_resp *r;
+    struct partition_slice *slices; /* by flat partition index */
+    size_t *flat_base;              /* topic index -> first flat index */
+    int err;
+};
+
+static void on_splice(void *arg, size_t ti, size_t pi, size_t pos, size_t len)
+{
+    struct splice_ctx *c = arg;
+    struct partition_slice *s = &c->slices[c->flat_base[ti] + pi];
+    (void)pos;
+    int rc = broker_resp_add_file(c->r, s->fd, s->file_pos, len);
+    if (rc < 0)
+        c->err = rc;
+}
+
+/* Counts the bytes available; with r != NULL also builds the answer into r.
+ * Returns the byte count; *errors tells whether some partition failed. */
+static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
+                         struct arena *a, struct broker_resp *r, bool *errors)
+{
+    struct kafka_fetch_response resp = {0};
+    struct kafka_fetch_partition_response *prs = NULL;
+    struct partition_slice *slices = NULL;
+    size_t *flat_base = NULL;
+    if (r) {
+        resp.ntopics = sp->ntopics;
+        resp.topics = arena_calloc(a, (sp->ntopics ? sp->ntopics : 1) *
+                                          sizeof(*resp.topics));
+        prs = arena_calloc(a, (sp->nparts ? sp->nparts : 1) * sizeof(*prs));
+        slices =
+            arena_calloc(a, (sp->nparts ? sp->nparts : 1) * sizeof(*slices));
+        flat_base = arena_calloc(a, (sp->ntopics ? sp->ntopics : 1) *
+                                        sizeof(*flat_base));
+    }
+    size_t total = 0, k = 0;
+    int64_t left = sp->max_bytes > 0 ? sp->max_bytes : INT32_MAX;
+    *errors = false;
+    for (size_t t = 0; t < sp->ntopics; t++) {
+        if (r) {
+            resp.topics[t].name = sp->names[t];
+            resp.topics[t].npartitions = sp->topic_nparts[t];
+            resp.topics[t].partitions = &prs[k];
+            flat_base[t] = k;
+        }
+        for (size_t j = 0; j < sp->topic_nparts[t]; j++, k++) {
+            const struct fetch_part *fp = &sp->parts[k];
+            struct kafka_fetch_partition_response tmp = {0};
+            struct kafka_fetch_partition_response *pr = r ? &prs[k] : &tmp;
+            pr->partition_index = fp->partition;
+            pr->high_watermark = -1;
+            pr->last_stable_offset = -1;
+            pr->log_start_offset = -1;
+            pr->aborted_null = true;
+            pr->preferred_read_replica = -1;
+            pr->records = slice_make(NULL, 0);
+            int16_t err = 0;
+            struct broker_part *bp =
+                broker_part_find(b, sp->names[t], fp->partition, false, &err);
+            if (!bp) {
+                pr->error_code = err;
+                *errors = true;
+                continue;
+            }
+            int64_t hwm = partition_high_watermark(bp->p);
+            int64_t start = partition_log_start_offset(bp->p);
+            pr->high_watermark = hwm;
+            pr->last_stable_offset = hwm;
+            pr->log_start_offset = start;
+            if (fp->fetch_offset < start || fp->fetch_offset > hwm) {
+                pr->error_code = KAFKA_ERR_OFFSET_OUT_OF_RANGE;
+                *errors = true;
+                continue;
+            }
+            pr->records = slice_make("", 0);
+            if (fp->fetch_offset == hwm || left <= 0)
+                continue;
+            size_t want = fp->max_bytes > 0 ? (size_t)fp->max_bytes : 1;
+            if ((int64_t)want > left)
+                want = (size_t)left;
+            struct partition_slice s = {0};
+            int rc = partition_read_upto(bp->p, fp->fetch_offset, hwm, want,
+                                         &s);
+            if (rc == ERR_RANGE) {
+                pr->error_code = KAFKA_ERR_OFFSET_OUT_OF_RANGE;
+                *errors = true;
+                continue;
+            }
+            if (rc < 0) {
+                pr->error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
+                *errors = true;
+                continue;
+            }
+            total += s.len;
+            left -= (int64_t)s.len;
+            if (r && s.len > 0) {
+                pr->records_splice = true;
+                pr->records_splice_len = s.len;
+                slices[k] = s;
+            } else {
+                partition_slice_release(&s);
+            }
+        }
+    }
+    if (r) {
+        struct splice_ctx c = {r, slices, flat_base, 0};
+        kafka_fetch_response_encode(&r->body, sp->version, &resp, on_splice,
+                                    &c);
+        for (size_t i = 0; i < sp->nparts; i++)
+            partition_slice_release(&slices[i]);
+        if (c.err < 0) {
+            diag_warn("broker: fetch: cannot duplicate a segment fd: %s",
+                      err_str(c.err));
+            *errors = true;
+        }
+        b->stats.fetch_bytes += total;
+    }
+    return total;
+}
+
+/* --- parking ------------------------------------------------------------- */
+
+static struct broker_fetchwait *fw_get(struct broker *b);
+
+static void park_unlink(struct broker *b, struct fetch_park *fp)
+{
+    struct broker_fetchwait *fw = b->fetchwait;
+    if (fp->prev)
+        fp->prev->next = fp->next;
+    else
+        fw->parked = fp->next;
+    if (fp->next)
+        fp->next->prev = fp->prev;
+    loop_timer_stop(b->loop, &fp->timer);
+}
+
+static void park_free(struct fetch_park *fp)
+{
+    mem_free(fp->spec.names);
+    mem_free(fp->spec.topic_nparts);
+    mem_free(fp->spec.parts);
+    mem_free(fp->text);
+    mem_free(fp);
+}
+
+static void park_answer(struct broker *b, struct fetch_park *fp)
+{
+    park_unlink(b, fp);
+    struct broker_resp r;
+    broker_resp_init(&r);
+    bool errors;
+    fetch_eval(b, &fp->spec, &b->arena, &r, &errors);
+    arena_reset(&b->arena);
+    broker_pending_complete_resp(fp->pending, &r);
+    broker_resp_fini(&r);
+    park_free(fp);
+}
+
+static void park_timeout(struct loop *l, struct loop_timer *t)
+{
+    struct fetch_park *fp = t->arg;
+    (void)l;
+    park_answer(fp->b, fp);
+}
+
+static void park_cancel(struct broker_pending *p, void *arg)
+{
+    struct fetch_park *fp = arg;
+    (void)p;
+    park_unlink(fp->b, fp);
+    park_free(fp);
+}
+
+static void recheck_cb(struct loop *l, void *arg)
+{
+    struct broker *b = arg;
+    struct broker_fetchwait *fw = b->fetchwait;
+    (void)l;
+    fw->recheck_queued = false;
+    struct fetch_park *fp = fw->parked;
+    while (fp) {
+        struct fetch_park *next = fp->next;
+        bool errors;
+        size_t n = fetch_eval(b, &fp->spec, NULL, NULL, &errors);
+        if (errors || n >= (size_t)fp->spec.min_bytes)
+            park_answer(b, fp);
+        fp = next;
+    }
+}
+
+static struct broker_fetchwait *fw_get(struct broker *b)
+{
+    if (!b->fetchwait) {
+        b->fetchwait = mem_calloc(1, sizeof(*b->fetchwait));
+        loop_defer_init(&b->fetchwait->recheck, recheck_cb, b);
+    }
+    return b->fetchwait;
+}
+
+void broker_fetch_notify(struct broker *b)
+{
+    struct broker_fetchwait *fw = b->fetchwait;
+    if (!fw || !fw->parked)
+        return;
+    loop_defer_start(b->loop, &fw->recheck);
+}
+
+void broker_fetch_fini(struct broker *b)
+{
+    struct broker_fetchwait *fw = b->fetchwait;
+    if (!fw)
+        return;
+    while (fw->parked)
+        park_answer(b, fw->parked);
+    mem_free(fw);
+    b->fetchwait = NULL;
+}
+
+/* Deep-copies the spec (names point into the request frame). */
+static struct fetch_park *park_create(struct broker *b,
+                                      const struct fetch_spec *sp)
+{
+    struct fetch_park *fp = mem_calloc(1, sizeof(*fp));
+    fp->b = b;
+    fp->spec = *sp;
+    size_t text = 1;
+    for (size_t t = 0; t < sp->ntopics; t++)
+        text += sp->names[t].len;
+    fp->text = mem_alloc(text);
+    fp->spec.names = mem_calloc(sp->ntopics + 1, sizeof(struct slice));
+    fp->spec.topic_nparts = mem_calloc(sp->ntopics + 1, sizeof(size_t));
+    fp->spec.parts = mem_calloc(sp->nparts + 1, sizeof(struct fetch_part));
+    size_t at = 0;
+    for (size_t t = 0; t < sp->ntopics; t++) {
+        if (sp->names[t].len)
+            memcpy(fp->text + at, sp->names[t].ptr, sp->names[t].len);
+        fp->spec.names[t] = slice_make(fp->text + at, sp->names[t].len);
+        at += sp->names[t].len;
+        fp->spec.topic_nparts[t] = sp->topic_nparts[t];
+    }
+    memcpy(fp->spec.parts, sp->parts, sp->nparts * sizeof(*sp->parts));
+    return fp;
+}
+
+/* --- the handler --------------------------------------------------------- */
+
+int broker_handle_fetch(struct broker_req *req, struct buf *out)
+{
+    struct broker *b = req->b;
+    struct kafka_fetch_request rq;
+    int rc = kafka_fetch_request_decode(&req->body, req->api_version,
+                                        req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    (void)out;
+    struct fetch_spec sp = {0};
+    sp.version = req->api_version;
+    sp.min_bytes = rq.min_bytes;
+    sp.max_bytes = rq.max_bytes;
+    sp.ntopics = rq.ntopics;
+    for (size_t t = 0; t < rq.ntopics; t++)
+        sp.nparts += rq.topics[t].npartitions;
+    sp.names = arena_alloc(req->arena,
+                           (sp.ntopics ? sp.ntopics : 1) * sizeof(*sp.names));
+    sp.topic_nparts = arena_alloc(req->arena, (sp.ntopics ? sp.ntopics : 1) *
+                                                  sizeof(*sp.topic_nparts));
+    sp.parts = arena_alloc(req->arena,
+                           (sp.nparts ? sp.nparts : 1) * sizeof(*sp.parts));
+    size_t k = 0;
+    for (size_t t = 0; t < rq.ntopics; t++) {
+        sp.names[t] = rq.topics[t].name;
+        sp.topic_nparts[t] = rq.topics[t].npartitions;
+        for (size_t j = 0; j < rq.topics[t].npartitions; j++, k++) {
+            const struct kafka_fetch_partition *p =
+                &rq.topics[t].partitions[j];
+            sp.parts[k].partition = p->partition_index;
+            sp.parts[k].fetch_offset = p->fetch_offset;
+            sp.parts[k].max_bytes = p->partition_max_bytes;
+        }
+    }
+    bool errors = false;
+    int32_t wait = rq.max_wait_ms;
+    if (wait > FETCH_MAX_WAIT_MS)
+        wait = FETCH_MAX_WAIT_MS;
+    if (wait > 0 && !b->draining) {
+        size_t n = fetch_eval(b, &sp, NULL, NULL, &errors);
+        if (!errors && (int64_t)n < (int64_t)rq.min_bytes) {
+            struct broker_fetchwait *fw = fw_get(b);
+            struct fetch_park *fp = park_create(b, &sp);
+            fp->pending = broker_defer(req);
+            broker_pending_set_cancel(fp->pending, park_cancel, fp);
+            fp->next = fw->parked;
+            if (fw->parked)
+                fw->parked->prev = fp;
+            fw->parked = fp;
+            loop_timer_init(&fp->timer, park_timeout, fp);
+            loop_timer_start(b->loop, &fp->timer, wait, 0);
+            return BROKER_DEFERRED;
+        }
+    }
+    struct broker_resp r;
+    broker_resp_init(&r);
+    fetch_eval(b, &sp, req->arena, &r, &errors);
+    broker_req_set_resp(req, &r);
+    broker_resp_fini(&r);
+    return 0;
+}

@@ -1,0 +1,381 @@
+/* broker_log.c - topics, partitions, idempotence rebuild and durable
+ * waiters on top of logdir (layer: broker).
+ *
+ * Idempotence after a restart: the first time a partition is used, the
+ * batch headers of its tail (the last REBUILD_RECORDS offsets, at most
+ * REBUILD_BYTES) are read back and fed to the producer windows, so a
+ * producer retrying a batch that was written just before a crash gets its
+ * original offset instead of a second copy.
+ * Invariants:
+ *   1. Every broker_topic ever created stays allocated until close; a
+ *      deleted one is unlinked from `topics` and kept on `dead`.
+ *   2. `waiters` holds exactly the durable waits not yet completed.
+ */
+#include "broker/broker_log.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "log/logdir.h"
+#include "log/partition.h"
+#include "log/record_batch.h"
+
+#define REBUILD_RECORDS 100000
+#define REBUILD_BYTES (16u << 20)
+
+struct broker_logstate {
+    struct hashmap topics; /* name -> struct broker_topic */
+    struct broker_topic *dead;
+    struct broker_durable_wait *waiters;
+    struct broker_pid_alloc pids;
+    struct buf scratch;
+};
+
+static void topic_free(struct broker_topic *t)
+{
+    for (int32_t i = 0; i < t->nparts; i++)
+        broker_producer_map_fini(&t->parts[i].producers);
+    mem_free(t->parts);
+    mem_free(t->name);
+    mem_free(t);
+}
+
+/* --- flush listener: flusher thread -> loop ------------------------------ */
+
+static void durable_round(struct loop *l, void *arg)
+{
+    struct broker *b = arg;
+    struct broker_logstate *ls = b->ls;
+    (void)l;
+    if (!ls)
+        return;
+    struct broker_durable_wait **pp = &ls->waiters;
+    /* Detach the ready ones first: done() may register new waits. */
+    struct broker_durable_wait *ready = NULL, **rtail = &ready;
+    while (*pp) {
+        struct broker_durable_wait *w = *pp;
+        struct partition *p = w->part->p;
+        int failed = w->part->topic->deleted ? ERR_CLOSED
+                                             : partition_failed(p);
+        if (failed || partition_durable_offset(p) >= w->end_offset) {
+            *pp = w->next;
+            w->next = NULL;
+            *rtail = w;
+            rtail = &w->next;
+            w->end_offset = failed; /* carry the error to the loop below */
+            continue;
+        }
+        pp = &w->next;
+    }
+    while (ready) {
+        struct broker_durable_wait *w = ready;
+        ready = w->next;
+        int err = w->end_offset < 0 ? (int)w->end_offset : 0;
+        w->done(b, w, err);
+    }
+}
+
+static void flush_listener(void *arg)
+{
+    struct broker *b = arg;
+    loop_post(b->loop, durable_round, b);
+}
+
+void broker_log_wait_durable(struct broker *b, struct broker_durable_wait *w)
+{
+    struct broker_logstate *ls = b->ls;
+    w->next = ls->waiters;
+    ls->waiters = w;
+    partition_request_sync(w->part->p);
+    /* Already durable (an earlier round covered it): answer soon. */
+    if (partition_durable_offset(w->part->p) >= w->end_offset)
+        loop_post(b->loop, durable_round, b);
+}
+
+void broker_log_wait_cancel(struct broker *b, struct broker_durable_wait *w)
+{
+    for (struct broker_durable_wait **pp = &b->ls->waiters; *pp;
+         pp = &(*pp)->next) {
+        if (*pp == w) {
+            *pp = w->next;
+            return;
+        }
+    }
+}
+
+void broker_log_drain_begin(struct broker *b)
+{
+    for (struct broker_durable_wait *w = b->ls->waiters; w; w = w->next)
+        partition_request_sync(w->part->p);
+}
+
+/* --- open / close ----------------------------------------------------------- */
+
+int broker_log_open(struct broker *b)
+{
+    struct logdir_options o;
+    logdir_options_init(&o);
+    o.flush_interval_ms = b->cfg.flush_interval_ms;
+    int rc = logdir_open(b->cfg.data_dir, &o, &b->logdir);
+    if (rc < 0) {
+        diag_error("broker: cannot open data directory %s: %s",
+                   b->cfg.data_dir,
+                   rc == -EBUSY ? "in use by another process" : err_str(rc));
+        return rc;
+    }
+    struct broker_logstate *ls = mem_calloc(1, sizeof(*ls));
+    hashmap_init(&ls->topics);
+    buf_init(&ls->scratch);
+    rc = broker_pid_alloc_open(&ls->pids, b->cfg.data_dir);
+    if (rc < 0) {
+        diag_error("broker: producer id counter: %s", err_str(rc));
+        hashmap_fini(&ls->topics);
+        buf_fini(&ls->scratch);
+        mem_free(ls);
+        logdir_close(b->logdir);
+        b->logdir = NULL;
+        return rc;
+    }
+    b->ls = ls;
+    logdir_set_flush_listener(b->logdir, flush_listener, b);
+    return 0;
+}
+
+void broker_log_close(struct broker *b)
+{
+    struct broker_logstate *ls = b->ls;
+    if (b->logdir) {
+        logdir_set_flush_listener(b->logdir, NULL, NULL);
+        int rc = logdir_flush(b->logdir);
+        if (rc < 0)
+            diag_error("broker: final flush failed: %s", err_str(rc));
+    }
+    if (ls) {
+        /* Anyone still waiting learns the log is closing. */
+        while (ls->waiters) {
+            struct broker_durable_wait *w = ls->waiters;
+            ls->waiters = w->next;
+            int err = w->part->p && partition_durable_offset(w->part->p) >=
+                                        w->end_offset
+                          ? 0
+                          : ERR_CLOSED;
+            w->done(b, w, err);
+        }
+        struct hashmap_entry *e;
+        for (size_t i = 0; hashmap_next(&ls->topics, &i, &e);)
+            topic_free(e->value);
+        hashmap_fini(&ls->topics);
+        while (ls->dead) {
+            struct broker_topic *t = ls->dead;
+            ls->dead = t->next_dead;
+            topic_free(t);
+        }
+        buf_fini(&ls->scratch);
+        mem_free(ls);
+        b->ls = NULL;
+    }
+    logdir_close(b->logdir);
+    b->logdir = NULL;
+}
+
+int broker_log_next_producer_id(struct broker *b, int64_t *out)
+{
+    return broker_pid_alloc_next(&b->ls->pids, out);
+}
+
+/* --- topics and partitions ----------------------------------------------- */
+
+static void topic_config(struct broker *b, struct logdir_topic_config *c,
+                         int32_t partitions)
+{
+    logdir_topic_config_init(c);
+    c->partitions = partitions;
+    c->retention_ms = b->cfg.retention_ms;
+    c->max_message_bytes = (int32_t)b->cfg.message_max_bytes;
+}
+
+static bool name_copy(struct slice name, char *out)
+{
+    if (name.len == 0 || name.len > LOGDIR_TOPIC_NAME_MAX)
+        return false;
+    memcpy(out, name.ptr, name.len);
+    out[name.len] = '\0';
+    return logdir_topic_name_valid(out);
+}
+
+/* Wraps an existing logdir topic. */
+static struct broker_topic *topic_wrap(struct broker *b, const char *name)
+{
+    int n = logdir_topic_partitions(b->logdir, name);
+    if (n <= 0)
+        return NULL;
+    struct broker_topic *t = mem_calloc(1, sizeof(*t));
+    t->name = mem_strdup(name);
+    t->nparts = n;
+    t->parts = mem_calloc((size_t)n, sizeof(*t->parts));
+    for (int32_t i = 0; i < n; i++) {
+        t->parts[i].p = logdir_partition(b->logdir, name, i);
+        t->parts[i].topic = t;
+        t->parts[i].id = i;
+        broker_producer_map_init(&t->parts[i].producers);
+    }
+    hashmap_put(&b->ls->topics, name, strlen(name), t);
+    return t;
+}
+
+struct broker_topic *broker_topic_find(struct broker *b, struct slice name,
+                                       bool create, int16_t *err)
+{
+    char tmp[LOGDIR_TOPIC_NAME_MAX + 1];
+    struct broker_topic *t = NULL;
+    if (name.len > 0 && name.len <= LOGDIR_TOPIC_NAME_MAX) {
+        t = hashmap_get(&b->ls->topics, name.ptr, name.len);
+        if (t)
+            return t;
+    }
+    if (!name_copy(name, tmp)) {
+        *err = create ? 17 : 3; /* INVALID_TOPIC_EXCEPTION / UNKNOWN */
+        return NULL;
+    }
+    t = topic_wrap(b, tmp);
+    if (t)
+        return t;
+    if (!create || !b->cfg.auto_create_topics) {
+        *err = 3;
+        return NULL;
+    }
+    struct logdir_topic_config c;
+    topic_config(b, &c, b->cfg.num_partitions);
+    int rc = logdir_topic_create(b->logdir, tmp, &c);
+    if (rc < 0 && rc != ERR_EXISTS) {
+        diag_warn("broker: cannot create topic %s: %s", tmp, err_str(rc));
+        *err = rc == ERR_INVALID ? 17 : 5; /* LEADER_NOT_AVAILABLE: retry */
+        return NULL;
+    }
+    diag_info("broker: created topic %s (%d partitions)", tmp,
+              c.partitions);
+    t = topic_wrap(b, tmp);
+    if (!t)
+        *err = 5;
+    return t;
+}
+
+/* Rebuilds the partition's idempotence windows from its tail. */
+static void producers_load(struct broker *b, struct broker_part *bp)
+{
+    bp->producers_loaded = true;
+    struct partition *p = bp->p;
+    int64_t hwm = partition_high_watermark(p);
+    int64_t start = partition_log_start_offset(p);
+    int64_t from = hwm - REBUILD_RECORDS > start ? hwm - REBUILD_RECORDS
+                                                 : start;
+    struct buf *sc = &b->ls->scratch;
+    size_t total = 0;
+    int nbatches = 0;
+    while (from < hwm && total < REBUILD_BYTES) {
+        buf_reset(sc);
+        int64_t next = from;
+        int rc = partition_read_copy(p, from, 1u << 20, sc, &next);
+        if (rc < 0 || sc->len == 0 || next <= from)
+            break;
+        struct record_batch_walk w;
+        struct record_batch_header h;
+        const uint8_t *bat;
+        size_t blen;
+        record_batch_walk_init(&w, sc->data, sc->len);
+        while (record_batch_walk_next(&w, &h, &bat, &blen) == 1) {
+            if (h.producer_id < 0 || h.base_sequence < 0)
+                continue;
+            int64_t last_seq = (int64_t)h.base_sequence + h.last_offset_delta;
+            if (last_seq > INT32_MAX)
+                last_seq -= (int64_t)INT32_MAX + 1;
+            broker_producer_record(&bp->producers, h.producer_id,
+                                   h.producer_epoch, h.base_sequence,
+                                   (int32_t)last_seq, h.base_offset,
+                                   record_batch_last_offset(&h));
+            nbatches++;
+        }
+        total += sc->len;
+        from = next;
+    }
+    buf_reset(sc);
+    if (nbatches > 0)
+        diag_debug("broker: %s-%d: idempotence state from %d batches",
+                   bp->topic->name, bp->id, nbatches);
+}
+
+struct broker_part *broker_part_find(struct broker *b, struct slice topic,
+                                     int32_t partition, bool create,
+                                     int16_t *err)
+{
+    struct broker_topic *t = broker_topic_find(b, topic, create, err);
+    if (!t)
+        return NULL;
+    if (partition < 0 || partition >= t->nparts || !t->parts[partition].p) {
+        *err = 3;
+        return NULL;
+    }
+    struct broker_part *bp = &t->parts[partition];
+    if (!bp->producers_loaded)
+        producers_load(b, bp);
+    return bp;
+}
+
+int16_t broker_topic_create(struct broker *b, struct slice name,
+                            int32_t partitions, bool validate_only)
+{
+    char tmp[LOGDIR_TOPIC_NAME_MAX + 1];
+    if (!name_copy(name, tmp))
+        return 17;
+    if (partitions <= 0)
+        partitions = b->cfg.num_partitions;
+    if (partitions > 100000)
+        return 37;
+    if (logdir_topic_partitions(b->logdir, tmp) > 0)
+        return 36;
+    if (validate_only)
+        return 0;
+    struct logdir_topic_config c;
+    topic_config(b, &c, partitions);
+    int rc = logdir_topic_create(b->logdir, tmp, &c);
+    if (rc == ERR_EXISTS)
+        return 36;
+    if (rc == ERR_INVALID)
+        return 17;
+    if (rc < 0) {
+        diag_warn("broker: cannot create topic %s: %s", tmp, err_str(rc));
+        return -1; /* UNKNOWN_SERVER_ERROR */
+    }
+    diag_info("broker: created topic %s (%d partitions)", tmp, partitions);
+    return 0;
+}
+
+int16_t broker_topic_delete(struct broker *b, struct slice name)
+{
+    char tmp[LOGDIR_TOPIC_NAME_MAX + 1];
+    if (!name_copy(name, tmp))
+        return 3;
+    struct broker_topic *t = hashmap_remove(&b->ls->topics, tmp, strlen(tmp));
+    if (t) {
+        t->deleted = true;
+        t->next_dead = b->ls->dead;
+        b->ls->dead = t;
+        /* Waiters on it are failed by the next durable round. */
+        loop_post(b->loop, durable_round, b);
+    }
+    int rc = logdir_topic_delete(b->logdir, tmp);
+    if (rc == ERR_NOT_FOUND)
+        return 3;
+    if (rc < 0) {
+        diag_warn("broker: cannot delete topic %s: %s", tmp, err_str(rc));
+        return -1;
+    }
+    if (t)
+        for (int32_t i = 0; i < t->nparts; i++)
+            t->parts[i].p = NULL;
+    diag_info("broker: deleted topic %s", tmp);
+    return 0;
+}

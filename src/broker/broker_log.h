@@ -1,0 +1,86 @@
+/* broker_log.h - the broker's view of the log directory: topics and
+ * partitions with their idempotence windows, auto-creation, and waiting
+ * for durability without blocking the loop (layer: broker).
+ *
+ * Topic and partition wrappers are created on first use and live until the
+ * broker closes (a deleted topic's wrapper is kept, marked deleted, so a
+ * waiter holding it never dangles). Waiting for fsync: the log's flusher
+ * thread calls our flush listener, which posts one message to the loop; the
+ * loop then completes every durable waiter whose offsets are now on disk.
+ * Loop thread only, except the flush listener.
+ */
+#ifndef RILL_BROKER_LOG_H
+#define RILL_BROKER_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "broker/broker_int.h"
+#include "broker/broker_producer.h"
+
+struct partition;
+struct broker_topic;
+
+struct broker_part {
+    struct partition *p;
+    struct broker_topic *topic;
+    int32_t id;
+    struct broker_producer_map producers;
+    bool producers_loaded;
+};
+
+struct broker_topic {
+    char *name;
+    int32_t nparts;
+    struct broker_part *parts;
+    bool deleted;
+    struct broker_topic *next_dead;
+};
+
+/* A wait for partition offsets below end_offset to be durable. */
+struct broker_durable_wait;
+typedef void broker_durable_fn(struct broker *b, struct broker_durable_wait *w,
+                               int err);
+struct broker_durable_wait {
+    struct broker_durable_wait *next;
+    struct broker_part *part;
+    int64_t end_offset;
+    broker_durable_fn *done;
+    void *arg;
+};
+
+int broker_log_open(struct broker *b);
+void broker_log_close(struct broker *b);
+/* Shutdown began: ask for an fsync of everything waited on. */
+void broker_log_drain_begin(struct broker *b);
+
+/* Looks a topic up (NULL if absent). With create and auto-creation on, an
+ * absent topic with a valid name is created with num.partitions.
+ * *err is a Kafka error code when NULL is returned (3 unknown, 17 invalid
+ * name, or another). */
+struct broker_topic *broker_topic_find(struct broker *b, struct slice name,
+                                       bool create, int16_t *err);
+/* The partition, or NULL (*err = 3). Loads its idempotence state. */
+struct broker_part *broker_part_find(struct broker *b, struct slice topic,
+                                     int32_t partition, bool create,
+                                     int16_t *err);
+/* Creates a topic; partitions <= 0 means num.partitions. Returns a Kafka
+ * error code (0, 36 exists, 17 invalid name, 37 invalid partitions). */
+int16_t broker_topic_create(struct broker *b, struct slice name,
+                            int32_t partitions, bool validate_only);
+int16_t broker_topic_delete(struct broker *b, struct slice name);
+
+/* Registers w (caller's memory) and asks for a sync; w->done runs on the
+ * loop thread once durable (err 0) or when the partition fails (err < 0). */
+void broker_log_wait_durable(struct broker *b, struct broker_durable_wait *w);
+/* Removes w if still waiting (cancel). */
+void broker_log_wait_cancel(struct broker *b, struct broker_durable_wait *w);
+
+/* Producer ids for InitProducerId. */
+int broker_log_next_producer_id(struct broker *b, int64_t *out);
+
+/* Called after every append so parked fetches can be re-checked. */
+void broker_fetch_notify(struct broker *b);
+
+#endif

@@ -1,0 +1,300 @@
+/* broker_meta.c - handlers for ApiVersions, Metadata, ListOffsets,
+ * CreateTopics, DeleteTopics and InitProducerId, and the registration of
+ * every non-group handler (layer: broker).
+ *
+ * All of these answer at once. Decoding and encoding are kafka-codec's
+ * (kafka/kafka_proto.h); this file only maps requests onto the log.
+ */
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/err.h"
+#include "broker/broker_int.h"
+#include "broker/broker_log.h"
+#include "kafka/kafka_proto.h"
+#include "log/logdir.h"
+#include "log/partition.h"
+
+/* --- ApiVersions ------------------------------------------------------------ */
+
+static int handle_api_versions(struct broker_req *req, struct buf *out)
+{
+    struct broker *b = req->b;
+    size_t n = 0;
+    const struct kafka_api_range *table = kafka_api_table(&n);
+    if (!kafka_api_supported(req->api_key, req->api_version)) {
+        kafka_api_versions_unsupported_encode(out);
+        return 0;
+    }
+    struct kafka_api_versions_request rq;
+    int rc = kafka_api_versions_request_decode(&req->body, req->api_version,
+                                               req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    /* Advertise exactly what is registered, in the codec table's order. */
+    struct kafka_api_range *apis =
+        arena_alloc(req->arena, n * sizeof(*apis));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct broker_api *api = &b->apis[table[i].api_key];
+        if (!api->fn)
+            continue;
+        apis[k].api_key = table[i].api_key;
+        apis[k].min_version = api->min_version;
+        apis[k].max_version = api->max_version;
+        k++;
+    }
+    struct kafka_api_versions_response resp = {0};
+    resp.error_code = 0;
+    resp.napis = k;
+    resp.apis = apis;
+    kafka_api_versions_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+/* --- Metadata ------------------------------------------------------------- */
+
+static void fill_topic(struct broker_req *req, struct kafka_metadata_topic *mt,
+                       struct broker_topic *t)
+{
+    int32_t *me = arena_alloc(req->arena, sizeof(int32_t));
+    *me = req->b->cfg.node_id;
+    mt->error_code = 0;
+    mt->name = slice_make(t->name, strlen(t->name));
+    mt->is_internal = t->name[0] == '_' && t->name[1] == '_';
+    mt->npartitions = (size_t)t->nparts;
+    mt->partitions =
+        arena_calloc(req->arena, (size_t)t->nparts * sizeof(*mt->partitions));
+    for (int32_t i = 0; i < t->nparts; i++) {
+        struct kafka_metadata_partition *mp = &mt->partitions[i];
+        mp->partition_index = i;
+        mp->leader_id = req->b->cfg.node_id;
+        mp->nreplicas = mp->nisr = 1;
+        mp->replicas = mp->isr = me;
+    }
+}
+
+static int handle_metadata(struct broker_req *req, struct buf *out)
+{
+    struct broker *b = req->b;
+    struct kafka_metadata_request rq;
+    int rc = kafka_metadata_request_decode(&req->body, req->api_version,
+                                           req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_metadata_response resp = {0};
+    struct kafka_metadata_broker me = {0};
+    me.node_id = b->cfg.node_id;
+    me.host = slice_make(b->cfg.advertised_host, strlen(b->cfg.advertised_host));
+    me.port = b->cfg.advertised_port;
+    me.rack = slice_make(NULL, 0);
+    resp.nbrokers = 1;
+    resp.brokers = &me;
+    resp.cluster_id = KAFKA_STR("rill-cluster");
+    resp.controller_id = b->cfg.node_id;
+
+    bool all = rq.topics_null || (req->api_version == 0 && rq.ntopics == 0);
+    if (all) {
+        char **names = NULL;
+        size_t count = 0;
+        if (logdir_topic_list(b->logdir, &names, &count) < 0)
+            count = 0;
+        resp.topics = arena_calloc(req->arena,
+                                   (count ? count : 1) * sizeof(*resp.topics));
+        for (size_t i = 0; i < count; i++) {
+            int16_t err = 0;
+            struct broker_topic *t = broker_topic_find(
+                b, slice_make(names[i], strlen(names[i])), false, &err);
+            if (!t)
+                continue;
+            fill_topic(req, &resp.topics[resp.ntopics++], t);
+        }
+        logdir_names_free(names, count);
+    } else {
+        resp.topics = arena_calloc(
+            req->arena, (rq.ntopics ? rq.ntopics : 1) * sizeof(*resp.topics));
+        bool create = rq.allow_auto_topic_creation;
+        for (size_t i = 0; i < rq.ntopics; i++) {
+            int16_t err = 0;
+            struct broker_topic *t =
+                broker_topic_find(b, rq.topics[i], create, &err);
+            struct kafka_metadata_topic *mt = &resp.topics[resp.ntopics++];
+            if (!t) {
+                mt->error_code = err;
+                mt->name = rq.topics[i];
+                continue;
+            }
+            fill_topic(req, mt, t);
+        }
+    }
+    kafka_metadata_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+/* --- ListOffsets ------------------------------------------------------------ */
+
+static int handle_list_offsets(struct broker_req *req, struct buf *out)
+{
+    struct broker *b = req->b;
+    struct kafka_list_offsets_request rq;
+    int rc = kafka_list_offsets_request_decode(&req->body, req->api_version,
+                                               req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_list_offsets_response resp = {0};
+    resp.ntopics = rq.ntopics;
+    resp.topics = arena_calloc(req->arena,
+                               (rq.ntopics ? rq.ntopics : 1) *
+                                   sizeof(*resp.topics));
+    for (size_t i = 0; i < rq.ntopics; i++) {
+        const struct kafka_list_offsets_topic *t = &rq.topics[i];
+        struct kafka_list_offsets_topic_response *tr = &resp.topics[i];
+        tr->name = t->name;
+        tr->npartitions = t->npartitions;
+        tr->partitions = arena_calloc(
+            req->arena, (t->npartitions ? t->npartitions : 1) *
+                            sizeof(*tr->partitions));
+        for (size_t j = 0; j < t->npartitions; j++) {
+            const struct kafka_list_offsets_partition *p = &t->partitions[j];
+            struct kafka_list_offsets_partition_response *pr =
+                &tr->partitions[j];
+            pr->partition_index = p->partition_index;
+            pr->timestamp = -1;
+            pr->offset = -1;
+            int16_t err = 0;
+            struct broker_part *bp =
+                broker_part_find(b, t->name, p->partition_index, false, &err);
+            if (!bp) {
+                pr->error_code = err;
+                continue;
+            }
+            if (p->timestamp == KAFKA_OFFSET_LATEST) {
+                pr->offset = partition_high_watermark(bp->p);
+            } else if (p->timestamp == KAFKA_OFFSET_EARLIEST) {
+                pr->offset = partition_log_start_offset(bp->p);
+            } else {
+                int64_t off = -1;
+                rc = partition_offset_for_timestamp(bp->p, p->timestamp, &off);
+                if (rc < 0) {
+                    pr->error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
+                    continue;
+                }
+                pr->offset = off;
+                if (off >= 0)
+                    pr->timestamp = p->timestamp;
+            }
+        }
+    }
+    kafka_list_offsets_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+/* --- CreateTopics / DeleteTopics ------------------------------------------- */
+
+static int handle_create_topics(struct broker_req *req, struct buf *out)
+{
+    struct kafka_create_topics_request rq;
+    int rc = kafka_create_topics_request_decode(&req->body, req->api_version,
+                                                req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_create_topics_response resp = {0};
+    resp.ntopics = rq.ntopics;
+    resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
+                                               sizeof(*resp.topics));
+    for (size_t i = 0; i < rq.ntopics; i++) {
+        const struct kafka_create_topics_topic *t = &rq.topics[i];
+        struct kafka_create_topics_topic_response *tr = &resp.topics[i];
+        tr->name = t->name;
+        tr->error_message = slice_make(NULL, 0);
+        if (t->replication_factor != -1 && t->replication_factor != 1 &&
+            t->nassignments == 0) {
+            tr->error_code = KAFKA_ERR_INVALID_REPLICATION_FACTOR;
+            tr->error_message = KAFKA_STR("a single node: replication "
+                                          "factor must be 1");
+            continue;
+        }
+        int32_t parts = t->num_partitions;
+        if (t->nassignments > 0)
+            parts = (int32_t)t->nassignments;
+        if (parts == 0 || parts < -1) {
+            tr->error_code = KAFKA_ERR_INVALID_PARTITIONS;
+            continue;
+        }
+        tr->error_code =
+            broker_topic_create(req->b, t->name, parts, rq.validate_only);
+    }
+    kafka_create_topics_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+static int handle_delete_topics(struct broker_req *req, struct buf *out)
+{
+    struct kafka_delete_topics_request rq;
+    int rc = kafka_delete_topics_request_decode(&req->body, req->api_version,
+                                                req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_delete_topics_response resp = {0};
+    resp.ntopics = rq.ntopics;
+    resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
+                                               sizeof(*resp.topics));
+    for (size_t i = 0; i < rq.ntopics; i++) {
+        resp.topics[i].name = rq.topic_names[i];
+        resp.topics[i].error_code =
+            broker_topic_delete(req->b, rq.topic_names[i]);
+    }
+    kafka_delete_topics_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+/* --- InitProducerId ---------------------------------------------------------- */
+
+static int handle_init_producer_id(struct broker_req *req, struct buf *out)
+{
+    struct kafka_init_producer_id_request rq;
+    int rc = kafka_init_producer_id_request_decode(
+        &req->body, req->api_version, req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_init_producer_id_response resp = {0};
+    resp.producer_id = -1;
+    resp.producer_epoch = -1;
+    if (rq.transactional_id.ptr != NULL) {
+        /* Transactions come with the exactly-once issue. */
+        resp.error_code = KAFKA_ERR_UNSUPPORTED_VERSION;
+    } else if (broker_log_next_producer_id(req->b, &resp.producer_id) < 0) {
+        resp.producer_id = -1;
+        resp.error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
+    } else {
+        resp.producer_epoch = 0;
+    }
+    kafka_init_producer_id_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+/* --- registration ---------------------------------------------------------- */
+
+static void reg(struct broker *b, int16_t key, broker_handler_fn *fn)
+{
+    size_t n = 0;
+    const struct kafka_api_range *t = kafka_api_table(&n);
+    for (size_t i = 0; i < n; i++)
+        if (t[i].api_key == key) {
+            broker_register(b, key, t[i].min_version, t[i].max_version, fn);
+            return;
+        }
+    diag_error("broker: api %d missing from the codec's table", key);
+}
+
+void broker_handlers_register(struct broker *b)
+{
+    reg(b, KAFKA_API_API_VERSIONS, handle_api_versions);
+    reg(b, KAFKA_API_METADATA, handle_metadata);
+    reg(b, KAFKA_API_LIST_OFFSETS, handle_list_offsets);
+    reg(b, KAFKA_API_CREATE_TOPICS, handle_create_topics);
+    reg(b, KAFKA_API_DELETE_TOPICS, handle_delete_topics);
+    reg(b, KAFKA_API_INIT_PRODUCER_ID, handle_init_producer_id);
+    reg(b, KAFKA_API_PRODUCE, broker_handle_produce);
+    reg(b, KAFKA_API_FETCH, broker_handle_fetch);
+}

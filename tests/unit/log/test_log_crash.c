@@ -71,7 +71,7 @@ static void damage_tail(const char *dir, int kind, unsigned *seed)
         size_t l = strlen(e->d_name);
         if (l == 24 && !strcmp(e->d_name + 20, ".log") &&
             strcmp(e->d_name, best) > 0)
-            snprintf(best, sizeof best, "%s", e->d_name);
+            memcpy(best, e->d_name, 25); /* 24 chars + NUL */
     }
     if (d)
         closedir(d);

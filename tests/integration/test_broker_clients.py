@@ -126,6 +126,9 @@ def main():
         confluent_admin(srv)
         kafka_python_admin(srv)
         check(srv.alive(), "server still running")
+        rc = srv.stop()
+        check(rc == 0, "SIGTERM: clean exit 0 (got %s)" % rc)
+        check("broker: stopped" in srv.output(), "shutdown logged")
     print("test_broker_clients: ok")
 
 

@@ -10,6 +10,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -54,10 +55,49 @@ def kcat_round(srv, tag):
     return c.stdout.split() == ["%s-%d" % (tag, i) for i in range(20)]
 
 
+class Busy(threading.Thread):
+    """A confluent-kafka producer and consumer working through the garbage."""
+
+    def __init__(self, srv):
+        super().__init__(daemon=True)
+        self.srv, self.stop, self.acked, self.errors, self.consumed = srv, False, 0, [], 0
+
+    def run(self):
+        from confluent_kafka import Consumer, Producer, TopicPartition
+
+        def cb(err, msg):
+            if err is not None:
+                self.errors.append(str(err))
+            else:
+                self.acked += 1
+        p = Producer({"bootstrap.servers": self.srv.bootstrap, "linger.ms": 1})
+        c = Consumer({"bootstrap.servers": self.srv.bootstrap, "group.id": "busy-unused",
+                      "enable.auto.commit": False})
+        c.assign([TopicPartition("busy", 0, 0)])
+        i = 0
+        while not self.stop:
+            p.produce("busy", value=b"b%d" % i, partition=0, on_delivery=cb)
+            i += 1
+            p.poll(0.005)
+            m = c.poll(0.005)
+            if m is not None and not m.error():
+                self.consumed += 1
+        p.flush(10)
+        deadline = time.time() + 10
+        while self.consumed < self.acked and time.time() < deadline:
+            m = c.poll(0.2)
+            if m is not None and not m.error():
+                self.consumed += 1
+        c.close()
+
+
 def main():
     random.seed(7)
     with Server() as srv:
         check(kcat_round(srv, "before"), "a good client works before the garbage")
+        busy = Busy(srv)
+        busy.start()
+        time.sleep(1.0)
         # A long-lived good connection stays open across the whole test.
         keep = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
 
@@ -107,7 +147,7 @@ def main():
 
         # ApiVersions with an unsupported version gets error 35 in the v0 layout.
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
-        body = struct.pack(">hhih", 18, 99, 5, -1)
+        body = struct.pack(">hhih", 18, 99, 5, -1) + b"\x00"  # header v2 tags
         s.sendall(struct.pack(">i", len(body)) + body)
         n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
         data = s.recv(n, socket.MSG_WAITALL)
@@ -115,6 +155,11 @@ def main():
         check(corr == 5 and err == 35, "ApiVersions v99: error 35 (got %d)" % err)
         s.close()
 
+        busy.stop = True
+        busy.join(30)
+        check(busy.acked > 50 and not busy.errors,
+              "a producer kept producing during the garbage (%d acked, errors %s)" % (busy.acked, busy.errors[:2]))
+        check(busy.consumed == busy.acked, "and a consumer read all of it back (%d of %d)" % (busy.consumed, busy.acked))
         check(srv.alive(), "server alive after the garbage")
         check(api_versions_ok(srv.port), "ApiVersions still answered on a new connection")
         body = struct.pack(">hhih", 18, 0, 9, -1)

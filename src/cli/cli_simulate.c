@@ -402,11 +402,13 @@ int cli_simulate(int argc, char **argv)
         rc = run_virtual(r, dur_ns);
     else
         rc = run_realtime(r, dur_ns, tick_ms);
-    int frc = sim_out_flush(r->out);
+    int frc = sim_out_finish(r->out, 30000);
     if (rc == 0)
         rc = frc;
     if (rc == 0 && r->truth)
         rc = pump_truth(r);
+    if (rc == 0 && r->truth)
+        rc = sim_out_finish(r->truth, 30000);
     write_status(r, true);
     if (rc < 0 && rc != -EPIPE) {
         fprintf(stderr, "rill simulate: %s\n", err_str(rc));

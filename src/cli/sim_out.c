@@ -268,6 +268,15 @@ int sim_out_flush(struct sim_out *o)
     return 0;
 }
 
+int sim_out_finish(struct sim_out *o, int timeout_ms)
+{
+    if (!o)
+        return 0;
+    if (o->kind == OUT_KAFKA)
+        return kafka_sink_flush(o->kafka, timeout_ms);
+    return sim_out_flush(o);
+}
+
 uint64_t sim_out_count(const struct sim_out *o)
 {
     return o ? o->count : 0;

@@ -29,6 +29,9 @@ int sim_out_open(const struct sim_out_spec *spec, struct sim_out **out,
 int sim_out_put(struct sim_out *o, const char *key, size_t klen,
                 const char *line, size_t len, int64_t ts_ms);
 int sim_out_flush(struct sim_out *o);
+/* Flushes and, for Kafka, waits up to timeout_ms for every acknowledgement
+ * (ERR_TIMEOUT; ERR_FAILED if a delivery failed). */
+int sim_out_finish(struct sim_out *o, int timeout_ms);
 /* Records accepted so far. */
 uint64_t sim_out_count(const struct sim_out *o);
 /* End offsets per partition known so far (topic outputs); returns how many

@@ -1,0 +1,431 @@
+/* senml_decode.c - SenML JSON decoder (layer: row).
+ *
+ * One pass over the pack: each record object is read into a small struct of
+ * the fields it carries, base fields update the running base state, and the
+ * resolved record is written as one row. On any error the rows this call
+ * added are taken back (nrows restored), so a pack is all or nothing.
+ */
+#include "row/senml_decode.h"
+
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+#include "row/json_scan.h"
+#include "row/scalar.h"
+
+#define SENML_RELATIVE_LIMIT 268435456.0 /* 2^28 seconds */
+#define SENML_VERSION 10
+
+enum senml_col {
+    COL_NAME,
+    COL_UNIT,
+    COL_VALUE,
+    COL_STRING,
+    COL_BOOL,
+    COL_DATA,
+    COL_SUM,
+    COL_TIME,
+    COL_UPDATE,
+    COL_COUNT
+};
+
+struct senml_decoder {
+    const struct schema *schema;
+    int col[COL_COUNT]; /* schema column per SenML field, or -1 */
+};
+
+static const struct {
+    const char *name;
+    enum senml_col col;
+} col_names[] = {
+    {"name", COL_NAME},        {"unit", COL_UNIT},
+    {"value", COL_VALUE},      {"string_value", COL_STRING},
+    {"vs", COL_STRING},        {"bool_value", COL_BOOL},
+    {"vb", COL_BOOL},          {"data_value", COL_DATA},
+    {"vd", COL_DATA},          {"sum", COL_SUM},
+    {"ts", COL_TIME},          {"time", COL_TIME},
+    {"update_time", COL_UPDATE}, {"ut", COL_UPDATE},
+};
+
+static bool type_ok(enum senml_col c, enum schema_type t)
+{
+    switch (c) {
+    case COL_NAME:
+    case COL_UNIT:
+    case COL_STRING:
+    case COL_DATA:
+        return t == SCHEMA_STRING;
+    case COL_VALUE:
+    case COL_SUM:
+    case COL_UPDATE:
+        return t == SCHEMA_DOUBLE;
+    case COL_BOOL:
+        return t == SCHEMA_BOOLEAN;
+    case COL_TIME:
+        return t == SCHEMA_TIMESTAMP || t == SCHEMA_BIGINT;
+    case COL_COUNT:
+        break;
+    }
+    return false;
+}
+
+int senml_decoder_create(const struct schema *s, struct senml_decoder **out)
+{
+    *out = NULL;
+    int col[COL_COUNT];
+    for (int i = 0; i < COL_COUNT; i++)
+        col[i] = -1;
+    for (int c = 0; c < s->ncolumns; c++) {
+        const struct schema_column *sc = &s->columns[c];
+        size_t k, nk = sizeof(col_names) / sizeof(col_names[0]);
+        for (k = 0; k < nk; k++)
+            if (strcasecmp(col_names[k].name, sc->name) == 0)
+                break;
+        if (k == nk || col[col_names[k].col] >= 0 ||
+            !type_ok(col_names[k].col, sc->type))
+            return ERR_INVALID;
+        col[col_names[k].col] = c;
+    }
+    struct senml_decoder *d = mem_calloc(1, sizeof(*d));
+    d->schema = s;
+    memcpy(d->col, col, sizeof(col));
+    *out = d;
+    return 0;
+}
+
+void senml_decoder_destroy(struct senml_decoder *d)
+{
+    mem_free(d);
+}
+
+struct base {
+    struct row_str bn, bu;
+    double bt, bv, bs;
+};
+
+/* Fields present in one record. */
+struct rec {
+    unsigned has; /* bit per F_* */
+    struct row_str n, u, vs, vd;
+    double v, s, t, ut;
+    bool vb;
+};
+
+enum {
+    F_N = 1,
+    F_U = 2,
+    F_V = 4,
+    F_VS = 8,
+    F_VB = 16,
+    F_VD = 32,
+    F_S = 64,
+    F_T = 128,
+    F_UT = 256
+};
+
+static bool name_valid(const char *p, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c >= '0' && c <= '9');
+        if (i == 0 ? !alnum
+                   : !(alnum || c == '-' || c == ':' || c == '.' ||
+                       c == '/' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+static int want(struct json_scan *s, const char *key, char first,
+                const char *expected)
+{
+    if (s->p < s->end && *s->p == first)
+        return 0;
+    return row_error_set(s->err, ERR_PARSE, json_scan_off(s),
+                         "field \"%s\": expected %s, found %s", key, expected,
+                         json_scan_kind(s));
+}
+
+static int get_number(struct json_scan *s, const char *key, double *out)
+{
+    struct scalar_number num;
+    const char *stop;
+    if (s->p >= s->end || !(*s->p == '-' || (*s->p >= '0' && *s->p <= '9')))
+        return row_error_set(s->err, ERR_PARSE, json_scan_off(s),
+                             "field \"%s\": expected number, found %s", key,
+                             json_scan_kind(s));
+    int rc = scalar_parse_number(s->p, s->end, &num, &stop);
+    if (rc != 0) {
+        if (rc == ERR_PARSE)
+            s->p = stop;
+        return row_error_set(s->err, ERR_PARSE, json_scan_off(s),
+                             rc == ERR_RANGE ? "number out of range"
+                                             : "malformed number");
+    }
+    s->p = stop;
+    *out = num.d;
+    return 0;
+}
+
+static int get_string(struct json_scan *s, const char *key,
+                      struct row_str *out)
+{
+    int rc = want(s, key, '"', "string");
+    if (rc == 0)
+        rc = json_scan_string(s, out, NULL, 0);
+    return rc;
+}
+
+/* Reads one record object into r, updating base. */
+static int read_record(struct json_scan *s, struct base *base, struct rec *r)
+{
+    int rc;
+    memset(r, 0, sizeof(*r));
+    if (s->p >= s->end || *s->p != '{')
+        return row_error_set(s->err, ERR_PARSE, json_scan_off(s),
+                             "expected a SenML record object, found %s",
+                             json_scan_kind(s));
+    s->p++;
+    json_scan_ws(s);
+    if (s->p < s->end && *s->p == '}') {
+        s->p++;
+        return 0;
+    }
+    for (;;) {
+        if (s->p >= s->end || *s->p != '"')
+            return row_error_set(s->err, ERR_PARSE, json_scan_off(s),
+                                 "expected a string key in object");
+        struct row_str key;
+        char scratch[64];
+        size_t key_off = json_scan_off(s);
+        if ((rc = json_scan_string(s, &key, scratch, sizeof(scratch))) != 0)
+            return rc;
+        json_scan_ws(s);
+        if (s->p >= s->end || *s->p != ':')
+            return row_error_set(s->err, ERR_PARSE, json_scan_off(s),
+                                 "expected ':' after key");
+        s->p++;
+        json_scan_ws(s);
+        char k[5] = {0};
+        if (key.len <= 4)
+            memcpy(k, key.ptr, key.len);
+        double ver;
+        if (!strcmp(k, "bn")) {
+            rc = get_string(s, k, &base->bn);
+        } else if (!strcmp(k, "bt")) {
+            rc = get_number(s, k, &base->bt);
+        } else if (!strcmp(k, "bu")) {
+            rc = get_string(s, k, &base->bu);
+        } else if (!strcmp(k, "bv")) {
+            rc = get_number(s, k, &base->bv);
+        } else if (!strcmp(k, "bs")) {
+            rc = get_number(s, k, &base->bs);
+        } else if (!strcmp(k, "bver")) {
+            size_t at = json_scan_off(s);
+            if ((rc = get_number(s, k, &ver)) == 0 &&
+                (ver != floor(ver) || ver < 1 || ver > SENML_VERSION))
+                rc = row_error_set(s->err, ERR_PARSE, at,
+                                   "unsupported SenML version %g", ver);
+        } else if (!strcmp(k, "n")) {
+            rc = get_string(s, k, &r->n);
+            r->has |= F_N;
+        } else if (!strcmp(k, "u")) {
+            rc = get_string(s, k, &r->u);
+            r->has |= F_U;
+        } else if (!strcmp(k, "v")) {
+            rc = get_number(s, k, &r->v);
+            r->has |= F_V;
+        } else if (!strcmp(k, "vs")) {
+            rc = get_string(s, k, &r->vs);
+            r->has |= F_VS;
+        } else if (!strcmp(k, "vd")) {
+            rc = get_string(s, k, &r->vd);
+            r->has |= F_VD;
+        } else if (!strcmp(k, "vb")) {
+            if (json_scan_lit(s, "true", 4))
+                r->vb = true;
+            else if (json_scan_lit(s, "false", 5))
+                r->vb = false;
+            else
+                rc = row_error_set(s->err, ERR_PARSE, json_scan_off(s),
+                                   "field \"vb\": expected boolean, found %s",
+                                   json_scan_kind(s));
+            r->has |= F_VB;
+        } else if (!strcmp(k, "s")) {
+            rc = get_number(s, k, &r->s);
+            r->has |= F_S;
+        } else if (!strcmp(k, "t")) {
+            rc = get_number(s, k, &r->t);
+            r->has |= F_T;
+        } else if (!strcmp(k, "ut")) {
+            rc = get_number(s, k, &r->ut);
+            r->has |= F_UT;
+        } else if (key.ptr && key.len > 0 && key.ptr[key.len - 1] == '_') {
+            return row_error_set(s->err, ERR_PARSE, key_off,
+                                 "must-understand field \"%.*s\" is not "
+                                 "supported",
+                                 (int)(key.len > 40 ? 40 : key.len), key.ptr);
+        } else {
+            rc = json_scan_skip(s, 3);
+        }
+        if (rc != 0)
+            return rc;
+        json_scan_ws(s);
+        if (s->p < s->end && *s->p == ',') {
+            s->p++;
+            json_scan_ws(s);
+            continue;
+        }
+        if (s->p < s->end && *s->p == '}') {
+            s->p++;
+            return 0;
+        }
+        return row_error_set(s->err, ERR_PARSE, json_scan_off(s),
+                             "expected ',' or '}' in object");
+    }
+}
+
+static void put_str(struct row_batch *b, int col, int row, struct row_str v)
+{
+    b->columns[col].nulls[row] = 0;
+    b->columns[col].data.str[row] = v;
+}
+
+static void put_f64(struct row_batch *b, int col, int row, double v)
+{
+    b->columns[col].nulls[row] = 0;
+    b->columns[col].data.f64[row] = v;
+}
+
+/* Writes the resolved record as row `row`. */
+static int write_row(struct senml_decoder *d, struct row_batch *b, int row,
+                     const struct base *base, const struct rec *r,
+                     int64_t now_ms, size_t off, struct row_error *err)
+{
+    const int *col = d->col;
+    for (int c = 0; c < b->ncolumns; c++)
+        b->columns[c].nulls[row] = 1;
+    struct row_str name = r->n;
+    if (!(r->has & F_N))
+        name.len = 0;
+    if (base->bn.len && name.len) {
+        char *cat = arena_alloc(&b->arena, base->bn.len + name.len);
+        memcpy(cat, base->bn.ptr, base->bn.len);
+        memcpy(cat + base->bn.len, name.ptr, name.len);
+        name.ptr = cat;
+        name.len += base->bn.len;
+    } else if (base->bn.len) {
+        name = base->bn;
+    }
+    if (!name_valid(name.ptr, name.len))
+        return row_error_set(err, ERR_PARSE, off,
+                             "record name \"%.*s\" is empty or has characters "
+                             "RFC 8428 does not allow",
+                             (int)(name.len > 40 ? 40 : name.len), name.ptr);
+    if (col[COL_NAME] >= 0)
+        put_str(b, col[COL_NAME], row, name);
+    if (col[COL_UNIT] >= 0 && ((r->has & F_U) || base->bu.len))
+        put_str(b, col[COL_UNIT], row, (r->has & F_U) ? r->u : base->bu);
+    if (col[COL_VALUE] >= 0 && (r->has & F_V))
+        put_f64(b, col[COL_VALUE], row, base->bv + r->v);
+    if (col[COL_SUM] >= 0 && (r->has & F_S))
+        put_f64(b, col[COL_SUM], row, base->bs + r->s);
+    if (col[COL_UPDATE] >= 0 && (r->has & F_UT))
+        put_f64(b, col[COL_UPDATE], row, r->ut);
+    if (col[COL_STRING] >= 0 && (r->has & F_VS))
+        put_str(b, col[COL_STRING], row, r->vs);
+    if (col[COL_DATA] >= 0 && (r->has & F_VD))
+        put_str(b, col[COL_DATA], row, r->vd);
+    if (col[COL_BOOL] >= 0 && (r->has & F_VB)) {
+        b->columns[col[COL_BOOL]].nulls[row] = 0;
+        b->columns[col[COL_BOOL]].data.b[row] = r->vb;
+    }
+    if (col[COL_TIME] >= 0) {
+        double t = base->bt + r->t;
+        double ms = t * 1000.0;
+        if (t < SENML_RELATIVE_LIMIT)
+            ms += (double)now_ms;
+        if (!(fabs(ms) < 9.2e18))
+            return row_error_set(err, ERR_PARSE, off,
+                                 "record time out of range");
+        b->columns[col[COL_TIME]].nulls[row] = 0;
+        b->columns[col[COL_TIME]].data.i64[row] = llround(ms);
+    }
+    for (int c = 0; c < b->ncolumns; c++)
+        if (b->columns[c].nulls[row] && !d->schema->columns[c].nullable)
+            return row_error_set(err, ERR_INVALID, off,
+                                 "column \"%s\": record has no value for a "
+                                 "NOT NULL column",
+                                 d->schema->columns[c].name);
+    return 0;
+}
+
+int senml_decode(struct senml_decoder *d, struct row_batch *b, const char *p,
+                 size_t n, int64_t now_ms, const struct row_meta *meta,
+                 struct row_error *err)
+{
+    int first = b->nrows, rc;
+    struct json_scan s = {p, p, p + n, &b->arena, err};
+    struct base base;
+    memset(&base, 0, sizeof(base));
+    json_scan_ws(&s);
+    if (s.p >= s.end || *s.p != '[') {
+        rc = row_error_set(err, ERR_PARSE, json_scan_off(&s),
+                           "expected a SenML array, found %s",
+                           json_scan_kind(&s));
+        goto out_rollback;
+    }
+    s.p++;
+    json_scan_ws(&s);
+    if (s.p < s.end && *s.p == ']') {
+        s.p++;
+    } else {
+        for (;;) {
+            struct rec r;
+            size_t off = json_scan_off(&s);
+            if ((rc = read_record(&s, &base, &r)) != 0)
+                goto out_rollback;
+            if (r.has & (F_N | F_V | F_VS | F_VB | F_VD | F_S)) {
+                int row = row_batch_begin_row(b);
+                if (row < 0) {
+                    rc = row_error_set(err, ERR_TOO_LARGE, off,
+                                       "row batch is full");
+                    goto out_rollback;
+                }
+                rc = write_row(d, b, row, &base, &r, now_ms, off, err);
+                if (rc != 0)
+                    goto out_rollback;
+                row_batch_commit_row(b, meta);
+            }
+            json_scan_ws(&s);
+            if (s.p < s.end && *s.p == ',') {
+                s.p++;
+                json_scan_ws(&s);
+                continue;
+            }
+            if (s.p < s.end && *s.p == ']') {
+                s.p++;
+                break;
+            }
+            rc = row_error_set(err, ERR_PARSE, json_scan_off(&s),
+                               "expected ',' or ']' in SenML array");
+            goto out_rollback;
+        }
+    }
+    json_scan_ws(&s);
+    if (s.p != s.end) {
+        rc = row_error_set(err, ERR_PARSE, json_scan_off(&s),
+                           "unexpected data after the SenML array");
+        goto out_rollback;
+    }
+    return b->nrows - first;
+out_rollback:
+    b->nrows = first;
+    return rc;
+}

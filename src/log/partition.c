@@ -512,6 +512,7 @@ int partition_wait_durable(struct partition *p, int64_t end_offset,
         dl.tv_nsec = ns % 1000000000;
     }
     int rc = 0;
+    bool kicked = false;
     pthread_mutex_lock(&p->mu);
     while (p->durable < end_offset) {
         if (p->failed) {
@@ -536,12 +537,17 @@ int partition_wait_durable(struct partition *p, int64_t end_offset,
             }
             continue;
         }
-        __atomic_store_n(&p->sync_requested, 1, __ATOMIC_RELEASE);
-        pthread_mutex_unlock(&p->mu);
-        flusher_kick(p->flusher);
-        pthread_mutex_lock(&p->mu);
-        if (p->durable >= end_offset)
-            break;
+        if (!kicked) {
+            /* One kick is enough: the flusher runs another round for a
+             * kick that arrives during a round. Re-check after relocking,
+             * the round may have finished (or failed) meanwhile. */
+            __atomic_store_n(&p->sync_requested, 1, __ATOMIC_RELEASE);
+            pthread_mutex_unlock(&p->mu);
+            flusher_kick(p->flusher);
+            pthread_mutex_lock(&p->mu);
+            kicked = true;
+            continue;
+        }
         int w = timeout_ms < 0
                     ? pthread_cond_wait(&p->durable_cv, &p->mu)
                     : pthread_cond_timedwait(&p->durable_cv, &p->mu, &dl);

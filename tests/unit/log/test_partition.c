@@ -316,6 +316,10 @@ TEST(test_durability_wait_and_listener)
     CHECK_EQ_INT(partition_durable_offset(p), 0);
     CHECK_EQ_INT(partition_wait_durable(p, 10, 5000), 0);
     CHECK(partition_durable_offset(p) >= 10);
+    /* The listener runs after the round that woke the waiter. */
+    for (int i = 0; i < 2000 && !__atomic_load_n(&listener_calls,
+                                                 __ATOMIC_SEQ_CST); i++)
+        usleep(1000);
     CHECK(__atomic_load_n(&listener_calls, __ATOMIC_SEQ_CST) >= 1);
     /* Non-blocking request: the flusher catches up soon. */
     CHECK_EQ_INT(tl_append(p, 10, 10, 1, NULL), 0);

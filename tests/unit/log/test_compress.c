@@ -132,6 +132,43 @@ TEST(test_bomb_limited)
     free(zeros);
 }
 
+/* Streams written by the Debian command-line tools (lz4 with a content
+ * checksum, zstd with a checksum, gzip with a header): what other
+ * implementations write must decode too. */
+TEST(test_external_streams)
+{
+    static const struct {
+        int codec;
+        const char *hex;
+    } rows[] = {
+        {COMPRESS_LZ4, "04224d186440a716000000cf68656c6c6f206b61666b61200c0000"
+                       "5061666b610a000000007f925fea"},
+        {COMPRESS_ZSTD, "28b52ffd04589d00006868656c6c6f206b61666b61200a0100af"
+                        "4b12e8f8bc8b"},
+        {COMPRESS_GZIP, "1f8b0800000000000003cb48cdc9c957c84e4ccb4e54c8c0cee6"
+                        "02007956b6d824000000"},
+    };
+    const char *want = "hello kafka hello kafka hello kafka\n";
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        uint8_t in[128];
+        size_t n = strlen(rows[i].hex) / 2;
+        for (size_t j = 0; j < n; j++) {
+            unsigned v;
+            sscanf(rows[i].hex + 2 * j, "%2x", &v);
+            in[j] = (uint8_t)v;
+        }
+        struct buf out;
+        buf_init(&out);
+        CHECK_EQ_INT(compress_decode(rows[i].codec, in, n, 1000, &out), 0);
+        CHECK(out.len == strlen(want) && memcmp(out.data, want, out.len) == 0);
+        /* A flipped payload byte is caught (checksums / CRC). */
+        in[n - 6] ^= 0x01;
+        out.len = 0;
+        CHECK(compress_decode(rows[i].codec, in, n, 1000, &out) < 0);
+        buf_fini(&out);
+    }
+}
+
 TEST(test_names)
 {
     CHECK_EQ_INT(compress_codec_parse("zstd"), COMPRESS_ZSTD);
@@ -153,6 +190,7 @@ int main(void)
     RUN(test_xerial_snappy);
     RUN(test_corrupt_and_truncated);
     RUN(test_bomb_limited);
+    RUN(test_external_streams);
     RUN(test_names);
     return harness_summary("test_compress");
 }

@@ -84,6 +84,14 @@ def main():
                     mine = [g.split(" ", 1)[1] for g in got if g.startswith("%d " % part)]
                     want = [l for l in lines if java_partition(l.split(":")[0], 3) == part]
                     check(mine == want, "partition %d of kc-%s in produce order" % (part, c))
+            # Headers written by kcat come out of %h and log dump --records.
+            p = kcat(srv, "-P", "-t", "hdr", "-p", "0", "-H", "trace=abc",
+                     "-H", "unit=C", input="21.5\n")
+            check(p.returncode == 0, "kcat -P -H")
+            p = rill("consume", "hdr", "--format", "%h|%s\n", data=data)
+            check(p.stdout == "trace=abc,unit=C|21.5\n", "rill consume %%h (%r)" % p.stdout)
+            p = rill("log", "dump", os.path.join(data, "hdr-0"), "--records", data=None)
+            check("headers: [trace=abc, unit=C]" in p.stdout, "log dump --records shows headers")
         # 3. log dump over everything: every CRC good, codecs named.
         p = rill("log", "dump", data, check=False)
         check(p.returncode == 0 and "crcValid: BAD" not in p.stdout,

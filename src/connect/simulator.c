@@ -758,6 +758,8 @@ int64_t sim_next_due(const struct sim *s)
 size_t sim_take_faults(struct sim *s, struct sim_fault *out, size_t max)
 {
     size_t n = s->nfaults < max ? s->nfaults : max;
+    if (n == 0)
+        return 0;
     memcpy(out, s->faults, n * sizeof *out);
     memmove(s->faults, s->faults + n, (s->nfaults - n) * sizeof *out);
     s->nfaults -= n;

@@ -86,11 +86,21 @@ static void print_record(const struct consumer *c, int32_t part,
         if (*f == '\\' && f[1]) {
             f++;
             switch (*f) {
-            case 'n': putchar('\n'); break;
-            case 't': putchar('\t'); break;
-            case 'r': putchar('\r'); break;
-            case '0': putchar('\0'); break;
-            default: putchar(*f); break;
+            case 'n':
+                putchar('\n');
+                break;
+            case 't':
+                putchar('\t');
+                break;
+            case 'r':
+                putchar('\r');
+                break;
+            case '0':
+                putchar('\0');
+                break;
+            default:
+                putchar(*f);
+                break;
             }
             continue;
         }
@@ -100,17 +110,40 @@ static void print_record(const struct consumer *c, int32_t part,
         }
         f++;
         switch (*f) {
-        case 't': fputs(c->topic, stdout); break;
-        case 'p': printf("%d", part); break;
-        case 'o': printf("%" PRId64, r->offset); break;
-        case 'k': put_slice(r->key); break;
-        case 's': put_slice(r->value); break;
-        case 'T': printf("%" PRId64, r->timestamp); break;
-        case 'K': printf("%d", r->key_null ? -1 : (int)r->key.len); break;
-        case 'S': printf("%d", r->value_null ? -1 : (int)r->value.len); break;
-        case 'h': print_headers(r); break;
-        case '%': putchar('%'); break;
-        default: putchar('%'); putchar(*f); break;
+        case 't':
+            fputs(c->topic, stdout);
+            break;
+        case 'p':
+            printf("%d", part);
+            break;
+        case 'o':
+            printf("%" PRId64, r->offset);
+            break;
+        case 'k':
+            put_slice(r->key);
+            break;
+        case 's':
+            put_slice(r->value);
+            break;
+        case 'T':
+            printf("%" PRId64, r->timestamp);
+            break;
+        case 'K':
+            printf("%d", r->key_null ? -1 : (int)r->key.len);
+            break;
+        case 'S':
+            printf("%d", r->value_null ? -1 : (int)r->value.len);
+            break;
+        case 'h':
+            print_headers(r);
+            break;
+        case '%':
+            putchar('%');
+            break;
+        default:
+            putchar('%');
+            putchar(*f);
+            break;
         }
     }
 }
@@ -157,8 +190,10 @@ static int print_batch(struct consumer *c, int32_t part, const uint8_t *p,
     int64_t *next = &c->next[part - c->first_part];
     int64_t after = record_batch_last_offset(h) + 1;
     if (record_batch_verify(p, n) != 0) {
-        fprintf(stderr, "rill consume: %s-%d: batch at offset %" PRId64
-                        " has a bad CRC\n", c->topic, part, h->base_offset);
+        fprintf(stderr,
+                "rill consume: %s-%d: batch at offset %" PRId64
+                " has a bad CRC\n",
+                c->topic, part, h->base_offset);
         return ERR_CORRUPT;
     }
     if (record_batch_attr_control(h->attributes) || after <= *next) {
@@ -179,9 +214,9 @@ static int print_batch(struct consumer *c, int32_t part, const uint8_t *p,
             return 1;
     }
     if (rc < 0) {
-        fprintf(stderr, "rill consume: %s-%d: batch at offset %" PRId64
-                        ": %s\n", c->topic, part, h->base_offset,
-                err_str(rc));
+        fprintf(stderr,
+                "rill consume: %s-%d: batch at offset %" PRId64 ": %s\n",
+                c->topic, part, h->base_offset, err_str(rc));
         return rc;
     }
     if (after > *next)
@@ -302,16 +337,15 @@ int cli_consume(int argc, char **argv)
         goto out_close;
     }
     if (part >= n) {
-        fprintf(stderr, "rill consume: topic %s has no partition %" PRId64
-                        "\n", c.topic, part);
+        fprintf(stderr, "rill consume: topic %s has no partition %" PRId64 "\n",
+                c.topic, part);
         goto out_close;
     }
     c.first_part = part >= 0 ? (int32_t)part : 0;
     c.nparts = part >= 0 ? 1 : n;
     c.next = mem_calloc((size_t)c.nparts, sizeof *c.next);
     for (int32_t i = 0; i < c.nparts; i++) {
-        struct partition *p = logdir_partition(c.ld, c.topic,
-                                               c.first_part + i);
+        struct partition *p = logdir_partition(c.ld, c.topic, c.first_part + i);
         if (!p || start_offset(&c, p, from, &c.next[i]))
             goto out_free;
     }

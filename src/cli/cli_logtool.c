@@ -172,8 +172,8 @@ static int dump_file(struct dump *d, const char *path)
                record_batch_attr_transactional(h.attributes) ? "true" : "false",
                record_batch_attr_control(h.attributes) ? "true" : "false",
                compress_codec_name(record_batch_attr_codec(h.attributes)),
-               record_batch_attr_log_append_time(h.attributes)
-                   ? "LogAppendTime" : "CreateTime",
+               record_batch_attr_log_append_time(h.attributes) ? "LogAppendTime"
+                                                               : "CreateTime",
                position, n, h.crc, crc_ok ? "true" : "BAD");
         d->batches++;
         if (!crc_ok) {
@@ -194,7 +194,8 @@ static int dump_file(struct dump *d, const char *path)
                    size - w.pos);
         else
             printf("PARTIAL batch at position %zu (%zu bytes): a torn write, "
-                   "recovery truncates it\n", w.pos, size - w.pos);
+                   "recovery truncates it\n",
+                   w.pos, size - w.pos);
     }
     if (map)
         munmap((void *)(uintptr_t)map, size);

@@ -139,12 +139,16 @@ static int open_topic(struct logdir *ld, const char *topic, int64_t parts,
                     err_str(rc));
             return 1;
         }
-        fprintf(stderr, "rill produce: created topic %s with %" PRId64
-                        " partition(s)\n", topic, parts);
+        fprintf(stderr,
+                "rill produce: created topic %s with %" PRId64
+                " partition(s)\n",
+                topic, parts);
         n = logdir_topic_partitions(ld, topic);
     } else if (n > 0 && parts_given && n != parts) {
-        fprintf(stderr, "rill produce: note: topic %s exists with %d "
-                        "partitions; --partitions ignored\n", topic, n);
+        fprintf(stderr,
+                "rill produce: note: topic %s exists with %d "
+                "partitions; --partitions ignored\n",
+                topic, n);
     }
     if (n <= 0 || logdir_topic_config(ld, topic, cfg) != 0) {
         fprintf(stderr, "rill produce: topic '%s': %s\n", topic,
@@ -197,9 +201,12 @@ int cli_produce(int argc, char **argv)
         fprintf(stderr, "rill produce: unknown --compression '%s'\n", codec_s);
         return 2;
     }
-    if (parts < 1 || parts > 100000 || batch_bytes < 64 || (ts_s && ts_fixed < 0)) {
-        fprintf(stderr, "rill produce: bad --partitions, --batch-bytes or "
-                        "--timestamp\nusage: %s\n", usage_text);
+    if (parts < 1 || parts > 100000 || batch_bytes < 64 ||
+        (ts_s && ts_fixed < 0)) {
+        fprintf(stderr,
+                "rill produce: bad --partitions, --batch-bytes or "
+                "--timestamp\nusage: %s\n",
+                usage_text);
         return 2;
     }
     if (sep && !*sep) {
@@ -222,9 +229,11 @@ int cli_produce(int argc, char **argv)
     rc = logdir_open(dir, NULL, &ld);
     if (rc) {
         if (rc == -EBUSY)
-            fprintf(stderr, "rill produce: %s is in use by another rill "
-                            "process (rill serve?): produce through it with "
-                            "a Kafka client instead\n", dir);
+            fprintf(stderr,
+                    "rill produce: %s is in use by another rill "
+                    "process (rill serve?): produce through it with "
+                    "a Kafka client instead\n",
+                    dir);
         else
             fprintf(stderr, "rill produce: cannot open %s: %s\n", dir,
                     err_str(rc));
@@ -241,8 +250,8 @@ int cli_produce(int argc, char **argv)
     if (open_topic(ld, topic, parts, parts_s != NULL, &pr.nparts, &cfg))
         goto out_close;
     if (fixed_part >= pr.nparts) {
-        fprintf(stderr, "rill produce: topic %s has no partition %" PRId64
-                        "\n", topic, fixed_part);
+        fprintf(stderr, "rill produce: topic %s has no partition %" PRId64 "\n",
+                topic, fixed_part);
         goto out_close;
     }
     /* Stay under the topic's max.message.bytes even if nothing compresses. */
@@ -292,8 +301,10 @@ int cli_produce(int argc, char **argv)
                 continue;
             rc = partition_wait_durable(ps->p, ps->last + 1, 60000);
             if (rc)
-                fprintf(stderr, "rill produce: waiting for fsync of %s-%d: "
-                                "%s\n", topic, i, err_str(rc));
+                fprintf(stderr,
+                        "rill produce: waiting for fsync of %s-%d: "
+                        "%s\n",
+                        topic, i, err_str(rc));
         }
     }
     if (!quiet) {

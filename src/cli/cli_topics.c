@@ -32,13 +32,14 @@ static int open_dir(const char *dir, bool read_only, struct logdir **ld)
     o.no_flusher = true;
     int rc = logdir_open(dir, &o, ld);
     if (rc == -EBUSY)
-        fprintf(stderr, "rill topics: %s is in use by another rill process "
-                        "(rill serve?)\n", dir);
+        fprintf(stderr,
+                "rill topics: %s is in use by another rill process "
+                "(rill serve?)\n",
+                dir);
     else if (rc == -ENOENT)
         fprintf(stderr, "rill topics: no data directory at %s\n", dir);
     else if (rc)
-        fprintf(stderr, "rill topics: cannot open %s: %s\n", dir,
-                err_str(rc));
+        fprintf(stderr, "rill topics: cannot open %s: %s\n", dir, err_str(rc));
     return rc;
 }
 
@@ -63,14 +64,15 @@ static int do_create(const struct topic_opts *o, const char *dir)
     int64_t parts = 1;
     if (opt_i64("partitions", o->partitions, &parts) ||
         opt_i64("retention-ms", o->retention_ms, &cfg.retention_ms) ||
-        opt_i64("retention-bytes", o->retention_bytes,
-                &cfg.retention_bytes) ||
+        opt_i64("retention-bytes", o->retention_bytes, &cfg.retention_bytes) ||
         opt_i64("segment-bytes", o->segment_bytes, &cfg.segment_bytes))
         return 2;
     int rc;
     if (!logdir_topic_name_valid(name)) {
-        fprintf(stderr, "rill topics: invalid topic name '%s' (1-249 of "
-                        "[a-zA-Z0-9._-], not . or ..)\n", name);
+        fprintf(stderr,
+                "rill topics: invalid topic name '%s' (1-249 of "
+                "[a-zA-Z0-9._-], not . or ..)\n",
+                name);
         return 1;
     }
     if (parts < 1 || parts > 100000) {
@@ -87,8 +89,8 @@ static int do_create(const struct topic_opts *o, const char *dir)
     else if (rc)
         fprintf(stderr, "rill topics: create '%s': %s\n", name, err_str(rc));
     else
-        printf("created topic %s with %d partition%s\n", name,
-               cfg.partitions, cfg.partitions == 1 ? "" : "s");
+        printf("created topic %s with %d partition%s\n", name, cfg.partitions,
+               cfg.partitions == 1 ? "" : "s");
     logdir_close(ld);
     return rc ? 1 : 0;
 }
@@ -192,11 +194,11 @@ int cli_topics(int argc, char **argv)
         return 2;
     }
     bool list = !strcmp(verb, "list");
-    if (!list && !o.name && (!strcmp(verb, "create") ||
-                             !strcmp(verb, "delete") ||
-                             !strcmp(verb, "describe"))) {
-        fprintf(stderr, "rill topics %s: missing topic NAME\nusage: %s\n",
-                verb, usage_text);
+    if (!list && !o.name &&
+        (!strcmp(verb, "create") || !strcmp(verb, "delete") ||
+         !strcmp(verb, "describe"))) {
+        fprintf(stderr, "rill topics %s: missing topic NAME\nusage: %s\n", verb,
+                usage_text);
         return 2;
     }
     if (!strcmp(verb, "create"))

@@ -23,12 +23,18 @@ static const uint8_t xerial_magic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
 const char *compress_codec_name(int codec)
 {
     switch (codec) {
-    case COMPRESS_NONE: return "none";
-    case COMPRESS_GZIP: return "gzip";
-    case COMPRESS_SNAPPY: return "snappy";
-    case COMPRESS_LZ4: return "lz4";
-    case COMPRESS_ZSTD: return "zstd";
-    default: return "unknown";
+    case COMPRESS_NONE:
+        return "none";
+    case COMPRESS_GZIP:
+        return "gzip";
+    case COMPRESS_SNAPPY:
+        return "snappy";
+    case COMPRESS_LZ4:
+        return "lz4";
+    case COMPRESS_ZSTD:
+        return "zstd";
+    default:
+        return "unknown";
     }
 }
 
@@ -99,8 +105,7 @@ static int gzip_decode(const uint8_t *in, size_t n, size_t max_out,
     z.avail_in = (uInt)n;
     int err = 0;
     for (;;) {
-        size_t want = out->len - start < 4096 ? n * 4 + 4096
-                                              : out->len - start;
+        size_t want = out->len - start < 4096 ? n * 4 + 4096 : out->len - start;
         size_t avail = grow(out, start, max_out, want);
         if (avail == 0) {
             err = ERR_TOO_LARGE;
@@ -236,16 +241,15 @@ static int lz4_decode(const uint8_t *in, size_t n, size_t max_out,
     size_t pos = 0;
     size_t hint = 1;
     while (hint != 0) {
-        size_t want = out->len - start < 4096 ? n * 4 + 4096
-                                              : out->len - start;
+        size_t want = out->len - start < 4096 ? n * 4 + 4096 : out->len - start;
         size_t avail = grow(out, start, max_out, want);
         if (avail == 0) {
             err = ERR_TOO_LARGE;
             break;
         }
         size_t dst = avail, src = n - pos;
-        hint = LZ4F_decompress(dctx, out->data + out->len, &dst, in + pos,
-                               &src, NULL);
+        hint = LZ4F_decompress(dctx, out->data + out->len, &dst, in + pos, &src,
+                               NULL);
         if (LZ4F_isError(hint)) {
             err = ERR_CORRUPT;
             break;
@@ -294,8 +298,7 @@ static int zstd_decode(const uint8_t *in, size_t n, size_t max_out,
     int err = 0;
     size_t rc = 1;
     for (;;) {
-        size_t want = out->len - start < 4096 ? n * 4 + 4096
-                                              : out->len - start;
+        size_t want = out->len - start < 4096 ? n * 4 + 4096 : out->len - start;
         size_t avail = grow(out, start, max_out, want);
         if (avail == 0) {
             err = ERR_TOO_LARGE;
@@ -331,11 +334,16 @@ int compress_encode(int codec, const void *in, size_t n, struct buf *out)
     case COMPRESS_NONE:
         buf_put(out, in, n);
         return 0;
-    case COMPRESS_GZIP: return gzip_encode(in, n, out);
-    case COMPRESS_SNAPPY: return snappy_encode(in, n, out);
-    case COMPRESS_LZ4: return lz4_encode(in, n, out);
-    case COMPRESS_ZSTD: return zstd_encode(in, n, out);
-    default: return ERR_INVALID;
+    case COMPRESS_GZIP:
+        return gzip_encode(in, n, out);
+    case COMPRESS_SNAPPY:
+        return snappy_encode(in, n, out);
+    case COMPRESS_LZ4:
+        return lz4_encode(in, n, out);
+    case COMPRESS_ZSTD:
+        return zstd_encode(in, n, out);
+    default:
+        return ERR_INVALID;
     }
 }
 
@@ -349,10 +357,15 @@ int compress_decode(int codec, const void *in, size_t n, size_t max_out,
             return ERR_TOO_LARGE;
         buf_put(out, in, n);
         return 0;
-    case COMPRESS_GZIP: return gzip_decode(p, n, max_out, out);
-    case COMPRESS_SNAPPY: return snappy_decode(p, n, max_out, out);
-    case COMPRESS_LZ4: return lz4_decode(p, n, max_out, out);
-    case COMPRESS_ZSTD: return zstd_decode(p, n, max_out, out);
-    default: return ERR_INVALID;
+    case COMPRESS_GZIP:
+        return gzip_decode(p, n, max_out, out);
+    case COMPRESS_SNAPPY:
+        return snappy_decode(p, n, max_out, out);
+    case COMPRESS_LZ4:
+        return lz4_decode(p, n, max_out, out);
+    case COMPRESS_ZSTD:
+        return zstd_decode(p, n, max_out, out);
+    default:
+        return ERR_INVALID;
     }
 }

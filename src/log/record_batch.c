@@ -322,8 +322,8 @@ static void put_bytes(struct buf *out, const struct slice *s)
 }
 
 int record_batch_builder_add(struct record_batch_builder *b,
-                             const struct slice *key,
-                             const struct slice *value, int64_t timestamp,
+                             const struct slice *key, const struct slice *value,
+                             int64_t timestamp,
                              const struct record_header *headers,
                              int32_t header_count)
 {
@@ -365,8 +365,7 @@ int record_batch_builder_add(struct record_batch_builder *b,
     return 0;
 }
 
-int record_batch_builder_finish(struct record_batch_builder *b,
-                                struct buf *out)
+int record_batch_builder_finish(struct record_batch_builder *b, struct buf *out)
 {
     if (b->count == 0)
         return ERR_INVALID;

@@ -74,7 +74,8 @@ static inline size_t record_batch_size(const struct record_batch_header *h)
 {
     return (size_t)RECORD_BATCH_LOG_OVERHEAD + (size_t)h->batch_length;
 }
-static inline int64_t record_batch_last_offset(const struct record_batch_header *h)
+static inline int64_t
+record_batch_last_offset(const struct record_batch_header *h)
 {
     return h->base_offset + h->last_offset_delta;
 }
@@ -111,8 +112,8 @@ void record_batch_set_log_append_time(uint8_t *p, int64_t timestamp_ms);
 struct record_batch_walk {
     const uint8_t *p;
     size_t n;
-    size_t pos;       /* byte offset of the next batch */
-    bool truncated;   /* set when the walk stopped at a partial batch */
+    size_t pos;     /* byte offset of the next batch */
+    bool truncated; /* set when the walk stopped at a partial batch */
 };
 
 void record_batch_walk_init(struct record_batch_walk *w, const void *p,
@@ -140,8 +141,8 @@ struct record {
 
 struct record_iter {
     struct record_batch_header hdr;
-    struct buf_reader r;  /* over the (decompressed) records */
-    int32_t index;        /* records returned so far */
+    struct buf_reader r; /* over the (decompressed) records */
+    int32_t index;       /* records returned so far */
 };
 
 /* Decodes the header (must return 0: whole batch present) and, when the
@@ -179,10 +180,10 @@ struct record_header {
 };
 
 struct record_batch_builder {
-    struct buf records;    /* encoded records, uncompressed */
+    struct buf records; /* encoded records, uncompressed */
     int32_t count;
     int64_t base_timestamp, max_timestamp;
-    int codec;             /* enum compress_codec */
+    int codec;                /* enum compress_codec */
     int16_t extra_attributes; /* transactional / control bits */
     int64_t base_offset;
     int64_t producer_id;
@@ -203,16 +204,18 @@ void record_batch_builder_set_producer(struct record_batch_builder *b,
 /* key or value NULL means null; headers may be NULL when header_count is 0.
  * Returns 0, or ERR_TOO_LARGE if a length or the count would overflow. */
 int record_batch_builder_add(struct record_batch_builder *b,
-                             const struct slice *key,
-                             const struct slice *value, int64_t timestamp,
+                             const struct slice *key, const struct slice *value,
+                             int64_t timestamp,
                              const struct record_header *headers,
                              int32_t header_count);
-static inline int32_t record_batch_builder_count(const struct record_batch_builder *b)
+static inline int32_t
+record_batch_builder_count(const struct record_batch_builder *b)
 {
     return b->count;
 }
 /* Uncompressed size the batch would have now (header + records). */
-static inline size_t record_batch_builder_size(const struct record_batch_builder *b)
+static inline size_t
+record_batch_builder_size(const struct record_batch_builder *b)
 {
     return RECORD_BATCH_HEADER_SIZE + b->records.len;
 }

@@ -42,9 +42,9 @@ TEST(test_round_trip_all)
             /* One byte under the real size must be refused, and out kept. */
             if (sizes[s] > 0) {
                 out.len = 3;
-                CHECK_EQ_INT(compress_decode(c, z.data, z.len, sizes[s] - 1,
-                                             &out),
-                             ERR_TOO_LARGE);
+                CHECK_EQ_INT(
+                    compress_decode(c, z.data, z.len, sizes[s] - 1, &out),
+                    ERR_TOO_LARGE);
                 CHECK_EQ_INT(out.len, 3);
             }
             buf_fini(&z);

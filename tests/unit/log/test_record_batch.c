@@ -55,12 +55,12 @@ TEST(test_external_vector)
     struct slice v2 = slice_make("world", 5), k3 = slice_make("k3", 2);
     struct slice hv = slice_make("v1", 2);
     struct record_header hdr = {slice_make("h1", 2), &hv};
-    CHECK_EQ_INT(record_batch_builder_add(&bb, &k1, &v1, 1700000000000LL,
-                                          &hdr, 1), 0);
-    CHECK_EQ_INT(record_batch_builder_add(&bb, NULL, &v2, 1700000000005LL,
-                                          NULL, 0), 0);
-    CHECK_EQ_INT(record_batch_builder_add(&bb, &k3, NULL, 1700000000002LL,
-                                          NULL, 0), 0);
+    CHECK_EQ_INT(
+        record_batch_builder_add(&bb, &k1, &v1, 1700000000000LL, &hdr, 1), 0);
+    CHECK_EQ_INT(
+        record_batch_builder_add(&bb, NULL, &v2, 1700000000005LL, NULL, 0), 0);
+    CHECK_EQ_INT(
+        record_batch_builder_add(&bb, &k3, NULL, 1700000000002LL, NULL, 0), 0);
     struct buf out;
     buf_init(&out);
     CHECK_EQ_INT(record_batch_builder_finish(&bb, &out), 0);
@@ -113,8 +113,8 @@ TEST(test_codecs_round_trip)
             int vn = snprintf(vb, sizeof(vb), "value number %d for codec", i);
             struct slice k = slice_make(kb, (size_t)kn);
             struct slice v = slice_make(vb, (size_t)vn);
-            CHECK_EQ_INT(record_batch_builder_add(&bb, &k, &v, 5000 + i, NULL,
-                                                  0), 0);
+            CHECK_EQ_INT(
+                record_batch_builder_add(&bb, &k, &v, 5000 + i, NULL, 0), 0);
         }
         CHECK_EQ_INT(record_batch_builder_count(&bb), 500);
         struct buf out, scratch;
@@ -151,9 +151,9 @@ TEST(test_codecs_round_trip)
             /* Compressed without scratch, or above a tiny ceiling. */
             CHECK_EQ_INT(record_iter_init(&it, out.data, out.len, NULL),
                          ERR_INVALID);
-            CHECK_EQ_INT(record_iter_init_max(&it, out.data, out.len,
-                                              &scratch, 100),
-                         ERR_TOO_LARGE);
+            CHECK_EQ_INT(
+                record_iter_init_max(&it, out.data, out.len, &scratch, 100),
+                ERR_TOO_LARGE);
         }
         /* Builder reuse: reset and build a second one-record batch. */
         record_batch_builder_reset(&bb);
@@ -161,8 +161,7 @@ TEST(test_codecs_round_trip)
         CHECK_EQ_INT(record_batch_builder_add(&bb, NULL, &v, 9, NULL, 0), 0);
         size_t first = out.len;
         CHECK_EQ_INT(record_batch_builder_finish(&bb, &out), 0);
-        CHECK_EQ_INT(record_batch_verify(out.data + first, out.len - first),
-                     0);
+        CHECK_EQ_INT(record_batch_verify(out.data + first, out.len - first), 0);
         buf_fini(&out);
         buf_fini(&scratch);
         record_batch_builder_fini(&bb);
@@ -193,9 +192,12 @@ TEST(test_header_table)
         int expect;
         int32_t batch_length;
     } rows[] = {
-        {0, ERR_AGAIN, -1}, {11, ERR_AGAIN, -1},
-        {12, ERR_AGAIN, (int32_t)b.len - 12}, {60, ERR_AGAIN, (int32_t)b.len - 12},
-        {61, ERR_AGAIN, (int32_t)b.len - 12}, {b.len - 1, ERR_AGAIN, (int32_t)b.len - 12},
+        {0, ERR_AGAIN, -1},
+        {11, ERR_AGAIN, -1},
+        {12, ERR_AGAIN, (int32_t)b.len - 12},
+        {60, ERR_AGAIN, (int32_t)b.len - 12},
+        {61, ERR_AGAIN, (int32_t)b.len - 12},
+        {b.len - 1, ERR_AGAIN, (int32_t)b.len - 12},
         {b.len, 0, (int32_t)b.len - 12},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

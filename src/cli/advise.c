@@ -36,8 +36,7 @@ static const double weeks_at_example[ADVISE_ENGINE_N] = {6, 5, 7};
 static const char *const learning[ADVISE_ENGINE_N] = {"2-3", "4-6", "3-4"};
 static const char *const cep_effort[ADVISE_ENGINE_N] = {"3-4", "1", "4-5"};
 /* rill's extrapolation: extra weeks per pattern beyond the first. */
-static const double weeks_per_extra_pattern[ADVISE_ENGINE_N] = {1.0, 0.2,
-                                                                 1.2};
+static const double weeks_per_extra_pattern[ADVISE_ENGINE_N] = {1.0, 0.2, 1.2};
 static const double learning_lo[ADVISE_ENGINE_N] = {2, 4, 3};
 
 #define KS_INSTANCE_LO 100000.0
@@ -97,8 +96,8 @@ int advise_compute(const struct advise_input *in, struct advise_result *r)
     memset(r, 0, sizeof *r);
     if (!(in->events_per_s > 0) || in->events_per_s > 1e10 ||
         !(in->latency_ms > 0) || in->cep_patterns < 0 ||
-        in->cep_patterns > 100000 || in->budget_usd < 0 ||
-        in->engineers <= 0 || !(in->record_bytes > 0))
+        in->cep_patterns > 100000 || in->budget_usd < 0 || in->engineers <= 0 ||
+        !(in->record_bytes > 0))
         return ERR_INVALID;
     double eps = in->events_per_s, lat = in->latency_ms;
     int32_t pat = in->cep_patterns;
@@ -175,8 +174,8 @@ static void eps_text(struct buf *b, double eps)
         buf_printf(b, "%.0f", eps);
 }
 
-void advise_report(const struct advise_input *in,
-                   const struct advise_result *r, struct buf *b)
+void advise_report(const struct advise_input *in, const struct advise_result *r,
+                   struct buf *b)
 {
     double eps = in->events_per_s, lat = in->latency_ms;
     int32_t pat = in->cep_patterns;
@@ -275,8 +274,9 @@ void advise_report(const struct advise_input *in,
                         "models).");
 
     /* 5. Team and cost. */
-    buf_printf(b, "5. Team and cost. Learning %s / %s / %s weeks; pattern "
-                  "work %s / %s / %s weeks (Kafka Streams / Flink / Spark).\n",
+    buf_printf(b,
+               "5. Team and cost. Learning %s / %s / %s weeks; pattern "
+               "work %s / %s / %s weeks (Kafka Streams / Flink / Spark).\n",
                learning[0], learning[1], learning[2], cep_effort[0],
                cep_effort[1], cep_effort[2]);
     for (int e = 0; e < ADVISE_ENGINE_N; e++) {
@@ -301,8 +301,9 @@ void advise_report(const struct advise_input *in,
                    r->custom_cep ? " with custom pattern detection" : "");
         buf_printf(b, "   Why: it meets the latency, ");
         eps_text(b, eps);
-        buf_printf(b, " events/s uses %.0f-%.0f%% of its capacity, and it "
-                      "saves ~",
+        buf_printf(b,
+                   " events/s uses %.0f-%.0f%% of its capacity, and it "
+                   "saves ~",
                    100 * r->ks_use_lo, 100 * r->ks_use_hi);
         money(b, r->year_one_usd[ADVISE_FLINK] -
                      r->year_one_usd[ADVISE_KAFKA_STREAMS]);
@@ -329,9 +330,10 @@ void advise_report(const struct advise_input *in,
         buf_printf(b, " Budget for a 3-10+ node cluster and the steeper "
                       "learning curve.\n");
     } else {
-        buf_printf(b, "-style processing.\n   Why: ML on the stream is "
-                      "essential and the latency allows micro-batches "
-                      "(100 ms-1 s).%s\n",
+        buf_printf(b,
+                   "-style processing.\n   Why: ML on the stream is "
+                   "essential and the latency allows micro-batches "
+                   "(100 ms-1 s).%s\n",
                    pat > 0 ? " Pattern detection is custom "
                              "(flatMapGroupsWithState)."
                            : "");
@@ -372,9 +374,10 @@ void advise_report(const struct advise_input *in,
                   "instance passes ~500K events/s, when you need "
                   "replication (the embedded log is one node), or when "
                   "retention outgrows one disk. Kafka hosting at ");
-    buf_printf(b, "%.0f MB/s: managed ~$2,000-4,000/month at 100 MB/s (set "
-                  "up in 15-30 minutes) vs self-hosted ~$800-1,500 plus "
-                  "10-20 h/month of operations; break-even ~500 MB/s.\n",
+    buf_printf(b,
+               "%.0f MB/s: managed ~$2,000-4,000/month at 100 MB/s (set "
+               "up in 15-30 minutes) vs self-hosted ~$800-1,500 plus "
+               "10-20 h/month of operations; break-even ~500 MB/s.\n",
                r->mb_per_s);
 }
 
@@ -395,13 +398,13 @@ void advise_grow(const struct advise_input *in, struct buf *b)
         char cap[32];
         snprintf(cap, sizeof cap, "%.0f-%.0f%%", 100 * r.ks_use_lo,
                  100 * r.ks_use_hi);
-        buf_printf(b, "  %6d  %7.0f  %9.0f  %6.1f  %-16s  %-20s ", plants[i],
-                   g.events_per_s / 10, g.events_per_s, r.mb_per_s, cap,
-                   r.engine == ADVISE_KAFKA_STREAMS
-                       ? (r.custom_cep ? "Kafka Streams+custom"
-                                       : "Kafka Streams")
-                   : r.engine == ADVISE_FLINK ? "Flink"
-                                              : "Spark");
+        buf_printf(
+            b, "  %6d  %7.0f  %9.0f  %6.1f  %-16s  %-20s ", plants[i],
+            g.events_per_s / 10, g.events_per_s, r.mb_per_s, cap,
+            r.engine == ADVISE_KAFKA_STREAMS
+                ? (r.custom_cep ? "Kafka Streams+custom" : "Kafka Streams")
+            : r.engine == ADVISE_FLINK ? "Flink"
+                                       : "Spark");
         money(b, r.infra_usd[r.engine]);
         buf_printf(b, "%s\n", r.rill_embedded ? "" : "  (rill on a cluster)");
     }

@@ -46,7 +46,8 @@ int cli_advise(int argc, char **argv)
     advise_input_default(&in);
     double v, sensors = -1, hz = 10;
     const char *s;
-    if ((s = cli_opt(&a, "events-per-s")) && num("events-per-s", s, &in.events_per_s))
+    if ((s = cli_opt(&a, "events-per-s")) &&
+        num("events-per-s", s, &in.events_per_s))
         return 2;
     if ((s = cli_opt(&a, "sensors")) && num("sensors", s, &sensors))
         return 2;
@@ -98,8 +99,7 @@ int cli_advise(int argc, char **argv)
 
     struct advise_result r;
     if (advise_compute(&in, &r) < 0) {
-        fprintf(stderr, "rill advise: inputs out of range\nusage: %s\n",
-                usage);
+        fprintf(stderr, "rill advise: inputs out of range\nusage: %s\n", usage);
         return 2;
     }
     struct buf b;

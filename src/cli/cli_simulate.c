@@ -84,9 +84,9 @@ struct run {
     struct sim_out *out;
     struct sim_out *truth;
     enum sim_format fmt;
-    int64_t count;        /* 0 = unbounded */
+    int64_t count; /* 0 = unbounded */
     int64_t emitted;
-    const char *status;   /* --status FILE, rewritten every second */
+    const char *status; /* --status FILE, rewritten every second */
     int64_t status_last_ns, status_last_n, t0;
     struct sim_event ev[4096];
 };
@@ -115,11 +115,11 @@ static void write_status(struct run *r, bool final)
         return;
     fprintf(f,
             "{\"events\":%" PRId64 ",\"events_per_s\":%.0f,\"elapsed_s\":%.1f,"
-            "\"late\":%" PRIu64 ",\"duplicates\":%" PRIu64
-            ",\"burst\":%" PRIu64 ",\"dropped\":%" PRIu64
-            ",\"faults\":{\"bearing\":%" PRIu64 ",\"stuck\":%" PRIu64
-            ",\"dropout\":%" PRIu64 ",\"reconnect\":%" PRIu64
-            "},\"in_flight\":%" PRIu64 ",\"end_offsets\":[",
+            "\"late\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"burst\":%" PRIu64
+            ",\"dropped\":%" PRIu64 ",\"faults\":{\"bearing\":%" PRIu64
+            ",\"stuck\":%" PRIu64 ",\"dropout\":%" PRIu64
+            ",\"reconnect\":%" PRIu64 "},\"in_flight\":%" PRIu64
+            ",\"end_offsets\":[",
             r->emitted, rate, (double)(now - r->t0) / 1e9, st.late,
             st.duplicates, st.burst, st.dropped, st.faults[SIM_FAULT_BEARING],
             st.faults[SIM_FAULT_STUCK], st.faults[SIM_FAULT_DROPOUT],
@@ -253,8 +253,7 @@ int cli_simulate(int argc, char **argv)
     const char *scenario = cli_opt(&a, "scenario");
     if (scenario && strcmp(scenario, "factory") != 0) {
         if (strcmp(scenario, "generic") != 0) {
-            fprintf(stderr, "rill simulate: unknown scenario '%s'\n",
-                    scenario);
+            fprintf(stderr, "rill simulate: unknown scenario '%s'\n", scenario);
             return 2;
         }
         sim_config_clean(&c);
@@ -307,9 +306,8 @@ int cli_simulate(int argc, char **argv)
         return rc;
 
     if (kinds && sim_kinds_parse(kinds, c.kinds, &c.nkinds) < 0) {
-        fprintf(stderr,
-                "rill simulate: --kinds takes a list of vibration, "
-                "temperature, current, acoustic\n");
+        fprintf(stderr, "rill simulate: --kinds takes a list of vibration, "
+                        "temperature, current, acoustic\n");
         return 2;
     }
     if (sensors <= 0 || sensors > 10000000) {

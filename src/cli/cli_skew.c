@@ -68,8 +68,8 @@ static int skew_log_append(struct skew_log *l, int t, int32_t p)
     int rc = record_batch_builder_finish(b, &l->batch);
     record_batch_builder_reset(b);
     if (rc == 0)
-        rc = partition_append(l->parts[t][p], l->batch.data, l->batch.len,
-                              NULL);
+        rc =
+            partition_append(l->parts[t][p], l->batch.data, l->batch.len, NULL);
     return rc;
 }
 
@@ -180,7 +180,8 @@ static int simulate_counts(const struct skew_input *in, int64_t count,
                 size_t klen, len;
                 const char *key = sim_sensor_id(s, ev[i].sensor, &klen);
                 len = sim_format_event(s, &ev[i], SIM_FMT_JSON, line) - 1;
-                struct slice k = slice_make(key, klen), v = slice_make(line, len);
+                struct slice k = slice_make(key, klen),
+                             v = slice_make(line, len);
                 int32_t ps[2] = {kp, (int32_t)rr};
                 for (int t = 0; t < 2 && rc == 0; t++) {
                     rc = record_batch_builder_add(&l.b[t][ps[t]], &k, &v,

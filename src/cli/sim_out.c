@@ -95,8 +95,8 @@ static int topic_open(struct sim_out *o, const struct sim_out_spec *spec,
     if (np == ERR_NOT_FOUND) {
         struct logdir_topic_config tc;
         logdir_topic_config_init(&tc);
-        tc.partitions = spec->partitions > 0 ? spec->partitions
-                                             : TOPIC_DEFAULT_PARTITIONS;
+        tc.partitions =
+            spec->partitions > 0 ? spec->partitions : TOPIC_DEFAULT_PARTITIONS;
         rc = logdir_topic_create(o->logdir, spec->topic, &tc);
         if (rc < 0) {
             snprintf(err, errlen, "creating topic '%s': %s", spec->topic,
@@ -282,8 +282,7 @@ uint64_t sim_out_count(const struct sim_out *o)
     return o ? o->count : 0;
 }
 
-int32_t sim_out_end_offsets(const struct sim_out *o, int64_t *out,
-                            int32_t max)
+int32_t sim_out_end_offsets(const struct sim_out *o, int64_t *out, int32_t max)
 {
     if (o && o->kind == OUT_KAFKA)
         return kafka_sink_end_offsets(o->kafka, out, max);

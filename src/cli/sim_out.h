@@ -36,8 +36,7 @@ int sim_out_finish(struct sim_out *o, int timeout_ms);
 uint64_t sim_out_count(const struct sim_out *o);
 /* End offsets per partition known so far (topic outputs); returns how many
  * partitions were written to out (0 for file outputs). */
-int32_t sim_out_end_offsets(const struct sim_out *o, int64_t *out,
-                            int32_t max);
+int32_t sim_out_end_offsets(const struct sim_out *o, int64_t *out, int32_t max);
 /* Records handed over but not yet acknowledged (Kafka output). */
 uint64_t sim_out_in_flight(const struct sim_out *o);
 /* Flushes what it can and frees; NULL is a no-op. */

@@ -141,8 +141,7 @@ void skew_report(const struct skew_input *in, const struct skew_result *r,
                r->hot_sensors ? 100 * in->hot_traffic : 0.0, total, P,
                (unsigned long long)in->seed);
     if (r->hot_sensors)
-        buf_printf(b,
-                   "a hot sensor sends %.1f events/s, a cold one %.1f\n\n",
+        buf_printf(b, "a hot sensor sends %.1f events/s, a cold one %.1f\n\n",
                    r->hot_rate, r->cold_rate);
     else
         buf_printf(b, "every sensor sends %.1f events/s\n\n", r->cold_rate);
@@ -201,8 +200,7 @@ void skew_report(const struct skew_input *in, const struct skew_result *r,
 
 void skew_report_measured(const struct skew_input *in,
                           const struct skew_result *r, const int64_t *key_n,
-                          const int64_t *rr_n, const char *how,
-                          struct buf *b)
+                          const int64_t *rr_n, const char *how, struct buf *b)
 {
     (void)in;
     int64_t tk = 0, tr = 0;
@@ -222,8 +220,8 @@ void skew_report_measured(const struct skew_input *in,
         if (rs > rmax)
             rmax = rs;
         if (p < 64)
-            buf_printf(b, "%9d  %9lld  %5.1f%%  %6.1f%%   %11lld  %5.1f%%\n",
-                       p, (long long)key_n[p], 100 * ks,
+            buf_printf(b, "%9d  %9lld  %5.1f%%  %6.1f%%   %11lld  %5.1f%%\n", p,
+                       (long long)key_n[p], 100 * ks,
                        100 * r->key.load[p] / (r->key.mean * r->partitions),
                        (long long)rr_n[p], 100 * rs);
     }

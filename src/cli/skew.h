@@ -19,20 +19,20 @@ struct skew_input {
     double hot_share;   /* fraction of sensors that are hot */
     double hot_traffic; /* fraction of the events they carry */
     int32_t partitions;
-    double rate;        /* total events/s */
+    double rate; /* total events/s */
     uint64_t seed;
 };
 
 /* One placement's figures; arrays have `partitions` entries. */
 struct skew_side {
-    double *load;        /* events/s per partition */
-    int32_t *sensors;    /* sensors per partition (key placement) */
-    int32_t *hot;        /* hot sensors per partition */
+    double *load;     /* events/s per partition */
+    int32_t *sensors; /* sensors per partition (key placement) */
+    int32_t *hot;     /* hot sensors per partition */
     double max, mean, min, stddev;
-    double imbalance;    /* max / mean */
+    double imbalance; /* max / mean */
     double hottest_share;
-    int32_t hottest;     /* index of the hottest partition */
-    int32_t idle;        /* partitions with no traffic */
+    int32_t hottest; /* index of the hottest partition */
+    int32_t idle;    /* partitions with no traffic */
 };
 
 struct skew_result {

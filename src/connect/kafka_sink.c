@@ -22,7 +22,7 @@ struct kafka_sink {
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt;
     struct kafka_sink_stats stats;
-    int32_t npart;                  /* highest partition seen + 1 */
+    int32_t npart;                   /* highest partition seen + 1 */
     int64_t end_offset[MAX_TRACKED]; /* last acknowledged offset + 1 */
     char last_error[256];
 };

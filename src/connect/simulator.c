@@ -53,13 +53,13 @@ static const char *const fault_names[SIM_FAULT_N] = {"bearing", "stuck",
 enum sensor_fault { SF_NONE = 0, SF_SPIKE, SF_RISE, SF_STUCK, SF_DROPOUT };
 
 struct sensor {
-    int64_t next_ns;   /* next sample time */
+    int64_t next_ns; /* next sample time */
     int64_t period_ns;
     double base, drift, last, amp;
     int64_t fault_start_ns, fault_end_ns, ramp_ns;
     int32_t machine;
     uint8_t kind;
-    uint8_t fault;     /* enum sensor_fault */
+    uint8_t fault; /* enum sensor_fault */
     uint8_t idlen;
     char id[13];
 };
@@ -67,14 +67,14 @@ struct sensor {
 struct machine {
     int64_t skew_ms;
     int64_t offline_start_ns, offline_end_ns;
-    int64_t burst_seq;  /* spreads a burst over consecutive ns */
+    int64_t burst_seq; /* spreads a burst over consecutive ns */
     uint8_t idlen;
     char id[15];
 };
 
 struct flight {
     int64_t send_ns;
-    uint64_t seq;       /* tie-break: insertion order */
+    uint64_t seq; /* tie-break: insertion order */
     struct sim_event ev;
 };
 
@@ -84,7 +84,7 @@ struct sim {
     struct sensor *sensors;
     struct machine *machines;
     int32_t nmachines;
-    int32_t *heap;      /* sensor indexes, min next_ns first */
+    int32_t *heap; /* sensor indexes, min next_ns first */
     struct flight *flight;
     size_t nflight, capflight;
     uint64_t flight_seq;
@@ -352,8 +352,7 @@ static void flight_push(struct sim *s, int64_t send_ns,
 {
     if (s->nflight == s->capflight) {
         s->capflight = s->capflight ? s->capflight * 2 : 1024;
-        s->flight =
-            mem_realloc(s->flight, sizeof *s->flight * s->capflight);
+        s->flight = mem_realloc(s->flight, sizeof *s->flight * s->capflight);
     }
     struct flight f = {send_ns, s->flight_seq++, *ev};
     f.ev.send_ns = send_ns;
@@ -389,7 +388,8 @@ static struct sim_event flight_pop(struct sim *s)
     return top;
 }
 
-/* --- create ---------------------------------------------------------------- */
+/* --- create ----------------------------------------------------------------
+ */
 
 static int validate(const struct sim_config *c)
 {
@@ -484,7 +484,8 @@ int sim_create(const struct sim_config *c, struct sim **out)
         s->kind_slot[SIM_VIBRATION] >= 0 && s->kind_slot[SIM_TEMPERATURE] >= 0
             ? next_arrival(s->rng, 0, c->bearing_per_min)
             : INT64_MAX;
-    s->next_fault_ns[SIM_FAULT_STUCK] = next_arrival(s->rng, 0, c->stuck_per_min);
+    s->next_fault_ns[SIM_FAULT_STUCK] =
+        next_arrival(s->rng, 0, c->stuck_per_min);
     s->next_fault_ns[SIM_FAULT_DROPOUT] =
         next_arrival(s->rng, 0, c->dropout_per_min);
     s->next_fault_ns[SIM_FAULT_RECONNECT] =
@@ -507,8 +508,7 @@ void sim_destroy(struct sim *s)
 
 /* --- faults --------------------------------------------------------------- */
 
-static inline int64_t event_ms(const struct sim *s, int32_t machine,
-                               int64_t ns)
+static inline int64_t event_ms(const struct sim *s, int32_t machine, int64_t ns)
 {
     return s->cfg.start_ms + ns / NS_PER_MS + s->machines[machine].skew_ms;
 }
@@ -612,7 +612,8 @@ static void run_faults(struct sim *s, int64_t until_ns)
     }
 }
 
-/* --- sampling -------------------------------------------------------------- */
+/* --- sampling --------------------------------------------------------------
+ */
 
 /* Samples sensor i at its next_ns; returns false when the reading is lost
  * (dropout). Advances the sensor's schedule either way. */
@@ -638,9 +639,8 @@ static bool sample(struct sim *s, int32_t i, struct sim_event *ev)
         v = se->last; /* the frozen value, repeated */
         flags |= SIM_EV_FAULT;
     } else {
-        se->drift = se->drift * 0.9995 +
-                    rng_gauss(s->rng) * ki->drift * s->cfg.drift_scale *
-                        ki->spread;
+        se->drift = se->drift * 0.9995 + rng_gauss(s->rng) * ki->drift *
+                                             s->cfg.drift_scale * ki->spread;
         v = se->base + se->drift +
             rng_gauss(s->rng) * ki->noise * s->cfg.noise_scale;
         if (in_fault && se->fault == SF_SPIKE) {
@@ -648,8 +648,8 @@ static bool sample(struct sim *s, int32_t i, struct sim_event *ev)
             flags |= SIM_EV_FAULT;
         } else if (in_fault && se->fault == SF_RISE) {
             int64_t into = t - se->fault_start_ns;
-            double f = into >= se->ramp_ns ? 1.0
-                                           : (double)into / (double)se->ramp_ns;
+            double f =
+                into >= se->ramp_ns ? 1.0 : (double)into / (double)se->ramp_ns;
             v += se->amp * f;
             flags |= SIM_EV_FAULT;
         }
@@ -766,7 +766,8 @@ size_t sim_take_faults(struct sim *s, struct sim_fault *out, size_t max)
     return n;
 }
 
-/* --- formatting ------------------------------------------------------------ */
+/* --- formatting ------------------------------------------------------------
+ */
 
 static inline char *put_str(char *p, const char *str, size_t n)
 {

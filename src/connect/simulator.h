@@ -55,26 +55,26 @@ enum sim_fault_kind {
 
 struct sim_config {
     uint64_t seed;
-    int32_t sensors;                /* total sensors */
-    int32_t nkinds;                 /* kinds per machine, in order */
+    int32_t sensors; /* total sensors */
+    int32_t nkinds;  /* kinds per machine, in order */
     enum sim_kind kinds[SIM_KIND_N];
-    double rate;                    /* total events/s (send-time) */
-    int64_t start_ms;               /* event time of send time 0 */
-    double noise_scale;             /* 1.0 = the kind's default noise */
-    double drift_scale;             /* 1.0 = the kind's default drift */
+    double rate;        /* total events/s (send-time) */
+    int64_t start_ms;   /* event time of send time 0 */
+    double noise_scale; /* 1.0 = the kind's default noise */
+    double drift_scale; /* 1.0 = the kind's default drift */
     /* Faults, factory-wide Poisson rates per minute of simulated time. */
     double bearing_per_min;
     double stuck_per_min;
     double dropout_per_min;
     double reconnect_per_min;
-    int64_t bearing_spike_ms;       /* how long the vibration spike lasts */
+    int64_t bearing_spike_ms; /* how long the vibration spike lasts */
     int64_t stuck_ms, dropout_ms, reconnect_ms; /* mean durations */
     /* Network effects. */
-    int64_t disorder_ms;            /* every reading delayed U[0, this] */
-    double late_fraction;           /* of readings delayed beyond it ... */
-    int64_t late_max_ms;            /* ... up to this */
-    double duplicate_fraction;      /* readings sent twice */
-    int64_t clock_skew_ms;          /* per machine, U[-this, +this] */
+    int64_t disorder_ms;       /* every reading delayed U[0, this] */
+    double late_fraction;      /* of readings delayed beyond it ... */
+    int64_t late_max_ms;       /* ... up to this */
+    double duplicate_fraction; /* readings sent twice */
+    int64_t clock_skew_ms;     /* per machine, U[-this, +this] */
     /* Traffic skew: hot_share of the sensors carry hot_traffic of events. */
     double hot_share;
     double hot_traffic;
@@ -85,8 +85,8 @@ struct sim_event {
     int64_t ts;      /* event time, ms since the epoch (device clock) */
     double value;
     int32_t sensor;
-    uint8_t kind;    /* enum sim_kind */
-    uint8_t flags;   /* SIM_EV_* */
+    uint8_t kind;  /* enum sim_kind */
+    uint8_t flags; /* SIM_EV_* */
 };
 
 struct sim_fault {
@@ -101,12 +101,12 @@ struct sim_fault {
 };
 
 struct sim_stats {
-    uint64_t generated;  /* readings sampled (dropped ones included) */
-    uint64_t emitted;    /* events returned by sim_next */
+    uint64_t generated; /* readings sampled (dropped ones included) */
+    uint64_t emitted;   /* events returned by sim_next */
     uint64_t late;
     uint64_t duplicates;
     uint64_t burst;
-    uint64_t dropped;    /* readings lost to dropouts */
+    uint64_t dropped; /* readings lost to dropouts */
     uint64_t faults[SIM_FAULT_N];
 };
 
@@ -151,8 +151,7 @@ size_t sim_format_fault(const struct sim *s, const struct sim_fault *f,
                         char *out);
 /* The record key of a sensor ("s-0042"), borrowed from the sim. */
 const char *sim_sensor_id(const struct sim *s, int32_t sensor, size_t *len);
-const char *sim_machine_id(const struct sim *s, int32_t machine,
-                           size_t *len);
+const char *sim_machine_id(const struct sim *s, int32_t machine, size_t *len);
 int32_t sim_machine_of(const struct sim *s, int32_t sensor);
 /* The sensor's rate in events/s (traffic skew applied). */
 double sim_sensor_rate(const struct sim *s, int32_t sensor);

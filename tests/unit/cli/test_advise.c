@@ -46,8 +46,9 @@ TEST(factory_picks_kafka_streams_with_custom_cep)
     CHECK_EQ_INT((int)r.eng_weeks[ADVISE_KAFKA_STREAMS], 6);
     CHECK_EQ_INT((int)r.eng_weeks[ADVISE_FLINK], 5);
     CHECK_EQ_INT((int)r.eng_weeks[ADVISE_SPARK], 7);
-    CHECK(report_has(&in, &r, "Recommendation: Kafka Streams-style processing "
-                              "with custom pattern detection"));
+    CHECK(report_has(&in, &r,
+                     "Recommendation: Kafka Streams-style processing "
+                     "with custom pattern detection"));
     CHECK(report_has(&in, &r, "uses 4-20% of one Kafka Streams instance"));
     CHECK(report_has(&in, &r, "saves ~$17,000/year"));
     CHECK(report_has(&in, &r, "Reconsider at ~200K events/s"));

@@ -208,9 +208,8 @@ TEST(disorder_late_duplicates_match_flags)
     c.late_fraction = 0.01;
     c.late_max_ms = 60000;
     c.duplicate_fraction = 0.02;
-    struct net_acc a = {c.start_ms, c.disorder_ms, c.late_max_ms, 0, 0,
-                        0,          0,             0,             0, 0,
-                        0,          0};
+    struct net_acc a = {
+        c.start_ms, c.disorder_ms, c.late_max_ms, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     size_t n = drive_ex(&c, 200000, net_event, &a, true);
     CHECK(n > 200000);
     CHECK_EQ_INT(a.bad_order, 0);
@@ -288,7 +287,8 @@ TEST(hot_sensors_carry_their_share)
     CHECK(memcmp(hot, hot2, sizeof hot) != 0);
 }
 
-/* --- faults ----------------------------------------------------------------- */
+/* --- faults -----------------------------------------------------------------
+ */
 
 /* Keeps every event of a small factory so faults can be checked after. */
 struct keep {

@@ -38,6 +38,7 @@ static char *path_of(const struct segment *s, const char *suffix)
 static int read_full(int fd, void *p, size_t n, int64_t at, size_t *got)
 {
     size_t done = 0;
+    *got = 0;
     while (done < n) {
         ssize_t r = pread(fd, (uint8_t *)p + done, n - done,
                           (off_t)(at + (int64_t)done));
@@ -254,7 +255,7 @@ static int header_at(struct segment *s, int64_t pos,
                      struct record_batch_header *h)
 {
     uint8_t b[RECORD_BATCH_HEADER_SIZE];
-    size_t got;
+    size_t got = 0;
     if (pos < 0 || pos + RECORD_BATCH_HEADER_SIZE > s->size)
         return ERR_CORRUPT;
     int rc = read_full(s->fd, b, sizeof b, pos, &got);
@@ -484,7 +485,7 @@ int segment_find_timestamp(struct segment *s, int64_t ts, struct buf *scratch,
             }
             buf_reset(&batch);
             uint8_t *dst = buf_extend(&batch, bsize);
-            size_t got;
+            size_t got = 0;
             rc = read_full(s->fd, dst, bsize, p, &got);
             if (rc < 0)
                 break;

@@ -68,6 +68,13 @@ printf 'kafka=a\ngiberish123456789=b\n1234=c\n' | r produce vec --key-separator 
 [ "$(r consume vec --format '%k=%p\n' | sort | tr '\n' ' ')" = "1234=0 giberish123456789=2 kafka=1 " ] || fail "murmur2 vectors"
 ok "murmur2 placement matches Java (reference vectors + kafka-python)"
 
+# Unkeyed records go sticky: whole batches rotate over the partitions.
+seq 1 3000 | r produce spread --partitions 3 --batch-bytes 1024 >"$TMP/spread.out"
+[ "$(grep -c '  partition [0-2]: ' "$TMP/spread.out")" = 3 ] || { cat "$TMP/spread.out"; fail "unkeyed records not spread"; }
+[ "$(r consume spread | sort -n | tr '\n' ' ')" = "$(seq 1 3000 | tr '\n' ' ')" ] || fail "unkeyed round trip"
+for p in 0 1 2; do r consume spread --partition $p | sort -nc || fail "partition $p out of order"; done
+ok "unkeyed records spread batch by batch (sticky), order kept per partition"
+
 # --- --from, --max, --format ---------------------------------------------
 [ "$(r consume orders --partition 1 --from 5 --max 3 --format '%o\n' | tr '\n' ' ')" = "5 6 7 " ] || fail "--from OFFSET --max"
 [ "$(r consume orders --max 7 | wc -l)" = 7 ] || fail "--max"

@@ -171,6 +171,26 @@ static void type_out(struct out *o, const struct sql_type *t)
 
 static void select_out(struct out *o, const struct sql_select *s);
 
+/* A name as is, or in backticks when it is not a plain word. */
+static void name_out(struct out *o, const char *n)
+{
+    bool plain = *n && !(*n >= '0' && *n <= '9');
+    for (const char *c = n; *c && plain; c++)
+        plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                (*c >= '0' && *c <= '9') || *c == '_' ||
+                (unsigned char)*c >= 0x80;
+    if (plain) {
+        put(o, n);
+        return;
+    }
+    put(o, "`");
+    for (const char *c = n; *c; c++) {
+        char ch[2] = {*c, 0};
+        put(o, *c == '`' ? "``" : ch);
+    }
+    put(o, "`");
+}
+
 static void expr_out(struct out *o, const struct sql_expr *e)
 {
     if (!e) {
@@ -202,7 +222,7 @@ static void expr_out(struct out *o, const struct sql_expr *e)
         for (size_t i = 0; i < e->nparts; i++) {
             if (i)
                 put(o, ".");
-            put(o, e->parts[i]);
+            name_out(o, e->parts[i]);
         }
         break;
     case SQL_EXPR_STAR:
@@ -342,7 +362,9 @@ static void item_out(struct out *o, const struct sql_select_item *it)
     if (it->alias) {
         put(o, "(as ");
         expr_out(o, it->expr);
-        putf(o, " %s)", it->alias);
+        put(o, " ");
+        name_out(o, it->alias);
+        put(o, ")");
     } else {
         expr_out(o, it->expr);
     }
@@ -443,7 +465,9 @@ static void from_out(struct out *o, const struct sql_from *f)
         put(o, "(as ");
     switch (f->kind) {
     case SQL_FROM_TABLE:
-        putf(o, "(table %s)", f->name);
+        put(o, "(table ");
+        name_out(o, f->name);
+        put(o, ")");
         break;
     case SQL_FROM_SUBQUERY:
         select_out(o, f->query);
@@ -493,8 +517,11 @@ static void from_out(struct out *o, const struct sql_from *f)
         put(o, ")");
         break;
     }
-    if (f->alias)
-        putf(o, " %s)", f->alias);
+    if (f->alias) {
+        put(o, " ");
+        name_out(o, f->alias);
+        put(o, ")");
+    }
 }
 
 static void select_out(struct out *o, const struct sql_select *s)

@@ -1017,6 +1017,7 @@ static struct sql_order_item *order_list(struct parser *p, size_t *n)
         list = grow(p, list, *n, &cap, sizeof *list);
         struct sql_order_item *o = &list[(*n)++];
         o->expr = parse_expr(p);
+        o->desc = false;
         if (accept_kw(p, "DESC"))
             o->desc = true;
         else

@@ -28,6 +28,7 @@
 #include "base/mem.h"
 
 #define RBUF_INITIAL (64u * 1024)
+#define RBUF_KEEP_MAX (4u * 1024 * 1024)
 #define COALESCE_MAX 4096 /* copies up to this size join the tail segment */
 #define IOV_MAX_BATCH 64
 
@@ -376,8 +377,9 @@ static int parse_frames(struct conn *c)
         return -1;
     if (c->rstart == c->rend) {
         c->rstart = c->rend = 0;
-        if (c->rcap > 4 * RBUF_INITIAL) {
-            /* Give back the memory a large frame needed. */
+        if (c->rcap > RBUF_KEEP_MAX) {
+            /* Give back the memory an unusually large frame needed; keep
+             * buffers of ordinary batch sizes (no malloc per request). */
             mem_free(c->rbuf);
             c->rbuf = mem_alloc(RBUF_INITIAL);
             c->rcap = RBUF_INITIAL;

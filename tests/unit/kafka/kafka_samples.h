@@ -1,0 +1,198 @@
+/* kafka_samples.h - one populated request per ApiKey and version, encoded
+ * with the codec's request encoders (layer: kafka, test support shared by
+ * test_kafka_codec.c; also used to write fuzz/corpus/kafka_request/).
+ * Every optional field is set to a non-default value so a round trip would
+ * notice a field read or written at the wrong version.
+ */
+#ifndef RILL_KAFKA_SAMPLES_H
+#define RILL_KAFKA_SAMPLES_H
+
+#include "kafka/kafka_proto.h"
+
+/* Appends the body of a sample request for api_key at version to out. */
+static void sample_request_body(struct buf *out, int16_t key, int16_t v)
+{
+    static int32_t parts[] = {0, 1, 7};
+    static struct kafka_topic_partitions tps[] = {
+        {{(const uint8_t *)"events", 6}, 3, parts},
+        {{(const uint8_t *)"t2", 2}, 1, parts},
+    };
+    static struct kafka_offset_commit_partition ocp[] = {
+        {0, 42, 3, {(const uint8_t *)"meta", 4}},
+        {5, -1, -1, {NULL, 0}},
+    };
+    static struct kafka_offset_commit_topic oct[] = {
+        {{(const uint8_t *)"events", 6}, 2, ocp}};
+    /* A tiny fake batch; the codec treats records as opaque bytes. */
+    static const uint8_t batch[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+                                    0, 0, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+
+    switch (key) {
+    case KAFKA_API_PRODUCE: {
+        struct kafka_produce_partition pp[] = {
+            {0, slice_make(batch, sizeof batch)}, {3, {NULL, 0}}};
+        struct kafka_produce_topic pt[] = {{KAFKA_STR("events"), 2, pp}};
+        struct kafka_produce_request r = {KAFKA_STR("txn-1"), -1, 30000, 1, pt};
+        kafka_produce_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_FETCH: {
+        struct kafka_fetch_partition fp[] = {{0, 5, 100, 7, 1048576},
+                                             {2, 5, 0, 0, 65536}};
+        struct kafka_fetch_topic ft[] = {{KAFKA_STR("events"), 2, fp}};
+        struct kafka_fetch_request r = {
+            -1, 500, 1, 52428800, 1, 9, 2, 1, ft, 1, tps, KAFKA_STR("rack-a")};
+        kafka_fetch_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_LIST_OFFSETS: {
+        struct kafka_list_offsets_partition lp[] = {
+            {0, -1}, {1, -2}, {2, 1700000000000}};
+        struct kafka_list_offsets_topic lt[] = {{KAFKA_STR("events"), 3, lp}};
+        struct kafka_list_offsets_request r = {-1, 1, 1, lt};
+        kafka_list_offsets_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_METADATA: {
+        struct slice names[] = {KAFKA_STR("events"), KAFKA_STR("t2")};
+        struct kafka_metadata_request r = {false, 2, names, false};
+        kafka_metadata_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_OFFSET_COMMIT: {
+        struct kafka_offset_commit_request r = {KAFKA_STR("g1"),
+                                                4,
+                                                KAFKA_STR("m-1"),
+                                                86400000,
+                                                KAFKA_STR("inst"),
+                                                1,
+                                                oct};
+        kafka_offset_commit_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_OFFSET_FETCH: {
+        struct kafka_offset_fetch_request r = {KAFKA_STR("g1"), false, 2, tps};
+        kafka_offset_fetch_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_FIND_COORDINATOR: {
+        struct kafka_find_coordinator_request r = {KAFKA_STR("g1"), 1};
+        kafka_find_coordinator_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_JOIN_GROUP: {
+        struct kafka_join_group_protocol p[] = {
+            {KAFKA_STR("range"), KAFKA_STR("\0\1\0\0\0\1\0\6events\0\0\0\0")},
+            {KAFKA_STR("roundrobin"), KAFKA_STR("\0\1")}};
+        struct kafka_join_group_request r = {KAFKA_STR("g1"),
+                                             10000,
+                                             300000,
+                                             KAFKA_STR(""),
+                                             KAFKA_STR("inst"),
+                                             KAFKA_STR("consumer"),
+                                             2,
+                                             p};
+        kafka_join_group_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_HEARTBEAT: {
+        struct kafka_heartbeat_request r = {
+            KAFKA_STR("g1"), 3, KAFKA_STR("m-1"), {NULL, 0}};
+        kafka_heartbeat_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_LEAVE_GROUP: {
+        struct kafka_leave_group_request r = {KAFKA_STR("g1"),
+                                              KAFKA_STR("m-1")};
+        kafka_leave_group_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_SYNC_GROUP: {
+        struct kafka_sync_group_assignment as[] = {
+            {KAFKA_STR("m-1"), KAFKA_STR("\0\1\0\0\0\1")},
+            {KAFKA_STR("m-2"), KAFKA_STR("")}};
+        struct kafka_sync_group_request r = {
+            KAFKA_STR("g1"), 3, KAFKA_STR("m-1"), KAFKA_STR("inst"), 2, as};
+        kafka_sync_group_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_DESCRIBE_GROUPS: {
+        struct slice g[] = {KAFKA_STR("g1"), KAFKA_STR("g2")};
+        struct kafka_describe_groups_request r = {2, g, true};
+        kafka_describe_groups_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_LIST_GROUPS: {
+        struct kafka_list_groups_request r = {0};
+        kafka_list_groups_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_API_VERSIONS: {
+        struct kafka_api_versions_request r = {KAFKA_STR("librdkafka"),
+                                               KAFKA_STR("2.0.2")};
+        kafka_api_versions_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_CREATE_TOPICS: {
+        int32_t ids[] = {0};
+        struct kafka_create_topics_assignment as[] = {{0, 1, ids}};
+        struct kafka_create_topics_config cf[] = {
+            {KAFKA_STR("retention.ms"), KAFKA_STR("60000")},
+            {KAFKA_STR("cleanup.policy"), {NULL, 0}}};
+        struct kafka_create_topics_topic t[] = {
+            {KAFKA_STR("new1"), 3, 1, 0, NULL, 2, cf},
+            {KAFKA_STR("new2"), -1, -1, 1, as, 0, NULL}};
+        struct kafka_create_topics_request r = {2, t, 5000, true};
+        kafka_create_topics_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_DELETE_TOPICS: {
+        struct slice n[] = {KAFKA_STR("old1")};
+        struct kafka_delete_topics_request r = {1, n, 5000};
+        kafka_delete_topics_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_INIT_PRODUCER_ID: {
+        struct kafka_init_producer_id_request r = {KAFKA_STR("txn-1"), 60000};
+        kafka_init_producer_id_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_ADD_PARTITIONS_TO_TXN: {
+        struct kafka_add_partitions_to_txn_request r = {KAFKA_STR("txn-1"),
+                                                        1000, 2, 2, tps};
+        kafka_add_partitions_to_txn_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_ADD_OFFSETS_TO_TXN: {
+        struct kafka_add_offsets_to_txn_request r = {KAFKA_STR("txn-1"), 1000,
+                                                     2, KAFKA_STR("g1")};
+        kafka_add_offsets_to_txn_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_END_TXN: {
+        struct kafka_end_txn_request r = {KAFKA_STR("txn-1"), 1000, 2, true};
+        kafka_end_txn_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_TXN_OFFSET_COMMIT: {
+        struct kafka_txn_offset_commit_request r = {
+            KAFKA_STR("txn-1"), KAFKA_STR("g1"), 1000, 2, 1, oct};
+        kafka_txn_offset_commit_request_encode(out, v, &r);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Appends header + body (a frame payload, no size prefix). */
+static void sample_request(struct buf *out, int16_t key, int16_t v,
+                           int32_t corr)
+{
+    struct kafka_request_header h = {key, v, corr, KAFKA_STR("rill-test"),
+                                     false};
+    kafka_request_header_encode(out, &h);
+    sample_request_body(out, key, v);
+}
+
+#endif

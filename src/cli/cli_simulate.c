@@ -310,8 +310,8 @@ int cli_simulate(int argc, char **argv)
                         "temperature, current, acoustic\n");
         return 2;
     }
-    if (sensors <= 0 || sensors > 10000000) {
-        fprintf(stderr, "rill simulate: --sensors must be 1..10000000\n");
+    if (sensors <= 0 || sensors > SIM_MAX_SENSORS) {
+        fprintf(stderr, "rill simulate: --sensors must be 1..1000000\n");
         return 2;
     }
     c.seed = (uint64_t)seed;

@@ -393,7 +393,7 @@ static struct sim_event flight_pop(struct sim *s)
 
 static int validate(const struct sim_config *c)
 {
-    if (c->sensors <= 0 || c->sensors > 10000000 || c->nkinds <= 0 ||
+    if (c->sensors <= 0 || c->sensors > SIM_MAX_SENSORS || c->nkinds <= 0 ||
         c->nkinds > SIM_KIND_N || c->rate <= 0 || c->rate > 1e9)
         return ERR_INVALID;
     if (c->rate / c->sensors > 1e6) /* a sensor period below 1 us */

@@ -40,6 +40,9 @@ enum sim_fault_kind {
     SIM_FAULT_N
 };
 
+/* At most this many sensors (about 100 bytes of state each). */
+#define SIM_MAX_SENSORS 1000000
+
 /* Bytes a formatted event or fault line may take, newline included. */
 #define SIM_RECORD_MAX 256
 #define SIM_TRUTH_MAX 512

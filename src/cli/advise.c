@@ -379,6 +379,13 @@ void advise_report(const struct advise_input *in, const struct advise_result *r,
                "up in 15-30 minutes) vs self-hosted ~$800-1,500 plus "
                "10-20 h/month of operations; break-even ~500 MB/s.\n",
                r->mb_per_s);
+    buf_printf(b, "\nAlso from the course: pull (Kafka-style) consumers for "
+                  "telemetry (100K-500K msg/s each, backpressure, replay), "
+                  "push (MQTT/AMQP, 1-5 ms) for alerts and commands; one "
+                  "streaming pipeline with replay for history (Kappa) rather "
+                  "than a batch and a speed layer that must agree (Lambda); "
+                  "watermarks with allowed lateness, so readings from poorly "
+                  "connected sensors are not dropped at window close.\n");
 }
 
 void advise_grow(const struct advise_input *in, struct buf *b)

@@ -324,6 +324,25 @@ int segment_load(struct segment *s, int64_t next_offset,
         }
         s->max_timestamp = time_index_max_timestamp(&s->tix);
     }
+    if (ok) {
+        /* The batches after the last entry must end exactly at the end of
+         * the file with next_offset - 1: a short scan (one index
+         * interval), which catches a log cut short or a wrong neighbour. */
+        struct scan sc;
+        sc.s = s;
+        sc.at = 0;
+        sc.len = 0;
+        int64_t p = s->oix.count ? s->oix.entries[s->oix.count - 1].position
+                                 : 0;
+        int64_t last = -1;
+        while (ok && p < s->size) {
+            struct record_batch_header h;
+            ok = scan_header(&sc, p, &h) == 0;
+            last = record_batch_last_offset(&h);
+            p += (int64_t)record_batch_size(&h);
+        }
+        ok = ok && p == s->size && last == next_offset - 1;
+    }
     if (ok)
         return 0;
     diag_info("log: %s: rebuilding indexes", s->stem);
@@ -546,9 +565,10 @@ int64_t segment_parse_name(const char *name)
     for (int i = 0; i < 20; i++) {
         if (name[i] < '0' || name[i] > '9')
             return -1;
-        if (v > (INT64_MAX - 9) / 10)
+        int d = name[i] - '0';
+        if (v > (INT64_MAX - d) / 10)
             return -1;
-        v = v * 10 + (name[i] - '0');
+        v = v * 10 + d;
     }
     return v;
 }

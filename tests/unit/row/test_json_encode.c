@@ -124,7 +124,7 @@ TEST(round_trip)
         row_batch_set(b, r, 0, value_string(strs[i], (uint32_t)(i % 16)));
         row_batch_set(b, r, 1, value_int(rand() - RAND_MAX / 2));
         row_batch_set(b, r, 2,
-                      value_bigint(((int64_t)rand() << 33) ^ rand()));
+                      value_bigint((int64_t)(((uint64_t)rand() << 33) ^ (uint64_t)rand())));
         uint64_t bits = ((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^
                         (uint64_t)rand();
         double dv;

@@ -6,6 +6,7 @@ runs) delivery through librdkafka to `rill serve` with murmur2 placement.
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,6 +52,13 @@ def sim(*args, timeout=60):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="rill-sim-")
+    try:
+        run(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(tmp):
 
     # Determinism: same seed, same bytes; another seed, other bytes.
     a, _ = sim("--virtual-clock", "--seed", "5", "--count", "20000")

@@ -49,6 +49,7 @@ struct logdir {
     struct logdir_options opts;
     int lock_fd;
     pthread_mutex_t mu; /* topics, listener */
+    pthread_mutex_t checkpoint_mu; /* one checkpoint writer at a time */
     struct hashmap topics; /* name -> struct topic * */
     struct hashmap recovery; /* "topic p" -> offset + 1 (at open only) */
     struct flusher *flusher;
@@ -204,7 +205,9 @@ static int checkpoint_write(struct logdir *ld)
     size_t n = strlen(ld->path) + sizeof(CHECKPOINT_FILE) + 2;
     char *path = mem_alloc(n);
     snprintf(path, n, "%s/%s", ld->path, CHECKPOINT_FILE);
+    pthread_mutex_lock(&ld->checkpoint_mu);
     int rc = os_write_file_atomic(path, b.data, b.len);
+    pthread_mutex_unlock(&ld->checkpoint_mu);
     if (rc < 0)
         diag_warn("log: cannot write %s: %s (recovery will walk more)", path,
                   err_str(rc));
@@ -433,6 +436,7 @@ int logdir_open(const char *path, const struct logdir_options *opts,
     ld->path = mem_strdup(path);
     ld->lock_fd = -1;
     pthread_mutex_init(&ld->mu, NULL);
+    pthread_mutex_init(&ld->checkpoint_mu, NULL);
     hashmap_init(&ld->topics);
     hashmap_init(&ld->recovery);
     ld->last_checkpoint_ms = ld->last_retention_ms = clock_mono_ms();
@@ -499,6 +503,7 @@ void logdir_close(struct logdir *ld)
     if (ld->lock_fd >= 0)
         close(ld->lock_fd);
     pthread_mutex_destroy(&ld->mu);
+    pthread_mutex_destroy(&ld->checkpoint_mu);
     mem_free(ld->path);
     mem_free(ld);
 }

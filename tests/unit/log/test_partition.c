@@ -5,6 +5,7 @@
 #include "log/partition.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 
 #include "base/clock.h"
 #include "base/os.h"
@@ -425,6 +426,97 @@ TEST(test_damaged_indexes_rebuilt)
     free(dir);
 }
 
+struct conc {
+    struct partition *p;
+    int batches;
+    long read;
+    int bad;
+};
+
+static void *conc_writer(void *arg)
+{
+    struct conc *c = arg;
+    for (int i = 0; i < c->batches; i++) {
+        int64_t first = partition_high_watermark(c->p);
+        if (tl_append(c->p, first, 7, clock_now_ms(), NULL) != 0)
+            c->bad++;
+        if (i % 50 == 49 &&
+            partition_wait_durable(c->p, first + 7, 5000) != 0)
+            c->bad++;
+    }
+    return NULL;
+}
+
+static void *conc_reader(void *arg)
+{
+    struct conc *c = arg;
+    struct buf data, scratch;
+    buf_init(&data);
+    buf_init(&scratch);
+    int64_t off = 0, end = (int64_t)c->batches * 7;
+    while (off < end) {
+        buf_reset(&data);
+        int64_t next;
+        if (partition_read_copy(c->p, off, 4096, &data, &next) < 0) {
+            c->bad++;
+            break;
+        }
+        struct record_batch_walk w;
+        record_batch_walk_init(&w, data.data, data.len);
+        struct record_batch_header h;
+        const uint8_t *bp;
+        size_t bl;
+        while (record_batch_walk_next(&w, &h, &bp, &bl) == 1) {
+            struct record_iter it;
+            struct record r;
+            if (record_batch_verify(bp, bl) != 0 ||
+                record_iter_init(&it, bp, bl, &scratch) != 0) {
+                c->bad++;
+                continue;
+            }
+            while (record_iter_next(&it, &r) == 1) {
+                char want[32];
+                int k = snprintf(want, sizeof want, "v%lld",
+                                 (long long)r.offset);
+                if (r.offset >= off &&
+                    memcmp(r.value.ptr, want, (size_t)k) != 0)
+                    c->bad++;
+                if (r.offset >= off)
+                    c->read++;
+            }
+        }
+        off = next;
+        if (data.len == 0)
+            usleep(100);
+    }
+    buf_fini(&data);
+    buf_fini(&scratch);
+    return NULL;
+}
+
+TEST(test_concurrent_append_read_flush)
+{
+    char *dir = tl_tmpdir();
+    struct logdir *ld = open_ld(dir);
+    struct partition *p = mk(ld, "conc", 16384);
+    struct conc c = {.p = p, .batches = 1500};
+    pthread_t w, r;
+    pthread_create(&w, NULL, conc_writer, &c);
+    pthread_create(&r, NULL, conc_reader, &c);
+    for (int i = 0; i < 20; i++) {
+        logdir_retention_run(ld, clock_now_ms()); /* nothing to delete */
+        usleep(1000);
+    }
+    pthread_join(w, NULL);
+    pthread_join(r, NULL);
+    CHECK_EQ_INT(c.bad, 0);
+    CHECK_EQ_INT(c.read, 1500 * 7);
+    CHECK_EQ_INT(tl_check_all(p, 0), 1500 * 7);
+    logdir_close(ld);
+    tl_rmrf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     RUN(test_append_offsets_and_read);
@@ -437,5 +529,6 @@ int main(void)
     RUN(test_durability_wait_and_listener);
     RUN(test_torn_tail_truncated);
     RUN(test_damaged_indexes_rebuilt);
+    RUN(test_concurrent_append_read_flush);
     return harness_summary("test_partition");
 }

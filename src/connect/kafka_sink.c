@@ -65,7 +65,6 @@ int kafka_sink_create(const char *bootstrap, const char *topic,
         {"batch.num.messages", "10000"},
         {"queue.buffering.max.messages", "1000000"},
         {"queue.buffering.max.kbytes", "262144"},
-        {"partitioner", "murmur2_random"},
         {"enable.idempotence", "false"},
     };
     *out = NULL;
@@ -75,8 +74,7 @@ int kafka_sink_create(const char *bootstrap, const char *topic,
     if (set(conf, "bootstrap.servers", bootstrap, err, errlen) < 0)
         goto out_conf;
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
-        if (strcmp(defaults[i][0], "partitioner") != 0 &&
-            set(conf, defaults[i][0], defaults[i][1], err, errlen) < 0)
+        if (set(conf, defaults[i][0], defaults[i][1], err, errlen) < 0)
             goto out_conf;
     tconf = rd_kafka_topic_conf_new();
     if (rd_kafka_topic_conf_set(tconf, "partitioner", "murmur2_random", err,
@@ -127,7 +125,6 @@ out_conf:
 int kafka_sink_send(struct kafka_sink *k, const void *key, size_t klen,
                     const void *value, size_t vlen, int64_t ts_ms)
 {
-    (void)ts_ms;
     int64_t deadline = clock_mono_ms() + 30000;
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(

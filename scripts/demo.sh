@@ -96,7 +96,10 @@ fi
 # --- 3. the SQL pipeline (hook) ---------------------------------------------
 start_sql() {
     # examples/factory.sql: per-sensor 10 s statistics, threshold alerts,
-    # later the bearing-failure pattern. Runs once `rill run` exists.
+    # later the bearing-failure pattern. Runs once `rill run` exists. A data
+    # directory has one writer: with the embedded log, the simulator holds
+    # it, so the SQL engine must then run in that process or behind
+    # `rill serve` (the serve mode above is the intended path).
     if "$RILL" run --help >/dev/null 2>&1; then
         local conn=(--data "$DATA/log")
         [ "$MODE" = serve ] && conn=(--bootstrap "127.0.0.1:$PORT")

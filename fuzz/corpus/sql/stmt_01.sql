@@ -1,0 +1,1 @@
+CREATE STREAM IF NOT EXISTS s (id INT NOT NULL, v DOUBLE FROM 'payload.v', name VARCHAR(32) NULL, amount DECIMAL(10, 2), on_off BOOLEAN, big BIGINT, f FLOAT, d DECIMAL, t TIMESTAMP, l TIMESTAMP_LTZ(3), nested ROW<a INT, b STRING>) WITH ('format' = 'senml', 'watermark.idle-timeout' = '30 s')

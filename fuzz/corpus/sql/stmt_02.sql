@@ -1,0 +1,1 @@
+CREATE STREAM k (ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp', v DOUBLE, v2 AS v * 2)

@@ -1,0 +1,1 @@
+CREATE TABLE totals (k STRING, n BIGINT) WITH (topic = 'totals')

@@ -1,0 +1,1 @@
+CREATE TABLE stats_10s AS SELECT sensor_id, window_start, window_end, AVG(value) AS avg_v, MIN(value) AS min_v, MAX(value) AS max_v, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY sensor_id, window_start, window_end EMIT FINAL

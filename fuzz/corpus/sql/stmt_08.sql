@@ -1,0 +1,1 @@
+INSERT INTO alerts SELECT sensor_id, value FROM readings WHERE value > 90

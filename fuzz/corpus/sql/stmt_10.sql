@@ -1,0 +1,1 @@
+SELECT DISTINCT machine_id FROM readings

@@ -1,0 +1,1 @@
+SELECT * FROM a RIGHT OUTER JOIN b ON a.k = b.k FULL JOIN c ON b.k = c.k CROSS JOIN d

@@ -1,0 +1,1 @@
+SELECT * FROM TABLE(SESSION(TABLE readings PARTITION BY (sensor_id, machine_id), DESCRIPTOR(ts), INTERVAL '2' MINUTE))

@@ -1,0 +1,1 @@
+SELECT sensor_id, COUNT(*) FROM readings GROUP BY sensor_id HAVING COUNT(*) > 10 ORDER BY sensor_id DESC, 2 EMIT CHANGES LIMIT 100

@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM r GROUP BY window_start EMIT LATE INTO late_r

@@ -1,0 +1,1 @@
+SELECT * FROM readings MATCH_RECOGNIZE (PARTITION BY device_id ORDER BY ts MEASURES FIRST(V.ts) AS spike_at, LAST(T.ts) AS rise_at, LAST(T.val) AS temp_c ONE ROW PER MATCH AFTER MATCH SKIP PAST LAST ROW PATTERN (V X*? T) WITHIN INTERVAL '60' SECOND DEFINE V AS V.metric = 'vibration' AND V.val > 8.0, T AS T.metric = 'temperature' AND T.val > 70.0) AS m

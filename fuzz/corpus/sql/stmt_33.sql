@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS stats_10s

@@ -1,0 +1,1 @@
+DROP QUERY q_3

@@ -1,0 +1,1 @@
+EXPLAIN SELECT sensor_id, AVG(value) FROM readings GROUP BY sensor_id

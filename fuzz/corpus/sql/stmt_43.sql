@@ -1,0 +1,1 @@
+SET 'scan.startup.mode' = 'latest-offset'

@@ -1,0 +1,1 @@
+SET table.exec.source.idle-timeout = '10 s'

@@ -1,0 +1,1 @@
+SELECT `from`, "Weird ""q""", `a``b` FROM `my stream`

@@ -1,0 +1,1 @@
+/* leading */ SELECT /*+ OPTIONS('k'='v') */ 2

@@ -1,0 +1,1 @@
+SELECT COUNT(DISTINCT sensor_id) FILTER (WHERE value > 0) AS n FROM r

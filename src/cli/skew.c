@@ -73,9 +73,10 @@ void skew_place_keys(const double *rate, const uint8_t *is_hot, int32_t n,
 int skew_compute(const struct skew_input *in, struct skew_result *r)
 {
     memset(r, 0, sizeof *r);
-    if (in->sensors <= 0 || in->sensors > SIM_MAX_SENSORS || in->partitions <= 0 ||
-        in->partitions > 200000 || !(in->rate > 0) || in->hot_share < 0 ||
-        in->hot_share > 1 || in->hot_traffic < 0 || in->hot_traffic > 1)
+    if (in->sensors <= 0 || in->sensors > SIM_MAX_SENSORS ||
+        in->partitions <= 0 || in->partitions > 200000 || !(in->rate > 0) ||
+        in->hot_share < 0 || in->hot_share > 1 || in->hot_traffic < 0 ||
+        in->hot_traffic > 1)
         return ERR_INVALID;
     int32_t n = in->sensors;
     uint8_t *hot = mem_alloc((size_t)n);

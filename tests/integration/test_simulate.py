@@ -160,6 +160,14 @@ def run(tmp):
     check(abs(measured - expected) < 0.5,
           "skew --simulate: measured hottest share %.1f%% vs %.1f%%" % (measured, expected))
 
+    skdir = os.path.join(tmp, "skew")
+    rill("skew", "--simulate", "--count", "10000", "--data", skdir)
+    topics = rill("topics", "list", "--data", skdir).stdout.split()
+    check("skew-by-key" in topics and "skew-round-robin" in topics,
+          "skew --simulate --data keeps its two topics (%s)" % topics)
+    p = subprocess.run([RILL, "skew", "--partitions", "0"], capture_output=True)
+    check(p.returncode == 2, "skew: 0 partitions is a usage error")
+
     # rill advise: the two course cases.
     s = rill("advise", "--events-per-s", "20000", "--latency-ms", "5000",
              "--cep-patterns", "1", "--ml", "no", "--team-kafka-experience",
@@ -168,6 +176,9 @@ def run(tmp):
           "advise: the factory gets Kafka Streams + custom CEP")
     s = rill("advise", "--events-per-s", "200000", "--cep-patterns", "12").stdout
     check("Recommendation: Apache Flink-style" in s, "advise: 200K/s + 12 patterns gets Flink")
+    d = rill("advise").stdout
+    check(rill("advise", "--sensors", "2000").stdout == d,
+          "advise: --sensors 2000 (10/s each) is the default factory")
     s = rill("advise", "--grow").stdout
     check("As the factory grows" in s, "advise --grow prints the growth table")
 

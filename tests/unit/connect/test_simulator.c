@@ -110,6 +110,17 @@ TEST(format_json_csv_senml)
     line[n] = '\0';
     CHECK_EQ_STR(line, "[{\"bn\":\"m-0010:\",\"n\":\"s-0042:temperature\","
                        "\"u\":\"Cel\",\"v\":45.2500,\"t\":1764000000.123}]\n");
+    e.value = 1.0;
+    e.kind = SIM_VIBRATION; /* SenML has no "g": m/s2 */
+    n = sim_format_event(s, &e, SIM_FMT_SENML, line);
+    line[n] = '\0';
+    CHECK(strstr(line, "\"u\":\"m/s2\",\"v\":9.8067,") != NULL);
+    e.ts = 1764000000005LL;
+    n = sim_format_event(s, &e, SIM_FMT_SENML, line);
+    line[n] = '\0';
+    CHECK(strstr(line, "\"t\":1764000000.005}") != NULL);
+    e.ts = 1764000000123LL;
+    e.kind = SIM_TEMPERATURE;
     e.value = 0.00004; /* rounds to zero */
     n = sim_format_event(s, &e, SIM_FMT_CSV, line);
     line[n] = '\0';
@@ -271,7 +282,7 @@ TEST(hot_sensors_carry_their_share)
     c.rate = 100000;
     c.hot_share = 0.1;
     c.hot_traffic = 0.9;
-    uint8_t hot[100];
+    uint8_t hot[100], hot2_edge[100];
     sim_pick_hot(c.seed, 100, 0.1, hot);
     int nhot = 0;
     for (int i = 0; i < 100; i++)
@@ -281,6 +292,17 @@ TEST(hot_sensors_carry_their_share)
     drive(&c, 200000, hot_event, &a);
     double share = (double)a.hot_n / (double)a.n;
     CHECK(share > 0.89 && share < 0.91);
+    /* Edges: no share, all of them. */
+    sim_pick_hot(c.seed, 100, 0.0, hot2_edge);
+    int none = 0;
+    for (int i = 0; i < 100; i++)
+        none += hot2_edge[i];
+    CHECK_EQ_INT(none, 0);
+    sim_pick_hot(c.seed, 100, 1.0, hot2_edge);
+    int all = 0;
+    for (int i = 0; i < 100; i++)
+        all += hot2_edge[i];
+    CHECK_EQ_INT(all, 100);
     /* A different seed picks different hot sensors. */
     uint8_t hot2[100];
     sim_pick_hot(c.seed + 1, 100, 0.1, hot2);

@@ -60,8 +60,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < RECORDS; i++) {
         struct slice key = slice_make("sensor-0001", 11);
         struct slice val = slice_make(v, sizeof v);
-        record_batch_builder_add(&b, &key, &val, 1700000000000LL + i, NULL,
-                                 0);
+        record_batch_builder_add(&b, &key, &val, 1700000000000LL + i, NULL, 0);
     }
     struct buf batch;
     buf_init(&batch);
@@ -78,34 +77,34 @@ int main(int argc, char **argv)
     int64_t t0 = clock_mono_ns(), off = 0, records = 0;
     uint64_t checksum = 0;
     for (int pass = 0; pass < PASSES; pass++, off = 0)
-    while (off < hwm) {
-        buf_reset(&data);
-        int64_t next;
-        int rc = partition_read_copy(p, off, 1 << 20, &data, &next);
-        if (rc < 0 || data.len == 0) {
-            fprintf(stderr, "read: %s\n", err_str(rc));
-            return 1;
-        }
-        struct record_batch_walk w;
-        record_batch_walk_init(&w, data.data, data.len);
-        struct record_batch_header h;
-        const uint8_t *bp;
-        size_t bl;
-        while (record_batch_walk_next(&w, &h, &bp, &bl) == 1) {
-            if (record_batch_verify(bp, bl) != 0)
+        while (off < hwm) {
+            buf_reset(&data);
+            int64_t next;
+            int rc = partition_read_copy(p, off, 1 << 20, &data, &next);
+            if (rc < 0 || data.len == 0) {
+                fprintf(stderr, "read: %s\n", err_str(rc));
                 return 1;
-            struct record_iter it;
-            struct record r;
-            if (record_iter_init(&it, bp, bl, NULL) != 0)
-                return 1;
-            while (record_iter_next(&it, &r) == 1) {
-                checksum += (uint64_t)r.offset + r.value.len + r.key.len +
-                            (uint64_t)r.timestamp;
-                records++;
             }
+            struct record_batch_walk w;
+            record_batch_walk_init(&w, data.data, data.len);
+            struct record_batch_header h;
+            const uint8_t *bp;
+            size_t bl;
+            while (record_batch_walk_next(&w, &h, &bp, &bl) == 1) {
+                if (record_batch_verify(bp, bl) != 0)
+                    return 1;
+                struct record_iter it;
+                struct record r;
+                if (record_iter_init(&it, bp, bl, NULL) != 0)
+                    return 1;
+                while (record_iter_next(&it, &r) == 1) {
+                    checksum += (uint64_t)r.offset + r.value.len + r.key.len +
+                                (uint64_t)r.timestamp;
+                    records++;
+                }
+            }
+            off = next;
         }
-        off = next;
-    }
     double wall = (double)(clock_mono_ns() - t0) / 1e9;
     double cpu = cpu_s() - c0;
     printf("log_read records_per_s_per_core=%.0f records_per_s=%.0f "

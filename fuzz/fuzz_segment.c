@@ -113,16 +113,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned base = mode >> 1;
         snprintf(path, sizeof path, "%s/f-0/%020u.log", dir, base);
         put_file(path, body + half, n - half);
-        snprintf(path, sizeof path, "%s/recovery-point-offset-checkpoint",
-                 dir);
+        snprintf(path, sizeof path, "%s/recovery-point-offset-checkpoint", dir);
         char cp[64];
         int k = snprintf(cp, sizeof cp, "0\n1\nf 0 %u\n", base + 1);
         put_file(path, cp, (size_t)k);
     } else {
         snprintf(path, sizeof path, "%s/f-0/00000000000000000000.log", dir);
         put_file(path, body, n);
-        snprintf(path, sizeof path, "%s/recovery-point-offset-checkpoint",
-                 dir);
+        snprintf(path, sizeof path, "%s/recovery-point-offset-checkpoint", dir);
         unlink(path);
     }
 
@@ -144,8 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         record_batch_builder_finish(&b, &out);
         record_batch_builder_fini(&b);
         int64_t hwm = partition_high_watermark(p), base = -1;
-        if (partition_append(p, out.data, out.len, &base) != 0 ||
-            base != hwm)
+        if (partition_append(p, out.data, out.len, &base) != 0 || base != hwm)
             abort();
         buf_fini(&out);
         check_all(p);

@@ -48,10 +48,10 @@ struct logdir {
     char *path;
     struct logdir_options opts;
     int lock_fd;
-    pthread_mutex_t mu; /* topics, listener */
+    pthread_mutex_t mu;            /* topics, listener */
     pthread_mutex_t checkpoint_mu; /* one checkpoint writer at a time */
-    struct hashmap topics; /* name -> struct topic * */
-    struct hashmap recovery; /* "topic p" -> offset + 1 (at open only) */
+    struct hashmap topics;         /* name -> struct topic * */
+    struct hashmap recovery;       /* "topic p" -> offset + 1 (at open only) */
     struct flusher *flusher;
     void (*listener)(void *arg);
     void *listener_arg;
@@ -139,7 +139,8 @@ static void topic_free(struct topic *t, bool remove)
     mem_free(t);
 }
 
-/* --- recovery points -------------------------------------------------------- */
+/* --- recovery points --------------------------------------------------------
+ */
 
 static void checkpoint_load(struct logdir *ld)
 {
@@ -162,7 +163,8 @@ static void checkpoint_load(struct logdir *ld)
             goto out_bad;
         char key[LOGDIR_TOPIC_NAME_MAX + 16];
         int kn = snprintf(key, sizeof key, "%s %d", name, p);
-        hashmap_put(&ld->recovery, key, (size_t)kn, (void *)(intptr_t)(off + 1));
+        hashmap_put(&ld->recovery, key, (size_t)kn,
+                    (void *)(intptr_t)(off + 1));
     }
     goto out;
 out_bad:
@@ -217,7 +219,8 @@ static int checkpoint_write(struct logdir *ld)
     return rc;
 }
 
-/* --- topic metadata ----------------------------------------------------------- */
+/* --- topic metadata
+ * ----------------------------------------------------------- */
 
 static int meta_write(struct logdir *ld, const char *name,
                       const struct logdir_topic_config *c)
@@ -250,12 +253,14 @@ static int meta_read(const char *path, char **name_out,
     if (rc < 0)
         goto out;
     logdir_topic_config_init(c);
-    int64_t v[7] = {c->partitions, c->retention_ms, c->retention_bytes,
-                    c->segment_bytes, c->segment_ms, c->max_message_bytes,
+    int64_t v[7] = {c->partitions,          c->retention_ms,
+                    c->retention_bytes,     c->segment_bytes,
+                    c->segment_ms,          c->max_message_bytes,
                     c->index_interval_bytes};
     static const char *const keys[7] = {
-        "partitions", "retention.ms", "retention.bytes", "segment.bytes",
-        "segment.ms", "max.message.bytes", "index.interval.bytes"};
+        "partitions",          "retention.ms", "retention.bytes",
+        "segment.bytes",       "segment.ms",   "max.message.bytes",
+        "index.interval.bytes"};
     for (int i = 0; i < 7 && rc == 0; i++)
         rc = config_get_i64(&cf, keys[i], &v[i]);
     if (rc < 0)
@@ -366,7 +371,8 @@ out:
     return rc;
 }
 
-/* --- the flusher's round -------------------------------------------------------- */
+/* --- the flusher's round
+ * -------------------------------------------------------- */
 
 static struct partition **collect(struct logdir *ld, size_t *n)
 {
@@ -423,7 +429,8 @@ static void flush_round(void *arg)
     }
 }
 
-/* --- public ------------------------------------------------------------------------ */
+/* --- public
+ * ------------------------------------------------------------------------ */
 
 int logdir_open(const char *path, const struct logdir_options *opts,
                 struct logdir **out)

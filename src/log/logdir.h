@@ -26,12 +26,12 @@ struct partition;
 
 /* Per-topic settings (Kafka's names in comments), persisted with the topic. */
 struct logdir_topic_config {
-    int32_t partitions;          /* > 0 */
-    int64_t retention_ms;        /* retention.ms; -1 = keep forever (7 d) */
-    int64_t retention_bytes;     /* retention.bytes per partition; -1 off */
-    int64_t segment_bytes;       /* segment.bytes (1 GiB) */
-    int64_t segment_ms;          /* segment.ms (7 d) */
-    int32_t max_message_bytes;   /* max.message.bytes per batch (1048588) */
+    int32_t partitions;           /* > 0 */
+    int64_t retention_ms;         /* retention.ms; -1 = keep forever (7 d) */
+    int64_t retention_bytes;      /* retention.bytes per partition; -1 off */
+    int64_t segment_bytes;        /* segment.bytes (1 GiB) */
+    int64_t segment_ms;           /* segment.ms (7 d) */
+    int32_t max_message_bytes;    /* max.message.bytes per batch (1048588) */
     int32_t index_interval_bytes; /* index.interval.bytes (4096) */
 };
 
@@ -43,10 +43,10 @@ struct logdir_options {
      * flush_interval_ms passed since its oldest unflushed append (0: not
      * by time), flush_bytes unflushed bytes (0: not by size), or someone
      * asked (partition_request_sync / partition_wait_durable). */
-    int64_t flush_interval_ms;      /* default 1000 */
-    int64_t flush_bytes;            /* default 0 */
-    int64_t retention_check_ms;     /* default 300000; 0 = never automatically */
-    int64_t recovery_point_ms;      /* checkpoint interval, default 1000 */
+    int64_t flush_interval_ms;  /* default 1000 */
+    int64_t flush_bytes;        /* default 0 */
+    int64_t retention_check_ms; /* default 300000; 0 = never automatically */
+    int64_t recovery_point_ms;  /* checkpoint interval, default 1000 */
     bool read_only;  /* no lock, no flusher, no truncation: tools (log dump) */
     bool no_flusher; /* tests: no thread; call logdir_flush yourself */
 };

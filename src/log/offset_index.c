@@ -22,8 +22,7 @@
 /* Entries a single load may hold: 2^32 bytes of log / 8-byte minimum. */
 #define MAX_LOAD_BYTES (512u << 20)
 
-int offset_index_open(struct offset_index *ix, const char *path,
-                      bool read_only)
+int offset_index_open(struct offset_index *ix, const char *path, bool read_only)
 {
     ix->entries = NULL;
     ix->count = ix->cap = ix->written = 0;
@@ -83,9 +82,8 @@ int offset_index_load(struct offset_index *ix, int64_t log_size,
         uint32_t rel = be32_load(raw + i), pos = be32_load(raw + i + 4);
         if ((int64_t)rel > max_rel || (int64_t)pos >= log_size)
             rc = ERR_CORRUPT;
-        else if (ix->count &&
-                 (rel <= ix->entries[ix->count - 1].rel_offset ||
-                  pos <= ix->entries[ix->count - 1].position))
+        else if (ix->count && (rel <= ix->entries[ix->count - 1].rel_offset ||
+                               pos <= ix->entries[ix->count - 1].position))
             rc = ERR_CORRUPT;
         else
             offset_index_add(ix, rel, pos);

@@ -23,10 +23,10 @@ struct offset_index_entry {
 };
 
 struct offset_index {
-    int fd;              /* -1: memory only (read-only logdir) */
+    int fd; /* -1: memory only (read-only logdir) */
     struct offset_index_entry *entries;
     size_t count, cap;
-    size_t written;      /* entries already in the file */
+    size_t written; /* entries already in the file */
 };
 
 /* Opens (creates unless read_only) the file; does not read it. */

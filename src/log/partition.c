@@ -52,16 +52,16 @@ struct partition {
     struct logdir_topic_config cfg;
     bool read_only;
     bool closed;
-    bool dir_dirty;          /* a segment file was created since last sync */
+    bool dir_dirty; /* a segment file was created since last sync */
     struct segment **segs;
     size_t nsegs, cap;
-    int64_t leo;             /* atomic reads */
-    int64_t log_start;       /* atomic reads */
-    int64_t durable;         /* atomic reads */
-    int64_t size_bytes;      /* atomic reads */
-    int failed;              /* atomic reads; negative errno */
-    int sync_requested;      /* atomic */
-    int refs;                /* atomic */
+    int64_t leo;        /* atomic reads */
+    int64_t log_start;  /* atomic reads */
+    int64_t durable;    /* atomic reads */
+    int64_t size_bytes; /* atomic reads */
+    int failed;         /* atomic reads; negative errno */
+    int sync_requested; /* atomic */
+    int refs;           /* atomic */
     int64_t unflushed_bytes;
     int64_t first_unflushed_mono_ms;
     struct flusher *flusher;
@@ -317,8 +317,8 @@ void partition_shutdown(struct partition *p)
     struct segment *s = active(p);
     if (s && !p->read_only && !p->closed && !p->failed) {
         if (offset_index_write(&s->oix) < 0 || time_index_write(&s->tix) < 0)
-            diag_warn("log: %s-%d: cannot write index files at close",
-                      p->topic, p->id);
+            diag_warn("log: %s-%d: cannot write index files at close", p->topic,
+                      p->id);
     }
     pthread_mutex_unlock(&p->mu);
 }
@@ -423,11 +423,11 @@ bool partition_flush_due(struct partition *p, int64_t mono_ms,
     bool due = false;
     if (!p->closed && !p->failed && !p->read_only) {
         bool pending = p->durable < p->leo || p->dir_dirty;
-        due = pending &&
-              (__atomic_load_n(&p->sync_requested, __ATOMIC_ACQUIRE) ||
-               (bytes > 0 && p->unflushed_bytes >= bytes) ||
-               (interval_ms > 0 &&
-                mono_ms - p->first_unflushed_mono_ms >= interval_ms));
+        due =
+            pending && (__atomic_load_n(&p->sync_requested, __ATOMIC_ACQUIRE) ||
+                        (bytes > 0 && p->unflushed_bytes >= bytes) ||
+                        (interval_ms > 0 &&
+                         mono_ms - p->first_unflushed_mono_ms >= interval_ms));
         if (!pending)
             __atomic_store_n(&p->sync_requested, 0, __ATOMIC_RELEASE);
     }
@@ -694,8 +694,8 @@ void partition_slice_release(struct partition_slice *s)
     s->len = 0;
 }
 
-int partition_read_copy_upto(struct partition *p, int64_t offset,
-                             int64_t upto, size_t max_bytes, struct buf *out,
+int partition_read_copy_upto(struct partition *p, int64_t offset, int64_t upto,
+                             size_t max_bytes, struct buf *out,
                              int64_t *next_offset)
 {
     size_t copied = 0;
@@ -747,8 +747,7 @@ int partition_read_copy_upto(struct partition *p, int64_t offset,
 int partition_read_copy(struct partition *p, int64_t offset, size_t max_bytes,
                         struct buf *out, int64_t *next_offset)
 {
-    return partition_read_copy_upto(p, offset, -1, max_bytes, out,
-                                    next_offset);
+    return partition_read_copy_upto(p, offset, -1, max_bytes, out, next_offset);
 }
 
 int partition_offset_for_timestamp(struct partition *p, int64_t ts,
@@ -769,7 +768,8 @@ int partition_offset_for_timestamp(struct partition *p, int64_t ts,
     return rc;
 }
 
-/* --- roll and retention ----------------------------------------------------- */
+/* --- roll and retention -----------------------------------------------------
+ */
 
 int partition_roll(struct partition *p)
 {
@@ -812,9 +812,8 @@ int partition_retention_run(struct partition *p, int64_t now_ms)
         store64(&p->log_start, p->segs[0]->base_offset);
         if (p->durable < p->log_start)
             store64(&p->durable, p->log_start);
-        diag_info("log: %s-%d: retention deletes segment %lld (%s)",
-                  p->topic, p->id, (long long)s->base_offset,
-                  by_time ? "time" : "size");
+        diag_info("log: %s-%d: retention deletes segment %lld (%s)", p->topic,
+                  p->id, (long long)s->base_offset, by_time ? "time" : "size");
         segment_unlink(s);
         segment_unref(s);
         deleted++;

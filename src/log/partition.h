@@ -70,8 +70,8 @@ struct partition_slice {
     int fd;
     int64_t file_pos;
     size_t len;
-    int64_t first_offset;   /* base offset of the first batch in the slice */
-    int64_t next_offset;    /* offset just after the last batch in it */
+    int64_t first_offset;    /* base offset of the first batch in the slice */
+    int64_t next_offset;     /* offset just after the last batch in it */
     struct segment *segment; /* reference held; NULL when len == 0 */
 };
 
@@ -95,8 +95,8 @@ void partition_slice_release(struct partition_slice *s);
  * batch copied in *next_offset (may be NULL). */
 int partition_read_copy(struct partition *p, int64_t offset, size_t max_bytes,
                         struct buf *out, int64_t *next_offset);
-int partition_read_copy_upto(struct partition *p, int64_t offset,
-                             int64_t upto, size_t max_bytes, struct buf *out,
+int partition_read_copy_upto(struct partition *p, int64_t offset, int64_t upto,
+                             size_t max_bytes, struct buf *out,
                              int64_t *next_offset);
 
 /* The first offset whose record timestamp is >= ts (Kafka ListOffsets by

@@ -160,8 +160,7 @@ static void note_batch(struct segment *s, const struct record_batch_header *h,
     s->next_offset = last + 1;
 }
 
-int segment_recover(struct segment *s, int32_t index_interval,
-                    bool *truncated)
+int segment_recover(struct segment *s, int32_t index_interval, bool *truncated)
 {
     *truncated = false;
     struct stat st;
@@ -197,8 +196,7 @@ int segment_recover(struct segment *s, int32_t index_interval,
         if (hrc == ERR_CORRUPT || h.batch_length < 0)
             break;
         size_t bsize = record_batch_size(&h);
-        if (bsize > SEGMENT_MAX_BATCH_BYTES ||
-            pos + (int64_t)bsize > file_size)
+        if (bsize > SEGMENT_MAX_BATCH_BYTES || pos + (int64_t)bsize > file_size)
             break;
         if (avail < bsize) {
             if (bsize > cap) {
@@ -285,7 +283,8 @@ static int scan_header(struct scan *sc, int64_t pos,
     struct segment *s = sc->s;
     if (pos < 0 || pos + RECORD_BATCH_HEADER_SIZE > s->size)
         return ERR_CORRUPT;
-    if (pos < sc->at || pos + RECORD_BATCH_HEADER_SIZE > sc->at + (int64_t)sc->len) {
+    if (pos < sc->at ||
+        pos + RECORD_BATCH_HEADER_SIZE > sc->at + (int64_t)sc->len) {
         size_t want = sizeof sc->buf;
         if ((int64_t)want > s->size - pos)
             want = (size_t)(s->size - pos);
@@ -298,14 +297,12 @@ static int scan_header(struct scan *sc, int64_t pos,
     }
     int rc = record_batch_header_decode(sc->buf + (pos - sc->at),
                                         RECORD_BATCH_HEADER_SIZE, h);
-    if (rc == ERR_CORRUPT ||
-        pos + (int64_t)record_batch_size(h) > s->size)
+    if (rc == ERR_CORRUPT || pos + (int64_t)record_batch_size(h) > s->size)
         return ERR_CORRUPT;
     return 0;
 }
 
-int segment_load(struct segment *s, int64_t next_offset,
-                 int32_t index_interval)
+int segment_load(struct segment *s, int64_t next_offset, int32_t index_interval)
 {
     int64_t max_rel = next_offset - 1 - s->base_offset;
     s->next_offset = next_offset;
@@ -319,8 +316,7 @@ int segment_load(struct segment *s, int64_t next_offset,
             const struct offset_index_entry *e =
                 &s->oix.entries[s->oix.count - 1];
             ok = header_at(s, e->position, &h) == 0 &&
-                 record_batch_last_offset(&h) ==
-                     s->base_offset + e->rel_offset;
+                 record_batch_last_offset(&h) == s->base_offset + e->rel_offset;
         }
         s->max_timestamp = time_index_max_timestamp(&s->tix);
     }
@@ -332,8 +328,8 @@ int segment_load(struct segment *s, int64_t next_offset,
         sc.s = s;
         sc.at = 0;
         sc.len = 0;
-        int64_t p = s->oix.count ? s->oix.entries[s->oix.count - 1].position
-                                 : 0;
+        int64_t p =
+            s->oix.count ? s->oix.entries[s->oix.count - 1].position : 0;
         int64_t last = -1;
         while (ok && p < s->size) {
             struct record_batch_header h;
@@ -454,8 +450,7 @@ int segment_find_bound(struct segment *s, int64_t from, int64_t limit,
     if (b <= limit) {
         uint32_t ip;
         if (limit <= UINT32_MAX &&
-            offset_index_lookup_pos(&s->oix, (uint32_t)b, (uint32_t)limit,
-                                    &ip))
+            offset_index_lookup_pos(&s->oix, (uint32_t)b, (uint32_t)limit, &ip))
             b = ip;
         while (b < s->size) {
             rc = scan_header(&sc, b, &h);

@@ -26,24 +26,23 @@
 
 struct segment {
     int64_t base_offset;
-    int64_t next_offset;     /* offset after the last batch */
-    int64_t size;            /* bytes of valid batches = file size */
-    int64_t max_timestamp;   /* largest batch maxTimestamp, -1 if none */
-    int64_t created_ms;      /* wall time it became active (for segment.ms) */
+    int64_t next_offset;   /* offset after the last batch */
+    int64_t size;          /* bytes of valid batches = file size */
+    int64_t max_timestamp; /* largest batch maxTimestamp, -1 if none */
+    int64_t created_ms;    /* wall time it became active (for segment.ms) */
     int64_t bytes_since_index;
     int fd;
-    int refs;                /* atomic */
+    int refs; /* atomic */
     bool read_only;
-    bool dirty;              /* appended since the flusher last captured it */
-    bool index_dirty;        /* sealed; index files need an fsync */
+    bool dirty;       /* appended since the flusher last captured it */
+    bool index_dirty; /* sealed; index files need an fsync */
     struct offset_index oix;
     struct time_index tix;
-    char *stem;              /* "<dir>/<20-digit base>" */
+    char *stem; /* "<dir>/<20-digit base>" */
 };
 
 /* Creates a new empty segment (files truncated if they exist). */
-int segment_create(const char *dir, int64_t base_offset,
-                   struct segment **out);
+int segment_create(const char *dir, int64_t base_offset, struct segment **out);
 /* Opens an existing segment; size from the file, nothing validated yet:
  * follow with segment_recover or segment_load. */
 int segment_open(const char *dir, int64_t base_offset, bool read_only,
@@ -53,8 +52,7 @@ int segment_open(const char *dir, int64_t base_offset, bool read_only,
  * the end of the last valid batch (unless read-only). *truncated tells
  * whether bytes were dropped. index_interval: bytes between index entries.
  * Returns 0 or a negative errno. */
-int segment_recover(struct segment *s, int32_t index_interval,
-                    bool *truncated);
+int segment_recover(struct segment *s, int32_t index_interval, bool *truncated);
 /* For a segment below the recovery point whose end offset is known (the
  * next segment's base): loads and validates the index files, falling back
  * to segment_recover when they do not pass. */

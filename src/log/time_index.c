@@ -87,9 +87,8 @@ int time_index_load(struct time_index *ix, int64_t max_rel)
         uint32_t rel = be32_load(raw + i + 8);
         if ((int64_t)rel > max_rel)
             rc = ERR_CORRUPT;
-        else if (ix->count &&
-                 (ts <= ix->entries[ix->count - 1].timestamp ||
-                  rel < ix->entries[ix->count - 1].rel_offset))
+        else if (ix->count && (ts <= ix->entries[ix->count - 1].timestamp ||
+                               rel < ix->entries[ix->count - 1].rel_offset))
             rc = ERR_CORRUPT;
         else
             add(ix, ts, rel);

@@ -37,8 +37,8 @@ static inline void tl_rmrf(const char *path)
 
 /* Builds one uncompressed batch of n records, values "v<first+i>" padded to
  * value_len bytes, timestamps ts0 + i; appends it to out. */
-static inline void tl_batch(struct buf *out, int64_t first, int n,
-                            int64_t ts0, size_t value_len)
+static inline void tl_batch(struct buf *out, int64_t first, int n, int64_t ts0,
+                            size_t value_len)
 {
     struct record_batch_builder b;
     record_batch_builder_init(&b, 0);
@@ -99,8 +99,8 @@ static inline long tl_check_all(struct partition *p, int64_t from)
                 if (r.offset < expect)
                     continue; /* the batch started below `from` */
                 char want[32];
-                int k = snprintf(want, sizeof want, "v%lld",
-                                 (long long)r.offset);
+                int k =
+                    snprintf(want, sizeof want, "v%lld", (long long)r.offset);
                 if (r.offset != expect || r.value.len < (size_t)k ||
                     memcmp(r.value.ptr, want, (size_t)k) != 0 ||
                     (r.value.len > (size_t)k && r.value.ptr[k] != '.'))

@@ -115,8 +115,7 @@ TEST(test_kill9_rounds)
     fprintf(stderr, "  crash test seed %u\n", seed);
     int64_t acked = 0, t0 = clock_mono_ms();
     int rounds = 0, acks_total = 0;
-    for (int r = 0; r < ROUNDS && clock_mono_ms() - t0 < TOTAL_BUDGET_MS;
-         r++) {
+    for (int r = 0; r < ROUNDS && clock_mono_ms() - t0 < TOTAL_BUDGET_MS; r++) {
         int pfd[2];
         CHECK_EQ_INT(pipe(pfd), 0);
         pid_t pid = fork();
@@ -159,8 +158,8 @@ TEST(test_kill9_rounds)
         logdir_close(ld);
         rounds++;
     }
-    fprintf(stderr, "  %d rounds, %d acknowledgements, %lld records\n",
-            rounds, acks_total, (long long)acked);
+    fprintf(stderr, "  %d rounds, %d acknowledgements, %lld records\n", rounds,
+            acks_total, (long long)acked);
     CHECK(rounds >= 10);
     CHECK(acks_total > 0);
     tl_rmrf(dir);

@@ -151,7 +151,8 @@ TEST(test_flusher_thread_fsync_error)
     os_fault_set(OS_OP_FSYNC, 1, EIO);
     CHECK_EQ_INT(partition_wait_durable(p, 10, 5000), ERR_FAILED);
     os_fault_clear();
-    for (int i = 0; i < 200 && __atomic_load_n(&calls, __ATOMIC_SEQ_CST) == before; i++)
+    for (int i = 0;
+         i < 200 && __atomic_load_n(&calls, __ATOMIC_SEQ_CST) == before; i++)
         usleep(1000);
     CHECK(__atomic_load_n(&calls, __ATOMIC_SEQ_CST) > before);
     CHECK_EQ_INT(tl_append(p, 10, 1, 1, NULL), ERR_FAILED);

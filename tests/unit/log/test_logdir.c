@@ -14,11 +14,16 @@ TEST(test_topic_names)
         const char *name;
         bool ok;
     } cases[] = {
-        {"a", true},          {"sensor.readings", true},
-        {"A-b_c.9", true},    {"", false},
-        {".", false},         {"..", false},
-        {"a/b", false},       {"a b", false},
-        {"caf\xc3\xa9", false}, {"x:y", false},
+        {"a", true},
+        {"sensor.readings", true},
+        {"A-b_c.9", true},
+        {"", false},
+        {".", false},
+        {"..", false},
+        {"a/b", false},
+        {"a b", false},
+        {"caf\xc3\xa9", false},
+        {"x:y", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         CHECK_EQ_INT(logdir_topic_name_valid(cases[i].name), cases[i].ok);
@@ -57,8 +62,7 @@ TEST(test_create_list_delete_reopen)
     char path[4300];
     snprintf(path, sizeof path, "%s/b-topic-2/00000000000000000000.log", dir);
     CHECK(tl_file_size(path) > 0);
-    snprintf(path, sizeof path, "%s/b-topic-0/00000000000000000000.index",
-             dir);
+    snprintf(path, sizeof path, "%s/b-topic-0/00000000000000000000.index", dir);
     CHECK(tl_file_size(path) == 0);
     char **names;
     size_t n;

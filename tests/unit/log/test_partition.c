@@ -144,9 +144,9 @@ TEST(test_reject_bad_batches)
     CHECK_EQ_INT(logdir_topic_create(ld, "small", &c), 0);
     buf_reset(&b);
     tl_batch(&b, 0, 10, 1000, 0);
-    CHECK_EQ_INT(partition_append(logdir_partition(ld, "small", 0), b.data,
-                                  b.len, NULL),
-                 ERR_TOO_LARGE);
+    CHECK_EQ_INT(
+        partition_append(logdir_partition(ld, "small", 0), b.data, b.len, NULL),
+        ERR_TOO_LARGE);
     buf_fini(&b);
     logdir_close(ld);
     tl_rmrf(dir);
@@ -318,8 +318,8 @@ TEST(test_durability_wait_and_listener)
     CHECK_EQ_INT(partition_wait_durable(p, 10, 5000), 0);
     CHECK(partition_durable_offset(p) >= 10);
     /* The listener runs after the round that woke the waiter. */
-    for (int i = 0; i < 2000 && !__atomic_load_n(&listener_calls,
-                                                 __ATOMIC_SEQ_CST); i++)
+    for (int i = 0;
+         i < 2000 && !__atomic_load_n(&listener_calls, __ATOMIC_SEQ_CST); i++)
         usleep(1000);
     CHECK(__atomic_load_n(&listener_calls, __ATOMIC_SEQ_CST) >= 1);
     /* Non-blocking request: the flusher catches up soon. */
@@ -440,8 +440,7 @@ static void *conc_writer(void *arg)
         int64_t first = partition_high_watermark(c->p);
         if (tl_append(c->p, first, 7, clock_now_ms(), NULL) != 0)
             c->bad++;
-        if (i % 50 == 49 &&
-            partition_wait_durable(c->p, first + 7, 5000) != 0)
+        if (i % 50 == 49 && partition_wait_durable(c->p, first + 7, 5000) != 0)
             c->bad++;
     }
     return NULL;
@@ -476,8 +475,8 @@ static void *conc_reader(void *arg)
             }
             while (record_iter_next(&it, &r) == 1) {
                 char want[32];
-                int k = snprintf(want, sizeof want, "v%lld",
-                                 (long long)r.offset);
+                int k =
+                    snprintf(want, sizeof want, "v%lld", (long long)r.offset);
                 if (r.offset >= off &&
                     memcmp(r.value.ptr, want, (size_t)k) != 0)
                     c->bad++;

@@ -19,8 +19,8 @@ TEST(test_offset_index_lookup_table)
     offset_index_add(&ix, 29, 1000);
     static const struct {
         uint32_t rel, pos;
-    } cases[] = {{0, 0}, {9, 0}, {10, 0}, {19, 0}, {20, 500}, {29, 500},
-                 {30, 1000}, {1000, 1000}};
+    } cases[] = {{0, 0},    {9, 0},    {10, 0},    {19, 0},
+                 {20, 500}, {29, 500}, {30, 1000}, {1000, 1000}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         CHECK_EQ_INT(offset_index_lookup(&ix, cases[i].rel), cases[i].pos);
     uint32_t out = 0;

@@ -341,7 +341,7 @@ size_t scalar_format_double(double d, char out[SCALAR_DOUBLE_MAX])
         return 4;
     }
     /* Integral values that are exact as int64 print as "N.0" directly. */
-    if (d == (double)(int64_t)d && fabs(d) < 1e15) {
+    if (fabs(d) < 1e15 && d == (double)(int64_t)d) {
         if (d == 0 && signbit(d)) {
             memcpy(out, "-0.0", 5);
             return 4;

@@ -332,6 +332,10 @@ static int write_row(struct senml_decoder *d, struct row_batch *b, int row,
         put_str(b, col[COL_NAME], row, name);
     if (col[COL_UNIT] >= 0 && ((r->has & F_U) || base->bu.len))
         put_str(b, col[COL_UNIT], row, (r->has & F_U) ? r->u : base->bu);
+    if (((r->has & F_V) && !isfinite(base->bv + r->v)) ||
+        ((r->has & F_S) && !isfinite(base->bs + r->s)))
+        return row_error_set(err, ERR_PARSE, off,
+                             "resolved value out of range");
     if (col[COL_VALUE] >= 0 && (r->has & F_V))
         put_f64(b, col[COL_VALUE], row, base->bv + r->v);
     if (col[COL_SUM] >= 0 && (r->has & F_S))

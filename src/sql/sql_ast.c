@@ -191,6 +191,30 @@ static void name_out(struct out *o, const char *n)
     put(o, "`");
 }
 
+static void expr_list_out(struct out *o, const char *tag,
+                          struct sql_expr *const *list, size_t n);
+static void order_out(struct out *o, const struct sql_order_item *list,
+                      size_t n);
+static void expr_out(struct out *o, const struct sql_expr *e);
+
+static void over_out(struct out *o, const struct sql_over *w)
+{
+    put(o, " (over");
+    if (w->npartition_by)
+        expr_list_out(o, "partition-by", w->partition_by, w->npartition_by);
+    if (w->norder_by)
+        order_out(o, w->order_by, w->norder_by);
+    if (w->has_frame) {
+        putf(o, " (%s ", w->rows ? "rows" : "range");
+        if (w->preceding)
+            expr_out(o, w->preceding);
+        else
+            put(o, "unbounded");
+        put(o, ")");
+    }
+    put(o, ")");
+}
+
 static void expr_out(struct out *o, const struct sql_expr *e)
 {
     if (!e) {
@@ -303,7 +327,7 @@ static void expr_out(struct out *o, const struct sql_expr *e)
         put(o, ")");
         break;
     case SQL_EXPR_CAST:
-        put(o, "(cast ");
+        put(o, e->negated ? "(try-cast " : "(cast ");
         expr_out(o, e->left);
         put(o, " ");
         type_out(o, e->type);
@@ -324,6 +348,8 @@ static void expr_out(struct out *o, const struct sql_expr *e)
             expr_out(o, e->filter);
             put(o, ")");
         }
+        if (e->over)
+            over_out(o, e->over);
         put(o, ")");
         break;
     case SQL_EXPR_SUBQUERY:

@@ -80,7 +80,8 @@ enum sql_expr_kind {
     SQL_EXPR_CASE,      /* [left] WHEN args[2i] THEN args[2i+1] [ELSE right] */
     SQL_EXPR_CAST,      /* CAST(left AS type) */
     SQL_EXPR_CALL,      /* text = upper-cased name (args); star; distinct;
-                           filter = FILTER (WHERE ...) */
+                           filter = FILTER (WHERE ...); over = OVER (...);
+                           EXTRACT(unit FROM x) has args {'UNIT', x} */
     SQL_EXPR_SUBQUERY   /* (SELECT ...) as a scalar */
 };
 
@@ -115,6 +116,19 @@ enum sql_time_unit {
 };
 
 struct sql_select;
+struct sql_order_item;
+
+/* agg(...) OVER (PARTITION BY ... ORDER BY ts (ROWS|RANGE) BETWEEN
+ * (UNBOUNDED | n) PRECEDING AND CURRENT ROW). */
+struct sql_over {
+    struct sql_expr **partition_by;
+    size_t npartition_by;
+    struct sql_order_item *order_by;
+    size_t norder_by;
+    bool has_frame;
+    bool rows;                   /* ROWS (a count) or RANGE (an interval) */
+    struct sql_expr *preceding;  /* NULL = UNBOUNDED PRECEDING */
+};
 
 struct sql_expr {
     enum sql_expr_kind kind;
@@ -132,6 +146,7 @@ struct sql_expr {
     struct sql_expr **args;
     size_t nargs;
     struct sql_expr *filter;
+    struct sql_over *over; /* CALL ... OVER (...) */
     int height; /* of this subtree (the parser bounds it) */
     struct sql_type *type;      /* CAST */
     struct sql_select *query;   /* SUBQUERY, IN (SELECT ...) */

@@ -261,6 +261,7 @@ static bool tok_int(const struct sql_token *t, int64_t *v)
 /* ---- expressions ---- */
 
 static struct sql_expr *parse_expr(struct parser *p);
+static struct sql_expr *parse_concat(struct parser *p);
 static struct sql_select *parse_query(struct parser *p);
 static struct sql_type *parse_type(struct parser *p);
 
@@ -556,13 +557,75 @@ static struct sql_expr *parse_case(struct parser *p, struct sql_pos pos)
     return e;
 }
 
+static struct sql_order_item *order_list(struct parser *p, size_t *n);
+
+static struct sql_over *parse_over(struct parser *p)
+{
+    struct sql_over *o = alloc(p, sizeof *o);
+    expect(p, SQL_TOK_LPAREN, "'(' after OVER");
+    if (accept_kw(p, "PARTITION")) {
+        expect_kw(p, "BY", "BY after PARTITION");
+        o->partition_by = expr_list(p, &o->npartition_by);
+    }
+    if (accept_kw(p, "ORDER")) {
+        expect_kw(p, "BY", "BY after ORDER");
+        o->order_by = order_list(p, &o->norder_by);
+    }
+    if (is_kw(p, 0, "ROWS") || is_kw(p, 0, "RANGE")) {
+        o->has_frame = true;
+        o->rows = is_kw(p, 0, "ROWS");
+        next(p);
+        bool between = accept_kw(p, "BETWEEN");
+        if (!accept_kw(p, "UNBOUNDED"))
+            o->preceding = parse_concat(p);
+        expect_kw(p, "PRECEDING", "PRECEDING in the window frame");
+        if (between) {
+            expect_kw(p, "AND", "AND CURRENT ROW in the window frame");
+            expect_kw(p, "CURRENT", "CURRENT ROW as the frame's end");
+            expect_kw(p, "ROW", "ROW after CURRENT");
+        }
+    }
+    expect(p, SQL_TOK_RPAREN, "')' after the OVER window");
+    return o;
+}
+
+/* EXTRACT(unit FROM expr) as the call EXTRACT('UNIT', expr). */
+static void parse_extract(struct parser *p, struct sql_expr *e)
+{
+    static const char *const units[] = {"MILLISECOND", "SECOND", "MINUTE",
+                                        "HOUR", "DAY", "DOW", "DOY",
+                                        "WEEK", "MONTH", "QUARTER", "YEAR",
+                                        "EPOCH"};
+    const struct sql_token *t = peek(p, 0);
+    size_t i = 0, n = sizeof units / sizeof units[0];
+    if (t->kind == SQL_TOK_WORD)
+        for (; i < n; i++)
+            if (strcasecmp(t->value, units[i]) == 0)
+                break;
+    if (t->kind != SQL_TOK_WORD || i == n) {
+        expected(p, "a unit in EXTRACT (YEAR, MONTH, DAY, HOUR, MINUTE, "
+                    "SECOND, ...)");
+        return;
+    }
+    struct sql_expr *u = new_expr(p, SQL_EXPR_STRING, next(p).pos);
+    u->text = units[i];
+    expect_kw(p, "FROM", "FROM in EXTRACT(unit FROM value)");
+    e->args = alloc(p, 2 * sizeof *e->args);
+    e->args[0] = u;
+    e->args[1] = parse_expr(p);
+    e->nargs = 2;
+    add_args(p, e);
+}
+
 static struct sql_expr *parse_call(struct parser *p, const char *fname,
                                    struct sql_pos pos)
 {
     struct sql_expr *e = new_expr(p, SQL_EXPR_CALL, pos);
     e->text = upper(p, fname);
     next(p); /* ( */
-    if (accept(p, SQL_TOK_STAR)) {
+    if (strcmp(e->text, "EXTRACT") == 0) {
+        parse_extract(p, e);
+    } else if (accept(p, SQL_TOK_STAR)) {
         e->star = true;
     } else if (!is(p, 0, SQL_TOK_RPAREN)) {
         if (accept_kw(p, "DISTINCT"))
@@ -581,10 +644,8 @@ static struct sql_expr *parse_call(struct parser *p, const char *fname,
         child(p, e, e->filter);
         expect(p, SQL_TOK_RPAREN, "')' after the FILTER condition");
     }
-    if (is_kw(p, 0, "OVER"))
-        error_at(p, peek(p, 0)->pos,
-                 "OVER windows are not supported yet; use a window table "
-                 "function (TUMBLE, HOP, CUMULATE, SESSION)");
+    if (accept_kw(p, "OVER"))
+        e->over = parse_over(p);
     return e;
 }
 
@@ -669,8 +730,10 @@ static struct sql_expr *parse_primary(struct parser *p)
                          s.value);
             return e;
         }
-        if (accept_kw(p, "CAST")) {
+        if (is_kw(p, 0, "CAST") || is_kw(p, 0, "TRY_CAST")) {
             e = new_expr(p, SQL_EXPR_CAST, pos);
+            e->negated = is_kw(p, 0, "TRY_CAST"); /* NULL on failure */
+            next(p);
             expect(p, SQL_TOK_LPAREN, "'(' after CAST");
             e->left = parse_expr(p);
             child(p, e, e->left);

@@ -289,6 +289,12 @@ static const struct case_ok stmt_cases[] = {
      "(select (items (as (CURRENT_WATERMARK ts) wm)) (from (table r)) (where (OR (is-null (CURRENT_WATERMARK ts)) (> ts (CURRENT_WATERMARK ts)))))"},
     {"SELECT COUNT(DISTINCT sensor_id) FILTER (WHERE value > 0) AS n FROM r",
      "(select (items (as (COUNT distinct sensor_id (filter (> value 0))) n)) (from (table r)))"},
+    {"SELECT AVG(v) OVER (PARTITION BY device_id ORDER BY ts RANGE BETWEEN INTERVAL '1' MINUTE PRECEDING AND CURRENT ROW) AS avg_1m FROM r",
+     "(select (items (as (AVG v (over (partition-by device_id) (order-by (ts asc)) (range (interval 60000)))) avg_1m)) (from (table r)))"},
+    {"SELECT SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 9 PRECEDING AND CURRENT ROW), COUNT(*) OVER (ORDER BY ts ROWS UNBOUNDED PRECEDING), MAX(v) OVER () FROM r",
+     "(select (items (SUM v (over (partition-by k) (order-by (ts asc)) (rows 9))) (COUNT * (over (order-by (ts asc)) (rows unbounded))) (MAX v (over))) (from (table r)))"},
+    {"SELECT EXTRACT(HOUR FROM ts), TRY_CAST(s AS INT) FROM r",
+     "(select (items (EXTRACT 'HOUR' ts) (try-cast s INT)) (from (table r)))"},
 };
 
 static const struct case_err err_cases[] = {
@@ -410,8 +416,6 @@ static const struct case_err err_cases[] = {
      "line 1, column 8: expected INTO after INSERT, found 't'"},
     {"INSERT INTO t VALUES (1)",
      "line 1, column 15: expected SELECT after INSERT INTO name, found 'VALUES'"},
-    {"SELECT SUM(x) OVER (PARTITION BY k)",
-     "line 1, column 15: OVER windows are not supported yet; use a window table function (TUMBLE, HOP, CUMULATE, SESSION)"},
     {"SELECT * FROM t MATCH_RECOGNIZE (PATTERN ())",
      "line 1, column 43: expected a pattern variable, found ')'"},
     {"SELECT * FROM t MATCH_RECOGNIZE (PATTERN (A{3,1}))",
@@ -422,6 +426,10 @@ static const struct case_err err_cases[] = {
      "line 1, column 12: expected ';' or end of input after the statement, found 'c'"},
     {"SELECT a FROM t WHERE a = 'x' AND",
      "line 1, column 34: expected an expression, found end of input"},
+    {"SELECT EXTRACT(FORTNIGHT FROM ts)",
+     "line 1, column 16: expected a unit in EXTRACT (YEAR, MONTH, DAY, HOUR, MINUTE, SECOND, ...), found 'FORTNIGHT'"},
+    {"SELECT SUM(v) OVER (ORDER BY ts ROWS BETWEEN 9 PRECEDING AND 3 FOLLOWING) FROM r",
+     "line 1, column 62: expected CURRENT ROW as the frame's end, found '3'"},
 };
 static int check_table_ok(const struct case_ok *cases, size_t n, bool expr)
 {

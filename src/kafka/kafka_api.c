@@ -550,3 +550,75 @@ int kafka_request_decode(struct buf_reader *r, int16_t api_key, int16_t version,
         return ERR_UNSUPPORTED;
     }
 }
+
+void kafka_request_encode(struct buf *out, int16_t api_key, int16_t version,
+                          const void *q)
+{
+    switch (api_key) {
+    case KAFKA_API_PRODUCE:
+        kafka_produce_request_encode(out, version, q);
+        break;
+    case KAFKA_API_FETCH:
+        kafka_fetch_request_encode(out, version, q);
+        break;
+    case KAFKA_API_LIST_OFFSETS:
+        kafka_list_offsets_request_encode(out, version, q);
+        break;
+    case KAFKA_API_METADATA:
+        kafka_metadata_request_encode(out, version, q);
+        break;
+    case KAFKA_API_OFFSET_COMMIT:
+        kafka_offset_commit_request_encode(out, version, q);
+        break;
+    case KAFKA_API_OFFSET_FETCH:
+        kafka_offset_fetch_request_encode(out, version, q);
+        break;
+    case KAFKA_API_FIND_COORDINATOR:
+        kafka_find_coordinator_request_encode(out, version, q);
+        break;
+    case KAFKA_API_JOIN_GROUP:
+        kafka_join_group_request_encode(out, version, q);
+        break;
+    case KAFKA_API_HEARTBEAT:
+        kafka_heartbeat_request_encode(out, version, q);
+        break;
+    case KAFKA_API_LEAVE_GROUP:
+        kafka_leave_group_request_encode(out, version, q);
+        break;
+    case KAFKA_API_SYNC_GROUP:
+        kafka_sync_group_request_encode(out, version, q);
+        break;
+    case KAFKA_API_DESCRIBE_GROUPS:
+        kafka_describe_groups_request_encode(out, version, q);
+        break;
+    case KAFKA_API_LIST_GROUPS:
+        kafka_list_groups_request_encode(out, version, q);
+        break;
+    case KAFKA_API_API_VERSIONS:
+        kafka_api_versions_request_encode(out, version, q);
+        break;
+    case KAFKA_API_CREATE_TOPICS:
+        kafka_create_topics_request_encode(out, version, q);
+        break;
+    case KAFKA_API_DELETE_TOPICS:
+        kafka_delete_topics_request_encode(out, version, q);
+        break;
+    case KAFKA_API_INIT_PRODUCER_ID:
+        kafka_init_producer_id_request_encode(out, version, q);
+        break;
+    case KAFKA_API_ADD_PARTITIONS_TO_TXN:
+        kafka_add_partitions_to_txn_request_encode(out, version, q);
+        break;
+    case KAFKA_API_ADD_OFFSETS_TO_TXN:
+        kafka_add_offsets_to_txn_request_encode(out, version, q);
+        break;
+    case KAFKA_API_END_TXN:
+        kafka_end_txn_request_encode(out, version, q);
+        break;
+    case KAFKA_API_TXN_OFFSET_COMMIT:
+        kafka_txn_offset_commit_request_encode(out, version, q);
+        break;
+    default:
+        break;
+    }
+}

@@ -176,6 +176,12 @@ void kafka_frame_end(struct buf *out, size_t start);
 int kafka_request_decode(struct buf_reader *r, int16_t api_key, int16_t version,
                          struct arena *a, void **out);
 
+/* The reverse: encodes a request struct of api_key's type (as produced by
+ * kafka_request_decode) with that API's request encoder. Unknown keys
+ * append nothing. */
+void kafka_request_encode(struct buf *out, int16_t api_key, int16_t version,
+                          const void *req);
+
 /* Shared small structs. */
 struct kafka_topic_partitions { /* {name, partitions ARRAY[int32]} */
     struct slice name;

@@ -45,17 +45,19 @@ int main(void)
     static size_t lens[NREC], csvlens[NREC];
     size_t total_bytes = 0;
     for (int i = 0; i < NREC; i++) {
-        int n = snprintf(recs[i], sizeof(recs[i]),
-                         "{\"sensor_id\":\"s-%04d\",\"machine_id\":\"m-%03d\","
-                         "\"kind\":\"%s\",\"value\":%d.%04d,\"unit\":\"g\","
-                         "\"ts\":%lld,\"seq\":%d,\"site\":\"plant-01\","
-                         "\"quality\":\"good\"}",
-                         i % 2000, i % 50, kinds[i % 4], i % 7, (i * 37) % 10000,
-                         1764000000123LL + i * 10, 123456 + i);
+        int n =
+            snprintf(recs[i], sizeof(recs[i]),
+                     "{\"sensor_id\":\"s-%04d\",\"machine_id\":\"m-%03d\","
+                     "\"kind\":\"%s\",\"value\":%d.%04d,\"unit\":\"g\","
+                     "\"ts\":%lld,\"seq\":%d,\"site\":\"plant-01\","
+                     "\"quality\":\"good\"}",
+                     i % 2000, i % 50, kinds[i % 4], i % 7, (i * 37) % 10000,
+                     1764000000123LL + i * 10, 123456 + i);
         lens[i] = (size_t)n;
         total_bytes += (size_t)n;
-        n = snprintf(csv[i], sizeof(csv[i]), "s-%04d,m-%03d,%s,%d.%04d,g,%lld,%d",
-                     i % 2000, i % 50, kinds[i % 4], i % 7, (i * 37) % 10000,
+        n = snprintf(csv[i], sizeof(csv[i]),
+                     "s-%04d,m-%03d,%s,%d.%04d,g,%lld,%d", i % 2000, i % 50,
+                     kinds[i % 4], i % 7, (i * 37) % 10000,
                      1764000000123LL + i * 10, 123456 + i);
         csvlens[i] = (size_t)n;
     }

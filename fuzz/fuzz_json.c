@@ -48,7 +48,8 @@ static void setup(void)
         schema_add(&flat, cols[i].name, cols[i].type, cols[i].nullable, NULL);
     }
     if (json_decoder_create(&nested, 0, &dec_nested) != 0 ||
-        json_decoder_create(&nested, JSON_DECODE_COPY_STRINGS, &dec_copy) != 0 ||
+        json_decoder_create(&nested, JSON_DECODE_COPY_STRINGS, &dec_copy) !=
+            0 ||
         json_decoder_create(&flat, 0, &dec_flat) != 0 ||
         row_batch_create(&nested, 2, &batch) != 0 ||
         row_batch_create(&flat, 2, &back) != 0)

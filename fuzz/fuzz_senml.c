@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         setup();
     struct row_error err;
     row_batch_reset(batch);
-    int rc = senml_decode(dec, batch, (const char *)data, size,
-                          1795505400123LL, NULL, &err);
+    int rc = senml_decode(dec, batch, (const char *)data, size, 1795505400123LL,
+                          NULL, &err);
     if (rc < 0) {
         if (batch->nrows != 0 || err.offset > size)
             abort();

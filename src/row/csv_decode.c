@@ -41,8 +41,8 @@ void csv_decoder_destroy(struct csv_decoder *d)
 }
 
 static int field_into(struct csv_decoder *d, struct row_batch *b, int row,
-                      int c, const char *f, size_t len, bool quoted,
-                      size_t off, struct row_error *err)
+                      int c, const char *f, size_t len, bool quoted, size_t off,
+                      struct row_error *err)
 {
     const struct schema_column *sc = &d->schema->columns[c];
     struct row_column *col = &b->columns[c];
@@ -95,9 +95,10 @@ static int field_into(struct csv_decoder *d, struct row_batch *b, int row,
     default:
         if (scalar_parse_number(f, f + len, &num, &stop) != 0 ||
             stop != f + len)
-            return row_error_set(err, ERR_INVALID, off,
-                                 "field \"%s\": expected number, found \"%.*s\"",
-                                 sc->name, (int)(len > 40 ? 40 : len), f);
+            return row_error_set(
+                err, ERR_INVALID, off,
+                "field \"%s\": expected number, found \"%.*s\"", sc->name,
+                (int)(len > 40 ? 40 : len), f);
         break;
     }
     switch (col->type) {

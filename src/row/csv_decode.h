@@ -17,7 +17,8 @@
 
 struct csv_decoder;
 
-/* Copy every string field into the batch arena (see JSON_DECODE_COPY_STRINGS). */
+/* Copy every string field into the batch arena (see JSON_DECODE_COPY_STRINGS).
+ */
 #define CSV_DECODE_COPY_STRINGS 1u
 
 /* delim is any byte but '"', '\r' and '\n' (ERR_INVALID otherwise). */

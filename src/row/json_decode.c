@@ -51,7 +51,8 @@ struct ctx {
 
 static int add_node(struct json_decoder *d)
 {
-    d->nodes = mem_realloc(d->nodes, (size_t)(d->nnodes + 1) * sizeof(*d->nodes));
+    d->nodes =
+        mem_realloc(d->nodes, (size_t)(d->nnodes + 1) * sizeof(*d->nodes));
     d->nodes[d->nnodes].fields = NULL;
     d->nodes[d->nnodes].count = 0;
     return d->nnodes++;
@@ -60,14 +61,16 @@ static int add_node(struct json_decoder *d)
 static struct jfield *find_field(struct jnode *n, const char *name, size_t len)
 {
     for (int i = 0; i < n->count; i++)
-        if (n->fields[i].len == len && memcmp(n->fields[i].name, name, len) == 0)
+        if (n->fields[i].len == len &&
+            memcmp(n->fields[i].name, name, len) == 0)
             return &n->fields[i];
     return NULL;
 }
 
 static struct jfield *add_field(struct jnode *n, const char *name, size_t len)
 {
-    n->fields = mem_realloc(n->fields, (size_t)(n->count + 1) * sizeof(*n->fields));
+    n->fields =
+        mem_realloc(n->fields, (size_t)(n->count + 1) * sizeof(*n->fields));
     struct jfield *f = &n->fields[n->count++];
     f->name = name;
     f->len = (uint32_t)len;
@@ -225,8 +228,8 @@ static int value_into(struct ctx *x, int column)
                 return rc;
             size_t bad;
             if (!str.ptr ||
-                scalar_parse_timestamp(str.ptr, str.len,
-                                       &col->data.i64[row], &bad) != 0) {
+                scalar_parse_timestamp(str.ptr, str.len, &col->data.i64[row],
+                                       &bad) != 0) {
                 s->p = at;
                 return row_error_set(
                     s->err, ERR_INVALID, json_scan_off(s),
@@ -256,10 +259,9 @@ static int value_into(struct ctx *x, int column)
         if (col->type != SCHEMA_BOOLEAN) {
             s->p -= v ? 4 : 5;
             return type_error(x, column,
-                              col->type == SCHEMA_STRING ? "string"
-                              : col->type == SCHEMA_TIMESTAMP
-                                  ? "timestamp"
-                                  : "number");
+                              col->type == SCHEMA_STRING      ? "string"
+                              : col->type == SCHEMA_TIMESTAMP ? "timestamp"
+                                                              : "number");
         }
         col->data.b[row] = v;
         col->nulls[row] = 0;
@@ -313,7 +315,8 @@ static int object_into(struct ctx *x, int node_index, int depth)
             int i = next;
             for (int k = 0; k < node->count; k++) {
                 const struct jfield *g = &node->fields[i];
-                if (g->len == key.len && memcmp(g->name, key.ptr, key.len) == 0) {
+                if (g->len == key.len &&
+                    memcmp(g->name, key.ptr, key.len) == 0) {
                     f = g;
                     next = i + 1 == node->count ? 0 : i + 1;
                     break;

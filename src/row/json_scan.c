@@ -185,11 +185,11 @@ int json_scan_string_slow(struct json_scan *s, const char *start,
             goto bad_escape;
         }
         continue;
-    bad_escape:
+bad_escape:
         s->p = esc;
         return row_error_set(s->err, ERR_PARSE, json_scan_off(s),
                              "invalid escape in string");
-    bad_surrogate:
+bad_surrogate:
         s->p = esc;
         return row_error_set(s->err, ERR_PARSE, json_scan_off(s),
                              "unpaired UTF-16 surrogate in string");

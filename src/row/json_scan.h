@@ -32,8 +32,8 @@ extern const uint8_t json_scan_special[256];
 
 static inline void json_scan_ws(struct json_scan *s)
 {
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' ||
-                             *s->p == '\r' || *s->p == '\t'))
+    while (s->p < s->end &&
+           (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
         s->p++;
 }
 
@@ -73,8 +73,7 @@ static inline int json_scan_string(struct json_scan *s, struct row_str *out,
 int json_scan_skip(struct json_scan *s, int depth);
 
 /* Matches the literal lit (e.g. "true") at p; advances on success. */
-static inline bool json_scan_lit(struct json_scan *s, const char *lit,
-                                 size_t n)
+static inline bool json_scan_lit(struct json_scan *s, const char *lit, size_t n)
 {
     if ((size_t)(s->end - s->p) < n)
         return false;

@@ -7,8 +7,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-int row_error_set(struct row_error *e, int code, size_t offset,
-                  const char *fmt, ...)
+int row_error_set(struct row_error *e, int code, size_t offset, const char *fmt,
+                  ...)
 {
     if (!e)
         return code;
@@ -21,7 +21,7 @@ int row_error_set(struct row_error *e, int code, size_t offset,
     if (n < 0)
         n = 0;
     if ((size_t)n < sizeof(e->message))
-        snprintf(e->message + n, sizeof(e->message) - (size_t)n,
-                 " at byte %zu", offset);
+        snprintf(e->message + n, sizeof(e->message) - (size_t)n, " at byte %zu",
+                 offset);
     return code;
 }

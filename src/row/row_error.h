@@ -19,10 +19,10 @@ struct row_error {
 };
 
 /* Fills e (if not NULL) with code, offset and a formatted message followed by
- * " at byte <offset>". Returns code, so a parser can `return row_error_set(..)`.
+ * " at byte <offset>". Returns code, so a parser can `return
+ * row_error_set(..)`.
  */
-int row_error_set(struct row_error *e, int code, size_t offset,
-                  const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int row_error_set(struct row_error *e, int code, size_t offset, const char *fmt,
+                  ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -144,8 +144,7 @@ int64_t scalar_days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + doe - 719468;
 }
 
-void scalar_civil_from_days(int64_t days, int64_t *y, unsigned *m,
-                            unsigned *d)
+void scalar_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
 {
     days += 719468;
     int64_t era = (days >= 0 ? days : days - 146096) / 146097;
@@ -306,11 +305,10 @@ size_t scalar_format_timestamp(int64_t ms, char out[SCALAR_TIMESTAMP_MAX])
     unsigned m, d;
     scalar_civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999) {
-        int n = snprintf(out, SCALAR_TIMESTAMP_MAX,
-                         "%+06lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
-                         (long long)y, m, d, (unsigned)(sod / 3600),
-                         (unsigned)(sod / 60 % 60), (unsigned)(sod % 60),
-                         (unsigned)milli);
+        int n = snprintf(
+            out, SCALAR_TIMESTAMP_MAX, "%+06lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
+            (long long)y, m, d, (unsigned)(sod / 3600),
+            (unsigned)(sod / 60 % 60), (unsigned)(sod % 60), (unsigned)milli);
         return (size_t)n;
     }
     unsigned yy = (unsigned)y;

@@ -34,13 +34,11 @@ int scalar_parse_number(const char *p, const char *end,
  * and an optional zone Z | +HH:MM | -HH:MM | +HHMM | +HH. No zone means UTC.
  * Fractions beyond milliseconds are truncated. Returns 0 and *ms, or
  * ERR_PARSE with *bad = offset of the first offending byte. */
-int scalar_parse_timestamp(const char *p, size_t n, int64_t *ms,
-                           size_t *bad);
+int scalar_parse_timestamp(const char *p, size_t n, int64_t *ms, size_t *bad);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
 int64_t scalar_days_from_civil(int64_t y, unsigned m, unsigned d);
-void scalar_civil_from_days(int64_t days, int64_t *y, unsigned *m,
-                            unsigned *d);
+void scalar_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 #define SCALAR_TIMESTAMP_MAX 32
 /* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC); returns its length. */

@@ -87,12 +87,18 @@ int schema_type_parse(const char *text, size_t n)
         const char *name;
         enum schema_type type;
     } names[] = {
-        {"BOOLEAN", SCHEMA_BOOLEAN},   {"BOOL", SCHEMA_BOOLEAN},
-        {"INT", SCHEMA_INT},           {"INTEGER", SCHEMA_INT},
-        {"BIGINT", SCHEMA_BIGINT},     {"DOUBLE", SCHEMA_DOUBLE},
-        {"FLOAT", SCHEMA_DOUBLE},      {"DOUBLE PRECISION", SCHEMA_DOUBLE},
-        {"STRING", SCHEMA_STRING},     {"VARCHAR", SCHEMA_STRING},
-        {"TEXT", SCHEMA_STRING},       {"TIMESTAMP", SCHEMA_TIMESTAMP},
+        {"BOOLEAN", SCHEMA_BOOLEAN},
+        {"BOOL", SCHEMA_BOOLEAN},
+        {"INT", SCHEMA_INT},
+        {"INTEGER", SCHEMA_INT},
+        {"BIGINT", SCHEMA_BIGINT},
+        {"DOUBLE", SCHEMA_DOUBLE},
+        {"FLOAT", SCHEMA_DOUBLE},
+        {"DOUBLE PRECISION", SCHEMA_DOUBLE},
+        {"STRING", SCHEMA_STRING},
+        {"VARCHAR", SCHEMA_STRING},
+        {"TEXT", SCHEMA_STRING},
+        {"TIMESTAMP", SCHEMA_TIMESTAMP},
         {"TIMESTAMP(3)", SCHEMA_TIMESTAMP},
     };
     while (n > 0 && isspace((unsigned char)text[n - 1]))

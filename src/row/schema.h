@@ -19,7 +19,8 @@ enum schema_type {
     SCHEMA_BIGINT,    /* int64 */
     SCHEMA_DOUBLE,    /* IEEE-754 binary64 */
     SCHEMA_STRING,    /* UTF-8 bytes, a slice {ptr, len} */
-    SCHEMA_TIMESTAMP, /* TIMESTAMP(3): int64 milliseconds since the epoch, UTC */
+    SCHEMA_TIMESTAMP, /* TIMESTAMP(3): int64 milliseconds since the epoch, UTC
+                       */
 };
 
 #define SCHEMA_MAX_COLUMNS 64

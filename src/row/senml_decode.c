@@ -41,13 +41,20 @@ static const struct {
     const char *name;
     enum senml_col col;
 } col_names[] = {
-    {"name", COL_NAME},        {"unit", COL_UNIT},
-    {"value", COL_VALUE},      {"string_value", COL_STRING},
-    {"vs", COL_STRING},        {"bool_value", COL_BOOL},
-    {"vb", COL_BOOL},          {"data_value", COL_DATA},
-    {"vd", COL_DATA},          {"sum", COL_SUM},
-    {"ts", COL_TIME},          {"time", COL_TIME},
-    {"update_time", COL_UPDATE}, {"ut", COL_UPDATE},
+    {"name", COL_NAME},
+    {"unit", COL_UNIT},
+    {"value", COL_VALUE},
+    {"string_value", COL_STRING},
+    {"vs", COL_STRING},
+    {"bool_value", COL_BOOL},
+    {"vb", COL_BOOL},
+    {"data_value", COL_DATA},
+    {"vd", COL_DATA},
+    {"sum", COL_SUM},
+    {"ts", COL_TIME},
+    {"time", COL_TIME},
+    {"update_time", COL_UPDATE},
+    {"ut", COL_UPDATE},
 };
 
 static bool type_ok(enum senml_col c, enum schema_type t)
@@ -135,8 +142,8 @@ static bool name_valid(const char *p, size_t n)
         bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                      (c >= '0' && c <= '9');
         if (i == 0 ? !alnum
-                   : !(alnum || c == '-' || c == ':' || c == '.' ||
-                       c == '/' || c == '_'))
+                   : !(alnum || c == '-' || c == ':' || c == '.' || c == '/' ||
+                       c == '_'))
             return false;
     }
     return true;
@@ -173,8 +180,7 @@ static int get_number(struct json_scan *s, const char *key, double *out)
     return 0;
 }
 
-static int get_string(struct json_scan *s, const char *key,
-                      struct row_str *out)
+static int get_string(struct json_scan *s, const char *key, struct row_str *out)
 {
     int rc = want(s, key, '"', "string");
     if (rc == 0)

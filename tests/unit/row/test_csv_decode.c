@@ -125,9 +125,10 @@ TEST(errors)
         struct row_error err;
         memset(&err, 0, sizeof(err));
         int rc = decode(cases[i].line, ',', &err);
-        bool ok = rc == cases[i].code && err.offset == cases[i].offset &&
-                  batch->nrows == 0 &&
-                  (!cases[i].message || strcmp(err.message, cases[i].message) == 0);
+        bool ok =
+            rc == cases[i].code && err.offset == cases[i].offset &&
+            batch->nrows == 0 &&
+            (!cases[i].message || strcmp(err.message, cases[i].message) == 0);
         if (!ok) {
             fprintf(stderr, "  case %zu: %s\n    rc=%d off=%zu: %s\n", i,
                     cases[i].line, rc, err.offset, err.message);

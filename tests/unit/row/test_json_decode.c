@@ -58,8 +58,8 @@ static bool same_value(struct value got, struct value want)
 {
     if (value_same(got, want))
         return true;
-    fprintf(stderr, "    got type %d i64=%lld f64=%.17g str=%.*s\n",
-            got.type, (long long)got.u.i64, got.u.f64,
+    fprintf(stderr, "    got type %d i64=%lld f64=%.17g str=%.*s\n", got.type,
+            (long long)got.u.i64, got.u.f64,
             got.type == SCHEMA_STRING ? (int)got.u.str.len : 0,
             got.type == SCHEMA_STRING ? got.u.str.ptr : "");
     return false;
@@ -91,7 +91,8 @@ TEST(values_per_type)
         {"{\"id\":\"x\",\"d\":1e308}", C_D, value_double(1e308)},
         {"{\"id\":\"x\",\"d\":1.7976931348623157e308}", C_D,
          value_double(1.7976931348623157e308)},
-        {"{\"id\":\"x\",\"d\":1e-320}", C_D, value_double(strtod("1e-320", NULL))},
+        {"{\"id\":\"x\",\"d\":1e-320}", C_D,
+         value_double(strtod("1e-320", NULL))},
         {"{\"id\":\"x\",\"d\":5e-324}", C_D, value_double(5e-324)},
         {"{\"id\":\"x\",\"d\":1e-400}", C_D, value_double(0.0)},
         {"{\"id\":\"x\",\"d\":2.5E+3}", C_D, value_double(2500.0)},
@@ -194,9 +195,8 @@ TEST(nested_paths_and_skipping)
     CHECK(value_is_null(row_batch_get(b, 0, C_CITY)));
     CHECK(value_is_null(row_batch_get(b, 0, C_LAT)));
     row_batch_destroy(b);
-    CHECK_EQ_INT(decode1("{\"id\":\"x\",\"loc\":{\"geo\":{}}}", 0, NULL, &err,
-                         &b),
-                 0);
+    CHECK_EQ_INT(
+        decode1("{\"id\":\"x\",\"loc\":{\"geo\":{}}}", 0, NULL, &err, &b), 0);
     CHECK(value_is_null(row_batch_get(b, 0, C_LAT)));
     row_batch_destroy(b);
 }
@@ -216,8 +216,8 @@ TEST(strings_and_escapes)
         {"\"\\u20AC\"", "\xe2\x82\xac", 3, false},
         {"\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", 4, false},
         {"\"\\u0000x\"", "\0x", 2, false},
-        {"\"\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80\"", "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80",
-         10, true},
+        {"\"\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80\"",
+         "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80", 10, true},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char json[128];
@@ -275,7 +275,8 @@ TEST(errors_with_offsets)
         {"{\"id\":\"x\",\"big\":1.0}", ERR_INVALID, "1.0", NULL},
         {"{\"id\":\"x\",\"d\":1e309}", ERR_PARSE, "1e309",
          "number out of range at byte 14"},
-        {"{\"id\":\"x\",\"d\":-}", ERR_PARSE, "}", "malformed number at byte 15"},
+        {"{\"id\":\"x\",\"d\":-}", ERR_PARSE, "}",
+         "malformed number at byte 15"},
         {"{\"id\":\"x\",\"d\":1.}", ERR_PARSE, "}", NULL},
         {"{\"id\":\"x\",\"d\":1e}", ERR_PARSE, "}", NULL},
         {"{\"id\":\"x\",\"d\":.5}", ERR_PARSE, ".5", NULL},
@@ -317,13 +318,16 @@ TEST(errors_with_offsets)
         {"{\"id\":\"x\"", ERR_PARSE, "",
          "expected ',' or '}' in object at byte 9"},
         {"{\"id\":\"x\" \"n\":1}", ERR_PARSE, "\"n", NULL},
-        {"{\"id\" \"x\"}", ERR_PARSE, "\"x", "expected ':' after key at byte 6"},
+        {"{\"id\" \"x\"}", ERR_PARSE, "\"x",
+         "expected ':' after key at byte 6"},
         {"{\"id\":}", ERR_PARSE, "}", NULL},
         {"{\"id\":\"x\"} z", ERR_PARSE, "z",
          "unexpected data after the object at byte 11"},
-        {"", ERR_PARSE, "", "expected a JSON object, found end of input at "
-                            "byte 0"},
-        {"[1]", ERR_PARSE, "[", "expected a JSON object, found array at byte 0"},
+        {"", ERR_PARSE, "",
+         "expected a JSON object, found end of input at "
+         "byte 0"},
+        {"[1]", ERR_PARSE, "[",
+         "expected a JSON object, found array at byte 0"},
         {"{\"id\":\"x", ERR_PARSE, "", "unterminated string at byte 8"},
         {"{\"id\":\"a\nb\"}", ERR_PARSE, "\n",
          "control character in string at byte 8"},
@@ -336,9 +340,9 @@ TEST(errors_with_offsets)
         {"{\"id\":\"\\ud83d\\u0041\"}", ERR_PARSE, "\\u", NULL},
         {"{\"id\":\"\xff\"}", ERR_PARSE, "\xff",
          "invalid UTF-8 in string at byte 7"},
-        {"{\"id\":\"\xc0\xaf\"}", ERR_PARSE, "\xc0", NULL},   /* overlong */
+        {"{\"id\":\"\xc0\xaf\"}", ERR_PARSE, "\xc0", NULL},     /* overlong */
         {"{\"id\":\"\xed\xa0\x80\"}", ERR_PARSE, "\xed", NULL}, /* surrogate */
-        {"{\"id\":\"\xe2\x82\"}", ERR_PARSE, "\xe2", NULL},   /* truncated */
+        {"{\"id\":\"\xe2\x82\"}", ERR_PARSE, "\xe2", NULL},     /* truncated */
         {"{\"id\":\"x\",\"junk\":[1,}", ERR_PARSE, "}", NULL},
         {"{\"id\":\"x\",\"junk\":{\"a\" 1}}", ERR_PARSE, "1}", NULL},
         {"{\"id\":\"x\",\"junk\":[1 2]}", ERR_PARSE, "2]", NULL},
@@ -352,12 +356,13 @@ TEST(errors_with_offsets)
         const char *at = cases[i].at[0] ? strstr(cases[i].json, cases[i].at)
                                         : cases[i].json + strlen(cases[i].json);
         size_t want_off = at ? (size_t)(at - cases[i].json) : 99999;
-        bool ok = rc == cases[i].code && err.code == rc &&
-                  err.offset == want_off &&
-                  (!cases[i].message || strcmp(err.message, cases[i].message) == 0);
+        bool ok =
+            rc == cases[i].code && err.code == rc && err.offset == want_off &&
+            (!cases[i].message || strcmp(err.message, cases[i].message) == 0);
         if (!ok) {
-            fprintf(stderr, "  case %zu: %s\n    rc=%d off=%zu (want %d %zu): %s\n",
-                    i, cases[i].json, rc, err.offset, cases[i].code, want_off,
+            fprintf(stderr,
+                    "  case %zu: %s\n    rc=%d off=%zu (want %d %zu): %s\n", i,
+                    cases[i].json, rc, err.offset, cases[i].code, want_off,
                     err.message);
             CHECK(0);
         }

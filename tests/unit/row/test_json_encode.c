@@ -72,11 +72,19 @@ TEST(doubles_and_timestamps)
         double d;
         const char *want;
     } dcases[] = {
-        {0.0, "0.0"},         {-0.0, "-0.0"},        {1.0, "1.0"},
-        {-3.0, "-3.0"},       {0.1, "0.1"},          {1e308, "1e+308"},
-        {1.5e15, "1.5e+15"},  {123456.789, "123456.789"},
-        {0.1 + 0.2, "0.30000000000000004"},          {NAN, "null"},
-        {INFINITY, "null"},   {1e21, "1e+21"},       {5e-324, "4.94065645841247e-324"},
+        {0.0, "0.0"},
+        {-0.0, "-0.0"},
+        {1.0, "1.0"},
+        {-3.0, "-3.0"},
+        {0.1, "0.1"},
+        {1e308, "1e+308"},
+        {1.5e15, "1.5e+15"},
+        {123456.789, "123456.789"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {NAN, "null"},
+        {INFINITY, "null"},
+        {1e21, "1e+21"},
+        {5e-324, "4.94065645841247e-324"},
     };
     for (size_t i = 0; i < sizeof(dcases) / sizeof(dcases[0]); i++) {
         char out[SCALAR_DOUBLE_MAX];
@@ -124,7 +132,8 @@ TEST(round_trip)
         row_batch_set(b, r, 0, value_string(strs[i], (uint32_t)(i % 16)));
         row_batch_set(b, r, 1, value_int(rand() - RAND_MAX / 2));
         row_batch_set(b, r, 2,
-                      value_bigint((int64_t)(((uint64_t)rand() << 33) ^ (uint64_t)rand())));
+                      value_bigint((int64_t)(((uint64_t)rand() << 33) ^
+                                             (uint64_t)rand())));
         uint64_t bits = ((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^
                         (uint64_t)rand();
         double dv;
@@ -139,8 +148,8 @@ TEST(round_trip)
         row_batch_commit_row(b, NULL);
         buf_reset(&out);
         json_encode_row(b, r, &out);
-        int rc = json_decode(d, back, (const char *)out.data, out.len, NULL,
-                             &err);
+        int rc =
+            json_decode(d, back, (const char *)out.data, out.len, NULL, &err);
         if (rc != 0) {
             fprintf(stderr, "  row %d: %s: %.*s\n", i, err.message,
                     (int)out.len, out.data);
@@ -148,7 +157,8 @@ TEST(round_trip)
             continue;
         }
         for (int c = 0; c < 6; c++)
-            if (!value_same(row_batch_get(b, r, c), row_batch_get(back, r, c))) {
+            if (!value_same(row_batch_get(b, r, c),
+                            row_batch_get(back, r, c))) {
                 fprintf(stderr, "  row %d col %d differs: %.*s\n", i, c,
                         (int)out.len, out.data);
                 CHECK(0);

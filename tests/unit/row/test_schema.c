@@ -17,7 +17,8 @@ TEST(add_and_find)
     schema_init(&s);
     CHECK_EQ_INT(schema_add(&s, "Sensor_ID", SCHEMA_STRING, false, NULL), 0);
     CHECK_EQ_INT(schema_add(&s, "temp", SCHEMA_DOUBLE, true, "data.temp"), 1);
-    CHECK_EQ_INT(schema_add(&s, "SENSOR_id", SCHEMA_INT, true, NULL), ERR_EXISTS);
+    CHECK_EQ_INT(schema_add(&s, "SENSOR_id", SCHEMA_INT, true, NULL),
+                 ERR_EXISTS);
     CHECK_EQ_INT(schema_add(&s, "", SCHEMA_INT, true, NULL), ERR_INVALID);
     CHECK_EQ_INT(schema_add(&s, "x", SCHEMA_NULL, true, NULL), ERR_INVALID);
     CHECK_EQ_INT(schema_add(&s, "x", SCHEMA_INT, true, "a..b"), ERR_INVALID);
@@ -42,12 +43,18 @@ TEST(type_names)
         const char *text;
         int type;
     } cases[] = {
-        {"BOOLEAN", SCHEMA_BOOLEAN}, {"bool", SCHEMA_BOOLEAN},
-        {"INT", SCHEMA_INT},         {"integer", SCHEMA_INT},
-        {"BIGINT", SCHEMA_BIGINT},   {"double", SCHEMA_DOUBLE},
-        {"FLOAT", SCHEMA_DOUBLE},    {"STRING", SCHEMA_STRING},
-        {"varchar", SCHEMA_STRING},  {"TIMESTAMP(3)", SCHEMA_TIMESTAMP},
-        {" timestamp ", SCHEMA_TIMESTAMP}, {"DECIMAL", ERR_INVALID},
+        {"BOOLEAN", SCHEMA_BOOLEAN},
+        {"bool", SCHEMA_BOOLEAN},
+        {"INT", SCHEMA_INT},
+        {"integer", SCHEMA_INT},
+        {"BIGINT", SCHEMA_BIGINT},
+        {"double", SCHEMA_DOUBLE},
+        {"FLOAT", SCHEMA_DOUBLE},
+        {"STRING", SCHEMA_STRING},
+        {"varchar", SCHEMA_STRING},
+        {"TIMESTAMP(3)", SCHEMA_TIMESTAMP},
+        {" timestamp ", SCHEMA_TIMESTAMP},
+        {"DECIMAL", ERR_INVALID},
         {"", ERR_INVALID},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -86,8 +93,8 @@ TEST(numbers_agree_with_strtod)
         } else if (kind == 1) {
             snprintf(text, sizeof(text), "%de%d", rand(), rand() % 60 - 30);
         } else if (kind == 2) {
-            uint64_t bits = ((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^
-                            (uint64_t)rand();
+            uint64_t bits = ((uint64_t)rand() << 42) ^
+                            ((uint64_t)rand() << 21) ^ (uint64_t)rand();
             double d;
             memcpy(&d, &bits, sizeof(d));
             if (d != d || d - d != 0)

@@ -77,7 +77,8 @@ TEST(rfc_multiple_datapoints)
 {
     const char *json =
         "[\n"
-        "  {\"bn\":\"urn:dev:ow:10e2073a01080063:\",\"bt\":1.276020076001e+09,\n"
+        "  "
+        "{\"bn\":\"urn:dev:ow:10e2073a01080063:\",\"bt\":1.276020076001e+09,\n"
         "   \"bu\":\"A\",\"bver\":5,\n"
         "   \"n\":\"voltage\",\"u\":\"V\",\"v\":120.1},\n"
         "  {\"n\":\"current\",\"t\":-5,\"v\":1.2},\n"
@@ -135,11 +136,12 @@ TEST(rfc_multiple_measurements_and_relative_time)
     CHECK(ts_is(b, 0, NOW));
     row_batch_reset(b);
     /* Relative times (< 2^28 s): -5 s and +60 s from now; names = bn only. */
-    CHECK_EQ_INT(decode("[{\"bn\":\"urn:dev:ow:10e2073a01080063\",\"bu\":\"%RH\","
-                        "\"t\":-5,\"v\":20},{\"u\":\"lon\",\"v\":24.30621},"
-                        "{\"t\":60,\"v\":20.3}]",
-                        b, &err),
-                 3);
+    CHECK_EQ_INT(
+        decode("[{\"bn\":\"urn:dev:ow:10e2073a01080063\",\"bu\":\"%RH\","
+               "\"t\":-5,\"v\":20},{\"u\":\"lon\",\"v\":24.30621},"
+               "{\"t\":60,\"v\":20.3}]",
+               b, &err),
+        3);
     CHECK(ts_is(b, 0, NOW - 5000));
     CHECK(ts_is(b, 1, NOW));
     CHECK(ts_is(b, 2, NOW + 60000));
@@ -227,12 +229,13 @@ TEST(errors_roll_back_the_pack)
         const char *at = cases[i].at[0] ? strstr(cases[i].json, cases[i].at)
                                         : cases[i].json + strlen(cases[i].json);
         size_t want_off = at ? (size_t)(at - cases[i].json) : 99999;
-        bool ok = rc == cases[i].code && err.offset == want_off &&
-                  b->nrows == 0 &&
-                  (!cases[i].message || strcmp(err.message, cases[i].message) == 0);
+        bool ok =
+            rc == cases[i].code && err.offset == want_off && b->nrows == 0 &&
+            (!cases[i].message || strcmp(err.message, cases[i].message) == 0);
         if (!ok) {
-            fprintf(stderr, "  case %zu: %s\n    rc=%d off=%zu (want %d %zu): %s\n",
-                    i, cases[i].json, rc, err.offset, cases[i].code, want_off,
+            fprintf(stderr,
+                    "  case %zu: %s\n    rc=%d off=%zu (want %d %zu): %s\n", i,
+                    cases[i].json, rc, err.offset, cases[i].code, want_off,
                     err.message);
             CHECK(0);
         }

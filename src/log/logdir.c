@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -34,6 +35,7 @@
 #include "base/mem.h"
 #include "base/os.h"
 #include "log/log_int.h"
+#include "log/segment.h"
 
 #define CHECKPOINT_FILE "recovery-point-offset-checkpoint"
 #define META_MAX_BYTES (64 << 10)
@@ -99,6 +101,7 @@ static bool config_valid(const struct logdir_topic_config *c)
            c->retention_ms >= -1 && c->retention_bytes >= -1 &&
            c->segment_bytes >= 1024 && c->segment_bytes <= INT32_MAX &&
            c->segment_ms >= 1 && c->max_message_bytes >= 64 &&
+           c->max_message_bytes <= SEGMENT_MAX_BATCH_BYTES &&
            c->index_interval_bytes >= 0;
 }
 
@@ -447,6 +450,13 @@ int logdir_open(const char *path, const struct logdir_options *opts,
     hashmap_init(&ld->topics);
     hashmap_init(&ld->recovery);
     ld->last_checkpoint_ms = ld->last_retention_ms = clock_mono_ms();
+    /* Every segment keeps its .log open (Kafka needs the same): use the
+     * hard limit on open files, not the soft default of 1024. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     int rc = 0;
     if (!ld->opts.read_only) {
         rc = os_mkdir_p(path);

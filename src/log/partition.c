@@ -189,6 +189,10 @@ static int recover(struct partition *p, int64_t recovery_point)
             if (rc == 0 && has_next && !cut && !p->read_only)
                 rc = segment_seal(s);
         }
+        /* Closed segments' index files are final (an unsynced one is
+         * validated, or rebuilt, at the next open). */
+        if (rc == 0 && has_next && !cut)
+            segment_close_index_files(s);
         if (rc < 0) {
             segment_unref(s);
             goto out;
@@ -468,17 +472,10 @@ int partition_flush(struct partition *p)
     pthread_mutex_unlock(&p->mu);
 
     int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0)
-            rc = segment_sync(todo[i], with_idx[i]);
-        segment_unref(todo[i]);
-    }
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = segment_sync(todo[i], with_idx[i]);
     if (rc == 0 && dir)
         rc = os_fsync_dir(p->dir);
-    if (todo != stack) {
-        mem_free(todo);
-        mem_free(with_idx);
-    }
 
     pthread_mutex_lock(&p->mu);
     int ret = 0;
@@ -489,8 +486,17 @@ int partition_flush(struct partition *p)
         store64(&p->durable, target);
         ret = 1;
     }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (with_idx[i] && todo[i] != active(p))
+            segment_close_index_files(todo[i]);
     pthread_cond_broadcast(&p->durable_cv);
     pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; i < n; i++)
+        segment_unref(todo[i]);
+    if (todo != stack) {
+        mem_free(todo);
+        mem_free(with_idx);
+    }
     return ret;
 }
 

@@ -396,6 +396,14 @@ int segment_seal(struct segment *s)
     return 0;
 }
 
+void segment_close_index_files(struct segment *s)
+{
+    os_close(s->oix.fd);
+    s->oix.fd = -1;
+    os_close(s->tix.fd);
+    s->tix.fd = -1;
+}
+
 int segment_sync(struct segment *s, bool with_indexes)
 {
     int rc = os_fdatasync(s->fd);

@@ -65,6 +65,10 @@ int segment_append(struct segment *s, const uint8_t *p, size_t len,
                    int32_t index_interval);
 /* Stops being active: final time index entry, index files written. */
 int segment_seal(struct segment *s);
+/* Closes the index files' fds once they are final (sealed and synced, or
+ * loaded), keeping the entries in memory: only the active segment keeps
+ * three fds open, the others one. */
+void segment_close_index_files(struct segment *s);
 /* Durability: fdatasync the log (and indexes when sealed). */
 int segment_sync(struct segment *s, bool with_indexes);
 

@@ -153,6 +153,11 @@ TEST(test_reject_bad_batches)
     free(dir);
 }
 
+static int count_fds(void)
+{
+    return tl_count_files("/proc/self/fd", "");
+}
+
 TEST(test_roll_by_size_and_read_across)
 {
     char *dir = tl_tmpdir();
@@ -179,9 +184,12 @@ TEST(test_roll_by_size_and_read_across)
     CHECK_EQ_INT(partition_roll(p), 0);
     int segs = partition_segment_count(p);
     logdir_close(ld);
+    int fds_before = count_fds();
     ld = open_ld(dir);
     p = logdir_partition(ld, "r", 0);
     CHECK(p != NULL);
+    /* One fd per closed segment; three for each active one; the lock. */
+    CHECK(count_fds() - fds_before <= segs + 2 + 3 + 1);
     CHECK_EQ_INT(partition_high_watermark(p), 500);
     CHECK_EQ_INT(partition_segment_count(p), segs);
     CHECK_EQ_INT(tl_check_all(p, 0), 500);

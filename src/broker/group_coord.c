@@ -508,8 +508,8 @@ static void complete_join(struct group_coord *gc, struct group *g, int64_t now)
     g->generation++;
     if (g->nmembers == 0) {
         g->state = GROUP_EMPTY;
+        /* Kafka keeps the protocol type of an emptied group. */
         group_set_str(&g->protocol_name, "");
-        group_set_str(&g->protocol_type, "");
         group_set_str(&g->leader, "");
         return;
     }

@@ -33,6 +33,10 @@ static rd_kafka_t *client_new(const char *bootstrap)
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
+    /* RILL_RDKAFKA_DEBUG=protocol,admin shows what goes over the wire. */
+    const char *dbg = getenv("RILL_RDKAFKA_DEBUG");
+    if (dbg && *dbg)
+        rd_kafka_conf_set(conf, "debug", dbg, err, sizeof err);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (!rk) {
         fprintf(stderr, "rill groups: %s\n", err);
@@ -153,14 +157,45 @@ static void print_members(const rd_kafka_ConsumerGroupDescription_t *d)
     }
 }
 
+/* Every partition of every (non-internal) topic, from Metadata. */
+static rd_kafka_topic_partition_list_t *all_partitions(rd_kafka_t *rk,
+                                                       int timeout_ms)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "rill groups: metadata: %s\n", rd_kafka_err2str(e));
+        return NULL;
+    }
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int t = 0; t < md->topic_cnt; t++) {
+        if (md->topics[t].topic[0] == '_' && md->topics[t].topic[1] == '_')
+            continue;
+        for (int p = 0; p < md->topics[t].partition_cnt; p++)
+            rd_kafka_topic_partition_list_add(l, md->topics[t].topic,
+                                              md->topics[t].partitions[p].id);
+    }
+    rd_kafka_metadata_destroy(md);
+    return l;
+}
+
 static int print_offsets(rd_kafka_t *rk, const char *group,
                          const rd_kafka_ConsumerGroupDescription_t *d,
                          int timeout_ms)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_AdminOptions_t *o = options(rk, timeout_ms);
+    /* Ask for every partition of every topic: librdkafka 2.0.2 does not
+     * send the null topic list that means "all" to the broker. */
+    rd_kafka_topic_partition_list_t *all = all_partitions(rk, timeout_ms);
+    if (!all) {
+        rd_kafka_AdminOptions_destroy(o);
+        rd_kafka_queue_destroy(q);
+        return 1;
+    }
     rd_kafka_ListConsumerGroupOffsets_t *req =
-        rd_kafka_ListConsumerGroupOffsets_new(group, NULL);
+        rd_kafka_ListConsumerGroupOffsets_new(group, all);
+    rd_kafka_topic_partition_list_destroy(all);
     int rc = 1;
     rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, o, q);
     rd_kafka_event_t *ev = wait_result(
@@ -187,6 +222,8 @@ static int print_offsets(rd_kafka_t *rk, const char *group,
     int64_t total = 0;
     for (int i = 0; i < sorted->cnt; i++) {
         const rd_kafka_topic_partition_t *p = &sorted->elems[i];
+        if (p->offset < 0)
+            continue; /* nothing committed there */
         int64_t lo = -1, hi = -1;
         rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
             rk, p->topic, p->partition, &lo, &hi, timeout_ms);
@@ -268,7 +305,8 @@ int cli_groups(int argc, char **argv)
     const char *bootstrap = cli_opt(&a, "bootstrap");
     const char *tmo = cli_opt(&a, "timeout");
     const char *verb = cli_positional(&a, 0);
-    const char *group = cli_positional(&a, 1);
+    /* cli_positional counts unused arguments: the next one is index 0. */
+    const char *group = cli_positional(&a, 0);
     int64_t timeout_ms = 10000;
     if (tmo && cli_parse_i64("timeout", tmo, &timeout_ms) != 0)
         return 2;

@@ -1,0 +1,82 @@
+"""test_groups_kcat.py - a kcat balanced consumer (`-G`, librdkafka 2.0.2:
+FindCoordinator v2, JoinGroup v5 with MEMBER_ID_REQUIRED, SyncGroup v3,
+Heartbeat v3, OffsetCommit v7, OffsetFetch v5, LeaveGroup v1) reads
+everything produced, commits it, and `rill groups list/describe` show the
+group with zero lag, then the lag of ten new messages.
+
+Run: /usr/bin/python3 tests/integration/test_groups_kcat.py
+"""
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rilltest import Server, check, rill  # noqa: E402
+
+
+def kcat(srv, *args, input=None, timeout=40):
+    cmd = ["kcat", "-b", srv.bootstrap, "-X", "socket.timeout.ms=5000"] + list(args)
+    return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+
+
+def lags(describe_out):
+    """{(topic, partition): (committed, end, lag)} from `rill groups describe`."""
+    rows = {}
+    in_table = False
+    for line in describe_out.splitlines():
+        f = line.split()
+        if f[:2] == ["TOPIC", "PARTITION"]:
+            in_table = True
+            continue
+        if in_table and len(f) >= 5 and f[1].isdigit():
+            rows[(f[0], int(f[1]))] = (int(f[2]), int(f[3]), int(f[4]) if f[4].lstrip("-").isdigit() else None)
+    return rows
+
+
+def main():
+    with Server(extra=["--set", "num.partitions=4"]) as srv:
+        n = 200
+        lines = "".join("m-%03d\n" % i for i in range(n))
+        p = kcat(srv, "-P", "-t", "gk", "-K", "\t", input="".join("k%d\tm-%03d\n" % (i % 13, i) for i in range(n)))
+        check(p.returncode == 0, "kcat -P of %d keyed messages (%s)" % (n, p.stderr.strip()[-200:]))
+
+        t0 = time.time()
+        p = kcat(srv, "-G", "kgroup", "-X", "auto.offset.reset=earliest",
+                 "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=1000",
+                 "-X", "auto.commit.interval.ms=200",
+                 "-c", str(n), "-f", "%s\n", "gk", timeout=60)
+        got = p.stdout.split()
+        check(p.returncode == 0, "kcat -G exits 0 after %d messages (%s)" % (n, p.stderr.strip()[-300:]))
+        check(sorted(got) == sorted(lines.split()), "kcat -G consumed every message once (got %d)" % len(got))
+        print("kcat -G took %.1fs" % (time.time() - t0))
+
+        out = rill("groups", "list", "--bootstrap", srv.bootstrap).stdout
+        check("kgroup" in out, "rill groups list shows kgroup:\n" + out)
+
+        out = rill("groups", "describe", "kgroup", "--bootstrap", srv.bootstrap).stdout
+        rows = lags(out)
+        check(len(rows) == 4, "describe shows 4 committed partitions:\n" + out)
+        check(sum(c for c, _, _ in rows.values()) == n, "committed offsets sum to %d" % n)
+        check(all(l == 0 for _, _, l in rows.values()), "lag is 0 everywhere")
+
+        p = kcat(srv, "-P", "-t", "gk", "-p", "1", input="".join("late-%d\n" % i for i in range(10)))
+        check(p.returncode == 0, "ten more messages into partition 1")
+        out = rill("groups", "describe", "kgroup", "--bootstrap", srv.bootstrap).stdout
+        rows = lags(out)
+        check(rows[("gk", 1)][2] == 10, "partition 1 now lags by 10:\n" + out)
+        check("total lag: 10" in out, "total lag 10")
+
+        # A second run of the same group resumes after the commit: only
+        # the ten new messages.
+        p = kcat(srv, "-G", "kgroup", "-X", "auto.offset.reset=earliest",
+                 "-X", "session.timeout.ms=6000", "-c", "10", "-f", "%s\n", "gk", timeout=60)
+        check(sorted(p.stdout.split()) == sorted("late-%d" % i for i in range(10)),
+              "the group resumes at its committed offsets (got %s)" % p.stdout.split()[:5])
+
+        p = rill("groups", "describe", "nosuch", "--bootstrap", srv.bootstrap, check=False)
+        check("Dead" in p.stdout or p.returncode != 0, "an unknown group is described as Dead")
+
+
+if __name__ == "__main__":
+    main()

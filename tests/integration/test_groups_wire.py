@@ -1,0 +1,251 @@
+"""test_groups_wire.py - the group APIs byte by byte over a raw socket:
+JoinGroup v4 MEMBER_ID_REQUIRED handshake, SyncGroup, Heartbeat error codes
+(ILLEGAL_GENERATION 22, UNKNOWN_MEMBER_ID 25), OffsetCommit from a stale
+generation (22) and a "simple" generation -1 commit, OffsetFetch (v1, v5,
+null topics), ListGroups, DescribeGroups (unknown -> Dead), LeaveGroup,
+FindCoordinator.
+
+Run: /usr/bin/python3 tests/integration/test_groups_wire.py
+"""
+import os
+import socket
+import struct
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rilltest import Server, check  # noqa: E402
+
+CLIENT = b"wire"
+
+
+def s16(s):
+    if s is None:
+        return struct.pack(">h", -1)
+    if isinstance(s, str):
+        s = s.encode()
+    return struct.pack(">h", len(s)) + s
+
+
+def b32(b):
+    return struct.pack(">i", len(b)) + b
+
+
+def arr(items):
+    return struct.pack(">i", len(items)) + b"".join(items)
+
+
+class Reader:
+    def __init__(self, b):
+        self.b, self.p = b, 0
+
+    def take(self, fmt):
+        v = struct.unpack_from(fmt, self.b, self.p)
+        self.p += struct.calcsize(fmt)
+        return v[0]
+
+    def i16(self):
+        return self.take(">h")
+
+    def i32(self):
+        return self.take(">i")
+
+    def i64(self):
+        return self.take(">q")
+
+    def str(self):
+        n = self.i16()
+        if n < 0:
+            return None
+        v = self.b[self.p:self.p + n].decode()
+        self.p += n
+        return v
+
+    def bytes(self):
+        n = self.i32()
+        if n < 0:
+            return None
+        v = self.b[self.p:self.p + n]
+        self.p += n
+        return v
+
+
+class Conn:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.corr = 0
+
+    def call(self, api, ver, body):
+        self.corr += 1
+        hdr = struct.pack(">hhi", api, ver, self.corr) + s16(CLIENT)
+        msg = hdr + body
+        self.s.sendall(struct.pack(">i", len(msg)) + msg)
+        n = struct.unpack(">i", self.recv(4))[0]
+        data = self.recv(n)
+        check(struct.unpack(">i", data[:4])[0] == self.corr, "api %d v%d: correlation id matches" % (api, ver))
+        return Reader(data[4:])
+
+    def recv(self, n):
+        out = b""
+        while len(out) < n:
+            chunk = self.s.recv(n - len(out))
+            if not chunk:
+                raise RuntimeError("connection closed")
+            out += chunk
+        return out
+
+
+def join_v4(c, group, member):
+    body = (s16(group) + struct.pack(">ii", 6000, 10000) + s16(member) + s16("consumer")
+            + arr([s16("range") + b32(b"\x00\x00\x00\x00\x00\x01\x00\x02wt\xff\xff\xff\xff")]))
+    r = c.call(11, 4, body)
+    throttle = r.i32()
+    err, gen, proto, leader, me = r.i16(), r.i32(), r.str(), r.str(), r.str()
+    members = [(r.str(), r.bytes()) for _ in range(r.i32())]
+    return throttle, err, gen, proto, leader, me, members
+
+
+def heartbeat(c, group, gen, member):
+    r = c.call(12, 3, s16(group) + struct.pack(">i", gen) + s16(member) + s16(None))
+    r.i32()
+    return r.i16()
+
+
+def commit_v7(c, group, gen, member, topic, part, offset):
+    body = (s16(group) + struct.pack(">i", gen) + s16(member) + s16(None)
+            + arr([s16(topic) + arr([struct.pack(">iqi", part, offset, -1) + s16("meta")])]))
+    r = c.call(8, 7, body)
+    r.i32()
+    res = {}
+    for _ in range(r.i32()):
+        t = r.str()
+        for _ in range(r.i32()):
+            p = r.i32()
+            res[(t, p)] = r.i16()
+    return res
+
+
+def fetch(c, ver, group, topics):
+    body = s16(group)
+    if topics is None:
+        body += struct.pack(">i", -1)
+    else:
+        body += arr([s16(t) + arr([struct.pack(">i", p) for p in ps]) for t, ps in topics])
+    r = c.call(9, ver, body)
+    if ver >= 3:
+        r.i32()
+    res = {}
+    for _ in range(r.i32()):
+        t = r.str()
+        for _ in range(r.i32()):
+            p, off = r.i32(), r.i64()
+            if ver >= 5:
+                r.i32()
+            meta, err = r.str(), r.i16()
+            res[(t, p)] = (off, meta, err)
+    if ver >= 2:
+        check(r.i16() == 0, "OffsetFetch v%d top-level error 0" % ver)
+    return res
+
+
+def describe(c, group):
+    r = c.call(15, 4, arr([s16(group)]) + b"\x00")
+    r.i32()
+    check(r.i32() == 1, "DescribeGroups: one group back")
+    err, gid, state, ptype, pdata = r.i16(), r.str(), r.str(), r.str(), r.str()
+    members = []
+    for _ in range(r.i32()):
+        members.append((r.str(), r.str(), r.str(), r.str(), r.bytes(), r.bytes()))
+    r.i32()
+    return err, gid, state, ptype, pdata, members
+
+
+def main():
+    with Server() as srv:
+        # A topic to commit against.
+        p = subprocess.run(["kcat", "-b", srv.bootstrap, "-P", "-t", "wt", "-p", "0"],
+                           input="a\nb\nc\n", capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0, "kcat created topic wt (%s)" % p.stderr[-200:])
+        c = Conn(srv.port)
+
+        r = c.call(10, 2, s16("wg") + b"\x00")
+        r.i32()
+        err, _msg, node, host, port = r.i16(), r.str(), r.i32(), r.str(), r.i32()
+        check(err == 0 and port == srv.port and host == "127.0.0.1",
+              "FindCoordinator v2 answers this broker (%s:%d)" % (host, port))
+        r = c.call(10, 0, s16("wg"))
+        check(r.i16() == 0, "FindCoordinator v0")
+
+        _, err, gen, _, _, me, _ = join_v4(c, "wg", "")
+        check(err == 79, "JoinGroup v4 with no member id: MEMBER_ID_REQUIRED (got %d)" % err)
+        check(me.startswith("wire-") and len(me) == 5 + 36, "the generated member id is client_id-uuid (%s)" % me)
+        check(gen == -1, "generation -1 on error")
+        _, err, gen, proto, leader, me2, members = join_v4(c, "wg", me)
+        check(err == 0 and me2 == me and gen == 1, "rejoin with the id: generation 1 (err %d)" % err)
+        check(leader == me and proto == "range" and len(members) == 1, "the only member leads and gets the member list")
+        _, err, *_ = join_v4(c, "wg", "wire-bogus")
+        check(err == 25, "JoinGroup with an unknown member id: 25 (got %d)" % err)
+
+        assignment = b"\x00\x00\x00\x00\x00\x01\x00\x02wt\x00\x00\x00\x01\x00\x00\x00\x00\xff\xff\xff\xff"
+        r = c.call(14, 3, s16("wg") + struct.pack(">i", 1) + s16(me) + s16(None)
+                   + arr([s16(me) + b32(assignment)]))
+        r.i32()
+        err, got = r.i16(), r.bytes()
+        check(err == 0 and got == assignment, "SyncGroup v3 from the leader returns its assignment")
+
+        check(heartbeat(c, "wg", 1, me) == 0, "Heartbeat v3: 0")
+        check(heartbeat(c, "wg", 0, me) == 22, "Heartbeat with an old generation: 22")
+        check(heartbeat(c, "wg", 1, "nobody") == 25, "Heartbeat from an unknown member: 25")
+        check(heartbeat(c, "nogroup", 1, me) == 25, "Heartbeat to an unknown group: 25")
+
+        res = commit_v7(c, "wg", 0, me, "wt", 0, 2)
+        check(res == {("wt", 0): 22}, "OffsetCommit v7 from a stale generation: 22 (%s)" % res)
+        res = commit_v7(c, "wg", 1, me, "wt", 0, 2)
+        check(res == {("wt", 0): 0}, "OffsetCommit v7 in generation 1: stored")
+        res = commit_v7(c, "wg", 1, me, "nosuchtopic", 0, 2)
+        check(res == {("nosuchtopic", 0): 3}, "OffsetCommit to an unknown topic: 3")
+
+        got = fetch(c, 5, "wg", [("wt", [0, 7])])
+        check(got[("wt", 0)] == (2, "meta", 0), "OffsetFetch v5 reads the commit back (%s)" % (got,))
+        check(got[("wt", 7)][0] == -1, "an uncommitted partition reads -1")
+        got = fetch(c, 5, "wg", None)
+        check(list(got) == [("wt", 0)], "OffsetFetch v5 with null topics lists every commit")
+
+        # A "simple" consumer: OffsetCommit v2, generation -1, no member.
+        body = (s16("simple") + struct.pack(">i", -1) + s16("") + struct.pack(">q", -1)
+                + arr([s16("wt") + arr([struct.pack(">iq", 0, 3) + s16(None)])]))
+        r = c.call(8, 2, body)
+        r.i32(); r.str(); r.i32(); r.i32()
+        check(r.i16() == 0, "simple commit with generation -1: stored")
+        got = fetch(c, 1, "simple", [("wt", [0])])
+        check(got[("wt", 0)][0] == 3, "OffsetFetch v1 of the simple commit")
+        # Generation -1 into a group with members is refused.
+        res = commit_v7(c, "wg", -1, "", "wt", 0, 1)
+        check(res == {("wt", 0): 25}, "a simple commit into a live group: 25 (%s)" % res)
+
+        r = c.call(16, 2, b"")
+        r.i32()
+        check(r.i16() == 0, "ListGroups v2: no error")
+        groups = {r.str(): r.str() for _ in range(r.i32())}
+        check(groups.get("wg") == "consumer" and "simple" in groups, "ListGroups lists wg and simple (%s)" % groups)
+
+        err, gid, state, ptype, pdata, members = describe(c, "wg")
+        check(state == "Stable" and ptype == "consumer" and pdata == "range", "DescribeGroups: Stable consumer/range")
+        check(len(members) == 1 and members[0][0] == me and members[0][1] is None
+              and members[0][2] == "wire" and members[0][5] == assignment,
+              "DescribeGroups v4: member id, no instance id, client id, assignment bytes")
+        err, gid, state, *_ = describe(c, "unknown-group")
+        check(err == 0 and gid == "unknown-group" and state == "Dead", "an unknown group is Dead")
+
+        r = c.call(13, 1, s16("wg") + s16(me))
+        r.i32()
+        check(r.i16() == 0, "LeaveGroup v1: 0")
+        _, _, state, *_ = describe(c, "wg")
+        check(state == "Empty", "after the last member left the group is Empty")
+        check(heartbeat(c, "wg", 1, me) == 25, "the member that left is unknown (25)")
+        got = fetch(c, 5, "wg", [("wt", [0])])
+        check(got[("wt", 0)][0] == 2, "committed offsets outlive the members")
+
+
+if __name__ == "__main__":
+    main()

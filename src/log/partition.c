@@ -181,7 +181,8 @@ static int recover(struct partition *p, int64_t recovery_point)
             rc = segment_load(s, bases[i + 1], p->cfg.index_interval_bytes);
             cut = s->next_offset != bases[i + 1];
         } else {
-            rc = segment_recover(s, p->cfg.index_interval_bytes, &cut);
+            rc = segment_recover(s, p->cfg.index_interval_bytes, recovery_point,
+                                 &cut);
             if (rc == 0 && !p->read_only)
                 rc = segment_sync(s, false);
             if (has_next && s->next_offset != bases[i + 1])

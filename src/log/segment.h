@@ -49,10 +49,13 @@ int segment_open(const char *dir, int64_t base_offset, bool read_only,
                  struct segment **out);
 /* Walks every batch from the start checking header, CRC, and that offsets
  * follow on from base_offset; rebuilds both indexes; truncates the file at
- * the end of the last valid batch (unless read-only). *truncated tells
+ * the end of the last valid batch (unless read-only). Batches ending below
+ * trusted_below (the recovery point: verified before they were fsynced)
+ * get header checks only, and their bodies are not read. *truncated tells
  * whether bytes were dropped. index_interval: bytes between index entries.
  * Returns 0 or a negative errno. */
-int segment_recover(struct segment *s, int32_t index_interval, bool *truncated);
+int segment_recover(struct segment *s, int32_t index_interval,
+                    int64_t trusted_below, bool *truncated);
 /* For a segment below the recovery point whose end offset is known (the
  * next segment's base): loads and validates the index files, falling back
  * to segment_recover when they do not pass. */

@@ -129,7 +129,7 @@ TEST(test_segment_append_find_recover)
     memset(junk, 0xab, sizeof junk);
     CHECK_EQ_INT(pwrite(s->fd, junk, sizeof junk, size), 100);
     bool truncated = false;
-    CHECK_EQ_INT(segment_recover(s, 200, &truncated), 0);
+    CHECK_EQ_INT(segment_recover(s, 200, 0, &truncated), 0);
     CHECK(truncated);
     CHECK_EQ_INT(s->size, size);
     CHECK_EQ_INT(s->next_offset, 180);

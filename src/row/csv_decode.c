@@ -111,7 +111,13 @@ static int field_into(struct csv_decoder *d, struct row_batch *b, int row,
             return 0;
         }
         break;
-    default: /* BIGINT, TIMESTAMP */
+    case SCHEMA_TIMESTAMP:
+        if (num.fits && num.i >= SCALAR_TS_MIN_MS && num.i <= SCALAR_TS_MAX_MS) {
+            col->data.i64[row] = num.i;
+            return 0;
+        }
+        break;
+    default: /* BIGINT */
         if (num.fits) {
             col->data.i64[row] = num.i;
             return 0;

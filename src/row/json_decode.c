@@ -176,11 +176,21 @@ static int number_into(struct ctx *x, int column, struct row_column *col)
             col->data.i32[x->row] = (int32_t)num.i;
         break;
     case SCHEMA_BIGINT:
-    case SCHEMA_TIMESTAMP:
         if (!num.integral)
             what = "an integer, found a number with a fraction or exponent";
         else if (!num.fits)
             what = "an integer in BIGINT range, found one out of range";
+        else
+            col->data.i64[x->row] = num.i;
+        break;
+    case SCHEMA_TIMESTAMP:
+        if (!num.integral)
+            what = "integer milliseconds, found a number with a fraction or "
+                   "exponent";
+        else if (!num.fits || num.i < SCALAR_TS_MIN_MS ||
+                 num.i > SCALAR_TS_MAX_MS)
+            what = "milliseconds within years 0000-9999, found a number out "
+                   "of range";
         else
             col->data.i64[x->row] = num.i;
         break;

@@ -258,7 +258,11 @@ int scalar_parse_timestamp(const char *p, size_t n, int64_t *ms, size_t *bad)
         goto bad;
     int64_t days = scalar_days_from_civil(year, (unsigned)mon, (unsigned)day);
     int64_t secs = days * 86400 + hh * 3600 + mm * 60 + ss - zone_s;
-    *ms = secs * 1000 + frac;
+    int64_t v = secs * 1000 + frac;
+    at = 0;
+    if (v < SCALAR_TS_MIN_MS || v > SCALAR_TS_MAX_MS)
+        goto bad; /* a zone offset pushed it past year 0000 or 9999 */
+    *ms = v;
     return 0;
 bad:
     *bad = at;

@@ -32,13 +32,19 @@ int scalar_parse_number(const char *p, const char *end,
 /* Parses an ISO-8601 / RFC 3339 timestamp occupying exactly n bytes:
  * YYYY-MM-DD, optionally followed by 'T' (or 't' or ' ') HH:MM[:SS[.f...]]
  * and an optional zone Z | +HH:MM | -HH:MM | +HHMM | +HH. No zone means UTC.
- * Fractions beyond milliseconds are truncated. Returns 0 and *ms, or
+ * Fractions beyond milliseconds are truncated. The result must lie within
+ * [SCALAR_TS_MIN_MS, SCALAR_TS_MAX_MS]. Returns 0 and *ms, or
  * ERR_PARSE with *bad = offset of the first offending byte. */
 int scalar_parse_timestamp(const char *p, size_t n, int64_t *ms, size_t *bad);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
 int64_t scalar_days_from_civil(int64_t y, unsigned m, unsigned d);
 void scalar_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
+/* TIMESTAMP(3) values decoders accept: years 0000 to 9999, as in SQL, so
+ * every accepted value has a 4-digit ISO-8601 spelling. */
+#define SCALAR_TS_MIN_MS (-62167219200000LL) /* 0000-01-01T00:00:00.000Z */
+#define SCALAR_TS_MAX_MS 253402300799999LL   /* 9999-12-31T23:59:59.999Z */
 
 #define SCALAR_TIMESTAMP_MAX 32
 /* Writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC); returns its length. */

@@ -361,7 +361,7 @@ static int write_row(struct senml_decoder *d, struct row_batch *b, int row,
         double ms = t * 1000.0;
         if (t < SENML_RELATIVE_LIMIT)
             ms += (double)now_ms;
-        if (!(fabs(ms) < 9.2e18))
+        if (!(ms >= (double)SCALAR_TS_MIN_MS && ms <= (double)SCALAR_TS_MAX_MS))
             return row_error_set(err, ERR_PARSE, off,
                                  "record time out of range");
         b->columns[col[COL_TIME]].nulls[row] = 0;

@@ -33,7 +33,7 @@
 #define BROKER_HAVE_GROUPS 1
 #endif
 
-#define DRAIN_DEADLINE_MS 10000
+#define DRAIN_DEADLINE_MS 5000
 
 enum slot_state { SLOT_WAITING, SLOT_READY, SLOT_DROP };
 

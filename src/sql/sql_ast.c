@@ -69,72 +69,113 @@ static void put_quoted(struct out *o, const char *s)
 const char *sql_ast_op_name(enum sql_op op)
 {
     switch (op) {
-    case SQL_OP_OR: return "OR";
-    case SQL_OP_AND: return "AND";
-    case SQL_OP_NOT: return "NOT";
-    case SQL_OP_EQ: return "=";
-    case SQL_OP_NE: return "<>";
-    case SQL_OP_LT: return "<";
-    case SQL_OP_LE: return "<=";
-    case SQL_OP_GT: return ">";
-    case SQL_OP_GE: return ">=";
-    case SQL_OP_CONCAT: return "||";
-    case SQL_OP_ADD: return "+";
-    case SQL_OP_SUB: return "-";
-    case SQL_OP_MUL: return "*";
-    case SQL_OP_DIV: return "/";
-    case SQL_OP_MOD: return "%";
-    case SQL_OP_NEG: return "-";
-    case SQL_OP_PLUS: return "+";
-    default: return "?";
+    case SQL_OP_OR:
+        return "OR";
+    case SQL_OP_AND:
+        return "AND";
+    case SQL_OP_NOT:
+        return "NOT";
+    case SQL_OP_EQ:
+        return "=";
+    case SQL_OP_NE:
+        return "<>";
+    case SQL_OP_LT:
+        return "<";
+    case SQL_OP_LE:
+        return "<=";
+    case SQL_OP_GT:
+        return ">";
+    case SQL_OP_GE:
+        return ">=";
+    case SQL_OP_CONCAT:
+        return "||";
+    case SQL_OP_ADD:
+        return "+";
+    case SQL_OP_SUB:
+        return "-";
+    case SQL_OP_MUL:
+        return "*";
+    case SQL_OP_DIV:
+        return "/";
+    case SQL_OP_MOD:
+        return "%";
+    case SQL_OP_NEG:
+        return "-";
+    case SQL_OP_PLUS:
+        return "+";
+    default:
+        return "?";
     }
 }
 
 const char *sql_ast_unit_name(enum sql_time_unit unit)
 {
     switch (unit) {
-    case SQL_UNIT_MILLISECOND: return "MILLISECOND";
-    case SQL_UNIT_SECOND: return "SECOND";
-    case SQL_UNIT_MINUTE: return "MINUTE";
-    case SQL_UNIT_HOUR: return "HOUR";
-    case SQL_UNIT_DAY: return "DAY";
-    default: return "";
+    case SQL_UNIT_MILLISECOND:
+        return "MILLISECOND";
+    case SQL_UNIT_SECOND:
+        return "SECOND";
+    case SQL_UNIT_MINUTE:
+        return "MINUTE";
+    case SQL_UNIT_HOUR:
+        return "HOUR";
+    case SQL_UNIT_DAY:
+        return "DAY";
+    default:
+        return "";
     }
 }
 
 const char *sql_ast_window_name(enum sql_window_kind kind)
 {
     switch (kind) {
-    case SQL_WINDOW_TUMBLE: return "TUMBLE";
-    case SQL_WINDOW_HOP: return "HOP";
-    case SQL_WINDOW_CUMULATE: return "CUMULATE";
-    case SQL_WINDOW_SESSION: return "SESSION";
-    default: return "?";
+    case SQL_WINDOW_TUMBLE:
+        return "TUMBLE";
+    case SQL_WINDOW_HOP:
+        return "HOP";
+    case SQL_WINDOW_CUMULATE:
+        return "CUMULATE";
+    case SQL_WINDOW_SESSION:
+        return "SESSION";
+    default:
+        return "?";
     }
 }
 
 const char *sql_ast_object_name(enum sql_object object)
 {
     switch (object) {
-    case SQL_OBJECT_STREAM: return "STREAM";
-    case SQL_OBJECT_TABLE: return "TABLE";
-    case SQL_OBJECT_QUERY: return "QUERY";
-    case SQL_OBJECT_TOPIC: return "TOPIC";
-    default: return "?";
+    case SQL_OBJECT_STREAM:
+        return "STREAM";
+    case SQL_OBJECT_TABLE:
+        return "TABLE";
+    case SQL_OBJECT_QUERY:
+        return "QUERY";
+    case SQL_OBJECT_TOPIC:
+        return "TOPIC";
+    default:
+        return "?";
     }
 }
 
 static void type_out(struct out *o, const struct sql_type *t)
 {
     static const char *const names[] = {
-        [SQL_TYPE_STRING] = "STRING",     [SQL_TYPE_VARCHAR] = "VARCHAR",
-        [SQL_TYPE_BOOLEAN] = "BOOLEAN",   [SQL_TYPE_TINYINT] = "TINYINT",
-        [SQL_TYPE_SMALLINT] = "SMALLINT", [SQL_TYPE_INT] = "INT",
-        [SQL_TYPE_BIGINT] = "BIGINT",     [SQL_TYPE_FLOAT] = "FLOAT",
-        [SQL_TYPE_DOUBLE] = "DOUBLE",     [SQL_TYPE_DECIMAL] = "DECIMAL",
-        [SQL_TYPE_DATE] = "DATE",         [SQL_TYPE_TIMESTAMP] = "TIMESTAMP",
+        [SQL_TYPE_STRING] = "STRING",
+        [SQL_TYPE_VARCHAR] = "VARCHAR",
+        [SQL_TYPE_BOOLEAN] = "BOOLEAN",
+        [SQL_TYPE_TINYINT] = "TINYINT",
+        [SQL_TYPE_SMALLINT] = "SMALLINT",
+        [SQL_TYPE_INT] = "INT",
+        [SQL_TYPE_BIGINT] = "BIGINT",
+        [SQL_TYPE_FLOAT] = "FLOAT",
+        [SQL_TYPE_DOUBLE] = "DOUBLE",
+        [SQL_TYPE_DECIMAL] = "DECIMAL",
+        [SQL_TYPE_DATE] = "DATE",
+        [SQL_TYPE_TIMESTAMP] = "TIMESTAMP",
         [SQL_TYPE_TIMESTAMP_LTZ] = "TIMESTAMP_LTZ",
-        [SQL_TYPE_BYTES] = "BYTES",       [SQL_TYPE_ROW] = "ROW",
+        [SQL_TYPE_BYTES] = "BYTES",
+        [SQL_TYPE_ROW] = "ROW",
     };
     if (!t) {
         put(o, "?");
@@ -396,8 +437,7 @@ static void item_out(struct out *o, const struct sql_select_item *it)
     }
 }
 
-static void pattern_out(struct out *o, const struct sql_pattern *pt,
-                        bool top)
+static void pattern_out(struct out *o, const struct sql_pattern *pt, bool top)
 {
     if (!pt) {
         put(o, "?");
@@ -503,14 +543,15 @@ static void from_out(struct out *o, const struct sql_from *f)
         putf(o, "(%s %s", sql_ast_window_name(w->kind),
              w->table ? w->table : "?");
         if (w->npartition_by)
-            expr_list_out(o, "partition-by", w->partition_by,
-                          w->npartition_by);
+            expr_list_out(o, "partition-by", w->partition_by, w->npartition_by);
         putf(o, " (timecol %s)", w->timecol ? w->timecol : "?");
         const struct {
             const char *tag;
             const struct sql_expr *e;
-        } args[] = {{"slide", w->slide}, {"step", w->step},
-                    {"size", w->size},   {"gap", w->gap},
+        } args[] = {{"slide", w->slide},
+                    {"step", w->step},
+                    {"size", w->size},
+                    {"gap", w->gap},
                     {"offset", w->offset}};
         for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) {
             if (!args[i].e)
@@ -523,8 +564,8 @@ static void from_out(struct out *o, const struct sql_from *f)
         break;
     }
     case SQL_FROM_JOIN: {
-        static const char *const kinds[] = {"inner", "left", "right",
-                                            "full", "cross"};
+        static const char *const kinds[] = {"inner", "left", "right", "full",
+                                            "cross"};
         putf(o, "(join %s ", kinds[f->join]);
         from_out(o, f->left);
         put(o, " ");
@@ -684,10 +725,11 @@ static void stmt_out(struct out *o, const struct sql_stmt *s)
              s->if_exists ? " if-exists" : "");
         break;
     case SQL_STMT_SHOW:
-        putf(o, "(show %s)", s->object == SQL_OBJECT_QUERY ? "QUERIES"
-                             : s->object == SQL_OBJECT_TABLE ? "TABLES"
-                             : s->object == SQL_OBJECT_TOPIC ? "TOPICS"
-                                                             : "STREAMS");
+        putf(o, "(show %s)",
+             s->object == SQL_OBJECT_QUERY   ? "QUERIES"
+             : s->object == SQL_OBJECT_TABLE ? "TABLES"
+             : s->object == SQL_OBJECT_TOPIC ? "TOPICS"
+                                             : "STREAMS");
         break;
     case SQL_STMT_DESCRIBE:
         putf(o, "(describe %s)", s->name);

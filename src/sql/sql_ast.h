@@ -26,7 +26,7 @@ struct sql_pos {
 
 enum sql_type_kind {
     SQL_TYPE_STRING,
-    SQL_TYPE_VARCHAR,   /* length */
+    SQL_TYPE_VARCHAR, /* length */
     SQL_TYPE_BOOLEAN,
     SQL_TYPE_TINYINT,
     SQL_TYPE_SMALLINT,
@@ -34,12 +34,12 @@ enum sql_type_kind {
     SQL_TYPE_BIGINT,
     SQL_TYPE_FLOAT,
     SQL_TYPE_DOUBLE,
-    SQL_TYPE_DECIMAL,   /* precision, scale */
+    SQL_TYPE_DECIMAL, /* precision, scale */
     SQL_TYPE_DATE,
     SQL_TYPE_TIMESTAMP, /* precision (default 3 in rill, see docs/sql.md) */
     SQL_TYPE_TIMESTAMP_LTZ,
     SQL_TYPE_BYTES,
-    SQL_TYPE_ROW        /* fields */
+    SQL_TYPE_ROW /* fields */
 };
 
 struct sql_field;
@@ -61,11 +61,11 @@ struct sql_field {
 /* ---- expressions ---- */
 
 enum sql_expr_kind {
-    SQL_EXPR_INT,       /* ival; text = source digits */
-    SQL_EXPR_DECIMAL,   /* text = "12.50" (exact; dval approximates) */
-    SQL_EXPR_DOUBLE,    /* dval; text = source, e.g. "1.5e3" */
-    SQL_EXPR_STRING,    /* text (unescaped) */
-    SQL_EXPR_BOOL,      /* ival 0/1 */
+    SQL_EXPR_INT,     /* ival; text = source digits */
+    SQL_EXPR_DECIMAL, /* text = "12.50" (exact; dval approximates) */
+    SQL_EXPR_DOUBLE,  /* dval; text = source, e.g. "1.5e3" */
+    SQL_EXPR_STRING,  /* text (unescaped) */
+    SQL_EXPR_BOOL,    /* ival 0/1 */
     SQL_EXPR_NULL,
     SQL_EXPR_INTERVAL,  /* ival = milliseconds; unit, unit_to */
     SQL_EXPR_TIMESTAMP, /* ival = epoch milliseconds (UTC); text = source */
@@ -126,8 +126,8 @@ struct sql_over {
     struct sql_order_item *order_by;
     size_t norder_by;
     bool has_frame;
-    bool rows;                   /* ROWS (a count) or RANGE (an interval) */
-    struct sql_expr *preceding;  /* NULL = UNBOUNDED PRECEDING */
+    bool rows;                  /* ROWS (a count) or RANGE (an interval) */
+    struct sql_expr *preceding; /* NULL = UNBOUNDED PRECEDING */
 };
 
 struct sql_expr {
@@ -146,10 +146,10 @@ struct sql_expr {
     struct sql_expr **args;
     size_t nargs;
     struct sql_expr *filter;
-    struct sql_over *over; /* CALL ... OVER (...) */
-    int height; /* of this subtree (the parser bounds it) */
-    struct sql_type *type;      /* CAST */
-    struct sql_select *query;   /* SUBQUERY, IN (SELECT ...) */
+    struct sql_over *over;    /* CALL ... OVER (...) */
+    int height;               /* of this subtree (the parser bounds it) */
+    struct sql_type *type;    /* CAST */
+    struct sql_select *query; /* SUBQUERY, IN (SELECT ...) */
     enum sql_time_unit unit, unit_to; /* INTERVAL */
 };
 
@@ -223,8 +223,8 @@ struct sql_match {
     size_t norder_by;
     struct sql_select_item *measures;
     size_t nmeasures;
-    bool all_rows;      /* ALL ROWS PER MATCH (parsed; Flink runs ONE) */
-    bool timeout_rows;  /* ONE ROW PER MATCH WITH TIMEOUT ROWS (rill) */
+    bool all_rows;     /* ALL ROWS PER MATCH (parsed; Flink runs ONE) */
+    bool timeout_rows; /* ONE ROW PER MATCH WITH TIMEOUT ROWS (rill) */
     enum sql_skip_kind skip;
     const char *skip_var;
     struct sql_pattern *pattern;
@@ -293,13 +293,13 @@ enum sql_stmt_kind {
     SQL_STMT_CREATE_TABLE,     /* the same, a changelog table */
     SQL_STMT_CREATE_STREAM_AS, /* name [WITH (...)] AS query */
     SQL_STMT_CREATE_TABLE_AS,
-    SQL_STMT_INSERT,           /* INSERT INTO name query */
-    SQL_STMT_SELECT,           /* query */
-    SQL_STMT_DROP,             /* object, name, if_exists */
-    SQL_STMT_SHOW,             /* object */
-    SQL_STMT_DESCRIBE,         /* name */
-    SQL_STMT_EXPLAIN,          /* inner */
-    SQL_STMT_SET               /* key = value */
+    SQL_STMT_INSERT,   /* INSERT INTO name query */
+    SQL_STMT_SELECT,   /* query */
+    SQL_STMT_DROP,     /* object, name, if_exists */
+    SQL_STMT_SHOW,     /* object */
+    SQL_STMT_DESCRIBE, /* name */
+    SQL_STMT_EXPLAIN,  /* inner */
+    SQL_STMT_SET       /* key = value */
 };
 
 enum sql_object {
@@ -312,7 +312,7 @@ enum sql_object {
 struct sql_column {
     struct sql_pos pos;
     const char *name;
-    struct sql_type *type;     /* NULL for a computed column */
+    struct sql_type *type; /* NULL for a computed column */
     bool not_null;
     const char *path;          /* FROM 'payload.v', or NULL */
     bool metadata;             /* METADATA [FROM 'key'] */
@@ -340,7 +340,7 @@ struct sql_stmt {
     struct sql_option *options;
     size_t noptions;
     struct sql_select *query;
-    struct sql_stmt *inner; /* EXPLAIN */
+    struct sql_stmt *inner;  /* EXPLAIN */
     const char *key, *value; /* SET */
 };
 

@@ -47,11 +47,10 @@ static struct sql_pos here(const struct sql_lex *lx)
     return p;
 }
 
-static int fail(struct sql_error *err, struct sql_pos pos, const char *fmt,
-                ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct sql_error *err, struct sql_pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static int fail(struct sql_error *err, struct sql_pos pos, const char *fmt,
-                ...)
+static int fail(struct sql_error *err, struct sql_pos pos, const char *fmt, ...)
 {
     if (err) {
         int n = snprintf(err->message, sizeof err->message,
@@ -224,19 +223,45 @@ int sql_lex_next(struct sql_lex *lx, struct sql_token *tok,
     enum sql_tok k;
     size_t n = 1;
     switch (c) {
-    case '(': k = SQL_TOK_LPAREN; break;
-    case ')': k = SQL_TOK_RPAREN; break;
-    case '{': k = SQL_TOK_LBRACE; break;
-    case '}': k = SQL_TOK_RBRACE; break;
-    case ',': k = SQL_TOK_COMMA; break;
-    case ';': k = SQL_TOK_SEMI; break;
-    case '.': k = SQL_TOK_DOT; break;
-    case '*': k = SQL_TOK_STAR; break;
-    case '+': k = SQL_TOK_PLUS; break;
-    case '-': k = SQL_TOK_MINUS; break;
-    case '/': k = SQL_TOK_SLASH; break;
-    case '%': k = SQL_TOK_PERCENT; break;
-    case '?': k = SQL_TOK_QUESTION; break;
+    case '(':
+        k = SQL_TOK_LPAREN;
+        break;
+    case ')':
+        k = SQL_TOK_RPAREN;
+        break;
+    case '{':
+        k = SQL_TOK_LBRACE;
+        break;
+    case '}':
+        k = SQL_TOK_RBRACE;
+        break;
+    case ',':
+        k = SQL_TOK_COMMA;
+        break;
+    case ';':
+        k = SQL_TOK_SEMI;
+        break;
+    case '.':
+        k = SQL_TOK_DOT;
+        break;
+    case '*':
+        k = SQL_TOK_STAR;
+        break;
+    case '+':
+        k = SQL_TOK_PLUS;
+        break;
+    case '-':
+        k = SQL_TOK_MINUS;
+        break;
+    case '/':
+        k = SQL_TOK_SLASH;
+        break;
+    case '%':
+        k = SQL_TOK_PERCENT;
+        break;
+    case '?':
+        k = SQL_TOK_QUESTION;
+        break;
     case '=':
         if (c1 == '>') {
             k = SQL_TOK_ARROW;
@@ -263,8 +288,9 @@ int sql_lex_next(struct sql_lex *lx, struct sql_token *tok,
         break;
     case '!':
         if (c1 != '=')
-            return fail(err, tok->pos, "unexpected character '!' (did you "
-                                       "mean '!=' or NOT?)");
+            return fail(err, tok->pos,
+                        "unexpected character '!' (did you "
+                        "mean '!=' or NOT?)");
         k = SQL_TOK_NE;
         n = 2;
         break;

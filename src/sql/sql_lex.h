@@ -3,8 +3,8 @@
  * Splits SQL text into tokens: words (keywords are words; the parser tells
  * them apart, case-insensitively), quoted identifiers (`x` and "x"),
  * 'strings' with '' escapes, numbers, operators. Skips whitespace, -- line
- * comments and block comments (optimizer hints in comments are ignored). It never
- * reads past `len` and accepts any bytes (a NUL is a bad character).
+ * comments and block comments (optimizer hints in comments are ignored). It
+ * never reads past `len` and accepts any bytes (a NUL is a bad character).
  * Unescaped values are copied into the caller's arena.
  */
 #ifndef RILL_SQL_LEX_H
@@ -44,7 +44,7 @@ enum sql_tok {
     SQL_TOK_CONCAT, /* || */
     SQL_TOK_ARROW,  /* => */
     SQL_TOK_QUESTION,
-    SQL_TOK_PIPE,   /* | (pattern alternation) */
+    SQL_TOK_PIPE, /* | (pattern alternation) */
     SQL_TOK_COUNT_
 };
 

@@ -37,15 +37,15 @@ struct parser {
 /* Words that cannot be bare names (aliases, columns); quote them to use
  * them as names. Kept short: `value`, `key`, `timestamp` stay usable. */
 static const char *const reserved[] = {
-    "ALL",     "ALLOWED", "AND",     "AS",    "ASC",    "BETWEEN",
-    "BY",      "CASE",    "CAST",    "CREATE", "CROSS", "DESC",
-    "DESCRIBE", "DISTINCT", "DROP",  "ELSE",  "EMIT",   "END",
-    "ESCAPE",  "EXPLAIN", "FALSE",   "FROM",  "FULL",   "GROUP",
-    "HAVING",  "IN",      "INNER",   "INSERT", "INTERVAL", "INTO",
-    "IS",      "JOIN",    "LEFT",    "LIKE",  "LIMIT",  "MATCH_RECOGNIZE",
-    "NOT",     "NULL",    "ON",      "OR",    "ORDER",  "OUTER",
-    "OVER",    "RIGHT",   "SELECT",  "SET",   "SHOW",   "TABLE",
-    "THEN",    "TRUE",    "UNION",   "WHEN",  "WHERE",  "WINDOW",
+    "ALL",      "ALLOWED",  "AND",    "AS",     "ASC",      "BETWEEN",
+    "BY",       "CASE",     "CAST",   "CREATE", "CROSS",    "DESC",
+    "DESCRIBE", "DISTINCT", "DROP",   "ELSE",   "EMIT",     "END",
+    "ESCAPE",   "EXPLAIN",  "FALSE",  "FROM",   "FULL",     "GROUP",
+    "HAVING",   "IN",       "INNER",  "INSERT", "INTERVAL", "INTO",
+    "IS",       "JOIN",     "LEFT",   "LIKE",   "LIMIT",    "MATCH_RECOGNIZE",
+    "NOT",      "NULL",     "ON",     "OR",     "ORDER",    "OUTER",
+    "OVER",     "RIGHT",    "SELECT", "SET",    "SHOW",     "TABLE",
+    "THEN",     "TRUE",     "UNION",  "WHEN",   "WHERE",    "WINDOW",
     "WITH",
 };
 
@@ -59,18 +59,17 @@ static void verror(struct parser *p, struct sql_pos pos, const char *fmt,
     p->failed = true;
     p->eof.pos = pos;
     struct sql_error *e = p->err;
-    int n = snprintf(e->message, sizeof e->message, "line %d, column %d: ",
-                     pos.line, pos.column);
+    int n = snprintf(e->message, sizeof e->message,
+                     "line %d, column %d: ", pos.line, pos.column);
     if (n > 0 && (size_t)n < sizeof e->message)
         vsnprintf(e->message + n, sizeof e->message - (size_t)n, fmt, ap);
     e->pos = pos;
 }
 
-static void error_at(struct parser *p, struct sql_pos pos, const char *fmt,
-                     ...) __attribute__((format(printf, 3, 4)));
+static void error_at(struct parser *p, struct sql_pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void error_at(struct parser *p, struct sql_pos pos, const char *fmt,
-                     ...)
+static void error_at(struct parser *p, struct sql_pos pos, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -347,12 +346,18 @@ static bool unit_word(const char *w, enum sql_time_unit *unit)
 static int64_t unit_ms(enum sql_time_unit u)
 {
     switch (u) {
-    case SQL_UNIT_MILLISECOND: return 1;
-    case SQL_UNIT_SECOND: return 1000;
-    case SQL_UNIT_MINUTE: return 60 * 1000;
-    case SQL_UNIT_HOUR: return 3600 * 1000;
-    case SQL_UNIT_DAY: return 86400 * 1000;
-    default: return 0;
+    case SQL_UNIT_MILLISECOND:
+        return 1;
+    case SQL_UNIT_SECOND:
+        return 1000;
+    case SQL_UNIT_MINUTE:
+        return 60 * 1000;
+    case SQL_UNIT_HOUR:
+        return 3600 * 1000;
+    case SQL_UNIT_DAY:
+        return 86400 * 1000;
+    default:
+        return 0;
     }
 }
 
@@ -486,8 +491,8 @@ static bool fixed_digits(const char **s, int n, int64_t *v)
 static bool timestamp_value(const char *s, int64_t *ms)
 {
     int64_t y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
-    if (!fixed_digits(&s, 4, &y) || *s++ != '-' ||
-        !fixed_digits(&s, 2, &mo) || *s++ != '-' || !fixed_digits(&s, 2, &d))
+    if (!fixed_digits(&s, 4, &y) || *s++ != '-' || !fixed_digits(&s, 2, &mo) ||
+        *s++ != '-' || !fixed_digits(&s, 2, &d))
         return false;
     if (*s == ' ' || *s == 'T') {
         s++;
@@ -516,10 +521,9 @@ static bool timestamp_value(const char *s, int64_t *ms)
         s++;
     if (*s)
         return false;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31};
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-        mi > 59 || sec > 59)
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
+        sec > 59)
         return false;
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (mo == 2 && d == 29 && !leap)
@@ -592,10 +596,9 @@ static struct sql_over *parse_over(struct parser *p)
 /* EXTRACT(unit FROM expr) as the call EXTRACT('UNIT', expr). */
 static void parse_extract(struct parser *p, struct sql_expr *e)
 {
-    static const char *const units[] = {"MILLISECOND", "SECOND", "MINUTE",
-                                        "HOUR", "DAY", "DOW", "DOY",
-                                        "WEEK", "MONTH", "QUARTER", "YEAR",
-                                        "EPOCH"};
+    static const char *const units[] = {
+        "MILLISECOND", "SECOND", "MINUTE", "HOUR",    "DAY",  "DOW",
+        "DOY",         "WEEK",   "MONTH",  "QUARTER", "YEAR", "EPOCH"};
     const struct sql_token *t = peek(p, 0);
     size_t i = 0, n = sizeof units / sizeof units[0];
     if (t->kind == SQL_TOK_WORD)
@@ -666,9 +669,9 @@ static struct sql_expr *parse_number(struct parser *p)
             e->kind = SQL_EXPR_DECIMAL;
         }
     } else {
-        e = new_expr(p, t.kind == SQL_TOK_DOUBLE ? SQL_EXPR_DOUBLE
-                                                 : SQL_EXPR_DECIMAL,
-                     t.pos);
+        e = new_expr(
+            p, t.kind == SQL_TOK_DOUBLE ? SQL_EXPR_DOUBLE : SQL_EXPR_DECIMAL,
+            t.pos);
     }
     e->text = text;
     e->dval = strtod(text, NULL);
@@ -744,8 +747,7 @@ static struct sql_expr *parse_primary(struct parser *p)
         }
     }
     if (t->kind == SQL_TOK_WORD && is(p, 1, SQL_TOK_LPAREN) &&
-        (!is_reserved(t->value) || is_kw(p, 0, "LEFT") ||
-         is_kw(p, 0, "RIGHT")))
+        (!is_reserved(t->value) || is_kw(p, 0, "LEFT") || is_kw(p, 0, "RIGHT")))
         return parse_call(p, next(p).value, pos);
     if (!is_name(p, 0)) {
         expected(p, "an expression");
@@ -826,13 +828,26 @@ static struct sql_expr *parse_concat(struct parser *p)
 static bool cmp_op(enum sql_tok kind, enum sql_op *op)
 {
     switch (kind) {
-    case SQL_TOK_EQ: *op = SQL_OP_EQ; return true;
-    case SQL_TOK_NE: *op = SQL_OP_NE; return true;
-    case SQL_TOK_LT: *op = SQL_OP_LT; return true;
-    case SQL_TOK_LE: *op = SQL_OP_LE; return true;
-    case SQL_TOK_GT: *op = SQL_OP_GT; return true;
-    case SQL_TOK_GE: *op = SQL_OP_GE; return true;
-    default: return false;
+    case SQL_TOK_EQ:
+        *op = SQL_OP_EQ;
+        return true;
+    case SQL_TOK_NE:
+        *op = SQL_OP_NE;
+        return true;
+    case SQL_TOK_LT:
+        *op = SQL_OP_LT;
+        return true;
+    case SQL_TOK_LE:
+        *op = SQL_OP_LE;
+        return true;
+    case SQL_TOK_GT:
+        *op = SQL_OP_GT;
+        return true;
+    case SQL_TOK_GE:
+        *op = SQL_OP_GE;
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -962,14 +977,14 @@ static void row_fields(struct parser *p, struct sql_type *ty,
 {
     size_t cap = 0;
     do {
-        ty->fields = grow(p, ty->fields, ty->nfields, &cap,
-                          sizeof *ty->fields);
+        ty->fields = grow(p, ty->fields, ty->nfields, &cap, sizeof *ty->fields);
         struct sql_field *f = &ty->fields[ty->nfields++];
         f->name = name(p, "a field name in ROW");
         f->type = parse_type(p);
     } while (accept(p, SQL_TOK_COMMA));
-    expect(p, close, close == SQL_TOK_GT ? "',' or '>' after ROW fields"
-                                         : "',' or ')' after ROW fields");
+    expect(p, close,
+           close == SQL_TOK_GT ? "',' or '>' after ROW fields"
+                               : "',' or ')' after ROW fields");
 }
 
 static struct sql_type *parse_type(struct parser *p)
@@ -984,17 +999,27 @@ static struct sql_type *parse_type(struct parser *p)
         const char *name;
         enum sql_type_kind kind;
     } simple[] = {
-        {"STRING", SQL_TYPE_STRING},     {"VARCHAR", SQL_TYPE_VARCHAR},
-        {"CHAR", SQL_TYPE_VARCHAR},      {"BOOLEAN", SQL_TYPE_BOOLEAN},
-        {"BOOL", SQL_TYPE_BOOLEAN},      {"TINYINT", SQL_TYPE_TINYINT},
-        {"SMALLINT", SQL_TYPE_SMALLINT}, {"INT", SQL_TYPE_INT},
-        {"INTEGER", SQL_TYPE_INT},       {"BIGINT", SQL_TYPE_BIGINT},
-        {"FLOAT", SQL_TYPE_FLOAT},       {"REAL", SQL_TYPE_FLOAT},
-        {"DOUBLE", SQL_TYPE_DOUBLE},     {"DECIMAL", SQL_TYPE_DECIMAL},
-        {"DEC", SQL_TYPE_DECIMAL},       {"NUMERIC", SQL_TYPE_DECIMAL},
-        {"DATE", SQL_TYPE_DATE},         {"TIMESTAMP", SQL_TYPE_TIMESTAMP},
+        {"STRING", SQL_TYPE_STRING},
+        {"VARCHAR", SQL_TYPE_VARCHAR},
+        {"CHAR", SQL_TYPE_VARCHAR},
+        {"BOOLEAN", SQL_TYPE_BOOLEAN},
+        {"BOOL", SQL_TYPE_BOOLEAN},
+        {"TINYINT", SQL_TYPE_TINYINT},
+        {"SMALLINT", SQL_TYPE_SMALLINT},
+        {"INT", SQL_TYPE_INT},
+        {"INTEGER", SQL_TYPE_INT},
+        {"BIGINT", SQL_TYPE_BIGINT},
+        {"FLOAT", SQL_TYPE_FLOAT},
+        {"REAL", SQL_TYPE_FLOAT},
+        {"DOUBLE", SQL_TYPE_DOUBLE},
+        {"DECIMAL", SQL_TYPE_DECIMAL},
+        {"DEC", SQL_TYPE_DECIMAL},
+        {"NUMERIC", SQL_TYPE_DECIMAL},
+        {"DATE", SQL_TYPE_DATE},
+        {"TIMESTAMP", SQL_TYPE_TIMESTAMP},
         {"TIMESTAMP_LTZ", SQL_TYPE_TIMESTAMP_LTZ},
-        {"BYTES", SQL_TYPE_BYTES},       {"ROW", SQL_TYPE_ROW},
+        {"BYTES", SQL_TYPE_BYTES},
+        {"ROW", SQL_TYPE_ROW},
     };
     size_t i = 0, n = sizeof simple / sizeof simple[0];
     if (t->kind == SQL_TOK_WORD)
@@ -1041,8 +1066,7 @@ static struct sql_type *parse_type(struct parser *p)
             expect_kw(p, "TIME", "TIME in WITH LOCAL TIME ZONE");
             expect_kw(p, "ZONE", "ZONE in WITH LOCAL TIME ZONE");
             ty->kind = SQL_TYPE_TIMESTAMP_LTZ;
-        } else if (ty->kind == SQL_TYPE_TIMESTAMP &&
-                   accept_kw(p, "WITHOUT")) {
+        } else if (ty->kind == SQL_TYPE_TIMESTAMP && accept_kw(p, "WITHOUT")) {
             expect_kw(p, "TIME", "TIME in WITHOUT TIME ZONE");
             expect_kw(p, "ZONE", "ZONE in WITHOUT TIME ZONE");
         }
@@ -1089,17 +1113,25 @@ static struct sql_order_item *order_list(struct parser *p, size_t *n)
     return list;
 }
 
-enum win_arg { ARG_DATA, ARG_TIMECOL, ARG_SIZE, ARG_SLIDE, ARG_STEP,
-               ARG_GAP, ARG_OFFSET, ARG_NONE };
+enum win_arg {
+    ARG_DATA,
+    ARG_TIMECOL,
+    ARG_SIZE,
+    ARG_SLIDE,
+    ARG_STEP,
+    ARG_GAP,
+    ARG_OFFSET,
+    ARG_NONE
+};
 
-static const char *const win_arg_names[] = {"DATA", "TIMECOL", "SIZE",
-                                            "SLIDE", "STEP", "GAP",
-                                            "OFFSET"};
+static const char *const win_arg_names[] = {"DATA", "TIMECOL", "SIZE",  "SLIDE",
+                                            "STEP", "GAP",     "OFFSET"};
 
 static void window_data(struct parser *p, struct sql_window *w)
 {
-    expect_kw(p, "TABLE", "TABLE before the input name, e.g. TABLE "
-                          "readings");
+    expect_kw(p, "TABLE",
+              "TABLE before the input name, e.g. TABLE "
+              "readings");
     w->table = name(p, "a stream name after TABLE");
     if (accept_kw(p, "PARTITION")) {
         expect_kw(p, "BY", "BY after PARTITION");
@@ -1189,12 +1221,23 @@ static struct sql_window *parse_window(struct parser *p)
             w->timecol = name(p, "a time column in DESCRIPTOR");
             expect(p, SQL_TOK_RPAREN, "')' after the DESCRIPTOR column");
             break;
-        case ARG_SIZE: w->size = parse_expr(p); break;
-        case ARG_SLIDE: w->slide = parse_expr(p); break;
-        case ARG_STEP: w->step = parse_expr(p); break;
-        case ARG_GAP: w->gap = parse_expr(p); break;
-        case ARG_OFFSET: w->offset = parse_expr(p); break;
-        case ARG_NONE: break;
+        case ARG_SIZE:
+            w->size = parse_expr(p);
+            break;
+        case ARG_SLIDE:
+            w->slide = parse_expr(p);
+            break;
+        case ARG_STEP:
+            w->step = parse_expr(p);
+            break;
+        case ARG_GAP:
+            w->gap = parse_expr(p);
+            break;
+        case ARG_OFFSET:
+            w->offset = parse_expr(p);
+            break;
+        case ARG_NONE:
+            break;
         }
     } while (accept(p, SQL_TOK_COMMA));
     struct sql_pos close = peek(p, 0)->pos;
@@ -1265,8 +1308,7 @@ static struct sql_pattern *parse_pattern_seq(struct parser *p)
             break;
         }
         quantifier(p, n);
-        seq->items = grow(p, seq->items, seq->nitems, &cap,
-                          sizeof *seq->items);
+        seq->items = grow(p, seq->items, seq->nitems, &cap, sizeof *seq->items);
         seq->items[seq->nitems++] = n;
     }
     if (seq->nitems == 0)
@@ -1293,8 +1335,7 @@ static struct sql_pattern *parse_pattern_alt(struct parser *p)
             alt->items = grow(p, NULL, 0, &cap, sizeof *alt->items);
             alt->items[alt->nitems++] = first;
         }
-        alt->items = grow(p, alt->items, alt->nitems, &cap,
-                          sizeof *alt->items);
+        alt->items = grow(p, alt->items, alt->nitems, &cap, sizeof *alt->items);
         alt->items[alt->nitems++] = parse_pattern_seq(p);
     }
     leave(p);
@@ -1316,8 +1357,8 @@ static struct sql_match *parse_match(struct parser *p)
     if (accept_kw(p, "MEASURES")) {
         size_t cap = 0;
         do {
-            m->measures = grow(p, m->measures, m->nmeasures, &cap,
-                               sizeof *m->measures);
+            m->measures =
+                grow(p, m->measures, m->nmeasures, &cap, sizeof *m->measures);
             struct sql_select_item *it = &m->measures[m->nmeasures++];
             it->expr = parse_expr(p);
             expect_kw(p, "AS", "AS name after a measure");
@@ -1369,8 +1410,8 @@ static struct sql_match *parse_match(struct parser *p)
     if (accept_kw(p, "DEFINE")) {
         size_t cap = 0;
         do {
-            m->defines = grow(p, m->defines, m->ndefines, &cap,
-                              sizeof *m->defines);
+            m->defines =
+                grow(p, m->defines, m->ndefines, &cap, sizeof *m->defines);
             struct sql_define *d = &m->defines[m->ndefines++];
             d->var = name(p, "a pattern variable");
             expect_kw(p, "AS", "AS after the pattern variable");
@@ -1606,8 +1647,7 @@ static void parse_with(struct parser *p, struct sql_stmt *s)
     expect(p, SQL_TOK_LPAREN, "'(' after WITH");
     size_t cap = 0;
     do {
-        s->options = grow(p, s->options, s->noptions, &cap,
-                          sizeof *s->options);
+        s->options = grow(p, s->options, s->noptions, &cap, sizeof *s->options);
         struct sql_option *o = &s->options[s->noptions++];
         o->key = option_key(p, "an option name, e.g. 'topic'");
         expect(p, SQL_TOK_EQ, "'=' after the option name");
@@ -1668,8 +1708,7 @@ static void parse_columns(struct parser *p, struct sql_stmt *s)
             s->watermark = parse_expr(p);
             continue;
         }
-        s->columns = grow(p, s->columns, s->ncolumns, &cap,
-                          sizeof *s->columns);
+        s->columns = grow(p, s->columns, s->ncolumns, &cap, sizeof *s->columns);
         struct sql_column *c = &s->columns[s->ncolumns++];
         memset(c, 0, sizeof *c);
         parse_column(p, c);
@@ -1739,8 +1778,7 @@ static bool parse_object(struct parser *p, struct sql_stmt *s, bool plural,
 
 static struct sql_stmt *parse_stmt(struct parser *p);
 
-static struct sql_stmt *parse_stmt_body(struct parser *p,
-                                        struct sql_stmt *s)
+static struct sql_stmt *parse_stmt_body(struct parser *p, struct sql_stmt *s)
 {
     const struct sql_token *t = peek(p, 0);
     if (is_kw(p, 0, "SELECT")) {

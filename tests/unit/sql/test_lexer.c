@@ -16,13 +16,20 @@
 static const char *kind_tag(enum sql_tok k)
 {
     switch (k) {
-    case SQL_TOK_WORD: return "W";
-    case SQL_TOK_QIDENT: return "Q";
-    case SQL_TOK_STRING: return "S";
-    case SQL_TOK_INTEGER: return "I";
-    case SQL_TOK_DECIMAL: return "D";
-    case SQL_TOK_DOUBLE: return "F";
-    default: return "P";
+    case SQL_TOK_WORD:
+        return "W";
+    case SQL_TOK_QIDENT:
+        return "Q";
+    case SQL_TOK_STRING:
+        return "S";
+    case SQL_TOK_INTEGER:
+        return "I";
+    case SQL_TOK_DECIMAL:
+        return "D";
+    case SQL_TOK_DOUBLE:
+        return "F";
+    default:
+        return "P";
     }
 }
 
@@ -67,11 +74,14 @@ static const struct {
     {"SELECT a, b FROM t;", "W:SELECT W:a P:, W:b W:FROM W:t P:;"},
     {"select_1 $x", "error: line 1, column 10: unexpected character '$'"},
     {"a$b _x", "W:a$b W:_x"},
-    {"42 3.14 .5 1. 1e3 2.5E-2 7e+1", "I:42 D:3.14 D:.5 D:1. F:1e3 F:2.5E-2 F:7e+1"},
+    {"42 3.14 .5 1. 1e3 2.5E-2 7e+1",
+     "I:42 D:3.14 D:.5 D:1. F:1e3 F:2.5E-2 F:7e+1"},
     {"'it''s' '' 'a\"b'", "S:it's S: S:a\"b"},
     {"`weird col` \"Dq\"\"x\" `a``b`", "Q:weird col Q:Dq\"x Q:a`b"},
-    {"( ) { } , ; . * + - / % ?", "P:( P:) P:{ P:} P:, P:; P:. P:* P:+ P:- P:/ P:% P:?"},
-    {"= <> != < <= > >= || => |", "P:= P:<> P:!= P:< P:<= P:> P:>= P:|| P:=> P:|"},
+    {"( ) { } , ; . * + - / % ?",
+     "P:( P:) P:{ P:} P:, P:; P:. P:* P:+ P:- P:/ P:% P:?"},
+    {"= <> != < <= > >= || => |",
+     "P:= P:<> P:!= P:< P:<= P:> P:>= P:|| P:=> P:|"},
     {"a<>b", "W:a P:<> W:b"},
     {"a-1--comment\nb", "W:a P:- I:1 W:b"},
     {"a/*x*/b /* multi\nline */ c", "W:a W:b W:c"},
@@ -87,10 +97,14 @@ static const struct {
     {"\"abc", "error: line 1, column 1: unterminated quoted identifier"},
     {"``", "error: line 1, column 1: empty quoted identifier"},
     {"a /* never", "error: line 1, column 3: unterminated comment"},
-    {"1e", "error: line 1, column 1: malformed number: exponent without digits"},
-    {"1e+", "error: line 1, column 1: malformed number: exponent without digits"},
-    {"5s", "error: line 1, column 1: malformed number: letters right after digits"},
-    {"a ! b", "error: line 1, column 3: unexpected character '!' (did you mean '!=' or NOT?)"},
+    {"1e",
+     "error: line 1, column 1: malformed number: exponent without digits"},
+    {"1e+",
+     "error: line 1, column 1: malformed number: exponent without digits"},
+    {"5s",
+     "error: line 1, column 1: malformed number: letters right after digits"},
+    {"a ! b", "error: line 1, column 3: unexpected character '!' (did you mean "
+              "'!=' or NOT?)"},
     {"a # b", "error: line 1, column 3: unexpected character '#'"},
     {"a \x01", "error: line 1, column 3: unexpected byte 0x01"},
     {"a\n  b\n\t@", "error: line 3, column 2: unexpected character '@'"},

@@ -26,273 +26,283 @@ struct case_err {
 };
 
 static const struct case_ok expr_cases[] = {
-    {"1 + 2 * 3",
-     "(+ 1 (* 2 3))"},
-    {"(1 + 2) * 3",
-     "(* (+ 1 2) 3)"},
-    {"1 - 2 - 3",
-     "(- (- 1 2) 3)"},
-    {"8 / 4 / 2",
-     "(/ (/ 8 4) 2)"},
-    {"7 % 3 * 2",
-     "(* (% 7 3) 2)"},
-    {"-a * b",
-     "(* (- a) b)"},
-    {"- - 5",
-     "(- (- 5))"},
-    {"+x",
-     "(+ x)"},
-    {"a || b || c",
-     "(|| (|| a b) c)"},
-    {"a || b + c",
-     "(|| a (+ b c))"},
-    {"a + b || c",
-     "(|| (+ a b) c)"},
-    {"a = b AND c < d OR e >= f",
-     "(OR (AND (= a b) (< c d)) (>= e f))"},
-    {"a OR b AND c",
-     "(OR a (AND b c))"},
-    {"NOT a AND b",
-     "(AND (NOT a) b)"},
-    {"NOT NOT a",
-     "(NOT (NOT a))"},
-    {"NOT a = b",
-     "(NOT (= a b))"},
-    {"a <> b",
-     "(<> a b)"},
-    {"a != b",
-     "(<> a b)"},
-    {"a <= b",
-     "(<= a b)"},
-    {"a > b",
-     "(> a b)"},
-    {"a IS NULL",
-     "(is-null a)"},
-    {"a IS NOT NULL",
-     "(is-not-null a)"},
-    {"a + 1 IS NULL",
-     "(is-null (+ a 1))"},
-    {"a IN (1, 2, 3)",
-     "(in a 1 2 3)"},
-    {"a NOT IN ('x')",
-     "(not-in a 'x')"},
-    {"a IN (SELECT id FROM t)",
-     "(in a (select (items id) (from (table t))))"},
-    {"a BETWEEN 1 AND 10",
-     "(between a 1 10)"},
+    {"1 + 2 * 3", "(+ 1 (* 2 3))"},
+    {"(1 + 2) * 3", "(* (+ 1 2) 3)"},
+    {"1 - 2 - 3", "(- (- 1 2) 3)"},
+    {"8 / 4 / 2", "(/ (/ 8 4) 2)"},
+    {"7 % 3 * 2", "(* (% 7 3) 2)"},
+    {"-a * b", "(* (- a) b)"},
+    {"- - 5", "(- (- 5))"},
+    {"+x", "(+ x)"},
+    {"a || b || c", "(|| (|| a b) c)"},
+    {"a || b + c", "(|| a (+ b c))"},
+    {"a + b || c", "(|| (+ a b) c)"},
+    {"a = b AND c < d OR e >= f", "(OR (AND (= a b) (< c d)) (>= e f))"},
+    {"a OR b AND c", "(OR a (AND b c))"},
+    {"NOT a AND b", "(AND (NOT a) b)"},
+    {"NOT NOT a", "(NOT (NOT a))"},
+    {"NOT a = b", "(NOT (= a b))"},
+    {"a <> b", "(<> a b)"},
+    {"a != b", "(<> a b)"},
+    {"a <= b", "(<= a b)"},
+    {"a > b", "(> a b)"},
+    {"a IS NULL", "(is-null a)"},
+    {"a IS NOT NULL", "(is-not-null a)"},
+    {"a + 1 IS NULL", "(is-null (+ a 1))"},
+    {"a IN (1, 2, 3)", "(in a 1 2 3)"},
+    {"a NOT IN ('x')", "(not-in a 'x')"},
+    {"a IN (SELECT id FROM t)", "(in a (select (items id) (from (table t))))"},
+    {"a BETWEEN 1 AND 10", "(between a 1 10)"},
     {"a NOT BETWEEN b - 1 AND b + 1 AND c",
      "(AND (not-between a (- b 1) (+ b 1)) c)"},
-    {"a BETWEEN 1 AND 2 OR d",
-     "(OR (between a 1 2) d)"},
-    {"s LIKE 'a%'",
-     "(like s 'a%')"},
-    {"s NOT LIKE 'a\\_%' ESCAPE '\\'",
-     "(not-like s 'a\\_%' '\\')"},
-    {"x = 1 = TRUE",
-     "(= (= x 1) TRUE)"},
+    {"a BETWEEN 1 AND 2 OR d", "(OR (between a 1 2) d)"},
+    {"s LIKE 'a%'", "(like s 'a%')"},
+    {"s NOT LIKE 'a\\_%' ESCAPE '\\'", "(not-like s 'a\\_%' '\\')"},
+    {"x = 1 = TRUE", "(= (= x 1) TRUE)"},
     {"CASE WHEN a > 0 THEN 'pos' WHEN a < 0 THEN 'neg' ELSE 'zero' END",
      "(case (when (> a 0) 'pos') (when (< a 0) 'neg') (else 'zero'))"},
     {"CASE kind WHEN 'temp' THEN 1 WHEN 'hum' THEN 2 END",
      "(case kind (when 'temp' 1) (when 'hum' 2))"},
-    {"CAST(v AS DOUBLE)",
-     "(cast v DOUBLE)"},
-    {"CAST(s AS VARCHAR(10))",
-     "(cast s VARCHAR(10))"},
-    {"CAST(ts AS TIMESTAMP_LTZ(3))",
-     "(cast ts TIMESTAMP_LTZ(3))"},
+    {"CAST(v AS DOUBLE)", "(cast v DOUBLE)"},
+    {"CAST(s AS VARCHAR(10))", "(cast s VARCHAR(10))"},
+    {"CAST(ts AS TIMESTAMP_LTZ(3))", "(cast ts TIMESTAMP_LTZ(3))"},
     {"CAST(x AS ROW<a INT, b ROW<c STRING>>)",
      "(cast x ROW<a INT, b ROW<c STRING>>)"},
     {"CAST(x AS TIMESTAMP(3) WITH LOCAL TIME ZONE)",
      "(cast x TIMESTAMP_LTZ(3))"},
-    {"COUNT(*)",
-     "(COUNT *)"},
-    {"count(DISTINCT sensor_id)",
-     "(COUNT distinct sensor_id)"},
-    {"SUM(v) FILTER (WHERE v > 0)",
-     "(SUM v (filter (> v 0)))"},
-    {"f()",
-     "(F)"},
-    {"coalesce(a, b, 0)",
-     "(COALESCE a b 0)"},
-    {"CURRENT_WATERMARK(ts)",
-     "(CURRENT_WATERMARK ts)"},
-    {"APPROX_PERCENTILE(value, 0.95)",
-     "(APPROX_PERCENTILE value 0.95)"},
-    {"t.a.b",
-     "t.a.b"},
-    {"`select`",
-     "select"},
-    {"\"Mixed Case\"",
-     "`Mixed Case`"},
-    {"'it''s'",
-     "'it''s'"},
-    {"''",
-     "''"},
-    {"TRUE",
-     "TRUE"},
-    {"false",
-     "FALSE"},
-    {"NULL",
-     "NULL"},
-    {"42",
-     "42"},
-    {"9223372036854775807",
-     "9223372036854775807"},
-    {"9223372036854775808",
-     "9223372036854775808"},
-    {"1.50",
-     "1.50"},
-    {".5",
-     ".5"},
-    {"1e3",
-     "1e3"},
-    {"2.5E-2",
-     "2.5E-2"},
-    {"INTERVAL '5' SECOND",
-     "(interval 5000)"},
-    {"INTERVAL '10' MINUTES",
-     "(interval 600000)"},
-    {"INTERVAL '2' HOUR",
-     "(interval 7200000)"},
-    {"INTERVAL '1' DAY",
-     "(interval 86400000)"},
-    {"INTERVAL '250' MILLISECOND",
-     "(interval 250)"},
-    {"INTERVAL '-5' SECOND",
-     "(interval -5000)"},
-    {"INTERVAL '1.5' SECOND",
-     "(interval 1500)"},
-    {"INTERVAL '1:30' MINUTE TO SECOND",
-     "(interval 90000)"},
-    {"INTERVAL '1 02:03:04.5' DAY TO SECOND",
-     "(interval 93784500)"},
-    {"INTERVAL '2:30' HOUR TO MINUTE",
-     "(interval 9000000)"},
-    {"INTERVAL 5 SECOND",
-     "(interval 5000)"},
-    {"TIMESTAMP '2026-11-24 07:30:00.000'",
-     "(timestamp 1795505400000)"},
-    {"TIMESTAMP '1970-01-01T00:00:01Z'",
-     "(timestamp 1000)"},
-    {"TIMESTAMP '2024-02-29'",
-     "(timestamp 1709164800000)"},
-    {"ts - INTERVAL '5' SECOND",
-     "(- ts (interval 5000))"},
-    {"ts > CURRENT_WATERMARK(ts)",
-     "(> ts (CURRENT_WATERMARK ts))"},
+    {"COUNT(*)", "(COUNT *)"},
+    {"count(DISTINCT sensor_id)", "(COUNT distinct sensor_id)"},
+    {"SUM(v) FILTER (WHERE v > 0)", "(SUM v (filter (> v 0)))"},
+    {"f()", "(F)"},
+    {"coalesce(a, b, 0)", "(COALESCE a b 0)"},
+    {"CURRENT_WATERMARK(ts)", "(CURRENT_WATERMARK ts)"},
+    {"APPROX_PERCENTILE(value, 0.95)", "(APPROX_PERCENTILE value 0.95)"},
+    {"t.a.b", "t.a.b"},
+    {"`select`", "select"},
+    {"\"Mixed Case\"", "`Mixed Case`"},
+    {"'it''s'", "'it''s'"},
+    {"''", "''"},
+    {"TRUE", "TRUE"},
+    {"false", "FALSE"},
+    {"NULL", "NULL"},
+    {"42", "42"},
+    {"9223372036854775807", "9223372036854775807"},
+    {"9223372036854775808", "9223372036854775808"},
+    {"1.50", "1.50"},
+    {".5", ".5"},
+    {"1e3", "1e3"},
+    {"2.5E-2", "2.5E-2"},
+    {"INTERVAL '5' SECOND", "(interval 5000)"},
+    {"INTERVAL '10' MINUTES", "(interval 600000)"},
+    {"INTERVAL '2' HOUR", "(interval 7200000)"},
+    {"INTERVAL '1' DAY", "(interval 86400000)"},
+    {"INTERVAL '250' MILLISECOND", "(interval 250)"},
+    {"INTERVAL '-5' SECOND", "(interval -5000)"},
+    {"INTERVAL '1.5' SECOND", "(interval 1500)"},
+    {"INTERVAL '1:30' MINUTE TO SECOND", "(interval 90000)"},
+    {"INTERVAL '1 02:03:04.5' DAY TO SECOND", "(interval 93784500)"},
+    {"INTERVAL '2:30' HOUR TO MINUTE", "(interval 9000000)"},
+    {"INTERVAL 5 SECOND", "(interval 5000)"},
+    {"TIMESTAMP '2026-11-24 07:30:00.000'", "(timestamp 1795505400000)"},
+    {"TIMESTAMP '1970-01-01T00:00:01Z'", "(timestamp 1000)"},
+    {"TIMESTAMP '2024-02-29'", "(timestamp 1709164800000)"},
+    {"ts - INTERVAL '5' SECOND", "(- ts (interval 5000))"},
+    {"ts > CURRENT_WATERMARK(ts)", "(> ts (CURRENT_WATERMARK ts))"},
     {"(SELECT MAX(v) FROM t)",
      "(subquery (select (items (MAX v)) (from (table t))))"},
-    {"a * (b + c) / d",
-     "(/ (* a (+ b c)) d)"},
-    {"LEFT(s, 2)",
-     "(LEFT s 2)"},
+    {"a * (b + c) / d", "(/ (* a (+ b c)) d)"},
+    {"LEFT(s, 2)", "(LEFT s 2)"},
 };
 
 static const struct case_ok stmt_cases[] = {
-    {"CREATE STREAM readings (sensor_id STRING, machine_id STRING, kind STRING, value DOUBLE, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) WITH (topic = 'readings', format = 'json', key = 'sensor_id', partitions = 8)",
-     "(create-stream readings (columns (sensor_id STRING) (machine_id STRING) (kind STRING) (value DOUBLE) (ts TIMESTAMP(3))) (watermark ts (- ts (interval 5000))) (with ('topic' 'readings') ('format' 'json') ('key' 'sensor_id') ('partitions' '8')))"},
-    {"CREATE STREAM IF NOT EXISTS s (id INT NOT NULL, v DOUBLE FROM 'payload.v', name VARCHAR(32) NULL, amount DECIMAL(10, 2), on_off BOOLEAN, big BIGINT, f FLOAT, d DECIMAL, t TIMESTAMP, l TIMESTAMP_LTZ(3), nested ROW<a INT, b STRING>) WITH ('format' = 'senml', 'watermark.idle-timeout' = '30 s')",
-     "(create-stream s if-not-exists (columns (id INT not-null) (v DOUBLE (from 'payload.v')) (name VARCHAR(32)) (amount DECIMAL(10,2)) (on_off BOOLEAN) (big BIGINT) (f FLOAT) (d DECIMAL(10,0)) (t TIMESTAMP(3)) (l TIMESTAMP_LTZ(3)) (nested ROW<a INT, b STRING>)) (with ('format' 'senml') ('watermark.idle-timeout' '30 s')))"},
-    {"CREATE STREAM k (ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp', v DOUBLE, v2 AS v * 2)",
-     "(create-stream k (columns (ts TIMESTAMP_LTZ(3) metadata (from 'timestamp')) (v DOUBLE) (v2 (as (* v 2)))))"},
+    {"CREATE STREAM readings (sensor_id STRING, machine_id STRING, kind "
+     "STRING, value DOUBLE, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL "
+     "'5' SECOND) WITH (topic = 'readings', format = 'json', key = "
+     "'sensor_id', partitions = 8)",
+     "(create-stream readings (columns (sensor_id STRING) (machine_id STRING) "
+     "(kind STRING) (value DOUBLE) (ts TIMESTAMP(3))) (watermark ts (- ts "
+     "(interval 5000))) (with ('topic' 'readings') ('format' 'json') ('key' "
+     "'sensor_id') ('partitions' '8')))"},
+    {"CREATE STREAM IF NOT EXISTS s (id INT NOT NULL, v DOUBLE FROM "
+     "'payload.v', name VARCHAR(32) NULL, amount DECIMAL(10, 2), on_off "
+     "BOOLEAN, big BIGINT, f FLOAT, d DECIMAL, t TIMESTAMP, l "
+     "TIMESTAMP_LTZ(3), nested ROW<a INT, b STRING>) WITH ('format' = 'senml', "
+     "'watermark.idle-timeout' = '30 s')",
+     "(create-stream s if-not-exists (columns (id INT not-null) (v DOUBLE "
+     "(from 'payload.v')) (name VARCHAR(32)) (amount DECIMAL(10,2)) (on_off "
+     "BOOLEAN) (big BIGINT) (f FLOAT) (d DECIMAL(10,0)) (t TIMESTAMP(3)) (l "
+     "TIMESTAMP_LTZ(3)) (nested ROW<a INT, b STRING>)) (with ('format' "
+     "'senml') ('watermark.idle-timeout' '30 s')))"},
+    {"CREATE STREAM k (ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp', v "
+     "DOUBLE, v2 AS v * 2)",
+     "(create-stream k (columns (ts TIMESTAMP_LTZ(3) metadata (from "
+     "'timestamp')) (v DOUBLE) (v2 (as (* v 2)))))"},
     {"CREATE TABLE totals (k STRING, n BIGINT) WITH (topic = 'totals')",
-     "(create-table totals (columns (k STRING) (n BIGINT)) (with ('topic' 'totals')))"},
-    {"CREATE STREAM alerts AS SELECT sensor_id, value FROM readings WHERE value > 80.0",
-     "(create-stream-as alerts (select (items sensor_id value) (from (table readings)) (where (> value 80.0))))"},
-    {"CREATE STREAM alerts WITH (topic = 'alerts-out', format = 'json') AS SELECT * FROM readings WHERE kind = 'temp' AND value > 80",
-     "(create-stream-as alerts (with ('topic' 'alerts-out') ('format' 'json')) (select (items *) (from (table readings)) (where (AND (= kind 'temp') (> value 80)))))"},
-    {"CREATE TABLE per_sensor AS SELECT sensor_id, COUNT(*) AS n FROM readings GROUP BY sensor_id",
-     "(create-table-as per_sensor (select (items sensor_id (as (COUNT *) n)) (from (table readings)) (group-by sensor_id)))"},
-    {"CREATE TABLE stats_10s AS SELECT sensor_id, window_start, window_end, AVG(value) AS avg_v, MIN(value) AS min_v, MAX(value) AS max_v, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY sensor_id, window_start, window_end EMIT FINAL",
-     "(create-table-as stats_10s (select (items sensor_id window_start window_end (as (AVG value) avg_v) (as (MIN value) min_v) (as (MAX value) max_v) (as (COUNT *) n)) (from (TUMBLE readings (timecol ts) (size (interval 10000)))) (group-by sensor_id window_start window_end) (emit final)))"},
-    {"INSERT INTO alerts SELECT sensor_id, value FROM readings WHERE value > 90",
-     "(insert alerts (select (items sensor_id value) (from (table readings)) (where (> value 90))))"},
+     "(create-table totals (columns (k STRING) (n BIGINT)) (with ('topic' "
+     "'totals')))"},
+    {"CREATE STREAM alerts AS SELECT sensor_id, value FROM readings WHERE "
+     "value > 80.0",
+     "(create-stream-as alerts (select (items sensor_id value) (from (table "
+     "readings)) (where (> value 80.0))))"},
+    {"CREATE STREAM alerts WITH (topic = 'alerts-out', format = 'json') AS "
+     "SELECT * FROM readings WHERE kind = 'temp' AND value > 80",
+     "(create-stream-as alerts (with ('topic' 'alerts-out') ('format' 'json')) "
+     "(select (items *) (from (table readings)) (where (AND (= kind 'temp') (> "
+     "value 80)))))"},
+    {"CREATE TABLE per_sensor AS SELECT sensor_id, COUNT(*) AS n FROM readings "
+     "GROUP BY sensor_id",
+     "(create-table-as per_sensor (select (items sensor_id (as (COUNT *) n)) "
+     "(from (table readings)) (group-by sensor_id)))"},
+    {"CREATE TABLE stats_10s AS SELECT sensor_id, window_start, window_end, "
+     "AVG(value) AS avg_v, MIN(value) AS min_v, MAX(value) AS max_v, COUNT(*) "
+     "AS n FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' "
+     "SECOND)) GROUP BY sensor_id, window_start, window_end EMIT FINAL",
+     "(create-table-as stats_10s (select (items sensor_id window_start "
+     "window_end (as (AVG value) avg_v) (as (MIN value) min_v) (as (MAX value) "
+     "max_v) (as (COUNT *) n)) (from (TUMBLE readings (timecol ts) (size "
+     "(interval 10000)))) (group-by sensor_id window_start window_end) (emit "
+     "final)))"},
+    {"INSERT INTO alerts SELECT sensor_id, value FROM readings WHERE value > "
+     "90",
+     "(insert alerts (select (items sensor_id value) (from (table readings)) "
+     "(where (> value 90))))"},
     {"SELECT * FROM readings LIMIT 5",
      "(select (items *) (from (table readings)) (limit 5))"},
     {"SELECT DISTINCT machine_id FROM readings",
      "(select distinct (items machine_id) (from (table readings)))"},
-    {"SELECT r.*, m.name FROM readings AS r LEFT JOIN machines m ON r.machine_id = m.id",
-     "(select (items r.* m.name) (from (join left (as (table readings) r) (as (table machines) m) (= r.machine_id m.id))))"},
-    {"SELECT a.id FROM a INNER JOIN b ON a.id = b.id AND b.ts BETWEEN a.ts - INTERVAL '1' MINUTE AND a.ts",
-     "(select (items a.id) (from (join inner (table a) (table b) (AND (= a.id b.id) (between b.ts (- a.ts (interval 60000)) a.ts)))))"},
-    {"SELECT * FROM a RIGHT OUTER JOIN b ON a.k = b.k FULL JOIN c ON b.k = c.k CROSS JOIN d",
-     "(select (items *) (from (join cross (join full (join right (table a) (table b) (= a.k b.k)) (table c) (= b.k c.k)) (table d))))"},
+    {"SELECT r.*, m.name FROM readings AS r LEFT JOIN machines m ON "
+     "r.machine_id = m.id",
+     "(select (items r.* m.name) (from (join left (as (table readings) r) (as "
+     "(table machines) m) (= r.machine_id m.id))))"},
+    {"SELECT a.id FROM a INNER JOIN b ON a.id = b.id AND b.ts BETWEEN a.ts - "
+     "INTERVAL '1' MINUTE AND a.ts",
+     "(select (items a.id) (from (join inner (table a) (table b) (AND (= a.id "
+     "b.id) (between b.ts (- a.ts (interval 60000)) a.ts)))))"},
+    {"SELECT * FROM a RIGHT OUTER JOIN b ON a.k = b.k FULL JOIN c ON b.k = c.k "
+     "CROSS JOIN d",
+     "(select (items *) (from (join cross (join full (join right (table a) "
+     "(table b) (= a.k b.k)) (table c) (= b.k c.k)) (table d))))"},
     {"SELECT x FROM (SELECT value * 2 AS x FROM readings) AS sub WHERE x > 1",
-     "(select (items x) (from (as (select (items (as (* value 2) x)) (from (table readings))) sub)) (where (> x 1)))"},
+     "(select (items x) (from (as (select (items (as (* value 2) x)) (from "
+     "(table readings))) sub)) (where (> x 1)))"},
     {"SELECT x FROM (SELECT 1 AS x) t",
      "(select (items x) (from (as (select (items (as 1 x))) t)))"},
-    {"SELECT * FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '1' MINUTE, INTERVAL '10' SECOND)) w",
-     "(select (items *) (from (as (TUMBLE readings (timecol ts) (size (interval 60000)) (offset (interval 10000))) w)))"},
-    {"SELECT * FROM TABLE(HOP(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' SECOND, INTERVAL '1' MINUTE))",
-     "(select (items *) (from (HOP readings (timecol ts) (slide (interval 10000)) (size (interval 60000)))))"},
-    {"SELECT * FROM TABLE(CUMULATE(TABLE readings, DESCRIPTOR(ts), INTERVAL '1' MINUTE, INTERVAL '1' HOUR))",
-     "(select (items *) (from (CUMULATE readings (timecol ts) (step (interval 60000)) (size (interval 3600000)))))"},
-    {"SELECT * FROM TABLE(SESSION(TABLE readings PARTITION BY sensor_id, DESCRIPTOR(ts), INTERVAL '2' MINUTE))",
-     "(select (items *) (from (SESSION readings (partition-by sensor_id) (timecol ts) (gap (interval 120000)))))"},
-    {"SELECT * FROM TABLE(SESSION(TABLE readings PARTITION BY (sensor_id, machine_id), DESCRIPTOR(ts), INTERVAL '2' MINUTE))",
-     "(select (items *) (from (SESSION readings (partition-by sensor_id machine_id) (timecol ts) (gap (interval 120000)))))"},
-    {"SELECT * FROM TABLE(TUMBLE(DATA => TABLE readings, TIMECOL => DESCRIPTOR(ts), SIZE => INTERVAL '10' SECOND, `OFFSET` => INTERVAL '1' SECOND))",
-     "(select (items *) (from (TUMBLE readings (timecol ts) (size (interval 10000)) (offset (interval 1000)))))"},
-    {"SELECT * FROM TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), STEP => INTERVAL '1' MINUTE, SIZE => INTERVAL '1' HOUR))",
-     "(select (items *) (from (CUMULATE t (timecol ts) (step (interval 60000)) (size (interval 3600000)))))"},
-    {"SELECT sensor_id, COUNT(*) FROM readings GROUP BY sensor_id HAVING COUNT(*) > 10 ORDER BY sensor_id DESC, 2 EMIT CHANGES LIMIT 100",
-     "(select (items sensor_id (COUNT *)) (from (table readings)) (group-by sensor_id) (having (> (COUNT *) 10)) (order-by (sensor_id desc) (2 asc)) (emit changes) (limit 100))"},
-    {"SELECT COUNT(*) FROM TABLE(TUMBLE(TABLE r, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end ALLOWED LATENESS INTERVAL '30' SECOND EMIT LATE INTO late_r EMIT FINAL",
-     "(select (items (COUNT *)) (from (TUMBLE r (timecol ts) (size (interval 10000)))) (group-by window_start window_end) (emit final) (lateness (interval 30000)) (late-into late_r))"},
+    {"SELECT * FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '1' "
+     "MINUTE, INTERVAL '10' SECOND)) w",
+     "(select (items *) (from (as (TUMBLE readings (timecol ts) (size "
+     "(interval 60000)) (offset (interval 10000))) w)))"},
+    {"SELECT * FROM TABLE(HOP(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' "
+     "SECOND, INTERVAL '1' MINUTE))",
+     "(select (items *) (from (HOP readings (timecol ts) (slide (interval "
+     "10000)) (size (interval 60000)))))"},
+    {"SELECT * FROM TABLE(CUMULATE(TABLE readings, DESCRIPTOR(ts), INTERVAL "
+     "'1' MINUTE, INTERVAL '1' HOUR))",
+     "(select (items *) (from (CUMULATE readings (timecol ts) (step (interval "
+     "60000)) (size (interval 3600000)))))"},
+    {"SELECT * FROM TABLE(SESSION(TABLE readings PARTITION BY sensor_id, "
+     "DESCRIPTOR(ts), INTERVAL '2' MINUTE))",
+     "(select (items *) (from (SESSION readings (partition-by sensor_id) "
+     "(timecol ts) (gap (interval 120000)))))"},
+    {"SELECT * FROM TABLE(SESSION(TABLE readings PARTITION BY (sensor_id, "
+     "machine_id), DESCRIPTOR(ts), INTERVAL '2' MINUTE))",
+     "(select (items *) (from (SESSION readings (partition-by sensor_id "
+     "machine_id) (timecol ts) (gap (interval 120000)))))"},
+    {"SELECT * FROM TABLE(TUMBLE(DATA => TABLE readings, TIMECOL => "
+     "DESCRIPTOR(ts), SIZE => INTERVAL '10' SECOND, `OFFSET` => INTERVAL '1' "
+     "SECOND))",
+     "(select (items *) (from (TUMBLE readings (timecol ts) (size (interval "
+     "10000)) (offset (interval 1000)))))"},
+    {"SELECT * FROM TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), STEP => INTERVAL "
+     "'1' MINUTE, SIZE => INTERVAL '1' HOUR))",
+     "(select (items *) (from (CUMULATE t (timecol ts) (step (interval 60000)) "
+     "(size (interval 3600000)))))"},
+    {"SELECT sensor_id, COUNT(*) FROM readings GROUP BY sensor_id HAVING "
+     "COUNT(*) > 10 ORDER BY sensor_id DESC, 2 EMIT CHANGES LIMIT 100",
+     "(select (items sensor_id (COUNT *)) (from (table readings)) (group-by "
+     "sensor_id) (having (> (COUNT *) 10)) (order-by (sensor_id desc) (2 asc)) "
+     "(emit changes) (limit 100))"},
+    {"SELECT COUNT(*) FROM TABLE(TUMBLE(TABLE r, DESCRIPTOR(ts), INTERVAL '10' "
+     "SECOND)) GROUP BY window_start, window_end ALLOWED LATENESS INTERVAL "
+     "'30' SECOND EMIT LATE INTO late_r EMIT FINAL",
+     "(select (items (COUNT *)) (from (TUMBLE r (timecol ts) (size (interval "
+     "10000)))) (group-by window_start window_end) (emit final) (lateness "
+     "(interval 30000)) (late-into late_r))"},
     {"SELECT COUNT(*) FROM r GROUP BY window_start EMIT LATE INTO late_r",
-     "(select (items (COUNT *)) (from (table r)) (group-by window_start) (late-into late_r))"},
-    {"SELECT 1",
-     "(select (items 1))"},
-    {"select lower(kind) k, value AS v from readings where value is not null and kind in ('temp', 'hum')",
-     "(select (items (as (LOWER kind) k) (as value v)) (from (table readings)) (where (AND (is-not-null value) (in kind 'temp' 'hum'))))"},
-    {"SELECT * FROM readings MATCH_RECOGNIZE (PARTITION BY device_id ORDER BY ts MEASURES FIRST(V.ts) AS spike_at, LAST(T.ts) AS rise_at, LAST(T.val) AS temp_c ONE ROW PER MATCH AFTER MATCH SKIP PAST LAST ROW PATTERN (V X*? T) WITHIN INTERVAL '60' SECOND DEFINE V AS V.metric = 'vibration' AND V.val > 8.0, T AS T.metric = 'temperature' AND T.val > 70.0) AS m",
-     "(select (items *) (from (as (match-recognize (table readings) (partition-by device_id) (order-by (ts asc)) (measures (as (FIRST V.ts) spike_at) (as (LAST T.ts) rise_at) (as (LAST T.val) temp_c)) (skip past-last-row) (pattern V X*? T) (within (interval 60000)) (define (V (AND (= V.metric 'vibration') (> V.val 8.0))) (T (AND (= T.metric 'temperature') (> T.val 70.0))))) m)))"},
-    {"SELECT * FROM t MATCH_RECOGNIZE (ORDER BY ts MEASURES A.v AS v ALL ROWS PER MATCH AFTER MATCH SKIP TO NEXT ROW PATTERN ((A | B)+ C{2} D{1,3}? E{2,}) DEFINE A AS A.v > 0)",
-     "(select (items *) (from (match-recognize (table t) (order-by (ts asc)) (measures (as A.v v)) (rows all) (skip to-next-row) (pattern (A | B)+ C{2} D{1,3}? E{2,}) (define (A (> A.v 0))))))"},
-    {"SELECT * FROM t MATCH_RECOGNIZE (ORDER BY ts MEASURES A.v AS v ONE ROW PER MATCH WITH TIMEOUT ROWS AFTER MATCH SKIP TO FIRST B PATTERN (A B?\?) DEFINE B AS B.v < 0)",
-     "(select (items *) (from (match-recognize (table t) (order-by (ts asc)) (measures (as A.v v)) (rows one-with-timeout) (skip to-first B) (pattern A B?\?) (define (B (< B.v 0))))))"},
-    {"SELECT * FROM t MATCH_RECOGNIZE (ORDER BY ts MEASURES A.v AS v AFTER MATCH SKIP TO LAST A PATTERN (A B) DEFINE A AS TRUE)",
-     "(select (items *) (from (match-recognize (table t) (order-by (ts asc)) (measures (as A.v v)) (skip to-last A) (pattern A B) (define (A TRUE)))))"},
-    {"DROP STREAM readings",
-     "(drop STREAM readings)"},
-    {"DROP TABLE IF EXISTS stats_10s",
-     "(drop TABLE stats_10s if-exists)"},
-    {"DROP QUERY q_3",
-     "(drop QUERY q_3)"},
-    {"SHOW STREAMS",
-     "(show STREAMS)"},
-    {"SHOW TABLES",
-     "(show TABLES)"},
-    {"SHOW QUERIES",
-     "(show QUERIES)"},
-    {"show topics",
-     "(show TOPICS)"},
-    {"DESCRIBE readings",
-     "(describe readings)"},
+     "(select (items (COUNT *)) (from (table r)) (group-by window_start) "
+     "(late-into late_r))"},
+    {"SELECT 1", "(select (items 1))"},
+    {"select lower(kind) k, value AS v from readings where value is not null "
+     "and kind in ('temp', 'hum')",
+     "(select (items (as (LOWER kind) k) (as value v)) (from (table readings)) "
+     "(where (AND (is-not-null value) (in kind 'temp' 'hum'))))"},
+    {"SELECT * FROM readings MATCH_RECOGNIZE (PARTITION BY device_id ORDER BY "
+     "ts MEASURES FIRST(V.ts) AS spike_at, LAST(T.ts) AS rise_at, LAST(T.val) "
+     "AS temp_c ONE ROW PER MATCH AFTER MATCH SKIP PAST LAST ROW PATTERN (V "
+     "X*? T) WITHIN INTERVAL '60' SECOND DEFINE V AS V.metric = 'vibration' "
+     "AND V.val > 8.0, T AS T.metric = 'temperature' AND T.val > 70.0) AS m",
+     "(select (items *) (from (as (match-recognize (table readings) "
+     "(partition-by device_id) (order-by (ts asc)) (measures (as (FIRST V.ts) "
+     "spike_at) (as (LAST T.ts) rise_at) (as (LAST T.val) temp_c)) (skip "
+     "past-last-row) (pattern V X*? T) (within (interval 60000)) (define (V "
+     "(AND (= V.metric 'vibration') (> V.val 8.0))) (T (AND (= T.metric "
+     "'temperature') (> T.val 70.0))))) m)))"},
+    {"SELECT * FROM t MATCH_RECOGNIZE (ORDER BY ts MEASURES A.v AS v ALL ROWS "
+     "PER MATCH AFTER MATCH SKIP TO NEXT ROW PATTERN ((A | B)+ C{2} D{1,3}? "
+     "E{2,}) DEFINE A AS A.v > 0)",
+     "(select (items *) (from (match-recognize (table t) (order-by (ts asc)) "
+     "(measures (as A.v v)) (rows all) (skip to-next-row) (pattern (A | B)+ "
+     "C{2} D{1,3}? E{2,}) (define (A (> A.v 0))))))"},
+    {"SELECT * FROM t MATCH_RECOGNIZE (ORDER BY ts MEASURES A.v AS v ONE ROW "
+     "PER MATCH WITH TIMEOUT ROWS AFTER MATCH SKIP TO FIRST B PATTERN (A B?\?) "
+     "DEFINE B AS B.v < 0)",
+     "(select (items *) (from (match-recognize (table t) (order-by (ts asc)) "
+     "(measures (as A.v v)) (rows one-with-timeout) (skip to-first B) (pattern "
+     "A B?\?) (define (B (< B.v 0))))))"},
+    {"SELECT * FROM t MATCH_RECOGNIZE (ORDER BY ts MEASURES A.v AS v AFTER "
+     "MATCH SKIP TO LAST A PATTERN (A B) DEFINE A AS TRUE)",
+     "(select (items *) (from (match-recognize (table t) (order-by (ts asc)) "
+     "(measures (as A.v v)) (skip to-last A) (pattern A B) (define (A "
+     "TRUE)))))"},
+    {"DROP STREAM readings", "(drop STREAM readings)"},
+    {"DROP TABLE IF EXISTS stats_10s", "(drop TABLE stats_10s if-exists)"},
+    {"DROP QUERY q_3", "(drop QUERY q_3)"},
+    {"SHOW STREAMS", "(show STREAMS)"},
+    {"SHOW TABLES", "(show TABLES)"},
+    {"SHOW QUERIES", "(show QUERIES)"},
+    {"show topics", "(show TOPICS)"},
+    {"DESCRIBE readings", "(describe readings)"},
     {"EXPLAIN SELECT sensor_id, AVG(value) FROM readings GROUP BY sensor_id",
-     "(explain (select (items sensor_id (AVG value)) (from (table readings)) (group-by sensor_id)))"},
+     "(explain (select (items sensor_id (AVG value)) (from (table readings)) "
+     "(group-by sensor_id)))"},
     {"EXPLAIN CREATE TABLE t AS SELECT k, COUNT(*) FROM s GROUP BY k",
-     "(explain (create-table-as t (select (items k (COUNT *)) (from (table s)) (group-by k))))"},
+     "(explain (create-table-as t (select (items k (COUNT *)) (from (table s)) "
+     "(group-by k))))"},
     {"EXPLAIN INSERT INTO a SELECT * FROM b",
      "(explain (insert a (select (items *) (from (table b)))))"},
     {"SET 'scan.startup.mode' = 'latest-offset'",
      "(set 'scan.startup.mode' 'latest-offset')"},
-    {"SET 'parallelism' = 4",
-     "(set 'parallelism' '4')"},
+    {"SET 'parallelism' = 4", "(set 'parallelism' '4')"},
     {"SELECT `from`, \"Weird \"\"q\"\"\", `a``b` FROM `my stream`",
      "(select (items from `Weird \"q\"` `a``b`) (from (table `my stream`)))"},
-    {"SELECT 1 -- trailing comment",
-     "(select (items 1))"},
-    {"/* leading */ SELECT /*+ OPTIONS('k'='v') */ 2",
-     "(select (items 2))"},
-    {"SELECT CURRENT_WATERMARK(ts) AS wm FROM r WHERE CURRENT_WATERMARK(ts) IS NULL OR ts > CURRENT_WATERMARK(ts)",
-     "(select (items (as (CURRENT_WATERMARK ts) wm)) (from (table r)) (where (OR (is-null (CURRENT_WATERMARK ts)) (> ts (CURRENT_WATERMARK ts)))))"},
+    {"SELECT 1 -- trailing comment", "(select (items 1))"},
+    {"/* leading */ SELECT /*+ OPTIONS('k'='v') */ 2", "(select (items 2))"},
+    {"SELECT CURRENT_WATERMARK(ts) AS wm FROM r WHERE CURRENT_WATERMARK(ts) IS "
+     "NULL OR ts > CURRENT_WATERMARK(ts)",
+     "(select (items (as (CURRENT_WATERMARK ts) wm)) (from (table r)) (where "
+     "(OR (is-null (CURRENT_WATERMARK ts)) (> ts (CURRENT_WATERMARK ts)))))"},
     {"SELECT COUNT(DISTINCT sensor_id) FILTER (WHERE value > 0) AS n FROM r",
-     "(select (items (as (COUNT distinct sensor_id (filter (> value 0))) n)) (from (table r)))"},
-    {"SELECT AVG(v) OVER (PARTITION BY device_id ORDER BY ts RANGE BETWEEN INTERVAL '1' MINUTE PRECEDING AND CURRENT ROW) AS avg_1m FROM r",
-     "(select (items (as (AVG v (over (partition-by device_id) (order-by (ts asc)) (range (interval 60000)))) avg_1m)) (from (table r)))"},
-    {"SELECT SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 9 PRECEDING AND CURRENT ROW), COUNT(*) OVER (ORDER BY ts ROWS UNBOUNDED PRECEDING), MAX(v) OVER () FROM r",
-     "(select (items (SUM v (over (partition-by k) (order-by (ts asc)) (rows 9))) (COUNT * (over (order-by (ts asc)) (rows unbounded))) (MAX v (over))) (from (table r)))"},
+     "(select (items (as (COUNT distinct sensor_id (filter (> value 0))) n)) "
+     "(from (table r)))"},
+    {"SELECT AVG(v) OVER (PARTITION BY device_id ORDER BY ts RANGE BETWEEN "
+     "INTERVAL '1' MINUTE PRECEDING AND CURRENT ROW) AS avg_1m FROM r",
+     "(select (items (as (AVG v (over (partition-by device_id) (order-by (ts "
+     "asc)) (range (interval 60000)))) avg_1m)) (from (table r)))"},
+    {"SELECT SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 9 PRECEDING "
+     "AND CURRENT ROW), COUNT(*) OVER (ORDER BY ts ROWS UNBOUNDED PRECEDING), "
+     "MAX(v) OVER () FROM r",
+     "(select (items (SUM v (over (partition-by k) (order-by (ts asc)) (rows "
+     "9))) (COUNT * (over (order-by (ts asc)) (rows unbounded))) (MAX v "
+     "(over))) (from (table r)))"},
     {"SELECT EXTRACT(HOUR FROM ts), TRY_CAST(s AS INT) FROM r",
      "(select (items (EXTRACT 'HOUR' ts) (try-cast s INT)) (from (table r)))"},
 };
@@ -300,24 +310,24 @@ static const struct case_ok stmt_cases[] = {
 static const struct case_err err_cases[] = {
     {"SET table.exec.source.idle-timeout = '10 s'",
      "line 1, column 27: expected '=' after the SET key, found '-'"},
-    {"SELEC 1",
-     "line 1, column 1: expected a statement (SELECT, CREATE, INSERT, DROP, SHOW, DESCRIBE, EXPLAIN or SET), found 'SELEC'"},
-    {"SELECT",
-     "line 1, column 7: expected an expression, found end of input"},
+    {"SELEC 1", "line 1, column 1: expected a statement (SELECT, CREATE, "
+                "INSERT, DROP, SHOW, DESCRIBE, EXPLAIN or SET), found 'SELEC'"},
+    {"SELECT", "line 1, column 7: expected an expression, found end of input"},
     {"SELECT 1 +",
      "line 1, column 11: expected an expression, found end of input"},
     {"SELECT a FROM t WHERE",
      "line 1, column 22: expected an expression, found end of input"},
-    {"SELECT (1 + 2",
-     "line 1, column 14: expected ')', found end of input"},
+    {"SELECT (1 + 2", "line 1, column 14: expected ')', found end of input"},
     {"SELECT a FROM t GROUP a",
      "line 1, column 23: expected BY after GROUP, found 'a'"},
     {"CREATE STREAM s (a INT, b)",
-     "line 1, column 26: expected a type (STRING, VARCHAR(n), BOOLEAN, INT, BIGINT, DOUBLE, DECIMAL(p, s), TIMESTAMP(3), ...), found ')'"},
-    {"CREATE STREAM s (a INT",
-     "line 1, column 23: expected ',' or ')' after the column definition, found end of input"},
+     "line 1, column 26: expected a type (STRING, VARCHAR(n), BOOLEAN, INT, "
+     "BIGINT, DOUBLE, DECIMAL(p, s), TIMESTAMP(3), ...), found ')'"},
+    {"CREATE STREAM s (a INT", "line 1, column 23: expected ',' or ')' after "
+                               "the column definition, found end of input"},
     {"CREATE STREAM s (a FOO)",
-     "line 1, column 20: expected a type (STRING, VARCHAR(n), BOOLEAN, INT, BIGINT, DOUBLE, DECIMAL(p, s), TIMESTAMP(3), ...), found 'FOO'"},
+     "line 1, column 20: expected a type (STRING, VARCHAR(n), BOOLEAN, INT, "
+     "BIGINT, DOUBLE, DECIMAL(p, s), TIMESTAMP(3), ...), found 'FOO'"},
     {"CREATE STREAM s (a VARCHAR(0))",
      "line 1, column 28: a length must be between 1 and 1073741824"},
     {"CREATE STREAM s (a DECIMAL(10, 11))",
@@ -326,109 +336,121 @@ static const struct case_err err_cases[] = {
      "line 1, column 37: expected '=' after the option name, found string 'x'"},
     {"CREATE STREAM s (a INT) WITH ('topic' = )",
      "line 1, column 41: expected an option value, e.g. 'readings', found ')'"},
-    {"CREATE STREAM s",
-     "line 1, column 16: expected '(' column list, WITH (...) or AS SELECT ..., found end of input"},
+    {"CREATE STREAM s", "line 1, column 16: expected '(' column list, WITH "
+                        "(...) or AS SELECT ..., found end of input"},
     {"CREATE VIEW v AS SELECT 1",
      "line 1, column 8: expected STREAM or TABLE after CREATE, found 'VIEW'"},
-    {"CREATE STREAM s (ts TIMESTAMP(3), WATERMARK FOR ts AS ts, WATERMARK FOR ts AS ts)",
+    {"CREATE STREAM s (ts TIMESTAMP(3), WATERMARK FOR ts AS ts, WATERMARK FOR "
+     "ts AS ts)",
      "line 1, column 59: only one WATERMARK per stream"},
     {"CREATE STREAM s WITH (topic = 'x') SELECT 1",
      "line 1, column 36: expected AS SELECT ..., found 'SELECT'"},
     {"SELECT * FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts)))",
      "line 1, column 51: TUMBLE needs its SIZE argument (an INTERVAL)"},
     {"SELECT * FROM TABLE(TUMBLE(TABLE t, ts, INTERVAL '1' SECOND))",
-     "line 1, column 37: expected DESCRIPTOR(time column) as the second argument, found 'ts'"},
+     "line 1, column 37: expected DESCRIPTOR(time column) as the second "
+     "argument, found 'ts'"},
     {"SELECT * FROM TABLE(TUMBLE(t, DESCRIPTOR(ts), INTERVAL '1' SECOND))",
-     "line 1, column 28: expected TABLE before the input name, e.g. TABLE readings, found 't'"},
+     "line 1, column 28: expected TABLE before the input name, e.g. TABLE "
+     "readings, found 't'"},
     {"SELECT * FROM TABLE(SLIDE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND))",
-     "line 1, column 21: expected a window function (TUMBLE, HOP, CUMULATE or SESSION), found 'SLIDE'"},
-    {"SELECT * FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND, INTERVAL '1' SECOND, 3))",
+     "line 1, column 21: expected a window function (TUMBLE, HOP, CUMULATE or "
+     "SESSION), found 'SLIDE'"},
+    {"SELECT * FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND, "
+     "INTERVAL '1' SECOND, 3))",
      "line 1, column 95: too many arguments to TUMBLE"},
     {"SELECT * FROM TABLE(TUMBLE(DATA => TABLE t, GAP => INTERVAL '1' SECOND))",
      "line 1, column 45: TUMBLE has no argument named GAP"},
-    {"SELECT * FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), SIZE => INTERVAL '1' SECOND, SIZE => INTERVAL '2' SECOND))",
+    {"SELECT * FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), SIZE => INTERVAL '1' "
+     "SECOND, SIZE => INTERVAL '2' SECOND))",
      "line 1, column 82: TUMBLE argument SIZE given twice"},
     {"SELECT INTERVAL '5' WEEK",
-     "line 1, column 21: expected a time unit (DAY, HOUR, MINUTE, SECOND or MILLISECOND), found 'WEEK'"},
+     "line 1, column 21: expected a time unit (DAY, HOUR, MINUTE, SECOND or "
+     "MILLISECOND), found 'WEEK'"},
     {"SELECT INTERVAL 'abc' SECOND",
      "line 1, column 17: invalid interval value 'abc' for SECOND"},
     {"SELECT INTERVAL '1:30' SECOND TO MINUTE",
-     "line 1, column 34: expected a smaller unit after TO (HOUR, MINUTE or SECOND), found 'MINUTE'"},
+     "line 1, column 34: expected a smaller unit after TO (HOUR, MINUTE or "
+     "SECOND), found 'MINUTE'"},
     {"SELECT TIMESTAMP '2026-13-01 00:00:00'",
-     "line 1, column 18: invalid TIMESTAMP literal '2026-13-01 00:00:00', expected 'YYYY-MM-DD HH:MM:SS[.fff]'"},
+     "line 1, column 18: invalid TIMESTAMP literal '2026-13-01 00:00:00', "
+     "expected 'YYYY-MM-DD HH:MM:SS[.fff]'"},
     {"SELECT TIMESTAMP '2023-02-29'",
-     "line 1, column 18: invalid TIMESTAMP literal '2023-02-29', expected 'YYYY-MM-DD HH:MM:SS[.fff]'"},
+     "line 1, column 18: invalid TIMESTAMP literal '2023-02-29', expected "
+     "'YYYY-MM-DD HH:MM:SS[.fff]'"},
     {"SELECT a FROM t LIMIT x",
      "line 1, column 23: expected a row count after LIMIT, found 'x'"},
     {"SELECT a FROM t LIMIT 99999999999999999999",
      "line 1, column 23: LIMIT too large"},
     {"SELECT a FROM t EMIT SOMETIMES",
-     "line 1, column 22: expected CHANGES, FINAL or LATE INTO after EMIT, found 'SOMETIMES'"},
+     "line 1, column 22: expected CHANGES, FINAL or LATE INTO after EMIT, "
+     "found 'SOMETIMES'"},
     {"SELECT a FROM t EMIT FINAL EMIT CHANGES",
      "line 1, column 28: EMIT given twice"},
     {"SELECT a FROM t ALLOWED LATENESS 5",
-     "line 1, column 34: expected an INTERVAL after ALLOWED LATENESS, found '5'"},
-    {"SELECT a FROM t JOIN u",
-     "line 1, column 23: expected ON after the joined stream, found end of input"},
+     "line 1, column 34: expected an INTERVAL after ALLOWED LATENESS, found "
+     "'5'"},
+    {"SELECT a FROM t JOIN u", "line 1, column 23: expected ON after the "
+                               "joined stream, found end of input"},
     {"SELECT a FROM t LEFT u ON 1",
      "line 1, column 22: expected JOIN, found 'u'"},
     {"SELECT CASE END",
      "line 1, column 13: expected an expression, found 'END'"},
-    {"SELECT CASE WHEN 1 THEN 2",
-     "line 1, column 26: expected WHEN, ELSE or END in CASE, found end of input"},
+    {"SELECT CASE WHEN 1 THEN 2", "line 1, column 26: expected WHEN, ELSE or "
+                                  "END in CASE, found end of input"},
     {"SELECT CAST(a DOUBLE)",
      "line 1, column 15: expected AS in CAST(value AS type), found 'DOUBLE'"},
     {"SELECT a IS 5",
      "line 1, column 13: expected NULL after IS or IS NOT, found '5'"},
-    {"SELECT a NOT 5",
-     "line 1, column 10: expected ';' or end of input after the statement, found 'NOT'"},
+    {"SELECT a NOT 5", "line 1, column 10: expected ';' or end of input after "
+                       "the statement, found 'NOT'"},
     {"SELECT 1; SELECT 2 SELECT 3",
-     "line 1, column 20: expected ';' or end of input after the statement, found 'SELECT'"},
-    {"SELECT 'abc",
-     "line 1, column 8: unterminated string literal"},
-    {"SELECT \"abc",
-     "line 1, column 8: unterminated quoted identifier"},
-    {"SELECT 1 /* never closed",
-     "line 1, column 10: unterminated comment"},
+     "line 1, column 20: expected ';' or end of input after the statement, "
+     "found 'SELECT'"},
+    {"SELECT 'abc", "line 1, column 8: unterminated string literal"},
+    {"SELECT \"abc", "line 1, column 8: unterminated quoted identifier"},
+    {"SELECT 1 /* never closed", "line 1, column 10: unterminated comment"},
     {"SELECT 1e",
      "line 1, column 8: malformed number: exponent without digits"},
     {"SELECT 12abc",
      "line 1, column 8: malformed number: letters right after digits"},
     {"SELECT a ! b",
      "line 1, column 10: unexpected character '!' (did you mean '!=' or NOT?)"},
-    {"SELECT ``",
-     "line 1, column 8: empty quoted identifier"},
-    {"DROP VIEW x",
-     "line 1, column 6: expected STREAM, TABLE or QUERY after DROP, found 'VIEW'"},
+    {"SELECT ``", "line 1, column 8: empty quoted identifier"},
+    {"DROP VIEW x", "line 1, column 6: expected STREAM, TABLE or QUERY after "
+                    "DROP, found 'VIEW'"},
     {"DROP STREAM IF x",
      "line 1, column 16: expected EXISTS after IF, found 'x'"},
-    {"SHOW STREAM",
-     "line 1, column 6: expected STREAMS, TABLES, QUERIES or TOPICS after SHOW, found 'STREAM'"},
-    {"DESCRIBE",
-     "line 1, column 9: expected a stream, table or query name after DESCRIBE, found end of input"},
-    {"EXPLAIN DROP STREAM x",
-     "line 1, column 9: expected SELECT, INSERT or CREATE ... AS after EXPLAIN, found 'DROP'"},
-    {"EXPLAIN SHOW STREAMS",
-     "line 1, column 9: expected SELECT, INSERT or CREATE ... AS after EXPLAIN, found 'SHOW'"},
+    {"SHOW STREAM", "line 1, column 6: expected STREAMS, TABLES, QUERIES or "
+                    "TOPICS after SHOW, found 'STREAM'"},
+    {"DESCRIBE", "line 1, column 9: expected a stream, table or query name "
+                 "after DESCRIBE, found end of input"},
+    {"EXPLAIN DROP STREAM x", "line 1, column 9: expected SELECT, INSERT or "
+                              "CREATE ... AS after EXPLAIN, found 'DROP'"},
+    {"EXPLAIN SHOW STREAMS", "line 1, column 9: expected SELECT, INSERT or "
+                             "CREATE ... AS after EXPLAIN, found 'SHOW'"},
     {"SET 'k' 'v'",
      "line 1, column 9: expected '=' after the SET key, found string 'v'"},
     {"INSERT t SELECT 1",
      "line 1, column 8: expected INTO after INSERT, found 't'"},
-    {"INSERT INTO t VALUES (1)",
-     "line 1, column 15: expected SELECT after INSERT INTO name, found 'VALUES'"},
+    {"INSERT INTO t VALUES (1)", "line 1, column 15: expected SELECT after "
+                                 "INSERT INTO name, found 'VALUES'"},
     {"SELECT * FROM t MATCH_RECOGNIZE (PATTERN ())",
      "line 1, column 43: expected a pattern variable, found ')'"},
     {"SELECT * FROM t MATCH_RECOGNIZE (PATTERN (A{3,1}))",
      "line 1, column 48: quantifier maximum below its minimum"},
     {"SELECT * FROM t MATCH_RECOGNIZE (DEFINE A AS 1)",
-     "line 1, column 34: expected PATTERN (...) in MATCH_RECOGNIZE, found 'DEFINE'"},
-    {"SELECT a b c FROM t",
-     "line 1, column 12: expected ';' or end of input after the statement, found 'c'"},
+     "line 1, column 34: expected PATTERN (...) in MATCH_RECOGNIZE, found "
+     "'DEFINE'"},
+    {"SELECT a b c FROM t", "line 1, column 12: expected ';' or end of input "
+                            "after the statement, found 'c'"},
     {"SELECT a FROM t WHERE a = 'x' AND",
      "line 1, column 34: expected an expression, found end of input"},
     {"SELECT EXTRACT(FORTNIGHT FROM ts)",
-     "line 1, column 16: expected a unit in EXTRACT (YEAR, MONTH, DAY, HOUR, MINUTE, SECOND, ...), found 'FORTNIGHT'"},
-    {"SELECT SUM(v) OVER (ORDER BY ts ROWS BETWEEN 9 PRECEDING AND 3 FOLLOWING) FROM r",
+     "line 1, column 16: expected a unit in EXTRACT (YEAR, MONTH, DAY, HOUR, "
+     "MINUTE, SECOND, ...), found 'FORTNIGHT'"},
+    {"SELECT SUM(v) OVER (ORDER BY ts ROWS BETWEEN 9 PRECEDING AND 3 "
+     "FOLLOWING) FROM r",
      "line 1, column 62: expected CURRENT ROW as the frame's end, found '3'"},
 };
 static int check_table_ok(const struct case_ok *cases, size_t n, bool expr)
@@ -442,20 +464,20 @@ static int check_table_ok(const struct case_ok *cases, size_t n, bool expr)
         int rc;
         if (expr) {
             struct sql_expr *e;
-            rc = sql_parse_expr(cases[i].input, strlen(cases[i].input), &a,
-                                &e, &err);
+            rc = sql_parse_expr(cases[i].input, strlen(cases[i].input), &a, &e,
+                                &err);
             if (rc == 0)
                 got = sql_ast_format_expr(e);
         } else {
             struct sql_stmt *s;
-            rc = sql_parse_stmt(cases[i].input, strlen(cases[i].input), &a,
-                                &s, &err);
+            rc = sql_parse_stmt(cases[i].input, strlen(cases[i].input), &a, &s,
+                                &err);
             if (rc == 0)
                 got = sql_ast_format_stmt(s);
         }
         if (rc != 0) {
-            fprintf(stderr, "  input:    %s\n  error:    %s\n",
-                    cases[i].input, err.message);
+            fprintf(stderr, "  input:    %s\n  error:    %s\n", cases[i].input,
+                    err.message);
             bad++;
         } else if (strcmp(got, cases[i].expected) != 0) {
             fprintf(stderr, "  input:    %s\n  expected: %s\n  got:      %s\n",
@@ -471,8 +493,7 @@ static int check_table_ok(const struct case_ok *cases, size_t n, bool expr)
 TEST(expressions)
 {
     CHECK_EQ_INT(check_table_ok(expr_cases,
-                                sizeof expr_cases / sizeof expr_cases[0],
-                                true),
+                                sizeof expr_cases / sizeof expr_cases[0], true),
                  0);
 }
 
@@ -550,7 +571,8 @@ TEST(script_positions)
 TEST(error_positions)
 {
     const struct case_err cases[] = {
-        {"CREATE STREAM r (\n  id INT,\n  v DOUBLE\n  WATERMARK FOR ts AS ts\n)",
+        {"CREATE STREAM r (\n  id INT,\n  v DOUBLE\n  WATERMARK FOR ts AS "
+         "ts\n)",
          "line 4, column 3: expected ',' or ')' after the column definition, "
          "found 'WATERMARK'"},
         {"SELECT 'été',\n       ñ + FROM r",
@@ -562,7 +584,8 @@ TEST(error_positions)
         {"SELECT '0123456789012345678901234567890123456789xyz' 'b'",
          "line 1, column 54: expected ';' or end of input after the "
          "statement, found string 'b'"},
-        {"SELECT a FROM t WHERE x = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' "
+        {"SELECT a FROM t WHERE x = "
+         "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' "
          "'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'",
          "line 1, column 76: expected ';' or end of input after the "
          "statement, found string 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb..."},

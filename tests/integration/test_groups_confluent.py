@@ -93,6 +93,7 @@ def main():
 
         out = rill("groups", "list", "--bootstrap", srv.bootstrap).stdout
         check("cgroup" in out, "list shows cgroup")
+        check(srv.stop() == 0, "the broker exits cleanly (status 0, no sanitizer report)")
 
 
 if __name__ == "__main__":

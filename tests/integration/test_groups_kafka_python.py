@@ -136,6 +136,7 @@ def commit_restart_resume(tmpdir):
         check(not (set(rest) & set(first)), "nothing consumed twice across the restart")
         check(set(rest) | set(first) == {b"v%04d" % i for i in range(N)}, "nothing lost")
         c.close()
+        check(srv2.stop() == 0, "the restarted broker exits cleanly")
     finally:
         srv2.stop()
 
@@ -146,6 +147,7 @@ def main():
         with Server(extra=["--set", "num.partitions=4"]) as srv:
             produce(srv)
             split_and_leave(srv)
+            check(srv.stop() == 0, "the broker exits cleanly")
         # Restart test on its own data dir.
         data = os.path.join(tmp.name, "d")
         os.mkdir(data)

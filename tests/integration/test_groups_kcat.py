@@ -76,6 +76,7 @@ def main():
 
         p = rill("groups", "describe", "nosuch", "--bootstrap", srv.bootstrap, check=False)
         check("Dead" in p.stdout or p.returncode != 0, "an unknown group is described as Dead")
+        check(srv.stop() == 0, "the broker exits cleanly (status 0, no sanitizer report)")
 
 
 if __name__ == "__main__":

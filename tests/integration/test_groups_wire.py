@@ -245,6 +245,7 @@ def main():
         check(heartbeat(c, "wg", 1, me) == 25, "the member that left is unknown (25)")
         got = fetch(c, 5, "wg", [("wt", [0])])
         check(got[("wt", 0)][0] == 2, "committed offsets outlive the members")
+        check(srv.stop() == 0, "the broker exits cleanly (status 0, no sanitizer report)")
 
 
 if __name__ == "__main__":

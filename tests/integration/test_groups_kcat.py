@@ -34,6 +34,58 @@ def lags(describe_out):
     return rows
 
 
+def members(srv, group):
+    """[(member, assignment)] from `rill groups describe`."""
+    out = rill("groups", "describe", group, "--bootstrap", srv.bootstrap).stdout
+    rows, on = [], False
+    for line in out.splitlines():
+        f = line.split()
+        if f[:1] == ["MEMBER"]:
+            on = True
+            continue
+        if on and not f:
+            break
+        if on:
+            rows.append((f[0], f[-1]))
+    return rows
+
+
+def session_expiry(srv):
+    """Two kcat members; one is killed with SIGKILL (no LeaveGroup): the
+    broker expires its session (6 s) and the survivor gets every partition."""
+    cmd = ["kcat", "-b", srv.bootstrap, "-G", "expiry", "-q", "-X", "session.timeout.ms=6000",
+           "-X", "heartbeat.interval.ms=500", "-X", "auto.offset.reset=earliest", "gk"]
+    a = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    b = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        rows = []
+        while time.time() < deadline:
+            rows = members(srv, "expiry")
+            if len(rows) == 2 and all(r[1] != "-" for r in rows):
+                break
+            time.sleep(0.3)
+        check(len(rows) == 2 and all(r[1] != "-" for r in rows),
+              "two kcat members share the topic (%s)" % rows)
+        a.kill()
+        a.wait()
+        t0 = time.time()
+        while time.time() < t0 + 20:
+            rows = members(srv, "expiry")
+            if len(rows) == 1 and rows[0][1] == "gk:0,1,2,3":
+                break
+            time.sleep(0.3)
+        took = time.time() - t0
+        check(len(rows) == 1 and rows[0][1] == "gk:0,1,2,3",
+              "after SIGKILL the session expires and the survivor owns gk:0,1,2,3 (%s)" % rows)
+        check(4.0 < took < 15.0, "expiry took %.1fs (session timeout 6 s)" % took)
+    finally:
+        for p in (a, b):
+            if p.poll() is None:
+                p.terminate()
+                p.wait(10)
+
+
 def main():
     with Server(extra=["--set", "num.partitions=4"]) as srv:
         n = 200
@@ -76,6 +128,7 @@ def main():
 
         p = rill("groups", "describe", "nosuch", "--bootstrap", srv.bootstrap, check=False)
         check("Dead" in p.stdout or p.returncode != 0, "an unknown group is described as Dead")
+        session_expiry(srv)
         check(srv.stop() == 0, "the broker exits cleanly (status 0, no sanitizer report)")
 
 

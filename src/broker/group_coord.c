@@ -4,18 +4,19 @@
  * LeaveGroup and the OffsetCommit generation check, on a clock passed in.
  * It does not touch the wire, the disk or committed offsets.
  *
- *               join (first member)            all known members joined
- *   +-------+ --------------------> +-----------+  or rebalance timeout  +-------------+
- *   | Empty |                       | Preparing | ---------------------> | Completing  |
- *   +-------+ <-------------------- | Rebalance | <--------------------- | Rebalance   |
- *      ^  |    phase ends, nobody   +-----------+   join / leave /       +-------------+
- *      |  |    left (generation++)     ^     ^      expiry / sync            |
- *      |  | delete                     |     |      timeout (syncs get 27)   | leader's
- *      |  v                            |     +-----------------------+       | SyncGroup
- *   +------+                           | join (new member, leader or |       v
- *   | Dead |                           | changed metadata), leave,   +-- +--------+
- *   +------+                           +---- session expiry -------------| Stable |
- *                                                                         +--------+
+ *   first join            every member rejoined,
+ *  +-------+ ----------> +-----------+  or rebalance timeout +------------+
+ *  | Empty |             | Preparing | --------------------> | Completing |
+ *  +-------+ <---------- | Rebalance | <-------------------- | Rebalance  |
+ *    |      nobody left  +-----------+  join, leave, expiry, +------------+
+ *    |      (generation++)  ^      ^    sync timeout               |
+ *    | delete               |      |    (parked syncs get 27)      | leader's
+ *    v                      |      |                               | SyncGroup
+ *  +------+                 |      |  join by a new member, the    v
+ *  | Dead |                 |      +- leader or with changed -- +--------+
+ *  +------+                 |         metadata                  | Stable |
+ *                           +---- leave, session expiry ------- +--------+
+ *
  * Invariants:
  *  1. Empty <=> no members. Dead groups are removed from the map at once.
  *  2. generation_id grows by exactly 1 each time a join phase completes,
@@ -83,9 +84,9 @@ struct group {
     size_t nmembers, cap;
     struct gpending *pending;
     size_t npending, pending_cap;
-    int64_t join_deadline;  /* PreparingRebalance: phase ends by then */
-    int64_t delay_until;    /* initial rebalance delay */
-    int64_t sync_deadline;  /* CompletingRebalance */
+    int64_t join_deadline; /* PreparingRebalance: phase ends by then */
+    int64_t delay_until;   /* initial rebalance delay */
+    int64_t sync_deadline; /* CompletingRebalance */
 };
 
 struct group_coord {
@@ -208,8 +209,8 @@ static void member_update(struct gmember *m, const struct group_join_req *req,
                           int64_t now)
 {
     member_free_protocols(m);
-    m->protocols = mem_calloc(req->nprotocols ? req->nprotocols : 1,
-                              sizeof *m->protocols);
+    m->protocols =
+        mem_calloc(req->nprotocols ? req->nprotocols : 1, sizeof *m->protocols);
     m->nprotocols = req->nprotocols;
     for (size_t i = 0; i < req->nprotocols; i++) {
         const struct group_protocol *p = &req->protocols[i];
@@ -289,8 +290,7 @@ static void pending_remove(struct group *g, size_t i)
 
 static struct group *group_get(const struct group_coord *gc, struct slice id)
 {
-    return hashmap_get(&gc->groups, id.ptr ? id.ptr : (const void *)"",
-                       id.len);
+    return hashmap_get(&gc->groups, id.ptr ? id.ptr : (const void *)"", id.len);
 }
 
 static struct group *group_new(struct group_coord *gc, struct slice id)
@@ -336,8 +336,8 @@ static void join_error(struct group_coord *gc, void *waiter, int16_t err,
         gc->ops.join_done(gc->ctx, waiter, &r);
 }
 
-static void join_error_slice(struct group_coord *gc, void *waiter,
-                             int16_t err, struct slice member_id)
+static void join_error_slice(struct group_coord *gc, void *waiter, int16_t err,
+                             struct slice member_id)
 {
     char *id = sdup(member_id);
     join_error(gc, waiter, err, id, NULL);
@@ -423,8 +423,8 @@ static void prepare_rebalance(struct group_coord *gc, struct group *g,
     }
     g->join_deadline = now + timeout;
     g->state = GROUP_PREPARING_REBALANCE;
-    diag_debug("group %s: preparing rebalance (generation %" PRId32 ")",
-               g->id, g->generation);
+    diag_debug("group %s: preparing rebalance (generation %" PRId32 ")", g->id,
+               g->generation);
 }
 
 /* Protocol every member supports, by members' first-choice votes. */
@@ -891,9 +891,9 @@ static void group_tick(struct group_coord *gc, struct group *g, int64_t now)
     }
     if (g->state == GROUP_PREPARING_REBALANCE)
         try_complete_join(gc, g, now);
-    else if (g->state == GROUP_COMPLETING_REBALANCE && now >= g->sync_deadline) {
-        diag_info("group %s: leader %s did not sync in time", g->id,
-                  g->leader);
+    else if (g->state == GROUP_COMPLETING_REBALANCE &&
+             now >= g->sync_deadline) {
+        diag_info("group %s: leader %s did not sync in time", g->id, g->leader);
         prepare_rebalance(gc, g, now);
         try_complete_join(gc, g, now);
     }

@@ -85,7 +85,7 @@ struct group_join_member {
 
 struct group_join_result {
     int16_t error;
-    int32_t generation_id;   /* -1 on error */
+    int32_t generation_id; /* -1 on error */
     const char *protocol_type;
     const char *protocol_name; /* "" on error */
     const char *leader_id;     /* "" on error */

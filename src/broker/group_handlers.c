@@ -72,7 +72,8 @@ static struct groups *groups_of(const struct broker_req *req)
     return req->b->groups;
 }
 
-/* --- deferred answers ------------------------------------------------------ */
+/* --- deferred answers ------------------------------------------------------
+ */
 
 static void wait_finish(struct gwait *w, struct buf *body)
 {
@@ -106,7 +107,8 @@ static int wait_park(struct broker_req *req, struct gwait *w)
     return BROKER_DEFERRED;
 }
 
-static void join_done(void *ctx, void *waiter, const struct group_join_result *r)
+static void join_done(void *ctx, void *waiter,
+                      const struct group_join_result *r)
 {
     struct gwait *w = waiter;
     struct kafka_join_group_response resp = {0};
@@ -166,8 +168,8 @@ static int handle_find_coordinator(struct broker_req *req, struct buf *out)
     struct broker *b = req->b;
     struct kafka_find_coordinator_request fr;
     struct kafka_find_coordinator_response resp = {0};
-    int rc = kafka_find_coordinator_request_decode(
-        &req->body, req->api_version, req->arena, &fr);
+    int rc = kafka_find_coordinator_request_decode(&req->body, req->api_version,
+                                                   req->arena, &fr);
     if (rc < 0)
         return rc;
     /* One node coordinates every group and transactional id. */
@@ -177,8 +179,8 @@ static int handle_find_coordinator(struct broker_req *req, struct buf *out)
     resp.error_message = slice_make(NULL, 0);
     resp.node_id = b->cfg.node_id;
     resp.host = cstr(host);
-    resp.port = b->cfg.advertised_port ? b->cfg.advertised_port
-                                       : broker_port(b);
+    resp.port =
+        b->cfg.advertised_port ? b->cfg.advertised_port : broker_port(b);
     kafka_find_coordinator_response_encode(out, req->api_version, &resp);
     return 0;
 }
@@ -202,14 +204,14 @@ static int handle_join(struct broker_req *req, struct buf *out)
     struct group_join_req jr = {0};
     jr.group_id = kr.group_id;
     jr.member_id = kr.member_id;
-    jr.instance_id = req->api_version >= 5 ? kr.group_instance_id
-                                           : slice_make(NULL, 0);
+    jr.instance_id =
+        req->api_version >= 5 ? kr.group_instance_id : slice_make(NULL, 0);
     jr.client_id = req->client_id;
     jr.client_host = client_host(req);
     jr.protocol_type = kr.protocol_type;
     jr.session_timeout_ms = kr.session_timeout_ms;
-    jr.rebalance_timeout_ms = req->api_version >= 1 ? kr.rebalance_timeout_ms
-                                                    : kr.session_timeout_ms;
+    jr.rebalance_timeout_ms =
+        req->api_version >= 1 ? kr.rebalance_timeout_ms : kr.session_timeout_ms;
     jr.require_known_member_id = req->api_version >= 4;
     jr.nprotocols = kr.nprotocols;
     jr.protocols = ps;
@@ -238,7 +240,8 @@ static int handle_sync(struct broker_req *req, struct buf *out)
     return wait_park(req, w);
 }
 
-/* --- Heartbeat 0-3, LeaveGroup 0-1 ----------------------------------------- */
+/* --- Heartbeat 0-3, LeaveGroup 0-1 -----------------------------------------
+ */
 
 static int handle_heartbeat(struct broker_req *req, struct buf *out)
 {
@@ -270,7 +273,8 @@ static int handle_leave(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- OffsetCommit 2-7 ------------------------------------------------------ */
+/* --- OffsetCommit 2-7 ------------------------------------------------------
+ */
 
 #define ERR_OFFSET_METADATA_TOO_LARGE 12
 
@@ -307,9 +311,9 @@ static int handle_offset_commit(struct broker_req *req, struct buf *out)
         struct kafka_topic_errors *rt = &resp.topics[t];
         rt->name = kt->name;
         rt->npartitions = kt->npartitions;
-        rt->partitions = arena_calloc(
-            req->arena, (kt->npartitions ? kt->npartitions : 1) *
-                            sizeof *rt->partitions);
+        rt->partitions =
+            arena_calloc(req->arena, (kt->npartitions ? kt->npartitions : 1) *
+                                         sizeof *rt->partitions);
         for (size_t p = 0; p < kt->npartitions; p++) {
             const struct kafka_offset_commit_partition *kp = &kt->partitions[p];
             rt->partitions[p].partition_index = kp->partition_index;
@@ -331,9 +335,8 @@ static int handle_offset_commit(struct broker_req *req, struct buf *out)
             }
         }
     }
-    int16_t gerr = group_coord_commit_check(gs->coord, kr.group_id,
-                                            kr.generation_id, kr.member_id,
-                                            now_ms(gs));
+    int16_t gerr = group_coord_commit_check(
+        gs->coord, kr.group_id, kr.generation_id, kr.member_id, now_ms(gs));
     if (gerr == 0 && k > 0 &&
         group_offsets_commit(gs->offsets, kr.group_id, k, items,
                              clock_now_ms()) < 0)
@@ -346,7 +349,8 @@ static int handle_offset_commit(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- OffsetFetch 1-5 -------------------------------------------------------- */
+/* --- OffsetFetch 1-5 --------------------------------------------------------
+ */
 
 static void fetch_fill(struct kafka_offset_fetch_partition_response *rp,
                        int32_t partition, const struct group_offset *o)
@@ -396,8 +400,8 @@ static int handle_offset_fetch(struct broker_req *req, struct buf *out)
                                 sizeof *rt->partitions);
             for (size_t p = 0; p < kt->npartitions; p++)
                 fetch_fill(&rt->partitions[p], kt->partitions[p],
-                           group_offsets_get(gs->offsets, kr.group_id,
-                                             kt->name, kt->partitions[p]));
+                           group_offsets_get(gs->offsets, kr.group_id, kt->name,
+                                             kt->partitions[p]));
         }
         kafka_offset_fetch_response_encode(out, req->api_version, &resp);
         return 0;
@@ -408,8 +412,8 @@ static int handle_offset_fetch(struct broker_req *req, struct buf *out)
     const char *topic;
     int32_t part;
     const struct group_offset *o;
-    while (group_offsets_next(gs->offsets, kr.group_id, &it, &topic, &part,
-                              &o)) {
+    while (
+        group_offsets_next(gs->offsets, kr.group_id, &it, &topic, &part, &o)) {
         if (n == cap)
             e = mem_realloc(e, (cap *= 2) * sizeof *e);
         e[n].topic = topic;
@@ -438,7 +442,8 @@ static int handle_offset_fetch(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- ListGroups 0-2, DescribeGroups 0-4 -------------------------------------- */
+/* --- ListGroups 0-2, DescribeGroups 0-4 --------------------------------------
+ */
 
 static int handle_list_groups(struct broker_req *req, struct buf *out)
 {
@@ -469,8 +474,8 @@ static int handle_describe_groups(struct broker_req *req, struct buf *out)
     struct groups *gs = groups_of(req);
     struct kafka_describe_groups_request kr;
     struct kafka_describe_groups_response resp = {0};
-    int rc = kafka_describe_groups_request_decode(
-        &req->body, req->api_version, req->arena, &kr);
+    int rc = kafka_describe_groups_request_decode(&req->body, req->api_version,
+                                                  req->arena, &kr);
     if (rc < 0)
         return rc;
     resp.ngroups = kr.ngroups;
@@ -492,8 +497,8 @@ static int handle_describe_groups(struct broker_req *req, struct buf *out)
         rg->protocol_type = cstr(gi.protocol_type);
         rg->protocol_data = cstr(gi.protocol_name);
         rg->nmembers = gi.nmembers;
-        rg->members = arena_calloc(
-            req->arena, (gi.nmembers ? gi.nmembers : 1) * sizeof *rg->members);
+        rg->members = arena_calloc(req->arena, (gi.nmembers ? gi.nmembers : 1) *
+                                                   sizeof *rg->members);
         for (size_t m = 0; m < gi.nmembers; m++) {
             struct group_member_info mi;
             struct kafka_describe_groups_member *rm = &rg->members[m];
@@ -512,7 +517,8 @@ static int handle_describe_groups(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- wiring ------------------------------------------------------------------------- */
+/* --- wiring
+ * ------------------------------------------------------------------------- */
 
 static void on_tick(struct loop *l, struct loop_timer *t)
 {
@@ -556,8 +562,8 @@ void group_handlers_register(struct broker *b)
     if (b->loop)
         loop_timer_start(b->loop, &gs->tick, TICK_MS, TICK_MS);
 
-    broker_register(b, KAFKA_API_FIND_COORDINATOR, 0, GROUP_FIND_COORDINATOR_MAX,
-                    handle_find_coordinator);
+    broker_register(b, KAFKA_API_FIND_COORDINATOR, 0,
+                    GROUP_FIND_COORDINATOR_MAX, handle_find_coordinator);
     broker_register(b, KAFKA_API_JOIN_GROUP, 0, GROUP_JOIN_MAX, handle_join);
     broker_register(b, KAFKA_API_SYNC_GROUP, 0, GROUP_SYNC_MAX, handle_sync);
     broker_register(b, KAFKA_API_HEARTBEAT, 0, GROUP_HEARTBEAT_MAX,
@@ -567,7 +573,8 @@ void group_handlers_register(struct broker *b)
                     GROUP_OFFSET_COMMIT_MAX, handle_offset_commit);
     broker_register(b, KAFKA_API_OFFSET_FETCH, GROUP_OFFSET_FETCH_MIN,
                     GROUP_OFFSET_FETCH_MAX, handle_offset_fetch);
-    broker_register(b, KAFKA_API_LIST_GROUPS, 0, GROUP_LIST_MAX, handle_list_groups);
+    broker_register(b, KAFKA_API_LIST_GROUPS, 0, GROUP_LIST_MAX,
+                    handle_list_groups);
     broker_register(b, KAFKA_API_DESCRIBE_GROUPS, 0, GROUP_DESCRIBE_MAX,
                     handle_describe_groups);
 }

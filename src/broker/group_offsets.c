@@ -130,7 +130,8 @@ static void apply(struct group_offsets *go, struct slice group,
     size_t klen = part_key(&go->scratch, topic, partition);
     if (tombstone) {
         if (g) {
-            struct oentry *e = hashmap_remove(&g->parts, go->scratch.data, klen);
+            struct oentry *e =
+                hashmap_remove(&g->parts, go->scratch.data, klen);
             if (e)
                 entry_free(e);
         }
@@ -138,25 +139,25 @@ static void apply(struct group_offsets *go, struct slice group,
     }
     if (!g) {
         g = mem_calloc(1, sizeof *g);
-        g->id = mem_strndup(group.len ? (const char *)group.ptr : "",
-                            group.len);
+        g->id =
+            mem_strndup(group.len ? (const char *)group.ptr : "", group.len);
         hashmap_init(&g->parts);
         hashmap_put(&go->groups, g->id, group.len, g);
     }
     struct oentry *e = hashmap_get(&g->parts, go->scratch.data, klen);
     if (!e) {
         e = mem_calloc(1, sizeof *e);
-        e->topic = mem_strndup(topic.len ? (const char *)topic.ptr : "",
-                               topic.len);
+        e->topic =
+            mem_strndup(topic.len ? (const char *)topic.ptr : "", topic.len);
         e->partition = partition;
         hashmap_put(&g->parts, go->scratch.data, klen, e);
     }
     mem_free(e->metadata);
-    e->metadata = metadata_null
-                      ? NULL
-                      : mem_strndup(metadata.len ? (const char *)metadata.ptr
-                                                 : "",
-                                    metadata.len);
+    e->metadata =
+        metadata_null
+            ? NULL
+            : mem_strndup(metadata.len ? (const char *)metadata.ptr : "",
+                          metadata.len);
     e->o.offset = offset;
     e->o.leader_epoch = leader_epoch;
     e->o.metadata = e->metadata;
@@ -302,9 +303,8 @@ void group_offsets_close(struct group_offsets *go)
     mem_free(go);
 }
 
-int group_offsets_commit(struct group_offsets *go, struct slice group,
-                         size_t n, const struct group_offset_commit *items,
-                         int64_t now)
+int group_offsets_commit(struct group_offsets *go, struct slice group, size_t n,
+                         const struct group_offset_commit *items, int64_t now)
 {
     if (n == 0)
         return 0;

@@ -60,9 +60,8 @@ void group_offsets_set_sink(struct group_offsets *go, group_offsets_sink_fn *fn,
 /* Persists n offsets of one group as one batch, then updates the map.
  * Returns 0, or a negative error from the log (ERR_FAILED...), in which
  * case nothing changed in memory. */
-int group_offsets_commit(struct group_offsets *go, struct slice group,
-                         size_t n, const struct group_offset_commit *items,
-                         int64_t now);
+int group_offsets_commit(struct group_offsets *go, struct slice group, size_t n,
+                         const struct group_offset_commit *items, int64_t now);
 
 /* The committed offset, or NULL. Valid until the next commit. */
 const struct group_offset *group_offsets_get(const struct group_offsets *go,

@@ -38,8 +38,8 @@ static int replay_topic(struct group_offsets *go, struct partition *part)
         total += rc;
         off = next;
     }
-    diag_info("groups: replayed %d committed offset record(s) from %s",
-              total, GROUP_OFFSETS_TOPIC);
+    diag_info("groups: replayed %d committed offset record(s) from %s", total,
+              GROUP_OFFSETS_TOPIC);
     rc = 0;
 out:
     buf_fini(&chunk);
@@ -75,8 +75,7 @@ int group_offsets_open(struct logdir *ld, struct group_offsets **out)
     *out = go;
     return 0;
 out_close:
-    diag_error("groups: cannot open %s: %s", GROUP_OFFSETS_TOPIC,
-               err_str(rc));
+    diag_error("groups: cannot open %s: %s", GROUP_OFFSETS_TOPIC, err_str(rc));
     group_offsets_close(go);
     return rc;
 }

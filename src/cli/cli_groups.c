@@ -25,8 +25,8 @@ static rd_kafka_t *client_new(const char *bootstrap)
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err,
                           sizeof err) != RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "client.id", "rill-groups", err,
-                          sizeof err) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(conf, "client.id", "rill-groups", err, sizeof err) !=
+            RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err) !=
             RD_KAFKA_CONF_OK) {
         fprintf(stderr, "rill groups: %s\n", err);
@@ -237,8 +237,8 @@ static int print_offsets(rd_kafka_t *rk, const char *group,
                 snprintf(lag, sizeof lag, "-");
             }
         }
-        printf("%-30s %-9" PRId32 " %-12" PRId64 " %-12s %-8s %s\n",
-               p->topic, p->partition, p->offset, end, lag,
+        printf("%-30s %-9" PRId32 " %-12" PRId64 " %-12s %-8s %s\n", p->topic,
+               p->partition, p->offset, end, lag,
                d ? owner(d, p->topic, p->partition) : "-");
     }
     printf("\ntotal lag: %" PRId64 "\n", total);
@@ -277,7 +277,8 @@ static int groups_describe(rd_kafka_t *rk, const char *group, int timeout_ms)
     }
     const rd_kafka_Node_t *coord =
         rd_kafka_ConsumerGroupDescription_coordinator(d[0]);
-    printf("group:       %s\n", rd_kafka_ConsumerGroupDescription_group_id(d[0]));
+    printf("group:       %s\n",
+           rd_kafka_ConsumerGroupDescription_group_id(d[0]));
     printf("state:       %s\n",
            rd_kafka_consumer_group_state_name(
                rd_kafka_ConsumerGroupDescription_state(d[0])));
@@ -318,7 +319,7 @@ int cli_groups(int argc, char **argv)
         return 2;
     }
     if (cli_check_unused(&a, "rill groups list|describe [GROUP] "
-                                 "--bootstrap HOST:PORT") != 0)
+                             "--bootstrap HOST:PORT") != 0)
         return 2;
     rd_kafka_t *rk = client_new(bootstrap);
     if (!rk)

@@ -48,12 +48,12 @@ static void on_sync(void *ctx, void *waiter, int16_t error, struct slice as)
 
 static const struct group_coord_ops ops = {on_join, on_sync};
 
-static struct slice S(const char *s)
-{
+static struct slice S(const char *s) {
     return slice_make(s, strlen(s));
 }
 
-static struct group_coord *mk(void)
+static struct group_coord *
+mk(void)
 {
     struct group_coord_config c;
     group_coord_config_defaults(&c);
@@ -65,8 +65,8 @@ static struct group_coord *mk(void)
 }
 
 /* A join with protocols "range" then "roundrobin" unless given. */
-static void join(struct group_coord *gc, const char *member, int w,
-                 int64_t now, bool v4, const char *p1, const char *p2)
+static void join(struct group_coord *gc, const char *member, int w, int64_t now,
+                 bool v4, const char *p1, const char *p2)
 {
     struct group_protocol ps[2] = {
         {S(p1 ? p1 : "range"), S("meta")},
@@ -165,9 +165,9 @@ TEST(error_table)
         {COMMIT, "g", 1, "$", 0},
         {COMMIT, "g", 7, "$", 22},
         {COMMIT, "g", 1, "nobody", 25},
-        {COMMIT, "g", -1, "", 25},     /* simple commit into a live group */
-        {COMMIT, "new", -1, "", 0},    /* simple commit: group created */
-        {COMMIT, "new2", 3, "x", 22},  /* unknown group, real generation */
+        {COMMIT, "g", -1, "", 25},    /* simple commit into a live group */
+        {COMMIT, "new", -1, "", 0},   /* simple commit: group created */
+        {COMMIT, "new2", 3, "x", 22}, /* unknown group, real generation */
         {COMMIT, "", -1, "", 24},
         {SYNC, "g", 2, "$", 22},
         {SYNC, "g", 1, "nobody", 25},
@@ -192,8 +192,7 @@ TEST(error_table)
             got = group_coord_leave(gc, S(r->group), S(mem), 1);
             break;
         case COMMIT:
-            got = group_coord_commit_check(gc, S(r->group), r->gen, S(mem),
-                                           1);
+            got = group_coord_commit_check(gc, S(r->group), r->gen, S(mem), 1);
             break;
         case SYNC:
             ans[5].kind = 0;

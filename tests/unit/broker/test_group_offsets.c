@@ -12,8 +12,7 @@
 #include "log/partition.h"
 #include "../../harness.h"
 
-static struct slice S(const char *s)
-{
+static struct slice S(const char *s) {
     return slice_make(s, strlen(s));
 }
 
@@ -42,9 +41,9 @@ TEST(key_value_bytes)
     CHECK(memcmp(b.data, want_key, sizeof want_key) == 0);
     buf_reset(&b);
     group_offsets_encode_value(&b, 258, -1, slice_make(NULL, 0), 5);
-    static const uint8_t want_val[] = {0, 3, 0, 0, 0, 0, 0, 0, 1, 2,
-                                       0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                       0, 0, 0, 0, 0, 0, 0, 5};
+    static const uint8_t want_val[] = {0, 3, 0,    0,    0,    0,    0,    0,
+                                       1, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0, 0, 0,    0,    0,    0,    0,    5};
     CHECK_EQ_INT(b.len, sizeof want_val);
     CHECK(memcmp(b.data, want_val, sizeof want_val) == 0);
     buf_fini(&b);
@@ -125,13 +124,13 @@ TEST(persist_across_reopen)
     CHECK(logdir_partition(ld, GROUP_OFFSETS_TOPIC, 0) != NULL);
     for (int i = 0; i < 50; i++) {
         struct group_offset_commit c = {S("t"), i % 4, 100 + i, -1, S("x")};
-        CHECK_EQ_INT(group_offsets_commit(go, S(i % 2 ? "odd" : "even"), 1,
-                                          &c, 1000 + i),
+        CHECK_EQ_INT(group_offsets_commit(go, S(i % 2 ? "odd" : "even"), 1, &c,
+                                          1000 + i),
                      0);
     }
-    CHECK_EQ_INT(partition_high_watermark(
-                     logdir_partition(ld, GROUP_OFFSETS_TOPIC, 0)),
-                 50);
+    CHECK_EQ_INT(
+        partition_high_watermark(logdir_partition(ld, GROUP_OFFSETS_TOPIC, 0)),
+        50);
     group_offsets_close(go);
     logdir_close(ld);
 

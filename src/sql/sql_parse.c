@@ -390,7 +390,8 @@ static bool interval_value(const char *s, enum sql_time_unit from,
     int64_t total = 0;
     for (enum sql_time_unit u = from;; u--) {
         int64_t v;
-        if (!read_uint(&s, &v))
+        /* v < 10^12, so v * ms fits; the sum is checked too. */
+        if (!read_uint(&s, &v) || v > (INT64_MAX - total) / unit_ms(u))
             return false;
         total += v * unit_ms(u);
         if (u == to)
@@ -410,6 +411,8 @@ static bool interval_value(const char *s, enum sql_time_unit from,
             frac += (*s - '0') * scale;
             scale /= 10;
         }
+        if (frac > INT64_MAX - total)
+            return false;
         total += frac;
     }
     while (*s == ' ')
@@ -1481,6 +1484,9 @@ static struct sql_from *parse_from(struct parser *p)
             accept_kw(p, "OUTER");
         } else if (accept_kw(p, "CROSS")) {
             kind = SQL_JOIN_CROSS;
+        } else if (accept(p, SQL_TOK_COMMA)) {
+            kind = SQL_JOIN_CROSS; /* FROM a, b */
+            bare = true;
         } else {
             return f;
         }

@@ -305,6 +305,13 @@ static const struct case_ok stmt_cases[] = {
      "(over))) (from (table r)))"},
     {"SELECT EXTRACT(HOUR FROM ts), TRY_CAST(s AS INT) FROM r",
      "(select (items (EXTRACT 'HOUR' ts) (try-cast s INT)) (from (table r)))"},
+    {"SELECT r.v, m.name FROM readings r, machines m WHERE r.machine_id = m.id",
+     "(select (items r.v m.name) (from (join cross (as (table readings) r) (as "
+     "(table machines) m))) (where (= r.machine_id m.id)))"},
+    {"SELECT * FROM t, TABLE(TUMBLE(TABLE u, DESCRIPTOR(ts), INTERVAL '1' "
+     "SECOND)) w, (SELECT 1) s",
+     "(select (items *) (from (join cross (join cross (table t) (as (TUMBLE u "
+     "(timecol ts) (size (interval 1000))) w)) (as (select (items 1)) s))))"},
 };
 
 static const struct case_err err_cases[] = {
@@ -452,6 +459,8 @@ static const struct case_err err_cases[] = {
     {"SELECT SUM(v) OVER (ORDER BY ts ROWS BETWEEN 9 PRECEDING AND 3 "
      "FOLLOWING) FROM r",
      "line 1, column 62: expected CURRENT ROW as the frame's end, found '3'"},
+    {"SELECT INTERVAL '999999999999' DAY",
+     "line 1, column 17: invalid interval value '999999999999' for DAY"},
 };
 static int check_table_ok(const struct case_ok *cases, size_t n, bool expr)
 {

@@ -5,6 +5,8 @@
  * contain the delimiter and line breaks. An unquoted empty field is NULL
  * (the empty string for a NOT NULL STRING column). No whitespace is trimmed.
  * A header line is the caller's to skip. See docs/formats.md.
+ * A decoder is immutable after creation (threads may share it); a batch
+ * belongs to one thread.
  */
 #ifndef RILL_CSV_DECODE_H
 #define RILL_CSV_DECODE_H

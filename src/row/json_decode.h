@@ -6,6 +6,8 @@
  * validates the text (RFC 8259, UTF-8), skips unknown fields including
  * nested objects and arrays, and checks every value against its column type.
  * See docs/formats.md for the type rules and timestamp formats.
+ * A decoder is immutable after creation (threads may share it); a batch
+ * belongs to one thread.
  */
 #ifndef RILL_JSON_DECODE_H
 #define RILL_JSON_DECODE_H

@@ -12,6 +12,8 @@
  *
  * Any other column name or type is refused when the decoder is created.
  * See docs/formats.md for the whole mapping.
+ * A decoder is immutable after creation (threads may share it); a batch
+ * belongs to one thread.
  */
 #ifndef RILL_SENML_DECODE_H
 #define RILL_SENML_DECODE_H

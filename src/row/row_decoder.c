@@ -1,0 +1,107 @@
+/* row_decoder.c - format dispatch over the JSON, CSV and SenML decoders
+ * (layer: row). One switch per record; no state of its own.
+ */
+#include "row/row_decoder.h"
+
+#include <strings.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+#include "row/csv_decode.h"
+#include "row/json_decode.h"
+#include "row/senml_decode.h"
+
+struct row_decoder {
+    enum row_format format;
+    struct json_decoder *json;
+    struct csv_decoder *csv;
+    struct senml_decoder *senml;
+};
+
+int row_format_parse(const char *text, size_t n)
+{
+    if (n == 4 && strncasecmp(text, "json", 4) == 0)
+        return ROW_FORMAT_JSON;
+    if (n == 3 && strncasecmp(text, "csv", 3) == 0)
+        return ROW_FORMAT_CSV;
+    if (n == 5 && strncasecmp(text, "senml", 5) == 0)
+        return ROW_FORMAT_SENML;
+    return ERR_INVALID;
+}
+
+const char *row_format_name(enum row_format f)
+{
+    switch (f) {
+    case ROW_FORMAT_JSON:
+        return "json";
+    case ROW_FORMAT_CSV:
+        return "csv";
+    case ROW_FORMAT_SENML:
+        return "senml";
+    }
+    return "?";
+}
+
+int row_decoder_create(enum row_format f, const struct schema *s,
+                       const struct row_decoder_options *opts,
+                       struct row_decoder **out)
+{
+    struct row_decoder_options none = {0, false};
+    if (!opts)
+        opts = &none;
+    *out = NULL;
+    struct row_decoder *d = mem_calloc(1, sizeof(*d));
+    d->format = f;
+    int rc;
+    switch (f) {
+    case ROW_FORMAT_JSON:
+        rc = json_decoder_create(
+            s, opts->copy_strings ? JSON_DECODE_COPY_STRINGS : 0, &d->json);
+        break;
+    case ROW_FORMAT_CSV:
+        rc = csv_decoder_create(
+            s, opts->csv_delimiter ? opts->csv_delimiter : ',',
+            opts->copy_strings ? CSV_DECODE_COPY_STRINGS : 0, &d->csv);
+        break;
+    case ROW_FORMAT_SENML:
+        rc = senml_decoder_create(s, &d->senml);
+        break;
+    default:
+        rc = ERR_INVALID;
+        break;
+    }
+    if (rc != 0) {
+        mem_free(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+void row_decoder_destroy(struct row_decoder *d)
+{
+    if (!d)
+        return;
+    json_decoder_destroy(d->json);
+    csv_decoder_destroy(d->csv);
+    senml_decoder_destroy(d->senml);
+    mem_free(d);
+}
+
+int row_decoder_decode(const struct row_decoder *d, struct row_batch *b,
+                       const char *p, size_t n, int64_t now_ms,
+                       const struct row_meta *meta, struct row_error *err)
+{
+    int rc;
+    switch (d->format) {
+    case ROW_FORMAT_JSON:
+        rc = json_decode(d->json, b, p, n, meta, err);
+        return rc == 0 ? 1 : rc;
+    case ROW_FORMAT_CSV:
+        rc = csv_decode(d->csv, b, p, n, meta, err);
+        return rc == 0 ? 1 : rc;
+    case ROW_FORMAT_SENML:
+        return senml_decode(d->senml, b, p, n, now_ms, meta, err);
+    }
+    return row_error_set(err, ERR_INVALID, 0, "unknown format");
+}

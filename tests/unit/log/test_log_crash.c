@@ -2,7 +2,8 @@
  * times; after each kill, reopen and check that every record acknowledged
  * as durable is present, in order, exactly once, and nothing invalid is
  * served. Some rounds also leave a torn or garbage tail behind, as a crash
- * in the middle of a write (or a power cut) would.
+ * in the middle of a write (or a power cut) would, and some flip a byte in
+ * the last batch when it was not acknowledged: recovery must cut there.
  *
  * The child appends batches of 1..40 records whose values name their own
  * offset ("v<offset>"), waits for durability every few batches, and writes
@@ -14,6 +15,8 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "base/mem.h"
+#include "base/os.h"
 #include "log_testlib.h"
 #include "../../harness.h"
 
@@ -98,6 +101,70 @@ static void damage_tail(const char *dir, int kind, unsigned *seed)
     close(fd);
 }
 
+/* Flips a byte inside the last whole batch of the newest segment if that
+ * batch was not acknowledged; returns its base offset (recovery must cut
+ * the log there) or -1 when there is no such batch. */
+static int64_t corrupt_unacked(const char *dir, int64_t acked, unsigned *seed)
+{
+    char pd[4200], path[4400];
+    snprintf(pd, sizeof pd, "%s/crash-0", dir);
+    DIR *d = opendir(pd);
+    struct dirent *e;
+    char best[64] = "";
+    while (d && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l == 24 && !strcmp(e->d_name + 20, ".log") &&
+            strcmp(e->d_name, best) > 0)
+            memcpy(best, e->d_name, 25);
+    }
+    if (d)
+        closedir(d);
+    snprintf(path, sizeof path, "%s/%s", pd, best);
+    long size = tl_file_size(path);
+    if (size <= 0)
+        return -1;
+    uint8_t *buf = malloc((size_t)size);
+    int fd = open(path, O_RDWR);
+    int64_t cut = -1;
+    if (fd < 0 || pread(fd, buf, (size_t)size, 0) != size)
+        goto out;
+    struct record_batch_walk w;
+    record_batch_walk_init(&w, buf, (size_t)size);
+    struct record_batch_header h;
+    const uint8_t *bp;
+    size_t bl;
+    size_t last_pos = 0, last_len = 0;
+    int64_t last_base = -1;
+    while (record_batch_walk_next(&w, &h, &bp, &bl) == 1) {
+        last_pos = (size_t)(bp - buf);
+        last_len = bl;
+        last_base = h.base_offset;
+    }
+    /* Below the recovery point the log trusts what it fsynced (bodies are
+     * not re-read), so only a batch beyond it is fair game. */
+    char cpath[4300], *text = NULL;
+    size_t tlen;
+    long long rp = 0;
+    snprintf(cpath, sizeof cpath, "%s/recovery-point-offset-checkpoint", dir);
+    if (os_read_file(cpath, 1 << 20, &text, &tlen) == 0) {
+        char *at_rp = strstr(text, "crash 0 ");
+        if (at_rp)
+            rp = atoll(at_rp + 8);
+        mem_free(text);
+    }
+    if (last_base < acked || last_base < rp || last_len <= 61)
+        goto out;
+    size_t at = last_pos + 61 + rand_r(seed) % (last_len - 61);
+    uint8_t x = buf[at] ^ 0x5a;
+    if (pwrite(fd, &x, 1, (off_t)at) == 1)
+        cut = last_base;
+out:
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return cut;
+}
+
 TEST(test_kill9_rounds)
 {
     char *dir = tl_tmpdir();
@@ -114,7 +181,7 @@ TEST(test_kill9_rounds)
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
     fprintf(stderr, "  crash test seed %u\n", seed);
     int64_t acked = 0, t0 = clock_mono_ms();
-    int rounds = 0, acks_total = 0;
+    int rounds = 0, acks_total = 0, corrupted = 0;
     for (int r = 0; r < ROUNDS && clock_mono_ms() - t0 < TOTAL_BUDGET_MS; r++) {
         int pfd[2];
         CHECK_EQ_INT(pipe(pfd), 0);
@@ -139,8 +206,11 @@ TEST(test_kill9_rounds)
             acks_total++;
         }
         close(pfd[0]);
+        int64_t cut = -1;
         if (r % 5 == 4)
             damage_tail(dir, (r / 5) % 2, &seed);
+        else if (r % 5 == 2)
+            cut = corrupt_unacked(dir, acked, &seed);
 
         CHECK_EQ_INT(logdir_open(dir, &o, &ld), 0);
         struct partition *p = logdir_partition(ld, "crash", 0);
@@ -152,14 +222,21 @@ TEST(test_kill9_rounds)
             fprintf(stderr, "  round %d: hwm %lld < acknowledged %lld\n", r,
                     (long long)hwm, (long long)acked);
         CHECK(hwm >= acked);
+        if (cut >= 0) {
+            /* The flipped batch (and anything after it) is gone. */
+            CHECK_EQ_INT(hwm, cut);
+            corrupted++;
+        }
         CHECK_EQ_INT(tl_check_all(p, 0), hwm);
         CHECK_EQ_INT(partition_durable_offset(p), hwm);
         acked = hwm; /* recovered data is durable now */
         logdir_close(ld);
         rounds++;
     }
-    fprintf(stderr, "  %d rounds, %d acknowledgements, %lld records\n", rounds,
-            acks_total, (long long)acked);
+    fprintf(stderr,
+            "  %d rounds, %d acknowledgements, %lld records, %d unacknowledged "
+            "batches corrupted and cut\n",
+            rounds, acks_total, (long long)acked, corrupted);
     CHECK(rounds >= 10);
     CHECK(acks_total > 0);
     tl_rmrf(dir);

@@ -74,6 +74,54 @@ static rd_kafka_AdminOptions_t *options(rd_kafka_t *rk, int timeout_ms)
     return o;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* GROUP STATE MEMBERS ASSIGNOR, one line per group, in ids' order. */
+static void print_states(rd_kafka_t *rk, const char **ids, size_t n,
+                         int timeout_ms)
+{
+    const rd_kafka_ConsumerGroupDescription_t **d = NULL;
+    rd_kafka_event_t *ev = NULL;
+    size_t nd = 0;
+    printf("%-40s %-20s %-8s %s\n", "GROUP", "STATE", "MEMBERS", "ASSIGNOR");
+    if (n) {
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_AdminOptions_t *o = options(rk, timeout_ms);
+        rd_kafka_DescribeConsumerGroups(rk, ids, n, o, q);
+        ev = wait_result(q, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT,
+                         timeout_ms);
+        if (ev)
+            d = rd_kafka_DescribeConsumerGroups_result_groups(
+                rd_kafka_event_DescribeConsumerGroups_result(ev), &nd);
+        rd_kafka_AdminOptions_destroy(o);
+        rd_kafka_queue_destroy(q);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const rd_kafka_ConsumerGroupDescription_t *g = NULL;
+        for (size_t k = 0; k < nd && !g; k++)
+            if (strcmp(rd_kafka_ConsumerGroupDescription_group_id(d[k]),
+                       ids[i]) == 0 &&
+                !rd_kafka_ConsumerGroupDescription_error(d[k]))
+                g = d[k];
+        if (!g) {
+            printf("%-40s %-20s %-8s %s\n", ids[i], "?", "?", "?");
+            continue;
+        }
+        const char *assignor =
+            rd_kafka_ConsumerGroupDescription_partition_assignor(g);
+        printf("%-40s %-20s %-8zu %s\n", ids[i],
+               rd_kafka_consumer_group_state_name(
+                   rd_kafka_ConsumerGroupDescription_state(g)),
+               rd_kafka_ConsumerGroupDescription_member_count(g),
+               assignor && *assignor ? assignor : "-");
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+}
+
 static int groups_list(rd_kafka_t *rk, int timeout_ms)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -91,14 +139,13 @@ static int groups_list(rd_kafka_t *rk, int timeout_ms)
         rd_kafka_ListConsumerGroups_result_valid(res, &n);
     const rd_kafka_error_t **errs =
         rd_kafka_ListConsumerGroups_result_errors(res, &nerr);
-    printf("%-40s %-20s %s\n", "GROUP", "STATE", "SIMPLE");
+    /* ListGroups v0-2 carries no state: describe them all for it. */
+    const char **ids = calloc(n ? n : 1, sizeof *ids);
     for (size_t i = 0; i < n; i++)
-        printf("%-40s %-20s %s\n", rd_kafka_ConsumerGroupListing_group_id(l[i]),
-               rd_kafka_consumer_group_state_name(
-                   rd_kafka_ConsumerGroupListing_state(l[i])),
-               rd_kafka_ConsumerGroupListing_is_simple_consumer_group(l[i])
-                   ? "yes"
-                   : "no");
+        ids[i] = rd_kafka_ConsumerGroupListing_group_id(l[i]);
+    qsort(ids, n, sizeof *ids, cmp_str);
+    print_states(rk, ids, n, timeout_ms);
+    free(ids);
     for (size_t i = 0; i < nerr; i++)
         fprintf(stderr, "rill groups: %s\n", rd_kafka_error_string(errs[i]));
     rc = nerr ? 1 : 0;

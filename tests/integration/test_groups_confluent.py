@@ -59,6 +59,10 @@ def main():
         check(out.count("rdkafka") >= 2, "describe: both members with their client id")
         check("cg:" in out, "describe: decoded assignments are shown")
         check("total lag: 0" in out, "describe: no lag")
+        out = rill("groups", "list", "--bootstrap", srv.bootstrap).stdout
+        line = [l for l in out.splitlines() if l.startswith("cgroup ")]
+        check(line and line[0].split()[1:] == ["Stable", "2", "range"],
+              "list: cgroup Stable with 2 members, range assignor (%s)" % line)
 
         # b leaves; a gets everything and a stale commit is refused.
         b.close()

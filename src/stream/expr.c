@@ -1,0 +1,1170 @@
+/* expr.c - typing and vectorised evaluation of expression trees
+ * (layer: stream).
+ *
+ * Every node owns a scratch column sized for the context's capacity; a node
+ * evaluates its children, then fills its column in one loop per operator.
+ * Numeric operands of mixed types are widened into per-node temporary
+ * arrays first, so the inner loops run over packed arrays of one type.
+ * NULL cells hold arbitrary data; every loop that could trap (division)
+ * checks the NULL byte or the divisor. Integer arithmetic wraps (done in
+ * uint64), never undefined behaviour. Nothing here allocates per row except
+ * string results, which bump the context's per-batch arena.
+ */
+#include "stream/expr.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "row/scalar.h"
+
+enum kind { K_COL, K_LIT, K_BIN, K_UN, K_IN, K_LIKE, K_CASE, K_CAST, K_FUNC };
+
+struct expr {
+    enum kind kind;
+    int op; /* enum expr_op or enum expr_func */
+    enum schema_type type;
+    enum schema_type cmp; /* comparison / operand type for binary nodes */
+    int column;
+    bool negated;
+    bool has_else;
+    int nargs;
+    struct expr **args;
+    const struct row_column **argres; /* children's results during eval */
+    struct row_column out;
+    int64_t *tmp[2];
+};
+
+struct expr_ctx {
+    const struct schema *schema;
+    int capacity;
+    int nnodes;
+    struct arena nodes;   /* nodes, scratch, literal strings: lifetime */
+    struct arena strings; /* per-batch string results */
+    char error[160];
+};
+
+int expr_ctx_create(const struct schema *schema, int capacity,
+                    struct expr_ctx **out)
+{
+    if (!schema || capacity <= 0 || capacity > ROW_BATCH_MAX_CAPACITY)
+        return ERR_INVALID;
+    struct expr_ctx *c = mem_calloc(1, sizeof(*c));
+    c->schema = schema;
+    c->capacity = capacity;
+    arena_init(&c->nodes, 256 * 1024);
+    arena_init(&c->strings, 256 * 1024);
+    *out = c;
+    return 0;
+}
+
+void expr_ctx_destroy(struct expr_ctx *c)
+{
+    if (!c)
+        return;
+    arena_fini(&c->nodes);
+    arena_fini(&c->strings);
+    mem_free(c);
+}
+
+const char *expr_ctx_error(const struct expr_ctx *c)
+{
+    return c->error[0] ? c->error : NULL;
+}
+
+void expr_ctx_reset(struct expr_ctx *c)
+{
+    arena_reset(&c->strings);
+}
+
+static struct expr *fail(struct expr_ctx *c, const char *msg)
+{
+    if (!c->error[0])
+        snprintf(c->error, sizeof(c->error), "%s", msg);
+    return NULL;
+}
+
+static bool is_int(enum schema_type t)
+{
+    return t == SCHEMA_INT || t == SCHEMA_BIGINT;
+}
+static bool is_num(enum schema_type t)
+{
+    return is_int(t) || t == SCHEMA_DOUBLE;
+}
+
+/* Common type of two operands for comparison, CASE and COALESCE, or
+ * SCHEMA_NULL when there is none. SCHEMA_NULL (an untyped NULL) unifies
+ * with anything. */
+static enum schema_type unify(enum schema_type a, enum schema_type b,
+                              bool *ok)
+{
+    *ok = true;
+    if (a == SCHEMA_NULL)
+        return b;
+    if (b == SCHEMA_NULL || a == b)
+        return a;
+    if (is_num(a) && is_num(b))
+        return (a == SCHEMA_DOUBLE || b == SCHEMA_DOUBLE) ? SCHEMA_DOUBLE
+                                                           : SCHEMA_BIGINT;
+    if ((a == SCHEMA_TIMESTAMP && is_int(b)) ||
+        (b == SCHEMA_TIMESTAMP && is_int(a)))
+        return SCHEMA_TIMESTAMP;
+    *ok = false;
+    return SCHEMA_NULL;
+}
+
+static struct expr *node(struct expr_ctx *c, enum kind k, int nargs,
+                         struct expr *const *args)
+{
+    if (c->nnodes >= EXPR_CTX_MAX_NODES)
+        return fail(c, "expression too large");
+    for (int i = 0; i < nargs; i++)
+        if (!args[i])
+            return NULL; /* an argument failed: error already recorded */
+    struct expr *e = arena_calloc(&c->nodes, sizeof(*e));
+    c->nnodes++;
+    e->kind = k;
+    e->column = -1;
+    e->nargs = nargs;
+    if (nargs) {
+        e->args = arena_alloc(&c->nodes, sizeof(*e->args) * (size_t)nargs);
+        memcpy(e->args, args, sizeof(*e->args) * (size_t)nargs);
+        e->argres =
+            arena_alloc(&c->nodes, sizeof(*e->argres) * (size_t)nargs);
+    }
+    size_t cap = (size_t)c->capacity;
+    e->out.nulls = arena_calloc(&c->nodes, cap);
+    e->out.data.str = arena_calloc(&c->nodes, cap * sizeof(struct row_str));
+    return e;
+}
+
+static void need_tmp(struct expr_ctx *c, struct expr *e)
+{
+    for (int i = 0; i < 2; i++)
+        e->tmp[i] = arena_alloc(&c->nodes, (size_t)c->capacity * 8);
+}
+
+enum schema_type expr_type(const struct expr *e)
+{
+    return e->type;
+}
+
+struct expr *expr_column(struct expr_ctx *c, int column)
+{
+    if (column < 0 || column >= c->schema->ncolumns)
+        return fail(c, "column index out of range");
+    struct expr *e = node(c, K_COL, 0, NULL);
+    if (!e)
+        return NULL;
+    e->column = column;
+    e->type = c->schema->columns[column].type;
+    e->out.type = e->type;
+    return e;
+}
+
+struct expr *expr_column_named(struct expr_ctx *c, const char *name)
+{
+    int i = schema_find(c->schema, name, strlen(name));
+    if (i < 0) {
+        char m[120];
+        snprintf(m, sizeof(m), "unknown column '%.60s'", name);
+        return fail(c, m);
+    }
+    return expr_column(c, i);
+}
+
+/* Writes v into cell i of a scratch column of type t. */
+static void put(struct row_column *o, enum schema_type t, int i, struct value v)
+{
+    if (v.type == SCHEMA_NULL) {
+        o->nulls[i] = 1;
+        return;
+    }
+    o->nulls[i] = 0;
+    switch (t) {
+    case SCHEMA_BOOLEAN: o->data.b[i] = v.u.b; break;
+    case SCHEMA_INT: o->data.i32[i] = v.u.i32; break;
+    case SCHEMA_BIGINT:
+    case SCHEMA_TIMESTAMP: o->data.i64[i] = v.u.i64; break;
+    case SCHEMA_DOUBLE: o->data.f64[i] = v.u.f64; break;
+    case SCHEMA_STRING: o->data.str[i] = v.u.str; break;
+    case SCHEMA_NULL: o->nulls[i] = 1; break;
+    }
+}
+
+struct expr *expr_literal(struct expr_ctx *c, struct value v)
+{
+    struct expr *e = node(c, K_LIT, 0, NULL);
+    if (!e)
+        return NULL;
+    if (v.type == SCHEMA_STRING) {
+        char *p = arena_alloc(&c->nodes, v.u.str.len + 1);
+        if (v.u.str.len)
+            memcpy(p, v.u.str.ptr, v.u.str.len);
+        v.u.str.ptr = p;
+    }
+    e->type = v.type;
+    e->out.type = v.type;
+    /* A literal's column is filled once for every row it may ever see. */
+    for (int i = 0; i < c->capacity; i++)
+        put(&e->out, v.type, i, v);
+    return e;
+}
+
+struct expr *expr_null(struct expr_ctx *c, enum schema_type t)
+{
+    struct expr *e = expr_literal(c, value_null());
+    if (e) {
+        e->type = t;
+        e->out.type = t;
+    }
+    return e;
+}
+
+struct expr *expr_binary(struct expr_ctx *c, enum expr_op op, struct expr *a,
+                         struct expr *b)
+{
+    struct expr *args[2] = {a, b};
+    struct expr *e = node(c, K_BIN, 2, args);
+    if (!e)
+        return NULL;
+    e->op = op;
+    enum schema_type ta = a->type, tb = b->type;
+    bool ok = true;
+    switch (op) {
+    case EXPR_ADD:
+    case EXPR_SUB:
+    case EXPR_MUL:
+    case EXPR_DIV:
+    case EXPR_MOD:
+        if (ta == SCHEMA_NULL)
+            ta = is_num(tb) ? tb : SCHEMA_BIGINT;
+        if (tb == SCHEMA_NULL)
+            tb = is_num(ta) ? ta : SCHEMA_BIGINT;
+        if ((op == EXPR_ADD || op == EXPR_SUB) && ta == SCHEMA_TIMESTAMP &&
+            is_int(tb)) {
+            e->type = SCHEMA_TIMESTAMP;
+            e->cmp = SCHEMA_BIGINT;
+        } else if (op == EXPR_ADD && is_int(ta) && tb == SCHEMA_TIMESTAMP) {
+            e->type = SCHEMA_TIMESTAMP;
+            e->cmp = SCHEMA_BIGINT;
+        } else if (op == EXPR_SUB && ta == SCHEMA_TIMESTAMP &&
+                   tb == SCHEMA_TIMESTAMP) {
+            e->type = SCHEMA_BIGINT;
+            e->cmp = SCHEMA_BIGINT;
+        } else if (is_num(ta) && is_num(tb)) {
+            e->type = (ta == SCHEMA_DOUBLE || tb == SCHEMA_DOUBLE)
+                          ? SCHEMA_DOUBLE
+                          : SCHEMA_BIGINT;
+            e->cmp = e->type;
+        } else {
+            return fail(c, "arithmetic needs numeric operands");
+        }
+        break;
+    case EXPR_EQ:
+    case EXPR_NE:
+    case EXPR_LT:
+    case EXPR_LE:
+    case EXPR_GT:
+    case EXPR_GE:
+        e->cmp = unify(ta, tb, &ok);
+        if (!ok)
+            return fail(c, "cannot compare these types");
+        if (is_int(e->cmp) || e->cmp == SCHEMA_TIMESTAMP ||
+            e->cmp == SCHEMA_BOOLEAN || e->cmp == SCHEMA_NULL)
+            e->cmp = SCHEMA_BIGINT;
+        e->type = SCHEMA_BOOLEAN;
+        break;
+    case EXPR_AND:
+    case EXPR_OR:
+        if ((ta != SCHEMA_BOOLEAN && ta != SCHEMA_NULL) ||
+            (tb != SCHEMA_BOOLEAN && tb != SCHEMA_NULL))
+            return fail(c, "AND/OR need BOOLEAN operands");
+        e->type = SCHEMA_BOOLEAN;
+        break;
+    case EXPR_CONCAT:
+        if ((ta != SCHEMA_STRING && ta != SCHEMA_NULL) ||
+            (tb != SCHEMA_STRING && tb != SCHEMA_NULL))
+            return fail(c, "|| needs STRING operands");
+        e->kind = K_FUNC;
+        e->op = EXPR_FN_CONCAT;
+        e->type = SCHEMA_STRING;
+        break;
+    default:
+        return fail(c, "not a binary operator");
+    }
+    e->out.type = e->type;
+    if (e->kind == K_BIN && op != EXPR_AND && op != EXPR_OR)
+        need_tmp(c, e);
+    return e;
+}
+
+struct expr *expr_unary(struct expr_ctx *c, enum expr_op op, struct expr *a)
+{
+    struct expr *e = node(c, K_UN, 1, &a);
+    if (!e)
+        return NULL;
+    e->op = op;
+    switch (op) {
+    case EXPR_NEG:
+        if (!is_num(a->type) && a->type != SCHEMA_NULL)
+            return fail(c, "unary minus needs a number");
+        e->type = a->type == SCHEMA_DOUBLE ? SCHEMA_DOUBLE : SCHEMA_BIGINT;
+        need_tmp(c, e);
+        break;
+    case EXPR_NOT:
+        if (a->type != SCHEMA_BOOLEAN && a->type != SCHEMA_NULL)
+            return fail(c, "NOT needs a BOOLEAN");
+        e->type = SCHEMA_BOOLEAN;
+        break;
+    case EXPR_IS_NULL:
+    case EXPR_IS_NOT_NULL:
+        e->type = SCHEMA_BOOLEAN;
+        break;
+    default:
+        return fail(c, "not a unary operator");
+    }
+    e->out.type = e->type;
+    return e;
+}
+
+struct expr *expr_in(struct expr_ctx *c, struct expr *x,
+                     struct expr *const *list, int n, bool negated)
+{
+    if (n <= 0 || n > 1000)
+        return fail(c, "IN list must have 1..1000 items");
+    struct expr *args[1001];
+    args[0] = x;
+    for (int i = 0; i < n; i++)
+        args[i + 1] = list[i];
+    struct expr *e = node(c, K_IN, n + 1, args);
+    if (!e)
+        return NULL;
+    enum schema_type t = x->type;
+    bool ok;
+    for (int i = 0; i < n; i++) {
+        t = unify(t, list[i]->type, &ok);
+        if (!ok)
+            return fail(c, "IN list items do not match the tested type");
+    }
+    e->cmp = t;
+    e->negated = negated;
+    e->type = e->out.type = SCHEMA_BOOLEAN;
+    return e;
+}
+
+struct expr *expr_between(struct expr_ctx *c, struct expr *x,
+                          struct expr *lo, struct expr *hi, bool negated)
+{
+    struct expr *r = expr_binary(c, EXPR_AND, expr_binary(c, EXPR_GE, x, lo),
+                                 expr_binary(c, EXPR_LE, x, hi));
+    return negated ? expr_unary(c, EXPR_NOT, r) : r;
+}
+
+struct expr *expr_like(struct expr_ctx *c, struct expr *x,
+                       struct expr *pattern, bool negated)
+{
+    struct expr *args[2] = {x, pattern};
+    struct expr *e = node(c, K_LIKE, 2, args);
+    if (!e)
+        return NULL;
+    if ((x->type != SCHEMA_STRING && x->type != SCHEMA_NULL) ||
+        (pattern->type != SCHEMA_STRING && pattern->type != SCHEMA_NULL))
+        return fail(c, "LIKE needs STRING operands");
+    e->negated = negated;
+    e->type = e->out.type = SCHEMA_BOOLEAN;
+    return e;
+}
+
+struct expr *expr_case(struct expr_ctx *c, struct expr *operand,
+                       struct expr *const *whens, struct expr *const *thens,
+                       int n, struct expr *otherwise)
+{
+    if (n <= 0 || n > 256)
+        return fail(c, "CASE needs 1..256 WHEN branches");
+    struct expr *args[513];
+    for (int i = 0; i < n; i++) {
+        args[2 * i] = operand ? expr_binary(c, EXPR_EQ, operand, whens[i])
+                              : whens[i];
+        args[2 * i + 1] = thens[i];
+    }
+    int na = 2 * n;
+    if (otherwise)
+        args[na++] = otherwise;
+    struct expr *e = node(c, K_CASE, na, args);
+    if (!e)
+        return NULL;
+    e->has_else = otherwise != NULL;
+    enum schema_type t = SCHEMA_NULL;
+    bool ok;
+    for (int i = 0; i < n; i++) {
+        if (args[2 * i]->type != SCHEMA_BOOLEAN &&
+            args[2 * i]->type != SCHEMA_NULL)
+            return fail(c, "CASE WHEN needs a BOOLEAN condition");
+        t = unify(t, thens[i]->type, &ok);
+        if (!ok)
+            return fail(c, "CASE branches have different types");
+    }
+    if (otherwise) {
+        t = unify(t, otherwise->type, &ok);
+        if (!ok)
+            return fail(c, "CASE ELSE has a different type");
+    }
+    if (t == SCHEMA_INT)
+        t = SCHEMA_BIGINT;
+    e->type = e->out.type = t;
+    return e;
+}
+
+struct expr *expr_cast(struct expr_ctx *c, struct expr *x, enum schema_type to)
+{
+    struct expr *e = node(c, K_CAST, 1, &x);
+    if (!e)
+        return NULL;
+    if (to == SCHEMA_NULL)
+        return fail(c, "cannot CAST to NULL");
+    e->type = e->out.type = to;
+    return e;
+}
+
+struct expr *expr_func(struct expr_ctx *c, enum expr_func fn,
+                       struct expr *const *args, int n)
+{
+    struct expr *e = node(c, K_FUNC, n, args);
+    if (!e)
+        return NULL;
+    e->op = fn;
+    enum schema_type a0 = n > 0 ? args[0]->type : SCHEMA_NULL;
+    bool ok = true;
+    switch (fn) {
+    case EXPR_FN_ABS:
+    case EXPR_FN_FLOOR:
+    case EXPR_FN_CEIL:
+    case EXPR_FN_ROUND:
+        if ((fn == EXPR_FN_ROUND ? (n != 1 && n != 2) : n != 1) ||
+            (!is_num(a0) && a0 != SCHEMA_NULL) ||
+            (n == 2 && !is_int(args[1]->type)))
+            return fail(c, "ABS/ROUND/FLOOR/CEIL need a number");
+        e->type = a0 == SCHEMA_DOUBLE ? SCHEMA_DOUBLE : SCHEMA_BIGINT;
+        break;
+    case EXPR_FN_SQRT:
+    case EXPR_FN_POWER:
+        if (n != (fn == EXPR_FN_SQRT ? 1 : 2))
+            return fail(c, "SQRT takes 1 argument, POWER 2");
+        for (int i = 0; i < n; i++)
+            if (!is_num(args[i]->type) && args[i]->type != SCHEMA_NULL)
+                return fail(c, "SQRT/POWER need numbers");
+        e->type = SCHEMA_DOUBLE;
+        break;
+    case EXPR_FN_LOWER:
+    case EXPR_FN_UPPER:
+    case EXPR_FN_CHAR_LENGTH:
+        if (n != 1 || (a0 != SCHEMA_STRING && a0 != SCHEMA_NULL))
+            return fail(c, "LOWER/UPPER/CHAR_LENGTH need one STRING");
+        e->type = fn == EXPR_FN_CHAR_LENGTH ? SCHEMA_INT : SCHEMA_STRING;
+        break;
+    case EXPR_FN_CONCAT:
+        if (n < 1)
+            return fail(c, "CONCAT needs arguments");
+        for (int i = 0; i < n; i++)
+            if (args[i]->type != SCHEMA_STRING &&
+                args[i]->type != SCHEMA_NULL)
+                return fail(c, "CONCAT needs STRING arguments");
+        e->type = SCHEMA_STRING;
+        break;
+    case EXPR_FN_COALESCE:
+        if (n < 1)
+            return fail(c, "COALESCE needs arguments");
+        e->type = SCHEMA_NULL;
+        for (int i = 0; i < n && ok; i++)
+            e->type = unify(e->type, args[i]->type, &ok);
+        if (!ok)
+            return fail(c, "COALESCE arguments have different types");
+        if (e->type == SCHEMA_INT)
+            e->type = SCHEMA_BIGINT;
+        break;
+    default:
+        return fail(c, "unknown function");
+    }
+    e->out.type = e->type;
+    return e;
+}
+
+/* --- evaluation helpers ------------------------------------------------ */
+
+static int64_t cell_i64(const struct row_column *c, int i)
+{
+    switch (c->type) {
+    case SCHEMA_BOOLEAN: return c->data.b[i];
+    case SCHEMA_INT: return c->data.i32[i];
+    case SCHEMA_BIGINT:
+    case SCHEMA_TIMESTAMP: return c->data.i64[i];
+    case SCHEMA_DOUBLE: return (int64_t)c->data.f64[i];
+    default: return 0;
+    }
+}
+
+static double cell_f64(const struct row_column *c, int i)
+{
+    switch (c->type) {
+    case SCHEMA_DOUBLE: return c->data.f64[i];
+    default: return (double)cell_i64(c, i);
+    }
+}
+
+/* The column as packed int64 (widened into buf when needed). */
+static const int64_t *as_i64(const struct row_column *c, int n, int64_t *buf)
+{
+    if (c->type == SCHEMA_BIGINT || c->type == SCHEMA_TIMESTAMP)
+        return c->data.i64;
+    if (c->type == SCHEMA_INT) {
+        for (int i = 0; i < n; i++)
+            buf[i] = c->data.i32[i];
+    } else if (c->type == SCHEMA_DOUBLE) {
+        for (int i = 0; i < n; i++) /* NULL cells may hold anything */
+            buf[i] = (c->nulls[i] || !(fabs(c->data.f64[i]) < 9.2e18))
+                         ? 0
+                         : (int64_t)c->data.f64[i];
+    } else if (c->type == SCHEMA_BOOLEAN) {
+        for (int i = 0; i < n; i++)
+            buf[i] = c->data.b[i];
+    } else {
+        memset(buf, 0, (size_t)n * 8);
+    }
+    return buf;
+}
+
+static const double *as_f64(const struct row_column *c, int n, double *buf)
+{
+    if (c->type == SCHEMA_DOUBLE)
+        return c->data.f64;
+    if (c->type == SCHEMA_INT) {
+        for (int i = 0; i < n; i++)
+            buf[i] = c->data.i32[i];
+    } else if (c->type == SCHEMA_BIGINT || c->type == SCHEMA_TIMESTAMP) {
+        for (int i = 0; i < n; i++)
+            buf[i] = (double)c->data.i64[i];
+    } else {
+        memset(buf, 0, (size_t)n * 8);
+    }
+    return buf;
+}
+
+static int str_cmp(struct row_str a, struct row_str b)
+{
+    uint32_t n = a.len < b.len ? a.len : b.len;
+    int r = n ? memcmp(a.ptr, b.ptr, n) : 0;
+    if (r)
+        return r;
+    return a.len < b.len ? -1 : a.len > b.len;
+}
+
+/* Compares cells in common type t (not NULL). */
+static int cell_cmp(enum schema_type t, const struct row_column *a,
+                    const struct row_column *b, int i)
+{
+    if (t == SCHEMA_STRING)
+        return str_cmp(a->data.str[i], b->data.str[i]);
+    if (t == SCHEMA_DOUBLE) {
+        double x = cell_f64(a, i), y = cell_f64(b, i);
+        return x < y ? -1 : x > y;
+    }
+    int64_t x = cell_i64(a, i), y = cell_i64(b, i);
+    return x < y ? -1 : x > y;
+}
+
+static struct row_str str_dup(struct expr_ctx *c, const char *p, size_t n)
+{
+    struct row_str s;
+    char *d = arena_alloc(&c->strings, n ? n : 1);
+    if (n)
+        memcpy(d, p, n);
+    s.ptr = d;
+    s.len = (uint32_t)n;
+    return s;
+}
+
+/* Converts cell i of src into cell i of dst (type dst->type); strings are
+ * formatted or parsed as CAST does. A failed conversion gives NULL. */
+static void convert(struct expr_ctx *c, struct row_column *dst,
+                    const struct row_column *src, int i)
+{
+    enum schema_type to = dst->type, from = src->type;
+    if (src->nulls[i] || from == SCHEMA_NULL) {
+        dst->nulls[i] = 1;
+        return;
+    }
+    dst->nulls[i] = 0;
+    if (from == SCHEMA_STRING && to != SCHEMA_STRING) {
+        struct row_str s = src->data.str[i];
+        const char *end = s.ptr + s.len;
+        struct scalar_number num;
+        const char *stop;
+        int64_t ms;
+        size_t bad;
+        while (s.len && (*s.ptr == ' ' || *s.ptr == '\t'))
+            s.ptr++, s.len--;
+        while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
+            s.len--, end--;
+        switch (to) {
+        case SCHEMA_BOOLEAN:
+            if (s.len == 4 && strncasecmp(s.ptr, "true", 4) == 0)
+                dst->data.b[i] = 1;
+            else if (s.len == 5 && strncasecmp(s.ptr, "false", 5) == 0)
+                dst->data.b[i] = 0;
+            else
+                dst->nulls[i] = 1;
+            return;
+        case SCHEMA_TIMESTAMP:
+            if (scalar_parse_timestamp(s.ptr, s.len, &ms, &bad) == 0)
+                dst->data.i64[i] = ms;
+            else
+                dst->nulls[i] = 1;
+            return;
+        default:
+            if (s.len == 0 ||
+                scalar_parse_number(s.ptr, s.ptr + s.len, &num, &stop) != 0 ||
+                stop != s.ptr + s.len) {
+                dst->nulls[i] = 1;
+                return;
+            }
+            if (to == SCHEMA_DOUBLE)
+                dst->data.f64[i] = num.d;
+            else if (!num.fits ||
+                     (to == SCHEMA_INT &&
+                      (num.i < INT32_MIN || num.i > INT32_MAX)))
+                dst->nulls[i] = 1;
+            else if (to == SCHEMA_INT)
+                dst->data.i32[i] = (int32_t)num.i;
+            else
+                dst->data.i64[i] = num.i;
+            (void)end;
+            return;
+        }
+    }
+    if (to == SCHEMA_STRING) {
+        char buf[48];
+        size_t n = 0;
+        if (from == SCHEMA_STRING) {
+            dst->data.str[i] = src->data.str[i];
+            return;
+        }
+        switch (from) {
+        case SCHEMA_BOOLEAN:
+            n = (size_t)snprintf(buf, sizeof(buf), "%s",
+                                 src->data.b[i] ? "TRUE" : "FALSE");
+            break;
+        case SCHEMA_DOUBLE:
+            n = scalar_format_double(src->data.f64[i], buf);
+            break;
+        case SCHEMA_TIMESTAMP:
+            n = scalar_format_timestamp(src->data.i64[i], buf);
+            break;
+        default:
+            n = scalar_format_int(cell_i64(src, i), buf);
+            break;
+        }
+        dst->data.str[i] = str_dup(c, buf, n);
+        return;
+    }
+    switch (to) {
+    case SCHEMA_BOOLEAN:
+        dst->data.b[i] = from == SCHEMA_DOUBLE ? src->data.f64[i] != 0
+                                               : cell_i64(src, i) != 0;
+        break;
+    case SCHEMA_INT:
+        if (from == SCHEMA_DOUBLE) {
+            double d = src->data.f64[i];
+            if (!(d > -2147483649.0 && d < 2147483648.0))
+                dst->nulls[i] = 1;
+            else
+                dst->data.i32[i] = (int32_t)d;
+        } else {
+            int64_t v = cell_i64(src, i);
+            if (v < INT32_MIN || v > INT32_MAX)
+                dst->nulls[i] = 1;
+            else
+                dst->data.i32[i] = (int32_t)v;
+        }
+        break;
+    case SCHEMA_BIGINT:
+    case SCHEMA_TIMESTAMP:
+        if (from == SCHEMA_DOUBLE) {
+            double d = src->data.f64[i];
+            if (!(fabs(d) < 9.2e18))
+                dst->nulls[i] = 1;
+            else
+                dst->data.i64[i] = (int64_t)d;
+        } else {
+            dst->data.i64[i] = cell_i64(src, i);
+        }
+        break;
+    case SCHEMA_DOUBLE:
+        dst->data.f64[i] = cell_f64(src, i);
+        break;
+    default:
+        dst->nulls[i] = 1;
+        break;
+    }
+}
+
+static int eval(struct expr_ctx *c, struct expr *e, const struct row_batch *b,
+                const struct row_column **res);
+
+static void eval_arith(struct expr *e, const struct row_column *x,
+                       const struct row_column *y, int n)
+{
+    uint8_t *nl = e->out.nulls;
+    for (int i = 0; i < n; i++)
+        nl[i] = x->nulls[i] | y->nulls[i];
+    if (e->cmp == SCHEMA_DOUBLE) {
+        const double *a = as_f64(x, n, (double *)e->tmp[0]);
+        const double *p = as_f64(y, n, (double *)e->tmp[1]);
+        double *o = e->out.data.f64;
+        switch (e->op) {
+        case EXPR_ADD: for (int i = 0; i < n; i++) o[i] = a[i] + p[i]; break;
+        case EXPR_SUB: for (int i = 0; i < n; i++) o[i] = a[i] - p[i]; break;
+        case EXPR_MUL: for (int i = 0; i < n; i++) o[i] = a[i] * p[i]; break;
+        case EXPR_DIV:
+            for (int i = 0; i < n; i++) {
+                if (p[i] == 0.0)
+                    nl[i] = 1;
+                else
+                    o[i] = a[i] / p[i];
+            }
+            break;
+        case EXPR_MOD:
+            for (int i = 0; i < n; i++) {
+                if (p[i] == 0.0)
+                    nl[i] = 1;
+                else
+                    o[i] = fmod(a[i], p[i]);
+            }
+            break;
+        }
+        return;
+    }
+    const int64_t *a = as_i64(x, n, e->tmp[0]);
+    const int64_t *p = as_i64(y, n, e->tmp[1]);
+    int64_t *o = e->out.data.i64;
+    switch (e->op) {
+    case EXPR_ADD:
+        for (int i = 0; i < n; i++)
+            o[i] = (int64_t)((uint64_t)a[i] + (uint64_t)p[i]);
+        break;
+    case EXPR_SUB:
+        for (int i = 0; i < n; i++)
+            o[i] = (int64_t)((uint64_t)a[i] - (uint64_t)p[i]);
+        break;
+    case EXPR_MUL:
+        for (int i = 0; i < n; i++)
+            o[i] = (int64_t)((uint64_t)a[i] * (uint64_t)p[i]);
+        break;
+    case EXPR_DIV:
+    case EXPR_MOD:
+        for (int i = 0; i < n; i++) {
+            if (nl[i] || p[i] == 0 || (p[i] == -1 && a[i] == INT64_MIN)) {
+                nl[i] = 1;
+                o[i] = 0;
+            } else {
+                o[i] = e->op == EXPR_DIV ? a[i] / p[i] : a[i] % p[i];
+            }
+        }
+        break;
+    }
+}
+
+#define CMP_LOOP(A, B)                                                         \
+    switch (e->op) {                                                           \
+    case EXPR_EQ: for (int i = 0; i < n; i++) o[i] = A == B; break;            \
+    case EXPR_NE: for (int i = 0; i < n; i++) o[i] = A != B; break;            \
+    case EXPR_LT: for (int i = 0; i < n; i++) o[i] = A < B; break;             \
+    case EXPR_LE: for (int i = 0; i < n; i++) o[i] = A <= B; break;            \
+    case EXPR_GT: for (int i = 0; i < n; i++) o[i] = A > B; break;             \
+    case EXPR_GE: for (int i = 0; i < n; i++) o[i] = A >= B; break;            \
+    }
+
+static void eval_cmp(struct expr *e, const struct row_column *x,
+                     const struct row_column *y, int n)
+{
+    uint8_t *nl = e->out.nulls, *o = e->out.data.b;
+    for (int i = 0; i < n; i++)
+        nl[i] = x->nulls[i] | y->nulls[i];
+    if (e->cmp == SCHEMA_DOUBLE) {
+        const double *a = as_f64(x, n, (double *)e->tmp[0]);
+        const double *p = as_f64(y, n, (double *)e->tmp[1]);
+        CMP_LOOP(a[i], p[i]);
+    } else if (e->cmp == SCHEMA_STRING) {
+        for (int i = 0; i < n; i++) {
+            int r = nl[i] ? 0 : str_cmp(x->data.str[i], y->data.str[i]);
+            switch (e->op) {
+            case EXPR_EQ: o[i] = r == 0; break;
+            case EXPR_NE: o[i] = r != 0; break;
+            case EXPR_LT: o[i] = r < 0; break;
+            case EXPR_LE: o[i] = r <= 0; break;
+            case EXPR_GT: o[i] = r > 0; break;
+            case EXPR_GE: o[i] = r >= 0; break;
+            }
+        }
+    } else {
+        const int64_t *a = as_i64(x, n, e->tmp[0]);
+        const int64_t *p = as_i64(y, n, e->tmp[1]);
+        CMP_LOOP(a[i], p[i]);
+    }
+}
+
+static size_t utf8_len(struct row_str s)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < s.len; i++)
+        n += ((uint8_t)s.ptr[i] & 0xC0) != 0x80;
+    return n;
+}
+
+bool expr_like_match(const char *s, size_t n, const char *p, size_t pn)
+{
+    size_t si = 0, pi = 0, star_p = (size_t)-1, star_s = 0;
+    while (si < n) {
+        if (pi < pn && p[pi] == '%') {
+            star_p = ++pi;
+            star_s = si;
+        } else if (pi < pn && p[pi] == '_') {
+            pi++;
+            si++;
+            while (si < n && ((uint8_t)s[si] & 0xC0) == 0x80)
+                si++;
+        } else if (pi < pn && p[pi] == s[si]) {
+            pi++;
+            si++;
+        } else if (star_p != (size_t)-1) {
+            pi = star_p;
+            si = ++star_s;
+            while (si < n && ((uint8_t)s[si] & 0xC0) == 0x80)
+                si = ++star_s;
+        } else {
+            return false;
+        }
+    }
+    while (pi < pn && p[pi] == '%')
+        pi++;
+    return pi == pn;
+}
+
+static void eval_func(struct expr_ctx *c, struct expr *e,
+                      const struct row_column **a, int n)
+{
+    struct row_column *o = &e->out;
+    uint8_t *nl = o->nulls;
+    switch (e->op) {
+    case EXPR_FN_ABS:
+    case EXPR_FN_FLOOR:
+    case EXPR_FN_CEIL:
+    case EXPR_FN_ROUND:
+        for (int i = 0; i < n; i++) {
+            nl[i] = a[0]->nulls[i] | (e->nargs == 2 ? a[1]->nulls[i] : 0);
+            if (nl[i])
+                continue;
+            if (e->type == SCHEMA_DOUBLE) {
+                double v = a[0]->data.f64[i];
+                switch (e->op) {
+                case EXPR_FN_ABS: v = fabs(v); break;
+                case EXPR_FN_FLOOR: v = floor(v); break;
+                case EXPR_FN_CEIL: v = ceil(v); break;
+                default: {
+                    int64_t d = e->nargs == 2 ? cell_i64(a[1], i) : 0;
+                    if (d > 15)
+                        d = 15;
+                    if (d < -15)
+                        d = -15;
+                    double m = pow(10.0, (double)d);
+                    v = round(v * m) / m;
+                }
+                }
+                o->data.f64[i] = v;
+            } else {
+                int64_t v = cell_i64(a[0], i);
+                if (e->op == EXPR_FN_ABS && v < 0)
+                    v = (int64_t)(0 - (uint64_t)v);
+                if (e->op == EXPR_FN_ROUND && e->nargs == 2) {
+                    int64_t d = cell_i64(a[1], i);
+                    if (d < 0 && d > -19) {
+                        int64_t m = 1;
+                        for (int64_t k = 0; k < -d; k++)
+                            m *= 10;
+                        int64_t r = v % m;
+                        v -= r;
+                        if (r * 2 >= m)
+                            v += m;
+                        else if (r * 2 <= -m)
+                            v -= m;
+                    }
+                }
+                o->data.i64[i] = v;
+            }
+        }
+        break;
+    case EXPR_FN_SQRT:
+    case EXPR_FN_POWER:
+        for (int i = 0; i < n; i++) {
+            nl[i] = a[0]->nulls[i] | (e->nargs == 2 ? a[1]->nulls[i] : 0);
+            if (nl[i])
+                continue;
+            double x = cell_f64(a[0], i);
+            if (e->op == EXPR_FN_SQRT) {
+                if (x < 0)
+                    nl[i] = 1;
+                else
+                    o->data.f64[i] = sqrt(x);
+            } else {
+                o->data.f64[i] = pow(x, cell_f64(a[1], i));
+            }
+        }
+        break;
+    case EXPR_FN_LOWER:
+    case EXPR_FN_UPPER:
+        for (int i = 0; i < n; i++) {
+            nl[i] = a[0]->nulls[i];
+            if (nl[i])
+                continue;
+            struct row_str s = a[0]->data.str[i];
+            struct row_str d = str_dup(c, s.ptr, s.len);
+            char *w = (char *)(uintptr_t)d.ptr;
+            for (uint32_t k = 0; k < d.len; k++) {
+                char ch = w[k];
+                if (e->op == EXPR_FN_LOWER && ch >= 'A' && ch <= 'Z')
+                    w[k] = (char)(ch + 32);
+                else if (e->op == EXPR_FN_UPPER && ch >= 'a' && ch <= 'z')
+                    w[k] = (char)(ch - 32);
+            }
+            o->data.str[i] = d;
+        }
+        break;
+    case EXPR_FN_CHAR_LENGTH:
+        for (int i = 0; i < n; i++) {
+            nl[i] = a[0]->nulls[i];
+            o->data.i32[i] = nl[i] ? 0 : (int32_t)utf8_len(a[0]->data.str[i]);
+        }
+        break;
+    case EXPR_FN_CONCAT:
+        for (int i = 0; i < n; i++) {
+            size_t total = 0;
+            nl[i] = 0;
+            for (int k = 0; k < e->nargs; k++) {
+                nl[i] |= a[k]->nulls[i] | (a[k]->type == SCHEMA_NULL);
+                if (!nl[i])
+                    total += a[k]->data.str[i].len;
+            }
+            if (nl[i])
+                continue;
+            char *d = arena_alloc(&c->strings, total ? total : 1);
+            size_t at = 0;
+            for (int k = 0; k < e->nargs; k++) {
+                struct row_str s = a[k]->data.str[i];
+                if (s.len)
+                    memcpy(d + at, s.ptr, s.len);
+                at += s.len;
+            }
+            o->data.str[i].ptr = d;
+            o->data.str[i].len = (uint32_t)total;
+        }
+        break;
+    case EXPR_FN_COALESCE:
+        for (int i = 0; i < n; i++) {
+            nl[i] = 1;
+            for (int k = 0; k < e->nargs; k++) {
+                if (!a[k]->nulls[i] && a[k]->type != SCHEMA_NULL) {
+                    convert(c, o, a[k], i);
+                    break;
+                }
+            }
+        }
+        break;
+    }
+}
+
+static int eval(struct expr_ctx *c, struct expr *e, const struct row_batch *b,
+                const struct row_column **res)
+{
+    int n = b->nrows;
+    if (e->kind == K_COL) {
+        *res = &b->columns[e->column];
+        return 0;
+    }
+    if (e->kind == K_LIT) {
+        *res = &e->out;
+        return 0;
+    }
+    const struct row_column **args = e->argres;
+    for (int k = 0; k < e->nargs; k++) {
+        int rc = eval(c, e->args[k], b, &args[k]);
+        if (rc)
+            return rc;
+    }
+    struct row_column *o = &e->out;
+    uint8_t *nl = o->nulls;
+    switch (e->kind) {
+    case K_BIN:
+        if (e->op == EXPR_AND || e->op == EXPR_OR) {
+            bool is_and = e->op == EXPR_AND;
+            const struct row_column *x = args[0], *y = args[1];
+            bool xn_all = x->type == SCHEMA_NULL, yn_all = y->type == SCHEMA_NULL;
+            for (int i = 0; i < n; i++) {
+                bool xn = xn_all || x->nulls[i], yn = yn_all || y->nulls[i];
+                bool xv = !xn && x->data.b[i], yv = !yn && y->data.b[i];
+                /* The dominant value: FALSE for AND, TRUE for OR. */
+                bool xd = !xn && (is_and ? !xv : xv);
+                bool yd = !yn && (is_and ? !yv : yv);
+                if (xd || yd) {
+                    nl[i] = 0;
+                    o->data.b[i] = !is_and;
+                } else if (xn || yn) {
+                    nl[i] = 1;
+                    o->data.b[i] = 0;
+                } else {
+                    nl[i] = 0;
+                    o->data.b[i] = is_and;
+                }
+            }
+        } else if (e->type == SCHEMA_BOOLEAN) {
+            eval_cmp(e, args[0], args[1], n);
+        } else {
+            eval_arith(e, args[0], args[1], n);
+        }
+        break;
+    case K_UN: {
+        const struct row_column *x = args[0];
+        bool all_null = x->type == SCHEMA_NULL;
+        switch (e->op) {
+        case EXPR_NEG:
+            for (int i = 0; i < n; i++)
+                nl[i] = x->nulls[i];
+            if (e->type == SCHEMA_DOUBLE) {
+                for (int i = 0; i < n; i++)
+                    o->data.f64[i] = -x->data.f64[i];
+            } else {
+                const int64_t *v = as_i64(x, n, e->tmp[0]);
+                for (int i = 0; i < n; i++)
+                    o->data.i64[i] = (int64_t)(0 - (uint64_t)v[i]);
+            }
+            break;
+        case EXPR_NOT:
+            for (int i = 0; i < n; i++) {
+                nl[i] = all_null || x->nulls[i];
+                o->data.b[i] = !nl[i] && !x->data.b[i];
+            }
+            break;
+        case EXPR_IS_NULL:
+        case EXPR_IS_NOT_NULL:
+            for (int i = 0; i < n; i++) {
+                nl[i] = 0;
+                o->data.b[i] =
+                    (uint8_t)((all_null || x->nulls[i]) ==
+                              (e->op == EXPR_IS_NULL));
+            }
+            break;
+        }
+        break;
+    }
+    case K_IN:
+        for (int i = 0; i < n; i++) {
+            nl[i] = 0;
+            o->data.b[i] = 0;
+            if (args[0]->nulls[i] || args[0]->type == SCHEMA_NULL) {
+                nl[i] = 1;
+                continue;
+            }
+            bool saw_null = false, hit = false;
+            for (int k = 1; k < e->nargs && !hit; k++) {
+                if (args[k]->nulls[i] || args[k]->type == SCHEMA_NULL)
+                    saw_null = true;
+                else if (cell_cmp(e->cmp, args[0], args[k], i) == 0)
+                    hit = true;
+            }
+            if (hit)
+                o->data.b[i] = !e->negated;
+            else if (saw_null)
+                nl[i] = 1;
+            else
+                o->data.b[i] = e->negated;
+        }
+        break;
+    case K_LIKE:
+        for (int i = 0; i < n; i++) {
+            nl[i] = args[0]->nulls[i] | args[1]->nulls[i] |
+                    (args[0]->type == SCHEMA_NULL) |
+                    (args[1]->type == SCHEMA_NULL);
+            if (nl[i]) {
+                o->data.b[i] = 0;
+                continue;
+            }
+            struct row_str s = args[0]->data.str[i], p = args[1]->data.str[i];
+            bool m = expr_like_match(s.ptr, s.len, p.ptr, p.len);
+            o->data.b[i] = m != e->negated;
+        }
+        break;
+    case K_CASE: {
+        int nw = (e->nargs - (e->has_else ? 1 : 0)) / 2;
+        for (int i = 0; i < n; i++) {
+            int k = 0;
+            for (; k < nw; k++) {
+                const struct row_column *w = args[2 * k];
+                if (w->type != SCHEMA_NULL && !w->nulls[i] && w->data.b[i])
+                    break;
+            }
+            if (k < nw)
+                convert(c, o, args[2 * k + 1], i);
+            else if (e->has_else)
+                convert(c, o, args[e->nargs - 1], i);
+            else
+                nl[i] = 1;
+        }
+        break;
+    }
+    case K_CAST:
+        for (int i = 0; i < n; i++)
+            convert(c, o, args[0], i);
+        break;
+    case K_FUNC:
+        eval_func(c, e, args, n);
+        break;
+    default:
+        break;
+    }
+    *res = o;
+    return 0;
+}
+
+int expr_eval(struct expr_ctx *c, struct expr *e, const struct row_batch *b,
+              struct expr_result *out)
+{
+    if (!e || b->nrows > c->capacity || b->schema != c->schema)
+        return ERR_INVALID;
+    const struct row_column *col;
+    int rc = eval(c, e, b, &col);
+    if (rc)
+        return rc;
+    out->type = e->type;
+    out->col = col;
+    return 0;
+}
+
+struct value expr_result_get(const struct expr_result *r, int i)
+{
+    const struct row_column *c = r->col;
+    if (r->type == SCHEMA_NULL || c->type == SCHEMA_NULL || c->nulls[i])
+        return value_null();
+    switch (r->type) {
+    case SCHEMA_BOOLEAN: return value_bool(c->data.b[i]);
+    case SCHEMA_INT: return value_int(c->data.i32[i]);
+    case SCHEMA_BIGINT: return value_bigint(c->data.i64[i]);
+    case SCHEMA_TIMESTAMP: return value_timestamp(c->data.i64[i]);
+    case SCHEMA_DOUBLE: return value_double(c->data.f64[i]);
+    case SCHEMA_STRING:
+        return value_string(c->data.str[i].ptr, c->data.str[i].len);
+    default: return value_null();
+    }
+}

@@ -1,0 +1,138 @@
+/* watermark.c - per-partition bounded out-of-orderness, minimum over active
+ * partitions, idleness on processing time (layer: stream).
+ *
+ * Each input partition is in one of three states:
+ *
+ *      NEW --data--> ACTIVE <--data-- IDLE
+ *       |              |               ^
+ *       +--no data for idle_timeout----+  (from NEW or ACTIVE)
+ *
+ * Invariants:
+ *  1. A partition's watermark is max(event time seen) - delay, or NONE.
+ *     It never decreases (a late row does not lower the maximum).
+ *  2. NEW and ACTIVE partitions hold the query watermark back: it is the
+ *     minimum over them. A NEW partition (no data yet) holds it at NONE,
+ *     so no window fires before every input has spoken or gone idle.
+ *  3. IDLE partitions do not count. If every partition is IDLE the query
+ *     watermark stays where it is (nothing to advance it).
+ *  4. The query watermark is monotonic: it is max(previous, computed).
+ *     A partition rejoining from IDLE with old data cannot pull it back;
+ *     its rows may then be late, which the window operator handles.
+ *  5. Idleness is judged on processing time (now_ms from the caller),
+ *     never on event time.
+ */
+#include "stream/watermark.h"
+
+#include "base/err.h"
+#include "base/mem.h"
+
+enum part_state { PART_NEW, PART_ACTIVE, PART_IDLE };
+
+struct part {
+    enum part_state state;
+    int64_t max_ts;   /* WATERMARK_NONE before data */
+    int64_t last_ms;  /* processing time of the last data (or creation) */
+};
+
+struct watermark {
+    int n;
+    int64_t delay_ms, idle_ms;
+    int64_t current;
+    struct part *parts;
+};
+
+int watermark_create(int npartitions, int64_t delay_ms,
+                     int64_t idle_timeout_ms, int64_t now_ms,
+                     struct watermark **out)
+{
+    if (npartitions <= 0 || npartitions > WATERMARK_MAX_PARTITIONS ||
+        delay_ms < 0)
+        return ERR_INVALID;
+    struct watermark *w = mem_calloc(1, sizeof(*w));
+    w->n = npartitions;
+    w->delay_ms = delay_ms;
+    w->idle_ms = idle_timeout_ms;
+    w->current = WATERMARK_NONE;
+    w->parts = mem_calloc((size_t)npartitions, sizeof(*w->parts));
+    for (int i = 0; i < npartitions; i++) {
+        w->parts[i].state = PART_NEW;
+        w->parts[i].max_ts = WATERMARK_NONE;
+        w->parts[i].last_ms = now_ms;
+    }
+    *out = w;
+    return 0;
+}
+
+void watermark_destroy(struct watermark *w)
+{
+    if (!w)
+        return;
+    mem_free(w->parts);
+    mem_free(w);
+}
+
+int watermark_observe(struct watermark *w, int partition,
+                      int64_t max_event_ts, int64_t now_ms)
+{
+    if (partition < 0 || partition >= w->n)
+        return ERR_RANGE;
+    struct part *p = &w->parts[partition];
+    p->state = PART_ACTIVE;
+    p->last_ms = now_ms;
+    if (max_event_ts > p->max_ts)
+        p->max_ts = max_event_ts;
+    return 0;
+}
+
+static int64_t part_wm(const struct watermark *w, const struct part *p)
+{
+    if (p->max_ts == WATERMARK_NONE)
+        return WATERMARK_NONE;
+    if (p->max_ts < WATERMARK_NONE + w->delay_ms + 1)
+        return WATERMARK_NONE;
+    return p->max_ts - w->delay_ms;
+}
+
+int64_t watermark_advance(struct watermark *w, int64_t now_ms)
+{
+    int64_t min = INT64_MAX;
+    int counted = 0;
+    for (int i = 0; i < w->n; i++) {
+        struct part *p = &w->parts[i];
+        if (p->state != PART_IDLE && w->idle_ms > 0 &&
+            now_ms - p->last_ms >= w->idle_ms)
+            p->state = PART_IDLE;
+        if (p->state == PART_IDLE)
+            continue;
+        int64_t pw = part_wm(w, p);
+        if (pw < min)
+            min = pw;
+        counted++;
+    }
+    if (counted > 0 && min > w->current)
+        w->current = min;
+    return w->current;
+}
+
+int64_t watermark_current(const struct watermark *w)
+{
+    return w->current;
+}
+
+int64_t watermark_partition(const struct watermark *w, int partition)
+{
+    if (partition < 0 || partition >= w->n)
+        return WATERMARK_NONE;
+    return part_wm(w, &w->parts[partition]);
+}
+
+bool watermark_partition_idle(const struct watermark *w, int partition)
+{
+    return partition >= 0 && partition < w->n &&
+           w->parts[partition].state == PART_IDLE;
+}
+
+int watermark_npartitions(const struct watermark *w)
+{
+    return w->n;
+}

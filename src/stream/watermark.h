@@ -1,0 +1,51 @@
+/* watermark.h - event-time watermarks for one query's inputs
+ * (layer: stream).
+ *
+ * Bounded out-of-orderness per input partition: a partition's watermark is
+ * the largest event time it has delivered minus `delay_ms`. The query's
+ * watermark is the minimum over the partitions that are active; a
+ * partition that delivered nothing for `idle_timeout_ms` of processing
+ * time stops holding it back until it delivers again. The query watermark
+ * never goes backwards. Processing time is passed in by the caller (the
+ * pipeline's clock), so tests run on a virtual clock. State diagram and
+ * invariants: top of watermark.c. Not thread-safe: one per task.
+ */
+#ifndef RILL_WATERMARK_H
+#define RILL_WATERMARK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* No watermark yet (nothing seen, or an input still holds it back). */
+#define WATERMARK_NONE INT64_MIN
+
+#define WATERMARK_MAX_PARTITIONS 65536
+
+struct watermark;
+
+/* npartitions input partitions (ids 0..n-1), all NEW at now_ms.
+ * idle_timeout_ms <= 0 disables idleness. Returns 0 or ERR_INVALID. */
+int watermark_create(int npartitions, int64_t delay_ms,
+                     int64_t idle_timeout_ms, int64_t now_ms,
+                     struct watermark **out);
+void watermark_destroy(struct watermark *w);
+
+/* Partition p delivered rows whose largest event time is max_event_ts,
+ * at processing time now_ms. Returns 0 or ERR_RANGE for a bad partition. */
+int watermark_observe(struct watermark *w, int partition,
+                      int64_t max_event_ts, int64_t now_ms);
+
+/* Marks partitions idle whose last data is older than the idle timeout and
+ * recomputes the query watermark. Returns it (WATERMARK_NONE if none). */
+int64_t watermark_advance(struct watermark *w, int64_t now_ms);
+
+/* The query watermark as of the last advance. */
+int64_t watermark_current(const struct watermark *w);
+
+/* Partition p's own watermark (WATERMARK_NONE before data), and whether it
+ * is idle now. */
+int64_t watermark_partition(const struct watermark *w, int partition);
+bool watermark_partition_idle(const struct watermark *w, int partition);
+int watermark_npartitions(const struct watermark *w);
+
+#endif

@@ -19,7 +19,8 @@
  *    has a non-NULL ptr and len 0. Encoders write a non-nullable field whose
  *    ptr is NULL as the empty string. KAFKA_STR("x") builds a slice.
  *  - Encoders append to `out` (never reset it) and cannot fail: the caller
- *    built the struct. They write the body only; the frame length and the
+ *    built the struct (classic strings must stay under 32 KiB, bytes under
+ *    2 GiB; longer values are not checked). They write the body only; the frame length and the
  *    response header are written by the caller (kafka_response_header_encode).
  *  - Flexible (compact) encodings are used exactly when kafka_api_flexible()
  *    says so. In the advertised table only ApiVersions v3 is flexible.

@@ -110,16 +110,19 @@ static int consume(const char *bootstrap, const char *topic, int partitions,
     int64_t stop = t0 + (int64_t)(max_seconds * 1e9);
     long long n = 0;
     int eofs = 0;
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
+    static rd_kafka_message_t *msgs[10000];
     while (eofs < partitions && clock_mono_ns() < stop) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-        if (!m)
-            continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            eofs++;
-        else if (!m->err)
-            n++;
-        rd_kafka_message_destroy(m);
+        ssize_t got = rd_kafka_consume_batch_queue(q, 100, msgs, 10000);
+        for (ssize_t i = 0; i < got; i++) {
+            if (msgs[i]->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                eofs++;
+            else if (!msgs[i]->err)
+                n++;
+            rd_kafka_message_destroy(msgs[i]);
+        }
     }
+    rd_kafka_queue_destroy(q);
     double wall = (double)(clock_mono_ns() - t0) / 1e9;
     printf("records=%lld wall_s=%.2f\n", n, wall);
     rd_kafka_consumer_close(rk);

@@ -20,8 +20,9 @@
  *    ptr is NULL as the empty string. KAFKA_STR("x") builds a slice.
  *  - Encoders append to `out` (never reset it) and cannot fail: the caller
  *    built the struct (classic strings must stay under 32 KiB, bytes under
- *    2 GiB; longer values are not checked). They write the body only; the frame length and the
- *    response header are written by the caller (kafka_response_header_encode).
+ *    2 GiB; longer values are not checked). They write the body only; the
+ *    frame length and the response header are written by the caller
+ *    (kafka_response_header_encode).
  *  - Flexible (compact) encodings are used exactly when kafka_api_flexible()
  *    says so. In the advertised table only ApiVersions v3 is flexible.
  *  - Requests also have encoders and responses decoders (the client side,

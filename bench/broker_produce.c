@@ -38,8 +38,8 @@ static int produce(const char *bootstrap, const char *topic, double seconds,
                           sizeof(err)) ||
         rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof(err)) ||
         rd_kafka_conf_set(conf, "acks", acks, err, sizeof(err)) ||
-        rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000",
-                          err, sizeof(err)) ||
+        rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", err,
+                          sizeof(err)) ||
         rd_kafka_conf_set(conf, "batch.num.messages", "10000", err,
                           sizeof(err))) {
         fprintf(stderr, "conf: %s\n", err);
@@ -85,8 +85,7 @@ static int consume(const char *bootstrap, const char *topic, int partitions,
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err,
                           sizeof(err)) ||
-        rd_kafka_conf_set(conf, "group.id", "bench-unused", err,
-                          sizeof(err)) ||
+        rd_kafka_conf_set(conf, "group.id", "bench-unused", err, sizeof(err)) ||
         rd_kafka_conf_set(conf, "enable.partition.eof", "true", err,
                           sizeof(err)) ||
         rd_kafka_conf_set(conf, "fetch.max.bytes", "52428800", err,
@@ -133,8 +132,7 @@ static int consume(const char *bootstrap, const char *topic, int partitions,
 int main(int argc, char **argv)
 {
     if (argc == 7 && !strcmp(argv[1], "produce"))
-        return produce(argv[2], argv[3], atof(argv[4]), atoi(argv[5]),
-                       argv[6]);
+        return produce(argv[2], argv[3], atof(argv[4]), atoi(argv[5]), argv[6]);
     if (argc == 6 && !strcmp(argv[1], "consume"))
         return consume(argv[2], argv[3], atoi(argv[4]), atof(argv[5]));
     if (argc > 1) {

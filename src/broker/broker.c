@@ -78,8 +78,7 @@ void broker_resp_fini(struct broker_resp *r)
     broker_resp_init(r);
 }
 
-int broker_resp_add_file(struct broker_resp *r, int fd, int64_t off,
-                         size_t len)
+int broker_resp_add_file(struct broker_resp *r, int fd, int64_t off, size_t len)
 {
     if (len == 0)
         return 0;
@@ -294,9 +293,9 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
         return rc;
     }
     b->stats.requests++;
-    const struct broker_api *api =
-        h.api_key >= 0 && h.api_key < BROKER_API_MAX ? &b->apis[h.api_key]
-                                                     : NULL;
+    const struct broker_api *api = h.api_key >= 0 && h.api_key < BROKER_API_MAX
+                                       ? &b->apis[h.api_key]
+                                       : NULL;
     bool is_apiversions = h.api_key == KAFKA_API_API_VERSIONS;
     if (!api || !api->fn) {
         b->stats.bad_frames++;
@@ -441,7 +440,8 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
         listener_pause(ls, true);
 }
 
-/* --- life cycle ------------------------------------------------------------ */
+/* --- life cycle ------------------------------------------------------------
+ */
 
 static bool all_idle(struct broker *b)
 {

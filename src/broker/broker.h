@@ -34,9 +34,9 @@ struct broker_config {
     int64_t message_max_bytes; /* largest batch accepted */
     int64_t max_frame_bytes;   /* socket.request.max.bytes */
     int max_connections;
-    int max_inflight;          /* requests queued per connection */
-    int64_t conn_out_high;     /* per-connection output bound, bytes */
-    bool fsync_every_ack;      /* acks=1 also waits for fsync */
+    int max_inflight;      /* requests queued per connection */
+    int64_t conn_out_high; /* per-connection output bound, bytes */
+    bool fsync_every_ack;  /* acks=1 also waits for fsync */
 };
 
 /* Defaults, then every known key of props (unknown keys are ignored with a

@@ -117,8 +117,8 @@ int broker_config_apply(struct broker_config *c, const struct config *props,
             return ERR_INVALID;
         c->retention_ms = x < 0 ? -1 : x * 3600000;
     }
-    if (get_i64(props, "log.retention.ms", &c->retention_ms, -1, INT64_MAX,
-                err, errlen) < 0 ||
+    if (get_i64(props, "log.retention.ms", &c->retention_ms, -1, INT64_MAX, err,
+                errlen) < 0 ||
         get_i64(props, "log.flush.interval.ms", &c->flush_interval_ms, 1,
                 3600000, err, errlen) < 0 ||
         get_i64(props, "message.max.bytes", &c->message_max_bytes, 128,

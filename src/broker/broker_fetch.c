@@ -57,7 +57,8 @@ struct broker_fetchwait {
     bool recheck_queued;
 };
 
-/* --- evaluation ------------------------------------------------------------ */
+/* --- evaluation ------------------------------------------------------------
+ */
 
 struct splice_ctx {
     struct broker_resp *r;
@@ -141,8 +142,8 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
             if ((int64_t)want > left)
                 want = (size_t)left;
             struct partition_slice s = {0};
-            int rc = partition_read_upto(bp->p, fp->fetch_offset, hwm, want,
-                                         &s);
+            int rc =
+                partition_read_upto(bp->p, fp->fetch_offset, hwm, want, &s);
             if (rc == ERR_RANGE) {
                 pr->error_code = KAFKA_ERR_OFFSET_OUT_OF_RANGE;
                 *errors = true;
@@ -333,8 +334,7 @@ int broker_handle_fetch(struct broker_req *req, struct buf *out)
         sp.names[t] = rq.topics[t].name;
         sp.topic_nparts[t] = rq.topics[t].npartitions;
         for (size_t j = 0; j < rq.topics[t].npartitions; j++, k++) {
-            const struct kafka_fetch_partition *p =
-                &rq.topics[t].partitions[j];
+            const struct kafka_fetch_partition *p = &rq.topics[t].partitions[j];
             sp.parts[k].partition = p->partition_index;
             sp.parts[k].fetch_offset = p->fetch_offset;
             sp.parts[k].max_bytes = p->partition_max_bytes;

@@ -76,9 +76,9 @@ struct broker_req {
     int16_t api_version;
     int32_t correlation_id;
     struct slice client_id;
-    bool flexible;          /* request header v2 / response header v1 */
-    struct buf_reader body; /* positioned after the request header */
-    struct arena *arena;    /* reset after the handler returns */
+    bool flexible;                  /* request header v2 / response header v1 */
+    struct buf_reader body;         /* positioned after the request header */
+    struct arena *arena;            /* reset after the handler returns */
     struct broker_pending *pending; /* set by broker_defer */
 };
 

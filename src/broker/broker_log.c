@@ -58,8 +58,7 @@ static void durable_round(struct loop *l, void *arg)
     while (*pp) {
         struct broker_durable_wait *w = *pp;
         struct partition *p = w->part->p;
-        int failed = w->part->topic->deleted ? ERR_CLOSED
-                                             : partition_failed(p);
+        int failed = w->part->topic->deleted ? ERR_CLOSED : partition_failed(p);
         if (failed || partition_durable_offset(p) >= w->end_offset) {
             *pp = w->next;
             w->next = NULL;
@@ -112,7 +111,8 @@ void broker_log_drain_begin(struct broker *b)
         partition_request_sync(w->part->p);
 }
 
-/* --- open / close ----------------------------------------------------------- */
+/* --- open / close -----------------------------------------------------------
+ */
 
 int broker_log_open(struct broker *b)
 {
@@ -121,8 +121,7 @@ int broker_log_open(struct broker *b)
     o.flush_interval_ms = b->cfg.flush_interval_ms;
     int rc = logdir_open(b->cfg.data_dir, &o, &b->logdir);
     if (rc < 0) {
-        diag_error("broker: cannot open data directory %s: %s",
-                   b->cfg.data_dir,
+        diag_error("broker: cannot open data directory %s: %s", b->cfg.data_dir,
                    rc == -EBUSY ? "in use by another process" : err_str(rc));
         return rc;
     }
@@ -255,8 +254,7 @@ struct broker_topic *broker_topic_find(struct broker *b, struct slice name,
         *err = rc == ERR_INVALID ? 17 : 5; /* LEADER_NOT_AVAILABLE: retry */
         return NULL;
     }
-    diag_info("broker: created topic %s (%d partitions)", tmp,
-              c.partitions);
+    diag_info("broker: created topic %s (%d partitions)", tmp, c.partitions);
     t = topic_wrap(b, tmp);
     if (!t)
         *err = 5;
@@ -270,8 +268,8 @@ static void producers_load(struct broker *b, struct broker_part *bp)
     struct partition *p = bp->p;
     int64_t hwm = partition_high_watermark(p);
     int64_t start = partition_log_start_offset(p);
-    int64_t from = hwm - REBUILD_RECORDS > start ? hwm - REBUILD_RECORDS
-                                                 : start;
+    int64_t from =
+        hwm - REBUILD_RECORDS > start ? hwm - REBUILD_RECORDS : start;
     struct buf *sc = &b->ls->scratch;
     size_t total = 0;
     int nbatches = 0;

@@ -15,7 +15,8 @@
 #include "log/logdir.h"
 #include "log/partition.h"
 
-/* --- ApiVersions ------------------------------------------------------------ */
+/* --- ApiVersions ------------------------------------------------------------
+ */
 
 static int handle_api_versions(struct broker_req *req, struct buf *out)
 {
@@ -32,8 +33,7 @@ static int handle_api_versions(struct broker_req *req, struct buf *out)
     if (rc < 0)
         return rc;
     /* Advertise exactly what is registered, in the codec table's order. */
-    struct kafka_api_range *apis =
-        arena_alloc(req->arena, n * sizeof(*apis));
+    struct kafka_api_range *apis = arena_alloc(req->arena, n * sizeof(*apis));
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const struct broker_api *api = &b->apis[table[i].api_key];
@@ -85,7 +85,8 @@ static int handle_metadata(struct broker_req *req, struct buf *out)
     struct kafka_metadata_response resp = {0};
     struct kafka_metadata_broker me = {0};
     me.node_id = b->cfg.node_id;
-    me.host = slice_make(b->cfg.advertised_host, strlen(b->cfg.advertised_host));
+    me.host =
+        slice_make(b->cfg.advertised_host, strlen(b->cfg.advertised_host));
     me.port = b->cfg.advertised_port;
     me.rack = slice_make(NULL, 0);
     resp.nbrokers = 1;
@@ -111,8 +112,8 @@ static int handle_metadata(struct broker_req *req, struct buf *out)
         }
         logdir_names_free(names, count);
     } else {
-        resp.topics = arena_calloc(
-            req->arena, (rq.ntopics ? rq.ntopics : 1) * sizeof(*resp.topics));
+        resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
+                                                   sizeof(*resp.topics));
         bool create = rq.allow_auto_topic_creation;
         for (size_t i = 0; i < rq.ntopics; i++) {
             int16_t err = 0;
@@ -131,7 +132,8 @@ static int handle_metadata(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- ListOffsets ------------------------------------------------------------ */
+/* --- ListOffsets ------------------------------------------------------------
+ */
 
 static int handle_list_offsets(struct broker_req *req, struct buf *out)
 {
@@ -143,17 +145,16 @@ static int handle_list_offsets(struct broker_req *req, struct buf *out)
         return rc;
     struct kafka_list_offsets_response resp = {0};
     resp.ntopics = rq.ntopics;
-    resp.topics = arena_calloc(req->arena,
-                               (rq.ntopics ? rq.ntopics : 1) *
-                                   sizeof(*resp.topics));
+    resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
+                                               sizeof(*resp.topics));
     for (size_t i = 0; i < rq.ntopics; i++) {
         const struct kafka_list_offsets_topic *t = &rq.topics[i];
         struct kafka_list_offsets_topic_response *tr = &resp.topics[i];
         tr->name = t->name;
         tr->npartitions = t->npartitions;
-        tr->partitions = arena_calloc(
-            req->arena, (t->npartitions ? t->npartitions : 1) *
-                            sizeof(*tr->partitions));
+        tr->partitions =
+            arena_calloc(req->arena, (t->npartitions ? t->npartitions : 1) *
+                                         sizeof(*tr->partitions));
         for (size_t j = 0; j < t->npartitions; j++) {
             const struct kafka_list_offsets_partition *p = &t->partitions[j];
             struct kafka_list_offsets_partition_response *pr =
@@ -189,7 +190,8 @@ static int handle_list_offsets(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- CreateTopics / DeleteTopics ------------------------------------------- */
+/* --- CreateTopics / DeleteTopics -------------------------------------------
+ */
 
 static int handle_create_topics(struct broker_req *req, struct buf *out)
 {
@@ -248,13 +250,14 @@ static int handle_delete_topics(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- InitProducerId ---------------------------------------------------------- */
+/* --- InitProducerId ----------------------------------------------------------
+ */
 
 static int handle_init_producer_id(struct broker_req *req, struct buf *out)
 {
     struct kafka_init_producer_id_request rq;
-    int rc = kafka_init_producer_id_request_decode(
-        &req->body, req->api_version, req->arena, &rq);
+    int rc = kafka_init_producer_id_request_decode(&req->body, req->api_version,
+                                                   req->arena, &rq);
     if (rc < 0)
         return rc;
     struct kafka_init_producer_id_response resp = {0};
@@ -273,7 +276,8 @@ static int handle_init_producer_id(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- registration ---------------------------------------------------------- */
+/* --- registration ----------------------------------------------------------
+ */
 
 static void reg(struct broker *b, int16_t key, broker_handler_fn *fn)
 {

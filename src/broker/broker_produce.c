@@ -38,7 +38,7 @@ struct produce_wait {
     int16_t version;
     int remaining;
     size_t ntopics, nparts;
-    struct slice *names;     /* point into `text` */
+    struct slice *names; /* point into `text` */
     size_t *topic_nparts;
     struct pres *res;
     struct broker_durable_wait *waits; /* nparts entries, unused ones idle */
@@ -126,9 +126,9 @@ static int64_t produce_partition(struct broker *b, struct slice topic,
     if (rc < 0) {
         pr->error_code = error_for(rc);
         if (rc != ERR_CORRUPT && rc != ERR_INVALID && rc != ERR_TOO_LARGE)
-            diag_warn("broker: append to %.*s-%d failed: %s",
-                      (int)topic.len, (const char *)topic.ptr,
-                      pp->partition_index, err_str(rc));
+            diag_warn("broker: append to %.*s-%d failed: %s", (int)topic.len,
+                      (const char *)topic.ptr, pp->partition_index,
+                      err_str(rc));
         return -1;
     }
     b->stats.produce_batches++;
@@ -231,24 +231,23 @@ int broker_handle_produce(struct broker_req *req, struct buf *out)
     resp.ntopics = rq.ntopics;
     resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
                                                sizeof(*resp.topics));
-    int64_t *ends = arena_alloc(req->arena, (nparts ? nparts : 1) *
-                                                sizeof(int64_t));
+    int64_t *ends =
+        arena_alloc(req->arena, (nparts ? nparts : 1) * sizeof(int64_t));
     size_t k = 0;
     for (size_t t = 0; t < rq.ntopics; t++) {
         const struct kafka_produce_topic *tp = &rq.topics[t];
         struct kafka_produce_topic_response *tr = &resp.topics[t];
         tr->name = tp->name;
         tr->npartitions = tp->npartitions;
-        tr->partitions = arena_calloc(
-            req->arena, (tp->npartitions ? tp->npartitions : 1) *
-                            sizeof(*tr->partitions));
+        tr->partitions =
+            arena_calloc(req->arena, (tp->npartitions ? tp->npartitions : 1) *
+                                         sizeof(*tr->partitions));
         for (size_t j = 0; j < tp->npartitions; j++, k++) {
             struct kafka_produce_partition_response *pr = &tr->partitions[j];
             if (bad_acks || rq.transactional_id.ptr != NULL) {
                 pr->partition_index = tp->partitions[j].partition_index;
-                pr->error_code = bad_acks
-                                     ? KAFKA_ERR_INVALID_REQUIRED_ACKS
-                                     : KAFKA_ERR_INVALID_TXN_STATE;
+                pr->error_code = bad_acks ? KAFKA_ERR_INVALID_REQUIRED_ACKS
+                                          : KAFKA_ERR_INVALID_TXN_STATE;
                 pr->base_offset = -1;
                 pr->log_append_time_ms = -1;
                 pr->log_start_offset = -1;

@@ -99,7 +99,8 @@ void broker_producer_record(struct broker_producer_map *m, int64_t pid,
     b->last_offset = last_offset;
 }
 
-/* --- producer ids ---------------------------------------------------------- */
+/* --- producer ids ----------------------------------------------------------
+ */
 
 static int persist(struct broker_pid_alloc *a, int64_t block_end)
 {

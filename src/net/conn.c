@@ -245,8 +245,7 @@ static int write_out(struct conn *c)
             if (w == 0) {
                 /* The file is shorter than promised (truncated by recovery
                  * or retention): the response cannot be completed. */
-                diag_warn("conn %s: file range ended early; closing",
-                          c->peer);
+                diag_warn("conn %s: file range ended early; closing", c->peer);
                 conn_close(c);
                 return -1;
             }
@@ -443,9 +442,8 @@ void conn_pause(struct conn *c, bool paused)
         loop_defer_start(c->loop, &c->resume_defer);
 }
 
-int conn_create(struct loop *l, int fd, const struct conn_handler *h,
-                void *arg, const struct conn_limits *limits,
-                struct conn **out)
+int conn_create(struct loop *l, int fd, const struct conn_handler *h, void *arg,
+                const struct conn_limits *limits, struct conn **out)
 {
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -457,8 +455,8 @@ int conn_create(struct loop *l, int fd, const struct conn_handler *h,
     c->loop = l;
     c->h = h;
     c->arg = arg;
-    c->limits.max_frame =
-        limits && limits->max_frame ? limits->max_frame : CONN_DEFAULT_MAX_FRAME;
+    c->limits.max_frame = limits && limits->max_frame ? limits->max_frame
+                                                      : CONN_DEFAULT_MAX_FRAME;
     c->limits.out_high =
         limits && limits->out_high ? limits->out_high : CONN_DEFAULT_OUT_HIGH;
     strcpy(c->peer, "?");

@@ -48,9 +48,8 @@ struct conn_handler {
 };
 
 /* Takes ownership of fd (made non-blocking here) and starts reading. */
-int conn_create(struct loop *l, int fd, const struct conn_handler *h,
-                void *arg, const struct conn_limits *limits,
-                struct conn **out);
+int conn_create(struct loop *l, int fd, const struct conn_handler *h, void *arg,
+                const struct conn_limits *limits, struct conn **out);
 /* Closes now: queued output is dropped, handler->closed runs. Safe to call
  * twice and from inside handler->frame. */
 void conn_close(struct conn *c);

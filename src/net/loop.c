@@ -272,7 +272,8 @@ static void wake_cb(struct loop *l, struct loop_io *io, uint32_t events)
     (void)l;
 }
 
-/* --- fd watches ------------------------------------------------------------ */
+/* --- fd watches ------------------------------------------------------------
+ */
 
 void loop_io_init(struct loop_io *io, int fd, loop_io_fn *cb, void *arg)
 {

@@ -34,7 +34,7 @@ typedef void loop_io_fn(struct loop *l, struct loop_io *io, uint32_t events);
 
 struct loop_io {
     int fd;
-    uint32_t events;   /* what is being watched (0 = not registered) */
+    uint32_t events; /* what is being watched (0 = not registered) */
     loop_io_fn *cb;
     void *arg;
     bool registered;
@@ -48,7 +48,7 @@ struct loop_timer {
     int64_t period_ms; /* 0 = one-shot */
     loop_timer_fn *cb;
     void *arg;
-    size_t heap_idx;   /* SIZE_MAX when not started */
+    size_t heap_idx; /* SIZE_MAX when not started */
 };
 
 struct loop_defer;

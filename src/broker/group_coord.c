@@ -602,6 +602,76 @@ void group_coord_destroy(struct group_coord *gc)
     mem_free(gc);
 }
 
+/* A known member (m) rejoins: answer at once when nothing changed,
+ * otherwise park its join and (re)start the join phase. */
+static void rejoin(struct group_coord *gc, struct group *g, struct gmember *m,
+                   const struct group_join_req *req, int64_t now, void *waiter)
+{
+    if (m->awaiting_join) {
+        /* A second join while one is parked (a client retry): the
+         * newer request replaces the older, which is told to rejoin. */
+        void *old = m->join_waiter;
+        m->join_waiter = NULL;
+        join_error(gc, old, GROUP_ERR_REBALANCE_IN_PROGRESS, m->id,
+                   g->protocol_type);
+    }
+    bool same = member_protocols_equal(m, req);
+    bool leader = strcmp(m->id, g->leader) == 0;
+    if (g->state == GROUP_STABLE && same && !leader) {
+        /* Kafka answers an unchanged follower with the current
+         * generation, without a rebalance. */
+        m->last_seen = now;
+        join_answer(gc, g, m, waiter);
+        return;
+    }
+    if (g->state == GROUP_COMPLETING_REBALANCE && same) {
+        /* It lost our answer: send it again. */
+        m->last_seen = now;
+        join_answer(gc, g, m, waiter);
+        return;
+    }
+    member_update(m, req, now);
+    m->awaiting_join = true;
+    m->join_waiter = waiter;
+    prepare_rebalance(gc, g, now);
+    try_complete_join(gc, g, now);
+}
+
+static struct gmember *find_instance(const struct group *g, struct slice id)
+{
+    for (size_t i = 0; i < g->nmembers; i++)
+        if (g->members[i]->instance_id && seq(g->members[i]->instance_id, id))
+            return g->members[i];
+    return NULL;
+}
+
+/* A static member (group.instance.id) came back with no member id: it gets
+ * a new id in place of the old one (KIP-345), keeping its assignment; the
+ * old id's parked requests are fenced. */
+static void static_replace(struct group_coord *gc, struct group *g,
+                           struct gmember *m, struct slice client_id)
+{
+    char *id = new_member_id(gc, client_id);
+    if (m->awaiting_join) {
+        void *w = m->join_waiter;
+        m->join_waiter = NULL;
+        m->awaiting_join = false;
+        join_error(gc, w, GROUP_ERR_FENCED_INSTANCE_ID, m->id,
+                   g->protocol_type);
+    }
+    if (m->awaiting_sync) {
+        void *w = m->sync_waiter;
+        m->sync_waiter = NULL;
+        m->awaiting_sync = false;
+        sync_answer(gc, w, GROUP_ERR_FENCED_INSTANCE_ID, slice_make(NULL, 0));
+    }
+    diag_info("group %s: static member %s now %s", g->id, m->instance_id, id);
+    if (strcmp(g->leader, m->id) == 0)
+        group_set_str(&g->leader, id);
+    mem_free(m->id);
+    m->id = id;
+}
+
 void group_coord_join(struct group_coord *gc, const struct group_join_req *req,
                       int64_t now, void *waiter)
 {
@@ -640,6 +710,14 @@ void group_coord_join(struct group_coord *gc, const struct group_join_req *req,
         return;
     }
 
+    if (req->member_id.len == 0 && req->instance_id.ptr) {
+        struct gmember *old = find_instance(g, req->instance_id);
+        if (old) {
+            static_replace(gc, g, old, req->client_id);
+            rejoin(gc, g, old, req, now, waiter);
+            return;
+        }
+    }
     if (req->member_id.len == 0) {
         char *id = new_member_id(gc, req->client_id);
         if (req->require_known_member_id && req->instance_id.ptr == NULL) {
@@ -670,35 +748,7 @@ void group_coord_join(struct group_coord *gc, const struct group_join_req *req,
         g->pending[pi].id = NULL;
         pending_remove(g, (size_t)pi);
     } else {
-        /* A known member rejoining. */
-        if (m->awaiting_join) {
-            /* A second join while one is parked (a client retry): the
-             * newer request replaces the older, which is told to rejoin. */
-            void *old = m->join_waiter;
-            m->join_waiter = NULL;
-            join_error(gc, old, GROUP_ERR_REBALANCE_IN_PROGRESS, m->id,
-                       g->protocol_type);
-        }
-        bool same = member_protocols_equal(m, req);
-        bool leader = strcmp(m->id, g->leader) == 0;
-        if (g->state == GROUP_STABLE && same && !leader) {
-            /* Kafka answers an unchanged follower with the current
-             * generation, without a rebalance. */
-            m->last_seen = now;
-            join_answer(gc, g, m, waiter);
-            return;
-        }
-        if (g->state == GROUP_COMPLETING_REBALANCE && same) {
-            /* It lost our answer: send it again. */
-            m->last_seen = now;
-            join_answer(gc, g, m, waiter);
-            return;
-        }
-        member_update(m, req, now);
-        m->awaiting_join = true;
-        m->join_waiter = waiter;
-        prepare_rebalance(gc, g, now);
-        try_complete_join(gc, g, now);
+        rejoin(gc, g, m, req, now, waiter);
         return;
     }
 

@@ -86,6 +86,24 @@ def session_expiry(srv):
                 p.wait(10)
 
 
+def static_member(srv):
+    """group.instance.id (KIP-345): a restarted static member takes over
+    its old slot under a new member id and continues after the commits."""
+    p = kcat(srv, "-P", "-t", "st", input="".join("s-%03d\n" % i for i in range(100)))
+    check(p.returncode == 0, "100 messages into st")
+    got = []
+    for _ in range(2):
+        p = kcat(srv, "-G", "static", "-X", "group.instance.id=inst-1", "-X", "session.timeout.ms=6000",
+                 "-X", "auto.offset.reset=earliest", "-X", "auto.commit.interval.ms=100",
+                 "-c", "50", "-f", "%s\n", "st", timeout=60)
+        check(p.returncode == 0, "static member run exits 0")
+        got += p.stdout.split()
+    check(sorted(got) == ["s-%03d" % i for i in range(100)],
+          "two runs of one static member read 100 distinct messages (%d)" % len(set(got)))
+    rows = members(srv, "static")
+    check(len(rows) == 1, "the static member stays registered, once (%s)" % rows)
+
+
 def main():
     with Server(extra=["--set", "num.partitions=4"]) as srv:
         n = 200
@@ -129,6 +147,7 @@ def main():
         p = rill("groups", "describe", "nosuch", "--bootstrap", srv.bootstrap, check=False)
         check("Dead" in p.stdout or p.returncode != 0, "an unknown group is described as Dead")
         session_expiry(srv)
+        static_member(srv)
         check(srv.stop() == 0, "the broker exits cleanly (status 0, no sanitizer report)")
 
 

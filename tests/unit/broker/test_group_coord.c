@@ -87,6 +87,27 @@ static void join(struct group_coord *gc, const char *member, int w, int64_t now,
     group_coord_join(gc, &r, now, (void *)(intptr_t)w);
 }
 
+/* A static member (group.instance.id) join, JoinGroup v5 style. */
+static void join_static(struct group_coord *gc, const char *member,
+                        const char *instance, int w, int64_t now)
+{
+    struct group_protocol ps[1] = {{S("range"), S("meta")}};
+    struct group_join_req r = {0};
+    r.group_id = S("g");
+    r.member_id = S(member);
+    r.instance_id = S(instance);
+    r.client_id = S("cli");
+    r.client_host = S("/127.0.0.1");
+    r.protocol_type = S("consumer");
+    r.session_timeout_ms = 10000;
+    r.rebalance_timeout_ms = 30000;
+    r.require_known_member_id = true;
+    r.nprotocols = 1;
+    r.protocols = ps;
+    ans[w].kind = 0;
+    group_coord_join(gc, &r, now, (void *)(intptr_t)w);
+}
+
 static void sync_(struct group_coord *gc, const char *member, int32_t gen,
                   int w, int64_t now, size_t n,
                   const struct group_assignment *as)
@@ -516,6 +537,53 @@ TEST(initial_delay)
     group_coord_destroy(gc);
 }
 
+TEST(static_member_rejoin)
+{
+    struct group_coord *gc = mk();
+    /* Static members skip the MEMBER_ID_REQUIRED handshake. */
+    join_static(gc, "", "i1", 1, 0);
+    CHECK_EQ_INT(ans[1].error, 0);
+    char a[128], b[128], b2[128], a2[128];
+    strcpy(a, ans[1].member_id);
+    join_static(gc, "", "i2", 2, 0);
+    join_static(gc, a, "i1", 3, 0);
+    strcpy(b, ans[2].member_id);
+    CHECK_EQ_INT(ans[2].generation, 2);
+    struct group_assignment as[2] = {{S(a), S("x")}, {S(b), S("y")}};
+    sync_(gc, b, 2, 4, 0, 0, NULL);
+    sync_(gc, a, 2, 5, 0, 2, as);
+    CHECK_EQ_STR(ans[4].assignment, "y");
+    struct group_member_info mi;
+    group_coord_member(gc, S("g"), 1, &mi);
+    CHECK_EQ_STR(mi.instance_id, "i2");
+    /* The follower restarts: same instance id, no member id. It gets a
+     * new id and the current generation at once, no rebalance. */
+    join_static(gc, "", "i2", 6, 100);
+    CHECK_EQ_INT(ans[6].kind, 1);
+    CHECK_EQ_INT(ans[6].error, 0);
+    CHECK_EQ_INT(ans[6].generation, 2);
+    strcpy(b2, ans[6].member_id);
+    CHECK(strcmp(b2, b) != 0);
+    CHECK_EQ_INT(state(gc), GROUP_STABLE);
+    CHECK_EQ_INT(group_coord_heartbeat(gc, S("g"), 2, S(b), 200), 25);
+    CHECK_EQ_INT(group_coord_heartbeat(gc, S("g"), 2, S(b2), 200), 0);
+    sync_(gc, b2, 2, 7, 200, 0, NULL);
+    CHECK_EQ_STR(ans[7].assignment, "y");
+    /* The leader restarts: new id, leadership follows it, and a
+     * rebalance starts (the leader must see the members again). */
+    join_static(gc, "", "i1", 8, 300);
+    CHECK_EQ_INT(ans[8].kind, 0);
+    CHECK_EQ_INT(state(gc), GROUP_PREPARING_REBALANCE);
+    join_static(gc, b2, "i2", 9, 400);
+    CHECK_EQ_INT(ans[8].kind, 1);
+    strcpy(a2, ans[8].member_id);
+    CHECK(strcmp(a2, a) != 0);
+    CHECK_EQ_STR(ans[8].leader, a2);
+    CHECK_EQ_INT(ans[8].generation, 3);
+    CHECK_EQ_INT(ans[8].nmembers, 2);
+    group_coord_destroy(gc);
+}
+
 int main(void)
 {
     diag_set_level(DIAG_WARN);
@@ -531,5 +599,6 @@ int main(void)
     RUN(protocol_vote);
     RUN(cancel_and_listing);
     RUN(initial_delay);
+    RUN(static_member_rejoin);
     return harness_summary("test_group_coord");
 }

@@ -56,7 +56,7 @@ LIB_OBJ  := $(foreach l,$(LAYERS),$(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$
 
 .SECONDARY:
 
-.PHONY: all test unit unit-san integration fuzz-replay fuzz demo install \
+.PHONY: all test unit unit-san integration fuzz-replay fuzz fuzz-libs demo install \
         check-layers format format-check clean deps bench
 
 all: $(BUILD)/rill $(TEST_BIN) $(BENCH_BIN) $(FUZZ_REPLAY)
@@ -106,13 +106,19 @@ $(BUILD)/fuzz/%_replay: $(BUILD)/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(AL
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -o $@ $(BUILD)/fuzz/$*.o $(BUILD)/tests/fuzz/replay_main.o -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS_ALL)
 
-fuzz: $(BUILD)/rill
-	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  echo "clang libFuzzer: $$n"; \
-	  $(MAKE) --no-print-directory CC=clang SAN=fuzzer,address,undefined \
-	    BUILD=build/fuzzer build/fuzzer/librill.a || exit 1; \
-	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
-	    $$f build/fuzzer/librill.a -o build/fuzzer/$$n $(PKG_LIBS) -lm -pthread || exit 1; \
+# libFuzzer binaries (clang) for long campaigns: build/fuzzer/fuzz_<name>.
+# Run one with e.g. build/fuzzer/fuzz_sql -max_total_time=60 fuzz/corpus/sql
+FUZZ_SAN := fuzzer-no-link,address,undefined
+fuzz-libs:
+	@$(MAKE) --no-print-directory CC=clang SAN=$(FUZZ_SAN) BUILD=build/fuzzer WERROR=0 \
+	    $(foreach l,$(LAYERS),build/fuzzer/lib/lib$(l).a)
+
+fuzz: fuzz-libs
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); echo "  FUZZ  $$n"; \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc $(PKG_CFLAGS) \
+	    -fsanitize=fuzzer,address,undefined $$f -o build/fuzzer/$$n \
+	    -Wl,--start-group $(foreach l,$(LAYERS),build/fuzzer/lib/lib$(l).a) \
+	    -Wl,--end-group $(PKG_LIBS) -lm -pthread || exit 1; \
 	done
 
 deps:

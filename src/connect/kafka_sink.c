@@ -130,7 +130,8 @@ int kafka_sink_send(struct kafka_sink *k, const void *key, size_t klen,
         rd_kafka_resp_err_t e = rd_kafka_producev(
             k->rk, RD_KAFKA_V_RKT(k->rkt),
             RD_KAFKA_V_VALUE((void *)(uintptr_t)value, vlen),
-            RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_TIMESTAMP(ts_ms),
+            RD_KAFKA_V_KEY((void *)(uintptr_t)key, klen),
+            RD_KAFKA_V_TIMESTAMP(ts_ms),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
             k->stats.sent++;

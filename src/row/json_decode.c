@@ -142,6 +142,26 @@ void json_decoder_destroy(struct json_decoder *d)
     mem_free(d);
 }
 
+/* Key comparison inlined: keys are short, a libc call costs more than the
+ * compare. */
+static inline bool key_eq(const char *a, const char *b, size_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++)
+            return false;
+    return true;
+}
+
 static int type_error(struct ctx *x, int column, const char *expected)
 {
     return row_error_set(x->s.err, ERR_INVALID, json_scan_off(&x->s),
@@ -325,8 +345,7 @@ static int object_into(struct ctx *x, int node_index, int depth)
             int i = next;
             for (int k = 0; k < node->count; k++) {
                 const struct jfield *g = &node->fields[i];
-                if (g->len == key.len &&
-                    memcmp(g->name, key.ptr, key.len) == 0) {
+                if (g->len == key.len && key_eq(g->name, key.ptr, key.len)) {
                     f = g;
                     next = i + 1 == node->count ? 0 : i + 1;
                     break;

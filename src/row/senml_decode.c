@@ -121,6 +121,12 @@ struct rec {
     bool vb;
 };
 
+#define KEY1(a) ((1ull << 32) | (uint64_t)(a))
+#define KEY2(a, b) ((2ull << 32) | (uint64_t)(a) | ((uint64_t)(b) << 8))
+#define KEY4(a, b, c, d)                                                       \
+    ((4ull << 32) | (uint64_t)(a) | ((uint64_t)(b) << 8) |                     \
+     ((uint64_t)(c) << 16) | ((uint64_t)(d) << 24))
+
 enum {
     F_N = 1,
     F_U = 2,
@@ -218,42 +224,59 @@ static int read_record(struct json_scan *s, struct base *base, struct rec *r)
                                  "expected ':' after key");
         s->p++;
         json_scan_ws(s);
-        char k[5] = {0};
-        if (key.len <= 4)
-            memcpy(k, key.ptr, key.len);
+        /* Dispatch on (length, bytes) packed into one integer. */
+        uint64_t code = 0;
+        if (key.ptr && key.len <= 4) {
+            for (uint32_t i = 0; i < key.len; i++)
+                code |= (uint64_t)(uint8_t)key.ptr[i] << (8 * i);
+            code |= (uint64_t)key.len << 32;
+        }
         double ver;
-        if (!strcmp(k, "bn")) {
-            rc = get_string(s, k, &base->bn);
-        } else if (!strcmp(k, "bt")) {
-            rc = get_number(s, k, &base->bt);
-        } else if (!strcmp(k, "bu")) {
-            rc = get_string(s, k, &base->bu);
-        } else if (!strcmp(k, "bv")) {
-            rc = get_number(s, k, &base->bv);
-        } else if (!strcmp(k, "bs")) {
-            rc = get_number(s, k, &base->bs);
-        } else if (!strcmp(k, "bver")) {
+        switch (code) {
+        case KEY2('b', 'n'):
+            rc = get_string(s, "bn", &base->bn);
+            break;
+        case KEY2('b', 't'):
+            rc = get_number(s, "bt", &base->bt);
+            break;
+        case KEY2('b', 'u'):
+            rc = get_string(s, "bu", &base->bu);
+            break;
+        case KEY2('b', 'v'):
+            rc = get_number(s, "bv", &base->bv);
+            break;
+        case KEY2('b', 's'):
+            rc = get_number(s, "bs", &base->bs);
+            break;
+        case KEY4('b', 'v', 'e', 'r'): {
             size_t at = json_scan_off(s);
-            if ((rc = get_number(s, k, &ver)) == 0 &&
+            if ((rc = get_number(s, "bver", &ver)) == 0 &&
                 (ver != floor(ver) || ver < 1 || ver > SENML_VERSION))
                 rc = row_error_set(s->err, ERR_PARSE, at,
                                    "unsupported SenML version %g", ver);
-        } else if (!strcmp(k, "n")) {
-            rc = get_string(s, k, &r->n);
+            break;
+        }
+        case KEY1('n'):
+            rc = get_string(s, "n", &r->n);
             r->has |= F_N;
-        } else if (!strcmp(k, "u")) {
-            rc = get_string(s, k, &r->u);
+            break;
+        case KEY1('u'):
+            rc = get_string(s, "u", &r->u);
             r->has |= F_U;
-        } else if (!strcmp(k, "v")) {
-            rc = get_number(s, k, &r->v);
+            break;
+        case KEY1('v'):
+            rc = get_number(s, "v", &r->v);
             r->has |= F_V;
-        } else if (!strcmp(k, "vs")) {
-            rc = get_string(s, k, &r->vs);
+            break;
+        case KEY2('v', 's'):
+            rc = get_string(s, "vs", &r->vs);
             r->has |= F_VS;
-        } else if (!strcmp(k, "vd")) {
-            rc = get_string(s, k, &r->vd);
+            break;
+        case KEY2('v', 'd'):
+            rc = get_string(s, "vd", &r->vd);
             r->has |= F_VD;
-        } else if (!strcmp(k, "vb")) {
+            break;
+        case KEY2('v', 'b'):
             if (json_scan_lit(s, "true", 4))
                 r->vb = true;
             else if (json_scan_lit(s, "false", 5))
@@ -263,22 +286,28 @@ static int read_record(struct json_scan *s, struct base *base, struct rec *r)
                                    "field \"vb\": expected boolean, found %s",
                                    json_scan_kind(s));
             r->has |= F_VB;
-        } else if (!strcmp(k, "s")) {
-            rc = get_number(s, k, &r->s);
+            break;
+        case KEY1('s'):
+            rc = get_number(s, "s", &r->s);
             r->has |= F_S;
-        } else if (!strcmp(k, "t")) {
-            rc = get_number(s, k, &r->t);
+            break;
+        case KEY1('t'):
+            rc = get_number(s, "t", &r->t);
             r->has |= F_T;
-        } else if (!strcmp(k, "ut")) {
-            rc = get_number(s, k, &r->ut);
+            break;
+        case KEY2('u', 't'):
+            rc = get_number(s, "ut", &r->ut);
             r->has |= F_UT;
-        } else if (key.ptr && key.len > 0 && key.ptr[key.len - 1] == '_') {
-            return row_error_set(s->err, ERR_PARSE, key_off,
-                                 "must-understand field \"%.*s\" is not "
-                                 "supported",
-                                 (int)(key.len > 40 ? 40 : key.len), key.ptr);
-        } else {
+            break;
+        default:
+            if (key.ptr && key.len > 0 && key.ptr[key.len - 1] == '_')
+                return row_error_set(s->err, ERR_PARSE, key_off,
+                                     "must-understand field \"%.*s\" is not "
+                                     "supported",
+                                     (int)(key.len > 40 ? 40 : key.len),
+                                     key.ptr);
             rc = json_scan_skip(s, 3);
+            break;
         }
         if (rc != 0)
             return rc;

@@ -3,6 +3,8 @@
 OffsetCommit v2, OffsetFetch v1) against `rill serve`:
 - two consumers in one group split 4 partitions 2+2;
 - one closes (LeaveGroup), the other takes all 4;
+- kafka-python's admin client lists and describes groups and reads every
+  committed offset (OffsetFetch with a null topic list);
 - committed offsets survive a broker restart: a new consumer in the same
   group starts exactly after what was committed.
 
@@ -108,6 +110,30 @@ def split_and_leave(srv):
     b.finish()
 
 
+def admin_views(srv):
+    """kafka-python's admin client: ListGroups, DescribeGroups and
+    OffsetFetch with a null topic list (all committed partitions)."""
+    from kafka.admin import KafkaAdminClient
+    c = consumer(srv, "adm")
+    got = []
+    poll_until([c], lambda: len(got) >= N, 30, got)
+    c.commit()
+    a = KafkaAdminClient(bootstrap_servers=srv.bootstrap)
+    try:
+        groups = dict(a.list_consumer_groups())
+        check(groups.get("adm") == "consumer" and "split" in groups,
+              "admin list_consumer_groups: adm and split (%s)" % groups)
+        info = a.describe_consumer_groups(["adm"])[0]
+        check(info.state == "Stable" and len(info.members) == 1 and info.protocol == "range",
+              "admin describe_consumer_groups: Stable, 1 member, range (%s)" % (info,))
+        offs = a.list_consumer_group_offsets("adm")
+        check(sum(v.offset for v in offs.values()) == N and len(offs) == 4,
+              "admin list_consumer_group_offsets: 4 partitions summing to %d" % N)
+    finally:
+        a.close()
+        c.close()
+
+
 def commit_restart_resume(tmpdir):
     srv = Server(data=tmpdir, extra=["--set", "num.partitions=4"]).start()
     try:
@@ -147,6 +173,7 @@ def main():
         with Server(extra=["--set", "num.partitions=4"]) as srv:
             produce(srv)
             split_and_leave(srv)
+            admin_views(srv)
             check(srv.stop() == 0, "the broker exits cleanly")
         # Restart test on its own data dir.
         data = os.path.join(tmp.name, "d")

@@ -57,7 +57,16 @@ struct broker_conn {
     struct broker_pending *head, *tail;
     int nslots;
     bool paused;
+    bool eof; /* the peer half-closed: close once everything is answered */
+    bool closed;
+    struct loop_defer free_defer; /* callers up the stack may still use bc */
 };
+
+static void bc_free(struct loop *l, void *arg)
+{
+    (void)l;
+    mem_free(arg);
+}
 
 /* --- responses with file ranges --------------------------------------- */
 
@@ -148,11 +157,16 @@ static void slot_send(struct broker_conn *bc, struct broker_pending *p)
 
 static void conn_resume_check(struct broker_conn *bc)
 {
+    if (bc->closed)
+        return;
     if (bc->paused && bc->nslots <= bc->b->cfg.max_inflight / 2 &&
         !bc->b->draining) {
         bc->paused = false;
         conn_pause(bc->conn, false);
     }
+    /* Half-closed and nothing left to answer or to read: done. */
+    if (bc->eof && !bc->head && !conn_has_frame(bc->conn))
+        conn_close_after_flush(bc->conn);
 }
 
 /* Sends every ready slot at the head of the FIFO. */
@@ -368,6 +382,8 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
         bc->paused = true;
         conn_pause(c, true);
     }
+    if (bc->eof)
+        conn_resume_check(bc);
     return 0;
 }
 
@@ -401,10 +417,20 @@ static void on_closed(struct conn *c, void *arg)
     b->nconns--;
     if (!b->draining && b->nconns < b->cfg.max_connections)
         listener_pause(b->listener, false);
-    mem_free(bc);
+    bc->head = bc->tail = NULL;
+    bc->closed = true;
+    loop_defer_start(b->loop, &bc->free_defer);
 }
 
-static const struct conn_handler conn_handler = {on_frame, on_closed};
+static void on_eof(struct conn *c, void *arg)
+{
+    struct broker_conn *bc = arg;
+    (void)c;
+    bc->eof = true;
+    conn_resume_check(bc);
+}
+
+static const struct conn_handler conn_handler = {on_frame, on_closed, on_eof};
 
 static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
 {
@@ -421,6 +447,7 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
     }
     struct broker_conn *bc = mem_calloc(1, sizeof(*bc));
     bc->b = b;
+    loop_defer_init(&bc->free_defer, bc_free, bc);
     struct conn_limits lim;
     lim.max_frame = (size_t)b->cfg.max_frame_bytes;
     lim.out_high = (size_t)b->cfg.conn_out_high;

@@ -59,7 +59,7 @@ struct conn {
     size_t seg_head, seg_len, seg_cap; /* ring */
     size_t out_bytes;
 
-    bool closed, closing, paused, out_full, want_write, in_frames;
+    bool closed, closing, paused, out_full, want_write, in_frames, eof;
     struct loop_defer flush_defer; /* write queued output after the batch */
     struct loop_defer free_defer;
     struct loop_defer resume_defer; /* parse buffered frames after resume */
@@ -70,7 +70,7 @@ static void update_watch(struct conn *c)
     if (c->closed)
         return;
     uint32_t ev = 0;
-    if (!c->paused && !c->out_full && !c->closing)
+    if (!c->paused && !c->out_full && !c->closing && !c->eof)
         ev |= LOOP_READ;
     if (c->want_write)
         ev |= LOOP_WRITE;
@@ -116,6 +116,14 @@ void conn_close(struct conn *c)
 bool conn_is_closed(const struct conn *c)
 {
     return c->closed;
+}
+
+bool conn_has_frame(const struct conn *c)
+{
+    size_t avail = c->rend - c->rstart;
+    if (c->closed || avail < 4)
+        return false;
+    return avail - 4 >= be32_load(c->rbuf + c->rstart);
 }
 
 const char *conn_peer(const struct conn *c)
@@ -399,7 +407,13 @@ static void read_in(struct conn *c)
     ssize_t r = read(c->io.fd, c->rbuf + c->rend, c->rcap - c->rend);
     if (r == 0) {
         diag_debug("conn %s: peer closed", c->peer);
-        conn_close(c);
+        if (!c->h->eof) {
+            conn_close(c);
+            return;
+        }
+        c->eof = true;
+        update_watch(c);
+        c->h->eof(c, c->arg);
         return;
     }
     if (r < 0) {
@@ -420,7 +434,8 @@ static void io_cb(struct loop *l, struct loop_io *io, uint32_t events)
     if ((events & LOOP_WRITE) && !c->closed)
         if (write_out(c) < 0)
             return;
-    if ((events & LOOP_READ) && !c->closed && !c->paused && !c->out_full)
+    if ((events & LOOP_READ) && !c->closed && !c->paused && !c->out_full &&
+        !c->eof)
         read_in(c);
 }
 

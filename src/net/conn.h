@@ -45,6 +45,10 @@ struct conn_handler {
     int (*frame)(struct conn *c, void *arg, const uint8_t *p, size_t len);
     /* Exactly once, when the connection closes for any reason. */
     void (*closed)(struct conn *c, void *arg);
+    /* Optional: the peer finished sending (read returned 0). Reading stops;
+     * frames already buffered are still delivered. The handler answers
+     * what it owes, then calls conn_close_after_flush. NULL: close at once. */
+    void (*eof)(struct conn *c, void *arg);
 };
 
 /* Takes ownership of fd (made non-blocking here) and starts reading. */
@@ -56,6 +60,8 @@ void conn_close(struct conn *c);
 /* Closes once all queued output is written (or at once if none). */
 void conn_close_after_flush(struct conn *c);
 bool conn_is_closed(const struct conn *c);
+/* Whether a whole frame is buffered but not yet handed out (paused). */
+bool conn_has_frame(const struct conn *c);
 
 /* "127.0.0.1:54321" (for log lines); set by the acceptor. */
 const char *conn_peer(const struct conn *c);

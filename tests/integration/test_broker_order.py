@@ -145,6 +145,15 @@ def main():
         s.close()
         o.close()
 
+        # A client that half-closes after its request still gets the answer.
+        h = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        h.sendall(api_versions(42))
+        h.shutdown(socket.SHUT_WR)
+        corr, _ = read_resp(h)
+        check(corr == 42, "half-closed connection still answered")
+        check(h.recv(1) == b"", "then closed by the broker")
+        h.close()
+
         # After a clean restart the windows are rebuilt from the log tail.
         srv.stop()
         srv.start()

@@ -44,7 +44,15 @@ static void on_closed(struct conn *c, void *arg)
     ((struct seen *)arg)->closed++;
 }
 
-static const struct conn_handler handler = {on_frame, on_closed};
+static const struct conn_handler handler = {on_frame, on_closed, NULL};
+
+static void on_eof(struct conn *c, void *arg)
+{
+    (void)arg;
+    conn_close_after_flush(c);
+}
+
+static const struct conn_handler eof_handler = {on_frame, on_closed, on_eof};
 
 static void put_frame(int fd, const char *s)
 {
@@ -225,8 +233,32 @@ TEST(backpressure_stops_reading)
     loop_destroy(l);
 }
 
+TEST(half_close_still_answers)
+{
+    struct loop *l;
+    CHECK_EQ_INT(loop_create(&l), 0);
+    int sv[2];
+    CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct seen s = {0};
+    s.echo = true;
+    struct conn *c;
+    CHECK_EQ_INT(conn_create(l, sv[0], &eof_handler, &s, NULL, &c), 0);
+    put_frame(sv[1], "last words");
+    CHECK_EQ_INT(shutdown(sv[1], SHUT_WR), 0);
+    spin(l, 4);
+    CHECK_EQ_INT(s.frames, 1);
+    CHECK_EQ_INT(s.closed, 1);
+    char got[64] = {0};
+    ssize_t r = read(sv[1], got, sizeof(got));
+    CHECK_EQ_INT(r, 14); /* the answer arrived before the close */
+    CHECK_EQ_INT(read(sv[1], got, sizeof(got)), 0);
+    close(sv[1]);
+    loop_destroy(l);
+}
+
 int main(void)
 {
+    RUN(half_close_still_answers);
     RUN(frames_split_and_batched);
     RUN(oversize_and_negative_length_close);
     RUN(echo_and_file_segments_in_order);

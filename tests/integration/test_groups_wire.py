@@ -14,6 +14,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rilltest import Server, check  # noqa: E402
@@ -194,6 +195,56 @@ def crash_restart():
         tmp.cleanup()
 
 
+def send_only(c, api, ver, body):
+    """Sends a request without reading the answer (it will be parked)."""
+    c.corr += 1
+    msg = struct.pack(">hhi", api, ver, c.corr) + s16(CLIENT) + body
+    c.s.sendall(struct.pack(">i", len(msg)) + msg)
+
+
+def parked_then_disconnect(srv):
+    """Parked JoinGroup and SyncGroup requests whose connections close:
+    the broker forgets them (no crash, no answer to a dead socket), and
+    the silent member's session expires."""
+    a = Conn(srv.port)
+    _, err, gen, _, leader, ma, _ = join_v4(a, "pg", "")
+    _, err, gen, _, leader, ma, _ = join_v4(a, "pg", ma)
+    check(err == 0 and gen == 1, "pg: first member in generation 1")
+    r = a.call(14, 3, s16("pg") + struct.pack(">i", 1) + s16(ma) + s16(None) + arr([]))
+    r.i32()
+    check(r.i16() == 0, "pg: leader synced")
+    b = Conn(srv.port)
+    _, err, _, _, _, mb, _ = join_v4(b, "pg", "")
+    check(err == 79, "pg: second member gets its id")
+    body = (s16("pg") + struct.pack(">ii", 6000, 10000) + s16(mb) + s16("consumer")
+            + arr([s16("range") + b32(b"\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff")]))
+    send_only(b, 11, 4, body)  # parked: a has not rejoined
+    time.sleep(0.2)
+    b.s.close()  # the parked JoinGroup's connection goes away
+    check(heartbeat(a, "pg", 1, ma) == 27, "pg: a is told to rejoin")
+    _, err, gen, _, _, _, members = join_v4(a, "pg", ma)
+    check(err == 0 and gen == 2 and len(members) == 2,
+          "pg: the phase completes with the disconnected member still in it")
+    # A follower's parked SyncGroup on a connection that closes.
+    c = Conn(srv.port)
+    send_only(c, 14, 3, s16("pg") + struct.pack(">i", 2) + s16(mb) + s16(None) + arr([]))
+    time.sleep(0.2)
+    c.s.close()
+    r = a.call(14, 3, s16("pg") + struct.pack(">i", 2) + s16(ma) + s16(None)
+               + arr([s16(ma) + b32(b"A"), s16(mb) + b32(b"B")]))
+    r.i32()
+    err, got = r.i16(), r.bytes()
+    check(err == 0 and got == b"A", "pg: the leader's sync completes")
+    t0 = time.time()
+    while time.time() - t0 < 15 and heartbeat(a, "pg", 2, ma) == 0:
+        time.sleep(0.5)
+    took = time.time() - t0
+    check(heartbeat(a, "pg", 2, ma) == 27 and 4 < took < 12,
+          "pg: the silent member's session expired after %.1fs: rebalance" % took)
+    _, err, gen, _, _, _, members = join_v4(a, "pg", ma)
+    check(err == 0 and gen == 3 and len(members) == 1, "pg: a alone in generation 3")
+
+
 def main():
     crash_restart()
     with Server() as srv:
@@ -280,6 +331,7 @@ def main():
         check(heartbeat(c, "wg", 1, me) == 25, "the member that left is unknown (25)")
         got = fetch(c, 5, "wg", [("wt", [0])])
         check(got[("wt", 0)][0] == 2, "committed offsets outlive the members")
+        parked_then_disconnect(srv)
         check(srv.stop() == 0, "the broker exits cleanly (status 0, no sanitizer report)")
 
 

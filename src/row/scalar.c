@@ -352,6 +352,44 @@ size_t scalar_format_double(double d, char out[SCALAR_DOUBLE_MAX])
         memcpy(out + n, ".0", 3);
         return n + 2;
     }
+    /* Fast path for the usual sensor values: the fewest decimal places k
+     * such that m / 10^k (m an integer below 2^53, so exact, as is 10^k)
+     * rounds back to d. That division is exactly what a correct reader
+     * computes for the text "m with k decimals", so the text round-trips. */
+    double ad = fabs(d);
+    if (ad >= 1e-4 && ad < 1e15) {
+        for (int k = 1; k <= 17; k++) {
+            double scaled = ad * pow10_exact[k];
+            if (scaled >= 9007199254740992.0)
+                break;
+            int64_t m = llround(scaled);
+            if ((double)m / pow10_exact[k] != ad)
+                continue;
+            char digits[24];
+            size_t nd = scalar_format_int(m, digits), o = 0;
+            if (d < 0)
+                out[o++] = '-';
+            if (nd <= (size_t)k) { /* 0.000ddd */
+                out[o++] = '0';
+                out[o++] = '.';
+                for (size_t z = nd; z < (size_t)k; z++)
+                    out[o++] = '0';
+                memcpy(out + o, digits, nd);
+                o += nd;
+            } else {
+                memcpy(out + o, digits, nd - (size_t)k);
+                o += nd - (size_t)k;
+                out[o++] = '.';
+                memcpy(out + o, digits + nd - (size_t)k, (size_t)k);
+                o += (size_t)k;
+            }
+            /* Drop trailing zeros a rounding m may carry ("0.50" -> "0.5"). */
+            while (out[o - 1] == '0' && out[o - 2] != '.')
+                o--;
+            out[o] = 0;
+            return o;
+        }
+    }
     int n = 0;
     for (int prec = 15; prec <= 17; prec++) {
         n = snprintf(out, SCALAR_DOUBLE_MAX, "%.*g", prec, d);

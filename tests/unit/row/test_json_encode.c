@@ -112,6 +112,49 @@ TEST(doubles_and_timestamps)
     }
 }
 
+/* Every formatted double reads back to itself, and sensor-like values come
+ * out as written. */
+TEST(doubles_read_back)
+{
+    srand(11);
+    int bad = 0;
+    for (int i = 0; i < 300000; i++) {
+        double d;
+        if (i % 3 == 0) {
+            d = (double)(rand() % 2000000 - 1000000) / 10000.0;
+        } else if (i % 3 == 1) {
+            d = (double)rand() / (double)(1 + rand() % 1000000) *
+                (i % 2 ? 1 : -1);
+        } else {
+            uint64_t bits = ((uint64_t)rand() << 42) ^
+                            ((uint64_t)rand() << 21) ^ (uint64_t)rand();
+            memcpy(&d, &bits, sizeof(d));
+            if (!isfinite(d))
+                continue;
+        }
+        char out[SCALAR_DOUBLE_MAX];
+        scalar_format_double(d, out);
+        double back = strtod(out, NULL);
+        if (memcmp(&back, &d, sizeof(d)) != 0 && bad++ < 5)
+            fprintf(stderr, "  %.17g -> %s -> %.17g\n", d, out, back);
+    }
+    CHECK_EQ_INT(bad, 0);
+    struct {
+        double d;
+        const char *want;
+    } cases[] = {
+        {0.8731, "0.8731"}, {-12.5, "-12.5"},
+        {0.0001, "0.0001"}, {23.1, "23.1"},
+        {101.5, "101.5"},   {1764.000123, "1764.000123"},
+        {0.3, "0.3"},       {99999.9999, "99999.9999"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[SCALAR_DOUBLE_MAX];
+        scalar_format_double(cases[i].d, out);
+        CHECK_EQ_STR(out, cases[i].want);
+    }
+}
+
 /* Random rows: encode, decode with the same schema, compare cell by cell. */
 TEST(round_trip)
 {
@@ -175,6 +218,7 @@ int main(void)
     make_schema();
     RUN(exact_output);
     RUN(doubles_and_timestamps);
+    RUN(doubles_read_back);
     RUN(round_trip);
     return harness_summary("test_json_encode");
 }

@@ -315,7 +315,7 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
         b->stats.bad_frames++;
         diag_warn("broker: %s: unsupported api key %d (client %.*s); closing",
                   conn_peer(c), h.api_key, (int)h.client_id.len,
-                  (const char *)h.client_id.ptr);
+                  h.client_id.ptr ? (const char *)h.client_id.ptr : "");
         return ERR_UNSUPPORTED;
     }
     bool version_ok =

@@ -158,6 +158,7 @@ struct sql_expr {
 struct sql_select_item {
     struct sql_expr *expr;
     const char *alias; /* NULL when none */
+    const char *text;  /* the expression's source text, e.g. "AVG(value)" */
 };
 
 struct sql_order_item {
@@ -337,6 +338,7 @@ struct sql_stmt {
     size_t ncolumns;
     const char *watermark_column; /* WATERMARK FOR col AS expr */
     struct sql_expr *watermark;
+    const char *watermark_text; /* expr's source, "ts - INTERVAL '5' SECOND" */
     struct sql_option *options;
     size_t noptions;
     struct sql_select *query;

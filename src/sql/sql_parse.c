@@ -214,6 +214,13 @@ static const char *name(struct parser *p, const char *what)
     return "";
 }
 
+/* The source text from byte `start` to the end of the last token. */
+static const char *source(struct parser *p, size_t start)
+{
+    size_t end = p->last_end > start ? p->last_end : start;
+    return arena_strndup(p->arena, p->lx.text + start, end - start);
+}
+
 static void *alloc(struct parser *p, size_t n)
 {
     return arena_calloc(p->arena, n);
@@ -1363,7 +1370,9 @@ static struct sql_match *parse_match(struct parser *p)
             m->measures =
                 grow(p, m->measures, m->nmeasures, &cap, sizeof *m->measures);
             struct sql_select_item *it = &m->measures[m->nmeasures++];
+            size_t start = peek(p, 0)->pos.offset;
             it->expr = parse_expr(p);
+            it->text = source(p, start);
             expect_kw(p, "AS", "AS name after a measure");
             it->alias = name(p, "a measure name");
         } while (accept(p, SQL_TOK_COMMA));
@@ -1530,9 +1539,11 @@ static struct sql_select *parse_query(struct parser *p)
         s->items = grow(p, s->items, s->nitems, &cap, sizeof *s->items);
         struct sql_select_item *it = &s->items[s->nitems++];
         it->alias = NULL;
+        it->text = "";
         struct sql_pos pos = peek(p, 0)->pos;
         if (accept(p, SQL_TOK_STAR)) {
             it->expr = new_expr(p, SQL_EXPR_STAR, pos);
+            it->text = "*";
         } else if (is_name(p, 0) && is(p, 1, SQL_TOK_DOT) &&
                    is(p, 2, SQL_TOK_STAR)) {
             it->expr = new_expr(p, SQL_EXPR_STAR, pos);
@@ -1541,8 +1552,11 @@ static struct sql_select *parse_query(struct parser *p)
             it->expr->nparts = 1;
             next(p);
             next(p);
+            it->text = source(p, pos.offset);
         } else {
+            size_t start = peek(p, 0)->pos.offset;
             it->expr = parse_expr(p);
+            it->text = source(p, start);
             it->alias = opt_alias(p);
         }
     } while (accept(p, SQL_TOK_COMMA));
@@ -1711,7 +1725,9 @@ static void parse_columns(struct parser *p, struct sql_stmt *s)
             s->watermark_column = name(p, "a time column after WATERMARK "
                                           "FOR");
             expect_kw(p, "AS", "AS after WATERMARK FOR column");
+            size_t start = peek(p, 0)->pos.offset;
             s->watermark = parse_expr(p);
+            s->watermark_text = source(p, start);
             continue;
         }
         s->columns = grow(p, s->columns, s->ncolumns, &cap, sizeof *s->columns);

@@ -708,6 +708,7 @@ TEST(ast_fields)
     CHECK_EQ_INT(s->columns[2].type->kind, SQL_TYPE_TIMESTAMP);
     CHECK_EQ_INT(s->columns[2].type->precision, 3);
     CHECK_EQ_STR(s->watermark_column, "ts");
+    CHECK_EQ_STR(s->watermark_text, "ts - INTERVAL '5' SECOND");
     CHECK_EQ_INT(s->watermark->kind, SQL_EXPR_BINARY);
     CHECK_EQ_INT(s->watermark->right->ival, 5000);
     CHECK_EQ_INT(s->watermark->right->unit, SQL_UNIT_SECOND);
@@ -733,6 +734,18 @@ TEST(ast_fields)
     CHECK_EQ_STR(q->late_into, "late");
     CHECK_EQ_INT(q->limit, 3);
     CHECK(q->items[1].expr->star);
+    CHECK_EQ_STR(q->items[0].text, "k");
+    CHECK_EQ_STR(q->items[1].text, "COUNT(*)");
+
+    text = "SELECT *, t.*, a  +  1 AS b, /* c */ f(x, 'y') FROM t";
+    CHECK_EQ_INT(sql_parse_stmt(text, strlen(text), &a, &s, &err), 0);
+    q = s->query;
+    CHECK_EQ_INT(q->nitems, 4);
+    CHECK_EQ_STR(q->items[0].text, "*");
+    CHECK_EQ_STR(q->items[1].text, "t.*");
+    CHECK_EQ_STR(q->items[2].text, "a  +  1");
+    CHECK_EQ_STR(q->items[2].alias, "b");
+    CHECK_EQ_STR(q->items[3].text, "f(x, 'y')");
     /* Positions point at the token. */
     CHECK_EQ_INT(q->items[1].expr->pos.column, 11);
     arena_fini(&a);

@@ -329,8 +329,9 @@ static int groups_describe(rd_kafka_t *rk, const char *group, int timeout_ms)
     printf("state:       %s\n",
            rd_kafka_consumer_group_state_name(
                rd_kafka_ConsumerGroupDescription_state(d[0])));
-    printf("assignor:    %s\n",
-           rd_kafka_ConsumerGroupDescription_partition_assignor(d[0]));
+    const char *assignor =
+        rd_kafka_ConsumerGroupDescription_partition_assignor(d[0]);
+    printf("assignor:    %s\n", assignor && *assignor ? assignor : "-");
     printf("members:     %zu\n",
            rd_kafka_ConsumerGroupDescription_member_count(d[0]));
     if (coord)

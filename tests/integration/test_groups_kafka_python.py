@@ -93,6 +93,7 @@ def wait_for(cond, deadline_s):
 def split_and_leave(srv):
     got = []
     a, b = Member(srv, "split", got), Member(srv, "split", got)
+    t0 = time.time()
     a.start()
     b.start()
 
@@ -102,8 +103,11 @@ def split_and_leave(srv):
     ok = wait_for(lambda: sizes() == [2, 2] and not (a.assigned & b.assigned), 40)
     check(ok, "two consumers split 4 partitions 2+2 (got %s: %s %s)" % (sizes(), a.assigned, b.assigned))
     check(not (a.assigned & b.assigned), "no partition is assigned twice")
+    print("figure: kafka_python_two_member_split_s=%.2f" % (time.time() - t0))
     a.finish()
+    t0 = time.time()
     ok = wait_for(lambda: len(b.assigned) == 4, 30)
+    print("figure: kafka_python_takeover_after_leave_s=%.2f" % (time.time() - t0))
     check(ok, "after one leaves (LeaveGroup), the other owns all 4 (got %s)" % b.assigned)
     wait_for(lambda: len(set(got)) >= N, 20)
     check(len(set(got)) == N, "the group consumed all %d messages (got %d)" % (N, len(set(got))))

@@ -5,6 +5,10 @@
 
 #include <errno.h>
 
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/os.h"
+
 #include "log_testlib.h"
 #include "../../harness.h"
 
@@ -160,11 +164,60 @@ TEST(test_orphan_dirs_ignored)
     free(dir);
 }
 
+TEST(test_flusher_checkpoint_and_retention)
+{
+    char *dir = tl_tmpdir();
+    struct logdir_options o;
+    logdir_options_init(&o);
+    o.flush_interval_ms = 10;
+    o.recovery_point_ms = 10;
+    o.retention_check_ms = 10;
+    struct logdir *ld;
+    CHECK_EQ_INT(logdir_open(dir, &o, &ld), 0);
+    struct logdir_topic_config c;
+    logdir_topic_config_init(&c);
+    c.partitions = 2;
+    c.segment_bytes = 1024;
+    c.retention_bytes = 2048;
+    CHECK_EQ_INT(logdir_topic_create(ld, "cp", &c), 0);
+    struct partition *p = logdir_partition(ld, "cp", 1);
+    for (int i = 0; i < 60; i++)
+        CHECK_EQ_INT(tl_append(p, i * 5, 5, clock_now_ms(), NULL), 0);
+    /* The flusher syncs, checkpoints and enforces retention by itself. */
+    char path[4300], *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/recovery-point-offset-checkpoint", dir);
+    bool seen = false;
+    for (int i = 0; i < 500 && !seen; i++) {
+        usleep(2000);
+        if (partition_log_start_offset(p) == 0)
+            continue;
+        mem_free(text);
+        text = NULL;
+        if (os_read_file(path, 4096, &text, &len) == 0)
+            seen = strstr(text, "cp 1 300\n") != NULL;
+    }
+    CHECK(seen);
+    if (text) {
+        CHECK(strncmp(text, "0\n2\n", 4) == 0);
+        CHECK(strstr(text, "cp 0 0\n") != NULL);
+    }
+    mem_free(text);
+    CHECK(partition_log_start_offset(p) > 0);
+    CHECK(partition_size_bytes(p) <= 2048 + 1024);
+    CHECK_EQ_INT(tl_check_all(p, partition_log_start_offset(p)),
+                 300 - partition_log_start_offset(p));
+    logdir_close(ld);
+    tl_rmrf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     RUN(test_topic_names);
     RUN(test_create_list_delete_reopen);
     RUN(test_lock_and_read_only);
     RUN(test_orphan_dirs_ignored);
+    RUN(test_flusher_checkpoint_and_retention);
     return harness_summary("test_logdir");
 }

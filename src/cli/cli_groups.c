@@ -144,7 +144,8 @@ static int groups_list(rd_kafka_t *rk, int timeout_ms)
     for (size_t i = 0; i < n; i++)
         ids[i] = rd_kafka_ConsumerGroupListing_group_id(l[i]);
     qsort(ids, n, sizeof *ids, cmp_str);
-    print_states(rk, ids, n, timeout_ms);
+    if (n || !nerr)
+        print_states(rk, ids, n, timeout_ms);
     free(ids);
     for (size_t i = 0; i < nerr; i++)
         fprintf(stderr, "rill groups: %s\n", rd_kafka_error_string(errs[i]));

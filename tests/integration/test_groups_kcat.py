@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rilltest import Server, check, rill  # noqa: E402
+from rilltest import Server, check, free_port, rill  # noqa: E402
 
 
 def kcat(srv, *args, input=None, timeout=40):
@@ -104,7 +104,18 @@ def static_member(srv):
     check(len(rows) == 1, "the static member stays registered, once (%s)" % rows)
 
 
+def cli_errors():
+    p = rill("groups", check=False)
+    check(p.returncode == 2 and "usage" in p.stderr, "rill groups with no verb: usage, exit 2")
+    p = rill("groups", "describe", "--bootstrap", "127.0.0.1:1", check=False)
+    check(p.returncode == 2, "describe without a group: exit 2")
+    t0 = time.time()
+    p = rill("groups", "list", "--bootstrap", "127.0.0.1:%d" % free_port(), "--timeout", "2000", check=False)
+    check(p.returncode == 1 and time.time() - t0 < 10, "no broker: exit 1 after the timeout")
+
+
 def main():
+    cli_errors()
     with Server(extra=["--set", "num.partitions=4"]) as srv:
         n = 200
         lines = "".join("m-%03d\n" % i for i in range(n))

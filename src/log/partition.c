@@ -168,6 +168,8 @@ static int recover(struct partition *p, int64_t recovery_point)
     for (size_t i = 0; i < n; i++) {
         struct segment *s;
         rc = segment_open(p->dir, bases[i], p->read_only, &s);
+        if (rc == -ENOENT && p->read_only && p->nsegs == 0)
+            continue; /* retention of the writing process got there first */
         if (rc < 0)
             goto out;
         bool has_next = i + 1 < n, cut = false;

@@ -48,12 +48,18 @@ def main():
         # From a relative end offset (-o -5 = five before the end).
         p = kcat(srv, "-C", "-t", "t1", "-p", "0", "-o", "-5", "-e", "-f", "%s\n")
         check(p.stdout.split() == ["msg-%03d" % i for i in range(95, 100)], "-o -5 gives the last five")
+        p = kcat(srv, "-C", "-t", "t1", "-p", "0", "-o", "100", "-e", "-f", "%s\n")
+        check(p.returncode == 0 and p.stdout.split() == [], "-o 100 (the end) gives nothing and exits")
 
         # From the end: nothing old; a message produced while waiting arrives.
         c = subprocess.Popen(["kcat", "-b", srv.bootstrap, "-C", "-t", "t1", "-p", "0", "-o", "end",
                               "-c", "1", "-f", "%s\n"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
-        kcat(srv, "-P", "-t", "t1", "-p", "0", input="late\n")
+        # Produce "late" until the consumer (started at the end) sees one:
+        # it must never see any of the 100 older messages.
+        deadline = time.time() + 20
+        while c.poll() is None and time.time() < deadline:
+            kcat(srv, "-P", "-t", "t1", "-p", "0", input="late\n")
+            time.sleep(0.5)
         try:
             out, err = c.communicate(timeout=15)
         except subprocess.TimeoutExpired:

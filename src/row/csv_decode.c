@@ -112,7 +112,8 @@ static int field_into(struct csv_decoder *d, struct row_batch *b, int row,
         }
         break;
     case SCHEMA_TIMESTAMP:
-        if (num.fits && num.i >= SCALAR_TS_MIN_MS && num.i <= SCALAR_TS_MAX_MS) {
+        if (num.fits && num.i >= SCALAR_TS_MIN_MS &&
+            num.i <= SCALAR_TS_MAX_MS) {
             col->data.i64[row] = num.i;
             return 0;
         }
@@ -134,6 +135,11 @@ static int field_into(struct csv_decoder *d, struct row_batch *b, int row,
 int csv_decode(struct csv_decoder *d, struct row_batch *b, const char *p,
                size_t n, const struct row_meta *meta, struct row_error *err)
 {
+    if (n > ROW_RECORD_MAX)
+        return row_error_set(err, ERR_TOO_LARGE, 0,
+                             "record larger than %zu "
+                             "bytes",
+                             ROW_RECORD_MAX);
     int row = row_batch_begin_row(b);
     if (row < 0)
         return row_error_set(err, ERR_TOO_LARGE, 0, "row batch is full");

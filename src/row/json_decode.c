@@ -396,6 +396,11 @@ static int object_into(struct ctx *x, int node_index, int depth)
 int json_decode(struct json_decoder *d, struct row_batch *b, const char *p,
                 size_t n, const struct row_meta *meta, struct row_error *err)
 {
+    if (n > ROW_RECORD_MAX)
+        return row_error_set(err, ERR_TOO_LARGE, 0,
+                             "record larger than %zu "
+                             "bytes",
+                             ROW_RECORD_MAX);
     int row = row_batch_begin_row(b);
     if (row < 0)
         return row_error_set(err, ERR_TOO_LARGE, 0, "row batch is full");

@@ -23,6 +23,8 @@
 #include "row/value.h"
 
 #define ROW_BATCH_MAX_CAPACITY 65536
+/* Decoders refuse larger record values (string lengths are 32-bit). */
+#define ROW_RECORD_MAX ((size_t)1 << 30)
 
 struct row_meta {
     int64_t event_ts;  /* event time (ms): time column, else record_ts */

@@ -410,6 +410,9 @@ int senml_decode(struct senml_decoder *d, struct row_batch *b, const char *p,
                  struct row_error *err)
 {
     int first = b->nrows, rc;
+    if (n > ROW_RECORD_MAX)
+        return row_error_set(err, ERR_TOO_LARGE, 0,
+                             "record larger than %zu bytes", ROW_RECORD_MAX);
     struct json_scan s = {p, p, p + n, &b->arena, err};
     struct base base;
     memset(&base, 0, sizeof(base));

@@ -51,6 +51,16 @@ TEST(each_format_through_one_call)
         row_decoder_destroy(d);
     }
     CHECK_EQ_INT(b->nrows, 4);
+    /* Oversized record values are refused before a byte is read. */
+    for (int f = ROW_FORMAT_JSON; f <= ROW_FORMAT_SENML; f++) {
+        struct row_decoder *d;
+        CHECK_EQ_INT(row_decoder_create((enum row_format)f, &s, NULL, &d), 0);
+        CHECK_EQ_INT(
+            row_decoder_decode(d, b, "{", ROW_RECORD_MAX + 1, 0, NULL, &err),
+            ERR_TOO_LARGE);
+        row_decoder_destroy(d);
+    }
+    CHECK_EQ_INT(b->nrows, 4);
     CHECK(value_same(row_batch_get(b, 1, 1), value_double(2.5)));
     CHECK(value_same(row_batch_get(b, 3, 0), value_string("c/y", 3)));
     CHECK(value_same(row_batch_get(b, 3, 2), value_timestamp(1700000000000LL)));

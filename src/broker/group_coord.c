@@ -956,6 +956,27 @@ void group_coord_tick(struct group_coord *gc, int64_t now)
         group_tick(gc, e->value, now);
 }
 
+void group_coord_abort_parked(struct group_coord *gc, int16_t error)
+{
+    struct hashmap_entry *e;
+    for (size_t it = 0; hashmap_next(&gc->groups, &it, &e);) {
+        struct group *g = e->value;
+        for (size_t i = 0; i < g->nmembers; i++) {
+            struct gmember *m = g->members[i];
+            if (m->awaiting_join && m->join_waiter) {
+                void *w = m->join_waiter;
+                m->join_waiter = NULL;
+                join_error(gc, w, error, m->id, g->protocol_type);
+            }
+            if (m->awaiting_sync && m->sync_waiter) {
+                void *w = m->sync_waiter;
+                m->sync_waiter = NULL;
+                sync_answer(gc, w, error, slice_make(NULL, 0));
+            }
+        }
+    }
+}
+
 void group_coord_cancel(struct group_coord *gc, void *waiter)
 {
     if (!waiter)

@@ -24,6 +24,7 @@
 enum {
     GROUP_ERR_NONE = 0,
     GROUP_ERR_COORDINATOR_NOT_AVAILABLE = 15,
+    GROUP_ERR_NOT_COORDINATOR = 16,
     GROUP_ERR_ILLEGAL_GENERATION = 22,
     GROUP_ERR_INCONSISTENT_GROUP_PROTOCOL = 23,
     GROUP_ERR_INVALID_GROUP_ID = 24,
@@ -153,6 +154,10 @@ void group_coord_ensure(struct group_coord *gc, struct slice group_id);
 /* Expires sessions, pending member ids and rebalance deadlines. Call it
  * every few hundred ms (and in tests whenever the virtual clock moves). */
 void group_coord_tick(struct group_coord *gc, int64_t now);
+
+/* Answers every parked JoinGroup and SyncGroup now with `error` (e.g.
+ * NOT_COORDINATOR when the broker shuts down); members stay. */
+void group_coord_abort_parked(struct group_coord *gc, int16_t error);
 
 /* Forget a waiter whose connection closed: no callback will name it. */
 void group_coord_cancel(struct group_coord *gc, void *waiter);

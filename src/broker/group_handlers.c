@@ -32,6 +32,7 @@ struct groups {
     struct group_coord *coord;
     struct group_offsets *offsets;
     struct loop_timer tick;
+    bool aborted; /* parked requests answered at drain start */
 };
 
 struct gwait {
@@ -524,6 +525,12 @@ static void on_tick(struct loop *l, struct loop_timer *t)
 {
     struct groups *gs = t->arg;
     (void)l;
+    if (gs->b->draining && !gs->aborted) {
+        /* Shutting down: parked Join/Sync must not hold the drain until
+         * its deadline. NOT_COORDINATOR sends clients to look again. */
+        group_coord_abort_parked(gs->coord, KAFKA_ERR_NOT_COORDINATOR);
+        gs->aborted = true;
+    }
     group_coord_tick(gs->coord, now_ms(gs));
 }
 

@@ -9,6 +9,7 @@ FindCoordinator.
 Run: /usr/bin/python3 tests/integration/test_groups_wire.py
 """
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -332,7 +333,25 @@ def main():
         got = fetch(c, 5, "wg", [("wt", [0])])
         check(got[("wt", 0)][0] == 2, "committed offsets outlive the members")
         parked_then_disconnect(srv)
+        # Shutdown with a JoinGroup parked: it is answered NOT_COORDINATOR
+        # at once instead of holding the drain until its deadline.
+        a = Conn(srv.port)
+        _, err, _, _, _, ma, _ = join_v4(a, "sd", "")
+        join_v4(a, "sd", ma)
+        b = Conn(srv.port)
+        _, err, _, _, _, mb, _ = join_v4(b, "sd", "")
+        send_only(b, 11, 4, s16("sd") + struct.pack(">ii", 6000, 10000) + s16(mb) + s16("consumer")
+                  + arr([s16("range") + b32(b"")]))
+        time.sleep(0.2)
+        t0 = time.time()
+        srv.proc.send_signal(signal.SIGTERM)
+        n = struct.unpack(">i", b.recv(4))[0]
+        data = b.recv(n)
+        err = struct.unpack_from(">h", data, 8)[0]  # corr id, throttle, error
+        check(err == 16, "the parked JoinGroup is answered NOT_COORDINATOR on shutdown (%d)" % err)
         check(srv.stop() == 0, "the broker exits cleanly (status 0, no sanitizer report)")
+        took = time.time() - t0
+        check(took < 5, "shutdown with a parked JoinGroup took %.1fs" % took)
 
 
 if __name__ == "__main__":

@@ -584,6 +584,24 @@ TEST(static_member_rejoin)
     group_coord_destroy(gc);
 }
 
+TEST(abort_parked)
+{
+    struct group_coord *gc = mk();
+    join(gc, "", 1, 0, false, NULL, NULL);
+    char a[128];
+    strcpy(a, ans[1].member_id);
+    join(gc, "", 2, 0, false, NULL, NULL); /* parked */
+    CHECK_EQ_INT(ans[2].kind, 0);
+    group_coord_abort_parked(gc, GROUP_ERR_NOT_COORDINATOR);
+    CHECK_EQ_INT(ans[2].kind, 1);
+    CHECK_EQ_INT(ans[2].error, 16);
+    /* Answered once only. */
+    ans[2].kind = 0;
+    group_coord_abort_parked(gc, GROUP_ERR_NOT_COORDINATOR);
+    CHECK_EQ_INT(ans[2].kind, 0);
+    group_coord_destroy(gc);
+}
+
 int main(void)
 {
     diag_set_level(DIAG_WARN);
@@ -600,5 +618,6 @@ int main(void)
     RUN(cancel_and_listing);
     RUN(initial_delay);
     RUN(static_member_rejoin);
+    RUN(abort_parked);
     return harness_summary("test_group_coord");
 }

@@ -179,6 +179,26 @@ int row_batch_set(struct row_batch *b, int row, int col, struct value v)
     return 0;
 }
 
+int row_batch_append(struct row_batch *b, const struct value *values,
+                     const struct row_meta *meta, bool copy_strings)
+{
+    int r = row_batch_begin_row(b);
+    if (r < 0)
+        return r;
+    for (int c = 0; c < b->ncolumns; c++)
+        if (values[c].type != SCHEMA_NULL &&
+            values[c].type != b->columns[c].type)
+            return ERR_INVALID;
+    for (int c = 0; c < b->ncolumns; c++) {
+        struct value v = values[c];
+        if (copy_strings && v.type == SCHEMA_STRING)
+            v.u.str.ptr = row_batch_copy(b, v.u.str.ptr, v.u.str.len);
+        row_batch_set(b, r, c, v);
+    }
+    row_batch_commit_row(b, meta);
+    return r;
+}
+
 const char *row_batch_copy(struct row_batch *b, const char *p, size_t n)
 {
     char *d = arena_alloc(&b->arena, n ? n : 1);

@@ -90,6 +90,14 @@ struct value row_batch_get(const struct row_batch *b, int row, int col);
  * slice is stored as is (see ownership above). Returns 0 or ERR_INVALID. */
 int row_batch_set(struct row_batch *b, int row, int col, struct value v);
 
+/* Appends one row from values[0..ncolumns) (each NULL or of its column's
+ * type) and commits it with meta: how operators emit rows. With
+ * copy_strings, string values are copied into this batch's arena so they
+ * outlive the batch they came from. Returns the row index, ERR_TOO_LARGE
+ * when full, or ERR_INVALID for a type mismatch (nothing added). */
+int row_batch_append(struct row_batch *b, const struct value *values,
+                     const struct row_meta *meta, bool copy_strings);
+
 /* Copies n bytes into the batch's arena and returns the copy. */
 const char *row_batch_copy(struct row_batch *b, const char *p, size_t n);
 

@@ -156,6 +156,32 @@ TEST(batch_capacity_and_get_set)
     row_batch_destroy(NULL);
 }
 
+TEST(batch_append)
+{
+    struct schema s;
+    schema_init(&s);
+    schema_add(&s, "k", SCHEMA_STRING, false, NULL);
+    schema_add(&s, "v", SCHEMA_DOUBLE, true, NULL);
+    struct row_batch *b;
+    CHECK_EQ_INT(row_batch_create(&s, 2, &b), 0);
+    char key[] = "sensor-1";
+    struct value vals[2] = {value_string(key, 8), value_null()};
+    struct row_meta meta = {0, 5, 700, 1};
+    CHECK_EQ_INT(row_batch_append(b, vals, &meta, true), 0);
+    memset(key, 'x', 8); /* the copy does not depend on the source */
+    CHECK(value_same(row_batch_get(b, 0, 0), value_string("sensor-1", 8)));
+    CHECK(value_is_null(row_batch_get(b, 0, 1)));
+    CHECK_EQ_INT(b->meta[0].event_ts, 700);
+    vals[1] = value_int(3); /* wrong type for DOUBLE */
+    CHECK_EQ_INT(row_batch_append(b, vals, NULL, false), ERR_INVALID);
+    CHECK_EQ_INT(b->nrows, 1);
+    vals[1] = value_double(2.5);
+    CHECK_EQ_INT(row_batch_append(b, vals, NULL, false), 1);
+    CHECK(row_batch_get(b, 1, 0).u.str.ptr == key); /* borrowed */
+    CHECK_EQ_INT(row_batch_append(b, vals, NULL, false), ERR_TOO_LARGE);
+    row_batch_destroy(b);
+}
+
 int main(void)
 {
     RUN(add_and_find);
@@ -163,5 +189,6 @@ int main(void)
     RUN(civil_days_round_trip);
     RUN(numbers_agree_with_strtod);
     RUN(batch_capacity_and_get_set);
+    RUN(batch_append);
     return harness_summary("test_schema");
 }

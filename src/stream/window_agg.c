@@ -1,0 +1,868 @@
+/* window_agg.c - grouped window aggregation with watermark-driven firing,
+ * allowed lateness and a late side output (layer: stream).
+ *
+ * A (key, window) state moves through:
+ *
+ *   (none) --first row--> OPEN --wm >= end-1--> FIRED --wm >= end-1+L--> purged
+ *                          |                      |  ^
+ *                          |                      +--+ late row within L:
+ *                          |                           update, re-emit
+ *                          +-- (L = 0: fire and purge at once)
+ *
+ * Invariants:
+ *  1. Every live slot is either in the (key, start) table (non-session
+ *     windows) or on its key's session chain (sessions), never both.
+ *  2. Every live slot has exactly one current timer in the heap (the one
+ *     whose gen matches the slot's); stale heap entries are skipped.
+ *  3. No row is created a slot for a window that is already too late
+ *     (end - 1 + L <= wm), so a purged window never comes back.
+ *  4. The operator's watermark never decreases.
+ *  5. Each input row is counted once in rows_in, and at most once in
+ *     rows_late (it may also have updated open windows: HOP/CUMULATE).
+ *
+ * Slot layout: struct slot_hdr (32 bytes) then each aggregate's state at
+ * agg.offset. Keys: encoded bytes (per column: a NULL byte, then int64,
+ * double or u32 length + bytes) interned in an arena, one key id each.
+ */
+#include "stream/window_agg.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "base/hashmap.h"
+#include "base/mem.h"
+#include "stream/watermark.h"
+
+#define NIL UINT32_MAX
+#define F_LIVE 1u
+#define F_FIRED 2u
+#define F_DIRTY 4u
+
+struct slot_hdr {
+    int64_t start, end;
+    uint32_t key, flags, gen, next; /* next: free list or session chain */
+};
+
+struct keyent {
+    uint64_t hash;
+    const uint8_t *bytes;
+    uint32_t len;
+    uint32_t sessions; /* head of the key's session chain, or NIL */
+};
+
+struct timer {
+    int64_t at;
+    uint32_t slot, gen;
+};
+
+struct window_agg {
+    struct window_agg_config cfg;
+    const struct schema *in;
+    struct schema out_schema;
+    struct agg aggs[WINDOW_AGG_MAX_AGGS];
+    int key_type[WINDOW_AGG_MAX_KEYS];
+    window_agg_emit_fn emit;
+    void *emit_arg;
+    int64_t wm;
+
+    /* slots */
+    uint8_t *slots;
+    size_t slot_size;
+    uint32_t nslots, cap_slots, free_head, live;
+
+    /* (key, start, end) -> slot + 1 (0 empty) */
+    uint32_t *table;
+    uint32_t table_cap, table_count;
+
+    /* interned keys */
+    struct keyent *keys;
+    uint32_t nkeys, cap_keys;
+    uint32_t *key_table; /* key id + 1 */
+    uint32_t key_table_cap;
+    struct arena key_arena;
+
+    /* timers */
+    struct timer *heap;
+    uint32_t nheap, cap_heap;
+
+    /* dirty slots to emit at the end of a push */
+    uint32_t *dirty;
+    uint32_t ndirty, cap_dirty;
+
+    /* per-row scratch, grown to the largest batch seen */
+    int cap_rows;
+    uint32_t *row_key;
+    uint32_t *row_slot;
+    uint8_t **row_ptr;
+    uint8_t *row_late;
+    int64_t *row_ts;
+    uint8_t keybuf[4096];
+
+    struct row_batch *out;
+    struct window_agg_stats st;
+    uint64_t *late_by_part;
+    uint32_t nlate_parts;
+};
+
+static struct slot_hdr *hdr(const struct window_agg *wa, uint32_t s)
+{
+    return (struct slot_hdr *)(void *)(wa->slots + (size_t)s * wa->slot_size);
+}
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 31;
+    x *= 0x7fb5d329728ea185ULL;
+    x ^= x >> 27;
+    x *= 0x81dadef4bc2dd44dULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* CUMULATE windows share a start, so the end is part of the identity. */
+static uint64_t group_hash(uint32_t key, int64_t start, int64_t end)
+{
+    return mix(((uint64_t)key * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)start ^
+               ((uint64_t)end * 0xC2B2AE3D27D4EB4FULL));
+}
+
+/* --- creation ---------------------------------------------------------- */
+
+int window_agg_create(const struct schema *in,
+                      const struct window_agg_config *cfg,
+                      window_agg_emit_fn emit, void *emit_arg,
+                      struct window_agg **out)
+{
+    if (!in || !cfg || window_spec_check(&cfg->window) != 0 ||
+        cfg->nkeys < 0 || cfg->nkeys > WINDOW_AGG_MAX_KEYS ||
+        cfg->naggs < 0 || cfg->naggs > WINDOW_AGG_MAX_AGGS ||
+        cfg->allowed_lateness_ms < 0 || cfg->output_capacity < 0 ||
+        cfg->output_capacity > ROW_BATCH_MAX_CAPACITY)
+        return ERR_INVALID;
+    struct window_agg *wa = mem_calloc(1, sizeof(*wa));
+    wa->cfg = *cfg;
+    wa->in = in;
+    wa->emit = emit;
+    wa->emit_arg = emit_arg;
+    wa->wm = WATERMARK_NONE;
+    wa->free_head = NIL;
+    schema_init(&wa->out_schema);
+    int rc = ERR_INVALID;
+    for (int k = 0; k < cfg->nkeys; k++) {
+        int c = cfg->keys[k];
+        if (c < 0 || c >= in->ncolumns)
+            goto out_free;
+        wa->key_type[k] = in->columns[c].type;
+        if (schema_add(&wa->out_schema, in->columns[c].name,
+                       in->columns[c].type, true, NULL) < 0)
+            goto out_free;
+    }
+    if (cfg->window.kind != WINDOW_NONE) {
+        if (schema_add(&wa->out_schema, "window_start", SCHEMA_TIMESTAMP,
+                       false, NULL) < 0 ||
+            schema_add(&wa->out_schema, "window_end", SCHEMA_TIMESTAMP, false,
+                       NULL) < 0)
+            goto out_free;
+    }
+    size_t off = sizeof(struct slot_hdr);
+    for (int a = 0; a < cfg->naggs; a++) {
+        if (agg_compile(&wa->aggs[a], &cfg->aggs[a], in) != 0)
+            goto out_free;
+        wa->aggs[a].offset = (uint32_t)off;
+        off += wa->aggs[a].size;
+        char name[SCHEMA_NAME_MAX];
+        snprintf(name, sizeof(name), "%s", wa->aggs[a].spec.name);
+        if (schema_find(&wa->out_schema, name, strlen(name)) >= 0)
+            snprintf(name, sizeof(name), "%.50s_%d", wa->aggs[a].spec.name,
+                     a + 1);
+        if (schema_add(&wa->out_schema, name, wa->aggs[a].out_type, true,
+                       NULL) < 0)
+            goto out_free;
+    }
+    wa->slot_size = off;
+    int cap = cfg->output_capacity ? cfg->output_capacity : 1024;
+    if (row_batch_create(&wa->out_schema, cap, &wa->out) != 0)
+        goto out_free;
+    arena_init(&wa->key_arena, 64 * 1024);
+    wa->table_cap = 1024;
+    wa->table = mem_calloc(wa->table_cap, sizeof(uint32_t));
+    wa->key_table_cap = 256;
+    wa->key_table = mem_calloc(wa->key_table_cap, sizeof(uint32_t));
+    *out = wa;
+    return 0;
+out_free:
+    mem_free(wa);
+    return rc;
+}
+
+void window_agg_destroy(struct window_agg *wa)
+{
+    if (!wa)
+        return;
+    for (uint32_t s = 0; s < wa->nslots; s++) {
+        if (!(hdr(wa, s)->flags & F_LIVE))
+            continue;
+        for (int a = 0; a < wa->cfg.naggs; a++)
+            agg_fini(&wa->aggs[a], hdr(wa, s));
+    }
+    mem_free(wa->slots);
+    mem_free(wa->table);
+    mem_free(wa->keys);
+    mem_free(wa->key_table);
+    arena_fini(&wa->key_arena);
+    mem_free(wa->heap);
+    mem_free(wa->dirty);
+    mem_free(wa->row_key);
+    mem_free(wa->row_slot);
+    mem_free(wa->row_ptr);
+    mem_free(wa->row_late);
+    mem_free(wa->row_ts);
+    mem_free(wa->late_by_part);
+    row_batch_destroy(wa->out);
+    mem_free(wa);
+}
+
+const struct schema *window_agg_schema(const struct window_agg *wa)
+{
+    return &wa->out_schema;
+}
+
+int64_t window_agg_watermark(const struct window_agg *wa)
+{
+    return wa->wm;
+}
+
+/* --- keys -------------------------------------------------------------- */
+
+/* Encodes row i's key into wa->keybuf; returns its length. */
+static uint32_t key_encode(struct window_agg *wa, const struct row_batch *b,
+                           int i)
+{
+    uint8_t *p = wa->keybuf, *end = wa->keybuf + sizeof(wa->keybuf);
+    for (int k = 0; k < wa->cfg.nkeys; k++) {
+        const struct row_column *c = &b->columns[wa->cfg.keys[k]];
+        if (c->nulls[i]) {
+            *p++ = 1;
+            continue;
+        }
+        *p++ = 0;
+        int64_t v;
+        switch (c->type) {
+        case SCHEMA_STRING: {
+            uint32_t n = c->data.str[i].len;
+            if (n > (uint32_t)(end - p) - 4 - 16 * WINDOW_AGG_MAX_KEYS)
+                n = (uint32_t)(end - p) - 4 - 16 * WINDOW_AGG_MAX_KEYS;
+            memcpy(p, &n, 4);
+            if (n)
+                memcpy(p + 4, c->data.str[i].ptr, n);
+            p += 4 + n;
+            continue;
+        }
+        case SCHEMA_DOUBLE:
+            memcpy(p, &c->data.f64[i], 8);
+            p += 8;
+            continue;
+        case SCHEMA_BOOLEAN: v = c->data.b[i]; break;
+        case SCHEMA_INT: v = c->data.i32[i]; break;
+        default: v = c->data.i64[i]; break;
+        }
+        memcpy(p, &v, 8);
+        p += 8;
+    }
+    return (uint32_t)(p - wa->keybuf);
+}
+
+static void key_table_grow(struct window_agg *wa)
+{
+    uint32_t cap = wa->key_table_cap * 2;
+    uint32_t *t = mem_calloc(cap, sizeof(uint32_t));
+    for (uint32_t k = 0; k < wa->nkeys; k++) {
+        uint32_t j = (uint32_t)wa->keys[k].hash & (cap - 1);
+        while (t[j])
+            j = (j + 1) & (cap - 1);
+        t[j] = k + 1;
+    }
+    mem_free(wa->key_table);
+    wa->key_table = t;
+    wa->key_table_cap = cap;
+}
+
+static uint32_t key_intern(struct window_agg *wa, uint32_t len)
+{
+    uint64_t h = hashmap_hash(wa->keybuf, len);
+    uint32_t mask = wa->key_table_cap - 1, j = (uint32_t)h & mask;
+    while (wa->key_table[j]) {
+        struct keyent *e = &wa->keys[wa->key_table[j] - 1];
+        if (e->hash == h && e->len == len &&
+            memcmp(e->bytes, wa->keybuf, len) == 0)
+            return wa->key_table[j] - 1;
+        j = (j + 1) & mask;
+    }
+    if (wa->nkeys == wa->cap_keys) {
+        wa->cap_keys = wa->cap_keys ? wa->cap_keys * 2 : 64;
+        wa->keys = mem_realloc(wa->keys, wa->cap_keys * sizeof(*wa->keys));
+    }
+    uint32_t id = wa->nkeys++;
+    struct keyent *e = &wa->keys[id];
+    e->hash = h;
+    e->len = len;
+    uint8_t *copy = arena_alloc(&wa->key_arena, len ? len : 1);
+    memcpy(copy, wa->keybuf, len);
+    e->bytes = copy;
+    e->sessions = NIL;
+    wa->key_table[j] = id + 1;
+    if ((uint64_t)wa->nkeys * 10 > (uint64_t)wa->key_table_cap * 7)
+        key_table_grow(wa);
+    return id;
+}
+
+/* Writes key id's columns into row `row` of out. */
+static void key_decode(const struct window_agg *wa, uint32_t id,
+                       struct row_batch *out, int row)
+{
+    const uint8_t *p = wa->keys[id].bytes;
+    for (int k = 0; k < wa->cfg.nkeys; k++) {
+        if (*p++) {
+            row_batch_set(out, row, k, value_null());
+            continue;
+        }
+        int64_t v;
+        double d;
+        uint32_t n;
+        switch (wa->key_type[k]) {
+        case SCHEMA_STRING:
+            memcpy(&n, p, 4);
+            row_batch_set(out, row, k, value_string((const char *)p + 4, n));
+            p += 4 + n;
+            continue;
+        case SCHEMA_DOUBLE:
+            memcpy(&d, p, 8);
+            row_batch_set(out, row, k, value_double(d));
+            p += 8;
+            continue;
+        default:
+            memcpy(&v, p, 8);
+            p += 8;
+            break;
+        }
+        struct value val;
+        switch (wa->key_type[k]) {
+        case SCHEMA_BOOLEAN: val = value_bool(v != 0); break;
+        case SCHEMA_INT: val = value_int((int32_t)v); break;
+        case SCHEMA_TIMESTAMP: val = value_timestamp(v); break;
+        default: val = value_bigint(v); break;
+        }
+        row_batch_set(out, row, k, val);
+    }
+}
+
+/* --- slots, table, timers ---------------------------------------------- */
+
+static uint32_t slot_new(struct window_agg *wa, uint32_t key, int64_t start,
+                         int64_t end)
+{
+    uint32_t s;
+    if (wa->free_head != NIL) {
+        s = wa->free_head;
+        wa->free_head = hdr(wa, s)->next;
+    } else {
+        if (wa->nslots == wa->cap_slots) {
+            wa->cap_slots = wa->cap_slots ? wa->cap_slots * 2 : 256;
+            wa->slots = mem_realloc(wa->slots, wa->cap_slots * wa->slot_size);
+        }
+        s = wa->nslots++;
+        hdr(wa, s)->gen = 0;
+    }
+    struct slot_hdr *h = hdr(wa, s);
+    uint32_t gen = h->gen;
+    memset(h, 0, wa->slot_size);
+    h->start = start;
+    h->end = end;
+    h->key = key;
+    h->flags = F_LIVE;
+    h->gen = gen + 1;
+    h->next = NIL;
+    wa->live++;
+    return s;
+}
+
+static void table_insert_raw(uint32_t *t, uint32_t cap, uint64_t h,
+                             uint32_t v)
+{
+    uint32_t j = (uint32_t)h & (cap - 1);
+    while (t[j])
+        j = (j + 1) & (cap - 1);
+    t[j] = v;
+}
+
+static void table_grow(struct window_agg *wa)
+{
+    uint32_t cap = wa->table_cap * 2;
+    uint32_t *t = mem_calloc(cap, sizeof(uint32_t));
+    for (uint32_t j = 0; j < wa->table_cap; j++) {
+        uint32_t v = wa->table[j];
+        if (v) {
+            struct slot_hdr *h = hdr(wa, v - 1);
+            table_insert_raw(t, cap, group_hash(h->key, h->start, h->end), v);
+        }
+    }
+    mem_free(wa->table);
+    wa->table = t;
+    wa->table_cap = cap;
+}
+
+/* Removes slot s from the table (backward-shift deletion). */
+static void table_remove(struct window_agg *wa, uint32_t s)
+{
+    struct slot_hdr *h = hdr(wa, s);
+    uint32_t mask = wa->table_cap - 1;
+    uint32_t j = (uint32_t)group_hash(h->key, h->start, h->end) & mask;
+    while (wa->table[j] != s + 1) {
+        if (!wa->table[j])
+            return;
+        j = (j + 1) & mask;
+    }
+    wa->table[j] = 0;
+    wa->table_count--;
+    uint32_t k = (j + 1) & mask;
+    while (wa->table[k]) {
+        struct slot_hdr *o = hdr(wa, wa->table[k] - 1);
+        uint32_t home = (uint32_t)group_hash(o->key, o->start, o->end) & mask;
+        /* Move k back to j if its home is not cyclically in (j, k]. */
+        bool in_range = j <= k ? (home > j && home <= k)
+                               : (home > j || home <= k);
+        if (!in_range) {
+            wa->table[j] = wa->table[k];
+            wa->table[k] = 0;
+            j = k;
+        }
+        k = (k + 1) & mask;
+    }
+}
+
+static void heap_push(struct window_agg *wa, int64_t at, uint32_t slot)
+{
+    if (wa->nheap == wa->cap_heap) {
+        wa->cap_heap = wa->cap_heap ? wa->cap_heap * 2 : 256;
+        wa->heap = mem_realloc(wa->heap, wa->cap_heap * sizeof(*wa->heap));
+    }
+    struct timer t = {at, slot, hdr(wa, slot)->gen};
+    uint32_t i = wa->nheap++;
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (wa->heap[p].at <= at)
+            break;
+        wa->heap[i] = wa->heap[p];
+        i = p;
+    }
+    wa->heap[i] = t;
+}
+
+static void heap_pop(struct window_agg *wa)
+{
+    struct timer last = wa->heap[--wa->nheap];
+    uint32_t i = 0, n = wa->nheap;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && wa->heap[c + 1].at < wa->heap[c].at)
+            c++;
+        if (wa->heap[c].at >= last.at)
+            break;
+        wa->heap[i] = wa->heap[c];
+        i = c;
+    }
+    if (n)
+        wa->heap[i] = last;
+}
+
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+/* The next timer of slot s: firing (FINAL, not fired yet) or purging. */
+static void slot_schedule(struct window_agg *wa, uint32_t s)
+{
+    struct slot_hdr *h = hdr(wa, s);
+    if (wa->cfg.window.kind == WINDOW_NONE)
+        return;
+    if (wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED))
+        heap_push(wa, h->end - 1, s);
+    else
+        heap_push(wa, sat_add(h->end - 1, wa->cfg.allowed_lateness_ms), s);
+}
+
+static void slot_free(struct window_agg *wa, uint32_t s)
+{
+    struct slot_hdr *h = hdr(wa, s);
+    for (int a = 0; a < wa->cfg.naggs; a++)
+        agg_fini(&wa->aggs[a], h);
+    h->flags = 0;
+    h->gen++;
+    h->next = wa->free_head;
+    wa->free_head = s;
+    wa->live--;
+}
+
+static uint32_t group_get(struct window_agg *wa, uint32_t key, int64_t start,
+                          int64_t end)
+{
+    uint32_t mask = wa->table_cap - 1;
+    uint32_t j = (uint32_t)group_hash(key, start, end) & mask;
+    for (;;) {
+        uint32_t v = wa->table[j];
+        if (!v)
+            break;
+        struct slot_hdr *h = hdr(wa, v - 1);
+        if (h->key == key && h->start == start && h->end == end)
+            return v - 1;
+        j = (j + 1) & mask;
+    }
+    uint32_t s = slot_new(wa, key, start, end);
+    wa->table[j] = s + 1;
+    wa->table_count++;
+    slot_schedule(wa, s);
+    if ((uint64_t)wa->table_count * 10 > (uint64_t)wa->table_cap * 7)
+        table_grow(wa);
+    return s;
+}
+
+/* --- output ------------------------------------------------------------ */
+
+int window_agg_flush(struct window_agg *wa)
+{
+    if (wa->out->nrows == 0)
+        return 0;
+    int rc = wa->emit ? wa->emit(wa->emit_arg, wa->out) : 0;
+    row_batch_reset(wa->out);
+    return rc < 0 ? rc : 0;
+}
+
+static int emit_slot(struct window_agg *wa, uint32_t s)
+{
+    if (row_batch_full(wa->out)) {
+        int rc = window_agg_flush(wa);
+        if (rc)
+            return rc;
+    }
+    struct slot_hdr *h = hdr(wa, s);
+    struct row_batch *o = wa->out;
+    int row = row_batch_begin_row(o);
+    key_decode(wa, h->key, o, row);
+    int col = wa->cfg.nkeys;
+    if (wa->cfg.window.kind != WINDOW_NONE) {
+        row_batch_set(o, row, col++, value_timestamp(h->start));
+        row_batch_set(o, row, col++, value_timestamp(h->end));
+    }
+    for (int a = 0; a < wa->cfg.naggs; a++)
+        agg_result(&wa->aggs[a], h, o, row, col++);
+    struct row_meta m = {h->end - 1, -1, -1, -1};
+    if (wa->cfg.window.kind == WINDOW_NONE)
+        m.event_ts = wa->wm;
+    row_batch_commit_row(o, &m);
+    wa->st.rows_emitted++;
+    return 0;
+}
+
+static void mark_dirty(struct window_agg *wa, uint32_t s)
+{
+    struct slot_hdr *h = hdr(wa, s);
+    if (h->flags & F_DIRTY)
+        return;
+    if (wa->cfg.emit != EMIT_CHANGES && wa->cfg.window.kind != WINDOW_NONE &&
+        !(h->flags & F_FIRED))
+        return;
+    h->flags |= F_DIRTY;
+    if (wa->ndirty == wa->cap_dirty) {
+        wa->cap_dirty = wa->cap_dirty ? wa->cap_dirty * 2 : 256;
+        wa->dirty = mem_realloc(wa->dirty, wa->cap_dirty * sizeof(uint32_t));
+    }
+    wa->dirty[wa->ndirty++] = s;
+}
+
+static int emit_dirty(struct window_agg *wa)
+{
+    int rc = 0;
+    for (uint32_t i = 0; i < wa->ndirty; i++) {
+        uint32_t s = wa->dirty[i];
+        struct slot_hdr *h = hdr(wa, s);
+        if (!(h->flags & F_LIVE) || !(h->flags & F_DIRTY))
+            continue;
+        h->flags &= ~F_DIRTY;
+        if (!rc)
+            rc = emit_slot(wa, s);
+    }
+    wa->ndirty = 0;
+    return rc;
+}
+
+/* --- input ------------------------------------------------------------- */
+
+static void grow_rows(struct window_agg *wa, int n)
+{
+    if (n <= wa->cap_rows)
+        return;
+    size_t c = (size_t)n;
+    wa->row_key = mem_realloc(wa->row_key, c * sizeof(uint32_t));
+    wa->row_slot = mem_realloc(wa->row_slot, c * sizeof(uint32_t));
+    wa->row_ptr = mem_realloc(wa->row_ptr, c * sizeof(uint8_t *));
+    wa->row_late = mem_realloc(wa->row_late, c);
+    wa->row_ts = mem_realloc(wa->row_ts, c * sizeof(int64_t));
+    wa->cap_rows = n;
+}
+
+static void count_late(struct window_agg *wa, const struct row_batch *in,
+                       int i)
+{
+    wa->st.rows_late++;
+    int32_t p = in->meta[i].partition;
+    if (p >= 0 && p < WATERMARK_MAX_PARTITIONS) {
+        if ((uint32_t)p >= wa->nlate_parts) {
+            uint32_t n = (uint32_t)p + 1 < 16 ? 16 : (uint32_t)p * 2 + 1;
+            wa->late_by_part =
+                mem_realloc(wa->late_by_part, n * sizeof(uint64_t));
+            memset(wa->late_by_part + wa->nlate_parts, 0,
+                   (n - wa->nlate_parts) * sizeof(uint64_t));
+            wa->nlate_parts = n;
+        }
+        wa->late_by_part[p]++;
+    }
+    if (wa->cfg.late)
+        wa->cfg.late(wa->cfg.late_arg, in, i);
+}
+
+static void update_slots(struct window_agg *wa, const struct row_batch *in,
+                         int n)
+{
+    for (int a = 0; a < wa->cfg.naggs; a++) {
+        const struct agg *ag = &wa->aggs[a];
+        const struct row_column *col =
+            ag->spec.func == AGG_COUNT_STAR ? NULL
+                                            : &in->columns[ag->spec.column];
+        agg_update_batch(ag, col, n, wa->row_ptr, wa->row_ts);
+    }
+}
+
+static bool too_late(const struct window_agg *wa, int64_t end)
+{
+    return wa->cfg.window.kind != WINDOW_NONE && wa->wm != WATERMARK_NONE &&
+           sat_add(end - 1, wa->cfg.allowed_lateness_ms) <= wa->wm;
+}
+
+/* Sessions: row by row, since a row may merge sessions (and free slots). */
+static void push_sessions(struct window_agg *wa, const struct row_batch *in)
+{
+    int64_t gap = wa->cfg.window.gap_ms;
+    for (int i = 0; i < in->nrows; i++) {
+        uint32_t key = wa->row_key[i];
+        int64_t ts = wa->row_ts[i], start = ts, end = ts + gap;
+        uint32_t target = NIL, *link = &wa->keys[key].sessions;
+        /* Merge every session touching [start, end] into one. */
+        while (*link != NIL) {
+            uint32_t s = *link;
+            struct slot_hdr *h = hdr(wa, s);
+            if (h->start <= end && start <= h->end) {
+                if (h->start < start)
+                    start = h->start;
+                if (h->end > end)
+                    end = h->end;
+                if (target == NIL) {
+                    target = s;
+                    link = &h->next;
+                    continue;
+                }
+                *link = h->next;
+                struct slot_hdr *t = hdr(wa, target);
+                for (int a = 0; a < wa->cfg.naggs; a++)
+                    agg_merge(&wa->aggs[a], t, h);
+                if (h->flags & F_FIRED)
+                    t->flags |= F_FIRED;
+                slot_free(wa, s);
+                wa->st.sessions_merged++;
+                continue;
+            }
+            link = &h->next;
+        }
+        if (target == NIL) {
+            if (too_late(wa, end)) {
+                count_late(wa, in, i);
+                continue;
+            }
+            target = slot_new(wa, key, start, end);
+            hdr(wa, target)->next = wa->keys[key].sessions;
+            wa->keys[key].sessions = target;
+            slot_schedule(wa, target);
+        } else {
+            struct slot_hdr *t = hdr(wa, target);
+            if (t->start != start || t->end != end) {
+                t->start = start;
+                t->end = end;
+                if ((t->flags & F_FIRED) && end - 1 > wa->wm)
+                    t->flags &= ~F_FIRED; /* it grew: fire again later */
+                t->gen++;
+                slot_schedule(wa, target);
+            }
+        }
+        uint8_t *ptr = (uint8_t *)hdr(wa, target);
+        if (hdr(wa, target)->flags & F_FIRED)
+            wa->st.rows_late_within++;
+        for (int a = 0; a < wa->cfg.naggs; a++) {
+            const struct agg *ag = &wa->aggs[a];
+            const struct row_column *col =
+                ag->spec.func == AGG_COUNT_STAR ? NULL
+                                                : &in->columns[ag->spec.column];
+            /* A one-row window over the batch: pass row i alone. */
+            uint8_t *ptrs[1] = {ptr};
+            if (!col) {
+                agg_update_batch(ag, NULL, 1, ptrs, &wa->row_ts[i]);
+                continue;
+            }
+            struct row_column one = *col;
+            one.nulls += i;
+            switch (col->type) {
+            case SCHEMA_BOOLEAN: one.data.b += i; break;
+            case SCHEMA_INT: one.data.i32 += i; break;
+            case SCHEMA_DOUBLE: one.data.f64 += i; break;
+            case SCHEMA_STRING: one.data.str += i; break;
+            default: one.data.i64 += i; break;
+            }
+            agg_update_batch(ag, &one, 1, ptrs, &wa->row_ts[i]);
+        }
+        mark_dirty(wa, target);
+    }
+}
+
+int window_agg_push(struct window_agg *wa, const struct row_batch *in)
+{
+    int n = in->nrows;
+    if (n == 0)
+        return 0;
+    if (in->schema != wa->in && in->ncolumns != wa->in->ncolumns)
+        return ERR_INVALID;
+    grow_rows(wa, n);
+    wa->st.rows_in += (uint64_t)n;
+    for (int i = 0; i < n; i++) {
+        wa->row_ts[i] = in->meta[i].event_ts;
+        wa->row_key[i] = key_intern(wa, key_encode(wa, in, i));
+    }
+    if (wa->cfg.window.kind == WINDOW_SESSION) {
+        push_sessions(wa, in);
+        return emit_dirty(wa);
+    }
+    memset(wa->row_late, 0, (size_t)n);
+    int64_t starts[WINDOW_MAX_PER_ROW], ends[WINDOW_MAX_PER_ROW];
+    int passes = 1;
+    if (wa->cfg.window.kind == WINDOW_HOP ||
+        wa->cfg.window.kind == WINDOW_CUMULATE)
+        passes = (int)(wa->cfg.window.size_ms / wa->cfg.window.slide_ms);
+    for (int p = 0; p < passes; p++) {
+        int used = 0;
+        for (int i = 0; i < n; i++) {
+            int nw = window_assign(&wa->cfg.window, wa->row_ts[i], starts,
+                                   ends);
+            if (p >= nw || too_late(wa, ends[p])) {
+                if (p < nw)
+                    wa->row_late[i] = 1;
+                wa->row_slot[i] = NIL;
+                continue;
+            }
+            wa->row_slot[i] = group_get(wa, wa->row_key[i], starts[p], ends[p]);
+            used++;
+        }
+        if (!used)
+            continue;
+        /* Slots may have moved while the table grew: pointers only now. */
+        for (int i = 0; i < n; i++)
+            wa->row_ptr[i] = wa->row_slot[i] == NIL
+                                 ? NULL
+                                 : (uint8_t *)hdr(wa, wa->row_slot[i]);
+        update_slots(wa, in, n);
+        for (int i = 0; i < n; i++) {
+            if (wa->row_slot[i] == NIL)
+                continue;
+            if (hdr(wa, wa->row_slot[i])->flags & F_FIRED)
+                wa->st.rows_late_within++;
+            mark_dirty(wa, wa->row_slot[i]);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (wa->row_late[i])
+            count_late(wa, in, i);
+    return emit_dirty(wa);
+}
+
+/* --- watermark --------------------------------------------------------- */
+
+int window_agg_advance(struct window_agg *wa, int64_t wm)
+{
+    if (wm <= wa->wm)
+        return 0;
+    wa->wm = wm;
+    int rc = 0;
+    while (wa->nheap && wa->heap[0].at <= wm) {
+        struct timer t = wa->heap[0];
+        heap_pop(wa);
+        struct slot_hdr *h = hdr(wa, t.slot);
+        if (!(h->flags & F_LIVE) || h->gen != t.gen)
+            continue; /* stale: the slot was freed, merged or re-timed */
+        bool purge = sat_add(h->end - 1, wa->cfg.allowed_lateness_ms) <= wm;
+        if (wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED)) {
+            h->flags |= F_FIRED;
+            h->flags &= ~F_DIRTY;
+            wa->st.windows_fired++;
+            if (!rc)
+                rc = emit_slot(wa, t.slot);
+        }
+        if (purge) {
+            if (wa->cfg.window.kind == WINDOW_SESSION) {
+                uint32_t *link = &wa->keys[h->key].sessions;
+                while (*link != NIL && *link != t.slot)
+                    link = &hdr(wa, *link)->next;
+                if (*link == t.slot)
+                    *link = h->next;
+            } else {
+                table_remove(wa, t.slot);
+            }
+            slot_free(wa, t.slot);
+            wa->st.windows_purged++;
+        } else {
+            h->gen++;
+            heap_push(wa, sat_add(h->end - 1, wa->cfg.allowed_lateness_ms),
+                      t.slot);
+        }
+    }
+    return rc;
+}
+
+void window_agg_stats(const struct window_agg *wa,
+                      struct window_agg_stats *out)
+{
+    *out = wa->st;
+    out->groups_live = wa->live;
+    out->keys = wa->nkeys;
+    size_t heap = 0;
+    for (uint32_t s = 0; s < wa->nslots; s++) {
+        const struct slot_hdr *h = hdr(wa, s);
+        if (!(h->flags & F_LIVE))
+            continue;
+        for (int a = 0; a < wa->cfg.naggs; a++)
+            heap += agg_heap_bytes(&wa->aggs[a], h);
+    }
+    out->state_bytes = (size_t)wa->cap_slots * wa->slot_size +
+                       (size_t)wa->table_cap * 4 +
+                       (size_t)wa->cap_heap * sizeof(struct timer) +
+                       (size_t)wa->cap_keys * sizeof(struct keyent) +
+                       (size_t)wa->key_table_cap * 4 +
+                       wa->key_arena.used_total + heap;
+}
+
+uint64_t window_agg_late_count(const struct window_agg *wa, int partition)
+{
+    if (partition < 0 || (uint32_t)partition >= wa->nlate_parts)
+        return 0;
+    return wa->late_by_part[partition];
+}

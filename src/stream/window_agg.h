@@ -1,0 +1,110 @@
+/* window_agg.h - the window aggregate operator: GROUP BY key columns and a
+ * window, with event-time emission and late-data handling (layer: stream).
+ *
+ * Input: row batches whose meta.event_ts is the event time and
+ * meta.partition the input partition. Output: rows of
+ *   key columns..., window_start, window_end (TIMESTAMP), aggregates...
+ * (no window columns for WINDOW_NONE, a plain GROUP BY) into output
+ * batches handed to the emit callback when full or on window_agg_flush().
+ *
+ * Emission (Flink's rules, docs/stream.md has a timeline):
+ *  - A window [start, end) fires when the watermark >= end - 1.
+ *  - Its state is kept until the watermark >= end - 1 + allowed_lateness,
+ *    then purged.
+ *  - A row is too late for a window when end - 1 + allowed_lateness <=
+ *    watermark at its arrival. Too-late rows go to the late callback and
+ *    are counted per operator and per input partition; never dropped
+ *    silently. A HOP/CUMULATE row that is too late for some of its windows
+ *    but not others updates those still open and is reported late once.
+ *  - EMIT FINAL: one row per window when it fires; a later row within the
+ *    allowed lateness updates the fired window and re-emits it (an updated
+ *    final row) at the end of that input batch.
+ *  - EMIT CHANGES: after each input batch, one updated row per window that
+ *    changed in it (including by late rows); nothing more when it fires.
+ *    WINDOW_NONE always emits changes and never purges.
+ * Sessions (WINDOW_SESSION) are kept per key and merged when a row's
+ * [ts, ts + gap) touches or overlaps two or more (Flink's rule).
+ *
+ * State: one slot per (key, window) in a dense array with a free list;
+ * (key id, window start) -> slot in an open-addressing table; keys are
+ * interned once in a per-operator arena (a key id per distinct key); a
+ * min-heap of (time, slot) timers. No allocation per row in steady state.
+ * Not thread-safe: one operator per task.
+ */
+#ifndef RILL_WINDOW_AGG_H
+#define RILL_WINDOW_AGG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "row/row_batch.h"
+#include "row/schema.h"
+#include "stream/agg.h"
+#include "stream/window.h"
+
+#define WINDOW_AGG_MAX_KEYS 8
+#define WINDOW_AGG_MAX_AGGS 32
+
+enum emit_mode { EMIT_FINAL, EMIT_CHANGES };
+
+/* Called with one too-late input row (the batch is borrowed). */
+typedef void (*window_agg_late_fn)(void *arg, const struct row_batch *in,
+                                   int row);
+/* Called with a full (or flushed) output batch, borrowed for the call.
+ * A negative return stops the operator's call and is returned by it. */
+typedef int (*window_agg_emit_fn)(void *arg, const struct row_batch *out);
+
+struct window_agg_config {
+    struct window_spec window;
+    int nkeys;
+    int keys[WINDOW_AGG_MAX_KEYS]; /* input column indexes */
+    int naggs;
+    struct agg_spec aggs[WINDOW_AGG_MAX_AGGS];
+    int64_t allowed_lateness_ms;
+    enum emit_mode emit;
+    int output_capacity; /* rows per output batch; 0 = 1024 */
+    window_agg_late_fn late;
+    void *late_arg;
+};
+
+struct window_agg_stats {
+    uint64_t rows_in;
+    uint64_t rows_late;        /* too late: sent to the late output */
+    uint64_t rows_late_within; /* rows that updated a fired window */
+    uint64_t windows_fired;
+    uint64_t windows_purged;
+    uint64_t rows_emitted;
+    uint64_t sessions_merged;
+    uint64_t groups_live;  /* (key, window) states held now */
+    uint64_t keys;         /* distinct keys interned */
+    size_t state_bytes;    /* slots + table + timers + key arena + heap */
+};
+
+struct window_agg;
+
+/* in: input schema (borrowed, outlives the operator). Returns 0 or
+ * ERR_INVALID (bad window, key column or aggregate). */
+int window_agg_create(const struct schema *in,
+                      const struct window_agg_config *cfg,
+                      window_agg_emit_fn emit, void *emit_arg,
+                      struct window_agg **out);
+void window_agg_destroy(struct window_agg *wa);
+
+/* The output schema (owned by the operator). */
+const struct schema *window_agg_schema(const struct window_agg *wa);
+
+/* Adds a batch (meta.event_ts, meta.partition are used). */
+int window_agg_push(struct window_agg *wa, const struct row_batch *in);
+/* The watermark moved to wm: fires and purges windows. Monotonic; a
+ * smaller wm is ignored. */
+int window_agg_advance(struct window_agg *wa, int64_t wm);
+/* Hands the partly filled output batch to the emit callback. */
+int window_agg_flush(struct window_agg *wa);
+
+int64_t window_agg_watermark(const struct window_agg *wa);
+void window_agg_stats(const struct window_agg *wa,
+                      struct window_agg_stats *out);
+/* Too-late rows from one input partition. */
+uint64_t window_agg_late_count(const struct window_agg *wa, int partition);
+
+#endif

@@ -14,6 +14,7 @@
 #include "broker/broker_log.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/diag.h"
@@ -322,8 +323,46 @@ struct broker_part *broker_part_find(struct broker *b, struct slice topic,
     return bp;
 }
 
+/* Kafka topic-level keys we honour; others are accepted and ignored. */
+static int16_t apply_topic_config(struct logdir_topic_config *c,
+                                  const struct broker_topic_kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char key[64], val[32];
+        if (kv[i].key.len >= sizeof(key) || !kv[i].value.ptr ||
+            kv[i].value.len >= sizeof(val))
+            continue;
+        memcpy(key, kv[i].key.ptr, kv[i].key.len);
+        key[kv[i].key.len] = '\0';
+        memcpy(val, kv[i].value.ptr, kv[i].value.len);
+        val[kv[i].value.len] = '\0';
+        char *end = NULL;
+        long long v = strtoll(val, &end, 10);
+        bool num = end != val && *end == '\0';
+        if (!strcmp(key, "retention.ms") && num && v >= -1)
+            c->retention_ms = v;
+        else if (!strcmp(key, "retention.bytes") && num && v >= -1)
+            c->retention_bytes = v;
+        else if (!strcmp(key, "segment.bytes") && num && v >= 14)
+            c->segment_bytes = v;
+        else if (!strcmp(key, "segment.ms") && num && v >= 1)
+            c->segment_ms = v;
+        else if (!strcmp(key, "max.message.bytes") && num && v >= 0 &&
+                 v <= INT32_MAX)
+            c->max_message_bytes = (int32_t)v;
+        else if (!strcmp(key, "retention.ms") ||
+                 !strcmp(key, "retention.bytes") ||
+                 !strcmp(key, "segment.bytes") || !strcmp(key, "segment.ms") ||
+                 !strcmp(key, "max.message.bytes"))
+            return 40; /* INVALID_CONFIG */
+    }
+    return 0;
+}
+
 int16_t broker_topic_create(struct broker *b, struct slice name,
-                            int32_t partitions, bool validate_only)
+                            int32_t partitions, bool validate_only,
+                            const struct broker_topic_kv *configs,
+                            size_t nconfigs)
 {
     char tmp[LOGDIR_TOPIC_NAME_MAX + 1];
     if (!name_copy(name, tmp))
@@ -334,15 +373,18 @@ int16_t broker_topic_create(struct broker *b, struct slice name,
         return 37;
     if (logdir_topic_partitions(b->logdir, tmp) > 0)
         return 36;
-    if (validate_only)
-        return 0;
     struct logdir_topic_config c;
     topic_config(b, &c, partitions);
+    int16_t cerr = apply_topic_config(&c, configs, nconfigs);
+    if (cerr)
+        return cerr;
+    if (validate_only)
+        return 0;
     int rc = logdir_topic_create(b->logdir, tmp, &c);
     if (rc == ERR_EXISTS)
         return 36;
     if (rc == ERR_INVALID)
-        return 17;
+        return 40;
     if (rc < 0) {
         diag_warn("broker: cannot create topic %s: %s", tmp, err_str(rc));
         return -1; /* UNKNOWN_SERVER_ERROR */
@@ -356,6 +398,10 @@ int16_t broker_topic_delete(struct broker *b, struct slice name)
     char tmp[LOGDIR_TOPIC_NAME_MAX + 1];
     if (!name_copy(name, tmp))
         return 3;
+    /* Internal topics (__consumer_offsets) are held open by the group
+     * coordinator; deleting them under it is refused, as in Kafka. */
+    if (tmp[0] == '_' && tmp[1] == '_')
+        return 73; /* TOPIC_DELETION_DISABLED */
     struct broker_topic *t = hashmap_remove(&b->ls->topics, tmp, strlen(tmp));
     if (t) {
         t->deleted = true;

@@ -65,10 +65,19 @@ struct broker_topic *broker_topic_find(struct broker *b, struct slice name,
 struct broker_part *broker_part_find(struct broker *b, struct slice topic,
                                      int32_t partition, bool create,
                                      int16_t *err);
-/* Creates a topic; partitions <= 0 means num.partitions. Returns a Kafka
- * error code (0, 36 exists, 17 invalid name, 37 invalid partitions). */
+/* A topic-level setting from CreateTopics (value ptr NULL = null). */
+struct broker_topic_kv {
+    struct slice key, value;
+};
+/* Creates a topic; partitions <= 0 means num.partitions. Honours
+ * retention.ms, retention.bytes, segment.bytes, segment.ms and
+ * max.message.bytes; other keys are ignored. Returns a Kafka error code
+ * (0, 36 exists, 17 invalid name, 37 invalid partitions, 40 bad config). */
 int16_t broker_topic_create(struct broker *b, struct slice name,
-                            int32_t partitions, bool validate_only);
+                            int32_t partitions, bool validate_only,
+                            const struct broker_topic_kv *configs,
+                            size_t nconfigs);
+/* Returns 0, 3 unknown, or 73 for internal (__*) topics. */
 int16_t broker_topic_delete(struct broker *b, struct slice name);
 
 /* Registers w (caller's memory) and asks for a sync; w->done runs on the

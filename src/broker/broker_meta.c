@@ -223,8 +223,14 @@ static int handle_create_topics(struct broker_req *req, struct buf *out)
             tr->error_code = KAFKA_ERR_INVALID_PARTITIONS;
             continue;
         }
-        tr->error_code =
-            broker_topic_create(req->b, t->name, parts, rq.validate_only);
+        struct broker_topic_kv *kv = arena_alloc(
+            req->arena, (t->nconfigs ? t->nconfigs : 1) * sizeof(*kv));
+        for (size_t c = 0; c < t->nconfigs; c++) {
+            kv[c].key = t->configs[c].name;
+            kv[c].value = t->configs[c].value;
+        }
+        tr->error_code = broker_topic_create(req->b, t->name, parts,
+                                             rq.validate_only, kv, t->nconfigs);
     }
     kafka_create_topics_response_encode(out, req->api_version, &resp);
     return 0;

@@ -102,6 +102,34 @@ def confluent_admin(srv):
     except Exception as e:  # TOPIC_ALREADY_EXISTS
         dup = "exist" in str(e).lower()
     check(dup, "admin: creating adm1 again fails with TOPIC_ALREADY_EXISTS")
+    fs = a.create_topics([NewTopic("adm3", num_partitions=1, replication_factor=1,
+                                   config={"retention.ms": "60000", "cleanup.policy": "delete"})])
+    fs["adm3"].result(15)
+    with open(os.path.join(srv.data, "topics", "adm3.properties")) as f:
+        meta = f.read()
+    check("60000" in meta, "admin: retention.ms=60000 stored with the topic")
+    fs = a.create_topics([NewTopic("adm4", num_partitions=1, replication_factor=1,
+                                   config={"retention.ms": "soon"})])
+    try:
+        fs["adm4"].result(15)
+        bad = False
+    except Exception as e:
+        bad = "config" in str(e).lower()
+    check(bad, "admin: a bad retention.ms gets INVALID_CONFIG")
+    fs = a.create_topics([NewTopic("adm5", num_partitions=1, replication_factor=3)])
+    try:
+        fs["adm5"].result(15)
+        rf = False
+    except Exception as e:
+        rf = "replication" in str(e).lower()
+    check(rf, "admin: replication factor 3 refused on one node")
+    fs = a.delete_topics(["__consumer_offsets"])
+    try:
+        fs["__consumer_offsets"].result(15)
+        internal = False
+    except Exception:
+        internal = True
+    check(internal, "admin: deleting __consumer_offsets is refused")
     fs = a.delete_topics(["adm2"])
     fs["adm2"].result(15)
     time.sleep(0.2)

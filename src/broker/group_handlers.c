@@ -73,8 +73,7 @@ static struct groups *groups_of(const struct broker_req *req)
     return req->b->groups;
 }
 
-/* --- deferred answers ------------------------------------------------------
- */
+/* --- deferred answers ----------------------------------------------------- */
 
 static void wait_finish(struct gwait *w, struct buf *body)
 {
@@ -241,8 +240,7 @@ static int handle_sync(struct broker_req *req, struct buf *out)
     return wait_park(req, w);
 }
 
-/* --- Heartbeat 0-3, LeaveGroup 0-1 -----------------------------------------
- */
+/* --- Heartbeat 0-3, LeaveGroup 0-1 ---------------------------------------- */
 
 static int handle_heartbeat(struct broker_req *req, struct buf *out)
 {
@@ -274,8 +272,7 @@ static int handle_leave(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- OffsetCommit 2-7 ------------------------------------------------------
- */
+/* --- OffsetCommit 2-7 ----------------------------------------------------- */
 
 #define ERR_OFFSET_METADATA_TOO_LARGE 12
 
@@ -350,8 +347,7 @@ static int handle_offset_commit(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- OffsetFetch 1-5 --------------------------------------------------------
- */
+/* --- OffsetFetch 1-5 ------------------------------------------------------ */
 
 static void fetch_fill(struct kafka_offset_fetch_partition_response *rp,
                        int32_t partition, const struct group_offset *o)
@@ -443,8 +439,7 @@ static int handle_offset_fetch(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- ListGroups 0-2, DescribeGroups 0-4 --------------------------------------
- */
+/* --- ListGroups 0-2, DescribeGroups 0-4 ----------------------------------- */
 
 static int handle_list_groups(struct broker_req *req, struct buf *out)
 {

@@ -513,8 +513,7 @@ static int handle_describe_groups(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- wiring
- * ------------------------------------------------------------------------- */
+/* --- wiring --------------------------------------------------------------- */
 
 static void on_tick(struct loop *l, struct loop_timer *t)
 {

@@ -72,6 +72,11 @@ static int64_t produce_partition(struct broker *b, struct slice topic,
     pr->base_offset = -1;
     pr->log_append_time_ms = -1;
     pr->log_start_offset = -1;
+    if (topic.len >= 2 && topic.ptr[0] == '_' && topic.ptr[1] == '_') {
+        /* Internal topics are written by the broker only (Kafka: 17). */
+        pr->error_code = KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
+        return -1;
+    }
     int16_t err = 0;
     struct broker_part *bp =
         broker_part_find(b, topic, pp->partition_index, true, &err);

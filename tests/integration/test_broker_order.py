@@ -125,6 +125,10 @@ def main():
         s.sendall(produce(9, b"ord", 0, bytes(bad)))
         check(produce_result(read_resp(s)[1])[0] == 2, "bad CRC -> CORRUPT_MESSAGE")
 
+        # Internal topics are not writable by clients.
+        s.sendall(produce(20, b"__consumer_offsets", 0, batch([b"junk"])))
+        check(produce_result(read_resp(s)[1])[0] == 17, "produce to __consumer_offsets -> 17")
+
         # Idempotence: pid from InitProducerId v0.
         s.sendall(frame(22, 0, 10, struct.pack(">hi", -1, 60000)))
         corr, body = read_resp(s)

@@ -1520,6 +1520,35 @@ static struct sql_from *parse_from(struct parser *p)
     }
 }
 
+/* The error for a token where a SELECT may continue or end: lists the
+ * clauses that may still come after the one seen last (stage). */
+static void clause_expected(struct parser *p, int stage)
+{
+    static const struct {
+        const char *text;
+        int below; /* allowed while stage < below */
+        int only;  /* or only at this stage (-1: no) */
+    } clauses[] = {
+        {"','", 1, -1},      {"FROM", 1, -1},     {"JOIN", 0, 1},
+        {"WHERE", 2, -1},    {"GROUP BY", 3, -1}, {"HAVING", 4, -1},
+        {"ORDER BY", 5, -1}, {"EMIT", 7, -1},     {"ALLOWED LATENESS", 7, -1},
+        {"LIMIT", 7, -1},
+    };
+    char what[200];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof clauses / sizeof clauses[0]; i++) {
+        if (stage >= clauses[i].below && stage != clauses[i].only)
+            continue;
+        int w = snprintf(what + n, sizeof what - n, "%s%s", n ? ", " : "",
+                         clauses[i].text);
+        if (w > 0 && (size_t)w < sizeof what - n)
+            n += (size_t)w;
+    }
+    snprintf(what + n, sizeof what - n, "%sthe end of the statement",
+             n ? " or " : "");
+    expected(p, what);
+}
+
 static struct sql_select *parse_query(struct parser *p)
 {
     struct sql_select *s = alloc(p, sizeof *s);
@@ -1560,19 +1589,28 @@ static struct sql_select *parse_query(struct parser *p)
             it->alias = opt_alias(p);
         }
     } while (accept(p, SQL_TOK_COMMA));
-    if (accept_kw(p, "FROM"))
+    int stage = 0; /* the last clause seen, for the error at the end */
+    if (accept_kw(p, "FROM")) {
         s->from = parse_from(p);
-    if (accept_kw(p, "WHERE"))
+        stage = 1;
+    }
+    if (accept_kw(p, "WHERE")) {
         s->where = parse_expr(p);
+        stage = 2;
+    }
     if (accept_kw(p, "GROUP")) {
         expect_kw(p, "BY", "BY after GROUP");
         s->group_by = expr_list(p, &s->ngroup_by);
+        stage = 3;
     }
-    if (accept_kw(p, "HAVING"))
+    if (accept_kw(p, "HAVING")) {
         s->having = parse_expr(p);
+        stage = 4;
+    }
     if (accept_kw(p, "ORDER")) {
         expect_kw(p, "BY", "BY after ORDER");
         s->order_by = order_list(p, &s->norder_by);
+        stage = 5;
     }
     /* rill's emission clauses, in any order, each at most once. */
     for (;;) {
@@ -1603,8 +1641,10 @@ static struct sql_select *parse_query(struct parser *p)
         } else {
             break;
         }
+        stage = 6;
     }
     if (accept_kw(p, "LIMIT")) {
+        stage = 7;
         const struct sql_token *t = peek(p, 0);
         if (t->kind != SQL_TOK_INTEGER) {
             expected(p, "a row count after LIMIT");
@@ -1614,6 +1654,9 @@ static struct sql_select *parse_query(struct parser *p)
             next(p);
         }
     }
+    if (!is(p, 0, SQL_TOK_SEMI) && !is(p, 0, SQL_TOK_EOF) &&
+        !is(p, 0, SQL_TOK_RPAREN))
+        clause_expected(p, stage);
     leave(p);
     return s;
 }

@@ -409,11 +409,14 @@ static const struct case_err err_cases[] = {
      "line 1, column 15: expected AS in CAST(value AS type), found 'DOUBLE'"},
     {"SELECT a IS 5",
      "line 1, column 13: expected NULL after IS or IS NOT, found '5'"},
-    {"SELECT a NOT 5", "line 1, column 10: expected ';' or end of input after "
-                       "the statement, found 'NOT'"},
+    {"SELECT a NOT 5",
+     "line 1, column 10: expected "
+     "',', FROM, WHERE, GROUP BY, HAVING, ORDER BY, EMIT, ALLOWED LATENESS, "
+     "LIMIT or the end of the statement, found 'NOT'"},
     {"SELECT 1; SELECT 2 SELECT 3",
-     "line 1, column 20: expected ';' or end of input after the statement, "
-     "found 'SELECT'"},
+     "line 1, column 20: expected "
+     "',', FROM, WHERE, GROUP BY, HAVING, ORDER BY, EMIT, ALLOWED LATENESS, "
+     "LIMIT or the end of the statement, found 'SELECT'"},
     {"SELECT 'abc", "line 1, column 8: unterminated string literal"},
     {"SELECT \"abc", "line 1, column 8: unterminated quoted identifier"},
     {"SELECT 1 /* never closed", "line 1, column 10: unterminated comment"},
@@ -449,8 +452,10 @@ static const struct case_err err_cases[] = {
     {"SELECT * FROM t MATCH_RECOGNIZE (DEFINE A AS 1)",
      "line 1, column 34: expected PATTERN (...) in MATCH_RECOGNIZE, found "
      "'DEFINE'"},
-    {"SELECT a b c FROM t", "line 1, column 12: expected ';' or end of input "
-                            "after the statement, found 'c'"},
+    {"SELECT a b c FROM t",
+     "line 1, column 12: expected "
+     "',', FROM, WHERE, GROUP BY, HAVING, ORDER BY, EMIT, ALLOWED LATENESS, "
+     "LIMIT or the end of the statement, found 'c'"},
     {"SELECT a FROM t WHERE a = 'x' AND",
      "line 1, column 34: expected an expression, found end of input"},
     {"SELECT EXTRACT(FORTNIGHT FROM ts)",
@@ -461,6 +466,24 @@ static const struct case_err err_cases[] = {
      "line 1, column 62: expected CURRENT ROW as the frame's end, found '3'"},
     {"SELECT INTERVAL '999999999999' DAY",
      "line 1, column 17: invalid interval value '999999999999' for DAY"},
+    {"SELECT * FROM t WHER x > 1",
+     "line 1, column 22: expected JOIN, WHERE, GROUP BY, HAVING, ORDER BY, "
+     "EMIT, ALLOWED LATENESS, LIMIT or the end of the statement, found 'x'"},
+    {"SELECT a FROM t LIMIT 3 x",
+     "line 1, column 25: expected the end of the statement, found 'x'"},
+    {"SELECT a FROM t GROUP BY a EMIT FINAL x",
+     "line 1, column 39: expected EMIT, ALLOWED LATENESS, LIMIT or the end of "
+     "the statement, found 'x'"},
+    {"SELECT 1 UNION SELECT 2",
+     "line 1, column 10: expected ',', FROM, WHERE, GROUP BY, HAVING, ORDER "
+     "BY, EMIT, ALLOWED LATENESS, LIMIT or the end of the statement, found "
+     "'UNION'"},
+    {"SELECT a FROM t ORDER BY a b",
+     "line 1, column 28: expected EMIT, ALLOWED LATENESS, LIMIT or the end of "
+     "the statement, found 'b'"},
+    {"SELECT a FROM t WHERE a > 1 x",
+     "line 1, column 29: expected GROUP BY, HAVING, ORDER BY, EMIT, ALLOWED "
+     "LATENESS, LIMIT or the end of the statement, found 'x'"},
 };
 static int check_table_ok(const struct case_ok *cases, size_t n, bool expr)
 {
@@ -591,13 +614,15 @@ TEST(error_positions)
         {"SELECT /* a\n long comment */ 1 +",
          "line 2, column 21: expected an expression, found end of input"},
         {"SELECT '0123456789012345678901234567890123456789xyz' 'b'",
-         "line 1, column 54: expected ';' or end of input after the "
+         "line 1, column 54: expected ',', FROM, WHERE, GROUP BY, HAVING, "
+         "ORDER BY, EMIT, ALLOWED LATENESS, LIMIT or the end of the "
          "statement, found string 'b'"},
         {"SELECT a FROM t WHERE x = "
          "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' "
          "'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'",
-         "line 1, column 76: expected ';' or end of input after the "
-         "statement, found string 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb..."},
+         "line 1, column 76: expected GROUP BY, HAVING, ORDER BY, EMIT, "
+         "ALLOWED LATENESS, LIMIT or the end of the statement, found string "
+         "'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb..."},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct arena a;

@@ -1,0 +1,298 @@
+/* pipeline.c - source decoding, the operator chain and watermark driving
+ * for one query task (layer: stream).
+ *
+ * push_records walks the buffer batch by batch (record_batch_walk),
+ * optionally verifies each CRC, iterates the records (decompressing into a
+ * scratch buffer that is reused) and decodes each JSON value straight into
+ * the source batch. A full batch is pushed down the chain and reset, then
+ * decoding continues; the partial batch is pushed at the end of the call,
+ * before the caller's buffer can go away (strings are borrowed slices).
+ * Then the partition's highest event time feeds the watermark, which is
+ * advanced and pushed through the chain.
+ */
+#include "stream/pipeline.h"
+
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "log/record_batch.h"
+#include "row/json_decode.h"
+#include "stream/watermark.h"
+
+struct pipeline {
+    struct pipeline_source_config src;
+    int capacity;
+    struct json_decoder *dec;
+    struct row_batch *batch;
+    struct watermark *wm;
+    struct operator *head, *tail;
+    bool sealed;
+    struct buf scratch;
+    pipeline_error_fn on_error;
+    void *error_arg;
+    struct pipeline_stats st;
+};
+
+int pipeline_create(const struct pipeline_source_config *src,
+                    struct pipeline **out)
+{
+    if (!src || !src->schema || src->npartitions <= 0 ||
+        src->time_column >= src->schema->ncolumns ||
+        src->batch_capacity < 0 ||
+        src->batch_capacity > ROW_BATCH_MAX_CAPACITY)
+        return ERR_INVALID;
+    struct pipeline *p = mem_calloc(1, sizeof(*p));
+    p->src = *src;
+    p->capacity = src->batch_capacity ? src->batch_capacity : 1024;
+    int rc = json_decoder_create(src->schema, 0, &p->dec);
+    if (rc)
+        goto out_free;
+    rc = row_batch_create(src->schema, p->capacity, &p->batch);
+    if (rc)
+        goto out_dec;
+    if (src->time_column >= 0) {
+        rc = row_batch_set_time_column(p->batch, src->time_column);
+        if (rc)
+            goto out_batch;
+    }
+    rc = watermark_create(src->npartitions, src->watermark_delay_ms,
+                          src->idle_timeout_ms, 0, &p->wm);
+    if (rc)
+        goto out_batch;
+    buf_init(&p->scratch);
+    p->st.watermark = WATERMARK_NONE;
+    *out = p;
+    return 0;
+out_batch:
+    row_batch_destroy(p->batch);
+out_dec:
+    json_decoder_destroy(p->dec);
+out_free:
+    mem_free(p);
+    return rc;
+}
+
+void pipeline_destroy(struct pipeline *p)
+{
+    if (!p)
+        return;
+    operator_destroy_chain(p->head);
+    watermark_destroy(p->wm);
+    row_batch_destroy(p->batch);
+    json_decoder_destroy(p->dec);
+    buf_fini(&p->scratch);
+    mem_free(p);
+}
+
+const struct schema *pipeline_schema(const struct pipeline *p)
+{
+    return p->tail ? p->tail->out_schema : p->src.schema;
+}
+
+int pipeline_capacity(const struct pipeline *p)
+{
+    return p->capacity;
+}
+
+static int append(struct pipeline *p, struct operator *op)
+{
+    if (p->tail)
+        p->tail->next = op;
+    else
+        p->head = op;
+    p->tail = op;
+    return 0;
+}
+
+int pipeline_add_filter(struct pipeline *p, struct expr_ctx *ctx,
+                        struct expr *pred)
+{
+    if (p->sealed) {
+        expr_ctx_destroy(ctx);
+        return ERR_CLOSED;
+    }
+    struct operator *op;
+    int rc = operator_filter_create(pipeline_schema(p), p->capacity, ctx,
+                                    pred, &op);
+    return rc ? rc : append(p, op);
+}
+
+int pipeline_add_project(struct pipeline *p, struct expr_ctx *ctx, int n,
+                         struct expr *const *exprs, const char *const *names)
+{
+    if (p->sealed) {
+        expr_ctx_destroy(ctx);
+        return ERR_CLOSED;
+    }
+    struct operator *op;
+    int rc = operator_project_create(pipeline_schema(p), p->capacity, ctx, n,
+                                     exprs, names, &op);
+    return rc ? rc : append(p, op);
+}
+
+int pipeline_add_window_agg(struct pipeline *p,
+                            const struct window_agg_config *cfg,
+                            struct window_agg **wa_out)
+{
+    if (p->sealed)
+        return ERR_CLOSED;
+    struct operator *op;
+    int rc = operator_window_create(pipeline_schema(p), cfg, &op, wa_out);
+    return rc ? rc : append(p, op);
+}
+
+int pipeline_set_sink(struct pipeline *p, operator_sink_fn fn, void *arg)
+{
+    if (p->sealed)
+        return ERR_CLOSED;
+    struct operator *op;
+    int rc = operator_sink_create(pipeline_schema(p), fn, arg, &op);
+    if (rc)
+        return rc;
+    append(p, op);
+    p->sealed = true;
+    return 0;
+}
+
+void pipeline_set_error_handler(struct pipeline *p, pipeline_error_fn fn,
+                                void *arg)
+{
+    p->on_error = fn;
+    p->error_arg = arg;
+}
+
+static int run(struct pipeline *p, const struct row_batch *b)
+{
+    if (b->nrows == 0)
+        return 0;
+    p->st.rows_in += (uint64_t)b->nrows;
+    p->head->rows_in += (uint64_t)b->nrows;
+    return p->head->ops->push(p->head, b);
+}
+
+static int advance(struct pipeline *p, int64_t now_ms)
+{
+    int64_t before = watermark_current(p->wm);
+    int64_t wm = watermark_advance(p->wm, now_ms);
+    p->st.watermark = wm;
+    if (wm != before || wm != WATERMARK_NONE) {
+        int rc = operator_advance_chain(p->head, wm);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int pipeline_push_records(struct pipeline *p, int partition,
+                          const uint8_t *data, size_t len, int64_t now_ms)
+{
+    if (!p->sealed)
+        return ERR_CLOSED;
+    if (partition < 0 || partition >= p->src.npartitions)
+        return ERR_RANGE;
+    struct record_batch_walk w;
+    struct record_batch_header h;
+    const uint8_t *bp;
+    size_t bl;
+    int64_t max_ts = WATERMARK_NONE;
+    int rc = 0, wr;
+    record_batch_walk_init(&w, data, len);
+    while ((wr = record_batch_walk_next(&w, &h, &bp, &bl)) == 1) {
+        if (record_batch_attr_control(h.attributes))
+            continue;
+        if (p->src.verify_crc && record_batch_verify(bp, bl) != 0) {
+            p->st.corrupt_batches++;
+            continue;
+        }
+        struct record_iter it;
+        if (record_iter_init(&it, bp, bl, &p->scratch) != 0) {
+            p->st.corrupt_batches++;
+            continue;
+        }
+        struct record r;
+        int ir;
+        while ((ir = record_iter_next(&it, &r)) == 1) {
+            p->st.records_in++;
+            struct row_meta m = {r.timestamp, r.offset, r.timestamp,
+                                 partition};
+            struct row_error err;
+            int dr;
+            if (r.value_null) {
+                dr = row_error_set(&err, ERR_PARSE, 0, "null record value");
+            } else {
+                dr = json_decode(p->dec, p->batch, (const char *)r.value.ptr,
+                                 r.value.len, &m, &err);
+                if (dr == ERR_TOO_LARGE) {
+                    rc = run(p, p->batch);
+                    row_batch_reset(p->batch);
+                    if (rc)
+                        return rc;
+                    dr = json_decode(p->dec, p->batch,
+                                     (const char *)r.value.ptr, r.value.len,
+                                     &m, &err);
+                }
+            }
+            if (dr) {
+                p->st.decode_errors++;
+                if (p->on_error)
+                    p->on_error(p->error_arg, partition, r.offset, &err);
+                continue;
+            }
+            int64_t ts = p->batch->meta[p->batch->nrows - 1].event_ts;
+            if (ts > max_ts)
+                max_ts = ts;
+        }
+        if (ir < 0)
+            p->st.corrupt_batches++;
+    }
+    if (wr < 0)
+        p->st.corrupt_batches++;
+    rc = run(p, p->batch);
+    row_batch_reset(p->batch);
+    if (rc)
+        return rc;
+    if (max_ts != WATERMARK_NONE)
+        watermark_observe(p->wm, partition, max_ts, now_ms);
+    return advance(p, now_ms);
+}
+
+int pipeline_push_rows(struct pipeline *p, const struct row_batch *rows,
+                       int64_t now_ms)
+{
+    if (!p->sealed)
+        return ERR_CLOSED;
+    int rc = run(p, rows);
+    if (rc)
+        return rc;
+    /* Rows without a partition count as partition 0. */
+    for (int i = 0; i < rows->nrows; i++) {
+        int32_t part = rows->meta[i].partition;
+        if (part < 0 || part >= p->src.npartitions)
+            part = 0;
+        watermark_observe(p->wm, part, rows->meta[i].event_ts, now_ms);
+    }
+    return advance(p, now_ms);
+}
+
+int pipeline_tick(struct pipeline *p, int64_t now_ms)
+{
+    if (!p->sealed)
+        return ERR_CLOSED;
+    int rc = advance(p, now_ms);
+    if (rc)
+        return rc;
+    return operator_flush_chain(p->head);
+}
+
+void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
+{
+    *out = p->st;
+    out->rows_out = p->tail ? p->tail->rows_out : 0;
+}
+
+int64_t pipeline_watermark(const struct pipeline *p)
+{
+    return watermark_current(p->wm);
+}

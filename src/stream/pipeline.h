@@ -1,0 +1,108 @@
+/* pipeline.h - one query task: a source that decodes log record batches
+ * into row batches, a chain of operators, watermarks, and a sink: the
+ * plan API the SQL planner (and C users) build queries with
+ * (layer: stream).
+ *
+ *   struct pipeline_source_config src = {...schema, time column, delay...};
+ *   pipeline_create(&src, &p);
+ *   ctx = expr_ctx create over pipeline_schema(p); pred = expr_...(ctx,..);
+ *   pipeline_add_filter(p, ctx, pred);              (optional, repeatable)
+ *   pipeline_add_project(p, ctx2, n, exprs, names); (optional)
+ *   pipeline_add_window_agg(p, &window_cfg);        (optional)
+ *   pipeline_set_sink(p, fn, arg);                  (last)
+ *   loop: pipeline_push_records(p, partition, bytes, len, now_ms);
+ *         pipeline_tick(p, now_ms);  -- when the input runs dry
+ *
+ * The source decodes JSON record values with the schema-driven decoder;
+ * event time is the schema's time column, else the Kafka record
+ * timestamp. Each row's meta gets the record's partition, offset and
+ * timestamp. A record that fails to decode goes to the error callback
+ * (the dead-letter path) and is counted; the query continues. Batches are
+ * pushed downstream at the end of every push_records call, and as soon as
+ * one fills: light traffic, low latency; heavy traffic, full batches.
+ * The watermark (watermark.h) is advanced after each push and each tick;
+ * processing time is always the caller's now_ms, so tests use a virtual
+ * clock. Not thread-safe: a pipeline is one task on one thread.
+ */
+#ifndef RILL_PIPELINE_H
+#define RILL_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "row/row_batch.h"
+#include "row/row_error.h"
+#include "row/schema.h"
+#include "stream/expr.h"
+#include "stream/operator.h"
+#include "stream/watermark.h"
+#include "stream/window_agg.h"
+
+struct pipeline_source_config {
+    const struct schema *schema; /* borrowed; outlives the pipeline */
+    int time_column;             /* event-time column, -1: record time */
+    int npartitions;             /* input partitions 0..n-1 */
+    int64_t watermark_delay_ms;  /* bounded out-of-orderness */
+    int64_t idle_timeout_ms;     /* <= 0: partitions never idle */
+    int batch_capacity;          /* rows per batch, 0 = 1024 */
+    bool verify_crc;             /* CRC-check every record batch */
+};
+
+/* A record that did not decode (borrowed for the call). */
+typedef void (*pipeline_error_fn)(void *arg, int partition, int64_t offset,
+                                  const struct row_error *err);
+
+struct pipeline_stats {
+    uint64_t records_in;   /* records read from record batches */
+    uint64_t rows_in;      /* rows decoded (or pushed) */
+    uint64_t decode_errors;
+    uint64_t corrupt_batches; /* failed CRC or malformed: skipped */
+    uint64_t rows_out;     /* rows that reached the sink */
+    int64_t watermark;
+};
+
+struct pipeline;
+
+/* Returns 0 or ERR_INVALID (no schema, bad time column, partitions). */
+int pipeline_create(const struct pipeline_source_config *src,
+                    struct pipeline **out);
+void pipeline_destroy(struct pipeline *p);
+
+/* The schema at the end of the chain so far (build expressions on it). */
+const struct schema *pipeline_schema(const struct pipeline *p);
+/* Batch capacity (for expr_ctx_create). */
+int pipeline_capacity(const struct pipeline *p);
+
+/* Chain building; each takes ownership of ctx even on failure. Returns 0,
+ * ERR_INVALID, or ERR_CLOSED once the sink is set. */
+int pipeline_add_filter(struct pipeline *p, struct expr_ctx *ctx,
+                        struct expr *pred);
+int pipeline_add_project(struct pipeline *p, struct expr_ctx *ctx, int n,
+                         struct expr *const *exprs, const char *const *names);
+/* *wa_out (may be NULL) borrows the operator for stats / late counts. */
+int pipeline_add_window_agg(struct pipeline *p,
+                            const struct window_agg_config *cfg,
+                            struct window_agg **wa_out);
+int pipeline_set_sink(struct pipeline *p, operator_sink_fn fn, void *arg);
+void pipeline_set_error_handler(struct pipeline *p, pipeline_error_fn fn,
+                                void *arg);
+
+/* Decodes whole RecordBatch v2 batches [data, data+len) read from
+ * `partition` (a trailing partial batch is ignored) and runs the rows
+ * through the chain. Control batches are skipped. Returns 0,
+ * ERR_RANGE (partition), ERR_CLOSED (no sink yet), or an operator's
+ * error. */
+int pipeline_push_records(struct pipeline *p, int partition,
+                          const uint8_t *data, size_t len, int64_t now_ms);
+/* Runs already decoded rows (meta filled) through the chain. */
+int pipeline_push_rows(struct pipeline *p, const struct row_batch *rows,
+                       int64_t now_ms);
+/* The input ran dry (or time passed): idle detection, watermark, firing,
+ * flush of partial output batches. */
+int pipeline_tick(struct pipeline *p, int64_t now_ms);
+
+void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
+int64_t pipeline_watermark(const struct pipeline *p);
+
+#endif

@@ -1,0 +1,237 @@
+/* test_pipeline.c - a whole query task on a virtual clock: RecordBatch v2
+ * bytes -> JSON decode -> filter -> project -> TUMBLE aggregate -> sink;
+ * dead-letter callback for bad records, idle partitions releasing the
+ * watermark, CRC verification, and the plan API's error paths. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../../harness.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "log/record_batch.h"
+#include "stream/pipeline.h"
+
+static struct schema sch;
+static char rows[64][128];
+static int nrows;
+static int nerrors;
+static int64_t error_offset;
+
+static int sink(void *arg, const struct row_batch *b)
+{
+    (void)arg;
+    for (int r = 0; r < b->nrows && nrows < 64; r++) {
+        struct value k = row_batch_get(b, r, 0);
+        struct value ws = row_batch_get(b, r, 1);
+        struct value n = row_batch_get(b, r, 3);
+        struct value avg = row_batch_get(b, r, 4);
+        snprintf(rows[nrows++], sizeof(rows[0]), "%.*s|%lld|%lld|%g",
+                 (int)k.u.str.len, k.u.str.ptr, (long long)ws.u.i64,
+                 (long long)n.u.i64, avg.u.f64);
+    }
+    return 0;
+}
+
+static void on_error(void *arg, int partition, int64_t offset,
+                     const struct row_error *err)
+{
+    (void)arg;
+    (void)partition;
+    (void)err;
+    nerrors++;
+    error_offset = offset;
+}
+
+/* Builds one record batch of JSON values. */
+static void build(struct buf *out, const char *const *values, int n,
+                  int64_t record_ts)
+{
+    struct record_batch_builder b;
+    record_batch_builder_init(&b, 0);
+    for (int i = 0; i < n; i++) {
+        struct slice v = {(const uint8_t *)values[i], strlen(values[i])};
+        record_batch_builder_add(&b, NULL, &v, record_ts + i, NULL, 0);
+    }
+    buf_reset(out);
+    record_batch_builder_finish(&b, out);
+    record_batch_builder_fini(&b);
+}
+
+static struct pipeline *make(void)
+{
+    struct pipeline_source_config src;
+    memset(&src, 0, sizeof(src));
+    src.schema = &sch;
+    src.time_column = 2;
+    src.npartitions = 2;
+    src.watermark_delay_ms = 2000;
+    src.idle_timeout_ms = 5000;
+    src.verify_crc = true;
+    struct pipeline *p;
+    CHECK_EQ_INT(pipeline_create(&src, &p), 0);
+    /* WHERE value > 0 */
+    struct expr_ctx *c;
+    expr_ctx_create(pipeline_schema(p), pipeline_capacity(p), &c);
+    struct expr *pred = expr_binary(c, EXPR_GT, expr_column_named(c, "value"),
+                                    expr_literal(c, value_int(0)));
+    CHECK_EQ_INT(pipeline_add_filter(p, c, pred), 0);
+    /* SELECT UPPER(sensor) AS sensor, value * 2 AS v2 */
+    expr_ctx_create(pipeline_schema(p), pipeline_capacity(p), &c);
+    struct expr *s = expr_column_named(c, "sensor");
+    struct expr *ex[2] = {
+        expr_func(c, EXPR_FN_UPPER, &s, 1),
+        expr_binary(c, EXPR_MUL, expr_column_named(c, "value"),
+                    expr_literal(c, value_int(2)))};
+    const char *names[2] = {"sensor", "v2"};
+    CHECK_EQ_INT(pipeline_add_project(p, c, 2, ex, names), 0);
+    /* TUMBLE 10 s, COUNT(*), AVG(v2) GROUP BY sensor */
+    struct window_agg_config w;
+    memset(&w, 0, sizeof(w));
+    w.window.kind = WINDOW_TUMBLE;
+    w.window.size_ms = 10000;
+    w.nkeys = 1;
+    w.keys[0] = 0;
+    w.naggs = 2;
+    w.aggs[0].func = AGG_COUNT_STAR;
+    w.aggs[1].func = AGG_AVG;
+    w.aggs[1].column = 1;
+    CHECK_EQ_INT(pipeline_add_window_agg(p, &w, NULL), 0);
+    CHECK_EQ_INT(pipeline_schema(p)->ncolumns, 5);
+    CHECK_EQ_INT(pipeline_set_sink(p, sink, NULL), 0);
+    pipeline_set_error_handler(p, on_error, NULL);
+    return p;
+}
+
+TEST(end_to_end_with_idle_partition)
+{
+    nrows = nerrors = 0;
+    struct pipeline *p = make();
+    struct buf b;
+    buf_init(&b);
+    const char *v1[] = {
+        "{\"sensor\":\"s1\",\"value\":1,\"ts\":1000}",
+        "{\"sensor\":\"s1\",\"value\":3,\"ts\":\"1970-01-01T00:00:04Z\"}",
+        "{\"sensor\":\"s2\",\"value\":-5,\"ts\":2000}", /* filtered */
+        "{\"sensor\":\"s2\",\"value\":10,\"ts\":9000}",
+        "{\"sensor\":\"s1\",\"value\":oops}",           /* dead letter */
+        "{\"sensor\":\"s1\",\"value\":7,\"ts\":15000}",
+    };
+    build(&b, v1, 6, 0);
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 100), 0);
+    CHECK_EQ_INT(nerrors, 1);
+    CHECK_EQ_INT(error_offset, 4);
+    /* partition 1 has not spoken: no watermark, nothing fires */
+    CHECK_EQ_INT(pipeline_tick(p, 1000), 0);
+    CHECK_EQ_INT(nrows, 0);
+    CHECK(pipeline_watermark(p) == WATERMARK_NONE);
+    /* 5 s of processing time later partition 1 is idle: wm = 15000-2000 */
+    CHECK_EQ_INT(pipeline_tick(p, 5000), 0);
+    CHECK_EQ_INT(pipeline_watermark(p), 13000);
+    CHECK_EQ_INT(nrows, 2);
+    CHECK(strcmp(rows[0], "S1|0|2|4") == 0 || strcmp(rows[1], "S1|0|2|4") == 0);
+    CHECK(strcmp(rows[0], "S2|0|1|20") == 0 || strcmp(rows[1], "S2|0|1|20") == 0);
+    /* partition 1 rejoins; it now holds the watermark back again */
+    const char *v2[] = {"{\"sensor\":\"s3\",\"value\":1,\"ts\":14000}"};
+    build(&b, v2, 1, 0);
+    CHECK_EQ_INT(pipeline_push_records(p, 1, b.data, b.len, 6000), 0);
+    CHECK_EQ_INT(pipeline_watermark(p), 13000);
+    const char *v3[] = {"{\"sensor\":\"s1\",\"value\":1,\"ts\":30000}"};
+    build(&b, v3, 1, 0);
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 9000), 0);
+    CHECK_EQ_INT(pipeline_watermark(p), 13000); /* min(28000, 12000) */
+    CHECK_EQ_INT(pipeline_tick(p, 12000), 0);    /* p1 idle again */
+    CHECK_EQ_INT(pipeline_watermark(p), 28000);
+    CHECK_EQ_INT(nrows, 4);
+    struct pipeline_stats st;
+    pipeline_stats(p, &st);
+    CHECK_EQ_INT(st.records_in, 8);
+    CHECK_EQ_INT(st.decode_errors, 1);
+    CHECK_EQ_INT(st.rows_in, 7);
+    CHECK_EQ_INT(st.rows_out, 4);
+    /* a corrupted batch is skipped and counted */
+    build(&b, v3, 1, 0);
+    b.data[b.len - 3] ^= 0x55;
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 13000), 0);
+    pipeline_stats(p, &st);
+    CHECK_EQ_INT(st.corrupt_batches, 1);
+    CHECK_EQ_INT(pipeline_push_records(p, 7, b.data, b.len, 0), ERR_RANGE);
+    buf_fini(&b);
+    pipeline_destroy(p);
+}
+
+TEST(record_time_without_time_column)
+{
+    nrows = 0;
+    struct pipeline_source_config src;
+    memset(&src, 0, sizeof(src));
+    src.schema = &sch;
+    src.time_column = -1;
+    src.npartitions = 1;
+    struct pipeline *p;
+    CHECK_EQ_INT(pipeline_create(&src, &p), 0);
+    struct window_agg_config w;
+    memset(&w, 0, sizeof(w));
+    w.window.kind = WINDOW_TUMBLE;
+    w.window.size_ms = 1000;
+    w.nkeys = 1;
+    w.naggs = 2;
+    w.aggs[0].func = AGG_COUNT_STAR;
+    w.aggs[1].func = AGG_AVG;
+    w.aggs[1].column = 1;
+    /* the sink reads columns 0,1,3,4: give it key, start, end, count, avg */
+    CHECK_EQ_INT(pipeline_add_window_agg(p, &w, NULL), 0);
+    CHECK_EQ_INT(pipeline_set_sink(p, sink, NULL), 0);
+    CHECK_EQ_INT(pipeline_add_filter(p, NULL, NULL), ERR_CLOSED);
+    struct buf b;
+    buf_init(&b);
+    const char *v[] = {"{\"sensor\":\"a\",\"value\":2}",
+                       "{\"sensor\":\"a\",\"value\":4}"};
+    build(&b, v, 2, 5000); /* record timestamps 5000, 5001 */
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    const char *v2[] = {"{\"sensor\":\"a\",\"value\":4}"};
+    build(&b, v2, 1, 7000);
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    pipeline_tick(p, 0);
+    CHECK_EQ_INT(nrows, 1);
+    CHECK_EQ_STR(rows[0], "a|5000|2|3");
+    buf_fini(&b);
+    pipeline_destroy(p);
+}
+
+TEST(plan_errors)
+{
+    struct pipeline_source_config src;
+    memset(&src, 0, sizeof(src));
+    struct pipeline *p;
+    CHECK_EQ_INT(pipeline_create(&src, &p), ERR_INVALID);
+    src.schema = &sch;
+    src.npartitions = 1;
+    src.time_column = 1; /* DOUBLE cannot be a time column */
+    CHECK_EQ_INT(pipeline_create(&src, &p), ERR_INVALID);
+    src.time_column = 2;
+    CHECK_EQ_INT(pipeline_create(&src, &p), 0);
+    struct expr_ctx *c;
+    expr_ctx_create(pipeline_schema(p), 1024, &c);
+    /* a non-boolean predicate */
+    CHECK_EQ_INT(pipeline_add_filter(p, c, expr_column(c, 1)), ERR_INVALID);
+    struct window_agg_config w;
+    memset(&w, 0, sizeof(w));
+    w.window.kind = WINDOW_HOP;
+    w.window.size_ms = 10;
+    w.window.slide_ms = 3;
+    CHECK_EQ_INT(pipeline_add_window_agg(p, &w, NULL), ERR_INVALID);
+    CHECK_EQ_INT(pipeline_tick(p, 0), ERR_CLOSED);
+    pipeline_destroy(p);
+}
+
+int main(void)
+{
+    schema_init(&sch);
+    schema_add(&sch, "sensor", SCHEMA_STRING, false, NULL);
+    schema_add(&sch, "value", SCHEMA_DOUBLE, true, NULL);
+    schema_add(&sch, "ts", SCHEMA_TIMESTAMP, true, NULL);
+    RUN(end_to_end_with_idle_partition);
+    RUN(record_time_without_time_column);
+    RUN(plan_errors);
+    return harness_summary("test_pipeline");
+}

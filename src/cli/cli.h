@@ -8,6 +8,7 @@
 #define RILL_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The data directory: --data DIR, else $RILL_DATA, else ./rill-data. */
@@ -43,5 +44,17 @@ int cli_advise(int argc, char **argv);
 int cli_run(int argc, char **argv);     /* rill run FILE.sql */
 int cli_sql(int argc, char **argv);     /* interactive SQL shell */
 int cli_queries(int argc, char **argv); /* rill queries list|describe */
+
+/* An SQL session on a data directory, shared by `rill run` and `rill sql`
+ * (cli_run.c): the logdir (write lock), the catalog, an executor. open
+ * prints its own errors as "<prog>: ..." and returns 0 or 1. exec runs the
+ * statements of text: results to stdout, the first error to stderr as
+ * "<where>:<line>:<column>: <message>"; returns 0 or 1 (stopped there). */
+struct cli_sql_session;
+int cli_sql_session_open(const char *dir, const char *prog,
+                         struct cli_sql_session **out);
+void cli_sql_session_close(struct cli_sql_session *s);
+int cli_sql_session_exec(struct cli_sql_session *s, const char *where,
+                         const char *text, size_t len);
 
 #endif

@@ -1,11 +1,190 @@
-/* cli_run.c - placeholder until `rill run` lands (layer: cli). */
+/* cli_run.c - `rill run FILE.sql`, and the SQL session it shares with
+ * `rill sql` (layer: cli).
+ *
+ * A session opens the data directory for writing (its lock keeps a second
+ * writer, e.g. `rill serve`, out), the catalog in it, and an executor whose
+ * engine is sql_engine_none until the planner lands; on open it restarts
+ * the catalog's RUNNING queries. A script is parsed whole first (a syntax
+ * error anywhere runs nothing), then executed statement by statement,
+ * stopping at the first error, printed as FILE:line:column: message.
+ */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/mem.h"
+#include "base/os.h"
+#include "log/logdir.h"
+#include "sql/catalog.h"
+#include "sql/sql_exec.h"
+#include "sql/sql_parse.h"
+
+#define SCRIPT_MAX (16u << 20)
+
+struct cli_sql_session {
+    struct logdir *logdir;
+    struct catalog *catalog;
+    struct sql_exec *exec;
+};
+
+static int emit_row(void *arg, const char *line, size_t len)
+{
+    (void)arg;
+    fwrite(line, 1, len, stdout);
+    if (!len || line[len - 1] != '\n')
+        fputc('\n', stdout);
+    fflush(stdout);
+    return 0;
+}
+
+int cli_sql_session_open(const char *dir, const char *prog,
+                         struct cli_sql_session **out)
+{
+    struct cli_sql_session *s = mem_calloc(1, sizeof(*s));
+    int rc = logdir_open(dir, NULL, &s->logdir);
+    if (rc == -EBUSY) {
+        fprintf(stderr,
+                "%s: %s is in use by another rill process (rill serve?)\n",
+                prog, dir);
+        goto fail;
+    }
+    if (rc) {
+        fprintf(stderr, "%s: cannot open %s: %s\n", prog, dir, err_str(rc));
+        goto fail;
+    }
+    char msg[512];
+    rc = catalog_open(dir, &s->catalog, msg, sizeof msg);
+    if (rc) {
+        fprintf(stderr, "%s: cannot read the catalog: %s\n", prog,
+                msg[0] ? msg : err_str(rc));
+        goto fail;
+    }
+    struct sql_exec_options o = {
+        .catalog = s->catalog,
+        .logdir = s->logdir,
+        .engine = &sql_engine_none,
+        .emit = emit_row,
+    };
+    rc = sql_exec_create(&o, &s->exec);
+    if (rc) {
+        fprintf(stderr, "%s: %s\n", prog, err_str(rc));
+        goto fail;
+    }
+    struct buf b;
+    buf_init(&b);
+    sql_exec_resume(s->exec, &b);
+    if (b.len)
+        fprintf(stderr, "%.*s", (int)b.len, (const char *)b.data);
+    buf_fini(&b);
+    *out = s;
+    return 0;
+fail:
+    cli_sql_session_close(s);
+    return 1;
+}
+
+void cli_sql_session_close(struct cli_sql_session *s)
+{
+    if (!s)
+        return;
+    sql_exec_destroy(s->exec);
+    catalog_close(s->catalog);
+    logdir_close(s->logdir);
+    mem_free(s);
+}
+
+static void print_error(const char *where, const struct sql_pos *pos,
+                        const char *detail)
+{
+    if (pos->line > 0)
+        fprintf(stderr, "%s:%d:%d: %s\n", where, pos->line, pos->column,
+                detail);
+    else
+        fprintf(stderr, "%s: %s\n", where, detail);
+}
+
+int cli_sql_session_exec(struct cli_sql_session *s, const char *where,
+                         const char *text, size_t len)
+{
+    struct arena arena;
+    arena_init(&arena, 16384);
+    struct sql_script script;
+    struct sql_error perr;
+    int status = 0;
+    if (sql_parse_script(text, len, &arena, &script, &perr)) {
+        struct sql_exec_error e;
+        e.pos = perr.pos;
+        snprintf(e.message, sizeof e.message, "%s", perr.message);
+        print_error(where, &e.pos, sql_exec_error_detail(&e));
+        status = 1;
+        goto out;
+    }
+    struct buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < script.nstmts; i++) {
+        struct sql_exec_error err;
+        buf_reset(&b);
+        int rc = sql_exec_stmt(s->exec, script.stmts[i], &b, &err);
+        if (b.len) {
+            fwrite(b.data, 1, b.len, stdout);
+            fflush(stdout);
+        }
+        if (rc) {
+            print_error(where, &err.pos, sql_exec_error_detail(&err));
+            status = 1;
+            break;
+        }
+    }
+    buf_fini(&b);
+out:
+    arena_fini(&arena);
+    return status;
+}
+
+static const char usage_text[] =
+    "rill run FILE.sql [--data DIR]\n"
+    "  executes the statements of FILE.sql (';'-separated) and prints each "
+    "result;\n  stops at the first error (FILE:line:column: message, exit "
+    "1)";
 
 int cli_run(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "rill %s: not implemented yet\n", argv[0]);
-    return 1;
+    struct cli_args a;
+    cli_args_init(&a, argc, argv);
+    if (cli_flag(&a, "help")) {
+        printf("usage: %s\n", usage_text);
+        return 0;
+    }
+    const char *dir = cli_data_dir(cli_opt(&a, "data"));
+    const char *file = cli_positional(&a, 0);
+    int rc = cli_check_unused(&a, usage_text);
+    if (rc)
+        return rc;
+    if (!file) {
+        fprintf(stderr, "usage: %s\n", usage_text);
+        return 2;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    rc = os_read_file(file, SCRIPT_MAX, &text, &len);
+    if (rc) {
+        fprintf(stderr, "rill run: cannot read %s: %s\n", file,
+                rc == -ENOENT ? "no such file" : err_str(rc));
+        return 1;
+    }
+    struct cli_sql_session *s;
+    if (cli_sql_session_open(dir, "rill run", &s)) {
+        free(text);
+        return 1;
+    }
+    int status = cli_sql_session_exec(s, file, text, len);
+    cli_sql_session_close(s);
+    free(text);
+    return status;
 }

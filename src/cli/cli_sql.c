@@ -1,11 +1,174 @@
-/* cli_sql.c - placeholder until `rill sql` lands (layer: cli). */
+/* cli_sql.c - `rill sql`, the interactive SQL shell (layer: cli).
+ *
+ * On a terminal: a prompt, line editing and history (libedit, kept in
+ * ~/.rill_history); a statement may span lines and runs when a line ends
+ * it with ';' (outside strings and comments). When stdin is not a terminal
+ * it reads statements from stdin without a prompt, runs each as it
+ * completes, goes on after an error and exits 1 if any failed. The session
+ * (data directory, catalog, executor) is cli_run.c's.
+ */
 #include "cli/cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <editline/readline.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "sql/sql_lex.h"
+
+#define HISTORY_MAX 1000
+
+/* Whether text holds a statement ending in ';' (after its last token),
+ * with no string, quoted name or comment left open. */
+static bool complete(const char *text, size_t len)
+{
+    struct arena arena;
+    arena_init(&arena, 4096);
+    struct sql_lex lx;
+    sql_lex_init(&lx, text, len, &arena);
+    enum sql_tok last = SQL_TOK_EOF;
+    bool done = false;
+    for (;;) {
+        struct sql_token t;
+        struct sql_error err;
+        if (sql_lex_next(&lx, &t, &err)) {
+            /* An unterminated string or comment may end on a later line;
+             * any other lexical error is reported by running it. */
+            done = strstr(err.message, "unterminated") == NULL;
+            break;
+        }
+        if (t.kind == SQL_TOK_EOF) {
+            done = last == SQL_TOK_SEMI;
+            break;
+        }
+        last = t.kind;
+    }
+    arena_fini(&arena);
+    return done;
+}
+
+static bool blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+static int run_pipe(struct cli_sql_session *s)
+{
+    struct buf stmt;
+    buf_init(&stmt);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int status = 0;
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        buf_put(&stmt, line, (size_t)n);
+        if (complete((const char *)stmt.data, stmt.len)) {
+            if (cli_sql_session_exec(s, "sql", (const char *)stmt.data,
+                                     stmt.len))
+                status = 1;
+            buf_reset(&stmt);
+        }
+    }
+    if (!blank((const char *)stmt.data, stmt.len) &&
+        cli_sql_session_exec(s, "sql", (const char *)stmt.data, stmt.len))
+        status = 1;
+    free(line);
+    buf_fini(&stmt);
+    return status;
+}
+
+static bool is_quit(const char *line)
+{
+    while (*line == ' ')
+        line++;
+    return !strncmp(line, "quit", 4) || !strncmp(line, "exit", 4) ||
+           !strncmp(line, "\\q", 2);
+}
+
+static int run_tty(struct cli_sql_session *s)
+{
+    char hist[4096] = "";
+    const char *home = getenv("HOME");
+    if (home && *home)
+        snprintf(hist, sizeof hist, "%s/.rill_history", home);
+    using_history();
+    stifle_history(HISTORY_MAX);
+    if (hist[0])
+        read_history(hist);
+    printf("rill sql: statements end with ';'. quit or Ctrl-D leaves. "
+           "docs/sql.md is the reference.\n");
+    struct buf stmt;
+    buf_init(&stmt);
+    for (;;) {
+        char *line = readline(stmt.len ? "   ...> " : "rill> ");
+        if (!line) {
+            putchar('\n');
+            break;
+        }
+        if (!stmt.len && is_quit(line)) {
+            free(line);
+            break;
+        }
+        buf_put_str(&stmt, line);
+        buf_put_u8(&stmt, '\n');
+        free(line);
+        if (blank((const char *)stmt.data, stmt.len)) {
+            buf_reset(&stmt);
+            continue;
+        }
+        if (!complete((const char *)stmt.data, stmt.len))
+            continue;
+        /* One history entry per statement, on one line. */
+        buf_put_u8(&stmt, '\0');
+        char *entry = strdup((const char *)stmt.data);
+        for (char *p = entry; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        size_t e = strlen(entry);
+        while (e && entry[e - 1] == ' ')
+            entry[--e] = '\0';
+        add_history(entry);
+        free(entry);
+        cli_sql_session_exec(s, "sql", (const char *)stmt.data,
+                             stmt.len - 1);
+        buf_reset(&stmt);
+        if (hist[0])
+            write_history(hist);
+    }
+    buf_fini(&stmt);
+    if (hist[0])
+        write_history(hist);
+    return 0;
+}
+
+static const char usage_text[] =
+    "rill sql [--data DIR]\n"
+    "  an interactive SQL shell (history in ~/.rill_history); with stdin\n"
+    "  not a terminal, runs the statements read from stdin";
 
 int cli_sql(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "rill %s: not implemented yet\n", argv[0]);
-    return 1;
+    struct cli_args a;
+    cli_args_init(&a, argc, argv);
+    if (cli_flag(&a, "help")) {
+        printf("usage: %s\n", usage_text);
+        return 0;
+    }
+    const char *dir = cli_data_dir(cli_opt(&a, "data"));
+    int rc = cli_check_unused(&a, usage_text);
+    if (rc)
+        return rc;
+    struct cli_sql_session *s;
+    if (cli_sql_session_open(dir, "rill sql", &s))
+        return 1;
+    int status = isatty(STDIN_FILENO) ? run_tty(s) : run_pipe(s);
+    cli_sql_session_close(s);
+    return status;
 }

@@ -70,6 +70,12 @@ static struct sql_pos no_pos(void)
     return p;
 }
 
+static bool word_char(char ch)
+{
+    unsigned char u = (unsigned char)ch;
+    return isalnum(u) || u == '_' || u == '$' || u >= 0x80;
+}
+
 /* The position of the first case-insensitive occurrence of `needle` in the
  * statement's text at or after byte `from`; the statement's own position
  * when absent. Columns count UTF-8 characters, like the lexer's. */
@@ -81,8 +87,12 @@ static struct sql_pos locate(const struct sql_stmt *st, const char *needle,
     if (!st->text || !n || from > st->text_len)
         return pos;
     size_t at = SIZE_MAX;
+    const char *t = st->text;
     for (size_t i = from; i + n <= st->text_len; i++)
-        if (strncasecmp(st->text + i, needle, n) == 0) {
+        if (strncasecmp(t + i, needle, n) == 0 &&
+            !(i > 0 && word_char(t[i - 1]) && word_char(needle[0])) &&
+            !(i + n < st->text_len && word_char(t[i + n]) &&
+              word_char(needle[n - 1]))) {
             at = i;
             break;
         }
@@ -101,10 +111,14 @@ static struct sql_pos locate(const struct sql_stmt *st, const char *needle,
     return pos;
 }
 
+/* The byte offset in the statement just past the word `needle`. */
 static size_t find_off(const struct sql_stmt *st, const char *needle)
 {
     struct sql_pos p = locate(st, needle, 0);
-    return p.offset - st->pos.offset;
+    size_t off = p.offset - st->pos.offset;
+    return off + (off || !strncasecmp(st->text, needle, strlen(needle))
+                      ? strlen(needle)
+                      : 0);
 }
 
 /* ---- small text helpers ---- */
@@ -1268,7 +1282,7 @@ static int exec_drop(struct sql_exec *ex, const struct sql_stmt *st,
                      struct buf *out, struct sql_exec_error *err)
 {
     struct catalog *cat = ex->o.catalog;
-    struct sql_pos npos = locate(st, st->name, find_off(st, "DROP") + 4);
+    struct sql_pos npos = locate(st, st->name, find_off(st, "DROP"));
     if (st->object == SQL_OBJECT_QUERY) {
         const struct catalog_query *q = catalog_query_find(cat, st->name);
         if (!q) {
@@ -1578,7 +1592,7 @@ static int exec_describe(struct sql_exec *ex, const struct sql_stmt *st,
     if (sql_exec_describe_query(ex->o.catalog, ex->o.engine, ex->o.engine_ctx,
                                 st->name, out) == 0)
         return 0;
-    return fail(err, locate(st, st->name, find_off(st, "DESCRIBE") + 8),
+    return fail(err, locate(st, st->name, find_off(st, "DESCRIBE")),
                 ERR_NOT_FOUND,
                 "unknown stream, table or query '%s' (SHOW STREAMS, SHOW "
                 "TABLES and SHOW QUERIES list them)",

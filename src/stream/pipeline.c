@@ -29,6 +29,7 @@ struct pipeline {
     struct watermark *wm;
     struct operator *head, *tail;
     bool sealed;
+    bool ended; /* end_of_input: the watermark stays at the end of time */
     struct buf scratch;
     pipeline_error_fn on_error;
     void *error_arg;
@@ -174,6 +175,8 @@ static int run(struct pipeline *p, const struct row_batch *b)
 
 static int advance(struct pipeline *p, int64_t now_ms)
 {
+    if (p->ended)
+        return 0;
     int64_t before = watermark_current(p->wm);
     int64_t wm = watermark_advance(p->wm, now_ms);
     p->st.watermark = wm;
@@ -286,6 +289,18 @@ int pipeline_tick(struct pipeline *p, int64_t now_ms)
     return operator_flush_chain(p->head);
 }
 
+int pipeline_end_of_input(struct pipeline *p)
+{
+    if (!p->sealed)
+        return ERR_CLOSED;
+    p->ended = true;
+    p->st.watermark = INT64_MAX;
+    int rc = operator_advance_chain(p->head, INT64_MAX);
+    if (rc)
+        return rc;
+    return operator_flush_chain(p->head);
+}
+
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 {
     *out = p->st;
@@ -294,5 +309,5 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 
 int64_t pipeline_watermark(const struct pipeline *p)
 {
-    return watermark_current(p->wm);
+    return p->ended ? INT64_MAX : watermark_current(p->wm);
 }

@@ -102,6 +102,11 @@ int pipeline_push_rows(struct pipeline *p, const struct row_batch *rows,
  * flush of partial output batches. */
 int pipeline_tick(struct pipeline *p, int64_t now_ms);
 
+/* Bounded input is over: the watermark jumps to the end of time (every
+ * window fires and is purged) and everything is flushed. Later pushes
+ * are all late. */
+int pipeline_end_of_input(struct pipeline *p);
+
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
 int64_t pipeline_watermark(const struct pipeline *p);
 

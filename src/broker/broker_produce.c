@@ -44,6 +44,7 @@ struct produce_wait {
     struct broker_durable_wait *waits; /* nparts entries, unused ones idle */
     bool *waiting;
     char *text;
+    struct loop_timer timeout; /* the request's timeout_ms */
 };
 
 static int16_t error_for(int rc)
@@ -185,6 +186,17 @@ static void wait_free(struct produce_wait *w)
     mem_free(w);
 }
 
+static void wait_finish(struct produce_wait *w)
+{
+    loop_timer_stop(w->b->loop, &w->timeout);
+    struct buf body;
+    buf_init(&body);
+    wait_encode(w, &body);
+    broker_pending_complete(w->pending, &body);
+    buf_fini(&body);
+    wait_free(w);
+}
+
 static void durable_done(struct broker *b, struct broker_durable_wait *dw,
                          int err)
 {
@@ -196,20 +208,32 @@ static void durable_done(struct broker *b, struct broker_durable_wait *dw,
         w->res[i].error = KAFKA_ERR_KAFKA_STORAGE_ERROR;
         w->res[i].base_offset = -1;
     }
-    if (--w->remaining > 0)
-        return;
-    struct buf body;
-    buf_init(&body);
-    wait_encode(w, &body);
-    broker_pending_complete(w->pending, &body);
-    buf_fini(&body);
-    wait_free(w);
+    if (--w->remaining == 0)
+        wait_finish(w);
+}
+
+/* The fsync did not come within timeout_ms: answer REQUEST_TIMED_OUT for
+ * what is still waiting (the data may still become durable; an idempotent
+ * producer's retry then gets the original offset). */
+static void wait_timeout(struct loop *l, struct loop_timer *t)
+{
+    struct produce_wait *w = t->arg;
+    (void)l;
+    for (size_t i = 0; i < w->nparts; i++) {
+        if (!w->waiting[i])
+            continue;
+        broker_log_wait_cancel(w->b, &w->waits[i]);
+        w->waiting[i] = false;
+        w->res[i].error = KAFKA_ERR_REQUEST_TIMED_OUT;
+    }
+    wait_finish(w);
 }
 
 static void wait_cancel(struct broker_pending *p, void *arg)
 {
     struct produce_wait *w = arg;
     (void)p;
+    loop_timer_stop(w->b->loop, &w->timeout);
     for (size_t i = 0; i < w->nparts; i++)
         if (w->waiting[i])
             broker_log_wait_cancel(w->b, &w->waits[i]);
@@ -278,6 +302,7 @@ int broker_handle_produce(struct broker_req *req, struct buf *out)
     /* acks=-1: keep the outcome (names copied) until durable. */
     struct produce_wait *w = mem_calloc(1, sizeof(*w));
     w->b = b;
+    loop_timer_init(&w->timeout, wait_timeout, w);
     w->version = req->api_version;
     w->ntopics = rq.ntopics;
     w->nparts = nparts;
@@ -333,5 +358,7 @@ int broker_handle_produce(struct broker_req *req, struct buf *out)
     for (size_t i = 0; i < nparts; i++)
         if (w->waiting[i])
             broker_log_wait_durable(b, &w->waits[i]);
+    if (rq.timeout_ms > 0)
+        loop_timer_start(b->loop, &w->timeout, rq.timeout_ms, 0);
     return BROKER_DEFERRED;
 }

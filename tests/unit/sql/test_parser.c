@@ -14,6 +14,7 @@
 #include "../../harness.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 struct case_ok {
     const char *input;
@@ -795,6 +796,102 @@ TEST(unterminated_buffer)
     mem_free(copy);
 }
 
+/* Opens `rel` (a path from the repository root) from the current
+ * directory, or else from a parent of this binary's directory. */
+static FILE *open_repo_file(const char *rel)
+{
+    FILE *f = fopen(rel, "rb");
+    char dir[4096];
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+    if (f || n <= 0)
+        return f;
+    dir[n] = '\0';
+    for (int up = 0; up < 6 && !f; up++) {
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, rel);
+        f = fopen(path, "rb");
+    }
+    return f;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = open_repo_file(path);
+    if (!f)
+        return NULL;
+    char *text = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            text = mem_realloc(text, cap);
+        }
+        size_t got = fread(text + n, 1, cap - n, f);
+        if (got == 0)
+            break;
+        n += got;
+    }
+    fclose(f);
+    *len = n;
+    return text;
+}
+
+/* Every ```sql block of the reference and the example pipeline parse, so
+ * the documentation cannot drift from the parser. */
+TEST(docs_examples)
+{
+    size_t len;
+    char *doc = read_file("docs/sql.md", &len);
+    if (!doc) {
+        fprintf(stderr, "  docs/sql.md not found\n");
+        CHECK(doc != NULL);
+        return;
+    }
+    int blocks = 0;
+    const char *p = doc, *end = doc + len;
+    for (;;) {
+        const char *open = memmem(p, (size_t)(end - p), "```sql\n", 7);
+        if (!open)
+            break;
+        open += 7;
+        const char *close = memmem(open, (size_t)(end - open), "```", 3);
+        if (!close)
+            break;
+        struct arena a;
+        arena_init(&a, 0);
+        struct sql_script sc;
+        struct sql_error err;
+        int rc = sql_parse_script(open, (size_t)(close - open), &a, &sc, &err);
+        if (rc != 0)
+            fprintf(stderr, "  docs/sql.md example %d: %s\n", blocks + 1,
+                    err.message);
+        CHECK_EQ_INT(rc, 0);
+        CHECK(sc.nstmts >= 1);
+        arena_fini(&a);
+        blocks++;
+        p = close + 3;
+    }
+    CHECK(blocks >= 8);
+    mem_free(doc);
+
+    char *factory = read_file("examples/factory.sql", &len);
+    CHECK(factory != NULL);
+    if (factory) {
+        struct arena a;
+        arena_init(&a, 0);
+        struct sql_script sc;
+        struct sql_error err;
+        CHECK_EQ_INT(sql_parse_script(factory, len, &a, &sc, &err), 0);
+        CHECK(sc.nstmts >= 4);
+        arena_fini(&a);
+        mem_free(factory);
+    }
+}
+
 int main(void)
 {
     RUN(expressions);
@@ -805,5 +902,6 @@ int main(void)
     RUN(nesting_limits);
     RUN(ast_fields);
     RUN(unterminated_buffer);
+    RUN(docs_examples);
     return harness_summary("test_parser");
 }

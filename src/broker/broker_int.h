@@ -100,7 +100,6 @@ struct broker {
     bool draining;
     struct loop_timer drain_timer;
     int64_t drain_started_ms;
-    struct loop_timer flush_timer;
     int shutdown_pipe[2]; /* written by broker_shutdown, any thread */
     struct loop_io shutdown_io;
 

@@ -17,9 +17,8 @@
 #include "sql/catalog.h"
 #include "sql/sql_exec.h"
 
-static const char usage_text[] =
-    "rill queries list [--data DIR]\n"
-    "       rill queries describe ID [--data DIR]";
+static const char usage_text[] = "rill queries list [--data DIR]\n"
+                                 "       rill queries describe ID [--data DIR]";
 
 int cli_queries(int argc, char **argv)
 {
@@ -31,8 +30,8 @@ int cli_queries(int argc, char **argv)
     }
     const char *dir = cli_data_dir(cli_opt(&a, "data"));
     const char *verb = cli_positional(&a, 0);
-    const char *id = verb && !strcmp(verb, "describe") ? cli_positional(&a, 1)
-                                                       : NULL;
+    const char *id =
+        verb && !strcmp(verb, "describe") ? cli_positional(&a, 0) : NULL;
     int rc = cli_check_unused(&a, usage_text);
     if (rc)
         return rc;

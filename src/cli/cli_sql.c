@@ -136,8 +136,7 @@ static int run_tty(struct cli_sql_session *s)
             entry[--e] = '\0';
         add_history(entry);
         free(entry);
-        cli_sql_session_exec(s, "sql", (const char *)stmt.data,
-                             stmt.len - 1);
+        cli_sql_session_exec(s, "sql", (const char *)stmt.data, stmt.len - 1);
         buf_reset(&stmt);
         if (hist[0])
             write_history(hist);

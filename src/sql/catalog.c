@@ -10,12 +10,12 @@
  *   next_query N
  *   relation name=.. kind=STREAM|TABLE created=MS topic=.. format=..
  *            partitions=N [key=..] [time=..] delay=MS [watermark=..] [query=..]
- *   column name=.. type=<schema type> sql=<declared type> nullable=0|1 [path=..]
- *   option key=.. value=..                       (belongs to the relation above)
- *   query id=.. kind=.. state=RUNNING|STOPPED created=MS sink=.. sql=.. [error=..]
- *   input name=..                                 (belongs to the query above)
- *   setting key=.. value=..                       (belongs to the query above)
- *   crc <8 hex digits: CRC-32C of every byte before this line>
+ *   column name=.. type=<schema type> sql=<declared type> nullable=0|1
+ * [path=..] option key=.. value=..                       (belongs to the
+ * relation above) query id=.. kind=.. state=RUNNING|STOPPED created=MS sink=..
+ * sql=.. [error=..] input name=..                                 (belongs to
+ * the query above) setting key=.. value=..                       (belongs to
+ * the query above) crc <8 hex digits: CRC-32C of every byte before this line>
  *
  * Values are percent-encoded: bytes <= 0x20, 0x7f, '%' and '=' become %XX,
  * so a value never holds a space or a newline. An absent key means NULL.
@@ -194,8 +194,7 @@ static void rel_insert(struct catalog *c, size_t at, struct catalog_relation *r)
         c->caprels = c->caprels ? c->caprels * 2 : 8;
         c->rels = mem_realloc(c->rels, c->caprels * sizeof(*c->rels));
     }
-    memmove(c->rels + at + 1, c->rels + at,
-            (c->nrels - at) * sizeof(*c->rels));
+    memmove(c->rels + at + 1, c->rels + at, (c->nrels - at) * sizeof(*c->rels));
     c->rels[at] = r;
     c->nrels++;
 }
@@ -446,8 +445,7 @@ static int parse_line(struct catalog *c, struct line *ln,
         r->partitions = (int32_t)n;
         bool found;
         size_t at = rel_index(c, r->name, &found);
-        if (rc || found || !r->topic || !r->format || n < 1 ||
-            n > INT32_MAX) {
+        if (rc || found || !r->topic || !r->format || n < 1 || n > INT32_MAX) {
             *why = found ? "duplicate relation" : "bad relation record";
             relation_free(r);
             return ERR_CORRUPT;
@@ -462,8 +460,8 @@ static int parse_line(struct catalog *c, struct line *ln,
             *why = "bad column record";
             return ERR_CORRUPT;
         }
-        int idx = schema_add(&(*rel)->schema, name, (enum schema_type)t,
-                             n != 0, field(ln, "path"));
+        int idx = schema_add(&(*rel)->schema, name, (enum schema_type)t, n != 0,
+                             field(ln, "path"));
         if (idx < 0) {
             *why = "bad column record";
             return ERR_CORRUPT;
@@ -551,8 +549,7 @@ static int load(struct catalog *c, char *text, size_t len, char *err,
         const char *why = "malformed line";
         if (lineno == 1) {
             if (strcmp(s, "rill-catalog 1") != 0) {
-                snprintf(err, errlen, "%s:1: not a version 1 catalog",
-                         c->path);
+                snprintf(err, errlen, "%s:1: not a version 1 catalog", c->path);
                 return ERR_CORRUPT;
             }
             continue;
@@ -699,8 +696,7 @@ size_t catalog_query_count(const struct catalog *c)
     return c->nqueries;
 }
 
-const struct catalog_query *catalog_query_at(const struct catalog *c,
-                                             size_t i)
+const struct catalog_query *catalog_query_at(const struct catalog *c, size_t i)
 {
     return i < c->nqueries ? c->queries[i] : NULL;
 }

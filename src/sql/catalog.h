@@ -46,12 +46,12 @@ struct catalog_option {
 struct catalog_relation {
     char *name;
     enum catalog_kind kind;
-    struct schema schema;                  /* columns, types, JSON paths */
-    char *sql_types[SCHEMA_MAX_COLUMNS];   /* as declared: "VARCHAR(20)" */
-    char *time_column;                     /* WATERMARK FOR col, or NULL */
-    int64_t watermark_delay_ms;            /* ts - INTERVAL ... */
-    char *watermark;                       /* canonical text, or NULL */
-    struct catalog_option *options;        /* WITH (...) as written */
+    struct schema schema;                /* columns, types, JSON paths */
+    char *sql_types[SCHEMA_MAX_COLUMNS]; /* as declared: "VARCHAR(20)" */
+    char *time_column;                   /* WATERMARK FOR col, or NULL */
+    int64_t watermark_delay_ms;          /* ts - INTERVAL ... */
+    char *watermark;                     /* canonical text, or NULL */
+    struct catalog_option *options;      /* WITH (...) as written */
     size_t noptions;
     /* Effective settings (defaults applied). */
     char *topic;
@@ -63,10 +63,10 @@ struct catalog_relation {
 };
 
 struct catalog_query {
-    char *id; /* q_1, q_2, ... never reused */
-    char *kind; /* "CREATE STREAM AS", "CREATE TABLE AS", "INSERT INTO" */
-    char *sql;  /* the statement's source text */
-    char *sink; /* the relation it writes */
+    char *id;      /* q_1, q_2, ... never reused */
+    char *kind;    /* "CREATE STREAM AS", "CREATE TABLE AS", "INSERT INTO" */
+    char *sql;     /* the statement's source text */
+    char *sink;    /* the relation it writes */
     char **inputs; /* relations it reads */
     size_t ninputs;
     struct catalog_option *settings; /* SET options in force at creation */
@@ -110,8 +110,7 @@ void catalog_relation_fini(struct catalog_relation *rel);
 /* ---- queries ---- */
 size_t catalog_query_count(const struct catalog *c);
 /* In creation order. */
-const struct catalog_query *catalog_query_at(const struct catalog *c,
-                                             size_t i);
+const struct catalog_query *catalog_query_at(const struct catalog *c, size_t i);
 const struct catalog_query *catalog_query_find(const struct catalog *c,
                                                const char *id);
 /* The id the next catalog_query_add will assign ("q_7"). */
@@ -123,8 +122,7 @@ int catalog_query_add(struct catalog *c, const struct catalog_query *q,
 int catalog_query_drop(struct catalog *c, const char *id);
 /* error may be NULL. ERR_NOT_FOUND or the write's error. */
 int catalog_query_set_state(struct catalog *c, const char *id,
-                            enum catalog_query_state state,
-                            const char *error);
+                            enum catalog_query_state state, const char *error);
 /* Whether a RUNNING query reads or writes `name`; its id goes to id_out. */
 bool catalog_relation_in_use(const struct catalog *c, const char *name,
                              char *id_out, size_t n);

@@ -40,8 +40,8 @@ struct sql_exec {
 /* ---- errors ---- */
 
 __attribute__((format(printf, 4, 5))) static int
-fail(struct sql_exec_error *err, struct sql_pos pos, int code,
-     const char *fmt, ...)
+fail(struct sql_exec_error *err, struct sql_pos pos, int code, const char *fmt,
+     ...)
 {
     err->pos = pos;
     int n = 0;
@@ -98,6 +98,10 @@ static struct sql_pos locate(const struct sql_stmt *st, const char *needle,
         }
     if (at == SIZE_MAX)
         return pos;
+    /* A quoted name or value: point at its opening quote, as the lexer
+     * does for the token. */
+    if (at > 0 && (t[at - 1] == '\'' || t[at - 1] == '`' || t[at - 1] == '"'))
+        at--;
     for (size_t i = 0; i < at; i++) {
         unsigned char ch = (unsigned char)st->text[i];
         if (ch == '\n') {
@@ -193,12 +197,23 @@ int sql_exec_parse_duration(const char *text, int64_t *ms)
     static const struct {
         const char *unit;
         int64_t ms;
-    } units[] = {{"", 1},           {"ms", 1},       {"millisecond", 1},
-                 {"milliseconds", 1}, {"s", 1000},   {"sec", 1000},
-                 {"second", 1000},  {"seconds", 1000}, {"min", 60000},
-                 {"minute", 60000}, {"minutes", 60000}, {"h", 3600000},
-                 {"hour", 3600000}, {"hours", 3600000}, {"d", 86400000},
-                 {"day", 86400000}, {"days", 86400000}};
+    } units[] = {{"", 1},
+                 {"ms", 1},
+                 {"millisecond", 1},
+                 {"milliseconds", 1},
+                 {"s", 1000},
+                 {"sec", 1000},
+                 {"second", 1000},
+                 {"seconds", 1000},
+                 {"min", 60000},
+                 {"minute", 60000},
+                 {"minutes", 60000},
+                 {"h", 3600000},
+                 {"hour", 3600000},
+                 {"hours", 3600000},
+                 {"d", 86400000},
+                 {"day", 86400000},
+                 {"days", 86400000}};
     size_t ulen = strlen(end);
     while (ulen && end[ulen - 1] == ' ')
         ulen--;
@@ -217,8 +232,7 @@ int sql_exec_parse_duration(const char *text, int64_t *ms)
 
 /* ---- settings and options ---- */
 
-static const char *const startup_modes[] = {"earliest-offset",
-                                            "latest-offset"};
+static const char *const startup_modes[] = {"earliest-offset", "latest-offset"};
 
 static bool valid_startup_mode(const char *v)
 {
@@ -250,8 +264,7 @@ static int check_option(const struct sql_stmt *st, const struct sql_option *o,
     size_t with = find_off(st, "WITH");
     struct sql_pos kpos = locate(st, o->key, with);
     int k = -1;
-    for (size_t i = 0; i < sizeof known_options / sizeof known_options[0];
-         i++)
+    for (size_t i = 0; i < sizeof known_options / sizeof known_options[0]; i++)
         if (strcasecmp(o->key, known_options[i].key) == 0)
             k = (int)i;
     if (k < 0)
@@ -313,11 +326,15 @@ static int check_options(const struct sql_stmt *st, int use,
         if (rc)
             return rc;
         for (size_t j = 0; j < i; j++)
-            if (strcasecmp(st->options[i].key, st->options[j].key) == 0)
-                return fail(err, locate(st, st->options[i].key,
-                                        find_off(st, "WITH")),
+            if (strcasecmp(st->options[i].key, st->options[j].key) == 0) {
+                struct sql_pos first =
+                    locate(st, st->options[j].key, find_off(st, "WITH"));
+                return fail(err,
+                            locate(st, st->options[i].key,
+                                   first.offset - st->pos.offset + 2),
                             ERR_INVALID, "option '%s' is given twice",
                             st->options[i].key);
+            }
     }
     return 0;
 }
@@ -400,8 +417,8 @@ void sql_exec_destroy(struct sql_exec *ex)
 
 /* ---- CREATE STREAM | TABLE ---- */
 
-static int map_type(const struct sql_type *t, enum schema_type *out,
-                    char *decl, size_t n)
+static int map_type(const struct sql_type *t, enum schema_type *out, char *decl,
+                    size_t n)
 {
     switch (t->kind) {
     case SQL_TYPE_STRING:
@@ -528,8 +545,7 @@ static int fill_columns(const struct sql_stmt *st, struct catalog_relation *r,
     return 0;
 }
 
-static int fill_watermark(const struct sql_stmt *st,
-                          struct catalog_relation *r,
+static int fill_watermark(const struct sql_stmt *st, struct catalog_relation *r,
                           struct sql_exec_error *err)
 {
     if (!st->watermark_column)
@@ -556,7 +572,11 @@ static int fill_watermark(const struct sql_stmt *st,
     }
     if (!c || c->kind != SQL_EXPR_COLUMN || c->nparts != 1 ||
         strcasecmp(c->parts[0], col->name) != 0)
-        return fail(err, e ? e->pos : wpos, ERR_UNSUPPORTED,
+        return fail(err,
+                    !e                                      ? wpos
+                    : e->kind == SQL_EXPR_BINARY && e->left ? e->left->pos
+                                                            : e->pos,
+                    ERR_UNSUPPORTED,
                     "expected the watermark as '%s' or '%s - INTERVAL ...' "
                     "(bounded out-of-orderness)",
                     col->name, col->name);
@@ -622,12 +642,11 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
             return 0;
         }
         return fail(err, npos, ERR_EXISTS, "%s '%s' already exists",
-                    old->kind == CATALOG_TABLE ? "table" : "stream",
-                    old->name);
+                    old->kind == CATALOG_TABLE ? "table" : "stream", old->name);
     }
     if (strlen(st->name) > CATALOG_NAME_MAX)
-        return fail(err, npos, ERR_TOO_LARGE,
-                    "name is longer than %d bytes", CATALOG_NAME_MAX);
+        return fail(err, npos, ERR_TOO_LARGE, "name is longer than %d bytes",
+                    CATALOG_NAME_MAX);
     if (st->ncolumns == 0)
         return fail(err, npos, ERR_INVALID, "%s '%s' has no columns", what,
                     st->name);
@@ -663,9 +682,8 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     if (key) {
         int idx = schema_find(&r.schema, key, strlen(key));
         if (idx < 0) {
-            rc = fail(err, locate(st, key, find_off(st, "WITH")),
-                      ERR_NOT_FOUND, "key '%s' is not a column of %s", key,
-                      st->name);
+            rc = fail(err, locate(st, key, find_off(st, "WITH")), ERR_NOT_FOUND,
+                      "key '%s' is not a column of %s", key, st->name);
             goto out;
         }
         r.key = mem_strdup(r.schema.columns[idx].name);
@@ -683,10 +701,9 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     /* The decoder must be able to fill these columns from this format. */
     struct row_decoder *dec = NULL;
     int fmt = row_format_parse(r.format, strlen(r.format));
-    if (fmt < 0 || row_decoder_create((enum row_format)fmt, &r.schema, NULL,
-                                      &dec) < 0) {
-        rc = fail(err, locate(st, r.format, find_off(st, "WITH")),
-                  ERR_INVALID,
+    if (fmt < 0 ||
+        row_decoder_create((enum row_format)fmt, &r.schema, NULL, &dec) < 0) {
+        rc = fail(err, locate(st, r.format, find_off(st, "WITH")), ERR_INVALID,
                   "format '%s' cannot fill these columns (see "
                   "docs/formats.md)",
                   r.format);
@@ -720,7 +737,8 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
         goto out;
     }
     if (created)
-        buf_printf(out, "created %s %s (topic %s created with %d partition%s)\n",
+        buf_printf(out,
+                   "created %s %s (topic %s created with %d partition%s)\n",
                    what, r.name, r.topic, actual, actual == 1 ? "" : "s");
     else if (parts && actual != wanted)
         buf_printf(out,
@@ -793,16 +811,15 @@ static bool source_has(const struct source *s, const char *name)
 {
     if (s->open)
         return true;
-    if (s->window && (!strcasecmp(name, "window_start") ||
-                      !strcasecmp(name, "window_end") ||
-                      !strcasecmp(name, "window_time")))
+    if (s->window &&
+        (!strcasecmp(name, "window_start") || !strcasecmp(name, "window_end") ||
+         !strcasecmp(name, "window_time")))
         return true;
     return s->rel && schema_find(&s->rel->schema, name, strlen(name)) >= 0;
 }
 
-static const struct catalog_relation *find_rel(struct checker *ck,
-                                               const char *name,
-                                               struct sql_pos pos)
+static const struct catalog_relation *
+find_rel(struct checker *ck, const char *name, struct sql_pos pos)
 {
     const struct catalog_relation *r =
         catalog_relation_find(ck->ex->o.catalog, name);
@@ -914,8 +931,7 @@ static bool scope_has(const struct scope *sc, const char *name, bool aliases)
     return false;
 }
 
-static const struct source *scope_qual(const struct scope *sc,
-                                       const char *qual)
+static const struct source *scope_qual(const struct scope *sc, const char *qual)
 {
     for (; sc; sc = sc->parent)
         for (size_t i = 0; i < sc->n; i++)
@@ -965,8 +981,8 @@ static int check_column(struct checker *ck, const struct sql_expr *e,
     return unknown_column(ck, e, sc, first);
 }
 
-static int check_exprs(struct checker *ck, struct sql_expr *const *v,
-                       size_t n, const struct scope *sc, bool aliases)
+static int check_exprs(struct checker *ck, struct sql_expr *const *v, size_t n,
+                       const struct scope *sc, bool aliases)
 {
     for (size_t i = 0; i < n; i++) {
         int rc = check_expr(ck, v[i], sc, aliases);
@@ -1014,8 +1030,8 @@ static int check_expr(struct checker *ck, const struct sql_expr *e,
     if (!rc)
         rc = check_expr(ck, e->filter, sc, aliases);
     if (!rc && e->over) {
-        rc = check_exprs(ck, e->over->partition_by, e->over->npartition_by,
-                         sc, aliases);
+        rc = check_exprs(ck, e->over->partition_by, e->over->npartition_by, sc,
+                         aliases);
         for (size_t i = 0; !rc && i < e->over->norder_by; i++)
             rc = check_expr(ck, e->over->order_by[i].expr, sc, aliases);
     }
@@ -1087,8 +1103,8 @@ static int check_sink(struct sql_exec *ex, const struct sql_stmt *st,
     const struct catalog_relation *r =
         catalog_relation_find(ex->o.catalog, st->name);
     bool insert = st->kind == SQL_STMT_INSERT;
-    struct sql_pos npos = locate(st, st->name, insert ? find_off(st, "INTO")
-                                                      : find_off(st, "CREATE"));
+    struct sql_pos npos = locate(
+        st, st->name, insert ? find_off(st, "INTO") : find_off(st, "CREATE"));
     if (insert && !r)
         return fail(err, npos, ERR_NOT_FOUND,
                     "INSERT INTO unknown stream '%s' (create it first)",
@@ -1191,8 +1207,7 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
         rc = catalog_relation_add(cat, &r);
         if (rc) {
             catalog_relation_fini(&r);
-            fail(err, st->pos, rc, "cannot write the catalog: %s",
-                 err_str(rc));
+            fail(err, st->pos, rc, "cannot write the catalog: %s", err_str(rc));
             goto out_stop;
         }
     }
@@ -1227,10 +1242,11 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
     if (insert)
         buf_printf(out, "started query %s: INSERT INTO %s\n", got, q.sink);
     else
-        buf_printf(out, "created %s %s (topic %s, %d partition%s), started "
-                        "query %s\n",
-                   r.kind == CATALOG_TABLE ? "table" : "stream", r.name,
-                   topic, actual, actual == 1 ? "" : "s", got);
+        buf_printf(out,
+                   "created %s %s (topic %s, %d partition%s), started "
+                   "query %s\n",
+                   r.kind == CATALOG_TABLE ? "table" : "stream", r.name, topic,
+                   actual, actual == 1 ? "" : "s", got);
     catalog_relation_fini(&r);
     return 0;
 out_stop:
@@ -1268,8 +1284,7 @@ static int exec_explain(struct sql_exec *ex, const struct sql_stmt *st,
     if (in->kind == SQL_STMT_INSERT &&
         !catalog_relation_find(ex->o.catalog, in->name))
         return fail(err, locate(in, in->name, find_off(in, "INTO")),
-                    ERR_NOT_FOUND, "INSERT INTO unknown stream '%s'",
-                    in->name);
+                    ERR_NOT_FOUND, "INSERT INTO unknown stream '%s'", in->name);
     struct sql_query_start q;
     init_start(ex, &q, in, in->query);
     q.sink = in->kind == SQL_STMT_SELECT ? NULL : in->name;
@@ -1316,8 +1331,7 @@ static int exec_drop(struct sql_exec *ex, const struct sql_stmt *st,
     const struct catalog_relation *r = catalog_relation_find(cat, st->name);
     if (!r) {
         if (st->if_exists) {
-            buf_printf(out, "%s %s does not exist (skipped)\n", what,
-                       st->name);
+            buf_printf(out, "%s %s does not exist (skipped)\n", what, st->name);
             return 0;
         }
         return fail(err, npos, ERR_NOT_FOUND, "unknown %s '%s'", what,
@@ -1351,7 +1365,7 @@ static void show_relations(const struct catalog *cat, enum catalog_kind kind,
 {
     size_t n = catalog_relation_count(cat), rows = 1;
     const char **cells = mem_calloc((n + 1) * 6, sizeof(char *));
-    char (*num)[16] = mem_calloc(n + 1, sizeof(*num));
+    char(*num)[16] = mem_calloc(n + 1, sizeof(*num));
     const char *hdr[6] = {"name",       "topic", "format",
                           "partitions", "key",   "watermark"};
     memcpy(cells, hdr, sizeof hdr);
@@ -1380,8 +1394,8 @@ void sql_exec_show_queries(const struct catalog *cat, struct buf *out)
 {
     size_t n = catalog_query_count(cat);
     const char **cells = mem_calloc((n + 1) * 6, sizeof(char *));
-    char (*created)[32] = mem_calloc(n + 1, sizeof(*created));
-    char (*inputs)[256] = mem_calloc(n + 1, sizeof(*inputs));
+    char(*created)[32] = mem_calloc(n + 1, sizeof(*created));
+    char(*inputs)[256] = mem_calloc(n + 1, sizeof(*inputs));
     const char *hdr[6] = {"id", "state", "kind", "sink", "inputs", "created"};
     memcpy(cells, hdr, sizeof hdr);
     for (size_t i = 0; i < n; i++) {
@@ -1389,8 +1403,8 @@ void sql_exec_show_queries(const struct catalog *cat, struct buf *out)
         const char **row = cells + (i + 1) * 6;
         size_t k = 0;
         for (size_t j = 0; j < q->ninputs && k < sizeof inputs[i]; j++)
-            k += (size_t)snprintf(inputs[i] + k, sizeof inputs[i] - k,
-                                  "%s%s", j ? "," : "", q->inputs[j]);
+            k += (size_t)snprintf(inputs[i] + k, sizeof inputs[i] - k, "%s%s",
+                                  j ? "," : "", q->inputs[j]);
         fmt_time(q->created_ms, created[i], sizeof created[i]);
         row[0] = q->id;
         row[1] = catalog_query_state_name(q->state);
@@ -1417,7 +1431,7 @@ static int show_topics(struct sql_exec *ex, const struct sql_stmt *st,
     if (rc)
         return fail(err, st->pos, rc, "cannot list topics: %s", err_str(rc));
     const char **cells = mem_calloc((n + 1) * 2, sizeof(char *));
-    char (*num)[16] = mem_calloc(n + 1, sizeof(*num));
+    char(*num)[16] = mem_calloc(n + 1, sizeof(*num));
     cells[0] = "topic";
     cells[1] = "partitions";
     for (size_t i = 0; i < n; i++) {
@@ -1456,8 +1470,7 @@ static int exec_show(struct sql_exec *ex, const struct sql_stmt *st,
 /* ---- DESCRIBE ---- */
 
 static void describe_relation(struct sql_exec *ex,
-                              const struct catalog_relation *r,
-                              struct buf *out)
+                              const struct catalog_relation *r, struct buf *out)
 {
     const struct catalog *cat = ex->o.catalog;
     buf_printf(out, "%s %s\n", catalog_kind_name(r->kind), r->name);
@@ -1507,8 +1520,8 @@ static void describe_relation(struct sql_exec *ex,
         bool writes = q->sink && !strcasecmp(q->sink, r->name);
         if (!reads && !writes)
             continue;
-        buf_printf(out, "%s%s (%s, %s)", used++ ? ", " : "queries:     ",
-                   q->id, reads ? "reads" : "writes",
+        buf_printf(out, "%s%s (%s, %s)", used++ ? ", " : "queries:     ", q->id,
+                   reads ? "reads" : "writes",
                    catalog_query_state_name(q->state));
     }
     if (used)
@@ -1522,7 +1535,7 @@ static void describe_relation(struct sql_exec *ex,
     buf_printf(out, "topic:       %s (%d partition%s)\n", r->topic, np,
                np == 1 ? "" : "s");
     const char **pc = mem_calloc((size_t)(np + 1) * 3, sizeof(char *));
-    char (*num)[24] = mem_calloc((size_t)(np + 1) * 3, sizeof(*num));
+    char(*num)[24] = mem_calloc((size_t)(np + 1) * 3, sizeof(*num));
     pc[0] = "partition";
     pc[1] = "start offset";
     pc[2] = "end offset";
@@ -1606,8 +1619,8 @@ static int exec_set(struct sql_exec *ex, const struct sql_stmt *st,
 {
     const char *k = st->key, *v = st->value;
     struct sql_pos kpos = locate(st, k, 3);
-    struct sql_pos vpos = locate(st, v, kpos.offset - st->pos.offset +
-                                            strlen(k));
+    struct sql_pos vpos =
+        locate(st, v, kpos.offset - st->pos.offset + strlen(k));
     if (!strcasecmp(k, "scan.startup.mode")) {
         if (!valid_startup_mode(v))
             return fail(err, vpos, ERR_INVALID,

@@ -126,8 +126,7 @@ const char *sql_exec_setting(const struct sql_exec *ex, const char *key);
 void sql_exec_show_queries(const struct catalog *c, struct buf *out);
 int sql_exec_describe_query(const struct catalog *c,
                             const struct sql_engine_ops *engine,
-                            void *engine_ctx, const char *id,
-                            struct buf *out);
+                            void *engine_ctx, const char *id, struct buf *out);
 
 /* Text helpers shared with the CLI. Formats rows as an aligned table:
  * cells is nrows * ncols strings, row 0 the header. */

@@ -4,7 +4,8 @@
  *   COUNT(*), COUNT           int64 n                                   8
  *   SUM (integers)            int64 n, int64 sum (wrapping)            16
  *   SUM (double), AVG         int64 n, double sum                      16
- *   MIN, MAX (numbers)        int64 n, int64|double v                  16
+ *   MIN, MAX (DOUBLE)         double v (EMPTY_BITS until the first)     8
+ *   MIN, MAX (integers)       int64 n, int64 v                         16
  *   MIN, MAX (strings)        int64 n, struct sbuf                     24
  *   VAR_*, STDDEV_*           int64 n, double mean, double m2          24
  *   FIRST/LAST (numbers)      int64 n, int64 ts, int64|double v        24
@@ -12,6 +13,8 @@
  *   COUNT(DISTINCT)           struct dset *                             8
  *   PERCENTILE                struct sketch *                           8
  * Integer-like inputs (BOOLEAN, INT, BIGINT, TIMESTAMP) are kept as int64.
+ * DOUBLE MIN/MAX skip NaN inputs, so a NaN bit pattern can mark "no value
+ * yet" and the state needs no count (8 bytes less per aggregate).
  */
 #include "stream/agg.h"
 
@@ -45,6 +48,27 @@ struct st_minmax {
         struct sbuf s;
     } v;
 };
+#define EMPTY_BITS 0x7ff4000000000badULL
+
+static bool f_empty(const double *v)
+{
+    uint64_t b;
+    memcpy(&b, v, 8);
+    return b == EMPTY_BITS;
+}
+
+static void f_set_empty(double *v)
+{
+    uint64_t b = EMPTY_BITS;
+    memcpy(v, &b, 8);
+}
+
+static bool compact_minmax(const struct agg *a)
+{
+    return (a->spec.func == AGG_MIN || a->spec.func == AGG_MAX) &&
+           a->in_type == SCHEMA_DOUBLE;
+}
+
 struct st_var {
     int64_t n;
     double mean, m2;
@@ -135,7 +159,7 @@ int agg_compile(struct agg *a, const struct agg_spec *spec,
         if (!num && !str)
             return ERR_INVALID;
         a->out_type = t;
-        a->size = str ? 24 : 16;
+        a->size = str ? 24 : t == SCHEMA_DOUBLE ? 8 : 16;
         break;
     case AGG_STDDEV_POP:
     case AGG_STDDEV_SAMP:
@@ -166,6 +190,13 @@ int agg_compile(struct agg *a, const struct agg_spec *spec,
 void agg_init(const struct agg *a, void *slot)
 {
     memset((uint8_t *)slot + a->offset, 0, a->size);
+    if (compact_minmax(a))
+        f_set_empty((double *)(void *)((uint8_t *)slot + a->offset));
+}
+
+bool agg_needs_init(const struct agg *a)
+{
+    return compact_minmax(a);
 }
 
 static void sbuf_set(struct sbuf *b, struct row_str s)
@@ -390,6 +421,17 @@ void agg_update_batch(const struct agg *a, const struct row_column *col,
     case AGG_MIN:
     case AGG_MAX: {
         bool is_min = a->spec.func == AGG_MIN;
+        if (compact_minmax(a)) {
+            const double *v = col->data.f64;
+            for (int i = 0; i < n; i++) {
+                if (!slots[i] || nulls[i] || isnan(v[i]))
+                    continue;
+                double *m = (double *)(void *)(slots[i] + off);
+                if (f_empty(m) || (is_min ? v[i] < *m : v[i] > *m))
+                    *m = v[i];
+            }
+            return;
+        }
         for (int i = 0; i < n; i++) {
             if (!slots[i] || nulls[i])
                 continue;
@@ -498,6 +540,15 @@ void agg_merge(const struct agg *a, void *dst_slot, void *src_slot)
     }
     case AGG_MIN:
     case AGG_MAX: {
+        if (compact_minmax(a)) {
+            double *x = (void *)d, *y = (void *)s;
+            bool is_min = a->spec.func == AGG_MIN;
+            if (!f_empty(y) &&
+                (f_empty(x) || (is_min ? *y < *x : *y > *x)))
+                *x = *y;
+            f_set_empty(y);
+            return;
+        }
         struct st_minmax *x = (void *)d, *y = (void *)s;
         bool is_min = a->spec.func == AGG_MIN;
         if (y->n) {
@@ -629,6 +680,12 @@ void agg_result(const struct agg *a, const void *slot, struct row_batch *out,
     }
     case AGG_MIN:
     case AGG_MAX: {
+        if (compact_minmax(a)) {
+            const double *m = (const void *)p;
+            row_batch_set(out, row, col,
+                          f_empty(m) ? value_null() : value_double(*m));
+            return;
+        }
         const struct st_minmax *s = (const void *)p;
         if (!s->n)
             row_batch_set(out, row, col, value_null());

@@ -20,6 +20,7 @@
 #ifndef RILL_AGG_H
 #define RILL_AGG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,8 +67,10 @@ struct agg {
 int agg_compile(struct agg *a, const struct agg_spec *spec,
                 const struct schema *in);
 
-/* Zeroes a state (every state starts as zero bytes; this is memset). */
+/* Sets a state to "no input yet": zero bytes, except DOUBLE MIN/MAX
+ * (a NaN marker), for which agg_needs_init() is true. */
 void agg_init(const struct agg *a, void *slot);
+bool agg_needs_init(const struct agg *a);
 
 /* For every row i < n with slots[i] != NULL, adds cell i of col (event time
  * ts[i]) to the state at slots[i] + a->offset. col may be NULL for

@@ -12,8 +12,10 @@
  * Invariants:
  *  1. Every live slot is either in the (key, start) table (non-session
  *     windows) or on its key's session chain (sessions), never both.
- *  2. Every live slot has exactly one current timer in the heap (the one
- *     whose gen matches the slot's); stale heap entries are skipped.
+ *  2. Every live slot is due at exactly one time: a session slot has one
+ *     current heap entry (gen matches; stale ones are skipped); any other
+ *     slot is on exactly one timer bucket's chain (slot_hdr.next), and
+ *     only the bucket's expiry frees it, so chains never hold dead slots.
  *  3. No row is created a slot for a window that is already too late
  *     (end - 1 + L <= wm), so a purged window never comes back.
  *  4. The operator's watermark never decreases.
@@ -52,9 +54,17 @@ struct keyent {
     uint32_t sessions; /* head of the key's session chain, or NIL */
 };
 
+/* A heap entry: a session slot (with its gen), or for every other window
+ * kind a bucket of all slots due at the same time (windows of one end
+ * share one entry; slots are chained through slot_hdr.next). */
 struct timer {
     int64_t at;
-    uint32_t slot, gen;
+    uint32_t id, gen;
+};
+
+struct tbucket {
+    int64_t at;
+    uint32_t head;
 };
 
 struct window_agg {
@@ -86,6 +96,11 @@ struct window_agg {
     /* timers */
     struct timer *heap;
     uint32_t nheap, cap_heap;
+    struct tbucket *buckets;
+    uint32_t nbuckets, cap_buckets, free_bucket_top;
+    uint32_t *free_buckets;
+    struct hashmap bucket_map; /* at (8 bytes) -> bucket id + 1 */
+    uint32_t last_bucket;      /* cache: the bucket used last */
 
     /* dirty slots to emit at the end of a push */
     uint32_t *dirty;
@@ -190,6 +205,8 @@ int window_agg_create(const struct schema *in,
     wa->table = mem_calloc(wa->table_cap, sizeof(uint32_t));
     wa->key_table_cap = 256;
     wa->key_table = mem_calloc(wa->key_table_cap, sizeof(uint32_t));
+    hashmap_init(&wa->bucket_map);
+    wa->last_bucket = NIL;
     *out = wa;
     return 0;
 out_free:
@@ -213,6 +230,9 @@ void window_agg_destroy(struct window_agg *wa)
     mem_free(wa->key_table);
     arena_fini(&wa->key_arena);
     mem_free(wa->heap);
+    mem_free(wa->buckets);
+    mem_free(wa->free_buckets);
+    hashmap_fini(&wa->bucket_map);
     mem_free(wa->dirty);
     mem_free(wa->row_key);
     mem_free(wa->row_slot);
@@ -384,6 +404,9 @@ static uint32_t slot_new(struct window_agg *wa, uint32_t key, int64_t start,
     h->flags = F_LIVE;
     h->gen = gen + 1;
     h->next = NIL;
+    for (int a = 0; a < wa->cfg.naggs; a++)
+        if (agg_needs_init(&wa->aggs[a]))
+            agg_init(&wa->aggs[a], h);
     wa->live++;
     return s;
 }
@@ -442,13 +465,14 @@ static void table_remove(struct window_agg *wa, uint32_t s)
     }
 }
 
-static void heap_push(struct window_agg *wa, int64_t at, uint32_t slot)
+static void heap_push(struct window_agg *wa, int64_t at, uint32_t id,
+                      uint32_t gen)
 {
     if (wa->nheap == wa->cap_heap) {
         wa->cap_heap = wa->cap_heap ? wa->cap_heap * 2 : 256;
         wa->heap = mem_realloc(wa->heap, wa->cap_heap * sizeof(*wa->heap));
     }
-    struct timer t = {at, slot, hdr(wa, slot)->gen};
+    struct timer t = {at, id, gen};
     uint32_t i = wa->nheap++;
     while (i > 0) {
         uint32_t p = (i - 1) / 2;
@@ -484,16 +508,56 @@ static int64_t sat_add(int64_t a, int64_t b)
     return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
+/* Chains slot s on the bucket of time `at`, creating it (and its heap
+ * entry) when it is the first slot due then. */
+static void bucket_add(struct window_agg *wa, int64_t at, uint32_t s)
+{
+    uint32_t b = wa->last_bucket;
+    if (b == NIL || b >= wa->nbuckets || wa->buckets[b].at != at ||
+        wa->buckets[b].head == NIL - 1) {
+        void *v = hashmap_get(&wa->bucket_map, &at, sizeof(at));
+        if (v) {
+            b = (uint32_t)(uintptr_t)v - 1;
+        } else {
+            if (wa->free_bucket_top) {
+                b = wa->free_buckets[--wa->free_bucket_top];
+            } else {
+                if (wa->nbuckets == wa->cap_buckets) {
+                    wa->cap_buckets = wa->cap_buckets ? wa->cap_buckets * 2
+                                                      : 64;
+                    wa->buckets = mem_realloc(
+                        wa->buckets, wa->cap_buckets * sizeof(*wa->buckets));
+                    wa->free_buckets =
+                        mem_realloc(wa->free_buckets,
+                                    wa->cap_buckets * sizeof(uint32_t));
+                }
+                b = wa->nbuckets++;
+            }
+            wa->buckets[b].at = at;
+            wa->buckets[b].head = NIL;
+            hashmap_put(&wa->bucket_map, &at, sizeof(at),
+                        (void *)(uintptr_t)(b + 1));
+            heap_push(wa, at, b, 0);
+        }
+        wa->last_bucket = b;
+    }
+    hdr(wa, s)->next = wa->buckets[b].head;
+    wa->buckets[b].head = s;
+}
+
 /* The next timer of slot s: firing (FINAL, not fired yet) or purging. */
 static void slot_schedule(struct window_agg *wa, uint32_t s)
 {
     struct slot_hdr *h = hdr(wa, s);
     if (wa->cfg.window.kind == WINDOW_NONE)
         return;
-    if (wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED))
-        heap_push(wa, h->end - 1, s);
+    int64_t at = wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED)
+                     ? h->end - 1
+                     : sat_add(h->end - 1, wa->cfg.allowed_lateness_ms);
+    if (wa->cfg.window.kind == WINDOW_SESSION)
+        heap_push(wa, at, s, h->gen);
     else
-        heap_push(wa, sat_add(h->end - 1, wa->cfg.allowed_lateness_ms), s);
+        bucket_add(wa, at, s);
 }
 
 static void slot_free(struct window_agg *wa, uint32_t s)
@@ -797,6 +861,38 @@ int window_agg_push(struct window_agg *wa, const struct row_batch *in)
 
 /* --- watermark --------------------------------------------------------- */
 
+/* The timer of slot s came due at watermark wm: fire and/or purge it, or
+ * schedule its purge. Returns an emit error. */
+static int slot_due(struct window_agg *wa, uint32_t s, int64_t wm)
+{
+    struct slot_hdr *h = hdr(wa, s);
+    int rc = 0;
+    bool purge = sat_add(h->end - 1, wa->cfg.allowed_lateness_ms) <= wm;
+    if (wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED)) {
+        h->flags |= F_FIRED;
+        h->flags &= ~F_DIRTY;
+        wa->st.windows_fired++;
+        rc = emit_slot(wa, s);
+    }
+    if (purge) {
+        if (wa->cfg.window.kind == WINDOW_SESSION) {
+            uint32_t *link = &wa->keys[h->key].sessions;
+            while (*link != NIL && *link != s)
+                link = &hdr(wa, *link)->next;
+            if (*link == s)
+                *link = h->next;
+        } else {
+            table_remove(wa, s);
+        }
+        slot_free(wa, s);
+        wa->st.windows_purged++;
+    } else {
+        h->gen++;
+        slot_schedule(wa, s);
+    }
+    return rc;
+}
+
 int window_agg_advance(struct window_agg *wa, int64_t wm)
 {
     if (wm <= wa->wm)
@@ -806,33 +902,29 @@ int window_agg_advance(struct window_agg *wa, int64_t wm)
     while (wa->nheap && wa->heap[0].at <= wm) {
         struct timer t = wa->heap[0];
         heap_pop(wa);
-        struct slot_hdr *h = hdr(wa, t.slot);
-        if (!(h->flags & F_LIVE) || h->gen != t.gen)
-            continue; /* stale: the slot was freed, merged or re-timed */
-        bool purge = sat_add(h->end - 1, wa->cfg.allowed_lateness_ms) <= wm;
-        if (wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED)) {
-            h->flags |= F_FIRED;
-            h->flags &= ~F_DIRTY;
-            wa->st.windows_fired++;
+        if (wa->cfg.window.kind == WINDOW_SESSION) {
+            struct slot_hdr *h = hdr(wa, t.id);
+            if (!(h->flags & F_LIVE) || h->gen != t.gen)
+                continue; /* stale: the slot was freed, merged or re-timed */
+            int r = slot_due(wa, t.id, wm);
             if (!rc)
-                rc = emit_slot(wa, t.slot);
+                rc = r;
+            continue;
         }
-        if (purge) {
-            if (wa->cfg.window.kind == WINDOW_SESSION) {
-                uint32_t *link = &wa->keys[h->key].sessions;
-                while (*link != NIL && *link != t.slot)
-                    link = &hdr(wa, *link)->next;
-                if (*link == t.slot)
-                    *link = h->next;
-            } else {
-                table_remove(wa, t.slot);
-            }
-            slot_free(wa, t.slot);
-            wa->st.windows_purged++;
-        } else {
-            h->gen++;
-            heap_push(wa, sat_add(h->end - 1, wa->cfg.allowed_lateness_ms),
-                      t.slot);
+        /* A bucket: detach its chain and retire it first, since due slots
+         * may be rescheduled into new buckets. */
+        uint32_t s = wa->buckets[t.id].head;
+        hashmap_remove(&wa->bucket_map, &t.at, sizeof(t.at));
+        wa->buckets[t.id].head = NIL - 1; /* retired: never reused as is */
+        wa->free_buckets[wa->free_bucket_top++] = t.id;
+        if (wa->last_bucket == t.id)
+            wa->last_bucket = NIL;
+        while (s != NIL) {
+            uint32_t next = hdr(wa, s)->next;
+            int r = slot_due(wa, s, wm);
+            if (!rc)
+                rc = r;
+            s = next;
         }
     }
     return rc;
@@ -855,6 +947,7 @@ void window_agg_stats(const struct window_agg *wa,
     out->state_bytes = (size_t)wa->cap_slots * wa->slot_size +
                        (size_t)wa->table_cap * 4 +
                        (size_t)wa->cap_heap * sizeof(struct timer) +
+                       (size_t)wa->cap_buckets * (sizeof(struct tbucket) + 4) +
                        (size_t)wa->cap_keys * sizeof(struct keyent) +
                        (size_t)wa->key_table_cap * 4 +
                        wa->key_arena.used_total + heap;

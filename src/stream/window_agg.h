@@ -28,7 +28,9 @@
  * State: one slot per (key, window) in a dense array with a free list;
  * (key id, window start) -> slot in an open-addressing table; keys are
  * interned once in a per-operator arena (a key id per distinct key); a
- * min-heap of (time, slot) timers. No allocation per row in steady state.
+ * min-heap of timers, one per distinct due time (a bucket chaining the
+ * windows due then; sessions have one per slot). No allocation per row in
+ * steady state.
  * Not thread-safe: one operator per task.
  */
 #ifndef RILL_WINDOW_AGG_H

@@ -120,4 +120,15 @@ echo "$out" | grep -q '^(2 streams)$' || fail "after drop: $out"
 "$RILL" topics list --data "$D" | grep -qx machine_events || fail "dropping the stream deleted its topic"
 ok "DROP STREAM keeps the topic"
 
+# On a terminal (script(1) gives it one): a prompt, continuation lines,
+# and the history file.
+if command -v script >/dev/null; then
+  out=$(printf 'SHOW\nSTREAMS;\nquit\n' |
+    HOME=$TMP timeout 20 script -qc "$RILL sql --data $D" /dev/null | tr -d '\r')
+  echo "$out" | grep -q '^rill> SHOW$' || fail "no prompt: $out"
+  echo "$out" | grep -q '^(2 streams)$' || fail "tty SHOW STREAMS: $out"
+  grep -q 'SHOW.040STREAMS;' "$TMP/.rill_history" || fail "history: $(cat "$TMP/.rill_history")"
+  ok "interactive shell: prompt, multi-line statement, ~/.rill_history"
+fi
+
 echo "PASS test_sql_cli"

@@ -45,6 +45,11 @@
 
 struct partition {
     pthread_mutex_t mu;
+    /* One partition_flush at a time (taken before mu, never on the append
+     * path): a second flusher finding the dirty segments already taken
+     * must wait for the first one's fdatasyncs before it may report their
+     * offsets durable. */
+    pthread_mutex_t flush_mu;
     pthread_cond_t durable_cv;
     char *dir;
     char *topic;
@@ -225,6 +230,7 @@ int partition_open(const char *dir, const char *topic, int32_t id,
     pthread_cond_init(&p->durable_cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&p->mu, NULL);
+    pthread_mutex_init(&p->flush_mu, NULL);
     p->dir = mem_strdup(dir);
     p->topic = mem_strdup(topic);
     p->id = id;
@@ -284,6 +290,7 @@ void partition_unref(struct partition *p)
     mem_free(p->segs);
     pthread_cond_destroy(&p->durable_cv);
     pthread_mutex_destroy(&p->mu);
+    pthread_mutex_destroy(&p->flush_mu);
     mem_free(p->dir);
     mem_free(p->topic);
     mem_free(p);
@@ -444,10 +451,12 @@ bool partition_flush_due(struct partition *p, int64_t mono_ms,
 
 int partition_flush(struct partition *p)
 {
+    pthread_mutex_lock(&p->flush_mu);
     pthread_mutex_lock(&p->mu);
     if (p->failed || p->closed || p->read_only) {
         int rc = p->failed;
         pthread_mutex_unlock(&p->mu);
+        pthread_mutex_unlock(&p->flush_mu);
         return rc;
     }
     int64_t target = p->leo;
@@ -494,6 +503,7 @@ int partition_flush(struct partition *p)
             segment_close_index_files(todo[i]);
     pthread_cond_broadcast(&p->durable_cv);
     pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->flush_mu);
     for (size_t i = 0; i < n; i++)
         segment_unref(todo[i]);
     if (todo != stack) {

@@ -3,6 +3,7 @@
  * ERR_FAILED, reads keep working, waiters woken), a full disk never
  * corrupts a segment, and reopening recovers everything acknowledged. */
 #include <errno.h>
+#include <pthread.h>
 
 #include "base/os.h"
 #include "log_testlib.h"
@@ -183,6 +184,67 @@ TEST(test_checkpoint_failure_is_harmless)
     free(dir);
 }
 
+/* Two threads flushing one partition at once (the flusher's round and a
+ * logdir_flush, as rill serve does at shutdown): the one that finds the
+ * dirty segments already taken by the other must not raise the durable
+ * offset before that other one's fdatasyncs have returned. Here those
+ * fsyncs fail, so nothing appended since the last good flush may ever be
+ * reported durable (before the fix the spinning thread saw 1601). */
+struct flush_race {
+    struct logdir *ld;
+    struct partition *p;
+    int stop;
+    int64_t max_durable_seen;
+};
+
+static void *flush_spin(void *arg)
+{
+    struct flush_race *r = arg;
+    while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+        logdir_flush(r->ld);
+        int64_t d = partition_durable_offset(r->p);
+        if (d > r->max_durable_seen)
+            r->max_durable_seen = d;
+    }
+    return NULL;
+}
+
+TEST(test_concurrent_flush_waits_for_fsync)
+{
+    char *dir = tl_tmpdir();
+    struct logdir *ld = open_ld(dir, false);
+    struct logdir_topic_config c;
+    logdir_topic_config_init(&c);
+    c.segment_bytes = 1024;
+    CHECK_EQ_INT(logdir_topic_create(ld, "race", &c), 0);
+    struct partition *p = logdir_partition(ld, "race", 0);
+    CHECK_EQ_INT(tl_append(p, 0, 1, 1, NULL), 0);
+    CHECK_EQ_INT(logdir_flush(ld), 0);
+    CHECK_EQ_INT(partition_durable_offset(p), 1);
+    /* 40 batches of ~600 B with 1 KiB segments: 40 dirty segments, so one
+     * flush makes dozens of fdatasyncs; from the 30th on every fsync
+     * fails (ENOSPC faults are sticky; the other thread's checkpoint
+     * writes count too). */
+    for (int i = 0; i < 40; i++)
+        CHECK_EQ_INT(tl_append(p, 1 + i * 40, 40, 1, NULL), 0);
+    CHECK(partition_segment_count(p) >= 20);
+    os_fault_set(OS_OP_FSYNC, 30, ENOSPC);
+    struct flush_race r = {ld, p, 0, 0};
+    pthread_t th;
+    CHECK_EQ_INT(pthread_create(&th, NULL, flush_spin, &r), 0);
+    int rc = logdir_flush(ld);
+    __atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(th, NULL);
+    os_fault_clear();
+    CHECK(rc < 0);
+    CHECK_EQ_INT(partition_failed(p), -ENOSPC);
+    CHECK_EQ_INT(r.max_durable_seen, 1);
+    CHECK_EQ_INT(partition_durable_offset(p), 1);
+    logdir_close(ld);
+    tl_rmrf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     RUN(test_fsync_eio_fails_partition);
@@ -190,5 +252,6 @@ int main(void)
     RUN(test_roll_open_failure);
     RUN(test_flusher_thread_fsync_error);
     RUN(test_checkpoint_failure_is_harmless);
+    RUN(test_concurrent_flush_waits_for_fsync);
     return harness_summary("test_log_faults");
 }

@@ -4,8 +4,9 @@
  * ~/.rill_history); a statement may span lines and runs when a line ends
  * it with ';' (outside strings and comments). When stdin is not a terminal
  * it reads statements from stdin without a prompt, runs each as it
- * completes, goes on after an error and exits 1 if any failed. The session
- * (data directory, catalog, executor) is cli_run.c's.
+ * completes (errors name lines of stdin), goes on after an error and
+ * exits 1 if any failed. The session (data directory, catalog, executor)
+ * is cli_run.c's.
  */
 #include "cli/cli.h"
 
@@ -59,25 +60,41 @@ static bool blank(const char *s, size_t n)
     return true;
 }
 
+/* Runs a statement read from stdin. The text is preceded by one newline
+ * per line read before it, so positions in errors are lines of stdin. */
+static int run_piped_stmt(struct cli_sql_session *s, struct buf *stmt,
+                          size_t lines_before)
+{
+    struct buf text;
+    buf_init(&text);
+    for (size_t i = 0; i < lines_before; i++)
+        buf_put_u8(&text, '\n');
+    buf_put(&text, stmt->data, stmt->len);
+    int rc = cli_sql_session_exec(s, "sql", (const char *)text.data, text.len);
+    buf_fini(&text);
+    return rc;
+}
+
 static int run_pipe(struct cli_sql_session *s)
 {
     struct buf stmt;
     buf_init(&stmt);
     char *line = NULL;
-    size_t cap = 0;
+    size_t cap = 0, lines = 0, first = 0;
     ssize_t n;
     int status = 0;
     while ((n = getline(&line, &cap, stdin)) >= 0) {
         buf_put(&stmt, line, (size_t)n);
+        lines++;
         if (complete((const char *)stmt.data, stmt.len)) {
-            if (cli_sql_session_exec(s, "sql", (const char *)stmt.data,
-                                     stmt.len))
+            if (run_piped_stmt(s, &stmt, first))
                 status = 1;
             buf_reset(&stmt);
+            first = lines;
         }
     }
     if (!blank((const char *)stmt.data, stmt.len) &&
-        cli_sql_session_exec(s, "sql", (const char *)stmt.data, stmt.len))
+        run_piped_stmt(s, &stmt, first))
         status = 1;
     free(line);
     buf_fini(&stmt);

@@ -62,7 +62,16 @@ echo "$out" | grep -q '^(2 streams)$' || fail "piped SHOW STREAMS: $out"
 out=$(printf 'SHOW\n  TABLES\n;\nDESCRIBE\nmachines;\n' | "$RILL" sql --data "$D")
 echo "$out" | grep -Eq '^machines +machines +json +1 +machine_id +-$' || fail "SHOW TABLES: $out"
 echo "$out" | grep -q '^TABLE machines$' || fail "multi-line DESCRIBE: $out"
-ok "echo 'SHOW STREAMS;' | rill sql, multi-line statements"
+set +e
+out=$(printf 'SHOW STREAMS;\n\nSELECT\n  nope FROM readings;\nSHOW TABLES;\n' |
+  "$RILL" sql --data "$D" 2>"$TMP/pipe.err")
+rc=$?
+set -e
+[ $rc = 1 ] || fail "piped error exit $rc"
+grep -q "^sql:4:3: unknown column 'nope' (not in readings)$" "$TMP/pipe.err" ||
+  fail "piped error position: $(cat "$TMP/pipe.err")"
+echo "$out" | grep -q '^(1 table)$' || fail "rill sql stopped after an error: $out"
+ok "echo 'SHOW STREAMS;' | rill sql, multi-line statements, errors at lines of stdin"
 
 # A bad script: the error names file, line and column; exit 1; the
 # statements before it ran, none after.

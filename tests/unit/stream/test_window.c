@@ -10,6 +10,7 @@
 #include "../../harness.h"
 #include "base/err.h"
 #include "row/scalar.h"
+#include "stream/watermark.h"
 #include "stream/window_agg.h"
 
 static struct schema in_schema;
@@ -431,6 +432,70 @@ TEST(percentile_accuracy)
     row_batch_destroy(b);
 }
 
+/* The timeline of docs/stream.md, driven by a watermark tracker: TUMBLE
+ * 10 s, delay 2 s, lateness 5 s, EMIT FINAL. */
+TEST(doc_timeline)
+{
+    reset_out();
+    struct window_agg *wa = make(WINDOW_TUMBLE, 10, 0, 5, EMIT_FINAL);
+    struct watermark *w;
+    watermark_create(1, 2000, 0, 0, &w);
+    struct in_row steps[] = {{"a", 1, 1, 0}, {"a", 1, 4, 0}, {"a", 1, 12, 0},
+                             {"a", 1, 7, 0}, {"a", 1, 17, 0}, {"a", 1, 8, 0},
+                             {"a", 1, 21, 0}};
+    int want_out[] = {0, 0, 1, 2, 2, 2, 2};
+    int want_late[] = {0, 0, 0, 0, 0, 1, 1};
+    for (int i = 0; i < 7; i++) {
+        feed(wa, &steps[i], 1);
+        watermark_observe(w, 0, steps[i].ts_s * 1000, i);
+        window_agg_advance(wa, watermark_advance(w, i));
+        window_agg_flush(wa);
+        CHECK_EQ_INT(nout, want_out[i]);
+        CHECK_EQ_INT(nlate, want_late[i]);
+    }
+    CHECK_EQ_STR(out_rows[0], "a|0|10|2|2");
+    CHECK_EQ_STR(out_rows[1], "a|0|10|3|3");
+    CHECK_EQ_INT(watermark_current(w), 19000);
+    window_agg_advance(wa, 19999);
+    window_agg_flush(wa);
+    CHECK_EQ_INT(nout, 3);
+    CHECK_EQ_STR(out_rows[2], "a|10|20|2|2");
+    watermark_destroy(w);
+    window_agg_destroy(wa);
+}
+
+TEST(changes_with_late_rows_and_session_lateness)
+{
+    reset_out();
+    struct window_agg *wa = make(WINDOW_TUMBLE, 10, 0, 5, EMIT_CHANGES);
+    struct in_row r1[] = {{"a", 1, 1, 0}};
+    feed(wa, r1, 1);
+    advance(wa, 12);
+    feed(wa, r1, 1); /* late but within lateness: another change */
+    window_agg_flush(wa);
+    CHECK_EQ_INT(nout, 2);
+    CHECK_EQ_STR(out_rows[1], "a|0|10|2|2");
+    advance(wa, 20);
+    feed(wa, r1, 1); /* too late */
+    CHECK_EQ_INT(nlate, 1);
+    window_agg_destroy(wa);
+
+    reset_out();
+    wa = make(WINDOW_SESSION, 5, 0, 0, EMIT_FINAL);
+    struct in_row s1[] = {{"a", 1, 10, 0}};
+    feed(wa, s1, 1);
+    advance(wa, 30);
+    CHECK_EQ_INT(nout, 1);
+    struct in_row s2[] = {{"a", 1, 12, 3}, {"a", 1, 40, 3}};
+    feed(wa, s2, 2); /* [12,17) is too late; [40,45) opens */
+    CHECK_EQ_INT(nlate, 1);
+    CHECK_EQ_INT(window_agg_late_count(wa, 3), 1);
+    advance(wa, 45);
+    CHECK_EQ_INT(nout, 2);
+    CHECK_EQ_STR(out_rows[1], "a|40|45|1|1");
+    window_agg_destroy(wa);
+}
+
 int main(void)
 {
     schema_init(&in_schema);
@@ -447,5 +512,7 @@ int main(void)
     RUN(plain_group_by);
     RUN(all_aggregates);
     RUN(percentile_accuracy);
+    RUN(doc_timeline);
+    RUN(changes_with_late_rows_and_session_lateness);
     return harness_summary("test_window");
 }

@@ -31,6 +31,8 @@ struct cli_sql_session {
     struct logdir *logdir;
     struct catalog *catalog;
     struct sql_exec *exec;
+    const struct sql_engine_ops *engine; /* the one place it is chosen */
+    void *engine_ctx;
 };
 
 static int emit_row(void *arg, const char *line, size_t len)
@@ -65,10 +67,13 @@ int cli_sql_session_open(const char *dir, const char *prog,
                 msg[0] ? msg : err_str(rc));
         goto fail;
     }
+    s->engine = &sql_engine_none;
+    s->engine_ctx = NULL;
     struct sql_exec_options o = {
         .catalog = s->catalog,
         .logdir = s->logdir,
-        .engine = &sql_engine_none,
+        .engine = s->engine,
+        .engine_ctx = s->engine_ctx,
         .emit = emit_row,
     };
     rc = sql_exec_create(&o, &s->exec);
@@ -184,6 +189,9 @@ int cli_run(int argc, char **argv)
         return 1;
     }
     int status = cli_sql_session_exec(s, file, text, len);
+    /* The embedded mode: keep the persistent queries running. */
+    if (!status && s->engine->wait)
+        status = s->engine->wait(s->engine_ctx) ? 1 : 0;
     cli_sql_session_close(s);
     free(text);
     return status;

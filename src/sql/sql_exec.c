@@ -703,10 +703,14 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     int fmt = row_format_parse(r.format, strlen(r.format));
     if (fmt < 0 ||
         row_decoder_create((enum row_format)fmt, &r.schema, NULL, &dec) < 0) {
+        bool senml = !strcmp(r.format, "senml");
         rc = fail(err, locate(st, r.format, find_off(st, "WITH")), ERR_INVALID,
-                  "format '%s' cannot fill these columns (see "
-                  "docs/formats.md)",
-                  r.format);
+                  "format '%s' cannot fill these columns%s", r.format,
+                  senml ? ": SenML columns are name STRING, unit STRING, "
+                          "value DOUBLE, string_value STRING, bool_value "
+                          "BOOLEAN, data_value STRING, sum DOUBLE, ts "
+                          "TIMESTAMP(3), update_time DOUBLE (docs/formats.md)"
+                        : " (see docs/formats.md)");
         goto out;
     }
     row_decoder_destroy(dec);

@@ -76,6 +76,10 @@ struct sql_engine_ops {
      * input partition, ...) as "name: value" lines; ERR_NOT_FOUND when it
      * does not run here. */
     int (*query_stats)(void *ctx, const char *id, struct buf *out);
+    /* `rill run`'s embedded mode, after the script: blocks while
+     * persistent queries run here, until the process is told to stop
+     * (SIGINT/SIGTERM). NULL, or nothing running: returns 0 at once. */
+    int (*wait)(void *ctx);
 };
 
 /* The engine until the planner lands: every hook fails with

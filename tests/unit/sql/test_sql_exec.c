@@ -203,6 +203,9 @@ static const struct {
     {"CREATE STREAM r2 (a INT) WITH (topic = 'readings', partitions = 9)",
      "created stream r2 (topic readings exists with 4 partitions; "
      "partitions = 9 ignored)\n"},
+    {"CREATE STREAM sm (name STRING, value DOUBLE, ts TIMESTAMP(3)) WITH "
+     "(format = 'senml')",
+     "created stream sm (topic sm created with 1 partition)\n"},
     {"DROP STREAM IF EXISTS nope", "stream nope does not exist (skipped)\n"},
     {"DROP STREAM machines", "dropped stream Machines (topic Machines kept)\n"},
     {"DROP QUERY IF EXISTS q_4", "query q_4 does not exist (skipped)\n"},
@@ -249,6 +252,11 @@ static const struct {
     {"CREATE STREAM `a b` (a INT)",
      "ERR line 1, column 15: 'a b' is not a valid topic name (1-249 of "
      "[a-zA-Z0-9._-]): add WITH (topic = '...')"},
+    {"CREATE STREAM sm (foo INT) WITH (format = 'senml')",
+     "ERR line 1, column 43: format 'senml' cannot fill these columns: "
+     "SenML columns are name STRING, unit STRING, value DOUBLE, "
+     "string_value STRING, bool_value BOOLEAN, data_value STRING, sum "
+     "DOUBLE, ts TIMESTAMP(3), update_time DOUBLE (docs/formats.md)"},
     {"CREATE TABLE t2 (a INT)",
      "ERR line 1, column 14: a table needs its key: add WITH (key = "
      "'column') (later rows for a key replace earlier ones)"},

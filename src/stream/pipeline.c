@@ -18,13 +18,17 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "log/record_batch.h"
+#include "row/csv_decode.h"
 #include "row/json_decode.h"
+#include "row/senml_decode.h"
 #include "stream/watermark.h"
 
 struct pipeline {
     struct pipeline_source_config src;
     int capacity;
     struct json_decoder *dec;
+    struct csv_decoder *csv;
+    struct senml_decoder *senml;
     struct row_batch *batch;
     struct watermark *wm;
     struct operator *head, *tail;
@@ -47,7 +51,23 @@ int pipeline_create(const struct pipeline_source_config *src,
     struct pipeline *p = mem_calloc(1, sizeof(*p));
     p->src = *src;
     p->capacity = src->batch_capacity ? src->batch_capacity : 1024;
-    int rc = json_decoder_create(src->schema, 0, &p->dec);
+    int rc;
+    switch (src->format) {
+    case PIPELINE_FORMAT_JSON:
+        rc = json_decoder_create(src->schema, 0, &p->dec);
+        break;
+    case PIPELINE_FORMAT_CSV:
+        rc = csv_decoder_create(src->schema,
+                                src->csv_delimiter ? src->csv_delimiter : ',',
+                                0, &p->csv);
+        break;
+    case PIPELINE_FORMAT_SENML:
+        rc = senml_decoder_create(src->schema, &p->senml);
+        break;
+    default:
+        rc = ERR_INVALID;
+        break;
+    }
     if (rc)
         goto out_free;
     rc = row_batch_create(src->schema, p->capacity, &p->batch);
@@ -70,6 +90,8 @@ out_batch:
     row_batch_destroy(p->batch);
 out_dec:
     json_decoder_destroy(p->dec);
+    csv_decoder_destroy(p->csv);
+    senml_decoder_destroy(p->senml);
 out_free:
     mem_free(p);
     return rc;
@@ -83,6 +105,8 @@ void pipeline_destroy(struct pipeline *p)
     watermark_destroy(p->wm);
     row_batch_destroy(p->batch);
     json_decoder_destroy(p->dec);
+    csv_decoder_destroy(p->csv);
+    senml_decoder_destroy(p->senml);
     buf_fini(&p->scratch);
     mem_free(p);
 }
@@ -164,6 +188,26 @@ void pipeline_set_error_handler(struct pipeline *p, pipeline_error_fn fn,
     p->error_arg = arg;
 }
 
+/* Decodes one record value into the source batch: 0 (rows added),
+ * ERR_TOO_LARGE (batch full: nothing added) or a decode error. */
+static int decode(struct pipeline *p, const struct record *r,
+                  const struct row_meta *m, int64_t now_ms,
+                  struct row_error *err)
+{
+    const char *v = (const char *)r->value.ptr;
+    switch (p->src.format) {
+    case PIPELINE_FORMAT_CSV:
+        return csv_decode(p->csv, p->batch, v, r->value.len, m, err);
+    case PIPELINE_FORMAT_SENML: {
+        int n = senml_decode(p->senml, p->batch, v, r->value.len, now_ms, m,
+                             err);
+        return n < 0 ? n : 0;
+    }
+    default:
+        return json_decode(p->dec, p->batch, v, r->value.len, m, err);
+    }
+}
+
 static int run(struct pipeline *p, const struct row_batch *b)
 {
     if (b->nrows == 0)
@@ -221,20 +265,18 @@ int pipeline_push_records(struct pipeline *p, int partition,
             struct row_meta m = {r.timestamp, r.offset, r.timestamp,
                                  partition};
             struct row_error err;
-            int dr;
+            int dr, before = p->batch->nrows;
             if (r.value_null) {
                 dr = row_error_set(&err, ERR_PARSE, 0, "null record value");
             } else {
-                dr = json_decode(p->dec, p->batch, (const char *)r.value.ptr,
-                                 r.value.len, &m, &err);
-                if (dr == ERR_TOO_LARGE) {
+                dr = decode(p, &r, &m, now_ms, &err);
+                if (dr == ERR_TOO_LARGE && p->batch->nrows > 0) {
                     rc = run(p, p->batch);
                     row_batch_reset(p->batch);
                     if (rc)
                         return rc;
-                    dr = json_decode(p->dec, p->batch,
-                                     (const char *)r.value.ptr, r.value.len,
-                                     &m, &err);
+                    before = 0;
+                    dr = decode(p, &r, &m, now_ms, &err);
                 }
             }
             if (dr) {
@@ -243,9 +285,9 @@ int pipeline_push_records(struct pipeline *p, int partition,
                     p->on_error(p->error_arg, partition, r.offset, &err);
                 continue;
             }
-            int64_t ts = p->batch->meta[p->batch->nrows - 1].event_ts;
-            if (ts > max_ts)
-                max_ts = ts;
+            for (int i = before; i < p->batch->nrows; i++)
+                if (p->batch->meta[i].event_ts > max_ts)
+                    max_ts = p->batch->meta[i].event_ts;
         }
         if (ir < 0)
             p->st.corrupt_batches++;

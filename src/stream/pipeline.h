@@ -13,7 +13,8 @@
  *   loop: pipeline_push_records(p, partition, bytes, len, now_ms);
  *         pipeline_tick(p, now_ms);  -- when the input runs dry
  *
- * The source decodes JSON record values with the schema-driven decoder;
+ * The source decodes record values with the schema-driven JSON, CSV or
+ * SenML decoder (row layer);
  * event time is the schema's time column, else the Kafka record
  * timestamp. Each row's meta gets the record's partition, offset and
  * timestamp. A record that fails to decode goes to the error callback
@@ -39,8 +40,16 @@
 #include "stream/watermark.h"
 #include "stream/window_agg.h"
 
+enum pipeline_format {
+    PIPELINE_FORMAT_JSON = 0, /* one object per record (json_decode.h) */
+    PIPELINE_FORMAT_CSV,      /* one line per record (csv_decode.h) */
+    PIPELINE_FORMAT_SENML,    /* one SenML pack per record, 0..n rows */
+};
+
 struct pipeline_source_config {
     const struct schema *schema; /* borrowed; outlives the pipeline */
+    enum pipeline_format format;
+    char csv_delimiter;          /* CSV only; 0 = ',' */
     int time_column;             /* event-time column, -1: record time */
     int npartitions;             /* input partitions 0..n-1 */
     int64_t watermark_delay_ms;  /* bounded out-of-orderness */

@@ -224,6 +224,70 @@ TEST(plan_errors)
     pipeline_destroy(p);
 }
 
+static struct pipeline *make_simple(const struct schema *s,
+                                    enum pipeline_format f, int time_col)
+{
+    struct pipeline_source_config src;
+    memset(&src, 0, sizeof(src));
+    src.schema = s;
+    src.format = f;
+    src.time_column = time_col;
+    src.npartitions = 1;
+    struct pipeline *p;
+    CHECK_EQ_INT(pipeline_create(&src, &p), 0);
+    struct window_agg_config w;
+    memset(&w, 0, sizeof(w));
+    w.window.kind = WINDOW_TUMBLE;
+    w.window.size_ms = 10000;
+    w.nkeys = 1;
+    w.naggs = 2;
+    w.aggs[0].func = AGG_COUNT_STAR;
+    w.aggs[1].func = AGG_AVG;
+    w.aggs[1].column = 1;
+    CHECK_EQ_INT(pipeline_add_window_agg(p, &w, NULL), 0);
+    CHECK_EQ_INT(pipeline_set_sink(p, sink, NULL), 0);
+    pipeline_set_error_handler(p, on_error, NULL);
+    return p;
+}
+
+TEST(csv_and_senml_sources)
+{
+    nrows = nerrors = 0;
+    struct pipeline *p = make_simple(&sch, PIPELINE_FORMAT_CSV, 2);
+    struct buf b;
+    buf_init(&b);
+    const char *lines[] = {"s1,2.5,1970-01-01T00:00:01Z",
+                           "s1,3.5,1970-01-01T00:00:02Z", "s1,x,y",
+                           "s2,1,1970-01-01T00:00:03Z"};
+    build(&b, lines, 4, 0);
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(pipeline_end_of_input(p), 0);
+    CHECK_EQ_INT(nerrors, 1);
+    CHECK_EQ_INT(nrows, 2);
+    CHECK(strcmp(rows[0], "s1|0|2|3") == 0 || strcmp(rows[1], "s1|0|2|3") == 0);
+    pipeline_destroy(p);
+
+    nrows = nerrors = 0;
+    struct schema ss;
+    schema_init(&ss);
+    schema_add(&ss, "name", SCHEMA_STRING, false, NULL);
+    schema_add(&ss, "value", SCHEMA_DOUBLE, true, NULL);
+    schema_add(&ss, "ts", SCHEMA_TIMESTAMP, true, NULL);
+    p = make_simple(&ss, PIPELINE_FORMAT_SENML, 2);
+    const char *packs[] = {
+        "[{\"bn\":\"dev1:\",\"bt\":1700000000,\"n\":\"temp\",\"v\":20},"
+        "{\"n\":\"temp\",\"v\":22,\"t\":1},{\"n\":\"hum\",\"v\":50,\"t\":2}]"};
+    build(&b, packs, 1, 0);
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(pipeline_end_of_input(p), 0);
+    CHECK_EQ_INT(nerrors, 0);
+    CHECK_EQ_INT(nrows, 2);
+    CHECK(strcmp(rows[0], "dev1:temp|1700000000000|2|21") == 0 ||
+          strcmp(rows[1], "dev1:temp|1700000000000|2|21") == 0);
+    buf_fini(&b);
+    pipeline_destroy(p);
+}
+
 int main(void)
 {
     schema_init(&sch);
@@ -233,5 +297,6 @@ int main(void)
     RUN(end_to_end_with_idle_partition);
     RUN(record_time_without_time_column);
     RUN(plan_errors);
+    RUN(csv_and_senml_sources);
     return harness_summary("test_pipeline");
 }

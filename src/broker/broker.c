@@ -255,6 +255,11 @@ void broker_register(struct broker *b, int16_t api_key, int16_t min_v,
     b->apis[api_key].max_version = max_v;
 }
 
+const char *broker_conn_peer(const struct broker_conn *bc)
+{
+    return conn_peer(bc->conn);
+}
+
 #ifndef BROKER_HAVE_GROUPS
 /* Stub until the groups module lands: group APIs are simply not served. */
 void group_handlers_register(struct broker *b)

@@ -120,6 +120,8 @@ void broker_register(struct broker *b, int16_t api_key, int16_t min_v,
                      int16_t max_v, broker_handler_fn *fn);
 /* Defined by the groups module (see above). */
 void group_handlers_register(struct broker *b);
+/* The connection's peer address, "ip:port" (as accepted). */
+const char *broker_conn_peer(const struct broker_conn *bc);
 
 /* --- deferred responses --- */
 typedef void broker_cancel_fn(struct broker_pending *p, void *arg);

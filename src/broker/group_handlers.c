@@ -59,13 +59,16 @@ static int64_t now_ms(const struct groups *gs)
     return clock_mono_ms();
 }
 
-/* The client's address as Kafka shows it ("/ip"). The broker does not
- * expose the connection's peer to this module yet; rill listens on
- * loopback, so this is what every client is. */
+/* The client's address as Kafka shows it: "/ip", without the port. */
 static struct slice client_host(const struct broker_req *req)
 {
-    (void)req;
-    return slice_make("/127.0.0.1", 10);
+    const char *peer = broker_conn_peer(req->bc);
+    const char *colon = strrchr(peer, ':');
+    size_t n = colon ? (size_t)(colon - peer) : strlen(peer);
+    char *s = arena_alloc(req->arena, n + 1);
+    s[0] = '/';
+    memcpy(s + 1, peer, n);
+    return slice_make(s, n + 1);
 }
 
 static struct groups *groups_of(const struct broker_req *req)

@@ -75,8 +75,9 @@ class Reader:
 
 
 class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def __init__(self, port, source=None):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                          source_address=(source, 0) if source else None)
         self.corr = 0
 
     def call(self, api, ver, body):
@@ -253,7 +254,8 @@ def main():
         p = subprocess.run(["kcat", "-b", srv.bootstrap, "-P", "-t", "wt", "-p", "0"],
                            input="a\nb\nc\n", capture_output=True, text=True, timeout=30)
         check(p.returncode == 0, "kcat created topic wt (%s)" % p.stderr[-200:])
-        c = Conn(srv.port)
+        # From 127.0.0.2 (still loopback) so the member's host is not a guess.
+        c = Conn(srv.port, source="127.0.0.2")
 
         r = c.call(10, 2, s16("wg") + b"\x00")
         r.i32()
@@ -321,6 +323,8 @@ def main():
         check(len(members) == 1 and members[0][0] == me and members[0][1] is None
               and members[0][2] == "wire" and members[0][5] == assignment,
               "DescribeGroups v4: member id, no instance id, client id, assignment bytes")
+        check(members[0][3] == "/127.0.0.2",
+              "DescribeGroups: client host is the peer address, Kafka style (%s)" % members[0][3])
         err, gid, state, *_ = describe(c, "unknown-group")
         check(err == 0 and gid == "unknown-group" and state == "Dead", "an unknown group is Dead")
 

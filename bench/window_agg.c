@@ -206,13 +206,14 @@ int main(int argc, char **argv)
         int64_t ts = BASE_TS + second * 1000 + (int64_t)(rnd() % 1000);
         char v[200], key[16];
         int kn = snprintf(key, sizeof(key), "sensor-%05ld", sensor);
-        int n = snprintf(v, sizeof(v),
-                         "{\"sensor_id\":\"%s\",\"machine_id\":\"machine-%03ld\","
-                         "\"kind\":\"temperature\",\"value\":%ld.%02ld,"
-                         "\"unit\":\"celsius\",\"site\":\"plant-north-7\","
-                         "\"ts\":%lld}",
-                         key, sensor / 20, 15 + (long)(rnd() % 20),
-                         (long)(rnd() % 100), (long long)ts);
+        int n =
+            snprintf(v, sizeof(v),
+                     "{\"sensor_id\":\"%s\",\"machine_id\":\"machine-%03ld\","
+                     "\"kind\":\"temperature\",\"value\":%ld.%02ld,"
+                     "\"unit\":\"celsius\",\"site\":\"plant-north-7\","
+                     "\"ts\":%lld}",
+                     key, sensor / 20, 15 + (long)(rnd() % 20),
+                     (long)(rnd() % 100), (long long)ts);
         bytes += n;
         expected[sensor * nwin + (ts - BASE_TS) / WINDOW_MS]++;
         struct slice ks = slice_make(key, (size_t)kn);

@@ -110,10 +110,9 @@ static bool int_like(enum schema_type t)
 const char *agg_func_name(enum agg_func f)
 {
     static const char *names[] = {
-        "count",      "count",       "count_distinct", "sum",
-        "avg",        "min",         "max",            "stddev_pop",
-        "stddev_samp", "var_pop",    "var_samp",       "first_value",
-        "last_value", "percentile"};
+        "count",    "count",       "count_distinct", "sum",         "avg",
+        "min",      "max",         "stddev_pop",     "stddev_samp", "var_pop",
+        "var_samp", "first_value", "last_value",     "percentile"};
     return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
 }
 
@@ -223,9 +222,12 @@ static int str_cmp(const char *a, uint32_t an, const char *b, uint32_t bn)
 static int64_t cell_i64(const struct row_column *c, int i)
 {
     switch (c->type) {
-    case SCHEMA_BOOLEAN: return c->data.b[i];
-    case SCHEMA_INT: return c->data.i32[i];
-    default: return c->data.i64[i];
+    case SCHEMA_BOOLEAN:
+        return c->data.b[i];
+    case SCHEMA_INT:
+        return c->data.i32[i];
+    default:
+        return c->data.i64[i];
     }
 }
 
@@ -363,8 +365,8 @@ static void sketch_free(struct sketch *sk)
 
 /* --- update ------------------------------------------------------------ */
 
-void agg_update_batch(const struct agg *a, const struct row_column *col,
-                      int n, uint8_t *const *slots, const int64_t *ts)
+void agg_update_batch(const struct agg *a, const struct row_column *col, int n,
+                      uint8_t *const *slots, const int64_t *ts)
 {
     uint32_t off = a->offset;
     const uint8_t *nulls = col ? col->nulls : NULL;
@@ -396,8 +398,8 @@ void agg_update_batch(const struct agg *a, const struct row_column *col,
                     continue;
                 struct st_sum *s = (struct st_sum *)(void *)(slots[i] + off);
                 s->n++;
-                s->s.i = (int64_t)((uint64_t)s->s.i +
-                                   (uint64_t)cell_i64(col, i));
+                s->s.i =
+                    (int64_t)((uint64_t)s->s.i + (uint64_t)cell_i64(col, i));
             }
         } else if (col->type == SCHEMA_DOUBLE) {
             const double *v = col->data.f64;
@@ -438,8 +440,8 @@ void agg_update_batch(const struct agg *a, const struct row_column *col,
             struct st_minmax *s = (struct st_minmax *)(void *)(slots[i] + off);
             if (a->in_type == SCHEMA_STRING) {
                 struct row_str v = col->data.str[i];
-                int c = s->n ? str_cmp(v.ptr, v.len, s->v.s.ptr, s->v.s.len)
-                             : 0;
+                int c =
+                    s->n ? str_cmp(v.ptr, v.len, s->v.s.ptr, s->v.s.len) : 0;
                 if (!s->n || (is_min ? c < 0 : c > 0))
                     sbuf_set(&s->v.s, v);
             } else if (isint) {
@@ -543,8 +545,7 @@ void agg_merge(const struct agg *a, void *dst_slot, void *src_slot)
         if (compact_minmax(a)) {
             double *x = (void *)d, *y = (void *)s;
             bool is_min = a->spec.func == AGG_MIN;
-            if (!f_empty(y) &&
-                (f_empty(x) || (is_min ? *y < *x : *y > *x)))
+            if (!f_empty(y) && (f_empty(x) || (is_min ? *y < *x : *y > *x)))
                 *x = *y;
             f_set_empty(y);
             return;
@@ -640,11 +641,21 @@ static void put_num(const struct agg *a, struct row_batch *out, int row,
 {
     struct value v;
     switch (a->out_type) {
-    case SCHEMA_BOOLEAN: v = value_bool(i != 0); break;
-    case SCHEMA_INT: v = value_int((int32_t)i); break;
-    case SCHEMA_BIGINT: v = value_bigint(i); break;
-    case SCHEMA_TIMESTAMP: v = value_timestamp(i); break;
-    default: v = value_double(f); break;
+    case SCHEMA_BOOLEAN:
+        v = value_bool(i != 0);
+        break;
+    case SCHEMA_INT:
+        v = value_int((int32_t)i);
+        break;
+    case SCHEMA_BIGINT:
+        v = value_bigint(i);
+        break;
+    case SCHEMA_TIMESTAMP:
+        v = value_timestamp(i);
+        break;
+    default:
+        v = value_double(f);
+        break;
     }
     row_batch_set(out, row, col, v);
 }
@@ -690,10 +701,10 @@ void agg_result(const struct agg *a, const void *slot, struct row_batch *out,
         if (!s->n)
             row_batch_set(out, row, col, value_null());
         else if (a->in_type == SCHEMA_STRING)
-            row_batch_set(out, row, col,
-                          value_string(row_batch_copy(out, s->v.s.ptr,
-                                                      s->v.s.len),
-                                       s->v.s.len));
+            row_batch_set(
+                out, row, col,
+                value_string(row_batch_copy(out, s->v.s.ptr, s->v.s.len),
+                             s->v.s.len));
         else
             put_num(a, out, row, col, s->v.i, s->v.f);
         return;
@@ -703,8 +714,8 @@ void agg_result(const struct agg *a, const void *slot, struct row_batch *out,
     case AGG_VAR_POP:
     case AGG_VAR_SAMP: {
         const struct st_var *s = (const void *)p;
-        bool samp = a->spec.func == AGG_STDDEV_SAMP ||
-                    a->spec.func == AGG_VAR_SAMP;
+        bool samp =
+            a->spec.func == AGG_STDDEV_SAMP || a->spec.func == AGG_VAR_SAMP;
         if (s->n == 0 || (samp && s->n < 2)) {
             row_batch_set(out, row, col, value_null());
             return;
@@ -723,10 +734,10 @@ void agg_result(const struct agg *a, const void *slot, struct row_batch *out,
         if (!s->n)
             row_batch_set(out, row, col, value_null());
         else if (a->in_type == SCHEMA_STRING)
-            row_batch_set(out, row, col,
-                          value_string(row_batch_copy(out, s->v.s.ptr,
-                                                      s->v.s.len),
-                                       s->v.s.len));
+            row_batch_set(
+                out, row, col,
+                value_string(row_batch_copy(out, s->v.s.ptr, s->v.s.len),
+                             s->v.s.len));
         else
             put_num(a, out, row, col, s->v.i, s->v.f);
         return;

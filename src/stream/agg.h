@@ -75,8 +75,8 @@ bool agg_needs_init(const struct agg *a);
 /* For every row i < n with slots[i] != NULL, adds cell i of col (event time
  * ts[i]) to the state at slots[i] + a->offset. col may be NULL for
  * COUNT(*). */
-void agg_update_batch(const struct agg *a, const struct row_column *col,
-                      int n, uint8_t *const *slots, const int64_t *ts);
+void agg_update_batch(const struct agg *a, const struct row_column *col, int n,
+                      uint8_t *const *slots, const int64_t *ts);
 
 /* Folds the state in src into dst (session merging); src is then finished
  * (its heap parts moved or freed). */

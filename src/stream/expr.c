@@ -99,8 +99,7 @@ static bool is_num(enum schema_type t)
 /* Common type of two operands for comparison, CASE and COALESCE, or
  * SCHEMA_NULL when there is none. SCHEMA_NULL (an untyped NULL) unifies
  * with anything. */
-static enum schema_type unify(enum schema_type a, enum schema_type b,
-                              bool *ok)
+static enum schema_type unify(enum schema_type a, enum schema_type b, bool *ok)
 {
     *ok = true;
     if (a == SCHEMA_NULL)
@@ -109,7 +108,7 @@ static enum schema_type unify(enum schema_type a, enum schema_type b,
         return a;
     if (is_num(a) && is_num(b))
         return (a == SCHEMA_DOUBLE || b == SCHEMA_DOUBLE) ? SCHEMA_DOUBLE
-                                                           : SCHEMA_BIGINT;
+                                                          : SCHEMA_BIGINT;
     if ((a == SCHEMA_TIMESTAMP && is_int(b)) ||
         (b == SCHEMA_TIMESTAMP && is_int(a)))
         return SCHEMA_TIMESTAMP;
@@ -133,8 +132,7 @@ static struct expr *node(struct expr_ctx *c, enum kind k, int nargs,
     if (nargs) {
         e->args = arena_alloc(&c->nodes, sizeof(*e->args) * (size_t)nargs);
         memcpy(e->args, args, sizeof(*e->args) * (size_t)nargs);
-        e->argres =
-            arena_alloc(&c->nodes, sizeof(*e->argres) * (size_t)nargs);
+        e->argres = arena_alloc(&c->nodes, sizeof(*e->argres) * (size_t)nargs);
     }
     size_t cap = (size_t)c->capacity;
     e->out.nulls = arena_calloc(&c->nodes, cap);
@@ -186,13 +184,25 @@ static void put(struct row_column *o, enum schema_type t, int i, struct value v)
     }
     o->nulls[i] = 0;
     switch (t) {
-    case SCHEMA_BOOLEAN: o->data.b[i] = v.u.b; break;
-    case SCHEMA_INT: o->data.i32[i] = v.u.i32; break;
+    case SCHEMA_BOOLEAN:
+        o->data.b[i] = v.u.b;
+        break;
+    case SCHEMA_INT:
+        o->data.i32[i] = v.u.i32;
+        break;
     case SCHEMA_BIGINT:
-    case SCHEMA_TIMESTAMP: o->data.i64[i] = v.u.i64; break;
-    case SCHEMA_DOUBLE: o->data.f64[i] = v.u.f64; break;
-    case SCHEMA_STRING: o->data.str[i] = v.u.str; break;
-    case SCHEMA_NULL: o->nulls[i] = 1; break;
+    case SCHEMA_TIMESTAMP:
+        o->data.i64[i] = v.u.i64;
+        break;
+    case SCHEMA_DOUBLE:
+        o->data.f64[i] = v.u.f64;
+        break;
+    case SCHEMA_STRING:
+        o->data.str[i] = v.u.str;
+        break;
+    case SCHEMA_NULL:
+        o->nulls[i] = 1;
+        break;
     }
 }
 
@@ -357,16 +367,16 @@ struct expr *expr_in(struct expr_ctx *c, struct expr *x,
     return e;
 }
 
-struct expr *expr_between(struct expr_ctx *c, struct expr *x,
-                          struct expr *lo, struct expr *hi, bool negated)
+struct expr *expr_between(struct expr_ctx *c, struct expr *x, struct expr *lo,
+                          struct expr *hi, bool negated)
 {
     struct expr *r = expr_binary(c, EXPR_AND, expr_binary(c, EXPR_GE, x, lo),
                                  expr_binary(c, EXPR_LE, x, hi));
     return negated ? expr_unary(c, EXPR_NOT, r) : r;
 }
 
-struct expr *expr_like(struct expr_ctx *c, struct expr *x,
-                       struct expr *pattern, bool negated)
+struct expr *expr_like(struct expr_ctx *c, struct expr *x, struct expr *pattern,
+                       bool negated)
 {
     struct expr *args[2] = {x, pattern};
     struct expr *e = node(c, K_LIKE, 2, args);
@@ -388,8 +398,8 @@ struct expr *expr_case(struct expr_ctx *c, struct expr *operand,
         return fail(c, "CASE needs 1..256 WHEN branches");
     struct expr *args[513];
     for (int i = 0; i < n; i++) {
-        args[2 * i] = operand ? expr_binary(c, EXPR_EQ, operand, whens[i])
-                              : whens[i];
+        args[2 * i] =
+            operand ? expr_binary(c, EXPR_EQ, operand, whens[i]) : whens[i];
         args[2 * i + 1] = thens[i];
     }
     int na = 2 * n;
@@ -471,8 +481,7 @@ struct expr *expr_func(struct expr_ctx *c, enum expr_func fn,
         if (n < 1)
             return fail(c, "CONCAT needs arguments");
         for (int i = 0; i < n; i++)
-            if (args[i]->type != SCHEMA_STRING &&
-                args[i]->type != SCHEMA_NULL)
+            if (args[i]->type != SCHEMA_STRING && args[i]->type != SCHEMA_NULL)
                 return fail(c, "CONCAT needs STRING arguments");
         e->type = SCHEMA_STRING;
         break;
@@ -499,20 +508,27 @@ struct expr *expr_func(struct expr_ctx *c, enum expr_func fn,
 static int64_t cell_i64(const struct row_column *c, int i)
 {
     switch (c->type) {
-    case SCHEMA_BOOLEAN: return c->data.b[i];
-    case SCHEMA_INT: return c->data.i32[i];
+    case SCHEMA_BOOLEAN:
+        return c->data.b[i];
+    case SCHEMA_INT:
+        return c->data.i32[i];
     case SCHEMA_BIGINT:
-    case SCHEMA_TIMESTAMP: return c->data.i64[i];
-    case SCHEMA_DOUBLE: return (int64_t)c->data.f64[i];
-    default: return 0;
+    case SCHEMA_TIMESTAMP:
+        return c->data.i64[i];
+    case SCHEMA_DOUBLE:
+        return (int64_t)c->data.f64[i];
+    default:
+        return 0;
     }
 }
 
 static double cell_f64(const struct row_column *c, int i)
 {
     switch (c->type) {
-    case SCHEMA_DOUBLE: return c->data.f64[i];
-    default: return (double)cell_i64(c, i);
+    case SCHEMA_DOUBLE:
+        return c->data.f64[i];
+    default:
+        return (double)cell_i64(c, i);
     }
 }
 
@@ -634,9 +650,8 @@ static void convert(struct expr_ctx *c, struct row_column *dst,
             }
             if (to == SCHEMA_DOUBLE)
                 dst->data.f64[i] = num.d;
-            else if (!num.fits ||
-                     (to == SCHEMA_INT &&
-                      (num.i < INT32_MIN || num.i > INT32_MAX)))
+            else if (!num.fits || (to == SCHEMA_INT &&
+                                   (num.i < INT32_MIN || num.i > INT32_MAX)))
                 dst->nulls[i] = 1;
             else if (to == SCHEMA_INT)
                 dst->data.i32[i] = (int32_t)num.i;
@@ -726,9 +741,18 @@ static void eval_arith(struct expr *e, const struct row_column *x,
         const double *p = as_f64(y, n, (double *)e->tmp[1]);
         double *o = e->out.data.f64;
         switch (e->op) {
-        case EXPR_ADD: for (int i = 0; i < n; i++) o[i] = a[i] + p[i]; break;
-        case EXPR_SUB: for (int i = 0; i < n; i++) o[i] = a[i] - p[i]; break;
-        case EXPR_MUL: for (int i = 0; i < n; i++) o[i] = a[i] * p[i]; break;
+        case EXPR_ADD:
+            for (int i = 0; i < n; i++)
+                o[i] = a[i] + p[i];
+            break;
+        case EXPR_SUB:
+            for (int i = 0; i < n; i++)
+                o[i] = a[i] - p[i];
+            break;
+        case EXPR_MUL:
+            for (int i = 0; i < n; i++)
+                o[i] = a[i] * p[i];
+            break;
         case EXPR_DIV:
             for (int i = 0; i < n; i++) {
                 if (p[i] == 0.0)
@@ -780,12 +804,30 @@ static void eval_arith(struct expr *e, const struct row_column *x,
 
 #define CMP_LOOP(A, B)                                                         \
     switch (e->op) {                                                           \
-    case EXPR_EQ: for (int i = 0; i < n; i++) o[i] = A == B; break;            \
-    case EXPR_NE: for (int i = 0; i < n; i++) o[i] = A != B; break;            \
-    case EXPR_LT: for (int i = 0; i < n; i++) o[i] = A < B; break;             \
-    case EXPR_LE: for (int i = 0; i < n; i++) o[i] = A <= B; break;            \
-    case EXPR_GT: for (int i = 0; i < n; i++) o[i] = A > B; break;             \
-    case EXPR_GE: for (int i = 0; i < n; i++) o[i] = A >= B; break;            \
+    case EXPR_EQ:                                                              \
+        for (int i = 0; i < n; i++)                                            \
+            o[i] = A == B;                                                     \
+        break;                                                                 \
+    case EXPR_NE:                                                              \
+        for (int i = 0; i < n; i++)                                            \
+            o[i] = A != B;                                                     \
+        break;                                                                 \
+    case EXPR_LT:                                                              \
+        for (int i = 0; i < n; i++)                                            \
+            o[i] = A < B;                                                      \
+        break;                                                                 \
+    case EXPR_LE:                                                              \
+        for (int i = 0; i < n; i++)                                            \
+            o[i] = A <= B;                                                     \
+        break;                                                                 \
+    case EXPR_GT:                                                              \
+        for (int i = 0; i < n; i++)                                            \
+            o[i] = A > B;                                                      \
+        break;                                                                 \
+    case EXPR_GE:                                                              \
+        for (int i = 0; i < n; i++)                                            \
+            o[i] = A >= B;                                                     \
+        break;                                                                 \
     }
 
 static void eval_cmp(struct expr *e, const struct row_column *x,
@@ -802,12 +844,24 @@ static void eval_cmp(struct expr *e, const struct row_column *x,
         for (int i = 0; i < n; i++) {
             int r = nl[i] ? 0 : str_cmp(x->data.str[i], y->data.str[i]);
             switch (e->op) {
-            case EXPR_EQ: o[i] = r == 0; break;
-            case EXPR_NE: o[i] = r != 0; break;
-            case EXPR_LT: o[i] = r < 0; break;
-            case EXPR_LE: o[i] = r <= 0; break;
-            case EXPR_GT: o[i] = r > 0; break;
-            case EXPR_GE: o[i] = r >= 0; break;
+            case EXPR_EQ:
+                o[i] = r == 0;
+                break;
+            case EXPR_NE:
+                o[i] = r != 0;
+                break;
+            case EXPR_LT:
+                o[i] = r < 0;
+                break;
+            case EXPR_LE:
+                o[i] = r <= 0;
+                break;
+            case EXPR_GT:
+                o[i] = r > 0;
+                break;
+            case EXPR_GE:
+                o[i] = r >= 0;
+                break;
             }
         }
     } else {
@@ -871,9 +925,15 @@ static void eval_func(struct expr_ctx *c, struct expr *e,
             if (e->type == SCHEMA_DOUBLE) {
                 double v = a[0]->data.f64[i];
                 switch (e->op) {
-                case EXPR_FN_ABS: v = fabs(v); break;
-                case EXPR_FN_FLOOR: v = floor(v); break;
-                case EXPR_FN_CEIL: v = ceil(v); break;
+                case EXPR_FN_ABS:
+                    v = fabs(v);
+                    break;
+                case EXPR_FN_FLOOR:
+                    v = floor(v);
+                    break;
+                case EXPR_FN_CEIL:
+                    v = ceil(v);
+                    break;
                 default: {
                     int64_t d = e->nargs == 2 ? cell_i64(a[1], i) : 0;
                     if (d > 15)
@@ -1011,7 +1071,8 @@ static int eval(struct expr_ctx *c, struct expr *e, const struct row_batch *b,
         if (e->op == EXPR_AND || e->op == EXPR_OR) {
             bool is_and = e->op == EXPR_AND;
             const struct row_column *x = args[0], *y = args[1];
-            bool xn_all = x->type == SCHEMA_NULL, yn_all = y->type == SCHEMA_NULL;
+            bool xn_all = x->type == SCHEMA_NULL,
+                 yn_all = y->type == SCHEMA_NULL;
             for (int i = 0; i < n; i++) {
                 bool xn = xn_all || x->nulls[i], yn = yn_all || y->nulls[i];
                 bool xv = !xn && x->data.b[i], yv = !yn && y->data.b[i];
@@ -1061,9 +1122,8 @@ static int eval(struct expr_ctx *c, struct expr *e, const struct row_batch *b,
         case EXPR_IS_NOT_NULL:
             for (int i = 0; i < n; i++) {
                 nl[i] = 0;
-                o->data.b[i] =
-                    (uint8_t)((all_null || x->nulls[i]) ==
-                              (e->op == EXPR_IS_NULL));
+                o->data.b[i] = (uint8_t)((all_null || x->nulls[i]) ==
+                                         (e->op == EXPR_IS_NULL));
             }
             break;
         }
@@ -1158,13 +1218,19 @@ struct value expr_result_get(const struct expr_result *r, int i)
     if (r->type == SCHEMA_NULL || c->type == SCHEMA_NULL || c->nulls[i])
         return value_null();
     switch (r->type) {
-    case SCHEMA_BOOLEAN: return value_bool(c->data.b[i]);
-    case SCHEMA_INT: return value_int(c->data.i32[i]);
-    case SCHEMA_BIGINT: return value_bigint(c->data.i64[i]);
-    case SCHEMA_TIMESTAMP: return value_timestamp(c->data.i64[i]);
-    case SCHEMA_DOUBLE: return value_double(c->data.f64[i]);
+    case SCHEMA_BOOLEAN:
+        return value_bool(c->data.b[i]);
+    case SCHEMA_INT:
+        return value_int(c->data.i32[i]);
+    case SCHEMA_BIGINT:
+        return value_bigint(c->data.i64[i]);
+    case SCHEMA_TIMESTAMP:
+        return value_timestamp(c->data.i64[i]);
+    case SCHEMA_DOUBLE:
+        return value_double(c->data.f64[i]);
     case SCHEMA_STRING:
         return value_string(c->data.str[i].ptr, c->data.str[i].len);
-    default: return value_null();
+    default:
+        return value_null();
     }
 }

@@ -94,16 +94,15 @@ struct expr *expr_column_named(struct expr_ctx *ctx, const char *name);
 struct expr *expr_literal(struct expr_ctx *ctx, struct value v);
 /* A typed NULL literal (CAST(NULL AS t)). */
 struct expr *expr_null(struct expr_ctx *ctx, enum schema_type t);
-struct expr *expr_binary(struct expr_ctx *ctx, enum expr_op op,
-                         struct expr *a, struct expr *b);
-struct expr *expr_unary(struct expr_ctx *ctx, enum expr_op op,
-                        struct expr *a);
+struct expr *expr_binary(struct expr_ctx *ctx, enum expr_op op, struct expr *a,
+                         struct expr *b);
+struct expr *expr_unary(struct expr_ctx *ctx, enum expr_op op, struct expr *a);
 /* x [NOT] IN (list[0..n)) */
 struct expr *expr_in(struct expr_ctx *ctx, struct expr *x,
                      struct expr *const *list, int n, bool negated);
 /* x [NOT] BETWEEN lo AND hi (inclusive) */
-struct expr *expr_between(struct expr_ctx *ctx, struct expr *x,
-                          struct expr *lo, struct expr *hi, bool negated);
+struct expr *expr_between(struct expr_ctx *ctx, struct expr *x, struct expr *lo,
+                          struct expr *hi, bool negated);
 /* x [NOT] LIKE pattern: '%' any run, '_' one character, no escape. */
 struct expr *expr_like(struct expr_ctx *ctx, struct expr *x,
                        struct expr *pattern, bool negated);

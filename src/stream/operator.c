@@ -14,7 +14,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 
-int operator_emit(struct operator *op, const struct row_batch *b)
+int operator_emit(struct operator* op, const struct row_batch *b)
 {
     op->rows_out += (uint64_t)b->nrows;
     if (!op->next || b->nrows == 0)
@@ -23,7 +23,7 @@ int operator_emit(struct operator *op, const struct row_batch *b)
     return op->next->ops->push(op->next, b);
 }
 
-int operator_advance_chain(struct operator *op, int64_t watermark)
+int operator_advance_chain(struct operator* op, int64_t watermark)
 {
     for (; op; op = op->next) {
         if (op->ops->advance) {
@@ -35,7 +35,7 @@ int operator_advance_chain(struct operator *op, int64_t watermark)
     return 0;
 }
 
-int operator_flush_chain(struct operator *op)
+int operator_flush_chain(struct operator* op)
 {
     for (; op; op = op->next) {
         if (op->ops->flush) {
@@ -47,10 +47,10 @@ int operator_flush_chain(struct operator *op)
     return 0;
 }
 
-void operator_destroy_chain(struct operator *op)
+void operator_destroy_chain(struct operator* op)
 {
     while (op) {
-        struct operator *next = op->next;
+        struct operator* next = op->next;
         op->ops->destroy(op);
         op = next;
     }
@@ -59,10 +59,14 @@ void operator_destroy_chain(struct operator *op)
 static size_t type_size(enum schema_type t)
 {
     switch (t) {
-    case SCHEMA_BOOLEAN: return 1;
-    case SCHEMA_INT: return 4;
-    case SCHEMA_STRING: return sizeof(struct row_str);
-    default: return 8;
+    case SCHEMA_BOOLEAN:
+        return 1;
+    case SCHEMA_INT:
+        return 4;
+    case SCHEMA_STRING:
+        return sizeof(struct row_str);
+    default:
+        return 8;
     }
 }
 
@@ -75,7 +79,7 @@ struct filter_op {
     struct row_batch *out;
 };
 
-static int filter_push(struct operator *op, const struct row_batch *in)
+static int filter_push(struct operator* op, const struct row_batch *in)
 {
     struct filter_op *f = (struct filter_op *)op;
     struct expr_result r;
@@ -106,7 +110,7 @@ static int filter_push(struct operator *op, const struct row_batch *in)
     return operator_emit(op, o);
 }
 
-static void filter_destroy(struct operator *op)
+static void filter_destroy(struct operator* op)
 {
     struct filter_op *f = (struct filter_op *)op;
     expr_ctx_destroy(f->ctx);
@@ -119,10 +123,10 @@ static const struct operator_ops filter_ops = {"filter", filter_push, NULL,
 
 int operator_filter_create(const struct schema *in, int capacity,
                            struct expr_ctx *ctx, struct expr *pred,
-                           struct operator **out)
+                           struct operator** out)
 {
-    if (!ctx || !pred || (expr_type(pred) != SCHEMA_BOOLEAN &&
-                          expr_type(pred) != SCHEMA_NULL)) {
+    if (!ctx || !pred ||
+        (expr_type(pred) != SCHEMA_BOOLEAN && expr_type(pred) != SCHEMA_NULL)) {
         expr_ctx_destroy(ctx);
         return ERR_INVALID;
     }
@@ -151,7 +155,7 @@ struct project_op {
     struct row_batch *out;
 };
 
-static int project_push(struct operator *op, const struct row_batch *in)
+static int project_push(struct operator* op, const struct row_batch *in)
 {
     struct project_op *p = (struct project_op *)op;
     struct row_batch *o = p->out;
@@ -176,7 +180,7 @@ static int project_push(struct operator *op, const struct row_batch *in)
     return operator_emit(op, o);
 }
 
-static void project_destroy(struct operator *op)
+static void project_destroy(struct operator* op)
 {
     struct project_op *p = (struct project_op *)op;
     expr_ctx_destroy(p->ctx);
@@ -189,8 +193,8 @@ static const struct operator_ops project_ops = {"project", project_push, NULL,
 
 int operator_project_create(const struct schema *in, int capacity,
                             struct expr_ctx *ctx, int n,
-                            struct expr *const *exprs,
-                            const char *const *names, struct operator **out)
+                            struct expr *const *exprs, const char *const *names,
+                            struct operator** out)
 {
     (void)in;
     if (!ctx || n <= 0 || n > SCHEMA_MAX_COLUMNS) {
@@ -235,22 +239,22 @@ static int window_emit(void *arg, const struct row_batch *out)
     return operator_emit(arg, out);
 }
 
-static int window_push(struct operator *op, const struct row_batch *in)
+static int window_push(struct operator* op, const struct row_batch *in)
 {
     return window_agg_push(((struct window_op *)op)->wa, in);
 }
 
-static int window_advance(struct operator *op, int64_t wm)
+static int window_advance(struct operator* op, int64_t wm)
 {
     return window_agg_advance(((struct window_op *)op)->wa, wm);
 }
 
-static int window_flush(struct operator *op)
+static int window_flush(struct operator* op)
 {
     return window_agg_flush(((struct window_op *)op)->wa);
 }
 
-static void window_destroy(struct operator *op)
+static void window_destroy(struct operator* op)
 {
     window_agg_destroy(((struct window_op *)op)->wa);
     mem_free(op);
@@ -261,7 +265,7 @@ static const struct operator_ops window_ops = {
 
 int operator_window_create(const struct schema *in,
                            const struct window_agg_config *cfg,
-                           struct operator **out, struct window_agg **wa_out)
+                           struct operator** out, struct window_agg **wa_out)
 {
     struct window_op *w = mem_calloc(1, sizeof(*w));
     int rc = window_agg_create(in, cfg, window_emit, &w->base, &w->wa);
@@ -285,14 +289,14 @@ struct sink_op {
     void *arg;
 };
 
-static int sink_push(struct operator *op, const struct row_batch *in)
+static int sink_push(struct operator* op, const struct row_batch *in)
 {
     struct sink_op *s = (struct sink_op *)op;
     op->rows_out += (uint64_t)in->nrows;
     return s->fn ? s->fn(s->arg, in) : 0;
 }
 
-static void sink_destroy(struct operator *op)
+static void sink_destroy(struct operator* op)
 {
     mem_free(op);
 }
@@ -301,7 +305,7 @@ static const struct operator_ops sink_ops = {"sink", sink_push, NULL, NULL,
                                              sink_destroy};
 
 int operator_sink_create(const struct schema *in, operator_sink_fn fn,
-                         void *arg, struct operator **out)
+                         void *arg, struct operator** out)
 {
     struct sink_op *s = mem_calloc(1, sizeof(*s));
     s->base.ops = &sink_ops;

@@ -31,7 +31,7 @@ struct pipeline {
     struct senml_decoder *senml;
     struct row_batch *batch;
     struct watermark *wm;
-    struct operator *head, *tail;
+    struct operator* head, *tail;
     bool sealed;
     bool ended; /* end_of_input: the watermark stays at the end of time */
     struct buf scratch;
@@ -44,8 +44,7 @@ int pipeline_create(const struct pipeline_source_config *src,
                     struct pipeline **out)
 {
     if (!src || !src->schema || src->npartitions <= 0 ||
-        src->time_column >= src->schema->ncolumns ||
-        src->batch_capacity < 0 ||
+        src->time_column >= src->schema->ncolumns || src->batch_capacity < 0 ||
         src->batch_capacity > ROW_BATCH_MAX_CAPACITY)
         return ERR_INVALID;
     struct pipeline *p = mem_calloc(1, sizeof(*p));
@@ -121,7 +120,7 @@ int pipeline_capacity(const struct pipeline *p)
     return p->capacity;
 }
 
-static int append(struct pipeline *p, struct operator *op)
+static int append(struct pipeline *p, struct operator* op)
 {
     if (p->tail)
         p->tail->next = op;
@@ -138,9 +137,9 @@ int pipeline_add_filter(struct pipeline *p, struct expr_ctx *ctx,
         expr_ctx_destroy(ctx);
         return ERR_CLOSED;
     }
-    struct operator *op;
-    int rc = operator_filter_create(pipeline_schema(p), p->capacity, ctx,
-                                    pred, &op);
+    struct operator* op;
+    int rc =
+        operator_filter_create(pipeline_schema(p), p->capacity, ctx, pred, &op);
     return rc ? rc : append(p, op);
 }
 
@@ -151,7 +150,7 @@ int pipeline_add_project(struct pipeline *p, struct expr_ctx *ctx, int n,
         expr_ctx_destroy(ctx);
         return ERR_CLOSED;
     }
-    struct operator *op;
+    struct operator* op;
     int rc = operator_project_create(pipeline_schema(p), p->capacity, ctx, n,
                                      exprs, names, &op);
     return rc ? rc : append(p, op);
@@ -163,7 +162,7 @@ int pipeline_add_window_agg(struct pipeline *p,
 {
     if (p->sealed)
         return ERR_CLOSED;
-    struct operator *op;
+    struct operator* op;
     int rc = operator_window_create(pipeline_schema(p), cfg, &op, wa_out);
     return rc ? rc : append(p, op);
 }
@@ -172,7 +171,7 @@ int pipeline_set_sink(struct pipeline *p, operator_sink_fn fn, void *arg)
 {
     if (p->sealed)
         return ERR_CLOSED;
-    struct operator *op;
+    struct operator* op;
     int rc = operator_sink_create(pipeline_schema(p), fn, arg, &op);
     if (rc)
         return rc;
@@ -199,8 +198,8 @@ static int decode(struct pipeline *p, const struct record *r,
     case PIPELINE_FORMAT_CSV:
         return csv_decode(p->csv, p->batch, v, r->value.len, m, err);
     case PIPELINE_FORMAT_SENML: {
-        int n = senml_decode(p->senml, p->batch, v, r->value.len, now_ms, m,
-                             err);
+        int n =
+            senml_decode(p->senml, p->batch, v, r->value.len, now_ms, m, err);
         return n < 0 ? n : 0;
     }
     default:
@@ -262,8 +261,7 @@ int pipeline_push_records(struct pipeline *p, int partition,
         int ir;
         while ((ir = record_iter_next(&it, &r)) == 1) {
             p->st.records_in++;
-            struct row_meta m = {r.timestamp, r.offset, r.timestamp,
-                                 partition};
+            struct row_meta m = {r.timestamp, r.offset, r.timestamp, partition};
             struct row_error err;
             int dr, before = p->batch->nrows;
             if (r.value_null) {

@@ -49,13 +49,13 @@ enum pipeline_format {
 struct pipeline_source_config {
     const struct schema *schema; /* borrowed; outlives the pipeline */
     enum pipeline_format format;
-    char csv_delimiter;          /* CSV only; 0 = ',' */
-    int time_column;             /* event-time column, -1: record time */
-    int npartitions;             /* input partitions 0..n-1 */
-    int64_t watermark_delay_ms;  /* bounded out-of-orderness */
-    int64_t idle_timeout_ms;     /* <= 0: partitions never idle */
-    int batch_capacity;          /* rows per batch, 0 = 1024 */
-    bool verify_crc;             /* CRC-check every record batch */
+    char csv_delimiter;         /* CSV only; 0 = ',' */
+    int time_column;            /* event-time column, -1: record time */
+    int npartitions;            /* input partitions 0..n-1 */
+    int64_t watermark_delay_ms; /* bounded out-of-orderness */
+    int64_t idle_timeout_ms;    /* <= 0: partitions never idle */
+    int batch_capacity;         /* rows per batch, 0 = 1024 */
+    bool verify_crc;            /* CRC-check every record batch */
 };
 
 /* A record that did not decode (borrowed for the call). */
@@ -63,11 +63,11 @@ typedef void (*pipeline_error_fn)(void *arg, int partition, int64_t offset,
                                   const struct row_error *err);
 
 struct pipeline_stats {
-    uint64_t records_in;   /* records read from record batches */
-    uint64_t rows_in;      /* rows decoded (or pushed) */
+    uint64_t records_in; /* records read from record batches */
+    uint64_t rows_in;    /* rows decoded (or pushed) */
     uint64_t decode_errors;
     uint64_t corrupt_batches; /* failed CRC or malformed: skipped */
-    uint64_t rows_out;     /* rows that reached the sink */
+    uint64_t rows_out;        /* rows that reached the sink */
     int64_t watermark;
 };
 

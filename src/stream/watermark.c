@@ -30,8 +30,8 @@ enum part_state { PART_NEW, PART_ACTIVE, PART_IDLE };
 
 struct part {
     enum part_state state;
-    int64_t max_ts;   /* WATERMARK_NONE before data */
-    int64_t last_ms;  /* processing time of the last data (or creation) */
+    int64_t max_ts;  /* WATERMARK_NONE before data */
+    int64_t last_ms; /* processing time of the last data (or creation) */
 };
 
 struct watermark {
@@ -41,9 +41,8 @@ struct watermark {
     struct part *parts;
 };
 
-int watermark_create(int npartitions, int64_t delay_ms,
-                     int64_t idle_timeout_ms, int64_t now_ms,
-                     struct watermark **out)
+int watermark_create(int npartitions, int64_t delay_ms, int64_t idle_timeout_ms,
+                     int64_t now_ms, struct watermark **out)
 {
     if (npartitions <= 0 || npartitions > WATERMARK_MAX_PARTITIONS ||
         delay_ms < 0)
@@ -71,8 +70,8 @@ void watermark_destroy(struct watermark *w)
     mem_free(w);
 }
 
-int watermark_observe(struct watermark *w, int partition,
-                      int64_t max_event_ts, int64_t now_ms)
+int watermark_observe(struct watermark *w, int partition, int64_t max_event_ts,
+                      int64_t now_ms)
 {
     if (partition < 0 || partition >= w->n)
         return ERR_RANGE;

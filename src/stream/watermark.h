@@ -25,15 +25,14 @@ struct watermark;
 
 /* npartitions input partitions (ids 0..n-1), all NEW at now_ms.
  * idle_timeout_ms <= 0 disables idleness. Returns 0 or ERR_INVALID. */
-int watermark_create(int npartitions, int64_t delay_ms,
-                     int64_t idle_timeout_ms, int64_t now_ms,
-                     struct watermark **out);
+int watermark_create(int npartitions, int64_t delay_ms, int64_t idle_timeout_ms,
+                     int64_t now_ms, struct watermark **out);
 void watermark_destroy(struct watermark *w);
 
 /* Partition p delivered rows whose largest event time is max_event_ts,
  * at processing time now_ms. Returns 0 or ERR_RANGE for a bad partition. */
-int watermark_observe(struct watermark *w, int partition,
-                      int64_t max_event_ts, int64_t now_ms);
+int watermark_observe(struct watermark *w, int partition, int64_t max_event_ts,
+                      int64_t now_ms);
 
 /* Marks partitions idle whose last data is older than the idle timeout and
  * recomputes the query watermark. Returns it (WATERMARK_NONE if none). */

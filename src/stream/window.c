@@ -77,11 +77,16 @@ int window_assign(const struct window_spec *s, int64_t ts, int64_t *starts,
 const char *window_kind_name(enum window_kind k)
 {
     switch (k) {
-    case WINDOW_NONE: return "NONE";
-    case WINDOW_TUMBLE: return "TUMBLE";
-    case WINDOW_HOP: return "HOP";
-    case WINDOW_CUMULATE: return "CUMULATE";
-    case WINDOW_SESSION: return "SESSION";
+    case WINDOW_NONE:
+        return "NONE";
+    case WINDOW_TUMBLE:
+        return "TUMBLE";
+    case WINDOW_HOP:
+        return "HOP";
+    case WINDOW_CUMULATE:
+        return "CUMULATE";
+    case WINDOW_SESSION:
+        return "SESSION";
     }
     return "?";
 }

@@ -150,10 +150,10 @@ int window_agg_create(const struct schema *in,
                       window_agg_emit_fn emit, void *emit_arg,
                       struct window_agg **out)
 {
-    if (!in || !cfg || window_spec_check(&cfg->window) != 0 ||
-        cfg->nkeys < 0 || cfg->nkeys > WINDOW_AGG_MAX_KEYS ||
-        cfg->naggs < 0 || cfg->naggs > WINDOW_AGG_MAX_AGGS ||
-        cfg->allowed_lateness_ms < 0 || cfg->output_capacity < 0 ||
+    if (!in || !cfg || window_spec_check(&cfg->window) != 0 || cfg->nkeys < 0 ||
+        cfg->nkeys > WINDOW_AGG_MAX_KEYS || cfg->naggs < 0 ||
+        cfg->naggs > WINDOW_AGG_MAX_AGGS || cfg->allowed_lateness_ms < 0 ||
+        cfg->output_capacity < 0 ||
         cfg->output_capacity > ROW_BATCH_MAX_CAPACITY)
         return ERR_INVALID;
     struct window_agg *wa = mem_calloc(1, sizeof(*wa));
@@ -175,8 +175,8 @@ int window_agg_create(const struct schema *in,
             goto out_free;
     }
     if (cfg->window.kind != WINDOW_NONE) {
-        if (schema_add(&wa->out_schema, "window_start", SCHEMA_TIMESTAMP,
-                       false, NULL) < 0 ||
+        if (schema_add(&wa->out_schema, "window_start", SCHEMA_TIMESTAMP, false,
+                       NULL) < 0 ||
             schema_add(&wa->out_schema, "window_end", SCHEMA_TIMESTAMP, false,
                        NULL) < 0)
             goto out_free;
@@ -284,9 +284,15 @@ static uint32_t key_encode(struct window_agg *wa, const struct row_batch *b,
             memcpy(p, &c->data.f64[i], 8);
             p += 8;
             continue;
-        case SCHEMA_BOOLEAN: v = c->data.b[i]; break;
-        case SCHEMA_INT: v = c->data.i32[i]; break;
-        default: v = c->data.i64[i]; break;
+        case SCHEMA_BOOLEAN:
+            v = c->data.b[i];
+            break;
+        case SCHEMA_INT:
+            v = c->data.i32[i];
+            break;
+        default:
+            v = c->data.i64[i];
+            break;
         }
         memcpy(p, &v, 8);
         p += 8;
@@ -369,10 +375,18 @@ static void key_decode(const struct window_agg *wa, uint32_t id,
         }
         struct value val;
         switch (wa->key_type[k]) {
-        case SCHEMA_BOOLEAN: val = value_bool(v != 0); break;
-        case SCHEMA_INT: val = value_int((int32_t)v); break;
-        case SCHEMA_TIMESTAMP: val = value_timestamp(v); break;
-        default: val = value_bigint(v); break;
+        case SCHEMA_BOOLEAN:
+            val = value_bool(v != 0);
+            break;
+        case SCHEMA_INT:
+            val = value_int((int32_t)v);
+            break;
+        case SCHEMA_TIMESTAMP:
+            val = value_timestamp(v);
+            break;
+        default:
+            val = value_bigint(v);
+            break;
         }
         row_batch_set(out, row, k, val);
     }
@@ -411,8 +425,7 @@ static uint32_t slot_new(struct window_agg *wa, uint32_t key, int64_t start,
     return s;
 }
 
-static void table_insert_raw(uint32_t *t, uint32_t cap, uint64_t h,
-                             uint32_t v)
+static void table_insert_raw(uint32_t *t, uint32_t cap, uint64_t h, uint32_t v)
 {
     uint32_t j = (uint32_t)h & (cap - 1);
     while (t[j])
@@ -454,8 +467,8 @@ static void table_remove(struct window_agg *wa, uint32_t s)
         struct slot_hdr *o = hdr(wa, wa->table[k] - 1);
         uint32_t home = (uint32_t)group_hash(o->key, o->start, o->end) & mask;
         /* Move k back to j if its home is not cyclically in (j, k]. */
-        bool in_range = j <= k ? (home > j && home <= k)
-                               : (home > j || home <= k);
+        bool in_range =
+            j <= k ? (home > j && home <= k) : (home > j || home <= k);
         if (!in_range) {
             wa->table[j] = wa->table[k];
             wa->table[k] = 0;
@@ -523,13 +536,12 @@ static void bucket_add(struct window_agg *wa, int64_t at, uint32_t s)
                 b = wa->free_buckets[--wa->free_bucket_top];
             } else {
                 if (wa->nbuckets == wa->cap_buckets) {
-                    wa->cap_buckets = wa->cap_buckets ? wa->cap_buckets * 2
-                                                      : 64;
+                    wa->cap_buckets =
+                        wa->cap_buckets ? wa->cap_buckets * 2 : 64;
                     wa->buckets = mem_realloc(
                         wa->buckets, wa->cap_buckets * sizeof(*wa->buckets));
-                    wa->free_buckets =
-                        mem_realloc(wa->free_buckets,
-                                    wa->cap_buckets * sizeof(uint32_t));
+                    wa->free_buckets = mem_realloc(
+                        wa->free_buckets, wa->cap_buckets * sizeof(uint32_t));
                 }
                 b = wa->nbuckets++;
             }
@@ -679,8 +691,7 @@ static void grow_rows(struct window_agg *wa, int n)
     wa->cap_rows = n;
 }
 
-static void count_late(struct window_agg *wa, const struct row_batch *in,
-                       int i)
+static void count_late(struct window_agg *wa, const struct row_batch *in, int i)
 {
     wa->st.rows_late++;
     int32_t p = in->meta[i].partition;
@@ -704,9 +715,9 @@ static void update_slots(struct window_agg *wa, const struct row_batch *in,
 {
     for (int a = 0; a < wa->cfg.naggs; a++) {
         const struct agg *ag = &wa->aggs[a];
-        const struct row_column *col =
-            ag->spec.func == AGG_COUNT_STAR ? NULL
-                                            : &in->columns[ag->spec.column];
+        const struct row_column *col = ag->spec.func == AGG_COUNT_STAR
+                                           ? NULL
+                                           : &in->columns[ag->spec.column];
         agg_update_batch(ag, col, n, wa->row_ptr, wa->row_ts);
     }
 }
@@ -776,9 +787,9 @@ static void push_sessions(struct window_agg *wa, const struct row_batch *in)
             wa->st.rows_late_within++;
         for (int a = 0; a < wa->cfg.naggs; a++) {
             const struct agg *ag = &wa->aggs[a];
-            const struct row_column *col =
-                ag->spec.func == AGG_COUNT_STAR ? NULL
-                                                : &in->columns[ag->spec.column];
+            const struct row_column *col = ag->spec.func == AGG_COUNT_STAR
+                                               ? NULL
+                                               : &in->columns[ag->spec.column];
             /* A one-row window over the batch: pass row i alone. */
             uint8_t *ptrs[1] = {ptr};
             if (!col) {
@@ -788,11 +799,21 @@ static void push_sessions(struct window_agg *wa, const struct row_batch *in)
             struct row_column one = *col;
             one.nulls += i;
             switch (col->type) {
-            case SCHEMA_BOOLEAN: one.data.b += i; break;
-            case SCHEMA_INT: one.data.i32 += i; break;
-            case SCHEMA_DOUBLE: one.data.f64 += i; break;
-            case SCHEMA_STRING: one.data.str += i; break;
-            default: one.data.i64 += i; break;
+            case SCHEMA_BOOLEAN:
+                one.data.b += i;
+                break;
+            case SCHEMA_INT:
+                one.data.i32 += i;
+                break;
+            case SCHEMA_DOUBLE:
+                one.data.f64 += i;
+                break;
+            case SCHEMA_STRING:
+                one.data.str += i;
+                break;
+            default:
+                one.data.i64 += i;
+                break;
             }
             agg_update_batch(ag, &one, 1, ptrs, &wa->row_ts[i]);
         }
@@ -826,8 +847,8 @@ int window_agg_push(struct window_agg *wa, const struct row_batch *in)
     for (int p = 0; p < passes; p++) {
         int used = 0;
         for (int i = 0; i < n; i++) {
-            int nw = window_assign(&wa->cfg.window, wa->row_ts[i], starts,
-                                   ends);
+            int nw =
+                window_assign(&wa->cfg.window, wa->row_ts[i], starts, ends);
             if (p >= nw || too_late(wa, ends[p])) {
                 if (p < nw)
                     wa->row_late[i] = 1;
@@ -930,8 +951,7 @@ int window_agg_advance(struct window_agg *wa, int64_t wm)
     return rc;
 }
 
-void window_agg_stats(const struct window_agg *wa,
-                      struct window_agg_stats *out)
+void window_agg_stats(const struct window_agg *wa, struct window_agg_stats *out)
 {
     *out = wa->st;
     out->groups_live = wa->live;
@@ -944,13 +964,12 @@ void window_agg_stats(const struct window_agg *wa,
         for (int a = 0; a < wa->cfg.naggs; a++)
             heap += agg_heap_bytes(&wa->aggs[a], h);
     }
-    out->state_bytes = (size_t)wa->cap_slots * wa->slot_size +
-                       (size_t)wa->table_cap * 4 +
-                       (size_t)wa->cap_heap * sizeof(struct timer) +
-                       (size_t)wa->cap_buckets * (sizeof(struct tbucket) + 4) +
-                       (size_t)wa->cap_keys * sizeof(struct keyent) +
-                       (size_t)wa->key_table_cap * 4 +
-                       wa->key_arena.used_total + heap;
+    out->state_bytes =
+        (size_t)wa->cap_slots * wa->slot_size + (size_t)wa->table_cap * 4 +
+        (size_t)wa->cap_heap * sizeof(struct timer) +
+        (size_t)wa->cap_buckets * (sizeof(struct tbucket) + 4) +
+        (size_t)wa->cap_keys * sizeof(struct keyent) +
+        (size_t)wa->key_table_cap * 4 + wa->key_arena.used_total + heap;
 }
 
 uint64_t window_agg_late_count(const struct window_agg *wa, int partition)

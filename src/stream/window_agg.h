@@ -77,9 +77,9 @@ struct window_agg_stats {
     uint64_t windows_purged;
     uint64_t rows_emitted;
     uint64_t sessions_merged;
-    uint64_t groups_live;  /* (key, window) states held now */
-    uint64_t keys;         /* distinct keys interned */
-    size_t state_bytes;    /* slots + table + timers + key arena + heap */
+    uint64_t groups_live; /* (key, window) states held now */
+    uint64_t keys;        /* distinct keys interned */
+    size_t state_bytes;   /* slots + table + timers + key arena + heap */
 };
 
 struct window_agg;

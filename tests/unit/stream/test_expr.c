@@ -28,10 +28,13 @@ static void setup(void)
     for (int r = 0; r < 9; r++) {
         int row = row_batch_begin_row(batch);
         int bi = r / 3, ci = r % 3;
-        row_batch_set(batch, row, 0, bi == 2 ? value_null() : value_bool(bi == 0));
-        row_batch_set(batch, row, 1, ci == 2 ? value_null() : value_bool(ci == 0));
+        row_batch_set(batch, row, 0,
+                      bi == 2 ? value_null() : value_bool(bi == 0));
+        row_batch_set(batch, row, 1,
+                      ci == 2 ? value_null() : value_bool(ci == 0));
         row_batch_set(batch, row, 2, r == 4 ? value_null() : value_int(r - 2));
-        row_batch_set(batch, row, 3, r == 5 ? value_null() : value_double(r * 1.5));
+        row_batch_set(batch, row, 3,
+                      r == 5 ? value_null() : value_double(r * 1.5));
         row_batch_set(batch, row, 4,
                       strs[r] ? value_string(strs[r], (uint32_t)strlen(strs[r]))
                               : value_null());
@@ -90,26 +93,34 @@ TEST(arithmetic_and_comparison)
     struct expr_ctx *c;
     expr_ctx_create(&sch, 16, &c);
     struct expr *i = expr_column_named(c, "i"), *d = expr_column_named(c, "d");
-    struct expr *sum = expr_binary(c, EXPR_ADD, i, expr_literal(c, value_int(10)));
+    struct expr *sum =
+        expr_binary(c, EXPR_ADD, i, expr_literal(c, value_int(10)));
     CHECK_EQ_INT(expr_type(sum), SCHEMA_BIGINT);
     CHECK_EQ_INT(ev(c, sum, 0).u.i64, 8);
     CHECK(value_is_null(ev(c, sum, 4)));
     struct expr *mix = expr_binary(c, EXPR_MUL, i, d);
     CHECK_EQ_INT(expr_type(mix), SCHEMA_DOUBLE);
     CHECK(ev(c, mix, 3).u.f64 == 1 * 4.5);
-    struct expr *div0 = expr_binary(c, EXPR_DIV, expr_literal(c, value_int(7)), i);
+    struct expr *div0 =
+        expr_binary(c, EXPR_DIV, expr_literal(c, value_int(7)), i);
     CHECK(value_is_null(ev(c, div0, 2))); /* i = 0 */
     CHECK_EQ_INT(ev(c, div0, 3).u.i64, 7);
-    CHECK_EQ_INT(ev(c, expr_binary(c, EXPR_MOD, expr_literal(c, value_int(7)),
-                                   expr_literal(c, value_int(3))), 0).u.i64, 1);
+    CHECK_EQ_INT(ev(c,
+                    expr_binary(c, EXPR_MOD, expr_literal(c, value_int(7)),
+                                expr_literal(c, value_int(3))),
+                    0)
+                     .u.i64,
+                 1);
     struct expr *neg = expr_unary(c, EXPR_NEG, i);
     CHECK_EQ_INT(ev(c, neg, 0).u.i64, 2);
     struct expr *lt = expr_binary(c, EXPR_LT, i, d); /* int vs double */
-    CHECK_EQ_INT(tv(c, lt, 0), 'T'); /* -2 < 0.0 */
+    CHECK_EQ_INT(tv(c, lt, 0), 'T');                 /* -2 < 0.0 */
     CHECK_EQ_INT(tv(c, lt, 1), 'T');
     CHECK_EQ_INT(tv(c, lt, 4), 'N');
     /* -2 < 0.0 */
-    CHECK_EQ_INT(tv(c, expr_binary(c, EXPR_LT, i, expr_literal(c, value_double(0))), 0), 'T');
+    CHECK_EQ_INT(
+        tv(c, expr_binary(c, EXPR_LT, i, expr_literal(c, value_double(0))), 0),
+        'T');
     struct expr *seq = expr_binary(c, EXPR_EQ, expr_column_named(c, "s"),
                                    expr_literal(c, value_string("abc", 3)));
     CHECK_EQ_INT(tv(c, seq, 7), 'T');
@@ -138,7 +149,8 @@ TEST(in_between_like)
     const char *want = "FFTFNTFFF"; /* i = -2..6, row 4 NULL */
     for (int r = 0; r < 9; r++)
         CHECK_EQ_INT(tv(c, in, r), want[r]);
-    struct expr *l2[2] = {expr_literal(c, value_int(0)), expr_null(c, SCHEMA_INT)};
+    struct expr *l2[2] = {expr_literal(c, value_int(0)),
+                          expr_null(c, SCHEMA_INT)};
     struct expr *in2 = expr_in(c, i, l2, 2, true);
     CHECK_EQ_INT(tv(c, in2, 2), 'F'); /* 0 NOT IN (0, NULL) */
     CHECK_EQ_INT(tv(c, in2, 3), 'N'); /* 1 NOT IN (0, NULL) is unknown */
@@ -149,7 +161,8 @@ TEST(in_between_like)
     CHECK_EQ_INT(tv(c, bt, 3), 'T');
     CHECK_EQ_INT(tv(c, bt, 4), 'N');
     struct expr *s = expr_column_named(c, "s");
-    struct expr *lk = expr_like(c, s, expr_literal(c, value_string("%an%", 4)), false);
+    struct expr *lk =
+        expr_like(c, s, expr_literal(c, value_string("%an%", 4)), false);
     CHECK_EQ_INT(tv(c, lk, 1), 'T');
     CHECK_EQ_INT(tv(c, lk, 0), 'F');
     CHECK_EQ_INT(tv(c, lk, 2), 'N');
@@ -166,10 +179,13 @@ TEST(case_cast_functions)
     struct expr_ctx *c;
     expr_ctx_create(&sch, 16, &c);
     struct expr *i = expr_column_named(c, "i"), *s = expr_column_named(c, "s");
-    struct expr *w[2] = {expr_binary(c, EXPR_LT, i, expr_literal(c, value_int(0))),
-                         expr_binary(c, EXPR_EQ, i, expr_literal(c, value_int(0)))};
-    struct expr *t[2] = {expr_literal(c, value_int(-1)), expr_literal(c, value_double(0.5))};
-    struct expr *cs = expr_case(c, NULL, w, t, 2, expr_literal(c, value_int(1)));
+    struct expr *w[2] = {
+        expr_binary(c, EXPR_LT, i, expr_literal(c, value_int(0))),
+        expr_binary(c, EXPR_EQ, i, expr_literal(c, value_int(0)))};
+    struct expr *t[2] = {expr_literal(c, value_int(-1)),
+                         expr_literal(c, value_double(0.5))};
+    struct expr *cs =
+        expr_case(c, NULL, w, t, 2, expr_literal(c, value_int(1)));
     CHECK_EQ_INT(expr_type(cs), SCHEMA_DOUBLE);
     CHECK(ev(c, cs, 0).u.f64 == -1.0);
     CHECK(ev(c, cs, 2).u.f64 == 0.5);
@@ -177,11 +193,19 @@ TEST(case_cast_functions)
     struct expr *cs2 = expr_case(c, NULL, w, t, 1, NULL);
     CHECK(value_is_null(ev(c, cs2, 3)));
     struct value v = ev(c, expr_cast(c, i, SCHEMA_STRING), 0);
-    CHECK(v.type == SCHEMA_STRING && v.u.str.len == 2 && memcmp(v.u.str.ptr, "-2", 2) == 0);
-    struct value num = ev(c, expr_cast(c, expr_literal(c, value_string(" 42 ", 4)), SCHEMA_INT), 0);
+    CHECK(v.type == SCHEMA_STRING && v.u.str.len == 2 &&
+          memcmp(v.u.str.ptr, "-2", 2) == 0);
+    struct value num = ev(
+        c, expr_cast(c, expr_literal(c, value_string(" 42 ", 4)), SCHEMA_INT),
+        0);
     CHECK(num.type == SCHEMA_INT && num.u.i32 == 42);
     CHECK(value_is_null(ev(c, expr_cast(c, s, SCHEMA_DOUBLE), 0)));
-    struct value tsv = ev(c, expr_cast(c, expr_literal(c, value_string("1970-01-01T00:00:01.5Z", 22)), SCHEMA_TIMESTAMP), 0);
+    struct value tsv =
+        ev(c,
+           expr_cast(
+               c, expr_literal(c, value_string("1970-01-01T00:00:01.5Z", 22)),
+               SCHEMA_TIMESTAMP),
+           0);
     CHECK(tsv.type == SCHEMA_TIMESTAMP && tsv.u.i64 == 1500);
     struct value up = ev(c, expr_func(c, EXPR_FN_UPPER, &s, 1), 1);
     CHECK(up.u.str.len == 6 && memcmp(up.u.str.ptr, "BANANA", 6) == 0);
@@ -202,8 +226,10 @@ TEST(case_cast_functions)
     CHECK(ev(c, expr_func(c, EXPR_FN_FLOOR, &d, 1), 3).u.f64 == 4.0);
     CHECK(ev(c, expr_func(c, EXPR_FN_CEIL, &d, 1), 3).u.f64 == 5.0);
     CHECK(ev(c, expr_func(c, EXPR_FN_ROUND, &d, 1), 3).u.f64 == 5.0);
-    struct expr *r2[2] = {expr_literal(c, value_double(3.14159)), expr_literal(c, value_int(2))};
-    CHECK(fabs(ev(c, expr_func(c, EXPR_FN_ROUND, r2, 2), 0).u.f64 - 3.14) < 1e-12);
+    struct expr *r2[2] = {expr_literal(c, value_double(3.14159)),
+                          expr_literal(c, value_int(2))};
+    CHECK(fabs(ev(c, expr_func(c, EXPR_FN_ROUND, r2, 2), 0).u.f64 - 3.14) <
+          1e-12);
     CHECK(ev(c, expr_func(c, EXPR_FN_SQRT, &d, 1), 6).u.f64 == 3.0);
     CHECK(value_is_null(ev(c, expr_func(c, EXPR_FN_SQRT, &i, 1), 0)));
     struct expr *pw[2] = {i, expr_literal(c, value_int(2))};

@@ -78,10 +78,10 @@ static struct pipeline *make(void)
     /* SELECT UPPER(sensor) AS sensor, value * 2 AS v2 */
     expr_ctx_create(pipeline_schema(p), pipeline_capacity(p), &c);
     struct expr *s = expr_column_named(c, "sensor");
-    struct expr *ex[2] = {
-        expr_func(c, EXPR_FN_UPPER, &s, 1),
-        expr_binary(c, EXPR_MUL, expr_column_named(c, "value"),
-                    expr_literal(c, value_int(2)))};
+    struct expr *ex[2] = {expr_func(c, EXPR_FN_UPPER, &s, 1),
+                          expr_binary(c, EXPR_MUL,
+                                      expr_column_named(c, "value"),
+                                      expr_literal(c, value_int(2)))};
     const char *names[2] = {"sensor", "v2"};
     CHECK_EQ_INT(pipeline_add_project(p, c, 2, ex, names), 0);
     /* TUMBLE 10 s, COUNT(*), AVG(v2) GROUP BY sensor */
@@ -113,7 +113,7 @@ TEST(end_to_end_with_idle_partition)
         "{\"sensor\":\"s1\",\"value\":3,\"ts\":\"1970-01-01T00:00:04Z\"}",
         "{\"sensor\":\"s2\",\"value\":-5,\"ts\":2000}", /* filtered */
         "{\"sensor\":\"s2\",\"value\":10,\"ts\":9000}",
-        "{\"sensor\":\"s1\",\"value\":oops}",           /* dead letter */
+        "{\"sensor\":\"s1\",\"value\":oops}", /* dead letter */
         "{\"sensor\":\"s1\",\"value\":7,\"ts\":15000}",
     };
     build(&b, v1, 6, 0);
@@ -129,7 +129,8 @@ TEST(end_to_end_with_idle_partition)
     CHECK_EQ_INT(pipeline_watermark(p), 13000);
     CHECK_EQ_INT(nrows, 2);
     CHECK(strcmp(rows[0], "S1|0|2|4") == 0 || strcmp(rows[1], "S1|0|2|4") == 0);
-    CHECK(strcmp(rows[0], "S2|0|1|20") == 0 || strcmp(rows[1], "S2|0|1|20") == 0);
+    CHECK(strcmp(rows[0], "S2|0|1|20") == 0 ||
+          strcmp(rows[1], "S2|0|1|20") == 0);
     /* partition 1 rejoins; it now holds the watermark back again */
     const char *v2[] = {"{\"sensor\":\"s3\",\"value\":1,\"ts\":14000}"};
     build(&b, v2, 1, 0);
@@ -139,7 +140,7 @@ TEST(end_to_end_with_idle_partition)
     build(&b, v3, 1, 0);
     CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 9000), 0);
     CHECK_EQ_INT(pipeline_watermark(p), 13000); /* min(28000, 12000) */
-    CHECK_EQ_INT(pipeline_tick(p, 12000), 0);    /* p1 idle again */
+    CHECK_EQ_INT(pipeline_tick(p, 12000), 0);   /* p1 idle again */
     CHECK_EQ_INT(pipeline_watermark(p), 28000);
     CHECK_EQ_INT(nrows, 4);
     struct pipeline_stats st;

@@ -175,8 +175,11 @@ TEST(tumble_in_order_and_out_of_order)
 {
     reset_out();
     struct window_agg *wa = make(WINDOW_TUMBLE, 10, 0, 0, EMIT_FINAL);
-    struct in_row r[] = {{"a", 1, 1, 0}, {"b", 2, 3, 0}, {"a", 3, 9, 0},
-                         {"a", 4, 12, 0}, {"a", 5, 5, 0} /* out of order */};
+    struct in_row r[] = {{"a", 1, 1, 0},
+                         {"b", 2, 3, 0},
+                         {"a", 3, 9, 0},
+                         {"a", 4, 12, 0},
+                         {"a", 5, 5, 0} /* out of order */};
     feed(wa, r, 5);
     CHECK_EQ_INT(nout, 0); /* FINAL: nothing before the watermark */
     advance(wa, 9);        /* 9.000 < end - 1 = 9.999 */
@@ -369,11 +372,11 @@ TEST(all_aggregates)
     c.window.kind = WINDOW_TUMBLE;
     c.window.size_ms = 10000;
     c.nkeys = 1;
-    enum agg_func fs[] = {AGG_COUNT,       AGG_COUNT_DISTINCT, AGG_AVG,
-                          AGG_MIN,         AGG_MAX,            AGG_VAR_POP,
-                          AGG_VAR_SAMP,    AGG_STDDEV_POP,     AGG_STDDEV_SAMP,
-                          AGG_FIRST_VALUE, AGG_LAST_VALUE,     AGG_PERCENTILE,
-                          AGG_MIN,         AGG_LAST_VALUE};
+    enum agg_func fs[] = {
+        AGG_COUNT,       AGG_COUNT_DISTINCT, AGG_AVG,        AGG_MIN,
+        AGG_MAX,         AGG_VAR_POP,        AGG_VAR_SAMP,   AGG_STDDEV_POP,
+        AGG_STDDEV_SAMP, AGG_FIRST_VALUE,    AGG_LAST_VALUE, AGG_PERCENTILE,
+        AGG_MIN,         AGG_LAST_VALUE};
     int n = (int)(sizeof(fs) / sizeof(fs[0]));
     for (int i = 0; i < n; i++) {
         c.aggs[i].func = fs[i];
@@ -440,7 +443,7 @@ TEST(doc_timeline)
     struct window_agg *wa = make(WINDOW_TUMBLE, 10, 0, 5, EMIT_FINAL);
     struct watermark *w;
     watermark_create(1, 2000, 0, 0, &w);
-    struct in_row steps[] = {{"a", 1, 1, 0}, {"a", 1, 4, 0}, {"a", 1, 12, 0},
+    struct in_row steps[] = {{"a", 1, 1, 0}, {"a", 1, 4, 0},  {"a", 1, 12, 0},
                              {"a", 1, 7, 0}, {"a", 1, 17, 0}, {"a", 1, 8, 0},
                              {"a", 1, 21, 0}};
     int want_out[] = {0, 0, 1, 2, 2, 2, 2};

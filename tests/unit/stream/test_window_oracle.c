@@ -149,8 +149,9 @@ static void run_case(uint64_t seed, enum window_kind kind, int64_t size,
                 "%s FROM t GROUP BY k, ws;\n",
                 (long long)size, (long long)size, (long long)size, agg);
     } else {
-        fprintf(sql, "WITH RECURSIVE o(n) AS (SELECT 0 UNION ALL SELECT n+1 "
-                     "FROM o WHERE n+1 < %lld)\n",
+        fprintf(sql,
+                "WITH RECURSIVE o(n) AS (SELECT 0 UNION ALL SELECT n+1 "
+                "FROM o WHERE n+1 < %lld)\n",
                 (long long)(size / slide));
         fprintf(sql,
                 "SELECT k, ts - (ts %% %lld) - n * %lld AS ws, "

@@ -307,6 +307,13 @@ int cli_produce(int argc, char **argv)
                         topic, i, err_str(rc));
         }
     }
+    /* The topic's retention.ms / retention.bytes apply here too (rill
+     * serve's flusher runs them periodically): whole old segments go. */
+    int deleted = logdir_retention_run(ld, clock_now_ms());
+    if (deleted > 0 && !quiet)
+        fprintf(stderr,
+                "rill produce: retention deleted %d old segment(s) of %s\n",
+                deleted, topic);
     if (!quiet) {
         int64_t total = 0, bytes = 0, batches = 0;
         for (int32_t i = 0; i < pr.nparts; i++) {

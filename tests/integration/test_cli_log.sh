@@ -153,4 +153,47 @@ r topics list | grep -qx orders && fail "deleted topic still listed"
 [ ! -e "$D/orders-0" ] || fail "partition dir left behind"
 expect_fail "not found" r topics delete orders
 ok "topics delete"
+# --- segment roll and retention (bytes, time) from the CLI ---------------------
+r topics create rb --partitions 1 --retention-bytes 4000 --segment-bytes 1024 >/dev/null
+r topics describe rb | grep -q 'retention.bytes: 4000.*segment.bytes: 1024' || fail "describe rb config"
+seq 1 2000 | r produce rb --batch-bytes 400 >/dev/null 2>"$TMP/rb.err" || fail "produce rb"
+grep -q 'retention deleted [0-9]* old segment' "$TMP/rb.err" || fail "no retention message"
+desc=$(r topics describe rb | grep 'Partition: 0')
+start=$(sed 's/.*LogStartOffset: \([0-9]*\).*/\1/' <<<"$desc")
+size=$(sed 's/.*SizeBytes: \([0-9]*\).*/\1/' <<<"$desc")
+segs=$(sed 's/.*Segments: \([0-9]*\).*/\1/' <<<"$desc")
+grep -q 'HighWatermark: 2000' <<<"$desc" || fail "rb hwm: $desc"
+[ "$start" -gt 0 ] && [ "$segs" -gt 1 ] || fail "rb: no roll or no retention: $desc"
+# Kafka's rule: delete while the rest is still >= retention.bytes.
+[ "$size" -ge 4000 ] && [ "$size" -lt 6000 ] || fail "rb size after retention: $desc"
+[ "$(ls "$D/rb-0" | grep -c '\.log$')" = "$segs" ] || fail "rb: segment files != Segments"
+[ "$(r consume rb --max 1 --format '%o %s\n')" = "$start $((start + 1))" ] || fail "rb: consume from log start"
+[ "$(r consume rb | wc -l)" = $((2000 - start)) ] || fail "rb: consume count"
+# Time: records stamped 1970 are older than retention.ms; every sealed
+# segment goes, the active one stays.
+r topics create rt --partitions 1 --retention-ms 60000 --segment-bytes 1024 >/dev/null
+seq 1 500 | r produce rt --batch-bytes 400 --timestamp 1000 >/dev/null 2>&1 || fail "produce rt"
+r topics describe rt | grep -q 'LogStartOffset: [1-9][0-9]*.*HighWatermark: 500.*Segments: 1$' ||
+    fail "rt: time retention: $(r topics describe rt)"
+seq 1 500 | r produce rt --batch-bytes 400 >/dev/null 2>&1 || fail "produce rt now"
+r topics describe rt | grep -q 'Segments: [2-9]' || fail "rt: fresh records must stay"
+ok "segments roll at segment.bytes; produce applies retention.bytes and retention.ms"
+
+# --- RILL_DATA and the default ./rill-data -------------------------------------
+mkdir -p "$TMP/cwd"
+(cd "$TMP/cwd" && "$RILL" topics create dflt --partitions 2 >/dev/null) || fail "create in ./rill-data"
+[ -f "$TMP/cwd/rill-data/topics/dflt.properties" ] || fail "default data dir is not ./rill-data"
+export RILL_DATA="$TMP/envdata"
+"$RILL" topics create envt --partitions 1 >/dev/null || fail "create with RILL_DATA"
+[ -d "$RILL_DATA/envt-0" ] || fail "RILL_DATA not used"
+echo 'k:v' | "$RILL" produce envt --key-separator : >/dev/null || fail "produce with RILL_DATA"
+[ "$("$RILL" consume envt --format '%k=%s')" = "k=v" ] || fail "consume with RILL_DATA"
+"$RILL" log dump "$RILL_DATA" | grep -q ' 0 bad CRCs' || fail "log dump with RILL_DATA"
+[ "$("$RILL" topics list)" = envt ] || fail "list with RILL_DATA"
+"$RILL" topics describe envt | grep -q 'HighWatermark: 1' || fail "describe with RILL_DATA"
+# --data wins over RILL_DATA.
+[ "$("$RILL" topics list --data "$TMP/cwd/rill-data")" = dflt ] || fail "--data over RILL_DATA"
+"$RILL" topics delete envt >/dev/null || fail "delete with RILL_DATA"
+unset RILL_DATA
+ok "RILL_DATA on every command, --data wins, default ./rill-data"
 echo "PASS test_cli_log"

@@ -25,9 +25,15 @@ N = 400
 
 
 def consumer(srv, group, **kw):
+    # max_poll_interval_ms is kafka-python's JoinGroup rebalance timeout: at
+    # its default (300 s) a member slow to rejoin on a loaded machine parks
+    # the others' JoinGroup past request_timeout_ms; they then time out,
+    # reconnect and rejoin over and over, for minutes. Below the request
+    # timeout, the broker always answers a parked JoinGroup first.
     args = dict(bootstrap_servers=srv.bootstrap, group_id=group,
                 auto_offset_reset="earliest", enable_auto_commit=False,
                 session_timeout_ms=6000, heartbeat_interval_ms=1000,
+                max_poll_interval_ms=10000,
                 max_poll_records=20, request_timeout_ms=11000)
     args.update(kw)
     return KafkaConsumer("kpg", **args)

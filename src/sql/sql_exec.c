@@ -1188,6 +1188,12 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
                       "the engine gave the query no output columns");
             goto out_stop;
         }
+        const char *k = stmt_option(st, "key");
+        if (k && schema_find(&q.out_schema, k, strlen(k)) < 0) {
+            rc = fail(err, locate(st, k, find_off(st, "WITH")), ERR_NOT_FOUND,
+                      "key '%s' is not a column of the query's output", k);
+            goto out_stop;
+        }
         r.name = mem_strdup(st->name);
         r.kind = st->kind == SQL_STMT_CREATE_TABLE_AS ? CATALOG_TABLE
                                                       : CATALOG_STREAM;
@@ -1197,8 +1203,11 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
                 mem_strdup(schema_type_name(r.schema.columns[i].type));
         r.topic = mem_strdup(topic);
         r.format = mem_strdup("json");
-        const char *key = stmt_option(st, "key");
-        r.key = key ? mem_strdup(key) : NULL;
+        r.key = k ? mem_strdup(
+                        q.out_schema
+                            .columns[schema_find(&q.out_schema, k, strlen(k))]
+                            .name)
+                  : NULL;
         r.partitions = actual;
         r.query_id = mem_strdup(id);
         r.created_ms = ex->o.now_ms();

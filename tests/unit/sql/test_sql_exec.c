@@ -472,6 +472,23 @@ TEST(persistent_queries_with_an_engine)
     mem_free(s);
     CHECK_EQ_INT(e.fake.stopped, 2);
 
+    /* A key that is not an output column: refused after the engine
+     * reported the columns; the query is stopped and its topic removed. */
+    s = run(&e, "CREATE STREAM keyed WITH (key = 'machine_id') AS SELECT "
+                "site FROM machines");
+    CHECK_EQ_STR(s, "ERR line 1, column 33: key 'machine_id' is not a "
+                    "column of the query's output");
+    mem_free(s);
+    CHECK_EQ_INT(e.fake.stopped, 3);
+    CHECK_EQ_INT(logdir_topic_partitions(e.ld, "keyed"), ERR_NOT_FOUND);
+    CHECK(catalog_relation_find(e.cat, "keyed") == NULL);
+    s = run(&e, "CREATE STREAM keyed WITH (key = 'SITE') AS SELECT site FROM "
+                "machines");
+    CHECK_EQ_STR(s, "created stream keyed (topic keyed, 1 partition), started "
+                    "query q_3\n");
+    mem_free(s);
+    CHECK_EQ_STR(catalog_relation_find(e.cat, "keyed")->key, "site");
+
     /* The engine refuses: the topic it would have written is removed. */
     e.fake.refuse = true;
     s = run(&e, "CREATE TABLE counts WITH (key = 'site') AS SELECT site, "
@@ -484,7 +501,7 @@ TEST(persistent_queries_with_an_engine)
     s = run(&e, "CREATE TABLE counts WITH (key = 'site') AS SELECT site, "
                 "COUNT(*) AS n FROM machines GROUP BY site");
     CHECK_EQ_STR(s, "created table counts (topic counts, 1 partition), "
-                    "started query q_3\n");
+                    "started query q_4\n");
     mem_free(s);
     env_close(&e);
 }

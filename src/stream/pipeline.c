@@ -6,7 +6,10 @@
  * scratch buffer that is reused) and decodes each JSON value straight into
  * the source batch. A full batch is pushed down the chain and reset, then
  * decoding continues; the partial batch is pushed at the end of the call,
- * before the caller's buffer can go away (strings are borrowed slices).
+ * before the caller's buffer can go away (strings are borrowed slices),
+ * and before each compressed batch (whose records are decompressed into a
+ * reused scratch buffer). Transactional batches are read uncommitted:
+ * control batches are skipped, aborted data is not filtered yet.
  * Then the partition's highest event time feeds the watermark, which is
  * advanced and pushed through the chain.
  */
@@ -251,6 +254,15 @@ int pipeline_push_records(struct pipeline *p, int partition,
         if (p->src.verify_crc && record_batch_verify(bp, bl) != 0) {
             p->st.corrupt_batches++;
             continue;
+        }
+        /* A compressed batch decompresses into the scratch buffer, which
+         * the rows of the previous compressed batch still borrow: push
+         * them first. */
+        if (record_batch_attr_codec(h.attributes) != 0 && p->batch->nrows) {
+            rc = run(p, p->batch);
+            row_batch_reset(p->batch);
+            if (rc)
+                return rc;
         }
         struct record_iter it;
         if (record_iter_init(&it, bp, bl, &p->scratch) != 0) {

@@ -225,6 +225,55 @@ TEST(plan_errors)
     pipeline_destroy(p);
 }
 
+TEST(compressed_batches_back_to_back)
+{
+    nrows = nerrors = 0;
+    struct pipeline_source_config src;
+    memset(&src, 0, sizeof(src));
+    src.schema = &sch;
+    src.time_column = 2;
+    src.npartitions = 1;
+    struct pipeline *p;
+    CHECK_EQ_INT(pipeline_create(&src, &p), 0);
+    struct window_agg_config w;
+    memset(&w, 0, sizeof(w));
+    w.window.kind = WINDOW_TUMBLE;
+    w.window.size_ms = 10000;
+    w.nkeys = 1;
+    w.naggs = 2;
+    w.aggs[0].func = AGG_COUNT_STAR;
+    w.aggs[1].func = AGG_AVG;
+    w.aggs[1].column = 1;
+    CHECK_EQ_INT(pipeline_add_window_agg(p, &w, NULL), 0);
+    CHECK_EQ_INT(pipeline_set_sink(p, sink, NULL), 0);
+    /* Two zstd batches in one buffer: the second decompresses into the
+     * scratch buffer the first batch's rows borrowed. */
+    struct buf all;
+    buf_init(&all);
+    const char *names[2] = {"first-sensor", "other-thing!"};
+    for (int k = 0; k < 2; k++) {
+        struct record_batch_builder b;
+        record_batch_builder_init(&b, COMPRESS_ZSTD);
+        char v[128];
+        int n =
+            snprintf(v, sizeof(v), "{\"sensor\":\"%s\",\"value\":%d,\"ts\":%d}",
+                     names[k], k + 1, 1000 + k);
+        struct slice sv = {(const uint8_t *)v, (size_t)n};
+        record_batch_builder_add(&b, NULL, &sv, 0, NULL, 0);
+        CHECK_EQ_INT(record_batch_builder_finish(&b, &all), 0);
+        record_batch_builder_fini(&b);
+    }
+    CHECK_EQ_INT(pipeline_push_records(p, 0, all.data, all.len, 0), 0);
+    CHECK_EQ_INT(pipeline_end_of_input(p), 0);
+    CHECK_EQ_INT(nrows, 2);
+    CHECK(strcmp(rows[0], "first-sensor|0|1|1") == 0 ||
+          strcmp(rows[1], "first-sensor|0|1|1") == 0);
+    CHECK(strcmp(rows[0], "other-thing!|0|1|2") == 0 ||
+          strcmp(rows[1], "other-thing!|0|1|2") == 0);
+    buf_fini(&all);
+    pipeline_destroy(p);
+}
+
 static struct pipeline *make_simple(const struct schema *s,
                                     enum pipeline_format f, int time_col)
 {
@@ -299,5 +348,6 @@ int main(void)
     RUN(record_time_without_time_column);
     RUN(plan_errors);
     RUN(csv_and_senml_sources);
+    RUN(compressed_batches_back_to_back);
     return harness_summary("test_pipeline");
 }

@@ -14,6 +14,7 @@
 #include "kafka/kafka_proto.h"
 #include "log/logdir.h"
 #include "log/partition.h"
+#include "log/record_batch.h"
 
 /* --- ApiVersions ------------------------------------------------------------
  */
@@ -135,6 +136,46 @@ static int handle_metadata(struct broker_req *req, struct buf *out)
 /* --- ListOffsets ------------------------------------------------------------
  */
 
+/* The timestamp of the record at offset, as Kafka answers a lookup by time:
+ * the batch's max timestamp under LogAppendTime, else the record's own.
+ * -1 if it cannot be read. Reads one batch (ListOffsets by time is rare). */
+static int64_t record_timestamp_at(struct partition *p, int64_t offset)
+{
+    int64_t ts = -1;
+    struct buf bytes, scratch;
+    buf_init(&bytes);
+    buf_init(&scratch);
+    if (partition_read_copy(p, offset, 1, &bytes, NULL) < 0)
+        goto out;
+    struct record_batch_walk w;
+    struct record_batch_header h;
+    const uint8_t *bp;
+    size_t blen;
+    record_batch_walk_init(&w, bytes.data, bytes.len);
+    while (record_batch_walk_next(&w, &h, &bp, &blen) == 1) {
+        if (record_batch_last_offset(&h) < offset)
+            continue;
+        if (record_batch_attr_log_append_time(h.attributes)) {
+            ts = h.max_timestamp;
+            goto out;
+        }
+        struct record_iter it;
+        struct record rec;
+        if (record_iter_init(&it, bp, blen, &scratch) < 0)
+            goto out;
+        while (record_iter_next(&it, &rec) == 1)
+            if (rec.offset >= offset) {
+                ts = rec.timestamp;
+                goto out;
+            }
+        goto out;
+    }
+out:
+    buf_fini(&scratch);
+    buf_fini(&bytes);
+    return ts;
+}
+
 static int handle_list_offsets(struct broker_req *req, struct buf *out)
 {
     struct broker *b = req->b;
@@ -182,7 +223,7 @@ static int handle_list_offsets(struct broker_req *req, struct buf *out)
                 }
                 pr->offset = off;
                 if (off >= 0)
-                    pr->timestamp = p->timestamp;
+                    pr->timestamp = record_timestamp_at(bp->p, off);
             }
         }
     }

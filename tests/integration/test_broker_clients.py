@@ -41,6 +41,30 @@ def kafka_python_round_trip(srv):
     cons.close()
 
 
+def timestamps_lookup(srv):
+    """ListOffsets by time answers the found record's own timestamp (as
+    Kafka does), not the one asked for, within a batch and across batches."""
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    prod = KafkaProducer(bootstrap_servers=srv.bootstrap, acks=1, linger_ms=50)
+    for ts in (1000, 2000, 2600):  # one batch
+        prod.send("tsl", value=b"%d" % ts, partition=0, timestamp_ms=ts)
+    prod.flush(timeout=20)
+    for ts in (3000, 5000):  # another
+        prod.send("tsl", value=b"%d" % ts, partition=0, timestamp_ms=ts)
+    prod.flush(timeout=20)
+    prod.close()
+    cons = KafkaConsumer(bootstrap_servers=srv.bootstrap)
+    tp = TopicPartition("tsl", 0)
+    for want_ts, off, ts in ((0, 0, 1000), (1500, 1, 2000), (2001, 2, 2600), (2700, 3, 3000),
+                             (4000, 4, 5000), (5000, 4, 5000)):
+        got = cons.offsets_for_times({tp: want_ts})[tp]
+        check(got is not None and (got.offset, got.timestamp) == (off, ts),
+              "offsets_for_times(%d) = offset %d with the record's timestamp %d (got %s)"
+              % (want_ts, off, ts, got))
+    check(cons.offsets_for_times({tp: 5001})[tp] is None, "offsets_for_times after the last: none")
+    cons.close()
+
+
 def confluent_idempotent(srv):
     from confluent_kafka import Consumer, Producer, TopicPartition
     acked, errors = [], []
@@ -150,6 +174,7 @@ def kafka_python_admin(srv):
 def main():
     with Server(extra=["--set", "num.partitions=3"]) as srv:
         kafka_python_round_trip(srv)
+        timestamps_lookup(srv)
         confluent_idempotent(srv)
         confluent_admin(srv)
         kafka_python_admin(srv)

@@ -243,7 +243,9 @@ struct broker_topic *broker_topic_find(struct broker *b, struct slice name,
     t = topic_wrap(b, tmp);
     if (t)
         return t;
-    if (!create || !b->cfg.auto_create_topics) {
+    /* Internal topics are created by the broker itself, never on demand. */
+    if (!create || !b->cfg.auto_create_topics ||
+        broker_topic_is_internal(name)) {
         *err = 3;
         return NULL;
     }
@@ -365,8 +367,8 @@ int16_t broker_topic_create(struct broker *b, struct slice name,
                             size_t nconfigs)
 {
     char tmp[LOGDIR_TOPIC_NAME_MAX + 1];
-    if (!name_copy(name, tmp))
-        return 17;
+    if (!name_copy(name, tmp) || broker_topic_is_internal(name))
+        return 17; /* INVALID_TOPIC_EXCEPTION */
     if (partitions <= 0)
         partitions = b->cfg.num_partitions;
     if (partitions > 100000)
@@ -400,7 +402,7 @@ int16_t broker_topic_delete(struct broker *b, struct slice name)
         return 3;
     /* Internal topics (__consumer_offsets) are held open by the group
      * coordinator; deleting them under it is refused, as in Kafka. */
-    if (tmp[0] == '_' && tmp[1] == '_')
+    if (broker_topic_is_internal(name))
         return 73; /* TOPIC_DELETION_DISABLED */
     struct broker_topic *t = hashmap_remove(&b->ls->topics, tmp, strlen(tmp));
     if (t) {

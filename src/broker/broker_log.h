@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "broker/broker_int.h"
@@ -21,6 +22,19 @@
 
 struct partition;
 struct broker_topic;
+
+/* Kafka's internal topics: written by the broker only, never deleted by
+ * clients, reported with is_internal. Other "__" names are ordinary. */
+static inline bool broker_topic_is_internal(struct slice name)
+{
+    static const char *const internal[] = {"__consumer_offsets",
+                                           "__transaction_state"};
+    for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
+        if (name.len == strlen(internal[i]) &&
+            memcmp(name.ptr, internal[i], name.len) == 0)
+            return true;
+    return false;
+}
 
 struct broker_part {
     struct partition *p;

@@ -62,7 +62,7 @@ static void fill_topic(struct broker_req *req, struct kafka_metadata_topic *mt,
     *me = req->b->cfg.node_id;
     mt->error_code = 0;
     mt->name = slice_make(t->name, strlen(t->name));
-    mt->is_internal = t->name[0] == '_' && t->name[1] == '_';
+    mt->is_internal = broker_topic_is_internal(mt->name);
     mt->npartitions = (size_t)t->nparts;
     mt->partitions =
         arena_calloc(req->arena, (size_t)t->nparts * sizeof(*mt->partitions));

@@ -128,6 +128,20 @@ def main():
         # Internal topics are not writable by clients.
         s.sendall(produce(20, b"__consumer_offsets", 0, batch([b"junk"])))
         check(produce_result(read_resp(s)[1])[0] == 17, "produce to __consumer_offsets -> 17")
+        # Metadata v1+ flags it is_internal; "__user" is an ordinary topic
+        # (auto-created, writable, not internal); __transaction_state is not
+        # auto-created by a client's Metadata.
+        md = struct.pack(">i", 3) + s16(b"__consumer_offsets") + s16(b"__user") + s16(b"__transaction_state")
+        s.sendall(frame(3, 4, 21, md + b"\x01"))
+        _, body = read_resp(s)
+        check(struct.pack(">h", 0) + s16(b"__consumer_offsets") + b"\x01" in body,
+              "Metadata v4: __consumer_offsets is_internal=true")
+        check(struct.pack(">h", 0) + s16(b"__user") + b"\x00" in body,
+              "Metadata v4: __user auto-created, not internal")
+        check(struct.pack(">h", 3) + s16(b"__transaction_state") in body,
+              "Metadata v4: __transaction_state not auto-created (UNKNOWN_TOPIC_OR_PARTITION)")
+        s.sendall(produce(22, b"__user", 0, batch([b"u"])))
+        check(produce_result(read_resp(s)[1]) == (0, 0), "produce to __user is accepted")
 
         # Idempotence: pid from InitProducerId v0.
         s.sendall(frame(22, 0, 10, struct.pack(">hi", -1, 60000)))

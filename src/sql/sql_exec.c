@@ -4,12 +4,12 @@
  * Order of work for every statement: check everything (names, types,
  * options) first, then change the log (create a topic), then the catalog;
  * an error after the log changed undoes it, so a failed statement leaves
- * nothing behind. Name checks of queries are conservative: a name is an
- * error only when it resolves nowhere (sources whose columns are not known
- * here, e.g. subqueries and MATCH_RECOGNIZE, accept any name; the planner
- * checks those).
+ * nothing behind. Name checks of queries live in sql_exec_check.c, SHOW
+ * and DESCRIBE in sql_exec_show.c; their shared internals in
+ * sql_exec_int.h.
  */
 #include "sql/sql_exec.h"
+#include "sql/sql_exec_int.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -25,23 +25,15 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "log/logdir.h"
-#include "log/partition.h"
 #include "row/row_decoder.h"
 #include "sql/sql_parse.h"
 
 #define MAX_PARTITIONS 100000
 
-struct sql_exec {
-    struct sql_exec_options o;
-    struct catalog_option *settings; /* the session's SET options */
-    size_t nsettings;
-};
-
 /* ---- errors ---- */
 
-__attribute__((format(printf, 4, 5))) static int
-fail(struct sql_exec_error *err, struct sql_pos pos, int code, const char *fmt,
-     ...)
+int sql_exec_fail(struct sql_exec_error *err, struct sql_pos pos, int code,
+                  const char *fmt, ...)
 {
     err->pos = pos;
     int n = 0;
@@ -79,8 +71,8 @@ static bool word_char(char ch)
 /* The position of the first case-insensitive occurrence of `needle` in the
  * statement's text at or after byte `from`; the statement's own position
  * when absent. Columns count UTF-8 characters, like the lexer's. */
-static struct sql_pos locate(const struct sql_stmt *st, const char *needle,
-                             size_t from)
+struct sql_pos sql_exec_locate(const struct sql_stmt *st, const char *needle,
+                               size_t from)
 {
     size_t n = strlen(needle);
     struct sql_pos pos = st->pos;
@@ -116,9 +108,9 @@ static struct sql_pos locate(const struct sql_stmt *st, const char *needle,
 }
 
 /* The byte offset in the statement just past the word `needle`. */
-static size_t find_off(const struct sql_stmt *st, const char *needle)
+size_t sql_exec_find_off(const struct sql_stmt *st, const char *needle)
 {
-    struct sql_pos p = locate(st, needle, 0);
+    struct sql_pos p = sql_exec_locate(st, needle, 0);
     size_t off = p.offset - st->pos.offset;
     return off + (off || !strncasecmp(st->text, needle, strlen(needle))
                       ? strlen(needle)
@@ -127,7 +119,7 @@ static size_t find_off(const struct sql_stmt *st, const char *needle)
 
 /* ---- small text helpers ---- */
 
-static void fmt_time(int64_t ms, char *out, size_t n)
+void sql_exec_fmt_time(int64_t ms, char *out, size_t n)
 {
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
@@ -261,23 +253,25 @@ static const struct {
 static int check_option(const struct sql_stmt *st, const struct sql_option *o,
                         int use, struct sql_exec_error *err)
 {
-    size_t with = find_off(st, "WITH");
-    struct sql_pos kpos = locate(st, o->key, with);
+    size_t with = sql_exec_find_off(st, "WITH");
+    struct sql_pos kpos = sql_exec_locate(st, o->key, with);
     int k = -1;
     for (size_t i = 0; i < sizeof known_options / sizeof known_options[0]; i++)
         if (strcasecmp(o->key, known_options[i].key) == 0)
             k = (int)i;
     if (k < 0)
-        return fail(err, kpos, ERR_INVALID,
-                    "unknown option '%s' in WITH (known: topic, format, key, "
-                    "partitions, 'watermark.idle-timeout', "
-                    "'scan.startup.mode', 'csv.delimiter')",
-                    o->key);
+        return sql_exec_fail(
+            err, kpos, ERR_INVALID,
+            "unknown option '%s' in WITH (known: topic, format, key, "
+            "partitions, 'watermark.idle-timeout', "
+            "'scan.startup.mode', 'csv.delimiter')",
+            o->key);
     if (!(known_options[k].use & use))
-        return fail(err, kpos, ERR_INVALID,
-                    "option '%s' does not apply to CREATE ... AS SELECT",
-                    o->key);
-    struct sql_pos vpos = locate(st, o->value, kpos.offset - st->pos.offset);
+        return sql_exec_fail(
+            err, kpos, ERR_INVALID,
+            "option '%s' does not apply to CREATE ... AS SELECT", o->key);
+    struct sql_pos vpos =
+        sql_exec_locate(st, o->value, kpos.offset - st->pos.offset);
     const char *v = o->value;
     bool ok = true;
     const char *key = known_options[k].key;
@@ -287,10 +281,11 @@ static int check_option(const struct sql_stmt *st, const struct sql_option *o,
         ok = row_format_parse(v, strlen(v)) >= 0 &&
              (use == OPT_SOURCE || strcasecmp(v, "json") == 0);
         if (!ok && use == OPT_SINK)
-            return fail(err, vpos, ERR_INVALID,
-                        "format '%s' cannot be written: query output is "
-                        "'json'",
-                        v);
+            return sql_exec_fail(
+                err, vpos, ERR_INVALID,
+                "format '%s' cannot be written: query output is "
+                "'json'",
+                v);
     } else if (!strcmp(key, "partitions")) {
         char *end;
         long long n = strtoll(v, &end, 10);
@@ -304,9 +299,9 @@ static int check_option(const struct sql_stmt *st, const struct sql_option *o,
         ok = strlen(v) == 1;
     }
     if (!ok)
-        return fail(err, vpos, ERR_INVALID,
-                    "invalid value '%s' for option '%s': expected %s", v, key,
-                    known_options[k].help);
+        return sql_exec_fail(err, vpos, ERR_INVALID,
+                             "invalid value '%s' for option '%s': expected %s",
+                             v, key, known_options[k].help);
     return 0;
 }
 
@@ -327,13 +322,14 @@ static int check_options(const struct sql_stmt *st, int use,
             return rc;
         for (size_t j = 0; j < i; j++)
             if (strcasecmp(st->options[i].key, st->options[j].key) == 0) {
-                struct sql_pos first =
-                    locate(st, st->options[j].key, find_off(st, "WITH"));
-                return fail(err,
-                            locate(st, st->options[i].key,
-                                   first.offset - st->pos.offset + 2),
-                            ERR_INVALID, "option '%s' is given twice",
-                            st->options[i].key);
+                struct sql_pos first = sql_exec_locate(
+                    st, st->options[j].key, sql_exec_find_off(st, "WITH"));
+                return sql_exec_fail(
+                    err,
+                    sql_exec_locate(st, st->options[i].key,
+                                    first.offset - st->pos.offset + 2),
+                    ERR_INVALID, "option '%s' is given twice",
+                    st->options[i].key);
             }
     }
     return 0;
@@ -353,8 +349,8 @@ static int none_start(void *ctx, struct sql_query_start *q,
                       struct sql_exec_error *err)
 {
     (void)ctx;
-    return fail(err, q->stmt ? q->stmt->pos : no_pos(), ERR_UNSUPPORTED,
-                SQL_EXEC_NOT_IMPLEMENTED);
+    return sql_exec_fail(err, q->stmt ? q->stmt->pos : no_pos(),
+                         ERR_UNSUPPORTED, SQL_EXEC_NOT_IMPLEMENTED);
 }
 
 static int none_stop(void *ctx, const char *id)
@@ -497,49 +493,56 @@ static int fill_columns(const struct sql_stmt *st, struct catalog_relation *r,
     for (size_t i = 0; i < st->ncolumns; i++) {
         const struct sql_column *c = &st->columns[i];
         if (c->computed || !c->type)
-            return fail(err, c->pos, ERR_UNSUPPORTED,
-                        "computed column '%s' is not supported yet (parsed; "
-                        "runtime in progress)",
-                        c->name);
+            return sql_exec_fail(
+                err, c->pos, ERR_UNSUPPORTED,
+                "computed column '%s' is not supported yet (parsed; "
+                "runtime in progress)",
+                c->name);
         if (c->metadata)
-            return fail(err, c->pos, ERR_UNSUPPORTED,
-                        "METADATA column '%s' is not supported yet (parsed; "
-                        "runtime in progress)",
-                        c->name);
+            return sql_exec_fail(
+                err, c->pos, ERR_UNSUPPORTED,
+                "METADATA column '%s' is not supported yet (parsed; "
+                "runtime in progress)",
+                c->name);
         enum schema_type t;
         char decl[48];
         int rc = map_type(c->type, &t, decl, sizeof decl);
         if (rc == ERR_RANGE)
-            return fail(err, c->pos, ERR_UNSUPPORTED,
-                        "column '%s': TIMESTAMP(%d) is not supported: rill "
-                        "keeps milliseconds, use TIMESTAMP(3)",
-                        c->name, c->type->precision);
+            return sql_exec_fail(
+                err, c->pos, ERR_UNSUPPORTED,
+                "column '%s': TIMESTAMP(%d) is not supported: rill "
+                "keeps milliseconds, use TIMESTAMP(3)",
+                c->name, c->type->precision);
         if (rc)
-            return fail(err, c->pos, ERR_UNSUPPORTED,
-                        "column '%s': type %s is not supported yet (parsed; "
-                        "runtime in progress); use STRING, BOOLEAN, INT, "
-                        "BIGINT, DOUBLE or TIMESTAMP(3)",
-                        c->name, type_kind_name(c->type->kind));
+            return sql_exec_fail(
+                err, c->pos, ERR_UNSUPPORTED,
+                "column '%s': type %s is not supported yet (parsed; "
+                "runtime in progress); use STRING, BOOLEAN, INT, "
+                "BIGINT, DOUBLE or TIMESTAMP(3)",
+                c->name, type_kind_name(c->type->kind));
         if (strlen(c->name) >= SCHEMA_NAME_MAX)
-            return fail(err, c->pos, ERR_TOO_LARGE,
-                        "column name '%.20s...' is longer than %d bytes",
-                        c->name, SCHEMA_NAME_MAX - 1);
+            return sql_exec_fail(
+                err, c->pos, ERR_TOO_LARGE,
+                "column name '%.20s...' is longer than %d bytes", c->name,
+                SCHEMA_NAME_MAX - 1);
         if (c->path && strlen(c->path) >= SCHEMA_PATH_MAX)
-            return fail(err, c->pos, ERR_TOO_LARGE,
-                        "field path of column '%s' is longer than %d bytes",
-                        c->name, SCHEMA_PATH_MAX - 1);
+            return sql_exec_fail(
+                err, c->pos, ERR_TOO_LARGE,
+                "field path of column '%s' is longer than %d bytes", c->name,
+                SCHEMA_PATH_MAX - 1);
         rc = schema_add(&r->schema, c->name, t, !c->not_null, c->path);
         if (rc == ERR_EXISTS)
-            return fail(err, c->pos, ERR_EXISTS,
-                        "duplicate column '%s' (names are case-insensitive)",
-                        c->name);
+            return sql_exec_fail(
+                err, c->pos, ERR_EXISTS,
+                "duplicate column '%s' (names are case-insensitive)", c->name);
         if (rc == ERR_TOO_LARGE)
-            return fail(err, c->pos, ERR_TOO_LARGE,
-                        "too many columns: at most %d", SCHEMA_MAX_COLUMNS);
+            return sql_exec_fail(err, c->pos, ERR_TOO_LARGE,
+                                 "too many columns: at most %d",
+                                 SCHEMA_MAX_COLUMNS);
         if (rc < 0)
-            return fail(err, c->pos, ERR_INVALID,
-                        "column '%s': invalid field path '%s'", c->name,
-                        c->path ? c->path : "");
+            return sql_exec_fail(err, c->pos, ERR_INVALID,
+                                 "column '%s': invalid field path '%s'",
+                                 c->name, c->path ? c->path : "");
         r->sql_types[rc] = mem_strdup(decl);
     }
     return 0;
@@ -550,18 +553,19 @@ static int fill_watermark(const struct sql_stmt *st, struct catalog_relation *r,
 {
     if (!st->watermark_column)
         return 0;
-    struct sql_pos wpos = locate(st, "WATERMARK", 0);
+    struct sql_pos wpos = sql_exec_locate(st, "WATERMARK", 0);
     int idx = schema_find(&r->schema, st->watermark_column,
                           strlen(st->watermark_column));
     if (idx < 0)
-        return fail(err, wpos, ERR_NOT_FOUND,
-                    "WATERMARK FOR '%s': no such column", st->watermark_column);
+        return sql_exec_fail(err, wpos, ERR_NOT_FOUND,
+                             "WATERMARK FOR '%s': no such column",
+                             st->watermark_column);
     const struct schema_column *col = &r->schema.columns[idx];
     if (col->type != SCHEMA_TIMESTAMP)
-        return fail(err, wpos, ERR_INVALID,
-                    "WATERMARK FOR '%s': the column is %s; it must be "
-                    "TIMESTAMP(3)",
-                    col->name, schema_type_name(col->type));
+        return sql_exec_fail(err, wpos, ERR_INVALID,
+                             "WATERMARK FOR '%s': the column is %s; it must be "
+                             "TIMESTAMP(3)",
+                             col->name, schema_type_name(col->type));
     const struct sql_expr *e = st->watermark;
     const struct sql_expr *c = e;
     int64_t delay = 0;
@@ -572,17 +576,18 @@ static int fill_watermark(const struct sql_stmt *st, struct catalog_relation *r,
     }
     if (!c || c->kind != SQL_EXPR_COLUMN || c->nparts != 1 ||
         strcasecmp(c->parts[0], col->name) != 0)
-        return fail(err,
-                    !e                                      ? wpos
-                    : e->kind == SQL_EXPR_BINARY && e->left ? e->left->pos
-                                                            : e->pos,
-                    ERR_UNSUPPORTED,
-                    "expected the watermark as '%s' or '%s - INTERVAL ...' "
-                    "(bounded out-of-orderness)",
-                    col->name, col->name);
+        return sql_exec_fail(
+            err,
+            !e                                      ? wpos
+            : e->kind == SQL_EXPR_BINARY && e->left ? e->left->pos
+                                                    : e->pos,
+            ERR_UNSUPPORTED,
+            "expected the watermark as '%s' or '%s - INTERVAL ...' "
+            "(bounded out-of-orderness)",
+            col->name, col->name);
     if (delay < 0)
-        return fail(err, e->right->pos, ERR_INVALID,
-                    "the watermark delay must not be negative");
+        return sql_exec_fail(err, e->right->pos, ERR_INVALID,
+                             "the watermark delay must not be negative");
     char text[SCHEMA_NAME_MAX + 64], iv[48];
     if (delay) {
         fmt_interval(delay, iv, sizeof iv);
@@ -605,9 +610,9 @@ static int ensure_topic(struct sql_exec *ex, const struct sql_stmt *st,
 {
     *created = false;
     if (!ex->o.logdir)
-        return fail(err, st->pos, ERR_INVALID,
-                    "no data directory is open: cannot create topic '%s'",
-                    topic);
+        return sql_exec_fail(
+            err, st->pos, ERR_INVALID,
+            "no data directory is open: cannot create topic '%s'", topic);
     int n = logdir_topic_partitions(ex->o.logdir, topic);
     if (n > 0) {
         *actual = n;
@@ -619,8 +624,8 @@ static int ensure_topic(struct sql_exec *ex, const struct sql_stmt *st,
     cfg.partitions = partitions;
     int rc = logdir_topic_create(ex->o.logdir, topic, &cfg);
     if (rc < 0)
-        return fail(err, st->pos, rc, "cannot create topic '%s': %s", topic,
-                    err_str(rc));
+        return sql_exec_fail(err, st->pos, rc, "cannot create topic '%s': %s",
+                             topic, err_str(rc));
     *created = true;
     *actual = partitions;
     return 0;
@@ -633,7 +638,8 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     bool table = st->kind == SQL_STMT_CREATE_TABLE;
     const char *what = table ? "table" : "stream";
     const struct catalog_relation *old = catalog_relation_find(cat, st->name);
-    struct sql_pos npos = locate(st, st->name, find_off(st, what));
+    struct sql_pos npos =
+        sql_exec_locate(st, st->name, sql_exec_find_off(st, what));
     if (old) {
         if (st->if_not_exists) {
             buf_printf(out, "%s %s already exists (skipped)\n",
@@ -641,15 +647,16 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
                        old->name);
             return 0;
         }
-        return fail(err, npos, ERR_EXISTS, "%s '%s' already exists",
-                    old->kind == CATALOG_TABLE ? "table" : "stream", old->name);
+        return sql_exec_fail(err, npos, ERR_EXISTS, "%s '%s' already exists",
+                             old->kind == CATALOG_TABLE ? "table" : "stream",
+                             old->name);
     }
     if (strlen(st->name) > CATALOG_NAME_MAX)
-        return fail(err, npos, ERR_TOO_LARGE, "name is longer than %d bytes",
-                    CATALOG_NAME_MAX);
+        return sql_exec_fail(err, npos, ERR_TOO_LARGE,
+                             "name is longer than %d bytes", CATALOG_NAME_MAX);
     if (st->ncolumns == 0)
-        return fail(err, npos, ERR_INVALID, "%s '%s' has no columns", what,
-                    st->name);
+        return sql_exec_fail(err, npos, ERR_INVALID, "%s '%s' has no columns",
+                             what, st->name);
     int rc = check_options(st, OPT_SOURCE, err);
     if (rc)
         return rc;
@@ -667,10 +674,11 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     if (!topic)
         topic = st->name;
     if (!logdir_topic_name_valid(topic)) {
-        rc = fail(err, npos, ERR_INVALID,
-                  "'%s' is not a valid topic name (1-249 of [a-zA-Z0-9._-]): "
-                  "add WITH (topic = '...')",
-                  topic);
+        rc = sql_exec_fail(
+            err, npos, ERR_INVALID,
+            "'%s' is not a valid topic name (1-249 of [a-zA-Z0-9._-]): "
+            "add WITH (topic = '...')",
+            topic);
         goto out;
     }
     r.topic = mem_strdup(topic);
@@ -682,20 +690,23 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     if (key) {
         int idx = schema_find(&r.schema, key, strlen(key));
         if (idx < 0) {
-            rc = fail(err, locate(st, key, find_off(st, "WITH")), ERR_NOT_FOUND,
-                      "key '%s' is not a column of %s", key, st->name);
+            rc = sql_exec_fail(
+                err, sql_exec_locate(st, key, sql_exec_find_off(st, "WITH")),
+                ERR_NOT_FOUND, "key '%s' is not a column of %s", key, st->name);
             goto out;
         }
         r.key = mem_strdup(r.schema.columns[idx].name);
     } else if (table) {
-        rc = fail(err, npos, ERR_INVALID,
-                  "a table needs its key: add WITH (key = 'column') (later "
-                  "rows for a key replace earlier ones)");
+        rc = sql_exec_fail(
+            err, npos, ERR_INVALID,
+            "a table needs its key: add WITH (key = 'column') (later "
+            "rows for a key replace earlier ones)");
         goto out;
     }
     if (stmt_option(st, "csv.delimiter") && strcmp(r.format, "csv") != 0) {
-        rc = fail(err, locate(st, "csv.delimiter", 0), ERR_INVALID,
-                  "option 'csv.delimiter' needs format = 'csv'");
+        rc = sql_exec_fail(err, sql_exec_locate(st, "csv.delimiter", 0),
+                           ERR_INVALID,
+                           "option 'csv.delimiter' needs format = 'csv'");
         goto out;
     }
     /* The decoder must be able to fill these columns from this format. */
@@ -704,13 +715,14 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     if (fmt < 0 ||
         row_decoder_create((enum row_format)fmt, &r.schema, NULL, &dec) < 0) {
         bool senml = !strcmp(r.format, "senml");
-        rc = fail(err, locate(st, r.format, find_off(st, "WITH")), ERR_INVALID,
-                  "format '%s' cannot fill these columns%s", r.format,
-                  senml ? ": SenML columns are name STRING, unit STRING, "
-                          "value DOUBLE, string_value STRING, bool_value "
-                          "BOOLEAN, data_value STRING, sum DOUBLE, ts "
-                          "TIMESTAMP(3), update_time DOUBLE (docs/formats.md)"
-                        : " (see docs/formats.md)");
+        rc = sql_exec_fail(
+            err, sql_exec_locate(st, r.format, sql_exec_find_off(st, "WITH")),
+            ERR_INVALID, "format '%s' cannot fill these columns%s", r.format,
+            senml ? ": SenML columns are name STRING, unit STRING, "
+                    "value DOUBLE, string_value STRING, bool_value "
+                    "BOOLEAN, data_value STRING, sum DOUBLE, ts "
+                    "TIMESTAMP(3), update_time DOUBLE (docs/formats.md)"
+                  : " (see docs/formats.md)");
         goto out;
     }
     row_decoder_destroy(dec);
@@ -736,8 +748,8 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     if (rc) {
         if (created)
             logdir_topic_delete(ex->o.logdir, r.topic);
-        rc = fail(err, st->pos, rc, "cannot write the catalog %s: %s",
-                  catalog_path(cat), err_str(rc));
+        rc = sql_exec_fail(err, st->pos, rc, "cannot write the catalog %s: %s",
+                           catalog_path(cat), err_str(rc));
         goto out;
     }
     if (created)
@@ -755,315 +767,6 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
                    what, r.name, r.topic, actual, actual == 1 ? "" : "s");
 out:
     catalog_relation_fini(&r);
-    return rc;
-}
-
-/* ---- query name checks ---- */
-
-#define MAX_SOURCES 80
-
-struct source {
-    const char *qual; /* alias, or the relation's name */
-    const struct catalog_relation *rel;
-    bool window; /* window_start, window_end, window_time */
-    bool open;   /* columns unknown here: any name resolves */
-};
-
-struct scope {
-    struct source src[MAX_SOURCES];
-    size_t n;
-    bool overflow;
-    const struct sql_select *sel; /* for item aliases */
-    const struct scope *parent;
-};
-
-struct checker {
-    struct sql_exec *ex;
-    struct sql_exec_error *err;
-    const char *inputs[MAX_SOURCES];
-    size_t ninputs;
-};
-
-static int check_select(struct checker *ck, const struct sql_select *sel,
-                        const struct scope *parent);
-
-static void add_input(struct checker *ck, const char *name)
-{
-    for (size_t i = 0; i < ck->ninputs; i++)
-        if (strcasecmp(ck->inputs[i], name) == 0)
-            return;
-    if (ck->ninputs < MAX_SOURCES)
-        ck->inputs[ck->ninputs++] = name;
-}
-
-static void add_source(struct scope *sc, const char *qual,
-                       const struct catalog_relation *rel, bool window,
-                       bool open)
-{
-    if (sc->n == MAX_SOURCES) {
-        sc->overflow = true;
-        return;
-    }
-    struct source *s = &sc->src[sc->n++];
-    s->qual = qual;
-    s->rel = rel;
-    s->window = window;
-    s->open = open;
-}
-
-static bool source_has(const struct source *s, const char *name)
-{
-    if (s->open)
-        return true;
-    if (s->window &&
-        (!strcasecmp(name, "window_start") || !strcasecmp(name, "window_end") ||
-         !strcasecmp(name, "window_time")))
-        return true;
-    return s->rel && schema_find(&s->rel->schema, name, strlen(name)) >= 0;
-}
-
-static const struct catalog_relation *
-find_rel(struct checker *ck, const char *name, struct sql_pos pos)
-{
-    const struct catalog_relation *r =
-        catalog_relation_find(ck->ex->o.catalog, name);
-    if (!r)
-        fail(ck->err, pos, ERR_NOT_FOUND,
-             "unknown stream or table '%s' (SHOW STREAMS lists them)", name);
-    else
-        add_input(ck, r->name);
-    return r;
-}
-
-static int check_expr(struct checker *ck, const struct sql_expr *e,
-                      const struct scope *sc, bool aliases);
-
-static int add_from(struct checker *ck, const struct sql_from *f,
-                    struct scope *sc)
-{
-    if (!f)
-        return 0;
-    switch (f->kind) {
-    case SQL_FROM_TABLE: {
-        const struct catalog_relation *r = find_rel(ck, f->name, f->pos);
-        if (!r)
-            return ERR_NOT_FOUND;
-        add_source(sc, f->alias ? f->alias : f->name, r, false, false);
-        return 0;
-    }
-    case SQL_FROM_SUBQUERY: {
-        int rc = check_select(ck, f->query, sc->parent);
-        if (rc)
-            return rc;
-        add_source(sc, f->alias, NULL, false, true);
-        return 0;
-    }
-    case SQL_FROM_WINDOW: {
-        const struct sql_window *w = f->window;
-        const struct catalog_relation *r = find_rel(ck, w->table, f->pos);
-        if (!r)
-            return ERR_NOT_FOUND;
-        int idx = schema_find(&r->schema, w->timecol, strlen(w->timecol));
-        if (idx < 0)
-            return fail(ck->err, f->pos, ERR_NOT_FOUND,
-                        "%s: DESCRIPTOR(%s) is not a column of %s",
-                        sql_ast_window_name(w->kind), w->timecol, r->name);
-        if (r->schema.columns[idx].type != SCHEMA_TIMESTAMP)
-            return fail(ck->err, f->pos, ERR_INVALID,
-                        "%s: DESCRIPTOR(%s) must be a TIMESTAMP(3) column, "
-                        "not %s",
-                        sql_ast_window_name(w->kind), w->timecol,
-                        schema_type_name(r->schema.columns[idx].type));
-        struct scope inner;
-        memset(&inner, 0, sizeof inner);
-        add_source(&inner, w->table, r, false, false);
-        for (size_t i = 0; i < w->npartition_by; i++) {
-            int rc = check_expr(ck, w->partition_by[i], &inner, false);
-            if (rc)
-                return rc;
-        }
-        add_source(sc, f->alias ? f->alias : w->table, r, true, false);
-        return 0;
-    }
-    case SQL_FROM_JOIN: {
-        int rc = add_from(ck, f->left, sc);
-        if (!rc)
-            rc = add_from(ck, f->right, sc);
-        return rc;
-    }
-    case SQL_FROM_MATCH: {
-        struct scope inner;
-        memset(&inner, 0, sizeof inner);
-        inner.parent = sc->parent;
-        int rc = add_from(ck, f->left, &inner);
-        if (rc)
-            return rc;
-        add_source(sc, f->alias, NULL, false, true);
-        return 0;
-    }
-    }
-    return 0;
-}
-
-static int check_join_conditions(struct checker *ck, const struct sql_from *f,
-                                 const struct scope *sc)
-{
-    if (!f || f->kind != SQL_FROM_JOIN)
-        return 0;
-    int rc = check_join_conditions(ck, f->left, sc);
-    if (!rc)
-        rc = check_join_conditions(ck, f->right, sc);
-    if (!rc && f->on)
-        rc = check_expr(ck, f->on, sc, false);
-    return rc;
-}
-
-static bool scope_has(const struct scope *sc, const char *name, bool aliases)
-{
-    for (; sc; sc = sc->parent, aliases = false) {
-        if (sc->overflow)
-            return true;
-        for (size_t i = 0; i < sc->n; i++)
-            if (source_has(&sc->src[i], name))
-                return true;
-        if (aliases && sc->sel)
-            for (size_t i = 0; i < sc->sel->nitems; i++)
-                if (sc->sel->items[i].alias &&
-                    !strcasecmp(sc->sel->items[i].alias, name))
-                    return true;
-    }
-    return false;
-}
-
-static const struct source *scope_qual(const struct scope *sc, const char *qual)
-{
-    for (; sc; sc = sc->parent)
-        for (size_t i = 0; i < sc->n; i++)
-            if (sc->src[i].qual && !strcasecmp(sc->src[i].qual, qual))
-                return &sc->src[i];
-    return NULL;
-}
-
-static int unknown_column(struct checker *ck, const struct sql_expr *e,
-                          const struct scope *sc, const char *name)
-{
-    char list[256] = "";
-    size_t n = 0;
-    for (size_t i = 0; i < sc->n && n + 2 < sizeof list; i++)
-        if (sc->src[i].rel)
-            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
-                                  n ? ", " : "", sc->src[i].rel->name);
-    if (n >= sizeof list)
-        n = sizeof list - 1;
-    if (!sc->n)
-        return fail(ck->err, e->pos, ERR_NOT_FOUND,
-                    "unknown column '%s' (the query has no FROM)", name);
-    return fail(ck->err, e->pos, ERR_NOT_FOUND,
-                "unknown column '%s' (not in %s)", name, list);
-}
-
-static int check_column(struct checker *ck, const struct sql_expr *e,
-                        const struct scope *sc, bool aliases)
-{
-    const char *first = e->parts[0];
-    if (e->nparts >= 2) {
-        const struct source *s = scope_qual(sc, first);
-        if (s) {
-            if (source_has(s, e->parts[1]))
-                return 0;
-            return fail(ck->err, e->pos, ERR_NOT_FOUND,
-                        "unknown column '%s' in %s", e->parts[1], first);
-        }
-        /* col.field: a nested field of a column. */
-        if (scope_has(sc, first, aliases))
-            return 0;
-        return fail(ck->err, e->pos, ERR_NOT_FOUND,
-                    "unknown stream, alias or column '%s'", first);
-    }
-    if (scope_has(sc, first, aliases))
-        return 0;
-    return unknown_column(ck, e, sc, first);
-}
-
-static int check_exprs(struct checker *ck, struct sql_expr *const *v, size_t n,
-                       const struct scope *sc, bool aliases)
-{
-    for (size_t i = 0; i < n; i++) {
-        int rc = check_expr(ck, v[i], sc, aliases);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-static int check_expr(struct checker *ck, const struct sql_expr *e,
-                      const struct scope *sc, bool aliases)
-{
-    if (!e)
-        return 0;
-    int rc = 0;
-    switch (e->kind) {
-    case SQL_EXPR_COLUMN:
-        return check_column(ck, e, sc, aliases);
-    case SQL_EXPR_STAR:
-        if (e->nparts && !scope_qual(sc, e->parts[0]))
-            return fail(ck->err, e->pos, ERR_NOT_FOUND,
-                        "unknown stream or alias '%s' in %s.*", e->parts[0],
-                        e->parts[0]);
-        return 0;
-    case SQL_EXPR_SUBQUERY:
-        return check_select(ck, e->query, sc);
-    case SQL_EXPR_CALL:
-        /* EXTRACT(unit FROM x): the unit is a word, not a column. */
-        if (e->text && !strcmp(e->text, "EXTRACT") && e->nargs == 2)
-            return check_expr(ck, e->args[1], sc, aliases);
-        break;
-    default:
-        break;
-    }
-    if (e->query)
-        rc = check_select(ck, e->query, sc);
-    if (!rc)
-        rc = check_expr(ck, e->left, sc, aliases);
-    if (!rc)
-        rc = check_expr(ck, e->right, sc, aliases);
-    if (!rc)
-        rc = check_expr(ck, e->third, sc, aliases);
-    if (!rc)
-        rc = check_exprs(ck, e->args, e->nargs, sc, aliases);
-    if (!rc)
-        rc = check_expr(ck, e->filter, sc, aliases);
-    if (!rc && e->over) {
-        rc = check_exprs(ck, e->over->partition_by, e->over->npartition_by, sc,
-                         aliases);
-        for (size_t i = 0; !rc && i < e->over->norder_by; i++)
-            rc = check_expr(ck, e->over->order_by[i].expr, sc, aliases);
-    }
-    return rc;
-}
-
-static int check_select(struct checker *ck, const struct sql_select *sel,
-                        const struct scope *parent)
-{
-    if (!sel)
-        return 0;
-    struct scope *sc = mem_calloc(1, sizeof(*sc));
-    sc->parent = parent;
-    sc->sel = sel;
-    int rc = add_from(ck, sel->from, sc);
-    if (!rc)
-        rc = check_join_conditions(ck, sel->from, sc);
-    for (size_t i = 0; !rc && i < sel->nitems; i++)
-        rc = check_expr(ck, sel->items[i].expr, sc, false);
-    if (!rc)
-        rc = check_expr(ck, sel->where, sc, false);
-    if (!rc)
-        rc = check_exprs(ck, sel->group_by, sel->ngroup_by, sc, true);
-    if (!rc)
-        rc = check_expr(ck, sel->having, sc, true);
-    for (size_t i = 0; !rc && i < sel->norder_by; i++)
-        rc = check_expr(ck, sel->order_by[i].expr, sc, true);
-    mem_free(sc);
     return rc;
 }
 
@@ -1100,26 +803,29 @@ static const char *query_kind(enum sql_stmt_kind k)
 
 /* Checks the sink of a persistent query; *exists says whether it does. */
 static int check_sink(struct sql_exec *ex, const struct sql_stmt *st,
-                      struct checker *ck, struct sql_exec_error *err,
+                      struct sql_exec_checker *ck, struct sql_exec_error *err,
                       bool *skip)
 {
     *skip = false;
     const struct catalog_relation *r =
         catalog_relation_find(ex->o.catalog, st->name);
     bool insert = st->kind == SQL_STMT_INSERT;
-    struct sql_pos npos = locate(
-        st, st->name, insert ? find_off(st, "INTO") : find_off(st, "CREATE"));
+    struct sql_pos npos =
+        sql_exec_locate(st, st->name,
+                        insert ? sql_exec_find_off(st, "INTO")
+                               : sql_exec_find_off(st, "CREATE"));
     if (insert && !r)
-        return fail(err, npos, ERR_NOT_FOUND,
-                    "INSERT INTO unknown stream '%s' (create it first)",
-                    st->name);
+        return sql_exec_fail(
+            err, npos, ERR_NOT_FOUND,
+            "INSERT INTO unknown stream '%s' (create it first)", st->name);
     if (!insert && r) {
         if (st->if_not_exists) {
             *skip = true;
             return 0;
         }
-        return fail(err, npos, ERR_EXISTS, "%s '%s' already exists",
-                    r->kind == CATALOG_TABLE ? "table" : "stream", r->name);
+        return sql_exec_fail(err, npos, ERR_EXISTS, "%s '%s' already exists",
+                             r->kind == CATALOG_TABLE ? "table" : "stream",
+                             r->name);
     }
     if (!insert) {
         int rc = check_options(st, OPT_SINK, err);
@@ -1127,15 +833,16 @@ static int check_sink(struct sql_exec *ex, const struct sql_stmt *st,
             return rc;
         const char *topic = stmt_option(st, "topic");
         if (!topic && !logdir_topic_name_valid(st->name))
-            return fail(err, npos, ERR_INVALID,
-                        "'%s' is not a valid topic name: add WITH (topic = "
-                        "'...')",
-                        st->name);
+            return sql_exec_fail(
+                err, npos, ERR_INVALID,
+                "'%s' is not a valid topic name: add WITH (topic = "
+                "'...')",
+                st->name);
     }
     for (size_t i = 0; i < ck->ninputs; i++)
         if (!strcasecmp(ck->inputs[i], st->name))
-            return fail(err, npos, ERR_INVALID,
-                        "the query reads and writes '%s'", st->name);
+            return sql_exec_fail(err, npos, ERR_INVALID,
+                                 "the query reads and writes '%s'", st->name);
     return 0;
 }
 
@@ -1143,8 +850,8 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
                            struct buf *out, struct sql_exec_error *err)
 {
     struct catalog *cat = ex->o.catalog;
-    struct checker ck = {.ex = ex, .err = err};
-    int rc = check_select(&ck, st->query, NULL);
+    struct sql_exec_checker ck = {.ex = ex, .err = err};
+    int rc = sql_exec_check_select(&ck, st->query);
     if (rc)
         return rc;
     bool skip;
@@ -1184,14 +891,16 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
     memset(&r, 0, sizeof r);
     if (!insert) {
         if (q.out_schema.ncolumns == 0) {
-            rc = fail(err, st->pos, ERR_INVALID,
-                      "the engine gave the query no output columns");
+            rc = sql_exec_fail(err, st->pos, ERR_INVALID,
+                               "the engine gave the query no output columns");
             goto out_stop;
         }
         const char *k = stmt_option(st, "key");
         if (k && schema_find(&q.out_schema, k, strlen(k)) < 0) {
-            rc = fail(err, locate(st, k, find_off(st, "WITH")), ERR_NOT_FOUND,
-                      "key '%s' is not a column of the query's output", k);
+            rc = sql_exec_fail(
+                err, sql_exec_locate(st, k, sql_exec_find_off(st, "WITH")),
+                ERR_NOT_FOUND, "key '%s' is not a column of the query's output",
+                k);
             goto out_stop;
         }
         r.name = mem_strdup(st->name);
@@ -1220,7 +929,8 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
         rc = catalog_relation_add(cat, &r);
         if (rc) {
             catalog_relation_fini(&r);
-            fail(err, st->pos, rc, "cannot write the catalog: %s", err_str(rc));
+            sql_exec_fail(err, st->pos, rc, "cannot write the catalog: %s",
+                          err_str(rc));
             goto out_stop;
         }
     }
@@ -1246,7 +956,8 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
         mem_free(cq.inputs[i]);
     mem_free(cq.inputs);
     if (rc) {
-        fail(err, st->pos, rc, "cannot write the catalog: %s", err_str(rc));
+        sql_exec_fail(err, st->pos, rc, "cannot write the catalog: %s",
+                      err_str(rc));
         if (!insert)
             catalog_relation_drop(cat, st->name);
         catalog_relation_fini(&r);
@@ -1273,8 +984,8 @@ out_topic:
 static int exec_select(struct sql_exec *ex, const struct sql_stmt *st,
                        struct sql_exec_error *err)
 {
-    struct checker ck = {.ex = ex, .err = err};
-    int rc = check_select(&ck, st->query, NULL);
+    struct sql_exec_checker ck = {.ex = ex, .err = err};
+    int rc = sql_exec_check_select(&ck, st->query);
     if (rc)
         return rc;
     struct sql_query_start q;
@@ -1287,17 +998,19 @@ static int exec_explain(struct sql_exec *ex, const struct sql_stmt *st,
 {
     const struct sql_stmt *in = st->inner;
     if (!in || !in->query)
-        return fail(err, st->pos, ERR_INVALID,
-                    "expected SELECT, INSERT or CREATE ... AS SELECT after "
-                    "EXPLAIN");
-    struct checker ck = {.ex = ex, .err = err};
-    int rc = check_select(&ck, in->query, NULL);
+        return sql_exec_fail(
+            err, st->pos, ERR_INVALID,
+            "expected SELECT, INSERT or CREATE ... AS SELECT after "
+            "EXPLAIN");
+    struct sql_exec_checker ck = {.ex = ex, .err = err};
+    int rc = sql_exec_check_select(&ck, in->query);
     if (rc)
         return rc;
     if (in->kind == SQL_STMT_INSERT &&
         !catalog_relation_find(ex->o.catalog, in->name))
-        return fail(err, locate(in, in->name, find_off(in, "INTO")),
-                    ERR_NOT_FOUND, "INSERT INTO unknown stream '%s'", in->name);
+        return sql_exec_fail(
+            err, sql_exec_locate(in, in->name, sql_exec_find_off(in, "INTO")),
+            ERR_NOT_FOUND, "INSERT INTO unknown stream '%s'", in->name);
     struct sql_query_start q;
     init_start(ex, &q, in, in->query);
     q.sink = in->kind == SQL_STMT_SELECT ? NULL : in->name;
@@ -1310,7 +1023,8 @@ static int exec_drop(struct sql_exec *ex, const struct sql_stmt *st,
                      struct buf *out, struct sql_exec_error *err)
 {
     struct catalog *cat = ex->o.catalog;
-    struct sql_pos npos = locate(st, st->name, find_off(st, "DROP"));
+    struct sql_pos npos =
+        sql_exec_locate(st, st->name, sql_exec_find_off(st, "DROP"));
     if (st->object == SQL_OBJECT_QUERY) {
         const struct catalog_query *q = catalog_query_find(cat, st->name);
         if (!q) {
@@ -1319,26 +1033,27 @@ static int exec_drop(struct sql_exec *ex, const struct sql_stmt *st,
                            st->name);
                 return 0;
             }
-            return fail(err, npos, ERR_NOT_FOUND,
-                        "unknown query '%s' (SHOW QUERIES lists them)",
-                        st->name);
+            return sql_exec_fail(err, npos, ERR_NOT_FOUND,
+                                 "unknown query '%s' (SHOW QUERIES lists them)",
+                                 st->name);
         }
         char id[64];
         snprintf(id, sizeof id, "%s", q->id);
         int rc = ex->o.engine->stop_query(ex->o.engine_ctx, id);
         if (rc && rc != ERR_NOT_FOUND)
-            return fail(err, npos, rc, "cannot stop query %s: %s", id,
-                        err_str(rc));
+            return sql_exec_fail(err, npos, rc, "cannot stop query %s: %s", id,
+                                 err_str(rc));
         rc = catalog_query_drop(cat, id);
         if (rc)
-            return fail(err, st->pos, rc, "cannot write the catalog: %s",
-                        err_str(rc));
+            return sql_exec_fail(err, st->pos, rc,
+                                 "cannot write the catalog: %s", err_str(rc));
         buf_printf(out, "dropped query %s\n", id);
         return 0;
     }
     if (st->object == SQL_OBJECT_TOPIC)
-        return fail(err, st->pos, ERR_UNSUPPORTED,
-                    "DROP TOPIC is not a statement: use rill topics delete");
+        return sql_exec_fail(
+            err, st->pos, ERR_UNSUPPORTED,
+            "DROP TOPIC is not a statement: use rill topics delete");
     bool table = st->object == SQL_OBJECT_TABLE;
     const char *what = table ? "table" : "stream";
     const struct catalog_relation *r = catalog_relation_find(cat, st->name);
@@ -1347,282 +1062,30 @@ static int exec_drop(struct sql_exec *ex, const struct sql_stmt *st,
             buf_printf(out, "%s %s does not exist (skipped)\n", what, st->name);
             return 0;
         }
-        return fail(err, npos, ERR_NOT_FOUND, "unknown %s '%s'", what,
-                    st->name);
+        return sql_exec_fail(err, npos, ERR_NOT_FOUND, "unknown %s '%s'", what,
+                             st->name);
     }
     if ((r->kind == CATALOG_TABLE) != table)
-        return fail(err, npos, ERR_INVALID, "'%s' is a %s: use DROP %s",
-                    r->name, r->kind == CATALOG_TABLE ? "table" : "stream",
-                    r->kind == CATALOG_TABLE ? "TABLE" : "STREAM");
+        return sql_exec_fail(err, npos, ERR_INVALID,
+                             "'%s' is a %s: use DROP %s", r->name,
+                             r->kind == CATALOG_TABLE ? "table" : "stream",
+                             r->kind == CATALOG_TABLE ? "TABLE" : "STREAM");
     char qid[64];
     if (catalog_relation_in_use(cat, r->name, qid, sizeof qid))
-        return fail(err, npos, ERR_INVALID,
-                    "%s '%s' is used by running query %s: DROP QUERY %s "
-                    "first",
-                    what, r->name, qid, qid);
+        return sql_exec_fail(
+            err, npos, ERR_INVALID,
+            "%s '%s' is used by running query %s: DROP QUERY %s "
+            "first",
+            what, r->name, qid, qid);
     char name[CATALOG_NAME_MAX + 1], topic[LOGDIR_TOPIC_NAME_MAX + 1];
     snprintf(name, sizeof name, "%s", r->name);
     snprintf(topic, sizeof topic, "%s", r->topic);
     int rc = catalog_relation_drop(cat, name);
     if (rc)
-        return fail(err, st->pos, rc, "cannot write the catalog: %s",
-                    err_str(rc));
+        return sql_exec_fail(err, st->pos, rc, "cannot write the catalog: %s",
+                             err_str(rc));
     buf_printf(out, "dropped %s %s (topic %s kept)\n", what, name, topic);
     return 0;
-}
-
-/* ---- SHOW ---- */
-
-static void show_relations(const struct catalog *cat, enum catalog_kind kind,
-                           struct buf *out)
-{
-    size_t n = catalog_relation_count(cat), rows = 1;
-    const char **cells = mem_calloc((n + 1) * 6, sizeof(char *));
-    char(*num)[16] = mem_calloc(n + 1, sizeof(*num));
-    const char *hdr[6] = {"name",       "topic", "format",
-                          "partitions", "key",   "watermark"};
-    memcpy(cells, hdr, sizeof hdr);
-    for (size_t i = 0; i < n; i++) {
-        const struct catalog_relation *r = catalog_relation_at(cat, i);
-        if (r->kind != kind)
-            continue;
-        const char **row = cells + rows * 6;
-        snprintf(num[rows], sizeof num[rows], "%d", r->partitions);
-        row[0] = r->name;
-        row[1] = r->topic;
-        row[2] = r->format;
-        row[3] = num[rows];
-        row[4] = r->key ? r->key : "-";
-        row[5] = r->watermark ? r->watermark : "-";
-        rows++;
-    }
-    sql_exec_format_table(out, cells, rows, 6);
-    const char *what = kind == CATALOG_TABLE ? "table" : "stream";
-    buf_printf(out, "(%zu %s%s)\n", rows - 1, what, rows == 2 ? "" : "s");
-    mem_free(num);
-    mem_free(cells);
-}
-
-void sql_exec_show_queries(const struct catalog *cat, struct buf *out)
-{
-    size_t n = catalog_query_count(cat);
-    const char **cells = mem_calloc((n + 1) * 6, sizeof(char *));
-    char(*created)[32] = mem_calloc(n + 1, sizeof(*created));
-    char(*inputs)[256] = mem_calloc(n + 1, sizeof(*inputs));
-    const char *hdr[6] = {"id", "state", "kind", "sink", "inputs", "created"};
-    memcpy(cells, hdr, sizeof hdr);
-    for (size_t i = 0; i < n; i++) {
-        const struct catalog_query *q = catalog_query_at(cat, i);
-        const char **row = cells + (i + 1) * 6;
-        size_t k = 0;
-        for (size_t j = 0; j < q->ninputs && k < sizeof inputs[i]; j++)
-            k += (size_t)snprintf(inputs[i] + k, sizeof inputs[i] - k, "%s%s",
-                                  j ? "," : "", q->inputs[j]);
-        fmt_time(q->created_ms, created[i], sizeof created[i]);
-        row[0] = q->id;
-        row[1] = catalog_query_state_name(q->state);
-        row[2] = q->kind;
-        row[3] = q->sink ? q->sink : "-";
-        row[4] = q->ninputs ? inputs[i] : "-";
-        row[5] = created[i];
-    }
-    sql_exec_format_table(out, cells, n + 1, 6);
-    buf_printf(out, "(%zu quer%s)\n", n, n == 1 ? "y" : "ies");
-    mem_free(inputs);
-    mem_free(created);
-    mem_free(cells);
-}
-
-static int show_topics(struct sql_exec *ex, const struct sql_stmt *st,
-                       struct buf *out, struct sql_exec_error *err)
-{
-    if (!ex->o.logdir)
-        return fail(err, st->pos, ERR_INVALID, "no data directory is open");
-    char **names;
-    size_t n;
-    int rc = logdir_topic_list(ex->o.logdir, &names, &n);
-    if (rc)
-        return fail(err, st->pos, rc, "cannot list topics: %s", err_str(rc));
-    const char **cells = mem_calloc((n + 1) * 2, sizeof(char *));
-    char(*num)[16] = mem_calloc(n + 1, sizeof(*num));
-    cells[0] = "topic";
-    cells[1] = "partitions";
-    for (size_t i = 0; i < n; i++) {
-        snprintf(num[i], sizeof num[i], "%d",
-                 logdir_topic_partitions(ex->o.logdir, names[i]));
-        cells[(i + 1) * 2] = names[i];
-        cells[(i + 1) * 2 + 1] = num[i];
-    }
-    sql_exec_format_table(out, cells, n + 1, 2);
-    buf_printf(out, "(%zu topic%s)\n", n, n == 1 ? "" : "s");
-    mem_free(num);
-    mem_free(cells);
-    logdir_names_free(names, n);
-    return 0;
-}
-
-static int exec_show(struct sql_exec *ex, const struct sql_stmt *st,
-                     struct buf *out, struct sql_exec_error *err)
-{
-    switch (st->object) {
-    case SQL_OBJECT_STREAM:
-        show_relations(ex->o.catalog, CATALOG_STREAM, out);
-        return 0;
-    case SQL_OBJECT_TABLE:
-        show_relations(ex->o.catalog, CATALOG_TABLE, out);
-        return 0;
-    case SQL_OBJECT_QUERY:
-        sql_exec_show_queries(ex->o.catalog, out);
-        return 0;
-    case SQL_OBJECT_TOPIC:
-        return show_topics(ex, st, out, err);
-    }
-    return 0;
-}
-
-/* ---- DESCRIBE ---- */
-
-static void describe_relation(struct sql_exec *ex,
-                              const struct catalog_relation *r, struct buf *out)
-{
-    const struct catalog *cat = ex->o.catalog;
-    buf_printf(out, "%s %s\n", catalog_kind_name(r->kind), r->name);
-    int n = r->schema.ncolumns;
-    const char **cells = mem_calloc((size_t)(n + 1) * 4, sizeof(char *));
-    cells[0] = "column";
-    cells[1] = "type";
-    cells[2] = "nullable";
-    cells[3] = "path";
-    for (int i = 0; i < n; i++) {
-        const struct schema_column *c = &r->schema.columns[i];
-        const char **row = cells + (i + 1) * 4;
-        row[0] = c->name;
-        row[1] = r->sql_types[i] ? r->sql_types[i] : schema_type_name(c->type);
-        row[2] = c->nullable ? "yes" : "NOT NULL";
-        row[3] = c->path;
-    }
-    sql_exec_format_table(out, cells, (size_t)n + 1, 4);
-    mem_free(cells);
-    char created[32];
-    fmt_time(r->created_ms, created, sizeof created);
-    buf_printf(out, "time column: %s\n",
-               r->time_column ? r->time_column
-                              : "(none: the Kafka record timestamp)");
-    if (r->watermark)
-        buf_printf(out, "watermark:   %s (delay %" PRId64 " ms)\n",
-                   r->watermark, r->watermark_delay_ms);
-    else
-        buf_printf(out, "watermark:   (none)\n");
-    buf_printf(out, "format:      %s\n", r->format);
-    buf_printf(out, "key:         %s\n", r->key ? r->key : "(none)");
-    buf_printf(out, "options:     ");
-    if (!r->noptions)
-        buf_printf(out, "(none)");
-    for (size_t i = 0; i < r->noptions; i++)
-        buf_printf(out, "%s%s = '%s'", i ? ", " : "", r->options[i].key,
-                   r->options[i].value);
-    buf_printf(out, "\ncreated:     %s\n", created);
-    if (r->query_id)
-        buf_printf(out, "written by:  query %s\n", r->query_id);
-    size_t used = 0;
-    for (size_t i = 0; i < catalog_query_count(cat); i++) {
-        const struct catalog_query *q = catalog_query_at(cat, i);
-        bool reads = false;
-        for (size_t k = 0; k < q->ninputs; k++)
-            reads = reads || !strcasecmp(q->inputs[k], r->name);
-        bool writes = q->sink && !strcasecmp(q->sink, r->name);
-        if (!reads && !writes)
-            continue;
-        buf_printf(out, "%s%s (%s, %s)", used++ ? ", " : "queries:     ", q->id,
-                   reads ? "reads" : "writes",
-                   catalog_query_state_name(q->state));
-    }
-    if (used)
-        buf_put_u8(out, '\n');
-    int np = ex->o.logdir ? logdir_topic_partitions(ex->o.logdir, r->topic)
-                          : ERR_NOT_FOUND;
-    if (np < 0) {
-        buf_printf(out, "topic:       %s (missing)\n", r->topic);
-        return;
-    }
-    buf_printf(out, "topic:       %s (%d partition%s)\n", r->topic, np,
-               np == 1 ? "" : "s");
-    const char **pc = mem_calloc((size_t)(np + 1) * 3, sizeof(char *));
-    char(*num)[24] = mem_calloc((size_t)(np + 1) * 3, sizeof(*num));
-    pc[0] = "partition";
-    pc[1] = "start offset";
-    pc[2] = "end offset";
-    for (int i = 0; i < np; i++) {
-        struct partition *p = logdir_partition(ex->o.logdir, r->topic, i);
-        int k = (i + 1) * 3;
-        snprintf(num[k], sizeof num[k], "%d", i);
-        snprintf(num[k + 1], sizeof num[k + 1], "%" PRId64,
-                 p ? partition_log_start_offset(p) : -1);
-        snprintf(num[k + 2], sizeof num[k + 2], "%" PRId64,
-                 p ? partition_high_watermark(p) : -1);
-        pc[k] = num[k];
-        pc[k + 1] = num[k + 1];
-        pc[k + 2] = num[k + 2];
-    }
-    sql_exec_format_table(out, pc, (size_t)np + 1, 3);
-    mem_free(num);
-    mem_free(pc);
-}
-
-int sql_exec_describe_query(const struct catalog *cat,
-                            const struct sql_engine_ops *engine,
-                            void *engine_ctx, const char *id, struct buf *out)
-{
-    const struct catalog_query *q = catalog_query_find(cat, id);
-    if (!q)
-        return ERR_NOT_FOUND;
-    char created[32];
-    fmt_time(q->created_ms, created, sizeof created);
-    buf_printf(out, "QUERY %s\n", q->id);
-    buf_printf(out, "state:    %s%s%s\n", catalog_query_state_name(q->state),
-               q->error ? ": " : "", q->error ? q->error : "");
-    buf_printf(out, "kind:     %s\n", q->kind);
-    buf_printf(out, "sink:     %s\n", q->sink ? q->sink : "-");
-    buf_printf(out, "inputs:   ");
-    for (size_t i = 0; i < q->ninputs; i++)
-        buf_printf(out, "%s%s", i ? ", " : "", q->inputs[i]);
-    buf_printf(out, "%s\ncreated:  %s\nsettings: ", q->ninputs ? "" : "-",
-               created);
-    if (!q->nsettings)
-        buf_printf(out, "(none)");
-    for (size_t i = 0; i < q->nsettings; i++)
-        buf_printf(out, "%s'%s' = '%s'", i ? ", " : "", q->settings[i].key,
-                   q->settings[i].value);
-    buf_printf(out, "\nsql:      %s\n", q->sql);
-    size_t before = out->len;
-    int rc = engine && engine->query_stats
-                 ? engine->query_stats(engine_ctx, q->id, out)
-                 : ERR_NOT_FOUND;
-    if (rc < 0) {
-        out->len = before;
-        buf_printf(out, "runtime:  not running in this process (rows in, "
-                        "rows out, late rows per input partition: n/a)\n");
-    }
-    return 0;
-}
-
-static int exec_describe(struct sql_exec *ex, const struct sql_stmt *st,
-                         struct buf *out, struct sql_exec_error *err)
-{
-    const struct catalog_relation *r =
-        catalog_relation_find(ex->o.catalog, st->name);
-    if (r) {
-        describe_relation(ex, r, out);
-        return 0;
-    }
-    if (sql_exec_describe_query(ex->o.catalog, ex->o.engine, ex->o.engine_ctx,
-                                st->name, out) == 0)
-        return 0;
-    return fail(err, locate(st, st->name, find_off(st, "DESCRIBE")),
-                ERR_NOT_FOUND,
-                "unknown stream, table or query '%s' (SHOW STREAMS, SHOW "
-                "TABLES and SHOW QUERIES list them)",
-                st->name);
 }
 
 /* ---- SET ---- */
@@ -1631,28 +1094,31 @@ static int exec_set(struct sql_exec *ex, const struct sql_stmt *st,
                     struct buf *out, struct sql_exec_error *err)
 {
     const char *k = st->key, *v = st->value;
-    struct sql_pos kpos = locate(st, k, 3);
+    struct sql_pos kpos = sql_exec_locate(st, k, 3);
     struct sql_pos vpos =
-        locate(st, v, kpos.offset - st->pos.offset + strlen(k));
+        sql_exec_locate(st, v, kpos.offset - st->pos.offset + strlen(k));
     if (!strcasecmp(k, "scan.startup.mode")) {
         if (!valid_startup_mode(v))
-            return fail(err, vpos, ERR_INVALID,
-                        "invalid value '%s' for 'scan.startup.mode': "
-                        "expected 'earliest-offset' or 'latest-offset'",
-                        v);
+            return sql_exec_fail(
+                err, vpos, ERR_INVALID,
+                "invalid value '%s' for 'scan.startup.mode': "
+                "expected 'earliest-offset' or 'latest-offset'",
+                v);
     } else if (!strcasecmp(k, "watermark.idle-timeout")) {
         int64_t ms;
         if (sql_exec_parse_duration(v, &ms))
-            return fail(err, vpos, ERR_INVALID,
-                        "invalid value '%s' for 'watermark.idle-timeout': "
-                        "expected a duration like '30 s', '500 ms', "
-                        "'2 min' or '0'",
-                        v);
+            return sql_exec_fail(
+                err, vpos, ERR_INVALID,
+                "invalid value '%s' for 'watermark.idle-timeout': "
+                "expected a duration like '30 s', '500 ms', "
+                "'2 min' or '0'",
+                v);
     } else {
-        return fail(err, kpos, ERR_INVALID,
-                    "unknown setting '%s' (known: 'scan.startup.mode', "
-                    "'watermark.idle-timeout')",
-                    k);
+        return sql_exec_fail(
+            err, kpos, ERR_INVALID,
+            "unknown setting '%s' (known: 'scan.startup.mode', "
+            "'watermark.idle-timeout')",
+            k);
     }
     for (size_t i = 0; i < ex->nsettings; i++)
         if (!strcasecmp(ex->settings[i].key, k)) {
@@ -1691,15 +1157,15 @@ int sql_exec_stmt(struct sql_exec *ex, const struct sql_stmt *st,
     case SQL_STMT_DROP:
         return exec_drop(ex, st, out, err);
     case SQL_STMT_SHOW:
-        return exec_show(ex, st, out, err);
+        return sql_exec_run_show(ex, st, out, err);
     case SQL_STMT_DESCRIBE:
-        return exec_describe(ex, st, out, err);
+        return sql_exec_run_describe(ex, st, out, err);
     case SQL_STMT_EXPLAIN:
         return exec_explain(ex, st, out, err);
     case SQL_STMT_SET:
         return exec_set(ex, st, out, err);
     }
-    return fail(err, st->pos, ERR_UNSUPPORTED, "unknown statement");
+    return sql_exec_fail(err, st->pos, ERR_UNSUPPORTED, "unknown statement");
 }
 
 int sql_exec_script(struct sql_exec *ex, const char *text, size_t len,
@@ -1746,8 +1212,9 @@ int sql_exec_resume(struct sql_exec *ex, struct buf *out)
         if (rc) {
             snprintf(err.message, sizeof err.message, "%s", perr.message);
         } else {
-            struct checker ck = {.ex = ex, .err = &err};
-            rc = st->query ? check_select(&ck, st->query, NULL) : ERR_INVALID;
+            struct sql_exec_checker ck = {.ex = ex, .err = &err};
+            rc =
+                st->query ? sql_exec_check_select(&ck, st->query) : ERR_INVALID;
             if (!st->query)
                 snprintf(err.message, sizeof err.message, "not a query");
         }

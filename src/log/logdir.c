@@ -58,6 +58,13 @@ struct logdir {
     void (*listener)(void *arg);
     void *listener_arg;
     int64_t last_checkpoint_ms, last_retention_ms; /* flusher thread only */
+    /* The checkpoint on disk may name topics that no longer exist (loaded
+     * at open, or deleted since): a topic created with such a name would
+     * inherit their recovery point, so create rewrites it first. Snapshots
+     * are numbered (ckpt_seq, under mu) and an older one never replaces a
+     * newer one on disk (ckpt_stored, under checkpoint_mu). */
+    bool ckpt_stale;
+    uint64_t ckpt_seq, ckpt_stored;
 };
 
 void logdir_topic_config_init(struct logdir_topic_config *c)
@@ -185,16 +192,13 @@ static int64_t recovery_point(struct logdir *ld, const char *name, int32_t p)
     return v ? (int64_t)v - 1 : 0;
 }
 
-static int checkpoint_write(struct logdir *ld)
+/* The checkpoint text of every open topic into b; ld->mu held. Returns the
+ * snapshot's sequence number. */
+static uint64_t checkpoint_snapshot_locked(struct logdir *ld, struct buf *b)
 {
-    if (ld->opts.read_only)
-        return 0;
-    struct buf b;
-    buf_init(&b);
     size_t count = 0;
     struct buf lines;
     buf_init(&lines);
-    pthread_mutex_lock(&ld->mu);
     struct hashmap_entry *e;
     for (size_t it = 0; hashmap_next(&ld->topics, &it, &e);) {
         struct topic *t = e->value;
@@ -204,20 +208,43 @@ static int checkpoint_write(struct logdir *ld)
             count++;
         }
     }
-    pthread_mutex_unlock(&ld->mu);
-    buf_printf(&b, "0\n%zu\n", count);
-    buf_put(&b, lines.data, lines.len);
+    buf_printf(b, "0\n%zu\n", count);
+    buf_put(b, lines.data, lines.len);
+    buf_fini(&lines);
+    return ++ld->ckpt_seq;
+}
+
+static int checkpoint_store(struct logdir *ld, const struct buf *b,
+                            uint64_t seq)
+{
     size_t n = strlen(ld->path) + sizeof(CHECKPOINT_FILE) + 2;
     char *path = mem_alloc(n);
     snprintf(path, n, "%s/%s", ld->path, CHECKPOINT_FILE);
+    int rc = 0;
     pthread_mutex_lock(&ld->checkpoint_mu);
-    int rc = os_write_file_atomic(path, b.data, b.len);
+    if (seq > ld->ckpt_stored) {
+        rc = os_write_file_atomic(path, b->data, b->len);
+        if (rc == 0)
+            ld->ckpt_stored = seq;
+    }
     pthread_mutex_unlock(&ld->checkpoint_mu);
     if (rc < 0)
         diag_warn("log: cannot write %s: %s (recovery will walk more)", path,
                   err_str(rc));
     mem_free(path);
-    buf_fini(&lines);
+    return rc;
+}
+
+static int checkpoint_write(struct logdir *ld)
+{
+    if (ld->opts.read_only)
+        return 0;
+    struct buf b;
+    buf_init(&b);
+    pthread_mutex_lock(&ld->mu);
+    uint64_t seq = checkpoint_snapshot_locked(ld, &b);
+    pthread_mutex_unlock(&ld->mu);
+    int rc = checkpoint_store(ld, &b, seq);
     buf_fini(&b);
     return rc;
 }
@@ -483,6 +510,7 @@ int logdir_open(const char *path, const struct logdir_options *opts,
         }
     }
     checkpoint_load(ld);
+    ld->ckpt_stale = hashmap_count(&ld->recovery) > 0;
     rc = load_topics(ld);
     hashmap_fini(&ld->recovery);
     hashmap_init(&ld->recovery);
@@ -553,6 +581,15 @@ int logdir_topic_create(struct logdir *ld, const char *name,
     if (rc < 0)
         goto out_unlock;
     rc = os_fsync_dir(ld->path);
+    if (rc == 0 && ld->ckpt_stale) {
+        /* Forget recovery points an earlier topic of this name left. */
+        struct buf b;
+        buf_init(&b);
+        rc = checkpoint_store(ld, &b, checkpoint_snapshot_locked(ld, &b));
+        buf_fini(&b);
+        if (rc == 0)
+            ld->ckpt_stale = false;
+    }
     if (rc == 0)
         rc = meta_write(ld, name, cfg); /* the commit point */
     if (rc < 0) {
@@ -586,6 +623,7 @@ int logdir_topic_delete(struct logdir *ld, const char *name)
     snprintf(tdir, sizeof tdir, "%s/topics", ld->path);
     os_fsync_dir(tdir);
     hashmap_remove(&ld->topics, name, strlen(name));
+    ld->ckpt_stale = true;
     pthread_mutex_unlock(&ld->mu);
     topic_free(t, true);
     return 0;

@@ -195,6 +195,10 @@ def main():
         check(kcat_round(srv, "after"), "a good client works after the garbage")
         out = srv.output()
         check("above the limit" in out, "the 2 GB prefix was logged")
+        # Every connection closed for bad input says why in the log.
+        check("unsupported api key 999" in out, "the unknown API key was logged")
+        check("request header does not decode" in out, "the undecodable header was logged")
+        check("malformed Produce v3 request" in out, "the truncated Produce body was logged")
     print("test_broker_garbage: ok")
 
 

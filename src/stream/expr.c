@@ -44,6 +44,7 @@ struct expr_ctx {
     int nnodes;
     struct arena nodes;   /* nodes, scratch, literal strings: lifetime */
     struct arena strings; /* per-batch string results */
+    int64_t watermark;    /* for CURRENT_WATERMARK */
     char error[160];
 };
 
@@ -55,6 +56,7 @@ int expr_ctx_create(const struct schema *schema, int capacity,
     struct expr_ctx *c = mem_calloc(1, sizeof(*c));
     c->schema = schema;
     c->capacity = capacity;
+    c->watermark = INT64_MIN;
     arena_init(&c->nodes, 256 * 1024);
     arena_init(&c->strings, 256 * 1024);
     *out = c;
@@ -78,6 +80,11 @@ const char *expr_ctx_error(const struct expr_ctx *c)
 void expr_ctx_reset(struct expr_ctx *c)
 {
     arena_reset(&c->strings);
+}
+
+void expr_ctx_set_watermark(struct expr_ctx *c, int64_t watermark)
+{
+    c->watermark = watermark;
 }
 
 static struct expr *fail(struct expr_ctx *c, const char *msg)
@@ -495,6 +502,11 @@ struct expr *expr_func(struct expr_ctx *c, enum expr_func fn,
             return fail(c, "COALESCE arguments have different types");
         if (e->type == SCHEMA_INT)
             e->type = SCHEMA_BIGINT;
+        break;
+    case EXPR_FN_CURRENT_WATERMARK:
+        if (n > 1 || (n == 1 && a0 != SCHEMA_TIMESTAMP))
+            return fail(c, "CURRENT_WATERMARK takes a TIMESTAMP column");
+        e->type = SCHEMA_TIMESTAMP;
         break;
     default:
         return fail(c, "unknown function");
@@ -1030,6 +1042,12 @@ static void eval_func(struct expr_ctx *c, struct expr *e,
             }
             o->data.str[i].ptr = d;
             o->data.str[i].len = (uint32_t)total;
+        }
+        break;
+    case EXPR_FN_CURRENT_WATERMARK:
+        for (int i = 0; i < n; i++) {
+            nl[i] = c->watermark == INT64_MIN;
+            o->data.i64[i] = c->watermark;
         }
         break;
     case EXPR_FN_COALESCE:

@@ -64,6 +64,9 @@ enum expr_func {
     EXPR_FN_CHAR_LENGTH,
     EXPR_FN_CONCAT,   /* any number of strings; NULL if one is NULL */
     EXPR_FN_COALESCE, /* first non-NULL argument */
+    /* CURRENT_WATERMARK(ts): the operator's watermark as a TIMESTAMP, NULL
+     * before the first one. The argument only names the time attribute. */
+    EXPR_FN_CURRENT_WATERMARK,
 };
 
 /* The result of evaluating an expression: a column of batch->nrows values,
@@ -86,6 +89,8 @@ void expr_ctx_destroy(struct expr_ctx *ctx);
 const char *expr_ctx_error(const struct expr_ctx *ctx);
 /* Releases the strings made by the last evaluations (once per batch). */
 void expr_ctx_reset(struct expr_ctx *ctx);
+/* The watermark CURRENT_WATERMARK() returns (INT64_MIN: none yet). */
+void expr_ctx_set_watermark(struct expr_ctx *ctx, int64_t watermark);
 
 /* Constructors. Return NULL on error (see expr_ctx_error). */
 struct expr *expr_column(struct expr_ctx *ctx, int column);

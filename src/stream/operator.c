@@ -14,7 +14,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 
-int operator_emit(struct operator* op, const struct row_batch *b)
+int operator_emit(struct operator_node *op, const struct row_batch *b)
 {
     op->rows_out += (uint64_t)b->nrows;
     if (!op->next || b->nrows == 0)
@@ -23,9 +23,11 @@ int operator_emit(struct operator* op, const struct row_batch *b)
     return op->next->ops->push(op->next, b);
 }
 
-int operator_advance_chain(struct operator* op, int64_t watermark)
+int operator_advance_chain(struct operator_node *op, int64_t watermark)
 {
     for (; op; op = op->next) {
+        if (watermark > op->watermark)
+            op->watermark = watermark;
         if (op->ops->advance) {
             int rc = op->ops->advance(op, watermark);
             if (rc)
@@ -35,7 +37,7 @@ int operator_advance_chain(struct operator* op, int64_t watermark)
     return 0;
 }
 
-int operator_flush_chain(struct operator* op)
+int operator_flush_chain(struct operator_node *op)
 {
     for (; op; op = op->next) {
         if (op->ops->flush) {
@@ -47,10 +49,10 @@ int operator_flush_chain(struct operator* op)
     return 0;
 }
 
-void operator_destroy_chain(struct operator* op)
+void operator_destroy_chain(struct operator_node *op)
 {
     while (op) {
-        struct operator* next = op->next;
+        struct operator_node *next = op->next;
         op->ops->destroy(op);
         op = next;
     }
@@ -73,17 +75,18 @@ static size_t type_size(enum schema_type t)
 /* --- filter ------------------------------------------------------------ */
 
 struct filter_op {
-    struct operator base;
+    struct operator_node base;
     struct expr_ctx *ctx;
     struct expr *pred;
     struct row_batch *out;
 };
 
-static int filter_push(struct operator* op, const struct row_batch *in)
+static int filter_push(struct operator_node *op, const struct row_batch *in)
 {
     struct filter_op *f = (struct filter_op *)op;
     struct expr_result r;
     expr_ctx_reset(f->ctx);
+    expr_ctx_set_watermark(f->ctx, op->watermark);
     int rc = expr_eval(f->ctx, f->pred, in, &r);
     if (rc)
         return rc;
@@ -110,7 +113,7 @@ static int filter_push(struct operator* op, const struct row_batch *in)
     return operator_emit(op, o);
 }
 
-static void filter_destroy(struct operator* op)
+static void filter_destroy(struct operator_node *op)
 {
     struct filter_op *f = (struct filter_op *)op;
     expr_ctx_destroy(f->ctx);
@@ -123,7 +126,7 @@ static const struct operator_ops filter_ops = {"filter", filter_push, NULL,
 
 int operator_filter_create(const struct schema *in, int capacity,
                            struct expr_ctx *ctx, struct expr *pred,
-                           struct operator** out)
+                           struct operator_node **out)
 {
     if (!ctx || !pred ||
         (expr_type(pred) != SCHEMA_BOOLEAN && expr_type(pred) != SCHEMA_NULL)) {
@@ -137,6 +140,7 @@ int operator_filter_create(const struct schema *in, int capacity,
         return ERR_INVALID;
     }
     f->base.ops = &filter_ops;
+    f->base.watermark = INT64_MIN;
     f->base.out_schema = in;
     f->ctx = ctx;
     f->pred = pred;
@@ -147,7 +151,7 @@ int operator_filter_create(const struct schema *in, int capacity,
 /* --- project ----------------------------------------------------------- */
 
 struct project_op {
-    struct operator base;
+    struct operator_node base;
     struct expr_ctx *ctx;
     int n;
     struct expr *exprs[SCHEMA_MAX_COLUMNS];
@@ -155,12 +159,13 @@ struct project_op {
     struct row_batch *out;
 };
 
-static int project_push(struct operator* op, const struct row_batch *in)
+static int project_push(struct operator_node *op, const struct row_batch *in)
 {
     struct project_op *p = (struct project_op *)op;
     struct row_batch *o = p->out;
     row_batch_reset(o);
     expr_ctx_reset(p->ctx);
+    expr_ctx_set_watermark(p->ctx, op->watermark);
     int n = in->nrows;
     for (int c = 0; c < p->n; c++) {
         struct expr_result r;
@@ -180,7 +185,7 @@ static int project_push(struct operator* op, const struct row_batch *in)
     return operator_emit(op, o);
 }
 
-static void project_destroy(struct operator* op)
+static void project_destroy(struct operator_node *op)
 {
     struct project_op *p = (struct project_op *)op;
     expr_ctx_destroy(p->ctx);
@@ -194,7 +199,7 @@ static const struct operator_ops project_ops = {"project", project_push, NULL,
 int operator_project_create(const struct schema *in, int capacity,
                             struct expr_ctx *ctx, int n,
                             struct expr *const *exprs, const char *const *names,
-                            struct operator** out)
+                            struct operator_node **out)
 {
     (void)in;
     if (!ctx || n <= 0 || n > SCHEMA_MAX_COLUMNS) {
@@ -217,6 +222,7 @@ int operator_project_create(const struct schema *in, int capacity,
     if (row_batch_create(&p->schema, capacity, &p->out) != 0)
         goto out_free;
     p->base.ops = &project_ops;
+    p->base.watermark = INT64_MIN;
     p->base.out_schema = &p->schema;
     p->ctx = ctx;
     *out = &p->base;
@@ -230,7 +236,7 @@ out_free:
 /* --- window aggregate -------------------------------------------------- */
 
 struct window_op {
-    struct operator base;
+    struct operator_node base;
     struct window_agg *wa;
 };
 
@@ -239,22 +245,22 @@ static int window_emit(void *arg, const struct row_batch *out)
     return operator_emit(arg, out);
 }
 
-static int window_push(struct operator* op, const struct row_batch *in)
+static int window_push(struct operator_node *op, const struct row_batch *in)
 {
     return window_agg_push(((struct window_op *)op)->wa, in);
 }
 
-static int window_advance(struct operator* op, int64_t wm)
+static int window_advance(struct operator_node *op, int64_t wm)
 {
     return window_agg_advance(((struct window_op *)op)->wa, wm);
 }
 
-static int window_flush(struct operator* op)
+static int window_flush(struct operator_node *op)
 {
     return window_agg_flush(((struct window_op *)op)->wa);
 }
 
-static void window_destroy(struct operator* op)
+static void window_destroy(struct operator_node *op)
 {
     window_agg_destroy(((struct window_op *)op)->wa);
     mem_free(op);
@@ -265,7 +271,8 @@ static const struct operator_ops window_ops = {
 
 int operator_window_create(const struct schema *in,
                            const struct window_agg_config *cfg,
-                           struct operator** out, struct window_agg **wa_out)
+                           struct operator_node **out,
+                           struct window_agg **wa_out)
 {
     struct window_op *w = mem_calloc(1, sizeof(*w));
     int rc = window_agg_create(in, cfg, window_emit, &w->base, &w->wa);
@@ -274,6 +281,7 @@ int operator_window_create(const struct schema *in,
         return rc;
     }
     w->base.ops = &window_ops;
+    w->base.watermark = INT64_MIN;
     w->base.out_schema = window_agg_schema(w->wa);
     if (wa_out)
         *wa_out = w->wa;
@@ -284,19 +292,19 @@ int operator_window_create(const struct schema *in,
 /* --- sink -------------------------------------------------------------- */
 
 struct sink_op {
-    struct operator base;
+    struct operator_node base;
     operator_sink_fn fn;
     void *arg;
 };
 
-static int sink_push(struct operator* op, const struct row_batch *in)
+static int sink_push(struct operator_node *op, const struct row_batch *in)
 {
     struct sink_op *s = (struct sink_op *)op;
     op->rows_out += (uint64_t)in->nrows;
     return s->fn ? s->fn(s->arg, in) : 0;
 }
 
-static void sink_destroy(struct operator* op)
+static void sink_destroy(struct operator_node *op)
 {
     mem_free(op);
 }
@@ -305,10 +313,11 @@ static const struct operator_ops sink_ops = {"sink", sink_push, NULL, NULL,
                                              sink_destroy};
 
 int operator_sink_create(const struct schema *in, operator_sink_fn fn,
-                         void *arg, struct operator** out)
+                         void *arg, struct operator_node **out)
 {
     struct sink_op *s = mem_calloc(1, sizeof(*s));
     s->base.ops = &sink_ops;
+    s->base.watermark = INT64_MIN;
     s->base.out_schema = in;
     s->fn = fn;
     s->arg = arg;

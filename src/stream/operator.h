@@ -19,37 +19,38 @@
 #include "stream/expr.h"
 #include "stream/window_agg.h"
 
-struct operator;
+struct operator_node;
 
 struct operator_ops {
     const char *name;
-    int (*push)(struct operator* op, const struct row_batch *in);
-    int (*advance)(struct operator* op, int64_t watermark); /* may be NULL */
-    int (*flush)(struct operator* op);                      /* may be NULL */
-    void (*destroy)(struct operator* op);
+    int (*push)(struct operator_node *op, const struct row_batch *in);
+    int (*advance)(struct operator_node *op,
+                   int64_t watermark);      /* may be NULL */
+    int (*flush)(struct operator_node *op); /* may be NULL */
+    void (*destroy)(struct operator_node *op);
 };
 
-struct operator
-{
+struct operator_node {
     const struct operator_ops *ops;
     const struct schema *out_schema; /* what it emits */
-    struct operator* next;           /* downstream, or NULL */
+    struct operator_node *next;      /* downstream, or NULL */
     uint64_t rows_in, rows_out;
+    int64_t watermark; /* last one carried down the chain, or INT64_MIN */
 };
 
 /* Hands b to the next operator (no-op at the end of the chain). */
-int operator_emit(struct operator* op, const struct row_batch *b);
+int operator_emit(struct operator_node *op, const struct row_batch *b);
 /* Pushes the watermark and then a flush through op and everything after. */
-int operator_advance_chain(struct operator* op, int64_t watermark);
-int operator_flush_chain(struct operator* op);
-void operator_destroy_chain(struct operator* op);
+int operator_advance_chain(struct operator_node *op, int64_t watermark);
+int operator_flush_chain(struct operator_node *op);
+void operator_destroy_chain(struct operator_node *op);
 
 /* Keeps the rows where pred is TRUE (not FALSE, not NULL). Takes
  * ownership of ctx (whose schema is `in`). pred must be BOOLEAN.
  * Returns 0 or ERR_INVALID. */
 int operator_filter_create(const struct schema *in, int capacity,
                            struct expr_ctx *ctx, struct expr *pred,
-                           struct operator** out);
+                           struct operator_node **out);
 
 /* Computes n expressions into a new schema with the given names. Takes
  * ownership of ctx. Returns 0 or ERR_INVALID (bad name, duplicate name,
@@ -57,17 +58,18 @@ int operator_filter_create(const struct schema *in, int capacity,
 int operator_project_create(const struct schema *in, int capacity,
                             struct expr_ctx *ctx, int n,
                             struct expr *const *exprs, const char *const *names,
-                            struct operator** out);
+                            struct operator_node **out);
 
 /* Wraps a window aggregate (window_agg.h). *wa_out (may be NULL) gets the
  * operator's window_agg for stats. */
 int operator_window_create(const struct schema *in,
                            const struct window_agg_config *cfg,
-                           struct operator** out, struct window_agg **wa_out);
+                           struct operator_node **out,
+                           struct window_agg **wa_out);
 
 /* Calls fn with every batch that reaches it. */
 typedef int (*operator_sink_fn)(void *arg, const struct row_batch *rows);
 int operator_sink_create(const struct schema *in, operator_sink_fn fn,
-                         void *arg, struct operator** out);
+                         void *arg, struct operator_node **out);
 
 #endif

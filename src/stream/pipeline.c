@@ -34,7 +34,7 @@ struct pipeline {
     struct senml_decoder *senml;
     struct row_batch *batch;
     struct watermark *wm;
-    struct operator* head, *tail;
+    struct operator_node *head, *tail;
     bool sealed;
     bool ended; /* end_of_input: the watermark stays at the end of time */
     struct buf scratch;
@@ -123,7 +123,7 @@ int pipeline_capacity(const struct pipeline *p)
     return p->capacity;
 }
 
-static int append(struct pipeline *p, struct operator* op)
+static int append(struct pipeline *p, struct operator_node *op)
 {
     if (p->tail)
         p->tail->next = op;
@@ -140,7 +140,7 @@ int pipeline_add_filter(struct pipeline *p, struct expr_ctx *ctx,
         expr_ctx_destroy(ctx);
         return ERR_CLOSED;
     }
-    struct operator* op;
+    struct operator_node *op;
     int rc =
         operator_filter_create(pipeline_schema(p), p->capacity, ctx, pred, &op);
     return rc ? rc : append(p, op);
@@ -153,7 +153,7 @@ int pipeline_add_project(struct pipeline *p, struct expr_ctx *ctx, int n,
         expr_ctx_destroy(ctx);
         return ERR_CLOSED;
     }
-    struct operator* op;
+    struct operator_node *op;
     int rc = operator_project_create(pipeline_schema(p), p->capacity, ctx, n,
                                      exprs, names, &op);
     return rc ? rc : append(p, op);
@@ -165,7 +165,7 @@ int pipeline_add_window_agg(struct pipeline *p,
 {
     if (p->sealed)
         return ERR_CLOSED;
-    struct operator* op;
+    struct operator_node *op;
     int rc = operator_window_create(pipeline_schema(p), cfg, &op, wa_out);
     return rc ? rc : append(p, op);
 }
@@ -174,7 +174,7 @@ int pipeline_set_sink(struct pipeline *p, operator_sink_fn fn, void *arg)
 {
     if (p->sealed)
         return ERR_CLOSED;
-    struct operator* op;
+    struct operator_node *op;
     int rc = operator_sink_create(pipeline_schema(p), fn, arg, &op);
     if (rc)
         return rc;

@@ -274,6 +274,53 @@ TEST(compressed_batches_back_to_back)
     pipeline_destroy(p);
 }
 
+static int nkept;
+static int count_sink(void *arg, const struct row_batch *b)
+{
+    (void)arg;
+    nkept += b->nrows;
+    return 0;
+}
+
+/* WHERE ts > CURRENT_WATERMARK(ts): rows behind the watermark are dropped
+ * by the filter (the watermark the filter sees is the one before the
+ * batch). */
+TEST(current_watermark_filter)
+{
+    nkept = 0;
+    struct pipeline_source_config src;
+    memset(&src, 0, sizeof(src));
+    src.schema = &sch;
+    src.time_column = 2;
+    src.npartitions = 1;
+    src.watermark_delay_ms = 1000;
+    struct pipeline *p;
+    CHECK_EQ_INT(pipeline_create(&src, &p), 0);
+    struct expr_ctx *c;
+    expr_ctx_create(pipeline_schema(p), pipeline_capacity(p), &c);
+    struct expr *ts = expr_column_named(c, "ts");
+    struct expr *cw = expr_func(c, EXPR_FN_CURRENT_WATERMARK, &ts, 1);
+    struct expr *keep = expr_binary(c, EXPR_OR, expr_unary(c, EXPR_IS_NULL, cw),
+                                    expr_binary(c, EXPR_GT, ts, cw));
+    CHECK(keep != NULL);
+    CHECK_EQ_INT(pipeline_add_filter(p, c, keep), 0);
+    CHECK_EQ_INT(pipeline_set_sink(p, count_sink, NULL), 0);
+    struct buf b;
+    buf_init(&b);
+    const char *v1[] = {"{\"sensor\":\"a\",\"value\":1,\"ts\":5000}"};
+    build(&b, v1, 1, 0);
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(nkept, 1); /* no watermark yet: NULL, kept */
+    CHECK_EQ_INT(pipeline_watermark(p), 4000);
+    const char *v2[] = {"{\"sensor\":\"a\",\"value\":1,\"ts\":3000}",
+                        "{\"sensor\":\"a\",\"value\":1,\"ts\":4500}"};
+    build(&b, v2, 2, 0);
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(nkept, 2); /* 3000 <= 4000 dropped, 4500 kept */
+    buf_fini(&b);
+    pipeline_destroy(p);
+}
+
 static struct pipeline *make_simple(const struct schema *s,
                                     enum pipeline_format f, int time_col)
 {
@@ -349,5 +396,6 @@ int main(void)
     RUN(plan_errors);
     RUN(csv_and_senml_sources);
     RUN(compressed_batches_back_to_back);
+    RUN(current_watermark_filter);
     return harness_summary("test_pipeline");
 }

@@ -1,4 +1,5 @@
-/* crc32c.h - CRC-32C (Castagnoli), as Kafka's RecordBatch v2 uses (layer: base).
+/* crc32c.h - CRC-32C (Castagnoli), as Kafka's RecordBatch v2 uses (layer:
+ * base).
  *
  * Uses the SSE4.2 crc32 instruction when the CPU has it (checked once at
  * start-up), else a portable slicing-by-8 table. Both give identical results.

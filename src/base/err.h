@@ -10,20 +10,20 @@
 
 enum {
     ERR_BASE = -20000,
-    ERR_CORRUPT = ERR_BASE,  /* bad CRC, bad magic, torn or invalid bytes */
-    ERR_FAILED = -20001,     /* object is in the FAILED state after I/O error */
-    ERR_NOT_FOUND = -20002,  /* topic, partition, key, file absent */
-    ERR_EXISTS = -20003,     /* already exists */
-    ERR_INVALID = -20004,    /* invalid argument or request */
-    ERR_TOO_LARGE = -20005,  /* size above a configured limit */
-    ERR_RANGE = -20006,      /* offset or index out of range */
-    ERR_PARSE = -20007,      /* text or binary input does not parse */
-    ERR_UNSUPPORTED = -20008,/* valid but not implemented */
-    ERR_CLOSED = -20009,     /* object already closed or shutting down */
-    ERR_TIMEOUT = -20010,    /* deadline passed */
-    ERR_AGAIN = -20011,      /* no data yet; try later */
-    ERR_DUPLICATE = -20012,  /* duplicate (e.g. producer sequence) */
-    ERR_SEQUENCE = -20013,   /* out-of-order sequence or fenced epoch */
+    ERR_CORRUPT = ERR_BASE, /* bad CRC, bad magic, torn or invalid bytes */
+    ERR_FAILED = -20001,    /* object is in the FAILED state after I/O error */
+    ERR_NOT_FOUND = -20002, /* topic, partition, key, file absent */
+    ERR_EXISTS = -20003,    /* already exists */
+    ERR_INVALID = -20004,   /* invalid argument or request */
+    ERR_TOO_LARGE = -20005, /* size above a configured limit */
+    ERR_RANGE = -20006,     /* offset or index out of range */
+    ERR_PARSE = -20007,     /* text or binary input does not parse */
+    ERR_UNSUPPORTED = -20008, /* valid but not implemented */
+    ERR_CLOSED = -20009,      /* object already closed or shutting down */
+    ERR_TIMEOUT = -20010,     /* deadline passed */
+    ERR_AGAIN = -20011,       /* no data yet; try later */
+    ERR_DUPLICATE = -20012,   /* duplicate (e.g. producer sequence) */
+    ERR_SEQUENCE = -20013,    /* out-of-order sequence or fenced epoch */
     ERR_LAST = -20014
 };
 

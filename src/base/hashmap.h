@@ -1,4 +1,5 @@
-/* hashmap.h - open-addressing hash map from byte keys to pointers (layer: base).
+/* hashmap.h - open-addressing hash map from byte keys to pointers (layer:
+ * base).
  *
  * Linear probing with tombstone-free backward-shift deletion; the table
  * doubles at 70% load. Keys are copied into the map (it owns them); values

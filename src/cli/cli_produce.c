@@ -324,7 +324,7 @@ int cli_produce(int argc, char **argv)
         printf("produced %" PRId64 " records (%" PRId64 " bytes in %" PRId64
                " batches) to %s%s\n",
                total, bytes, batches, topic,
-               !acks_all  ? ""
+               !acks_all ? ""
                : rc == 0 ? ", durable (acks=all)"
                          : ", NOT acknowledged as durable (acks=all failed)");
         for (int32_t i = 0; i < pr.nparts; i++) {

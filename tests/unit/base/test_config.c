@@ -41,9 +41,8 @@ TEST(test_errors)
     CHECK(strstr(err, "line 2") != NULL);
     CHECK_EQ_INT(config_parse(&c, "=1\n", err, sizeof err), ERR_PARSE);
     CHECK(strstr(err, "line 1: empty key") != NULL);
-    CHECK_EQ_INT(config_load(&c, "/nonexistent/rill.properties", err,
-                             sizeof err),
-                 -2);
+    CHECK_EQ_INT(
+        config_load(&c, "/nonexistent/rill.properties", err, sizeof err), -2);
     config_fini(&c);
 }
 

@@ -239,9 +239,8 @@ TEST(test_recreated_topic_no_stale_recovery_point)
     struct logdir *ld = open_plain(dir);
     CHECK_EQ_INT(logdir_topic_create(ld, "x", NULL), 0);
     for (int i = 0; i < 10; i++)
-        CHECK_EQ_INT(tl_append(logdir_partition(ld, "x", 0), i * 10, 10, 1,
-                               NULL),
-                     0);
+        CHECK_EQ_INT(
+            tl_append(logdir_partition(ld, "x", 0), i * 10, 10, 1, NULL), 0);
     logdir_close(ld); /* checkpoint: x 0 100 */
     ld = open_plain(dir);
     CHECK_EQ_INT(logdir_topic_delete(ld, "x"), 0);
@@ -257,8 +256,7 @@ TEST(test_recreated_topic_no_stale_recovery_point)
         _exit(0); /* a crash: no close, no checkpoint */
     }
     int st = 0;
-    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
-          WEXITSTATUS(st) == 0);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     /* Damage the second batch's last record (the CRC no longer matches). */
     char path[4300];
     snprintf(path, sizeof path, "%s/x-0/%020d.log", dir, 0);

@@ -145,7 +145,15 @@ wait "$fpid" || fail "follow exit status after SIGTERM"
 # --follow with --max stops by itself.
 timeout 10 "$RILL" consume live --follow --max 5 --data "$D" >"$TMP/f2.out" || fail "follow --max"
 [ "$(wc -l <"$TMP/f2.out")" = 5 ] || fail "follow --max count"
-ok "--follow sees another process's appends, stops on SIGTERM or --max"
+# --from end --follow: only what is appended after it started.
+"$RILL" consume live --from end --follow --max 3 --data "$D" >"$TMP/f3.out" 2>&1 &
+f3=$!; PIDS+=("$f3")
+sleep 1
+seq 101 103 | r produce live --quiet --partition 1
+for i in $(seq 1 100); do kill -0 "$f3" 2>/dev/null || break; sleep 0.1; done
+wait "$f3" || fail "--from end --follow exit status"
+[ "$(tr '\n' ' ' <"$TMP/f3.out")" = "101 102 103 " ] || fail "--from end --follow saw: $(cat "$TMP/f3.out")"
+ok "--follow sees another process's appends, stops on SIGTERM or --max; --from end skips the old ones"
 
 # --- delete -----------------------------------------------------------------
 r topics delete orders | grep -q 'deleted topic orders' || fail "delete"

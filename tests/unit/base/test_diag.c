@@ -1,0 +1,66 @@
+/* test_diag.c - level names parse (table), messages below the level are
+ * dropped, a line is "<ISO-8601 UTC ms>Z LEVEL text\n". */
+#include "base/diag.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "../../harness.h"
+
+TEST(test_parse_level)
+{
+    static const struct {
+        const char *s;
+        int rc;
+        enum diag_level l;
+    } cases[] = {
+        {"error", 0, DIAG_ERROR}, {"warn", 0, DIAG_WARN},
+        {"info", 0, DIAG_INFO},   {"debug", 0, DIAG_DEBUG},
+        {"loud", ERR_INVALID, 0}, {"", ERR_INVALID, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        enum diag_level l = DIAG_INFO;
+        CHECK_EQ_INT(diag_parse_level(cases[i].s, &l), cases[i].rc);
+        if (cases[i].rc == 0)
+            CHECK_EQ_INT(l, cases[i].l);
+    }
+}
+
+TEST(test_levels_and_format)
+{
+    char path[] = "/tmp/rill-diag-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    int saved = dup(2);
+    dup2(fd, 2);
+    diag_set_level(DIAG_WARN);
+    CHECK_EQ_INT(diag_get_level(), DIAG_WARN);
+    diag_info("hidden %d", 1);
+    diag_warn("shown %d", 2);
+    diag_error("also %s", "shown");
+    diag_set_level(DIAG_INFO);
+    dup2(saved, 2);
+    close(saved);
+    char text[512] = {0};
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    close(fd);
+    unlink(path);
+    CHECK(n > 0);
+    CHECK(strstr(text, "hidden") == NULL);
+    char *l1 = strstr(text, " WARN  shown 2\n");
+    CHECK(l1 != NULL);
+    CHECK(strstr(text, " ERROR also shown\n") != NULL);
+    /* 2026-11-24T07:30:00.123Z */
+    CHECK(strlen(text) > 25 && text[4] == '-' && text[10] == 'T' &&
+          text[19] == '.' && text[23] == 'Z' && text[24] == ' ');
+}
+
+int main(void)
+{
+    RUN(test_parse_level);
+    RUN(test_levels_and_format);
+    return harness_summary("test_diag");
+}

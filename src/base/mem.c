@@ -42,6 +42,7 @@ char *mem_strdup(const char *s)
 
 char *mem_strndup(const char *s, size_t n)
 {
+    n = strnlen(s, n); /* like strndup: never reads past a NUL */
     char *p = mem_alloc(n + 1);
     memcpy(p, s, n);
     p[n] = '\0';

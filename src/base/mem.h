@@ -13,6 +13,7 @@ void *mem_alloc(size_t n);
 void *mem_calloc(size_t count, size_t size);
 void *mem_realloc(void *p, size_t n);
 char *mem_strdup(const char *s);
+/* At most n bytes of s, stopping at a NUL (s need not be terminated). */
 char *mem_strndup(const char *s, size_t n);
 void mem_free(void *p);
 

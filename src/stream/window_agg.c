@@ -12,8 +12,9 @@
  * Invariants:
  *  1. Every live slot is either in the (key, start) table (non-session
  *     windows) or on its key's session chain (sessions), never both.
- *  2. Every live slot is due at exactly one time: a session slot has one
- *     current heap entry (gen matches; stale ones are skipped); any other
+ *  2. Every live slot is due at exactly one time (slot_due_at), which only
+ *     grows while the slot lives: a session slot has a heap entry at that
+ *     time (entries at other times are stale and skipped); any other
  *     slot is on exactly one timer bucket's chain (slot_hdr.next), and
  *     only the bucket's expiry frees it, so chains never hold dead slots.
  *  3. No row is created a slot for a window that is already too late
@@ -22,7 +23,7 @@
  *  5. Each input row is counted once in rows_in, and at most once in
  *     rows_late (it may also have updated open windows: HOP/CUMULATE).
  *
- * Slot layout: struct slot_hdr (32 bytes) then each aggregate's state at
+ * Slot layout: struct slot_hdr (24 bytes) then each aggregate's state at
  * agg.offset. Keys: encoded bytes (per column: a NULL byte, then int64,
  * double or u32 length + bytes) interned in an arena, one key id each.
  */
@@ -43,9 +44,19 @@
 #define F_DIRTY 4u
 
 struct slot_hdr {
-    int64_t start, end;
-    uint32_t key, flags, gen, next; /* next: free list or session chain */
+    int64_t start;
+    uint32_t len;   /* end - start (windows are at most 2^32 - 1 ms) */
+    uint32_t key;   /* interned key id */
+    uint32_t flags; /* F_LIVE | F_FIRED | F_DIRTY */
+    uint32_t next;  /* free list, session chain or timer bucket chain */
 };
+
+#define WINDOW_LEN_MAX UINT32_MAX
+
+static int64_t slot_end(const struct slot_hdr *h)
+{
+    return h->start + (int64_t)h->len;
+}
 
 struct keyent {
     uint64_t hash;
@@ -54,12 +65,12 @@ struct keyent {
     uint32_t sessions; /* head of the key's session chain, or NIL */
 };
 
-/* A heap entry: a session slot (with its gen), or for every other window
+/* A heap entry: a session slot, or for every other window
  * kind a bucket of all slots due at the same time (windows of one end
  * share one entry; slots are chained through slot_hdr.next). */
 struct timer {
     int64_t at;
-    uint32_t id, gen;
+    uint32_t id;
 };
 
 struct tbucket {
@@ -155,6 +166,9 @@ int window_agg_create(const struct schema *in,
         cfg->naggs > WINDOW_AGG_MAX_AGGS || cfg->allowed_lateness_ms < 0 ||
         cfg->output_capacity < 0 ||
         cfg->output_capacity > ROW_BATCH_MAX_CAPACITY)
+        return ERR_INVALID;
+    if (cfg->window.size_ms > (int64_t)WINDOW_LEN_MAX ||
+        cfg->window.gap_ms > (int64_t)WINDOW_LEN_MAX)
         return ERR_INVALID;
     struct window_agg *wa = mem_calloc(1, sizeof(*wa));
     wa->cfg = *cfg;
@@ -407,16 +421,13 @@ static uint32_t slot_new(struct window_agg *wa, uint32_t key, int64_t start,
             wa->slots = mem_realloc(wa->slots, wa->cap_slots * wa->slot_size);
         }
         s = wa->nslots++;
-        hdr(wa, s)->gen = 0;
     }
     struct slot_hdr *h = hdr(wa, s);
-    uint32_t gen = h->gen;
     memset(h, 0, wa->slot_size);
     h->start = start;
-    h->end = end;
+    h->len = (uint32_t)(end - start);
     h->key = key;
     h->flags = F_LIVE;
-    h->gen = gen + 1;
     h->next = NIL;
     for (int a = 0; a < wa->cfg.naggs; a++)
         if (agg_needs_init(&wa->aggs[a]))
@@ -441,7 +452,8 @@ static void table_grow(struct window_agg *wa)
         uint32_t v = wa->table[j];
         if (v) {
             struct slot_hdr *h = hdr(wa, v - 1);
-            table_insert_raw(t, cap, group_hash(h->key, h->start, h->end), v);
+            table_insert_raw(t, cap, group_hash(h->key, h->start, slot_end(h)),
+                             v);
         }
     }
     mem_free(wa->table);
@@ -454,7 +466,7 @@ static void table_remove(struct window_agg *wa, uint32_t s)
 {
     struct slot_hdr *h = hdr(wa, s);
     uint32_t mask = wa->table_cap - 1;
-    uint32_t j = (uint32_t)group_hash(h->key, h->start, h->end) & mask;
+    uint32_t j = (uint32_t)group_hash(h->key, h->start, slot_end(h)) & mask;
     while (wa->table[j] != s + 1) {
         if (!wa->table[j])
             return;
@@ -465,7 +477,8 @@ static void table_remove(struct window_agg *wa, uint32_t s)
     uint32_t k = (j + 1) & mask;
     while (wa->table[k]) {
         struct slot_hdr *o = hdr(wa, wa->table[k] - 1);
-        uint32_t home = (uint32_t)group_hash(o->key, o->start, o->end) & mask;
+        uint32_t home =
+            (uint32_t)group_hash(o->key, o->start, slot_end(o)) & mask;
         /* Move k back to j if its home is not cyclically in (j, k]. */
         bool in_range =
             j <= k ? (home > j && home <= k) : (home > j || home <= k);
@@ -478,14 +491,13 @@ static void table_remove(struct window_agg *wa, uint32_t s)
     }
 }
 
-static void heap_push(struct window_agg *wa, int64_t at, uint32_t id,
-                      uint32_t gen)
+static void heap_push(struct window_agg *wa, int64_t at, uint32_t id)
 {
     if (wa->nheap == wa->cap_heap) {
         wa->cap_heap = wa->cap_heap ? wa->cap_heap * 2 : 256;
         wa->heap = mem_realloc(wa->heap, wa->cap_heap * sizeof(*wa->heap));
     }
-    struct timer t = {at, id, gen};
+    struct timer t = {at, id};
     uint32_t i = wa->nheap++;
     while (i > 0) {
         uint32_t p = (i - 1) / 2;
@@ -549,7 +561,7 @@ static void bucket_add(struct window_agg *wa, int64_t at, uint32_t s)
             wa->buckets[b].head = NIL;
             hashmap_put(&wa->bucket_map, &at, sizeof(at),
                         (void *)(uintptr_t)(b + 1));
-            heap_push(wa, at, b, 0);
+            heap_push(wa, at, b);
         }
         wa->last_bucket = b;
     }
@@ -557,17 +569,25 @@ static void bucket_add(struct window_agg *wa, int64_t at, uint32_t s)
     wa->buckets[b].head = s;
 }
 
-/* The next timer of slot s: firing (FINAL, not fired yet) or purging. */
+/* When slot s is next due: firing (FINAL, not fired yet) or purging. Due
+ * times of a live slot only grow, so a heap entry whose time differs from
+ * this is stale. */
+static int64_t slot_due_at(const struct window_agg *wa,
+                           const struct slot_hdr *h)
+{
+    if (wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED))
+        return slot_end(h) - 1;
+    return sat_add(slot_end(h) - 1, wa->cfg.allowed_lateness_ms);
+}
+
 static void slot_schedule(struct window_agg *wa, uint32_t s)
 {
     struct slot_hdr *h = hdr(wa, s);
     if (wa->cfg.window.kind == WINDOW_NONE)
         return;
-    int64_t at = wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED)
-                     ? h->end - 1
-                     : sat_add(h->end - 1, wa->cfg.allowed_lateness_ms);
+    int64_t at = slot_due_at(wa, h);
     if (wa->cfg.window.kind == WINDOW_SESSION)
-        heap_push(wa, at, s, h->gen);
+        heap_push(wa, at, s);
     else
         bucket_add(wa, at, s);
 }
@@ -578,7 +598,6 @@ static void slot_free(struct window_agg *wa, uint32_t s)
     for (int a = 0; a < wa->cfg.naggs; a++)
         agg_fini(&wa->aggs[a], h);
     h->flags = 0;
-    h->gen++;
     h->next = wa->free_head;
     wa->free_head = s;
     wa->live--;
@@ -594,7 +613,7 @@ static uint32_t group_get(struct window_agg *wa, uint32_t key, int64_t start,
         if (!v)
             break;
         struct slot_hdr *h = hdr(wa, v - 1);
-        if (h->key == key && h->start == start && h->end == end)
+        if (h->key == key && h->start == start && slot_end(h) == end)
             return v - 1;
         j = (j + 1) & mask;
     }
@@ -632,11 +651,11 @@ static int emit_slot(struct window_agg *wa, uint32_t s)
     int col = wa->cfg.nkeys;
     if (wa->cfg.window.kind != WINDOW_NONE) {
         row_batch_set(o, row, col++, value_timestamp(h->start));
-        row_batch_set(o, row, col++, value_timestamp(h->end));
+        row_batch_set(o, row, col++, value_timestamp(slot_end(h)));
     }
     for (int a = 0; a < wa->cfg.naggs; a++)
         agg_result(&wa->aggs[a], h, o, row, col++);
-    struct row_meta m = {h->end - 1, -1, -1, -1};
+    struct row_meta m = {slot_end(h) - 1, -1, -1, -1};
     if (wa->cfg.window.kind == WINDOW_NONE)
         m.event_ts = wa->wm;
     row_batch_commit_row(o, &m);
@@ -740,11 +759,14 @@ static void push_sessions(struct window_agg *wa, const struct row_batch *in)
         while (*link != NIL) {
             uint32_t s = *link;
             struct slot_hdr *h = hdr(wa, s);
-            if (h->start <= end && start <= h->end) {
-                if (h->start < start)
-                    start = h->start;
-                if (h->end > end)
-                    end = h->end;
+            int64_t he = slot_end(h);
+            int64_t ms = h->start < start ? h->start : start;
+            int64_t me = he > end ? he : end;
+            /* Sessions longer than WINDOW_LEN_MAX (49.7 days) are not
+             * merged further: a new one starts. */
+            if (h->start <= end && start <= he && me - ms <= WINDOW_LEN_MAX) {
+                start = ms;
+                end = me;
                 if (target == NIL) {
                     target = s;
                     link = &h->next;
@@ -773,12 +795,11 @@ static void push_sessions(struct window_agg *wa, const struct row_batch *in)
             slot_schedule(wa, target);
         } else {
             struct slot_hdr *t = hdr(wa, target);
-            if (t->start != start || t->end != end) {
+            if (t->start != start || slot_end(t) != end) {
                 t->start = start;
-                t->end = end;
+                t->len = (uint32_t)(end - start);
                 if ((t->flags & F_FIRED) && end - 1 > wa->wm)
                     t->flags &= ~F_FIRED; /* it grew: fire again later */
-                t->gen++;
                 slot_schedule(wa, target);
             }
         }
@@ -888,7 +909,7 @@ static int slot_due(struct window_agg *wa, uint32_t s, int64_t wm)
 {
     struct slot_hdr *h = hdr(wa, s);
     int rc = 0;
-    bool purge = sat_add(h->end - 1, wa->cfg.allowed_lateness_ms) <= wm;
+    bool purge = sat_add(slot_end(h) - 1, wa->cfg.allowed_lateness_ms) <= wm;
     if (wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED)) {
         h->flags |= F_FIRED;
         h->flags &= ~F_DIRTY;
@@ -908,7 +929,6 @@ static int slot_due(struct window_agg *wa, uint32_t s, int64_t wm)
         slot_free(wa, s);
         wa->st.windows_purged++;
     } else {
-        h->gen++;
         slot_schedule(wa, s);
     }
     return rc;
@@ -925,7 +945,7 @@ int window_agg_advance(struct window_agg *wa, int64_t wm)
         heap_pop(wa);
         if (wa->cfg.window.kind == WINDOW_SESSION) {
             struct slot_hdr *h = hdr(wa, t.id);
-            if (!(h->flags & F_LIVE) || h->gen != t.gen)
+            if (!(h->flags & F_LIVE) || slot_due_at(wa, h) != t.at)
                 continue; /* stale: the slot was freed, merged or re-timed */
             int r = slot_due(wa, t.id, wm);
             if (!rc)

@@ -85,7 +85,9 @@ struct window_agg_stats {
 struct window_agg;
 
 /* in: input schema (borrowed, outlives the operator). Returns 0 or
- * ERR_INVALID (bad window, key column or aggregate). */
+ * ERR_INVALID (bad window, key column or aggregate; windows and session
+ * gaps are at most 2^32 - 1 ms, about 49.7 days, and a session stops
+ * growing at that length: later rows start a new one). */
 int window_agg_create(const struct schema *in,
                       const struct window_agg_config *cfg,
                       window_agg_emit_fn emit, void *emit_arg,

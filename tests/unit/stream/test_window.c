@@ -499,6 +499,46 @@ TEST(changes_with_late_rows_and_session_lateness)
     window_agg_destroy(wa);
 }
 
+/* A fired session within its lateness grows when a row touches it: it is
+ * re-timed and fires again with the new end; a stale timer must not purge
+ * it early. */
+TEST(session_grows_after_firing)
+{
+    reset_out();
+    struct window_agg *wa = make(WINDOW_SESSION, 5, 0, 10, EMIT_FINAL);
+    struct in_row r1[] = {{"a", 1, 10, 0}};
+    feed(wa, r1, 1);
+    advance(wa, 15); /* [10,15) fires */
+    CHECK_EQ_INT(nout, 1);
+    CHECK_EQ_STR(out_rows[0], "a|10|15|1|1");
+    struct in_row r2[] = {{"a", 2, 15, 0}}; /* touches: [10,20) */
+    feed(wa, r2, 1);
+    window_agg_flush(wa);
+    CHECK_EQ_INT(nout, 1); /* it grew past the watermark: not re-emitted */
+    advance(wa, 19);       /* 19.000 < 19.999 */
+    CHECK_EQ_INT(nout, 1);
+    advance(wa, 20);
+    CHECK_EQ_INT(nout, 2);
+    CHECK_EQ_STR(out_rows[1], "a|10|20|2|3");
+    advance(wa, 25); /* the old purge time (14 + 10 = 24) passed: kept */
+    struct window_agg_stats st;
+    window_agg_stats(wa, &st);
+    CHECK_EQ_INT(st.groups_live, 1);
+    struct in_row r3[] = {{"a", 4, 12, 0}}; /* late, within lateness */
+    feed(wa, r3, 1);
+    window_agg_flush(wa);
+    CHECK_EQ_INT(nout, 3);
+    CHECK_EQ_STR(out_rows[2], "a|10|20|3|7");
+    advance(wa, 29); /* 29.000 < 19.999 + 10 */
+    window_agg_stats(wa, &st);
+    CHECK_EQ_INT(st.groups_live, 1);
+    advance(wa, 30);
+    window_agg_stats(wa, &st);
+    CHECK_EQ_INT(st.groups_live, 0);
+    CHECK_EQ_INT(st.rows_late, 0);
+    window_agg_destroy(wa);
+}
+
 int main(void)
 {
     schema_init(&in_schema);
@@ -517,5 +557,6 @@ int main(void)
     RUN(percentile_accuracy);
     RUN(doc_timeline);
     RUN(changes_with_late_rows_and_session_lateness);
+    RUN(session_grows_after_firing);
     return harness_summary("test_window");
 }

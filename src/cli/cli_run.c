@@ -3,7 +3,7 @@
  *
  * A session opens the data directory for writing (its lock keeps a second
  * writer, e.g. `rill serve`, out), the catalog in it, and an executor whose
- * engine is sql_engine_none until the planner lands; on open it restarts
+ * engine is the query runner (sql/query_run.h); on open it restarts
  * the catalog's RUNNING queries. A script is parsed whole first (a syntax
  * error anywhere runs nothing), then executed statement by statement,
  * stopping at the first error, printed as FILE:line:column: message.
@@ -22,10 +22,14 @@
 #include "base/os.h"
 #include "log/logdir.h"
 #include "sql/catalog.h"
+#include "sql/query_run.h"
 #include "sql/sql_exec.h"
 #include "sql/sql_parse.h"
 
 #define SCRIPT_MAX (16u << 20)
+
+/* rill run --until-idle: queries stop once their input is drained. */
+static bool run_until_idle;
 
 struct cli_sql_session {
     struct logdir *logdir;
@@ -67,8 +71,11 @@ int cli_sql_session_open(const char *dir, const char *prog,
                 msg[0] ? msg : err_str(rc));
         goto fail;
     }
-    s->engine = &sql_engine_none;
-    s->engine_ctx = NULL;
+    struct query_run_options qo = {.until_idle = run_until_idle};
+    struct query_run *qr;
+    query_run_create(&qo, &qr);
+    s->engine = &query_run_engine;
+    s->engine_ctx = qr;
     struct sql_exec_options o = {
         .catalog = s->catalog,
         .logdir = s->logdir,
@@ -99,6 +106,8 @@ void cli_sql_session_close(struct cli_sql_session *s)
     if (!s)
         return;
     sql_exec_destroy(s->exec);
+    if (s->engine == &query_run_engine)
+        query_run_destroy(s->engine_ctx); /* stops queries before the log */
     catalog_close(s->catalog);
     logdir_close(s->logdir);
     mem_free(s);
@@ -153,10 +162,12 @@ out:
 }
 
 static const char usage_text[] =
-    "rill run FILE.sql [--data DIR]\n"
+    "rill run FILE.sql [--data DIR] [--until-idle]\n"
     "  executes the statements of FILE.sql (';'-separated) and prints each "
     "result;\n  stops at the first error (FILE:line:column: message, exit "
-    "1)";
+    "1);\n  then keeps persistent queries running until SIGINT/SIGTERM, or "
+    "with\n  --until-idle until every query has drained its input (windows "
+    "fire\n  at the end of the data)";
 
 int cli_run(int argc, char **argv)
 {
@@ -168,6 +179,7 @@ int cli_run(int argc, char **argv)
     }
     const char *dir = cli_data_dir(cli_opt(&a, "data"));
     const char *file = cli_positional(&a, 0);
+    run_until_idle = cli_flag(&a, "until-idle");
     int rc = cli_check_unused(&a, usage_text);
     if (rc)
         return rc;

@@ -1,0 +1,125 @@
+/* explain.c - the EXPLAIN text of a plan (layer: sql).
+ *
+ * One line per operator, source first, each with what it works on:
+ * the topic and partitions read, the event-time column and where the
+ * watermark comes from, predicates and expressions (as S-expressions of
+ * the syntax tree), window, keys, aggregates with their types, emission
+ * and late-data rules, and the sink. Deterministic, for golden tests.
+ */
+#include "sql/planner.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static void window_text(const struct window_spec *w, struct buf *out)
+{
+    switch (w->kind) {
+    case WINDOW_TUMBLE:
+        buf_printf(out, "TUMBLE(size %" PRId64 " ms", w->size_ms);
+        if (w->offset_ms)
+            buf_printf(out, ", offset %" PRId64 " ms", w->offset_ms);
+        buf_printf(out, ")");
+        break;
+    case WINDOW_HOP:
+        buf_printf(out, "HOP(slide %" PRId64 " ms, size %" PRId64 " ms)",
+                   w->slide_ms, w->size_ms);
+        break;
+    case WINDOW_CUMULATE:
+        buf_printf(out, "CUMULATE(step %" PRId64 " ms, max size %" PRId64
+                        " ms)",
+                   w->slide_ms, w->size_ms);
+        break;
+    case WINDOW_SESSION:
+        buf_printf(out, "SESSION(gap %" PRId64 " ms)", w->gap_ms);
+        break;
+    case WINDOW_NONE:
+        buf_printf(out, "none (an updating GROUP BY)");
+        break;
+    }
+}
+
+void plan_explain(const struct plan *p, struct buf *out)
+{
+    if (p->transient)
+        buf_printf(out, "query: transient SELECT (rows to the terminal)\n");
+    else
+        buf_printf(out, "query: persistent, writes %s\n", p->sink);
+    buf_printf(out, "1 task, reading all %d partition%s of topic %s\n",
+               p->npartitions, p->npartitions == 1 ? "" : "s", p->topic);
+    buf_printf(out, "source: %s (topic %s, %d partition%s, format %s, from "
+                    "the %s offset)\n",
+               p->input, p->topic, p->npartitions,
+               p->npartitions == 1 ? "" : "s", p->format,
+               p->startup_latest ? "latest" : "earliest");
+    if (p->time_column >= 0)
+        buf_printf(out,
+                   "  event time: %s; watermark per partition = max(%s) - "
+                   "%" PRId64 " ms; query watermark = min over partitions",
+                   p->in_schema.columns[p->time_column].name,
+                   p->in_schema.columns[p->time_column].name,
+                   p->watermark_delay_ms);
+    else
+        buf_printf(out, "  event time: Kafka record timestamp; watermark per "
+                        "partition = max(timestamp); query watermark = min "
+                        "over partitions");
+    if (p->idle_timeout_ms > 0)
+        buf_printf(out, " (idle after %" PRId64 " ms)\n", p->idle_timeout_ms);
+    else
+        buf_printf(out, " (idle timeout off)\n");
+    buf_printf(out, "  bad records: to topic %s.dlq, counted\n", p->input);
+    if (p->where[0])
+        buf_printf(out, "filter: %s\n", p->where);
+    if (p->windowed) {
+        buf_printf(out, "window aggregate: ");
+        window_text(&p->wcfg.window, out);
+        buf_printf(out, "\n  keys: ");
+        if (!p->wcfg.nkeys)
+            buf_printf(out, "(none)");
+        for (int k = 0; k < p->wcfg.nkeys; k++)
+            buf_printf(out, "%s%s", k ? ", " : "",
+                       p->in_schema.columns[p->wcfg.keys[k]].name);
+        if (p->wcfg.window.kind != WINDOW_NONE)
+            buf_printf(out, "%swindow_start, window_end",
+                       p->wcfg.nkeys ? ", " : "");
+        buf_printf(out, " (no repartition: one task reads every partition)\n");
+        for (int a = 0; a < p->wcfg.naggs; a++)
+            buf_printf(out, "  aggregate %d: %s\n", a, p->agg_text[a]);
+        buf_printf(out, "  emit: %s",
+                   p->wcfg.emit == EMIT_FINAL ? "FINAL (when the watermark "
+                                                "passes window end)"
+                                              : "CHANGES (after each batch)");
+        buf_printf(out, "; allowed lateness %" PRId64 " ms\n",
+                   p->wcfg.allowed_lateness_ms);
+        if (p->late_into[0])
+            buf_printf(out, "  late rows: to %s (topic %s), counted\n",
+                       p->late_into, p->late_topic);
+        else
+            buf_printf(out, "  late rows: counted per input partition\n");
+        if (p->having[0])
+            buf_printf(out, "filter (HAVING): %s\n", p->having);
+    }
+    buf_printf(out, "project:");
+    for (int c = 0; c < p->out_schema.ncolumns; c++)
+        buf_printf(out, "%s %s %s = %s", c ? "," : "",
+                   p->out_schema.columns[c].name,
+                   schema_type_name(p->out_schema.columns[c].type),
+                   p->project[c]);
+    buf_printf(out, "\n");
+    if (p->transient) {
+        buf_printf(out, "sink: terminal, one JSON object per row");
+        if (p->limit >= 0)
+            buf_printf(out, ", LIMIT %" PRId64, p->limit);
+        buf_printf(out, "\n");
+    } else {
+        buf_printf(out, "sink: %s (JSON rows", p->sink);
+        if (p->nkey_columns) {
+            buf_printf(out, ", record key ");
+            for (int k = 0; k < p->nkey_columns; k++)
+                buf_printf(out, "%s%s", k ? "+" : "",
+                           p->out_schema.columns[p->key_columns[k]].name);
+        } else {
+            buf_printf(out, ", no record key");
+        }
+        buf_printf(out, ")\n");
+    }
+}

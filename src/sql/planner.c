@@ -1,0 +1,976 @@
+/* planner.c - SELECT syntax trees to a stream pipeline (layer: sql).
+ *
+ * Two translation modes for expressions: over the input schema (WHERE,
+ * the SELECT list of a plain query), and over the window aggregate's
+ * output (HAVING, the SELECT list of a GROUP BY query), where a column must
+ * be a GROUP BY key or window_start/window_end and an aggregate call names
+ * one of the aggregates collected beforehand. Typing is the expression
+ * constructors' (stream/expr.h); their first error is reported at the
+ * position of the node that failed. Not the executor's job: names of
+ * relations are already checked by sql_exec.c.
+ */
+#include "sql/planner.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/err.h"
+#include "base/mem.h"
+#include "log/logdir.h"
+#include "sql/catalog.h"
+
+static int fail(struct sql_exec_error *err, struct sql_pos pos, int code,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int fail(struct sql_exec_error *err, struct sql_pos pos, int code,
+                const char *fmt, ...)
+{
+    int n = 0;
+    err->pos = pos;
+    if (pos.line > 0)
+        n = snprintf(err->message, sizeof err->message, "line %d, column %d: ",
+                     pos.line, pos.column);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message + n, sizeof err->message - (size_t)n, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* An S-expression of e, bounded, for EXPLAIN. */
+static void expr_text(char *dst, size_t n, const struct sql_expr *e)
+{
+    char *s = sql_ast_format_expr(e);
+    copy_str(dst, n, s);
+    mem_free(s);
+}
+
+/* ---- aggregates ---- */
+
+struct aggref {
+    enum agg_func func;
+    int column; /* input column, -1 for COUNT(*) */
+    double param;
+};
+
+struct tr {
+    struct expr_ctx *ctx;
+    const struct schema *schema; /* what columns resolve against */
+    const char *relation;        /* for messages */
+    struct sql_exec_error *err;
+    int rc;
+    /* aggregate mode: the input schema and the collected aggregates */
+    bool agg_mode;
+    const struct schema *in_schema;
+    struct window_agg_config *wcfg;
+    int agg_col0; /* output column of the first aggregate */
+};
+
+static const char *col_name(const struct sql_expr *e)
+{
+    return e->parts[e->nparts - 1];
+}
+
+/* Recognises an aggregate call; returns 1 (ref filled), 0 (not an
+ * aggregate) or a negative error. */
+static int agg_of(struct tr *t, const struct sql_expr *e, struct aggref *ref)
+{
+    static const struct {
+        const char *name;
+        enum agg_func func;
+    } names[] = {
+        {"COUNT", AGG_COUNT},
+        {"SUM", AGG_SUM},
+        {"AVG", AGG_AVG},
+        {"MIN", AGG_MIN},
+        {"MAX", AGG_MAX},
+        {"STDDEV_POP", AGG_STDDEV_POP},
+        {"STDDEV_SAMP", AGG_STDDEV_SAMP},
+        {"STDDEV", AGG_STDDEV_SAMP},
+        {"VAR_POP", AGG_VAR_POP},
+        {"VAR_SAMP", AGG_VAR_SAMP},
+        {"VARIANCE", AGG_VAR_SAMP},
+        {"FIRST_VALUE", AGG_FIRST_VALUE},
+        {"LAST_VALUE", AGG_LAST_VALUE},
+        {"APPROX_PERCENTILE", AGG_PERCENTILE},
+        {"PERCENTILE_APPROX", AGG_PERCENTILE},
+    };
+    if (e->kind != SQL_EXPR_CALL || !e->text)
+        return 0;
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcasecmp(e->text, names[i].name))
+            break;
+    if (i == sizeof names / sizeof names[0])
+        return 0;
+    memset(ref, 0, sizeof *ref);
+    ref->func = names[i].func;
+    ref->column = -1;
+    if (e->over)
+        return fail(t->err, e->pos, ERR_UNSUPPORTED,
+                    "OVER windows are not supported yet");
+    if (e->filter)
+        return fail(t->err, e->pos, ERR_UNSUPPORTED,
+                    "FILTER (WHERE ...) on aggregates is not supported yet");
+    if (e->star) {
+        if (ref->func != AGG_COUNT)
+            return fail(t->err, e->pos, ERR_INVALID, "%s(*) is not allowed",
+                        e->text);
+        ref->func = AGG_COUNT_STAR;
+        return 1;
+    }
+    size_t want = ref->func == AGG_PERCENTILE ? 2 : 1;
+    if (e->nargs != want)
+        return fail(t->err, e->pos, ERR_INVALID,
+                    "%s takes %zu argument%s, got %zu", e->text, want,
+                    want == 1 ? "" : "s", e->nargs);
+    if (e->distinct) {
+        if (ref->func != AGG_COUNT)
+            return fail(t->err, e->pos, ERR_UNSUPPORTED,
+                        "DISTINCT is only supported in COUNT(DISTINCT x)");
+        ref->func = AGG_COUNT_DISTINCT;
+    }
+    const struct sql_expr *a = e->args[0];
+    if (a->kind != SQL_EXPR_COLUMN)
+        return fail(t->err, a->pos, ERR_UNSUPPORTED,
+                    "the argument of %s must be a column (expressions are not "
+                    "supported yet)",
+                    e->text);
+    const char *n = col_name(a);
+    int c = schema_find(t->in_schema, n, strlen(n));
+    if (c < 0)
+        return fail(t->err, a->pos, ERR_NOT_FOUND,
+                    "unknown column '%s' in %s", n, t->relation);
+    enum schema_type ty = t->in_schema->columns[c].type;
+    bool numeric = ty == SCHEMA_INT || ty == SCHEMA_BIGINT ||
+                   ty == SCHEMA_DOUBLE;
+    switch (ref->func) {
+    case AGG_SUM:
+    case AGG_AVG:
+    case AGG_STDDEV_POP:
+    case AGG_STDDEV_SAMP:
+    case AGG_VAR_POP:
+    case AGG_VAR_SAMP:
+    case AGG_PERCENTILE:
+        if (!numeric)
+            return fail(t->err, a->pos, ERR_INVALID,
+                        "%s needs a number, but '%s' is %s", e->text, n,
+                        schema_type_name(ty));
+        break;
+    default:
+        break;
+    }
+    ref->column = c;
+    if (ref->func == AGG_PERCENTILE) {
+        const struct sql_expr *p = e->args[1];
+        if (p->kind != SQL_EXPR_DOUBLE && p->kind != SQL_EXPR_DECIMAL &&
+            p->kind != SQL_EXPR_INT)
+            return fail(t->err, p->pos, ERR_INVALID,
+                        "the percentile must be a number literal in [0, 1]");
+        ref->param = p->kind == SQL_EXPR_INT ? (double)p->ival : p->dval;
+        if (ref->param < 0 || ref->param > 1)
+            return fail(t->err, p->pos, ERR_INVALID,
+                        "the percentile must be in [0, 1]");
+    }
+    return 1;
+}
+
+/* Index of ref among the collected aggregates, adding it if asked. */
+static int agg_index(struct tr *t, const struct aggref *ref, bool add,
+                     const struct sql_expr *e, struct plan *p)
+{
+    for (int i = 0; i < t->wcfg->naggs; i++) {
+        const struct agg_spec *s = &t->wcfg->aggs[i];
+        if (s->func == ref->func && s->column == ref->column &&
+            s->param == ref->param)
+            return i;
+    }
+    if (!add)
+        return ERR_NOT_FOUND;
+    if (t->wcfg->naggs >= WINDOW_AGG_MAX_AGGS)
+        return fail(t->err, e->pos, ERR_TOO_LARGE,
+                    "more than %d aggregates", WINDOW_AGG_MAX_AGGS);
+    int i = t->wcfg->naggs++;
+    struct agg_spec *s = &t->wcfg->aggs[i];
+    memset(s, 0, sizeof *s);
+    s->func = ref->func;
+    s->column = ref->column;
+    s->param = ref->param;
+    snprintf(s->name, sizeof s->name, "$agg%d", i);
+    expr_text(p->agg_text[i], sizeof p->agg_text[i], e);
+    return i;
+}
+
+/* Collects the aggregates under e (not nested in one another). */
+static int collect_aggs(struct tr *t, const struct sql_expr *e,
+                        struct plan *p, bool inside)
+{
+    if (!e)
+        return 0;
+    struct aggref ref;
+    int rc = agg_of(t, e, &ref);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        if (inside)
+            return fail(t->err, e->pos, ERR_INVALID,
+                        "aggregates cannot be nested");
+        rc = agg_index(t, &ref, true, e, p);
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; i < e->nargs; i++) {
+            rc = collect_aggs(t, e->args[i], p, true);
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
+    }
+    const struct sql_expr *kids[3] = {e->left, e->right, e->third};
+    for (int i = 0; i < 3; i++)
+        if ((rc = collect_aggs(t, kids[i], p, inside)) < 0)
+            return rc;
+    for (size_t i = 0; i < e->nargs; i++)
+        if ((rc = collect_aggs(t, e->args[i], p, inside)) < 0)
+            return rc;
+    return 0;
+}
+
+/* ---- expressions ---- */
+
+static struct expr *tr_expr(struct tr *t, const struct sql_expr *e);
+
+/* A constructor returned NULL: report its message at e. */
+static struct expr *built(struct tr *t, const struct sql_expr *e,
+                          struct expr *x)
+{
+    if (x || t->rc)
+        return x;
+    const char *m = expr_ctx_error(t->ctx);
+    t->rc = fail(t->err, e->pos, ERR_INVALID, "%s",
+                 m ? m : "invalid expression");
+    return NULL;
+}
+
+static struct expr *refuse(struct tr *t, const struct sql_expr *e, int code,
+                           const char *what)
+{
+    if (!t->rc)
+        t->rc = fail(t->err, e->pos, code, "%s", what);
+    return NULL;
+}
+
+static int type_of(const struct sql_type *ty)
+{
+    switch (ty->kind) {
+    case SQL_TYPE_STRING:
+    case SQL_TYPE_VARCHAR:
+        return SCHEMA_STRING;
+    case SQL_TYPE_BOOLEAN:
+        return SCHEMA_BOOLEAN;
+    case SQL_TYPE_TINYINT:
+    case SQL_TYPE_SMALLINT:
+    case SQL_TYPE_INT:
+        return SCHEMA_INT;
+    case SQL_TYPE_BIGINT:
+        return SCHEMA_BIGINT;
+    case SQL_TYPE_FLOAT:
+    case SQL_TYPE_DOUBLE:
+    case SQL_TYPE_DECIMAL:
+        return SCHEMA_DOUBLE;
+    case SQL_TYPE_TIMESTAMP:
+    case SQL_TYPE_TIMESTAMP_LTZ:
+        return SCHEMA_TIMESTAMP;
+    default:
+        return ERR_UNSUPPORTED;
+    }
+}
+
+static struct expr *tr_column(struct tr *t, const struct sql_expr *e)
+{
+    const char *n = col_name(e);
+    int c = schema_find(t->schema, n, strlen(n));
+    if (t->agg_mode && (c < 0 || c >= t->agg_col0)) {
+        /* Not a key or window bound of the aggregate's output. */
+        if (schema_find(t->in_schema, n, strlen(n)) >= 0) {
+            t->rc = fail(t->err, e->pos, ERR_INVALID,
+                         "column '%s' must appear in GROUP BY or be used in "
+                         "an aggregate function",
+                         n);
+            return NULL;
+        }
+        c = -1;
+    }
+    if (c < 0) {
+        t->rc = fail(t->err, e->pos, ERR_NOT_FOUND,
+                     "unknown column '%s' in %s", n, t->relation);
+        return NULL;
+    }
+    return built(t, e, expr_column(t->ctx, c));
+}
+
+static struct expr *tr_call(struct tr *t, const struct sql_expr *e)
+{
+    struct aggref ref;
+    int rc = agg_of(t, e, &ref);
+    if (rc < 0) {
+        t->rc = rc;
+        return NULL;
+    }
+    if (rc == 1) {
+        if (!t->agg_mode)
+            return refuse(t, e, ERR_INVALID,
+                          "aggregate functions need GROUP BY (or a window "
+                          "table function with GROUP BY window_start, "
+                          "window_end)");
+        int i = agg_index(t, &ref, false, e, NULL);
+        if (i < 0)
+            return refuse(t, e, ERR_INVALID, "aggregate not collected");
+        return built(t, e, expr_column(t->ctx, t->agg_col0 + i));
+    }
+    static const struct {
+        const char *name;
+        enum expr_func fn;
+    } fns[] = {
+        {"ABS", EXPR_FN_ABS},         {"ROUND", EXPR_FN_ROUND},
+        {"FLOOR", EXPR_FN_FLOOR},     {"CEIL", EXPR_FN_CEIL},
+        {"CEILING", EXPR_FN_CEIL},    {"SQRT", EXPR_FN_SQRT},
+        {"POWER", EXPR_FN_POWER},     {"POW", EXPR_FN_POWER},
+        {"LOWER", EXPR_FN_LOWER},     {"UPPER", EXPR_FN_UPPER},
+        {"CHAR_LENGTH", EXPR_FN_CHAR_LENGTH},
+        {"CHARACTER_LENGTH", EXPR_FN_CHAR_LENGTH},
+        {"CONCAT", EXPR_FN_CONCAT},   {"COALESCE", EXPR_FN_COALESCE},
+    };
+    size_t i;
+    for (i = 0; i < sizeof fns / sizeof fns[0]; i++)
+        if (e->text && !strcasecmp(e->text, fns[i].name))
+            break;
+    if (i == sizeof fns / sizeof fns[0]) {
+        if (!t->rc)
+            t->rc = fail(t->err, e->pos, ERR_UNSUPPORTED,
+                         "unknown or unsupported function %s",
+                         e->text ? e->text : "?");
+        return NULL;
+    }
+    if (e->over || e->filter || e->distinct || e->star)
+        return refuse(t, e, ERR_INVALID, "not an aggregate function");
+    if (e->nargs > 16)
+        return refuse(t, e, ERR_INVALID, "too many arguments");
+    struct expr *args[16];
+    for (size_t k = 0; k < e->nargs; k++)
+        if (!(args[k] = tr_expr(t, e->args[k])))
+            return NULL;
+    return built(t, e, expr_func(t->ctx, fns[i].fn, args, (int)e->nargs));
+}
+
+static struct expr *tr_literal(struct tr *t, const struct sql_expr *e)
+{
+    switch (e->kind) {
+    case SQL_EXPR_INT:
+        if (e->ival >= INT32_MIN && e->ival <= INT32_MAX)
+            return built(t, e, expr_literal(t->ctx, value_int((int32_t)e->ival)));
+        return built(t, e, expr_literal(t->ctx, value_bigint(e->ival)));
+    case SQL_EXPR_DECIMAL:
+    case SQL_EXPR_DOUBLE:
+        return built(t, e, expr_literal(t->ctx, value_double(e->dval)));
+    case SQL_EXPR_STRING:
+        return built(t, e,
+                     expr_literal(t->ctx, value_string(e->text,
+                                                       (uint32_t)strlen(
+                                                           e->text))));
+    case SQL_EXPR_BOOL:
+        return built(t, e, expr_literal(t->ctx, value_bool(e->ival != 0)));
+    case SQL_EXPR_NULL:
+        return built(t, e, expr_null(t->ctx, SCHEMA_NULL));
+    case SQL_EXPR_INTERVAL:
+        return built(t, e, expr_literal(t->ctx, value_bigint(e->ival)));
+    case SQL_EXPR_TIMESTAMP:
+        return built(t, e, expr_literal(t->ctx, value_timestamp(e->ival)));
+    default:
+        return refuse(t, e, ERR_INVALID, "not a literal");
+    }
+}
+
+static enum expr_op bin_op(enum sql_op op, bool *ok)
+{
+    *ok = true;
+    switch (op) {
+    case SQL_OP_OR: return EXPR_OR;
+    case SQL_OP_AND: return EXPR_AND;
+    case SQL_OP_EQ: return EXPR_EQ;
+    case SQL_OP_NE: return EXPR_NE;
+    case SQL_OP_LT: return EXPR_LT;
+    case SQL_OP_LE: return EXPR_LE;
+    case SQL_OP_GT: return EXPR_GT;
+    case SQL_OP_GE: return EXPR_GE;
+    case SQL_OP_CONCAT: return EXPR_CONCAT;
+    case SQL_OP_ADD: return EXPR_ADD;
+    case SQL_OP_SUB: return EXPR_SUB;
+    case SQL_OP_MUL: return EXPR_MUL;
+    case SQL_OP_DIV: return EXPR_DIV;
+    case SQL_OP_MOD: return EXPR_MOD;
+    default:
+        *ok = false;
+        return EXPR_ADD;
+    }
+}
+
+static struct expr *tr_expr(struct tr *t, const struct sql_expr *e)
+{
+    if (t->rc)
+        return NULL;
+    struct expr *a, *b, *c;
+    bool ok;
+    switch (e->kind) {
+    case SQL_EXPR_INT:
+    case SQL_EXPR_DECIMAL:
+    case SQL_EXPR_DOUBLE:
+    case SQL_EXPR_STRING:
+    case SQL_EXPR_BOOL:
+    case SQL_EXPR_NULL:
+    case SQL_EXPR_INTERVAL:
+    case SQL_EXPR_TIMESTAMP:
+        return tr_literal(t, e);
+    case SQL_EXPR_COLUMN:
+        return tr_column(t, e);
+    case SQL_EXPR_STAR:
+        return refuse(t, e, ERR_INVALID, "'*' is not an expression");
+    case SQL_EXPR_UNARY:
+        if (!(a = tr_expr(t, e->left)))
+            return NULL;
+        if (e->op == SQL_OP_PLUS)
+            return a;
+        return built(t, e,
+                     expr_unary(t->ctx, e->op == SQL_OP_NOT ? EXPR_NOT
+                                                             : EXPR_NEG,
+                                a));
+    case SQL_EXPR_BINARY: {
+        enum expr_op op = bin_op(e->op, &ok);
+        if (!ok)
+            return refuse(t, e, ERR_INVALID, "unknown operator");
+        if (!(a = tr_expr(t, e->left)) || !(b = tr_expr(t, e->right)))
+            return NULL;
+        return built(t, e, expr_binary(t->ctx, op, a, b));
+    }
+    case SQL_EXPR_IS_NULL:
+        if (!(a = tr_expr(t, e->left)))
+            return NULL;
+        return built(t, e,
+                     expr_unary(t->ctx,
+                                e->negated ? EXPR_IS_NOT_NULL : EXPR_IS_NULL,
+                                a));
+    case SQL_EXPR_IN: {
+        if (e->query)
+            return refuse(t, e, ERR_UNSUPPORTED,
+                          "IN (SELECT ...) is not supported yet");
+        if (e->nargs > 256)
+            return refuse(t, e, ERR_UNSUPPORTED, "IN lists over 256 items");
+        struct expr *list[256];
+        if (!(a = tr_expr(t, e->left)))
+            return NULL;
+        for (size_t i = 0; i < e->nargs; i++)
+            if (!(list[i] = tr_expr(t, e->args[i])))
+                return NULL;
+        return built(t, e, expr_in(t->ctx, a, list, (int)e->nargs,
+                                   e->negated));
+    }
+    case SQL_EXPR_BETWEEN:
+        if (!(a = tr_expr(t, e->left)) || !(b = tr_expr(t, e->right)) ||
+            !(c = tr_expr(t, e->third)))
+            return NULL;
+        return built(t, e, expr_between(t->ctx, a, b, c, e->negated));
+    case SQL_EXPR_LIKE:
+        if (e->third)
+            return refuse(t, e->third, ERR_UNSUPPORTED,
+                          "LIKE ... ESCAPE is not supported yet");
+        if (!(a = tr_expr(t, e->left)) || !(b = tr_expr(t, e->right)))
+            return NULL;
+        return built(t, e, expr_like(t->ctx, a, b, e->negated));
+    case SQL_EXPR_CASE: {
+        size_t n = e->nargs / 2;
+        if (n > 64)
+            return refuse(t, e, ERR_UNSUPPORTED, "CASE with over 64 WHENs");
+        struct expr *whens[64], *thens[64], *op = NULL, *other = NULL;
+        if (e->left && !(op = tr_expr(t, e->left)))
+            return NULL;
+        for (size_t i = 0; i < n; i++)
+            if (!(whens[i] = tr_expr(t, e->args[2 * i])) ||
+                !(thens[i] = tr_expr(t, e->args[2 * i + 1])))
+                return NULL;
+        if (e->right && !(other = tr_expr(t, e->right)))
+            return NULL;
+        return built(t, e,
+                     expr_case(t->ctx, op, whens, thens, (int)n, other));
+    }
+    case SQL_EXPR_CAST: {
+        int to = type_of(e->type);
+        if (to < 0) {
+            char *s = sql_ast_format_type(e->type);
+            t->rc = fail(t->err, e->pos, ERR_UNSUPPORTED,
+                         "CAST to %s is not supported", s);
+            mem_free(s);
+            return NULL;
+        }
+        if (e->left->kind == SQL_EXPR_NULL)
+            return built(t, e, expr_null(t->ctx, (enum schema_type)to));
+        if (!(a = tr_expr(t, e->left)))
+            return NULL;
+        return built(t, e, expr_cast(t->ctx, a, (enum schema_type)to));
+    }
+    case SQL_EXPR_CALL:
+        return tr_call(t, e);
+    case SQL_EXPR_SUBQUERY:
+        return refuse(t, e, ERR_UNSUPPORTED,
+                      "subqueries are not supported yet");
+    }
+    return refuse(t, e, ERR_INVALID, "unknown expression");
+}
+
+/* ---- the query ---- */
+
+static int64_t interval_ms(const struct sql_expr *e, bool *ok)
+{
+    *ok = e && e->kind == SQL_EXPR_INTERVAL && e->ival > 0;
+    return *ok ? e->ival : 0;
+}
+
+/* Output column name: the alias, a column's name, else the item's text
+ * when it is a usable name, else EXPR$i (Flink's spelling). */
+static void item_name(const struct sql_select_item *it, int i, char *out,
+                      size_t n)
+{
+    if (it->alias) {
+        copy_str(out, n, it->alias);
+        return;
+    }
+    if (it->expr->kind == SQL_EXPR_COLUMN) {
+        copy_str(out, n, col_name(it->expr));
+        return;
+    }
+    if (it->text && strlen(it->text) < n && !strchr(it->text, '.') &&
+        it->text[0]) {
+        copy_str(out, n, it->text);
+        return;
+    }
+    snprintf(out, n, "EXPR$%d", i);
+}
+
+static int check_shape(const struct sql_select *s, struct sql_exec_error *err)
+{
+    if (!s->from)
+        return fail(err, s->pos, ERR_UNSUPPORTED,
+                    "a query needs FROM a stream");
+    if (s->from->kind == SQL_FROM_JOIN)
+        return fail(err, s->from->pos, ERR_UNSUPPORTED,
+                    "joins are not supported yet");
+    if (s->from->kind == SQL_FROM_SUBQUERY)
+        return fail(err, s->from->pos, ERR_UNSUPPORTED,
+                    "subqueries in FROM are not supported yet");
+    if (s->from->kind == SQL_FROM_MATCH)
+        return fail(err, s->from->pos, ERR_UNSUPPORTED,
+                    "MATCH_RECOGNIZE is not supported yet");
+    if (s->distinct)
+        return fail(err, s->pos, ERR_UNSUPPORTED,
+                    "SELECT DISTINCT is not supported yet");
+    if (s->norder_by)
+        return fail(err, s->order_by[0].expr->pos, ERR_UNSUPPORTED,
+                    "ORDER BY is not supported on streams yet");
+    return 0;
+}
+
+static const struct catalog_option *setting(const struct sql_query_start *q,
+                                            const char *key)
+{
+    for (size_t i = 0; i < q->nsettings; i++)
+        if (!strcasecmp(q->settings[i].key, key))
+            return &q->settings[i];
+    return NULL;
+}
+
+/* The source: relation, schema, time column, watermark, settings. */
+static int plan_source(const struct sql_query_start *q, struct plan *p,
+                       const char **timecol, struct sql_exec_error *err)
+{
+    const struct sql_select *s = q->select;
+    const struct sql_from *f = s->from;
+    const char *name = f->kind == SQL_FROM_WINDOW ? f->window->table : f->name;
+    const struct catalog_relation *r = catalog_relation_find(q->catalog, name);
+    if (!r)
+        return fail(err, f->pos, ERR_NOT_FOUND, "unknown stream '%s'", name);
+    copy_str(p->input, sizeof p->input, r->name);
+    copy_str(p->topic, sizeof p->topic, r->topic);
+    copy_str(p->format, sizeof p->format, r->format);
+    p->in_schema = r->schema;
+    p->npartitions = r->partitions;
+    if (q->logdir) {
+        int n = logdir_topic_partitions(q->logdir, r->topic);
+        if (n < 0)
+            return fail(err, f->pos, ERR_NOT_FOUND,
+                        "the topic '%s' of %s does not exist", r->topic,
+                        r->name);
+        p->npartitions = n;
+    }
+    if (p->npartitions <= 0)
+        p->npartitions = 1;
+    p->time_column = -1;
+    if (r->time_column) {
+        p->time_column = schema_find(&p->in_schema, r->time_column,
+                                     strlen(r->time_column));
+        p->watermark_delay_ms = r->watermark_delay_ms;
+    }
+    *timecol = r->time_column;
+    const struct catalog_option *o = setting(q, "scan.startup.mode");
+    p->startup_latest = o && !strcasecmp(o->value, "latest-offset");
+    o = setting(q, "watermark.idle-timeout");
+    if (o && sql_exec_parse_duration(o->value, &p->idle_timeout_ms))
+        p->idle_timeout_ms = 0;
+    return 0;
+}
+
+static int build_window(const struct sql_select *s, struct plan *p,
+                        const char *timecol, struct sql_exec_error *err)
+{
+    const struct sql_window *w = s->from->window;
+    struct sql_pos pos = s->from->pos;
+    struct window_spec *ws = &p->wcfg.window;
+    bool ok = true, ok2 = true;
+    int c = schema_find(&p->in_schema, w->timecol, strlen(w->timecol));
+    if (c < 0)
+        return fail(err, pos, ERR_NOT_FOUND, "unknown column '%s' in %s",
+                    w->timecol, p->input);
+    if (p->in_schema.columns[c].type != SCHEMA_TIMESTAMP)
+        return fail(err, pos, ERR_INVALID,
+                    "DESCRIPTOR(%s) must name a TIMESTAMP column, not %s",
+                    w->timecol, schema_type_name(p->in_schema.columns[c].type));
+    if (!timecol || strcasecmp(timecol, w->timecol)) {
+        /* Not the watermarked column: event time without delay. */
+        p->time_column = c;
+        p->watermark_delay_ms = 0;
+    }
+    memset(ws, 0, sizeof *ws);
+    switch (w->kind) {
+    case SQL_WINDOW_TUMBLE:
+        ws->kind = WINDOW_TUMBLE;
+        ws->size_ms = interval_ms(w->size, &ok);
+        if (w->offset)
+            ws->offset_ms = w->offset->ival;
+        break;
+    case SQL_WINDOW_HOP:
+        ws->kind = WINDOW_HOP;
+        ws->slide_ms = interval_ms(w->slide, &ok);
+        ws->size_ms = interval_ms(w->size, &ok2);
+        break;
+    case SQL_WINDOW_CUMULATE:
+        ws->kind = WINDOW_CUMULATE;
+        ws->slide_ms = interval_ms(w->step, &ok);
+        ws->size_ms = interval_ms(w->size, &ok2);
+        break;
+    case SQL_WINDOW_SESSION:
+        ws->kind = WINDOW_SESSION;
+        ws->gap_ms = interval_ms(w->gap, &ok);
+        break;
+    }
+    if (!ok || !ok2)
+        return fail(err, pos, ERR_INVALID,
+                    "%s needs positive INTERVAL sizes",
+                    sql_ast_window_name(w->kind));
+    if (window_spec_check(ws))
+        return fail(err, pos, ERR_INVALID,
+                    "bad %s sizes (HOP/CUMULATE size must be a multiple of "
+                    "the slide/step, at most %d windows per row)",
+                    sql_ast_window_name(w->kind), WINDOW_MAX_PER_ROW);
+    return 0;
+}
+
+/* GROUP BY keys into p->wcfg; window_start/window_end are the window's. */
+static int build_keys(const struct sql_select *s, struct plan *p,
+                      struct sql_exec_error *err)
+{
+    bool windowed = s->from->kind == SQL_FROM_WINDOW;
+    int nbounds = 0;
+    for (size_t i = 0; i < s->ngroup_by; i++) {
+        const struct sql_expr *g = s->group_by[i];
+        if (g->kind != SQL_EXPR_COLUMN)
+            return fail(err, g->pos, ERR_UNSUPPORTED,
+                        "GROUP BY must list columns (expressions are not "
+                        "supported yet)");
+        const char *n = col_name(g);
+        if (windowed && (!strcasecmp(n, "window_start") ||
+                         !strcasecmp(n, "window_end"))) {
+            nbounds++;
+            continue;
+        }
+        int c = schema_find(&p->in_schema, n, strlen(n));
+        if (c < 0)
+            return fail(err, g->pos, ERR_NOT_FOUND,
+                        "unknown column '%s' in %s", n, p->input);
+        if (p->wcfg.nkeys >= WINDOW_AGG_MAX_KEYS)
+            return fail(err, g->pos, ERR_TOO_LARGE,
+                        "more than %d GROUP BY keys", WINDOW_AGG_MAX_KEYS);
+        p->wcfg.keys[p->wcfg.nkeys++] = c;
+    }
+    if (windowed && nbounds < 2)
+        return fail(err, s->from->pos, ERR_INVALID,
+                    "a window table function needs GROUP BY window_start, "
+                    "window_end");
+    if (!windowed && !s->ngroup_by)
+        return 0;
+    return 0;
+}
+
+static bool has_agg(struct tr *t, const struct sql_select *s)
+{
+    for (size_t i = 0; i < s->nitems; i++) {
+        struct aggref ref;
+        const struct sql_expr *e = s->items[i].expr;
+        /* A shallow look is enough to pick the mode; nested ones are
+         * found by collect_aggs. */
+        if (e->kind == SQL_EXPR_CALL && agg_of(t, e, &ref) == 1)
+            return true;
+    }
+    return false;
+}
+
+/* The SELECT list as a project operator over `schema` (the pipeline's). */
+static int build_project(const struct sql_select *s, struct plan *p,
+                         struct tr *t)
+{
+    const struct schema *sc = pipeline_schema(p->pipe);
+    struct expr *exprs[SCHEMA_MAX_COLUMNS];
+    char names[SCHEMA_MAX_COLUMNS][SCHEMA_NAME_MAX];
+    const char *np[SCHEMA_MAX_COLUMNS];
+    int n = 0;
+    int rc = expr_ctx_create(sc, pipeline_capacity(p->pipe), &t->ctx);
+    if (rc)
+        return fail(t->err, s->pos, rc, "cannot compile the SELECT list");
+    t->schema = sc;
+    for (size_t i = 0; i < s->nitems; i++) {
+        const struct sql_select_item *it = &s->items[i];
+        if (it->expr->kind == SQL_EXPR_STAR) {
+            int last = t->agg_mode ? sc->ncolumns - t->wcfg->naggs
+                                   : sc->ncolumns;
+            for (int c = 0; c < last; c++) {
+                if (n >= SCHEMA_MAX_COLUMNS)
+                    break;
+                exprs[n] = expr_column(t->ctx, c);
+                copy_str(names[n], sizeof names[n], sc->columns[c].name);
+                copy_str(p->project[n], sizeof p->project[n],
+                         sc->columns[c].name);
+                n++;
+            }
+            continue;
+        }
+        if (n >= SCHEMA_MAX_COLUMNS) {
+            rc = fail(t->err, it->expr->pos, ERR_TOO_LARGE,
+                      "more than %d output columns", SCHEMA_MAX_COLUMNS);
+            goto out;
+        }
+        exprs[n] = tr_expr(t, it->expr);
+        if (!exprs[n]) {
+            rc = t->rc ? t->rc : ERR_INVALID;
+            goto out;
+        }
+        item_name(it, n, names[n], sizeof names[n]);
+        for (int k = 0; k < n; k++)
+            if (!strcasecmp(names[k], names[n])) {
+                rc = fail(t->err, it->expr->pos, ERR_INVALID,
+                          "duplicate output column '%s' (add AS name)",
+                          names[n]);
+                goto out;
+            }
+        if (it->text)
+            copy_str(p->project[n], sizeof p->project[n], it->text);
+        else
+            expr_text(p->project[n], sizeof p->project[n], it->expr);
+        n++;
+    }
+    for (int k = 0; k < n; k++)
+        np[k] = names[k];
+    rc = pipeline_add_project(p->pipe, t->ctx, n, exprs, np);
+    t->ctx = NULL;
+    if (rc)
+        return fail(t->err, s->pos, rc, "cannot build the SELECT list");
+    return 0;
+out:
+    expr_ctx_destroy(t->ctx);
+    t->ctx = NULL;
+    return rc;
+}
+
+static int build_filter(struct plan *p, struct tr *t, const struct sql_expr *e,
+                        char *text, size_t tn)
+{
+    const struct schema *sc = pipeline_schema(p->pipe);
+    int rc = expr_ctx_create(sc, pipeline_capacity(p->pipe), &t->ctx);
+    if (rc)
+        return fail(t->err, e->pos, rc, "cannot compile the condition");
+    t->schema = sc;
+    struct expr *x = tr_expr(t, e);
+    if (!x) {
+        expr_ctx_destroy(t->ctx);
+        t->ctx = NULL;
+        return t->rc ? t->rc : ERR_INVALID;
+    }
+    enum schema_type ty = expr_type(x);
+    if (ty != SCHEMA_BOOLEAN && ty != SCHEMA_NULL) {
+        expr_ctx_destroy(t->ctx);
+        t->ctx = NULL;
+        return fail(t->err, e->pos, ERR_INVALID,
+                    "the condition must be BOOLEAN, not %s",
+                    schema_type_name(ty));
+    }
+    expr_text(text, tn, e);
+    rc = pipeline_add_filter(p->pipe, t->ctx, x);
+    t->ctx = NULL;
+    if (rc)
+        return fail(t->err, e->pos, rc, "cannot build the filter");
+    return 0;
+}
+
+/* Output columns that carry the GROUP BY keys (the record key). */
+static void find_key_columns(const struct sql_select *s, struct plan *p)
+{
+    for (int k = 0; k < p->wcfg.nkeys; k++) {
+        const char *kn = p->in_schema.columns[p->wcfg.keys[k]].name;
+        for (size_t i = 0; i < s->nitems && (int)i < p->out_schema.ncolumns;
+             i++) {
+            const struct sql_expr *e = s->items[i].expr;
+            if (e->kind == SQL_EXPR_COLUMN && !strcasecmp(col_name(e), kn)) {
+                p->key_columns[p->nkey_columns++] = (int)i;
+                break;
+            }
+        }
+    }
+}
+
+int planner_build(const struct sql_query_start *q,
+                  const struct planner_hooks *hooks, struct plan **out,
+                  struct sql_exec_error *err)
+{
+    const struct sql_select *s = q->select;
+    int rc = check_shape(s, err);
+    if (rc)
+        return rc;
+    struct plan *p = mem_calloc(1, sizeof *p);
+    p->limit = s->limit;
+    p->transient = q->sink == NULL;
+    copy_str(p->sink, sizeof p->sink, q->sink);
+    copy_str(p->id, sizeof p->id, q->id);
+    const char *timecol = NULL;
+    rc = plan_source(q, p, &timecol, err);
+    if (rc)
+        goto fail;
+    struct tr t = {.err = err, .relation = p->input,
+                   .in_schema = &p->in_schema, .wcfg = &p->wcfg};
+    bool windowed = s->from->kind == SQL_FROM_WINDOW;
+    if (windowed && (rc = build_window(s, p, timecol, err)))
+        goto fail;
+    p->windowed = windowed || s->ngroup_by > 0 || has_agg(&t, s);
+    if (p->windowed) {
+        if (!windowed)
+            p->wcfg.window.kind = WINDOW_NONE;
+        if ((rc = build_keys(s, p, err)))
+            goto fail;
+        for (size_t i = 0; i < s->nitems; i++)
+            if ((rc = collect_aggs(&t, s->items[i].expr, p, false)))
+                goto fail;
+        if ((rc = collect_aggs(&t, s->having, p, false)))
+            goto fail;
+        bool ok;
+        if (s->allowed_lateness)
+            p->wcfg.allowed_lateness_ms = interval_ms(s->allowed_lateness,
+                                                      &ok);
+        p->wcfg.emit = s->emit == SQL_EMIT_CHANGES || !windowed
+                           ? EMIT_CHANGES
+                           : EMIT_FINAL;
+        if (s->emit == SQL_EMIT_FINAL && !windowed) {
+            rc = fail(err, s->pos, ERR_INVALID,
+                      "EMIT FINAL needs a window table function");
+            goto fail;
+        }
+        if (s->late_into) {
+            const struct catalog_relation *lr =
+                catalog_relation_find(q->catalog, s->late_into);
+            if (!lr) {
+                rc = fail(err, s->pos, ERR_NOT_FOUND,
+                          "EMIT LATE INTO unknown stream '%s' (create it "
+                          "first)",
+                          s->late_into);
+                goto fail;
+            }
+            copy_str(p->late_into, sizeof p->late_into, lr->name);
+            copy_str(p->late_topic, sizeof p->late_topic, lr->topic);
+        }
+    } else if (s->having) {
+        rc = fail(err, s->having->pos, ERR_INVALID, "HAVING needs GROUP BY");
+        goto fail;
+    } else if (s->allowed_lateness || s->late_into) {
+        rc = fail(err, s->pos, ERR_INVALID,
+                  "ALLOWED LATENESS and EMIT LATE INTO need a window "
+                  "aggregate");
+        goto fail;
+    }
+    enum pipeline_format fmt = PIPELINE_FORMAT_JSON;
+    if (!strcasecmp(p->format, "csv"))
+        fmt = PIPELINE_FORMAT_CSV;
+    else if (!strcasecmp(p->format, "senml"))
+        fmt = PIPELINE_FORMAT_SENML;
+    struct pipeline_source_config src = {
+        .schema = &p->in_schema,
+        .format = fmt,
+        .time_column = p->time_column,
+        .npartitions = p->npartitions,
+        .watermark_delay_ms = p->watermark_delay_ms,
+        .idle_timeout_ms = p->idle_timeout_ms,
+        .verify_crc = true,
+    };
+    rc = pipeline_create(&src, &p->pipe);
+    if (rc) {
+        rc = fail(err, s->from->pos, rc, "cannot create the source of %s",
+                  p->input);
+        goto fail;
+    }
+    if (s->where &&
+        (rc = build_filter(p, &t, s->where, p->where, sizeof p->where)))
+        goto fail;
+    if (p->windowed) {
+        if (hooks) {
+            p->wcfg.late = hooks->late;
+            p->wcfg.late_arg = hooks->late_arg;
+        }
+        rc = pipeline_add_window_agg(p->pipe, &p->wcfg, &p->wa);
+        if (rc) {
+            rc = fail(err, s->pos, rc, "cannot build the window aggregate");
+            goto fail;
+        }
+        t.agg_mode = true;
+        t.agg_col0 = pipeline_schema(p->pipe)->ncolumns - p->wcfg.naggs;
+        if (s->having &&
+            (rc = build_filter(p, &t, s->having, p->having,
+                               sizeof p->having)))
+            goto fail;
+    }
+    if ((rc = build_project(s, p, &t)))
+        goto fail;
+    p->out_schema = *pipeline_schema(p->pipe);
+    find_key_columns(s, p);
+    *out = p;
+    return 0;
+fail:
+    plan_destroy(p);
+    return rc;
+}
+
+void plan_destroy(struct plan *p)
+{
+    if (!p)
+        return;
+    pipeline_destroy(p->pipe);
+    mem_free(p);
+}

@@ -1,0 +1,84 @@
+/* planner.h - compiles a checked SELECT into a stream pipeline: name
+ * resolution against the catalog, type checking, expressions translated to
+ * stream/expr, window TVFs with GROUP BY into a window aggregate
+ * (layer: sql).
+ *
+ * The plan of one query is one stream/pipeline.h task reading every
+ * partition of its single input stream:
+ *   source (decode, watermark) -> [filter WHERE] -> [window_agg GROUP BY]
+ *   -> [filter HAVING] -> project (SELECT list) -> sink (added by the
+ *   runner, query_run.h)
+ * It does not run anything and does not write the log; EXPLAIN formats the
+ * plan (explain.c). Errors name the line and column of the offending node
+ * ("line 2, column 8: unknown column 'vaule' in readings"). What is not
+ * supported yet (joins, subqueries, ORDER BY, OVER, MATCH_RECOGNIZE,
+ * DISTINCT, a window TVF without GROUP BY) is refused the same way.
+ * Any thread; a plan belongs to one thread at a time.
+ */
+#ifndef RILL_PLANNER_H
+#define RILL_PLANNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "row/schema.h"
+#include "sql/sql_exec.h"
+#include "stream/pipeline.h"
+#include "stream/window_agg.h"
+
+#define PLAN_TEXT_MAX 256
+
+struct plan {
+    /* input */
+    char input[CATALOG_NAME_MAX + 1];
+    char topic[256];
+    char format[16];
+    int npartitions;
+    struct schema in_schema; /* the pipeline borrows it */
+    int time_column;         /* -1: Kafka record timestamps */
+    int64_t watermark_delay_ms;
+    int64_t idle_timeout_ms; /* 'watermark.idle-timeout', 0: off */
+    bool startup_latest;     /* 'scan.startup.mode' = 'latest-offset' */
+    /* operators, as text for EXPLAIN */
+    char where[PLAN_TEXT_MAX]; /* "" when none */
+    bool windowed;             /* a window_agg operator */
+    struct window_agg_config wcfg;
+    char agg_text[WINDOW_AGG_MAX_AGGS][PLAN_TEXT_MAX];
+    char having[PLAN_TEXT_MAX];
+    char late_into[CATALOG_NAME_MAX + 1]; /* EMIT LATE INTO, or "" */
+    char late_topic[256];
+    char project[SCHEMA_MAX_COLUMNS][PLAN_TEXT_MAX]; /* output exprs */
+    /* output */
+    struct schema out_schema;
+    int nkey_columns; /* output columns forming the record key */
+    int key_columns[WINDOW_AGG_MAX_KEYS];
+    int64_t limit; /* -1: none */
+    bool transient;
+    char sink[CATALOG_NAME_MAX + 1]; /* "" for a transient SELECT */
+    char id[32];
+    /* the compiled chain, without its sink */
+    struct pipeline *pipe;
+    struct window_agg *wa; /* borrowed from pipe; NULL without windows */
+};
+
+/* What the runner plugs into the chain; may be NULL (EXPLAIN). */
+struct planner_hooks {
+    window_agg_late_fn late; /* too-late rows of a window aggregate */
+    void *late_arg;
+};
+
+/* Builds the plan of q (SELECT, CREATE ... AS SELECT, INSERT, or the
+ * statement under EXPLAIN). q->logdir may be NULL (partition counts then
+ * come from the catalog). Returns 0 or a negative error with *err filled
+ * (ERR_INVALID, ERR_NOT_FOUND, ERR_UNSUPPORTED). */
+int planner_build(const struct sql_query_start *q,
+                  const struct planner_hooks *hooks, struct plan **out,
+                  struct sql_exec_error *err);
+void plan_destroy(struct plan *p); /* NULL is a no-op */
+
+/* Appends the EXPLAIN text of p (operators top to bottom, keys, watermark
+ * sources, output) to out. */
+void plan_explain(const struct plan *p, struct buf *out);
+
+#endif

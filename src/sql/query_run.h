@@ -1,0 +1,45 @@
+/* query_run.h - the query engine behind sql_exec.h: plans queries
+ * (planner.h) and runs them as tasks over the log (layer: sql).
+ *
+ * A task reads every partition of its input stream's topic from the
+ * earliest retained offset (or the end, with 'scan.startup.mode' =
+ * 'latest-offset'), pushes the record batches through the plan's pipeline
+ * and writes what reaches the sink: JSON lines to the session (a transient
+ * SELECT, until LIMIT, Ctrl-C, or the end of the data in bounded mode) or
+ * JSON records to the sink's topic (a persistent query, on its own thread,
+ * until stopped). Records that fail to decode go to `<stream>.dlq` (created
+ * on first use) as {"reason", "topic", "partition", "offset", "value"};
+ * too-late rows of EMIT LATE INTO go to that stream's topic.
+ *
+ * Bounded mode (`rill run --until-idle`): a task that read nothing new for
+ * idle_ms ends its input (every open window fires) and stops; wait()
+ * returns once every task stopped. Otherwise wait() blocks until SIGINT or
+ * SIGTERM. This task loop belongs in the stream layer eventually (one
+ * task per input partition on worker threads); it is here until then.
+ * Threads: engine hooks from the session's thread; one thread per
+ * persistent query.
+ */
+#ifndef RILL_QUERY_RUN_H
+#define RILL_QUERY_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sql/sql_exec.h"
+
+struct query_run_options {
+    bool until_idle; /* bounded mode, see above */
+    int64_t idle_ms; /* 0: 500 ms */
+};
+
+struct query_run;
+
+/* o may be NULL (unbounded). Returns 0. */
+int query_run_create(const struct query_run_options *o, struct query_run **out);
+/* Stops every running query; NULL is a no-op. */
+void query_run_destroy(struct query_run *qr);
+
+/* The engine; its ctx is a struct query_run. */
+extern const struct sql_engine_ops query_run_engine;
+
+#endif

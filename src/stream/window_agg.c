@@ -575,7 +575,8 @@ static void bucket_add(struct window_agg *wa, int64_t at, uint32_t s)
 static int64_t slot_due_at(const struct window_agg *wa,
                            const struct slot_hdr *h)
 {
-    if (wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED))
+    if (wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED) &&
+        !wa->cfg.final_after_lateness)
         return slot_end(h) - 1;
     return sat_add(slot_end(h) - 1, wa->cfg.allowed_lateness_ms);
 }

@@ -19,6 +19,8 @@
  *  - EMIT FINAL: one row per window when it fires; a later row within the
  *    allowed lateness updates the fired window and re-emits it (an updated
  *    final row) at the end of that input batch.
+ *  - EMIT FINAL with final_after_lateness: one row per window, when the
+ *    watermark >= end - 1 + allowed_lateness, and nothing after.
  *  - EMIT CHANGES: after each input batch, one updated row per window that
  *    changed in it (including by late rows); nothing more when it fires.
  *    WINDOW_NONE always emits changes and never purges.
@@ -36,6 +38,7 @@
 #ifndef RILL_WINDOW_AGG_H
 #define RILL_WINDOW_AGG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +67,11 @@ struct window_agg_config {
     struct agg_spec aggs[WINDOW_AGG_MAX_AGGS];
     int64_t allowed_lateness_ms;
     enum emit_mode emit;
+    /* EMIT FINAL only: fire once, when the watermark >= end - 1 +
+     * allowed_lateness (rows within the lateness update the window before
+     * it fires; exactly one row per window, never an update). Default
+     * false: Flink's early firing at end - 1 plus updated final rows. */
+    bool final_after_lateness;
     int output_capacity; /* rows per output batch; 0 = 1024 */
     window_agg_late_fn late;
     void *late_arg;

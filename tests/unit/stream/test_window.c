@@ -539,6 +539,38 @@ TEST(session_grows_after_firing)
     window_agg_destroy(wa);
 }
 
+TEST(final_after_lateness_fires_once)
+{
+    reset_out();
+    struct window_agg_config c;
+    memset(&c, 0, sizeof(c));
+    c.window.kind = WINDOW_TUMBLE;
+    c.window.size_ms = 10000;
+    c.nkeys = 1;
+    c.naggs = 1;
+    c.aggs[0].func = AGG_COUNT_STAR;
+    c.allowed_lateness_ms = 5000;
+    c.final_after_lateness = true;
+    c.late = on_late;
+    struct window_agg *wa;
+    CHECK_EQ_INT(window_agg_create(&in_schema, &c, collect, NULL, &wa), 0);
+    struct in_row r[] = {{"a", 1, 1, 0}};
+    feed(wa, r, 1);
+    advance(wa, 12); /* past end - 1, within lateness: nothing yet */
+    CHECK_EQ_INT(nout, 0);
+    struct in_row late[] = {{"a", 1, 8, 0}};
+    feed(wa, late, 1);
+    window_agg_flush(wa);
+    CHECK_EQ_INT(nout, 0);
+    advance(wa, 15); /* 15.000 >= 9.999 + 5 */
+    CHECK_EQ_INT(nout, 1);
+    CHECK_EQ_STR(out_rows[0], "a|0|10|2");
+    feed(wa, late, 1);
+    CHECK_EQ_INT(nlate, 1);
+    CHECK_EQ_INT(nout, 1);
+    window_agg_destroy(wa);
+}
+
 int main(void)
 {
     schema_init(&in_schema);
@@ -558,5 +590,6 @@ int main(void)
     RUN(doc_timeline);
     RUN(changes_with_late_rows_and_session_lateness);
     RUN(session_grows_after_firing);
+    RUN(final_after_lateness_fires_once);
     return harness_summary("test_window");
 }

@@ -273,6 +273,8 @@ static void on_dead_letter(void *arg, int partition, int64_t offset,
     buf_reset(&k->enc);
     buf_put_str(&k->enc, "{\"reason\":");
     json_encode_string(&k->enc, err->message, strlen(err->message));
+    buf_put_str(&k->enc, ",\"query\":");
+    json_encode_string(&k->enc, k->id, strlen(k->id));
     buf_put_str(&k->enc, ",\"topic\":");
     json_encode_string(&k->enc, k->in_topic, strlen(k->in_topic));
     buf_printf(&k->enc, ",\"partition\":%d,\"offset\":%" PRId64 ",\"value\":",
@@ -338,8 +340,10 @@ static int task_create(struct query_run *qr, struct sql_query_start *q,
     buf_init(&k->batch);
     struct planner_hooks hooks = {on_late, k};
     int rc = planner_build(q, &hooks, &k->plan, err);
-    if (rc)
-        goto fail;
+    if (rc) {
+        task_destroy(k);
+        return rc; /* *err names the position */
+    }
     struct plan *p = k->plan;
     k->in_topic = p->topic;
     snprintf(k->id, sizeof k->id, "%s", q->id ? q->id : "select");
@@ -386,7 +390,7 @@ static int task_create(struct query_run *qr, struct sql_query_start *q,
     *out = k;
     return 0;
 fail:
-    err->pos = q->select->pos;
+    err->pos.line = 0; /* not about a position in the statement */
     task_destroy(k);
     return rc;
 }

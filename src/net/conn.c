@@ -10,6 +10,8 @@
  *   1. out_bytes == sum of the unsent bytes of every queued segment.
  *   2. The socket is watched for READ iff !closed && !paused && !out_full
  *      && !closing; for WRITE iff output is queued and a write hit EAGAIN.
+ *      Buffered frames are handed out under the same conditions, so queued
+ *      output stays near out_high plus one answer.
  *   3. After `closed` is set the handler is never called again, except the
  *      single handler->closed call.
  */
@@ -306,6 +308,8 @@ static int write_out(struct conn *c)
     if (c->out_full && c->out_bytes <= c->limits.out_high / 2) {
         c->out_full = false;
         changed = true;
+        if (c->rend > c->rstart)
+            loop_defer_start(c->loop, &c->resume_defer);
     }
     if (changed)
         update_watch(c);
@@ -345,7 +349,9 @@ static int parse_frames(struct conn *c)
     if (c->in_frames)
         return 0; /* re-entered through conn_pause(false) in a handler */
     c->in_frames = true;
-    while (!c->closed && !c->paused && !c->closing) {
+    /* out_full stops parsing too, not just reading: a read buffer full of
+     * small requests would otherwise queue its answers all at once. */
+    while (!c->closed && !c->paused && !c->closing && !c->out_full) {
         size_t avail = c->rend - c->rstart;
         if (avail < 4)
             break;
@@ -443,7 +449,7 @@ static void resume_cb(struct loop *l, void *arg)
 {
     struct conn *c = arg;
     (void)l;
-    if (!c->closed && !c->paused)
+    if (!c->closed && !c->paused && !c->out_full)
         (void)parse_frames(c);
 }
 

@@ -10,8 +10,9 @@
  * connection) or a file range {fd, offset, length} sent with sendfile(2).
  * Queued output is written when the current batch of events ends, so many
  * small responses go out in one writev. While more than limits.out_high
- * bytes are queued the connection stops reading (backpressure); it resumes
- * below half of that.
+ * bytes are queued the connection stops reading and stops handing out the
+ * frames already buffered (backpressure), so queued output stays within
+ * out_high plus one answer; it resumes below half of that.
  *
  * Ownership: the connection owns its fd and closes it. After handler->closed
  * runs, the struct conn stays valid until the end of the loop iteration and

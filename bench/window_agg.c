@@ -125,7 +125,7 @@ static void memory_phase(const struct schema *s)
     struct row_batch *b;
     row_batch_create(s, 4096, &b);
     row_batch_set_time_column(b, 4);
-    static char names[SENSORS][16];
+    static char names[SENSORS][24];
     for (int i = 0; i < SENSORS; i++)
         snprintf(names[i], sizeof(names[i]), "sensor-%05d", i);
     long target = 1000000, groups = 0;

@@ -1,13 +1,15 @@
 """test_broker_limits.py - `rill serve` limits and configuration: a
 properties file (--config) with flags overriding it, max.connections,
 message.max.bytes (MESSAGE_TOO_LARGE), socket.request.max.bytes (the
-connection closes, others carry on), auto.create.topics.enable=false.
+connection closes, others carry on), auto.create.topics.enable=false,
+--advertised.
 
 Run: /usr/bin/python3 tests/integration/test_broker_limits.py
 """
 import os
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -79,6 +81,19 @@ def main():
         check(answered(s, 6, 5), "other connections carry on")
         out = srv.output()
         check("above the limit" in out, "the oversized frame was logged")
+    # --advertised: Metadata and FindCoordinator name that address; clients
+    # that follow it (kcat to localhost:PORT) still work.
+    srv = Server(extra=["--advertised", "localhost:0"])
+    srv.extra = ["--advertised", "localhost:%d" % srv.port]
+    with srv:
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+        s.sendall(metadata_v1(1, []))
+        _, body = read_resp(s)
+        check(s16(b"localhost") + struct.pack(">i", srv.port) in body,
+              "--advertised localhost:%d is the broker address in Metadata" % srv.port)
+        s.close()
+        p = subprocess.run(["kcat", "-b", srv.bootstrap, "-L"], capture_output=True, text=True, timeout=30)
+        check("localhost:%d" % srv.port in p.stdout, "kcat -L shows the advertised address")
     tmp.cleanup()
     print("test_broker_limits: ok")
 

@@ -456,7 +456,16 @@ static struct expr *tr_expr(struct tr *t, const struct sql_expr *e)
             return refuse(t, e, ERR_INVALID, "unknown operator");
         if (!(a = tr_expr(t, e->left)) || !(b = tr_expr(t, e->right)))
             return NULL;
-        return built(t, e, expr_binary(t->ctx, op, a, b));
+        struct expr *x = expr_binary(t->ctx, op, a, b);
+        if (!x && !t->rc) {
+            const char *m = expr_ctx_error(t->ctx);
+            t->rc = fail(t->err, e->pos, ERR_INVALID, "%s (%s %s %s)",
+                         m ? m : "invalid operands",
+                         schema_type_name(expr_type(a)),
+                         sql_ast_op_name(e->op),
+                         schema_type_name(expr_type(b)));
+        }
+        return x;
     }
     case SQL_EXPR_IS_NULL:
         if (!(a = tr_expr(t, e->left)))

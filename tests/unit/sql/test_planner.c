@@ -1,0 +1,322 @@
+/* test_planner.c - the planner through EXPLAIN: a table of SQL statements
+ * with the plan text they must produce (whole, or lines it must contain)
+ * or the exact error with line and column; and a transient SELECT run
+ * over rows appended to the log (query_run.c) with exact output lines.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../harness.h"
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "log/logdir.h"
+#include "log/partition.h"
+#include "log/record_batch.h"
+#include "sql/catalog.h"
+#include "sql/query_run.h"
+#include "sql/sql_exec.h"
+
+struct env {
+    char dir[64];
+    struct logdir *ld;
+    struct catalog *cat;
+    struct query_run *qr;
+    struct sql_exec *ex;
+    struct buf rows; /* SELECT output */
+};
+
+static int emit(void *arg, const char *line, size_t len)
+{
+    struct buf *b = arg;
+    buf_put(b, line, len);
+    buf_put_str(b, "\n");
+    return 0;
+}
+
+static const char setup_sql[] =
+    "CREATE STREAM readings (sensor_id STRING, kind STRING, value DOUBLE, "
+    "n INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '5' SECOND) "
+    "WITH (topic = 'readings', format = 'json', partitions = 2);\n"
+    "CREATE STREAM late_rows (sensor_id STRING, kind STRING, value DOUBLE, "
+    "n INT, ts TIMESTAMP(3)) WITH (format = 'json');\n";
+
+static void env_open(struct env *e, bool until_idle)
+{
+    memset(e, 0, sizeof *e);
+    snprintf(e->dir, sizeof e->dir, "/tmp/rill-planner-XXXXXX");
+    if (!mkdtemp(e->dir)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    struct logdir_options lo;
+    logdir_options_init(&lo);
+    lo.no_flusher = true;
+    if (logdir_open(e->dir, &lo, &e->ld) ||
+        catalog_open(e->dir, &e->cat, NULL, 0)) {
+        fprintf(stderr, "cannot open %s\n", e->dir);
+        exit(1);
+    }
+    struct query_run_options qo = {.until_idle = until_idle, .idle_ms = 50};
+    query_run_create(&qo, &e->qr);
+    buf_init(&e->rows);
+    struct sql_exec_options o = {.catalog = e->cat,
+                                 .logdir = e->ld,
+                                 .engine = &query_run_engine,
+                                 .engine_ctx = e->qr,
+                                 .emit = emit,
+                                 .emit_arg = &e->rows};
+    sql_exec_create(&o, &e->ex);
+    struct buf out;
+    struct sql_exec_error err;
+    buf_init(&out);
+    if (sql_exec_script(e->ex, setup_sql, strlen(setup_sql), &out, &err)) {
+        fprintf(stderr, "setup: %s\n", err.message);
+        exit(1);
+    }
+    buf_fini(&out);
+}
+
+static void env_close(struct env *e)
+{
+    sql_exec_destroy(e->ex);
+    query_run_destroy(e->qr);
+    catalog_close(e->cat);
+    logdir_close(e->ld);
+    buf_fini(&e->rows);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", e->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "rm failed\n");
+}
+
+/* Runs sql; returns the output text or "ERR <message>" (static buffer). */
+static const char *run(struct env *e, const char *sql)
+{
+    static char res[8192];
+    struct buf out;
+    struct sql_exec_error err;
+    buf_init(&out);
+    if (sql_exec_script(e->ex, sql, strlen(sql), &out, &err))
+        snprintf(res, sizeof res, "ERR %s", err.message);
+    else
+        snprintf(res, sizeof res, "%.*s", (int)out.len, (char *)out.data);
+    buf_fini(&out);
+    return res;
+}
+
+/* ---- EXPLAIN: whole text ---- */
+
+TEST(explain_filter_project_whole)
+{
+    struct env e;
+    env_open(&e, false);
+    const char *got =
+        run(&e, "EXPLAIN SELECT sensor_id, value * 2 AS v2 FROM readings "
+                "WHERE value > 5 AND kind = 'temp' LIMIT 3;");
+    CHECK_EQ_STR(
+        got,
+        "query: transient SELECT (rows to the terminal)\n"
+        "1 task, reading all 2 partitions of topic readings\n"
+        "source: readings (topic readings, 2 partitions, format json, from "
+        "the earliest offset)\n"
+        "  event time: ts; watermark per partition = max(ts) - 5000 ms; "
+        "query watermark = min over partitions (idle timeout off)\n"
+        "  bad records: to topic readings.dlq, counted\n"
+        "filter: (AND (> value 5) (= kind 'temp'))\n"
+        "project: sensor_id STRING = sensor_id, v2 DOUBLE = value * 2\n"
+        "sink: terminal, one JSON object per row, LIMIT 3\n");
+    env_close(&e);
+}
+
+/* ---- EXPLAIN: lines it must contain, or the exact error ---- */
+
+static const struct {
+    const char *sql;
+    const char *want; /* substring of the plan, or "ERR ..." exactly */
+} cases[] = {
+    {"EXPLAIN SELECT sensor_id, window_start, window_end, COUNT(*), "
+     "AVG(value), MIN(value), MAX(value) FROM TABLE(TUMBLE(TABLE readings, "
+     "DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY sensor_id, "
+     "window_start, window_end",
+     "window aggregate: TUMBLE(size 10000 ms)\n"
+     "  keys: sensor_id, window_start, window_end (no repartition: one task "
+     "reads every partition)\n"
+     "  aggregate 0: (COUNT *)\n"
+     "  aggregate 1: (AVG value)\n"
+     "  aggregate 2: (MIN value)\n"
+     "  aggregate 3: (MAX value)\n"
+     "  emit: FINAL (when the watermark passes window end); allowed "
+     "lateness 0 ms\n"},
+    {"EXPLAIN SELECT sensor_id, window_start, window_end, COUNT(*) AS c "
+     "FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' "
+     "SECOND)) GROUP BY sensor_id, window_start, window_end",
+     "project: sensor_id STRING = sensor_id, window_start TIMESTAMP(3) = "
+     "window_start, window_end TIMESTAMP(3) = window_end, c BIGINT = "
+     "COUNT(*)\n"},
+    {"EXPLAIN SELECT kind, window_start, window_end, SUM(value) AS s FROM "
+     "TABLE(HOP(TABLE readings, DESCRIPTOR(ts), INTERVAL '5' SECOND, "
+     "INTERVAL '1' MINUTE)) GROUP BY kind, window_start, window_end "
+     "EMIT CHANGES",
+     "window aggregate: HOP(slide 5000 ms, size 60000 ms)\n"
+     "  keys: kind, window_start, window_end"},
+    {"EXPLAIN SELECT kind, window_start, window_end, SUM(value) AS s FROM "
+     "TABLE(HOP(TABLE readings, DESCRIPTOR(ts), INTERVAL '5' SECOND, "
+     "INTERVAL '1' MINUTE)) GROUP BY kind, window_start, window_end "
+     "EMIT CHANGES",
+     "emit: CHANGES (after each batch)"},
+    {"EXPLAIN SELECT sensor_id, window_start, window_end, MAX(value) AS m "
+     "FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '1' "
+     "MINUTE)) GROUP BY sensor_id, window_start, window_end ALLOWED "
+     "LATENESS INTERVAL '30' SECOND EMIT LATE INTO late_rows",
+     "allowed lateness 30000 ms\n"
+     "  late rows: to late_rows (topic late_rows), counted\n"},
+    {"EXPLAIN SELECT sensor_id, window_start, window_end, COUNT(*) AS c "
+     "FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' "
+     "SECOND)) GROUP BY sensor_id, window_start, window_end HAVING "
+     "COUNT(*) > 2",
+     "filter (HAVING): (> (COUNT *) 2)\n"},
+    {"EXPLAIN SELECT kind, COUNT(*) AS c FROM readings GROUP BY kind",
+     "window aggregate: none (an updating GROUP BY)\n  keys: kind "},
+    {"EXPLAIN CREATE STREAM hot AS SELECT sensor_id, value FROM readings "
+     "WHERE value > 50",
+     "query: persistent, writes hot\n"},
+    {"EXPLAIN SELECT UPPER(kind) AS k, CASE WHEN value > 1 THEN 'hi' ELSE "
+     "'lo' END AS level, CAST(n AS DOUBLE) / 2 AS half FROM readings WHERE "
+     "kind IN ('a', 'b') AND value BETWEEN 1 AND 2 AND kind LIKE 't%' AND "
+     "n IS NOT NULL",
+     "project: k STRING = UPPER(kind), level STRING = CASE WHEN value > 1 "
+     "THEN 'hi' ELSE 'lo' END, half DOUBLE = CAST(n AS DOUBLE) / 2\n"},
+    {"SET 'scan.startup.mode' = 'latest-offset';\nEXPLAIN SELECT * FROM "
+     "readings",
+     "from the latest offset)"},
+    /* errors name line and column */
+    {"EXPLAIN SELECT sensor_id FROM readings\nWHERE kind > 5",
+     "ERR line 2, column 12: cannot compare these types (STRING > INT)"},
+    {"EXPLAIN SELECT sensor_id, value + kind AS x FROM readings",
+     "ERR line 1, column 33: arithmetic needs numeric operands (DOUBLE + STRING)"},
+    {"EXPLAIN SELECT sensor_id FROM readings WHERE value",
+     "ERR line 1, column 46: the condition must be BOOLEAN, not DOUBLE"},
+    {"EXPLAIN SELECT sensor_id, value FROM TABLE(TUMBLE(TABLE readings, "
+     "DESCRIPTOR(ts), INTERVAL '10' SECOND))\nGROUP BY sensor_id, "
+     "window_start, window_end",
+     "ERR line 1, column 27: column 'value' must appear in GROUP BY or be "
+     "used in an aggregate function"},
+    {"EXPLAIN SELECT sensor_id, AVG(kind) FROM readings GROUP BY sensor_id",
+     "ERR line 1, column 31: AVG needs a number, but 'kind' is STRING"},
+    {"EXPLAIN SELECT sensor_id, COUNT(*) AS c FROM TABLE(TUMBLE(TABLE "
+     "readings, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY sensor_id",
+     "ERR line 1, column 46: a window table function needs GROUP BY "
+     "window_start, window_end"},
+    {"EXPLAIN SELECT AVG(value) FROM readings WHERE n = 1 ORDER BY n",
+     "ERR line 1, column 62: ORDER BY is not supported on streams yet"},
+    {"EXPLAIN SELECT NOSUCH(value) FROM readings",
+     "ERR line 1, column 16: unknown or unsupported function NOSUCH"},
+    {"EXPLAIN SELECT value FROM readings WHERE AVG(value) > 1",
+     "ERR line 1, column 42: aggregate functions need GROUP BY (or a window "
+     "table function with GROUP BY window_start, window_end)"},
+};
+
+TEST(explain_table)
+{
+    struct env e;
+    env_open(&e, false);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = run(&e, cases[i].sql);
+        bool ok = !strncmp(cases[i].want, "ERR ", 4)
+                      ? !strcmp(got, cases[i].want)
+                      : strstr(got, "query: ") != NULL &&
+                            strstr(got, cases[i].want) != NULL;
+        if (!ok)
+            fprintf(stderr, "  case %zu: %s\n  want: %s\n  got:  %s\n", i,
+                    cases[i].sql, cases[i].want, got);
+        CHECK(ok);
+    }
+    env_close(&e);
+}
+
+/* ---- running: rows appended to the log, a bounded SELECT ---- */
+
+static void produce(struct env *e, int part, const char *const *values,
+                    int n)
+{
+    struct record_batch_builder b;
+    struct buf out;
+    record_batch_builder_init(&b, 0);
+    buf_init(&out);
+    for (int i = 0; i < n; i++) {
+        struct slice v = slice_make(values[i], strlen(values[i]));
+        record_batch_builder_add(&b, NULL, &v, 1000 + i, NULL, 0);
+    }
+    record_batch_builder_finish(&b, &out);
+    CHECK_EQ_INT(partition_append(logdir_partition(e->ld, "readings", part),
+                                  out.data, out.len, NULL),
+                 0);
+    buf_fini(&out);
+    record_batch_builder_fini(&b);
+}
+
+TEST(run_select_filter_tumble_dlq)
+{
+    struct env e;
+    env_open(&e, true);
+    static const char *const p0[] = {
+        "{\"sensor_id\":\"a\",\"value\":1.5,\"ts\":1000}",
+        "{\"sensor_id\":\"a\",\"value\":7,\"ts\":4000}",
+        "{broken",
+        "{\"sensor_id\":\"a\",\"value\":3,\"ts\":12000}",
+    };
+    static const char *const p1[] = {
+        "{\"sensor_id\":\"b\",\"value\":9,\"ts\":2000}",
+        "{\"sensor_id\":\"b\",\"value\":10,\"ts\":25000}",
+    };
+    produce(&e, 0, p0, 4);
+    produce(&e, 1, p1, 2);
+    const char *got = run(&e, "SELECT sensor_id, value FROM readings WHERE "
+                              "value > 5;");
+    CHECK_EQ_STR(got, "");
+    buf_put(&e.rows, "", 1);
+    CHECK_EQ_STR((char *)e.rows.data,
+                 "{\"sensor_id\":\"a\",\"value\":7.0}\n"
+                 "{\"sensor_id\":\"b\",\"value\":9.0}\n"
+                 "{\"sensor_id\":\"b\",\"value\":10.0}\n");
+    buf_reset(&e.rows);
+    run(&e, "SELECT sensor_id, value FROM readings LIMIT 2;");
+    buf_put(&e.rows, "", 1);
+    CHECK_EQ_STR((char *)e.rows.data,
+                 "{\"sensor_id\":\"a\",\"value\":1.5}\n"
+                 "{\"sensor_id\":\"a\",\"value\":7.0}\n");
+    buf_reset(&e.rows);
+    run(&e, "SELECT sensor_id, window_start, COUNT(*) AS c, MAX(value) AS m "
+            "FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL "
+            "'10' SECOND)) GROUP BY sensor_id, window_start, window_end;");
+    buf_put(&e.rows, "", 1);
+    const char *w = (char *)e.rows.data;
+    CHECK(strstr(w, "{\"sensor_id\":\"a\",\"window_start\":\"1970-01-01T00:"
+                    "00:00.000Z\",\"c\":2,\"m\":7.0}\n"));
+    CHECK(strstr(w, "{\"sensor_id\":\"b\",\"window_start\":\"1970-01-01T00:"
+                    "00:00.000Z\",\"c\":1,\"m\":9.0}\n"));
+    CHECK(strstr(w, "{\"sensor_id\":\"a\",\"window_start\":\"1970-01-01T00:"
+                    "00:10.000Z\",\"c\":1,\"m\":3.0}\n"));
+    CHECK(strstr(w, "{\"sensor_id\":\"b\",\"window_start\":\"1970-01-01T00:"
+                    "00:20.000Z\",\"c\":1,\"m\":10.0}\n"));
+    int lines = 0;
+    for (const char *p = w; *p; p++)
+        lines += *p == '\n';
+    CHECK_EQ_INT(lines, 4);
+    /* The broken record went to readings.dlq, once per query. */
+    struct partition *dlq = logdir_partition(e.ld, "readings.dlq", 0);
+    CHECK(dlq != NULL);
+    if (dlq)
+        CHECK_EQ_INT(partition_high_watermark(dlq), 3);
+    env_close(&e);
+}
+
+int main(void)
+{
+    RUN(explain_filter_project_whole);
+    RUN(explain_table);
+    RUN(run_select_filter_tumble_dlq);
+    return harness_summary("test_planner");
+}

@@ -272,6 +272,47 @@ TEST(test_retention)
     free(dir);
 }
 
+/* Time retention after a reopen: closed segments' largest timestamps come
+ * from their time index (or a rebuild of it), not from this process. */
+TEST(test_retention_by_time_after_reopen)
+{
+    char *dir = tl_tmpdir();
+    struct logdir *ld = open_ld(dir);
+    struct logdir_topic_config c;
+    logdir_topic_config_init(&c);
+    c.segment_bytes = 2048;
+    c.retention_ms = 60000;
+    CHECK_EQ_INT(logdir_topic_create(ld, "rt", &c), 0);
+    struct partition *p = logdir_partition(ld, "rt", 0);
+    for (int i = 0; i < 100; i++)
+        CHECK_EQ_INT(tl_append(p, i * 4, 4, 1000000 + i * 10, NULL), 0);
+    int segs = partition_segment_count(p);
+    CHECK(segs > 3);
+    logdir_close(ld);
+    /* Damage one closed segment's time index: it must be rebuilt. */
+    char path[4300];
+    snprintf(path, sizeof path, "%s/rt-0/%020d.timeindex", dir, 0);
+    CHECK_EQ_INT(truncate(path, 5), 0);
+    ld = open_ld(dir);
+    p = logdir_partition(ld, "rt", 0);
+    CHECK_EQ_INT(partition_segment_count(p), segs);
+    /* Nothing is older than 60 s at t = last + 1 s. */
+    CHECK_EQ_INT(logdir_retention_run(ld, 1000000 + 990 + 1000), 0);
+    /* At first + 60 s + 1 ms only segments whose newest record is older
+     * go: the first one at least, never the active one. */
+    int n = logdir_retention_run(ld, 1000000 + 60000 + 300);
+    CHECK(n >= 1 && n < segs);
+    int64_t start = partition_log_start_offset(p);
+    CHECK(start > 0);
+    CHECK_EQ_INT(tl_check_all(p, start), 400 - start);
+    CHECK(logdir_retention_run(ld, 1000000 + 990 + 60001) >= 1);
+    CHECK_EQ_INT(partition_segment_count(p), 1);
+    CHECK_EQ_INT(partition_high_watermark(p), 400);
+    logdir_close(ld);
+    tl_rmrf(dir);
+    free(dir);
+}
+
 TEST(test_offset_for_timestamp)
 {
     char *dir = tl_tmpdir();
@@ -532,6 +573,7 @@ int main(void)
     RUN(test_roll_by_size_and_read_across);
     RUN(test_roll_by_age);
     RUN(test_retention);
+    RUN(test_retention_by_time_after_reopen);
     RUN(test_offset_for_timestamp);
     RUN(test_durability_wait_and_listener);
     RUN(test_torn_tail_truncated);

@@ -80,6 +80,17 @@ static int do_create(const struct topic_opts *o, const char *dir)
         return 1;
     }
     cfg.partitions = (int32_t)parts;
+    /* The limits logdir_topic_create enforces, named for the user. */
+    if (cfg.retention_ms < -1 || cfg.retention_bytes < -1) {
+        fprintf(stderr, "rill topics: --retention-ms and --retention-bytes "
+                        "must be >= 0, or -1 for no limit\n");
+        return 1;
+    }
+    if (cfg.segment_bytes < 1024 || cfg.segment_bytes > INT32_MAX) {
+        fprintf(stderr,
+                "rill topics: --segment-bytes must be 1024..2147483647\n");
+        return 1;
+    }
     struct logdir *ld;
     if (open_dir(dir, false, &ld))
         return 1;

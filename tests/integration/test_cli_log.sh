@@ -19,6 +19,8 @@ r topics create orders --partitions 3 | grep -q 'created topic orders with 3 par
 expect_fail "already exists" r topics create orders --partitions 3
 expect_fail "invalid topic name" r topics create 'bad name!' --partitions 1
 expect_fail "invalid topic name" r topics create .. --partitions 1
+expect_fail "segment-bytes must be 1024" r topics create small --segment-bytes 10
+expect_fail "or -1 for no limit" r topics create neg --retention-ms -5
 r topics create other --partitions 1 --retention-ms 60000 >/dev/null
 [ "$(r topics list)" = "$(printf 'orders\nother')" ] || fail "list: $(r topics list)"
 r topics describe other | grep -q 'retention.ms: 60000' || fail "describe retention"

@@ -90,7 +90,11 @@ void plan_explain(const struct plan *p, struct buf *out)
                                               : "CHANGES (after each batch)");
         buf_printf(out, "; allowed lateness %" PRId64 " ms\n",
                    p->wcfg.allowed_lateness_ms);
-        if (p->late_into[0])
+        if (p->late_create)
+            buf_printf(out, "  late rows: to topic %s (created if missing), "
+                            "counted\n",
+                       p->late_topic);
+        else if (p->late_into[0])
             buf_printf(out, "  late rows: to %s (topic %s), counted\n",
                        p->late_into, p->late_topic);
         else

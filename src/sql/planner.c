@@ -906,15 +906,22 @@ int planner_build(const struct sql_query_start *q,
         if (s->late_into) {
             const struct catalog_relation *lr =
                 catalog_relation_find(q->catalog, s->late_into);
-            if (!lr) {
-                rc = fail(err, s->pos, ERR_NOT_FOUND,
-                          "EMIT LATE INTO unknown stream '%s' (create it "
-                          "first)",
+            if (lr) {
+                copy_str(p->late_into, sizeof p->late_into, lr->name);
+                copy_str(p->late_topic, sizeof p->late_topic, lr->topic);
+            } else if (logdir_topic_name_valid(s->late_into)) {
+                /* Not declared: the topic of that name (created by the
+                 * runner if missing), rows in the input's JSON. */
+                copy_str(p->late_into, sizeof p->late_into, s->late_into);
+                copy_str(p->late_topic, sizeof p->late_topic, s->late_into);
+                p->late_create = true;
+            } else {
+                rc = fail(err, s->pos, ERR_INVALID,
+                          "EMIT LATE INTO '%s': not a stream nor a valid "
+                          "topic name",
                           s->late_into);
                 goto fail;
             }
-            copy_str(p->late_into, sizeof p->late_into, lr->name);
-            copy_str(p->late_topic, sizeof p->late_topic, lr->topic);
         }
     } else if (s->having) {
         rc = fail(err, s->having->pos, ERR_INVALID, "HAVING needs GROUP BY");

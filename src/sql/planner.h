@@ -48,6 +48,7 @@ struct plan {
     char having[PLAN_TEXT_MAX];
     char late_into[CATALOG_NAME_MAX + 1]; /* EMIT LATE INTO, or "" */
     char late_topic[256];
+    bool late_create; /* not a declared stream: the runner creates the topic */
     char project[SCHEMA_MAX_COLUMNS][PLAN_TEXT_MAX]; /* output exprs */
     /* output */
     struct schema out_schema;

@@ -368,7 +368,7 @@ static int task_create(struct query_run *qr, struct sql_query_start *q,
         k->has_sink = true;
     }
     if (p->late_topic[0]) {
-        rc = out_open(&k->late, k->ld, p->late_topic, false);
+        rc = out_open(&k->late, k->ld, p->late_topic, p->late_create);
         if (rc) {
             snprintf(err->message, sizeof err->message,
                      "cannot open the late-row topic '%s': %s", p->late_topic,

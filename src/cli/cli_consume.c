@@ -318,9 +318,13 @@ int cli_consume(int argc, char **argv)
         c.format = "%s\\n";
     int64_t part = -1;
     c.max = -1;
-    if ((part_s && (cli_parse_i64("partition", part_s, &part) || part < 0)) ||
-        (max_s && (cli_parse_i64("max", max_s, &c.max) || c.max < 0)))
+    if ((part_s && cli_parse_i64("partition", part_s, &part)) ||
+        (max_s && cli_parse_i64("max", max_s, &c.max)))
         return 2;
+    if ((part_s && part < 0) || (max_s && c.max < 0)) {
+        fprintf(stderr, "rill consume: --partition and --max must be >= 0\n");
+        return 2;
+    }
     if (from && strcmp(from, "beginning") && strcmp(from, "end")) {
         int64_t v;
         if (cli_parse_i64("from", from[0] == '@' ? from + 1 : from, &v))

@@ -93,6 +93,8 @@ printf 'b1\nb2\n' | r produce ts --timestamp 2000 --quiet
 [ "$(r consume ts --from @0 --format '%T\n' | tr '\n' ' ')" = "1000 1000 1000 2000 2000 " ] || fail "%T"
 expect_fail "not found" r consume nope
 expect_fail "no partition 9" r consume orders --partition 9
+expect_fail "must be >= 0" r consume orders --partition -1
+expect_fail "must be >= 0" r consume orders --max -3
 ok "consume --from OFFSET/-N/end/@TS, --max, --format"
 
 # --- a second produce continues the offsets (data survived the restart) ----

@@ -69,6 +69,12 @@ void plan_explain(const struct plan *p, struct buf *out)
     buf_printf(out, "  bad records: to topic %s.dlq, counted\n", p->input);
     if (p->where[0])
         buf_printf(out, "filter: %s\n", p->where);
+    if (p->npre) {
+        buf_printf(out, "project (aggregate arguments): input columns");
+        for (int i = 0; i < p->npre; i++)
+            buf_printf(out, ", $arg%d = %s", i, p->pre_text[i]);
+        buf_printf(out, "\n");
+    }
     if (p->windowed) {
         buf_printf(out, "window aggregate: ");
         window_text(&p->wcfg.window, out);

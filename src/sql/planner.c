@@ -71,7 +71,47 @@ struct tr {
     const struct schema *in_schema;
     struct window_agg_config *wcfg;
     int agg_col0; /* output column of the first aggregate */
+    /* aggregate arguments that are expressions: computed by a project
+     * before the window operator, as columns in_schema->ncolumns + i */
+    struct expr_ctx *pre_ctx;
+    int npre;
+    struct expr *pre[WINDOW_AGG_MAX_AGGS];
+    char pre_text[WINDOW_AGG_MAX_AGGS][PLAN_TEXT_MAX];
 };
+
+static struct expr *tr_expr(struct tr *t, const struct sql_expr *e);
+
+/* The pre-projected column computing aggregate argument a (the same text
+ * gives the same column); its type in *ty. */
+static int pre_slot(struct tr *t, const struct sql_expr *a,
+                    enum schema_type *ty)
+{
+    char text[PLAN_TEXT_MAX];
+    char *s = sql_ast_format_expr(a);
+    snprintf(text, sizeof text, "%s", s);
+    mem_free(s);
+    for (int i = 0; i < t->npre; i++)
+        if (!strcmp(t->pre_text[i], text)) {
+            *ty = expr_type(t->pre[i]);
+            return t->in_schema->ncolumns + i;
+        }
+    if (t->npre >= WINDOW_AGG_MAX_AGGS ||
+        t->in_schema->ncolumns + t->npre >= SCHEMA_MAX_COLUMNS)
+        return fail(t->err, a->pos, ERR_TOO_LARGE,
+                    "too many computed aggregate arguments");
+    if (!t->pre_ctx && expr_ctx_create(t->in_schema, 1024, &t->pre_ctx))
+        return fail(t->err, a->pos, ERR_INVALID, "cannot compile %s", text);
+    struct tr sub = {.ctx = t->pre_ctx, .schema = t->in_schema,
+                     .relation = t->relation, .err = t->err,
+                     .in_schema = t->in_schema};
+    struct expr *x = tr_expr(&sub, a);
+    if (!x)
+        return sub.rc ? sub.rc : ERR_INVALID;
+    t->pre[t->npre] = x;
+    snprintf(t->pre_text[t->npre], PLAN_TEXT_MAX, "%s", text);
+    *ty = expr_type(x);
+    return t->in_schema->ncolumns + t->npre++;
+}
 
 static const char *col_name(const struct sql_expr *e)
 {
@@ -138,17 +178,19 @@ static int agg_of(struct tr *t, const struct sql_expr *e, struct aggref *ref)
         ref->func = AGG_COUNT_DISTINCT;
     }
     const struct sql_expr *a = e->args[0];
-    if (a->kind != SQL_EXPR_COLUMN)
-        return fail(t->err, a->pos, ERR_UNSUPPORTED,
-                    "the argument of %s must be a column (expressions are not "
-                    "supported yet)",
-                    e->text);
-    const char *n = col_name(a);
-    int c = schema_find(t->in_schema, n, strlen(n));
-    if (c < 0)
-        return fail(t->err, a->pos, ERR_NOT_FOUND,
-                    "unknown column '%s' in %s", n, t->relation);
-    enum schema_type ty = t->in_schema->columns[c].type;
+    const char *n = "the argument";
+    int c;
+    enum schema_type ty;
+    if (a->kind == SQL_EXPR_COLUMN) {
+        n = col_name(a);
+        c = schema_find(t->in_schema, n, strlen(n));
+        if (c < 0)
+            return fail(t->err, a->pos, ERR_NOT_FOUND,
+                        "unknown column '%s' in %s", n, t->relation);
+        ty = t->in_schema->columns[c].type;
+    } else if ((c = pre_slot(t, a, &ty)) < 0) {
+        return c;
+    }
     bool numeric = ty == SCHEMA_INT || ty == SCHEMA_BIGINT ||
                    ty == SCHEMA_DOUBLE;
     switch (ref->func) {
@@ -161,7 +203,9 @@ static int agg_of(struct tr *t, const struct sql_expr *e, struct aggref *ref)
     case AGG_PERCENTILE:
         if (!numeric)
             return fail(t->err, a->pos, ERR_INVALID,
-                        "%s needs a number, but '%s' is %s", e->text, n,
+                        "%s needs a number, but %s%s%s is %s", e->text,
+                        a->kind == SQL_EXPR_COLUMN ? "'" : "", n,
+                        a->kind == SQL_EXPR_COLUMN ? "'" : "",
                         schema_type_name(ty));
         break;
     default:
@@ -955,6 +999,32 @@ int planner_build(const struct sql_query_start *q,
     if (s->where &&
         (rc = build_filter(p, &t, s->where, p->where, sizeof p->where)))
         goto fail;
+    if (p->windowed && t.npre) {
+        /* Computed aggregate arguments: input columns + the expressions. */
+        struct expr *ex[SCHEMA_MAX_COLUMNS];
+        char names[SCHEMA_MAX_COLUMNS][SCHEMA_NAME_MAX];
+        const char *np[SCHEMA_MAX_COLUMNS];
+        int n = 0;
+        for (int c2 = 0; c2 < p->in_schema.ncolumns; c2++, n++) {
+            ex[n] = expr_column(t.pre_ctx, c2);
+            copy_str(names[n], sizeof names[n], p->in_schema.columns[c2].name);
+        }
+        for (int i = 0; i < t.npre; i++, n++) {
+            ex[n] = t.pre[i];
+            snprintf(names[n], sizeof names[n], "$arg%d", i);
+        }
+        for (int i = 0; i < n; i++)
+            np[i] = names[i];
+        rc = pipeline_add_project(p->pipe, t.pre_ctx, n, ex, np);
+        t.pre_ctx = NULL;
+        if (rc) {
+            rc = fail(err, s->pos, rc, "cannot compute aggregate arguments");
+            goto fail;
+        }
+        p->npre = t.npre;
+        for (int i = 0; i < t.npre; i++)
+            copy_str(p->pre_text[i], sizeof p->pre_text[i], t.pre_text[i]);
+    }
     if (p->windowed) {
         if (hooks) {
             p->wcfg.late = hooks->late;
@@ -976,9 +1046,11 @@ int planner_build(const struct sql_query_start *q,
         goto fail;
     p->out_schema = *pipeline_schema(p->pipe);
     find_key_columns(s, p);
+    expr_ctx_destroy(t.pre_ctx);
     *out = p;
     return 0;
 fail:
+    expr_ctx_destroy(t.pre_ctx);
     plan_destroy(p);
     return rc;
 }

@@ -46,6 +46,8 @@ struct plan {
     struct window_agg_config wcfg;
     char agg_text[WINDOW_AGG_MAX_AGGS][PLAN_TEXT_MAX];
     char having[PLAN_TEXT_MAX];
+    int npre; /* computed aggregate arguments, projected before it */
+    char pre_text[WINDOW_AGG_MAX_AGGS][PLAN_TEXT_MAX];
     char late_into[CATALOG_NAME_MAX + 1]; /* EMIT LATE INTO, or "" */
     char late_topic[256];
     bool late_create; /* not a declared stream: the runner creates the topic */

@@ -191,6 +191,13 @@ static const struct {
     {"SET 'scan.startup.mode' = 'latest-offset';\nEXPLAIN SELECT * FROM "
      "readings",
      "from the latest offset)"},
+    {"EXPLAIN SELECT kind, SUM(value * 2) AS s, MAX(value * 2) AS m FROM "
+     "readings GROUP BY kind",
+     "project (aggregate arguments): input columns, $arg0 = (* value 2)\n"
+     "window aggregate: none"},
+    {"EXPLAIN SELECT sensor_id, AVG(UPPER(kind)) FROM readings GROUP BY "
+     "sensor_id",
+     "ERR line 1, column 31: AVG needs a number, but the argument is STRING"},
     /* errors name line and column */
     {"EXPLAIN SELECT sensor_id FROM readings\nWHERE kind > 5",
      "ERR line 2, column 12: cannot compare these types (STRING > INT)"},

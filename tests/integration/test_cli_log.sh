@@ -134,6 +134,15 @@ if "$RILL" log dump "$TMP/copy.log" >"$TMP/bad.out"; then fail "flipped byte not
 grep -q 'crcValid: BAD' "$TMP/bad.out" || fail "no BAD crc line"
 grep -q 'Summary: 1 files, .* 1 bad CRCs' "$TMP/bad.out" || fail "summary: $(tail -1 "$TMP/bad.out")"
 "$RILL" log dump "$seg" >/dev/null || fail "original segment reported bad"
+# The summary counts records with or without --records.
+nrec=$(r consume orders --partition 0 | wc -l)
+"$RILL" log dump "$D/orders-0" | grep -q "Summary: 1 files, [0-9]* batches, $nrec records, 0 bad CRCs" ||
+    fail "dump summary record count: $("$RILL" log dump "$D/orders-0" | tail -1)"
+# An explicit .index lists its entries (absolute offset -> position).
+"$RILL" log dump "${seg%.log}.index" >"$TMP/idx.out" || fail "dump of an .index"
+grep -q '^offset: [0-9]* position: [0-9]*$' "$TMP/idx.out" || fail "no index entries: $(head -3 "$TMP/idx.out")"
+grep -q '^[0-9]* index entries$' "$TMP/idx.out" || fail "index summary"
+"$RILL" log dump "${seg%.log}.timeindex" | grep -q '^timestamp: [0-9]* offset: [0-9]*$' || fail "no timeindex entries"
 ok "log dump: good segments pass, a flipped byte fails with BAD"
 
 # --- --follow ------------------------------------------------------------------

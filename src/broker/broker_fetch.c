@@ -4,7 +4,8 @@
  * A fetch is evaluated against the log: per partition, the batches from the
  * one containing fetch_offset up to the high watermark, within
  * partition_max_bytes and what is left of max_bytes (the first partition
- * with data always gets at least one whole batch, KIP-74). If fewer than
+ * with data always gets at least one whole batch, KIP-74; a later one whose
+ * next batch does not fit gets none). If fewer than
  * min_bytes are available and max_wait_ms > 0, the request is parked: its
  * spec is copied to the heap, a timer is armed, and every append re-checks
  * parked fetches (once per loop iteration, not per batch). The answer is
@@ -152,6 +153,13 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
             if (rc < 0) {
                 pr->error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
                 *errors = true;
+                continue;
+            }
+            /* The read returns a first batch larger than `want` whole; only
+             * the first partition with data may exceed the limits (KIP-74,
+             * Kafka's minOneMessage), the others then get nothing. */
+            if (total > 0 && s.len > want) {
+                partition_slice_release(&s);
                 continue;
             }
             total += s.len;

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -26,6 +27,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "base/os.h"
 #include "log/logdir.h"
 #include "log/partition.h"
 #include "log/partitioner.h"
@@ -66,6 +68,10 @@ struct task {
     const char *in_topic;
     uint64_t dead_letters, late_rows, write_errors;
     int error;
+    /* progress of a persistent query (see progress_save) */
+    int64_t mute_wm;   /* replaying: window rows up to this are muted */
+    int64_t last_save; /* monotonic ms */
+    uint64_t muted;
     /* thread */
     pthread_t thread;
     bool threaded;
@@ -194,6 +200,11 @@ static int sink_rows(void *arg, const struct row_batch *rows)
     for (int i = 0; i < rows->nrows; i++) {
         if (k->done)
             return 0;
+        if (k->has_sink && k->mute_wm != INT64_MIN &&
+            pipeline_watermark(k->plan->pipe) <= k->mute_wm) {
+            k->muted++; /* written before the restart */
+            continue;
+        }
         buf_reset(&k->enc);
         json_encode_row(rows, i, &k->enc);
         if (!k->has_sink) {
@@ -297,6 +308,90 @@ static void on_late(void *arg, const struct row_batch *in, int row)
             in->meta[row].event_ts);
 }
 
+/* ---- progress ----
+ *
+ * A persistent query records how far it got in
+ * <data>/_queries/<id>.progress (rewritten atomically at most once a
+ * second, and when it stops):
+ *   rill-query-progress 1
+ *   watermark <ms>|none        the query watermark then
+ *   partition <i> <offset>     next input offset, one line per partition
+ * Everything below those offsets has reached the output topic. On restart
+ * a query without windows goes on from the offsets; a windowed one
+ * rebuilds its state from the earliest offset with its output muted while
+ * the watermark is at or below the recorded one (those windows fired
+ * before). At least once: what was written after the last record is
+ * written again. Checkpoints of the state replace this later.
+ */
+
+static void progress_path(const struct task *k, char *out, size_t n,
+                          bool dir)
+{
+    if (dir)
+        snprintf(out, n, "%s/_queries", logdir_path(k->ld));
+    else
+        snprintf(out, n, "%s/_queries/%s.progress", logdir_path(k->ld),
+                 k->id);
+}
+
+static void progress_save(struct task *k, int64_t wm)
+{
+    char path[1024];
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "rill-query-progress 1\n");
+    if (wm == INT64_MIN)
+        buf_printf(&b, "watermark none\n");
+    else
+        buf_printf(&b, "watermark %" PRId64 "\n", wm);
+    for (int i = 0; i < k->plan->npartitions; i++)
+        buf_printf(&b, "partition %d %" PRId64 "\n", i, k->next[i]);
+    progress_path(k, path, sizeof path, true);
+    os_mkdir_p(path);
+    progress_path(k, path, sizeof path, false);
+    if (os_write_file_atomic(path, b.data, b.len))
+        k->write_errors++;
+    buf_fini(&b);
+    k->last_save = clock_mono_ms();
+}
+
+/* Applies a saved progress file, if any. */
+static void progress_load(struct task *k)
+{
+    char path[1024];
+    char *text = NULL;
+    size_t len = 0;
+    progress_path(k, path, sizeof path, false);
+    if (os_read_file(path, 1 << 20, &text, &len))
+        return;
+    int64_t wm = INT64_MIN;
+    int64_t *next = mem_calloc((size_t)k->plan->npartitions, sizeof *next);
+    for (int i = 0; i < k->plan->npartitions; i++)
+        next[i] = -1;
+    bool ok = !strncmp(text, "rill-query-progress 1\n", 22);
+    for (char *line = text; ok && line && *line;) {
+        char *nl = memchr(line, '\n', len - (size_t)(line - text));
+        int part;
+        long long v;
+        if (sscanf(line, "watermark %lld", &v) == 1)
+            wm = v;
+        else if (sscanf(line, "partition %d %lld", &part, &v) == 2 &&
+                 part >= 0 && part < k->plan->npartitions)
+            next[part] = v;
+        line = nl ? nl + 1 : NULL;
+    }
+    if (ok && k->plan->windowed) {
+        k->mute_wm = wm;
+    } else if (ok) {
+        for (int i = 0; i < k->plan->npartitions; i++)
+            if (k->parts[i] && next[i] > k->next[i] &&
+                next[i] <= partition_high_watermark(k->parts[i]))
+                k->next[i] = next[i];
+    }
+    mem_free(next);
+    free(text);
+}
+
 /* ---- tasks ---- */
 
 static void task_destroy(struct task *k)
@@ -387,6 +482,9 @@ static int task_create(struct query_run *qr, struct sql_query_start *q,
                          ? partition_high_watermark(k->parts[i])
                          : partition_log_start_offset(k->parts[i]);
     }
+    k->mute_wm = INT64_MIN;
+    if (k->has_sink)
+        progress_load(k);
     *out = k;
     return 0;
 fail:
@@ -464,16 +562,27 @@ static int task_loop(struct task *k, bool transient)
         }
         if (got > 0) {
             last = clock_mono_ms();
+            if (k->has_sink && last - k->last_save >= 1000)
+                progress_save(k, pipeline_watermark(k->plan->pipe));
             continue;
         }
         if ((rc = task_tick(k, false)))
             break;
         if (k->qr->o.until_idle && clock_mono_ms() - last >= idle) {
+            /* Recorded before the end of input fires every window, so a
+             * restart with more data does not mute later windows. */
+            if (k->has_sink)
+                progress_save(k, pipeline_watermark(k->plan->pipe));
             rc = task_tick(k, true);
-            break;
+            buf_fini(&data);
+            k->error = rc;
+            atomic_store(&k->finished, true);
+            return rc;
         }
         sleep_ms(10);
     }
+    if (k->has_sink && !rc)
+        progress_save(k, pipeline_watermark(k->plan->pipe));
     buf_fini(&data);
     k->error = rc;
     atomic_store(&k->finished, true);
@@ -624,6 +733,8 @@ static int eng_stats(void *ctx, const char *id, struct buf *out)
     else
         buf_printf(out, "watermark: %" PRId64 "\n", st.watermark);
     buf_printf(out, "write errors: %" PRIu64 "\n", k->write_errors);
+    if (k->muted)
+        buf_printf(out, "rows muted on restart: %" PRIu64 "\n", k->muted);
     buf_printf(out, "state: %s\n",
                atomic_load(&k->finished) ? "finished" : "running");
     pthread_mutex_unlock(&k->mu);

@@ -125,8 +125,8 @@ s2 {"sensor_id":"s2","window_start":"2026-11-24T08:00:00.000Z","n":1}
 s2 {"sensor_id":"s2","window_start":"2026-11-24T08:00:30.000Z","n":1}' ] || fail "stats topic: $out"
 ok "CREATE STREAM/TABLE ... AS write JSON rows (key = GROUP BY key), rill consume reads them"
 
-# Unbounded: rill run keeps the queries running until SIGTERM. (The
-# catalog's queries q_1, q_2 restart too: they re-read from the start.)
+# Unbounded: rill run keeps the queries running until SIGTERM (the
+# catalog's queries q_1, q_2 restart too).
 cat >"$TMP/forever.sql" <<'EOF'
 CREATE STREAM big AS SELECT sensor_id, value FROM readings WHERE value > 8;
 EOF
@@ -142,5 +142,11 @@ wait $pid || fail "rill run exit $? after SIGTERM"
 out=$("$RILL" consume big --data "$D")
 [ "$out" = '{"sensor_id":"s2","value":9.5}' ] || fail "big topic: $out"
 ok "rill run keeps a persistent query running until SIGTERM"
+
+# The restarts above resumed q_1 and q_2 from their progress records:
+# nothing written twice.
+[ "$("$RILL" consume alerts --data "$D" | wc -l)" = 3 ] || fail "alerts after restarts: $("$RILL" consume alerts --data "$D")"
+[ "$("$RILL" consume stats --data "$D" | wc -l)" = 4 ] || fail "stats after restarts: $("$RILL" consume stats --data "$D")"
+ok "restarted queries go on from their progress (no duplicate output)"
 
 echo "PASS test_sql_query"

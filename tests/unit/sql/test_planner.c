@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../harness.h"
 #include "base/arena.h"
@@ -320,10 +321,66 @@ TEST(run_select_filter_tumble_dlq)
     env_close(&e);
 }
 
+static int64_t topic_end(struct env *e, const char *topic)
+{
+    struct partition *p = logdir_partition(e->ld, topic, 0);
+    return p ? partition_high_watermark(p) : -1;
+}
+
+static bool wait_end(struct env *e, const char *topic, int64_t n)
+{
+    for (int i = 0; i < 500; i++) {
+        if (topic_end(e, topic) >= n)
+            return true;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return false;
+}
+
+/* A persistent windowed query on its thread: a window fires when the
+ * watermark (min over both partitions) passes it; a row arriving after
+ * that goes to EMIT LATE INTO's stream and is counted per partition. */
+TEST(persistent_late_rows)
+{
+    struct env e;
+    env_open(&e, false);
+    static const char *const p0[] = {
+        "{\"sensor_id\":\"a\",\"value\":1,\"ts\":1000}",
+        "{\"sensor_id\":\"a\",\"value\":2,\"ts\":30000}",
+    };
+    static const char *const p1[] = {
+        "{\"sensor_id\":\"b\",\"value\":1,\"ts\":40000}",
+    };
+    static const char *const late[] = {
+        "{\"sensor_id\":\"a\",\"value\":5,\"ts\":2000}",
+    };
+    produce(&e, 0, p0, 2);
+    produce(&e, 1, p1, 1);
+    const char *got =
+        run(&e, "CREATE STREAM w AS SELECT sensor_id, window_start, COUNT(*) "
+                "AS c FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), "
+                "INTERVAL '10' SECOND)) GROUP BY sensor_id, window_start, "
+                "window_end EMIT LATE INTO late_rows;");
+    CHECK_EQ_STR(got, "created stream w (topic w, 1 partition), started "
+                      "query q_1\n");
+    CHECK(wait_end(&e, "w", 1)); /* a [0, 10 s) fired at watermark 25 s */
+    CHECK_EQ_INT(topic_end(&e, "late_rows"), 0);
+    produce(&e, 0, late, 1);
+    CHECK(wait_end(&e, "late_rows", 1));
+    got = run(&e, "DESCRIBE q_1;");
+    CHECK(strstr(got, "late rows: 1\n") != NULL);
+    CHECK(strstr(got, "late rows partition 0: 1\n") != NULL);
+    CHECK(strstr(got, "watermark: 25000\n") != NULL);
+    CHECK_EQ_INT(topic_end(&e, "w"), 1); /* b's window is still open */
+    env_close(&e);
+}
+
 int main(void)
 {
     RUN(explain_filter_project_whole);
     RUN(explain_table);
     RUN(run_select_filter_tumble_dlq);
+    RUN(persistent_late_rows);
     return harness_summary("test_planner");
 }

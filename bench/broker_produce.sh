@@ -7,6 +7,7 @@
 # run (default 10). Prints one line per figure; the machine is shared, so
 # figures are indicative.
 #   RILL=build/release/rill RILL_BUILD=build/release bash bench/broker_produce.sh
+#   PRODUCERS=2 adds a run with two producer processes (the broker's ceiling).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 RILL=${RILL:-$root/build/release/rill}
@@ -70,7 +71,30 @@ redis_run() { # fsync-mode
     kill -TERM "$pid"; wait "$pid" 2>/dev/null
 }
 
+# PRODUCERS=2: also run two producer processes at once against one broker
+# (acks=1), to show the broker's own ceiling when one client is the limit.
+rill_two() {
+    local port; port=$(free_port)
+    "$RILL" serve --data "$tmp/two" --listen "127.0.0.1:$port" --set num.partitions=8 \
+        >"$tmp/two.log" 2>&1 &
+    local pid=$!; pids+=("$pid")
+    wait_port "$port" || { echo "broker_produce: rill did not start" >&2; return 1; }
+    "$CLIENT" produce "127.0.0.1:$port" bench 0.3 200 1 >/dev/null
+    local c0; c0=$(cpu_s "$pid")
+    "$CLIENT" produce "127.0.0.1:$port" bench "$SECONDS_RUN" 200 1 >"$tmp/two.1" &
+    local a=$!
+    "$CLIENT" produce "127.0.0.1:$port" bench "$SECONDS_RUN" 200 1 >"$tmp/two.2" &
+    local b=$!
+    wait "$a" "$b"
+    local c1; c1=$(cpu_s "$pid")
+    cat "$tmp/two.1" "$tmp/two.2" | sed -E 's/acked=([0-9]+).*wall_s=([0-9.]+).*/\1 \2/' |
+        awk -v c="$(awk -v a="$c0" -v b="$c1" 'BEGIN{print b-a}')" \
+            '{r += $1 / $2; if ($2 > w) w = $2} END{printf "broker_produce_acks1_2producers records_per_s=%.0f broker_cpu_s=%.2f wall_s=%.2f broker_cores=%.2f record_bytes=200\n", r, c, w, c / w}'
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null
+}
+
 rill_run broker_produce_acks1
+[ "${PRODUCERS:-1}" = 2 ] && rill_two
 redis_run everysec
 ACKS=-1 rill_run broker_produce_fsync_per_ack --set rill.fsync.every.ack=true
 redis_run always

@@ -902,6 +902,47 @@ static void find_key_columns(const struct sql_select *s, struct plan *p)
     }
 }
 
+static bool assignable(enum schema_type from, enum schema_type to)
+{
+    if (from == to || from == SCHEMA_NULL)
+        return true;
+    if (to == SCHEMA_BIGINT)
+        return from == SCHEMA_INT;
+    if (to == SCHEMA_DOUBLE)
+        return from == SCHEMA_INT || from == SCHEMA_BIGINT;
+    return false;
+}
+
+/* INSERT INTO x: every output column must be a column of x, of a type
+ * its decoder reads back (rows are written as JSON by column name). */
+static int check_insert(const struct sql_query_start *q, struct plan *p,
+                        struct sql_exec_error *err)
+{
+    const struct catalog_relation *r =
+        catalog_relation_find(q->catalog, q->sink);
+    if (!r)
+        return 0;
+    const struct sql_select *s = q->select;
+    for (int c = 0; c < p->out_schema.ncolumns; c++) {
+        const struct schema_column *oc = &p->out_schema.columns[c];
+        struct sql_pos pos = (size_t)c < s->nitems ? s->items[c].expr->pos
+                                                    : s->pos;
+        int t = schema_find(&r->schema, oc->name, strlen(oc->name));
+        if (t < 0)
+            return fail(err, pos, ERR_NOT_FOUND,
+                        "%s has no column '%s' (name the output columns "
+                        "like its columns)",
+                        r->name, oc->name);
+        if (!assignable(oc->type, r->schema.columns[t].type))
+            return fail(err, pos, ERR_INVALID,
+                        "'%s' is %s but %s.%s is %s", oc->name,
+                        schema_type_name(oc->type), r->name,
+                        r->schema.columns[t].name,
+                        schema_type_name(r->schema.columns[t].type));
+    }
+    return 0;
+}
+
 int planner_build(const struct sql_query_start *q,
                   const struct planner_hooks *hooks, struct plan **out,
                   struct sql_exec_error *err)
@@ -1046,6 +1087,9 @@ int planner_build(const struct sql_query_start *q,
         goto fail;
     p->out_schema = *pipeline_schema(p->pipe);
     find_key_columns(s, p);
+    if (q->stmt && q->stmt->kind == SQL_STMT_INSERT &&
+        (rc = check_insert(q, p, err)))
+        goto fail;
     expr_ctx_destroy(t.pre_ctx);
     *out = p;
     return 0;

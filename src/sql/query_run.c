@@ -86,12 +86,15 @@ struct query_run {
     int ntasks;
 };
 
-static volatile sig_atomic_t interrupted;
+/* SIGINT ends the running SELECT (or the wait); SIGTERM also ends the
+ * wait that follows, so `kill` stops rill run whatever it is doing. */
+static volatile sig_atomic_t interrupted, terminated;
 
 static void on_signal(int sig)
 {
-    (void)sig;
     interrupted = 1;
+    if (sig == SIGTERM)
+        terminated = 1;
 }
 
 static void sleep_ms(int ms)
@@ -749,7 +752,7 @@ static int eng_wait(void *ctx)
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    interrupted = 0;
+    interrupted = terminated;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     while (!interrupted) {

@@ -189,6 +189,9 @@ static const struct {
      "n IS NOT NULL",
      "project: k STRING = UPPER(kind), level STRING = CASE WHEN value > 1 "
      "THEN 'hi' ELSE 'lo' END, half DOUBLE = CAST(n AS DOUBLE) / 2\n"},
+    {"EXPLAIN INSERT INTO late_rows SELECT sensor_id, n AS value FROM "
+     "readings",
+     "sink: late_rows (JSON rows, no record key)\n"},
     {"SET 'scan.startup.mode' = 'latest-offset';\nEXPLAIN SELECT * FROM "
      "readings",
      "from the latest offset)"},
@@ -200,6 +203,14 @@ static const struct {
      "sensor_id",
      "ERR line 1, column 31: AVG needs a number, but the argument is STRING"},
     /* errors name line and column */
+    {"EXPLAIN INSERT INTO late_rows SELECT sensor_id, value * 2 AS v FROM "
+     "readings",
+     "ERR line 1, column 55: late_rows has no column 'v' (name the output "
+     "columns like its columns)"},
+    {"EXPLAIN INSERT INTO late_rows SELECT sensor_id, kind AS value FROM "
+     "readings",
+     "ERR line 1, column 49: 'value' is STRING but late_rows.value is "
+     "DOUBLE"},
     {"EXPLAIN SELECT sensor_id FROM readings\nWHERE kind > 5",
      "ERR line 2, column 12: cannot compare these types (STRING > INT)"},
     {"EXPLAIN SELECT sensor_id, value + kind AS x FROM readings",

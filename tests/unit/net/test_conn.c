@@ -14,6 +14,7 @@ struct seen {
     int closed;
     bool echo;
     bool pause_after_first;
+    size_t big_answer; /* > 0: answer every frame with this many bytes */
 };
 
 static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
@@ -32,6 +33,10 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
         be32_store(hdr, (uint32_t)len);
         conn_send_copy(c, hdr, 4);
         conn_send_copy(c, p, len);
+    }
+    if (s->big_answer) {
+        static uint8_t zeros[64 * 1024];
+        conn_send_copy(c, zeros, s->big_answer);
     }
     if (s->pause_after_first && s->frames == 1)
         conn_pause(c, true);
@@ -233,6 +238,48 @@ TEST(backpressure_stops_reading)
     loop_destroy(l);
 }
 
+/* Many small requests arrive in one read, each with a large answer: the
+ * frames already buffered wait too, so output stays near the bound. */
+TEST(backpressure_holds_buffered_frames)
+{
+    struct loop *l;
+    CHECK_EQ_INT(loop_create(&l), 0);
+    int sv[2];
+    CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct seen s = {0};
+    s.big_answer = 16 * 1024;
+    struct conn *c;
+    struct conn_limits lim = {1 << 20, 64 * 1024};
+    CHECK_EQ_INT(conn_create(l, sv[0], &handler, &s, &lim, &c), 0);
+    enum { N = 400 };
+    uint8_t req[N * 8];
+    for (int i = 0; i < N; i++) {
+        be32_store(req + 8 * i, 4);
+        memcpy(req + 8 * i + 4, "ping", 4);
+    }
+    CHECK_EQ_INT(write(sv[1], req, sizeof(req)), (long long)sizeof(req));
+    spin(l, 5);
+    /* Not 400 x 16 KB: about the bound's worth, plus socket buffers. */
+    CHECK(s.frames < N);
+    CHECK(conn_out_bytes(c) <= 64 * 1024 + 16 * 1024);
+    /* The peer reads: every answer comes, every frame is handled. */
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    static uint8_t sink[256 * 1024];
+    size_t got = 0;
+    for (int i = 0; i < 20000 && got < (size_t)N * 16 * 1024; i++) {
+        ssize_t r = read(sv[1], sink, sizeof(sink));
+        if (r > 0)
+            got += (size_t)r;
+        loop_run_once(l, 0);
+    }
+    CHECK_EQ_INT(s.frames, N);
+    CHECK_EQ_INT(got, (long long)N * 16 * 1024);
+    conn_close(c);
+    spin(l, 1);
+    close(sv[1]);
+    loop_destroy(l);
+}
+
 TEST(half_close_still_answers)
 {
     struct loop *l;
@@ -264,5 +311,6 @@ int main(void)
     RUN(echo_and_file_segments_in_order);
     RUN(pause_keeps_frames_buffered);
     RUN(backpressure_stops_reading);
+    RUN(backpressure_holds_buffered_frames);
     return harness_summary("test_conn");
 }

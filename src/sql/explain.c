@@ -67,6 +67,12 @@ void plan_explain(const struct plan *p, struct buf *out)
     else
         buf_printf(out, " (idle timeout off)\n");
     buf_printf(out, "  bad records: to topic %s.dlq, counted\n", p->input);
+    if (p->window_columns) {
+        buf_printf(out, "project (window columns): input columns, "
+                        "window_start, window_end of ");
+        window_text(&p->wcfg.window, out);
+        buf_printf(out, "\n");
+    }
     if (p->where[0])
         buf_printf(out, "filter: %s\n", p->where);
     if (p->npre) {

@@ -390,6 +390,7 @@ static struct expr *tr_call(struct tr *t, const struct sql_expr *e)
         {"CHAR_LENGTH", EXPR_FN_CHAR_LENGTH},
         {"CHARACTER_LENGTH", EXPR_FN_CHAR_LENGTH},
         {"CONCAT", EXPR_FN_CONCAT},   {"COALESCE", EXPR_FN_COALESCE},
+        {"CURRENT_WATERMARK", EXPR_FN_CURRENT_WATERMARK},
     };
     size_t i;
     for (i = 0; i < sizeof fns / sizeof fns[0]; i++)
@@ -902,6 +903,57 @@ static void find_key_columns(const struct sql_select *s, struct plan *p)
     }
 }
 
+/* Input columns + window_start, window_end of a TUMBLE for every row:
+ * start = ts - (ts - offset) mod size (C's mod: right for ts >= offset). */
+static int build_window_columns(struct plan *p, const char *timecol,
+                                struct sql_exec_error *err)
+{
+    const struct schema *sc = pipeline_schema(p->pipe);
+    const struct window_spec *w = &p->wcfg.window;
+    int tc = schema_find(sc, timecol, strlen(timecol));
+    struct expr_ctx *ctx;
+    if (tc < 0 || expr_ctx_create(sc, pipeline_capacity(p->pipe), &ctx))
+        return fail(err, (struct sql_pos){0, 0, 0}, ERR_INVALID,
+                    "cannot compute the window columns");
+    struct expr *ex[SCHEMA_MAX_COLUMNS];
+    const char *names[SCHEMA_MAX_COLUMNS];
+    int n = 0;
+    for (int c = 0; c < sc->ncolumns && n < SCHEMA_MAX_COLUMNS - 2; c++) {
+        ex[n] = expr_column(ctx, c);
+        names[n++] = sc->columns[c].name;
+    }
+    struct expr *bound[2];
+    for (int i = 0; i < 2; i++) {
+        struct expr *ts = expr_column(ctx, tc);
+        struct expr *tsb = expr_cast(ctx, expr_column(ctx, tc), SCHEMA_BIGINT);
+        struct expr *rel = expr_binary(
+            ctx, EXPR_SUB, tsb, expr_literal(ctx, value_bigint(w->offset_ms)));
+        struct expr *mod = expr_binary(
+            ctx, EXPR_MOD, rel, expr_literal(ctx, value_bigint(w->size_ms)));
+        bound[i] = expr_binary(ctx, EXPR_SUB, ts, mod);
+        if (i == 1)
+            bound[i] = expr_binary(ctx, EXPR_ADD, bound[i],
+                                   expr_literal(ctx, value_bigint(w->size_ms)));
+    }
+    ex[n] = bound[0];
+    names[n++] = "window_start";
+    ex[n] = bound[1];
+    names[n++] = "window_end";
+    if (!bound[0] || !bound[1]) {
+        int rc = fail(err, (struct sql_pos){0, 0, 0}, ERR_INVALID,
+                      "cannot compute the window columns: %s",
+                      expr_ctx_error(ctx) ? expr_ctx_error(ctx) : "?");
+        expr_ctx_destroy(ctx);
+        return rc;
+    }
+    int rc = pipeline_add_project(p->pipe, ctx, n, ex, names);
+    if (rc)
+        return fail(err, (struct sql_pos){0, 0, 0}, rc,
+                    "cannot add the window columns (a column named "
+                    "window_start or window_end already?)");
+    return 0;
+}
+
 static bool assignable(enum schema_type from, enum schema_type to)
 {
     if (from == to || from == SCHEMA_NULL)
@@ -966,6 +1018,18 @@ int planner_build(const struct sql_query_start *q,
     if (windowed && (rc = build_window(s, p, timecol, err)))
         goto fail;
     p->windowed = windowed || s->ngroup_by > 0 || has_agg(&t, s);
+    if (windowed && !s->ngroup_by && !has_agg(&t, s)) {
+        /* SELECT ... FROM TABLE(TUMBLE(...)) without GROUP BY: every row
+         * with its window's bounds. */
+        if (p->wcfg.window.kind != WINDOW_TUMBLE) {
+            rc = fail(err, s->from->pos, ERR_UNSUPPORTED,
+                      "%s without GROUP BY is not supported yet (TUMBLE is)",
+                      sql_ast_window_name(s->from->window->kind));
+            goto fail;
+        }
+        p->windowed = false;
+        p->window_columns = true;
+    }
     if (p->windowed) {
         if (!windowed)
             p->wcfg.window.kind = WINDOW_NONE;
@@ -1037,6 +1101,9 @@ int planner_build(const struct sql_query_start *q,
                   p->input);
         goto fail;
     }
+    if (p->window_columns &&
+        (rc = build_window_columns(p, s->from->window->timecol, err)))
+        goto fail;
     if (s->where &&
         (rc = build_filter(p, &t, s->where, p->where, sizeof p->where)))
         goto fail;

@@ -43,6 +43,7 @@ struct plan {
     /* operators, as text for EXPLAIN */
     char where[PLAN_TEXT_MAX]; /* "" when none */
     bool windowed;             /* a window_agg operator */
+    bool window_columns;       /* TUMBLE without GROUP BY: rows + bounds */
     struct window_agg_config wcfg;
     char agg_text[WINDOW_AGG_MAX_AGGS][PLAN_TEXT_MAX];
     char having[PLAN_TEXT_MAX];

@@ -202,7 +202,18 @@ static const struct {
     {"EXPLAIN SELECT sensor_id, AVG(UPPER(kind)) FROM readings GROUP BY "
      "sensor_id",
      "ERR line 1, column 31: AVG needs a number, but the argument is STRING"},
+    {"EXPLAIN SELECT sensor_id, window_start, window_end FROM TABLE(TUMBLE("
+     "TABLE readings, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) WHERE "
+     "window_end > ts",
+     "project (window columns): input columns, window_start, window_end of "
+     "TUMBLE(size 60000 ms)\nfilter: (> window_end ts)\n"},
+    {"EXPLAIN SELECT sensor_id, CURRENT_WATERMARK(ts) AS wm FROM readings",
+     "wm TIMESTAMP(3) = CURRENT_WATERMARK(ts)"},
     /* errors name line and column */
+    {"EXPLAIN SELECT * FROM TABLE(HOP(TABLE readings, DESCRIPTOR(ts), "
+     "INTERVAL '5' SECOND, INTERVAL '10' SECOND))",
+     "ERR line 1, column 23: HOP without GROUP BY is not supported yet "
+     "(TUMBLE is)"},
     {"EXPLAIN INSERT INTO late_rows SELECT sensor_id, value * 2 AS v FROM "
      "readings",
      "ERR line 1, column 55: late_rows has no column 'v' (name the output "

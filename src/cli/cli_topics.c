@@ -18,7 +18,7 @@
 
 static const char usage_text[] =
     "rill topics create NAME --partitions N [--retention-ms MS] "
-    "[--retention-bytes B] [--segment-bytes B]\n"
+    "[--retention-bytes B] [--segment-bytes B] [--segment-ms MS]\n"
     "       rill topics list\n"
     "       rill topics describe NAME\n"
     "       rill topics delete NAME\n"
@@ -46,6 +46,7 @@ static int open_dir(const char *dir, bool read_only, struct logdir **ld)
 /* Options are all scanned before positionals, so they may come anywhere. */
 struct topic_opts {
     const char *partitions, *retention_ms, *retention_bytes, *segment_bytes;
+    const char *segment_ms;
     const char *name;
 };
 
@@ -65,7 +66,8 @@ static int do_create(const struct topic_opts *o, const char *dir)
     if (opt_i64("partitions", o->partitions, &parts) ||
         opt_i64("retention-ms", o->retention_ms, &cfg.retention_ms) ||
         opt_i64("retention-bytes", o->retention_bytes, &cfg.retention_bytes) ||
-        opt_i64("segment-bytes", o->segment_bytes, &cfg.segment_bytes))
+        opt_i64("segment-bytes", o->segment_bytes, &cfg.segment_bytes) ||
+        opt_i64("segment-ms", o->segment_ms, &cfg.segment_ms))
         return 2;
     int rc;
     if (!logdir_topic_name_valid(name)) {
@@ -89,6 +91,10 @@ static int do_create(const struct topic_opts *o, const char *dir)
     if (cfg.segment_bytes < 1024 || cfg.segment_bytes > INT32_MAX) {
         fprintf(stderr,
                 "rill topics: --segment-bytes must be 1024..2147483647\n");
+        return 1;
+    }
+    if (cfg.segment_ms < 1) {
+        fprintf(stderr, "rill topics: --segment-ms must be >= 1\n");
         return 1;
     }
     struct logdir *ld;
@@ -162,9 +168,9 @@ static int do_describe(const struct topic_opts *o, const char *dir)
     }
     printf("Topic: %s\tPartitions: %d\tretention.ms: %" PRId64
            "\tretention.bytes: %" PRId64 "\tsegment.bytes: %" PRId64
-           "\tmax.message.bytes: %d\n",
+           "\tsegment.ms: %" PRId64 "\tmax.message.bytes: %d\n",
            name, cfg.partitions, cfg.retention_ms, cfg.retention_bytes,
-           cfg.segment_bytes, cfg.max_message_bytes);
+           cfg.segment_bytes, cfg.segment_ms, cfg.max_message_bytes);
     int status = 0;
     for (int32_t i = 0; i < cfg.partitions; i++) {
         struct partition *p = logdir_partition(ld, name, i);
@@ -195,6 +201,7 @@ int cli_topics(int argc, char **argv)
     o.retention_ms = cli_opt(&a, "retention-ms");
     o.retention_bytes = cli_opt(&a, "retention-bytes");
     o.segment_bytes = cli_opt(&a, "segment-bytes");
+    o.segment_ms = cli_opt(&a, "segment-ms");
     const char *verb = cli_positional(&a, 0);
     o.name = cli_positional(&a, 0); /* the next unused one */
     int rc = cli_check_unused(&a, usage_text);

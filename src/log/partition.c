@@ -30,7 +30,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +73,24 @@ struct partition {
     int64_t first_unflushed_mono_ms;
     struct flusher *flusher;
 };
+
+
+/* segment.ms counts from when the active segment was created, also across
+ * restarts (a CLI producer opens and closes the log each run): the .log
+ * file's birth time where the filesystem records one, else now. */
+static int64_t segment_birth_ms(const struct segment *s)
+{
+    int64_t now = clock_now_ms();
+    char path[4096];
+    snprintf(path, sizeof path, "%s.log", s->stem);
+    struct statx stx;
+    if (statx(AT_FDCWD, path, 0, STATX_BTIME, &stx) != 0 ||
+        !(stx.stx_mask & STATX_BTIME))
+        return now;
+    int64_t born = (int64_t)stx.stx_btime.tv_sec * 1000 +
+                   stx.stx_btime.tv_nsec / 1000000;
+    return born < now ? born : now;
+}
 
 static int64_t load64(const int64_t *v)
 {
@@ -265,7 +285,7 @@ int partition_open(const char *dir, const char *topic, int32_t id,
     if (p->nsegs) {
         p->log_start = p->segs[0]->base_offset;
         p->leo = active(p)->next_offset;
-        active(p)->created_ms = clock_now_ms();
+        active(p)->created_ms = segment_birth_ms(active(p));
     }
     /* Everything recovered was fsynced above (or is read-only). */
     p->durable = p->leo;

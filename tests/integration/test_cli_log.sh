@@ -190,6 +190,17 @@ grep -q 'HighWatermark: 2000' <<<"$desc" || fail "rb hwm: $desc"
 [ "$(ls "$D/rb-0" | grep -c '\.log$')" = "$segs" ] || fail "rb: segment files != Segments"
 [ "$(r consume rb --max 1 --format '%o %s\n')" = "$start $((start + 1))" ] || fail "rb: consume from log start"
 [ "$(r consume rb | wc -l)" = $((2000 - start)) ] || fail "rb: consume count"
+# Age: segment.ms rolls the active segment once it is that old, also when
+# the writer is a new process (the age comes from the file's birth time).
+r topics create ag --partitions 1 --segment-ms 300 >/dev/null
+r topics describe ag | grep -q 'segment.ms: 300' || fail "describe segment.ms"
+seq 1 10 | r produce ag >/dev/null || fail "produce ag"
+sleep 0.5
+seq 11 20 | r produce ag >/dev/null || fail "produce ag again"
+r topics describe ag | grep -q 'HighWatermark: 20.*Segments: 2$' || fail "ag: no roll by age: $(r topics describe ag)"
+[ "$(r consume ag | wc -l)" = 20 ] || fail "ag: consume across rolled segments"
+expect_fail "segment-ms must be >= 1" r topics create ag0 --segment-ms 0
+ok "segment roll by age"
 # Time: records stamped 1970 are older than retention.ms; every sealed
 # segment goes, the active one stays.
 r topics create rt --partitions 1 --retention-ms 60000 --segment-bytes 1024 >/dev/null

@@ -15,6 +15,8 @@
  * Integer-like inputs (BOOLEAN, INT, BIGINT, TIMESTAMP) are kept as int64.
  * DOUBLE MIN/MAX skip NaN inputs, so a NaN bit pattern can mark "no value
  * yet" and the state needs no count (8 bytes less per aggregate).
+ * A shared COUNT (agg.shared) has no bytes: its offset is that of another
+ * state whose first int64 counts the same column's non-NULL inputs.
  */
 #include "stream/agg.h"
 
@@ -186,8 +188,38 @@ int agg_compile(struct agg *a, const struct agg_spec *spec,
     return 0;
 }
 
+int agg_count_holder(const struct agg *aggs, int n, int column)
+{
+    for (int i = 0; i < n; i++) {
+        const struct agg *a = &aggs[i];
+        if (a->shared || a->spec.column != column)
+            continue;
+        switch (a->spec.func) {
+        case AGG_SUM:
+        case AGG_AVG:
+        case AGG_STDDEV_POP:
+        case AGG_STDDEV_SAMP:
+        case AGG_VAR_POP:
+        case AGG_VAR_SAMP:
+        case AGG_FIRST_VALUE:
+        case AGG_LAST_VALUE:
+            return i;
+        case AGG_MIN:
+        case AGG_MAX:
+            if (!compact_minmax(a))
+                return i;
+            break;
+        default:
+            break;
+        }
+    }
+    return -1;
+}
+
 void agg_init(const struct agg *a, void *slot)
 {
+    if (a->shared)
+        return;
     memset((uint8_t *)slot + a->offset, 0, a->size);
     if (compact_minmax(a))
         f_set_empty((double *)(void *)((uint8_t *)slot + a->offset));
@@ -195,7 +227,7 @@ void agg_init(const struct agg *a, void *slot)
 
 bool agg_needs_init(const struct agg *a)
 {
-    return compact_minmax(a);
+    return !a->shared && compact_minmax(a);
 }
 
 static void sbuf_set(struct sbuf *b, struct row_str s)
@@ -368,6 +400,8 @@ static void sketch_free(struct sketch *sk)
 void agg_update_batch(const struct agg *a, const struct row_column *col, int n,
                       uint8_t *const *slots, const int64_t *ts)
 {
+    if (a->shared)
+        return;
     uint32_t off = a->offset;
     const uint8_t *nulls = col ? col->nulls : NULL;
     bool isint = int_like(a->in_type);
@@ -511,6 +545,8 @@ void agg_update_batch(const struct agg *a, const struct row_column *col, int n,
 
 void agg_merge(const struct agg *a, void *dst_slot, void *src_slot)
 {
+    if (a->shared)
+        return;
     uint8_t *d = (uint8_t *)dst_slot + a->offset;
     uint8_t *s = (uint8_t *)src_slot + a->offset;
     bool isint = int_like(a->in_type);
@@ -756,6 +792,8 @@ void agg_result(const struct agg *a, const void *slot, struct row_batch *out,
 
 void agg_fini(const struct agg *a, void *slot)
 {
+    if (a->shared)
+        return;
     uint8_t *p = (uint8_t *)slot + a->offset;
     switch (a->spec.func) {
     case AGG_COUNT_DISTINCT:
@@ -782,6 +820,8 @@ void agg_fini(const struct agg *a, void *slot)
 
 size_t agg_heap_bytes(const struct agg *a, const void *slot)
 {
+    if (a->shared)
+        return 0;
     const uint8_t *p = (const uint8_t *)slot + a->offset;
     switch (a->spec.func) {
     case AGG_COUNT_DISTINCT: {

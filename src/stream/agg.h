@@ -58,7 +58,11 @@ struct agg {
     struct agg_spec spec;
     enum schema_type in_type, out_type;
     uint32_t offset; /* of its state in the group slot (set by the caller) */
-    uint32_t size;   /* state bytes, a multiple of 8 */
+    uint32_t size;   /* state bytes, a multiple of 8 (0 when shared) */
+    /* A COUNT(column) with no state of its own: it reads the count that
+     * another aggregate of the slot keeps over the same column (see
+     * agg_count_holder); init, update, merge and fini skip it. */
+    bool shared;
 };
 
 /* Checks spec against the input schema and fills a (offset 0). Returns 0 or
@@ -92,6 +96,13 @@ void agg_fini(const struct agg *a, void *slot);
 
 /* Heap bytes held by the state (memory accounting). */
 size_t agg_heap_bytes(const struct agg *a, const void *slot);
+
+/* The index of an aggregate in aggs[0..n) whose state begins with int64 n,
+ * the number of non-NULL inputs of `column` it has seen (SUM, AVG,
+ * VAR/STDDEV, non-DOUBLE MIN/MAX, FIRST/LAST; never a COUNT), or -1. The
+ * caller may then mark a COUNT(column) of the same slot shared, with size 0
+ * and that aggregate's offset: 8 bytes less per group. */
+int agg_count_holder(const struct agg *aggs, int n, int column);
 
 const char *agg_func_name(enum agg_func f);
 

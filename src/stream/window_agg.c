@@ -24,7 +24,8 @@
  *     rows_late (it may also have updated open windows: HOP/CUMULATE).
  *
  * Slot layout: struct slot_hdr (24 bytes) then each aggregate's state at
- * agg.offset. Keys: encoded bytes (per column: a NULL byte, then int64,
+ * agg.offset, back to back; a COUNT(c) next to another aggregate over c
+ * (SUM, AVG, ...) has no state and reads that one's count (agg.shared). Keys: encoded bytes (per column: a NULL byte, then int64,
  * double or u32 length + bytes) interned in an arena, one key id each.
  */
 #include "stream/window_agg.h"
@@ -195,12 +196,30 @@ int window_agg_create(const struct schema *in,
                        NULL) < 0)
             goto out_free;
     }
-    size_t off = sizeof(struct slot_hdr);
-    for (int a = 0; a < cfg->naggs; a++) {
+    for (int a = 0; a < cfg->naggs; a++)
         if (agg_compile(&wa->aggs[a], &cfg->aggs[a], in) != 0)
             goto out_free;
+    /* A COUNT(c) reads the count another state over c keeps anyway. */
+    int holder[WINDOW_AGG_MAX_AGGS];
+    for (int a = 0; a < cfg->naggs; a++) {
+        holder[a] = -1;
+        if (wa->aggs[a].spec.func != AGG_COUNT)
+            continue;
+        holder[a] = agg_count_holder(wa->aggs, cfg->naggs,
+                                     wa->aggs[a].spec.column);
+        if (holder[a] >= 0) {
+            wa->aggs[a].shared = true;
+            wa->aggs[a].size = 0;
+        }
+    }
+    size_t off = sizeof(struct slot_hdr);
+    for (int a = 0; a < cfg->naggs; a++) {
         wa->aggs[a].offset = (uint32_t)off;
         off += wa->aggs[a].size;
+    }
+    for (int a = 0; a < cfg->naggs; a++) {
+        if (holder[a] >= 0)
+            wa->aggs[a].offset = wa->aggs[holder[a]].offset;
         char name[SCHEMA_NAME_MAX];
         snprintf(name, sizeof(name), "%s", wa->aggs[a].spec.name);
         if (schema_find(&wa->out_schema, name, strlen(name)) >= 0)

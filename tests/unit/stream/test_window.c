@@ -571,6 +571,48 @@ TEST(final_after_lateness_fires_once)
     window_agg_destroy(wa);
 }
 
+/* COUNT(v) next to AVG(v) keeps no state of its own (it reads AVG's
+ * count): NULLs are not counted, and merging sessions adds the count
+ * once. */
+TEST(shared_count_with_nulls_and_merging)
+{
+    reset_out();
+    struct window_agg_config c;
+    memset(&c, 0, sizeof(c));
+    c.window.kind = WINDOW_SESSION;
+    c.window.gap_ms = 5000;
+    c.nkeys = 1;
+    c.naggs = 4;
+    enum agg_func fs[4] = {AGG_COUNT, AGG_AVG, AGG_COUNT_STAR, AGG_COUNT};
+    for (int i = 0; i < 4; i++) {
+        c.aggs[i].func = fs[i];
+        c.aggs[i].column = 1;
+    }
+    struct window_agg *wa;
+    CHECK_EQ_INT(window_agg_create(&in_schema, &c, collect, NULL, &wa), 0);
+    struct row_batch *b;
+    row_batch_create(&in_schema, 8, &b);
+    double vs[4] = {2, 0, 4, 6};
+    int64_t ts[4] = {0, 10, 5, 30};
+    for (int i = 0; i < 4; i++) {
+        int r = row_batch_begin_row(b);
+        row_batch_set(b, r, 0, value_string("a", 1));
+        row_batch_set(b, r, 1, i == 1 ? value_null() : value_double(vs[i]));
+        struct row_meta m = {ts[i] * 1000, i, ts[i] * 1000, 0};
+        row_batch_commit_row(b, &m);
+    }
+    CHECK_EQ_INT(window_agg_push(wa, b), 0);
+    row_batch_destroy(b);
+    struct window_agg_stats st;
+    window_agg_stats(wa, &st);
+    CHECK_EQ_INT(st.sessions_merged, 1);
+    advance(wa, 100);
+    CHECK_EQ_INT(nout, 2);
+    CHECK(has_row("a|0|15|2|3|3|2"));
+    CHECK(has_row("a|30|35|1|6|1|1"));
+    window_agg_destroy(wa);
+}
+
 int main(void)
 {
     schema_init(&in_schema);
@@ -591,5 +633,6 @@ int main(void)
     RUN(changes_with_late_rows_and_session_lateness);
     RUN(session_grows_after_firing);
     RUN(final_after_lateness_fires_once);
+    RUN(shared_count_with_nulls_and_merging);
     return harness_summary("test_window");
 }

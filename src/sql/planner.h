@@ -5,14 +5,16 @@
  *
  * The plan of one query is one stream/pipeline.h task reading every
  * partition of its single input stream:
- *   source (decode, watermark) -> [filter WHERE] -> [window_agg GROUP BY]
- *   -> [filter HAVING] -> project (SELECT list) -> sink (added by the
- *   runner, query_run.h)
+ *   source (decode, watermark) -> [project TUMBLE bounds, no GROUP BY]
+ *   -> [filter WHERE] -> [project computed aggregate arguments]
+ *   -> [window_agg GROUP BY] -> [filter HAVING] -> project (SELECT list)
+ *   -> sink (added by the runner, query_run.h)
  * It does not run anything and does not write the log; EXPLAIN formats the
  * plan (explain.c). Errors name the line and column of the offending node
  * ("line 2, column 8: unknown column 'vaule' in readings"). What is not
  * supported yet (joins, subqueries, ORDER BY, OVER, MATCH_RECOGNIZE,
- * DISTINCT, a window TVF without GROUP BY) is refused the same way.
+ * DISTINCT, HOP/CUMULATE/SESSION without GROUP BY) is refused the same
+ * way. docs/planner.md has the rules.
  * Any thread; a plan belongs to one thread at a time.
  */
 #ifndef RILL_PLANNER_H

@@ -887,9 +887,31 @@ static int build_filter(struct plan *p, struct tr *t, const struct sql_expr *e,
     return 0;
 }
 
-/* Output columns that carry the GROUP BY keys (the record key). */
-static void find_key_columns(const struct sql_select *s, struct plan *p)
+/* The record key: WITH (key = 'col') of CREATE ... AS, the key of INSERT
+ * INTO's target, else the output columns that carry the GROUP BY keys. */
+static int find_key_columns(const struct sql_query_start *q,
+                            const struct sql_select *s, struct plan *p,
+                            struct sql_exec_error *err)
 {
+    const char *key = NULL;
+    if (q->stmt && q->stmt->kind == SQL_STMT_INSERT) {
+        const struct catalog_relation *r =
+            catalog_relation_find(q->catalog, q->sink);
+        key = r ? r->key : NULL;
+    } else if (q->stmt && q->sink) {
+        for (size_t i = 0; i < q->stmt->noptions; i++)
+            if (!strcasecmp(q->stmt->options[i].key, "key"))
+                key = q->stmt->options[i].value;
+    }
+    if (key) {
+        int c = schema_find(&p->out_schema, key, strlen(key));
+        if (c < 0)
+            return fail(err, q->stmt->pos, ERR_NOT_FOUND,
+                        "key '%s' is not an output column", key);
+        p->key_columns[0] = c;
+        p->nkey_columns = 1;
+        return 0;
+    }
     for (int k = 0; k < p->wcfg.nkeys; k++) {
         const char *kn = p->in_schema.columns[p->wcfg.keys[k]].name;
         for (size_t i = 0; i < s->nitems && (int)i < p->out_schema.ncolumns;
@@ -901,6 +923,7 @@ static void find_key_columns(const struct sql_select *s, struct plan *p)
             }
         }
     }
+    return 0;
 }
 
 /* Input columns + window_start, window_end of a TUMBLE for every row:
@@ -1153,7 +1176,8 @@ int planner_build(const struct sql_query_start *q,
     if ((rc = build_project(s, p, &t)))
         goto fail;
     p->out_schema = *pipeline_schema(p->pipe);
-    find_key_columns(s, p);
+    if ((rc = find_key_columns(q, s, p, err)))
+        goto fail;
     if (q->stmt && q->stmt->kind == SQL_STMT_INSERT &&
         (rc = check_insert(q, p, err)))
         goto fail;

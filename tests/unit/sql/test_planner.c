@@ -209,7 +209,16 @@ static const struct {
      "TUMBLE(size 60000 ms)\nfilter: (> window_end ts)\n"},
     {"EXPLAIN SELECT sensor_id, CURRENT_WATERMARK(ts) AS wm FROM readings",
      "wm TIMESTAMP(3) = CURRENT_WATERMARK(ts)"},
+    {"EXPLAIN CREATE STREAM k1 WITH (key = 'sensor_id', partitions = 4) AS "
+     "SELECT sensor_id, value FROM readings",
+     "sink: k1 (JSON rows, record key sensor_id)\n"},
+    {"EXPLAIN CREATE TABLE k2 AS SELECT kind, sensor_id, COUNT(*) AS c FROM "
+     "readings GROUP BY sensor_id, kind",
+     "sink: k2 (JSON rows, record key sensor_id+kind)\n"},
     /* errors name line and column */
+    {"EXPLAIN CREATE STREAM k3 WITH (key = 'nope') AS SELECT sensor_id FROM "
+     "readings",
+     "ERR line 1, column 9: key 'nope' is not an output column"},
     {"EXPLAIN SELECT * FROM TABLE(HOP(TABLE readings, DESCRIPTOR(ts), "
      "INTERVAL '5' SECOND, INTERVAL '10' SECOND))",
      "ERR line 1, column 23: HOP without GROUP BY is not supported yet "

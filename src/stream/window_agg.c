@@ -23,10 +23,13 @@
  *  5. Each input row is counted once in rows_in, and at most once in
  *     rows_late (it may also have updated open windows: HOP/CUMULATE).
  *
- * Slot layout: struct slot_hdr (24 bytes) then each aggregate's state at
- * agg.offset, back to back; a COUNT(c) next to another aggregate over c
- * (SUM, AVG, ...) has no state and reads that one's count (agg.shared). Keys: encoded bytes (per column: a NULL byte, then int64,
- * double or u32 length + bytes) interned in an arena, one key id each.
+ * Slot layout (docs/stream.md, "Memory", has the table): struct slot_hdr
+ * (16 bytes: start, key id | flags, next), for CUMULATE and SESSION a
+ * uint32 length padded to 8, then each aggregate's state at agg.offset,
+ * back to back; a COUNT(c) next to another aggregate over c
+ * (SUM, AVG, ...) has no state and reads that one's count (agg.shared). Keys:
+ * encoded bytes (per column: a NULL byte, then int64, double or u32 length +
+ * bytes) interned in an arena, one key id each.
  */
 #include "stream/window_agg.h"
 
@@ -40,23 +43,31 @@
 #include "stream/watermark.h"
 
 #define NIL UINT32_MAX
-#define F_LIVE 1u
-#define F_FIRED 2u
-#define F_DIRTY 4u
+#define F_LIVE (1u << 29)
+#define F_FIRED (1u << 30)
+#define F_DIRTY (1u << 31)
+#define KEY_MASK (F_LIVE - 1)
+#define KEYS_MAX KEY_MASK /* key ids are < 2^29 - 1 */
 
+/* 16 bytes; CUMULATE and SESSION slots, whose lengths vary, have a uint32
+ * end - start (and 4 bytes of padding) after it: 24. TUMBLE and HOP
+ * windows all have the window's size, WINDOW_NONE 0. */
 struct slot_hdr {
     int64_t start;
-    uint32_t len;   /* end - start (windows are at most 2^32 - 1 ms) */
-    uint32_t key;   /* interned key id */
-    uint32_t flags; /* F_LIVE | F_FIRED | F_DIRTY */
-    uint32_t next;  /* free list, session chain or timer bucket chain */
+    uint32_t kf;   /* key id (bits 0-28) | F_LIVE | F_FIRED | F_DIRTY */
+    uint32_t next; /* free list, session chain or timer bucket chain */
 };
 
 #define WINDOW_LEN_MAX UINT32_MAX
 
-static int64_t slot_end(const struct slot_hdr *h)
+static uint32_t slot_key(const struct slot_hdr *h)
 {
-    return h->start + (int64_t)h->len;
+    return h->kf & KEY_MASK;
+}
+
+static uint32_t *slot_lenp(struct slot_hdr *h)
+{
+    return (uint32_t *)(void *)(h + 1);
 }
 
 struct keyent {
@@ -92,6 +103,8 @@ struct window_agg {
     /* slots */
     uint8_t *slots;
     size_t slot_size;
+    bool var_len;       /* CUMULATE, SESSION: the length is in the slot */
+    uint32_t fixed_len; /* the others' end - start */
     uint32_t nslots, cap_slots, free_head, live;
 
     /* (key, start, end) -> slot + 1 (0 empty) */
@@ -136,6 +149,13 @@ struct window_agg {
 static struct slot_hdr *hdr(const struct window_agg *wa, uint32_t s)
 {
     return (struct slot_hdr *)(void *)(wa->slots + (size_t)s * wa->slot_size);
+}
+
+static int64_t slot_end(const struct window_agg *wa, const struct slot_hdr *h)
+{
+    uint32_t len =
+        wa->var_len ? *(const uint32_t *)(const void *)(h + 1) : wa->fixed_len;
+    return h->start + (int64_t)len;
 }
 
 static uint64_t mix(uint64_t x)
@@ -205,14 +225,18 @@ int window_agg_create(const struct schema *in,
         holder[a] = -1;
         if (wa->aggs[a].spec.func != AGG_COUNT)
             continue;
-        holder[a] = agg_count_holder(wa->aggs, cfg->naggs,
-                                     wa->aggs[a].spec.column);
+        holder[a] =
+            agg_count_holder(wa->aggs, cfg->naggs, wa->aggs[a].spec.column);
         if (holder[a] >= 0) {
             wa->aggs[a].shared = true;
             wa->aggs[a].size = 0;
         }
     }
-    size_t off = sizeof(struct slot_hdr);
+    wa->var_len = cfg->window.kind == WINDOW_CUMULATE ||
+                  cfg->window.kind == WINDOW_SESSION;
+    wa->fixed_len =
+        cfg->window.kind == WINDOW_NONE ? 0 : (uint32_t)cfg->window.size_ms;
+    size_t off = sizeof(struct slot_hdr) + (wa->var_len ? 8 : 0);
     for (int a = 0; a < cfg->naggs; a++) {
         wa->aggs[a].offset = (uint32_t)off;
         off += wa->aggs[a].size;
@@ -252,7 +276,7 @@ void window_agg_destroy(struct window_agg *wa)
     if (!wa)
         return;
     for (uint32_t s = 0; s < wa->nslots; s++) {
-        if (!(hdr(wa, s)->flags & F_LIVE))
+        if (!(hdr(wa, s)->kf & F_LIVE))
             continue;
         for (int a = 0; a < wa->cfg.naggs; a++)
             agg_fini(&wa->aggs[a], hdr(wa, s));
@@ -359,6 +383,8 @@ static uint32_t key_intern(struct window_agg *wa, uint32_t len)
             return wa->key_table[j] - 1;
         j = (j + 1) & mask;
     }
+    if (wa->nkeys == KEYS_MAX)
+        return NIL;
     if (wa->nkeys == wa->cap_keys) {
         wa->cap_keys = wa->cap_keys ? wa->cap_keys * 2 : 64;
         wa->keys = mem_realloc(wa->keys, wa->cap_keys * sizeof(*wa->keys));
@@ -444,9 +470,9 @@ static uint32_t slot_new(struct window_agg *wa, uint32_t key, int64_t start,
     struct slot_hdr *h = hdr(wa, s);
     memset(h, 0, wa->slot_size);
     h->start = start;
-    h->len = (uint32_t)(end - start);
-    h->key = key;
-    h->flags = F_LIVE;
+    if (wa->var_len)
+        *slot_lenp(h) = (uint32_t)(end - start);
+    h->kf = key | F_LIVE;
     h->next = NIL;
     for (int a = 0; a < wa->cfg.naggs; a++)
         if (agg_needs_init(&wa->aggs[a]))
@@ -471,8 +497,8 @@ static void table_grow(struct window_agg *wa)
         uint32_t v = wa->table[j];
         if (v) {
             struct slot_hdr *h = hdr(wa, v - 1);
-            table_insert_raw(t, cap, group_hash(h->key, h->start, slot_end(h)),
-                             v);
+            table_insert_raw(
+                t, cap, group_hash(slot_key(h), h->start, slot_end(wa, h)), v);
         }
     }
     mem_free(wa->table);
@@ -485,7 +511,8 @@ static void table_remove(struct window_agg *wa, uint32_t s)
 {
     struct slot_hdr *h = hdr(wa, s);
     uint32_t mask = wa->table_cap - 1;
-    uint32_t j = (uint32_t)group_hash(h->key, h->start, slot_end(h)) & mask;
+    uint32_t j =
+        (uint32_t)group_hash(slot_key(h), h->start, slot_end(wa, h)) & mask;
     while (wa->table[j] != s + 1) {
         if (!wa->table[j])
             return;
@@ -497,7 +524,7 @@ static void table_remove(struct window_agg *wa, uint32_t s)
     while (wa->table[k]) {
         struct slot_hdr *o = hdr(wa, wa->table[k] - 1);
         uint32_t home =
-            (uint32_t)group_hash(o->key, o->start, slot_end(o)) & mask;
+            (uint32_t)group_hash(slot_key(o), o->start, slot_end(wa, o)) & mask;
         /* Move k back to j if its home is not cyclically in (j, k]. */
         bool in_range =
             j <= k ? (home > j && home <= k) : (home > j || home <= k);
@@ -594,10 +621,10 @@ static void bucket_add(struct window_agg *wa, int64_t at, uint32_t s)
 static int64_t slot_due_at(const struct window_agg *wa,
                            const struct slot_hdr *h)
 {
-    if (wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED) &&
+    if (wa->cfg.emit == EMIT_FINAL && !(h->kf & F_FIRED) &&
         !wa->cfg.final_after_lateness)
-        return slot_end(h) - 1;
-    return sat_add(slot_end(h) - 1, wa->cfg.allowed_lateness_ms);
+        return slot_end(wa, h) - 1;
+    return sat_add(slot_end(wa, h) - 1, wa->cfg.allowed_lateness_ms);
 }
 
 static void slot_schedule(struct window_agg *wa, uint32_t s)
@@ -617,7 +644,7 @@ static void slot_free(struct window_agg *wa, uint32_t s)
     struct slot_hdr *h = hdr(wa, s);
     for (int a = 0; a < wa->cfg.naggs; a++)
         agg_fini(&wa->aggs[a], h);
-    h->flags = 0;
+    h->kf = 0;
     h->next = wa->free_head;
     wa->free_head = s;
     wa->live--;
@@ -633,7 +660,7 @@ static uint32_t group_get(struct window_agg *wa, uint32_t key, int64_t start,
         if (!v)
             break;
         struct slot_hdr *h = hdr(wa, v - 1);
-        if (h->key == key && h->start == start && slot_end(h) == end)
+        if (slot_key(h) == key && h->start == start && slot_end(wa, h) == end)
             return v - 1;
         j = (j + 1) & mask;
     }
@@ -667,15 +694,15 @@ static int emit_slot(struct window_agg *wa, uint32_t s)
     struct slot_hdr *h = hdr(wa, s);
     struct row_batch *o = wa->out;
     int row = row_batch_begin_row(o);
-    key_decode(wa, h->key, o, row);
+    key_decode(wa, slot_key(h), o, row);
     int col = wa->cfg.nkeys;
     if (wa->cfg.window.kind != WINDOW_NONE) {
         row_batch_set(o, row, col++, value_timestamp(h->start));
-        row_batch_set(o, row, col++, value_timestamp(slot_end(h)));
+        row_batch_set(o, row, col++, value_timestamp(slot_end(wa, h)));
     }
     for (int a = 0; a < wa->cfg.naggs; a++)
         agg_result(&wa->aggs[a], h, o, row, col++);
-    struct row_meta m = {slot_end(h) - 1, -1, -1, -1};
+    struct row_meta m = {slot_end(wa, h) - 1, -1, -1, -1};
     if (wa->cfg.window.kind == WINDOW_NONE)
         m.event_ts = wa->wm;
     row_batch_commit_row(o, &m);
@@ -686,12 +713,12 @@ static int emit_slot(struct window_agg *wa, uint32_t s)
 static void mark_dirty(struct window_agg *wa, uint32_t s)
 {
     struct slot_hdr *h = hdr(wa, s);
-    if (h->flags & F_DIRTY)
+    if (h->kf & F_DIRTY)
         return;
     if (wa->cfg.emit != EMIT_CHANGES && wa->cfg.window.kind != WINDOW_NONE &&
-        !(h->flags & F_FIRED))
+        !(h->kf & F_FIRED))
         return;
-    h->flags |= F_DIRTY;
+    h->kf |= F_DIRTY;
     if (wa->ndirty == wa->cap_dirty) {
         wa->cap_dirty = wa->cap_dirty ? wa->cap_dirty * 2 : 256;
         wa->dirty = mem_realloc(wa->dirty, wa->cap_dirty * sizeof(uint32_t));
@@ -705,9 +732,9 @@ static int emit_dirty(struct window_agg *wa)
     for (uint32_t i = 0; i < wa->ndirty; i++) {
         uint32_t s = wa->dirty[i];
         struct slot_hdr *h = hdr(wa, s);
-        if (!(h->flags & F_LIVE) || !(h->flags & F_DIRTY))
+        if (!(h->kf & F_LIVE) || !(h->kf & F_DIRTY))
             continue;
-        h->flags &= ~F_DIRTY;
+        h->kf &= ~F_DIRTY;
         if (!rc)
             rc = emit_slot(wa, s);
     }
@@ -779,7 +806,7 @@ static void push_sessions(struct window_agg *wa, const struct row_batch *in)
         while (*link != NIL) {
             uint32_t s = *link;
             struct slot_hdr *h = hdr(wa, s);
-            int64_t he = slot_end(h);
+            int64_t he = slot_end(wa, h);
             int64_t ms = h->start < start ? h->start : start;
             int64_t me = he > end ? he : end;
             /* Sessions longer than WINDOW_LEN_MAX (49.7 days) are not
@@ -796,8 +823,8 @@ static void push_sessions(struct window_agg *wa, const struct row_batch *in)
                 struct slot_hdr *t = hdr(wa, target);
                 for (int a = 0; a < wa->cfg.naggs; a++)
                     agg_merge(&wa->aggs[a], t, h);
-                if (h->flags & F_FIRED)
-                    t->flags |= F_FIRED;
+                if (h->kf & F_FIRED)
+                    t->kf |= F_FIRED;
                 slot_free(wa, s);
                 wa->st.sessions_merged++;
                 continue;
@@ -815,16 +842,16 @@ static void push_sessions(struct window_agg *wa, const struct row_batch *in)
             slot_schedule(wa, target);
         } else {
             struct slot_hdr *t = hdr(wa, target);
-            if (t->start != start || slot_end(t) != end) {
+            if (t->start != start || slot_end(wa, t) != end) {
                 t->start = start;
-                t->len = (uint32_t)(end - start);
-                if ((t->flags & F_FIRED) && end - 1 > wa->wm)
-                    t->flags &= ~F_FIRED; /* it grew: fire again later */
+                *slot_lenp(t) = (uint32_t)(end - start);
+                if ((t->kf & F_FIRED) && end - 1 > wa->wm)
+                    t->kf &= ~F_FIRED; /* it grew: fire again later */
                 slot_schedule(wa, target);
             }
         }
         uint8_t *ptr = (uint8_t *)hdr(wa, target);
-        if (hdr(wa, target)->flags & F_FIRED)
+        if (hdr(wa, target)->kf & F_FIRED)
             wa->st.rows_late_within++;
         for (int a = 0; a < wa->cfg.naggs; a++) {
             const struct agg *ag = &wa->aggs[a];
@@ -874,6 +901,8 @@ int window_agg_push(struct window_agg *wa, const struct row_batch *in)
     for (int i = 0; i < n; i++) {
         wa->row_ts[i] = in->meta[i].event_ts;
         wa->row_key[i] = key_intern(wa, key_encode(wa, in, i));
+        if (wa->row_key[i] == NIL)
+            return ERR_TOO_LARGE;
     }
     if (wa->cfg.window.kind == WINDOW_SESSION) {
         push_sessions(wa, in);
@@ -910,7 +939,7 @@ int window_agg_push(struct window_agg *wa, const struct row_batch *in)
         for (int i = 0; i < n; i++) {
             if (wa->row_slot[i] == NIL)
                 continue;
-            if (hdr(wa, wa->row_slot[i])->flags & F_FIRED)
+            if (hdr(wa, wa->row_slot[i])->kf & F_FIRED)
                 wa->st.rows_late_within++;
             mark_dirty(wa, wa->row_slot[i]);
         }
@@ -929,16 +958,17 @@ static int slot_due(struct window_agg *wa, uint32_t s, int64_t wm)
 {
     struct slot_hdr *h = hdr(wa, s);
     int rc = 0;
-    bool purge = sat_add(slot_end(h) - 1, wa->cfg.allowed_lateness_ms) <= wm;
-    if (wa->cfg.emit == EMIT_FINAL && !(h->flags & F_FIRED)) {
-        h->flags |= F_FIRED;
-        h->flags &= ~F_DIRTY;
+    bool purge =
+        sat_add(slot_end(wa, h) - 1, wa->cfg.allowed_lateness_ms) <= wm;
+    if (wa->cfg.emit == EMIT_FINAL && !(h->kf & F_FIRED)) {
+        h->kf |= F_FIRED;
+        h->kf &= ~F_DIRTY;
         wa->st.windows_fired++;
         rc = emit_slot(wa, s);
     }
     if (purge) {
         if (wa->cfg.window.kind == WINDOW_SESSION) {
-            uint32_t *link = &wa->keys[h->key].sessions;
+            uint32_t *link = &wa->keys[slot_key(h)].sessions;
             while (*link != NIL && *link != s)
                 link = &hdr(wa, *link)->next;
             if (*link == s)
@@ -965,7 +995,7 @@ int window_agg_advance(struct window_agg *wa, int64_t wm)
         heap_pop(wa);
         if (wa->cfg.window.kind == WINDOW_SESSION) {
             struct slot_hdr *h = hdr(wa, t.id);
-            if (!(h->flags & F_LIVE) || slot_due_at(wa, h) != t.at)
+            if (!(h->kf & F_LIVE) || slot_due_at(wa, h) != t.at)
                 continue; /* stale: the slot was freed, merged or re-timed */
             int r = slot_due(wa, t.id, wm);
             if (!rc)
@@ -999,7 +1029,7 @@ void window_agg_stats(const struct window_agg *wa, struct window_agg_stats *out)
     size_t heap = 0;
     for (uint32_t s = 0; s < wa->nslots; s++) {
         const struct slot_hdr *h = hdr(wa, s);
-        if (!(h->flags & F_LIVE))
+        if (!(h->kf & F_LIVE))
             continue;
         for (int a = 0; a < wa->cfg.naggs; a++)
             heap += agg_heap_bytes(&wa->aggs[a], h);

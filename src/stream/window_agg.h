@@ -105,7 +105,10 @@ void window_agg_destroy(struct window_agg *wa);
 /* The output schema (owned by the operator). */
 const struct schema *window_agg_schema(const struct window_agg *wa);
 
-/* Adds a batch (meta.event_ts, meta.partition are used). */
+/* Adds a batch (meta.event_ts, meta.partition are used). Returns 0, an
+ * emit error, ERR_INVALID (wrong schema) or ERR_TOO_LARGE (more than
+ * 2^29 - 1 distinct keys in one operator; rows before the first new key
+ * past the limit are not aggregated either). */
 int window_agg_push(struct window_agg *wa, const struct row_batch *in);
 /* The watermark moved to wm: fires and purges windows. Monotonic; a
  * smaller wm is ignored. */

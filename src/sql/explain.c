@@ -76,7 +76,7 @@ void plan_explain(const struct plan *p, struct buf *out)
     if (p->where[0])
         buf_printf(out, "filter: %s\n", p->where);
     if (p->npre) {
-        buf_printf(out, "project (aggregate arguments): input columns");
+        buf_printf(out, "project (computed keys, aggregate arguments): input columns");
         for (int i = 0; i < p->npre; i++)
             buf_printf(out, ", $arg%d = %s", i, p->pre_text[i]);
         buf_printf(out, "\n");
@@ -89,7 +89,7 @@ void plan_explain(const struct plan *p, struct buf *out)
             buf_printf(out, "(none)");
         for (int k = 0; k < p->wcfg.nkeys; k++)
             buf_printf(out, "%s%s", k ? ", " : "",
-                       p->in_schema.columns[p->wcfg.keys[k]].name);
+                       p->key_name[k]);
         if (p->wcfg.window.kind != WINDOW_NONE)
             buf_printf(out, "%swindow_start, window_end",
                        p->wcfg.nkeys ? ", " : "");

@@ -41,7 +41,12 @@ static int fail(struct sql_exec_error *err, struct sql_pos pos, int code,
 
 static void copy_str(char *dst, size_t n, const char *src)
 {
-    snprintf(dst, n, "%s", src ? src : "");
+    size_t l = src ? strlen(src) : 0;
+    if (l >= n)
+        l = n - 1;
+    if (l)
+        memmove(dst, src, l);
+    dst[l] = '\0';
 }
 
 /* An S-expression of e, bounded, for EXPLAIN. */
@@ -77,6 +82,10 @@ struct tr {
     int npre;
     struct expr *pre[WINDOW_AGG_MAX_AGGS];
     char pre_text[WINDOW_AGG_MAX_AGGS][PLAN_TEXT_MAX];
+    /* GROUP BY expressions: text -> key index (output column) */
+    int ngexpr;
+    char gexpr_text[WINDOW_AGG_MAX_KEYS][PLAN_TEXT_MAX];
+    int gexpr_key[WINDOW_AGG_MAX_KEYS];
 };
 
 static struct expr *tr_expr(struct tr *t, const struct sql_expr *e);
@@ -472,6 +481,14 @@ static struct expr *tr_expr(struct tr *t, const struct sql_expr *e)
         return NULL;
     struct expr *a, *b, *c;
     bool ok;
+    if (t->agg_mode && t->ngexpr && e->kind != SQL_EXPR_COLUMN) {
+        /* A GROUP BY expression is its key column. */
+        char text[PLAN_TEXT_MAX];
+        expr_text(text, sizeof text, e);
+        for (int i = 0; i < t->ngexpr; i++)
+            if (!strcmp(text, t->gexpr_text[i]))
+                return built(t, e, expr_column(t->ctx, t->gexpr_key[i]));
+    }
     switch (e->kind) {
     case SQL_EXPR_INT:
     case SQL_EXPR_DECIMAL:
@@ -744,16 +761,36 @@ static int build_window(const struct sql_select *s, struct plan *p,
 
 /* GROUP BY keys into p->wcfg; window_start/window_end are the window's. */
 static int build_keys(const struct sql_select *s, struct plan *p,
-                      struct sql_exec_error *err)
+                      struct tr *t, struct sql_exec_error *err)
 {
     bool windowed = s->from->kind == SQL_FROM_WINDOW;
     int nbounds = 0;
     for (size_t i = 0; i < s->ngroup_by; i++) {
         const struct sql_expr *g = s->group_by[i];
-        if (g->kind != SQL_EXPR_COLUMN)
-            return fail(err, g->pos, ERR_UNSUPPORTED,
-                        "GROUP BY must list columns (expressions are not "
-                        "supported yet)");
+        if (g->kind != SQL_EXPR_COLUMN) {
+            /* An expression: computed before the window operator. */
+            enum schema_type ty;
+            struct aggref ref;
+            int rc = agg_of(t, g, &ref);
+            if (rc)
+                return rc < 0 ? rc
+                              : fail(err, g->pos, ERR_INVALID,
+                                     "aggregates are not allowed in GROUP "
+                                     "BY");
+            int c = pre_slot(t, g, &ty);
+            if (c < 0)
+                return c;
+            if (p->wcfg.nkeys >= WINDOW_AGG_MAX_KEYS)
+                return fail(err, g->pos, ERR_TOO_LARGE,
+                            "more than %d GROUP BY keys", WINDOW_AGG_MAX_KEYS);
+            int k = p->wcfg.nkeys++;
+            p->wcfg.keys[k] = c;
+            p->key_expr[k] = true;
+            expr_text(p->key_name[k], sizeof p->key_name[k], g);
+            copy_str(t->gexpr_text[t->ngexpr], PLAN_TEXT_MAX, p->key_name[k]);
+            t->gexpr_key[t->ngexpr++] = k;
+            continue;
+        }
         const char *n = col_name(g);
         if (windowed && (!strcasecmp(n, "window_start") ||
                          !strcasecmp(n, "window_end"))) {
@@ -767,6 +804,8 @@ static int build_keys(const struct sql_select *s, struct plan *p,
         if (p->wcfg.nkeys >= WINDOW_AGG_MAX_KEYS)
             return fail(err, g->pos, ERR_TOO_LARGE,
                         "more than %d GROUP BY keys", WINDOW_AGG_MAX_KEYS);
+        copy_str(p->key_name[p->wcfg.nkeys], PLAN_TEXT_MAX,
+                 p->in_schema.columns[c].name);
         p->wcfg.keys[p->wcfg.nkeys++] = c;
     }
     if (windowed && nbounds < 2)
@@ -913,11 +952,16 @@ static int find_key_columns(const struct sql_query_start *q,
         return 0;
     }
     for (int k = 0; k < p->wcfg.nkeys; k++) {
-        const char *kn = p->in_schema.columns[p->wcfg.keys[k]].name;
+        const char *kn = p->key_name[k];
         for (size_t i = 0; i < s->nitems && (int)i < p->out_schema.ncolumns;
              i++) {
             const struct sql_expr *e = s->items[i].expr;
-            if (e->kind == SQL_EXPR_COLUMN && !strcasecmp(col_name(e), kn)) {
+            char text[PLAN_TEXT_MAX];
+            if (p->key_expr[k])
+                expr_text(text, sizeof text, e);
+            if (p->key_expr[k] ? !strcmp(text, kn)
+                               : e->kind == SQL_EXPR_COLUMN &&
+                                     !strcasecmp(col_name(e), kn)) {
                 p->key_columns[p->nkey_columns++] = (int)i;
                 break;
             }
@@ -1056,7 +1100,7 @@ int planner_build(const struct sql_query_start *q,
     if (p->windowed) {
         if (!windowed)
             p->wcfg.window.kind = WINDOW_NONE;
-        if ((rc = build_keys(s, p, err)))
+        if ((rc = build_keys(s, p, &t, err)))
             goto fail;
         for (size_t i = 0; i < s->nitems; i++)
             if ((rc = collect_aggs(&t, s->items[i].expr, p, false)))

@@ -48,6 +48,8 @@ struct plan {
     bool window_columns;       /* TUMBLE without GROUP BY: rows + bounds */
     struct window_agg_config wcfg;
     char agg_text[WINDOW_AGG_MAX_AGGS][PLAN_TEXT_MAX];
+    char key_name[WINDOW_AGG_MAX_KEYS][PLAN_TEXT_MAX]; /* column or expr */
+    bool key_expr[WINDOW_AGG_MAX_KEYS];
     char having[PLAN_TEXT_MAX];
     int npre; /* computed aggregate arguments, projected before it */
     char pre_text[WINDOW_AGG_MAX_AGGS][PLAN_TEXT_MAX];

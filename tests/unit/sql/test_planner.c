@@ -197,7 +197,8 @@ static const struct {
      "from the latest offset)"},
     {"EXPLAIN SELECT kind, SUM(value * 2) AS s, MAX(value * 2) AS m FROM "
      "readings GROUP BY kind",
-     "project (aggregate arguments): input columns, $arg0 = (* value 2)\n"
+     "project (computed keys, aggregate arguments): input columns, $arg0 = "
+     "(* value 2)\n"
      "window aggregate: none"},
     {"EXPLAIN SELECT sensor_id, AVG(UPPER(kind)) FROM readings GROUP BY "
      "sensor_id",
@@ -215,7 +216,14 @@ static const struct {
     {"EXPLAIN CREATE TABLE k2 AS SELECT kind, sensor_id, COUNT(*) AS c FROM "
      "readings GROUP BY sensor_id, kind",
      "sink: k2 (JSON rows, record key sensor_id+kind)\n"},
+    {"EXPLAIN SELECT UPPER(kind) AS k, COUNT(*) AS c FROM readings GROUP BY "
+     "UPPER(kind)",
+     "$arg0 = (UPPER kind)\nwindow aggregate: none (an updating GROUP BY)\n"
+     "  keys: (UPPER kind) "},
     /* errors name line and column */
+    {"EXPLAIN SELECT kind, COUNT(*) AS c FROM readings GROUP BY UPPER(kind)",
+     "ERR line 1, column 16: column 'kind' must appear in GROUP BY or be "
+     "used in an aggregate function"},
     {"EXPLAIN CREATE STREAM k3 WITH (key = 'nope') AS SELECT sensor_id FROM "
      "readings",
      "ERR line 1, column 9: key 'nope' is not an output column"},

@@ -25,8 +25,8 @@ static void window_text(const struct window_spec *w, struct buf *out)
                    w->slide_ms, w->size_ms);
         break;
     case WINDOW_CUMULATE:
-        buf_printf(out, "CUMULATE(step %" PRId64 " ms, max size %" PRId64
-                        " ms)",
+        buf_printf(out,
+                   "CUMULATE(step %" PRId64 " ms, max size %" PRId64 " ms)",
                    w->slide_ms, w->size_ms);
         break;
     case WINDOW_SESSION:
@@ -46,8 +46,9 @@ void plan_explain(const struct plan *p, struct buf *out)
         buf_printf(out, "query: persistent, writes %s\n", p->sink);
     buf_printf(out, "1 task, reading all %d partition%s of topic %s\n",
                p->npartitions, p->npartitions == 1 ? "" : "s", p->topic);
-    buf_printf(out, "source: %s (topic %s, %d partition%s, format %s, from "
-                    "the %s offset)\n",
+    buf_printf(out,
+               "source: %s (topic %s, %d partition%s, format %s, from "
+               "the %s offset)\n",
                p->input, p->topic, p->npartitions,
                p->npartitions == 1 ? "" : "s", p->format,
                p->startup_latest ? "latest" : "earliest");
@@ -76,7 +77,8 @@ void plan_explain(const struct plan *p, struct buf *out)
     if (p->where[0])
         buf_printf(out, "filter: %s\n", p->where);
     if (p->npre) {
-        buf_printf(out, "project (computed keys, aggregate arguments): input columns");
+        buf_printf(
+            out, "project (computed keys, aggregate arguments): input columns");
         for (int i = 0; i < p->npre; i++)
             buf_printf(out, ", $arg%d = %s", i, p->pre_text[i]);
         buf_printf(out, "\n");
@@ -88,8 +90,7 @@ void plan_explain(const struct plan *p, struct buf *out)
         if (!p->wcfg.nkeys)
             buf_printf(out, "(none)");
         for (int k = 0; k < p->wcfg.nkeys; k++)
-            buf_printf(out, "%s%s", k ? ", " : "",
-                       p->key_name[k]);
+            buf_printf(out, "%s%s", k ? ", " : "", p->key_name[k]);
         if (p->wcfg.window.kind != WINDOW_NONE)
             buf_printf(out, "%swindow_start, window_end",
                        p->wcfg.nkeys ? ", " : "");
@@ -103,8 +104,9 @@ void plan_explain(const struct plan *p, struct buf *out)
         buf_printf(out, "; allowed lateness %" PRId64 " ms\n",
                    p->wcfg.allowed_lateness_ms);
         if (p->late_create)
-            buf_printf(out, "  late rows: to topic %s (created if missing), "
-                            "counted\n",
+            buf_printf(out,
+                       "  late rows: to topic %s (created if missing), "
+                       "counted\n",
                        p->late_topic);
         else if (p->late_into[0])
             buf_printf(out, "  late rows: to %s (topic %s), counted\n",
@@ -116,10 +118,9 @@ void plan_explain(const struct plan *p, struct buf *out)
     }
     buf_printf(out, "project:");
     for (int c = 0; c < p->out_schema.ncolumns; c++)
-        buf_printf(out, "%s %s %s = %s", c ? "," : "",
-                   p->out_schema.columns[c].name,
-                   schema_type_name(p->out_schema.columns[c].type),
-                   p->project[c]);
+        buf_printf(
+            out, "%s %s %s = %s", c ? "," : "", p->out_schema.columns[c].name,
+            schema_type_name(p->out_schema.columns[c].type), p->project[c]);
     buf_printf(out, "\n");
     if (p->transient) {
         buf_printf(out, "sink: terminal, one JSON object per row");

@@ -30,8 +30,8 @@ static int fail(struct sql_exec_error *err, struct sql_pos pos, int code,
     int n = 0;
     err->pos = pos;
     if (pos.line > 0)
-        n = snprintf(err->message, sizeof err->message, "line %d, column %d: ",
-                     pos.line, pos.column);
+        n = snprintf(err->message, sizeof err->message,
+                     "line %d, column %d: ", pos.line, pos.column);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->message + n, sizeof err->message - (size_t)n, fmt, ap);
@@ -110,8 +110,10 @@ static int pre_slot(struct tr *t, const struct sql_expr *a,
                     "too many computed aggregate arguments");
     if (!t->pre_ctx && expr_ctx_create(t->in_schema, 1024, &t->pre_ctx))
         return fail(t->err, a->pos, ERR_INVALID, "cannot compile %s", text);
-    struct tr sub = {.ctx = t->pre_ctx, .schema = t->in_schema,
-                     .relation = t->relation, .err = t->err,
+    struct tr sub = {.ctx = t->pre_ctx,
+                     .schema = t->in_schema,
+                     .relation = t->relation,
+                     .err = t->err,
                      .in_schema = t->in_schema};
     struct expr *x = tr_expr(&sub, a);
     if (!x)
@@ -200,8 +202,8 @@ static int agg_of(struct tr *t, const struct sql_expr *e, struct aggref *ref)
     } else if ((c = pre_slot(t, a, &ty)) < 0) {
         return c;
     }
-    bool numeric = ty == SCHEMA_INT || ty == SCHEMA_BIGINT ||
-                   ty == SCHEMA_DOUBLE;
+    bool numeric =
+        ty == SCHEMA_INT || ty == SCHEMA_BIGINT || ty == SCHEMA_DOUBLE;
     switch (ref->func) {
     case AGG_SUM:
     case AGG_AVG:
@@ -248,8 +250,8 @@ static int agg_index(struct tr *t, const struct aggref *ref, bool add,
     if (!add)
         return ERR_NOT_FOUND;
     if (t->wcfg->naggs >= WINDOW_AGG_MAX_AGGS)
-        return fail(t->err, e->pos, ERR_TOO_LARGE,
-                    "more than %d aggregates", WINDOW_AGG_MAX_AGGS);
+        return fail(t->err, e->pos, ERR_TOO_LARGE, "more than %d aggregates",
+                    WINDOW_AGG_MAX_AGGS);
     int i = t->wcfg->naggs++;
     struct agg_spec *s = &t->wcfg->aggs[i];
     memset(s, 0, sizeof *s);
@@ -262,8 +264,8 @@ static int agg_index(struct tr *t, const struct aggref *ref, bool add,
 }
 
 /* Collects the aggregates under e (not nested in one another). */
-static int collect_aggs(struct tr *t, const struct sql_expr *e,
-                        struct plan *p, bool inside)
+static int collect_aggs(struct tr *t, const struct sql_expr *e, struct plan *p,
+                        bool inside)
 {
     if (!e)
         return 0;
@@ -306,8 +308,8 @@ static struct expr *built(struct tr *t, const struct sql_expr *e,
     if (x || t->rc)
         return x;
     const char *m = expr_ctx_error(t->ctx);
-    t->rc = fail(t->err, e->pos, ERR_INVALID, "%s",
-                 m ? m : "invalid expression");
+    t->rc =
+        fail(t->err, e->pos, ERR_INVALID, "%s", m ? m : "invalid expression");
     return NULL;
 }
 
@@ -361,8 +363,8 @@ static struct expr *tr_column(struct tr *t, const struct sql_expr *e)
         c = -1;
     }
     if (c < 0) {
-        t->rc = fail(t->err, e->pos, ERR_NOT_FOUND,
-                     "unknown column '%s' in %s", n, t->relation);
+        t->rc = fail(t->err, e->pos, ERR_NOT_FOUND, "unknown column '%s' in %s",
+                     n, t->relation);
         return NULL;
     }
     return built(t, e, expr_column(t->ctx, c));
@@ -391,14 +393,20 @@ static struct expr *tr_call(struct tr *t, const struct sql_expr *e)
         const char *name;
         enum expr_func fn;
     } fns[] = {
-        {"ABS", EXPR_FN_ABS},         {"ROUND", EXPR_FN_ROUND},
-        {"FLOOR", EXPR_FN_FLOOR},     {"CEIL", EXPR_FN_CEIL},
-        {"CEILING", EXPR_FN_CEIL},    {"SQRT", EXPR_FN_SQRT},
-        {"POWER", EXPR_FN_POWER},     {"POW", EXPR_FN_POWER},
-        {"LOWER", EXPR_FN_LOWER},     {"UPPER", EXPR_FN_UPPER},
+        {"ABS", EXPR_FN_ABS},
+        {"ROUND", EXPR_FN_ROUND},
+        {"FLOOR", EXPR_FN_FLOOR},
+        {"CEIL", EXPR_FN_CEIL},
+        {"CEILING", EXPR_FN_CEIL},
+        {"SQRT", EXPR_FN_SQRT},
+        {"POWER", EXPR_FN_POWER},
+        {"POW", EXPR_FN_POWER},
+        {"LOWER", EXPR_FN_LOWER},
+        {"UPPER", EXPR_FN_UPPER},
         {"CHAR_LENGTH", EXPR_FN_CHAR_LENGTH},
         {"CHARACTER_LENGTH", EXPR_FN_CHAR_LENGTH},
-        {"CONCAT", EXPR_FN_CONCAT},   {"COALESCE", EXPR_FN_COALESCE},
+        {"CONCAT", EXPR_FN_CONCAT},
+        {"COALESCE", EXPR_FN_COALESCE},
         {"CURRENT_WATERMARK", EXPR_FN_CURRENT_WATERMARK},
     };
     size_t i;
@@ -428,16 +436,17 @@ static struct expr *tr_literal(struct tr *t, const struct sql_expr *e)
     switch (e->kind) {
     case SQL_EXPR_INT:
         if (e->ival >= INT32_MIN && e->ival <= INT32_MAX)
-            return built(t, e, expr_literal(t->ctx, value_int((int32_t)e->ival)));
+            return built(t, e,
+                         expr_literal(t->ctx, value_int((int32_t)e->ival)));
         return built(t, e, expr_literal(t->ctx, value_bigint(e->ival)));
     case SQL_EXPR_DECIMAL:
     case SQL_EXPR_DOUBLE:
         return built(t, e, expr_literal(t->ctx, value_double(e->dval)));
     case SQL_EXPR_STRING:
-        return built(t, e,
-                     expr_literal(t->ctx, value_string(e->text,
-                                                       (uint32_t)strlen(
-                                                           e->text))));
+        return built(
+            t, e,
+            expr_literal(t->ctx,
+                         value_string(e->text, (uint32_t)strlen(e->text))));
     case SQL_EXPR_BOOL:
         return built(t, e, expr_literal(t->ctx, value_bool(e->ival != 0)));
     case SQL_EXPR_NULL:
@@ -455,20 +464,34 @@ static enum expr_op bin_op(enum sql_op op, bool *ok)
 {
     *ok = true;
     switch (op) {
-    case SQL_OP_OR: return EXPR_OR;
-    case SQL_OP_AND: return EXPR_AND;
-    case SQL_OP_EQ: return EXPR_EQ;
-    case SQL_OP_NE: return EXPR_NE;
-    case SQL_OP_LT: return EXPR_LT;
-    case SQL_OP_LE: return EXPR_LE;
-    case SQL_OP_GT: return EXPR_GT;
-    case SQL_OP_GE: return EXPR_GE;
-    case SQL_OP_CONCAT: return EXPR_CONCAT;
-    case SQL_OP_ADD: return EXPR_ADD;
-    case SQL_OP_SUB: return EXPR_SUB;
-    case SQL_OP_MUL: return EXPR_MUL;
-    case SQL_OP_DIV: return EXPR_DIV;
-    case SQL_OP_MOD: return EXPR_MOD;
+    case SQL_OP_OR:
+        return EXPR_OR;
+    case SQL_OP_AND:
+        return EXPR_AND;
+    case SQL_OP_EQ:
+        return EXPR_EQ;
+    case SQL_OP_NE:
+        return EXPR_NE;
+    case SQL_OP_LT:
+        return EXPR_LT;
+    case SQL_OP_LE:
+        return EXPR_LE;
+    case SQL_OP_GT:
+        return EXPR_GT;
+    case SQL_OP_GE:
+        return EXPR_GE;
+    case SQL_OP_CONCAT:
+        return EXPR_CONCAT;
+    case SQL_OP_ADD:
+        return EXPR_ADD;
+    case SQL_OP_SUB:
+        return EXPR_SUB;
+    case SQL_OP_MUL:
+        return EXPR_MUL;
+    case SQL_OP_DIV:
+        return EXPR_DIV;
+    case SQL_OP_MOD:
+        return EXPR_MOD;
     default:
         *ok = false;
         return EXPR_ADD;
@@ -508,10 +531,9 @@ static struct expr *tr_expr(struct tr *t, const struct sql_expr *e)
             return NULL;
         if (e->op == SQL_OP_PLUS)
             return a;
-        return built(t, e,
-                     expr_unary(t->ctx, e->op == SQL_OP_NOT ? EXPR_NOT
-                                                             : EXPR_NEG,
-                                a));
+        return built(
+            t, e,
+            expr_unary(t->ctx, e->op == SQL_OP_NOT ? EXPR_NOT : EXPR_NEG, a));
     case SQL_EXPR_BINARY: {
         enum expr_op op = bin_op(e->op, &ok);
         if (!ok)
@@ -521,11 +543,10 @@ static struct expr *tr_expr(struct tr *t, const struct sql_expr *e)
         struct expr *x = expr_binary(t->ctx, op, a, b);
         if (!x && !t->rc) {
             const char *m = expr_ctx_error(t->ctx);
-            t->rc = fail(t->err, e->pos, ERR_INVALID, "%s (%s %s %s)",
-                         m ? m : "invalid operands",
-                         schema_type_name(expr_type(a)),
-                         sql_ast_op_name(e->op),
-                         schema_type_name(expr_type(b)));
+            t->rc =
+                fail(t->err, e->pos, ERR_INVALID, "%s (%s %s %s)",
+                     m ? m : "invalid operands", schema_type_name(expr_type(a)),
+                     sql_ast_op_name(e->op), schema_type_name(expr_type(b)));
         }
         return x;
     }
@@ -548,8 +569,7 @@ static struct expr *tr_expr(struct tr *t, const struct sql_expr *e)
         for (size_t i = 0; i < e->nargs; i++)
             if (!(list[i] = tr_expr(t, e->args[i])))
                 return NULL;
-        return built(t, e, expr_in(t->ctx, a, list, (int)e->nargs,
-                                   e->negated));
+        return built(t, e, expr_in(t->ctx, a, list, (int)e->nargs, e->negated));
     }
     case SQL_EXPR_BETWEEN:
         if (!(a = tr_expr(t, e->left)) || !(b = tr_expr(t, e->right)) ||
@@ -576,8 +596,7 @@ static struct expr *tr_expr(struct tr *t, const struct sql_expr *e)
                 return NULL;
         if (e->right && !(other = tr_expr(t, e->right)))
             return NULL;
-        return built(t, e,
-                     expr_case(t->ctx, op, whens, thens, (int)n, other));
+        return built(t, e, expr_case(t->ctx, op, whens, thens, (int)n, other));
     }
     case SQL_EXPR_CAST: {
         int to = type_of(e->type);
@@ -691,8 +710,8 @@ static int plan_source(const struct sql_query_start *q, struct plan *p,
         p->npartitions = 1;
     p->time_column = -1;
     if (r->time_column) {
-        p->time_column = schema_find(&p->in_schema, r->time_column,
-                                     strlen(r->time_column));
+        p->time_column =
+            schema_find(&p->in_schema, r->time_column, strlen(r->time_column));
         p->watermark_delay_ms = r->watermark_delay_ms;
     }
     *timecol = r->time_column;
@@ -748,8 +767,7 @@ static int build_window(const struct sql_select *s, struct plan *p,
         break;
     }
     if (!ok || !ok2)
-        return fail(err, pos, ERR_INVALID,
-                    "%s needs positive INTERVAL sizes",
+        return fail(err, pos, ERR_INVALID, "%s needs positive INTERVAL sizes",
                     sql_ast_window_name(w->kind));
     if (window_spec_check(ws))
         return fail(err, pos, ERR_INVALID,
@@ -760,8 +778,8 @@ static int build_window(const struct sql_select *s, struct plan *p,
 }
 
 /* GROUP BY keys into p->wcfg; window_start/window_end are the window's. */
-static int build_keys(const struct sql_select *s, struct plan *p,
-                      struct tr *t, struct sql_exec_error *err)
+static int build_keys(const struct sql_select *s, struct plan *p, struct tr *t,
+                      struct sql_exec_error *err)
 {
     bool windowed = s->from->kind == SQL_FROM_WINDOW;
     int nbounds = 0;
@@ -792,15 +810,15 @@ static int build_keys(const struct sql_select *s, struct plan *p,
             continue;
         }
         const char *n = col_name(g);
-        if (windowed && (!strcasecmp(n, "window_start") ||
-                         !strcasecmp(n, "window_end"))) {
+        if (windowed &&
+            (!strcasecmp(n, "window_start") || !strcasecmp(n, "window_end"))) {
             nbounds++;
             continue;
         }
         int c = schema_find(&p->in_schema, n, strlen(n));
         if (c < 0)
-            return fail(err, g->pos, ERR_NOT_FOUND,
-                        "unknown column '%s' in %s", n, p->input);
+            return fail(err, g->pos, ERR_NOT_FOUND, "unknown column '%s' in %s",
+                        n, p->input);
         if (p->wcfg.nkeys >= WINDOW_AGG_MAX_KEYS)
             return fail(err, g->pos, ERR_TOO_LARGE,
                         "more than %d GROUP BY keys", WINDOW_AGG_MAX_KEYS);
@@ -846,8 +864,8 @@ static int build_project(const struct sql_select *s, struct plan *p,
     for (size_t i = 0; i < s->nitems; i++) {
         const struct sql_select_item *it = &s->items[i];
         if (it->expr->kind == SQL_EXPR_STAR) {
-            int last = t->agg_mode ? sc->ncolumns - t->wcfg->naggs
-                                   : sc->ncolumns;
+            int last =
+                t->agg_mode ? sc->ncolumns - t->wcfg->naggs : sc->ncolumns;
             for (int c = 0; c < last; c++) {
                 if (n >= SCHEMA_MAX_COLUMNS)
                     break;
@@ -1044,8 +1062,8 @@ static int check_insert(const struct sql_query_start *q, struct plan *p,
     const struct sql_select *s = q->select;
     for (int c = 0; c < p->out_schema.ncolumns; c++) {
         const struct schema_column *oc = &p->out_schema.columns[c];
-        struct sql_pos pos = (size_t)c < s->nitems ? s->items[c].expr->pos
-                                                    : s->pos;
+        struct sql_pos pos =
+            (size_t)c < s->nitems ? s->items[c].expr->pos : s->pos;
         int t = schema_find(&r->schema, oc->name, strlen(oc->name));
         if (t < 0)
             return fail(err, pos, ERR_NOT_FOUND,
@@ -1053,9 +1071,8 @@ static int check_insert(const struct sql_query_start *q, struct plan *p,
                         "like its columns)",
                         r->name, oc->name);
         if (!assignable(oc->type, r->schema.columns[t].type))
-            return fail(err, pos, ERR_INVALID,
-                        "'%s' is %s but %s.%s is %s", oc->name,
-                        schema_type_name(oc->type), r->name,
+            return fail(err, pos, ERR_INVALID, "'%s' is %s but %s.%s is %s",
+                        oc->name, schema_type_name(oc->type), r->name,
                         r->schema.columns[t].name,
                         schema_type_name(r->schema.columns[t].type));
     }
@@ -1079,8 +1096,10 @@ int planner_build(const struct sql_query_start *q,
     rc = plan_source(q, p, &timecol, err);
     if (rc)
         goto fail;
-    struct tr t = {.err = err, .relation = p->input,
-                   .in_schema = &p->in_schema, .wcfg = &p->wcfg};
+    struct tr t = {.err = err,
+                   .relation = p->input,
+                   .in_schema = &p->in_schema,
+                   .wcfg = &p->wcfg};
     bool windowed = s->from->kind == SQL_FROM_WINDOW;
     if (windowed && (rc = build_window(s, p, timecol, err)))
         goto fail;
@@ -1109,11 +1128,9 @@ int planner_build(const struct sql_query_start *q,
             goto fail;
         bool ok;
         if (s->allowed_lateness)
-            p->wcfg.allowed_lateness_ms = interval_ms(s->allowed_lateness,
-                                                      &ok);
-        p->wcfg.emit = s->emit == SQL_EMIT_CHANGES || !windowed
-                           ? EMIT_CHANGES
-                           : EMIT_FINAL;
+            p->wcfg.allowed_lateness_ms = interval_ms(s->allowed_lateness, &ok);
+        p->wcfg.emit = s->emit == SQL_EMIT_CHANGES || !windowed ? EMIT_CHANGES
+                                                                : EMIT_FINAL;
         if (s->emit == SQL_EMIT_FINAL && !windowed) {
             rc = fail(err, s->pos, ERR_INVALID,
                       "EMIT FINAL needs a window table function");
@@ -1213,8 +1230,7 @@ int planner_build(const struct sql_query_start *q,
         t.agg_mode = true;
         t.agg_col0 = pipeline_schema(p->pipe)->ncolumns - p->wcfg.naggs;
         if (s->having &&
-            (rc = build_filter(p, &t, s->having, p->having,
-                               sizeof p->having)))
+            (rc = build_filter(p, &t, s->having, p->having, sizeof p->having)))
             goto fail;
     }
     if ((rc = build_project(s, p, &t)))

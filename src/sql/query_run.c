@@ -291,8 +291,9 @@ static void on_dead_letter(void *arg, int partition, int64_t offset,
     json_encode_string(&k->enc, k->id, strlen(k->id));
     buf_put_str(&k->enc, ",\"topic\":");
     json_encode_string(&k->enc, k->in_topic, strlen(k->in_topic));
-    buf_printf(&k->enc, ",\"partition\":%d,\"offset\":%" PRId64 ",\"value\":",
-               partition, offset);
+    buf_printf(&k->enc,
+               ",\"partition\":%d,\"offset\":%" PRId64 ",\"value\":", partition,
+               offset);
     json_encode_string(&k->enc, (const char *)val.ptr, val.len);
     buf_put_str(&k->enc, "}");
     out_add(k, &k->dlq, NULL, 0, false, k->enc.data, k->enc.len,
@@ -327,14 +328,12 @@ static void on_late(void *arg, const struct row_batch *in, int row)
  * written again. Checkpoints of the state replace this later.
  */
 
-static void progress_path(const struct task *k, char *out, size_t n,
-                          bool dir)
+static void progress_path(const struct task *k, char *out, size_t n, bool dir)
 {
     if (dir)
         snprintf(out, n, "%s/_queries", logdir_path(k->ld));
     else
-        snprintf(out, n, "%s/_queries/%s.progress", logdir_path(k->ld),
-                 k->id);
+        snprintf(out, n, "%s/_queries/%s.progress", logdir_path(k->ld), k->id);
 }
 
 static void progress_save(struct task *k, int64_t wm)
@@ -506,8 +505,8 @@ static int64_t task_pass(struct task *k, struct buf *data)
             continue;
         buf_reset(data);
         int64_t nx = k->next[i];
-        int rc = partition_read_copy(k->parts[i], k->next[i], READ_MAX, data,
-                                     &nx);
+        int rc =
+            partition_read_copy(k->parts[i], k->next[i], READ_MAX, data, &nx);
         if (rc == ERR_RANGE) {
             int64_t start = partition_log_start_offset(k->parts[i]);
             if (k->next[i] < start) /* retention passed us */
@@ -556,8 +555,7 @@ static int task_loop(struct task *k, bool transient)
     int64_t last = clock_mono_ms();
     int64_t idle = k->qr->o.idle_ms > 0 ? k->qr->o.idle_ms : 500;
     int rc = 0;
-    while (!atomic_load(&k->stop) && !k->done &&
-           !(transient && interrupted)) {
+    while (!atomic_load(&k->stop) && !k->done && !(transient && interrupted)) {
         int64_t got = task_pass(k, &data);
         if (got < 0) {
             rc = (int)got;

@@ -242,7 +242,8 @@ static const struct {
     {"EXPLAIN SELECT sensor_id FROM readings\nWHERE kind > 5",
      "ERR line 2, column 12: cannot compare these types (STRING > INT)"},
     {"EXPLAIN SELECT sensor_id, value + kind AS x FROM readings",
-     "ERR line 1, column 33: arithmetic needs numeric operands (DOUBLE + STRING)"},
+     "ERR line 1, column 33: arithmetic needs numeric operands (DOUBLE + "
+     "STRING)"},
     {"EXPLAIN SELECT sensor_id FROM readings WHERE value",
      "ERR line 1, column 46: the condition must be BOOLEAN, not DOUBLE"},
     {"EXPLAIN SELECT sensor_id, value FROM TABLE(TUMBLE(TABLE readings, "
@@ -285,8 +286,7 @@ TEST(explain_table)
 
 /* ---- running: rows appended to the log, a bounded SELECT ---- */
 
-static void produce(struct env *e, int part, const char *const *values,
-                    int n)
+static void produce(struct env *e, int part, const char *const *values, int n)
 {
     struct record_batch_builder b;
     struct buf out;
@@ -324,16 +324,14 @@ TEST(run_select_filter_tumble_dlq)
                               "value > 5;");
     CHECK_EQ_STR(got, "");
     buf_put(&e.rows, "", 1);
-    CHECK_EQ_STR((char *)e.rows.data,
-                 "{\"sensor_id\":\"a\",\"value\":7.0}\n"
-                 "{\"sensor_id\":\"b\",\"value\":9.0}\n"
-                 "{\"sensor_id\":\"b\",\"value\":10.0}\n");
+    CHECK_EQ_STR((char *)e.rows.data, "{\"sensor_id\":\"a\",\"value\":7.0}\n"
+                                      "{\"sensor_id\":\"b\",\"value\":9.0}\n"
+                                      "{\"sensor_id\":\"b\",\"value\":10.0}\n");
     buf_reset(&e.rows);
     run(&e, "SELECT sensor_id, value FROM readings LIMIT 2;");
     buf_put(&e.rows, "", 1);
-    CHECK_EQ_STR((char *)e.rows.data,
-                 "{\"sensor_id\":\"a\",\"value\":1.5}\n"
-                 "{\"sensor_id\":\"a\",\"value\":7.0}\n");
+    CHECK_EQ_STR((char *)e.rows.data, "{\"sensor_id\":\"a\",\"value\":1.5}\n"
+                                      "{\"sensor_id\":\"a\",\"value\":7.0}\n");
     buf_reset(&e.rows);
     run(&e, "SELECT sensor_id, window_start, COUNT(*) AS c, MAX(value) AS m "
             "FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_sql_query.sh - queries run by the real binary: a stream, JSON lines
 # produced into it (one malformed), then with `rill run --until-idle`: a
-# filter SELECT and a TUMBLE aggregate with exact (hand-computed) rows, the
+# filter SELECT, a TUMBLE and a SESSION aggregate with exact (hand-computed)
+# rows, the
 # malformed record in readings.dlq with its reason, LIMIT ending a SELECT
 # by itself, 'latest-offset' skipping history, CREATE STREAM/TABLE ... AS
 # writing topics readable with `rill consume` (record key = GROUP BY key),
@@ -57,11 +58,25 @@ want='{"sensor_id":"s1","window_start":"2026-11-24T08:00:00.000Z","window_end":"
 [ "$(echo "$out" | sort)" = "$want" ] || fail "tumble rows: $out"
 ok "TUMBLE 10 s: COUNT/AVG/MIN/MAX per sensor and window, exact"
 
+# SESSION with a 5 s gap: s1 {1 s, 4 s} then {12 s}; s2 {5 s}, {30 s}.
+cat >"$TMP/session.sql" <<'EOF'
+SELECT sensor_id, window_start, window_end, COUNT(*) AS n
+FROM TABLE(SESSION(TABLE readings PARTITION BY sensor_id, DESCRIPTOR(ts), INTERVAL '5' SECOND))
+GROUP BY sensor_id, window_start, window_end;
+EOF
+out=$(timeout 30 "$RILL" run "$TMP/session.sql" --data "$D" --until-idle) || fail "session run: $?"
+want='{"sensor_id":"s1","window_start":"2026-11-24T08:00:01.000Z","window_end":"2026-11-24T08:00:09.000Z","n":2}
+{"sensor_id":"s1","window_start":"2026-11-24T08:00:12.000Z","window_end":"2026-11-24T08:00:17.000Z","n":1}
+{"sensor_id":"s2","window_start":"2026-11-24T08:00:05.000Z","window_end":"2026-11-24T08:00:10.000Z","n":1}
+{"sensor_id":"s2","window_start":"2026-11-24T08:00:30.000Z","window_end":"2026-11-24T08:00:35.000Z","n":1}'
+[ "$(echo "$out" | sort)" = "$want" ] || fail "session rows: $out"
+ok "SESSION 5 s gap: sessions per sensor, exact"
+
 # The malformed record: in readings.dlq with its reason and origin.
 dlq=$("$RILL" consume readings.dlq --data "$D")
 echo "$dlq" | head -1 | grep -q '^{"reason":"[^"]*at byte 0","query":"select","topic":"readings","partition":[01],"offset":[0-9]*,"value":"this is not json"}$' ||
   fail "dlq: $dlq"
-[ "$(echo "$dlq" | wc -l)" = 2 ] || fail "one dead letter per query that read it: $dlq"
+[ "$(echo "$dlq" | wc -l)" = 3 ] || fail "one dead letter per query that read it: $dlq"
 ok "malformed record in readings.dlq with reason, partition, offset, value"
 
 # LIMIT ends a SELECT by itself (no --until-idle).

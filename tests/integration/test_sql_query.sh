@@ -2,11 +2,11 @@
 # test_sql_query.sh - queries run by the real binary: a stream, JSON lines
 # produced into it (one malformed), then with `rill run --until-idle`: a
 # filter SELECT, a TUMBLE and a SESSION aggregate with exact (hand-computed)
-# rows, the
-# malformed record in readings.dlq with its reason, LIMIT ending a SELECT
-# by itself, 'latest-offset' skipping history, CREATE STREAM/TABLE ... AS
-# writing topics readable with `rill consume` (record key = GROUP BY key),
-# EXPLAIN, and a persistent query that keeps running until SIGTERM.
+# rows, the malformed record in readings.dlq with its reason, LIMIT ending a
+# SELECT by itself, 'latest-offset' skipping history, CREATE STREAM/TABLE
+# ... AS writing topics readable with `rill consume` (record key = GROUP BY
+# key), EXPLAIN, a persistent query that keeps running until SIGTERM, and
+# restarts that do not write output twice.
 source "$(dirname "$0")/lib.sh"
 
 D=$TMP/data

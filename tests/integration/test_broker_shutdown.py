@@ -1,7 +1,7 @@
 """test_broker_shutdown.py - SIGTERM shuts `rill serve` down cleanly: a
 parked long-poll Fetch and the request pipelined behind it are answered
-(in order) instead of cut off, the broker exits 0 well before the fetch's
-max_wait, a connection opened after the signal is refused, and every
+(in order) instead of cut off, so is an acks=-1 produce sent just before
+the signal, the broker exits 0 well before the fetch's max_wait, a connection opened after the signal is refused, and every
 acknowledged record is there after a restart.
 
 Run: /usr/bin/python3 tests/integration/test_broker_shutdown.py
@@ -52,8 +52,14 @@ def main():
         f = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
         f.sendall(fetch(7, b"sd", 0, acked, max_wait=20000) + api_versions(8))
         time.sleep(0.3)
+        # An acks=-1 produce sent just before the signal: answered (after
+        # its fsync) rather than dropped, and kept.
+        p.sendall(produce(300, b"sd", 0, batch([b"last"]), acks=-1))
         t0 = time.time()
         srv.proc.send_signal(signal.SIGTERM)
+        c, body = read_resp(p)
+        check(c == 300 and produce_result(body) == (0, 500),
+              "the acks=-1 produce in flight at SIGTERM is acknowledged at 500 (%s)" % (produce_result(body),))
         c1, _ = read_resp(f)
         c2, _ = read_resp(f)
         took = time.time() - t0
@@ -82,7 +88,7 @@ def main():
     try:
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
         c, err, latest = list_latest(s, 1, b"sd", 0)
-        check(err == 0 and latest == 500, "after restart all 500 acknowledged records are there (%d)" % latest)
+        check(err == 0 and latest == 501, "after restart all 501 acknowledged records are there (%d)" % latest)
         s.close()
         check(srv.stop() == 0, "the restarted broker exits 0")
     finally:

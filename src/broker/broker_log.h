@@ -23,11 +23,13 @@
 struct partition;
 struct broker_topic;
 
-/* Kafka's internal topics: written by the broker only, never deleted by
- * clients, reported with is_internal. Other "__" names are ordinary. */
+/* Kafka's internal topics, and rill's start-up compaction of the offsets
+ * topic: written by the broker only, never created or deleted by clients,
+ * reported with is_internal. Other "__" names are ordinary. */
 static inline bool broker_topic_is_internal(struct slice name)
 {
     static const char *const internal[] = {"__consumer_offsets",
+                                           "__consumer_offsets_compact",
                                            "__transaction_state"};
     for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++)
         if (name.len == strlen(internal[i]) &&

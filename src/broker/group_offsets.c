@@ -30,6 +30,7 @@
 #include "log/record_batch.h"
 
 #define KEY_VERSION_OFFSET 1
+#define KEY_VERSION_SNAPSHOT_END 32767 /* rill's own marker */
 #define VALUE_VERSION 3
 
 struct oentry {
@@ -49,6 +50,8 @@ struct group_offsets {
     void *sink_arg;
     struct hashmap groups; /* id -> struct ogroup */
     struct buf scratch;
+    size_t count;      /* live entries */
+    bool snapshot_end; /* a replay met the snapshot-end marker */
 };
 
 /* --- codec --------------------------------------------------------------- */
@@ -132,8 +135,10 @@ static void apply(struct group_offsets *go, struct slice group,
         if (g) {
             struct oentry *e =
                 hashmap_remove(&g->parts, go->scratch.data, klen);
-            if (e)
+            if (e) {
                 entry_free(e);
+                go->count--;
+            }
         }
         return;
     }
@@ -151,6 +156,7 @@ static void apply(struct group_offsets *go, struct slice group,
             mem_strndup(topic.len ? (const char *)topic.ptr : "", topic.len);
         e->partition = partition;
         hashmap_put(&g->parts, go->scratch.data, klen, e);
+        go->count++;
     }
     mem_free(e->metadata);
     e->metadata =
@@ -172,6 +178,8 @@ static int apply_record(struct group_offsets *go, const struct record *rec)
     struct buf_reader kr;
     buf_reader_init(&kr, rec->key.ptr, rec->key.len);
     int16_t kv = buf_read_i16(&kr);
+    if (kv == KEY_VERSION_SNAPSHOT_END && buf_reader_ok(&kr))
+        go->snapshot_end = true;
     if (kv != 0 && kv != KEY_VERSION_OFFSET)
         return 0; /* group metadata or a future key: not ours */
     bool null;
@@ -371,4 +379,72 @@ bool group_offsets_next_group(const struct group_offsets *go, size_t *iter,
         return false;
     *group = ((struct ogroup *)e->value)->id;
     return true;
+}
+
+/* --- compaction ----------------------------------------------------------- */
+
+static int snapshot_end_batch(struct buf *out)
+{
+    struct record_batch_builder b;
+    struct buf key;
+    buf_init(&key);
+    buf_put_i16(&key, KEY_VERSION_SNAPSHOT_END);
+    struct slice ks = slice_make(key.data, key.len);
+    struct slice vs = slice_make("snapshot end", 12);
+    record_batch_builder_init(&b, COMPRESS_NONE);
+    int rc = record_batch_builder_add(&b, &ks, &vs, 0, NULL, 0);
+    if (rc == 0)
+        rc = record_batch_builder_finish(&b, out);
+    record_batch_builder_fini(&b);
+    buf_fini(&key);
+    return rc;
+}
+
+int group_offsets_snapshot(const struct group_offsets *go,
+                           group_offsets_sink_fn *fn, void *arg)
+{
+    struct buf batch;
+    struct hashmap_entry *ge, *pe;
+    int rc = 0, n = 0;
+    buf_init(&batch);
+    for (size_t it = 0; hashmap_next(&go->groups, &it, &ge);) {
+        const struct ogroup *g = ge->value;
+        struct slice group = slice_make(g->id, strlen(g->id));
+        for (size_t jt = 0; hashmap_next(&g->parts, &jt, &pe);) {
+            const struct oentry *e = pe->value;
+            struct group_offset_commit item;
+            item.topic = slice_make(e->topic, strlen(e->topic));
+            item.partition = e->partition;
+            item.offset = e->o.offset;
+            item.leader_epoch = e->o.leader_epoch;
+            item.metadata = e->metadata
+                                ? slice_make(e->metadata, strlen(e->metadata))
+                                : slice_make(NULL, 0);
+            buf_reset(&batch);
+            rc = group_offsets_build_batch(&batch, group, 1, &item,
+                                           e->o.commit_ts);
+            if (rc == 0)
+                rc = fn(arg, batch.data, batch.len);
+            if (rc < 0)
+                goto out;
+            n++;
+        }
+    }
+    buf_reset(&batch);
+    rc = snapshot_end_batch(&batch);
+    if (rc == 0)
+        rc = fn(arg, batch.data, batch.len);
+out:
+    buf_fini(&batch);
+    return rc < 0 ? rc : n;
+}
+
+bool group_offsets_snapshot_seen(const struct group_offsets *go)
+{
+    return go->snapshot_end;
+}
+
+size_t group_offsets_count(const struct group_offsets *go)
+{
+    return go->count;
 }

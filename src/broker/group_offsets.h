@@ -6,7 +6,8 @@
  * (group, topic, partition); the latest record for a key wins. At start-up
  * the topic is replayed to rebuild the map. Record formats: docs/groups.md
  * and the top of group_offsets.c. It does not check generations (that is
- * group_coord_commit_check) and does not compact the topic.
+ * group_coord_commit_check); the topic is compacted at start-up only
+ * (group_offsets_log.c).
  * Not thread-safe: the broker's loop thread only.
  */
 #ifndef RILL_GROUP_OFFSETS_H
@@ -45,7 +46,8 @@ struct group_offset_commit {
 void group_offsets_create(struct group_offsets **out);
 /* Opens the store over ld (group_offsets_log.c): creates
  * __consumer_offsets (1 partition, kept forever) if absent, replays it,
- * and appends every later commit to it. Returns 0 or a negative error (the
+ * compacts it when most of it is superseded, and appends every later
+ * commit to it. Returns 0 or a negative error (the
  * topic cannot be created or read). */
 int group_offsets_open(struct logdir *ld, struct group_offsets **out);
 /* NULL is a no-op. The log itself stays open (the logdir owns it). */
@@ -90,6 +92,18 @@ void group_offsets_encode_value(struct buf *out, int64_t offset,
  * the topic). Unknown key versions are skipped. Returns records applied or
  * ERR_CORRUPT. */
 int group_offsets_replay(struct group_offsets *go, const uint8_t *p, size_t n);
+/* --- compaction (group_offsets_log.c runs it at start-up) ---------------
+ * Writes every live offset (one batch each, its own commit timestamp) and
+ * then a snapshot-end marker record (key version 32767, skipped by replay
+ * as an unknown key) through fn. Returns the number of offsets written or
+ * a negative error from fn. */
+int group_offsets_snapshot(const struct group_offsets *go,
+                           group_offsets_sink_fn *fn, void *arg);
+/* Whether a replay met a snapshot-end marker (the snapshot is whole). */
+bool group_offsets_snapshot_seen(const struct group_offsets *go);
+/* Live (group, topic, partition) offsets. */
+size_t group_offsets_count(const struct group_offsets *go);
+
 /* Builds the batch group_offsets_commit would append (for tests). */
 int group_offsets_build_batch(struct buf *out, struct slice group, size_t n,
                               const struct group_offset_commit *items,

@@ -197,6 +197,42 @@ def crash_restart():
         tmp.cleanup()
 
 
+def compaction_restart():
+    """1,200 commits over 3 partitions: the restart compacts
+    __consumer_offsets to the 3 live offsets (+ a marker) and keeps them."""
+    tmp = tempfile.TemporaryDirectory(prefix="rill-groups-compact-")
+    try:
+        srv = Server(data=tmp.name, extra=["--set", "num.partitions=3"]).start()
+        p = subprocess.run(["kcat", "-b", srv.bootstrap, "-P", "-t", "cpt"],
+                           input="a\nb\nc\n", capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0, "kcat created topic cpt")
+        c = Conn(srv.port)
+        errs = 0
+        for i in range(1200):
+            body = (s16("cpg") + struct.pack(">i", -1) + s16("") + struct.pack(">q", -1)
+                    + arr([s16("cpt") + arr([struct.pack(">iq", i % 3, i) + s16("m%d" % i)])]))
+            r = c.call(8, 2, body)
+            r.i32(); r.str(); r.i32(); r.i32()
+            errs += r.i16() != 0
+        check(errs == 0, "1200 commits acknowledged")
+        check(srv.stop() == 0, "broker stopped")
+        srv = Server(data=tmp.name).start()
+        c = Conn(srv.port)
+        got = fetch(c, 1, "cpg", [("cpt", [0, 1, 2])])
+        check([got[("cpt", q)][:2] for q in range(3)] == [(1197, "m1197"), (1198, "m1198"), (1199, "m1199")],
+              "after the compacting restart the last commits are there (%s)" % (got,))
+        check("compacting __consumer_offsets: 1200 record(s) replayed for 3 live offset(s)" in srv.output(),
+              "the restart logged the compaction")
+        body = struct.pack(">i", -1) + arr([s16("__consumer_offsets") + arr([struct.pack(">iq", 0, -1)])])
+        r = c.call(2, 1, body)
+        r.i32(); r.str(); r.i32(); r.i32()
+        err, _ts, end = r.i16(), r.i64(), r.i64()
+        check(err == 0 and end == 4, "__consumer_offsets now holds 4 records, not 1200 (%d)" % end)
+        check(srv.stop() == 0, "the broker exits cleanly after the compaction")
+    finally:
+        tmp.cleanup()
+
+
 def send_only(c, api, ver, body):
     """Sends a request without reading the answer (it will be parked)."""
     c.corr += 1
@@ -249,6 +285,7 @@ def parked_then_disconnect(srv):
 
 def main():
     crash_restart()
+    compaction_restart()
     with Server() as srv:
         # A topic to commit against.
         p = subprocess.run(["kcat", "-b", srv.bootstrap, "-P", "-t", "wt", "-p", "0"],

@@ -25,6 +25,11 @@ void broker_config_defaults(struct broker_config *c)
     c->auto_create_topics = true;
     c->retention_ms = 7LL * 24 * 3600 * 1000;
     c->flush_interval_ms = 1000;
+    c->flush_bytes = 0;
+    c->retention_bytes = -1;
+    c->retention_check_ms = 300000;
+    c->segment_bytes = 1LL << 30;
+    c->segment_ms = 7LL * 24 * 3600 * 1000;
     c->message_max_bytes = 1048588;
     c->max_frame_bytes = 100LL * 1024 * 1024;
     c->max_connections = 1000;
@@ -121,6 +126,16 @@ int broker_config_apply(struct broker_config *c, const struct config *props,
                 errlen) < 0 ||
         get_i64(props, "log.flush.interval.ms", &c->flush_interval_ms, 1,
                 3600000, err, errlen) < 0 ||
+        get_i64(props, "rill.log.flush.bytes", &c->flush_bytes, 0,
+                1LL << 40, err, errlen) < 0 ||
+        get_i64(props, "log.retention.bytes", &c->retention_bytes, -1,
+                INT64_MAX, err, errlen) < 0 ||
+        get_i64(props, "log.retention.check.interval.ms",
+                &c->retention_check_ms, 1, INT64_MAX, err, errlen) < 0 ||
+        get_i64(props, "log.segment.bytes", &c->segment_bytes, 1024,
+                INT32_MAX, err, errlen) < 0 ||
+        get_i64(props, "log.segment.ms", &c->segment_ms, 1, INT64_MAX, err,
+                errlen) < 0 ||
         get_i64(props, "message.max.bytes", &c->message_max_bytes, 128,
                 1LL << 30, err, errlen) < 0 ||
         get_i64(props, "socket.request.max.bytes", &c->max_frame_bytes, 1024,

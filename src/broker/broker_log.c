@@ -120,6 +120,8 @@ int broker_log_open(struct broker *b)
     struct logdir_options o;
     logdir_options_init(&o);
     o.flush_interval_ms = b->cfg.flush_interval_ms;
+    o.flush_bytes = b->cfg.flush_bytes;
+    o.retention_check_ms = b->cfg.retention_check_ms;
     int rc = logdir_open(b->cfg.data_dir, &o, &b->logdir);
     if (rc < 0) {
         diag_error("broker: cannot open data directory %s: %s", b->cfg.data_dir,
@@ -194,6 +196,9 @@ static void topic_config(struct broker *b, struct logdir_topic_config *c,
     logdir_topic_config_init(c);
     c->partitions = partitions;
     c->retention_ms = b->cfg.retention_ms;
+    c->retention_bytes = b->cfg.retention_bytes;
+    c->segment_bytes = b->cfg.segment_bytes;
+    c->segment_ms = b->cfg.segment_ms;
     c->max_message_bytes = (int32_t)b->cfg.message_max_bytes;
 }
 

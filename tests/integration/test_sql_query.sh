@@ -148,7 +148,7 @@ EOF
 "$RILL" run "$TMP/forever.sql" --data "$D" >"$TMP/forever.out" 2>&1 &
 pid=$!
 PIDS+=($pid)
-sleep 1.5
+sleep 3 # time to start, read the 6 records and write (generous under load)
 kill -0 $pid 2>/dev/null || fail "rill run exited early: $(cat "$TMP/forever.out")"
 kill -TERM $pid
 for i in $(seq 1 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done

@@ -1131,6 +1131,11 @@ int planner_build(const struct sql_query_start *q,
             p->wcfg.allowed_lateness_ms = interval_ms(s->allowed_lateness, &ok);
         p->wcfg.emit = s->emit == SQL_EMIT_CHANGES || !windowed ? EMIT_CHANGES
                                                                 : EMIT_FINAL;
+        /* EMIT FINAL is one row per window, once the watermark passes its
+         * end plus the allowed lateness (ksqlDB's rule, the issue's); late
+         * rows within the lateness fold into that one row. Updates as late
+         * rows arrive are what EMIT CHANGES is for. */
+        p->wcfg.final_after_lateness = p->wcfg.emit == EMIT_FINAL;
         if (s->emit == SQL_EMIT_FINAL && !windowed) {
             rc = fail(err, s->pos, ERR_INVALID,
                       "EMIT FINAL needs a window table function");

@@ -100,12 +100,19 @@ start_sql() {
     # directory has one writer: with the embedded log, the simulator holds
     # it, so the SQL engine must then run in that process or behind
     # `rill serve` (the serve mode above is the intended path).
-    if "$RILL" run --help >/dev/null 2>&1; then
-        local conn=(--data "$DATA/log")
-        [ "$MODE" = serve ] && conn=(--bootstrap "127.0.0.1:$PORT")
-        "$RILL" run "$ROOT/examples/factory.sql" "${conn[@]}" >"$DATA/sql.out" 2>"$DATA/sql.log" &
+    local help; help=$("$RILL" run --help 2>&1)
+    if [ "$MODE" = serve ] && grep -q -- '--bootstrap' <<<"$help"; then
+        "$RILL" run "$ROOT/examples/factory.sql" --bootstrap "127.0.0.1:$PORT" >"$DATA/sql.out" 2>"$DATA/sql.log" &
         SQL_PID=$!
-        echo "demo: running examples/factory.sql (pid $SQL_PID)"
+        sleep 0.5
+        if kill -0 "$SQL_PID" 2>/dev/null; then
+            echo "demo: running examples/factory.sql (pid $SQL_PID)"
+        else
+            echo "demo: examples/factory.sql stopped: $(tail -1 "$DATA/sql.log")"
+            SQL_PID=
+        fi
+    elif grep -q '^usage: rill run' <<<"$help"; then
+        echo "demo: 'rill run' reads only its own data directory so far (no --bootstrap to read rill serve); examples/factory.sql shows the pipeline it will run"
     else
         echo "demo: SQL engine not in this build yet; examples/factory.sql shows the pipeline it will run"
     fi

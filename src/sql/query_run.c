@@ -10,6 +10,14 @@
  * holds its mutex while it pushes, so query_stats reads consistent
  * counters. Not here yet: one task per input partition, repartition
  * topics, checkpoints (a restarted query re-reads from the start).
+ *
+ * Virtual clock (env RILL_VIRTUAL_CLOCK=1, for golden tests): processing
+ * time is not the wall clock but the arrival time stamped on each record
+ * batch (its max Kafka timestamp). Each pass pushes one batch: the next
+ * one, over all partitions, with the earliest stamp (ties: the lower
+ * partition), at that time, then ticks. So watermarks, idle timeouts and
+ * emission follow the order and stamps the producer gave, whatever the
+ * machine's speed (docs/testing.md).
  */
 #include "sql/query_run.h"
 
@@ -70,6 +78,8 @@ struct task {
     int error;
     /* progress of a persistent query (see progress_save) */
     int64_t mute_wm;   /* replaying: window rows up to this are muted */
+    bool vclock;       /* RILL_VIRTUAL_CLOCK=1: see the top of the file */
+    int64_t vnow;      /* the virtual processing time */
     int64_t last_save; /* monotonic ms */
     uint64_t muted;
     /* thread */
@@ -485,6 +495,9 @@ static int task_create(struct query_run *qr, struct sql_query_start *q,
                          : partition_log_start_offset(k->parts[i]);
     }
     k->mute_wm = INT64_MIN;
+    const char *vc = getenv("RILL_VIRTUAL_CLOCK");
+    k->vclock = vc && !strcmp(vc, "1");
+    k->vnow = 0;
     if (k->has_sink)
         progress_load(k);
     *out = k;
@@ -495,11 +508,88 @@ fail:
     return rc;
 }
 
+/* Processing time: the wall clock, or the virtual one. */
+static int64_t task_now(const struct task *k)
+{
+    return k->vclock ? k->vnow : clock_now_ms();
+}
+
+/* Reads the next whole batch of partition i into data: 1 (header in *h,
+ * next offset in *nx), 0 (none) or a negative error. */
+static int read_one_batch(struct task *k, int i, struct buf *data,
+                          struct record_batch_header *h, int64_t *nx)
+{
+    buf_reset(data);
+    int rc = partition_read_copy(k->parts[i], k->next[i], 1, data, nx);
+    if (rc == ERR_RANGE) {
+        int64_t start = partition_log_start_offset(k->parts[i]);
+        if (k->next[i] < start)
+            k->next[i] = start;
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    struct record_batch_walk w;
+    const uint8_t *bp;
+    size_t bl;
+    record_batch_walk_init(&w, data->data, data->len);
+    if (record_batch_walk_next(&w, h, &bp, &bl) != 1)
+        return 0;
+    data->len = (size_t)(bp - data->data) + bl; /* only the first batch */
+    *nx = record_batch_last_offset(h) + 1;
+    return *nx > k->next[i] ? 1 : 0;
+}
+
+/* A virtual-clock pass: the earliest-stamped next batch, pushed at its
+ * stamp. Returns bytes read or a negative error. */
+static int64_t task_pass_virtual(struct task *k, struct buf *data)
+{
+    struct plan *p = k->plan;
+    struct record_batch_header h;
+    int64_t nx, best_ts = INT64_MAX;
+    int best = -1;
+    for (int i = 0; i < p->npartitions; i++) {
+        if (!k->parts[i])
+            continue;
+        int rc = read_one_batch(k, i, data, &h, &nx);
+        if (rc < 0)
+            return rc;
+        if (rc == 1 && h.max_timestamp < best_ts) {
+            best_ts = h.max_timestamp;
+            best = i;
+        }
+    }
+    if (best < 0)
+        return 0;
+    int rc = read_one_batch(k, best, data, &h, &nx);
+    if (rc <= 0)
+        return rc;
+    if (h.max_timestamp > k->vnow)
+        k->vnow = h.max_timestamp;
+    pthread_mutex_lock(&k->mu);
+    k->cur = data->data;
+    k->cur_len = data->len;
+    rc = pipeline_push_records(p->pipe, best, data->data, data->len, k->vnow);
+    k->cur = NULL;
+    if (!rc)
+        rc = pipeline_tick(p->pipe, k->vnow); /* input dry until the next */
+    out_flush(k, &k->sink);
+    out_flush(k, &k->dlq);
+    out_flush(k, &k->late);
+    pthread_mutex_unlock(&k->mu);
+    if (rc)
+        return rc;
+    k->next[best] = nx;
+    return (int64_t)data->len;
+}
+
 /* One pass over the inputs; returns bytes read or a negative error. */
 static int64_t task_pass(struct task *k, struct buf *data)
 {
     struct plan *p = k->plan;
     int64_t got = 0;
+    if (k->vclock)
+        return k->done ? 0 : task_pass_virtual(k, data);
     for (int i = 0; i < p->npartitions && !k->done; i++) {
         if (!k->parts[i])
             continue;
@@ -539,7 +629,7 @@ static int task_tick(struct task *k, bool end)
 {
     pthread_mutex_lock(&k->mu);
     int rc = end ? pipeline_end_of_input(k->plan->pipe)
-                 : pipeline_tick(k->plan->pipe, clock_now_ms());
+                 : pipeline_tick(k->plan->pipe, task_now(k));
     out_flush(k, &k->sink);
     out_flush(k, &k->late);
     pthread_mutex_unlock(&k->mu);

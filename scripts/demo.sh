@@ -26,6 +26,12 @@ PARTITIONS=6
 rm -rf "$DATA" && mkdir -p "$DATA/log" || exit 1
 
 SERVE_PID= SIM_PID= SQL_PID= STOPPING=0
+# Ctrl-C in a terminal signals the whole foreground process group. The
+# children run in their own session (setsid execs in place, so $! is still
+# their pid) and only this script stops them, in order: if the broker got
+# the SIGINT too, the simulator would wait for it in vain while flushing.
+BG=
+command -v setsid >/dev/null && BG=setsid
 START=$(date +%s.%N)
 stop_all() {
     [ $STOPPING -eq 1 ] && return
@@ -49,7 +55,7 @@ port_open() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 # --- 1. the broker (or the embedded log) ----------------------------------
 MODE=
 PORT=$(free_port)
-"$RILL" serve --data "$DATA/log" --listen "127.0.0.1:$PORT" \
+$BG "$RILL" serve --data "$DATA/log" --listen "127.0.0.1:$PORT" \
     --set num.partitions=$PARTITIONS --set auto.create.topics.enable=true \
     >"$DATA/serve.log" 2>&1 &
 SERVE_PID=$!
@@ -74,7 +80,7 @@ SIM_ARGS=(simulate --scenario factory --truth "$DATA/truth.jsonl"
 # shellcheck disable=SC2206
 [ -n "${DEMO_ARGS:-}" ] && SIM_ARGS+=($DEMO_ARGS)
 start_sim() {
-    "$RILL" "${SIM_ARGS[@]}" "$@" >"$DATA/simulate.out" 2>"$DATA/simulate.log" &
+    $BG "$RILL" "${SIM_ARGS[@]}" "$@" >"$DATA/simulate.out" 2>"$DATA/simulate.log" &
     SIM_PID=$!
     sleep 0.5
     kill -0 $SIM_PID 2>/dev/null || { wait $SIM_PID; [ $? -eq 0 ]; }
@@ -102,7 +108,7 @@ start_sql() {
     # `rill serve` (the serve mode above is the intended path).
     local help; help=$("$RILL" run --help 2>&1)
     if [ "$MODE" = serve ] && grep -q -- '--bootstrap' <<<"$help"; then
-        "$RILL" run "$ROOT/examples/factory.sql" --bootstrap "127.0.0.1:$PORT" >"$DATA/sql.out" 2>"$DATA/sql.log" &
+        $BG "$RILL" run "$ROOT/examples/factory.sql" --bootstrap "127.0.0.1:$PORT" >"$DATA/sql.out" 2>"$DATA/sql.log" &
         SQL_PID=$!
         sleep 0.5
         if kill -0 "$SQL_PID" 2>/dev/null; then
@@ -122,7 +128,8 @@ start_sql() {
 # --- 4. the live summary ----------------------------------------------------
 summary() {
     STATUS="$DATA/status.json" TRUTH="$DATA/truth.jsonl" SQLOUT="$DATA/sql.out" \
-    FINAL="${1:-}" START="$START" $PY - <<'PYEOF'
+    FINAL="${1:-}" START="$START" $PY - 2>/dev/null <<'PYEOF'
+import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)
 import json, os, time
 def load(p):
     try:

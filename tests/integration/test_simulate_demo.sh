@@ -30,3 +30,46 @@ if pgrep -f -- "--status $TMP/demo2/status.json" >/dev/null; then
     fail "rill simulate left running after the demo stopped"
 fi
 ok "SIGTERM stops the demo and its children"
+
+# Ctrl-C in a terminal signals the whole foreground process group (script,
+# broker, simulator, the summary helper): the demo must still stop in order
+# and at once, print its final line and no Python traceback.
+/usr/bin/python3 - "$ROOT/scripts/demo.sh" "$RILL" "$TMP/demo3" >"$TMP/demo3.out" 2>&1 <<'PYEOF' || fail "Ctrl-C: $(tail -5 "$TMP/demo3.out")"
+import os, pty, sys, time
+script, rill, data = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["DEMO_DATA"] = data
+    os.execvp("bash", ["bash", script, rill])
+out, t = b"", time.time()
+def read(until):
+    global out
+    while time.time() < until:
+        try:
+            d = os.read(fd, 65536)
+        except OSError:
+            return
+        if not d:
+            return
+        out += d
+read(time.time() + 4)
+os.write(fd, b"\x03")
+t1 = time.time()
+read(t1 + 15)
+done, st = 0, 0
+while not done and time.time() < t1 + 15:
+    done, st = os.waitpid(pid, os.WNOHANG)
+    time.sleep(0.05)
+if not done:
+    os.kill(pid, 9); os.waitpid(pid, 0)
+text = out.decode(errors="replace")
+print(text[-600:])
+assert done and os.WEXITSTATUS(st) == 0, "demo did not exit 0 after Ctrl-C"
+assert time.time() - t1 < 8, "Ctrl-C took %.1f s" % (time.time() - t1)
+assert "final: " in text, "no final line"
+assert "Traceback" not in text, "a traceback on Ctrl-C"
+PYEOF
+if pgrep -f -- "$TMP/demo3" >/dev/null; then
+    fail "a process left running after Ctrl-C"
+fi
+ok "Ctrl-C in a terminal stops the demo at once, in order, without a traceback"

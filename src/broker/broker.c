@@ -535,6 +535,11 @@ void broker_shutdown(struct broker *b)
     (void)r;
 }
 
+struct logdir *broker_logdir(struct broker *b)
+{
+    return b->logdir;
+}
+
 int broker_port(const struct broker *b)
 {
     return b->cfg.listen_port;

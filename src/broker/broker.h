@@ -19,6 +19,7 @@
 #include "base/config.h"
 
 struct broker;
+struct logdir;
 
 struct broker_config {
     char data_dir[1024];
@@ -57,6 +58,15 @@ int broker_create(const struct broker_config *cfg, struct broker **out);
 int broker_run(struct broker *b);
 /* Asks a running broker to shut down cleanly. Any thread. */
 void broker_shutdown(struct broker *b);
+/* The open log directory, for in-process writers next to the broker (the
+ * queries `rill serve` runs). Valid from broker_create to broker_destroy;
+ * the logdir is thread-safe, the broker's own state is not touched. */
+struct logdir *broker_logdir(struct broker *b);
+/* While long-polling Fetch requests are parked, re-check them every ms
+ * milliseconds (0, the default: only the broker's own appends wake them).
+ * For appends made by in-process writers, which the loop does not see.
+ * Call before broker_run. */
+void broker_set_fetch_poll_ms(struct broker *b, int ms);
 /* The bound listening port (useful with port 0). */
 int broker_port(const struct broker *b);
 void broker_destroy(struct broker *b);

@@ -56,6 +56,11 @@ struct broker_fetchwait {
     struct fetch_park *parked;
     struct loop_defer recheck;
     bool recheck_queued;
+    /* broker_set_fetch_poll_ms: while fetches are parked, re-check them
+     * this often (0: off), for writers that append to the log without the
+     * broker seeing it (queries run by `rill serve`). */
+    int poll_ms;
+    struct loop_timer poll;
 };
 
 /* --- evaluation ------------------------------------------------------------
@@ -259,13 +264,30 @@ static void recheck_cb(struct loop *l, void *arg)
     }
 }
 
+static void poll_cb(struct loop *l, struct loop_timer *t)
+{
+    struct broker *b = t->arg;
+    struct broker_fetchwait *fw = b->fetchwait;
+    if (!fw->parked) {
+        loop_timer_stop(l, &fw->poll);
+        return;
+    }
+    recheck_cb(l, b);
+}
+
 static struct broker_fetchwait *fw_get(struct broker *b)
 {
     if (!b->fetchwait) {
         b->fetchwait = mem_calloc(1, sizeof(*b->fetchwait));
         loop_defer_init(&b->fetchwait->recheck, recheck_cb, b);
+        loop_timer_init(&b->fetchwait->poll, poll_cb, b);
     }
     return b->fetchwait;
+}
+
+void broker_set_fetch_poll_ms(struct broker *b, int ms)
+{
+    fw_get(b)->poll_ms = ms > 0 ? ms : 0;
 }
 
 void broker_fetch_notify(struct broker *b)
@@ -283,6 +305,8 @@ void broker_fetch_fini(struct broker *b)
         return;
     while (fw->parked)
         park_answer(b, fw->parked);
+    if (loop_timer_active(&fw->poll))
+        loop_timer_stop(b->loop, &fw->poll);
     mem_free(fw);
     b->fetchwait = NULL;
 }
@@ -365,6 +389,8 @@ int broker_handle_fetch(struct broker_req *req, struct buf *out)
             fw->parked = fp;
             loop_timer_init(&fp->timer, park_timeout, fp);
             loop_timer_start(b->loop, &fp->timer, wait, 0);
+            if (fw->poll_ms && !loop_timer_active(&fw->poll))
+                loop_timer_start(b->loop, &fw->poll, fw->poll_ms, fw->poll_ms);
             return BROKER_DEFERRED;
         }
     }

@@ -1,7 +1,11 @@
 /* cli_run.c - `rill run FILE.sql`, and the SQL session it shares with
  * `rill sql` (layer: cli).
  *
- * A session opens the data directory for writing (its lock keeps a second
+ * A session first tries the SQL socket of a `rill serve` running on the
+ * data directory (<data>/rill.sock, sql/sql_client.h): when one answers,
+ * every statement runs inside the server (its persistent queries too, so
+ * `rill run` returns after the script). Otherwise the session is embedded:
+ * it opens the data directory for writing (its lock keeps a second
  * writer, e.g. `rill serve`, out), the catalog in it, and an executor whose
  * engine is the query runner (sql/query_run.h); on open it restarts
  * the catalog's RUNNING queries. A script is parsed whole first (a syntax
@@ -22,6 +26,7 @@
 #include "base/os.h"
 #include "log/logdir.h"
 #include "sql/catalog.h"
+#include "sql/sql_client.h"
 #include "sql/query_run.h"
 #include "sql/sql_exec.h"
 #include "sql/sql_parse.h"
@@ -32,6 +37,8 @@
 static bool run_until_idle;
 
 struct cli_sql_session {
+    struct sql_client *client; /* set: statements go to rill serve */
+    const char *prog;
     struct logdir *logdir;
     struct catalog *catalog;
     struct sql_exec *exec;
@@ -53,7 +60,19 @@ int cli_sql_session_open(const char *dir, const char *prog,
                          struct cli_sql_session **out)
 {
     struct cli_sql_session *s = mem_calloc(1, sizeof(*s));
-    int rc = logdir_open(dir, NULL, &s->logdir);
+    s->prog = prog;
+    int rc = sql_client_connect(dir, &s->client);
+    if (rc == 0) {
+        *out = s;
+        return 0;
+    }
+    if (rc != ERR_NOT_FOUND) {
+        fprintf(stderr, "%s: cannot reach rill serve on %s/rill.sock: %s\n",
+                prog, dir, err_str(rc));
+        goto fail;
+    }
+    s->client = NULL;
+    rc = logdir_open(dir, NULL, &s->logdir);
     if (rc == -EBUSY) {
         fprintf(stderr,
                 "%s: %s is in use by another rill process (rill serve?)\n",
@@ -105,6 +124,7 @@ void cli_sql_session_close(struct cli_sql_session *s)
 {
     if (!s)
         return;
+    sql_client_close(s->client);
     sql_exec_destroy(s->exec);
     if (s->engine == &query_run_engine)
         query_run_destroy(s->engine_ctx); /* stops queries before the log */
@@ -123,9 +143,45 @@ static void print_error(const char *where, const struct sql_pos *pos,
         fprintf(stderr, "%s: %s\n", where, detail);
 }
 
+struct remote_ctx {
+    const char *where;
+};
+
+static void remote_text(void *arg, const char *p, size_t len, int is_row)
+{
+    (void)arg;
+    fwrite(p, 1, len, stdout);
+    if (is_row || !len || p[len - 1] != '\n')
+        fputc('\n', stdout);
+    fflush(stdout);
+}
+
+static void remote_error(void *arg, const struct sql_pos *pos,
+                         const char *msg)
+{
+    struct remote_ctx *r = arg;
+    print_error(r->where, pos, msg);
+}
+
+static int remote_exec(struct cli_sql_session *s, const char *where,
+                       const char *text, size_t len)
+{
+    struct remote_ctx r = {where};
+    struct sql_client_sink sink = {remote_text, remote_error, &r};
+    int rc = sql_client_exec(s->client, text, len, &sink);
+    if (rc < 0) {
+        fprintf(stderr, "%s: lost the connection to rill serve: %s\n",
+                s->prog, err_str(rc));
+        return 1;
+    }
+    return rc;
+}
+
 int cli_sql_session_exec(struct cli_sql_session *s, const char *where,
                          const char *text, size_t len)
 {
+    if (s->client)
+        return remote_exec(s, where, text, len);
     struct arena arena;
     arena_init(&arena, 16384);
     struct sql_script script;
@@ -167,7 +223,9 @@ static const char usage_text[] =
     "result;\n  stops at the first error (FILE:line:column: message, exit "
     "1);\n  then keeps persistent queries running until SIGINT/SIGTERM, or "
     "with\n  --until-idle until every query has drained its input (windows "
-    "fire\n  at the end of the data)";
+    "fire\n  at the end of the data). When `rill serve` runs on DIR the "
+    "script runs\n  inside it (its queries keep running there) and rill run "
+    "returns at once";
 
 int cli_run(int argc, char **argv)
 {
@@ -200,9 +258,18 @@ int cli_run(int argc, char **argv)
         free(text);
         return 1;
     }
+    if (s->client && run_until_idle) {
+        fprintf(stderr,
+                "rill run: --until-idle needs the data directory to itself; "
+                "rill serve runs on %s (its queries never stop on idle)\n",
+                dir);
+        cli_sql_session_close(s);
+        free(text);
+        return 2;
+    }
     int status = cli_sql_session_exec(s, file, text, len);
     /* The embedded mode: keep the persistent queries running. */
-    if (!status && s->engine->wait)
+    if (!status && !s->client && s->engine->wait)
         status = s->engine->wait(s->engine_ctx) ? 1 : 0;
     cli_sql_session_close(s);
     free(text);

@@ -5,17 +5,32 @@
  *
  * Settings: defaults, then the properties file, then the flags (each flag
  * is a config_set of the matching Kafka key). SIGTERM / SIGINT shut down
- * cleanly: stop accepting, finish in-flight requests, flush, exit 0.
+ * cleanly: stop accepting, finish in-flight requests, stop the SQL
+ * queries, flush, exit 0.
+ *
+ * Next to the broker runs the SQL server (sql/sql_server.h): the catalog
+ * of the data directory, its persistent queries (resumed at start) on the
+ * broker's own log, and statements from `rill run` / `rill sql` over the
+ * Unix socket <data>/rill.sock. Signals are blocked in every thread and
+ * taken by one thread with sigwait (the SQL server interrupts a SELECT
+ * with a thread-directed SIGINT, see sql_server.h).
  */
 #include "cli/cli.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/config.h"
 #include "base/diag.h"
 #include "broker/broker.h"
+#include "sql/sql_server.h"
+
+/* While Kafka fetches are parked, re-check them this often, so rows the
+ * in-process queries append reach long-polling consumers promptly. */
+#define FETCH_POLL_MS 5
 
 static const char usage_text[] =
     "usage: rill serve [--config FILE] [--data DIR] [--listen HOST:PORT]\n"
@@ -26,13 +41,27 @@ static const char usage_text[] =
     "        message.max.bytes, max.connections, rill.fsync.every.ack "
     "(docs/broker.md)\n";
 
-static struct broker *running;
+static atomic_bool sig_done;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    if (running)
-        broker_shutdown(running); /* one write(2): async-signal-safe */
+    (void)sig; /* never runs for a blocked signal; SIGINT must not be
+                * SIG_DFL while a SELECT thread unblocks it */
+}
+
+static void *signal_thread(void *arg)
+{
+    struct broker *b = arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig;
+    while (sigwait(&set, &sig) == 0 && !atomic_load(&sig_done)) {
+        broker_shutdown(b);
+        break;
+    }
+    return NULL;
 }
 
 int cli_serve(int argc, char **argv)
@@ -96,21 +125,44 @@ int cli_serve(int argc, char **argv)
         status = 2;
         goto out;
     }
-    struct broker *b = NULL;
-    if (broker_create(&cfg, &b) < 0)
-        goto out; /* broker_create logged why */
-    running = b;
+    /* Before any thread starts: every thread inherits the mask. */
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    struct broker *b = NULL;
+    if (broker_create(&cfg, &b) < 0)
+        goto restore; /* broker_create logged why */
+    struct sql_server *sql = NULL;
+    if (sql_server_start(cfg.data_dir, broker_logdir(b), &sql, err,
+                         sizeof err) < 0) {
+        fprintf(stderr, "rill serve: SQL: %s\n", err);
+        broker_destroy(b);
+        goto restore;
+    }
+    broker_set_fetch_poll_ms(b, FETCH_POLL_MS);
+    pthread_t st;
+    atomic_store(&sig_done, false);
+    bool sig_thread = pthread_create(&st, NULL, signal_thread, b) == 0;
     status = broker_run(b) < 0 ? 1 : 0;
+    if (sig_thread) {
+        atomic_store(&sig_done, true);
+        pthread_kill(st, SIGTERM); /* taken by its sigwait */
+        pthread_join(st, NULL);
+    }
+    sql_server_stop(sql); /* queries stop before the log closes */
+    broker_destroy(b);
+restore:
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
-    running = NULL;
-    broker_destroy(b);
 out:
     config_fini(&props);
     return status;

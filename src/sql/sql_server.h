@@ -1,0 +1,63 @@
+/* sql_server.h - runs SQL statements for clients of a local socket, next
+ * to `rill serve`'s broker (layer: sql).
+ *
+ * The server owns the catalog of the data directory and a query_run
+ * engine over the broker's open logdir: at start it restarts the
+ * catalog's RUNNING queries (sql_exec_resume), and it stops them at
+ * sql_server_stop, before the caller closes the log. Clients connect to
+ * the Unix socket <data>/rill.sock (mode 0600, removed at stop) and speak
+ * the framed protocol of docs/broker.md ("SQL over the local socket"):
+ * every frame is a u32 big-endian length L, then L bytes: a type byte and
+ * a payload.
+ *   client -> server  'Q' script text (one or more ';'-separated
+ *                     statements; parsed whole first, then run one by one,
+ *                     stopping at the first error)
+ *   server -> client  'T' result text of a statement (table, EXPLAIN, ...)
+ *                     'R' one row of a transient SELECT (JSON, no newline)
+ *                     'E' error: i32 line, i32 column (0: none), message
+ *                     'Z' end of the request: u8 status (0 ok, 1 failed)
+ * Each connection is a session (its own SET settings) on its own thread.
+ * Statements of all sessions run one at a time (one mutex around each);
+ * a transient SELECT streams rows until its LIMIT, its client disconnects
+ * or the server stops, and holds that mutex meanwhile.
+ *
+ * Signals: a SELECT is interrupted by sending SIGINT to its thread (the
+ * engine's own handler ends it). So the process must block SIGINT and
+ * SIGTERM in every thread (and wait for them with sigwait) before
+ * sql_server_start, and leave SIGINT's disposition a handler (not
+ * SIG_DFL); the server unblocks SIGINT in a session thread only while a
+ * SELECT runs there.
+ */
+#ifndef RILL_SQL_SERVER_H
+#define RILL_SQL_SERVER_H
+
+#include <stddef.h>
+
+struct logdir;
+struct sql_server;
+
+/* Frame types. */
+#define SQL_WIRE_QUERY 'Q'
+#define SQL_WIRE_TEXT 'T'
+#define SQL_WIRE_ROW 'R'
+#define SQL_WIRE_ERROR 'E'
+#define SQL_WIRE_DONE 'Z'
+#define SQL_WIRE_MAX_FRAME (16u << 20)
+#define SQL_SOCKET_NAME "rill.sock"
+
+/* <dir>/rill.sock into out; ERR_INVALID when it does not fit (a Unix
+ * socket path is at most 107 bytes). */
+int sql_server_socket_path(const char *dir, char *out, size_t n);
+
+/* Opens the catalog of dir, creates the engine over ld (the broker's),
+ * resumes the recorded queries (one log line each), binds the socket
+ * (a stale one from a crash is replaced; a live one is an error) and
+ * starts accepting. Returns 0 or a negative error with a message in err. */
+int sql_server_start(const char *dir, struct logdir *ld,
+                     struct sql_server **out, char *err, size_t errlen);
+/* Stops accepting, ends the sessions (interrupting a running SELECT),
+ * stops every persistent query, closes the catalog and removes the
+ * socket. NULL is a no-op. */
+void sql_server_stop(struct sql_server *s);
+
+#endif

@@ -1,10 +1,11 @@
 /* cli_queries.c - `rill queries list|describe ID`: the persistent queries
  * of a data directory's catalog (layer: cli).
  *
- * Reads the catalog file only (no data directory lock), so it works next
- * to a running `rill run` or `rill serve`. Run-time counters (rows, late
- * rows per input partition) come from the engine running the query; read
- * from the file alone they show as not available.
+ * When `rill serve` runs on the data directory, asks it (SHOW QUERIES /
+ * DESCRIBE id over <data>/rill.sock), so DESCRIBE shows the run-time
+ * counters of its engine. Otherwise reads the catalog file only (no data
+ * directory lock), so it also works next to a running `rill run`; read
+ * from the file alone, run-time counters show as not available.
  */
 #include "cli/cli.h"
 
@@ -15,7 +16,59 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "sql/catalog.h"
+#include "sql/sql_client.h"
 #include "sql/sql_exec.h"
+
+static void out_text(void *arg, const char *p, size_t len, int is_row)
+{
+    (void)arg;
+    fwrite(p, 1, len, stdout);
+    if (is_row || !len || p[len - 1] != '\n')
+        fputc('\n', stdout);
+}
+
+static void out_error(void *arg, const struct sql_pos *pos, const char *msg)
+{
+    const char *const *idp = arg;
+    const char *id = *idp;
+    (void)pos;
+    if (id && strstr(msg, "unknown"))
+        fprintf(stderr, "rill queries: unknown query '%s'\n", id);
+    else
+        fprintf(stderr, "rill queries: %s\n", msg);
+}
+
+static bool plain_id(const char *id)
+{
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '_'))
+            return false;
+    return *id != '\0';
+}
+
+/* Through a running `rill serve`: 0/1 (the exit status), or -1 when no
+ * server answers. */
+static int via_server(const char *dir, const char *id)
+{
+    if (id && !plain_id(id))
+        return -1;
+    struct sql_client *c;
+    if (sql_client_connect(dir, &c))
+        return -1;
+    char stmt[256];
+    if (id)
+        snprintf(stmt, sizeof stmt, "DESCRIBE %s;", id);
+    else
+        snprintf(stmt, sizeof stmt, "SHOW QUERIES;");
+    struct sql_client_sink sink = {out_text, out_error, &id};
+    int rc = sql_client_exec(c, stmt, strlen(stmt), &sink);
+    sql_client_close(c);
+    if (rc < 0)
+        fprintf(stderr, "rill queries: lost the connection to rill serve: %s\n",
+                err_str(rc));
+    return rc ? 1 : 0;
+}
 
 static const char usage_text[] = "rill queries list [--data DIR]\n"
                                  "       rill queries describe ID [--data DIR]";
@@ -40,6 +93,9 @@ int cli_queries(int argc, char **argv)
         fprintf(stderr, "usage: %s\n", usage_text);
         return 2;
     }
+    rc = via_server(dir, id);
+    if (rc >= 0)
+        return rc;
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         fprintf(stderr, "rill queries: no data directory at %s\n", dir);

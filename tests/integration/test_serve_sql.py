@@ -175,6 +175,7 @@ def main():
         check(not os.path.exists(sock), "SIGTERM removed the socket")
         srv.start()
         check(os.path.exists(sock), "socket back after restart")
+        check("1 persistent query resumed" in srv.output(), "the server resumed q_1")
         produce(srv.bootstrap, [("s3", 42.0, 6000)])
         c2 = consumer(srv.bootstrap)
         got = read_alerts(c2, 9, timeout=6)
@@ -188,6 +189,9 @@ def main():
         if rc is not None:
             check(rc == 0, "final SIGTERM exit 0")
         check(not os.path.exists(sock), "no socket file left")
+        out = srv.output()
+        check("AddressSanitizer" not in out and "runtime error:" not in out
+              and "LeakSanitizer" not in out, "no sanitizer report from rill serve")
         sys.stdout.flush()
         try:
             os.unlink(srv.log_path)

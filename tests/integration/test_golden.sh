@@ -44,12 +44,14 @@ produce_input() {
 # run_case CASE_DIR OUT_FILE: the query's stdout, then each topic named by
 # a `-- consume: TOPIC` line of query.sql, after a `--- TOPIC` line.
 run_case() {
-  local dir=$1 out=$2 data=$TMP/$(basename "$1") t
+  local dir=$1 out=$2 data t rc=0
+  data=$TMP/$(basename "$1")
   rm -rf "$data"
   produce_input "$dir" "$data" || { echo "(input failed)" >"$out"; return 0; }
-  if ! RILL_VIRTUAL_CLOCK=1 timeout 30 "$RILL" run "$dir/query.sql" --data "$data" \
-    --until-idle >"$out" 2>"$out.err"; then
-    { echo "(rill run failed: exit $?)"; cat "$out.err"; } >>"$out"
+  RILL_VIRTUAL_CLOCK=1 timeout 30 "$RILL" run "$dir/query.sql" --data "$data" \
+    --until-idle >"$out" 2>"$out.err" || rc=$?
+  if [ $rc != 0 ]; then
+    { echo "(rill run failed: exit $rc)"; cat "$out.err"; } >>"$out"
     return 0
   fi
   for t in $(sed -n 's/^-- consume: *\([^ ]*\).*/\1/p' "$dir/query.sql"); do
@@ -95,8 +97,9 @@ fi
 failed=0 passed=0 kf=0
 for c in "${cases[@]}"; do
   dir=$GOLDEN/$c
-  [ -f "$dir/query.sql" ] && [ -f "$dir/input.txt" ] && [ -f "$dir/expected.txt" ] ||
-    fail "$c: needs input.txt, query.sql and expected.txt"
+  for f in input.txt query.sql expected.txt; do
+    [ -f "$dir/$f" ] || fail "$c: needs input.txt, query.sql and expected.txt"
+  done
   run_case "$dir" "$TMP/$c.out"
   normalize <"$dir/expected.txt" >"$TMP/$c.want"
   normalize <"$TMP/$c.out" >"$TMP/$c.got"
@@ -108,7 +111,7 @@ for c in "${cases[@]}"; do
     fi
     passed=$((passed + 1))
   elif known_fail "$c"; then
-    echo "KNOWN_FAIL: $c ($(grep "^$c[[:space:]]" "$GOLDEN/KNOWN_FAIL" | cut -f2- | head -1))"
+    echo "KNOWN_FAIL: $c ($(grep "^${c}[[:space:]]" "$GOLDEN/KNOWN_FAIL" | cut -f2- | head -1))"
     sed 's/^/    /' "$TMP/$c.diff"
     kf=$((kf + 1))
   else

@@ -170,12 +170,36 @@ def main():
         r = rill("run", script, "--until-idle", data=data, timeout=30, check=False)
         check(r.returncode == 2, "--until-idle refused next to rill serve")
 
+        # An idle session does not hold the server.
+        idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        idle.connect(sock)
+        r = rill("sql", data=data, input="SET 'scan.startup.mode' = 'latest-offset';\nSHOW STREAMS;\n", timeout=30)
+        check("readings" in r.stdout, "statements run next to an idle session")
+
         # Restart: the query resumes, old alerts are not written again.
-        check(srv.stop() == 0, "SIGTERM: exit 0")
+        # SIGTERM while a SELECT waits for rows it will never get.
+        sel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sel.connect(sock)
+        body = b"QSELECT value FROM readings LIMIT 1000;"
+        sel.sendall(struct.pack(">I", len(body)) + body)
+        time.sleep(0.5)
+        t = time.time()
+        check(srv.stop() == 0, "SIGTERM during a SELECT: exit 0 (%.1fs)" % (time.time() - t))
+        check(time.time() - t < 10, "SIGTERM ends a running SELECT promptly")
+        sel.close()
+        idle.close()
         check(not os.path.exists(sock), "SIGTERM removed the socket")
         srv.start()
         check(os.path.exists(sock), "socket back after restart")
         check("1 persistent query resumed" in srv.output(), "the server resumed q_1")
+        # A crash leaves a stale socket: the CLI falls back to the embedded
+        # mode, the next server replaces it.
+        srv.kill()
+        check(os.path.exists(sock), "SIGKILL left the socket file")
+        r = rill("sql", data=data, input="SHOW QUERIES;\n", timeout=30)
+        check("q_1" in r.stdout, "stale socket: rill sql ran embedded")
+        srv.start()
+        check(os.path.exists(sock), "socket back after the crash")
         produce(srv.bootstrap, [("s3", 42.0, 6000)])
         c2 = consumer(srv.bootstrap)
         got = read_alerts(c2, 9, timeout=6)

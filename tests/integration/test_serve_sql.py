@@ -170,6 +170,20 @@ def main():
         r = rill("run", script, "--until-idle", data=data, timeout=30, check=False)
         check(r.returncode == 2, "--until-idle refused next to rill serve")
 
+        # Bad frames close that connection only.
+        for junk in (b"\x00\x00\x00\x00", b"\x7f\xff\xff\xffQ", b"\x00\x00\x00\x02X!"):
+            j = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            j.settimeout(10)
+            j.connect(sock)
+            j.sendall(junk)
+            try:
+                reply = j.recv(4096)
+            except OSError:
+                reply = b""
+            j.close()
+            check(reply == b"" or b"unexpected frame" in reply, "junk frame %r answered: %r" % (junk, reply))
+        check(srv.alive(), "server alive after junk frames")
+
         # An idle session does not hold the server.
         idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         idle.connect(sock)

@@ -165,6 +165,16 @@ def run(tmp):
         for r, j in zip(rows, virt.decode().splitlines())),
         "csv and json carry the same readings in the same order")
 
+    # Every bound bounds: --count 0 / --duration 0 are usage errors (they
+    # used to mean "no limit"), and a virtual-clock run (millions of
+    # events/s) must have a bound.
+    for bad in (["--virtual-clock"], ["--virtual-clock", "--count", "0"],
+                ["--duration", "0"], ["--virtual-clock", "--duration", "-1"]):
+        p = subprocess.run([RILL, "simulate"] + bad, capture_output=True,
+                           timeout=10)
+        check(p.returncode == 2 and not p.stdout,
+              "simulate %s is a usage error" % " ".join(bad))
+
     # SIGTERM stops an unbounded run cleanly, with whole lines.
     path = os.path.join(tmp, "run.jsonl")
     with open(path, "wb") as f:

@@ -210,6 +210,13 @@ def run(tmp):
     topics = rill("topics", "list", "--data", skdir).stdout.split()
     check("skew-by-key" in topics and "skew-round-robin" in topics,
           "skew --simulate --data keeps its two topics (%s)" % topics)
+    sk = ["skew", "--sensors", "100", "--hot-share", "0.1", "--hot-traffic",
+          "0.9", "--partitions", "10", "--rate", "100000", "--simulate"]
+    s5a = rill(*sk, "--seed", "5").stdout
+    s5b = rill(*sk, "--seed", "5").stdout
+    s6 = rill(*sk, "--seed", "6").stdout
+    check(s5a == s5b and s5a != s6,
+          "skew --seed: same seed same report (measured counts too), another seed another")
     p = subprocess.run([RILL, "skew", "--partitions", "0"], capture_output=True)
     check(p.returncode == 2, "skew: 0 partitions is a usage error")
 

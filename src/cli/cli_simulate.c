@@ -261,9 +261,9 @@ int cli_simulate(int argc, char **argv)
     if (cli_flag(&a, "clean"))
         sim_config_clean(&c);
 
-    int64_t seed = 1, sensors = c.sensors, start_ms = -1, count = -1;
+    int64_t seed = 1, sensors = c.sensors, start_ms = -1, count = INT64_MIN;
     int64_t partitions = 0, tick_ms = 10;
-    double rate = -1, sensor_hz = -1, duration = -1;
+    double rate = -1, sensor_hz = -1, duration = -HUGE_VAL;
     OPT_I("seed", seed);
     OPT_I("sensors", sensors);
     OPT_D("rate", rate);
@@ -325,21 +325,22 @@ int cli_simulate(int argc, char **argv)
         fprintf(stderr, "rill simulate: --tick-ms must be 1..1000\n");
         return 2;
     }
-    /* -1: not given. A given bound must bound something, and a virtual
+    /* INT64_MIN, -HUGE_VAL: not given. A given bound must bound something, and a virtual
      * clock run (millions of events/s) needs one: it would not end. */
-    if ((duration != -1 && !(duration > 0)) || (count != -1 && count < 1)) {
+    bool has_duration = duration != -HUGE_VAL, has_count = count != INT64_MIN;
+    if ((has_duration && !(duration > 0)) || (has_count && count < 1)) {
         fprintf(stderr, "rill simulate: --duration must be > 0 and --count "
                         ">= 1\n");
         return 2;
     }
-    if (virtual_clock && duration == -1 && count == -1) {
+    if (virtual_clock && !has_duration && !has_count) {
         fprintf(stderr, "rill simulate: --virtual-clock needs --duration or "
                         "--count\n");
         return 2;
     }
-    if (duration == -1)
+    if (!has_duration)
         duration = 0;
-    if (count == -1)
+    if (!has_count)
         count = 0;
 
     struct run *r = mem_calloc(1, sizeof *r);

@@ -325,8 +325,9 @@ int cli_simulate(int argc, char **argv)
         fprintf(stderr, "rill simulate: --tick-ms must be 1..1000\n");
         return 2;
     }
-    /* INT64_MIN, -HUGE_VAL: not given. A given bound must bound something, and a virtual
-     * clock run (millions of events/s) needs one: it would not end. */
+    /* INT64_MIN, -HUGE_VAL: not given. A given bound must bound something, and
+     * a virtual clock run (millions of events/s) needs one: it would not end.
+     */
     bool has_duration = duration != -HUGE_VAL, has_count = count != INT64_MIN;
     if ((has_duration && !(duration > 0)) || (has_count && count < 1)) {
         fprintf(stderr, "rill simulate: --duration must be > 0 and --count "

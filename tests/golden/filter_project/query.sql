@@ -2,7 +2,7 @@
 -- WHERE LOWER(kind) = 'temp' AND value > 20 keeps 21.5 (a), 25 (a), 30 (c);
 -- 19 fails the comparison, 'hum' the kind, NULL value gives NULL (dropped).
 -- Fahrenheit = value * 1.8 + 32: 70.7, 77.0, 86.0.
--- The malformed record (partition 0 offset 1) and "value":"hot"
+-- The truncated record (partition 0 offset 1) and "value":"hot"
 -- (partition 1 offset 2) are dead letters in readings.dlq.
 -- consume: readings.dlq
 CREATE STREAM readings (

@@ -14,7 +14,10 @@
  * Bounded mode (`rill run --until-idle`): a task that read nothing new for
  * idle_ms ends its input (every open window fires) and stops; wait()
  * returns once every task stopped. Otherwise wait() blocks until SIGINT or
- * SIGTERM. This task loop belongs in the stream layer eventually (one
+ * SIGTERM. With RILL_VIRTUAL_CLOCK=1 in the environment, processing time
+ * is the arrival stamp (Kafka timestamp) of each record batch instead of
+ * the wall clock, one batch at a time in stamp order (golden tests,
+ * docs/testing.md). This task loop belongs in the stream layer eventually (one
  * task per input partition on worker threads); it is here until then.
  * Threads: engine hooks from the session's thread; one thread per
  * persistent query.

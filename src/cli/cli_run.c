@@ -156,8 +156,7 @@ static void remote_text(void *arg, const char *p, size_t len, int is_row)
     fflush(stdout);
 }
 
-static void remote_error(void *arg, const struct sql_pos *pos,
-                         const char *msg)
+static void remote_error(void *arg, const struct sql_pos *pos, const char *msg)
 {
     struct remote_ctx *r = arg;
     print_error(r->where, pos, msg);
@@ -170,8 +169,8 @@ static int remote_exec(struct cli_sql_session *s, const char *where,
     struct sql_client_sink sink = {remote_text, remote_error, &r};
     int rc = sql_client_exec(s->client, text, len, &sink);
     if (rc < 0) {
-        fprintf(stderr, "%s: lost the connection to rill serve: %s\n",
-                s->prog, err_str(rc));
+        fprintf(stderr, "%s: lost the connection to rill serve: %s\n", s->prog,
+                err_str(rc));
         return 1;
     }
     return rc;

@@ -76,8 +76,7 @@ int sql_client_exec(struct sql_client *c, const char *text, size_t len,
         case SQL_WIRE_ERROR: {
             if (n < 8)
                 return ERR_CORRUPT;
-            struct sql_pos pos = {(int)be32_load(p), (int)be32_load(p + 4),
-                                  0};
+            struct sql_pos pos = {(int)be32_load(p), (int)be32_load(p + 4), 0};
             char msg[1024];
             size_t m = n - 8 < sizeof msg - 1 ? n - 8 : sizeof msg - 1;
             memcpy(msg, p + 8, m);

@@ -168,8 +168,8 @@ static int run_request(struct sql_conn *c, const char *text, size_t len)
         buf_reset(&out);
         int rc = run_stmt(c, script.stmts[i], &out, &err);
         if (out.len)
-            io = sql_wire_send(c->fd, SQL_WIRE_TEXT, out.data, out.len, NULL,
-                               0);
+            io =
+                sql_wire_send(c->fd, SQL_WIRE_TEXT, out.data, out.len, NULL, 0);
         if (rc) {
             if (!io)
                 io = send_error(c, &err.pos, sql_exec_error_detail(&err));

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -50,19 +51,39 @@ static inline int sql_wire_read_all(int fd, void *p, size_t n)
     return 0;
 }
 
-/* Sends one frame: type, then a and b (either may be empty). */
+/* Sends one frame: type, then a and b (either may be empty), in one
+ * sendmsg when the socket takes it all. Retries EINTR and short writes. */
 static inline int sql_wire_send(int fd, int type, const void *a, size_t alen,
                                 const void *b, size_t blen)
 {
     uint8_t hdr[5];
     be32_store(hdr, (uint32_t)(1 + alen + blen));
     hdr[4] = (uint8_t)type;
-    int rc = sql_wire_write_all(fd, hdr, sizeof hdr);
-    if (!rc && alen)
-        rc = sql_wire_write_all(fd, a, alen);
-    if (!rc && blen)
-        rc = sql_wire_write_all(fd, b, blen);
-    return rc;
+    struct iovec iov[3] = {{hdr, sizeof hdr},
+                           {(void *)(uintptr_t)a, alen},
+                           {(void *)(uintptr_t)b, blen}};
+    struct iovec *v = iov;
+    int nv = 3;
+    while (nv) {
+        struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)nv};
+        ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        size_t left = (size_t)w;
+        while (nv && left >= v->iov_len) {
+            left -= v->iov_len;
+            v++;
+            nv--;
+        }
+        if (nv) {
+            v->iov_base = (uint8_t *)v->iov_base + left;
+            v->iov_len -= left;
+        }
+    }
+    return 0;
 }
 
 /* Receives one frame into payload (reset first): 0, 1 at a clean end of

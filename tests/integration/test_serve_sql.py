@@ -30,7 +30,7 @@ CREATE STREAM alerts AS SELECT sensor_id, value FROM readings WHERE value > 5;
 
 
 def produce(bootstrap, rows):
-    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "log_level": 2})
     for sid, v, ts in rows:
         p.produce("readings", key=sid,
                   value=json.dumps({"sensor_id": sid, "value": v, "ts": ts}))
@@ -40,7 +40,7 @@ def produce(bootstrap, rows):
 def consumer(bootstrap, offset=0):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "t%d" % time.time_ns(),
                   "enable.auto.commit": False, "fetch.wait.max.ms": 500,
-                  "fetch.min.bytes": 1})
+                  "fetch.min.bytes": 1, "log_level": 2})
     c.assign([TopicPartition("alerts", 0, offset)])
     return c
 
@@ -115,7 +115,7 @@ def main():
         # Latency: one hot reading -> its alert at a long-polling consumer.
         # Measured from the produce call (acks=1, linger 0) to the
         # consumer's poll returning the alert.
-        p = Producer({"bootstrap.servers": srv.bootstrap, "linger.ms": 0, "acks": 1})
+        p = Producer({"bootstrap.servers": srv.bootstrap, "linger.ms": 0, "acks": 1, "log_level": 2})
         p.produce("readings", key="warm", value=json.dumps(
             {"sensor_id": "warm", "value": 0.0, "ts": 4999}))
         p.flush(10)
@@ -133,7 +133,9 @@ def main():
         lat.sort()
         print("serve_sql alert_latency_ms median=%.1f max=%.1f samples=%d "
               "(fetch.wait.max.ms=500)" % (lat[len(lat) // 2], lat[-1], len(lat)))
-        check(lat[len(lat) // 2] < 250, "median alert latency well under fetch.wait.max.ms")
+        # Without the broker's re-check of parked fetches the median was
+        # ~100 ms and the max ~600 ms; with it ~11 ms.
+        check(lat[len(lat) // 2] < 75, "median alert latency well under fetch.wait.max.ms")
         r = rill("queries", "describe", "q_1", data=data, timeout=30)
         check("rows out: 7" in r.stdout, "rill queries describe: the server's counters: "
               + " | ".join(r.stdout.splitlines()))
@@ -176,10 +178,15 @@ def main():
             j.settimeout(10)
             j.connect(sock)
             j.sendall(junk)
+            reply = b""
             try:
-                reply = j.recv(4096)
+                while not reply.endswith(b"Z\x01"):
+                    chunk = j.recv(4096)
+                    if not chunk:
+                        break
+                    reply += chunk
             except OSError:
-                reply = b""
+                pass
             j.close()
             check(reply == b"" or b"unexpected frame" in reply, "junk frame %r answered: %r" % (junk, reply))
         check(srv.alive(), "server alive after junk frames")

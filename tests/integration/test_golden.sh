@@ -10,6 +10,9 @@
 source "$(dirname "$0")/lib.sh"
 
 GOLDEN=$(cd "$(dirname "$0")/../golden" && pwd)
+# One binary for the whole run, even if build/rill is relinked meanwhile.
+cp "$RILL" "$TMP/rill" || fail "cannot copy $RILL"
+RILL=$TMP/rill
 BASE_MS=1000000000000 # virtual arrival time of the first input line
 
 # produce_input CASE_DIR DATA_DIR: one `rill produce` per record, so each

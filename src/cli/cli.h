@@ -56,5 +56,8 @@ int cli_sql_session_open(const char *dir, const char *prog,
 void cli_sql_session_close(struct cli_sql_session *s);
 int cli_sql_session_exec(struct cli_sql_session *s, const char *where,
                          const char *text, size_t len);
+/* Whether the session's statements go to a running `rill serve`
+ * (<data>/rill.sock) rather than run in this process. */
+bool cli_sql_session_remote(const struct cli_sql_session *s);
 
 #endif

@@ -176,6 +176,11 @@ static int remote_exec(struct cli_sql_session *s, const char *where,
     return rc;
 }
 
+bool cli_sql_session_remote(const struct cli_sql_session *s)
+{
+    return s->client != NULL;
+}
+
 int cli_sql_session_exec(struct cli_sql_session *s, const char *where,
                          const char *text, size_t len)
 {

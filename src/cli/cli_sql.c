@@ -6,7 +6,8 @@
  * it reads statements from stdin without a prompt, runs each as it
  * completes (errors name lines of stdin), goes on after an error and
  * exits 1 if any failed. The session (data directory, catalog, executor)
- * is cli_run.c's.
+ * is cli_run.c's: when `rill serve` runs on the data directory, the
+ * statements go to it over <data>/rill.sock.
  */
 #include "cli/cli.h"
 
@@ -121,6 +122,9 @@ static int run_tty(struct cli_sql_session *s)
         read_history(hist);
     printf("rill sql: statements end with ';'. quit or Ctrl-D leaves. "
            "docs/sql.md is the reference.\n");
+    if (cli_sql_session_remote(s))
+        printf("Connected to rill serve: statements and their queries run "
+               "inside it.\n");
     struct buf stmt;
     buf_init(&stmt);
     for (;;) {

@@ -38,6 +38,9 @@
 #include "sql/sql_parse.h"
 #include "sql/sql_wire.h"
 
+/* Sessions open at once; one more is told so and closed. */
+#define MAX_SESSIONS 64
+
 struct sql_conn {
     struct sql_conn *next;
     struct sql_server *srv;
@@ -250,6 +253,20 @@ static void *accept_thread(void *arg)
         int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
             continue;
+        int open = 0;
+        pthread_mutex_lock(&s->conns_mu);
+        for (struct sql_conn *c = s->conns; c; c = c->next)
+            open++;
+        pthread_mutex_unlock(&s->conns_mu);
+        if (open >= MAX_SESSIONS) {
+            static const char msg[] = "too many SQL sessions";
+            uint8_t lc[8] = {0}, st = 1;
+            sql_wire_send(fd, SQL_WIRE_ERROR, lc, sizeof lc, msg,
+                          sizeof msg - 1);
+            sql_wire_send(fd, SQL_WIRE_DONE, &st, 1, NULL, 0);
+            close(fd);
+            continue;
+        }
         struct sql_conn *c = mem_calloc(1, sizeof *c);
         c->srv = s;
         c->fd = fd;

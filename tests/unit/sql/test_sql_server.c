@@ -196,11 +196,35 @@ TEST(stop_removes_socket)
     env_close(&e);
 }
 
+TEST(session_limit)
+{
+    struct env e;
+    env_open(&e);
+    CHECK_EQ_INT(env_start(&e), 0);
+    struct sql_client *c[64];
+    struct got g;
+    for (int i = 0; i < 64; i++) {
+        CHECK_EQ_INT(sql_client_connect(e.dir, &c[i]), 0);
+        /* A round trip: the session thread is running. */
+        memset(&g, 0, sizeof g);
+        struct sql_client_sink sink = {on_text, on_error, &g};
+        CHECK_EQ_INT(sql_client_exec(c[i], "SHOW STREAMS;", 13, &sink), 0);
+        buf_fini(&g.text);
+    }
+    CHECK_EQ_INT(run(&e, "SHOW STREAMS;", &g), 1);
+    CHECK(strstr(g.msg, "too many") != NULL);
+    buf_fini(&g.text);
+    for (int i = 0; i < 64; i++)
+        sql_client_close(c[i]);
+    env_close(&e);
+}
+
 int main(void)
 {
     RUN(no_server_is_not_found);
     RUN(statements_and_results);
     RUN(errors_have_positions);
     RUN(stop_removes_socket);
+    RUN(session_limit);
     return harness_summary("test_sql_server");
 }

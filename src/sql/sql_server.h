@@ -16,7 +16,8 @@
  *                     'R' one row of a transient SELECT (JSON, no newline)
  *                     'E' error: i32 line, i32 column (0: none), message
  *                     'Z' end of the request: u8 status (0 ok, 1 failed)
- * Each connection is a session (its own SET settings) on its own thread.
+ * Each connection is a session (its own SET settings) on its own thread,
+ * at most 64 at once (one more gets an 'E' "too many SQL sessions").
  * Statements of all sessions run one at a time (one mutex around each);
  * a transient SELECT streams rows until its LIMIT, its client disconnects
  * or the server stops, and holds that mutex meanwhile.

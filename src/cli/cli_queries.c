@@ -70,8 +70,11 @@ static int via_server(const char *dir, const char *id)
     return rc ? 1 : 0;
 }
 
-static const char usage_text[] = "rill queries list [--data DIR]\n"
-                                 "       rill queries describe ID [--data DIR]";
+static const char usage_text[] =
+    "rill queries list [--data DIR]\n"
+    "       rill queries describe ID [--data DIR]\n"
+    "  asks rill serve when it runs on DIR (with run-time counters), else\n"
+    "  reads DIR's catalog";
 
 int cli_queries(int argc, char **argv)
 {

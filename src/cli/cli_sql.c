@@ -171,7 +171,8 @@ static int run_tty(struct cli_sql_session *s)
 static const char usage_text[] =
     "rill sql [--data DIR]\n"
     "  an interactive SQL shell (history in ~/.rill_history); with stdin\n"
-    "  not a terminal, runs the statements read from stdin";
+    "  not a terminal, runs the statements read from stdin. When rill serve\n"
+    "  runs on DIR, statements run inside it (over DIR/rill.sock)";
 
 int cli_sql(int argc, char **argv)
 {

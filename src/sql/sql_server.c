@@ -332,13 +332,11 @@ int sql_server_start(const char *dir, struct logdir *ld,
     s->ld = ld;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->conns_mu, NULL);
-    int rc = sql_server_socket_path(dir, s->path, sizeof s->path);
-    if (rc) {
-        snprintf(err, errlen, "%s/%s: path too long for a socket", dir,
-                 SQL_SOCKET_NAME);
-        goto fail;
-    }
+    /* A path too long for a Unix socket: queries still run, statements
+     * cannot reach them (a warning says so). */
+    bool no_socket = sql_server_socket_path(dir, s->path, sizeof s->path) != 0;
     char msg[512] = "";
+    int rc;
     rc = catalog_open(dir, &s->catalog, msg, sizeof msg);
     if (rc) {
         snprintf(err, errlen, "cannot read the catalog: %s",
@@ -373,6 +371,13 @@ int sql_server_start(const char *dir, struct logdir *ld,
     if (n > 0)
         diag_info("sql server: %d persistent quer%s resumed", n,
                   n == 1 ? "y" : "ies");
+    if (no_socket) {
+        diag_warn("sql server: %s/%s is too long for a Unix socket path: "
+                  "no SQL statements from rill run / rill sql",
+                  dir, SQL_SOCKET_NAME);
+        *out = s;
+        return 0;
+    }
     if (pipe2(s->wake, O_CLOEXEC)) {
         rc = -errno;
         snprintf(err, errlen, "pipe: %s", strerror(errno));

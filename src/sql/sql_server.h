@@ -52,8 +52,10 @@ int sql_server_socket_path(const char *dir, char *out, size_t n);
 
 /* Opens the catalog of dir, creates the engine over ld (the broker's),
  * resumes the recorded queries (one log line each), binds the socket
- * (a stale one from a crash is replaced; a live one is an error) and
- * starts accepting. Returns 0 or a negative error with a message in err. */
+ * (a file left there by a crash is replaced: the caller holds the data
+ * directory's lock) and starts accepting. When <dir>/rill.sock is too long
+ * for a socket path (107 bytes) the queries run but no socket is bound
+ * (a warning). Returns 0 or a negative error with a message in err. */
 int sql_server_start(const char *dir, struct logdir *ld,
                      struct sql_server **out, char *err, size_t errlen);
 /* Stops accepting, ends the sessions (interrupting a running SELECT),

@@ -717,9 +717,18 @@ static int plan_source(const struct sql_query_start *q, struct plan *p,
     *timecol = r->time_column;
     const struct catalog_option *o = setting(q, "scan.startup.mode");
     p->startup_latest = o && !strcasecmp(o->value, "latest-offset");
+    /* The idle timeout: SET overrides the stream's WITH option, which
+     * overrides the documented default of 30 s (a sensor partition that
+     * goes quiet must not stall every window forever). */
+    p->idle_timeout_ms = PLANNER_DEFAULT_IDLE_TIMEOUT_MS;
+    const char *idle = catalog_relation_option(r, "watermark.idle-timeout");
     o = setting(q, "watermark.idle-timeout");
-    if (o && sql_exec_parse_duration(o->value, &p->idle_timeout_ms))
+    if (o)
+        idle = o->value;
+    if (idle && sql_exec_parse_duration(idle, &p->idle_timeout_ms))
         p->idle_timeout_ms = 0;
+    const char *delim = catalog_relation_option(r, "csv.delimiter");
+    p->csv_delimiter = delim && delim[0] ? delim[0] : 0;
     return 0;
 }
 
@@ -1182,6 +1191,7 @@ int planner_build(const struct sql_query_start *q,
         .npartitions = p->npartitions,
         .watermark_delay_ms = p->watermark_delay_ms,
         .idle_timeout_ms = p->idle_timeout_ms,
+        .csv_delimiter = p->csv_delimiter,
         .verify_crc = true,
     };
     rc = pipeline_create(&src, &p->pipe);

@@ -31,11 +31,15 @@
 
 #define PLAN_TEXT_MAX 256
 
+/* 'watermark.idle-timeout' when neither SET nor the stream's WITH gives one. */
+#define PLANNER_DEFAULT_IDLE_TIMEOUT_MS 30000
+
 struct plan {
     /* input */
     char input[CATALOG_NAME_MAX + 1];
     char topic[256];
     char format[16];
+    char csv_delimiter; /* WITH ('csv.delimiter' = ...); 0 = ',' */
     int npartitions;
     struct schema in_schema; /* the pipeline borrows it */
     int time_column;         /* -1: Kafka record timestamps */

@@ -81,7 +81,7 @@ int pipeline_create(const struct pipeline_source_config *src,
             goto out_batch;
     }
     rc = watermark_create(src->npartitions, src->watermark_delay_ms,
-                          src->idle_timeout_ms, 0, &p->wm);
+                          src->idle_timeout_ms, -1, &p->wm);
     if (rc)
         goto out_batch;
     buf_init(&p->scratch);

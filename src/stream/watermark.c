@@ -38,8 +38,22 @@ struct watermark {
     int n;
     int64_t delay_ms, idle_ms;
     int64_t current;
+    bool clock_pending; /* created with now_ms < 0: idle clocks start at the
+                           first observe or advance */
     struct part *parts;
 };
+
+/* A partition's idle clock runs from its creation; a watermark created
+ * before the caller knows the time starts them all at its first use, so a
+ * partition that has not delivered yet is not idle "since 1970". */
+static void start_clock(struct watermark *w, int64_t now_ms)
+{
+    if (!w->clock_pending)
+        return;
+    for (int i = 0; i < w->n; i++)
+        w->parts[i].last_ms = now_ms;
+    w->clock_pending = false;
+}
 
 int watermark_create(int npartitions, int64_t delay_ms, int64_t idle_timeout_ms,
                      int64_t now_ms, struct watermark **out)
@@ -52,6 +66,7 @@ int watermark_create(int npartitions, int64_t delay_ms, int64_t idle_timeout_ms,
     w->delay_ms = delay_ms;
     w->idle_ms = idle_timeout_ms;
     w->current = WATERMARK_NONE;
+    w->clock_pending = now_ms < 0;
     w->parts = mem_calloc((size_t)npartitions, sizeof(*w->parts));
     for (int i = 0; i < npartitions; i++) {
         w->parts[i].state = PART_NEW;
@@ -75,6 +90,7 @@ int watermark_observe(struct watermark *w, int partition, int64_t max_event_ts,
 {
     if (partition < 0 || partition >= w->n)
         return ERR_RANGE;
+    start_clock(w, now_ms);
     struct part *p = &w->parts[partition];
     p->state = PART_ACTIVE;
     p->last_ms = now_ms;
@@ -94,6 +110,7 @@ static int64_t part_wm(const struct watermark *w, const struct part *p)
 
 int64_t watermark_advance(struct watermark *w, int64_t now_ms)
 {
+    start_clock(w, now_ms);
     int64_t min = INT64_MAX;
     int counted = 0;
     for (int i = 0; i < w->n; i++) {

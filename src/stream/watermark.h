@@ -23,8 +23,10 @@
 
 struct watermark;
 
-/* npartitions input partitions (ids 0..n-1), all NEW at now_ms.
- * idle_timeout_ms <= 0 disables idleness. Returns 0 or ERR_INVALID. */
+/* npartitions input partitions (ids 0..n-1), all NEW at now_ms (now_ms < 0:
+ * their idle clocks start at the first observe or advance, for callers
+ * that create it before they know the time). idle_timeout_ms <= 0 disables
+ * idleness. Returns 0 or ERR_INVALID. */
 int watermark_create(int npartitions, int64_t delay_ms, int64_t idle_timeout_ms,
                      int64_t now_ms, struct watermark **out);
 void watermark_destroy(struct watermark *w);

@@ -123,7 +123,7 @@ TEST(explain_filter_project_whole)
         "source: readings (topic readings, 2 partitions, format json, from "
         "the earliest offset)\n"
         "  event time: ts; watermark per partition = max(ts) - 5000 ms; "
-        "query watermark = min over partitions (idle timeout off)\n"
+        "query watermark = min over partitions (idle after 30000 ms)\n"
         "  bad records: to topic readings.dlq, counted\n"
         "filter: (AND (> value 5) (= kind 'temp'))\n"
         "project: sensor_id STRING = sensor_id, v2 DOUBLE = value * 2\n"

@@ -124,8 +124,17 @@ TEST(end_to_end_with_idle_partition)
     CHECK_EQ_INT(pipeline_tick(p, 1000), 0);
     CHECK_EQ_INT(nrows, 0);
     CHECK(pipeline_watermark(p) == WATERMARK_NONE);
+    /* Partition 0 keeps delivering (a row the filter drops still moves
+     * its watermark), so only partition 1 can go idle. */
+    const char *v0[] = {"{\"sensor\":\"s2\",\"value\":-1,\"ts\":15000}"};
+    build(&b, v0, 1, 0);
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 3000), 0);
+    /* Partition 1's idle clock started at the pipeline's first use (100),
+     * not at 0: just under 5 s later it still holds the watermark back. */
+    CHECK_EQ_INT(pipeline_tick(p, 5099), 0);
+    CHECK(pipeline_watermark(p) == WATERMARK_NONE);
     /* 5 s of processing time later partition 1 is idle: wm = 15000-2000 */
-    CHECK_EQ_INT(pipeline_tick(p, 5000), 0);
+    CHECK_EQ_INT(pipeline_tick(p, 5100), 0);
     CHECK_EQ_INT(pipeline_watermark(p), 13000);
     CHECK_EQ_INT(nrows, 2);
     CHECK(strcmp(rows[0], "S1|0|2|4") == 0 || strcmp(rows[1], "S1|0|2|4") == 0);
@@ -145,9 +154,9 @@ TEST(end_to_end_with_idle_partition)
     CHECK_EQ_INT(nrows, 4);
     struct pipeline_stats st;
     pipeline_stats(p, &st);
-    CHECK_EQ_INT(st.records_in, 8);
+    CHECK_EQ_INT(st.records_in, 9);
     CHECK_EQ_INT(st.decode_errors, 1);
-    CHECK_EQ_INT(st.rows_in, 7);
+    CHECK_EQ_INT(st.rows_in, 8); /* 7 + the filtered keep-alive row */
     CHECK_EQ_INT(st.rows_out, 4);
     /* a corrupted batch is skipped and counted */
     build(&b, v3, 1, 0);

@@ -66,10 +66,28 @@ TEST(idleness_disabled)
     watermark_destroy(w);
 }
 
+/* Created before the time is known (now < 0): a partition that has not
+ * delivered yet is not idle "since 1970"; its idle clock starts at the first
+ * observe, so it holds the watermark back for a whole idle timeout. */
+TEST(idle_clock_starts_at_first_use)
+{
+    struct watermark *w;
+    CHECK_EQ_INT(watermark_create(2, 0, 5000, -1, &w), 0);
+    CHECK_EQ_INT(watermark_observe(w, 0, 20000, 1000000), 0);
+    CHECK(watermark_advance(w, 1000000) == WATERMARK_NONE);
+    CHECK_EQ_INT(watermark_observe(w, 0, 21000, 1004000), 0);
+    CHECK(watermark_advance(w, 1004999) == WATERMARK_NONE);
+    CHECK(!watermark_partition_idle(w, 1));
+    CHECK_EQ_INT(watermark_advance(w, 1005000), 21000);
+    CHECK(watermark_partition_idle(w, 1));
+    watermark_destroy(w);
+}
+
 int main(void)
 {
     RUN(min_over_partitions);
     RUN(idle_partition_stops_holding_back);
     RUN(idleness_disabled);
+    RUN(idle_clock_starts_at_first_use);
     return harness_summary("test_watermark");
 }

@@ -736,8 +736,8 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
         r.options[i].value = mem_strdup(st->options[i].value);
         r.noptions = i + 1;
     }
-    bool created;
-    int32_t actual;
+    bool created = false;
+    int32_t actual = 0;
     rc = ensure_topic(ex, st, r.topic, r.partitions, parts != NULL, &created,
                       &actual, err);
     if (rc)

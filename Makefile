@@ -124,8 +124,11 @@ fuzz: fuzz-libs
 deps:
 	@bash scripts/deps.sh
 
+# `make test` also builds the release binary and benchmarks (-O3 warns about
+# things -O2 does not), so `make demo` and `make bench` cannot silently break.
 test: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory RELEASE=1 BUILD=build/release all
 	@$(MAKE) --no-print-directory SAN=address,undefined all
 	@bash tests/run.sh $(BUILD) build/san
 

@@ -4,6 +4,8 @@
 #ifndef RILL_LOG_INT_H
 #define RILL_LOG_INT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -11,6 +13,23 @@
 #include "log/partition.h"
 
 struct flusher;
+
+/* --- append notification (logdir.c; docs/log.md "Waiting for appends") --
+ * One per logdir. An append bumps seq (one atomic add) and takes mu to
+ * broadcast cv only when waiters > 0; a waiter registers in waiters before
+ * it checks seq under mu, so no wake-up is lost (both are seq_cst). */
+struct log_notify {
+    _Atomic uint64_t seq;
+    atomic_int waiters;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* CLOCK_MONOTONIC */
+};
+
+/* Called by partition_append after a successful append; any thread. */
+void log_notify_append(struct log_notify *n);
+/* Makes p's appends bump n (NULL: none). Set once, right after
+ * partition_open, before p is shared. */
+void partition_set_notify(struct partition *p, struct log_notify *n);
 
 /* --- partition life cycle (logdir.c) --------------------------------- */
 

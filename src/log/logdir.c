@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -65,6 +66,7 @@ struct logdir {
      * newer one on disk (ckpt_stored, under checkpoint_mu). */
     bool ckpt_stale;
     uint64_t ckpt_seq, ckpt_stored;
+    struct log_notify notify; /* appends to any partition */
 };
 
 void logdir_topic_config_init(struct logdir_topic_config *c)
@@ -346,6 +348,8 @@ static int topic_open(struct logdir *ld, const char *name,
         rc = partition_open(dir, name, i, cfg, ld->opts.read_only,
                             fresh ? 0 : recovery_point(ld, name, i),
                             ld->flusher, &t->parts[i]);
+        if (rc == 0)
+            partition_set_notify(t->parts[i], &ld->notify);
         if (rc < 0)
             diag_error("log: cannot open %s: %s", dir, err_str(rc));
         mem_free(dir);
@@ -474,6 +478,12 @@ int logdir_open(const char *path, const struct logdir_options *opts,
     ld->lock_fd = -1;
     pthread_mutex_init(&ld->mu, NULL);
     pthread_mutex_init(&ld->checkpoint_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&ld->notify.cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&ld->notify.mu, NULL);
     hashmap_init(&ld->topics);
     hashmap_init(&ld->recovery);
     ld->last_checkpoint_ms = ld->last_retention_ms = clock_mono_ms();
@@ -549,8 +559,54 @@ void logdir_close(struct logdir *ld)
         close(ld->lock_fd);
     pthread_mutex_destroy(&ld->mu);
     pthread_mutex_destroy(&ld->checkpoint_mu);
+    pthread_mutex_destroy(&ld->notify.mu);
+    pthread_cond_destroy(&ld->notify.cv);
     mem_free(ld->path);
     mem_free(ld);
+}
+
+/* --- append notification
+ * ------------------------------------------------------------------------ */
+
+void log_notify_append(struct log_notify *n)
+{
+    atomic_fetch_add(&n->seq, 1);
+    if (atomic_load(&n->waiters) > 0) {
+        pthread_mutex_lock(&n->mu);
+        pthread_cond_broadcast(&n->cv);
+        pthread_mutex_unlock(&n->mu);
+    }
+}
+
+uint64_t logdir_append_seq(struct logdir *ld)
+{
+    return atomic_load(&ld->notify.seq);
+}
+
+int logdir_wait_append(struct logdir *ld, uint64_t seen_seq,
+                       int64_t timeout_ms)
+{
+    struct log_notify *n = &ld->notify;
+    if (atomic_load(&n->seq) != seen_seq)
+        return 1;
+    if (timeout_ms <= 0)
+        return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(timeout_ms / 1000);
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    atomic_fetch_add(&n->waiters, 1);
+    pthread_mutex_lock(&n->mu);
+    int woke = 0, rc = 0;
+    while (!(woke = atomic_load(&n->seq) != seen_seq) && rc == 0)
+        rc = pthread_cond_timedwait(&n->cv, &n->mu, &ts);
+    pthread_mutex_unlock(&n->mu);
+    atomic_fetch_sub(&n->waiters, 1);
+    return woke;
 }
 
 int logdir_topic_create(struct logdir *ld, const char *name,

@@ -97,6 +97,19 @@ void logdir_names_free(char **names, size_t count);
  * thread-safe (e.g. write an eventfd). cb NULL removes it. */
 void logdir_set_flush_listener(struct logdir *ld, void (*cb)(void *arg),
                                void *arg);
+/* Waiting for appends (in-process only; docs/log.md "Waiting for
+ * appends"). logdir_append_seq is a counter bumped after every successful
+ * partition_append on any partition of ld. logdir_wait_append blocks until
+ * the counter differs from seen_seq or timeout_ms passes (monotonic);
+ * returns 1 (it changed, maybe before the call) or 0 (timed out). Read the
+ * seq before checking for data, then wait with it: an append in between
+ * returns at once. Costs the appender one atomic add, plus a short mutex
+ * and a broadcast only while someone waits. Spurious returns are
+ * possible only as 1 after a real append; callers re-check their data. */
+uint64_t logdir_append_seq(struct logdir *ld);
+int logdir_wait_append(struct logdir *ld, uint64_t seen_seq,
+                       int64_t timeout_ms);
+
 /* Fsyncs every dirty partition now, in the calling thread, and writes the
  * recovery-point file. Returns 0 or the first error. */
 int logdir_flush(struct logdir *ld);

@@ -72,6 +72,7 @@ struct partition {
     int64_t unflushed_bytes;
     int64_t first_unflushed_mono_ms;
     struct flusher *flusher;
+    struct log_notify *notify; /* the logdir's; NULL: nobody to wake */
 };
 
 
@@ -445,7 +446,14 @@ int partition_append(struct partition *p, uint8_t *batch, size_t len,
         *base_offset_out = base;
 out_unlock:
     pthread_mutex_unlock(&p->mu);
+    if (rc == 0 && p->notify)
+        log_notify_append(p->notify);
     return rc;
+}
+
+void partition_set_notify(struct partition *p, struct log_notify *n)
+{
+    p->notify = n;
 }
 
 /* --- durability --------------------------------------------------------- */

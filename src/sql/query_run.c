@@ -6,7 +6,9 @@
  * through the pipeline; outputs, dead letters and late rows collected
  * during the push are appended to their topics as one record batch per
  * partition right after it. A pass that read nothing ticks the pipeline
- * (watermark, idle partitions, flush) and sleeps 10 ms. A persistent task
+ * (watermark, idle partitions, flush; at most every TICK_MS unless input
+ * came since the last tick) and waits for an append to the logdir
+ * (logdir_wait_append), at most until the next tick is due. A persistent task
  * holds its mutex while it pushes, so query_stats reads consistent
  * counters. Not here yet: one task per input partition, repartition
  * topics, checkpoints (a restarted query re-reads from the start).
@@ -106,6 +108,9 @@ static void on_signal(int sig)
     if (sig == SIGTERM)
         terminated = 1;
 }
+
+/* Longest wait for input between ticks (watermark, idle partitions). */
+#define TICK_MS 10
 
 static void sleep_ms(int ms)
 {
@@ -644,8 +649,12 @@ static int task_loop(struct task *k, bool transient)
     buf_init(&data);
     int64_t last = clock_mono_ms();
     int64_t idle = k->qr->o.idle_ms > 0 ? k->qr->o.idle_ms : 500;
+    int64_t last_tick = 0;
+    bool fresh = false; /* read something since the last tick */
     int rc = 0;
     while (!atomic_load(&k->stop) && !k->done && !(transient && interrupted)) {
+        /* Taken before the pass: an append after it ends the wait below. */
+        uint64_t seq = logdir_append_seq(k->ld);
         int64_t got = task_pass(k, &data);
         if (got < 0) {
             rc = (int)got;
@@ -653,12 +662,21 @@ static int task_loop(struct task *k, bool transient)
         }
         if (got > 0) {
             last = clock_mono_ms();
+            fresh = true;
             if (k->has_sink && last - k->last_save >= 1000)
                 progress_save(k, pipeline_watermark(k->plan->pipe));
             continue;
         }
-        if ((rc = task_tick(k, false)))
-            break;
+        /* Tick once input is drained, else every TICK_MS: appends to
+         * topics this task does not read wake it too, and must not turn
+         * into a tick each. */
+        int64_t now = clock_mono_ms();
+        if (fresh || now - last_tick >= TICK_MS) {
+            if ((rc = task_tick(k, false)))
+                break;
+            last_tick = now;
+            fresh = false;
+        }
         if (k->qr->o.until_idle && clock_mono_ms() - last >= idle) {
             /* Recorded before the end of input fires every window, so a
              * restart with more data does not mute later windows. */
@@ -670,7 +688,8 @@ static int task_loop(struct task *k, bool transient)
             atomic_store(&k->finished, true);
             return rc;
         }
-        sleep_ms(10);
+        int64_t wait = last_tick + TICK_MS - clock_mono_ms();
+        logdir_wait_append(k->ld, seq, wait < 1 ? 1 : wait);
     }
     if (k->has_sink && !rc)
         progress_save(k, pipeline_watermark(k->plan->pipe));

@@ -86,9 +86,11 @@ static void *lat_waiter(void *arg)
         uint64_t s = logdir_append_seq(l->ld);
         atomic_store(&l->armed, s + 1);
         int r = logdir_wait_append(l->ld, s, 2000);
-        atomic_store(&l->woke_ns, clock_mono_ns());
-        atomic_store(&l->result, r);
+        int64_t now = clock_mono_ns();
+        /* woke_ns last: the main thread reads the others once it is set */
         atomic_store(&l->armed, 0);
+        atomic_store(&l->result, r);
+        atomic_store(&l->woke_ns, now);
         /* wait for the main thread to take the figure */
         while (atomic_load(&l->woke_ns) && !atomic_load(&l->quit))
             sched_yield();

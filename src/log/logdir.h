@@ -104,8 +104,8 @@ void logdir_set_flush_listener(struct logdir *ld, void (*cb)(void *arg),
  * returns 1 (it changed, maybe before the call) or 0 (timed out). Read the
  * seq before checking for data, then wait with it: an append in between
  * returns at once. Costs the appender one atomic add, plus a short mutex
- * and a broadcast only while someone waits. Spurious returns are
- * possible only as 1 after a real append; callers re-check their data. */
+ * and a broadcast only while someone waits. Any partition's append wakes
+ * every waiter: callers re-check their own data. */
 uint64_t logdir_append_seq(struct logdir *ld);
 int logdir_wait_append(struct logdir *ld, uint64_t seen_seq,
                        int64_t timeout_ms);

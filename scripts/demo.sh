@@ -11,8 +11,10 @@
 # data; DEMO_SEED and DEMO_FAULTS_PER_MIN shape the run; DEMO_ARGS adds other
 # flags to `rill simulate`.
 #
-# Hooks for what lands next: start_sql (runs examples/factory.sql once
-# `rill run` works) and sql_columns (windows closed, alerts, their latency).
+# With rill serve, start_sql runs examples/factory.sql inside it (`rill run
+# --data` over the server's SQL socket, docs/broker.md) and the summary's
+# alerts column is the rows written by the alerts query, asked of the server
+# each second.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RILL=${1:-$ROOT/build/rill}
@@ -25,7 +27,7 @@ PARTITIONS=6
 [ -x "$RILL" ] || { echo "demo: $RILL is not built (make RELEASE=1 BUILD=build/release build/release/rill)" >&2; exit 1; }
 rm -rf "$DATA" && mkdir -p "$DATA/log" || exit 1
 
-SERVE_PID= SIM_PID= SQL_PID= STOPPING=0
+SERVE_PID= SIM_PID= SQL_PID= SQLSOCK= STOPPING=0
 # Ctrl-C in a terminal signals the whole foreground process group. The
 # children run in their own session (setsid execs in place, so $! is still
 # their pid) and only this script stops them, in order: if the broker got
@@ -107,7 +109,18 @@ start_sql() {
     # it, so the SQL engine must then run in that process or behind
     # `rill serve` (the serve mode above is the intended path).
     local help; help=$("$RILL" run --help 2>&1)
-    if [ "$MODE" = serve ] && grep -q -- '--bootstrap' <<<"$help"; then
+    if [ "$MODE" = serve ] && grep -q 'runs on DIR' <<<"$help"; then
+        # rill serve runs SQL itself: `rill run --data` sends the script
+        # over $DATA/log/rill.sock and returns; the queries run inside the
+        # server (stopped with it) and write topics alerts,
+        # sensor_stats_10s, stuck_sensors (kcat -b 127.0.0.1:$PORT -C -t alerts).
+        if "$RILL" run "$ROOT/examples/factory.sql" --data "$DATA/log" >"$DATA/sql.out" 2>"$DATA/sql.log"; then
+            SQLSOCK="$DATA/log/rill.sock"
+            echo "demo: examples/factory.sql runs inside rill serve ($(grep -c 'started query' "$DATA/sql.out") queries; echo 'SHOW QUERIES;' | rill sql --data $DATA/log)"
+        else
+            echo "demo: examples/factory.sql failed: $(tail -1 "$DATA/sql.log")"
+        fi
+    elif [ "$MODE" = serve ] && grep -q -- '--bootstrap' <<<"$help"; then
         $BG "$RILL" run "$ROOT/examples/factory.sql" --bootstrap "127.0.0.1:$PORT" >"$DATA/sql.out" 2>"$DATA/sql.log" &
         SQL_PID=$!
         sleep 0.5
@@ -127,7 +140,7 @@ start_sql() {
 
 # --- 4. the live summary ----------------------------------------------------
 summary() {
-    STATUS="$DATA/status.json" TRUTH="$DATA/truth.jsonl" SQLOUT="$DATA/sql.out" \
+    STATUS="$DATA/status.json" TRUTH="$DATA/truth.jsonl" SQLOUT="$DATA/sql.out" SQLSOCK="$SQLSOCK" \
     FINAL="${1:-}" START="$START" $PY - 2>/dev/null <<'PYEOF'
 import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)
 import json, os, time
@@ -145,9 +158,38 @@ try:
 except OSError: pass
 offs = st.get("end_offsets") or []
 parts = " ".join("p%d=%d" % (i, o) for i, o in enumerate(offs)) or "-"
-# Hook: windows closed / alerts / alert latency from the SQL engine's
-# output once it exists (sql.out lines); "-" until then.
+# Alerts: rows written by the query whose sink is `alerts`, asked of
+# rill serve over its SQL socket (docs/broker.md: u32 length, type, payload);
+# "-" without it.
 sql = "-"
+def ask(sock, text):
+    import struct
+    body = b"Q" + text.encode()
+    sock.sendall(struct.pack(">I", len(body)) + body)
+    buf, out = b"", b""
+    while True:
+        while len(buf) < 4 or len(buf) < 4 + struct.unpack(">I", buf[:4])[0]:
+            chunk = sock.recv(65536)
+            if not chunk: return out.decode(errors="replace")
+            buf += chunk
+        n = struct.unpack(">I", buf[:4])[0]
+        kind, payload, buf = buf[4:5], buf[5:4 + n], buf[4 + n:]
+        if kind == b"Z": return out.decode(errors="replace")
+        if kind in (b"T", b"R"): out += payload
+if os.environ.get("SQLSOCK"):
+    try:
+        import socket
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(0.5)
+        s.connect(os.environ["SQLSOCK"])
+        qid = next((l.split()[0] for l in ask(s, "SHOW QUERIES;").splitlines()
+                    if len(l.split()) > 4 and " alerts " in " %s " % l), None)
+        if qid:
+            for l in ask(s, "DESCRIBE %s;" % qid).splitlines():
+                if l.startswith("rows out:"): sql = "{:,}".format(int(l.split()[-1]))
+        s.close()
+    except Exception:
+        pass
 el = time.time() - float(os.environ["START"])
 if os.environ.get("FINAL"):
     print("final: %d events, faults injected: bearing %d, stuck %d, dropout %d, reconnect %d; "

@@ -24,6 +24,7 @@
 #include "broker/broker_int.h"
 #include "broker/broker_log.h"
 #include "kafka/kafka_proto.h"
+#include "log/logdir.h"
 #include "log/partition.h"
 
 #define FETCH_MAX_WAIT_MS 30000
@@ -61,6 +62,7 @@ struct broker_fetchwait {
      * broker seeing it (queries run by `rill serve`). */
     int poll_ms;
     struct loop_timer poll;
+    uint64_t poll_seq; /* logdir_append_seq at the last poll */
 };
 
 /* --- evaluation ------------------------------------------------------------
@@ -272,6 +274,11 @@ static void poll_cb(struct loop *l, struct loop_timer *t)
         loop_timer_stop(l, &fw->poll);
         return;
     }
+    /* Nothing appended anywhere since the last poll: nothing to see. */
+    uint64_t seq = logdir_append_seq(b->logdir);
+    if (seq == fw->poll_seq)
+        return;
+    fw->poll_seq = seq;
     recheck_cb(l, b);
 }
 

@@ -67,6 +67,12 @@ struct logdir *broker_logdir(struct broker *b);
  * For appends made by in-process writers, which the loop does not see.
  * Call before broker_run. */
 void broker_set_fetch_poll_ms(struct broker *b, int ms);
+/* DeleteTopics answers POLICY_VIOLATION (44) for a topic in_use() reports
+ * as used elsewhere in the process (called on the broker's thread; must not
+ * block). Set before broker_run. */
+void broker_set_topic_guard(struct broker *b,
+                            bool (*in_use)(void *arg, const char *topic),
+                            void *arg);
 /* The bound listening port (useful with port 0). */
 int broker_port(const struct broker *b);
 void broker_destroy(struct broker *b);

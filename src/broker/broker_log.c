@@ -33,7 +33,19 @@ struct broker_logstate {
     struct broker_durable_wait *waiters;
     struct broker_pid_alloc pids;
     struct buf scratch;
+    /* Topics something else in the process still uses (the SQL engine's
+     * streams): DeleteTopics refuses them. Set once before serving. */
+    bool (*guard)(void *arg, const char *topic);
+    void *guard_arg;
 };
+
+void broker_set_topic_guard(struct broker *b,
+                            bool (*in_use)(void *arg, const char *topic),
+                            void *arg)
+{
+    b->ls->guard = in_use;
+    b->ls->guard_arg = arg;
+}
 
 static void topic_free(struct broker_topic *t)
 {
@@ -409,6 +421,12 @@ int16_t broker_topic_delete(struct broker *b, struct slice name)
      * coordinator; deleting them under it is refused, as in Kafka. */
     if (broker_topic_is_internal(name))
         return 73; /* TOPIC_DELETION_DISABLED */
+    if (b->ls->guard && b->ls->guard(b->ls->guard_arg, tmp)) {
+        diag_info("broker: refused to delete topic %s: a SQL stream or "
+                  "query uses it (DROP it first)",
+                  tmp);
+        return 44; /* POLICY_VIOLATION */
+    }
     struct broker_topic *t = hashmap_remove(&b->ls->topics, tmp, strlen(tmp));
     if (t) {
         t->deleted = true;

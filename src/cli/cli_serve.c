@@ -148,6 +148,7 @@ int cli_serve(int argc, char **argv)
         goto restore;
     }
     broker_set_fetch_poll_ms(b, FETCH_POLL_MS);
+    broker_set_topic_guard(b, sql_server_topic_in_use, sql);
     pthread_t st;
     atomic_store(&sig_done, false);
     bool sig_thread = pthread_create(&st, NULL, signal_thread, b) == 0;

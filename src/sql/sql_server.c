@@ -32,6 +32,7 @@
 #include "base/diag.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "base/hashmap.h"
 #include "sql/catalog.h"
 #include "sql/query_run.h"
 #include "sql/sql_exec.h"
@@ -61,11 +62,48 @@ struct sql_server {
     pthread_mutex_t mu;       /* statements (invariant 1) */
     pthread_mutex_t conns_mu; /* the conns list */
     struct sql_conn *conns;
+    /* Topics the catalog's streams, tables and their dead-letter topics use,
+     * rebuilt after every statement; read by sql_server_topic_in_use from
+     * the broker's thread, which must never wait for a statement. */
+    pthread_mutex_t topics_mu;
+    struct hashmap topics; /* name -> (void *)1 */
     struct catalog *catalog;
     struct logdir *ld;
     struct query_run *qr;
     struct sql_exec *exec0; /* resume at start-up */
 };
+
+/* Rebuilds the protected-topic snapshot from the catalog. Called with
+ * s->mu held (or before any session runs). */
+static void topics_refresh(struct sql_server *s)
+{
+    struct hashmap fresh;
+    hashmap_init(&fresh);
+    size_t n = catalog_relation_count(s->catalog);
+    for (size_t i = 0; i < n; i++) {
+        const struct catalog_relation *r = catalog_relation_at(s->catalog, i);
+        if (r->topic)
+            hashmap_put(&fresh, r->topic, strlen(r->topic), (void *)1);
+        char dlq[512];
+        int w = snprintf(dlq, sizeof dlq, "%s.dlq", r->name);
+        if (w > 0 && (size_t)w < sizeof dlq)
+            hashmap_put(&fresh, dlq, (size_t)w, (void *)1);
+    }
+    pthread_mutex_lock(&s->topics_mu);
+    struct hashmap old = s->topics;
+    s->topics = fresh;
+    pthread_mutex_unlock(&s->topics_mu);
+    hashmap_fini(&old);
+}
+
+bool sql_server_topic_in_use(void *server, const char *topic)
+{
+    struct sql_server *s = server;
+    pthread_mutex_lock(&s->topics_mu);
+    bool used = hashmap_get_str(&s->topics, topic) != NULL;
+    pthread_mutex_unlock(&s->topics_mu);
+    return used;
+}
 
 int sql_server_socket_path(const char *dir, char *out, size_t n)
 {
@@ -180,6 +218,7 @@ static int run_request(struct sql_conn *c, const char *text, size_t len)
             break;
         }
     }
+    topics_refresh(s);
     pthread_mutex_unlock(&s->mu);
     buf_fini(&out);
 done:
@@ -332,6 +371,8 @@ int sql_server_start(const char *dir, struct logdir *ld,
     s->ld = ld;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->conns_mu, NULL);
+    pthread_mutex_init(&s->topics_mu, NULL);
+    hashmap_init(&s->topics);
     /* A path too long for a Unix socket: queries still run, statements
      * cannot reach them (a warning says so). */
     bool no_socket = sql_server_socket_path(dir, s->path, sizeof s->path) != 0;
@@ -358,6 +399,7 @@ int sql_server_start(const char *dir, struct logdir *ld,
     struct buf b;
     buf_init(&b);
     int n = sql_exec_resume(s->exec0, &b);
+    topics_refresh(s);
     buf_put_u8(&b, '\0');
     for (char *line = (char *)b.data, *nl; *line; line = nl + 1) {
         nl = strchr(line, '\n');
@@ -433,5 +475,7 @@ void sql_server_stop(struct sql_server *s)
     catalog_close(s->catalog);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->conns_mu);
+    hashmap_fini(&s->topics);
+    pthread_mutex_destroy(&s->topics_mu);
     mem_free(s);
 }

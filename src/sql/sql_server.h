@@ -32,6 +32,7 @@
 #ifndef RILL_SQL_SERVER_H
 #define RILL_SQL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct logdir;
@@ -62,5 +63,11 @@ int sql_server_start(const char *dir, struct logdir *ld,
  * stops every persistent query, closes the catalog and removes the
  * socket. NULL is a no-op. */
 void sql_server_stop(struct sql_server *s);
+
+/* Whether a stream, table, query sink or dead-letter topic of the catalog
+ * uses topic (so deleting it would pull partitions from under a running
+ * query). Any thread; never waits for a running statement. server is a
+ * struct sql_server * (void * to fit broker_set_topic_guard). */
+bool sql_server_topic_in_use(void *server, const char *topic);
 
 #endif

@@ -26,11 +26,13 @@
  * Modes (the output topic the consumer reads):
  *   transport  the consumer reads the input topic itself and only the
  *              flagged events count: the broker's produce -> fetch floor.
- *   query      TODO(sql engine): once `rill serve` runs persistent queries,
- *              setup starts "CREATE STREAM alerts AS SELECT * FROM events
- *              WHERE alert = 1" and the consumer reads topic `alerts`
- *              (every message counts). Only mode_query_setup() and the
- *              table entry below need filling in.
+ *   query      after the server is up, setup runs `rill run FILE.sql
+ *              --data DIR` against it (over its SQL socket): a stream over
+ *              topic `events` and the persistent query "CREATE STREAM
+ *              alerts AS SELECT seq, send_us, sensor_id, value FROM events
+ *              WHERE alert = 1", which runs inside `rill serve`. The
+ *              consumer reads topic `alerts` (1 partition, every message
+ *              counts): produce -> log -> query -> log -> fetch.
  *
  * Default --seconds is long enough for 100,000 alert samples (100 s at
  * 100K events/s). With no arguments (bench/run.sh) it runs both
@@ -141,6 +143,7 @@ struct mode {
     const char *name;
     const char *out_topic; /* the topic the consumer reads */
     int count_every_kth;   /* 1: only flagged input events count */
+    int out_one_partition; /* 1: out_topic has 1 partition, else --partitions */
     int (*setup)(struct bench *b);
 };
 
@@ -166,21 +169,71 @@ static int mode_transport_setup(struct bench *b)
     return 0;
 }
 
+/* Runs `rill run FILE.sql --data DIR` (the server's data directory, so the
+ * statements go to the running server over <data>/rill.sock) and waits for
+ * it, at most 10 s. The script declares the input stream over TOPIC_IN with
+ * exactly the fields the producer writes (no event time: a plain filter
+ * needs no watermark) and starts the alert query inside the server. */
 static int mode_query_setup(struct bench *b)
 {
-    /* TODO(sql engine): run `rill sql --bootstrap b->bootstrap -e "CREATE
-     * STREAM alerts AS SELECT * FROM events WHERE alert = 1"` (or the
-     * catalog API) once rill serve executes persistent queries, then
-     * return 0; the consumer already reads m->out_topic. */
-    (void)b;
-    fprintf(stderr, "alert_latency: --mode query needs SQL queries running "
-                    "inside rill serve (not yet); use --mode transport\n");
-    return -1;
+    char sql[96], log[96], data[96];
+    snprintf(sql, sizeof sql, "%s/alerts.sql", b->dir);
+    snprintf(log, sizeof log, "%s/run.log", b->dir);
+    snprintf(data, sizeof data, "%s/data", b->dir);
+    FILE *f = fopen(sql, "w");
+    if (!f) {
+        perror("alert_latency: alerts.sql");
+        return -1;
+    }
+    fprintf(f,
+            "CREATE STREAM " TOPIC_IN " (alert INT, seq BIGINT, send_us "
+            "BIGINT, sensor_id STRING, value DOUBLE)\n"
+            "    WITH (topic = '" TOPIC_IN "', format = 'json', "
+            "partitions = %d);\n"
+            "CREATE STREAM alerts AS\n"
+            "    SELECT seq, send_us, sensor_id, value FROM " TOPIC_IN
+            " WHERE alert = 1;\n",
+            b->o->partitions);
+    if (fclose(f) != 0) {
+        perror("alert_latency: alerts.sql");
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execl(b->o->rill, b->o->rill, "run", sql, "--data", data,
+              (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    int64_t deadline = clock_mono_ms() + 10000;
+    pid_t w;
+    while ((w = waitpid(pid, &status, WNOHANG)) == 0 &&
+           clock_mono_ms() < deadline)
+        usleep(10000);
+    if (w == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fprintf(stderr, "alert_latency: rill run did not finish in 10 s\n");
+        return -1;
+    }
+    if (w != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "alert_latency: rill run %s failed; see %s\n", sql,
+                log);
+        return -1;
+    }
+    return 0;
 }
 
 static const struct mode modes[] = {
-    {"transport", TOPIC_IN, 1, mode_transport_setup},
-    {"query", "alerts", 0, mode_query_setup},
+    {"transport", TOPIC_IN, 1, 0, mode_transport_setup},
+    {"query", "alerts", 0, 1, mode_query_setup},
 };
 
 /* ---- rill serve ---- */
@@ -372,7 +425,8 @@ static void *consumer_main(void *arg)
     }
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, b->m->out_topic, NULL);
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    for (int p = 0; p < b->o->partitions; p++)
+    int parts = b->m->out_one_partition ? 1 : b->o->partitions;
+    for (int p = 0; p < parts; p++)
         rd_kafka_consume_start_queue(rkt, p, RD_KAFKA_OFFSET_BEGINNING, q);
     /* One message per call: rd_kafka_consume_batch_queue would wait for a
      * full batch or its whole timeout, adding up to that to every sample. */
@@ -383,22 +437,20 @@ static void *consumer_main(void *arg)
         int64_t now_us = clock_mono_ns() / 1000;
         if (!m->err && m->len >= 10) {
             const char *v = m->payload;
-            if (memcmp(v, "{\"warm\":", 8) == 0) {
+            /* The warm-up events (and their alerts) carry send_us 0. */
+            int64_t s = parse_send_us(v, m->len);
+            if (s == 0) {
                 b->warm++;
             } else {
                 b->received++;
                 /* transport: only flagged events; query: every one */
-                if (!b->m->count_every_kth || v[9] == '1') {
-                    int64_t s = parse_send_us(v, m->len);
-                    if (s > 0)
-                        hist_add(&b->lat,
-                                 (uint64_t)(now_us > s ? now_us - s : 0));
-                }
+                if (s > 0 && (!b->m->count_every_kth || v[9] == '1'))
+                    hist_add(&b->lat, (uint64_t)(now_us > s ? now_us - s : 0));
             }
         }
         rd_kafka_message_destroy(m);
     }
-    for (int p = 0; p < b->o->partitions; p++)
+    for (int p = 0; p < parts; p++)
         rd_kafka_consume_stop(rkt, p);
     rd_kafka_queue_destroy(q);
     rd_kafka_topic_destroy(rkt);
@@ -449,10 +501,13 @@ static int run(const struct opts *o, const struct mode *m,
         goto out;
     rkt = rd_kafka_topic_new(rk, TOPIC_IN, NULL);
 
-    /* Warm-up: one message per partition creates the topic and the
-     * connections; the consumer must see them all before timing starts. */
+    /* Warm-up: one flagged event per partition, stamped send_us 0, creates
+     * the topic and the connections (and in mode query passes the query);
+     * the consumer must see them all before timing starts. */
+    static const char warm[] = "{\"alert\":1,\"seq\":-1,\"send_us\":0,"
+                               "\"sensor_id\":\"warm\",\"value\":0.0}";
     for (int p = 0; p < o->partitions; p++)
-        if (send_one(rk, rkt, p, "{\"warm\":1}", 10) < 0)
+        if (send_one(rk, rkt, p, warm, sizeof warm - 1) < 0)
             goto out;
     if (rd_kafka_flush(rk, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR || failed) {
         fprintf(stderr, "alert_latency: warm-up not acknowledged\n");
@@ -515,13 +570,12 @@ static int run(const struct opts *o, const struct mode *m,
     }
     double wall = (double)(clock_mono_ns() - t0) / 1e9;
     rd_kafka_flush(rk, 10000);
-    /* Drain: wait (bounded) until the consumer has read what was sent. */
-    long long want = m->count_every_kth ? seq : 0;
+    /* Drain: wait (bounded) until the consumer has read what was sent:
+     * every event (transport) or the alert of every K-th one (query). */
+    long long want = m->count_every_kth ? seq : (seq + o->every - 1) / o->every;
     deadline = clock_mono_ms() + 10000;
-    while (want && b->received < want && clock_mono_ms() < deadline)
+    while (b->received < want && clock_mono_ms() < deadline)
         usleep(10000);
-    if (!want)
-        usleep(500000);
     atomic_store(&b->stop, 1);
     pthread_join(b->thr, NULL);
     consumer = 0;
@@ -536,10 +590,10 @@ static int run(const struct opts *o, const struct mode *m,
            (unsigned long long)hist_pct(lag, 99), wall);
     fflush(stdout);
     free(lag);
-    rc = failed || (want && b->received < want) ? -1 : 0;
+    rc = failed || b->received < want ? -1 : 0;
     if (rc < 0)
         fprintf(stderr, "alert_latency: %lld failed, %lld of %lld read\n",
-                (long long)failed, (long long)b->received, seq);
+                (long long)failed, (long long)b->received, want);
 
 out:
     if (consumer) {

@@ -30,15 +30,15 @@ struct broker_config {
     int32_t node_id;        /* broker.id / node.id, default 0 */
     int32_t num_partitions; /* default for auto-created topics */
     bool auto_create_topics;
-    int64_t retention_ms;      /* -1 = keep forever */
-    int64_t flush_interval_ms; /* group-commit period for acks=1 */
-    int64_t flush_bytes;       /* also fsync after this many bytes; 0 off */
-    int64_t retention_bytes;   /* per partition, -1 = no limit */
+    int64_t retention_ms;       /* -1 = keep forever */
+    int64_t flush_interval_ms;  /* group-commit period for acks=1 */
+    int64_t flush_bytes;        /* also fsync after this many bytes; 0 off */
+    int64_t retention_bytes;    /* per partition, -1 = no limit */
     int64_t retention_check_ms; /* how often retention runs */
     int64_t segment_bytes;      /* default segment.bytes for new topics */
     int64_t segment_ms;         /* default segment.ms for new topics */
-    int64_t message_max_bytes; /* largest batch accepted */
-    int64_t max_frame_bytes;   /* socket.request.max.bytes */
+    int64_t message_max_bytes;  /* largest batch accepted */
+    int64_t max_frame_bytes;    /* socket.request.max.bytes */
     int max_connections;
     int max_inflight;      /* requests queued per connection */
     int64_t conn_out_high; /* per-connection output bound, bytes */

@@ -126,14 +126,14 @@ int broker_config_apply(struct broker_config *c, const struct config *props,
                 errlen) < 0 ||
         get_i64(props, "log.flush.interval.ms", &c->flush_interval_ms, 1,
                 3600000, err, errlen) < 0 ||
-        get_i64(props, "rill.log.flush.bytes", &c->flush_bytes, 0,
-                1LL << 40, err, errlen) < 0 ||
+        get_i64(props, "rill.log.flush.bytes", &c->flush_bytes, 0, 1LL << 40,
+                err, errlen) < 0 ||
         get_i64(props, "log.retention.bytes", &c->retention_bytes, -1,
                 INT64_MAX, err, errlen) < 0 ||
         get_i64(props, "log.retention.check.interval.ms",
                 &c->retention_check_ms, 1, INT64_MAX, err, errlen) < 0 ||
-        get_i64(props, "log.segment.bytes", &c->segment_bytes, 1024,
-                INT32_MAX, err, errlen) < 0 ||
+        get_i64(props, "log.segment.bytes", &c->segment_bytes, 1024, INT32_MAX,
+                err, errlen) < 0 ||
         get_i64(props, "log.segment.ms", &c->segment_ms, 1, INT64_MAX, err,
                 errlen) < 0 ||
         get_i64(props, "message.max.bytes", &c->message_max_bytes, 128,

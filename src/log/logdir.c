@@ -583,8 +583,7 @@ uint64_t logdir_append_seq(struct logdir *ld)
     return atomic_load(&ld->notify.seq);
 }
 
-int logdir_wait_append(struct logdir *ld, uint64_t seen_seq,
-                       int64_t timeout_ms)
+int logdir_wait_append(struct logdir *ld, uint64_t seen_seq, int64_t timeout_ms)
 {
     struct log_notify *n = &ld->notify;
     if (atomic_load(&n->seq) != seen_seq)

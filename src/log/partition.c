@@ -75,7 +75,6 @@ struct partition {
     struct log_notify *notify; /* the logdir's; NULL: nobody to wake */
 };
 
-
 /* segment.ms counts from when the active segment was created, also across
  * restarts (a CLI producer opens and closes the log each run): the .log
  * file's birth time where the filesystem records one, else now. */
@@ -88,8 +87,8 @@ static int64_t segment_birth_ms(const struct segment *s)
     if (statx(AT_FDCWD, path, 0, STATX_BTIME, &stx) != 0 ||
         !(stx.stx_mask & STATX_BTIME))
         return now;
-    int64_t born = (int64_t)stx.stx_btime.tv_sec * 1000 +
-                   stx.stx_btime.tv_nsec / 1000000;
+    int64_t born =
+        (int64_t)stx.stx_btime.tv_sec * 1000 + stx.stx_btime.tv_nsec / 1000000;
     return born < now ? born : now;
 }
 

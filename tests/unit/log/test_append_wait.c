@@ -73,8 +73,8 @@ TEST(test_seq_and_timeout)
 
 struct lat {
     struct logdir *ld;
-    _Atomic uint64_t armed;   /* seq the waiter is about to wait on + 1 */
-    _Atomic int64_t woke_ns;  /* when it returned */
+    _Atomic uint64_t armed;  /* seq the waiter is about to wait on + 1 */
+    _Atomic int64_t woke_ns; /* when it returned */
     atomic_int result;
     atomic_bool quit;
 };

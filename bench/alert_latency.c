@@ -20,8 +20,10 @@
  *
  * durability=async: acks=1, the log fsyncs in the background (at least every
  * log.flush.interval.ms); durability=fsync: acks=all with
- * rill.fsync.every.ack=true, so an event is acknowledged and visible to
- * fetches only after its group-commit fdatasync.
+ * rill.fsync.every.ack=true, so an event is acknowledged only after its
+ * group-commit fdatasync. Fetches and queries read up to the log end (not
+ * the durable offset) in both modes, so the alert itself never waits for
+ * the fsync; the fsync mode adds the acks and a continuous fsync load.
  *
  * Modes (the output topic the consumer reads):
  *   transport  the consumer reads the input topic itself and only the

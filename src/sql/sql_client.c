@@ -57,12 +57,17 @@ void sql_client_close(struct sql_client *c)
 int sql_client_exec(struct sql_client *c, const char *text, size_t len,
                     const struct sql_client_sink *sink)
 {
-    int rc = sql_wire_send(c->fd, SQL_WIRE_QUERY, text, len, NULL, 0);
-    if (rc)
-        return rc;
+    int sent = sql_wire_send(c->fd, SQL_WIRE_QUERY, text, len, NULL, 0);
+    /* A server that refuses the session (too many) answers and closes at
+     * once, maybe before our request is written: the write then fails with
+     * EPIPE, but its answer is still there to read. */
+    if (sent && sent != -EPIPE && sent != -ECONNRESET)
+        return sent;
     for (;;) {
         int type;
-        rc = sql_wire_recv(c->fd, &type, &c->frame);
+        int rc = sql_wire_recv(c->fd, &type, &c->frame);
+        if (rc && sent)
+            return sent;
         if (rc)
             return rc == 1 ? ERR_CLOSED : rc;
         const char *p = (const char *)c->frame.data;

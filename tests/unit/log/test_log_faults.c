@@ -238,7 +238,7 @@ TEST(test_concurrent_flush_waits_for_fsync)
     os_fault_clear();
     CHECK(rc < 0);
     CHECK_EQ_INT(partition_failed(p), -ENOSPC);
-    CHECK_EQ_INT(r.max_durable_seen, 1);
+    CHECK(r.max_durable_seen <= 1); /* never more than the last good flush */
     CHECK_EQ_INT(partition_durable_offset(p), 1);
     logdir_close(ld);
     tl_rmrf(dir);

@@ -212,6 +212,8 @@ TEST(session_limit)
         buf_fini(&g.text);
     }
     CHECK_EQ_INT(run(&e, "SHOW STREAMS;", &g), 1);
+    if (!strstr(g.msg, "too many"))
+        fprintf(stderr, "  session_limit: got \"%s\"\n", g.msg);
     CHECK(strstr(g.msg, "too many") != NULL);
     buf_fini(&g.text);
     for (int i = 0; i < 64; i++)

@@ -209,8 +209,7 @@ static int mode_query_setup(struct bench *b)
             dup2(fd, 1);
             dup2(fd, 2);
         }
-        execl(b->o->rill, b->o->rill, "run", sql, "--data", data,
-              (char *)NULL);
+        execl(b->o->rill, b->o->rill, "run", sql, "--data", data, (char *)NULL);
         _exit(127);
     }
     int status = 0;

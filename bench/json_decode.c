@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "base/buf.h"
 #include "row/csv_decode.h"
 #include "row/json_decode.h"
@@ -21,21 +22,6 @@
 #include "row/senml_decode.h"
 
 #define NREC 4096
-
-static double cpu_now(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static const char *kinds[] = {"vibration", "temperature", "pressure", "rpm"};
 
@@ -80,7 +66,7 @@ int main(void)
 
     /* JSON decode. */
     long long count = 0;
-    double c0 = cpu_now(), w0 = wall_now(), c1;
+    double c0 = bench_cpu_s(), w0 = bench_wall_s(), c1;
     do {
         for (int k = 0; k < 64; k++) {
             row_batch_reset(b);
@@ -91,9 +77,9 @@ int main(void)
                 }
             count += NREC;
         }
-        c1 = cpu_now();
+        c1 = bench_cpu_s();
     } while (c1 - c0 < 2.0);
-    double w1 = wall_now();
+    double w1 = bench_wall_s();
     printf("json_decode records_per_s=%.0f cpu_s=%.2f wall_s=%.2f "
            "record_bytes=%zu MB_per_s=%.0f\n",
            count / (c1 - c0), c1 - c0, w1 - w0, total_bytes / NREC,
@@ -103,8 +89,8 @@ int main(void)
     struct buf out;
     buf_init(&out);
     count = 0;
-    c0 = cpu_now();
-    w0 = wall_now();
+    c0 = bench_cpu_s();
+    w0 = bench_wall_s();
     do {
         for (int k = 0; k < 16; k++) {
             for (int i = 0; i < b->nrows; i++) {
@@ -113,9 +99,9 @@ int main(void)
             }
             count += b->nrows;
         }
-        c1 = cpu_now();
+        c1 = bench_cpu_s();
     } while (c1 - c0 < 1.0);
-    w1 = wall_now();
+    w1 = bench_wall_s();
     printf("json_encode records_per_s=%.0f cpu_s=%.2f wall_s=%.2f "
            "record_bytes=%zu\n",
            count / (c1 - c0), c1 - c0, w1 - w0, out.len);
@@ -126,8 +112,8 @@ int main(void)
     if (csv_decoder_create(&s, ',', 0, &cd) != 0)
         return 1;
     count = 0;
-    c0 = cpu_now();
-    w0 = wall_now();
+    c0 = bench_cpu_s();
+    w0 = bench_wall_s();
     do {
         for (int k = 0; k < 16; k++) {
             row_batch_reset(b);
@@ -138,9 +124,9 @@ int main(void)
                 }
             count += NREC;
         }
-        c1 = cpu_now();
+        c1 = bench_cpu_s();
     } while (c1 - c0 < 1.0);
-    w1 = wall_now();
+    w1 = bench_wall_s();
     printf("csv_decode records_per_s=%.0f cpu_s=%.2f wall_s=%.2f\n",
            count / (c1 - c0), c1 - c0, w1 - w0);
     csv_decoder_destroy(cd);
@@ -166,8 +152,8 @@ int main(void)
         "\"t\":7}]";
     size_t plen = strlen(pack);
     count = 0;
-    c0 = cpu_now();
-    w0 = wall_now();
+    c0 = bench_cpu_s();
+    w0 = bench_wall_s();
     do {
         for (int k = 0; k < 64; k++) {
             row_batch_reset(sb);
@@ -178,9 +164,9 @@ int main(void)
                 }
             count += 4096;
         }
-        c1 = cpu_now();
+        c1 = bench_cpu_s();
     } while (c1 - c0 < 1.0);
-    w1 = wall_now();
+    w1 = bench_wall_s();
     printf("senml_decode rows_per_s=%.0f cpu_s=%.2f wall_s=%.2f "
            "records_per_pack=8\n",
            count / (c1 - c0), c1 - c0, w1 - w0);

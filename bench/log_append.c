@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "base/clock.h"
 #include "base/diag.h"
 #include "base/err.h"
@@ -28,14 +29,6 @@
 
 #define RECORDS 1000
 #define VALUE_BYTES 200
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 static void build(struct buf *out)
 {
@@ -81,7 +74,7 @@ static int run(const char *name, bool sync_mib, double secs)
     buf_init(&batch);
     build(&batch);
 
-    double c0 = cpu_s();
+    double c0 = bench_cpu_s();
     int64_t t0 = clock_mono_ns(), since_sync = 0, records = 0;
     int64_t deadline = t0 + (int64_t)(secs * 1e9);
     int64_t bytes = 0;
@@ -109,7 +102,7 @@ static int run(const char *name, bool sync_mib, double secs)
         }
     }
     double wall = (double)(clock_mono_ns() - t0) / 1e9;
-    double cpu = cpu_s() - c0;
+    double cpu = bench_cpu_s() - c0;
     printf("%s records_per_s_per_core=%.0f records_per_s=%.0f cpu_s=%.2f "
            "wall_s=%.2f record_bytes=%d batch_records=%d batch_bytes=%zu "
            "mib_per_s=%.0f%s\n",
@@ -186,7 +179,7 @@ static int run_group_commit(double secs)
     struct partition *p = logdir_partition(ld, "bench", 0);
     struct gc_arg args[WRITERS];
     pthread_t th[WRITERS];
-    double c0 = cpu_s();
+    double c0 = bench_cpu_s();
     int64_t t0 = clock_mono_ns();
     for (int i = 0; i < WRITERS; i++) {
         args[i] = (struct gc_arg){p, t0 + (int64_t)(secs * 1e9), 0, 0};
@@ -200,7 +193,7 @@ static int run_group_commit(double secs)
         rc |= args[i].rc;
     }
     double wall = (double)(clock_mono_ns() - t0) / 1e9;
-    double cpu = cpu_s() - c0;
+    double cpu = bench_cpu_s() - c0;
     printf("log_append_acks_all records_per_s_per_core=%.0f records_per_s=%.0f "
            "acks_per_s=%.0f cpu_s=%.2f wall_s=%.2f record_bytes=%d "
            "batch_records=%d writers=%d\n",

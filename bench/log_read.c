@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "base/clock.h"
 #include "base/diag.h"
 #include "base/err.h"
@@ -24,14 +25,6 @@
 #define RECORDS 1000
 #define VALUE_BYTES 200
 #define PASSES 5
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 int main(int argc, char **argv)
 {
@@ -74,7 +67,7 @@ int main(int argc, char **argv)
 
     struct buf data;
     buf_init(&data);
-    double c0 = cpu_s();
+    double c0 = bench_cpu_s();
     int64_t t0 = clock_mono_ns(), off = 0, records = 0;
     uint64_t checksum = 0;
     for (int pass = 0; pass < PASSES; pass++, off = 0)
@@ -107,7 +100,7 @@ int main(int argc, char **argv)
             off = next;
         }
     double wall = (double)(clock_mono_ns() - t0) / 1e9;
-    double cpu = cpu_s() - c0;
+    double cpu = bench_cpu_s() - c0;
     printf("log_read records_per_s_per_core=%.0f records_per_s=%.0f "
            "cpu_s=%.2f wall_s=%.2f records=%lld record_bytes=%d "
            "batch_records=%d passes=%d crc_checked=1 checksum=%llu\n",

@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "base/clock.h"
 #include "base/diag.h"
 #include "base/err.h"
@@ -31,26 +32,6 @@
 #define WINDOW_MS 10000
 #define BASE_TS 1700000000000LL
 #define BATCH_RECORDS 1000
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-static long rss_bytes(void)
-{
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return 0;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    return resident * sysconf(_SC_PAGESIZE);
-}
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t rnd(void)
@@ -129,7 +110,7 @@ static void memory_phase(const struct schema *s)
     for (int i = 0; i < SENSORS; i++)
         snprintf(names[i], sizeof(names[i]), "sensor-%05d", i);
     long target = 1000000, groups = 0;
-    long rss0 = rss_bytes();
+    long rss0 = bench_rss_bytes();
     for (long win = 0; groups < target; win++) {
         for (int i = 0; i < SENSORS; i++) {
             int r = row_batch_begin_row(b);
@@ -148,7 +129,7 @@ static void memory_phase(const struct schema *s)
         }
     }
     window_agg_push(wa, b);
-    long rss1 = rss_bytes();
+    long rss1 = bench_rss_bytes();
     struct window_agg_stats st;
     window_agg_stats(wa, &st);
     double per_m = (double)(rss1 - rss0) / ((double)st.groups_live / 1e6) /
@@ -254,7 +235,7 @@ int main(int argc, char **argv)
 
     struct buf data;
     buf_init(&data);
-    double c0 = cpu_s();
+    double c0 = bench_cpu_s();
     int64_t t0 = clock_mono_ns(), off = 0;
     while (off < hwm) {
         buf_reset(&data);
@@ -273,7 +254,7 @@ int main(int argc, char **argv)
     }
     pipeline_end_of_input(pl);
     double wall = (double)(clock_mono_ns() - t0) / 1e9;
-    double cpu = cpu_s() - c0;
+    double cpu = bench_cpu_s() - c0;
     struct pipeline_stats st;
     pipeline_stats(pl, &st);
     long expected_windows = 0;

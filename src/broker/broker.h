@@ -43,6 +43,7 @@ struct broker_config {
     int max_inflight;      /* requests queued per connection */
     int64_t conn_out_high; /* per-connection output bound, bytes */
     bool fsync_every_ack;  /* acks=1 also waits for fsync */
+    bool read_durable;     /* readers see only fsync'ed data (HW = durable) */
 };
 
 /* Defaults, then every known key of props (unknown keys are ignored with a

@@ -36,6 +36,7 @@ void broker_config_defaults(struct broker_config *c)
     c->max_inflight = 1000;
     c->conn_out_high = 16LL * 1024 * 1024;
     c->fsync_every_ack = false;
+    c->read_durable = false;
 }
 
 /* "PLAINTEXT://host:port" or "host:port" (first entry of a list). */
@@ -113,6 +114,11 @@ int broker_config_apply(struct broker_config *c, const struct config *props,
         0) {
         snprintf(err, (size_t)errlen,
                  "rill.fsync.every.ack: expected true or false");
+        return ERR_INVALID;
+    }
+    if (config_get_bool(props, "rill.read.durable", &c->read_durable) < 0) {
+        snprintf(err, (size_t)errlen,
+                 "rill.read.durable: expected true or false");
         return ERR_INVALID;
     }
     if ((v = config_get(props, "log.retention.hours", NULL))) {

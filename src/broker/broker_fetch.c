@@ -2,14 +2,18 @@
  * with sendfile, max_bytes limits, and long polling (layer: broker).
  *
  * A fetch is evaluated against the log: per partition, the batches from the
- * one containing fetch_offset up to the high watermark, within
+ * one containing fetch_offset up to the high watermark (the log end, or the
+ * durable offset under rill.read.durable), within
  * partition_max_bytes and what is left of max_bytes (the first partition
  * with data always gets at least one whole batch, KIP-74; a later one whose
  * next batch does not fit gets none). If fewer than
  * min_bytes are available and max_wait_ms > 0, the request is parked: its
  * spec is copied to the heap, a timer is armed, and every append re-checks
  * parked fetches (once per loop iteration, not per batch). The answer is
- * built at the moment it is sent, so it carries the newest data.
+ * built at the moment it is sent, so it carries the newest data. Under
+ * rill.read.durable a parked fetch also asks for the fsync of the data it
+ * waits on, and the durable round (broker_log.c) re-checks parked fetches
+ * as soon as an fsync advanced a durable offset.
  * Invariants:
  *   1. A parked fetch is on the `parked` list, has its timer armed, and its
  *      pending slot waiting; it leaves all three together.
@@ -102,10 +106,13 @@ static void on_splice(void *arg, size_t ti, size_t pi, size_t pos, size_t len)
 }
 
 /* Counts the bytes available; with r != NULL also builds the answer into r.
- * Returns the byte count; *errors tells whether some partition failed. */
+ * Returns the byte count; *errors tells whether some partition failed.
+ * Under rill.read.durable, counting (r == NULL) also asks for an fsync of
+ * every partition the fetch waits on that holds data not yet durable. */
 static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
                          struct arena *a, struct broker_resp *r, bool *errors)
 {
+    bool ask_sync = r == NULL && b->cfg.read_durable;
     struct kafka_fetch_response resp = {0};
     struct kafka_fetch_partition_response *prs = NULL;
     struct partition_slice *slices = NULL;
@@ -149,25 +156,40 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
                 *errors = true;
                 continue;
             }
-            int64_t hwm = partition_high_watermark(bp->p);
+            /* end: what readers may see (the durable offset under
+             * rill.read.durable); leo: the log end. Offsets in [end, leo)
+             * exist but are not visible yet: such a fetch gets no records
+             * rather than OFFSET_OUT_OF_RANGE, as in Kafka between the
+             * high watermark and the log end. */
+            int64_t leo = partition_high_watermark(bp->p);
+            int64_t end = broker_log_visible_end(b, bp);
             int64_t start = partition_log_start_offset(bp->p);
-            pr->high_watermark = hwm;
-            pr->last_stable_offset = hwm;
+            pr->high_watermark = end;
+            pr->last_stable_offset = end;
             pr->log_start_offset = start;
-            if (fp->fetch_offset < start || fp->fetch_offset > hwm) {
+            if (fp->fetch_offset < start || fp->fetch_offset > leo) {
                 pr->error_code = KAFKA_ERR_OFFSET_OUT_OF_RANGE;
                 *errors = true;
                 continue;
             }
             pr->records = slice_make("", 0);
-            if (fp->fetch_offset == hwm || left <= 0)
+            if (fp->fetch_offset >= end) {
+                /* Waiting for data that is there but not yet durable:
+                 * ask for the fsync now instead of waiting for the flush
+                 * interval (only when counting, i.e. before parking and
+                 * on re-checks). */
+                if (ask_sync && end < leo)
+                    partition_request_sync(bp->p);
+                continue;
+            }
+            if (left <= 0)
                 continue;
             size_t want = fp->max_bytes > 0 ? (size_t)fp->max_bytes : 1;
             if ((int64_t)want > left)
                 want = (size_t)left;
             struct partition_slice s = {0};
             int rc =
-                partition_read_upto(bp->p, fp->fetch_offset, hwm, want, &s);
+                partition_read_upto(bp->p, fp->fetch_offset, end, want, &s);
             if (rc == ERR_RANGE) {
                 pr->error_code = KAFKA_ERR_OFFSET_OUT_OF_RANGE;
                 *errors = true;

@@ -88,6 +88,16 @@ static void durable_round(struct loop *l, void *arg)
         int err = w->end_offset < 0 ? (int)w->end_offset : 0;
         w->done(b, w, err);
     }
+    /* rill.read.durable: what readers may see just grew. */
+    if (b->cfg.read_durable)
+        broker_fetch_notify(b);
+}
+
+int64_t broker_log_visible_end(const struct broker *b,
+                               const struct broker_part *bp)
+{
+    return b->cfg.read_durable ? partition_durable_offset(bp->p)
+                               : partition_high_watermark(bp->p);
 }
 
 static void flush_listener(void *arg)

@@ -102,6 +102,12 @@ void broker_log_wait_durable(struct broker *b, struct broker_durable_wait *w);
 /* Removes w if still waiting (cancel). */
 void broker_log_wait_cancel(struct broker *b, struct broker_durable_wait *w);
 
+/* The end of what readers may see of bp (Fetch, ListOffsets latest, the
+ * high watermark they are told): the log end, or with rill.read.durable
+ * the durable offset (every offset below it is fsync'ed). */
+int64_t broker_log_visible_end(const struct broker *b,
+                               const struct broker_part *bp);
+
 /* Producer ids for InitProducerId. */
 int broker_log_next_producer_id(struct broker *b, int64_t *out);
 

@@ -211,7 +211,7 @@ static int handle_list_offsets(struct broker_req *req, struct buf *out)
                 continue;
             }
             if (p->timestamp == KAFKA_OFFSET_LATEST) {
-                pr->offset = partition_high_watermark(bp->p);
+                pr->offset = broker_log_visible_end(b, bp);
             } else if (p->timestamp == KAFKA_OFFSET_EARLIEST) {
                 pr->offset = partition_log_start_offset(bp->p);
             } else {
@@ -221,6 +221,9 @@ static int handle_list_offsets(struct broker_req *req, struct buf *out)
                     pr->error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
                     continue;
                 }
+                /* Nothing past what readers may see (rill.read.durable). */
+                if (off >= broker_log_visible_end(b, bp))
+                    off = -1;
                 pr->offset = off;
                 if (off >= 0)
                     pr->timestamp = record_timestamp_at(bp->p, off);

@@ -141,8 +141,8 @@ int cli_serve(int argc, char **argv)
     if (broker_create(&cfg, &b) < 0)
         goto restore; /* broker_create logged why */
     struct sql_server *sql = NULL;
-    if (sql_server_start(cfg.data_dir, broker_logdir(b), &sql, err,
-                         sizeof err) < 0) {
+    if (sql_server_start(cfg.data_dir, broker_logdir(b), cfg.read_durable, &sql,
+                         err, sizeof err) < 0) {
         fprintf(stderr, "rill serve: SQL: %s\n", err);
         broker_destroy(b);
         goto restore;

@@ -25,10 +25,11 @@ struct log_notify {
     pthread_cond_t cv; /* CLOCK_MONOTONIC */
 };
 
-/* Called by partition_append after a successful append; any thread. */
+/* Called by partition_append after a successful append, and by
+ * partition_flush after it advanced the durable offset; any thread. */
 void log_notify_append(struct log_notify *n);
-/* Makes p's appends bump n (NULL: none). Set once, right after
- * partition_open, before p is shared. */
+/* Makes p's appends and durable advances bump n (NULL: none). Set once, right
+ * after partition_open, before p is shared. */
 void partition_set_notify(struct partition *p, struct log_notify *n);
 
 /* --- partition life cycle (logdir.c) --------------------------------- */

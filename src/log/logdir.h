@@ -99,7 +99,9 @@ void logdir_set_flush_listener(struct logdir *ld, void (*cb)(void *arg),
                                void *arg);
 /* Waiting for appends (in-process only; docs/log.md "Waiting for
  * appends"). logdir_append_seq is a counter bumped after every successful
- * partition_append on any partition of ld. logdir_wait_append blocks until
+ * partition_append on any partition of ld, and after every fsync that
+ * advanced a partition's durable offset (so readers of durable data only
+ * wake when it grows). logdir_wait_append blocks until
  * the counter differs from seen_seq or timeout_ms passes (monotonic);
  * returns 1 (it changed, maybe before the call) or 0 (timed out). Read the
  * seq before checking for data, then wait with it: an append in between

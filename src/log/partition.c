@@ -531,6 +531,10 @@ int partition_flush(struct partition *p)
     pthread_cond_broadcast(&p->durable_cv);
     pthread_mutex_unlock(&p->mu);
     pthread_mutex_unlock(&p->flush_mu);
+    /* Readers of durable data only (rill.read.durable) wait on the same
+     * seq as readers of appends: a durable offset that moved is news. */
+    if (ret == 1 && p->notify)
+        log_notify_append(p->notify);
     for (size_t i = 0; i < n; i++)
         segment_unref(todo[i]);
     if (todo != stack) {

@@ -31,8 +31,9 @@
 #include "sql/sql_exec.h"
 
 struct query_run_options {
-    bool until_idle; /* bounded mode, see above */
-    int64_t idle_ms; /* 0: 500 ms */
+    bool until_idle;   /* bounded mode, see above */
+    int64_t idle_ms;   /* 0: 500 ms */
+    bool durable_only; /* read only fsync'ed data (rill.read.durable) */
 };
 
 struct query_run;

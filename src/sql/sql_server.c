@@ -362,7 +362,7 @@ static int bind_socket(struct sql_server *s, char *err, size_t errlen)
     return 0;
 }
 
-int sql_server_start(const char *dir, struct logdir *ld,
+int sql_server_start(const char *dir, struct logdir *ld, bool durable_only,
                      struct sql_server **out, char *err, size_t errlen)
 {
     struct sql_server *s = mem_calloc(1, sizeof *s);
@@ -384,7 +384,8 @@ int sql_server_start(const char *dir, struct logdir *ld,
                  msg[0] ? msg : err_str(rc));
         goto fail;
     }
-    query_run_create(NULL, &s->qr);
+    struct query_run_options qo = {.durable_only = durable_only};
+    query_run_create(&qo, &s->qr);
     struct sql_exec_options o = {
         .catalog = s->catalog,
         .logdir = ld,

@@ -56,8 +56,10 @@ int sql_server_socket_path(const char *dir, char *out, size_t n);
  * (a file left there by a crash is replaced: the caller holds the data
  * directory's lock) and starts accepting. When <dir>/rill.sock is too long
  * for a socket path (107 bytes) the queries run but no socket is bound
- * (a warning). Returns 0 or a negative error with a message in err. */
-int sql_server_start(const char *dir, struct logdir *ld,
+ * (a warning). With durable_only, queries read only fsync'ed data (the
+ * broker's rill.read.durable). Returns 0 or a negative error with a
+ * message in err. */
+int sql_server_start(const char *dir, struct logdir *ld, bool durable_only,
                      struct sql_server **out, char *err, size_t errlen);
 /* Stops accepting, ends the sessions (interrupting a running SELECT),
  * stops every persistent query, closes the catalog and removes the

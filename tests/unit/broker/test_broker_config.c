@@ -1,5 +1,7 @@
 /* test_broker_config.c - `rill serve` properties: table of inputs and the
  * resulting settings or errors. */
+#include <string.h>
+
 #include "base/config.h"
 #include "broker/broker.h"
 #include "../../harness.h"
@@ -82,9 +84,41 @@ TEST(frame_limit_covers_message_limit)
     config_fini(&props);
 }
 
+TEST(read_durable)
+{
+    static const struct {
+        const char *value;
+        int ok;
+        bool want;
+    } t[] = {{NULL, 1, false},
+             {"true", 1, true},
+             {"false", 1, false},
+             {"1", 1, true},
+             {"maybe", 0, false}};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct config props;
+        char err[256] = "";
+        config_init(&props);
+        if (t[i].value)
+            config_set(&props, "rill.read.durable", t[i].value);
+        struct broker_config cfg;
+        broker_config_defaults(&cfg);
+        int rc = broker_config_apply(&cfg, &props, err, sizeof(err));
+        if (t[i].ok) {
+            CHECK_EQ_INT(rc, 0);
+            CHECK_EQ_INT(cfg.read_durable, t[i].want);
+        } else {
+            CHECK(rc < 0);
+            CHECK(strstr(err, "rill.read.durable") != NULL);
+        }
+        config_fini(&props);
+    }
+}
+
 int main(void)
 {
     RUN(config_table);
+    RUN(read_durable);
     RUN(frame_limit_covers_message_limit);
     return harness_summary("test_broker_config");
 }

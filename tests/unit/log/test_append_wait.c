@@ -1,5 +1,6 @@
 /* test_append_wait.c - logdir_append_seq / logdir_wait_append: a waiter
- * wakes within a few ms of an append from another thread, times out when
+ * wakes within a few ms of an append (or of the fsync that makes appended
+ * data durable) from another thread, times out when
  * nothing comes, and loses no wake-up in a 100K-append ping-pong (every
  * append is the one the waiter is blocked on). Prints the append-to-wake
  * latency (indicative: the machine is shared). */
@@ -63,6 +64,52 @@ TEST(test_seq_and_timeout)
     uint8_t junk[70] = {0};
     CHECK(partition_append(logdir_partition(ld, "t", 0), junk, sizeof junk,
                            NULL) < 0);
+    CHECK_EQ_INT(logdir_append_seq(ld), s1);
+    logdir_close(ld);
+    tl_rmrf(dir);
+    free(dir);
+}
+
+/* A flush that makes data durable bumps the seq (readers of durable data
+ * only wait on it); a flush with nothing new does not. A waiter blocked on
+ * the seq is woken by the fsync of data appended before it started. */
+struct flush_arg {
+    struct logdir *ld;
+    int64_t delay_ms;
+};
+
+static void *flush_later(void *arg)
+{
+    struct flush_arg *f = arg;
+    struct timespec ts = {0, f->delay_ms * 1000000L};
+    nanosleep(&ts, NULL);
+    logdir_flush(f->ld);
+    return NULL;
+}
+
+TEST(test_durable_advance_wakes)
+{
+    char *dir = tl_tmpdir();
+    struct logdir *ld = open_two(dir);
+    CHECK(ld != NULL);
+    if (!ld)
+        return;
+    struct partition *p = logdir_partition(ld, "t", 0);
+    CHECK_EQ_INT(tl_append(p, 0, 2, 1, NULL), 0);
+    CHECK_EQ_INT(partition_durable_offset(p), 0);
+    uint64_t s0 = logdir_append_seq(ld);
+    struct flush_arg f = {ld, 20};
+    pthread_t th;
+    pthread_create(&th, NULL, flush_later, &f);
+    int64_t t0 = clock_mono_ms();
+    CHECK_EQ_INT(logdir_wait_append(ld, s0, 5000), 1);
+    CHECK(clock_mono_ms() - t0 < 2500);
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(partition_durable_offset(p), 2);
+    uint64_t s1 = logdir_append_seq(ld);
+    CHECK(s1 != s0);
+    /* nothing new to make durable: no bump */
+    CHECK_EQ_INT(logdir_flush(ld), 0);
     CHECK_EQ_INT(logdir_append_seq(ld), s1);
     logdir_close(ld);
     tl_rmrf(dir);
@@ -243,6 +290,7 @@ TEST(test_no_lost_wakeup)
 int main(void)
 {
     RUN(test_seq_and_timeout);
+    RUN(test_durable_advance_wakes);
     RUN(test_wake_latency);
     RUN(test_no_lost_wakeup);
     return harness_summary("test_append_wait");

@@ -19,11 +19,13 @@
  *       errors=.. sched_lag_p99_us=.. wall_s=..
  *
  * durability=async: acks=1, the log fsyncs in the background (at least every
- * log.flush.interval.ms); durability=fsync: acks=all with
+ * log.flush.interval.ms), and fetches and queries read up to the log end:
+ * an alert never waits for an fsync. durability=fsync: acks=all with
  * rill.fsync.every.ack=true, so an event is acknowledged only after its
- * group-commit fdatasync. Fetches and queries read up to the log end (not
- * the durable offset) in both modes, so the alert itself never waits for
- * the fsync; the fsync mode adds the acks and a continuous fsync load.
+ * group-commit fdatasync, and rill.read.durable=true (docs/broker.md), so
+ * the query reads only durable events and the consumer only durable
+ * alerts: an alert is seen only after its event and the alert record are
+ * both fsync'ed ("alerts only after fsync").
  *
  * Modes (the output topic the consumer reads):
  *   transport  the consumer reads the input topic itself and only the
@@ -290,6 +292,9 @@ static int server_start(struct bench *b)
               b->bootstrap, "--set", parts, "--set",
               fsync_every ? "rill.fsync.every.ack=true"
                           : "rill.fsync.every.ack=false",
+              "--set",
+              fsync_every ? "rill.read.durable=true"
+                          : "rill.read.durable=false",
               (char *)NULL);
         _exit(127);
     }

@@ -44,8 +44,12 @@ void plan_explain(const struct plan *p, struct buf *out)
         buf_printf(out, "query: transient SELECT (rows to the terminal)\n");
     else
         buf_printf(out, "query: persistent, writes %s\n", p->sink);
-    buf_printf(out, "1 task, reading all %d partition%s of topic %s\n",
-               p->npartitions, p->npartitions == 1 ? "" : "s", p->topic);
+    if (p->repartition)
+        buf_printf(out, "stage 0: %d task%s, one per partition of topic %s\n",
+                   p->npartitions, p->npartitions == 1 ? "" : "s", p->topic);
+    else
+        buf_printf(out, "%d task%s, one per partition of topic %s\n",
+                   p->npartitions, p->npartitions == 1 ? "" : "s", p->topic);
     buf_printf(out,
                "source: %s (topic %s, %d partition%s, format %s, from "
                "the %s offset)\n",
@@ -83,6 +87,22 @@ void plan_explain(const struct plan *p, struct buf *out)
             buf_printf(out, ", $arg%d = %s", i, p->pre_text[i]);
         buf_printf(out, "\n");
     }
+    if (p->repartition) {
+        buf_printf(out, "repartition: by ");
+        if (!p->wcfg.nkeys)
+            buf_printf(out, "(no key: one partition)");
+        for (int k = 0; k < p->wcfg.nkeys; k++)
+            buf_printf(out, "%s%s", k ? ", " : "", p->key_name[k]);
+        buf_printf(out,
+                   " to topic %s (%d partitions, JSON rows, record "
+                   "timestamp = event time, a watermark marker from every "
+                   "stage-0 task)\n",
+                   p->repart_topic, p->npartitions);
+        buf_printf(out,
+                   "stage 1: %d tasks, one per partition of topic %s; "
+                   "watermark = min over the stage-0 tasks' markers\n",
+                   p->npartitions, p->repart_topic);
+    }
     if (p->windowed) {
         buf_printf(out, "window aggregate: ");
         window_text(&p->wcfg.window, out);
@@ -94,7 +114,15 @@ void plan_explain(const struct plan *p, struct buf *out)
         if (p->wcfg.window.kind != WINDOW_NONE)
             buf_printf(out, "%swindow_start, window_end",
                        p->wcfg.nkeys ? ", " : "");
-        buf_printf(out, " (no repartition: one task reads every partition)\n");
+        if (p->repartition)
+            buf_printf(out, " (repartitioned)\n");
+        else if (p->npartitions <= 1)
+            buf_printf(out, " (one input partition: no repartition)\n");
+        else
+            buf_printf(out,
+                       " (includes the input's key %s: no repartition; "
+                       "query watermark = min over the tasks)\n",
+                       p->in_key);
         for (int a = 0; a < p->wcfg.naggs; a++)
             buf_printf(out, "  aggregate %d: %s\n", a, p->agg_text[a]);
         buf_printf(out, "  emit: %s",

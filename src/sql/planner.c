@@ -698,6 +698,7 @@ static int plan_source(const struct sql_query_start *q, struct plan *p,
     copy_str(p->format, sizeof p->format, r->format);
     p->in_schema = r->schema;
     p->npartitions = r->partitions;
+    copy_str(p->in_key, sizeof p->in_key, r->key);
     if (q->logdir) {
         int n = logdir_topic_partitions(q->logdir, r->topic);
         if (n < 0)
@@ -1088,6 +1089,22 @@ static int check_insert(const struct sql_query_start *q, struct plan *p,
     return 0;
 }
 
+/* Rows of one GROUP BY key are all in one input partition when the keys
+ * include the input's record key as a plain column (producers place keys
+ * by murmur2), or when there is one partition: then each task aggregates
+ * its own partition. Otherwise the plan repartitions by the GROUP BY key. */
+static bool needs_repartition(const struct plan *p)
+{
+    if (p->npartitions <= 1)
+        return false;
+    if (!p->in_key[0])
+        return true;
+    for (int k = 0; k < p->wcfg.nkeys; k++)
+        if (!p->key_expr[k] && !strcasecmp(p->key_name[k], p->in_key))
+            return false;
+    return true;
+}
+
 int planner_build(const struct sql_query_start *q,
                   const struct planner_hooks *hooks, struct plan **out,
                   struct sql_exec_error *err)
@@ -1193,6 +1210,7 @@ int planner_build(const struct sql_query_start *q,
         .idle_timeout_ms = p->idle_timeout_ms,
         .csv_delimiter = p->csv_delimiter,
         .verify_crc = true,
+        .external_watermark = true, /* tasks: query_run.c */
     };
     rc = pipeline_create(&src, &p->pipe);
     if (rc) {
@@ -1232,6 +1250,30 @@ int planner_build(const struct sql_query_start *q,
         for (int i = 0; i < t.npre; i++)
             copy_str(p->pre_text[i], sizeof p->pre_text[i], t.pre_text[i]);
     }
+    if (p->windowed && needs_repartition(p)) {
+        /* Stage 1 reads the repartition topic: the columns so far, event
+         * time = the record timestamp the writer stamps, watermark from the
+         * writers' markers (no delay, no idleness of its own). */
+        p->repartition = true;
+        p->mid_schema = *pipeline_schema(p->pipe);
+        snprintf(p->repart_topic, sizeof p->repart_topic, "%s-repartition",
+                 q->id ? q->id : "select");
+        struct pipeline_source_config src1 = {
+            .schema = &p->mid_schema,
+            .format = PIPELINE_FORMAT_JSON,
+            .time_column = -1,
+            .npartitions = p->npartitions,
+            .verify_crc = true,
+            .external_watermark = true,
+        };
+        p->pipe0 = p->pipe;
+        p->pipe = NULL;
+        rc = pipeline_create(&src1, &p->pipe);
+        if (rc) {
+            rc = fail(err, s->pos, rc, "cannot create the repartition stage");
+            goto fail;
+        }
+    }
     if (p->windowed) {
         if (hooks) {
             p->wcfg.late = hooks->late;
@@ -1270,5 +1312,6 @@ void plan_destroy(struct plan *p)
     if (!p)
         return;
     pipeline_destroy(p->pipe);
+    pipeline_destroy(p->pipe0);
     mem_free(p);
 }

@@ -69,7 +69,19 @@ struct plan {
     bool transient;
     char sink[CATALOG_NAME_MAX + 1]; /* "" for a transient SELECT */
     char id[32];
-    /* the compiled chain, without its sink */
+    /* Repartitioning (the Kafka Streams model): the GROUP BY keys do not
+     * include the input's key, so rows with one key are spread over
+     * several input partitions. Stage 0 (pipe0: source, WHERE, computed
+     * arguments) runs one task per input partition and writes rows keyed
+     * by the GROUP BY key to repart_topic (npartitions partitions, JSON of
+     * mid_schema, record timestamp = event time, plus watermark markers);
+     * stage 1 (pipe) runs one task per partition of it. */
+    bool repartition;
+    char in_key[SCHEMA_NAME_MAX]; /* the input stream's key, "" if none */
+    char repart_topic[256];
+    struct schema mid_schema; /* pipe's source schema when repartition */
+    struct pipeline *pipe0;   /* stage 0, without its sink; NULL if none */
+    /* the compiled chain (the last stage), without its sink */
     struct pipeline *pipe;
     struct window_agg *wa; /* borrowed from pipe; NULL without windows */
 };

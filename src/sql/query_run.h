@@ -1,26 +1,31 @@
 /* query_run.h - the query engine behind sql_exec.h: plans queries
  * (planner.h) and runs them as tasks over the log (layer: sql).
  *
- * A task reads every partition of its input stream's topic from the
- * earliest retained offset (or the end, with 'scan.startup.mode' =
- * 'latest-offset'), pushes the record batches through the plan's pipeline
- * and writes what reaches the sink: JSON lines to the session (a transient
- * SELECT, until LIMIT, Ctrl-C, or the end of the data in bounded mode) or
- * JSON records to the sink's topic (a persistent query, on its own thread,
- * until stopped). Records that fail to decode go to `<stream>.dlq` (created
- * on first use) as {"reason", "topic", "partition", "offset", "value"};
- * too-late rows of EMIT LATE INTO go to that stream's topic.
+ * A query runs as tasks, one per input partition: each reads its
+ * partition from the earliest retained offset (or the end, with
+ * 'scan.startup.mode' = 'latest-offset'), pushes the record batches
+ * through its own copy of the plan's pipeline and writes what reaches the
+ * sink: JSON lines to the session (a transient SELECT, until LIMIT,
+ * Ctrl-C, or the end of the data in bounded mode) or JSON records to the
+ * sink's topic (a persistent query). A plan that repartitions (planner.h)
+ * has a second stage of tasks, one per partition of its repartition
+ * topic. Records that fail to decode go to `<stream>.dlq` (created on
+ * first use) as {"reason", "query", "topic", "partition", "offset",
+ * "value"}; too-late rows of EMIT LATE INTO go to that stream's topic.
  *
- * Bounded mode (`rill run --until-idle`): a task that read nothing new for
- * idle_ms ends its input (every open window fires) and stops; wait()
- * returns once every task stopped. Otherwise wait() blocks until SIGINT or
- * SIGTERM. With RILL_VIRTUAL_CLOCK=1 in the environment, processing time
- * is the arrival stamp (Kafka timestamp) of each record batch instead of
- * the wall clock, one batch at a time in stamp order (golden tests,
- * docs/testing.md). This task loop belongs in the stream layer eventually (one
- * task per input partition on worker threads); it is here until then.
- * Threads: engine hooks from the session's thread; one thread per
- * persistent query.
+ * Where tasks run: persistent queries on the engine's worker threads
+ * (stream/worker.h; one per core, RILL_WORKERS or options.workers), a
+ * transient SELECT in the session's thread, and in bounded mode
+ * (`rill run --until-idle`) or on the virtual clock each query on a
+ * thread of its own that steps all of its tasks. Bounded mode: a query
+ * whose tasks read nothing new for idle_ms ends its input (every open
+ * window fires) and stops; wait() returns once every query stopped.
+ * Otherwise wait() blocks until SIGINT or SIGTERM. With
+ * RILL_VIRTUAL_CLOCK=1 in the environment, processing time is the arrival
+ * stamp (Kafka timestamp) of each record batch instead of the wall clock,
+ * one batch at a time in stamp order over every task (golden tests,
+ * docs/testing.md).
+ * Threads: engine hooks from the session's thread.
  */
 #ifndef RILL_QUERY_RUN_H
 #define RILL_QUERY_RUN_H
@@ -34,6 +39,7 @@ struct query_run_options {
     bool until_idle;   /* bounded mode, see above */
     int64_t idle_ms;   /* 0: 500 ms */
     bool durable_only; /* read only fsync'ed data (rill.read.durable) */
+    int workers;       /* worker threads; 0: RILL_WORKERS or one per core */
 };
 
 struct query_run;

@@ -36,7 +36,8 @@ struct pipeline {
     struct watermark *wm;
     struct operator_node *head, *tail;
     bool sealed;
-    bool ended; /* end_of_input: the watermark stays at the end of time */
+    bool ended;     /* end_of_input: the watermark stays at the end of time */
+    int64_t ext_wm; /* external_watermark: the query's, from the caller */
     struct buf scratch;
     pipeline_error_fn on_error;
     void *error_arg;
@@ -86,6 +87,7 @@ int pipeline_create(const struct pipeline_source_config *src,
         goto out_batch;
     buf_init(&p->scratch);
     p->st.watermark = WATERMARK_NONE;
+    p->ext_wm = WATERMARK_NONE;
     *out = p;
     return 0;
 out_batch:
@@ -225,6 +227,8 @@ static int advance(struct pipeline *p, int64_t now_ms)
         return 0;
     int64_t before = watermark_current(p->wm);
     int64_t wm = watermark_advance(p->wm, now_ms);
+    if (p->src.external_watermark)
+        before = wm = p->ext_wm; /* only the caller moves the operators */
     p->st.watermark = wm;
     if (wm != before || wm != WATERMARK_NONE) {
         int rc = operator_advance_chain(p->head, wm);
@@ -353,6 +357,36 @@ int pipeline_end_of_input(struct pipeline *p)
     return operator_flush_chain(p->head);
 }
 
+int pipeline_set_watermark(struct pipeline *p, int64_t wm)
+{
+    if (!p->src.external_watermark)
+        return ERR_INVALID;
+    if (!p->sealed)
+        return ERR_CLOSED;
+    if (p->ended || wm <= p->ext_wm)
+        return 0;
+    p->ext_wm = wm;
+    p->st.watermark = wm;
+    int rc = operator_advance_chain(p->head, wm);
+    if (rc)
+        return rc;
+    return operator_flush_chain(p->head);
+}
+
+int64_t pipeline_partition_watermark(const struct pipeline *p, int partition)
+{
+    if (partition < 0 || partition >= p->src.npartitions)
+        return WATERMARK_NONE;
+    return watermark_partition(p->wm, partition);
+}
+
+bool pipeline_partition_idle(const struct pipeline *p, int partition)
+{
+    if (partition < 0 || partition >= p->src.npartitions)
+        return false;
+    return watermark_partition_idle(p->wm, partition);
+}
+
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 {
     *out = p->st;
@@ -361,5 +395,7 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 
 int64_t pipeline_watermark(const struct pipeline *p)
 {
-    return p->ended ? INT64_MAX : watermark_current(p->wm);
+    if (p->ended)
+        return INT64_MAX;
+    return p->src.external_watermark ? p->ext_wm : watermark_current(p->wm);
 }

@@ -56,6 +56,11 @@ struct pipeline_source_config {
     int64_t idle_timeout_ms;    /* <= 0: partitions never idle */
     int batch_capacity;         /* rows per batch, 0 = 1024 */
     bool verify_crc;            /* CRC-check every record batch */
+    /* One task of a query that runs as several (pipeline_set_watermark):
+     * the input's per-partition watermarks are still tracked
+     * (pipeline_partition_watermark), but the operators advance only to
+     * the watermark the caller computes over every task's inputs. */
+    bool external_watermark;
 };
 
 /* A record that did not decode (borrowed for the call). */
@@ -115,6 +120,15 @@ int pipeline_tick(struct pipeline *p, int64_t now_ms);
  * window fires and is purged) and everything is flushed. Later pushes
  * are all late. */
 int pipeline_end_of_input(struct pipeline *p);
+
+/* External watermark mode: the query watermark over every task is now wm
+ * (monotonic: a smaller one is ignored): windows fire, output is flushed.
+ * Returns 0 or an operator's error; ERR_INVALID without the mode. */
+int pipeline_set_watermark(struct pipeline *p, int64_t wm);
+/* Partition `partition`'s own watermark (WATERMARK_NONE before data) and
+ * whether it is idle, as of the last push or tick. */
+int64_t pipeline_partition_watermark(const struct pipeline *p, int partition);
+bool pipeline_partition_idle(const struct pipeline *p, int partition);
 
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
 int64_t pipeline_watermark(const struct pipeline *p);

@@ -118,6 +118,7 @@ struct task {
     /* loop */
     int64_t last_tick; /* monotonic ms */
     bool fresh;        /* read something since the last tick */
+    _Atomic int64_t last_input; /* monotonic ms of its last read */
     bool ended;        /* end of input done (bounded mode) */
     int error;
     pthread_mutex_t mu; /* held while it pushes: query_stats reads */
@@ -746,6 +747,7 @@ static int task_create(struct query *q, struct sql_query_start *qs, int stage,
         for (int i = 0; i < q->n0; i++)
             k->up_wm[i] = INT64_MIN;
     }
+    atomic_store(&k->last_input, clock_mono_ms());
     k->in = logdir_partition(q->ld, in, part);
     if (k->in)
         k->next = stage == 0 && p->startup_latest
@@ -860,6 +862,7 @@ static int task_step(void *arg, int64_t now_mono, int64_t *next_due)
     struct record_batch_header h;
     int rc = task_read(k, false, &nx, &h);
     if (rc > 0) {
+        atomic_store(&k->last_input, now_mono);
         rc = task_push(k, nx, clock_now_ms());
         publish_wm(k);
         k->fresh = true;
@@ -1234,8 +1237,8 @@ static int eng_start(void *ctx, struct sql_query_start *qs,
     if (rc)
         return rc;
     qs->out_schema = q->plan->out_schema;
-    if (qr->o.until_idle || q->vclock) {
-        /* Bounded or virtual: one thread steps every task in order. */
+    if (q->vclock) {
+        /* Virtual clock: one thread steps every task in stamp order. */
         if (pthread_create(&q->thread, NULL, query_thread, q)) {
             snprintf(err->message, sizeof err->message,
                      "cannot start a thread");
@@ -1406,6 +1409,30 @@ static int eng_stats(void *ctx, const char *id, struct buf *out)
     return 0;
 }
 
+/* Bounded mode on the worker threads: once no task of q read anything
+ * for idle ms, q's tasks are taken off the workers and its input ends
+ * here, in the waiting thread (which then owns every task). */
+static void end_if_idle(struct query_run *qr, struct query *q, int64_t idle)
+{
+    int64_t now = clock_mono_ms();
+    for (int i = 0; i < q->ntasks; i++)
+        if (now - atomic_load(&q->tasks[i]->last_input) < idle)
+            return;
+    for (int i = 0; i < q->ntasks; i++)
+        worker_pool_remove(qr->pool, &q->tasks[i]->wt);
+    q->pooled = false;
+    int rc = query_error(q);
+    if (!rc) {
+        /* Recorded before the end of input fires every window, so a
+         * restart with more data does not mute later windows. */
+        if (q->persistent)
+            progress_save(q, progress_wm(q));
+        rc = query_end(q);
+    }
+    q->error = rc;
+    atomic_store(&q->finished, true);
+}
+
 static int eng_wait(void *ctx)
 {
     struct query_run *qr = ctx;
@@ -1417,10 +1444,13 @@ static int eng_wait(void *ctx)
     interrupted = terminated;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    int64_t idle = qr->o.idle_ms > 0 ? qr->o.idle_ms : 500;
     while (!interrupted) {
         int running = 0;
         for (int i = 0; i < qr->nqueries; i++) {
             struct query *q = qr->queries[i];
+            if (qr->o.until_idle && q->pooled && !atomic_load(&q->finished))
+                end_if_idle(qr, q, idle);
             running += !atomic_load(&q->finished) && !query_error(q);
         }
         if (!running)

@@ -119,7 +119,7 @@ TEST(explain_filter_project_whole)
     CHECK_EQ_STR(
         got,
         "query: transient SELECT (rows to the terminal)\n"
-        "1 task, reading all 2 partitions of topic readings\n"
+        "2 tasks, one per partition of topic readings\n"
         "source: readings (topic readings, 2 partitions, format json, from "
         "the earliest offset)\n"
         "  event time: ts; watermark per partition = max(ts) - 5000 ms; "
@@ -142,14 +142,26 @@ static const struct {
      "DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY sensor_id, "
      "window_start, window_end",
      "window aggregate: TUMBLE(size 10000 ms)\n"
-     "  keys: sensor_id, window_start, window_end (no repartition: one task "
-     "reads every partition)\n"
+     "  keys: sensor_id, window_start, window_end (repartitioned)\n"
      "  aggregate 0: (COUNT *)\n"
      "  aggregate 1: (AVG value)\n"
      "  aggregate 2: (MIN value)\n"
      "  aggregate 3: (MAX value)\n"
      "  emit: FINAL (when the watermark passes window end); allowed "
      "lateness 0 ms\n"},
+    /* readings has no key: rows of one sensor may be in both partitions */
+    {"EXPLAIN SELECT sensor_id, window_start, window_end, COUNT(*) FROM "
+     "TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' SECOND)) "
+     "GROUP BY sensor_id, window_start, window_end",
+     "stage 0: 2 tasks, one per partition of topic readings\n"},
+    {"EXPLAIN SELECT sensor_id, window_start, window_end, COUNT(*) FROM "
+     "TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' SECOND)) "
+     "GROUP BY sensor_id, window_start, window_end",
+     "repartition: by sensor_id to topic select-repartition (2 partitions, "
+     "JSON rows, record timestamp = event time, a watermark marker from "
+     "every stage-0 task)\nstage 1: 2 tasks, one per partition of topic "
+     "select-repartition; watermark = min over the stage-0 tasks' "
+     "markers\n"},
     {"EXPLAIN SELECT sensor_id, window_start, window_end, COUNT(*) AS c "
      "FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' "
      "SECOND)) GROUP BY sensor_id, window_start, window_end",
@@ -199,7 +211,7 @@ static const struct {
      "readings GROUP BY kind",
      "project (computed keys, aggregate arguments): input columns, $arg0 = "
      "(* value 2)\n"
-     "window aggregate: none"},
+     "repartition: by kind to topic"},
     {"EXPLAIN SELECT sensor_id, AVG(UPPER(kind)) FROM readings GROUP BY "
      "sensor_id",
      "ERR line 1, column 31: AVG needs a number, but the argument is STRING"},
@@ -218,8 +230,12 @@ static const struct {
      "sink: k2 (JSON rows, record key sensor_id+kind)\n"},
     {"EXPLAIN SELECT UPPER(kind) AS k, COUNT(*) AS c FROM readings GROUP BY "
      "UPPER(kind)",
-     "$arg0 = (UPPER kind)\nwindow aggregate: none (an updating GROUP BY)\n"
-     "  keys: (UPPER kind) "},
+     "$arg0 = (UPPER kind)\nrepartition: by (UPPER kind) to topic "
+     "select-repartition"},
+    {"EXPLAIN SELECT UPPER(kind) AS k, COUNT(*) AS c FROM readings GROUP BY "
+     "UPPER(kind)",
+     "window aggregate: none (an updating GROUP BY)\n"
+     "  keys: (UPPER kind) (repartitioned)\n"},
     /* errors name line and column */
     {"EXPLAIN SELECT kind, COUNT(*) AS c FROM readings GROUP BY UPPER(kind)",
      "ERR line 1, column 16: column 'kind' must appear in GROUP BY or be "

@@ -57,10 +57,11 @@ static void build(struct buf *out, const char *const *values, int n,
     record_batch_builder_fini(&b);
 }
 
-static struct pipeline *make(void)
+static struct pipeline *make_mode(bool external)
 {
     struct pipeline_source_config src;
     memset(&src, 0, sizeof(src));
+    src.external_watermark = external;
     src.schema = &sch;
     src.time_column = 2;
     src.npartitions = 2;
@@ -100,6 +101,53 @@ static struct pipeline *make(void)
     CHECK_EQ_INT(pipeline_set_sink(p, sink, NULL), 0);
     pipeline_set_error_handler(p, on_error, NULL);
     return p;
+}
+
+static struct pipeline *make(void)
+{
+    return make_mode(false);
+}
+
+/* One task of several: the partition's own watermark is tracked, but the
+ * windows fire only at the watermark the caller sets. */
+TEST(external_watermark)
+{
+    nrows = nerrors = 0;
+    struct pipeline *p = make_mode(true);
+    struct buf b;
+    buf_init(&b);
+    const char *v[] = {
+        "{\"sensor\":\"s1\",\"value\":1,\"ts\":1000}",
+        "{\"sensor\":\"s1\",\"value\":3,\"ts\":4000}",
+        "{\"sensor\":\"s2\",\"value\":5,\"ts\":15000}",
+    };
+    build(&b, v, 3, 0);
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 100), 0);
+    CHECK_EQ_INT(pipeline_partition_watermark(p, 0), 13000);
+    CHECK(pipeline_partition_watermark(p, 1) == WATERMARK_NONE);
+    CHECK(!pipeline_partition_idle(p, 1));
+    /* Partition 1 goes idle: on its own the pipeline would fire [0,10). */
+    CHECK_EQ_INT(pipeline_tick(p, 100000), 0);
+    CHECK(pipeline_partition_idle(p, 1));
+    CHECK(pipeline_watermark(p) == WATERMARK_NONE);
+    CHECK_EQ_INT(nrows, 0);
+    /* The caller's watermark (another task is behind): nothing yet. */
+    CHECK_EQ_INT(pipeline_set_watermark(p, 9000), 0);
+    CHECK_EQ_INT(nrows, 0);
+    CHECK_EQ_INT(pipeline_set_watermark(p, 9999), 0);
+    CHECK_EQ_INT(nrows, 1); /* [0,10) of S1: fired and flushed */
+    CHECK_EQ_STR(rows[0], "S1|0|2|4");
+    /* Never backwards. */
+    CHECK_EQ_INT(pipeline_set_watermark(p, 5000), 0);
+    CHECK_EQ_INT(pipeline_watermark(p), 9999);
+    CHECK_EQ_INT(pipeline_set_watermark(p, INT64_MAX - 1), 0);
+    CHECK_EQ_INT(nrows, 2);
+    buf_fini(&b);
+    pipeline_destroy(p);
+    /* Without the mode the caller cannot set it. */
+    p = make();
+    CHECK_EQ_INT(pipeline_set_watermark(p, 1000), ERR_INVALID);
+    pipeline_destroy(p);
 }
 
 TEST(end_to_end_with_idle_partition)
@@ -401,6 +449,7 @@ int main(void)
     schema_add(&sch, "value", SCHEMA_DOUBLE, true, NULL);
     schema_add(&sch, "ts", SCHEMA_TIMESTAMP, true, NULL);
     RUN(end_to_end_with_idle_partition);
+    RUN(external_watermark);
     RUN(record_time_without_time_column);
     RUN(plan_errors);
     RUN(csv_and_senml_sources);

@@ -116,10 +116,10 @@ struct task {
     int64_t *up_wm;
     bool *up_idle;
     /* loop */
-    int64_t last_tick; /* monotonic ms */
-    bool fresh;        /* read something since the last tick */
+    int64_t last_tick;          /* monotonic ms */
+    bool fresh;                 /* read something since the last tick */
     _Atomic int64_t last_input; /* monotonic ms of its last read */
-    bool ended;        /* end of input done (bounded mode) */
+    bool ended;                 /* end of input done (bounded mode) */
     int error;
     pthread_mutex_t mu; /* held while it pushes: query_stats reads */
 };

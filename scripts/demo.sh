@@ -12,9 +12,15 @@
 # flags to `rill simulate`.
 #
 # With rill serve, start_sql runs examples/factory.sql inside it (`rill run
-# --data` over the server's SQL socket, docs/broker.md) and the summary's
-# alerts column is the rows written by the alerts query, asked of the server
-# each second.
+# --data` over the server's SQL socket, docs/broker.md). Each second the
+# summary asks the server for the queries' counters (DESCRIBE over the SQL
+# socket): windows closed (final rows of sensor_stats_10s), the watermark of
+# that query (shown as how far it trails the wall clock) and the alerts
+# written. A Kafka consumer (start_alert_reader, confluent-kafka) reads
+# topic `alerts` as the alerts arrive and measures each one's latency: the
+# time it is read minus the reading's event time `ts` (so it includes the
+# simulated network delay and device clock skew), p50/max over the last
+# second in the live lines, p50/p99/max over the run in the final line.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RILL=${1:-$ROOT/build/rill}
@@ -27,7 +33,7 @@ PARTITIONS=6
 [ -x "$RILL" ] || { echo "demo: $RILL is not built (make RELEASE=1 BUILD=build/release build/release/rill)" >&2; exit 1; }
 rm -rf "$DATA" && mkdir -p "$DATA/log" || exit 1
 
-SERVE_PID= SIM_PID= SQL_PID= SQLSOCK= STOPPING=0
+SERVE_PID= SIM_PID= SQL_PID= ALERT_PID= SQLSOCK= STOPPING=0
 # Ctrl-C in a terminal signals the whole foreground process group. The
 # children run in their own session (setsid execs in place, so $! is still
 # their pid) and only this script stops them, in order: if the broker got
@@ -38,9 +44,9 @@ START=$(date +%s.%N)
 stop_all() {
     [ $STOPPING -eq 1 ] && return
     STOPPING=1
-    # Producer first (it flushes what is in flight), then the engine, then
-    # the broker; each by its pid, each waited for.
-    for pid in $SIM_PID $SQL_PID $SERVE_PID; do
+    # Producer first (it flushes what is in flight), then the engine, the
+    # alerts reader, then the broker; each by its pid, each waited for.
+    for pid in $SIM_PID $SQL_PID $ALERT_PID $SERVE_PID; do
         kill -TERM "$pid" 2>/dev/null
         for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null
@@ -138,9 +144,73 @@ start_sql() {
 }
 [ "$MODE" != file ] && start_sql
 
+# --- 3b. the alerts reader --------------------------------------------------
+# A consumer of topic `alerts` (from its end) that stamps each alert as it
+# is read: latency = read time - the reading's event time. Every second it
+# rewrites $DATA/alerts.json (atomically) with the count and the latencies
+# of the last interval and of the whole run. SIGTERM ends it.
+start_alert_reader() {
+    [ "$MODE" = serve ] && [ -n "$SQLSOCK" ] || return 0
+    # The output path is an argument so the process is findable by it.
+    BOOTSTRAP="127.0.0.1:$PORT" $BG $PY - "$DATA/alerts.json" >"$DATA/alerts.log" 2>&1 <<'PYEOF' &
+import json, os, signal, sys, time
+from datetime import datetime
+stop = False
+def on_term(*_):
+    global stop
+    stop = True
+signal.signal(signal.SIGTERM, on_term)
+signal.signal(signal.SIGINT, on_term)
+out = sys.argv[1]
+def write(doc):
+    with open(out + ".tmp", "w") as f:
+        json.dump(doc, f)
+    os.replace(out + ".tmp", out)
+try:
+    from confluent_kafka import Consumer, TopicPartition, OFFSET_END
+except Exception as e:
+    write({"error": "confluent-kafka: %s" % e})
+    sys.exit(0)
+def event_ms(v):
+    ts = v.get("ts")
+    if isinstance(ts, (int, float)):
+        return float(ts)
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp() * 1000.0
+def pct(xs, p):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p / 100.0))]
+c = Consumer({"bootstrap.servers": os.environ["BOOTSTRAP"], "group.id": "rill-demo-alerts",
+              "enable.auto.commit": False, "fetch.wait.max.ms": 100})
+c.assign([TopicPartition("alerts", 0, OFFSET_END)])
+total, window, run = 0, [], []
+last = time.time()
+while not stop:
+    m = c.poll(0.1)
+    now = time.time() * 1000.0
+    if m is not None and not m.error():
+        try:
+            window.append(now - event_ms(json.loads(m.value())))
+            total += 1
+        except Exception:
+            pass
+    if time.time() - last >= 1.0 or stop:
+        run.extend(window)
+        del run[:-100000]  # bounded: the last 100,000 alerts
+        write({"alerts": total, "n": len(window), "p50_ms": pct(window, 50), "max_ms": max(window) if window else None,
+               "run_p50_ms": pct(run, 50), "run_p99_ms": pct(run, 99), "run_max_ms": max(run) if run else None})
+        window, last = [], time.time()
+c.close()
+PYEOF
+    ALERT_PID=$!
+}
+start_alert_reader
+
 # --- 4. the live summary ----------------------------------------------------
 summary() {
     STATUS="$DATA/status.json" TRUTH="$DATA/truth.jsonl" SQLOUT="$DATA/sql.out" SQLSOCK="$SQLSOCK" \
+    ALERTS="$DATA/alerts.json" QSTATE="$DATA/queries.json" \
     FINAL="${1:-}" START="$START" $PY - 2>/dev/null <<'PYEOF'
 import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)
 import json, os, time
@@ -158,10 +228,13 @@ try:
 except OSError: pass
 offs = st.get("end_offsets") or []
 parts = " ".join("p%d=%d" % (i, o) for i, o in enumerate(offs)) or "-"
-# Alerts: rows written by the query whose sink is `alerts`, asked of
-# rill serve over its SQL socket (docs/broker.md: u32 length, type, payload);
-# "-" without it.
-sql = "-"
+# Counters of the queries, asked of rill serve over its SQL socket
+# (docs/broker.md: u32 length, type, payload): alerts = rows written by the
+# query whose sink is `alerts`; windows closed = final rows of the one whose
+# sink is sensor_stats_10s (its "windows fired" counter when the engine has
+# one); the watermark = that query's. Kept in QSTATE for the final line
+# (the server is gone by then); "-" without them.
+q = load(os.environ["QSTATE"]) or {}
 def ask(sock, text):
     import struct
     body = b"Q" + text.encode()
@@ -182,24 +255,57 @@ if os.environ.get("SQLSOCK"):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(0.5)
         s.connect(os.environ["SQLSOCK"])
-        qid = next((l.split()[0] for l in ask(s, "SHOW QUERIES;").splitlines()
-                    if len(l.split()) > 4 and " alerts " in " %s " % l), None)
-        if qid:
+        sinks = {}
+        for l in ask(s, "SHOW QUERIES;").splitlines():
+            f = l.split()
+            if len(f) > 4 and f[0].startswith("q_"):
+                sinks[f[0]] = next((x for x in f if x in ("alerts", "sensor_stats_10s")), None)
+        for qid, sink in sinks.items():
+            if not sink: continue
+            c = {}
             for l in ask(s, "DESCRIBE %s;" % qid).splitlines():
-                if l.startswith("rows out:"): sql = "{:,}".format(int(l.split()[-1]))
+                k, _, v = l.partition(":")
+                c[k.strip()] = v.strip()
+            if sink == "alerts" and "rows out" in c:
+                q["alerts"] = int(c["rows out"])
+            if sink == "sensor_stats_10s":
+                n = c.get("windows fired", c.get("rows out"))
+                if n is not None: q["windows"] = int(n)
+                if c.get("watermark", "none").lstrip("-").isdigit():
+                    q["watermark_ms"] = int(c["watermark"])
+                    q["at_ms"] = time.time() * 1000
         s.close()
+        with open(os.environ["QSTATE"] + ".tmp", "w") as f: json.dump(q, f)
+        os.replace(os.environ["QSTATE"] + ".tmp", os.environ["QSTATE"])
     except Exception:
         pass
+al = load(os.environ["ALERTS"]) or {}
+def num(v): return "-" if v is None else "{:,}".format(v)
+def ms(v): return "-" if v is None else ("%.0f" % v if v >= 10 else "%.1f" % v)
+wm = q.get("watermark_ms")
+lag = "-" if wm is None else "%.1fs" % ((q.get("at_ms", time.time() * 1000) - wm) / 1000.0)
 el = time.time() - float(os.environ["START"])
 if os.environ.get("FINAL"):
     print("final: %d events, faults injected: bearing %d, stuck %d, dropout %d, reconnect %d; "
           "late %d, duplicates %d, burst %d" % (st.get("events", 0), faults["bearing"], faults["stuck"],
           faults["dropout"], faults["reconnect"], st.get("late", 0), st.get("duplicates", 0), st.get("burst", 0)))
+    wmt = "-" if wm is None else time.strftime("%H:%M:%S", time.gmtime(wm / 1000.0)) + ".%03dZ" % (wm % 1000)
+    if al.get("run_p50_ms") is None:
+        lat = "none read" if "error" not in al else al["error"]
+    else:
+        lat = "p50 %s ms, p99 %s ms, max %s ms over %s alerts" % (ms(al.get("run_p50_ms")),
+              ms(al.get("run_p99_ms")), ms(al.get("run_max_ms")), num(al.get("alerts")))
+    print("final: windows closed %s, watermark %s (%s behind the clock), alerts %s, "
+          "alert latency (event time -> read from topic alerts) %s"
+          % (num(q.get("windows")), wmt, lag, num(q.get("alerts")), lat))
 else:
-    print("%5.0fs %9s %11s %6d %5d %4d/%d/%d/%d %9d  %-7s %s" % (el,
+    lat = "-" if not al.get("n") else "%s/%s" % (ms(al.get("p50_ms")), ms(al.get("max_ms")))
+    # The widths match the header printed below (COLS).
+    print("%5.0fs %9s %11s %6d %5d %13s %9d %8s %7s %7s %11s  %s" % (el,
           "{:,}".format(int(st.get("events_per_s", 0))), "{:,}".format(st.get("events", 0)),
-          st.get("late", 0), st.get("duplicates", 0), faults["bearing"], faults["stuck"],
-          faults["dropout"], faults["reconnect"], st.get("in_flight", 0), sql, parts))
+          st.get("late", 0), st.get("duplicates", 0), "%d/%d/%d/%d" % (faults["bearing"], faults["stuck"],
+          faults["dropout"], faults["reconnect"]), st.get("in_flight", 0), num(q.get("windows")), lag,
+          num(q.get("alerts")), lat, parts))
 PYEOF
 }
 
@@ -207,7 +313,11 @@ START=$(date +%s.%N)
 echo "rill factory demo: 2,000 sensors on 500 machines, 20,000 readings/s -> topic 'readings' ($WHERE)"
 LIMIT=; [ "$DEMO_SECONDS" -gt 0 ] 2>/dev/null && LIMIT=" (or after $DEMO_SECONDS s)"
 echo "data: $DATA   truth: $DATA/truth.jsonl   stop: Ctrl-C$LIMIT"
-echo " time  events/s       total   late   dup  faults b/s/d/r  in-flight  alerts  end offsets"
+COLS="%6s %9s %11s %6s %5s %13s %9s %8s %7s %7s %11s  %s\n"
+# shellcheck disable=SC2059
+printf "$COLS" time events/s total late dup faults in-flight windows watermark alerts "alert ms" "end offsets"
+# shellcheck disable=SC2059
+printf "$COLS" "" "" "" "" "" b/s/d/r "" closed lag "" p50/max "" | sed 's/ *$//'
 while :; do
     sleep 1
     summary

@@ -1,21 +1,44 @@
 #!/usr/bin/env bash
 # test_simulate_demo.sh - `make demo`'s script, bounded: it must run the
 # factory for DEMO_SECONDS, print a summary line per second with growing
-# totals and per-partition end offsets, stop on its own or on SIGTERM, and
-# leave no process behind.
+# totals, per-partition end offsets, windows closed, the watermark's lag and
+# the alerts with their latency, end with final lines carrying them, stop
+# on its own or on SIGTERM, and leave no process behind.
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 out=$TMP/demo.out
-DEMO_SECONDS=3 DEMO_DATA=$TMP/demo bash "$ROOT/scripts/demo.sh" "$RILL" >"$out" 2>&1 || fail "demo exited non-zero: $(tail -5 "$out")"
+# Faults once a second (seed 1 starts a bearing spike in the first
+# seconds), so threshold alerts come within the run.
+DEMO_SECONDS=5 DEMO_FAULTS_PER_MIN=60 DEMO_DATA=$TMP/demo bash "$ROOT/scripts/demo.sh" "$RILL" >"$out" 2>&1 || fail "demo exited non-zero: $(tail -5 "$out")"
 grep -q '^final: ' "$out" || fail "no final summary: $(cat "$out")"
 events=$(sed -nE 's/^final: ([0-9]+) events.*/\1/p' "$out")
-[ "${events:-0}" -ge 40000 ] || fail "3 s at 20,000/s gave only ${events:-0} events"
+[ "${events:-0}" -ge 60000 ] || fail "5 s at 20,000/s gave only ${events:-0} events"
 lines=$(grep -cE '^ +[0-9]+s ' "$out")
-[ "$lines" -ge 2 ] || fail "expected per-second lines, got $lines"
+[ "$lines" -ge 3 ] || fail "expected per-second lines, got $lines"
 grep -qE 'p0=[0-9]+' "$out" || grep -q 'file ' "$out" || fail "no per-partition end offsets"
 [ -s "$TMP/demo/status.json" ] || fail "no status file"
 ok "bounded demo: $events events, $lines summary lines"
+
+# The columns: ... in-flight, windows closed, watermark lag, alerts, alert
+# latency p50/max, end offsets.
+grep -qE 'windows +watermark +alerts +alert ms' "$out" || fail "no windows/watermark/alert latency header: $(head -5 "$out")"
+# A live line with a windows count, a watermark lag in seconds, alerts > 0
+# and a latency p50/max in ms.
+grep -qE '^ +[0-9]+s .* [0-9,]+ +[0-9]+\.[0-9]s +[1-9][0-9,]* +[0-9.]+/[0-9.]+  p0=' "$out" ||
+    fail "no live line with windows closed, watermark lag, alerts and their latency: $(grep -E '^ +[0-9]+s ' "$out" | tail -3)"
+final2=$(grep '^final: windows closed' "$out")
+[[ "$final2" =~ windows\ closed\ [0-9,]+,\ watermark\ [0-9:.]+Z\ \(([0-9.]+)s\ behind ]] ||
+    fail "no final windows closed / watermark: $final2"
+[[ "$final2" =~ alerts\ ([0-9,]+),\ alert\ latency.*p50\ ([0-9.]+)\ ms,\ p99\ ([0-9.]+)\ ms,\ max\ ([0-9.]+)\ ms ]] ||
+    fail "no final alert latency: $final2"
+nalerts=${BASH_REMATCH[1]//,/}
+p50=${BASH_REMATCH[2]}
+[ "$nalerts" -gt 0 ] || fail "no alerts in 5 s with a fault a second"
+# Event time to read: at least 0, at most a few seconds (the simulator
+# delays readings up to 200 ms; a late one up to 2 minutes, hence p50).
+awk -v v="$p50" 'BEGIN { exit !(v >= 0 && v < 5000) }' || fail "alert latency p50 $p50 ms is implausible"
+ok "the summary shows windows closed, the watermark and $nalerts alerts with latency (p50 $p50 ms)"
 
 # SIGTERM (what Ctrl-C does to the script) stops it cleanly, children too.
 DEMO_DATA=$TMP/demo2 bash "$ROOT/scripts/demo.sh" "$RILL" >"$TMP/demo2.out" 2>&1 &

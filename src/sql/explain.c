@@ -88,6 +88,12 @@ void plan_explain(const struct plan *p, struct buf *out)
         buf_printf(out, "\n");
     }
     if (p->repartition) {
+        if (p->nrepart_cols) {
+            buf_printf(out, "project (to the repartition topic):");
+            for (int c = 0; c < p->nrepart_cols; c++)
+                buf_printf(out, "%s %s", c ? "," : "", p->repart_cols[c]);
+            buf_printf(out, "\n");
+        }
         buf_printf(out, "repartition: by ");
         if (!p->wcfg.nkeys)
             buf_printf(out, "(no key: one partition)");

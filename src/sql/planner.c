@@ -1105,6 +1105,57 @@ static bool needs_repartition(const struct plan *p)
     return true;
 }
 
+/* Only what stage 1 reads crosses the repartition topic: the GROUP BY
+ * keys and the aggregate arguments (event time travels as the record
+ * timestamp). A project at the end of stage 0 keeps those columns, in
+ * input order, and the window config is renumbered to match. Not with
+ * EMIT LATE INTO, whose late rows carry every input column. */
+static int prune_for_repartition(struct plan *p, const struct sql_select *s,
+                                 struct sql_exec_error *err)
+{
+    const struct schema *sc = pipeline_schema(p->pipe);
+    bool used[SCHEMA_MAX_COLUMNS] = {false};
+    int map[SCHEMA_MAX_COLUMNS];
+    for (int k = 0; k < p->wcfg.nkeys; k++)
+        used[p->wcfg.keys[k]] = true;
+    for (int a = 0; a < p->wcfg.naggs; a++)
+        if (p->wcfg.aggs[a].func != AGG_COUNT_STAR &&
+            p->wcfg.aggs[a].column >= 0 &&
+            p->wcfg.aggs[a].column < sc->ncolumns)
+            used[p->wcfg.aggs[a].column] = true;
+    struct expr_ctx *ctx;
+    if (expr_ctx_create(sc, pipeline_capacity(p->pipe), &ctx))
+        return fail(err, s->pos, ERR_INVALID, "cannot plan the repartition");
+    struct expr *ex[SCHEMA_MAX_COLUMNS];
+    const char *names[SCHEMA_MAX_COLUMNS];
+    int n = 0;
+    for (int c = 0; c < sc->ncolumns; c++) {
+        map[c] = -1;
+        if (!used[c])
+            continue;
+        map[c] = n;
+        ex[n] = expr_column(ctx, c);
+        names[n] = sc->columns[c].name;
+        copy_str(p->repart_cols[n], sizeof p->repart_cols[n], names[n]);
+        n++;
+    }
+    p->nrepart_cols = n;
+    int rc = pipeline_add_project(p->pipe, ctx, n, ex, names);
+    if (rc)
+        return fail(err, s->pos, rc, "cannot plan the repartition");
+    /* p->wcfg keeps the input's numbering (the planner finds aggregates
+     * by it); the operator and the repartition key get the new one. */
+    p->wcfg_run = p->wcfg;
+    for (int k = 0; k < p->wcfg.nkeys; k++)
+        p->wcfg_run.keys[k] = map[p->wcfg.keys[k]];
+    for (int a = 0; a < p->wcfg.naggs; a++)
+        if (p->wcfg.aggs[a].func != AGG_COUNT_STAR &&
+            p->wcfg.aggs[a].column >= 0 &&
+            p->wcfg.aggs[a].column < sc->ncolumns)
+            p->wcfg_run.aggs[a].column = map[p->wcfg.aggs[a].column];
+    return 0;
+}
+
 int planner_build(const struct sql_query_start *q,
                   const struct planner_hooks *hooks, struct plan **out,
                   struct sql_exec_error *err)
@@ -1255,6 +1306,9 @@ int planner_build(const struct sql_query_start *q,
          * time = the record timestamp the writer stamps, watermark from the
          * writers' markers (no delay, no idleness of its own). */
         p->repartition = true;
+        p->wcfg_run = p->wcfg;
+        if (!p->late_topic[0] && (rc = prune_for_repartition(p, s, err)))
+            goto fail;
         p->mid_schema = *pipeline_schema(p->pipe);
         snprintf(p->repart_topic, sizeof p->repart_topic, "%s-repartition",
                  q->id ? q->id : "select");
@@ -1279,7 +1333,13 @@ int planner_build(const struct sql_query_start *q,
             p->wcfg.late = hooks->late;
             p->wcfg.late_arg = hooks->late_arg;
         }
-        rc = pipeline_add_window_agg(p->pipe, &p->wcfg, &p->wa);
+        struct window_agg_config wc = p->wcfg;
+        if (p->repartition) {
+            memcpy(wc.keys, p->wcfg_run.keys, sizeof wc.keys);
+            for (int a = 0; a < wc.naggs; a++)
+                wc.aggs[a].column = p->wcfg_run.aggs[a].column;
+        }
+        rc = pipeline_add_window_agg(p->pipe, &wc, &p->wa);
         if (rc) {
             rc = fail(err, s->pos, rc, "cannot build the window aggregate");
             goto fail;

@@ -80,7 +80,12 @@ struct plan {
     char in_key[SCHEMA_NAME_MAX]; /* the input stream's key, "" if none */
     char repart_topic[256];
     struct schema mid_schema; /* pipe's source schema when repartition */
-    struct pipeline *pipe0;   /* stage 0, without its sink; NULL if none */
+    int nrepart_cols;         /* 0: every column crosses (EMIT LATE INTO) */
+    /* wcfg numbered over mid_schema (keys, aggregate columns): what the
+     * stage-1 operator and the stage-0 record key use */
+    struct window_agg_config wcfg_run;
+    char repart_cols[SCHEMA_MAX_COLUMNS][SCHEMA_NAME_MAX];
+    struct pipeline *pipe0; /* stage 0, without its sink; NULL if none */
     /* the compiled chain (the last stage), without its sink */
     struct pipeline *pipe;
     struct window_agg *wa; /* borrowed from pipe; NULL without windows */

@@ -294,7 +294,7 @@ static void record_key(struct task *k, const struct row_batch *b, int row,
 static int sink_repartition(void *arg, const struct row_batch *rows)
 {
     struct task *k = arg;
-    const struct window_agg_config *w = &k->plan->wcfg;
+    const struct window_agg_config *w = &k->plan->wcfg_run;
     for (int i = 0; i < rows->nrows; i++) {
         buf_reset(&k->enc);
         json_encode_row(rows, i, &k->enc);

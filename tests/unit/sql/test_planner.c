@@ -211,6 +211,7 @@ static const struct {
      "readings GROUP BY kind",
      "project (computed keys, aggregate arguments): input columns, $arg0 = "
      "(* value 2)\n"
+     "project (to the repartition topic): kind, $arg0\n"
      "repartition: by kind to topic"},
     {"EXPLAIN SELECT sensor_id, AVG(UPPER(kind)) FROM readings GROUP BY "
      "sensor_id",
@@ -230,8 +231,8 @@ static const struct {
      "sink: k2 (JSON rows, record key sensor_id+kind)\n"},
     {"EXPLAIN SELECT UPPER(kind) AS k, COUNT(*) AS c FROM readings GROUP BY "
      "UPPER(kind)",
-     "$arg0 = (UPPER kind)\nrepartition: by (UPPER kind) to topic "
-     "select-repartition"},
+     "$arg0 = (UPPER kind)\nproject (to the repartition topic): $arg0\n"
+     "repartition: by (UPPER kind) to topic select-repartition"},
     {"EXPLAIN SELECT UPPER(kind) AS k, COUNT(*) AS c FROM readings GROUP BY "
      "UPPER(kind)",
      "window aggregate: none (an updating GROUP BY)\n"

@@ -1,8 +1,8 @@
 -- GROUP BY kind (not the record key) across 3 partitions, TUMBLE 10 s,
--- delay 2 s. The engine has no repartition topic yet: one task reads every
--- partition (EXPLAIN: "no repartition: one task reads every partition"),
--- so this exercises that single-task path; the watermark is the minimum
--- over the 3 partitions.
+-- delay 2 s. The plan repartitions by kind (EXPLAIN: "repartition: by kind
+-- to topic select-repartition"): 3 stage-0 tasks write the rows and their
+-- watermark markers, 3 stage-1 tasks aggregate; a stage-1 watermark is the
+-- minimum over the 3 stage-0 tasks' markers.
 -- After ts 15 (partition 2): watermarks p0 10, p1 12, p2 13 -> 10 s:
 -- [00,10) fires: temp {20, 22, 24} n 3 avg 22; hum {50, 40, 60} n 3 avg 50.
 -- End of input: [10,20) temp {26, 28} n 2 avg 27; hum {70} n 1.

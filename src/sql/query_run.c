@@ -1135,7 +1135,7 @@ static int query_create(struct query_run *qr, struct sql_query_start *qs,
         snprintf(q->id, sizeof q->id, "select-%d-%u", (int)getpid(),
                  qr->transient_seq++);
     /* The first task's plan tells the shape. */
-    struct task *t0;
+    struct task *t0 = NULL;
     q->n0 = 1; /* for the board until the plan is known */
     struct plan *shape;
     int rc = planner_build(qs, NULL, &shape, err);

@@ -1319,6 +1319,7 @@ int planner_build(const struct sql_query_start *q,
             .npartitions = p->npartitions,
             .verify_crc = true,
             .external_watermark = true,
+            .partition_from_header = true,
         };
         p->pipe0 = p->pipe;
         p->pipe = NULL;

@@ -247,21 +247,28 @@ static void flush_all(struct task *k)
     out_flush(k, &k->late);
 }
 
-static int out_add(struct task *k, struct out_topic *t, const void *key,
-                   size_t klen, bool has_key, const void *val, size_t vlen,
-                   int64_t ts)
+static int out_add_h(struct task *k, struct out_topic *t, const void *key,
+                     size_t klen, bool has_key, const void *val, size_t vlen,
+                     int64_t ts, const struct record_header *hdr, int nhdr)
 {
     int p = has_key ? partitioner_for_key(key, klen, t->n) : 0;
     if (p < 0 || p >= t->n)
         p = 0;
     struct slice ks = slice_make(key, klen), vs = slice_make(val, vlen);
     int rc = record_batch_builder_add(&t->b[p], has_key ? &ks : NULL, &vs, ts,
-                                      NULL, 0);
+                                      hdr, nhdr);
     if (rc)
         return rc;
     if (record_batch_builder_size(&t->b[p]) > OUT_BATCH_MAX)
         return out_flush(k, t);
     return 0;
+}
+
+static int out_add(struct task *k, struct out_topic *t, const void *key,
+                   size_t klen, bool has_key, const void *val, size_t vlen,
+                   int64_t ts)
+{
+    return out_add_h(k, t, key, klen, has_key, val, vlen, ts, NULL, 0);
 }
 
 /* ---- callbacks from the pipeline ---- */
@@ -300,8 +307,14 @@ static int sink_repartition(void *arg, const struct row_batch *rows)
         json_encode_row(rows, i, &k->enc);
         if (w->nkeys)
             record_key(k, rows, i, w->nkeys, w->keys);
-        int rc = out_add(k, &k->rep, k->key.data, k->key.len, w->nkeys > 0,
-                         k->enc.data, k->enc.len, rows->meta[i].event_ts);
+        /* The input partition, for late counts per input partition. */
+        uint8_t pb[4];
+        be32_store(pb, (uint32_t)rows->meta[i].partition);
+        struct slice pv = slice_make(pb, sizeof pb);
+        struct record_header hdr = {slice_make("p", 1), &pv};
+        int rc =
+            out_add_h(k, &k->rep, k->key.data, k->key.len, w->nkeys > 0,
+                      k->enc.data, k->enc.len, rows->meta[i].event_ts, &hdr, 1);
         if (rc)
             k->write_errors++;
     }

@@ -212,6 +212,18 @@ static int decode(struct pipeline *p, const struct record *r,
     }
 }
 
+/* The one header "p" of a repartitioned record: zigzag varint key length
+ * 1 (0x02), 'p', value length 4 (0x08), int32 BE. */
+static int32_t header_partition(const struct record *r, int32_t dflt)
+{
+    const uint8_t *h = r->headers.ptr;
+    if (r->header_count != 1 || r->headers.len != 7 || h[0] != 0x02 ||
+        h[1] != 'p' || h[2] != 0x08)
+        return dflt;
+    int32_t v = (int32_t)be32_load(h + 3);
+    return v >= 0 ? v : dflt;
+}
+
 static int run(struct pipeline *p, const struct row_batch *b)
 {
     if (b->nrows == 0)
@@ -278,6 +290,8 @@ int pipeline_push_records(struct pipeline *p, int partition,
         while ((ir = record_iter_next(&it, &r)) == 1) {
             p->st.records_in++;
             struct row_meta m = {r.timestamp, r.offset, r.timestamp, partition};
+            if (p->src.partition_from_header)
+                m.partition = header_partition(&r, partition);
             struct row_error err;
             int dr, before = p->batch->nrows;
             if (r.value_null) {

@@ -150,6 +150,67 @@ TEST(external_watermark)
     pipeline_destroy(p);
 }
 
+static int nkept;
+static int count_sink(void *arg, const struct row_batch *b);
+
+/* A record with the header "p" = part (a repartition topic's rows). */
+static void build_from(struct buf *out, const char *value, int64_t ts, int part)
+{
+    struct record_batch_builder b;
+    record_batch_builder_init(&b, 0);
+    struct slice v = {(const uint8_t *)value, strlen(value)};
+    uint8_t pb[4];
+    be32_store(pb, (uint32_t)part);
+    struct slice pv = {pb, 4};
+    struct record_header h = {{(const uint8_t *)"p", 1}, &pv};
+    record_batch_builder_add(&b, NULL, &v, ts, part >= 0 ? &h : NULL,
+                             part >= 0 ? 1 : 0);
+    buf_reset(out);
+    record_batch_builder_finish(&b, out);
+    record_batch_builder_fini(&b);
+}
+
+/* Late rows of a repartition topic count against the input partition the
+ * header names, not the partition they were read from. */
+TEST(partition_from_header)
+{
+    struct pipeline_source_config src;
+    memset(&src, 0, sizeof(src));
+    src.schema = &sch;
+    src.time_column = -1;
+    src.npartitions = 2;
+    src.external_watermark = true;
+    src.partition_from_header = true;
+    struct pipeline *p;
+    CHECK_EQ_INT(pipeline_create(&src, &p), 0);
+    struct window_agg_config w;
+    memset(&w, 0, sizeof(w));
+    w.window.kind = WINDOW_TUMBLE;
+    w.window.size_ms = 10000;
+    w.nkeys = 1;
+    w.naggs = 1;
+    w.aggs[0].func = AGG_COUNT_STAR;
+    struct window_agg *wa;
+    CHECK_EQ_INT(pipeline_add_window_agg(p, &w, &wa), 0);
+    nkept = 0;
+    CHECK_EQ_INT(pipeline_set_sink(p, count_sink, NULL), 0);
+    struct buf b;
+    buf_init(&b);
+    const char *v = "{\"sensor\":\"s1\",\"value\":1}";
+    build_from(&b, v, 1000, 1);
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(pipeline_set_watermark(p, 20000), 0);
+    CHECK_EQ_INT(nkept, 1);
+    build_from(&b, v, 2000, 1); /* late, from input partition 1 */
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    build_from(&b, v, 3000, -1); /* late, no header: the partition read */
+    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(window_agg_late_count(wa, 1), 1);
+    CHECK_EQ_INT(window_agg_late_count(wa, 0), 1);
+    buf_fini(&b);
+    pipeline_destroy(p);
+}
+
 TEST(end_to_end_with_idle_partition)
 {
     nrows = nerrors = 0;
@@ -450,6 +511,7 @@ int main(void)
     schema_add(&sch, "ts", SCHEMA_TIMESTAMP, true, NULL);
     RUN(end_to_end_with_idle_partition);
     RUN(external_watermark);
+    RUN(partition_from_header);
     RUN(record_time_without_time_column);
     RUN(plan_errors);
     RUN(csv_and_senml_sources);

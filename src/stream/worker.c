@@ -12,7 +12,8 @@
  *  2. worker_pool_remove returns only after the owner cleared `attached`
  *     at a round boundary, so no step of t runs after it.
  *  3. An idle worker sleeps at most max_wait_ms or until the earliest
- *     next_due_ms a task asked for, and wakes on any append to ld.
+ *     next_due_ms a task asked for, and wakes on any append to ld; one
+ *     without tasks sleeps on its inbox instead (appends do not wake it).
  */
 #include "stream/worker.h"
 
@@ -101,6 +102,21 @@ static void *worker_main(void *arg)
     while (!atomic_load(&pool->stop)) {
         if (atomic_load(&w->pending))
             take_inbox(w);
+        if (!w->ntasks) {
+            /* Nothing to step: appends are none of its business; wait
+             * for a task (worker_pool_add signals) or the stop. */
+            pthread_mutex_lock(&w->mu);
+            if (!atomic_load(&w->pending) && !atomic_load(&pool->stop)) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += (long)pool->max_wait_ms * 1000000L;
+                ts.tv_sec += ts.tv_nsec / 1000000000L;
+                ts.tv_nsec %= 1000000000L;
+                pthread_cond_timedwait(&w->cond, &w->mu, &ts);
+            }
+            pthread_mutex_unlock(&w->mu);
+            continue;
+        }
         /* Taken before the round: an append during it ends the wait. */
         uint64_t seq = pool->ld ? logdir_append_seq(pool->ld) : 0;
         int64_t now = clock_mono_ms();
@@ -195,6 +211,7 @@ int worker_pool_add(struct worker_pool *pool, struct worker_task *t)
     w->add[w->nadd++] = t;
     w->load++;
     atomic_store(&w->pending, true);
+    pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->mu);
     return 0;
 }

@@ -12,8 +12,7 @@
  * of the data directory, its persistent queries (resumed at start) on the
  * broker's own log, and statements from `rill run` / `rill sql` over the
  * Unix socket <data>/rill.sock. Signals are blocked in every thread and
- * taken by one thread with sigwait (the SQL server interrupts a SELECT
- * with a thread-directed SIGINT, see sql_server.h).
+ * taken by one thread with sigwait (see sql_server.h).
  */
 #include "cli/cli.h"
 
@@ -45,8 +44,7 @@ static atomic_bool sig_done;
 
 static void on_signal(int sig)
 {
-    (void)sig; /* never runs for a blocked signal; SIGINT must not be
-                * SIG_DFL while a SELECT thread unblocks it */
+    (void)sig; /* never runs: the signals are blocked and sigwait'ed */
 }
 
 static void *signal_thread(void *arg)

@@ -148,7 +148,8 @@ struct query {
     int (*emit)(void *arg, const char *line, size_t len);
     void *emit_arg;
     int64_t emitted;
-    bool done; /* LIMIT reached */
+    bool done;                 /* LIMIT reached */
+    const atomic_bool *cancel; /* a server session's SELECT: set to end */
     bool vclock;
     int64_t vnow;
     /* how it runs */
@@ -1034,7 +1035,8 @@ static int query_loop(struct query *q, bool transient)
     int64_t last = clock_mono_ms();
     int64_t idle = q->qr->o.idle_ms > 0 ? q->qr->o.idle_ms : 500;
     int rc = 0;
-    while (!atomic_load(&q->stop) && !q->done && !(transient && interrupted)) {
+    while (!atomic_load(&q->stop) && !q->done &&
+           !(transient && (q->cancel ? atomic_load(q->cancel) : interrupted))) {
         /* Taken before the pass: an append after it ends the wait below. */
         uint64_t seq = logdir_append_seq(q->ld);
         int64_t now = clock_mono_ms();
@@ -1314,15 +1316,24 @@ static int eng_select(void *ctx, struct sql_query_start *qs,
     int rc = query_create(qr, qs, &q, err);
     if (rc)
         return rc;
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    interrupted = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    rc = query_loop(q, true);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    q->cancel = qs->cancel;
+    if (qs->cancel) {
+        /* A server session: other statements may run meanwhile; the
+         * session's watcher sets *cancel. */
+        if (qs->detach)
+            qs->detach(qs->detach_arg);
+        rc = query_loop(q, true);
+    } else {
+        struct sigaction sa, old_int, old_term;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        interrupted = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        rc = query_loop(q, true);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
     if (rc) {
         err->pos = qs->select->pos;
         snprintf(err->message, sizeof err->message, "query failed: %s",
@@ -1334,6 +1345,8 @@ static int eng_select(void *ctx, struct sql_query_start *qs,
     query_destroy(q);
     if (rep)
         logdir_topic_delete(qs->logdir, name);
+    if (qs->cancel && qs->attach)
+        qs->attach(qs->detach_arg);
     return rc;
 }
 

@@ -990,6 +990,10 @@ static int exec_select(struct sql_exec *ex, const struct sql_stmt *st,
         return rc;
     struct sql_query_start q;
     init_start(ex, &q, st, st->query);
+    q.cancel = ex->o.select_cancel;
+    q.detach = ex->o.select_detach;
+    q.attach = ex->o.select_attach;
+    q.detach_arg = ex->o.select_arg;
     return ex->o.engine->run_select(ex->o.engine_ctx, &q, err);
 }
 

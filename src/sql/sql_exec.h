@@ -16,6 +16,7 @@
 #ifndef RILL_SQL_EXEC_H
 #define RILL_SQL_EXEC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,14 @@ struct sql_query_start {
     /* Transient SELECT: where result rows go, one line each. */
     int (*emit)(void *arg, const char *line, size_t len);
     void *emit_arg;
+    /* Transient SELECT in a server with many sessions (sql_exec_options):
+     * NULL, or it ends when *cancel turns true (not on SIGINT), and the
+     * engine calls detach once the query is planned and attach before it
+     * returns. */
+    atomic_bool *cancel;
+    void (*detach)(void *arg);
+    void (*attach)(void *arg);
+    void *detach_arg;
     /* Out, CREATE ... AS only: the columns of the query's output, which
      * become the new stream's or table's columns. */
     struct schema out_schema;
@@ -96,6 +105,15 @@ struct sql_exec_options {
     int (*emit)(void *arg, const char *line, size_t len); /* SELECT rows */
     void *emit_arg;
     int64_t (*now_ms)(void); /* NULL: clock_now_ms (tests fix it) */
+    /* A server with many sessions: a transient SELECT ends when
+     * *select_cancel turns true instead of on SIGINT, and runs between
+     * select_detach (called once it is planned: the caller may let other
+     * statements run) and select_attach (called before it returns). All
+     * NULL for a single session (the CLI). */
+    atomic_bool *select_cancel;
+    void (*select_detach)(void *arg);
+    void (*select_attach)(void *arg);
+    void *select_arg;
 };
 
 struct sql_exec;

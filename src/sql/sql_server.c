@@ -3,12 +3,15 @@
  *
  * Invariants:
  *   1. s->mu is held around every sql_exec_* call and every engine hook,
- *      so the catalog, the engine's task table and the engine's
- *      process-wide SELECT flag see one statement at a time.
- *   2. A session thread has SIGINT unblocked only while it runs a
- *      transient SELECT; its watcher then sends it SIGINT (every 50 ms)
- *      once the client hangs up or the server stops, which ends the
- *      SELECT through the engine's own handler.
+ *      so the catalog and the engine's query table see one statement at
+ *      a time; except that a transient SELECT, once planned, releases it
+ *      while it streams rows (select_detach) and takes it back before it
+ *      returns (select_attach): a long SELECT does not block the other
+ *      sessions. It uses nothing shared meanwhile: its tasks, plan and
+ *      repartition topic are its own.
+ *   2. A transient SELECT ends when its session's cancel flag turns true:
+ *      its watcher sets it once the client hangs up or the server stops
+ *      (no signal: two sessions' SELECTs never stop each other).
  */
 #include "sql/sql_server.h"
 
@@ -49,6 +52,7 @@ struct sql_conn {
     pthread_t thread;
     atomic_bool done;
     atomic_bool in_select;
+    atomic_bool cancel; /* ends the running SELECT (invariant 2) */
     struct sql_exec *exec;
 };
 
@@ -143,7 +147,7 @@ static void *watch_thread(void *arg)
                 gone = true;
             continue;
         }
-        pthread_kill(c->thread, SIGINT);
+        atomic_store(&c->cancel, true);
         sleep_ms(50);
     }
     return NULL;
@@ -159,6 +163,19 @@ static int send_error(struct sql_conn *c, const struct sql_pos *pos,
                          strlen(msg));
 }
 
+/* Invariant 1: a planned SELECT lets the other sessions run. */
+static void select_detach(void *arg)
+{
+    struct sql_conn *c = arg;
+    pthread_mutex_unlock(&c->srv->mu);
+}
+
+static void select_attach(void *arg)
+{
+    struct sql_conn *c = arg;
+    pthread_mutex_lock(&c->srv->mu);
+}
+
 /* Runs one statement under s->mu; a SELECT with its watcher. */
 static int run_stmt(struct sql_conn *c, const struct sql_stmt *st,
                     struct buf *out, struct sql_exec_error *err)
@@ -166,14 +183,10 @@ static int run_stmt(struct sql_conn *c, const struct sql_stmt *st,
     if (st->kind != SQL_STMT_SELECT)
         return sql_exec_stmt(c->exec, st, out, err);
     pthread_t w;
+    atomic_store(&c->cancel, false);
     atomic_store(&c->in_select, true);
     bool watching = pthread_create(&w, NULL, watch_thread, c) == 0;
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     int rc = sql_exec_stmt(c->exec, st, out, err);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
     atomic_store(&c->in_select, false);
     if (watching)
         pthread_join(w, NULL);
@@ -316,6 +329,10 @@ static void *accept_thread(void *arg)
             .engine_ctx = s->qr,
             .emit = emit_row,
             .emit_arg = c,
+            .select_cancel = &c->cancel,
+            .select_detach = select_detach,
+            .select_attach = select_attach,
+            .select_arg = c,
         };
         if (sql_exec_create(&o, &c->exec) ||
             pthread_create(&c->thread, NULL, conn_thread, c)) {

@@ -20,14 +20,13 @@
  * at most 64 at once (one more gets an 'E' "too many SQL sessions").
  * Statements of all sessions run one at a time (one mutex around each);
  * a transient SELECT streams rows until its LIMIT, its client disconnects
- * or the server stops, and holds that mutex meanwhile.
+ * or the server stops, and releases that mutex once it is planned, so
+ * other sessions' statements (and SELECTs) run meanwhile.
  *
- * Signals: a SELECT is interrupted by sending SIGINT to its thread (the
- * engine's own handler ends it). So the process must block SIGINT and
- * SIGTERM in every thread (and wait for them with sigwait) before
- * sql_server_start, and leave SIGINT's disposition a handler (not
- * SIG_DFL); the server unblocks SIGINT in a session thread only while a
- * SELECT runs there.
+ * Signals: the server sends none; a SELECT ends on its session's cancel
+ * flag. The process should still block SIGINT and SIGTERM in every thread
+ * (and take them with sigwait) before sql_server_start, so that a signal
+ * never lands in a session or query thread.
  */
 #ifndef RILL_SQL_SERVER_H
 #define RILL_SQL_SERVER_H

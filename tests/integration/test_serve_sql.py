@@ -162,6 +162,43 @@ def main():
         check("alerts" in r.stdout and time.time() - t < 5,
               "server free again after a SELECT's client left (%.1fs)" % (time.time() - t))
 
+        # A SELECT that keeps waiting does not block the other sessions:
+        # statements, a second SELECT, a new persistent query run meanwhile.
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(sock)
+        body = b"QSELECT value FROM readings LIMIT 1000;"
+        s.sendall(struct.pack(">I", len(body)) + body)
+        time.sleep(0.5)
+        t = time.time()
+        r = rill("sql", data=data, input="SHOW STREAMS;\n", timeout=30)
+        check("alerts" in r.stdout and time.time() - t < 5,
+              "SHOW STREAMS while another session's SELECT streams (%.1fs)"
+              % (time.time() - t))
+        frames = raw_request(sock, "SELECT value FROM readings LIMIT 2;")
+        check([t for t, _ in frames] == ["R", "R", "Z"],
+              "a second SELECT runs next to the first: %s" % frames)
+        r = rill("sql", data=data, input="CREATE STREAM big AS SELECT sensor_id, value "
+                 "FROM readings WHERE value > 50;\n", timeout=30)
+        check("started query" in r.stdout, "CREATE ... AS next to a running SELECT: "
+              + r.stdout.strip())
+        s.setblocking(True)
+        s.settimeout(5)
+        got = b""
+        try:
+            while len(got) < 4096:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+                if got.count(b"R") >= 8:
+                    break
+        except OSError:
+            pass
+        check(got.startswith(b"\x00\x00\x00"), "the first SELECT still streams its rows")
+        s.close()
+        r = rill("sql", data=data, input="DROP QUERY q_2;\nDROP STREAM big;\n", timeout=30)
+        check(r.returncode == 0, "dropped the extra query: " + r.stdout.strip())
+
         # Errors carry line and column.
         bad = os.path.join(tmp.name, "bad.sql")
         with open(bad, "w") as f:

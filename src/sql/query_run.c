@@ -54,6 +54,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/hashmap.h"
 #include "base/mem.h"
 #include "base/os.h"
 #include "log/logdir.h"
@@ -152,6 +153,9 @@ struct query {
     const atomic_bool *cancel; /* a server session's SELECT: set to end */
     bool vclock;
     int64_t vnow;
+    /* topics it holds in qr->topics */
+    char held[5][256];
+    int nheld;
     /* how it runs */
     bool pooled;   /* its tasks are on the engine's worker threads */
     bool threaded; /* its own thread steps its tasks */
@@ -163,6 +167,10 @@ struct query {
 
 struct query_run {
     struct query_run_options o;
+    /* Topics running queries use (name -> count), for
+     * query_run_topic_in_use from other threads. */
+    pthread_mutex_t topics_mu;
+    struct hashmap topics;
     struct worker_pool *pool; /* created with the first pooled query */
     struct query *queries[MAX_QUERIES];
     int nqueries;
@@ -1094,10 +1102,52 @@ static void *query_thread(void *arg)
 
 /* ---- queries ---- */
 
+static void topics_change(struct query_run *qr, const char *name, int by)
+{
+    size_t n = strlen(name);
+    pthread_mutex_lock(&qr->topics_mu);
+    uintptr_t c = (uintptr_t)hashmap_get(&qr->topics, name, n);
+    c = by > 0 ? c + 1 : c - 1;
+    if (c)
+        hashmap_put(&qr->topics, name, n, (void *)c);
+    else
+        hashmap_remove(&qr->topics, name, n);
+    pthread_mutex_unlock(&qr->topics_mu);
+}
+
+/* Records the topics q reads and writes as in use. */
+static void query_hold_topics(struct query *q, struct sql_query_start *qs)
+{
+    const struct plan *p = q->plan;
+    const char *names[5] = {p->topic, qs->sink ? stmt_topic(qs) : NULL,
+                            p->late_topic[0] ? p->late_topic : NULL,
+                            q->repartition ? p->repart_topic : NULL, NULL};
+    char dlq[256];
+    snprintf(dlq, sizeof dlq, "%s.dlq", p->input);
+    names[4] = dlq;
+    for (int i = 0; i < 5; i++)
+        if (names[i] && names[i][0]) {
+            snprintf(q->held[q->nheld], sizeof q->held[0], "%s", names[i]);
+            topics_change(q->qr, q->held[q->nheld++], 1);
+        }
+}
+
+bool query_run_topic_in_use(struct query_run *qr, const char *topic)
+{
+    if (!qr || !topic)
+        return false;
+    pthread_mutex_lock(&qr->topics_mu);
+    bool used = hashmap_get_str(&qr->topics, topic) != NULL;
+    pthread_mutex_unlock(&qr->topics_mu);
+    return used;
+}
+
 static void query_destroy(struct query *q)
 {
     if (!q)
         return;
+    for (int i = 0; i < q->nheld; i++)
+        topics_change(q->qr, q->held[i], -1);
     for (int i = 0; i < q->ntasks; i++)
         task_destroy(q->tasks[i]);
     mem_free(q->tasks);
@@ -1192,6 +1242,7 @@ static int query_create(struct query_run *qr, struct sql_query_start *qs,
         atomic_store(&q->pub_next[i], q->tasks[i]->next);
     if (q->persistent)
         progress_load(q);
+    query_hold_topics(q, qs);
     *out = q;
     return 0;
 fail:
@@ -1206,6 +1257,8 @@ int query_run_create(const struct query_run_options *o, struct query_run **out)
     struct query_run *qr = mem_calloc(1, sizeof *qr);
     if (o)
         qr->o = *o;
+    pthread_mutex_init(&qr->topics_mu, NULL);
+    hashmap_init(&qr->topics);
     *out = qr;
     return 0;
 }
@@ -1234,6 +1287,8 @@ void query_run_destroy(struct query_run *qr)
         query_destroy(qr->queries[i]);
     }
     worker_pool_destroy(qr->pool);
+    hashmap_fini(&qr->topics);
+    pthread_mutex_destroy(&qr->topics_mu);
     mem_free(qr);
 }
 

@@ -49,6 +49,11 @@ int query_run_create(const struct query_run_options *o, struct query_run **out);
 /* Stops every running query; NULL is a no-op. */
 void query_run_destroy(struct query_run *qr);
 
+/* Whether a running query (persistent or a transient SELECT) reads or
+ * writes `topic`: its input, output, late-row, dead-letter or repartition
+ * topic. Any thread (the broker asks before DeleteTopics). */
+bool query_run_topic_in_use(struct query_run *qr, const char *topic);
+
 /* The engine; its ctx is a struct query_run. */
 extern const struct sql_engine_ops query_run_engine;
 

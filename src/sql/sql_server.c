@@ -106,7 +106,9 @@ bool sql_server_topic_in_use(void *server, const char *topic)
     pthread_mutex_lock(&s->topics_mu);
     bool used = hashmap_get_str(&s->topics, topic) != NULL;
     pthread_mutex_unlock(&s->topics_mu);
-    return used;
+    /* Also what running queries use: repartition topics, raw EMIT LATE
+     * INTO topics, a SELECT's input. */
+    return used || query_run_topic_in_use(s->qr, topic);
 }
 
 int sql_server_socket_path(const char *dir, char *out, size_t n)

@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rilltest import Server, check, rill  # noqa: E402
 
 from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient  # noqa: E402
 
 STREAM = """
 CREATE STREAM readings (
@@ -117,6 +118,17 @@ def main():
                                          for l in lines),
               "kcat reads the 124 rows of q_1-repartition and nothing else (%d)"
               % len(lines))
+        # The repartition topic is the query's: DeleteTopics is refused.
+        admin = AdminClient({"bootstrap.servers": srv.bootstrap, "log_level": 2})
+        fut = admin.delete_topics(["q_1-repartition"], operation_timeout=10)["q_1-repartition"]
+        code = None
+        try:
+            fut.result(15)
+        except Exception as e:  # KafkaException carrying a KafkaError
+            code = e.args[0].code() if e.args and hasattr(e.args[0], "code") else str(e)
+        check(code == 44, "DeleteTopics q_1-repartition refused with POLICY_VIOLATION (%s)" % code)
+        produce(parts[0], "hum", 1.0, 40000)
+        check(p.flush(10) == 0 and srv.alive(), "the query and the server go on")
         c.close()
         check(srv.stop() == 0, "rill serve stops cleanly with the query running")
 

@@ -1012,7 +1012,7 @@ static int query_error(const struct query *q)
 }
 
 /* Bounded input is over: stage 0 ends (every window fires), stage 1 reads
- * the rest and ends. */
+ * the rest and ends (its watermark jumps to the end of time). */
 static int query_end(struct query *q)
 {
     int rc = 0;
@@ -1024,10 +1024,11 @@ static int query_end(struct query *q)
             if (k->stage != s)
                 continue;
             pthread_mutex_lock(&k->mu);
+            /* No end-of-time marker: it would stay in the repartition
+             * topic and close every window of a later run at once;
+             * stage 1 ends its own input below. */
             int r = pipeline_end_of_input(k->pipe);
             flush_all(k);
-            if (q->repartition && s == 0)
-                write_marker(k, INT64_MAX, false);
             k->ended = true;
             pthread_mutex_unlock(&k->mu);
             rc = rc ? rc : r;

@@ -599,6 +599,11 @@ static int64_t progress_wm(const struct query *q)
 
 static void progress_save(struct query *q, int64_t wm)
 {
+    /* Windows up to the recorded watermark were written before this run:
+     * a run stopped before it caught up must not lower it (the next
+     * restart would write them again). */
+    if (wm < q->mute_wm)
+        wm = q->mute_wm;
     char path[1024];
     struct buf b;
     buf_init(&b);
@@ -828,6 +833,39 @@ static int task_read(struct task *k, bool one_batch, int64_t *nx,
     return 1;
 }
 
+/* Stage 1: the rows and markers of the buffer in their order: the rows
+ * before a marker are pushed, then the marker moves the watermark, then
+ * the rows after it. (Taking every marker only after the whole buffer
+ * would fire windows at a watermark later than their rows saw, which a
+ * restart's muting, keyed on the watermark, must not.) */
+static int push_in_order(struct task *k, int64_t now)
+{
+    const uint8_t *d = k->data.data;
+    struct record_batch_walk w;
+    struct record_batch_header h;
+    const uint8_t *bp;
+    size_t bl, from = 0;
+    int rc = 0;
+    record_batch_walk_init(&w, d, k->data.len);
+    while (!rc && record_batch_walk_next(&w, &h, &bp, &bl) == 1) {
+        if (!record_batch_attr_control(h.attributes))
+            continue;
+        size_t at = (size_t)(bp - d);
+        if (at > from)
+            rc = pipeline_push_records(k->pipe, k->part, d + from, at - from,
+                                       now);
+        if (!rc) {
+            read_markers(k, bp, bl);
+            rc = settle(k);
+        }
+        from = at + bl;
+    }
+    if (!rc && k->data.len > from)
+        rc = pipeline_push_records(k->pipe, k->part, d + from,
+                                   k->data.len - from, now);
+    return rc;
+}
+
 /* Pushes what task_read copied, at processing time now, and settles.
  * Holds the task's mutex. */
 static int task_push(struct task *k, int64_t nx, int64_t now)
@@ -835,18 +873,18 @@ static int task_push(struct task *k, int64_t nx, int64_t now)
     pthread_mutex_lock(&k->mu);
     k->cur = k->data.data;
     k->cur_len = k->data.len;
-    int rc =
-        pipeline_push_records(k->pipe, k->part, k->data.data, k->data.len, now);
+    int rc = k->stage == 1
+                 ? push_in_order(k, now)
+                 : pipeline_push_records(k->pipe, k->part, k->data.data,
+                                         k->data.len, now);
     k->cur = NULL;
-    if (!rc && k->stage == 1)
-        read_markers(k, k->data.data, k->data.len);
     /* On the virtual clock stage 0 settles after every task ticked
      * (pass_virtual). */
     if (!rc && !(k->q->vclock && k->stage == 0))
         rc = settle(k);
     flush_all(k);
+    k->next = nx; /* under mu: query_stats reads the lag */
     pthread_mutex_unlock(&k->mu);
-    k->next = nx;
     if (k->stage == 0)
         atomic_store(&k->q->pub_next[k->part], nx);
     return rc;
@@ -1428,6 +1466,7 @@ static int eng_stats(void *ctx, const char *id, struct buf *out)
     struct query *q = qr->queries[qi];
     struct pipeline_stats sum = {0};
     uint64_t dead = 0, late = 0, werr = 0, muted = 0, fired = 0;
+    int64_t lag[2] = {0, 0}; /* records behind, per stage */
     int64_t out_rows = 0, wm = INT64_MAX;
     int npart = q->n1 ? q->n1 : q->n0;
     uint64_t *late_part = mem_calloc((size_t)npart, sizeof *late_part);
@@ -1441,6 +1480,12 @@ static int eng_stats(void *ctx, const char *id, struct buf *out)
             sum.records_in += st.records_in;
             sum.rows_in += st.rows_in;
             sum.corrupt_batches += st.corrupt_batches;
+        }
+        if (k->in) {
+            int64_t end = q->durable_only ? partition_durable_offset(k->in)
+                                          : partition_high_watermark(k->in);
+            if (end > k->next)
+                lag[k->stage] += end - k->next;
         }
         dead += k->dead_letters;
         late += k->late_rows;
@@ -1461,6 +1506,10 @@ static int eng_stats(void *ctx, const char *id, struct buf *out)
         pthread_mutex_unlock(&k->mu);
     }
     buf_printf(out, "records in: %" PRIu64 "\n", sum.records_in);
+    buf_printf(out, "lag: %" PRId64 " records", lag[0]);
+    if (q->repartition)
+        buf_printf(out, " (input), %" PRId64 " (repartition topic)", lag[1]);
+    buf_printf(out, "\n");
     buf_printf(out, "rows in: %" PRIu64 "\n", sum.rows_in);
     buf_printf(out, "rows out: %" PRId64 "\n", out_rows);
     buf_printf(out, "dead letters: %" PRIu64 "\n", dead);

@@ -109,6 +109,8 @@ def main():
         check("tasks: 3 + 3 after the repartition topic q_1-repartition" in desc,
               "rill queries describe: 3 + 3 tasks")
         check("windows fired: 2" in desc, "rill queries describe: windows fired")
+        check("lag: 0 records (input), 0 (repartition topic)" in desc,
+              "rill queries describe: caught up on both stages")
         # kcat over the repartition topic: rows only.
         out = subprocess.run(["kcat", "-C", "-b", srv.bootstrap, "-t", "q_1-repartition",
                               "-e", "-q", "-f", "%s\\n"], capture_output=True,

@@ -115,6 +115,8 @@ ok "EXPLAIN shows stage 0, the repartition and stage 1"
 # windows must be complete (nothing from the first run may close them),
 # and a window from the first run is not written twice unless it was
 # still open when that run's input ended (at least once, docs/planner.md).
+# The `rill sql` runs above resumed the queries for a moment too: a run
+# stopped before it caught up must not lower the recorded watermark.
 /usr/bin/python3 - "$TMP" <<'PY'
 import json, random, sys
 tmp = sys.argv[1]
@@ -138,6 +140,7 @@ with open(f"{tmp}/want_kind2.txt", "w") as f:
     for (k, w), (n, t) in sorted(out.items()):
         f.write(f"{k} {w} {n} {t:.2f}\n")
 PY
+cp "$D/_queries/q_1.progress" "$TMP/progress1"
 "$RILL" produce readings --file "$TMP/in2.txt" --key-separator '|' --data "$D" >/dev/null ||
   fail "produce more"
 echo "SHOW QUERIES;" >"$TMP/resume.sql"
@@ -148,7 +151,7 @@ awk '$2 == 12' "$TMP/got_kind_all.txt" >"$TMP/got_kind2.txt"
 diff "$TMP/want_kind2.txt" "$TMP/got_kind2.txt" >"$TMP/diff" ||
   fail "windows after the restart differ: $(head -20 "$TMP/diff")"
 n0=$(grep -c '^vibration 0 ' "$TMP/got_kind_all.txt" || true)
-[ "$n0" = 1 ] || fail "window 0 of vibration written $n0 times"
+[ "$n0" = 1 ] || fail "window 0 of vibration written $n0 times: $(grep '^vibration' "$TMP/got_kind_all.txt" | head -20; cat "$TMP/progress1")"
 ok "restart: stage 0 resumed, stage 1 rebuilt; new windows complete, old ones not repeated"
 
 printf 'DROP QUERY q_1;\n' | "$RILL" sql --data "$D" >"$TMP/drop.out" 2>&1 || fail "drop: $(cat "$TMP/drop.out")"

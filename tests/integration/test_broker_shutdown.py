@@ -55,6 +55,9 @@ def main():
         # An acks=-1 produce sent just before the signal: answered (after
         # its fsync) rather than dropped, and kept.
         p.sendall(produce(300, b"sd", 0, batch([b"last"]), acks=-1))
+        # Read by the broker (parked until its fsync) before the signal: a
+        # request still unread in the socket at SIGTERM is not in flight.
+        time.sleep(0.2)
         t0 = time.time()
         srv.proc.send_signal(signal.SIGTERM)
         c, body = read_resp(p)

@@ -1,0 +1,152 @@
+/* query_run_int.h - what the engine's files share (layer: sql): the task
+ * and query structures, and the task functions (query_task.c) the query
+ * loop and the engine hooks (query_run.c) call. Nothing else includes it.
+ *
+ * A task: one input partition of one stage of a query, with its own plan,
+ * pipeline and output builders; stepped by one thread at a time (a worker,
+ * the query's own thread, or the session's). Its mutex is held while it
+ * pushes, ticks or settles, so query_stats reads consistent counters.
+ */
+#ifndef RILL_QUERY_RUN_INT_H
+#define RILL_QUERY_RUN_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "log/record_batch.h"
+#include "sql/planner.h"
+#include "sql/query_run.h"
+#include "stream/worker.h"
+
+#define READ_MAX (1u << 20)
+#define OUT_BATCH_MAX (512u << 10) /* flush an output batch past this */
+/* Longest wait for input between ticks (watermark, idle partitions). */
+#define TICK_MS 10
+
+/* An output topic: one builder per partition. */
+struct out_topic {
+    char name[256];
+    int n;
+    struct partition **parts;
+    struct record_batch_builder *b;
+};
+
+struct query;
+
+struct task {
+    struct query *q;
+    struct worker_task wt;
+    int stage; /* 0: the input topic; 1: the repartition topic */
+    int part;  /* the partition it reads */
+    struct plan *plan;
+    struct pipeline *pipe; /* plan->pipe0 (stage 0 of a repartition) or pipe */
+    struct partition *in;
+    int64_t next;
+    /* outputs */
+    struct out_topic sink, dlq, late, rep;
+    bool has_sink, has_late;
+    struct buf enc, key, batch, data;
+    const uint8_t *cur; /* the buffer being pushed (dead letters) */
+    size_t cur_len;
+    uint64_t dead_letters, late_rows, write_errors, muted;
+    int64_t emitted;
+    /* stage 0 of a repartition: the last marker written */
+    int64_t marker_wm;
+    int marker_idle; /* -1: none written yet */
+    /* stage 1: the latest marker of every stage-0 task */
+    int64_t *up_wm;
+    bool *up_idle;
+    /* loop */
+    int64_t last_tick;          /* monotonic ms */
+    bool fresh;                 /* read something since the last tick */
+    _Atomic int64_t last_input; /* monotonic ms of its last read */
+    bool ended;                 /* end of input done (bounded mode) */
+    int error;
+    pthread_mutex_t mu; /* held while it pushes: query_stats reads */
+};
+
+struct query {
+    struct query_run *qr;
+    struct logdir *ld;
+    char id[64];
+    const char *in_topic;
+    struct plan *plan; /* tasks[0]'s: schema, flags, EXPLAIN */
+    bool repartition, windowed, durable_only;
+    bool persistent;    /* writes a topic (else a transient SELECT) */
+    const char *dlq_id; /* "query" of its dead letters */
+    int n0, n1;         /* tasks per stage */
+    int ntasks;
+    struct task **tasks; /* stage 0, then stage 1 */
+    /* the stage-0 board: single writer per slot */
+    _Atomic int64_t *board_wm;
+    atomic_int *board_idle;
+    /* progress (see progress_save): single writer per slot */
+    _Atomic int64_t *pub_next; /* stage 0 next offsets */
+    _Atomic int64_t *pub_wm;   /* last-stage watermarks, after output */
+    int64_t last_save;         /* monotonic ms; stage-0 task 0 writes */
+    int64_t mute_wm;           /* replaying: window rows up to this muted */
+    /* transient SELECT */
+    int (*emit)(void *arg, const char *line, size_t len);
+    void *emit_arg;
+    int64_t emitted;
+    bool done;                 /* LIMIT reached */
+    const atomic_bool *cancel; /* a server session's SELECT: set to end */
+    bool vclock;
+    int64_t vnow;
+    /* topics it holds in qr->topics */
+    char held[5][256];
+    int nheld;
+    /* how it runs */
+    bool pooled;   /* its tasks are on the engine's worker threads */
+    bool threaded; /* its own thread steps its tasks */
+    pthread_t thread;
+    atomic_bool stop;
+    atomic_bool finished;
+    int error;
+};
+
+/* ---- query_task.c ---- */
+
+/* Builds task `part` of `stage` of q: its own plan and pipeline, its
+ * input, its outputs. Returns 0 or an error with *err filled. */
+int query_task_create(struct query *q, struct sql_query_start *qs, int stage,
+                      int part, struct task **out, struct sql_exec_error *err);
+void query_task_destroy(struct task *k); /* NULL is a no-op */
+/* Copies record batches from the task's next offset into k->data: 1 (next
+ * offset in *nx), 0 (nothing new) or a negative error; one_batch: only the
+ * first (its header in *h). */
+int query_task_read(struct task *k, bool one_batch, int64_t *nx,
+                    struct record_batch_header *h);
+/* Pushes what query_task_read copied at processing time now, settles
+ * (except stage 0 on the virtual clock), appends the outputs, moves the
+ * next offset to nx. */
+int query_task_push(struct task *k, int64_t nx, int64_t now);
+/* Input dry: idleness, watermark, flush. */
+int query_task_tick(struct task *k, int64_t now);
+/* The worker_step_fn of a task: a read and push, or a tick when due. */
+int query_task_step(void *arg, int64_t now_mono, int64_t *next_due);
+/* Publishes the task's watermark and takes the query's (board or
+ * markers); appends markers (stage 0 of a repartition). */
+int query_task_settle(struct task *k);
+/* Appends every output builder's records. */
+void query_task_flush(struct task *k);
+/* The last stage's watermark slot for the progress file. */
+void query_task_publish_wm(struct task *k);
+/* Processing time: the wall clock, or the virtual one. */
+int64_t query_task_now(const struct query *q);
+/* The topic a persistent query writes (INSERT's target or WITH topic). */
+const char *query_task_sink_topic(const struct sql_query_start *q);
+/* Fills err with "cannot <what> '<name>': <error>"; returns rc. */
+int query_task_fail(struct sql_exec_error *err, int rc, const char *what,
+                    const char *name);
+
+/* Progress file of a persistent query (format: query_task.c). */
+int64_t query_task_progress_wm(const struct query *q);
+void query_task_progress_save(struct query *q, int64_t wm);
+void query_task_progress_load(struct query *q);
+
+#endif

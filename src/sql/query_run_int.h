@@ -46,6 +46,7 @@ struct task {
     struct pipeline *pipe; /* plan->pipe0 (stage 0 of a repartition) or pipe */
     struct partition *in;
     int64_t next;
+    int64_t sync_asked; /* durable_only: the end an fsync was asked for */
     /* outputs */
     struct out_topic sink, dlq, late, rep;
     bool has_sink, has_late;

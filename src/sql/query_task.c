@@ -663,8 +663,19 @@ int query_task_read(struct task *k, bool one_batch, int64_t *nx,
         return 0;
     int64_t upto = k->q->durable_only ? partition_durable_offset(k->in)
                                       : partition_high_watermark(k->in);
-    if (k->next >= upto)
+    if (k->next >= upto) {
+        /* Durable reads only, with data waiting beyond the durable
+         * offset: ask the flusher for it now rather than wait for its
+         * interval (acks=1 producers); once per new end. */
+        if (k->q->durable_only) {
+            int64_t end = partition_high_watermark(k->in);
+            if (end > upto && end > k->sync_asked) {
+                partition_request_sync(k->in);
+                k->sync_asked = end;
+            }
+        }
         return 0;
+    }
     int rc = partition_read_copy_upto(k->in, k->next, upto,
                                       one_batch ? 1 : READ_MAX, &k->data, nx);
     if (rc == ERR_RANGE) {

@@ -230,10 +230,11 @@ offs = st.get("end_offsets") or []
 parts = " ".join("p%d=%d" % (i, o) for i, o in enumerate(offs)) or "-"
 # Counters of the queries, asked of rill serve over its SQL socket
 # (docs/broker.md: u32 length, type, payload): alerts = rows written by the
-# query whose sink is `alerts`; windows closed = final rows of the one whose
-# sink is sensor_stats_10s (its "windows fired" counter when the engine has
-# one); the watermark = that query's. Kept in QSTATE for the final line
-# (the server is gone by then); "-" without them.
+# query whose sink is `alerts`; windows closed = the "windows fired"
+# counters of every windowed query summed (sensor_stats_10s keeps its
+# windows open 120 s for late readings, machine_stats_10s closes one every
+# 10 s); the watermark = sensor_stats_10s's. Kept in QSTATE for the final
+# line (the server is gone by then); "-" without them.
 q = load(os.environ["QSTATE"]) or {}
 def ask(sock, text):
     import struct
@@ -259,21 +260,22 @@ if os.environ.get("SQLSOCK"):
         for l in ask(s, "SHOW QUERIES;").splitlines():
             f = l.split()
             if len(f) > 4 and f[0].startswith("q_"):
-                sinks[f[0]] = next((x for x in f if x in ("alerts", "sensor_stats_10s")), None)
+                sinks[f[0]] = next((x for x in f if x in ("alerts", "sensor_stats_10s")), "")
+        windows = None
         for qid, sink in sinks.items():
-            if not sink: continue
             c = {}
             for l in ask(s, "DESCRIBE %s;" % qid).splitlines():
                 k, _, v = l.partition(":")
                 c[k.strip()] = v.strip()
+            if c.get("windows fired", "").isdigit():
+                windows = (windows or 0) + int(c["windows fired"])
             if sink == "alerts" and "rows out" in c:
                 q["alerts"] = int(c["rows out"])
             if sink == "sensor_stats_10s":
-                n = c.get("windows fired", c.get("rows out"))
-                if n is not None: q["windows"] = int(n)
                 if c.get("watermark", "none").lstrip("-").isdigit():
                     q["watermark_ms"] = int(c["watermark"])
                     q["at_ms"] = time.time() * 1000
+        if windows is not None: q["windows"] = windows
         s.close()
         with open(os.environ["QSTATE"] + ".tmp", "w") as f: json.dump(q, f)
         os.replace(os.environ["QSTATE"] + ".tmp", os.environ["QSTATE"])

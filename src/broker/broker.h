@@ -64,10 +64,16 @@ void broker_shutdown(struct broker *b);
  * the logdir is thread-safe, the broker's own state is not touched. */
 struct logdir *broker_logdir(struct broker *b);
 /* While long-polling Fetch requests are parked, re-check them every ms
- * milliseconds (0, the default: only the broker's own appends wake them).
- * For appends made by in-process writers, which the loop does not see.
- * Call before broker_run. */
+ * milliseconds (0, the default: only the broker's own appends and
+ * broker_fetch_wake wake them): a safety net for appends made by
+ * in-process writers, which the loop does not see. Call before
+ * broker_run. */
 void broker_set_fetch_poll_ms(struct broker *b, int ms);
+/* An in-process writer (a query `rill serve` runs) appended to the log:
+ * parked fetches are re-checked on the broker's thread soon (one re-check
+ * in flight at a time, however many calls). Any thread, from broker_create
+ * until broker_destroy; cheap (an atomic, then a loop post). */
+void broker_fetch_wake(struct broker *b);
 /* DeleteTopics answers POLICY_VIOLATION (44) for a topic in_use() reports
  * as used elsewhere in the process (called on the broker's thread; must not
  * block). Set before broker_run. */

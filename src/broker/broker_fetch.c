@@ -69,20 +69,11 @@ struct broker_fetchwait {
     int poll_ms;
     struct loop_timer poll;
     uint64_t poll_seq; /* logdir_append_seq at the last poll */
-    /* The append watcher, started with the poll: a thread that blocks in
-     * logdir_wait_append while fetches are parked and posts a re-check to
-     * the loop as soon as anything is appended, so a query's output reaches
-     * waiting consumers at once; the poll stays as a cheap safety net for
-     * an append that lands between a fetch's evaluation and its parking.
-     * The watcher posts at most one re-check at a time (post_pending). */
-    pthread_t watcher;
-    bool watching;
-    atomic_bool stop;
-    atomic_int nparked;
-    atomic_uint_fast64_t eval_seq; /* append seq the last re-check saw */
-    bool post_pending;             /* under mu */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    /* In-process writers (the queries `rill serve` runs) call
+     * broker_fetch_wake after they append: it posts one re-check to the
+     * loop (b->wake_pending coalesces them), so their output reaches
+     * waiting consumers at once without a thread of ours waking on every
+     * append; the poll stays as a cheap safety net. */
 };
 
 /* --- evaluation ------------------------------------------------------------
@@ -248,7 +239,6 @@ static void park_unlink(struct broker *b, struct fetch_park *fp)
     if (fp->next)
         fp->next->prev = fp->prev;
     loop_timer_stop(b->loop, &fp->timer);
-    atomic_fetch_sub(&fw->nparked, 1);
 }
 
 static void park_free(struct fetch_park *fp)
@@ -294,8 +284,6 @@ static void recheck_cb(struct loop *l, void *arg)
     struct broker_fetchwait *fw = b->fetchwait;
     (void)l;
     fw->recheck_queued = false;
-    if (b->logdir)
-        atomic_store(&fw->eval_seq, logdir_append_seq(b->logdir));
     struct fetch_park *fp = fw->parked;
     while (fp) {
         struct fetch_park *next = fp->next;
@@ -323,39 +311,19 @@ static void poll_cb(struct loop *l, struct loop_timer *t)
     recheck_cb(l, b);
 }
 
-static void watch_post_cb(struct loop *l, void *arg)
+static void wake_post_cb(struct loop *l, void *arg)
 {
     struct broker *b = arg;
-    struct broker_fetchwait *fw = b->fetchwait;
-    if (!fw)
-        return;
-    pthread_mutex_lock(&fw->mu);
-    fw->post_pending = false;
-    pthread_cond_signal(&fw->cv);
-    pthread_mutex_unlock(&fw->mu);
-    recheck_cb(l, b);
+    atomic_store(&b->wake_pending, false);
+    if (b->fetchwait && b->fetchwait->parked)
+        recheck_cb(l, b);
 }
 
-static void *watch_main(void *arg)
+void broker_fetch_wake(struct broker *b)
 {
-    struct broker *b = arg;
-    struct broker_fetchwait *fw = b->fetchwait;
-    for (;;) {
-        pthread_mutex_lock(&fw->mu);
-        while (!atomic_load(&fw->stop) &&
-               (atomic_load(&fw->nparked) == 0 || fw->post_pending))
-            pthread_cond_wait(&fw->cv, &fw->mu);
-        pthread_mutex_unlock(&fw->mu);
-        if (atomic_load(&fw->stop))
-            return NULL;
-        uint64_t seen = atomic_load(&fw->eval_seq);
-        if (logdir_wait_append(b->logdir, seen, 50) != 1)
-            continue;
-        pthread_mutex_lock(&fw->mu);
-        fw->post_pending = true;
-        pthread_mutex_unlock(&fw->mu);
-        loop_post(b->loop, watch_post_cb, b);
-    }
+    if (atomic_exchange(&b->wake_pending, true))
+        return; /* a re-check is on its way and will see this append */
+    loop_post(b->loop, wake_post_cb, b);
 }
 
 static struct broker_fetchwait *fw_get(struct broker *b)
@@ -364,8 +332,6 @@ static struct broker_fetchwait *fw_get(struct broker *b)
         b->fetchwait = mem_calloc(1, sizeof(*b->fetchwait));
         loop_defer_init(&b->fetchwait->recheck, recheck_cb, b);
         loop_timer_init(&b->fetchwait->poll, poll_cb, b);
-        pthread_mutex_init(&b->fetchwait->mu, NULL);
-        pthread_cond_init(&b->fetchwait->cv, NULL);
     }
     return b->fetchwait;
 }
@@ -374,10 +340,6 @@ void broker_set_fetch_poll_ms(struct broker *b, int ms)
 {
     struct broker_fetchwait *fw = fw_get(b);
     fw->poll_ms = ms > 0 ? ms : 0;
-    if (fw->poll_ms && !fw->watching && b->logdir) {
-        atomic_store(&fw->eval_seq, logdir_append_seq(b->logdir));
-        fw->watching = pthread_create(&fw->watcher, NULL, watch_main, b) == 0;
-    }
 }
 
 void broker_fetch_notify(struct broker *b)
@@ -397,15 +359,6 @@ void broker_fetch_fini(struct broker *b)
         park_answer(b, fw->parked);
     if (loop_timer_active(&fw->poll))
         loop_timer_stop(b->loop, &fw->poll);
-    if (fw->watching) {
-        pthread_mutex_lock(&fw->mu);
-        atomic_store(&fw->stop, true);
-        pthread_cond_signal(&fw->cv);
-        pthread_mutex_unlock(&fw->mu);
-        pthread_join(fw->watcher, NULL);
-    }
-    pthread_mutex_destroy(&fw->mu);
-    pthread_cond_destroy(&fw->cv);
     mem_free(fw);
     b->fetchwait = NULL;
 }
@@ -486,11 +439,6 @@ int broker_handle_fetch(struct broker_req *req, struct buf *out)
             if (fw->parked)
                 fw->parked->prev = fp;
             fw->parked = fp;
-            if (atomic_fetch_add(&fw->nparked, 1) == 0 && fw->watching) {
-                pthread_mutex_lock(&fw->mu);
-                pthread_cond_signal(&fw->cv);
-                pthread_mutex_unlock(&fw->mu);
-            }
             loop_timer_init(&fp->timer, park_timeout, fp);
             loop_timer_start(b->loop, &fp->timer, wait, 0);
             if (fw->poll_ms && !loop_timer_active(&fw->poll))

@@ -35,6 +35,7 @@
 #ifndef RILL_BROKER_INT_H
 #define RILL_BROKER_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -90,6 +91,8 @@ struct broker_stats {
 struct broker {
     struct broker_config cfg;
     struct loop *loop;
+    /* broker_fetch_wake from other threads: one re-check posted at a time */
+    atomic_bool wake_pending;
     struct listener *listener;
     struct logdir *logdir;
     struct broker_api apis[BROKER_API_MAX];

@@ -47,6 +47,11 @@ static void on_signal(int sig)
     (void)sig; /* never runs: the signals are blocked and sigwait'ed */
 }
 
+static void wake_fetches(void *arg)
+{
+    broker_fetch_wake(arg);
+}
+
 static void *signal_thread(void *arg)
 {
     struct broker *b = arg;
@@ -139,8 +144,15 @@ int cli_serve(int argc, char **argv)
     if (broker_create(&cfg, &b) < 0)
         goto restore; /* broker_create logged why */
     struct sql_server *sql = NULL;
-    if (sql_server_start(cfg.data_dir, broker_logdir(b), cfg.read_durable, &sql,
-                         err, sizeof err) < 0) {
+    /* The queries append in-process: each output wakes parked fetches
+     * directly (no thread of ours waking on every append). */
+    struct query_run_options qo = {
+        .durable_only = cfg.read_durable,
+        .on_append = wake_fetches,
+        .on_append_arg = b,
+    };
+    if (sql_server_start(cfg.data_dir, broker_logdir(b), &qo, &sql, err,
+                         sizeof err) < 0) {
         fprintf(stderr, "rill serve: SQL: %s\n", err);
         broker_destroy(b);
         goto restore;

@@ -342,6 +342,8 @@ static int query_create(struct query_run *qr, struct sql_query_start *qs,
     q->durable_only = qr->o.durable_only;
     q->emit = qs->emit;
     q->persistent = qs->sink != NULL;
+    q->on_append = qr->o.on_append;
+    q->on_append_arg = qr->o.on_append_arg;
     q->emit_arg = qs->emit_arg;
     const char *vc = getenv("RILL_VIRTUAL_CLOCK");
     q->vclock = vc && !strcmp(vc, "1");

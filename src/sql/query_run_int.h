@@ -47,6 +47,7 @@ struct task {
     struct partition *in;
     int64_t next;
     int64_t sync_asked; /* durable_only: the end an fsync was asked for */
+    bool appended;      /* output appended since the last on_append */
     /* outputs */
     struct out_topic sink, dlq, late, rep;
     bool has_sink, has_late;
@@ -77,7 +78,9 @@ struct query {
     const char *in_topic;
     struct plan *plan; /* tasks[0]'s: schema, flags, EXPLAIN */
     bool repartition, windowed, durable_only;
-    bool persistent;    /* writes a topic (else a transient SELECT) */
+    bool persistent;              /* writes a topic (else a transient SELECT) */
+    void (*on_append)(void *arg); /* query_run_options.on_append */
+    void *on_append_arg;
     const char *dlq_id; /* "query" of its dead letters */
     int n0, n1;         /* tasks per stage */
     int ntasks;

@@ -94,9 +94,11 @@ static int out_flush(struct task *k, struct out_topic *t)
             continue;
         buf_reset(&k->batch);
         int r = record_batch_builder_finish(&t->b[i], &k->batch);
-        if (!r && t->parts[i])
+        if (!r && t->parts[i]) {
             r = partition_append(t->parts[i], k->batch.data, k->batch.len,
                                  NULL);
+            k->appended |= r == 0;
+        }
         record_batch_builder_reset(&t->b[i]);
         if (r) {
             k->write_errors++;
@@ -112,6 +114,11 @@ void query_task_flush(struct task *k)
     out_flush(k, &k->sink);
     out_flush(k, &k->dlq);
     out_flush(k, &k->late);
+    /* Tell whoever waits on these topics in-process (rill serve's parked
+     * fetches): one call per flush that appended, not per record. */
+    if (k->appended && k->q->on_append)
+        k->q->on_append(k->q->on_append_arg);
+    k->appended = false;
 }
 
 static int out_add_h(struct task *k, struct out_topic *t, const void *key,

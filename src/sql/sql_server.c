@@ -381,7 +381,8 @@ static int bind_socket(struct sql_server *s, char *err, size_t errlen)
     return 0;
 }
 
-int sql_server_start(const char *dir, struct logdir *ld, bool durable_only,
+int sql_server_start(const char *dir, struct logdir *ld,
+                     const struct query_run_options *qo_in,
                      struct sql_server **out, char *err, size_t errlen)
 {
     struct sql_server *s = mem_calloc(1, sizeof *s);
@@ -403,8 +404,7 @@ int sql_server_start(const char *dir, struct logdir *ld, bool durable_only,
                  msg[0] ? msg : err_str(rc));
         goto fail;
     }
-    struct query_run_options qo = {.durable_only = durable_only};
-    query_run_create(&qo, &s->qr);
+    query_run_create(qo_in, &s->qr);
     struct sql_exec_options o = {
         .catalog = s->catalog,
         .logdir = ld,

@@ -34,6 +34,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sql/query_run.h"
+
 struct logdir;
 struct sql_server;
 
@@ -55,10 +57,12 @@ int sql_server_socket_path(const char *dir, char *out, size_t n);
  * (a file left there by a crash is replaced: the caller holds the data
  * directory's lock) and starts accepting. When <dir>/rill.sock is too long
  * for a socket path (107 bytes) the queries run but no socket is bound
- * (a warning). With durable_only, queries read only fsync'ed data (the
- * broker's rill.read.durable). Returns 0 or a negative error with a
+ * (a warning). qo (may be NULL) is the engine's options: durable_only
+ * (queries read only fsync'ed data: the broker's rill.read.durable) and
+ * on_append (the broker's fetch wake-up). Returns 0 or a negative error with a
  * message in err. */
-int sql_server_start(const char *dir, struct logdir *ld, bool durable_only,
+int sql_server_start(const char *dir, struct logdir *ld,
+                     const struct query_run_options *qo,
                      struct sql_server **out, char *err, size_t errlen);
 /* Stops accepting, ends the sessions (interrupting a running SELECT),
  * stops every persistent query, closes the catalog and removes the

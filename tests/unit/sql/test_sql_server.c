@@ -67,7 +67,7 @@ static void env_open(struct env *e)
 static int env_start(struct env *e)
 {
     char err[256];
-    int rc = sql_server_start(e->dir, e->ld, false, &e->srv, err, sizeof err);
+    int rc = sql_server_start(e->dir, e->ld, NULL, &e->srv, err, sizeof err);
     if (rc)
         fprintf(stderr, "sql_server_start: %s\n", err);
     return rc;

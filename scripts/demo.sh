@@ -262,6 +262,7 @@ if os.environ.get("SQLSOCK"):
             if len(f) > 4 and f[0].startswith("q_"):
                 sinks[f[0]] = next((x for x in f if x in ("alerts", "sensor_stats_10s")), "")
         windows = None
+        qlag = None
         for qid, sink in sinks.items():
             c = {}
             for l in ask(s, "DESCRIBE %s;" % qid).splitlines():
@@ -269,6 +270,10 @@ if os.environ.get("SQLSOCK"):
                 c[k.strip()] = v.strip()
             if c.get("windows fired", "").isdigit():
                 windows = (windows or 0) + int(c["windows fired"])
+            # "lag: N records" or "lag: N records (input), M (repartition topic)"
+            nums = [int(x) for x in c.get("lag", "").replace(",", " ").split() if x.isdigit()]
+            if nums:
+                qlag = (qlag or 0) + sum(nums)
             if sink == "alerts" and "rows out" in c:
                 q["alerts"] = int(c["rows out"])
             if sink == "sensor_stats_10s":
@@ -276,6 +281,7 @@ if os.environ.get("SQLSOCK"):
                     q["watermark_ms"] = int(c["watermark"])
                     q["at_ms"] = time.time() * 1000
         if windows is not None: q["windows"] = windows
+        if qlag is not None: q["qlag"] = qlag
         s.close()
         with open(os.environ["QSTATE"] + ".tmp", "w") as f: json.dump(q, f)
         os.replace(os.environ["QSTATE"] + ".tmp", os.environ["QSTATE"])
@@ -303,10 +309,11 @@ if os.environ.get("FINAL"):
 else:
     lat = "-" if not al.get("n") else "%s/%s" % (ms(al.get("p50_ms")), ms(al.get("max_ms")))
     # The widths match the header printed below (COLS).
-    print("%5.0fs %9s %11s %6d %5d %13s %9d %8s %7s %7s %11s  %s" % (el,
+    print("%5.0fs %9s %11s %6d %5d %13s %9d %7s %8s %7s %7s %11s  %s" % (el,
           "{:,}".format(int(st.get("events_per_s", 0))), "{:,}".format(st.get("events", 0)),
           st.get("late", 0), st.get("duplicates", 0), "%d/%d/%d/%d" % (faults["bearing"], faults["stuck"],
-          faults["dropout"], faults["reconnect"]), st.get("in_flight", 0), num(q.get("windows")), lag,
+          faults["dropout"], faults["reconnect"]), st.get("in_flight", 0), num(q.get("qlag")),
+          num(q.get("windows")), lag,
           num(q.get("alerts")), lat, parts))
 PYEOF
 }
@@ -315,11 +322,11 @@ START=$(date +%s.%N)
 echo "rill factory demo: 2,000 sensors on 500 machines, 20,000 readings/s -> topic 'readings' ($WHERE)"
 LIMIT=; [ "$DEMO_SECONDS" -gt 0 ] 2>/dev/null && LIMIT=" (or after $DEMO_SECONDS s)"
 echo "data: $DATA   truth: $DATA/truth.jsonl   stop: Ctrl-C$LIMIT"
-COLS="%6s %9s %11s %6s %5s %13s %9s %8s %7s %7s %11s  %s\n"
+COLS="%6s %9s %11s %6s %5s %13s %9s %7s %8s %7s %7s %11s  %s\n"
 # shellcheck disable=SC2059
-printf "$COLS" time events/s total late dup faults in-flight windows watermark alerts "alert ms" "end offsets"
+printf "$COLS" time events/s total late dup faults in-flight queries windows watermark alerts "alert ms" "end offsets"
 # shellcheck disable=SC2059
-printf "$COLS" "" "" "" "" "" b/s/d/r "" closed lag "" p50/max "" | sed 's/ *$//'
+printf "$COLS" "" "" "" "" "" b/s/d/r "" lag closed lag "" p50/max "" | sed 's/ *$//'
 while :; do
     sleep 1
     summary

@@ -22,7 +22,7 @@ ok "bounded demo: $events events, $lines summary lines"
 
 # The columns: ... in-flight, windows closed, watermark lag, alerts, alert
 # latency p50/max, end offsets.
-grep -qE 'windows +watermark +alerts +alert ms' "$out" || fail "no windows/watermark/alert latency header: $(head -5 "$out")"
+grep -qE 'in-flight +queries +windows +watermark +alerts +alert ms' "$out" || fail "no windows/watermark/alert latency header: $(head -5 "$out")"
 # A live line with a windows count, a watermark lag in seconds, alerts > 0
 # and a latency p50/max in ms.
 grep -qE '^ +[0-9]+s .* [0-9,]+ +[0-9]+\.[0-9]s +[1-9][0-9,]* +[0-9.]+/[0-9.]+  p0=' "$out" ||

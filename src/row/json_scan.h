@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/arena.h"
 #include "row/row_error.h"
@@ -49,6 +50,34 @@ const char *json_scan_kind(const struct json_scan *s);
 int json_scan_string_slow(struct json_scan *s, const char *start,
                           struct row_str *out, char *scratch, size_t cap);
 
+/* The first byte at or after q that json_scan_special flags, or end.
+ * Eight bytes at a time (SWAR, little-endian loads): a byte is flagged
+ * when >= 0x80, < 0x20, '"' or '\\'. The subtractions borrow only
+ * upwards, from a byte that is itself flagged, so the lowest flagged byte
+ * is always a true one: its position is exact; bytes after it may be
+ * false positives, which no one looks at. */
+static inline const char *json_scan_plain(const char *q, const char *end)
+{
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (end - q >= 8) {
+        uint64_t v, qt, bs;
+        memcpy(&v, q, 8);
+        qt = v ^ (ones * '"');
+        bs = v ^ (ones * '\\');
+        uint64_t m = (v | ((v - ones * 0x20) & ~v) | ((qt - ones) & ~qt) |
+                      ((bs - ones) & ~bs)) &
+                     highs;
+        if (m)
+            return q + (__builtin_ctzll(m) >> 3);
+        q += 8;
+    }
+#endif
+    while (q < end && !json_scan_special[(uint8_t)*q])
+        q++;
+    return q;
+}
+
 /* Reads the string whose opening quote is at s->p; leaves p after the
  * closing quote. Unescaped strings are slices into the input. Escaped ones
  * are decoded into scratch (if cap suffices) or else the arena; with
@@ -57,9 +86,8 @@ static inline int json_scan_string(struct json_scan *s, struct row_str *out,
                                    char *scratch, size_t cap)
 {
     const char *start = ++s->p;
-    const char *q = start, *end = s->end;
-    while (q < end && !json_scan_special[(uint8_t)*q])
-        q++;
+    const char *end = s->end;
+    const char *q = json_scan_plain(start, end);
     if (q < end && *q == '"') {
         out->ptr = start;
         out->len = (uint32_t)(q - start);

@@ -9,6 +9,7 @@
 #include "../../harness.h"
 #include "base/err.h"
 #include "row/json_decode.h"
+#include "row/json_scan.h"
 #include "row/row_batch.h"
 
 enum { C_ID, C_N, C_BIG, C_D, C_FLAG, C_TS, C_CITY, C_LAT, C_NAME };
@@ -446,9 +447,47 @@ TEST(create_rejects_conflicting_paths)
     json_decoder_destroy(NULL);
 }
 
+/* The eight-bytes-at-a-time string scan finds the same first special
+ * byte as the byte loop, at every length and alignment, with specials
+ * ('"', '\\', < 0x20, >= 0x80) anywhere, several, or none. */
+TEST(plain_scan_matches_byte_loop)
+{
+    static const uint8_t pool[] = {'a',  'Z',  '0',  ' ',  '~',  '"',  '\\',
+                                   0x00, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xff,
+                                   0xc3, '!',  '#',  '[',  ']',  0x5b, 0x5d};
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    char buf[64];
+    int bad = 0;
+    for (int iter = 0; iter < 200000 && bad < 5; iter++) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        size_t len = (size_t)(rng % 40), off = (size_t)((rng >> 8) % 8);
+        /* Mostly plain bytes, so the first special lands anywhere. */
+        for (size_t i = 0; i < len; i++) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            buf[off + i] = (rng % 16) ? (char)('a' + rng % 26)
+                                      : (char)pool[(rng >> 5) % sizeof pool];
+        }
+        const char *b = buf + off, *e = b + len, *want = b;
+        while (want < e && !json_scan_special[(uint8_t)*want])
+            want++;
+        const char *got = json_scan_plain(b, e);
+        if (got != want) {
+            fprintf(stderr, "  len %zu off %zu: got %td want %td\n", len, off,
+                    got - b, want - b);
+            bad++;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
 int main(void)
 {
     make_schema();
+    RUN(plain_scan_matches_byte_loop);
     RUN(values_per_type);
     RUN(timestamps);
     RUN(nested_paths_and_skipping);

@@ -128,10 +128,7 @@ static int pass_virtual(struct query *q)
         struct task *t = q->tasks[i];
         pthread_mutex_lock(&t->mu);
         rc = pipeline_tick(t->pipe, q->vnow);
-        atomic_store(&q->board_wm[t->part],
-                     pipeline_partition_watermark(t->pipe, t->part));
-        atomic_store(&q->board_idle[t->part],
-                     pipeline_partition_idle(t->pipe, t->part));
+        query_task_publish_board(t);
         pthread_mutex_unlock(&t->mu);
         if (rc)
             return rc;

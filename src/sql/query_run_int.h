@@ -136,6 +136,9 @@ int query_task_step(void *arg, int64_t now_mono, int64_t *next_due);
 /* Publishes the task's watermark and takes the query's (board or
  * markers); appends markers (stage 0 of a repartition). */
 int query_task_settle(struct task *k);
+/* Stage 0: publishes the task's partition watermark and idleness on the
+ * query's board (no settling: pass_virtual settles after every task). */
+void query_task_publish_board(struct task *k);
 /* Appends every output builder's records. */
 void query_task_flush(struct task *k);
 /* The last stage's watermark slot for the progress file. */

@@ -317,24 +317,35 @@ static void on_late(void *arg, const struct row_batch *in, int row)
 
 /* ---- watermarks across tasks ---- */
 
-/* The minimum over non-idle slots; WATERMARK_NONE (which never moves a
- * pipeline back) when one of them has none yet or all are idle. */
-static int64_t min_over(int n, const _Atomic int64_t *wm,
-                        const atomic_int *idle, const int64_t *wm_plain,
-                        const bool *idle_plain)
+/* The minimum over the non-idle slots; WATERMARK_NONE (which never moves
+ * a pipeline back) when one of them has none yet or all are idle. */
+static int64_t board_min(const struct query *q)
 {
     int64_t m = INT64_MAX;
-    bool any = false;
-    for (int i = 0; i < n; i++) {
-        bool id = idle ? atomic_load(&idle[i]) != 0 : idle_plain[i];
-        if (id)
-            continue;
-        int64_t w = wm ? atomic_load(&wm[i]) : wm_plain[i];
-        any = true;
-        if (w < m)
-            m = w;
-    }
-    return any ? m : WATERMARK_NONE;
+    for (int i = 0; i < q->n0; i++)
+        if (!atomic_load(&q->board_idle[i])) {
+            int64_t w = atomic_load(&q->board_wm[i]);
+            m = w < m ? w : m;
+        }
+    return m == INT64_MAX ? WATERMARK_NONE : m;
+}
+
+/* The same over the latest marker of every stage-0 task (stage 1). */
+static int64_t markers_min(const struct task *k)
+{
+    int64_t m = INT64_MAX;
+    for (int i = 0; i < k->q->n0; i++)
+        if (!k->up_idle[i])
+            m = k->up_wm[i] < m ? k->up_wm[i] : m;
+    return m == INT64_MAX ? WATERMARK_NONE : m;
+}
+
+void query_task_publish_board(struct task *k)
+{
+    atomic_store(&k->q->board_wm[k->part],
+                 pipeline_partition_watermark(k->pipe, k->part));
+    atomic_store(&k->q->board_idle[k->part],
+                 pipeline_partition_idle(k->pipe, k->part));
 }
 
 static void write_marker(struct task *k, int64_t wm, bool idle)
@@ -402,22 +413,17 @@ int query_task_settle(struct task *k)
 {
     struct query *q = k->q;
     int rc;
-    if (k->stage == 0) {
-        int64_t own = pipeline_partition_watermark(k->pipe, k->part);
-        bool idle = pipeline_partition_idle(k->pipe, k->part);
-        atomic_store(&q->board_wm[k->part], own);
-        atomic_store(&q->board_idle[k->part], idle);
-        if (q->repartition) {
-            out_flush(k, &k->rep); /* the rows before their marker */
-            if (own != k->marker_wm || (int)idle != k->marker_idle)
-                write_marker(k, own, idle);
-        }
-        rc = pipeline_set_watermark(
-            k->pipe, min_over(q->n0, q->board_wm, q->board_idle, NULL, NULL));
-    } else {
-        rc = pipeline_set_watermark(
-            k->pipe, min_over(q->n0, NULL, NULL, k->up_wm, k->up_idle));
+    if (k->stage == 1)
+        return pipeline_set_watermark(k->pipe, markers_min(k));
+    query_task_publish_board(k);
+    if (q->repartition) {
+        int64_t own = atomic_load(&q->board_wm[k->part]);
+        bool idle = atomic_load(&q->board_idle[k->part]);
+        out_flush(k, &k->rep); /* the rows before their marker */
+        if (own != k->marker_wm || (int)idle != k->marker_idle)
+            write_marker(k, own, idle);
     }
+    rc = pipeline_set_watermark(k->pipe, board_min(q));
     return rc;
 }
 
@@ -788,6 +794,16 @@ int query_task_tick(struct task *k, int64_t now)
     return rc;
 }
 
+/* Stage-0 task 0 of a persistent query saves its progress at most once a
+ * second (it reads the other tasks' published slots). */
+static void save_due(struct task *k, int64_t now_mono)
+{
+    struct query *q = k->q;
+    if (k->stage == 0 && k->part == 0 && q->persistent &&
+        now_mono - q->last_save >= 1000)
+        query_task_progress_save(q, query_task_progress_wm(q));
+}
+
 /* One step (worker_step_fn): a read and push, or a tick when due. */
 int query_task_step(void *arg, int64_t now_mono, int64_t *next_due)
 {
@@ -807,9 +823,7 @@ int query_task_step(void *arg, int64_t now_mono, int64_t *next_due)
             k->error = rc;
             return 0;
         }
-        if (k->stage == 0 && k->part == 0 && q->persistent &&
-            now_mono - q->last_save >= 1000)
-            query_task_progress_save(q, query_task_progress_wm(q));
+        save_due(k, now_mono);
         return 1;
     }
     if (rc < 0) {
@@ -826,9 +840,7 @@ int query_task_step(void *arg, int64_t now_mono, int64_t *next_due)
             k->error = rc;
             return 0;
         }
-        if (k->stage == 0 && k->part == 0 && q->persistent &&
-            now_mono - q->last_save >= 1000)
-            query_task_progress_save(q, query_task_progress_wm(q));
+        save_due(k, now_mono);
     }
     if (k->last_tick + TICK_MS < *next_due)
         *next_due = k->last_tick + TICK_MS;

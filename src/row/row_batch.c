@@ -112,12 +112,46 @@ void row_batch_commit_row(struct row_batch *b, const struct row_meta *meta)
     } else {
         m->offset = m->record_ts = -1;
         m->partition = -1;
+        m->watermark = INT64_MIN;
     }
     m->event_ts = m->record_ts;
     int tc = b->time_column;
     if (tc >= 0 && !b->columns[tc].nulls[r])
         m->event_ts = b->columns[tc].data.i64[r];
     b->nrows = r + 1;
+}
+
+void row_batch_view(const struct row_batch *b, int from, int n,
+                    struct row_batch *out, struct row_column *cols)
+{
+    *out = *b;
+    out->nrows = n;
+    out->capacity = n;
+    out->meta = b->meta + from;
+    out->storage = NULL;
+    for (int c = 0; c < b->ncolumns; c++) {
+        const struct row_column *s = &b->columns[c];
+        cols[c] = *s;
+        cols[c].nulls = s->nulls + from;
+        switch (s->type) {
+        case SCHEMA_BOOLEAN:
+            cols[c].data.b = s->data.b + from;
+            break;
+        case SCHEMA_INT:
+            cols[c].data.i32 = s->data.i32 + from;
+            break;
+        case SCHEMA_DOUBLE:
+            cols[c].data.f64 = s->data.f64 + from;
+            break;
+        case SCHEMA_STRING:
+            cols[c].data.str = s->data.str + from;
+            break;
+        default:
+            cols[c].data.i64 = s->data.i64 + from;
+            break;
+        }
+    }
+    out->columns = cols;
 }
 
 struct value row_batch_get(const struct row_batch *b, int row, int col)

@@ -31,6 +31,10 @@ struct row_meta {
     int64_t offset;    /* Kafka offset of the source record, -1 if none */
     int64_t record_ts; /* Kafka record timestamp (ms), -1 if none */
     int32_t partition; /* Kafka partition of the source record, -1 if none */
+    /* The watermark this row saw: the query's, advanced record by record
+     * in offset order over the records before it (docs/planner.md,
+     * "Watermarks record by record"); INT64_MIN if none. */
+    int64_t watermark;
 };
 
 struct row_column {
@@ -97,6 +101,12 @@ int row_batch_set(struct row_batch *b, int row, int col, struct value v);
  * when full, or ERR_INVALID for a type mismatch (nothing added). */
 int row_batch_append(struct row_batch *b, const struct value *values,
                      const struct row_meta *meta, bool copy_strings);
+
+/* A view of rows [from, from + n) of b, for an operator that handles a
+ * batch in parts: *out shares b's cells (cols, SCHEMA_MAX_COLUMNS
+ * entries, holds the column pointers); never reset or write a view. */
+void row_batch_view(const struct row_batch *b, int from, int n,
+                    struct row_batch *out, struct row_column *cols);
 
 /* Copies n bytes into the batch's arena and returns the copy. */
 const char *row_batch_copy(struct row_batch *b, const char *p, size_t n);

@@ -71,6 +71,9 @@ void plan_explain(const struct plan *p, struct buf *out)
         buf_printf(out, " (idle after %" PRId64 " ms)\n", p->idle_timeout_ms);
     else
         buf_printf(out, " (idle timeout off)\n");
+    if (p->idle_timeout_ms > 0 && p->idle_advance)
+        buf_printf(out, "  every partition idle: the query watermark follows "
+                        "processing time - delay (watermark.idle-advance)\n");
     buf_printf(out, "  bad records: to topic %s.dlq, counted\n", p->input);
     if (p->window_columns) {
         buf_printf(out, "project (window columns): input columns, "

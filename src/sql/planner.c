@@ -728,6 +728,13 @@ static int plan_source(const struct sql_query_start *q, struct plan *p,
         idle = o->value;
     if (idle && sql_exec_parse_duration(idle, &p->idle_timeout_ms))
         p->idle_timeout_ms = 0;
+    /* Quiet inputs still close their windows: while every input is idle
+     * the watermark follows processing time (query_task.c). */
+    const char *adv = catalog_relation_option(r, "watermark.idle-advance");
+    o = setting(q, "watermark.idle-advance");
+    if (o)
+        adv = o->value;
+    p->idle_advance = !adv || strcasecmp(adv, "false");
     const char *delim = catalog_relation_option(r, "csv.delimiter");
     p->csv_delimiter = delim && delim[0] ? delim[0] : 0;
     return 0;

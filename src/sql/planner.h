@@ -45,6 +45,9 @@ struct plan {
     int time_column;         /* -1: Kafka record timestamps */
     int64_t watermark_delay_ms;
     int64_t idle_timeout_ms; /* 'watermark.idle-timeout', 0: off */
+    /* 'watermark.idle-advance' (default true): while every input is idle
+     * the query watermark follows processing time minus the delay */
+    bool idle_advance;
     bool startup_latest;     /* 'scan.startup.mode' = 'latest-offset' */
     /* operators, as text for EXPLAIN */
     char where[PLAN_TEXT_MAX]; /* "" when none */

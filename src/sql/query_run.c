@@ -95,6 +95,31 @@ static int drain_stage1(struct query *q, int64_t now)
     return 0;
 }
 
+/* Virtual clock, no input: every stage-0 task ticks at vnow (idleness,
+ * watermarks), then settles; stage 1 drains. */
+static int pass_quiet(struct query *q)
+{
+    int rc = 0;
+    for (int i = 0; i < q->n0 && !rc; i++) {
+        struct task *t = q->tasks[i];
+        pthread_mutex_lock(&t->mu);
+        rc = pipeline_tick(t->pipe, q->vnow);
+        query_task_publish_board(t);
+        pthread_mutex_unlock(&t->mu);
+    }
+    for (int i = 0; i < q->n0 && !rc; i++) {
+        struct task *t = q->tasks[i];
+        pthread_mutex_lock(&t->mu);
+        rc = query_task_settle(t);
+        query_task_flush(t);
+        query_task_publish_wm(t);
+        pthread_mutex_unlock(&t->mu);
+    }
+    if (!rc && q->repartition)
+        rc = drain_stage1(q, q->vnow);
+    return rc;
+}
+
 /* A virtual-clock pass: the earliest-stamped next batch over stage 0,
  * pushed at its stamp; every stage-0 task ticks, then settles; stage 1
  * drains. Returns 1 (pushed), 0 (nothing) or a negative error. */
@@ -118,8 +143,24 @@ static int pass_virtual(struct query *q)
     int rc = query_task_read(k, true, &nx, &h);
     if (rc <= 0)
         return rc;
+    /* Every input was quiet for the idle timeout before this batch: the
+     * time in between passes first (idleness; the watermark follows the
+     * clock with 'watermark.idle-advance'), as it would have live. */
+    const struct plan *p0 = q->tasks[0]->plan;
+    if (p0->idle_advance && p0->idle_timeout_ms > 0 &&
+        q->vlast != INT64_MIN &&
+        h.max_timestamp - q->vlast >= p0->idle_timeout_ms) {
+        int64_t save = q->vnow;
+        q->vnow = h.max_timestamp > save ? h.max_timestamp : save;
+        if ((rc = pass_quiet(q)))
+            return rc;
+        rc = query_task_read(k, true, &nx, &h);
+        if (rc <= 0)
+            return rc;
+    }
     if (h.max_timestamp > q->vnow)
         q->vnow = h.max_timestamp;
+    q->vlast = q->vnow;
     if ((rc = query_task_push(k, nx, q->vnow)))
         return rc;
     /* Input dry until the next batch: idleness and watermarks of every
@@ -344,6 +385,7 @@ static int query_create(struct query_run *qr, struct sql_query_start *qs,
     q->emit_arg = qs->emit_arg;
     const char *vc = getenv("RILL_VIRTUAL_CLOCK");
     q->vclock = vc && !strcmp(vc, "1");
+    q->vlast = INT64_MIN;
     if (qs->id)
         snprintf(q->id, sizeof q->id, "%s", qs->id);
     else

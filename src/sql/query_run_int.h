@@ -101,6 +101,7 @@ struct query {
     const atomic_bool *cancel; /* a server session's SELECT: set to end */
     bool vclock;
     int64_t vnow;
+    int64_t vlast; /* vnow of the last push (INT64_MIN: none yet) */
     /* topics it holds in qr->topics */
     char held[5][256];
     int nheld;

@@ -202,8 +202,12 @@ static int sink_rows(void *arg, const struct row_batch *rows)
     for (int i = 0; i < rows->nrows; i++) {
         if (q->done)
             return 0;
-        if (k->has_sink && q->mute_wm != INT64_MIN &&
-            pipeline_watermark(k->pipe) <= q->mute_wm) {
+        /* The watermark the row was emitted at (a window fires at its
+         * row's watermark, record by record: row_batch.h). */
+        int64_t at = rows->meta[i].watermark != INT64_MIN
+                         ? rows->meta[i].watermark
+                         : pipeline_watermark(k->pipe);
+        if (k->has_sink && q->mute_wm != INT64_MIN && at <= q->mute_wm) {
             k->muted++; /* written before the restart */
             continue;
         }
@@ -317,27 +321,63 @@ static void on_late(void *arg, const struct row_batch *in, int row)
 
 /* ---- watermarks across tasks ---- */
 
-/* The minimum over the non-idle slots; WATERMARK_NONE (which never moves
- * a pipeline back) when one of them has none yet or all are idle. */
-static int64_t board_min(const struct query *q)
+/* The processing-time watermark of a query whose inputs are all idle
+ * ('watermark.idle-advance'): now - delay, once the query has seen data
+ * (a query that never saw any has nothing to close, and a watermark from
+ * the clock would make a backfill late); else WATERMARK_NONE. */
+static int64_t clock_wm(const struct task *k, bool seen)
 {
+    const struct plan *p = k->plan;
+    if (!seen || !p->idle_advance || p->idle_timeout_ms <= 0)
+        return WATERMARK_NONE;
+    return query_task_now(k->q) - p->watermark_delay_ms;
+}
+
+/* The minimum over the non-idle slots; WATERMARK_NONE (which never moves
+ * a pipeline back) when one of them has none yet; when all are idle, the
+ * clock's (clock_wm). */
+static int64_t board_min(const struct task *k)
+{
+    const struct query *q = k->q;
+    int64_t m = INT64_MAX;
+    bool seen = false;
+    for (int i = 0; i < q->n0; i++) {
+        int64_t w = atomic_load(&q->board_wm[i]);
+        seen |= w != WATERMARK_NONE;
+        if (!atomic_load(&q->board_idle[i]))
+            m = w < m ? w : m;
+    }
+    return m == INT64_MAX ? clock_wm(k, seen) : m;
+}
+
+/* The minimum over the other stage-0 slots that are not idle (the peer
+ * floor of a push: rows see the watermark record by record). */
+static int64_t board_others(const struct task *k)
+{
+    const struct query *q = k->q;
     int64_t m = INT64_MAX;
     for (int i = 0; i < q->n0; i++)
-        if (!atomic_load(&q->board_idle[i])) {
+        if (i != k->part && !atomic_load(&q->board_idle[i])) {
             int64_t w = atomic_load(&q->board_wm[i]);
             m = w < m ? w : m;
         }
-    return m == INT64_MAX ? WATERMARK_NONE : m;
+    return m;
 }
 
-/* The same over the latest marker of every stage-0 task (stage 1). */
+/* The same over the latest marker of every stage-0 task (stage 1). When
+ * every one is idle, their minimum: idle tasks mark the clock's
+ * watermark (query_task_settle). */
 static int64_t markers_min(const struct task *k)
 {
-    int64_t m = INT64_MAX;
-    for (int i = 0; i < k->q->n0; i++)
+    int64_t m = INT64_MAX, all = INT64_MAX;
+    for (int i = 0; i < k->q->n0; i++) {
         if (!k->up_idle[i])
             m = k->up_wm[i] < m ? k->up_wm[i] : m;
-    return m == INT64_MAX ? WATERMARK_NONE : m;
+        all = k->up_wm[i] < all ? k->up_wm[i] : all;
+    }
+    if (m == INT64_MAX)
+        return all == INT64_MAX ? WATERMARK_NONE : all;
+    return m;
 }
 
 void query_task_publish_board(struct task *k)
@@ -419,11 +459,22 @@ int query_task_settle(struct task *k)
     if (q->repartition) {
         int64_t own = atomic_load(&q->board_wm[k->part]);
         bool idle = atomic_load(&q->board_idle[k->part]);
+        if (idle) {
+            /* Every input idle: the marker carries the clock's watermark,
+             * which stage 1 takes when all markers are idle. */
+            int64_t c = board_min(k);
+            if (c > own)
+                own = c;
+        }
         out_flush(k, &k->rep); /* the rows before their marker */
-        if (own != k->marker_wm || (int)idle != k->marker_idle)
+        /* While idle on the clock, a marker a second at most. */
+        bool clock_step = idle && k->marker_idle == 1 && own > k->marker_wm &&
+                          own - k->marker_wm < 1000;
+        if ((own != k->marker_wm || (int)idle != k->marker_idle) &&
+            !clock_step)
             write_marker(k, own, idle);
     }
-    rc = pipeline_set_watermark(k->pipe, board_min(q));
+    rc = pipeline_set_watermark(k->pipe, board_min(k));
     return rc;
 }
 
@@ -756,6 +807,8 @@ int query_task_push(struct task *k, int64_t nx, int64_t now)
     pthread_mutex_lock(&k->mu);
     k->cur = k->data.data;
     k->cur_len = k->data.len;
+    if (k->stage == 0)
+        pipeline_set_peer_floor(k->pipe, board_others(k));
     int rc = k->stage == 1
                  ? push_in_order(k, now)
                  : pipeline_push_records(k->pipe, k->part, k->data.data,

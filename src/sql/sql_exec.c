@@ -246,6 +246,7 @@ static const struct {
     {"key", OPT_SOURCE | OPT_SINK, "a column name"},
     {"partitions", OPT_SOURCE | OPT_SINK, "an integer 1..100000"},
     {"watermark.idle-timeout", OPT_SOURCE, "a duration like '30 s'"},
+    {"watermark.idle-advance", OPT_SOURCE, "'true' or 'false'"},
     {"scan.startup.mode", OPT_SOURCE, "'earliest-offset' or 'latest-offset'"},
     {"csv.delimiter", OPT_SOURCE, "one character"},
 };
@@ -264,7 +265,8 @@ static int check_option(const struct sql_stmt *st, const struct sql_option *o,
             err, kpos, ERR_INVALID,
             "unknown option '%s' in WITH (known: topic, format, key, "
             "partitions, 'watermark.idle-timeout', "
-            "'scan.startup.mode', 'csv.delimiter')",
+            "'watermark.idle-advance', 'scan.startup.mode', "
+            "'csv.delimiter')",
             o->key);
     if (!(known_options[k].use & use))
         return sql_exec_fail(
@@ -293,6 +295,8 @@ static int check_option(const struct sql_stmt *st, const struct sql_option *o,
     } else if (!strcmp(key, "watermark.idle-timeout")) {
         int64_t ms;
         ok = sql_exec_parse_duration(v, &ms) == 0;
+    } else if (!strcmp(key, "watermark.idle-advance")) {
+        ok = !strcasecmp(v, "true") || !strcasecmp(v, "false");
     } else if (!strcmp(key, "scan.startup.mode")) {
         ok = valid_startup_mode(v);
     } else if (!strcmp(key, "csv.delimiter")) {
@@ -1117,11 +1121,18 @@ static int exec_set(struct sql_exec *ex, const struct sql_stmt *st,
                 "expected a duration like '30 s', '500 ms', "
                 "'2 min' or '0'",
                 v);
+    } else if (!strcasecmp(k, "watermark.idle-advance")) {
+        if (strcasecmp(v, "true") && strcasecmp(v, "false"))
+            return sql_exec_fail(
+                err, vpos, ERR_INVALID,
+                "invalid value '%s' for 'watermark.idle-advance': "
+                "expected 'true' or 'false'",
+                v);
     } else {
         return sql_exec_fail(
             err, kpos, ERR_INVALID,
             "unknown setting '%s' (known: 'scan.startup.mode', "
-            "'watermark.idle-timeout')",
+            "'watermark.idle-timeout', 'watermark.idle-advance')",
             k);
     }
     for (size_t i = 0; i < ex->nsettings; i++)

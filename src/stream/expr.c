@@ -921,7 +921,8 @@ bool expr_like_match(const char *s, size_t n, const char *p, size_t pn)
 }
 
 static void eval_func(struct expr_ctx *c, struct expr *e,
-                      const struct row_column **a, int n)
+                      const struct row_column **a, const struct row_meta *meta,
+                      int n)
 {
     struct row_column *o = &e->out;
     uint8_t *nl = o->nulls;
@@ -1045,9 +1046,13 @@ static void eval_func(struct expr_ctx *c, struct expr *e,
         }
         break;
     case EXPR_FN_CURRENT_WATERMARK:
+        /* The later of the operator's and the row's own (record by
+         * record, row_batch.h). */
         for (int i = 0; i < n; i++) {
-            nl[i] = c->watermark == INT64_MIN;
-            o->data.i64[i] = c->watermark;
+            int64_t w = meta[i].watermark > c->watermark ? meta[i].watermark
+                                                         : c->watermark;
+            nl[i] = w == INT64_MIN;
+            o->data.i64[i] = w;
         }
         break;
     case EXPR_FN_COALESCE:
@@ -1207,7 +1212,7 @@ static int eval(struct expr_ctx *c, struct expr *e, const struct row_batch *b,
             convert(c, o, args[0], i);
         break;
     case K_FUNC:
-        eval_func(c, e, args, n);
+        eval_func(c, e, args, b->meta, n);
         break;
     default:
         break;

@@ -38,6 +38,10 @@ struct pipeline {
     bool sealed;
     bool ended;     /* end_of_input: the watermark stays at the end of time */
     int64_t ext_wm; /* external_watermark: the query's, from the caller */
+    /* external_watermark: the minimum over the query's other partitions,
+     * from the caller (pipeline_set_peer_floor); INT64_MIN: unknown, rows
+     * see the watermark of the push's start */
+    int64_t peer_floor;
     struct buf scratch;
     pipeline_error_fn on_error;
     void *error_arg;
@@ -88,6 +92,7 @@ int pipeline_create(const struct pipeline_source_config *src,
     buf_init(&p->scratch);
     p->st.watermark = WATERMARK_NONE;
     p->ext_wm = WATERMARK_NONE;
+    p->peer_floor = INT64_MIN;
     *out = p;
     return 0;
 out_batch:
@@ -263,6 +268,19 @@ int pipeline_push_records(struct pipeline *p, int partition,
     size_t bl;
     int64_t max_ts = WATERMARK_NONE;
     int rc = 0, wr;
+    /* Watermarks record by record (docs/planner.md): each row sees the
+     * query watermark as it would stand had the records before it in
+     * this partition been pushed one at a time, the other partitions as
+     * they stand now. */
+    int64_t wm_start = pipeline_watermark(p);
+    int64_t floor = p->src.external_watermark
+                        ? p->peer_floor
+                        : watermark_others_floor(p->wm, partition);
+    int64_t delay = watermark_delay(p->wm);
+    int64_t run_max = watermark_partition(p->wm, partition);
+    if (run_max != WATERMARK_NONE)
+        run_max += delay;
+    int64_t row_wm = wm_start;
     record_batch_walk_init(&w, data, len);
     while ((wr = record_batch_walk_next(&w, &h, &bp, &bl)) == 1) {
         if (record_batch_attr_control(h.attributes))
@@ -289,7 +307,8 @@ int pipeline_push_records(struct pipeline *p, int partition,
         int ir;
         while ((ir = record_iter_next(&it, &r)) == 1) {
             p->st.records_in++;
-            struct row_meta m = {r.timestamp, r.offset, r.timestamp, partition};
+            struct row_meta m = {r.timestamp, r.offset, r.timestamp, partition,
+                                 row_wm};
             if (p->src.partition_from_header)
                 m.partition = header_partition(&r, partition);
             struct row_error err;
@@ -316,6 +335,14 @@ int pipeline_push_records(struct pipeline *p, int partition,
             for (int i = before; i < p->batch->nrows; i++)
                 if (p->batch->meta[i].event_ts > max_ts)
                     max_ts = p->batch->meta[i].event_ts;
+            if (max_ts > run_max) {
+                run_max = max_ts;
+                int64_t own = run_max - delay < run_max ? run_max - delay
+                                                        : WATERMARK_NONE;
+                int64_t q = own < floor ? own : floor;
+                if (q > row_wm)
+                    row_wm = q;
+            }
         }
         if (ir < 0)
             p->st.corrupt_batches++;
@@ -385,6 +412,11 @@ int pipeline_set_watermark(struct pipeline *p, int64_t wm)
     if (rc)
         return rc;
     return operator_flush_chain(p->head);
+}
+
+void pipeline_set_peer_floor(struct pipeline *p, int64_t floor)
+{
+    p->peer_floor = floor;
 }
 
 int64_t pipeline_partition_watermark(const struct pipeline *p, int partition)

@@ -130,6 +130,11 @@ int pipeline_end_of_input(struct pipeline *p);
  * (monotonic: a smaller one is ignored): windows fire, output is flushed.
  * Returns 0 or an operator's error; ERR_INVALID without the mode. */
 int pipeline_set_watermark(struct pipeline *p, int64_t wm);
+/* external_watermark: the minimum watermark over the query's other input
+ * partitions (not idle), so that rows of the next push see the query
+ * watermark record by record; INT64_MIN (the default): rows see the
+ * watermark of the push's start. */
+void pipeline_set_peer_floor(struct pipeline *p, int64_t floor);
 /* Partition `partition`'s own watermark (WATERMARK_NONE before data) and
  * whether it is idle, as of the last push or tick. */
 int64_t pipeline_partition_watermark(const struct pipeline *p, int partition);

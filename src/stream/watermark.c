@@ -130,6 +130,24 @@ int64_t watermark_advance(struct watermark *w, int64_t now_ms)
     return w->current;
 }
 
+int64_t watermark_others_floor(const struct watermark *w, int partition)
+{
+    int64_t min = INT64_MAX;
+    for (int i = 0; i < w->n; i++) {
+        if (i == partition || w->parts[i].state == PART_IDLE)
+            continue;
+        int64_t pw = part_wm(w, &w->parts[i]);
+        if (pw < min)
+            min = pw;
+    }
+    return min;
+}
+
+int64_t watermark_delay(const struct watermark *w)
+{
+    return w->delay_ms;
+}
+
 int64_t watermark_current(const struct watermark *w)
 {
     return w->current;

@@ -47,6 +47,11 @@ int64_t watermark_current(const struct watermark *w);
  * is idle now. */
 int64_t watermark_partition(const struct watermark *w, int partition);
 bool watermark_partition_idle(const struct watermark *w, int partition);
+/* The minimum watermark over the partitions other than `partition` that
+ * are not idle: INT64_MAX if there are none, WATERMARK_NONE if one has
+ * no data yet. */
+int64_t watermark_others_floor(const struct watermark *w, int partition);
+int64_t watermark_delay(const struct watermark *w);
 int watermark_npartitions(const struct watermark *w);
 
 #endif

@@ -702,7 +702,7 @@ static int emit_slot(struct window_agg *wa, uint32_t s)
     }
     for (int a = 0; a < wa->cfg.naggs; a++)
         agg_result(&wa->aggs[a], h, o, row, col++);
-    struct row_meta m = {slot_end(wa, h) - 1, -1, -1, -1};
+    struct row_meta m = {slot_end(wa, h) - 1, -1, -1, -1, wa->wm};
     if (wa->cfg.window.kind == WINDOW_NONE)
         m.event_ts = wa->wm;
     row_batch_commit_row(o, &m);
@@ -788,10 +788,13 @@ static void update_slots(struct window_agg *wa, const struct row_batch *in,
     }
 }
 
-static bool too_late(const struct window_agg *wa, int64_t end)
+/* Whether a row that saw watermark `seen` (its own, record by record, or
+ * the operator's if later) comes too late for a window ending at end. */
+static bool too_late(const struct window_agg *wa, int64_t end, int64_t seen)
 {
-    return wa->cfg.window.kind != WINDOW_NONE && wa->wm != WATERMARK_NONE &&
-           sat_add(end - 1, wa->cfg.allowed_lateness_ms) <= wa->wm;
+    int64_t wm = seen > wa->wm ? seen : wa->wm;
+    return wa->cfg.window.kind != WINDOW_NONE && wm != WATERMARK_NONE &&
+           sat_add(end - 1, wa->cfg.allowed_lateness_ms) <= wm;
 }
 
 /* Sessions: row by row, since a row may merge sessions (and free slots). */
@@ -832,7 +835,7 @@ static void push_sessions(struct window_agg *wa, const struct row_batch *in)
             link = &h->next;
         }
         if (target == NIL) {
-            if (too_late(wa, end)) {
+            if (too_late(wa, end, in->meta[i].watermark)) {
                 count_late(wa, in, i);
                 continue;
             }
@@ -889,7 +892,7 @@ static void push_sessions(struct window_agg *wa, const struct row_batch *in)
     }
 }
 
-int window_agg_push(struct window_agg *wa, const struct row_batch *in)
+static int push_part(struct window_agg *wa, const struct row_batch *in)
 {
     int n = in->nrows;
     if (n == 0)
@@ -919,7 +922,7 @@ int window_agg_push(struct window_agg *wa, const struct row_batch *in)
         for (int i = 0; i < n; i++) {
             int nw =
                 window_assign(&wa->cfg.window, wa->row_ts[i], starts, ends);
-            if (p >= nw || too_late(wa, ends[p])) {
+            if (p >= nw || too_late(wa, ends[p], in->meta[i].watermark)) {
                 if (p < nw)
                     wa->row_late[i] = 1;
                 wa->row_slot[i] = NIL;
@@ -948,6 +951,42 @@ int window_agg_push(struct window_agg *wa, const struct row_batch *in)
         if (wa->row_late[i])
             count_late(wa, in, i);
     return emit_dirty(wa);
+}
+
+/* Rows carry the watermark they saw, record by record (row_batch.h). When
+ * a row's watermark makes a timer due, the rows before it are aggregated,
+ * then the operator advances to it (windows fire, or fire again later
+ * with the rows within lateness), then the rest: exactly what pushing
+ * one record at a time would give, at the cost of a split per window
+ * boundary rather than per row. */
+int window_agg_push(struct window_agg *wa, const struct row_batch *in)
+{
+    if (in->nrows == 0)
+        return 0;
+    if (in->schema != wa->in && in->ncolumns != wa->in->ncolumns)
+        return ERR_INVALID;
+    int from = 0, rc;
+    for (int i = 0; i < in->nrows; i++) {
+        int64_t w = in->meta[i].watermark;
+        if (w <= wa->wm || !wa->nheap || wa->heap[0].at > w)
+            continue;
+        if (i > from) {
+            struct row_column cols[SCHEMA_MAX_COLUMNS];
+            struct row_batch part;
+            row_batch_view(in, from, i - from, &part, cols);
+            if ((rc = push_part(wa, &part)))
+                return rc;
+        }
+        if ((rc = window_agg_advance(wa, w)))
+            return rc;
+        from = i;
+    }
+    if (from == 0)
+        return push_part(wa, in);
+    struct row_column cols[SCHEMA_MAX_COLUMNS];
+    struct row_batch part;
+    row_batch_view(in, from, in->nrows - from, &part, cols);
+    return push_part(wa, &part);
 }
 
 /* --- watermark --------------------------------------------------------- */

@@ -403,7 +403,7 @@ TEST(batch_fill_meta_and_failed_rows)
     CHECK_EQ_INT(json_decoder_create(&schema, 0, &d), 0);
     CHECK_EQ_INT(row_batch_create(&schema, 2, &b), 0);
     CHECK_EQ_INT(row_batch_set_time_column(b, C_TS), 0);
-    struct row_meta meta = {0, 17, 1000, 3};
+    struct row_meta meta = {0, 17, 1000, 3, INT64_MIN};
     const char *a = "{\"id\":\"a\",\"ts\":5000}";
     const char *bad = "{\"id\":1}";
     const char *c = "{\"id\":\"c\"}";

@@ -166,7 +166,7 @@ TEST(batch_append)
     CHECK_EQ_INT(row_batch_create(&s, 2, &b), 0);
     char key[] = "sensor-1";
     struct value vals[2] = {value_string(key, 8), value_null()};
-    struct row_meta meta = {0, 5, 700, 1};
+    struct row_meta meta = {0, 5, 700, 1, INT64_MIN};
     CHECK_EQ_INT(row_batch_append(b, vals, &meta, true), 0);
     memset(key, 'x', 8); /* the copy does not depend on the source */
     CHECK(value_same(row_batch_get(b, 0, 0), value_string("sensor-1", 8)));

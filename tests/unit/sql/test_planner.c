@@ -124,6 +124,8 @@ TEST(explain_filter_project_whole)
         "the earliest offset)\n"
         "  event time: ts; watermark per partition = max(ts) - 5000 ms; "
         "query watermark = min over partitions (idle after 30000 ms)\n"
+        "  every partition idle: the query watermark follows processing "
+        "time - delay (watermark.idle-advance)\n"
         "  bad records: to topic readings.dlq, counted\n"
         "filter: (AND (> value 5) (= kind 'temp'))\n"
         "project: sensor_id STRING = sensor_id, v2 DOUBLE = value * 2\n"

@@ -96,7 +96,7 @@ static void feed(struct window_agg *wa, const struct in_row *rows, int n)
                       value_string(rows[i].key, (uint32_t)strlen(rows[i].key)));
         row_batch_set(b, r, 1, value_double(rows[i].v));
         struct row_meta m = {rows[i].ts_s * 1000, i, rows[i].ts_s * 1000,
-                             rows[i].part};
+                             rows[i].part, INT64_MIN};
         row_batch_commit_row(b, &m);
     }
     CHECK_EQ_INT(window_agg_push(wa, b), 0);
@@ -598,7 +598,7 @@ TEST(shared_count_with_nulls_and_merging)
         int r = row_batch_begin_row(b);
         row_batch_set(b, r, 0, value_string("a", 1));
         row_batch_set(b, r, 1, i == 1 ? value_null() : value_double(vs[i]));
-        struct row_meta m = {ts[i] * 1000, i, ts[i] * 1000, 0};
+        struct row_meta m = {ts[i] * 1000, i, ts[i] * 1000, 0, INT64_MIN};
         row_batch_commit_row(b, &m);
     }
     CHECK_EQ_INT(window_agg_push(wa, b), 0);

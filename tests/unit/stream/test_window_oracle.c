@@ -115,7 +115,7 @@ static void run_case(uint64_t seed, enum window_kind kind, int64_t size,
         row_batch_set(b, r, 0, value_string(keys[k], 3));
         row_batch_set(b, r, 1, null ? value_null() : value_double(v));
         row_batch_set(b, r, 2, value_timestamp(ts));
-        struct row_meta m = {0, i, ts, part};
+        struct row_meta m = {0, i, ts, part, INT64_MIN};
         row_batch_commit_row(b, &m);
         if (null)
             fprintf(sql, "INSERT INTO t VALUES('%s',NULL,%lld);\n", keys[k],

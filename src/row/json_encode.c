@@ -5,6 +5,7 @@
  */
 #include "row/json_encode.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "row/scalar.h"
@@ -111,4 +112,72 @@ void json_encode_row(const struct row_batch *b, int row, struct buf *out)
         json_encode_value(out, row_batch_get(b, row, c));
     }
     buf_put_u8(out, '}');
+}
+
+bool json_utf8_valid(const char *p, size_t n)
+{
+    const uint8_t *s = (const uint8_t *)p;
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len;
+        uint32_t cp, min;
+        if ((c & 0xe0) == 0xc0) {
+            len = 2, cp = c & 0x1f, min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            len = 3, cp = c & 0x0f, min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            len = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (n - i < len)
+            return false;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+void json_encode_base64(struct buf *out, const void *p, size_t n)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const uint8_t *s = p;
+    size_t want = (n + 2) / 3 * 4 + 2;
+    uint8_t *d = buf_extend(out, want);
+    size_t k = 0, i = 0;
+    d[k++] = '"';
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        d[k++] = (uint8_t)tab[v >> 18];
+        d[k++] = (uint8_t)tab[(v >> 12) & 63];
+        d[k++] = (uint8_t)tab[(v >> 6) & 63];
+        d[k++] = (uint8_t)tab[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        d[k++] = (uint8_t)tab[v >> 18];
+        d[k++] = (uint8_t)tab[(v >> 12) & 63];
+        d[k++] = '=';
+        d[k++] = '=';
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
+        d[k++] = (uint8_t)tab[v >> 18];
+        d[k++] = (uint8_t)tab[(v >> 12) & 63];
+        d[k++] = (uint8_t)tab[(v >> 6) & 63];
+        d[k++] = '=';
+    }
+    d[k++] = '"';
+    out->len -= want - k;
 }

@@ -9,6 +9,7 @@
 #ifndef RILL_JSON_ENCODE_H
 #define RILL_JSON_ENCODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/buf.h"
@@ -22,5 +23,10 @@ void json_encode_string(struct buf *out, const char *p, size_t n);
 
 /* Appends one value as JSON (a TIMESTAMP as an ISO-8601 string). */
 void json_encode_value(struct buf *out, struct value v);
+/* Whether p[0..n) is well-formed UTF-8 (no overlongs, no surrogates, at
+ * most U+10FFFF): what json_encode_string needs to give valid JSON text. */
+bool json_utf8_valid(const char *p, size_t n);
+/* Appends p[0..n) as a JSON string of standard base64 (RFC 4648). */
+void json_encode_base64(struct buf *out, const void *p, size_t n);
 
 #endif

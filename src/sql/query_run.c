@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/diag.h"
 #include "base/err.h"
 #include "base/hashmap.h"
 #include "base/mem.h"
@@ -555,6 +556,29 @@ static int eng_stop(void *ctx, const char *id)
     return 0;
 }
 
+/* A transient SELECT writes no dead letters (no side effects): it says
+ * how many records did not decode and where the first one is. */
+static void report_dead_letters(const struct query *q)
+{
+    uint64_t n = 0;
+    const struct task *first = NULL;
+    for (int i = 0; i < q->ntasks; i++) {
+        const struct task *k = q->tasks[i];
+        n += k->dead_letters;
+        if (k->dead_letters && !first)
+            first = k;
+    }
+    if (!first)
+        return;
+    diag_warn("%" PRIu64 " record(s) of %s did not decode and were skipped "
+              "(a SELECT writes no dead letters); the first: partition %d "
+              "offset %" PRId64 "%s: %s",
+              n, q->in_topic, first->first_dead_partition,
+              first->first_dead_offset,
+              first->stage ? " of the repartition topic" : "",
+              first->first_dead_reason);
+}
+
 static int eng_select(void *ctx, struct sql_query_start *qs,
                       struct sql_exec_error *err)
 {
@@ -586,6 +610,7 @@ static int eng_select(void *ctx, struct sql_query_start *qs,
         snprintf(err->message, sizeof err->message, "query failed: %s",
                  err_str(rc));
     }
+    report_dead_letters(q);
     bool rep = q->repartition;
     char name[256];
     snprintf(name, sizeof name, "%s-repartition", q->id);
@@ -618,7 +643,7 @@ static int eng_stats(void *ctx, const char *id, struct buf *out)
         return qi;
     struct query *q = qr->queries[qi];
     struct pipeline_stats sum = {0};
-    uint64_t dead = 0, late = 0, werr = 0, muted = 0, fired = 0;
+    uint64_t dead = 0, late = 0, werr = 0, muted = 0, fired = 0, dlqe = 0;
     int64_t lag[2] = {0, 0}; /* records behind, per stage */
     int64_t out_rows = 0, wm = INT64_MAX;
     int npart = q->n1 ? q->n1 : q->n0;
@@ -641,6 +666,7 @@ static int eng_stats(void *ctx, const char *id, struct buf *out)
                 lag[k->stage] += end - k->next;
         }
         dead += k->dead_letters;
+        dlqe += k->dlq_errors;
         late += k->late_rows;
         werr += k->write_errors;
         muted += k->muted;
@@ -666,6 +692,8 @@ static int eng_stats(void *ctx, const char *id, struct buf *out)
     buf_printf(out, "rows in: %" PRIu64 "\n", sum.rows_in);
     buf_printf(out, "rows out: %" PRId64 "\n", out_rows);
     buf_printf(out, "dead letters: %" PRIu64 "\n", dead);
+    if (dlqe)
+        buf_printf(out, "dead letters not written: %" PRIu64 "\n", dlqe);
     buf_printf(out, "corrupt batches: %" PRIu64 "\n", sum.corrupt_batches);
     buf_printf(out, "late rows: %" PRIu64 "\n", late);
     for (int p = 0; p < npart; p++)

@@ -24,6 +24,9 @@
 
 #define READ_MAX (1u << 20)
 #define OUT_BATCH_MAX (512u << 10) /* flush an output batch past this */
+/* The bytes of a bad record's value kept in its dead letter (escaped, at
+ * most 6x: a dead letter always fits a batch under max.message.bytes). */
+#define DLQ_VALUE_MAX (64u << 10)
 /* Longest wait for input between ticks (watermark, idle partitions). */
 #define TICK_MS 10
 
@@ -55,6 +58,11 @@ struct task {
     const uint8_t *cur; /* the buffer being pushed (dead letters) */
     size_t cur_len;
     uint64_t dead_letters, late_rows, write_errors, muted;
+    uint64_t dlq_errors; /* dead letters that could not be written */
+    /* a transient SELECT's first dead letter (it writes none) */
+    int64_t first_dead_offset;
+    int first_dead_partition;
+    char first_dead_reason[160];
     int64_t emitted;
     /* stage 0 of a repartition: the last marker written */
     int64_t marker_wm;

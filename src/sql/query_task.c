@@ -99,6 +99,8 @@ static int out_flush(struct task *k, struct out_topic *t)
                                  NULL);
             k->appended |= r == 0;
         }
+        if (r && t == &k->dlq)
+            k->dlq_errors += record_batch_builder_count(&t->b[i]);
         record_batch_builder_reset(&t->b[i]);
         if (r) {
             k->write_errors++;
@@ -128,6 +130,15 @@ static int out_add_h(struct task *k, struct out_topic *t, const void *key,
     int p = has_key ? partitioner_for_key(key, klen, t->n) : 0;
     if (p < 0 || p >= t->n)
         p = 0;
+    /* A batch never grows past OUT_BATCH_MAX + one record: a record that
+     * would take it there goes into the next one (a batch over the
+     * topic's max.message.bytes would be refused whole). */
+    if (record_batch_builder_count(&t->b[p]) &&
+        record_batch_builder_size(&t->b[p]) + klen + vlen + 64 > OUT_BATCH_MAX) {
+        int rc = out_flush(k, t);
+        if (rc)
+            return rc;
+    }
     struct slice ks = slice_make(key, klen), vs = slice_make(val, vlen);
     int rc = record_batch_builder_add(&t->b[p], has_key ? &ks : NULL, &vs, ts,
                                       hdr, nhdr);
@@ -275,21 +286,40 @@ static bool find_value(struct task *k, int64_t offset, struct slice *val)
     return found;
 }
 
+/* A dead letter in <stream>.dlq, one JSON object (valid UTF-8 whatever the
+ * record held):
+ *   {"reason", "query", "topic", "partition", "offset",
+ *    "value" (the record's value, when it is UTF-8) or "value_base64",
+ *    "value_bytes" (its size), "truncated" (true: only the first
+ *    DLQ_VALUE_MAX bytes are kept)}
+ * A transient SELECT writes none (a read-only statement has no side
+ * effects): it counts them and reports the first (query_run.c). */
 static void on_dead_letter(void *arg, int partition, int64_t offset,
                            const struct row_error *err)
 {
     struct task *k = arg;
     k->dead_letters++;
+    if (!k->q->persistent) {
+        if (k->dead_letters == 1) {
+            k->first_dead_offset = offset;
+            k->first_dead_partition = partition;
+            snprintf(k->first_dead_reason, sizeof k->first_dead_reason, "%s",
+                     err->message);
+        }
+        return;
+    }
     if (!k->dlq.n) {
         char name[256];
         snprintf(name, sizeof name, "%s.dlq", k->plan->input);
         if (out_open(&k->dlq, k->q->ld, name, true)) {
+            k->dlq_errors++;
             k->write_errors++;
             return;
         }
     }
     struct slice val = slice_make("", 0);
     find_value(k, offset, &val);
+    size_t keep = val.len > DLQ_VALUE_MAX ? DLQ_VALUE_MAX : val.len;
     const char *topic = k->stage ? k->plan->repart_topic : k->q->in_topic;
     buf_reset(&k->enc);
     buf_put_str(&k->enc, "{\"reason\":");
@@ -298,13 +328,21 @@ static void on_dead_letter(void *arg, int partition, int64_t offset,
     json_encode_string(&k->enc, k->q->dlq_id, strlen(k->q->dlq_id));
     buf_put_str(&k->enc, ",\"topic\":");
     json_encode_string(&k->enc, topic, strlen(topic));
-    buf_printf(&k->enc,
-               ",\"partition\":%d,\"offset\":%" PRId64 ",\"value\":", partition,
+    buf_printf(&k->enc, ",\"partition\":%d,\"offset\":%" PRId64, partition,
                offset);
-    json_encode_string(&k->enc, (const char *)val.ptr, val.len);
-    buf_put_str(&k->enc, "}");
-    out_add(k, &k->dlq, NULL, 0, false, k->enc.data, k->enc.len,
-            clock_now_ms());
+    /* A UTF-8 sequence cut by the truncation is not UTF-8: base64 then. */
+    if (json_utf8_valid((const char *)val.ptr, keep)) {
+        buf_put_str(&k->enc, ",\"value\":");
+        json_encode_string(&k->enc, (const char *)val.ptr, keep);
+    } else {
+        buf_put_str(&k->enc, ",\"value_base64\":");
+        json_encode_base64(&k->enc, val.ptr, keep);
+    }
+    buf_printf(&k->enc, ",\"value_bytes\":%zu,\"truncated\":%s}", val.len,
+               keep < val.len ? "true" : "false");
+    if (out_add(k, &k->dlq, NULL, 0, false, k->enc.data, k->enc.len,
+                clock_now_ms()))
+        k->dlq_errors++;
 }
 
 static void on_late(void *arg, const struct row_batch *in, int row)

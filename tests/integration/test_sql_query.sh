@@ -72,12 +72,13 @@ want='{"sensor_id":"s1","window_start":"2026-11-24T08:00:01.000Z","window_end":"
 [ "$(echo "$out" | sort)" = "$want" ] || fail "session rows: $out"
 ok "SESSION 5 s gap: sessions per sensor, exact"
 
-# The malformed record: in readings.dlq with its reason and origin.
-dlq=$("$RILL" consume readings.dlq --data "$D")
-echo "$dlq" | head -1 | grep -q '^{"reason":"[^"]*at byte 0","query":"select","topic":"readings","partition":[01],"offset":[0-9]*,"value":"this is not json"}$' ||
-  fail "dlq: $dlq"
-[ "$(echo "$dlq" | wc -l)" = 3 ] || fail "one dead letter per query that read it: $dlq"
-ok "malformed record in readings.dlq with reason, partition, offset, value"
+# The malformed record: a SELECT has no side effects (no readings.dlq),
+# it says on stderr where the record is and why.
+err=$(timeout 30 "$RILL" run "$TMP/filter.sql" --data "$D" --until-idle 2>&1 >/dev/null) || fail "filter rerun"
+echo "$err" | grep -q '1 record(s) of readings did not decode.*partition [01] offset [0-9]*: .*at byte 0' ||
+  fail "SELECT's dead-letter report: $err"
+"$RILL" topics list --data "$D" | grep -q 'readings\.dlq' && fail "a SELECT created readings.dlq"
+ok "a SELECT reports the malformed record and writes no dead letter"
 
 # LIMIT ends a SELECT by itself (no --until-idle).
 cat >"$TMP/limit.sql" <<'EOF'
@@ -139,6 +140,14 @@ s1 {"sensor_id":"s1","window_start":"2026-11-24T08:00:10.000Z","n":1}
 s2 {"sensor_id":"s2","window_start":"2026-11-24T08:00:00.000Z","n":1}
 s2 {"sensor_id":"s2","window_start":"2026-11-24T08:00:30.000Z","n":1}' ] || fail "stats topic: $out"
 ok "CREATE STREAM/TABLE ... AS write JSON rows (key = GROUP BY key), rill consume reads them"
+
+# The malformed record: in readings.dlq, once per persistent query that
+# read it, with its reason and origin.
+dlq=$("$RILL" consume readings.dlq --data "$D")
+echo "$dlq" | grep -q '^{"reason":"[^"]*at byte 0","query":"q_1","topic":"readings","partition":[01],"offset":[0-9]*,"value":"this is not json","value_bytes":16,"truncated":false}$' ||
+  fail "dlq: $dlq"
+[ "$(echo "$dlq" | wc -l)" = 2 ] || fail "one dead letter per query that read it: $dlq"
+ok "malformed record in readings.dlq with reason, partition, offset, value"
 
 # Unbounded: rill run keeps the queries running until SIGTERM (the
 # catalog's queries q_1, q_2 restart too).

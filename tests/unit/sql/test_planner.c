@@ -369,11 +369,9 @@ TEST(run_select_filter_tumble_dlq)
     for (const char *p = w; *p; p++)
         lines += *p == '\n';
     CHECK_EQ_INT(lines, 4);
-    /* The broken record went to readings.dlq, once per query. */
-    struct partition *dlq = logdir_partition(e.ld, "readings.dlq", 0);
-    CHECK(dlq != NULL);
-    if (dlq)
-        CHECK_EQ_INT(partition_high_watermark(dlq), 3);
+    /* A SELECT has no side effects: the broken record is reported, not
+     * written to readings.dlq. */
+    CHECK(logdir_partition(e.ld, "readings.dlq", 0) == NULL);
     env_close(&e);
 }
 

@@ -132,6 +132,12 @@ void plan_explain(const struct plan *p, struct buf *out)
                        " (includes the input's key %s: no repartition; "
                        "query watermark = min over the tasks)\n",
                        p->in_key);
+        if (p->key_checked)
+            buf_printf(out,
+                       "  key check: a record whose Kafka key is not its %s, "
+                       "or that sits in another partition than murmur2(key) "
+                       "picks, is not aggregated: to topic %s.dlq\n",
+                       p->in_key, p->input);
         for (int a = 0; a < p->wcfg.naggs; a++)
             buf_printf(out, "  aggregate %d: %s\n", a, p->agg_text[a]);
         buf_printf(out, "  emit: %s",

@@ -1336,6 +1336,15 @@ int planner_build(const struct sql_query_start *q,
             goto fail;
         }
     }
+    if (p->windowed && !p->repartition && p->npartitions > 1 && p->in_key[0]) {
+        /* Co-partitioned on the declared key: trusted only record by
+         * record (a record that does not follow it would make two final
+         * rows for one window and key). */
+        int kc = schema_find(&p->in_schema, p->in_key, strlen(p->in_key));
+        if (kc >= 0 && (rc = pipeline_set_key_check(p->pipe, kc)) == 0)
+            p->key_checked = true;
+        rc = 0;
+    }
     if (p->windowed) {
         if (hooks) {
             p->wcfg.late = hooks->late;

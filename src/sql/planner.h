@@ -48,6 +48,9 @@ struct plan {
     /* 'watermark.idle-advance' (default true): while every input is idle
      * the query watermark follows processing time minus the delay */
     bool idle_advance;
+    /* co-partitioned on in_key: each record's key is checked
+     * (pipeline_set_key_check) */
+    bool key_checked;
     bool startup_latest;     /* 'scan.startup.mode' = 'latest-offset' */
     /* operators, as text for EXPLAIN */
     char where[PLAN_TEXT_MAX]; /* "" when none */

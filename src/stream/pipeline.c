@@ -20,7 +20,9 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "base/murmur2.h"
 #include "log/record_batch.h"
+#include "row/json_encode.h"
 #include "row/csv_decode.h"
 #include "row/json_decode.h"
 #include "row/senml_decode.h"
@@ -43,6 +45,8 @@ struct pipeline {
      * see the watermark of the push's start */
     int64_t peer_floor;
     struct buf scratch;
+    int key_column; /* pipeline_set_key_check, or -1 */
+    struct buf key_text;
     pipeline_error_fn on_error;
     void *error_arg;
     struct pipeline_stats st;
@@ -90,6 +94,8 @@ int pipeline_create(const struct pipeline_source_config *src,
     if (rc)
         goto out_batch;
     buf_init(&p->scratch);
+    buf_init(&p->key_text);
+    p->key_column = -1;
     p->st.watermark = WATERMARK_NONE;
     p->ext_wm = WATERMARK_NONE;
     p->peer_floor = INT64_MIN;
@@ -117,6 +123,7 @@ void pipeline_destroy(struct pipeline *p)
     csv_decoder_destroy(p->csv);
     senml_decoder_destroy(p->senml);
     buf_fini(&p->scratch);
+    buf_fini(&p->key_text);
     mem_free(p);
 }
 
@@ -215,6 +222,57 @@ static int decode(struct pipeline *p, const struct record *r,
     default:
         return json_decode(p->dec, p->batch, v, r->value.len, m, err);
     }
+}
+
+int pipeline_set_key_check(struct pipeline *p, int column)
+{
+    if (column < 0 || column >= p->src.schema->ncolumns)
+        return ERR_INVALID;
+    p->key_column = column;
+    return 0;
+}
+
+/* A keyed input, checked per record (pipeline_set_key_check): the record
+ * key must be the key column's value (a string's bytes, else its JSON
+ * text) and sit in the partition murmur2 gives it. Returns 0 or fills
+ * err. */
+static int key_check(struct pipeline *p, const struct record *r, int row,
+                     int partition, struct row_error *err)
+{
+    const char *name = p->src.schema->columns[p->key_column].name;
+    if (r->key_null)
+        return row_error_set(err, ERR_INVALID, 0,
+                             "record has no key, but the stream is keyed by "
+                             "'%s' (the query aggregates each partition on "
+                             "its own)",
+                             name);
+    struct value v = row_batch_get(p->batch, row, p->key_column);
+    const void *want;
+    size_t wlen;
+    if (v.type == SCHEMA_STRING) {
+        want = v.u.str.ptr;
+        wlen = v.u.str.len;
+    } else {
+        buf_reset(&p->key_text);
+        json_encode_value(&p->key_text, v);
+        want = p->key_text.data;
+        wlen = p->key_text.len;
+    }
+    if (wlen != r->key.len || memcmp(want, r->key.ptr, wlen))
+        return row_error_set(err, ERR_INVALID, 0,
+                             "record key differs from its '%s' column, by "
+                             "which the stream is keyed (the query aggregates "
+                             "each partition on its own)",
+                             name);
+    int32_t home = murmur2_partition(r->key.ptr, r->key.len,
+                                     p->src.npartitions);
+    if (home != partition)
+        return row_error_set(err, ERR_INVALID, 0,
+                             "record key belongs in partition %d (murmur2), "
+                             "found in partition %d (the query aggregates "
+                             "each partition on its own)",
+                             (int)home, partition);
+    return 0;
 }
 
 /* The one header "p" of a repartitioned record: zigzag varint key length
@@ -324,6 +382,11 @@ int pipeline_push_records(struct pipeline *p, int partition,
                         return rc;
                     before = 0;
                     dr = decode(p, &r, &m, now_ms, &err);
+                }
+                if (!dr && p->key_column >= 0 && p->batch->nrows > before) {
+                    dr = key_check(p, &r, before, partition, &err);
+                    if (dr)
+                        p->batch->nrows = before; /* not aggregated here */
                 }
             }
             if (dr) {

@@ -130,6 +130,13 @@ int pipeline_end_of_input(struct pipeline *p);
  * (monotonic: a smaller one is ignored): windows fire, output is flushed.
  * Returns 0 or an operator's error; ERR_INVALID without the mode. */
 int pipeline_set_watermark(struct pipeline *p, int64_t wm);
+/* A query that aggregates each input partition on its own, trusting the
+ * stream's declared key: every record's key is checked against column
+ * `column` (same bytes: a string's, else its JSON text) and against its
+ * partition (murmur2, as Java producers place keys). A record that fails
+ * is not pushed: it goes to the error handler with the reason. Returns 0
+ * or ERR_INVALID. */
+int pipeline_set_key_check(struct pipeline *p, int column);
 /* external_watermark: the minimum watermark over the query's other input
  * partitions (not idle), so that rows of the next push see the query
  * watermark record by record; INT64_MIN (the default): rows see the

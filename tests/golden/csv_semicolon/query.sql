@@ -4,6 +4,8 @@
 -- fields, not 4: a dead letter.
 -- ts 12 -> watermark 12 s: [00,10) fires: hum;idity n 1 (40),
 --   temp n 2 with 1 value (21.5). End of input: [10,20) temp 23.5.
+-- A persistent query: a SELECT writes no dead letters (no side effects).
+-- consume: result
 -- consume: readings.dlq
 CREATE STREAM readings (
     sensor_id STRING,
@@ -12,7 +14,7 @@ CREATE STREAM readings (
     ts        TIMESTAMP(3),
     WATERMARK FOR ts AS ts - INTERVAL '0' SECOND
 ) WITH (topic = 'readings', format = 'csv', 'csv.delimiter' = ';');
-SELECT kind, window_start, window_end, COUNT(*) AS n, COUNT(value) AS with_value,
+CREATE STREAM result AS SELECT kind, window_start, window_end, COUNT(*) AS n, COUNT(value) AS with_value,
        SUM(value) AS total
 FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' SECOND))
 GROUP BY kind, window_start, window_end;

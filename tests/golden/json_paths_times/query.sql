@@ -5,6 +5,8 @@
 -- Record 4 has no device.id, a NOT NULL column: a dead letter.
 -- Record 5: keys in another order, a null value (NULL), an unknown nested
 -- field (skipped).
+-- A persistent query: a SELECT writes no dead letters (no side effects).
+-- consume: result
 -- consume: readings.dlq
 CREATE STREAM readings (
     sensor_id STRING NOT NULL FROM 'device.id',
@@ -12,4 +14,4 @@ CREATE STREAM readings (
     ts        TIMESTAMP(3) FROM 'payload.at',
     WATERMARK FOR ts AS ts - INTERVAL '0' SECOND
 ) WITH (topic = 'readings', format = 'json');
-SELECT sensor_id, value, ts FROM readings;
+CREATE STREAM result AS SELECT sensor_id, value, ts FROM readings;

@@ -255,6 +255,18 @@ void broker_register(struct broker *b, int16_t api_key, int16_t min_v,
     b->apis[api_key].max_version = max_v;
 }
 
+void broker_serve(struct broker *b, int16_t api_key, broker_handler_fn *fn)
+{
+    size_t n = 0;
+    const struct kafka_api_range *t = kafka_api_table(&n);
+    for (size_t i = 0; i < n; i++)
+        if (t[i].api_key == api_key) {
+            broker_register(b, api_key, t[i].min_version, t[i].max_version, fn);
+            return;
+        }
+    diag_error("broker: api %d missing from the codec's table", api_key);
+}
+
 const char *broker_conn_peer(const struct broker_conn *bc)
 {
     return conn_peer(bc->conn);
@@ -316,20 +328,18 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
                                        ? &b->apis[h.api_key]
                                        : NULL;
     bool is_apiversions = h.api_key == KAFKA_API_API_VERSIONS;
-    if (!api || !api->fn) {
-        b->stats.bad_frames++;
-        diag_warn("broker: %s: unsupported api key %d (client %.*s); closing",
-                  conn_peer(c), h.api_key, (int)h.client_id.len,
+    bool version_ok = api && api->fn && h.api_version >= api->min_version &&
+                      h.api_version <= api->max_version;
+    /* An unknown key or version gets Kafka's ApiVersions-style error answer
+     * (error 35 in the v0 layout), not a closed connection; ApiVersions'
+     * own handler writes that answer itself. */
+    bool unsupported = !version_ok && !(is_apiversions && api && api->fn);
+    if (unsupported) {
+        b->stats.unsupported++;
+        diag_warn("broker: %s: unsupported api key %d version %d (client "
+                  "%.*s); answered UNSUPPORTED_VERSION",
+                  conn_peer(c), h.api_key, h.api_version, (int)h.client_id.len,
                   h.client_id.ptr ? (const char *)h.client_id.ptr : "");
-        return ERR_UNSUPPORTED;
-    }
-    bool version_ok =
-        h.api_version >= api->min_version && h.api_version <= api->max_version;
-    if (!version_ok && !is_apiversions) {
-        b->stats.bad_frames++;
-        diag_warn("broker: %s: api key %d version %d not supported; closing",
-                  conn_peer(c), h.api_key, h.api_version);
-        return ERR_UNSUPPORTED;
     }
 
     struct broker_pending *slot = mem_calloc(1, sizeof(*slot));
@@ -342,6 +352,13 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
     slot->state = SLOT_WAITING;
     broker_resp_init(&slot->resp);
     slot_append(bc, slot);
+
+    if (unsupported) {
+        kafka_api_versions_unsupported_encode(&slot->resp.body);
+        slot->state = SLOT_READY;
+        flush_ready(bc);
+        goto out_backpressure;
+    }
 
     struct broker_req req = {0};
     req.b = b;
@@ -383,6 +400,7 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
         slot->state = SLOT_READY;
         flush_ready(bc);
     }
+out_backpressure:
     if (!bc->paused && bc->nslots > b->cfg.max_inflight) {
         bc->paused = true;
         conn_pause(c, true);

@@ -86,6 +86,7 @@ struct broker_req {
 struct broker_stats {
     uint64_t requests, produce_batches, produce_bytes, fetch_bytes;
     uint64_t conns_accepted, conns_refused, bad_frames;
+    uint64_t unsupported; /* answered UNSUPPORTED_VERSION */
 };
 
 struct broker {
@@ -121,6 +122,9 @@ struct broker {
  * ApiVersions advertises. Replaces an earlier entry. */
 void broker_register(struct broker *b, int16_t api_key, int16_t min_v,
                      int16_t max_v, broker_handler_fn *fn);
+/* Serve api_key with fn for exactly the versions of the codec's ApiKey
+ * table (kafka_api_table), the one table ApiVersions advertises. */
+void broker_serve(struct broker *b, int16_t api_key, broker_handler_fn *fn);
 /* Defined by the groups module (see above). */
 void group_handlers_register(struct broker *b);
 /* The connection's peer address, "ip:port" (as accepted). */

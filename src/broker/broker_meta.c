@@ -70,9 +70,11 @@ static void fill_topic(struct broker_req *req, struct kafka_metadata_topic *mt,
         struct kafka_metadata_partition *mp = &mt->partitions[i];
         mp->partition_index = i;
         mp->leader_id = req->b->cfg.node_id;
+        mp->leader_epoch = -1; /* no leader elections: "unknown" */
         mp->nreplicas = mp->nisr = 1;
         mp->replicas = mp->isr = me;
     }
+    mt->topic_authorized_operations = INT32_MIN; /* no ACLs */
 }
 
 static int handle_metadata(struct broker_req *req, struct buf *out)
@@ -94,6 +96,7 @@ static int handle_metadata(struct broker_req *req, struct buf *out)
     resp.brokers = &me;
     resp.cluster_id = KAFKA_STR("rill-cluster");
     resp.controller_id = b->cfg.node_id;
+    resp.cluster_authorized_operations = INT32_MIN;
 
     bool all = rq.topics_null || (req->api_version == 0 && rq.ntopics == 0);
     if (all) {
@@ -118,9 +121,18 @@ static int handle_metadata(struct broker_req *req, struct buf *out)
         bool create = rq.allow_auto_topic_creation;
         for (size_t i = 0; i < rq.ntopics; i++) {
             int16_t err = 0;
+            struct kafka_metadata_topic *mt = &resp.topics[resp.ntopics++];
+            mt->topic_authorized_operations = INT32_MIN;
+            if (rq.topics[i].ptr == NULL) {
+                /* Asked by topic id (v10+): rill's topics have none. */
+                mt->error_code = KAFKA_ERR_UNKNOWN_TOPIC_ID;
+                mt->name = rq.topics[i];
+                if (rq.topic_ids)
+                    mt->topic_id = rq.topic_ids[i];
+                continue;
+            }
             struct broker_topic *t =
                 broker_topic_find(b, rq.topics[i], create, &err);
-            struct kafka_metadata_topic *mt = &resp.topics[resp.ntopics++];
             if (!t) {
                 mt->error_code = err;
                 mt->name = rq.topics[i];
@@ -329,26 +341,14 @@ static int handle_init_producer_id(struct broker_req *req, struct buf *out)
 /* --- registration ----------------------------------------------------------
  */
 
-static void reg(struct broker *b, int16_t key, broker_handler_fn *fn)
-{
-    size_t n = 0;
-    const struct kafka_api_range *t = kafka_api_table(&n);
-    for (size_t i = 0; i < n; i++)
-        if (t[i].api_key == key) {
-            broker_register(b, key, t[i].min_version, t[i].max_version, fn);
-            return;
-        }
-    diag_error("broker: api %d missing from the codec's table", key);
-}
-
 void broker_handlers_register(struct broker *b)
 {
-    reg(b, KAFKA_API_API_VERSIONS, handle_api_versions);
-    reg(b, KAFKA_API_METADATA, handle_metadata);
-    reg(b, KAFKA_API_LIST_OFFSETS, handle_list_offsets);
-    reg(b, KAFKA_API_CREATE_TOPICS, handle_create_topics);
-    reg(b, KAFKA_API_DELETE_TOPICS, handle_delete_topics);
-    reg(b, KAFKA_API_INIT_PRODUCER_ID, handle_init_producer_id);
-    reg(b, KAFKA_API_PRODUCE, broker_handle_produce);
-    reg(b, KAFKA_API_FETCH, broker_handle_fetch);
+    broker_serve(b, KAFKA_API_API_VERSIONS, handle_api_versions);
+    broker_serve(b, KAFKA_API_METADATA, handle_metadata);
+    broker_serve(b, KAFKA_API_LIST_OFFSETS, handle_list_offsets);
+    broker_serve(b, KAFKA_API_CREATE_TOPICS, handle_create_topics);
+    broker_serve(b, KAFKA_API_DELETE_TOPICS, handle_delete_topics);
+    broker_serve(b, KAFKA_API_INIT_PRODUCER_ID, handle_init_producer_id);
+    broker_serve(b, KAFKA_API_PRODUCE, broker_handle_produce);
+    broker_serve(b, KAFKA_API_FETCH, broker_handle_fetch);
 }

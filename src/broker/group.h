@@ -16,18 +16,7 @@ struct broker;
 
 void group_handlers_register(struct broker *b);
 
-/* Versions served (what ApiVersions advertises). All are classic
- * (non-flexible) encodings. */
-#define GROUP_FIND_COORDINATOR_MAX 2
-#define GROUP_JOIN_MAX 5
-#define GROUP_SYNC_MAX 3
-#define GROUP_HEARTBEAT_MAX 3
-#define GROUP_LEAVE_MAX 1
-#define GROUP_OFFSET_COMMIT_MIN 2
-#define GROUP_OFFSET_COMMIT_MAX 7
-#define GROUP_OFFSET_FETCH_MIN 1
-#define GROUP_OFFSET_FETCH_MAX 5
-#define GROUP_LIST_MAX 2
-#define GROUP_DESCRIBE_MAX 4
+/* The versions served are the codec's ApiKey table (kafka_api_table),
+ * registered with broker_serve: ApiVersions advertises that one table. */
 
 #endif

@@ -566,19 +566,14 @@ void group_handlers_register(struct broker *b)
     if (b->loop)
         loop_timer_start(b->loop, &gs->tick, TICK_MS, TICK_MS);
 
-    broker_register(b, KAFKA_API_FIND_COORDINATOR, 0,
-                    GROUP_FIND_COORDINATOR_MAX, handle_find_coordinator);
-    broker_register(b, KAFKA_API_JOIN_GROUP, 0, GROUP_JOIN_MAX, handle_join);
-    broker_register(b, KAFKA_API_SYNC_GROUP, 0, GROUP_SYNC_MAX, handle_sync);
-    broker_register(b, KAFKA_API_HEARTBEAT, 0, GROUP_HEARTBEAT_MAX,
-                    handle_heartbeat);
-    broker_register(b, KAFKA_API_LEAVE_GROUP, 0, GROUP_LEAVE_MAX, handle_leave);
-    broker_register(b, KAFKA_API_OFFSET_COMMIT, GROUP_OFFSET_COMMIT_MIN,
-                    GROUP_OFFSET_COMMIT_MAX, handle_offset_commit);
-    broker_register(b, KAFKA_API_OFFSET_FETCH, GROUP_OFFSET_FETCH_MIN,
-                    GROUP_OFFSET_FETCH_MAX, handle_offset_fetch);
-    broker_register(b, KAFKA_API_LIST_GROUPS, 0, GROUP_LIST_MAX,
-                    handle_list_groups);
-    broker_register(b, KAFKA_API_DESCRIBE_GROUPS, 0, GROUP_DESCRIBE_MAX,
-                    handle_describe_groups);
+    /* Versions come from the codec's one ApiKey table. */
+    broker_serve(b, KAFKA_API_FIND_COORDINATOR, handle_find_coordinator);
+    broker_serve(b, KAFKA_API_JOIN_GROUP, handle_join);
+    broker_serve(b, KAFKA_API_SYNC_GROUP, handle_sync);
+    broker_serve(b, KAFKA_API_HEARTBEAT, handle_heartbeat);
+    broker_serve(b, KAFKA_API_LEAVE_GROUP, handle_leave);
+    broker_serve(b, KAFKA_API_OFFSET_COMMIT, handle_offset_commit);
+    broker_serve(b, KAFKA_API_OFFSET_FETCH, handle_offset_fetch);
+    broker_serve(b, KAFKA_API_LIST_GROUPS, handle_list_groups);
+    broker_serve(b, KAFKA_API_DESCRIBE_GROUPS, handle_describe_groups);
 }

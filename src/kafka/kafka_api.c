@@ -24,8 +24,8 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_PRODUCE, 3, 7},
     {KAFKA_API_FETCH, 4, 11},
     {KAFKA_API_LIST_OFFSETS, 1, 2},
-    {KAFKA_API_METADATA, 0, 4},
-    {KAFKA_API_OFFSET_COMMIT, 2, 7},
+    {KAFKA_API_METADATA, 0, 12},
+    {KAFKA_API_OFFSET_COMMIT, 0, 7},
     {KAFKA_API_OFFSET_FETCH, 1, 5},
     {KAFKA_API_FIND_COORDINATOR, 0, 2},
     {KAFKA_API_JOIN_GROUP, 0, 5},
@@ -61,55 +61,22 @@ bool kafka_api_supported(int16_t api_key, int16_t version)
     return false;
 }
 
-/* First flexible version per ApiKey in Kafka 3.4 (-1: none/unknown). */
+/* First flexible version of every ApiKey 0-87 in Kafka 3.9 (-1: never
+ * flexible), also for keys rill does not serve, so a request header of any
+ * known API decodes and gets its UNSUPPORTED_VERSION answer. */
+static const int8_t first_flexible_v[] = {
+    9, 12, 6, 9,  4, 2, 6, 3, 8, 6, 3, 6, 4, 4, 4, 5, 3, -1, 3, 5, 4, 2,
+    2, 4,  3, 3,  3, 1, 3, 2, 2, 2, 4, 2, 2, 2, 2, 2, 2, 2,  2, 2, 2, 2,
+    1, 0,  0, -1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0,  0, 0, 0, 0,
+    0, 0,  0, 0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  0, 0, 0, 0,
+};
+
 static int16_t first_flexible(int16_t api_key)
 {
-    switch (api_key) {
-    case KAFKA_API_PRODUCE:
-        return 9;
-    case KAFKA_API_FETCH:
-        return 12;
-    case KAFKA_API_LIST_OFFSETS:
-        return 6;
-    case KAFKA_API_METADATA:
-        return 9;
-    case KAFKA_API_OFFSET_COMMIT:
-        return 8;
-    case KAFKA_API_OFFSET_FETCH:
-        return 6;
-    case KAFKA_API_FIND_COORDINATOR:
-        return 3;
-    case KAFKA_API_JOIN_GROUP:
-        return 6;
-    case KAFKA_API_HEARTBEAT:
-        return 4;
-    case KAFKA_API_LEAVE_GROUP:
-        return 4;
-    case KAFKA_API_SYNC_GROUP:
-        return 4;
-    case KAFKA_API_DESCRIBE_GROUPS:
-        return 5;
-    case KAFKA_API_LIST_GROUPS:
-        return 3;
-    case KAFKA_API_API_VERSIONS:
-        return 3;
-    case KAFKA_API_CREATE_TOPICS:
-        return 5;
-    case KAFKA_API_DELETE_TOPICS:
-        return 4;
-    case KAFKA_API_INIT_PRODUCER_ID:
-        return 2;
-    case KAFKA_API_ADD_PARTITIONS_TO_TXN:
-        return 3;
-    case KAFKA_API_ADD_OFFSETS_TO_TXN:
-        return 3;
-    case KAFKA_API_END_TXN:
-        return 3;
-    case KAFKA_API_TXN_OFFSET_COMMIT:
-        return 3;
-    default:
+    if (api_key < 0 || (size_t)api_key >= sizeof(first_flexible_v) /
+                                              sizeof(first_flexible_v[0]))
         return -1;
-    }
+    return first_flexible_v[api_key];
 }
 
 bool kafka_api_flexible(int16_t api_key, int16_t version)
@@ -265,6 +232,8 @@ const char *kafka_error_name(int16_t code)
         return "UNSTABLE_OFFSET_COMMIT";
     case KAFKA_ERR_PRODUCER_FENCED:
         return "PRODUCER_FENCED";
+    case KAFKA_ERR_UNKNOWN_TOPIC_ID:
+        return "UNKNOWN_TOPIC_ID";
     default:
         return "UNKNOWN";
     }

@@ -314,16 +314,21 @@ int kafka_offset_commit_request_decode(struct buf_reader *r, int16_t version,
     if (rc)
         return rc;
     out->group_id = kafka_wire_read_string(&d, false);
-    out->generation_id = buf_read_i32(r);
-    out->member_id = kafka_wire_read_string(&d, false);
+    /* v0 commits outside any generation (a "simple" consumer). */
+    out->generation_id = -1;
+    out->member_id = KAFKA_STR("");
+    if (version >= 1) {
+        out->generation_id = buf_read_i32(r);
+        out->member_id = kafka_wire_read_string(&d, false);
+    }
     out->retention_time_ms = -1;
     if (version >= 2 && version <= 4)
         out->retention_time_ms = buf_read_i64(r);
     out->group_instance_id = slice_make(NULL, 0);
     if (version >= 7)
         out->group_instance_id = kafka_wire_read_string(&d, true);
-    out->topics =
-        kafka_wire_read_commit_topics(&d, version >= 6, &out->ntopics);
+    out->topics = kafka_wire_read_commit_topics(&d, version >= 6, version == 1,
+                                                &out->ntopics);
     kafka_wire_read_tags(&d);
     return kafka_wire_done(&d);
 }
@@ -335,13 +340,16 @@ void kafka_offset_commit_request_encode(
     struct kafka_enc e;
     kafka_wire_enc_begin(&e, out, KAFKA_API_OFFSET_COMMIT, version);
     kafka_wire_put_string(&e, req->group_id, false);
-    buf_put_i32(out, req->generation_id);
-    kafka_wire_put_string(&e, req->member_id, false);
+    if (version >= 1) {
+        buf_put_i32(out, req->generation_id);
+        kafka_wire_put_string(&e, req->member_id, false);
+    }
     if (version >= 2 && version <= 4)
         buf_put_i64(out, req->retention_time_ms);
     if (version >= 7)
         kafka_wire_put_string(&e, req->group_instance_id, true);
-    kafka_wire_put_commit_topics(&e, version >= 6, req->topics, req->ntopics);
+    kafka_wire_put_commit_topics(&e, version >= 6, version == 1, req->topics,
+                                 req->ntopics);
     kafka_wire_put_tags(&e);
 }
 

@@ -117,6 +117,7 @@ enum kafka_error {
     KAFKA_ERR_INVALID_RECORD = 87,
     KAFKA_ERR_UNSTABLE_OFFSET_COMMIT = 88,
     KAFKA_ERR_PRODUCER_FENCED = 90,
+    KAFKA_ERR_UNKNOWN_TOPIC_ID = 100,
 };
 
 /* "UNKNOWN_TOPIC_OR_PARTITION" etc.; "UNKNOWN" for codes not listed above. */
@@ -235,13 +236,22 @@ int kafka_api_versions_response_decode(struct buf_reader *r, int16_t version,
  * librdkafka then retries with v0). Send it with a v0 response header. */
 void kafka_api_versions_unsupported_encode(struct buf *out);
 
-/* ======================= Metadata (3) v0-4 =============================== */
+/* ======================= Metadata (3) v0-12 ============================== */
+/* v9+ flexible; v10+ topic ids (rill has none: it answers the zero id and
+ * UNKNOWN_TOPIC_ID for a topic asked by id only). */
+
+struct kafka_uuid {
+    uint8_t b[16];
+};
 
 struct kafka_metadata_request {
     bool topics_null; /* v1+: null = all topics (v0: empty = all) */
     size_t ntopics;
-    struct slice *topics;
+    struct slice *topics;           /* v10+: an entry may be null (by id) */
     bool allow_auto_topic_creation; /* v4+, true before v4 */
+    struct kafka_uuid *topic_ids;   /* v10+, ntopics of them; NULL = zeros */
+    bool include_cluster_authorized_operations; /* v8-10 */
+    bool include_topic_authorized_operations;   /* v8+ */
 };
 
 struct kafka_metadata_broker {
@@ -259,6 +269,9 @@ struct kafka_metadata_partition {
     int32_t *replicas;
     size_t nisr;
     int32_t *isr;
+    int32_t leader_epoch; /* v7+ */
+    size_t noffline;      /* v5+ */
+    int32_t *offline;
 };
 
 struct kafka_metadata_topic {
@@ -267,6 +280,8 @@ struct kafka_metadata_topic {
     bool is_internal; /* v1+ */
     size_t npartitions;
     struct kafka_metadata_partition *partitions;
+    struct kafka_uuid topic_id;          /* v10+ */
+    int32_t topic_authorized_operations; /* v8+, INT32_MIN = not computed */
 };
 
 struct kafka_metadata_response {
@@ -277,6 +292,7 @@ struct kafka_metadata_response {
     int32_t controller_id;   /* v1+ */
     size_t ntopics;
     struct kafka_metadata_topic *topics;
+    int32_t cluster_authorized_operations; /* v8-10 */
 };
 
 int kafka_metadata_request_decode(struct buf_reader *r, int16_t version,
@@ -507,6 +523,7 @@ struct kafka_offset_commit_partition {
     int64_t committed_offset;
     int32_t committed_leader_epoch;  /* v6+, -1 before */
     struct slice committed_metadata; /* nullable */
+    int64_t commit_timestamp;        /* OffsetCommit v1 only, else -1 */
 };
 
 struct kafka_offset_commit_topic {

@@ -206,7 +206,7 @@ int kafka_txn_offset_commit_request_decode(
     out->producer_id = buf_read_i64(r);
     out->producer_epoch = buf_read_i16(r);
     out->topics =
-        kafka_wire_read_commit_topics(&d, version >= 2, &out->ntopics);
+        kafka_wire_read_commit_topics(&d, version >= 2, false, &out->ntopics);
     kafka_wire_read_tags(&d);
     return kafka_wire_done(&d);
 }
@@ -221,7 +221,8 @@ void kafka_txn_offset_commit_request_encode(
     kafka_wire_put_string(&e, req->group_id, false);
     buf_put_i64(out, req->producer_id);
     buf_put_i16(out, req->producer_epoch);
-    kafka_wire_put_commit_topics(&e, version >= 2, req->topics, req->ntopics);
+    kafka_wire_put_commit_topics(&e, version >= 2, false, req->topics,
+                                 req->ntopics);
     kafka_wire_put_tags(&e);
 }
 

@@ -280,7 +280,8 @@ kafka_wire_read_topic_partitions(struct kafka_dec *d, size_t *n)
 }
 
 struct kafka_offset_commit_topic *
-kafka_wire_read_commit_topics(struct kafka_dec *d, bool with_epoch, size_t *n)
+kafka_wire_read_commit_topics(struct kafka_dec *d, bool with_epoch,
+                              bool with_timestamp, size_t *n)
 {
     *n = kafka_wire_read_array(d, 6, false, NULL);
     struct kafka_offset_commit_topic *t = kafka_wire_alloc(d, *n, sizeof(*t));
@@ -294,6 +295,7 @@ kafka_wire_read_commit_topics(struct kafka_dec *d, bool with_epoch, size_t *n)
             p->partition_index = buf_read_i32(d->r);
             p->committed_offset = buf_read_i64(d->r);
             p->committed_leader_epoch = with_epoch ? buf_read_i32(d->r) : -1;
+            p->commit_timestamp = with_timestamp ? buf_read_i64(d->r) : -1;
             p->committed_metadata = kafka_wire_read_string(d, true);
             kafka_wire_read_tags(d);
         }
@@ -303,6 +305,7 @@ kafka_wire_read_commit_topics(struct kafka_dec *d, bool with_epoch, size_t *n)
 }
 
 void kafka_wire_put_commit_topics(struct kafka_enc *e, bool with_epoch,
+                                  bool with_timestamp,
                                   const struct kafka_offset_commit_topic *t,
                                   size_t n)
 {
@@ -316,6 +319,8 @@ void kafka_wire_put_commit_topics(struct kafka_enc *e, bool with_epoch,
             buf_put_i64(e->out, p->committed_offset);
             if (with_epoch)
                 buf_put_i32(e->out, p->committed_leader_epoch);
+            if (with_timestamp)
+                buf_put_i64(e->out, p->commit_timestamp);
             kafka_wire_put_string(e, p->committed_metadata, true);
             kafka_wire_put_tags(e);
         }

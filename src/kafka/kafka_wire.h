@@ -89,11 +89,14 @@ void kafka_wire_put_topic_partitions(struct kafka_enc *e,
 struct kafka_topic_partitions *
 kafka_wire_read_topic_partitions(struct kafka_dec *d, size_t *n);
 /* topics of OffsetCommit / TxnOffsetCommit; with_epoch: the version has
- * committed_leader_epoch. */
+ * committed_leader_epoch; with_timestamp: commit_timestamp (OffsetCommit
+ * v1 only). */
 struct kafka_offset_commit_topic;
 struct kafka_offset_commit_topic *
-kafka_wire_read_commit_topics(struct kafka_dec *d, bool with_epoch, size_t *n);
+kafka_wire_read_commit_topics(struct kafka_dec *d, bool with_epoch,
+                              bool with_timestamp, size_t *n);
 void kafka_wire_put_commit_topics(struct kafka_enc *e, bool with_epoch,
+                                  bool with_timestamp,
                                   const struct kafka_offset_commit_topic *t,
                                   size_t n);
 

@@ -44,6 +44,15 @@ def api_versions_ok(port):
     return corr == 7 and err == 0
 
 
+def api_versions_on(s):
+    body = struct.pack(">hhih", 18, 0, 77, -1)
+    s.sendall(struct.pack(">i", len(body)) + body)
+    n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+    data = s.recv(n, socket.MSG_WAITALL)
+    corr, err = struct.unpack(">ih", data[:6])
+    return corr == 77 and err == 0
+
+
 def kcat_round(srv, tag):
     p = subprocess.run(["kcat", "-b", srv.bootstrap, "-P", "-t", "good", "-p", "0"],
                        input="".join("%s-%d\n" % (tag, i) for i in range(20)),
@@ -111,10 +120,20 @@ def main():
         check(closed_by_server(s), "negative length: closed")
         s.close()
 
-        s = socket.create_connection(("127.0.0.1", srv.port))
-        body = struct.pack(">hhih", 999, 0, 1, -1)
-        s.sendall(struct.pack(">i", len(body)) + body)
-        check(closed_by_server(s), "unknown api key 999: closed")
+        # An unknown API key or version is answered (error 35, ApiVersions v0
+        # layout, as Kafka answers an ApiVersions it does not know), and the
+        # connection stays usable.
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+        for corr, key, ver, tags in ((1, 999, 0, b""), (2, 3, 99, b"\x00"), (3, 29, 0, b""),
+                                     (4, 68, 0, b"\x00")):
+            body = struct.pack(">hhih", key, ver, corr, -1) + tags
+            s.sendall(struct.pack(">i", len(body)) + body)
+            n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+            data = s.recv(n, socket.MSG_WAITALL)
+            got_corr, err, cnt = struct.unpack(">ihi", data[:10])
+            check(got_corr == corr and err == 35 and cnt == 1,
+                  "api key %d v%d: UNSUPPORTED_VERSION answer (corr %d err %d)" % (key, ver, got_corr, err))
+        check(api_versions_on(s), "and that connection still answers ApiVersions")
         s.close()
 
         s = socket.create_connection(("127.0.0.1", srv.port))
@@ -147,7 +166,7 @@ def main():
 
         # Valid headers of every API and version with random bodies: each
         # gets an answer or a closed connection, never a crash.
-        table = {0: (3, 7), 1: (4, 11), 2: (1, 2), 3: (0, 4), 8: (2, 7), 9: (1, 5), 10: (0, 2),
+        table = {0: (3, 7), 1: (4, 11), 2: (1, 2), 3: (0, 12), 8: (0, 7), 9: (1, 5), 10: (0, 2),
                  11: (0, 5), 12: (0, 3), 13: (0, 1), 14: (0, 3), 15: (0, 4), 16: (0, 2),
                  18: (0, 3), 19: (0, 4), 20: (0, 1), 22: (0, 1)}
         n = 0
@@ -197,6 +216,7 @@ def main():
         check("above the limit" in out, "the 2 GB prefix was logged")
         # Every connection closed for bad input says why in the log.
         check("unsupported api key 999" in out, "the unknown API key was logged")
+        check(srv.alive(), "server alive")
         check("request header does not decode" in out, "the undecodable header was logged")
         check("malformed Produce v3 request" in out, "the truncated Produce body was logged")
     print("test_broker_garbage: ok")

@@ -18,8 +18,8 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         {{(const uint8_t *)"t2", 2}, 1, parts},
     };
     static struct kafka_offset_commit_partition ocp[] = {
-        {0, 42, 3, {(const uint8_t *)"meta", 4}},
-        {5, -1, -1, {NULL, 0}},
+        {0, 42, 3, {(const uint8_t *)"meta", 4}, 1700000000000},
+        {5, -1, -1, {NULL, 0}, -1},
     };
     static struct kafka_offset_commit_topic oct[] = {
         {{(const uint8_t *)"events", 6}, 2, ocp}};
@@ -55,7 +55,9 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
     }
     case KAFKA_API_METADATA: {
         struct slice names[] = {KAFKA_STR("events"), KAFKA_STR("t2")};
-        struct kafka_metadata_request r = {false, 2, names, false};
+        struct kafka_uuid ids[] = {{{1, 2, 3}}, {{0}}};
+        struct kafka_metadata_request r = {false, 2,    names, false,
+                                           ids,   true, true};
         kafka_metadata_request_encode(out, v, &r);
         break;
     }

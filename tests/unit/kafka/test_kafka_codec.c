@@ -130,7 +130,7 @@ TEST(unsupported_versions)
     struct buf_reader r;
     void *q;
     const int16_t bad[][2] = {{0, 2},  {0, 8},  {1, 3},  {1, 12},
-                              {3, 5},  {10, 3}, {17, 0}, {18, 4},
+                              {3, 13}, {10, 3}, {17, 0}, {18, 4},
                               {27, 0}, {-1, 0}, {16, 3}, {2, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         buf_reader_init(&r, body, sizeof body);
@@ -309,13 +309,15 @@ TEST(produce_response_bytes)
 TEST(metadata_response_bytes_and_roundtrip)
 {
     int32_t reps[] = {0};
-    struct kafka_metadata_partition mp[] = {{0, 0, 0, 1, reps, 1, reps}};
-    struct kafka_metadata_topic mt[] = {{0, KAFKA_STR("t"), false, 1, mp},
-                                        {3, KAFKA_STR("nope"), false, 0, NULL}};
+    struct kafka_metadata_partition mp[] = {
+        {0, 0, 0, 1, reps, 1, reps, -1, 0, NULL}};
+    struct kafka_metadata_topic mt[] = {
+        {0, KAFKA_STR("t"), false, 1, mp, {{0}}, INT32_MIN},
+        {3, KAFKA_STR("nope"), false, 0, NULL, {{0}}, INT32_MIN}};
     struct kafka_metadata_broker mb[] = {
         {0, KAFKA_STR("127.0.0.1"), 9092, {NULL, 0}}};
     struct kafka_metadata_response resp = {0, 1, mb, KAFKA_STR("rill"),
-                                           0, 2, mt};
+                                           0, 2, mt, INT32_MIN};
     struct buf b;
     buf_init(&b);
     kafka_metadata_response_encode(&b, 1, &resp);

@@ -56,18 +56,18 @@ static void fixed_point(const uint8_t *p, size_t n, int16_t key, int16_t v,
 static void responses(const uint8_t *p, size_t n, struct arena *a)
 {
     struct buf_reader r;
-    for (int16_t v = 0; v <= 11; v++) {
+    for (int16_t v = 0; v <= 12; v++) {
         if (v <= 3) {
             struct kafka_api_versions_response av;
             buf_reader_init(&r, p, n);
             (void)kafka_api_versions_response_decode(&r, v, a, &av);
         }
+        struct kafka_metadata_response md;
+        buf_reader_init(&r, p, n);
+        if (kafka_metadata_response_decode(&r, v, a, &md) == 0)
+            for (size_t i = 0; i < md.nbrokers; i++)
+                touch(md.brokers[i].host);
         if (v <= 4) {
-            struct kafka_metadata_response md;
-            buf_reader_init(&r, p, n);
-            if (kafka_metadata_response_decode(&r, v, a, &md) == 0)
-                for (size_t i = 0; i < md.nbrokers; i++)
-                    touch(md.brokers[i].host);
             struct kafka_describe_groups_response dg;
             buf_reader_init(&r, p, n);
             (void)kafka_describe_groups_response_decode(&r, v, a, &dg);
@@ -90,7 +90,7 @@ static void responses(const uint8_t *p, size_t n, struct arena *a)
             buf_reader_init(&r, p, n);
             (void)kafka_produce_response_decode(&r, v, a, &pr);
         }
-        if (v >= 4) {
+        if (v >= 4 && v <= 11) {
             struct kafka_fetch_response fr;
             buf_reader_init(&r, p, n);
             if (kafka_fetch_response_decode(&r, v, a, &fr) == 0)

@@ -184,6 +184,8 @@ void broker_req_set_resp(struct broker_req *req, struct broker_resp *r);
 
 /* --- handlers in broker_*.c --- */
 void broker_handlers_register(struct broker *b);
+/* broker_admin.c: configs, cluster, log dirs, reassignments, elections. */
+void broker_admin_register(struct broker *b);
 int broker_handle_produce(struct broker_req *req, struct buf *out);
 int broker_handle_fetch(struct broker_req *req, struct buf *out);
 /* Parked fetches: answered at shutdown, freed at close. */

@@ -458,3 +458,16 @@ int16_t broker_topic_delete(struct broker *b, struct slice name)
     diag_info("broker: deleted topic %s", tmp);
     return 0;
 }
+
+void broker_topic_config_defaults(struct broker *b,
+                                  struct logdir_topic_config *c,
+                                  int32_t partitions)
+{
+    topic_config(b, c, partitions);
+}
+
+int16_t broker_topic_config_apply(struct logdir_topic_config *c,
+                                  const struct broker_topic_kv *kv, size_t n)
+{
+    return apply_topic_config(c, kv, n);
+}

@@ -93,6 +93,15 @@ int16_t broker_topic_create(struct broker *b, struct slice name,
                             int32_t partitions, bool validate_only,
                             const struct broker_topic_kv *configs,
                             size_t nconfigs);
+/* A new topic's configuration from the broker's defaults. */
+struct logdir_topic_config;
+void broker_topic_config_defaults(struct broker *b,
+                                  struct logdir_topic_config *c,
+                                  int32_t partitions);
+/* Applies the honoured keys of kv to c (others are ignored); 40
+ * INVALID_CONFIG for a bad value of an honoured key, else 0. */
+int16_t broker_topic_config_apply(struct logdir_topic_config *c,
+                                  const struct broker_topic_kv *kv, size_t n);
 /* Returns 0, 3 unknown, or 73 for internal (__*) topics. */
 int16_t broker_topic_delete(struct broker *b, struct slice name);
 

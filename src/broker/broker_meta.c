@@ -351,4 +351,5 @@ void broker_handlers_register(struct broker *b)
     broker_serve(b, KAFKA_API_INIT_PRODUCER_ID, handle_init_producer_id);
     broker_serve(b, KAFKA_API_PRODUCE, broker_handle_produce);
     broker_serve(b, KAFKA_API_FETCH, broker_handle_fetch);
+    broker_admin_register(b);
 }

@@ -468,6 +468,38 @@ static int handle_list_groups(struct broker_req *req, struct buf *out)
     return 0;
 }
 
+/* DeleteGroups: an Empty group (or one known only by its offsets) loses
+ * its committed offsets (tombstones in __consumer_offsets) and is gone;
+ * a group with members gets NON_EMPTY_GROUP, an unknown one
+ * GROUP_ID_NOT_FOUND. */
+static int handle_delete_groups(struct broker_req *req, struct buf *out)
+{
+    struct groups *gs = groups_of(req);
+    struct kafka_delete_groups_request rq;
+    int rc = kafka_delete_groups_request_decode(&req->body, req->api_version,
+                                                req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_delete_groups_response resp = {0};
+    resp.nresults = rq.ngroups;
+    resp.results = arena_calloc(req->arena, (rq.ngroups ? rq.ngroups : 1) *
+                                                sizeof *resp.results);
+    for (size_t i = 0; i < rq.ngroups; i++) {
+        struct slice g = rq.groups[i];
+        resp.results[i].group_id = g;
+        int16_t err = group_coord_delete(gs->coord, g);
+        if (err == 0 &&
+            group_offsets_delete_group(gs->offsets, g, clock_now_ms()) < 0)
+            err = KAFKA_ERR_KAFKA_STORAGE_ERROR;
+        if (err == 0)
+            diag_info("groups: deleted group %.*s", (int)g.len,
+                      (const char *)g.ptr);
+        resp.results[i].error_code = err;
+    }
+    kafka_delete_groups_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
 static int handle_describe_groups(struct broker_req *req, struct buf *out)
 {
     struct groups *gs = groups_of(req);
@@ -576,4 +608,5 @@ void group_handlers_register(struct broker *b)
     broker_serve(b, KAFKA_API_OFFSET_FETCH, handle_offset_fetch);
     broker_serve(b, KAFKA_API_LIST_GROUPS, handle_list_groups);
     broker_serve(b, KAFKA_API_DESCRIBE_GROUPS, handle_describe_groups);
+    broker_serve(b, KAFKA_API_DELETE_GROUPS, handle_delete_groups);
 }

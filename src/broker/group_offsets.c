@@ -14,9 +14,9 @@
  *                                    .   8    commit_timestamp int64 (ms)
  *
  * A record with a null value deletes the key (Kafka's tombstone; rill
- * writes none yet). Replay applies records in offset order, so the latest
- * commit for a key wins. Other key versions (Kafka's group metadata,
- * version 2) are skipped. Batches are uncompressed, producer id -1.
+ * writes them when a group is deleted). Replay applies records in offset order,
+ * so the latest commit for a key wins. Other key versions (Kafka's group
+ * metadata, version 2) are skipped. Batches are uncompressed, producer id -1.
  */
 #include "broker/group_offsets.h"
 
@@ -138,6 +138,13 @@ static void apply(struct group_offsets *go, struct slice group,
             if (e) {
                 entry_free(e);
                 go->count--;
+            }
+            if (hashmap_count(&g->parts) == 0) {
+                /* A group with no offsets left is gone (DeleteGroups). */
+                hashmap_remove(&go->groups, g->id, strlen(g->id));
+                hashmap_fini(&g->parts);
+                mem_free(g->id);
+                mem_free(g);
             }
         }
         return;
@@ -334,6 +341,55 @@ int group_offsets_commit(struct group_offsets *go, struct slice group, size_t n,
               items[i].offset, items[i].leader_epoch, items[i].metadata,
               items[i].metadata.ptr == NULL, now);
     return 0;
+}
+
+int group_offsets_delete_group(struct group_offsets *go, struct slice group,
+                               int64_t now)
+{
+    struct ogroup *g = find_group(go, group);
+    if (!g)
+        return 0;
+    size_t n = hashmap_count(&g->parts), k = 0;
+    struct group_offset_commit *items = mem_calloc(n ? n : 1, sizeof *items);
+    struct hashmap_entry *e;
+    for (size_t it = 0; hashmap_next(&g->parts, &it, &e) && k < n;) {
+        struct oentry *oe = e->value;
+        items[k].topic = slice_make(oe->topic, strlen(oe->topic));
+        items[k].partition = oe->partition;
+        k++;
+    }
+    int rc = 0;
+    if (go->sink && k > 0) {
+        struct record_batch_builder b;
+        struct buf key, batch;
+        record_batch_builder_init(&b, COMPRESS_NONE);
+        buf_init(&key);
+        buf_init(&batch);
+        for (size_t i = 0; i < k && rc == 0; i++) {
+            buf_reset(&key);
+            group_offsets_encode_key(&key, group, items[i].topic,
+                                     items[i].partition);
+            struct slice ks = slice_make(key.data, key.len);
+            rc = record_batch_builder_add(&b, &ks, NULL, now, NULL, 0);
+        }
+        if (rc == 0)
+            rc = record_batch_builder_finish(&b, &batch);
+        if (rc == 0)
+            rc = go->sink(go->sink_arg, batch.data, batch.len);
+        buf_fini(&batch);
+        buf_fini(&key);
+        record_batch_builder_fini(&b);
+        if (rc < 0)
+            diag_warn("groups: cannot persist the deletion of %.*s: %s",
+                      (int)group.len, (const char *)group.ptr, err_str(rc));
+    }
+    /* The last tombstone frees the group (and the topics items point to
+     * belong to entries freed one by one, each after its own use). */
+    for (size_t i = 0; i < k && rc == 0; i++)
+        apply(go, group, items[i].topic, items[i].partition, true, 0, -1,
+              slice_make(NULL, 0), true, now);
+    mem_free(items);
+    return rc;
 }
 
 const struct group_offset *group_offsets_get(const struct group_offsets *go,

@@ -104,6 +104,12 @@ bool group_offsets_snapshot_seen(const struct group_offsets *go);
 /* Live (group, topic, partition) offsets. */
 size_t group_offsets_count(const struct group_offsets *go);
 
+/* Deletes every committed offset of group (tombstones in the log first)
+ * and forgets the group. Returns 0 or the sink's negative error (then
+ * nothing is forgotten). */
+int group_offsets_delete_group(struct group_offsets *go, struct slice group,
+                               int64_t now);
+
 /* Builds the batch group_offsets_commit would append (for tests). */
 int group_offsets_build_batch(struct buf *out, struct slice group, size_t n,
                               const struct group_offset_commit *items,

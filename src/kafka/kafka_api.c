@@ -42,6 +42,14 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_ADD_OFFSETS_TO_TXN, 0, 0},
     {KAFKA_API_END_TXN, 0, 1},
     {KAFKA_API_TXN_OFFSET_COMMIT, 0, 2},
+    {KAFKA_API_DESCRIBE_CONFIGS, 0, 4},
+    {KAFKA_API_ALTER_CONFIGS, 0, 2},
+    {KAFKA_API_DESCRIBE_LOG_DIRS, 0, 4},
+    {KAFKA_API_DELETE_GROUPS, 0, 2},
+    {KAFKA_API_ELECT_LEADERS, 0, 2},
+    {KAFKA_API_INCREMENTAL_ALTER_CONFIGS, 0, 1},
+    {KAFKA_API_LIST_PARTITION_REASSIGNMENTS, 0, 0},
+    {KAFKA_API_DESCRIBE_CLUSTER, 0, 1},
 };
 
 #define NAPIS (sizeof(api_table) / sizeof(api_table[0]))
@@ -130,6 +138,30 @@ const char *kafka_api_name(int16_t api_key)
         return "EndTxn";
     case KAFKA_API_TXN_OFFSET_COMMIT:
         return "TxnOffsetCommit";
+    case KAFKA_API_DELETE_RECORDS:
+        return "DeleteRecords";
+    case KAFKA_API_DESCRIBE_CONFIGS:
+        return "DescribeConfigs";
+    case KAFKA_API_ALTER_CONFIGS:
+        return "AlterConfigs";
+    case KAFKA_API_DESCRIBE_LOG_DIRS:
+        return "DescribeLogDirs";
+    case KAFKA_API_CREATE_PARTITIONS:
+        return "CreatePartitions";
+    case KAFKA_API_DELETE_GROUPS:
+        return "DeleteGroups";
+    case KAFKA_API_ELECT_LEADERS:
+        return "ElectLeaders";
+    case KAFKA_API_INCREMENTAL_ALTER_CONFIGS:
+        return "IncrementalAlterConfigs";
+    case KAFKA_API_LIST_PARTITION_REASSIGNMENTS:
+        return "ListPartitionReassignments";
+    case KAFKA_API_OFFSET_DELETE:
+        return "OffsetDelete";
+    case KAFKA_API_DESCRIBE_CLUSTER:
+        return "DescribeCluster";
+    case KAFKA_API_DESCRIBE_PRODUCERS:
+        return "DescribeProducers";
     default:
         return "Unknown";
     }
@@ -515,6 +547,50 @@ int kafka_request_decode(struct buf_reader *r, int16_t api_key, int16_t version,
         *out = q;
         return kafka_txn_offset_commit_request_decode(r, version, a, q);
     }
+    case KAFKA_API_CREATE_PARTITIONS: {
+        struct kafka_create_partitions_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_create_partitions_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_DESCRIBE_CONFIGS: {
+        struct kafka_describe_configs_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_describe_configs_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_ALTER_CONFIGS:
+    case KAFKA_API_INCREMENTAL_ALTER_CONFIGS: {
+        struct kafka_alter_configs_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_alter_configs_request_decode(r, api_key, version, a, q);
+    }
+    case KAFKA_API_DELETE_RECORDS: {
+        struct kafka_delete_records_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_delete_records_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_DELETE_GROUPS: {
+        struct kafka_delete_groups_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_delete_groups_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_OFFSET_DELETE: {
+        struct kafka_offset_delete_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_offset_delete_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_DESCRIBE_CLUSTER: {
+        struct kafka_describe_cluster_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_describe_cluster_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_DESCRIBE_LOG_DIRS:
+    case KAFKA_API_LIST_PARTITION_REASSIGNMENTS:
+    case KAFKA_API_ELECT_LEADERS:
+    case KAFKA_API_DESCRIBE_PRODUCERS: {
+        struct kafka_topics_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_topics_request_decode(r, api_key, version, a, q);
+    }
     default:
         return ERR_UNSUPPORTED;
     }
@@ -586,6 +662,34 @@ void kafka_request_encode(struct buf *out, int16_t api_key, int16_t version,
         break;
     case KAFKA_API_TXN_OFFSET_COMMIT:
         kafka_txn_offset_commit_request_encode(out, version, q);
+        break;
+    case KAFKA_API_CREATE_PARTITIONS:
+        kafka_create_partitions_request_encode(out, version, q);
+        break;
+    case KAFKA_API_DESCRIBE_CONFIGS:
+        kafka_describe_configs_request_encode(out, version, q);
+        break;
+    case KAFKA_API_ALTER_CONFIGS:
+    case KAFKA_API_INCREMENTAL_ALTER_CONFIGS:
+        kafka_alter_configs_request_encode(out, api_key, version, q);
+        break;
+    case KAFKA_API_DELETE_RECORDS:
+        kafka_delete_records_request_encode(out, version, q);
+        break;
+    case KAFKA_API_DELETE_GROUPS:
+        kafka_delete_groups_request_encode(out, version, q);
+        break;
+    case KAFKA_API_OFFSET_DELETE:
+        kafka_offset_delete_request_encode(out, version, q);
+        break;
+    case KAFKA_API_DESCRIBE_CLUSTER:
+        kafka_describe_cluster_request_encode(out, version, q);
+        break;
+    case KAFKA_API_DESCRIBE_LOG_DIRS:
+    case KAFKA_API_LIST_PARTITION_REASSIGNMENTS:
+    case KAFKA_API_ELECT_LEADERS:
+    case KAFKA_API_DESCRIBE_PRODUCERS:
+        kafka_topics_request_encode(out, api_key, version, q);
         break;
     default:
         break;

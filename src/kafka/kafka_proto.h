@@ -66,6 +66,18 @@ enum kafka_api_key {
     KAFKA_API_ADD_OFFSETS_TO_TXN = 25,
     KAFKA_API_END_TXN = 26,
     KAFKA_API_TXN_OFFSET_COMMIT = 28,
+    KAFKA_API_DELETE_RECORDS = 21,
+    KAFKA_API_DESCRIBE_CONFIGS = 32,
+    KAFKA_API_ALTER_CONFIGS = 33,
+    KAFKA_API_DESCRIBE_LOG_DIRS = 35,
+    KAFKA_API_CREATE_PARTITIONS = 37,
+    KAFKA_API_DELETE_GROUPS = 42,
+    KAFKA_API_ELECT_LEADERS = 43,
+    KAFKA_API_INCREMENTAL_ALTER_CONFIGS = 44,
+    KAFKA_API_LIST_PARTITION_REASSIGNMENTS = 46,
+    KAFKA_API_OFFSET_DELETE = 47,
+    KAFKA_API_DESCRIBE_CLUSTER = 60,
+    KAFKA_API_DESCRIBE_PRODUCERS = 61,
 };
 
 /* Kafka protocol error codes (int16 on the wire). */
@@ -117,6 +129,11 @@ enum kafka_error {
     KAFKA_ERR_INVALID_RECORD = 87,
     KAFKA_ERR_UNSTABLE_OFFSET_COMMIT = 88,
     KAFKA_ERR_PRODUCER_FENCED = 90,
+    KAFKA_ERR_POLICY_VIOLATION = 44,
+    KAFKA_ERR_INVALID_PARTITIONS_COUNT = 37,
+    KAFKA_ERR_GROUP_SUBSCRIBED_TO_TOPIC = 86,
+    KAFKA_ERR_ELECTION_NOT_NEEDED = 84,
+    KAFKA_ERR_NO_REASSIGNMENT_IN_PROGRESS = 85,
     KAFKA_ERR_UNKNOWN_TOPIC_ID = 100,
 };
 
@@ -1013,5 +1030,392 @@ void kafka_txn_offset_commit_request_encode(
 void kafka_txn_offset_commit_response_encode(
     struct buf *out, int16_t version,
     const struct kafka_txn_offset_commit_response *resp);
+
+/* ======================= admin APIs (kafka_admin_ext.c) ====================
+ * CreatePartitions (37) v0-3, DescribeConfigs (32) v0-4, AlterConfigs (33)
+ * v0-2, IncrementalAlterConfigs (44) v0-1, DeleteRecords (21) v0-2,
+ * DeleteGroups (42) v0-2, OffsetDelete (47) v0, DescribeCluster (60) v0-1,
+ * DescribeLogDirs (35) v0-4, ListPartitionReassignments (46) v0,
+ * ElectLeaders (43) v0-2, DescribeProducers (61) v0. Field layouts are
+ * Kafka 3.9's (docs/kafka-protocol.md). */
+
+/* Config resource types (int8 on the wire). */
+enum {
+    KAFKA_RESOURCE_TOPIC = 2,
+    KAFKA_RESOURCE_BROKER = 4,
+};
+
+/* DescribeConfigs config_source (v1+). */
+enum {
+    KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC = 1,
+    KAFKA_CONFIG_SOURCE_STATIC_BROKER = 4,
+    KAFKA_CONFIG_SOURCE_DEFAULT = 5,
+};
+
+/* IncrementalAlterConfigs operations. */
+enum {
+    KAFKA_CONFIG_OP_SET = 0,
+    KAFKA_CONFIG_OP_DELETE = 1,
+    KAFKA_CONFIG_OP_APPEND = 2,
+    KAFKA_CONFIG_OP_SUBTRACT = 3,
+};
+
+/* {name, error_code, error_message nullable}: CreatePartitions results. */
+struct kafka_name_error {
+    struct slice name;
+    int16_t error_code;
+    struct slice error_message;
+};
+
+struct kafka_i32_list {
+    size_t n;
+    int32_t *v;
+};
+
+struct kafka_create_partitions_topic {
+    struct slice name;
+    int32_t count;
+    bool assignments_null;
+    size_t nassignments;
+    struct kafka_i32_list *assignments; /* broker ids per new partition */
+};
+
+struct kafka_create_partitions_request {
+    size_t ntopics;
+    struct kafka_create_partitions_topic *topics;
+    int32_t timeout_ms;
+    bool validate_only;
+};
+
+struct kafka_create_partitions_response {
+    int32_t throttle_time_ms;
+    size_t nresults;
+    struct kafka_name_error *results;
+};
+
+struct kafka_config_resource {
+    int8_t resource_type;
+    struct slice resource_name;
+    bool keys_null;     /* DescribeConfigs: null = every key */
+    size_t nkeys;       /* DescribeConfigs */
+    struct slice *keys; /* DescribeConfigs */
+    size_t nconfigs;    /* Alter / IncrementalAlter */
+    struct kafka_alter_config *configs;
+};
+
+struct kafka_alter_config {
+    struct slice name;
+    int8_t op;          /* IncrementalAlterConfigs only */
+    struct slice value; /* nullable */
+};
+
+struct kafka_describe_configs_request {
+    size_t nresources;
+    struct kafka_config_resource *resources;
+    bool include_synonyms;      /* v1+ */
+    bool include_documentation; /* v3+ */
+};
+
+struct kafka_config_entry {
+    struct slice name;
+    struct slice value; /* nullable */
+    bool read_only;
+    bool is_default; /* v0 */
+    int8_t source;   /* v1+ */
+    bool is_sensitive;
+    int8_t config_type;         /* v3+ */
+    struct slice documentation; /* v3+, nullable */
+};
+
+struct kafka_describe_configs_result {
+    int16_t error_code;
+    struct slice error_message; /* nullable */
+    int8_t resource_type;
+    struct slice resource_name;
+    size_t nconfigs;
+    struct kafka_config_entry *configs;
+};
+
+struct kafka_describe_configs_response {
+    int32_t throttle_time_ms;
+    size_t nresults;
+    struct kafka_describe_configs_result *results;
+};
+
+/* AlterConfigs and IncrementalAlterConfigs share these. */
+struct kafka_alter_configs_request {
+    size_t nresources;
+    struct kafka_config_resource *resources;
+    bool validate_only;
+};
+
+struct kafka_alter_configs_result {
+    int16_t error_code;
+    struct slice error_message; /* nullable */
+    int8_t resource_type;
+    struct slice resource_name;
+};
+
+struct kafka_alter_configs_response {
+    int32_t throttle_time_ms;
+    size_t nresults;
+    struct kafka_alter_configs_result *results;
+};
+
+struct kafka_delete_records_partition {
+    int32_t partition_index;
+    int64_t offset;        /* request: delete below this (-1 = high wm) */
+    int64_t low_watermark; /* response */
+    int16_t error_code;    /* response */
+};
+
+struct kafka_delete_records_topic {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_delete_records_partition *partitions;
+};
+
+struct kafka_delete_records_request {
+    size_t ntopics;
+    struct kafka_delete_records_topic *topics;
+    int32_t timeout_ms;
+};
+
+struct kafka_delete_records_response {
+    int32_t throttle_time_ms;
+    size_t ntopics;
+    struct kafka_delete_records_topic *topics;
+};
+
+struct kafka_delete_groups_request {
+    size_t ngroups;
+    struct slice *groups;
+};
+
+struct kafka_group_error {
+    struct slice group_id;
+    int16_t error_code;
+};
+
+struct kafka_delete_groups_response {
+    int32_t throttle_time_ms;
+    size_t nresults;
+    struct kafka_group_error *results;
+};
+
+struct kafka_offset_delete_request {
+    struct slice group_id;
+    size_t ntopics;
+    struct kafka_topic_partitions *topics;
+};
+
+struct kafka_offset_delete_response {
+    int16_t error_code;
+    int32_t throttle_time_ms;
+    size_t ntopics;
+    struct kafka_topic_errors *topics;
+};
+
+struct kafka_describe_cluster_request {
+    bool include_cluster_authorized_operations;
+    int8_t endpoint_type; /* v1+, 1 = brokers */
+};
+
+struct kafka_describe_cluster_response {
+    int32_t throttle_time_ms;
+    int16_t error_code;
+    struct slice error_message; /* nullable */
+    int8_t endpoint_type;       /* v1+ */
+    struct slice cluster_id;
+    int32_t controller_id;
+    size_t nbrokers;
+    struct kafka_metadata_broker *brokers;
+    int32_t cluster_authorized_operations;
+};
+
+/* DescribeLogDirs, ListPartitionReassignments, ElectLeaders and
+ * DescribeProducers requests: a (nullable) list of topics with
+ * partitions, plus a few scalars. */
+struct kafka_topics_request {
+    bool topics_null; /* null = every topic (where nullable) */
+    size_t ntopics;
+    struct kafka_topic_partitions *topics;
+    int32_t timeout_ms;   /* ListPartitionReassignments, ElectLeaders */
+    int8_t election_type; /* ElectLeaders v1+ */
+};
+
+struct kafka_log_dir_partition {
+    int32_t partition_index;
+    int64_t size;
+    int64_t offset_lag;
+    bool is_future;
+};
+
+struct kafka_log_dir_topic {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_log_dir_partition *partitions;
+};
+
+struct kafka_describe_log_dirs_response {
+    int32_t throttle_time_ms;
+    int16_t error_code; /* v3+ */
+    /* One log directory. */
+    int16_t dir_error_code;
+    struct slice log_dir;
+    size_t ntopics;
+    struct kafka_log_dir_topic *topics;
+    int64_t total_bytes;  /* v4+ */
+    int64_t usable_bytes; /* v4+ */
+};
+
+struct kafka_partition_result {
+    int32_t partition_index;
+    int16_t error_code;
+    struct slice error_message; /* nullable */
+};
+
+struct kafka_topic_results {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_partition_result *partitions;
+};
+
+/* ElectLeaders: results per topic; error_code v1+. */
+struct kafka_elect_leaders_response {
+    int32_t throttle_time_ms;
+    int16_t error_code;
+    size_t ntopics;
+    struct kafka_topic_results *topics;
+};
+
+/* ListPartitionReassignments: a single node never reassigns, so the
+ * answer carries no topics. */
+struct kafka_list_reassignments_response {
+    int32_t throttle_time_ms;
+    int16_t error_code;
+    struct slice error_message; /* nullable */
+};
+
+struct kafka_producer_state {
+    int64_t producer_id;
+    int32_t producer_epoch;
+    int32_t last_sequence;
+    int64_t last_timestamp;
+    int32_t coordinator_epoch;
+    int64_t current_txn_start_offset;
+};
+
+struct kafka_producers_partition {
+    int32_t partition_index;
+    int16_t error_code;
+    struct slice error_message;
+    size_t nproducers;
+    struct kafka_producer_state *producers;
+};
+
+struct kafka_producers_topic {
+    struct slice name;
+    size_t npartitions;
+    struct kafka_producers_partition *partitions;
+};
+
+struct kafka_describe_producers_response {
+    int32_t throttle_time_ms;
+    size_t ntopics;
+    struct kafka_producers_topic *topics;
+};
+
+int kafka_create_partitions_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_create_partitions_request *out);
+void kafka_create_partitions_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_create_partitions_request *req);
+void kafka_create_partitions_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_create_partitions_response *resp);
+
+int kafka_describe_configs_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_describe_configs_request *out);
+void kafka_describe_configs_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_describe_configs_request *req);
+void kafka_describe_configs_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_describe_configs_response *resp);
+
+/* api_key: KAFKA_API_ALTER_CONFIGS or KAFKA_API_INCREMENTAL_ALTER_CONFIGS. */
+int kafka_alter_configs_request_decode(struct buf_reader *r, int16_t api_key,
+                                       int16_t version, struct arena *a,
+                                       struct kafka_alter_configs_request *out);
+void kafka_alter_configs_request_encode(
+    struct buf *out, int16_t api_key, int16_t version,
+    const struct kafka_alter_configs_request *req);
+void kafka_alter_configs_response_encode(
+    struct buf *out, int16_t api_key, int16_t version,
+    const struct kafka_alter_configs_response *resp);
+
+int kafka_delete_records_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_delete_records_request *out);
+void kafka_delete_records_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_delete_records_request *req);
+void kafka_delete_records_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_delete_records_response *resp);
+
+int kafka_delete_groups_request_decode(struct buf_reader *r, int16_t version,
+                                       struct arena *a,
+                                       struct kafka_delete_groups_request *out);
+void kafka_delete_groups_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_delete_groups_request *req);
+void kafka_delete_groups_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_delete_groups_response *resp);
+
+int kafka_offset_delete_request_decode(struct buf_reader *r, int16_t version,
+                                       struct arena *a,
+                                       struct kafka_offset_delete_request *out);
+void kafka_offset_delete_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_offset_delete_request *req);
+void kafka_offset_delete_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_offset_delete_response *resp);
+
+int kafka_describe_cluster_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_describe_cluster_request *out);
+void kafka_describe_cluster_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_describe_cluster_request *req);
+void kafka_describe_cluster_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_describe_cluster_response *resp);
+
+/* api_key: DescribeLogDirs, ListPartitionReassignments, ElectLeaders or
+ * DescribeProducers. */
+int kafka_topics_request_decode(struct buf_reader *r, int16_t api_key,
+                                int16_t version, struct arena *a,
+                                struct kafka_topics_request *out);
+void kafka_topics_request_encode(struct buf *out, int16_t api_key,
+                                 int16_t version,
+                                 const struct kafka_topics_request *req);
+void kafka_describe_log_dirs_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_describe_log_dirs_response *resp);
+void kafka_elect_leaders_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_elect_leaders_response *resp);
+void kafka_list_reassignments_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_list_reassignments_response *resp);
+void kafka_describe_producers_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_describe_producers_response *resp);
 
 #endif

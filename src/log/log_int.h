@@ -42,6 +42,9 @@ int partition_open(const char *dir, const char *topic, int32_t id,
                    const struct logdir_topic_config *cfg, bool read_only,
                    int64_t recovery_point, struct flusher *flusher,
                    struct partition **out);
+/* Replaces p's copy of its topic's configuration (under its mutex). */
+void partition_set_config(struct partition *p,
+                          const struct logdir_topic_config *cfg);
 void partition_ref(struct partition *p);
 /* The last reference frees it (files stay unless partition_remove ran). */
 void partition_unref(struct partition *p);

@@ -695,6 +695,33 @@ int logdir_topic_config(struct logdir *ld, const char *name,
     return t ? 0 : ERR_NOT_FOUND;
 }
 
+int logdir_topic_alter(struct logdir *ld, const char *name,
+                       const struct logdir_topic_config *cfg)
+{
+    if (ld->opts.read_only)
+        return ERR_CLOSED;
+    pthread_mutex_lock(&ld->mu);
+    struct topic *t = hashmap_get_str(&ld->topics, name);
+    int rc = 0;
+    if (!t) {
+        rc = ERR_NOT_FOUND;
+        goto out_unlock;
+    }
+    if (!config_valid(cfg) || cfg->partitions != t->cfg.partitions) {
+        rc = ERR_INVALID;
+        goto out_unlock;
+    }
+    rc = meta_write(ld, name, cfg); /* the commit point */
+    if (rc < 0)
+        goto out_unlock;
+    t->cfg = *cfg;
+    for (int32_t i = 0; i < cfg->partitions; i++)
+        partition_set_config(t->parts[i], cfg);
+out_unlock:
+    pthread_mutex_unlock(&ld->mu);
+    return rc;
+}
+
 int logdir_topic_partitions(struct logdir *ld, const char *name)
 {
     pthread_mutex_lock(&ld->mu);

@@ -81,6 +81,14 @@ int logdir_topic_delete(struct logdir *ld, const char *name);
 /* Copies the topic's configuration. Returns 0 or ERR_NOT_FOUND. */
 int logdir_topic_config(struct logdir *ld, const char *name,
                         struct logdir_topic_config *out);
+/* Replaces the topic's configuration (same partition count), persisted
+ * before it applies, then live on every partition: the next append checks
+ * the new max.message.bytes and segment limits, the next retention pass the
+ * new retention. Returns 0, ERR_NOT_FOUND, ERR_INVALID (a bad value or a
+ * different partition count), ERR_CLOSED (read-only) or a negative errno
+ * (nothing changed). */
+int logdir_topic_alter(struct logdir *ld, const char *name,
+                       const struct logdir_topic_config *cfg);
 /* Partition count, or ERR_NOT_FOUND. */
 int logdir_topic_partitions(struct logdir *ld, const char *name);
 /* The partition, or NULL if the topic or partition does not exist. */

@@ -840,6 +840,14 @@ int partition_roll(struct partition *p)
     return rc;
 }
 
+void partition_set_config(struct partition *p,
+                          const struct logdir_topic_config *cfg)
+{
+    pthread_mutex_lock(&p->mu);
+    p->cfg = *cfg;
+    pthread_mutex_unlock(&p->mu);
+}
+
 int partition_retention_run(struct partition *p, int64_t now_ms)
 {
     pthread_mutex_lock(&p->mu);

@@ -182,6 +182,77 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         kafka_txn_offset_commit_request_encode(out, v, &r);
         break;
     }
+    case KAFKA_API_CREATE_PARTITIONS: {
+        static int32_t ids[] = {0};
+        static struct kafka_i32_list asg[] = {{1, ids}, {1, ids}};
+        struct kafka_create_partitions_topic t[] = {
+            {KAFKA_STR("events"), 6, false, 2, asg},
+            {KAFKA_STR("t2"), 3, true, 0, NULL}};
+        struct kafka_create_partitions_request r = {2, t, 30000, true};
+        kafka_create_partitions_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_DESCRIBE_CONFIGS: {
+        static struct slice keys[] = {{(const uint8_t *)"retention.ms", 12}};
+        struct kafka_config_resource res[] = {
+            {2, KAFKA_STR("events"), false, 1, keys, 0, NULL},
+            {4, KAFKA_STR("0"), true, 0, NULL, 0, NULL}};
+        struct kafka_describe_configs_request r = {2, res, true, true};
+        kafka_describe_configs_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_ALTER_CONFIGS:
+    case KAFKA_API_INCREMENTAL_ALTER_CONFIGS: {
+        static struct kafka_alter_config cfg[] = {
+            {{(const uint8_t *)"retention.ms", 12},
+             0,
+             {(const uint8_t *)"1000", 4}},
+            {{(const uint8_t *)"segment.bytes", 13}, 1, {NULL, 0}}};
+        struct kafka_config_resource res[] = {
+            {2, KAFKA_STR("events"), false, 0, NULL, 2, cfg}};
+        struct kafka_alter_configs_request r = {1, res, true};
+        if (key == KAFKA_API_ALTER_CONFIGS)
+            cfg[1].op = 0;
+        kafka_alter_configs_request_encode(out, key, v, &r);
+        break;
+    }
+    case KAFKA_API_DELETE_RECORDS: {
+        struct kafka_delete_records_partition dp[] = {{0, 42, 0, 0},
+                                                      {3, -1, 0, 0}};
+        struct kafka_delete_records_topic dt[] = {{KAFKA_STR("events"), 2, dp}};
+        struct kafka_delete_records_request r = {1, dt, 5000};
+        kafka_delete_records_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_DELETE_GROUPS: {
+        struct slice g[] = {KAFKA_STR("g1"), KAFKA_STR("g2")};
+        struct kafka_delete_groups_request r = {2, g};
+        kafka_delete_groups_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_OFFSET_DELETE: {
+        struct kafka_offset_delete_request r = {KAFKA_STR("g1"), 2, tps};
+        kafka_offset_delete_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_DESCRIBE_CLUSTER: {
+        struct kafka_describe_cluster_request r = {true, 1};
+        kafka_describe_cluster_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_DESCRIBE_LOG_DIRS:
+    case KAFKA_API_LIST_PARTITION_REASSIGNMENTS:
+    case KAFKA_API_ELECT_LEADERS:
+    case KAFKA_API_DESCRIBE_PRODUCERS: {
+        struct kafka_topics_request r = {false, 2, tps, 1234, 1};
+        if (key != KAFKA_API_ELECT_LEADERS || v == 0)
+            r.election_type = 0;
+        if (key == KAFKA_API_DESCRIBE_LOG_DIRS ||
+            key == KAFKA_API_DESCRIBE_PRODUCERS)
+            r.timeout_ms = 60000;
+        kafka_topics_request_encode(out, key, v, &r);
+        break;
+    }
     default:
         break;
     }

@@ -1,0 +1,504 @@
+/* broker_admin.c - handlers for the admin APIs of a single node:
+ * DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, DescribeCluster,
+ * DescribeLogDirs, ListPartitionReassignments and ElectLeaders
+ * (layer: broker).
+ *
+ * Topic configs are the log's (logdir_topic_config): an alter is checked,
+ * persisted in the topic's metadata file, then applied live to every
+ * partition (logdir_topic_alter). Broker configs are described, read-only:
+ * they come from the config file at start. One node is the leader of every
+ * partition, so there is nothing to elect or reassign. All answer at once.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/err.h"
+#include "broker/broker_int.h"
+#include "broker/broker_log.h"
+#include "kafka/kafka_proto.h"
+#include "log/logdir.h"
+#include "log/partition.h"
+
+static struct slice arena_str(struct arena *a, const char *s)
+{
+    size_t n = strlen(s);
+    char *p = arena_alloc(a, n + 1);
+    memcpy(p, s, n + 1);
+    return slice_make(p, n);
+}
+
+static struct slice arena_i64(struct arena *a, long long v)
+{
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%lld", v);
+    return arena_str(a, tmp);
+}
+
+static bool slice_is(struct slice s, const char *lit)
+{
+    return s.len == strlen(lit) && (s.len == 0 || !memcmp(s.ptr, lit, s.len));
+}
+
+/* --- DescribeConfigs -------------------------------------------------------
+ */
+
+/* The topic keys rill keeps per topic, and cleanup.policy (always delete:
+ * rill does not compact client topics). */
+static const char *const topic_keys[] = {
+    "cleanup.policy",       "max.message.bytes", "retention.bytes",
+    "retention.ms",         "segment.bytes",     "segment.ms",
+    "index.interval.bytes",
+};
+#define NTOPIC_KEYS (sizeof(topic_keys) / sizeof(topic_keys[0]))
+
+static long long topic_value(const struct logdir_topic_config *c, size_t k)
+{
+    switch (k) {
+    case 1:
+        return c->max_message_bytes;
+    case 2:
+        return c->retention_bytes;
+    case 3:
+        return c->retention_ms;
+    case 4:
+        return c->segment_bytes;
+    case 5:
+        return c->segment_ms;
+    case 6:
+        return c->index_interval_bytes;
+    default:
+        return 0;
+    }
+}
+
+static bool wanted(const struct kafka_config_resource *res, const char *key)
+{
+    if (res->keys_null)
+        return true;
+    for (size_t i = 0; i < res->nkeys; i++)
+        if (slice_is(res->keys[i], key))
+            return true;
+    return false;
+}
+
+static void describe_topic(struct broker_req *req,
+                           const struct kafka_config_resource *res,
+                           struct kafka_describe_configs_result *out)
+{
+    char name[LOGDIR_TOPIC_NAME_MAX + 1];
+    struct logdir_topic_config c, def;
+    if (res->resource_name.len == 0 ||
+        res->resource_name.len > LOGDIR_TOPIC_NAME_MAX) {
+        out->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        return;
+    }
+    memcpy(name, res->resource_name.ptr, res->resource_name.len);
+    name[res->resource_name.len] = '\0';
+    if (logdir_topic_config(req->b->logdir, name, &c) < 0) {
+        out->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+        out->error_message = KAFKA_STR("topic does not exist");
+        return;
+    }
+    broker_topic_config_defaults(req->b, &def, c.partitions);
+    out->configs =
+        arena_calloc(req->arena, NTOPIC_KEYS * sizeof(*out->configs));
+    for (size_t k = 0; k < NTOPIC_KEYS; k++) {
+        if (!wanted(res, topic_keys[k]))
+            continue;
+        struct kafka_config_entry *e = &out->configs[out->nconfigs++];
+        e->name = arena_str(req->arena, topic_keys[k]);
+        e->documentation = slice_make(NULL, 0);
+        if (k == 0) {
+            e->value = KAFKA_STR("delete");
+            e->is_default = true;
+            e->source = KAFKA_CONFIG_SOURCE_DEFAULT;
+            e->config_type = 7; /* LIST */
+            continue;
+        }
+        long long v = topic_value(&c, k);
+        e->value = arena_i64(req->arena, v);
+        e->is_default = v == topic_value(&def, k);
+        e->source = e->is_default ? KAFKA_CONFIG_SOURCE_DEFAULT
+                                  : KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC;
+        e->config_type = k == 1 || k == 6 ? 3 /* INT */ : 5 /* LONG */;
+    }
+}
+
+static void describe_broker(struct broker_req *req,
+                            const struct kafka_config_resource *res,
+                            struct kafka_describe_configs_result *out)
+{
+    const struct broker_config *cfg = &req->b->cfg;
+    char id[16];
+    snprintf(id, sizeof id, "%d", cfg->node_id);
+    if (res->resource_name.len && !slice_is(res->resource_name, id)) {
+        out->error_code = KAFKA_ERR_INVALID_REQUEST;
+        out->error_message = KAFKA_STR("no such broker id");
+        return;
+    }
+    const struct {
+        const char *key;
+        long long v;
+    } kv[] = {
+        {"broker.id", cfg->node_id},
+        {"num.partitions", cfg->num_partitions},
+        {"log.retention.ms", (long long)cfg->retention_ms},
+        {"log.retention.bytes", (long long)cfg->retention_bytes},
+        {"log.retention.check.interval.ms", (long long)cfg->retention_check_ms},
+        {"log.segment.bytes", (long long)cfg->segment_bytes},
+        {"log.roll.ms", (long long)cfg->segment_ms},
+        {"message.max.bytes", (long long)cfg->message_max_bytes},
+        {"socket.request.max.bytes", (long long)cfg->max_frame_bytes},
+    };
+    size_t n = sizeof(kv) / sizeof(kv[0]);
+    out->configs = arena_calloc(req->arena, n * sizeof(*out->configs));
+    for (size_t k = 0; k < n; k++) {
+        if (!wanted(res, kv[k].key))
+            continue;
+        struct kafka_config_entry *e = &out->configs[out->nconfigs++];
+        e->name = arena_str(req->arena, kv[k].key);
+        e->value = arena_i64(req->arena, kv[k].v);
+        e->read_only = true;
+        e->source = KAFKA_CONFIG_SOURCE_STATIC_BROKER;
+        e->config_type = 5; /* LONG */
+        e->documentation = slice_make(NULL, 0);
+    }
+}
+
+static int handle_describe_configs(struct broker_req *req, struct buf *out)
+{
+    struct kafka_describe_configs_request rq;
+    int rc = kafka_describe_configs_request_decode(&req->body, req->api_version,
+                                                   req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_describe_configs_response resp = {0};
+    resp.nresults = rq.nresources;
+    resp.results =
+        arena_calloc(req->arena, (rq.nresources ? rq.nresources : 1) *
+                                     sizeof(*resp.results));
+    for (size_t i = 0; i < rq.nresources; i++) {
+        const struct kafka_config_resource *res = &rq.resources[i];
+        struct kafka_describe_configs_result *r = &resp.results[i];
+        r->resource_type = res->resource_type;
+        r->resource_name = res->resource_name;
+        r->error_message = slice_make(NULL, 0);
+        if (res->resource_type == KAFKA_RESOURCE_TOPIC) {
+            describe_topic(req, res, r);
+        } else if (res->resource_type == KAFKA_RESOURCE_BROKER) {
+            describe_broker(req, res, r);
+        } else {
+            r->error_code = KAFKA_ERR_INVALID_REQUEST;
+            r->error_message = KAFKA_STR("unsupported resource type");
+        }
+    }
+    kafka_describe_configs_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+/* --- AlterConfigs / IncrementalAlterConfigs -------------------------------
+ */
+
+static bool topic_key_known(struct slice key)
+{
+    for (size_t k = 0; k < NTOPIC_KEYS; k++)
+        if (slice_is(key, topic_keys[k]))
+            return true;
+    return false;
+}
+
+/* Computes and (unless validate_only) applies one topic's new config.
+ * Returns a Kafka error code and sets *msg. */
+static int16_t alter_topic(struct broker_req *req, bool incremental,
+                           const struct kafka_config_resource *res,
+                           bool validate_only, struct slice *msg)
+{
+    char name[LOGDIR_TOPIC_NAME_MAX + 1];
+    struct logdir_topic_config c, def;
+    if (res->resource_name.len == 0 ||
+        res->resource_name.len > LOGDIR_TOPIC_NAME_MAX)
+        return KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    memcpy(name, res->resource_name.ptr, res->resource_name.len);
+    name[res->resource_name.len] = '\0';
+    if (logdir_topic_config(req->b->logdir, name, &c) < 0)
+        return KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+    broker_topic_config_defaults(req->b, &def, c.partitions);
+    def.index_interval_bytes = c.index_interval_bytes;
+    /* AlterConfigs replaces the whole set: what is not named reverts to
+     * the default. IncrementalAlterConfigs changes only what it names. */
+    struct logdir_topic_config next = incremental ? c : def;
+    for (size_t j = 0; j < res->nconfigs; j++) {
+        const struct kafka_alter_config *ac = &res->configs[j];
+        if (!topic_key_known(ac->name)) {
+            *msg = KAFKA_STR("unknown or unsupported topic config key");
+            return KAFKA_ERR_INVALID_CONFIG;
+        }
+        if (slice_is(ac->name, "cleanup.policy")) {
+            if (ac->op == KAFKA_CONFIG_OP_DELETE ||
+                (ac->value.ptr && slice_is(ac->value, "delete")))
+                continue;
+            *msg = KAFKA_STR("cleanup.policy: rill topics support only "
+                             "'delete'");
+            return KAFKA_ERR_INVALID_CONFIG;
+        }
+        if (slice_is(ac->name, "index.interval.bytes")) {
+            *msg = KAFKA_STR("index.interval.bytes cannot be altered");
+            return KAFKA_ERR_INVALID_CONFIG;
+        }
+        struct broker_topic_kv kv = {ac->name, ac->value};
+        if (ac->op == KAFKA_CONFIG_OP_DELETE) {
+            /* Back to the default: apply the default's value. */
+            struct logdir_topic_config tmp = next;
+            if (slice_is(ac->name, "retention.ms"))
+                tmp.retention_ms = def.retention_ms;
+            else if (slice_is(ac->name, "retention.bytes"))
+                tmp.retention_bytes = def.retention_bytes;
+            else if (slice_is(ac->name, "segment.bytes"))
+                tmp.segment_bytes = def.segment_bytes;
+            else if (slice_is(ac->name, "segment.ms"))
+                tmp.segment_ms = def.segment_ms;
+            else if (slice_is(ac->name, "max.message.bytes"))
+                tmp.max_message_bytes = def.max_message_bytes;
+            next = tmp;
+            continue;
+        }
+        if (ac->op != KAFKA_CONFIG_OP_SET) {
+            *msg = KAFKA_STR("APPEND/SUBTRACT apply to list configs only");
+            return KAFKA_ERR_INVALID_CONFIG;
+        }
+        if (!ac->value.ptr) {
+            *msg = KAFKA_STR("null value");
+            return KAFKA_ERR_INVALID_CONFIG;
+        }
+        /* apply ignores values it cannot parse: detect that. */
+        struct logdir_topic_config probe = next;
+        int16_t err = broker_topic_config_apply(&probe, &kv, 1);
+        if (err || ac->value.len == 0 || ac->value.len >= 32) {
+            *msg = KAFKA_STR("invalid value");
+            return KAFKA_ERR_INVALID_CONFIG;
+        }
+        next = probe;
+    }
+    if (validate_only)
+        return 0;
+    int rc = logdir_topic_alter(req->b->logdir, name, &next);
+    if (rc == ERR_INVALID) {
+        *msg = KAFKA_STR("value out of range");
+        return KAFKA_ERR_INVALID_CONFIG;
+    }
+    if (rc < 0) {
+        diag_warn("broker: cannot alter topic %s: %s", name, err_str(rc));
+        *msg = KAFKA_STR("cannot write the topic's metadata");
+        return KAFKA_ERR_KAFKA_STORAGE_ERROR;
+    }
+    diag_info("broker: altered the configuration of topic %s", name);
+    return 0;
+}
+
+static int handle_alter_configs(struct broker_req *req, struct buf *out)
+{
+    struct kafka_alter_configs_request rq;
+    int rc = kafka_alter_configs_request_decode(
+        &req->body, req->api_key, req->api_version, req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    bool incremental = req->api_key == KAFKA_API_INCREMENTAL_ALTER_CONFIGS;
+    struct kafka_alter_configs_response resp = {0};
+    resp.nresults = rq.nresources;
+    resp.results =
+        arena_calloc(req->arena, (rq.nresources ? rq.nresources : 1) *
+                                     sizeof(*resp.results));
+    for (size_t i = 0; i < rq.nresources; i++) {
+        const struct kafka_config_resource *res = &rq.resources[i];
+        struct kafka_alter_configs_result *r = &resp.results[i];
+        r->resource_type = res->resource_type;
+        r->resource_name = res->resource_name;
+        r->error_message = slice_make(NULL, 0);
+        if (res->resource_type == KAFKA_RESOURCE_TOPIC) {
+            r->error_code = alter_topic(req, incremental, res, rq.validate_only,
+                                        &r->error_message);
+        } else if (res->resource_type == KAFKA_RESOURCE_BROKER) {
+            r->error_code = KAFKA_ERR_INVALID_REQUEST;
+            r->error_message = KAFKA_STR("broker configs are read-only: set "
+                                         "them in rill's config file");
+        } else {
+            r->error_code = KAFKA_ERR_INVALID_REQUEST;
+            r->error_message = KAFKA_STR("unsupported resource type");
+        }
+    }
+    kafka_alter_configs_response_encode(out, req->api_key, req->api_version,
+                                        &resp);
+    return 0;
+}
+
+/* --- DescribeCluster -------------------------------------------------------
+ */
+
+static int handle_describe_cluster(struct broker_req *req, struct buf *out)
+{
+    struct broker *b = req->b;
+    struct kafka_describe_cluster_request rq;
+    int rc = kafka_describe_cluster_request_decode(&req->body, req->api_version,
+                                                   req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_metadata_broker me = {0};
+    me.node_id = b->cfg.node_id;
+    me.host =
+        slice_make(b->cfg.advertised_host, strlen(b->cfg.advertised_host));
+    me.port = b->cfg.advertised_port;
+    me.rack = slice_make(NULL, 0);
+    struct kafka_describe_cluster_response resp = {0};
+    resp.error_message = slice_make(NULL, 0);
+    resp.endpoint_type = 1;
+    resp.cluster_id = KAFKA_STR("rill-cluster");
+    resp.controller_id = b->cfg.node_id;
+    resp.nbrokers = 1;
+    resp.brokers = &me;
+    resp.cluster_authorized_operations = INT32_MIN;
+    if (rq.endpoint_type != 1) {
+        /* A single node has no separate controller endpoints. */
+        resp.error_code = KAFKA_ERR_UNSUPPORTED_VERSION;
+        resp.error_message = KAFKA_STR("only broker endpoints");
+        resp.nbrokers = 0;
+    }
+    kafka_describe_cluster_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+/* --- DescribeLogDirs ---------------------------------------------------------
+ */
+
+static void log_dir_topic(struct broker_req *req, const char *name,
+                          const int32_t *want, size_t nwant, bool all,
+                          struct kafka_log_dir_topic *out)
+{
+    int nparts = logdir_topic_partitions(req->b->logdir, name);
+    out->name = arena_str(req->arena, name);
+    if (nparts <= 0)
+        return;
+    size_t n = all ? (size_t)nparts : nwant;
+    out->partitions =
+        arena_calloc(req->arena, (n ? n : 1) * sizeof(*out->partitions));
+    for (size_t i = 0; i < n; i++) {
+        int32_t id = all ? (int32_t)i : want[i];
+        struct partition *p = logdir_partition(req->b->logdir, name, id);
+        if (!p)
+            continue; /* Kafka leaves unknown partitions out */
+        struct kafka_log_dir_partition *lp =
+            &out->partitions[out->npartitions++];
+        lp->partition_index = id;
+        lp->size = partition_size_bytes(p);
+    }
+}
+
+static int handle_describe_log_dirs(struct broker_req *req, struct buf *out)
+{
+    struct broker *b = req->b;
+    struct kafka_topics_request rq;
+    int rc = kafka_topics_request_decode(&req->body, req->api_key,
+                                         req->api_version, req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_describe_log_dirs_response resp = {0};
+    resp.log_dir = slice_make(b->cfg.data_dir, strlen(b->cfg.data_dir));
+    resp.total_bytes = -1;
+    resp.usable_bytes = -1;
+    if (rq.topics_null) {
+        char **names = NULL;
+        size_t count = 0;
+        if (logdir_topic_list(b->logdir, &names, &count) < 0)
+            count = 0;
+        resp.topics = arena_calloc(req->arena,
+                                   (count ? count : 1) * sizeof(*resp.topics));
+        for (size_t i = 0; i < count; i++)
+            log_dir_topic(req, names[i], NULL, 0, true,
+                          &resp.topics[resp.ntopics++]);
+        logdir_names_free(names, count);
+    } else {
+        resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
+                                                   sizeof(*resp.topics));
+        for (size_t i = 0; i < rq.ntopics; i++) {
+            const struct kafka_topic_partitions *t = &rq.topics[i];
+            char name[LOGDIR_TOPIC_NAME_MAX + 1];
+            if (t->name.len == 0 || t->name.len > LOGDIR_TOPIC_NAME_MAX)
+                continue;
+            memcpy(name, t->name.ptr, t->name.len);
+            name[t->name.len] = '\0';
+            log_dir_topic(req, name, t->partitions, t->npartitions, false,
+                          &resp.topics[resp.ntopics++]);
+        }
+    }
+    kafka_describe_log_dirs_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+/* --- ListPartitionReassignments / ElectLeaders --------------------------- */
+
+static int handle_list_reassignments(struct broker_req *req, struct buf *out)
+{
+    struct kafka_topics_request rq;
+    int rc = kafka_topics_request_decode(&req->body, req->api_key,
+                                         req->api_version, req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_list_reassignments_response resp = {0};
+    resp.error_message = slice_make(NULL, 0);
+    kafka_list_reassignments_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+static int handle_elect_leaders(struct broker_req *req, struct buf *out)
+{
+    struct kafka_topics_request rq;
+    int rc = kafka_topics_request_decode(&req->body, req->api_key,
+                                         req->api_version, req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    /* Every partition already has its only replica as leader: asked
+     * partitions get ELECTION_NOT_NEEDED (or UNKNOWN_TOPIC_OR_PARTITION);
+     * "all partitions" (null) gets an empty list, as Kafka answers when
+     * nothing needed electing. */
+    struct kafka_elect_leaders_response resp = {0};
+    resp.ntopics = rq.topics_null ? 0 : rq.ntopics;
+    resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
+                                               sizeof(*resp.topics));
+    for (size_t i = 0; i < resp.ntopics; i++) {
+        const struct kafka_topic_partitions *t = &rq.topics[i];
+        struct kafka_topic_results *tr = &resp.topics[i];
+        tr->name = t->name;
+        tr->npartitions = t->npartitions;
+        tr->partitions =
+            arena_calloc(req->arena, (t->npartitions ? t->npartitions : 1) *
+                                         sizeof(*tr->partitions));
+        for (size_t j = 0; j < t->npartitions; j++) {
+            int16_t err = 0;
+            struct kafka_partition_result *pr = &tr->partitions[j];
+            pr->partition_index = t->partitions[j];
+            pr->error_message = slice_make(NULL, 0);
+            if (!broker_part_find(req->b, t->name, t->partitions[j], false,
+                                  &err)) {
+                pr->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            } else {
+                pr->error_code = KAFKA_ERR_ELECTION_NOT_NEEDED;
+                pr->error_message = KAFKA_STR("a single node leads every "
+                                              "partition");
+            }
+        }
+    }
+    kafka_elect_leaders_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+void broker_admin_register(struct broker *b)
+{
+    broker_serve(b, KAFKA_API_DESCRIBE_CONFIGS, handle_describe_configs);
+    broker_serve(b, KAFKA_API_ALTER_CONFIGS, handle_alter_configs);
+    broker_serve(b, KAFKA_API_INCREMENTAL_ALTER_CONFIGS, handle_alter_configs);
+    broker_serve(b, KAFKA_API_DESCRIBE_CLUSTER, handle_describe_cluster);
+    broker_serve(b, KAFKA_API_DESCRIBE_LOG_DIRS, handle_describe_log_dirs);
+    broker_serve(b, KAFKA_API_LIST_PARTITION_REASSIGNMENTS,
+                 handle_list_reassignments);
+    broker_serve(b, KAFKA_API_ELECT_LEADERS, handle_elect_leaders);
+}

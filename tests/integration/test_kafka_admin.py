@@ -1,0 +1,323 @@
+"""test_kafka_admin.py - the admin APIs with unmodified clients against
+`rill serve`:
+- confluent-kafka's AdminClient: describe_configs (topic, broker),
+  alter_configs (validated: unknown key, bad value, cleanup.policy=compact
+  refused), the change applied live (max.message.bytes refuses a bigger
+  message at once) and persisted (same values after a restart);
+- kafka-python's KafkaAdminClient: describe_configs, alter_configs,
+  delete_consumer_groups (an Empty group with committed offsets goes away,
+  also after a restart; a group with a member is NON_EMPTY_GROUP; an
+  unknown one GROUP_ID_NOT_FOUND), list/describe;
+- raw frames for the flexible-only APIs the Debian clients lack:
+  DescribeCluster v1, IncrementalAlterConfigs v1, ElectLeaders v2,
+  ListPartitionReassignments v0, DescribeLogDirs v4;
+- ApiVersions lists exactly the table of docs/kafka-protocol.md.
+
+Run: /usr/bin/python3 tests/integration/test_kafka_admin.py
+"""
+import os
+import re
+import socket
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rilltest import ROOT, Server, check  # noqa: E402
+
+from confluent_kafka import Consumer, KafkaException, Producer  # noqa: E402
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # noqa: E402
+from kafka import KafkaAdminClient, KafkaConsumer  # noqa: E402
+from kafka.admin import ConfigResource as KPConfigResource  # noqa: E402
+from kafka.admin import ConfigResourceType  # noqa: E402
+
+
+def cdescribe(admin, name):
+    res = ConfigResource(ConfigResource.Type.TOPIC, name)
+    fs = admin.describe_configs([res], request_timeout=10)
+    return {k: v.value for k, v in fs[res].result(timeout=15).items()}
+
+
+def calter(admin, name, cfg):
+    res = ConfigResource(ConfigResource.Type.TOPIC, name, set_config=cfg)
+    try:
+        admin.alter_configs([res], request_timeout=10)[res].result(timeout=15)
+        return None
+    except KafkaException as e:
+        return e.args[0]
+
+
+# --- raw frames ------------------------------------------------------------
+
+def uvarint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def cstr(s):
+    if s is None:
+        return b"\x00"
+    s = s.encode()
+    return uvarint(len(s) + 1) + s
+
+
+class Reader:
+    def __init__(self, data):
+        self.d, self.p = data, 0
+
+    def take(self, n):
+        v = self.d[self.p:self.p + n]
+        if len(v) != n:
+            raise ValueError("short")
+        self.p += n
+        return v
+
+    def i8(self):
+        return struct.unpack(">b", self.take(1))[0]
+
+    def i16(self):
+        return struct.unpack(">h", self.take(2))[0]
+
+    def i32(self):
+        return struct.unpack(">i", self.take(4))[0]
+
+    def i64(self):
+        return struct.unpack(">q", self.take(8))[0]
+
+    def uv(self):
+        shift = n = 0
+        while True:
+            b = self.take(1)[0]
+            n |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return n
+            shift += 7
+
+    def cstr(self):
+        n = self.uv()
+        return None if n == 0 else self.take(n - 1).decode()
+
+    def tags(self):
+        for _ in range(self.uv()):
+            self.uv()
+            self.take(self.uv())
+
+    def done(self):
+        return self.p == len(self.d)
+
+
+def call(port, key, ver, body, corr=7):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    hdr = struct.pack(">hhih", key, ver, corr, 4) + b"test" + b"\x00"  # v2 header
+    s.sendall(struct.pack(">i", len(hdr) + len(body)) + hdr + body)
+    n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+    data = s.recv(n, socket.MSG_WAITALL)
+    s.close()
+    r = Reader(data)
+    check(r.i32() == corr, "correlation id of api %d v%d" % (key, ver))
+    r.tags()  # response header v1
+    return r
+
+
+def api_versions(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    body = struct.pack(">hhih", 18, 0, 1, -1)
+    s.sendall(struct.pack(">i", len(body)) + body)
+    n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
+    r = Reader(s.recv(n, socket.MSG_WAITALL))
+    s.close()
+    r.i32()
+    check(r.i16() == 0, "ApiVersions v0 answered")
+    out = {}
+    for _ in range(r.i32()):
+        k, lo, hi = r.i16(), r.i16(), r.i16()
+        out[k] = (lo, hi)
+    return out
+
+
+def docs_table():
+    rows = {}
+    with open(os.path.join(ROOT, "docs", "kafka-protocol.md")) as f:
+        for line in f:
+            m = re.match(r"\| \w+ \((\d+)\) \| (\d+)(?:–(\d+))? \|", line)
+            if m:
+                lo = int(m.group(2))
+                rows[int(m.group(1))] = (lo, int(m.group(3) or lo))
+    return rows
+
+
+def main():
+    with Server() as srv:
+        port = srv.port
+        check(api_versions(port) == docs_table(),
+              "ApiVersions lists exactly docs/kafka-protocol.md's table")
+
+        admin = AdminClient({"bootstrap.servers": srv.bootstrap})
+        fs = admin.create_topics([NewTopic("cfg", 2, 1), NewTopic("other", 1, 1)])
+        for f in fs.values():
+            f.result(timeout=15)
+
+        d = cdescribe(admin, "cfg")
+        check(d.get("retention.ms") == str(7 * 24 * 3600 * 1000) and d.get("cleanup.policy") == "delete",
+              "confluent describe_configs: defaults (%s)" % d)
+        bres = ConfigResource(ConfigResource.Type.BROKER, "0")
+        bd = admin.describe_configs([bres], request_timeout=10)[bres].result(timeout=15)
+        check("message.max.bytes" in bd and bd["broker.id"].value == "0",
+              "confluent describe_configs: the broker's configs")
+
+        check(calter(admin, "cfg", {"retention.ms": "60000", "max.message.bytes": "2000"}) is None,
+              "confluent alter_configs: retention.ms and max.message.bytes")
+        d = cdescribe(admin, "cfg")
+        check(d["retention.ms"] == "60000" and d["max.message.bytes"] == "2000",
+              "the new values are described (%s)" % d)
+        check(d["segment.bytes"] == str(1 << 30), "alter_configs resets what it does not name")
+        err = calter(admin, "cfg", {"no.such.key": "1"})
+        check(err is not None and "INVALID_CONFIG" in err.name(), "unknown key: INVALID_CONFIG (%s)" % err)
+        err = calter(admin, "cfg", {"retention.ms": "soon"})
+        check(err is not None and "INVALID_CONFIG" in err.name(), "bad value: INVALID_CONFIG")
+        err = calter(admin, "cfg", {"cleanup.policy": "compact"})
+        check(err is not None and "delete" in err.str(), "cleanup.policy=compact refused with a reason (%s)" % err)
+        check(cdescribe(admin, "cfg")["retention.ms"] == "60000", "a refused alter changed nothing")
+
+        # Applied live: a 3000-byte message is now too large for "cfg".
+        p = Producer({"bootstrap.servers": srv.bootstrap, "linger.ms": 0, "message.max.bytes": 100000,
+                      "retries": 0})
+        errs = []
+        p.produce("cfg", b"x" * 3000, partition=0, on_delivery=lambda e, m: errs.append(e))
+        p.produce("other", b"x" * 3000, partition=0, on_delivery=lambda e, m: errs.append(e))
+        p.flush(15)
+        check(len(errs) == 2 and errs[0] is not None and "TOO_LARGE" in errs[0].name() and errs[1] is None,
+              "max.message.bytes applies at once (%s)" % errs)
+
+        # kafka-python's admin client (DescribeConfigs v2, AlterConfigs v1).
+        kp = KafkaAdminClient(bootstrap_servers=srv.bootstrap, request_timeout_ms=10000)
+        r = kp.describe_configs([KPConfigResource(ConfigResourceType.TOPIC, "cfg")])
+        cfgs = {c[0]: c[1] for c in r[0].resources[0][4]}
+        check(cfgs.get("retention.ms") == "60000", "kafka-python describe_configs (%s)" % cfgs)
+        r = kp.alter_configs([KPConfigResource(ConfigResourceType.TOPIC, "cfg",
+                                               configs={"retention.ms": "120000", "max.message.bytes": "2000"})])
+        check(r.resources[0][0] == 0, "kafka-python alter_configs")
+
+        # Raw: IncrementalAlterConfigs v1 (SET segment.bytes, DELETE retention.ms).
+        body = (uvarint(2) + b"\x02" + cstr("cfg") + uvarint(3) +
+                cstr("segment.bytes") + b"\x00" + cstr("1048576") + b"\x00" +
+                cstr("retention.ms") + b"\x01" + cstr(None) + b"\x00" + b"\x00" + b"\x00" + b"\x00")
+        r = call(port, 44, 1, body)
+        r.i32()
+        n = r.uv() - 1
+        ec, msg, rt, rn = r.i16(), r.cstr(), r.i8(), r.cstr()
+        r.tags()
+        r.tags()
+        check(n == 1 and ec == 0 and rn == "cfg" and r.done(), "IncrementalAlterConfigs v1 (%d %s)" % (ec, msg))
+        d = cdescribe(admin, "cfg")
+        check(d["segment.bytes"] == "1048576" and d["retention.ms"] == str(7 * 24 * 3600 * 1000)
+              and d["max.message.bytes"] == "2000",
+              "incremental: set one, reset one, the rest kept (%s)" % d)
+
+        # Raw: DescribeCluster v1.
+        r = call(port, 60, 1, b"\x00\x01\x00")
+        r.i32()
+        ec, msg, et, cid, ctl = r.i16(), r.cstr(), r.i8(), r.cstr(), r.i32()
+        nb = r.uv() - 1
+        bid, host, bport, rack = r.i32(), r.cstr(), r.i32(), r.cstr()
+        r.tags()
+        r.i32()
+        r.tags()
+        check(ec == 0 and nb == 1 and bport == port and ctl == bid and cid and r.done(),
+              "DescribeCluster v1: one broker, itself the controller")
+
+        # Raw: ElectLeaders v2 (preferred) for cfg/0 and a missing partition.
+        body = b"\x00" + uvarint(2) + cstr("cfg") + uvarint(3) + struct.pack(">ii", 0, 9) + b"\x00" + \
+            struct.pack(">i", 5000) + b"\x00"
+        r = call(port, 43, 2, body)
+        r.i32()
+        top = r.i16()
+        r.uv()
+        r.cstr()
+        r.uv()
+        res = []
+        for _ in range(2):
+            res.append((r.i32(), r.i16()))
+            r.cstr()
+            r.tags()
+        r.tags()
+        r.tags()
+        check(top == 0 and res == [(0, 84), (9, 3)] and r.done(),
+              "ElectLeaders v2: ELECTION_NOT_NEEDED / UNKNOWN_TOPIC_OR_PARTITION (%s)" % res)
+
+        # Raw: ListPartitionReassignments v0 (all): none.
+        r = call(port, 46, 0, struct.pack(">i", 5000) + b"\x00" + b"\x00")
+        r.i32()
+        ec, msg, nt = r.i16(), r.cstr(), r.uv() - 1
+        r.tags()
+        check(ec == 0 and nt == 0 and r.done(), "ListPartitionReassignments: nothing in progress")
+
+        # Raw: DescribeLogDirs v4, every topic.
+        r = call(port, 35, 4, b"\x00\x00")
+        r.i32()
+        check(r.i16() == 0 and r.uv() - 1 == 1, "DescribeLogDirs v4: one log dir")
+        r.i16()
+        check(r.cstr() == srv.data, "DescribeLogDirs: the data directory")
+        names = {}
+        for _ in range(r.uv() - 1):
+            name = r.cstr()
+            parts = []
+            for _ in range(r.uv() - 1):
+                parts.append((r.i32(), r.i64(), r.i64(), r.i8()))
+                r.tags()
+            r.tags()
+            names[name] = parts
+        r.i64()
+        r.i64()
+        r.tags()
+        r.tags()
+        check(r.done() and len(names.get("cfg", [])) == 2 and len(names.get("other", [])) == 1,
+              "DescribeLogDirs: every partition listed (%s)" % sorted(names))
+
+        # Groups: one with committed offsets and no member, one with a member.
+        c = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "gone",
+                      "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+        from confluent_kafka import TopicPartition
+        c.commit(offsets=[TopicPartition("other", 0, 1)], asynchronous=False)
+        c.close()
+        live = KafkaConsumer("other", bootstrap_servers=srv.bootstrap, group_id="busy",
+                             session_timeout_ms=6000, heartbeat_interval_ms=1000)
+        end = time.time() + 20
+        while time.time() < end and not live.assignment():
+            live.poll(timeout_ms=200)
+        check(bool(live.assignment()), "a kafka-python member holds group 'busy'")
+        groups = {g[0] for g in kp.list_consumer_groups()}
+        check({"gone", "busy"} <= groups, "both groups listed (%s)" % groups)
+        r = dict(kp.delete_consumer_groups(["gone", "busy", "never"]))
+        names = {k: getattr(v, "errno", 0) for k, v in r.items()}
+        check(names == {"gone": 0, "busy": 68, "never": 69},
+              "delete_consumer_groups: deleted / NON_EMPTY_GROUP / GROUP_ID_NOT_FOUND (%s)" % names)
+        live.close()
+        groups = {g[0] for g in kp.list_consumer_groups()}
+        check("gone" not in groups, "the deleted group is no longer listed")
+        kp.close()
+
+        check(srv.stop() == 0, "broker stopped cleanly")
+        srv.start()
+        admin = AdminClient({"bootstrap.servers": srv.bootstrap})
+        d = cdescribe(admin, "cfg")
+        check(d["retention.ms"] == str(7 * 24 * 3600 * 1000) and d["segment.bytes"] == "1048576"
+              and d["max.message.bytes"] == "2000", "the configuration survived a restart (%s)" % d)
+        kp = KafkaAdminClient(bootstrap_servers=srv.bootstrap, request_timeout_ms=10000)
+        groups = {g[0] for g in kp.list_consumer_groups()}
+        check("gone" not in groups and "busy" in groups,
+              "after a restart the deleted group stays deleted (%s)" % groups)
+        off = kp.list_consumer_group_offsets("gone")
+        check(not off, "and its offsets are gone (%s)" % off)
+        kp.close()
+    print("test_kafka_admin: ok")
+
+
+if __name__ == "__main__":
+    main()

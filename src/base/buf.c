@@ -132,7 +132,7 @@ static inline bool need(struct buf_reader *r, size_t n)
     return true;
 }
 
-uint8_t buf_read_u8(struct buf_reader *r)
+uint8_t buf_read_u8_slow(struct buf_reader *r)
 {
     if (!need(r, 1))
         return 0;
@@ -166,7 +166,7 @@ int64_t buf_read_i64(struct buf_reader *r)
     return v;
 }
 
-uint64_t buf_read_uvarint(struct buf_reader *r)
+uint64_t buf_read_uvarint_slow(struct buf_reader *r)
 {
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
@@ -181,9 +181,9 @@ uint64_t buf_read_uvarint(struct buf_reader *r)
     return 0;
 }
 
-int32_t buf_read_varint(struct buf_reader *r)
+int32_t buf_read_varint_slow(struct buf_reader *r)
 {
-    uint64_t v = buf_read_uvarint(r);
+    uint64_t v = buf_read_uvarint_slow(r);
     if (v > UINT32_MAX) {
         r->err = true;
         return 0;
@@ -191,9 +191,9 @@ int32_t buf_read_varint(struct buf_reader *r)
     return zigzag32_decode((uint32_t)v);
 }
 
-int64_t buf_read_varlong(struct buf_reader *r)
+int64_t buf_read_varlong_slow(struct buf_reader *r)
 {
-    return zigzag64_decode(buf_read_uvarint(r));
+    return zigzag64_decode(buf_read_uvarint_slow(r));
 }
 
 struct slice buf_read_bytes(struct buf_reader *r, size_t n)

@@ -168,13 +168,55 @@ static inline size_t buf_reader_left(const struct buf_reader *r)
     return r->err ? 0 : (size_t)(r->end - r->p);
 }
 
-uint8_t buf_read_u8(struct buf_reader *r);
+/* The out-of-line halves of the readers below (and their slow paths). */
+uint8_t buf_read_u8_slow(struct buf_reader *r);
+uint64_t buf_read_uvarint_slow(struct buf_reader *r);
+int32_t buf_read_varint_slow(struct buf_reader *r);
+int64_t buf_read_varlong_slow(struct buf_reader *r);
+
+/* Record iteration reads several of these per record: a one-byte value
+ * (the usual case) is read inline. */
+static inline uint8_t buf_read_u8(struct buf_reader *r)
+{
+    if (!r->err && r->p < r->end)
+        return *r->p++;
+    return buf_read_u8_slow(r);
+}
 int16_t buf_read_i16(struct buf_reader *r);
 int32_t buf_read_i32(struct buf_reader *r);
 int64_t buf_read_i64(struct buf_reader *r);
-uint64_t buf_read_uvarint(struct buf_reader *r);
-int32_t buf_read_varint(struct buf_reader *r);
-int64_t buf_read_varlong(struct buf_reader *r);
+static inline uint64_t buf_read_uvarint(struct buf_reader *r)
+{
+    if (!r->err && r->p < r->end && !(*r->p & 0x80))
+        return *r->p++;
+    return buf_read_uvarint_slow(r);
+}
+static inline int32_t buf_read_varint(struct buf_reader *r)
+{
+    if (!r->err && r->end - r->p >= 2) {
+        if (!(r->p[0] & 0x80))
+            return zigzag32_decode(*r->p++);
+        if (!(r->p[1] & 0x80)) {
+            uint32_t v = (uint32_t)(r->p[0] & 0x7f) | (uint32_t)r->p[1] << 7;
+            r->p += 2;
+            return zigzag32_decode(v);
+        }
+    }
+    return buf_read_varint_slow(r);
+}
+static inline int64_t buf_read_varlong(struct buf_reader *r)
+{
+    if (!r->err && r->end - r->p >= 2) {
+        if (!(r->p[0] & 0x80))
+            return zigzag64_decode(*r->p++);
+        if (!(r->p[1] & 0x80)) {
+            uint64_t v = (uint64_t)(r->p[0] & 0x7f) | (uint64_t)r->p[1] << 7;
+            r->p += 2;
+            return zigzag64_decode(v);
+        }
+    }
+    return buf_read_varlong_slow(r);
+}
 /* Borrow n bytes; on a short read the slice is empty and the error set. */
 struct slice buf_read_bytes(struct buf_reader *r, size_t n);
 /* Skip n bytes. */

@@ -311,14 +311,26 @@ static size_t bytes_size(const struct slice *s)
     return s ? varint_size((int32_t)s->len) + s->len : varint_size(-1);
 }
 
-static void put_bytes(struct buf *out, const struct slice *s)
+/* Writers into space the caller reserved (record_batch_builder_add
+ * reserves a record's whole size once). */
+static inline uint8_t *put_uv(uint8_t *d, uint64_t v)
 {
-    if (!s) {
-        buf_put_varint(out, -1);
-        return;
+    while (v >= 0x80) {
+        *d++ = (uint8_t)(v | 0x80);
+        v >>= 7;
     }
-    buf_put_varint(out, (int32_t)s->len);
-    buf_put(out, s->ptr, s->len);
+    *d++ = (uint8_t)v;
+    return d;
+}
+
+static inline uint8_t *put_bytes(uint8_t *d, const struct slice *s)
+{
+    if (!s)
+        return put_uv(d, zigzag32_encode(-1));
+    d = put_uv(d, zigzag32_encode((int32_t)s->len));
+    if (s->len)
+        memcpy(d, s->ptr, s->len);
+    return d + s->len;
 }
 
 int record_batch_builder_add(struct record_batch_builder *b,
@@ -349,18 +361,19 @@ int record_batch_builder_add(struct record_batch_builder *b,
     }
     if (body > INT32_MAX || b->records.len + body > INT32_MAX - 100)
         return ERR_TOO_LARGE;
-    buf_reserve(&b->records, body + 5);
-    buf_put_varint(&b->records, (int32_t)body);
-    buf_put_u8(&b->records, 0);
-    buf_put_varlong(&b->records, ts_delta);
-    buf_put_varint(&b->records, b->count);
-    put_bytes(&b->records, key);
-    put_bytes(&b->records, value);
-    buf_put_varint(&b->records, header_count);
+    uint8_t *start = buf_extend(&b->records, body + 5), *d = start;
+    d = put_uv(d, zigzag32_encode((int32_t)body));
+    *d++ = 0;
+    d = put_uv(d, zigzag64_encode(ts_delta));
+    d = put_uv(d, zigzag32_encode(b->count));
+    d = put_bytes(d, key);
+    d = put_bytes(d, value);
+    d = put_uv(d, zigzag32_encode(header_count));
     for (int32_t i = 0; i < header_count; i++) {
-        put_bytes(&b->records, &headers[i].key);
-        put_bytes(&b->records, headers[i].value);
+        d = put_bytes(d, &headers[i].key);
+        d = put_bytes(d, headers[i].value);
     }
+    b->records.len -= body + 5 - (size_t)(d - start);
     b->count++;
     return 0;
 }

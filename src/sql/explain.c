@@ -103,7 +103,7 @@ void plan_explain(const struct plan *p, struct buf *out)
         for (int k = 0; k < p->wcfg.nkeys; k++)
             buf_printf(out, "%s%s", k ? ", " : "", p->key_name[k]);
         buf_printf(out,
-                   " to topic %s (%d partitions, JSON rows, record "
+                   " to topic %s (%d partitions, binary rows, record "
                    "timestamp = event time, a watermark marker from every "
                    "stage-0 task)\n",
                    p->repart_topic, p->npartitions);

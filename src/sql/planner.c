@@ -1321,12 +1321,14 @@ int planner_build(const struct sql_query_start *q,
                  q->id ? q->id : "select");
         struct pipeline_source_config src1 = {
             .schema = &p->mid_schema,
-            .format = PIPELINE_FORMAT_JSON,
+            .format = PIPELINE_FORMAT_ROW,
             .time_column = -1,
             .npartitions = p->npartitions,
-            .verify_crc = true,
+            /* rill wrote it, into the page cache, a moment ago; recovery
+             * checks the CRCs of what a crash left */
+            .verify_crc = false,
             .external_watermark = true,
-            .partition_from_header = true,
+            .partition_from_key = true,
         };
         p->pipe0 = p->pipe;
         p->pipe = NULL;

@@ -51,7 +51,7 @@ struct plan {
     /* co-partitioned on in_key: each record's key is checked
      * (pipeline_set_key_check) */
     bool key_checked;
-    bool startup_latest;     /* 'scan.startup.mode' = 'latest-offset' */
+    bool startup_latest; /* 'scan.startup.mode' = 'latest-offset' */
     /* operators, as text for EXPLAIN */
     char where[PLAN_TEXT_MAX]; /* "" when none */
     bool windowed;             /* a window_agg operator */

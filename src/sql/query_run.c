@@ -148,8 +148,7 @@ static int pass_virtual(struct query *q)
      * time in between passes first (idleness; the watermark follows the
      * clock with 'watermark.idle-advance'), as it would have live. */
     const struct plan *p0 = q->tasks[0]->plan;
-    if (p0->idle_advance && p0->idle_timeout_ms > 0 &&
-        q->vlast != INT64_MIN &&
+    if (p0->idle_advance && p0->idle_timeout_ms > 0 && q->vlast != INT64_MIN &&
         h.max_timestamp - q->vlast >= p0->idle_timeout_ms) {
         int64_t save = q->vnow;
         q->vnow = h.max_timestamp > save ? h.max_timestamp : save;

@@ -64,6 +64,7 @@ struct task {
     int first_dead_partition;
     char first_dead_reason[160];
     int64_t emitted;
+    uint32_t row_id; /* stage 0 of a repartition: its rows' schema id */
     /* stage 0 of a repartition: the last marker written */
     int64_t marker_wm;
     int marker_idle; /* -1: none written yet */

@@ -39,6 +39,7 @@
 #include "log/partition.h"
 #include "log/partitioner.h"
 #include "row/json_encode.h"
+#include "row/row_binary.h"
 
 /* A watermark marker in a repartition topic: a control batch (skipped by
  * pipelines and by Kafka consumers) of one record whose key is the
@@ -123,25 +124,26 @@ void query_task_flush(struct task *k)
     k->appended = false;
 }
 
-static int out_add_h(struct task *k, struct out_topic *t, const void *key,
-                     size_t klen, bool has_key, const void *val, size_t vlen,
-                     int64_t ts, const struct record_header *hdr, int nhdr)
+/* Adds a record to partition p of t. */
+static int out_add_at(struct task *k, struct out_topic *t, int p,
+                      const void *key, size_t klen, bool has_key,
+                      const void *val, size_t vlen, int64_t ts)
 {
-    int p = has_key ? partitioner_for_key(key, klen, t->n) : 0;
     if (p < 0 || p >= t->n)
         p = 0;
     /* A batch never grows past OUT_BATCH_MAX + one record: a record that
      * would take it there goes into the next one (a batch over the
      * topic's max.message.bytes would be refused whole). */
     if (record_batch_builder_count(&t->b[p]) &&
-        record_batch_builder_size(&t->b[p]) + klen + vlen + 64 > OUT_BATCH_MAX) {
+        record_batch_builder_size(&t->b[p]) + klen + vlen + 64 >
+            OUT_BATCH_MAX) {
         int rc = out_flush(k, t);
         if (rc)
             return rc;
     }
     struct slice ks = slice_make(key, klen), vs = slice_make(val, vlen);
     int rc = record_batch_builder_add(&t->b[p], has_key ? &ks : NULL, &vs, ts,
-                                      hdr, nhdr);
+                                      NULL, 0);
     if (rc)
         return rc;
     if (record_batch_builder_size(&t->b[p]) > OUT_BATCH_MAX)
@@ -149,11 +151,13 @@ static int out_add_h(struct task *k, struct out_topic *t, const void *key,
     return 0;
 }
 
+/* Adds a record to the partition its key picks (murmur2), else 0. */
 static int out_add(struct task *k, struct out_topic *t, const void *key,
                    size_t klen, bool has_key, const void *val, size_t vlen,
                    int64_t ts)
 {
-    return out_add_h(k, t, key, klen, has_key, val, vlen, ts, NULL, 0);
+    int p = has_key ? partitioner_for_key(key, klen, t->n) : 0;
+    return out_add_at(k, t, p, key, klen, has_key, val, vlen, ts);
 }
 
 /* ---- callbacks from the pipeline ---- */
@@ -181,25 +185,38 @@ static void record_key(struct task *k, const struct row_batch *b, int row,
     buf_put_str(&k->key, "]");
 }
 
-/* Stage 0 of a repartition: rows keyed by the GROUP BY key, stamped with
- * their event time. */
+/* Stage 0 of a repartition: the repartition partition of row i, by its
+ * GROUP BY key (murmur2 of the record key rill gives such a row). */
+static int rep_partition(struct task *k, const struct row_batch *rows, int i)
+{
+    const struct window_agg_config *w = &k->plan->wcfg_run;
+    if (!w->nkeys)
+        return 0;
+    const struct row_column *c = &rows->columns[w->keys[0]];
+    if (w->nkeys == 1 && c->type == SCHEMA_STRING && !c->nulls[i])
+        return partitioner_for_key(c->data.str[i].ptr, c->data.str[i].len,
+                                   k->rep.n);
+    record_key(k, rows, i, w->nkeys, w->keys);
+    return partitioner_for_key(k->key.data, k->key.len, k->rep.n);
+}
+
+/* Stage 0 of a repartition: each row as a binary row (row_binary.h) in the
+ * partition of its GROUP BY key, stamped with its event time; the record
+ * key is the input partition it came from (int32 BE: late rows count
+ * against it), which stage 1 reads (pipeline partition_from_key). */
 static int sink_repartition(void *arg, const struct row_batch *rows)
 {
     struct task *k = arg;
-    const struct window_agg_config *w = &k->plan->wcfg_run;
+    if (!k->row_id)
+        k->row_id = row_binary_schema_id(rows->schema);
     for (int i = 0; i < rows->nrows; i++) {
         buf_reset(&k->enc);
-        json_encode_row(rows, i, &k->enc);
-        if (w->nkeys)
-            record_key(k, rows, i, w->nkeys, w->keys);
-        /* The input partition, for late counts per input partition. */
+        row_binary_encode(rows, i, k->row_id, &k->enc);
         uint8_t pb[4];
         be32_store(pb, (uint32_t)rows->meta[i].partition);
-        struct slice pv = slice_make(pb, sizeof pb);
-        struct record_header hdr = {slice_make("p", 1), &pv};
         int rc =
-            out_add_h(k, &k->rep, k->key.data, k->key.len, w->nkeys > 0,
-                      k->enc.data, k->enc.len, rows->meta[i].event_ts, &hdr, 1);
+            out_add_at(k, &k->rep, rep_partition(k, rows, i), pb, sizeof pb,
+                       true, k->enc.data, k->enc.len, rows->meta[i].event_ts);
         if (rc)
             k->write_errors++;
     }
@@ -508,8 +525,7 @@ int query_task_settle(struct task *k)
         /* While idle on the clock, a marker a second at most. */
         bool clock_step = idle && k->marker_idle == 1 && own > k->marker_wm &&
                           own - k->marker_wm < 1000;
-        if ((own != k->marker_wm || (int)idle != k->marker_idle) &&
-            !clock_step)
+        if ((own != k->marker_wm || (int)idle != k->marker_idle) && !clock_step)
             write_marker(k, own, idle);
     }
     rc = pipeline_set_watermark(k->pipe, board_min(k));

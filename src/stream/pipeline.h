@@ -44,6 +44,7 @@ enum pipeline_format {
     PIPELINE_FORMAT_JSON = 0, /* one object per record (json_decode.h) */
     PIPELINE_FORMAT_CSV,      /* one line per record (csv_decode.h) */
     PIPELINE_FORMAT_SENML,    /* one SenML pack per record, 0..n rows */
+    PIPELINE_FORMAT_ROW,      /* one binary row (row_binary.h): repartition */
 };
 
 struct pipeline_source_config {
@@ -61,11 +62,11 @@ struct pipeline_source_config {
      * (pipeline_partition_watermark), but the operators advance only to
      * the watermark the caller computes over every task's inputs. */
     bool external_watermark;
-    /* A repartition topic: a record's header "p" (int32 BE) names the
-     * input partition it came from; rows get it as meta.partition (late
-     * rows are counted per input partition), dead letters keep the
-     * partition read. */
-    bool partition_from_header;
+    /* A repartition topic: a record's key (int32 BE) names the input
+     * partition it came from; rows get it as meta.partition (late rows
+     * are counted per input partition), dead letters keep the partition
+     * read. */
+    bool partition_from_key;
 };
 
 /* A record that did not decode (borrowed for the call). */

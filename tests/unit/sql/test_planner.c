@@ -160,7 +160,7 @@ static const struct {
      "TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' SECOND)) "
      "GROUP BY sensor_id, window_start, window_end",
      "repartition: by sensor_id to topic select-repartition (2 partitions, "
-     "JSON rows, record timestamp = event time, a watermark marker from "
+     "binary rows, record timestamp = event time, a watermark marker from "
      "every stage-0 task)\nstage 1: 2 tasks, one per partition of topic "
      "select-repartition; watermark = min over the stage-0 tasks' "
      "markers\n"},

@@ -161,18 +161,16 @@ static void build_from(struct buf *out, const char *value, int64_t ts, int part)
     struct slice v = {(const uint8_t *)value, strlen(value)};
     uint8_t pb[4];
     be32_store(pb, (uint32_t)part);
-    struct slice pv = {pb, 4};
-    struct record_header h = {{(const uint8_t *)"p", 1}, &pv};
-    record_batch_builder_add(&b, NULL, &v, ts, part >= 0 ? &h : NULL,
-                             part >= 0 ? 1 : 0);
+    struct slice pk = {pb, 4};
+    record_batch_builder_add(&b, part >= 0 ? &pk : NULL, &v, ts, NULL, 0);
     buf_reset(out);
     record_batch_builder_finish(&b, out);
     record_batch_builder_fini(&b);
 }
 
 /* Late rows of a repartition topic count against the input partition the
- * header names, not the partition they were read from. */
-TEST(partition_from_header)
+ * record key names, not the partition they were read from. */
+TEST(partition_from_key)
 {
     struct pipeline_source_config src;
     memset(&src, 0, sizeof(src));
@@ -180,7 +178,7 @@ TEST(partition_from_header)
     src.time_column = -1;
     src.npartitions = 2;
     src.external_watermark = true;
-    src.partition_from_header = true;
+    src.partition_from_key = true;
     struct pipeline *p;
     CHECK_EQ_INT(pipeline_create(&src, &p), 0);
     struct window_agg_config w;
@@ -203,7 +201,7 @@ TEST(partition_from_header)
     CHECK_EQ_INT(nkept, 1);
     build_from(&b, v, 2000, 1); /* late, from input partition 1 */
     CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
-    build_from(&b, v, 3000, -1); /* late, no header: the partition read */
+    build_from(&b, v, 3000, -1); /* late, no key: the partition read */
     CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
     CHECK_EQ_INT(window_agg_late_count(wa, 1), 1);
     CHECK_EQ_INT(window_agg_late_count(wa, 0), 1);
@@ -511,7 +509,7 @@ int main(void)
     schema_add(&sch, "ts", SCHEMA_TIMESTAMP, true, NULL);
     RUN(end_to_end_with_idle_partition);
     RUN(external_watermark);
-    RUN(partition_from_header);
+    RUN(partition_from_key);
     RUN(record_time_without_time_column);
     RUN(plan_errors);
     RUN(csv_and_senml_sources);

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   gcc make pkg-config clang libclang-rt-14-dev clang-format
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev librdkafka-dev
-  kcat python3 python3-kafka python3-confluent-kafka
+  kcat python3 python3-kafka python3-confluent-kafka python3-paho-mqtt
   sqlite3 redis-server mosquitto mosquitto-clients
   postgresql libpq-dev procps libedit-dev
 )

@@ -315,6 +315,8 @@ static void wake_post_cb(struct loop *l, void *arg)
 {
     struct broker *b = arg;
     atomic_store(&b->wake_pending, false);
+    if (b->append_hook)
+        b->append_hook(b->append_hook_arg);
     if (b->fetchwait && b->fetchwait->parked)
         recheck_cb(l, b);
 }
@@ -345,6 +347,8 @@ void broker_set_fetch_poll_ms(struct broker *b, int ms)
 void broker_fetch_notify(struct broker *b)
 {
     struct broker_fetchwait *fw = b->fetchwait;
+    if (b->append_hook)
+        b->append_hook(b->append_hook_arg);
     if (!fw || !fw->parked)
         return;
     loop_defer_start(b->loop, &fw->recheck);

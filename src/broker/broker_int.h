@@ -111,6 +111,11 @@ struct broker {
     struct broker_fetchwait *fetchwait; /* parked long-poll fetches */
     struct broker_stats stats;
 
+    /* Optional: told (on the loop thread) whenever parked fetches are
+     * re-checked for new data; the MQTT server pushes to subscribers. */
+    void (*append_hook)(void *arg);
+    void *append_hook_arg;
+
     /* Owned by the groups module. */
     void *groups;
     void (*groups_fini)(struct broker *b);

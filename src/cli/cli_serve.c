@@ -25,6 +25,7 @@
 #include "base/config.h"
 #include "base/diag.h"
 #include "broker/broker.h"
+#include "broker/mqtt_server.h"
 #include "sql/sql_server.h"
 
 /* While Kafka fetches are parked, re-check them this often, so rows the
@@ -33,12 +34,15 @@
 
 static const char usage_text[] =
     "usage: rill serve [--config FILE] [--data DIR] [--listen HOST:PORT]\n"
-    "                  [--advertised HOST:PORT] [--set KEY=VALUE]...\n"
+    "                  [--advertised HOST:PORT] [--mqtt-listen HOST:PORT]\n"
+    "                  [--set KEY=VALUE]...\n"
     "  keys: listeners, advertised.listeners, log.dirs, num.partitions,\n"
     "        auto.create.topics.enable, log.retention.ms, "
     "log.flush.interval.ms,\n"
     "        message.max.bytes, max.connections, rill.fsync.every.ack "
-    "(docs/broker.md)\n";
+    "(docs/broker.md)\n"
+    "        mqtt.listeners, mqtt.map.NAME, mqtt.default.topic, "
+    "mqtt.fsync.ack (docs/mqtt.md)\n";
 
 static atomic_bool sig_done;
 
@@ -113,6 +117,8 @@ int cli_serve(int argc, char **argv)
         config_set(&props, "listeners", v);
     if ((v = cli_opt(&a, "advertised")))
         config_set(&props, "advertised.listeners", v);
+    if ((v = cli_opt(&a, "mqtt-listen")))
+        config_set(&props, "mqtt.listeners", v);
     const char *data_flag = cli_opt(&a, "data");
     if (data_flag || !config_get(&props, "log.dirs", NULL))
         config_set(&props, "log.dirs", cli_data_dir(data_flag));
@@ -157,6 +163,13 @@ int cli_serve(int argc, char **argv)
         broker_destroy(b);
         goto restore;
     }
+    struct mqtt_server *mqtt = NULL;
+    if (mqtt_server_create(b, &props, err, sizeof err, &mqtt) < 0) {
+        fprintf(stderr, "rill serve: %s\n", err);
+        sql_server_stop(sql);
+        broker_destroy(b);
+        goto restore;
+    }
     broker_set_fetch_poll_ms(b, FETCH_POLL_MS);
     broker_set_topic_guard(b, sql_server_topic_in_use, sql);
     pthread_t st;
@@ -168,6 +181,7 @@ int cli_serve(int argc, char **argv)
         pthread_kill(st, SIGTERM); /* taken by its sigwait */
         pthread_join(st, NULL);
     }
+    mqtt_server_destroy(mqtt);
     sql_server_stop(sql); /* queries stop before the log closes */
     broker_destroy(b);
 restore:

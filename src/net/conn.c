@@ -50,6 +50,7 @@ struct conn {
     struct loop *loop;
     struct loop_io io;
     const struct conn_handler *h;
+    conn_frame_size_fn *frame_size; /* NULL: Kafka framing */
     void *arg;
     struct conn_limits limits;
     char peer[64];
@@ -123,6 +124,12 @@ bool conn_is_closed(const struct conn *c)
 bool conn_has_frame(const struct conn *c)
 {
     size_t avail = c->rend - c->rstart;
+    if (c->frame_size) {
+        size_t total;
+        return !c->closed &&
+               c->frame_size(c->rbuf + c->rstart, avail, &total) == 1 &&
+               avail >= total;
+    }
     if (c->closed || avail < 4)
         return false;
     return avail - 4 >= be32_load(c->rbuf + c->rstart);
@@ -353,17 +360,32 @@ static int parse_frames(struct conn *c)
      * small requests would otherwise queue its answers all at once. */
     while (!c->closed && !c->paused && !c->closing && !c->out_full) {
         size_t avail = c->rend - c->rstart;
-        if (avail < 4)
-            break;
-        uint32_t raw = be32_load(c->rbuf + c->rstart);
+        size_t skip = 4, need, raw;
+        if (c->frame_size) {
+            /* Another protocol's framing: the handler gets the whole frame. */
+            int fr = c->frame_size(c->rbuf + c->rstart, avail, &need);
+            if (fr < 0) {
+                diag_warn("conn %s: malformed frame header; closing", c->peer);
+                conn_close(c);
+                break;
+            }
+            if (fr == 0)
+                need = avail + 1; /* header incomplete */
+            skip = 0;
+            raw = need;
+        } else {
+            if (avail < 4)
+                break;
+            raw = be32_load(c->rbuf + c->rstart);
+            need = 4 + raw;
+        }
         if (raw > INT32_MAX || raw > c->limits.max_frame) {
-            diag_warn("conn %s: frame length %u above the limit %zu; "
+            diag_warn("conn %s: frame length %zu above the limit %zu; "
                       "closing",
                       c->peer, raw, c->limits.max_frame);
             conn_close(c);
             break;
         }
-        size_t need = 4 + (size_t)raw;
         if (avail < need) {
             /* Make room for the whole frame: compact, then grow. */
             if (c->rcap - c->rstart < need) {
@@ -377,9 +399,9 @@ static int parse_frames(struct conn *c)
             }
             break;
         }
-        const uint8_t *p = c->rbuf + c->rstart + 4;
+        const uint8_t *p = c->rbuf + c->rstart + skip;
         c->rstart += need;
-        int rc = c->h->frame(c, c->arg, p, raw);
+        int rc = c->h->frame(c, c->arg, p, need - skip);
         if (rc < 0) {
             conn_close(c);
             break;
@@ -496,6 +518,11 @@ int conn_create(struct loop *l, int fd, const struct conn_handler *h, void *arg,
     }
     *out = c;
     return 0;
+}
+
+void conn_set_framing(struct conn *c, conn_frame_size_fn *fn)
+{
+    c->frame_size = fn;
 }
 
 void conn_set_peer(struct conn *c, const char *peer)

@@ -64,6 +64,14 @@ bool conn_is_closed(const struct conn *c);
 /* Whether a whole frame is buffered but not yet handed out (paused). */
 bool conn_has_frame(const struct conn *c);
 
+/* Framing other than Kafka's int32 length prefix (MQTT), set right after
+ * conn_create: given the avail buffered bytes at p, fn returns 1 with
+ * *total (the whole frame, header included, which handler->frame then
+ * receives whole), 0 when more bytes are needed, or < 0 for a malformed
+ * header (the connection closes). limits.max_frame bounds *total. */
+typedef int conn_frame_size_fn(const uint8_t *p, size_t avail, size_t *total);
+void conn_set_framing(struct conn *c, conn_frame_size_fn *fn);
+
 /* "127.0.0.1:54321" (for log lines); set by the acceptor. */
 const char *conn_peer(const struct conn *c);
 void conn_set_peer(struct conn *c, const char *peer);

@@ -1,0 +1,126 @@
+"""test_mqtt_sessions.py - persistent MQTT sessions (clean start = 0) over
+`kill -9` of `rill serve`: a gateway subscribed at QoS 1 that was offline,
+then slow, then cut off by the crash, receives after the restart every
+message whose PUBACK a publisher got (PUBACK after fsync here), with
+duplicates allowed and nothing lost; an MQTT 5 session with an expiry
+resumes too, and a clean session starts empty. Then MQTT in -> a
+persistent SQL query -> MQTT out and Kafka in -> the same query -> MQTT
+out.
+"""
+import json
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rilltest import check, rill  # noqa: E402
+from mqttlib import Client, MqttServer, publish_all  # noqa: E402
+
+from confluent_kafka import Producer  # noqa: E402
+
+MAP = "mqtt.map.r=sensors/+sensor_id/reading -> readings key=sensor_id fields=json"
+QUERY = """
+CREATE STREAM readings (
+    sensor_id STRING,
+    value     DOUBLE,
+    ts        TIMESTAMP(3),
+    WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
+) WITH (topic = 'readings', format = 'json', key = 'sensor_id');
+CREATE STREAM alerts AS SELECT sensor_id, value FROM readings WHERE value > 5;
+"""
+
+
+def crash_test(tmp):
+    data = os.path.join(tmp, "crash")
+    extra = ["--set", "mqtt.fsync.ack=true", "--set", "mqtt.max.inflight=4"]
+    srv = MqttServer(data=data, extra=extra).start()
+    port = srv.mqtt_port
+    gw = Client(port, cid="gateway", clean=False)
+    gw.subscribe("plant/#", qos=1)
+    gw.close()  # offline while the first 200 are published
+    v5 = Client(port, cid="gw5", v5=True, clean=True, session_expiry=3600)
+    v5.subscribe("plant/#", qos=1)
+    v5.close()
+    first = ["m%03d" % i for i in range(200)]
+    check(publish_all(port, "plant/line1", first), "200 QoS 1 messages acknowledged")
+
+    gw = Client(port, cid="gateway", clean=False, delay=0.01)
+    check(gw.session_present, "session present on reconnect")
+    check(gw.wait_for(30, timeout=15), "gateway receiving (slowly)")
+    srv.kill()
+    before = set(gw.payloads())
+    gw.close()
+    check(len(before) < 200, "crash came mid-delivery (%d of 200 received)" % len(before))
+
+    srv = MqttServer(data=data, extra=extra, mqtt_port=port).start()
+    gw = Client(port, cid="gateway", clean=False)
+    check(gw.session_present, "session survives kill -9")
+    more = ["n%03d" % i for i in range(50)]
+    check(publish_all(port, "plant/line2", more), "50 more acknowledged after the restart")
+    want = set(first) | set(more)
+    deadline = time.time() + 20
+    while time.time() < deadline and not want <= (before | set(gw.payloads())):
+        time.sleep(0.05)
+    after = set(gw.payloads())
+    missing = want - (before | after)
+    check(not missing, "nothing acknowledged lost (missing %d: %s)" % (len(missing), sorted(missing)[:5]))
+    print("info: %d messages delivered twice (before the crash and after)" % len(before & after))
+    gw.close()
+
+    v5 = Client(port, cid="gw5", v5=True, clean=False, session_expiry=3600)
+    check(v5.session_present, "MQTT 5 session with expiry resumed")
+    check(v5.wait_for(250, timeout=20), "MQTT 5 session got all 250 (%d)" % len(v5.got))
+    check(set(v5.payloads()) == want, "MQTT 5 session got exactly the published set")
+    v5.close()
+
+    c = Client(port, cid="gateway", clean=True)
+    check(not c.session_present, "clean session starts empty")
+    c.close()
+    c = Client(port, cid="gateway", clean=False)
+    check(not c.session_present, "the clean connect ended the stored session")
+    c.close()
+    check(srv.stop() == 0, "clean shutdown")
+
+
+def query_test(tmp):
+    data = os.path.join(tmp, "query")
+    with MqttServer(data=data, extra=["--set", MAP]) as srv:
+        port = srv.mqtt_port
+        script = os.path.join(tmp, "q.sql")
+        with open(script, "w") as f:
+            f.write(QUERY)
+        rill("run", script, data=data, timeout=30)
+        sub = Client(port, cid="dash", v5=True)
+        sub.subscribe("alerts", qos=1)
+        now = int(time.time() * 1000)
+        pub = Client(port, cid="dev")
+        for sid, v in (("s1", 1.0), ("s2", 7.5), ("s3", 9.0)):
+            pub.publish("sensors/%s/reading" % sid,
+                        json.dumps({"value": v, "ts": now}), qos=1).wait_for_publish(10)
+        check(sub.wait_for(2, timeout=15), "alerts from MQTT readings pushed to MQTT")
+        rows = sorted(json.loads(p)["sensor_id"] for p in sub.payloads())
+        check(rows == ["s2", "s3"], "the query's rows arrive over MQTT: %r" % rows)
+
+        p = Producer({"bootstrap.servers": srv.bootstrap, "linger.ms": 0, "log_level": 2})
+        p.produce("readings", key="k9",
+                  value=json.dumps({"sensor_id": "k9", "value": 42.0, "ts": now}))
+        check(p.flush(10) == 0, "Kafka producer wrote a reading")
+        check(sub.wait_for(3, timeout=15), "Kafka in -> query -> MQTT out")
+        check(json.loads(sub.got[2].payload)["sensor_id"] == "k9", "the Kafka reading's alert")
+        t0 = time.time()
+        pub.publish("sensors/s4/reading", json.dumps({"value": 6.0, "ts": now}), qos=1)
+        check(sub.wait_for(4, timeout=10), "one more alert")
+        check(time.time() - t0 < 2.0, "pushed promptly (%.0f ms)" % ((time.time() - t0) * 1000))
+        sub.close()
+        pub.close()
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="rill-mqtt-") as tmp:
+        crash_test(tmp)
+        query_test(tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -834,7 +834,7 @@ static int read_config(struct mqtt_server *s, const struct config *props,
     }
     /* mqtt.map.<name> rules, tried in the order of their names. */
     size_t n = 0, cap = 0;
-    const char **keys = NULL;
+    char **keys = NULL;
     struct hashmap_entry *e;
     for (size_t it = 0; hashmap_next(&props->map, &it, &e);) {
         if (e->key_len <= 9 || memcmp(e->key, "mqtt.map.", 9) != 0)
@@ -843,13 +843,17 @@ static int read_config(struct mqtt_server *s, const struct config *props,
             cap = cap ? 2 * cap : 8;
             keys = mem_realloc(keys, cap * sizeof(*keys));
         }
-        keys[n++] = e->key;
+        keys[n++] = mem_strndup(e->key, e->key_len);
     }
-    /* Keys are stored NUL-terminated by config_set. */
-    qsort(keys, n, sizeof(*keys), cmp_str);
+    if (n > 1)
+        qsort(keys, n, sizeof(*keys), cmp_str);
     int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = mqtt_map_add(s->map, config_get(props, keys[i], ""), err, errlen);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0)
+            rc = mqtt_map_add(s->map, config_get(props, keys[i], ""), err,
+                              errlen);
+        mem_free(keys[i]);
+    }
     mem_free(keys);
     return rc;
 }

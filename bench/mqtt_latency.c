@@ -9,7 +9,8 @@
  * push the schedule back: open loop, so queueing shows in the figures).
  * Each payload carries its scheduled send time; the subscriber records
  * arrival - scheduled. Prints one line:
- *   mqtt_latency rate=20000 sent=.. received=.. p50_us=.. p99_us=.. p999_us=.. max_us=..
+ *   mqtt_latency rate=20000 qos=0 sent=N received=N p50_us=..
+ *                p99_us=.. p999_us=.. max_us=..
  * At QoS 1 both sides answer acknowledgements (PUBACK) as they come.
  */
 #include <errno.h>
@@ -194,7 +195,8 @@ int main(int argc, char **argv)
             send_all(pfd, b.data, b.len);
             buf_reset(&b);
         }
-        int64_t next_due = sent < total ? start + (int64_t)sent * period : t + 1000000;
+        int64_t next_due =
+            sent < total ? start + (int64_t)sent * period : t + 1000000;
         int timeout_ms = (int)((next_due - now_ns()) / 1000000);
         if (timeout_ms < 0)
             timeout_ms = 0;

@@ -672,8 +672,8 @@ static size_t find_segment(struct partition *p, int64_t offset)
     return lo ? lo - 1 : 0;
 }
 
-int partition_read_upto(struct partition *p, int64_t offset, int64_t upto,
-                        size_t max_bytes, struct partition_slice *out)
+static int read_upto(struct partition *p, int64_t offset, int64_t upto,
+                     size_t max_bytes, bool view, struct partition_slice *out)
 {
     memset(out, 0, sizeof(*out));
     out->fd = -1;
@@ -724,9 +724,29 @@ int partition_read_upto(struct partition *p, int64_t offset, int64_t upto,
     out->len = (size_t)(end - pos);
     out->first_offset = first;
     out->next_offset = next;
+    if (view) {
+        /* Reserve the most a segment can grow to: segment.bytes plus one
+         * batch past it (the append that rolls comes after). */
+        size_t reserve = (size_t)p->cfg.segment_bytes +
+                         (size_t)p->cfg.max_message_bytes + 4096;
+        const uint8_t *m = segment_map(s, (size_t)end, reserve);
+        out->view = m ? m + pos : NULL;
+    }
 out_unlock:
     pthread_mutex_unlock(&p->mu);
     return rc;
+}
+
+int partition_read_upto(struct partition *p, int64_t offset, int64_t upto,
+                        size_t max_bytes, struct partition_slice *out)
+{
+    return read_upto(p, offset, upto, max_bytes, false, out);
+}
+
+int partition_read_view_upto(struct partition *p, int64_t offset, int64_t upto,
+                             size_t max_bytes, struct partition_slice *out)
+{
+    return read_upto(p, offset, upto, max_bytes, true, out);
 }
 
 int partition_read(struct partition *p, int64_t offset, size_t max_bytes,
@@ -742,6 +762,7 @@ void partition_slice_release(struct partition_slice *s)
     s->segment = NULL;
     s->fd = -1;
     s->len = 0;
+    s->view = NULL;
 }
 
 int partition_read_copy_upto(struct partition *p, int64_t offset, int64_t upto,

@@ -73,6 +73,9 @@ struct partition_slice {
     int64_t first_offset;    /* base offset of the first batch in the slice */
     int64_t next_offset;     /* offset just after the last batch in it */
     struct segment *segment; /* reference held; NULL when len == 0 */
+    /* partition_read_view_upto: the bytes themselves, read-only, valid
+     * until partition_slice_release; NULL: read them from fd */
+    const uint8_t *view;
 };
 
 /* Finds the batch containing offset and returns whole batches from it, in
@@ -87,6 +90,11 @@ int partition_read(struct partition *p, int64_t offset, size_t max_bytes,
                    struct partition_slice *out);
 int partition_read_upto(struct partition *p, int64_t offset, int64_t upto,
                         size_t max_bytes, struct partition_slice *out);
+/* partition_read_upto, and the bytes as a view into a read-only mapping
+ * of the segment (no copy) when it can be mapped (out->view), else NULL
+ * and the caller reads fd. */
+int partition_read_view_upto(struct partition *p, int64_t offset, int64_t upto,
+                             size_t max_bytes, struct partition_slice *out);
 /* Drops the slice's segment reference (no-op on a zeroed/empty slice). */
 void partition_slice_release(struct partition_slice *s);
 

@@ -18,6 +18,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,11 +106,29 @@ static struct segment *alloc_segment(const char *dir, int64_t base,
 
 static void free_segment(struct segment *s)
 {
+    if (s->map)
+        munmap((void *)(uintptr_t)s->map, s->map_len);
     os_close(s->fd);
     offset_index_close(&s->oix);
     time_index_close(&s->tix);
     mem_free(s->stem);
     mem_free(s);
+}
+
+const uint8_t *segment_map(struct segment *s, size_t need, size_t reserve)
+{
+    if (s->map)
+        return need <= s->map_len ? s->map : NULL;
+    if (reserve < need)
+        reserve = need;
+    /* Pages past the end of the file are never touched: readers stay
+     * below the bytes written (the mapping is coherent with write()). */
+    void *m = mmap(NULL, reserve, PROT_READ, MAP_SHARED, s->fd, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    s->map = m;
+    s->map_len = reserve;
+    return s->map;
 }
 
 int segment_create(const char *dir, int64_t base_offset, struct segment **out)

@@ -39,7 +39,18 @@ struct segment {
     struct offset_index oix;
     struct time_index tix;
     char *stem; /* "<dir>/<20-digit base>" */
+    /* A read-only shared mapping of the .log file (segment_map), made by
+     * the first reader that asks for a view, under its partition's mutex;
+     * unmapped when the segment is freed (views hold a reference). */
+    const uint8_t *map;
+    size_t map_len;
 };
+
+/* Maps the .log file read-only for at least `need` bytes, reserving
+ * `reserve` bytes of address space so that the file can grow under it:
+ * the mapping, or NULL (cannot map, or need > the reservation). Caller
+ * serialises (the partition's mutex). */
+const uint8_t *segment_map(struct segment *s, size_t need, size_t reserve);
 
 /* Creates a new empty segment (files truncated if they exist). */
 int segment_create(const char *dir, int64_t base_offset, struct segment **out);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "log/partition.h"
 #include "log/record_batch.h"
 #include "sql/planner.h"
 #include "sql/query_run.h"
@@ -55,6 +56,10 @@ struct task {
     struct out_topic sink, dlq, late, rep;
     bool has_sink, has_late;
     struct buf enc, key, batch, data;
+    /* what query_task_read read: a view (slice.view) or data's bytes */
+    struct partition_slice slice;
+    const uint8_t *in_ptr;
+    size_t in_len;
     const uint8_t *cur; /* the buffer being pushed (dead letters) */
     size_t cur_len;
     uint64_t dead_letters, late_rows, write_errors, muted;

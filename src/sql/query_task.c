@@ -655,6 +655,7 @@ void query_task_destroy(struct task *k)
     buf_fini(&k->enc);
     buf_fini(&k->key);
     buf_fini(&k->batch);
+    partition_slice_release(&k->slice);
     buf_fini(&k->data);
     mem_free(k->up_wm);
     mem_free(k->up_idle);
@@ -770,12 +771,23 @@ int64_t query_task_now(const struct query *q)
     return q->vclock ? q->vnow : clock_now_ms();
 }
 
-/* Copies record batches from the task's next offset: 1 (something in
- * k->data, next offset in *nx), 0 (nothing) or a negative error. With
- * one_batch only the first batch is kept (virtual clock). */
+/* Drops what the last read held (a view's segment reference). */
+static void read_release(struct task *k)
+{
+    partition_slice_release(&k->slice);
+    k->in_ptr = NULL;
+    k->in_len = 0;
+}
+
+/* Reads whole record batches from the task's next offset: 1 (k->in_ptr,
+ * k->in_len; next offset in *nx), 0 (nothing) or a negative error. The
+ * bytes are a view of the segment (no copy) where it can be mapped, else
+ * a copy in k->data; valid until the next read or read_release. With
+ * one_batch only the first batch (virtual clock). */
 int query_task_read(struct task *k, bool one_batch, int64_t *nx,
                     struct record_batch_header *h)
 {
+    read_release(k);
     buf_reset(&k->data);
     if (!k->in)
         return 0;
@@ -794,8 +806,18 @@ int query_task_read(struct task *k, bool one_batch, int64_t *nx,
         }
         return 0;
     }
-    int rc = partition_read_copy_upto(k->in, k->next, upto,
-                                      one_batch ? 1 : READ_MAX, &k->data, nx);
+    size_t max = one_batch ? 1 : READ_MAX;
+    int rc = partition_read_view_upto(k->in, k->next, upto, max, &k->slice);
+    if (rc == 0 && k->slice.len && k->slice.view) {
+        k->in_ptr = k->slice.view;
+        k->in_len = k->slice.len;
+        *nx = k->slice.next_offset;
+    } else if (rc == 0) {
+        partition_slice_release(&k->slice);
+        rc = partition_read_copy_upto(k->in, k->next, upto, max, &k->data, nx);
+        k->in_ptr = k->data.data;
+        k->in_len = k->data.len;
+    }
     if (rc == ERR_RANGE) {
         int64_t start = partition_log_start_offset(k->in);
         if (k->next < start) /* retention passed us */
@@ -804,16 +826,16 @@ int query_task_read(struct task *k, bool one_batch, int64_t *nx,
     }
     if (rc < 0)
         return rc;
-    if (!k->data.len || *nx <= k->next)
+    if (!k->in_len || *nx <= k->next)
         return 0;
     if (one_batch) {
         struct record_batch_walk w;
         const uint8_t *bp;
         size_t bl;
-        record_batch_walk_init(&w, k->data.data, k->data.len);
+        record_batch_walk_init(&w, k->in_ptr, k->in_len);
         if (record_batch_walk_next(&w, h, &bp, &bl) != 1)
             return 0;
-        k->data.len = (size_t)(bp - k->data.data) + bl;
+        k->in_len = (size_t)(bp - k->in_ptr) + bl;
         *nx = record_batch_last_offset(h) + 1;
         if (*nx <= k->next)
             return 0;
@@ -828,13 +850,13 @@ int query_task_read(struct task *k, bool one_batch, int64_t *nx,
  * restart's muting, keyed on the watermark, must not.) */
 static int push_in_order(struct task *k, int64_t now)
 {
-    const uint8_t *d = k->data.data;
+    const uint8_t *d = k->in_ptr;
     struct record_batch_walk w;
     struct record_batch_header h;
     const uint8_t *bp;
     size_t bl, from = 0;
     int rc = 0;
-    record_batch_walk_init(&w, d, k->data.len);
+    record_batch_walk_init(&w, d, k->in_len);
     while (!rc && record_batch_walk_next(&w, &h, &bp, &bl) == 1) {
         if (!record_batch_attr_control(h.attributes))
             continue;
@@ -848,9 +870,9 @@ static int push_in_order(struct task *k, int64_t now)
         }
         from = at + bl;
     }
-    if (!rc && k->data.len > from)
-        rc = pipeline_push_records(k->pipe, k->part, d + from,
-                                   k->data.len - from, now);
+    if (!rc && k->in_len > from)
+        rc = pipeline_push_records(k->pipe, k->part, d + from, k->in_len - from,
+                                   now);
     return rc;
 }
 
@@ -859,21 +881,21 @@ static int push_in_order(struct task *k, int64_t now)
 int query_task_push(struct task *k, int64_t nx, int64_t now)
 {
     pthread_mutex_lock(&k->mu);
-    k->cur = k->data.data;
-    k->cur_len = k->data.len;
+    k->cur = k->in_ptr;
+    k->cur_len = k->in_len;
     if (k->stage == 0)
         pipeline_set_peer_floor(k->pipe, board_others(k));
-    int rc = k->stage == 1
-                 ? push_in_order(k, now)
-                 : pipeline_push_records(k->pipe, k->part, k->data.data,
-                                         k->data.len, now);
+    int rc = k->stage == 1 ? push_in_order(k, now)
+                           : pipeline_push_records(k->pipe, k->part, k->in_ptr,
+                                                   k->in_len, now);
     k->cur = NULL;
     /* On the virtual clock stage 0 settles after every task ticked
      * (pass_virtual). */
     if (!rc && !(k->q->vclock && k->stage == 0))
         rc = query_task_settle(k);
     query_task_flush(k);
-    k->next = nx; /* under mu: query_stats reads the lag */
+    read_release(k); /* no segment held while the task waits */
+    k->next = nx;    /* under mu: query_stats reads the lag */
     pthread_mutex_unlock(&k->mu);
     if (k->stage == 0)
         atomic_store(&k->q->pub_next[k->part], nx);

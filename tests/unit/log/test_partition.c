@@ -180,6 +180,27 @@ TEST(test_roll_by_size_and_read_across)
     CHECK(s.len <= 4096);
     CHECK(s.next_offset < 500);
     partition_slice_release(&s);
+    /* Views: the same bytes as copies, segment by segment, also of the
+     * active segment while it grows. */
+    for (int64_t off = 0; off < 500;) {
+        struct partition_slice v;
+        CHECK_EQ_INT(partition_read_view_upto(p, off, -1, 1 << 20, &v), 0);
+        CHECK(v.view != NULL && v.len > 0);
+        struct buf c;
+        buf_init(&c);
+        int64_t next = -1;
+        CHECK_EQ_INT(
+            partition_read_copy_upto(p, off, v.next_offset, 1 << 20, &c, &next),
+            0);
+        CHECK_EQ_INT(next, v.next_offset);
+        CHECK(c.len == v.len && v.view && !memcmp(c.data, v.view, v.len));
+        buf_fini(&c);
+        if (v.next_offset <= off)
+            break;
+        off = v.next_offset;
+        partition_slice_release(&v);
+        CHECK(v.view == NULL);
+    }
     /* Reopen: everything is there, including after a forced roll. */
     CHECK_EQ_INT(partition_roll(p), 0);
     int segs = partition_segment_count(p);

@@ -1267,7 +1267,6 @@ int planner_build(const struct sql_query_start *q,
         .watermark_delay_ms = p->watermark_delay_ms,
         .idle_timeout_ms = p->idle_timeout_ms,
         .csv_delimiter = p->csv_delimiter,
-        .verify_crc = true,
         .external_watermark = true, /* tasks: query_run.c */
     };
     rc = pipeline_create(&src, &p->pipe);
@@ -1324,9 +1323,6 @@ int planner_build(const struct sql_query_start *q,
             .format = PIPELINE_FORMAT_ROW,
             .time_column = -1,
             .npartitions = p->npartitions,
-            /* rill wrote it, into the page cache, a moment ago; recovery
-             * checks the CRCs of what a crash left */
-            .verify_crc = false,
             .external_watermark = true,
             .partition_from_key = true,
         };

@@ -35,8 +35,8 @@
 #include "base/err.h"
 #include "base/hashmap.h"
 #include "base/mem.h"
+#include "connect/local_log.h"
 #include "log/logdir.h"
-#include "log/partition.h"
 
 #define MAX_QUERIES 256
 
@@ -46,7 +46,8 @@ struct query_run {
      * query_run_topic_in_use from other threads. */
     pthread_mutex_t topics_mu;
     struct hashmap topics;
-    struct worker_pool *pool; /* created with the first pooled query */
+    struct worker_pool *pool;   /* created with the first pooled query */
+    struct stream_log pool_log; /* whose appends wake the pool */
     struct query *queries[MAX_QUERIES];
     int nqueries;
     unsigned transient_seq;
@@ -79,9 +80,8 @@ static int drain_stage1(struct query *q, int64_t now)
         again = false;
         for (int i = q->n0; i < q->ntasks; i++) {
             struct task *k = q->tasks[i];
-            struct record_batch_header h;
             int64_t nx = k->next;
-            int rc = query_task_read(k, false, &nx, &h);
+            int rc = query_task_read(k, false, &nx, NULL);
             if (rc < 0)
                 return rc;
             if (rc == 0)
@@ -126,22 +126,21 @@ static int pass_quiet(struct query *q)
  * drains. Returns 1 (pushed), 0 (nothing) or a negative error. */
 static int pass_virtual(struct query *q)
 {
-    struct record_batch_header h;
-    int64_t nx, best_ts = INT64_MAX;
+    int64_t nx, ts, best_ts = INT64_MAX;
     int best = -1;
     for (int i = 0; i < q->n0; i++) {
-        int rc = query_task_read(q->tasks[i], true, &nx, &h);
+        int rc = query_task_read(q->tasks[i], true, &nx, &ts);
         if (rc < 0)
             return rc;
-        if (rc == 1 && h.max_timestamp < best_ts) {
-            best_ts = h.max_timestamp;
+        if (rc == 1 && ts < best_ts) {
+            best_ts = ts;
             best = i;
         }
     }
     if (best < 0)
         return 0;
     struct task *k = q->tasks[best];
-    int rc = query_task_read(k, true, &nx, &h);
+    int rc = query_task_read(k, true, &nx, &ts);
     if (rc <= 0)
         return rc;
     /* Every input was quiet for the idle timeout before this batch: the
@@ -149,17 +148,16 @@ static int pass_virtual(struct query *q)
      * clock with 'watermark.idle-advance'), as it would have live. */
     const struct plan *p0 = q->tasks[0]->plan;
     if (p0->idle_advance && p0->idle_timeout_ms > 0 && q->vlast != INT64_MIN &&
-        h.max_timestamp - q->vlast >= p0->idle_timeout_ms) {
-        int64_t save = q->vnow;
-        q->vnow = h.max_timestamp > save ? h.max_timestamp : save;
+        ts - q->vlast >= p0->idle_timeout_ms) {
+        q->vnow = ts > q->vnow ? ts : q->vnow;
         if ((rc = pass_quiet(q)))
             return rc;
-        rc = query_task_read(k, true, &nx, &h);
+        rc = query_task_read(k, true, &nx, &ts);
         if (rc <= 0)
             return rc;
     }
-    if (h.max_timestamp > q->vnow)
-        q->vnow = h.max_timestamp;
+    if (ts > q->vnow)
+        q->vnow = ts;
     q->vlast = q->vnow;
     if ((rc = query_task_push(k, nx, q->vnow)))
         return rc;
@@ -233,7 +231,7 @@ static int query_loop(struct query *q, bool transient)
     while (!atomic_load(&q->stop) && !q->done &&
            !(transient && (q->cancel ? atomic_load(q->cancel) : interrupted))) {
         /* Taken before the pass: an append after it ends the wait below. */
-        uint64_t seq = logdir_append_seq(q->ld);
+        uint64_t seq = stream_log_append_seq(&q->log);
         int64_t now = clock_mono_ms();
         int64_t due = now + TICK_MS;
         int got = 0;
@@ -272,7 +270,7 @@ static int query_loop(struct query *q, bool transient)
             return rc;
         }
         int64_t wait = due - clock_mono_ms();
-        logdir_wait_append(q->ld, seq, wait < 1 ? 1 : wait);
+        stream_log_wait(&q->log, seq, wait < 1 ? 1 : wait);
     }
     if (q->persistent && !rc)
         query_task_progress_save(q, query_task_progress_wm(q));
@@ -353,16 +351,13 @@ static int repart_topic_open(struct query *q, bool fresh,
 {
     char name[256];
     snprintf(name, sizeof name, "%s-repartition", q->id);
-    int n = logdir_topic_partitions(q->ld, name);
+    int n = stream_log_partitions(&q->log, name);
     if (n >= 0 && (fresh || n != q->n0)) {
-        logdir_topic_delete(q->ld, name);
+        stream_log_delete(&q->log, name);
         n = ERR_NOT_FOUND;
     }
     if (n == ERR_NOT_FOUND) {
-        struct logdir_topic_config c;
-        logdir_topic_config_init(&c);
-        c.partitions = q->n0;
-        int rc = logdir_topic_create(q->ld, name, &c);
+        int rc = stream_log_create(&q->log, name, q->n0);
         if (rc && rc != ERR_EXISTS)
             return query_task_fail(err, rc, "create the repartition topic",
                                    name);
@@ -375,7 +370,7 @@ static int query_create(struct query_run *qr, struct sql_query_start *qs,
 {
     struct query *q = mem_calloc(1, sizeof *q);
     q->qr = qr;
-    q->ld = qs->logdir;
+    local_log_init(&q->log, qs->logdir);
     q->mute_wm = INT64_MIN;
     q->durable_only = qr->o.durable_only;
     q->emit = qs->emit;
@@ -509,8 +504,9 @@ static int eng_start(void *ctx, struct sql_query_start *qs,
         }
         q->threaded = true;
     } else {
-        if (!qr->pool &&
-            worker_pool_create(qr->o.workers, qs->logdir, TICK_MS, &qr->pool)) {
+        if (!qr->pool && (local_log_init(&qr->pool_log, qs->logdir),
+                          worker_pool_create(qr->o.workers, &qr->pool_log,
+                                             TICK_MS, &qr->pool))) {
             snprintf(err->message, sizeof err->message,
                      "cannot start the worker threads");
             query_destroy(q);
@@ -546,11 +542,11 @@ static int eng_stop(void *ctx, const char *id)
     /* DROP QUERY: its repartition topic goes with it. */
     char name[256];
     snprintf(name, sizeof name, "%s-repartition", q->id);
-    struct logdir *ld = q->ld;
+    struct stream_log log = q->log;
     bool rep = q->repartition;
     query_destroy(q);
     if (rep)
-        logdir_topic_delete(ld, name);
+        stream_log_delete(&log, name);
     qr->queries[i] = qr->queries[--qr->nqueries];
     return 0;
 }
@@ -659,8 +655,7 @@ static int eng_stats(void *ctx, const char *id, struct buf *out)
             sum.corrupt_batches += st.corrupt_batches;
         }
         if (k->in) {
-            int64_t end = q->durable_only ? partition_durable_offset(k->in)
-                                          : partition_high_watermark(k->in);
+            int64_t end = stream_reader_end(k->in);
             if (end > k->next)
                 lag[k->stage] += end - k->next;
         }

@@ -17,10 +17,9 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-#include "log/partition.h"
-#include "log/record_batch.h"
 #include "sql/planner.h"
 #include "sql/query_run.h"
+#include "stream/stream_log.h"
 #include "stream/worker.h"
 
 #define READ_MAX (1u << 20)
@@ -31,14 +30,6 @@
 /* Longest wait for input between ticks (watermark, idle partitions). */
 #define TICK_MS 10
 
-/* An output topic: one builder per partition. */
-struct out_topic {
-    char name[256];
-    int n;
-    struct partition **parts;
-    struct record_batch_builder *b;
-};
-
 struct query;
 
 struct task {
@@ -48,20 +39,14 @@ struct task {
     int part;  /* the partition it reads */
     struct plan *plan;
     struct pipeline *pipe; /* plan->pipe0 (stage 0 of a repartition) or pipe */
-    struct partition *in;
+    struct stream_reader *in;
+    struct stream_chunk chunk; /* what query_task_read read */
     int64_t next;
-    int64_t sync_asked; /* durable_only: the end an fsync was asked for */
-    bool appended;      /* output appended since the last on_append */
+    bool appended; /* output appended since the last on_append */
     /* outputs */
-    struct out_topic sink, dlq, late, rep;
+    struct stream_writer *sink, *dlq, *late, *rep; /* NULL: none */
     bool has_sink, has_late;
-    struct buf enc, key, batch, data;
-    /* what query_task_read read: a view (slice.view) or data's bytes */
-    struct partition_slice slice;
-    const uint8_t *in_ptr;
-    size_t in_len;
-    const uint8_t *cur; /* the buffer being pushed (dead letters) */
-    size_t cur_len;
+    struct buf enc, key;
     uint64_t dead_letters, late_rows, write_errors, muted;
     uint64_t dlq_errors; /* dead letters that could not be written */
     /* a transient SELECT's first dead letter (it writes none) */
@@ -87,7 +72,7 @@ struct task {
 
 struct query {
     struct query_run *qr;
-    struct logdir *ld;
+    struct stream_log log; /* the log back end its tasks read and write */
     char id[64];
     const char *in_topic;
     struct plan *plan; /* tasks[0]'s: schema, flags, EXPLAIN */
@@ -135,11 +120,11 @@ struct query {
 int query_task_create(struct query *q, struct sql_query_start *qs, int stage,
                       int part, struct task **out, struct sql_exec_error *err);
 void query_task_destroy(struct task *k); /* NULL is a no-op */
-/* Copies record batches from the task's next offset into k->data: 1 (next
- * offset in *nx), 0 (nothing new) or a negative error; one_batch: only the
- * first (its header in *h). */
+/* Reads from the task's next offset into k->chunk: 1 (next offset in
+ * *nx), 0 (nothing new) or a negative error; one_batch: only the first
+ * batch (its largest timestamp in *max_ts, which may be NULL). */
 int query_task_read(struct task *k, bool one_batch, int64_t *nx,
-                    struct record_batch_header *h);
+                    int64_t *max_ts);
 /* Pushes what query_task_read copied at processing time now, settles
  * (except stage 0 on the virtual clock), appends the outputs, moves the
  * next offset to nx. */

@@ -35,88 +35,52 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "base/os.h"
-#include "log/logdir.h"
-#include "log/partition.h"
-#include "log/partitioner.h"
+#include "base/murmur2.h"
 #include "row/json_encode.h"
 #include "row/row_binary.h"
 
-/* A watermark marker in a repartition topic: a control batch (skipped by
- * pipelines and by Kafka consumers) of one record whose key is the
- * control key of Kafka's layout (version 0, type MARKER_TYPE) and whose
- * value is:
+/* A watermark marker in a repartition topic (stream_writer_marker: the
+ * log back end makes it a record consumers skip, e.g. a control batch of
+ * the local log); its value:
  *   offset size  field
  *   0      4     stage-0 task (its input partition), int32 BE
  *   4      8     its watermark, int64 BE (INT64_MIN: none yet)
  *   12     1     1 if its input is idle, else 0
  */
-#define MARKER_TYPE 0x5257 /* "RW"; Kafka uses 0 (abort) and 1 (commit) */
 #define MARKER_SIZE 13
 
 /* ---- output topics ---- */
 
-static int out_open(struct out_topic *t, struct logdir *ld, const char *name,
+/* Opens the writer of topic `name` into *w. */
+static int out_open(struct task *k, struct stream_writer **w, const char *name,
                     bool create)
 {
-    snprintf(t->name, sizeof t->name, "%s", name);
-    int n = logdir_topic_partitions(ld, name);
-    if (n == ERR_NOT_FOUND && create) {
-        int rc = logdir_topic_create(ld, name, NULL);
-        if (rc && rc != ERR_EXISTS)
-            return rc;
-        n = logdir_topic_partitions(ld, name);
-    }
-    if (n <= 0)
-        return n < 0 ? n : ERR_NOT_FOUND;
-    t->n = n;
-    t->parts = mem_calloc((size_t)n, sizeof *t->parts);
-    t->b = mem_calloc((size_t)n, sizeof *t->b);
-    for (int i = 0; i < n; i++) {
-        t->parts[i] = logdir_partition(ld, name, i);
-        record_batch_builder_init(&t->b[i], 0);
-    }
-    return 0;
+    return stream_log_writer(&k->q->log, name, create, w);
 }
 
-static void out_close(struct out_topic *t)
+/* Appends what t buffered; counts what could not be written. */
+static int out_flush(struct task *k, struct stream_writer *t)
 {
-    for (int i = 0; i < t->n; i++)
-        record_batch_builder_fini(&t->b[i]);
-    mem_free(t->parts);
-    mem_free(t->b);
-    memset(t, 0, sizeof *t);
-}
-
-static int out_flush(struct task *k, struct out_topic *t)
-{
-    int rc = 0;
-    for (int i = 0; i < t->n; i++) {
-        if (!record_batch_builder_count(&t->b[i]))
-            continue;
-        buf_reset(&k->batch);
-        int r = record_batch_builder_finish(&t->b[i], &k->batch);
-        if (!r && t->parts[i]) {
-            r = partition_append(t->parts[i], k->batch.data, k->batch.len,
-                                 NULL);
-            k->appended |= r == 0;
-        }
-        if (r && t == &k->dlq)
-            k->dlq_errors += record_batch_builder_count(&t->b[i]);
-        record_batch_builder_reset(&t->b[i]);
-        if (r) {
-            k->write_errors++;
-            rc = rc ? rc : r;
-        }
+    if (!t)
+        return 0;
+    uint64_t lost = 0;
+    int rc = stream_writer_flush(t, &lost);
+    if (rc) {
+        k->write_errors++;
+        if (t == k->dlq)
+            k->dlq_errors += lost;
+    } else if (lost == 0) {
+        k->appended = true;
     }
     return rc;
 }
 
 void query_task_flush(struct task *k)
 {
-    out_flush(k, &k->rep);
-    out_flush(k, &k->sink);
-    out_flush(k, &k->dlq);
-    out_flush(k, &k->late);
+    out_flush(k, k->rep);
+    out_flush(k, k->sink);
+    out_flush(k, k->dlq);
+    out_flush(k, k->late);
     /* Tell whoever waits on these topics in-process (rill serve's parked
      * fetches): one call per flush that appended, not per record. */
     if (k->appended && k->q->on_append)
@@ -125,38 +89,23 @@ void query_task_flush(struct task *k)
 }
 
 /* Adds a record to partition p of t. */
-static int out_add_at(struct task *k, struct out_topic *t, int p,
+static int out_add_at(struct task *k, struct stream_writer *t, int p,
                       const void *key, size_t klen, bool has_key,
                       const void *val, size_t vlen, int64_t ts)
 {
-    if (p < 0 || p >= t->n)
-        p = 0;
-    /* A batch never grows past OUT_BATCH_MAX + one record: a record that
-     * would take it there goes into the next one (a batch over the
-     * topic's max.message.bytes would be refused whole). */
-    if (record_batch_builder_count(&t->b[p]) &&
-        record_batch_builder_size(&t->b[p]) + klen + vlen + 64 >
-            OUT_BATCH_MAX) {
-        int rc = out_flush(k, t);
-        if (rc)
-            return rc;
-    }
-    struct slice ks = slice_make(key, klen), vs = slice_make(val, vlen);
-    int rc = record_batch_builder_add(&t->b[p], has_key ? &ks : NULL, &vs, ts,
-                                      NULL, 0);
-    if (rc)
-        return rc;
-    if (record_batch_builder_size(&t->b[p]) > OUT_BATCH_MAX)
-        return out_flush(k, t);
-    return 0;
+    int rc = stream_writer_add(t, p, key, klen, has_key, val, vlen, ts);
+    k->appended |= rc == 0;
+    return rc;
 }
 
-/* Adds a record to the partition its key picks (murmur2), else 0. */
-static int out_add(struct task *k, struct out_topic *t, const void *key,
+/* Adds a record to the partition its key picks (murmur2, as Java
+ * producers place keys), else 0. */
+static int out_add(struct task *k, struct stream_writer *t, const void *key,
                    size_t klen, bool has_key, const void *val, size_t vlen,
                    int64_t ts)
 {
-    int p = has_key ? partitioner_for_key(key, klen, t->n) : 0;
+    int p =
+        has_key ? murmur2_partition(key, klen, stream_writer_partitions(t)) : 0;
     return out_add_at(k, t, p, key, klen, has_key, val, vlen, ts);
 }
 
@@ -193,11 +142,11 @@ static int rep_partition(struct task *k, const struct row_batch *rows, int i)
     if (!w->nkeys)
         return 0;
     const struct row_column *c = &rows->columns[w->keys[0]];
+    int n = stream_writer_partitions(k->rep);
     if (w->nkeys == 1 && c->type == SCHEMA_STRING && !c->nulls[i])
-        return partitioner_for_key(c->data.str[i].ptr, c->data.str[i].len,
-                                   k->rep.n);
+        return murmur2_partition(c->data.str[i].ptr, c->data.str[i].len, n);
     record_key(k, rows, i, w->nkeys, w->keys);
-    return partitioner_for_key(k->key.data, k->key.len, k->rep.n);
+    return murmur2_partition(k->key.data, k->key.len, n);
 }
 
 /* Stage 0 of a repartition: each row as a binary row (row_binary.h) in the
@@ -215,7 +164,7 @@ static int sink_repartition(void *arg, const struct row_batch *rows)
         uint8_t pb[4];
         be32_store(pb, (uint32_t)rows->meta[i].partition);
         int rc =
-            out_add_at(k, &k->rep, rep_partition(k, rows, i), pb, sizeof pb,
+            out_add_at(k, k->rep, rep_partition(k, rows, i), pb, sizeof pb,
                        true, k->enc.data, k->enc.len, rows->meta[i].event_ts);
         if (rc)
             k->write_errors++;
@@ -261,46 +210,11 @@ static int sink_rows(void *arg, const struct row_batch *rows)
         bool has_key = k->plan->nkey_columns > 0;
         if (has_key)
             record_key(k, rows, i, k->plan->nkey_columns, k->plan->key_columns);
-        out_add(k, &k->sink, k->key.data, k->key.len, has_key, k->enc.data,
+        out_add(k, k->sink, k->key.data, k->key.len, has_key, k->enc.data,
                 k->enc.len, ts);
         k->emitted++;
     }
     return 0;
-}
-
-/* The value of the record at `offset` in the buffer being pushed. */
-static bool find_value(struct task *k, int64_t offset, struct slice *val)
-{
-    struct record_batch_walk w;
-    struct record_batch_header h;
-    const uint8_t *bp;
-    size_t bl;
-    struct buf scratch;
-    buf_init(&scratch);
-    bool found = false;
-    record_batch_walk_init(&w, k->cur, k->cur_len);
-    while (!found && record_batch_walk_next(&w, &h, &bp, &bl) == 1) {
-        if (offset < h.base_offset ||
-            offset > h.base_offset + h.last_offset_delta)
-            continue;
-        struct record_iter it;
-        struct record r;
-        if (record_iter_init(&it, bp, bl, &scratch))
-            break;
-        while (record_iter_next(&it, &r) == 1)
-            if (r.offset == offset) {
-                /* Uncompressed: a slice of the batch. Compressed: copy
-                 * into key before scratch goes. */
-                buf_reset(&k->key);
-                if (!r.value_null)
-                    buf_put(&k->key, r.value.ptr, r.value.len);
-                *val = slice_make(k->key.data, k->key.len);
-                found = true;
-                break;
-            }
-    }
-    buf_fini(&scratch);
-    return found;
 }
 
 /* A dead letter in <stream>.dlq, one JSON object (valid UTF-8 whatever the
@@ -311,10 +225,12 @@ static bool find_value(struct task *k, int64_t offset, struct slice *val)
  *    DLQ_VALUE_MAX bytes are kept)}
  * A transient SELECT writes none (a read-only statement has no side
  * effects): it counts them and reports the first (query_run.c). */
-static void on_dead_letter(void *arg, int partition, int64_t offset,
+static void on_dead_letter(void *arg, int partition,
+                           const struct stream_record *rec,
                            const struct row_error *err)
 {
     struct task *k = arg;
+    int64_t offset = rec->offset;
     k->dead_letters++;
     if (!k->q->persistent) {
         if (k->dead_letters == 1) {
@@ -325,17 +241,18 @@ static void on_dead_letter(void *arg, int partition, int64_t offset,
         }
         return;
     }
-    if (!k->dlq.n) {
+    if (!k->dlq) {
         char name[256];
         snprintf(name, sizeof name, "%s.dlq", k->plan->input);
-        if (out_open(&k->dlq, k->q->ld, name, true)) {
+        if (out_open(k, &k->dlq, name, true)) {
             k->dlq_errors++;
             k->write_errors++;
             return;
         }
     }
-    struct slice val = slice_make("", 0);
-    find_value(k, offset, &val);
+    /* The record in hand (a NULL value has none). */
+    struct slice val = slice_make(rec->value_null ? NULL : rec->value,
+                                  rec->value_null ? 0 : rec->value_len);
     size_t keep = val.len > DLQ_VALUE_MAX ? DLQ_VALUE_MAX : val.len;
     const char *topic = k->stage ? k->plan->repart_topic : k->q->in_topic;
     buf_reset(&k->enc);
@@ -357,7 +274,7 @@ static void on_dead_letter(void *arg, int partition, int64_t offset,
     }
     buf_printf(&k->enc, ",\"value_bytes\":%zu,\"truncated\":%s}", val.len,
                keep < val.len ? "true" : "false");
-    if (out_add(k, &k->dlq, NULL, 0, false, k->enc.data, k->enc.len,
+    if (out_add(k, k->dlq, NULL, 0, false, k->enc.data, k->enc.len,
                 clock_now_ms()))
         k->dlq_errors++;
 }
@@ -370,7 +287,7 @@ static void on_late(void *arg, const struct row_batch *in, int row)
         return;
     buf_reset(&k->enc);
     json_encode_row(in, row, &k->enc);
-    out_add(k, &k->late, NULL, 0, false, k->enc.data, k->enc.len,
+    out_add(k, k->late, NULL, 0, false, k->enc.data, k->enc.len,
             in->meta[row].event_ts);
 }
 
@@ -445,61 +362,33 @@ void query_task_publish_board(struct task *k)
 
 static void write_marker(struct task *k, int64_t wm, bool idle)
 {
-    uint8_t kb[4], vb[MARKER_SIZE];
-    be16_store(kb, 0);
-    be16_store(kb + 2, MARKER_TYPE);
+    uint8_t vb[MARKER_SIZE];
     be32_store(vb, (uint32_t)k->part);
     be64_store(vb + 4, (uint64_t)wm);
     vb[12] = idle ? 1 : 0;
-    struct slice ks = slice_make(kb, sizeof kb), vs = slice_make(vb, sizeof vb);
-    struct record_batch_builder b;
-    record_batch_builder_init(&b, 0);
-    b.extra_attributes = RECORD_BATCH_ATTR_CONTROL;
-    record_batch_builder_add(&b, &ks, &vs, clock_now_ms(), NULL, 0);
-    buf_reset(&k->batch);
-    if (!record_batch_builder_finish(&b, &k->batch)) {
-        /* One batch, appended to every partition (append rewrites only
-         * the base offset, which the next append rewrites again). */
-        for (int i = 0; i < k->rep.n; i++)
-            if (!k->rep.parts[i] ||
-                partition_append(k->rep.parts[i], k->batch.data, k->batch.len,
-                                 NULL))
-                k->write_errors++;
-    }
-    record_batch_builder_fini(&b);
+    if (stream_writer_marker(k->rep, vb, sizeof vb))
+        k->write_errors++;
     k->marker_wm = wm;
     k->marker_idle = idle;
 }
 
-/* Stage 1: takes the markers in the buffer just pushed. */
-static void read_markers(struct task *k, const uint8_t *data, size_t len)
+/* Stage 1: a marker met among the rows (pipeline_control_fn): the rows
+ * before it went down the chain; it moves that stage-0 task's watermark,
+ * then the query's. Other control records (transaction markers) are not
+ * ours. */
+static int on_marker(void *arg, const struct stream_record *r)
 {
-    struct record_batch_walk w;
-    struct record_batch_header h;
-    const uint8_t *bp;
-    size_t bl;
-    record_batch_walk_init(&w, data, len);
-    while (record_batch_walk_next(&w, &h, &bp, &bl) == 1) {
-        if (!record_batch_attr_control(h.attributes))
-            continue;
-        struct record_iter it;
-        struct record r;
-        if (record_iter_init(&it, bp, bl, &k->enc))
-            continue;
-        while (record_iter_next(&it, &r) == 1) {
-            if (r.key_null || r.key.len != 4 ||
-                be16_load(r.key.ptr + 2) != MARKER_TYPE || r.value_null ||
-                r.value.len != MARKER_SIZE)
-                continue;
-            int u = (int)be32_load(r.value.ptr);
-            if (u < 0 || u >= k->q->n0)
-                continue;
-            int64_t wm = (int64_t)be64_load(r.value.ptr + 4);
-            if (wm > k->up_wm[u])
-                k->up_wm[u] = wm;
-            k->up_idle[u] = r.value.ptr[12] != 0;
-        }
-    }
+    struct task *k = arg;
+    if (r->value_null || r->value_len != MARKER_SIZE)
+        return 0;
+    int u = (int)be32_load(r->value);
+    if (u < 0 || u >= k->q->n0)
+        return 0;
+    int64_t wm = (int64_t)be64_load(r->value + 4);
+    if (wm > k->up_wm[u])
+        k->up_wm[u] = wm;
+    k->up_idle[u] = r->value[12] != 0;
+    return query_task_settle(k);
 }
 
 /* After a push or tick: publish this task's watermark and take the
@@ -521,7 +410,7 @@ int query_task_settle(struct task *k)
             if (c > own)
                 own = c;
         }
-        out_flush(k, &k->rep); /* the rows before their marker */
+        out_flush(k, k->rep); /* the rows before their marker */
         /* While idle on the clock, a marker a second at most. */
         bool clock_step = idle && k->marker_idle == 1 && own > k->marker_wm &&
                           own - k->marker_wm < 1000;
@@ -551,12 +440,16 @@ int query_task_settle(struct task *k)
  * state replace this later.
  */
 
-static void progress_path(const struct query *q, char *out, size_t n, bool dir)
+static bool progress_path(const struct query *q, char *out, size_t n, bool dir)
 {
+    const char *d = stream_log_state_dir(&q->log);
+    if (!d)
+        return false;
     if (dir)
-        snprintf(out, n, "%s/_queries", logdir_path(q->ld));
+        snprintf(out, n, "%s/_queries", d);
     else
-        snprintf(out, n, "%s/_queries/%s.progress", logdir_path(q->ld), q->id);
+        snprintf(out, n, "%s/_queries/%s.progress", d, q->id);
+    return true;
 }
 
 /* The query watermark for the progress file: the minimum over the last
@@ -591,11 +484,12 @@ void query_task_progress_save(struct query *q, int64_t wm)
     for (int i = 0; i < q->n0; i++)
         buf_printf(&b, "partition %d %" PRId64 "\n", i,
                    atomic_load(&q->pub_next[i]));
-    progress_path(q, path, sizeof path, true);
-    os_mkdir_p(path);
-    progress_path(q, path, sizeof path, false);
-    if (os_write_file_atomic(path, b.data, b.len))
-        q->tasks[0]->write_errors++;
+    if (progress_path(q, path, sizeof path, true)) {
+        os_mkdir_p(path);
+        progress_path(q, path, sizeof path, false);
+        if (os_write_file_atomic(path, b.data, b.len))
+            q->tasks[0]->write_errors++;
+    }
     buf_fini(&b);
     q->last_save = clock_mono_ms();
 }
@@ -606,8 +500,8 @@ void query_task_progress_load(struct query *q)
     char path[1024];
     char *text = NULL;
     size_t len = 0;
-    progress_path(q, path, sizeof path, false);
-    if (os_read_file(path, 1 << 20, &text, &len))
+    if (!progress_path(q, path, sizeof path, false) ||
+        os_read_file(path, 1 << 20, &text, &len))
         return;
     int64_t wm = INT64_MIN;
     int64_t *next = mem_calloc((size_t)q->n0, sizeof *next);
@@ -631,7 +525,7 @@ void query_task_progress_load(struct query *q)
         for (int i = 0; i < q->n0; i++) {
             struct task *k = q->tasks[i];
             if (k->in && next[i] > k->next &&
-                next[i] <= partition_high_watermark(k->in)) {
+                next[i] <= stream_reader_end(k->in)) {
                 k->next = next[i];
                 atomic_store(&q->pub_next[i], next[i]);
             }
@@ -648,15 +542,16 @@ void query_task_destroy(struct task *k)
     if (!k)
         return;
     plan_destroy(k->plan);
-    out_close(&k->sink);
-    out_close(&k->dlq);
-    out_close(&k->late);
-    out_close(&k->rep);
+    if (k->in)
+        stream_reader_release(k->in);
+    stream_reader_close(k->in);
+    stream_writer_close(k->sink);
+    stream_writer_close(k->dlq);
+    stream_writer_close(k->late);
+    stream_writer_close(k->rep);
     buf_fini(&k->enc);
     buf_fini(&k->key);
-    buf_fini(&k->batch);
-    partition_slice_release(&k->slice);
-    buf_fini(&k->data);
+
     mem_free(k->up_wm);
     mem_free(k->up_idle);
     pthread_mutex_destroy(&k->mu);
@@ -699,8 +594,6 @@ int query_task_create(struct query *q, struct sql_query_start *qs, int stage,
     pthread_mutex_init(&k->mu, NULL);
     buf_init(&k->enc);
     buf_init(&k->key);
-    buf_init(&k->batch);
-    buf_init(&k->data);
     struct planner_hooks hooks = {on_late, k};
     int rc = planner_build(qs, &hooks, &k->plan, err);
     if (rc) {
@@ -721,7 +614,7 @@ int query_task_create(struct query *q, struct sql_query_start *qs, int stage,
     }
     if (last && qs->sink) {
         const char *topic = query_task_sink_topic(qs);
-        rc = out_open(&k->sink, q->ld, topic, false);
+        rc = out_open(k, &k->sink, topic, false);
         if (rc) {
             rc = query_task_fail(err, rc, "open the output topic", topic);
             goto fail;
@@ -729,7 +622,7 @@ int query_task_create(struct query *q, struct sql_query_start *qs, int stage,
         k->has_sink = true;
     }
     if (last && p->late_topic[0]) {
-        rc = out_open(&k->late, q->ld, p->late_topic, p->late_create);
+        rc = out_open(k, &k->late, p->late_topic, p->late_create);
         if (rc) {
             rc = query_task_fail(err, rc, "open the late-row topic",
                                  p->late_topic);
@@ -739,7 +632,7 @@ int query_task_create(struct query *q, struct sql_query_start *qs, int stage,
     }
     const char *in = stage ? p->repart_topic : p->topic;
     if (p->repartition && stage == 0) {
-        rc = out_open(&k->rep, q->ld, p->repart_topic, false);
+        rc = out_open(k, &k->rep, p->repart_topic, false);
         if (rc) {
             rc = query_task_fail(err, rc, "open the repartition topic",
                                  p->repart_topic);
@@ -753,11 +646,15 @@ int query_task_create(struct query *q, struct sql_query_start *qs, int stage,
             k->up_wm[i] = INT64_MIN;
     }
     atomic_store(&k->last_input, clock_mono_ms());
-    k->in = logdir_partition(q->ld, in, part);
-    if (k->in)
-        k->next = stage == 0 && p->startup_latest
-                      ? partition_high_watermark(k->in)
-                      : partition_log_start_offset(k->in);
+    unsigned flags = (q->durable_only && stage == 0 ? STREAM_READ_DURABLE : 0) |
+                     (stage == 1 ? STREAM_READ_TRUSTED : 0);
+    if (q->durable_only && stage == 1)
+        flags |= STREAM_READ_DURABLE;
+    if (stream_log_reader(&q->log, in, part, flags, &k->in) == 0)
+        k->next = stage == 0 && p->startup_latest ? stream_reader_end(k->in)
+                                                  : stream_reader_start(k->in);
+    else
+        k->in = NULL;
     *out = k;
     return 0;
 fail:
@@ -771,131 +668,52 @@ int64_t query_task_now(const struct query *q)
     return q->vclock ? q->vnow : clock_now_ms();
 }
 
-/* Drops what the last read held (a view's segment reference). */
-static void read_release(struct task *k)
-{
-    partition_slice_release(&k->slice);
-    k->in_ptr = NULL;
-    k->in_len = 0;
-}
-
-/* Reads whole record batches from the task's next offset: 1 (k->in_ptr,
- * k->in_len; next offset in *nx), 0 (nothing) or a negative error. The
- * bytes are a view of the segment (no copy) where it can be mapped, else
- * a copy in k->data; valid until the next read or read_release. With
- * one_batch only the first batch (virtual clock). */
+/* Reads whole record batches from the task's next offset: 1 (k->chunk:
+ * a view of the log where it can, valid until the push; next offset in
+ * *nx), 0 (nothing) or a negative error. With one_batch only the first
+ * batch (virtual clock; its largest timestamp in *max_ts). */
 int query_task_read(struct task *k, bool one_batch, int64_t *nx,
-                    struct record_batch_header *h)
+                    int64_t *max_ts)
 {
-    read_release(k);
-    buf_reset(&k->data);
     if (!k->in)
         return 0;
-    int64_t upto = k->q->durable_only ? partition_durable_offset(k->in)
-                                      : partition_high_watermark(k->in);
-    if (k->next >= upto) {
-        /* Durable reads only, with data waiting beyond the durable
-         * offset: ask the flusher for it now rather than wait for its
-         * interval (acks=1 producers); once per new end. */
-        if (k->q->durable_only) {
-            int64_t end = partition_high_watermark(k->in);
-            if (end > upto && end > k->sync_asked) {
-                partition_request_sync(k->in);
-                k->sync_asked = end;
-            }
-        }
-        return 0;
-    }
-    size_t max = one_batch ? 1 : READ_MAX;
-    int rc = partition_read_view_upto(k->in, k->next, upto, max, &k->slice);
-    if (rc == 0 && k->slice.len && k->slice.view) {
-        k->in_ptr = k->slice.view;
-        k->in_len = k->slice.len;
-        *nx = k->slice.next_offset;
-    } else if (rc == 0) {
-        partition_slice_release(&k->slice);
-        rc = partition_read_copy_upto(k->in, k->next, upto, max, &k->data, nx);
-        k->in_ptr = k->data.data;
-        k->in_len = k->data.len;
-    }
+    int rc =
+        stream_reader_read(k->in, k->next, one_batch ? 1 : READ_MAX, &k->chunk);
     if (rc == ERR_RANGE) {
-        int64_t start = partition_log_start_offset(k->in);
+        int64_t start = stream_reader_start(k->in);
         if (k->next < start) /* retention passed us */
             k->next = start;
         return 0;
     }
-    if (rc < 0)
+    if (rc <= 0)
         return rc;
-    if (!k->in_len || *nx <= k->next)
-        return 0;
-    if (one_batch) {
-        struct record_batch_walk w;
-        const uint8_t *bp;
-        size_t bl;
-        record_batch_walk_init(&w, k->in_ptr, k->in_len);
-        if (record_batch_walk_next(&w, h, &bp, &bl) != 1)
-            return 0;
-        k->in_len = (size_t)(bp - k->in_ptr) + bl;
-        *nx = record_batch_last_offset(h) + 1;
-        if (*nx <= k->next)
-            return 0;
-    }
-    return 1;
+    *nx = k->chunk.next_offset;
+    if (max_ts)
+        *max_ts = k->chunk.max_timestamp;
+    return *nx > k->next;
 }
 
-/* Stage 1: the rows and markers of the buffer in their order: the rows
- * before a marker are pushed, then the marker moves the watermark, then
- * the rows after it. (Taking every marker only after the whole buffer
- * would fire windows at a watermark later than their rows saw, which a
- * restart's muting, keyed on the watermark, must not.) */
-static int push_in_order(struct task *k, int64_t now)
-{
-    const uint8_t *d = k->in_ptr;
-    struct record_batch_walk w;
-    struct record_batch_header h;
-    const uint8_t *bp;
-    size_t bl, from = 0;
-    int rc = 0;
-    record_batch_walk_init(&w, d, k->in_len);
-    while (!rc && record_batch_walk_next(&w, &h, &bp, &bl) == 1) {
-        if (!record_batch_attr_control(h.attributes))
-            continue;
-        size_t at = (size_t)(bp - d);
-        if (at > from)
-            rc = pipeline_push_records(k->pipe, k->part, d + from, at - from,
-                                       now);
-        if (!rc) {
-            read_markers(k, bp, bl);
-            rc = query_task_settle(k);
-        }
-        from = at + bl;
-    }
-    if (!rc && k->in_len > from)
-        rc = pipeline_push_records(k->pipe, k->part, d + from, k->in_len - from,
-                                   now);
-    return rc;
-}
-
-/* Pushes what task_read copied, at processing time now, and settles.
- * Holds the task's mutex. */
+/* Pushes what query_task_read read, at processing time now, and settles.
+ * Holds the task's mutex. Stage 1 takes the markers among the rows in
+ * their order: the rows before a marker are pushed, then the marker
+ * moves the watermark, then the rows after it. (Taking every marker only
+ * after the whole chunk would fire windows at a watermark later than
+ * their rows saw, which a restart's muting, keyed on the watermark, must
+ * not.) */
 int query_task_push(struct task *k, int64_t nx, int64_t now)
 {
     pthread_mutex_lock(&k->mu);
-    k->cur = k->in_ptr;
-    k->cur_len = k->in_len;
     if (k->stage == 0)
         pipeline_set_peer_floor(k->pipe, board_others(k));
-    int rc = k->stage == 1 ? push_in_order(k, now)
-                           : pipeline_push_records(k->pipe, k->part, k->in_ptr,
-                                                   k->in_len, now);
-    k->cur = NULL;
+    int rc = pipeline_push(k->pipe, k->part, k->chunk.records, now,
+                           k->stage == 1 ? on_marker : NULL, k);
     /* On the virtual clock stage 0 settles after every task ticked
      * (pass_virtual). */
     if (!rc && !(k->q->vclock && k->stage == 0))
         rc = query_task_settle(k);
     query_task_flush(k);
-    read_release(k); /* no segment held while the task waits */
-    k->next = nx;    /* under mu: query_stats reads the lag */
+    stream_reader_release(k->in); /* no segment held while it waits */
+    k->next = nx;                 /* under mu: query_stats reads the lag */
     pthread_mutex_unlock(&k->mu);
     if (k->stage == 0)
         atomic_store(&k->q->pub_next[k->part], nx);
@@ -941,8 +759,7 @@ int query_task_step(void *arg, int64_t now_mono, int64_t *next_due)
     if (k->error || k->ended || q->done || atomic_load(&q->stop))
         return 0;
     int64_t nx = k->next;
-    struct record_batch_header h;
-    int rc = query_task_read(k, false, &nx, &h);
+    int rc = query_task_read(k, false, &nx, NULL);
     if (rc > 0) {
         atomic_store(&k->last_input, now_mono);
         rc = query_task_push(k, nx, clock_now_ms());

@@ -1,17 +1,17 @@
 /* pipeline.c - source decoding, the operator chain and watermark driving
  * for one query task (layer: stream).
  *
- * push_records walks the buffer batch by batch (record_batch_walk),
- * optionally verifies each CRC, iterates the records (decompressing into a
- * scratch buffer that is reused) and decodes each JSON value straight into
- * the source batch. A full batch is pushed down the chain and reset, then
- * decoding continues; the partial batch is pushed at the end of the call,
- * before the caller's buffer can go away (strings are borrowed slices),
- * and before each compressed batch (whose records are decompressed into a
- * reused scratch buffer). Transactional batches are read uncommitted:
- * control batches are skipped, aborted data is not filtered yet.
- * Then the partition's highest event time feeds the watermark, which is
- * advanced and pushed through the chain.
+ * pipeline_push iterates the records of a chunk (stream_log.h: the log
+ * back end found the batches, checked them and decompressed them) and
+ * decodes each value straight into the source batch. A full batch is
+ * pushed down the chain and reset, then decoding continues; the partial
+ * batch is pushed at the end of the call, before the chunk can go away
+ * (strings are borrowed slices), before a record with fresh_buffer, and
+ * before a control record, which goes to the caller's on_control (the
+ * runtime's markers, in their order among the rows). Transactional data
+ * is read uncommitted: control records are skipped, aborted data is not
+ * filtered yet. Then the partition's highest event time feeds the
+ * watermark, which is advanced and pushed through the chain.
  */
 #include "stream/pipeline.h"
 
@@ -22,12 +22,12 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "base/murmur2.h"
-#include "log/record_batch.h"
 #include "row/json_encode.h"
 #include "row/csv_decode.h"
 #include "row/json_decode.h"
 #include "row/row_binary.h"
 #include "row/senml_decode.h"
+#include "stream/stream_log.h"
 #include "stream/watermark.h"
 
 struct pipeline {
@@ -47,7 +47,6 @@ struct pipeline {
      * from the caller (pipeline_set_peer_floor); INT64_MIN: unknown, rows
      * see the watermark of the push's start */
     int64_t peer_floor;
-    struct buf scratch;
     int key_column; /* pipeline_set_key_check, or -1 */
     struct buf key_text;
     pipeline_error_fn on_error;
@@ -100,7 +99,6 @@ int pipeline_create(const struct pipeline_source_config *src,
                           src->idle_timeout_ms, -1, &p->wm);
     if (rc)
         goto out_batch;
-    buf_init(&p->scratch);
     buf_init(&p->key_text);
     p->key_column = -1;
     p->st.watermark = WATERMARK_NONE;
@@ -129,7 +127,6 @@ void pipeline_destroy(struct pipeline *p)
     json_decoder_destroy(p->dec);
     csv_decoder_destroy(p->csv);
     senml_decoder_destroy(p->senml);
-    buf_fini(&p->scratch);
     buf_fini(&p->key_text);
     mem_free(p);
 }
@@ -213,24 +210,24 @@ void pipeline_set_error_handler(struct pipeline *p, pipeline_error_fn fn,
 
 /* Decodes one record value into the source batch: 0 (rows added),
  * ERR_TOO_LARGE (batch full: nothing added) or a decode error. */
-static int decode(struct pipeline *p, const struct record *r,
+static int decode(struct pipeline *p, const struct stream_record *r,
                   const struct row_meta *m, int64_t now_ms,
                   struct row_error *err)
 {
-    const char *v = (const char *)r->value.ptr;
+    const char *v = (const char *)r->value;
     switch (p->src.format) {
     case PIPELINE_FORMAT_CSV:
-        return csv_decode(p->csv, p->batch, v, r->value.len, m, err);
+        return csv_decode(p->csv, p->batch, v, r->value_len, m, err);
     case PIPELINE_FORMAT_SENML: {
         int n =
-            senml_decode(p->senml, p->batch, v, r->value.len, now_ms, m, err);
+            senml_decode(p->senml, p->batch, v, r->value_len, now_ms, m, err);
         return n < 0 ? n : 0;
     }
     case PIPELINE_FORMAT_ROW:
-        return row_binary_decode(p->src.schema, p->row_id, p->batch,
-                                 r->value.ptr, r->value.len, m, err);
+        return row_binary_decode(p->src.schema, p->row_id, p->batch, r->value,
+                                 r->value_len, m, err);
     default:
-        return json_decode(p->dec, p->batch, v, r->value.len, m, err);
+        return json_decode(p->dec, p->batch, v, r->value_len, m, err);
     }
 }
 
@@ -268,7 +265,7 @@ static inline bool same_bytes(const void *a, const void *b, size_t n)
  * key must be the key column's value (a string's bytes, else its JSON
  * text) and sit in the partition murmur2 gives it. Returns 0 or fills
  * err. */
-static int key_check(struct pipeline *p, const struct record *r, int row,
+static int key_check(struct pipeline *p, const struct stream_record *r, int row,
                      int partition, struct row_error *err)
 {
     const char *name = p->src.schema->columns[p->key_column].name;
@@ -294,14 +291,13 @@ static int key_check(struct pipeline *p, const struct record *r, int row,
         want = p->key_text.data;
         wlen = p->key_text.len;
     }
-    if (wlen != r->key.len || !same_bytes(want, r->key.ptr, wlen))
+    if (wlen != r->key_len || !same_bytes(want, r->key, wlen))
         return row_error_set(err, ERR_INVALID, 0,
                              "record key differs from its '%s' column, by "
                              "which the stream is keyed (the query aggregates "
                              "each partition on its own)",
                              name);
-    int32_t home =
-        murmur2_partition(r->key.ptr, r->key.len, p->src.npartitions);
+    int32_t home = murmur2_partition(r->key, r->key_len, p->src.npartitions);
     if (home != partition)
         return row_error_set(err, ERR_INVALID, 0,
                              "record key belongs in partition %d (murmur2), "
@@ -312,11 +308,11 @@ static int key_check(struct pipeline *p, const struct record *r, int row,
 }
 
 /* A repartitioned record: its key is the input partition, int32 BE. */
-static int32_t key_partition(const struct record *r, int32_t dflt)
+static int32_t key_partition(const struct stream_record *r, int32_t dflt)
 {
-    if (r->key_null || r->key.len != 4)
+    if (r->key_null || r->key_len != 4)
         return dflt;
-    int32_t v = (int32_t)be32_load(r->key.ptr);
+    int32_t v = (int32_t)be32_load(r->key);
     return v >= 0 ? v : dflt;
 }
 
@@ -346,19 +342,15 @@ static int advance(struct pipeline *p, int64_t now_ms)
     return 0;
 }
 
-int pipeline_push_records(struct pipeline *p, int partition,
-                          const uint8_t *data, size_t len, int64_t now_ms)
+/* Pushes records until the end of the chunk or a control record (left in
+ * *ctl: returns 1): decoding, the chain, then the partition's watermark,
+ * as one push. Returns 0, 1 or an operator's error. */
+static int push_run(struct pipeline *p, int partition,
+                    struct stream_records *recs, int64_t now_ms,
+                    struct stream_record *ctl)
 {
-    if (!p->sealed)
-        return ERR_CLOSED;
-    if (partition < 0 || partition >= p->src.npartitions)
-        return ERR_RANGE;
-    struct record_batch_walk w;
-    struct record_batch_header h;
-    const uint8_t *bp;
-    size_t bl;
     int64_t max_ts = WATERMARK_NONE;
-    int rc = 0, wr;
+    int rc = 0, got = 0;
     /* Watermarks record by record (docs/planner.md): each row sees the
      * query watermark as it would stand had the records before it in
      * this partition been pushed one at a time, the other partitions as
@@ -372,86 +364,93 @@ int pipeline_push_records(struct pipeline *p, int partition,
     if (run_max != WATERMARK_NONE)
         run_max += delay;
     int64_t row_wm = wm_start;
-    record_batch_walk_init(&w, data, len);
-    while ((wr = record_batch_walk_next(&w, &h, &bp, &bl)) == 1) {
-        if (record_batch_attr_control(h.attributes))
-            continue;
-        if (p->src.verify_crc && record_batch_verify(bp, bl) != 0) {
-            p->st.corrupt_batches++;
-            continue;
+    uint64_t corrupt = recs->corrupt;
+    struct stream_record r;
+    while (stream_records_next(recs, &r) == 1) {
+        if (r.control) {
+            if (!ctl)
+                continue; /* transaction markers: not data */
+            *ctl = r;
+            got = 1;
+            break;
         }
-        /* A compressed batch decompresses into the scratch buffer, which
-         * the rows of the previous compressed batch still borrow: push
-         * them first. */
-        if (record_batch_attr_codec(h.attributes) != 0 && p->batch->nrows) {
+        /* A new decompression: the rows borrowing the previous one go
+         * down the chain first. */
+        if (r.fresh_buffer && p->batch->nrows) {
             rc = run(p, p->batch);
             row_batch_reset(p->batch);
             if (rc)
                 return rc;
         }
-        struct record_iter it;
-        if (record_iter_init(&it, bp, bl, &p->scratch) != 0) {
-            p->st.corrupt_batches++;
+        p->st.records_in++;
+        struct row_meta m = {r.timestamp, r.offset, r.timestamp, partition,
+                             row_wm};
+        if (p->src.partition_from_key)
+            m.partition = key_partition(&r, partition);
+        struct row_error err;
+        int dr, before = p->batch->nrows;
+        if (r.value_null) {
+            dr = row_error_set(&err, ERR_PARSE, 0, "null record value");
+        } else {
+            dr = decode(p, &r, &m, now_ms, &err);
+            if (dr == ERR_TOO_LARGE && p->batch->nrows > 0) {
+                rc = run(p, p->batch);
+                row_batch_reset(p->batch);
+                if (rc)
+                    return rc;
+                before = 0;
+                dr = decode(p, &r, &m, now_ms, &err);
+            }
+            if (!dr && p->key_column >= 0 && p->batch->nrows > before) {
+                dr = key_check(p, &r, before, partition, &err);
+                if (dr)
+                    p->batch->nrows = before; /* not aggregated here */
+            }
+        }
+        if (dr) {
+            p->st.decode_errors++;
+            if (p->on_error)
+                p->on_error(p->error_arg, partition, &r, &err);
             continue;
         }
-        struct record r;
-        int ir;
-        while ((ir = record_iter_next(&it, &r)) == 1) {
-            p->st.records_in++;
-            struct row_meta m = {r.timestamp, r.offset, r.timestamp, partition,
-                                 row_wm};
-            if (p->src.partition_from_key)
-                m.partition = key_partition(&r, partition);
-            struct row_error err;
-            int dr, before = p->batch->nrows;
-            if (r.value_null) {
-                dr = row_error_set(&err, ERR_PARSE, 0, "null record value");
-            } else {
-                dr = decode(p, &r, &m, now_ms, &err);
-                if (dr == ERR_TOO_LARGE && p->batch->nrows > 0) {
-                    rc = run(p, p->batch);
-                    row_batch_reset(p->batch);
-                    if (rc)
-                        return rc;
-                    before = 0;
-                    dr = decode(p, &r, &m, now_ms, &err);
-                }
-                if (!dr && p->key_column >= 0 && p->batch->nrows > before) {
-                    dr = key_check(p, &r, before, partition, &err);
-                    if (dr)
-                        p->batch->nrows = before; /* not aggregated here */
-                }
-            }
-            if (dr) {
-                p->st.decode_errors++;
-                if (p->on_error)
-                    p->on_error(p->error_arg, partition, r.offset, &err);
-                continue;
-            }
-            for (int i = before; i < p->batch->nrows; i++)
-                if (p->batch->meta[i].event_ts > max_ts)
-                    max_ts = p->batch->meta[i].event_ts;
-            if (max_ts > run_max) {
-                run_max = max_ts;
-                int64_t own = run_max - delay < run_max ? run_max - delay
-                                                        : WATERMARK_NONE;
-                int64_t q = own < floor ? own : floor;
-                if (q > row_wm)
-                    row_wm = q;
-            }
+        for (int i = before; i < p->batch->nrows; i++)
+            if (p->batch->meta[i].event_ts > max_ts)
+                max_ts = p->batch->meta[i].event_ts;
+        if (max_ts > run_max) {
+            run_max = max_ts;
+            int64_t own =
+                run_max - delay < run_max ? run_max - delay : WATERMARK_NONE;
+            int64_t q = own < floor ? own : floor;
+            if (q > row_wm)
+                row_wm = q;
         }
-        if (ir < 0)
-            p->st.corrupt_batches++;
     }
-    if (wr < 0)
-        p->st.corrupt_batches++;
+    p->st.corrupt_batches += recs->corrupt - corrupt;
     rc = run(p, p->batch);
     row_batch_reset(p->batch);
     if (rc)
         return rc;
     if (max_ts != WATERMARK_NONE)
         watermark_observe(p->wm, partition, max_ts, now_ms);
-    return advance(p, now_ms);
+    rc = advance(p, now_ms);
+    return rc ? rc : got;
+}
+
+int pipeline_push(struct pipeline *p, int partition,
+                  struct stream_records *recs, int64_t now_ms,
+                  pipeline_control_fn on_control, void *arg)
+{
+    if (!p->sealed)
+        return ERR_CLOSED;
+    if (partition < 0 || partition >= p->src.npartitions)
+        return ERR_RANGE;
+    struct stream_record ctl;
+    int rc;
+    while ((rc = push_run(p, partition, recs, now_ms,
+                          on_control ? &ctl : NULL)) == 1)
+        if ((rc = on_control(arg, &ctl)))
+            return rc;
+    return rc;
 }
 
 int pipeline_push_rows(struct pipeline *p, const struct row_batch *rows,

@@ -10,7 +10,7 @@
  *   pipeline_add_project(p, ctx2, n, exprs, names); (optional)
  *   pipeline_add_window_agg(p, &window_cfg);        (optional)
  *   pipeline_set_sink(p, fn, arg);                  (last)
- *   loop: pipeline_push_records(p, partition, bytes, len, now_ms);
+ *   loop: pipeline_push(p, partition, records, now_ms, NULL, NULL);
  *         pipeline_tick(p, now_ms);  -- when the input runs dry
  *
  * The source decodes record values with the schema-driven JSON, CSV or
@@ -37,6 +37,7 @@
 #include "row/schema.h"
 #include "stream/expr.h"
 #include "stream/operator.h"
+#include "stream/stream_log.h"
 #include "stream/watermark.h"
 #include "stream/window_agg.h"
 
@@ -56,7 +57,6 @@ struct pipeline_source_config {
     int64_t watermark_delay_ms; /* bounded out-of-orderness */
     int64_t idle_timeout_ms;    /* <= 0: partitions never idle */
     int batch_capacity;         /* rows per batch, 0 = 1024 */
-    bool verify_crc;            /* CRC-check every record batch */
     /* One task of a query that runs as several (pipeline_set_watermark):
      * the input's per-partition watermarks are still tracked
      * (pipeline_partition_watermark), but the operators advance only to
@@ -69,9 +69,14 @@ struct pipeline_source_config {
     bool partition_from_key;
 };
 
-/* A record that did not decode (borrowed for the call). */
-typedef void (*pipeline_error_fn)(void *arg, int partition, int64_t offset,
+/* A record that did not decode, in hand (borrowed for the call). */
+typedef void (*pipeline_error_fn)(void *arg, int partition,
+                                  const struct stream_record *rec,
                                   const struct row_error *err);
+/* A control record met among the records (the runtime's markers): the
+ * rows before it have gone down the chain. Returns 0 or an error that
+ * ends the push. */
+typedef int (*pipeline_control_fn)(void *arg, const struct stream_record *rec);
 
 struct pipeline_stats {
     uint64_t records_in; /* records read from record batches */
@@ -108,13 +113,13 @@ int pipeline_set_sink(struct pipeline *p, operator_sink_fn fn, void *arg);
 void pipeline_set_error_handler(struct pipeline *p, pipeline_error_fn fn,
                                 void *arg);
 
-/* Decodes whole RecordBatch v2 batches [data, data+len) read from
- * `partition` (a trailing partial batch is ignored) and runs the rows
- * through the chain. Control batches are skipped. Returns 0,
- * ERR_RANGE (partition), ERR_CLOSED (no sink yet), or an operator's
- * error. */
-int pipeline_push_records(struct pipeline *p, int partition,
-                          const uint8_t *data, size_t len, int64_t now_ms);
+/* Decodes the records of a chunk read from `partition` (stream_log.h) and
+ * runs the rows through the chain. Control records go to on_control
+ * (NULL: skipped). Returns 0, ERR_RANGE (partition), ERR_CLOSED (no sink
+ * yet), or an operator's or on_control's error. */
+int pipeline_push(struct pipeline *p, int partition,
+                  struct stream_records *recs, int64_t now_ms,
+                  pipeline_control_fn on_control, void *arg);
 /* Runs already decoded rows (meta filled) through the chain. */
 int pipeline_push_rows(struct pipeline *p, const struct row_batch *rows,
                        int64_t now_ms);

@@ -1,5 +1,5 @@
 /* worker.c - the worker pool: threads stepping their own tasks in turn,
- * sleeping on the logdir's append counter when a round did nothing
+ * sleeping on the log's append counter when a round did nothing
  * (layer: stream).
  *
  * A worker's task list is touched by that worker only. The controlling
@@ -12,7 +12,7 @@
  *  2. worker_pool_remove returns only after the owner cleared `attached`
  *     at a round boundary, so no step of t runs after it.
  *  3. An idle worker sleeps at most max_wait_ms or until the earliest
- *     next_due_ms a task asked for, and wakes on any append to ld; one
+ *     next_due_ms a task asked for, and wakes on any append to the log; one
  *     without tasks sleeps on its inbox instead (appends do not wake it).
  */
 #include "stream/worker.h"
@@ -25,7 +25,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/mem.h"
-#include "log/logdir.h"
+#include "stream/stream_log.h"
 
 #define INBOX_MAX 1024
 
@@ -45,7 +45,7 @@ struct worker {
 };
 
 struct worker_pool {
-    struct logdir *ld;
+    const struct stream_log *log; /* NULL: wake on the tick only */
     int max_wait_ms;
     atomic_bool stop;
     int n;
@@ -118,7 +118,7 @@ static void *worker_main(void *arg)
             continue;
         }
         /* Taken before the round: an append during it ends the wait. */
-        uint64_t seq = pool->ld ? logdir_append_seq(pool->ld) : 0;
+        uint64_t seq = pool->log ? stream_log_append_seq(pool->log) : 0;
         int64_t now = clock_mono_ms();
         int64_t due = now + pool->max_wait_ms;
         int busy = 0;
@@ -131,19 +131,19 @@ static void *worker_main(void *arg)
             wait = 1;
         if (wait > pool->max_wait_ms)
             wait = pool->max_wait_ms;
-        if (pool->ld)
-            logdir_wait_append(pool->ld, seq, wait);
+        if (pool->log)
+            stream_log_wait(pool->log, seq, wait);
         else
             sleep_ms(wait);
     }
     return NULL;
 }
 
-int worker_pool_create(int nthreads, struct logdir *ld, int max_wait_ms,
-                       struct worker_pool **out)
+int worker_pool_create(int nthreads, const struct stream_log *log,
+                       int max_wait_ms, struct worker_pool **out)
 {
     struct worker_pool *pool = mem_calloc(1, sizeof *pool);
-    pool->ld = ld;
+    pool->log = log;
     pool->max_wait_ms = max_wait_ms > 0 ? max_wait_ms : 10;
     pool->n = nthreads > 0 ? nthreads : worker_default_threads();
     pool->w = mem_calloc((size_t)pool->n, sizeof *pool->w);

@@ -4,7 +4,7 @@
  * thread owns a set of tasks and steps them in turn; a task is stepped by
  * one thread only, so a task needs no lock of its own on the data path.
  * When a whole round of steps did no work the thread sleeps until some
- * partition of the logdir gets an append (logdir_wait_append) or the
+ * partition of the log gets an append (stream_log_wait) or the
  * earliest time a task asked to be stepped again, whichever comes first.
  * Adding and removing tasks goes through a small per-thread inbox (a
  * mutex taken only then, never per step). Not here: what a step does (a
@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct logdir;
+struct stream_log;
 
 /* One step of a task: do a bounded amount of work (read one buffer,
  * push it, write the outputs; or a tick when due). Returns 1 if it did
@@ -40,11 +40,12 @@ struct worker_task {
 
 struct worker_pool;
 
-/* nthreads <= 0: one per online core. ld: the logdir whose appends wake
- * idle workers (may be NULL: they then poll every max_wait_ms).
+/* nthreads <= 0: one per online core. log: the log whose appends wake
+ * idle workers (may be NULL: they then poll every max_wait_ms; it must
+ * outlive the pool).
  * Returns 0 or ERR_FAILED (no thread). */
-int worker_pool_create(int nthreads, struct logdir *ld, int max_wait_ms,
-                       struct worker_pool **out);
+int worker_pool_create(int nthreads, const struct stream_log *log,
+                       int max_wait_ms, struct worker_pool **out);
 /* Stops and joins every thread; tasks still attached are dropped (not
  * freed: they are the caller's). NULL is a no-op. */
 void worker_pool_destroy(struct worker_pool *pool);

@@ -1,13 +1,16 @@
 /* test_pipeline.c - a whole query task on a virtual clock: RecordBatch v2
- * bytes -> JSON decode -> filter -> project -> TUMBLE aggregate -> sink;
- * dead-letter callback for bad records, idle partitions releasing the
- * watermark, CRC verification, and the plan API's error paths. */
+ * bytes read through the local log's record iterator (connect/local_log.h)
+ * -> JSON decode -> filter -> project -> TUMBLE aggregate -> sink;
+ * dead-letter callback with the bad record in hand, idle partitions
+ * releasing the watermark, CRC verification, and the plan API's error
+ * paths. */
 #include <stdio.h>
 #include <string.h>
 
 #include "../../harness.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "connect/local_log.h"
 #include "log/record_batch.h"
 #include "stream/pipeline.h"
 
@@ -32,14 +35,26 @@ static int sink(void *arg, const struct row_batch *b)
     return 0;
 }
 
-static void on_error(void *arg, int partition, int64_t offset,
+static void on_error(void *arg, int partition, const struct stream_record *rec,
                      const struct row_error *err)
 {
     (void)arg;
     (void)partition;
     (void)err;
     nerrors++;
-    error_offset = offset;
+    error_offset = rec->offset;
+}
+
+/* RecordBatch bytes through the local log's iterator, CRC checked. */
+static int push(struct pipeline *p, int partition, const uint8_t *data,
+                size_t len, int64_t now_ms)
+{
+    struct local_records it;
+    local_records_init(&it);
+    local_records_reset(&it, data, len, true);
+    int rc = pipeline_push(p, partition, &it.base, now_ms, NULL, NULL);
+    local_records_fini(&it);
+    return rc;
 }
 
 /* Builds one record batch of JSON values. */
@@ -67,7 +82,6 @@ static struct pipeline *make_mode(bool external)
     src.npartitions = 2;
     src.watermark_delay_ms = 2000;
     src.idle_timeout_ms = 5000;
-    src.verify_crc = true;
     struct pipeline *p;
     CHECK_EQ_INT(pipeline_create(&src, &p), 0);
     /* WHERE value > 0 */
@@ -122,7 +136,7 @@ TEST(external_watermark)
         "{\"sensor\":\"s2\",\"value\":5,\"ts\":15000}",
     };
     build(&b, v, 3, 0);
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 100), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 100), 0);
     CHECK_EQ_INT(pipeline_partition_watermark(p, 0), 13000);
     CHECK(pipeline_partition_watermark(p, 1) == WATERMARK_NONE);
     CHECK(!pipeline_partition_idle(p, 1));
@@ -196,13 +210,13 @@ TEST(partition_from_key)
     buf_init(&b);
     const char *v = "{\"sensor\":\"s1\",\"value\":1}";
     build_from(&b, v, 1000, 1);
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
     CHECK_EQ_INT(pipeline_set_watermark(p, 20000), 0);
     CHECK_EQ_INT(nkept, 1);
     build_from(&b, v, 2000, 1); /* late, from input partition 1 */
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
     build_from(&b, v, 3000, -1); /* late, no key: the partition read */
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
     CHECK_EQ_INT(window_agg_late_count(wa, 1), 1);
     CHECK_EQ_INT(window_agg_late_count(wa, 0), 1);
     buf_fini(&b);
@@ -224,7 +238,7 @@ TEST(end_to_end_with_idle_partition)
         "{\"sensor\":\"s1\",\"value\":7,\"ts\":15000}",
     };
     build(&b, v1, 6, 0);
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 100), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 100), 0);
     CHECK_EQ_INT(nerrors, 1);
     CHECK_EQ_INT(error_offset, 4);
     /* partition 1 has not spoken: no watermark, nothing fires */
@@ -235,7 +249,7 @@ TEST(end_to_end_with_idle_partition)
      * its watermark), so only partition 1 can go idle. */
     const char *v0[] = {"{\"sensor\":\"s2\",\"value\":-1,\"ts\":15000}"};
     build(&b, v0, 1, 0);
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 3000), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 3000), 0);
     /* Partition 1's idle clock started at the pipeline's first use (100),
      * not at 0: just under 5 s later it still holds the watermark back. */
     CHECK_EQ_INT(pipeline_tick(p, 5099), 0);
@@ -250,11 +264,11 @@ TEST(end_to_end_with_idle_partition)
     /* partition 1 rejoins; it now holds the watermark back again */
     const char *v2[] = {"{\"sensor\":\"s3\",\"value\":1,\"ts\":14000}"};
     build(&b, v2, 1, 0);
-    CHECK_EQ_INT(pipeline_push_records(p, 1, b.data, b.len, 6000), 0);
+    CHECK_EQ_INT(push(p, 1, b.data, b.len, 6000), 0);
     CHECK_EQ_INT(pipeline_watermark(p), 13000);
     const char *v3[] = {"{\"sensor\":\"s1\",\"value\":1,\"ts\":30000}"};
     build(&b, v3, 1, 0);
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 9000), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 9000), 0);
     CHECK_EQ_INT(pipeline_watermark(p), 13000); /* min(28000, 12000) */
     CHECK_EQ_INT(pipeline_tick(p, 12000), 0);   /* p1 idle again */
     CHECK_EQ_INT(pipeline_watermark(p), 28000);
@@ -268,10 +282,10 @@ TEST(end_to_end_with_idle_partition)
     /* a corrupted batch is skipped and counted */
     build(&b, v3, 1, 0);
     b.data[b.len - 3] ^= 0x55;
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 13000), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 13000), 0);
     pipeline_stats(p, &st);
     CHECK_EQ_INT(st.corrupt_batches, 1);
-    CHECK_EQ_INT(pipeline_push_records(p, 7, b.data, b.len, 0), ERR_RANGE);
+    CHECK_EQ_INT(push(p, 7, b.data, b.len, 0), ERR_RANGE);
     buf_fini(&b);
     pipeline_destroy(p);
 }
@@ -304,10 +318,10 @@ TEST(record_time_without_time_column)
     const char *v[] = {"{\"sensor\":\"a\",\"value\":2}",
                        "{\"sensor\":\"a\",\"value\":4}"};
     build(&b, v, 2, 5000); /* record timestamps 5000, 5001 */
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
     const char *v2[] = {"{\"sensor\":\"a\",\"value\":4}"};
     build(&b, v2, 1, 7000);
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
     pipeline_tick(p, 0);
     CHECK_EQ_INT(nrows, 1);
     CHECK_EQ_STR(rows[0], "a|5000|2|3");
@@ -379,7 +393,7 @@ TEST(compressed_batches_back_to_back)
         CHECK_EQ_INT(record_batch_builder_finish(&b, &all), 0);
         record_batch_builder_fini(&b);
     }
-    CHECK_EQ_INT(pipeline_push_records(p, 0, all.data, all.len, 0), 0);
+    CHECK_EQ_INT(push(p, 0, all.data, all.len, 0), 0);
     CHECK_EQ_INT(pipeline_end_of_input(p), 0);
     CHECK_EQ_INT(nrows, 2);
     CHECK(strcmp(rows[0], "first-sensor|0|1|1") == 0 ||
@@ -425,13 +439,13 @@ TEST(current_watermark_filter)
     buf_init(&b);
     const char *v1[] = {"{\"sensor\":\"a\",\"value\":1,\"ts\":5000}"};
     build(&b, v1, 1, 0);
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
     CHECK_EQ_INT(nkept, 1); /* no watermark yet: NULL, kept */
     CHECK_EQ_INT(pipeline_watermark(p), 4000);
     const char *v2[] = {"{\"sensor\":\"a\",\"value\":1,\"ts\":3000}",
                         "{\"sensor\":\"a\",\"value\":1,\"ts\":4500}"};
     build(&b, v2, 2, 0);
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
     CHECK_EQ_INT(nkept, 2); /* 3000 <= 4000 dropped, 4500 kept */
     buf_fini(&b);
     pipeline_destroy(p);
@@ -473,7 +487,7 @@ TEST(csv_and_senml_sources)
                            "s1,3.5,1970-01-01T00:00:02Z", "s1,x,y",
                            "s2,1,1970-01-01T00:00:03Z"};
     build(&b, lines, 4, 0);
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
     CHECK_EQ_INT(pipeline_end_of_input(p), 0);
     CHECK_EQ_INT(nerrors, 1);
     CHECK_EQ_INT(nrows, 2);
@@ -491,7 +505,7 @@ TEST(csv_and_senml_sources)
         "[{\"bn\":\"dev1:\",\"bt\":1700000000,\"n\":\"temp\",\"v\":20},"
         "{\"n\":\"temp\",\"v\":22,\"t\":1},{\"n\":\"hum\",\"v\":50,\"t\":2}]"};
     build(&b, packs, 1, 0);
-    CHECK_EQ_INT(pipeline_push_records(p, 0, b.data, b.len, 0), 0);
+    CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
     CHECK_EQ_INT(pipeline_end_of_input(p), 0);
     CHECK_EQ_INT(nerrors, 0);
     CHECK_EQ_INT(nrows, 2);

@@ -491,8 +491,50 @@ static int handle_elect_leaders(struct broker_req *req, struct buf *out)
     return 0;
 }
 
+/* --- CreatePartitions ------------------------------------------------------
+ */
+
+static int handle_create_partitions(struct broker_req *req, struct buf *out)
+{
+    struct kafka_create_partitions_request rq;
+    int rc = kafka_create_partitions_request_decode(
+        &req->body, req->api_version, req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_create_partitions_response resp = {0};
+    resp.nresults = rq.ntopics;
+    resp.results = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
+                                                sizeof(*resp.results));
+    for (size_t i = 0; i < rq.ntopics; i++) {
+        const struct kafka_create_partitions_topic *t = &rq.topics[i];
+        struct kafka_name_error *r = &resp.results[i];
+        r->name = t->name;
+        r->error_message = slice_make(NULL, 0);
+        bool bad_assignment = false;
+        for (size_t j = 0; j < t->nassignments; j++)
+            if (t->assignments[j].n != 1 ||
+                t->assignments[j].v[0] != req->b->cfg.node_id)
+                bad_assignment = true;
+        if (bad_assignment) {
+            r->error_code = KAFKA_ERR_INVALID_REPLICA_ASSIGNMENT;
+            r->error_message = KAFKA_STR("a single node: every partition's "
+                                         "only replica is this broker");
+            continue;
+        }
+        r->error_code = broker_topic_add_partitions(req->b, t->name, t->count,
+                                                    rq.validate_only);
+        if (r->error_code == KAFKA_ERR_INVALID_PARTITIONS)
+            r->error_message = KAFKA_STR("the new count must be above the "
+                                         "current one (partitions are never "
+                                         "removed)");
+    }
+    kafka_create_partitions_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
 void broker_admin_register(struct broker *b)
 {
+    broker_serve(b, KAFKA_API_CREATE_PARTITIONS, handle_create_partitions);
     broker_serve(b, KAFKA_API_DESCRIBE_CONFIGS, handle_describe_configs);
     broker_serve(b, KAFKA_API_ALTER_CONFIGS, handle_alter_configs);
     broker_serve(b, KAFKA_API_INCREMENTAL_ALTER_CONFIGS, handle_alter_configs);

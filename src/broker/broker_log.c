@@ -471,3 +471,38 @@ int16_t broker_topic_config_apply(struct logdir_topic_config *c,
 {
     return apply_topic_config(c, kv, n);
 }
+
+int16_t broker_topic_add_partitions(struct broker *b, struct slice name,
+                                    int32_t count, bool validate_only)
+{
+    char tmp[LOGDIR_TOPIC_NAME_MAX + 1];
+    if (!name_copy(name, tmp))
+        return 3;
+    if (broker_topic_is_internal(name))
+        return 37; /* INVALID_PARTITIONS: the broker owns their layout */
+    int n = logdir_topic_partitions(b->logdir, tmp);
+    if (n <= 0)
+        return 3;
+    if (count <= n || count > 100000)
+        return 37;
+    if (validate_only)
+        return 0;
+    int rc = logdir_topic_add_partitions(b->logdir, tmp, count);
+    if (rc == ERR_INVALID)
+        return 37;
+    if (rc < 0) {
+        diag_warn("broker: cannot add partitions to %s: %s", tmp, err_str(rc));
+        return rc == ERR_NOT_FOUND ? 3 : -1;
+    }
+    /* The wrapper's partition array has the old size, and waiters may
+     * point into it: retire it (kept until close, like a deleted topic's,
+     * but not deleted, so its waiters complete normally); the next lookup
+     * wraps the topic anew, idempotence state rebuilt from the log. */
+    struct broker_topic *t = hashmap_remove(&b->ls->topics, tmp, strlen(tmp));
+    if (t) {
+        t->next_dead = b->ls->dead;
+        b->ls->dead = t;
+    }
+    diag_info("broker: topic %s now has %d partitions", tmp, count);
+    return 0;
+}

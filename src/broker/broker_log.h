@@ -102,6 +102,11 @@ void broker_topic_config_defaults(struct broker *b,
  * INVALID_CONFIG for a bad value of an honoured key, else 0. */
 int16_t broker_topic_config_apply(struct logdir_topic_config *c,
                                   const struct broker_topic_kv *kv, size_t n);
+/* CreatePartitions: grows the topic to count partitions. Returns a Kafka
+ * error code: 0, 3 unknown topic, 37 INVALID_PARTITIONS (not more than
+ * now, too many, or an internal topic), -1 on an I/O error. */
+int16_t broker_topic_add_partitions(struct broker *b, struct slice name,
+                                    int32_t count, bool validate_only);
 /* Returns 0, 3 unknown, or 73 for internal (__*) topics. */
 int16_t broker_topic_delete(struct broker *b, struct slice name);
 

@@ -320,6 +320,37 @@ out:
     return rc;
 }
 
+/* Opens partition i of a topic; fresh: a new partition (orphan files of an
+ * earlier incarnation of the name are removed, recovery from offset 0). */
+static int part_open(struct logdir *ld, const char *name, int32_t i,
+                     const struct logdir_topic_config *cfg, bool fresh,
+                     struct partition **out)
+{
+    char *dir = part_dir(ld, name, i);
+    if (fresh) {
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            os_unlink(path);
+        }
+        if (d)
+            closedir(d);
+    }
+    int rc = partition_open(dir, name, i, cfg, ld->opts.read_only,
+                            fresh ? 0 : recovery_point(ld, name, i),
+                            ld->flusher, out);
+    if (rc == 0)
+        partition_set_notify(*out, &ld->notify);
+    else
+        diag_error("log: cannot open %s: %s", dir, err_str(rc));
+    mem_free(dir);
+    return rc;
+}
+
 static int topic_open(struct logdir *ld, const char *name,
                       const struct logdir_topic_config *cfg, bool fresh,
                       struct topic **out)
@@ -329,33 +360,8 @@ static int topic_open(struct logdir *ld, const char *name,
     t->cfg = *cfg;
     t->parts = mem_calloc((size_t)cfg->partitions, sizeof(*t->parts));
     int rc = 0;
-    for (int32_t i = 0; i < cfg->partitions; i++) {
-        char *dir = part_dir(ld, name, i);
-        if (fresh) {
-            /* Orphan files of an earlier incarnation of this name. */
-            DIR *d = opendir(dir);
-            struct dirent *e;
-            while (d && (e = readdir(d))) {
-                if (e->d_name[0] == '.')
-                    continue;
-                char path[4096];
-                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-                os_unlink(path);
-            }
-            if (d)
-                closedir(d);
-        }
-        rc = partition_open(dir, name, i, cfg, ld->opts.read_only,
-                            fresh ? 0 : recovery_point(ld, name, i),
-                            ld->flusher, &t->parts[i]);
-        if (rc == 0)
-            partition_set_notify(t->parts[i], &ld->notify);
-        if (rc < 0)
-            diag_error("log: cannot open %s: %s", dir, err_str(rc));
-        mem_free(dir);
-        if (rc < 0)
-            break;
-    }
+    for (int32_t i = 0; i < cfg->partitions && rc == 0; i++)
+        rc = part_open(ld, name, i, cfg, fresh, &t->parts[i]);
     if (rc < 0) {
         topic_free(t, false);
         return rc;
@@ -717,6 +723,52 @@ int logdir_topic_alter(struct logdir *ld, const char *name,
     t->cfg = *cfg;
     for (int32_t i = 0; i < cfg->partitions; i++)
         partition_set_config(t->parts[i], cfg);
+out_unlock:
+    pthread_mutex_unlock(&ld->mu);
+    return rc;
+}
+
+int logdir_topic_add_partitions(struct logdir *ld, const char *name,
+                                int32_t count)
+{
+    if (ld->opts.read_only)
+        return ERR_CLOSED;
+    pthread_mutex_lock(&ld->mu);
+    struct topic *t = hashmap_get_str(&ld->topics, name);
+    int rc = 0;
+    if (!t) {
+        rc = ERR_NOT_FOUND;
+        goto out_unlock;
+    }
+    int32_t old = t->cfg.partitions;
+    struct logdir_topic_config cfg = t->cfg;
+    cfg.partitions = count;
+    if (count <= old || !config_valid(&cfg)) {
+        rc = ERR_INVALID;
+        goto out_unlock;
+    }
+    struct partition **parts = mem_calloc((size_t)count, sizeof(*parts));
+    memcpy(parts, t->parts, (size_t)old * sizeof(*parts));
+    for (int32_t i = old; i < count && rc == 0; i++)
+        rc = part_open(ld, name, i, &cfg, true, &parts[i]);
+    if (rc == 0)
+        rc = os_fsync_dir(ld->path);
+    if (rc == 0)
+        rc = meta_write(ld, name, &cfg); /* the commit point */
+    if (rc < 0) {
+        for (int32_t i = old; i < count; i++)
+            if (parts[i]) {
+                partition_remove(parts[i]);
+                partition_unref(parts[i]);
+            }
+        mem_free(parts);
+        goto out_unlock;
+    }
+    mem_free(t->parts);
+    t->parts = parts;
+    t->cfg = cfg;
+    for (int32_t i = 0; i < old; i++)
+        partition_set_config(t->parts[i], &cfg);
 out_unlock:
     pthread_mutex_unlock(&ld->mu);
     return rc;

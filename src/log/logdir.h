@@ -89,6 +89,14 @@ int logdir_topic_config(struct logdir *ld, const char *name,
  * (nothing changed). */
 int logdir_topic_alter(struct logdir *ld, const char *name,
                        const struct logdir_topic_config *cfg);
+/* Grows the topic to count partitions (Kafka's CreatePartitions): the new
+ * ones are created empty, then the topic's metadata names the new count
+ * (the commit point; a crash before it leaves the topic as it was).
+ * Existing partition pointers stay valid. Returns 0, ERR_NOT_FOUND,
+ * ERR_INVALID (count not above the current one, or too many), ERR_CLOSED
+ * or a negative errno. */
+int logdir_topic_add_partitions(struct logdir *ld, const char *name,
+                                int32_t count);
 /* Partition count, or ERR_NOT_FOUND. */
 int logdir_topic_partitions(struct logdir *ld, const char *name);
 /* The partition, or NULL if the topic or partition does not exist. */

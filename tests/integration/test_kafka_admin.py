@@ -280,6 +280,37 @@ def main():
         check(r.done() and len(names.get("cfg", [])) == 2 and len(names.get("other", [])) == 1,
               "DescribeLogDirs: every partition listed (%s)" % sorted(names))
 
+        # CreatePartitions: confluent grows "other" 1 -> 3, kafka-python to 4;
+        # fewer is refused; the new partitions take records at once.
+        from confluent_kafka.admin import NewPartitions
+        fs = admin.create_partitions([NewPartitions("other", 3)], request_timeout=10)
+        fs["other"].result(timeout=15)
+        md = admin.list_topics("other", timeout=10)
+        check(len(md.topics["other"].partitions) == 3, "confluent create_partitions: 'other' has 3 partitions")
+        try:
+            admin.create_partitions([NewPartitions("other", 2)], request_timeout=10)["other"].result(timeout=15)
+            shrink = None
+        except KafkaException as e:
+            shrink = e.args[0]
+        check(shrink is not None and shrink.name() == "INVALID_PARTITIONS", "fewer partitions refused (%s)" % shrink)
+        from kafka.admin import NewPartitions as KPNewPartitions
+        r = kp.create_partitions({"other": KPNewPartitions(4)})
+        check(r.topic_errors[0][1] == 0, "kafka-python create_partitions: 4 (%s)" % (r.topic_errors,))
+        r = kp.create_partitions({"other": KPNewPartitions(9)}, validate_only=True)
+        check(r.topic_errors[0][1] == 0 and len(admin.list_topics("other", timeout=10).topics["other"].partitions) == 4,
+              "validate_only changes nothing")
+        errs = []
+        p2 = Producer({"bootstrap.servers": srv.bootstrap, "linger.ms": 0})
+        p2.produce("other", b"in-3", partition=3, on_delivery=lambda e, m: errs.append(e))
+        p2.flush(15)
+        check(errs == [None], "a record produced to the new partition 3 (%s)" % errs)
+        cons = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "p3", "auto.offset.reset": "earliest"})
+        from confluent_kafka import TopicPartition as TP
+        cons.assign([TP("other", 3, 0)])
+        m = cons.poll(15)
+        check(m is not None and m.error() is None and m.value() == b"in-3", "and read back from it")
+        cons.close()
+
         # Groups: one with committed offsets and no member, one with a member.
         c = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "gone",
                       "enable.auto.commit": False, "auto.offset.reset": "earliest"})
@@ -309,6 +340,8 @@ def main():
         d = cdescribe(admin, "cfg")
         check(d["retention.ms"] == str(7 * 24 * 3600 * 1000) and d["segment.bytes"] == "1048576"
               and d["max.message.bytes"] == "2000", "the configuration survived a restart (%s)" % d)
+        md = admin.list_topics("other", timeout=10)
+        check(len(md.topics["other"].partitions) == 4, "the new partitions survived a restart")
         kp = KafkaAdminClient(bootstrap_servers=srv.bootstrap, request_timeout_ms=10000)
         groups = {g[0] for g in kp.list_consumer_groups()}
         check("gone" not in groups and "busy" in groups,

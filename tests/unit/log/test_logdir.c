@@ -110,6 +110,53 @@ TEST(test_create_list_delete_reopen)
     free(dir);
 }
 
+/* logdir_topic_alter and logdir_topic_add_partitions: checked, live,
+ * persisted; existing partitions and their data untouched. */
+TEST(test_alter_and_add_partitions)
+{
+    char *dir = tl_tmpdir();
+    struct logdir *ld;
+    CHECK_EQ_INT(logdir_open(dir, NULL, &ld), 0);
+    CHECK_EQ_INT(logdir_topic_create(ld, "t", NULL), 0);
+    struct partition *p0 = logdir_partition(ld, "t", 0);
+    CHECK_EQ_INT(tl_append(p0, 0, 5, 1, NULL), 0);
+    struct logdir_topic_config c;
+    CHECK_EQ_INT(logdir_topic_config(ld, "t", &c), 0);
+    c.max_message_bytes = 100; /* smaller than one test batch */
+    c.retention_ms = 60000;
+    CHECK_EQ_INT(logdir_topic_alter(ld, "t", &c), 0);
+    CHECK_EQ_INT(tl_append(p0, 5, 5, 1, NULL), ERR_TOO_LARGE); /* live */
+    c.segment_bytes = 1;
+    CHECK_EQ_INT(logdir_topic_alter(ld, "t", &c), ERR_INVALID);
+    c.segment_bytes = 1 << 20;
+    c.partitions = 2;
+    CHECK_EQ_INT(logdir_topic_alter(ld, "t", &c), ERR_INVALID);
+    CHECK_EQ_INT(logdir_topic_alter(ld, "nope", &c), ERR_NOT_FOUND);
+
+    CHECK_EQ_INT(logdir_topic_add_partitions(ld, "t", 1), ERR_INVALID);
+    CHECK_EQ_INT(logdir_topic_add_partitions(ld, "nope", 3), ERR_NOT_FOUND);
+    CHECK_EQ_INT(logdir_topic_add_partitions(ld, "t", 3), 0);
+    CHECK_EQ_INT(logdir_topic_partitions(ld, "t"), 3);
+    CHECK(logdir_partition(ld, "t", 0) == p0); /* pointers stay valid */
+    struct partition *p2 = logdir_partition(ld, "t", 2);
+    CHECK(p2 != NULL);
+    CHECK_EQ_INT(partition_high_watermark(p2), 0);
+    logdir_close(ld);
+
+    CHECK_EQ_INT(logdir_open(dir, NULL, &ld), 0);
+    struct logdir_topic_config got;
+    CHECK_EQ_INT(logdir_topic_config(ld, "t", &got), 0);
+    CHECK_EQ_INT(got.partitions, 3);
+    CHECK_EQ_INT(got.max_message_bytes, 100);
+    CHECK_EQ_INT(got.retention_ms, 60000);
+    CHECK_EQ_INT(partition_high_watermark(logdir_partition(ld, "t", 0)), 5);
+    CHECK_EQ_INT(tl_append(logdir_partition(ld, "t", 1), 0, 5, 1, NULL),
+                 ERR_TOO_LARGE); /* new partitions share the config */
+    logdir_close(ld);
+    tl_rmrf(dir);
+    free(dir);
+}
+
 TEST(test_lock_and_read_only)
 {
     char *dir = tl_tmpdir();
@@ -282,6 +329,7 @@ int main(void)
 {
     RUN(test_topic_names);
     RUN(test_create_list_delete_reopen);
+    RUN(test_alter_and_add_partitions);
     RUN(test_lock_and_read_only);
     RUN(test_orphan_dirs_ignored);
     RUN(test_flusher_checkpoint_and_retention);

@@ -1,7 +1,7 @@
 /* broker_admin.c - handlers for the admin APIs of a single node:
- * DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, DescribeCluster,
- * DescribeLogDirs, ListPartitionReassignments and ElectLeaders
- * (layer: broker).
+ * CreatePartitions, DeleteRecords, DescribeConfigs, AlterConfigs,
+ * IncrementalAlterConfigs, DescribeCluster, DescribeLogDirs,
+ * ListPartitionReassignments and ElectLeaders (layer: broker).
  *
  * Topic configs are the log's (logdir_topic_config): an alter is checked,
  * persisted in the topic's metadata file, then applied live to every
@@ -532,8 +532,61 @@ static int handle_create_partitions(struct broker_req *req, struct buf *out)
     return 0;
 }
 
+/* --- DeleteRecords -----------------------------------------------------------
+ */
+
+static int handle_delete_records(struct broker_req *req, struct buf *out)
+{
+    struct broker *b = req->b;
+    struct kafka_delete_records_request rq;
+    int rc = kafka_delete_records_request_decode(&req->body, req->api_version,
+                                                 req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_delete_records_response resp = {0};
+    resp.ntopics = rq.ntopics;
+    resp.topics = rq.topics; /* answered in place */
+    for (size_t i = 0; i < rq.ntopics; i++) {
+        struct kafka_delete_records_topic *t = &rq.topics[i];
+        for (size_t j = 0; j < t->npartitions; j++) {
+            struct kafka_delete_records_partition *dp = &t->partitions[j];
+            int16_t err = 0;
+            dp->low_watermark = -1;
+            struct broker_part *bp =
+                broker_part_find(b, t->name, dp->partition_index, false, &err);
+            if (!bp) {
+                dp->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            if (broker_topic_is_internal(t->name)) {
+                /* The group coordinator replays it: deleting would lose
+                 * committed offsets at the next start. */
+                dp->error_code = KAFKA_ERR_POLICY_VIOLATION;
+                continue;
+            }
+            int64_t hwm = broker_log_visible_end(b, bp);
+            int64_t upto = dp->offset == -1 ? hwm : dp->offset;
+            if (upto < 0 || upto > hwm) {
+                dp->error_code = KAFKA_ERR_OFFSET_OUT_OF_RANGE;
+                dp->low_watermark = partition_log_start_offset(bp->p);
+                continue;
+            }
+            rc = partition_delete_records(bp->p, upto, &dp->low_watermark);
+            if (rc == ERR_RANGE)
+                dp->error_code = KAFKA_ERR_OFFSET_OUT_OF_RANGE;
+            else if (rc < 0)
+                dp->error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
+            else
+                dp->error_code = 0;
+        }
+    }
+    kafka_delete_records_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
 void broker_admin_register(struct broker *b)
 {
+    broker_serve(b, KAFKA_API_DELETE_RECORDS, handle_delete_records);
     broker_serve(b, KAFKA_API_CREATE_PARTITIONS, handle_create_partitions);
     broker_serve(b, KAFKA_API_DESCRIBE_CONFIGS, handle_describe_configs);
     broker_serve(b, KAFKA_API_ALTER_CONFIGS, handle_alter_configs);

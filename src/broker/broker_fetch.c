@@ -138,7 +138,10 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
             pr->log_start_offset = -1;
             pr->aborted_null = true;
             pr->preferred_read_replica = -1;
-            pr->records = slice_make(NULL, 0);
+            /* Empty, never null, also for a partition in error: librdkafka
+             * reads null records as a bad message set and backs off for
+             * good, so auto.offset.reset would never run. */
+            pr->records = slice_make("", 0);
             int16_t err = 0;
             struct broker_part *bp =
                 broker_part_find(b, sp->names[t], fp->partition, false, &err);

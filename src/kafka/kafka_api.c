@@ -37,6 +37,7 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_API_VERSIONS, 0, 3},
     {KAFKA_API_CREATE_TOPICS, 0, 4},
     {KAFKA_API_DELETE_TOPICS, 0, 1},
+    {KAFKA_API_DELETE_RECORDS, 0, 2},
     {KAFKA_API_INIT_PRODUCER_ID, 0, 1},
     {KAFKA_API_ADD_PARTITIONS_TO_TXN, 0, 0},
     {KAFKA_API_ADD_OFFSETS_TO_TXN, 0, 0},

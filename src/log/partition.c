@@ -13,8 +13,12 @@
  * Invariants (mutex held):
  *   1. segs[0..n) are ordered, contiguous: segs[i]->next_offset ==
  *      segs[i+1]->base_offset; the last one is active (appends go there).
- *   2. log_start == segs[0]->base_offset <= durable <= leo ==
+ *   2. segs[0]->base_offset <= log_start <= durable <= leo ==
  *      segs[n-1]->next_offset; leo is the high watermark (one node).
+ *      log_start is above the first segment's base only after
+ *      DeleteRecords (partition_delete_records), which persists it in
+ *      <dir>/log-start-offset before it applies; every segment but the
+ *      active one lies at least partly at or above it.
  *   3. Every offset < durable is in a batch that was fdatasync'ed, and the
  *      directory entry of its segment file too.
  *   4. Once failed != 0 nothing is written again through this handle; the
@@ -238,6 +242,24 @@ out:
     return rc;
 }
 
+/* <dir>/log-start-offset: the offset DeleteRecords moved the log start to
+ * (decimal text, written atomically); absent = the first segment's base. */
+#define LOG_START_FILE "log-start-offset"
+
+static int64_t read_log_start(const struct partition *p)
+{
+    char path[4096], *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/%s", p->dir, LOG_START_FILE);
+    if (os_read_file(path, 64, &text, &len) < 0)
+        return -1;
+    char *end = NULL;
+    long long v = strtoll(text, &end, 10);
+    int64_t out = end != text ? v : -1;
+    mem_free(text);
+    return out;
+}
+
 int partition_open(const char *dir, const char *topic, int32_t id,
                    const struct logdir_topic_config *cfg, bool read_only,
                    int64_t recovery_point, struct flusher *flusher,
@@ -286,6 +308,9 @@ int partition_open(const char *dir, const char *topic, int32_t id,
         p->log_start = p->segs[0]->base_offset;
         p->leo = active(p)->next_offset;
         active(p)->created_ms = segment_birth_ms(active(p));
+        int64_t deleted_below = read_log_start(p);
+        if (deleted_below > p->log_start)
+            p->log_start = deleted_below < p->leo ? deleted_below : p->leo;
     }
     /* Everything recovered was fsynced above (or is read-only). */
     p->durable = p->leo;
@@ -821,6 +846,48 @@ int partition_read_copy(struct partition *p, int64_t offset, size_t max_bytes,
     return partition_read_copy_upto(p, offset, -1, max_bytes, out, next_offset);
 }
 
+int partition_delete_records(struct partition *p, int64_t offset,
+                             int64_t *low_watermark)
+{
+    pthread_mutex_lock(&p->mu);
+    int rc = 0;
+    if (offset == -1)
+        offset = p->leo;
+    if (p->closed || p->read_only) {
+        rc = ERR_CLOSED;
+    } else if (p->failed) {
+        rc = ERR_FAILED;
+    } else if (offset < 0 || offset > p->leo) {
+        rc = ERR_RANGE;
+    } else if (offset > p->log_start) {
+        char path[4096], text[32];
+        snprintf(path, sizeof path, "%s/%s", p->dir, LOG_START_FILE);
+        int n = snprintf(text, sizeof text, "%lld\n", (long long)offset);
+        rc = os_write_file_atomic(path, text, (size_t)n); /* commit point */
+        if (rc == 0) {
+            store64(&p->log_start, offset);
+            if (p->durable < offset)
+                store64(&p->durable, offset);
+            /* Whole segments below it go now; the active one stays. */
+            while (p->nsegs > 1 && p->segs[0]->next_offset <= offset) {
+                struct segment *s = p->segs[0];
+                memmove(p->segs, p->segs + 1,
+                        (p->nsegs - 1) * sizeof(*p->segs));
+                p->nsegs--;
+                store64(&p->size_bytes, p->size_bytes - s->size);
+                segment_unlink(s);
+                segment_unref(s);
+            }
+            diag_info("log: %s-%d: records below %lld deleted", p->topic, p->id,
+                      (long long)offset);
+        }
+    }
+    if (low_watermark)
+        *low_watermark = p->log_start;
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
 int partition_offset_for_timestamp(struct partition *p, int64_t ts,
                                    int64_t *offset)
 {
@@ -834,6 +901,8 @@ int partition_offset_for_timestamp(struct partition *p, int64_t ts,
         if (rc < 0)
             break;
     }
+    if (rc == 0 && *offset >= 0 && *offset < p->log_start)
+        *offset = p->log_start; /* below it was deleted (DeleteRecords) */
     pthread_mutex_unlock(&p->mu);
     buf_fini(&scratch);
     return rc;
@@ -888,7 +957,8 @@ int partition_retention_run(struct partition *p, int64_t now_ms)
         memmove(p->segs, p->segs + 1, (p->nsegs - 1) * sizeof(*p->segs));
         p->nsegs--;
         store64(&p->size_bytes, p->size_bytes - s->size);
-        store64(&p->log_start, p->segs[0]->base_offset);
+        if (p->segs[0]->base_offset > p->log_start)
+            store64(&p->log_start, p->segs[0]->base_offset);
         if (p->durable < p->log_start)
             store64(&p->durable, p->log_start);
         diag_info("log: %s-%d: retention deletes segment %lld (%s)", p->topic,

@@ -121,6 +121,15 @@ int partition_roll(struct partition *p);
  * advances the log start offset. The logdir runs this periodically.
  * Returns the number of segments deleted or a negative error. */
 int partition_retention_run(struct partition *p, int64_t now_ms);
+/* Kafka's DeleteRecords: moves the log start offset up to offset (-1: the
+ * high watermark), persisted first (<dir>/log-start-offset), then deletes
+ * the segments wholly below it (never the active one). Reads below it get
+ * ERR_RANGE from then on. An offset at or below the current start changes
+ * nothing. *low_watermark (may be NULL) receives the log start after the
+ * call. Returns 0, ERR_RANGE (offset above the high watermark or below
+ * -1), ERR_FAILED, ERR_CLOSED, or a negative errno (nothing changed). */
+int partition_delete_records(struct partition *p, int64_t offset,
+                             int64_t *low_watermark);
 /* Segments currently in the partition. */
 int partition_segment_count(struct partition *p);
 

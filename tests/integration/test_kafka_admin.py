@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rilltest import ROOT, Server, check  # noqa: E402
 
 from confluent_kafka import Consumer, KafkaException, Producer  # noqa: E402
+from confluent_kafka import TopicPartition as TP  # noqa: E402
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # noqa: E402
 from kafka import KafkaAdminClient, KafkaConsumer  # noqa: E402
 from kafka.admin import ConfigResource as KPConfigResource  # noqa: E402
@@ -305,11 +306,55 @@ def main():
         p2.flush(15)
         check(errs == [None], "a record produced to the new partition 3 (%s)" % errs)
         cons = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "p3", "auto.offset.reset": "earliest"})
-        from confluent_kafka import TopicPartition as TP
         cons.assign([TP("other", 3, 0)])
         m = cons.poll(15)
         check(m is not None and m.error() is None and m.value() == b"in-3", "and read back from it")
         cons.close()
+
+        # DeleteRecords (the Debian clients lack it): v2 raw, then v0.
+        p3 = Producer({"bootstrap.servers": srv.bootstrap, "linger.ms": 0})
+        for i in range(10):
+            p3.produce("other", b"r%d" % i, partition=0)
+        p3.flush(15)
+        body = (uvarint(2) + cstr("other") + uvarint(4) + struct.pack(">iq", 0, 7) + b"\x00" +
+                struct.pack(">iq", 1, 99) + b"\x00" + struct.pack(">iq", 77, 0) + b"\x00" + b"\x00" +
+                struct.pack(">i", 5000) + b"\x00")
+        r = call(port, 21, 2, body)
+        r.i32()
+        r.uv()
+        r.cstr()
+        got = []
+        for _ in range(r.uv() - 1):
+            got.append((r.i32(), r.i64(), r.i16()))
+            r.tags()
+        r.tags()
+        r.tags()
+        check(r.done() and got[0] == (0, 7, 0) and got[1][2] == 1 and got[2][2] == 3,
+              "DeleteRecords v2: below 7 deleted; past the end OFFSET_OUT_OF_RANGE; unknown partition (%s)" % got)
+        c2 = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "dr", "auto.offset.reset": "earliest"})
+        lo, hi = c2.get_watermark_offsets(TP("other", 0), timeout=10)
+        check((lo, hi) == (7, 11), "the low watermark is now 7 (%d, %d)" % (lo, hi))
+        c2.assign([TP("other", 0, 0)])  # below the start: auto.offset.reset applies
+        vals = []
+        end = time.time() + 15
+        while time.time() < end and len(vals) < 4:
+            m = c2.poll(0.5)
+            if m is not None and m.error() is None:
+                vals.append((m.offset(), m.value()))
+        c2.close()
+        check([v[0] for v in vals] == [7, 8, 9, 10] and vals[0][1] == b"r6",
+              "a consumer from offset 0 starts at 7 (%s)" % vals)
+        s0 = socket.create_connection(("127.0.0.1", port), timeout=10)
+        body = struct.pack(">i", 1) + struct.pack(">h", 5) + b"other" + struct.pack(">i", 1) + \
+            struct.pack(">iq", 0, -1) + struct.pack(">i", 5000)
+        hdr = struct.pack(">hhih", 21, 0, 9, -1)
+        s0.sendall(struct.pack(">i", len(hdr) + len(body)) + hdr + body)
+        n = struct.unpack(">i", s0.recv(4, socket.MSG_WAITALL))[0]
+        data = s0.recv(n, socket.MSG_WAITALL)
+        s0.close()
+        corr, thr, nt, ln = struct.unpack(">iiih", data[:14])
+        idx, low, ec = struct.unpack(">iqh", data[14 + ln + 4:14 + ln + 4 + 14])
+        check(corr == 9 and idx == 0 and low == 11 and ec == 0, "DeleteRecords v0 up to the high watermark (-1)")
 
         # Groups: one with committed offsets and no member, one with a member.
         c = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "gone",
@@ -342,6 +387,10 @@ def main():
               and d["max.message.bytes"] == "2000", "the configuration survived a restart (%s)" % d)
         md = admin.list_topics("other", timeout=10)
         check(len(md.topics["other"].partitions) == 4, "the new partitions survived a restart")
+        c3 = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "dr2"})
+        lo, hi = c3.get_watermark_offsets(TP("other", 0), timeout=10)
+        c3.close()
+        check((lo, hi) == (11, 11), "the deleted records stay deleted after a restart (%d, %d)" % (lo, hi))
         kp = KafkaAdminClient(bootstrap_servers=srv.bootstrap, request_timeout_ms=10000)
         groups = {g[0] for g in kp.list_consumer_groups()}
         check("gone" not in groups and "busy" in groups,

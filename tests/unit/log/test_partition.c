@@ -221,6 +221,56 @@ TEST(test_roll_by_size_and_read_across)
     free(dir);
 }
 
+/* DeleteRecords: the log start moves up (persisted), whole segments below
+ * it go, reads below it are out of range, lookups by time are clamped. */
+TEST(test_delete_records)
+{
+    char *dir = tl_tmpdir();
+    struct logdir *ld = open_ld(dir);
+    struct partition *p = mk(ld, "d", 4096);
+    for (int i = 0; i < 100; i++)
+        CHECK_EQ_INT(tl_append(p, i * 5, 5, 1000 + i * 5, NULL), 0);
+    int segs = partition_segment_count(p);
+    CHECK(segs >= 3);
+    int64_t low = 0;
+    CHECK_EQ_INT(partition_delete_records(p, 501, &low), ERR_RANGE);
+    CHECK_EQ_INT(partition_delete_records(p, -2, &low), ERR_RANGE);
+    CHECK_EQ_INT(low, 0);
+    CHECK_EQ_INT(partition_delete_records(p, 333, &low), 0);
+    CHECK_EQ_INT(low, 333);
+    CHECK_EQ_INT(partition_log_start_offset(p), 333);
+    CHECK(partition_segment_count(p) < segs);
+    struct partition_slice sl;
+    CHECK_EQ_INT(partition_read(p, 332, 1 << 20, &sl), ERR_RANGE);
+    CHECK_EQ_INT(partition_read(p, 333, 1 << 20, &sl), 0);
+    CHECK(sl.len > 0);
+    partition_slice_release(&sl);
+    int64_t off = -1;
+    CHECK_EQ_INT(partition_offset_for_timestamp(p, 0, &off), 0);
+    CHECK_EQ_INT(off, 333);
+    /* Lower is a no-op; -1 is the high watermark. */
+    CHECK_EQ_INT(partition_delete_records(p, 100, &low), 0);
+    CHECK_EQ_INT(low, 333);
+    logdir_close(ld);
+    ld = open_ld(dir);
+    p = logdir_partition(ld, "d", 0);
+    CHECK_EQ_INT(partition_log_start_offset(p), 333);
+    CHECK_EQ_INT(tl_check_all(p, 333), 167);
+    CHECK_EQ_INT(partition_delete_records(p, -1, &low), 0);
+    CHECK_EQ_INT(low, 500);
+    CHECK_EQ_INT(partition_segment_count(p), 1); /* the active one stays */
+    CHECK_EQ_INT(tl_append(p, 500, 5, 1, NULL), 0);
+    CHECK_EQ_INT(tl_check_all(p, 500), 5);
+    logdir_close(ld);
+    ld = open_ld(dir);
+    p = logdir_partition(ld, "d", 0);
+    CHECK_EQ_INT(partition_log_start_offset(p), 500);
+    CHECK_EQ_INT(partition_high_watermark(p), 505);
+    logdir_close(ld);
+    tl_rmrf(dir);
+    free(dir);
+}
+
 TEST(test_roll_by_age)
 {
     char *dir = tl_tmpdir();
@@ -592,6 +642,7 @@ int main(void)
     RUN(test_max_bytes_whole_batches);
     RUN(test_reject_bad_batches);
     RUN(test_roll_by_size_and_read_across);
+    RUN(test_delete_records);
     RUN(test_roll_by_age);
     RUN(test_retention);
     RUN(test_retention_by_time_after_reopen);

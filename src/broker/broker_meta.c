@@ -265,6 +265,8 @@ static int handle_create_topics(struct broker_req *req, struct buf *out)
         struct kafka_create_topics_topic_response *tr = &resp.topics[i];
         tr->name = t->name;
         tr->error_message = slice_make(NULL, 0);
+        tr->num_partitions = -1;
+        tr->replication_factor = -1;
         if (t->replication_factor != -1 && t->replication_factor != 1 &&
             t->nassignments == 0) {
             tr->error_code = KAFKA_ERR_INVALID_REPLICATION_FACTOR;
@@ -287,6 +289,10 @@ static int handle_create_topics(struct broker_req *req, struct buf *out)
         }
         tr->error_code = broker_topic_create(req->b, t->name, parts,
                                              rq.validate_only, kv, t->nconfigs);
+        if (tr->error_code == 0) {
+            tr->num_partitions = parts > 0 ? parts : req->b->cfg.num_partitions;
+            tr->replication_factor = 1;
+        }
     }
     kafka_create_topics_response_encode(out, req->api_version, &resp);
     return 0;
@@ -305,6 +311,7 @@ static int handle_delete_topics(struct broker_req *req, struct buf *out)
                                                sizeof(*resp.topics));
     for (size_t i = 0; i < rq.ntopics; i++) {
         resp.topics[i].name = rq.topic_names[i];
+        resp.topics[i].error_message = slice_make(NULL, 0);
         resp.topics[i].error_code =
             broker_topic_delete(req->b, rq.topic_names[i]);
     }

@@ -201,14 +201,15 @@ int kafka_create_topics_request_decode(struct buf_reader *r, int16_t version,
     int rc = kafka_wire_dec_begin(&d, r, a, KAFKA_API_CREATE_TOPICS, version);
     if (rc)
         return rc;
-    out->ntopics = kafka_wire_read_array(&d, 16, false, NULL);
+    out->ntopics = kafka_wire_read_array(&d, d.flex ? 10 : 16, false, NULL);
     out->topics = kafka_wire_alloc(&d, out->ntopics, sizeof(*out->topics));
     for (size_t i = 0; i < out->ntopics; i++) {
         struct kafka_create_topics_topic *t = &out->topics[i];
         t->name = kafka_wire_read_string(&d, false);
         t->num_partitions = buf_read_i32(r);
         t->replication_factor = buf_read_i16(r);
-        t->nassignments = kafka_wire_read_array(&d, 8, false, NULL);
+        t->nassignments =
+            kafka_wire_read_array(&d, d.flex ? 6 : 8, false, NULL);
         t->assignments =
             kafka_wire_alloc(&d, t->nassignments, sizeof(*t->assignments));
         for (size_t j = 0; j < t->nassignments; j++) {
@@ -217,7 +218,7 @@ int kafka_create_topics_request_decode(struct buf_reader *r, int16_t version,
             as->broker_ids = kafka_wire_read_i32_array(&d, &as->nbroker_ids);
             kafka_wire_read_tags(&d);
         }
-        t->nconfigs = kafka_wire_read_array(&d, 4, false, NULL);
+        t->nconfigs = kafka_wire_read_array(&d, d.flex ? 3 : 4, false, NULL);
         t->configs = kafka_wire_alloc(&d, t->nconfigs, sizeof(*t->configs));
         for (size_t j = 0; j < t->nconfigs; j++) {
             t->configs[j].name = kafka_wire_read_string(&d, false);
@@ -279,6 +280,12 @@ void kafka_create_topics_response_encode(
         buf_put_i16(out, resp->topics[i].error_code);
         if (version >= 1)
             kafka_wire_put_string(&e, resp->topics[i].error_message, true);
+        if (version >= 5) {
+            /* Configs null: rill does not echo them (Kafka allows null). */
+            buf_put_i32(out, resp->topics[i].num_partitions);
+            buf_put_i16(out, resp->topics[i].replication_factor);
+            kafka_wire_put_array(&e, 0, true);
+        }
         kafka_wire_put_tags(&e);
     }
     kafka_wire_put_tags(&e);
@@ -323,6 +330,8 @@ void kafka_delete_topics_response_encode(
     for (size_t i = 0; i < resp->ntopics; i++) {
         kafka_wire_put_string(&e, resp->topics[i].name, false);
         buf_put_i16(out, resp->topics[i].error_code);
+        if (version >= 5)
+            kafka_wire_put_string(&e, resp->topics[i].error_message, true);
         kafka_wire_put_tags(&e);
     }
     kafka_wire_put_tags(&e);

@@ -101,7 +101,7 @@ int kafka_join_group_request_decode(struct buf_reader *r, int16_t version,
     if (version >= 5)
         out->group_instance_id = kafka_wire_read_string(&d, true);
     out->protocol_type = kafka_wire_read_string(&d, false);
-    out->nprotocols = kafka_wire_read_array(&d, 6, false, NULL);
+    out->nprotocols = kafka_wire_read_array(&d, d.flex ? 3 : 6, false, NULL);
     out->protocols =
         kafka_wire_alloc(&d, out->nprotocols, sizeof(*out->protocols));
     for (size_t i = 0; i < out->nprotocols; i++) {
@@ -259,7 +259,7 @@ int kafka_sync_group_request_decode(struct buf_reader *r, int16_t version,
     out->group_instance_id = slice_make(NULL, 0);
     if (version >= 3)
         out->group_instance_id = kafka_wire_read_string(&d, true);
-    out->nassignments = kafka_wire_read_array(&d, 6, false, NULL);
+    out->nassignments = kafka_wire_read_array(&d, d.flex ? 3 : 6, false, NULL);
     out->assignments =
         kafka_wire_alloc(&d, out->nassignments, sizeof(*out->assignments));
     for (size_t i = 0; i < out->nassignments; i++) {
@@ -376,8 +376,8 @@ int kafka_offset_fetch_request_decode(struct buf_reader *r, int16_t version,
     if (rc)
         return rc;
     out->group_id = kafka_wire_read_string(&d, false);
-    out->ntopics =
-        kafka_wire_read_array(&d, 6, version >= 2, &out->topics_null);
+    out->ntopics = kafka_wire_read_array(&d, d.flex ? 3 : 6, version >= 2,
+                                         &out->topics_null);
     out->topics = kafka_wire_alloc(&d, out->ntopics, sizeof(*out->topics));
     for (size_t i = 0; i < out->ntopics; i++) {
         struct kafka_topic_partitions *t = &out->topics[i];
@@ -385,6 +385,7 @@ int kafka_offset_fetch_request_decode(struct buf_reader *r, int16_t version,
         t->partitions = kafka_wire_read_i32_array(&d, &t->npartitions);
         kafka_wire_read_tags(&d);
     }
+    out->require_stable = version >= 7 ? kafka_wire_read_bool(&d) : false;
     kafka_wire_read_tags(&d);
     return kafka_wire_done(&d);
 }
@@ -400,6 +401,8 @@ void kafka_offset_fetch_request_encode(
         kafka_wire_put_array(&e, 0, true);
     else
         kafka_wire_put_topic_partitions(&e, req->topics, req->ntopics);
+    if (version >= 7)
+        kafka_wire_put_bool(&e, req->require_stable);
     kafka_wire_put_tags(&e);
 }
 

@@ -582,6 +582,7 @@ struct kafka_offset_fetch_request {
     bool topics_null; /* v2+: null = all committed topics */
     size_t ntopics;
     struct kafka_topic_partitions *topics;
+    bool require_stable; /* v7+ */
 };
 
 struct kafka_offset_fetch_partition_response {
@@ -872,6 +873,8 @@ struct kafka_create_topics_topic_response {
     struct slice name;
     int16_t error_code;
     struct slice error_message; /* v1+, nullable */
+    int32_t num_partitions;     /* v5+, -1 on error */
+    int16_t replication_factor; /* v5+, -1 on error */
 };
 
 struct kafka_create_topics_response {
@@ -901,6 +904,7 @@ struct kafka_delete_topics_request {
 struct kafka_delete_topics_topic_response {
     struct slice name;
     int16_t error_code;
+    struct slice error_message; /* v5+, nullable */
 };
 
 struct kafka_delete_topics_response {

@@ -269,7 +269,7 @@ void kafka_wire_put_topic_partitions(struct kafka_enc *e,
 struct kafka_topic_partitions *
 kafka_wire_read_topic_partitions(struct kafka_dec *d, size_t *n)
 {
-    *n = kafka_wire_read_array(d, 6, false, NULL);
+    *n = kafka_wire_read_array(d, d->flex ? 3 : 6, false, NULL);
     struct kafka_topic_partitions *t = kafka_wire_alloc(d, *n, sizeof(*t));
     for (size_t i = 0; i < *n; i++) {
         t[i].name = kafka_wire_read_string(d, false);
@@ -283,7 +283,7 @@ struct kafka_offset_commit_topic *
 kafka_wire_read_commit_topics(struct kafka_dec *d, bool with_epoch,
                               bool with_timestamp, size_t *n)
 {
-    *n = kafka_wire_read_array(d, 6, false, NULL);
+    *n = kafka_wire_read_array(d, d->flex ? 3 : 6, false, NULL);
     struct kafka_offset_commit_topic *t = kafka_wire_alloc(d, *n, sizeof(*t));
     for (size_t i = 0; i < *n; i++) {
         t[i].name = kafka_wire_read_string(d, false);

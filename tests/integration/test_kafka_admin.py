@@ -189,12 +189,12 @@ def main():
         # Applied live: a 3000-byte message is now too large for "cfg".
         p = Producer({"bootstrap.servers": srv.bootstrap, "linger.ms": 0, "message.max.bytes": 100000,
                       "retries": 0})
-        errs = []
-        p.produce("cfg", b"x" * 3000, partition=0, on_delivery=lambda e, m: errs.append(e))
-        p.produce("other", b"x" * 3000, partition=0, on_delivery=lambda e, m: errs.append(e))
+        errs = {}
+        p.produce("cfg", b"x" * 3000, partition=0, on_delivery=lambda e, m: errs.__setitem__(m.topic(), e))
+        p.produce("other", b"x" * 3000, partition=0, on_delivery=lambda e, m: errs.__setitem__(m.topic(), e))
         p.flush(15)
-        check(len(errs) == 2 and errs[0] is not None and "TOO_LARGE" in errs[0].name() and errs[1] is None,
-              "max.message.bytes applies at once (%s)" % errs)
+        check(len(errs) == 2 and errs["cfg"] is not None and "TOO_LARGE" in errs["cfg"].name()
+              and errs["other"] is None, "max.message.bytes applies at once (%s)" % errs)
 
         # kafka-python's admin client (DescribeConfigs v2, AlterConfigs v1).
         kp = KafkaAdminClient(bootstrap_servers=srv.bootstrap, request_timeout_ms=10000)

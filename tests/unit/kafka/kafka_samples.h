@@ -73,7 +73,8 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         break;
     }
     case KAFKA_API_OFFSET_FETCH: {
-        struct kafka_offset_fetch_request r = {KAFKA_STR("g1"), false, 2, tps};
+        struct kafka_offset_fetch_request r = {KAFKA_STR("g1"), false, 2, tps,
+                                               true};
         kafka_offset_fetch_request_encode(out, v, &r);
         break;
     }

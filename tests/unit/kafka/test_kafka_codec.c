@@ -130,8 +130,8 @@ TEST(unsupported_versions)
     struct buf_reader r;
     void *q;
     const int16_t bad[][2] = {{0, 2},  {0, 8},  {1, 3},  {1, 12},
-                              {3, 13}, {10, 3}, {17, 0}, {18, 4},
-                              {27, 0}, {-1, 0}, {16, 3}, {2, 0}};
+                              {3, 13}, {10, 4}, {17, 0}, {18, 4},
+                              {27, 0}, {-1, 0}, {16, 4}, {2, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         buf_reader_init(&r, body, sizeof body);
         CHECK_EQ_INT(kafka_request_decode(&r, bad[i][0], bad[i][1], &a, &q),
@@ -568,7 +568,7 @@ TEST(group_response_bytes)
     CHECK(b.len == sizeof ip1 && memcmp(b.data, ip1, b.len) == 0);
 
     struct kafka_create_topics_topic_response ct[] = {
-        {KAFKA_STR("a"), 36, KAFKA_STR("exists")}};
+        {KAFKA_STR("a"), 36, KAFKA_STR("exists"), -1, -1}};
     struct kafka_create_topics_response cr = {0, 1, ct};
     buf_reset(&b);
     kafka_create_topics_response_encode(&b, 0, &cr);
@@ -577,7 +577,8 @@ TEST(group_response_bytes)
     buf_reset(&b);
     kafka_create_topics_response_encode(&b, 4, &cr);
     CHECK_EQ_INT(b.len, sizeof ct0 + 4 + 8);
-    struct kafka_delete_topics_topic_response dt[] = {{KAFKA_STR("a"), 3}};
+    struct kafka_delete_topics_topic_response dt[] = {
+        {KAFKA_STR("a"), 3, {NULL, 0}}};
     struct kafka_delete_topics_response dr = {0, 1, dt};
     buf_reset(&b);
     kafka_delete_topics_response_encode(&b, 1, &dr);

@@ -33,6 +33,19 @@ int cli_check_unused(struct cli_args *a, const char *usage);
 int cli_parse_i64(const char *flag, const char *s, int64_t *out);
 
 int cli_topics(int argc, char **argv);
+/* `rill topics VERB ... --bootstrap HOST:PORT` (cli_topics_remote.c): the
+ * verbs against a running broker through librdkafka's admin API. name is
+ * NULL for list; partitions <= 0 means not given; keys/values are Kafka
+ * topic settings (retention.ms, ...). Returns the exit status. */
+struct cli_topic_settings {
+    const char *name;
+    int32_t partitions;
+    size_t n;
+    const char *keys[16];
+    const char *values[16];
+};
+int cli_topics_remote(const char *bootstrap, const char *verb,
+                      const struct cli_topic_settings *s, int timeout_ms);
 int cli_produce(int argc, char **argv);
 int cli_consume(int argc, char **argv);
 int cli_logtool(int argc, char **argv); /* `rill log dump` */

@@ -1,11 +1,15 @@
-/* cli_groups.c - `rill groups list|describe` against a running broker
- * (layer: cli).
+/* cli_groups.c - `rill groups list|describe|delete|reset-offsets` against
+ * a running broker (layer: cli).
  *
  * Talks the Kafka protocol through librdkafka's admin API (ListGroups,
  * DescribeGroups, OffsetFetch via ListConsumerGroupOffsets) plus ListOffsets
  * (query_watermark_offsets) for the log end, so it works against rill or any
  * Kafka broker. librdkafka decodes the consumer-protocol assignment bytes
- * (version, topic -> partitions). It never touches a data directory.
+ * (version, topic -> partitions). delete is DeleteGroups; reset-offsets
+ * follows kafka-consumer-groups.sh: it prints the plan, and commits it
+ * (AlterConsumerGroupOffsets, i.e. OffsetCommit outside any generation,
+ * which the broker accepts only while the group has no members) with
+ * --execute. It never touches a data directory.
  */
 #include "cli/cli.h"
 
@@ -17,7 +21,11 @@
 
 #define GROUPS_USAGE                                                           \
     "usage: rill groups list --bootstrap HOST:PORT [--timeout MS]\n"           \
-    "       rill groups describe GROUP --bootstrap HOST:PORT [--timeout MS]\n"
+    "       rill groups describe GROUP --bootstrap HOST:PORT [--timeout MS]\n" \
+    "       rill groups delete GROUP --bootstrap HOST:PORT [--timeout MS]\n"   \
+    "       rill groups reset-offsets GROUP --topic TOPIC (--to-earliest | "   \
+    "--to-latest | --to-offset N)\n"                                           \
+    "                  [--execute] --bootstrap HOST:PORT [--timeout MS]\n"
 
 static rd_kafka_t *client_new(const char *bootstrap)
 {
@@ -27,7 +35,7 @@ static rd_kafka_t *client_new(const char *bootstrap)
                           sizeof err) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "client.id", "rill-groups", err, sizeof err) !=
             RD_KAFKA_CONF_OK ||
-        rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err) !=
+        rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err) !=
             RD_KAFKA_CONF_OK) {
         fprintf(stderr, "rill groups: %s\n", err);
         rd_kafka_conf_destroy(conf);
@@ -348,34 +356,193 @@ out:
     return rc;
 }
 
+static int groups_delete(rd_kafka_t *rk, const char *group, int timeout_ms)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *o = options(rk, timeout_ms);
+    rd_kafka_DeleteGroup_t *dg = rd_kafka_DeleteGroup_new(group);
+    int rc = 1;
+    rd_kafka_DeleteGroups(rk, &dg, 1, o, q);
+    rd_kafka_event_t *ev =
+        wait_result(q, RD_KAFKA_EVENT_DELETEGROUPS_RESULT, timeout_ms);
+    if (ev) {
+        size_t n = 0;
+        const rd_kafka_group_result_t **gr =
+            rd_kafka_DeleteGroups_result_groups(
+                rd_kafka_event_DeleteGroups_result(ev), &n);
+        if (n == 1 && !rd_kafka_group_result_error(gr[0])) {
+            printf("deleted group %s\n", group);
+            rc = 0;
+        } else {
+            fprintf(
+                stderr, "rill groups: delete %s: %s\n", group,
+                n ? rd_kafka_error_string(rd_kafka_group_result_error(gr[0]))
+                  : "no result");
+        }
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_DeleteGroup_destroy(dg);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_queue_destroy(q);
+    return rc;
+}
+
+struct reset_opts {
+    const char *topic;
+    bool earliest, latest, execute;
+    const char *to_offset;
+};
+
+/* kafka-consumer-groups.sh --reset-offsets for every partition of one
+ * topic: the plan, then (--execute) the commit. */
+static int groups_reset(rd_kafka_t *rk, const char *group,
+                        const struct reset_opts *r, int timeout_ms)
+{
+    int64_t to = 0;
+    if (r->to_offset && cli_parse_i64("to-offset", r->to_offset, &to) != 0)
+        return 2;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "rill groups: metadata: %s\n", rd_kafka_err2str(e));
+        return 1;
+    }
+    const rd_kafka_metadata_topic_t *t = NULL;
+    for (int i = 0; i < md->topic_cnt; i++)
+        if (!strcmp(md->topics[i].topic, r->topic) && !md->topics[i].err)
+            t = &md->topics[i];
+    if (!t) {
+        fprintf(stderr, "rill groups: topic '%s' not found\n", r->topic);
+        rd_kafka_metadata_destroy(md);
+        return 1;
+    }
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(
+        t->partition_cnt ? t->partition_cnt : 1);
+    printf("%-40s %-30s %-9s %s\n", "GROUP", "TOPIC", "PARTITION",
+           "NEW-OFFSET");
+    int rc = 0;
+    for (int i = 0; i < t->partition_cnt && rc == 0; i++) {
+        int32_t p = t->partitions[i].id;
+        int64_t lo = -1, hi = -1;
+        e = rd_kafka_query_watermark_offsets(rk, r->topic, p, &lo, &hi,
+                                             timeout_ms);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fprintf(stderr, "rill groups: %s-%d: %s\n", r->topic, p,
+                    rd_kafka_err2str(e));
+            rc = 1;
+            break;
+        }
+        /* As kafka-consumer-groups.sh: an offset outside the log is
+         * clamped into [earliest, latest]. */
+        int64_t off = r->earliest ? lo : r->latest ? hi : to;
+        off = off < lo ? lo : off > hi ? hi : off;
+        rd_kafka_topic_partition_list_add(l, r->topic, p)->offset = off;
+        printf("%-40s %-30s %-9d %" PRId64 "\n", group, r->topic, p, off);
+    }
+    rd_kafka_metadata_destroy(md);
+    if (rc == 0 && !r->execute)
+        printf("(dry run: add --execute to commit these offsets)\n");
+    if (rc == 0 && r->execute) {
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_AdminOptions_t *o = options(rk, timeout_ms);
+        rd_kafka_AlterConsumerGroupOffsets_t *req =
+            rd_kafka_AlterConsumerGroupOffsets_new(group, l);
+        rd_kafka_AlterConsumerGroupOffsets(rk, &req, 1, o, q);
+        rd_kafka_event_t *ev = wait_result(
+            q, RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, timeout_ms);
+        rc = 1;
+        if (ev) {
+            size_t n = 0;
+            const rd_kafka_group_result_t **gr =
+                rd_kafka_AlterConsumerGroupOffsets_result_groups(
+                    rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
+            const rd_kafka_topic_partition_list_t *res =
+                n ? rd_kafka_group_result_partitions(gr[0]) : NULL;
+            const char *why = NULL;
+            if (n == 0)
+                why = "no result";
+            else if (rd_kafka_group_result_error(gr[0]))
+                why = rd_kafka_error_string(rd_kafka_group_result_error(gr[0]));
+            for (int i = 0; res && !why && i < res->cnt; i++)
+                if (res->elems[i].err)
+                    why = rd_kafka_err2str(res->elems[i].err);
+            if (why)
+                fprintf(stderr,
+                        "rill groups: reset-offsets %s: %s (a group with "
+                        "members cannot be reset: stop its consumers)\n",
+                        group, why);
+            else
+                printf("committed the new offsets of group %s\n", group);
+            rc = why ? 1 : 0;
+            rd_kafka_event_destroy(ev);
+        }
+        rd_kafka_AlterConsumerGroupOffsets_destroy(req);
+        rd_kafka_AdminOptions_destroy(o);
+        rd_kafka_queue_destroy(q);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
 int cli_groups(int argc, char **argv)
 {
     struct cli_args a;
     cli_args_init(&a, argc, argv);
     const char *bootstrap = cli_opt(&a, "bootstrap");
     const char *tmo = cli_opt(&a, "timeout");
+    struct reset_opts ro;
+    ro.topic = cli_opt(&a, "topic");
+    ro.to_offset = cli_opt(&a, "to-offset");
+    ro.earliest = cli_flag(&a, "to-earliest");
+    ro.latest = cli_flag(&a, "to-latest");
+    ro.execute = cli_flag(&a, "execute");
+    bool dry = cli_flag(&a, "dry-run");
+    if (cli_flag(&a, "help")) {
+        fputs(GROUPS_USAGE, stdout);
+        return 0;
+    }
     const char *verb = cli_positional(&a, 0);
     /* cli_positional counts unused arguments: the next one is index 0. */
     const char *group = cli_positional(&a, 0);
     int64_t timeout_ms = 10000;
     if (tmo && cli_parse_i64("timeout", tmo, &timeout_ms) != 0)
         return 2;
-    if (!verb || !bootstrap ||
-        (strcmp(verb, "list") != 0 && strcmp(verb, "describe") != 0) ||
-        (strcmp(verb, "describe") == 0 && !group) ||
-        (strcmp(verb, "list") == 0 && group)) {
+    bool list = verb && !strcmp(verb, "list");
+    bool reset = verb && !strcmp(verb, "reset-offsets");
+    bool known =
+        list || reset ||
+        (verb && (!strcmp(verb, "describe") || !strcmp(verb, "delete")));
+    if (!known || (list == (group != NULL))) {
         fputs(GROUPS_USAGE, stderr);
         return 2;
     }
-    if (cli_check_unused(&a, "rill groups list|describe [GROUP] "
-                             "--bootstrap HOST:PORT") != 0)
+    if (!bootstrap) {
+        fprintf(stderr, "rill groups: --bootstrap HOST:PORT is required (a "
+                        "running rill serve or any Kafka cluster)\n");
+        return 2;
+    }
+    if (reset && (!ro.topic || ro.earliest + ro.latest + !!ro.to_offset != 1 ||
+                  (dry && ro.execute))) {
+        fprintf(stderr, "rill groups reset-offsets: needs --topic TOPIC and "
+                        "one of --to-earliest, --to-latest, --to-offset N\n");
+        fputs(GROUPS_USAGE, stderr);
+        return 2;
+    }
+    if (cli_check_unused(&a, "rill groups list|describe|delete|reset-offsets "
+                             "[GROUP] --bootstrap HOST:PORT") != 0)
         return 2;
     rd_kafka_t *rk = client_new(bootstrap);
     if (!rk)
         return 1;
-    int rc = strcmp(verb, "list") == 0
-                 ? groups_list(rk, (int)timeout_ms)
-                 : groups_describe(rk, group, (int)timeout_ms);
+    int rc;
+    if (list)
+        rc = groups_list(rk, (int)timeout_ms);
+    else if (reset)
+        rc = groups_reset(rk, group, &ro, (int)timeout_ms);
+    else if (!strcmp(verb, "delete"))
+        rc = groups_delete(rk, group, (int)timeout_ms);
+    else
+        rc = groups_describe(rk, group, (int)timeout_ms);
     rd_kafka_destroy(rk);
     return rc;
 }

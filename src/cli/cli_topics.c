@@ -1,9 +1,11 @@
-/* cli_topics.c - `rill topics create|list|describe|delete` on a data
- * directory, without a running broker (layer: cli).
+/* cli_topics.c - `rill topics create|list|describe|delete|alter` on a data
+ * directory, or with --bootstrap HOST:PORT on a running broker
+ * (cli_topics_remote.c) (layer: cli).
  *
- * Opens the logdir directly: create and delete take its write lock (and so
- * fail while `rill serve` holds it: use a Kafka admin client then); list
- * and describe open it read-only and work alongside a broker.
+ * On a data directory it opens the logdir directly: create, delete and
+ * alter take its write lock (and so fail while `rill serve` holds it; the
+ * message then points to --bootstrap); list and describe open it read-only
+ * and work alongside a broker.
  */
 #include "cli/cli.h"
 
@@ -17,12 +19,19 @@
 #include "log/partition.h"
 
 static const char usage_text[] =
-    "rill topics create NAME --partitions N [--retention-ms MS] "
-    "[--retention-bytes B] [--segment-bytes B] [--segment-ms MS]\n"
+    "rill topics create NAME --partitions N [SETTINGS]\n"
     "       rill topics list\n"
     "       rill topics describe NAME\n"
     "       rill topics delete NAME\n"
-    "  (all take --data DIR; default $RILL_DATA or ./rill-data)";
+    "       rill topics alter NAME [--partitions N] [SETTINGS]\n"
+    "  SETTINGS: [--retention-ms MS] [--retention-bytes B] "
+    "[--segment-bytes B]\n"
+    "            [--segment-ms MS] [--max-message-bytes B]\n"
+    "  on a data directory: --data DIR (default $RILL_DATA or ./rill-data);\n"
+    "  on a running broker (rill serve or any Kafka cluster): --bootstrap "
+    "HOST:PORT [--timeout MS]";
+
+static const char *verb_now = "VERB";
 
 static int open_dir(const char *dir, bool read_only, struct logdir **ld)
 {
@@ -33,9 +42,10 @@ static int open_dir(const char *dir, bool read_only, struct logdir **ld)
     int rc = logdir_open(dir, &o, ld);
     if (rc == -EBUSY)
         fprintf(stderr,
-                "rill topics: %s is in use by another rill process "
-                "(rill serve?)\n",
-                dir);
+                "rill topics: %s is held by a running broker (rill serve); "
+                "manage its topics through it: rill topics %s ... "
+                "--bootstrap HOST:PORT\n",
+                dir, verb_now);
     else if (rc == -ENOENT)
         fprintf(stderr, "rill topics: no data directory at %s\n", dir);
     else if (rc)
@@ -46,7 +56,7 @@ static int open_dir(const char *dir, bool read_only, struct logdir **ld)
 /* Options are all scanned before positionals, so they may come anywhere. */
 struct topic_opts {
     const char *partitions, *retention_ms, *retention_bytes, *segment_bytes;
-    const char *segment_ms;
+    const char *segment_ms, *max_message_bytes;
     const char *name;
 };
 
@@ -69,6 +79,16 @@ static int do_create(const struct topic_opts *o, const char *dir)
         opt_i64("segment-bytes", o->segment_bytes, &cfg.segment_bytes) ||
         opt_i64("segment-ms", o->segment_ms, &cfg.segment_ms))
         return 2;
+    if (o->max_message_bytes) {
+        int64_t v;
+        if (opt_i64("max-message-bytes", o->max_message_bytes, &v))
+            return 2;
+        if (v < 64 || v > INT32_MAX) {
+            fprintf(stderr, "rill topics: --max-message-bytes out of range\n");
+            return 1;
+        }
+        cfg.max_message_bytes = (int32_t)v;
+    }
     int rc;
     if (!logdir_topic_name_valid(name)) {
         fprintf(stderr,
@@ -191,6 +211,103 @@ static int do_describe(const struct topic_opts *o, const char *dir)
     return status;
 }
 
+/* The settings given on the command line, as Kafka topic keys. */
+static int settings(const struct topic_opts *o, struct cli_topic_settings *s)
+{
+    static const char *const keys[] = {"retention.ms", "retention.bytes",
+                                       "segment.bytes", "segment.ms",
+                                       "max.message.bytes"};
+    static const char *const flags[] = {"retention-ms", "retention-bytes",
+                                        "segment-bytes", "segment-ms",
+                                        "max-message-bytes"};
+    const char *vals[] = {o->retention_ms, o->retention_bytes, o->segment_bytes,
+                          o->segment_ms, o->max_message_bytes};
+    memset(s, 0, sizeof(*s));
+    s->name = o->name;
+    int64_t v = 0;
+    if (o->partitions) {
+        if (opt_i64("partitions", o->partitions, &v))
+            return 2;
+        if (v < 1 || v > 100000) {
+            fprintf(stderr, "rill topics: --partitions must be 1..100000\n");
+            return 2;
+        }
+        s->partitions = (int32_t)v;
+    }
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (!vals[i])
+            continue;
+        if (opt_i64(flags[i], vals[i], &v))
+            return 2;
+        s->keys[s->n] = keys[i];
+        s->values[s->n] = vals[i];
+        s->n++;
+    }
+    return 0;
+}
+
+/* alter on a data directory: the same checks as the broker's. */
+static int do_alter(const struct topic_opts *o, const char *dir)
+{
+    struct cli_topic_settings s;
+    int rc = settings(o, &s);
+    if (rc)
+        return rc;
+    if (s.partitions <= 0 && s.n == 0) {
+        fprintf(stderr, "rill topics alter: nothing to change\nusage: %s\n",
+                usage_text);
+        return 2;
+    }
+    struct logdir *ld;
+    if (open_dir(dir, false, &ld))
+        return 1;
+    struct logdir_topic_config cfg;
+    rc = logdir_topic_config(ld, o->name, &cfg);
+    if (rc) {
+        fprintf(stderr, "rill topics: topic '%s' not found\n", o->name);
+        goto out_close;
+    }
+    if (opt_i64("retention-ms", o->retention_ms, &cfg.retention_ms) ||
+        opt_i64("retention-bytes", o->retention_bytes, &cfg.retention_bytes) ||
+        opt_i64("segment-bytes", o->segment_bytes, &cfg.segment_bytes) ||
+        opt_i64("segment-ms", o->segment_ms, &cfg.segment_ms)) {
+        rc = 2;
+        goto out_close;
+    }
+    if (o->max_message_bytes) {
+        int64_t v;
+        if (opt_i64("max-message-bytes", o->max_message_bytes, &v)) {
+            rc = 2;
+            goto out_close;
+        }
+        cfg.max_message_bytes = v < 0 || v > INT32_MAX ? -1 : (int32_t)v;
+    }
+    if (s.n > 0) {
+        rc = logdir_topic_alter(ld, o->name, &cfg);
+        if (rc) {
+            fprintf(stderr, "rill topics: alter '%s': %s\n", o->name,
+                    rc == ERR_INVALID ? "a value is out of range"
+                                      : err_str(rc));
+            goto out_close;
+        }
+        for (size_t i = 0; i < s.n; i++)
+            printf("topic %s: %s = %s\n", o->name, s.keys[i], s.values[i]);
+    }
+    if (s.partitions > 0) {
+        rc = logdir_topic_add_partitions(ld, o->name, s.partitions);
+        if (rc) {
+            fprintf(stderr, "rill topics: alter '%s': %s\n", o->name,
+                    rc == ERR_INVALID ? "the partition count can only grow"
+                                      : err_str(rc));
+            goto out_close;
+        }
+        printf("topic %s now has %d partitions\n", o->name, s.partitions);
+    }
+out_close:
+    logdir_close(ld);
+    return rc == 2 ? 2 : rc ? 1 : 0;
+}
+
 int cli_topics(int argc, char **argv)
 {
     struct cli_args a;
@@ -202,8 +319,16 @@ int cli_topics(int argc, char **argv)
     o.retention_bytes = cli_opt(&a, "retention-bytes");
     o.segment_bytes = cli_opt(&a, "segment-bytes");
     o.segment_ms = cli_opt(&a, "segment-ms");
+    o.max_message_bytes = cli_opt(&a, "max-message-bytes");
+    const char *bootstrap = cli_opt(&a, "bootstrap");
+    const char *tmo = cli_opt(&a, "timeout");
+    bool help = cli_flag(&a, "help");
     const char *verb = cli_positional(&a, 0);
     o.name = cli_positional(&a, 0); /* the next unused one */
+    if (help) {
+        printf("usage: %s\n", usage_text);
+        return 0;
+    }
     int rc = cli_check_unused(&a, usage_text);
     if (rc)
         return rc;
@@ -211,14 +336,32 @@ int cli_topics(int argc, char **argv)
         fprintf(stderr, "usage: %s\n", usage_text);
         return 2;
     }
+    verb_now = verb;
     bool list = !strcmp(verb, "list");
-    if (!list && !o.name &&
-        (!strcmp(verb, "create") || !strcmp(verb, "delete") ||
-         !strcmp(verb, "describe"))) {
+    bool known = list || !strcmp(verb, "create") || !strcmp(verb, "delete") ||
+                 !strcmp(verb, "describe") || !strcmp(verb, "alter");
+    if (!list && !o.name && known) {
         fprintf(stderr, "rill topics %s: missing topic NAME\nusage: %s\n", verb,
                 usage_text);
         return 2;
     }
+    if (known && bootstrap) {
+        struct cli_topic_settings st;
+        int64_t timeout_ms = 10000;
+        if (tmo && cli_parse_i64("timeout", tmo, &timeout_ms))
+            return 2;
+        rc = settings(&o, &st);
+        if (rc)
+            return rc;
+        if (!strcmp(verb, "alter") && st.partitions <= 0 && st.n == 0) {
+            fprintf(stderr, "rill topics alter: nothing to change\nusage: %s\n",
+                    usage_text);
+            return 2;
+        }
+        return cli_topics_remote(bootstrap, verb, &st, (int)timeout_ms);
+    }
+    if (!strcmp(verb, "alter"))
+        return do_alter(&o, dir);
     if (!strcmp(verb, "create"))
         return do_create(&o, dir);
     if (!strcmp(verb, "delete"))

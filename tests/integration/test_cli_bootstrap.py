@@ -1,0 +1,100 @@
+"""test_cli_bootstrap.py - the `rill` commands manage a running broker:
+- `rill topics create|list|describe|alter|delete --bootstrap` against
+  `rill serve` (librdkafka's admin API: CreateTopics, Metadata,
+  DescribeConfigs, CreatePartitions, AlterConfigs, DeleteTopics);
+- on the data directory the broker holds, a write command says so and
+  points to --bootstrap (exit 1), instead of "in use by another process";
+- `rill topics alter --data` on a stopped directory (persisted);
+- `rill groups delete` and `rill groups reset-offsets` (dry run, then
+  --execute) on a group kcat committed offsets for;
+- errors are one line each (no librdkafka log lines), --help exits 0.
+
+Run: /usr/bin/python3 tests/integration/test_cli_bootstrap.py
+"""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rilltest import Server, check, rill  # noqa: E402
+
+
+def main():
+    with Server() as srv:
+        b = ["--bootstrap", srv.bootstrap, "--timeout", "10000"]
+        p = rill("topics", "create", "orders", "--partitions", "2", "--retention-ms", "3600000", *b)
+        check("created topic orders with 2 partitions" in p.stdout, "topics create --bootstrap")
+        p = rill("topics", "create", "orders", "--partitions", "2", *b, check=False)
+        check(p.returncode == 1 and p.stderr.count("\n") == 1 and "already exists" in p.stderr,
+              "creating it again: one line, exit 1 (%r)" % p.stderr)
+        p = rill("topics", "list", *b)
+        check("orders" in p.stdout.split(), "topics list --bootstrap")
+        p = rill("topics", "alter", "orders", "--partitions", "3", "--segment-bytes", "1048576", *b)
+        check("now has 3 partitions" in p.stdout and "segment.bytes = 1048576" in p.stdout,
+              "topics alter --bootstrap: partitions and a setting")
+        p = rill("topics", "describe", "orders", *b)
+        first = p.stdout.splitlines()[0]
+        check("Partitions: 3" in first and "retention.ms: 3600000" in first and "segment.bytes: 1048576" in first,
+              "alter kept retention.ms and set segment.bytes (%s)" % first)
+        check(p.stdout.count("\tPartition: ") == 3, "describe lists 3 partitions")
+        p = rill("topics", "alter", "orders", "--partitions", "2", *b, check=False)
+        check(p.returncode == 1 and "never removed" in p.stderr, "shrinking refused with the broker's reason")
+
+        # The broker holds the data directory.
+        p = rill("topics", "create", "x", "--partitions", "1", data=srv.data, check=False)
+        check(p.returncode == 1 and "--bootstrap" in p.stderr and "rill serve" in p.stderr,
+              "a held data directory points to --bootstrap (%r)" % p.stderr)
+
+        # Groups: kcat commits offsets for group g1 on orders.
+        subprocess.run(["kcat", "-b", srv.bootstrap, "-P", "-t", "orders", "-p", "0"],
+                       input="".join("m%d\n" % i for i in range(10)), text=True, timeout=30, check=True)
+        subprocess.run(["kcat", "-b", srv.bootstrap, "-G", "g1", "-o", "beginning", "-e", "orders",
+                        "-X", "enable.auto.commit=true", "-X", "auto.commit.interval.ms=100"],
+                       capture_output=True, text=True, timeout=60)
+        p = rill("groups", "describe", "g1", *b)
+        check(any(l.split()[:3] == ["orders", "0", "10"] for l in p.stdout.splitlines()),
+              "kcat committed offset 10 on orders-0 (%s)" % p.stdout)
+        p = rill("groups", "reset-offsets", "g1", "--topic", "orders", "--to-offset", "4", *b)
+        check("dry run" in p.stdout and any(l.split()[1:] == ["orders", "0", "4"] for l in p.stdout.splitlines()),
+              "reset-offsets without --execute prints the plan")
+        p = rill("groups", "describe", "g1", *b)
+        check(any(l.split()[:3] == ["orders", "0", "10"] for l in p.stdout.splitlines()), "and changes nothing")
+        p = rill("groups", "reset-offsets", "g1", "--topic", "orders", "--to-earliest", "--execute", *b)
+        check("committed" in p.stdout, "reset-offsets --to-earliest --execute")
+        p = rill("groups", "describe", "g1", *b)
+        check(any(l.split()[:3] == ["orders", "0", "0"] for l in p.stdout.splitlines()),
+              "the committed offset is now 0 (%s)" % p.stdout)
+        out = subprocess.run(["kcat", "-b", srv.bootstrap, "-G", "g1", "-e", "orders"],
+                             capture_output=True, text=True, timeout=60).stdout.split()
+        check(len(out) == 10, "a consumer of g1 reads all 10 again (%d)" % len(out))
+        p = rill("groups", "reset-offsets", "g1", "--topic", "orders", "--to-earliest", *b, "--to-latest",
+                 check=False)
+        check(p.returncode == 2, "two targets: a usage error")
+        p = rill("groups", "delete", "g1", *b)
+        check("deleted group g1" in p.stdout, "groups delete")
+        p = rill("groups", "list", *b)
+        check("g1" not in p.stdout.split(), "the group is gone")
+        p = rill("groups", "delete", "nope", *b, check=False)
+        check(p.returncode == 1 and p.stderr.count("\n") == 1, "deleting an unknown group: one line (%r)" % p.stderr)
+        p = rill("topics", "delete", "orders", *b)
+        check("deleted topic orders" in p.stdout, "topics delete --bootstrap")
+        p = rill("topics", "describe", "orders", *b, check=False)
+        check(p.returncode == 1 and "not found" in p.stderr, "describe after delete: not found (no auto-creation)")
+        check(srv.stop() == 0, "broker stopped")
+
+        # The broker is gone: --data works again, alter persists.
+        p = rill("topics", "create", "local", "--partitions", "1", data=srv.data)
+        p = rill("topics", "alter", "local", "--partitions", "2", "--retention-ms", "1000", data=srv.data)
+        p = rill("topics", "describe", "local", data=srv.data)
+        check("Partitions: 2" in p.stdout and "retention.ms: 1000" in p.stdout, "topics alter --data")
+    for args in (["topics", "--help"], ["groups", "--help"]):
+        p = rill(*args, check=False)
+        check(p.returncode == 0 and "usage" in p.stdout, "rill %s exits 0 with its usage" % " ".join(args))
+    p = rill("topics", "list", "--bootstrap", "127.0.0.1:1", "--timeout", "1500", check=False)
+    check(p.returncode == 1 and p.stderr.count("\n") == 1 and "127.0.0.1:1" in p.stderr,
+          "no broker: one line naming the address (%r)" % p.stderr)
+    print("test_cli_bootstrap: ok")
+
+
+if __name__ == "__main__":
+    main()

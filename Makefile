@@ -163,3 +163,6 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The dashboard's files are embedded with .incbin (src/web/web_assets.c).
+$(BUILD)/src/web/web_assets.o: $(wildcard src/web/assets/*)

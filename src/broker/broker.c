@@ -26,6 +26,7 @@
 #include "base/diag.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "broker/broker_log.h"
 #include "kafka/kafka_proto.h"
 
@@ -44,6 +45,7 @@ struct broker_pending {
     int32_t correlation_id;
     int16_t api_key, api_version;
     bool flexible;
+    uint64_t start_us; /* for the latency histogram (base/metrics.h) */
     enum slot_state state;
     struct broker_resp resp;
     broker_cancel_fn *cancel;
@@ -122,6 +124,20 @@ static void slot_free(struct broker_pending *p)
     mem_free(p);
 }
 
+static int api_slot(int16_t api_key)
+{
+    return api_key < 0                    ? 0
+           : api_key >= METRICS_API_SLOTS ? METRICS_API_SLOTS - 1
+                                          : api_key;
+}
+
+static void count_response(const struct broker_pending *p, size_t bytes)
+{
+    metrics_add(METRIC_BROKER_BYTES_OUT, bytes);
+    metrics_observe_us(METRIC_HIST_BROKER_API + api_slot(p->api_key),
+                       metrics_now_us() - p->start_us);
+}
+
 /* Writes one response: length, header, body with file ranges spliced in. */
 static void slot_send(struct broker_conn *bc, struct broker_pending *p)
 {
@@ -135,6 +151,7 @@ static void slot_send(struct broker_conn *bc, struct broker_pending *p)
     size_t total = hlen - 4 + r->body.len + r->file_bytes;
     be32_store(hdr, (uint32_t)total);
     be32_store(hdr + 4, (uint32_t)p->correlation_id);
+    count_response(p, total + 4);
     conn_send_copy(bc->conn, hdr, hlen);
     if (r->nfiles == 0) {
         conn_send_buf(bc->conn, &r->body);
@@ -316,14 +333,17 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
     struct buf_reader r;
     buf_reader_init(&r, p, len);
     int rc = kafka_request_header_decode(&r, &h);
+    metrics_add(METRIC_BROKER_BYTES_IN, len + 4);
     if (rc < 0) {
         b->stats.bad_frames++;
+        metrics_add(METRIC_BROKER_BAD_REQUESTS, 1);
         diag_warn("broker: %s: request header does not decode (%zu bytes); "
                   "closing",
                   conn_peer(c), len);
         return rc;
     }
     b->stats.requests++;
+    metrics_add(METRIC_BROKER_REQUESTS + api_slot(h.api_key), 1);
     const struct broker_api *api = h.api_key >= 0 && h.api_key < BROKER_API_MAX
                                        ? &b->apis[h.api_key]
                                        : NULL;
@@ -348,6 +368,7 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
     slot->correlation_id = h.correlation_id;
     slot->api_key = h.api_key;
     slot->api_version = h.api_version;
+    slot->start_us = metrics_now_us();
     slot->flexible = version_ok && h.flexible;
     slot->state = SLOT_WAITING;
     broker_resp_init(&slot->resp);
@@ -379,6 +400,7 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
     if (rc < 0) {
         buf_fini(&out);
         b->stats.bad_frames++;
+        metrics_add(METRIC_BROKER_BAD_REQUESTS, 1);
         diag_warn("broker: %s: malformed %s v%d request (%s); closing",
                   conn_peer(c), kafka_api_name(h.api_key), h.api_version,
                   err_str(rc));
@@ -438,6 +460,7 @@ static void on_closed(struct conn *c, void *arg)
     if (bc->next)
         bc->next->prev = bc->prev;
     b->nconns--;
+    metrics_add(METRIC_BROKER_CONNS_CLOSED, 1);
     if (!b->draining && b->nconns < b->cfg.max_connections)
         listener_pause(b->listener, false);
     bc->head = bc->tail = NULL;
@@ -485,6 +508,7 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
     b->conns = bc;
     b->nconns++;
     b->stats.conns_accepted++;
+    metrics_add(METRIC_BROKER_CONNS_OPENED, 1);
     diag_debug("broker: %s: connected", peer);
     if (b->nconns >= b->cfg.max_connections)
         listener_pause(ls, true);

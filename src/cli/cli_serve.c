@@ -1,7 +1,8 @@
 /* cli_serve.c - `rill serve`: the Kafka-protocol broker (layer: cli).
  *
  *   rill serve [--config FILE] [--data DIR] [--listen HOST:PORT]
- *              [--advertised HOST:PORT] [--set KEY=VALUE]...
+ *              [--advertised HOST:PORT] [--http-listen HOST:PORT]
+ *              [--set KEY=VALUE]...
  *
  * Settings: defaults, then the properties file, then the flags (each flag
  * is a config_set of the matching Kafka key). SIGTERM / SIGINT shut down
@@ -13,6 +14,8 @@
  * broker's own log, and statements from `rill run` / `rill sql` over the
  * Unix socket <data>/rill.sock. Signals are blocked in every thread and
  * taken by one thread with sigwait (see sql_server.h).
+ * With --http-listen (or http.listeners) the HTTP API, dashboard and
+ * /metrics run too (web/web.h, docs/http.md): started last, stopped first.
  */
 #include "cli/cli.h"
 
@@ -27,6 +30,7 @@
 #include "broker/broker.h"
 #include "broker/mqtt_server.h"
 #include "sql/sql_server.h"
+#include "web/web.h"
 
 /* While Kafka fetches are parked, re-check them this often, so rows the
  * in-process queries append reach long-polling consumers promptly. */
@@ -35,6 +39,7 @@
 static const char usage_text[] =
     "usage: rill serve [--config FILE] [--data DIR] [--listen HOST:PORT]\n"
     "                  [--advertised HOST:PORT] [--mqtt-listen HOST:PORT]\n"
+    "                  [--http-listen HOST:PORT]\n"
     "                  [--set KEY=VALUE]...\n"
     "  keys: listeners, advertised.listeners, log.dirs, num.partitions,\n"
     "        auto.create.topics.enable, log.retention.ms, "
@@ -42,7 +47,8 @@ static const char usage_text[] =
     "        message.max.bytes, max.connections, rill.fsync.every.ack "
     "(docs/broker.md)\n"
     "        mqtt.listeners, mqtt.map.NAME, mqtt.default.topic, "
-    "mqtt.fsync.ack (docs/mqtt.md)\n";
+    "mqtt.fsync.ack (docs/mqtt.md)\n"
+    "        http.listeners (docs/http.md)\n";
 
 static atomic_bool sig_done;
 
@@ -119,6 +125,8 @@ int cli_serve(int argc, char **argv)
         config_set(&props, "advertised.listeners", v);
     if ((v = cli_opt(&a, "mqtt-listen")))
         config_set(&props, "mqtt.listeners", v);
+    if ((v = cli_opt(&a, "http-listen")))
+        config_set(&props, "http.listeners", v);
     const char *data_flag = cli_opt(&a, "data");
     if (data_flag || !config_get(&props, "log.dirs", NULL))
         config_set(&props, "log.dirs", cli_data_dir(data_flag));
@@ -172,6 +180,27 @@ int cli_serve(int argc, char **argv)
     }
     broker_set_fetch_poll_ms(b, FETCH_POLL_MS);
     broker_set_topic_guard(b, sql_server_topic_in_use, sql);
+    struct web *web = NULL;
+    const char *http = config_get(&props, "http.listeners", NULL);
+    if (http && *http) {
+        struct web_options wo = {
+            .listen = http,
+            .data_dir = cfg.data_dir,
+            .logdir = broker_logdir(b),
+            .default_partitions = cfg.num_partitions,
+        };
+        if (web_start(&wo, &web, err, sizeof err) < 0) {
+            fprintf(stderr, "rill serve: HTTP: %s\n", err);
+            mqtt_server_destroy(mqtt);
+            sql_server_stop(sql);
+            broker_destroy(b);
+            goto restore;
+        }
+        const char *colon = strrchr(http, ':');
+        int hl = colon ? (int)(colon - http) : 0;
+        diag_info("http: API, dashboard and /metrics on http://%.*s:%d/", hl,
+                  hl ? http : "127.0.0.1", web_port(web));
+    }
     pthread_t st;
     atomic_store(&sig_done, false);
     bool sig_thread = pthread_create(&st, NULL, signal_thread, b) == 0;
@@ -181,6 +210,7 @@ int cli_serve(int argc, char **argv)
         pthread_kill(st, SIGTERM); /* taken by its sigwait */
         pthread_join(st, NULL);
     }
+    web_stop(web);        /* its statements run in SQL sessions */
     mqtt_server_destroy(mqtt);
     sql_server_stop(sql); /* queries stop before the log closes */
     broker_destroy(b);

@@ -43,6 +43,7 @@
 #include "base/clock.h"
 #include "base/diag.h"
 #include "base/err.h"
+#include "base/metrics.h"
 #include "base/mem.h"
 #include "base/os.h"
 #include "log/log_int.h"
@@ -470,6 +471,12 @@ int partition_append(struct partition *p, uint8_t *batch, size_t len,
         *base_offset_out = base;
 out_unlock:
     pthread_mutex_unlock(&p->mu);
+    if (rc == 0) {
+        metrics_add(METRIC_LOG_APPENDS, 1);
+        metrics_add(METRIC_LOG_APPEND_BYTES, len);
+    } else {
+        metrics_add(METRIC_LOG_APPEND_ERRORS, 1);
+    }
     if (rc == 0 && p->notify)
         log_notify_append(p->notify);
     return rc;
@@ -536,10 +543,13 @@ int partition_flush(struct partition *p)
     pthread_mutex_unlock(&p->mu);
 
     int rc = 0;
+    uint64_t t0 = n ? metrics_now_us() : 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = segment_sync(todo[i], with_idx[i]);
     if (rc == 0 && dir)
         rc = os_fsync_dir(p->dir);
+    if (n)
+        metrics_observe_us(METRIC_HIST_LOG_FSYNC, metrics_now_us() - t0);
 
     pthread_mutex_lock(&p->mu);
     int ret = 0;

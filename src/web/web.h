@@ -1,0 +1,35 @@
+/* web.h - the HTTP face of `rill serve`: REST API, dashboard, /metrics
+ * (layer: web).
+ *
+ * Runs an http_server (web/http_server.h: its own thread and net/ event
+ * loop, not the broker's) with the routes of docs/http.md and
+ * docs/openapi.yaml. SQL goes through the same door as `rill sql`: the
+ * SQL socket of the data directory (sql/sql_server.h), one session per
+ * request. Topics are read and created on the broker's logdir (which is
+ * thread-safe). Start it after the broker and the SQL server, stop it
+ * before them.
+ */
+#ifndef RILL_WEB_H
+#define RILL_WEB_H
+
+#include <stddef.h>
+
+struct logdir;
+struct web;
+
+struct web_options {
+    const char *listen;   /* "host:port" (port 0: any; web_port tells) */
+    const char *data_dir; /* where <data>/rill.sock is */
+    struct logdir *logdir;
+    int default_partitions; /* POST /topics/{t}/create without a count */
+};
+
+/* Returns 0 or a negative error with a message in err. */
+int web_start(const struct web_options *o, struct web **out, char *err,
+              size_t errlen);
+/* Closes every HTTP connection, ends running statements and pushes, stops
+ * the thread. NULL is a no-op. */
+void web_stop(struct web *w);
+int web_port(const struct web *w);
+
+#endif

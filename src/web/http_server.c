@@ -7,6 +7,8 @@
  *      |                            |  \--http_stream_begin--> STREAMING
  *      |                            |                              |
  *      +--malformed / idle / EOF----+---- peer left / stop --------+--> CLOSED
+ *      |                                                           ^
+ *      +--malformed: error answered--> LINGER --EOF / 2 s----------+
  *
  * Invariants:
  *   1. Only READING parses; BUSY and STREAMING keep reading (so a peer that
@@ -37,8 +39,13 @@
 
 #define READ_CHUNK 16384
 #define STOP_POLL_MS 10
+/* After an error answer, read and drop what the peer still sends for at
+ * most this long before closing: closing with unread input makes the
+ * kernel send a reset, which can destroy the answer before the peer reads
+ * it (the "lingering close" of RFC 9112 9.6). */
+#define LINGER_MS 2000
 
-enum conn_state { ST_READING, ST_BUSY, ST_STREAMING, ST_CLOSED };
+enum conn_state { ST_READING, ST_BUSY, ST_STREAMING, ST_LINGER, ST_CLOSED };
 
 struct http_conn {
     struct http_conn *prev, *next;
@@ -48,6 +55,7 @@ struct http_conn {
     int refs;
     bool keep_alive;  /* of the request being answered */
     bool close_after; /* close once out is written */
+    bool linger;      /* ... after reading what the peer still sends */
     size_t req_len;   /* head + body of the request being answered */
     struct buf in;
     struct buf out;
@@ -165,7 +173,11 @@ static int write_out(struct http_conn *c)
     }
     if (c->out_off == c->out.len) {
         c->out.len = c->out_off = 0;
-        if (c->close_after) {
+        if (c->close_after && c->linger && c->state != ST_LINGER) {
+            shutdown(c->io.fd, SHUT_WR);
+            c->state = ST_LINGER;
+            c->last_ms = loop_now_ms(c->srv->loop);
+        } else if (c->close_after && !c->linger) {
             conn_close_now(c);
             return -1;
         }
@@ -222,6 +234,7 @@ static void error_close(struct http_conn *c, int status, const char *msg)
     char body[256];
     int n = snprintf(body, sizeof body, "{\"error\":\"%s\"}\n", msg);
     c->keep_alive = false;
+    c->linger = true;
     c->state = ST_BUSY;
     http_respond(c, status, "application/json", body, (size_t)n);
 }
@@ -265,11 +278,19 @@ static void io_cb(struct loop *l, struct loop_io *io, uint32_t events)
 {
     struct http_conn *c = io->arg;
     struct http_server *s = c->srv;
-    c->last_ms = loop_now_ms(l);
+    if (c->state != ST_LINGER)
+        c->last_ms = loop_now_ms(l);
     if ((events & LOOP_WRITE) && write_out(c) < 0)
         return;
     if (!(events & LOOP_READ))
         return;
+    if (c->state == ST_LINGER) {
+        char drop[READ_CHUNK];
+        ssize_t r = read(io->fd, drop, sizeof drop);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+            conn_close_now(c);
+        return;
+    }
     size_t cap = s->o.limits.max_head + (size_t)s->o.limits.max_body;
     for (int round = 0; round < 4; round++) {
         if (c->in.len >= cap) {
@@ -351,7 +372,8 @@ static void tick_cb(struct loop *l, struct loop_timer *t)
     int64_t now = loop_now_ms(l);
     for (struct http_conn *c = s->conns, *n; c; c = n) {
         n = c->next;
-        if (c->state == ST_READING && now - c->last_ms > s->o.idle_ms)
+        if ((c->state == ST_READING && now - c->last_ms > s->o.idle_ms) ||
+            (c->state == ST_LINGER && now - c->last_ms > LINGER_MS))
             conn_close_now(c);
     }
     if (s->closing && atomic_load(&s->holds) == 0)

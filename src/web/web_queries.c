@@ -319,8 +319,9 @@ static void prom_one(void *arg, const char *text)
             long long wm = strtoll(v, NULL, 10);
             if (p->pass == 2)
                 buf_printf(p->out,
-                           "rill_query_watermark_ms{query=\"%s\"} %lld\n", id,
-                           wm);
+                           "rill_query_watermark_seconds{query=\"%s\"} "
+                           "%.3f\n",
+                           id, (double)wm / 1000.0);
             else
                 buf_printf(p->out,
                            "rill_query_watermark_lag_seconds{query=\"%s\"} "
@@ -367,8 +368,8 @@ int web_queries_metrics(struct web_job *j, struct buf *out)
         static const char *const extra[][2] = {
             {"rill_query_lag_records gauge",
              "Records of the stage's input not yet read, per stage."},
-            {"rill_query_watermark_ms gauge",
-             "The query's event-time watermark (ms since the epoch)."},
+            {"rill_query_watermark_seconds gauge",
+             "The query's event-time watermark (seconds since the epoch)."},
             {"rill_query_watermark_lag_seconds gauge",
              "Wall clock minus the query's watermark."},
             {"rill_query_late_rows_partition_total counter",

@@ -275,6 +275,16 @@ static void handle(void *arg, struct http_conn *c,
             return web_error(c, 405, "use POST with a SELECT as body");
         return web_query_post(w, c, req, body, len);
     }
+    if (path_is(path, "/streams")) {
+        if (!get)
+            return web_error(c, 405, "use GET");
+        return web_streams_get(w, c);
+    }
+    if (path_is(path, "/events")) {
+        if (!get)
+            return web_error(c, 405, "use GET");
+        return web_events_get(w, c, req);
+    }
     if (path_is(path, "/groups")) {
         if (!get)
             return web_error(c, 405, "use GET");

@@ -188,19 +188,25 @@ static void json_row(void *arg, const char *group, const struct lag_row *r)
                r->partition, r->committed, r->end, lag);
 }
 
-void web_groups_get(struct web *w, struct http_conn *c)
+void web_groups_json(struct web *w, struct buf *out)
 {
     struct web_groups *g = w->groups;
-    struct buf b;
-    buf_init(&b);
-    buf_put_u8(&b, '[');
+    buf_put_u8(out, '[');
     pthread_mutex_lock(&g->mu);
     refresh(w, g);
-    struct json_state s = {.out = &b};
+    struct json_state s = {.out = out};
     each(w, g, json_row, &s);
     close_group(&s);
     pthread_mutex_unlock(&g->mu);
-    buf_put_str(&b, "]\n");
+    buf_put_u8(out, ']');
+}
+
+void web_groups_get(struct web *w, struct http_conn *c)
+{
+    struct buf b;
+    buf_init(&b);
+    web_groups_json(w, &b);
+    buf_put_u8(&b, '\n');
     http_respond(c, 200, "application/json", b.data, b.len);
     buf_fini(&b);
 }

@@ -100,6 +100,10 @@ int web_sql_exec(struct web_job *j, const char *text, size_t len,
  * of one, with its run-time counters when it runs. Returns 0,
  * ERR_NOT_FOUND (unknown id) or a web_sql_exec error. Job thread only. */
 int web_queries_json(struct web_job *j, const char *id, struct buf *out);
+/* The catalog's streams and tables: [{"name", "kind", "topic", "format",
+ * "partitions", "key", "watermark"}]. */
+int web_streams_json(struct web_job *j, struct buf *out);
+void web_streams_get(struct web *w, struct http_conn *c);
 /* Prometheus families of the queries (rows, lag per stage, watermark,
  * late rows, dead letters). Same errors. */
 int web_queries_metrics(struct web_job *j, struct buf *out);
@@ -112,3 +116,9 @@ void web_groups_destroy(struct web_groups *g);
 void web_groups_metrics(struct web *w, struct buf *out);
 /* GET /groups: [{"group", "lag", "partitions": [...]}] */
 void web_groups_get(struct web *w, struct http_conn *c);
+void web_groups_json(struct web *w, struct buf *out);
+void web_topics_json(struct web *w, struct buf *out);
+
+/* GET /events: server-sent events for the dashboard (web_events.c). */
+void web_events_get(struct web *w, struct http_conn *c,
+                    const struct http_request *req);

@@ -389,9 +389,67 @@ int web_queries_metrics(struct web_job *j, struct buf *out)
     return rc;
 }
 
+/* --- streams and tables (SHOW STREAMS / SHOW TABLES tables) -------------- */
+
+/* Appends {"name", "kind", "topic", "format", "partitions", "key",
+ * "watermark"} per line of a SHOW table (header first, "(N ...)" last). */
+static void relations_json(const char *text, const char *kind, bool *first,
+                           struct buf *out)
+{
+    const char *line = strchr(text, '\n');
+    while (line && line[1] && line[1] != '(') {
+        line++;
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        static const char *const keys[] = {"name", "topic", "format",
+                                           "partitions", "key"};
+        size_t i = 0;
+        buf_put_str(out, *first ? "{" : ",{");
+        *first = false;
+        buf_printf(out, "\"kind\":\"%s\"", kind);
+        for (int k = 0; k < 5; k++) {
+            while (i < len && line[i] == ' ')
+                i++;
+            size_t st = i;
+            while (i < len && line[i] != ' ')
+                i++;
+            buf_printf(out, ",\"%s\":", keys[k]);
+            if (k == 3 && is_int(line + st, i - st))
+                buf_put(out, line + st, i - st);
+            else
+                web_json_str(out, line + st, i - st);
+        }
+        while (i < len && line[i] == ' ')
+            i++;
+        buf_put_str(out, ",\"watermark\":");
+        web_json_str(out, line + i, len - i);
+        buf_put_u8(out, '}');
+        line = eol;
+    }
+}
+
+int web_streams_json(struct web_job *j, struct buf *out)
+{
+    struct collect c = {.failed = false};
+    buf_init(&c.text);
+    bool first = true;
+    buf_put_u8(out, '[');
+    int rc = run(j, "SHOW STREAMS;", &c);
+    if (rc == 0)
+        relations_json((const char *)c.text.data, "stream", &first, out);
+    if (rc == 0)
+        rc = run(j, "SHOW TABLES;", &c);
+    if (rc == 0)
+        relations_json((const char *)c.text.data, "table", &first, out);
+    buf_put_u8(out, ']');
+    buf_fini(&c.text);
+    return rc == 1 ? ERR_FAILED : rc;
+}
+
 struct get_arg {
     char id[256];
     bool one;
+    bool streams;
 };
 
 static void get_job(struct web_job *j, void *arg)
@@ -399,7 +457,8 @@ static void get_job(struct web_job *j, void *arg)
     struct get_arg *a = arg;
     struct buf b;
     buf_init(&b);
-    int rc = web_queries_json(j, a->one ? a->id : NULL, &b);
+    int rc = a->streams ? web_streams_json(j, &b)
+                        : web_queries_json(j, a->one ? a->id : NULL, &b);
     if (rc == 0) {
         buf_put_u8(&b, '\n');
         web_job_respond(j, 200, "application/json", &b);
@@ -424,6 +483,14 @@ void web_queries_get(struct web *w, struct http_conn *c, const char *id)
         snprintf(a->id, sizeof a->id, "%s", id);
         a->one = true;
     }
+    if (web_job_start(w, c, get_job, a))
+        mem_free(a);
+}
+
+void web_streams_get(struct web *w, struct http_conn *c)
+{
+    struct get_arg *a = mem_calloc(1, sizeof *a);
+    a->streams = true;
     if (web_job_start(w, c, get_job, a))
         mem_free(a);
 }

@@ -52,22 +52,28 @@ static void topic_summary(struct web *w, const char *name, struct buf *b)
                                                               : "false");
 }
 
-static void list_topics(struct web *w, struct http_conn *c)
+void web_topics_json(struct web *w, struct buf *b)
 {
     char **names;
     size_t n;
-    if (logdir_topic_list(w->o.logdir, &names, &n))
-        return web_error(c, 500, "cannot list topics");
+    buf_put_u8(b, '[');
+    if (logdir_topic_list(w->o.logdir, &names, &n) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                buf_put_u8(b, ',');
+            topic_summary(w, names[i], b);
+        }
+        logdir_names_free(names, n);
+    }
+    buf_put_u8(b, ']');
+}
+
+static void list_topics(struct web *w, struct http_conn *c)
+{
     struct buf b;
     buf_init(&b);
-    buf_put_u8(&b, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            buf_put_u8(&b, ',');
-        topic_summary(w, names[i], &b);
-    }
-    buf_put_str(&b, "]\n");
-    logdir_names_free(names, n);
+    web_topics_json(w, &b);
+    buf_put_u8(&b, '\n');
     http_respond(c, 200, "application/json", b.data, b.len);
     buf_fini(&b);
 }

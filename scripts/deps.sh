@@ -11,6 +11,7 @@ PKGS=(
   sqlite3 redis-server mosquitto mosquitto-clients
   postgresql libpq-dev procps libedit-dev
   golang-go golang-github-shopify-sarama-dev
+  prometheus chromium
 )
 
 missing=()
@@ -19,7 +20,22 @@ for p in "${PKGS[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The dashboard's browser test drives Debian's chromium with playwright-core
+# from npm, installed into tests/browser/node_modules (ignored by git).
+npm_deps() {
+  local dir; dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+  [ -d "$dir/node_modules/playwright-core" ] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "deps.sh: npm not found; install Node.js and npm for the browser test" >&2
+    return 1
+  fi
+  echo "deps.sh: npm install in tests/browser" >&2
+  (cd "$dir" && npm install --no-audit --no-fund --silent)
+}
+if [ ${#missing[@]} -eq 0 ]; then
+  npm_deps
+  exit $?
+fi
 
 echo "deps.sh: installing missing Debian packages: ${missing[*]}" >&2
 SUDO=""
@@ -36,4 +52,5 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 for svc in redis-server mosquitto postgresql; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
 done
+npm_deps
 echo "deps.sh: done" >&2

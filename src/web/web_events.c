@@ -79,8 +79,8 @@ static void events_job(struct web_job *j, void *arg)
         buf_put_str(&b, "}\n\n");
         rc = web_job_write(j, b.data, b.len);
         /* Sleep in slices, so a client that leaves is noticed soon. */
-        for (int waited = 0; rc == 0 && waited < e->interval_ms &&
-                             !web_job_gone(j);
+        for (int waited = 0;
+             rc == 0 && waited < e->interval_ms && !web_job_gone(j);
              waited += 50) {
             struct timespec ts = {0, 50 * 1000000L};
             nanosleep(&ts, NULL);

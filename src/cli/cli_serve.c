@@ -210,7 +210,7 @@ int cli_serve(int argc, char **argv)
         pthread_kill(st, SIGTERM); /* taken by its sigwait */
         pthread_join(st, NULL);
     }
-    web_stop(web);        /* its statements run in SQL sessions */
+    web_stop(web); /* its statements run in SQL sessions */
     mqtt_server_destroy(mqtt);
     sql_server_stop(sql); /* queries stop before the log closes */
     broker_destroy(b);

@@ -1,61 +1,35 @@
-/* query_run.c - the engine behind sql_exec.h: queries as sets of tasks
- * (query_task.c), where they run, and the engine hooks (layer: sql).
+/* query_run.c - the SQL engine on the stream runtime (layer: sql): plans a
+ * query (planner.h) into the runtime's specification (query_spec), builds
+ * each task's pipeline for its stage when the runtime asks, and runs the
+ * engine hooks of sql_exec.h on stream/query_runtime.h.
  *
- * A query is a set of tasks. Stage 0 has one task per partition of the
- * input topic; a plan that repartitions (planner.h) adds stage 1, one
- * task per partition of its repartition topic. Tasks of a query share
- * nothing mutable but single-writer atomics: stage 0's watermark board and
- * the published offsets and watermarks the progress file is made of.
- * Persistent queries' tasks run on the worker threads (stream/worker.h);
- * a transient SELECT steps its tasks in the session's thread; on the
- * virtual clock a query's own thread steps them in stamp order.
- *
- * Virtual clock (env RILL_VIRTUAL_CLOCK=1, for golden tests): processing
- * time is not the wall clock but the arrival time stamped on each record
- * batch (its max Kafka timestamp). Each pass pushes one batch: the next
- * one, over every stage-0 task, with the earliest stamp (ties: the lower
- * partition), at that time; then every stage-0 task ticks and publishes,
- * then every one takes the new minimum, then stage 1 drains. So
- * watermarks, idle timeouts and emission follow the order and stamps the
- * producer gave, whatever the machine's speed (docs/testing.md).
+ * The runtime owns tasks, threads, watermarks, progress and dead letters;
+ * this file knows SQL: statements, the catalog, error positions, and the
+ * process's signals while a statement without a cancel flag runs.
  */
-#include "sql/query_run_int.h"
+#include "sql/query_run.h"
 
-#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "base/clock.h"
-#include "base/diag.h"
 #include "base/err.h"
-#include "base/hashmap.h"
 #include "base/mem.h"
 #include "connect/local_log.h"
-#include "log/logdir.h"
-
-#define MAX_QUERIES 256
+#include "sql/planner.h"
+#include "stream/query_runtime.h"
 
 struct query_run {
     struct query_run_options o;
-    /* Topics running queries use (name -> count), for
-     * query_run_topic_in_use from other threads. */
-    pthread_mutex_t topics_mu;
-    struct hashmap topics;
-    struct worker_pool *pool;   /* created with the first pooled query */
-    struct stream_log pool_log; /* whose appends wake the pool */
-    struct query *queries[MAX_QUERIES];
-    int nqueries;
-    unsigned transient_seq;
+    struct stream_log log;
+    struct query_runtime *rt; /* made with the first statement that runs */
 };
 
 /* SIGINT ends the running SELECT (or the wait); SIGTERM also ends the
  * wait that follows, so `kill` stops rill run whatever it is doing. */
-static volatile sig_atomic_t interrupted, terminated;
+static volatile int interrupted, terminated;
 
 static void on_signal(int sig)
 {
@@ -64,531 +38,210 @@ static void on_signal(int sig)
         terminated = 1;
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* ---- a query's own loop (transient, bounded, virtual clock) ---- */
-
-/* Stage 1 reads what stage 0 wrote, until it is all read. */
-static int drain_stage1(struct query *q, int64_t now)
-{
-    bool again = true;
-    while (again) {
-        again = false;
-        for (int i = q->n0; i < q->ntasks; i++) {
-            struct task *k = q->tasks[i];
-            int64_t nx = k->next;
-            int rc = query_task_read(k, false, &nx, NULL);
-            if (rc < 0)
-                return rc;
-            if (rc == 0)
-                continue;
-            rc = query_task_push(k, nx, now);
-            query_task_publish_wm(k);
-            if (rc)
-                return rc;
-            again = true;
-        }
-    }
-    return 0;
-}
-
-/* Virtual clock, no input: every stage-0 task ticks at vnow (idleness,
- * watermarks), then settles; stage 1 drains. */
-static int pass_quiet(struct query *q)
-{
-    int rc = 0;
-    for (int i = 0; i < q->n0 && !rc; i++) {
-        struct task *t = q->tasks[i];
-        pthread_mutex_lock(&t->mu);
-        rc = pipeline_tick(t->pipe, q->vnow);
-        query_task_publish_board(t);
-        pthread_mutex_unlock(&t->mu);
-    }
-    for (int i = 0; i < q->n0 && !rc; i++) {
-        struct task *t = q->tasks[i];
-        pthread_mutex_lock(&t->mu);
-        rc = query_task_settle(t);
-        query_task_flush(t);
-        query_task_publish_wm(t);
-        pthread_mutex_unlock(&t->mu);
-    }
-    if (!rc && q->repartition)
-        rc = drain_stage1(q, q->vnow);
-    return rc;
-}
-
-/* A virtual-clock pass: the earliest-stamped next batch over stage 0,
- * pushed at its stamp; every stage-0 task ticks, then settles; stage 1
- * drains. Returns 1 (pushed), 0 (nothing) or a negative error. */
-static int pass_virtual(struct query *q)
-{
-    int64_t nx, ts, best_ts = INT64_MAX;
-    int best = -1;
-    for (int i = 0; i < q->n0; i++) {
-        int rc = query_task_read(q->tasks[i], true, &nx, &ts);
-        if (rc < 0)
-            return rc;
-        if (rc == 1 && ts < best_ts) {
-            best_ts = ts;
-            best = i;
-        }
-    }
-    if (best < 0)
-        return 0;
-    struct task *k = q->tasks[best];
-    int rc = query_task_read(k, true, &nx, &ts);
-    if (rc <= 0)
-        return rc;
-    /* Every input was quiet for the idle timeout before this batch: the
-     * time in between passes first (idleness; the watermark follows the
-     * clock with 'watermark.idle-advance'), as it would have live. */
-    const struct plan *p0 = q->tasks[0]->plan;
-    if (p0->idle_advance && p0->idle_timeout_ms > 0 && q->vlast != INT64_MIN &&
-        ts - q->vlast >= p0->idle_timeout_ms) {
-        q->vnow = ts > q->vnow ? ts : q->vnow;
-        if ((rc = pass_quiet(q)))
-            return rc;
-        rc = query_task_read(k, true, &nx, &ts);
-        if (rc <= 0)
-            return rc;
-    }
-    if (ts > q->vnow)
-        q->vnow = ts;
-    q->vlast = q->vnow;
-    if ((rc = query_task_push(k, nx, q->vnow)))
-        return rc;
-    /* Input dry until the next batch: idleness and watermarks of every
-     * task at vnow, then the new minimum everywhere. */
-    for (int i = 0; i < q->n0; i++) {
-        struct task *t = q->tasks[i];
-        pthread_mutex_lock(&t->mu);
-        rc = pipeline_tick(t->pipe, q->vnow);
-        query_task_publish_board(t);
-        pthread_mutex_unlock(&t->mu);
-        if (rc)
-            return rc;
-    }
-    for (int i = 0; i < q->n0; i++) {
-        struct task *t = q->tasks[i];
-        pthread_mutex_lock(&t->mu);
-        rc = query_task_settle(t);
-        query_task_flush(t);
-        query_task_publish_wm(t);
-        pthread_mutex_unlock(&t->mu);
-        if (rc)
-            return rc;
-    }
-    if (q->repartition && (rc = drain_stage1(q, q->vnow)))
-        return rc;
-    return 1;
-}
-
-static int query_error(const struct query *q)
-{
-    for (int i = 0; i < q->ntasks; i++)
-        if (q->tasks[i]->error)
-            return q->tasks[i]->error;
-    return 0;
-}
-
-/* Bounded input is over: stage 0 ends (every window fires), stage 1 reads
- * the rest and ends (its watermark jumps to the end of time). */
-static int query_end(struct query *q)
-{
-    int rc = 0;
-    for (int s = 0; s < 2; s++) {
-        if (s == 1 && q->repartition && !rc)
-            rc = drain_stage1(q, query_task_now(q));
-        for (int i = 0; i < q->ntasks; i++) {
-            struct task *k = q->tasks[i];
-            if (k->stage != s)
-                continue;
-            pthread_mutex_lock(&k->mu);
-            /* No end-of-time marker: it would stay in the repartition
-             * topic and close every window of a later run at once;
-             * stage 1 ends its own input below. */
-            int r = pipeline_end_of_input(k->pipe);
-            query_task_flush(k);
-            k->ended = true;
-            pthread_mutex_unlock(&k->mu);
-            rc = rc ? rc : r;
-        }
-    }
-    return rc;
-}
-
-/* Steps every task of q in this thread until stop, LIMIT, an interrupt
- * (transient), or idleness in bounded mode. */
-static int query_loop(struct query *q, bool transient)
-{
-    int64_t last = clock_mono_ms();
-    int64_t idle = q->qr->o.idle_ms > 0 ? q->qr->o.idle_ms : 500;
-    int rc = 0;
-    while (!atomic_load(&q->stop) && !q->done &&
-           !(transient && (q->cancel ? atomic_load(q->cancel) : interrupted))) {
-        /* Taken before the pass: an append after it ends the wait below. */
-        uint64_t seq = stream_log_append_seq(&q->log);
-        int64_t now = clock_mono_ms();
-        int64_t due = now + TICK_MS;
-        int got = 0;
-        if (q->vclock) {
-            got = pass_virtual(q);
-            if (got < 0) {
-                rc = got;
-                break;
-            }
-            if (!got) {
-                for (int i = 0; i < q->ntasks && !rc; i++)
-                    rc = query_task_tick(q->tasks[i], q->vnow);
-                if (rc)
-                    break;
-            }
-        } else {
-            for (int i = 0; i < q->ntasks; i++)
-                got += query_task_step(q->tasks[i], now, &due);
-        }
-        if ((rc = query_error(q)))
-            break;
-        if (got > 0) {
-            last = clock_mono_ms();
-            if (q->persistent && last - q->last_save >= 1000)
-                query_task_progress_save(q, query_task_progress_wm(q));
-            continue;
-        }
-        if (q->qr->o.until_idle && clock_mono_ms() - last >= idle) {
-            /* Recorded before the end of input fires every window, so a
-             * restart with more data does not mute later windows. */
-            if (q->persistent)
-                query_task_progress_save(q, query_task_progress_wm(q));
-            rc = query_end(q);
-            q->error = rc;
-            atomic_store(&q->finished, true);
-            return rc;
-        }
-        int64_t wait = due - clock_mono_ms();
-        stream_log_wait(&q->log, seq, wait < 1 ? 1 : wait);
-    }
-    if (q->persistent && !rc)
-        query_task_progress_save(q, query_task_progress_wm(q));
-    q->error = rc;
-    atomic_store(&q->finished, true);
-    return rc;
-}
-
-static void *query_thread(void *arg)
-{
-    query_loop(arg, false);
-    return NULL;
-}
-
-/* ---- queries ---- */
-
-static void topics_change(struct query_run *qr, const char *name, int by)
-{
-    size_t n = strlen(name);
-    pthread_mutex_lock(&qr->topics_mu);
-    uintptr_t c = (uintptr_t)hashmap_get(&qr->topics, name, n);
-    c = by > 0 ? c + 1 : c - 1;
-    if (c)
-        hashmap_put(&qr->topics, name, n, (void *)c);
-    else
-        hashmap_remove(&qr->topics, name, n);
-    pthread_mutex_unlock(&qr->topics_mu);
-}
-
-/* Records the topics q reads and writes as in use. */
-static void query_hold_topics(struct query *q, struct sql_query_start *qs)
-{
-    const struct plan *p = q->plan;
-    const char *names[5] = {p->topic,
-                            qs->sink ? query_task_sink_topic(qs) : NULL,
-                            p->late_topic[0] ? p->late_topic : NULL,
-                            q->repartition ? p->repart_topic : NULL, NULL};
-    char dlq[256];
-    snprintf(dlq, sizeof dlq, "%s.dlq", p->input);
-    names[4] = dlq;
-    for (int i = 0; i < 5; i++)
-        if (names[i] && names[i][0]) {
-            snprintf(q->held[q->nheld], sizeof q->held[0], "%s", names[i]);
-            topics_change(q->qr, q->held[q->nheld++], 1);
-        }
-}
-
-bool query_run_topic_in_use(struct query_run *qr, const char *topic)
-{
-    if (!qr || !topic)
-        return false;
-    pthread_mutex_lock(&qr->topics_mu);
-    bool used = hashmap_get_str(&qr->topics, topic) != NULL;
-    pthread_mutex_unlock(&qr->topics_mu);
-    return used;
-}
-
-static void query_destroy(struct query *q)
-{
-    if (!q)
-        return;
-    for (int i = 0; i < q->nheld; i++)
-        topics_change(q->qr, q->held[i], -1);
-    for (int i = 0; i < q->ntasks; i++)
-        query_task_destroy(q->tasks[i]);
-    mem_free(q->tasks);
-    mem_free(q->board_wm);
-    mem_free(q->board_idle);
-    mem_free(q->pub_next);
-    mem_free(q->pub_wm);
-    mem_free(q);
-}
-
-/* The repartition topic of a plan, with one partition per input
- * partition. A transient SELECT's is its own, new each time. */
-static int repart_topic_open(struct query *q, bool fresh,
-                             struct sql_exec_error *err)
-{
-    char name[256];
-    snprintf(name, sizeof name, "%s-repartition", q->id);
-    int n = stream_log_partitions(&q->log, name);
-    if (n >= 0 && (fresh || n != q->n0)) {
-        stream_log_delete(&q->log, name);
-        n = ERR_NOT_FOUND;
-    }
-    if (n == ERR_NOT_FOUND) {
-        int rc = stream_log_create(&q->log, name, q->n0);
-        if (rc && rc != ERR_EXISTS)
-            return query_task_fail(err, rc, "create the repartition topic",
-                                   name);
-    }
-    return 0;
-}
-
-static int query_create(struct query_run *qr, struct sql_query_start *qs,
-                        struct query **out, struct sql_exec_error *err)
-{
-    struct query *q = mem_calloc(1, sizeof *q);
-    q->qr = qr;
-    local_log_init(&q->log, qs->logdir);
-    q->mute_wm = INT64_MIN;
-    q->durable_only = qr->o.durable_only;
-    q->emit = qs->emit;
-    q->persistent = qs->sink != NULL;
-    q->on_append = qr->o.on_append;
-    q->on_append_arg = qr->o.on_append_arg;
-    q->emit_arg = qs->emit_arg;
-    const char *vc = getenv("RILL_VIRTUAL_CLOCK");
-    q->vclock = vc && !strcmp(vc, "1");
-    q->vlast = INT64_MIN;
-    if (qs->id)
-        snprintf(q->id, sizeof q->id, "%s", qs->id);
-    else
-        snprintf(q->id, sizeof q->id, "select-%d-%u", (int)getpid(),
-                 qr->transient_seq++);
-    /* The first task's plan tells the shape. */
-    struct task *t0 = NULL;
-    q->n0 = 1; /* for the board until the plan is known */
-    struct plan *shape;
-    int rc = planner_build(qs, NULL, &shape, err);
-    if (rc) {
-        mem_free(q);
-        return rc;
-    }
-    q->n0 = shape->npartitions;
-    q->repartition = shape->repartition;
-    q->windowed = shape->windowed;
-    q->n1 = q->repartition ? shape->npartitions : 0;
-    plan_destroy(shape);
-    q->ntasks = q->n0 + q->n1;
-    q->tasks = mem_calloc((size_t)q->ntasks, sizeof *q->tasks);
-    q->board_wm = mem_calloc((size_t)q->n0, sizeof *q->board_wm);
-    q->board_idle = mem_calloc((size_t)q->n0, sizeof *q->board_idle);
-    q->pub_next = mem_calloc((size_t)q->n0, sizeof *q->pub_next);
-    q->pub_wm = mem_calloc((size_t)(q->n1 ? q->n1 : q->n0), sizeof *q->pub_wm);
-    for (int i = 0; i < q->n0; i++)
-        atomic_store(&q->board_wm[i], WATERMARK_NONE);
-    for (int i = 0; i < (q->n1 ? q->n1 : q->n0); i++)
-        atomic_store(&q->pub_wm[i], WATERMARK_NONE);
-    if (q->repartition && (rc = repart_topic_open(q, !qs->id, err)))
-        goto fail;
-    int made = 0;
-    for (int s = 0; s < 2; s++)
-        for (int i = 0; i < (s ? q->n1 : q->n0); i++) {
-            rc = query_task_create(q, qs, s, i, &t0, err);
-            if (rc) {
-                q->ntasks = made;
-                goto fail;
-            }
-            q->tasks[made++] = t0;
-        }
-    q->plan = q->tasks[0]->plan;
-    q->dlq_id = qs->id ? q->id : "select";
-    q->in_topic = q->plan->topic;
-    for (int i = 0; i < q->n0; i++)
-        atomic_store(&q->pub_next[i], q->tasks[i]->next);
-    if (q->persistent)
-        query_task_progress_load(q);
-    query_hold_topics(q, qs);
-    *out = q;
-    return 0;
-fail:
-    query_destroy(q);
-    return rc;
-}
-
-/* ---- engine hooks ---- */
-
 int query_run_create(const struct query_run_options *o, struct query_run **out)
 {
     struct query_run *qr = mem_calloc(1, sizeof *qr);
     if (o)
         qr->o = *o;
-    pthread_mutex_init(&qr->topics_mu, NULL);
-    hashmap_init(&qr->topics);
     *out = qr;
     return 0;
-}
-
-/* Stops q's tasks (they are no longer stepped when this returns) and
- * records its progress. */
-static void query_stop(struct query_run *qr, struct query *q)
-{
-    atomic_store(&q->stop, true);
-    if (q->threaded)
-        pthread_join(q->thread, NULL);
-    if (q->pooled) {
-        for (int i = 0; i < q->ntasks; i++)
-            worker_pool_remove(qr->pool, &q->tasks[i]->wt);
-        if (q->persistent && !query_error(q))
-            query_task_progress_save(q, query_task_progress_wm(q));
-    }
 }
 
 void query_run_destroy(struct query_run *qr)
 {
     if (!qr)
         return;
-    for (int i = 0; i < qr->nqueries; i++) {
-        query_stop(qr, qr->queries[i]);
-        query_destroy(qr->queries[i]);
-    }
-    worker_pool_destroy(qr->pool);
-    hashmap_fini(&qr->topics);
-    pthread_mutex_destroy(&qr->topics_mu);
+    query_runtime_destroy(qr->rt);
     mem_free(qr);
+}
+
+bool query_run_topic_in_use(struct query_run *qr, const char *topic)
+{
+    return qr && qr->rt && query_runtime_topic_in_use(qr->rt, topic);
+}
+
+/* The runtime, on the statement's logdir (the same for every statement
+ * of a process). */
+static struct query_runtime *runtime(struct query_run *qr, struct logdir *ld)
+{
+    if (qr->rt)
+        return qr->rt;
+    local_log_init(&qr->log, ld);
+    const char *vc = getenv("RILL_VIRTUAL_CLOCK");
+    struct query_runtime_options o = {
+        .until_idle = qr->o.until_idle,
+        .idle_ms = qr->o.idle_ms,
+        .durable_only = qr->o.durable_only,
+        .workers = qr->o.workers,
+        .virtual_clock = vc && !strcmp(vc, "1"),
+        .on_append = qr->o.on_append,
+        .on_append_arg = qr->o.on_append_arg,
+        .interrupted = &interrupted,
+    };
+    query_runtime_create(&qr->log, &o, &qr->rt);
+    return qr->rt;
+}
+
+/* The topic a persistent query writes (INSERT's target or WITH topic). */
+static const char *sink_topic(const struct sql_query_start *q)
+{
+    const struct catalog_relation *r =
+        catalog_relation_find(q->catalog, q->sink);
+    if (r)
+        return r->topic; /* INSERT INTO */
+    for (size_t i = 0; q->stmt && i < q->stmt->noptions; i++)
+        if (!strcasecmp(q->stmt->options[i].key, "topic"))
+            return q->stmt->options[i].value;
+    return q->sink;
+}
+
+/* What build() needs while the runtime builds the tasks (during start or
+ * select: the statement is alive). */
+struct build_ctx {
+    struct sql_query_start *qs;
+    struct sql_exec_error *err; /* the first planning error, positioned */
+};
+
+/* One task's pipeline: the plan of the statement, keeping only its
+ * stage's pipeline (the other one is freed at once). */
+static int build(void *arg, int stage, const struct query_task_hooks *hooks,
+                 struct query_task_plan *out, char *err, size_t errlen)
+{
+    struct build_ctx *b = arg;
+    struct planner_hooks ph = {hooks->on_late, hooks->arg};
+    struct plan *p;
+    int rc = planner_build(b->qs, &ph, &p, b->err);
+    if (rc) {
+        snprintf(err, errlen, "%s", b->err->message);
+        return rc;
+    }
+    memset(out, 0, sizeof *out);
+    if (p->repartition && stage == 0) {
+        out->pipe = p->pipe0;
+        pipeline_destroy(p->pipe);
+        p->pipe = NULL;
+        p->wa = NULL; /* the window is stage 1's */
+    } else {
+        out->pipe = p->pipe;
+        pipeline_destroy(p->pipe0);
+        p->pipe0 = NULL;
+        out->wa = p->wa;
+    }
+    out->handle = p;
+    return 0;
+}
+
+static void release(void *arg, void *handle)
+{
+    (void)arg;
+    plan_destroy(handle);
+}
+
+/* The runtime's specification of a planned statement. */
+static void make_spec(const struct plan *p, struct sql_query_start *qs,
+                      struct build_ctx *b, struct query_spec *s)
+{
+    memset(s, 0, sizeof *s);
+    if (qs->id)
+        snprintf(s->id, sizeof s->id, "%s", qs->id);
+    s->persistent = qs->sink != NULL;
+    snprintf(s->input_topic, sizeof s->input_topic, "%s", p->topic);
+    snprintf(s->input_name, sizeof s->input_name, "%s", p->input);
+    s->npartitions = p->npartitions;
+    s->startup_latest = p->startup_latest;
+    s->watermark_delay_ms = p->watermark_delay_ms;
+    s->idle_timeout_ms = p->idle_timeout_ms;
+    s->idle_advance = p->idle_advance;
+    s->windowed = p->windowed;
+    s->repartition = p->repartition;
+    if (p->repartition) {
+        s->nrep_keys = p->wcfg_run.nkeys;
+        memcpy(s->rep_keys, p->wcfg_run.keys,
+               (size_t)p->wcfg_run.nkeys * sizeof s->rep_keys[0]);
+    }
+    if (s->persistent)
+        snprintf(s->sink_topic, sizeof s->sink_topic, "%s", sink_topic(qs));
+    s->nkey_columns = p->nkey_columns;
+    memcpy(s->key_columns, p->key_columns,
+           (size_t)p->nkey_columns * sizeof s->key_columns[0]);
+    snprintf(s->late_topic, sizeof s->late_topic, "%s", p->late_topic);
+    s->late_create = p->late_create;
+    s->limit = p->limit;
+    s->emit = qs->emit;
+    s->emit_arg = qs->emit_arg;
+    s->cancel = qs->cancel;
+    b->qs = qs;
+    s->build = build;
+    s->release = release;
+    s->build_arg = b;
+}
+
+/* Plans qs once for its shape; fills the spec. */
+static int plan_spec(struct sql_query_start *qs, struct build_ctx *b,
+                     struct query_spec *s, struct sql_exec_error *err)
+{
+    struct plan *shape;
+    int rc = planner_build(qs, NULL, &shape, err);
+    if (rc)
+        return rc;
+    b->err = err;
+    make_spec(shape, qs, b, s);
+    qs->out_schema = shape->out_schema;
+    plan_destroy(shape);
+    return 0;
+}
+
+/* A runtime error (not about a position in the statement). */
+static int fail(struct sql_exec_error *err, int rc, const char *msg)
+{
+    if (msg != err->message)
+        snprintf(err->message, sizeof err->message, "%s", msg);
+    err->pos.line = 0;
+    return rc;
 }
 
 static int eng_start(void *ctx, struct sql_query_start *qs,
                      struct sql_exec_error *err)
 {
     struct query_run *qr = ctx;
-    if (qr->nqueries >= MAX_QUERIES) {
-        snprintf(err->message, sizeof err->message,
-                 "too many running queries (%d)", MAX_QUERIES);
-        err->pos = qs->stmt ? qs->stmt->pos : qs->select->pos;
-        return ERR_TOO_LARGE;
-    }
-    struct query *q;
-    int rc = query_create(qr, qs, &q, err);
+    struct build_ctx b;
+    struct query_spec s;
+    int rc = plan_spec(qs, &b, &s, err);
     if (rc)
         return rc;
-    qs->out_schema = q->plan->out_schema;
-    if (q->vclock) {
-        /* Virtual clock: one thread steps every task in stamp order. */
-        if (pthread_create(&q->thread, NULL, query_thread, q)) {
-            snprintf(err->message, sizeof err->message,
-                     "cannot start a thread");
-            query_destroy(q);
-            return ERR_FAILED;
-        }
-        q->threaded = true;
-    } else {
-        if (!qr->pool && (local_log_init(&qr->pool_log, qs->logdir),
-                          worker_pool_create(qr->o.workers, &qr->pool_log,
-                                             TICK_MS, &qr->pool))) {
-            snprintf(err->message, sizeof err->message,
-                     "cannot start the worker threads");
-            query_destroy(q);
-            return ERR_FAILED;
-        }
-        q->pooled = true;
-        for (int i = 0; i < q->ntasks; i++) {
-            q->tasks[i]->wt.step = query_task_step;
-            q->tasks[i]->wt.arg = q->tasks[i];
-            worker_pool_add(qr->pool, &q->tasks[i]->wt);
-        }
-    }
-    qr->queries[qr->nqueries++] = q;
-    return 0;
-}
-
-static int find_query(struct query_run *qr, const char *id)
-{
-    for (int i = 0; i < qr->nqueries; i++)
-        if (!strcasecmp(qr->queries[i]->id, id))
-            return i;
-    return ERR_NOT_FOUND;
+    char msg[sizeof err->message];
+    rc = query_runtime_start(runtime(qr, qs->logdir), &s, msg, sizeof msg);
+    return rc ? fail(err, rc, msg) : 0;
 }
 
 static int eng_stop(void *ctx, const char *id)
 {
     struct query_run *qr = ctx;
-    int i = find_query(qr, id);
-    if (i < 0)
-        return i;
-    struct query *q = qr->queries[i];
-    query_stop(qr, q);
-    /* DROP QUERY: its repartition topic goes with it. */
-    char name[256];
-    snprintf(name, sizeof name, "%s-repartition", q->id);
-    struct stream_log log = q->log;
-    bool rep = q->repartition;
-    query_destroy(q);
-    if (rep)
-        stream_log_delete(&log, name);
-    qr->queries[i] = qr->queries[--qr->nqueries];
-    return 0;
+    return qr->rt ? query_runtime_stop(qr->rt, id) : ERR_NOT_FOUND;
 }
 
-/* A transient SELECT writes no dead letters (no side effects): it says
- * how many records did not decode and where the first one is. */
-static void report_dead_letters(const struct query *q)
+static void no_op(void *arg)
 {
-    uint64_t n = 0;
-    const struct task *first = NULL;
-    for (int i = 0; i < q->ntasks; i++) {
-        const struct task *k = q->tasks[i];
-        n += k->dead_letters;
-        if (k->dead_letters && !first)
-            first = k;
-    }
-    if (!first)
-        return;
-    diag_warn("%" PRIu64 " record(s) of %s did not decode and were skipped "
-              "(a SELECT writes no dead letters); the first: partition %d "
-              "offset %" PRId64 "%s: %s",
-              n, q->in_topic, first->first_dead_partition,
-              first->first_dead_offset,
-              first->stage ? " of the repartition topic" : "",
-              first->first_dead_reason);
+    (void)arg;
 }
 
 static int eng_select(void *ctx, struct sql_query_start *qs,
                       struct sql_exec_error *err)
 {
     struct query_run *qr = ctx;
-    struct query *q;
-    int rc = query_create(qr, qs, &q, err);
+    struct build_ctx b;
+    struct query_spec s;
+    int rc = plan_spec(qs, &b, &s, err);
     if (rc)
         return rc;
-    q->cancel = qs->cancel;
+    char msg[sizeof err->message];
+    struct query_runtime *rt = runtime(qr, qs->logdir);
     if (qs->cancel) {
         /* A server session: other statements may run meanwhile; the
          * session's watcher sets *cancel. */
-        if (qs->detach)
-            qs->detach(qs->detach_arg);
-        rc = query_loop(q, true);
+        rc = query_runtime_select(rt, &s, qs->detach ? qs->detach : no_op,
+                                  qs->attach ? qs->attach : no_op,
+                                  qs->detach_arg, msg, sizeof msg);
     } else {
         struct sigaction sa, old_int, old_term;
         memset(&sa, 0, sizeof sa);
@@ -596,24 +249,14 @@ static int eng_select(void *ctx, struct sql_query_start *qs,
         interrupted = 0;
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
-        rc = query_loop(q, true);
+        rc = query_runtime_select(rt, &s, NULL, NULL, NULL, msg, sizeof msg);
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
     }
     if (rc) {
+        fail(err, rc, msg);
         err->pos = qs->select->pos;
-        snprintf(err->message, sizeof err->message, "query failed: %s",
-                 err_str(rc));
     }
-    report_dead_letters(q);
-    bool rep = q->repartition;
-    char name[256];
-    snprintf(name, sizeof name, "%s-repartition", q->id);
-    query_destroy(q);
-    if (rep)
-        logdir_topic_delete(qs->logdir, name);
-    if (qs->cancel && qs->attach)
-        qs->attach(qs->detach_arg);
     return rc;
 }
 
@@ -633,116 +276,13 @@ static int eng_explain(void *ctx, struct sql_query_start *q, struct buf *out,
 static int eng_stats(void *ctx, const char *id, struct buf *out)
 {
     struct query_run *qr = ctx;
-    int qi = find_query(qr, id);
-    if (qi < 0)
-        return qi;
-    struct query *q = qr->queries[qi];
-    struct pipeline_stats sum = {0};
-    uint64_t dead = 0, late = 0, werr = 0, muted = 0, fired = 0, dlqe = 0;
-    int64_t lag[2] = {0, 0}; /* records behind, per stage */
-    int64_t out_rows = 0, wm = INT64_MAX;
-    int npart = q->n1 ? q->n1 : q->n0;
-    uint64_t *late_part = mem_calloc((size_t)npart, sizeof *late_part);
-    for (int i = 0; i < q->ntasks; i++) {
-        struct task *k = q->tasks[i];
-        bool last = !q->repartition || k->stage == 1;
-        pthread_mutex_lock(&k->mu);
-        struct pipeline_stats st;
-        pipeline_stats(k->pipe, &st);
-        if (k->stage == 0) {
-            sum.records_in += st.records_in;
-            sum.rows_in += st.rows_in;
-            sum.corrupt_batches += st.corrupt_batches;
-        }
-        if (k->in) {
-            int64_t end = stream_reader_end(k->in);
-            if (end > k->next)
-                lag[k->stage] += end - k->next;
-        }
-        dead += k->dead_letters;
-        dlqe += k->dlq_errors;
-        late += k->late_rows;
-        werr += k->write_errors;
-        muted += k->muted;
-        if (last) {
-            out_rows += k->emitted;
-            if (st.watermark < wm)
-                wm = st.watermark;
-            if (k->plan->wa) {
-                struct window_agg_stats ws;
-                window_agg_stats(k->plan->wa, &ws);
-                fired += ws.windows_fired;
-                for (int p = 0; p < npart; p++)
-                    late_part[p] += window_agg_late_count(k->plan->wa, p);
-            }
-        }
-        pthread_mutex_unlock(&k->mu);
-    }
-    buf_printf(out, "records in: %" PRIu64 "\n", sum.records_in);
-    buf_printf(out, "lag: %" PRId64 " records", lag[0]);
-    if (q->repartition)
-        buf_printf(out, " (input), %" PRId64 " (repartition topic)", lag[1]);
-    buf_printf(out, "\n");
-    buf_printf(out, "rows in: %" PRIu64 "\n", sum.rows_in);
-    buf_printf(out, "rows out: %" PRId64 "\n", out_rows);
-    buf_printf(out, "dead letters: %" PRIu64 "\n", dead);
-    if (dlqe)
-        buf_printf(out, "dead letters not written: %" PRIu64 "\n", dlqe);
-    buf_printf(out, "corrupt batches: %" PRIu64 "\n", sum.corrupt_batches);
-    buf_printf(out, "late rows: %" PRIu64 "\n", late);
-    for (int p = 0; p < npart; p++)
-        if (late_part[p])
-            buf_printf(out, "late rows partition %d: %" PRIu64 "\n", p,
-                       late_part[p]);
-    mem_free(late_part);
-    if (q->windowed)
-        buf_printf(out, "windows fired: %" PRIu64 "\n", fired);
-    if (wm == INT64_MIN || wm == INT64_MAX)
-        buf_printf(out, "watermark: none\n");
-    else
-        buf_printf(out, "watermark: %" PRId64 "\n", wm);
-    buf_printf(out, "write errors: %" PRIu64 "\n", werr);
-    if (muted)
-        buf_printf(out, "rows muted on restart: %" PRIu64 "\n", muted);
-    buf_printf(out, "tasks: %d", q->n0);
-    if (q->repartition)
-        buf_printf(out, " + %d after the repartition topic %s-repartition",
-                   q->n1, q->id);
-    buf_printf(out, "\n");
-    buf_printf(out, "state: %s\n",
-               atomic_load(&q->finished) || query_error(q) ? "finished"
-                                                           : "running");
-    return 0;
-}
-
-/* Bounded mode on the worker threads: once no task of q read anything
- * for idle ms, q's tasks are taken off the workers and its input ends
- * here, in the waiting thread (which then owns every task). */
-static void end_if_idle(struct query_run *qr, struct query *q, int64_t idle)
-{
-    int64_t now = clock_mono_ms();
-    for (int i = 0; i < q->ntasks; i++)
-        if (now - atomic_load(&q->tasks[i]->last_input) < idle)
-            return;
-    for (int i = 0; i < q->ntasks; i++)
-        worker_pool_remove(qr->pool, &q->tasks[i]->wt);
-    q->pooled = false;
-    int rc = query_error(q);
-    if (!rc) {
-        /* Recorded before the end of input fires every window, so a
-         * restart with more data does not mute later windows. */
-        if (q->persistent)
-            query_task_progress_save(q, query_task_progress_wm(q));
-        rc = query_end(q);
-    }
-    q->error = rc;
-    atomic_store(&q->finished, true);
+    return qr->rt ? query_runtime_stats(qr->rt, id, out) : ERR_NOT_FOUND;
 }
 
 static int eng_wait(void *ctx)
 {
     struct query_run *qr = ctx;
-    if (!qr || !qr->nqueries)
+    if (!qr || !qr->rt)
         return 0;
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -750,26 +290,9 @@ static int eng_wait(void *ctx)
     interrupted = terminated;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    int64_t idle = qr->o.idle_ms > 0 ? qr->o.idle_ms : 500;
-    while (!interrupted) {
-        int running = 0;
-        for (int i = 0; i < qr->nqueries; i++) {
-            struct query *q = qr->queries[i];
-            if (qr->o.until_idle && q->pooled && !atomic_load(&q->finished))
-                end_if_idle(qr, q, idle);
-            running += !atomic_load(&q->finished) && !query_error(q);
-        }
-        if (!running)
-            break;
-        sleep_ms(20);
-    }
+    int rc = query_runtime_wait(qr->rt);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    int rc = 0;
-    for (int i = 0; i < qr->nqueries && !rc; i++) {
-        struct query *q = qr->queries[i];
-        rc = q->error ? q->error : query_error(q);
-    }
     return rc;
 }
 

@@ -1,14 +1,16 @@
-/* query_run_int.h - what the engine's files share (layer: sql): the task
- * and query structures, and the task functions (query_task.c) the query
- * loop and the engine hooks (query_run.c) call. Nothing else includes it.
+/* query_runtime_int.h - what the runtime's files share (layer: stream):
+ * the task and query structures, and the task functions (query_task.c)
+ * the query loops and the runtime's entry points (query_runtime.c) call.
+ * Nothing else includes it.
  *
- * A task: one input partition of one stage of a query, with its own plan,
- * pipeline and output builders; stepped by one thread at a time (a worker,
- * the query's own thread, or the session's). Its mutex is held while it
- * pushes, ticks or settles, so query_stats reads consistent counters.
+ * A task: one input partition of one stage of a query, with its own
+ * pipeline (built by the front end for its stage), reader and writers;
+ * stepped by one thread at a time (a worker, the query's own thread, or
+ * the caller's). Its mutex is held while it pushes, ticks or settles, so
+ * query_runtime_stats reads consistent counters.
  */
-#ifndef RILL_QUERY_RUN_INT_H
-#define RILL_QUERY_RUN_INT_H
+#ifndef RILL_QUERY_RUNTIME_INT_H
+#define RILL_QUERY_RUNTIME_INT_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,8 +19,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-#include "sql/planner.h"
-#include "sql/query_run.h"
+#include "stream/query_runtime.h"
 #include "stream/stream_log.h"
 #include "stream/worker.h"
 
@@ -37,8 +38,8 @@ struct task {
     struct worker_task wt;
     int stage; /* 0: the input topic; 1: the repartition topic */
     int part;  /* the partition it reads */
-    struct plan *plan;
-    struct pipeline *pipe; /* plan->pipe0 (stage 0 of a repartition) or pipe */
+    struct query_task_plan plan; /* its pipeline, built for its stage */
+    struct pipeline *pipe;       /* plan.pipe */
     struct stream_reader *in;
     struct stream_chunk chunk; /* what query_task_read read */
     int64_t next;
@@ -71,14 +72,15 @@ struct task {
 };
 
 struct query {
-    struct query_run *qr;
-    struct stream_log log; /* the log back end its tasks read and write */
+    struct query_runtime *rt;
+    struct query_spec spec; /* a copy */
+    struct stream_log log;  /* the log back end its tasks read and write */
     char id[64];
-    const char *in_topic;
-    struct plan *plan; /* tasks[0]'s: schema, flags, EXPLAIN */
+    const char *in_topic;   /* spec.input_topic */
+    char repart_topic[256]; /* <id>-repartition */
     bool repartition, windowed, durable_only;
     bool persistent;              /* writes a topic (else a transient SELECT) */
-    void (*on_append)(void *arg); /* query_run_options.on_append */
+    void (*on_append)(void *arg); /* query_runtime_options.on_append */
     void *on_append_arg;
     const char *dlq_id; /* "query" of its dead letters */
     int n0, n1;         /* tasks per stage */
@@ -96,8 +98,9 @@ struct query {
     int (*emit)(void *arg, const char *line, size_t len);
     void *emit_arg;
     int64_t emitted;
-    bool done;                 /* LIMIT reached */
-    const atomic_bool *cancel; /* a server session's SELECT: set to end */
+    bool done;                       /* LIMIT reached */
+    const atomic_bool *cancel;       /* a server session's SELECT: set to end */
+    const volatile int *interrupted; /* else this (options) */
     bool vclock;
     int64_t vnow;
     int64_t vlast; /* vnow of the last push (INT64_MIN: none yet) */
@@ -115,10 +118,10 @@ struct query {
 
 /* ---- query_task.c ---- */
 
-/* Builds task `part` of `stage` of q: its own plan and pipeline, its
- * input, its outputs. Returns 0 or an error with *err filled. */
-int query_task_create(struct query *q, struct sql_query_start *qs, int stage,
-                      int part, struct task **out, struct sql_exec_error *err);
+/* Builds task `part` of `stage` of q: its own pipeline, its input, its
+ * outputs. Returns 0 or an error with a message in err. */
+int query_task_create(struct query *q, int stage, int part, struct task **out,
+                      char *err, size_t errlen);
 void query_task_destroy(struct task *k); /* NULL is a no-op */
 /* Reads from the task's next offset into k->chunk: 1 (next offset in
  * *nx), 0 (nothing new) or a negative error; one_batch: only the first
@@ -145,10 +148,8 @@ void query_task_flush(struct task *k);
 void query_task_publish_wm(struct task *k);
 /* Processing time: the wall clock, or the virtual one. */
 int64_t query_task_now(const struct query *q);
-/* The topic a persistent query writes (INSERT's target or WITH topic). */
-const char *query_task_sink_topic(const struct sql_query_start *q);
 /* Fills err with "cannot <what> '<name>': <error>"; returns rc. */
-int query_task_fail(struct sql_exec_error *err, int rc, const char *what,
+int query_task_fail(char *err, size_t errlen, int rc, const char *what,
                     const char *name);
 
 /* Progress file of a persistent query (format: query_task.c). */

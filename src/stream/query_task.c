@@ -1,7 +1,8 @@
 /* query_task.c - one task of a query: reading its partition, pushing,
  * settling watermarks across tasks, writing outputs, and the progress
- * file (layer: sql). The query loop, the virtual clock and the engine
- * hooks are in query_run.c; how it all fits: docs/planner.md.
+ * file (layer: stream). The query loops, the virtual clock and the
+ * runtime's entry points are in query_runtime.c; how it all fits:
+ * docs/planner.md.
  *
  * A step (query_task_step): copy up to 1 MiB of whole record batches from
  * the task's next offset (up to the durable offset with durable_only),
@@ -23,7 +24,7 @@
  *    every stage-0 task (none before the first marker of each), applied
  *    in the order the markers stand among the rows.
  */
-#include "sql/query_run_int.h"
+#include "stream/query_runtime_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -138,14 +139,14 @@ static void record_key(struct task *k, const struct row_batch *b, int row,
  * GROUP BY key (murmur2 of the record key rill gives such a row). */
 static int rep_partition(struct task *k, const struct row_batch *rows, int i)
 {
-    const struct window_agg_config *w = &k->plan->wcfg_run;
-    if (!w->nkeys)
+    const struct query_spec *sp = &k->q->spec;
+    if (!sp->nrep_keys)
         return 0;
-    const struct row_column *c = &rows->columns[w->keys[0]];
+    const struct row_column *c = &rows->columns[sp->rep_keys[0]];
     int n = stream_writer_partitions(k->rep);
-    if (w->nkeys == 1 && c->type == SCHEMA_STRING && !c->nulls[i])
+    if (sp->nrep_keys == 1 && c->type == SCHEMA_STRING && !c->nulls[i])
         return murmur2_partition(c->data.str[i].ptr, c->data.str[i].len, n);
-    record_key(k, rows, i, w->nkeys, w->keys);
+    record_key(k, rows, i, sp->nrep_keys, sp->rep_keys);
     return murmur2_partition(k->key.data, k->key.len, n);
 }
 
@@ -200,16 +201,16 @@ static int sink_rows(void *arg, const struct row_batch *rows)
                 return rc;
             k->emitted++;
             q->emitted++;
-            if (k->plan->limit >= 0 && q->emitted >= k->plan->limit)
+            if (q->spec.limit >= 0 && q->emitted >= q->spec.limit)
                 q->done = true;
             continue;
         }
         int64_t ts = rows->meta[i].event_ts;
         if (ts < 0 || ts == INT64_MAX)
             ts = clock_now_ms();
-        bool has_key = k->plan->nkey_columns > 0;
+        bool has_key = q->spec.nkey_columns > 0;
         if (has_key)
-            record_key(k, rows, i, k->plan->nkey_columns, k->plan->key_columns);
+            record_key(k, rows, i, q->spec.nkey_columns, q->spec.key_columns);
         out_add(k, k->sink, k->key.data, k->key.len, has_key, k->enc.data,
                 k->enc.len, ts);
         k->emitted++;
@@ -224,7 +225,7 @@ static int sink_rows(void *arg, const struct row_batch *rows)
  *    "value_bytes" (its size), "truncated" (true: only the first
  *    DLQ_VALUE_MAX bytes are kept)}
  * A transient SELECT writes none (a read-only statement has no side
- * effects): it counts them and reports the first (query_run.c). */
+ * effects): it counts them and reports the first (query_runtime.c). */
 static void on_dead_letter(void *arg, int partition,
                            const struct stream_record *rec,
                            const struct row_error *err)
@@ -242,8 +243,8 @@ static void on_dead_letter(void *arg, int partition,
         return;
     }
     if (!k->dlq) {
-        char name[256];
-        snprintf(name, sizeof name, "%s.dlq", k->plan->input);
+        char name[QUERY_SPEC_NAME_MAX + 8];
+        snprintf(name, sizeof name, "%s.dlq", k->q->spec.input_name);
         if (out_open(k, &k->dlq, name, true)) {
             k->dlq_errors++;
             k->write_errors++;
@@ -254,7 +255,7 @@ static void on_dead_letter(void *arg, int partition,
     struct slice val = slice_make(rec->value_null ? NULL : rec->value,
                                   rec->value_null ? 0 : rec->value_len);
     size_t keep = val.len > DLQ_VALUE_MAX ? DLQ_VALUE_MAX : val.len;
-    const char *topic = k->stage ? k->plan->repart_topic : k->q->in_topic;
+    const char *topic = k->stage ? k->q->repart_topic : k->q->in_topic;
     buf_reset(&k->enc);
     buf_put_str(&k->enc, "{\"reason\":");
     json_encode_string(&k->enc, err->message, strlen(err->message));
@@ -299,7 +300,7 @@ static void on_late(void *arg, const struct row_batch *in, int row)
  * the clock would make a backfill late); else WATERMARK_NONE. */
 static int64_t clock_wm(const struct task *k, bool seen)
 {
-    const struct plan *p = k->plan;
+    const struct query_spec *p = &k->q->spec;
     if (!seen || !p->idle_advance || p->idle_timeout_ms <= 0)
         return WATERMARK_NONE;
     return query_task_now(k->q) - p->watermark_delay_ms;
@@ -541,7 +542,8 @@ void query_task_destroy(struct task *k)
 {
     if (!k)
         return;
-    plan_destroy(k->plan);
+    if (k->plan.handle && k->q->spec.release)
+        k->q->spec.release(k->q->spec.build_arg, k->plan.handle);
     if (k->in)
         stream_reader_release(k->in);
     stream_reader_close(k->in);
@@ -558,33 +560,20 @@ void query_task_destroy(struct task *k)
     mem_free(k);
 }
 
-const char *query_task_sink_topic(const struct sql_query_start *q)
-{
-    const struct catalog_relation *r =
-        catalog_relation_find(q->catalog, q->sink);
-    if (r)
-        return r->topic; /* INSERT INTO */
-    for (size_t i = 0; q->stmt && i < q->stmt->noptions; i++)
-        if (!strcasecmp(q->stmt->options[i].key, "topic"))
-            return q->stmt->options[i].value;
-    return q->sink;
-}
-
 /* "cannot <what> '<name>': <error>" */
-int query_task_fail(struct sql_exec_error *err, int rc, const char *what,
+int query_task_fail(char *err, size_t errlen, int rc, const char *what,
                     const char *name)
 {
-    snprintf(err->message, sizeof err->message, "cannot %s '%s': %s", what,
-             name, err_str(rc));
-    err->pos.line = 0; /* not about a position in the statement */
+    snprintf(err, errlen, "cannot %s '%s': %s", what, name, err_str(rc));
     return rc;
 }
 
-/* Builds task `part` of `stage`: its own plan and pipeline, its input,
- * its outputs. */
-int query_task_create(struct query *q, struct sql_query_start *qs, int stage,
-                      int part, struct task **out, struct sql_exec_error *err)
+/* Builds task `part` of `stage`: its own pipeline (the front end builds
+ * it for this stage only), its input, its outputs. */
+int query_task_create(struct query *q, int stage, int part, struct task **out,
+                      char *err, size_t errlen)
 {
+    const struct query_spec *sp = &q->spec;
     struct task *k = mem_calloc(1, sizeof *k);
     k->q = q;
     k->stage = stage;
@@ -594,48 +583,44 @@ int query_task_create(struct query *q, struct sql_query_start *qs, int stage,
     pthread_mutex_init(&k->mu, NULL);
     buf_init(&k->enc);
     buf_init(&k->key);
-    struct planner_hooks hooks = {on_late, k};
-    int rc = planner_build(qs, &hooks, &k->plan, err);
+    struct query_task_hooks hooks = {on_late, k};
+    int rc = sp->build(sp->build_arg, stage, &hooks, &k->plan, err, errlen);
     if (rc) {
         query_task_destroy(k);
-        return rc; /* *err names the position */
+        return rc;
     }
-    struct plan *p = k->plan;
-    if (q->repartition)
-        snprintf(p->repart_topic, sizeof p->repart_topic, "%s-repartition",
-                 q->id);
-    bool last = !p->repartition || stage == 1;
-    k->pipe = p->repartition && stage == 0 ? p->pipe0 : p->pipe;
+    bool last = !q->repartition || stage == 1;
+    k->pipe = k->plan.pipe;
     pipeline_set_error_handler(k->pipe, on_dead_letter, k);
     rc = pipeline_set_sink(k->pipe, last ? sink_rows : sink_repartition, k);
     if (rc) {
-        rc = query_task_fail(err, rc, "set the sink of", k->q->id);
+        rc = query_task_fail(err, errlen, rc, "set the sink of", q->id);
         goto fail;
     }
-    if (last && qs->sink) {
-        const char *topic = query_task_sink_topic(qs);
-        rc = out_open(k, &k->sink, topic, false);
+    if (last && sp->persistent) {
+        rc = out_open(k, &k->sink, sp->sink_topic, false);
         if (rc) {
-            rc = query_task_fail(err, rc, "open the output topic", topic);
+            rc = query_task_fail(err, errlen, rc, "open the output topic",
+                                 sp->sink_topic);
             goto fail;
         }
         k->has_sink = true;
     }
-    if (last && p->late_topic[0]) {
-        rc = out_open(k, &k->late, p->late_topic, p->late_create);
+    if (last && sp->late_topic[0]) {
+        rc = out_open(k, &k->late, sp->late_topic, sp->late_create);
         if (rc) {
-            rc = query_task_fail(err, rc, "open the late-row topic",
-                                 p->late_topic);
+            rc = query_task_fail(err, errlen, rc, "open the late-row topic",
+                                 sp->late_topic);
             goto fail;
         }
         k->has_late = true;
     }
-    const char *in = stage ? p->repart_topic : p->topic;
-    if (p->repartition && stage == 0) {
-        rc = out_open(k, &k->rep, p->repart_topic, false);
+    const char *in = stage ? q->repart_topic : sp->input_topic;
+    if (q->repartition && stage == 0) {
+        rc = out_open(k, &k->rep, q->repart_topic, false);
         if (rc) {
-            rc = query_task_fail(err, rc, "open the repartition topic",
-                                 p->repart_topic);
+            rc = query_task_fail(err, errlen, rc, "open the repartition topic",
+                                 q->repart_topic);
             goto fail;
         }
     }
@@ -646,13 +631,13 @@ int query_task_create(struct query *q, struct sql_query_start *qs, int stage,
             k->up_wm[i] = INT64_MIN;
     }
     atomic_store(&k->last_input, clock_mono_ms());
-    unsigned flags = (q->durable_only && stage == 0 ? STREAM_READ_DURABLE : 0) |
+    /* The repartition topic is the runtime's own, written a moment ago:
+     * no CRC check. */
+    unsigned flags = (q->durable_only ? STREAM_READ_DURABLE : 0) |
                      (stage == 1 ? STREAM_READ_TRUSTED : 0);
-    if (q->durable_only && stage == 1)
-        flags |= STREAM_READ_DURABLE;
     if (stream_log_reader(&q->log, in, part, flags, &k->in) == 0)
-        k->next = stage == 0 && p->startup_latest ? stream_reader_end(k->in)
-                                                  : stream_reader_start(k->in);
+        k->next = stage == 0 && sp->startup_latest ? stream_reader_end(k->in)
+                                                   : stream_reader_start(k->in);
     else
         k->in = NULL;
     *out = k;

@@ -1,0 +1,713 @@
+/* query_runtime.c - the stream runtime: queries as sets of tasks
+ * (query_task.c), where they run, and the runtime's entry points
+ * (query_runtime.h) (layer: stream).
+ *
+ * A query is a set of tasks. Stage 0 has one task per partition of the
+ * input topic; a plan that repartitions (planner.h) adds stage 1, one
+ * task per partition of its repartition topic. Tasks of a query share
+ * nothing mutable but single-writer atomics: stage 0's watermark board and
+ * the published offsets and watermarks the progress file is made of.
+ * Persistent queries' tasks run on the worker threads (stream/worker.h);
+ * a transient SELECT steps its tasks in the session's thread; on the
+ * virtual clock a query's own thread steps them in stamp order.
+ *
+ * Virtual clock (options.virtual_clock, for golden tests): processing
+ * time is not the wall clock but the arrival time stamped on each record
+ * batch (its max Kafka timestamp). Each pass pushes one batch: the next
+ * one, over every stage-0 task, with the earliest stamp (ties: the lower
+ * partition), at that time; then every stage-0 task ticks and publishes,
+ * then every one takes the new minimum, then stage 1 drains. So
+ * watermarks, idle timeouts and emission follow the order and stamps the
+ * producer gave, whatever the machine's speed (docs/testing.md).
+ */
+#include "stream/query_runtime_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/diag.h"
+#include "base/err.h"
+#include "base/hashmap.h"
+#include "base/mem.h"
+
+#define MAX_QUERIES 256
+
+struct query_runtime {
+    struct query_runtime_options o;
+    struct stream_log log; /* every query's back end */
+    /* Topics running queries use (name -> count), for
+     * query_run_topic_in_use from other threads. */
+    pthread_mutex_t topics_mu;
+    struct hashmap topics;
+    struct worker_pool *pool;   /* created with the first pooled query */
+    struct stream_log pool_log; /* whose appends wake the pool */
+    struct query *queries[MAX_QUERIES];
+    int nqueries;
+    unsigned transient_seq;
+};
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- a query's own loop (transient, bounded, virtual clock) ---- */
+
+/* Stage 1 reads what stage 0 wrote, until it is all read. */
+static int drain_stage1(struct query *q, int64_t now)
+{
+    bool again = true;
+    while (again) {
+        again = false;
+        for (int i = q->n0; i < q->ntasks; i++) {
+            struct task *k = q->tasks[i];
+            int64_t nx = k->next;
+            int rc = query_task_read(k, false, &nx, NULL);
+            if (rc < 0)
+                return rc;
+            if (rc == 0)
+                continue;
+            rc = query_task_push(k, nx, now);
+            query_task_publish_wm(k);
+            if (rc)
+                return rc;
+            again = true;
+        }
+    }
+    return 0;
+}
+
+/* Virtual clock, no input: every stage-0 task ticks at vnow (idleness,
+ * watermarks), then settles; stage 1 drains. */
+static int pass_quiet(struct query *q)
+{
+    int rc = 0;
+    for (int i = 0; i < q->n0 && !rc; i++) {
+        struct task *t = q->tasks[i];
+        pthread_mutex_lock(&t->mu);
+        rc = pipeline_tick(t->pipe, q->vnow);
+        query_task_publish_board(t);
+        pthread_mutex_unlock(&t->mu);
+    }
+    for (int i = 0; i < q->n0 && !rc; i++) {
+        struct task *t = q->tasks[i];
+        pthread_mutex_lock(&t->mu);
+        rc = query_task_settle(t);
+        query_task_flush(t);
+        query_task_publish_wm(t);
+        pthread_mutex_unlock(&t->mu);
+    }
+    if (!rc && q->repartition)
+        rc = drain_stage1(q, q->vnow);
+    return rc;
+}
+
+/* A virtual-clock pass: the earliest-stamped next batch over stage 0,
+ * pushed at its stamp; every stage-0 task ticks, then settles; stage 1
+ * drains. Returns 1 (pushed), 0 (nothing) or a negative error. */
+static int pass_virtual(struct query *q)
+{
+    int64_t nx, ts, best_ts = INT64_MAX;
+    int best = -1;
+    for (int i = 0; i < q->n0; i++) {
+        int rc = query_task_read(q->tasks[i], true, &nx, &ts);
+        if (rc < 0)
+            return rc;
+        if (rc == 1 && ts < best_ts) {
+            best_ts = ts;
+            best = i;
+        }
+    }
+    if (best < 0)
+        return 0;
+    struct task *k = q->tasks[best];
+    int rc = query_task_read(k, true, &nx, &ts);
+    if (rc <= 0)
+        return rc;
+    /* Every input was quiet for the idle timeout before this batch: the
+     * time in between passes first (idleness; the watermark follows the
+     * clock with 'watermark.idle-advance'), as it would have live. */
+    const struct query_spec *p0 = &q->spec;
+    if (p0->idle_advance && p0->idle_timeout_ms > 0 && q->vlast != INT64_MIN &&
+        ts - q->vlast >= p0->idle_timeout_ms) {
+        q->vnow = ts > q->vnow ? ts : q->vnow;
+        if ((rc = pass_quiet(q)))
+            return rc;
+        rc = query_task_read(k, true, &nx, &ts);
+        if (rc <= 0)
+            return rc;
+    }
+    if (ts > q->vnow)
+        q->vnow = ts;
+    q->vlast = q->vnow;
+    if ((rc = query_task_push(k, nx, q->vnow)))
+        return rc;
+    /* Input dry until the next batch: idleness and watermarks of every
+     * task at vnow, then the new minimum everywhere. */
+    for (int i = 0; i < q->n0; i++) {
+        struct task *t = q->tasks[i];
+        pthread_mutex_lock(&t->mu);
+        rc = pipeline_tick(t->pipe, q->vnow);
+        query_task_publish_board(t);
+        pthread_mutex_unlock(&t->mu);
+        if (rc)
+            return rc;
+    }
+    for (int i = 0; i < q->n0; i++) {
+        struct task *t = q->tasks[i];
+        pthread_mutex_lock(&t->mu);
+        rc = query_task_settle(t);
+        query_task_flush(t);
+        query_task_publish_wm(t);
+        pthread_mutex_unlock(&t->mu);
+        if (rc)
+            return rc;
+    }
+    if (q->repartition && (rc = drain_stage1(q, q->vnow)))
+        return rc;
+    return 1;
+}
+
+static int query_error(const struct query *q)
+{
+    for (int i = 0; i < q->ntasks; i++)
+        if (q->tasks[i]->error)
+            return q->tasks[i]->error;
+    return 0;
+}
+
+/* Bounded input is over: stage 0 ends (every window fires), stage 1 reads
+ * the rest and ends (its watermark jumps to the end of time). */
+static int query_end(struct query *q)
+{
+    int rc = 0;
+    for (int s = 0; s < 2; s++) {
+        if (s == 1 && q->repartition && !rc)
+            rc = drain_stage1(q, query_task_now(q));
+        for (int i = 0; i < q->ntasks; i++) {
+            struct task *k = q->tasks[i];
+            if (k->stage != s)
+                continue;
+            pthread_mutex_lock(&k->mu);
+            /* No end-of-time marker: it would stay in the repartition
+             * topic and close every window of a later run at once;
+             * stage 1 ends its own input below. */
+            int r = pipeline_end_of_input(k->pipe);
+            query_task_flush(k);
+            k->ended = true;
+            pthread_mutex_unlock(&k->mu);
+            rc = rc ? rc : r;
+        }
+    }
+    return rc;
+}
+
+/* Steps every task of q in this thread until stop, LIMIT, an interrupt
+ * (transient), or idleness in bounded mode. */
+static int query_loop(struct query *q, bool transient)
+{
+    int64_t last = clock_mono_ms();
+    int64_t idle = q->rt->o.idle_ms > 0 ? q->rt->o.idle_ms : 500;
+    int rc = 0;
+    while (!atomic_load(&q->stop) && !q->done &&
+           !(transient && (q->cancel ? atomic_load(q->cancel)
+                                     : q->interrupted && *q->interrupted))) {
+        /* Taken before the pass: an append after it ends the wait below. */
+        uint64_t seq = stream_log_append_seq(&q->log);
+        int64_t now = clock_mono_ms();
+        int64_t due = now + TICK_MS;
+        int got = 0;
+        if (q->vclock) {
+            got = pass_virtual(q);
+            if (got < 0) {
+                rc = got;
+                break;
+            }
+            if (!got) {
+                for (int i = 0; i < q->ntasks && !rc; i++)
+                    rc = query_task_tick(q->tasks[i], q->vnow);
+                if (rc)
+                    break;
+            }
+        } else {
+            for (int i = 0; i < q->ntasks; i++)
+                got += query_task_step(q->tasks[i], now, &due);
+        }
+        if ((rc = query_error(q)))
+            break;
+        if (got > 0) {
+            last = clock_mono_ms();
+            if (q->persistent && last - q->last_save >= 1000)
+                query_task_progress_save(q, query_task_progress_wm(q));
+            continue;
+        }
+        if (q->rt->o.until_idle && clock_mono_ms() - last >= idle) {
+            /* Recorded before the end of input fires every window, so a
+             * restart with more data does not mute later windows. */
+            if (q->persistent)
+                query_task_progress_save(q, query_task_progress_wm(q));
+            rc = query_end(q);
+            q->error = rc;
+            atomic_store(&q->finished, true);
+            return rc;
+        }
+        int64_t wait = due - clock_mono_ms();
+        stream_log_wait(&q->log, seq, wait < 1 ? 1 : wait);
+    }
+    if (q->persistent && !rc)
+        query_task_progress_save(q, query_task_progress_wm(q));
+    q->error = rc;
+    atomic_store(&q->finished, true);
+    return rc;
+}
+
+static void *query_thread(void *arg)
+{
+    query_loop(arg, false);
+    return NULL;
+}
+
+/* ---- queries ---- */
+
+static void topics_change(struct query_runtime *qr, const char *name, int by)
+{
+    size_t n = strlen(name);
+    pthread_mutex_lock(&qr->topics_mu);
+    uintptr_t c = (uintptr_t)hashmap_get(&qr->topics, name, n);
+    c = by > 0 ? c + 1 : c - 1;
+    if (c)
+        hashmap_put(&qr->topics, name, n, (void *)c);
+    else
+        hashmap_remove(&qr->topics, name, n);
+    pthread_mutex_unlock(&qr->topics_mu);
+}
+
+/* Records the topics q reads and writes as in use. */
+static void query_hold_topics(struct query *q)
+{
+    const struct query_spec *p = &q->spec;
+    char dlq[QUERY_SPEC_NAME_MAX + 8];
+    snprintf(dlq, sizeof dlq, "%s.dlq", p->input_name);
+    const char *names[5] = {p->input_topic,
+                            p->persistent ? p->sink_topic : NULL,
+                            p->late_topic[0] ? p->late_topic : NULL,
+                            q->repartition ? q->repart_topic : NULL, dlq};
+    for (int i = 0; i < 5; i++)
+        if (names[i] && names[i][0]) {
+            snprintf(q->held[q->nheld], sizeof q->held[0], "%s", names[i]);
+            topics_change(q->rt, q->held[q->nheld++], 1);
+        }
+}
+
+bool query_runtime_topic_in_use(struct query_runtime *qr, const char *topic)
+{
+    if (!qr || !topic)
+        return false;
+    pthread_mutex_lock(&qr->topics_mu);
+    bool used = hashmap_get_str(&qr->topics, topic) != NULL;
+    pthread_mutex_unlock(&qr->topics_mu);
+    return used;
+}
+
+static void query_destroy(struct query *q)
+{
+    if (!q)
+        return;
+    for (int i = 0; i < q->nheld; i++)
+        topics_change(q->rt, q->held[i], -1);
+    for (int i = 0; i < q->ntasks; i++)
+        query_task_destroy(q->tasks[i]);
+    mem_free(q->tasks);
+    mem_free(q->board_wm);
+    mem_free(q->board_idle);
+    mem_free(q->pub_next);
+    mem_free(q->pub_wm);
+    mem_free(q);
+}
+
+/* The repartition topic of a plan, with one partition per input
+ * partition. A transient SELECT's is its own, new each time. */
+static int repart_topic_open(struct query *q, bool fresh, char *err,
+                             size_t errlen)
+{
+    const char *name = q->repart_topic;
+    int n = stream_log_partitions(&q->log, name);
+    if (n >= 0 && (fresh || n != q->n0)) {
+        stream_log_delete(&q->log, name);
+        n = ERR_NOT_FOUND;
+    }
+    if (n == ERR_NOT_FOUND) {
+        int rc = stream_log_create(&q->log, name, q->n0);
+        if (rc && rc != ERR_EXISTS)
+            return query_task_fail(err, errlen, rc,
+                                   "create the repartition topic", name);
+    }
+    return 0;
+}
+
+static int query_create(struct query_runtime *qr, const struct query_spec *sp,
+                        struct query **out, char *err, size_t errlen)
+{
+    struct query *q = mem_calloc(1, sizeof *q);
+    q->rt = qr;
+    q->spec = *sp;
+    q->log = qr->log;
+    q->mute_wm = INT64_MIN;
+    q->durable_only = qr->o.durable_only;
+    q->emit = sp->emit;
+    q->emit_arg = sp->emit_arg;
+    q->persistent = sp->persistent;
+    q->on_append = qr->o.on_append;
+    q->on_append_arg = qr->o.on_append_arg;
+    q->cancel = sp->cancel;
+    q->interrupted = qr->o.interrupted;
+    q->vclock = qr->o.virtual_clock;
+    q->vlast = INT64_MIN;
+    if (sp->id[0])
+        snprintf(q->id, sizeof q->id, "%s", sp->id);
+    else
+        snprintf(q->id, sizeof q->id, "select-%d-%u", (int)getpid(),
+                 qr->transient_seq++);
+    snprintf(q->repart_topic, sizeof q->repart_topic, "%s-repartition", q->id);
+    q->in_topic = q->spec.input_topic;
+    q->dlq_id = sp->id[0] ? q->id : "select";
+    q->n0 = sp->npartitions > 0 ? sp->npartitions : 1;
+    q->repartition = sp->repartition;
+    q->windowed = sp->windowed;
+    q->n1 = q->repartition ? q->n0 : 0;
+    q->ntasks = q->n0 + q->n1;
+    q->tasks = mem_calloc((size_t)q->ntasks, sizeof *q->tasks);
+    q->board_wm = mem_calloc((size_t)q->n0, sizeof *q->board_wm);
+    q->board_idle = mem_calloc((size_t)q->n0, sizeof *q->board_idle);
+    q->pub_next = mem_calloc((size_t)q->n0, sizeof *q->pub_next);
+    q->pub_wm = mem_calloc((size_t)(q->n1 ? q->n1 : q->n0), sizeof *q->pub_wm);
+    for (int i = 0; i < q->n0; i++)
+        atomic_store(&q->board_wm[i], WATERMARK_NONE);
+    for (int i = 0; i < (q->n1 ? q->n1 : q->n0); i++)
+        atomic_store(&q->pub_wm[i], WATERMARK_NONE);
+    int rc = 0;
+    if (q->repartition &&
+        (rc = repart_topic_open(q, !sp->persistent, err, errlen)))
+        goto fail;
+    int made = 0;
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < (s ? q->n1 : q->n0); i++) {
+            struct task *t;
+            rc = query_task_create(q, s, i, &t, err, errlen);
+            if (rc) {
+                q->ntasks = made;
+                goto fail;
+            }
+            q->tasks[made++] = t;
+        }
+    for (int i = 0; i < q->n0; i++)
+        atomic_store(&q->pub_next[i], q->tasks[i]->next);
+    if (q->persistent)
+        query_task_progress_load(q);
+    query_hold_topics(q);
+    *out = q;
+    return 0;
+fail:
+    query_destroy(q);
+    return rc;
+}
+
+/* ---- the runtime's entry points ---- */
+
+int query_runtime_create(const struct stream_log *log,
+                         const struct query_runtime_options *o,
+                         struct query_runtime **out)
+{
+    struct query_runtime *qr = mem_calloc(1, sizeof *qr);
+    qr->log = *log;
+    if (o)
+        qr->o = *o;
+    pthread_mutex_init(&qr->topics_mu, NULL);
+    hashmap_init(&qr->topics);
+    *out = qr;
+    return 0;
+}
+
+/* Stops q's tasks (they are no longer stepped when this returns) and
+ * records its progress. */
+static void query_stop(struct query_runtime *qr, struct query *q)
+{
+    atomic_store(&q->stop, true);
+    if (q->threaded)
+        pthread_join(q->thread, NULL);
+    if (q->pooled) {
+        for (int i = 0; i < q->ntasks; i++)
+            worker_pool_remove(qr->pool, &q->tasks[i]->wt);
+        if (q->persistent && !query_error(q))
+            query_task_progress_save(q, query_task_progress_wm(q));
+    }
+}
+
+void query_runtime_destroy(struct query_runtime *qr)
+{
+    if (!qr)
+        return;
+    for (int i = 0; i < qr->nqueries; i++) {
+        query_stop(qr, qr->queries[i]);
+        query_destroy(qr->queries[i]);
+    }
+    worker_pool_destroy(qr->pool);
+    hashmap_fini(&qr->topics);
+    pthread_mutex_destroy(&qr->topics_mu);
+    mem_free(qr);
+}
+
+int query_runtime_start(struct query_runtime *qr, const struct query_spec *sp,
+                        char *err, size_t errlen)
+{
+    if (qr->nqueries >= MAX_QUERIES) {
+        snprintf(err, errlen, "too many running queries (%d)", MAX_QUERIES);
+        return ERR_TOO_LARGE;
+    }
+    struct query *q;
+    int rc = query_create(qr, sp, &q, err, errlen);
+    if (rc)
+        return rc;
+    if (q->vclock) {
+        /* Virtual clock: one thread steps every task in stamp order. */
+        if (pthread_create(&q->thread, NULL, query_thread, q)) {
+            snprintf(err, errlen, "cannot start a thread");
+            query_destroy(q);
+            return ERR_FAILED;
+        }
+        q->threaded = true;
+    } else {
+        if (!qr->pool &&
+            worker_pool_create(qr->o.workers, &qr->log, TICK_MS, &qr->pool)) {
+            snprintf(err, errlen, "cannot start the worker threads");
+            query_destroy(q);
+            return ERR_FAILED;
+        }
+        q->pooled = true;
+        for (int i = 0; i < q->ntasks; i++) {
+            q->tasks[i]->wt.step = query_task_step;
+            q->tasks[i]->wt.arg = q->tasks[i];
+            worker_pool_add(qr->pool, &q->tasks[i]->wt);
+        }
+    }
+    qr->queries[qr->nqueries++] = q;
+    return 0;
+}
+
+static int find_query(struct query_runtime *qr, const char *id)
+{
+    for (int i = 0; i < qr->nqueries; i++)
+        if (!strcasecmp(qr->queries[i]->id, id))
+            return i;
+    return ERR_NOT_FOUND;
+}
+
+int query_runtime_stop(struct query_runtime *qr, const char *id)
+{
+    int i = find_query(qr, id);
+    if (i < 0)
+        return i;
+    struct query *q = qr->queries[i];
+    query_stop(qr, q);
+    /* DROP QUERY: its repartition topic goes with it. */
+    char name[256];
+    snprintf(name, sizeof name, "%s", q->repart_topic);
+    struct stream_log log = q->log;
+    bool rep = q->repartition;
+    query_destroy(q);
+    if (rep)
+        stream_log_delete(&log, name);
+    qr->queries[i] = qr->queries[--qr->nqueries];
+    return 0;
+}
+
+/* A transient SELECT writes no dead letters (no side effects): it says
+ * how many records did not decode and where the first one is. */
+static void report_dead_letters(const struct query *q)
+{
+    uint64_t n = 0;
+    const struct task *first = NULL;
+    for (int i = 0; i < q->ntasks; i++) {
+        const struct task *k = q->tasks[i];
+        n += k->dead_letters;
+        if (k->dead_letters && !first)
+            first = k;
+    }
+    if (!first)
+        return;
+    diag_warn("%" PRIu64 " record(s) of %s did not decode and were skipped "
+              "(a SELECT writes no dead letters); the first: partition %d "
+              "offset %" PRId64 "%s: %s",
+              n, q->in_topic, first->first_dead_partition,
+              first->first_dead_offset,
+              first->stage ? " of the repartition topic" : "",
+              first->first_dead_reason);
+}
+
+int query_runtime_select(struct query_runtime *qr, const struct query_spec *sp,
+                         void (*detach)(void *), void (*attach)(void *),
+                         void *arg, char *err, size_t errlen)
+{
+    struct query *q;
+    int rc = query_create(qr, sp, &q, err, errlen);
+    if (rc)
+        return rc;
+    /* Other statements may run meanwhile (a server session). */
+    if (detach)
+        detach(arg);
+    rc = query_loop(q, true);
+    if (rc)
+        snprintf(err, errlen, "query failed: %s", err_str(rc));
+    report_dead_letters(q);
+    bool rep = q->repartition;
+    char name[256];
+    snprintf(name, sizeof name, "%s", q->repart_topic);
+    struct stream_log log = q->log;
+    query_destroy(q);
+    if (rep)
+        stream_log_delete(&log, name);
+    if (attach)
+        attach(arg);
+    return rc;
+}
+
+int query_runtime_stats(struct query_runtime *qr, const char *id,
+                        struct buf *out)
+{
+    int qi = find_query(qr, id);
+    if (qi < 0)
+        return qi;
+    struct query *q = qr->queries[qi];
+    struct pipeline_stats sum = {0};
+    uint64_t dead = 0, late = 0, werr = 0, muted = 0, fired = 0, dlqe = 0;
+    int64_t lag[2] = {0, 0}; /* records behind, per stage */
+    int64_t out_rows = 0, wm = INT64_MAX;
+    int npart = q->n1 ? q->n1 : q->n0;
+    uint64_t *late_part = mem_calloc((size_t)npart, sizeof *late_part);
+    for (int i = 0; i < q->ntasks; i++) {
+        struct task *k = q->tasks[i];
+        bool last = !q->repartition || k->stage == 1;
+        pthread_mutex_lock(&k->mu);
+        struct pipeline_stats st;
+        pipeline_stats(k->pipe, &st);
+        if (k->stage == 0) {
+            sum.records_in += st.records_in;
+            sum.rows_in += st.rows_in;
+            sum.corrupt_batches += st.corrupt_batches;
+        }
+        if (k->in) {
+            int64_t end = stream_reader_end(k->in);
+            if (end > k->next)
+                lag[k->stage] += end - k->next;
+        }
+        dead += k->dead_letters;
+        dlqe += k->dlq_errors;
+        late += k->late_rows;
+        werr += k->write_errors;
+        muted += k->muted;
+        if (last) {
+            out_rows += k->emitted;
+            if (st.watermark < wm)
+                wm = st.watermark;
+            if (k->plan.wa) {
+                struct window_agg_stats ws;
+                window_agg_stats(k->plan.wa, &ws);
+                fired += ws.windows_fired;
+                for (int p = 0; p < npart; p++)
+                    late_part[p] += window_agg_late_count(k->plan.wa, p);
+            }
+        }
+        pthread_mutex_unlock(&k->mu);
+    }
+    buf_printf(out, "records in: %" PRIu64 "\n", sum.records_in);
+    buf_printf(out, "lag: %" PRId64 " records", lag[0]);
+    if (q->repartition)
+        buf_printf(out, " (input), %" PRId64 " (repartition topic)", lag[1]);
+    buf_printf(out, "\n");
+    buf_printf(out, "rows in: %" PRIu64 "\n", sum.rows_in);
+    buf_printf(out, "rows out: %" PRId64 "\n", out_rows);
+    buf_printf(out, "dead letters: %" PRIu64 "\n", dead);
+    if (dlqe)
+        buf_printf(out, "dead letters not written: %" PRIu64 "\n", dlqe);
+    buf_printf(out, "corrupt batches: %" PRIu64 "\n", sum.corrupt_batches);
+    buf_printf(out, "late rows: %" PRIu64 "\n", late);
+    for (int p = 0; p < npart; p++)
+        if (late_part[p])
+            buf_printf(out, "late rows partition %d: %" PRIu64 "\n", p,
+                       late_part[p]);
+    mem_free(late_part);
+    if (q->windowed)
+        buf_printf(out, "windows fired: %" PRIu64 "\n", fired);
+    if (wm == INT64_MIN || wm == INT64_MAX)
+        buf_printf(out, "watermark: none\n");
+    else
+        buf_printf(out, "watermark: %" PRId64 "\n", wm);
+    buf_printf(out, "write errors: %" PRIu64 "\n", werr);
+    if (muted)
+        buf_printf(out, "rows muted on restart: %" PRIu64 "\n", muted);
+    buf_printf(out, "tasks: %d", q->n0);
+    if (q->repartition)
+        buf_printf(out, " + %d after the repartition topic %s-repartition",
+                   q->n1, q->id);
+    buf_printf(out, "\n");
+    buf_printf(out, "state: %s\n",
+               atomic_load(&q->finished) || query_error(q) ? "finished"
+                                                           : "running");
+    return 0;
+}
+
+/* Bounded mode on the worker threads: once no task of q read anything
+ * for idle ms, q's tasks are taken off the workers and its input ends
+ * here, in the waiting thread (which then owns every task). */
+static void end_if_idle(struct query_runtime *qr, struct query *q, int64_t idle)
+{
+    int64_t now = clock_mono_ms();
+    for (int i = 0; i < q->ntasks; i++)
+        if (now - atomic_load(&q->tasks[i]->last_input) < idle)
+            return;
+    for (int i = 0; i < q->ntasks; i++)
+        worker_pool_remove(qr->pool, &q->tasks[i]->wt);
+    q->pooled = false;
+    int rc = query_error(q);
+    if (!rc) {
+        /* Recorded before the end of input fires every window, so a
+         * restart with more data does not mute later windows. */
+        if (q->persistent)
+            query_task_progress_save(q, query_task_progress_wm(q));
+        rc = query_end(q);
+    }
+    q->error = rc;
+    atomic_store(&q->finished, true);
+}
+
+int query_runtime_wait(struct query_runtime *qr)
+{
+    if (!qr || !qr->nqueries)
+        return 0;
+    int64_t idle = qr->o.idle_ms > 0 ? qr->o.idle_ms : 500;
+    while (!(qr->o.interrupted && *qr->o.interrupted)) {
+        int running = 0;
+        for (int i = 0; i < qr->nqueries; i++) {
+            struct query *q = qr->queries[i];
+            if (qr->o.until_idle && q->pooled && !atomic_load(&q->finished))
+                end_if_idle(qr, q, idle);
+            running += !atomic_load(&q->finished) && !query_error(q);
+        }
+        if (!running)
+            break;
+        sleep_ms(20);
+    }
+    int rc = 0;
+    for (int i = 0; i < qr->nqueries && !rc; i++) {
+        struct query *q = qr->queries[i];
+        rc = q->error ? q->error : query_error(q);
+    }
+    return rc;
+}

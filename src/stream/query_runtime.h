@@ -1,0 +1,146 @@
+/* query_runtime.h - the stream runtime: queries run as tasks over the
+ * runtime's log interface (layer: stream).
+ *
+ * A front end (the SQL engine, sql/query_run.c; later librill's C API)
+ * plans a query into a specification (struct query_spec) and hands it
+ * here. The runtime instantiates it: one task per input partition (stage
+ * 0) and, when the plan repartitions, one per partition of its
+ * repartition topic (stage 1). Each task asks the front end for its own
+ * pipeline of its own stage (spec->build), reads its partition through
+ * stream_log.h, and writes rows, dead letters, late rows, repartitioned
+ * rows and watermark markers through writers. How tasks settle the
+ * watermark across each other, progress, restarts and dead letters:
+ * query_task.c, docs/planner.md.
+ *
+ * Where tasks run: persistent queries on worker threads (worker.h), a
+ * transient query in the caller's thread (query_runtime_select), and in
+ * bounded mode or on the virtual clock each query on a thread of its own
+ * that steps all of its tasks. Bounded mode: a query whose tasks read
+ * nothing new for idle_ms ends its input (every open window fires) and
+ * stops; query_runtime_wait returns once every query stopped.
+ *
+ * Threads: create/destroy/start/select/stop/wait from one controlling
+ * thread; query_runtime_topic_in_use and query_runtime_stats from any.
+ */
+#ifndef RILL_QUERY_RUNTIME_H
+#define RILL_QUERY_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "row/row_batch.h"
+#include "row/schema.h"
+#include "stream/pipeline.h"
+#include "stream/stream_log.h"
+#include "stream/window_agg.h"
+
+#define QUERY_SPEC_NAME_MAX 256
+
+struct query_runtime_options {
+    bool until_idle;   /* bounded mode, see above */
+    int64_t idle_ms;   /* 0: 500 ms */
+    bool durable_only; /* read only fsync'ed data (rill.read.durable) */
+    int workers;       /* worker threads; 0: RILL_WORKERS or one per core */
+    /* Processing time is the arrival stamp (Kafka timestamp) of each
+     * record batch instead of the wall clock, one batch at a time in stamp
+     * order over every task (golden tests, docs/testing.md). */
+    bool virtual_clock;
+    /* Called (from a worker thread) after a task appended output records,
+     * e.g. to wake a broker's parked fetches; NULL: nothing. Must be quick
+     * and thread-safe. */
+    void (*on_append)(void *arg);
+    void *on_append_arg;
+    /* Set (by a signal handler, say) to end a running query_runtime_select
+     * without its own cancel flag, and query_runtime_wait; NULL: never. */
+    const volatile int *interrupted;
+};
+
+/* What the runtime gives a task's pipeline when it is built. */
+struct query_task_hooks {
+    /* A row too late for its window (window_agg late callback). */
+    void (*on_late)(void *arg, const struct row_batch *in, int row);
+    void *arg;
+};
+
+/* One task's pipeline, built by the front end: the runtime sets its sink
+ * and error handler. handle is the front end's, freed by spec->release. */
+struct query_task_plan {
+    struct pipeline *pipe;
+    struct window_agg *wa; /* for stats and late counts; may be NULL */
+    void *handle;
+};
+
+struct query_spec {
+    char id[64]; /* a persistent query's id; "" for a transient one */
+    bool persistent;
+    /* stage 0 */
+    char input_topic[QUERY_SPEC_NAME_MAX]; /* the topic it reads */
+    char input_name[QUERY_SPEC_NAME_MAX];  /* the stream: <name>.dlq */
+    int npartitions;
+    bool startup_latest; /* from the end rather than the earliest offset */
+    int64_t watermark_delay_ms;
+    int64_t idle_timeout_ms; /* 0: off */
+    bool idle_advance;       /* all inputs idle: the clock's watermark */
+    bool windowed;
+    /* a second stage, after the repartition topic <id>-repartition */
+    bool repartition;
+    int nrep_keys; /* the columns rows are repartitioned by */
+    int rep_keys[SCHEMA_MAX_COLUMNS];
+    /* a persistent query's output: rows as JSON records, keyed by the
+     * JSON of these columns (a string column: its text) */
+    char sink_topic[QUERY_SPEC_NAME_MAX];
+    int nkey_columns;
+    int key_columns[SCHEMA_MAX_COLUMNS];
+    /* EMIT LATE INTO: too-late input rows as JSON; "" none */
+    char late_topic[QUERY_SPEC_NAME_MAX];
+    bool late_create;
+    /* a transient query's output: one JSON line per row */
+    int64_t limit; /* < 0: none */
+    int (*emit)(void *arg, const char *line, size_t len);
+    void *emit_arg;
+    const atomic_bool *cancel; /* NULL: options.interrupted */
+    /* The pipeline of one task of `stage` (0 or 1): returns 0, or an error
+     * with a message in err. */
+    int (*build)(void *arg, int stage, const struct query_task_hooks *hooks,
+                 struct query_task_plan *out, char *err, size_t errlen);
+    void (*release)(void *arg, void *handle);
+    void *build_arg;
+};
+
+struct query_runtime;
+
+/* log: the back end every query reads and writes (outlives the runtime).
+ * o may be NULL (unbounded). Returns 0. */
+int query_runtime_create(const struct stream_log *log,
+                         const struct query_runtime_options *o,
+                         struct query_runtime **out);
+/* Stops every running query; NULL is a no-op. */
+void query_runtime_destroy(struct query_runtime *rt);
+
+/* Starts a persistent query; returns once it runs, or an error with a
+ * message in err. The spec is copied. */
+int query_runtime_start(struct query_runtime *rt, const struct query_spec *s,
+                        char *err, size_t errlen);
+/* Runs a transient query in the calling thread until LIMIT, the end of
+ * input in bounded mode, or its cancel flag. detach/attach (may be NULL)
+ * are called once it is built and before it returns. */
+int query_runtime_select(struct query_runtime *rt, const struct query_spec *s,
+                         void (*detach)(void *), void (*attach)(void *),
+                         void *arg, char *err, size_t errlen);
+/* Stops and forgets a persistent query (its repartition topic goes with
+ * it); ERR_NOT_FOUND. */
+int query_runtime_stop(struct query_runtime *rt, const char *id);
+/* Appends a query's counters as "name: value" lines; ERR_NOT_FOUND. */
+int query_runtime_stats(struct query_runtime *rt, const char *id,
+                        struct buf *out);
+/* Blocks while persistent queries run (bounded mode: until they all
+ * ended), or until *options.interrupted. Returns the first query error. */
+int query_runtime_wait(struct query_runtime *rt);
+/* Whether a running query reads or writes `topic` (its input, output,
+ * late-row, dead-letter or repartition topic). Any thread. */
+bool query_runtime_topic_in_use(struct query_runtime *rt, const char *topic);
+
+#endif

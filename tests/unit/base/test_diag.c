@@ -58,9 +58,35 @@ TEST(test_levels_and_format)
           text[19] == '.' && text[23] == 'Z' && text[24] == ' ');
 }
 
+/* A client-chosen string with a newline, a carriage return and an ANSI
+ * escape stays on one line, escaped (issue 16: log injection). */
+TEST(test_control_bytes_escaped)
+{
+    char path[] = "/tmp/rill-diag-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    int saved = dup(2);
+    dup2(fd, 2);
+    const char evil[] =
+        "cli\n2026-01-01T00:00:00.000Z ERROR forged\r\x1b[2Kx\\";
+    diag_warn("client %s done", evil);
+    dup2(saved, 2);
+    close(saved);
+    char text[512] = {0};
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    close(fd);
+    unlink(path);
+    CHECK(n > 0);
+    CHECK(strchr(text, '\n') == text + n - 1); /* exactly one line */
+    CHECK(strchr(text, '\r') == NULL && strchr(text, 0x1b) == NULL);
+    CHECK(strstr(text, "client cli\\n2026-01-01T00:00:00.000Z ERROR "
+                       "forged\\r\\x1b[2Kx\\\\ done\n") != NULL);
+}
+
 int main(void)
 {
     RUN(test_parse_level);
     RUN(test_levels_and_format);
+    RUN(test_control_bytes_escaped);
     return harness_summary("test_diag");
 }

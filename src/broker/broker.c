@@ -399,6 +399,9 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
     arena_reset(&b->arena);
     if (rc < 0) {
         buf_fini(&out);
+        /* Nobody will complete the slot: free it here, or it is orphaned
+         * (and leaked) when the connection closes. */
+        slot_pop_tail(bc, slot);
         b->stats.bad_frames++;
         metrics_add(METRIC_BROKER_BAD_REQUESTS, 1);
         diag_warn("broker: %s: malformed %s v%d request (%s); closing",

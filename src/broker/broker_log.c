@@ -226,7 +226,10 @@ static void topic_config(struct broker *b, struct logdir_topic_config *c,
 
 static bool name_copy(struct slice name, char *out)
 {
-    if (name.len == 0 || name.len > LOGDIR_TOPIC_NAME_MAX)
+    /* A NUL inside would make "t\0x" the C string "t": a second wrapper
+     * for a topic already wrapped. */
+    if (name.len == 0 || name.len > LOGDIR_TOPIC_NAME_MAX ||
+        memchr(name.ptr, 0, name.len))
         return false;
     memcpy(out, name.ptr, name.len);
     out[name.len] = '\0';

@@ -96,8 +96,8 @@ static int64_t produce_partition(struct broker *b, struct slice topic,
     }
     if (rc < 0 || record_batch_size(&h) != n ||
         record_batch_attr_control(h.attributes) ||
-        h.last_offset_delta + 1 != h.record_count || h.record_count <= 0 ||
-        (h.producer_id >= 0 && h.base_sequence < 0)) {
+        (int64_t)h.last_offset_delta + 1 != h.record_count ||
+        h.record_count <= 0 || (h.producer_id >= 0 && h.base_sequence < 0)) {
         /* Not exactly one valid magic-2 batch. */
         pr->error_code = KAFKA_ERR_INVALID_RECORD;
         return -1;

@@ -288,14 +288,26 @@ static void pending_remove(struct group *g, size_t i)
     g->pending[i] = g->pending[--g->npending];
 }
 
+/* Group ids are kept as C strings: an id with a NUL byte (only a hostile
+ * client sends one) is the id up to the NUL, for lookups and inserts
+ * alike, so the map key always matches the stored string. */
+static struct slice id_cut(struct slice id)
+{
+    if (id.ptr)
+        id.len = strnlen((const char *)id.ptr, id.len);
+    return id;
+}
+
 static struct group *group_get(const struct group_coord *gc, struct slice id)
 {
+    id = id_cut(id);
     return hashmap_get(&gc->groups, id.ptr ? id.ptr : (const void *)"", id.len);
 }
 
 static struct group *group_new(struct group_coord *gc, struct slice id)
 {
     struct group *g = mem_calloc(1, sizeof *g);
+    id = id_cut(id);
     g->id = sdup(id);
     g->state = GROUP_EMPTY;
     g->protocol_type = mem_strdup("");

@@ -102,6 +102,9 @@ static struct slice read_string(struct buf_reader *r, bool *null)
 static struct ogroup *find_group(const struct group_offsets *go,
                                  struct slice group)
 {
+    /* As in group_coord.c: an id is cut at a NUL byte. */
+    if (group.ptr)
+        group.len = strnlen((const char *)group.ptr, group.len);
     return hashmap_get(&go->groups, group.ptr ? group.ptr : (const void *)"",
                        group.len);
 }
@@ -129,6 +132,8 @@ static void apply(struct group_offsets *go, struct slice group,
                   int64_t offset, int32_t leader_epoch, struct slice metadata,
                   bool metadata_null, int64_t ts)
 {
+    if (group.ptr)
+        group.len = strnlen((const char *)group.ptr, group.len);
     struct ogroup *g = find_group(go, group);
     size_t klen = part_key(&go->scratch, topic, partition);
     if (tombstone) {

@@ -85,7 +85,7 @@ struct broker_req {
 
 struct broker_stats {
     uint64_t requests, produce_batches, produce_bytes, fetch_bytes;
-    uint64_t conns_accepted, conns_refused, bad_frames;
+    uint64_t conns_accepted, conns_refused, bad_frames, bad_batches;
     uint64_t unsupported; /* answered UNSUPPORTED_VERSION */
 };
 

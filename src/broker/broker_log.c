@@ -205,6 +205,11 @@ void broker_log_close(struct broker *b)
     b->logdir = NULL;
 }
 
+struct buf *broker_log_scratch(struct broker *b)
+{
+    return &b->ls->scratch;
+}
+
 int broker_log_next_producer_id(struct broker *b, int64_t *out)
 {
     return broker_pid_alloc_next(&b->ls->pids, out);

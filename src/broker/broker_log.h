@@ -122,6 +122,10 @@ void broker_log_wait_cancel(struct broker *b, struct broker_durable_wait *w);
 int64_t broker_log_visible_end(const struct broker *b,
                                const struct broker_part *bp);
 
+/* A scratch buffer for the loop thread (batch validation); its contents
+ * are only valid until the next call that uses it. */
+struct buf *broker_log_scratch(struct broker *b);
+
 /* Producer ids for InitProducerId. */
 int broker_log_next_producer_id(struct broker *b, int64_t *out);
 

@@ -19,6 +19,7 @@
 #include "base/mem.h"
 #include "broker/broker_int.h"
 #include "broker/broker_log.h"
+#include "broker/broker_validate.h"
 #include "kafka/kafka_proto.h"
 #include "log/partition.h"
 #include "log/record_batch.h"
@@ -104,6 +105,29 @@ static int64_t produce_partition(struct broker *b, struct slice topic,
     }
     if ((int64_t)n > b->cfg.message_max_bytes) {
         pr->error_code = KAFKA_ERR_MESSAGE_TOO_LARGE;
+        return -1;
+    }
+    /* The records themselves, before anything is stored (the CRC alone
+     * lets a producer's broken records through to every consumer). */
+    const char *why = NULL;
+    rc = broker_validate_batch(p, n, (size_t)b->cfg.message_max_bytes,
+                               broker_log_scratch(b), &why);
+    if (rc < 0) {
+        b->stats.bad_batches++;
+        pr->error_code = rc == ERR_CORRUPT ? KAFKA_ERR_CORRUPT_MESSAGE
+                                           : KAFKA_ERR_INVALID_RECORD;
+        /* One line a second at most: a client looping on a bad batch
+         * must not flood the log. */
+        static int64_t last_ms;
+        int64_t now = loop_now_ms(b->loop);
+        if (now - last_ms >= 1000) {
+            last_ms = now;
+            diag_warn("broker: produce to %.*s-%d refused: %s (%llu bad "
+                      "batches so far)",
+                      (int)topic.len, (const char *)topic.ptr,
+                      pp->partition_index, why,
+                      (unsigned long long)b->stats.bad_batches);
+        }
         return -1;
     }
     int64_t last_seq = (int64_t)h.base_sequence + h.last_offset_delta;

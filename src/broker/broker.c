@@ -27,6 +27,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "base/metrics.h"
+#include "broker/broker_limits.h"
 #include "broker/broker_log.h"
 #include "kafka/kafka_proto.h"
 
@@ -59,7 +60,8 @@ struct broker_conn {
     struct broker_pending *head, *tail;
     int nslots;
     bool paused;
-    bool eof; /* the peer half-closed: close once everything is answered */
+    bool eof;    /* the peer half-closed: close once everything is answered */
+    char ip[48]; /* counted in b->conns_per_ip */
     bool closed;
     struct loop_defer free_defer; /* callers up the stack may still use bc */
 };
@@ -464,8 +466,7 @@ static void on_closed(struct conn *c, void *arg)
         bc->next->prev = bc->prev;
     b->nconns--;
     metrics_add(METRIC_BROKER_CONNS_CLOSED, 1);
-    if (!b->draining && b->nconns < b->cfg.max_connections)
-        listener_pause(b->listener, false);
+    broker_limits_ip_add(&b->conns_per_ip, bc->ip, -1);
     bc->head = bc->tail = NULL;
     bc->closed = true;
     loop_defer_start(b->loop, &bc->free_defer);
@@ -481,17 +482,67 @@ static void on_eof(struct conn *c, void *arg)
 
 static const struct conn_handler conn_handler = {on_frame, on_closed, on_eof};
 
+/* At max.connections, the oldest connection that has sent no request at
+ * all for a second makes room: connections that only hold a slot must not
+ * lock out clients that work. Returns whether one was closed. */
+static bool evict_unstarted(struct broker *b)
+{
+    int64_t now = loop_now_ms(b->loop), oldest = 1000;
+    struct broker_conn *victim = NULL;
+    for (struct broker_conn *bc = b->conns; bc; bc = bc->next) {
+        int64_t age = conn_age_ms(bc->conn, now);
+        if (conn_frames(bc->conn) == 0 && age >= oldest) {
+            oldest = age;
+            victim = bc;
+        }
+    }
+    if (!victim)
+        return false;
+    b->stats.conns_evicted++;
+    diag_debug("broker: %s: closed to make room (no request in %lld ms)",
+               conn_peer(victim->conn), (long long)oldest);
+    conn_close(victim->conn);
+    return true;
+}
+
+static void refuse(struct broker *b, int fd, const char *peer, const char *why)
+{
+    static int64_t last_ms;
+    int64_t now = loop_now_ms(b->loop);
+    b->stats.conns_refused++;
+    if (now - last_ms >= 1000) {
+        last_ms = now;
+        diag_warn("broker: %s: refused (%s; %d open, %llu refused so far)",
+                  peer, why, b->nconns,
+                  (unsigned long long)b->stats.conns_refused);
+    }
+    close(fd);
+}
+
 static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
 {
     struct broker *b = arg;
-    if (b->draining || b->nconns >= b->cfg.max_connections) {
-        b->stats.conns_refused++;
-        diag_warn("broker: %s: refused, %d connections open (max.connections "
-                  "%d)",
-                  peer, b->nconns, b->cfg.max_connections);
+    (void)ls;
+    char ip[48];
+    broker_limits_peer_ip(peer, ip, sizeof(ip));
+    if (b->draining) {
         close(fd);
-        if (!b->draining)
-            listener_pause(ls, true);
+        return;
+    }
+    if (broker_limits_ip_count(&b->conns_per_ip, ip) >=
+        b->cfg.max_conns_per_ip) {
+        refuse(b, fd, peer, "max.connections.per.ip");
+        return;
+    }
+    /* Beyond max.connections: a loopback peer (an operator on the box) may
+     * use the reserve; anyone else needs a connection that never sent a
+     * request to give way. */
+    if (b->nconns >= b->cfg.max_connections &&
+        !(broker_limits_is_loopback(ip) &&
+          b->nconns <
+              b->cfg.max_connections + b->cfg.conns_reserved_loopback) &&
+        !evict_unstarted(b)) {
+        refuse(b, fd, peer, "max.connections");
         return;
     }
     struct broker_conn *bc = mem_calloc(1, sizeof(*bc));
@@ -504,7 +555,10 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
         mem_free(bc);
         return;
     }
+    conn_set_budget(bc->conn, b->budget);
     conn_set_peer(bc->conn, peer);
+    snprintf(bc->ip, sizeof(bc->ip), "%s", ip);
+    broker_limits_ip_add(&b->conns_per_ip, ip, 1);
     bc->next = b->conns;
     if (b->conns)
         b->conns->prev = bc;
@@ -513,8 +567,46 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
     b->stats.conns_accepted++;
     metrics_add(METRIC_BROKER_CONNS_OPENED, 1);
     diag_debug("broker: %s: connected", peer);
-    if (b->nconns >= b->cfg.max_connections)
-        listener_pause(ls, true);
+}
+
+/* connections.max.idle.ms and the handshake timeout, checked by a sweep
+ * (a few times a second at most; one pass over the connections). */
+static void idle_tick(struct loop *l, struct loop_timer *t)
+{
+    struct broker *b = t->arg;
+    int64_t now = loop_now_ms(l);
+    int nidle = 0, nhand = 0;
+    struct broker_conn *next;
+    for (struct broker_conn *bc = b->conns; bc; bc = next) {
+        next = bc->next; /* conn_close unlinks bc (freed later) */
+        struct conn *c = bc->conn;
+        if (b->cfg.handshake_ms >= 0 && conn_frames(c) == 0 &&
+            conn_age_ms(c, now) >= b->cfg.handshake_ms) {
+            nhand++;
+            conn_close(c);
+        } else if (b->cfg.idle_ms >= 0 && !bc->head && conn_out_bytes(c) == 0 &&
+                   conn_idle_ms(c, now) >= b->cfg.idle_ms) {
+            nidle++;
+            conn_close(c);
+        }
+    }
+    b->stats.conns_idle_closed += (uint64_t)nidle;
+    b->stats.conns_handshake_closed += (uint64_t)nhand;
+    if (nidle || nhand)
+        diag_info("broker: closed %d idle connection(s) "
+                  "(connections.max.idle.ms) and %d that sent no request "
+                  "(rill.connections.handshake.timeout.ms)",
+                  nidle, nhand);
+}
+
+static int64_t idle_period(const struct broker_config *c)
+{
+    int64_t p = 1000;
+    if (c->idle_ms >= 0 && c->idle_ms / 4 < p)
+        p = c->idle_ms / 4;
+    if (c->handshake_ms >= 0 && c->handshake_ms / 4 < p)
+        p = c->handshake_ms / 4;
+    return p < 20 ? 20 : p;
 }
 
 /* --- life cycle ------------------------------------------------------------
@@ -553,6 +645,7 @@ static void start_drain(struct broker *b)
     diag_info("broker: shutting down: finishing in-flight requests");
     listener_close(b->listener);
     b->listener = NULL;
+    loop_timer_stop(b->loop, &b->idle_timer);
     for (struct broker_conn *bc = b->conns; bc; bc = bc->next) {
         bc->paused = true;
         conn_pause(bc->conn, true);
@@ -608,6 +701,10 @@ int broker_create(const struct broker_config *cfg, struct broker **out)
     loop_io_init(&b->shutdown_io, b->shutdown_pipe[0], shutdown_cb, b);
     loop_io_set(b->loop, &b->shutdown_io, LOOP_READ);
     loop_timer_init(&b->drain_timer, drain_tick, b);
+    loop_timer_init(&b->idle_timer, idle_tick, b);
+    hashmap_init(&b->conns_per_ip);
+    conn_budget_create((size_t)cfg->queued_max_request_bytes,
+                       (size_t)cfg->max_frame_bytes, &b->budget);
 
     rc = broker_log_open(b);
     if (rc < 0)
@@ -629,6 +726,8 @@ int broker_create(const struct broker_config *cfg, struct broker **out)
                                                      : "127.0.0.1");
     if (b->cfg.advertised_port == 0)
         b->cfg.advertised_port = b->cfg.listen_port;
+    loop_timer_start(b->loop, &b->idle_timer, idle_period(&b->cfg),
+                     idle_period(&b->cfg));
     *out = b;
     return 0;
 
@@ -643,6 +742,8 @@ out_pipe:
 out_loop:
     loop_destroy(b->loop);
 out_free:
+    conn_budget_destroy(b->budget);
+    hashmap_fini(&b->conns_per_ip);
     arena_fini(&b->arena);
     mem_free(b);
     return rc;
@@ -676,10 +777,13 @@ void broker_destroy(struct broker *b)
     broker_log_close(b);
     listener_close(b->listener);
     loop_timer_stop(b->loop, &b->drain_timer);
+    loop_timer_stop(b->loop, &b->idle_timer);
     loop_io_stop(b->loop, &b->shutdown_io);
     close(b->shutdown_pipe[0]);
     close(b->shutdown_pipe[1]);
     loop_destroy(b->loop);
+    conn_budget_destroy(b->budget);
+    hashmap_fini(&b->conns_per_ip);
     arena_fini(&b->arena);
     diag_info("broker: stopped (%llu requests, %llu connections)",
               (unsigned long long)b->stats.requests,

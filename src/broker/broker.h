@@ -44,6 +44,13 @@ struct broker_config {
     int64_t conn_out_high; /* per-connection output bound, bytes */
     bool fsync_every_ack;  /* acks=1 also waits for fsync */
     bool read_durable;     /* readers see only fsync'ed data (HW = durable) */
+    /* Limits against hostile or broken clients (broker_limits.h). */
+    int64_t idle_ms;                  /* connections.max.idle.ms; -1 never */
+    int64_t handshake_ms;             /* first request within; -1 never */
+    int32_t max_conns_per_ip;         /* max.connections.per.ip */
+    int32_t conns_reserved_loopback;  /* above max.connections, 127/8 only */
+    int64_t queued_max_request_bytes; /* request bytes being received */
+    int32_t max_partitions;           /* partitions of all topics */
 };
 
 /* Defaults, then every known key of props (unknown keys are ignored with a

@@ -10,6 +10,7 @@
 
 #include "base/err.h"
 #include "broker/broker.h"
+#include "broker/broker_limits.h"
 #include "net/listener.h"
 
 void broker_config_defaults(struct broker_config *c)
@@ -37,6 +38,7 @@ void broker_config_defaults(struct broker_config *c)
     c->conn_out_high = 16LL * 1024 * 1024;
     c->fsync_every_ack = false;
     c->read_durable = false;
+    broker_limits_defaults(c);
 }
 
 /* "PLAINTEXT://host:port" or "host:port" (first entry of a list). */
@@ -160,5 +162,5 @@ int broker_config_apply(struct broker_config *c, const struct config *props,
     c->max_inflight = (int)x;
     if (c->max_frame_bytes < c->message_max_bytes + 1024)
         c->max_frame_bytes = c->message_max_bytes + 1024;
-    return 0;
+    return broker_limits_apply(c, props, err, errlen);
 }

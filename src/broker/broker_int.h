@@ -87,6 +87,7 @@ struct broker_stats {
     uint64_t requests, produce_batches, produce_bytes, fetch_bytes;
     uint64_t conns_accepted, conns_refused, bad_frames, bad_batches;
     uint64_t unsupported; /* answered UNSUPPORTED_VERSION */
+    uint64_t conns_idle_closed, conns_handshake_closed, conns_evicted;
 };
 
 struct broker {
@@ -101,6 +102,9 @@ struct broker {
 
     struct broker_conn *conns; /* doubly linked list */
     int nconns;
+    struct hashmap conns_per_ip;  /* ip -> open connections */
+    struct conn_budget *budget;   /* queued.max.request.bytes */
+    struct loop_timer idle_timer; /* idle and handshake timeouts */
     bool draining;
     struct loop_timer drain_timer;
     int64_t drain_started_ms;

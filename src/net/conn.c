@@ -1,8 +1,13 @@
 /* conn.c - framed input and segmented output on one TCP socket (layer: net).
  *
  * Read buffer:  [consumed | unparsed bytes | free space], compacted when a
- * frame does not fit. It grows only to hold one announced frame, and only
- * after the announced length passed the max_frame check.
+ * frame does not fit. It grows only to hold one announced frame, only
+ * after the announced length passed the max_frame check, and only as the
+ * frame's bytes arrive (doubling). With a budget (queued.max.request.bytes)
+ * the capacity beyond RBUF_INITIAL is reserved from it first, for the whole
+ * announced frame at once (all or nothing, so two half-received frames can
+ * never wait on each other); a connection whose frame does not fit waits,
+ * not reading, in FIFO order until memory is released.
  * Output queue: a FIFO array of segments; memory segments own their bytes,
  * file segments own a dup'ed fd. Writing is writev over consecutive memory
  * segments, sendfile for a file segment.
@@ -31,6 +36,13 @@
 
 #define RBUF_INITIAL (64u * 1024)
 #define RBUF_KEEP_MAX (4u * 1024 * 1024)
+/* The all-or-nothing reservations of connections' read buffers. */
+struct conn_budget {
+    size_t limit, used;
+    size_t headroom; /* an idle connection keeps a large buffer only while
+                        this much stays free: one largest frame */
+    struct conn *wait_head, *wait_tail;
+};
 #define COALESCE_MAX 4096 /* copies up to this size join the tail segment */
 #define IOV_MAX_BATCH 64
 
@@ -57,6 +69,13 @@ struct conn {
 
     uint8_t *rbuf;
     size_t rcap, rstart, rend;
+    size_t rallow; /* rbuf may grow to this (RBUF_INITIAL + reserved) */
+    size_t want;   /* starved: the frame size it waits to reserve */
+    bool starved;  /* waiting for budget: not reading */
+    struct conn_budget *budget; /* NULL: no shared bound */
+    struct conn *wait_next;
+    int64_t created_ms, active_ms; /* activity: bytes in or out */
+    uint64_t nframes;
 
     struct seg *segs;
     size_t seg_head, seg_len, seg_cap; /* ring */
@@ -73,7 +92,7 @@ static void update_watch(struct conn *c)
     if (c->closed)
         return;
     uint32_t ev = 0;
-    if (!c->paused && !c->out_full && !c->closing && !c->eof)
+    if (!c->paused && !c->out_full && !c->closing && !c->eof && !c->starved)
         ev |= LOOP_READ;
     if (c->want_write)
         ev |= LOOP_WRITE;
@@ -87,6 +106,105 @@ static void seg_release(struct seg *s)
         mem_free(s->data);
     else
         close(s->fd);
+}
+
+/* --- the read-buffer budget ---------------------------------------------- */
+
+int conn_budget_create(size_t limit, size_t headroom, struct conn_budget **out)
+{
+    struct conn_budget *b = mem_calloc(1, sizeof(*b));
+    b->limit = limit;
+    b->headroom = headroom < limit ? headroom : limit;
+    *out = b;
+    return 0;
+}
+
+void conn_budget_destroy(struct conn_budget *b)
+{
+    mem_free(b);
+}
+
+size_t conn_budget_used(const struct conn_budget *b)
+{
+    return b->used;
+}
+
+void conn_set_budget(struct conn *c, struct conn_budget *b)
+{
+    c->budget = b;
+}
+
+/* Lets c grow to `need` bytes; false if the budget cannot cover it now. */
+static bool allow(struct conn *c, size_t need)
+{
+    if (need <= c->rallow)
+        return true;
+    struct conn_budget *b = c->budget;
+    size_t delta = need - c->rallow;
+    if (b) {
+        if (b->used + delta > b->limit)
+            return false;
+        b->used += delta;
+    }
+    c->rallow = need;
+    return true;
+}
+
+static void wait_remove(struct conn_budget *b, struct conn *c)
+{
+    struct conn *prev = NULL;
+    for (struct conn *w = b->wait_head; w; prev = w, w = w->wait_next) {
+        if (w != c)
+            continue;
+        if (prev)
+            prev->wait_next = w->wait_next;
+        else
+            b->wait_head = w->wait_next;
+        if (b->wait_tail == w)
+            b->wait_tail = prev;
+        w->wait_next = NULL;
+        return;
+    }
+}
+
+/* Gives back what c reserved beyond `keep` bytes of buffer, and lets the
+ * waiters that now fit go on, oldest first. */
+static void release_to(struct conn *c, size_t keep)
+{
+    if (c->rallow <= keep)
+        return;
+    struct conn_budget *b = c->budget;
+    size_t delta = c->rallow - keep;
+    c->rallow = keep;
+    if (!b)
+        return;
+    b->used -= delta;
+    while (b->wait_head) {
+        struct conn *w = b->wait_head;
+        if (!allow(w, w->want))
+            break;
+        b->wait_head = w->wait_next;
+        if (!b->wait_head)
+            b->wait_tail = NULL;
+        w->wait_next = NULL;
+        w->starved = false;
+        update_watch(w);
+        loop_defer_start(w->loop, &w->resume_defer);
+    }
+}
+
+static void starve(struct conn *c, size_t need)
+{
+    struct conn_budget *b = c->budget;
+    c->starved = true;
+    c->want = need;
+    c->wait_next = NULL;
+    if (b->wait_tail)
+        b->wait_tail->wait_next = c;
+    else
+        b->wait_head = c;
+    b->wait_tail = c;
+    update_watch(c);
 }
 
 static void free_cb(struct loop *l, void *arg)
@@ -103,6 +221,10 @@ void conn_close(struct conn *c)
     if (c->closed)
         return;
     c->closed = true;
+    if (c->starved)
+        wait_remove(c->budget, c);
+    c->starved = false;
+    release_to(c, RBUF_INITIAL);
     loop_io_stop(c->loop, &c->io);
     close(c->io.fd);
     while (c->seg_len > 0) {
@@ -143,6 +265,21 @@ const char *conn_peer(const struct conn *c)
 size_t conn_out_bytes(const struct conn *c)
 {
     return c->out_bytes;
+}
+
+int64_t conn_idle_ms(const struct conn *c, int64_t now_ms)
+{
+    return now_ms - c->active_ms;
+}
+
+int64_t conn_age_ms(const struct conn *c, int64_t now_ms)
+{
+    return now_ms - c->created_ms;
+}
+
+uint64_t conn_frames(const struct conn *c)
+{
+    return c->nframes;
 }
 
 /* --- output ------------------------------------------------------------- */
@@ -293,6 +430,7 @@ static int write_out(struct conn *c)
         }
         size_t left = (size_t)w;
         c->out_bytes -= left;
+        c->active_ms = loop_now_ms(c->loop);
         while (left > 0) {
             struct seg *h = &c->segs[c->seg_head];
             size_t take = h->len - h->sent;
@@ -387,20 +525,20 @@ static int parse_frames(struct conn *c)
             break;
         }
         if (avail < need) {
-            /* Make room for the whole frame: compact, then grow. */
+            /* Make room for the whole frame: compact, then allow the buffer
+             * to grow (read_in grows it as the bytes come). */
             if (c->rcap - c->rstart < need) {
                 memmove(c->rbuf, c->rbuf + c->rstart, avail);
                 c->rend = avail;
                 c->rstart = 0;
-                if (c->rcap < need) {
-                    c->rbuf = mem_realloc(c->rbuf, need);
-                    c->rcap = need;
-                }
             }
+            if (!allow(c, need))
+                starve(c, need);
             break;
         }
         const uint8_t *p = c->rbuf + c->rstart + skip;
         c->rstart += need;
+        c->nframes++;
         int rc = c->h->frame(c, c->arg, p, need - skip);
         if (rc < 0) {
             conn_close(c);
@@ -412,25 +550,35 @@ static int parse_frames(struct conn *c)
         return -1;
     if (c->rstart == c->rend) {
         c->rstart = c->rend = 0;
-        if (c->rcap > RBUF_KEEP_MAX) {
-            /* Give back the memory an unusually large frame needed; keep
-             * buffers of ordinary batch sizes (no malloc per request). */
+        struct conn_budget *b = c->budget;
+        bool keep = c->rcap <= RBUF_KEEP_MAX &&
+                    (!b || b->used + b->headroom <= b->limit);
+        if (c->rcap > RBUF_INITIAL && !keep) {
+            /* Give back the memory an unusually large frame needed, or any
+             * large buffer while memory is short; keep buffers of ordinary
+             * batch sizes otherwise (no malloc per request). */
             mem_free(c->rbuf);
             c->rbuf = mem_alloc(RBUF_INITIAL);
             c->rcap = RBUF_INITIAL;
         }
+        release_to(c, c->rcap);
     }
     return 0;
 }
 
 static void read_in(struct conn *c)
 {
-    if (c->rend == c->rcap) {
-        if (c->rstart == 0)
-            return; /* full of one frame being parsed: cannot happen */
+    if (c->rend == c->rcap && c->rstart > 0) {
         memmove(c->rbuf, c->rbuf + c->rstart, c->rend - c->rstart);
         c->rend -= c->rstart;
         c->rstart = 0;
+    }
+    if (c->rend == c->rcap) {
+        if (c->rcap >= c->rallow)
+            return; /* full of one frame being parsed: cannot happen */
+        size_t ncap = c->rcap * 2 < c->rallow ? c->rcap * 2 : c->rallow;
+        c->rbuf = mem_realloc(c->rbuf, ncap);
+        c->rcap = ncap;
     }
     ssize_t r = read(c->io.fd, c->rbuf + c->rend, c->rcap - c->rend);
     if (r == 0) {
@@ -452,6 +600,7 @@ static void read_in(struct conn *c)
         return;
     }
     c->rend += (size_t)r;
+    c->active_ms = loop_now_ms(c->loop);
     (void)parse_frames(c);
 }
 
@@ -463,7 +612,7 @@ static void io_cb(struct loop *l, struct loop_io *io, uint32_t events)
         if (write_out(c) < 0)
             return;
     if ((events & LOOP_READ) && !c->closed && !c->paused && !c->out_full &&
-        !c->eof)
+        !c->eof && !c->starved)
         read_in(c);
 }
 
@@ -471,7 +620,7 @@ static void resume_cb(struct loop *l, void *arg)
 {
     struct conn *c = arg;
     (void)l;
-    if (!c->closed && !c->paused && !c->out_full)
+    if (!c->closed && !c->paused && !c->out_full && !c->starved)
         (void)parse_frames(c);
 }
 
@@ -502,9 +651,10 @@ int conn_create(struct loop *l, int fd, const struct conn_handler *h, void *arg,
                                                       : CONN_DEFAULT_MAX_FRAME;
     c->limits.out_high =
         limits && limits->out_high ? limits->out_high : CONN_DEFAULT_OUT_HIGH;
+    c->created_ms = c->active_ms = loop_now_ms(l);
     strcpy(c->peer, "?");
     c->rbuf = mem_alloc(RBUF_INITIAL);
-    c->rcap = RBUF_INITIAL;
+    c->rcap = c->rallow = RBUF_INITIAL;
     loop_defer_init(&c->flush_defer, flush_cb, c);
     loop_defer_init(&c->free_defer, free_cb, c);
     loop_defer_init(&c->resume_defer, resume_cb, c);

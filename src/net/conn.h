@@ -31,6 +31,8 @@
 
 struct conn;
 
+struct conn_budget;
+
 struct conn_limits {
     size_t max_frame; /* largest accepted frame body, bytes */
     size_t out_high;  /* queued output above which reading pauses */
@@ -86,6 +88,31 @@ void conn_send_buf(struct conn *c, struct buf *b);
 int conn_send_file(struct conn *c, int fd, off_t off, size_t len);
 /* Bytes queued and not yet written. */
 size_t conn_out_bytes(const struct conn *c);
+
+/* --- activity (for idle and handshake timeouts) --- */
+/* Milliseconds since bytes last moved in or out / since the connection was
+ * created, against the loop's clock. */
+int64_t conn_idle_ms(const struct conn *c, int64_t now_ms);
+int64_t conn_age_ms(const struct conn *c, int64_t now_ms);
+/* Frames handed to the handler so far. */
+uint64_t conn_frames(const struct conn *c);
+
+/* --- a memory budget for requests being received (queued.max.request.bytes)
+ * A frame larger than a connection's 64 KiB read buffer reserves its whole
+ * size from the budget before the buffer grows (then it grows as bytes
+ * arrive). If the budget cannot cover it, that connection stops reading
+ * and waits, oldest first, until other connections release memory (a frame
+ * handed out, a connection closed). Small requests never wait. headroom:
+ * an idle connection keeps a large buffer for its next request only while
+ * this much of the budget stays free (use the largest frame size, so a
+ * waiting frame always fits once the frames in progress end). limit must
+ * be >= the largest frame. Loop thread only; destroy after every
+ * connection using it closed. */
+int conn_budget_create(size_t limit, size_t headroom, struct conn_budget **out);
+/* Makes c draw from b (right after conn_create, before any frame). */
+void conn_set_budget(struct conn *c, struct conn_budget *b);
+void conn_budget_destroy(struct conn_budget *b);
+size_t conn_budget_used(const struct conn_budget *b);
 
 /* --- input flow control --- */
 /* Stops (true) or resumes (false) handing frames to the handler; frames

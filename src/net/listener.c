@@ -2,7 +2,9 @@
  *
  * Level-triggered: each readable event accepts up to a bounded number of
  * connections so one busy listener cannot starve the others. EMFILE and
- * friends are logged (rate-limited) and retried on the next event.
+ * friends are logged (rate-limited) and the listener backs off for
+ * BACKOFF_MS: level-triggered, retrying at once would spin a core on a
+ * connection that cannot be taken while descriptors are short.
  */
 #include "net/listener.h"
 
@@ -21,9 +23,14 @@
 #include "base/err.h"
 #include "base/mem.h"
 
+#define BACKOFF_MS 100
+
 struct listener {
     struct loop *loop;
     struct loop_io io;
+    struct loop_timer backoff;
+    bool backing_off;
+    uint64_t backoffs;
     listener_accept_fn *cb;
     void *arg;
     int port;
@@ -67,9 +74,14 @@ static void accept_cb(struct loop *l, struct loop_io *io, uint32_t events)
                 return;
             int64_t now = loop_now_ms(l);
             if (now - ls->last_warn_ms > 1000) {
-                diag_warn("listener: accept: %s", strerror(errno));
+                diag_warn("listener: accept: %s; not accepting for %d ms",
+                          strerror(errno), BACKOFF_MS);
                 ls->last_warn_ms = now;
             }
+            ls->backoffs++;
+            ls->backing_off = true;
+            (void)loop_io_set(l, &ls->io, 0);
+            loop_timer_start(l, &ls->backoff, BACKOFF_MS, 0);
             return;
         }
         int one = 1;
@@ -80,6 +92,19 @@ static void accept_cb(struct loop *l, struct loop_io *io, uint32_t events)
         snprintf(peer, sizeof(peer), "%s:%d", ip, ntohs(sa.sin_port));
         ls->cb(ls, ls->arg, fd, peer);
     }
+}
+
+static void backoff_cb(struct loop *l, struct loop_timer *t)
+{
+    struct listener *ls = t->arg;
+    ls->backing_off = false;
+    if (!ls->paused)
+        (void)loop_io_set(l, &ls->io, LOOP_READ);
+}
+
+uint64_t listener_backoffs(const struct listener *ls)
+{
+    return ls->backoffs;
 }
 
 static int resolve(const char *host, struct in_addr *out)
@@ -126,6 +151,7 @@ int listener_open(struct loop *l, const char *host, int port,
     ls->arg = arg;
     ls->port = ntohs(sa.sin_port);
     loop_io_init(&ls->io, fd, accept_cb, ls);
+    loop_timer_init(&ls->backoff, backoff_cb, ls);
     rc = loop_io_set(l, &ls->io, LOOP_READ);
     if (rc < 0) {
         mem_free(ls);
@@ -144,7 +170,8 @@ void listener_pause(struct listener *ls, bool paused)
     if (ls->paused == paused)
         return;
     ls->paused = paused;
-    (void)loop_io_set(ls->loop, &ls->io, paused ? 0 : LOOP_READ);
+    (void)loop_io_set(ls->loop, &ls->io,
+                      paused || ls->backing_off ? 0 : LOOP_READ);
 }
 
 int listener_port(const struct listener *ls)
@@ -156,6 +183,7 @@ void listener_close(struct listener *ls)
 {
     if (!ls)
         return;
+    loop_timer_stop(ls->loop, &ls->backoff);
     loop_io_stop(ls->loop, &ls->io);
     close(ls->io.fd);
     mem_free(ls);

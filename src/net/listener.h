@@ -27,6 +27,9 @@ int listener_open(struct loop *l, const char *host, int port,
 void listener_pause(struct listener *ls, bool paused);
 int listener_port(const struct listener *ls);
 /* Stops accepting and closes the socket. NULL is a no-op. */
+/* Times accept failed for lack of descriptors or memory and the listener
+ * backed off (100 ms each). */
+uint64_t listener_backoffs(const struct listener *ls);
 void listener_close(struct listener *ls);
 
 #endif

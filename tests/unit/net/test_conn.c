@@ -303,9 +303,96 @@ TEST(half_close_still_answers)
     loop_destroy(l);
 }
 
+/* Writes all of p to a non-blocking-free socketpair end, spinning the loop
+ * so the reader drains it. */
+static void put_all(struct loop *l, int fd, const uint8_t *p, size_t n)
+{
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    size_t at = 0;
+    for (int tries = 0; at < n && tries < 100000; tries++) {
+        ssize_t w = write(fd, p + at, n - at);
+        if (w > 0)
+            at += (size_t)w;
+        else
+            loop_run_once(l, 1);
+    }
+    CHECK_EQ_INT((long long)at, (long long)n);
+}
+
+/* queued.max.request.bytes: a large frame reserves its whole size before
+ * the buffer grows; a second one that does not fit waits (not reading)
+ * until the first is handed out, then goes through. Small frames never
+ * wait. Everything reserved is given back. */
+TEST(budget_bounds_large_frames)
+{
+    struct loop *l;
+    CHECK_EQ_INT(loop_create(&l), 0);
+    struct conn_budget *b;
+    const size_t big = 150 * 1024;
+    CHECK_EQ_INT(conn_budget_create(100 * 1024, big, &b), 0);
+    int a[2], c2[2], c3[2];
+    CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+    CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, c2), 0);
+    CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, c3), 0);
+    struct seen sa = {0}, sb = {0}, sc = {0};
+    struct conn *ca, *cb, *cc;
+    struct conn_limits lim = {1u << 20, 1u << 20};
+    CHECK_EQ_INT(conn_create(l, a[0], &handler, &sa, &lim, &ca), 0);
+    CHECK_EQ_INT(conn_create(l, c2[0], &handler, &sb, &lim, &cb), 0);
+    CHECK_EQ_INT(conn_create(l, c3[0], &handler, &sc, &lim, &cc), 0);
+    conn_set_budget(ca, b);
+    conn_set_budget(cb, b);
+    conn_set_budget(cc, b);
+    uint8_t *frame = calloc(1, 4 + big);
+    be32_store(frame, (uint32_t)big);
+    /* A: header and half the body. It holds big + 4 - 64 KiB. */
+    put_all(l, a[1], frame, 4 + big / 2);
+    spin(l, 3);
+    CHECK_EQ_INT(conn_budget_used(b), (long long)(4 + big - 64 * 1024));
+    /* B: the whole frame; it cannot reserve, so it is not delivered. */
+    int fl = fcntl(c2[1], F_GETFL);
+    fcntl(c2[1], F_SETFL, fl | O_NONBLOCK);
+    ssize_t wb = write(c2[1], frame, 4 + big);
+    CHECK(wb > 0);
+    spin(l, 5);
+    CHECK_EQ_INT(sb.frames, 0);
+    /* C: small frames go through meanwhile. */
+    put_frame(c3[1], "small");
+    spin(l, 3);
+    CHECK_EQ_INT(sc.frames, 1);
+    /* A finishes: handed out, memory released, B proceeds. */
+    put_all(l, a[1], frame + 4 + big / 2, big - big / 2);
+    spin(l, 5);
+    CHECK_EQ_INT(sa.frames, 1);
+    CHECK_EQ_INT(sa.lens[0], (long long)big);
+    if ((size_t)wb < 4 + big)
+        put_all(l, c2[1], frame + wb, 4 + big - (size_t)wb);
+    spin(l, 10);
+    CHECK_EQ_INT(sb.frames, 1);
+    CHECK_EQ_INT(sb.lens[0], (long long)big);
+    CHECK_EQ_INT(conn_budget_used(b), 0);
+    /* B announces another and closes mid-way: its reservation is freed. */
+    put_all(l, c2[1], frame, 1000);
+    spin(l, 3);
+    CHECK(conn_budget_used(b) > 0);
+    conn_close(cb);
+    CHECK_EQ_INT(conn_budget_used(b), 0);
+    conn_close(ca);
+    conn_close(cc);
+    spin(l, 1);
+    free(frame);
+    close(a[1]);
+    close(c2[1]);
+    close(c3[1]);
+    conn_budget_destroy(b);
+    loop_destroy(l);
+}
+
 int main(void)
 {
     RUN(half_close_still_answers);
+    RUN(budget_bounds_large_frames);
     RUN(frames_split_and_batched);
     RUN(oversize_and_negative_length_close);
     RUN(echo_and_file_segments_in_order);

@@ -1,0 +1,131 @@
+/* broker_limits.c - limit settings and the per-IP connection table
+ * (layer: broker). See broker_limits.h.
+ *
+ * max.partitions defaults from the file-descriptor limit: every open
+ * partition holds up to three descriptors (segment, offset index, time
+ * index) and connections need one each, so auto-creation stops before the
+ * process runs out of descriptors rather than after.
+ */
+#include "broker/broker_limits.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "base/err.h"
+
+#define FDS_PER_PARTITION 3
+#define FDS_SPARE 256 /* listener, logs, segment rolls, fetch dups */
+
+void broker_limits_defaults(struct broker_config *c)
+{
+    c->idle_ms = 600000;
+    c->handshake_ms = 10000;
+    c->max_conns_per_ip = INT32_MAX;
+    c->conns_reserved_loopback = 8;
+    c->queued_max_request_bytes = 0; /* auto: see below */
+    c->max_partitions = 0;           /* auto: see below */
+}
+
+static int get(const struct config *props, const char *key, int64_t *v,
+               int64_t min, int64_t max, char *err, int errlen)
+{
+    int64_t x = *v;
+    if (config_get_i64(props, key, &x) < 0 || x < min || x > max) {
+        snprintf(err, (size_t)errlen, "%s: expected an integer in [%lld, %lld]",
+                 key, (long long)min, (long long)max);
+        return ERR_INVALID;
+    }
+    *v = x;
+    return 0;
+}
+
+/* Raises the soft descriptor limit to the hard one (as servers do) and
+ * returns what partitions may use. */
+static int64_t partitions_for_fds(int max_connections)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1000;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+        (void)getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    int64_t fds = rl.rlim_cur == RLIM_INFINITY ? 1000000 : (int64_t)rl.rlim_cur;
+    int64_t n = (fds - FDS_SPARE - max_connections) / FDS_PER_PARTITION;
+    return n < 16 ? 16 : n;
+}
+
+int broker_limits_apply(struct broker_config *c, const struct config *props,
+                        char *err, int errlen)
+{
+    int64_t x;
+    if (get(props, "connections.max.idle.ms", &c->idle_ms, -1, INT64_MAX, err,
+            errlen) < 0 ||
+        get(props, "rill.connections.handshake.timeout.ms", &c->handshake_ms,
+            -1, INT64_MAX, err, errlen) < 0)
+        return ERR_INVALID;
+    x = c->max_conns_per_ip;
+    if (get(props, "max.connections.per.ip", &x, 1, INT32_MAX, err, errlen) < 0)
+        return ERR_INVALID;
+    c->max_conns_per_ip = (int32_t)x;
+    x = c->conns_reserved_loopback;
+    if (get(props, "rill.connections.reserved.loopback", &x, 0, 10000, err,
+            errlen) < 0)
+        return ERR_INVALID;
+    c->conns_reserved_loopback = (int32_t)x;
+    x = c->queued_max_request_bytes;
+    if (get(props, "queued.max.request.bytes", &x, -1, INT64_MAX, err, errlen) <
+        0)
+        return ERR_INVALID;
+    if (x <= 0) /* Kafka's -1 (unbounded) becomes our default bound */
+        x = c->max_frame_bytes > (128LL << 20) ? c->max_frame_bytes
+                                               : 128LL << 20;
+    if (x < c->max_frame_bytes) {
+        snprintf(err, (size_t)errlen,
+                 "queued.max.request.bytes (%lld) must be at least "
+                 "socket.request.max.bytes (%lld)",
+                 (long long)x, (long long)c->max_frame_bytes);
+        return ERR_INVALID;
+    }
+    c->queued_max_request_bytes = x;
+    x = c->max_partitions;
+    if (get(props, "max.partitions", &x, 0, INT32_MAX, err, errlen) < 0)
+        return ERR_INVALID;
+    if (x == 0)
+        x = partitions_for_fds(c->max_connections);
+    c->max_partitions = (int32_t)x;
+    return 0;
+}
+
+void broker_limits_peer_ip(const char *peer, char *ip, size_t cap)
+{
+    const char *colon = strrchr(peer, ':');
+    size_t n = colon ? (size_t)(colon - peer) : strlen(peer);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(ip, peer, n);
+    ip[n] = '\0';
+}
+
+bool broker_limits_is_loopback(const char *ip)
+{
+    return strncmp(ip, "127.", 4) == 0;
+}
+
+int broker_limits_ip_count(const struct hashmap *m, const char *ip)
+{
+    return (int)(intptr_t)hashmap_get(m, ip, strlen(ip));
+}
+
+void broker_limits_ip_add(struct hashmap *m, const char *ip, int delta)
+{
+    size_t n = strlen(ip);
+    intptr_t v = (intptr_t)hashmap_get(m, ip, n) + delta;
+    if (v <= 0)
+        hashmap_remove(m, ip, n);
+    else
+        hashmap_put(m, ip, n, (void *)v);
+}

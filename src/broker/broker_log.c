@@ -229,6 +229,24 @@ static void topic_config(struct broker *b, struct logdir_topic_config *c,
     c->max_message_bytes = (int32_t)b->cfg.message_max_bytes;
 }
 
+/* max.partitions: whether n more partitions fit (logs when not, once a
+ * second at most: auto-creation can be attempted by anyone, in a loop). */
+static bool partitions_fit(struct broker *b, const char *name, int32_t n)
+{
+    int64_t have = logdir_partition_count(b->logdir);
+    if (have + n <= b->cfg.max_partitions)
+        return true;
+    static int64_t last_ms;
+    int64_t now = loop_now_ms(b->loop);
+    if (now - last_ms >= 1000) {
+        last_ms = now;
+        diag_warn("broker: topic %s not created: %lld partitions exist, "
+                  "max.partitions is %d",
+                  name, (long long)have, b->cfg.max_partitions);
+    }
+    return false;
+}
+
 static bool name_copy(struct slice name, char *out)
 {
     /* A NUL inside would make "t\0x" the C string "t": a second wrapper
@@ -282,6 +300,10 @@ struct broker_topic *broker_topic_find(struct broker *b, struct slice name,
     if (!create || !b->cfg.auto_create_topics ||
         broker_topic_is_internal(name)) {
         *err = 3;
+        return NULL;
+    }
+    if (!partitions_fit(b, tmp, b->cfg.num_partitions)) {
+        *err = 44; /* POLICY_VIOLATION */
         return NULL;
     }
     struct logdir_topic_config c;
@@ -410,6 +432,8 @@ int16_t broker_topic_create(struct broker *b, struct slice name,
         return 37;
     if (logdir_topic_partitions(b->logdir, tmp) > 0)
         return 36;
+    if (!partitions_fit(b, tmp, partitions))
+        return 44; /* POLICY_VIOLATION */
     struct logdir_topic_config c;
     topic_config(b, &c, partitions);
     int16_t cerr = apply_topic_config(&c, configs, nconfigs);

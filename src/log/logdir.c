@@ -127,12 +127,49 @@ static char *part_dir(const struct logdir *ld, const char *name, int32_t p)
     return d;
 }
 
+/* Longest name whose "<name>.properties.tmp" fits in NAME_MAX (255). */
+#define META_NAME_DIRECT 240
+
+/* FNV-1a, 64 bits: stable across versions (it names files). */
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+/* topics/<name>.properties; a legal name longer than 240 characters (Kafka
+ * allows 249) is cut to 200 and given "~" and a hash, so the file and its
+ * temporary copy fit in a directory entry. The file holds the full name,
+ * which is what loading reads. */
 static char *meta_path(const struct logdir *ld, const char *name)
 {
-    size_t n = strlen(ld->path) + strlen(name) + 32;
+    size_t n = strlen(ld->path) + strlen(name) + 48;
     char *d = mem_alloc(n);
-    snprintf(d, n, "%s/topics/%s.properties", ld->path, name);
+    if (strlen(name) <= META_NAME_DIRECT)
+        snprintf(d, n, "%s/topics/%s.properties", ld->path, name);
+    else
+        snprintf(d, n, "%s/topics/%.200s~%016llx.properties", ld->path, name,
+                 (unsigned long long)name_hash(name));
     return d;
+}
+
+/* Best effort: a partition directory and the files in it. */
+static void dir_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        os_unlink(path);
+    }
+    if (d)
+        closedir(d);
+    (void)rmdir(dir);
 }
 
 static void topic_free(struct topic *t, bool remove)
@@ -343,10 +380,15 @@ static int part_open(struct logdir *ld, const char *name, int32_t i,
     int rc = partition_open(dir, name, i, cfg, ld->opts.read_only,
                             fresh ? 0 : recovery_point(ld, name, i),
                             ld->flusher, out);
-    if (rc == 0)
+    if (rc == 0) {
         partition_set_notify(*out, &ld->notify);
-    else
+    } else {
         diag_error("log: cannot open %s: %s", dir, err_str(rc));
+        /* A partition being created leaves nothing behind (the ones opened
+         * before it are removed by topic_free(t, fresh)). */
+        if (fresh)
+            dir_remove(dir);
+    }
     mem_free(dir);
     return rc;
 }
@@ -363,7 +405,7 @@ static int topic_open(struct logdir *ld, const char *name,
     for (int32_t i = 0; i < cfg->partitions && rc == 0; i++)
         rc = part_open(ld, name, i, cfg, fresh, &t->parts[i]);
     if (rc < 0) {
-        topic_free(t, false);
+        topic_free(t, fresh);
         return rc;
     }
     *out = t;
@@ -661,6 +703,17 @@ int logdir_topic_create(struct logdir *ld, const char *name,
 out_unlock:
     pthread_mutex_unlock(&ld->mu);
     return rc;
+}
+
+int64_t logdir_partition_count(struct logdir *ld)
+{
+    int64_t n = 0;
+    struct hashmap_entry *e;
+    pthread_mutex_lock(&ld->mu);
+    for (size_t it = 0; hashmap_next(&ld->topics, &it, &e);)
+        n += ((struct topic *)e->value)->cfg.partitions;
+    pthread_mutex_unlock(&ld->mu);
+    return n;
 }
 
 int logdir_topic_delete(struct logdir *ld, const char *name)

@@ -97,6 +97,8 @@ int logdir_topic_alter(struct logdir *ld, const char *name,
  * or a negative errno. */
 int logdir_topic_add_partitions(struct logdir *ld, const char *name,
                                 int32_t count);
+/* Partitions of every topic together (the broker's max.partitions). */
+int64_t logdir_partition_count(struct logdir *ld);
 /* Partition count, or ERR_NOT_FOUND. */
 int logdir_topic_partitions(struct logdir *ld, const char *name);
 /* The partition, or NULL if the topic or partition does not exist. */

@@ -764,8 +764,13 @@ int broker_run(struct broker *b)
 
 void broker_destroy(struct broker *b)
 {
+    (void)broker_close(b);
+}
+
+int broker_close(struct broker *b)
+{
     if (!b)
-        return;
+        return 0;
     while (b->conns)
         conn_close(b->conns->conn);
     loop_run_once(b->loop, 0);
@@ -774,7 +779,7 @@ void broker_destroy(struct broker *b)
         b->groups_flush(b);
     if (b->groups_fini)
         b->groups_fini(b);
-    broker_log_close(b);
+    int rc = broker_log_close(b);
     listener_close(b->listener);
     loop_timer_stop(b->loop, &b->drain_timer);
     loop_timer_stop(b->loop, &b->idle_timer);
@@ -789,4 +794,5 @@ void broker_destroy(struct broker *b)
               (unsigned long long)b->stats.requests,
               (unsigned long long)b->stats.conns_accepted);
     mem_free(b);
+    return rc;
 }

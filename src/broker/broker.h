@@ -90,5 +90,8 @@ void broker_set_topic_guard(struct broker *b,
 /* The bound listening port (useful with port 0). */
 int broker_port(const struct broker *b);
 void broker_destroy(struct broker *b);
+/* Like broker_destroy, and returns 0 or the error of the final flush (data
+ * acknowledged but not made durable): `rill serve` then exits non-zero. */
+int broker_close(struct broker *b);
 
 #endif

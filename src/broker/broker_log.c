@@ -168,14 +168,17 @@ int broker_log_open(struct broker *b)
     return 0;
 }
 
-void broker_log_close(struct broker *b)
+int broker_log_close(struct broker *b)
 {
     struct broker_logstate *ls = b->ls;
+    int flush_rc = 0;
     if (b->logdir) {
         logdir_set_flush_listener(b->logdir, NULL, NULL);
-        int rc = logdir_flush(b->logdir);
-        if (rc < 0)
-            diag_error("broker: final flush failed: %s", err_str(rc));
+        flush_rc = logdir_flush(b->logdir);
+        if (flush_rc < 0)
+            diag_error("broker: final flush failed: %s; records acknowledged "
+                       "since the last fsync may be lost",
+                       err_str(flush_rc));
     }
     if (ls) {
         /* Anyone still waiting learns the log is closing. */
@@ -203,6 +206,7 @@ void broker_log_close(struct broker *b)
     }
     logdir_close(b->logdir);
     b->logdir = NULL;
+    return flush_rc;
 }
 
 struct buf *broker_log_scratch(struct broker *b)

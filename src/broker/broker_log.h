@@ -67,7 +67,8 @@ struct broker_durable_wait {
 };
 
 int broker_log_open(struct broker *b);
-void broker_log_close(struct broker *b);
+/* Flushes and closes; returns 0 or the final flush's error. */
+int broker_log_close(struct broker *b);
 /* Shutdown began: ask for an fsync of everything waited on. */
 void broker_log_drain_begin(struct broker *b);
 

@@ -213,7 +213,8 @@ int cli_serve(int argc, char **argv)
     web_stop(web); /* its statements run in SQL sessions */
     mqtt_server_destroy(mqtt);
     sql_server_stop(sql); /* queries stop before the log closes */
-    broker_destroy(b);
+    if (broker_close(b) < 0)
+        status = 1; /* acknowledged data may not be durable: say so */
 restore:
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     signal(SIGTERM, SIG_DFL);

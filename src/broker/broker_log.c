@@ -209,6 +209,22 @@ int broker_log_close(struct broker *b)
     return flush_rc;
 }
 
+bool broker_topic_client_writable(struct broker *b, struct slice name)
+{
+    static const char suffix[] = "-repartition";
+    const size_t sl = sizeof(suffix) - 1;
+    if (name.len >= 2 && memcmp(name.ptr, "__", 2) == 0)
+        return false;
+    if (name.len > sl && name.len <= LOGDIR_TOPIC_NAME_MAX &&
+        memcmp(name.ptr + name.len - sl, suffix, sl) == 0 && b->ls->guard) {
+        char tmp[LOGDIR_TOPIC_NAME_MAX + 1];
+        memcpy(tmp, name.ptr, name.len);
+        tmp[name.len] = '\0';
+        return !b->ls->guard(b->ls->guard_arg, tmp);
+    }
+    return true;
+}
+
 struct buf *broker_log_scratch(struct broker *b)
 {
     return &b->ls->scratch;

@@ -38,6 +38,12 @@ static inline bool broker_topic_is_internal(struct slice name)
     return false;
 }
 
+/* Whether a client may write (Produce) to the topic: not the internal
+ * topics, not any other "__" name, and not a "-repartition" topic that a
+ * query of this process uses (rows there are rill's own; a forged one
+ * would be read as a query's intermediate result). */
+bool broker_topic_client_writable(struct broker *b, struct slice name);
+
 struct broker_part {
     struct partition *p;
     struct broker_topic *topic;

@@ -74,8 +74,8 @@ static int64_t produce_partition(struct broker *b, struct slice topic,
     pr->base_offset = -1;
     pr->log_append_time_ms = -1;
     pr->log_start_offset = -1;
-    if (broker_topic_is_internal(topic)) {
-        /* Internal topics are written by the broker only (Kafka: 17). */
+    if (!broker_topic_client_writable(b, topic)) {
+        /* Internal topics are written by rill only (Kafka: 17). */
         pr->error_code = KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
         return -1;
     }

@@ -537,6 +537,8 @@ int16_t broker_topic_add_partitions(struct broker *b, struct slice name,
         return 3;
     if (count <= n || count > 100000)
         return 37;
+    if (!partitions_fit(b, tmp, count - n))
+        return 44; /* POLICY_VIOLATION: max.partitions */
     if (validate_only)
         return 0;
     int rc = logdir_topic_add_partitions(b->logdir, tmp, count);

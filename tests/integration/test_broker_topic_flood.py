@@ -82,9 +82,9 @@ def flood(port, n, prefix):
 
 
 def kcat_ok(bootstrap, topic, tag):
-    p = subprocess.run(["kcat", "-b", bootstrap, "-P", "-t", topic], input="%s\n" % tag,
+    p = subprocess.run(["kcat", "-b", bootstrap, "-P", "-t", topic, "-p", "0"], input="%s\n" % tag,
                        capture_output=True, text=True, timeout=30)
-    c = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", topic, "-o", "-1", "-e"],
+    c = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", topic, "-p", "0", "-o", "-1", "-e"],
                        capture_output=True, text=True, timeout=30)
     return p.returncode == 0 and c.stdout.strip() == tag
 

@@ -1,5 +1,5 @@
-/* row_decoder.c - format dispatch over the JSON, CSV and SenML decoders
- * (layer: row). One switch per record; no state of its own.
+/* row_decoder.c - format dispatch over the JSON, CSV, SenML and binary-row
+ * decoders (layer: row). One switch per record; no state of its own.
  */
 #include "row/row_decoder.h"
 
@@ -9,6 +9,7 @@
 #include "base/mem.h"
 #include "row/csv_decode.h"
 #include "row/json_decode.h"
+#include "row/row_binary.h"
 #include "row/senml_decode.h"
 
 struct row_decoder {
@@ -16,6 +17,8 @@ struct row_decoder {
     struct json_decoder *json;
     struct csv_decoder *csv;
     struct senml_decoder *senml;
+    const struct schema *schema; /* binary */
+    uint32_t binary_id;
 };
 
 int row_format_parse(const char *text, size_t n)
@@ -38,6 +41,8 @@ const char *row_format_name(enum row_format f)
         return "csv";
     case ROW_FORMAT_SENML:
         return "senml";
+    case ROW_FORMAT_BINARY:
+        return "binary";
     }
     return "?";
 }
@@ -65,6 +70,11 @@ int row_decoder_create(enum row_format f, const struct schema *s,
         break;
     case ROW_FORMAT_SENML:
         rc = senml_decoder_create(s, &d->senml);
+        break;
+    case ROW_FORMAT_BINARY:
+        d->schema = s;
+        d->binary_id = row_binary_schema_id(s);
+        rc = 0;
         break;
     default:
         rc = ERR_INVALID;
@@ -102,6 +112,10 @@ int row_decoder_decode(const struct row_decoder *d, struct row_batch *b,
         return rc == 0 ? 1 : rc;
     case ROW_FORMAT_SENML:
         return senml_decode(d->senml, b, p, n, now_ms, meta, err);
+    case ROW_FORMAT_BINARY:
+        rc = row_binary_decode(d->schema, d->binary_id, b, (const uint8_t *)p,
+                               n, meta, err);
+        return rc == 0 ? 1 : rc;
     }
     return row_error_set(err, ERR_INVALID, 0, "unknown format");
 }

@@ -1,7 +1,8 @@
 /* row_decoder.h - one entry point for every record format (layer: row).
  *
  * The runtime knows a stream's format only as the text of its WITH clause
- * ('json', 'csv', 'senml'); this wraps the three decoders behind one call
+ * ('json', 'csv', 'senml'; 'binary' for its own repartition topics);
+ * this wraps the decoders behind one call
  * that appends the rows of one record value to a batch. A decoder is
  * immutable once created: threads may share it; a batch is one thread's.
  */
@@ -20,6 +21,7 @@ enum row_format {
     ROW_FORMAT_JSON = 1,
     ROW_FORMAT_CSV,
     ROW_FORMAT_SENML,
+    ROW_FORMAT_BINARY, /* row_binary.h: the runtime's repartition topics */
 };
 
 struct row_decoder_options {
@@ -29,7 +31,8 @@ struct row_decoder_options {
 
 struct row_decoder;
 
-/* "json", "csv", "senml" (case-insensitive) -> format, or ERR_INVALID. */
+/* "json", "csv", "senml" (case-insensitive) -> format, or ERR_INVALID
+ * (binary rows are the runtime's own, never a stream's WITH format). */
 int row_format_parse(const char *text, size_t n);
 const char *row_format_name(enum row_format f);
 

@@ -49,6 +49,18 @@ int operator_flush_chain(struct operator_node *op)
     return 0;
 }
 
+int operator_tick_chain(struct operator_node *op, int64_t now_ms)
+{
+    for (; op; op = op->next) {
+        if (op->ops->tick) {
+            int rc = op->ops->tick(op, now_ms);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
 void operator_destroy_chain(struct operator_node *op)
 {
     while (op) {
@@ -121,8 +133,8 @@ static void filter_destroy(struct operator_node *op)
     mem_free(f);
 }
 
-static const struct operator_ops filter_ops = {"filter", filter_push, NULL,
-                                               NULL, filter_destroy};
+static const struct operator_ops filter_ops = {
+    .name = "filter", .push = filter_push, .destroy = filter_destroy};
 
 int operator_filter_create(const struct schema *in, int capacity,
                            struct expr_ctx *ctx, struct expr *pred,
@@ -193,8 +205,8 @@ static void project_destroy(struct operator_node *op)
     mem_free(p);
 }
 
-static const struct operator_ops project_ops = {"project", project_push, NULL,
-                                                NULL, project_destroy};
+static const struct operator_ops project_ops = {
+    .name = "project", .push = project_push, .destroy = project_destroy};
 
 int operator_project_create(const struct schema *in, int capacity,
                             struct expr_ctx *ctx, int n,
@@ -266,8 +278,11 @@ static void window_destroy(struct operator_node *op)
     mem_free(op);
 }
 
-static const struct operator_ops window_ops = {
-    "window_agg", window_push, window_advance, window_flush, window_destroy};
+static const struct operator_ops window_ops = {.name = "window_agg",
+                                               .push = window_push,
+                                               .advance = window_advance,
+                                               .flush = window_flush,
+                                               .destroy = window_destroy};
 
 int operator_window_create(const struct schema *in,
                            const struct window_agg_config *cfg,
@@ -309,8 +324,8 @@ static void sink_destroy(struct operator_node *op)
     mem_free(op);
 }
 
-static const struct operator_ops sink_ops = {"sink", sink_push, NULL, NULL,
-                                             sink_destroy};
+static const struct operator_ops sink_ops = {
+    .name = "sink", .push = sink_push, .destroy = sink_destroy};
 
 int operator_sink_create(const struct schema *in, operator_sink_fn fn,
                          void *arg, struct operator_node **out)

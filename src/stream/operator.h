@@ -5,14 +5,21 @@
  * work and hands its own output batch to the next with operator_emit(),
  * synchronously, so a batch (and the strings it borrows) only has to live
  * for the duration of the call. advance() carries the watermark down the
- * chain; flush() pushes anything held back (partial output batches) when
- * the input runs dry. An operator owns its output batch and schema.
+ * chain; tick() the processing time (for operators that time out on the
+ * wall clock); flush() pushes anything held back (partial output batches)
+ * when the input runs dry; snapshot()/restore() write and read the
+ * operator's state (checkpoints, issue 10: NULL today, meaning stateless
+ * or not yet checkpointable). A new operator (CEP, joins, OVER) is one
+ * more struct operator_ops. An operator owns its output batch and schema.
  * Not thread-safe: a chain runs on one task thread.
  */
 #ifndef RILL_OPERATOR_H
 #define RILL_OPERATOR_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "base/buf.h"
 
 #include "row/row_batch.h"
 #include "row/schema.h"
@@ -28,6 +35,10 @@ struct operator_ops {
                    int64_t watermark);      /* may be NULL */
     int (*flush)(struct operator_node *op); /* may be NULL */
     void (*destroy)(struct operator_node *op);
+    /* may be NULL */
+    int (*tick)(struct operator_node *op, int64_t now_ms);
+    int (*snapshot)(struct operator_node *op, struct buf *out);
+    int (*restore)(struct operator_node *op, const uint8_t *p, size_t n);
 };
 
 struct operator_node {
@@ -43,6 +54,8 @@ int operator_emit(struct operator_node *op, const struct row_batch *b);
 /* Pushes the watermark and then a flush through op and everything after. */
 int operator_advance_chain(struct operator_node *op, int64_t watermark);
 int operator_flush_chain(struct operator_node *op);
+/* Processing time now_ms through op and everything after. */
+int operator_tick_chain(struct operator_node *op, int64_t now_ms);
 void operator_destroy_chain(struct operator_node *op);
 
 /* Keeps the rows where pred is TRUE (not FALSE, not NULL). Takes

@@ -23,20 +23,14 @@
 #include "base/mem.h"
 #include "base/murmur2.h"
 #include "row/json_encode.h"
-#include "row/csv_decode.h"
-#include "row/json_decode.h"
-#include "row/row_binary.h"
-#include "row/senml_decode.h"
+#include "row/row_decoder.h"
 #include "stream/stream_log.h"
 #include "stream/watermark.h"
 
 struct pipeline {
     struct pipeline_source_config src;
     int capacity;
-    struct json_decoder *dec;
-    struct csv_decoder *csv;
-    struct senml_decoder *senml;
-    uint32_t row_id; /* PIPELINE_FORMAT_ROW: row_binary_schema_id */
+    struct row_decoder *dec; /* the one format dispatch (row_decoder.h) */
     struct row_batch *batch;
     struct watermark *wm;
     struct operator_node *head, *tail;
@@ -64,26 +58,16 @@ int pipeline_create(const struct pipeline_source_config *src,
     struct pipeline *p = mem_calloc(1, sizeof(*p));
     p->src = *src;
     p->capacity = src->batch_capacity ? src->batch_capacity : 1024;
-    int rc;
-    switch (src->format) {
-    case PIPELINE_FORMAT_JSON:
-        rc = json_decoder_create(src->schema, 0, &p->dec);
-        break;
-    case PIPELINE_FORMAT_CSV:
-        rc = csv_decoder_create(src->schema,
-                                src->csv_delimiter ? src->csv_delimiter : ',',
-                                0, &p->csv);
-        break;
-    case PIPELINE_FORMAT_SENML:
-        rc = senml_decoder_create(src->schema, &p->senml);
-        break;
-    case PIPELINE_FORMAT_ROW:
-        p->row_id = row_binary_schema_id(src->schema);
-        rc = 0;
-        break;
-    default:
-        rc = ERR_INVALID;
-        break;
+    static const enum row_format formats[] = {
+        [PIPELINE_FORMAT_JSON] = ROW_FORMAT_JSON,
+        [PIPELINE_FORMAT_CSV] = ROW_FORMAT_CSV,
+        [PIPELINE_FORMAT_SENML] = ROW_FORMAT_SENML,
+        [PIPELINE_FORMAT_ROW] = ROW_FORMAT_BINARY,
+    };
+    int rc = ERR_INVALID;
+    if ((unsigned)src->format < sizeof formats / sizeof formats[0]) {
+        struct row_decoder_options o = {src->csv_delimiter, false};
+        rc = row_decoder_create(formats[src->format], src->schema, &o, &p->dec);
     }
     if (rc)
         goto out_free;
@@ -109,9 +93,7 @@ int pipeline_create(const struct pipeline_source_config *src,
 out_batch:
     row_batch_destroy(p->batch);
 out_dec:
-    json_decoder_destroy(p->dec);
-    csv_decoder_destroy(p->csv);
-    senml_decoder_destroy(p->senml);
+    row_decoder_destroy(p->dec);
 out_free:
     mem_free(p);
     return rc;
@@ -124,9 +106,7 @@ void pipeline_destroy(struct pipeline *p)
     operator_destroy_chain(p->head);
     watermark_destroy(p->wm);
     row_batch_destroy(p->batch);
-    json_decoder_destroy(p->dec);
-    csv_decoder_destroy(p->csv);
-    senml_decoder_destroy(p->senml);
+    row_decoder_destroy(p->dec);
     buf_fini(&p->key_text);
     mem_free(p);
 }
@@ -214,21 +194,9 @@ static int decode(struct pipeline *p, const struct stream_record *r,
                   const struct row_meta *m, int64_t now_ms,
                   struct row_error *err)
 {
-    const char *v = (const char *)r->value;
-    switch (p->src.format) {
-    case PIPELINE_FORMAT_CSV:
-        return csv_decode(p->csv, p->batch, v, r->value_len, m, err);
-    case PIPELINE_FORMAT_SENML: {
-        int n =
-            senml_decode(p->senml, p->batch, v, r->value_len, now_ms, m, err);
-        return n < 0 ? n : 0;
-    }
-    case PIPELINE_FORMAT_ROW:
-        return row_binary_decode(p->src.schema, p->row_id, p->batch, r->value,
-                                 r->value_len, m, err);
-    default:
-        return json_decode(p->dec, p->batch, v, r->value_len, m, err);
-    }
+    int n = row_decoder_decode(p->dec, p->batch, (const char *)r->value,
+                               r->value_len, now_ms, m, err);
+    return n < 0 ? n : 0;
 }
 
 int pipeline_set_key_check(struct pipeline *p, int column)
@@ -476,6 +444,8 @@ int pipeline_tick(struct pipeline *p, int64_t now_ms)
     if (!p->sealed)
         return ERR_CLOSED;
     int rc = advance(p, now_ms);
+    if (!rc)
+        rc = operator_tick_chain(p->head, now_ms);
     if (rc)
         return rc;
     return operator_flush_chain(p->head);

@@ -90,7 +90,10 @@ int cli_sql_session_open(const char *dir, const char *prog,
                 msg[0] ? msg : err_str(rc));
         goto fail;
     }
-    struct query_run_options qo = {.until_idle = run_until_idle};
+    /* The virtual clock of golden tests (docs/testing.md). */
+    const char *vc = getenv("RILL_VIRTUAL_CLOCK");
+    struct query_run_options qo = {.until_idle = run_until_idle,
+                                   .virtual_clock = vc && !strcmp(vc, "1")};
     struct query_run *qr;
     query_run_create(&qo, &qr);
     s->engine = &query_run_engine;

@@ -29,6 +29,7 @@
 #include "base/diag.h"
 #include "broker/broker.h"
 #include "broker/mqtt_server.h"
+#include "log/logdir.h"
 #include "sql/sql_server.h"
 #include "web/web.h"
 
@@ -158,13 +159,11 @@ int cli_serve(int argc, char **argv)
     if (broker_create(&cfg, &b) < 0)
         goto restore; /* broker_create logged why */
     struct sql_server *sql = NULL;
-    /* The queries append in-process: each output wakes parked fetches
-     * directly (no thread of ours waking on every append). */
-    struct query_run_options qo = {
-        .durable_only = cfg.read_durable,
-        .on_append = wake_fetches,
-        .on_append_arg = b,
-    };
+    /* Whoever appends (a query, MQTT, HTTP ingest, a producer) wakes
+     * parked fetches and MQTT deliveries: the logdir's one append
+     * subscription, no thread of ours waking on every append. */
+    logdir_set_append_listener(broker_logdir(b), wake_fetches, b);
+    struct query_run_options qo = {.durable_only = cfg.read_durable};
     if (sql_server_start(cfg.data_dir, broker_logdir(b), &qo, &sql, err,
                          sizeof err) < 0) {
         fprintf(stderr, "rill serve: SQL: %s\n", err);
@@ -213,6 +212,7 @@ int cli_serve(int argc, char **argv)
     web_stop(web); /* its statements run in SQL sessions */
     mqtt_server_destroy(mqtt);
     sql_server_stop(sql); /* queries stop before the log closes */
+    logdir_set_append_listener(broker_logdir(b), NULL, NULL);
     if (broker_close(b) < 0)
         status = 1; /* acknowledged data may not be durable: say so */
 restore:

@@ -18,11 +18,16 @@ struct flusher;
  * One per logdir. An append bumps seq (one atomic add) and takes mu to
  * broadcast cv only when waiters > 0; a waiter registers in waiters before
  * it checks seq under mu, so no wake-up is lost (both are seq_cst). */
+typedef void (*log_append_fn)(void *arg);
+
 struct log_notify {
     _Atomic uint64_t seq;
     atomic_int waiters;
     pthread_mutex_t mu;
     pthread_cond_t cv; /* CLOCK_MONOTONIC */
+    /* logdir_set_append_listener: arg is stored before fn */
+    _Atomic(log_append_fn) fn;
+    _Atomic(void *) arg;
 };
 
 /* Called by partition_append after a successful append, and by

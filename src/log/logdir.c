@@ -619,6 +619,9 @@ void logdir_close(struct logdir *ld)
 void log_notify_append(struct log_notify *n)
 {
     atomic_fetch_add(&n->seq, 1);
+    log_append_fn fn = atomic_load(&n->fn);
+    if (fn)
+        fn(atomic_load(&n->arg));
     if (atomic_load(&n->waiters) > 0) {
         pthread_mutex_lock(&n->mu);
         pthread_cond_broadcast(&n->cv);
@@ -873,6 +876,14 @@ void logdir_names_free(char **names, size_t count)
     for (size_t i = 0; names && i < count; i++)
         mem_free(names[i]);
     mem_free(names);
+}
+
+void logdir_set_append_listener(struct logdir *ld, void (*cb)(void *arg),
+                                void *arg)
+{
+    atomic_store(&ld->notify.fn, NULL);
+    atomic_store(&ld->notify.arg, arg);
+    atomic_store(&ld->notify.fn, cb);
 }
 
 void logdir_set_flush_listener(struct logdir *ld, void (*cb)(void *arg),

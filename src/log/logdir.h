@@ -127,6 +127,13 @@ void logdir_set_flush_listener(struct logdir *ld, void (*cb)(void *arg),
  * and a broadcast only while someone waits. Any partition's append wakes
  * every waiter: callers re-check their own data. */
 uint64_t logdir_append_seq(struct logdir *ld);
+/* The one subscription to appends: cb(arg) runs in the appending thread
+ * after every successful append (and durable advance) on any partition of
+ * ld, whoever appended (a producer, a query, MQTT, HTTP ingest), so rill
+ * serve wakes parked fetches and MQTT deliveries from one place. Must be
+ * quick and thread-safe; cb NULL removes it. */
+void logdir_set_append_listener(struct logdir *ld, void (*cb)(void *arg),
+                                void *arg);
 int logdir_wait_append(struct logdir *ld, uint64_t seen_seq,
                        int64_t timeout_ms);
 

@@ -67,15 +67,12 @@ static struct query_runtime *runtime(struct query_run *qr, struct logdir *ld)
     if (qr->rt)
         return qr->rt;
     local_log_init(&qr->log, ld);
-    const char *vc = getenv("RILL_VIRTUAL_CLOCK");
     struct query_runtime_options o = {
         .until_idle = qr->o.until_idle,
         .idle_ms = qr->o.idle_ms,
         .durable_only = qr->o.durable_only,
         .workers = qr->o.workers,
-        .virtual_clock = vc && !strcmp(vc, "1"),
-        .on_append = qr->o.on_append,
-        .on_append_arg = qr->o.on_append_arg,
+        .virtual_clock = qr->o.virtual_clock,
         .interrupted = &interrupted,
     };
     query_runtime_create(&qr->log, &o, &qr->rt);

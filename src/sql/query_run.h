@@ -40,11 +40,10 @@ struct query_run_options {
     int64_t idle_ms;   /* 0: 500 ms */
     bool durable_only; /* read only fsync'ed data (rill.read.durable) */
     int workers;       /* worker threads; 0: RILL_WORKERS or one per core */
-    /* Called (from a worker thread) after a task appended output records,
-     * e.g. to wake a broker's parked fetches; NULL: nothing. Must be quick
-     * and thread-safe. */
-    void (*on_append)(void *arg);
-    void *on_append_arg;
+    /* Processing time from the records' arrival stamps, batch by batch
+     * in stamp order (golden tests: `rill run` sets it from the
+     * environment's RILL_VIRTUAL_CLOCK=1, docs/testing.md). */
+    bool virtual_clock;
 };
 
 struct query_run;

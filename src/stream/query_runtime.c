@@ -364,8 +364,6 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
     q->emit = sp->emit;
     q->emit_arg = sp->emit_arg;
     q->persistent = sp->persistent;
-    q->on_append = qr->o.on_append;
-    q->on_append_arg = qr->o.on_append_arg;
     q->cancel = sp->cancel;
     q->interrupted = qr->o.interrupted;
     q->vclock = qr->o.virtual_clock;

@@ -48,11 +48,6 @@ struct query_runtime_options {
      * record batch instead of the wall clock, one batch at a time in stamp
      * order over every task (golden tests, docs/testing.md). */
     bool virtual_clock;
-    /* Called (from a worker thread) after a task appended output records,
-     * e.g. to wake a broker's parked fetches; NULL: nothing. Must be quick
-     * and thread-safe. */
-    void (*on_append)(void *arg);
-    void *on_append_arg;
     /* Set (by a signal handler, say) to end a running query_runtime_select
      * without its own cancel flag, and query_runtime_wait; NULL: never. */
     const volatile int *interrupted;

@@ -43,7 +43,6 @@ struct task {
     struct stream_reader *in;
     struct stream_chunk chunk; /* what query_task_read read */
     int64_t next;
-    bool appended; /* output appended since the last on_append */
     /* outputs */
     struct stream_writer *sink, *dlq, *late, *rep; /* NULL: none */
     bool has_sink, has_late;
@@ -79,9 +78,7 @@ struct query {
     const char *in_topic;   /* spec.input_topic */
     char repart_topic[256]; /* <id>-repartition */
     bool repartition, windowed, durable_only;
-    bool persistent;              /* writes a topic (else a transient SELECT) */
-    void (*on_append)(void *arg); /* query_runtime_options.on_append */
-    void *on_append_arg;
+    bool persistent;    /* writes a topic (else a transient SELECT) */
     const char *dlq_id; /* "query" of its dead letters */
     int n0, n1;         /* tasks per stage */
     int ntasks;

@@ -70,8 +70,6 @@ static int out_flush(struct task *k, struct stream_writer *t)
         k->write_errors++;
         if (t == k->dlq)
             k->dlq_errors += lost;
-    } else if (lost == 0) {
-        k->appended = true;
     }
     return rc;
 }
@@ -82,11 +80,6 @@ void query_task_flush(struct task *k)
     out_flush(k, k->sink);
     out_flush(k, k->dlq);
     out_flush(k, k->late);
-    /* Tell whoever waits on these topics in-process (rill serve's parked
-     * fetches): one call per flush that appended, not per record. */
-    if (k->appended && k->q->on_append)
-        k->q->on_append(k->q->on_append_arg);
-    k->appended = false;
 }
 
 /* Adds a record to partition p of t. */
@@ -94,9 +87,8 @@ static int out_add_at(struct task *k, struct stream_writer *t, int p,
                       const void *key, size_t klen, bool has_key,
                       const void *val, size_t vlen, int64_t ts)
 {
-    int rc = stream_writer_add(t, p, key, klen, has_key, val, vlen, ts);
-    k->appended |= rc == 0;
-    return rc;
+    (void)k;
+    return stream_writer_add(t, p, key, klen, has_key, val, vlen, ts);
 }
 
 /* Adds a record to the partition its key picks (murmur2, as Java

@@ -39,16 +39,8 @@
 #include "base/murmur2.h"
 #include "row/json_encode.h"
 #include "row/row_binary.h"
-
-/* A watermark marker in a repartition topic (stream_writer_marker: the
- * log back end makes it a record consumers skip, e.g. a control batch of
- * the local log); its value:
- *   offset size  field
- *   0      4     stage-0 task (its input partition), int32 BE
- *   4      8     its watermark, int64 BE (INT64_MIN: none yet)
- *   12     1     1 if its input is idle, else 0
- */
-#define MARKER_SIZE 13
+#include "stream/marker.h"
+#include "stream/progress.h"
 
 /* ---- output topics ---- */
 
@@ -172,11 +164,12 @@ static int sink_rows(void *arg, const struct row_batch *rows)
     for (int i = 0; i < rows->nrows; i++) {
         if (q->done)
             return 0;
-        /* The watermark the row was emitted at (a window fires at its
-         * row's watermark, record by record: row_batch.h). */
-        int64_t at = rows->meta[i].watermark != INT64_MIN
-                         ? rows->meta[i].watermark
-                         : pipeline_watermark(k->pipe);
+        /* A window row's event time is its window's end - 1: a window
+         * that ended at or before the recorded watermark fired before the
+         * restart, whatever watermark fires it again now (the first one
+         * after a restart may jump past the recorded one). Other rows of
+         * a windowed query carry the watermark that emitted them. */
+        int64_t at = rows->meta[i].event_ts;
         if (k->has_sink && q->mute_wm != INT64_MIN && at <= q->mute_wm) {
             k->muted++; /* written before the restart */
             continue;
@@ -197,8 +190,10 @@ static int sink_rows(void *arg, const struct row_batch *rows)
                 q->done = true;
             continue;
         }
+        /* A row from a record: its event time; a window row (no source
+         * record: offset -1): the time it was written. */
         int64_t ts = rows->meta[i].event_ts;
-        if (ts < 0 || ts == INT64_MAX)
+        if (rows->meta[i].offset < 0 || ts < 0 || ts == INT64_MAX)
             ts = clock_now_ms();
         bool has_key = q->spec.nkey_columns > 0;
         if (has_key)
@@ -356,9 +351,8 @@ void query_task_publish_board(struct task *k)
 static void write_marker(struct task *k, int64_t wm, bool idle)
 {
     uint8_t vb[MARKER_SIZE];
-    be32_store(vb, (uint32_t)k->part);
-    be64_store(vb + 4, (uint64_t)wm);
-    vb[12] = idle ? 1 : 0;
+    struct marker m = {k->part, wm, idle};
+    marker_encode(&m, vb);
     if (stream_writer_marker(k->rep, vb, sizeof vb))
         k->write_errors++;
     k->marker_wm = wm;
@@ -372,15 +366,13 @@ static void write_marker(struct task *k, int64_t wm, bool idle)
 static int on_marker(void *arg, const struct stream_record *r)
 {
     struct task *k = arg;
-    if (r->value_null || r->value_len != MARKER_SIZE)
+    struct marker m;
+    if (r->value_null || marker_decode(r->value, r->value_len, &m) ||
+        m.task >= k->q->n0)
         return 0;
-    int u = (int)be32_load(r->value);
-    if (u < 0 || u >= k->q->n0)
-        return 0;
-    int64_t wm = (int64_t)be64_load(r->value + 4);
-    if (wm > k->up_wm[u])
-        k->up_wm[u] = wm;
-    k->up_idle[u] = r->value[12] != 0;
+    if (m.watermark > k->up_wm[m.task])
+        k->up_wm[m.task] = m.watermark;
+    k->up_idle[m.task] = m.idle;
     return query_task_settle(k);
 }
 
@@ -416,18 +408,14 @@ int query_task_settle(struct task *k)
 
 /* ---- progress ----
  *
- * A persistent query records how far it got in
- * <data>/_queries/<id>.progress (rewritten atomically at most once a
- * second, and when it stops):
- *   rill-query-progress 1
- *   watermark <ms>|none        the query watermark then
- *   partition <i> <offset>     next input offset, one line per partition
- * Everything below those offsets has reached the output topic (or, for a
- * repartitioning plan, the repartition topic). On restart a query without
- * windows, or one that repartitions, goes on from the offsets (stage 1
- * then rebuilds its windows from the start of the repartition topic); a
- * windowed one without repartition rebuilds its state from the earliest
- * offset. Window rows are muted while the watermark is at or below the
+ * A persistent query records how far it got in its progress file
+ * (stream/progress.h: the format, rewritten atomically at most once a
+ * second, and when it stops). Everything below those offsets has reached the
+ * output topic (or, for a repartitioning plan, the repartition topic). On
+ * restart a query without windows, or one that repartitions, goes on from the
+ * offsets (stage 1 then rebuilds its windows from the start of the repartition
+ * topic); a windowed one without repartition rebuilds its state from the
+ * earliest offset. Window rows are muted while the watermark is at or below the
  * recorded one (those windows fired before). At least once: what was
  * written after the last record is written again. Checkpoints of the
  * state replace this later.
@@ -469,14 +457,11 @@ void query_task_progress_save(struct query *q, int64_t wm)
     char path[1024];
     struct buf b;
     buf_init(&b);
-    buf_printf(&b, "rill-query-progress 1\n");
-    if (wm == INT64_MIN)
-        buf_printf(&b, "watermark none\n");
-    else
-        buf_printf(&b, "watermark %" PRId64 "\n", wm);
+    int64_t *next = mem_calloc((size_t)q->n0, sizeof *next);
     for (int i = 0; i < q->n0; i++)
-        buf_printf(&b, "partition %d %" PRId64 "\n", i,
-                   atomic_load(&q->pub_next[i]));
+        next[i] = atomic_load(&q->pub_next[i]);
+    progress_format(&b, wm, next, q->n0);
+    mem_free(next);
     if (progress_path(q, path, sizeof path, true)) {
         os_mkdir_p(path);
         progress_path(q, path, sizeof path, false);
@@ -498,20 +483,9 @@ void query_task_progress_load(struct query *q)
         return;
     int64_t wm = INT64_MIN;
     int64_t *next = mem_calloc((size_t)q->n0, sizeof *next);
-    for (int i = 0; i < q->n0; i++)
-        next[i] = -1;
-    bool ok = !strncmp(text, "rill-query-progress 1\n", 22);
-    for (char *line = text; ok && line && *line;) {
-        char *nl = memchr(line, '\n', len - (size_t)(line - text));
-        int part;
-        long long v;
-        if (sscanf(line, "watermark %lld", &v) == 1)
-            wm = v;
-        else if (sscanf(line, "partition %d %lld", &part, &v) == 2 &&
-                 part >= 0 && part < q->n0)
-            next[part] = v;
-        line = nl ? nl + 1 : NULL;
-    }
+    /* A file that does not parse is not trusted: the query starts over
+     * (at least once, never a skipped record). */
+    bool ok = progress_parse(text, len, q->n0, &wm, next) == 0;
     if (ok && q->windowed)
         q->mute_wm = wm;
     if (ok && (!q->windowed || q->repartition)) {

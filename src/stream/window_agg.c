@@ -702,9 +702,11 @@ static int emit_slot(struct window_agg *wa, uint32_t s)
     }
     for (int a = 0; a < wa->cfg.naggs; a++)
         agg_result(&wa->aggs[a], h, o, row, col++);
-    struct row_meta m = {slot_end(wa, h) - 1, -1, -1, -1, wa->wm};
-    if (wa->cfg.window.kind == WINDOW_NONE)
-        m.event_ts = wa->wm;
+    /* Event time = the window's end - 1 (commit takes it from record_ts;
+     * offset -1: no source record), or the watermark without a window. */
+    int64_t et =
+        wa->cfg.window.kind == WINDOW_NONE ? wa->wm : slot_end(wa, h) - 1;
+    struct row_meta m = {et, -1, et, -1, wa->wm};
     row_batch_commit_row(o, &m);
     wa->st.rows_emitted++;
     return 0;

@@ -91,18 +91,15 @@ static int pass_quiet(struct query *q)
     int rc = 0;
     for (int i = 0; i < q->n0 && !rc; i++) {
         struct task *t = q->tasks[i];
-        pthread_mutex_lock(&t->mu);
         rc = pipeline_tick(t->pipe, q->vnow);
         query_task_publish_board(t);
-        pthread_mutex_unlock(&t->mu);
     }
     for (int i = 0; i < q->n0 && !rc; i++) {
         struct task *t = q->tasks[i];
-        pthread_mutex_lock(&t->mu);
         rc = query_task_settle(t);
         query_task_flush(t);
         query_task_publish_wm(t);
-        pthread_mutex_unlock(&t->mu);
+        query_task_publish(t);
     }
     if (!rc && q->repartition)
         rc = drain_stage1(q, q->vnow);
@@ -153,20 +150,17 @@ static int pass_virtual(struct query *q)
      * task at vnow, then the new minimum everywhere. */
     for (int i = 0; i < q->n0; i++) {
         struct task *t = q->tasks[i];
-        pthread_mutex_lock(&t->mu);
         rc = pipeline_tick(t->pipe, q->vnow);
         query_task_publish_board(t);
-        pthread_mutex_unlock(&t->mu);
         if (rc)
             return rc;
     }
     for (int i = 0; i < q->n0; i++) {
         struct task *t = q->tasks[i];
-        pthread_mutex_lock(&t->mu);
         rc = query_task_settle(t);
         query_task_flush(t);
         query_task_publish_wm(t);
-        pthread_mutex_unlock(&t->mu);
+        query_task_publish(t);
         if (rc)
             return rc;
     }
@@ -195,14 +189,13 @@ static int query_end(struct query *q)
             struct task *k = q->tasks[i];
             if (k->stage != s)
                 continue;
-            pthread_mutex_lock(&k->mu);
             /* No end-of-time marker: it would stay in the repartition
              * topic and close every window of a later run at once;
              * stage 1 ends its own input below. */
             int r = pipeline_end_of_input(k->pipe);
             query_task_flush(k);
             k->ended = true;
-            pthread_mutex_unlock(&k->mu);
+            query_task_publish(k);
             rc = rc ? rc : r;
         }
     }
@@ -409,6 +402,8 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
         atomic_store(&q->pub_next[i], q->tasks[i]->next);
     if (q->persistent)
         query_task_progress_load(q);
+    for (int i = 0; i < q->ntasks; i++)
+        atomic_store(&q->tasks[i]->pub.next, q->tasks[i]->next);
     query_hold_topics(q);
     *out = q;
     return 0;
@@ -592,37 +587,32 @@ int query_runtime_stats(struct query_runtime *qr, const char *id,
     for (int i = 0; i < q->ntasks; i++) {
         struct task *k = q->tasks[i];
         bool last = !q->repartition || k->stage == 1;
-        pthread_mutex_lock(&k->mu);
-        struct pipeline_stats st;
-        pipeline_stats(k->pipe, &st);
+        const struct task_pub *p = &k->pub;
         if (k->stage == 0) {
-            sum.records_in += st.records_in;
-            sum.rows_in += st.rows_in;
-            sum.corrupt_batches += st.corrupt_batches;
+            sum.records_in += atomic_load(&p->records_in);
+            sum.rows_in += atomic_load(&p->rows_in);
+            sum.corrupt_batches += atomic_load(&p->corrupt);
         }
         if (k->in) {
-            int64_t end = stream_reader_end(k->in);
-            if (end > k->next)
-                lag[k->stage] += end - k->next;
+            int64_t end = stream_reader_end(k->in),
+                    next = atomic_load(&p->next);
+            if (end > next)
+                lag[k->stage] += end - next;
         }
-        dead += k->dead_letters;
-        dlqe += k->dlq_errors;
-        late += k->late_rows;
-        werr += k->write_errors;
-        muted += k->muted;
+        dead += atomic_load(&p->dead);
+        dlqe += atomic_load(&p->dlq_errors);
+        late += atomic_load(&p->late);
+        werr += atomic_load(&p->write_errors);
+        muted += atomic_load(&p->muted);
         if (last) {
-            out_rows += k->emitted;
-            if (st.watermark < wm)
-                wm = st.watermark;
-            if (k->plan.wa) {
-                struct window_agg_stats ws;
-                window_agg_stats(k->plan.wa, &ws);
-                fired += ws.windows_fired;
-                for (int p = 0; p < npart; p++)
-                    late_part[p] += window_agg_late_count(k->plan.wa, p);
-            }
+            out_rows += (int64_t)atomic_load(&p->emitted);
+            int64_t w = atomic_load(&p->watermark);
+            if (w < wm)
+                wm = w;
+            fired += atomic_load(&p->fired);
+            for (int j = 0; j < npart && j < p->nlate; j++)
+                late_part[j] += atomic_load(&p->late_part[j]);
         }
-        pthread_mutex_unlock(&k->mu);
     }
     buf_printf(out, "records in: %" PRIu64 "\n", sum.records_in);
     buf_printf(out, "lag: %" PRId64 " records", lag[0]);

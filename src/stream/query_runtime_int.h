@@ -6,8 +6,9 @@
  * A task: one input partition of one stage of a query, with its own
  * pipeline (built by the front end for its stage), reader and writers;
  * stepped by one thread at a time (a worker, the query's own thread, or
- * the caller's). Its mutex is held while it pushes, ticks or settles, so
- * query_runtime_stats reads consistent counters.
+ * the caller's). No lock on the data path: after each push, tick or end
+ * the task publishes its counters (struct task_pub, single-writer
+ * atomics), which query_runtime_stats reads from any thread.
  */
 #ifndef RILL_QUERY_RUNTIME_INT_H
 #define RILL_QUERY_RUNTIME_INT_H
@@ -32,6 +33,16 @@
 #define TICK_MS 10
 
 struct query;
+
+/* What a task publishes for readers on other threads: written by the
+ * task's thread only (query_task_publish), read by anyone. */
+struct task_pub {
+    _Atomic uint64_t records_in, rows_in, corrupt, dead, dlq_errors, late;
+    _Atomic uint64_t write_errors, muted, fired, emitted;
+    _Atomic int64_t watermark, next;
+    int nlate;                   /* input partitions counted */
+    _Atomic uint64_t *late_part; /* late rows per input partition */
+};
 
 struct task {
     struct query *q;
@@ -67,7 +78,7 @@ struct task {
     _Atomic int64_t last_input; /* monotonic ms of its last read */
     bool ended;                 /* end of input done (bounded mode) */
     int error;
-    pthread_mutex_t mu; /* held while it pushes: query_stats reads */
+    struct task_pub pub;
 };
 
 struct query {
@@ -141,6 +152,8 @@ int query_task_settle(struct task *k);
 void query_task_publish_board(struct task *k);
 /* Appends every output builder's records. */
 void query_task_flush(struct task *k);
+/* Publishes the task's counters (struct task_pub); the task's thread. */
+void query_task_publish(struct task *k);
 /* The last stage's watermark slot for the progress file. */
 void query_task_publish_wm(struct task *k);
 /* Processing time: the wall clock, or the virtual one. */

@@ -522,7 +522,7 @@ void query_task_destroy(struct task *k)
 
     mem_free(k->up_wm);
     mem_free(k->up_idle);
-    pthread_mutex_destroy(&k->mu);
+    mem_free(k->pub.late_part);
     mem_free(k);
 }
 
@@ -546,7 +546,9 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
     k->part = part;
     k->marker_wm = INT64_MIN;
     k->marker_idle = -1;
-    pthread_mutex_init(&k->mu, NULL);
+    k->pub.nlate = q->n0;
+    k->pub.late_part = mem_calloc((size_t)q->n0, sizeof *k->pub.late_part);
+    atomic_store(&k->pub.watermark, WATERMARK_NONE);
     buf_init(&k->enc);
     buf_init(&k->key);
     struct query_task_hooks hooks = {on_late, k};
@@ -653,7 +655,6 @@ int query_task_read(struct task *k, bool one_batch, int64_t *nx,
  * not.) */
 int query_task_push(struct task *k, int64_t nx, int64_t now)
 {
-    pthread_mutex_lock(&k->mu);
     if (k->stage == 0)
         pipeline_set_peer_floor(k->pipe, board_others(k));
     int rc = pipeline_push(k->pipe, k->part, k->chunk.records, now,
@@ -664,8 +665,8 @@ int query_task_push(struct task *k, int64_t nx, int64_t now)
         rc = query_task_settle(k);
     query_task_flush(k);
     stream_reader_release(k->in); /* no segment held while it waits */
-    k->next = nx;                 /* under mu: query_stats reads the lag */
-    pthread_mutex_unlock(&k->mu);
+    k->next = nx;
+    query_task_publish(k);
     if (k->stage == 0)
         atomic_store(&k->q->pub_next[k->part], nx);
     return rc;
@@ -682,14 +683,39 @@ void query_task_publish_wm(struct task *k)
 
 int query_task_tick(struct task *k, int64_t now)
 {
-    pthread_mutex_lock(&k->mu);
     int rc = pipeline_tick(k->pipe, now);
     if (!rc)
         rc = query_task_settle(k);
     query_task_flush(k);
     query_task_publish_wm(k);
-    pthread_mutex_unlock(&k->mu);
+    query_task_publish(k);
     return rc;
+}
+
+void query_task_publish(struct task *k)
+{
+    struct task_pub *p = &k->pub;
+    struct pipeline_stats st;
+    pipeline_stats(k->pipe, &st);
+    atomic_store(&p->records_in, st.records_in);
+    atomic_store(&p->rows_in, st.rows_in);
+    atomic_store(&p->corrupt, st.corrupt_batches);
+    atomic_store(&p->watermark, st.watermark);
+    atomic_store(&p->next, k->next);
+    atomic_store(&p->dead, k->dead_letters);
+    atomic_store(&p->dlq_errors, k->dlq_errors);
+    atomic_store(&p->late, k->late_rows);
+    atomic_store(&p->write_errors, k->write_errors);
+    atomic_store(&p->muted, k->muted);
+    atomic_store(&p->emitted, (uint64_t)k->emitted);
+    if (k->plan.wa) {
+        struct window_agg_stats ws;
+        window_agg_stats(k->plan.wa, &ws);
+        atomic_store(&p->fired, ws.windows_fired);
+        for (int i = 0; i < p->nlate; i++)
+            atomic_store(&p->late_part[i],
+                         window_agg_late_count(k->plan.wa, i));
+    }
 }
 
 /* Stage-0 task 0 of a persistent query saves its progress at most once a

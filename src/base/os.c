@@ -21,12 +21,14 @@ struct fault {
     long nth;
     int err;
     long count;
+    long times; /* ENOSPC: calls that fail; 0 = every one from nth on */
 };
 
 static struct fault faults[OS_OP_N];
 
 void os_fault_set(enum os_op op, long nth, int err)
 {
+    __atomic_store_n(&faults[op].times, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&faults[op].count, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&faults[op].err, err, __ATOMIC_SEQ_CST);
     __atomic_store_n(&faults[op].nth, nth, __ATOMIC_SEQ_CST);
@@ -46,7 +48,8 @@ static int fault_hit(enum os_op op)
         return 0;
     long c = __atomic_add_fetch(&faults[op].count, 1, __ATOMIC_SEQ_CST);
     int err = __atomic_load_n(&faults[op].err, __ATOMIC_RELAXED);
-    if (c == nth || (c > nth && err == ENOSPC))
+    long times = __atomic_load_n(&faults[op].times, __ATOMIC_RELAXED);
+    if (c == nth || (c > nth && err == ENOSPC && (!times || c < nth + times)))
         return err;
     return 0;
 }
@@ -61,8 +64,10 @@ int os_fault_from_env(void)
     for (char *tok = strtok_r(copy, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
         char op[16], errname[16];
-        long nth;
-        if (sscanf(tok, "%15[a-z]:%ld:%15[A-Z]", op, &nth, errname) != 3) {
+        long nth, times = 0;
+        int got =
+            sscanf(tok, "%15[a-z]:%ld:%15[A-Z]:%ld", op, &nth, errname, &times);
+        if (got < 3 || times < 0) {
             rc = ERR_INVALID;
             break;
         }
@@ -91,6 +96,7 @@ int os_fault_from_env(void)
             break;
         }
         os_fault_set(o, nth, e);
+        __atomic_store_n(&faults[o].times, times, __ATOMIC_SEQ_CST);
     }
     mem_free(copy);
     return rc;

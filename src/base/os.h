@@ -7,7 +7,8 @@
  *     RILL_FAULT="fsync:3:EIO,write:10:ENOSPC"
  * means: the 3rd os_fsync/os_fdatasync call fails with EIO, and from the
  * 10th os_write/os_pwrite/os_writev on every write fails with ENOSPC (a full
- * disk stays full). Counting is process-wide and thread-safe.
+ * disk stays full). "write:10:ENOSPC:50" makes only calls 10 to 59 fail:
+ * then space is free again. Counting is process-wide and thread-safe.
  * All functions return 0 (or a byte count / fd) on success and -errno on error.
  */
 #ifndef RILL_OS_H

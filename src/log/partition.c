@@ -5,10 +5,12 @@
  * logdir's flusher calls partition_flush). States:
  *
  *      open ──append/read──> OPEN ──write, fsync or roll error──> FAILED
- *                             │                                    │
- *                        topic delete                         reads only;
- *                             v                              reopen recovers
- *                           CLOSED (appends ERR_CLOSED, waiters woken)
+ *                             │  ^                                 │
+ *                             │  └─ full disk on a write or roll, ─┤
+ *                        topic delete  space free: try_recover     │
+ *                             v                               reads only;
+ *                           CLOSED (appends ERR_CLOSED,     reopen recovers
+ *                                   waiters woken)
  *
  * Invariants (mutex held):
  *   1. segs[0..n) are ordered, contiguous: segs[i]->next_offset ==
@@ -67,13 +69,16 @@ struct partition {
     bool dir_dirty; /* a segment file was created since last sync */
     struct segment **segs;
     size_t nsegs, cap;
-    int64_t leo;        /* atomic reads */
-    int64_t log_start;  /* atomic reads */
-    int64_t durable;    /* atomic reads */
-    int64_t size_bytes; /* atomic reads */
-    int failed;         /* atomic reads; negative errno */
-    int sync_requested; /* atomic */
-    int refs;           /* atomic */
+    int64_t leo;              /* atomic reads */
+    int64_t log_start;        /* atomic reads */
+    int64_t durable;          /* atomic reads */
+    int64_t size_bytes;       /* atomic reads */
+    int failed;               /* atomic reads; negative errno */
+    int failed_space;         /* atomic: failed by ENOSPC/EDQUOT on a write or
+                                 roll, so it may reopen itself (try_recover) */
+    int64_t recover_tried_ms; /* atomic: last attempt, monotonic */
+    int sync_requested;       /* atomic */
+    int refs;                 /* atomic */
     int64_t unflushed_bytes;
     int64_t first_unflushed_mono_ms;
     struct flusher *flusher;
@@ -129,6 +134,8 @@ static void fail_locked(struct partition *p, int err, const char *what)
                "are refused until reopen, reads continue",
                p->topic, p->id, what, err_str(err));
     __atomic_store_n(&p->failed, err < 0 ? err : -EIO, __ATOMIC_RELEASE);
+    if ((err == -ENOSPC || err == -EDQUOT) && strcmp(what, "fsync") != 0)
+        __atomic_store_n(&p->failed_space, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->durable_cv);
 }
 
@@ -322,6 +329,56 @@ out_free:
     return rc;
 }
 
+/* A partition FAILED by a full disk on a write or a segment roll reopens
+ * itself in place once space is free: the next append (at most once a
+ * second) runs recovery on its directory from the durable offset, exactly
+ * what a restart would do (a torn tail is cut by the CRC walk, what remains
+ * is fsynced before it counts as durable), and swaps the recovered
+ * segments in. A failed fsync never recovers this way (invariant 4 and
+ * the style rule: an fsync is never retried): that needs a restart. */
+static void try_recover(struct partition *p)
+{
+    int64_t now = clock_mono_ms();
+    int64_t last = load64(&p->recover_tried_ms);
+    if (now - last < 1000 ||
+        !__atomic_compare_exchange_n(&p->recover_tried_ms, &last, now, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    pthread_mutex_lock(&p->flush_mu);
+    pthread_mutex_lock(&p->mu);
+    struct partition *q = NULL;
+    int rc = -1;
+    if (p->failed && __atomic_load_n(&p->failed_space, __ATOMIC_ACQUIRE) &&
+        !p->closed && !p->read_only)
+        rc = partition_open(p->dir, p->topic, p->id, &p->cfg, false, p->durable,
+                            p->flusher, &q);
+    if (rc == 0) {
+        struct segment **segs = p->segs;
+        size_t nsegs = p->nsegs, cap = p->cap;
+        p->segs = q->segs;
+        p->nsegs = q->nsegs;
+        p->cap = q->cap;
+        q->segs = segs; /* the old ones go with q */
+        q->nsegs = nsegs;
+        q->cap = cap;
+        store64(&p->log_start, q->log_start);
+        store64(&p->size_bytes, q->size_bytes);
+        store64(&p->leo, q->leo);
+        store64(&p->durable, q->durable);
+        p->unflushed_bytes = 0;
+        p->dir_dirty = false;
+        __atomic_store_n(&p->failed_space, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&p->failed, 0, __ATOMIC_RELEASE);
+        diag_info("log: %s-%d: recovered after a full disk (end offset "
+                  "%lld); appends accepted again",
+                  p->topic, p->id, (long long)q->leo);
+    }
+    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&p->flush_mu);
+    if (q)
+        partition_unref(q);
+}
+
 void partition_ref(struct partition *p)
 {
     __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
@@ -406,6 +463,8 @@ int partition_append(struct partition *p, uint8_t *batch, size_t len,
         return ERR_INVALID;
     if (len > INT32_MAX)
         return ERR_TOO_LARGE;
+    if (__atomic_load_n(&p->failed_space, __ATOMIC_ACQUIRE))
+        try_recover(p);
     /* Verify outside the lock: the CRC is the expensive part. */
     int64_t count = 0;
     size_t off = 0;

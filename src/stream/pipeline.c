@@ -31,6 +31,11 @@ struct pipeline {
     struct pipeline_source_config src;
     int capacity;
     struct row_decoder *dec; /* the one format dispatch (row_decoder.h) */
+    /* pipeline_add_source: more inputs into the same chain; source s,
+     * partition i is watermark slot s * npartitions + i */
+    int nsources;
+    struct row_decoder *more_dec[PIPELINE_MAX_SOURCES - 1];
+    struct row_decoder *cur_dec; /* the source being pushed */
     struct row_batch *batch;
     struct watermark *wm;
     struct operator_node *head, *tail;
@@ -85,6 +90,7 @@ int pipeline_create(const struct pipeline_source_config *src,
         goto out_batch;
     buf_init(&p->key_text);
     p->key_column = -1;
+    p->nsources = 1;
     p->st.watermark = WATERMARK_NONE;
     p->ext_wm = WATERMARK_NONE;
     p->peer_floor = INT64_MIN;
@@ -107,6 +113,8 @@ void pipeline_destroy(struct pipeline *p)
     watermark_destroy(p->wm);
     row_batch_destroy(p->batch);
     row_decoder_destroy(p->dec);
+    for (int i = 0; i < p->nsources - 1; i++)
+        row_decoder_destroy(p->more_dec[i]);
     buf_fini(&p->key_text);
     mem_free(p);
 }
@@ -194,7 +202,7 @@ static int decode(struct pipeline *p, const struct stream_record *r,
                   const struct row_meta *m, int64_t now_ms,
                   struct row_error *err)
 {
-    int n = row_decoder_decode(p->dec, p->batch, (const char *)r->value,
+    int n = row_decoder_decode(p->cur_dec, p->batch, (const char *)r->value,
                                r->value_len, now_ms, m, err);
     return n < 0 ? n : 0;
 }
@@ -313,7 +321,7 @@ static int advance(struct pipeline *p, int64_t now_ms)
 /* Pushes records until the end of the chunk or a control record (left in
  * *ctl: returns 1): decoding, the chain, then the partition's watermark,
  * as one push. Returns 0, 1 or an operator's error. */
-static int push_run(struct pipeline *p, int partition,
+static int push_run(struct pipeline *p, int partition, int slot,
                     struct stream_records *recs, int64_t now_ms,
                     struct stream_record *ctl)
 {
@@ -326,9 +334,9 @@ static int push_run(struct pipeline *p, int partition,
     int64_t wm_start = pipeline_watermark(p);
     int64_t floor = p->src.external_watermark
                         ? p->peer_floor
-                        : watermark_others_floor(p->wm, partition);
+                        : watermark_others_floor(p->wm, slot);
     int64_t delay = watermark_delay(p->wm);
-    int64_t run_max = watermark_partition(p->wm, partition);
+    int64_t run_max = watermark_partition(p->wm, slot);
     if (run_max != WATERMARK_NONE)
         run_max += delay;
     int64_t row_wm = wm_start;
@@ -369,7 +377,8 @@ static int push_run(struct pipeline *p, int partition,
                 before = 0;
                 dr = decode(p, &r, &m, now_ms, &err);
             }
-            if (!dr && p->key_column >= 0 && p->batch->nrows > before) {
+            if (!dr && p->key_column >= 0 && slot == partition &&
+                p->batch->nrows > before) {
                 dr = key_check(p, &r, before, partition, &err);
                 if (dr)
                     p->batch->nrows = before; /* not aggregated here */
@@ -399,26 +408,83 @@ static int push_run(struct pipeline *p, int partition,
     if (rc)
         return rc;
     if (max_ts != WATERMARK_NONE)
-        watermark_observe(p->wm, partition, max_ts, now_ms);
+        watermark_observe(p->wm, slot, max_ts, now_ms);
     rc = advance(p, now_ms);
     return rc ? rc : got;
+}
+
+int pipeline_push_source(struct pipeline *p, int source, int partition,
+                         struct stream_records *recs, int64_t now_ms,
+                         pipeline_control_fn on_control, void *arg)
+{
+    if (!p->sealed)
+        return ERR_CLOSED;
+    if (partition < 0 || partition >= p->src.npartitions || source < 0 ||
+        source >= p->nsources)
+        return ERR_RANGE;
+    p->cur_dec = source ? p->more_dec[source - 1] : p->dec;
+    int slot = source * p->src.npartitions + partition;
+    struct stream_record ctl;
+    int rc;
+    while ((rc = push_run(p, partition, slot, recs, now_ms,
+                          on_control ? &ctl : NULL)) == 1)
+        if ((rc = on_control(arg, &ctl)))
+            return rc;
+    return rc;
 }
 
 int pipeline_push(struct pipeline *p, int partition,
                   struct stream_records *recs, int64_t now_ms,
                   pipeline_control_fn on_control, void *arg)
 {
-    if (!p->sealed)
+    return pipeline_push_source(p, 0, partition, recs, now_ms, on_control, arg);
+}
+
+int pipeline_add_source(struct pipeline *p,
+                        const struct pipeline_source_config *src)
+{
+    if (p->sealed)
         return ERR_CLOSED;
-    if (partition < 0 || partition >= p->src.npartitions)
-        return ERR_RANGE;
-    struct stream_record ctl;
-    int rc;
-    while ((rc = push_run(p, partition, recs, now_ms,
-                          on_control ? &ctl : NULL)) == 1)
-        if ((rc = on_control(arg, &ctl)))
-            return rc;
-    return rc;
+    if (p->nsources >= PIPELINE_MAX_SOURCES || !src || !src->schema ||
+        src->npartitions != p->src.npartitions ||
+        src->schema->ncolumns != p->src.schema->ncolumns ||
+        src->time_column != p->src.time_column)
+        return ERR_INVALID;
+    for (int c = 0; c < src->schema->ncolumns; c++)
+        if (src->schema->columns[c].type != p->src.schema->columns[c].type)
+            return ERR_INVALID;
+    static const enum row_format formats[] = {
+        [PIPELINE_FORMAT_JSON] = ROW_FORMAT_JSON,
+        [PIPELINE_FORMAT_CSV] = ROW_FORMAT_CSV,
+        [PIPELINE_FORMAT_SENML] = ROW_FORMAT_SENML,
+        [PIPELINE_FORMAT_ROW] = ROW_FORMAT_BINARY,
+    };
+    if ((unsigned)src->format >= sizeof formats / sizeof formats[0])
+        return ERR_INVALID;
+    /* Every source's slots on one watermark: the minimum over them. */
+    struct watermark *w;
+    int rc = watermark_create(p->src.npartitions * (p->nsources + 1),
+                              p->src.watermark_delay_ms, p->src.idle_timeout_ms,
+                              -1, &w);
+    if (rc)
+        return rc;
+    struct row_decoder_options o = {src->csv_delimiter, false};
+    struct row_decoder *d;
+    rc = row_decoder_create(formats[src->format], src->schema, &o, &d);
+    if (rc) {
+        watermark_destroy(w);
+        return rc;
+    }
+    watermark_destroy(p->wm);
+    p->wm = w;
+    p->more_dec[p->nsources - 1] = d;
+    p->nsources++;
+    return 0;
+}
+
+int pipeline_nslots(const struct pipeline *p)
+{
+    return p->nsources * p->src.npartitions;
 }
 
 int pipeline_push_rows(struct pipeline *p, const struct row_batch *rows,
@@ -486,14 +552,14 @@ void pipeline_set_peer_floor(struct pipeline *p, int64_t floor)
 
 int64_t pipeline_partition_watermark(const struct pipeline *p, int partition)
 {
-    if (partition < 0 || partition >= p->src.npartitions)
+    if (partition < 0 || partition >= pipeline_nslots(p))
         return WATERMARK_NONE;
     return watermark_partition(p->wm, partition);
 }
 
 bool pipeline_partition_idle(const struct pipeline *p, int partition)
 {
-    if (partition < 0 || partition >= p->src.npartitions)
+    if (partition < 0 || partition >= pipeline_nslots(p))
         return false;
     return watermark_partition_idle(p->wm, partition);
 }

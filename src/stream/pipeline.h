@@ -113,6 +113,21 @@ int pipeline_set_sink(struct pipeline *p, operator_sink_fn fn, void *arg);
 void pipeline_set_error_handler(struct pipeline *p, pipeline_error_fn fn,
                                 void *arg);
 
+/* Inputs a pipeline can take (pipeline_add_source). */
+#define PIPELINE_MAX_SOURCES 4
+
+/* Another input into the same chain (UNION ALL; a task that owns
+ * partition i of several co-partitioned inputs): the same partition
+ * count, time column and column types as the first (a project in front
+ * aligns them), its own format. Its partitions get their own watermark
+ * slots (source s, partition i: slot s * npartitions + i); the
+ * pipeline's watermark is the minimum over every slot. Before the chain
+ * is built. Returns 0, ERR_INVALID or ERR_CLOSED. */
+int pipeline_add_source(struct pipeline *p,
+                        const struct pipeline_source_config *src);
+/* Watermark slots: sources x partitions. */
+int pipeline_nslots(const struct pipeline *p);
+
 /* Decodes the records of a chunk read from `partition` (stream_log.h) and
  * runs the rows through the chain. Control records go to on_control
  * (NULL: skipped). Returns 0, ERR_RANGE (partition), ERR_CLOSED (no sink
@@ -120,6 +135,10 @@ void pipeline_set_error_handler(struct pipeline *p, pipeline_error_fn fn,
 int pipeline_push(struct pipeline *p, int partition,
                   struct stream_records *recs, int64_t now_ms,
                   pipeline_control_fn on_control, void *arg);
+/* The same for source `source` (0: the first; pipeline_add_source). */
+int pipeline_push_source(struct pipeline *p, int source, int partition,
+                         struct stream_records *recs, int64_t now_ms,
+                         pipeline_control_fn on_control, void *arg);
 /* Runs already decoded rows (meta filled) through the chain. */
 int pipeline_push_rows(struct pipeline *p, const struct row_batch *rows,
                        int64_t now_ms);
@@ -148,8 +167,9 @@ int pipeline_set_key_check(struct pipeline *p, int column);
  * watermark record by record; INT64_MIN (the default): rows see the
  * watermark of the push's start. */
 void pipeline_set_peer_floor(struct pipeline *p, int64_t floor);
-/* Partition `partition`'s own watermark (WATERMARK_NONE before data) and
- * whether it is idle, as of the last push or tick. */
+/* Slot `partition`'s own watermark (WATERMARK_NONE before data) and
+ * whether it is idle, as of the last push or tick (a slot is a partition
+ * of the first source, or pipeline_add_source's numbering). */
 int64_t pipeline_partition_watermark(const struct pipeline *p, int partition);
 bool pipeline_partition_idle(const struct pipeline *p, int partition);
 

@@ -68,7 +68,7 @@ static int drain_stage1(struct query *q, int64_t now)
         again = false;
         for (int i = q->n0; i < q->ntasks; i++) {
             struct task *k = q->tasks[i];
-            int64_t nx = k->next;
+            int64_t nx;
             int rc = query_task_read(k, false, &nx, NULL);
             if (rc < 0)
                 return rc;
@@ -288,11 +288,13 @@ static void query_hold_topics(struct query *q)
     const struct query_spec *p = &q->spec;
     char dlq[QUERY_SPEC_NAME_MAX + 8];
     snprintf(dlq, sizeof dlq, "%s.dlq", p->input_name);
-    const char *names[5] = {p->input_topic,
-                            p->persistent ? p->sink_topic : NULL,
-                            p->late_topic[0] ? p->late_topic : NULL,
-                            q->repartition ? q->repart_topic : NULL, dlq};
-    for (int i = 0; i < 5; i++)
+    const char *names[4 + PIPELINE_MAX_SOURCES] = {
+        p->persistent ? p->sink_topic : NULL,
+        p->late_topic[0] ? p->late_topic : NULL,
+        q->repartition ? q->repart_topic : NULL, dlq, p->input_topic};
+    for (int s = 0; s < p->nextra_inputs; s++)
+        names[5 + s] = p->extra_inputs[s];
+    for (int i = 0; i < 4 + PIPELINE_MAX_SOURCES; i++)
         if (names[i] && names[i][0]) {
             snprintf(q->held[q->nheld], sizeof q->held[0], "%s", names[i]);
             topics_change(q->rt, q->held[q->nheld++], 1);
@@ -374,12 +376,19 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
     q->windowed = sp->windowed;
     q->n1 = q->repartition ? q->n0 : 0;
     q->ntasks = q->n0 + q->n1;
+    if (sp->nextra_inputs < 0 || sp->nextra_inputs >= PIPELINE_MAX_SOURCES) {
+        snprintf(err, errlen, "a task reads at most %d inputs",
+                 PIPELINE_MAX_SOURCES);
+        mem_free(q);
+        return ERR_INVALID;
+    }
+    q->nslots = q->n0 * (1 + sp->nextra_inputs);
     q->tasks = mem_calloc((size_t)q->ntasks, sizeof *q->tasks);
-    q->board_wm = mem_calloc((size_t)q->n0, sizeof *q->board_wm);
-    q->board_idle = mem_calloc((size_t)q->n0, sizeof *q->board_idle);
-    q->pub_next = mem_calloc((size_t)q->n0, sizeof *q->pub_next);
+    q->board_wm = mem_calloc((size_t)q->nslots, sizeof *q->board_wm);
+    q->board_idle = mem_calloc((size_t)q->nslots, sizeof *q->board_idle);
+    q->pub_next = mem_calloc((size_t)q->nslots, sizeof *q->pub_next);
     q->pub_wm = mem_calloc((size_t)(q->n1 ? q->n1 : q->n0), sizeof *q->pub_wm);
-    for (int i = 0; i < q->n0; i++)
+    for (int i = 0; i < q->nslots; i++)
         atomic_store(&q->board_wm[i], WATERMARK_NONE);
     for (int i = 0; i < (q->n1 ? q->n1 : q->n0); i++)
         atomic_store(&q->pub_wm[i], WATERMARK_NONE);
@@ -398,12 +407,13 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
             }
             q->tasks[made++] = t;
         }
-    for (int i = 0; i < q->n0; i++)
-        atomic_store(&q->pub_next[i], q->tasks[i]->next);
+    for (int i = 0; i < q->nslots; i++)
+        atomic_store(&q->pub_next[i], q->tasks[i % q->n0]->nexts[i / q->n0]);
     if (q->persistent)
         query_task_progress_load(q);
     for (int i = 0; i < q->ntasks; i++)
-        atomic_store(&q->tasks[i]->pub.next, q->tasks[i]->next);
+        for (int s = 0; s < q->tasks[i]->nins; s++)
+            atomic_store(&q->tasks[i]->pub.next[s], q->tasks[i]->nexts[s]);
     query_hold_topics(q);
     *out = q;
     return 0;
@@ -593,12 +603,13 @@ int query_runtime_stats(struct query_runtime *qr, const char *id,
             sum.rows_in += atomic_load(&p->rows_in);
             sum.corrupt_batches += atomic_load(&p->corrupt);
         }
-        if (k->in) {
-            int64_t end = stream_reader_end(k->in),
-                    next = atomic_load(&p->next);
-            if (end > next)
-                lag[k->stage] += end - next;
-        }
+        for (int s = 0; s < k->nins; s++)
+            if (k->ins[s]) {
+                int64_t end = stream_reader_end(k->ins[s]),
+                        next = atomic_load(&p->next[s]);
+                if (end > next)
+                    lag[k->stage] += end - next;
+            }
         dead += atomic_load(&p->dead);
         dlqe += atomic_load(&p->dlq_errors);
         late += atomic_load(&p->late);

@@ -75,6 +75,12 @@ struct query_spec {
     char input_topic[QUERY_SPEC_NAME_MAX]; /* the topic it reads */
     char input_name[QUERY_SPEC_NAME_MAX];  /* the stream: <name>.dlq */
     int npartitions;
+    /* more co-partitioned inputs of stage 0 (as many partitions): the
+     * task of partition i reads partition i of each, as source 1, 2, ...
+     * of its pipeline (pipeline_add_source); its watermark is the minimum
+     * over all of them */
+    int nextra_inputs;
+    char extra_inputs[PIPELINE_MAX_SOURCES - 1][QUERY_SPEC_NAME_MAX];
     bool startup_latest; /* from the end rather than the earliest offset */
     int64_t watermark_delay_ms;
     int64_t idle_timeout_ms; /* 0: off */

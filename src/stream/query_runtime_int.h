@@ -39,7 +39,8 @@ struct query;
 struct task_pub {
     _Atomic uint64_t records_in, rows_in, corrupt, dead, dlq_errors, late;
     _Atomic uint64_t write_errors, muted, fired, emitted;
-    _Atomic int64_t watermark, next;
+    _Atomic int64_t watermark;
+    _Atomic int64_t next[PIPELINE_MAX_SOURCES];
     int nlate;                   /* input partitions counted */
     _Atomic uint64_t *late_part; /* late rows per input partition */
 };
@@ -51,9 +52,14 @@ struct task {
     int part;  /* the partition it reads */
     struct query_task_plan plan; /* its pipeline, built for its stage */
     struct pipeline *pipe;       /* plan.pipe */
-    struct stream_reader *in;
+    /* its inputs: one, or (stage 0) the spec's input and extra inputs,
+     * source s of its pipeline and board slot s * n0 + part */
+    int nins;
+    struct stream_reader *ins[PIPELINE_MAX_SOURCES];
+    int64_t nexts[PIPELINE_MAX_SOURCES]; /* next offset per input */
+    int cur;                             /* the input k->chunk came from */
+    int rr;                    /* where the next read starts looking */
     struct stream_chunk chunk; /* what query_task_read read */
-    int64_t next;
     /* outputs */
     struct stream_writer *sink, *dlq, *late, *rep; /* NULL: none */
     bool has_sink, has_late;
@@ -92,6 +98,7 @@ struct query {
     bool persistent;    /* writes a topic (else a transient SELECT) */
     const char *dlq_id; /* "query" of its dead letters */
     int n0, n1;         /* tasks per stage */
+    int nslots;         /* stage-0 inputs x partitions: board, progress */
     int ntasks;
     struct task **tasks; /* stage 0, then stage 1 */
     /* the stage-0 board: single writer per slot */
@@ -113,7 +120,7 @@ struct query {
     int64_t vnow;
     int64_t vlast; /* vnow of the last push (INT64_MIN: none yet) */
     /* topics it holds in qr->topics */
-    char held[5][256];
+    char held[4 + PIPELINE_MAX_SOURCES][256];
     int nheld;
     /* how it runs */
     bool pooled;   /* its tasks are on the engine's worker threads */

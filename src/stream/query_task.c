@@ -301,7 +301,7 @@ static int64_t board_min(const struct task *k)
     const struct query *q = k->q;
     int64_t m = INT64_MAX;
     bool seen = false;
-    for (int i = 0; i < q->n0; i++) {
+    for (int i = 0; i < q->nslots; i++) {
         int64_t w = atomic_load(&q->board_wm[i]);
         seen |= w != WATERMARK_NONE;
         if (!atomic_load(&q->board_idle[i]))
@@ -310,14 +310,14 @@ static int64_t board_min(const struct task *k)
     return m == INT64_MAX ? clock_wm(k, seen) : m;
 }
 
-/* The minimum over the other stage-0 slots that are not idle (the peer
- * floor of a push: rows see the watermark record by record). */
-static int64_t board_others(const struct task *k)
+/* The minimum over the stage-0 slots but `slot` that are not idle (the
+ * peer floor of a push: rows see the watermark record by record). */
+static int64_t board_others(const struct task *k, int slot)
 {
     const struct query *q = k->q;
     int64_t m = INT64_MAX;
-    for (int i = 0; i < q->n0; i++)
-        if (i != k->part && !atomic_load(&q->board_idle[i])) {
+    for (int i = 0; i < q->nslots; i++)
+        if (i != slot && !atomic_load(&q->board_idle[i])) {
             int64_t w = atomic_load(&q->board_wm[i]);
             m = w < m ? w : m;
         }
@@ -342,10 +342,32 @@ static int64_t markers_min(const struct task *k)
 
 void query_task_publish_board(struct task *k)
 {
-    atomic_store(&k->q->board_wm[k->part],
-                 pipeline_partition_watermark(k->pipe, k->part));
-    atomic_store(&k->q->board_idle[k->part],
-                 pipeline_partition_idle(k->pipe, k->part));
+    for (int s = 0; s < k->nins; s++) {
+        int slot = s * k->q->n0 + k->part;
+        atomic_store(&k->q->board_wm[slot],
+                     pipeline_partition_watermark(k->pipe, slot));
+        atomic_store(&k->q->board_idle[slot],
+                     pipeline_partition_idle(k->pipe, slot));
+    }
+}
+
+/* Stage 0: the task's own watermark (the minimum over its inputs' slots
+ * that are not idle) and whether all of them are idle. */
+static int64_t own_slots(const struct task *k, bool *all_idle)
+{
+    const struct query *q = k->q;
+    int64_t m = INT64_MAX, any = INT64_MAX;
+    *all_idle = true;
+    for (int s = 0; s < k->nins; s++) {
+        int slot = s * q->n0 + k->part;
+        int64_t w = atomic_load(&q->board_wm[slot]);
+        any = w < any ? w : any;
+        if (!atomic_load(&q->board_idle[slot])) {
+            *all_idle = false;
+            m = w < m ? w : m;
+        }
+    }
+    return m == INT64_MAX ? any : m;
 }
 
 static void write_marker(struct task *k, int64_t wm, bool idle)
@@ -386,8 +408,8 @@ int query_task_settle(struct task *k)
         return pipeline_set_watermark(k->pipe, markers_min(k));
     query_task_publish_board(k);
     if (q->repartition) {
-        int64_t own = atomic_load(&q->board_wm[k->part]);
-        bool idle = atomic_load(&q->board_idle[k->part]);
+        bool idle;
+        int64_t own = own_slots(k, &idle);
         if (idle) {
             /* Every input idle: the marker carries the clock's watermark,
              * which stage 1 takes when all markers are idle. */
@@ -457,10 +479,10 @@ void query_task_progress_save(struct query *q, int64_t wm)
     char path[1024];
     struct buf b;
     buf_init(&b);
-    int64_t *next = mem_calloc((size_t)q->n0, sizeof *next);
-    for (int i = 0; i < q->n0; i++)
+    int64_t *next = mem_calloc((size_t)q->nslots, sizeof *next);
+    for (int i = 0; i < q->nslots; i++)
         next[i] = atomic_load(&q->pub_next[i]);
-    progress_format(&b, wm, next, q->n0);
+    progress_format(&b, wm, next, q->nslots);
     mem_free(next);
     if (progress_path(q, path, sizeof path, true)) {
         os_mkdir_p(path);
@@ -482,18 +504,19 @@ void query_task_progress_load(struct query *q)
         os_read_file(path, 1 << 20, &text, &len))
         return;
     int64_t wm = INT64_MIN;
-    int64_t *next = mem_calloc((size_t)q->n0, sizeof *next);
+    int64_t *next = mem_calloc((size_t)q->nslots, sizeof *next);
     /* A file that does not parse is not trusted: the query starts over
      * (at least once, never a skipped record). */
-    bool ok = progress_parse(text, len, q->n0, &wm, next) == 0;
+    bool ok = progress_parse(text, len, q->nslots, &wm, next) == 0;
     if (ok && q->windowed)
         q->mute_wm = wm;
     if (ok && (!q->windowed || q->repartition)) {
-        for (int i = 0; i < q->n0; i++) {
-            struct task *k = q->tasks[i];
-            if (k->in && next[i] > k->next &&
-                next[i] <= stream_reader_end(k->in)) {
-                k->next = next[i];
+        for (int i = 0; i < q->nslots; i++) {
+            struct task *k = q->tasks[i % q->n0];
+            int s = i / q->n0;
+            if (s < k->nins && k->ins[s] && next[i] > k->nexts[s] &&
+                next[i] <= stream_reader_end(k->ins[s])) {
+                k->nexts[s] = next[i];
                 atomic_store(&q->pub_next[i], next[i]);
             }
         }
@@ -510,9 +533,11 @@ void query_task_destroy(struct task *k)
         return;
     if (k->plan.handle && k->q->spec.release)
         k->q->spec.release(k->q->spec.build_arg, k->plan.handle);
-    if (k->in)
-        stream_reader_release(k->in);
-    stream_reader_close(k->in);
+    for (int s = 0; s < k->nins; s++) {
+        if (k->ins[s])
+            stream_reader_release(k->ins[s]);
+        stream_reader_close(k->ins[s]);
+    }
     stream_writer_close(k->sink);
     stream_writer_close(k->dlq);
     stream_writer_close(k->late);
@@ -603,11 +628,16 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
      * no CRC check. */
     unsigned flags = (q->durable_only ? STREAM_READ_DURABLE : 0) |
                      (stage == 1 ? STREAM_READ_TRUSTED : 0);
-    if (stream_log_reader(&q->log, in, part, flags, &k->in) == 0)
-        k->next = stage == 0 && sp->startup_latest ? stream_reader_end(k->in)
-                                                   : stream_reader_start(k->in);
-    else
-        k->in = NULL;
+    k->nins = stage == 0 ? 1 + sp->nextra_inputs : 1;
+    for (int s = 0; s < k->nins; s++) {
+        const char *t = s ? sp->extra_inputs[s - 1] : in;
+        struct stream_reader *r;
+        if (stream_log_reader(&q->log, t, part, flags, &r) != 0)
+            continue; /* no such partition: nothing to read */
+        k->ins[s] = r;
+        k->nexts[s] = stage == 0 && sp->startup_latest ? stream_reader_end(r)
+                                                       : stream_reader_start(r);
+    }
     *out = k;
     return 0;
 fail:
@@ -628,22 +658,48 @@ int64_t query_task_now(const struct query *q)
 int query_task_read(struct task *k, bool one_batch, int64_t *nx,
                     int64_t *max_ts)
 {
-    if (!k->in)
-        return 0;
-    int rc =
-        stream_reader_read(k->in, k->next, one_batch ? 1 : READ_MAX, &k->chunk);
-    if (rc == ERR_RANGE) {
-        int64_t start = stream_reader_start(k->in);
-        if (k->next < start) /* retention passed us */
-            k->next = start;
-        return 0;
+    /* Several inputs: round robin over those with data; on the virtual
+     * clock the one whose first batch has the earliest stamp. */
+    int best = -1;
+    int64_t best_ts = INT64_MAX;
+    for (int i = 0; i < k->nins; i++) {
+        int s = (k->rr + i) % k->nins;
+        struct stream_reader *r = k->ins[s];
+        if (!r)
+            continue;
+        struct stream_chunk ch;
+        int rc =
+            stream_reader_read(r, k->nexts[s], one_batch ? 1 : READ_MAX, &ch);
+        if (rc == ERR_RANGE) {
+            int64_t start = stream_reader_start(r);
+            if (k->nexts[s] < start) /* retention passed us */
+                k->nexts[s] = start;
+            continue;
+        }
+        if (rc < 0)
+            return rc;
+        if (rc == 0 || ch.next_offset <= k->nexts[s])
+            continue;
+        if (best < 0 || (one_batch && ch.max_timestamp < best_ts)) {
+            if (best >= 0)
+                stream_reader_release(k->ins[best]);
+            best = s;
+            best_ts = ch.max_timestamp;
+            k->chunk = ch;
+            if (!one_batch)
+                break;
+        } else {
+            stream_reader_release(r);
+        }
     }
-    if (rc <= 0)
-        return rc;
+    if (best < 0)
+        return 0;
+    k->cur = best;
+    k->rr = (best + 1) % k->nins;
     *nx = k->chunk.next_offset;
     if (max_ts)
         *max_ts = k->chunk.max_timestamp;
-    return *nx > k->next;
+    return 1;
 }
 
 /* Pushes what query_task_read read, at processing time now, and settles.
@@ -655,20 +711,21 @@ int query_task_read(struct task *k, bool one_batch, int64_t *nx,
  * not.) */
 int query_task_push(struct task *k, int64_t nx, int64_t now)
 {
+    int slot = k->cur * k->q->n0 + k->part;
     if (k->stage == 0)
-        pipeline_set_peer_floor(k->pipe, board_others(k));
-    int rc = pipeline_push(k->pipe, k->part, k->chunk.records, now,
-                           k->stage == 1 ? on_marker : NULL, k);
+        pipeline_set_peer_floor(k->pipe, board_others(k, slot));
+    int rc = pipeline_push_source(k->pipe, k->cur, k->part, k->chunk.records,
+                                  now, k->stage == 1 ? on_marker : NULL, k);
     /* On the virtual clock stage 0 settles after every task ticked
      * (pass_virtual). */
     if (!rc && !(k->q->vclock && k->stage == 0))
         rc = query_task_settle(k);
     query_task_flush(k);
-    stream_reader_release(k->in); /* no segment held while it waits */
-    k->next = nx;
+    stream_reader_release(k->ins[k->cur]); /* no segment held while idle */
+    k->nexts[k->cur] = nx;
     query_task_publish(k);
     if (k->stage == 0)
-        atomic_store(&k->q->pub_next[k->part], nx);
+        atomic_store(&k->q->pub_next[slot], nx);
     return rc;
 }
 
@@ -701,7 +758,8 @@ void query_task_publish(struct task *k)
     atomic_store(&p->rows_in, st.rows_in);
     atomic_store(&p->corrupt, st.corrupt_batches);
     atomic_store(&p->watermark, st.watermark);
-    atomic_store(&p->next, k->next);
+    for (int s = 0; s < k->nins; s++)
+        atomic_store(&p->next[s], k->nexts[s]);
     atomic_store(&p->dead, k->dead_letters);
     atomic_store(&p->dlq_errors, k->dlq_errors);
     atomic_store(&p->late, k->late_rows);
@@ -735,7 +793,7 @@ int query_task_step(void *arg, int64_t now_mono, int64_t *next_due)
     struct query *q = k->q;
     if (k->error || k->ended || q->done || atomic_load(&q->stop))
         return 0;
-    int64_t nx = k->next;
+    int64_t nx;
     int rc = query_task_read(k, false, &nx, NULL);
     if (rc > 0) {
         atomic_store(&k->last_input, now_mono);

@@ -95,6 +95,7 @@ static int build(void *arg, int stage, const struct query_task_hooks *h,
     int rc = pipeline_create(&src, &out->pipe);
     if (rc)
         return rc;
+    out->handle = out->pipe;
     if (repartition && stage == 0) {
         struct expr_ctx *c;
         expr_ctx_create(pipeline_schema(out->pipe),
@@ -109,10 +110,39 @@ static int build(void *arg, int stage, const struct query_task_hooks *h,
     return pipeline_add_window_agg(out->pipe, &w, &out->wa);
 }
 
+/* Two inputs into one chain (UNION ALL of "in" and "in2"). */
+static int build_two(void *arg, int stage, const struct query_task_hooks *h,
+                     struct query_task_plan *out, char *err, size_t errlen)
+{
+    (void)arg;
+    (void)stage;
+    (void)err;
+    (void)errlen;
+    memset(out, 0, sizeof *out);
+    struct pipeline_source_config src;
+    memset(&src, 0, sizeof src);
+    src.npartitions = 2;
+    src.external_watermark = true;
+    src.schema = &in_schema;
+    src.format = PIPELINE_FORMAT_JSON;
+    src.time_column = 2;
+    int rc = pipeline_create(&src, &out->pipe);
+    if (rc)
+        return rc;
+    out->handle = out->pipe;
+    rc = pipeline_add_source(out->pipe, &src);
+    if (rc)
+        return rc;
+    struct window_agg_config w;
+    window_cfg(&w, h);
+    return pipeline_add_window_agg(out->pipe, &w, &out->wa);
+}
+
+/* The front end owns what build() made: here just the pipeline. */
 static void release(void *arg, void *handle)
 {
     (void)arg;
-    (void)handle;
+    pipeline_destroy(handle);
 }
 
 static char lines[64][256];
@@ -226,6 +256,48 @@ TEST(watermark_merge_over_tasks)
 TEST(markers_through_the_repartition_topic)
 {
     merge_case(true);
+}
+
+/* A task that owns partition i of two co-partitioned inputs: both are
+ * read, into one chain, and its watermark is the minimum over both (the
+ * first input's 15 s does not close [0 s, 10 s) before the second
+ * input's 3 s row is in). */
+TEST(multi_input_task)
+{
+    char *dir = tl_tmpdir();
+    struct logdir *ld = open_log(dir);
+    create(ld, "in", 2);
+    create(ld, "in2", 2);
+    const char *a[] = {"{\"k\":\"a\",\"v\":1,\"ts\":1000}",
+                       "{\"k\":\"a\",\"v\":2,\"ts\":15000}"};
+    const char *b[] = {"{\"k\":\"a\",\"v\":3,\"ts\":3000}"};
+    produce(ld, "in", 0, a, 2);
+    produce(ld, "in2", 0, b, 1);
+    struct stream_log log;
+    local_log_init(&log, ld);
+    struct query_runtime_options o = {.until_idle = true, .idle_ms = 100};
+    struct query_runtime *rt;
+    CHECK_EQ_INT(query_runtime_create(&log, &o, &rt), 0);
+    bool rep = false;
+    struct query_spec s;
+    spec_init(&s, &rep);
+    s.nextra_inputs = 1;
+    snprintf(s.extra_inputs[0], sizeof s.extra_inputs[0], "in2");
+    s.build = build_two;
+    nlines = 0;
+    char err[256] = "";
+    CHECK_EQ_INT(
+        query_runtime_select(rt, &s, NULL, NULL, NULL, err, sizeof err), 0);
+    CHECK_EQ_INT(nlines, 2);
+    CHECK(has_line("{\"k\":\"a\",\"window_start\":\"1970-01-01T00:00:00.000Z\","
+                   "\"window_end\":\"1970-01-01T00:00:10.000Z\",\"count\":2}"));
+    if (harness_cur_failed)
+        for (int i = 0; i < nlines; i++)
+            fprintf(stderr, "    %s\n", lines[i]);
+    query_runtime_destroy(rt);
+    logdir_close(ld);
+    tl_rmrf(dir);
+    free(dir);
 }
 
 static int64_t topic_count(struct logdir *ld, const char *topic, int n)
@@ -344,5 +416,6 @@ int main(void)
     RUN(watermark_merge_over_tasks);
     RUN(markers_through_the_repartition_topic);
     RUN(dead_letters_progress_and_restart);
+    RUN(multi_input_task);
     return harness_summary("test_query_runtime");
 }

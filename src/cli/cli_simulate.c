@@ -32,7 +32,9 @@ static const char usage[] =
     "    [--rate EVENTS_PER_S | --sensor-hz HZ] [--seed S] [--virtual-clock]\n"
     "    [--start-ms MS] [--duration S] [--count N]\n"
     "    [--output - | --topic NAME [--data DIR] [--partitions P] |\n"
-    "     --bootstrap HOST:PORT --topic NAME] [--format json|csv|senml]\n"
+    "     --bootstrap HOST:PORT --topic NAME | --mqtt HOST:PORT --topic "
+    "PREFIX]\n"
+    "    [--format json|csv|senml]\n"
     "    [--truth FILE | --truth-topic NAME] [--clean] [--noise X] [--drift "
     "X]\n"
     "    [--bearing-per-min X] [--stuck-per-min X] [--dropout-per-min X]\n"
@@ -295,6 +297,7 @@ int cli_simulate(int argc, char **argv)
     const char *output = cli_opt(&a, "output");
     const char *topic = cli_opt(&a, "topic");
     const char *bootstrap = cli_opt(&a, "bootstrap");
+    const char *mqtt = cli_opt(&a, "mqtt");
     const char *data = cli_opt(&a, "data");
     const char *truth = cli_opt(&a, "truth");
     const char *truth_topic = cli_opt(&a, "truth-topic");
@@ -372,6 +375,7 @@ int cli_simulate(int argc, char **argv)
         .path = output,
         .topic = topic,
         .bootstrap = bootstrap,
+        .mqtt = mqtt,
         .data_dir = cli_data_dir(data),
         .partitions = (int32_t)partitions,
     };

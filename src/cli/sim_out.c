@@ -7,6 +7,7 @@
  * records at a time.
  */
 #include "cli/sim_out.h"
+#include "cli/sim_mqtt.h"
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -31,7 +32,7 @@
 #define TOPIC_BATCH_BYTES (512u << 10)
 #define TOPIC_DEFAULT_PARTITIONS 8
 
-enum out_kind { OUT_FILE, OUT_KAFKA, OUT_TOPIC };
+enum out_kind { OUT_FILE, OUT_KAFKA, OUT_TOPIC, OUT_MQTT };
 
 struct sim_out {
     enum out_kind kind;
@@ -40,6 +41,7 @@ struct sim_out {
     char *buf;
     size_t len;
     struct kafka_sink *kafka;
+    struct sim_mqtt *mqtt;
     struct logdir *logdir;
     struct partition **parts;
     struct record_batch_builder *builders;
@@ -170,7 +172,15 @@ int sim_out_open(const struct sim_out_spec *spec, struct sim_out **out,
     *out = NULL;
     struct sim_out *o = mem_calloc(1, sizeof *o);
     o->fd = -1;
-    if (spec->bootstrap) {
+    if (spec->mqtt) {
+        o->kind = OUT_MQTT;
+        int rc = sim_mqtt_open(spec->mqtt, spec->topic ? spec->topic : "sim",
+                               err, errlen, &o->mqtt);
+        if (rc < 0) {
+            mem_free(o);
+            return rc;
+        }
+    } else if (spec->bootstrap) {
         o->kind = OUT_KAFKA;
         int rc = kafka_sink_create(spec->bootstrap, spec->topic, NULL,
                                    &o->kafka, err, errlen);
@@ -227,6 +237,10 @@ int sim_out_put(struct sim_out *o, const char *key, size_t klen,
         if (len && line[len - 1] == '\n')
             len--;
         return kafka_sink_send(o->kafka, key, klen, line, len, ts_ms);
+    case OUT_MQTT:
+        if (len && line[len - 1] == '\n')
+            len--;
+        return sim_mqtt_put(o->mqtt, key, klen, line, len);
     case OUT_TOPIC: {
         if (len && line[len - 1] == '\n')
             len--;
@@ -258,6 +272,8 @@ int sim_out_flush(struct sim_out *o)
     case OUT_KAFKA:
         kafka_sink_poll(o->kafka);
         return 0;
+    case OUT_MQTT:
+        return sim_mqtt_flush(o->mqtt);
     case OUT_TOPIC:
         for (int32_t p = 0; p < o->nparts; p++) {
             int rc = topic_append(o, p);
@@ -277,6 +293,8 @@ int sim_out_finish(struct sim_out *o, int timeout_ms)
         o->finished = true;
         return kafka_sink_flush(o->kafka, timeout_ms);
     }
+    if (o->kind == OUT_MQTT)
+        return sim_mqtt_finish(o->mqtt, timeout_ms);
     return sim_out_flush(o);
 }
 
@@ -300,6 +318,8 @@ int32_t sim_out_end_offsets(const struct sim_out *o, int64_t *out, int32_t max)
 
 uint64_t sim_out_in_flight(const struct sim_out *o)
 {
+    if (o && o->kind == OUT_MQTT)
+        return sim_mqtt_in_flight(o->mqtt);
     if (!o || o->kind != OUT_KAFKA)
         return 0;
     struct kafka_sink_stats st;
@@ -329,6 +349,8 @@ void sim_out_close(struct sim_out *o)
                     kafka_sink_last_error(o->kafka));
         }
         kafka_sink_destroy(o->kafka);
+    } else if (o->kind == OUT_MQTT) {
+        sim_mqtt_close(o->mqtt);
     } else if (o->kind == OUT_TOPIC) {
         int rc = sim_out_flush(o);
         if (rc < 0)

@@ -1,5 +1,6 @@
 /* sim_out.h - where `rill simulate` sends records: a file or stdout, a
- * local topic (embedded log), or a Kafka-protocol broker (layer: cli).
+ * local topic (embedded log), a Kafka-protocol broker, or an MQTT broker
+ * (layer: cli).
  *
  * One small interface over three sinks so the pacing loop does not care.
  * Records are keyed (the sensor or machine id); file outputs write the
@@ -18,6 +19,7 @@ struct sim_out_spec {
     const char *path;      /* "-" or NULL = stdout (when no topic) */
     const char *topic;     /* local topic, or Kafka topic with bootstrap */
     const char *bootstrap; /* HOST:PORT: send through librdkafka */
+    const char *mqtt;      /* HOST:PORT: MQTT QoS 1 to TOPIC/KEY */
     const char *data_dir;  /* for local topics */
     int32_t partitions;    /* local topic created with this many (0: 8) */
 };

@@ -12,6 +12,8 @@
 #     publish -> subscriber p50 / p99 at QoS 0 and QoS 1.
 # Runs are interleaved A B A B ... RUNS times (default 5) and medians are
 # printed, one line per figure. Broker on CPU 0, clients on CPU 1 (taskset).
+# mosquitto runs in memory (persistence false) with set_tcp_nodelay true
+# (its default, false, adds Nagle delays to the latency figures).
 #   RILL=build/release/rill bash bench/mqtt_vs_mosquitto.sh
 #   N=200000 RUNS=5 RATE=20000 LAT_SECONDS=5 ...
 set -u
@@ -44,7 +46,7 @@ for i in $(seq 1 $CHUNK); do echo "$payload"; done > "$tmp/lines"
 start_broker() { # kind name -> sets bpid bport kport
     bport=$(free_port)
     if [ "$1" = mosquitto ]; then
-        printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' \
+        printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n' \
             "$bport" > "$tmp/mosq.conf"
         taskset -c 0 mosquitto -c "$tmp/mosq.conf" >"$tmp/mosq.log" 2>&1 &
     else

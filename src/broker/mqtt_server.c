@@ -532,6 +532,9 @@ static int on_publish(struct mqtt_conn *mc, const uint8_t *body, size_t len,
         return 0;
     }
     struct mqtt_pend_ack *a = NULL;
+    if (p.qos && mc->acks_len >= 65535)
+        return protocol_error(mc, MQTT_RC_RECEIVE_MAX_EXCEEDED,
+                              "more than 65535 unacknowledged publishes");
     if (p.qos) {
         a = ack_push(mc);
         a->type = p.qos == 1 ? MQTT_PUBACK : MQTT_PUBREC;

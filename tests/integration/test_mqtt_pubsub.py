@@ -158,6 +158,11 @@ def main():
 
         pub.publish("factory/m9/s9/reading", '{"v":9}', qos=1).wait_for_publish(10)
         check(sub.wait_for(5), "the other clients still work")
+        sub.c.unsubscribe("factory/#")
+        time.sleep(0.3)
+        pub.publish("factory/m9/s8/reading", '{"v":8}', qos=1).wait_for_publish(10)
+        time.sleep(0.5)
+        check(len(sub.got) == 5, "nothing delivered after UNSUBSCRIBE (%d)" % len(sub.got))
         for c in (sub, pub, v5, ksub, late, wsub, msub, a, b):
             c.close()
         check(srv.alive(), "server still running")

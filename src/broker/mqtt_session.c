@@ -167,9 +167,9 @@ static uint16_t next_pid(struct mqtt_session *ss)
     return ss->next_pid;
 }
 
-/* Forgets in-flight deliveries made through rd (unsubscribe), or every
- * unacknowledged one (rd NULL: a resumed session), rewinding cursors so
- * they are delivered again. */
+/* Forgets in-flight deliveries made through rd (unsubscribe, a shared
+ * member going offline), or every unacknowledged one (rd NULL), rewinding
+ * cursors so they are delivered again (to the others, for a group). */
 static void ring_rewind(struct mqtt_session *ss, struct mqtt_reader *only)
 {
     for (size_t i = 0; i < ss->ring_len; i++) {
@@ -279,24 +279,79 @@ void mqtt_session_destroy(struct mqtt_session *ss)
     mqtt_kick(s);
 }
 
-static void resend_pubrel(struct mqtt_session *ss)
+static struct slice record_topic(const struct record *rec,
+                                 const struct mqtt_cursor *c);
+static void headers_to_props(struct mqtt_server *s, const struct record *rec);
+
+/* Sends in-flight entry e again, same packet id, DUP set: the record is
+ * read back from the log. Returns false when it is gone (retention). */
+static bool resend_publish(struct mqtt_session *ss, struct mqtt_inflight *e)
+{
+    struct mqtt_server *s = ss->s;
+    if (!e->rd || e->cur >= e->rd->ncur)
+        return false;
+    struct mqtt_cursor *c = &e->rd->curs[e->cur];
+    if (c->bp->topic->deleted)
+        return false;
+    buf_reset(&s->chunk);
+    int64_t nxt;
+    if (partition_read_copy_upto(c->bp->p, e->offset, e->offset + 1, 1,
+                                 &s->chunk, &nxt) < 0)
+        return false;
+    struct record_batch_walk w;
+    record_batch_walk_init(&w, s->chunk.data, s->chunk.len);
+    struct record_batch_header h;
+    const uint8_t *bptr;
+    size_t blen;
+    while (record_batch_walk_next(&w, &h, &bptr, &blen) == 1) {
+        struct record_iter it;
+        if (record_iter_init(&it, bptr, blen, &s->unzip) < 0)
+            return false;
+        struct record rec;
+        while (record_iter_next(&it, &rec) == 1) {
+            if (rec.offset != e->offset)
+                continue;
+            struct mqtt_publish_out po;
+            memset(&po, 0, sizeof po);
+            po.topic = record_topic(&rec, c);
+            po.payload = rec.value_null ? slice_make(NULL, 0) : rec.value;
+            headers_to_props(s, &rec);
+            if (ss->conn->version == MQTT_V5)
+                po.user_props = slice_make(s->props.data, s->props.len);
+            po.qos = e->qos;
+            po.packet_id = e->pid;
+            po.dup = true;
+            mqtt_publish_encode(&s->pkt, ss->conn->version, &po);
+            mqtt_send(ss->conn, &s->pkt);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A session resumed: what was in flight goes again, in order (MQTT's
+ * rule: same packet ids, DUP set; PUBREL for what was received). */
+static void resend_inflight(struct mqtt_session *ss)
 {
     struct mqtt_server *s = ss->s;
     for (size_t i = 0; i < ss->ring_len; i++) {
         struct mqtt_inflight *e = ring_at(ss, i);
-        if (e->state != INF_RELEASED)
-            continue;
-        mqtt_ack_encode(&s->pkt, ss->conn->version, MQTT_PUBREL, e->pid, 0);
-        mqtt_send(ss->conn, &s->pkt);
+        if (e->state == INF_RELEASED) {
+            mqtt_ack_encode(&s->pkt, ss->conn->version, MQTT_PUBREL, e->pid, 0);
+            mqtt_send(ss->conn, &s->pkt);
+        } else if (e->state == INF_PUBLISHED && !resend_publish(ss, e)) {
+            e->state = INF_FREE; /* a retained message, or gone */
+            ss->ninflight--;
+        }
     }
+    ring_trim(ss);
 }
 
 void mqtt_session_attach(struct mqtt_session *ss, struct mqtt_conn *mc)
 {
     ss->conn = mc;
     mc->sess = ss;
-    ring_rewind(ss, NULL);
-    resend_pubrel(ss);
+    resend_inflight(ss);
 }
 
 void mqtt_session_detach(struct mqtt_session *ss)

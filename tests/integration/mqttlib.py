@@ -165,3 +165,36 @@ def closed_by_peer(s, timeout=5.0):
         return True
     except socket.timeout:
         return False
+
+
+def read_packets(s, n, timeout=5.0):
+    """Reads n whole packets from a raw socket: [(first byte, body)]."""
+    s.settimeout(timeout)
+    buf = b""
+    out = []
+    while len(out) < n:
+        # parse what is buffered
+        while len(buf) >= 2:
+            mult, rl, i = 1, 0, 1
+            while True:
+                if i >= len(buf):
+                    break
+                b = buf[i]
+                rl += (b & 0x7F) * mult
+                mult *= 128
+                i += 1
+                if not b & 0x80:
+                    break
+            if i >= len(buf) and (buf[i - 1] & 0x80):
+                break
+            if len(buf) < i + rl:
+                break
+            out.append((buf[0], buf[i:i + rl]))
+            buf = buf[i + rl:]
+            if len(out) == n:
+                return out
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    return out

@@ -15,7 +15,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rilltest import check, rill  # noqa: E402
-from mqttlib import Client, MqttServer, publish_all  # noqa: E402
+from mqttlib import (Client, MqttServer, enc_str, packet, publish_all,  # noqa: E402
+                     read_packets)
 
 from confluent_kafka import Producer  # noqa: E402
 
@@ -116,8 +117,48 @@ def query_test(tmp):
         pub.close()
 
 
+def raw_session(port, cid, qos):
+    """A raw 3.1.1 client with clean session 0 subscribed to inflight/#."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(packet(0x10, enc_str("MQTT") + bytes([4, 0]) + b"\x00\x3c" + enc_str(cid)))
+    return s
+
+
+def resend_test(tmp):
+    """Unacknowledged deliveries go again on reconnect: same packet ids,
+    DUP set, QoS 1 and 2; a PUBREC'd QoS 2 one gets its PUBREL again and is
+    not published twice."""
+    with MqttServer(data=os.path.join(tmp, "resend")) as srv:
+        port = srv.mqtt_port
+        s = raw_session(port, "raw-gw", 2)
+        first = read_packets(s, 1)
+        check(first[0][0] == 0x20, "CONNACK")
+        s.sendall(packet(0x82, b"\x00\x01" + enc_str("inflight/#") + b"\x02"))
+        check(read_packets(s, 1)[0][0] == 0x90, "SUBACK")
+        check(publish_all(port, "inflight/a", ["one", "two", "three"], qos=2), "3 published")
+        pubs = read_packets(s, 3)
+        check([p[0] for p in pubs] == [0x34] * 3, "3 QoS 2 PUBLISH, no DUP: %r" % [hex(p[0]) for p in pubs])
+        pids = [p[1][2 + 10:2 + 10 + 2] for p in pubs]  # topic "inflight/a" is 10 bytes
+        s.sendall(packet(0x50, pids[0]))  # PUBREC the first only
+        rel = read_packets(s, 1)
+        check(rel[0][0] == 0x62 and rel[0][1] == pids[0], "PUBREL for the first")
+        s.close()  # gone without PUBCOMP, the other two unacknowledged
+        time.sleep(0.3)
+        s = raw_session(port, "raw-gw", 2)
+        got = read_packets(s, 4)
+        check(got[0][0] == 0x20 and got[0][1][0] == 1, "session present")
+        check(got[1][0] == 0x62 and got[1][1] == pids[0], "PUBREL sent again for the received one")
+        again = got[2:]
+        check([p[0] for p in again] == [0x3c, 0x3c], "the other two again with DUP: %r" % [hex(p[0]) for p in again])
+        check([p[1][12:14] for p in again] == pids[1:], "with their packet ids")
+        check([p[1][14:] for p in again] == [b"two", b"three"], "and their payloads")
+        s.close()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="rill-mqtt-") as tmp:
+        resend_test(tmp)
         crash_test(tmp)
         query_test(tmp)
 

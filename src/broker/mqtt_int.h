@@ -83,6 +83,7 @@ struct mqtt_group {
     struct mqtt_sub **members;
     size_t nmembers, cap, rr;
     bool dirty;
+    int64_t saved_ms;
 };
 
 enum { INF_FREE, INF_PUBLISHED, INF_RELEASED };
@@ -111,6 +112,7 @@ struct mqtt_session {
     uint16_t window;
     uint8_t *qos2_in; /* bitmap of received QoS 2 ids awaiting PUBREL */
     bool dirty;       /* persistent state changed since the last save */
+    int64_t saved_ms; /* loop time of the last save */
 };
 
 struct mqtt_retained {

@@ -34,6 +34,13 @@
 #include "log/partition.h"
 
 #define READ_CHUNK (256u * 1024)
+/* A save is a write + fsync + rename + directory fsync on the loop thread:
+ * moving positions are saved at most this often per session, and at most
+ * SAVES_PER_TICK sessions or groups per second (subscription changes and
+ * disconnects save at once). After a crash, a session may get again what
+ * it acknowledged during the last SAVE_EVERY_MS; it never misses any. */
+#define SAVE_EVERY_MS 5000
+#define SAVES_PER_TICK 8
 
 /* --- readers ----------------------------------------------------------- */
 
@@ -295,8 +302,11 @@ static bool resend_publish(struct mqtt_session *ss, struct mqtt_inflight *e)
         return false;
     buf_reset(&s->chunk);
     int64_t nxt;
-    if (partition_read_copy_upto(c->bp->p, e->offset, e->offset + 1, 1,
-                                 &s->chunk, &nxt) < 0)
+    /* max_bytes 1: the batch holding the offset, whole (it may also hold
+     * later records, so read up to the visible end, not offset + 1). */
+    int64_t end = broker_log_visible_end(s->b, c->bp);
+    if (e->offset >= end || partition_read_copy_upto(c->bp->p, e->offset, end,
+                                                     1, &s->chunk, &nxt) < 0)
         return false;
     struct record_batch_walk w;
     record_batch_walk_init(&w, s->chunk.data, s->chunk.len);
@@ -945,6 +955,7 @@ void mqtt_session_save(struct mqtt_session *ss)
     write_file(ss->s, "sessions", ss->client_id, &b);
     buf_fini(&b);
     ss->dirty = false;
+    ss->saved_ms = loop_now_ms(ss->s->loop);
 }
 
 static void group_save(struct mqtt_server *s, struct mqtt_group *g)
@@ -956,6 +967,7 @@ static void group_save(struct mqtt_server *s, struct mqtt_group *g)
     write_file(s, "groups", g->key, &b);
     buf_fini(&b);
     g->dirty = false;
+    g->saved_ms = loop_now_ms(s->loop);
 }
 
 static bool group_persistent(const struct mqtt_group *g)
@@ -1102,15 +1114,22 @@ void mqtt_sessions_tick(struct mqtt_server *s, int64_t now_ms)
             }
         }
     }
-    for (size_t it = 0; hashmap_next(&s->sessions, &it, &he);) {
+    int budget = SAVES_PER_TICK;
+    for (size_t it = 0; budget > 0 && hashmap_next(&s->sessions, &it, &he);) {
         struct mqtt_session *ss = he->value;
-        if (ss->dirty && ss->persistent)
+        if (ss->dirty && ss->persistent &&
+            now_ms - ss->saved_ms >= SAVE_EVERY_MS) {
             mqtt_session_save(ss);
+            budget--;
+        }
     }
-    for (size_t it = 0; hashmap_next(&s->groups, &it, &he);) {
+    for (size_t it = 0; budget > 0 && hashmap_next(&s->groups, &it, &he);) {
         struct mqtt_group *g = he->value;
-        if (g->dirty && group_persistent(g))
+        if (g->dirty && group_persistent(g) &&
+            now_ms - g->saved_ms >= SAVE_EVERY_MS) {
             group_save(s, g);
+            budget--;
+        }
     }
     /* Topics and partitions created since: new cursors. */
     for (struct mqtt_reader *rd = s->readers; rd; rd = rd->next)

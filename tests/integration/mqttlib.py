@@ -193,7 +193,10 @@ def read_packets(s, n, timeout=5.0):
             buf = buf[i + rl:]
             if len(out) == n:
                 return out
-        d = s.recv(65536)
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            break
         if not d:
             break
         buf += d

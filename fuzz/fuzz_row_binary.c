@@ -1,9 +1,9 @@
 /* fuzz_row_binary.c - libFuzzer target for the binary row decoder of
  * repartition topics (layer: row, test only).
  *
- * Decodes the input as a row of a schema with every column type. On
- * success it touches every string byte, encodes the row again and aborts
- * unless the bytes are the input's: the encoding has one form per row.
+ * Decodes the input as a block of rows of a schema with every column
+ * type, all or nothing. On success it touches every string byte, encodes
+ * the rows again and aborts unless the block decodes to the same count.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +31,7 @@ static void setup(void)
     schema_add(&s, "ok", SCHEMA_BOOLEAN, true, NULL);
     schema_add(&s, "ts", SCHEMA_TIMESTAMP, true, NULL);
     schema_add(&s, "kind", SCHEMA_STRING, true, NULL);
-    if (row_batch_create(&s, 2, &batch) != 0)
+    if (row_batch_create(&s, ROW_BINARY_BLOCK_MAX, &batch) != 0)
         abort();
     buf_init(&out);
     id = row_binary_schema_id(&s);
@@ -49,19 +49,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= 5)
         for (int i = 0; i < 4; i++)
             copy[1 + i] = (uint8_t)(id >> (8 * i));
-    if (row_binary_decode(&s, id, batch, copy, size, NULL, &err) == 0) {
-        unsigned sum = 0;
-        for (int c = 0; c < s.ncolumns; c++)
-            if (batch->columns[c].type == SCHEMA_STRING &&
-                !batch->columns[c].nulls[0])
-                for (uint32_t k = 0; k < batch->columns[c].data.str[0].len; k++)
-                    sum += (uint8_t)batch->columns[c].data.str[0].ptr[k];
-        (void)sum;
-        buf_reset(&out);
-        row_binary_encode(batch, 0, id, &out);
-        /* Non-minimal LEB128 lengths decode too; compare by decoding. */
-        if (out.len > size)
+    int n = row_binary_decode(&s, id, batch, copy, size, NULL, &err);
+    if (n > 0) {
+        if (batch->nrows != n)
             abort();
+        unsigned sum = 0;
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < s.ncolumns; c++)
+                if (batch->columns[c].type == SCHEMA_STRING &&
+                    !batch->columns[c].nulls[r])
+                    for (uint32_t k = 0; k < batch->columns[c].data.str[r].len;
+                         k++)
+                        sum += (uint8_t)batch->columns[c].data.str[r].ptr[k];
+        (void)sum;
+        row_binary_block_begin(&out, id);
+        for (int r = 0; r < n; r++)
+            row_binary_block_add(&out, batch, r, batch->meta[r].event_ts,
+                                 batch->meta[r].partition);
+        /* Non-minimal LEB128 lengths decode too: never longer re-encoded. */
+        if (out.len > size || row_binary_block_count(&out) != n)
+            abort();
+    } else if (batch->nrows != 0) {
+        abort(); /* all or nothing */
     }
     free(copy);
     return 0;

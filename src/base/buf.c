@@ -196,7 +196,7 @@ int64_t buf_read_varlong_slow(struct buf_reader *r)
     return zigzag64_decode(buf_read_uvarint_slow(r));
 }
 
-struct slice buf_read_bytes(struct buf_reader *r, size_t n)
+struct slice buf_read_bytes_slow(struct buf_reader *r, size_t n)
 {
     struct slice s = {NULL, 0};
     if (!need(r, n))

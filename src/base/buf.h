@@ -218,7 +218,16 @@ static inline int64_t buf_read_varlong(struct buf_reader *r)
     return buf_read_varlong_slow(r);
 }
 /* Borrow n bytes; on a short read the slice is empty and the error set. */
-struct slice buf_read_bytes(struct buf_reader *r, size_t n);
+struct slice buf_read_bytes_slow(struct buf_reader *r, size_t n);
+static inline struct slice buf_read_bytes(struct buf_reader *r, size_t n)
+{
+    if (!r->err && (size_t)(r->end - r->p) >= n) {
+        struct slice s = {r->p, n};
+        r->p += n;
+        return s;
+    }
+    return buf_read_bytes_slow(r, n);
+}
 /* Skip n bytes. */
 void buf_read_skip(struct buf_reader *r, size_t n);
 

@@ -16,31 +16,35 @@
 
 /* ---- records ---- */
 
-static int records_next(struct stream_records *base, struct stream_record *out)
+static int records_next_many(struct stream_records *base,
+                             struct stream_record *out, int max)
 {
     struct local_records *it = (struct local_records *)base;
-    for (;;) {
+    int k = 0;
+    while (k < max) {
         if (it->in_batch) {
             struct record r;
             int ir = record_iter_next(&it->iter, &r);
             if (ir == 1) {
-                out->key = r.key.ptr;
-                out->key_len = (uint32_t)r.key.len;
-                out->key_null = r.key_null;
-                out->value = r.value.ptr;
-                out->value_len = (uint32_t)r.value.len;
-                out->value_null = r.value_null;
-                out->control = it->control;
-                out->fresh_buffer = it->fresh;
+                struct stream_record *o = &out[k++];
+                o->key = r.key.ptr;
+                o->key_len = (uint32_t)r.key.len;
+                o->key_null = r.key_null;
+                o->value = r.value.ptr;
+                o->value_len = (uint32_t)r.value.len;
+                o->value_null = r.value_null;
+                o->control = it->control;
+                o->fresh_buffer = it->fresh;
                 it->fresh = false;
-                out->offset = r.offset;
-                out->timestamp = r.timestamp;
-                return 1;
+                o->offset = r.offset;
+                o->timestamp = r.timestamp;
+                continue;
             }
             if (ir < 0)
                 it->base.corrupt++;
             it->in_batch = false;
         }
+        struct record_batch_walk save = it->walk;
         struct record_batch_header h;
         const uint8_t *bp;
         size_t bl;
@@ -48,7 +52,13 @@ static int records_next(struct stream_records *base, struct stream_record *out)
         if (wr != 1) {
             if (wr < 0)
                 it->base.corrupt++;
-            return 0;
+            break;
+        }
+        bool compressed = record_batch_attr_codec(h.attributes) != 0;
+        if (compressed && k > 0) {
+            /* Its records start the next call (fresh_buffer first). */
+            it->walk = save;
+            break;
         }
         bool control = record_batch_attr_control(h.attributes);
         if (it->verify && !control && record_batch_verify(bp, bl) != 0) {
@@ -56,7 +66,7 @@ static int records_next(struct stream_records *base, struct stream_record *out)
             continue;
         }
         struct buf *scratch = NULL;
-        if (record_batch_attr_codec(h.attributes) != 0) {
+        if (compressed) {
             /* A new decompression: into the other buffer, so the records
              * of the previous one stay valid until the caller sees
              * fresh_buffer. */
@@ -71,9 +81,10 @@ static int records_next(struct stream_records *base, struct stream_record *out)
         it->control = control;
         it->in_batch = true;
     }
+    return k;
 }
 
-static const struct stream_records_ops records_ops = {records_next};
+static const struct stream_records_ops records_ops = {records_next_many};
 
 void local_records_init(struct local_records *it)
 {

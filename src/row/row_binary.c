@@ -63,20 +63,37 @@ static inline uint64_t get_le(const uint8_t *s, int n)
     return v;
 }
 
-void row_binary_encode(const struct row_batch *b, int row, uint32_t id,
-                       struct buf *out)
+void row_binary_block_begin(struct buf *out, uint32_t id)
+{
+    buf_reset(out);
+    uint8_t *d = buf_extend(out, ROW_BINARY_HEADER);
+    d[0] = ROW_BINARY_VERSION;
+    put_le(d + 1, id, 4);
+    d[5] = d[6] = 0;
+}
+
+int row_binary_block_count(const struct buf *out)
+{
+    if (out->len < ROW_BINARY_HEADER)
+        return 0;
+    return out->data[5] | out->data[6] << 8;
+}
+
+void row_binary_block_add(struct buf *out, const struct row_batch *b, int row,
+                          int64_t event_ts, int32_t partition)
 {
     int nc = b->ncolumns;
     size_t nb = ((size_t)nc + 7) / 8;
-    size_t max = 5 + nb;
+    size_t max = 12 + nb;
     for (int c = 0; c < nc; c++)
         max += b->columns[c].type == SCHEMA_STRING
                    ? 5 + b->columns[c].data.str[row].len
                    : 8;
     uint8_t *d = buf_extend(out, max);
     size_t k = 0;
-    d[k++] = ROW_BINARY_VERSION;
-    put_le(d + k, id, 4);
+    put_le(d + k, (uint64_t)event_ts, 8);
+    k += 8;
+    put_le(d + k, (uint32_t)partition, 4);
     k += 4;
     uint8_t *bits = d + k;
     memset(bits, 0, nb);
@@ -121,6 +138,9 @@ void row_binary_encode(const struct row_batch *b, int row, uint32_t id,
         }
     }
     out->len -= max - k;
+    int count = row_binary_block_count(out) + 1;
+    out->data[5] = (uint8_t)count;
+    out->data[6] = (uint8_t)(count >> 8);
 }
 
 static int bad(struct row_error *err, size_t at, const char *what)
@@ -128,23 +148,18 @@ static int bad(struct row_error *err, size_t at, const char *what)
     return row_error_set(err, ERR_PARSE, at, "binary row: %s", what);
 }
 
-int row_binary_decode(const struct schema *s, uint32_t id, struct row_batch *b,
-                      const uint8_t *p, size_t n, const struct row_meta *meta,
+/* One row at p + *k into row `row` of b: 0 or ERR_PARSE. */
+static int decode_row(const struct schema *s, struct row_batch *b, int row,
+                      const uint8_t *p, size_t n, size_t *kp,
                       struct row_error *err)
 {
     int nc = s->ncolumns;
     size_t nb = ((size_t)nc + 7) / 8;
-    if (n < 5 + nb)
-        return bad(err, 0, "truncated header");
-    if (p[0] != ROW_BINARY_VERSION)
-        return bad(err, 0, "unknown version");
-    if ((uint32_t)get_le(p + 1, 4) != id)
-        return bad(err, 1, "written with another schema");
-    int row = row_batch_begin_row(b);
-    if (row < 0)
-        return ERR_TOO_LARGE;
-    const uint8_t *bits = p + 5;
-    size_t k = 5 + nb;
+    size_t k = *kp;
+    if (n - k < nb)
+        return bad(err, k, "truncated row");
+    const uint8_t *bits = p + k;
+    k += nb;
     for (int c = 0; c < nc; c++) {
         struct row_column *col = &b->columns[c];
         if (bits[c / 8] & (1u << (c % 8))) {
@@ -199,8 +214,48 @@ int row_binary_decode(const struct schema *s, uint32_t id, struct row_batch *b,
             break;
         }
     }
-    if (k != n)
-        return bad(err, k, "trailing bytes");
-    row_batch_commit_row(b, meta);
+    *kp = k;
     return 0;
+}
+
+int row_binary_decode(const struct schema *s, uint32_t id, struct row_batch *b,
+                      const uint8_t *p, size_t n, const struct row_meta *meta,
+                      struct row_error *err)
+{
+    if (n < ROW_BINARY_HEADER)
+        return bad(err, 0, "truncated header");
+    if (p[0] != ROW_BINARY_VERSION)
+        return bad(err, 0, "unknown version");
+    if ((uint32_t)get_le(p + 1, 4) != id)
+        return bad(err, 1, "written with another schema");
+    int count = p[5] | p[6] << 8;
+    if (count < 1 || count > ROW_BINARY_BLOCK_MAX)
+        return bad(err, 5, "bad row count");
+    if (b->capacity - b->nrows < count)
+        return ERR_TOO_LARGE;
+    int first = b->nrows;
+    size_t k = ROW_BINARY_HEADER;
+    struct row_meta m =
+        meta ? *meta : (struct row_meta){-1, -1, -1, -1, INT64_MIN};
+    for (int i = 0; i < count; i++) {
+        if (n - k < 12) {
+            b->nrows = first; /* all or nothing */
+            return bad(err, k, "truncated row");
+        }
+        m.record_ts = m.event_ts = (int64_t)get_le(p + k, 8);
+        m.partition = (int32_t)(uint32_t)get_le(p + k + 8, 4);
+        k += 12;
+        int row = row_batch_begin_row(b);
+        int rc = row < 0 ? ERR_TOO_LARGE : decode_row(s, b, row, p, n, &k, err);
+        if (rc) {
+            b->nrows = first;
+            return rc;
+        }
+        row_batch_commit_row(b, &m);
+    }
+    if (k != n) {
+        b->nrows = first;
+        return bad(err, k, "trailing bytes");
+    }
+    return count;
 }

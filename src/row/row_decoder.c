@@ -113,9 +113,8 @@ int row_decoder_decode(const struct row_decoder *d, struct row_batch *b,
     case ROW_FORMAT_SENML:
         return senml_decode(d->senml, b, p, n, now_ms, meta, err);
     case ROW_FORMAT_BINARY:
-        rc = row_binary_decode(d->schema, d->binary_id, b, (const uint8_t *)p,
-                               n, meta, err);
-        return rc == 0 ? 1 : rc;
+        return row_binary_decode(d->schema, d->binary_id, b, (const uint8_t *)p,
+                                 n, meta, err);
     }
     return row_error_set(err, ERR_INVALID, 0, "unknown format");
 }

@@ -1324,7 +1324,6 @@ int planner_build(const struct sql_query_start *q,
             .time_column = -1,
             .npartitions = p->npartitions,
             .external_watermark = true,
-            .partition_from_key = true,
         };
         p->pipe0 = p->pipe;
         p->pipe = NULL;

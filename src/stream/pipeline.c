@@ -283,15 +283,6 @@ static int key_check(struct pipeline *p, const struct stream_record *r, int row,
     return 0;
 }
 
-/* A repartitioned record: its key is the input partition, int32 BE. */
-static int32_t key_partition(const struct stream_record *r, int32_t dflt)
-{
-    if (r->key_null || r->key_len != 4)
-        return dflt;
-    int32_t v = (int32_t)be32_load(r->key);
-    return v >= 0 ? v : dflt;
-}
-
 static int run(struct pipeline *p, const struct row_batch *b)
 {
     if (b->nrows == 0)
@@ -321,10 +312,30 @@ static int advance(struct pipeline *p, int64_t now_ms)
 /* Pushes records until the end of the chunk or a control record (left in
  * *ctl: returns 1): decoding, the chain, then the partition's watermark,
  * as one push. Returns 0, 1 or an operator's error. */
+/* Records taken from a chunk many at a time. */
+#define RECS_AT_ONCE 64
+struct rec_reader {
+    struct stream_records *recs;
+    struct stream_record buf[RECS_AT_ONCE];
+    int n, i;
+};
+
+static inline const struct stream_record *take(struct rec_reader *rd)
+{
+    if (rd->i == rd->n) {
+        rd->n = rd->recs->ops->next_many(rd->recs, rd->buf, RECS_AT_ONCE);
+        rd->i = 0;
+        if (rd->n <= 0)
+            return NULL;
+    }
+    return &rd->buf[rd->i++];
+}
+
 static int push_run(struct pipeline *p, int partition, int slot,
-                    struct stream_records *recs, int64_t now_ms,
+                    struct rec_reader *rd, int64_t now_ms,
                     struct stream_record *ctl)
 {
+    struct stream_records *recs = rd->recs;
     int64_t max_ts = WATERMARK_NONE;
     int rc = 0, got = 0;
     /* Watermarks record by record (docs/planner.md): each row sees the
@@ -341,45 +352,43 @@ static int push_run(struct pipeline *p, int partition, int slot,
         run_max += delay;
     int64_t row_wm = wm_start;
     uint64_t corrupt = recs->corrupt;
-    struct stream_record r;
-    while (stream_records_next(recs, &r) == 1) {
-        if (r.control) {
+    const struct stream_record *r;
+    while ((r = take(rd)) != NULL) {
+        if (r->control) {
             if (!ctl)
                 continue; /* transaction markers: not data */
-            *ctl = r;
+            *ctl = *r;
             got = 1;
             break;
         }
         /* A new decompression: the rows borrowing the previous one go
          * down the chain first. */
-        if (r.fresh_buffer && p->batch->nrows) {
+        if (r->fresh_buffer && p->batch->nrows) {
             rc = run(p, p->batch);
             row_batch_reset(p->batch);
             if (rc)
                 return rc;
         }
         p->st.records_in++;
-        struct row_meta m = {r.timestamp, r.offset, r.timestamp, partition,
+        struct row_meta m = {r->timestamp, r->offset, r->timestamp, partition,
                              row_wm};
-        if (p->src.partition_from_key)
-            m.partition = key_partition(&r, partition);
         struct row_error err;
         int dr, before = p->batch->nrows;
-        if (r.value_null) {
+        if (r->value_null) {
             dr = row_error_set(&err, ERR_PARSE, 0, "null record value");
         } else {
-            dr = decode(p, &r, &m, now_ms, &err);
+            dr = decode(p, r, &m, now_ms, &err);
             if (dr == ERR_TOO_LARGE && p->batch->nrows > 0) {
                 rc = run(p, p->batch);
                 row_batch_reset(p->batch);
                 if (rc)
                     return rc;
                 before = 0;
-                dr = decode(p, &r, &m, now_ms, &err);
+                dr = decode(p, r, &m, now_ms, &err);
             }
             if (!dr && p->key_column >= 0 && slot == partition &&
                 p->batch->nrows > before) {
-                dr = key_check(p, &r, before, partition, &err);
+                dr = key_check(p, r, before, partition, &err);
                 if (dr)
                     p->batch->nrows = before; /* not aggregated here */
             }
@@ -387,7 +396,7 @@ static int push_run(struct pipeline *p, int partition, int slot,
         if (dr) {
             p->st.decode_errors++;
             if (p->on_error)
-                p->on_error(p->error_arg, partition, &r, &err);
+                p->on_error(p->error_arg, partition, r, &err);
             continue;
         }
         for (int i = before; i < p->batch->nrows; i++)
@@ -425,8 +434,11 @@ int pipeline_push_source(struct pipeline *p, int source, int partition,
     p->cur_dec = source ? p->more_dec[source - 1] : p->dec;
     int slot = source * p->src.npartitions + partition;
     struct stream_record ctl;
+    struct rec_reader rd;
+    rd.recs = recs;
+    rd.n = rd.i = 0;
     int rc;
-    while ((rc = push_run(p, partition, slot, recs, now_ms,
+    while ((rc = push_run(p, partition, slot, &rd, now_ms,
                           on_control ? &ctl : NULL)) == 1)
         if ((rc = on_control(arg, &ctl)))
             return rc;

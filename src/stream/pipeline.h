@@ -62,11 +62,6 @@ struct pipeline_source_config {
      * (pipeline_partition_watermark), but the operators advance only to
      * the watermark the caller computes over every task's inputs. */
     bool external_watermark;
-    /* A repartition topic: a record's key (int32 BE) names the input
-     * partition it came from; rows get it as meta.partition (late rows
-     * are counted per input partition), dead letters keep the partition
-     * read. */
-    bool partition_from_key;
 };
 
 /* A record that did not decode, in hand (borrowed for the call). */

@@ -72,6 +72,11 @@ struct task {
     char first_dead_reason[160];
     int64_t emitted;
     uint32_t row_id; /* stage 0 of a repartition: its rows' schema id */
+    /* stage 0 of a repartition: a block of rows being built per
+     * repartition partition (row_binary.h), and its latest event time */
+    int rep_n;
+    struct buf *rep_blocks;
+    int64_t *rep_block_ts;
     /* stage 0 of a repartition: the last marker written */
     int64_t marker_wm;
     int marker_idle; /* -1: none written yet */

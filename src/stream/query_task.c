@@ -52,10 +52,14 @@ static int out_open(struct task *k, struct stream_writer **w, const char *name,
 }
 
 /* Appends what t buffered; counts what could not be written. */
+static void rep_emit_all(struct task *k);
+
 static int out_flush(struct task *k, struct stream_writer *t)
 {
     if (!t)
         return 0;
+    if (t == k->rep)
+        rep_emit_all(k);
     uint64_t lost = 0;
     int rc = stream_writer_flush(t, &lost);
     if (rc) {
@@ -134,25 +138,53 @@ static int rep_partition(struct task *k, const struct row_batch *rows, int i)
     return murmur2_partition(k->key.data, k->key.len, n);
 }
 
-/* Stage 0 of a repartition: each row as a binary row (row_binary.h) in the
- * partition of its GROUP BY key, stamped with its event time; the record
- * key is the input partition it came from (int32 BE: late rows count
- * against it), which stage 1 reads (pipeline partition_from_key). */
+/* Stage 0 of a repartition: the block of partition p (rows in
+ * row_binary.h's blocks) as one record, stamped with its latest event
+ * time. */
+static int rep_emit(struct task *k, int p)
+{
+    struct buf *blk = &k->rep_blocks[p];
+    if (!row_binary_block_count(blk))
+        return 0;
+    int rc = out_add_at(k, k->rep, p, NULL, 0, false, blk->data, blk->len,
+                        k->rep_block_ts[p]);
+    buf_reset(blk);
+    k->rep_block_ts[p] = INT64_MIN;
+    return rc;
+}
+
+/* Every partition's block, before the batches are appended (and so
+ * before a marker). */
+static void rep_emit_all(struct task *k)
+{
+    for (int p = 0; p < k->rep_n; p++)
+        if (rep_emit(k, p))
+            k->write_errors++;
+}
+
+/* Stage 0 of a repartition: each row, with its event time and the input
+ * partition it came from (late rows count against it), into the block of
+ * the repartition partition its GROUP BY key picks. */
 static int sink_repartition(void *arg, const struct row_batch *rows)
 {
     struct task *k = arg;
     if (!k->row_id)
         k->row_id = row_binary_schema_id(rows->schema);
     for (int i = 0; i < rows->nrows; i++) {
-        buf_reset(&k->enc);
-        row_binary_encode(rows, i, k->row_id, &k->enc);
-        uint8_t pb[4];
-        be32_store(pb, (uint32_t)rows->meta[i].partition);
-        int rc =
-            out_add_at(k, k->rep, rep_partition(k, rows, i), pb, sizeof pb,
-                       true, k->enc.data, k->enc.len, rows->meta[i].event_ts);
-        if (rc)
-            k->write_errors++;
+        int p = rep_partition(k, rows, i);
+        if (p < 0 || p >= k->rep_n)
+            p = 0;
+        struct buf *blk = &k->rep_blocks[p];
+        if (!row_binary_block_count(blk))
+            row_binary_block_begin(blk, k->row_id);
+        int64_t ts = rows->meta[i].event_ts;
+        row_binary_block_add(blk, rows, i, ts, rows->meta[i].partition);
+        if (ts > k->rep_block_ts[p])
+            k->rep_block_ts[p] = ts;
+        if (row_binary_block_count(blk) >= ROW_BINARY_BLOCK_MAX ||
+            blk->len >= (64u << 10))
+            if (rep_emit(k, p))
+                k->write_errors++;
     }
     return 0;
 }
@@ -544,6 +576,10 @@ void query_task_destroy(struct task *k)
     stream_writer_close(k->rep);
     buf_fini(&k->enc);
     buf_fini(&k->key);
+    for (int p = 0; p < k->rep_n; p++)
+        buf_fini(&k->rep_blocks[p]);
+    mem_free(k->rep_blocks);
+    mem_free(k->rep_block_ts);
 
     mem_free(k->up_wm);
     mem_free(k->up_idle);
@@ -615,6 +651,13 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
             rc = query_task_fail(err, errlen, rc, "open the repartition topic",
                                  q->repart_topic);
             goto fail;
+        }
+        k->rep_n = stream_writer_partitions(k->rep);
+        k->rep_blocks = mem_calloc((size_t)k->rep_n, sizeof *k->rep_blocks);
+        k->rep_block_ts = mem_calloc((size_t)k->rep_n, sizeof *k->rep_block_ts);
+        for (int i = 0; i < k->rep_n; i++) {
+            buf_init(&k->rep_blocks[i]);
+            k->rep_block_ts[i] = INT64_MIN;
         }
     }
     if (stage == 1) {

@@ -45,9 +45,14 @@ struct stream_record {
 /* The records of one chunk, in offset order. */
 struct stream_records;
 struct stream_records_ops {
-    /* 1 (a record in *out), 0 (no more), never an error: a corrupt batch
-     * is skipped and counted in corrupt. */
-    int (*next)(struct stream_records *it, struct stream_record *out);
+    /* Up to max records into out[] (one call per many records: the
+     * pipeline's loop stays tight); 0 when there are no more; never an
+     * error: a corrupt batch is skipped and counted in corrupt. A record
+     * with fresh_buffer is only ever the first of a call, so the records
+     * of one call borrow at most the current buffer and the previous
+     * one. */
+    int (*next_many)(struct stream_records *it, struct stream_record *out,
+                     int max);
 };
 struct stream_records {
     const struct stream_records_ops *ops;
@@ -57,7 +62,7 @@ struct stream_records {
 static inline int stream_records_next(struct stream_records *it,
                                       struct stream_record *out)
 {
-    return it->ops->next(it, out);
+    return it->ops->next_many(it, out, 1);
 }
 
 /* A chunk read by stream_reader_read. */

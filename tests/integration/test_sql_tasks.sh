@@ -94,12 +94,23 @@ ok "GROUP BY sensor_id (the record key, no repartition): $(wc -l <"$TMP/got_sens
 
 out=$("$RILL" topics describe q_1-repartition --data "$D") || fail "no repartition topic"
 echo "$out" | grep -q 'Partitions: 4' || fail "repartition topic partitions: $out"
-n=$("$RILL" consume q_1-repartition --data "$D" --format '%o\n' | wc -l)
+# Blocks of binary rows (row_binary.h: version 1, schema id, row count
+# at bytes 5-6); markers are control batches consumers never see.
+n=$("$RILL" consume q_1-repartition --data "$D" --format '%S %s\n' | /usr/bin/python3 -c '
+import sys
+rest = sys.stdin.buffer.read()
+rows = blocks = 0
+while rest:
+    sp = rest.index(b" ")
+    size = int(rest[:sp])
+    v = rest[sp + 1:sp + 1 + size]
+    rest = rest[sp + 2 + size:]
+    if len(v) < 7 or v[0] != 1:
+        print("bad record", v[:8]); sys.exit(0)
+    rows += v[5] | v[6] << 8
+    blocks += 1
+print(rows)')
 [ "$n" = 4000 ] || fail "repartition topic has $n rows, want 4000 (markers must stay invisible)"
-# Binary rows (row_binary.h): version 1, then the schema id.
-"$RILL" consume q_1-repartition --data "$D" --format '%S\n' | grep -qx 0 && fail "an empty record in the repartition topic"
-v=$("$RILL" consume q_1-repartition --data "$D" --max 1 --format '%s' | od -An -tx1 -N1 | tr -d ' ')
-[ "$v" = 01 ] || fail "repartition rows are not binary rows of version 1: $v"
 ok "q_1-repartition: 4 partitions, exactly the 4,000 rows to consumers"
 if "$RILL" topics describe q_2-repartition --data "$D" >/dev/null 2>&1; then
   fail "the co-partitioned query made a repartition topic"

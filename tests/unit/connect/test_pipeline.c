@@ -12,6 +12,7 @@
 #include "base/err.h"
 #include "connect/local_log.h"
 #include "log/record_batch.h"
+#include "row/row_binary.h"
 #include "stream/pipeline.h"
 
 static struct schema sch;
@@ -167,32 +168,47 @@ TEST(external_watermark)
 static int nkept;
 static int count_sink(void *arg, const struct row_batch *b);
 
-/* A record with the header "p" = part (a repartition topic's rows). */
-static void build_from(struct buf *out, const char *value, int64_t ts, int part)
+/* A record holding a block of binary rows (a repartition topic's): one
+ * row per (ts, input partition) pair. */
+static void build_block(struct buf *out, const int64_t *ts, const int *part,
+                        int n)
 {
+    struct row_batch *rb;
+    row_batch_create(&sch, 4, &rb);
+    struct buf blk;
+    buf_init(&blk);
+    row_binary_block_begin(&blk, row_binary_schema_id(&sch));
+    for (int i = 0; i < n; i++) {
+        int r = row_batch_begin_row(rb);
+        row_batch_set(rb, r, 0, value_string("s1", 2));
+        row_batch_set(rb, r, 1, value_double(1));
+        row_batch_set(rb, r, 2, value_timestamp(ts[i]));
+        row_batch_commit_row(rb, NULL);
+        row_binary_block_add(&blk, rb, r, ts[i], part[i]);
+    }
     struct record_batch_builder b;
     record_batch_builder_init(&b, 0);
-    struct slice v = {(const uint8_t *)value, strlen(value)};
-    uint8_t pb[4];
-    be32_store(pb, (uint32_t)part);
-    struct slice pk = {pb, 4};
-    record_batch_builder_add(&b, part >= 0 ? &pk : NULL, &v, ts, NULL, 0);
+    struct slice v = {blk.data, blk.len};
+    record_batch_builder_add(&b, NULL, &v, ts[0], NULL, 0);
     buf_reset(out);
     record_batch_builder_finish(&b, out);
     record_batch_builder_fini(&b);
+    buf_fini(&blk);
+    row_batch_destroy(rb);
 }
 
-/* Late rows of a repartition topic count against the input partition the
- * record key names, not the partition they were read from. */
-TEST(partition_from_key)
+/* A repartition topic's blocks: each row keeps its own event time, and
+ * late rows count against the input partition the row names, not the
+ * partition they were read from. */
+TEST(binary_row_blocks)
 {
     struct pipeline_source_config src;
     memset(&src, 0, sizeof(src));
     src.schema = &sch;
+    src.format = PIPELINE_FORMAT_ROW;
     src.time_column = -1;
     src.npartitions = 2;
     src.external_watermark = true;
-    src.partition_from_key = true;
     struct pipeline *p;
     CHECK_EQ_INT(pipeline_create(&src, &p), 0);
     struct window_agg_config w;
@@ -208,14 +224,15 @@ TEST(partition_from_key)
     CHECK_EQ_INT(pipeline_set_sink(p, count_sink, NULL), 0);
     struct buf b;
     buf_init(&b);
-    const char *v = "{\"sensor\":\"s1\",\"value\":1}";
-    build_from(&b, v, 1000, 1);
+    int64_t ts[3] = {1000, 2000, 12000};
+    int part[3] = {1, 0, 1};
+    build_block(&b, ts, part, 3); /* [0,10): 2 rows; [10,20): 1 */
     CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
-    CHECK_EQ_INT(pipeline_set_watermark(p, 20000), 0);
-    CHECK_EQ_INT(nkept, 1);
-    build_from(&b, v, 2000, 1); /* late, from input partition 1 */
-    CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
-    build_from(&b, v, 3000, -1); /* late, no key: the partition read */
+    CHECK_EQ_INT(pipeline_set_watermark(p, 19999), 0);
+    CHECK_EQ_INT(nkept, 2); /* both windows, by the rows' own times */
+    int64_t late_ts[2] = {2000, 3000};
+    int late_part[2] = {1, 0};
+    build_block(&b, late_ts, late_part, 2);
     CHECK_EQ_INT(push(p, 0, b.data, b.len, 0), 0);
     CHECK_EQ_INT(window_agg_late_count(wa, 1), 1);
     CHECK_EQ_INT(window_agg_late_count(wa, 0), 1);
@@ -523,7 +540,7 @@ int main(void)
     schema_add(&sch, "ts", SCHEMA_TIMESTAMP, true, NULL);
     RUN(end_to_end_with_idle_partition);
     RUN(external_watermark);
-    RUN(partition_from_key);
+    RUN(binary_row_blocks);
     RUN(record_time_without_time_column);
     RUN(plan_errors);
     RUN(csv_and_senml_sources);

@@ -86,7 +86,6 @@ static int build(void *arg, int stage, const struct query_task_hooks *h,
         src.schema = &mid_schema;
         src.format = PIPELINE_FORMAT_ROW;
         src.time_column = -1;
-        src.partition_from_key = true;
     } else {
         src.schema = &in_schema;
         src.format = PIPELINE_FORMAT_JSON;

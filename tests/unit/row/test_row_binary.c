@@ -36,7 +36,7 @@ TEST(round_trip)
     uint32_t id = row_binary_schema_id(&s);
     struct row_batch *a, *b;
     CHECK(row_batch_create(&s, 4, &a) == 0);
-    CHECK(row_batch_create(&s, 4, &b) == 0);
+    CHECK(row_batch_create(&s, 8, &b) == 0);
     char big[300];
     memset(big, 'z', sizeof big);
     for (int v = 0; v < 3; v++) {
@@ -54,18 +54,22 @@ TEST(round_trip)
             row_batch_set(a, r, c, c == 8 ? value_int(v) : value_null());
         row_batch_commit_row(a, NULL);
     }
-    /* Decoded strings borrow the value: one buffer per row. */
-    struct buf o[3];
-    struct row_meta m = {5, 6, 7, 1, INT64_MIN};
-    for (int r = 0; r < 3; r++) {
-        buf_init(&o[r]);
-        row_binary_encode(a, r, id, &o[r]);
-        struct row_error err;
-        CHECK_EQ_INT(
-            row_binary_decode(&s, id, b, o[r].data, o[r].len, &m, &err), 0);
-    }
-    CHECK_EQ_INT(b->nrows, 3);
+    /* One block of the three rows, each with its time and partition. */
+    struct buf o;
+    buf_init(&o);
+    row_binary_block_begin(&o, id);
     for (int r = 0; r < 3; r++)
+        row_binary_block_add(&o, a, r, 1000 * (r + 1), r);
+    CHECK_EQ_INT(row_binary_block_count(&o), 3);
+    struct row_meta m = {5, 6, 7, 1, 42};
+    struct row_error err;
+    CHECK_EQ_INT(row_binary_decode(&s, id, b, o.data, o.len, &m, &err), 3);
+    CHECK_EQ_INT(b->nrows, 3);
+    for (int r = 0; r < 3; r++) {
+        CHECK_EQ_INT(b->meta[r].event_ts, 1000 * (r + 1));
+        CHECK_EQ_INT(b->meta[r].partition, r);
+        CHECK_EQ_INT(b->meta[r].offset, 6);
+        CHECK_EQ_INT(b->meta[r].watermark, 42);
         for (int c = 0; c < s.ncolumns; c++) {
             struct value x = row_batch_get(a, r, c), y = row_batch_get(b, r, c);
             CHECK_EQ_INT(x.type, y.type);
@@ -78,9 +82,15 @@ TEST(round_trip)
             else if (x.type != SCHEMA_NULL)
                 CHECK(!memcmp(&x.u, &y.u, sizeof x.u));
         }
-    CHECK_EQ_INT(b->meta[0].offset, 6);
-    for (int r = 0; r < 3; r++)
-        buf_fini(&o[r]);
+    }
+    /* All or nothing: a batch without room for the block takes none. */
+    struct row_batch *small;
+    CHECK(row_batch_create(&s, 2, &small) == 0);
+    CHECK_EQ_INT(row_binary_decode(&s, id, small, o.data, o.len, &m, &err),
+                 ERR_TOO_LARGE);
+    CHECK_EQ_INT(small->nrows, 0);
+    row_batch_destroy(small);
+    buf_fini(&o);
     row_batch_destroy(a);
     row_batch_destroy(b);
 }
@@ -92,14 +102,20 @@ TEST(refused)
     schema_add(&s, "k", SCHEMA_STRING, true, NULL);
     schema_add(&s, "ok", SCHEMA_BOOLEAN, true, NULL);
     uint32_t id = row_binary_schema_id(&s);
-    uint8_t h[5] = {1, (uint8_t)id, (uint8_t)(id >> 8), (uint8_t)(id >> 16),
-                    (uint8_t)(id >> 24)};
+    /* header: version, id, count 1; then a row: ts 8, partition 4 */
+    uint8_t h[19] = {1,
+                     (uint8_t)id,
+                     (uint8_t)(id >> 8),
+                     (uint8_t)(id >> 16),
+                     (uint8_t)(id >> 24),
+                     1,
+                     0};
     struct {
-        const char *tail; /* after the header; NULL: see the case */
+        const char *tail; /* after the header and the row's time/partition */
         size_t n;
         const char *why;
     } cases[] = {
-        {"", 0, "truncated header"},
+        {"", 0, "truncated row"},
         {"\x00\x03"
          "ab",
          4, "truncated string"},
@@ -116,25 +132,30 @@ TEST(refused)
         {"\x00", 1, "truncated value"},
     };
     struct row_batch *b;
-    CHECK(row_batch_create(&s, 2, &b) == 0);
+    CHECK(row_batch_create(&s, 4, &b) == 0);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        uint8_t in[32];
-        memcpy(in, h, 5);
-        memcpy(in + 5, cases[i].tail, cases[i].n);
+        uint8_t in[48];
+        memcpy(in, h, sizeof h);
+        memcpy(in + sizeof h, cases[i].tail, cases[i].n);
         struct row_error err;
-        int rc = row_binary_decode(&s, id, b, in, 5 + cases[i].n, NULL, &err);
+        int rc =
+            row_binary_decode(&s, id, b, in, sizeof h + cases[i].n, NULL, &err);
         CHECK_EQ_INT(rc, ERR_PARSE);
         if (!strstr(err.message, cases[i].why))
             fprintf(stderr, "  case %zu: %s\n", i, err.message);
         CHECK(strstr(err.message, cases[i].why) != NULL);
+        CHECK_EQ_INT(b->nrows, 0);
     }
     struct row_error err;
-    uint8_t other[7] = {1, 0, 0, 0, 0, 3, 0};
+    uint8_t other[7] = {1, 0, 0, 0, 0, 1, 0};
     CHECK_EQ_INT(row_binary_decode(&s, id, b, other, 7, NULL, &err), ERR_PARSE);
     CHECK(strstr(err.message, "another schema") != NULL);
-    uint8_t v2[7] = {2, h[1], h[2], h[3], h[4], 3, 0};
+    uint8_t v2[7] = {2, h[1], h[2], h[3], h[4], 1, 0};
     CHECK_EQ_INT(row_binary_decode(&s, id, b, v2, 7, NULL, &err), ERR_PARSE);
     CHECK(strstr(err.message, "unknown version") != NULL);
+    uint8_t zero[7] = {1, h[1], h[2], h[3], h[4], 0, 0};
+    CHECK_EQ_INT(row_binary_decode(&s, id, b, zero, 7, NULL, &err), ERR_PARSE);
+    CHECK(strstr(err.message, "bad row count") != NULL);
     CHECK_EQ_INT(b->nrows, 0);
     row_batch_destroy(b);
 }

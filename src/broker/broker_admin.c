@@ -584,8 +584,66 @@ static int handle_delete_records(struct broker_req *req, struct buf *out)
     return 0;
 }
 
+/* --- DescribeProducers -------------------------------------------------------
+ */
+
+static int handle_describe_producers(struct broker_req *req, struct buf *out)
+{
+    struct kafka_topics_request rq;
+    int rc = kafka_topics_request_decode(&req->body, req->api_key,
+                                         req->api_version, req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_describe_producers_response resp = {0};
+    resp.ntopics = rq.ntopics;
+    resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
+                                               sizeof(*resp.topics));
+    for (size_t i = 0; i < rq.ntopics; i++) {
+        const struct kafka_topic_partitions *t = &rq.topics[i];
+        struct kafka_producers_topic *tr = &resp.topics[i];
+        tr->name = t->name;
+        tr->npartitions = t->npartitions;
+        tr->partitions =
+            arena_calloc(req->arena, (t->npartitions ? t->npartitions : 1) *
+                                         sizeof(*tr->partitions));
+        for (size_t j = 0; j < t->npartitions; j++) {
+            struct kafka_producers_partition *pr = &tr->partitions[j];
+            int16_t err = 0;
+            pr->partition_index = t->partitions[j];
+            pr->error_message = slice_make(NULL, 0);
+            struct broker_part *bp = broker_part_find(
+                req->b, t->name, t->partitions[j], false, &err);
+            if (!bp) {
+                pr->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                continue;
+            }
+            size_t n = hashmap_count(&bp->producers.by_pid), k = 0;
+            pr->producers =
+                arena_calloc(req->arena, (n ? n : 1) * sizeof(*pr->producers));
+            int64_t pid, last_offset;
+            int16_t epoch;
+            int32_t last_seq;
+            for (size_t it = 0; k < n && broker_producer_next(
+                                             &bp->producers, &it, &pid, &epoch,
+                                             &last_seq, &last_offset);) {
+                struct kafka_producer_state *s = &pr->producers[k++];
+                s->producer_id = pid;
+                s->producer_epoch = epoch;
+                s->last_sequence = last_seq;
+                s->last_timestamp = -1; /* not kept */
+                s->coordinator_epoch = -1;
+                s->current_txn_start_offset = -1; /* no transactions */
+            }
+            pr->nproducers = k;
+        }
+    }
+    kafka_describe_producers_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
 void broker_admin_register(struct broker *b)
 {
+    broker_serve(b, KAFKA_API_DESCRIBE_PRODUCERS, handle_describe_producers);
     broker_serve(b, KAFKA_API_DELETE_RECORDS, handle_delete_records);
     broker_serve(b, KAFKA_API_CREATE_PARTITIONS, handle_create_partitions);
     broker_serve(b, KAFKA_API_DESCRIBE_CONFIGS, handle_describe_configs);

@@ -141,3 +141,18 @@ int broker_pid_alloc_next(struct broker_pid_alloc *a, int64_t *out)
     *out = a->next++;
     return 0;
 }
+
+bool broker_producer_next(const struct broker_producer_map *m, size_t *iter,
+                          int64_t *pid, int16_t *epoch, int32_t *last_seq,
+                          int64_t *last_offset)
+{
+    struct hashmap_entry *e;
+    if (!hashmap_next(&m->by_pid, iter, &e))
+        return false;
+    const struct pstate *s = e->value;
+    memcpy(pid, e->key, sizeof(*pid));
+    *epoch = s->epoch;
+    *last_seq = s->n ? s->b[s->head].last_seq : -1;
+    *last_offset = s->n ? s->b[s->head].last_offset : -1;
+    return true;
+}

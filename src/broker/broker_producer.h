@@ -16,6 +16,8 @@
 #ifndef RILL_BROKER_PRODUCER_H
 #define RILL_BROKER_PRODUCER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/hashmap.h"
@@ -53,6 +55,13 @@ enum broker_seq_result broker_producer_check(struct broker_producer_map *m,
 void broker_producer_record(struct broker_producer_map *m, int64_t pid,
                             int16_t epoch, int32_t first_seq, int32_t last_seq,
                             int64_t base_offset, int64_t last_offset);
+
+/* Iterates the producers of a partition (DescribeProducers): for
+ * (size_t it = 0; broker_producer_next(m, &it, ...);). last_seq and
+ * last_offset are those of the newest batch remembered. */
+bool broker_producer_next(const struct broker_producer_map *m, size_t *iter,
+                          int64_t *pid, int16_t *epoch, int32_t *last_seq,
+                          int64_t *last_offset);
 
 /* Producer id allocation. */
 struct broker_pid_alloc {

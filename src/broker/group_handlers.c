@@ -500,6 +500,67 @@ static int handle_delete_groups(struct broker_req *req, struct buf *out)
     return 0;
 }
 
+/* OffsetDelete: the committed offsets of some partitions of a group go
+ * (tombstones). Kafka refuses a partition whose topic a live member
+ * subscribes to; rill does not decode subscriptions, so while the group
+ * has members every partition gets GROUP_SUBSCRIBED_TO_TOPIC (stricter
+ * than Kafka, never wrong). */
+static int handle_offset_delete(struct broker_req *req, struct buf *out)
+{
+    struct groups *gs = groups_of(req);
+    struct kafka_offset_delete_request rq;
+    int rc = kafka_offset_delete_request_decode(&req->body, req->api_version,
+                                                req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_offset_delete_response resp = {0};
+    struct group_info gi;
+    bool known = group_coord_describe(gs->coord, rq.group_id, &gi);
+    if (!known || gi.state == GROUP_DEAD) {
+        resp.error_code = KAFKA_ERR_GROUP_ID_NOT_FOUND;
+        kafka_offset_delete_response_encode(out, req->api_version, &resp);
+        return 0;
+    }
+    bool busy = gi.nmembers > 0;
+    size_t n = 0, k = 0;
+    for (size_t t = 0; t < rq.ntopics; t++)
+        n += rq.topics[t].npartitions;
+    struct group_offset_commit *items =
+        arena_calloc(req->arena, (n ? n : 1) * sizeof *items);
+    resp.ntopics = rq.ntopics;
+    resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
+                                               sizeof *resp.topics);
+    for (size_t t = 0; t < rq.ntopics; t++) {
+        const struct kafka_topic_partitions *kt = &rq.topics[t];
+        struct kafka_topic_errors *rt = &resp.topics[t];
+        rt->name = kt->name;
+        rt->npartitions = kt->npartitions;
+        rt->partitions =
+            arena_calloc(req->arena, (kt->npartitions ? kt->npartitions : 1) *
+                                         sizeof *rt->partitions);
+        for (size_t p = 0; p < kt->npartitions; p++) {
+            rt->partitions[p].partition_index = kt->partitions[p];
+            if (busy) {
+                rt->partitions[p].error_code =
+                    KAFKA_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
+            } else if (!partition_exists(req->b, req->arena, kt->name,
+                                         kt->partitions[p])) {
+                rt->partitions[p].error_code =
+                    KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+            } else {
+                items[k].topic = kt->name;
+                items[k].partition = kt->partitions[p];
+                k++;
+            }
+        }
+    }
+    if (k > 0 && group_offsets_delete(gs->offsets, rq.group_id, k, items,
+                                      clock_now_ms()) < 0)
+        resp.error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
+    kafka_offset_delete_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
 static int handle_describe_groups(struct broker_req *req, struct buf *out)
 {
     struct groups *gs = groups_of(req);
@@ -609,4 +670,5 @@ void group_handlers_register(struct broker *b)
     broker_serve(b, KAFKA_API_LIST_GROUPS, handle_list_groups);
     broker_serve(b, KAFKA_API_DESCRIBE_GROUPS, handle_describe_groups);
     broker_serve(b, KAFKA_API_DELETE_GROUPS, handle_delete_groups);
+    broker_serve(b, KAFKA_API_OFFSET_DELETE, handle_offset_delete);
 }

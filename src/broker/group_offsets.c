@@ -348,6 +348,10 @@ int group_offsets_commit(struct group_offsets *go, struct slice group, size_t n,
     return 0;
 }
 
+static int delete_items(struct group_offsets *go, struct slice group,
+                        const struct group_offset_commit *items, size_t k,
+                        int64_t now);
+
 int group_offsets_delete_group(struct group_offsets *go, struct slice group,
                                int64_t now)
 {
@@ -363,6 +367,29 @@ int group_offsets_delete_group(struct group_offsets *go, struct slice group,
         items[k].partition = oe->partition;
         k++;
     }
+    int rc = delete_items(go, group, items, k, now);
+    mem_free(items);
+    return rc;
+}
+
+int group_offsets_delete(struct group_offsets *go, struct slice group, size_t n,
+                         const struct group_offset_commit *items, int64_t now)
+{
+    /* Only what is there gets a tombstone. */
+    struct group_offset_commit *have = mem_calloc(n ? n : 1, sizeof *have);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (group_offsets_get(go, group, items[i].topic, items[i].partition))
+            have[k++] = items[i];
+    int rc = delete_items(go, group, have, k, now);
+    mem_free(have);
+    return rc;
+}
+
+static int delete_items(struct group_offsets *go, struct slice group,
+                        const struct group_offset_commit *items, size_t k,
+                        int64_t now)
+{
     int rc = 0;
     if (go->sink && k > 0) {
         struct record_batch_builder b;
@@ -393,7 +420,6 @@ int group_offsets_delete_group(struct group_offsets *go, struct slice group,
     for (size_t i = 0; i < k && rc == 0; i++)
         apply(go, group, items[i].topic, items[i].partition, true, 0, -1,
               slice_make(NULL, 0), true, now);
-    mem_free(items);
     return rc;
 }
 

@@ -110,6 +110,12 @@ size_t group_offsets_count(const struct group_offsets *go);
 int group_offsets_delete_group(struct group_offsets *go, struct slice group,
                                int64_t now);
 
+/* Deletes the committed offsets of the given partitions (OffsetDelete;
+ * offset, epoch and metadata of items are ignored; absent ones are
+ * skipped), tombstones first. Returns 0 or the sink's negative error. */
+int group_offsets_delete(struct group_offsets *go, struct slice group, size_t n,
+                         const struct group_offset_commit *items, int64_t now);
+
 /* Builds the batch group_offsets_commit would append (for tests). */
 int group_offsets_build_batch(struct buf *out, struct slice group, size_t n,
                               const struct group_offset_commit *items,

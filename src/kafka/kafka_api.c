@@ -51,7 +51,9 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_ELECT_LEADERS, 0, 2},
     {KAFKA_API_INCREMENTAL_ALTER_CONFIGS, 0, 1},
     {KAFKA_API_LIST_PARTITION_REASSIGNMENTS, 0, 0},
+    {KAFKA_API_OFFSET_DELETE, 0, 0},
     {KAFKA_API_DESCRIBE_CLUSTER, 0, 1},
+    {KAFKA_API_DESCRIBE_PRODUCERS, 0, 0},
 };
 
 #define NAPIS (sizeof(api_table) / sizeof(api_table[0]))

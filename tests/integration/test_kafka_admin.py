@@ -370,6 +370,66 @@ def main():
         check(bool(live.assignment()), "a kafka-python member holds group 'busy'")
         groups = {g[0] for g in kp.list_consumer_groups()}
         check({"gone", "busy"} <= groups, "both groups listed (%s)" % groups)
+
+        # OffsetDelete v0 (classic, raw): "od" commits other-0 and other-1.
+        c = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "od", "enable.auto.commit": False})
+        c.commit(offsets=[TP("other", 0, 5), TP("other", 1, 0)], asynchronous=False)
+        c.close()
+
+        def offset_delete(group, parts, corr):
+            body = struct.pack(">h", len(group)) + group.encode() + struct.pack(">i", 1) + \
+                struct.pack(">h", 5) + b"other" + struct.pack(">i", len(parts)) + \
+                b"".join(struct.pack(">i", x) for x in parts)
+            hdr = struct.pack(">hhih", 47, 0, corr, -1)
+            s0 = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s0.sendall(struct.pack(">i", len(hdr) + len(body)) + hdr + body)
+            n = struct.unpack(">i", s0.recv(4, socket.MSG_WAITALL))[0]
+            r = Reader(s0.recv(n, socket.MSG_WAITALL))
+            s0.close()
+            check(r.i32() == corr, "OffsetDelete correlation id")
+            top, _ = r.i16(), r.i32()
+            res = []
+            for _ in range(r.i32()):
+                r.take(r.i16())
+                for _ in range(r.i32()):
+                    res.append((r.i32(), r.i16()))
+            return top, res
+
+        top, res = offset_delete("od", [0], 21)
+        check(top == 0 and res == [(0, 0)], "OffsetDelete od other-0 (%d %s)" % (top, res))
+        left = {tp.partition for tp, _ in kp.list_consumer_group_offsets("od").items()}
+        check(left == {1}, "only other-1 stays committed (%s)" % left)
+        top, res = offset_delete("busy", [0], 22)
+        check(top == 0 and res == [(0, 86)], "a group with members: GROUP_SUBSCRIBED_TO_TOPIC (%s)" % res)
+        top, res = offset_delete("never", [0], 23)
+        check(top == 69, "an unknown group: GROUP_ID_NOT_FOUND (%d)" % top)
+
+        # DescribeProducers v0 (raw): an idempotent producer on other-2.
+        ip = Producer({"bootstrap.servers": srv.bootstrap, "enable.idempotence": True, "linger.ms": 0})
+        for i in range(3):
+            ip.produce("other", b"idem%d" % i, partition=2)
+        ip.flush(15)
+        body = uvarint(2) + cstr("other") + uvarint(3) + struct.pack(">ii", 2, 0) + b"\x00" + b"\x00"
+        r = call(port, 61, 0, body)
+        r.i32()
+        r.uv()
+        r.cstr()
+        parts = {}
+        for _ in range(r.uv() - 1):
+            idx, ec = r.i32(), r.i16()
+            r.cstr()
+            prods = []
+            for _ in range(r.uv() - 1):
+                prods.append((r.i64(), r.i32(), r.i32(), r.i64(), r.i32(), r.i64()))
+                r.tags()
+            r.tags()
+            parts[idx] = (ec, prods)
+        r.tags()
+        r.tags()
+        p2 = parts.get(2, (None, []))
+        check(r.done() and p2[0] == 0 and len(p2[1]) == 1 and p2[1][0][0] >= 0 and p2[1][0][2] == 2,
+              "DescribeProducers: one idempotent producer on other-2, last sequence 2 (%s)" % parts)
+        check(parts.get(0) == (0, []), "and none on other-0")
         r = dict(kp.delete_consumer_groups(["gone", "busy", "never"]))
         names = {k: getattr(v, "errno", 0) for k, v in r.items()}
         check(names == {"gone": 0, "busy": 68, "never": 69},

@@ -109,6 +109,51 @@ TEST(commit_get_replay)
     buf_fini(&logbytes);
 }
 
+/* OffsetDelete and DeleteGroups: tombstones first, then memory; a replay
+ * of the log agrees; a group with nothing left is gone. */
+TEST(delete_offsets_and_groups)
+{
+    struct group_offsets *go, *go2;
+    buf_init(&logbytes);
+    group_offsets_create(&go);
+    group_offsets_set_sink(go, sink, NULL);
+    struct group_offset_commit c[3] = {
+        {S("t"), 0, 10, -1, S("m0")},
+        {S("t"), 1, 20, -1, S("")},
+        {S("u"), 0, 30, -1, S("")},
+    };
+    CHECK_EQ_INT(group_offsets_commit(go, S("g"), 3, c, 1000), 0);
+    CHECK_EQ_INT(group_offsets_commit(go, S("h"), 1, c, 1000), 0);
+    fail_next = 1;
+    CHECK_EQ_INT(group_offsets_delete(go, S("g"), 1, c, 2000), ERR_FAILED);
+    CHECK(group_offsets_get(go, S("g"), S("t"), 0) != NULL);
+    struct group_offset_commit del[2] = {c[0], {S("zz"), 9, 0, -1, S("")}};
+    CHECK_EQ_INT(group_offsets_delete(go, S("g"), 2, del, 2000), 0);
+    CHECK(group_offsets_get(go, S("g"), S("t"), 0) == NULL);
+    CHECK(group_offsets_get(go, S("g"), S("t"), 1) != NULL);
+    CHECK_EQ_INT(group_offsets_delete_group(go, S("g"), 3000), 0);
+    CHECK(group_offsets_get(go, S("g"), S("u"), 0) == NULL);
+    CHECK_EQ_INT(group_offsets_delete_group(go, S("nope"), 3000), 0);
+    const char *gid = NULL;
+    size_t it = 0, ng = 0;
+    while (group_offsets_next_group(go, &it, &gid))
+        ng++;
+    CHECK_EQ_INT(ng, 1);
+    CHECK_EQ_STR(gid, "h");
+
+    group_offsets_create(&go2);
+    CHECK(group_offsets_replay(go2, logbytes.data, logbytes.len) > 0);
+    it = ng = 0;
+    while (group_offsets_next_group(go2, &it, &gid))
+        ng++;
+    CHECK_EQ_INT(ng, 1);
+    CHECK(group_offsets_get(go2, S("h"), S("t"), 0) != NULL);
+    CHECK(group_offsets_get(go2, S("g"), S("t"), 1) == NULL);
+    group_offsets_close(go2);
+    group_offsets_close(go);
+    buf_fini(&logbytes);
+}
+
 /* Through a real data directory: commit, close, reopen, replay. */
 TEST(persist_across_reopen)
 {
@@ -267,6 +312,7 @@ int main(void)
     diag_set_level(DIAG_WARN);
     RUN(key_value_bytes);
     RUN(commit_get_replay);
+    RUN(delete_offsets_and_groups);
     RUN(persist_across_reopen);
     RUN(compaction_at_open);
     return harness_summary("test_group_offsets");

@@ -21,7 +21,7 @@
 #include "kafka/kafka_wire.h"
 
 static const struct kafka_api_range api_table[] = {
-    {KAFKA_API_PRODUCE, 3, 7},
+    {KAFKA_API_PRODUCE, 3, 11},
     {KAFKA_API_FETCH, 4, 11},
     {KAFKA_API_LIST_OFFSETS, 1, 2},
     {KAFKA_API_METADATA, 0, 12},

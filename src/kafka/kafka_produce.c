@@ -1,15 +1,19 @@
-/* kafka_produce.c - Produce (0) v3-7 request/response codec (layer: kafka;
- * no I/O). The records field is handed out as the raw RecordBatch bytes;
- * validating and storing them is the log's and broker's job.
+/* kafka_produce.c - Produce (0) v3-11 request/response codec (layer:
+ * kafka; no I/O). The records field is handed out as the raw RecordBatch
+ * bytes; validating and storing them is the log's and broker's job.
  *
- * Request v3-7 (identical):
+ * Request v3-11 (identical but for the compact encoding from v9):
  *   transactional_id nullable STRING, acks int16, timeout_ms int32,
  *   topics ARRAY[name STRING, partitions ARRAY[index int32,
  *                                             records nullable BYTES]]
  * Response:
  *   topics ARRAY[name STRING, partitions ARRAY[index int32, error_code int16,
  *     base_offset int64, log_append_time_ms int64 (v2+),
- *     log_start_offset int64 (v5+)]], throttle_time_ms int32 (LAST)
+ *     log_start_offset int64 (v5+), record_errors ARRAY[batch_index int32,
+ *     message nullable STRING] (v8+), error_message nullable STRING (v8+)]],
+ *   throttle_time_ms int32 (LAST)
+ * v10-11 add tagged fields (the new leader after NOT_LEADER_OR_FOLLOWER)
+ * that a single node never sends.
  */
 #include "kafka/kafka_proto.h"
 #include "kafka/kafka_wire.h"
@@ -25,12 +29,12 @@ int kafka_produce_request_decode(struct buf_reader *r, int16_t version,
     out->transactional_id = kafka_wire_read_string(&d, true);
     out->acks = buf_read_i16(r);
     out->timeout_ms = buf_read_i32(r);
-    out->ntopics = kafka_wire_read_array(&d, 6, false, NULL);
+    out->ntopics = kafka_wire_read_array(&d, d.flex ? 3 : 6, false, NULL);
     out->topics = kafka_wire_alloc(&d, out->ntopics, sizeof(*out->topics));
     for (size_t i = 0; i < out->ntopics; i++) {
         struct kafka_produce_topic *t = &out->topics[i];
         t->name = kafka_wire_read_string(&d, false);
-        t->npartitions = kafka_wire_read_array(&d, 8, false, NULL);
+        t->npartitions = kafka_wire_read_array(&d, d.flex ? 6 : 8, false, NULL);
         t->partitions =
             kafka_wire_alloc(&d, t->npartitions, sizeof(*t->partitions));
         for (size_t j = 0; j < t->npartitions; j++) {
@@ -87,6 +91,16 @@ void kafka_produce_response_encode(struct buf *out, int16_t version,
                 buf_put_i64(out, p->log_append_time_ms);
             if (version >= 5)
                 buf_put_i64(out, p->log_start_offset);
+            if (version >= 8) {
+                kafka_wire_put_array(&e, p->nrecord_errors, false);
+                for (size_t k = 0; k < p->nrecord_errors; k++) {
+                    buf_put_i32(out, p->record_errors[k].batch_index);
+                    kafka_wire_put_string(&e, p->record_errors[k].message,
+                                          true);
+                    kafka_wire_put_tags(&e);
+                }
+                kafka_wire_put_string(&e, p->error_message, true);
+            }
             kafka_wire_put_tags(&e);
         }
         kafka_wire_put_tags(&e);
@@ -118,6 +132,21 @@ int kafka_produce_response_decode(struct buf_reader *r, int16_t version,
             p->base_offset = buf_read_i64(r);
             p->log_append_time_ms = version >= 2 ? buf_read_i64(r) : -1;
             p->log_start_offset = version >= 5 ? buf_read_i64(r) : -1;
+            p->nrecord_errors = 0;
+            p->record_errors = NULL;
+            p->error_message = slice_make(NULL, 0);
+            if (version >= 8) {
+                p->nrecord_errors = kafka_wire_read_array(&d, 2, false, NULL);
+                p->record_errors = kafka_wire_alloc(&d, p->nrecord_errors,
+                                                    sizeof(*p->record_errors));
+                for (size_t k = 0; k < p->nrecord_errors; k++) {
+                    p->record_errors[k].batch_index = buf_read_i32(r);
+                    p->record_errors[k].message =
+                        kafka_wire_read_string(&d, true);
+                    kafka_wire_read_tags(&d);
+                }
+                p->error_message = kafka_wire_read_string(&d, true);
+            }
             kafka_wire_read_tags(&d);
         }
         kafka_wire_read_tags(&d);

@@ -347,12 +347,21 @@ struct kafka_produce_request {
     struct kafka_produce_topic *topics;
 };
 
+/* KIP-467: which record of the batch made it fail (v8+). */
+struct kafka_record_error {
+    int32_t batch_index;
+    struct slice message; /* nullable */
+};
+
 struct kafka_produce_partition_response {
     int32_t partition_index;
     int16_t error_code;
     int64_t base_offset;
     int64_t log_append_time_ms; /* -1 unless LogAppendTime */
     int64_t log_start_offset;   /* v5+ */
+    size_t nrecord_errors;      /* v8+ */
+    struct kafka_record_error *record_errors;
+    struct slice error_message; /* v8+, nullable */
 };
 
 struct kafka_produce_topic_response {

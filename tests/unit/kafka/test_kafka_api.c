@@ -89,7 +89,8 @@ TEST(table_matches_reference)
     CHECK(kafka_api_supported(KAFKA_API_PRODUCE, 3));
     CHECK(!kafka_api_supported(KAFKA_API_PRODUCE, 2));
     CHECK(kafka_api_supported(KAFKA_API_PRODUCE, 7));
-    CHECK(!kafka_api_supported(KAFKA_API_PRODUCE, 8));
+    CHECK(kafka_api_supported(KAFKA_API_PRODUCE, 11));
+    CHECK(!kafka_api_supported(KAFKA_API_PRODUCE, 12));
     CHECK(kafka_api_supported(KAFKA_API_FETCH, 4));
     CHECK(!kafka_api_supported(KAFKA_API_FETCH, 3));
     CHECK(kafka_api_supported(KAFKA_API_FETCH, 11));

@@ -129,7 +129,7 @@ TEST(unsupported_versions)
     static const uint8_t body[64];
     struct buf_reader r;
     void *q;
-    const int16_t bad[][2] = {{0, 2},  {0, 8},  {1, 3},  {1, 12},
+    const int16_t bad[][2] = {{0, 2},  {0, 12}, {1, 3},  {1, 12},
                               {3, 13}, {10, 4}, {17, 0}, {18, 4},
                               {27, 0}, {-1, 0}, {16, 4}, {2, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -272,7 +272,9 @@ TEST(request_vectors)
 
 TEST(produce_response_bytes)
 {
-    struct kafka_produce_partition_response pp[] = {{1, 0, 0x0102, -1, 7}};
+    struct kafka_record_error re[] = {{3, KAFKA_STR("no key")}};
+    struct kafka_produce_partition_response pp[] = {
+        {1, 0, 0x0102, -1, 7, 1, re, KAFKA_STR("bad")}};
     struct kafka_produce_topic_response pt[] = {{KAFKA_STR("t"), 1, pp}};
     struct kafka_produce_response resp = {1, pt, 9};
     struct buf b;
@@ -291,7 +293,7 @@ TEST(produce_response_bytes)
     CHECK_EQ_INT(b.len, sizeof v7 - 8); /* no log_start_offset before v5 */
     struct arena a;
     arena_init(&a, 1024);
-    for (int16_t v = 3; v <= 7; v++) {
+    for (int16_t v = 3; v <= 11; v++) {
         buf_reset(&b);
         kafka_produce_response_encode(&b, v, &resp);
         struct buf_reader r;
@@ -301,7 +303,24 @@ TEST(produce_response_bytes)
         CHECK_EQ_INT(got.throttle_time_ms, 9);
         CHECK(got.ntopics == 1 &&
               got.topics[0].partitions[0].base_offset == 0x0102);
+        const struct kafka_produce_partition_response *gp =
+            &got.topics[0].partitions[0];
+        if (v >= 8)
+            CHECK(gp->nrecord_errors == 1 &&
+                  gp->record_errors[0].batch_index == 3 &&
+                  slice_eq_str(gp->record_errors[0].message, "no key") &&
+                  slice_eq_str(gp->error_message, "bad"));
+        else
+            CHECK(gp->nrecord_errors == 0 && gp->error_message.ptr == NULL);
     }
+    /* v8 appends record_errors [{3, "no key"}] and "bad" to v7's. */
+    buf_reset(&b);
+    kafka_produce_response_encode(&b, 8, &resp);
+    static const uint8_t v8tail[] = {0,   0,   0, 1,   0,   0,   0,
+                                     3,   0,   6, 'n', 'o', ' ', 'k',
+                                     'e', 'y', 0, 3,   'b', 'a', 'd'};
+    CHECK(b.len == sizeof v7 + sizeof v8tail &&
+          memcmp(b.data + sizeof v7 - 4, v8tail, sizeof v8tail) == 0);
     arena_fini(&a);
     buf_fini(&b);
 }

@@ -215,6 +215,7 @@ static int handle_list_offsets(struct broker_req *req, struct buf *out)
             pr->partition_index = p->partition_index;
             pr->timestamp = -1;
             pr->offset = -1;
+            pr->leader_epoch = -1; /* as Metadata: no leader elections */
             int16_t err = 0;
             struct broker_part *bp =
                 broker_part_find(b, t->name, p->partition_index, false, &err);

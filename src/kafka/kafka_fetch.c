@@ -253,7 +253,7 @@ int kafka_list_offsets_request_decode(struct buf_reader *r, int16_t version,
         return rc;
     out->replica_id = buf_read_i32(r);
     out->isolation_level = version >= 2 ? (int8_t)buf_read_u8(r) : 0;
-    out->ntopics = kafka_wire_read_array(&d, 6, false, NULL);
+    out->ntopics = kafka_wire_read_array(&d, d.flex ? 3 : 6, false, NULL);
     out->topics = kafka_wire_alloc(&d, out->ntopics, sizeof(*out->topics));
     for (size_t i = 0; i < out->ntopics; i++) {
         struct kafka_list_offsets_topic *t = &out->topics[i];
@@ -263,6 +263,8 @@ int kafka_list_offsets_request_decode(struct buf_reader *r, int16_t version,
             kafka_wire_alloc(&d, t->npartitions, sizeof(*t->partitions));
         for (size_t j = 0; j < t->npartitions; j++) {
             t->partitions[j].partition_index = buf_read_i32(r);
+            t->partitions[j].current_leader_epoch =
+                version >= 4 ? buf_read_i32(r) : -1;
             t->partitions[j].timestamp = buf_read_i64(r);
             kafka_wire_read_tags(&d);
         }
@@ -288,6 +290,8 @@ void kafka_list_offsets_request_encode(
         kafka_wire_put_array(&e, t->npartitions, false);
         for (size_t j = 0; j < t->npartitions; j++) {
             buf_put_i32(out, t->partitions[j].partition_index);
+            if (version >= 4)
+                buf_put_i32(out, t->partitions[j].current_leader_epoch);
             buf_put_i64(out, t->partitions[j].timestamp);
             kafka_wire_put_tags(&e);
         }
@@ -316,6 +320,8 @@ void kafka_list_offsets_response_encode(
             buf_put_i16(out, p->error_code);
             buf_put_i64(out, p->timestamp);
             buf_put_i64(out, p->offset);
+            if (version >= 4)
+                buf_put_i32(out, p->leader_epoch);
             kafka_wire_put_tags(&e);
         }
         kafka_wire_put_tags(&e);
@@ -346,6 +352,7 @@ int kafka_list_offsets_response_decode(struct buf_reader *r, int16_t version,
             p->error_code = buf_read_i16(r);
             p->timestamp = buf_read_i64(r);
             p->offset = buf_read_i64(r);
+            p->leader_epoch = version >= 4 ? buf_read_i32(r) : -1;
             kafka_wire_read_tags(&d);
         }
         kafka_wire_read_tags(&d);

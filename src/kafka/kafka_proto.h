@@ -495,6 +495,7 @@ enum {
 struct kafka_list_offsets_partition {
     int32_t partition_index;
     int64_t timestamp;
+    int32_t current_leader_epoch; /* v4+, -1 */
 };
 
 struct kafka_list_offsets_topic {
@@ -515,6 +516,7 @@ struct kafka_list_offsets_partition_response {
     int16_t error_code;
     int64_t timestamp;
     int64_t offset;
+    int32_t leader_epoch; /* v4+ */
 };
 
 struct kafka_list_offsets_topic_response {

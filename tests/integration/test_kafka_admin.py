@@ -334,6 +334,31 @@ def main():
         c2 = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "dr", "auto.offset.reset": "earliest"})
         lo, hi = c2.get_watermark_offsets(TP("other", 0), timeout=10)
         check((lo, hi) == (7, 11), "the low watermark is now 7 (%d, %d)" % (lo, hi))
+        # ListOffsets v6 (flexible) and v4 (classic) with leader epochs.
+        body = struct.pack(">ib", -1, 0) + uvarint(2) + cstr("other") + uvarint(3) + \
+            struct.pack(">iiq", 0, -1, -2) + b"\x00" + struct.pack(">iiq", 0, -1, -1) + b"\x00" + b"\x00" + b"\x00"
+        r = call(port, 2, 6, body)
+        r.i32()
+        r.uv()
+        r.cstr()
+        lo6 = []
+        for _ in range(r.uv() - 1):
+            lo6.append((r.i32(), r.i16(), r.i64(), r.i64(), r.i32()))
+            r.tags()
+        r.tags()
+        r.tags()
+        check(r.done() and [(x[3], x[4]) for x in lo6] == [(7, -1), (11, -1)],
+              "ListOffsets v6: earliest 7, latest 11, leader epoch -1 (%s)" % lo6)
+        s4 = socket.create_connection(("127.0.0.1", port), timeout=10)
+        body = struct.pack(">ibi", -1, 0, 1) + struct.pack(">h", 5) + b"other" + struct.pack(">i", 1) + \
+            struct.pack(">iiq", 0, -1, -2)
+        hdr = struct.pack(">hhih", 2, 4, 31, -1)
+        s4.sendall(struct.pack(">i", len(hdr) + len(body)) + hdr + body)
+        n = struct.unpack(">i", s4.recv(4, socket.MSG_WAITALL))[0]
+        data = s4.recv(n, socket.MSG_WAITALL)
+        s4.close()
+        check(len(data) == 4 + 4 + 4 + 7 + 4 + 4 + 2 + 8 + 8 + 4 and
+              struct.unpack(">qi", data[-12:]) == (7, -1), "ListOffsets v4: offset and leader epoch")
         c2.assign([TP("other", 0, 0)])  # below the start: auto.offset.reset applies
         vals = []
         end = time.time() + 15

@@ -47,7 +47,7 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
     }
     case KAFKA_API_LIST_OFFSETS: {
         struct kafka_list_offsets_partition lp[] = {
-            {0, -1}, {1, -2}, {2, 1700000000000}};
+            {0, -1, 5}, {1, -2, -1}, {2, 1700000000000, 7}};
         struct kafka_list_offsets_topic lt[] = {{KAFKA_STR("events"), 3, lp}};
         struct kafka_list_offsets_request r = {-1, 1, 1, lt};
         kafka_list_offsets_request_encode(out, v, &r);

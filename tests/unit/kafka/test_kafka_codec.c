@@ -633,11 +633,11 @@ TEST(client_side_roundtrips)
               got.topics[0].partitions[0].committed_offset == 42);
     }
 
-    struct kafka_list_offsets_partition_response lp[] = {{0, 0, -1, 17},
-                                                         {1, 3, -1, -1}};
+    struct kafka_list_offsets_partition_response lp[] = {{0, 0, -1, 17, 4},
+                                                         {1, 3, -1, -1, -1}};
     struct kafka_list_offsets_topic_response lt[] = {{KAFKA_STR("t"), 2, lp}};
     struct kafka_list_offsets_response lo = {0, 1, lt};
-    for (int16_t v = 1; v <= 2; v++) {
+    for (int16_t v = 1; v <= 6; v++) {
         buf_reset(&b);
         buf_reset(&b2);
         kafka_list_offsets_response_encode(&b, v, &lo);
@@ -647,6 +647,7 @@ TEST(client_side_roundtrips)
         kafka_list_offsets_response_encode(&b2, v, &got);
         CHECK(b.len == b2.len && memcmp(b.data, b2.data, b.len) == 0);
         CHECK(got.ntopics == 1 && got.topics[0].partitions[0].offset == 17);
+        CHECK_EQ_INT(got.topics[0].partitions[0].leader_epoch, v >= 4 ? 4 : -1);
     }
     buf_reset(&b);
     kafka_list_offsets_response_encode(&b, 1, &lo);

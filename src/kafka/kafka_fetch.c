@@ -1,4 +1,4 @@
-/* kafka_fetch.c - Fetch (1) v4-11 and ListOffsets (2) v1-2 codecs
+/* kafka_fetch.c - Fetch (1) v4-12 and ListOffsets (2) v1-6 codecs
  * (layer: kafka; no I/O). The Fetch response encoder leaves each spliced
  * partition's records out of the buffer and reports where they go, so the
  * broker can send segment file ranges with sendfile in between.
@@ -8,9 +8,12 @@
  *   (v3+), isolation_level int8 (v4+), session_id int32 (v7+),
  *   session_epoch int32 (v7+), topics ARRAY[topic STRING, partitions
  *   ARRAY[partition int32, current_leader_epoch int32 (v9+), fetch_offset
- *   int64, log_start_offset int64 (v5+), partition_max_bytes int32]],
- *   forgotten_topics ARRAY[topic STRING, partitions ARRAY[int32]] (v7+),
- *   rack_id STRING (v11+)
+ *   int64, last_fetched_epoch int32 (v12+), log_start_offset int64 (v5+),
+ *   partition_max_bytes int32]], forgotten_topics ARRAY[topic STRING,
+ *   partitions ARRAY[int32]] (v7+), rack_id STRING (v11+)
+ *   v12+ is flexible; its tagged fields (cluster_id; in the response
+ *   diverging_epoch, current_leader, snapshot_id) are skipped / never sent:
+ *   with one node and no leader epochs nothing ever diverges.
  * Fetch response:
  *   throttle_time_ms int32, error_code int16 (v7+), session_id int32 (v7+),
  *   responses ARRAY[topic STRING, partitions ARRAY[partition int32,
@@ -20,11 +23,12 @@
  *   int32 (v11+), records nullable BYTES]]
  * ListOffsets request:
  *   replica_id int32, isolation_level int8 (v2+), topics ARRAY[name STRING,
- *   partitions ARRAY[partition_index int32, timestamp int64]]
+ *   partitions ARRAY[partition_index int32, current_leader_epoch int32
+ *   (v4+), timestamp int64]]
  * ListOffsets response:
  *   throttle_time_ms int32 (v2+), topics ARRAY[name STRING, partitions
  *   ARRAY[partition_index int32, error_code int16, timestamp int64,
- *   offset int64]]
+ *   offset int64, leader_epoch int32 (v4+)]]; flexible from v6
  */
 #include "kafka/kafka_proto.h"
 #include "kafka/kafka_wire.h"
@@ -48,7 +52,7 @@ int kafka_fetch_request_decode(struct buf_reader *r, int16_t version,
         out->session_epoch = buf_read_i32(r);
     }
     size_t psize = 16 + (version >= 5 ? 8 : 0) + (version >= 9 ? 4 : 0);
-    out->ntopics = kafka_wire_read_array(&d, 6, false, NULL);
+    out->ntopics = kafka_wire_read_array(&d, d.flex ? 3 : 6, false, NULL);
     out->topics = kafka_wire_alloc(&d, out->ntopics, sizeof(*out->topics));
     for (size_t i = 0; i < out->ntopics; i++) {
         struct kafka_fetch_topic *t = &out->topics[i];
@@ -61,6 +65,7 @@ int kafka_fetch_request_decode(struct buf_reader *r, int16_t version,
             p->partition_index = buf_read_i32(r);
             p->current_leader_epoch = version >= 9 ? buf_read_i32(r) : -1;
             p->fetch_offset = buf_read_i64(r);
+            p->last_fetched_epoch = version >= 12 ? buf_read_i32(r) : -1;
             p->log_start_offset = version >= 5 ? buf_read_i64(r) : -1;
             p->partition_max_bytes = buf_read_i32(r);
             kafka_wire_read_tags(&d);
@@ -70,7 +75,8 @@ int kafka_fetch_request_decode(struct buf_reader *r, int16_t version,
     out->nforgotten = 0;
     out->forgotten = NULL;
     if (version >= 7) {
-        out->nforgotten = kafka_wire_read_array(&d, 6, false, NULL);
+        out->nforgotten =
+            kafka_wire_read_array(&d, d.flex ? 3 : 6, false, NULL);
         out->forgotten =
             kafka_wire_alloc(&d, out->nforgotten, sizeof(*out->forgotten));
         for (size_t i = 0; i < out->nforgotten; i++) {
@@ -112,6 +118,8 @@ void kafka_fetch_request_encode(struct buf *out, int16_t version,
             if (version >= 9)
                 buf_put_i32(out, p->current_leader_epoch);
             buf_put_i64(out, p->fetch_offset);
+            if (version >= 12)
+                buf_put_i32(out, p->last_fetched_epoch);
             if (version >= 5)
                 buf_put_i64(out, p->log_start_offset);
             buf_put_i32(out, p->partition_max_bytes);

@@ -395,6 +395,7 @@ struct kafka_fetch_partition {
     int64_t fetch_offset;
     int64_t log_start_offset; /* v5+, -1 before */
     int32_t partition_max_bytes;
+    int32_t last_fetched_epoch; /* v12+, -1 before */
 };
 
 struct kafka_fetch_topic {

@@ -359,6 +359,38 @@ def main():
         s4.close()
         check(len(data) == 4 + 4 + 4 + 7 + 4 + 4 + 2 + 8 + 8 + 4 and
               struct.unpack(">qi", data[-12:]) == (7, -1), "ListOffsets v4: offset and leader epoch")
+
+        # Fetch v12 (flexible, raw): from 7 some records; from 0 (deleted)
+        # OFFSET_OUT_OF_RANGE with empty records, not null.
+        def fetch12(offset):
+            part = struct.pack(">iiqiqi", 0, -1, offset, -1, -1, 1 << 20) + b"\x00"
+            body = struct.pack(">iiiibii", -1, 100, 1, 1 << 20, 0, 0, -1) + uvarint(2) + cstr("other") + \
+                uvarint(2) + part + b"\x00" + uvarint(1) + cstr("") + b"\x00"
+            r = call(port, 1, 12, body)
+            r.i32()
+            top, sess = r.i16(), r.i32()
+            r.uv()
+            r.cstr()
+            r.uv()
+            idx, ec, hwm, lso, start = r.i32(), r.i16(), r.i64(), r.i64(), r.i64()
+            na = r.uv()
+            for _ in range(max(na - 1, 0)):
+                r.i64()
+                r.i64()
+                r.tags()
+            r.i32()
+            n = r.uv()
+            recs = None if n == 0 else r.take(n - 1)
+            r.tags()
+            r.tags()
+            r.tags()
+            return r.done(), top, sess, ec, hwm, start, recs
+
+        ok, top, sess, ec, hwm, start, recs = fetch12(7)
+        check(ok and top == 0 and sess == 0 and ec == 0 and hwm == 11 and start == 7 and recs
+              and struct.unpack(">q", recs[:8])[0] <= 7, "Fetch v12: records from offset 7")
+        ok, top, sess, ec, hwm, start, recs = fetch12(0)
+        check(ok and ec == 1 and recs == b"", "Fetch v12 below the log start: OFFSET_OUT_OF_RANGE, empty records")
         c2.assign([TP("other", 0, 0)])  # below the start: auto.offset.reset applies
         vals = []
         end = time.time() + 15

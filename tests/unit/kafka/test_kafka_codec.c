@@ -129,7 +129,7 @@ TEST(unsupported_versions)
     static const uint8_t body[64];
     struct buf_reader r;
     void *q;
-    const int16_t bad[][2] = {{0, 2},  {0, 12}, {1, 3},  {1, 12},
+    const int16_t bad[][2] = {{0, 2},  {0, 12}, {1, 3},  {1, 13},
                               {3, 13}, {10, 4}, {17, 0}, {18, 4},
                               {27, 0}, {-1, 0}, {16, 4}, {2, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -437,7 +437,7 @@ TEST(fetch_response_splice)
     buf_init(&bi);
     buf_init(&bs);
     buf_init(&joined);
-    for (int16_t v = 4; v <= 11; v++) {
+    for (int16_t v = 4; v <= 12; v++) {
         buf_reset(&bi);
         buf_reset(&bs);
         buf_reset(&joined);

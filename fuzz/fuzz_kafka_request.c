@@ -76,21 +76,23 @@ static void responses(const uint8_t *p, size_t n, struct arena *a)
             struct kafka_list_groups_response lg;
             buf_reader_init(&r, p, n);
             (void)kafka_list_groups_response_decode(&r, v, a, &lg);
+        }
+        if (v >= 1 && v <= 6) {
             struct kafka_list_offsets_response lo;
             buf_reader_init(&r, p, n);
             (void)kafka_list_offsets_response_decode(&r, v, a, &lo);
         }
-        if (v >= 1 && v <= 5) {
+        if (v >= 1 && v <= 7) {
             struct kafka_offset_fetch_response of;
             buf_reader_init(&r, p, n);
             (void)kafka_offset_fetch_response_decode(&r, v, a, &of);
         }
-        if (v >= 3 && v <= 7) {
+        if (v >= 3 && v <= 11) {
             struct kafka_produce_response pr;
             buf_reader_init(&r, p, n);
             (void)kafka_produce_response_decode(&r, v, a, &pr);
         }
-        if (v >= 4 && v <= 11) {
+        if (v >= 4 && v <= 12) {
             struct kafka_fetch_response fr;
             buf_reader_init(&r, p, n);
             if (kafka_fetch_response_decode(&r, v, a, &fr) == 0)

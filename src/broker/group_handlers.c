@@ -358,7 +358,8 @@ static void fetch_fill(struct kafka_offset_fetch_partition_response *rp,
     rp->partition_index = partition;
     rp->committed_offset = o ? o->offset : -1;
     rp->committed_leader_epoch = o ? o->leader_epoch : -1;
-    rp->metadata = cstr(o ? o->metadata : "");
+    rp->metadata =
+        o && o->metadata ? slice_make(o->metadata, o->metadata_len) : cstr("");
     rp->error_code = KAFKA_ERR_NONE;
 }
 

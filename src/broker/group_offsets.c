@@ -171,11 +171,16 @@ static void apply(struct group_offsets *go, struct slice group,
         go->count++;
     }
     mem_free(e->metadata);
-    e->metadata =
-        metadata_null
-            ? NULL
-            : mem_strndup(metadata.len ? (const char *)metadata.ptr : "",
-                          metadata.len);
+    e->metadata = NULL;
+    e->o.metadata_len = 0;
+    if (!metadata_null) {
+        /* A copy of every byte: metadata may hold zero bytes. */
+        e->metadata = mem_alloc(metadata.len + 1);
+        if (metadata.len)
+            memcpy(e->metadata, metadata.ptr, metadata.len);
+        e->metadata[metadata.len] = '\0';
+        e->o.metadata_len = metadata.len;
+    }
     e->o.offset = offset;
     e->o.leader_epoch = leader_epoch;
     e->o.metadata = e->metadata;
@@ -505,7 +510,7 @@ int group_offsets_snapshot(const struct group_offsets *go,
             item.offset = e->o.offset;
             item.leader_epoch = e->o.leader_epoch;
             item.metadata = e->metadata
-                                ? slice_make(e->metadata, strlen(e->metadata))
+                                ? slice_make(e->metadata, e->o.metadata_len)
                                 : slice_make(NULL, 0);
             buf_reset(&batch);
             rc = group_offsets_build_batch(&batch, group, 1, &item,

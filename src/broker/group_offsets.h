@@ -29,7 +29,10 @@ struct group_offsets;
 struct group_offset {
     int64_t offset;
     int32_t leader_epoch; /* -1 = unknown */
+    /* Byte for byte as committed (zero bytes included), NUL-terminated for
+     * convenience; metadata_len is its length. */
     const char *metadata;
+    size_t metadata_len;
     int64_t commit_ts; /* ms */
 };
 

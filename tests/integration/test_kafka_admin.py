@@ -113,12 +113,24 @@ class Reader:
         return self.p == len(self.d)
 
 
+def recv_exact(s, n):
+    """recv(MSG_WAITALL) on a socket with a timeout may return early (the
+    records of a Fetch come by sendfile, later than the rest): loop."""
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        if not chunk:
+            raise ValueError("connection closed after %d of %d bytes" % (len(data), n))
+        data += chunk
+    return data
+
+
 def call(port, key, ver, body, corr=7):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     hdr = struct.pack(">hhih", key, ver, corr, 4) + b"test" + b"\x00"  # v2 header
     s.sendall(struct.pack(">i", len(hdr) + len(body)) + hdr + body)
-    n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
-    data = s.recv(n, socket.MSG_WAITALL)
+    n = struct.unpack(">i", recv_exact(s, 4))[0]
+    data = recv_exact(s, n)
     s.close()
     r = Reader(data)
     check(r.i32() == corr, "correlation id of api %d v%d" % (key, ver))
@@ -130,8 +142,8 @@ def api_versions(port):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     body = struct.pack(">hhih", 18, 0, 1, -1)
     s.sendall(struct.pack(">i", len(body)) + body)
-    n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]
-    r = Reader(s.recv(n, socket.MSG_WAITALL))
+    n = struct.unpack(">i", recv_exact(s, 4))[0]
+    r = Reader(recv_exact(s, n))
     s.close()
     r.i32()
     check(r.i16() == 0, "ApiVersions v0 answered")
@@ -354,8 +366,8 @@ def main():
             struct.pack(">iiq", 0, -1, -2)
         hdr = struct.pack(">hhih", 2, 4, 31, -1)
         s4.sendall(struct.pack(">i", len(hdr) + len(body)) + hdr + body)
-        n = struct.unpack(">i", s4.recv(4, socket.MSG_WAITALL))[0]
-        data = s4.recv(n, socket.MSG_WAITALL)
+        n = struct.unpack(">i", recv_exact(s4, 4))[0]
+        data = recv_exact(s4, n)
         s4.close()
         check(len(data) == 4 + 4 + 4 + 7 + 4 + 4 + 2 + 8 + 8 + 4 and
               struct.unpack(">qi", data[-12:]) == (7, -1), "ListOffsets v4: offset and leader epoch")
@@ -406,8 +418,8 @@ def main():
             struct.pack(">iq", 0, -1) + struct.pack(">i", 5000)
         hdr = struct.pack(">hhih", 21, 0, 9, -1)
         s0.sendall(struct.pack(">i", len(hdr) + len(body)) + hdr + body)
-        n = struct.unpack(">i", s0.recv(4, socket.MSG_WAITALL))[0]
-        data = s0.recv(n, socket.MSG_WAITALL)
+        n = struct.unpack(">i", recv_exact(s0, 4))[0]
+        data = recv_exact(s0, n)
         s0.close()
         corr, thr, nt, ln = struct.unpack(">iiih", data[:14])
         idx, low, ec = struct.unpack(">iqh", data[14 + ln + 4:14 + ln + 4 + 14])
@@ -428,6 +440,15 @@ def main():
         groups = {g[0] for g in kp.list_consumer_groups()}
         check({"gone", "busy"} <= groups, "both groups listed (%s)" % groups)
 
+        # Commit metadata comes back byte for byte, zero bytes included.
+        from kafka.structs import OffsetAndMetadata, TopicPartition as KTP
+        kc = KafkaConsumer(bootstrap_servers=srv.bootstrap, group_id="meta", enable_auto_commit=False)
+        kc.commit({KTP("other", 1): OffsetAndMetadata(0, "a\x00b\x00\x00c")})
+        kc.close()
+        got = kp.list_consumer_group_offsets("meta")
+        check(got.get(KTP("other", 1)) is not None and got[KTP("other", 1)].metadata == "a\x00b\x00\x00c",
+              "commit metadata with zero bytes returned as committed (%r)" % got)
+
         # OffsetDelete v0 (classic, raw): "od" commits other-0 and other-1.
         c = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "od", "enable.auto.commit": False})
         c.commit(offsets=[TP("other", 0, 5), TP("other", 1, 0)], asynchronous=False)
@@ -440,8 +461,8 @@ def main():
             hdr = struct.pack(">hhih", 47, 0, corr, -1)
             s0 = socket.create_connection(("127.0.0.1", port), timeout=10)
             s0.sendall(struct.pack(">i", len(hdr) + len(body)) + hdr + body)
-            n = struct.unpack(">i", s0.recv(4, socket.MSG_WAITALL))[0]
-            r = Reader(s0.recv(n, socket.MSG_WAITALL))
+            n = struct.unpack(">i", recv_exact(s0, 4))[0]
+            r = Reader(recv_exact(s0, n))
             s0.close()
             check(r.i32() == corr, "OffsetDelete correlation id")
             top, _ = r.i16(), r.i32()

@@ -109,6 +109,31 @@ TEST(commit_get_replay)
     buf_fini(&logbytes);
 }
 
+/* Commit metadata is kept byte for byte, zero bytes included, also
+ * through the log. */
+TEST(metadata_with_zero_bytes)
+{
+    struct group_offsets *go, *go2;
+    buf_init(&logbytes);
+    group_offsets_create(&go);
+    group_offsets_set_sink(go, sink, NULL);
+    static const char meta[] = {'a', 0, 'b', 0, 0, 'c'};
+    struct group_offset_commit c = {S("t"), 0, 5, -1,
+                                    slice_make(meta, sizeof meta)};
+    CHECK_EQ_INT(group_offsets_commit(go, S("g"), 1, &c, 1000), 0);
+    const struct group_offset *o = group_offsets_get(go, S("g"), S("t"), 0);
+    CHECK(o && o->metadata_len == sizeof meta &&
+          memcmp(o->metadata, meta, sizeof meta) == 0);
+    group_offsets_create(&go2);
+    CHECK_EQ_INT(group_offsets_replay(go2, logbytes.data, logbytes.len), 1);
+    o = group_offsets_get(go2, S("g"), S("t"), 0);
+    CHECK(o && o->metadata_len == sizeof meta &&
+          memcmp(o->metadata, meta, sizeof meta) == 0);
+    group_offsets_close(go2);
+    group_offsets_close(go);
+    buf_fini(&logbytes);
+}
+
 /* OffsetDelete and DeleteGroups: tombstones first, then memory; a replay
  * of the log agrees; a group with nothing left is gone. */
 TEST(delete_offsets_and_groups)
@@ -313,6 +338,7 @@ int main(void)
     RUN(key_value_bytes);
     RUN(commit_get_replay);
     RUN(delete_offsets_and_groups);
+    RUN(metadata_with_zero_bytes);
     RUN(persist_across_reopen);
     RUN(compaction_at_open);
     return harness_summary("test_group_offsets");

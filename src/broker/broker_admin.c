@@ -40,6 +40,87 @@ static bool slice_is(struct slice s, const char *lit)
     return s.len == strlen(lit) && (s.len == 0 || !memcmp(s.ptr, lit, s.len));
 }
 
+/* --- topic config keys ---------------------------------------------------- */
+
+/* Every topic-level key Kafka 3.9 knows (TopicConfig). rill honours those
+ * of topic_keys below and accepts the others without effect, except a
+ * cleanup.policy with compact, which it refuses (it does not compact). */
+static const char *const kafka_topic_keys[] = {
+    "cleanup.policy",
+    "compression.type",
+    "delete.retention.ms",
+    "file.delete.delay.ms",
+    "flush.messages",
+    "flush.ms",
+    "follower.replication.throttled.replicas",
+    "index.interval.bytes",
+    "leader.replication.throttled.replicas",
+    "local.retention.bytes",
+    "local.retention.ms",
+    "max.compaction.lag.ms",
+    "max.message.bytes",
+    "message.downconversion.enable",
+    "message.format.version",
+    "message.timestamp.after.max.ms",
+    "message.timestamp.before.max.ms",
+    "message.timestamp.difference.max.ms",
+    "message.timestamp.type",
+    "min.cleanable.dirty.ratio",
+    "min.compaction.lag.ms",
+    "min.insync.replicas",
+    "preallocate",
+    "remote.log.copy.disable",
+    "remote.log.delete.on.disable",
+    "remote.storage.enable",
+    "retention.bytes",
+    "retention.ms",
+    "segment.bytes",
+    "segment.index.bytes",
+    "segment.jitter.ms",
+    "segment.ms",
+    "unclean.leader.election.enable",
+};
+
+static bool slice_is(struct slice s, const char *lit);
+
+static bool slice_has(struct slice s, const char *lit)
+{
+    size_t n = strlen(lit);
+    for (size_t i = 0; s.ptr && i + n <= s.len; i++)
+        if (!memcmp((const char *)s.ptr + i, lit, n))
+            return true;
+    return false;
+}
+
+int16_t broker_topic_config_check(const struct broker_topic_kv *kv, size_t n,
+                                  struct slice *msg)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool known = false;
+        for (size_t k = 0;
+             k < sizeof(kafka_topic_keys) / sizeof(kafka_topic_keys[0]); k++)
+            if (slice_is(kv[i].key, kafka_topic_keys[k]))
+                known = true;
+        if (!known) {
+            *msg = KAFKA_STR("unknown topic config key");
+            return KAFKA_ERR_INVALID_CONFIG;
+        }
+        if (slice_is(kv[i].key, "cleanup.policy") &&
+            slice_has(kv[i].value, "compact")) {
+            *msg = KAFKA_STR("cleanup.policy: rill topics support only "
+                             "'delete'");
+            return KAFKA_ERR_INVALID_CONFIG;
+        }
+    }
+    struct logdir_topic_config c;
+    logdir_topic_config_init(&c);
+    if (broker_topic_config_apply(&c, kv, n)) {
+        *msg = KAFKA_STR("invalid value");
+        return KAFKA_ERR_INVALID_CONFIG;
+    }
+    return 0;
+}
+
 /* --- DescribeConfigs -------------------------------------------------------
  */
 

@@ -195,6 +195,12 @@ void broker_req_set_resp(struct broker_req *req, struct broker_resp *r);
 void broker_handlers_register(struct broker *b);
 /* broker_admin.c: configs, cluster, log dirs, reassignments, elections. */
 void broker_admin_register(struct broker *b);
+/* CreateTopics' check of its configs: an unknown key, a bad value of an
+ * honoured one, or cleanup.policy=compact is INVALID_CONFIG (*msg says
+ * why); 0 if they are fine. */
+struct broker_topic_kv;
+int16_t broker_topic_config_check(const struct broker_topic_kv *kv, size_t n,
+                                  struct slice *msg);
 int broker_handle_produce(struct broker_req *req, struct buf *out);
 int broker_handle_fetch(struct broker_req *req, struct buf *out);
 /* Parked fetches: answered at shutdown, freed at close. */

@@ -288,6 +288,10 @@ static int handle_create_topics(struct broker_req *req, struct buf *out)
             kv[c].key = t->configs[c].name;
             kv[c].value = t->configs[c].value;
         }
+        tr->error_code =
+            broker_topic_config_check(kv, t->nconfigs, &tr->error_message);
+        if (tr->error_code)
+            continue;
         tr->error_code = broker_topic_create(req->b, t->name, parts,
                                              rq.validate_only, kv, t->nconfigs);
         if (tr->error_code == 0) {

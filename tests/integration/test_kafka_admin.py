@@ -176,6 +176,24 @@ def main():
         for f in fs.values():
             f.result(timeout=15)
 
+        # CreateTopics checks its configs (and validate_only creates nothing).
+        def create_err(name, cfg, validate=False):
+            f = admin.create_topics([NewTopic(name, 1, 1, config=cfg)], validate_only=validate)[name]
+            try:
+                f.result(timeout=15)
+                return None
+            except KafkaException as e:
+                return e.args[0]
+        e1 = create_err("bad1", {"no.such.key": "1"})
+        e2 = create_err("bad2", {"retention.ms": "soon"})
+        e3 = create_err("bad3", {"cleanup.policy": "compact"})
+        e4 = create_err("vo", {"retention.ms": "1000", "min.insync.replicas": "1"}, validate=True)
+        check(all(e is not None and e.name() == "INVALID_CONFIG" for e in (e1, e2, e3)) and e4 is None,
+              "CreateTopics: unknown key, bad value, compact refused; a valid validate_only passes (%s %s %s %s)"
+              % (e1, e2, e3, e4))
+        names = admin.list_topics(timeout=10).topics
+        check(not {"bad1", "bad2", "bad3", "vo"} & set(names), "and none of them was created")
+
         d = cdescribe(admin, "cfg")
         check(d.get("retention.ms") == str(7 * 24 * 3600 * 1000) and d.get("cleanup.policy") == "delete",
               "confluent describe_configs: defaults (%s)" % d)

@@ -27,7 +27,12 @@ void cli_args_init(struct cli_args *a, int argc, char **argv);
 const char *cli_opt(struct cli_args *a, const char *name);
 bool cli_flag(struct cli_args *a, const char *name);
 const char *cli_positional(struct cli_args *a, int idx);
-/* Reports the first unused option as an error; returns 0 or 2. */
+/* Whether the data directory dir is absent (then says so on stderr as
+ * "rill <prog>: ..."): commands that only read must not show an empty
+ * listing for a directory that is not there. */
+bool cli_dir_missing(const char *prog, const char *dir);
+/* Reports the first unused option as an error; returns 0 or 2. A --help
+ * or -h anywhere prints usage on stdout and exits 0. */
 int cli_check_unused(struct cli_args *a, const char *usage);
 /* Parses a decimal int64 flag value or exits with a usage error. */
 int cli_parse_i64(const char *flag, const char *s, int64_t *out);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *cli_data_dir(const char *flag_value)
 {
@@ -72,8 +73,27 @@ const char *cli_positional(struct cli_args *a, int idx)
     return NULL;
 }
 
+bool cli_dir_missing(const char *prog, const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return false;
+    fprintf(stderr,
+            "rill %s: no data directory at %s (--data DIR or "
+            "$RILL_DATA names it)\n",
+            prog, dir);
+    return true;
+}
+
 int cli_check_unused(struct cli_args *a, const char *usage)
 {
+    for (int i = 1; i < a->argc; i++) {
+        /* Every subcommand answers --help with its usage, exit 0. */
+        if (!strcmp(a->argv[i], "--help") || !strcmp(a->argv[i], "-h")) {
+            printf("usage: %s\n", usage);
+            exit(0);
+        }
+    }
     for (int i = 1; i < a->argc; i++) {
         if (!a->used[i]) {
             fprintf(stderr, "rill %s: unexpected argument '%s'\nusage: %s\n",

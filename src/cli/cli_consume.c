@@ -279,6 +279,10 @@ static int open_ro(struct consumer *c)
     logdir_options_init(&o);
     o.read_only = true;
     o.no_flusher = true;
+    if (cli_dir_missing("consume", c->dir)) {
+        c->ld = NULL;
+        return -ENOENT;
+    }
     int rc = logdir_open(c->dir, &o, &c->ld);
     if (rc) {
         fprintf(stderr, "rill consume: cannot open %s: %s\n", c->dir,

@@ -309,13 +309,13 @@ int cli_logtool(int argc, char **argv)
     int npaths = 0;
     while (npaths < 64 && (paths[npaths] = cli_positional(&a, 0)) != NULL)
         npaths++;
+    int rc = cli_check_unused(&a, usage_text);
+    if (rc)
+        return rc;
     if (!verb || strcmp(verb, "dump") != 0 || npaths == 0) {
         fprintf(stderr, "usage: %s\n", usage_text);
         return 2;
     }
-    int rc = cli_check_unused(&a, usage_text);
-    if (rc)
-        return rc;
     buf_init(&d.scratch);
     int status = 0;
     for (int i = 0; i < npaths; i++)

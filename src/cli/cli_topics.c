@@ -39,6 +39,8 @@ static int open_dir(const char *dir, bool read_only, struct logdir **ld)
     logdir_options_init(&o);
     o.read_only = read_only;
     o.no_flusher = true;
+    if (read_only && cli_dir_missing("topics", dir))
+        return -ENOENT;
     int rc = logdir_open(dir, &o, ld);
     if (rc == -EBUSY)
         fprintf(stderr,

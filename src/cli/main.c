@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define RILL_VERSION "0.1.0"
+
 struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -47,6 +49,12 @@ int main(int argc, char **argv)
     if (os_fault_from_env() < 0) {
         fprintf(stderr, "rill: RILL_FAULT does not parse\n");
         return 2;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        printf("rill %s (Kafka protocol: the APIs of Kafka 3.9 for a single "
+               "node, docs/kafka-protocol.md)\n",
+               RILL_VERSION);
+        return 0;
     }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {

@@ -7,7 +7,9 @@
 - `rill topics alter --data` on a stopped directory (persisted);
 - `rill groups delete` and `rill groups reset-offsets` (dry run, then
   --execute) on a group kcat committed offsets for;
-- errors are one line each (no librdkafka log lines), --help exits 0.
+- errors are one line each (no librdkafka log lines); every subcommand
+  answers --help with its usage and exit 0; rill --version; a wrong flag is
+  named; a missing data directory is an error for the read-only commands.
 
 Run: /usr/bin/python3 tests/integration/test_cli_bootstrap.py
 """
@@ -87,9 +89,18 @@ def main():
         p = rill("topics", "alter", "local", "--partitions", "2", "--retention-ms", "1000", data=srv.data)
         p = rill("topics", "describe", "local", data=srv.data)
         check("Partitions: 2" in p.stdout and "retention.ms: 1000" in p.stdout, "topics alter --data")
-    for args in (["topics", "--help"], ["groups", "--help"]):
-        p = rill(*args, check=False)
-        check(p.returncode == 0 and "usage" in p.stdout, "rill %s exits 0 with its usage" % " ".join(args))
+    for cmd in ("topics", "groups", "produce", "consume", "log", "serve", "run", "sql", "queries",
+                "simulate", "skew", "advise"):
+        p = rill(cmd, "--help", check=False)
+        check(p.returncode == 0 and "usage" in p.stdout, "rill %s --help exits 0 with its usage" % cmd)
+    p = rill("--version", check=False)
+    check(p.returncode == 0 and p.stdout.startswith("rill "), "rill --version (%r)" % p.stdout)
+    p = rill("topics", "list", "--bogus", "1", check=False)
+    check(p.returncode == 2 and "--bogus" in p.stderr, "a wrong flag is named")
+    for args in (["topics", "list"], ["consume", "t"]):
+        p = rill(*args, data="/nonexistent/rill-data", check=False)
+        check(p.returncode == 1 and "no data directory" in p.stderr and not p.stdout,
+              "rill %s on a missing data directory is an error, not an empty listing" % " ".join(args))
     p = rill("topics", "list", "--bootstrap", "127.0.0.1:1", "--timeout", "1500", check=False)
     check(p.returncode == 1 and p.stderr.count("\n") == 1 and "127.0.0.1:1" in p.stderr,
           "no broker: one line naming the address (%r)" % p.stderr)

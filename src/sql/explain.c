@@ -97,26 +97,31 @@ void plan_explain(const struct plan *p, struct buf *out)
                 buf_printf(out, "%s %s", c ? "," : "", p->repart_cols[c]);
             buf_printf(out, "\n");
         }
-        buf_printf(out, "repartition: by ");
+        buf_printf(out, "repartition: ");
         if (!p->wcfg.nkeys)
-            buf_printf(out, "(no key: one partition)");
+            buf_printf(out, "every row (no GROUP BY key: a global "
+                            "aggregate, one final task)");
+        else
+            buf_printf(out, "by ");
         for (int k = 0; k < p->wcfg.nkeys; k++)
             buf_printf(out, "%s%s", k ? ", " : "", p->key_name[k]);
         buf_printf(out,
-                   " to topic %s (%d partitions, binary rows, record "
+                   " to topic %s (%d partition%s, binary rows, record "
                    "timestamp = event time, a watermark marker from every "
                    "stage-0 task)\n",
-                   p->repart_topic, p->npartitions);
+                   p->repart_topic, p->repart_partitions,
+                   p->repart_partitions == 1 ? "" : "s");
         buf_printf(out,
-                   "stage 1: %d tasks, one per partition of topic %s; "
+                   "stage 1: %d task%s, one per partition of topic %s; "
                    "watermark = min over the stage-0 tasks' markers\n",
-                   p->npartitions, p->repart_topic);
+                   p->repart_partitions, p->repart_partitions == 1 ? "" : "s",
+                   p->repart_topic);
     }
     if (p->windowed) {
         buf_printf(out, "window aggregate: ");
         window_text(&p->wcfg.window, out);
         buf_printf(out, "\n  keys: ");
-        if (!p->wcfg.nkeys)
+        if (!p->wcfg.nkeys && p->wcfg.window.kind == WINDOW_NONE)
             buf_printf(out, "(none)");
         for (int k = 0; k < p->wcfg.nkeys; k++)
             buf_printf(out, "%s%s", k ? ", " : "", p->key_name[k]);

@@ -1132,7 +1132,8 @@ static int prune_for_repartition(struct plan *p, const struct sql_select *s,
             used[p->wcfg.aggs[a].column] = true;
     struct expr_ctx *ctx;
     if (expr_ctx_create(sc, pipeline_capacity(p->pipe), &ctx))
-        return fail(err, s->pos, ERR_INVALID, "cannot plan the repartition");
+        return fail(err, s->pos, ERR_INVALID,
+                    "cannot plan the repartition (out of expression space)");
     struct expr *ex[SCHEMA_MAX_COLUMNS];
     const char *names[SCHEMA_MAX_COLUMNS];
     int n = 0;
@@ -1146,10 +1147,19 @@ static int prune_for_repartition(struct plan *p, const struct sql_select *s,
         copy_str(p->repart_cols[n], sizeof p->repart_cols[n], names[n]);
         n++;
     }
+    if (n == 0) {
+        /* Only COUNT(*), no key: a row still needs one column to cross
+         * (a project has at least one); a constant costs a few bytes. */
+        ex[n] = expr_literal(ctx, value_bool(true));
+        names[n] = "$row";
+        copy_str(p->repart_cols[n], sizeof p->repart_cols[n], names[n]);
+        n++;
+    }
     p->nrepart_cols = n;
     int rc = pipeline_add_project(p->pipe, ctx, n, ex, names);
     if (rc)
-        return fail(err, s->pos, rc, "cannot plan the repartition");
+        return fail(err, s->pos, rc, "cannot plan the repartition (%s)",
+                    err_str(rc));
     /* p->wcfg keeps the input's numbering (the planner finds aggregates
      * by it); the operator and the repartition key get the new one. */
     p->wcfg_run = p->wcfg;
@@ -1312,6 +1322,10 @@ int planner_build(const struct sql_query_start *q,
          * time = the record timestamp the writer stamps, watermark from the
          * writers' markers (no delay, no idleness of its own). */
         p->repartition = true;
+        /* No GROUP BY key (a global aggregate, windowed or not): every row
+         * goes to the one partition of the repartition topic, and one
+         * stage-1 task computes the result. */
+        p->repart_partitions = p->wcfg.nkeys ? p->npartitions : 1;
         p->wcfg_run = p->wcfg;
         if (!p->late_topic[0] && (rc = prune_for_repartition(p, s, err)))
             goto fail;
@@ -1322,6 +1336,9 @@ int planner_build(const struct sql_query_start *q,
             .schema = &p->mid_schema,
             .format = PIPELINE_FORMAT_ROW,
             .time_column = -1,
+            /* the input partitions (the record key of a row): late rows
+             * count against them; a stage-1 task's own index is below it
+             * too (repart_partitions <= npartitions) */
             .npartitions = p->npartitions,
             .external_watermark = true,
         };

@@ -85,6 +85,9 @@ struct plan {
     bool repartition;
     char in_key[SCHEMA_NAME_MAX]; /* the input stream's key, "" if none */
     char repart_topic[256];
+    /* partitions of repart_topic = stage-1 tasks: npartitions, or 1 for a
+     * global aggregate (no GROUP BY key: every row to one final task) */
+    int repart_partitions;
     struct schema mid_schema; /* pipe's source schema when repartition */
     int nrepart_cols;         /* 0: every column crosses (EMIT LATE INTO) */
     /* wcfg numbered over mid_schema (keys, aggregate columns): what the

@@ -153,6 +153,7 @@ static void make_spec(const struct plan *p, struct sql_query_start *qs,
     s->repartition = p->repartition;
     if (p->repartition) {
         s->nrep_keys = p->wcfg_run.nkeys;
+        s->rep_partitions = p->repart_partitions;
         memcpy(s->rep_keys, p->wcfg_run.keys,
                (size_t)p->wcfg_run.nkeys * sizeof s->rep_keys[0]);
     }

@@ -327,19 +327,21 @@ static void query_destroy(struct query *q)
     mem_free(q);
 }
 
-/* The repartition topic of a plan, with one partition per input
- * partition. A transient SELECT's is its own, new each time. */
+/* The repartition topic of a plan, with one partition per stage-1 task.
+ * A transient SELECT's is its own, new each time. */
 static int repart_topic_open(struct query *q, bool fresh, char *err,
                              size_t errlen)
 {
     const char *name = q->repart_topic;
     int n = stream_log_partitions(&q->log, name);
-    if (n >= 0 && (fresh || n != q->n0)) {
+    /* A global aggregate's rows all go to partition 0, so a topic with
+     * more partitions (made before such plans had one) still serves. */
+    if (n >= 0 && (fresh || (n != q->n1 && q->n1 != 1))) {
         stream_log_delete(&q->log, name);
         n = ERR_NOT_FOUND;
     }
     if (n == ERR_NOT_FOUND) {
-        int rc = stream_log_create(&q->log, name, q->n0);
+        int rc = stream_log_create(&q->log, name, q->n1);
         if (rc && rc != ERR_EXISTS)
             return query_task_fail(err, errlen, rc,
                                    "create the repartition topic", name);
@@ -374,7 +376,9 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
     q->n0 = sp->npartitions > 0 ? sp->npartitions : 1;
     q->repartition = sp->repartition;
     q->windowed = sp->windowed;
-    q->n1 = q->repartition ? q->n0 : 0;
+    q->n1 = !q->repartition          ? 0
+            : sp->rep_partitions > 0 ? sp->rep_partitions
+                                     : q->n0;
     q->ntasks = q->n0 + q->n1;
     if (sp->nextra_inputs < 0 || sp->nextra_inputs >= PIPELINE_MAX_SOURCES) {
         snprintf(err, errlen, "a task reads at most %d inputs",

@@ -89,6 +89,9 @@ struct query_spec {
     /* a second stage, after the repartition topic <id>-repartition */
     bool repartition;
     int nrep_keys; /* the columns rows are repartitioned by */
+    /* partitions of that topic = stage-1 tasks; 0: npartitions (1 for a
+     * global aggregate, no key: every row to one final task) */
+    int rep_partitions;
     int rep_keys[SCHEMA_MAX_COLUMNS];
     /* a persistent query's output: rows as JSON records, keyed by the
      * JSON of these columns (a string column: its text) */

@@ -239,6 +239,33 @@ static const struct {
      "UPPER(kind)",
      "window aggregate: none (an updating GROUP BY)\n"
      "  keys: (UPPER kind) (repartitioned)\n"},
+    /* global aggregates (no GROUP BY key): every row to one final task */
+    {"EXPLAIN SELECT COUNT(*) AS n FROM readings",
+     "project (to the repartition topic): $row\n"
+     "repartition: every row (no GROUP BY key: a global aggregate, one "
+     "final task) to topic select-repartition (1 partition, binary rows, "
+     "record timestamp = event time, a watermark marker from every stage-0 "
+     "task)\nstage 1: 1 task, one per partition of topic "
+     "select-repartition;"},
+    {"EXPLAIN SELECT COUNT(*) AS n, AVG(value) AS a FROM readings",
+     "project (to the repartition topic): value\n"},
+    {"EXPLAIN SELECT window_start, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE "
+     "readings, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY "
+     "window_start, window_end",
+     "window aggregate: TUMBLE(size 10000 ms)\n"
+     "  keys: window_start, window_end (repartitioned)\n"},
+    {"EXPLAIN SELECT MAX(value) AS m FROM readings HAVING COUNT(*) > 1",
+     "filter (HAVING): (> (COUNT *) 1)\n"},
+    /* each error keeps its own message (a global aggregate's used to be
+     * "cannot plan the repartition") */
+    {"EXPLAIN SELECT sensor_id, COUNT(*) AS n FROM readings",
+     "ERR line 1, column 16: column 'sensor_id' must appear in GROUP BY or "
+     "be used in an aggregate function"},
+    {"EXPLAIN SELECT window_start, kind, COUNT(*) AS n FROM TABLE(TUMBLE("
+     "TABLE readings, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY "
+     "window_start, window_end",
+     "ERR line 1, column 30: column 'kind' must appear in GROUP BY or be "
+     "used in an aggregate function"},
     /* errors name line and column */
     {"EXPLAIN SELECT kind, COUNT(*) AS c FROM readings GROUP BY UPPER(kind)",
      "ERR line 1, column 16: column 'kind' must appear in GROUP BY or be "

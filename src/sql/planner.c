@@ -20,6 +20,7 @@
 #include "base/mem.h"
 #include "log/logdir.h"
 #include "sql/catalog.h"
+#include "stream/decimal.h"
 
 static int fail(struct sql_exec_error *err, struct sql_pos pos, int code,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -607,10 +608,26 @@ static struct expr *tr_expr(struct tr *t, const struct sql_expr *e)
             mem_free(s);
             return NULL;
         }
+        if (e->type->kind == SQL_TYPE_DECIMAL &&
+            e->type->precision > DECIMAL_MAX_PRECISION) {
+            char *ts = sql_ast_format_type(e->type);
+            char msg[256];
+            snprintf(msg, sizeof msg,
+                     "CAST to %s: a precision above %d is not supported "
+                     "(rill computes DECIMAL as DOUBLE, exact to %d digits; "
+                     "CAST to DOUBLE, or ROUND(x, s))",
+                     ts, DECIMAL_MAX_PRECISION, DECIMAL_MAX_PRECISION);
+            mem_free(ts);
+            return refuse(t, e, ERR_UNSUPPORTED, msg);
+        }
         if (e->left->kind == SQL_EXPR_NULL)
             return built(t, e, expr_null(t->ctx, (enum schema_type)to));
         if (!(a = tr_expr(t, e->left)))
             return NULL;
+        if (e->type->kind == SQL_TYPE_DECIMAL)
+            return built(t, e,
+                         expr_cast_decimal(t->ctx, a, e->type->precision,
+                                           e->type->scale));
         return built(t, e, expr_cast(t->ctx, a, (enum schema_type)to));
     }
     case SQL_EXPR_CALL:

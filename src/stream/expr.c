@@ -20,6 +20,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "row/scalar.h"
+#include "stream/decimal.h"
 
 enum kind { K_COL, K_LIT, K_BIN, K_UN, K_IN, K_LIKE, K_CASE, K_CAST, K_FUNC };
 
@@ -32,6 +33,7 @@ struct expr {
     bool negated;
     bool has_else;
     int nargs;
+    int dec_precision, dec_scale; /* CAST to DECIMAL(p, s); p 0: not one */
     struct expr **args;
     const struct row_column **argres; /* children's results during eval */
     struct row_column out;
@@ -445,6 +447,29 @@ struct expr *expr_cast(struct expr_ctx *c, struct expr *x, enum schema_type to)
     if (to == SCHEMA_NULL)
         return fail(c, "cannot CAST to NULL");
     e->type = e->out.type = to;
+    return e;
+}
+
+struct expr *expr_cast_decimal(struct expr_ctx *c, struct expr *x,
+                               int precision, int scale)
+{
+    if (precision < 1 || precision > DECIMAL_MAX_PRECISION || scale < 0 ||
+        scale > precision) {
+        char msg[96];
+        snprintf(msg, sizeof msg,
+                 "DECIMAL(%d, %d) is not supported (precision "
+                 "1 to %d, scale 0 to precision)",
+                 precision, scale, DECIMAL_MAX_PRECISION);
+        return fail(c, msg);
+    }
+    if (x && !is_num(x->type) && x->type != SCHEMA_STRING &&
+        x->type != SCHEMA_BOOLEAN && x->type != SCHEMA_NULL)
+        return fail(c, "cannot CAST this type to DECIMAL");
+    struct expr *e = expr_cast(c, x, SCHEMA_DOUBLE);
+    if (!e)
+        return NULL;
+    e->dec_precision = precision;
+    e->dec_scale = scale;
     return e;
 }
 
@@ -1208,8 +1233,13 @@ static int eval(struct expr_ctx *c, struct expr *e, const struct row_batch *b,
         break;
     }
     case K_CAST:
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             convert(c, o, args[0], i);
+            if (e->dec_precision && !nl[i] &&
+                decimal_round(o->data.f64[i], e->dec_precision, e->dec_scale,
+                              &o->data.f64[i]))
+                nl[i] = 1; /* overflow: NULL, as Flink's CAST */
+        }
         break;
     case K_FUNC:
         eval_func(c, e, args, b->meta, n);

@@ -118,6 +118,11 @@ struct expr *expr_case(struct expr_ctx *ctx, struct expr *operand,
                        int n, struct expr *otherwise);
 struct expr *expr_cast(struct expr_ctx *ctx, struct expr *x,
                        enum schema_type to);
+/* CAST(x AS DECIMAL(precision, scale)): a DOUBLE rounded half up to scale
+ * places, NULL when it needs more than precision - scale integer digits
+ * (stream/decimal.h). precision is 1..DECIMAL_MAX_PRECISION (15). */
+struct expr *expr_cast_decimal(struct expr_ctx *ctx, struct expr *x,
+                               int precision, int scale);
 struct expr *expr_func(struct expr_ctx *ctx, enum expr_func fn,
                        struct expr *const *args, int n);
 

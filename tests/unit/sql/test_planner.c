@@ -266,6 +266,16 @@ static const struct {
      "window_start, window_end",
      "ERR line 1, column 30: column 'kind' must appear in GROUP BY or be "
      "used in an aggregate function"},
+    /* CAST to DECIMAL(p, s): a DOUBLE rounded to s places */
+    {"EXPLAIN SELECT CAST(value AS DECIMAL(10, 2)) AS v FROM readings",
+     "project: v DOUBLE = CAST(value AS DECIMAL(10, 2))\n"},
+    {"EXPLAIN SELECT sensor_id,\n  CAST(value AS DECIMAL(38, 2)) AS v FROM "
+     "readings",
+     "ERR line 2, column 3: CAST to DECIMAL(38,2): a precision above 15 is "
+     "not supported (rill computes DECIMAL as DOUBLE, exact to 15 digits; "
+     "CAST to DOUBLE, or ROUND(x, s))"},
+    {"EXPLAIN SELECT CAST(ts AS DECIMAL(10, 2)) AS v FROM readings",
+     "ERR line 1, column 16: cannot CAST this type to DECIMAL"},
     /* errors name line and column */
     {"EXPLAIN SELECT kind, COUNT(*) AS c FROM readings GROUP BY UPPER(kind)",
      "ERR line 1, column 16: column 'kind' must appear in GROUP BY or be "

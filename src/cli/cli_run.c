@@ -7,10 +7,13 @@
  * `rill run` returns after the script). Otherwise the session is embedded:
  * it opens the data directory for writing (its lock keeps a second
  * writer, e.g. `rill serve`, out), the catalog in it, and an executor whose
- * engine is the query runner (sql/query_run.h); on open it restarts
- * the catalog's RUNNING queries. A script is parsed whole first (a syntax
- * error anywhere runs nothing), then executed statement by statement,
- * stopping at the first error, printed as FILE:line:column: message.
+ * engine is the query runner (sql/query_run.h). `rill run` restarts
+ * the catalog's RUNNING queries before its script; `rill sql` only at its
+ * first statement that is not read-only (SELECT, SHOW, DESCRIBE, EXPLAIN,
+ * SET change nothing, so a session of those starts nothing). A script is parsed
+ * whole first (a syntax error anywhere runs nothing), then executed statement
+ * by statement, stopping at the first error, printed as FILE:line:column:
+ * message.
  */
 #include "cli/cli.h"
 
@@ -44,6 +47,7 @@ struct cli_sql_session {
     struct sql_exec *exec;
     const struct sql_engine_ops *engine; /* the one place it is chosen */
     void *engine_ctx;
+    bool resume_pending; /* the catalog's RUNNING queries not started yet */
 };
 
 static int emit_row(void *arg, const char *line, size_t len)
@@ -110,12 +114,7 @@ int cli_sql_session_open(const char *dir, const char *prog,
         fprintf(stderr, "%s: %s\n", prog, err_str(rc));
         goto fail;
     }
-    struct buf b;
-    buf_init(&b);
-    sql_exec_resume(s->exec, &b);
-    if (b.len)
-        fprintf(stderr, "%.*s", (int)b.len, (const char *)b.data);
-    buf_fini(&b);
+    s->resume_pending = true;
     *out = s;
     return 0;
 fail:
@@ -134,6 +133,36 @@ void cli_sql_session_close(struct cli_sql_session *s)
     catalog_close(s->catalog);
     logdir_close(s->logdir);
     mem_free(s);
+}
+
+/* Restarts the catalog's RUNNING queries in this process, once. */
+static void session_resume(struct cli_sql_session *s)
+{
+    if (!s->resume_pending)
+        return;
+    s->resume_pending = false;
+    struct buf b;
+    buf_init(&b);
+    sql_exec_resume(s->exec, &b);
+    if (b.len)
+        fprintf(stderr, "%.*s", (int)b.len, (const char *)b.data);
+    buf_fini(&b);
+}
+
+/* Statements that change nothing: they never start the catalog's
+ * queries (a transient SELECT reads the log and prints). */
+static bool read_only(const struct sql_stmt *st)
+{
+    switch (st->kind) {
+    case SQL_STMT_SELECT:
+    case SQL_STMT_SHOW:
+    case SQL_STMT_DESCRIBE:
+    case SQL_STMT_EXPLAIN:
+    case SQL_STMT_SET:
+        return true;
+    default:
+        return false;
+    }
 }
 
 static void print_error(const char *where, const struct sql_pos *pos,
@@ -207,6 +236,10 @@ int cli_sql_session_exec(struct cli_sql_session *s, const char *where,
     for (size_t i = 0; i < script.nstmts; i++) {
         struct sql_exec_error err;
         buf_reset(&b);
+        /* `rill sql` hosts the catalog's queries from its first statement
+         * that changes something; a read-only session starts none. */
+        if (!read_only(script.stmts[i]))
+            session_resume(s);
         int rc = sql_exec_stmt(s->exec, script.stmts[i], &b, &err);
         if (b.len) {
             fwrite(b.data, 1, b.len, stdout);
@@ -274,6 +307,10 @@ int cli_run(int argc, char **argv)
         free(text);
         return 2;
     }
+    /* rill run hosts the catalog's queries whatever the script holds
+     * (a script of SHOW QUERIES; resumes them until idle). */
+    if (!s->client)
+        session_resume(s);
     int status = cli_sql_session_exec(s, file, text, len);
     /* The embedded mode: keep the persistent queries running. */
     if (!status && !s->client && s->engine->wait)

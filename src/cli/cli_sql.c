@@ -11,6 +11,7 @@
  */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,18 @@ static bool is_quit(const char *line)
            !strncmp(line, "\\q", 2);
 }
 
+/* Ctrl-C in the shell: at the prompt it drops the statement being typed;
+ * while a SELECT runs, the engine's own handler ends that SELECT
+ * (query_run.c installs it for the SELECT and puts this one back). The
+ * session and its SET settings stay either way; quit or Ctrl-D leaves. */
+static volatile sig_atomic_t sigint_seen;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    sigint_seen = 1;
+}
+
 static int run_tty(struct cli_sql_session *s)
 {
     char hist[4096] = "";
@@ -125,10 +138,24 @@ static int run_tty(struct cli_sql_session *s)
     if (cli_sql_session_remote(s))
         printf("Connected to rill serve: statements and their queries run "
                "inside it.\n");
+    struct sigaction sa, old_int;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint; /* no SA_RESTART: the read returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
     struct buf stmt;
     buf_init(&stmt);
     for (;;) {
+        sigint_seen = 0;
         char *line = readline(stmt.len ? "   ...> " : "rill> ");
+        if (sigint_seen) {
+            /* Ctrl-C: forget what was typed, a fresh prompt. */
+            free(line);
+            buf_reset(&stmt);
+            putchar('\n');
+            fflush(stdout);
+            continue;
+        }
         if (!line) {
             putchar('\n');
             break;
@@ -163,6 +190,7 @@ static int run_tty(struct cli_sql_session *s)
             write_history(hist);
     }
     buf_fini(&stmt);
+    sigaction(SIGINT, &old_int, NULL);
     if (hist[0])
         write_history(hist);
     return 0;

@@ -129,8 +129,7 @@ ok "EXPLAIN shows stage 0, the repartition and stage 1"
 # windows must be complete (nothing from the first run may close them),
 # and a window from the first run is not written twice unless it was
 # still open when that run's input ended (at least once, docs/planner.md).
-# The `rill sql` runs above resumed the queries for a moment too: a run
-# stopped before it caught up must not lower the recorded watermark.
+# (The `rill sql` runs above were read-only: they started no query.)
 /usr/bin/python3 - "$TMP" <<'PY'
 import json, random, sys
 tmp = sys.argv[1]

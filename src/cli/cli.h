@@ -74,6 +74,11 @@ int cli_sql_session_open(const char *dir, const char *prog,
 void cli_sql_session_close(struct cli_sql_session *s);
 int cli_sql_session_exec(struct cli_sql_session *s, const char *where,
                          const char *text, size_t len);
+/* Async-signal-safe, for the shell's SIGINT handler: ends the statement
+ * running inside `rill serve` (the session then reconnects and sends its
+ * SET statements again, so the shell keeps them). Embedded sessions: a
+ * no-op (the engine ends its SELECT on SIGINT itself). */
+void cli_sql_session_interrupt(struct cli_sql_session *s);
 /* Whether the session's statements go to a running `rill serve`
  * (<data>/rill.sock) rather than run in this process. */
 bool cli_sql_session_remote(const struct cli_sql_session *s);

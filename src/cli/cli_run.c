@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,11 @@ static bool run_until_idle;
 struct cli_sql_session {
     struct sql_client *client; /* set: statements go to rill serve */
     const char *prog;
+    const char *dir;
+    /* Remote: SETs that ran (sent again after a reconnect), and the
+     * interruption state shared with the SIGINT handler. */
+    struct buf sets;
+    volatile sig_atomic_t busy, interrupted;
     struct logdir *logdir;
     struct catalog *catalog;
     struct sql_exec *exec;
@@ -65,6 +71,8 @@ int cli_sql_session_open(const char *dir, const char *prog,
 {
     struct cli_sql_session *s = mem_calloc(1, sizeof(*s));
     s->prog = prog;
+    s->dir = dir;
+    buf_init(&s->sets);
     int rc = sql_client_connect(dir, &s->client);
     if (rc == 0) {
         *out = s;
@@ -127,6 +135,7 @@ void cli_sql_session_close(struct cli_sql_session *s)
     if (!s)
         return;
     sql_client_close(s->client);
+    buf_fini(&s->sets);
     sql_exec_destroy(s->exec);
     if (s->engine == &query_run_engine)
         query_run_destroy(s->engine_ctx); /* stops queries before the log */
@@ -194,12 +203,73 @@ static void remote_error(void *arg, const struct sql_pos *pos, const char *msg)
     print_error(r->where, pos, msg);
 }
 
+static void quiet_text(void *arg, const char *p, size_t len, int is_row)
+{
+    (void)arg, (void)p, (void)len, (void)is_row;
+}
+
+/* The SET statements of text (which ran), kept to be sent again. */
+static void remember_sets(struct cli_sql_session *s, const char *text,
+                          size_t len)
+{
+    struct arena arena;
+    arena_init(&arena, 16384);
+    struct sql_script script;
+    struct sql_error perr;
+    if (!sql_parse_script(text, len, &arena, &script, &perr))
+        for (size_t i = 0; i < script.nstmts; i++) {
+            const struct sql_stmt *st = script.stmts[i];
+            if (st->kind != SQL_STMT_SET)
+                continue;
+            buf_put(&s->sets, st->text, st->text_len);
+            buf_put_str(&s->sets, ";\n");
+        }
+    arena_fini(&arena);
+}
+
+/* After Ctrl-C hung up on the server: a new session with the old SETs. */
+static int reconnect(struct cli_sql_session *s, const char *where)
+{
+    sql_client_close(s->client);
+    s->client = NULL;
+    int rc = sql_client_connect(s->dir, &s->client);
+    if (rc) {
+        fprintf(stderr, "%s: cannot reach rill serve again: %s\n", s->prog,
+                err_str(rc));
+        return 1;
+    }
+    if (!s->sets.len)
+        return 0;
+    struct remote_ctx r = {where};
+    struct sql_client_sink sink = {quiet_text, remote_error, &r};
+    return sql_client_exec(s->client, (const char *)s->sets.data, s->sets.len,
+                           &sink)
+               ? 1
+               : 0;
+}
+
+void cli_sql_session_interrupt(struct cli_sql_session *s)
+{
+    if (!s || !s->client)
+        return;
+    s->interrupted = 1;
+    if (s->busy)
+        sql_client_interrupt(s->client);
+}
+
 static int remote_exec(struct cli_sql_session *s, const char *where,
                        const char *text, size_t len)
 {
     struct remote_ctx r = {where};
     struct sql_client_sink sink = {remote_text, remote_error, &r};
+    s->interrupted = 0;
+    s->busy = 1;
     int rc = sql_client_exec(s->client, text, len, &sink);
+    s->busy = 0;
+    if (rc < 0 && s->interrupted)
+        return reconnect(s, where); /* the statement ended on Ctrl-C */
+    if (rc == 0)
+        remember_sets(s, text, len);
     if (rc < 0) {
         fprintf(stderr, "%s: lost the connection to rill serve: %s\n", s->prog,
                 err_str(rc));

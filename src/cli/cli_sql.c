@@ -116,11 +116,13 @@ static bool is_quit(const char *line)
  * (query_run.c installs it for the SELECT and puts this one back). The
  * session and its SET settings stay either way; quit or Ctrl-D leaves. */
 static volatile sig_atomic_t sigint_seen;
+static struct cli_sql_session *shell_session;
 
 static void on_sigint(int sig)
 {
     (void)sig;
     sigint_seen = 1;
+    cli_sql_session_interrupt(shell_session); /* a statement in rill serve */
 }
 
 static int run_tty(struct cli_sql_session *s)
@@ -138,6 +140,7 @@ static int run_tty(struct cli_sql_session *s)
     if (cli_sql_session_remote(s))
         printf("Connected to rill serve: statements and their queries run "
                "inside it.\n");
+    shell_session = s;
     struct sigaction sa, old_int;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint; /* no SA_RESTART: the read returns */

@@ -54,6 +54,12 @@ void sql_client_close(struct sql_client *c)
     mem_free(c);
 }
 
+void sql_client_interrupt(struct sql_client *c)
+{
+    if (c)
+        shutdown(c->fd, SHUT_RDWR);
+}
+
 int sql_client_exec(struct sql_client *c, const char *text, size_t len,
                     const struct sql_client_sink *sink)
 {

@@ -15,6 +15,12 @@ struct sql_client;
 int sql_client_connect(const char *dir, struct sql_client **out);
 void sql_client_close(struct sql_client *c); /* NULL is a no-op */
 
+/* Async-signal-safe (a SIGINT handler calls it): shuts the connection
+ * down, so that an exec blocked on it returns ERR_CLOSED at once; the
+ * server ends a SELECT whose client hung up. Close c afterwards (connect
+ * again for a new session: the server forgets the old one's SETs). */
+void sql_client_interrupt(struct sql_client *c);
+
 /* What a request returns, frame by frame. */
 struct sql_client_sink {
     /* 'T' text and 'R' rows (a row has no trailing newline). */

@@ -16,7 +16,8 @@ statement being typed, keeping the shell and its SET settings.
   would wait forever) brings the prompt back; Ctrl-C at the prompt and
   in the middle of a statement gives a fresh prompt (it killed the shell
   before); the SET made before is still in force (EXPLAIN shows the latest
-  offset); `quit` exits 0.
+  offset); `quit` exits 0. The same through `rill serve`, where the
+  SELECT runs inside the server.
 """
 import os
 import pty
@@ -27,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rilltest import RILL, check, rill  # noqa: E402
+from rilltest import RILL, Server, check, rill  # noqa: E402
 
 SETUP = """
 CREATE STREAM IF NOT EXISTS readings (
@@ -167,9 +168,11 @@ class Shell:
         os.close(self.fd)
 
 
-def ctrl_c(data):
+def ctrl_c(data, remote=False):
     sh = Shell(data)
     try:
+        if remote:
+            sh.expect("Connected to rill serve")
         sh.expect("rill> ")
         sh.send("SET 'scan.startup.mode' = 'latest-offset';\n")
         sh.expect("set 'scan.startup.mode' = 'latest-offset'")
@@ -181,7 +184,8 @@ def ctrl_c(data):
         check(sh.alive() and b"rill> " not in sh.buf, "the SELECT is running")
         sh.send("\x03")
         sh.expect("rill> ", timeout=5)
-        check(sh.alive(), "Ctrl-C ended the SELECT, the shell goes on")
+        check(sh.alive(), "Ctrl-C ended the SELECT, the shell goes on%s" %
+              (" (inside rill serve)" if remote else ""))
         # At the prompt: a fresh prompt, not the end of the shell.
         sh.send("\x03")
         sh.expect("rill> ", timeout=5)
@@ -211,6 +215,11 @@ def main():
         data = os.path.join(tmp, "data")
         scripts_and_read_only(data)
         ctrl_c(data)
+        # Through rill serve: Ctrl-C ends the SELECT running inside the
+        # server (the shell reconnects and sends its SETs again).
+        with Server(data=data) as srv:
+            ctrl_c(data, remote=True)
+            check(srv.alive(), "the server survived the interrupted sessions")
     print("PASS test_sql_shell")
 
 

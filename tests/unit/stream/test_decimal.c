@@ -2,6 +2,9 @@
  * inputs with the result Flink gives (HALF_UP on the decimal digits, NULL
  * on overflow), and the CAST node over a batch with NULLs. */
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../harness.h"
@@ -62,6 +65,81 @@ TEST(round_table)
                     cases[i].in, cases[i].p, cases[i].s, rc, got);
         CHECK(ok);
     }
+}
+
+/* Reference: the shortest %.Ng text that reads back as d, rounded half
+ * up as a decimal string (no shortcut), then checked against 10^(p-s). */
+static int ref_round(double d, int p, int s, double *out)
+{
+    char t[64];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(t, sizeof t, "%.*e", prec - 1, d);
+        if (strtod(t, NULL) == d)
+            break;
+    }
+    /* t = [-]D.DDDDe[+-]X */
+    bool neg = t[0] == '-';
+    const char *q = t + neg;
+    char dig[32];
+    int nd = 0;
+    for (; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9')
+            dig[nd++] = *q;
+    int exp10 = atoi(q + 1);
+    int keep = exp10 + 1 + s; /* digits with weight >= 10^-s */
+    long double m = 0;
+    for (int k = 0; k < keep && k < nd; k++)
+        m = m * 10 + (dig[k] - '0');
+    for (int k = nd; k < keep; k++)
+        m *= 10;
+    if (keep >= 0 && keep < nd && dig[keep] >= '5')
+        m += 1;
+    if (keep < 0)
+        m = 0;
+    long double lim = 1;
+    for (int k = 0; k < p; k++)
+        lim *= 10;
+    if (m >= lim)
+        return ERR_RANGE;
+    double r = (double)m / pow(10, s);
+    *out = neg && m > 0 ? -r : r;
+    return 0;
+}
+
+/* The shortcut away from halves against the reference, over values with
+ * few decimals (sensor readings, exact halves like 2.675) and arbitrary
+ * binary fractions. */
+TEST(round_differential)
+{
+    uint64_t x = 88172645463325252u;
+    int bad = 0;
+    for (int i = 0; i < 300000 && bad < 5; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int s = (int)(x % 6), p = s + 1 + (int)((x >> 8) % (16 - s - 1));
+        double d;
+        switch ((x >> 16) % 3) {
+        case 0: /* k decimals, often a half at s + 1 */
+            d = (double)(int64_t)((x >> 20) % 2000000) / pow(10, (x >> 40) % 7);
+            break;
+        case 1:
+            d = (double)((x >> 11) & ((1ull << 40) - 1)) / (double)(1ull << 30);
+            break;
+        default:
+            d = ((double)(x >> 11) / 9007199254740992.0) * 1000;
+            break;
+        }
+        if (x & (1ull << 63))
+            d = -d;
+        double got = 0, want = 0;
+        int rc = decimal_round(d, p, s, &got), wrc = ref_round(d, p, s, &want);
+        if (rc != wrc || (!rc && got != want)) {
+            fprintf(stderr,
+                    "  %.17g (%d, %d): rc %d got %.17g, want rc %d %.17g\n", d,
+                    p, s, rc, got, wrc, want);
+            bad++;
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
 }
 
 TEST(round_bad_arguments)
@@ -140,6 +218,7 @@ TEST(cast_node)
 int main(void)
 {
     RUN(round_table);
+    RUN(round_differential);
     RUN(round_bad_arguments);
     RUN(cast_node);
     return harness_summary("test_decimal");

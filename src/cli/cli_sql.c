@@ -11,10 +11,13 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include <editline/readline.h>
@@ -125,12 +128,60 @@ static void on_sigint(int sig)
     cli_sql_session_interrupt(shell_session); /* a statement in rill serve */
 }
 
+/* libedit reads keys through this. SIGINT is blocked while readline runs
+ * and only unblocked inside the pselect, so a Ctrl-C is either seen by
+ * the check before it or ends the wait: none is lost between the prompt
+ * and the read (a plain read() blocked on after the signal landed would
+ * wait for the next key). EOF makes readline return. */
+static int shell_getc(FILE *f)
+{
+    int fd = fileno(f);
+    sigset_t open;
+    pthread_sigmask(SIG_SETMASK, NULL, &open);
+    sigdelset(&open, SIGINT);
+    for (;;) {
+        if (sigint_seen)
+            return EOF;
+        fd_set in;
+        FD_ZERO(&in);
+        FD_SET(fd, &in);
+        int n = pselect(fd + 1, &in, NULL, NULL, NULL, &open);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return EOF;
+        unsigned char c;
+        ssize_t r = read(fd, &c, 1);
+        if (r == 1)
+            return c;
+        if (r < 0 && errno == EINTR)
+            continue;
+        return EOF;
+    }
+}
+
+/* One line from the terminal; NULL at EOF or on Ctrl-C (sigint_seen). */
+static char *read_line(const char *prompt)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    char *line = sigint_seen ? NULL : readline(prompt);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return line;
+}
+
 static int run_tty(struct cli_sql_session *s)
 {
     char hist[4096] = "";
     const char *home = getenv("HOME");
     if (home && *home)
         snprintf(hist, sizeof hist, "%s/.rill_history", home);
+    /* Ctrl-C is ours (shell_getc, on_sigint), not libedit's: its handler
+     * re-raises the signal to the whole process group. */
+    rl_catch_signals = 0;
+    rl_getc_function = shell_getc;
     using_history();
     stifle_history(HISTORY_MAX);
     if (hist[0])
@@ -150,7 +201,7 @@ static int run_tty(struct cli_sql_session *s)
     buf_init(&stmt);
     for (;;) {
         sigint_seen = 0;
-        char *line = readline(stmt.len ? "   ...> " : "rill> ");
+        char *line = read_line(stmt.len ? "   ...> " : "rill> ");
         if (sigint_seen) {
             /* Ctrl-C: forget what was typed, a fresh prompt. */
             free(line);

@@ -12,7 +12,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,37 +119,53 @@ static bool is_quit(const char *line)
  * (query_run.c installs it for the SELECT and puts this one back). The
  * session and its SET settings stay either way; quit or Ctrl-D leaves. */
 static volatile sig_atomic_t sigint_seen;
+static int sig_pipe[2] = {-1, -1}; /* the handler's wake-up (shell_getc) */
 static struct cli_sql_session *shell_session;
 
 static void on_sigint(int sig)
 {
     (void)sig;
+    int saved = errno;
     sigint_seen = 1;
+    if (sig_pipe[1] >= 0 && write(sig_pipe[1], "", 1) < 0) {
+        /* full: a wake-up is pending anyway */
+    }
     cli_sql_session_interrupt(shell_session); /* a statement in rill serve */
+    errno = saved;
 }
 
-/* libedit reads keys through this. SIGINT is blocked while readline runs
- * and only unblocked inside the pselect, so a Ctrl-C is either seen by
- * the check before it or ends the wait: none is lost between the prompt
- * and the read (a plain read() blocked on after the signal landed would
- * wait for the next key). EOF makes readline return. */
+/* libedit reads keys through this. The SIGINT handler also writes a byte
+ * to sig_pipe, and the wait is on the terminal and that pipe, so a Ctrl-C
+ * is never lost between the check of sigint_seen and the wait, whichever
+ * thread of the process took the signal (a plain read() blocked on after
+ * the signal landed would wait for the next key). EOF makes readline
+ * return. */
 static int shell_getc(FILE *f)
 {
     int fd = fileno(f);
-    sigset_t open;
-    pthread_sigmask(SIG_SETMASK, NULL, &open);
-    sigdelset(&open, SIGINT);
+    char drain[64];
     for (;;) {
-        if (sigint_seen)
+        if (sigint_seen) {
+            while (read(sig_pipe[0], drain, sizeof drain) > 0)
+                ;
             return EOF;
+        }
         fd_set in;
         FD_ZERO(&in);
         FD_SET(fd, &in);
-        int n = pselect(fd + 1, &in, NULL, NULL, NULL, &open);
+        FD_SET(sig_pipe[0], &in);
+        int top = fd > sig_pipe[0] ? fd : sig_pipe[0];
+        int n = select(top + 1, &in, NULL, NULL, NULL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return EOF;
+        if (FD_ISSET(sig_pipe[0], &in)) {
+            /* a stale byte (a Ctrl-C during a statement) or this one */
+            while (read(sig_pipe[0], drain, sizeof drain) > 0)
+                ;
+            continue;
+        }
         unsigned char c;
         ssize_t r = read(fd, &c, 1);
         if (r == 1)
@@ -158,18 +174,6 @@ static int shell_getc(FILE *f)
             continue;
         return EOF;
     }
-}
-
-/* One line from the terminal; NULL at EOF or on Ctrl-C (sigint_seen). */
-static char *read_line(const char *prompt)
-{
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    char *line = sigint_seen ? NULL : readline(prompt);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return line;
 }
 
 static int run_tty(struct cli_sql_session *s)
@@ -181,7 +185,9 @@ static int run_tty(struct cli_sql_session *s)
     /* Ctrl-C is ours (shell_getc, on_sigint), not libedit's: its handler
      * re-raises the signal to the whole process group. */
     rl_catch_signals = 0;
-    rl_getc_function = shell_getc;
+    int (*old_getc)(FILE *) = rl_getc_function;
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0)
+        rl_getc_function = shell_getc;
     using_history();
     stifle_history(HISTORY_MAX);
     if (hist[0])
@@ -201,7 +207,7 @@ static int run_tty(struct cli_sql_session *s)
     buf_init(&stmt);
     for (;;) {
         sigint_seen = 0;
-        char *line = read_line(stmt.len ? "   ...> " : "rill> ");
+        char *line = readline(stmt.len ? "   ...> " : "rill> ");
         if (sigint_seen) {
             /* Ctrl-C: forget what was typed, a fresh prompt. */
             free(line);
@@ -245,6 +251,12 @@ static int run_tty(struct cli_sql_session *s)
     }
     buf_fini(&stmt);
     sigaction(SIGINT, &old_int, NULL);
+    if (sig_pipe[0] >= 0) {
+        rl_getc_function = old_getc;
+        close(sig_pipe[0]);
+        close(sig_pipe[1]);
+        sig_pipe[0] = sig_pipe[1] = -1;
+    }
     if (hist[0])
         write_history(hist);
     return 0;

@@ -125,7 +125,8 @@ struct query {
     int64_t vnow;
     int64_t vlast; /* vnow of the last push (INT64_MIN: none yet) */
     /* topics it holds in qr->topics */
-    char held[4 + PIPELINE_MAX_SOURCES][256];
+    /* the names, "<input>.dlq" too */
+    char held[4 + PIPELINE_MAX_SOURCES][QUERY_SPEC_NAME_MAX + 8];
     int nheld;
     /* how it runs */
     bool pooled;   /* its tasks are on the engine's worker threads */

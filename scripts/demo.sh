@@ -6,10 +6,12 @@
 # those pieces are still being built), runs the factory simulation in real
 # time into topic `readings` (2,000 sensors x 10 readings/s, faults and
 # network effects on, ground truth in truth.jsonl), and prints a live summary
-# every second. Ctrl-C stops everything cleanly (children killed by pid and
-# waited for). DEMO_SECONDS=N bounds the run (CI); DEMO_DATA=DIR moves the
-# data; DEMO_SEED and DEMO_FAULTS_PER_MIN shape the run; DEMO_ARGS adds other
-# flags to `rill simulate`.
+# every second; its first line is the URL of the live dashboard (rill serve
+# --http-listen; DEMO_HTTP_PORT picks the port). Ctrl-C stops everything
+# cleanly (children killed by pid and waited for). DEMO_SECONDS=N bounds
+# the run (CI); DEMO_DATA=DIR moves the data; DEMO_SEED and
+# DEMO_FAULTS_PER_MIN shape the run; DEMO_ARGS adds other flags to
+# `rill simulate`.
 #
 # With rill serve, start_sql runs examples/factory.sql inside it (`rill run
 # --data` over the server's SQL socket, docs/broker.md). Each second the
@@ -63,7 +65,9 @@ port_open() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 # --- 1. the broker (or the embedded log) ----------------------------------
 MODE=
 PORT=$(free_port)
+HTTP_PORT=${DEMO_HTTP_PORT:-$(free_port)}
 $BG "$RILL" serve --data "$DATA/log" --listen "127.0.0.1:$PORT" \
+    --http-listen "127.0.0.1:$HTTP_PORT" \
     --set num.partitions=$PARTITIONS --set auto.create.topics.enable=true \
     >"$DATA/serve.log" 2>&1 &
 SERVE_PID=$!
@@ -72,7 +76,10 @@ for _ in $(seq 1 50); do
     if port_open "$PORT"; then MODE=serve; break; fi
     sleep 0.1
 done
-if [ "$MODE" != serve ]; then
+if [ "$MODE" = serve ]; then
+    # The first line: where to watch it (docs/http.md).
+    echo "dashboard: http://127.0.0.1:$HTTP_PORT/?chart=machine_stats_10s&field=max_vibration_g&key=machine_id&alerts=alerts"
+else
     kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null; SERVE_PID=
     echo "demo: rill serve is not available yet ($(tail -1 "$DATA/serve.log" 2>/dev/null)); using the embedded log"
 fi

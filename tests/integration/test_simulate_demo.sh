@@ -12,6 +12,7 @@ out=$TMP/demo.out
 # seconds), so threshold alerts come within the run.
 DEMO_SECONDS=5 DEMO_FAULTS_PER_MIN=60 DEMO_DATA=$TMP/demo bash "$ROOT/scripts/demo.sh" "$RILL" >"$out" 2>&1 || fail "demo exited non-zero: $(tail -5 "$out")"
 grep -q '^final: ' "$out" || fail "no final summary: $(cat "$out")"
+head -1 "$out" | grep -qE '^dashboard: http://127\.0\.0\.1:[0-9]+/' || fail "the first line is not the dashboard's URL: $(head -1 "$out")"
 events=$(sed -nE 's/^final: ([0-9]+) events.*/\1/p' "$out")
 [ "${events:-0}" -ge 60000 ] || fail "5 s at 20,000/s gave only ${events:-0} events"
 lines=$(grep -cE '^ +[0-9]+s ' "$out")

@@ -8,6 +8,7 @@
  */
 #include "web/web.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -79,7 +80,7 @@ static int read_string(const char *json, size_t n, size_t *i, struct buf *out)
         if (k >= n)
             return ERR_INVALID;
         char e = json[k++];
-        const char *map = strchr("\"\"\\\\//b\bf\fn\nr\rt\t", e);
+        const char *map = e ? strchr("\"\"\\\\//b\bf\fn\nr\rt\t", e) : NULL;
         if (e == 'u') {
             if (k + 4 > n)
                 return ERR_INVALID;
@@ -146,8 +147,15 @@ static int skip_value(const char *json, size_t n, size_t *i)
         } else if (c == ',' || c == ':') {
             (*i)++;
         } else {
-            while (*i < n && !strchr(",:]} \t\r\n", json[*i]))
+            /* A number or literal: at least one of its bytes, else the
+             * text is not JSON (a NUL or stray byte must not stall us). */
+            size_t start = *i;
+            while (*i < n &&
+                   (isalnum((unsigned char)json[*i]) || json[*i] == '-' ||
+                    json[*i] == '+' || json[*i] == '.'))
                 (*i)++;
+            if (*i == start)
+                return ERR_INVALID;
         }
     } while (depth > 0);
     return 0;

@@ -126,6 +126,9 @@ def main():
         check(st == 422 and "/query" in r["error"], "a SELECT on /sql is sent to /query")
         st, r = jreq(hp, "POST", "/sql", '{"sq": 1}', {"Content-Type": "application/json"})
         check(st == 400, "JSON body without a sql field: 400")
+        for bad in ('{"a":[\0', '{"sql":"a\\\0"}', '{"sql":', '[1]'):
+            st, r = jreq(hp, "POST", "/sql", bad, {"Content-Type": "application/json"})
+            check(st == 400, "malformed JSON body %r: 400" % bad)
 
         # --- topics
         st, r = jreq(hp, "PUT", "/topics/t3", '{"partitions": 3}')

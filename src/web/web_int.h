@@ -4,6 +4,7 @@
 #ifndef RILL_WEB_INT_H
 #define RILL_WEB_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,8 +15,14 @@
 
 struct web_groups; /* web_groups.c */
 
+/* Push queries open at once over HTTP. Each holds a session of the SQL
+ * server (64 in all): the rest stay for `rill sql`, scrapes and the
+ * dashboard's feed. */
+#define WEB_MAX_PUSHES 40
+
 struct web {
     struct web_options o;
+    atomic_int pushes; /* open POST /query streams */
     struct web_groups *groups;
     char data_dir[1024];
     struct http_server *http;

@@ -416,6 +416,7 @@ static void query_job(struct web_job *j, void *arg)
         push_begin(&p); /* ended with no row: an empty stream */
     buf_fini(&p.pending);
 out:
+    atomic_fetch_sub(&web_job_web(j)->pushes, 1);
     buf_fini(&r->text);
     mem_free(r);
 }
@@ -424,15 +425,22 @@ void web_query_post(struct web *w, struct http_conn *c,
                     const struct http_request *req, const char *body,
                     size_t len)
 {
+    if (atomic_fetch_add(&w->pushes, 1) >= WEB_MAX_PUSHES) {
+        atomic_fetch_sub(&w->pushes, 1);
+        return web_error(c, 503, "too many push queries open (40)");
+    }
     struct sql_req *r = new_req(c, req, body, len);
-    if (!r)
+    if (!r) {
+        atomic_fetch_sub(&w->pushes, 1);
         return;
+    }
     struct http_str v;
     const struct http_str *acc = http_request_header(req, "accept");
     r->sse = (http_query_param(req->query, "format", &v) &&
               http_str_ieq(v, "sse")) ||
              (acc && acc->n >= 17 && !strncmp(acc->p, "text/event-stream", 17));
     if (web_job_start(w, c, query_job, r)) {
+        atomic_fetch_sub(&w->pushes, 1);
         buf_fini(&r->text);
         mem_free(r);
     }

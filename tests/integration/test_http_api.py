@@ -230,6 +230,31 @@ def main():
         check(i == 69 and rows, "70 pushes opened and left in turn (%.1fs; last %d: %s %s)"
               % (time.time() - t0, i, status, rows))
 
+        # At most 40 pushes at once: the SQL server's other sessions stay
+        # free for statements, scrapes and the CLI.
+        held = []
+        for i in range(40):
+            s = socket.create_connection(("127.0.0.1", hp), timeout=10)
+            sql = "SELECT * FROM hot"
+            s.sendall(("POST /query HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s"
+                       % (len(sql), sql)).encode())
+            held.append(s)
+        heads = [s.recv(100) for s in held]
+        check(all(h.startswith(b"HTTP/1.1 200") for h in heads), "40 pushes open at once")
+        st, r = jreq(hp, "POST", "/query", "SELECT * FROM hot")
+        check(st == 503 and "too many" in r["error"], "the 41st push: 503")
+        st, r = jreq(hp, "POST", "/sql", "SHOW STREAMS;")
+        check(st == 200 and r["ok"], "statements still run beside 40 pushes")
+        for s in held:
+            s.close()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            status, rows = push_rows(hp, "SELECT sensor_id FROM hot", 1)
+            if rows:
+                break
+            time.sleep(0.1)
+        check(status == "HTTP/1.1 200 OK" and rows, "pushes open again once those clients left")
+
         # --- keep-alive, bad requests
         conn = http.client.HTTPConnection("127.0.0.1", hp, timeout=10)
         conn.request("GET", "/healthz")

@@ -60,6 +60,8 @@ def main():
         for f in ("dashboard-1.png", "dashboard-2.png", "dashboard-3.png", "dashboard-phone.png"):
             path = os.path.join(shots, f)
             check(os.path.exists(path) and os.path.getsize(path) > 10000, "screenshot kept: %s" % path)
+        rc = srv.stop()
+        check(rc == 0, "rill serve stopped cleanly after the dashboard session (exit %s)" % rc)
     finally:
         srv.stop()
         srv.tmp.cleanup()

@@ -303,8 +303,10 @@ static void handle(void *arg, struct http_conn *c,
     if (path_under(path, "/queries")) {
         if (split_path(path, parts, &np) < 0 || np > 1)
             return web_error(c, 404, "no such resource");
+        if (np && http_str_ieq(req->method, "DELETE"))
+            return web_queries_delete(w, c, parts[0]);
         if (!get)
-            return web_error(c, 405, "use GET");
+            return web_error(c, 405, np ? "use GET or DELETE" : "use GET");
         return web_queries_get(w, c, np ? parts[0] : NULL);
     }
     if (path_under(path, "/topics")) {

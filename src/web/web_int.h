@@ -38,6 +38,8 @@ void web_query_post(struct web *w, struct http_conn *c,
                     const struct http_request *req, const char *body,
                     size_t len);
 void web_queries_get(struct web *w, struct http_conn *c, const char *id);
+/* DROP QUERY id (stops it and removes it from the catalog). */
+void web_queries_delete(struct web *w, struct http_conn *c, const char *id);
 void web_topics_route(struct web *w, struct http_conn *c,
                       const struct http_request *req, const char *name,
                       const char *body, size_t len);

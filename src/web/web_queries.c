@@ -450,11 +450,55 @@ struct get_arg {
     char id[256];
     bool one;
     bool streams;
+    bool drop;
 };
+
+/* DELETE /queries/{id}: DROP QUERY id, as `rill sql` would run it. */
+static void drop_job(struct web_job *j, struct get_arg *a)
+{
+    struct buf b;
+    buf_init(&b);
+    struct collect c = {.failed = false};
+    buf_init(&c.text);
+    int rc = ERR_NOT_FOUND;
+    if (plain_id(a->id)) {
+        char sql[300];
+        snprintf(sql, sizeof sql, "DROP QUERY %s;", a->id);
+        rc = run(j, sql, &c);
+    }
+    if (rc == ERR_CLOSED)
+        goto out;
+    if (rc == 0) {
+        buf_put_str(&b, "{\"dropped\":");
+        web_json_cstr(&b, a->id);
+        buf_put_str(&b, ",\"text\":");
+        web_json_str(&b, (const char *)c.text.data, c.text.len);
+        buf_put_str(&b, "}\n");
+    } else {
+        buf_put_str(&b, "{\"error\":");
+        web_json_cstr(&b, rc == 1 || rc == ERR_NOT_FOUND
+                              ? "no such query"
+                              : "the SQL server does not answer");
+        buf_put_str(&b, "}\n");
+    }
+    web_job_respond(j,
+                    rc == 0                          ? 200
+                    : rc == 1 || rc == ERR_NOT_FOUND ? 404
+                                                     : 503,
+                    "application/json", &b);
+out:
+    buf_fini(&c.text);
+    buf_fini(&b);
+}
 
 static void get_job(struct web_job *j, void *arg)
 {
     struct get_arg *a = arg;
+    if (a->drop) {
+        drop_job(j, a);
+        mem_free(a);
+        return;
+    }
     struct buf b;
     buf_init(&b);
     int rc = a->streams ? web_streams_json(j, &b)
@@ -491,6 +535,16 @@ void web_streams_get(struct web *w, struct http_conn *c)
 {
     struct get_arg *a = mem_calloc(1, sizeof *a);
     a->streams = true;
+    if (web_job_start(w, c, get_job, a))
+        mem_free(a);
+}
+
+void web_queries_delete(struct web *w, struct http_conn *c, const char *id)
+{
+    struct get_arg *a = mem_calloc(1, sizeof *a);
+    snprintf(a->id, sizeof a->id, "%s", id);
+    a->one = true;
+    a->drop = true;
     if (web_job_start(w, c, get_job, a))
         mem_free(a);
 }

@@ -300,6 +300,16 @@ def main():
         check(sample(text, 'rill_log_end_offset{topic="readings",partition="1"}') == 3, "end offsets")
         check(sample(text, "rill_broker_connections") is not None, "open connections gauge")
 
+        # --- steering: DROP QUERY through DELETE /queries/{id}
+        st, r = jreq(hp, "POST", "/sql", "CREATE STREAM cold AS SELECT sensor_id FROM readings WHERE value < 20;")
+        check(st == 200 and "q_2" in r["results"][0]["text"], "a second query q_2")
+        st, r = jreq(hp, "DELETE", "/queries/q_2")
+        check(st == 200 and r["dropped"] == "q_2", "DELETE /queries/q_2 drops it: %s" % r)
+        st, r = jreq(hp, "GET", "/queries")
+        check([q["id"] for q in r] == ["q_1"], "only q_1 is left")
+        st, r = jreq(hp, "DELETE", "/queries/q_2")
+        check(st == 404, "dropping it again: 404")
+
         # --- SIGTERM with a push open
         s = socket.create_connection(("127.0.0.1", hp), timeout=10)
         sql = "SELECT * FROM hot"

@@ -9,7 +9,7 @@ PKGS=(
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev librdkafka-dev
   kcat python3 python3-kafka python3-confluent-kafka python3-paho-mqtt
   sqlite3 redis-server mosquitto mosquitto-clients
-  postgresql libpq-dev procps libedit-dev
+  postgresql libpq-dev procps libedit-dev libssl-dev openssl
   golang-go golang-github-shopify-sarama-dev
   prometheus chromium
 )

@@ -30,6 +30,7 @@
 #include "broker/broker_limits.h"
 #include "broker/broker_log.h"
 #include "kafka/kafka_proto.h"
+#include "net/tls.h"
 
 #if __has_include("broker/group.h")
 #define BROKER_HAVE_GROUPS 1
@@ -556,6 +557,8 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
         return;
     }
     conn_set_budget(bc->conn, b->budget);
+    if (b->tls)
+        conn_start_tls(bc->conn, b->tls);
     conn_set_peer(bc->conn, peer);
     snprintf(bc->ip, sizeof(bc->ip), "%s", ip);
     broker_limits_ip_add(&b->conns_per_ip, ip, 1);
@@ -706,6 +709,22 @@ int broker_create(const struct broker_config *cfg, struct broker **out)
     conn_budget_create((size_t)cfg->queued_max_request_bytes,
                        (size_t)cfg->max_frame_bytes, &b->budget);
 
+    if (cfg->tls) {
+        char terr[512];
+        struct tls_options to = {
+            .cert_file = cfg->ssl_cert,
+            .key_file = cfg->ssl_key[0] ? cfg->ssl_key : NULL,
+            .key_password =
+                cfg->ssl_key_password[0] ? cfg->ssl_key_password : NULL,
+            .ca_file = cfg->ssl_ca[0] ? cfg->ssl_ca : NULL,
+            .client_auth = (enum tls_client_auth)cfg->ssl_client_auth,
+        };
+        rc = tls_ctx_create(&to, &b->tls, terr, sizeof(terr));
+        if (rc < 0) {
+            diag_error("broker: TLS: %s", terr);
+            goto out_pipe;
+        }
+    }
     rc = broker_log_open(b);
     if (rc < 0)
         goto out_pipe;
@@ -742,6 +761,7 @@ out_pipe:
 out_loop:
     loop_destroy(b->loop);
 out_free:
+    tls_ctx_destroy(b->tls);
     conn_budget_destroy(b->budget);
     hashmap_fini(&b->conns_per_ip);
     arena_fini(&b->arena);
@@ -751,6 +771,15 @@ out_free:
 
 int broker_run(struct broker *b)
 {
+    const char *h = b->cfg.listen_host;
+    if (strncmp(h, "127.", 4) != 0 && strcmp(h, "localhost") != 0)
+        diag_warn("broker: listening on %s:%d without authentication: "
+                  "anyone who can reach it can read, write and delete "
+                  "every topic%s (docs/security.md)",
+                  h, b->cfg.listen_port,
+                  b->tls && b->cfg.ssl_client_auth == 2
+                      ? " with a client certificate"
+                      : "");
     diag_info("broker: listening on %s:%d (advertised %s:%d), data %s",
               b->cfg.listen_host, b->cfg.listen_port, b->cfg.advertised_host,
               b->cfg.advertised_port, b->cfg.data_dir);
@@ -787,6 +816,7 @@ int broker_close(struct broker *b)
     close(b->shutdown_pipe[0]);
     close(b->shutdown_pipe[1]);
     loop_destroy(b->loop);
+    tls_ctx_destroy(b->tls);
     conn_budget_destroy(b->budget);
     hashmap_fini(&b->conns_per_ip);
     arena_fini(&b->arena);

@@ -51,6 +51,14 @@ struct broker_config {
     int32_t conns_reserved_loopback;  /* above max.connections, 127/8 only */
     int64_t queued_max_request_bytes; /* request bytes being received */
     int32_t max_partitions;           /* partitions of all topics */
+    /* TLS on the Kafka listener (listeners=SSL://host:port). */
+    bool tls;
+    char ssl_cert[1024];        /* ssl.keystore.location (PEM) */
+    char ssl_key[1024];         /* ssl.key.location; "" = in ssl_cert */
+    char ssl_key_password[256]; /* ssl.key.password */
+    char ssl_ca[1024];          /* ssl.truststore.location (PEM CAs) */
+    int ssl_client_auth;        /* ssl.client.auth: 0 none, 1 requested,
+                                   2 required */
 };
 
 /* Defaults, then every known key of props (unknown keys are ignored with a

@@ -105,6 +105,7 @@ struct broker {
     struct hashmap conns_per_ip;  /* ip -> open connections */
     struct conn_budget *budget;   /* queued.max.request.bytes */
     struct loop_timer idle_timer; /* idle and handshake timeouts */
+    struct tls_ctx *tls;          /* SSL:// listener, else NULL */
     bool draining;
     struct loop_timer drain_timer;
     int64_t drain_started_ms;

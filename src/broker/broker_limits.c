@@ -97,6 +97,67 @@ int broker_limits_apply(struct broker_config *c, const struct config *props,
     if (x == 0)
         x = partitions_for_fds(c->max_connections);
     c->max_partitions = (int32_t)x;
+    return broker_tls_apply(c, props, err, errlen);
+}
+
+static int get_path(const struct config *props, const char *key, char *out,
+                    size_t cap, char *err, int errlen)
+{
+    const char *v = config_get(props, key, NULL);
+    if (!v)
+        return 0;
+    if (strlen(v) >= cap) {
+        snprintf(err, (size_t)errlen, "%s: too long", key);
+        return ERR_INVALID;
+    }
+    snprintf(out, cap, "%s", v);
+    return 0;
+}
+
+int broker_tls_apply(struct broker_config *c, const struct config *props,
+                     char *err, int errlen)
+{
+    const char *v = config_get(props, "listeners", NULL);
+    if (v && strncmp(v, "SSL://", 6) == 0)
+        c->tls = true;
+    else if (v && strstr(v, "://") && strncmp(v, "PLAINTEXT://", 12) != 0) {
+        snprintf(err, (size_t)errlen,
+                 "listeners: only PLAINTEXT:// and SSL:// are served (SASL "
+                 "is not implemented), got %s",
+                 v);
+        return ERR_INVALID;
+    }
+    if (get_path(props, "ssl.keystore.location", c->ssl_cert,
+                 sizeof(c->ssl_cert), err, errlen) < 0 ||
+        get_path(props, "ssl.certificate.location", c->ssl_cert,
+                 sizeof(c->ssl_cert), err, errlen) < 0 ||
+        get_path(props, "ssl.key.location", c->ssl_key, sizeof(c->ssl_key), err,
+                 errlen) < 0 ||
+        get_path(props, "ssl.key.password", c->ssl_key_password,
+                 sizeof(c->ssl_key_password), err, errlen) < 0 ||
+        get_path(props, "ssl.truststore.location", c->ssl_ca, sizeof(c->ssl_ca),
+                 err, errlen) < 0)
+        return ERR_INVALID;
+    if ((v = config_get(props, "ssl.client.auth", NULL))) {
+        if (!strcmp(v, "none"))
+            c->ssl_client_auth = 0;
+        else if (!strcmp(v, "requested"))
+            c->ssl_client_auth = 1;
+        else if (!strcmp(v, "required"))
+            c->ssl_client_auth = 2;
+        else {
+            snprintf(err, (size_t)errlen,
+                     "ssl.client.auth: none, requested or required");
+            return ERR_INVALID;
+        }
+    }
+    if (c->tls && !c->ssl_cert[0]) {
+        snprintf(err, (size_t)errlen,
+                 "an SSL:// listener needs ssl.keystore.location (a PEM file "
+                 "with the certificate chain and, or ssl.key.location, the "
+                 "key)");
+        return ERR_INVALID;
+    }
     return 0;
 }
 

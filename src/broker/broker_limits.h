@@ -25,6 +25,11 @@ void broker_limits_defaults(struct broker_config *c);
 int broker_limits_apply(struct broker_config *c, const struct config *props,
                         char *err, int errlen);
 
+/* listeners=SSL://... and the ssl.* keys (docs/security.md). Called by
+ * broker_limits_apply. */
+int broker_tls_apply(struct broker_config *c, const struct config *props,
+                     char *err, int errlen);
+
 /* "1.2.3.4:5678" -> "1.2.3.4" into ip (cap bytes). */
 void broker_limits_peer_ip(const char *peer, char *ip, size_t cap);
 /* 127.0.0.0/8. */

@@ -33,6 +33,7 @@
 
 #include "base/diag.h"
 #include "base/mem.h"
+#include "net/tls.h"
 
 #define RBUF_INITIAL (64u * 1024)
 #define RBUF_KEEP_MAX (4u * 1024 * 1024)
@@ -73,6 +74,9 @@ struct conn {
     size_t want;   /* starved: the frame size it waits to reserve */
     bool starved;  /* waiting for budget: not reading */
     struct conn_budget *budget; /* NULL: no shared bound */
+    struct tls *tls;            /* NULL: plaintext */
+    uint8_t *tls_buf;           /* file ranges are read here for TLS */
+    size_t tls_retry;           /* a write that must be retried as is */
     struct conn *wait_next;
     int64_t created_ms, active_ms; /* activity: bytes in or out */
     uint64_t nframes;
@@ -85,6 +89,7 @@ struct conn {
     struct loop_defer flush_defer; /* write queued output after the batch */
     struct loop_defer free_defer;
     struct loop_defer resume_defer; /* parse buffered frames after resume */
+    struct loop_defer tls_defer;    /* read records TLS already decrypted */
 };
 
 static void update_watch(struct conn *c)
@@ -96,8 +101,13 @@ static void update_watch(struct conn *c)
         ev |= LOOP_READ;
     if (c->want_write)
         ev |= LOOP_WRITE;
-    if (loop_io_set(c->loop, &c->io, ev) < 0)
+    if (loop_io_set(c->loop, &c->io, ev) < 0) {
         conn_close(c);
+        return;
+    }
+    /* Records TLS decrypted already raise no socket event. */
+    if ((ev & LOOP_READ) && c->tls && tls_pending(c->tls))
+        loop_defer_start(c->loop, &c->tls_defer);
 }
 
 static void seg_release(struct seg *s)
@@ -132,6 +142,16 @@ size_t conn_budget_used(const struct conn_budget *b)
 void conn_set_budget(struct conn *c, struct conn_budget *b)
 {
     c->budget = b;
+}
+
+void conn_start_tls(struct conn *c, struct tls_ctx *ctx)
+{
+    c->tls = tls_create(ctx, c->io.fd);
+}
+
+const char *conn_tls_subject(const struct conn *c)
+{
+    return c->tls ? tls_peer_subject(c->tls) : NULL;
 }
 
 /* Lets c grow to `need` bytes; false if the budget cannot cover it now. */
@@ -211,6 +231,8 @@ static void free_cb(struct loop *l, void *arg)
 {
     struct conn *c = arg;
     (void)l;
+    tls_destroy(c->tls);
+    mem_free(c->tls_buf);
     mem_free(c->rbuf);
     mem_free(c->segs);
     mem_free(c);
@@ -384,13 +406,52 @@ int conn_send_file(struct conn *c, int fd, off_t off, size_t len)
     return 0;
 }
 
+#define TLS_CHUNK (16u * 1024) /* one TLS record */
+
+/* One TLS write from the head segment. A write that returned EAGAIN is
+ * retried with the same length (OpenSSL requires it; the bytes are the
+ * same: memory does not change, file ranges are read again). Returns bytes
+ * written, -1 with errno, or -2 after closing. */
+static ssize_t tls_write_seg(struct conn *c, struct seg *s)
+{
+    size_t want = s->len - s->sent;
+    if (want > TLS_CHUNK)
+        want = TLS_CHUNK;
+    if (c->tls_retry && c->tls_retry <= s->len - s->sent)
+        want = c->tls_retry;
+    const uint8_t *p = s->data ? s->data + s->sent : NULL;
+    if (s->kind == SEG_FILE) {
+        if (!c->tls_buf)
+            c->tls_buf = mem_alloc(TLS_CHUNK);
+        ssize_t r = pread(s->fd, c->tls_buf, want, s->off + (off_t)s->sent);
+        if (r <= 0) {
+            diag_warn("conn %s: file range ended early; closing", c->peer);
+            conn_close(c);
+            return -2;
+        }
+        want = (size_t)r;
+        p = c->tls_buf;
+    }
+    ssize_t w = tls_write(c->tls, p, want);
+    c->tls_retry = w < 0 && errno == EAGAIN ? want : 0;
+    return w;
+}
+
 /* Writes as much as the socket takes. Returns 0, or -1 after closing. */
 static int write_out(struct conn *c)
 {
     while (c->seg_len > 0) {
         struct seg *s = &c->segs[c->seg_head];
         ssize_t w;
-        if (s->kind == SEG_FILE) {
+        if (c->tls) {
+            w = tls_write_seg(c, s);
+            if (w == -2)
+                return -1;
+            if (w == 0) { /* never: would spin the loop */
+                errno = EPIPE;
+                w = -1;
+            }
+        } else if (s->kind == SEG_FILE) {
             off_t pos = s->off + (off_t)s->sent;
             size_t want = s->len - s->sent;
             if (want > (size_t)1 << 30)
@@ -580,7 +641,13 @@ static void read_in(struct conn *c)
         c->rbuf = mem_realloc(c->rbuf, ncap);
         c->rcap = ncap;
     }
-    ssize_t r = read(c->io.fd, c->rbuf + c->rend, c->rcap - c->rend);
+    ssize_t r = c->tls ? tls_read(c->tls, c->rbuf + c->rend, c->rcap - c->rend)
+                       : read(c->io.fd, c->rbuf + c->rend, c->rcap - c->rend);
+    if (r < 0 && c->tls && errno == EAGAIN && tls_wants_write(c->tls) &&
+        !c->want_write) {
+        c->want_write = true; /* the engine must write to go on reading */
+        update_watch(c);
+    }
     if (r == 0) {
         diag_debug("conn %s: peer closed", c->peer);
         if (!c->h->eof) {
@@ -596,12 +663,29 @@ static void read_in(struct conn *c)
         if (errno != EAGAIN && errno != EINTR) {
             diag_debug("conn %s: read: %s", c->peer, strerror(errno));
             conn_close(c);
+        } else if (c->tls && tls_pending(c->tls)) {
+            /* The handshake ended with application data buffered. */
+            loop_defer_start(c->loop, &c->tls_defer);
         }
         return;
     }
     c->rend += (size_t)r;
     c->active_ms = loop_now_ms(c->loop);
-    (void)parse_frames(c);
+    if (parse_frames(c) < 0)
+        return;
+    /* TLS may hold records it read from the socket and did not hand out
+     * yet, which raise no socket event: read again until EAGAIN. */
+    if (c->tls && !c->paused && !c->out_full && !c->eof && !c->starved &&
+        !c->closing)
+        loop_defer_start(c->loop, &c->tls_defer);
+}
+
+static void tls_defer_cb(struct loop *l, void *arg)
+{
+    struct conn *c = arg;
+    (void)l;
+    if (!c->closed && !c->paused && !c->out_full && !c->eof && !c->starved)
+        read_in(c);
 }
 
 static void io_cb(struct loop *l, struct loop_io *io, uint32_t events)
@@ -611,6 +695,9 @@ static void io_cb(struct loop *l, struct loop_io *io, uint32_t events)
     if ((events & LOOP_WRITE) && !c->closed)
         if (write_out(c) < 0)
             return;
+    /* TLS: a read that waited for the socket to be writable goes on. */
+    if ((events & LOOP_WRITE) && c->tls && tls_wants_write(c->tls))
+        events |= LOOP_READ;
     if ((events & LOOP_READ) && !c->closed && !c->paused && !c->out_full &&
         !c->eof && !c->starved)
         read_in(c);
@@ -658,6 +745,7 @@ int conn_create(struct loop *l, int fd, const struct conn_handler *h, void *arg,
     loop_defer_init(&c->flush_defer, flush_cb, c);
     loop_defer_init(&c->free_defer, free_cb, c);
     loop_defer_init(&c->resume_defer, resume_cb, c);
+    loop_defer_init(&c->tls_defer, tls_defer_cb, c);
     loop_io_init(&c->io, fd, io_cb, c);
     int rc = loop_io_set(l, &c->io, LOOP_READ);
     if (rc < 0) {

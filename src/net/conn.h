@@ -111,6 +111,12 @@ uint64_t conn_frames(const struct conn *c);
 int conn_budget_create(size_t limit, size_t headroom, struct conn_budget **out);
 /* Makes c draw from b (right after conn_create, before any frame). */
 void conn_set_budget(struct conn *c, struct conn_budget *b);
+/* Speaks TLS (server side) on c from now on: call right after conn_create.
+ * File ranges are then read and encrypted instead of sendfile'd. */
+struct tls_ctx;
+void conn_start_tls(struct conn *c, struct tls_ctx *ctx);
+/* The client certificate's subject, "" without one, NULL without TLS. */
+const char *conn_tls_subject(const struct conn *c);
 void conn_budget_destroy(struct conn_budget *b);
 size_t conn_budget_used(const struct conn_budget *b);
 

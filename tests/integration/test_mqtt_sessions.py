@@ -3,7 +3,9 @@
 then slow, then cut off by the crash, receives after the restart every
 message whose PUBACK a publisher got (PUBACK after fsync here), with
 duplicates allowed and nothing lost; an MQTT 5 session with an expiry
-resumes too, and a clean session starts empty. Then MQTT in -> a
+resumes too, and a clean session starts empty. Receive Maximum bounds
+what is in flight; in-flight deliveries are resent on reconnect with their
+packet ids and DUP. Then MQTT in -> a
 persistent SQL query -> MQTT out and Kafka in -> the same query -> MQTT
 out.
 """
@@ -156,8 +158,35 @@ def resend_test(tmp):
         s.close()
 
 
+def window_test(tmp):
+    """Receive Maximum is the prefetch: an MQTT 5 subscriber announcing 2
+    has at most 2 unacknowledged deliveries; each PUBACK lets one more go."""
+    import socket
+    with MqttServer(data=os.path.join(tmp, "window")) as srv:
+        port = srv.mqtt_port
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        props = b"\x03\x21\x00\x02"  # 3 bytes: Receive Maximum = 2
+        s.sendall(packet(0x10, enc_str("MQTT") + bytes([5, 2]) + b"\x00\x3c" + props + enc_str("slow5")))
+        check(read_packets(s, 1)[0][0] == 0x20, "v5 CONNACK")
+        s.sendall(packet(0x82, b"\x00\x01\x00" + enc_str("win/#") + b"\x01"))
+        check(read_packets(s, 1)[0][0] == 0x90, "SUBACK")
+        check(publish_all(port, "win/x", ["w%d" % i for i in range(10)]), "10 published")
+        got = read_packets(s, 3, timeout=1.0)
+        check(len(got) == 2, "only 2 delivered while unacknowledged (%d)" % len(got))
+        for i in range(8):
+            # the oldest unacknowledged: topic "win/x" (2 + 5), packet id
+            s.sendall(packet(0x40, got[-2][1][7:9]))
+            more = read_packets(s, 2, timeout=1.0)
+            check(len(more) == 1, "one PUBACK, one more delivery (%d)" % len(more))
+            got = [got[-1], more[0]]
+        payloads = got[-1][1][10:]
+        check(payloads == b"w9", "in order to the last (%r)" % payloads)
+        s.close()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="rill-mqtt-") as tmp:
+        window_test(tmp)
         resend_test(tmp)
         crash_test(tmp)
         query_test(tmp)

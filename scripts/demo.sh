@@ -23,6 +23,13 @@
 # time it is read minus the reading's event time `ts` (so it includes the
 # simulated network delay and device clock skew), p50/max over the last
 # second in the live lines, p50/p99/max over the run in the final line.
+#
+# MQTT (docs/mqtt.md): rill serve also listens for MQTT, maps
+# factory/<sensor_id> to topic `readings` (key = sensor id), and pushes the
+# rows of `alerts` to MQTT subscribers; `mosquitto_sub -t alerts` counts
+# them beside the Kafka reader (last line). DEMO_FEED=mqtt makes the
+# simulator publish over MQTT (QoS 1) instead of the Kafka protocol (the
+# end-offsets column then stays empty: MQTT has no offsets).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RILL=${1:-$ROOT/build/rill}
@@ -35,7 +42,7 @@ PARTITIONS=6
 [ -x "$RILL" ] || { echo "demo: $RILL is not built (make RELEASE=1 BUILD=build/release build/release/rill)" >&2; exit 1; }
 rm -rf "$DATA" && mkdir -p "$DATA/log" || exit 1
 
-SERVE_PID= SIM_PID= SQL_PID= ALERT_PID= SQLSOCK= STOPPING=0
+SERVE_PID= SIM_PID= SQL_PID= ALERT_PID= MQTT_SUB_PID= SQLSOCK= STOPPING=0
 # Ctrl-C in a terminal signals the whole foreground process group. The
 # children run in their own session (setsid execs in place, so $! is still
 # their pid) and only this script stops them, in order: if the broker got
@@ -48,14 +55,14 @@ stop_all() {
     STOPPING=1
     # Producer first (it flushes what is in flight), then the engine, the
     # alerts reader, then the broker; each by its pid, each waited for.
-    for pid in $SIM_PID $SQL_PID $ALERT_PID $SERVE_PID; do
+    for pid in $SIM_PID $SQL_PID $ALERT_PID $MQTT_SUB_PID $SERVE_PID; do
         kill -TERM "$pid" 2>/dev/null
         for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
 }
-on_interrupt() { echo; echo "demo: stopping (Ctrl-C)"; stop_all; summary final; exit 0; }
+on_interrupt() { echo; echo "demo: stopping (Ctrl-C)"; stop_all; summary final; mqtt_final; exit 0; }
 trap on_interrupt INT TERM
 trap stop_all EXIT
 
@@ -66,9 +73,12 @@ port_open() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 MODE=
 PORT=$(free_port)
 HTTP_PORT=${DEMO_HTTP_PORT:-$(free_port)}
+MQTT_PORT=$(free_port)
 $BG "$RILL" serve --data "$DATA/log" --listen "127.0.0.1:$PORT" \
     --http-listen "127.0.0.1:$HTTP_PORT" \
     --set num.partitions=$PARTITIONS --set auto.create.topics.enable=true \
+    --mqtt-listen "127.0.0.1:$MQTT_PORT" \
+    --set "mqtt.map.factory=factory/+sensor_id -> readings key=sensor_id" \
     >"$DATA/serve.log" 2>&1 &
 SERVE_PID=$!
 for _ in $(seq 1 50); do
@@ -101,7 +111,10 @@ start_sim() {
     kill -0 $SIM_PID 2>/dev/null || { wait $SIM_PID; [ $? -eq 0 ]; }
 }
 WHERE=
-if [ "$MODE" = serve ]; then
+if [ "$MODE" = serve ] && [ "${DEMO_FEED:-kafka}" = mqtt ]; then
+    start_sim --topic factory --mqtt "127.0.0.1:$MQTT_PORT" &&
+        WHERE="MQTT factory/<sensor_id> into rill serve on 127.0.0.1:$MQTT_PORT"
+elif [ "$MODE" = serve ]; then
     start_sim --topic readings --bootstrap "127.0.0.1:$PORT" && WHERE="rill serve on 127.0.0.1:$PORT"
 fi
 if [ -z "$WHERE" ]; then
@@ -213,6 +226,19 @@ PYEOF
     ALERT_PID=$!
 }
 start_alert_reader
+
+# --- 3c. alerts pushed over MQTT --------------------------------------------
+start_mqtt_alerts() {
+    [ "$MODE" = serve ] && [ -n "$SQLSOCK" ] && command -v mosquitto_sub >/dev/null || return 0
+    $BG mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -t alerts -q 1 -i rill-demo-alerts \
+        >"$DATA/alerts.mqtt" 2>"$DATA/alerts.mqtt.log" &
+    MQTT_SUB_PID=$!
+}
+start_mqtt_alerts
+mqtt_final() {
+    [ -f "$DATA/alerts.mqtt" ] || return 0
+    echo "final: alerts pushed over MQTT to mosquitto_sub -p $MQTT_PORT -t alerts: $(wc -l <"$DATA/alerts.mqtt")"
+}
 
 # --- 4. the live summary ----------------------------------------------------
 summary() {
@@ -346,4 +372,5 @@ done
 SIM_PID=
 stop_all
 summary final
+mqtt_final
 exit 0

@@ -204,6 +204,16 @@ static int reader_read(struct stream_reader *base, int64_t offset,
     return 1;
 }
 
+static int reader_offset_for_time(struct stream_reader *base, int64_t ts,
+                                  int64_t *offset)
+{
+    struct local_reader *r = (struct local_reader *)base;
+    int rc = partition_offset_for_timestamp(r->p, ts, offset);
+    if (rc == 0 && *offset < 0)
+        *offset = partition_high_watermark(r->p);
+    return rc;
+}
+
 static void reader_close(struct stream_reader *base)
 {
     struct local_reader *r = (struct local_reader *)base;
@@ -214,7 +224,8 @@ static void reader_close(struct stream_reader *base)
 }
 
 static const struct stream_reader_ops reader_ops = {
-    reader_read, reader_release, reader_start, reader_end, reader_close};
+    reader_read, reader_release,         reader_start,
+    reader_end,  reader_offset_for_time, reader_close};
 
 /* ---- writers ---- */
 

@@ -79,6 +79,8 @@ struct stream_reader_ops {
     void (*release)(struct stream_reader *r);
     int64_t (*start_offset)(struct stream_reader *r);
     int64_t (*end_offset)(struct stream_reader *r);
+    int (*offset_for_time)(struct stream_reader *r, int64_t ts,
+                           int64_t *offset);
     void (*close)(struct stream_reader *r);
 };
 struct stream_reader {
@@ -109,6 +111,13 @@ static inline int64_t stream_reader_start(struct stream_reader *r)
 static inline int64_t stream_reader_end(struct stream_reader *r)
 {
     return r->ops->end_offset(r);
+}
+/* Seek by time: the first offset whose record timestamp is >= ts (Kafka
+ * ListOffsets by time), or the end when none is; 0 or an error. */
+static inline int stream_reader_offset_for_time(struct stream_reader *r,
+                                                int64_t ts, int64_t *offset)
+{
+    return r->ops->offset_for_time(r, ts, offset);
 }
 static inline void stream_reader_close(struct stream_reader *r)
 {

@@ -299,6 +299,31 @@ TEST(multi_input_task)
     free(dir);
 }
 
+/* The reader's seek by time. */
+TEST(reader_seek_by_time)
+{
+    char *dir = tl_tmpdir();
+    struct logdir *ld = open_log(dir);
+    create(ld, "in", 1);
+    const char *v[] = {"{}", "{}", "{}"}; /* record times 1000, 1001, 1002 */
+    produce(ld, "in", 0, v, 3);
+    struct stream_log log;
+    local_log_init(&log, ld);
+    struct stream_reader *r;
+    CHECK_EQ_INT(stream_log_reader(&log, "in", 0, 0, &r), 0);
+    int64_t off = -1;
+    CHECK_EQ_INT(stream_reader_offset_for_time(r, 1001, &off), 0);
+    CHECK_EQ_INT(off, 1);
+    CHECK_EQ_INT(stream_reader_offset_for_time(r, 0, &off), 0);
+    CHECK_EQ_INT(off, 0);
+    CHECK_EQ_INT(stream_reader_offset_for_time(r, 5000, &off), 0);
+    CHECK_EQ_INT(off, 3); /* none that late: the end */
+    stream_reader_close(r);
+    logdir_close(ld);
+    tl_rmrf(dir);
+    free(dir);
+}
+
 static int64_t topic_count(struct logdir *ld, const char *topic, int n)
 {
     int64_t c = 0;
@@ -416,5 +441,6 @@ int main(void)
     RUN(markers_through_the_repartition_topic);
     RUN(dead_letters_progress_and_restart);
     RUN(multi_input_task);
+    RUN(reader_seek_by_time);
     return harness_summary("test_query_runtime");
 }

@@ -52,6 +52,15 @@ struct cli_topic_settings {
 int cli_topics_remote(const char *bootstrap, const char *verb,
                       const struct cli_topic_settings *s, int timeout_ms);
 int cli_produce(int argc, char **argv);
+/* `rill produce|consume TOPIC --bootstrap HOST:PORT` (cli_remote_io.c):
+ * through librdkafka against a running broker. partition < 0: any / all;
+ * max <= 0: no limit. Return the exit status. */
+int cli_produce_remote(const char *bootstrap, const char *topic,
+                       const char *file, const char *sep, int32_t partition,
+                       const char *acks, bool quiet);
+int cli_consume_remote(const char *bootstrap, const char *topic,
+                       const char *from, int32_t partition, int64_t max,
+                       const char *format, bool follow);
 int cli_consume(int argc, char **argv);
 int cli_logtool(int argc, char **argv); /* `rill log dump` */
 int cli_serve(int argc, char **argv);

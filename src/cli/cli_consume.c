@@ -27,7 +27,9 @@
 
 static const char usage_text[] =
     "rill consume TOPIC [--from beginning|end|OFFSET|-N|@TIMESTAMP_MS]\n"
-    "       [--partition P] [--max N] [--follow] [--format FMT] [--data DIR]\n"
+    "       [--partition P] [--max N] [--follow] [--format FMT]\n"
+    "       [--data DIR | --bootstrap HOST:PORT (a running broker; --from\n"
+    "        without @TIMESTAMP_MS, FMT without %h)]\n"
     "  FMT (kcat style): %t topic %p partition %o offset %k key %s value\n"
     "       %T timestamp %K key size %S value size %h headers %% ;"
     " escapes \\n \\t \\r \\\\ (default \"%s\\n\")";
@@ -310,6 +312,7 @@ int cli_consume(int argc, char **argv)
     const char *max_s = cli_opt(&a, "max");
     c.format = cli_opt(&a, "format");
     bool follow = cli_flag(&a, "follow");
+    const char *bootstrap = cli_opt(&a, "bootstrap");
     c.topic = cli_positional(&a, 0);
     int rc = cli_check_unused(&a, usage_text);
     if (rc)
@@ -336,6 +339,9 @@ int cli_consume(int argc, char **argv)
     }
     if (c.max == 0)
         return 0;
+    if (bootstrap)
+        return cli_consume_remote(bootstrap, c.topic, from, (int32_t)part,
+                                  c.max, c.format, follow);
     if (open_ro(&c))
         return 1;
     int status = 1;

@@ -31,7 +31,10 @@ static const char usage_text[] =
     "rill produce TOPIC [--file F] [--key-separator SEP] [--partition P]\n"
     "       [--acks all|1] [--partitions N (if created)] [--compression "
     "none|gzip|snappy|lz4|zstd]\n"
-    "       [--batch-bytes B] [--timestamp MS] [--quiet] [--data DIR]";
+    "       [--batch-bytes B] [--timestamp MS] [--quiet] [--data DIR]\n"
+    "       or, on a running broker: [--file F] [--key-separator SEP] "
+    "[--partition P] [--acks all|1]\n"
+    "       [--quiet] --bootstrap HOST:PORT";
 
 struct part_state {
     struct partition *p;
@@ -173,6 +176,7 @@ int cli_produce(int argc, char **argv)
     const char *batch_s = cli_opt(&a, "batch-bytes");
     const char *ts_s = cli_opt(&a, "timestamp");
     bool quiet = cli_flag(&a, "quiet");
+    const char *bootstrap = cli_opt(&a, "bootstrap");
     const char *topic = cli_positional(&a, 0);
     int rc = cli_check_unused(&a, usage_text);
     if (rc)
@@ -213,6 +217,9 @@ int cli_produce(int argc, char **argv)
         fprintf(stderr, "rill produce: --key-separator must not be empty\n");
         return 2;
     }
+    if (bootstrap)
+        return cli_produce_remote(bootstrap, topic, file, sep,
+                                  (int32_t)fixed_part, acks, quiet);
 
     FILE *in = stdin;
     if (file && strcmp(file, "-") != 0) {

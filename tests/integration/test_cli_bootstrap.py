@@ -5,6 +5,8 @@
 - on the data directory the broker holds, a write command says so and
   points to --bootstrap (exit 1), instead of "in use by another process";
 - `rill topics alter --data` on a stopped directory (persisted);
+- `rill produce|consume --bootstrap`: keys placed as the local produce
+  places them (murmur2), read back, one-line errors;
 - `rill groups delete` and `rill groups reset-offsets` (dry run, then
   --execute) on a group kcat committed offsets for;
 - errors are one line each (no librdkafka log lines); every subcommand
@@ -41,6 +43,23 @@ def main():
         check(p.stdout.count("\tPartition: ") == 3, "describe lists 3 partitions")
         p = rill("topics", "alter", "orders", "--partitions", "2", *b, check=False)
         check(p.returncode == 1 and "never removed" in p.stderr, "shrinking refused with the broker's reason")
+
+        # produce / consume --bootstrap: keys land where the local produce
+        # puts them (murmur2), and read back.
+        rill("topics", "create", "io", "--partitions", "3", *b)
+        p = rill("produce", "io", "--key-separator", ":", *b[:2],
+                 input="k1:a\nk2:b\nk3:c\nk4:d\n")
+        check("produced 4 records" in p.stdout, "produce --bootstrap")
+        p = rill("consume", "io", "--format", "%p %k=%s\\n", *b[:2])
+        remote = sorted(p.stdout.splitlines())
+        check(len(remote) == 4, "consume --bootstrap reads the 4 back (%s)" % remote)
+        p = rill("consume", "io", "--from", "-1", "--partition", remote[0].split()[0],
+                 "--format", "%s\\n", *b[:2])
+        check(p.stdout.strip() == remote[0].split("=")[1] if remote[0].split()[0] == remote[-1].split()[0]
+              else len(p.stdout.split()) == 1, "--from -1 --partition P: the last record of P")
+        p = rill("consume", "nope", *b[:2], check=False)
+        check(p.returncode == 1 and p.stderr.count("\n") == 1, "consume --bootstrap of a missing topic: one line")
+        placement = {l.split()[1].split("=")[0]: l.split()[0] for l in remote}
 
         # The broker holds the data directory.
         p = rill("topics", "create", "x", "--partitions", "1", data=srv.data, check=False)
@@ -89,6 +108,12 @@ def main():
         p = rill("topics", "alter", "local", "--partitions", "2", "--retention-ms", "1000", data=srv.data)
         p = rill("topics", "describe", "local", data=srv.data)
         check("Partitions: 2" in p.stdout and "retention.ms: 1000" in p.stdout, "topics alter --data")
+        rill("produce", "local3", "--key-separator", ":", "--partitions", "3", "--quiet", data=srv.data,
+             input="k1:a\nk2:b\nk3:c\nk4:d\n")
+        p = rill("consume", "local3", "--format", "%p %k\\n", data=srv.data)
+        local = {l.split()[1]: l.split()[0] for l in p.stdout.splitlines()}
+        check(local == placement, "the broker path places keys as the local produce does (%s / %s)"
+              % (local, placement))
     for cmd in ("topics", "groups", "produce", "consume", "log", "serve", "run", "sql", "queries",
                 "simulate", "skew", "advise"):
         p = rill(cmd, "--help", check=False)

@@ -17,9 +17,10 @@
 #include "base/err.h"
 #include "row/scalar.h"
 
-static const double pow10_tab[DECIMAL_MAX_PRECISION + 1] = {
-    1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+/* exact powers of ten up to 10^(DECIMAL_MAX_PRECISION + 1) */
+static const double pow10_tab[DECIMAL_MAX_PRECISION + 2] = {
+    1e0, 1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7, 1e8,
+    1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16};
 
 int decimal_round(double d, int precision, int scale, double *out)
 {
@@ -39,6 +40,16 @@ int decimal_round(double d, int precision, int scale, double *out)
         double m = floor(scaled);
         if (scaled - m > 0.5)
             m += 1;
+        r = m / pow10_tab[scale];
+        if (d < 0 && m > 0)
+            r = -r;
+    } else if (scaled < 4e14 &&
+               (double)llround(scaled * 10) / pow10_tab[scale + 1] == fabs(d)) {
+        /* Near a half and d is m5 / 10^(s+1) with m5 < 2^52: distinct
+         * decimals of s + 1 places are distinct doubles there, so m5's
+         * digits are d's shortest text; its last digit decides. */
+        long long m5 = llround(scaled * 10);
+        double m = (double)(m5 / 10 + (m5 % 10 >= 5));
         r = m / pow10_tab[scale];
         if (d < 0 && m > 0)
             r = -r;

@@ -161,7 +161,10 @@ static int skip_value(const char *json, size_t n, size_t *i)
     return 0;
 }
 
-int web_json_field(const char *json, size_t n, const char *key, struct buf *out)
+/* The field key of the object json: a string's contents, or (scalar) the
+ * text of a number, true or false. */
+static int json_field(const char *json, size_t n, const char *key,
+                      struct buf *out, bool scalar)
 {
     size_t i = 0;
     skip_ws(json, n, &i);
@@ -186,7 +189,7 @@ int web_json_field(const char *json, size_t n, const char *key, struct buf *out)
         i++;
         skip_ws(json, n, &i);
         bool want =
-            name.len == strlen(key) && !memcmp(name.data, key, name.len);
+            key && name.len == strlen(key) && !memcmp(name.data, key, name.len);
         if (want && i < n && json[i] == '"') {
             buf_reset(out);
             if (read_string(json, n, &i, out))
@@ -194,8 +197,18 @@ int web_json_field(const char *json, size_t n, const char *key, struct buf *out)
             buf_put_u8(out, '\0');
             out->len--;
             rc = 0;
-        } else if (skip_value(json, n, &i)) {
-            goto bad;
+        } else {
+            size_t start = i;
+            if (skip_value(json, n, &i))
+                goto bad;
+            if (want && scalar && json[start] != '{' && json[start] != '[' &&
+                !(i - start == 4 && !memcmp(json + start, "null", 4))) {
+                buf_reset(out);
+                buf_put(out, json + start, i - start);
+                buf_put_u8(out, '\0');
+                out->len--;
+                rc = 0;
+            }
         }
         skip_ws(json, n, &i);
         if (i < n && json[i] == ',') {
@@ -211,6 +224,17 @@ int web_json_field(const char *json, size_t n, const char *key, struct buf *out)
 bad:
     buf_fini(&name);
     return ERR_INVALID;
+}
+
+int web_json_field(const char *json, size_t n, const char *key, struct buf *out)
+{
+    return json_field(json, n, key, out, false);
+}
+
+int web_json_scalar(const char *json, size_t n, const char *key,
+                    struct buf *out)
+{
+    return json_field(json, n, key, out, true);
 }
 
 /* Splits "/a/b/c" after the first segment: parts "b", "c" decoded. */

@@ -55,6 +55,11 @@ void web_error(struct http_conn *c, int status, const char *msg);
  * ERR_INVALID when the text is not an object of that shape. */
 int web_json_field(const char *json, size_t n, const char *key,
                    struct buf *out);
+/* The same for a string, number, true or false value (a number's text as
+ * written); null, objects and arrays are ERR_NOT_FOUND. The whole object
+ * is checked either way. */
+int web_json_scalar(const char *json, size_t n, const char *key,
+                    struct buf *out);
 /* ISO-8601 UTC with milliseconds ("2026-12-07T19:03:43.120Z"). */
 void web_iso8601(int64_t ms, char *out, size_t n);
 
@@ -113,6 +118,10 @@ int web_queries_json(struct web_job *j, const char *id, struct buf *out);
  * "partitions", "key", "watermark"}]. */
 int web_streams_json(struct web_job *j, struct buf *out);
 void web_streams_get(struct web *w, struct http_conn *c);
+/* The key column of the stream or table over topic (SHOW STREAMS / SHOW
+ * TABLES) into key. Returns 0, ERR_NOT_FOUND (no such relation or no key)
+ * or a web_sql_exec error. */
+int web_stream_key(struct web_job *j, const char *topic, char *key, size_t n);
 /* Prometheus families of the queries (rows, lag per stage, watermark,
  * late rows, dead letters). Same errors. */
 int web_queries_metrics(struct web_job *j, struct buf *out);

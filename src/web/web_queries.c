@@ -81,6 +81,21 @@ static const char *query_id(const char *text, char *id, size_t n)
     return id;
 }
 
+/* The colon of a field line ("rows in: 5": lower-case words, a colon,
+ * then a space or the end), or NULL for any other line (the text of a
+ * statement that spans lines). */
+static const char *field_colon(const char *line, size_t len)
+{
+    size_t i = 0;
+    while (i < len && i < 48 &&
+           ((line[i] >= 'a' && line[i] <= 'z') ||
+            (line[i] >= '0' && line[i] <= '9') || line[i] == ' '))
+        i++;
+    if (i == 0 || i >= len || line[i] != ':' || line[0] == ' ')
+        return NULL;
+    return i + 1 == len || line[i + 1] == ' ' ? line + i : NULL;
+}
+
 /* One DESCRIBE text (lines "name: value") as a JSON object. */
 static void describe_json(const char *text, struct buf *out)
 {
@@ -92,9 +107,27 @@ static void describe_json(const char *text, struct buf *out)
     for (const char *line = text; *line;) {
         const char *nl = strchr(line, '\n');
         size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        const char *colon = memchr(line, ':', len);
+        const char *colon = field_colon(line, len);
         if (!strncmp(line, "QUERY ", 6) || !colon) {
             line += len + (nl ? 1 : 0);
+            continue;
+        }
+        if (colon - line == 3 && !memcmp(line, "sql", 3)) {
+            /* The statement's text runs on until the next field line. */
+            const char *v = colon + 1;
+            while (*v == ' ')
+                v++;
+            const char *e = nl ? nl : line + len;
+            while (*e == '\n') {
+                const char *n2 = strchr(e + 1, '\n');
+                size_t l2 = n2 ? (size_t)(n2 - e - 1) : strlen(e + 1);
+                if (!l2 || field_colon(e + 1, l2))
+                    break;
+                e = e + 1 + l2;
+            }
+            buf_put_str(out, ",\"sql\":");
+            web_json_str(out, v, (size_t)(e - v));
+            line = *e ? e + 1 : e;
             continue;
         }
         char key[64];
@@ -444,6 +477,43 @@ int web_streams_json(struct web_job *j, struct buf *out)
     buf_put_u8(out, ']');
     buf_fini(&c.text);
     return rc == 1 ? ERR_FAILED : rc;
+}
+
+/* Finds topic's line in a SHOW table; copies its key column. */
+static bool key_in_table(const char *text, const char *topic, char *key,
+                         size_t n)
+{
+    const char *line = strchr(text, '\n');
+    while (line && line[1] && line[1] != '(') {
+        line++;
+        char name[256], top[256], fmt[64], parts[32], k[256];
+        if (sscanf(line, "%255s %255s %63s %31s %255s", name, top, fmt, parts,
+                   k) == 5 &&
+            !strcmp(top, topic) && strcmp(k, "-")) {
+            snprintf(key, n, "%s", k);
+            return true;
+        }
+        line = strchr(line, '\n');
+    }
+    return false;
+}
+
+int web_stream_key(struct web_job *j, const char *topic, char *key, size_t n)
+{
+    struct collect c = {.failed = false};
+    buf_init(&c.text);
+    int rc = run(j, "SHOW STREAMS;", &c);
+    bool found =
+        rc == 0 && key_in_table((const char *)c.text.data, topic, key, n);
+    if (rc == 0 && !found) {
+        rc = run(j, "SHOW TABLES;", &c);
+        found =
+            rc == 0 && key_in_table((const char *)c.text.data, topic, key, n);
+    }
+    buf_fini(&c.text);
+    if (rc)
+        return rc == 1 ? ERR_FAILED : rc;
+    return found ? 0 : ERR_NOT_FOUND;
 }
 
 struct get_arg {

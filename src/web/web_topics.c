@@ -22,6 +22,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "base/metrics.h"
+#include "base/murmur2.h"
 #include "log/compress.h"
 #include "log/logdir.h"
 #include "log/partition.h"
@@ -155,6 +156,8 @@ enum body_kind { BODY_NDJSON, BODY_CSV, BODY_SENML };
 
 struct ingest {
     char topic[LOGDIR_TOPIC_NAME_MAX + 1];
+    char key_field[128]; /* NDJSON: the field whose value is the key */
+    bool key_auto;       /* key_field from the stream over the topic */
     enum body_kind kind;
     int partition; /* -1: spread the batches round robin */
     bool acks_all;
@@ -162,35 +165,103 @@ struct ingest {
     struct buf body;
 };
 
-static void ingest_answer(struct web_job *j, int status, const char *msg,
-                          long line, int64_t records, int64_t first,
-                          int partition)
+static void answer_error(struct web_job *j, int status, const char *msg,
+                         long line)
 {
     struct buf b;
     buf_init(&b);
-    if (msg) {
-        buf_put_str(&b, "{\"error\":");
-        web_json_cstr(&b, msg);
-        if (line > 0)
-            buf_printf(&b, ",\"line\":%ld", line);
-        buf_put_str(&b, "}\n");
-    } else {
-        buf_printf(&b,
-                   "{\"records\":%" PRId64 ",\"partition\":%d,"
-                   "\"base_offset\":%" PRId64 "}\n",
-                   records, partition, first);
-    }
+    buf_put_str(&b, "{\"error\":");
+    web_json_cstr(&b, msg);
+    if (line > 0)
+        buf_printf(&b, ",\"line\":%ld", line);
+    buf_put_str(&b, "}\n");
     web_job_respond(j, status, "application/json", &b);
     buf_fini(&b);
 }
 
-/* Whether line looks like one JSON value (a record decoders can take):
- * an object or array whose last byte closes it. Full checks are the
- * decoders' (bad rows go to the dead-letter topic with a reason). */
-static bool json_line_ok(const char *p, size_t n)
+/* One record of the body: bytes [s, t), its key in keys [k, k + kn). */
+struct rec {
+    size_t s, t;
+    size_t k, kn;
+    int32_t part;
+    int32_t next; /* next record of the same partition, -1 at the end */
+};
+
+/* Cuts the body into records (one per non-empty line; a SenML pack is
+ * one) and checks each: NDJSON lines must be JSON objects (or arrays),
+ * carrying key_field when it is set. Returns the count, or -1 after
+ * answering 400 with the line. */
+static long cut(struct web_job *j, const struct ingest *in, struct rec **out,
+                struct buf *keys)
 {
-    return n >= 2 && ((p[0] == '{' && p[n - 1] == '}') ||
-                      (p[0] == '[' && p[n - 1] == ']'));
+    const char *body = (const char *)in->body.data;
+    size_t len = in->body.len, cap = 64;
+    long n = 0, lineno = 0;
+    struct rec *r = mem_alloc(cap * sizeof *r);
+    struct buf kb;
+    buf_init(&kb);
+    for (size_t i = 0; i < len;) {
+        size_t s = i, t;
+        if (in->kind == BODY_SENML) {
+            t = i = len;
+        } else {
+            const char *nl = memchr(body + i, '\n', len - i);
+            t = nl ? (size_t)(nl - body) : len;
+            i = t + 1;
+            lineno++;
+        }
+        while (s < t && strchr(" \t\r\n", body[s]))
+            s++;
+        while (t > s && strchr(" \t\r\n", body[t - 1]))
+            t--;
+        if (s == t || (in->kind == BODY_CSV && in->skip_header && lineno == 1))
+            continue;
+        const char *p = body + s;
+        size_t pn = t - s;
+        size_t k = 0, kn = 0;
+        if (in->kind == BODY_SENML) {
+            if (pn < 2 || p[0] != '[' || p[pn - 1] != ']') {
+                answer_error(j, 400, "a SenML pack is a JSON array", 0);
+                goto fail;
+            }
+        } else if (in->kind == BODY_NDJSON) {
+            bool array = p[0] == '[' && p[pn - 1] == ']';
+            int rc = array ? ERR_NOT_FOUND
+                           : web_json_scalar(
+                                 p, pn, in->key_field[0] ? in->key_field : NULL,
+                                 &kb);
+            if (rc == ERR_INVALID || (array && in->key_field[0])) {
+                answer_error(j, 400, "not a JSON object on this line", lineno);
+                goto fail;
+            }
+            if (in->key_field[0] && rc != 0) {
+                char msg[256];
+                snprintf(msg, sizeof msg,
+                         "no '%s' field (a string or number) on this line: "
+                         "records are keyed by it",
+                         in->key_field);
+                answer_error(j, 400, msg, lineno);
+                goto fail;
+            }
+            if (in->key_field[0]) {
+                k = keys->len;
+                kn = kb.len;
+                buf_put(keys, kb.data, kb.len);
+            }
+        }
+        if ((size_t)n == cap) {
+            cap *= 2;
+            r = mem_realloc(r, cap * sizeof *r);
+        }
+        r[n++] = (struct rec){s, t, k, kn, 0, -1};
+    }
+    buf_fini(&kb);
+    *out = r;
+    return n;
+fail:
+    buf_fini(&kb);
+    mem_free(r);
+    return -1;
 }
 
 static int append_batch(struct partition *p, struct record_batch_builder *rb,
@@ -214,114 +285,150 @@ static int append_batch(struct partition *p, struct record_batch_builder *rb,
     return rc;
 }
 
+/* Appends the records of one partition (list from head) in batches. */
+static int append_part(struct ingest *in, struct partition *p,
+                       const struct rec *r, int32_t head,
+                       const struct buf *keys, int64_t *first, int64_t *end)
+{
+    struct record_batch_builder rb;
+    record_batch_builder_init(&rb, COMPRESS_NONE);
+    struct buf out;
+    buf_init(&out);
+    int64_t now = clock_now_ms();
+    int rc = 0;
+    for (int32_t i = head; i >= 0 && rc == 0; i = r[i].next) {
+        struct slice v = slice_make(in->body.data + r[i].s, r[i].t - r[i].s);
+        struct slice k = slice_make(keys->data + r[i].k, r[i].kn);
+        rc = record_batch_builder_add(&rb, in->key_field[0] ? &k : NULL, &v,
+                                      now, NULL, 0);
+        if (rc == 0 && record_batch_builder_size(&rb) >= INGEST_BATCH_BYTES)
+            rc = append_batch(p, &rb, &out, first, end);
+    }
+    if (rc == 0)
+        rc = append_batch(p, &rb, &out, first, end);
+    record_batch_builder_fini(&rb);
+    buf_fini(&out);
+    return rc;
+}
+
 static void ingest_job(struct web_job *j, void *arg)
 {
     struct ingest *in = arg;
     struct web *w = web_job_web(j);
-    const char *body = (const char *)in->body.data;
-    size_t len = in->body.len;
+    struct rec *r = NULL;
+    int32_t *heads = NULL;
+    int64_t *ends = NULL, *firsts = NULL, *counts = NULL;
+    struct buf keys;
+    buf_init(&keys);
     int np = logdir_topic_partitions(w->o.logdir, in->topic);
     if (np <= 0) {
-        ingest_answer(j, 404, "no such topic (create it with PUT first)", 0, 0,
-                      -1, -1);
+        answer_error(j, 404, "no such topic (create it with PUT first)", 0);
         goto out;
     }
     if (in->partition >= np) {
-        ingest_answer(j, 400, "no such partition", 0, 0, -1, -1);
+        answer_error(j, 400, "no such partition", 0);
+        goto out;
+    }
+    /* A keyed stream over the topic: its records must carry their key
+     * and sit in murmur2's partition, as a Kafka producer would put them
+     * (queries check both). */
+    if (in->key_auto && in->kind == BODY_NDJSON) {
+        int rc =
+            web_stream_key(j, in->topic, in->key_field, sizeof in->key_field);
+        if (rc == ERR_CLOSED)
+            goto out;
+        if (rc != 0 && rc != ERR_NOT_FOUND) {
+            answer_error(j, 503, "the SQL server does not answer", 0);
+            goto out;
+        }
+        if (rc != 0)
+            in->key_field[0] = '\0';
+    }
+    if (in->key_field[0] && in->partition >= 0) {
+        answer_error(j, 400,
+                     "records keyed by a field go to their key's partition: "
+                     "leave out partition (or give key=none)",
+                     0);
+        goto out;
+    }
+    long n = cut(j, in, &r, &keys);
+    if (n < 0)
+        goto out;
+    if (n == 0) {
+        answer_error(j, 400, "no record in the body", 0);
         goto out;
     }
     static atomic_uint spread;
     int part = in->partition >= 0
                    ? in->partition
                    : (int)(atomic_fetch_add(&spread, 1) % (unsigned)np);
-    struct partition *p = logdir_partition(w->o.logdir, in->topic, part);
-    if (!p) {
-        ingest_answer(j, 404, "no such topic", 0, 0, -1, -1);
-        goto out;
+    heads = mem_alloc((size_t)np * sizeof *heads);
+    int32_t *tails = mem_alloc((size_t)np * sizeof *tails);
+    for (int i = 0; i < np; i++)
+        heads[i] = tails[i] = -1;
+    for (long i = 0; i < n; i++) {
+        r[i].part = in->key_field[0]
+                        ? murmur2_partition(keys.data + r[i].k, r[i].kn, np)
+                        : part;
+        if (tails[r[i].part] < 0)
+            heads[r[i].part] = (int32_t)i;
+        else
+            r[tails[r[i].part]].next = (int32_t)i;
+        tails[r[i].part] = (int32_t)i;
     }
-    /* First pass: check every record, so a bad line appends nothing. */
-    long lineno = 0;
-    size_t nrec = 0;
-    for (size_t i = 0; i < len && in->kind != BODY_SENML;) {
-        const char *nl = memchr(body + i, '\n', len - i);
-        size_t e = nl ? (size_t)(nl - body) : len;
-        size_t s = i, t = e;
-        lineno++;
-        i = e + 1;
-        while (s < t && strchr(" \t\r", body[s]))
-            s++;
-        while (t > s && strchr(" \t\r", body[t - 1]))
-            t--;
-        if (s == t || (in->kind == BODY_CSV && in->skip_header && lineno == 1))
-            continue;
-        if (in->kind == BODY_NDJSON && !json_line_ok(body + s, t - s)) {
-            ingest_answer(j, 400, "not a JSON object on this line", lineno, 0,
-                          -1, -1);
-            goto out;
-        }
-        nrec++;
-    }
-    if (in->kind == BODY_SENML) {
-        size_t s = 0, t = len;
-        while (s < t && strchr(" \t\r\n", body[s]))
-            s++;
-        while (t > s && strchr(" \t\r\n", body[t - 1]))
-            t--;
-        if (t - s < 2 || body[s] != '[' || body[t - 1] != ']') {
-            ingest_answer(j, 400, "a SenML pack is a JSON array", 0, 0, -1, -1);
-            goto out;
-        }
-        nrec = 1;
-    }
-    if (nrec == 0) {
-        ingest_answer(j, 400, "no record in the body", 0, 0, -1, -1);
-        goto out;
-    }
-    struct record_batch_builder rb;
-    record_batch_builder_init(&rb, COMPRESS_NONE);
-    struct buf out;
-    buf_init(&out);
-    int64_t first = -1, end = -1, now = clock_now_ms();
+    mem_free(tails);
+    ends = mem_alloc((size_t)np * sizeof *ends);
+    firsts = mem_alloc((size_t)np * sizeof *firsts);
+    counts = mem_calloc((size_t)np, sizeof *counts);
     int rc = 0;
-    lineno = 0;
-    for (size_t i = 0; i < len && rc == 0;) {
-        size_t s, t;
-        if (in->kind == BODY_SENML) {
-            s = 0;
-            t = len;
-            i = len;
-        } else {
-            const char *nl = memchr(body + i, '\n', len - i);
-            size_t e = nl ? (size_t)(nl - body) : len;
-            s = i;
-            t = e;
-            i = e + 1;
-            lineno++;
-            while (t > s && strchr(" \t\r", body[t - 1]))
-                t--;
-            while (s < t && strchr(" \t\r", body[s]))
-                s++;
-            if (s == t ||
-                (in->kind == BODY_CSV && in->skip_header && lineno == 1))
-                continue;
-        }
-        struct slice v = slice_make(body + s, t - s);
-        rc = record_batch_builder_add(&rb, NULL, &v, now, NULL, 0);
-        if (rc == 0 && record_batch_builder_size(&rb) >= INGEST_BATCH_BYTES)
-            rc = append_batch(p, &rb, &out, &first, &end);
+    for (int i = 0; i < np && rc == 0; i++) {
+        firsts[i] = ends[i] = -1;
+        if (heads[i] < 0)
+            continue;
+        struct partition *p = logdir_partition(w->o.logdir, in->topic, i);
+        rc = p ? append_part(in, p, r, heads[i], &keys, &firsts[i], &ends[i])
+               : ERR_NOT_FOUND;
+        for (int32_t k = heads[i]; k >= 0; k = r[k].next)
+            counts[i]++;
     }
-    if (rc == 0)
-        rc = append_batch(p, &rb, &out, &first, &end);
-    record_batch_builder_fini(&rb);
-    buf_fini(&out);
-    if (rc == 0 && in->acks_all)
-        rc = partition_wait_durable(p, end, ACKS_TIMEOUT_MS);
-    if (rc < 0)
-        ingest_answer(j, rc == ERR_TOO_LARGE ? 413 : 500, err_str(rc), 0, 0, -1,
-                      -1);
-    else
-        ingest_answer(j, 200, NULL, 0, (int64_t)nrec, first, part);
+    for (int i = 0; i < np && rc == 0 && in->acks_all; i++)
+        if (ends[i] >= 0)
+            rc = partition_wait_durable(
+                logdir_partition(w->o.logdir, in->topic, i), ends[i],
+                ACKS_TIMEOUT_MS);
+    if (rc < 0) {
+        answer_error(j, rc == ERR_TOO_LARGE ? 413 : 500, err_str(rc), 0);
+        goto out;
+    }
+    struct buf b;
+    buf_init(&b);
+    if (in->key_field[0]) {
+        buf_printf(&b, "{\"records\":%ld,\"key\":", n);
+        web_json_cstr(&b, in->key_field);
+        buf_put_str(&b, ",\"partitions\":{");
+        bool first = true;
+        for (int i = 0; i < np; i++)
+            if (counts[i]) {
+                buf_printf(&b, "%s\"%d\":%" PRId64, first ? "" : ",", i,
+                           counts[i]);
+                first = false;
+            }
+        buf_put_str(&b, "}}\n");
+    } else {
+        buf_printf(&b,
+                   "{\"records\":%ld,\"partition\":%d,\"base_offset\":%" PRId64
+                   "}\n",
+                   n, part, firsts[part]);
+    }
+    web_job_respond(j, 200, "application/json", &b);
+    buf_fini(&b);
 out:
+    mem_free(r);
+    mem_free(heads);
+    mem_free(ends);
+    mem_free(firsts);
+    mem_free(counts);
+    buf_fini(&keys);
     buf_fini(&in->body);
     mem_free(in);
 }
@@ -370,6 +477,23 @@ static void ingest(struct web *w, struct http_conn *c,
                    (http_str_ieq(v, "all") || http_str_ieq(v, "-1"));
     in->skip_header =
         http_query_param(req->query, "header", &v) && http_str_ieq(v, "true");
+    /* key=FIELD keys NDJSON records by a field; key=none sends them
+     * without a key; by default the key column of the stream over the
+     * topic, if it has one. */
+    in->key_auto = true;
+    if (http_query_param(req->query, "key", &v)) {
+        in->key_auto = false;
+        if (http_url_decode(v, in->key_field, sizeof in->key_field) <= 0) {
+            mem_free(in);
+            return web_error(c, 400, "bad key field name");
+        }
+        if (!strcmp(in->key_field, "none"))
+            in->key_field[0] = '\0';
+        else if (kind != BODY_NDJSON) {
+            mem_free(in);
+            return web_error(c, 400, "key=FIELD needs an NDJSON body");
+        }
+    }
     buf_init(&in->body);
     buf_put(&in->body, body, len);
     if (web_job_start(w, c, ingest_job, in)) {

@@ -171,6 +171,47 @@ def main():
         st, r = jreq(hp, "POST", "/topics/absent", "{}", {"Content-Type": "application/x-ndjson"})
         check(st == 404, "ingest into an unknown topic: 404")
 
+        # A keyed stream: ingest keys records by its key column and puts
+        # them in murmur2's partition, so a co-partitioned query takes them
+        # (it sends a record without its key to the dead-letter topic).
+        st, r = jreq(hp, "POST", "/sql", """
+CREATE STREAM kr (sensor_id STRING, value DOUBLE, ts TIMESTAMP(3),
+  WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+  WITH (topic = 'kr', format = 'json', key = 'sensor_id', partitions = 3);
+CREATE TABLE kr_counts AS SELECT sensor_id, window_start, COUNT(*) AS n
+  FROM TABLE(TUMBLE(TABLE kr, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+  GROUP BY sensor_id, window_start, window_end;""")
+        check(st == 200 and "q_2" in r["results"][1]["text"], "a keyed stream and a co-partitioned query q_2")
+        kbody = "\n".join(json.dumps({"sensor_id": "k%d" % i, "value": i, "ts": now + i}) for i in range(12))
+        st, r = jreq(hp, "POST", "/topics/kr", kbody, {"Content-Type": "application/x-ndjson"})
+        check(st == 200 and r["key"] == "sensor_id" and r["records"] == 12 and
+              sum(r["partitions"].values()) == 12 and len(r["partitions"]) > 1,
+              "keyed ingest spreads records by key: %s" % r)
+        st, r = jreq(hp, "POST", "/topics/kr", '{"sensor_id":"k1","value":1,"ts":1}\n{"value":2,"ts":2}',
+                     {"Content-Type": "application/x-ndjson"})
+        check(st == 400 and r["line"] == 2 and "sensor_id" in r["error"], "a line without the key field: 400: %s" % r)
+        st, r = jreq(hp, "POST", "/topics/kr?partition=0", kbody, {"Content-Type": "application/x-ndjson"})
+        check(st == 400, "a partition for a keyed stream: 400")
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            st, q = jreq(hp, "GET", "/queries/q_2")
+            if q.get("rows_in", 0) >= 12:
+                break
+            time.sleep(0.2)
+        check(q["rows_in"] == 12 and q["dead_letters"] == 0 and q["sql"].endswith("GROUP BY sensor_id, window_start, window_end")
+              and "\n  FROM TABLE" in q["sql"],
+              "the co-partitioned query took every keyed record: %s" % q)
+        st, r = jreq(hp, "POST", "/topics/kr?key=none&partition=0", kbody.split("\n")[0],
+                     {"Content-Type": "application/x-ndjson"})
+        check(st == 200 and r["partition"] == 0, "key=none sends records without a key")
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            st, q = jreq(hp, "GET", "/queries/q_2")
+            if q.get("dead_letters", 0) >= 1:
+                break
+            time.sleep(0.2)
+        check(q["dead_letters"] == 1, "... which the query sends to its dead-letter topic")
+
         c = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "http-test",
                       "enable.auto.commit": False, "log_level": 2})
         c.assign([TopicPartition("readings", 1, 0)])
@@ -200,7 +241,7 @@ def main():
               q["stages"][0]["stage"] == "input" and "late_rows" in q,
               "GET /queries/q_1 has the run-time counters: %s" % q)
         st, r = jreq(hp, "GET", "/queries")
-        check(st == 200 and [x["id"] for x in r] == ["q_1"], "GET /queries lists q_1")
+        check(st == 200 and [x["id"] for x in r] == ["q_1", "q_2"], "GET /queries lists q_1 and q_2")
         st, r = jreq(hp, "GET", "/queries/q_99")
         check(st == 404, "unknown query: 404")
         st, r = jreq(hp, "GET", "/groups")
@@ -289,7 +330,7 @@ def main():
               "broker requests counted per API")
         check((sample(text, 'rill_broker_request_duration_seconds_count{api="Produce"}') or 0) >= 1,
               "Produce latency histogram")
-        check(sample(text, "rill_http_ingest_records_total") == 6, "6 records ingested over HTTP")
+        check(sample(text, "rill_http_ingest_records_total") == 19, "19 records ingested over HTTP")
         check(sample(text, "rill_http_bad_requests_total") == 4, "4 bad HTTP requests counted")
         check((sample(text, "rill_log_appends_total") or 0) >= 4, "log appends counted")
         check((sample(text, "rill_log_fsync_duration_seconds_count") or 0) >= 1, "fsync latency observed")
@@ -302,12 +343,12 @@ def main():
 
         # --- steering: DROP QUERY through DELETE /queries/{id}
         st, r = jreq(hp, "POST", "/sql", "CREATE STREAM cold AS SELECT sensor_id FROM readings WHERE value < 20;")
-        check(st == 200 and "q_2" in r["results"][0]["text"], "a second query q_2")
-        st, r = jreq(hp, "DELETE", "/queries/q_2")
-        check(st == 200 and r["dropped"] == "q_2", "DELETE /queries/q_2 drops it: %s" % r)
+        check(st == 200 and "q_3" in r["results"][0]["text"], "a third query q_3")
+        st, r = jreq(hp, "DELETE", "/queries/q_3")
+        check(st == 200 and r["dropped"] == "q_3", "DELETE /queries/q_3 drops it: %s" % r)
         st, r = jreq(hp, "GET", "/queries")
-        check([q["id"] for q in r] == ["q_1"], "only q_1 is left")
-        st, r = jreq(hp, "DELETE", "/queries/q_2")
+        check([q["id"] for q in r] == ["q_1", "q_2"], "q_1 and q_2 are left")
+        st, r = jreq(hp, "DELETE", "/queries/q_3")
         check(st == 404, "dropping it again: 404")
 
         # --- SIGTERM with a push open

@@ -4,7 +4,8 @@
  * Parses the input as a request head; when accepted, checks that every
  * view lies inside the input, that the path starts with '/', that no
  * prefix of the head is accepted, and runs the URL helpers over the
- * path and query. Then reads a "sql" field from the input as a JSON body.
+ * path and query. Then reads a "sql" field from the input as a JSON body,
+ * and a key field as ingest does.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/config.h"
 #include "base/diag.h"
@@ -143,6 +144,8 @@ int cli_serve(int argc, char **argv)
         status = 2;
         goto out;
     }
+    /* Topic data is nobody else's business: files 0640, folders 0750. */
+    umask(027);
     /* Before any thread starts: every thread inherits the mask. */
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

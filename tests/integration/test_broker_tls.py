@@ -117,6 +117,16 @@ def main():
         check(srv.alive(), "server alive")
         c = kcat(srv, d, "-L")
         check(c.returncode == 0, "and still serves TLS clients")
+        modes = []
+        for root, dirs, files in os.walk(srv.data):
+            for n in dirs + files:
+                st = os.lstat(os.path.join(root, n))
+                if not os.path.islink(os.path.join(root, n)):
+                    modes.append((n, st.st_mode & 0o777))
+        world = [(n, oct(m)) for n, m in modes if m & 0o007]
+        check(modes and not world, "data files and folders have no world access (%s)" % world[:3])
+        rc = srv.stop()
+        check(rc == 0, "SIGTERM: exit 0 (no leak under the ASan build) (%s)" % rc)
 
     req = ["--set", "ssl.client.auth=required", "--set", "ssl.truststore.location=" + os.path.join(d, "ca.pem")]
     with TlsServer(extra=base + req) as srv:
@@ -127,6 +137,8 @@ def main():
         p = kcat(srv, d, "-P", "-t", "m", "-p", "0", extra=mine, input=b"hello\n")
         c = kcat(srv, d, "-C", "-t", "m", "-p", "0", "-o", "beginning", "-e", extra=mine)
         check(p.returncode == 0 and c.stdout.strip() == b"hello", "with a certificate from the CA: works")
+        rc = srv.stop()
+        check(rc == 0, "SIGTERM: exit 0 (%s)" % rc)
     tmp.cleanup()
 
 

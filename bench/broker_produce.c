@@ -29,6 +29,28 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         acked++;
 }
 
+/* BENCH_KAFKA_CONF="k=v,k=v": extra client properties (e.g. TLS:
+ * security.protocol=ssl,ssl.ca.location=ca.pem). Returns 0 or -1. */
+static int extra_conf(rd_kafka_conf_t *conf, char *err, size_t errlen)
+{
+    const char *env = getenv("BENCH_KAFKA_CONF");
+    if (!env || !*env)
+        return 0;
+    char buf[2048];
+    snprintf(buf, sizeof(buf), "%s", env);
+    char *save = NULL;
+    for (char *kv = strtok_r(buf, ",", &save); kv;
+         kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        if (!eq)
+            return -1;
+        *eq = '\0';
+        if (rd_kafka_conf_set(conf, kv, eq + 1, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
 static int produce(const char *bootstrap, const char *topic, double seconds,
                    int value_bytes, const char *acks)
 {
@@ -41,7 +63,8 @@ static int produce(const char *bootstrap, const char *topic, double seconds,
         rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", err,
                           sizeof(err)) ||
         rd_kafka_conf_set(conf, "batch.num.messages", "10000", err,
-                          sizeof(err))) {
+                          sizeof(err)) ||
+        extra_conf(conf, err, sizeof(err))) {
         fprintf(stderr, "conf: %s\n", err);
         return 1;
     }
@@ -89,7 +112,8 @@ static int consume(const char *bootstrap, const char *topic, int partitions,
         rd_kafka_conf_set(conf, "enable.partition.eof", "true", err,
                           sizeof(err)) ||
         rd_kafka_conf_set(conf, "fetch.max.bytes", "52428800", err,
-                          sizeof(err))) {
+                          sizeof(err)) ||
+        extra_conf(conf, err, sizeof(err))) {
         fprintf(stderr, "conf: %s\n", err);
         return 1;
     }

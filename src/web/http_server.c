@@ -44,6 +44,10 @@
  * kernel send a reset, which can destroy the answer before the peer reads
  * it (the "lingering close" of RFC 9112 9.6). */
 #define LINGER_MS 2000
+/* A request head must be whole this long after its first byte, however
+ * slowly it trickles in: a connection that never finishes one (slowloris)
+ * is answered 408 and closed. */
+#define HEAD_TIMEOUT_MS 10000
 
 enum conn_state { ST_READING, ST_BUSY, ST_STREAMING, ST_LINGER, ST_CLOSED };
 
@@ -61,6 +65,7 @@ struct http_conn {
     struct buf out;
     size_t out_off;  /* bytes of out already written */
     int64_t last_ms; /* last activity, for the idle timeout */
+    int64_t head_ms; /* when an incomplete head began; 0: none */
     void (*on_close)(void *arg);
     void *on_close_arg;
     struct loop_defer flush; /* writes out after the batch */
@@ -100,6 +105,8 @@ const char *http_status_text(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
     case 409:
         return "Conflict";
     case 411:
@@ -253,8 +260,12 @@ static void try_request(struct http_conn *c)
         error_close(c, err.status, err.message);
         return;
     }
-    if (rc == 0)
+    if (rc == 0) {
+        if (!c->head_ms)
+            c->head_ms = loop_now_ms(s->loop);
         return;
+    }
+    c->head_ms = 0;
     size_t total = req.head_len + (size_t)req.content_length;
     if (c->in.len < total)
         return;
@@ -372,8 +383,11 @@ static void tick_cb(struct loop *l, struct loop_timer *t)
     int64_t now = loop_now_ms(l);
     for (struct http_conn *c = s->conns, *n; c; c = n) {
         n = c->next;
-        if ((c->state == ST_READING && now - c->last_ms > s->o.idle_ms) ||
-            (c->state == ST_LINGER && now - c->last_ms > LINGER_MS))
+        if (c->state == ST_READING && c->head_ms &&
+            now - c->head_ms > HEAD_TIMEOUT_MS)
+            error_close(c, 408, "request head not complete within 10 s");
+        else if ((c->state == ST_READING && now - c->last_ms > s->o.idle_ms) ||
+                 (c->state == ST_LINGER && now - c->last_ms > LINGER_MS))
             conn_close_now(c);
     }
     if (s->closing && atomic_load(&s->holds) == 0)

@@ -12,7 +12,8 @@
  * bytes wait in its buffer) but still notices the peer leaving.
  * A malformed request is answered with its 4xx/5xx status and closes that
  * connection only. Keep-alive: HTTP/1.1 by default; an idle connection is
- * closed after idle_ms. Not here: TLS, chunked request bodies, HTTP/2.
+ * closed after idle_ms, and a request head not whole 10 s after its first
+ * byte is answered 408. Not here: TLS, chunked request bodies, HTTP/2.
  *
  * Threads: http_server_start / _stop / _port / _loop / _hold / _release
  * from any thread; everything taking a struct http_conn on the loop thread

@@ -315,6 +315,27 @@ CREATE TABLE kr_counts AS SELECT sensor_id, window_start, COUNT(*) AS n
         check(out.startswith(b"HTTP/1.1 501") and closed, "chunked bodies: 501, closed")
         out, closed = raw(hp, b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"a" * 70000 + b"\r\n\r\n")
         check(out.startswith(b"HTTP/1.1 431") and closed, "a head over 16 KiB: 431, closed")
+        # A head that trickles in and never ends (slowloris): 408 after 10 s.
+        s = socket.create_connection(("127.0.0.1", hp), timeout=20)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
+        t0 = time.time()
+        out = b""
+        while time.time() - t0 < 16:
+            try:
+                s.sendall(b"X-Slow: 1\r\n")
+            except OSError:
+                break
+            s.settimeout(1.5)
+            try:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                out += chunk
+            except socket.timeout:
+                pass
+        s.close()
+        check(out.startswith(b"HTTP/1.1 408") and 9 < time.time() - t0 < 16,
+              "a head still incomplete after 10 s: 408 (%.1fs)" % (time.time() - t0))
         conn.request("GET", "/healthz")
         r = conn.getresponse()
         check(r.status == 200 and r.read() == b'{"status":"ok"}\n' and conn.sock is sock1,
@@ -331,7 +352,7 @@ CREATE TABLE kr_counts AS SELECT sensor_id, window_start, COUNT(*) AS n
         check((sample(text, 'rill_broker_request_duration_seconds_count{api="Produce"}') or 0) >= 1,
               "Produce latency histogram")
         check(sample(text, "rill_http_ingest_records_total") == 19, "19 records ingested over HTTP")
-        check(sample(text, "rill_http_bad_requests_total") == 4, "4 bad HTTP requests counted")
+        check(sample(text, "rill_http_bad_requests_total") == 5, "5 bad HTTP requests counted")
         check((sample(text, "rill_log_appends_total") or 0) >= 4, "log appends counted")
         check((sample(text, "rill_log_fsync_duration_seconds_count") or 0) >= 1, "fsync latency observed")
         check(sample(text, 'rill_group_lag{group="http-test",topic="readings",partition="1"}') == 2,

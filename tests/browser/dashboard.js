@@ -72,6 +72,8 @@ async function main() {
     const feed = await page.$eval("#alerts li", (e) => JSON.parse(e.textContent));
     if (!(feed.value > 50)) fail("the newest alert is a hot reading: " + JSON.stringify(feed));
     ok("the newest alert is a hot reading");
+    await waitFor(page, () => +document.getElementById("wm-chart").dataset.points >= 3, null,
+                  "the watermark chart plots the query's watermark lag over time");
     await page.screenshot({ path: path.join(outdir, "dashboard-2.png"), fullPage: true });
 
     // Quiet: the numbers on the page must equal the API's.

@@ -104,12 +104,63 @@ function renderOverview(o) {
   prev = o;
 }
 
+// --- watermark lag over time (from the overview events) ----------------
+
+const wmHistory = new Map(); // query id -> [{t, lag}]
+const WM_WINDOW_MS = 5 * 60 * 1000;
+
+function recordWatermarks(o) {
+  for (const q of o.queries || []) {
+    if (typeof q.watermark_lag_ms !== "number") continue;
+    if (!wmHistory.has(q.id)) wmHistory.set(q.id, []);
+    const h = wmHistory.get(q.id);
+    h.push({ t: o.time, lag: q.watermark_lag_ms / 1000 });
+    while (h.length && h[0].t < o.time - WM_WINDOW_MS) h.shift();
+  }
+  drawWatermarks(o.time);
+}
+
+function drawWatermarks(now) {
+  const cv = $("wm-chart");
+  const dpr = window.devicePixelRatio || 1;
+  const w = cv.clientWidth, h = cv.clientHeight;
+  if (cv.width !== w * dpr) { cv.width = w * dpr; cv.height = h * dpr; }
+  const g = cv.getContext("2d");
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  let vmax = 1, n = 0;
+  for (const pts of wmHistory.values()) for (const p of pts) { vmax = Math.max(vmax, p.lag); n++; }
+  cv.dataset.points = String(n);
+  const L = 50, R = 90, T = 8, B = 20;
+  const x = (t) => L + (t - (now - WM_WINDOW_MS)) / WM_WINDOW_MS * (w - L - R);
+  const y = (v) => T + (1 - Math.max(0, v) / vmax) * (h - T - B);
+  g.strokeStyle = "#ccd"; g.fillStyle = "#667"; g.font = "11px sans-serif";
+  for (let i = 0; i <= 2; i++) {
+    const v = vmax * i / 2;
+    g.beginPath(); g.moveTo(L, y(v)); g.lineTo(w - R, y(v)); g.stroke();
+    g.fillText(v.toFixed(1) + " s", 2, y(v) + 4);
+  }
+  for (let m = 0; m <= 5; m++) g.fillText(m === 5 ? "now" : "-" + (5 - m) + " min", x(now - (5 - m) * 60000) - 12, h - 4);
+  let i = 0;
+  for (const [id, pts] of wmHistory) {
+    if (!pts.length) continue;
+    g.strokeStyle = g.fillStyle = COLORS[i++ % COLORS.length];
+    g.beginPath();
+    pts.forEach((p, j) => (j ? g.lineTo : g.moveTo).call(g, x(p.t), y(p.lag)));
+    g.stroke();
+    const last = pts[pts.length - 1];
+    g.fillText(id + " " + last.lag.toFixed(1) + " s", w - R + 4, y(last.lag) + 4);
+  }
+}
+
 function connectEvents() {
   const es = new EventSource("/events");
   es.addEventListener("overview", (e) => {
     $("status").textContent = "live";
     $("status").className = "status on";
-    renderOverview(JSON.parse(e.data));
+    const o = JSON.parse(e.data);
+    renderOverview(o);
+    recordWatermarks(o);
   });
   es.onerror = () => {
     $("status").textContent = "reconnecting";

@@ -26,6 +26,7 @@ void broker_limits_defaults(struct broker_config *c)
     c->conns_reserved_loopback = 8;
     c->queued_max_request_bytes = 0; /* auto: see below */
     c->max_partitions = 0;           /* auto: see below */
+    c->delete_topic_enable = true;
 }
 
 static int get(const struct config *props, const char *key, int64_t *v,
@@ -97,6 +98,11 @@ int broker_limits_apply(struct broker_config *c, const struct config *props,
     if (x == 0)
         x = partitions_for_fds(c->max_connections);
     c->max_partitions = (int32_t)x;
+    if (config_get_bool(props, "delete.topic.enable", &c->delete_topic_enable) <
+        0) {
+        snprintf(err, (size_t)errlen, "delete.topic.enable: true or false");
+        return ERR_INVALID;
+    }
     return broker_tls_apply(c, props, err, errlen);
 }
 

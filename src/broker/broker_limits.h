@@ -4,9 +4,9 @@
  * Settings (docs/broker.md, "Limits"): connections.max.idle.ms,
  * rill.connections.handshake.timeout.ms, max.connections.per.ip,
  * rill.connections.reserved.loopback, queued.max.request.bytes,
- * max.partitions. They live in struct broker_config; this module fills
- * their defaults and parses them, so broker_config.c only calls it.
- * Loop thread only (the IP table).
+ * max.partitions, delete.topic.enable. They live in struct broker_config; this
+ * module fills their defaults and parses them, so broker_config.c only calls
+ * it. Loop thread only (the IP table).
  */
 #ifndef RILL_BROKER_LIMITS_H
 #define RILL_BROKER_LIMITS_H

@@ -481,8 +481,8 @@ int16_t broker_topic_delete(struct broker *b, struct slice name)
         return 3;
     /* Internal topics (__consumer_offsets) are held open by the group
      * coordinator; deleting them under it is refused, as in Kafka. */
-    if (broker_topic_is_internal(name))
-        return 73; /* TOPIC_DELETION_DISABLED */
+    if (broker_topic_is_internal(name) || !b->cfg.delete_topic_enable)
+        return 73; /* TOPIC_DELETION_DISABLED (also delete.topic.enable) */
     if (b->ls->guard && b->ls->guard(b->ls->guard_arg, tmp)) {
         diag_info("broker: refused to delete topic %s: a SQL stream or "
                   "query uses it (DROP it first)",

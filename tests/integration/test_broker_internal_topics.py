@@ -5,7 +5,8 @@ Refused with INVALID_TOPIC_EXCEPTION (17), nothing stored, nothing created:
 __consumer_offsets, any other "__" name, and the repartition topic of a
 query this server runs (a forged row there would be read as the query's
 intermediate result). A topic that only happens to end in "-repartition"
-(a Kafka Streams application's own) stays writable.
+(a Kafka Streams application's own) stays writable. With
+delete.topic.enable=false, DeleteTopics answers TOPIC_DELETION_DISABLED.
 
 Run: /usr/bin/python3 tests/integration/test_broker_internal_topics.py
 """
@@ -65,6 +66,21 @@ def main():
         err, _ = kwire.produce_error(port, "readings", 0, batch(record(
             b'{"sensor_id":"s1","kind":"a","value":1,"ts":1767225600000}', key=b"s1"), 1))
         check(err == 0, "the query's input topic stays writable (%d)" % err)
+
+    # delete.topic.enable=false: DeleteTopics answers TOPIC_DELETION_DISABLED.
+    from confluent_kafka.admin import AdminClient
+    with Server(extra=["--set", "delete.topic.enable=false"]) as srv:
+        err, _ = kwire.produce_error(srv.port, "keep", 0, batch(record(b"x"), 1))
+        check(err == 0, "a topic to keep")
+        a = AdminClient({"bootstrap.servers": srv.bootstrap})
+        fut = a.delete_topics(["keep"], operation_timeout=5)["keep"]
+        try:
+            fut.result(15)
+            res = "deleted"
+        except Exception as e:  # KafkaException(KafkaError)
+            res = e.args[0].name() if e.args and hasattr(e.args[0], "name") else str(e)
+        check(res == "TOPIC_DELETION_DISABLED", "delete.topic.enable=false: %s" % res)
+        check(os.path.exists(os.path.join(srv.data, "keep-0")), "and the topic is still there")
 
 
 if __name__ == "__main__":

@@ -34,10 +34,14 @@ CREATE STREAM alerts AS SELECT sensor_id, value FROM readings WHERE value > 5;
 """
 
 
+STARTED = []
+
+
 def crash_test(tmp):
     data = os.path.join(tmp, "crash")
     extra = ["--set", "mqtt.fsync.ack=true", "--set", "mqtt.max.inflight=4"]
     srv = MqttServer(data=data, extra=extra).start()
+    STARTED.append(srv)
     port = srv.mqtt_port
     gw = Client(port, cid="gateway", clean=False)
     gw.subscribe("plant/#", qos=1)
@@ -57,6 +61,7 @@ def crash_test(tmp):
     check(len(before) < 200, "crash came mid-delivery (%d of 200 received)" % len(before))
 
     srv = MqttServer(data=data, extra=extra, mqtt_port=port).start()
+    STARTED.append(srv)
     gw = Client(port, cid="gateway", clean=False)
     check(gw.session_present, "session survives kill -9")
     more = ["n%03d" % i for i in range(50)]
@@ -188,7 +193,13 @@ def main():
     with tempfile.TemporaryDirectory(prefix="rill-mqtt-") as tmp:
         window_test(tmp)
         resend_test(tmp)
-        crash_test(tmp)
+        try:
+            crash_test(tmp)
+        finally:
+            # A failed check exits through here: stop what crash_test started.
+            for srv in STARTED:
+                if srv.alive():
+                    srv.kill()
         query_test(tmp)
 
 

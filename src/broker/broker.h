@@ -44,6 +44,9 @@ struct broker_config {
     int64_t conn_out_high; /* per-connection output bound, bytes */
     bool fsync_every_ack;  /* acks=1 also waits for fsync */
     bool read_durable;     /* readers see only fsync'ed data (HW = durable) */
+    /* group.initial.rebalance.delay.ms: a new group's first join phase
+     * waits this long for more members (Kafka 3000; rill 0). */
+    int64_t group_initial_rebalance_delay_ms;
     /* Limits against hostile or broken clients (broker_limits.h). */
     int64_t idle_ms;                  /* connections.max.idle.ms; -1 never */
     int64_t handshake_ms;             /* first request within; -1 never */

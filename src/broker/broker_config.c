@@ -118,6 +118,10 @@ int broker_config_apply(struct broker_config *c, const struct config *props,
                  "rill.fsync.every.ack: expected true or false");
         return ERR_INVALID;
     }
+    if (get_i64(props, "group.initial.rebalance.delay.ms",
+                &c->group_initial_rebalance_delay_ms, 0, 3600000, err,
+                errlen) < 0)
+        return ERR_INVALID;
     if (config_get_bool(props, "rill.read.durable", &c->read_durable) < 0) {
         snprintf(err, (size_t)errlen,
                  "rill.read.durable: expected true or false");

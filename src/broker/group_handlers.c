@@ -645,6 +645,7 @@ void group_handlers_register(struct broker *b)
     struct group_coord_config cfg;
     gs->b = b;
     group_coord_config_defaults(&cfg);
+    cfg.initial_rebalance_delay_ms = b->cfg.group_initial_rebalance_delay_ms;
     group_coord_create(&cfg, &ops, gs, &gs->coord);
     if (!b->logdir || group_offsets_open(b->logdir, &gs->offsets) < 0) {
         diag_warn("groups: committed offsets kept in memory only");

@@ -596,6 +596,11 @@ void http_conn_on_close(struct http_conn *c, void (*fn)(void *arg), void *arg)
     c->on_close_arg = arg;
 }
 
+void *http_conn_on_close_arg(const struct http_conn *c)
+{
+    return c->on_close ? c->on_close_arg : NULL;
+}
+
 struct http_server *http_conn_server(struct http_conn *c)
 {
     return c->srv;

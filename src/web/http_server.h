@@ -85,6 +85,8 @@ bool http_conn_closed(const struct http_conn *c);
 /* Called once when c closes for any reason before the response ended
  * (the peer left, the server stops); NULL removes it. */
 void http_conn_on_close(struct http_conn *c, void (*fn)(void *arg), void *arg);
+/* The arg of the close callback set now (NULL: none). */
+void *http_conn_on_close_arg(const struct http_conn *c);
 struct http_server *http_conn_server(struct http_conn *c);
 
 const char *http_status_text(int status);

@@ -77,7 +77,10 @@ static void deliver(struct loop *l, void *arg)
         atomic_fetch_sub(&j->queued, m->body.len);
         break;
     case MSG_FINISH:
-        http_conn_on_close(j->c, NULL, NULL);
+        /* Once answered, a keep-alive connection may already carry the
+         * next request, whose job set its own close callback. */
+        if (http_conn_on_close_arg(j->c) == j)
+            http_conn_on_close(j->c, NULL, NULL);
         if (open && !j->answered)
             web_error(j->c, 500, "the request ended without an answer");
         else if (open)

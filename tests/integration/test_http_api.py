@@ -271,6 +271,29 @@ CREATE TABLE kr_counts AS SELECT sensor_id, window_start, COUNT(*) AS n
         check(i == 69 and rows, "70 pushes opened and left in turn (%.1fs; last %d: %s %s)"
               % (time.time() - t0, i, status, rows))
 
+        # A keep-alive connection: a statement, then a push on the same
+        # connection, then the client leaves; 45 times. The push must end
+        # each time (else the 41st would be refused: 40 at most).
+        for i in range(45):
+            s = socket.create_connection(("127.0.0.1", hp), timeout=10)
+            sql = "SELECT * FROM hot"
+            # Pipelined: the push is read as soon as the statement is answered.
+            s.sendall(b"POST /sql HTTP/1.1\r\nHost: t\r\nContent-Length: 13\r\n\r\nSHOW STREAMS;" +
+                      ("POST /query HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s"
+                       % (len(sql), sql)).encode())
+            got = b""
+            while got.count(b"HTTP/1.1 ") < 2:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+            s.close()
+            got = got[got.find(b"HTTP/1.1 ", 1):]
+            if not got.startswith(b"HTTP/1.1 200"):
+                break
+        check(i == 44 and got.startswith(b"HTTP/1.1 200"),
+              "statement then push on one keep-alive connection, 45 times: %d %r" % (i, got[:40]))
+
         # At most 40 pushes at once: the SQL server's other sessions stay
         # free for statements, scrapes and the CLI.
         held = []

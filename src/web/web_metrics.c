@@ -194,6 +194,9 @@ static void metrics_job(struct web_job *j, void *arg)
     int rc = web_queries_metrics(j, &q);
     if (rc == ERR_CLOSED)
         goto out;
+    family(&b, "rill_http_push_queries", "gauge",
+           "Push queries (POST /query) streaming now.");
+    buf_printf(&b, "rill_http_push_queries %d\n", atomic_load(&w->pushes));
     family(&b, "rill_sql_server_up", "gauge",
            "1 when the SQL server answered this scrape (query figures "
            "follow).");

@@ -293,6 +293,13 @@ CREATE TABLE kr_counts AS SELECT sensor_id, window_start, COUNT(*) AS n
                 break
         check(i == 44 and got.startswith(b"HTTP/1.1 200"),
               "statement then push on one keep-alive connection, 45 times: %d %r" % (i, got[:40]))
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            open_pushes = sample(metrics(hp), "rill_http_push_queries")
+            if open_pushes == 0:
+                break
+            time.sleep(0.2)
+        check(open_pushes == 0, "every push ended once its client left (rill_http_push_queries 0)")
 
         # At most 40 pushes at once: the SQL server's other sessions stay
         # free for statements, scrapes and the CLI.

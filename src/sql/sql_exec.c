@@ -847,6 +847,16 @@ static int check_sink(struct sql_exec *ex, const struct sql_stmt *st,
         if (!strcasecmp(ck->inputs[i], st->name))
             return sql_exec_fail(err, npos, ERR_INVALID,
                                  "the query reads and writes '%s'", st->name);
+    /* Internal topics (__consumer_offsets, __transaction_state,
+     * __mqtt_retained, ...) are written by rill alone: a stream over one
+     * may be read, never written. */
+    const char *topic = insert ? r->topic : stmt_option(st, "topic");
+    if (!topic)
+        topic = st->name;
+    if (!strncmp(topic, "__", 2))
+        return sql_exec_fail(err, npos, ERR_INVALID,
+                             "'%s' is an internal topic: rill writes it alone",
+                             topic);
     return 0;
 }
 

@@ -432,6 +432,19 @@ TEST(persistent_queries_with_an_engine)
     CHECK_EQ_STR(s, "ERR line 1, column 13: the query reads and writes "
                     "'alerts'");
     mem_free(s);
+    /* Internal topics may be read, never written by a query. */
+    s = run(&e, "CREATE STREAM offsets (k STRING) WITH (topic = "
+                "'__consumer_offsets')");
+    mem_free(s);
+    s = run(&e, "INSERT INTO offsets SELECT sensor_id AS k FROM readings");
+    CHECK_EQ_STR(s, "ERR line 1, column 13: '__consumer_offsets' is an "
+                    "internal topic: rill writes it alone");
+    mem_free(s);
+    s = run(&e, "CREATE STREAM x WITH (topic = '__x') AS SELECT sensor_id "
+                "FROM readings");
+    CHECK_EQ_STR(s, "ERR line 1, column 15: '__x' is an internal topic: rill "
+                    "writes it alone");
+    mem_free(s);
     s = run(&e, "DROP STREAM readings");
     CHECK_EQ_STR(s, "ERR line 1, column 13: stream 'readings' is used by "
                     "running query q_1: DROP QUERY q_1 first");

@@ -41,6 +41,9 @@ struct gwait {
     int16_t version;
     struct buf *out; /* the handler's `out` while it runs */
     bool done;
+    /* SyncGroup v5+: the group's protocol type and name for the answer
+     * (mem_alloc'ed, NULL = null). */
+    char *ptype, *pname;
 };
 
 static struct slice cstr(const char *s)
@@ -78,6 +81,13 @@ static struct groups *groups_of(const struct broker_req *req)
 
 /* --- deferred answers ----------------------------------------------------- */
 
+static void wait_free(struct gwait *w)
+{
+    mem_free(w->ptype);
+    mem_free(w->pname);
+    mem_free(w);
+}
+
 static void wait_finish(struct gwait *w, struct buf *body)
 {
     if (!w->pending) {
@@ -86,7 +96,7 @@ static void wait_finish(struct gwait *w, struct buf *body)
         return;
     }
     broker_pending_complete(w->pending, body);
-    mem_free(w);
+    wait_free(w);
 }
 
 static void on_cancel(struct broker_pending *p, void *arg)
@@ -94,14 +104,14 @@ static void on_cancel(struct broker_pending *p, void *arg)
     struct gwait *w = arg;
     (void)p;
     group_coord_cancel(w->gs->coord, w);
-    mem_free(w);
+    wait_free(w);
 }
 
 /* Parks the request unless the coordinator already answered. */
 static int wait_park(struct broker_req *req, struct gwait *w)
 {
     if (w->done) {
-        mem_free(w);
+        wait_free(w);
         return 0;
     }
     w->out = NULL;
@@ -121,6 +131,12 @@ static void join_done(void *ctx, void *waiter,
     resp.error_code = r->error;
     resp.generation_id = r->generation_id;
     resp.protocol_name = cstr(r->protocol_name);
+    /* v7+: null type and name when there is none (an error answer). */
+    resp.protocol_type = r->protocol_type && *r->protocol_type
+                             ? cstr(r->protocol_type)
+                             : slice_make(NULL, 0);
+    if (w->version >= 7 && (!r->protocol_name || !*r->protocol_name))
+        resp.protocol_name = slice_make(NULL, 0);
     resp.leader = cstr(r->leader_id);
     resp.member_id = cstr(r->member_id);
     if (r->nmembers) {
@@ -149,6 +165,8 @@ static void sync_done(void *ctx, void *waiter, int16_t error,
     (void)ctx;
     resp.error_code = error;
     resp.assignment = assignment.len ? assignment : slice_make("", 0);
+    resp.protocol_type = nstr(w->ptype);
+    resp.protocol_name = nstr(w->pname);
     buf_init(&body);
     kafka_sync_group_response_encode(&body, w->version, &resp);
     wait_finish(w, &body);
@@ -238,6 +256,28 @@ static int handle_sync(struct broker_req *req, struct buf *out)
         as[i].assignment = kr.assignments[i].assignment;
     }
     struct gwait *w = wait_new(req, out);
+    struct group_info gi;
+    if (req->api_version >= 5 &&
+        group_coord_describe(gs->coord, kr.group_id, &gi)) {
+        /* KIP-559: a protocol type or name that is not the group's is
+         * INCONSISTENT_GROUP_PROTOCOL; the answer names the group's. */
+        bool bad = (kr.protocol_type.ptr &&
+                    !slice_eq_str(kr.protocol_type, gi.protocol_type)) ||
+                   (kr.protocol_name.ptr && *gi.protocol_name &&
+                    !slice_eq_str(kr.protocol_name, gi.protocol_name));
+        if (bad) {
+            struct kafka_sync_group_response resp = {0};
+            resp.error_code = KAFKA_ERR_INCONSISTENT_GROUP_PROTOCOL;
+            resp.assignment = slice_make("", 0);
+            wait_free(w);
+            kafka_sync_group_response_encode(out, req->api_version, &resp);
+            return 0;
+        }
+        if (*gi.protocol_type)
+            w->ptype = mem_strdup(gi.protocol_type);
+        if (*gi.protocol_name)
+            w->pname = mem_strdup(gi.protocol_name);
+    }
     group_coord_sync(gs->coord, kr.group_id, kr.generation_id, kr.member_id,
                      kr.nassignments, as, now_ms(gs), w);
     return wait_park(req, w);

@@ -109,6 +109,9 @@ int kafka_join_group_request_decode(struct buf_reader *r, int16_t version,
         out->protocols[i].metadata = kafka_wire_read_bytes(&d, false);
         kafka_wire_read_tags(&d);
     }
+    out->reason = slice_make(NULL, 0);
+    if (version >= 8)
+        out->reason = kafka_wire_read_string(&d, true);
     kafka_wire_read_tags(&d);
     return kafka_wire_done(&d);
 }
@@ -132,6 +135,8 @@ void kafka_join_group_request_encode(struct buf *out, int16_t version,
         kafka_wire_put_bytes(&e, req->protocols[i].metadata, false);
         kafka_wire_put_tags(&e);
     }
+    if (version >= 8)
+        kafka_wire_put_string(&e, req->reason, true);
     kafka_wire_put_tags(&e);
 }
 
@@ -145,8 +150,12 @@ void kafka_join_group_response_encode(
         buf_put_i32(out, resp->throttle_time_ms);
     buf_put_i16(out, resp->error_code);
     buf_put_i32(out, resp->generation_id);
-    kafka_wire_put_string(&e, resp->protocol_name, false);
+    if (version >= 7)
+        kafka_wire_put_string(&e, resp->protocol_type, true);
+    kafka_wire_put_string(&e, resp->protocol_name, version >= 7);
     kafka_wire_put_string(&e, resp->leader, false);
+    if (version >= 9)
+        kafka_wire_put_bool(&e, resp->skip_assignment);
     kafka_wire_put_string(&e, resp->member_id, false);
     kafka_wire_put_array(&e, resp->nmembers, false);
     for (size_t i = 0; i < resp->nmembers; i++) {
@@ -259,6 +268,12 @@ int kafka_sync_group_request_decode(struct buf_reader *r, int16_t version,
     out->group_instance_id = slice_make(NULL, 0);
     if (version >= 3)
         out->group_instance_id = kafka_wire_read_string(&d, true);
+    out->protocol_type = slice_make(NULL, 0);
+    out->protocol_name = slice_make(NULL, 0);
+    if (version >= 5) {
+        out->protocol_type = kafka_wire_read_string(&d, true);
+        out->protocol_name = kafka_wire_read_string(&d, true);
+    }
     out->nassignments = kafka_wire_read_array(&d, d.flex ? 3 : 6, false, NULL);
     out->assignments =
         kafka_wire_alloc(&d, out->nassignments, sizeof(*out->assignments));
@@ -281,6 +296,10 @@ void kafka_sync_group_request_encode(struct buf *out, int16_t version,
     kafka_wire_put_string(&e, req->member_id, false);
     if (version >= 3)
         kafka_wire_put_string(&e, req->group_instance_id, true);
+    if (version >= 5) {
+        kafka_wire_put_string(&e, req->protocol_type, true);
+        kafka_wire_put_string(&e, req->protocol_name, true);
+    }
     kafka_wire_put_array(&e, req->nassignments, false);
     for (size_t i = 0; i < req->nassignments; i++) {
         kafka_wire_put_string(&e, req->assignments[i].member_id, false);
@@ -299,6 +318,10 @@ void kafka_sync_group_response_encode(
     if (version >= 1)
         buf_put_i32(out, resp->throttle_time_ms);
     buf_put_i16(out, resp->error_code);
+    if (version >= 5) {
+        kafka_wire_put_string(&e, resp->protocol_type, true);
+        kafka_wire_put_string(&e, resp->protocol_name, true);
+    }
     kafka_wire_put_bytes(&e, resp->assignment, false);
     kafka_wire_put_tags(&e);
 }

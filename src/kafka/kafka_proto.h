@@ -673,6 +673,7 @@ struct kafka_join_group_request {
     struct slice protocol_type;
     size_t nprotocols;
     struct kafka_join_group_protocol *protocols;
+    struct slice reason; /* v8+, nullable */
 };
 
 struct kafka_join_group_member {
@@ -685,11 +686,13 @@ struct kafka_join_group_response {
     int32_t throttle_time_ms; /* v2+ */
     int16_t error_code;
     int32_t generation_id;
-    struct slice protocol_name;
+    struct slice protocol_name; /* nullable from v7 */
     struct slice leader;
     struct slice member_id;
     size_t nmembers; /* only the leader gets members */
     struct kafka_join_group_member *members;
+    struct slice protocol_type; /* v7+, nullable */
+    bool skip_assignment;       /* v9+ */
 };
 
 int kafka_join_group_request_decode(struct buf_reader *r, int16_t version,
@@ -755,12 +758,16 @@ struct kafka_sync_group_request {
     struct slice group_instance_id; /* v3+, nullable */
     size_t nassignments;            /* only the leader sends them */
     struct kafka_sync_group_assignment *assignments;
+    struct slice protocol_type; /* v5+, nullable */
+    struct slice protocol_name; /* v5+, nullable */
 };
 
 struct kafka_sync_group_response {
     int32_t throttle_time_ms; /* v1+ */
     int16_t error_code;
     struct slice assignment;
+    struct slice protocol_type; /* v5+, nullable */
+    struct slice protocol_name; /* v5+, nullable */
 };
 
 int kafka_sync_group_request_decode(struct buf_reader *r, int16_t version,

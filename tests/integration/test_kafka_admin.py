@@ -443,6 +443,45 @@ def main():
         idx, low, ec = struct.unpack(">iqh", data[14 + ln + 4:14 + ln + 4 + 14])
         check(corr == 9 and idx == 0 and low == 11 and ec == 0, "DeleteRecords v0 up to the high watermark (-1)")
 
+        # JoinGroup v9 and SyncGroup v5 (flexible, raw): the KIP-394
+        # handshake, then protocol type and name in both answers.
+        def join9(member, corr):
+            body = cstr("raw") + struct.pack(">ii", 6000, 6000) + cstr(member) + cstr(None) + \
+                cstr("consumer") + uvarint(2) + cstr("range") + uvarint(3) + b"\x00\x01" + b"\x00" + \
+                cstr("testing") + b"\x00"
+            r = call(port, 11, 9, body, corr)
+            r.i32()
+            ec, gen, ptype, pname, leader, skip, mid = r.i16(), r.i32(), r.cstr(), r.cstr(), r.cstr(), r.i8(), \
+                r.cstr()
+            for _ in range(r.uv() - 1):
+                r.cstr()
+                r.cstr()
+                r.take(r.uv() - 1)
+                r.tags()
+            r.tags()
+            return r.done(), ec, gen, ptype, pname, leader, skip, mid
+        ok, ec, gen, ptype, pname, leader, skip, mid = join9("", 41)
+        check(ok and ec == 79 and mid and ptype is None and pname is None,
+              "JoinGroup v9 without a member id: MEMBER_ID_REQUIRED, null type and name (%s)" % ((ec, ptype, pname),))
+        ok, ec, gen, ptype, pname, leader, skip, mid2 = join9(mid, 42)
+        check(ok and ec == 0 and gen >= 1 and ptype == "consumer" and pname == "range" and leader == mid
+              and skip == 0 and mid2 == mid, "JoinGroup v9: generation %d, consumer/range, leader" % gen)
+
+        def sync5(name, corr):
+            body = cstr("raw") + struct.pack(">i", gen) + cstr(mid) + cstr(None) + cstr("consumer") + \
+                cstr(name) + uvarint(2) + cstr(mid) + uvarint(4) + b"abc" + b"\x00" + b"\x00"
+            r = call(port, 14, 5, body, corr)
+            r.i32()
+            ec, ptype, pname = r.i16(), r.cstr(), r.cstr()
+            assignment = r.take(r.uv() - 1)
+            r.tags()
+            return r.done(), ec, ptype, pname, assignment
+        ok, ec, ptype, pname, asg = sync5("roundrobin", 43)
+        check(ok and ec == 23, "SyncGroup v5 naming another protocol: INCONSISTENT_GROUP_PROTOCOL (%d)" % ec)
+        ok, ec, ptype, pname, asg = sync5("range", 44)
+        check(ok and ec == 0 and ptype == "consumer" and pname == "range" and asg == b"abc",
+              "SyncGroup v5: the group's type and name, the assignment (%s)" % ((ec, ptype, pname, asg),))
+
         # Groups: one with committed offsets and no member, one with a member.
         c = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "gone",
                       "enable.auto.commit": False, "auto.offset.reset": "earliest"})

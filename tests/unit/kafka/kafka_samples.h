@@ -94,7 +94,8 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
                                              KAFKA_STR("inst"),
                                              KAFKA_STR("consumer"),
                                              2,
-                                             p};
+                                             p,
+                                             KAFKA_STR("rebalance")};
         kafka_join_group_request_encode(out, v, &r);
         break;
     }
@@ -114,8 +115,14 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         struct kafka_sync_group_assignment as[] = {
             {KAFKA_STR("m-1"), KAFKA_STR("\0\1\0\0\0\1")},
             {KAFKA_STR("m-2"), KAFKA_STR("")}};
-        struct kafka_sync_group_request r = {
-            KAFKA_STR("g1"), 3, KAFKA_STR("m-1"), KAFKA_STR("inst"), 2, as};
+        struct kafka_sync_group_request r = {KAFKA_STR("g1"),
+                                             3,
+                                             KAFKA_STR("m-1"),
+                                             KAFKA_STR("inst"),
+                                             2,
+                                             as,
+                                             KAFKA_STR("consumer"),
+                                             KAFKA_STR("range")};
         kafka_sync_group_request_encode(out, v, &r);
         break;
     }

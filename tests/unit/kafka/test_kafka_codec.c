@@ -523,8 +523,16 @@ TEST(group_response_bytes)
 
     struct kafka_join_group_member m[] = {
         {KAFKA_STR("m1"), {NULL, 0}, KAFKA_STR("\1")}};
-    struct kafka_join_group_response jg = {
-        0, 0, 1, KAFKA_STR("range"), KAFKA_STR("m1"), KAFKA_STR("m1"), 1, m};
+    struct kafka_join_group_response jg = {0,
+                                           0,
+                                           1,
+                                           KAFKA_STR("range"),
+                                           KAFKA_STR("m1"),
+                                           KAFKA_STR("m1"),
+                                           1,
+                                           m,
+                                           KAFKA_STR("consumer"),
+                                           false};
     buf_reset(&b);
     kafka_join_group_response_encode(&b, 5, &jg);
     static const uint8_t jg5[] = {
@@ -535,12 +543,32 @@ TEST(group_response_bytes)
     buf_reset(&b);
     kafka_join_group_response_encode(&b, 0, &jg);
     CHECK_EQ_INT(b.len, sizeof jg5 - 4 - 2);
+    /* v7 puts protocol_type (nullable) before the name; v9 adds
+     * skip_assignment after the leader. */
+    buf_reset(&b);
+    kafka_join_group_response_encode(&b, 7, &jg);
+    static const uint8_t jg7_head[] = {
+        0,   0,   0,   0,   0,   0,   0, 0,   0,   1,   9,   'c', 'o',
+        'n', 's', 'u', 'm', 'e', 'r', 6, 'r', 'a', 'n', 'g', 'e'};
+    CHECK(b.len > sizeof jg7_head &&
+          memcmp(b.data, jg7_head, sizeof jg7_head) == 0);
+    size_t len7 = b.len;
+    buf_reset(&b);
+    kafka_join_group_response_encode(&b, 9, &jg);
+    CHECK_EQ_INT(b.len, len7 + 1);
+    CHECK_EQ_INT(b.data[sizeof jg7_head + 3], 0); /* skip_assignment */
 
-    struct kafka_sync_group_response sg = {0, 27, KAFKA_STR("")};
+    struct kafka_sync_group_response sg = {
+        0, 27, KAFKA_STR(""), {NULL, 0}, KAFKA_STR("range")};
     buf_reset(&b);
     kafka_sync_group_response_encode(&b, 0, &sg);
     static const uint8_t sg0[] = {0, 27, 0, 0, 0, 0};
     CHECK(b.len == sizeof sg0 && memcmp(b.data, sg0, b.len) == 0);
+    buf_reset(&b);
+    kafka_sync_group_response_encode(&b, 5, &sg);
+    static const uint8_t sg5[] = {0,   0,   0,   0,   0,   27, 0, 6,
+                                  'r', 'a', 'n', 'g', 'e', 1,  0};
+    CHECK(b.len == sizeof sg5 && memcmp(b.data, sg5, b.len) == 0);
 
     struct kafka_error_response er = {0, 25};
     buf_reset(&b);

@@ -48,6 +48,11 @@ struct cli_sql_session {
      * interruption state shared with the SIGINT handler. */
     struct buf sets;
     volatile sig_atomic_t busy, interrupted;
+    /* Local: SIGTERM seen (the engine's wait ends too) */
+    volatile sig_atomic_t terminated;
+    /* Local: the handlers this session replaced */
+    struct sigaction old_int, old_term;
+    bool handlers;
     struct logdir *logdir;
     struct catalog *catalog;
     struct sql_exec *exec;
@@ -55,6 +60,43 @@ struct cli_sql_session {
     void *engine_ctx;
     bool resume_pending; /* the catalog's RUNNING queries not started yet */
 };
+
+/* The local session whose engine the signals go to: SIGINT ends the
+ * running SELECT (or `rill run`'s wait), SIGTERM also the wait that
+ * follows. The engine installs no handler; these flags are its. */
+static struct cli_sql_session *signal_session;
+
+static void on_signal(int sig)
+{
+    struct cli_sql_session *s = signal_session;
+    if (!s)
+        return;
+    if (sig == SIGTERM)
+        s->terminated = 1;
+    s->interrupted = 1;
+}
+
+static void signals_install(struct cli_sql_session *s)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    signal_session = s;
+    sigaction(SIGINT, &sa, &s->old_int);
+    sigaction(SIGTERM, &sa, &s->old_term);
+    s->handlers = true;
+}
+
+static void signals_restore(struct cli_sql_session *s)
+{
+    if (!s->handlers)
+        return;
+    sigaction(SIGINT, &s->old_int, NULL);
+    sigaction(SIGTERM, &s->old_term, NULL);
+    signal_session = NULL;
+    s->handlers = false;
+}
 
 static int emit_row(void *arg, const char *line, size_t len)
 {
@@ -105,7 +147,10 @@ int cli_sql_session_open(const char *dir, const char *prog,
     /* The virtual clock of golden tests (docs/testing.md). */
     const char *vc = getenv("RILL_VIRTUAL_CLOCK");
     struct query_run_options qo = {.until_idle = run_until_idle,
-                                   .virtual_clock = vc && !strcmp(vc, "1")};
+                                   .virtual_clock = vc && !strcmp(vc, "1"),
+                                   .interrupted = &s->interrupted,
+                                   .terminated = &s->terminated};
+    signals_install(s);
     struct query_run *qr;
     query_run_create(&qo, &qr);
     s->engine = &query_run_engine;
@@ -134,6 +179,7 @@ void cli_sql_session_close(struct cli_sql_session *s)
 {
     if (!s)
         return;
+    signals_restore(s);
     sql_client_close(s->client);
     buf_fini(&s->sets);
     sql_exec_destroy(s->exec);
@@ -250,9 +296,11 @@ static int reconnect(struct cli_sql_session *s, const char *where)
 
 void cli_sql_session_interrupt(struct cli_sql_session *s)
 {
-    if (!s || !s->client)
+    if (!s)
         return;
-    s->interrupted = 1;
+    s->interrupted = 1; /* local: the engine's running SELECT ends */
+    if (!s->client)
+        return;
     if (s->busy)
         sql_client_interrupt(s->client);
 }

@@ -4,12 +4,11 @@
  * engine hooks of sql_exec.h on stream/query_runtime.h.
  *
  * The runtime owns tasks, threads, watermarks, progress and dead letters;
- * this file knows SQL: statements, the catalog, error positions, and the
- * process's signals while a statement without a cancel flag runs.
+ * this file knows SQL: statements, the catalog, error positions. Signals
+ * are the cli's (query_run_options.interrupted).
  */
 #include "sql/query_run.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,17 +25,6 @@ struct query_run {
     struct stream_log log;
     struct query_runtime *rt; /* made with the first statement that runs */
 };
-
-/* SIGINT ends the running SELECT (or the wait); SIGTERM also ends the
- * wait that follows, so `kill` stops rill run whatever it is doing. */
-static volatile int interrupted, terminated;
-
-static void on_signal(int sig)
-{
-    interrupted = 1;
-    if (sig == SIGTERM)
-        terminated = 1;
-}
 
 int query_run_create(const struct query_run_options *o, struct query_run **out)
 {
@@ -73,7 +61,7 @@ static struct query_runtime *runtime(struct query_run *qr, struct logdir *ld)
         .durable_only = qr->o.durable_only,
         .workers = qr->o.workers,
         .virtual_clock = qr->o.virtual_clock,
-        .interrupted = &interrupted,
+        .interrupted = qr->o.interrupted,
     };
     query_runtime_create(&qr->log, &o, &qr->rt);
     return qr->rt;
@@ -241,15 +229,10 @@ static int eng_select(void *ctx, struct sql_query_start *qs,
                                   qs->attach ? qs->attach : no_op,
                                   qs->detach_arg, msg, sizeof msg);
     } else {
-        struct sigaction sa, old_int, old_term;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        interrupted = 0;
-        sigaction(SIGINT, &sa, &old_int);
-        sigaction(SIGTERM, &sa, &old_term);
+        /* A new statement: an interrupt of an earlier one is over. */
+        if (qr->o.interrupted)
+            *qr->o.interrupted = 0;
         rc = query_runtime_select(rt, &s, NULL, NULL, NULL, msg, sizeof msg);
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
     }
     if (rc) {
         fail(err, rc, msg);
@@ -282,15 +265,11 @@ static int eng_wait(void *ctx)
     struct query_run *qr = ctx;
     if (!qr || !qr->rt)
         return 0;
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    interrupted = terminated;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    /* SIGINT during an earlier SELECT ended that SELECT only; SIGTERM
+     * ends the wait too. */
+    if (qr->o.interrupted)
+        *qr->o.interrupted = qr->o.terminated && *qr->o.terminated;
     int rc = query_runtime_wait(qr->rt);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     return rc;
 }
 

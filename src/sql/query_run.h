@@ -30,6 +30,7 @@
 #ifndef RILL_QUERY_RUN_H
 #define RILL_QUERY_RUN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -44,6 +45,13 @@ struct query_run_options {
      * in stamp order (golden tests: `rill run` sets it from the
      * environment's RILL_VIRTUAL_CLOCK=1, docs/testing.md). */
     bool virtual_clock;
+    /* Set by the process's signal handlers (the cli's): *interrupted ends
+     * a running SELECT that has no cancel flag, and the wait of `rill
+     * run`; *terminated also ends the wait that follows an interrupted
+     * SELECT. NULL: never (a SELECT runs until LIMIT or its end). The
+     * engine installs no handler of its own. */
+    volatile sig_atomic_t *interrupted;
+    volatile sig_atomic_t *terminated;
 };
 
 struct query_run;

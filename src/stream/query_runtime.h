@@ -25,6 +25,7 @@
 #ifndef RILL_QUERY_RUNTIME_H
 #define RILL_QUERY_RUNTIME_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,7 +51,7 @@ struct query_runtime_options {
     bool virtual_clock;
     /* Set (by a signal handler, say) to end a running query_runtime_select
      * without its own cancel flag, and query_runtime_wait; NULL: never. */
-    const volatile int *interrupted;
+    const volatile sig_atomic_t *interrupted;
 };
 
 /* What the runtime gives a task's pipeline when it is built. */

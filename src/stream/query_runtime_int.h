@@ -118,9 +118,9 @@ struct query {
     int (*emit)(void *arg, const char *line, size_t len);
     void *emit_arg;
     int64_t emitted;
-    bool done;                       /* LIMIT reached */
-    const atomic_bool *cancel;       /* a server session's SELECT: set to end */
-    const volatile int *interrupted; /* else this (options) */
+    bool done;                 /* LIMIT reached */
+    const atomic_bool *cancel; /* a server session's SELECT: set to end */
+    const volatile sig_atomic_t *interrupted; /* else this (options) */
     bool vclock;
     int64_t vnow;
     int64_t vlast; /* vnow of the last push (INT64_MIN: none yet) */

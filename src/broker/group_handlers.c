@@ -485,6 +485,19 @@ static int handle_offset_fetch(struct broker_req *req, struct buf *out)
 
 /* --- ListGroups 0-2, DescribeGroups 0-4 ----------------------------------- */
 
+static bool slice_eq_nocase(struct slice s, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (s.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char a = ((const char *)s.ptr)[i], b = lit[i];
+        if ((a | 0x20) != (b | 0x20))
+            return false;
+    }
+    return true;
+}
+
 static int handle_list_groups(struct broker_req *req, struct buf *out)
 {
     struct groups *gs = groups_of(req);
@@ -499,10 +512,25 @@ static int handle_list_groups(struct broker_req *req, struct buf *out)
     while (group_coord_next(gs->coord, &it, &gi))
         n++;
     resp.groups = arena_calloc(req->arena, (n ? n : 1) * sizeof *resp.groups);
+    /* v5 type filter: every group here is a "classic" one. */
+    bool classic = kr.ntypes == 0;
+    for (size_t k = 0; k < kr.ntypes; k++)
+        if (slice_eq_nocase(kr.types[k], "classic"))
+            classic = true;
     it = 0;
-    while (resp.ngroups < n && group_coord_next(gs->coord, &it, &gi)) {
+    while (classic && resp.ngroups < n &&
+           group_coord_next(gs->coord, &it, &gi)) {
+        const char *state = group_state_name(gi.state);
+        bool want = kr.nstates == 0;
+        for (size_t k = 0; k < kr.nstates; k++)
+            if (slice_eq_nocase(kr.states[k], state))
+                want = true;
+        if (!want)
+            continue;
         resp.groups[resp.ngroups].group_id = cstr(gi.group_id);
         resp.groups[resp.ngroups].protocol_type = cstr(gi.protocol_type);
+        resp.groups[resp.ngroups].group_state = cstr(state);
+        resp.groups[resp.ngroups].group_type = KAFKA_STR("classic");
         resp.ngroups++;
     }
     kafka_list_groups_response_encode(out, req->api_version, &resp);

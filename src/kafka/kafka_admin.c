@@ -138,6 +138,12 @@ int kafka_list_groups_request_decode(struct buf_reader *r, int16_t version,
     if (rc)
         return rc;
     out->unused = 0;
+    out->nstates = out->ntypes = 0;
+    out->states = out->types = NULL;
+    if (version >= 4)
+        out->states = kafka_wire_read_string_array(&d, &out->nstates);
+    if (version >= 5)
+        out->types = kafka_wire_read_string_array(&d, &out->ntypes);
     kafka_wire_read_tags(&d);
     return kafka_wire_done(&d);
 }
@@ -147,8 +153,11 @@ void kafka_list_groups_request_encode(
     const struct kafka_list_groups_request *req)
 {
     struct kafka_enc e;
-    (void)req;
     kafka_wire_enc_begin(&e, out, KAFKA_API_LIST_GROUPS, version);
+    if (version >= 4)
+        kafka_wire_put_string_array(&e, req->states, req->nstates);
+    if (version >= 5)
+        kafka_wire_put_string_array(&e, req->types, req->ntypes);
     kafka_wire_put_tags(&e);
 }
 
@@ -165,6 +174,10 @@ void kafka_list_groups_response_encode(
     for (size_t i = 0; i < resp->ngroups; i++) {
         kafka_wire_put_string(&e, resp->groups[i].group_id, false);
         kafka_wire_put_string(&e, resp->groups[i].protocol_type, false);
+        if (version >= 4)
+            kafka_wire_put_string(&e, resp->groups[i].group_state, false);
+        if (version >= 5)
+            kafka_wire_put_string(&e, resp->groups[i].group_type, false);
         kafka_wire_put_tags(&e);
     }
     kafka_wire_put_tags(&e);
@@ -185,6 +198,12 @@ int kafka_list_groups_response_decode(struct buf_reader *r, int16_t version,
     for (size_t i = 0; i < out->ngroups; i++) {
         out->groups[i].group_id = kafka_wire_read_string(&d, false);
         out->groups[i].protocol_type = kafka_wire_read_string(&d, false);
+        out->groups[i].group_state = slice_make(NULL, 0);
+        out->groups[i].group_type = slice_make(NULL, 0);
+        if (version >= 4)
+            out->groups[i].group_state = kafka_wire_read_string(&d, false);
+        if (version >= 5)
+            out->groups[i].group_type = kafka_wire_read_string(&d, false);
         kafka_wire_read_tags(&d);
     }
     kafka_wire_read_tags(&d);

@@ -33,7 +33,7 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_LEAVE_GROUP, 0, 2},
     {KAFKA_API_SYNC_GROUP, 0, 5},
     {KAFKA_API_DESCRIBE_GROUPS, 0, 5},
-    {KAFKA_API_LIST_GROUPS, 0, 3},
+    {KAFKA_API_LIST_GROUPS, 0, 5},
     {KAFKA_API_API_VERSIONS, 0, 3},
     {KAFKA_API_CREATE_TOPICS, 0, 6},
     {KAFKA_API_DELETE_TOPICS, 0, 5},

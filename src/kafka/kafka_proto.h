@@ -830,12 +830,18 @@ int kafka_describe_groups_response_decode(
 /* ======================= ListGroups (16) v0-2 ============================ */
 
 struct kafka_list_groups_request {
-    int unused; /* the body is empty in v0-2 */
+    int unused;     /* the body is empty in v0-3 */
+    size_t nstates; /* v4+: only groups in these states (none: all) */
+    struct slice *states;
+    size_t ntypes; /* v5+: only groups of these types (none: all) */
+    struct slice *types;
 };
 
 struct kafka_list_groups_group {
     struct slice group_id;
     struct slice protocol_type;
+    struct slice group_state; /* v4+ */
+    struct slice group_type;  /* v5+: "classic" */
 };
 
 struct kafka_list_groups_response {

@@ -497,6 +497,30 @@ def main():
         groups = {g[0] for g in kp.list_consumer_groups()}
         check({"gone", "busy"} <= groups, "both groups listed (%s)" % groups)
 
+        # ListGroups v5 (raw): state and type filters.
+        def list5(states, types, corr):
+            body = uvarint(len(states) + 1) + b"".join(cstr(x) for x in states) + \
+                uvarint(len(types) + 1) + b"".join(cstr(x) for x in types) + b"\x00"
+            r = call(port, 16, 5, body, corr)
+            r.i32()
+            check(r.i16() == 0, "ListGroups v5 error code")
+            out = {}
+            for _ in range(r.uv() - 1):
+                gid, _pt, st, ty = r.cstr(), r.cstr(), r.cstr(), r.cstr()
+                r.tags()
+                out[gid] = (st, ty)
+            r.tags()
+            return out
+        g_all = list5([], [], 51)
+        g_empty = list5(["empty"], ["classic"], 52)
+        g_stable = list5(["Stable"], [], 53)
+        g_consumer = list5([], ["consumer"], 54)
+        check(g_all.get("gone") == ("Empty", "classic") and g_all.get("busy", ("",))[0] == "Stable"
+              and "gone" in g_empty and "busy" not in g_empty and "busy" in g_stable
+              and all(v[0] == "Stable" for v in g_stable.values()) and g_consumer == {},
+              "ListGroups v5: states and types filter (%s)" % g_all)
+
+
         # Commit metadata comes back byte for byte, zero bytes included.
         from kafka.structs import OffsetAndMetadata, TopicPartition as KTP
         kc = KafkaConsumer(bootstrap_servers=srv.bootstrap, group_id="meta", enable_auto_commit=False)

@@ -133,7 +133,9 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         break;
     }
     case KAFKA_API_LIST_GROUPS: {
-        struct kafka_list_groups_request r = {0};
+        struct slice st[] = {KAFKA_STR("Stable"), KAFKA_STR("Empty")};
+        struct slice ty[] = {KAFKA_STR("classic")};
+        struct kafka_list_groups_request r = {0, 2, st, 1, ty};
         kafka_list_groups_request_encode(out, v, &r);
         break;
     }

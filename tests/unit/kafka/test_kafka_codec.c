@@ -131,7 +131,7 @@ TEST(unsupported_versions)
     void *q;
     const int16_t bad[][2] = {{0, 2},  {0, 12}, {1, 3},  {1, 13},
                               {3, 13}, {10, 4}, {17, 0}, {18, 4},
-                              {27, 0}, {-1, 0}, {16, 4}, {2, 0}};
+                              {27, 0}, {-1, 0}, {16, 6}, {2, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         buf_reader_init(&r, body, sizeof body);
         CHECK_EQ_INT(kafka_request_decode(&r, bad[i][0], bad[i][1], &a, &q),
@@ -688,9 +688,10 @@ TEST(client_side_roundtrips)
     CHECK(b.len == sizeof lo1 && memcmp(b.data, lo1, b.len) == 0);
 
     struct kafka_list_groups_group lg[] = {
-        {KAFKA_STR("g1"), KAFKA_STR("consumer")}};
+        {KAFKA_STR("g1"), KAFKA_STR("consumer"), KAFKA_STR("Stable"),
+         KAFKA_STR("classic")}};
     struct kafka_list_groups_response lgr = {0, 0, 1, lg};
-    for (int16_t v = 0; v <= 2; v++) {
+    for (int16_t v = 0; v <= 5; v++) {
         buf_reset(&b);
         buf_reset(&b2);
         kafka_list_groups_response_encode(&b, v, &lgr);
@@ -700,6 +701,9 @@ TEST(client_side_roundtrips)
         kafka_list_groups_response_encode(&b2, v, &got);
         CHECK(b.len == b2.len && memcmp(b.data, b2.data, b.len) == 0);
         CHECK(got.ngroups == 1 && slice_eq_str(got.groups[0].group_id, "g1"));
+        if (v >= 5)
+            CHECK(slice_eq_str(got.groups[0].group_state, "Stable") &&
+                  slice_eq_str(got.groups[0].group_type, "classic"));
     }
     buf_reset(&b);
     kafka_list_groups_response_encode(&b, 0, &lgr);

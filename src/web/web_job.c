@@ -7,9 +7,13 @@
  * the connection and frees the job, so every earlier message still finds
  * it.
  * Invariants:
- *   1. j->c is used on the loop thread only; j->gone, j->fd and j->queued
+ *   1. After a whole (not streamed) answer, a keep-alive connection may
+ *      carry the next request and its job: a finished job touches the
+ *      connection only while it is still its own (never answered, or its
+ *      stream, or its close callback).
+ *   2. j->c is used on the loop thread only; j->gone, j->fd and j->queued
  *      are the only fields both threads touch (atomics).
- *   2. gone turns true before fd is read by the loop thread, and fd is set
+ *   3. gone turns true before fd is read by the loop thread, and fd is set
  *      before gone is read by the job thread: one of them shuts it down.
  */
 #include "web/web_int.h"
@@ -30,6 +34,8 @@ struct web_job {
     web_job_fn *fn;
     void *arg;
     bool answered; /* loop thread */
+    bool streamed; /* loop thread: the answer is a stream (it ends the
+                      connection, so no later request shares it) */
     atomic_bool gone;
     atomic_int fd;
     atomic_size_t queued;
@@ -70,6 +76,7 @@ static void deliver(struct loop *l, void *arg)
         if (open)
             http_stream_begin(j->c, m->status, m->ctype);
         j->answered = true;
+        j->streamed = true;
         break;
     case MSG_CHUNK:
         if (open)
@@ -81,9 +88,11 @@ static void deliver(struct loop *l, void *arg)
          * next request, whose job set its own close callback. */
         if (http_conn_on_close_arg(j->c) == j)
             http_conn_on_close(j->c, NULL, NULL);
+        /* Invariant 1: the connection is still this job's only if it was
+         * never answered or carries this job's stream. */
         if (open && !j->answered)
             web_error(j->c, 500, "the request ended without an answer");
-        else if (open)
+        else if (open && j->streamed)
             http_stream_end(j->c);
         http_conn_unref(j->c);
         http_server_release(j->w->http);

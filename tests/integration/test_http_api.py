@@ -299,7 +299,7 @@ CREATE TABLE kr_counts AS SELECT sensor_id, window_start, COUNT(*) AS n
             if open_pushes == 0:
                 break
             time.sleep(0.2)
-        check(open_pushes == 0, "every push ended once its client left (rill_http_push_queries 0)")
+        check(open_pushes == 0, "every push ended once its client left (rill_http_push_queries %s)" % open_pushes)
 
         # At most 40 pushes at once: the SQL server's other sessions stay
         # free for statements, scrapes and the CLI.

@@ -53,6 +53,22 @@ struct pipeline {
     struct pipeline_stats st;
 };
 
+/* The decoder of a source's format (row_decoder: the one dispatch). */
+static int source_decoder(const struct pipeline_source_config *src,
+                          struct row_decoder **out)
+{
+    static const enum row_format formats[] = {
+        [PIPELINE_FORMAT_JSON] = ROW_FORMAT_JSON,
+        [PIPELINE_FORMAT_CSV] = ROW_FORMAT_CSV,
+        [PIPELINE_FORMAT_SENML] = ROW_FORMAT_SENML,
+        [PIPELINE_FORMAT_ROW] = ROW_FORMAT_BINARY,
+    };
+    if ((unsigned)src->format >= sizeof formats / sizeof formats[0])
+        return ERR_INVALID;
+    struct row_decoder_options o = {src->csv_delimiter, false};
+    return row_decoder_create(formats[src->format], src->schema, &o, out);
+}
+
 int pipeline_create(const struct pipeline_source_config *src,
                     struct pipeline **out)
 {
@@ -63,17 +79,7 @@ int pipeline_create(const struct pipeline_source_config *src,
     struct pipeline *p = mem_calloc(1, sizeof(*p));
     p->src = *src;
     p->capacity = src->batch_capacity ? src->batch_capacity : 1024;
-    static const enum row_format formats[] = {
-        [PIPELINE_FORMAT_JSON] = ROW_FORMAT_JSON,
-        [PIPELINE_FORMAT_CSV] = ROW_FORMAT_CSV,
-        [PIPELINE_FORMAT_SENML] = ROW_FORMAT_SENML,
-        [PIPELINE_FORMAT_ROW] = ROW_FORMAT_BINARY,
-    };
-    int rc = ERR_INVALID;
-    if ((unsigned)src->format < sizeof formats / sizeof formats[0]) {
-        struct row_decoder_options o = {src->csv_delimiter, false};
-        rc = row_decoder_create(formats[src->format], src->schema, &o, &p->dec);
-    }
+    int rc = source_decoder(src, &p->dec);
     if (rc)
         goto out_free;
     rc = row_batch_create(src->schema, p->capacity, &p->batch);
@@ -465,26 +471,17 @@ int pipeline_add_source(struct pipeline *p,
     for (int c = 0; c < src->schema->ncolumns; c++)
         if (src->schema->columns[c].type != p->src.schema->columns[c].type)
             return ERR_INVALID;
-    static const enum row_format formats[] = {
-        [PIPELINE_FORMAT_JSON] = ROW_FORMAT_JSON,
-        [PIPELINE_FORMAT_CSV] = ROW_FORMAT_CSV,
-        [PIPELINE_FORMAT_SENML] = ROW_FORMAT_SENML,
-        [PIPELINE_FORMAT_ROW] = ROW_FORMAT_BINARY,
-    };
-    if ((unsigned)src->format >= sizeof formats / sizeof formats[0])
-        return ERR_INVALID;
-    /* Every source's slots on one watermark: the minimum over them. */
-    struct watermark *w;
-    int rc = watermark_create(p->src.npartitions * (p->nsources + 1),
-                              p->src.watermark_delay_ms, p->src.idle_timeout_ms,
-                              -1, &w);
+    struct row_decoder *d;
+    int rc = source_decoder(src, &d);
     if (rc)
         return rc;
-    struct row_decoder_options o = {src->csv_delimiter, false};
-    struct row_decoder *d;
-    rc = row_decoder_create(formats[src->format], src->schema, &o, &d);
+    /* Every source's slots on one watermark: the minimum over them. */
+    struct watermark *w;
+    rc = watermark_create(p->src.npartitions * (p->nsources + 1),
+                          p->src.watermark_delay_ms, p->src.idle_timeout_ms, -1,
+                          &w);
     if (rc) {
-        watermark_destroy(w);
+        row_decoder_destroy(d);
         return rc;
     }
     watermark_destroy(p->wm);

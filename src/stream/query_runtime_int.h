@@ -25,7 +25,6 @@
 #include "stream/worker.h"
 
 #define READ_MAX (1u << 20)
-#define OUT_BATCH_MAX (512u << 10) /* flush an output batch past this */
 /* The bytes of a bad record's value kept in its dead letter (escaped, at
  * most 6x: a dead letter always fits a batch under max.message.bytes). */
 #define DLQ_VALUE_MAX (64u << 10)
@@ -62,7 +61,6 @@ struct task {
     struct stream_chunk chunk; /* what query_task_read read */
     /* outputs */
     struct stream_writer *sink, *dlq, *late, *rep; /* NULL: none */
-    bool has_sink, has_late;
     struct buf enc, key;
     uint64_t dead_letters, late_rows, write_errors, muted;
     uint64_t dlq_errors; /* dead letters that could not be written */

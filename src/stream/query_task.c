@@ -78,24 +78,14 @@ void query_task_flush(struct task *k)
     out_flush(k, k->late);
 }
 
-/* Adds a record to partition p of t. */
-static int out_add_at(struct task *k, struct stream_writer *t, int p,
-                      const void *key, size_t klen, bool has_key,
-                      const void *val, size_t vlen, int64_t ts)
-{
-    (void)k;
-    return stream_writer_add(t, p, key, klen, has_key, val, vlen, ts);
-}
-
 /* Adds a record to the partition its key picks (murmur2, as Java
  * producers place keys), else 0. */
-static int out_add(struct task *k, struct stream_writer *t, const void *key,
-                   size_t klen, bool has_key, const void *val, size_t vlen,
-                   int64_t ts)
+static int out_add(struct stream_writer *t, const void *key, size_t klen,
+                   bool has_key, const void *val, size_t vlen, int64_t ts)
 {
     int p =
         has_key ? murmur2_partition(key, klen, stream_writer_partitions(t)) : 0;
-    return out_add_at(k, t, p, key, klen, has_key, val, vlen, ts);
+    return stream_writer_add(t, p, key, klen, has_key, val, vlen, ts);
 }
 
 /* ---- callbacks from the pipeline ---- */
@@ -146,8 +136,8 @@ static int rep_emit(struct task *k, int p)
     struct buf *blk = &k->rep_blocks[p];
     if (!row_binary_block_count(blk))
         return 0;
-    int rc = out_add_at(k, k->rep, p, NULL, 0, false, blk->data, blk->len,
-                        k->rep_block_ts[p]);
+    int rc = stream_writer_add(k->rep, p, NULL, 0, false, blk->data, blk->len,
+                               k->rep_block_ts[p]);
     buf_reset(blk);
     k->rep_block_ts[p] = INT64_MIN;
     return rc;
@@ -202,13 +192,13 @@ static int sink_rows(void *arg, const struct row_batch *rows)
          * after a restart may jump past the recorded one). Other rows of
          * a windowed query carry the watermark that emitted them. */
         int64_t at = rows->meta[i].event_ts;
-        if (k->has_sink && q->mute_wm != INT64_MIN && at <= q->mute_wm) {
+        if (k->sink && q->mute_wm != INT64_MIN && at <= q->mute_wm) {
             k->muted++; /* written before the restart */
             continue;
         }
         buf_reset(&k->enc);
         json_encode_row(rows, i, &k->enc);
-        if (!k->has_sink) {
+        if (!k->sink) {
             /* A transient SELECT: every task runs in the session's
              * thread, so the count and the LIMIT are the query's. */
             int rc = q->emit ? q->emit(q->emit_arg, (const char *)k->enc.data,
@@ -230,7 +220,7 @@ static int sink_rows(void *arg, const struct row_batch *rows)
         bool has_key = q->spec.nkey_columns > 0;
         if (has_key)
             record_key(k, rows, i, q->spec.nkey_columns, q->spec.key_columns);
-        out_add(k, k->sink, k->key.data, k->key.len, has_key, k->enc.data,
+        out_add(k->sink, k->key.data, k->key.len, has_key, k->enc.data,
                 k->enc.len, ts);
         k->emitted++;
     }
@@ -294,7 +284,7 @@ static void on_dead_letter(void *arg, int partition,
     }
     buf_printf(&k->enc, ",\"value_bytes\":%zu,\"truncated\":%s}", val.len,
                keep < val.len ? "true" : "false");
-    if (out_add(k, k->dlq, NULL, 0, false, k->enc.data, k->enc.len,
+    if (out_add(k->dlq, NULL, 0, false, k->enc.data, k->enc.len,
                 clock_now_ms()))
         k->dlq_errors++;
 }
@@ -303,11 +293,11 @@ static void on_late(void *arg, const struct row_batch *in, int row)
 {
     struct task *k = arg;
     k->late_rows++;
-    if (!k->has_late)
+    if (!k->late)
         return;
     buf_reset(&k->enc);
     json_encode_row(in, row, &k->enc);
-    out_add(k, k->late, NULL, 0, false, k->enc.data, k->enc.len,
+    out_add(k->late, NULL, 0, false, k->enc.data, k->enc.len,
             in->meta[row].event_ts);
 }
 
@@ -633,7 +623,6 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
                                  sp->sink_topic);
             goto fail;
         }
-        k->has_sink = true;
     }
     if (last && sp->late_topic[0]) {
         rc = out_open(k, &k->late, sp->late_topic, sp->late_create);
@@ -642,7 +631,6 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
                                  sp->late_topic);
             goto fail;
         }
-        k->has_late = true;
     }
     const char *in = stage ? q->repart_topic : sp->input_topic;
     if (q->repartition && stage == 0) {

@@ -28,6 +28,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "base/os.h"
+#include "connect/kafka_log.h"
 #include "log/logdir.h"
 #include "sql/catalog.h"
 #include "sql/sql_client.h"
@@ -39,6 +40,11 @@
 
 /* rill run --until-idle: queries stop once their input is drained. */
 static bool run_until_idle;
+/* rill run --bootstrap: the streams are topics of that Kafka cluster, the
+ * data directory holds only the catalog and the queries' progress;
+ * -X key=value librdkafka properties (NULL-terminated). */
+static const char *run_bootstrap;
+static const char *run_props[33];
 
 struct cli_sql_session {
     struct sql_client *client; /* set: statements go to rill serve */
@@ -54,6 +60,8 @@ struct cli_sql_session {
     struct sigaction old_int, old_term;
     bool handlers;
     struct logdir *logdir;
+    struct kafka_log *klog; /* --bootstrap: the cluster, instead of logdir */
+    struct stream_log klog_ops;
     struct catalog *catalog;
     struct sql_exec *exec;
     const struct sql_engine_ops *engine; /* the one place it is chosen */
@@ -115,7 +123,26 @@ int cli_sql_session_open(const char *dir, const char *prog,
     s->prog = prog;
     s->dir = dir;
     buf_init(&s->sets);
-    int rc = sql_client_connect(dir, &s->client);
+    int rc;
+    if (run_bootstrap) {
+        char msg[512] = "";
+        rc = os_mkdir_p(dir);
+        if (rc) {
+            fprintf(stderr, "%s: cannot create %s: %s\n", prog, dir,
+                    err_str(rc));
+            goto fail;
+        }
+        struct kafka_log_options ko = {
+            .bootstrap = run_bootstrap, .state_dir = dir, .props = run_props};
+        rc = kafka_log_open(&ko, &s->klog, msg, sizeof msg);
+        if (rc) {
+            fprintf(stderr, "%s: %s\n", prog, msg[0] ? msg : err_str(rc));
+            goto fail;
+        }
+        kafka_log_stream_log(s->klog, &s->klog_ops);
+        goto catalog;
+    }
+    rc = sql_client_connect(dir, &s->client);
     if (rc == 0) {
         *out = s;
         return 0;
@@ -137,6 +164,7 @@ int cli_sql_session_open(const char *dir, const char *prog,
         fprintf(stderr, "%s: cannot open %s: %s\n", prog, dir, err_str(rc));
         goto fail;
     }
+catalog:;
     char msg[512];
     rc = catalog_open(dir, &s->catalog, msg, sizeof msg);
     if (rc) {
@@ -158,6 +186,7 @@ int cli_sql_session_open(const char *dir, const char *prog,
     struct sql_exec_options o = {
         .catalog = s->catalog,
         .logdir = s->logdir,
+        .log = s->klog ? &s->klog_ops : NULL,
         .engine = s->engine,
         .engine_ctx = s->engine_ctx,
         .emit = emit_row,
@@ -187,6 +216,7 @@ void cli_sql_session_close(struct cli_sql_session *s)
         query_run_destroy(s->engine_ctx); /* stops queries before the log */
     catalog_close(s->catalog);
     logdir_close(s->logdir);
+    kafka_log_close(s->klog);
     mem_free(s);
 }
 
@@ -377,13 +407,19 @@ out:
 
 static const char usage_text[] =
     "rill run FILE.sql [--data DIR] [--until-idle]\n"
+    "         [--bootstrap HOST:PORT[,...] [-X key=value]...]\n"
     "  executes the statements of FILE.sql (';'-separated) and prints each "
     "result;\n  stops at the first error (FILE:line:column: message, exit "
     "1);\n  then keeps persistent queries running until SIGINT/SIGTERM, or "
     "with\n  --until-idle until every query has drained its input (windows "
     "fire\n  at the end of the data). When `rill serve` runs on DIR the "
     "script runs\n  inside it (its queries keep running there) and rill run "
-    "returns at once";
+    "returns at once.\n  --bootstrap: streams and tables are topics of that "
+    "Kafka cluster "
+    "(any\n  Kafka-protocol broker, rill serve included), read and written "
+    "through\n  librdkafka; DIR keeps only the catalog and the queries' "
+    "progress;\n  -X passes a librdkafka property (security.protocol=..., "
+    "...)";
 
 int cli_run(int argc, char **argv)
 {
@@ -396,6 +432,16 @@ int cli_run(int argc, char **argv)
     const char *dir = cli_data_dir(cli_opt(&a, "data"));
     const char *file = cli_positional(&a, 0);
     run_until_idle = cli_flag(&a, "until-idle");
+    run_bootstrap = cli_opt(&a, "bootstrap");
+    for (int i = 1, k = 0; i + 1 < a.argc; i++)
+        if (!strcmp(argv[i], "-X")) {
+            if (k == 32) {
+                fprintf(stderr, "rill run: at most 32 -X properties\n");
+                return 2;
+            }
+            a.used[i] = a.used[i + 1] = true;
+            run_props[k++] = argv[++i];
+        }
     int rc = cli_check_unused(&a, usage_text);
     if (rc)
         return rc;

@@ -425,9 +425,14 @@ static const char *log_state_dir(void *ctx)
     return logdir_path(ctx);
 }
 
+static int log_topics(void *ctx, char ***names, size_t *n)
+{
+    return logdir_topic_list(ctx, names, n);
+}
+
 static const struct stream_log_ops log_ops = {
-    log_partitions, log_create, log_delete, log_reader,
-    log_writer,     log_seq,    log_wait,   log_state_dir};
+    log_partitions, log_create, log_delete,    log_reader, log_writer,
+    log_seq,        log_wait,   log_state_dir, log_topics};
 
 void local_log_init(struct stream_log *out, struct logdir *ld)
 {

@@ -19,6 +19,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "log/logdir.h"
+#include "stream/stream_log.h"
 #include "sql/catalog.h"
 #include "stream/decimal.h"
 
@@ -716,8 +717,9 @@ static int plan_source(const struct sql_query_start *q, struct plan *p,
     p->in_schema = r->schema;
     p->npartitions = r->partitions;
     copy_str(p->in_key, sizeof p->in_key, r->key);
-    if (q->logdir) {
-        int n = logdir_topic_partitions(q->logdir, r->topic);
+    if (q->log || q->logdir) {
+        int n = q->log ? stream_log_partitions(q->log, r->topic)
+                       : logdir_topic_partitions(q->logdir, r->topic);
         if (n < 0)
             return fail(err, f->pos, ERR_NOT_FOUND,
                         "the topic '%s' of %s does not exist", r->topic,

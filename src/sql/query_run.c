@@ -48,13 +48,17 @@ bool query_run_topic_in_use(struct query_run *qr, const char *topic)
     return qr && qr->rt && query_runtime_topic_in_use(qr->rt, topic);
 }
 
-/* The runtime, on the statement's logdir (the same for every statement
- * of a process). */
-static struct query_runtime *runtime(struct query_run *qr, struct logdir *ld)
+/* The runtime, on the statement's log (a Kafka cluster) or logdir (the
+ * same for every statement of a process). */
+static struct query_runtime *runtime(struct query_run *qr, struct logdir *ld,
+                                     const struct stream_log *log)
 {
     if (qr->rt)
         return qr->rt;
-    local_log_init(&qr->log, ld);
+    if (log)
+        qr->log = *log;
+    else
+        local_log_init(&qr->log, ld);
     struct query_runtime_options o = {
         .until_idle = qr->o.until_idle,
         .idle_ms = qr->o.idle_ms,
@@ -196,7 +200,8 @@ static int eng_start(void *ctx, struct sql_query_start *qs,
     if (rc)
         return rc;
     char msg[sizeof err->message];
-    rc = query_runtime_start(runtime(qr, qs->logdir), &s, msg, sizeof msg);
+    rc = query_runtime_start(runtime(qr, qs->logdir, qs->log), &s, msg,
+                             sizeof msg);
     return rc ? fail(err, rc, msg) : 0;
 }
 
@@ -221,7 +226,7 @@ static int eng_select(void *ctx, struct sql_query_start *qs,
     if (rc)
         return rc;
     char msg[sizeof err->message];
-    struct query_runtime *rt = runtime(qr, qs->logdir);
+    struct query_runtime *rt = runtime(qr, qs->logdir, qs->log);
     if (qs->cancel) {
         /* A server session: other statements may run meanwhile; the
          * session's watcher sets *cancel. */

@@ -25,6 +25,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "log/logdir.h"
+#include "stream/stream_log.h"
 #include "row/row_decoder.h"
 #include "sql/sql_parse.h"
 
@@ -605,6 +606,15 @@ static int fill_watermark(const struct sql_stmt *st, struct catalog_relation *r,
     return 0;
 }
 
+/* Deletes a topic this statement created (undoing it). */
+static void drop_topic(struct sql_exec *ex, const char *topic)
+{
+    if (ex->o.log)
+        stream_log_delete(ex->o.log, topic);
+    else
+        logdir_topic_delete(ex->o.logdir, topic);
+}
+
 /* Creates the topic unless it exists; *created says which; *note gets a
  * remark when the existing topic's partition count differs. */
 static int ensure_topic(struct sql_exec *ex, const struct sql_stmt *st,
@@ -613,6 +623,21 @@ static int ensure_topic(struct sql_exec *ex, const struct sql_stmt *st,
                         struct sql_exec_error *err)
 {
     *created = false;
+    if (ex->o.log) {
+        int n = stream_log_partitions(ex->o.log, topic);
+        if (n > 0) {
+            *actual = n;
+            return 0;
+        }
+        int rc = stream_log_create(ex->o.log, topic, partitions);
+        if (rc < 0)
+            return sql_exec_fail(err, st->pos, rc,
+                                 "cannot create topic '%s': %s", topic,
+                                 err_str(rc));
+        *created = true;
+        *actual = partitions;
+        return 0;
+    }
     if (!ex->o.logdir)
         return sql_exec_fail(
             err, st->pos, ERR_INVALID,
@@ -751,7 +776,7 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     rc = catalog_relation_add(cat, &r);
     if (rc) {
         if (created)
-            logdir_topic_delete(ex->o.logdir, r.topic);
+            drop_topic(ex, r.topic);
         rc = sql_exec_fail(err, st->pos, rc, "cannot write the catalog %s: %s",
                            catalog_path(cat), err_str(rc));
         goto out;
@@ -784,6 +809,7 @@ static void init_start(struct sql_exec *ex, struct sql_query_start *q,
     q->select = sel;
     q->catalog = ex->o.catalog;
     q->logdir = ex->o.logdir;
+    q->log = ex->o.log;
     q->settings = ex->settings;
     q->nsettings = ex->nsettings;
     q->emit = ex->o.emit;
@@ -991,7 +1017,7 @@ out_stop:
     ex->o.engine->stop_query(ex->o.engine_ctx, id);
 out_topic:
     if (created)
-        logdir_topic_delete(ex->o.logdir, topic);
+        drop_topic(ex, topic);
     return rc;
 }
 

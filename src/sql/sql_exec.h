@@ -27,6 +27,7 @@
 #include "sql/sql_ast.h"
 
 struct logdir;
+struct stream_log;
 
 /* An error of a statement. message is complete, e.g. "line 3, column 17:
  * unknown column 'vaule' in readings"; pos is that position (line 0 when
@@ -45,6 +46,8 @@ struct sql_query_start {
     const struct sql_select *select; /* the query itself */
     const struct catalog *catalog;   /* names are already checked */
     struct logdir *logdir;
+    const struct stream_log *log; /* set: topics live there (a Kafka
+                                     cluster), not in logdir */
     const char *id;   /* the persistent query's id ("q_3"); NULL: transient */
     const char *sink; /* the relation written; NULL for a transient SELECT */
     const struct catalog_option *settings; /* SET options in force */
@@ -100,6 +103,9 @@ extern const struct sql_engine_ops sql_engine_none;
 struct sql_exec_options {
     struct catalog *catalog; /* required */
     struct logdir *logdir;   /* required for CREATE/DESCRIBE/SHOW TOPICS */
+    /* Set: topics are the ones of this log (`rill run --bootstrap`: a
+     * Kafka cluster) and logdir is NULL. The log outlives the executor. */
+    const struct stream_log *log;
     const struct sql_engine_ops *engine; /* NULL: sql_engine_none */
     void *engine_ctx;
     int (*emit)(void *arg, const char *line, size_t len); /* SELECT rows */

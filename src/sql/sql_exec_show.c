@@ -14,6 +14,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "log/logdir.h"
+#include "stream/stream_log.h"
 #include "log/partition.h"
 
 static void show_relations(const struct catalog *cat, enum catalog_kind kind,
@@ -79,12 +80,13 @@ void sql_exec_show_queries(const struct catalog *cat, struct buf *out)
 static int show_topics(struct sql_exec *ex, const struct sql_stmt *st,
                        struct buf *out, struct sql_exec_error *err)
 {
-    if (!ex->o.logdir)
+    if (!ex->o.logdir && !ex->o.log)
         return sql_exec_fail(err, st->pos, ERR_INVALID,
                              "no data directory is open");
     char **names;
     size_t n;
-    int rc = logdir_topic_list(ex->o.logdir, &names, &n);
+    int rc = ex->o.log ? stream_log_topics(ex->o.log, &names, &n)
+                       : logdir_topic_list(ex->o.logdir, &names, &n);
     if (rc)
         return sql_exec_fail(err, st->pos, rc, "cannot list topics: %s",
                              err_str(rc));
@@ -94,7 +96,8 @@ static int show_topics(struct sql_exec *ex, const struct sql_stmt *st,
     cells[1] = "partitions";
     for (size_t i = 0; i < n; i++) {
         snprintf(num[i], sizeof num[i], "%d",
-                 logdir_topic_partitions(ex->o.logdir, names[i]));
+                 ex->o.log ? stream_log_partitions(ex->o.log, names[i])
+                           : logdir_topic_partitions(ex->o.logdir, names[i]));
         cells[(i + 1) * 2] = names[i];
         cells[(i + 1) * 2 + 1] = num[i];
     }
@@ -102,7 +105,7 @@ static int show_topics(struct sql_exec *ex, const struct sql_stmt *st,
     buf_printf(out, "(%zu topic%s)\n", n, n == 1 ? "" : "s");
     mem_free(num);
     mem_free(cells);
-    logdir_names_free(names, n);
+    stream_log_names_free(names, n);
     return 0;
 }
 
@@ -126,6 +129,26 @@ int sql_exec_run_show(struct sql_exec *ex, const struct sql_stmt *st,
 }
 
 /* ---- DESCRIBE ---- */
+
+/* A partition's start and end offsets (-1 when unknown). */
+static void partition_offsets(struct sql_exec *ex, const char *topic, int i,
+                              int64_t *start, int64_t *end)
+{
+    if (ex->o.log) {
+        struct stream_reader *r;
+        if (stream_log_reader(ex->o.log, topic, i, 0, &r) == 0) {
+            *start = stream_reader_start(r);
+            *end = stream_reader_end(r);
+            stream_reader_close(r);
+        }
+        return;
+    }
+    struct partition *p = logdir_partition(ex->o.logdir, topic, i);
+    if (p) {
+        *start = partition_log_start_offset(p);
+        *end = partition_high_watermark(p);
+    }
+}
 
 static void describe_relation(struct sql_exec *ex,
                               const struct catalog_relation *r, struct buf *out)
@@ -184,8 +207,9 @@ static void describe_relation(struct sql_exec *ex,
     }
     if (used)
         buf_put_u8(out, '\n');
-    int np = ex->o.logdir ? logdir_topic_partitions(ex->o.logdir, r->topic)
-                          : ERR_NOT_FOUND;
+    int np = ex->o.log      ? stream_log_partitions(ex->o.log, r->topic)
+             : ex->o.logdir ? logdir_topic_partitions(ex->o.logdir, r->topic)
+                            : ERR_NOT_FOUND;
     if (np < 0) {
         buf_printf(out, "topic:       %s (missing)\n", r->topic);
         return;
@@ -198,13 +222,12 @@ static void describe_relation(struct sql_exec *ex,
     pc[1] = "start offset";
     pc[2] = "end offset";
     for (int i = 0; i < np; i++) {
-        struct partition *p = logdir_partition(ex->o.logdir, r->topic, i);
+        int64_t start = -1, end = -1;
+        partition_offsets(ex, r->topic, i, &start, &end);
         int k = (i + 1) * 3;
         snprintf(num[k], sizeof num[k], "%d", i);
-        snprintf(num[k + 1], sizeof num[k + 1], "%" PRId64,
-                 p ? partition_log_start_offset(p) : -1);
-        snprintf(num[k + 2], sizeof num[k + 2], "%" PRId64,
-                 p ? partition_high_watermark(p) : -1);
+        snprintf(num[k + 1], sizeof num[k + 1], "%" PRId64, start);
+        snprintf(num[k + 2], sizeof num[k + 2], "%" PRId64, end);
         pc[k] = num[k];
         pc[k + 1] = num[k + 1];
         pc[k + 2] = num[k + 2];

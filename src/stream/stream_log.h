@@ -199,6 +199,9 @@ struct stream_log_ops {
     void (*wait_append)(void *ctx, uint64_t seq, int64_t timeout_ms);
     /* A directory for the runtime's own files (query progress), or NULL. */
     const char *(*state_dir)(void *ctx);
+    /* Sorted topic names: a mem_alloc'ed
+     * array of mem_strdup'ed names, freed with stream_log_names_free. */
+    int (*topic_list)(void *ctx, char ***names, size_t *n);
 };
 
 struct stream_log {
@@ -246,5 +249,11 @@ static inline const char *stream_log_state_dir(const struct stream_log *l)
 {
     return l->ops->state_dir(l->ctx);
 }
+static inline int stream_log_topics(const struct stream_log *l, char ***names,
+                                    size_t *n)
+{
+    return l->ops->topic_list(l->ctx, names, n);
+}
+void stream_log_names_free(char **names, size_t n);
 
 #endif

@@ -83,7 +83,11 @@ $BG "$RILL" serve --data "$DATA/log" --listen "127.0.0.1:$PORT" \
 SERVE_PID=$!
 for _ in $(seq 1 50); do
     kill -0 $SERVE_PID 2>/dev/null || break
-    if port_open "$PORT"; then MODE=serve; break; fi
+    # Every listener: the Kafka port accepts (its socket is bound first)
+    # before the MQTT and HTTP listeners exist.
+    if port_open "$PORT" && port_open "$MQTT_PORT" && port_open "$HTTP_PORT"; then
+        MODE=serve; break
+    fi
     sleep 0.1
 done
 if [ "$MODE" = serve ]; then

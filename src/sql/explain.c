@@ -7,6 +7,7 @@
  * and late-data rules, and the sink. Deterministic, for golden tests.
  */
 #include "sql/planner.h"
+#include "sql/sql_join.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -40,6 +41,10 @@ static void window_text(const struct window_spec *w, struct buf *out)
 
 void plan_explain(const struct plan *p, struct buf *out)
 {
+    if (p->join) {
+        sql_join_explain(p, out);
+        return;
+    }
     if (p->transient)
         buf_printf(out, "query: transient SELECT (rows to the terminal)\n");
     else

@@ -21,6 +21,7 @@
 #include "log/logdir.h"
 #include "stream/stream_log.h"
 #include "sql/catalog.h"
+#include "sql/sql_join.h"
 #include "stream/decimal.h"
 
 static int fail(struct sql_exec_error *err, struct sql_pos pos, int code,
@@ -349,10 +350,50 @@ static int type_of(const struct sql_type *ty)
     }
 }
 
+/* A column of sc by the name e gives. A join's columns are named
+ * "q.col" (sql_join.c): a qualified name finds its own, a bare one the
+ * only column of that name (*ambiguous when two sides have it). */
+static int find_column(const struct schema *sc, const struct sql_expr *e,
+                       bool *ambiguous)
+{
+    const char *n = col_name(e);
+    *ambiguous = false;
+    if (e->nparts >= 2) {
+        char q[2 * SCHEMA_NAME_MAX];
+        snprintf(q, sizeof q, "%s.%s", e->parts[e->nparts - 2], n);
+        int c = schema_find(sc, q, strlen(q));
+        if (c >= 0)
+            return c;
+    }
+    int c = schema_find(sc, n, strlen(n));
+    if (c >= 0)
+        return c;
+    size_t nl = strlen(n);
+    for (int i = 0; i < sc->ncolumns; i++) {
+        const char *cn = sc->columns[i].name;
+        const char *dot = strrchr(cn, '.');
+        if (!dot || strlen(dot + 1) != nl || strncasecmp(dot + 1, n, nl))
+            continue;
+        if (c >= 0) {
+            *ambiguous = true;
+            return ERR_NOT_FOUND;
+        }
+        c = i;
+    }
+    return c;
+}
+
 static struct expr *tr_column(struct tr *t, const struct sql_expr *e)
 {
     const char *n = col_name(e);
-    int c = schema_find(t->schema, n, strlen(n));
+    bool amb;
+    int c = find_column(t->schema, e, &amb);
+    if (amb) {
+        t->rc = fail(t->err, e->pos, ERR_INVALID,
+                     "column '%s' is ambiguous (qualify it: a.%s or b.%s)", n,
+                     n, n);
+        return NULL;
+    }
     if (t->agg_mode && (c < 0 || c >= t->agg_col0)) {
         /* Not a key or window bound of the aggregate's output. */
         if (schema_find(t->in_schema, n, strlen(n)) >= 0) {
@@ -905,8 +946,24 @@ static int build_project(const struct sql_select *s, struct plan *p,
             for (int c = 0; c < last; c++) {
                 if (n >= SCHEMA_MAX_COLUMNS)
                     break;
+                const char *cn = sc->columns[c].name;
+                const char *dot = strrchr(cn, '.');
+                if (dot && it->expr->nparts &&
+                    ((size_t)(dot - cn) !=
+                         strlen(it->expr->parts[it->expr->nparts - 1]) ||
+                     strncasecmp(cn, it->expr->parts[it->expr->nparts - 1],
+                                 (size_t)(dot - cn))))
+                    continue; /* q.* of a join: q's columns only */
                 exprs[n] = expr_column(t->ctx, c);
-                copy_str(names[n], sizeof names[n], sc->columns[c].name);
+                /* A join's "q.col" is output as col, as Flink does, and
+                 * col0, col1... when another side has it too. */
+                copy_str(names[n], sizeof names[n], dot ? dot + 1 : cn);
+                for (int k = 0, d = 0; k < n; k++)
+                    if (!strcasecmp(names[k], names[n])) {
+                        snprintf(names[n], sizeof names[n], "%.50s%d",
+                                 dot ? dot + 1 : cn, d++);
+                        k = -1;
+                    }
                 copy_str(p->project[n], sizeof p->project[n],
                          sc->columns[c].name);
                 n++;
@@ -1192,11 +1249,67 @@ static int prune_for_repartition(struct plan *p, const struct sql_select *s,
     return 0;
 }
 
+/* EMIT LATE INTO: a declared stream's topic, or a topic of that name
+ * (created by the runner). */
+int planner_late_into(const struct sql_query_start *q, struct plan *p,
+                      struct sql_exec_error *err)
+{
+    const struct sql_select *s = q->select;
+    const struct catalog_relation *lr =
+        catalog_relation_find(q->catalog, s->late_into);
+    if (lr) {
+        copy_str(p->late_into, sizeof p->late_into, lr->name);
+        copy_str(p->late_topic, sizeof p->late_topic, lr->topic);
+    } else if (logdir_topic_name_valid(s->late_into)) {
+        /* Not declared: the topic of that name (created by the runner if
+         * missing), rows in the input's JSON. */
+        copy_str(p->late_into, sizeof p->late_into, s->late_into);
+        copy_str(p->late_topic, sizeof p->late_topic, s->late_into);
+        p->late_create = true;
+    } else {
+        return fail(err, s->pos, ERR_INVALID,
+                    "EMIT LATE INTO '%s': not a stream nor a valid "
+                    "topic name",
+                    s->late_into);
+    }
+    return 0;
+}
+
+int planner_add_where(struct plan *p, const char *relation,
+                      const struct sql_expr *e, struct sql_exec_error *err)
+{
+    struct tr t = {.err = err,
+                   .relation = relation,
+                   .in_schema = &p->in_schema,
+                   .wcfg = &p->wcfg};
+    return build_filter(p, &t, e, p->where, sizeof p->where);
+}
+
+int planner_add_output(const struct sql_query_start *q, struct plan *p,
+                       const char *relation, struct sql_exec_error *err)
+{
+    struct tr t = {.err = err,
+                   .relation = relation,
+                   .in_schema = &p->in_schema,
+                   .wcfg = &p->wcfg};
+    int rc = build_project(q->select, p, &t);
+    if (rc)
+        return rc;
+    p->out_schema = *pipeline_schema(p->pipe);
+    if ((rc = find_key_columns(q, q->select, p, err)))
+        return rc;
+    if (q->stmt && q->stmt->kind == SQL_STMT_INSERT)
+        return check_insert(q, p, err);
+    return 0;
+}
+
 int planner_build(const struct sql_query_start *q,
                   const struct planner_hooks *hooks, struct plan **out,
                   struct sql_exec_error *err)
 {
     const struct sql_select *s = q->select;
+    if (s->from && s->from->kind == SQL_FROM_JOIN)
+        return sql_join_build(q, hooks, out, err);
     int rc = check_shape(s, err);
     if (rc)
         return rc;
@@ -1254,26 +1367,8 @@ int planner_build(const struct sql_query_start *q,
                       "EMIT FINAL needs a window table function");
             goto fail;
         }
-        if (s->late_into) {
-            const struct catalog_relation *lr =
-                catalog_relation_find(q->catalog, s->late_into);
-            if (lr) {
-                copy_str(p->late_into, sizeof p->late_into, lr->name);
-                copy_str(p->late_topic, sizeof p->late_topic, lr->topic);
-            } else if (logdir_topic_name_valid(s->late_into)) {
-                /* Not declared: the topic of that name (created by the
-                 * runner if missing), rows in the input's JSON. */
-                copy_str(p->late_into, sizeof p->late_into, s->late_into);
-                copy_str(p->late_topic, sizeof p->late_topic, s->late_into);
-                p->late_create = true;
-            } else {
-                rc = fail(err, s->pos, ERR_INVALID,
-                          "EMIT LATE INTO '%s': not a stream nor a valid "
-                          "topic name",
-                          s->late_into);
-                goto fail;
-            }
-        }
+        if (s->late_into && (rc = planner_late_into(q, p, err)))
+            goto fail;
     } else if (s->having) {
         rc = fail(err, s->having->pos, ERR_INVALID, "HAVING needs GROUP BY");
         goto fail;
@@ -1423,5 +1518,6 @@ void plan_destroy(struct plan *p)
         return;
     pipeline_destroy(p->pipe);
     pipeline_destroy(p->pipe0);
+    sql_join_plan_free(p->join);
     mem_free(p);
 }

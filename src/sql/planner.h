@@ -31,6 +31,8 @@
 
 #define PLAN_TEXT_MAX 256
 
+struct sql_join_plan;
+
 /* 'watermark.idle-timeout' when neither SET nor the stream's WITH gives one. */
 #define PLANNER_DEFAULT_IDLE_TIMEOUT_MS 30000
 
@@ -98,6 +100,12 @@ struct plan {
     /* the compiled chain (the last stage), without its sink */
     struct pipeline *pipe;
     struct window_agg *wa; /* borrowed from pipe; NULL without windows */
+    /* A join (sql_join.c): more inputs of stage 0, read as sources 1, ...
+     * of each task's pipeline (query_spec.extra_inputs), and the join's
+     * own plan (schemas the pipelines borrow, EXPLAIN text) */
+    int nextra_inputs;
+    char extra_topics[PIPELINE_MAX_SOURCES - 1][256];
+    struct sql_join_plan *join;
 };
 
 /* What the runner plugs into the chain; may be NULL (EXPLAIN). */
@@ -114,6 +122,17 @@ int planner_build(const struct sql_query_start *q,
                   const struct planner_hooks *hooks, struct plan **out,
                   struct sql_exec_error *err);
 void plan_destroy(struct plan *p); /* NULL is a no-op */
+
+/* Steps of planner_build that the join planner (sql_join.c) reuses over
+ * its own pipeline: WHERE as a filter, the SELECT list as the last
+ * project (plus the output schema, record key and INSERT check), EMIT
+ * LATE INTO. relation names the input in messages. */
+int planner_add_where(struct plan *p, const char *relation,
+                      const struct sql_expr *e, struct sql_exec_error *err);
+int planner_add_output(const struct sql_query_start *q, struct plan *p,
+                       const char *relation, struct sql_exec_error *err);
+int planner_late_into(const struct sql_query_start *q, struct plan *p,
+                      struct sql_exec_error *err);
 
 /* Appends the EXPLAIN text of p (operators top to bottom, keys, watermark
  * sources, output) to out. */

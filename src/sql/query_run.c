@@ -137,6 +137,10 @@ static void make_spec(const struct plan *p, struct sql_query_start *qs,
     snprintf(s->input_topic, sizeof s->input_topic, "%s", p->topic);
     snprintf(s->input_name, sizeof s->input_name, "%s", p->input);
     s->npartitions = p->npartitions;
+    s->nextra_inputs = p->nextra_inputs;
+    for (int i = 0; i < p->nextra_inputs; i++)
+        snprintf(s->extra_inputs[i], sizeof s->extra_inputs[i], "%s",
+                 p->extra_topics[i]);
     s->startup_latest = p->startup_latest;
     s->watermark_delay_ms = p->watermark_delay_ms;
     s->idle_timeout_ms = p->idle_timeout_ms;

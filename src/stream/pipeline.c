@@ -47,6 +47,8 @@ struct pipeline {
      * see the watermark of the push's start */
     int64_t peer_floor;
     int key_column; /* pipeline_set_key_check, or -1 */
+    int tag_column; /* pipeline_set_source_tag, or -1 */
+    int cur_source; /* the source being pushed */
     struct buf key_text;
     pipeline_error_fn on_error;
     void *error_arg;
@@ -96,6 +98,7 @@ int pipeline_create(const struct pipeline_source_config *src,
         goto out_batch;
     buf_init(&p->key_text);
     p->key_column = -1;
+    p->tag_column = -1;
     p->nsources = 1;
     p->st.watermark = WATERMARK_NONE;
     p->ext_wm = WATERMARK_NONE;
@@ -180,6 +183,24 @@ int pipeline_add_window_agg(struct pipeline *p,
     struct operator_node *op;
     int rc = operator_window_create(pipeline_schema(p), cfg, &op, wa_out);
     return rc ? rc : append(p, op);
+}
+
+int pipeline_add_operator(struct pipeline *p, struct operator_node *op)
+{
+    if (p->sealed) {
+        op->ops->destroy(op);
+        return ERR_CLOSED;
+    }
+    return append(p, op);
+}
+
+int pipeline_set_source_tag(struct pipeline *p, int column)
+{
+    if (column < 0 || column >= p->src.schema->ncolumns ||
+        p->src.schema->columns[column].type != SCHEMA_INT)
+        return ERR_INVALID;
+    p->tag_column = column;
+    return 0;
 }
 
 int pipeline_set_sink(struct pipeline *p, operator_sink_fn fn, void *arg)
@@ -399,6 +420,13 @@ static int push_run(struct pipeline *p, int partition, int slot,
                     p->batch->nrows = before; /* not aggregated here */
             }
         }
+        if (!dr && p->tag_column >= 0) {
+            struct row_column *tc = &p->batch->columns[p->tag_column];
+            for (int i = before; i < p->batch->nrows; i++) {
+                tc->nulls[i] = 0;
+                tc->data.i32[i] = p->cur_source;
+            }
+        }
         if (dr) {
             p->st.decode_errors++;
             if (p->on_error)
@@ -438,6 +466,7 @@ int pipeline_push_source(struct pipeline *p, int source, int partition,
         source >= p->nsources)
         return ERR_RANGE;
     p->cur_dec = source ? p->more_dec[source - 1] : p->dec;
+    p->cur_source = source;
     int slot = source * p->src.npartitions + partition;
     struct stream_record ctl;
     struct rec_reader rd;

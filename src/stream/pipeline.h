@@ -104,6 +104,13 @@ int pipeline_add_project(struct pipeline *p, struct expr_ctx *ctx, int n,
 int pipeline_add_window_agg(struct pipeline *p,
                             const struct window_agg_config *cfg,
                             struct window_agg **wa_out);
+/* Any operator (joins, ...): the pipeline owns it from now on, even on
+ * failure. Its input schema must be pipeline_schema(p). */
+int pipeline_add_operator(struct pipeline *p, struct operator_node *op);
+/* Every decoded row gets the index of its source (0, 1, ...;
+ * pipeline_add_source) in INT column `column` (a join tells its sides
+ * apart by it). Returns 0 or ERR_INVALID. */
+int pipeline_set_source_tag(struct pipeline *p, int column);
 int pipeline_set_sink(struct pipeline *p, operator_sink_fn fn, void *arg);
 void pipeline_set_error_handler(struct pipeline *p, pipeline_error_fn fn,
                                 void *arg);

@@ -368,8 +368,10 @@ void query_task_publish_board(struct task *k)
         int slot = s * k->q->n0 + k->part;
         atomic_store(&k->q->board_wm[slot],
                      pipeline_partition_watermark(k->pipe, slot));
+        /* An input with fewer partitions than the task count (a join
+         * that repartitions) has none here: never holds the watermark. */
         atomic_store(&k->q->board_idle[slot],
-                     pipeline_partition_idle(k->pipe, slot));
+                     !k->ins[s] || pipeline_partition_idle(k->pipe, slot));
     }
 }
 

@@ -650,7 +650,9 @@ int sql_join_build(const struct sql_query_start *q,
     if (j->repartition) {
         p->repartition = true;
         p->repart_partitions = p->npartitions;
-        p->mid_schema = j->u;
+        /* the rows cross in the first source's schema (the schema id
+         * of the binary rows is its names' and types') */
+        p->mid_schema = j->src[0];
         /* the repartition key (query_run.c reads wcfg_run) */
         p->wcfg_run.nkeys = c.nkeys;
         for (int k = 0; k < c.nkeys; k++)
@@ -658,7 +660,7 @@ int sql_join_build(const struct sql_query_start *q,
         snprintf(p->repart_topic, sizeof p->repart_topic, "%s-repartition",
                  q->id ? q->id : "select");
         struct pipeline_source_config src1 = {
-            .schema = &j->u,
+            .schema = &j->src[0],
             .format = PIPELINE_FORMAT_ROW,
             .time_column = -1,
             .npartitions = p->npartitions,

@@ -24,7 +24,9 @@ produce_input() {
     '' | '#'*) continue ;;
     topic\ *)
       read -r _ topic parts <<<"$line"
-      "$RILL" topics create "$topic" --partitions "${parts:-1}" --data "$data" >/dev/null ||
+      # a topic named again: the records that follow go to it
+      [ -d "$data/$topic-0" ] ||
+        "$RILL" topics create "$topic" --partitions "${parts:-1}" --data "$data" >/dev/null ||
         return 1
       continue
       ;;

@@ -568,8 +568,10 @@ int sql_join_build(const struct sql_query_start *q,
     int n = 0;
     for (int sd = 0; sd < 2; sd++)
         for (int i = 0; i < c.r[sd]->schema.ncolumns; i++, n++) {
-            int w = snprintf(j->name_buf[n], SCHEMA_NAME_MAX, "%s.%s",
-                             j->qual[sd], c.r[sd]->schema.columns[i].name);
+            char qual[sizeof j->qual[0]];
+            memcpy(qual, j->qual[sd], sizeof qual);
+            int w = snprintf(j->name_buf[n], SCHEMA_NAME_MAX, "%s.%s", qual,
+                             c.r[sd]->schema.columns[i].name);
             if (w >= SCHEMA_NAME_MAX) {
                 rc = fail(err, f->pos, ERR_TOO_LARGE,
                           "the name %s.%s is too long", j->qual[sd],

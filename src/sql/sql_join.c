@@ -27,6 +27,7 @@
 #include "log/logdir.h"
 #include "sql/catalog.h"
 #include "stream/join_interval.h"
+#include "stream/stream_log.h"
 
 /* No record has a field of this name (the placeholder columns' path). */
 #define NO_FIELD "$rill$none"
@@ -455,8 +456,9 @@ static int side_info(const struct sql_query_start *q, const struct sql_from *x,
              x->alias ? x->alias : x->name);
     snprintf(j->topic[s], sizeof j->topic[s], "%s", r->topic);
     j->parts[s] = r->partitions > 0 ? r->partitions : 1;
-    if (q->logdir) {
-        int n = logdir_topic_partitions(q->logdir, r->topic);
+    if (q->log || q->logdir) {
+        int n = q->log ? stream_log_partitions(q->log, r->topic)
+                       : logdir_topic_partitions(q->logdir, r->topic);
         if (n < 0)
             return fail(err, x->pos, ERR_NOT_FOUND,
                         "the topic '%s' of %s does not exist", r->topic,

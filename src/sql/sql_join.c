@@ -49,6 +49,9 @@ struct sql_join_plan {
     char relation[2 * CATALOG_NAME_MAX + 16]; /* "r JOIN m", messages */
     bool repartition;
     bool cross; /* FROM a, b WHERE ...: the WHERE is the condition */
+    /* a window join: both inputs TUMBLE(size, offset) */
+    bool windowed;
+    int64_t win_size, win_offset;
 };
 
 static int fail(struct sql_exec_error *err, struct sql_pos pos, int code,
@@ -72,7 +75,9 @@ static int fail(struct sql_exec_error *err, struct sql_pos pos, int code,
 static const char *SUPPORTED =
     "supported: an interval join of two streams, [INNER | LEFT | RIGHT | "
     "FULL] JOIN ... ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL ... AND "
-    "b.ts + INTERVAL ...";
+    "b.ts + INTERVAL ..., and a window join of two TUMBLE windows on "
+    "a.window_start = b.window_start AND a.window_end = b.window_end AND "
+    "a.k = b.k";
 
 static const struct catalog_option *setting(const struct sql_query_start *q,
                                             const char *key)
@@ -87,6 +92,8 @@ static const struct catalog_option *setting(const struct sql_query_start *q,
 
 struct cond {
     const struct sql_query_start *q;
+    bool windowed;                 /* a window join: no time bounds */
+    bool win_start_eq, win_end_eq; /* a.window_start = b.window_start ... */
     const struct catalog_relation *r[2];
     const struct sql_join_plan *j;
     int time_col[2];
@@ -164,6 +171,22 @@ static int time_of(struct cond *c, const struct sql_expr *e, int64_t *off,
     return s;
 }
 
+/* Whether e is q.window_start (1) or q.window_end (2) of the left
+ * stream, or minus that of the right one; 0 otherwise. */
+static int window_col(const struct cond *c, const struct sql_expr *e)
+{
+    if (e->kind != SQL_EXPR_COLUMN || e->nparts < 2)
+        return 0;
+    const char *n = e->parts[e->nparts - 1];
+    int which = !strcasecmp(n, "window_start") ? 1
+                : !strcasecmp(n, "window_end") ? 2
+                                               : 0;
+    for (int s = 0; which && s < 2; s++)
+        if (!strcasecmp(e->parts[e->nparts - 2], c->j->qual[s]))
+            return s ? -which : which;
+    return 0;
+}
+
 /* x op y over event times; op one of < <= > >= =. Returns 1 (a bound),
  * 0 (not one) or an error. */
 static int bound(struct cond *c, enum sql_op op, const struct sql_expr *x,
@@ -171,6 +194,8 @@ static int bound(struct cond *c, enum sql_op op, const struct sql_expr *x,
 {
     int64_t ox, oy;
     int rc;
+    if (c->windowed)
+        return 0; /* a window join's rows meet by window, not by bounds */
     int sx = time_of(c, x, &ox, &rc);
     if (rc)
         return rc;
@@ -229,6 +254,18 @@ static int conjunct(struct cond *c, const struct sql_expr *e)
         if ((rc = conjunct(c, e->left)))
             return rc;
         return conjunct(c, e->right);
+    }
+    if (c->windowed && e->kind == SQL_EXPR_BINARY && e->op == SQL_OP_EQ) {
+        int wa = window_col(c, e->left), wb = window_col(c, e->right);
+        if (wa && wa == -wb) {
+            /* the same bound of both sides (window_col: 1 start, 2 end,
+             * negative for the right side) */
+            if (wa == 1 || wa == -1)
+                c->win_start_eq = true;
+            else
+                c->win_end_eq = true;
+            return 0;
+        }
     }
     if (e->kind == SQL_EXPR_BINARY && e->op == SQL_OP_EQ) {
         int ca, cb;
@@ -392,6 +429,24 @@ static int64_t idle_timeout(const struct sql_query_start *q,
     return ms;
 }
 
+/* The window TVF of a join input: TABLE(TUMBLE(...)) [alias], or Flink's
+ * (SELECT * FROM TABLE(TUMBLE(...))) alias; NULL for a stream. */
+static const struct sql_window *window_of(const struct sql_from *x)
+{
+    if (x->kind == SQL_FROM_WINDOW)
+        return x->window;
+    if (x->kind != SQL_FROM_SUBQUERY || !x->query)
+        return NULL;
+    const struct sql_select *q = x->query;
+    if (q->nitems != 1 || q->items[0].expr->kind != SQL_EXPR_STAR ||
+        q->items[0].expr->nparts || !q->from ||
+        q->from->kind != SQL_FROM_WINDOW || q->where || q->ngroup_by ||
+        q->having || q->distinct || q->norder_by || q->limit >= 0 ||
+        q->late_into || q->allowed_lateness)
+        return NULL;
+    return q->from->window;
+}
+
 /* Refuses what the join planner does not do, at its position. */
 static int check_query(const struct sql_select *s, struct sql_exec_error *err)
 {
@@ -403,12 +458,11 @@ static int check_query(const struct sql_select *s, struct sql_exec_error *err)
                         "joins of more than two streams are not supported "
                         "yet (%s)",
                         SUPPORTED);
-        if (x->kind == SQL_FROM_WINDOW)
+        if (x->kind == SQL_FROM_SUBQUERY && !window_of(x))
             return fail(err, x->pos, ERR_UNSUPPORTED,
-                        "window joins are not supported yet (%s)", SUPPORTED);
-        if (x->kind == SQL_FROM_SUBQUERY)
-            return fail(err, x->pos, ERR_UNSUPPORTED,
-                        "subqueries in FROM are not supported yet");
+                        "subqueries in FROM are not supported yet (in a "
+                        "join: (SELECT * FROM TABLE(TUMBLE(...))) alias, a "
+                        "window join)");
         if (x->kind == SQL_FROM_MATCH)
             return fail(err, x->pos, ERR_UNSUPPORTED,
                         "MATCH_RECOGNIZE in a join is not supported yet");
@@ -437,10 +491,11 @@ static int side_info(const struct sql_query_start *q, const struct sql_from *x,
                      const struct catalog_relation **out,
                      struct sql_exec_error *err)
 {
-    const struct catalog_relation *r =
-        catalog_relation_find(q->catalog, x->name);
+    const struct sql_window *w = window_of(x);
+    const char *name = w ? w->table : x->name;
+    const struct catalog_relation *r = catalog_relation_find(q->catalog, name);
     if (!r)
-        return fail(err, x->pos, ERR_NOT_FOUND, "unknown stream '%s'", x->name);
+        return fail(err, x->pos, ERR_NOT_FOUND, "unknown stream '%s'", name);
     if (strcasecmp(r->format, "json"))
         return fail(err, x->pos, ERR_UNSUPPORTED,
                     "joins read JSON streams only for now (%s is %s)", r->name,
@@ -452,8 +507,39 @@ static int side_info(const struct sql_query_start *q, const struct sql_from *x,
                     "supported yet; %s)",
                     r->name, SUPPORTED);
     snprintf(j->rel[s], sizeof j->rel[s], "%s", r->name);
-    snprintf(j->qual[s], sizeof j->qual[s], "%s",
-             x->alias ? x->alias : x->name);
+    snprintf(j->qual[s], sizeof j->qual[s], "%s", x->alias ? x->alias : name);
+    if (w) {
+        if (w->kind != SQL_WINDOW_TUMBLE)
+            return fail(err, x->pos, ERR_UNSUPPORTED,
+                        "window joins of %s windows are not supported yet "
+                        "(TUMBLE is)",
+                        sql_ast_window_name(w->kind));
+        if (strcasecmp(w->timecol, r->time_column))
+            return fail(err, x->pos, ERR_UNSUPPORTED,
+                        "a window join's DESCRIPTOR must be the WATERMARK "
+                        "column of %s (%s)",
+                        r->name, r->time_column);
+        int64_t size =
+            w->size && w->size->kind == SQL_EXPR_INTERVAL ? w->size->ival : 0;
+        int64_t off = w->offset && w->offset->kind == SQL_EXPR_INTERVAL
+                          ? w->offset->ival
+                          : 0;
+        if (size <= 0)
+            return fail(err, x->pos, ERR_INVALID,
+                        "TUMBLE needs a positive INTERVAL size");
+        if (s == 1 &&
+            (!j->windowed || size != j->win_size || off != j->win_offset))
+            return fail(err, x->pos, ERR_UNSUPPORTED,
+                        "a window join needs the same TUMBLE window on both "
+                        "sides");
+        j->windowed = true;
+        j->win_size = size;
+        j->win_offset = off;
+    } else if (s == 1 && j->windowed) {
+        return fail(err, x->pos, ERR_UNSUPPORTED,
+                    "a window join needs the same TUMBLE window on both "
+                    "sides");
+    }
     snprintf(j->topic[s], sizeof j->topic[s], "%s", r->topic);
     j->parts[s] = r->partitions > 0 ? r->partitions : 1;
     if (q->log || q->logdir) {
@@ -491,6 +577,7 @@ int sql_join_build(const struct sql_query_start *q,
     if ((rc = side_info(q, f->left, 0, j, &c.r[0], err)) ||
         (rc = side_info(q, f->right, 1, j, &c.r[1], err)))
         goto fail;
+    c.windowed = j->windowed;
     if (!strcasecmp(j->qual[0], j->qual[1])) {
         rc = fail(err, f->right->pos, ERR_INVALID,
                   "both sides of the join are called %s: give them aliases "
@@ -536,6 +623,17 @@ int sql_join_build(const struct sql_query_start *q,
                   j->qual[0], j->qual[1], SUPPORTED);
         goto fail;
     }
+    if (j->windowed && (!c.win_start_eq || !c.win_end_eq)) {
+        rc = fail(err, on->pos, ERR_UNSUPPORTED,
+                  "a window join needs %s.window_start = %s.window_start AND "
+                  "%s.window_end = %s.window_end in its condition",
+                  j->qual[0], j->qual[1], j->qual[0], j->qual[1]);
+        goto fail;
+    }
+    if (j->windowed) {
+        c.has_lower = c.has_upper = true;
+        c.lower = c.upper = 0;
+    }
     if (!c.has_lower || !c.has_upper) {
         rc = fail(err, on->pos, ERR_UNSUPPORTED,
                   "the join condition needs a time bound on both sides of "
@@ -567,9 +665,23 @@ int sql_join_build(const struct sql_query_start *q,
         j->cfg.keys[k] = 2 + k;
     j->cfg.lower_ms = c.lower;
     j->cfg.upper_ms = c.upper;
+    if (j->windowed) {
+        j->cfg.window_size_ms = j->win_size;
+        j->cfg.window_offset_ms = j->win_offset;
+    }
     int n = 0;
     for (int sd = 0; sd < 2; sd++)
-        for (int i = 0; i < c.r[sd]->schema.ncolumns; i++, n++) {
+        for (int i = 0; i < c.r[sd]->schema.ncolumns + (j->windowed ? 2 : 0);
+             i++, n++) {
+            if (i >= c.r[sd]->schema.ncolumns) {
+                char wq[sizeof j->qual[0]];
+                memcpy(wq, j->qual[sd], sizeof wq);
+                snprintf(j->name_buf[n], SCHEMA_NAME_MAX, "%.40s.%s", wq,
+                         i == c.r[sd]->schema.ncolumns ? "window_start"
+                                                       : "window_end");
+                j->names[n] = j->name_buf[n];
+                continue;
+            }
             char qual[sizeof j->qual[0]];
             memcpy(qual, j->qual[sd], sizeof qual);
             int w = snprintf(j->name_buf[n], SCHEMA_NAME_MAX, "%s.%s", qual,
@@ -756,11 +868,19 @@ void sql_join_explain(const struct plan *p, struct buf *out)
                    p->repart_topic[0] ? p->repart_topic : "<id>-repartition",
                    p->npartitions, p->npartitions,
                    p->repart_topic[0] ? p->repart_topic : "<id>-repartition");
-    buf_printf(out,
-               "interval join: %s, keys %s; %s.%s - %s.%s in [%" PRId64
-               ", %" PRId64 "] ms\n",
-               type_name(j->cfg.type), j->keys_text, j->qual[0], j->tcol[0],
-               j->qual[1], j->tcol[1], j->cfg.lower_ms, j->cfg.upper_ms);
+    if (j->windowed)
+        buf_printf(out,
+                   "window join: TUMBLE(size %" PRId64 " ms, offset %" PRId64
+                   " ms) on both sides, %s, keys %s; rows meet within one "
+                   "window, unmatched ones are emitted when it closes\n",
+                   j->win_size, j->win_offset, type_name(j->cfg.type),
+                   j->keys_text);
+    else
+        buf_printf(out,
+                   "interval join: %s, keys %s; %s.%s - %s.%s in [%" PRId64
+                   ", %" PRId64 "] ms\n",
+                   type_name(j->cfg.type), j->keys_text, j->qual[0], j->tcol[0],
+                   j->qual[1], j->tcol[1], j->cfg.lower_ms, j->cfg.upper_ms);
     buf_printf(out,
                "  state: each row until the watermark passes its interval; "
                "late rows (at or below the watermark): %s\n",

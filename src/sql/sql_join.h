@@ -4,10 +4,11 @@
  * joins (INNER, LEFT, RIGHT, FULL OUTER) of two JSON streams with a
  * WATERMARK each, on at least one key equality and a time bound on both
  * sides (a.ts BETWEEN b.ts - INTERVAL ... AND b.ts + INTERVAL ..., or the
- * same with >=, >, <=, <), then WHERE and the SELECT list. Everything else
- * (window joins, stream-table joins, regular joins, more than two
- * inputs, GROUP BY over a join) is refused with its position and what is
- * supported. docs/joins.md has the rules.
+ * same with >=, >, <=, <), and window joins of two TUMBLE TVFs on
+ * window_start, window_end and keys; then WHERE and the SELECT list.
+ * Everything else (other windows, stream-table joins, regular joins, more
+ * than two inputs, GROUP BY over a join) is refused with its position and
+ * what is supported. docs/joins.md has the rules.
  */
 #ifndef RILL_SQL_JOIN_H
 #define RILL_SQL_JOIN_H

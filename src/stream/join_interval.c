@@ -340,7 +340,7 @@ static uint32_t col_bytes(const struct row_column *col, int i)
 
 /* Copies row i of side s (its key in j->key) into state. */
 static uint32_t store(struct interval_join *j, const struct row_batch *b, int i,
-                      int s, uint32_t key, bool matched)
+                      int s, int64_t ts, uint32_t key, bool matched)
 {
     const struct join_side *sd = &j->cfg.side[s];
     uint32_t n = 4 + (uint32_t)j->key.len;
@@ -394,7 +394,7 @@ static uint32_t store(struct interval_join *j, const struct row_batch *b, int i,
         id = j->ne++;
     }
     struct entry *e = &j->e[id];
-    e->ts = b->meta[i].event_ts;
+    e->ts = ts;
     e->offset = b->meta[i].offset;
     e->partition = b->meta[i].partition;
     e->data = p;
@@ -472,6 +472,32 @@ static struct value load(const uint8_t **d, enum schema_type t)
 
 /* ---- output ---- */
 
+/* Output columns of side s (its own, then the window's bounds). */
+static int side_width(const struct interval_join *j, int s)
+{
+    return j->cfg.side[s].ncolumns + (j->cfg.window_size_ms ? 2 : 0);
+}
+
+/* A window join's row time: its window's end - 1 (TUMBLE). */
+static int64_t window_max(const struct interval_join *j, int64_t ts)
+{
+    int64_t size = j->cfg.window_size_ms;
+    int64_t r = (ts - j->cfg.window_offset_ms) % size;
+    if (r < 0)
+        r += size;
+    return ts - r + size - 1;
+}
+
+/* window_start, window_end of a row whose time is t (window_max). */
+static void window_cols(const struct interval_join *j, int64_t t,
+                        struct value *vals)
+{
+    if (!j->cfg.window_size_ms)
+        return;
+    vals[0] = value_timestamp(t + 1 - j->cfg.window_size_ms);
+    vals[1] = value_timestamp(t + 1);
+}
+
 static int emit_out(struct interval_join *j)
 {
     int rc = 0;
@@ -520,9 +546,10 @@ static void from_entry(const struct interval_join *j, const struct entry *e,
     uint32_t kl;
     memcpy(&kl, e->data, 4);
     const uint8_t *d = e->data + 4 + kl;
-    int base = e->side ? j->cfg.side[0].ncolumns : 0;
+    int base = e->side ? side_width(j, 0) : 0;
     for (int c = 0; c < sd->ncolumns; c++)
         vals[c] = load(&d, j->out_schema.columns[base + c].type);
+    window_cols(j, e->ts, vals + sd->ncolumns);
 }
 
 static void nulls(struct value *vals, int n)
@@ -562,7 +589,7 @@ static int ij_push(struct operator_node *op, const struct row_batch *in)
 {
     struct interval_join *j = (struct interval_join *)op;
     const struct row_column *side = &in->columns[j->cfg.side_column];
-    int n0 = j->cfg.side[0].ncolumns;
+    int n0 = side_width(j, 0);
     struct value vals[SCHEMA_MAX_COLUMNS];
     int rc = 0;
     for (int i = 0; i < in->nrows && !rc; i++) {
@@ -570,7 +597,8 @@ static int ij_push(struct operator_node *op, const struct row_batch *in)
             continue;
         int s = side->data.i32[i] ? 1 : 0;
         const struct row_meta *m = &in->meta[i];
-        int64_t ts = m->event_ts;
+        int64_t ts =
+            j->cfg.window_size_ms ? window_max(j, m->event_ts) : m->event_ts;
         if (m->watermark != INT64_MIN && ts <= m->watermark) {
             rc = late_row(j, in, i, s);
             continue;
@@ -580,7 +608,11 @@ static int ij_push(struct operator_node *op, const struct row_batch *in)
             if (outer(j, s)) {
                 nulls(vals, SCHEMA_MAX_COLUMNS);
                 from_input(j, s, in, i, vals + (s ? n0 : 0));
-                rc = append(j, vals, m);
+                window_cols(j, ts,
+                            vals + (s ? n0 : 0) + j->cfg.side[s].ncolumns);
+                struct row_meta om = *m;
+                om.event_ts = ts;
+                rc = append(j, vals, &om);
                 j->st.unmatched++;
             }
             continue;
@@ -592,6 +624,7 @@ static int ij_push(struct operator_node *op, const struct row_batch *in)
         if (key != NONE) {
             int o = 1 - s;
             from_input(j, s, in, i, vals + (s ? n0 : 0));
+            window_cols(j, ts, vals + (s ? n0 : 0) + j->cfg.side[s].ncolumns);
             for (uint32_t x = j->k[key].head[o]; x != NONE && !rc;
                  x = j->e[x].next) {
                 struct entry *e = &j->e[x];
@@ -610,7 +643,7 @@ static int ij_push(struct operator_node *op, const struct row_batch *in)
             key = key_add(j, hash);
         }
         if (!rc)
-            store(j, in, i, s, key, matched);
+            store(j, in, i, s, ts, key, matched);
     }
     for (int s = 0; s < 2; s++)
         if (j->late_b[s])
@@ -624,7 +657,7 @@ static int ij_push(struct operator_node *op, const struct row_batch *in)
 static int ij_advance(struct operator_node *op, int64_t wm)
 {
     struct interval_join *j = (struct interval_join *)op;
-    int n0 = j->cfg.side[0].ncolumns;
+    int n0 = side_width(j, 0);
     struct value vals[SCHEMA_MAX_COLUMNS];
     int rc = 0;
     while (j->nh && j->h[0].due <= wm && !rc) {
@@ -708,11 +741,13 @@ int operator_interval_join_create(const struct schema *in, int capacity,
                                   struct operator_node **out,
                                   struct interval_join **jout)
 {
+    int wc = cfg->window_size_ms ? 2 : 0;
     if (!col_ok(in, cfg->side_column) ||
         in->columns[cfg->side_column].type != SCHEMA_INT || cfg->nkeys <= 0 ||
         cfg->nkeys > JOIN_MAX_KEYS || cfg->lower_ms > cfg->upper_ms ||
-        !cfg->names ||
-        cfg->side[0].ncolumns + cfg->side[1].ncolumns > SCHEMA_MAX_COLUMNS)
+        !cfg->names || cfg->window_size_ms < 0 ||
+        cfg->side[0].ncolumns + cfg->side[1].ncolumns + 2 * wc >
+            SCHEMA_MAX_COLUMNS)
         return ERR_INVALID;
     for (int k = 0; k < cfg->nkeys; k++)
         if (!col_ok(in, cfg->keys[k]))
@@ -733,6 +768,11 @@ int operator_interval_join_create(const struct schema *in, int capacity,
                                in->columns[ic].type, true, NULL);
             if (r < 0)
                 rc = ERR_INVALID;
+            if (c == cfg->side[s].ncolumns - 1)
+                for (int w = 0; w < wc && !rc; w++)
+                    if (schema_add(&j->out_schema, cfg->names[++n],
+                                   SCHEMA_TIMESTAMP, true, NULL) < 0)
+                        rc = ERR_INVALID;
         }
     if (!rc)
         rc = row_batch_create(&j->out_schema, capacity, &j->out);

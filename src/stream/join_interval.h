@@ -47,6 +47,13 @@ struct interval_join_config {
     /* output: left's columns then right's, named here (borrowed for the
      * call), typed as the input columns they come from */
     const char *const *names;
+    /* A window join (TUMBLE of window_size_ms, window_offset_ms; 0: an
+     * interval join): a row's time is its window's end - 1 instead of its
+     * event time (so rows pair within one window with lower = upper = 0,
+     * are late once their window closed, and unmatched ones are emitted
+     * when it closes), and each side's output columns end with its
+     * window_start and window_end (TIMESTAMP; names follow its columns') */
+    int64_t window_size_ms, window_offset_ms;
     window_agg_late_fn late; /* too-late rows; may be NULL */
     void *late_arg;
 };

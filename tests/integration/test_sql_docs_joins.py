@@ -43,6 +43,11 @@ ORACLES = [
      "ON a.machine_id = m.machine_id AND m.ts >= a.ts AND "
      "m.ts < a.ts + 600000 WHERE a.kind = 'vibration' AND a.value > 2.0",
      ["machine_id", "value", "action", "action_ts"]),
+    ("SELECT COALESCE(r.machine_id, m.machine_id), "
+     "COALESCE(r.ts / 60000, m.ts / 60000) * 60000, r.value, m.action "
+     "FROM r FULL JOIN m ON r.machine_id = m.machine_id AND "
+     "r.ts / 60000 = m.ts / 60000",
+     ["machine_id", "window_start", "value", "action"]),
 ]
 
 
@@ -114,7 +119,8 @@ def main():
                          for l in out.splitlines() if l.startswith("{"))
             want = []
             for row in db.execute(oracle).fetchall():
-                want.append(tuple(iso(v) if cols[i].endswith("_ts") and v
+                want.append(tuple(iso(v) if cols[i] in ("action_ts",
+                                                        "window_start") and v
                                   is not None else v
                                   for i, v in enumerate(row)))
             want.sort(key=repr)

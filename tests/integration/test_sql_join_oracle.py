@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""test_sql_join_oracle.py - interval joins against sqlite3's join.
+"""test_sql_join_oracle.py - interval and window joins against sqlite3's
+join.
 
 Random out-of-order streams `readings` and `events` (1-3 partitions each,
 NULL keys, rows far behind the watermark) are joined by `rill run
 --until-idle` (INNER, LEFT, RIGHT, FULL OUTER; bounds written with BETWEEN
 or with >= / <), once as a transient SELECT and once through CREATE STREAM
-... AS. The end of input closes every interval, so every result is
+... AS; then window joins of TUMBLE windows (both spellings: the TVF or
+Flink's subquery). The end of input closes every interval, so every result is
 final: rill's rows must equal, as a multiset, sqlite3's join of the same
 rows minus those rill reported late (EMIT LATE INTO), which must be rows
 that were really out of order.
@@ -58,7 +60,7 @@ def produce(data, topic, parts, rows, rnd, stamp):
         yield (stamp[0], topic, p, text)
 
 
-def run_case(seed, kind, persistent):
+def run_case(seed, kind, persistent, window=False):
     rnd = random.Random(seed)
     tmp = tempfile.mkdtemp(prefix="rill-join-oracle-")
     data = os.path.join(tmp, "data")
@@ -98,6 +100,20 @@ def run_case(seed, kind, persistent):
         select = ("SELECT r.id AS rid, e.id AS eid FROM readings r %s JOIN "
                   "events e ON r.k = e.k AND %s EMIT LATE INTO late_rows"
                   % (kind, cond))
+        if window:
+            # a window join of TUMBLE(w s): rows of one key and window
+            w = rnd.choice([2, 5, 10])
+            tvf = "TABLE(TUMBLE(TABLE %s, DESCRIPTOR(ts), INTERVAL '%d' SECOND))"
+            if rnd.random() < 0.5:
+                fr = ("(SELECT * FROM %s) r %s JOIN (SELECT * FROM %s) e"
+                      % (tvf % ("readings", w), kind, tvf % ("events", w)))
+            else:
+                fr = ("%s r %s JOIN %s e"
+                      % (tvf % ("readings", w), kind, tvf % ("events", w)))
+            select = ("SELECT r.id AS rid, e.id AS eid FROM %s ON r.k = e.k "
+                      "AND r.window_start = e.window_start AND r.window_end "
+                      "= e.window_end EMIT LATE INTO late_rows" % fr)
+            cond = "TUMBLE %d s" % w
         ddl = ("CREATE STREAM readings (id BIGINT, k STRING, ts TIMESTAMP(3), "
                "WATERMARK FOR ts AS ts - INTERVAL '%d' SECOND) WITH (topic = "
                "'readings', format = 'json');\n"
@@ -135,10 +151,16 @@ def run_case(seed, kind, persistent):
         db.executemany("INSERT INTO e VALUES (?, ?, ?)",
                        [(x["id"], x["k"], x["ts"]) for x in erows
                         if x["id"] not in late_ids])
-        want = sorted(db.execute(
-            "SELECT r.id, e.id FROM r %s JOIN e ON r.k = e.k AND "
-            "r.ts - e.ts BETWEEN ? AND ?" % kind, (lo_ms, hi_ms)).fetchall(),
-            key=repr)
+        if window:
+            want = db.execute(
+                "SELECT r.id, e.id FROM r %s JOIN e ON r.k = e.k AND "
+                "r.ts / ? = e.ts / ?" % kind, (w * 1000, w * 1000)).fetchall()
+        else:
+            want = db.execute(
+                "SELECT r.id, e.id FROM r %s JOIN e ON r.k = e.k AND "
+                "r.ts - e.ts BETWEEN ? AND ?" % kind,
+                (lo_ms, hi_ms)).fetchall()
+        want = sorted(want, key=repr)
         if got != want:
             print("seed %d %s persistent=%s: %d rows, sqlite %d; cond %s"
                   % (seed, kind, persistent, len(got), len(want), cond))
@@ -160,6 +182,12 @@ def main():
         n, nl = run_case(seed, kind, persistent=seed % 2 == 1)
         total += n
         print("ok: seed %d %s: %d rows, %d late" % (seed, kind, n, nl))
+    for seed in range(100, 100 + max(4, seeds // 2)):
+        kind = KINDS[seed % len(KINDS)]
+        n, nl = run_case(seed, kind, persistent=seed % 2 == 1, window=True)
+        total += n
+        print("ok: window join, seed %d %s: %d rows, %d late"
+              % (seed, kind, n, nl))
     check(total > 0, "some rows joined")
     print("PASS test_sql_join_oracle")
 

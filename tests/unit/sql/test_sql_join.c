@@ -151,7 +151,10 @@ static const struct {
      "ERR line 1, column 72: the join condition needs an equality between "
      "a column of r and one of e (supported: an interval join of two "
      "streams, [INNER | LEFT | RIGHT | FULL] JOIN ... ON a.k = b.k AND a.ts "
-     "BETWEEN b.ts - INTERVAL ... AND b.ts + INTERVAL ...)"},
+     "BETWEEN b.ts - INTERVAL ... AND b.ts + INTERVAL ..., and a window join "
+     "of two TUMBLE "
+     "windows on a.window_start = b.window_start AND a.window_end = "
+     "b.window_end AND a.k = b.k)"},
     {J "JOIN events e ON r.machine_id = e.machine_id AND r.ts >= e.ts",
      "ERR line 1, column 95: the join condition needs a time bound on both "
      "sides of r.ts - e.ts, e.g. r.ts BETWEEN e.ts - INTERVAL '1' MINUTE "
@@ -170,7 +173,9 @@ static const struct {
      "the event time of both streams (joins with a table are not supported "
      "yet; supported: an interval join of two streams, [INNER | LEFT | "
      "RIGHT | FULL] JOIN ... ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL "
-     "... AND b.ts + INTERVAL ...)"},
+     "... AND b.ts + INTERVAL ..., and a window join of two TUMBLE "
+     "windows on a.window_start = b.window_start AND a.window_end = "
+     "b.window_end AND a.k = b.k)"},
     {"EXPLAIN SELECT r.value FROM readings r JOIN csvs e ON r.machine_id = "
      "e.machine_id AND r.ts = e.ts",
      "ERR line 1, column 45: joins read JSON streams only for now (csvs is "
@@ -184,7 +189,9 @@ static const struct {
      "ERR line 1, column 50: joins of more than two streams are not "
      "supported yet (supported: an interval join of two streams, [INNER | "
      "LEFT | RIGHT | FULL] JOIN ... ON a.k = b.k AND a.ts BETWEEN b.ts - "
-     "INTERVAL ... AND b.ts + INTERVAL ...)"},
+     "INTERVAL ... AND b.ts + INTERVAL ..., and a window join of two TUMBLE "
+     "windows on a.window_start = b.window_start AND a.window_end = "
+     "b.window_end AND a.k = b.k)"},
     {"EXPLAIN SELECT r.machine_id, COUNT(*) FROM readings r JOIN events e "
      "ON r.machine_id = e.machine_id AND r.ts = e.ts GROUP BY r.machine_id",
      "ERR line 1, column 125: GROUP BY over a join is not supported yet "
@@ -197,10 +204,49 @@ static const struct {
     {"EXPLAIN SELECT * FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), "
      "INTERVAL '1' MINUTE)) r JOIN events e ON r.machine_id = e.machine_id "
      "AND r.ts = e.ts",
-     "ERR line 1, column 23: window joins are not supported yet (supported: "
-     "an interval join of two streams, [INNER | LEFT | RIGHT | FULL] JOIN "
-     "... ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL ... AND b.ts + "
-     "INTERVAL ...)"},
+     "ERR line 1, column 97: a window join needs the same TUMBLE window on "
+     "both sides"},
+    /* window joins */
+    {"EXPLAIN SELECT r.value, e.action, r.window_start FROM (SELECT * FROM "
+     "TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) r "
+     "LEFT JOIN (SELECT * FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), "
+     "INTERVAL '1' MINUTE))) e ON r.machine_id = e.machine_id AND "
+     "r.window_start = e.window_start AND r.window_end = e.window_end",
+     "window join: TUMBLE(size 60000 ms, offset 0 ms) on both sides, LEFT "
+     "OUTER, keys r.machine_id = e.machine_id; rows meet within one window, "
+     "unmatched ones are emitted when it closes\n"},
+    {"EXPLAIN SELECT * FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), "
+     "INTERVAL '1' MINUTE)) r JOIN TABLE(TUMBLE(TABLE events, "
+     "DESCRIPTOR(ts), INTERVAL '1' MINUTE)) e ON r.machine_id = "
+     "e.machine_id AND r.window_start = e.window_start AND r.window_end = "
+     "e.window_end",
+     "ts TIMESTAMP(3) = r.ts, window_start TIMESTAMP(3) = r.window_start, "
+     "window_end TIMESTAMP(3) = r.window_end, machine_id0 STRING = "
+     "e.machine_id"},
+    {"EXPLAIN SELECT * FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), "
+     "INTERVAL '1' MINUTE)) r JOIN TABLE(TUMBLE(TABLE events, "
+     "DESCRIPTOR(ts), INTERVAL '1' MINUTE)) e ON r.machine_id = "
+     "e.machine_id AND r.window_start = e.window_start",
+     "ERR line 1, column 195: a window join needs r.window_start = "
+     "e.window_start AND r.window_end = e.window_end in its condition"},
+    {"EXPLAIN SELECT * FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), "
+     "INTERVAL '1' MINUTE)) r JOIN TABLE(TUMBLE(TABLE events, "
+     "DESCRIPTOR(ts), INTERVAL '2' MINUTE)) e ON r.machine_id = "
+     "e.machine_id AND r.window_start = e.window_start AND r.window_end = "
+     "e.window_end",
+     "ERR line 1, column 97: a window join needs the same TUMBLE window on "
+     "both sides"},
+    {"EXPLAIN SELECT * FROM TABLE(HOP(TABLE readings, DESCRIPTOR(ts), "
+     "INTERVAL '1' MINUTE, INTERVAL '2' MINUTE)) r JOIN TABLE(HOP(TABLE "
+     "events, DESCRIPTOR(ts), INTERVAL '1' MINUTE, INTERVAL '2' MINUTE)) e "
+     "ON r.machine_id = e.machine_id AND r.window_start = e.window_start "
+     "AND r.window_end = e.window_end",
+     "ERR line 1, column 23: window joins of HOP windows are not supported "
+     "yet (TUMBLE is)"},
+    {"EXPLAIN SELECT * FROM (SELECT machine_id FROM readings) r JOIN events "
+     "e ON r.machine_id = e.machine_id AND r.ts = e.ts",
+     "ERR line 1, column 23: subqueries in FROM are not supported yet (in "
+     "a join: (SELECT * FROM TABLE(TUMBLE(...))) alias, a window join)"},
     {J "JOIN events e ON r.machine_id = e.machine_id AND r.ts = e.ts "
        "ALLOWED LATENESS INTERVAL '1' SECOND",
      "ERR line 1, column 9: ALLOWED LATENESS is not supported for joins (a "

@@ -64,8 +64,11 @@ struct fixture {
     struct row_batch *b;
 };
 
-static void setup(struct fixture *f, enum join_type type, int64_t lower_s,
-                  int64_t upper_s)
+static const char *wnames[] = {"l.ts", "l.k", "l.lv", "l.ws", "l.we",
+                               "r.ts", "r.k", "r.rv", "r.ws", "r.we"};
+
+static void setup_w(struct fixture *f, enum join_type type, int64_t lower_s,
+                    int64_t upper_s, int64_t window_s)
 {
     nout = nall = nlate = 0;
     struct interval_join_config c = {
@@ -76,7 +79,8 @@ static void setup(struct fixture *f, enum join_type type, int64_t lower_s,
         .lower_ms = lower_s * 1000,
         .upper_ms = upper_s * 1000,
         .side = {{3, {1, 2, 3}, &left_schema}, {3, {1, 2, 4}, &right_schema}},
-        .names = names,
+        .names = window_s ? wnames : names,
+        .window_size_ms = window_s * 1000,
         .late = on_late,
     };
     CHECK_EQ_INT(
@@ -85,6 +89,12 @@ static void setup(struct fixture *f, enum join_type type, int64_t lower_s,
         operator_sink_create(f->op->out_schema, collect, NULL, &f->sink), 0);
     f->op->next = f->sink;
     CHECK_EQ_INT(row_batch_create(&in_schema, 256, &f->b), 0);
+}
+
+static void setup(struct fixture *f, enum join_type type, int64_t lower_s,
+                  int64_t upper_s)
+{
+    setup_w(f, type, lower_s, upper_s, 0);
 }
 
 static void teardown(struct fixture *f)
@@ -284,6 +294,39 @@ TEST(many_keys_come_and_go)
     teardown(&f);
 }
 
+TEST(window_join_tumble)
+{
+    struct fixture f;
+    setup_w(&f, JOIN_LEFT, 0, 0, 60); /* TUMBLE 60 s */
+    add(&f, 0, 10, "a", 1, NULL, INT64_MIN);
+    add(&f, 0, 20, "b", 2, NULL, INT64_MIN);
+    add(&f, 1, 50, "a", 0, "x", INT64_MIN); /* same window: pair */
+    add(&f, 1, 70, "a", 0, "y", INT64_MIN); /* next window: none */
+    push(&f);
+    CHECK_EQ_INT(nout, 1);
+    CHECK_EQ_STR(out_rows[0], "10|a|1|0|60|50|a|x|0|60");
+    /* at or below the watermark, but its window is open: not late */
+    add(&f, 0, 30, "a", 3, NULL, 40);
+    push(&f);
+    CHECK_EQ_INT(nlate, 0);
+    CHECK_EQ_INT(nout, 2);
+    CHECK_EQ_STR(out_rows[1], "30|a|3|0|60|50|a|x|0|60");
+    /* b never matched: emitted when [0, 60) closes (watermark 59.999) */
+    advance(&f, 58);
+    CHECK_EQ_INT(nout, 2);
+    CHECK_EQ_INT(f.op->ops->advance(f.op, 59999), 0);
+    CHECK_EQ_INT(nout, 3);
+    CHECK_EQ_STR(out_rows[2], "20|b|2|0|60|NULL|NULL|NULL|NULL|NULL");
+    /* its window closed: late */
+    add(&f, 0, 45, "a", 4, NULL, 60);
+    push(&f);
+    CHECK_EQ_INT(nlate, 1);
+    CHECK_EQ_STR(late_rows[0], "45|a|4");
+    advance(&f, INT64_MAX);
+    CHECK_EQ_INT(nout, 3); /* the right row y is on the inner side */
+    teardown(&f);
+}
+
 int main(void)
 {
     schema_init(&in_schema);
@@ -306,5 +349,6 @@ int main(void)
     RUN(null_keys_match_nothing);
     RUN(state_drains_and_big_rows);
     RUN(many_keys_come_and_go);
+    RUN(window_join_tumble);
     return harness_summary("test_join_interval");
 }

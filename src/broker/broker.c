@@ -63,6 +63,7 @@ struct broker_conn {
     bool paused;
     bool eof;    /* the peer half-closed: close once everything is answered */
     char ip[48]; /* counted in b->conns_per_ip */
+    struct broker_conn_auth auth;
     bool closed;
     struct loop_defer free_defer; /* callers up the stack may still use bc */
 };
@@ -292,6 +293,16 @@ const char *broker_conn_peer(const struct broker_conn *bc)
     return conn_peer(bc->conn);
 }
 
+struct broker_conn_auth *broker_conn_auth(struct broker_conn *bc)
+{
+    return &bc->auth;
+}
+
+struct conn *broker_conn_get(struct broker_conn *bc)
+{
+    return bc->conn;
+}
+
 #ifndef BROKER_HAVE_GROUPS
 /* Stub until the groups module lands: group APIs are simply not served. */
 void group_handlers_register(struct broker *b)
@@ -347,6 +358,8 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
     }
     b->stats.requests++;
     metrics_add(METRIC_BROKER_REQUESTS + api_slot(h.api_key), 1);
+    if (!broker_auth_gate(b, bc, h.api_key))
+        return ERR_INVALID;
     const struct broker_api *api = h.api_key >= 0 && h.api_key < BROKER_API_MAX
                                        ? &b->apis[h.api_key]
                                        : NULL;
@@ -428,6 +441,8 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
         slot->state = SLOT_READY;
         flush_ready(bc);
     }
+    if (bc->auth.close)
+        conn_close_after_flush(c);
 out_backpressure:
     if (!bc->paused && bc->nslots > b->cfg.max_inflight) {
         bc->paused = true;
@@ -468,6 +483,7 @@ static void on_closed(struct conn *c, void *arg)
     b->nconns--;
     metrics_add(METRIC_BROKER_CONNS_CLOSED, 1);
     broker_limits_ip_add(&b->conns_per_ip, bc->ip, -1);
+    broker_auth_conn_fini(&bc->auth);
     bc->head = bc->tail = NULL;
     bc->closed = true;
     loop_defer_start(b->loop, &bc->free_defer);
@@ -730,6 +746,9 @@ int broker_create(const struct broker_config *cfg, struct broker **out)
         goto out_pipe;
     broker_handlers_register(b);
     group_handlers_register(b);
+    rc = broker_auth_open(b);
+    if (rc < 0)
+        goto out_groups;
 
     rc = listener_open(b->loop, cfg->listen_host, cfg->listen_port, on_accept,
                        b, &b->listener);
@@ -751,6 +770,7 @@ int broker_create(const struct broker_config *cfg, struct broker **out)
     return 0;
 
 out_groups:
+    broker_auth_close(b);
     if (b->groups_fini)
         b->groups_fini(b);
     broker_log_close(b);
@@ -772,7 +792,8 @@ out_free:
 int broker_run(struct broker *b)
 {
     const char *h = b->cfg.listen_host;
-    if (strncmp(h, "127.", 4) != 0 && strcmp(h, "localhost") != 0)
+    if (strncmp(h, "127.", 4) != 0 && strcmp(h, "localhost") != 0 &&
+        !b->cfg.sasl)
         diag_warn("broker: listening on %s:%d without authentication: "
                   "anyone who can reach it can read, write and delete "
                   "every topic%s (docs/security.md)",
@@ -809,6 +830,7 @@ int broker_close(struct broker *b)
     if (b->groups_fini)
         b->groups_fini(b);
     int rc = broker_log_close(b);
+    broker_auth_close(b);
     listener_close(b->listener);
     loop_timer_stop(b->loop, &b->drain_timer);
     loop_timer_stop(b->loop, &b->idle_timer);

@@ -63,6 +63,18 @@ struct broker_config {
     char ssl_ca[1024];          /* ssl.truststore.location (PEM CAs) */
     int ssl_client_auth;        /* ssl.client.auth: 0 none, 1 requested,
                                    2 required */
+    /* Authentication and authorization (docs/security.md). */
+    bool sasl;                /* SASL_PLAINTEXT:// or SASL_SSL:// */
+    unsigned sasl_mechanisms; /* BROKER_SASL_* bits */
+    bool acls;                /* ACLs checked on every API */
+    bool allow_if_no_acl;     /* allow.everyone.if.no.acl.found */
+    char super_users[2048];   /* super.users: "User:a;User:b" */
+};
+
+enum {
+    BROKER_SASL_PLAIN = 1,
+    BROKER_SASL_SCRAM_SHA_256 = 2,
+    BROKER_SASL_SCRAM_SHA_512 = 4,
 };
 
 /* Defaults, then every known key of props (unknown keys are ignored with a

@@ -121,6 +121,10 @@ struct broker {
     void (*append_hook)(void *arg);
     void *append_hook_arg;
 
+    /* Authentication and ACLs (broker_sasl.c, broker_acl.c); NULL when
+     * the listener needs none and no ACL is checked. */
+    struct broker_auth *auth;
+
     /* Owned by the groups module. */
     void *groups;
     void (*groups_fini)(struct broker *b);
@@ -139,6 +143,37 @@ void broker_serve(struct broker *b, int16_t api_key, broker_handler_fn *fn);
 void group_handlers_register(struct broker *b);
 /* The connection's peer address, "ip:port" (as accepted). */
 const char *broker_conn_peer(const struct broker_conn *bc);
+
+/* --- authentication (broker_sasl.c) --- */
+struct auth_scram_server;
+/* A connection's SASL state and principal. */
+struct broker_conn_auth {
+    bool authenticated; /* SASL done, or the listener needs none */
+    bool close;         /* authentication failed: close after the answer */
+    int mech;           /* chosen by SaslHandshake: 0 none, -1 PLAIN, else
+                           enum auth_mech */
+    struct auth_scram_server *scram;
+    char principal[320]; /* "User:alice", "User:ANONYMOUS"; "" = not yet */
+};
+struct broker_conn_auth *broker_conn_auth(struct broker_conn *bc);
+/* Opens the users and ACL files when the configuration needs them;
+ * registers SaslHandshake, SaslAuthenticate, Describe/Alter
+ * UserScramCredentials and the ACL APIs. Returns 0 or a negative error. */
+int broker_auth_open(struct broker *b);
+void broker_auth_close(struct broker *b);
+/* Before each request: false means the connection must close (a request
+ * other than ApiVersions/SaslHandshake/SaslAuthenticate before
+ * authentication on a SASL listener; logged). Also settles the principal
+ * of a connection without SASL (its TLS client certificate's subject, or
+ * ANONYMOUS). */
+bool broker_auth_gate(struct broker *b, struct broker_conn *bc,
+                      int16_t api_key);
+/* The ACL store (re-read at most once a second if the file changed). */
+struct auth_acls *broker_auth_acls(struct broker *b);
+/* The connection's socket. */
+struct conn *broker_conn_get(struct broker_conn *bc);
+/* At close: frees the connection's SASL state. */
+void broker_auth_conn_fini(struct broker_conn_auth *a);
 
 /* --- deferred responses --- */
 typedef void broker_cancel_fn(struct broker_pending *p, void *arg);

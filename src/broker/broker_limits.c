@@ -126,13 +126,19 @@ int broker_tls_apply(struct broker_config *c, const struct config *props,
     const char *v = config_get(props, "listeners", NULL);
     if (v && strncmp(v, "SSL://", 6) == 0)
         c->tls = true;
+    else if (v && strncmp(v, "SASL_SSL://", 11) == 0)
+        c->tls = c->sasl = true;
+    else if (v && strncmp(v, "SASL_PLAINTEXT://", 17) == 0)
+        c->sasl = true;
     else if (v && strstr(v, "://") && strncmp(v, "PLAINTEXT://", 12) != 0) {
         snprintf(err, (size_t)errlen,
-                 "listeners: only PLAINTEXT:// and SSL:// are served (SASL "
-                 "is not implemented), got %s",
+                 "listeners: PLAINTEXT://, SSL://, SASL_PLAINTEXT:// or "
+                 "SASL_SSL://, got %s",
                  v);
         return ERR_INVALID;
     }
+    if (broker_auth_config_apply(c, props, err, errlen) < 0)
+        return ERR_INVALID;
     if (get_path(props, "ssl.keystore.location", c->ssl_cert,
                  sizeof(c->ssl_cert), err, errlen) < 0 ||
         get_path(props, "ssl.certificate.location", c->ssl_cert,

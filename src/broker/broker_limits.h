@@ -27,6 +27,11 @@ int broker_limits_apply(struct broker_config *c, const struct config *props,
 
 /* listeners=SSL://... and the ssl.* keys (docs/security.md). Called by
  * broker_limits_apply. */
+/* sasl.enabled.mechanisms, super.users, allow.everyone.if.no.acl.found,
+ * the authorizer switch, and auto.create.topics.enable's default under
+ * authentication (broker_sasl.c). */
+int broker_auth_config_apply(struct broker_config *c,
+                             const struct config *props, char *err, int errlen);
 int broker_tls_apply(struct broker_config *c, const struct config *props,
                      char *err, int errlen);
 

@@ -27,6 +27,8 @@ static const struct command commands[] = {
     {"log", cli_logtool, "log dump DIR_OR_FILE: print batches, verify CRCs"},
     {"serve", cli_serve, "run the Kafka-protocol broker (and the SQL engine)"},
     {"groups", cli_groups, "list and describe consumer groups"},
+    {"users", cli_users, "add, list and delete SASL/SCRAM users"},
+    {"acls", cli_acls, "add, list and delete ACLs"},
     {"run", cli_run, "run FILE.sql: execute statements, keep queries running"},
     {"sql", cli_sql, "interactive SQL shell"},
     {"queries", cli_queries, "list and describe persistent queries"},

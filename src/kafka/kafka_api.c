@@ -18,6 +18,7 @@
 #include "kafka/kafka_proto.h"
 
 #include "base/err.h"
+#include "kafka/kafka_sasl.h"
 #include "kafka/kafka_wire.h"
 
 static const struct kafka_api_range api_table[] = {
@@ -34,6 +35,7 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_SYNC_GROUP, 0, 5},
     {KAFKA_API_DESCRIBE_GROUPS, 0, 5},
     {KAFKA_API_LIST_GROUPS, 0, 5},
+    {KAFKA_API_SASL_HANDSHAKE, 0, 1},
     {KAFKA_API_API_VERSIONS, 0, 3},
     {KAFKA_API_CREATE_TOPICS, 0, 6},
     {KAFKA_API_DELETE_TOPICS, 0, 5},
@@ -43,15 +45,21 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_ADD_OFFSETS_TO_TXN, 0, 0},
     {KAFKA_API_END_TXN, 0, 1},
     {KAFKA_API_TXN_OFFSET_COMMIT, 0, 2},
+    {KAFKA_API_DESCRIBE_ACLS, 0, 3},
+    {KAFKA_API_CREATE_ACLS, 0, 3},
+    {KAFKA_API_DELETE_ACLS, 0, 3},
     {KAFKA_API_DESCRIBE_CONFIGS, 0, 4},
     {KAFKA_API_ALTER_CONFIGS, 0, 2},
     {KAFKA_API_DESCRIBE_LOG_DIRS, 0, 4},
+    {KAFKA_API_SASL_AUTHENTICATE, 0, 2},
     {KAFKA_API_CREATE_PARTITIONS, 0, 3},
     {KAFKA_API_DELETE_GROUPS, 0, 2},
     {KAFKA_API_ELECT_LEADERS, 0, 2},
     {KAFKA_API_INCREMENTAL_ALTER_CONFIGS, 0, 1},
     {KAFKA_API_LIST_PARTITION_REASSIGNMENTS, 0, 0},
     {KAFKA_API_OFFSET_DELETE, 0, 0},
+    {KAFKA_API_DESCRIBE_USER_SCRAM, 0, 0},
+    {KAFKA_API_ALTER_USER_SCRAM, 0, 0},
     {KAFKA_API_DESCRIBE_CLUSTER, 0, 1},
     {KAFKA_API_DESCRIBE_PRODUCERS, 0, 0},
 };
@@ -166,6 +174,20 @@ const char *kafka_api_name(int16_t api_key)
         return "DescribeCluster";
     case KAFKA_API_DESCRIBE_PRODUCERS:
         return "DescribeProducers";
+    case KAFKA_API_SASL_HANDSHAKE:
+        return "SaslHandshake";
+    case KAFKA_API_SASL_AUTHENTICATE:
+        return "SaslAuthenticate";
+    case KAFKA_API_DESCRIBE_ACLS:
+        return "DescribeAcls";
+    case KAFKA_API_CREATE_ACLS:
+        return "CreateAcls";
+    case KAFKA_API_DELETE_ACLS:
+        return "DeleteAcls";
+    case KAFKA_API_DESCRIBE_USER_SCRAM:
+        return "DescribeUserScramCredentials";
+    case KAFKA_API_ALTER_USER_SCRAM:
+        return "AlterUserScramCredentials";
     default:
         return "Unknown";
     }
@@ -270,6 +292,26 @@ const char *kafka_error_name(int16_t code)
         return "PRODUCER_FENCED";
     case KAFKA_ERR_UNKNOWN_TOPIC_ID:
         return "UNKNOWN_TOPIC_ID";
+    case KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED:
+        return "TOPIC_AUTHORIZATION_FAILED";
+    case KAFKA_ERR_GROUP_AUTHORIZATION_FAILED:
+        return "GROUP_AUTHORIZATION_FAILED";
+    case KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED:
+        return "CLUSTER_AUTHORIZATION_FAILED";
+    case KAFKA_ERR_UNSUPPORTED_SASL_MECHANISM:
+        return "UNSUPPORTED_SASL_MECHANISM";
+    case KAFKA_ERR_ILLEGAL_SASL_STATE:
+        return "ILLEGAL_SASL_STATE";
+    case KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+        return "TRANSACTIONAL_ID_AUTHORIZATION_FAILED";
+    case KAFKA_ERR_SECURITY_DISABLED:
+        return "SECURITY_DISABLED";
+    case KAFKA_ERR_SASL_AUTHENTICATION_FAILED:
+        return "SASL_AUTHENTICATION_FAILED";
+    case KAFKA_ERR_RESOURCE_NOT_FOUND:
+        return "RESOURCE_NOT_FOUND";
+    case KAFKA_ERR_UNSUPPORTED_BY_AUTHENTICATION_MECHANISM:
+        return "UNSUPPORTED_BY_AUTHENTICATION_MECHANISM";
     default:
         return "UNKNOWN";
     }
@@ -596,7 +638,7 @@ int kafka_request_decode(struct buf_reader *r, int16_t api_key, int16_t version,
         return kafka_topics_request_decode(r, api_key, version, a, q);
     }
     default:
-        return ERR_UNSUPPORTED;
+        return kafka_sasl_request_decode(r, api_key, version, a, out);
     }
 }
 

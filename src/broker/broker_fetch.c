@@ -27,6 +27,7 @@
 #include "base/diag.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "broker/broker_acl.h"
 #include "broker/broker_int.h"
 #include "broker/broker_log.h"
 #include "kafka/kafka_proto.h"
@@ -39,6 +40,7 @@ struct fetch_part {
     int32_t partition;
     int64_t fetch_offset;
     int32_t max_bytes;
+    bool denied; /* no READ on the topic (ACLs) */
 };
 
 struct fetch_spec {
@@ -142,6 +144,11 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
              * reads null records as a bad message set and backs off for
              * good, so auto.offset.reset would never run. */
             pr->records = slice_make("", 0);
+            if (fp->denied) {
+                pr->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+                *errors = true;
+                continue;
+            }
             int16_t err = 0;
             struct broker_part *bp =
                 broker_part_find(b, sp->names[t], fp->partition, false, &err);
@@ -424,8 +431,10 @@ int broker_handle_fetch(struct broker_req *req, struct buf *out)
     for (size_t t = 0; t < rq.ntopics; t++) {
         sp.names[t] = rq.topics[t].name;
         sp.topic_nparts[t] = rq.topics[t].npartitions;
+        bool denied = !broker_acl_topic(req, rq.topics[t].name, AUTH_OP_READ);
         for (size_t j = 0; j < rq.topics[t].npartitions; j++, k++) {
             const struct kafka_fetch_partition *p = &rq.topics[t].partitions[j];
+            sp.parts[k].denied = denied;
             sp.parts[k].partition = p->partition_index;
             sp.parts[k].fetch_offset = p->fetch_offset;
             sp.parts[k].max_bytes = p->partition_max_bytes;

@@ -9,6 +9,7 @@
 
 #include "base/diag.h"
 #include "base/err.h"
+#include "broker/broker_acl.h"
 #include "broker/broker_int.h"
 #include "broker/broker_log.h"
 #include "kafka/kafka_proto.h"
@@ -108,8 +109,10 @@ static int handle_metadata(struct broker_req *req, struct buf *out)
                                    (count ? count : 1) * sizeof(*resp.topics));
         for (size_t i = 0; i < count; i++) {
             int16_t err = 0;
-            struct broker_topic *t = broker_topic_find(
-                b, slice_make(names[i], strlen(names[i])), false, &err);
+            struct slice name = slice_make(names[i], strlen(names[i]));
+            if (!broker_acl_topic(req, name, AUTH_OP_DESCRIBE))
+                continue; /* not shown to this principal (Kafka's rule) */
+            struct broker_topic *t = broker_topic_find(b, name, false, &err);
             if (!t)
                 continue;
             fill_topic(req, &resp.topics[resp.ntopics++], t);
@@ -131,8 +134,14 @@ static int handle_metadata(struct broker_req *req, struct buf *out)
                     mt->topic_id = rq.topic_ids[i];
                 continue;
             }
-            struct broker_topic *t =
-                broker_topic_find(b, rq.topics[i], create, &err);
+            if (!broker_acl_topic(req, rq.topics[i], AUTH_OP_DESCRIBE)) {
+                mt->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+                mt->name = rq.topics[i];
+                continue;
+            }
+            struct broker_topic *t = broker_topic_find(
+                b, rq.topics[i],
+                create && broker_acl_create_topic(req, rq.topics[i]), &err);
             if (!t) {
                 mt->error_code = err;
                 mt->name = rq.topics[i];
@@ -216,6 +225,10 @@ static int handle_list_offsets(struct broker_req *req, struct buf *out)
             pr->timestamp = -1;
             pr->offset = -1;
             pr->leader_epoch = -1; /* as Metadata: no leader elections */
+            if (!broker_acl_topic(req, t->name, AUTH_OP_DESCRIBE)) {
+                pr->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             int16_t err = 0;
             struct broker_part *bp =
                 broker_part_find(b, t->name, p->partition_index, false, &err);
@@ -268,6 +281,10 @@ static int handle_create_topics(struct broker_req *req, struct buf *out)
         tr->error_message = slice_make(NULL, 0);
         tr->num_partitions = -1;
         tr->replication_factor = -1;
+        if (!broker_acl_create_topic(req, t->name)) {
+            tr->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+            continue;
+        }
         if (t->replication_factor != -1 && t->replication_factor != 1 &&
             t->nassignments == 0) {
             tr->error_code = KAFKA_ERR_INVALID_REPLICATION_FACTOR;
@@ -318,7 +335,9 @@ static int handle_delete_topics(struct broker_req *req, struct buf *out)
         resp.topics[i].name = rq.topic_names[i];
         resp.topics[i].error_message = slice_make(NULL, 0);
         resp.topics[i].error_code =
-            broker_topic_delete(req->b, rq.topic_names[i]);
+            !broker_acl_topic(req, rq.topic_names[i], AUTH_OP_DELETE)
+                ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
+                : broker_topic_delete(req->b, rq.topic_names[i]);
     }
     kafka_delete_topics_response_encode(out, req->api_version, &resp);
     return 0;

@@ -17,6 +17,7 @@
 #include "base/diag.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "broker/broker_acl.h"
 #include "broker/broker_int.h"
 #include "broker/broker_log.h"
 #include "broker/broker_validate.h"
@@ -295,11 +296,13 @@ int broker_handle_produce(struct broker_req *req, struct buf *out)
         tr->partitions =
             arena_calloc(req->arena, (tp->npartitions ? tp->npartitions : 1) *
                                          sizeof(*tr->partitions));
+        bool denied = !broker_acl_topic(req, tp->name, AUTH_OP_WRITE);
         for (size_t j = 0; j < tp->npartitions; j++, k++) {
             struct kafka_produce_partition_response *pr = &tr->partitions[j];
-            if (bad_acks || rq.transactional_id.ptr != NULL) {
+            if (bad_acks || denied || rq.transactional_id.ptr != NULL) {
                 pr->partition_index = tp->partitions[j].partition_index;
                 pr->error_code = bad_acks ? KAFKA_ERR_INVALID_REQUIRED_ACKS
+                                 : denied ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
                                           : KAFKA_ERR_INVALID_TXN_STATE;
                 pr->base_offset = -1;
                 pr->log_append_time_ms = -1;

@@ -19,6 +19,7 @@
 #include "base/diag.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "broker/broker_acl.h"
 #include "broker/broker_int.h"
 #include "broker/group_coord.h"
 #include "broker/group_offsets.h"
@@ -216,6 +217,13 @@ static int handle_join(struct broker_req *req, struct buf *out)
                                              req->arena, &kr);
     if (rc < 0)
         return rc;
+    if (!broker_acl_group(req, kr.group_id, AUTH_OP_READ)) {
+        struct kafka_join_group_response no = {0};
+        no.error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+        no.generation_id = -1;
+        kafka_join_group_response_encode(out, req->api_version, &no);
+        return 0;
+    }
     struct group_protocol *ps = arena_alloc(
         req->arena, (kr.nprotocols ? kr.nprotocols : 1) * sizeof *ps);
     for (size_t i = 0; i < kr.nprotocols; i++) {
@@ -249,6 +257,13 @@ static int handle_sync(struct broker_req *req, struct buf *out)
                                              req->arena, &kr);
     if (rc < 0)
         return rc;
+    if (!broker_acl_group(req, kr.group_id, AUTH_OP_READ)) {
+        struct kafka_sync_group_response no = {0};
+        no.error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+        no.assignment = slice_make("", 0);
+        kafka_sync_group_response_encode(out, req->api_version, &no);
+        return 0;
+    }
     struct group_assignment *as = arena_alloc(
         req->arena, (kr.nassignments ? kr.nassignments : 1) * sizeof *as);
     for (size_t i = 0; i < kr.nassignments; i++) {
@@ -294,8 +309,11 @@ static int handle_heartbeat(struct broker_req *req, struct buf *out)
                                             req->arena, &kr);
     if (rc < 0)
         return rc;
-    resp.error_code = group_coord_heartbeat(
-        gs->coord, kr.group_id, kr.generation_id, kr.member_id, now_ms(gs));
+    resp.error_code =
+        !broker_acl_group(req, kr.group_id, AUTH_OP_READ)
+            ? KAFKA_ERR_GROUP_AUTHORIZATION_FAILED
+            : group_coord_heartbeat(gs->coord, kr.group_id, kr.generation_id,
+                                    kr.member_id, now_ms(gs));
     kafka_heartbeat_response_encode(out, req->api_version, &resp);
     return 0;
 }
@@ -309,8 +327,10 @@ static int handle_leave(struct broker_req *req, struct buf *out)
                                               req->arena, &kr);
     if (rc < 0)
         return rc;
-    resp.error_code =
-        group_coord_leave(gs->coord, kr.group_id, kr.member_id, now_ms(gs));
+    resp.error_code = !broker_acl_group(req, kr.group_id, AUTH_OP_READ)
+                          ? KAFKA_ERR_GROUP_AUTHORIZATION_FAILED
+                          : group_coord_leave(gs->coord, kr.group_id,
+                                              kr.member_id, now_ms(gs));
     kafka_leave_group_response_encode(out, req->api_version, &resp);
     return 0;
 }
@@ -347,9 +367,14 @@ static int handle_offset_commit(struct broker_req *req, struct buf *out)
                                                sizeof *resp.topics);
     /* Per-partition problems first; the generation check applies to the
      * rest. */
+    bool gdenied = !broker_acl_group(req, kr.group_id, AUTH_OP_READ);
     for (size_t t = 0; t < kr.ntopics; t++) {
         const struct kafka_offset_commit_topic *kt = &kr.topics[t];
         struct kafka_topic_errors *rt = &resp.topics[t];
+        int16_t aerr = gdenied ? KAFKA_ERR_GROUP_AUTHORIZATION_FAILED
+                       : !broker_acl_topic(req, kt->name, AUTH_OP_READ)
+                           ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
+                           : 0;
         rt->name = kt->name;
         rt->npartitions = kt->npartitions;
         rt->partitions =
@@ -358,7 +383,10 @@ static int handle_offset_commit(struct broker_req *req, struct buf *out)
         for (size_t p = 0; p < kt->npartitions; p++) {
             const struct kafka_offset_commit_partition *kp = &kt->partitions[p];
             rt->partitions[p].partition_index = kp->partition_index;
-            if (kp->committed_metadata.len > GROUP_OFFSETS_METADATA_MAX) {
+            if (aerr) {
+                rt->partitions[p].error_code = aerr;
+            } else if (kp->committed_metadata.len >
+                       GROUP_OFFSETS_METADATA_MAX) {
                 rt->partitions[p].error_code = ERR_OFFSET_METADATA_TOO_LARGE;
             } else if (!partition_exists(req->b, req->arena, kt->name,
                                          kp->partition_index)) {
@@ -427,6 +455,32 @@ static int handle_offset_fetch(struct broker_req *req, struct buf *out)
                                                req->arena, &kr);
     if (rc < 0)
         return rc;
+    if (!broker_acl_group(req, kr.group_id, AUTH_OP_DESCRIBE)) {
+        resp.error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+        if (!kr.topics_null) {
+            /* v0-1 carry the error per partition only. */
+            resp.ntopics = kr.ntopics;
+            resp.topics =
+                arena_calloc(req->arena, (kr.ntopics ? kr.ntopics : 1) *
+                                             sizeof *resp.topics);
+            for (size_t t = 0; t < kr.ntopics; t++) {
+                const struct kafka_topic_partitions *kt = &kr.topics[t];
+                struct kafka_offset_fetch_topic_response *rt = &resp.topics[t];
+                rt->name = kt->name;
+                rt->npartitions = kt->npartitions;
+                rt->partitions = arena_calloc(
+                    req->arena, (kt->npartitions ? kt->npartitions : 1) *
+                                    sizeof *rt->partitions);
+                for (size_t p = 0; p < kt->npartitions; p++) {
+                    fetch_fill(&rt->partitions[p], kt->partitions[p], NULL);
+                    rt->partitions[p].error_code =
+                        KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+                }
+            }
+        }
+        kafka_offset_fetch_response_encode(out, req->api_version, &resp);
+        return 0;
+    }
     if (!kr.topics_null) {
         resp.ntopics = kr.ntopics;
         resp.topics = arena_calloc(req->arena, (kr.ntopics ? kr.ntopics : 1) *
@@ -525,8 +579,9 @@ static int handle_list_groups(struct broker_req *req, struct buf *out)
         for (size_t k = 0; k < kr.nstates; k++)
             if (slice_eq_nocase(kr.states[k], state))
                 want = true;
-        if (!want)
-            continue;
+        if (!want ||
+            !broker_acl_group(req, cstr(gi.group_id), AUTH_OP_DESCRIBE))
+            continue; /* Kafka lists only the groups one may describe */
         resp.groups[resp.ngroups].group_id = cstr(gi.group_id);
         resp.groups[resp.ngroups].protocol_type = cstr(gi.protocol_type);
         resp.groups[resp.ngroups].group_state = cstr(state);
@@ -556,6 +611,10 @@ static int handle_delete_groups(struct broker_req *req, struct buf *out)
     for (size_t i = 0; i < rq.ngroups; i++) {
         struct slice g = rq.groups[i];
         resp.results[i].group_id = g;
+        if (!broker_acl_group(req, g, AUTH_OP_DELETE)) {
+            resp.results[i].error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+            continue;
+        }
         int16_t err = group_coord_delete(gs->coord, g);
         if (err == 0 &&
             group_offsets_delete_group(gs->offsets, g, clock_now_ms()) < 0)
@@ -647,6 +706,10 @@ static int handle_describe_groups(struct broker_req *req, struct buf *out)
         struct group_info gi;
         rg->authorized_operations = INT32_MIN;
         rg->group_id = kr.groups[i];
+        if (!broker_acl_group(req, kr.groups[i], AUTH_OP_DESCRIBE)) {
+            rg->error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+            continue;
+        }
         if (!group_coord_describe(gs->coord, kr.groups[i], &gi)) {
             /* Kafka describes an unknown group as Dead, without error. */
             rg->error_code =

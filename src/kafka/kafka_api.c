@@ -738,6 +738,7 @@ void kafka_request_encode(struct buf *out, int16_t api_key, int16_t version,
         kafka_topics_request_encode(out, api_key, version, q);
         break;
     default:
+        kafka_sasl_request_encode(out, api_key, version, q);
         break;
     }
 }

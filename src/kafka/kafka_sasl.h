@@ -167,5 +167,8 @@ void kafka_delete_acls_response_encode(
  * for other keys. */
 int kafka_sasl_request_decode(struct buf_reader *r, int16_t api_key,
                               int16_t version, struct arena *a, void **out);
+/* Encodes what kafka_sasl_request_decode made (kafka_request_encode). */
+void kafka_sasl_request_encode(struct buf *out, int16_t api_key,
+                               int16_t version, const void *req);
 
 #endif

@@ -523,3 +523,17 @@ bool auth_acls_authorize(const struct auth_acls *s, const char *super_users,
     }
     return any ? allowed : allow_if_no_acl;
 }
+
+bool auth_acls_any_allowed(const struct auth_acls *s, const char *principal,
+                           const char *host, int resource_type, int op)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct auth_acl *a = &s->v[i];
+        if (a->resource_type == resource_type &&
+            a->permission == AUTH_PERM_ALLOW &&
+            (a->operation == op || a->operation == AUTH_OP_ALL) &&
+            principal_host_match(a, principal, host))
+            return true;
+    }
+    return false;
+}

@@ -107,5 +107,10 @@ bool auth_acls_authorize(const struct auth_acls *s, const char *super_users,
                          bool allow_if_no_acl, const char *principal,
                          const char *host, int resource_type, const char *name,
                          size_t name_len, int op);
+/* Whether some ALLOW binding of resource_type gives principal (or
+ * User:*) op from host, whatever the name (DENY ignored): Kafka's test for
+ * idempotent producers (WRITE on any topic). */
+bool auth_acls_any_allowed(const struct auth_acls *s, const char *principal,
+                           const char *host, int resource_type, int op);
 
 #endif

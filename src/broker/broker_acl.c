@@ -73,6 +73,18 @@ bool broker_acl_txn(struct broker_req *req, struct slice id, int op)
     return check(req, AUTH_RES_TXN, (const char *)id.ptr, id.len, op);
 }
 
+bool broker_acl_idempotent(struct broker_req *req)
+{
+    struct broker *b = req->b;
+    if (!b->cfg.acls || broker_acl_cluster(req, AUTH_OP_IDEMPOTENT_WRITE))
+        return true;
+    char ip[48];
+    broker_limits_peer_ip(broker_conn_peer(req->bc), ip, sizeof(ip));
+    return auth_acls_any_allowed(broker_auth_acls(b),
+                                 broker_conn_auth(req->bc)->principal, ip,
+                                 AUTH_RES_TOPIC, AUTH_OP_WRITE);
+}
+
 bool broker_acl_create_topic(struct broker_req *req, struct slice name)
 {
     return broker_acl_cluster(req, AUTH_OP_CREATE) ||

@@ -28,6 +28,9 @@ bool broker_acl_cluster(struct broker_req *req, int op);
 bool broker_acl_topic(struct broker_req *req, struct slice name, int op);
 bool broker_acl_group(struct broker_req *req, struct slice name, int op);
 bool broker_acl_txn(struct broker_req *req, struct slice id, int op);
+/* An idempotent producer id (InitProducerId without a transactional id):
+ * IDEMPOTENT_WRITE on the cluster, or WRITE on some topic (Kafka 2.8+). */
+bool broker_acl_idempotent(struct broker_req *req);
 /* Creating a topic: CREATE on the cluster or on the topic (Kafka's rule). */
 bool broker_acl_create_topic(struct broker_req *req, struct slice name);
 

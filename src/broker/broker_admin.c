@@ -14,6 +14,7 @@
 
 #include "base/diag.h"
 #include "base/err.h"
+#include "broker/broker_acl.h"
 #include "broker/broker_int.h"
 #include "broker/broker_log.h"
 #include "kafka/kafka_proto.h"
@@ -247,6 +248,16 @@ static void describe_broker(struct broker_req *req,
     }
 }
 
+/* DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic, or on the cluster for
+ * broker configs. */
+static bool config_allowed(struct broker_req *req,
+                           const struct kafka_config_resource *res, int op)
+{
+    return res->resource_type == KAFKA_RESOURCE_TOPIC
+               ? broker_acl_topic(req, res->resource_name, op)
+               : broker_acl_cluster(req, op);
+}
+
 static int handle_describe_configs(struct broker_req *req, struct buf *out)
 {
     struct kafka_describe_configs_request rq;
@@ -265,7 +276,11 @@ static int handle_describe_configs(struct broker_req *req, struct buf *out)
         r->resource_type = res->resource_type;
         r->resource_name = res->resource_name;
         r->error_message = slice_make(NULL, 0);
-        if (res->resource_type == KAFKA_RESOURCE_TOPIC) {
+        if (!config_allowed(req, res, AUTH_OP_DESCRIBE_CONFIGS)) {
+            r->error_code = res->resource_type == KAFKA_RESOURCE_TOPIC
+                                ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
+                                : KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
+        } else if (res->resource_type == KAFKA_RESOURCE_TOPIC) {
             describe_topic(req, res, r);
         } else if (res->resource_type == KAFKA_RESOURCE_BROKER) {
             describe_broker(req, res, r);
@@ -396,7 +411,11 @@ static int handle_alter_configs(struct broker_req *req, struct buf *out)
         r->resource_type = res->resource_type;
         r->resource_name = res->resource_name;
         r->error_message = slice_make(NULL, 0);
-        if (res->resource_type == KAFKA_RESOURCE_TOPIC) {
+        if (!config_allowed(req, res, AUTH_OP_ALTER_CONFIGS)) {
+            r->error_code = res->resource_type == KAFKA_RESOURCE_TOPIC
+                                ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
+                                : KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
+        } else if (res->resource_type == KAFKA_RESOURCE_TOPIC) {
             r->error_code = alter_topic(req, incremental, res, rq.validate_only,
                                         &r->error_message);
         } else if (res->resource_type == KAFKA_RESOURCE_BROKER) {
@@ -486,6 +505,12 @@ static int handle_describe_log_dirs(struct broker_req *req, struct buf *out)
     resp.log_dir = slice_make(b->cfg.data_dir, strlen(b->cfg.data_dir));
     resp.total_bytes = -1;
     resp.usable_bytes = -1;
+    if (!broker_acl_cluster(req, AUTH_OP_DESCRIBE)) {
+        /* v3+ say why; before, an empty answer (Kafka's behaviour). */
+        resp.error_code = KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
+        kafka_describe_log_dirs_response_encode(out, req->api_version, &resp);
+        return 0;
+    }
     if (rq.topics_null) {
         char **names = NULL;
         size_t count = 0;
@@ -526,6 +551,8 @@ static int handle_list_reassignments(struct broker_req *req, struct buf *out)
         return rc;
     struct kafka_list_reassignments_response resp = {0};
     resp.error_message = slice_make(NULL, 0);
+    if (!broker_acl_cluster(req, AUTH_OP_DESCRIBE))
+        resp.error_code = KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
     kafka_list_reassignments_response_encode(out, req->api_version, &resp);
     return 0;
 }
@@ -543,6 +570,10 @@ static int handle_elect_leaders(struct broker_req *req, struct buf *out)
      * nothing needed electing. */
     struct kafka_elect_leaders_response resp = {0};
     resp.ntopics = rq.topics_null ? 0 : rq.ntopics;
+    if (!broker_acl_cluster(req, AUTH_OP_ALTER)) {
+        resp.error_code = KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
+        resp.ntopics = 0;
+    }
     resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
                                                sizeof(*resp.topics));
     for (size_t i = 0; i < resp.ntopics; i++) {
@@ -591,6 +622,10 @@ static int handle_create_partitions(struct broker_req *req, struct buf *out)
         struct kafka_name_error *r = &resp.results[i];
         r->name = t->name;
         r->error_message = slice_make(NULL, 0);
+        if (!broker_acl_topic(req, t->name, AUTH_OP_ALTER)) {
+            r->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+            continue;
+        }
         bool bad_assignment = false;
         for (size_t j = 0; j < t->nassignments; j++)
             if (t->assignments[j].n != 1 ||
@@ -629,10 +664,15 @@ static int handle_delete_records(struct broker_req *req, struct buf *out)
     resp.topics = rq.topics; /* answered in place */
     for (size_t i = 0; i < rq.ntopics; i++) {
         struct kafka_delete_records_topic *t = &rq.topics[i];
+        bool denied = !broker_acl_topic(req, t->name, AUTH_OP_DELETE);
         for (size_t j = 0; j < t->npartitions; j++) {
             struct kafka_delete_records_partition *dp = &t->partitions[j];
             int16_t err = 0;
             dp->low_watermark = -1;
+            if (denied) {
+                dp->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             struct broker_part *bp =
                 broker_part_find(b, t->name, dp->partition_index, false, &err);
             if (!bp) {
@@ -692,6 +732,10 @@ static int handle_describe_producers(struct broker_req *req, struct buf *out)
             int16_t err = 0;
             pr->partition_index = t->partitions[j];
             pr->error_message = slice_make(NULL, 0);
+            if (!broker_acl_topic(req, t->name, AUTH_OP_READ)) {
+                pr->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             struct broker_part *bp = broker_part_find(
                 req->b, t->name, t->partitions[j], false, &err);
             if (!bp) {

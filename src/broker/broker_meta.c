@@ -359,6 +359,8 @@ static int handle_init_producer_id(struct broker_req *req, struct buf *out)
     if (rq.transactional_id.ptr != NULL) {
         /* Transactions come with the exactly-once issue. */
         resp.error_code = KAFKA_ERR_UNSUPPORTED_VERSION;
+    } else if (!broker_acl_idempotent(req)) {
+        resp.error_code = KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
     } else if (broker_log_next_producer_id(req->b, &resp.producer_id) < 0) {
         resp.producer_id = -1;
         resp.error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;

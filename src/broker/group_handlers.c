@@ -203,6 +203,11 @@ static int handle_find_coordinator(struct broker_req *req, struct buf *out)
     resp.host = cstr(host);
     resp.port =
         b->cfg.advertised_port ? b->cfg.advertised_port : broker_port(b);
+    if (fr.key_type == 1 && !broker_acl_txn(req, fr.key, AUTH_OP_DESCRIBE))
+        resp.error_code = KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    else if (fr.key_type != 1 &&
+             !broker_acl_group(req, fr.key, AUTH_OP_DESCRIBE))
+        resp.error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
     kafka_find_coordinator_response_encode(out, req->api_version, &resp);
     return 0;
 }
@@ -642,6 +647,11 @@ static int handle_offset_delete(struct broker_req *req, struct buf *out)
     if (rc < 0)
         return rc;
     struct kafka_offset_delete_response resp = {0};
+    if (!broker_acl_group(req, rq.group_id, AUTH_OP_DELETE)) {
+        resp.error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+        kafka_offset_delete_response_encode(out, req->api_version, &resp);
+        return 0;
+    }
     struct group_info gi;
     bool known = group_coord_describe(gs->coord, rq.group_id, &gi);
     if (!known || gi.state == GROUP_DEAD) {
@@ -668,7 +678,10 @@ static int handle_offset_delete(struct broker_req *req, struct buf *out)
                                          sizeof *rt->partitions);
         for (size_t p = 0; p < kt->npartitions; p++) {
             rt->partitions[p].partition_index = kt->partitions[p];
-            if (busy) {
+            if (!broker_acl_topic(req, kt->name, AUTH_OP_READ)) {
+                rt->partitions[p].error_code =
+                    KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+            } else if (busy) {
                 rt->partitions[p].error_code =
                     KAFKA_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
             } else if (!partition_exists(req->b, req->arena, kt->name,

@@ -8,6 +8,72 @@
 #define RILL_KAFKA_SAMPLES_H
 
 #include "kafka/kafka_proto.h"
+#include "kafka/kafka_wire.h"
+
+/* The security APIs (kafka_sasl.h keeps their request structs private):
+ * written field by field. */
+static void sample_acl(struct kafka_enc *e, int16_t v, bool filter)
+{
+    buf_put_u8(e->out, 2);
+    kafka_wire_put_string(e, filter ? slice_make(NULL, 0) : KAFKA_STR("t1"),
+                          filter);
+    if (v >= 1)
+        buf_put_u8(e->out, filter ? 1 : 3);
+    kafka_wire_put_string(e, KAFKA_STR("User:alice"), filter);
+    kafka_wire_put_string(e, KAFKA_STR("*"), filter);
+    buf_put_u8(e->out, 3);
+    buf_put_u8(e->out, 3);
+}
+
+static void sample_security_body(struct buf *out, int16_t key, int16_t v)
+{
+    struct kafka_enc e;
+    kafka_wire_enc_begin(&e, out, key, v);
+    switch (key) {
+    case KAFKA_API_SASL_HANDSHAKE:
+        kafka_wire_put_string(&e, KAFKA_STR("SCRAM-SHA-512"), false);
+        break;
+    case KAFKA_API_SASL_AUTHENTICATE:
+        kafka_wire_put_bytes(&e, KAFKA_STR("n,,n=alice,r=abc"), false);
+        kafka_wire_put_tags(&e);
+        break;
+    case KAFKA_API_DESCRIBE_USER_SCRAM:
+        kafka_wire_put_array(&e, 1, false);
+        kafka_wire_put_string(&e, KAFKA_STR("alice"), false);
+        kafka_wire_put_tags(&e);
+        kafka_wire_put_tags(&e);
+        break;
+    case KAFKA_API_ALTER_USER_SCRAM:
+        kafka_wire_put_array(&e, 1, false);
+        kafka_wire_put_string(&e, KAFKA_STR("bob"), false);
+        buf_put_u8(out, 1);
+        kafka_wire_put_tags(&e);
+        kafka_wire_put_array(&e, 1, false);
+        kafka_wire_put_string(&e, KAFKA_STR("alice"), false);
+        buf_put_u8(out, 2);
+        buf_put_i32(out, 4096);
+        kafka_wire_put_bytes(&e, KAFKA_STR("salt"), false);
+        kafka_wire_put_bytes(&e, KAFKA_STR("0123456789"), false);
+        kafka_wire_put_tags(&e);
+        kafka_wire_put_tags(&e);
+        break;
+    case KAFKA_API_DESCRIBE_ACLS:
+        sample_acl(&e, v, true);
+        kafka_wire_put_tags(&e);
+        break;
+    case KAFKA_API_CREATE_ACLS:
+    case KAFKA_API_DELETE_ACLS:
+        kafka_wire_put_array(&e, 2, false);
+        for (int i = 0; i < 2; i++) {
+            sample_acl(&e, v, key == KAFKA_API_DELETE_ACLS);
+            kafka_wire_put_tags(&e);
+        }
+        kafka_wire_put_tags(&e);
+        break;
+    default:
+        break;
+    }
+}
 
 /* Appends the body of a sample request for api_key at version to out. */
 static void sample_request_body(struct buf *out, int16_t key, int16_t v)
@@ -264,6 +330,7 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         break;
     }
     default:
+        sample_security_body(out, key, v);
         break;
     }
 }

@@ -124,7 +124,7 @@ def main():
         # layout, as Kafka answers an ApiVersions it does not know), and the
         # connection stays usable.
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
-        for corr, key, ver, tags in ((1, 999, 0, b""), (2, 3, 99, b"\x00"), (3, 29, 0, b""),
+        for corr, key, ver, tags in ((1, 999, 0, b""), (2, 3, 99, b"\x00"), (3, 27, 0, b""),
                                      (4, 68, 0, b"\x00")):
             body = struct.pack(">hhih", key, ver, corr, -1) + tags
             s.sendall(struct.pack(">i", len(body)) + body)

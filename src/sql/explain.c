@@ -169,6 +169,30 @@ void plan_explain(const struct plan *p, struct buf *out)
         if (p->having[0])
             buf_printf(out, "filter (HAVING): %s\n", p->having);
     }
+    if (p->over) {
+        buf_printf(out,
+                   "over aggregate: PARTITION BY %s ORDER BY event time; "
+                   "each row once the watermark passes it\n",
+                   p->overp.keys[0] ? p->overp.keys : "(none)");
+        if (p->key_checked)
+            buf_printf(out,
+                       "  key check: a record whose Kafka key is not its %s, "
+                       "or that sits in another partition than murmur2(key) "
+                       "picks, is not computed: to topic %s.dlq\n",
+                       p->in_key, p->input);
+        for (int a = 0; a < p->overp.cfg.naggs; a++)
+            buf_printf(out, "  over %d: %s, %s\n", a, p->overp.text[a],
+                       p->overp.frame[a]);
+        if (p->late_into[0])
+            buf_printf(out, "  late rows: to %s (topic %s%s), counted\n",
+                       p->late_into, p->late_topic,
+                       p->late_create ? ", created if missing" : "");
+        else
+            buf_printf(out, "  late rows (ts <= watermark): counted\n");
+        if (p->outer)
+            buf_printf(out, "filter (outer WHERE): %s\n",
+                       p->outer_where[0] ? p->outer_where : "(none)");
+    }
     buf_printf(out, "project:");
     for (int c = 0; c < p->out_schema.ncolumns; c++)
         buf_printf(

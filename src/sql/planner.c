@@ -22,6 +22,7 @@
 #include "stream/stream_log.h"
 #include "sql/catalog.h"
 #include "sql/sql_join.h"
+#include "sql/sql_over.h"
 #include "stream/decimal.h"
 
 static int fail(struct sql_exec_error *err, struct sql_pos pos, int code,
@@ -89,6 +90,8 @@ struct tr {
     int ngexpr;
     char gexpr_text[WINDOW_AGG_MAX_KEYS][PLAN_TEXT_MAX];
     int gexpr_key[WINDOW_AGG_MAX_KEYS];
+    /* OVER calls are columns of the OVER operator's output */
+    const struct sql_over_plan *over;
 };
 
 static struct expr *tr_expr(struct tr *t, const struct sql_expr *e);
@@ -168,8 +171,7 @@ static int agg_of(struct tr *t, const struct sql_expr *e, struct aggref *ref)
     ref->func = names[i].func;
     ref->column = -1;
     if (e->over)
-        return fail(t->err, e->pos, ERR_UNSUPPORTED,
-                    "OVER windows are not supported yet");
+        return 0; /* an OVER call: sql_over.c, tr_expr */
     if (e->filter)
         return fail(t->err, e->pos, ERR_UNSUPPORTED,
                     "FILTER (WHERE ...) on aggregates is not supported yet");
@@ -673,6 +675,13 @@ static struct expr *tr_expr(struct tr *t, const struct sql_expr *e)
         return built(t, e, expr_cast(t->ctx, a, (enum schema_type)to));
     }
     case SQL_EXPR_CALL:
+        if (e->over) {
+            int oc = t->over ? sql_over_column(t->over, e) : -1;
+            if (oc < 0)
+                return refuse(t, e, ERR_UNSUPPORTED,
+                              "OVER is allowed in the SELECT list only");
+            return built(t, e, expr_column(t->ctx, oc));
+        }
         return tr_call(t, e);
     case SQL_EXPR_SUBQUERY:
         return refuse(t, e, ERR_UNSUPPORTED,
@@ -941,8 +950,9 @@ static int build_project(const struct sql_select *s, struct plan *p,
     for (size_t i = 0; i < s->nitems; i++) {
         const struct sql_select_item *it = &s->items[i];
         if (it->expr->kind == SQL_EXPR_STAR) {
-            int last =
-                t->agg_mode ? sc->ncolumns - t->wcfg->naggs : sc->ncolumns;
+            int last = t->agg_mode ? sc->ncolumns - t->wcfg->naggs
+                       : t->over   ? t->over->col0
+                                   : sc->ncolumns;
             for (int c = 0; c < last; c++) {
                 if (n >= SCHEMA_MAX_COLUMNS)
                     break;
@@ -1303,10 +1313,84 @@ int planner_add_output(const struct sql_query_start *q, struct plan *p,
     return 0;
 }
 
+/* The OVER operator after WHERE (sql_over.h); its calls become columns
+ * for the SELECT list (t->over). */
+static int build_over(const struct sql_query_start *q,
+                      const struct sql_select *s, struct plan *p, struct tr *t,
+                      const char *timecol, const struct planner_hooks *hooks,
+                      struct sql_exec_error *err)
+{
+    const struct schema *sc = pipeline_schema(p->pipe);
+    int rc = sql_over_plan(s, sc, timecol, &p->overp, err);
+    if (rc)
+        return rc;
+    if (s->late_into && (rc = planner_late_into(q, p, err)))
+        return rc;
+    if (p->npartitions > 1) {
+        /* Each task computes the frames of its own partition's keys: the
+         * keys must follow the input's record key. */
+        int kc =
+            p->in_key[0] ? schema_find(sc, p->in_key, strlen(p->in_key)) : -1;
+        bool keyed = false;
+        for (int k = 0; k < p->overp.cfg.nkeys; k++)
+            keyed = keyed || (kc >= 0 && p->overp.cfg.keys[k] == kc);
+        if (!keyed)
+            return fail(err, s->pos, ERR_UNSUPPORTED,
+                        "OVER over %s (%d partitions) needs PARTITION BY to "
+                        "include its key%s%s, so that each key's rows are "
+                        "in one partition (repartitioning for OVER is not "
+                        "supported yet)",
+                        p->input, p->npartitions, p->in_key[0] ? " " : "",
+                        p->in_key[0] ? p->in_key : " (declare one: WITH key)");
+        if (pipeline_set_key_check(p->pipe, kc) == 0)
+            p->key_checked = true;
+    }
+    if (hooks) {
+        p->overp.cfg.late = hooks->late;
+        p->overp.cfg.late_arg = hooks->late_arg;
+    }
+    struct operator_node *op;
+    char msg[200];
+    rc = over_agg_create(sc, &p->overp.cfg, &op, msg, sizeof msg);
+    if (rc)
+        return fail(err, s->pos, rc, "%s", msg);
+    rc = pipeline_add_operator(p->pipe, op);
+    if (rc)
+        return fail(err, s->pos, rc, "cannot add the OVER operator");
+    p->over = true;
+    t->over = &p->overp;
+    return 0;
+}
+
+/* The outer query over an OVER query may only filter and project. */
+static int check_outer(const struct sql_select *o, struct sql_exec_error *err)
+{
+    if (o->ngroup_by || o->having || o->nwindows || o->distinct ||
+        o->norder_by || o->emit != SQL_EMIT_DEFAULT || o->allowed_lateness ||
+        o->late_into || sql_over_in_select(o))
+        return fail(err, o->pos, ERR_UNSUPPORTED,
+                    "a query over an OVER subquery may only filter (WHERE) "
+                    "and project its rows");
+    return 0;
+}
+
 int planner_build(const struct sql_query_start *q,
                   const struct planner_hooks *hooks, struct plan **out,
                   struct sql_exec_error *err)
 {
+    /* SELECT ... FROM (a query with OVER) WHERE ...: the inner query is
+     * planned, then the outer filter and projection over its rows. */
+    const struct sql_select *outer = NULL;
+    struct sql_query_start qi;
+    if (sql_over_inner(q->select)) {
+        outer = q->select;
+        int orc = check_outer(outer, err);
+        if (orc)
+            return orc;
+        qi = *q;
+        qi.select = sql_over_inner(outer);
+        q = &qi;
+    }
     const struct sql_select *s = q->select;
     if (s->from && s->from->kind == SQL_FROM_JOIN)
         return sql_join_build(q, hooks, out, err);
@@ -1372,7 +1456,8 @@ int planner_build(const struct sql_query_start *q,
     } else if (s->having) {
         rc = fail(err, s->having->pos, ERR_INVALID, "HAVING needs GROUP BY");
         goto fail;
-    } else if (s->allowed_lateness || s->late_into) {
+    } else if ((s->allowed_lateness || s->late_into) &&
+               !sql_over_in_select(s)) {
         rc = fail(err, s->pos, ERR_INVALID,
                   "ALLOWED LATENESS and EMIT LATE INTO need a window "
                   "aggregate");
@@ -1404,6 +1489,9 @@ int planner_build(const struct sql_query_start *q,
         goto fail;
     if (s->where &&
         (rc = build_filter(p, &t, s->where, p->where, sizeof p->where)))
+        goto fail;
+    if (sql_over_in_select(s) &&
+        (rc = build_over(q, s, p, &t, timecol, hooks, err)))
         goto fail;
     if (p->windowed && t.npre) {
         /* Computed aggregate arguments: input columns + the expressions. */
@@ -1497,6 +1585,20 @@ int planner_build(const struct sql_query_start *q,
     }
     if ((rc = build_project(s, p, &t)))
         goto fail;
+    if (outer) {
+        struct tr to = {.err = err,
+                        .relation = "the subquery",
+                        .in_schema = pipeline_schema(p->pipe)};
+        if (outer->where &&
+            (rc = build_filter(p, &to, outer->where, p->outer_where,
+                               sizeof p->outer_where)))
+            goto fail;
+        if ((rc = build_project(outer, p, &to)))
+            goto fail;
+        p->outer = true;
+        if (outer->limit >= 0)
+            p->limit = outer->limit;
+    }
     p->out_schema = *pipeline_schema(p->pipe);
     if ((rc = find_key_columns(q, s, p, err)))
         goto fail;

@@ -26,6 +26,7 @@
 #include "base/buf.h"
 #include "row/schema.h"
 #include "sql/sql_exec.h"
+#include "sql/sql_over.h"
 #include "stream/pipeline.h"
 #include "stream/window_agg.h"
 
@@ -106,6 +107,12 @@ struct plan {
     int nextra_inputs;
     char extra_topics[PIPELINE_MAX_SOURCES - 1][256];
     struct sql_join_plan *join;
+    /* OVER aggregations (sql_over.h): the operator after WHERE */
+    bool over;
+    struct sql_over_plan overp;
+    /* SELECT ... FROM (the OVER query) WHERE ...: the outer filter */
+    bool outer;
+    char outer_where[PLAN_TEXT_MAX];
 };
 
 /* What the runner plugs into the chain; may be NULL (EXPLAIN). */

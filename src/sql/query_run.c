@@ -145,7 +145,9 @@ static void make_spec(const struct plan *p, struct sql_query_start *qs,
     s->watermark_delay_ms = p->watermark_delay_ms;
     s->idle_timeout_ms = p->idle_timeout_ms;
     s->idle_advance = p->idle_advance;
-    s->windowed = p->windowed;
+    /* OVER keeps state too: restarts rebuild it and mute what was
+     * written before, as for windows */
+    s->windowed = p->windowed || p->over;
     s->repartition = p->repartition;
     if (p->repartition) {
         s->nrep_keys = p->wcfg_run.nkeys;

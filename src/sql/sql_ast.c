@@ -241,6 +241,8 @@ static void expr_out(struct out *o, const struct sql_expr *e);
 static void over_out(struct out *o, const struct sql_over *w)
 {
     put(o, " (over");
+    if (w->name)
+        putf(o, " %s", w->name);
     if (w->npartition_by)
         expr_list_out(o, "partition-by", w->partition_by, w->npartition_by);
     if (w->norder_by)
@@ -618,6 +620,11 @@ static void select_out(struct out *o, const struct sql_select *s)
     if (s->having) {
         put(o, " (having ");
         expr_out(o, s->having);
+        put(o, ")");
+    }
+    for (size_t i = 0; i < s->nwindows; i++) {
+        putf(o, " (window %s", s->windows[i].name);
+        over_out(o, s->windows[i].over);
         put(o, ")");
     }
     if (s->norder_by)

@@ -121,6 +121,8 @@ struct sql_order_item;
 /* agg(...) OVER (PARTITION BY ... ORDER BY ts (ROWS|RANGE) BETWEEN
  * (UNBOUNDED | n) PRECEDING AND CURRENT ROW). */
 struct sql_over {
+    const char *name; /* OVER w: a window of the WINDOW clause (the rest
+                         is then empty) */
     struct sql_expr **partition_by;
     size_t npartition_by;
     struct sql_order_item *order_by;
@@ -269,6 +271,13 @@ enum sql_emit {
     SQL_EMIT_FINAL
 };
 
+/* WINDOW name AS (PARTITION BY ... ORDER BY ... frame) */
+struct sql_named_window {
+    const char *name;
+    struct sql_pos pos;
+    struct sql_over *over;
+};
+
 struct sql_select {
     struct sql_pos pos;
     bool distinct;
@@ -279,6 +288,8 @@ struct sql_select {
     struct sql_expr **group_by;
     size_t ngroup_by;
     struct sql_expr *having;
+    struct sql_named_window *windows; /* WINDOW w AS (...), ... */
+    size_t nwindows;
     struct sql_order_item *order_by;
     size_t norder_by;
     enum sql_emit emit;

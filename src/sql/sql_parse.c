@@ -701,6 +701,25 @@ struct sql_select *sql_parse_rule_query(struct parser *p)
         s->having = parse_expr(p);
         stage = 4;
     }
+    if (accept_kw(p, "WINDOW")) {
+        size_t wcap = 0;
+        do {
+            s->windows =
+                grow(p, s->windows, s->nwindows, &wcap, sizeof *s->windows);
+            struct sql_named_window *w = &s->windows[s->nwindows++];
+            w->pos = peek(p, 0)->pos;
+            w->name = name(p, "a window name after WINDOW");
+            for (size_t i = 0; i + 1 < s->nwindows; i++)
+                if (!strcasecmp(s->windows[i].name, w->name))
+                    sql_parse_error_at(p, w->pos, "window '%s' defined twice",
+                                       w->name);
+            expect_kw(p, "AS", "AS after the window name");
+            if (!is(p, 0, SQL_TOK_LPAREN))
+                expected(p, "'(' and a window specification after AS");
+            w->over = sql_parse_rule_over(p);
+        } while (accept(p, SQL_TOK_COMMA));
+        stage = 4;
+    }
     if (accept_kw(p, "ORDER")) {
         expect_kw(p, "BY", "BY after ORDER");
         s->order_by = order_list(p, &s->norder_by);

@@ -333,10 +333,14 @@ static struct sql_expr *parse_case(struct parser *p, struct sql_pos pos)
     return e;
 }
 
-static struct sql_over *parse_over(struct parser *p)
+struct sql_over *sql_parse_rule_over(struct parser *p)
 {
     struct sql_over *o = alloc(p, sizeof *o);
-    expect(p, SQL_TOK_LPAREN, "'(' after OVER");
+    if (is_name(p, 0)) { /* OVER w */
+        o->name = name(p, "a window name");
+        return o;
+    }
+    expect(p, SQL_TOK_LPAREN, "'(' or a window name after OVER");
     if (accept_kw(p, "PARTITION")) {
         expect_kw(p, "BY", "BY after PARTITION");
         o->partition_by = expr_list(p, &o->npartition_by);
@@ -418,7 +422,7 @@ static struct sql_expr *parse_call(struct parser *p, const char *fname,
         expect(p, SQL_TOK_RPAREN, "')' after the FILTER condition");
     }
     if (accept_kw(p, "OVER"))
-        e->over = parse_over(p);
+        e->over = sql_parse_rule_over(p);
     return e;
 }
 

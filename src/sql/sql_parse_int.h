@@ -59,6 +59,8 @@ struct sql_expr *sql_parse_rule_expr(struct parser *p);
 struct sql_expr *sql_parse_rule_primary(struct parser *p);
 struct sql_expr **sql_parse_rule_expr_list(struct parser *p, size_t *n);
 struct sql_type *sql_parse_rule_type(struct parser *p);
+/* After OVER: a window name, or ( window specification ). */
+struct sql_over *sql_parse_rule_over(struct parser *p);
 int sql_parse_rule_int(struct parser *p, int lo, int hi, const char *what);
 struct sql_expr *sql_parse_new_expr(struct parser *p, enum sql_expr_kind kind,
                                     struct sql_pos pos);

@@ -116,6 +116,8 @@ start_sim() {
 }
 WHERE=
 if [ "$MODE" = serve ] && [ "${DEMO_FEED:-kafka}" = mqtt ]; then
+    # The MQTT listener may come up after the Kafka one (a loaded machine).
+    for _ in $(seq 1 50); do port_open "$MQTT_PORT" && break; sleep 0.1; done
     start_sim --topic factory --mqtt "127.0.0.1:$MQTT_PORT" &&
         WHERE="MQTT factory/<sensor_id> into rill serve on 127.0.0.1:$MQTT_PORT"
 elif [ "$MODE" = serve ]; then

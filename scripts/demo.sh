@@ -24,6 +24,14 @@
 # simulated network delay and device clock skew), p50/max over the last
 # second in the live lines, p50/p99/max over the run in the final line.
 #
+# Detection scoring (scripts/demo_score.py): a second consumer reads every
+# alert topic of examples/factory.sql (the streams whose name says which
+# fault kind they detect: *stuck*, *vibration*, *bearing*, *heartbeat*, and
+# the threshold alerts) and folds their rows into episodes; each summary
+# scores them against the simulator's ground truth (truth.jsonl): per fault
+# kind detected, missed, false alarms and the delay from the fault's onset
+# to the alert read from its topic, and the final lines per kind and rule.
+#
 # MQTT (docs/mqtt.md): rill serve also listens for MQTT, maps
 # factory/<sensor_id> to topic `readings` (key = sensor id), and pushes the
 # rows of `alerts` to MQTT subscribers; `mosquitto_sub -t alerts` counts
@@ -42,7 +50,7 @@ PARTITIONS=6
 [ -x "$RILL" ] || { echo "demo: $RILL is not built (make RELEASE=1 BUILD=build/release build/release/rill)" >&2; exit 1; }
 rm -rf "$DATA" && mkdir -p "$DATA/log" || exit 1
 
-SERVE_PID= SIM_PID= SQL_PID= ALERT_PID= MQTT_SUB_PID= SQLSOCK= STOPPING=0
+SERVE_PID= SIM_PID= SQL_PID= ALERT_PID= SCORE_PID= MQTT_SUB_PID= SQLSOCK= STOPPING=0
 # Ctrl-C in a terminal signals the whole foreground process group. The
 # children run in their own session (setsid execs in place, so $! is still
 # their pid) and only this script stops them, in order: if the broker got
@@ -55,7 +63,7 @@ stop_all() {
     STOPPING=1
     # Producer first (it flushes what is in flight), then the engine, the
     # alerts reader, then the broker; each by its pid, each waited for.
-    for pid in $SIM_PID $SQL_PID $ALERT_PID $MQTT_SUB_PID $SERVE_PID; do
+    for pid in $SIM_PID $SQL_PID $ALERT_PID $SCORE_PID $MQTT_SUB_PID $SERVE_PID; do
         kill -TERM "$pid" 2>/dev/null
         for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$pid" 2>/dev/null
@@ -233,6 +241,23 @@ PYEOF
 }
 start_alert_reader
 
+# --- 3b'. the detection scorer's reader ------------------------------------
+# The output streams of factory.sql that are rules (demo_score.py rule_of),
+# read from their start; one line per alert episode in episodes.jsonl.
+start_score_reader() {
+    [ "$MODE" = serve ] && [ -n "$SQLSOCK" ] || return 0
+    local topics
+    topics=$(sed -nE 's/^CREATE (STREAM|TABLE) ([A-Za-z_0-9]+) AS.*/\2/p' "$ROOT/examples/factory.sql" |
+        $PY -c 'import sys; sys.path.insert(0, sys.argv[1]); import demo_score as d
+print(" ".join(t for t in sys.stdin.read().split() if d.rule_of(t, {})))' "$ROOT/scripts")
+    [ -n "$topics" ] || return 0
+    # shellcheck disable=SC2086
+    $BG $PY "$ROOT/scripts/demo_score.py" read "$DATA/episodes.jsonl" "127.0.0.1:$PORT" $topics \
+        >"$DATA/score.log" 2>&1 &
+    SCORE_PID=$!
+}
+start_score_reader
+
 # --- 3c. alerts pushed over MQTT --------------------------------------------
 start_mqtt_alerts() {
     [ "$MODE" = serve ] && [ -n "$SQLSOCK" ] && command -v mosquitto_sub >/dev/null || return 0
@@ -250,9 +275,12 @@ mqtt_final() {
 summary() {
     STATUS="$DATA/status.json" TRUTH="$DATA/truth.jsonl" SQLOUT="$DATA/sql.out" SQLSOCK="$SQLSOCK" \
     ALERTS="$DATA/alerts.json" QSTATE="$DATA/queries.json" \
+    EPISODES="$DATA/episodes.jsonl" SCRIPTS="$ROOT/scripts" \
     FINAL="${1:-}" START="$START" $PY - 2>/dev/null <<'PYEOF'
 import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)
-import json, os, time
+import json, os, sys, time
+sys.path.insert(0, os.environ["SCRIPTS"])
+import demo_score
 def load(p):
     try:
         with open(p) as f: return json.load(f)
@@ -327,6 +355,16 @@ if os.environ.get("SQLSOCK"):
     except Exception:
         pass
 al = load(os.environ["ALERTS"]) or {}
+# Detection against the ground truth (demo_score.py): per kind b/s/d/r.
+truth = demo_score.load_truth(os.environ["TRUTH"])
+eps = demo_score.load_episodes(os.environ["EPISODES"])
+sc = demo_score.score(truth, eps, time.time() * 1000.0, bool(os.environ.get("FINAL")))
+KS = ("bearing", "stuck", "dropout", "reconnect")
+def per(field):
+    return "/".join(str(sc[k][field]) for k in KS)
+def dsec(k):
+    v = sc[k]["delay_p50_ms"]
+    return "-" if v is None else "%.1f" % (v / 1000.0)
 def num(v): return "-" if v is None else "{:,}".format(v)
 def ms(v): return "-" if v is None else ("%.0f" % v if v >= 10 else "%.1f" % v)
 wm = q.get("watermark_ms")
@@ -345,15 +383,22 @@ if os.environ.get("FINAL"):
     print("final: windows closed %s, watermark %s (%s behind the clock), alerts %s, "
           "alert latency (event time -> read from topic alerts) %s"
           % (num(q.get("windows")), wmt, lag, num(q.get("alerts")), lat))
+    # Per fault kind, then per rule: injected / detected / missed / false
+    # alarms, precision, recall, delay from the onset to the alert read.
+    for k in KS:
+        print("final: detection " + demo_score.fmt_kind(k, sc[k]))
+    for topic, r in sc["rules"].items():
+        print("final: detection rule " + demo_score.fmt_kind(topic, r))
 else:
     lat = "-" if not al.get("n") else "%s/%s" % (ms(al.get("p50_ms")), ms(al.get("max_ms")))
     # The widths match the header printed below (COLS).
-    print("%5.0fs %9s %11s %6d %5d %13s %9d %7s %8s %7s %7s %11s  %s" % (el,
+    print("%5.0fs %9s %11s %6d %5d %13s %9d %7s %8s %7s %7s %11s %9s %9s %9s %15s  %s" % (el,
           "{:,}".format(int(st.get("events_per_s", 0))), "{:,}".format(st.get("events", 0)),
           st.get("late", 0), st.get("duplicates", 0), "%d/%d/%d/%d" % (faults["bearing"], faults["stuck"],
           faults["dropout"], faults["reconnect"]), st.get("in_flight", 0), num(q.get("qlag")),
           num(q.get("windows")), lag,
-          num(q.get("alerts")), lat, parts))
+          num(q.get("alerts")), lat, per("detected"), per("missed"), per("false_alarms"),
+          "/".join(dsec(k) for k in KS), parts))
 PYEOF
 }
 
@@ -361,11 +406,11 @@ START=$(date +%s.%N)
 echo "rill factory demo: 2,000 sensors on 500 machines, 20,000 readings/s -> topic 'readings' ($WHERE)"
 LIMIT=; [ "$DEMO_SECONDS" -gt 0 ] 2>/dev/null && LIMIT=" (or after $DEMO_SECONDS s)"
 echo "data: $DATA   truth: $DATA/truth.jsonl   stop: Ctrl-C$LIMIT"
-COLS="%6s %9s %11s %6s %5s %13s %9s %7s %8s %7s %7s %11s  %s\n"
+COLS="%6s %9s %11s %6s %5s %13s %9s %7s %8s %7s %7s %11s %9s %9s %9s %15s  %s\n"
 # shellcheck disable=SC2059
-printf "$COLS" time events/s total late dup faults in-flight queries windows watermark alerts "alert ms" "end offsets"
+printf "$COLS" time events/s total late dup faults in-flight queries windows watermark alerts "alert ms" detected missed false "delay p50 s" "end offsets"
 # shellcheck disable=SC2059
-printf "$COLS" "" "" "" "" "" b/s/d/r "" lag closed lag "" p50/max "" | sed 's/ *$//'
+printf "$COLS" "" "" "" "" "" b/s/d/r "" lag closed lag "" p50/max b/s/d/r b/s/d/r b/s/d/r b/s/d/r "" | sed 's/ *$//'
 while :; do
     sleep 1
     summary

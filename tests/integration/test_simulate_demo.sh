@@ -26,7 +26,7 @@ ok "bounded demo: $events events, $lines summary lines"
 grep -qE 'in-flight +queries +windows +watermark +alerts +alert ms' "$out" || fail "no windows/watermark/alert latency header: $(head -5 "$out")"
 # A live line with a windows count, a watermark lag in seconds, alerts > 0
 # and a latency p50/max in ms.
-grep -qE '^ +[0-9]+s .* [0-9,]+ +[0-9]+\.[0-9]s +[1-9][0-9,]* +[0-9.]+/[0-9.]+  p0=' "$out" ||
+grep -qE '^ +[0-9]+s .* [0-9,]+ +[0-9]+\.[0-9]s +[1-9][0-9,]* +[0-9.]+/[0-9.]+ +[0-9]+/[0-9]+/[0-9]+/[0-9]+ .*  p0=' "$out" ||
     fail "no live line with windows closed, watermark lag, alerts and their latency: $(grep -E '^ +[0-9]+s ' "$out" | tail -3)"
 final2=$(grep '^final: windows closed' "$out")
 [[ "$final2" =~ windows\ closed\ [0-9,]+,\ watermark\ [0-9:.]+Z\ \(([0-9.]+)s\ behind ]] ||
@@ -40,6 +40,20 @@ p50=${BASH_REMATCH[2]}
 # delays readings up to 200 ms; a late one up to 2 minutes, hence p50).
 awk -v v="$p50" 'BEGIN { exit !(v >= 0 && v < 5000) }' || fail "alert latency p50 $p50 ms is implausible"
 ok "the summary shows windows closed, the watermark and $nalerts alerts with latency (p50 $p50 ms)"
+
+# Detection scoring against the ground truth: a final line per fault kind
+# with injected / detected / missed / false alarms, precision, recall and
+# the delay; with a fault a second, bearing spikes are detected within 5 s.
+for k in bearing stuck dropout reconnect; do
+    grep -qE "^final: detection $k: injected [0-9]+, detected [0-9]+, missed [0-9]+.*, false alarms [0-9]+, precision [-0-9.]+, recall [-0-9.]+, delay p50 [-0-9.]+ s, max [-0-9.]+ s" "$out" ||
+        fail "no final detection line for $k: $(grep '^final: detection' "$out")"
+done
+bearing=$(grep '^final: detection bearing:' "$out")
+[[ "$bearing" =~ detected\ ([0-9]+),.*delay\ p50\ ([0-9.]+)\ s ]] || fail "no bearing detected in 5 s: $bearing"
+[ "${BASH_REMATCH[1]}" -gt 0 ] || fail "no bearing detected: $bearing"
+awk -v v="${BASH_REMATCH[2]}" 'BEGIN { exit !(v < 5) }' || fail "bearing detection delay ${BASH_REMATCH[2]} s: $bearing"
+grep -q '^final: detection rule vibration_anomalies' "$out" || fail "no per-rule line for vibration_anomalies: $(grep '^final: detection' "$out")"
+ok "the final lines score the detections: $bearing"
 
 # SIGTERM (what Ctrl-C does to the script) stops it cleanly, children too.
 DEMO_DATA=$TMP/demo2 bash "$ROOT/scripts/demo.sh" "$RILL" >"$TMP/demo2.out" 2>&1 &

@@ -153,7 +153,8 @@ start_sql() {
         # rill serve runs SQL itself: `rill run --data` sends the script
         # over $DATA/log/rill.sock and returns; the queries run inside the
         # server (stopped with it) and write topics alerts,
-        # sensor_stats_10s, stuck_sensors (kcat -b 127.0.0.1:$PORT -C -t alerts).
+        # sensor_stats_10s, stuck_sensors, vibration_anomalies,
+        # temperature_anomalies (kcat -b 127.0.0.1:$PORT -C -t alerts).
         if "$RILL" run "$ROOT/examples/factory.sql" --data "$DATA/log" >"$DATA/sql.out" 2>"$DATA/sql.log"; then
             SQLSOCK="$DATA/log/rill.sock"
             echo "demo: examples/factory.sql runs inside rill serve ($(grep -c 'started query' "$DATA/sql.out") queries; echo 'SHOW QUERIES;' | rill sql --data $DATA/log)"

@@ -12,7 +12,8 @@ kind it detects by its name (or a `fault` column in its rows):
   *bearing*                     bearing (onset: the temperature rise)
   *vibration*, alerts (vibration reason)
                                 bearing (onset: the vibration spike)
-  alerts (temperature reason)   bearing (onset: the temperature rise)
+  *temperature*, alerts (temperature reason)
+                                bearing (onset: the temperature rise)
   *stuck*                       stuck
   *heartbeat*, *dropout*, *missing*, *silent*
                                 dropout (a reconnect, a whole machine
@@ -64,7 +65,7 @@ def rule_of(topic, row):
         kind = "stuck"
     elif any(w in t for w in ("heartbeat", "dropout", "missing", "silent")):
         kind = "dropout"
-    elif "vibration" in t:
+    elif "vibration" in t or "temperature" in t:
         kind = "bearing"
     elif t == "alerts":
         kind = "bearing"
@@ -73,7 +74,7 @@ def rule_of(topic, row):
     onset = "start_ms"
     if kind == "bearing":
         reason = str(row.get("reason", "")) + " " + str(row.get("kind", ""))
-        if "bearing" in t or "temperature" in reason:
+        if "bearing" in t or "temperature" in t or "temperature" in reason:
             onset = "temperature_start_ms"
     return kind, onset
 

@@ -35,14 +35,17 @@ OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SAN) -fno-sanitize-recover=al
 LDSAN := -fsanitize=$(SAN)
 endif
 
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) -Isrc -MMD -MP \
+# -fPIC -fvisibility=hidden: every object also goes into librill.so, which
+# exports only what include/rill.h marks RILL_API.
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) -Isrc -Iinclude \
+              -fPIC -fvisibility=hidden -MMD -MP \
               $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL := $(LDSAN) -pthread $(PKG_LIBS) -lm $(LDFLAGS) $(LDLIBS)
 
-LAYERS   := base net log kafka broker row stream connect sql web cli
+LAYERS   := base net log kafka broker row stream connect sql web lib cli
 # One archive per layer, so a test of a low layer links (and builds) only the
 # layers it may depend on: a half-written file in `sql` never breaks `log` tests.
-RLAYERS  := cli web sql connect stream row broker kafka log net base
+RLAYERS  := cli lib web sql connect stream row broker kafka log net base
 layer_src = $(filter-out src/cli/main.c,$(wildcard src/$(1)/*.c))
 layer_lib = $(BUILD)/lib/lib$(1).a
 ALL_LIBS := $(foreach l,$(RLAYERS),$(call layer_lib,$(l)))
@@ -59,7 +62,8 @@ LIB_OBJ  := $(foreach l,$(LAYERS),$(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$
 .PHONY: all test unit unit-san integration fuzz-replay fuzz fuzz-libs demo install \
         check-layers format format-check clean deps bench
 
-all: $(BUILD)/rill $(TEST_BIN) $(BENCH_BIN) $(FUZZ_REPLAY)
+all: $(BUILD)/rill $(TEST_BIN) $(BENCH_BIN) $(FUZZ_REPLAY) \
+     $(BUILD)/librill.so $(BUILD)/librill.a $(BUILD)/examples/embed
 
 # V=1 shows full command lines.
 ifeq ($(V),1)
@@ -88,13 +92,36 @@ $(BUILD)/empty.o:
 $(BUILD)/rill: $(BUILD)/src/cli/main.o $(ALL_LIBS)
 	$(Q)$(CC) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LDLIBS_ALL)
 
+# librill: the engine as a library (include/rill.h, docs/librill.md). The
+# shared one exports only RILL_API symbols (scripts/check-symbols.sh, run
+# by tests/integration/test_librill.sh).
+LIBRILL_SONAME := librill.so.0
+# A version script made from rill.h keeps everything else local (the web
+# assets' linker-made symbols too).
+$(BUILD)/librill.map: include/rill.h
+	@mkdir -p $(dir $@)
+	$(Q){ echo '{ global:'; grep -oE 'RILL_API [^(]*\b(rill_[a-z_]+)\(' $< | \
+	    grep -oE 'rill_[a-z_]+\($$' | tr -d '(' | sed 's/$$/;/'; echo 'local: *; };'; } > $@
+$(BUILD)/librill.so: $(LIB_OBJ) $(BUILD)/librill.map
+	$(Q)$(CC) -shared -o $@ -Wl,-soname,$(LIBRILL_SONAME) \
+	    -Wl,--version-script,$(BUILD)/librill.map $(LIB_OBJ) $(LDLIBS_ALL)
+	@ln -sf librill.so $(BUILD)/$(LIBRILL_SONAME)
+$(BUILD)/librill.a: $(LIB_OBJ)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $(LIB_OBJ)
+# The embedding example, built against the shared library as a user would.
+$(BUILD)/examples/embed: examples/embed/embed.c include/rill.h $(BUILD)/librill.so
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -o $@ $< \
+	    -L$(BUILD) -lrill -Wl,-rpath,'$$ORIGIN/..' $(LDSAN)
+
 # tests/unit/<layer>/test_x.c links the archives of <layer> and below.
 define test_rule
 $(BUILD)/tests/$(1)/%: $(BUILD)/tests/unit/$(1)/%.o $(foreach l,$(2),$(call layer_lib,$(l)))
 	@mkdir -p $$(dir $$@)
 	$(Q)$(CC) -o $$@ $$< -Wl,--start-group $(foreach l,$(2),$(call layer_lib,$(l))) -Wl,--end-group $(LDLIBS_ALL)
 endef
-$(foreach i,1 2 3 4 5 6 7 8 9 10 11,$(eval $(call test_rule,$(word $(i),$(LAYERS)),$(wordlist 1,$(i),$(LAYERS)))))
+$(foreach i,1 2 3 4 5 6 7 8 9 10 11 12,$(eval $(call test_rule,$(word $(i),$(LAYERS)),$(wordlist 1,$(i),$(LAYERS)))))
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
@@ -146,18 +173,27 @@ demo: deps
 	@$(MAKE) --no-print-directory RELEASE=1 BUILD=build/release build/release/rill
 	@bash scripts/demo.sh build/release/rill
 
-install: $(BUILD)/rill
-	install -d $(DESTDIR)/usr/local/bin
-	install -m 755 $(BUILD)/rill $(DESTDIR)/usr/local/bin/rill
+PREFIX ?= /usr/local
+install: $(BUILD)/rill $(BUILD)/librill.so $(BUILD)/librill.a
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BUILD)/rill $(DESTDIR)$(PREFIX)/bin/rill
+	install -m 644 include/rill.h $(DESTDIR)$(PREFIX)/include/rill.h
+	install -m 755 $(BUILD)/librill.so $(DESTDIR)$(PREFIX)/lib/$(LIBRILL_SONAME)
+	ln -sf $(LIBRILL_SONAME) $(DESTDIR)$(PREFIX)/lib/librill.so
+	install -m 644 $(BUILD)/librill.a $(DESTDIR)$(PREFIX)/lib/librill.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|'$$(sed -n 's/^#define RILL_VERSION "\(.*\)"/\1/p' include/rill.h)'|' \
+	    -e 's|@LIBS@|$(PKG_LIBS) -lm -pthread|' rill.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/rill.pc
 
 check-layers:
 	@bash scripts/check-layers.sh
 
 format:
-	@clang-format -i $$(find src tests bench fuzz -name '*.[ch]')
+	@clang-format -i $$(find src tests bench fuzz include examples -name '*.[ch]')
 
 format-check:
-	@clang-format --dry-run -Werror $$(find src tests bench fuzz -name '*.[ch]')
+	@clang-format --dry-run -Werror $$(find src tests bench fuzz include examples -name '*.[ch]')
 
 clean:
 	rm -rf build

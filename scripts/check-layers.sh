@@ -4,7 +4,7 @@
 # "<lower-or-same-layer>/y.h" only.
 set -u
 cd "$(dirname "$0")/.."
-layers=(base net log kafka broker row stream connect sql web cli)
+layers=(base net log kafka broker row stream connect sql web lib cli)
 rank() { local i; for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && { echo "$i"; return; }; done; echo -1; }
 bad=0
 for f in $(find src -name '*.[ch]'); do

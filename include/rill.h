@@ -1,0 +1,171 @@
+/* rill.h - librill: the rill engine inside your own program.
+ *
+ * One engine (struct rill) holds a data directory: its log (streams and
+ * tables are topics), its catalog and its persistent queries, exactly as
+ * `rill run` does. The same SQL gives the same results. A program
+ *
+ *   1. opens an engine             rill_open("./data", NULL, &db)
+ *   2. runs SQL                    rill_exec(db, "CREATE STREAM ...; "
+ *                                                "CREATE TABLE t AS ...", ...)
+ *   3. pushes records              rill_push(db, "readings", key, klen,
+ *                                            json, len, ts_ms)
+ *   4. receives output rows        rill_subscribe(db, "t", RILL_FROM_END,
+ *                                                 on_row, arg, &sub)
+ *                                  rill_poll(db, 100)   (calls on_row)
+ *   5. closes                      rill_close(db)
+ *
+ * No socket and no other process: records go straight into the log, the
+ * queries run on the engine's worker threads (one per core unless
+ * rill_options.workers says), output rows are read back from the log.
+ *
+ * Errors: every function returning int returns 0 (or a count) on success
+ * and a negative RILL_E* code on failure; rill_errmsg(db) then says what
+ * failed (for SQL: "line L, column C: ..."). The message is the engine's
+ * and stays valid until the next call on the same engine.
+ *
+ * Ownership: strings and buffers passed in are copied before the call
+ * returns; pointers passed to callbacks are valid only during the call.
+ * Handles (struct rill, struct rill_sub) are opaque and freed by their
+ * close function; closing the engine closes its subscriptions.
+ *
+ * Threads: an engine may be used from one thread at a time (serialize
+ * your calls); callbacks run in the thread that calls rill_poll or
+ * rill_exec. Distinct engines are independent (each on its own data
+ * directory: a directory is locked by the engine or `rill serve` that has
+ * it open).
+ *
+ * Version: RILL_VERSION_NUMBER (major * 10000 + minor * 100 + patch);
+ * rill_version() is the library's, which may be newer than the header.
+ */
+#ifndef RILL_H
+#define RILL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RILL_VERSION "0.9.0"
+#define RILL_VERSION_NUMBER 900
+
+#if defined(__GNUC__)
+#define RILL_API __attribute__((visibility("default")))
+#else
+#define RILL_API
+#endif
+
+/* Error codes (negative). */
+#define RILL_EINVAL (-1)     /* an argument is wrong */
+#define RILL_ENOTFOUND (-2)  /* no such stream, topic or query */
+#define RILL_EEXISTS (-3)    /* already exists */
+#define RILL_ESQL (-4)       /* the SQL did not parse or check */
+#define RILL_EBUSY (-5)      /* the data directory is in use */
+#define RILL_EIO (-6)        /* the disk failed, or is full */
+#define RILL_ETOOLARGE (-7)  /* above a configured limit */
+#define RILL_ETIMEOUT (-8)   /* the deadline passed */
+#define RILL_ECLOSED (-9)    /* the engine is closing */
+#define RILL_EINTERNAL (-10) /* anything else (see rill_errmsg) */
+
+struct rill;
+struct rill_sub;
+
+/* Options of rill_open; NULL means all defaults. Zero-initialise it
+ * (`struct rill_options o = {0};`) and set what you need: fields may be
+ * added at the end in later versions, never reordered. */
+struct rill_options {
+    int workers; /* query worker threads; 0: one per core */
+    /* Queries stop once every input is drained (rill run --until-idle):
+     * rill_wait returns then. 0: queries run until rill_close. */
+    int until_idle;
+    int reserved[8];
+};
+
+/* Opens (creating if needed) the engine on data directory dir, resuming
+ * the catalog's running queries. *out is set even when it fails (as
+ * sqlite3_open does), so rill_errmsg(*out) can say why: rill_close it
+ * either way. */
+RILL_API int rill_open(const char *dir, const struct rill_options *opts,
+                       struct rill **out);
+
+/* Stops the queries (each records its progress), flushes and closes the
+ * log. NULL is a no-op. */
+RILL_API void rill_close(struct rill *db);
+
+/* Runs a script of ';'-separated statements, statement by statement,
+ * stopping at the first error (RILL_ESQL, or the failure's own code).
+ * on_text, if not NULL, gets each statement's result text ("created
+ * stream readings ...", a table for SHOW); a transient SELECT's rows also
+ * arrive there, one JSON object per call, until its LIMIT, the end of
+ * the input with until_idle, or rill_interrupt. */
+typedef void (*rill_text_fn)(void *arg, const char *text, size_t len);
+RILL_API int rill_exec(struct rill *db, const char *sql, rill_text_fn on_text,
+                       void *arg);
+
+/* Appends one record to a stream (its name in the catalog) or topic:
+ * key may be NULL (klen 0) for no key; value is the record as the
+ * stream's format has it (JSON for format = 'json'); ts_ms is its
+ * timestamp (ms since the epoch; < 0: now). Records are placed on
+ * partitions by key as Kafka's producers do (murmur2) and are durable
+ * as the topic's settings say. */
+RILL_API int rill_push(struct rill *db, const char *stream, const void *key,
+                       size_t klen, const void *value, size_t vlen,
+                       int64_t ts_ms);
+
+/* Pushed records are buffered (no system call per record) and appended
+ * together: at rill_flush, rill_poll, rill_exec, rill_wait, rill_close, or
+ * once 256 KiB are waiting. rill_flush says whether the append failed
+ * (RILL_EIO: a full disk; the records of that append are not kept). */
+RILL_API int rill_flush(struct rill *db);
+
+/* Receives the records of a stream, table or topic, from its beginning
+ * (RILL_FROM_BEGINNING: what is retained) or its end (RILL_FROM_END: what
+ * is written after the call). Callbacks run inside rill_poll. */
+#define RILL_FROM_END 0
+#define RILL_FROM_BEGINNING 1
+struct rill_record {
+    const void *key; /* NULL: no key */
+    size_t key_len;
+    const void *value; /* NULL: a tombstone */
+    size_t value_len;
+    int64_t timestamp; /* ms since the epoch */
+    int32_t partition;
+    int64_t offset;
+};
+typedef void (*rill_record_fn)(void *arg, const struct rill_record *rec);
+RILL_API int rill_subscribe(struct rill *db, const char *name, int from,
+                            rill_record_fn on_record, void *arg,
+                            struct rill_sub **out);
+RILL_API void rill_unsubscribe(struct rill_sub *sub);
+
+/* Delivers what the subscriptions have (calling their callbacks in this
+ * thread), waiting up to timeout_ms for the first record when none is
+ * there: the number of records delivered, or an error. */
+RILL_API int rill_poll(struct rill *db, int timeout_ms);
+
+/* A counter of a query that runs or ran in this engine: "records_in",
+ * "rows_in", "rows_out", "late_rows", "dead_letters", "windows_fired",
+ * "write_errors", "lag", "watermark" (ms; absent before the first), as
+ * `rill queries describe` names them with '_' for ' '; the query's id as
+ * rill_exec reported it ("started query q_1"). */
+RILL_API int rill_query_counter(struct rill *db, const char *query_id,
+                                const char *name, int64_t *value);
+
+/* With until_idle: blocks until every query has drained its input and
+ * fired its windows. Otherwise RILL_EINVAL. */
+RILL_API int rill_wait(struct rill *db);
+
+/* Ends a running SELECT of rill_exec (which then returns 0): callable
+ * from another thread or a signal handler (it only sets a flag). */
+RILL_API void rill_interrupt(struct rill *db);
+
+/* What the last failing call on db said ("" when none). */
+RILL_API const char *rill_errmsg(const struct rill *db);
+RILL_API const char *rill_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -72,7 +72,9 @@ else
 Q := @
 endif
 
-$(BUILD)/%.o: %.c
+# Objects depend on the Makefile: a change of flags (say -fPIC) rebuilds
+# them instead of linking stale ones.
+$(BUILD)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC    $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@

@@ -79,12 +79,22 @@ struct rill_options {
     /* Queries stop once every input is drained (rill run --until-idle):
      * rill_wait returns then. 0: queries run until rill_close. */
     int until_idle;
+    /* In-memory engines (rill_open with dir NULL): the bytes every stream,
+     * table and internal topic may take together (0: 64 MiB), and one
+     * partition's ring (0: 1 MiB; the oldest records of a full ring are
+     * dropped, as retention drops them from a log). */
+    size_t memory_bytes;
+    size_t partition_bytes;
     int reserved[8];
 };
 
 /* Opens (creating if needed) the engine on data directory dir, resuming
- * the catalog's running queries. *out is set even when it fails (as
- * sqlite3_open does), so rill_errmsg(*out) can say why: rill_close it
+ * the catalog's running queries. dir NULL: an engine in memory, with no
+ * file, no log and no thread of its own: streams are rings within
+ * rill_options.memory_bytes (a CREATE that would go over it fails with
+ * RILL_ETOOLARGE), and the queries run in the calling thread, inside
+ * rill_poll and rill_wait (workers is ignored). *out is set even when it fails
+ * (as sqlite3_open does), so rill_errmsg(*out) can say why: rill_close it
  * either way. */
 RILL_API int rill_open(const char *dir, const struct rill_options *opts,
                        struct rill **out);
@@ -141,7 +151,8 @@ RILL_API void rill_unsubscribe(struct rill_sub *sub);
 
 /* Delivers what the subscriptions have (calling their callbacks in this
  * thread), waiting up to timeout_ms for the first record when none is
- * there: the number of records delivered, or an error. */
+ * there: the number of records delivered, or an error. An in-memory
+ * engine runs its queries here first, until they have nothing left. */
 RILL_API int rill_poll(struct rill *db, int timeout_ms);
 
 /* A counter of a query that runs or ran in this engine: "records_in",

@@ -7,10 +7,13 @@
  *
  * usage: embed DATA_DIR     (a fresh directory; prints a last line
  *                            "windows W alerts A" that `make test` checks)
+ *        embed :memory:     (the same in memory: no file, no thread; the
+ *                            queries run inside rill_wait and rill_poll)
  */
 #include <rill.h>
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,7 +78,9 @@ int main(int argc, char **argv)
     struct rill_options o = {0};
     o.until_idle = 1; /* run the queries over what was pushed, then end */
     struct rill *db;
-    int rc = rill_open(argv[1], &o, &db);
+    bool memory = !strcmp(argv[1], ":memory:");
+    o.memory_bytes = 16u << 20; /* in memory: every stream within 16 MiB */
+    int rc = rill_open(memory ? NULL : argv[1], &o, &db);
     if (rc)
         return fail(db, "open", rc);
     if ((rc = rill_exec(db, setup, print_text, NULL)))

@@ -24,6 +24,7 @@
 #include "base/mem.h"
 #include "base/murmur2.h"
 #include "connect/local_log.h"
+#include "connect/mem_log.h"
 #include "log/logdir.h"
 #include "sql/catalog.h"
 #include "sql/query_run.h"
@@ -52,6 +53,7 @@ struct rill_sub {
 
 struct rill {
     struct logdir *ld;
+    struct mem_log *mem; /* in memory (rill_open with dir NULL) */
     struct stream_log log;
     struct catalog *catalog;
     struct query_run *qr;
@@ -131,6 +133,44 @@ static int emit_row(void *arg, const char *line, size_t len)
 /* Frees what rill_open made so far, keeping db (and its message). */
 static void teardown(struct rill *db);
 
+/* rill_open(NULL): the log and the catalog in memory, no threads. */
+static int open_memory(struct rill *db, const struct rill_options *opts)
+{
+    struct mem_log_options mo = {
+        .budget_bytes = opts ? opts->memory_bytes : 0,
+        .partition_bytes = opts ? opts->partition_bytes : 0,
+    };
+    if (mo.partition_bytes > 0 && mo.budget_bytes > 0 &&
+        mo.partition_bytes > mo.budget_bytes) {
+        db->broken = true;
+        return fail(db, RILL_EINVAL, "partition_bytes above memory_bytes");
+    }
+    mem_log_create(&mo, &db->mem);
+    mem_log_stream_log(db->mem, &db->log);
+    char msg[128] = "";
+    catalog_open(NULL, &db->catalog, msg, sizeof msg);
+    db->until_idle = opts && opts->until_idle;
+    struct query_run_options qo = {.until_idle = db->until_idle,
+                                   .workers = -1,
+                                   .interrupted = &db->interrupted,
+                                   .terminated = &db->terminated};
+    query_run_create(&qo, &db->qr);
+    struct sql_exec_options o = {
+        .catalog = db->catalog,
+        .log = &db->log,
+        .engine = &query_run_engine,
+        .engine_ctx = db->qr,
+        .emit = emit_row,
+        .emit_arg = db,
+    };
+    int rc = sql_exec_create(&o, &db->exec);
+    if (rc) {
+        teardown(db);
+        return fail(db, code(rc), "cannot start the engine: %s", err_str(rc));
+    }
+    return 0;
+}
+
 int rill_open(const char *dir, const struct rill_options *opts,
               struct rill **out)
 {
@@ -138,7 +178,9 @@ int rill_open(const char *dir, const struct rill_options *opts,
         return RILL_EINVAL;
     struct rill *db = mem_calloc(1, sizeof *db);
     *out = db;
-    if (!dir || !*dir) {
+    if (!dir)
+        return open_memory(db, opts);
+    if (!*dir) {
         db->broken = true;
         return fail(db, RILL_EINVAL, "no data directory");
     }
@@ -227,6 +269,8 @@ static void teardown(struct rill *db)
     db->nwriters = 0;
     catalog_close(db->catalog);
     logdir_close(db->ld);
+    mem_log_destroy(db->mem);
+    db->mem = NULL;
     db->exec = NULL;
     db->qr = NULL;
     db->catalog = NULL;
@@ -283,11 +327,11 @@ int rill_exec(struct rill *db, const char *sql, rill_text_fn on_text, void *arg)
             on_text(arg, (const char *)b.data, b.len);
         if (rc) {
             snprintf(db->errmsg, sizeof db->errmsg, "%s", err.message);
-            status = err.pos.line > 0 || rc == ERR_PARSE || rc == ERR_INVALID ||
-                             rc == ERR_NOT_FOUND || rc == ERR_EXISTS ||
-                             rc == ERR_UNSUPPORTED
-                         ? RILL_ESQL
-                         : code(rc);
+            /* Limits and I/O keep their own codes; the rest is the SQL's. */
+            int c = code(rc);
+            status = c == RILL_ETOOLARGE || c == RILL_EIO || c == RILL_EBUSY
+                         ? c
+                         : RILL_ESQL;
             break;
         }
     }
@@ -462,13 +506,19 @@ int rill_poll(struct rill *db, int timeout_ms)
     int64_t deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     for (;;) {
         uint64_t seq = stream_log_append_seq(&db->log);
+        /* In memory, the queries run here: until they have nothing left. */
+        if (db->mem)
+            while (query_run_step(db->qr, 0) > 0)
+                ;
         int got = poll_once(db);
         if (got != 0)
             return got;
         int64_t left = deadline - clock_mono_ms();
         if (left <= 0)
             return 0;
-        stream_log_wait(&db->log, seq, left);
+        /* In memory nobody else appends: step again soon (timers, the
+         * idle watermark) rather than wait for an append. */
+        stream_log_wait(&db->log, seq, db->mem && left > 10 ? 10 : left);
     }
 }
 

@@ -325,6 +325,8 @@ static void encode(const struct catalog *c, struct buf *b)
 
 static int save(struct catalog *c)
 {
+    if (!c->dir)
+        return 0; /* in memory */
     int rc = os_mkdir_p(c->dir);
     if (rc < 0)
         return rc;
@@ -578,6 +580,14 @@ int catalog_open(const char *data_dir, struct catalog **out, char *err,
                  size_t errlen)
 {
     struct catalog *c = mem_calloc(1, sizeof(*c));
+    c->next_query = 1;
+    if (err && errlen)
+        err[0] = '\0';
+    if (!data_dir) {
+        c->path = mem_strdup("(in memory)");
+        *out = c;
+        return 0;
+    }
     size_t n = strlen(data_dir) + 32;
     c->dir = mem_alloc(n);
     snprintf(c->dir, n, "%s/_catalog", data_dir);

@@ -80,8 +80,9 @@ struct catalog;
 
 /* Opens the catalog of the data directory `data_dir`: reads
  * <data>/_catalog/catalog if present, else starts empty (the directory is
- * created on the first change). Returns 0, ERR_CORRUPT (with a message in
- * err naming the line) or a negative errno. */
+ * created on the first change). data_dir NULL: a catalog in memory only
+ * (librill's in-memory engines), never written. Returns 0, ERR_CORRUPT
+ * (with a message in err naming the line) or a negative errno. */
 int catalog_open(const char *data_dir, struct catalog **out, char *err,
                  size_t errlen);
 void catalog_close(struct catalog *c); /* NULL is a no-op */

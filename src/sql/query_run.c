@@ -43,6 +43,11 @@ void query_run_destroy(struct query_run *qr)
     mem_free(qr);
 }
 
+int query_run_step(struct query_run *qr, int64_t wait_ms)
+{
+    return qr && qr->rt ? query_runtime_step(qr->rt, wait_ms) : 0;
+}
+
 bool query_run_topic_in_use(struct query_run *qr, const char *topic)
 {
     return qr && qr->rt && query_runtime_topic_in_use(qr->rt, topic);

@@ -40,7 +40,8 @@ struct query_run_options {
     bool until_idle;   /* bounded mode, see above */
     int64_t idle_ms;   /* 0: 500 ms */
     bool durable_only; /* read only fsync'ed data (rill.read.durable) */
-    int workers;       /* worker threads; 0: RILL_WORKERS or one per core */
+    int workers;       /* worker threads; 0: RILL_WORKERS or one per core; < 0:
+                          none, query_run_step steps the queries */
     /* Processing time from the records' arrival stamps, batch by batch
      * in stamp order (golden tests: `rill run` sets it from the
      * environment's RILL_VIRTUAL_CLOCK=1, docs/testing.md). */
@@ -65,6 +66,11 @@ void query_run_destroy(struct query_run *qr);
  * writes `topic`: its input, output, late-row, dead-letter or repartition
  * topic. Any thread (the broker asks before DeleteTopics). */
 bool query_run_topic_in_use(struct query_run *qr, const char *topic);
+
+/* With options.workers < 0 (no threads): steps the running queries once
+ * in this thread, waiting up to wait_ms for input when none had work;
+ * returns how many tasks had work (stream/query_runtime.h). */
+int query_run_step(struct query_run *qr, int64_t wait_ms);
 
 /* The engine; its ctx is a struct query_run. */
 extern const struct sql_engine_ops query_run_engine;

@@ -449,8 +449,8 @@ static void query_stop(struct query_runtime *qr, struct query *q)
     atomic_store(&q->stop, true);
     if (q->threaded)
         pthread_join(q->thread, NULL);
-    if (q->pooled) {
-        for (int i = 0; i < q->ntasks; i++)
+    if (q->pooled || q->caller) {
+        for (int i = 0; q->pooled && i < q->ntasks; i++)
             worker_pool_remove(qr->pool, &q->tasks[i]->wt);
         if (q->persistent && !query_error(q))
             query_task_progress_save(q, query_task_progress_wm(q));
@@ -490,6 +490,8 @@ int query_runtime_start(struct query_runtime *qr, const struct query_spec *sp,
             return ERR_FAILED;
         }
         q->threaded = true;
+    } else if (qr->o.workers < 0) {
+        q->caller = true; /* query_runtime_step steps it */
     } else {
         if (!qr->pool &&
             worker_pool_create(qr->o.workers, &qr->log, TICK_MS, &qr->pool)) {
@@ -675,9 +677,10 @@ static void end_if_idle(struct query_runtime *qr, struct query *q, int64_t idle)
     for (int i = 0; i < q->ntasks; i++)
         if (now - atomic_load(&q->tasks[i]->last_input) < idle)
             return;
-    for (int i = 0; i < q->ntasks; i++)
+    for (int i = 0; q->pooled && i < q->ntasks; i++)
         worker_pool_remove(qr->pool, &q->tasks[i]->wt);
     q->pooled = false;
+    q->caller = false;
     int rc = query_error(q);
     if (!rc) {
         /* Recorded before the end of input fires every window, so a
@@ -690,6 +693,30 @@ static void end_if_idle(struct query_runtime *qr, struct query *q, int64_t idle)
     atomic_store(&q->finished, true);
 }
 
+int query_runtime_step(struct query_runtime *qr, int64_t wait_ms)
+{
+    if (!qr)
+        return 0;
+    uint64_t seq = stream_log_append_seq(&qr->log);
+    int64_t now = clock_mono_ms();
+    int64_t due = now + (wait_ms > 0 ? wait_ms : 0);
+    int busy = 0;
+    int64_t idle = qr->o.idle_ms > 0 ? qr->o.idle_ms : 500;
+    for (int i = 0; i < qr->nqueries; i++) {
+        struct query *q = qr->queries[i];
+        if (!q->caller || atomic_load(&q->stop) || atomic_load(&q->finished))
+            continue;
+        for (int j = 0; j < q->ntasks; j++)
+            busy += query_task_step(q->tasks[j], now, &due) > 0;
+        if (qr->o.until_idle && !busy)
+            end_if_idle(qr, q, idle);
+    }
+    int64_t wait = due - clock_mono_ms();
+    if (!busy && wait > 0 && wait_ms > 0)
+        stream_log_wait(&qr->log, seq, wait < wait_ms ? wait : wait_ms);
+    return busy;
+}
+
 int query_runtime_wait(struct query_runtime *qr)
 {
     if (!qr || !qr->nqueries)
@@ -699,13 +726,17 @@ int query_runtime_wait(struct query_runtime *qr)
         int running = 0;
         for (int i = 0; i < qr->nqueries; i++) {
             struct query *q = qr->queries[i];
-            if (qr->o.until_idle && q->pooled && !atomic_load(&q->finished))
+            if (qr->o.until_idle && (q->pooled || q->caller) &&
+                !atomic_load(&q->finished))
                 end_if_idle(qr, q, idle);
             running += !atomic_load(&q->finished) && !query_error(q);
         }
         if (!running)
             break;
-        sleep_ms(20);
+        if (qr->o.workers < 0)
+            query_runtime_step(qr, 20);
+        else
+            sleep_ms(20);
     }
     int rc = 0;
     for (int i = 0; i < qr->nqueries && !rc; i++) {

@@ -44,7 +44,9 @@ struct query_runtime_options {
     bool until_idle;   /* bounded mode, see above */
     int64_t idle_ms;   /* 0: 500 ms */
     bool durable_only; /* read only fsync'ed data (rill.read.durable) */
-    int workers;       /* worker threads; 0: RILL_WORKERS or one per core */
+    /* worker threads; 0: RILL_WORKERS or one per core; < 0: none, the
+     * caller steps the queries (query_runtime_step) */
+    int workers;
     /* Processing time is the arrival stamp (Kafka timestamp) of each
      * record batch instead of the wall clock, one batch at a time in stamp
      * order over every task (golden tests, docs/testing.md). */
@@ -141,6 +143,11 @@ int query_runtime_stop(struct query_runtime *rt, const char *id);
 /* Appends a query's counters as "name: value" lines; ERR_NOT_FOUND. */
 int query_runtime_stats(struct query_runtime *rt, const char *id,
                         struct buf *out);
+/* With options.workers < 0 (no threads: librill's in-memory engines):
+ * steps every task of every running query once in this thread, then, if
+ * none had work, waits up to wait_ms for an append. Returns how many
+ * tasks had work (in bounded mode, a query idle for idle_ms ends here). */
+int query_runtime_step(struct query_runtime *rt, int64_t wait_ms);
 /* Blocks while persistent queries run (bounded mode: until they all
  * ended), or until *options.interrupted. Returns the first query error. */
 int query_runtime_wait(struct query_runtime *rt);

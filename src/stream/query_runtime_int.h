@@ -129,6 +129,7 @@ struct query {
     /* how it runs */
     bool pooled;   /* its tasks are on the engine's worker threads */
     bool threaded; /* its own thread steps its tasks */
+    bool caller;   /* query_runtime_step steps its tasks (workers < 0) */
     pthread_t thread;
     atomic_bool stop;
     atomic_bool finished;

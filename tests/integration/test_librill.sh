@@ -40,6 +40,11 @@ sort "$tmp/out1" >"$tmp/s1"; sort "$tmp/out2" >"$tmp/s2"
 cmp -s "$tmp/s1" "$tmp/s2" || { diff "$tmp/s1" "$tmp/s2" | head; fail "static and shared runs differ"; }
 echo "ok: the statically linked program prints the same rows"
 
+LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/embed" :memory: >"$tmp/out4" 2>&1 || { cat "$tmp/out4"; fail "embed :memory:"; }
+sort "$tmp/out4" >"$tmp/s4"
+cmp -s "$tmp/s1" "$tmp/s4" || { diff "$tmp/s1" "$tmp/s4" | head; fail "in-memory and on-disk runs differ"; }
+echo "ok: the in-memory engine (no file, no thread) prints the same windows and alerts"
+
 # The same SQL through `rill run` gives the same windows.
 LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/embed" "$tmp/d1" >"$tmp/out3" 2>&1 && fail "a second run re-creating the stream must fail"
 grep -q "already exists" "$tmp/out3" || { cat "$tmp/out3"; fail "the error names the cause"; }

@@ -123,6 +123,34 @@ RILL_API int rill_push(struct rill *db, const char *stream, const void *key,
                        size_t klen, const void *value, size_t vlen,
                        int64_t ts_ms);
 
+/* A typed value for rill_push_row. */
+#define RILL_NULL 0
+#define RILL_BOOL 1
+#define RILL_INT 2       /* INT, BIGINT, or a TIMESTAMP in ms */
+#define RILL_DOUBLE 3    /* DOUBLE (an INT value is taken too) */
+#define RILL_STRING 4    /* STRING / VARCHAR, UTF-8 */
+#define RILL_TIMESTAMP 5 /* ms since the epoch */
+struct rill_value {
+    int type;
+    union {
+        int b;
+        int64_t i;
+        double d;
+        struct {
+            const char *p;
+            size_t n;
+        } s;
+    } v;
+};
+
+/* Appends one row to a stream of format 'json', its values in the order of
+ * the stream's columns (n of them): rill encodes the record, takes its key
+ * from the stream's key column and its timestamp from the WATERMARK
+ * column (else now). RILL_EINVAL, with the column named, for a count or a
+ * type that does not match or a stream of another format. */
+RILL_API int rill_push_row(struct rill *db, const char *stream,
+                           const struct rill_value *values, size_t n);
+
 /* Pushed records are buffered (no system call per record) and appended
  * together: at rill_flush, rill_poll, rill_exec, rill_wait, rill_close, or
  * once 256 KiB are waiting. rill_flush says whether the append failed

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -25,6 +26,8 @@
 #include "base/murmur2.h"
 #include "connect/local_log.h"
 #include "connect/mem_log.h"
+#include "row/json_encode.h"
+#include "row/value.h"
 #include "log/logdir.h"
 #include "sql/catalog.h"
 #include "sql/query_run.h"
@@ -398,6 +401,127 @@ int rill_push(struct rill *db, const char *stream, const void *key, size_t klen,
     if (db->pending >= PUSH_FLUSH_BYTES)
         return flush_writers(db);
     return 0;
+}
+
+/* The JSON of one value of column c, and whether it fits the type. */
+static bool encode_value(struct buf *b, const struct schema_column *c,
+                         const struct rill_value *v)
+{
+    if (v->type == RILL_NULL) {
+        buf_put_str(b, "null");
+        return c->nullable;
+    }
+    switch (c->type) {
+    case SCHEMA_BOOLEAN:
+        if (v->type != RILL_BOOL)
+            return false;
+        buf_put_str(b, v->v.b ? "true" : "false");
+        return true;
+    case SCHEMA_INT:
+        if (v->type != RILL_INT || v->v.i < INT32_MIN || v->v.i > INT32_MAX)
+            return false;
+        buf_printf(b, "%lld", (long long)v->v.i);
+        return true;
+    case SCHEMA_BIGINT:
+    case SCHEMA_TIMESTAMP:
+        if (v->type != RILL_INT && v->type != RILL_TIMESTAMP)
+            return false;
+        buf_printf(b, "%lld", (long long)v->v.i);
+        return true;
+    case SCHEMA_DOUBLE: {
+        double d = v->type == RILL_DOUBLE ? v->v.d
+                   : v->type == RILL_INT  ? (double)v->v.i
+                                          : 0;
+        if (v->type != RILL_DOUBLE && v->type != RILL_INT)
+            return false;
+        struct value x = value_null();
+        x.type = SCHEMA_DOUBLE;
+        x.u.f64 = d;
+        json_encode_value(b, x);
+        return true;
+    }
+    case SCHEMA_STRING:
+        if (v->type != RILL_STRING || (!v->v.s.p && v->v.s.n) ||
+            !json_utf8_valid(v->v.s.p ? v->v.s.p : "", v->v.s.n))
+            return false;
+        json_encode_string(b, v->v.s.p ? v->v.s.p : "", v->v.s.n);
+        return true;
+    default:
+        return false;
+    }
+}
+
+int rill_push_row(struct rill *db, const char *stream,
+                  const struct rill_value *values, size_t n)
+{
+    CHECK_OPEN(db);
+    if (!stream || (!values && n))
+        return RILL_EINVAL;
+    const struct catalog_relation *r =
+        catalog_relation_find(db->catalog, stream);
+    if (!r)
+        return fail(db, RILL_ENOTFOUND, "no stream '%s'", stream);
+    if (strcmp(r->format, "json"))
+        return fail(db, RILL_EINVAL,
+                    "%s has format '%s': push its records with rill_push",
+                    stream, r->format);
+    const struct schema *s = &r->schema;
+    if (n != (size_t)s->ncolumns)
+        return fail(db, RILL_EINVAL, "%s has %d columns, the row %zu values",
+                    stream, s->ncolumns, n);
+    struct buf b;
+    buf_init(&b);
+    buf_put_u8(&b, '{');
+    const void *key = NULL;
+    size_t klen = 0;
+    char kbuf[32];
+    int64_t ts = -1;
+    for (int i = 0; i < s->ncolumns; i++) {
+        const struct schema_column *c = &s->columns[i];
+        if (strcmp(c->path, c->name)) {
+            buf_fini(&b);
+            return fail(db, RILL_EINVAL,
+                        "%s.%s is read from the JSON path '%s': push its "
+                        "records with rill_push",
+                        stream, c->name, c->path);
+        }
+        if (i)
+            buf_put_u8(&b, ',');
+        json_encode_string(&b, c->name, strlen(c->name));
+        buf_put_u8(&b, ':');
+        if (!encode_value(&b, c, &values[i])) {
+            buf_fini(&b);
+            return fail(db, RILL_EINVAL,
+                        "%s.%s: the value's type (%d) does not fit the "
+                        "column%s",
+                        stream, c->name, values[i].type,
+                        values[i].type == RILL_NULL ? " (NOT NULL)" : "");
+        }
+        const struct rill_value *v = &values[i];
+        if (r->key && !strcasecmp(r->key, c->name) && v->type != RILL_NULL) {
+            if (v->type == RILL_STRING) {
+                key = v->v.s.p ? v->v.s.p : "";
+                klen = v->v.s.n;
+            } else if (v->type == RILL_DOUBLE) {
+                int kl = snprintf(kbuf, sizeof kbuf, "%.17g", v->v.d);
+                key = kbuf;
+                klen = (size_t)kl;
+            } else {
+                int kl = snprintf(
+                    kbuf, sizeof kbuf, "%lld",
+                    (long long)(v->type == RILL_BOOL ? v->v.b : v->v.i));
+                key = kbuf;
+                klen = (size_t)kl;
+            }
+        }
+        if (r->time_column && !strcasecmp(r->time_column, c->name) &&
+            v->type != RILL_NULL)
+            ts = v->v.i;
+    }
+    buf_put_u8(&b, '}');
+    int rc = rill_push(db, stream, key, klen, b.data, b.len, ts);
+    buf_fini(&b);
+    return rc;
 }
 
 int rill_flush(struct rill *db)

@@ -299,6 +299,51 @@ TEST(test_in_memory_windows)
     rill_close(db);
 }
 
+TEST(test_push_row)
+{
+    struct rill_options o = {0};
+    struct rill *db;
+    CHECK_EQ_INT(rill_open(NULL, &o, &db), 0);
+    CHECK_EQ_INT(rill_exec(db, stream, NULL, NULL), 0);
+    CHECK_EQ_INT(rill_exec(db,
+                           "CREATE STREAM hot AS SELECT id, v, ts FROM r "
+                           "WHERE v > 10;",
+                           NULL, NULL),
+                 0);
+    struct rill_sub *sub, *raw;
+    struct seen s = {0, ""}, in = {0, ""};
+    CHECK_EQ_INT(rill_subscribe(db, "hot", RILL_FROM_END, on_rec, &s, &sub), 0);
+    CHECK_EQ_INT(rill_subscribe(db, "r", RILL_FROM_END, on_rec, &in, &raw), 0);
+    struct rill_value row[3];
+    row[0].type = RILL_STRING;
+    row[0].v.s.p = "m\"1";
+    row[0].v.s.n = 3;
+    row[1].type = RILL_DOUBLE;
+    row[1].v.d = 12.5;
+    row[2].type = RILL_TIMESTAMP;
+    row[2].v.i = 1767225600123;
+    CHECK_EQ_INT(rill_push_row(db, "r", row, 3), 0);
+    row[1].type = RILL_INT; /* an INT for a DOUBLE column */
+    row[1].v.i = 3;
+    CHECK_EQ_INT(rill_push_row(db, "r", row, 3), 0);
+    CHECK(rill_poll(db, 0) >= 1);
+    CHECK_EQ_INT(in.n, 2);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK(strstr(s.last, "\"id\":\"m\\\"1\"") != NULL);
+    CHECK(strstr(s.last, "\"v\":12.5") != NULL);
+    CHECK(strstr(s.last, "2026-01-01T00:00:00.123Z") != NULL);
+    /* Refusals name what is wrong; nothing is pushed. */
+    CHECK_EQ_INT(rill_push_row(db, "r", row, 2), RILL_EINVAL);
+    CHECK(strstr(rill_errmsg(db), "3 columns") != NULL);
+    row[1].type = RILL_STRING;
+    CHECK_EQ_INT(rill_push_row(db, "r", row, 3), RILL_EINVAL);
+    CHECK(strstr(rill_errmsg(db), "r.v") != NULL);
+    CHECK_EQ_INT(rill_push_row(db, "nowhere", row, 3), RILL_ENOTFOUND);
+    CHECK_EQ_INT(rill_poll(db, 0), 0);
+    CHECK_EQ_INT(in.n, 2);
+    rill_close(db);
+}
+
 TEST(test_version)
 {
     CHECK_EQ_STR(rill_version(), RILL_VERSION);
@@ -311,6 +356,7 @@ int main(void)
     RUN(test_until_idle_windows);
     RUN(test_in_memory);
     RUN(test_in_memory_windows);
+    RUN(test_push_row);
     RUN(test_version);
     return harness_summary("test_rill");
 }

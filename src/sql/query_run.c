@@ -276,6 +276,18 @@ static int eng_stats(void *ctx, const char *id, struct buf *out)
     return qr->rt ? query_runtime_stats(qr->rt, id, out) : ERR_NOT_FOUND;
 }
 
+static int eng_info(void *ctx, const char *id, struct query_info *out)
+{
+    struct query_run *qr = ctx;
+    return qr->rt ? query_runtime_info(qr->rt, id, out) : ERR_NOT_FOUND;
+}
+
+static int eng_halt(void *ctx, const char *id)
+{
+    struct query_run *qr = ctx;
+    return qr->rt ? query_runtime_halt(qr->rt, id) : ERR_NOT_FOUND;
+}
+
 static int eng_wait(void *ctx)
 {
     struct query_run *qr = ctx;
@@ -295,5 +307,7 @@ const struct sql_engine_ops query_run_engine = {
     .run_select = eng_select,
     .explain = eng_explain,
     .query_stats = eng_stats,
+    .query_info = eng_info,
+    .halt_query = eng_halt,
     .wait = eng_wait,
 };

@@ -739,7 +739,16 @@ static void stmt_out(struct out *o, const struct sql_stmt *s)
                                              : "STREAMS");
         break;
     case SQL_STMT_DESCRIBE:
-        putf(o, "(describe %s)", s->name);
+        putf(o, "(describe %s%s)", s->name, s->json ? " json" : "");
+        break;
+    case SQL_STMT_EXPLAIN_WATERMARK:
+        putf(o, "(explain-watermark %s)", s->name);
+        break;
+    case SQL_STMT_STOP_QUERY:
+        putf(o, "(stop-query %s)", s->name);
+        break;
+    case SQL_STMT_RESUME_QUERY:
+        putf(o, "(resume-query %s)", s->name);
         break;
     case SQL_STMT_EXPLAIN:
         put(o, "(explain ");

@@ -305,13 +305,16 @@ enum sql_stmt_kind {
     SQL_STMT_CREATE_TABLE,     /* the same, a changelog table */
     SQL_STMT_CREATE_STREAM_AS, /* name [WITH (...)] AS query */
     SQL_STMT_CREATE_TABLE_AS,
-    SQL_STMT_INSERT,   /* INSERT INTO name query */
-    SQL_STMT_SELECT,   /* query */
-    SQL_STMT_DROP,     /* object, name, if_exists */
-    SQL_STMT_SHOW,     /* object */
-    SQL_STMT_DESCRIBE, /* name */
-    SQL_STMT_EXPLAIN,  /* inner */
-    SQL_STMT_SET       /* key = value */
+    SQL_STMT_INSERT,            /* INSERT INTO name query */
+    SQL_STMT_SELECT,            /* query */
+    SQL_STMT_DROP,              /* object, name, if_exists */
+    SQL_STMT_SHOW,              /* object */
+    SQL_STMT_DESCRIBE,          /* name */
+    SQL_STMT_EXPLAIN,           /* inner */
+    SQL_STMT_SET,               /* key = value */
+    SQL_STMT_EXPLAIN_WATERMARK, /* name (a query) */
+    SQL_STMT_STOP_QUERY,        /* name */
+    SQL_STMT_RESUME_QUERY       /* name */
 };
 
 enum sql_object {
@@ -354,6 +357,7 @@ struct sql_stmt {
     size_t noptions;
     struct sql_select *query;
     struct sql_stmt *inner;  /* EXPLAIN */
+    bool json;               /* DESCRIBE ... FORMAT JSON */
     const char *key, *value; /* SET */
 };
 

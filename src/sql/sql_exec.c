@@ -1210,7 +1210,13 @@ int sql_exec_stmt(struct sql_exec *ex, const struct sql_stmt *st,
     case SQL_STMT_SHOW:
         return sql_exec_run_show(ex, st, out, err);
     case SQL_STMT_DESCRIBE:
+        if (st->json)
+            return sql_exec_run_control(ex, st, out, err);
         return sql_exec_run_describe(ex, st, out, err);
+    case SQL_STMT_EXPLAIN_WATERMARK:
+    case SQL_STMT_STOP_QUERY:
+    case SQL_STMT_RESUME_QUERY:
+        return sql_exec_run_control(ex, st, out, err);
     case SQL_STMT_EXPLAIN:
         return exec_explain(ex, st, out, err);
     case SQL_STMT_SET:
@@ -1240,6 +1246,43 @@ out:
     return rc;
 }
 
+int sql_exec_start_saved(struct sql_exec *ex, const char *id, bool *bad,
+                         struct sql_exec_error *err)
+{
+    const struct catalog_query *q = catalog_query_find(ex->o.catalog, id);
+    memset(err, 0, sizeof *err);
+    *bad = false;
+    if (!q)
+        return ERR_NOT_FOUND;
+    struct arena arena;
+    arena_init(&arena, 16384);
+    struct sql_stmt *st;
+    struct sql_error perr;
+    int rc = sql_parse_stmt(q->sql, strlen(q->sql), &arena, &st, &perr);
+    if (rc) {
+        snprintf(err->message, sizeof err->message, "%s", perr.message);
+    } else {
+        struct sql_exec_checker ck = {.ex = ex, .err = err};
+        rc = st->query ? sql_exec_check_select(&ck, st->query) : ERR_INVALID;
+        if (!st->query)
+            snprintf(err->message, sizeof err->message, "not a query");
+    }
+    if (rc) {
+        *bad = true;
+    } else {
+        struct sql_query_start qs;
+        init_start(ex, &qs, st, st->query);
+        qs.id = q->id;
+        qs.sink = q->sink;
+        qs.settings = q->settings;
+        qs.nsettings = q->nsettings;
+        qs.resume = true;
+        rc = ex->o.engine->start_query(ex->o.engine_ctx, &qs, err);
+    }
+    arena_fini(&arena);
+    return rc;
+}
+
 int sql_exec_resume(struct sql_exec *ex, struct buf *out)
 {
     struct catalog *cat = ex->o.catalog;
@@ -1252,45 +1295,20 @@ int sql_exec_resume(struct sql_exec *ex, struct buf *out)
             ids[n++] = mem_strdup(q->id);
     }
     for (size_t i = 0; i < n; i++) {
-        const struct catalog_query *q = catalog_query_find(cat, ids[i]);
-        struct arena arena;
-        arena_init(&arena, 16384);
-        struct sql_stmt *st;
-        struct sql_error perr;
         struct sql_exec_error err;
-        memset(&err, 0, sizeof err);
-        int rc = sql_parse_stmt(q->sql, strlen(q->sql), &arena, &st, &perr);
-        if (rc) {
-            snprintf(err.message, sizeof err.message, "%s", perr.message);
-        } else {
-            struct sql_exec_checker ck = {.ex = ex, .err = &err};
-            rc =
-                st->query ? sql_exec_check_select(&ck, st->query) : ERR_INVALID;
-            if (!st->query)
-                snprintf(err.message, sizeof err.message, "not a query");
-        }
-        if (rc) {
+        bool bad;
+        int rc = sql_exec_start_saved(ex, ids[i], &bad, &err);
+        if (rc && bad) {
             buf_printf(out, "query %s stopped: %s\n", ids[i], err.message);
             catalog_query_set_state(cat, ids[i], CATALOG_QUERY_STOPPED,
                                     err.message);
+        } else if (rc) {
+            buf_printf(out, "query %s not started: %s\n", ids[i],
+                       sql_exec_error_detail(&err));
         } else {
-            struct sql_query_start qs;
-            init_start(ex, &qs, st, st->query);
-            qs.id = ids[i];
-            qs.sink = q->sink;
-            qs.settings = q->settings;
-            qs.nsettings = q->nsettings;
-            qs.resume = true;
-            rc = ex->o.engine->start_query(ex->o.engine_ctx, &qs, &err);
-            if (rc)
-                buf_printf(out, "query %s not started: %s\n", ids[i],
-                           sql_exec_error_detail(&err));
-            else {
-                buf_printf(out, "query %s started\n", ids[i]);
-                started++;
-            }
+            buf_printf(out, "query %s started\n", ids[i]);
+            started++;
         }
-        arena_fini(&arena);
         mem_free(ids[i]);
     }
     mem_free(ids);

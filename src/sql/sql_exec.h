@@ -28,6 +28,7 @@
 
 struct logdir;
 struct stream_log;
+struct query_info; /* stream/query_runtime.h */
 
 /* An error of a statement. message is complete, e.g. "line 3, column 17:
  * unknown column 'vaule' in readings"; pos is that position (line 0 when
@@ -88,6 +89,13 @@ struct sql_engine_ops {
      * input partition, ...) as "name: value" lines; ERR_NOT_FOUND when it
      * does not run here. */
     int (*query_stats)(void *ctx, const char *id, struct buf *out);
+    /* A snapshot of a running query (EXPLAIN WATERMARK, DESCRIBE ...
+     * FORMAT JSON); query_info_fini frees it. ERR_NOT_FOUND when it does
+     * not run here. NULL: none. */
+    int (*query_info)(void *ctx, const char *id, struct query_info *out);
+    /* Stops a persistent query keeping what a restart needs (its
+     * repartition topic, its progress): STOP QUERY. NULL: stop_query. */
+    int (*halt_query)(void *ctx, const char *id);
     /* `rill run`'s embedded mode, after the script: blocks while
      * persistent queries run here, until the process is told to stop
      * (SIGINT/SIGTERM). NULL, or nothing running: returns 0 at once. */

@@ -5,6 +5,7 @@
 #ifndef RILL_SQL_EXEC_INT_H
 #define RILL_SQL_EXEC_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,20 @@ struct sql_exec_checker {
 };
 int sql_exec_check_select(struct sql_exec_checker *ck,
                           const struct sql_select *sel);
+
+/* Starts the catalog's query id again from its saved statement, going on
+ * from its progress (a restart, RESUME QUERY). Returns 0, ERR_PARSE or
+ * ERR_INVALID when its statement no longer parses or checks (*bad set),
+ * or the engine's error; err says why. */
+int sql_exec_start_saved(struct sql_exec *ex, const char *id, bool *bad,
+                         struct sql_exec_error *err);
+
+/* EXPLAIN WATERMARK, STOP QUERY, RESUME QUERY, DESCRIBE <query> FORMAT
+ * JSON (sql_exec_control.c). */
+int sql_exec_run_control(struct sql_exec *ex, const struct sql_stmt *st,
+                         struct buf *out, struct sql_exec_error *err);
+int sql_exec_describe_query_json(struct sql_exec *ex, const char *id,
+                                 struct buf *out);
 
 /* SHOW and DESCRIBE (sql_exec_show.c). */
 int sql_exec_run_show(struct sql_exec *ex, const struct sql_stmt *st,

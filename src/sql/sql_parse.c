@@ -987,6 +987,23 @@ static struct sql_stmt *parse_stmt_body(struct parser *p, struct sql_stmt *s)
     } else if (accept_kw(p, "DESCRIBE")) {
         s->kind = SQL_STMT_DESCRIBE;
         s->name = name(p, "a stream, table or query name after DESCRIBE");
+        if (accept_kw(p, "FORMAT"))
+            s->json = accept_kw(p, "JSON") ||
+                      (expected(p, "JSON after FORMAT"), false);
+    } else if (is_kw(p, 0, "EXPLAIN") && is_kw(p, 1, "WATERMARK")) {
+        next(p);
+        next(p);
+        accept_kw(p, "FOR");
+        s->kind = SQL_STMT_EXPLAIN_WATERMARK;
+        s->name = name(p, "a query id after EXPLAIN WATERMARK (SHOW QUERIES "
+                          "lists them)");
+    } else if ((is_kw(p, 0, "STOP") || is_kw(p, 0, "RESUME")) &&
+               is_kw(p, 1, "QUERY")) {
+        s->kind =
+            is_kw(p, 0, "STOP") ? SQL_STMT_STOP_QUERY : SQL_STMT_RESUME_QUERY;
+        next(p);
+        next(p);
+        s->name = name(p, "a query id (SHOW QUERIES lists them)");
     } else if (accept_kw(p, "EXPLAIN")) {
         s->kind = SQL_STMT_EXPLAIN;
         if (!is_kw(p, 0, "SELECT") && !is_kw(p, 0, "INSERT") &&
@@ -1012,7 +1029,7 @@ static struct sql_stmt *parse_stmt_body(struct parser *p, struct sql_stmt *s)
     } else {
         (void)t;
         expected(p, "a statement (SELECT, CREATE, INSERT, DROP, SHOW, "
-                    "DESCRIBE, EXPLAIN or SET)");
+                    "DESCRIBE, EXPLAIN, SET, STOP QUERY or RESUME QUERY)");
     }
     return s;
 }

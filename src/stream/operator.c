@@ -278,11 +278,21 @@ static void window_destroy(struct operator_node *op)
     mem_free(op);
 }
 
+static void window_state(const struct operator_node *op,
+                         struct operator_state *out)
+{
+    struct window_agg_stats st;
+    window_agg_stats(((const struct window_op *)op)->wa, &st);
+    out->entries = st.groups_live;
+    out->bytes = st.state_bytes;
+}
+
 static const struct operator_ops window_ops = {.name = "window_agg",
                                                .push = window_push,
                                                .advance = window_advance,
                                                .flush = window_flush,
-                                               .destroy = window_destroy};
+                                               .destroy = window_destroy,
+                                               .state = window_state};
 
 int operator_window_create(const struct schema *in,
                            const struct window_agg_config *cfg,

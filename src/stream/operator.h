@@ -28,6 +28,13 @@
 
 struct operator_node;
 
+/* What an operator holds (operator_ops.state): rows or groups kept for
+ * later, and the bytes they take. */
+struct operator_state {
+    uint64_t entries;
+    uint64_t bytes;
+};
+
 struct operator_ops {
     const char *name;
     int (*push)(struct operator_node *op, const struct row_batch *in);
@@ -39,6 +46,10 @@ struct operator_ops {
     int (*tick)(struct operator_node *op, int64_t now_ms);
     int (*snapshot)(struct operator_node *op, struct buf *out);
     int (*restore)(struct operator_node *op, const uint8_t *p, size_t n);
+    /* The state it holds now (DESCRIBE, /metrics): NULL for a stateless
+     * operator. Rows in and out are counted for every operator by
+     * operator_emit; this is the only stats hook an operator implements. */
+    void (*state)(const struct operator_node *op, struct operator_state *out);
 };
 
 struct operator_node {

@@ -608,6 +608,11 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
     out->rows_out = p->tail ? p->tail->rows_out : 0;
 }
 
+const struct operator_node *pipeline_operators(const struct pipeline *p)
+{
+    return p->head;
+}
+
 int64_t pipeline_watermark(const struct pipeline *p)
 {
     if (p->ended)

@@ -176,6 +176,9 @@ int64_t pipeline_partition_watermark(const struct pipeline *p, int partition);
 bool pipeline_partition_idle(const struct pipeline *p, int partition);
 
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
+/* The chain's first operator (operator_node.next walks it), or NULL: for
+ * per-operator counters (rows in and out, operator_ops.state). */
+const struct operator_node *pipeline_operators(const struct pipeline *p);
 int64_t pipeline_watermark(const struct pipeline *p);
 
 #endif

@@ -518,6 +518,29 @@ static int find_query(struct query_runtime *qr, const char *id)
     return ERR_NOT_FOUND;
 }
 
+struct query *query_runtime_find(struct query_runtime *qr, const char *id)
+{
+    int i = find_query(qr, id);
+    return i < 0 ? NULL : qr->queries[i];
+}
+
+int query_runtime_error(const struct query *q)
+{
+    return query_error(q);
+}
+
+int query_runtime_halt(struct query_runtime *qr, const char *id)
+{
+    int i = find_query(qr, id);
+    if (i < 0)
+        return i;
+    struct query *q = qr->queries[i];
+    query_stop(qr, q); /* saves its progress */
+    query_destroy(q);
+    qr->queries[i] = qr->queries[--qr->nqueries];
+    return 0;
+}
+
 int query_runtime_stop(struct query_runtime *qr, const char *id)
 {
     int i = find_query(qr, id);
@@ -590,81 +613,58 @@ int query_runtime_select(struct query_runtime *qr, const struct query_spec *sp,
 int query_runtime_stats(struct query_runtime *qr, const char *id,
                         struct buf *out)
 {
-    int qi = find_query(qr, id);
-    if (qi < 0)
-        return qi;
-    struct query *q = qr->queries[qi];
-    struct pipeline_stats sum = {0};
-    uint64_t dead = 0, late = 0, werr = 0, muted = 0, fired = 0, dlqe = 0;
-    int64_t lag[2] = {0, 0}; /* records behind, per stage */
-    int64_t out_rows = 0, wm = INT64_MAX;
-    int npart = q->n1 ? q->n1 : q->n0;
-    uint64_t *late_part = mem_calloc((size_t)npart, sizeof *late_part);
-    for (int i = 0; i < q->ntasks; i++) {
-        struct task *k = q->tasks[i];
-        bool last = !q->repartition || k->stage == 1;
-        const struct task_pub *p = &k->pub;
-        if (k->stage == 0) {
-            sum.records_in += atomic_load(&p->records_in);
-            sum.rows_in += atomic_load(&p->rows_in);
-            sum.corrupt_batches += atomic_load(&p->corrupt);
-        }
-        for (int s = 0; s < k->nins; s++)
-            if (k->ins[s]) {
-                int64_t end = stream_reader_end(k->ins[s]),
-                        next = atomic_load(&p->next[s]);
-                if (end > next)
-                    lag[k->stage] += end - next;
-            }
-        dead += atomic_load(&p->dead);
-        dlqe += atomic_load(&p->dlq_errors);
-        late += atomic_load(&p->late);
-        werr += atomic_load(&p->write_errors);
-        muted += atomic_load(&p->muted);
-        if (last) {
-            out_rows += (int64_t)atomic_load(&p->emitted);
-            int64_t w = atomic_load(&p->watermark);
-            if (w < wm)
-                wm = w;
-            fired += atomic_load(&p->fired);
-            for (int j = 0; j < npart && j < p->nlate; j++)
-                late_part[j] += atomic_load(&p->late_part[j]);
-        }
-    }
-    buf_printf(out, "records in: %" PRIu64 "\n", sum.records_in);
-    buf_printf(out, "lag: %" PRId64 " records", lag[0]);
-    if (q->repartition)
-        buf_printf(out, " (input), %" PRId64 " (repartition topic)", lag[1]);
+    struct query_info qi;
+    int rc = query_runtime_info(qr, id, &qi);
+    if (rc)
+        return rc;
+    buf_printf(out, "records in: %" PRIu64 "\n", qi.records_in);
+    buf_printf(out, "lag: %" PRId64 " records", qi.lag[0]);
+    if (qi.repartition)
+        buf_printf(out, " (input), %" PRId64 " (repartition topic)", qi.lag[1]);
     buf_printf(out, "\n");
-    buf_printf(out, "rows in: %" PRIu64 "\n", sum.rows_in);
-    buf_printf(out, "rows out: %" PRId64 "\n", out_rows);
-    buf_printf(out, "dead letters: %" PRIu64 "\n", dead);
-    if (dlqe)
-        buf_printf(out, "dead letters not written: %" PRIu64 "\n", dlqe);
-    buf_printf(out, "corrupt batches: %" PRIu64 "\n", sum.corrupt_batches);
-    buf_printf(out, "late rows: %" PRIu64 "\n", late);
-    for (int p = 0; p < npart; p++)
-        if (late_part[p])
+    buf_printf(out, "rows in: %" PRIu64 "\n", qi.rows_in);
+    buf_printf(out, "rows out: %" PRIu64 "\n", qi.rows_out);
+    buf_printf(out, "dead letters: %" PRIu64 "\n", qi.dead_letters);
+    if (qi.dlq_errors)
+        buf_printf(out, "dead letters not written: %" PRIu64 "\n",
+                   qi.dlq_errors);
+    buf_printf(out, "corrupt batches: %" PRIu64 "\n", qi.corrupt_batches);
+    buf_printf(out, "late rows: %" PRIu64 "\n", qi.late_rows);
+    for (int p = 0; p < qi.nlate_partitions; p++)
+        if (qi.late_partition[p])
             buf_printf(out, "late rows partition %d: %" PRIu64 "\n", p,
-                       late_part[p]);
-    mem_free(late_part);
-    if (q->windowed)
-        buf_printf(out, "windows fired: %" PRIu64 "\n", fired);
-    if (wm == INT64_MIN || wm == INT64_MAX)
+                       qi.late_partition[p]);
+    if (qi.windowed)
+        buf_printf(out, "windows fired: %" PRIu64 "\n", qi.windows_fired);
+    if (qi.watermark == INT64_MIN) {
         buf_printf(out, "watermark: none\n");
-    else
-        buf_printf(out, "watermark: %" PRId64 "\n", wm);
-    buf_printf(out, "write errors: %" PRIu64 "\n", werr);
-    if (muted)
-        buf_printf(out, "rows muted on restart: %" PRIu64 "\n", muted);
-    buf_printf(out, "tasks: %d", q->n0);
-    if (q->repartition)
+    } else {
+        char iso[40];
+        query_info_format_time(qi.watermark, iso, sizeof iso);
+        buf_printf(out, "watermark: %s (%" PRId64 " ms behind the clock)\n",
+                   iso, qi.now_ms - qi.watermark);
+    }
+    buf_printf(out, "write errors: %" PRIu64 "\n", qi.write_errors);
+    if (qi.muted)
+        buf_printf(out, "rows muted on restart: %" PRIu64 "\n", qi.muted);
+    buf_printf(out, "tasks: %d", qi.n0);
+    if (qi.repartition)
         buf_printf(out, " + %d after the repartition topic %s-repartition",
-                   q->n1, q->id);
+                   qi.n1, id);
     buf_printf(out, "\n");
-    buf_printf(out, "state: %s\n",
-               atomic_load(&q->finished) || query_error(q) ? "finished"
-                                                           : "running");
+    for (int i = 0; i < qi.nops; i++) {
+        const struct query_info_op *op = &qi.ops[i];
+        buf_printf(out,
+                   "operator %d %s%s: %" PRIu64 " rows in, %" PRIu64 " out",
+                   i + 1, op->name, op->stage ? " (stage 1)" : "", op->rows_in,
+                   op->rows_out);
+        if (op->stateful)
+            buf_printf(out, ", state %" PRIu64 " entries, %" PRIu64 " bytes",
+                       op->state_entries, op->state_bytes);
+        buf_printf(out, "\n");
+    }
+    buf_printf(out, "state: %s\n", qi.running ? "running" : "finished");
+    query_info_fini(&qi);
     return 0;
 }
 

@@ -140,6 +140,10 @@ int query_runtime_select(struct query_runtime *rt, const struct query_spec *s,
 /* Stops and forgets a persistent query (its repartition topic goes with
  * it); ERR_NOT_FOUND. */
 int query_runtime_stop(struct query_runtime *rt, const char *id);
+/* Stops a persistent query and forgets it, keeping its repartition topic
+ * and progress file (STOP QUERY: a later start with the same spec goes on
+ * where it stopped); ERR_NOT_FOUND. */
+int query_runtime_halt(struct query_runtime *rt, const char *id);
 /* Appends a query's counters as "name: value" lines; ERR_NOT_FOUND. */
 int query_runtime_stats(struct query_runtime *rt, const char *id,
                         struct buf *out);
@@ -154,5 +158,76 @@ int query_runtime_wait(struct query_runtime *rt);
 /* Whether a running query reads or writes `topic` (its input, output,
  * late-row, dead-letter or repartition topic). Any thread. */
 bool query_runtime_topic_in_use(struct query_runtime *rt, const char *topic);
+
+/* ---- introspection (query_info.c) ----
+ * A snapshot of a running query for EXPLAIN WATERMARK, DESCRIBE and the
+ * HTTP API: every input partition's watermark, idleness and lag, which
+ * one holds the query's watermark back and why, how late the late rows
+ * were, and each operator's rows and state. Read from the tasks'
+ * published counters (single-writer atomics): any thread, no lock on the
+ * tasks, though a snapshot is not one instant across tasks. */
+
+#define QUERY_INFO_OPS_MAX 8
+/* Lateness of late rows (the watermark minus the row's event time, at the
+ * moment it came): <= 100 ms, 1 s, 10 s, 1 min, 10 min, 1 h, more. */
+#define QUERY_LATENESS_BUCKETS 7
+extern const int64_t query_lateness_bounds[QUERY_LATENESS_BUCKETS - 1];
+
+struct query_info_input {
+    char topic[QUERY_SPEC_NAME_MAX];
+    int stage;     /* 0: an input topic, 1: the repartition topic */
+    int partition; /* of that topic */
+    /* stage 0: this partition's own watermark; stage 1: the task's,
+     * settled over the stage-0 markers. INT64_MIN: none yet */
+    int64_t watermark;
+    bool idle;        /* stage 0: idle, so not holding the query back */
+    int64_t quiet_ms; /* since its task last read anything */
+    int64_t next;     /* next offset its task reads; -1: no such partition */
+    int64_t end;      /* the partition's end offset */
+};
+
+struct query_info_op {
+    const char *name; /* operator_ops.name */
+    int stage;
+    uint64_t rows_in, rows_out; /* summed over the stage's tasks */
+    bool stateful;              /* has operator_ops.state */
+    uint64_t state_entries, state_bytes;
+};
+
+struct query_info {
+    int64_t now_ms;    /* the wall clock of the snapshot */
+    int64_t watermark; /* the query's: the least of its last stage's
+                          tasks; INT64_MIN: none yet */
+    int64_t delay_ms, idle_timeout_ms;
+    bool idle_advance, repartition, windowed, running;
+    int ninputs;
+    struct query_info_input *inputs; /* stage 0, then stage 1 */
+    /* the stage-0 input that holds the watermark back (the least
+     * watermark among those not idle), -1 when none does (all idle), and
+     * by how much: the next least watermark minus its own (-1: no other) */
+    int holder;
+    int64_t holder_gap_ms;
+    const char *reason; /* why, in words (static) */
+    int nops;
+    struct query_info_op ops[2 * QUERY_INFO_OPS_MAX];
+    /* counters (DESCRIBE's) */
+    int n0, n1; /* tasks per stage (n1: 0 without a repartition) */
+    uint64_t records_in, rows_in, rows_out, dead_letters, dlq_errors;
+    uint64_t corrupt_batches, write_errors, muted, windows_fired;
+    int64_t lag[2]; /* records not yet read: input, repartition topic */
+    int nlate_partitions;
+    uint64_t *late_partition; /* late rows per input partition */
+    uint64_t late_rows;
+    uint64_t lateness[QUERY_LATENESS_BUCKETS];
+    int64_t max_lateness_ms;
+};
+
+/* Fills *out; query_info_fini frees it. Returns 0 or ERR_NOT_FOUND. */
+int query_runtime_info(struct query_runtime *rt, const char *id,
+                       struct query_info *out);
+void query_info_fini(struct query_info *qi);
+/* ms as ISO-8601 UTC with milliseconds, "2026-12-07T19:03:43.120Z" (out:
+ * 32 bytes or more); "none" for INT64_MIN. */
+void query_info_format_time(int64_t ms, char *out, size_t n);
 
 #endif

@@ -42,6 +42,16 @@ struct task_pub {
     _Atomic int64_t next[PIPELINE_MAX_SOURCES];
     int nlate;                   /* input partitions counted */
     _Atomic uint64_t *late_part; /* late rows per input partition */
+    /* how late the late rows were (query_info.c's buckets), and the most */
+    _Atomic uint64_t lateness[QUERY_LATENESS_BUCKETS];
+    _Atomic int64_t max_lateness;
+    /* the pipeline's operators, in chain order (names fixed once built) */
+    int nops;
+    const char *op_name[QUERY_INFO_OPS_MAX];
+    bool op_stateful[QUERY_INFO_OPS_MAX];
+    _Atomic uint64_t op_in[QUERY_INFO_OPS_MAX], op_out[QUERY_INFO_OPS_MAX];
+    _Atomic uint64_t op_entries[QUERY_INFO_OPS_MAX];
+    _Atomic uint64_t op_bytes[QUERY_INFO_OPS_MAX];
 };
 
 struct task {
@@ -63,6 +73,8 @@ struct task {
     struct stream_writer *sink, *dlq, *late, *rep; /* NULL: none */
     struct buf enc, key;
     uint64_t dead_letters, late_rows, write_errors, muted;
+    uint64_t lateness[QUERY_LATENESS_BUCKETS]; /* of the late rows */
+    int64_t max_lateness;
     uint64_t dlq_errors; /* dead letters that could not be written */
     /* a transient SELECT's first dead letter (it writes none) */
     int64_t first_dead_offset;
@@ -136,6 +148,13 @@ struct query {
     int error;
 };
 
+/* ---- query_runtime.c ---- */
+
+/* The running persistent query `id`, or NULL. */
+struct query *query_runtime_find(struct query_runtime *qr, const char *id);
+/* A task's error, the first of the query's, or 0. */
+int query_runtime_error(const struct query *q);
+
 /* ---- query_task.c ---- */
 
 /* Builds task `part` of `stage` of q: its own pipeline, its input, its
@@ -173,6 +192,9 @@ int64_t query_task_now(const struct query *q);
 /* Fills err with "cannot <what> '<name>': <error>"; returns rc. */
 int query_task_fail(char *err, size_t errlen, int rc, const char *what,
                     const char *name);
+
+/* The lateness bucket of a row `ms` behind the watermark (query_info.c). */
+int query_info_bucket(int64_t ms);
 
 /* Progress file of a persistent query (format: query_task.c). */
 int64_t query_task_progress_wm(const struct query *q);

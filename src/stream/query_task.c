@@ -293,6 +293,12 @@ static void on_late(void *arg, const struct row_batch *in, int row)
 {
     struct task *k = arg;
     k->late_rows++;
+    int64_t behind = pipeline_watermark(k->pipe) - in->meta[row].event_ts;
+    if (behind < 0)
+        behind = 0;
+    k->lateness[query_info_bucket(behind)]++;
+    if (behind > k->max_lateness)
+        k->max_lateness = behind;
     if (!k->late)
         return;
     buf_reset(&k->enc);
@@ -618,6 +624,12 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
         rc = query_task_fail(err, errlen, rc, "set the sink of", q->id);
         goto fail;
     }
+    /* The chain is whole now: its operators' names, for query_info. */
+    for (const struct operator_node *op = pipeline_operators(k->pipe);
+         op && k->pub.nops < QUERY_INFO_OPS_MAX; op = op->next) {
+        k->pub.op_stateful[k->pub.nops] = op->ops->state != NULL;
+        k->pub.op_name[k->pub.nops++] = op->ops->name;
+    }
     if (last && sp->persistent) {
         rc = out_open(k, &k->sink, sp->sink_topic, false);
         if (rc) {
@@ -799,6 +811,20 @@ void query_task_publish(struct task *k)
     atomic_store(&p->write_errors, k->write_errors);
     atomic_store(&p->muted, k->muted);
     atomic_store(&p->emitted, (uint64_t)k->emitted);
+    for (int i = 0; i < QUERY_LATENESS_BUCKETS; i++)
+        atomic_store(&p->lateness[i], k->lateness[i]);
+    atomic_store(&p->max_lateness, k->max_lateness);
+    const struct operator_node *op = pipeline_operators(k->pipe);
+    for (int i = 0; i < p->nops && op; i++, op = op->next) {
+        atomic_store(&p->op_in[i], op->rows_in);
+        atomic_store(&p->op_out[i], op->rows_out);
+        if (op->ops->state) {
+            struct operator_state os = {0, 0};
+            op->ops->state(op, &os);
+            atomic_store(&p->op_entries[i], os.entries);
+            atomic_store(&p->op_bytes[i], os.bytes);
+        }
+    }
     if (k->plan.wa) {
         struct window_agg_stats ws;
         window_agg_stats(k->plan.wa, &ws);

@@ -325,8 +325,10 @@ static void handle(void *arg, struct http_conn *c,
     char parts[2][256];
     int np;
     if (path_under(path, "/queries")) {
-        if (split_path(path, parts, &np) < 0 || np > 1)
+        if (split_path(path, parts, &np) < 0)
             return web_error(c, 404, "no such resource");
+        if (np == 2)
+            return web_queries_action(w, c, parts[0], parts[1], post);
         if (np && http_str_ieq(req->method, "DELETE"))
             return web_queries_delete(w, c, parts[0]);
         if (!get)

@@ -40,6 +40,10 @@ void web_query_post(struct web *w, struct http_conn *c,
 void web_queries_get(struct web *w, struct http_conn *c, const char *id);
 /* DROP QUERY id (stops it and removes it from the catalog). */
 void web_queries_delete(struct web *w, struct http_conn *c, const char *id);
+/* /queries/{id}/{action}: POST stop (STOP QUERY), POST resume (RESUME
+ * QUERY), GET watermark (EXPLAIN WATERMARK, text). */
+void web_queries_action(struct web *w, struct http_conn *c, const char *id,
+                        const char *action, bool post);
 void web_topics_route(struct web *w, struct http_conn *c,
                       const struct http_request *req, const char *name,
                       const char *body, size_t len);

@@ -1,14 +1,12 @@
-/* web_queries.c - queries as JSON: GET /queries, GET /queries/{id}, and
- * the query figures of /metrics and the dashboard (layer: web).
+/* web_queries.c - queries as JSON: GET /queries, GET /queries/{id},
+ * stop, resume, drop, EXPLAIN WATERMARK, and the query figures of /metrics
+ * and the dashboard (layer: web).
  *
- * The one file that knows how queries are described: it asks the SQL
- * server what `rill queries list|describe` asks (SHOW QUERIES, DESCRIBE
- * id, over the socket) and turns the text into JSON. DESCRIBE's lines are
- * "name: value"; each becomes a field (spaces to '_'), a number when the
- * value is one. Known lines get more: "lag: 5 records (input), 2
- * (repartition topic)" also gives "stages": [{"stage", "lag"}], and
- * "watermark: <ms>" also "watermark_iso" (ISO-8601) and "watermark_lag_ms"
- * (the wall clock minus the watermark).
+ * The one file that knows how the SQL server describes queries: it asks
+ * over the socket what `rill sql` would (SHOW QUERIES, then DESCRIBE id
+ * FORMAT JSON: one JSON object a query, written by sql_exec_control.c,
+ * passed on as it is), and runs STOP QUERY, RESUME QUERY, DROP QUERY and
+ * EXPLAIN WATERMARK for the routes that steer and explain.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -23,6 +21,7 @@
 
 struct collect {
     struct buf text;
+    struct buf message; /* the error's, when a statement failed */
     bool failed;
 };
 
@@ -39,8 +38,8 @@ static void on_error(void *arg, int line, int column, const char *msg, size_t n)
     struct collect *c = arg;
     (void)line;
     (void)column;
-    (void)msg;
-    (void)n;
+    buf_reset(&c->message);
+    buf_put(&c->message, msg, n);
     c->failed = true;
 }
 
@@ -74,110 +73,8 @@ static bool is_int(const char *s, size_t n)
     return n < 19;
 }
 
-static const char *query_id(const char *text, char *id, size_t n)
-{
-    size_t k = strcspn(text + 6, "\n");
-    snprintf(id, n, "%.*s", (int)k, text + 6);
-    return id;
-}
-
-/* The colon of a field line ("rows in: 5": lower-case words, a colon,
- * then a space or the end), or NULL for any other line (the text of a
- * statement that spans lines). */
-static const char *field_colon(const char *line, size_t len)
-{
-    size_t i = 0;
-    while (i < len && i < 48 &&
-           ((line[i] >= 'a' && line[i] <= 'z') ||
-            (line[i] >= '0' && line[i] <= '9') || line[i] == ' '))
-        i++;
-    if (i == 0 || i >= len || line[i] != ':' || line[0] == ' ')
-        return NULL;
-    return i + 1 == len || line[i + 1] == ' ' ? line + i : NULL;
-}
-
-/* One DESCRIBE text (lines "name: value") as a JSON object. */
-static void describe_json(const char *text, struct buf *out)
-{
-    char id[128];
-    buf_put_str(out, "{\"id\":");
-    web_json_cstr(out, query_id(text, id, sizeof id));
-    /* DESCRIBE has two "state:" lines: the catalog's, then the tasks'. */
-    bool had_state = false;
-    for (const char *line = text; *line;) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        const char *colon = field_colon(line, len);
-        if (!strncmp(line, "QUERY ", 6) || !colon) {
-            line += len + (nl ? 1 : 0);
-            continue;
-        }
-        if (colon - line == 3 && !memcmp(line, "sql", 3)) {
-            /* The statement's text runs on until the next field line. */
-            const char *v = colon + 1;
-            while (*v == ' ')
-                v++;
-            const char *e = nl ? nl : line + len;
-            while (*e == '\n') {
-                const char *n2 = strchr(e + 1, '\n');
-                size_t l2 = n2 ? (size_t)(n2 - e - 1) : strlen(e + 1);
-                if (!l2 || field_colon(e + 1, l2))
-                    break;
-                e = e + 1 + l2;
-            }
-            buf_put_str(out, ",\"sql\":");
-            web_json_str(out, v, (size_t)(e - v));
-            line = *e ? e + 1 : e;
-            continue;
-        }
-        char key[64];
-        size_t k = 0;
-        for (const char *p = line; p < colon && k + 1 < sizeof key; p++)
-            key[k++] = *p == ' ' ? '_' : (char)tolower((unsigned char)*p);
-        key[k] = '\0';
-        if (!strcmp(key, "state") && had_state)
-            snprintf(key, sizeof key, "runtime_state");
-        else if (!strcmp(key, "state"))
-            had_state = true;
-        const char *v = colon + 1;
-        while (v < line + len && *v == ' ')
-            v++;
-        size_t vn = (size_t)(line + len - v);
-        buf_put_u8(out, ',');
-        web_json_cstr(out, key);
-        buf_put_u8(out, ':');
-        if (vn && is_int(v, vn))
-            buf_put(out, v, vn);
-        else
-            web_json_str(out, v, vn);
-        if (!strcmp(key, "watermark") && vn && is_int(v, vn)) {
-            int64_t wm = strtoll(v, NULL, 10);
-            char iso[40];
-            web_iso8601(wm, iso, sizeof iso);
-            buf_printf(
-                out, ",\"watermark_iso\":\"%s\",\"watermark_lag_ms\":%" PRId64,
-                iso, clock_now_ms() - wm);
-        }
-        if (!strcmp(key, "lag")) {
-            /* "5 records (input), 2 (repartition topic)" */
-            char *end;
-            long long a = strtoll(v, &end, 10);
-            buf_printf(out, ",\"stages\":[{\"stage\":\"input\",\"lag\":%lld}",
-                       a);
-            const char *comma = memchr(v, ',', vn);
-            if (comma)
-                buf_printf(out, ",{\"stage\":\"repartition\",\"lag\":%lld}",
-                           strtoll(comma + 1, NULL, 10));
-            buf_put_u8(out, ']');
-            buf_printf(out, ",\"lag_records\":%lld", a);
-        }
-        line += len + (nl ? 1 : 0);
-    }
-    buf_put_u8(out, '}');
-}
-
-/* The DESCRIBE texts of every query (id NULL) or of one, back to back,
- * each starting with "QUERY ". Returns 0, ERR_NOT_FOUND or an exec error. */
+/* The DESCRIBE ... FORMAT JSON objects of every query (id NULL) or of
+ * one, one a line. Returns 0, ERR_NOT_FOUND or an exec error. */
 static int describe_all(struct web_job *j, const char *id, struct collect *c)
 {
     int rc;
@@ -185,9 +82,9 @@ static int describe_all(struct web_job *j, const char *id, struct collect *c)
         if (!plain_id(id))
             return ERR_NOT_FOUND;
         char sql[300];
-        snprintf(sql, sizeof sql, "DESCRIBE %s;", id);
+        snprintf(sql, sizeof sql, "DESCRIBE %s FORMAT JSON;", id);
         rc = run(j, sql, c);
-        if (rc == 1 || (rc == 0 && strncmp((char *)c->text.data, "QUERY ", 6)))
+        if (rc == 1 || (rc == 0 && c->text.data[0] != '{'))
             rc = ERR_NOT_FOUND;
         return rc;
     }
@@ -201,7 +98,7 @@ static int describe_all(struct web_job *j, const char *id, struct collect *c)
     while (line && line[1] && line[1] != '(') {
         line++;
         size_t n = strcspn(line, " \n");
-        buf_printf(&ids, "DESCRIBE %.*s;", (int)n, line);
+        buf_printf(&ids, "DESCRIBE %.*s FORMAT JSON;", (int)n, line);
         line = strchr(line, '\n');
     }
     if (ids.len) {
@@ -216,21 +113,21 @@ static int describe_all(struct web_job *j, const char *id, struct collect *c)
     return rc;
 }
 
-/* Calls fn for each DESCRIBE text in all (NUL-terminated copies). */
+/* Calls fn for each object line of all (NUL-terminated copies). */
 static void each_query(const char *all, void (*fn)(void *, const char *),
                        void *arg)
 {
-    const char *t = all;
-    while ((t = strstr(t, "QUERY ")) != NULL) {
-        const char *next = strstr(t + 6, "\nQUERY ");
-        size_t n = next ? (size_t)(next - t) + 1 : strlen(t);
-        struct buf one;
-        buf_init(&one);
-        buf_put(&one, t, n);
-        buf_put_u8(&one, '\0');
-        fn(arg, (const char *)one.data);
-        buf_fini(&one);
-        t += n;
+    for (const char *t = all; *t;) {
+        size_t n = strcspn(t, "\n");
+        if (n && t[0] == '{') {
+            struct buf one;
+            buf_init(&one);
+            buf_put(&one, t, n);
+            buf_put_u8(&one, '\0');
+            fn(arg, (const char *)one.data);
+            buf_fini(&one);
+        }
+        t += n + (t[n] ? 1 : 0);
     }
 }
 
@@ -239,13 +136,13 @@ struct json_list {
     bool first;
 };
 
-static void list_one(void *arg, const char *text)
+static void list_one(void *arg, const char *obj)
 {
     struct json_list *l = arg;
     if (!l->first)
         buf_put_u8(l->out, ',');
     l->first = false;
-    describe_json(text, l->out);
+    buf_put_str(l->out, obj);
 }
 
 int web_queries_json(struct web_job *j, const char *id, struct buf *out)
@@ -254,7 +151,8 @@ int web_queries_json(struct web_job *j, const char *id, struct buf *out)
     buf_init(&c.text);
     int rc = describe_all(j, id, &c);
     if (rc == 0 && id) {
-        describe_json((const char *)c.text.data, out);
+        size_t n = strcspn((const char *)c.text.data, "\n");
+        buf_put(out, c.text.data, n);
     } else if (rc == 0) {
         struct json_list l = {out, true};
         buf_put_u8(out, '[');
@@ -262,52 +160,38 @@ int web_queries_json(struct web_job *j, const char *id, struct buf *out)
         buf_put_u8(out, ']');
     }
     buf_fini(&c.text);
+    buf_fini(&c.message);
     return rc;
 }
 
-/* --- Prometheus ----------------------------------------------------------- */
-
-/* The value of line `key: ...` in a DESCRIBE text. */
-static bool find_value(const char *text, const char *key, const char **v)
-{
-    size_t kn = strlen(key);
-    for (const char *line = text; line && *line;) {
-        if (!strncmp(line, key, kn) && line[kn] == ':') {
-            *v = line + kn + 1;
-            while (**v == ' ')
-                (*v)++;
-            return true;
-        }
-        line = strchr(line, '\n');
-        if (line)
-            line++;
-    }
-    return false;
-}
+/* --- Prometheus -----------------------------------------------------------
+ * From the DESCRIBE ... FORMAT JSON objects (sql/sql_exec_control.c
+ * writes them): top-level numbers by name, and the arrays
+ * "late_partitions" and "operators" in the shape that file writes. */
 
 struct family {
-    const char *key;  /* DESCRIBE line */
+    const char *key;  /* JSON field */
     const char *name; /* metric */
     const char *type;
     const char *help;
 };
 
 static const struct family families[] = {
-    {"records in", "rill_query_records_in_total", "counter",
+    {"records_in", "rill_query_records_in_total", "counter",
      "Input records read by the query's tasks."},
-    {"rows in", "rill_query_rows_in_total", "counter",
+    {"rows_in", "rill_query_rows_in_total", "counter",
      "Rows decoded from the query's input."},
-    {"rows out", "rill_query_rows_out_total", "counter",
+    {"rows_out", "rill_query_rows_out_total", "counter",
      "Rows the query wrote to its sink."},
-    {"dead letters", "rill_query_dead_letters_total", "counter",
+    {"dead_letters", "rill_query_dead_letters_total", "counter",
      "Input records sent to the dead-letter topic."},
-    {"late rows", "rill_query_late_rows_total", "counter",
+    {"late_rows", "rill_query_late_rows_total", "counter",
      "Rows that arrived after their window closed."},
-    {"windows fired", "rill_query_windows_fired_total", "counter",
+    {"windows_fired", "rill_query_windows_fired_total", "counter",
      "Windows the query closed and emitted."},
-    {"write errors", "rill_query_write_errors_total", "counter",
+    {"write_errors", "rill_query_write_errors_total", "counter",
      "Failed appends to the query's outputs."},
-    {"corrupt batches", "rill_query_corrupt_batches_total", "counter",
+    {"corrupt_batches", "rill_query_corrupt_batches_total", "counter",
      "Input record batches that failed to decode."},
 };
 
@@ -315,71 +199,151 @@ struct prom {
     struct buf *out;
     const struct family *f;
     int pass; /* 0: families, 1: lag, 2: watermark, 3: lag seconds,
-                 4: late per partition, 5: up */
+                 4: late per partition, 5: up, 6/7: operator rows in/out,
+                 8/9: operator state entries/bytes */
 };
 
-static void prom_one(void *arg, const char *text)
+/* A top-level integer field; false when absent or not a number. */
+static bool num_field(const char *obj, const char *key, long long *v)
+{
+    struct buf b;
+    buf_init(&b);
+    bool ok = web_json_scalar(obj, strlen(obj), key, &b) == 0 && b.len &&
+              is_int((const char *)b.data, b.len);
+    if (ok) {
+        buf_put_u8(&b, '\0');
+        *v = strtoll((const char *)b.data, NULL, 10);
+    }
+    buf_fini(&b);
+    return ok;
+}
+
+/* Each operator of "operators": [{"stage":S,"name":"N","rows_in":A,
+ * "rows_out":B[,"state_entries":C,"state_bytes":D]}, ...]. */
+static void prom_operators(struct prom *p, const char *id, const char *obj)
+{
+    const char *o = strstr(obj, "\"operators\":[");
+    if (!o)
+        return;
+    o += 13;
+    for (int i = 1; *o == '{'; i++) {
+        int stage;
+        char name[64];
+        unsigned long long in, out, ent = 0, bytes = 0;
+        int used = 0;
+        if (sscanf(o,
+                   "{\"stage\":%d,\"name\":\"%63[a-z_0-9]\",\"rows_in\":%llu,"
+                   "\"rows_out\":%llu%n",
+                   &stage, name, &in, &out, &used) != 4)
+            return;
+        o += used;
+        bool state = sscanf(o, ",\"state_entries\":%llu,\"state_bytes\":%llu",
+                            &ent, &bytes) == 2;
+        const char *metric = NULL;
+        unsigned long long v = 0;
+        if (p->pass == 6)
+            metric = "rill_query_operator_rows_in_total", v = in;
+        else if (p->pass == 7)
+            metric = "rill_query_operator_rows_out_total", v = out;
+        else if (p->pass == 8 && state)
+            metric = "rill_query_operator_state_entries", v = ent;
+        else if (p->pass == 9 && state)
+            metric = "rill_query_operator_state_bytes", v = bytes;
+        if (metric)
+            buf_printf(p->out,
+                       "%s{query=\"%s\",stage=\"%d\",operator=\"%d\","
+                       "name=\"%s\"} %llu\n",
+                       metric, id, stage, i, name, v);
+        o = strchr(o, '}');
+        if (!o)
+            return;
+        o += *(o + 1) == ',' ? 2 : 1;
+    }
+}
+
+static void prom_one(void *arg, const char *obj)
 {
     struct prom *p = arg;
     char id[128];
-    query_id(text, id, sizeof id);
-    const char *v;
+    struct buf b;
+    buf_init(&b);
+    if (web_json_scalar(obj, strlen(obj), "id", &b) || !b.len ||
+        b.len >= sizeof id) {
+        buf_fini(&b);
+        return;
+    }
+    snprintf(id, sizeof id, "%.*s", (int)b.len, (const char *)b.data);
+    buf_fini(&b);
+    if (!plain_id(id))
+        return;
+    long long v, wm;
     switch (p->pass) {
     case 0:
-        if (find_value(text, p->f->key, &v) && isdigit((unsigned char)*v))
-            buf_printf(p->out, "%s{query=\"%s\"} %lld\n", p->f->name, id,
-                       strtoll(v, NULL, 10));
+        if (num_field(obj, p->f->key, &v))
+            buf_printf(p->out, "%s{query=\"%s\"} %lld\n", p->f->name, id, v);
         break;
-    case 1:
-        if (find_value(text, "lag", &v) && isdigit((unsigned char)*v)) {
+    case 1: {
+        const char *s = strstr(obj, "\"stages\":[");
+        long long lag;
+        for (int k = 0; s && k < 2; k++) {
+            const char *e = strstr(s, k ? "{\"stage\":\"repartition\","
+                                        : "{\"stage\":\"input\",");
+            if (!e || !(e = strstr(e, "\"lag\":")) ||
+                sscanf(e, "\"lag\":%lld", &lag) != 1)
+                break;
             buf_printf(p->out,
-                       "rill_query_lag_records{query=\"%s\",stage=\"input\"} "
+                       "rill_query_lag_records{query=\"%s\",stage=\"%s\"} "
                        "%lld\n",
-                       id, strtoll(v, NULL, 10));
-            const char *comma = strchr(v, ',');
-            const char *eol = strchr(v, '\n');
-            if (comma && (!eol || comma < eol))
-                buf_printf(p->out,
-                           "rill_query_lag_records{query=\"%s\",stage="
-                           "\"repartition\"} %lld\n",
-                           id, strtoll(comma + 1, NULL, 10));
+                       id, k ? "repartition" : "input", lag);
         }
         break;
+    }
     case 2:
     case 3:
-        if (find_value(text, "watermark", &v) &&
-            (isdigit((unsigned char)*v) || *v == '-')) {
-            long long wm = strtoll(v, NULL, 10);
+        if (num_field(obj, "watermark", &wm)) {
             if (p->pass == 2)
                 buf_printf(p->out,
                            "rill_query_watermark_seconds{query=\"%s\"} "
                            "%.3f\n",
                            id, (double)wm / 1000.0);
-            else
+            else if (num_field(obj, "watermark_lag_ms", &v))
                 buf_printf(p->out,
                            "rill_query_watermark_lag_seconds{query=\"%s\"} "
                            "%.3f\n",
-                           id, (double)(clock_now_ms() - wm) / 1000.0);
+                           id, (double)v / 1000.0);
         }
         break;
-    case 4:
-        for (const char *line = text; line && *line;) {
-            int part;
-            long long n;
-            if (sscanf(line, "late rows partition %d: %lld", &part, &n) == 2)
+    case 4: {
+        const char *s = strstr(obj, "\"late_partitions\":[");
+        if (!s)
+            break;
+        s += 19;
+        for (int part = 0; *s && *s != ']'; part++) {
+            char *end;
+            long long n = strtoll(s, &end, 10);
+            if (end == s)
+                break;
+            if (n)
                 buf_printf(p->out,
                            "rill_query_late_rows_partition_total{query=\"%s\","
                            "partition=\"%d\"} %lld\n",
                            id, part, n);
-            line = strchr(line, '\n');
-            if (line)
-                line++;
+            s = *end == ',' ? end + 1 : end;
         }
         break;
-    case 5:
-        if (find_value(text, "state", &v))
-            buf_printf(p->out, "rill_query_running{query=\"%s\"} %d\n", id,
-                       !strncmp(v, "RUNNING", 7));
+    }
+    case 5: {
+        struct buf st;
+        buf_init(&st);
+        bool run =
+            web_json_scalar(obj, strlen(obj), "runtime_state", &st) == 0 &&
+            st.len == 7 && !memcmp(st.data, "running", 7);
+        buf_printf(p->out, "rill_query_running{query=\"%s\"} %d\n", id, run);
+        buf_fini(&st);
+        break;
+    }
+    default:
+        prom_operators(p, id, obj);
         break;
     }
 }
@@ -409,8 +373,17 @@ int web_queries_metrics(struct web_job *j, struct buf *out)
              "Late rows per input partition."},
             {"rill_query_running gauge",
              "1 while the query runs in this process."},
+            {"rill_query_operator_rows_in_total counter",
+             "Rows into each operator of the query's pipeline (summed over "
+             "the stage's tasks)."},
+            {"rill_query_operator_rows_out_total counter",
+             "Rows out of each operator."},
+            {"rill_query_operator_state_entries gauge",
+             "Entries (groups, rows) a stateful operator holds."},
+            {"rill_query_operator_state_bytes gauge",
+             "Bytes of a stateful operator's state."},
         };
-        for (int k = 0; k < 5; k++) {
+        for (int k = 0; k < 9; k++) {
             size_t nl = strcspn(extra[k][0], " ");
             buf_printf(out, "# HELP %.*s %s\n# TYPE %s\n", (int)nl, extra[k][0],
                        extra[k][1], extra[k][0]);
@@ -419,6 +392,7 @@ int web_queries_metrics(struct web_job *j, struct buf *out)
         }
     }
     buf_fini(&c.text);
+    buf_fini(&c.message);
     return rc;
 }
 
@@ -476,6 +450,7 @@ int web_streams_json(struct web_job *j, struct buf *out)
         relations_json((const char *)c.text.data, "table", &first, out);
     buf_put_u8(out, ']');
     buf_fini(&c.text);
+    buf_fini(&c.message);
     return rc == 1 ? ERR_FAILED : rc;
 }
 
@@ -511,110 +486,150 @@ int web_stream_key(struct web_job *j, const char *topic, char *key, size_t n)
             rc == 0 && key_in_table((const char *)c.text.data, topic, key, n);
     }
     buf_fini(&c.text);
+    buf_fini(&c.message);
     if (rc)
         return rc == 1 ? ERR_FAILED : rc;
     return found ? 0 : ERR_NOT_FOUND;
 }
 
+enum action { GET_ONE, GET_ALL, GET_STREAMS, DROP, STOP, RESUME, EXPLAIN };
+
 struct get_arg {
     char id[256];
-    bool one;
-    bool streams;
-    bool drop;
+    enum action act;
 };
 
-/* DELETE /queries/{id}: DROP QUERY id, as `rill sql` would run it. */
-static void drop_job(struct web_job *j, struct get_arg *a)
+/* DELETE /queries/{id}, POST /queries/{id}/stop|resume, GET
+ * /queries/{id}/watermark: the statement, as `rill sql` would run it. */
+static void control_job(struct web_job *j, struct get_arg *a)
 {
+    static const char *const stmt[] = {[DROP] = "DROP QUERY",
+                                       [STOP] = "STOP QUERY",
+                                       [RESUME] = "RESUME QUERY",
+                                       [EXPLAIN] = "EXPLAIN WATERMARK"};
+    static const char *const done[] = {
+        [DROP] = "dropped", [STOP] = "stopped", [RESUME] = "resumed"};
     struct buf b;
     buf_init(&b);
     struct collect c = {.failed = false};
     buf_init(&c.text);
+    buf_init(&c.message);
     int rc = ERR_NOT_FOUND;
     if (plain_id(a->id)) {
         char sql[300];
-        snprintf(sql, sizeof sql, "DROP QUERY %s;", a->id);
+        snprintf(sql, sizeof sql, "%s %s;", stmt[a->act], a->id);
         rc = run(j, sql, &c);
     }
     if (rc == ERR_CLOSED)
         goto out;
+    buf_put_u8(&c.message, '\0');
+    c.message.len--;
+    const char *msg = (const char *)c.message.data;
+    bool missing =
+        rc == ERR_NOT_FOUND || (rc == 1 && strstr(msg, "unknown query"));
+    if (rc == 0 && a->act == EXPLAIN) {
+        buf_put(&b, c.text.data, c.text.len);
+        web_job_respond(j, 200, "text/plain; charset=utf-8", &b);
+        goto out;
+    }
     if (rc == 0) {
-        buf_put_str(&b, "{\"dropped\":");
+        buf_printf(&b, "{\"%s\":", done[a->act]);
         web_json_cstr(&b, a->id);
         buf_put_str(&b, ",\"text\":");
         web_json_str(&b, (const char *)c.text.data, c.text.len);
         buf_put_str(&b, "}\n");
     } else {
         buf_put_str(&b, "{\"error\":");
-        web_json_cstr(&b, rc == 1 || rc == ERR_NOT_FOUND
-                              ? "no such query"
-                              : "the SQL server does not answer");
+        if (missing)
+            web_json_cstr(&b, "no such query");
+        else if (rc == 1)
+            web_json_cstr(&b, msg);
+        else
+            web_json_cstr(&b, "the SQL server does not answer");
         buf_put_str(&b, "}\n");
     }
     web_job_respond(j,
-                    rc == 0                          ? 200
-                    : rc == 1 || rc == ERR_NOT_FOUND ? 404
-                                                     : 503,
+                    rc == 0   ? 200
+                    : missing ? 404
+                    : rc == 1 ? 409
+                              : 503,
                     "application/json", &b);
 out:
     buf_fini(&c.text);
+    buf_fini(&c.message);
     buf_fini(&b);
 }
 
 static void get_job(struct web_job *j, void *arg)
 {
     struct get_arg *a = arg;
-    if (a->drop) {
-        drop_job(j, a);
+    if (a->act >= DROP) {
+        control_job(j, a);
         mem_free(a);
         return;
     }
     struct buf b;
     buf_init(&b);
-    int rc = a->streams ? web_streams_json(j, &b)
-                        : web_queries_json(j, a->one ? a->id : NULL, &b);
+    int rc = a->act == GET_STREAMS
+                 ? web_streams_json(j, &b)
+                 : web_queries_json(j, a->act == GET_ONE ? a->id : NULL, &b);
     if (rc == 0) {
         buf_put_u8(&b, '\n');
         web_job_respond(j, 200, "application/json", &b);
     } else if (rc != ERR_CLOSED) {
         buf_reset(&b);
         buf_put_str(&b, "{\"error\":");
-        web_json_cstr(&b, rc == ERR_NOT_FOUND && a->one
+        web_json_cstr(&b, rc == ERR_NOT_FOUND && a->act == GET_ONE
                               ? "no such query"
                               : "the SQL server does not answer");
         buf_put_str(&b, "}\n");
-        web_job_respond(j, rc == ERR_NOT_FOUND && a->one ? 404 : 503,
+        web_job_respond(j, rc == ERR_NOT_FOUND && a->act == GET_ONE ? 404 : 503,
                         "application/json", &b);
     }
     buf_fini(&b);
     mem_free(a);
 }
 
-void web_queries_get(struct web *w, struct http_conn *c, const char *id)
+static void start(struct web *w, struct http_conn *c, const char *id,
+                  enum action act)
 {
     struct get_arg *a = mem_calloc(1, sizeof *a);
-    if (id) {
+    if (id)
         snprintf(a->id, sizeof a->id, "%s", id);
-        a->one = true;
-    }
+    a->act = act;
     if (web_job_start(w, c, get_job, a))
         mem_free(a);
+}
+
+void web_queries_get(struct web *w, struct http_conn *c, const char *id)
+{
+    start(w, c, id, id ? GET_ONE : GET_ALL);
 }
 
 void web_streams_get(struct web *w, struct http_conn *c)
 {
-    struct get_arg *a = mem_calloc(1, sizeof *a);
-    a->streams = true;
-    if (web_job_start(w, c, get_job, a))
-        mem_free(a);
+    start(w, c, NULL, GET_STREAMS);
 }
 
 void web_queries_delete(struct web *w, struct http_conn *c, const char *id)
 {
-    struct get_arg *a = mem_calloc(1, sizeof *a);
-    snprintf(a->id, sizeof a->id, "%s", id);
-    a->one = true;
-    a->drop = true;
-    if (web_job_start(w, c, get_job, a))
-        mem_free(a);
+    start(w, c, id, DROP);
+}
+
+void web_queries_action(struct web *w, struct http_conn *c, const char *id,
+                        const char *action, bool post)
+{
+    if (!strcmp(action, "watermark")) {
+        if (post)
+            return web_error(c, 405, "use GET");
+        return start(w, c, id, EXPLAIN);
+    }
+    enum action act = !strcmp(action, "stop")     ? STOP
+                      : !strcmp(action, "resume") ? RESUME
+                                                  : GET_ONE;
+    if (act == GET_ONE)
+        return web_error(c, 404, "no such resource");
+    if (!post)
+        return web_error(c, 405, "use POST");
+    start(w, c, id, act);
 }

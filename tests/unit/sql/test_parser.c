@@ -272,6 +272,11 @@ static const struct case_ok stmt_cases[] = {
     {"SHOW QUERIES", "(show QUERIES)"},
     {"show topics", "(show TOPICS)"},
     {"DESCRIBE readings", "(describe readings)"},
+    {"DESCRIBE q_1 FORMAT JSON", "(describe q_1 json)"},
+    {"EXPLAIN WATERMARK q_1", "(explain-watermark q_1)"},
+    {"EXPLAIN WATERMARK FOR q_2", "(explain-watermark q_2)"},
+    {"STOP QUERY q_1", "(stop-query q_1)"},
+    {"resume query q_1", "(resume-query q_1)"},
     {"EXPLAIN SELECT sensor_id, AVG(value) FROM readings GROUP BY sensor_id",
      "(explain (select (items sensor_id (AVG value)) (from (table readings)) "
      "(group-by sensor_id)))"},
@@ -319,7 +324,15 @@ static const struct case_err err_cases[] = {
     {"SET table.exec.source.idle-timeout = '10 s'",
      "line 1, column 27: expected '=' after the SET key, found '-'"},
     {"SELEC 1", "line 1, column 1: expected a statement (SELECT, CREATE, "
-                "INSERT, DROP, SHOW, DESCRIBE, EXPLAIN or SET), found 'SELEC'"},
+                "INSERT, DROP, SHOW, DESCRIBE, EXPLAIN, SET, STOP QUERY or "
+                "RESUME QUERY), found 'SELEC'"},
+    {"DESCRIBE q_1 FORMAT XML",
+     "line 1, column 21: expected JSON after FORMAT, found 'XML'"},
+    {"EXPLAIN WATERMARK", "line 1, column 18: expected a query id after "
+                          "EXPLAIN WATERMARK (SHOW QUERIES lists them), found "
+                          "end of input"},
+    {"STOP QUERY", "line 1, column 11: expected a query id (SHOW QUERIES "
+                   "lists them), found end of input"},
     {"SELECT", "line 1, column 7: expected an expression, found end of input"},
     {"SELECT 1 +",
      "line 1, column 11: expected an expression, found end of input"},

@@ -1,5 +1,7 @@
 /* cli_queries.c - `rill queries list|describe ID`: the persistent queries
- * of a data directory's catalog (layer: cli).
+ * of a data directory's catalog; `rill queries watermark|stop|resume ID`:
+ * EXPLAIN WATERMARK, STOP QUERY, RESUME QUERY in the running server
+ * (layer: cli).
  *
  * When `rill serve` runs on the data directory, asks it (SHOW QUERIES /
  * DESCRIBE id over <data>/rill.sock), so DESCRIBE shows the run-time
@@ -49,7 +51,7 @@ static bool plain_id(const char *id)
 
 /* Through a running `rill serve`: 0/1 (the exit status), or -1 when no
  * server answers. */
-static int via_server(const char *dir, const char *id)
+static int via_server(const char *dir, const char *verb, const char *id)
 {
     if (id && !plain_id(id))
         return -1;
@@ -57,7 +59,13 @@ static int via_server(const char *dir, const char *id)
     if (sql_client_connect(dir, &c))
         return -1;
     char stmt[256];
-    if (id)
+    if (!strcmp(verb, "watermark"))
+        snprintf(stmt, sizeof stmt, "EXPLAIN WATERMARK %s;", id);
+    else if (!strcmp(verb, "stop"))
+        snprintf(stmt, sizeof stmt, "STOP QUERY %s;", id);
+    else if (!strcmp(verb, "resume"))
+        snprintf(stmt, sizeof stmt, "RESUME QUERY %s;", id);
+    else if (id)
         snprintf(stmt, sizeof stmt, "DESCRIBE %s;", id);
     else
         snprintf(stmt, sizeof stmt, "SHOW QUERIES;");
@@ -73,8 +81,10 @@ static int via_server(const char *dir, const char *id)
 static const char usage_text[] =
     "rill queries list [--data DIR]\n"
     "       rill queries describe ID [--data DIR]\n"
+    "       rill queries watermark|stop|resume ID [--data DIR]\n"
     "  asks rill serve when it runs on DIR (with run-time counters), else\n"
-    "  reads DIR's catalog";
+    "  reads DIR's catalog; watermark (EXPLAIN WATERMARK), stop (STOP\n"
+    "  QUERY) and resume (RESUME QUERY) need rill serve";
 
 int cli_queries(int argc, char **argv)
 {
@@ -86,19 +96,29 @@ int cli_queries(int argc, char **argv)
     }
     const char *dir = cli_data_dir(cli_opt(&a, "data"));
     const char *verb = cli_positional(&a, 0);
-    const char *id =
-        verb && !strcmp(verb, "describe") ? cli_positional(&a, 0) : NULL;
+    bool live = verb && (!strcmp(verb, "watermark") || !strcmp(verb, "stop") ||
+                         !strcmp(verb, "resume"));
+    const char *id = verb && (live || !strcmp(verb, "describe"))
+                         ? cli_positional(&a, 0)
+                         : NULL;
     int rc = cli_check_unused(&a, usage_text);
     if (rc)
         return rc;
-    if (!verb || (strcmp(verb, "list") && strcmp(verb, "describe")) ||
-        (!strcmp(verb, "describe") && !id)) {
+    if (!verb || (strcmp(verb, "list") && strcmp(verb, "describe") && !live) ||
+        (strcmp(verb, "list") && !id)) {
         fprintf(stderr, "usage: %s\n", usage_text);
         return 2;
     }
-    rc = via_server(dir, id);
+    rc = via_server(dir, verb, id);
     if (rc >= 0)
         return rc;
+    if (live) {
+        fprintf(stderr,
+                "rill queries %s: no rill serve answers on %s (the query "
+                "runs there)\n",
+                verb, dir);
+        return 1;
+    }
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         fprintf(stderr, "rill queries: no data directory at %s\n", dir);

@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rilltest import Server, check, free_port, wait_port  # noqa: E402
+from rilltest import RILL, Server, check, free_port, wait_port  # noqa: E402
 
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -114,6 +114,10 @@ def main():
               "held back by: readings partition 1: its newest event time is the oldest" in text and
               "(13.0 s behind the next slowest partition)" in text and "2025-11-24T16:00:10.000Z" in text,
               "GET /queries/q_1/watermark is EXPLAIN WATERMARK:\n%s" % text)
+        p = subprocess.run([RILL, "queries", "watermark", "q_1", "--data", srv.data],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0 and "held back by: readings partition 1" in p.stdout,
+              "rill queries watermark q_1: %s %s" % (p.stdout, p.stderr))
         st, r = sql(hp, "DESCRIBE q_1;")
         check(st == 200 and "watermark: 2025-11-24T16:00:10.000Z (" in r["results"][0]["text"],
               "DESCRIBE prints the watermark in ISO-8601: %s" % r)

@@ -15,7 +15,7 @@
 #
 # With rill serve, start_sql runs examples/factory.sql inside it (`rill run
 # --data` over the server's SQL socket, docs/broker.md). Each second the
-# summary asks the server for the queries' counters (DESCRIBE over the SQL
+# summary asks the server for the queries' counters (DESCRIBE id FORMAT JSON over the SQL
 # socket): windows closed (final rows of sensor_stats_10s), the watermark of
 # that query (shown as how far it trails the wall clock) and the alerts
 # written. A Kafka consumer (start_alert_reader, confluent-kafka) reads
@@ -332,22 +332,18 @@ if os.environ.get("SQLSOCK"):
         windows = None
         qlag = None
         for qid, sink in sinks.items():
-            c = {}
-            for l in ask(s, "DESCRIBE %s;" % qid).splitlines():
-                k, _, v = l.partition(":")
-                c[k.strip()] = v.strip()
-            if c.get("windows fired", "").isdigit():
-                windows = (windows or 0) + int(c["windows fired"])
-            # "lag: N records" or "lag: N records (input), M (repartition topic)"
-            nums = [int(x) for x in c.get("lag", "").replace(",", " ").split() if x.isdigit()]
-            if nums:
-                qlag = (qlag or 0) + sum(nums)
-            if sink == "alerts" and "rows out" in c:
-                q["alerts"] = int(c["rows out"])
-            if sink == "sensor_stats_10s":
-                if c.get("watermark", "none").lstrip("-").isdigit():
-                    q["watermark_ms"] = int(c["watermark"])
-                    q["at_ms"] = time.time() * 1000
+            # DESCRIBE id FORMAT JSON: the query as one JSON object
+            # (docs/sql.md), counters present while it runs here.
+            c = json.loads(ask(s, "DESCRIBE %s FORMAT JSON;" % qid) or "{}")
+            if isinstance(c.get("windows_fired"), int):
+                windows = (windows or 0) + c["windows_fired"]
+            if c.get("stages"):
+                qlag = (qlag or 0) + sum(st["lag"] for st in c["stages"])
+            if sink == "alerts" and "rows_out" in c:
+                q["alerts"] = c["rows_out"]
+            if sink == "sensor_stats_10s" and isinstance(c.get("watermark"), int):
+                q["watermark_ms"] = c["watermark"]
+                q["at_ms"] = time.time() * 1000
         if windows is not None: q["windows"] = windows
         if qlag is not None: q["qlag"] = qlag
         s.close()

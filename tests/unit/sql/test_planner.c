@@ -460,10 +460,12 @@ TEST(persistent_late_rows)
     produce(&e, 0, late, 1);
     CHECK(wait_end(&e, "late_rows", 1));
     /* The query's watermark is the minimum over its tasks, which take the
-     * markers on their own threads: give them a moment. */
+     * markers on their own threads, and a task publishes its counters
+     * after the push that wrote the late row: give them a moment. */
     for (int i = 0; i < 500; i++) {
         got = run(&e, "DESCRIBE q_1;");
-        if (strstr(got, "watermark: 1970-01-01T00:00:25.000Z ("))
+        if (strstr(got, "watermark: 1970-01-01T00:00:25.000Z (") &&
+            strstr(got, "late rows partition 0: 1\n"))
             break;
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);

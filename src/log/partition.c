@@ -467,7 +467,7 @@ int partition_append(struct partition *p, uint8_t *batch, size_t len,
         try_recover(p);
     /* Verify outside the lock: the CRC is the expensive part. */
     int64_t count = 0;
-    size_t off = 0;
+    size_t off = 0, largest = 0;
     while (off < len) {
         struct record_batch_header h;
         int rc = record_batch_verify(batch + off, len - off);
@@ -478,8 +478,8 @@ int partition_append(struct partition *p, uint8_t *batch, size_t len,
         record_batch_header_decode(batch + off, len - off, &h);
         if ((int64_t)h.last_offset_delta + 1 != h.record_count)
             return ERR_CORRUPT;
-        if (record_batch_size(&h) > (size_t)p->cfg.max_message_bytes)
-            return ERR_TOO_LARGE;
+        if (record_batch_size(&h) > largest)
+            largest = record_batch_size(&h);
         count += h.record_count;
         off += record_batch_size(&h);
     }
@@ -488,6 +488,11 @@ int partition_append(struct partition *p, uint8_t *batch, size_t len,
     int rc = 0;
     if (p->closed || p->read_only) {
         rc = ERR_CLOSED;
+        goto out_unlock;
+    }
+    /* Under the lock: partition_set_config changes cfg under it. */
+    if (largest > (size_t)p->cfg.max_message_bytes) {
+        rc = ERR_TOO_LARGE;
         goto out_unlock;
     }
     if (p->failed) {

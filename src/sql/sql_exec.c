@@ -660,6 +660,50 @@ static int ensure_topic(struct sql_exec *ex, const struct sql_stmt *st,
     return 0;
 }
 
+/* Whether a and b are the same text once runs of white space are one
+ * space and both ends are trimmed (a trailing ';' too). */
+static bool same_statement(const char *a, size_t na, const char *b, size_t nb)
+{
+    size_t i = 0, j = 0;
+    while (na && (isspace((unsigned char)a[na - 1]) || a[na - 1] == ';'))
+        na--;
+    while (nb && (isspace((unsigned char)b[nb - 1]) || b[nb - 1] == ';'))
+        nb--;
+    while (i < na && isspace((unsigned char)a[i]))
+        i++;
+    while (j < nb && isspace((unsigned char)b[j]))
+        j++;
+    while (i < na && j < nb) {
+        bool sa = isspace((unsigned char)a[i]),
+             sb = isspace((unsigned char)b[j]);
+        if (sa != sb)
+            return false;
+        if (sa) {
+            while (i < na && isspace((unsigned char)a[i]))
+                i++;
+            while (j < nb && isspace((unsigned char)b[j]))
+                j++;
+            continue;
+        }
+        if (a[i++] != b[j++])
+            return false;
+    }
+    return i == na && j == nb;
+}
+
+/* A RUNNING query of the catalog whose statement is st's, or NULL. */
+static const struct catalog_query *running_twin(const struct catalog *cat,
+                                                const struct sql_stmt *st)
+{
+    for (size_t i = 0; i < catalog_query_count(cat); i++) {
+        const struct catalog_query *q = catalog_query_at(cat, i);
+        if (q->state == CATALOG_QUERY_RUNNING && q->sql &&
+            same_statement(q->sql, strlen(q->sql), st->text, st->text_len))
+            return q;
+    }
+    return NULL;
+}
+
 static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
                        struct buf *out, struct sql_exec_error *err)
 {
@@ -905,6 +949,17 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
     bool insert = st->kind == SQL_STMT_INSERT;
     const struct catalog_relation *target =
         insert ? catalog_relation_find(cat, st->name) : NULL;
+    if (insert) {
+        /* The same INSERT running twice (a script run again) writes every
+         * row twice: refused. Different INSERTs into one stream merge. */
+        const struct catalog_query *twin = running_twin(cat, st);
+        if (twin)
+            return sql_exec_fail(
+                err, st->pos, ERR_EXISTS,
+                "the same INSERT INTO %s already runs as %s (its rows would "
+                "be written twice); STOP QUERY %s or DROP it first",
+                st->name, twin->id, twin->id);
+    }
     const char *topic = insert ? target->topic : stmt_option(st, "topic");
     if (!topic)
         topic = st->name;

@@ -29,6 +29,7 @@
 #include "base/metrics.h"
 #include "broker/broker_limits.h"
 #include "broker/broker_log.h"
+#include "broker/txn_coord.h"
 #include "kafka/kafka_proto.h"
 #include "net/tls.h"
 
@@ -749,6 +750,7 @@ int broker_create(const struct broker_config *cfg, struct broker **out)
     rc = broker_auth_open(b);
     if (rc < 0)
         goto out_groups;
+    txn_coord_register(b);
 
     rc = listener_open(b->loop, cfg->listen_host, cfg->listen_port, on_accept,
                        b, &b->listener);
@@ -770,6 +772,7 @@ int broker_create(const struct broker_config *cfg, struct broker **out)
     return 0;
 
 out_groups:
+    txn_coord_fini(b);
     broker_auth_close(b);
     if (b->groups_fini)
         b->groups_fini(b);
@@ -825,6 +828,7 @@ int broker_close(struct broker *b)
         conn_close(b->conns->conn);
     loop_run_once(b->loop, 0);
     broker_fetch_fini(b);
+    txn_coord_fini(b);
     if (b->groups_flush)
         b->groups_flush(b);
     if (b->groups_fini)

@@ -47,6 +47,11 @@ struct broker_config {
     /* group.initial.rebalance.delay.ms: a new group's first join phase
      * waits this long for more members (Kafka 3000; rill 0). */
     int64_t group_initial_rebalance_delay_ms;
+    /* Transactions (txn_coord.h): transaction.max.timeout.ms bounds a
+     * producer's transaction.timeout.ms; open transactions older than
+     * their timeout are aborted every
+     * transaction.abort.timed.out.transaction.cleanup.interval.ms. */
+    int64_t txn_max_timeout_ms, txn_abort_interval_ms;
     /* Limits against hostile or broken clients (broker_limits.h). */
     int64_t idle_ms;                  /* connections.max.idle.ms; -1 never */
     int64_t handshake_ms;             /* first request within; -1 never */

@@ -38,6 +38,8 @@ void broker_config_defaults(struct broker_config *c)
     c->conn_out_high = 16LL * 1024 * 1024;
     c->fsync_every_ack = false;
     c->read_durable = false;
+    c->txn_max_timeout_ms = 900000;
+    c->txn_abort_interval_ms = 10000;
     broker_limits_defaults(c);
 }
 
@@ -121,6 +123,12 @@ int broker_config_apply(struct broker_config *c, const struct config *props,
     if (get_i64(props, "group.initial.rebalance.delay.ms",
                 &c->group_initial_rebalance_delay_ms, 0, 3600000, err,
                 errlen) < 0)
+        return ERR_INVALID;
+    if (get_i64(props, "transaction.max.timeout.ms", &c->txn_max_timeout_ms, 1,
+                INT32_MAX, err, errlen) < 0 ||
+        get_i64(props,
+                "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+                &c->txn_abort_interval_ms, 1, 3600000, err, errlen) < 0)
         return ERR_INVALID;
     if (config_get_bool(props, "rill.read.durable", &c->read_durable) < 0) {
         snprintf(err, (size_t)errlen,

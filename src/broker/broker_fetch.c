@@ -30,6 +30,7 @@
 #include "broker/broker_acl.h"
 #include "broker/broker_int.h"
 #include "broker/broker_log.h"
+#include "broker/txn_part.h"
 #include "kafka/kafka_proto.h"
 #include "log/logdir.h"
 #include "log/partition.h"
@@ -45,6 +46,7 @@ struct fetch_part {
 
 struct fetch_spec {
     int16_t version;
+    int8_t isolation; /* 1 read_committed: up to the LSO (txn_part.h) */
     int32_t min_bytes, max_bytes;
     size_t ntopics, nparts;
     struct slice *names;
@@ -166,7 +168,11 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
             int64_t end = broker_log_visible_end(b, bp);
             int64_t start = partition_log_start_offset(bp->p);
             pr->high_watermark = end;
+            if (sp->isolation == 1 || bp->txn)
+                end = txn_part_lso(b, bp, end);
             pr->last_stable_offset = end;
+            if (sp->isolation != 1)
+                end = pr->high_watermark;
             pr->log_start_offset = start;
             if (fp->fetch_offset < start || fp->fetch_offset > leo) {
                 pr->error_code = KAFKA_ERR_OFFSET_OUT_OF_RANGE;
@@ -210,6 +216,11 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
             }
             total += s.len;
             left -= (int64_t)s.len;
+            if (r && sp->isolation == 1 && s.len > 0) {
+                pr->naborted = txn_part_aborted(b, bp, fp->fetch_offset,
+                                                s.next_offset, a, &pr->aborted);
+                pr->aborted_null = false;
+            }
             if (r && s.len > 0) {
                 pr->records_splice = true;
                 pr->records_splice_len = s.len;
@@ -416,6 +427,7 @@ int broker_handle_fetch(struct broker_req *req, struct buf *out)
     (void)out;
     struct fetch_spec sp = {0};
     sp.version = req->api_version;
+    sp.isolation = rq.isolation_level;
     sp.min_bytes = rq.min_bytes;
     sp.max_bytes = rq.max_bytes;
     sp.ntopics = rq.ntopics;

@@ -53,6 +53,7 @@ struct broker_pending;
 struct broker_req;
 struct broker_logstate;
 struct broker_fetchwait;
+struct txn_coord;
 
 enum {
     BROKER_NO_RESPONSE = 1,
@@ -124,6 +125,9 @@ struct broker {
     /* Authentication and ACLs (broker_sasl.c, broker_acl.c); NULL when
      * the listener needs none and no ACL is checked. */
     struct broker_auth *auth;
+
+    /* The transaction coordinator (txn_coord.h). */
+    struct txn_coord *txn;
 
     /* Owned by the groups module. */
     void *groups;

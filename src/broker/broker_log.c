@@ -12,6 +12,7 @@
  *   2. `waiters` holds exactly the durable waits not yet completed.
  */
 #include "broker/broker_log.h"
+#include "broker/txn_part.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -49,8 +50,10 @@ void broker_set_topic_guard(struct broker *b,
 
 static void topic_free(struct broker_topic *t)
 {
-    for (int32_t i = 0; i < t->nparts; i++)
+    for (int32_t i = 0; i < t->nparts; i++) {
         broker_producer_map_fini(&t->parts[i].producers);
+        txn_part_destroy(t->parts[i].txn);
+    }
     mem_free(t->parts);
     mem_free(t->name);
     mem_free(t);

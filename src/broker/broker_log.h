@@ -22,6 +22,7 @@
 
 struct partition;
 struct broker_topic;
+struct txn_part;
 
 /* Kafka's internal topics, and rill's start-up compaction of the offsets
  * topic: written by the broker only, never created or deleted by clients,
@@ -50,6 +51,7 @@ struct broker_part {
     int32_t id;
     struct broker_producer_map producers;
     bool producers_loaded;
+    struct txn_part *txn; /* transactions on it: txn_part.h (lazy) */
 };
 
 struct broker_topic {

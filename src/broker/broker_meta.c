@@ -12,6 +12,7 @@
 #include "broker/broker_acl.h"
 #include "broker/broker_int.h"
 #include "broker/broker_log.h"
+#include "broker/txn_part.h"
 #include "kafka/kafka_proto.h"
 #include "log/logdir.h"
 #include "log/partition.h"
@@ -238,6 +239,9 @@ static int handle_list_offsets(struct broker_req *req, struct buf *out)
             }
             if (p->timestamp == KAFKA_OFFSET_LATEST) {
                 pr->offset = broker_log_visible_end(b, bp);
+                /* read_committed: the last stable offset (txn_part.h). */
+                if (rq.isolation_level == 1)
+                    pr->offset = txn_part_lso(b, bp, pr->offset);
             } else if (p->timestamp == KAFKA_OFFSET_EARLIEST) {
                 pr->offset = partition_log_start_offset(bp->p);
             } else {
@@ -343,34 +347,6 @@ static int handle_delete_topics(struct broker_req *req, struct buf *out)
     return 0;
 }
 
-/* --- InitProducerId ----------------------------------------------------------
- */
-
-static int handle_init_producer_id(struct broker_req *req, struct buf *out)
-{
-    struct kafka_init_producer_id_request rq;
-    int rc = kafka_init_producer_id_request_decode(&req->body, req->api_version,
-                                                   req->arena, &rq);
-    if (rc < 0)
-        return rc;
-    struct kafka_init_producer_id_response resp = {0};
-    resp.producer_id = -1;
-    resp.producer_epoch = -1;
-    if (rq.transactional_id.ptr != NULL) {
-        /* Transactions come with the exactly-once issue. */
-        resp.error_code = KAFKA_ERR_UNSUPPORTED_VERSION;
-    } else if (!broker_acl_idempotent(req)) {
-        resp.error_code = KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED;
-    } else if (broker_log_next_producer_id(req->b, &resp.producer_id) < 0) {
-        resp.producer_id = -1;
-        resp.error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
-    } else {
-        resp.producer_epoch = 0;
-    }
-    kafka_init_producer_id_response_encode(out, req->api_version, &resp);
-    return 0;
-}
-
 /* --- registration ----------------------------------------------------------
  */
 
@@ -381,7 +357,6 @@ void broker_handlers_register(struct broker *b)
     broker_serve(b, KAFKA_API_LIST_OFFSETS, handle_list_offsets);
     broker_serve(b, KAFKA_API_CREATE_TOPICS, handle_create_topics);
     broker_serve(b, KAFKA_API_DELETE_TOPICS, handle_delete_topics);
-    broker_serve(b, KAFKA_API_INIT_PRODUCER_ID, handle_init_producer_id);
     broker_serve(b, KAFKA_API_PRODUCE, broker_handle_produce);
     broker_serve(b, KAFKA_API_FETCH, broker_handle_fetch);
     broker_admin_register(b);

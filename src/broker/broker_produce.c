@@ -21,6 +21,8 @@
 #include "broker/broker_int.h"
 #include "broker/broker_log.h"
 #include "broker/broker_validate.h"
+#include "broker/txn_coord.h"
+#include "broker/txn_part.h"
 #include "kafka/kafka_proto.h"
 #include "log/partition.h"
 #include "log/record_batch.h"
@@ -68,6 +70,7 @@ static int16_t error_for(int rc)
 /* Appends one partition's records; fills the outcome; returns the offset
  * that must become durable for this partition (end offset), or -1. */
 static int64_t produce_partition(struct broker *b, struct slice topic,
+                                 struct slice txn_id,
                                  const struct kafka_produce_partition *pp,
                                  struct kafka_produce_partition_response *pr)
 {
@@ -131,6 +134,15 @@ static int64_t produce_partition(struct broker *b, struct slice topic,
         }
         return -1;
     }
+    /* Transactional: the coordinator's checks (txn_coord.h). */
+    bool txn = record_batch_attr_transactional(h.attributes);
+    if (txn || txn_id.ptr) {
+        int16_t terr = txn_coord_produce_check(b, txn_id, bp, &h);
+        if (terr) {
+            pr->error_code = terr;
+            return -1;
+        }
+    }
     int64_t last_seq = (int64_t)h.base_sequence + h.last_offset_delta;
     if (last_seq > INT32_MAX)
         last_seq -= (int64_t)INT32_MAX + 1;
@@ -167,6 +179,8 @@ static int64_t produce_partition(struct broker *b, struct slice topic,
     int64_t last = base + h.last_offset_delta;
     broker_producer_record(&bp->producers, h.producer_id, h.producer_epoch,
                            h.base_sequence, (int32_t)last_seq, base, last);
+    if (txn)
+        txn_part_on_append(b, bp, h.producer_id, base);
     pr->base_offset = base;
     return last + 1;
 }
@@ -299,18 +313,18 @@ int broker_handle_produce(struct broker_req *req, struct buf *out)
         bool denied = !broker_acl_topic(req, tp->name, AUTH_OP_WRITE);
         for (size_t j = 0; j < tp->npartitions; j++, k++) {
             struct kafka_produce_partition_response *pr = &tr->partitions[j];
-            if (bad_acks || denied || rq.transactional_id.ptr != NULL) {
+            if (bad_acks || denied) {
                 pr->partition_index = tp->partitions[j].partition_index;
                 pr->error_code = bad_acks ? KAFKA_ERR_INVALID_REQUIRED_ACKS
-                                 : denied ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
-                                          : KAFKA_ERR_INVALID_TXN_STATE;
+                                          : KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
                 pr->base_offset = -1;
                 pr->log_append_time_ms = -1;
                 pr->log_start_offset = -1;
                 ends[k] = -1;
                 continue;
             }
-            ends[k] = produce_partition(b, tp->name, &tp->partitions[j], pr);
+            ends[k] = produce_partition(b, tp->name, rq.transactional_id,
+                                        &tp->partitions[j], pr);
         }
     }
     if (k > 0)

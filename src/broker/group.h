@@ -13,8 +13,12 @@
 #define RILL_GROUP_H
 
 struct broker;
+struct group_offsets;
 
 void group_handlers_register(struct broker *b);
+/* The committed-offset store (NULL before registration): the transaction
+ * coordinator commits a transaction's offsets through it. */
+struct group_offsets *group_handlers_offsets(struct broker *b);
 
 /* The versions served are the codec's ApiKey table (kafka_api_table),
  * registered with broker_serve: ApiVersions advertises that one table. */

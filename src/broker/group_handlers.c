@@ -818,3 +818,9 @@ void group_handlers_register(struct broker *b)
     broker_serve(b, KAFKA_API_DELETE_GROUPS, handle_delete_groups);
     broker_serve(b, KAFKA_API_OFFSET_DELETE, handle_offset_delete);
 }
+
+struct group_offsets *group_handlers_offsets(struct broker *b)
+{
+    struct groups *gs = b->groups;
+    return gs ? gs->offsets : NULL;
+}

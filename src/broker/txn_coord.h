@@ -1,0 +1,36 @@
+/* txn_coord.h - the transaction coordinator of `rill serve`:
+ * InitProducerId with a transactional.id, AddPartitionsToTxn,
+ * AddOffsetsToTxn, TxnOffsetCommit, EndTxn, the checks a transactional
+ * Produce must pass, time-outs, and the durable state in
+ * __transaction_state (layer: broker). Design: docs/broker.md,
+ * "Transactions"; per-partition state: txn_part.h.
+ *
+ * Loop thread only. txn_coord_register (after the groups module) serves
+ * the APIs, replays __transaction_state if it exists and starts finishing
+ * every transaction a crash left open; txn_coord_fini at shutdown.
+ */
+#ifndef RILL_TXN_COORD_H
+#define RILL_TXN_COORD_H
+
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "broker/broker_int.h"
+
+struct broker_part;
+struct record_batch_header;
+
+#define TXN_STATE_TOPIC "__transaction_state"
+
+void txn_coord_register(struct broker *b);
+void txn_coord_fini(struct broker *b);
+
+/* Kafka error code for a Produce of batch h (transactional, or sent with
+ * a transactional id txn_id, ptr NULL if none) to bp: 0 when pid and epoch
+ * are the transaction's current ones, the transaction is ongoing and bp
+ * was added to it (AddPartitionsToTxn), else 47 / 48 / 49 / 87. */
+int16_t txn_coord_produce_check(struct broker *b, struct slice txn_id,
+                                struct broker_part *bp,
+                                const struct record_batch_header *h);
+
+#endif

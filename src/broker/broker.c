@@ -66,6 +66,7 @@ struct broker_conn {
     char ip[48]; /* counted in b->conns_per_ip */
     struct broker_conn_auth auth;
     bool closed;
+    uint64_t serial;              /* accept order, from 1: broker_conn_serial */
     struct loop_defer free_defer; /* callers up the stack may still use bc */
 };
 
@@ -287,6 +288,11 @@ void broker_serve(struct broker *b, int16_t api_key, broker_handler_fn *fn)
             return;
         }
     diag_error("broker: api %d missing from the codec's table", api_key);
+}
+
+uint64_t broker_conn_serial(const struct broker_conn *bc)
+{
+    return bc->serial;
 }
 
 const char *broker_conn_peer(const struct broker_conn *bc)
@@ -585,6 +591,7 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
     b->conns = bc;
     b->nconns++;
     b->stats.conns_accepted++;
+    bc->serial = b->stats.conns_accepted;
     metrics_add(METRIC_BROKER_CONNS_OPENED, 1);
     diag_debug("broker: %s: connected", peer);
 }

@@ -145,6 +145,9 @@ void broker_register(struct broker *b, int16_t api_key, int16_t min_v,
 void broker_serve(struct broker *b, int16_t api_key, broker_handler_fn *fn);
 /* Defined by the groups module (see above). */
 void group_handlers_register(struct broker *b);
+/* The connection's number in accept order (from 1): a connection accepted
+ * later has a larger one. */
+uint64_t broker_conn_serial(const struct broker_conn *bc);
 /* The connection's peer address, "ip:port" (as accepted). */
 const char *broker_conn_peer(const struct broker_conn *bc);
 

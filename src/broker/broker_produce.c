@@ -3,10 +3,11 @@
  *
  * Per partition, in Kafka's order: exactly one RecordBatch v2 (else
  * INVALID_RECORD), size <= message.max.bytes (MESSAGE_TOO_LARGE), the
- * idempotence window (duplicate -> original offset, gap -> 45, old epoch ->
- * 47), then partition_append, which checks the CRC (CORRUPT_MESSAGE) and
- * rewrites baseOffset in the request buffer, which is ours (the
- * connection's read buffer), so the batch is written without a copy.
+ * transaction checks for a transactional batch (txn_coord_produce_check:
+ * 47 / 48 / 49), the idempotence window (duplicate -> original offset, gap
+ * -> 45, old epoch -> 47), then partition_append, which checks the CRC
+ * (CORRUPT_MESSAGE) and rewrites baseOffset in the request buffer, which is
+ * ours (the connection's read buffer), so the batch is written without a copy.
  * acks=0: no answer. acks=1: answered now. acks=-1 (or
  * rill.fsync.every.ack): the answer is kept (topic names copied) until the
  * flusher reports every appended offset durable; a failed fsync turns that

@@ -31,6 +31,16 @@
  *      commit a transaction it did not see aborted (no torn transaction).
  *   4. While an op runs, every request of that transactional id gets
  *      CONCURRENT_TRANSACTIONS (51) and retries.
+ *   5. A request of a transactional id arriving on an older connection
+ *      than one that already sent the same API for that id is stale (a
+ *      client gave up on it and went on over a new connection) and is
+ *      refused with INVALID_TXN_STATE: a late EndTxn cannot end, nor a
+ *      late TxnOffsetCommit rewind, a later transaction (the reordering
+ *      behind the aborted reads, lost writes and torn transactions Jepsen
+ *      found in Kafka, 2024). On one TCP connection requests are handled
+ *      in order, so only a reordering across connections can make a
+ *      request late, and a client never goes back to a connection it
+ *      replaced.
  *
  * __transaction_state (one partition), records keyed as Kafka's
  * TransactionLogKey / TransactionLogValue v0:
@@ -49,6 +59,8 @@
  */
 #include "broker/txn_coord.h"
 
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
@@ -111,7 +123,12 @@ struct txn {
     struct txn_offset *offs;
     size_t noffs, offcap;
     struct txn_op *op;
+    /* Per API (enum req_kind): the newest connection that sent one for
+     * this id (invariant 5). Memory only: a restart starts them over. */
+    uint64_t newest_conn[5];
 };
+
+enum req_kind { RK_INIT, RK_ADD_PARTS, RK_ADD_OFFSETS, RK_OFFSETS, RK_END };
 
 enum op_phase { PH_PREPARE, PH_MARKERS, PH_COMPLETE, PH_DONE };
 
@@ -528,6 +545,23 @@ static int replay(struct txn_coord *tc, struct broker_part *bp)
 /* --- ending a transaction -------------------------------------------------
  */
 
+/* Crash tests: RILL_TXN_CRASH_AT=prepared (the Prepare record is durable,
+ * no marker written) or =marked (the markers are durable, Complete not
+ * written) kills the process there, as kill -9 would. */
+static void crash_point(const char *name)
+{
+    static const char *at;
+    static bool read;
+    if (!read) {
+        at = getenv("RILL_TXN_CRASH_AT");
+        read = true;
+    }
+    if (at && !strcmp(at, name)) {
+        diag_warn("txn: RILL_TXN_CRASH_AT=%s: killing the process", name);
+        raise(SIGKILL);
+    }
+}
+
 static void op_step(struct txn_op *op);
 
 static void op_answer(struct txn_op *op)
@@ -656,6 +690,7 @@ static void op_step(struct txn_op *op)
         return;
     }
     case PH_MARKERS: {
+        crash_point("prepared");
         if (op->commit)
             apply_offsets(tc, t);
         bool wrote = false;
@@ -691,6 +726,8 @@ static void op_step(struct txn_op *op)
         return;
     }
     case PH_COMPLETE: {
+        if (in_progress(t))
+            crash_point("marked");
         if (in_progress(t))
             t->state = op->commit ? TXN_COMPLETE_COMMIT : TXN_COMPLETE_ABORT;
         clear_parts(t);
@@ -839,6 +876,23 @@ static struct txn *txn_check(struct txn_coord *tc, struct slice id, int64_t pid,
     return t;
 }
 
+/* Invariant 5: false (and the request is refused) when req is stale. */
+static bool fresh(struct txn *t, enum req_kind kind,
+                  const struct broker_req *req)
+{
+    uint64_t serial = broker_conn_serial(req->bc);
+    if (serial < t->newest_conn[kind]) {
+        diag_warn("txn: %s: a late %s on connection %llu (the client "
+                  "already used connection %llu): refused",
+                  t->id, kafka_api_name(req->api_key),
+                  (unsigned long long)serial,
+                  (unsigned long long)t->newest_conn[kind]);
+        return false;
+    }
+    t->newest_conn[kind] = serial;
+    return true;
+}
+
 static void begin(struct txn *t)
 {
     if (t->state != TXN_ONGOING) {
@@ -890,6 +944,8 @@ static int handle_init_producer_id(struct broker_req *req, struct buf *out)
         return answer_init(req, out, KAFKA_ERR_CONCURRENT_TRANSACTIONS, -1, -1);
     if (!t)
         t = txn_new(tc, rq.transactional_id);
+    if (!fresh(t, RK_INIT, req))
+        return answer_init(req, out, KAFKA_ERR_INVALID_TXN_STATE, -1, -1);
     t->timeout_ms = rq.transaction_timeout_ms;
     if (t->state == TXN_ONGOING) {
         /* The previous instance's transaction: abort it, then fence. */
@@ -954,6 +1010,10 @@ static int handle_add_partitions(struct broker_req *req, struct buf *out)
     int16_t err = 0;
     struct txn *t = txn_check(tc, rq.transactional_id, rq.producer_id,
                               rq.producer_epoch, &err);
+    if (t && !fresh(t, RK_ADD_PARTS, req)) {
+        t = NULL;
+        err = KAFKA_ERR_INVALID_TXN_STATE;
+    }
     struct kafka_add_partitions_to_txn_response resp = {0};
     resp.ntopics = rq.ntopics;
     resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
@@ -1046,6 +1106,10 @@ static int handle_add_offsets(struct broker_req *req, struct buf *out)
     struct kafka_error_response resp = {0};
     struct txn *t = txn_check(tc, rq.transactional_id, rq.producer_id,
                               rq.producer_epoch, &resp.error_code);
+    if (t && !fresh(t, RK_ADD_OFFSETS, req)) {
+        t = NULL;
+        resp.error_code = KAFKA_ERR_INVALID_TXN_STATE;
+    }
     if (t && rq.group_id.len == 0)
         resp.error_code = KAFKA_ERR_INVALID_GROUP_ID;
     else if (t && t->group && !slice_eq_str(rq.group_id, t->group))
@@ -1073,6 +1137,10 @@ static int handle_txn_offset_commit(struct broker_req *req, struct buf *out)
     int16_t err = 0;
     struct txn *t = txn_check(tc, rq.transactional_id, rq.producer_id,
                               rq.producer_epoch, &err);
+    if (t && !fresh(t, RK_OFFSETS, req)) {
+        t = NULL;
+        err = KAFKA_ERR_INVALID_TXN_STATE;
+    }
     if (t && (!t->group || !slice_eq_str(rq.group_id, t->group)))
         err = KAFKA_ERR_INVALID_TXN_STATE; /* no AddOffsetsToTxn first */
     struct kafka_txn_offset_commit_response resp = {0};
@@ -1119,6 +1187,10 @@ static int handle_end_txn(struct broker_req *req, struct buf *out)
     struct kafka_error_response resp = {0};
     struct txn *t = txn_check(tc, rq.transactional_id, rq.producer_id,
                               rq.producer_epoch, &resp.error_code);
+    if (t && !fresh(t, RK_END, req)) {
+        t = NULL;
+        resp.error_code = KAFKA_ERR_INVALID_TXN_STATE;
+    }
     if (t && t->state != TXN_ONGOING) {
         /* A retry of an end that completed is answered as it was. */
         bool same = (t->state == TXN_COMPLETE_COMMIT && rq.committed) ||
@@ -1163,6 +1235,117 @@ int16_t txn_coord_produce_check(struct broker *b, struct slice txn_id,
     return 0;
 }
 
+/* --- DescribeTransactions, ListTransactions ------------------------------ */
+
+static int handle_describe(struct broker_req *req, struct buf *out)
+{
+    struct txn_coord *tc = coord(req->b);
+    struct kafka_describe_transactions_request rq;
+    int rc = kafka_describe_transactions_request_decode(
+        &req->body, req->api_version, req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    bool ok = coord_open(tc, false);
+    struct kafka_describe_transactions_response resp = {0};
+    resp.n = rq.nids;
+    resp.states = arena_calloc(req->arena,
+                               (rq.nids ? rq.nids : 1) * sizeof(*resp.states));
+    for (size_t i = 0; i < rq.nids; i++) {
+        struct kafka_txn_description *d = &resp.states[i];
+        d->transactional_id = rq.ids[i];
+        d->state = slice_make("", 0);
+        d->start_ms = -1;
+        d->producer_id = -1;
+        d->producer_epoch = -1;
+        struct txn *t = ok ? txn_find(tc, rq.ids[i]) : NULL;
+        if (!t) {
+            d->error_code = ok ? 105 /* TRANSACTIONAL_ID_NOT_FOUND */
+                               : KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
+            continue;
+        }
+        const char *st = state_name(t->state);
+        d->state = slice_make(st, strlen(st));
+        d->timeout_ms = t->timeout_ms;
+        d->start_ms = in_progress(t) ? t->start_ms : -1;
+        d->producer_id = t->pid;
+        d->producer_epoch = t->epoch;
+        /* Partitions grouped by topic, in the order they were added. */
+        d->topics = arena_calloc(req->arena, (t->nparts ? t->nparts : 1) *
+                                                 sizeof(*d->topics));
+        for (size_t j = 0; j < t->nparts; j++) {
+            struct slice name =
+                slice_make(t->parts[j].topic, strlen(t->parts[j].topic));
+            struct kafka_topic_partitions *tp = NULL;
+            for (size_t k = 0; k < d->ntopics && !tp; k++)
+                if (slice_eq_str(d->topics[k].name, t->parts[j].topic))
+                    tp = &d->topics[k];
+            if (!tp) {
+                tp = &d->topics[d->ntopics++];
+                tp->name = name;
+                tp->partitions = arena_alloc(
+                    req->arena, t->nparts * sizeof(*tp->partitions));
+            }
+            tp->partitions[tp->npartitions++] = t->parts[j].partition;
+        }
+    }
+    kafka_describe_transactions_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
+static int state_by_name(struct slice s)
+{
+    for (int i = TXN_EMPTY; i <= TXN_PREPARE_EPOCH_FENCE; i++)
+        if (slice_eq_str(s, state_name((enum txn_state)i)))
+            return i;
+    return -1;
+}
+
+static int handle_list(struct broker_req *req, struct buf *out)
+{
+    struct txn_coord *tc = coord(req->b);
+    struct kafka_list_transactions_request rq;
+    int rc = kafka_list_transactions_request_decode(
+        &req->body, req->api_version, req->arena, &rq);
+    if (rc < 0)
+        return rc;
+    struct kafka_list_transactions_response resp = {0};
+    resp.unknown_state_filters = arena_alloc(
+        req->arena, (rq.nstates ? rq.nstates : 1) * sizeof(struct slice));
+    for (size_t i = 0; i < rq.nstates; i++)
+        if (state_by_name(rq.state_filters[i]) < 0)
+            resp.unknown_state_filters[resp.nunknown++] = rq.state_filters[i];
+    if (!coord_open(tc, false)) {
+        resp.error_code = KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
+        kafka_list_transactions_response_encode(out, req->api_version, &resp);
+        return 0;
+    }
+    size_t n = hashmap_count(&tc->by_id);
+    resp.states = arena_calloc(req->arena, (n ? n : 1) * sizeof(*resp.states));
+    int64_t now = clock_now_ms();
+    struct hashmap_entry *e;
+    for (size_t it = 0; hashmap_next(&tc->by_id, &it, &e);) {
+        const struct txn *t = e->value;
+        bool keep = rq.nstates == 0;
+        for (size_t i = 0; i < rq.nstates && !keep; i++)
+            keep = state_by_name(rq.state_filters[i]) == (int)t->state;
+        bool pid_ok = rq.npids == 0;
+        for (size_t i = 0; i < rq.npids && !pid_ok; i++)
+            pid_ok = rq.pid_filters[i] == t->pid;
+        if (rq.duration_filter >= 0 &&
+            (!in_progress(t) || now - t->start_ms < rq.duration_filter))
+            keep = false;
+        if (!keep || !pid_ok)
+            continue;
+        struct kafka_txn_listing *l = &resp.states[resp.n++];
+        l->transactional_id = slice_make(t->id, t->id_len);
+        l->producer_id = t->pid;
+        const char *st = state_name(t->state);
+        l->state = slice_make(st, strlen(st));
+    }
+    kafka_list_transactions_response_encode(out, req->api_version, &resp);
+    return 0;
+}
+
 /* --- registration ---------------------------------------------------------
  */
 
@@ -1186,6 +1369,8 @@ void txn_coord_register(struct broker *b)
     broker_serve(b, KAFKA_API_ADD_OFFSETS_TO_TXN, handle_add_offsets);
     broker_serve(b, KAFKA_API_END_TXN, handle_end_txn);
     broker_serve(b, KAFKA_API_TXN_OFFSET_COMMIT, handle_txn_offset_commit);
+    broker_serve(b, KAFKA_API_DESCRIBE_TRANSACTIONS, handle_describe);
+    broker_serve(b, KAFKA_API_LIST_TRANSACTIONS, handle_list);
 }
 
 void txn_coord_fini(struct broker *b)

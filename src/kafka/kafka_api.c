@@ -62,6 +62,8 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_ALTER_USER_SCRAM, 0, 0},
     {KAFKA_API_DESCRIBE_CLUSTER, 0, 1},
     {KAFKA_API_DESCRIBE_PRODUCERS, 0, 0},
+    {KAFKA_API_DESCRIBE_TRANSACTIONS, 0, 0},
+    {KAFKA_API_LIST_TRANSACTIONS, 0, 1},
 };
 
 #define NAPIS (sizeof(api_table) / sizeof(api_table[0]))
@@ -188,6 +190,10 @@ const char *kafka_api_name(int16_t api_key)
         return "DescribeUserScramCredentials";
     case KAFKA_API_ALTER_USER_SCRAM:
         return "AlterUserScramCredentials";
+    case KAFKA_API_DESCRIBE_TRANSACTIONS:
+        return "DescribeTransactions";
+    case KAFKA_API_LIST_TRANSACTIONS:
+        return "ListTransactions";
     default:
         return "Unknown";
     }
@@ -637,6 +643,17 @@ int kafka_request_decode(struct buf_reader *r, int16_t api_key, int16_t version,
         *out = q;
         return kafka_topics_request_decode(r, api_key, version, a, q);
     }
+    case KAFKA_API_DESCRIBE_TRANSACTIONS: {
+        struct kafka_describe_transactions_request *q =
+            arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_describe_transactions_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_LIST_TRANSACTIONS: {
+        struct kafka_list_transactions_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_list_transactions_request_decode(r, version, a, q);
+    }
     default:
         return kafka_sasl_request_decode(r, api_key, version, a, out);
     }
@@ -736,6 +753,12 @@ void kafka_request_encode(struct buf *out, int16_t api_key, int16_t version,
     case KAFKA_API_ELECT_LEADERS:
     case KAFKA_API_DESCRIBE_PRODUCERS:
         kafka_topics_request_encode(out, api_key, version, q);
+        break;
+    case KAFKA_API_DESCRIBE_TRANSACTIONS:
+        kafka_describe_transactions_request_encode(out, version, q);
+        break;
+    case KAFKA_API_LIST_TRANSACTIONS:
+        kafka_list_transactions_request_encode(out, version, q);
         break;
     default:
         kafka_sasl_request_encode(out, api_key, version, q);

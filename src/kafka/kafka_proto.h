@@ -86,6 +86,8 @@ enum kafka_api_key {
     KAFKA_API_SASL_AUTHENTICATE = 36,
     KAFKA_API_DESCRIBE_USER_SCRAM = 50,
     KAFKA_API_ALTER_USER_SCRAM = 51,
+    KAFKA_API_DESCRIBE_TRANSACTIONS = 65,
+    KAFKA_API_LIST_TRANSACTIONS = 66,
 };
 
 /* Kafka protocol error codes (int16 on the wire). */
@@ -1078,6 +1080,79 @@ void kafka_txn_offset_commit_request_encode(
 void kafka_txn_offset_commit_response_encode(
     struct buf *out, int16_t version,
     const struct kafka_txn_offset_commit_response *resp);
+
+/* ======================= DescribeTransactions (65) v0 ====================
+ * Flexible. req: transactional_ids COMPACT_ARRAY[COMPACT_STRING]. */
+
+struct kafka_describe_transactions_request {
+    size_t nids;
+    struct slice *ids;
+};
+
+struct kafka_txn_description {
+    int16_t error_code;
+    struct slice transactional_id;
+    struct slice state; /* Kafka's state name: "Ongoing", "Empty"... */
+    int32_t timeout_ms;
+    int64_t start_ms; /* -1 when no transaction is open */
+    int64_t producer_id;
+    int32_t producer_epoch;
+    size_t ntopics;
+    struct kafka_topic_partitions *topics;
+};
+
+struct kafka_describe_transactions_response {
+    int32_t throttle_time_ms;
+    size_t n;
+    struct kafka_txn_description *states;
+};
+
+int kafka_describe_transactions_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_describe_transactions_request *out);
+void kafka_describe_transactions_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_describe_transactions_request *req);
+void kafka_describe_transactions_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_describe_transactions_response *resp);
+
+/* ======================= ListTransactions (66) v0-1 ======================
+ * Flexible. req: state_filters COMPACT_ARRAY[STRING], producer_id_filters
+ * COMPACT_ARRAY[int64], duration_filter int64 (v1+). */
+
+struct kafka_list_transactions_request {
+    size_t nstates;
+    struct slice *state_filters;
+    size_t npids;
+    int64_t *pid_filters;
+    int64_t duration_filter; /* v1+, -1: none */
+};
+
+struct kafka_txn_listing {
+    struct slice transactional_id;
+    int64_t producer_id;
+    struct slice state;
+};
+
+struct kafka_list_transactions_response {
+    int32_t throttle_time_ms;
+    int16_t error_code;
+    size_t nunknown;
+    struct slice *unknown_state_filters;
+    size_t n;
+    struct kafka_txn_listing *states;
+};
+
+int kafka_list_transactions_request_decode(
+    struct buf_reader *r, int16_t version, struct arena *a,
+    struct kafka_list_transactions_request *out);
+void kafka_list_transactions_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_list_transactions_request *req);
+void kafka_list_transactions_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_list_transactions_response *resp);
 
 /* ======================= admin APIs (kafka_admin_ext.c) ====================
  * CreatePartitions (37) v0-3, DescribeConfigs (32) v0-4, AlterConfigs (33)

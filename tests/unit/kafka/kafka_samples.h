@@ -329,6 +329,21 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         kafka_topics_request_encode(out, key, v, &r);
         break;
     }
+    case KAFKA_API_DESCRIBE_TRANSACTIONS: {
+        static struct slice ids[] = {{(const uint8_t *)"txn-1", 5},
+                                     {(const uint8_t *)"txn-2", 5}};
+        struct kafka_describe_transactions_request r = {2, ids};
+        kafka_describe_transactions_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_LIST_TRANSACTIONS: {
+        static struct slice states[] = {{(const uint8_t *)"Ongoing", 7}};
+        static int64_t pids[] = {1000, 1001};
+        struct kafka_list_transactions_request r = {1, states, 2, pids,
+                                                    v >= 1 ? 60000 : -1};
+        kafka_list_transactions_request_encode(out, v, &r);
+        break;
+    }
     default:
         sample_security_body(out, key, v);
         break;

@@ -68,6 +68,7 @@
 #include "base/err.h"
 #include "base/hashmap.h"
 #include "base/mem.h"
+#include "broker/broker_acl.h"
 #include "broker/broker_log.h"
 #include "broker/group.h"
 #include "broker/group_offsets.h"
@@ -925,6 +926,9 @@ static int handle_init_producer_id(struct broker_req *req, struct buf *out)
     if (rc < 0)
         return rc;
     if (rq.transactional_id.ptr == NULL) {
+        if (!broker_acl_idempotent(req))
+            return answer_init(req, out, KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED,
+                               -1, -1);
         int64_t pid = -1;
         if (broker_log_next_producer_id(b, &pid) < 0)
             return answer_init(req, out, KAFKA_ERR_KAFKA_STORAGE_ERROR, -1, -1);
@@ -932,6 +936,10 @@ static int handle_init_producer_id(struct broker_req *req, struct buf *out)
     }
     if (rq.transactional_id.len == 0)
         return answer_init(req, out, KAFKA_ERR_INVALID_REQUEST, -1, -1);
+    if (!broker_acl_txn(req, rq.transactional_id, AUTH_OP_WRITE))
+        return answer_init(req, out,
+                           KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1,
+                           -1);
     if (rq.transaction_timeout_ms <= 0 ||
         rq.transaction_timeout_ms > b->cfg.txn_max_timeout_ms)
         return answer_init(req, out, KAFKA_ERR_INVALID_TRANSACTION_TIMEOUT, -1,
@@ -1008,8 +1016,12 @@ static int handle_add_partitions(struct broker_req *req, struct buf *out)
     if (rc < 0)
         return rc;
     int16_t err = 0;
-    struct txn *t = txn_check(tc, rq.transactional_id, rq.producer_id,
-                              rq.producer_epoch, &err);
+    struct txn *t = NULL;
+    if (!broker_acl_txn(req, rq.transactional_id, AUTH_OP_WRITE))
+        err = KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    else
+        t = txn_check(tc, rq.transactional_id, rq.producer_id,
+                      rq.producer_epoch, &err);
     if (t && !fresh(t, RK_ADD_PARTS, req)) {
         t = NULL;
         err = KAFKA_ERR_INVALID_TXN_STATE;
@@ -1018,13 +1030,14 @@ static int handle_add_partitions(struct broker_req *req, struct buf *out)
     resp.ntopics = rq.ntopics;
     resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
                                                sizeof(*resp.topics));
-    /* Every partition must exist, else none is added. */
+    /* Every partition must exist and be writable, else none is added. */
     bool unknown = false;
     for (size_t i = 0; !err && i < rq.ntopics; i++)
         for (size_t j = 0; j < rq.topics[i].npartitions; j++) {
             int16_t e2 = 0;
             if (!broker_part_find(b, rq.topics[i].name,
-                                  rq.topics[i].partitions[j], false, &e2))
+                                  rq.topics[i].partitions[j], false, &e2) ||
+                !broker_acl_topic(req, rq.topics[i].name, AUTH_OP_WRITE))
                 unknown = true;
         }
     bool added = false;
@@ -1047,8 +1060,11 @@ static int handle_add_partitions(struct broker_req *req, struct buf *out)
             bool exists =
                 broker_part_find(b, tp->name, tp->partitions[j], false, &e2);
             if (unknown) {
-                pe->error_code = exists ? ERR_NOT_ATTEMPTED
-                                        : KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                pe->error_code =
+                    !broker_acl_topic(req, tp->name, AUTH_OP_WRITE)
+                        ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
+                    : exists ? ERR_NOT_ATTEMPTED
+                             : KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             if (!has_part(t, tp->name, tp->partitions[j])) {
@@ -1104,8 +1120,14 @@ static int handle_add_offsets(struct broker_req *req, struct buf *out)
     if (rc < 0)
         return rc;
     struct kafka_error_response resp = {0};
-    struct txn *t = txn_check(tc, rq.transactional_id, rq.producer_id,
-                              rq.producer_epoch, &resp.error_code);
+    struct txn *t = NULL;
+    if (!broker_acl_txn(req, rq.transactional_id, AUTH_OP_WRITE))
+        resp.error_code = KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    else if (!broker_acl_group(req, rq.group_id, AUTH_OP_READ))
+        resp.error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+    else
+        t = txn_check(tc, rq.transactional_id, rq.producer_id,
+                      rq.producer_epoch, &resp.error_code);
     if (t && !fresh(t, RK_ADD_OFFSETS, req)) {
         t = NULL;
         resp.error_code = KAFKA_ERR_INVALID_TXN_STATE;
@@ -1135,8 +1157,14 @@ static int handle_txn_offset_commit(struct broker_req *req, struct buf *out)
     if (rc < 0)
         return rc;
     int16_t err = 0;
-    struct txn *t = txn_check(tc, rq.transactional_id, rq.producer_id,
-                              rq.producer_epoch, &err);
+    struct txn *t = NULL;
+    if (!broker_acl_txn(req, rq.transactional_id, AUTH_OP_WRITE))
+        err = KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    else if (!broker_acl_group(req, rq.group_id, AUTH_OP_READ))
+        err = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+    else
+        t = txn_check(tc, rq.transactional_id, rq.producer_id,
+                      rq.producer_epoch, &err);
     if (t && !fresh(t, RK_OFFSETS, req)) {
         t = NULL;
         err = KAFKA_ERR_INVALID_TXN_STATE;
@@ -1161,6 +1189,11 @@ static int handle_txn_offset_commit(struct broker_req *req, struct buf *out)
             te->partitions[j].error_code = err;
             if (err)
                 continue;
+            if (!broker_acl_topic(req, ct->name, AUTH_OP_READ)) {
+                te->partitions[j].error_code =
+                    KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+                continue;
+            }
             if (cp->committed_metadata.len > GROUP_OFFSETS_METADATA_MAX) {
                 te->partitions[j].error_code =
                     12; /* OFFSET_METADATA_TOO_LARGE */
@@ -1185,8 +1218,12 @@ static int handle_end_txn(struct broker_req *req, struct buf *out)
     if (rc < 0)
         return rc;
     struct kafka_error_response resp = {0};
-    struct txn *t = txn_check(tc, rq.transactional_id, rq.producer_id,
-                              rq.producer_epoch, &resp.error_code);
+    struct txn *t = NULL;
+    if (!broker_acl_txn(req, rq.transactional_id, AUTH_OP_WRITE))
+        resp.error_code = KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    else
+        t = txn_check(tc, rq.transactional_id, rq.producer_id,
+                      rq.producer_epoch, &resp.error_code);
     if (t && !fresh(t, RK_END, req)) {
         t = NULL;
         resp.error_code = KAFKA_ERR_INVALID_TXN_STATE;
@@ -1257,6 +1294,10 @@ static int handle_describe(struct broker_req *req, struct buf *out)
         d->start_ms = -1;
         d->producer_id = -1;
         d->producer_epoch = -1;
+        if (!broker_acl_txn(req, rq.ids[i], AUTH_OP_DESCRIBE)) {
+            d->error_code = KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+            continue;
+        }
         struct txn *t = ok ? txn_find(tc, rq.ids[i]) : NULL;
         if (!t) {
             d->error_code = ok ? 105 /* TRANSACTIONAL_ID_NOT_FOUND */
@@ -1334,7 +1375,9 @@ static int handle_list(struct broker_req *req, struct buf *out)
         if (rq.duration_filter >= 0 &&
             (!in_progress(t) || now - t->start_ms < rq.duration_filter))
             keep = false;
-        if (!keep || !pid_ok)
+        if (!keep || !pid_ok ||
+            !broker_acl_txn(req, slice_make(t->id, t->id_len),
+                            AUTH_OP_DESCRIBE))
             continue;
         struct kafka_txn_listing *l = &resp.states[resp.n++];
         l->transactional_id = slice_make(t->id, t->id_len);

@@ -316,8 +316,9 @@ int broker_handle_produce(struct broker_req *req, struct buf *out)
             struct kafka_produce_partition_response *pr = &tr->partitions[j];
             if (bad_acks || denied) {
                 pr->partition_index = tp->partitions[j].partition_index;
-                pr->error_code = bad_acks ? KAFKA_ERR_INVALID_REQUIRED_ACKS
-                                          : KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
+                pr->error_code = bad_acks
+                                     ? KAFKA_ERR_INVALID_REQUIRED_ACKS
+                                     : KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
                 pr->base_offset = -1;
                 pr->log_append_time_ms = -1;
                 pr->log_start_offset = -1;

@@ -937,9 +937,8 @@ static int handle_init_producer_id(struct broker_req *req, struct buf *out)
     if (rq.transactional_id.len == 0)
         return answer_init(req, out, KAFKA_ERR_INVALID_REQUEST, -1, -1);
     if (!broker_acl_txn(req, rq.transactional_id, AUTH_OP_WRITE))
-        return answer_init(req, out,
-                           KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1,
-                           -1);
+        return answer_init(
+            req, out, KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1, -1);
     if (rq.transaction_timeout_ms <= 0 ||
         rq.transaction_timeout_ms > b->cfg.txn_max_timeout_ms)
         return answer_init(req, out, KAFKA_ERR_INVALID_TRANSACTION_TIMEOUT, -1,
@@ -1060,11 +1059,11 @@ static int handle_add_partitions(struct broker_req *req, struct buf *out)
             bool exists =
                 broker_part_find(b, tp->name, tp->partitions[j], false, &e2);
             if (unknown) {
-                pe->error_code =
-                    !broker_acl_topic(req, tp->name, AUTH_OP_WRITE)
-                        ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
-                    : exists ? ERR_NOT_ATTEMPTED
-                             : KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                pe->error_code = !broker_acl_topic(req, tp->name, AUTH_OP_WRITE)
+                                     ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
+                                 : exists
+                                     ? ERR_NOT_ATTEMPTED
+                                     : KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
                 continue;
             }
             if (!has_part(t, tp->name, tp->partitions[j])) {

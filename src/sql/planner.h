@@ -9,10 +9,12 @@
  *   -> [filter WHERE] -> [project computed aggregate arguments]
  *   -> [window_agg GROUP BY] -> [filter HAVING] -> project (SELECT list)
  *   -> sink (added by the runner, query_run.h)
+ * or, with OVER calls (sql_over.h): source -> [filter WHERE] -> over_agg
+ *   -> project (SELECT list) -> [filter, project: an outer query] -> sink
  * It does not run anything and does not write the log; EXPLAIN formats the
  * plan (explain.c). Errors name the line and column of the offending node
  * ("line 2, column 8: unknown column 'vaule' in readings"). What is not
- * supported yet (joins, subqueries, ORDER BY, OVER, MATCH_RECOGNIZE,
+ * supported yet (subqueries, ORDER BY, MATCH_RECOGNIZE,
  * DISTINCT, HOP/CUMULATE/SESSION without GROUP BY) is refused the same
  * way. docs/planner.md has the rules.
  * Any thread; a plan belongs to one thread at a time.

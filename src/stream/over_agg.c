@@ -174,7 +174,8 @@ static bool reference(enum over_func f)
 static uint8_t *entry(const struct over_op *o, const struct okey *k,
                       uint64_t seq)
 {
-    uint64_t i = (k->head + (seq - k->first_seq)) % k->cap;
+    /* cap is a power of two (16, doubled, at most OVER_AGG_FRAME_MAX) */
+    uint64_t i = (k->head + (seq - k->first_seq)) & (k->cap - 1);
     return k->ring + i * o->esize;
 }
 
@@ -204,7 +205,8 @@ static int key_grow_ring(struct over_op *o, struct okey *k)
     uint8_t *r = mem_alloc((size_t)nc * o->esize);
     for (uint32_t i = 0; i < k->count; i++)
         memcpy(r + (size_t)i * o->esize,
-               k->ring + (size_t)((k->head + i) % k->cap) * o->esize, o->esize);
+               k->ring + (size_t)((k->head + i) & (k->cap - 1)) * o->esize,
+               o->esize);
     mem_free(k->ring);
     k->ring = r;
     k->cap = nc;
@@ -962,7 +964,7 @@ static void evict(struct over_op *o, struct okey *k, int64_t ts)
         if (o->keep_range >= 0 &&
             e_ts(entry(o, k, k->first_seq)) >= ts - o->keep_range)
             break;
-        k->head = (k->head + 1) % k->cap;
+        k->head = (k->head + 1) & (k->cap - 1);
         k->first_seq++;
         k->count--;
     }

@@ -453,6 +453,18 @@ static struct expr *tr_call(struct tr *t, const struct sql_expr *e)
         {"CONCAT", EXPR_FN_CONCAT},
         {"COALESCE", EXPR_FN_COALESCE},
         {"CURRENT_WATERMARK", EXPR_FN_CURRENT_WATERMARK},
+        {"IF", EXPR_FN_IF},
+        {"NULLIF", EXPR_FN_NULLIF},
+        {"SUBSTRING", EXPR_FN_SUBSTRING},
+        {"SUBSTR", EXPR_FN_SUBSTRING},
+        {"REPLACE", EXPR_FN_REPLACE},
+        {"TRIM", EXPR_FN_TRIM},
+        {"LTRIM", EXPR_FN_LTRIM},
+        {"RTRIM", EXPR_FN_RTRIM},
+        {"EXTRACT", EXPR_FN_EXTRACT},
+        {"TIMESTAMPDIFF", EXPR_FN_TIMESTAMPDIFF},
+        {"DATE_FORMAT", EXPR_FN_DATE_FORMAT},
+        {"TO_TIMESTAMP_LTZ", EXPR_FN_TO_TIMESTAMP_LTZ},
     };
     size_t i;
     for (i = 0; i < sizeof fns / sizeof fns[0]; i++)
@@ -473,7 +485,11 @@ static struct expr *tr_call(struct tr *t, const struct sql_expr *e)
     for (size_t k = 0; k < e->nargs; k++)
         if (!(args[k] = tr_expr(t, e->args[k])))
             return NULL;
-    return built(t, e, expr_func(t->ctx, fns[i].fn, args, (int)e->nargs));
+    enum expr_func fn = fns[i].fn;
+    /* FLOOR|CEIL(ts TO unit): the parser's FLOOR(ts, 'UNIT') */
+    if (e->nargs == 2 && (fn == EXPR_FN_FLOOR || fn == EXPR_FN_CEIL))
+        fn = fn == EXPR_FN_FLOOR ? EXPR_FN_FLOOR_TO : EXPR_FN_CEIL_TO;
+    return built(t, e, expr_func(t->ctx, fn, args, (int)e->nargs));
 }
 
 static struct expr *tr_literal(struct tr *t, const struct sql_expr *e)

@@ -394,6 +394,97 @@ static void parse_extract(struct parser *p, struct sql_expr *e)
     add_args(p, e);
 }
 
+/* A word argument of a special call (a time unit, BOTH ...) as a string
+ * literal, upper-cased. */
+static struct sql_expr *word_arg(struct parser *p, const char *what)
+{
+    const struct sql_token *t = peek(p, 0);
+    if (t->kind != SQL_TOK_WORD) {
+        expected(p, what);
+        return new_expr(p, SQL_EXPR_NULL, t->pos);
+    }
+    struct sql_expr *u = new_expr(p, SQL_EXPR_STRING, t->pos);
+    u->text = upper(p, next(p).value);
+    return u;
+}
+
+static void set_args(struct parser *p, struct sql_expr *e,
+                     struct sql_expr *const *v, size_t n)
+{
+    e->args = alloc(p, n * sizeof *e->args);
+    for (size_t i = 0; i < n; i++)
+        e->args[i] = v[i];
+    e->nargs = n;
+    add_args(p, e);
+}
+
+/* The SQL-standard spellings that are not a plain argument list, as
+ * ordinary calls: FLOOR|CEIL(ts TO unit) -> FLOOR(ts, 'UNIT');
+ * TIMESTAMPDIFF(unit, a, b) -> TIMESTAMPDIFF('UNIT', a, b);
+ * SUBSTRING(s FROM a [FOR n]) -> SUBSTRING(s, a[, n]);
+ * TRIM([BOTH|LEADING|TRAILING] [chars] FROM s) -> TRIM('MODE', chars, s).
+ * Returns false when e is a plain call (nothing consumed). */
+static bool parse_special_args(struct parser *p, struct sql_expr *e)
+{
+    const char *f = e->text;
+    if (!strcmp(f, "TIMESTAMPDIFF") && is(p, 0, SQL_TOK_WORD) &&
+        is(p, 1, SQL_TOK_COMMA)) {
+        struct sql_expr *v[3];
+        v[0] = word_arg(p, "a time unit");
+        next(p);
+        v[1] = parse_expr(p);
+        expect(p, SQL_TOK_COMMA, "',' between TIMESTAMPDIFF's timestamps");
+        v[2] = parse_expr(p);
+        set_args(p, e, v, 3);
+        return true;
+    }
+    if (!strcmp(f, "TRIM")) {
+        struct sql_expr *v[3] = {NULL, NULL, NULL};
+        bool mode = is_kw(p, 0, "BOTH") || is_kw(p, 0, "LEADING") ||
+                    is_kw(p, 0, "TRAILING");
+        if (mode)
+            v[0] = word_arg(p, "BOTH, LEADING or TRAILING");
+        if (!(mode && is_kw(p, 0, "FROM")))
+            v[1] = parse_expr(p);
+        if (!accept_kw(p, "FROM")) {
+            if (mode)
+                expected(p, "FROM in TRIM(... FROM value)");
+            set_args(p, e, &v[1], 1); /* TRIM(s) */
+            return true;
+        }
+        if (!v[0]) {
+            v[0] = new_expr(p, SQL_EXPR_STRING, e->pos);
+            v[0]->text = "BOTH";
+        }
+        if (!v[1]) {
+            v[1] = new_expr(p, SQL_EXPR_STRING, e->pos);
+            v[1]->text = " ";
+        }
+        v[2] = parse_expr(p);
+        set_args(p, e, v, 3);
+        return true;
+    }
+    bool floor =
+        !strcmp(f, "FLOOR") || !strcmp(f, "CEIL") || !strcmp(f, "CEILING");
+    if (!floor && strcmp(f, "SUBSTRING") && strcmp(f, "SUBSTR"))
+        return false;
+    struct sql_expr *v[3];
+    size_t n = 1;
+    v[0] = parse_expr(p);
+    if (floor && accept_kw(p, "TO")) {
+        v[n++] = word_arg(p, "a time unit after TO");
+    } else if (!floor && accept_kw(p, "FROM")) {
+        v[n++] = parse_expr(p);
+        if (accept_kw(p, "FOR"))
+            v[n++] = parse_expr(p);
+    } else {
+        while (n < 3 && accept(p, SQL_TOK_COMMA))
+            v[n++] = parse_expr(p);
+    }
+    set_args(p, e, v, n);
+    return true;
+}
+
 static struct sql_expr *parse_call(struct parser *p, const char *fname,
                                    struct sql_pos pos)
 {
@@ -402,6 +493,8 @@ static struct sql_expr *parse_call(struct parser *p, const char *fname,
     next(p); /* ( */
     if (strcmp(e->text, "EXTRACT") == 0) {
         parse_extract(p, e);
+    } else if (!is(p, 0, SQL_TOK_RPAREN) && parse_special_args(p, e)) {
+        /* FLOOR(ts TO unit), SUBSTRING(s FROM a FOR n), TRIM(... FROM s) */
     } else if (accept(p, SQL_TOK_STAR)) {
         e->star = true;
     } else if (!is(p, 0, SQL_TOK_RPAREN)) {

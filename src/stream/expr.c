@@ -34,6 +34,9 @@ struct expr {
     bool has_else;
     int nargs;
     int dec_precision, dec_scale; /* CAST to DECIMAL(p, s); p 0: not one */
+    int unit;                     /* EXTRACT, FLOOR/CEIL TO, TIMESTAMPDIFF */
+    int trim;                     /* TRIM: 1 leading, 2 trailing, 3 both */
+    const char *fmt;              /* DATE_FORMAT's pattern (validated) */
     struct expr **args;
     const struct row_column **argres; /* children's results during eval */
     struct row_column out;
@@ -473,6 +476,66 @@ struct expr *expr_cast_decimal(struct expr_ctx *c, struct expr *x,
     return e;
 }
 
+/* Time units of EXTRACT, FLOOR/CEIL ... TO and TIMESTAMPDIFF. */
+enum unit {
+    U_MILLISECOND,
+    U_SECOND,
+    U_MINUTE,
+    U_HOUR,
+    U_DAY,
+    U_DOW,
+    U_DOY,
+    U_WEEK,
+    U_MONTH,
+    U_QUARTER,
+    U_YEAR,
+    U_EPOCH,
+};
+
+/* The text of a string literal argument, or NULL. */
+static const char *lit_str(const struct expr *a)
+{
+    if (a->kind != K_LIT || a->type != SCHEMA_STRING || a->out.nulls[0])
+        return NULL;
+    return a->out.data.str[0].ptr;
+}
+
+/* The value of an integer literal argument. */
+static int64_t cell_i64_lit(const struct expr *a)
+{
+    return a->type == SCHEMA_INT ? a->out.data.i32[0] : a->out.data.i64[0];
+}
+
+static int unit_of(const struct expr *a)
+{
+    static const char *const names[] = {
+        "MILLISECOND", "SECOND", "MINUTE", "HOUR",    "DAY",  "DOW",
+        "DOY",         "WEEK",   "MONTH",  "QUARTER", "YEAR", "EPOCH"};
+    const char *s = lit_str(a);
+    for (int i = 0; s && i < (int)(sizeof names / sizeof names[0]); i++)
+        if (!strcasecmp(s, names[i]))
+            return i;
+    return -1;
+}
+
+/* DATE_FORMAT patterns: the letters y M d H m s S (Java's meaning), text
+ * in single quotes, and any other character as it is. */
+static bool date_format_valid(const char *f)
+{
+    for (const char *p = f; *p; p++) {
+        if (*p == '\'') {
+            p = strchr(p + 1, '\'');
+            if (!p)
+                return false;
+            continue;
+        }
+        if (((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) &&
+            !strchr("yMdHmsS", *p))
+            return false;
+    }
+    return true;
+}
+
 struct expr *expr_func(struct expr_ctx *c, enum expr_func fn,
                        struct expr *const *args, int n)
 {
@@ -533,6 +596,105 @@ struct expr *expr_func(struct expr_ctx *c, enum expr_func fn,
             return fail(c, "CURRENT_WATERMARK takes a TIMESTAMP column");
         e->type = SCHEMA_TIMESTAMP;
         break;
+    case EXPR_FN_IF:
+        if (n != 3 || (a0 != SCHEMA_BOOLEAN && a0 != SCHEMA_NULL))
+            return fail(c, "IF takes a condition and two values");
+        e->type = unify(args[1]->type, args[2]->type, &ok);
+        if (!ok)
+            return fail(c, "IF's two values have different types");
+        if (e->type == SCHEMA_INT)
+            e->type = SCHEMA_BIGINT;
+        break;
+    case EXPR_FN_NULLIF:
+        if (n != 2)
+            return fail(c, "NULLIF takes two values");
+        e->cmp = unify(a0, args[1]->type, &ok);
+        if (!ok)
+            return fail(c, "NULLIF's two values have different types");
+        e->type = a0 == SCHEMA_INT ? SCHEMA_BIGINT : a0;
+        break;
+    case EXPR_FN_SUBSTRING:
+        if (n < 2 || n > 3 || (a0 != SCHEMA_STRING && a0 != SCHEMA_NULL) ||
+            !is_int(args[1]->type) || (n == 3 && !is_int(args[2]->type)))
+            return fail(c, "SUBSTRING takes a STRING, a start and a length "
+                           "(integers)");
+        e->type = SCHEMA_STRING;
+        break;
+    case EXPR_FN_REPLACE:
+        for (int i = 0; i < n; i++)
+            if (args[i]->type != SCHEMA_STRING && args[i]->type != SCHEMA_NULL)
+                ok = false;
+        if (n != 3 || !ok)
+            return fail(c, "REPLACE takes three STRINGs");
+        e->type = SCHEMA_STRING;
+        break;
+    case EXPR_FN_TRIM:
+    case EXPR_FN_LTRIM:
+    case EXPR_FN_RTRIM:
+        e->trim = fn == EXPR_FN_LTRIM ? 1 : fn == EXPR_FN_RTRIM ? 2 : 3;
+        if (fn == EXPR_FN_TRIM && n == 3) {
+            const char *m = lit_str(args[0]);
+            e->trim = !m                           ? 0
+                      : !strcasecmp(m, "LEADING")  ? 1
+                      : !strcasecmp(m, "TRAILING") ? 2
+                      : !strcasecmp(m, "BOTH")     ? 3
+                                                   : 0;
+            if (!e->trim || (args[1]->type != SCHEMA_STRING &&
+                             args[1]->type != SCHEMA_NULL))
+                return fail(c, "TRIM([BOTH|LEADING|TRAILING] [chars] FROM s)");
+        } else if (n != 1) {
+            return fail(c, "TRIM/LTRIM/RTRIM take one STRING");
+        }
+        if (args[n - 1]->type != SCHEMA_STRING &&
+            args[n - 1]->type != SCHEMA_NULL)
+            return fail(c, "TRIM/LTRIM/RTRIM take a STRING");
+        e->type = SCHEMA_STRING;
+        break;
+    case EXPR_FN_EXTRACT:
+        if (n != 2 || (e->unit = unit_of(args[0])) < 0 ||
+            (args[1]->type != SCHEMA_TIMESTAMP && args[1]->type != SCHEMA_NULL))
+            return fail(c, "EXTRACT(unit FROM a TIMESTAMP)");
+        e->type = SCHEMA_BIGINT;
+        break;
+    case EXPR_FN_FLOOR_TO:
+    case EXPR_FN_CEIL_TO:
+        if (n != 2 || (a0 != SCHEMA_TIMESTAMP && a0 != SCHEMA_NULL) ||
+            (e->unit = unit_of(args[1])) < 0 || e->unit == U_DOW ||
+            e->unit == U_DOY || e->unit == U_EPOCH)
+            return fail(c, "FLOOR/CEIL(a TIMESTAMP TO MILLISECOND, SECOND, "
+                           "MINUTE, HOUR, DAY, WEEK, MONTH, QUARTER or YEAR)");
+        e->type = SCHEMA_TIMESTAMP;
+        break;
+    case EXPR_FN_TIMESTAMPDIFF:
+        if (n != 3 || (e->unit = unit_of(args[0])) < 0 || e->unit == U_DOW ||
+            e->unit == U_DOY || e->unit == U_EPOCH || e->unit == U_MILLISECOND)
+            return fail(c, "TIMESTAMPDIFF(SECOND, MINUTE, HOUR, DAY, WEEK, "
+                           "MONTH, QUARTER or YEAR, a, b)");
+        for (int i = 1; i < 3; i++)
+            if (args[i]->type != SCHEMA_TIMESTAMP &&
+                args[i]->type != SCHEMA_NULL)
+                return fail(c, "TIMESTAMPDIFF compares two TIMESTAMPs");
+        e->type = SCHEMA_INT;
+        break;
+    case EXPR_FN_DATE_FORMAT:
+        if (n != 2 || (a0 != SCHEMA_TIMESTAMP && a0 != SCHEMA_NULL) ||
+            !(e->fmt = lit_str(args[1])) || !date_format_valid(e->fmt))
+            return fail(c, "DATE_FORMAT(a TIMESTAMP, a pattern of y M d H m "
+                           "s S and quoted text)");
+        e->type = SCHEMA_STRING;
+        break;
+    case EXPR_FN_TO_TIMESTAMP_LTZ: {
+        int64_t prec = -1;
+        if (n == 2 && args[1]->kind == K_LIT && is_int(args[1]->type))
+            prec = cell_i64_lit(args[1]);
+        if ((n != 1 && n != 2) || (!is_num(a0) && a0 != SCHEMA_NULL) ||
+            (n == 2 && prec != 0 && prec != 3))
+            return fail(c, "TO_TIMESTAMP_LTZ(epoch, 0 (seconds) or 3 "
+                           "(milliseconds))");
+        e->unit = n == 2 && prec == 0 ? U_SECOND : U_MILLISECOND;
+        e->type = SCHEMA_TIMESTAMP;
+        break;
+    }
     default:
         return fail(c, "unknown function");
     }
@@ -945,6 +1107,365 @@ bool expr_like_match(const char *s, size_t n, const char *p, size_t pn)
     return pi == pn;
 }
 
+/* ---- time and string helpers of the scalar functions ---- */
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+struct civil {
+    int64_t y;
+    unsigned mo, d, h, mi, s, ms;
+    int64_t days; /* since 1970-01-01 */
+};
+
+static void civil_of(int64_t ts, struct civil *t)
+{
+    t->days = floor_div(ts, 86400000);
+    int64_t in = ts - t->days * 86400000;
+    scalar_civil_from_days(t->days, &t->y, &t->mo, &t->d);
+    t->h = (unsigned)(in / 3600000);
+    t->mi = (unsigned)(in / 60000 % 60);
+    t->s = (unsigned)(in / 1000 % 60);
+    t->ms = (unsigned)(in % 1000);
+}
+
+static int64_t extract(int unit, int64_t ts)
+{
+    struct civil t;
+    civil_of(ts, &t);
+    switch (unit) {
+    case U_MILLISECOND:
+        return t.s * 1000 + t.ms; /* Flink: the seconds field in ms */
+    case U_SECOND:
+        return t.s;
+    case U_MINUTE:
+        return t.mi;
+    case U_HOUR:
+        return t.h;
+    case U_DAY:
+        return t.d;
+    case U_DOW: /* 1 = Sunday ... 7 = Saturday, as Flink */
+        return (t.days % 7 + 7 + 4) % 7 + 1;
+    case U_DOY:
+        return t.days - scalar_days_from_civil(t.y, 1, 1) + 1;
+    case U_WEEK: { /* ISO-8601 week of the year */
+        int64_t wd = ((t.days % 7 + 7 + 3) % 7) + 1; /* 1 Monday..7 */
+        int64_t thursday = t.days - wd + 4;
+        int64_t ty;
+        unsigned tm, td;
+        scalar_civil_from_days(thursday, &ty, &tm, &td);
+        return (thursday - scalar_days_from_civil(ty, 1, 1)) / 7 + 1;
+    }
+    case U_MONTH:
+        return t.mo;
+    case U_QUARTER:
+        return (t.mo - 1) / 3 + 1;
+    case U_YEAR:
+        return t.y;
+    default: /* EPOCH: seconds */
+        return floor_div(ts, 1000);
+    }
+}
+
+static int64_t floor_to(int unit, int64_t ts)
+{
+    static const int64_t fixed[] = {1, 1000, 60000, 3600000, 86400000};
+    if (unit <= U_DAY)
+        return floor_div(ts, fixed[unit]) * fixed[unit];
+    struct civil t;
+    civil_of(ts, &t);
+    switch (unit) {
+    case U_WEEK: {                             /* Monday 00:00 */
+        int64_t wd = (t.days % 7 + 7 + 3) % 7; /* 0 Monday */
+        return (t.days - wd) * 86400000;
+    }
+    case U_MONTH:
+        return scalar_days_from_civil(t.y, t.mo, 1) * 86400000;
+    case U_QUARTER:
+        return scalar_days_from_civil(t.y, (t.mo - 1) / 3 * 3 + 1, 1) *
+               86400000;
+    default: /* YEAR */
+        return scalar_days_from_civil(t.y, 1, 1) * 86400000;
+    }
+}
+
+static int64_t ceil_to(int unit, int64_t ts)
+{
+    int64_t f = floor_to(unit, ts);
+    if (f == ts)
+        return ts;
+    static const int64_t fixed[] = {1, 1000, 60000, 3600000, 86400000};
+    if (unit <= U_DAY)
+        return f + fixed[unit];
+    if (unit == U_WEEK)
+        return f + 7 * 86400000LL;
+    struct civil t;
+    civil_of(f, &t);
+    unsigned add = unit == U_MONTH ? 1 : unit == U_QUARTER ? 3 : 12;
+    int64_t y = t.y + (t.mo - 1 + add) / 12;
+    unsigned m = (t.mo - 1 + add) % 12 + 1;
+    return scalar_days_from_civil(y, m, 1) * 86400000;
+}
+
+/* Whole units from a to b (negative when b is before a), as Flink. */
+static int64_t timestampdiff(int unit, int64_t a, int64_t b)
+{
+    static const int64_t fixed[] = {1,        1000, 60000, 3600000,
+                                    86400000, 0,    0,     604800000};
+    if (unit <= U_DAY || unit == U_WEEK)
+        return (b - a) / fixed[unit];
+    struct civil x, y;
+    civil_of(a, &x);
+    civil_of(b, &y);
+    int64_t months = (y.y - x.y) * 12 + ((int64_t)y.mo - (int64_t)x.mo);
+    /* A month is whole once the day and time of day reach a's. */
+    int64_t xr = a - floor_to(U_MONTH, a), yr = b - floor_to(U_MONTH, b);
+    if (months > 0 && yr < xr)
+        months--;
+    else if (months < 0 && yr > xr)
+        months++;
+    return unit == U_MONTH     ? months
+           : unit == U_QUARTER ? months / 3
+                               : months / 12;
+}
+
+/* DATE_FORMAT: the pattern's letters in runs (yyyy, MM, ...). */
+static struct row_str date_format(struct expr_ctx *c, const char *f, int64_t ts)
+{
+    struct civil t;
+    civil_of(ts, &t);
+    char out[256];
+    size_t k = 0;
+    for (const char *p = f; *p && k < sizeof out - 24;) {
+        if (*p == '\'') {
+            const char *q = strchr(p + 1, '\'');
+            size_t len = (size_t)(q - p - 1);
+            if (len == 0 && k < sizeof out - 1)
+                out[k++] = '\''; /* '' is a quote */
+            for (size_t i = 0; i < len && k < sizeof out - 1; i++)
+                out[k++] = p[1 + i];
+            p = q + 1;
+            continue;
+        }
+        if (!strchr("yMdHmsS", *p)) {
+            out[k++] = *p++;
+            continue;
+        }
+        char ch = *p;
+        int run = 0;
+        while (*p == ch) {
+            p++;
+            run++;
+        }
+        int64_t v = ch == 'y'   ? (run == 2 ? t.y % 100 : t.y)
+                    : ch == 'M' ? t.mo
+                    : ch == 'd' ? t.d
+                    : ch == 'H' ? t.h
+                    : ch == 'm' ? t.mi
+                    : ch == 's' ? t.s
+                                : t.ms;
+        char tmp[24];
+        int w = ch == 'S' ? 3 : run;
+        int len =
+            snprintf(tmp, sizeof tmp, "%0*lld", w > 9 ? 9 : w, (long long)v);
+        memcpy(out + k, tmp, (size_t)len);
+        k += (size_t)len;
+    }
+    return str_dup(c, out, k);
+}
+
+/* Byte offset of character k (0-based) of s, or s.len past the end. */
+static uint32_t char_at(struct row_str s, int64_t k)
+{
+    uint32_t i = 0;
+    for (int64_t ch = 0; i < s.len; i++)
+        if (((uint8_t)s.ptr[i] & 0xC0) != 0x80 && ch++ == k)
+            return i;
+    return s.len;
+}
+
+/* SUBSTRING on characters (UTF-8) as Flink: 1-based; a negative start
+ * counts from the end; 0 is the first character; a negative length is
+ * NULL (false). */
+static bool substring(struct row_str s, int64_t pos, bool has_len, int64_t len,
+                      struct row_str *out)
+{
+    if (has_len && len < 0)
+        return false;
+    int64_t nch = (int64_t)utf8_len(s);
+    int64_t start = pos > 0 ? pos - 1 : pos < 0 ? nch + pos : 0;
+    if (start < 0 || start >= nch) {
+        out->ptr = s.ptr;
+        out->len = 0;
+        return true;
+    }
+    int64_t end = !has_len || nch - start < len ? nch : start + len;
+    uint32_t b0 = char_at(s, start), b1 = end >= nch ? s.len : char_at(s, end);
+    out->ptr = s.ptr + b0;
+    out->len = b1 - b0;
+    return true;
+}
+
+static bool is_null(const struct row_column *c, int i)
+{
+    return c->type == SCHEMA_NULL || c->nulls[i];
+}
+
+/* Whether one of the n arguments of row i is NULL. */
+static bool any_null(const struct row_column **a, int nargs, int i)
+{
+    for (int k = 0; k < nargs; k++)
+        if (is_null(a[k], i))
+            return true;
+    return false;
+}
+
+/* Flink's scalar functions (EXPR_FN_IF and after). */
+static void eval_func_more(struct expr_ctx *c, struct expr *e,
+                           const struct row_column **a, int n)
+{
+    struct row_column *o = &e->out;
+    uint8_t *nl = o->nulls;
+    for (int i = 0; i < n; i++) {
+        nl[i] = 0;
+        switch (e->op) {
+        case EXPR_FN_IF: {
+            bool yes = !is_null(a[0], i) && a[0]->data.b[i];
+            convert(c, o, a[yes ? 1 : 2], i);
+            break;
+        }
+        case EXPR_FN_NULLIF:
+            if (is_null(a[0], i) ||
+                (!is_null(a[1], i) && cell_cmp(e->cmp, a[0], a[1], i) == 0))
+                nl[i] = 1;
+            else
+                convert(c, o, a[0], i);
+            break;
+        case EXPR_FN_SUBSTRING: {
+            struct row_str r;
+            if (any_null(a, e->nargs, i) ||
+                !substring(a[0]->data.str[i], cell_i64(a[1], i), e->nargs == 3,
+                           e->nargs == 3 ? cell_i64(a[2], i) : 0, &r))
+                nl[i] = 1;
+            else
+                o->data.str[i] = r;
+            break;
+        }
+        case EXPR_FN_REPLACE: {
+            if (any_null(a, 3, i)) {
+                nl[i] = 1;
+                break;
+            }
+            struct row_str s = a[0]->data.str[i], f = a[1]->data.str[i],
+                           t = a[2]->data.str[i];
+            if (!f.len) {
+                o->data.str[i] = s;
+                break;
+            }
+            size_t hits = 0;
+            for (uint32_t k = 0; k + f.len <= s.len;)
+                if (!memcmp(s.ptr + k, f.ptr, f.len)) {
+                    hits++;
+                    k += f.len;
+                } else {
+                    k++;
+                }
+            size_t total = s.len + hits * t.len - hits * f.len;
+            char *d = arena_alloc(&c->strings, total ? total : 1);
+            size_t at = 0;
+            for (uint32_t k = 0; k < s.len;)
+                if (k + f.len <= s.len && !memcmp(s.ptr + k, f.ptr, f.len)) {
+                    if (t.len)
+                        memcpy(d + at, t.ptr, t.len);
+                    at += t.len;
+                    k += f.len;
+                } else {
+                    d[at++] = s.ptr[k++];
+                }
+            o->data.str[i].ptr = d;
+            o->data.str[i].len = (uint32_t)total;
+            break;
+        }
+        case EXPR_FN_TRIM:
+        case EXPR_FN_LTRIM:
+        case EXPR_FN_RTRIM: {
+            const struct row_column *sc = a[e->nargs - 1];
+            if (is_null(sc, i) || (e->nargs == 3 && is_null(a[1], i))) {
+                nl[i] = 1;
+                break;
+            }
+            struct row_str s = sc->data.str[i];
+            struct row_str chars = {" ", 1};
+            if (e->nargs == 3)
+                chars = a[1]->data.str[i];
+            uint32_t b = 0, end = s.len;
+            if (e->trim & 1)
+                while (b < end && memchr(chars.ptr, s.ptr[b], chars.len))
+                    b++;
+            if (e->trim & 2)
+                while (end > b && memchr(chars.ptr, s.ptr[end - 1], chars.len))
+                    end--;
+            o->data.str[i].ptr = s.ptr + b;
+            o->data.str[i].len = end - b;
+            break;
+        }
+        case EXPR_FN_EXTRACT:
+            if (is_null(a[1], i))
+                nl[i] = 1;
+            else
+                o->data.i64[i] = extract(e->unit, a[1]->data.i64[i]);
+            break;
+        case EXPR_FN_FLOOR_TO:
+        case EXPR_FN_CEIL_TO:
+            if (is_null(a[0], i))
+                nl[i] = 1;
+            else
+                o->data.i64[i] = e->op == EXPR_FN_FLOOR_TO
+                                     ? floor_to(e->unit, a[0]->data.i64[i])
+                                     : ceil_to(e->unit, a[0]->data.i64[i]);
+            break;
+        case EXPR_FN_TIMESTAMPDIFF: {
+            if (is_null(a[1], i) || is_null(a[2], i)) {
+                nl[i] = 1;
+                break;
+            }
+            int64_t d =
+                timestampdiff(e->unit, a[1]->data.i64[i], a[2]->data.i64[i]);
+            if (d < INT32_MIN || d > INT32_MAX)
+                nl[i] = 1; /* an INT cannot hold it: never a wrapped value */
+            else
+                o->data.i32[i] = (int32_t)d;
+            break;
+        }
+        case EXPR_FN_DATE_FORMAT:
+            if (is_null(a[0], i))
+                nl[i] = 1;
+            else
+                o->data.str[i] = date_format(c, e->fmt, a[0]->data.i64[i]);
+            break;
+        case EXPR_FN_TO_TIMESTAMP_LTZ: {
+            if (is_null(a[0], i)) {
+                nl[i] = 1;
+                break;
+            }
+            double v = cell_f64(a[0], i);
+            double ms = e->unit == U_SECOND ? v * 1000.0 : v;
+            /* The years TIMESTAMP(3) holds (0000-9999), else NULL. */
+            if (!(ms >= -62167219200000.0 && ms < 253402300800000.0))
+                nl[i] = 1;
+            else
+                o->data.i64[i] = (int64_t)floor(ms);
+            break;
+        }
+        default:
+            nl[i] = 1;
+        }
+    }
+}
+
 static void eval_func(struct expr_ctx *c, struct expr *e,
                       const struct row_column **a, const struct row_meta *meta,
                       int n)
@@ -1090,6 +1611,9 @@ static void eval_func(struct expr_ctx *c, struct expr *e,
                 }
             }
         }
+        break;
+    default:
+        eval_func_more(c, e, a, n);
         break;
     }
 }

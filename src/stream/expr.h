@@ -67,6 +67,20 @@ enum expr_func {
     /* CURRENT_WATERMARK(ts): the operator's watermark as a TIMESTAMP, NULL
      * before the first one. The argument only names the time attribute. */
     EXPR_FN_CURRENT_WATERMARK,
+    /* Flink's scalar functions (docs/sql.md lists each with its NULLs). */
+    EXPR_FN_IF,        /* IF(cond, a, b) */
+    EXPR_FN_NULLIF,    /* NULLIF(a, b): NULL when a = b */
+    EXPR_FN_SUBSTRING, /* SUBSTRING(s, start[, length]), 1-based chars */
+    EXPR_FN_REPLACE,   /* REPLACE(s, from, to) */
+    EXPR_FN_TRIM,      /* TRIM(s) or TRIM('BOTH'|..., chars, s) */
+    EXPR_FN_LTRIM,
+    EXPR_FN_RTRIM,
+    EXPR_FN_EXTRACT,          /* EXTRACT('UNIT', ts): BIGINT */
+    EXPR_FN_FLOOR_TO,         /* FLOOR(ts TO unit): FLOOR_TO(ts, 'UNIT') */
+    EXPR_FN_CEIL_TO,          /* CEIL(ts TO unit) */
+    EXPR_FN_TIMESTAMPDIFF,    /* TIMESTAMPDIFF('UNIT', a, b): INT */
+    EXPR_FN_DATE_FORMAT,      /* DATE_FORMAT(ts, 'yyyy-MM-dd HH:mm:ss') */
+    EXPR_FN_TO_TIMESTAMP_LTZ, /* TO_TIMESTAMP_LTZ(n, 0|3) */
 };
 
 /* The result of evaluating an expression: a column of batch->nrows values,

@@ -1,0 +1,4 @@
+SELECT IF(v > 2, 'a', 'b'), NULLIF(v, 3), SUBSTRING(s FROM 2 FOR 3), SUBSTR(s, -1), REPLACE(s, 'a', 'b'),
+  TRIM(s), TRIM(LEADING 'x' FROM s), TRIM(BOTH FROM s), TRIM('x' FROM s), LTRIM(s), RTRIM(s),
+  EXTRACT(DOW FROM ts), FLOOR(ts TO MINUTE), CEIL(ts TO QUARTER), TIMESTAMPDIFF(MONTH, ts, ts2),
+  DATE_FORMAT(ts, 'yyyy-MM-dd ''T'' HH'), TO_TIMESTAMP_LTZ(n, 3) FROM r;

@@ -44,6 +44,7 @@ static bool run_until_idle;
  * data directory holds only the catalog and the queries' progress;
  * -X key=value librdkafka properties (NULL-terminated). */
 static const char *run_bootstrap;
+static const char *run_app_id; /* --application-id (default: DIR's name) */
 static const char *run_props[33];
 
 struct cli_sql_session {
@@ -132,8 +133,13 @@ int cli_sql_session_open(const char *dir, const char *prog,
                     err_str(rc));
             goto fail;
         }
-        struct kafka_log_options ko = {
-            .bootstrap = run_bootstrap, .state_dir = dir, .props = run_props};
+        const char *base = strrchr(dir, '/');
+        base = base && base[1] ? base + 1 : dir;
+        struct kafka_log_options ko = {.bootstrap = run_bootstrap,
+                                       .state_dir = dir,
+                                       .application_id =
+                                           run_app_id ? run_app_id : base,
+                                       .props = run_props};
         rc = kafka_log_open(&ko, &s->klog, msg, sizeof msg);
         if (rc) {
             fprintf(stderr, "%s: %s\n", prog, msg[0] ? msg : err_str(rc));
@@ -407,7 +413,8 @@ out:
 
 static const char usage_text[] =
     "rill run FILE.sql [--data DIR] [--until-idle]\n"
-    "         [--bootstrap HOST:PORT[,...] [-X key=value]...]\n"
+    "         [--bootstrap HOST:PORT[,...] [--application-id ID]\n"
+    "          [-X key=value]...]\n"
     "  executes the statements of FILE.sql (';'-separated) and prints each "
     "result;\n  stops at the first error (FILE:line:column: message, exit "
     "1);\n  then keeps persistent queries running until SIGINT/SIGTERM, or "
@@ -418,7 +425,9 @@ static const char usage_text[] =
     "Kafka cluster "
     "(any\n  Kafka-protocol broker, rill serve included), read and written "
     "through\n  librdkafka; DIR keeps only the catalog and the queries' "
-    "progress;\n  -X passes a librdkafka property (security.protocol=..., "
+    "progress;\n  internal topics there are ID-q_N-repartition (ID: "
+    "--application-id,\n  else DIR's name);\n  -X passes a librdkafka property "
+    "(security.protocol=..., "
     "...)";
 
 int cli_run(int argc, char **argv)
@@ -433,6 +442,11 @@ int cli_run(int argc, char **argv)
     const char *file = cli_positional(&a, 0);
     run_until_idle = cli_flag(&a, "until-idle");
     run_bootstrap = cli_opt(&a, "bootstrap");
+    run_app_id = cli_opt(&a, "application-id");
+    if (run_app_id && !run_bootstrap) {
+        fprintf(stderr, "rill run: --application-id goes with --bootstrap\n");
+        return 2;
+    }
     for (int i = 1, k = 0; i + 1 < a.argc; i++)
         if (!strcmp(argv[i], "-X")) {
             if (k == 32) {

@@ -3,6 +3,7 @@
  */
 #include "connect/kafka_log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -41,6 +42,7 @@ struct kafka_log {
     } consumer[MAX_CONSUMERS];
     int nconsumers;
     char *state_dir;
+    char *app_id; /* prefix of the runtime's internal topics there */
     int timeout_ms;
     int wake[2]; /* partition queues write here when they turn non-empty */
     _Atomic uint64_t seq;
@@ -145,6 +147,8 @@ int kafka_log_open(const struct kafka_log_options *o, struct kafka_log **out,
     kl->wake[0] = kl->wake[1] = -1;
     kl->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
     kl->state_dir = o->state_dir ? mem_strdup(o->state_dir) : NULL;
+    kl->app_id = mem_strdup(
+        o->application_id && *o->application_id ? o->application_id : "rill");
     pthread_mutex_init(&kl->mu, NULL);
     if (pipe2(kl->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -218,6 +222,7 @@ void kafka_log_close(struct kafka_log *kl)
             close(kl->wake[i]);
     pthread_mutex_destroy(&kl->mu);
     mem_free(kl->state_dir);
+    mem_free(kl->app_id);
     mem_free(kl);
 }
 
@@ -334,19 +339,42 @@ static int create_topic(struct kafka_log *kl, const char *topic, int partitions)
 
 /* ---- log ops ---- */
 
+/* The runtime's internal topics (<query id>-repartition) are the
+ * application's: on a shared cluster they are <application id>-<name>,
+ * as Kafka Streams names its own, so two applications (or a rill serve)
+ * never write into each other's. Other names are the cluster's. */
+static const char *cluster_name(const struct kafka_log *kl, const char *topic,
+                                char *buf, size_t len)
+{
+    const char *p = topic;
+    if (p[0] != 'q' || p[1] != '_' || !isdigit((unsigned char)p[2]))
+        return topic;
+    for (p += 2; isdigit((unsigned char)*p); p++)
+        ;
+    if (strcmp(p, "-repartition"))
+        return topic;
+    snprintf(buf, len, "%s-%s", kl->app_id, topic);
+    return buf;
+}
+
 static int log_partitions(void *ctx, const char *topic)
 {
-    return topic_partitions(ctx, topic);
+    char b[512];
+    return topic_partitions(ctx, cluster_name(ctx, topic, b, sizeof b));
 }
 
 static int log_create(void *ctx, const char *topic, int partitions)
 {
-    return create_topic(ctx, topic, partitions > 0 ? partitions : 1);
+    char b[512];
+    return create_topic(ctx, cluster_name(ctx, topic, b, sizeof b),
+                        partitions > 0 ? partitions : 1);
 }
 
 static int log_delete(void *ctx, const char *topic)
 {
     struct kafka_log *kl = ctx;
+    char b[512];
+    topic = cluster_name(kl, topic, b, sizeof b);
     rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
     rd_kafka_queue_t *q = rd_kafka_queue_new(kl->producer);
     rd_kafka_DeleteTopics(kl->producer, &dt, 1, NULL, q);
@@ -619,6 +647,8 @@ static int log_reader(void *ctx, const char *topic, int partition,
 {
     struct kafka_log *kl = ctx;
     (void)flags; /* acks=all: what is read is replicated as configured */
+    char b[512];
+    topic = cluster_name(kl, topic, b, sizeof b);
     int n = topic_partitions(kl, topic);
     if (n < 0)
         return n;
@@ -773,6 +803,8 @@ static int log_writer(void *ctx, const char *topic, bool create,
                       struct stream_writer **out)
 {
     struct kafka_log *kl = ctx;
+    char b[512];
+    topic = cluster_name(kl, topic, b, sizeof b);
     int n = topic_partitions(kl, topic);
     if (n == ERR_NOT_FOUND && create) {
         int rc = create_topic(kl, topic, 1);

@@ -30,6 +30,10 @@
 struct kafka_log_options {
     const char *bootstrap; /* host:port[,host:port...], required */
     const char *state_dir; /* the runtime's own files; must exist */
+    /* Prefix of the runtime's internal topics on the cluster
+     * (<application id>-q_1-repartition), as Kafka Streams' application.id;
+     * NULL: "rill" */
+    const char *application_id;
     /* librdkafka properties "key=value" for every client, NULL-terminated
      * (e.g. security.protocol=SASL_SSL); may be NULL */
     const char *const *props;

@@ -13,6 +13,8 @@ Kafka protocol through librdkafka).
 - streaming: a query started on the cluster turns rows produced while it
   runs into output within seconds (wake-ups from the fetch queues), and
   SIGTERM ends it cleanly;
+- a second application (--application-id) on the same cluster runs the
+  same SQL with its own internal topics and equal results;
 - errors: an unreachable cluster and a bad -X property are refused with a
   clear message.
 """
@@ -117,8 +119,10 @@ def main():
         check("started query q_1" in r.stdout and "started query q_2" in r.stdout,
               "both queries started on the cluster")
         md = admin.list_topics(timeout=10)
-        check("q_1-repartition" in md.topics and len(md.topics["q_1-repartition"].partitions) == 3,
-              "the repartition topic lives on the cluster, 3 partitions")
+        check("state-q_1-repartition" in md.topics and
+              len(md.topics["state-q_1-repartition"].partitions) == 3 and
+              "q_1-repartition" not in md.topics,
+              "the repartition topic lives on the cluster as <application id>-q_1-repartition, 3 partitions")
 
         rows = read_all(bs, "by_kind", len(want_win))
         got = {}
@@ -153,6 +157,24 @@ def main():
               all(w == last[k] and want[(k, w)] == v for (k, w), v in again.items()),
               "the resumed window query rewrote only the end-of-input windows, same values (%d)"
               % (len(rows2) - len(rows)))
+
+        # A second application on the same cluster, the same SQL: its own
+        # q_1 and its own repartition topic, never the first one's.
+        other = os.path.join(tmp, "other.sql")
+        with open(other, "w") as f:
+            f.write(SCRIPT.replace("by_kind", "by_kind2").replace("CREATE STREAM hot", "CREATE STREAM hot2")
+                    .replace("CREATE STREAM readings", "CREATE STREAM IF NOT EXISTS readings"))
+        r = run(["run", other, "--bootstrap", bs, "--data", os.path.join(tmp, "o"),
+                 "--application-id", "plant2", "--until-idle"])
+        check(r.returncode == 0 and "started query q_1" in r.stdout,
+              "a second application starts its own q_1 (%s)" % r.stderr.strip())
+        md = admin.list_topics(timeout=10)
+        check("plant2-q_1-repartition" in md.topics, "with its own repartition topic plant2-q_1-repartition")
+        rows3 = read_all(bs, "by_kind2", len(want_win))
+        got3 = {(json.loads(m.value())["kind"], json.loads(m.value())["window_start"]):
+                (json.loads(m.value())["n"], json.loads(m.value())["total"]) for m in rows3}
+        check(len(rows3) == len(want) and got3 == want,
+              "the second application's windows equal the recount too (%d rows)" % len(rows3))
 
         # Streaming: rows produced while the query runs come out.
         live = os.path.join(tmp, "live.sql")

@@ -130,6 +130,8 @@ struct over_op {
     struct row_batch *out;
     struct value vals[SCHEMA_MAX_COLUMNS];
     struct over_agg_stats st;
+    uint64_t frame_entries; /* over every key */
+    size_t key_bytes;       /* frames (rings) and aux states, every key */
 };
 
 static const char *const func_names[] = {
@@ -208,6 +210,7 @@ static int key_grow_ring(struct over_op *o, struct okey *k)
                k->ring + (size_t)((k->head + i) & (k->cap - 1)) * o->esize,
                o->esize);
     mem_free(k->ring);
+    o->key_bytes += (size_t)(nc - k->cap) * o->esize;
     k->ring = r;
     k->cap = nc;
     k->head = 0;
@@ -466,6 +469,7 @@ static uint32_t key_intern(struct over_op *o, const uint8_t *bytes,
     memset(k, 0, sizeof *k);
     k->run_ts = INT64_MIN;
     k->aux = mem_calloc((size_t)o->cfg.naggs * AUX_N, sizeof(double));
+    o->key_bytes += (size_t)o->cfg.naggs * AUX_N * sizeof(double) + len;
     /* The map owns the copy of the key bytes (snapshots read it there). */
     hashmap_put(&o->keymap, bytes, len, (void *)(uintptr_t)(id + 1));
     k->len = len;
@@ -967,6 +971,7 @@ static void evict(struct over_op *o, struct okey *k, int64_t ts)
         k->head = (k->head + 1) & (k->cap - 1);
         k->first_seq++;
         k->count--;
+        o->frame_entries--;
     }
 }
 
@@ -999,6 +1004,7 @@ static int release(struct over_op *o, int64_t wm)
             }
             uint64_t seq = k->first_seq + k->count;
             k->count++;
+            o->frame_entries++;
             uint8_t *e = entry(o, k, seq);
             memcpy(e, &ts, 8);
             for (int v = 0; v < o->nv; v++) {
@@ -1085,15 +1091,23 @@ void over_agg_stats(const struct operator_node *op, struct over_agg_stats *out)
     *out = o->st;
     out->rows_pending = o->npending;
     out->keys = o->nkeys;
-    size_t b = (size_t)o->cap_slots *
-                   ((size_t)o->ncol * 9 + sizeof(struct row_meta) + 8) +
-               (size_t)o->cap_heap * sizeof(struct pend) +
-               (size_t)o->nchunks * CHUNK_SIZE +
-               (size_t)o->cap_keys * sizeof(struct okey);
-    for (uint32_t i = 0; i < o->nkeys; i++)
-        b += (size_t)o->keys[i].cap * o->esize +
-             (size_t)o->cfg.naggs * AUX_N * sizeof(double) + o->keys[i].len;
-    out->state_bytes = b;
+    out->state_bytes = (size_t)o->cap_slots *
+                           ((size_t)o->ncol * 9 + sizeof(struct row_meta) + 8) +
+                       (size_t)o->cap_heap * sizeof(struct pend) +
+                       (size_t)o->nchunks * CHUNK_SIZE +
+                       (size_t)o->cap_keys * sizeof(struct okey) + o->key_bytes;
+}
+
+/* DESCRIBE, /metrics: rows held (waiting for the watermark, and in the
+ * frames) and the bytes of the whole state. */
+static void over_state(const struct operator_node *op,
+                       struct operator_state *out)
+{
+    const struct over_op *o = (const struct over_op *)op;
+    struct over_agg_stats st;
+    over_agg_stats(op, &st);
+    out->entries = o->npending + o->frame_entries;
+    out->bytes = st.state_bytes;
 }
 
 /* ---- snapshot / restore ---- */
@@ -1257,6 +1271,7 @@ static int over_restore(struct operator_node *op, const uint8_t *p, size_t n)
             key_grow_ring(o, k);
         for (uint32_t q = 0; q < count; q++) {
             k->count++;
+            o->frame_entries++;
             uint8_t *e = entry(o, k, k->first_seq + q);
             int64_t ts = (int64_t)get_u64(&r);
             memcpy(e, &ts, 8);
@@ -1337,4 +1352,5 @@ static const struct operator_ops over_ops = {.name = "over_agg",
                                              .flush = over_flush,
                                              .destroy = over_destroy,
                                              .snapshot = over_snapshot,
-                                             .restore = over_restore};
+                                             .restore = over_restore,
+                                             .state = over_state};

@@ -154,6 +154,12 @@ TEST(rows_released_in_event_time_order)
     CHECK_EQ_INT(st.rows_emitted, 4);
     CHECK_EQ_INT(st.rows_pending, 0);
     CHECK_EQ_INT(st.keys, 2);
+    /* held: no row waits; the frames keep 3 rows of a (ROWS 2 needs the
+     * 2 before the next one) and 1 of b */
+    struct operator_state os;
+    op->ops->state(op, &os);
+    CHECK_EQ_INT(os.entries, 4);
+    CHECK(os.bytes == st.state_bytes && os.bytes > 0);
     operator_destroy_chain(op);
 }
 

@@ -24,6 +24,7 @@
 #define READ_MAX 1024 /* messages taken per read */
 #define QUEUE_FULL_WAIT_MS 10
 #define FETCH_WAIT_MS 200
+#define FETCH_WAIT_MAX_MS 5000
 #define MAX_CONSUMERS 64
 #define END_REFRESH_MS 250
 
@@ -406,6 +407,7 @@ struct kafka_reader {
     bool started;
     int64_t pos;            /* the offset the fetcher delivers next */
     int64_t end, end_asked; /* known_end's cache */
+    int64_t gave_up_at;     /* the position a fetch wait last timed out at */
     rd_kafka_message_t *msgs[READ_MAX];
     int n, at;
 };
@@ -508,11 +510,19 @@ static int reader_read(struct stream_reader *base, int64_t offset,
     }
     size_t want = max_bytes <= 1 ? 1 : READ_MAX;
     ssize_t got = rd_kafka_consume_batch(r->rkt, r->part, 0, r->msgs, want);
-    if (got == 0 && r->pos < known_end(r))
+    if (got == 0 && r->pos < known_end(r) && r->pos != r->gave_up_at) {
         /* Records are there but not fetched yet: "nothing new" would be
-         * wrong (bounded mode ends on it), so wait for the fetch. */
-        got = rd_kafka_consume_batch(r->rkt, r->part, FETCH_WAIT_MS, r->msgs,
-                                     want);
+         * wrong (bounded mode ends on it), so wait for the fetch, up to
+         * FETCH_WAIT_MAX_MS on a loaded machine. Offsets that never come
+         * (transaction markers, which librdkafka drops) end the wait once
+         * per position. */
+        int64_t until = clock_mono_ms() + FETCH_WAIT_MAX_MS;
+        while (got == 0 && clock_mono_ms() < until)
+            got = rd_kafka_consume_batch(r->rkt, r->part, FETCH_WAIT_MS,
+                                         r->msgs, want);
+        if (got == 0)
+            r->gave_up_at = r->pos;
+    }
     if (got < 0)
         return map_err(rd_kafka_last_error());
     int n = 0, err = 0;
@@ -690,6 +700,7 @@ static int log_reader(void *ctx, const char *topic, int partition,
     r->rkt = rkt;
     r->part = partition;
     r->pos = -1;
+    r->gave_up_at = -1;
     *out = &r->base;
     return 0;
 }

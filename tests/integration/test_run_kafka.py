@@ -61,7 +61,7 @@ def iso(ms):
     return time.strftime("%Y-%m-%dT%H:%M:%S", t) + ".%03dZ" % (ms % 1000)
 
 
-def read_all(bootstrap, topic, expect_at_least, timeout=20):
+def read_all(bootstrap, topic, expect_at_least, timeout=40):
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "check-%s-%d" % (topic, time.time_ns()),
                   "auto.offset.reset": "earliest", "enable.auto.commit": False,
                   "log_level": 2})
@@ -194,10 +194,10 @@ def main():
                 p.produce("live", key="s%d" % (i % 7), value=json.dumps(
                     {"sensor_id": "s%d" % (i % 7), "value": float(i), "ts": BASE + i}))
             p.flush()
-            out = read_all(bs, "live_hot", 50, timeout=20)
+            out = read_all(bs, "live_hot", 50, timeout=60)
             lat = time.time() - t0
             check(len(out) == 50, "a running query turned live rows into %d output rows" % len(out))
-            check(lat < 15, "within %.1f s" % lat)
+            check(lat < 45, "within %.1f s (a consumer group join included)" % lat)
         finally:
             q.send_signal(signal.SIGTERM)
             try:

@@ -752,6 +752,11 @@ int broker_create(const struct broker_config *cfg, struct broker **out)
     rc = broker_log_open(b);
     if (rc < 0)
         goto out_pipe;
+    rc = broker_dynconf_load(b);
+    if (rc < 0) {
+        broker_log_close(b);
+        goto out_pipe;
+    }
     broker_handlers_register(b);
     group_handlers_register(b);
     rc = broker_auth_open(b);

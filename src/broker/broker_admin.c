@@ -5,8 +5,9 @@
  *
  * Topic configs are the log's (logdir_topic_config): an alter is checked,
  * persisted in the topic's metadata file, then applied live to every
- * partition (logdir_topic_alter). Broker configs are described, read-only:
- * they come from the config file at start. One node is the leader of every
+ * partition (logdir_topic_alter). Broker configs: the dynamic ones
+ * (broker_dynconf.c) are altered live, the rest described read-only from
+ * the config file. One node is the leader of every
  * partition, so there is nothing to elect or reassign. All answer at once.
  */
 #include <stdio.h>
@@ -207,6 +208,9 @@ static void describe_topic(struct broker_req *req,
     }
 }
 
+/* The BROKER resource: this broker's id (every config, the dynamic ones
+ * with their source) or "" (the cluster defaults: only the dynamic
+ * default values set, as Kafka describes them). */
 static void describe_broker(struct broker_req *req,
                             const struct kafka_config_resource *res,
                             struct kafka_describe_configs_result *out)
@@ -214,7 +218,8 @@ static void describe_broker(struct broker_req *req,
     const struct broker_config *cfg = &req->b->cfg;
     char id[16];
     snprintf(id, sizeof id, "%d", cfg->node_id);
-    if (res->resource_name.len && !slice_is(res->resource_name, id)) {
+    bool defaults = res->resource_name.len == 0;
+    if (!defaults && !slice_is(res->resource_name, id)) {
         out->error_code = KAFKA_ERR_INVALID_REQUEST;
         out->error_message = KAFKA_STR("no such broker id");
         return;
@@ -225,17 +230,33 @@ static void describe_broker(struct broker_req *req,
     } kv[] = {
         {"broker.id", cfg->node_id},
         {"num.partitions", cfg->num_partitions},
-        {"log.retention.ms", (long long)cfg->retention_ms},
-        {"log.retention.bytes", (long long)cfg->retention_bytes},
         {"log.retention.check.interval.ms", (long long)cfg->retention_check_ms},
-        {"log.segment.bytes", (long long)cfg->segment_bytes},
-        {"log.roll.ms", (long long)cfg->segment_ms},
-        {"message.max.bytes", (long long)cfg->message_max_bytes},
         {"socket.request.max.bytes", (long long)cfg->max_frame_bytes},
     };
     size_t n = sizeof(kv) / sizeof(kv[0]);
-    out->configs = arena_calloc(req->arena, n * sizeof(*out->configs));
-    for (size_t k = 0; k < n; k++) {
+    out->configs = arena_calloc(req->arena,
+                                (n + BROKER_DYN_NKEYS) * sizeof(*out->configs));
+    for (int k = 0; k < BROKER_DYN_NKEYS; k++) {
+        const char *key = broker_dynconf_key(k);
+        int src;
+        long long v = (long long)broker_dynconf_value(req->b, k, &src);
+        if (defaults) {
+            const struct broker_dynconf *d = &req->b->dyn;
+            if (!d->set[BROKER_DYN_DEFAULT][k])
+                continue;
+            v = (long long)d->v[BROKER_DYN_DEFAULT][k];
+            src = KAFKA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER;
+        }
+        if (!wanted(res, key))
+            continue;
+        struct kafka_config_entry *e = &out->configs[out->nconfigs++];
+        e->name = arena_str(req->arena, key);
+        e->value = arena_i64(req->arena, v);
+        e->source = (int8_t)src;
+        e->config_type = k == 2 || k == 4 ? 3 /* INT */ : 5 /* LONG */;
+        e->documentation = slice_make(NULL, 0);
+    }
+    for (size_t k = 0; k < n && !defaults; k++) {
         if (!wanted(res, kv[k].key))
             continue;
         struct kafka_config_entry *e = &out->configs[out->nconfigs++];
@@ -419,9 +440,8 @@ static int handle_alter_configs(struct broker_req *req, struct buf *out)
             r->error_code = alter_topic(req, incremental, res, rq.validate_only,
                                         &r->error_message);
         } else if (res->resource_type == KAFKA_RESOURCE_BROKER) {
-            r->error_code = KAFKA_ERR_INVALID_REQUEST;
-            r->error_message = KAFKA_STR("broker configs are read-only: set "
-                                         "them in rill's config file");
+            r->error_code = broker_dynconf_alter(
+                req->b, incremental, res, rq.validate_only, &r->error_message);
         } else {
             r->error_code = KAFKA_ERR_INVALID_REQUEST;
             r->error_message = KAFKA_STR("unsupported resource type");

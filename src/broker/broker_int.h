@@ -43,6 +43,7 @@
 #include "base/buf.h"
 #include "base/hashmap.h"
 #include "broker/broker.h"
+#include "broker/broker_dynconf.h"
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/loop.h"
@@ -113,6 +114,7 @@ struct broker {
     int shutdown_pipe[2]; /* written by broker_shutdown, any thread */
     struct loop_io shutdown_io;
 
+    struct broker_dynconf dyn;          /* dynamic broker configs (KIP-226) */
     struct broker_logstate *ls;         /* topics, waiters, producer ids */
     struct broker_fetchwait *fetchwait; /* parked long-poll fetches */
     struct broker_stats stats;

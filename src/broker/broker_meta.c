@@ -242,8 +242,29 @@ static int handle_list_offsets(struct broker_req *req, struct buf *out)
                 /* read_committed: the last stable offset (txn_part.h). */
                 if (rq.isolation_level == 1)
                     pr->offset = txn_part_lso(b, bp, pr->offset);
-            } else if (p->timestamp == KAFKA_OFFSET_EARLIEST) {
+            } else if (p->timestamp == KAFKA_OFFSET_EARLIEST ||
+                       p->timestamp == KAFKA_OFFSET_EARLIEST_LOCAL) {
+                /* No tiered storage: the local log start is the start. */
                 pr->offset = partition_log_start_offset(bp->p);
+            } else if (p->timestamp == KAFKA_OFFSET_LATEST_TIERED) {
+                /* Nothing tiered: Kafka answers -1 (and epoch -1). */
+                pr->offset = -1;
+            } else if (p->timestamp == KAFKA_OFFSET_MAX_TIMESTAMP) {
+                int64_t ts = -1, off = -1;
+                if (partition_max_timestamp(bp->p, &ts, &off) < 0) {
+                    pr->error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
+                    continue;
+                }
+                /* Not past what readers may see (read_committed: the last
+                 * stable offset), nor below the log start (DeleteRecords):
+                 * then the answer is "none" (-1). */
+                int64_t lim = broker_log_visible_end(b, bp);
+                if (rq.isolation_level == 1)
+                    lim = txn_part_lso(b, bp, lim);
+                if (off >= lim || off < partition_log_start_offset(bp->p))
+                    off = ts = -1;
+                pr->offset = off;
+                pr->timestamp = ts;
             } else {
                 int64_t off = -1;
                 rc = partition_offset_for_timestamp(bp->p, p->timestamp, &off);

@@ -895,6 +895,29 @@ int16_t group_coord_leave(struct group_coord *gc, struct slice group_id,
     return GROUP_ERR_NONE;
 }
 
+int16_t group_coord_leave_member(struct group_coord *gc, struct slice group_id,
+                                 struct slice member_id,
+                                 struct slice instance_id, int64_t now)
+{
+    if (!instance_id.ptr)
+        return group_coord_leave(gc, group_id, member_id, now);
+    struct group *g = group_get(gc, group_id);
+    if (!g)
+        return GROUP_ERR_UNKNOWN_MEMBER_ID;
+    if (g->state == GROUP_DEAD)
+        return GROUP_ERR_COORDINATOR_NOT_AVAILABLE;
+    struct gmember *m = find_instance(g, instance_id);
+    if (!m)
+        return GROUP_ERR_UNKNOWN_MEMBER_ID;
+    /* An empty member id (kafka-consumer-groups' --remove-members) leaves
+     * by instance id alone; another id is a fenced old incarnation. */
+    if (member_id.len && !seq(m->id, member_id))
+        return GROUP_ERR_FENCED_INSTANCE_ID;
+    diag_debug("group %s: static member %s leaves", g->id, m->instance_id);
+    remove_member(gc, g, m, now);
+    return GROUP_ERR_NONE;
+}
+
 int16_t group_coord_commit_check(struct group_coord *gc, struct slice group_id,
                                  int32_t generation_id, struct slice member_id,
                                  int64_t now)

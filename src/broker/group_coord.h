@@ -138,6 +138,12 @@ int16_t group_coord_heartbeat(struct group_coord *gc, struct slice group_id,
                               int64_t now);
 int16_t group_coord_leave(struct group_coord *gc, struct slice group_id,
                           struct slice member_id, int64_t now);
+/* LeaveGroup v3+ member: with a group.instance.id (ptr non-NULL) the
+ * static member leaves, FENCED_INSTANCE_ID if member_id is non-empty and
+ * not its id; without one, as group_coord_leave. */
+int16_t group_coord_leave_member(struct group_coord *gc, struct slice group_id,
+                                 struct slice member_id,
+                                 struct slice instance_id, int64_t now);
 
 /* May an OffsetCommit from (generation, member) be stored now? Returns a
  * Kafka error code; creates an Empty group for a "simple" commit

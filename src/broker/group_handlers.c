@@ -183,31 +183,74 @@ static struct gwait *wait_new(struct broker_req *req, struct buf *out)
     return w;
 }
 
-/* --- FindCoordinator 0-2 ------------------------------------------------ */
+/* --- FindCoordinator 0-6 ------------------------------------------------ */
+
+/* One node coordinates every group and transactional id; share groups
+ * (key type 2, KIP-932) and unknown key types are INVALID_REQUEST, with
+ * Kafka's "no node" (-1, "", -1). */
+static void coordinator_for(struct broker_req *req, int8_t key_type,
+                            struct slice key,
+                            struct kafka_find_coordinator_coord *c)
+{
+    struct broker *b = req->b;
+    int16_t denied = 0;
+    if (key_type == 1 && !broker_acl_txn(req, key, AUTH_OP_DESCRIBE))
+        denied = KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    else if (key_type == 0 && !broker_acl_group(req, key, AUTH_OP_DESCRIBE))
+        denied = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+    if (denied) {
+        c->error_code = denied;
+        c->error_message = slice_make(NULL, 0);
+        c->node_id = -1;
+        c->host = cstr("");
+        c->port = -1;
+        return;
+    }
+    if (key_type != 0 && key_type != 1) {
+        c->error_code = KAFKA_ERR_INVALID_REQUEST;
+        c->error_message = cstr(key_type == 2 ? "share groups are not served"
+                                              : "unknown coordinator key type");
+        c->node_id = -1;
+        c->host = cstr("");
+        c->port = -1;
+        return;
+    }
+    const char *host =
+        b->cfg.advertised_host[0] ? b->cfg.advertised_host : b->cfg.listen_host;
+    c->error_code = KAFKA_ERR_NONE;
+    c->error_message = slice_make(NULL, 0);
+    c->node_id = b->cfg.node_id;
+    c->host = cstr(host);
+    c->port = b->cfg.advertised_port ? b->cfg.advertised_port : broker_port(b);
+}
 
 static int handle_find_coordinator(struct broker_req *req, struct buf *out)
 {
-    struct broker *b = req->b;
     struct kafka_find_coordinator_request fr;
     struct kafka_find_coordinator_response resp = {0};
     int rc = kafka_find_coordinator_request_decode(&req->body, req->api_version,
                                                    req->arena, &fr);
     if (rc < 0)
         return rc;
-    /* One node coordinates every group and transactional id. */
-    const char *host =
-        b->cfg.advertised_host[0] ? b->cfg.advertised_host : b->cfg.listen_host;
-    resp.error_code = KAFKA_ERR_NONE;
-    resp.error_message = slice_make(NULL, 0);
-    resp.node_id = b->cfg.node_id;
-    resp.host = cstr(host);
-    resp.port =
-        b->cfg.advertised_port ? b->cfg.advertised_port : broker_port(b);
-    if (fr.key_type == 1 && !broker_acl_txn(req, fr.key, AUTH_OP_DESCRIBE))
-        resp.error_code = KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-    else if (fr.key_type != 1 &&
-             !broker_acl_group(req, fr.key, AUTH_OP_DESCRIBE))
-        resp.error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+    if (req->api_version >= 4) {
+        /* KIP-699: one answer per key. */
+        resp.ncoordinators = fr.nkeys;
+        resp.coordinators = arena_calloc(
+            req->arena, (fr.nkeys ? fr.nkeys : 1) * sizeof *resp.coordinators);
+        for (size_t i = 0; i < fr.nkeys; i++) {
+            resp.coordinators[i].key = fr.keys[i];
+            coordinator_for(req, fr.key_type, fr.keys[i],
+                            &resp.coordinators[i]);
+        }
+    } else {
+        struct kafka_find_coordinator_coord c = {0};
+        coordinator_for(req, fr.key_type, fr.key, &c);
+        resp.error_code = c.error_code;
+        resp.error_message = c.error_message;
+        resp.node_id = c.node_id;
+        resp.host = c.host;
+        resp.port = c.port;
+    }
     kafka_find_coordinator_response_encode(out, req->api_version, &resp);
     return 0;
 }
@@ -327,15 +370,42 @@ static int handle_leave(struct broker_req *req, struct buf *out)
 {
     struct groups *gs = groups_of(req);
     struct kafka_leave_group_request kr;
-    struct kafka_error_response resp = {0};
+    struct kafka_leave_group_response resp = {0};
     int rc = kafka_leave_group_request_decode(&req->body, req->api_version,
                                               req->arena, &kr);
     if (rc < 0)
         return rc;
-    resp.error_code = !broker_acl_group(req, kr.group_id, AUTH_OP_READ)
-                          ? KAFKA_ERR_GROUP_AUTHORIZATION_FAILED
-                          : group_coord_leave(gs->coord, kr.group_id,
-                                              kr.member_id, now_ms(gs));
+    if (!broker_acl_group(req, kr.group_id, AUTH_OP_READ)) {
+        resp.error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+    } else if (req->api_version <= 2) {
+        resp.error_code =
+            group_coord_leave(gs->coord, kr.group_id, kr.member_id, now_ms(gs));
+    } else {
+        /* v3+ (KIP-345): a batch of members, each by member id and/or
+         * group.instance.id, each with its own error; an unknown group is
+         * a top-level UNKNOWN_MEMBER_ID, a dead one
+         * COORDINATOR_NOT_AVAILABLE, as in Kafka. */
+        struct group_info gi;
+        if (!group_coord_describe(gs->coord, kr.group_id, &gi))
+            resp.error_code = KAFKA_ERR_UNKNOWN_MEMBER_ID;
+        else if (gi.state == GROUP_DEAD)
+            resp.error_code = KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
+        if (resp.error_code) {
+            kafka_leave_group_response_encode(out, req->api_version, &resp);
+            return 0;
+        }
+        resp.nmembers = kr.nmembers;
+        resp.members = arena_calloc(
+            req->arena, (kr.nmembers ? kr.nmembers : 1) * sizeof *resp.members);
+        for (size_t i = 0; i < kr.nmembers; i++) {
+            const struct kafka_leave_group_member *m = &kr.members[i];
+            resp.members[i].member_id = m->member_id;
+            resp.members[i].group_instance_id = m->group_instance_id;
+            resp.members[i].error_code =
+                group_coord_leave_member(gs->coord, kr.group_id, m->member_id,
+                                         m->group_instance_id, now_ms(gs));
+        }
+    }
     kafka_leave_group_response_encode(out, req->api_version, &resp);
     return 0;
 }
@@ -451,16 +521,80 @@ static int fetch_ent_cmp(const void *a, const void *b)
     return (x->partition > y->partition) - (x->partition < y->partition);
 }
 
-static int handle_offset_fetch(struct broker_req *req, struct buf *out)
+/* One group's committed offsets: the partitions asked, or (topics_null)
+ * every committed partition grouped by topic. */
+static void
+fetch_group(struct broker_req *req, struct slice group_id, bool topics_null,
+            const struct kafka_topic_partitions *topics, size_t ntopics,
+            struct kafka_offset_fetch_topic_response **rts, size_t *nrts)
 {
     struct groups *gs = groups_of(req);
+    if (!topics_null) {
+        struct kafka_offset_fetch_topic_response *r =
+            arena_calloc(req->arena, (ntopics ? ntopics : 1) * sizeof *r);
+        for (size_t t = 0; t < ntopics; t++) {
+            const struct kafka_topic_partitions *kt = &topics[t];
+            struct kafka_offset_fetch_topic_response *rt = &r[t];
+            rt->name = kt->name;
+            rt->npartitions = kt->npartitions;
+            rt->partitions = arena_calloc(
+                req->arena, (kt->npartitions ? kt->npartitions : 1) *
+                                sizeof *rt->partitions);
+            for (size_t p = 0; p < kt->npartitions; p++)
+                fetch_fill(&rt->partitions[p], kt->partitions[p],
+                           group_offsets_get(gs->offsets, group_id, kt->name,
+                                             kt->partitions[p]));
+        }
+        *rts = r;
+        *nrts = ntopics;
+        return;
+    }
+    size_t n = 0, cap = 16, it = 0, nr = 0;
+    struct fetch_ent *e = mem_alloc(cap * sizeof *e);
+    const char *topic;
+    int32_t part;
+    const struct group_offset *o;
+    while (group_offsets_next(gs->offsets, group_id, &it, &topic, &part, &o)) {
+        if (n == cap)
+            e = mem_realloc(e, (cap *= 2) * sizeof *e);
+        e[n].topic = topic;
+        e[n].partition = part;
+        e[n].o = o;
+        n++;
+    }
+    qsort(e, n, sizeof *e, fetch_ent_cmp);
+    struct kafka_offset_fetch_topic_response *r =
+        arena_calloc(req->arena, (n ? n : 1) * sizeof *r);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && strcmp(e[j].topic, e[i].topic) == 0)
+            j++;
+        struct kafka_offset_fetch_topic_response *rt = &r[nr++];
+        rt->name = slice_make(
+            arena_strndup(req->arena, e[i].topic, strlen(e[i].topic)),
+            strlen(e[i].topic));
+        rt->npartitions = j - i;
+        rt->partitions =
+            arena_calloc(req->arena, (j - i) * sizeof *rt->partitions);
+        for (size_t q = i; q < j; q++)
+            fetch_fill(&rt->partitions[q - i], e[q].partition, e[q].o);
+        i = j;
+    }
+    mem_free(e);
+    *rts = r;
+    *nrts = nr;
+}
+
+static int handle_offset_fetch(struct broker_req *req, struct buf *out)
+{
     struct kafka_offset_fetch_request kr;
     struct kafka_offset_fetch_response resp = {0};
     int rc = kafka_offset_fetch_request_decode(&req->body, req->api_version,
                                                req->arena, &kr);
     if (rc < 0)
         return rc;
-    if (!broker_acl_group(req, kr.group_id, AUTH_OP_DESCRIBE)) {
+    if (req->api_version <= 7 &&
+        !broker_acl_group(req, kr.group_id, AUTH_OP_DESCRIBE)) {
         resp.error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
         if (!kr.topics_null) {
             /* v0-1 carry the error per partition only. */
@@ -486,59 +620,31 @@ static int handle_offset_fetch(struct broker_req *req, struct buf *out)
         kafka_offset_fetch_response_encode(out, req->api_version, &resp);
         return 0;
     }
-    if (!kr.topics_null) {
-        resp.ntopics = kr.ntopics;
-        resp.topics = arena_calloc(req->arena, (kr.ntopics ? kr.ntopics : 1) *
-                                                   sizeof *resp.topics);
-        for (size_t t = 0; t < kr.ntopics; t++) {
-            const struct kafka_topic_partitions *kt = &kr.topics[t];
-            struct kafka_offset_fetch_topic_response *rt = &resp.topics[t];
-            rt->name = kt->name;
-            rt->npartitions = kt->npartitions;
-            rt->partitions = arena_calloc(
-                req->arena, (kt->npartitions ? kt->npartitions : 1) *
-                                sizeof *rt->partitions);
-            for (size_t p = 0; p < kt->npartitions; p++)
-                fetch_fill(&rt->partitions[p], kt->partitions[p],
-                           group_offsets_get(gs->offsets, kr.group_id, kt->name,
-                                             kt->partitions[p]));
+    if (req->api_version >= 8) {
+        /* v8+ (KIP-709): several groups, each answered on its own (a group
+         * the principal may not describe: GROUP_AUTHORIZATION_FAILED). v9's
+         * member id and epoch belong to KIP-848 groups; a classic group
+         * ignores them, as Kafka does. */
+        resp.ngroups = kr.ngroups;
+        resp.groups = arena_calloc(req->arena, (kr.ngroups ? kr.ngroups : 1) *
+                                                   sizeof *resp.groups);
+        for (size_t g = 0; g < kr.ngroups; g++) {
+            const struct kafka_offset_fetch_group *kg = &kr.groups[g];
+            resp.groups[g].group_id = kg->group_id;
+            if (!broker_acl_group(req, kg->group_id, AUTH_OP_DESCRIBE)) {
+                resp.groups[g].error_code =
+                    KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+                continue;
+            }
+            fetch_group(req, kg->group_id, kg->topics_null, kg->topics,
+                        kg->ntopics, &resp.groups[g].topics,
+                        &resp.groups[g].ntopics);
         }
-        kafka_offset_fetch_response_encode(out, req->api_version, &resp);
-        return 0;
-    }
-    /* Null topics (v2+): every committed partition, grouped by topic. */
-    size_t n = 0, cap = 16, it = 0;
-    struct fetch_ent *e = mem_alloc(cap * sizeof *e);
-    const char *topic;
-    int32_t part;
-    const struct group_offset *o;
-    while (
-        group_offsets_next(gs->offsets, kr.group_id, &it, &topic, &part, &o)) {
-        if (n == cap)
-            e = mem_realloc(e, (cap *= 2) * sizeof *e);
-        e[n].topic = topic;
-        e[n].partition = part;
-        e[n].o = o;
-        n++;
-    }
-    qsort(e, n, sizeof *e, fetch_ent_cmp);
-    resp.topics = arena_calloc(req->arena, (n ? n : 1) * sizeof *resp.topics);
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && strcmp(e[j].topic, e[i].topic) == 0)
-            j++;
-        struct kafka_offset_fetch_topic_response *rt =
-            &resp.topics[resp.ntopics++];
-        rt->name = cstr(e[i].topic);
-        rt->npartitions = j - i;
-        rt->partitions =
-            arena_calloc(req->arena, (j - i) * sizeof *rt->partitions);
-        for (size_t q = i; q < j; q++)
-            fetch_fill(&rt->partitions[q - i], e[q].partition, e[q].o);
-        i = j;
+    } else {
+        fetch_group(req, kr.group_id, kr.topics_null, kr.topics, kr.ntopics,
+                    &resp.topics, &resp.ntopics);
     }
     kafka_offset_fetch_response_encode(out, req->api_version, &resp);
-    mem_free(e);
     return 0;
 }
 

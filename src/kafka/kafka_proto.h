@@ -507,11 +507,14 @@ int kafka_fetch_response_decode(struct buf_reader *r, int16_t version,
                                 struct arena *a,
                                 struct kafka_fetch_response *out);
 
-/* ======================= ListOffsets (2) v1-2 ============================ */
+/* ======================= ListOffsets (2) v1-9 ============================ */
 
 enum {
-    KAFKA_OFFSET_LATEST = -1,   /* timestamp: the HWM (or LSO) */
-    KAFKA_OFFSET_EARLIEST = -2, /* timestamp: the log start offset */
+    KAFKA_OFFSET_LATEST = -1,         /* timestamp: the HWM (or LSO) */
+    KAFKA_OFFSET_EARLIEST = -2,       /* timestamp: the log start offset */
+    KAFKA_OFFSET_MAX_TIMESTAMP = -3,  /* v7+: the largest timestamp */
+    KAFKA_OFFSET_EARLIEST_LOCAL = -4, /* v8+: the local log start */
+    KAFKA_OFFSET_LATEST_TIERED = -5,  /* v9+: the last tiered offset */
 };
 
 struct kafka_list_offsets_partition {
@@ -608,14 +611,26 @@ void kafka_offset_commit_response_encode(
     struct buf *out, int16_t version,
     const struct kafka_offset_commit_response *resp);
 
-/* ======================= OffsetFetch (9) v1-5 ============================ */
+/* ======================= OffsetFetch (9) v0-9 ============================ */
 
-struct kafka_offset_fetch_request {
+/* v8+: one group of a batched request. */
+struct kafka_offset_fetch_group {
     struct slice group_id;
-    bool topics_null; /* v2+: null = all committed topics */
+    struct slice member_id; /* v9+, nullable (KIP-848 groups) */
+    int32_t member_epoch;   /* v9+, -1 = none */
+    bool topics_null;       /* null = all committed topics */
     size_t ntopics;
     struct kafka_topic_partitions *topics;
+};
+
+struct kafka_offset_fetch_request {
+    struct slice group_id; /* v0-7 */
+    bool topics_null;      /* v2-7: null = all committed topics */
+    size_t ntopics;        /* v0-7 */
+    struct kafka_topic_partitions *topics;
     bool require_stable; /* v7+ */
+    size_t ngroups;      /* v8+: the groups instead of the fields above */
+    struct kafka_offset_fetch_group *groups;
 };
 
 struct kafka_offset_fetch_partition_response {
@@ -632,11 +647,20 @@ struct kafka_offset_fetch_topic_response {
     struct kafka_offset_fetch_partition_response *partitions;
 };
 
-struct kafka_offset_fetch_response {
-    int32_t throttle_time_ms; /* v3+ */
+struct kafka_offset_fetch_group_response {
+    struct slice group_id;
     size_t ntopics;
     struct kafka_offset_fetch_topic_response *topics;
-    int16_t error_code; /* v2+ */
+    int16_t error_code;
+};
+
+struct kafka_offset_fetch_response {
+    int32_t throttle_time_ms; /* v3+ */
+    size_t ntopics;           /* v0-7 */
+    struct kafka_offset_fetch_topic_response *topics;
+    int16_t error_code; /* v2-7 */
+    size_t ngroups;     /* v8+: one answer per group */
+    struct kafka_offset_fetch_group_response *groups;
 };
 
 int kafka_offset_fetch_request_decode(struct buf_reader *r, int16_t version,
@@ -652,20 +676,34 @@ int kafka_offset_fetch_response_decode(struct buf_reader *r, int16_t version,
                                        struct arena *a,
                                        struct kafka_offset_fetch_response *out);
 
-/* ======================= FindCoordinator (10) v0-2 ======================= */
+/* ======================= FindCoordinator (10) v0-6 ======================= */
 
 struct kafka_find_coordinator_request {
-    struct slice key;
-    int8_t key_type; /* v1+: 0 group, 1 transaction */
+    struct slice key; /* v0-3 */
+    int8_t key_type;  /* v1+: 0 group, 1 transaction, 2 share group (v6) */
+    size_t nkeys;     /* v4+ (KIP-699): the keys instead of `key` */
+    struct slice *keys;
 };
 
-struct kafka_find_coordinator_response {
-    int32_t throttle_time_ms; /* v1+ */
-    int16_t error_code;
-    struct slice error_message; /* v1+, nullable */
+/* v4+: one coordinator per key. */
+struct kafka_find_coordinator_coord {
+    struct slice key;
     int32_t node_id;
     struct slice host;
     int32_t port;
+    int16_t error_code;
+    struct slice error_message; /* nullable */
+};
+
+struct kafka_find_coordinator_response {
+    int32_t throttle_time_ms;   /* v1+ */
+    int16_t error_code;         /* v0-3 */
+    struct slice error_message; /* v1-3, nullable */
+    int32_t node_id;            /* v0-3 */
+    struct slice host;
+    int32_t port;
+    size_t ncoordinators; /* v4+ */
+    struct kafka_find_coordinator_coord *coordinators;
 };
 
 int kafka_find_coordinator_request_decode(
@@ -749,11 +787,33 @@ void kafka_heartbeat_request_encode(struct buf *out, int16_t version,
 void kafka_heartbeat_response_encode(struct buf *out, int16_t version,
                                      const struct kafka_error_response *resp);
 
-/* ======================= LeaveGroup (13) v0-1 ============================ */
+/* ======================= LeaveGroup (13) v0-5 ============================ */
+
+/* v3+: one leaving member (KIP-345 batch). */
+struct kafka_leave_group_member {
+    struct slice member_id;
+    struct slice group_instance_id; /* nullable */
+    struct slice reason;            /* v5+, nullable */
+};
 
 struct kafka_leave_group_request {
     struct slice group_id;
+    struct slice member_id; /* v0-2 */
+    size_t nmembers;        /* v3+ */
+    struct kafka_leave_group_member *members;
+};
+
+struct kafka_leave_group_member_response {
     struct slice member_id;
+    struct slice group_instance_id; /* nullable */
+    int16_t error_code;
+};
+
+struct kafka_leave_group_response {
+    int32_t throttle_time_ms; /* v1+ */
+    int16_t error_code;
+    size_t nmembers; /* v3+ */
+    struct kafka_leave_group_member_response *members;
 };
 
 int kafka_leave_group_request_decode(struct buf_reader *r, int16_t version,
@@ -762,8 +822,9 @@ int kafka_leave_group_request_decode(struct buf_reader *r, int16_t version,
 void kafka_leave_group_request_encode(
     struct buf *out, int16_t version,
     const struct kafka_leave_group_request *req);
-void kafka_leave_group_response_encode(struct buf *out, int16_t version,
-                                       const struct kafka_error_response *resp);
+void kafka_leave_group_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_leave_group_response *resp);
 
 /* ======================= SyncGroup (14) v0-3 ============================= */
 
@@ -1171,6 +1232,8 @@ enum {
 /* DescribeConfigs config_source (v1+). */
 enum {
     KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC = 1,
+    KAFKA_CONFIG_SOURCE_DYNAMIC_BROKER = 2,
+    KAFKA_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER = 3,
     KAFKA_CONFIG_SOURCE_STATIC_BROKER = 4,
     KAFKA_CONFIG_SOURCE_DEFAULT = 5,
 };

@@ -982,6 +982,31 @@ int partition_offset_for_timestamp(struct partition *p, int64_t ts,
     return rc;
 }
 
+int partition_max_timestamp(struct partition *p, int64_t *timestamp,
+                            int64_t *offset)
+{
+    *timestamp = -1;
+    *offset = -1;
+    struct buf scratch;
+    buf_init(&scratch);
+    pthread_mutex_lock(&p->mu);
+    struct segment *best = NULL;
+    for (size_t i = 0; i < p->nsegs; i++)
+        if (p->segs[i]->size > 0 && p->segs[i]->max_timestamp >= 0 &&
+            (!best || p->segs[i]->max_timestamp > best->max_timestamp))
+            best = p->segs[i];
+    int rc = 0;
+    if (best) {
+        rc =
+            segment_find_timestamp(best, best->max_timestamp, &scratch, offset);
+        if (rc == 0 && *offset >= 0)
+            *timestamp = best->max_timestamp;
+    }
+    pthread_mutex_unlock(&p->mu);
+    buf_fini(&scratch);
+    return rc;
+}
+
 /* --- roll and retention -----------------------------------------------------
  */
 

@@ -113,6 +113,13 @@ int partition_read_copy_upto(struct partition *p, int64_t offset, int64_t upto,
 int partition_offset_for_timestamp(struct partition *p, int64_t ts,
                                    int64_t *offset);
 
+/* The record with the largest timestamp (Kafka ListOffsets MAX_TIMESTAMP,
+ * KIP-734): the first record carrying the largest batch maxTimestamp of
+ * the log; *offset = *timestamp = -1 when the log is empty. Returns 0 or a
+ * negative error. */
+int partition_max_timestamp(struct partition *p, int64_t *timestamp,
+                            int64_t *offset);
+
 /* Starts a new segment now (tests, admin). Returns 0 or ERR_FAILED. */
 int partition_roll(struct partition *p);
 /* Deletes whole segments (never the active one, oldest first) older than

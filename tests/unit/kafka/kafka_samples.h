@@ -139,13 +139,17 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         break;
     }
     case KAFKA_API_OFFSET_FETCH: {
-        struct kafka_offset_fetch_request r = {KAFKA_STR("g1"), false, 2, tps,
-                                               true};
+        struct kafka_offset_fetch_group og[] = {
+            {KAFKA_STR("g1"), KAFKA_STR("m-1"), 5, false, 2, tps},
+            {KAFKA_STR("g2"), {NULL, 0}, -1, true, 0, NULL}};
+        struct kafka_offset_fetch_request r = {
+            KAFKA_STR("g1"), false, 2, tps, true, 2, og};
         kafka_offset_fetch_request_encode(out, v, &r);
         break;
     }
     case KAFKA_API_FIND_COORDINATOR: {
-        struct kafka_find_coordinator_request r = {KAFKA_STR("g1"), 1};
+        struct slice keys[] = {KAFKA_STR("g1"), KAFKA_STR("g2")};
+        struct kafka_find_coordinator_request r = {KAFKA_STR("g1"), 1, 2, keys};
         kafka_find_coordinator_request_encode(out, v, &r);
         break;
     }
@@ -172,8 +176,11 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         break;
     }
     case KAFKA_API_LEAVE_GROUP: {
-        struct kafka_leave_group_request r = {KAFKA_STR("g1"),
-                                              KAFKA_STR("m-1")};
+        struct kafka_leave_group_member lm[] = {
+            {KAFKA_STR("m-1"), {NULL, 0}, KAFKA_STR("bye")},
+            {KAFKA_STR(""), KAFKA_STR("inst"), {NULL, 0}}};
+        struct kafka_leave_group_request r = {KAFKA_STR("g1"), KAFKA_STR("m-1"),
+                                              2, lm};
         kafka_leave_group_request_encode(out, v, &r);
         break;
     }

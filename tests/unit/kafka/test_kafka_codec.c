@@ -130,7 +130,7 @@ TEST(unsupported_versions)
     struct buf_reader r;
     void *q;
     const int16_t bad[][2] = {{0, 2},  {0, 12}, {1, 3},  {1, 13},
-                              {3, 13}, {10, 4}, {17, 2}, {18, 4},
+                              {3, 13}, {10, 7}, {17, 2}, {18, 4},
                               {27, 0}, {-1, 0}, {16, 6}, {2, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         buf_reader_init(&r, body, sizeof body);
@@ -510,7 +510,7 @@ TEST(group_response_bytes)
     struct buf b;
     buf_init(&b);
     struct kafka_find_coordinator_response fc = {
-        0, 0, {NULL, 0}, 0, KAFKA_STR("h"), 9092};
+        0, 0, {NULL, 0}, 0, KAFKA_STR("h"), 9092, 0, NULL};
     kafka_find_coordinator_response_encode(&b, 0, &fc);
     static const uint8_t fc0[] = {0, 0,   0, 0, 0,    0,   0,
                                   1, 'h', 0, 0, 0x23, 0x84};
@@ -577,9 +577,38 @@ TEST(group_response_bytes)
     buf_reset(&b);
     kafka_heartbeat_response_encode(&b, 1, &er);
     CHECK_EQ_INT(b.len, 6);
+    struct kafka_leave_group_response lr = {0, 25, 0, NULL};
     buf_reset(&b);
-    kafka_leave_group_response_encode(&b, 1, &er);
+    kafka_leave_group_response_encode(&b, 1, &lr);
     CHECK_EQ_INT(b.len, 6);
+    /* v3: members with their own errors; v4 flexible; v5 as v4. */
+    struct kafka_leave_group_member_response lm[] = {
+        {KAFKA_STR("m"), {NULL, 0}, 0}, {KAFKA_STR(""), KAFKA_STR("i"), 82}};
+    lr.error_code = 0;
+    lr.nmembers = 2;
+    lr.members = lm;
+    buf_reset(&b);
+    kafka_leave_group_response_encode(&b, 3, &lr);
+    static const uint8_t lg3[] = {0, 0, 0, 0, 0,   0,    0,    0,
+                                  0, 2, 0, 1, 'm', 0xff, 0xff, 0,
+                                  0, 0, 0, 0, 1,   'i',  0,    82};
+    CHECK(b.len == sizeof lg3 && memcmp(b.data, lg3, b.len) == 0);
+    buf_reset(&b);
+    kafka_leave_group_response_encode(&b, 5, &lr);
+    static const uint8_t lg5[] = {0, 0, 0, 0, 0, 0,   3, 2,  'm', 0,
+                                  0, 0, 0, 1, 2, 'i', 0, 82, 0,   0};
+    CHECK(b.len == sizeof lg5 && memcmp(b.data, lg5, b.len) == 0);
+    /* FindCoordinator v4: coordinators per key, no top-level error. */
+    struct kafka_find_coordinator_coord fcc[] = {
+        {KAFKA_STR("g"), 7, KAFKA_STR("h"), 9092, 0, {NULL, 0}}};
+    struct kafka_find_coordinator_response fc4 = {0};
+    fc4.ncoordinators = 1;
+    fc4.coordinators = fcc;
+    buf_reset(&b);
+    kafka_find_coordinator_response_encode(&b, 4, &fc4);
+    static const uint8_t fcv4[] = {0, 0,   0, 0, 2,    2,    'g', 0, 0, 0, 7,
+                                   2, 'h', 0, 0, 0x23, 0x84, 0,   0, 0, 0, 0};
+    CHECK(b.len == sizeof fcv4 && memcmp(b.data, fcv4, b.len) == 0);
     buf_reset(&b);
     kafka_end_txn_response_encode(&b, 0, &er);
     CHECK_EQ_INT(b.len, 6);
@@ -646,7 +675,7 @@ TEST(client_side_roundtrips)
         {0, 42, 3, KAFKA_STR("meta"), 0}, {1, -1, -1, KAFKA_STR(""), 0}};
     struct kafka_offset_fetch_topic_response ot[] = {
         {KAFKA_STR("events"), 2, op}};
-    struct kafka_offset_fetch_response of = {0, 1, ot, 0};
+    struct kafka_offset_fetch_response of = {0, 1, ot, 0, 0, NULL};
     for (int16_t v = 1; v <= 5; v++) {
         buf_reset(&b);
         buf_reset(&b2);
@@ -659,6 +688,25 @@ TEST(client_side_roundtrips)
         CHECK(b.len == b2.len && memcmp(b.data, b2.data, b.len) == 0);
         CHECK(got.ntopics == 1 &&
               got.topics[0].partitions[0].committed_offset == 42);
+    }
+    /* v8-9: one answer per group, each with its own error. */
+    struct kafka_offset_fetch_group_response ogr[] = {
+        {KAFKA_STR("g1"), 1, ot, 0}, {KAFKA_STR("g2"), 0, NULL, 69}};
+    struct kafka_offset_fetch_response of8 = {0, 0, NULL, 0, 2, ogr};
+    for (int16_t v = 8; v <= 9; v++) {
+        buf_reset(&b);
+        buf_reset(&b2);
+        kafka_offset_fetch_response_encode(&b, v, &of8);
+        buf_reader_init(&r, b.data, b.len);
+        struct kafka_offset_fetch_response got;
+        CHECK_EQ_INT(kafka_offset_fetch_response_decode(&r, v, &a, &got), 0);
+        CHECK_EQ_INT(buf_reader_left(&r), 0);
+        kafka_offset_fetch_response_encode(&b2, v, &got);
+        CHECK(b.len == b2.len && memcmp(b.data, b2.data, b.len) == 0);
+        CHECK(got.ngroups == 2 && got.groups[0].ntopics == 1 &&
+              got.groups[0].topics[0].partitions[0].committed_leader_epoch ==
+                  3 &&
+              got.groups[1].error_code == 69);
     }
 
     struct kafka_list_offsets_partition_response lp[] = {{0, 0, -1, 17, 4},

@@ -1,4 +1,4 @@
-/* broker_fetch.c - the Fetch handler (v4-11): reads as file ranges sent
+/* broker_fetch.c - the Fetch handler (v4-17): reads as file ranges sent
  * with sendfile, max_bytes limits, and long polling (layer: broker).
  *
  * A fetch is evaluated against the log: per partition, the batches from the
@@ -49,7 +49,8 @@ struct fetch_spec {
     int8_t isolation; /* 1 read_committed: up to the LSO (txn_part.h) */
     int32_t min_bytes, max_bytes;
     size_t ntopics, nparts;
-    struct slice *names;
+    struct slice *names;    /* "" for an unknown topic id (v13+) */
+    struct kafka_uuid *ids; /* v13+: the topics' ids, else NULL */
     size_t *topic_nparts;
     struct fetch_part *parts;
 };
@@ -128,6 +129,8 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
     for (size_t t = 0; t < sp->ntopics; t++) {
         if (r) {
             resp.topics[t].name = sp->names[t];
+            if (sp->ids)
+                resp.topics[t].topic_id = sp->ids[t];
             resp.topics[t].npartitions = sp->topic_nparts[t];
             resp.topics[t].partitions = &prs[k];
             flat_base[t] = k;
@@ -155,7 +158,11 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
             struct broker_part *bp =
                 broker_part_find(b, sp->names[t], fp->partition, false, &err);
             if (!bp) {
-                pr->error_code = err;
+                /* v13+: a topic id that names no topic (deleted, or
+                 * recreated under a new id) */
+                pr->error_code = sp->ids && sp->names[t].len == 0
+                                     ? KAFKA_ERR_UNKNOWN_TOPIC_ID
+                                     : err;
                 *errors = true;
                 continue;
             }
@@ -267,6 +274,7 @@ static void park_free(struct fetch_park *fp)
     mem_free(fp->spec.names);
     mem_free(fp->spec.topic_nparts);
     mem_free(fp->spec.parts);
+    mem_free(fp->spec.ids);
     mem_free(fp->text);
     mem_free(fp);
 }
@@ -402,6 +410,10 @@ static struct fetch_park *park_create(struct broker *b,
     fp->spec.names = mem_calloc(sp->ntopics + 1, sizeof(struct slice));
     fp->spec.topic_nparts = mem_calloc(sp->ntopics + 1, sizeof(size_t));
     fp->spec.parts = mem_calloc(sp->nparts + 1, sizeof(struct fetch_part));
+    if (sp->ids) {
+        fp->spec.ids = mem_calloc(sp->ntopics + 1, sizeof(struct kafka_uuid));
+        memcpy(fp->spec.ids, sp->ids, sp->ntopics * sizeof(*sp->ids));
+    }
     size_t at = 0;
     for (size_t t = 0; t < sp->ntopics; t++) {
         if (sp->names[t].len)
@@ -439,6 +451,18 @@ int broker_handle_fetch(struct broker_req *req, struct buf *out)
                                                   sizeof(*sp.topic_nparts));
     sp.parts = arena_alloc(req->arena,
                            (sp.nparts ? sp.nparts : 1) * sizeof(*sp.parts));
+    if (req->api_version >= 13) {
+        /* KIP-516: topics by id; the names are looked up once here. */
+        sp.ids = arena_alloc(req->arena,
+                             (sp.ntopics ? sp.ntopics : 1) * sizeof(*sp.ids));
+        for (size_t t = 0; t < rq.ntopics; t++) {
+            char *name = arena_alloc(req->arena, LOGDIR_TOPIC_NAME_MAX + 1);
+            sp.ids[t] = rq.topics[t].topic_id;
+            if (logdir_topic_by_id(b->logdir, sp.ids[t].b, name) < 0)
+                name[0] = '\0';
+            rq.topics[t].name = slice_make(name, strlen(name));
+        }
+    }
     size_t k = 0;
     for (size_t t = 0; t < rq.ntopics; t++) {
         sp.names[t] = rq.topics[t].name;

@@ -77,6 +77,9 @@ static void fill_topic(struct broker_req *req, struct kafka_metadata_topic *mt,
         mp->replicas = mp->isr = me;
     }
     mt->topic_authorized_operations = INT32_MIN; /* no ACLs */
+    struct logdir_topic_config c;
+    if (logdir_topic_config(req->b->logdir, t->name, &c) == 0)
+        memcpy(mt->topic_id.b, c.id, sizeof c.id); /* KIP-516 */
 }
 
 static int handle_metadata(struct broker_req *req, struct buf *out)
@@ -122,30 +125,36 @@ static int handle_metadata(struct broker_req *req, struct buf *out)
     } else {
         resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
                                                    sizeof(*resp.topics));
-        bool create = rq.allow_auto_topic_creation;
         for (size_t i = 0; i < rq.ntopics; i++) {
             int16_t err = 0;
             struct kafka_metadata_topic *mt = &resp.topics[resp.ntopics++];
             mt->topic_authorized_operations = INT32_MIN;
-            if (rq.topics[i].ptr == NULL) {
-                /* Asked by topic id (v10+): rill's topics have none. */
-                mt->error_code = KAFKA_ERR_UNKNOWN_TOPIC_ID;
-                mt->name = rq.topics[i];
-                if (rq.topic_ids)
-                    mt->topic_id = rq.topic_ids[i];
-                continue;
+            struct slice name = rq.topics[i];
+            bool create = rq.allow_auto_topic_creation;
+            if (name.ptr == NULL) {
+                /* Asked by topic id (v10+): never auto-created. */
+                char *n = arena_alloc(req->arena, LOGDIR_TOPIC_NAME_MAX + 1);
+                if (!rq.topic_ids ||
+                    logdir_topic_by_id(b->logdir, rq.topic_ids[i].b, n) < 0) {
+                    mt->error_code = KAFKA_ERR_UNKNOWN_TOPIC_ID;
+                    mt->name = name;
+                    if (rq.topic_ids)
+                        mt->topic_id = rq.topic_ids[i];
+                    continue;
+                }
+                name = slice_make(n, strlen(n));
+                create = false;
             }
-            if (!broker_acl_topic(req, rq.topics[i], AUTH_OP_DESCRIBE)) {
+            if (!broker_acl_topic(req, name, AUTH_OP_DESCRIBE)) {
                 mt->error_code = KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED;
-                mt->name = rq.topics[i];
+                mt->name = name;
                 continue;
             }
             struct broker_topic *t = broker_topic_find(
-                b, rq.topics[i],
-                create && broker_acl_create_topic(req, rq.topics[i]), &err);
+                b, name, create && broker_acl_create_topic(req, name), &err);
             if (!t) {
                 mt->error_code = err;
-                mt->name = rq.topics[i];
+                mt->name = name;
                 continue;
             }
             fill_topic(req, mt, t);

@@ -23,7 +23,7 @@
 
 static const struct kafka_api_range api_table[] = {
     {KAFKA_API_PRODUCE, 3, 11},
-    {KAFKA_API_FETCH, 4, 12},
+    {KAFKA_API_FETCH, 4, 17},
     {KAFKA_API_LIST_OFFSETS, 1, 9},
     {KAFKA_API_METADATA, 0, 12},
     {KAFKA_API_OFFSET_COMMIT, 0, 9},

@@ -1,4 +1,4 @@
-/* kafka_fetch.c - Fetch (1) v4-12 and ListOffsets (2) v1-6 codecs
+/* kafka_fetch.c - Fetch (1) v4-17 and ListOffsets (2) v1-9 codecs
  * (layer: kafka; no I/O). The Fetch response encoder leaves each spliced
  * partition's records out of the buffer and reports where they go, so the
  * broker can send segment file ranges with sendfile in between.
@@ -14,6 +14,10 @@
  *   v12+ is flexible; its tagged fields (cluster_id; in the response
  *   diverging_epoch, current_leader, snapshot_id) are skipped / never sent:
  *   with one node and no leader epochs nothing ever diverges.
+ *   v13+ name topics (and forgotten topics) by topic_id UUID instead of the
+ *   name, in the response too; v15 moves replica_id into a tagged
+ *   replica_state (skipped: consumers send -1); v16's node_endpoints and
+ *   v17's replica_directory_id are tagged (never needed by one node).
  * Fetch response:
  *   throttle_time_ms int32, error_code int16 (v7+), session_id int32 (v7+),
  *   responses ARRAY[topic STRING, partitions ARRAY[partition int32,
@@ -33,6 +37,12 @@
 #include "kafka/kafka_proto.h"
 #include "kafka/kafka_wire.h"
 
+static void read_uuid(struct kafka_dec *d, struct kafka_uuid *u)
+{
+    for (size_t i = 0; i < sizeof(u->b); i++)
+        u->b[i] = buf_read_u8(d->r);
+}
+
 int kafka_fetch_request_decode(struct buf_reader *r, int16_t version,
                                struct arena *a, struct kafka_fetch_request *out)
 {
@@ -40,7 +50,7 @@ int kafka_fetch_request_decode(struct buf_reader *r, int16_t version,
     int rc = kafka_wire_dec_begin(&d, r, a, KAFKA_API_FETCH, version);
     if (rc)
         return rc;
-    out->replica_id = buf_read_i32(r);
+    out->replica_id = version <= 14 ? buf_read_i32(r) : -1; /* v15: a tag */
     out->max_wait_ms = buf_read_i32(r);
     out->min_bytes = buf_read_i32(r);
     out->max_bytes = buf_read_i32(r);
@@ -56,7 +66,10 @@ int kafka_fetch_request_decode(struct buf_reader *r, int16_t version,
     out->topics = kafka_wire_alloc(&d, out->ntopics, sizeof(*out->topics));
     for (size_t i = 0; i < out->ntopics; i++) {
         struct kafka_fetch_topic *t = &out->topics[i];
-        t->name = kafka_wire_read_string(&d, false);
+        if (version >= 13)
+            read_uuid(&d, &t->topic_id);
+        else
+            t->name = kafka_wire_read_string(&d, false);
         t->npartitions = kafka_wire_read_array(&d, psize, false, NULL);
         t->partitions =
             kafka_wire_alloc(&d, t->npartitions, sizeof(*t->partitions));
@@ -74,14 +87,21 @@ int kafka_fetch_request_decode(struct buf_reader *r, int16_t version,
     }
     out->nforgotten = 0;
     out->forgotten = NULL;
+    out->forgotten_ids = NULL;
     if (version >= 7) {
         out->nforgotten =
             kafka_wire_read_array(&d, d.flex ? 3 : 6, false, NULL);
         out->forgotten =
             kafka_wire_alloc(&d, out->nforgotten, sizeof(*out->forgotten));
+        if (version >= 13)
+            out->forgotten_ids = kafka_wire_alloc(&d, out->nforgotten,
+                                                  sizeof(*out->forgotten_ids));
         for (size_t i = 0; i < out->nforgotten; i++) {
             struct kafka_topic_partitions *t = &out->forgotten[i];
-            t->name = kafka_wire_read_string(&d, false);
+            if (version >= 13)
+                read_uuid(&d, &out->forgotten_ids[i]);
+            else
+                t->name = kafka_wire_read_string(&d, false);
             t->partitions = kafka_wire_read_i32_array(&d, &t->npartitions);
             kafka_wire_read_tags(&d);
         }
@@ -98,7 +118,8 @@ void kafka_fetch_request_encode(struct buf *out, int16_t version,
 {
     struct kafka_enc e;
     kafka_wire_enc_begin(&e, out, KAFKA_API_FETCH, version);
-    buf_put_i32(out, req->replica_id);
+    if (version <= 14)
+        buf_put_i32(out, req->replica_id);
     buf_put_i32(out, req->max_wait_ms);
     buf_put_i32(out, req->min_bytes);
     buf_put_i32(out, req->max_bytes);
@@ -110,7 +131,10 @@ void kafka_fetch_request_encode(struct buf *out, int16_t version,
     kafka_wire_put_array(&e, req->ntopics, false);
     for (size_t i = 0; i < req->ntopics; i++) {
         const struct kafka_fetch_topic *t = &req->topics[i];
-        kafka_wire_put_string(&e, t->name, false);
+        if (version >= 13)
+            buf_put(out, t->topic_id.b, sizeof t->topic_id.b);
+        else
+            kafka_wire_put_string(&e, t->name, false);
         kafka_wire_put_array(&e, t->npartitions, false);
         for (size_t j = 0; j < t->npartitions; j++) {
             const struct kafka_fetch_partition *p = &t->partitions[j];
@@ -130,7 +154,14 @@ void kafka_fetch_request_encode(struct buf *out, int16_t version,
     if (version >= 7) {
         kafka_wire_put_array(&e, req->nforgotten, false);
         for (size_t i = 0; i < req->nforgotten; i++) {
-            kafka_wire_put_string(&e, req->forgotten[i].name, false);
+            if (version >= 13) {
+                static const struct kafka_uuid zero;
+                const struct kafka_uuid *u =
+                    req->forgotten_ids ? &req->forgotten_ids[i] : &zero;
+                buf_put(out, u->b, sizeof u->b);
+            } else {
+                kafka_wire_put_string(&e, req->forgotten[i].name, false);
+            }
             kafka_wire_put_i32_array(&e, req->forgotten[i].partitions,
                                      req->forgotten[i].npartitions);
             kafka_wire_put_tags(&e);
@@ -155,7 +186,10 @@ void kafka_fetch_response_encode(struct buf *out, int16_t version,
     kafka_wire_put_array(&e, resp->ntopics, false);
     for (size_t i = 0; i < resp->ntopics; i++) {
         const struct kafka_fetch_topic_response *t = &resp->topics[i];
-        kafka_wire_put_string(&e, t->name, false);
+        if (version >= 13)
+            buf_put(out, t->topic_id.b, sizeof t->topic_id.b);
+        else
+            kafka_wire_put_string(&e, t->name, false);
         kafka_wire_put_array(&e, t->npartitions, false);
         for (size_t j = 0; j < t->npartitions; j++) {
             const struct kafka_fetch_partition_response *p = &t->partitions[j];
@@ -219,7 +253,10 @@ int kafka_fetch_response_decode(struct buf_reader *r, int16_t version,
     out->topics = kafka_wire_alloc(&d, out->ntopics, sizeof(*out->topics));
     for (size_t i = 0; i < out->ntopics; i++) {
         struct kafka_fetch_topic_response *t = &out->topics[i];
-        t->name = kafka_wire_read_string(&d, false);
+        if (version >= 13)
+            read_uuid(&d, &t->topic_id);
+        else
+            t->name = kafka_wire_read_string(&d, false);
         t->npartitions = kafka_wire_read_array(&d, 30, false, NULL);
         t->partitions =
             kafka_wire_alloc(&d, t->npartitions, sizeof(*t->partitions));

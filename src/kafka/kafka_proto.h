@@ -408,7 +408,7 @@ int kafka_produce_response_decode(struct buf_reader *r, int16_t version,
                                   struct arena *a,
                                   struct kafka_produce_response *out);
 
-/* ======================= Fetch (1) v4-11 ================================= */
+/* ======================= Fetch (1) v4-17 ================================= */
 
 struct kafka_fetch_partition {
     int32_t partition_index;
@@ -420,9 +420,10 @@ struct kafka_fetch_partition {
 };
 
 struct kafka_fetch_topic {
-    struct slice name;
+    struct slice name; /* v4-12 */
     size_t npartitions;
     struct kafka_fetch_partition *partitions;
+    struct kafka_uuid topic_id; /* v13+ (KIP-516), instead of the name */
 };
 
 struct kafka_fetch_request {
@@ -437,7 +438,8 @@ struct kafka_fetch_request {
     struct kafka_fetch_topic *topics;
     size_t nforgotten; /* v7+ */
     struct kafka_topic_partitions *forgotten;
-    struct slice rack_id; /* v11+ */
+    struct slice rack_id;             /* v11+ */
+    struct kafka_uuid *forgotten_ids; /* v13+: nforgotten ids, no names */
 };
 
 struct kafka_fetch_aborted {
@@ -469,9 +471,10 @@ struct kafka_fetch_partition_response {
 };
 
 struct kafka_fetch_topic_response {
-    struct slice name;
+    struct slice name; /* v4-12 */
     size_t npartitions;
     struct kafka_fetch_partition_response *partitions;
+    struct kafka_uuid topic_id; /* v13+ */
 };
 
 struct kafka_fetch_response {

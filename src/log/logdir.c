@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,7 @@ struct logdir {
     pthread_mutex_t mu;            /* topics, listener */
     pthread_mutex_t checkpoint_mu; /* one checkpoint writer at a time */
     struct hashmap topics;         /* name -> struct topic * */
+    struct hashmap ids;            /* cfg.id (16 bytes) -> struct topic * */
     struct hashmap recovery;       /* "topic p" -> offset + 1 (at open only) */
     struct flusher *flusher;
     void (*listener)(void *arg);
@@ -71,6 +73,7 @@ struct logdir {
 
 void logdir_topic_config_init(struct logdir_topic_config *c)
 {
+    memset(c, 0, sizeof(*c));
     c->partitions = 1;
     c->retention_ms = 7 * 24 * 3600 * 1000LL;
     c->retention_bytes = -1;
@@ -291,6 +294,37 @@ static int checkpoint_write(struct logdir *ld)
 /* --- topic metadata
  * ----------------------------------------------------------- */
 
+static bool id_zero(const uint8_t id[16])
+{
+    for (int i = 0; i < 16; i++)
+        if (id[i])
+            return false;
+    return true;
+}
+
+/* A fresh random topic id, as Kafka's Uuid.randomUuid: never zero, never
+ * the metadata topic's id (0...01), never one whose base64 starts with
+ * '-' (Kafka avoids ids that read like a command-line flag). */
+static void id_new(uint8_t id[16])
+{
+    for (;;) {
+        ssize_t n = getrandom(id, 16, 0);
+        if (n != 16) {
+            uint64_t a = (uint64_t)clock_now_ms() ^ ((uint64_t)getpid() << 32);
+            uint64_t m = clock_mono_ns();
+            for (int i = 0; i < 8; i++) {
+                id[i] = (uint8_t)(a >> (8 * i));
+                id[8 + i] = (uint8_t)(m >> (8 * i));
+            }
+        }
+        bool meta = id[15] == 1;
+        for (int i = 0; i < 15 && meta; i++)
+            meta = id[i] == 0;
+        if (!id_zero(id) && !meta && (id[0] >> 2) != 62)
+            return;
+    }
+}
+
 static int meta_write(struct logdir *ld, const char *name,
                       const struct logdir_topic_config *c)
 {
@@ -305,6 +339,12 @@ static int meta_write(struct logdir *ld, const char *name,
                (long long)c->retention_bytes, (long long)c->segment_bytes,
                (long long)c->segment_ms, c->max_message_bytes,
                c->index_interval_bytes);
+    if (!id_zero(c->id)) {
+        buf_printf(&b, "topic.id=");
+        for (int i = 0; i < 16; i++)
+            buf_printf(&b, "%02x", c->id[i]);
+        buf_printf(&b, "\n");
+    }
     char *path = meta_path(ld, name);
     int rc = os_write_file_atomic(path, b.data, b.len);
     mem_free(path);
@@ -346,6 +386,20 @@ static int meta_read(const char *path, char **name_out,
     c->segment_ms = v[4];
     c->max_message_bytes = (int32_t)v[5];
     c->index_interval_bytes = (int32_t)v[6];
+    const char *hex = config_get(&cf, "topic.id", NULL);
+    if (hex) {
+        for (int i = 0; i < 16 && rc == 0; i++) {
+            unsigned byte;
+            if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+                rc = ERR_CORRUPT;
+            else
+                c->id[i] = (uint8_t)byte;
+        }
+        if (rc == 0 && strlen(hex) != 32)
+            rc = ERR_CORRUPT;
+        if (rc < 0)
+            goto out;
+    }
     const char *name = config_get(&cf, "name", NULL);
     if (!name || !logdir_topic_name_valid(name) || !config_valid(c)) {
         rc = ERR_CORRUPT;
@@ -438,6 +492,17 @@ static int load_topics(struct logdir *ld)
             rc = ERR_CORRUPT;
             break;
         }
+        if (id_zero(cfg.id) && !ld->opts.read_only) {
+            /* Written before topic ids: give it one now, for good. */
+            id_new(cfg.id);
+            rc = meta_write(ld, name, &cfg);
+            if (rc < 0) {
+                diag_error("log: %s: cannot record a topic id: %s", path,
+                           err_str(rc));
+                mem_free(name);
+                break;
+            }
+        }
         struct topic *t;
         rc = topic_open(ld, name, &cfg, false, &t);
         mem_free(name);
@@ -445,6 +510,8 @@ static int load_topics(struct logdir *ld)
             break;
         pthread_mutex_lock(&ld->mu); /* the flusher may be iterating */
         hashmap_put(&ld->topics, t->name, strlen(t->name), t);
+        if (!id_zero(t->cfg.id))
+            hashmap_put(&ld->ids, t->cfg.id, 16, t);
         pthread_mutex_unlock(&ld->mu);
     }
     closedir(d);
@@ -533,6 +600,7 @@ int logdir_open(const char *path, const struct logdir_options *opts,
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&ld->notify.mu, NULL);
     hashmap_init(&ld->topics);
+    hashmap_init(&ld->ids);
     hashmap_init(&ld->recovery);
     ld->last_checkpoint_ms = ld->last_retention_ms = clock_mono_ms();
     /* Every segment keeps its .log open (Kafka needs the same): use the
@@ -602,6 +670,7 @@ void logdir_close(struct logdir *ld)
     for (size_t it = 0; hashmap_next(&ld->topics, &it, &e);)
         topic_free(e->value, false);
     hashmap_fini(&ld->topics);
+    hashmap_fini(&ld->ids);
     hashmap_fini(&ld->recovery);
     if (ld->lock_fd >= 0)
         close(ld->lock_fd);
@@ -662,11 +731,13 @@ int logdir_wait_append(struct logdir *ld, uint64_t seen_seq, int64_t timeout_ms)
 int logdir_topic_create(struct logdir *ld, const char *name,
                         const struct logdir_topic_config *cfg)
 {
-    struct logdir_topic_config def;
-    if (!cfg) {
-        logdir_topic_config_init(&def);
-        cfg = &def;
-    }
+    struct logdir_topic_config own;
+    if (cfg)
+        own = *cfg;
+    else
+        logdir_topic_config_init(&own);
+    id_new(own.id);
+    cfg = &own;
     if (!logdir_topic_name_valid(name) || !config_valid(cfg))
         return ERR_INVALID;
     if (ld->opts.read_only)
@@ -703,9 +774,20 @@ int logdir_topic_create(struct logdir *ld, const char *name,
         goto out_unlock;
     }
     hashmap_put(&ld->topics, t->name, strlen(t->name), t);
+    hashmap_put(&ld->ids, t->cfg.id, 16, t);
 out_unlock:
     pthread_mutex_unlock(&ld->mu);
     return rc;
+}
+
+int logdir_topic_by_id(struct logdir *ld, const uint8_t id[16], char *name)
+{
+    pthread_mutex_lock(&ld->mu);
+    struct topic *t = id_zero(id) ? NULL : hashmap_get(&ld->ids, id, 16);
+    if (t)
+        snprintf(name, LOGDIR_TOPIC_NAME_MAX + 1, "%s", t->name);
+    pthread_mutex_unlock(&ld->mu);
+    return t ? 0 : ERR_NOT_FOUND;
 }
 
 int64_t logdir_partition_count(struct logdir *ld)
@@ -740,6 +822,8 @@ int logdir_topic_delete(struct logdir *ld, const char *name)
     snprintf(tdir, sizeof tdir, "%s/topics", ld->path);
     os_fsync_dir(tdir);
     hashmap_remove(&ld->topics, name, strlen(name));
+    if (!id_zero(t->cfg.id))
+        hashmap_remove(&ld->ids, t->cfg.id, 16);
     ld->ckpt_stale = true;
     pthread_mutex_unlock(&ld->mu);
     topic_free(t, true);
@@ -758,8 +842,9 @@ int logdir_topic_config(struct logdir *ld, const char *name,
 }
 
 int logdir_topic_alter(struct logdir *ld, const char *name,
-                       const struct logdir_topic_config *cfg)
+                       const struct logdir_topic_config *cfg_in)
 {
+    struct logdir_topic_config own = *cfg_in, *cfg = &own;
     if (ld->opts.read_only)
         return ERR_CLOSED;
     pthread_mutex_lock(&ld->mu);
@@ -773,7 +858,8 @@ int logdir_topic_alter(struct logdir *ld, const char *name,
         rc = ERR_INVALID;
         goto out_unlock;
     }
-    rc = meta_write(ld, name, cfg); /* the commit point */
+    memcpy(own.id, t->cfg.id, sizeof own.id); /* the id never changes */
+    rc = meta_write(ld, name, cfg);           /* the commit point */
     if (rc < 0)
         goto out_unlock;
     t->cfg = *cfg;

@@ -33,6 +33,11 @@ struct logdir_topic_config {
     int64_t segment_ms;           /* segment.ms (7 d) */
     int32_t max_message_bytes;    /* max.message.bytes per batch (1048588) */
     int32_t index_interval_bytes; /* index.interval.bytes (4096) */
+    /* Kafka's topic id (KIP-516): 16 random bytes given at creation (or
+     * the first time a data directory written before ids is opened for
+     * writing), kept in the topic's metadata; all zero = none. Set by the
+     * log: callers' values are ignored by create and alter. */
+    uint8_t id[16];
 };
 
 /* Fills Kafka's defaults (partitions 1). */
@@ -81,6 +86,9 @@ int logdir_topic_delete(struct logdir *ld, const char *name);
 /* Copies the topic's configuration. Returns 0 or ERR_NOT_FOUND. */
 int logdir_topic_config(struct logdir *ld, const char *name,
                         struct logdir_topic_config *out);
+/* The name of the topic with this id (KIP-516), copied into name (at
+ * least LOGDIR_TOPIC_NAME_MAX + 1 bytes). Returns 0 or ERR_NOT_FOUND. */
+int logdir_topic_by_id(struct logdir *ld, const uint8_t id[16], char *name);
 /* Replaces the topic's configuration (same partition count), persisted
  * before it applies, then live on every partition: the next append checks
  * the new max.message.bytes and segment limits, the next retention pass the

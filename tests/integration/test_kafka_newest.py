@@ -333,6 +333,116 @@ def list_offsets(srv):
     check(lookup(7, "lo", -3)[2] in (-1, 3), "MAX_TIMESTAMP never answers a deleted offset")
 
 
+def metadata_v12(port, name=None, tid=None):
+    """Metadata v12 for one topic by name or by id: (error, name, id, npartitions)."""
+    body = uvarint(2) + (tid or bytes(16)) + cstr(name) + b"\x00" + b"\x00" + b"\x00" + b"\x00"
+    r = call(port, 3, 12, body)
+    r.i32()
+    for _ in range(r.uv() - 1):
+        r.i32(), r.cstr(), r.i32(), r.cstr()
+        r.tags()
+    r.cstr()
+    r.i32()
+    check(r.uv() == 2, "Metadata v12: one topic")
+    ec, tname, tid, internal = r.i16(), r.cstr(), r.take(16), r.i8()
+    n = r.uv() - 1
+    for _ in range(n):
+        r.i16(), r.i32(), r.i32(), r.i32()
+        for _ in range(3):
+            for _ in range(r.uv() - 1):
+                r.i32()
+        r.tags()
+    r.i32()
+    r.tags()
+    r.tags()
+    check(r.done(), "Metadata v12 answer read to its end")
+    return ec, tname, tid, n
+
+
+def fetch_by_id(port, ver, tid, offset=0):
+    """Fetch v13+ of partition 0 by topic id: (error, hw, record count, id)."""
+    body = b""
+    if ver <= 14:
+        body += struct.pack(">i", -1)
+    body += struct.pack(">iiibii", 100, 1, 1 << 20, 0, 0, -1)
+    body += uvarint(2) + tid + uvarint(2) + struct.pack(">iiqiqi", 0, -1, offset, -1, -1, 1 << 20)
+    body += b"\x00" + b"\x00" + uvarint(1) + cstr("") + b"\x00"
+    r = call(port, 1, ver, body)
+    r.i32()
+    top, sess = r.i16(), r.i32()
+    check(r.uv() == 2, "Fetch v%d: one topic" % ver)
+    rid = r.take(16)
+    check(r.uv() == 2, "Fetch v%d: one partition" % ver)
+    pi, ec, hw, lso, lstart = r.i32(), r.i16(), r.i64(), r.i64(), r.i64()
+    na = r.uv()
+    for _ in range(max(na - 1, 0)):
+        r.i64(), r.i64()
+        r.tags()
+    r.i32()
+    n = r.uv()
+    recs = r.take(n - 1) if n else b""
+    r.tags()
+    r.tags()
+    r.tags()
+    check(r.done(), "Fetch v%d answer read to its end" % ver)
+    count, p = 0, 0
+    while p + 61 <= len(recs):
+        blen = struct.unpack(">i", recs[p + 8:p + 12])[0]
+        count += struct.unpack(">i", recs[p + 57:p + 61])[0]
+        p += 12 + blen
+    return ec, hw, count, rid
+
+
+def topic_ids(srv):
+    port = srv.port
+    admin = AdminClient({"bootstrap.servers": srv.bootstrap})
+    for f in admin.create_topics([NewTopic("ids", 1, 1)]).values():
+        f.result(timeout=15)
+    p = Producer({"bootstrap.servers": srv.bootstrap, "linger.ms": 0})
+    for i in range(3):
+        p.produce("ids", b"v%d" % i, partition=0)
+    p.flush(10)
+    ec, name, tid, n = metadata_v12(port, name="ids")
+    check(ec == 0 and tid != bytes(16) and n == 1, "Metadata v12: the topic has an id (KIP-516)")
+    check(metadata_v12(port, tid=tid)[:2] == (0, "ids"), "Metadata v12 by topic id")
+    check(metadata_v12(port, tid=b"\x01" * 16)[0] == 100, "an unknown topic id: UNKNOWN_TOPIC_ID")
+    for v in (13, 15, 17):
+        ec, hw, count, rid = fetch_by_id(port, v, tid)
+        check(ec == 0 and hw == 3 and count == 3 and rid == tid,
+              "Fetch v%d by topic id: 3 records, the id echoed (%d %d %d)" % (v, ec, hw, count))
+    return tid
+
+
+def topic_ids_lifecycle(srv, tid):
+    port = srv.port
+    check(srv.stop() == 0, "stopped")
+    srv.start()
+    check(metadata_v12(port, name="ids")[2] == tid, "the topic id survives a restart")
+    # A data directory from before topic ids: the id line removed.
+    check(srv.stop() == 0, "stopped")
+    path = os.path.join(srv.data, "topics", "ids.properties")
+    with open(path) as f:
+        text = f.read()
+    check("topic.id=" + tid.hex() in text, "the id is in the topic's metadata file")
+    with open(path, "w") as f:
+        f.write("".join(line + "\n" for line in text.splitlines() if not line.startswith("topic.id=")))
+    srv.start()
+    new = metadata_v12(port, name="ids")[2]
+    check(new != bytes(16) and new != tid, "a topic without an id gets one at start")
+    check(srv.stop() == 0, "stopped")
+    srv.start()
+    check(metadata_v12(port, name="ids")[2] == new, "and keeps it")
+    # Deleted and created again: a new id; the old one is unknown.
+    admin = AdminClient({"bootstrap.servers": srv.bootstrap})
+    admin.delete_topics(["ids"])["ids"].result(timeout=15)
+    time.sleep(0.5)
+    for f in admin.create_topics([NewTopic("ids", 1, 1)]).values():
+        f.result(timeout=15)
+    again = metadata_v12(port, name="ids")[2]
+    check(again != new, "a recreated topic gets a new id")
+    check(fetch_by_id(port, 13, new)[0] == 100, "Fetch v13 with the old id: UNKNOWN_TOPIC_ID")
+
+
 def main():
     srv = Server()
     srv.start()
@@ -362,6 +472,8 @@ def main():
         find_coordinator(srv)
         offset_fetch(srv)
         list_offsets(srv)
+        tid = topic_ids(srv)
+        topic_ids_lifecycle(srv, tid)
     finally:
         srv.stop()
         if srv.tmp is not None:

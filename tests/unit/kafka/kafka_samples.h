@@ -105,9 +105,12 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
     case KAFKA_API_FETCH: {
         struct kafka_fetch_partition fp[] = {{0, 5, 100, 7, 1048576, 4},
                                              {2, 5, 0, 0, 65536, -1}};
-        struct kafka_fetch_topic ft[] = {{KAFKA_STR("events"), 2, fp}};
+        struct kafka_fetch_topic ft[] = {
+            {KAFKA_STR("events"), 2, fp, {{1, 2, 3, 4, 5, 6, 7, 8, 9}}}};
+        struct kafka_uuid fids[] = {{{9, 8, 7}}};
         struct kafka_fetch_request r = {
-            -1, 500, 1, 52428800, 1, 9, 2, 1, ft, 1, tps, KAFKA_STR("rack-a")};
+            -1,  500, 1, 52428800, 1, 9, 2, 1, ft, 1, tps, KAFKA_STR("rack-a"),
+            fids};
         kafka_fetch_request_encode(out, v, &r);
         break;
     }

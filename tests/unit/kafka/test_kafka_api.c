@@ -95,7 +95,7 @@ TEST(table_matches_reference)
     CHECK(!kafka_api_supported(KAFKA_API_FETCH, 3));
     CHECK(kafka_api_supported(KAFKA_API_FETCH, 11));
     CHECK(kafka_api_supported(KAFKA_API_FETCH, 12));
-    CHECK(!kafka_api_supported(KAFKA_API_FETCH, 13));
+    CHECK(!kafka_api_supported(KAFKA_API_FETCH, 18));
     CHECK(kafka_api_supported(KAFKA_API_FIND_COORDINATOR, 0));
     CHECK(kafka_api_supported(KAFKA_API_METADATA, 4));
     CHECK(kafka_api_supported(KAFKA_API_METADATA, 12));

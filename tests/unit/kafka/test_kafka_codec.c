@@ -129,9 +129,9 @@ TEST(unsupported_versions)
     static const uint8_t body[64];
     struct buf_reader r;
     void *q;
-    const int16_t bad[][2] = {{0, 2},  {0, 12}, {1, 3},  {1, 13},
-                              {3, 13}, {10, 7}, {17, 2}, {18, 4},
-                              {27, 0}, {-1, 0}, {16, 6}, {2, 0}};
+    const int16_t bad[][2] = {{0, 2},  {0, 12}, {1, 3},  {2, 10}, {3, 13},
+                              {10, 7}, {17, 2}, {18, 4}, {1, 18}, {27, 0},
+                              {-1, 0}, {16, 6}, {2, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         buf_reader_init(&r, body, sizeof body);
         CHECK_EQ_INT(kafka_request_decode(&r, bad[i][0], bad[i][1], &a, &q),
@@ -424,8 +424,10 @@ TEST(fetch_response_splice)
     spl[2].records = slice_make(NULL, 0);
     spl[2].records_splice = true;
     spl[2].records_splice_len = 6;
-    struct kafka_fetch_topic_response ti[] = {{KAFKA_STR("events"), 3, inl}};
-    struct kafka_fetch_topic_response ts[] = {{KAFKA_STR("events"), 3, spl}};
+    struct kafka_fetch_topic_response ti[] = {
+        {KAFKA_STR("events"), 3, inl, {{0xab, 1, 2}}}};
+    struct kafka_fetch_topic_response ts[] = {
+        {KAFKA_STR("events"), 3, spl, {{0xab, 1, 2}}}};
     struct kafka_fetch_response ri = {0, 0, 0, 1, ti};
     struct kafka_fetch_response rs = {0, 0, 0, 1, ts};
     CHECK_EQ_INT(kafka_fetch_response_splice_bytes(&rs), 16);
@@ -437,7 +439,7 @@ TEST(fetch_response_splice)
     buf_init(&bi);
     buf_init(&bs);
     buf_init(&joined);
-    for (int16_t v = 4; v <= 12; v++) {
+    for (int16_t v = 4; v <= 17; v++) {
         buf_reset(&bi);
         buf_reset(&bs);
         buf_reset(&joined);
@@ -469,6 +471,11 @@ TEST(fetch_response_splice)
         struct kafka_fetch_response got;
         CHECK_EQ_INT(kafka_fetch_response_decode(&r, v, &a, &got), 0);
         CHECK_EQ_INT(buf_reader_left(&r), 0);
+        /* v13+: the topic by id, not by name. */
+        CHECK(got.ntopics == 1 &&
+              (v >= 13 ? got.topics[0].topic_id.b[0] == 0xab &&
+                             got.topics[0].name.len == 0
+                       : slice_eq_str(got.topics[0].name, "events")));
         if (got.ntopics == 1 && got.topics[0].npartitions == 3) {
             struct kafka_fetch_partition_response *p = got.topics[0].partitions;
             CHECK(p[0].records.len == 10 &&
@@ -484,7 +491,7 @@ TEST(fetch_response_splice)
     /* v4 exact bytes of a small inline response. */
     struct kafka_fetch_partition_response one[] = {
         {0, 0, 7, 7, 0, true, 0, NULL, -1, KAFKA_STR("xy"), false, 0}};
-    struct kafka_fetch_topic_response t1[] = {{KAFKA_STR("t"), 1, one}};
+    struct kafka_fetch_topic_response t1[] = {{KAFKA_STR("t"), 1, one, {{0}}}};
     struct kafka_fetch_response r1 = {5, 0, 0, 1, t1};
     buf_reset(&bi);
     kafka_fetch_response_encode(&bi, 4, &r1, NULL, NULL);

@@ -325,6 +325,51 @@ TEST(test_recreated_topic_no_stale_recovery_point)
     free(dir);
 }
 
+/* KIP-516 topic ids: random at creation, found by id, kept by alter and
+ * add-partitions and across a reopen, new for a recreated topic. */
+TEST(test_topic_ids)
+{
+    char *dir = tl_tmpdir();
+    struct logdir *ld;
+    CHECK_EQ_INT(logdir_open(dir, NULL, &ld), 0);
+    struct logdir_topic_config c, d;
+    logdir_topic_config_init(&c);
+    memset(c.id, 0x11, sizeof c.id); /* ignored: the log gives the id */
+    CHECK_EQ_INT(logdir_topic_create(ld, "a", &c), 0);
+    CHECK_EQ_INT(logdir_topic_create(ld, "b", NULL), 0);
+    struct logdir_topic_config a, b;
+    CHECK_EQ_INT(logdir_topic_config(ld, "a", &a), 0);
+    CHECK_EQ_INT(logdir_topic_config(ld, "b", &b), 0);
+    uint8_t zero[16] = {0}, ones[16];
+    memset(ones, 0x11, sizeof ones);
+    CHECK(memcmp(a.id, zero, 16) && memcmp(a.id, ones, 16) &&
+          memcmp(a.id, b.id, 16));
+    char name[LOGDIR_TOPIC_NAME_MAX + 1];
+    CHECK_EQ_INT(logdir_topic_by_id(ld, a.id, name), 0);
+    CHECK(strcmp(name, "a") == 0);
+    CHECK_EQ_INT(logdir_topic_by_id(ld, zero, name), ERR_NOT_FOUND);
+    d = a;
+    d.retention_ms = 1000;
+    memset(d.id, 0, sizeof d.id);
+    CHECK_EQ_INT(logdir_topic_alter(ld, "a", &d), 0);
+    CHECK_EQ_INT(logdir_topic_add_partitions(ld, "a", 3), 0);
+    CHECK_EQ_INT(logdir_topic_config(ld, "a", &d), 0);
+    CHECK(memcmp(d.id, a.id, 16) == 0 && d.retention_ms == 1000);
+    logdir_close(ld);
+    CHECK_EQ_INT(logdir_open(dir, NULL, &ld), 0);
+    CHECK_EQ_INT(logdir_topic_config(ld, "a", &d), 0);
+    CHECK(memcmp(d.id, a.id, 16) == 0);
+    CHECK_EQ_INT(logdir_topic_by_id(ld, a.id, name), 0);
+    CHECK_EQ_INT(logdir_topic_delete(ld, "a"), 0);
+    CHECK_EQ_INT(logdir_topic_by_id(ld, a.id, name), ERR_NOT_FOUND);
+    CHECK_EQ_INT(logdir_topic_create(ld, "a", NULL), 0);
+    CHECK_EQ_INT(logdir_topic_config(ld, "a", &d), 0);
+    CHECK(memcmp(d.id, a.id, 16) != 0);
+    logdir_close(ld);
+    tl_rmrf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     RUN(test_topic_names);
@@ -334,5 +379,6 @@ int main(void)
     RUN(test_orphan_dirs_ignored);
     RUN(test_flusher_checkpoint_and_retention);
     RUN(test_recreated_topic_no_stale_recovery_point);
+    RUN(test_topic_ids);
     return harness_summary("test_logdir");
 }

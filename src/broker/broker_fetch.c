@@ -14,6 +14,10 @@
  * rill.read.durable a parked fetch also asks for the fsync of the data it
  * waits on, and the durable round (broker_log.c) re-checks parked fetches
  * as soon as an fsync advanced a durable offset.
+ * Fetch sessions (KIP-227, broker_fetch_session.c): an incremental fetch
+ * evaluates every partition of its session and the answer keeps only what
+ * changed (fsess_filter, at the moment the answer is built). v13+ topics
+ * come by id and are looked up by name once per request.
  * Invariants:
  *   1. A parked fetch is on the `parked` list, has its timer armed, and its
  *      pending slot waiting; it leaves all three together.
@@ -28,6 +32,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "broker/broker_acl.h"
+#include "broker/broker_fetch_session.h"
 #include "broker/broker_int.h"
 #include "broker/broker_log.h"
 #include "broker/txn_part.h"
@@ -51,6 +56,9 @@ struct fetch_spec {
     size_t ntopics, nparts;
     struct slice *names;    /* "" for an unknown topic id (v13+) */
     struct kafka_uuid *ids; /* v13+: the topics' ids, else NULL */
+    int32_t session_id;     /* KIP-227: the answer's session id */
+    bool sess_update;       /* the answer updates the session's cache */
+    bool incremental;       /* and carries only what changed */
     size_t *topic_nparts;
     struct fetch_part *parts;
 };
@@ -73,7 +81,8 @@ struct broker_fetchwait {
      * broker seeing it (queries run by `rill serve`). */
     int poll_ms;
     struct loop_timer poll;
-    uint64_t poll_seq; /* logdir_append_seq at the last poll */
+    uint64_t poll_seq;               /* logdir_append_seq at the last poll */
+    struct fetch_sessions *sessions; /* KIP-227 */
     /* In-process writers (the queries `rill serve` runs) call
      * broker_fetch_wake after they append: it posts one re-check to the
      * loop (b->wake_pending coalesces them), so their output reaches
@@ -238,6 +247,11 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
         }
     }
     if (r) {
+        resp.session_id = sp->session_id;
+        if (sp->sess_update && b->fetchwait)
+            fsess_filter(b->fetchwait->sessions, sp->session_id,
+                         sp->incremental, &resp, prs, slices, flat_base,
+                         sp->nparts);
         struct splice_ctx c = {r, slices, flat_base, 0};
         kafka_fetch_response_encode(&r->body, sp->version, &resp, on_splice,
                                     &c);
@@ -363,6 +377,7 @@ static struct broker_fetchwait *fw_get(struct broker *b)
         b->fetchwait = mem_calloc(1, sizeof(*b->fetchwait));
         loop_defer_init(&b->fetchwait->recheck, recheck_cb, b);
         loop_timer_init(&b->fetchwait->poll, poll_cb, b);
+        fsess_create(&b->fetchwait->sessions);
     }
     return b->fetchwait;
 }
@@ -392,6 +407,7 @@ void broker_fetch_fini(struct broker *b)
         park_answer(b, fw->parked);
     if (loop_timer_active(&fw->poll))
         loop_timer_stop(b->loop, &fw->poll);
+    fsess_free(fw->sessions);
     mem_free(fw);
     b->fetchwait = NULL;
 }
@@ -428,6 +444,80 @@ static struct fetch_park *park_create(struct broker *b,
 
 /* --- the handler --------------------------------------------------------- */
 
+/* The spec of a sessionless fetch, or of a new session: the request's
+ * partitions (names already resolved from v13+ ids). */
+static void spec_from_request(struct broker_req *req,
+                              const struct kafka_fetch_request *rq,
+                              struct fetch_spec *sp)
+{
+    sp->ntopics = rq->ntopics;
+    for (size_t t = 0; t < rq->ntopics; t++)
+        sp->nparts += rq->topics[t].npartitions;
+    size_t nt = sp->ntopics ? sp->ntopics : 1;
+    sp->names = arena_alloc(req->arena, nt * sizeof(*sp->names));
+    sp->topic_nparts = arena_alloc(req->arena, nt * sizeof(*sp->topic_nparts));
+    sp->parts = arena_alloc(req->arena,
+                            (sp->nparts ? sp->nparts : 1) * sizeof(*sp->parts));
+    if (req->api_version >= 13)
+        sp->ids = arena_alloc(req->arena, nt * sizeof(*sp->ids));
+    size_t k = 0;
+    for (size_t t = 0; t < rq->ntopics; t++) {
+        sp->names[t] = rq->topics[t].name;
+        if (sp->ids)
+            sp->ids[t] = rq->topics[t].topic_id;
+        sp->topic_nparts[t] = rq->topics[t].npartitions;
+        bool denied = !broker_acl_topic(req, rq->topics[t].name, AUTH_OP_READ);
+        for (size_t j = 0; j < rq->topics[t].npartitions; j++, k++) {
+            const struct kafka_fetch_partition *p =
+                &rq->topics[t].partitions[j];
+            sp->parts[k].denied = denied;
+            sp->parts[k].partition = p->partition_index;
+            sp->parts[k].fetch_offset = p->fetch_offset;
+            sp->parts[k].max_bytes = p->partition_max_bytes;
+        }
+    }
+}
+
+static bool same_name(struct slice a, struct slice b)
+{
+    return a.len == b.len && (a.len == 0 || !memcmp(a.ptr, b.ptr, a.len));
+}
+
+/* The spec of an incremental fetch: every partition of the session, in
+ * its order, consecutive partitions of one topic under one topic entry
+ * (as Kafka's answer groups them). */
+static void spec_from_session(struct broker_req *req, int32_t id,
+                              struct fetch_spec *sp)
+{
+    struct fsess_part *ps;
+    size_t n = fsess_parts(req->b->fetchwait->sessions, id, req->arena, &ps);
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || !same_name(ps[i].name, ps[i - 1].name))
+            nt++;
+    sp->ntopics = nt;
+    sp->nparts = n;
+    sp->names = arena_alloc(req->arena, (nt ? nt : 1) * sizeof(*sp->names));
+    sp->topic_nparts =
+        arena_calloc(req->arena, (nt ? nt : 1) * sizeof(*sp->topic_nparts));
+    sp->parts = arena_alloc(req->arena, (n ? n : 1) * sizeof(*sp->parts));
+    if (req->api_version >= 13)
+        sp->ids = arena_alloc(req->arena, (nt ? nt : 1) * sizeof(*sp->ids));
+    size_t t = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && !same_name(ps[i].name, ps[i - 1].name))
+            t++;
+        sp->names[t] = ps[i].name;
+        if (sp->ids)
+            sp->ids[t] = ps[i].id;
+        sp->topic_nparts[t]++;
+        sp->parts[i].denied = !broker_acl_topic(req, ps[i].name, AUTH_OP_READ);
+        sp->parts[i].partition = ps[i].partition;
+        sp->parts[i].fetch_offset = ps[i].fetch_offset;
+        sp->parts[i].max_bytes = ps[i].max_bytes;
+    }
+}
+
 int broker_handle_fetch(struct broker_req *req, struct buf *out)
 {
     struct broker *b = req->b;
@@ -436,46 +526,38 @@ int broker_handle_fetch(struct broker_req *req, struct buf *out)
                                         req->arena, &rq);
     if (rc < 0)
         return rc;
-    (void)out;
+    if (req->api_version >= 13) {
+        /* KIP-516: topics by id; the names are looked up once here ("" for
+         * an id that names no topic). */
+        for (size_t t = 0; t < rq.ntopics; t++) {
+            char *name = arena_alloc(req->arena, LOGDIR_TOPIC_NAME_MAX + 1);
+            if (logdir_topic_by_id(b->logdir, rq.topics[t].topic_id.b, name) <
+                0)
+                name[0] = '\0';
+            rq.topics[t].name = slice_make(name, strlen(name));
+        }
+    }
+    /* KIP-227: v7+ may open, use or close a fetch session. */
+    struct fsess_result fr = fsess_begin(
+        fw_get(b)->sessions, &rq, req->api_version, loop_now_ms(b->loop));
+    if (fr.error) {
+        struct kafka_fetch_response er = {0};
+        er.error_code = fr.error;
+        kafka_fetch_response_encode(out, req->api_version, &er, NULL, NULL);
+        return 0;
+    }
     struct fetch_spec sp = {0};
     sp.version = req->api_version;
     sp.isolation = rq.isolation_level;
     sp.min_bytes = rq.min_bytes;
     sp.max_bytes = rq.max_bytes;
-    sp.ntopics = rq.ntopics;
-    for (size_t t = 0; t < rq.ntopics; t++)
-        sp.nparts += rq.topics[t].npartitions;
-    sp.names = arena_alloc(req->arena,
-                           (sp.ntopics ? sp.ntopics : 1) * sizeof(*sp.names));
-    sp.topic_nparts = arena_alloc(req->arena, (sp.ntopics ? sp.ntopics : 1) *
-                                                  sizeof(*sp.topic_nparts));
-    sp.parts = arena_alloc(req->arena,
-                           (sp.nparts ? sp.nparts : 1) * sizeof(*sp.parts));
-    if (req->api_version >= 13) {
-        /* KIP-516: topics by id; the names are looked up once here. */
-        sp.ids = arena_alloc(req->arena,
-                             (sp.ntopics ? sp.ntopics : 1) * sizeof(*sp.ids));
-        for (size_t t = 0; t < rq.ntopics; t++) {
-            char *name = arena_alloc(req->arena, LOGDIR_TOPIC_NAME_MAX + 1);
-            sp.ids[t] = rq.topics[t].topic_id;
-            if (logdir_topic_by_id(b->logdir, sp.ids[t].b, name) < 0)
-                name[0] = '\0';
-            rq.topics[t].name = slice_make(name, strlen(name));
-        }
-    }
-    size_t k = 0;
-    for (size_t t = 0; t < rq.ntopics; t++) {
-        sp.names[t] = rq.topics[t].name;
-        sp.topic_nparts[t] = rq.topics[t].npartitions;
-        bool denied = !broker_acl_topic(req, rq.topics[t].name, AUTH_OP_READ);
-        for (size_t j = 0; j < rq.topics[t].npartitions; j++, k++) {
-            const struct kafka_fetch_partition *p = &rq.topics[t].partitions[j];
-            sp.parts[k].denied = denied;
-            sp.parts[k].partition = p->partition_index;
-            sp.parts[k].fetch_offset = p->fetch_offset;
-            sp.parts[k].max_bytes = p->partition_max_bytes;
-        }
-    }
+    sp.session_id = fr.session_id;
+    sp.sess_update = fr.from_session;
+    sp.incremental = fr.incremental;
+    if (fr.incremental)
+        spec_from_session(req, fr.session_id, &sp);
+    else
+        spec_from_request(req, &rq, &sp);
     bool errors = false;
     int32_t wait = rq.max_wait_ms;
     if (wait > FETCH_MAX_WAIT_MS)

@@ -8,6 +8,12 @@ and dynamic broker configs, against `rill serve`:
   once; a topic on the old default follows, a topic with its own value
   keeps it; a new topic gets the new default), persisted across a restart,
   the cluster-default layer ("") under the per-broker one;
+- fetch sessions (KIP-227) with raw Fetch v12 frames: created, incremental
+  answers with only what changed, wrong epoch and unknown id refused,
+  forgotten partitions, long polling on a session, closed with epoch -1;
+- topic ids (KIP-516): Metadata v12 by name and by id, Fetch v13/v15/v17 by
+  id, the id kept across restarts, given to a topic of an older data
+  directory, new for a recreated topic (the old one UNKNOWN_TOPIC_ID);
 - raw frames for versions no Debian client sends: LeaveGroup v3 and v5
   (static members of a confluent-kafka consumer removed by
   group.instance.id, FENCED_INSTANCE_ID for a wrong member id, unknown
@@ -443,6 +449,106 @@ def topic_ids_lifecycle(srv, tid):
     check(fetch_by_id(port, 13, new)[0] == 100, "Fetch v13 with the old id: UNKNOWN_TOPIC_ID")
 
 
+def fetch_session(port, sid, epoch, parts=(), forgotten=(), wait=0):
+    """Fetch v12 (by name) with session fields. parts: (topic, partition,
+    offset); forgotten: (topic, partition). Returns (error, session id,
+    {(topic, partition): (error, hw, record count)})."""
+    body = struct.pack(">iiiibii", -1, wait, 1, 1 << 20, 0, sid, epoch)
+    by_topic = {}
+    for t, p, off in parts:
+        by_topic.setdefault(t, []).append((p, off))
+    body += uvarint(len(by_topic) + 1)
+    for t, ps in by_topic.items():
+        body += cstr(t) + uvarint(len(ps) + 1)
+        for p, off in ps:
+            body += struct.pack(">iiqiqi", p, -1, off, -1, -1, 1 << 20) + b"\x00"
+        body += b"\x00"
+    fg = {}
+    for t, p in forgotten:
+        fg.setdefault(t, []).append(p)
+    body += uvarint(len(fg) + 1)
+    for t, ps in fg.items():
+        body += cstr(t) + uvarint(len(ps) + 1) + b"".join(struct.pack(">i", p) for p in ps) + b"\x00"
+    body += cstr("") + b"\x00"
+    r = call(port, 1, 12, body)
+    r.i32()
+    err, rsid = r.i16(), r.i32()
+    out = {}
+    for _ in range(r.uv() - 1):
+        t = r.cstr()
+        for _ in range(r.uv() - 1):
+            pi, ec, hw, lso, ls = r.i32(), r.i16(), r.i64(), r.i64(), r.i64()
+            for _ in range(max(r.uv() - 1, 0)):
+                r.i64(), r.i64()
+                r.tags()
+            r.i32()
+            n = r.uv()
+            recs = r.take(n - 1) if n else b""
+            r.tags()
+            count, q = 0, 0
+            while q + 61 <= len(recs):
+                count += struct.unpack(">i", recs[q + 57:q + 61])[0]
+                q += 12 + struct.unpack(">i", recs[q + 8:q + 12])[0]
+            out[(t, pi)] = (ec, hw, count)
+        r.tags()
+    r.tags()
+    check(r.done(), "Fetch v12 answer read to its end")
+    return err, rsid, out
+
+
+def fetch_sessions(srv):
+    port = srv.port
+    admin = AdminClient({"bootstrap.servers": srv.bootstrap})
+    for f in admin.create_topics([NewTopic("fs", 2, 1)]).values():
+        f.result(timeout=15)
+    p = Producer({"bootstrap.servers": srv.bootstrap, "linger.ms": 0})
+
+    def produce(part, n):
+        for i in range(n):
+            p.produce("fs", b"x", partition=part)
+        p.flush(10)
+
+    produce(0, 2)
+    produce(1, 1)
+    err, sid, got = fetch_session(port, 0, -1, [("fs", 0, 0), ("fs", 1, 0)])
+    check(err == 0 and sid == 0 and got == {("fs", 0): (0, 2, 2), ("fs", 1): (0, 1, 1)},
+          "sessionless fetch (epoch -1): session id 0, every partition (%s)" % got)
+    err, sid, got = fetch_session(port, 0, 0, [("fs", 0, 0), ("fs", 1, 0)])
+    check(err == 0 and sid != 0 and got == {("fs", 0): (0, 2, 2), ("fs", 1): (0, 1, 1)},
+          "a new fetch session (epoch 0): an id, the full answer (%d %s)" % (sid, got))
+    err, s2, got = fetch_session(port, sid, 1, [("fs", 0, 2), ("fs", 1, 1)])
+    check(err == 0 and s2 == sid and got == {},
+          "incremental (epoch 1), new offsets, nothing new: no partition answered (%s)" % got)
+    produce(1, 1)
+    err, s2, got = fetch_session(port, sid, 2)
+    check(err == 0 and s2 == sid and got == {("fs", 1): (0, 2, 1)},
+          "incremental (epoch 2), no partition named: only the one with a new record (%s)" % got)
+    err, s2, got = fetch_session(port, sid, 2)
+    check(err == 71 and s2 == 0 and got == {}, "the same epoch again: INVALID_FETCH_SESSION_EPOCH (%d)" % err)
+    err, s2, got = fetch_session(port, 12345, 1)
+    check(err == 70 and s2 == 0, "an unknown session: FETCH_SESSION_ID_NOT_FOUND (%d)" % err)
+    err, s2, got = fetch_session(port, sid, 3, [("fs", 1, 2)], forgotten=[("fs", 0)])
+    check(err == 0 and got == {}, "epoch 3 forgets partition 0 (%s)" % got)
+    produce(0, 1)
+    produce(1, 1)
+    err, s2, got = fetch_session(port, sid, 4)
+    check(err == 0 and got == {("fs", 1): (0, 3, 1)},
+          "a forgotten partition is not fetched any more (%s)" % got)
+    # Long polling on a session: parked, answered when a record comes.
+    import threading
+    t = threading.Timer(0.5, lambda: produce(1, 1))
+    t.start()
+    t0 = time.time()
+    err, s2, got = fetch_session(port, sid, 5, [("fs", 1, 3)], wait=5000)
+    t.join()
+    check(err == 0 and got == {("fs", 1): (0, 4, 1)} and time.time() - t0 < 4.5,
+          "an incremental fetch waits for data and answers the partition that got it (%s)" % got)
+    err, s2, got = fetch_session(port, sid, -1, [("fs", 0, 0)])
+    check(err == 0 and s2 == 0 and got == {("fs", 0): (0, 3, 3)}, "epoch -1 closes the session (sessionless answer)")
+    err, s2, got = fetch_session(port, sid, 6)
+    check(err == 70, "a closed session is not found (%d)" % err)
+
+
 def main():
     srv = Server()
     srv.start()
@@ -472,6 +578,7 @@ def main():
         find_coordinator(srv)
         offset_fetch(srv)
         list_offsets(srv)
+        fetch_sessions(srv)
         tid = topic_ids(srv)
         topic_ids_lifecycle(srv, tid)
     finally:

@@ -36,7 +36,7 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_DESCRIBE_GROUPS, 0, 5},
     {KAFKA_API_LIST_GROUPS, 0, 5},
     {KAFKA_API_SASL_HANDSHAKE, 0, 1},
-    {KAFKA_API_API_VERSIONS, 0, 3},
+    {KAFKA_API_API_VERSIONS, 0, 4},
     {KAFKA_API_CREATE_TOPICS, 0, 6},
     {KAFKA_API_DELETE_TOPICS, 0, 5},
     {KAFKA_API_DELETE_RECORDS, 0, 2},
@@ -477,7 +477,7 @@ int kafka_api_versions_response_decode(struct buf_reader *r, int16_t version,
 
 void kafka_api_versions_unsupported_encode(struct buf *out)
 {
-    static const struct kafka_api_range own = {KAFKA_API_API_VERSIONS, 0, 3};
+    static const struct kafka_api_range own = {KAFKA_API_API_VERSIONS, 0, 4};
     struct kafka_api_versions_response resp = {KAFKA_ERR_UNSUPPORTED_VERSION, 1,
                                                &own, 0};
     kafka_api_versions_response_encode(out, 0, &resp);

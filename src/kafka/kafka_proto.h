@@ -241,7 +241,7 @@ struct kafka_topic_errors { /* {name, partitions[{index, error_code}]} */
     struct kafka_partition_error *partitions;
 };
 
-/* ======================= ApiVersions (18) v0-3 =========================== */
+/* ======================= ApiVersions (18) v0-4 =========================== */
 /* v3 is flexible: request carries two compact strings and tags; the response
  * body uses a compact array and tags but the response header stays v0. */
 

@@ -1,5 +1,5 @@
 /* test_kafka_api.c - the version table, request/response headers, framing,
- * ApiVersions (v0-3, flexible v3, the unsupported-version answer) and
+ * ApiVersions (v0-4, flexible v3+, the unsupported-version answer) and
  * request bytes captured from the real Debian clients (kcat / librdkafka
  * 2.0.2 and kafka-python 2.0.2) against a fake broker on loopback
  * (layer: kafka, unit test).
@@ -102,7 +102,8 @@ TEST(table_matches_reference)
     CHECK(!kafka_api_supported(KAFKA_API_METADATA, 13));
     CHECK(kafka_api_supported(KAFKA_API_OFFSET_COMMIT, 0));
     CHECK(kafka_api_supported(KAFKA_API_API_VERSIONS, 3));
-    CHECK(!kafka_api_supported(KAFKA_API_API_VERSIONS, 4));
+    CHECK(kafka_api_supported(KAFKA_API_API_VERSIONS, 4));
+    CHECK(!kafka_api_supported(KAFKA_API_API_VERSIONS, 5));
     CHECK(kafka_api_supported(KAFKA_API_INIT_PRODUCER_ID, 0));
     CHECK(kafka_api_supported(17, 0)); /* SaslHandshake */
     CHECK(!kafka_api_supported(17, 2));
@@ -280,7 +281,7 @@ TEST(api_versions_requests)
     }
     /* Unsupported version. */
     buf_reader_init(&r, NULL, 0);
-    CHECK_EQ_INT(kafka_api_versions_request_decode(&r, 4, &a, &req),
+    CHECK_EQ_INT(kafka_api_versions_request_decode(&r, 5, &a, &req),
                  ERR_UNSUPPORTED);
     arena_fini(&a);
 }
@@ -319,14 +320,14 @@ TEST(api_versions_responses)
 
     buf_reset(&b);
     kafka_api_versions_unsupported_encode(&b);
-    static const uint8_t unsup[] = {0, 35, 0, 0, 0, 1, 0, 18, 0, 0, 0, 3};
+    static const uint8_t unsup[] = {0, 35, 0, 0, 0, 1, 0, 18, 0, 0, 0, 4};
     CHECK(BYTES_EQ(&b, unsup));
 
     /* The client side reads all of them back, including the v0-layout
      * error answer to a v3 request. */
     struct arena a;
     arena_init(&a, 4096);
-    for (int16_t v = 0; v <= 3; v++) {
+    for (int16_t v = 0; v <= 4; v++) {
         buf_reset(&b);
         size_t n;
         const struct kafka_api_range *t = kafka_api_table(&n);

@@ -130,7 +130,7 @@ TEST(unsupported_versions)
     struct buf_reader r;
     void *q;
     const int16_t bad[][2] = {{0, 2},  {0, 12}, {1, 3},  {2, 10}, {3, 13},
-                              {10, 7}, {17, 2}, {18, 4}, {1, 18}, {27, 0},
+                              {10, 7}, {17, 2}, {18, 5}, {1, 18}, {27, 0},
                               {-1, 0}, {16, 6}, {2, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         buf_reader_init(&r, body, sizeof body);

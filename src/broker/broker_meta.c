@@ -297,6 +297,19 @@ static int handle_list_offsets(struct broker_req *req, struct buf *out)
 /* --- CreateTopics / DeleteTopics -------------------------------------------
  */
 
+/* The topic's id (KIP-516), zero if there is no such topic. */
+static void topic_id_of(struct broker_req *req, struct slice name,
+                        struct kafka_uuid *out)
+{
+    struct logdir_topic_config c;
+    memset(out, 0, sizeof(*out));
+    if (!name.ptr || name.len == 0 || name.len > LOGDIR_TOPIC_NAME_MAX)
+        return;
+    char *n = arena_strndup(req->arena, (const char *)name.ptr, name.len);
+    if (logdir_topic_config(req->b->logdir, n, &c) == 0)
+        memcpy(out->b, c.id, sizeof c.id);
+}
+
 static int handle_create_topics(struct broker_req *req, struct buf *out)
 {
     struct kafka_create_topics_request rq;
@@ -348,6 +361,7 @@ static int handle_create_topics(struct broker_req *req, struct buf *out)
         if (tr->error_code == 0) {
             tr->num_partitions = parts > 0 ? parts : req->b->cfg.num_partitions;
             tr->replication_factor = 1;
+            topic_id_of(req, t->name, &tr->topic_id); /* v7+ */
         }
     }
     kafka_create_topics_response_encode(out, req->api_version, &resp);
@@ -366,12 +380,26 @@ static int handle_delete_topics(struct broker_req *req, struct buf *out)
     resp.topics = arena_calloc(req->arena, (rq.ntopics ? rq.ntopics : 1) *
                                                sizeof(*resp.topics));
     for (size_t i = 0; i < rq.ntopics; i++) {
-        resp.topics[i].name = rq.topic_names[i];
-        resp.topics[i].error_message = slice_make(NULL, 0);
-        resp.topics[i].error_code =
-            !broker_acl_topic(req, rq.topic_names[i], AUTH_OP_DELETE)
-                ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
-                : broker_topic_delete(req->b, rq.topic_names[i]);
+        struct kafka_delete_topics_topic_response *tr = &resp.topics[i];
+        struct slice name = rq.topic_names[i];
+        tr->error_message = slice_make(NULL, 0);
+        if (!name.ptr && rq.topic_ids) {
+            /* v6+: by topic id (KIP-516); the answer names both. */
+            char *n = arena_alloc(req->arena, LOGDIR_TOPIC_NAME_MAX + 1);
+            tr->topic_id = rq.topic_ids[i];
+            if (logdir_topic_by_id(req->b->logdir, rq.topic_ids[i].b, n) < 0) {
+                tr->name = name;
+                tr->error_code = KAFKA_ERR_UNKNOWN_TOPIC_ID;
+                continue;
+            }
+            name = slice_make(n, strlen(n));
+        } else {
+            topic_id_of(req, name, &tr->topic_id);
+        }
+        tr->name = name;
+        tr->error_code = !broker_acl_topic(req, name, AUTH_OP_DELETE)
+                             ? KAFKA_ERR_TOPIC_AUTHORIZATION_FAILED
+                             : broker_topic_delete(req->b, name);
     }
     kafka_delete_topics_response_encode(out, req->api_version, &resp);
     return 0;

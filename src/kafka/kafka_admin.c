@@ -296,6 +296,9 @@ void kafka_create_topics_response_encode(
     kafka_wire_put_array(&e, resp->ntopics, false);
     for (size_t i = 0; i < resp->ntopics; i++) {
         kafka_wire_put_string(&e, resp->topics[i].name, false);
+        if (version >= 7)
+            buf_put(out, resp->topics[i].topic_id.b,
+                    sizeof resp->topics[i].topic_id.b);
         buf_put_i16(out, resp->topics[i].error_code);
         if (version >= 1)
             kafka_wire_put_string(&e, resp->topics[i].error_message, true);
@@ -320,7 +323,22 @@ int kafka_delete_topics_request_decode(struct buf_reader *r, int16_t version,
     int rc = kafka_wire_dec_begin(&d, r, a, KAFKA_API_DELETE_TOPICS, version);
     if (rc)
         return rc;
-    out->topic_names = kafka_wire_read_string_array(&d, &out->ntopics);
+    out->topic_ids = NULL;
+    if (version >= 6) {
+        out->ntopics = kafka_wire_read_array(&d, 18, false, NULL);
+        out->topic_names =
+            kafka_wire_alloc(&d, out->ntopics, sizeof(*out->topic_names));
+        out->topic_ids =
+            kafka_wire_alloc(&d, out->ntopics, sizeof(*out->topic_ids));
+        for (size_t i = 0; i < out->ntopics; i++) {
+            out->topic_names[i] = kafka_wire_read_string(&d, true);
+            for (size_t k = 0; k < sizeof(out->topic_ids[i].b); k++)
+                out->topic_ids[i].b[k] = buf_read_u8(r);
+            kafka_wire_read_tags(&d);
+        }
+    } else {
+        out->topic_names = kafka_wire_read_string_array(&d, &out->ntopics);
+    }
     out->timeout_ms = buf_read_i32(r);
     kafka_wire_read_tags(&d);
     return kafka_wire_done(&d);
@@ -332,7 +350,19 @@ void kafka_delete_topics_request_encode(
 {
     struct kafka_enc e;
     kafka_wire_enc_begin(&e, out, KAFKA_API_DELETE_TOPICS, version);
-    kafka_wire_put_string_array(&e, req->topic_names, req->ntopics);
+    if (version >= 6) {
+        static const struct kafka_uuid zero;
+        kafka_wire_put_array(&e, req->ntopics, false);
+        for (size_t i = 0; i < req->ntopics; i++) {
+            kafka_wire_put_string(&e, req->topic_names[i], true);
+            const struct kafka_uuid *u =
+                req->topic_ids ? &req->topic_ids[i] : &zero;
+            buf_put(out, u->b, sizeof u->b);
+            kafka_wire_put_tags(&e);
+        }
+    } else {
+        kafka_wire_put_string_array(&e, req->topic_names, req->ntopics);
+    }
     buf_put_i32(out, req->timeout_ms);
     kafka_wire_put_tags(&e);
 }
@@ -347,7 +377,10 @@ void kafka_delete_topics_response_encode(
         buf_put_i32(out, resp->throttle_time_ms);
     kafka_wire_put_array(&e, resp->ntopics, false);
     for (size_t i = 0; i < resp->ntopics; i++) {
-        kafka_wire_put_string(&e, resp->topics[i].name, false);
+        kafka_wire_put_string(&e, resp->topics[i].name, version >= 6);
+        if (version >= 6)
+            buf_put(out, resp->topics[i].topic_id.b,
+                    sizeof resp->topics[i].topic_id.b);
         buf_put_i16(out, resp->topics[i].error_code);
         if (version >= 5)
             kafka_wire_put_string(&e, resp->topics[i].error_message, true);

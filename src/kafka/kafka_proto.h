@@ -985,6 +985,7 @@ struct kafka_create_topics_topic_response {
     struct slice error_message; /* v1+, nullable */
     int32_t num_partitions;     /* v5+, -1 on error */
     int16_t replication_factor; /* v5+, -1 on error */
+    struct kafka_uuid topic_id; /* v7+ (KIP-516), zero on error */
 };
 
 struct kafka_create_topics_response {
@@ -1003,18 +1004,20 @@ void kafka_create_topics_response_encode(
     struct buf *out, int16_t version,
     const struct kafka_create_topics_response *resp);
 
-/* ======================= DeleteTopics (20) v0-1 ========================== */
+/* ======================= DeleteTopics (20) v0-6 ========================== */
 
 struct kafka_delete_topics_request {
     size_t ntopics;
-    struct slice *topic_names;
+    struct slice *topic_names; /* v6+: nullable (then by id) */
     int32_t timeout_ms;
+    struct kafka_uuid *topic_ids; /* v6+ (KIP-516): ntopics of them */
 };
 
 struct kafka_delete_topics_topic_response {
-    struct slice name;
+    struct slice name; /* nullable v6+ */
     int16_t error_code;
     struct slice error_message; /* v5+, nullable */
+    struct kafka_uuid topic_id; /* v6+ */
 };
 
 struct kafka_delete_topics_response {

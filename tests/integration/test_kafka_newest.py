@@ -14,6 +14,7 @@ and dynamic broker configs, against `rill serve`:
 - topic ids (KIP-516): Metadata v12 by name and by id, Fetch v13/v15/v17 by
   id, the id kept across restarts, given to a topic of an older data
   directory, new for a recreated topic (the old one UNKNOWN_TOPIC_ID);
+  CreateTopics v7 answers the id, DeleteTopics v6 deletes by id;
 - raw frames for versions no Debian client sends: LeaveGroup v3 and v5
   (static members of a confluent-kafka consumer removed by
   group.instance.id, FENCED_INSTANCE_ID for a wrong member id, unknown
@@ -419,6 +420,41 @@ def topic_ids(srv):
     return tid
 
 
+def create_delete_by_id(srv):
+    port = srv.port
+    # CreateTopics v7 answers the new topic's id.
+    body = (uvarint(2) + cstr("byid") + struct.pack(">ih", 2, -1) + uvarint(1) + uvarint(1) + b"\x00"
+            + struct.pack(">i", 10000) + b"\x00" + b"\x00")
+    r = call(port, 19, 7, body)
+    r.i32()
+    check(r.uv() == 2, "CreateTopics v7: one result")
+    name, tid, ec, msg, np, rf = r.cstr(), r.take(16), r.i16(), r.cstr(), r.i32(), r.i16()
+    check(name == "byid" and ec == 0 and np == 2 and tid != bytes(16)
+          and metadata_v12(port, name="byid")[2] == tid,
+          "CreateTopics v7: the topic id, the one Metadata gives (%d %s)" % (ec, msg))
+
+    def delete(entries):
+        body = uvarint(len(entries) + 1)
+        for n, i in entries:
+            body += cstr(n) + i + b"\x00"
+        body += struct.pack(">i", 10000) + b"\x00"
+        r = call(port, 20, 6, body)
+        r.i32()
+        out = []
+        for _ in range(r.uv() - 1):
+            n, i, ec, msg = r.cstr(), r.take(16), r.i16(), r.cstr()
+            r.tags()
+            out.append((n, i, ec))
+        r.tags()
+        check(r.done(), "DeleteTopics v6 answer read to its end")
+        return out
+
+    got = delete([(None, tid), (None, b"\x02" * 16)])
+    check(got == [("byid", tid, 0), (None, b"\x02" * 16, 100)],
+          "DeleteTopics v6: by id (named in the answer); an unknown id UNKNOWN_TOPIC_ID (%s)" % got)
+    check(metadata_v12(port, name="byid")[0] == 3, "the topic deleted by id is gone")
+
+
 def topic_ids_lifecycle(srv, tid):
     port = srv.port
     check(srv.stop() == 0, "stopped")
@@ -580,6 +616,7 @@ def main():
         list_offsets(srv)
         fetch_sessions(srv)
         tid = topic_ids(srv)
+        create_delete_by_id(srv)
         topic_ids_lifecycle(srv, tid)
     finally:
         srv.stop()

@@ -235,8 +235,10 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         break;
     }
     case KAFKA_API_DELETE_TOPICS: {
-        struct slice n[] = {KAFKA_STR("old1")};
-        struct kafka_delete_topics_request r = {1, n, 5000};
+        struct slice n[] = {KAFKA_STR("old1"), {NULL, 0}};
+        struct kafka_uuid ids[] = {{{0}}, {{7, 7, 7}}};
+        /* v6+: one by name, one by id (null name) */
+        struct kafka_delete_topics_request r = {v >= 6 ? 2 : 1, n, 5000, ids};
         kafka_delete_topics_request_encode(out, v, &r);
         break;
     }

@@ -651,7 +651,7 @@ TEST(group_response_bytes)
     CHECK(b.len == sizeof ip1 && memcmp(b.data, ip1, b.len) == 0);
 
     struct kafka_create_topics_topic_response ct[] = {
-        {KAFKA_STR("a"), 36, KAFKA_STR("exists"), -1, -1}};
+        {KAFKA_STR("a"), 36, KAFKA_STR("exists"), -1, -1, {{0}}}};
     struct kafka_create_topics_response cr = {0, 1, ct};
     buf_reset(&b);
     kafka_create_topics_response_encode(&b, 0, &cr);
@@ -660,12 +660,35 @@ TEST(group_response_bytes)
     buf_reset(&b);
     kafka_create_topics_response_encode(&b, 4, &cr);
     CHECK_EQ_INT(b.len, sizeof ct0 + 4 + 8);
+    /* v7 carries the topic id after the name. */
+    ct[0].topic_id.b[0] = 0x5a;
+    buf_reset(&b);
+    kafka_create_topics_response_encode(&b, 7, &cr);
+    static const uint8_t ct7[] = {0,    0,    0,    0,    2,    2,
+                                  'a', /* throttle, name */
+                                  0x5a, 0,    0,    0,    0,    0,
+                                  0,    0,    0,    0,    0,    0,
+                                  0,    0,    0,    0, /* id */
+                                  0,    36,   7,    'e',  'x',  'i',
+                                  's',  't',  's', /* error, msg */
+                                  0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                  0,    0,    0}; /* -1, -1, null, tags */
+    CHECK(b.len == sizeof ct7 && memcmp(b.data, ct7, b.len) == 0);
     struct kafka_delete_topics_topic_response dt[] = {
-        {KAFKA_STR("a"), 3, {NULL, 0}}};
+        {KAFKA_STR("a"), 3, {NULL, 0}, {{0}}}};
     struct kafka_delete_topics_response dr = {0, 1, dt};
     buf_reset(&b);
     kafka_delete_topics_response_encode(&b, 1, &dr);
     CHECK_EQ_INT(b.len, 4 + 4 + 3 + 2);
+    /* v6: the name nullable, then the id. */
+    dt[0].name = slice_make(NULL, 0);
+    dt[0].topic_id.b[15] = 9;
+    dt[0].error_code = 100;
+    buf_reset(&b);
+    kafka_delete_topics_response_encode(&b, 6, &dr);
+    static const uint8_t dt6[] = {0, 0, 0, 0, 2, 0, 0, 0, 0, 0,   0, 0, 0, 0,
+                                  0, 0, 0, 0, 0, 0, 0, 9, 0, 100, 0, 0, 0};
+    CHECK(b.len == sizeof dt6 && memcmp(b.data, dt6, b.len) == 0);
     buf_fini(&b);
 }
 

@@ -21,6 +21,7 @@
 #include "base/mem.h"
 #include "broker/broker_acl.h"
 #include "broker/broker_int.h"
+#include "broker/group_consumer.h"
 #include "broker/group_coord.h"
 #include "broker/group_offsets.h"
 #include "kafka/kafka_proto.h"
@@ -33,7 +34,8 @@ struct groups {
     struct group_coord *coord;
     struct group_offsets *offsets;
     struct loop_timer tick;
-    bool aborted; /* parked requests answered at drain start */
+    bool aborted;       /* parked requests answered at drain start */
+    struct cgroups *cg; /* KIP-848 consumer groups (group_consumer.c) */
 };
 
 struct gwait {
@@ -293,6 +295,23 @@ static int handle_join(struct broker_req *req, struct buf *out)
     jr.nprotocols = kr.nprotocols;
     jr.protocols = ps;
     struct gwait *w = wait_new(req, out);
+    bool cg_members = false;
+    if (cgroups_exists(gs->cg, kr.group_id, &cg_members) && cg_members) {
+        /* A KIP-848 group with members: a classic member cannot join. */
+        struct group_join_result r = {0};
+        r.error = KAFKA_ERR_INCONSISTENT_GROUP_PROTOCOL;
+        r.generation_id = -1;
+        r.protocol_type = "";
+        r.protocol_name = "";
+        r.leader_id = "";
+        r.member_id =
+            kr.member_id.len
+                ? arena_strndup(req->arena, (const char *)kr.member_id.ptr,
+                                kr.member_id.len)
+                : "";
+        join_done(gs, w, &r);
+        return wait_park(req, w);
+    }
     group_coord_join(gs->coord, &jr, now_ms(gs), w);
     return wait_park(req, w);
 }
@@ -479,8 +498,13 @@ static int handle_offset_commit(struct broker_req *req, struct buf *out)
             }
         }
     }
-    int16_t gerr = group_coord_commit_check(
-        gs->coord, kr.group_id, kr.generation_id, kr.member_id, now_ms(gs));
+    /* A KIP-848 group: the generation is the member epoch. */
+    int16_t gerr =
+        cgroups_exists(gs->cg, kr.group_id, NULL)
+            ? cgroups_commit_check(gs->cg, kr.group_id, kr.generation_id,
+                                   kr.member_id, now_ms(gs))
+            : group_coord_commit_check(gs->coord, kr.group_id, kr.generation_id,
+                                       kr.member_id, now_ms(gs));
     if (gerr == 0 && k > 0 &&
         group_offsets_commit(gs->offsets, kr.group_id, k, items,
                              clock_now_ms()) < 0)
@@ -636,6 +660,12 @@ static int handle_offset_fetch(struct broker_req *req, struct buf *out)
                     KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
                 continue;
             }
+            /* v9: a KIP-848 member names itself and its epoch. */
+            resp.groups[g].error_code =
+                cgroups_fetch_check(groups_of(req)->cg, kg->group_id,
+                                    kg->member_id, kg->member_epoch);
+            if (resp.groups[g].error_code)
+                continue;
             fetch_group(req, kg->group_id, kg->topics_null, kg->topics,
                         kg->ntopics, &resp.groups[g].topics,
                         &resp.groups[g].ntopics);
@@ -697,6 +727,34 @@ static int handle_list_groups(struct broker_req *req, struct buf *out)
         resp.groups[resp.ngroups].protocol_type = cstr(gi.protocol_type);
         resp.groups[resp.ngroups].group_state = cstr(state);
         resp.groups[resp.ngroups].group_type = KAFKA_STR("classic");
+        resp.ngroups++;
+    }
+    /* KIP-848 groups: protocol type "consumer", type "consumer". */
+    bool consumer = kr.ntypes == 0;
+    for (size_t k = 0; k < kr.ntypes; k++)
+        if (slice_eq_nocase(kr.types[k], "consumer"))
+            consumer = true;
+    size_t nc = 0;
+    const char *cid, *cstate;
+    for (it = 0; consumer && cgroups_next(gs->cg, &it, &cid, &cstate);)
+        nc++;
+    if (nc) {
+        struct kafka_list_groups_group *all =
+            arena_calloc(req->arena, (resp.ngroups + nc) * sizeof *resp.groups);
+        memcpy(all, resp.groups, resp.ngroups * sizeof *resp.groups);
+        resp.groups = all;
+    }
+    for (it = 0; nc && cgroups_next(gs->cg, &it, &cid, &cstate);) {
+        bool want = kr.nstates == 0;
+        for (size_t k = 0; k < kr.nstates; k++)
+            if (slice_eq_nocase(kr.states[k], cstate))
+                want = true;
+        if (!want)
+            continue;
+        resp.groups[resp.ngroups].group_id = cstr(cid);
+        resp.groups[resp.ngroups].protocol_type = KAFKA_STR("consumer");
+        resp.groups[resp.ngroups].group_state = cstr(cstate);
+        resp.groups[resp.ngroups].group_type = KAFKA_STR("consumer");
         resp.ngroups++;
     }
     kafka_list_groups_response_encode(out, req->api_version, &resp);
@@ -862,6 +920,26 @@ static int handle_describe_groups(struct broker_req *req, struct buf *out)
 
 /* --- wiring --------------------------------------------------------------- */
 
+/* --- KIP-848 consumer groups (group_consumer.c) -------------------------- */
+
+static bool classic_busy(void *arg, struct slice id)
+{
+    struct groups *gs = arg;
+    struct group_info gi;
+    return group_coord_describe(gs->coord, id, &gi) && gi.nmembers > 0;
+}
+
+static int handle_cg_heartbeat(struct broker_req *req, struct buf *out)
+{
+    struct groups *gs = groups_of(req);
+    return cgroups_heartbeat(gs->cg, req, out, classic_busy, gs);
+}
+
+static int handle_cg_describe(struct broker_req *req, struct buf *out)
+{
+    return cgroups_describe(groups_of(req)->cg, req, out);
+}
+
 static void on_tick(struct loop *l, struct loop_timer *t)
 {
     struct groups *gs = t->arg;
@@ -873,6 +951,7 @@ static void on_tick(struct loop *l, struct loop_timer *t)
         gs->aborted = true;
     }
     group_coord_tick(gs->coord, now_ms(gs));
+    cgroups_tick(gs->cg, now_ms(gs));
 }
 
 static void groups_fini(struct broker *b)
@@ -883,6 +962,7 @@ static void groups_fini(struct broker *b)
     if (b->loop)
         loop_timer_stop(b->loop, &gs->tick);
     group_coord_destroy(gs->coord);
+    cgroups_destroy(gs->cg);
     group_offsets_close(gs->offsets);
     mem_free(gs);
     b->groups = NULL;
@@ -897,6 +977,7 @@ void group_handlers_register(struct broker *b)
     group_coord_config_defaults(&cfg);
     cfg.initial_rebalance_delay_ms = b->cfg.group_initial_rebalance_delay_ms;
     group_coord_create(&cfg, &ops, gs, &gs->coord);
+    cgroups_create(&gs->cg);
     if (!b->logdir || group_offsets_open(b->logdir, &gs->offsets) < 0) {
         diag_warn("groups: committed offsets kept in memory only");
         group_offsets_create(&gs->offsets);
@@ -923,6 +1004,8 @@ void group_handlers_register(struct broker *b)
     broker_serve(b, KAFKA_API_DESCRIBE_GROUPS, handle_describe_groups);
     broker_serve(b, KAFKA_API_DELETE_GROUPS, handle_delete_groups);
     broker_serve(b, KAFKA_API_OFFSET_DELETE, handle_offset_delete);
+    broker_serve(b, KAFKA_API_CONSUMER_GROUP_HEARTBEAT, handle_cg_heartbeat);
+    broker_serve(b, KAFKA_API_CONSUMER_GROUP_DESCRIBE, handle_cg_describe);
 }
 
 struct group_offsets *group_handlers_offsets(struct broker *b)

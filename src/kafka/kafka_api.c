@@ -64,6 +64,8 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_DESCRIBE_PRODUCERS, 0, 0},
     {KAFKA_API_DESCRIBE_TRANSACTIONS, 0, 0},
     {KAFKA_API_LIST_TRANSACTIONS, 0, 1},
+    {KAFKA_API_CONSUMER_GROUP_HEARTBEAT, 0, 0},
+    {KAFKA_API_CONSUMER_GROUP_DESCRIBE, 0, 0},
 };
 
 #define NAPIS (sizeof(api_table) / sizeof(api_table[0]))
@@ -194,6 +196,10 @@ const char *kafka_api_name(int16_t api_key)
         return "DescribeTransactions";
     case KAFKA_API_LIST_TRANSACTIONS:
         return "ListTransactions";
+    case KAFKA_API_CONSUMER_GROUP_HEARTBEAT:
+        return "ConsumerGroupHeartbeat";
+    case KAFKA_API_CONSUMER_GROUP_DESCRIBE:
+        return "ConsumerGroupDescribe";
     default:
         return "Unknown";
     }
@@ -654,6 +660,16 @@ int kafka_request_decode(struct buf_reader *r, int16_t api_key, int16_t version,
         *out = q;
         return kafka_list_transactions_request_decode(r, version, a, q);
     }
+    case KAFKA_API_CONSUMER_GROUP_HEARTBEAT: {
+        struct kafka_cg_heartbeat_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_cg_heartbeat_request_decode(r, version, a, q);
+    }
+    case KAFKA_API_CONSUMER_GROUP_DESCRIBE: {
+        struct kafka_cg_describe_request *q = arena_calloc(a, sizeof(*q));
+        *out = q;
+        return kafka_cg_describe_request_decode(r, version, a, q);
+    }
     default:
         return kafka_sasl_request_decode(r, api_key, version, a, out);
     }
@@ -759,6 +775,12 @@ void kafka_request_encode(struct buf *out, int16_t api_key, int16_t version,
         break;
     case KAFKA_API_LIST_TRANSACTIONS:
         kafka_list_transactions_request_encode(out, version, q);
+        break;
+    case KAFKA_API_CONSUMER_GROUP_HEARTBEAT:
+        kafka_cg_heartbeat_request_encode(out, version, q);
+        break;
+    case KAFKA_API_CONSUMER_GROUP_DESCRIBE:
+        kafka_cg_describe_request_encode(out, version, q);
         break;
     default:
         kafka_sasl_request_encode(out, api_key, version, q);

@@ -88,6 +88,8 @@ enum kafka_api_key {
     KAFKA_API_ALTER_USER_SCRAM = 51,
     KAFKA_API_DESCRIBE_TRANSACTIONS = 65,
     KAFKA_API_LIST_TRANSACTIONS = 66,
+    KAFKA_API_CONSUMER_GROUP_HEARTBEAT = 68,
+    KAFKA_API_CONSUMER_GROUP_DESCRIBE = 69,
 };
 
 /* Kafka protocol error codes (int16 on the wire). */
@@ -156,6 +158,9 @@ enum kafka_error {
     KAFKA_ERR_SASL_AUTHENTICATION_FAILED = 58,
     KAFKA_ERR_RESOURCE_NOT_FOUND = 91,
     KAFKA_ERR_UNSUPPORTED_BY_AUTHENTICATION_MECHANISM = 98,
+    KAFKA_ERR_FENCED_MEMBER_EPOCH = 110,
+    KAFKA_ERR_UNSUPPORTED_ASSIGNOR = 112,
+    KAFKA_ERR_STALE_MEMBER_EPOCH = 113,
 };
 
 /* "UNKNOWN_TOPIC_OR_PARTITION" etc.; "UNKNOWN" for codes not listed above. */
@@ -1609,5 +1614,103 @@ void kafka_list_reassignments_response_encode(
 void kafka_describe_producers_response_encode(
     struct buf *out, int16_t version,
     const struct kafka_describe_producers_response *resp);
+
+/* ============ ConsumerGroupHeartbeat (68) v0, ConsumerGroupDescribe (69) v0
+ * (KIP-848, kafka_consumer_group.c; flexible) ============================== */
+
+struct kafka_cg_topic_partitions {
+    struct kafka_uuid topic_id;
+    struct slice topic_name; /* ConsumerGroupDescribe only */
+    size_t npartitions;
+    int32_t *partitions;
+};
+
+struct kafka_cg_heartbeat_request {
+    struct slice group_id;
+    struct slice member_id;       /* "" on a first join (the broker names it) */
+    int32_t member_epoch;         /* 0 join, -1 leave, -2 static leave */
+    struct slice instance_id;     /* nullable */
+    struct slice rack_id;         /* nullable */
+    int32_t rebalance_timeout_ms; /* -1: unchanged */
+    bool topics_null;             /* subscription unchanged */
+    size_t ntopics;
+    struct slice *subscribed_topic_names;
+    struct slice server_assignor; /* nullable */
+    bool owned_null;              /* owned partitions unchanged */
+    size_t nowned;
+    struct kafka_cg_topic_partitions *owned;
+};
+
+struct kafka_cg_heartbeat_response {
+    int32_t throttle_time_ms;
+    int16_t error_code;
+    struct slice error_message; /* nullable */
+    struct slice member_id;     /* nullable */
+    int32_t member_epoch;
+    int32_t heartbeat_interval_ms;
+    bool has_assignment; /* false: null (unchanged) */
+    size_t nassigned;
+    struct kafka_cg_topic_partitions *assigned;
+};
+
+struct kafka_cg_describe_request {
+    size_t ngroups;
+    struct slice *group_ids;
+    bool include_authorized_operations;
+};
+
+struct kafka_cg_member {
+    struct slice member_id;
+    struct slice instance_id; /* nullable */
+    struct slice rack_id;     /* nullable */
+    int32_t member_epoch;
+    struct slice client_id;
+    struct slice client_host;
+    size_t ntopics;
+    struct slice *subscribed_topic_names;
+    struct slice subscribed_topic_regex; /* nullable */
+    size_t nassigned;
+    struct kafka_cg_topic_partitions *assigned;
+    size_t ntarget;
+    struct kafka_cg_topic_partitions *target;
+};
+
+struct kafka_cg_described_group {
+    int16_t error_code;
+    struct slice error_message; /* nullable */
+    struct slice group_id;
+    struct slice group_state;
+    int32_t group_epoch;
+    int32_t assignment_epoch;
+    struct slice assignor_name;
+    size_t nmembers;
+    struct kafka_cg_member *members;
+    int32_t authorized_operations;
+};
+
+struct kafka_cg_describe_response {
+    int32_t throttle_time_ms;
+    size_t ngroups;
+    struct kafka_cg_described_group *groups;
+};
+
+int kafka_cg_heartbeat_request_decode(struct buf_reader *r, int16_t version,
+                                      struct arena *a,
+                                      struct kafka_cg_heartbeat_request *out);
+void kafka_cg_heartbeat_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_cg_heartbeat_request *req);
+void kafka_cg_heartbeat_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_cg_heartbeat_response *resp);
+int kafka_cg_describe_request_decode(struct buf_reader *r, int16_t version,
+                                     struct arena *a,
+                                     struct kafka_cg_describe_request *out);
+void kafka_cg_describe_request_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_cg_describe_request *req);
+void kafka_cg_describe_response_encode(
+    struct buf *out, int16_t version,
+    const struct kafka_cg_describe_response *resp);
 
 #endif

@@ -356,6 +356,33 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         kafka_list_transactions_request_encode(out, v, &r);
         break;
     }
+    case KAFKA_API_CONSUMER_GROUP_HEARTBEAT: {
+        static int32_t own[] = {0, 2};
+        struct slice topics[] = {KAFKA_STR("events"), KAFKA_STR("t2")};
+        struct kafka_cg_topic_partitions tp[] = {
+            {{{1, 2, 3}}, {NULL, 0}, 2, own}};
+        struct kafka_cg_heartbeat_request r = {KAFKA_STR("g1"),
+                                               KAFKA_STR("m-1"),
+                                               3,
+                                               KAFKA_STR("inst"),
+                                               {NULL, 0},
+                                               300000,
+                                               false,
+                                               2,
+                                               topics,
+                                               KAFKA_STR("uniform"),
+                                               false,
+                                               1,
+                                               tp};
+        kafka_cg_heartbeat_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_CONSUMER_GROUP_DESCRIBE: {
+        struct slice ids[] = {KAFKA_STR("g1"), KAFKA_STR("g2")};
+        struct kafka_cg_describe_request r = {2, ids, true};
+        kafka_cg_describe_request_encode(out, v, &r);
+        break;
+    }
     default:
         sample_security_body(out, key, v);
         break;

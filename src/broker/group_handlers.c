@@ -82,6 +82,8 @@ static struct groups *groups_of(const struct broker_req *req)
     return req->b->groups;
 }
 
+static bool classic_busy(void *arg, struct slice id);
+
 /* --- deferred answers ----------------------------------------------------- */
 
 static void wait_free(struct gwait *w)
@@ -498,13 +500,15 @@ static int handle_offset_commit(struct broker_req *req, struct buf *out)
             }
         }
     }
-    /* A KIP-848 group: the generation is the member epoch. */
+    /* A KIP-848 group (unless a classic group of that id has members):
+     * the generation is the member epoch. */
+    bool cg = cgroups_exists(gs->cg, kr.group_id, NULL) &&
+              !classic_busy(gs, kr.group_id);
     int16_t gerr =
-        cgroups_exists(gs->cg, kr.group_id, NULL)
-            ? cgroups_commit_check(gs->cg, kr.group_id, kr.generation_id,
-                                   kr.member_id, now_ms(gs))
-            : group_coord_commit_check(gs->coord, kr.group_id, kr.generation_id,
-                                       kr.member_id, now_ms(gs));
+        cg ? cgroups_commit_check(gs->cg, kr.group_id, kr.generation_id,
+                                  kr.member_id, now_ms(gs))
+           : group_coord_commit_check(gs->coord, kr.group_id, kr.generation_id,
+                                      kr.member_id, now_ms(gs));
     if (gerr == 0 && k > 0 &&
         group_offsets_commit(gs->offsets, kr.group_id, k, items,
                              clock_now_ms()) < 0)
@@ -720,9 +724,14 @@ static int handle_list_groups(struct broker_req *req, struct buf *out)
         for (size_t k = 0; k < kr.nstates; k++)
             if (slice_eq_nocase(kr.states[k], state))
                 want = true;
+        /* Kafka lists only the groups one may describe; one group per
+         * id: an idle classic group under a KIP-848 one of the same id is
+         * listed as the latter. */
         if (!want ||
-            !broker_acl_group(req, cstr(gi.group_id), AUTH_OP_DESCRIBE))
-            continue; /* Kafka lists only the groups one may describe */
+            !broker_acl_group(req, cstr(gi.group_id), AUTH_OP_DESCRIBE) ||
+            (gi.nmembers == 0 &&
+             cgroups_exists(gs->cg, cstr(gi.group_id), NULL)))
+            continue;
         resp.groups[resp.ngroups].group_id = cstr(gi.group_id);
         resp.groups[resp.ngroups].protocol_type = cstr(gi.protocol_type);
         resp.groups[resp.ngroups].group_state = cstr(state);
@@ -749,7 +758,8 @@ static int handle_list_groups(struct broker_req *req, struct buf *out)
         for (size_t k = 0; k < kr.nstates; k++)
             if (slice_eq_nocase(kr.states[k], cstate))
                 want = true;
-        if (!want)
+        if (!want || classic_busy(gs, cstr(cid)) ||
+            !broker_acl_group(req, cstr(cid), AUTH_OP_DESCRIBE))
             continue;
         resp.groups[resp.ngroups].group_id = cstr(cid);
         resp.groups[resp.ngroups].protocol_type = KAFKA_STR("consumer");

@@ -232,6 +232,13 @@ def main():
               "it did not within its rebalance timeout: removed, the newcomer gets all (%s)" % asgc)
         check(heartbeat(port, "g", b, e4)[0] == 25, "the removed member is unknown now")
         check(b not in describe(port, "g")[5], "and not described")
+        # An emptied group takes simple commits (no member) and is listed once.
+        err, h, eh, _ = heartbeat(port, "h", "", 0, topics=["cg"])
+        check(heartbeat(port, "h", h, -1)[0] == 0, "a member of group h joins and leaves")
+        check(commit_v9(port, "h", "", -1, "cg", 0, 7) == 0, "a simple commit to the empty group")
+        check(commit_v9(port, "g", "", -1, "cg", 0, 7) == 25, "but not to a group with members")
+        lg = list_groups_v5(port)
+        check(lg.get("h") == ("consumer", "Empty", "consumer"), "ListGroups: h Empty, once (%s)" % lg)
     print("test_groups_consumer_protocol: ok")
 
 

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -79,12 +80,44 @@ static void *signal_thread(void *arg)
     return NULL;
 }
 
+/* The topmost ancestor of path (or path itself) that does not exist yet,
+ * or "" if path exists. */
+static void first_missing_dir(const char *path, char *out, size_t cap)
+{
+    struct stat st;
+    char tmp[1024];
+    out[0] = '\0';
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return;
+    while (tmp[0] && stat(tmp, &st) != 0) {
+        snprintf(out, cap, "%s", tmp);
+        char *slash = strrchr(tmp, '/');
+        while (slash && slash > tmp && slash[1] == '\0') {
+            *slash = '\0'; /* trailing slashes */
+            slash = strrchr(tmp, '/');
+        }
+        if (!slash || slash == tmp)
+            break;
+        *slash = '\0';
+    }
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
 int cli_serve(int argc, char **argv)
 {
     struct cli_args a;
     struct config props;
     char err[256];
     int status = 1;
+    char created[1024] = "";
     config_init(&props);
     cli_args_init(&a, argc, argv);
     if (cli_flag(&a, "help")) {
@@ -158,6 +191,9 @@ int cli_serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, &old);
+    /* A data directory this run creates (with any parent it creates) is
+     * removed again if the run fails to start: nothing left behind. */
+    first_missing_dir(cfg.data_dir, created, sizeof created);
     struct broker *b = NULL;
     if (broker_create(&cfg, &b) < 0)
         goto restore; /* broker_create logged why */
@@ -203,6 +239,7 @@ int cli_serve(int argc, char **argv)
         diag_info("http: API, dashboard and /metrics on http://%.*s:%d/", hl,
                   hl ? http : "127.0.0.1", web_port(web));
     }
+    created[0] = '\0'; /* started: the data directory stays */
     pthread_t st;
     atomic_store(&sig_done, false);
     bool sig_thread = pthread_create(&st, NULL, signal_thread, b) == 0;
@@ -219,6 +256,10 @@ int cli_serve(int argc, char **argv)
     if (broker_close(b) < 0)
         status = 1; /* acknowledged data may not be durable: say so */
 restore:
+    if (created[0]) {
+        nftw(created, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        diag_info("serve: removed %s, created by this failed start", created);
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);

@@ -27,11 +27,13 @@ Run: RILL=build/rill /usr/bin/python3 tests/integration/test_kafka_newest.py
 import os
 import socket
 import struct
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rilltest import Server, check  # noqa: E402
+from rilltest import RILL, Server, check  # noqa: E402
 from test_kafka_admin import Reader, call, cstr, recv_exact, uvarint  # noqa: E402
 
 from confluent_kafka import Consumer, KafkaException, Producer  # noqa: E402
@@ -622,6 +624,17 @@ def main():
         srv.stop()
         if srv.tmp is not None:
             srv.tmp.cleanup()
+    # A `rill serve` that fails to start leaves no data directory behind
+    # (one it created, with the parents it created); an existing one stays.
+    with tempfile.TemporaryDirectory(prefix="rill-it-") as tmp:
+        data = os.path.join(tmp, "new", "data")
+        p = subprocess.run([RILL, "serve", "--data", data, "--listen", "999.1.1.1:1"],
+                           capture_output=True, timeout=30)
+        check(p.returncode != 0 and not os.path.exists(os.path.join(tmp, "new")),
+              "a failed start removes the data directory it created")
+        p = subprocess.run([RILL, "serve", "--data", tmp, "--listen", "999.1.1.1:1"],
+                           capture_output=True, timeout=30)
+        check(p.returncode != 0 and os.path.isdir(tmp), "and keeps one that existed")
     print("test_kafka_newest: ok")
 
 

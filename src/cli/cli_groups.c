@@ -18,14 +18,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define GROUPS_USAGE                                                           \
     "usage: rill groups list --bootstrap HOST:PORT [--timeout MS]\n"           \
     "       rill groups describe GROUP --bootstrap HOST:PORT [--timeout MS]\n" \
     "       rill groups delete GROUP --bootstrap HOST:PORT [--timeout MS]\n"   \
-    "       rill groups reset-offsets GROUP --topic TOPIC (--to-earliest | "   \
-    "--to-latest | --to-offset N)\n"                                           \
-    "                  [--execute] --bootstrap HOST:PORT [--timeout MS]\n"
+    "       rill groups reset-offsets GROUP (--topic TOPIC[:P,P...] | "        \
+    "--all-topics)\n"                                                          \
+    "                  (--to-earliest | --to-latest | --to-current | "         \
+    "--to-offset N |\n"                                                        \
+    "                   --shift-by N | --to-datetime YYYY-MM-DDTHH:mm:SS.sss " \
+    "| --by-duration PnDTnHnMnS)\n"                                            \
+    "                  [--dry-run | --execute] --bootstrap HOST:PORT "         \
+    "[--timeout MS]\n"
 
 static rd_kafka_t *client_new(const char *bootstrap)
 {
@@ -388,58 +394,303 @@ static int groups_delete(rd_kafka_t *rk, const char *group, int timeout_ms)
 }
 
 struct reset_opts {
-    const char *topic;
-    bool earliest, latest, execute;
-    const char *to_offset;
+    const char *topic; /* TOPIC or TOPIC:P,P,... */
+    bool all_topics;
+    bool earliest, latest, current, execute;
+    const char *to_offset, *shift_by, *to_datetime, *by_duration;
 };
 
-/* kafka-consumer-groups.sh --reset-offsets for every partition of one
- * topic: the plan, then (--execute) the commit. */
-static int groups_reset(rd_kafka_t *rk, const char *group,
-                        const struct reset_opts *r, int timeout_ms)
+/* Kafka's --to-datetime: YYYY-MM-DDTHH:mm:SS.sss with an optional zone
+ * (Z, +hh:mm, -hh:mm; none: local time). Milliseconds since the epoch, or
+ * -1 if it is not one. */
+static int64_t parse_datetime(const char *s)
 {
-    int64_t to = 0;
-    if (r->to_offset && cli_parse_i64("to-offset", r->to_offset, &to) != 0)
-        return 2;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    int ms = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+               &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+        return -1;
+    const char *p = s + n;
+    if (*p == '.') {
+        int k = 0, digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+            if (digits < 3)
+                k = k * 10 + (*p - '0');
+        for (; digits < 3; digits++)
+            k *= 10;
+        ms = k;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t;
+    if (*p == '\0') {
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+    } else if (!strcmp(p, "Z")) {
+        t = timegm(&tm);
+    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+        int hh = 0, mm = 0;
+        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+            return -1;
+        t = timegm(&tm) - (*p == '+' ? 1 : -1) * (hh * 3600 + mm * 60);
+    } else {
+        return -1;
+    }
+    if (t == (time_t)-1)
+        return -1;
+    return (int64_t)t * 1000 + ms;
+}
+
+/* Java's Duration.parse for --by-duration: PnDTnHnMn.nS (each part
+ * optional). Milliseconds, or -1 if it is not one. */
+static int64_t parse_duration(const char *s)
+{
+    if (*s != 'P')
+        return -1;
+    int64_t ms = 0;
+    bool time_part = false, any = false;
+    for (const char *p = s + 1; *p;) {
+        if (*p == 'T' && !time_part) {
+            time_part = true;
+            p++;
+            continue;
+        }
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || v < 0)
+            return -1;
+        double unit = *end == 'D' && !time_part  ? 86400000.0
+                      : *end == 'H' && time_part ? 3600000.0
+                      : *end == 'M' && time_part ? 60000.0
+                      : *end == 'S' && time_part ? 1000.0
+                                                 : -1;
+        if (unit < 0)
+            return -1;
+        ms += (int64_t)(v * unit);
+        any = true;
+        p = end + 1;
+    }
+    return any ? ms : -1;
+}
+
+/* The group's committed offsets of the partitions in l (offset -1 where
+ * there is none), or NULL (message printed). */
+static rd_kafka_topic_partition_list_t *
+committed(rd_kafka_t *rk, const char *group,
+          const rd_kafka_topic_partition_list_t *l, int timeout_ms)
+{
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *o = options(rk, timeout_ms);
+    rd_kafka_ListConsumerGroupOffsets_t *req =
+        rd_kafka_ListConsumerGroupOffsets_new(group, l);
+    rd_kafka_topic_partition_list_t *out = NULL;
+    rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, o, q);
+    rd_kafka_event_t *ev = wait_result(
+        q, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, timeout_ms);
+    if (ev) {
+        size_t n = 0;
+        const rd_kafka_group_result_t **gr =
+            rd_kafka_ListConsumerGroupOffsets_result_groups(
+                rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
+        if (n == 0 || rd_kafka_group_result_error(gr[0]))
+            fprintf(
+                stderr, "rill groups: committed offsets: %s\n",
+                n ? rd_kafka_error_string(rd_kafka_group_result_error(gr[0]))
+                  : "no result");
+        else
+            out = rd_kafka_topic_partition_list_copy(
+                rd_kafka_group_result_partitions(gr[0]));
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_ListConsumerGroupOffsets_destroy(req);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_queue_destroy(q);
+    return out;
+}
+
+/* The partitions to reset: --topic TOPIC (every partition) or
+ * TOPIC:P,P,..., or --all-topics (those the group has offsets for). */
+static rd_kafka_topic_partition_list_t *
+reset_partitions(rd_kafka_t *rk, const char *group, const struct reset_opts *r,
+                 int timeout_ms)
+{
+    if (r->all_topics) {
+        rd_kafka_topic_partition_list_t *all = all_partitions(rk, timeout_ms);
+        if (!all)
+            return NULL;
+        rd_kafka_topic_partition_list_t *c =
+            committed(rk, group, all, timeout_ms);
+        rd_kafka_topic_partition_list_destroy(all);
+        if (!c)
+            return NULL;
+        rd_kafka_topic_partition_list_t *l =
+            rd_kafka_topic_partition_list_new(c->cnt ? c->cnt : 1);
+        for (int i = 0; i < c->cnt; i++)
+            if (c->elems[i].offset >= 0)
+                rd_kafka_topic_partition_list_add(l, c->elems[i].topic,
+                                                  c->elems[i].partition);
+        rd_kafka_topic_partition_list_destroy(c);
+        if (l->cnt == 0)
+            fprintf(stderr,
+                    "rill groups: group %s has no committed offsets "
+                    "(--all-topics resets those)\n",
+                    group);
+        return l;
+    }
+    char topic[256];
+    const char *colon = strchr(r->topic, ':');
+    size_t tl = colon ? (size_t)(colon - r->topic) : strlen(r->topic);
+    if (tl == 0 || tl >= sizeof topic) {
+        fprintf(stderr, "rill groups: bad --topic '%s'\n", r->topic);
+        return NULL;
+    }
+    memcpy(topic, r->topic, tl);
+    topic[tl] = '\0';
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         fprintf(stderr, "rill groups: metadata: %s\n", rd_kafka_err2str(e));
-        return 1;
+        return NULL;
     }
     const rd_kafka_metadata_topic_t *t = NULL;
     for (int i = 0; i < md->topic_cnt; i++)
-        if (!strcmp(md->topics[i].topic, r->topic) && !md->topics[i].err)
+        if (!strcmp(md->topics[i].topic, topic) && !md->topics[i].err)
             t = &md->topics[i];
     if (!t) {
-        fprintf(stderr, "rill groups: topic '%s' not found\n", r->topic);
+        fprintf(stderr, "rill groups: topic '%s' not found\n", topic);
         rd_kafka_metadata_destroy(md);
-        return 1;
+        return NULL;
     }
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(
         t->partition_cnt ? t->partition_cnt : 1);
-    printf("%-40s %-30s %-9s %s\n", "GROUP", "TOPIC", "PARTITION",
-           "NEW-OFFSET");
+    if (!colon) {
+        for (int i = 0; i < t->partition_cnt; i++)
+            rd_kafka_topic_partition_list_add(l, topic, t->partitions[i].id);
+    } else {
+        for (const char *p = colon + 1; *p;) {
+            char *end;
+            long v = strtol(p, &end, 10);
+            bool ok = end != p && (*end == ',' || *end == '\0') && v >= 0 &&
+                      v < t->partition_cnt;
+            if (!ok) {
+                fprintf(stderr,
+                        "rill groups: --topic %s: '%s' is not a partition "
+                        "of %s (0..%d)\n",
+                        r->topic, p, topic, t->partition_cnt - 1);
+                rd_kafka_topic_partition_list_destroy(l);
+                rd_kafka_metadata_destroy(md);
+                return NULL;
+            }
+            rd_kafka_topic_partition_list_add(l, topic, (int32_t)v);
+            p = *end ? end + 1 : end;
+        }
+    }
+    rd_kafka_metadata_destroy(md);
+    return l;
+}
+
+/* kafka-consumer-groups.sh --reset-offsets: the plan, then (--execute)
+ * the commit. Offsets outside the log are clamped into it, as Kafka does;
+ * --shift-by and --to-current need a committed offset (a partition without
+ * one is an error, not a guess). */
+static int groups_reset(rd_kafka_t *rk, const char *group,
+                        const struct reset_opts *r, int timeout_ms)
+{
+    int64_t to = 0, shift = 0, ts = -1;
+    if (r->to_offset && cli_parse_i64("to-offset", r->to_offset, &to) != 0)
+        return 2;
+    if (r->shift_by && cli_parse_i64("shift-by", r->shift_by, &shift) != 0)
+        return 2;
+    if (r->to_datetime && (ts = parse_datetime(r->to_datetime)) < 0) {
+        fprintf(stderr,
+                "rill groups: --to-datetime '%s': expected "
+                "YYYY-MM-DDTHH:mm:SS.sss (Z or +hh:mm optional)\n",
+                r->to_datetime);
+        return 2;
+    }
+    if (r->by_duration) {
+        int64_t d = parse_duration(r->by_duration);
+        if (d < 0) {
+            fprintf(stderr,
+                    "rill groups: --by-duration '%s': expected PnDTnHnMnS\n",
+                    r->by_duration);
+            return 2;
+        }
+        ts = (int64_t)time(NULL) * 1000 - d;
+    }
+    rd_kafka_topic_partition_list_t *l =
+        reset_partitions(rk, group, r, timeout_ms);
+    if (!l)
+        return 1;
+    if (l->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return 1;
+    }
+    rd_kafka_topic_partition_list_t *cur = NULL, *bytime = NULL;
     int rc = 0;
-    for (int i = 0; i < t->partition_cnt && rc == 0; i++) {
-        int32_t p = t->partitions[i].id;
-        int64_t lo = -1, hi = -1;
-        e = rd_kafka_query_watermark_offsets(rk, r->topic, p, &lo, &hi,
-                                             timeout_ms);
+    if (r->shift_by || r->current) {
+        cur = committed(rk, group, l, timeout_ms);
+        rc = cur ? 0 : 1;
+    }
+    if (rc == 0 && ts >= 0) {
+        bytime = rd_kafka_topic_partition_list_copy(l);
+        for (int i = 0; i < bytime->cnt; i++)
+            bytime->elems[i].offset = ts;
+        rd_kafka_resp_err_t e =
+            rd_kafka_offsets_for_times(rk, bytime, timeout_ms);
         if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            fprintf(stderr, "rill groups: %s-%d: %s\n", r->topic, p,
+            fprintf(stderr, "rill groups: offsets by time: %s\n",
                     rd_kafka_err2str(e));
+            rc = 1;
+        }
+    }
+    if (rc == 0)
+        printf("%-40s %-30s %-9s %s\n", "GROUP", "TOPIC", "PARTITION",
+               "NEW-OFFSET");
+    for (int i = 0; i < l->cnt && rc == 0; i++) {
+        rd_kafka_topic_partition_t *tp = &l->elems[i];
+        int64_t lo = -1, hi = -1;
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+            rk, tp->topic, tp->partition, &lo, &hi, timeout_ms);
+        if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            fprintf(stderr, "rill groups: %s-%d: %s\n", tp->topic,
+                    tp->partition, rd_kafka_err2str(e));
             rc = 1;
             break;
         }
-        /* As kafka-consumer-groups.sh: an offset outside the log is
-         * clamped into [earliest, latest]. */
         int64_t off = r->earliest ? lo : r->latest ? hi : to;
+        if (cur) {
+            const rd_kafka_topic_partition_t *c =
+                rd_kafka_topic_partition_list_find(cur, tp->topic,
+                                                   tp->partition);
+            if (!c || c->offset < 0) {
+                fprintf(stderr,
+                        "rill groups: %s-%d: the group has no committed "
+                        "offset to %s\n",
+                        tp->topic, tp->partition,
+                        r->current ? "keep" : "shift");
+                rc = 1;
+                break;
+            }
+            off = c->offset + (r->shift_by ? shift : 0);
+        }
+        if (bytime) {
+            const rd_kafka_topic_partition_t *b =
+                rd_kafka_topic_partition_list_find(bytime, tp->topic,
+                                                   tp->partition);
+            /* No record at or after the time: the end, as Kafka. */
+            off = b && !b->err && b->offset >= 0 ? b->offset : hi;
+        }
         off = off < lo ? lo : off > hi ? hi : off;
-        rd_kafka_topic_partition_list_add(l, r->topic, p)->offset = off;
-        printf("%-40s %-30s %-9d %" PRId64 "\n", group, r->topic, p, off);
+        tp->offset = off;
+        printf("%-40s %-30s %-9d %" PRId64 "\n", group, tp->topic,
+               tp->partition, off);
     }
-    rd_kafka_metadata_destroy(md);
+    if (cur)
+        rd_kafka_topic_partition_list_destroy(cur);
+    if (bytime)
+        rd_kafka_topic_partition_list_destroy(bytime);
     if (rc == 0 && !r->execute)
         printf("(dry run: add --execute to commit these offsets)\n");
     if (rc == 0 && r->execute) {
@@ -492,9 +743,14 @@ int cli_groups(int argc, char **argv)
     const char *tmo = cli_opt(&a, "timeout");
     struct reset_opts ro;
     ro.topic = cli_opt(&a, "topic");
+    ro.all_topics = cli_flag(&a, "all-topics");
     ro.to_offset = cli_opt(&a, "to-offset");
+    ro.shift_by = cli_opt(&a, "shift-by");
+    ro.to_datetime = cli_opt(&a, "to-datetime");
+    ro.by_duration = cli_opt(&a, "by-duration");
     ro.earliest = cli_flag(&a, "to-earliest");
     ro.latest = cli_flag(&a, "to-latest");
+    ro.current = cli_flag(&a, "to-current");
     ro.execute = cli_flag(&a, "execute");
     bool dry = cli_flag(&a, "dry-run");
     if (cli_flag(&a, "help")) {
@@ -521,10 +777,16 @@ int cli_groups(int argc, char **argv)
                         "running rill serve or any Kafka cluster)\n");
         return 2;
     }
-    if (reset && (!ro.topic || ro.earliest + ro.latest + !!ro.to_offset != 1 ||
+    if (reset && (!ro.topic == !ro.all_topics ||
+                  ro.earliest + ro.latest + ro.current + !!ro.to_offset +
+                          !!ro.shift_by + !!ro.to_datetime + !!ro.by_duration !=
+                      1 ||
                   (dry && ro.execute))) {
-        fprintf(stderr, "rill groups reset-offsets: needs --topic TOPIC and "
-                        "one of --to-earliest, --to-latest, --to-offset N\n");
+        fprintf(stderr,
+                "rill groups reset-offsets: needs --topic TOPIC[:P,...] or "
+                "--all-topics, and one of --to-earliest, --to-latest, "
+                "--to-current, --to-offset N, --shift-by N, --to-datetime "
+                "T, --by-duration D\n");
         fputs(GROUPS_USAGE, stderr);
         return 2;
     }

@@ -8,7 +8,9 @@
 - `rill produce|consume --bootstrap`: keys placed as the local produce
   places them (murmur2), read back, one-line errors;
 - `rill groups delete` and `rill groups reset-offsets` (dry run, then
-  --execute) on a group kcat committed offsets for;
+  --execute; --to-offset/earliest/latest/current, --shift-by,
+  --to-datetime, --by-duration, TOPIC:P partitions, --all-topics) on a
+  group kcat committed offsets for;
 - errors are one line each (no librdkafka log lines); every subcommand
   answers --help with its usage and exit 0; rill --version; a wrong flag is
   named; a missing data directory is an error for the read-only commands.
@@ -88,6 +90,33 @@ def main():
         out = subprocess.run(["kcat", "-b", srv.bootstrap, "-G", "g1", "-e", "orders"],
                              capture_output=True, text=True, timeout=60).stdout.split()
         check(len(out) == 10, "a consumer of g1 reads all 10 again (%d)" % len(out))
+        # kafka-consumer-groups.sh's other targets and partition selection.
+        def plan(*args, code=0):
+            p = rill("groups", "reset-offsets", "g1", *args, *b, check=False)
+            check(p.returncode == code, "reset-offsets %s: exit %d (%r)" % (" ".join(args), code, p.stderr))
+            return {(l.split()[1], l.split()[2]): l.split()[3] for l in p.stdout.splitlines()
+                    if len(l.split()) == 4 and l.split()[0] == "g1"}
+        plan("--topic", "orders:0", "--to-offset", "10", "--execute")
+        check(plan("--topic", "orders:0", "--shift-by", "-3", "--execute") == {("orders", "0"): "7"},
+              "--shift-by -3 from the committed 10")
+        check(plan("--topic", "orders:0", "--to-current") == {("orders", "0"): "7"}, "--to-current keeps 7")
+        check(plan("--topic", "orders:0", "--shift-by", "100") == {("orders", "0"): "10"},
+              "--shift-by past the end is clamped to it")
+        check(plan("--topic", "orders:0", "--by-duration", "PT1H") == {("orders", "0"): "0"},
+              "--by-duration PT1H: the first record of the last hour")
+        check(plan("--topic", "orders:0", "--to-datetime", "2999-01-01T00:00:00.000Z") == {("orders", "0"): "10"},
+              "--to-datetime after every record: the end")
+        check(plan("--topic", "orders:0", "--to-datetime", "2000-01-01T00:00:00.000") == {("orders", "0"): "0"},
+              "--to-datetime before every record: the first")
+        got = plan("--all-topics", "--to-earliest")
+        check(got.get(("orders", "0")) == "0" and all(t == "orders" for t, _ in got),
+              "--all-topics: the topics the group has offsets for (%s)" % got)
+        plan("--topic", "orders:7", "--to-earliest", code=1)
+        plan("--topic", "orders:0", "--to-datetime", "yesterday", code=2)
+        p = rill("groups", "reset-offsets", "no-commits", "--topic", "orders:0", "--shift-by", "1", *b,
+                 check=False)
+        check(p.returncode == 1 and "no committed offset" in p.stderr,
+              "--shift-by without a committed offset: an error, not a guess (%r)" % p.stderr)
         p = rill("groups", "reset-offsets", "g1", "--topic", "orders", "--to-earliest", *b, "--to-latest",
                  check=False)
         check(p.returncode == 2, "two targets: a usage error")

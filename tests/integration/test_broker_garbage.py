@@ -125,7 +125,7 @@ def main():
         # connection stays usable.
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
         for corr, key, ver, tags in ((1, 999, 0, b""), (2, 3, 99, b"\x00"), (3, 27, 0, b""),
-                                     (4, 68, 0, b"\x00")):
+                                     (4, 76, 0, b"\x00")):
             body = struct.pack(">hhih", key, ver, corr, -1) + tags
             s.sendall(struct.pack(">i", len(body)) + body)
             n = struct.unpack(">i", s.recv(4, socket.MSG_WAITALL))[0]

@@ -25,6 +25,7 @@
 #include "base/diag.h"
 #include "base/hashmap.h"
 #include "base/mem.h"
+#include "broker/broker_acl.h"
 #include "broker/broker_int.h"
 #include "kafka/kafka_proto.h"
 #include "log/logdir.h"
@@ -506,6 +507,8 @@ int cgroups_heartbeat(struct cgroups *cg, struct broker_req *req,
     if (kr.group_id.len == 0)
         return answer(out, v, KAFKA_ERR_INVALID_REQUEST,
                       "GroupId can't be empty.");
+    if (!broker_acl_group(req, kr.group_id, AUTH_OP_READ))
+        return answer(out, v, KAFKA_ERR_GROUP_AUTHORIZATION_FAILED, NULL);
     if (kr.member_epoch == 0 && kr.topics_null)
         return answer(out, v, KAFKA_ERR_INVALID_REQUEST,
                       "SubscribedTopicNames must be set in first request.");
@@ -631,6 +634,11 @@ int cgroups_describe(struct cgroups *cg, struct broker_req *req,
         d->error_message = slice_make(NULL, 0);
         d->authorized_operations = INT32_MIN;
         d->assignor_name = KAFKA_STR("uniform");
+        if (!broker_acl_group(req, kr.group_ids[i], AUTH_OP_DESCRIBE)) {
+            d->error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
+            d->group_state = KAFKA_STR("");
+            continue;
+        }
         if (!g) {
             d->error_code = KAFKA_ERR_GROUP_ID_NOT_FOUND;
             d->error_message = KAFKA_STR("not a consumer group");

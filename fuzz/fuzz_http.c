@@ -5,7 +5,7 @@
  * view lies inside the input, that the path starts with '/', that no
  * prefix of the head is accepted, and runs the URL helpers over the
  * path and query. Then reads a "sql" field from the input as a JSON body,
- * and a key field as ingest does.
+ * a key field as ingest does, and every member as PATCH /topics does.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +22,22 @@ static void inside(const uint8_t *data, size_t size, struct http_str s)
 {
     if (s.n && ((const uint8_t *)s.p < data ||
                 (const uint8_t *)s.p + s.n > data + size))
+        abort();
+}
+
+struct span {
+    const uint8_t *data;
+    size_t size;
+};
+
+static void member(void *arg, const char *key, const char *v, size_t vn,
+                   int kind)
+{
+    const struct span *sp = arg;
+    if (!key || (kind != 's' && kind != 'n' && kind != '0' && kind != 'o'))
+        abort();
+    if (kind != 's' && ((const uint8_t *)v < sp->data ||
+                        (const uint8_t *)v + vn > sp->data + sp->size))
         abort();
 }
 
@@ -66,5 +82,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (web_json_scalar(p, size, "sensor_id", &b) == 0 && b.len > size)
         abort();
     buf_fini(&b);
+    /* Every member of a PATCH body: values other than strings are views
+     * into the input. */
+    struct span sp = {data, size};
+    web_json_members(p, size, member, &sp);
     return 0;
 }

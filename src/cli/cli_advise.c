@@ -1,6 +1,6 @@
 /* cli_advise.c - `rill advise`: flags in, the step-by-step architecture
  * advice out (layer: cli). The reasoning lives in cli/advise.c. */
-#include "cli/advise.h"
+#include "web/advise.h"
 #include "cli/cli.h"
 
 #include "base/buf.h"

@@ -42,7 +42,8 @@
 static const char usage_text[] =
     "usage: rill serve [--config FILE] [--data DIR] [--listen HOST:PORT]\n"
     "                  [--advertised HOST:PORT] [--mqtt-listen HOST:PORT]\n"
-    "                  [--http-listen HOST:PORT]\n"
+    "                  [--http-listen HOST:PORT] [--log-format "
+    "text|logfmt|json]\n"
     "                  [--set KEY=VALUE]...\n"
     "  keys: listeners, advertised.listeners, log.dirs, num.partitions,\n"
     "        auto.create.topics.enable, log.retention.ms, "
@@ -51,7 +52,7 @@ static const char usage_text[] =
     "(docs/broker.md)\n"
     "        mqtt.listeners, mqtt.map.NAME, mqtt.default.topic, "
     "mqtt.fsync.ack (docs/mqtt.md)\n"
-    "        http.listeners (docs/http.md)\n";
+    "        http.listeners (docs/http.md), log.format\n";
 
 static atomic_bool sig_done;
 
@@ -162,6 +163,21 @@ int cli_serve(int argc, char **argv)
         config_set(&props, "mqtt.listeners", v);
     if ((v = cli_opt(&a, "http-listen")))
         config_set(&props, "http.listeners", v);
+    if ((v = cli_opt(&a, "log-format")))
+        config_set(&props, "log.format", v);
+    if ((v = config_get(&props, "log.format", NULL))) {
+        /* Before any line: every later one is in this format. */
+        enum diag_format df;
+        if (diag_parse_format(v, &df) < 0) {
+            fprintf(stderr,
+                    "rill serve: log.format is text, logfmt or json, "
+                    "not '%s'\n",
+                    v);
+            status = 2;
+            goto out;
+        }
+        diag_set_format(df);
+    }
     const char *data_flag = cli_opt(&a, "data");
     if (data_flag || !config_get(&props, "log.dirs", NULL))
         config_set(&props, "log.dirs", cli_data_dir(data_flag));
@@ -221,11 +237,22 @@ int cli_serve(int argc, char **argv)
     struct web *web = NULL;
     const char *http = config_get(&props, "http.listeners", NULL);
     if (http && *http) {
+        /* The web's admin client reaches the Kafka listener on loopback
+         * unless it listens on one address only. */
+        char kafka[300];
+        const char *kl = config_get(&props, "listeners", "");
+        const char *kc = strrchr(kl, ':');
+        const char *kh = strstr(kl, "://") ? strstr(kl, "://") + 3 : kl;
+        int khl = kc && kc > kh && strchr(kl, ',') == NULL ? (int)(kc - kh) : 0;
+        bool any = khl == 0 || (khl == 7 && !strncmp(kh, "0.0.0.0", 7));
+        snprintf(kafka, sizeof kafka, "%.*s:%d", any ? 9 : khl,
+                 any ? "127.0.0.1" : kh, broker_port(b));
         struct web_options wo = {
             .listen = http,
             .data_dir = cfg.data_dir,
             .logdir = broker_logdir(b),
             .default_partitions = cfg.num_partitions,
+            .kafka_bootstrap = kafka,
         };
         if (web_start(&wo, &web, err, sizeof err) < 0) {
             fprintf(stderr, "rill serve: HTTP: %s\n", err);

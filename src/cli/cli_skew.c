@@ -6,7 +6,7 @@
  * record lands, so the expectation is checked against real placement.
  */
 #include "cli/cli.h"
-#include "cli/skew.h"
+#include "web/skew.h"
 
 #include "base/buf.h"
 #include "base/err.h"

@@ -130,7 +130,12 @@ static void fail_locked(struct partition *p, int err, const char *what)
 {
     if (p->failed)
         return;
-    diag_error("log: %s-%d: %s failed (%s); partition is FAILED: appends "
+    struct diag_kv kv[] = {{"topic", p->topic, 0},
+                           {"partition", NULL, p->id},
+                           {"operation", what, 0},
+                           {"error", err_str(err), 0}};
+    diag_event(DIAG_ERROR, "partition_failed", kv, 4,
+               "log: %s-%d: %s failed (%s); partition is FAILED: appends "
                "are refused until reopen, reads continue",
                p->topic, p->id, what, err_str(err));
     __atomic_store_n(&p->failed, err < 0 ? err : -EIO, __ATOMIC_RELEASE);

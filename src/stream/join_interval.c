@@ -724,11 +724,21 @@ static void ij_destroy(struct operator_node *op)
     mem_free(j);
 }
 
+/* operator_ops.state: the rows both sides hold (DESCRIBE, /metrics). */
+static void ij_state(const struct operator_node *op, struct operator_state *out)
+{
+    struct interval_join_stats st;
+    interval_join_stats((const struct interval_join *)op, &st);
+    out->entries = st.live_rows;
+    out->bytes = st.state_bytes;
+}
+
 static const struct operator_ops ij_ops = {
     .name = "interval_join",
     .push = ij_push,
     .advance = ij_advance,
     .destroy = ij_destroy,
+    .state = ij_state,
 };
 
 static bool col_ok(const struct schema *in, int c)

@@ -361,6 +361,12 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
     q->emit = sp->emit;
     q->emit_arg = sp->emit_arg;
     q->persistent = sp->persistent;
+    q->stall_ms = 60000;
+    const char *stall = getenv("RILL_WATERMARK_STALL_MS");
+    if (stall && atoll(stall) > 0)
+        q->stall_ms = atoll(stall);
+    q->stall_wm = INT64_MIN;
+    q->stall_since = clock_mono_ms();
     q->cancel = sp->cancel;
     q->interrupted = qr->o.interrupted;
     q->vclock = qr->o.virtual_clock;
@@ -507,7 +513,23 @@ int query_runtime_start(struct query_runtime *qr, const struct query_spec *sp,
         }
     }
     qr->queries[qr->nqueries++] = q;
+    if (q->persistent) {
+        struct diag_kv kv[] = {{"query", q->id, 0},
+                               {"input", q->in_topic, 0},
+                               {"sink", q->spec.sink_topic, 0},
+                               {"tasks", NULL, q->ntasks}};
+        diag_event(DIAG_INFO, "query_start", kv, 4,
+                   "query %s started: %s -> %s, %d tasks", q->id, q->in_topic,
+                   q->spec.sink_topic, q->ntasks);
+    }
     return 0;
+}
+
+static void log_stop(const struct query *q, const char *how)
+{
+    struct diag_kv kv[] = {{"query", q->id, 0}, {"how", how, 0}};
+    diag_event(DIAG_INFO, "query_stop", kv, 2, "query %s stopped (%s)", q->id,
+               how);
 }
 
 static int find_query(struct query_runtime *qr, const char *id)
@@ -536,6 +558,7 @@ int query_runtime_halt(struct query_runtime *qr, const char *id)
         return i;
     struct query *q = qr->queries[i];
     query_stop(qr, q); /* saves its progress */
+    log_stop(q, "STOP QUERY: kept");
     query_destroy(q);
     qr->queries[i] = qr->queries[--qr->nqueries];
     return 0;
@@ -548,6 +571,7 @@ int query_runtime_stop(struct query_runtime *qr, const char *id)
         return i;
     struct query *q = qr->queries[i];
     query_stop(qr, q);
+    log_stop(q, "DROP QUERY");
     /* DROP QUERY: its repartition topic goes with it. */
     char name[256];
     snprintf(name, sizeof name, "%s", q->repart_topic);

@@ -75,6 +75,9 @@ struct task {
     uint64_t dead_letters, late_rows, write_errors, muted;
     uint64_t lateness[QUERY_LATENESS_BUCKETS]; /* of the late rows */
     int64_t max_lateness;
+    /* log events (query_task.c): what the last burst line reported */
+    int64_t burst_at; /* monotonic ms */
+    uint64_t dead_reported, late_reported;
     uint64_t dlq_errors; /* dead letters that could not be written */
     /* a transient SELECT's first dead letter (it writes none) */
     int64_t first_dead_offset;
@@ -146,6 +149,12 @@ struct query {
     atomic_bool stop;
     atomic_bool finished;
     int error;
+    /* log events (query_task.c): one failure line; watermark stalls, kept
+     * by stage-0 task 0 */
+    atomic_bool failed_logged;
+    int64_t stall_ms; /* RILL_WATERMARK_STALL_MS, default 60 s */
+    int64_t stall_wm, stall_since;
+    bool stall_logged;
 };
 
 /* ---- query_runtime.c ---- */
@@ -156,6 +165,10 @@ struct query *query_runtime_find(struct query_runtime *qr, const char *id);
 int query_runtime_error(const struct query *q);
 
 /* ---- query_task.c ---- */
+
+/* A task's step failed with rc: records it, and logs the query's first
+ * failure (event query_failed). */
+void query_task_failed(struct task *k, int rc);
 
 /* Builds task `part` of `stage` of q: its own pipeline, its input, its
  * outputs. Returns 0 or an error with a message in err. */

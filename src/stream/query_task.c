@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "base/clock.h"
+#include "base/diag.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "base/os.h"
@@ -794,8 +795,119 @@ int query_task_tick(struct task *k, int64_t now)
     return rc;
 }
 
+/* ---- log events ----
+ * A persistent query logs its failure once, its dead letters and late
+ * rows as bursts (at most one line of each per task every BURST_MS, with
+ * the count since the last), and a watermark that stands still for
+ * stall_ms while input keeps coming (watermark_stall, once per stall,
+ * naming the partition that holds it). Never a line per row. */
+
+#define BURST_MS 10000
+
+void query_task_failed(struct task *k, int rc)
+{
+    k->error = rc;
+    struct query *q = k->q;
+    if (!q->persistent || atomic_exchange(&q->failed_logged, true))
+        return;
+    struct diag_kv kv[] = {{"query", q->id, 0},
+                           {"stage", NULL, k->stage},
+                           {"partition", NULL, k->part},
+                           {"error", err_str(rc), 0}};
+    diag_event(DIAG_ERROR, "query_failed", kv, 4,
+               "query %s failed: task of stage %d, partition %d: %s", q->id,
+               k->stage, k->part, err_str(rc));
+}
+
+static void report_bursts(struct task *k)
+{
+    if (!k->q->persistent || (k->dead_letters == k->dead_reported &&
+                              k->late_rows == k->late_reported))
+        return;
+    int64_t now = clock_mono_ms();
+    if (k->burst_at && now - k->burst_at < BURST_MS)
+        return;
+    k->burst_at = now;
+    const char *id = k->q->id;
+    if (k->dead_letters != k->dead_reported) {
+        uint64_t n = k->dead_letters - k->dead_reported;
+        struct diag_kv kv[] = {{"query", id, 0},
+                               {"stage", NULL, k->stage},
+                               {"partition", NULL, k->part},
+                               {"count", NULL, (int64_t)n},
+                               {"total", NULL, (int64_t)k->dead_letters}};
+        diag_event(DIAG_WARN, "dead_letters", kv, 5,
+                   "query %s: %" PRIu64 " record(s) of partition %d went to "
+                   "the dead-letter topic",
+                   id, n, k->part);
+        k->dead_reported = k->dead_letters;
+    }
+    if (k->late_rows != k->late_reported) {
+        uint64_t n = k->late_rows - k->late_reported;
+        struct diag_kv kv[] = {{"query", id, 0},
+                               {"stage", NULL, k->stage},
+                               {"partition", NULL, k->part},
+                               {"count", NULL, (int64_t)n},
+                               {"total", NULL, (int64_t)k->late_rows},
+                               {"max_lateness_ms", NULL, k->max_lateness}};
+        diag_event(DIAG_WARN, "late_rows", kv, 6,
+                   "query %s: %" PRIu64 " row(s) too late for their window "
+                   "(task %d of stage %d)",
+                   id, n, k->part, k->stage);
+        k->late_reported = k->late_rows;
+    }
+}
+
+/* Stage-0 task 0: the query's watermark (the board's) against the clock. */
+static void check_stall(struct task *k, int64_t now_mono)
+{
+    struct query *q = k->q;
+    int64_t wm = board_min(k);
+    if (wm != q->stall_wm) {
+        q->stall_wm = wm;
+        q->stall_since = now_mono;
+        q->stall_logged = false;
+        return;
+    }
+    if (q->stall_logged || now_mono - q->stall_since < q->stall_ms)
+        return;
+    /* Stalled only if input came meanwhile (an idle query is not). */
+    bool input = false;
+    for (int i = 0; i < q->ntasks && !input; i++)
+        input = atomic_load(&q->tasks[i]->last_input) > q->stall_since;
+    if (!input)
+        return;
+    int holder = -1;
+    int64_t m = INT64_MAX;
+    for (int i = 0; i < q->nslots; i++)
+        if (!atomic_load(&q->board_idle[i]) &&
+            atomic_load(&q->board_wm[i]) < m) {
+            m = atomic_load(&q->board_wm[i]);
+            holder = i;
+        }
+    char iso[40];
+    query_info_format_time(wm, iso, sizeof iso);
+    const char *topic = holder < 0 ? "-"
+                        : holder / q->n0
+                            ? q->spec.extra_inputs[holder / q->n0 - 1]
+                            : q->in_topic;
+    int part = holder < 0 ? -1 : holder % q->n0;
+    struct diag_kv kv[] = {{"query", q->id, 0},
+                           {"watermark", iso, 0},
+                           {"stalled_ms", NULL, now_mono - q->stall_since},
+                           {"held_by_topic", topic, 0},
+                           {"held_by_partition", NULL, part}};
+    diag_event(DIAG_WARN, "watermark_stall", kv, 5,
+               "query %s: watermark %s has not moved for %" PRId64
+               " ms while input arrives; held back by %s partition %d "
+               "(EXPLAIN WATERMARK %s)",
+               q->id, iso, now_mono - q->stall_since, topic, part, q->id);
+    q->stall_logged = true;
+}
+
 void query_task_publish(struct task *k)
 {
+    report_bursts(k);
     struct task_pub *p = &k->pub;
     struct pipeline_stats st;
     pipeline_stats(k->pipe, &st);
@@ -843,6 +955,8 @@ static void save_due(struct task *k, int64_t now_mono)
     if (k->stage == 0 && k->part == 0 && q->persistent &&
         now_mono - q->last_save >= 1000)
         query_task_progress_save(q, query_task_progress_wm(q));
+    if (k->stage == 0 && k->part == 0 && q->persistent)
+        check_stall(k, now_mono);
 }
 
 /* One step (worker_step_fn): a read and push, or a tick when due. */
@@ -860,14 +974,14 @@ int query_task_step(void *arg, int64_t now_mono, int64_t *next_due)
         query_task_publish_wm(k);
         k->fresh = true;
         if (rc) {
-            k->error = rc;
+            query_task_failed(k, rc);
             return 0;
         }
         save_due(k, now_mono);
         return 1;
     }
     if (rc < 0) {
-        k->error = rc;
+        query_task_failed(k, rc);
         return 0;
     }
     /* Tick once input is drained, else every TICK_MS: appends to topics
@@ -877,7 +991,7 @@ int query_task_step(void *arg, int64_t now_mono, int64_t *next_due)
         k->fresh = false;
         k->last_tick = now_mono;
         if ((rc = query_task_tick(k, clock_now_ms()))) {
-            k->error = rc;
+            query_task_failed(k, rc);
             return 0;
         }
         save_due(k, now_mono);

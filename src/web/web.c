@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -226,6 +227,85 @@ bad:
     return ERR_INVALID;
 }
 
+/* A JSON number, true or false, exactly. */
+static bool scalar_ok(const char *p, size_t n)
+{
+    if ((n == 4 && !memcmp(p, "true", 4)) || (n == 5 && !memcmp(p, "false", 5)))
+        return true;
+    char tmp[64], *end;
+    if (n == 0 || n >= sizeof tmp || !(*p == '-' || (*p >= '0' && *p <= '9')))
+        return false;
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    strtod(tmp, &end);
+    return *end == '\0';
+}
+
+int web_json_members(const char *json, size_t n,
+                     void (*fn)(void *arg, const char *key, const char *v,
+                                size_t vn, int kind),
+                     void *arg)
+{
+    size_t i = 0;
+    skip_ws(json, n, &i);
+    if (i >= n || json[i] != '{')
+        return ERR_INVALID;
+    i++;
+    struct buf name, val;
+    buf_init(&name);
+    buf_init(&val);
+    int rc = ERR_INVALID;
+    for (bool first = true;; first = false) {
+        skip_ws(json, n, &i);
+        if (first && i < n && json[i] == '}')
+            break;
+        if (i >= n || json[i] != '"')
+            goto out;
+        buf_reset(&name);
+        if (read_string(json, n, &i, &name))
+            goto out;
+        buf_put_u8(&name, '\0');
+        skip_ws(json, n, &i);
+        if (i >= n || json[i] != ':')
+            goto out;
+        i++;
+        skip_ws(json, n, &i);
+        if (i < n && json[i] == '"') {
+            buf_reset(&val);
+            if (read_string(json, n, &i, &val))
+                goto out;
+            fn(arg, (const char *)name.data, (const char *)val.data, val.len,
+               's');
+        } else {
+            size_t start = i;
+            if (skip_value(json, n, &i))
+                goto out;
+            int kind = json[start] == '{' || json[start] == '[' ? 'o'
+                       : i - start == 4 && !memcmp(json + start, "null", 4)
+                           ? '0'
+                           : 'n';
+            if (kind == 'n' && !scalar_ok(json + start, i - start))
+                goto out;
+            fn(arg, (const char *)name.data, json + start, i - start, kind);
+        }
+        skip_ws(json, n, &i);
+        if (i < n && json[i] == ',') {
+            i++;
+            continue;
+        }
+        if (i < n && json[i] == '}')
+            break;
+        goto out;
+    }
+    i++; /* past the '}' */
+    skip_ws(json, n, &i);
+    rc = i == n ? 0 : ERR_INVALID;
+out:
+    buf_fini(&name);
+    buf_fini(&val);
+    return rc;
+}
+
 int web_json_field(const char *json, size_t n, const char *key, struct buf *out)
 {
     return json_field(json, n, key, out, false);
@@ -317,6 +397,12 @@ static void handle(void *arg, struct http_conn *c,
             return web_error(c, 405, "use GET");
         return web_events_get(w, c, req);
     }
+    if (path_is(path, "/skew") || path_is(path, "/advise")) {
+        if (!get)
+            return web_error(c, 405, "use GET");
+        return path_is(path, "/skew") ? web_skew_get(c, req)
+                                      : web_advise_get(c, req);
+    }
     if (path_is(path, "/groups")) {
         if (!get)
             return web_error(c, 405, "use GET");
@@ -324,6 +410,14 @@ static void handle(void *arg, struct http_conn *c,
     }
     char parts[2][256];
     int np;
+    if (path_under(path, "/groups")) {
+        if (split_path(path, parts, &np) < 0 || np != 2 ||
+            strcmp(parts[1], "reset-offsets"))
+            return web_error(c, 404, "no such resource");
+        if (!post)
+            return web_error(c, 405, "use POST");
+        return web_group_reset(w, c, parts[0], body, len);
+    }
     if (path_under(path, "/queries")) {
         if (split_path(path, parts, &np) < 0)
             return web_error(c, 404, "no such resource");
@@ -362,6 +456,9 @@ int web_start(const struct web_options *o, struct web **out, char *err,
     w->o = *o;
     snprintf(w->data_dir, sizeof w->data_dir, "%s", o->data_dir);
     w->o.data_dir = w->data_dir;
+    snprintf(w->kafka_bootstrap, sizeof w->kafka_bootstrap, "%s",
+             o->kafka_bootstrap ? o->kafka_bootstrap : "");
+    w->o.kafka_bootstrap = w->kafka_bootstrap;
     w->o.listen = NULL;
     w->started_ms = clock_now_ms();
     web_groups_create(&w->groups);

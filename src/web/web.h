@@ -22,6 +22,10 @@ struct web_options {
     const char *data_dir; /* where <data>/rill.sock is */
     struct logdir *logdir;
     int default_partitions; /* POST /topics/{t}/create without a count */
+    /* The broker's Kafka listener as a client reaches it ("127.0.0.1:9092"):
+     * topic deletion, topic configs and group offset resets go through it
+     * (web_admin.c). NULL: those answer 503. */
+    const char *kafka_bootstrap;
 };
 
 /* Returns 0 or a negative error with a message in err. */

@@ -25,6 +25,7 @@ struct web {
     atomic_int pushes; /* open POST /query streams */
     struct web_groups *groups;
     char data_dir[1024];
+    char kafka_bootstrap[300]; /* o.kafka_bootstrap points here */
     struct http_server *http;
     int64_t started_ms;
 };
@@ -49,6 +50,14 @@ void web_topics_route(struct web *w, struct http_conn *c,
                       const char *body, size_t len);
 bool web_assets_get(struct http_conn *c, const char *path);
 
+/* Kafka-API changes (web_admin.c): DELETE /topics/{t}, PATCH /topics/{t},
+ * POST /groups/{g}/reset-offsets. */
+void web_topic_delete(struct web *w, struct http_conn *c, const char *t);
+void web_topic_patch(struct web *w, struct http_conn *c, const char *t,
+                     const char *body, size_t len);
+void web_group_reset(struct web *w, struct http_conn *c, const char *group,
+                     const char *body, size_t len);
+
 /* JSON helpers. */
 void web_json_str(struct buf *b, const char *s, size_t n);
 void web_json_cstr(struct buf *b, const char *s);
@@ -64,6 +73,15 @@ int web_json_field(const char *json, size_t n, const char *key,
  * is checked either way. */
 int web_json_scalar(const char *json, size_t n, const char *key,
                     struct buf *out);
+/* Calls fn for each member of the JSON object json[0..n): its key, and
+ * its value: kind 's' a string (unescaped), 'n' a number, true or false
+ * (its text), '0' null, 'o' an object or array (its text). Returns 0 or
+ * ERR_INVALID (not an object, or malformed); fn may have been called for
+ * members before the error. */
+int web_json_members(const char *json, size_t n,
+                     void (*fn)(void *arg, const char *key, const char *v,
+                                size_t vn, int kind),
+                     void *arg);
 /* ISO-8601 UTC with milliseconds ("2026-12-07T19:03:43.120Z"). */
 void web_iso8601(int64_t ms, char *out, size_t n);
 
@@ -140,6 +158,10 @@ void web_groups_metrics(struct web *w, struct buf *out);
 void web_groups_get(struct web *w, struct http_conn *c);
 void web_groups_json(struct web *w, struct buf *out);
 void web_topics_json(struct web *w, struct buf *out);
+
+/* GET /skew and GET /advise: the course's calculators (web_calc.c). */
+void web_skew_get(struct http_conn *c, const struct http_request *req);
+void web_advise_get(struct http_conn *c, const struct http_request *req);
 
 /* GET /events: server-sent events for the dashboard (web_events.c). */
 void web_events_get(struct web *w, struct http_conn *c,

@@ -6,10 +6,10 @@
  *   PUT  /topics/{t}        create ({"partitions": N} body optional)
  *   POST /topics/{t}        append the body's records, answer once
  *                           appended (?acks=all: once fsync'ed)
- * The logdir is thread-safe; reads are lock-free atomics. Deleting is
- * not offered here: the broker's thread may hold the partitions (parked
- * fetches), so deletes go through the Kafka API (DeleteTopics), which runs
- * on that thread and checks that no query uses the topic.
+ * The logdir is thread-safe; reads are lock-free atomics. DELETE and
+ * PATCH (configs, more partitions) go through the Kafka API instead
+ * (web_admin.c): the broker's thread may hold the partitions (parked
+ * fetches) and checks that no query uses a topic it deletes.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -519,9 +519,8 @@ void web_topics_route(struct web *w, struct http_conn *c,
     if (http_str_ieq(req->method, "POST"))
         return ingest(w, c, req, name, body, len);
     if (http_str_ieq(req->method, "DELETE"))
-        return web_error(c, 405,
-                         "delete topics through the Kafka API (DeleteTopics, "
-                         "e.g. kafka-topics --delete): it runs on the "
-                         "broker's thread, which may hold the partitions");
-    web_error(c, 405, "use GET, PUT or POST");
+        return web_topic_delete(w, c, name);
+    if (http_str_ieq(req->method, "PATCH"))
+        return web_topic_patch(w, c, name, body, len);
+    web_error(c, 405, "use GET, PUT, POST, PATCH or DELETE");
 }

@@ -1,7 +1,10 @@
 // dashboard.js - drives Debian's Chromium (headless, through playwright-core)
 // against a running `rill serve --http-listen`: the dashboard must go live,
-// its live chart and alert feed must update as records arrive, and the
-// numbers on the page must match the API. Screenshots go to OUTDIR.
+// its live chart and alert feed must update as records arrive, the numbers
+// on the page must match the API (topics, queries, the query's topology and
+// watermark), its stop and resume buttons must work, and the skew explorer
+// and the advisor must recompute as their sliders move, agreeing with GET
+// /skew and GET /advise. Screenshots go to OUTDIR.
 //   node tests/browser/dashboard.js http://127.0.0.1:PORT OUTDIR
 // The server must have the stream `readings` (sensor_id, value, ts) and a
 // query writing `alerts` for value > 50 (tests/integration/test_http_dashboard.py).
@@ -102,6 +105,62 @@ async function main() {
       await sleep(300);
     }
     await page.screenshot({ path: path.join(outdir, "dashboard-3.png"), fullPage: true });
+
+    // One query's topology and watermark, against the API.
+    await waitFor(page, () => !document.getElementById("query-detail").hidden &&
+                  document.querySelectorAll("#topology .node.op").length > 0, null,
+                  "the query's topology is drawn");
+    {
+      const q = await (await fetch(base + "/queries/q_1")).json();
+      const got = await page.evaluate(() => [...document.querySelectorAll("#topology .node.op")].map((n) =>
+        ({ name: n.querySelector(".title").textContent, rows_in: +n.querySelector(".rows-in").dataset.value })));
+      const want = q.operators.map((o) => ({ name: o.name + (o.stage ? " (stage 1)" : ""), rows_in: o.rows_in }));
+      if (JSON.stringify(got) !== JSON.stringify(want)) fail("topology operators " + JSON.stringify(got) + " api " + JSON.stringify(want));
+      ok("the topology's operators and rows match the API: " + JSON.stringify(got));
+      const ins = await page.$eval("#wm-parts", (e) => +e.dataset.inputs);
+      if (ins !== q.watermark_explain.inputs.filter((i) => i.stage === 0).length) fail("watermark bars: " + ins);
+      const why = await page.$eval("#wm-why", (e) => e.textContent);
+      if (!why.includes(q.watermark_iso || "none") || !/Held back by readings partition \d|Nothing holds it back/.test(why))
+        fail("the watermark explanation: " + why);
+      ok("one watermark bar per input partition, and why: " + why);
+    }
+    // Stop and resume from the page.
+    await page.click("#q-stop");
+    await waitFor(page, () => document.getElementById("q-state").textContent.startsWith("STOPPED"), null,
+                  "the stop button stops the query");
+    const stopped = await (await fetch(base + "/queries/q_1")).json();
+    if (stopped.state !== "STOPPED" || stopped.running) fail("the API says " + stopped.state);
+    await page.click("#q-resume");
+    await waitFor(page, () => document.getElementById("q-state").textContent === "RUNNING", null,
+                  "the resume button resumes it");
+
+    // The calculators recompute as a slider moves, and agree with the API.
+    const slide = async (id, v) => page.$eval("#" + id, (e, val) => {
+      e.value = String(val); e.dispatchEvent(new Event("input", { bubbles: true }));
+    }, v);
+    await slide("sk-partitions", 20);
+    await waitFor(page, () => document.getElementById("skew-chart").dataset.partitions === "20", null,
+                  "the skew explorer redraws for 20 partitions");
+    {
+      const r = await (await fetch(base + "/skew?sensors=100&hot_share=0.1&hot_traffic=0.9&partitions=20&rate=100000")).json();
+      const got = await page.$eval("#skew-summary", (e) => e.dataset.imbalance);
+      if (got !== r.key.imbalance.toFixed(3)) fail("skew imbalance " + got + " api " + r.key.imbalance);
+      ok("the skew explorer's imbalance matches GET /skew: " + got);
+    }
+    const engine0 = await page.$eval("#advise-pick", (e) => e.dataset.engine);
+    await slide("ad-events", 2000000);
+    await slide("ad-patterns", 8);
+    await waitFor(page, () => document.getElementById("ad-patterns-v").textContent === "8", null,
+                  "the advisor takes the sliders");
+    {
+      await sleep(500);
+      const r = await (await fetch(base + "/advise?events_per_s=2000000&latency_ms=5000&cep_patterns=8&ml=0" +
+                                   "&kafka_exp=none&flink_exp=none&budget_usd=3000&engineers=3")).json();
+      const got = await page.$eval("#advise-pick", (e) => e.dataset.engine);
+      if (got !== r.engine) fail("advisor pick " + got + " api " + r.engine);
+      ok("the advisor's pick matches GET /advise: " + engine0 + " at 20K events/s, " + got + " at 2M with 8 patterns");
+    }
+    await page.screenshot({ path: path.join(outdir, "dashboard-4.png"), fullPage: true });
     // A phone-sized viewport renders too.
     await page.setViewportSize({ width: 390, height: 844 });
     await sleep(500);

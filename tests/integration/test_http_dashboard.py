@@ -28,7 +28,7 @@ def main():
     check(os.path.isdir(node_modules), "playwright-core installed (scripts/deps.sh)")
     check(os.path.exists("/usr/bin/chromium"), "Debian chromium installed (scripts/deps.sh)")
     shots = os.environ.get("RILL_SCREENSHOTS") or os.path.join(ROOT, "build", "screenshots")
-    for f in ("dashboard-1.png", "dashboard-2.png", "dashboard-3.png", "dashboard-phone.png"):
+    for f in ("dashboard-1.png", "dashboard-2.png", "dashboard-3.png", "dashboard-4.png", "dashboard-phone.png"):
         try:
             os.unlink(os.path.join(shots, f))
         except OSError:
@@ -57,7 +57,8 @@ def main():
         sys.stdout.write(p.stdout)
         sys.stderr.write(p.stderr[-3000:])
         check(p.returncode == 0, "the dashboard test in Chromium passed")
-        for f in ("dashboard-1.png", "dashboard-2.png", "dashboard-3.png", "dashboard-phone.png"):
+        for f in ("dashboard-1.png", "dashboard-2.png", "dashboard-3.png", "dashboard-4.png",
+                  "dashboard-phone.png"):
             path = os.path.join(shots, f)
             check(os.path.exists(path) and os.path.getsize(path) > 10000, "screenshot kept: %s" % path)
         rc = srv.stop()

@@ -1,7 +1,8 @@
 // rill dashboard: plain JavaScript, no framework, no build step.
 // Data: GET /events (server-sent "overview" events, once a second), GET
 // /streams, and POST /query?format=sse (push queries read with fetch) for
-// the live chart and the alert feed. Every number shown is also in the
+// the live chart and the alert feed; GET /skew and GET /advise for the
+// calculators; POST /queries/{id}/stop|resume. Every number shown is also in the
 // cell's data-value attribute (tests compare it with the API).
 "use strict";
 
@@ -90,7 +91,7 @@ function renderOverview(o) {
     const lag = (q.stages || []).map((s) => s.stage + " " + s.lag).join(", ");
     cell(tr, lag || "-", q.lag_records, "num lag");
     cell(tr, q.watermark_iso || "none", q.watermark, "watermark");
-    cell(tr, q.watermark_lag_ms === undefined ? "-" : fmtAge(q.watermark_lag_ms),
+    cell(tr, typeof q.watermark_lag_ms !== "number" ? "-" : fmtAge(q.watermark_lag_ms),
          q.watermark_lag_ms, "num");
     cell(tr, q.late_rows === undefined ? "-" : String(q.late_rows), q.late_rows, "num late");
     cell(tr, q.dead_letters === undefined ? "-" : String(q.dead_letters), q.dead_letters, "num dead");
@@ -160,6 +161,7 @@ function connectEvents() {
     $("status").className = "status on";
     const o = JSON.parse(e.data);
     renderOverview(o);
+    renderDetail(o);
     recordWatermarks(o);
   });
   es.onerror = () => {
@@ -347,6 +349,274 @@ async function loadStreams() {
   startChart();
   startAlerts();
 }
+
+// --- one query: topology, watermark explanation, stop / resume ----------
+
+const detail = { id: null, prevOps: null, prevTime: 0 };
+
+function pickQuery(queries) {
+  const sel = $("q-pick");
+  const ids = queries.map((q) => q.id);
+  const params = new URLSearchParams(location.search);
+  fillSelect(sel, ids);
+  if (!detail.id || !ids.includes(detail.id))
+    detail.id = ids.includes(params.get("query")) ? params.get("query") : ids[0] || null;
+  if (detail.id) sel.value = detail.id;
+  return queries.find((q) => q.id === detail.id) || null;
+}
+
+function box(cls, title, lines, key) {
+  const d = document.createElement("div");
+  d.className = "node " + cls;
+  if (key) d.dataset.key = key;
+  const t = document.createElement("div");
+  t.className = "title";
+  t.textContent = title;
+  d.appendChild(t);
+  for (const [text, value, vcls] of lines) {
+    const l = document.createElement("div");
+    l.className = "line" + (vcls ? " " + vcls : "");
+    l.textContent = text;
+    if (value !== undefined) l.dataset.value = String(value);
+    d.appendChild(l);
+  }
+  return d;
+}
+
+function arrow(label) {
+  const a = document.createElement("div");
+  a.className = "edge";
+  a.textContent = label ? "→ " + label : "→";
+  return a;
+}
+
+// Stages as a row of boxes: inputs, operators (rows / s in and out,
+// state), the repartition topic (lag), operators, the sink.
+function renderTopology(q, dt, prevOps) {
+  const root = $("topology");
+  root.innerHTML = "";
+  if (!q.running) {
+    root.appendChild(box("off", q.id + " is " + q.state.toLowerCase(), [[q.error || "not running here"]]));
+    return;
+  }
+  const ins = (q.watermark_explain.inputs || []);
+  const byStage = (s) => ins.filter((i) => i.stage === s);
+  const topics = {};
+  for (const i of byStage(0)) {
+    const t = topics[i.topic] || (topics[i.topic] = { parts: 0, lag: 0 });
+    t.parts++;
+    t.lag += Math.max(0, i.end - i.next);
+  }
+  const row = document.createElement("div");
+  row.className = "flow";
+  const col = document.createElement("div");
+  col.className = "col";
+  for (const [name, t] of Object.entries(topics))
+    col.appendChild(box("topic", name, [[t.parts + " partitions"], ["lag " + t.lag, t.lag, "lag"]], "in:" + name));
+  row.appendChild(col);
+  const ops = q.operators || [];
+  let stage = 0;
+  ops.forEach((op, i) => {
+    if (op.stage !== stage) {
+      const rep = byStage(1);
+      const lag = rep.reduce((a, r) => a + Math.max(0, r.end - r.next), 0);
+      row.appendChild(arrow());
+      row.appendChild(box("topic", q.id + "-repartition",
+        [[rep.length + " partitions, " + q.stages[1].tasks + " tasks"], ["lag " + lag, lag, "lag"]], "repartition"));
+      stage = op.stage;
+    }
+    const p = prevOps && prevOps[i];
+    const rin = p && dt > 0 ? Math.max(0, (op.rows_in - p.rows_in) / dt) : 0;
+    const rout = p && dt > 0 ? Math.max(0, (op.rows_out - p.rows_out) / dt) : 0;
+    const lines = [["in " + fmtRate(rin) + "/s (" + op.rows_in + ")", op.rows_in, "rows-in"],
+                   ["out " + fmtRate(rout) + "/s (" + op.rows_out + ")", op.rows_out, "rows-out"]];
+    if (op.state_bytes !== undefined)
+      lines.push(["state " + op.state_entries + " · " + fmtBytes(op.state_bytes), op.state_bytes, "state"]);
+    row.appendChild(arrow(stage === 0 && i === 0 ? (q.stages[0].tasks + " tasks") : ""));
+    row.appendChild(box("op", op.name + (op.stage ? " (stage 1)" : ""), lines, "op:" + i));
+  });
+  row.appendChild(arrow());
+  row.appendChild(box("topic", q.sink || "-", [["sink"]], "sink"));
+  root.appendChild(row);
+}
+
+function renderWatermark(q, now) {
+  const why = $("wm-why");
+  const cv = $("wm-parts");
+  if (!q.running) {
+    why.textContent = "not running";
+    cv.dataset.inputs = "0";
+    return;
+  }
+  const ex = q.watermark_explain;
+  let text = "watermark " + (q.watermark_iso || "none");
+  if (typeof q.watermark_lag_ms === "number") text += " (" + fmtAge(q.watermark_lag_ms) + " behind the wall clock)";
+  text += ". ";
+  if (ex.holder) {
+    text += "Held back by " + ex.holder.topic + " partition " + ex.holder.partition + ": " + ex.reason;
+    if (ex.holder.gap_ms > 0) text += " (" + fmtAge(ex.holder.gap_ms) + " behind the next slowest)";
+  } else {
+    text += "Nothing holds it back: " + ex.reason;
+  }
+  why.textContent = text + ".";
+  why.dataset.holder = ex.holder ? ex.holder.topic + "/" + ex.holder.partition : "";
+  // One bar per stage-0 input partition: its watermark on the wall-clock
+  // axis (now at the right edge).
+  const ins = ex.inputs.filter((i) => i.stage === 0);
+  cv.dataset.inputs = String(ins.length);
+  const dpr = window.devicePixelRatio || 1;
+  const rowH = 22;
+  cv.style.height = (ins.length * rowH + 26) + "px";
+  const w = cv.clientWidth, h = ins.length * rowH + 26;
+  if (cv.width !== w * dpr || cv.height !== h * dpr) { cv.width = w * dpr; cv.height = h * dpr; }
+  const g = cv.getContext("2d");
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  let span = 10000;
+  for (const i of ins) if (typeof i.watermark_lag_ms === "number") span = Math.max(span, i.watermark_lag_ms * 1.1);
+  const L = 130, R = 12;
+  const x = (lag) => L + (1 - lag / span) * (w - L - R);
+  g.font = "11px sans-serif";
+  ins.forEach((i, k) => {
+    const y = 4 + k * rowH;
+    g.fillStyle = i.holds_back ? "#c53030" : "#445";
+    g.fillText(i.topic + "/" + i.partition + (i.idle ? " (idle)" : ""), 2, y + 14);
+    if (typeof i.watermark_lag_ms !== "number") {
+      g.fillText("no data yet", L + 4, y + 14);
+      return;
+    }
+    g.fillStyle = i.holds_back ? "#fc8181" : i.idle ? "#cbd5e0" : "#90cdf4";
+    g.fillRect(L, y + 3, x(i.watermark_lag_ms) - L, rowH - 8);
+    g.fillStyle = "#223";
+    g.fillText(i.watermark_iso + " · " + fmtAge(i.watermark_lag_ms), L + 4, y + 14);
+  });
+  g.strokeStyle = "#2f855a";
+  g.beginPath(); g.moveTo(w - R, 0); g.lineTo(w - R, h - 20); g.stroke();
+  g.fillStyle = "#667";
+  g.fillText("wall clock", w - R - 52, h - 6);
+  g.fillText("-" + fmtAge(Math.round(span)), L, h - 6);
+  const lat = ex.lateness || [];
+  $("lateness").textContent = q.late_rows ? "late rows by lateness: " + lat.filter((b) => b.rows)
+    .map((b) => (b.le_ms === null ? "> 1 h" : "≤ " + fmtAge(b.le_ms)) + ": " + b.rows).join(", ") +
+    " (the latest " + fmtAge(ex.max_lateness_ms) + ")" : "no late rows";
+  $("lateness").dataset.value = String(q.late_rows || 0);
+}
+
+function renderDetail(o) {
+  const q = pickQuery(o.queries || []);
+  $("query-detail").hidden = !q;
+  if (!q) return;
+  $("q-state").textContent = q.state + (q.running ? "" : " (not running)");
+  $("q-state").className = "state-" + q.state;
+  const dt = detail.prevTime ? (o.time - detail.prevTime) / 1000 : 0;
+  renderTopology(q, dt, detail.prevId === q.id ? detail.prevOps : null);
+  renderWatermark(q, o.time);
+  detail.prevOps = q.operators || null;
+  detail.prevId = q.id;
+  detail.prevTime = o.time;
+}
+
+async function control(action) {
+  if (!detail.id) return;
+  const res = await fetch("/queries/" + encodeURIComponent(detail.id) + "/" + action, { method: "POST" });
+  const r = await res.json();
+  $("q-msg").textContent = r.error || r.text || "";
+}
+
+$("q-pick").addEventListener("change", () => { detail.id = $("q-pick").value; detail.prevOps = null; if (prev) renderDetail(prev); });
+$("q-stop").addEventListener("click", () => control("stop"));
+$("q-resume").addEventListener("click", () => control("resume"));
+
+// --- the course's calculators: skew explorer and architecture advisor ---
+
+function params(ids) {
+  const p = new URLSearchParams();
+  for (const [id, name] of ids) {
+    const el = $(id);
+    p.set(name, el.type === "checkbox" ? (el.checked ? "1" : "0") : el.value);
+    const out = $(id + "-v");
+    if (out) out.textContent = el.type === "range" && el.dataset.pct ? Math.round(el.value * 100) + "%" : el.value;
+  }
+  return p;
+}
+
+let skewSeq = 0;
+async function updateSkew() {
+  const seq = ++skewSeq;
+  const p = params([["sk-sensors", "sensors"], ["sk-hot-share", "hot_share"], ["sk-hot-traffic", "hot_traffic"],
+                    ["sk-partitions", "partitions"], ["sk-rate", "rate"]]);
+  const res = await fetch("/skew?" + p);
+  const r = await res.json();
+  if (seq !== skewSeq) return;
+  if (!res.ok) { $("skew-summary").textContent = r.error; return; }
+  drawSkew(r);
+  const s = $("skew-summary");
+  s.dataset.imbalance = r.key.imbalance.toFixed(3);
+  s.textContent = "key-based: hottest partition " + r.key.hottest + " carries " + (100 * r.key.hottest_share).toFixed(1) +
+    "% (" + r.key.imbalance.toFixed(2) + "× the mean), " + r.key.idle + " idle; round-robin: every partition " +
+    fmtRate(r.round_robin.mean) + " events/s (" + r.round_robin.imbalance.toFixed(2) + "×). " +
+    "A consumer group is capped at " + r.partitions + " consumers, and by its hottest partition.";
+}
+
+function drawSkew(r) {
+  const cv = $("skew-chart");
+  const dpr = window.devicePixelRatio || 1;
+  const w = cv.clientWidth, h = cv.clientHeight;
+  if (cv.width !== w * dpr) { cv.width = w * dpr; cv.height = h * dpr; }
+  const g = cv.getContext("2d");
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  const P = r.partitions, L = 60, B = 20, T = 16;
+  const vmax = Math.max(r.key.max, r.round_robin.max) || 1;
+  const bw = (w - L - 8) / P;
+  g.font = "11px sans-serif";
+  g.fillStyle = "#667";
+  g.fillText(fmtRate(vmax) + "/s", 2, T + 4);
+  g.fillText("0", 2, h - B);
+  for (let p = 0; p < P; p++) {
+    const x0 = L + p * bw;
+    const hk = (h - T - B) * r.key.load[p] / vmax, hr = (h - T - B) * r.round_robin.load[p] / vmax;
+    g.fillStyle = p === r.key.hottest ? "#c53030" : "#2b6cb0";
+    g.fillRect(x0 + 1, h - B - hk, Math.max(1, bw * 0.55 - 1), hk);
+    g.fillStyle = "#a0aec0";
+    g.fillRect(x0 + bw * 0.55, h - B - hr, Math.max(1, bw * 0.35), hr);
+    if (P <= 32) { g.fillStyle = "#667"; g.fillText(String(p), x0 + 2, h - 6); }
+  }
+  g.fillStyle = "#2b6cb0"; g.fillText("■ key-based (murmur2)", L, 11);
+  g.fillStyle = "#a0aec0"; g.fillText("■ round-robin", L + 150, 11);
+  cv.dataset.partitions = String(P);
+}
+
+let adviseSeq = 0;
+async function updateAdvise() {
+  const seq = ++adviseSeq;
+  const p = params([["ad-events", "events_per_s"], ["ad-latency", "latency_ms"], ["ad-patterns", "cep_patterns"],
+                    ["ad-ml", "ml"], ["ad-kafka", "kafka_exp"], ["ad-flink", "flink_exp"],
+                    ["ad-budget", "budget_usd"], ["ad-engineers", "engineers"]]);
+  const res = await fetch("/advise?" + p);
+  const r = await res.json();
+  if (seq !== adviseSeq) return;
+  if (!res.ok) { $("advise-pick").textContent = r.error; return; }
+  $("advise-pick").textContent = r.engine + (r.rill_embedded ? " — one rill node covers it" : " — rill on a Kafka cluster") +
+    (r.over_budget ? " (over budget)" : "") + ", " + r.partitions + " partitions, " + r.mb_per_s.toFixed(1) + " MB/s";
+  $("advise-pick").dataset.engine = r.engine;
+  fillTable("advise-engines", r.engines, (tr, e) => {
+    tr.dataset.key = e.name;
+    cell(tr, e.name, e.name, e.name === r.engine ? "pick" : "");
+    cell(tr, e.feasible ? "yes" : "no", e.feasible);
+    cell(tr, "$" + e.infra_usd.toFixed(0), e.infra_usd, "num");
+    cell(tr, "$" + e.year_one_usd.toFixed(0), e.year_one_usd, "num");
+    cell(tr, e.eng_weeks.toFixed(1), e.eng_weeks, "num");
+  });
+  $("advise-report").textContent = r.report + "\n" + r.grow;
+}
+
+for (const el of document.querySelectorAll("#calc-skew input"))
+  el.addEventListener("input", updateSkew);
+for (const el of document.querySelectorAll("#calc-advise input, #calc-advise select"))
+  el.addEventListener("input", updateAdvise);
+updateSkew();
+updateAdvise();
 
 $("chart-stream").addEventListener("change", startChart);
 $("alert-stream").addEventListener("change", startAlerts);

@@ -1,5 +1,6 @@
 /* test_diag.c - level names parse (table), messages below the level are
- * dropped, a line is "<ISO-8601 UTC ms>Z LEVEL text\n". */
+ * dropped, a line is "<ISO-8601 UTC ms>Z LEVEL text\n"; events in the
+ * text, logfmt and JSON formats, with quotes and newlines escaped. */
 #include "base/diag.h"
 
 #include <stdio.h>
@@ -83,10 +84,74 @@ TEST(test_control_bytes_escaped)
                        "forged\\r\\x1b[2Kx\\\\ done\n") != NULL);
 }
 
+/* Runs fn with stderr going to a file; returns what was written. */
+static void capture(void (*fn)(void), char *text, size_t cap)
+{
+    char path[] = "/tmp/rill-diag-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    int saved = dup(2);
+    dup2(fd, 2);
+    fn();
+    dup2(saved, 2);
+    close(saved);
+    memset(text, 0, cap);
+    ssize_t n = pread(fd, text, cap - 1, 0);
+    CHECK(n > 0);
+    close(fd);
+    unlink(path);
+}
+
+static void emit_event(void)
+{
+    struct diag_kv kv[] = {{"query", "q_1", 0},
+                           {"why", "a \"quoted\"\nline", 0},
+                           {"count", NULL, -42}};
+    diag_event(DIAG_WARN, "late_rows", kv, 3, "query %s: %d late", "q_1", 3);
+    diag_info("plain = %s", "text");
+}
+
+TEST(test_formats)
+{
+    enum diag_format f;
+    CHECK_EQ_INT(diag_parse_format("json", &f), 0);
+    CHECK_EQ_INT(f, DIAG_FORMAT_JSON);
+    CHECK_EQ_INT(diag_parse_format("logfmt", &f), 0);
+    CHECK_EQ_INT(f, DIAG_FORMAT_LOGFMT);
+    CHECK_EQ_INT(diag_parse_format("xml", &f), ERR_INVALID);
+    char text[2048];
+
+    diag_set_format(DIAG_FORMAT_JSON);
+    capture(emit_event, text, sizeof text);
+    /* {"time":"2026-...Z","level":"warn",... */
+    CHECK(!strncmp(text, "{\"time\":\"", 9) && text[9 + 23] == 'Z');
+    CHECK(strstr(text,
+                 "\",\"level\":\"warn\",\"event\":\"late_rows\","
+                 "\"query\":\"q_1\",\"why\":\"a \\\"quoted\\\"\\u000aline\","
+                 "\"count\":-42,\"msg\":\"query q_1: 3 late\"}\n") != NULL);
+    CHECK(strstr(text, "\"level\":\"info\",\"msg\":\"plain = text\"}\n") !=
+          NULL);
+
+    diag_set_format(DIAG_FORMAT_LOGFMT);
+    capture(emit_event, text, sizeof text);
+    CHECK(!strncmp(text, "time=", 5));
+    CHECK(strstr(text, " level=warn event=late_rows query=q_1 why=\"a "
+                       "\\\"quoted\\\"\\nline\" count=-42 msg=\"query q_1: 3 "
+                       "late\"\n") != NULL);
+    CHECK(strstr(text, " level=info msg=\"plain = text\"\n") != NULL);
+
+    diag_set_format(DIAG_FORMAT_TEXT);
+    capture(emit_event, text, sizeof text);
+    CHECK(strstr(text, " WARN  query q_1: 3 late [late_rows query=q_1 "
+                       "why=\"a \\\"quoted\\\"\\nline\" count=-42]\n") != NULL);
+    CHECK(strstr(text, " INFO  plain = text\n") != NULL);
+}
+
 int main(void)
 {
     RUN(test_parse_level);
     RUN(test_levels_and_format);
+    RUN(test_formats);
     RUN(test_control_bytes_escaped);
     return harness_summary("test_diag");
 }

@@ -15,7 +15,7 @@
  *       p2 = 700 + 100 = 800; max/mean 2.4, hottest share 80%.
  *   Round-robin: 1000 / P on every partition, max/mean 1.0.
  */
-#include "cli/skew.h"
+#include "web/skew.h"
 
 #include "base/err.h"
 #include "../../harness.h"

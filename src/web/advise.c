@@ -1,5 +1,5 @@
 /* advise.c - `rill advise`: the course's architecture reasoning as code
- * (layer: cli).
+ * (layer: web).
  *
  * The decision is a short list of rules, in the order the course's worked
  * example applies them; advise_report() prints each step with the figures
@@ -17,7 +17,7 @@
  * Extrapolations beyond the example (cost growth with load, effort per
  * extra pattern) are rill's own and the report says so.
  */
-#include "cli/advise.h"
+#include "web/advise.h"
 
 #include "base/err.h"
 

@@ -1,4 +1,4 @@
-/* advise.h - the architecture calculator behind `rill advise` (layer: cli).
+/* advise.h - the architecture calculator behind `rill advise` (layer: web).
  *
  * Reproduces the course's worked-example reasoning (throughput, latency,
  * pattern needs, ML, team and cost) to pick between Kafka Streams-style,
@@ -7,6 +7,9 @@
  * cluster. Every figure comes from docs/planning.md (the course's numbers);
  * the few extrapolations beyond the worked example are labelled as such in
  * the report. Pure functions: no I/O, any thread.
+ *
+ * The dashboard's advisor (GET /advise, web_calc.c) and `rill advise`
+ * (cli_advise.c) both use it: it sits in the web layer, the lower of the two.
  */
 #ifndef RILL_ADVISE_H
 #define RILL_ADVISE_H

@@ -1,4 +1,4 @@
-/* skew.h - the partition-imbalance explorer behind `rill skew` (layer: cli).
+/* skew.h - the partition-imbalance explorer behind `rill skew` (layer: web).
  *
  * Compares key-based placement (murmur2 of the sensor key "s-0042", as the
  * Java client and rill place keys) with round-robin: per-partition load,
@@ -6,6 +6,9 @@
  * for a consumer group. Hot sensors are the ones sim_pick_hot() picks for
  * the same seed, so `rill simulate` with the same flags produces exactly
  * this traffic. Pure computation: no I/O, any thread.
+ *
+ * The dashboard's skew explorer (GET /skew, web_calc.c) and `rill skew`
+ * (cli_skew.c) both use it: it sits in the web layer, the lower of the two.
  */
 #ifndef RILL_SKEW_H
 #define RILL_SKEW_H

@@ -1,6 +1,6 @@
 /* test_advise.c - `rill advise` reproduces the course's worked example and
  * its "move to Flink" rules. */
-#include "cli/advise.h"
+#include "web/advise.h"
 
 #include "base/err.h"
 #include "../../harness.h"

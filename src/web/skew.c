@@ -1,5 +1,5 @@
 /* skew.c - `rill skew`: key-based vs round-robin partition load (layer:
- * cli).
+ * web).
  *
  * The course's example: 100 sensors, 10% of them carrying 90% of the
  * traffic, 10 partitions. Key-based placement puts 2-3 hot sensors on some
@@ -9,7 +9,7 @@
  * scales linearly. A consumer group is capped by the partition count, and
  * its throughput by the hottest partition.
  */
-#include "cli/skew.h"
+#include "web/skew.h"
 
 #include "base/err.h"
 #include "base/mem.h"

@@ -218,7 +218,8 @@ int cli_serve(int argc, char **argv)
      * parked fetches and MQTT deliveries: the logdir's one append
      * subscription, no thread of ours waking on every append. */
     logdir_set_append_listener(broker_logdir(b), wake_fetches, b);
-    struct query_run_options qo = {.durable_only = cfg.read_durable};
+    struct query_run_options qo = {.durable_only = cfg.read_durable,
+                                   .log_events = true};
     if (sql_server_start(cfg.data_dir, broker_logdir(b), &qo, &sql, err,
                          sizeof err) < 0) {
         fprintf(stderr, "rill serve: SQL: %s\n", err);

@@ -40,6 +40,7 @@ struct query_run_options {
     bool until_idle;   /* bounded mode, see above */
     int64_t idle_ms;   /* 0: 500 ms */
     bool durable_only; /* read only fsync'ed data (rill.read.durable) */
+    bool log_events;   /* query events in the log (rill serve) */
     int workers;       /* worker threads; 0: RILL_WORKERS or one per core; < 0:
                           none, query_run_step steps the queries */
     /* Processing time from the records' arrival stamps, batch by batch

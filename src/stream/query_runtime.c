@@ -361,6 +361,7 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
     q->emit = sp->emit;
     q->emit_arg = sp->emit_arg;
     q->persistent = sp->persistent;
+    q->log_events = sp->persistent && qr->o.log_events;
     q->stall_ms = 60000;
     const char *stall = getenv("RILL_WATERMARK_STALL_MS");
     if (stall && atoll(stall) > 0)
@@ -513,7 +514,7 @@ int query_runtime_start(struct query_runtime *qr, const struct query_spec *sp,
         }
     }
     qr->queries[qr->nqueries++] = q;
-    if (q->persistent) {
+    if (q->log_events) {
         struct diag_kv kv[] = {{"query", q->id, 0},
                                {"input", q->in_topic, 0},
                                {"sink", q->spec.sink_topic, 0},
@@ -527,6 +528,8 @@ int query_runtime_start(struct query_runtime *qr, const struct query_spec *sp,
 
 static void log_stop(const struct query *q, const char *how)
 {
+    if (!q->log_events)
+        return;
     struct diag_kv kv[] = {{"query", q->id, 0}, {"how", how, 0}};
     diag_event(DIAG_INFO, "query_stop", kv, 2, "query %s stopped (%s)", q->id,
                how);

@@ -44,6 +44,10 @@ struct query_runtime_options {
     bool until_idle;   /* bounded mode, see above */
     int64_t idle_ms;   /* 0: 500 ms */
     bool durable_only; /* read only fsync'ed data (rill.read.durable) */
+    /* Log events of persistent queries (start, stop, failure, dead-letter
+     * and late-row bursts, watermark stalls: base/diag.h). A server sets
+     * it; an embedding program (`rill run`, librill) keeps stderr quiet. */
+    bool log_events;
     /* worker threads; 0: RILL_WORKERS or one per core; < 0: none, the
      * caller steps the queries (query_runtime_step) */
     int workers;

@@ -151,6 +151,7 @@ struct query {
     int error;
     /* log events (query_task.c): one failure line; watermark stalls, kept
      * by stage-0 task 0 */
+    bool log_events; /* options.log_events, for a persistent query */
     atomic_bool failed_logged;
     int64_t stall_ms; /* RILL_WATERMARK_STALL_MS, default 60 s */
     int64_t stall_wm, stall_since;

@@ -808,7 +808,7 @@ void query_task_failed(struct task *k, int rc)
 {
     k->error = rc;
     struct query *q = k->q;
-    if (!q->persistent || atomic_exchange(&q->failed_logged, true))
+    if (!q->log_events || atomic_exchange(&q->failed_logged, true))
         return;
     struct diag_kv kv[] = {{"query", q->id, 0},
                            {"stage", NULL, k->stage},
@@ -821,7 +821,7 @@ void query_task_failed(struct task *k, int rc)
 
 static void report_bursts(struct task *k)
 {
-    if (!k->q->persistent || (k->dead_letters == k->dead_reported &&
+    if (!k->q->log_events || (k->dead_letters == k->dead_reported &&
                               k->late_rows == k->late_reported))
         return;
     int64_t now = clock_mono_ms();
@@ -955,7 +955,7 @@ static void save_due(struct task *k, int64_t now_mono)
     if (k->stage == 0 && k->part == 0 && q->persistent &&
         now_mono - q->last_save >= 1000)
         query_task_progress_save(q, query_task_progress_wm(q));
-    if (k->stage == 0 && k->part == 0 && q->persistent)
+    if (k->stage == 0 && k->part == 0 && q->log_events)
         check_stall(k, now_mono);
 }
 

@@ -1346,17 +1346,6 @@ static int over_restore(struct operator_node *op, const uint8_t *p, size_t n)
     return 0;
 }
 
-/* operator_ops.state: rows held until the watermark passes them, and
- * every key's frame (DESCRIBE, /metrics). */
-static void over_state(const struct operator_node *op,
-                       struct operator_state *out)
-{
-    struct over_agg_stats st;
-    over_agg_stats(op, &st);
-    out->entries = st.rows_pending;
-    out->bytes = st.state_bytes;
-}
-
 static const struct operator_ops over_ops = {.name = "over_agg",
                                              .push = over_push,
                                              .advance = over_advance,

@@ -1,6 +1,9 @@
 # lib.sh - shared helpers for shell integration tests (source it).
 # Each test starts and stops its own processes, by pid, on free loopback ports.
 set -euo pipefail
+# With pipefail, `echo "$out" | grep -q x` fails when grep -q exits at its
+# first match while echo still writes (SIGPIPE): tests write
+# `{ echo "$out" || true; } | grep -q x`.
 RILL=${RILL:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/rill}
 TMP=$(mktemp -d /tmp/rill-it.XXXXXX)
 PIDS=()

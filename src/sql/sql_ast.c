@@ -535,6 +535,11 @@ static void from_out(struct out *o, const struct sql_from *f)
     case SQL_FROM_TABLE:
         put(o, "(table ");
         name_out(o, f->name);
+        if (f->as_of) {
+            put(o, " (as-of ");
+            expr_out(o, f->as_of);
+            put(o, ")");
+        }
         put(o, ")");
         break;
     case SQL_FROM_SUBQUERY:

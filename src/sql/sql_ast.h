@@ -263,6 +263,7 @@ struct sql_from {
     struct sql_from *left, *right;
     struct sql_expr *on;
     struct sql_match *match;
+    struct sql_expr *as_of; /* TABLE: FOR SYSTEM_TIME AS OF as_of */
 };
 
 enum sql_emit {

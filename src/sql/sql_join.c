@@ -51,6 +51,7 @@ struct sql_join_plan {
     bool cross; /* FROM a, b WHERE ...: the WHERE is the condition */
     /* a window join: both inputs TUMBLE(size, offset) */
     bool windowed;
+    bool temporal; /* b FOR SYSTEM_TIME AS OF a.ts */
     int64_t win_size, win_offset;
 };
 
@@ -194,8 +195,8 @@ static int bound(struct cond *c, enum sql_op op, const struct sql_expr *x,
 {
     int64_t ox, oy;
     int rc;
-    if (c->windowed)
-        return 0; /* a window join's rows meet by window, not by bounds */
+    if (c->windowed || c->j->temporal)
+        return 0; /* rows meet by window or by version, not by bounds */
     int sx = time_of(c, x, &ox, &rc);
     if (rc)
         return rc;
@@ -551,6 +552,28 @@ static int side_info(const struct sql_query_start *q, const struct sql_from *x,
                         r->name);
         j->parts[s] = n > 0 ? n : 1;
     }
+    if (x->kind == SQL_FROM_TABLE && x->as_of) {
+        if (s == 0)
+            return fail(err, x->as_of->pos, ERR_UNSUPPORTED,
+                        "FOR SYSTEM_TIME AS OF belongs to the right side of "
+                        "a join (the versioned table)");
+        const struct sql_expr *a = x->as_of;
+        const char *want = j->tcol[0];
+        if (a->kind != SQL_EXPR_COLUMN || a->nparts < 1 ||
+            strcasecmp(a->parts[a->nparts - 1], want) ||
+            (a->nparts >= 2 && strcasecmp(a->parts[a->nparts - 2], j->qual[0])))
+            return fail(err, a->pos, ERR_UNSUPPORTED,
+                        "FOR SYSTEM_TIME AS OF must name the event-time "
+                        "column of the left stream (%s.%s): processing-time "
+                        "temporal joins are not supported",
+                        j->qual[0], want);
+        if (!r->key)
+            return fail(err, x->pos, ERR_UNSUPPORTED,
+                        "%s needs a key to be a versioned table (WITH (key "
+                        "= 'column'), its PRIMARY KEY)",
+                        r->name);
+        j->temporal = true;
+    }
     j->delay[s] = r->watermark_delay_ms;
     snprintf(j->tcol[s], sizeof j->tcol[s], "%s", r->time_column);
     *out = r;
@@ -623,6 +646,23 @@ int sql_join_build(const struct sql_query_start *q,
                   j->qual[0], j->qual[1], SUPPORTED);
         goto fail;
     }
+    if (j->temporal) {
+        int kc = schema_find(&c.r[1]->schema, c.r[1]->key, strlen(c.r[1]->key));
+        if (type != JOIN_INNER && type != JOIN_LEFT) {
+            rc = fail(err, f->pos, ERR_UNSUPPORTED,
+                      "a temporal join is INNER or LEFT");
+            goto fail;
+        }
+        if (c.nkeys != 1 || c.key[1][0] != kc) {
+            rc = fail(err, on->pos, ERR_UNSUPPORTED,
+                      "a temporal join's condition must be an equality "
+                      "with %s.%s, the key of %s (its versions are by key)",
+                      j->qual[1], c.r[1]->key, j->rel[1]);
+            goto fail;
+        }
+        c.has_lower = c.has_upper = true;
+        c.lower = c.upper = 0;
+    }
     if (j->windowed && (!c.win_start_eq || !c.win_end_eq)) {
         rc = fail(err, on->pos, ERR_UNSUPPORTED,
                   "a window join needs %s.window_start = %s.window_start AND "
@@ -669,6 +709,7 @@ int sql_join_build(const struct sql_query_start *q,
         j->cfg.window_size_ms = j->win_size;
         j->cfg.window_offset_ms = j->win_offset;
     }
+    j->cfg.temporal = j->temporal;
     int n = 0;
     for (int sd = 0; sd < 2; sd++)
         for (int i = 0; i < c.r[sd]->schema.ncolumns + (j->windowed ? 2 : 0);
@@ -868,7 +909,15 @@ void sql_join_explain(const struct plan *p, struct buf *out)
                    p->repart_topic[0] ? p->repart_topic : "<id>-repartition",
                    p->npartitions, p->npartitions,
                    p->repart_topic[0] ? p->repart_topic : "<id>-repartition");
-    if (j->windowed)
+    if (j->temporal)
+        buf_printf(out,
+                   "temporal join: %s, keys %s; each %s row waits until the "
+                   "watermark reaches its %s, then joins the version of %s "
+                   "valid then (FOR SYSTEM_TIME AS OF); versions older than "
+                   "one at or below the watermark are dropped\n",
+                   type_name(j->cfg.type), j->keys_text, j->qual[0], j->tcol[0],
+                   j->qual[1]);
+    else if (j->windowed)
         buf_printf(out,
                    "window join: TUMBLE(size %" PRId64 " ms, offset %" PRId64
                    " ms) on both sides, %s, keys %s; rows meet within one "

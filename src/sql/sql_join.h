@@ -5,8 +5,10 @@
  * WATERMARK each, on at least one key equality and a time bound on both
  * sides (a.ts BETWEEN b.ts - INTERVAL ... AND b.ts + INTERVAL ..., or the
  * same with >=, >, <=, <), and window joins of two TUMBLE TVFs on
- * window_start, window_end and keys; then WHERE and the SELECT list.
- * Everything else (other windows, stream-table joins, regular joins, more
+ * window_start, window_end and keys, and temporal joins (INNER or LEFT
+ * JOIN t FOR SYSTEM_TIME AS OF a.ts, on t's key); then WHERE and the
+ * SELECT list.
+ * Everything else (other windows, other table joins, regular joins, more
  * than two inputs, GROUP BY over a join) is refused with its position and
  * what is supported. docs/joins.md has the rules.
  */

@@ -549,6 +549,14 @@ static struct sql_from *parse_table_primary(struct parser *p)
         f->kind = SQL_FROM_TABLE;
         f->name = name(p, "a stream or table name, a subquery or "
                           "TABLE(window function)");
+        if (is_kw(p, 0, "FOR") && is_kw(p, 1, "SYSTEM_TIME")) {
+            /* a temporal join's versioned table (sql_join.c) */
+            next(p);
+            next(p);
+            expect_kw(p, "AS", "AS after FOR SYSTEM_TIME");
+            expect_kw(p, "OF", "OF after FOR SYSTEM_TIME AS");
+            f->as_of = parse_expr(p);
+        }
         f->alias = opt_alias(p);
     }
     if (is_kw(p, 0, "MATCH_RECOGNIZE")) {

@@ -413,7 +413,9 @@ static uint32_t store(struct interval_join *j, const struct row_batch *b, int i,
     k->tail[s] = id;
     k->n++;
     /* due: invariant 1 */
-    int64_t due = s == 0 ? e->ts - j->cfg.lower_ms : e->ts + j->cfg.upper_ms;
+    int64_t due = j->cfg.temporal ? e->ts
+                  : s == 0        ? e->ts - j->cfg.lower_ms
+                                  : e->ts + j->cfg.upper_ms;
     if (s == 0 && j->cfg.lower_ms < 0 && due < e->ts)
         due = INT64_MAX; /* overflow */
     if (s == 1 && j->cfg.upper_ms > 0 && due < e->ts)
@@ -621,7 +623,7 @@ static int ij_push(struct operator_node *op, const struct row_batch *in)
         uint32_t slot;
         uint32_t key = key_find(j, hash, &slot);
         bool matched = false;
-        if (key != NONE) {
+        if (key != NONE && !j->cfg.temporal) {
             int o = 1 - s;
             from_input(j, s, in, i, vals + (s ? n0 : 0));
             window_cols(j, ts, vals + (s ? n0 : 0) + j->cfg.side[s].ncolumns);
@@ -639,7 +641,7 @@ static int ij_push(struct operator_node *op, const struct row_batch *in)
                 matched = true;
                 j->st.pairs++;
             }
-        } else {
+        } else if (key == NONE) {
             key = key_add(j, hash);
         }
         if (!rc)
@@ -650,6 +652,67 @@ static int ij_push(struct operator_node *op, const struct row_batch *in)
             row_batch_reset(j->late_b[s]);
     int rc2 = emit_out(j);
     return rc ? rc : rc2;
+}
+
+/* Takes entry x out of its key's list (its bytes go with the next output
+ * batch: invariant 4). */
+static void drop(struct interval_join *j, uint32_t x)
+{
+    struct entry *e = &j->e[x];
+    struct keyrec *k = &j->k[e->key];
+    if (e->prev != NONE)
+        j->e[e->prev].next = e->next;
+    else
+        k->head[e->side] = e->next;
+    if (e->next != NONE)
+        j->e[e->next].prev = e->prev;
+    else
+        k->tail[e->side] = e->prev;
+    j->pending[j->npending++] = x;
+    j->st.live_rows--;
+    if (--k->n == 0)
+        key_remove(j, e->key);
+}
+
+/* A temporal join's timer: a left row joins the version of its key valid
+ * at its time and goes; a version drops the older ones (their timers,
+ * due earlier, have all fired; a version arriving later than the
+ * watermark is late, so none older can come). */
+static int temporal_due(struct interval_join *j, uint32_t x, int64_t wm)
+{
+    struct entry *e = &j->e[x];
+    struct keyrec *k = &j->k[e->key];
+    int n0 = side_width(j, 0);
+    int rc = 0;
+    if (e->side == 1) {
+        for (uint32_t y = k->head[1]; y != NONE;) {
+            uint32_t next = j->e[y].next;
+            if (j->e[y].ts < e->ts)
+                drop(j, y);
+            y = next;
+        }
+        return 0;
+    }
+    uint32_t best = NONE;
+    for (uint32_t y = k->head[1]; y != NONE; y = j->e[y].next)
+        if (j->e[y].ts <= e->ts &&
+            (best == NONE || j->e[y].ts >= j->e[best].ts))
+            best = y;
+    struct value vals[SCHEMA_MAX_COLUMNS];
+    if (best != NONE || j->cfg.type == JOIN_LEFT) {
+        nulls(vals, SCHEMA_MAX_COLUMNS);
+        from_entry(j, e, vals);
+        if (best != NONE)
+            from_entry(j, &j->e[best], vals + n0);
+        struct row_meta m = {e->ts, e->offset, e->ts, e->partition, wm};
+        rc = append(j, vals, &m);
+        if (best != NONE)
+            j->st.pairs++;
+        else
+            j->st.unmatched++;
+    }
+    drop(j, x);
+    return rc;
 }
 
 /* Drops the rows due at wm (invariant 1), emitting unmatched ones of an
@@ -678,6 +741,10 @@ static int ij_advance(struct operator_node *op, int64_t wm)
         if (j->nh)
             j->h[at] = last;
         struct entry *e = &j->e[t.entry];
+        if (j->cfg.temporal) {
+            rc = temporal_due(j, t.entry, wm);
+            continue;
+        }
         if (!e->matched && outer(j, e->side)) {
             nulls(vals, SCHEMA_MAX_COLUMNS);
             from_entry(j, e, vals + (e->side ? n0 : 0));
@@ -685,20 +752,7 @@ static int ij_advance(struct operator_node *op, int64_t wm)
             rc = append(j, vals, &m);
             j->st.unmatched++;
         }
-        /* unlink */
-        struct keyrec *k = &j->k[e->key];
-        if (e->prev != NONE)
-            j->e[e->prev].next = e->next;
-        else
-            k->head[e->side] = e->next;
-        if (e->next != NONE)
-            j->e[e->next].prev = e->prev;
-        else
-            k->tail[e->side] = e->prev;
-        j->pending[j->npending++] = t.entry;
-        j->st.live_rows--;
-        if (--k->n == 0)
-            key_remove(j, e->key);
+        drop(j, t.entry);
     }
     int rc2 = emit_out(j);
     return rc ? rc : rc2;

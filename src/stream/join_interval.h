@@ -17,6 +17,7 @@
 #ifndef RILL_JOIN_INTERVAL_H
 #define RILL_JOIN_INTERVAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "row/row_batch.h"
@@ -54,6 +55,13 @@ struct interval_join_config {
      * when it closes), and each side's output columns end with its
      * window_start and window_end (TIMESTAMP; names follow its columns') */
     int64_t window_size_ms, window_offset_ms;
+    /* A temporal join (FOR SYSTEM_TIME AS OF, INNER or LEFT): the right
+     * side is a versioned table; a left row waits until the watermark
+     * reaches its time, then joins the version of its key with the
+     * largest time at or below its own (ties: the last to arrive); a
+     * version is dropped once a newer one is at or below the watermark.
+     * lower/upper are not used. */
+    bool temporal;
     window_agg_late_fn late; /* too-late rows; may be NULL */
     void *late_arg;
 };

@@ -179,6 +179,10 @@ static const struct case_ok stmt_cases[] = {
      "INTERVAL '1' MINUTE AND a.ts",
      "(select (items a.id) (from (join inner (table a) (table b) (AND (= a.id "
      "b.id) (between b.ts (- a.ts (interval 60000)) a.ts)))))"},
+    {"SELECT r.v FROM readings r JOIN machines FOR SYSTEM_TIME AS OF r.ts AS "
+     "m ON r.k = m.k",
+     "(select (items r.v) (from (join inner (as (table readings) r) (as "
+     "(table machines (as-of r.ts)) m) (= r.k m.k))))"},
     {"SELECT * FROM a RIGHT OUTER JOIN b ON a.k = b.k FULL JOIN c ON b.k = c.k "
      "CROSS JOIN d",
      "(select (items *) (from (join cross (join full (join right (table a) "

@@ -33,6 +33,9 @@ static const char setup_sql[] =
     "WITH (topic = 'events', format = 'json');\n"
     "CREATE STREAM nowm (machine_id STRING, ts TIMESTAMP(3)) "
     "WITH (topic = 'nowm', format = 'json');\n"
+    "CREATE TABLE machines (machine_id STRING, line STRING, ts "
+    "TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH (topic = 'machines', "
+    "format = 'json', key = 'machine_id');\n"
     "CREATE STREAM csvs (machine_id STRING, ts TIMESTAMP(3), "
     "WATERMARK FOR ts AS ts) WITH (topic = 'csvs', format = 'csv');\n";
 
@@ -206,6 +209,29 @@ static const struct {
      "AND r.ts = e.ts",
      "ERR line 1, column 97: a window join needs the same TUMBLE window on "
      "both sides"},
+    /* temporal joins */
+    {"EXPLAIN SELECT r.value, m.line FROM readings r LEFT JOIN machines FOR "
+     "SYSTEM_TIME AS OF r.ts AS m ON r.machine_id = m.machine_id",
+     "temporal join: LEFT OUTER, keys r.machine_id = m.machine_id; each r "
+     "row waits until the watermark reaches its ts, then joins the version "
+     "of m valid then"},
+    {"EXPLAIN SELECT r.value FROM readings r RIGHT JOIN machines FOR "
+     "SYSTEM_TIME AS OF r.ts AS m ON r.machine_id = m.machine_id",
+     "ERR line 1, column 40: a temporal join is INNER or LEFT"},
+    {"EXPLAIN SELECT r.value FROM readings r JOIN machines FOR SYSTEM_TIME "
+     "AS OF r.n AS m ON r.machine_id = m.machine_id",
+     "ERR line 1, column 76: FOR SYSTEM_TIME AS OF must name the event-time "
+     "column of the left stream (r.ts): processing-time temporal joins are "
+     "not supported"},
+    {"EXPLAIN SELECT r.value FROM readings r JOIN machines FOR SYSTEM_TIME "
+     "AS OF r.ts AS m ON r.kind = m.line",
+     "ERR line 1, column 96: a temporal join's condition must be an "
+     "equality with m.machine_id, the key of machines (its versions are by "
+     "key)"},
+    {"EXPLAIN SELECT r.value FROM readings r JOIN events FOR SYSTEM_TIME AS "
+     "OF r.ts AS e ON r.machine_id = e.machine_id",
+     "ERR line 1, column 45: events needs a key to be a versioned table "
+     "(WITH (key = 'column'), its PRIMARY KEY)"},
     /* window joins */
     {"EXPLAIN SELECT r.value, e.action, r.window_start FROM (SELECT * FROM "
      "TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) r "

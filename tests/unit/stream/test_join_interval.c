@@ -3,6 +3,7 @@
  * their interval, late rows (counted, handed over in their stream's
  * schema, never joined), NULL keys, state that drains to nothing, big
  * rows, and many keys coming and going (the key table's deletions). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,6 +68,8 @@ struct fixture {
 static const char *wnames[] = {"l.ts", "l.k", "l.lv", "l.ws", "l.we",
                                "r.ts", "r.k", "r.rv", "r.ws", "r.we"};
 
+static bool temporal;
+
 static void setup_w(struct fixture *f, enum join_type type, int64_t lower_s,
                     int64_t upper_s, int64_t window_s)
 {
@@ -81,6 +84,7 @@ static void setup_w(struct fixture *f, enum join_type type, int64_t lower_s,
         .side = {{3, {1, 2, 3}, &left_schema}, {3, {1, 2, 4}, &right_schema}},
         .names = window_s ? wnames : names,
         .window_size_ms = window_s * 1000,
+        .temporal = temporal,
         .late = on_late,
     };
     CHECK_EQ_INT(
@@ -327,6 +331,44 @@ TEST(window_join_tumble)
     teardown(&f);
 }
 
+TEST(temporal_versions)
+{
+    struct fixture f;
+    temporal = true;
+    setup_w(&f, JOIN_LEFT, 0, 0, 0);
+    temporal = false;
+    add(&f, 1, 0, "a", 0, "A", INT64_MIN);
+    add(&f, 0, 10, "a", 1, NULL, INT64_MIN);
+    add(&f, 1, 30, "a", 0, "C", INT64_MIN);
+    add(&f, 0, 25, "a", 2, NULL, INT64_MIN);
+    add(&f, 0, 30, "a", 3, NULL, INT64_MIN);
+    add(&f, 0, 12, "b", 4, NULL, INT64_MIN);
+    push(&f);
+    CHECK_EQ_INT(nout, 0); /* rows wait for the watermark */
+    advance(&f, 25);
+    CHECK_EQ_INT(nout, 3);
+    CHECK_EQ_STR(out_rows[0], "10|a|1|0|a|A");
+    CHECK_EQ_STR(out_rows[1], "12|b|4|NULL|NULL|NULL");
+    CHECK_EQ_STR(out_rows[2], "25|a|2|0|a|A");
+    /* a version at or below the watermark is late */
+    add(&f, 1, 20, "a", 0, "late", 25);
+    push(&f);
+    CHECK_EQ_INT(nlate, 1);
+    advance(&f, 30);
+    CHECK_EQ_INT(nout, 4);
+    CHECK_EQ_STR(out_rows[3], "30|a|3|30|a|C");
+    /* A is gone (C is at or below the watermark), C stays */
+    struct interval_join_stats st;
+    interval_join_stats(f.j, &st);
+    CHECK_EQ_INT(st.live_rows, 1);
+    add(&f, 0, 40, "a", 5, NULL, 30);
+    push(&f);
+    advance(&f, INT64_MAX);
+    CHECK_EQ_INT(nout, 5);
+    CHECK_EQ_STR(out_rows[4], "40|a|5|30|a|C");
+    teardown(&f);
+}
+
 int main(void)
 {
     schema_init(&in_schema);
@@ -350,5 +392,6 @@ int main(void)
     RUN(state_drains_and_big_rows);
     RUN(many_keys_come_and_go);
     RUN(window_join_tumble);
+    RUN(temporal_versions);
     return harness_summary("test_join_interval");
 }

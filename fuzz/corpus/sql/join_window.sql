@@ -1,0 +1,1 @@
+SELECT COALESCE(r.k, e.k) AS k, r.v, e.a FROM (SELECT * FROM TABLE(TUMBLE(TABLE r, DESCRIPTOR(ts), INTERVAL '1' MINUTE))) r FULL JOIN TABLE(TUMBLE(TABLE e, DESCRIPTOR(ts), INTERVAL '1' MINUTE)) e ON r.k = e.k AND r.window_start = e.window_start AND r.window_end = e.window_end;

@@ -1219,11 +1219,20 @@ static int exec_set(struct sql_exec *ex, const struct sql_stmt *st,
                 "invalid value '%s' for 'watermark.idle-advance': "
                 "expected 'true' or 'false'",
                 v);
+    } else if (!strcasecmp(k, "table.exec.state.ttl")) {
+        int64_t ms;
+        if (sql_exec_parse_duration(v, &ms))
+            return sql_exec_fail(
+                err, vpos, ERR_INVALID,
+                "invalid value '%s' for 'table.exec.state.ttl': "
+                "expected a duration like '1 h', '30 min' or '0'",
+                v);
     } else {
         return sql_exec_fail(
             err, kpos, ERR_INVALID,
             "unknown setting '%s' (known: 'scan.startup.mode', "
-            "'watermark.idle-timeout', 'watermark.idle-advance')",
+            "'watermark.idle-timeout', 'watermark.idle-advance', "
+            "'table.exec.state.ttl')",
             k);
     }
     for (size_t i = 0; i < ex->nsettings; i++)

@@ -51,7 +51,8 @@ struct sql_join_plan {
     bool cross; /* FROM a, b WHERE ...: the WHERE is the condition */
     /* a window join: both inputs TUMBLE(size, offset) */
     bool windowed;
-    bool temporal; /* b FOR SYSTEM_TIME AS OF a.ts */
+    bool temporal;  /* b FOR SYSTEM_TIME AS OF a.ts */
+    int64_t ttl_ms; /* a regular join bounded by 'table.exec.state.ttl' */
     int64_t win_size, win_offset;
 };
 
@@ -674,6 +675,35 @@ int sql_join_build(const struct sql_query_start *q,
         c.has_lower = c.has_upper = true;
         c.lower = c.upper = 0;
     }
+    const struct catalog_option *ttl = setting(q, "table.exec.state.ttl");
+    int64_t ttl_ms = 0;
+    if (ttl && (!c.has_lower || !c.has_upper) &&
+        (sql_exec_parse_duration(ttl->value, &ttl_ms) || ttl_ms <= 0)) {
+        rc = fail(err, on->pos, ERR_INVALID,
+                  "'table.exec.state.ttl' = '%s' is not a positive duration",
+                  ttl->value);
+        goto fail;
+    }
+    if (ttl_ms > 0 && (!c.has_lower || !c.has_upper)) {
+        /* A regular join with a state TTL, read in event time: each row is
+         * kept ttl past its time, so rows at most ttl apart join. Only
+         * INNER: an outer row emitted unmatched could be matched later,
+         * which needs a retraction (Flink's updating result). */
+        if (type != JOIN_INNER) {
+            rc = fail(err, f->pos, ERR_UNSUPPORTED,
+                      "a regular outer join is not supported (its result "
+                      "would be retracted when a partner arrives); INNER "
+                      "with 'table.exec.state.ttl' is, or an interval "
+                      "join");
+            goto fail;
+        }
+        if (!c.has_lower)
+            c.lower = -ttl_ms;
+        if (!c.has_upper)
+            c.upper = ttl_ms;
+        c.has_lower = c.has_upper = true;
+        j->ttl_ms = ttl_ms;
+    }
     if (!c.has_lower || !c.has_upper) {
         rc = fail(err, on->pos, ERR_UNSUPPORTED,
                   "the join condition needs a time bound on both sides of "
@@ -930,6 +960,12 @@ void sql_join_explain(const struct plan *p, struct buf *out)
                    ", %" PRId64 "] ms\n",
                    type_name(j->cfg.type), j->keys_text, j->qual[0], j->tcol[0],
                    j->qual[1], j->tcol[1], j->cfg.lower_ms, j->cfg.upper_ms);
+    if (j->ttl_ms)
+        buf_printf(out,
+                   "  a regular join with 'table.exec.state.ttl' = %" PRId64
+                   " ms, read in event time: rows at most that far apart "
+                   "join\n",
+                   j->ttl_ms);
     buf_printf(out,
                "  state: each row until the watermark passes its interval; "
                "late rows (at or below the watermark): %s\n",

@@ -48,6 +48,10 @@ ORACLES = [
      "FROM r FULL JOIN m ON r.machine_id = m.machine_id AND "
      "r.ts / 60000 = m.ts / 60000",
      ["machine_id", "window_start", "value", "action"]),
+    ("SELECT r.machine_id, r.value, (SELECT t.line FROM t WHERE "
+     "t.machine_id = r.machine_id AND t.ts <= r.ts ORDER BY t.ts DESC "
+     "LIMIT 1) FROM r",
+     ["machine_id", "value", "line"]),
 ]
 
 
@@ -74,6 +78,7 @@ def main():
         rill("topics", "create", "readings", "--partitions", "2", data=data)
         rill("topics", "create", "maintenance", "--partitions", "1",
              data=data)
+        rill("topics", "create", "machines", "--partitions", "1", data=data)
         r, m = [], []
         parts = [[], []]
         for i in range(400):
@@ -98,10 +103,24 @@ def main():
                      for x in parts[p]))
         rill("produce", "maintenance", "--quiet", data=data, input="".join(
             json.dumps(dict(x, ts=iso(x["ts"]))) + "\n" for x in m))
+        # machines: a line per machine from the start, moved now and then
+        t = []
+        for i in range(4):
+            t.append({"machine_id": "m-%d" % (i + 1), "line": "L0",
+                      "ts": BASE - 1000})
+        for i in range(12):
+            t.append({"machine_id": "m-%d" % rnd.randint(1, 4),
+                      "line": "L%d" % (i + 1),
+                      "ts": BASE + i * 60000 + rnd.randint(0, 999)})
+        rill("produce", "machines", "--quiet", data=data, input="".join(
+            json.dumps(dict(x, ts=iso(x["ts"]))) + "\n" for x in t))
         db = sqlite3.connect(":memory:")
         db.execute("CREATE TABLE r (sensor_id, machine_id, kind, value, "
                    "unit, ts)")
         db.execute("CREATE TABLE m (machine_id, action, ts)")
+        db.execute("CREATE TABLE t (machine_id, line, ts)")
+        db.executemany("INSERT INTO t VALUES (?, ?, ?)",
+                       [tuple(x.values()) for x in t])
         db.executemany("INSERT INTO r VALUES (?, ?, ?, ?, ?, ?)",
                        [tuple(x.values()) for x in r])
         db.executemany("INSERT INTO m VALUES (?, ?, ?)",

@@ -279,7 +279,7 @@ static const struct {
     {"SET 'pipeline.name' = 'x'",
      "ERR line 1, column 5: unknown setting 'pipeline.name' (known: "
      "'scan.startup.mode', 'watermark.idle-timeout', "
-     "'watermark.idle-advance')"},
+     "'watermark.idle-advance', 'table.exec.state.ttl')"},
 
     /* queries: names checked, then the engine (none: not implemented) */
     {"SELECT sensor_id FROM readings",

@@ -277,6 +277,19 @@ static const struct {
        "ALLOWED LATENESS INTERVAL '1' SECOND",
      "ERR line 1, column 9: ALLOWED LATENESS is not supported for joins (a "
      "row at or below the watermark is late)"},
+    /* regular joins, bounded by the state TTL (read in event time);
+     * the SET stays for the cases after it */
+    {"SET 'table.exec.state.ttl' = '1 h';\n" J
+     "JOIN events e ON r.machine_id = e.machine_id",
+     "interval join: INNER, keys r.machine_id = e.machine_id; r.ts - e.ts in "
+     "[-3600000, 3600000] ms\n  a regular join with 'table.exec.state.ttl' "
+     "= 3600000 ms, read in event time"},
+    {J "JOIN events e ON r.machine_id = e.machine_id AND r.ts >= e.ts",
+     "r.ts - e.ts in [0, 3600000] ms"},
+    {J "LEFT JOIN events e ON r.machine_id = e.machine_id",
+     "ERR line 1, column 50: a regular outer join is not supported (its "
+     "result would be retracted when a partner arrives); INNER with "
+     "'table.exec.state.ttl' is, or an interval join"},
 };
 
 TEST(explain_table)

@@ -25,7 +25,7 @@
 
 static struct schema in_schema, ls, rs;
 static const char *names[] = {"r.ts", "r.k", "r.v", "e.ts", "e.k", "e.a"};
-static char keytext[KEYS][16];
+static char keytext[KEYS][24];
 static long long pairs_seen;
 
 static int count_sink(void *arg, const struct row_batch *b)

@@ -65,6 +65,9 @@ struct task {
      * source s of its pipeline and board slot s * n0 + part */
     int nins;
     struct stream_reader *ins[PIPELINE_MAX_SOURCES];
+    /* input s has no partition `part` (a join of inputs with different
+     * partition counts): its watermark slot never holds the query's */
+    bool absent[PIPELINE_MAX_SOURCES];
     int64_t nexts[PIPELINE_MAX_SOURCES]; /* next offset per input */
     int cur;                             /* the input k->chunk came from */
     int rr;                    /* where the next read starts looking */

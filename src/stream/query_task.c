@@ -378,7 +378,7 @@ void query_task_publish_board(struct task *k)
         /* An input with fewer partitions than the task count (a join
          * that repartitions) has none here: never holds the watermark. */
         atomic_store(&k->q->board_idle[slot],
-                     !k->ins[s] || pipeline_partition_idle(k->pipe, slot));
+                     k->absent[s] || pipeline_partition_idle(k->pipe, slot));
     }
 }
 
@@ -678,8 +678,12 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
     for (int s = 0; s < k->nins; s++) {
         const char *t = s ? sp->extra_inputs[s - 1] : in;
         struct stream_reader *r;
-        if (stream_log_reader(&q->log, t, part, flags, &r) != 0)
-            continue; /* no such partition: nothing to read */
+        if (stream_log_reader(&q->log, t, part, flags, &r) != 0) {
+            /* no such partition: nothing to read */
+            int n = stream_log_partitions(&q->log, t);
+            k->absent[s] = n >= 0 && n <= part;
+            continue;
+        }
         k->ins[s] = r;
         k->nexts[s] = stage == 0 && sp->startup_latest ? stream_reader_end(r)
                                                        : stream_reader_start(r);

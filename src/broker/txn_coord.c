@@ -77,6 +77,7 @@
 #include "log/logdir.h"
 #include "log/partition.h"
 #include "log/record_batch.h"
+#include "log/txn_index.h"
 
 enum txn_state {
     TXN_EMPTY = 0,
@@ -144,6 +145,13 @@ struct txn_op {
     struct broker_durable_wait *waits;
     size_t nwaits;
     int remaining;
+    /* ABORT markers written: their .txnindex entries, added once the
+     * markers are durable (txn_index.h). */
+    struct op_abort {
+        struct broker_part *bp;
+        struct txn_index_entry e;
+    } * aborts;
+    size_t naborts;
 };
 
 struct txn_coord {
@@ -595,6 +603,7 @@ static void op_free(struct txn_op *op)
     if (op->pending)
         broker_pending_set_cancel(op->pending, NULL, NULL);
     mem_free(op->waits);
+    mem_free(op->aborts);
     if (op->t->op == op)
         op->t->op = NULL;
     mem_free(op);
@@ -704,8 +713,9 @@ static void op_step(struct txn_op *op)
             if (!bp || !txn_part_open(b, bp, t->pid))
                 continue; /* deleted, or nothing of this pid open there */
             int64_t end = 0;
+            struct txn_index_entry ab;
             int rc = txn_part_write_marker(b, bp, t->pid, t->epoch, op->commit,
-                                           &end);
+                                           &end, &ab);
             if (rc < 0) {
                 diag_warn("txn: %s: cannot write a marker to %s-%d: %s", t->id,
                           t->parts[i].topic, t->parts[i].partition,
@@ -715,6 +725,13 @@ static void op_step(struct txn_op *op)
             }
             wrote = true;
             op_wait(op, bp, end);
+            if (ab.producer_id >= 0) {
+                op->aborts = mem_realloc(op->aborts, (op->naborts + 1) *
+                                                         sizeof(*op->aborts));
+                op->aborts[op->naborts].bp = bp;
+                op->aborts[op->naborts].e = ab;
+                op->naborts++;
+            }
         }
         if (wrote)
             broker_fetch_notify(b);
@@ -727,6 +744,22 @@ static void op_step(struct txn_op *op)
         return;
     }
     case PH_COMPLETE: {
+        /* The markers are durable: now their index entries (a restart
+         * before this finds the aborts again: txn_part.c). */
+        for (size_t i = 0; i < op->naborts; i++) {
+            int rc = partition_txn_index_append(op->aborts[i].bp->p,
+                                                &op->aborts[i].e);
+            if (rc < 0) {
+                diag_warn("txn: %s: cannot write the .txnindex of %s-%d: %s",
+                          t->id, op->aborts[i].bp->topic->name,
+                          op->aborts[i].bp->id, err_str(rc));
+                op->error = KAFKA_ERR_KAFKA_STORAGE_ERROR;
+                op_answer(op);
+                op_free(op);
+                return;
+            }
+        }
+        op->naborts = 0;
         if (in_progress(t))
             crash_point("marked");
         if (in_progress(t))
@@ -1386,6 +1419,23 @@ static int handle_list(struct broker_req *req, struct buf *out)
     }
     kafka_list_transactions_response_encode(out, req->api_version, &resp);
     return 0;
+}
+
+bool txn_coord_lists(struct broker *b, const struct broker_part *bp)
+{
+    struct txn_coord *tc = coord(b);
+    if (!tc)
+        return false;
+    if (!tc->opened)
+        return state_part(tc, false) != NULL; /* unreadable: assume so */
+    struct slice topic = slice_make(bp->topic->name, strlen(bp->topic->name));
+    struct hashmap_entry *e;
+    for (size_t i = 0; hashmap_next(&tc->by_id, &i, &e);) {
+        const struct txn *t = e->value;
+        if (in_progress(t) && has_part(t, topic, bp->id))
+            return true;
+    }
+    return false;
 }
 
 /* --- registration ---------------------------------------------------------

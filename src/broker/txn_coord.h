@@ -12,6 +12,7 @@
 #ifndef RILL_TXN_COORD_H
 #define RILL_TXN_COORD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/buf.h"
@@ -32,5 +33,10 @@ void txn_coord_fini(struct broker *b);
 int16_t txn_coord_produce_check(struct broker *b, struct slice txn_id,
                                 struct broker_part *bp,
                                 const struct record_batch_header *h);
+
+/* Whether a transaction in progress (Ongoing or Prepare*) lists bp, i.e.
+ * whether bp may hold transactional data not yet ended by a marker (also
+ * true when __transaction_state exists but could not be read). */
+bool txn_coord_lists(struct broker *b, const struct broker_part *bp);
 
 #endif

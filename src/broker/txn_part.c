@@ -2,16 +2,25 @@
  * aborted list, control batches (layer: broker). Contract and invariants:
  * txn_part.h.
  *
- * Building the state walks every batch header from the log start to the
- * log end once (through read-only segment views when the segment can be
- * mapped, so only the header pages are touched); after that every append
- * keeps it current. A control batch (Kafka's layout, docs/record-batch.md):
- *   attributes transactional | control, producerId/epoch of the
- *   transaction, baseSequence -1, one record:
- *     key   version int16 = 0, type int16 (0 ABORT, 1 COMMIT)
- *     value version int16 = 0, coordinator_epoch int32
+ * Building the state: the aborted list is read from the partition's
+ * `.txnindex` files (src/log/txn_index.h), and no transaction is open
+ * unless the coordinator has a transaction in progress that lists the
+ * partition (txn_coord_lists: its invariants 1 and 2 make that exact). Only
+ * then, which happens at recovery after a crash, every batch header from
+ * the log start to the log end is walked once (through read-only segment
+ * views when the segment can be mapped, so only the header pages are
+ * touched), and the aborts the walk finds that the index lacks are added
+ * to it. After that every append keeps the state current; an ABORT
+ * marker's index entry is written by the coordinator once the marker is
+ * durable (txn_coord.c), so an index never names a marker the log lost. A
+ * control batch (Kafka's layout, docs/record-batch.md): attributes
+ * transactional | control, producerId/epoch of the transaction, baseSequence
+ * -1, one record: key   version int16 = 0, type int16 (0 ABORT, 1 COMMIT) value
+ * version int16 = 0, coordinator_epoch int32
  */
 #include "broker/txn_part.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -21,9 +30,11 @@
 #include "base/err.h"
 #include "base/hashmap.h"
 #include "base/mem.h"
+#include "broker/txn_coord.h"
 #include "kafka/kafka_proto.h"
 #include "log/partition.h"
 #include "log/record_batch.h"
+#include "log/txn_index.h"
 
 #define SCAN_CHUNK (8u << 20)
 
@@ -46,6 +57,16 @@ static void set_open(struct txn_part *tp, int64_t pid, int64_t first)
     hashmap_put(&tp->open, &pid, sizeof(pid), v);
 }
 
+static void add_aborted(struct txn_part *tp, int64_t pid, int64_t first,
+                        int64_t last)
+{
+    if (tp->nab == tp->cap) {
+        tp->cap = tp->cap ? tp->cap * 2 : 16;
+        tp->ab = mem_realloc(tp->ab, tp->cap * sizeof(*tp->ab));
+    }
+    tp->ab[tp->nab++] = (struct aborted){pid, first, last};
+}
+
 /* Closes pid's transaction at the marker at offset `at`. */
 static void close_open(struct txn_part *tp, int64_t pid, bool commit,
                        int64_t at)
@@ -53,13 +74,8 @@ static void close_open(struct txn_part *tp, int64_t pid, bool commit,
     int64_t *v = hashmap_remove(&tp->open, &pid, sizeof(pid));
     if (!v)
         return;
-    if (!commit) {
-        if (tp->nab == tp->cap) {
-            tp->cap = tp->cap ? tp->cap * 2 : 16;
-            tp->ab = mem_realloc(tp->ab, tp->cap * sizeof(*tp->ab));
-        }
-        tp->ab[tp->nab++] = (struct aborted){pid, *v, at};
-    }
+    if (!commit)
+        add_aborted(tp, pid, *v, at);
     mem_free(v);
 }
 
@@ -93,7 +109,54 @@ static void apply_batch(struct txn_part *tp,
         close_open(tp, h->producer_id, type == 1, h->base_offset);
 }
 
+static void on_entry(void *arg, const struct txn_index_entry *e)
+{
+    add_aborted(arg, e->producer_id, e->first_offset, e->last_offset);
+}
+
+static int cmp_last(const void *a, const void *b)
+{
+    const struct aborted *x = a, *y = b;
+    return x->last < y->last ? -1 : x->last > y->last;
+}
+
+/* After a walk: the aborts it found that no index names yet. */
+static int reconcile(struct partition *p, const struct txn_part *tp)
+{
+    struct txn_part idx = {0};
+    int rc = partition_txn_index_read(p, on_entry, &idx);
+    for (size_t i = 0; rc >= 0 && i < tp->nab; i++) {
+        bool known = false;
+        for (size_t j = 0; j < idx.nab && !known; j++)
+            known = idx.ab[j].pid == tp->ab[i].pid &&
+                    idx.ab[j].last == tp->ab[i].last;
+        if (known)
+            continue;
+        struct txn_index_entry e = {tp->ab[i].pid, tp->ab[i].first,
+                                    tp->ab[i].last, tp->ab[i].last + 1};
+        rc = partition_txn_index_append(p, &e);
+    }
+    mem_free(idx.ab);
+    return rc < 0 ? rc : 0;
+}
+
+static int walk(struct broker *b, struct broker_part *bp, struct txn_part *tp);
+
 static int load(struct broker *b, struct broker_part *bp, struct txn_part *tp)
+{
+    if (!txn_coord_lists(b, bp)) {
+        int rc = partition_txn_index_read(bp->p, on_entry, tp);
+        if (rc < 0)
+            return rc;
+        qsort(tp->ab, tp->nab, sizeof(*tp->ab), cmp_last);
+        return 0;
+    }
+    int rc = walk(b, bp, tp);
+    return rc < 0 ? rc : reconcile(bp->p, tp);
+}
+
+/* Every batch header from the log start to the end. */
+static int walk(struct broker *b, struct broker_part *bp, struct txn_part *tp)
 {
     struct partition *p = bp->p;
     int64_t off = partition_log_start_offset(p);
@@ -200,11 +263,18 @@ void txn_part_on_append(struct broker *b, struct broker_part *bp, int64_t pid,
 }
 
 int txn_part_write_marker(struct broker *b, struct broker_part *bp, int64_t pid,
-                          int16_t epoch, bool commit, int64_t *end_offset)
+                          int16_t epoch, bool commit, int64_t *end_offset,
+                          struct txn_index_entry *aborted)
 {
     struct txn_part *tp = txn_part_get(b, bp);
+    aborted->producer_id = -1;
     if (!tp)
         return ERR_FAILED;
+    const int64_t *first = hashmap_get(&tp->open, &pid, sizeof(pid));
+    if (first && !commit) {
+        aborted->producer_id = pid;
+        aborted->first_offset = *first;
+    }
     uint8_t key[4], val[6];
     be16_store(key, 0);
     be16_store(key + 2, commit ? 1 : 0);
@@ -229,6 +299,10 @@ int txn_part_write_marker(struct broker *b, struct broker_part *bp, int64_t pid,
         return rc;
     close_open(tp, pid, commit, base);
     *end_offset = base + 1;
+    if (aborted->producer_id >= 0) {
+        aborted->last_offset = base;
+        aborted->last_stable_offset = txn_part_lso(b, bp, base + 1);
+    }
     return 0;
 }
 

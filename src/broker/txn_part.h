@@ -4,9 +4,11 @@
  * control batches that close them (layer: broker).
  *
  * The state is built on first use (a transactional produce, a marker, a
- * read_committed Fetch or ListOffsets) by walking the batch headers of the
- * partition, and kept up to date by every append after that; a partition
- * no transactional client touches never pays for it. Loop thread only.
+ * read_committed Fetch or ListOffsets) from the partition's .txnindex
+ * files (a walk of its batch headers only after a crash left a
+ * transaction open on it: top of txn_part.c), and kept up to date by every
+ * append after that; a partition no transactional client touches never
+ * pays for it. Loop thread only.
  *
  * Invariants:
  *   1. pid is open here  <=>  a transactional data batch of pid lies after
@@ -46,10 +48,13 @@ void txn_part_on_append(struct broker *b, struct broker_part *bp, int64_t pid,
 /* Appends the control batch that ends pid's transaction here (COMMIT or
  * ABORT; ABORT also adds the transaction to the aborted list) and closes
  * it. *end_offset: the offset after the marker (what must become durable).
- * Returns 0 or a partition_append error. A pid with nothing open here gets
- * a marker too (harmless to readers, as in Kafka). */
+ * *aborted: the entry the caller must add to the partition's .txnindex
+ * (partition_txn_index_append) once the marker is durable, or producer id
+ * -1 when nothing was aborted. Returns 0 or a partition_append error. */
+struct txn_index_entry;
 int txn_part_write_marker(struct broker *b, struct broker_part *bp, int64_t pid,
-                          int16_t epoch, bool commit, int64_t *end_offset);
+                          int16_t epoch, bool commit, int64_t *end_offset,
+                          struct txn_index_entry *aborted);
 /* The aborted transactions a read_committed Fetch from `from` whose data
  * ends before `upto` must filter: every entry with last >= from and
  * first < upto, as (pid, first) pairs in a (arena) array. */

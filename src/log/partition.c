@@ -51,6 +51,7 @@
 #include "log/log_int.h"
 #include "log/record_batch.h"
 #include "log/segment.h"
+#include "log/txn_index.h"
 
 struct partition {
     pthread_mutex_t mu;
@@ -1073,4 +1074,46 @@ int partition_retention_run(struct partition *p, int64_t now_ms)
     }
     pthread_mutex_unlock(&p->mu);
     return deleted;
+}
+
+/* --- aborted-transaction indexes (txn_index.h) -------------------------- */
+
+int partition_txn_index_append(struct partition *p,
+                               const struct txn_index_entry *e)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->closed || p->nsegs == 0) {
+        pthread_mutex_unlock(&p->mu);
+        return ERR_CLOSED;
+    }
+    struct segment *s = p->segs[find_segment(p, e->last_offset)];
+    segment_ref(s);
+    pthread_mutex_unlock(&p->mu);
+    /* The I/O without the mutex: appends go on meanwhile. */
+    int rc = txn_index_append(s->stem, e);
+    segment_unref(s);
+    return rc;
+}
+
+int partition_txn_index_read(struct partition *p, txn_index_fn *fn, void *arg)
+{
+    pthread_mutex_lock(&p->mu);
+    size_t n = p->nsegs;
+    struct segment **segs = mem_alloc((n ? n : 1) * sizeof(*segs));
+    for (size_t i = 0; i < n; i++) {
+        segs[i] = p->segs[i];
+        segment_ref(segs[i]);
+    }
+    pthread_mutex_unlock(&p->mu);
+    int total = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = total < 0 ? 0 : txn_index_read(segs[i]->stem, fn, arg);
+        if (rc < 0)
+            total = rc;
+        else if (total >= 0)
+            total += rc;
+        segment_unref(segs[i]);
+    }
+    mem_free(segs);
+    return total;
 }

@@ -140,4 +140,14 @@ int partition_delete_records(struct partition *p, int64_t offset,
 /* Segments currently in the partition. */
 int partition_segment_count(struct partition *p);
 
+/* Aborted-transaction indexes (txn_index.h): appends e (fsynced) to the
+ * index of the segment holding e->last_offset; reads the entries of every
+ * segment, oldest segment first (fn as txn_index_read). Return 0 / the
+ * number of entries, or a negative error. */
+struct txn_index_entry;
+typedef void txn_index_fn(void *arg, const struct txn_index_entry *e);
+int partition_txn_index_append(struct partition *p,
+                               const struct txn_index_entry *e);
+int partition_txn_index_read(struct partition *p, txn_index_fn *fn, void *arg);
+
 #endif

@@ -575,9 +575,10 @@ void segment_unref(struct segment *s)
 
 int segment_unlink(struct segment *s)
 {
-    static const char *const suffixes[] = {".log", ".index", ".timeindex"};
+    static const char *const suffixes[] = {".log", ".index", ".timeindex",
+                                           ".txnindex"};
     int rc = 0;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         char *p = path_of(s, suffixes[i]);
         int r = os_unlink(p);
         if (r < 0 && r != -ENOENT && rc == 0)

@@ -5,6 +5,7 @@ fencing by a second producer with the same transactional.id, a transaction
 aborted by the broker after its timeout, and kill -9 of the broker while a
 transaction is open.
 """
+import os
 import sys
 import time
 
@@ -210,6 +211,11 @@ def main():
         rc = consume_all(srv, "tx", "read_committed", idle=1.0)
         check("crash" not in rc and "after" in rc and rc.count("c5") == 1 and "p2" in rc,
               "after the restart: aborted invisible, committed ones still there")
+        check(not [v for v in rc if (v[:1] == "a" and v[1:].isdigit()) or v in ("zombie", "zombie2", "late")],
+              "after the restart the transactions aborted before it stay invisible (from .txnindex): %s" % [v for v in rc if (v[:1] == "a" and v[1:].isdigit()) or v in ("zombie", "zombie2", "late")])
+        idx = [f for d in ("tx-0", "tx-1") for f in os.listdir(os.path.join(srv.data, d))
+               if f.endswith(".txnindex")]
+        check(len(idx) == 2, "each partition of tx has a .txnindex (%s)" % idx)
         ru = consume_all(srv, "tx", "read_uncommitted", idle=1.0)
         check("crash" in ru, "the aborted record is still in the log (read_uncommitted)")
     print("test_txn_confluent: all passed")

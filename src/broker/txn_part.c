@@ -148,7 +148,8 @@ static int load(struct broker *b, struct broker_part *bp, struct txn_part *tp)
         int rc = partition_txn_index_read(bp->p, on_entry, tp);
         if (rc < 0)
             return rc;
-        qsort(tp->ab, tp->nab, sizeof(*tp->ab), cmp_last);
+        if (tp->nab > 1)
+            qsort(tp->ab, tp->nab, sizeof(*tp->ab), cmp_last);
         return 0;
     }
     int rc = walk(b, bp, tp);

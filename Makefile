@@ -16,7 +16,8 @@ else
 BUILD   ?= build/san
 endif
 
-PKGS    := zlib liblz4 libzstd snappy rdkafka libedit openssl
+PKGS    := zlib liblz4 libzstd snappy rdkafka libedit openssl \
+           libmosquitto libcurl libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -24,9 +24,11 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "connect/connector.h"
 #include "log/logdir.h"
 #include "stream/stream_log.h"
 #include "row/row_decoder.h"
+#include "sql/sql_connect.h"
 #include "sql/sql_parse.h"
 
 #define MAX_PARTITIONS 100000
@@ -261,6 +263,8 @@ static int check_option(const struct sql_stmt *st, const struct sql_option *o,
     for (size_t i = 0; i < sizeof known_options / sizeof known_options[0]; i++)
         if (strcasecmp(o->key, known_options[i].key) == 0)
             k = (int)i;
+    if (k < 0 && connector_option_known(o->key))
+        return 0; /* checked with the relation: sql_connect_check */
     if (k < 0)
         return sql_exec_fail(
             err, kpos, ERR_INVALID,
@@ -809,6 +813,11 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
         r.options[i].value = mem_strdup(st->options[i].value);
         r.noptions = i + 1;
     }
+    char cerr[512];
+    if (sql_connect_check(&r, false, cerr, sizeof cerr)) {
+        rc = sql_exec_fail(err, st->pos, ERR_INVALID, "%s", cerr);
+        goto out;
+    }
     bool created = false;
     int32_t actual = 0;
     rc = ensure_topic(ex, st, r.topic, r.partitions, parts != NULL, &created,
@@ -963,6 +972,11 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
     const char *topic = insert ? target->topic : stmt_option(st, "topic");
     if (!topic)
         topic = st->name;
+    if (insert) {
+        char cerr[512];
+        if (sql_connect_check(target, true, cerr, sizeof cerr))
+            return sql_exec_fail(err, st->pos, ERR_INVALID, "%s", cerr);
+    }
     const char *parts = stmt_option(st, "partitions");
     int32_t nparts = parts ? (int32_t)strtol(parts, NULL, 10) : 1;
     bool created = false;
@@ -1020,6 +1034,12 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
             r.options[i].key = mem_strdup(st->options[i].key);
             r.options[i].value = mem_strdup(st->options[i].value);
             r.noptions = i + 1;
+        }
+        char cerr[512];
+        if (sql_connect_check(&r, true, cerr, sizeof cerr)) {
+            catalog_relation_fini(&r);
+            rc = sql_exec_fail(err, st->pos, ERR_INVALID, "%s", cerr);
+            goto out_stop;
         }
         rc = catalog_relation_add(cat, &r);
         if (rc) {

@@ -38,6 +38,7 @@
 #include "base/hashmap.h"
 #include "sql/catalog.h"
 #include "sql/query_run.h"
+#include "sql/sql_connect.h"
 #include "sql/sql_exec.h"
 #include "sql/sql_parse.h"
 #include "sql/sql_wire.h"
@@ -74,7 +75,8 @@ struct sql_server {
     struct catalog *catalog;
     struct logdir *ld;
     struct query_run *qr;
-    struct sql_exec *exec0; /* resume at start-up */
+    struct sql_exec *exec0;      /* resume at start-up */
+    struct sql_connect *connect; /* the catalog's connectors */
 };
 
 /* Rebuilds the protected-topic snapshot from the catalog. Called with
@@ -234,6 +236,7 @@ static int run_request(struct sql_conn *c, const char *text, size_t len)
         }
     }
     topics_refresh(s);
+    sql_connect_sync(s->connect, s->catalog);
     pthread_mutex_unlock(&s->mu);
     buf_fini(&out);
 done:
@@ -420,6 +423,8 @@ int sql_server_start(const char *dir, struct logdir *ld,
     buf_init(&b);
     int n = sql_exec_resume(s->exec0, &b);
     topics_refresh(s);
+    sql_connect_create(ld, &s->connect);
+    sql_connect_sync(s->connect, s->catalog);
     buf_put_u8(&b, '\0');
     for (char *line = (char *)b.data, *nl; *line; line = nl + 1) {
         nl = strchr(line, '\n');
@@ -491,6 +496,7 @@ void sql_server_stop(struct sql_server *s)
         if (s->wake[i] >= 0)
             close(s->wake[i]);
     sql_exec_destroy(s->exec0);
+    sql_connect_destroy(s->connect); /* sinks read what queries wrote */
     query_run_destroy(s->qr); /* stops the queries before the log closes */
     catalog_close(s->catalog);
     pthread_mutex_destroy(&s->mu);

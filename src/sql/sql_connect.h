@@ -1,0 +1,37 @@
+/* sql_connect.h - runs the connectors the catalog declares: each stream or
+ * table WITH ('connector' = ...) gets a connector task (connect/
+ * connector.h) on a small worker pool of its own, so a slow target never
+ * holds up a query (layer: sql).
+ *
+ * Role: 'connector.role' when given; else a relation some query writes
+ * (CREATE ... AS, INSERT INTO) is a sink, and one nothing writes is a
+ * source (sink-only connectors, webhook and postgres, are always sinks).
+ * sync() compares the catalog with what runs: new connectors start,
+ * dropped ones stop, one whose role or options changed restarts.
+ *
+ * Threads: every call from the thread that changes the catalog (the SQL
+ * server holds its statement mutex).
+ */
+#ifndef RILL_SQL_CONNECT_H
+#define RILL_SQL_CONNECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sql/catalog.h"
+
+struct logdir;
+struct sql_connect;
+
+void sql_connect_create(struct logdir *ld, struct sql_connect **out);
+void sql_connect_sync(struct sql_connect *sc, const struct catalog *cat);
+/* Stops every connector (before the log closes). NULL is a no-op. */
+void sql_connect_destroy(struct sql_connect *sc);
+
+/* Checks r's connector options (if it has a 'connector') for the role it
+ * would take (written: a query writes it): 0, or ERR_INVALID with the
+ * reason in err. */
+int sql_connect_check(const struct catalog_relation *r, bool written, char *err,
+                      size_t errlen);
+
+#endif

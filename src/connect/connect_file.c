@@ -4,9 +4,10 @@
  * Source: reads the files of 'path' in name order, one record per line
  * (the relation's format decodes it), and follows the last one as it
  * grows; new files are picked up. Its position (file name, byte offset of
- * the next whole line) is written to _connectors/<name>.source after the
- * lines before it are appended to the log, so a restart neither skips nor
- * repeats a line.
+ * the next whole line) is saved by the driver after the lines before it
+ * are appended to the log (connector.c, invariant 3), so a restart
+ * neither skips nor repeats a line. Lines are split at '\n': a quoted CSV
+ * field holding a line break is not supported.
  * Sink: appends rows to part-NNNNNNNN.<ndjson|csv> in 'path', rolling to a
  * new file past 'sink.rolling-policy.file-size' or
  * 'sink.rolling-policy.rollover-interval'. Each batch is fdatasync'ed
@@ -60,8 +61,6 @@ struct file_conn {
     bool skip_header;
     char cur[NAME_MAX_LEN + 1]; /* file being read ("" none yet) */
     int64_t cur_off;            /* next byte to read */
-    int64_t committed_off;
-    char committed[NAME_MAX_LEN + 1];
     char *readbuf;
     /* sink */
     bool csv;
@@ -112,42 +111,16 @@ static int file_validate(const struct connector_spec *s, char *err,
 
 /* ---- source ---- */
 
-static void source_load(struct file_conn *f)
+/* The source's position: "<byte offset> <file name>". */
+static void source_restore(struct file_conn *f)
 {
-    char path[1024];
-    if (connector_state_path(f->c, ".source", path, sizeof path))
-        return;
-    char *text;
-    size_t len;
-    if (os_read_file(path, 4096, &text, &len))
-        return;
+    const char *st = connector_restored(f->c);
     long long off;
     char name[NAME_MAX_LEN + 1];
-    if (sscanf(text, "rill-file-source 1\n%lld %255[^\n]", &off, name) == 2 &&
-        off >= 0) {
+    if (st && sscanf(st, "%lld %255[^\n]", &off, name) == 2 && off >= 0) {
         snprintf(f->cur, sizeof f->cur, "%s", name);
-        f->cur_off = f->committed_off = off;
-        snprintf(f->committed, sizeof f->committed, "%s", name);
+        f->cur_off = off;
     }
-    mem_free(text);
-}
-
-static int file_commit(void *state)
-{
-    struct file_conn *f = state;
-    if (!strcmp(f->committed, f->cur) && f->committed_off == f->cur_off)
-        return 0;
-    char path[1024], text[400];
-    if (connector_state_path(f->c, ".source", path, sizeof path))
-        return ERR_INVALID;
-    int n = snprintf(text, sizeof text, "rill-file-source 1\n%lld %s\n",
-                     (long long)f->cur_off, f->cur);
-    int rc = os_write_file_atomic(path, text, (size_t)n);
-    if (!rc) {
-        snprintf(f->committed, sizeof f->committed, "%s", f->cur);
-        f->committed_off = f->cur_off;
-    }
-    return rc;
 }
 
 static bool skip_name(const char *n)
@@ -397,7 +370,10 @@ static void csv_row(struct file_conn *f, int row)
 static void file_checkpoint(void *state, struct buf *out)
 {
     struct file_conn *f = state;
-    buf_printf(out, "%u %lld", f->seq, (long long)f->size);
+    if (f->sink)
+        buf_printf(out, "%u %lld", f->seq, (long long)f->size);
+    else
+        buf_printf(out, "%lld %s", (long long)f->cur_off, f->cur);
 }
 
 static int file_write(void *state, const struct connector_row *rows, int n)
@@ -463,6 +439,7 @@ static int file_create(struct connector *c, void **state, char *err,
     struct file_conn *f = mem_calloc(1, sizeof *f);
     f->c = c;
     f->fd = -1;
+    f->sink = connector_is_sink(c);
     snprintf(f->dir, sizeof f->dir, "%s", connector_option(c, "path"));
     const char *v = connector_option(c, "file.skip-header");
     f->skip_header = v && !strcasecmp(v, "true");
@@ -486,7 +463,8 @@ static int file_create(struct connector *c, void **state, char *err,
         }
     }
     f->readbuf = mem_alloc(READ_MAX);
-    source_load(f);
+    if (!f->sink)
+        source_restore(f);
     *state = f;
     return 0;
 }
@@ -514,5 +492,4 @@ const struct connector_kind connector_kind_file = {
     .write = file_write,
     .checkpoint = file_checkpoint,
     .poll = file_poll,
-    .commit = file_commit,
 };

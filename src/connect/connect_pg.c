@@ -209,6 +209,22 @@ static bool exec_ok(struct pg *g, const char *sql, const char *what)
     return ok;
 }
 
+static void no_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* "relation already exists, skipping" and the like */
+}
+
+/* libpq's message without its trailing newline. */
+static void warn_conn(struct pg *g)
+{
+    const char *m = PQerrorMessage(g->conn);
+    size_t n = strlen(m);
+    while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+        n--;
+    diag_warn("connector %s: %.*s", connector_name(g->c), (int)n, m);
+}
+
 static void pg_close(void *state)
 {
     struct pg *g = state;
@@ -222,14 +238,13 @@ static int pg_open(void *state)
     g->conn = PQconnectdb(g->url);
     if (PQstatus(g->conn) != CONNECTION_OK) {
         if (!g->logged)
-            diag_warn("connector %s: %s", connector_name(g->c),
-                      PQerrorMessage(g->conn));
+            warn_conn(g);
         g->logged = true;
         pg_close(g);
         return ERR_FAILED;
     }
     g->logged = false;
-    PQsetNoticeProcessor(g->conn, NULL, NULL);
+    PQsetNoticeProcessor(g->conn, no_notice, NULL);
     if (!exec_ok(g, (const char *)g->create_sql.data, "CREATE TABLE")) {
         pg_close(g);
         return ERR_FAILED;

@@ -16,8 +16,11 @@
  *     duplicate are idempotent, e.g. PostgreSQL upserts).
  *  2. Memory is one batch (sink.batch-size rows, at most BATCH_BYTES
  *     bytes of copies) whatever the lag: the log is the buffer.
- *  3. A source's position is committed only after its records are
- *     flushed to the log.
+ *  3. A source's position is saved only after its records are flushed
+ *     to the log, with the topic's end offsets; records past those ends
+ *     at restart were appended after the last save, and as many records
+ *     the source emits again are dropped (exactly once while the
+ *     connector is the topic's only writer).
  */
 #include "connect/connector.h"
 
@@ -93,6 +96,7 @@ struct connector {
     int out_parts;
     uint32_t rr;
     bool emitted;
+    int64_t skip; /* records already appended before a crash */
     /* stats */
     atomic_uint_fast64_t n_records, n_dead, n_retries;
     atomic_int_fast64_t lag;
@@ -353,6 +357,11 @@ int connector_state_path(const struct connector *c, const char *suffix,
 int connector_emit(struct connector *c, const void *key, size_t klen,
                    bool has_key, const void *value, size_t vlen, int64_t ts)
 {
+    if (c->skip > 0) {
+        c->skip--;
+        c->emitted = true; /* the position moves on */
+        return 0;
+    }
     int p = 0;
     if (c->out_parts > 1)
         p = has_key ? murmur2_partition(key, klen, c->out_parts)
@@ -453,6 +462,63 @@ static int save_offsets(struct connector *c)
         c->kind->checkpoint(c->state, &b);
         buf_put_u8(&b, '\n');
     }
+    int rc = os_write_file_atomic(path, b.data, b.len);
+    buf_fini(&b);
+    if (rc)
+        diag_warn("connector %s: cannot write %s: %s", c->name, path,
+                  err_str(rc));
+    return rc;
+}
+
+/* Source state file: "rill-connector-source 1\n", "<partition> <end
+ * offset>\n" per partition of the topic, "state <checkpoint>\n". */
+static void load_source(struct connector *c)
+{
+    char path[1024];
+    if (connector_state_path(c, ".source", path, sizeof path))
+        return;
+    char *text;
+    size_t len;
+    if (os_read_file(path, 1u << 20, &text, &len))
+        return;
+    char *save = NULL;
+    char *line = strtok_r(text, "\n", &save);
+    if (line && !strcmp(line, "rill-connector-source 1"))
+        while ((line = strtok_r(NULL, "\n", &save))) {
+            int p;
+            long long end;
+            if (!strncmp(line, "state ", 6)) {
+                mem_free(c->restored);
+                c->restored = mem_strdup(line + 6);
+            } else if (sscanf(line, "%d %lld", &p, &end) == 2 && p >= 0 &&
+                       p < c->nparts) {
+                int64_t now = stream_reader_end(c->readers[p]);
+                if (now > end)
+                    c->skip += now - end;
+            }
+        }
+    mem_free(text);
+    if (c->skip)
+        diag_info("connector %s: %lld record(s) were appended after the "
+                  "last saved position; they are not read twice",
+                  c->name, (long long)c->skip);
+}
+
+static int save_source(struct connector *c)
+{
+    char path[1024];
+    if (!c->kind->checkpoint ||
+        connector_state_path(c, ".source", path, sizeof path))
+        return 0;
+    struct buf b;
+    buf_init(&b);
+    buf_put_str(&b, "rill-connector-source 1\n");
+    for (int p = 0; p < c->nparts; p++)
+        buf_printf(&b, "%d %lld\n", p,
+                   (long long)stream_reader_end(c->readers[p]));
+    buf_put_str(&b, "state ");
+    c->kind->checkpoint(c->state, &b);
+    buf_put_u8(&b, '\n');
     int rc = os_write_file_atomic(path, b.data, b.len);
     buf_fini(&b);
     if (rc)
@@ -629,8 +695,8 @@ static int source_step(struct connector *c, int64_t now, int64_t *next_due)
         if (f) {
             diag_warn("connector %s: append failed: %s", c->name, err_str(f));
             rc = f;
-        } else if (c->kind->commit) {
-            c->kind->commit(c->state);
+        } else {
+            save_source(c);
         }
     }
     if (rc < 0) {
@@ -726,6 +792,19 @@ int connector_create(const struct connector_spec *s,
             goto fail;
         }
         c->out_parts = stream_writer_partitions(c->out);
+        if (c->kind->checkpoint) {
+            c->nparts = c->out_parts > 0 ? c->out_parts : 1;
+            c->readers = mem_calloc((size_t)c->nparts, sizeof *c->readers);
+            for (int p = 0; p < c->nparts; p++) {
+                rc = stream_log_reader(log, c->topic, p, 0, &c->readers[p]);
+                if (rc) {
+                    snprintf(err, errlen, "cannot read %s/%d: %s", c->topic, p,
+                             err_str(rc));
+                    goto fail;
+                }
+            }
+            load_source(c);
+        }
     }
     rc = c->kind->create(c, &c->state, err, errlen);
     if (rc)
@@ -756,8 +835,8 @@ void connector_destroy(struct connector *c)
         worker_pool_remove(c->pool, &c->task);
     if (c->out) {
         if (c->emitted) {
-            if (!stream_writer_flush(c->out, NULL) && c->kind->commit)
-                c->kind->commit(c->state);
+            if (!stream_writer_flush(c->out, NULL))
+                save_source(c);
         }
         stream_writer_close(c->out);
     }

@@ -54,15 +54,18 @@ struct connector_kind {
     void (*close)(void *state);
     int (*write)(void *state, const struct connector_row *rows, int n);
     /* Optional: one line of text (no '\n') saved atomically with the
-     * offsets after each delivered batch; read back at create with
-     * connector_restored(). */
+     * offsets after each delivered batch (sinks) or appended batch
+     * (sources); read back at create with connector_restored(). */
     void (*checkpoint)(void *state, struct buf *out);
     /* Sources. poll: read a bounded amount and connector_emit it: 1 if
      * it emitted, 0 if nothing came, negative when the source is down
-     * (retried with backoff). commit: the emitted records are appended
-     * (flushed): persist the source's position. */
+     * (retried with backoff). A source's position is its checkpoint
+     * line (above), saved after each append with the topic's end
+     * offsets (_connectors/<name>.source); at create the driver hands
+     * it back, and drops the first records the kind emits again that a
+     * crash had already appended (counted from the end offsets: exact
+     * while the connector is the topic's only writer). */
     int (*poll)(void *state, int64_t now_ms);
-    int (*commit)(void *state);
 };
 
 extern const struct connector_kind connector_kind_file;

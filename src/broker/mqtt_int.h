@@ -111,6 +111,8 @@ struct mqtt_session {
     uint16_t next_pid;
     uint16_t window;
     uint8_t *qos2_in; /* bitmap of received QoS 2 ids awaiting PUBREL */
+    struct buf wal;   /* QoS 2 PUBLISHes held until the session is saved */
+    bool wal_listed;  /* in the server's wal_sessions */
     bool dirty;       /* persistent state changed since the last save */
     int64_t saved_ms; /* loop time of the last save */
 };
@@ -195,6 +197,10 @@ struct mqtt_server {
     struct slice *hdr_vals;
     size_t hdrs_cap;
     uint64_t published, delivered;
+    /* Persistent sessions with QoS 2 PUBLISHes to save before sending
+     * (mqtt_deliver's end). */
+    struct mqtt_session **wal_sessions;
+    size_t nwal, wal_cap;
 };
 
 /* mqtt_server.c */

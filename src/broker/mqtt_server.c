@@ -307,9 +307,41 @@ static void durable_done(struct broker *b, struct broker_durable_wait *w,
 }
 
 /* Sends the owed acks from the head that may leave now. */
+/* QoS 2 exactly once across a restart: the ids of the messages a PUBREC
+ * is about to confirm are saved with a persistent session first (one
+ * write for every PUBREC ready now), so a resend after a restart is
+ * recognised (docs/mqtt.md). */
+static void save_received(struct mqtt_conn *mc)
+{
+    struct mqtt_server *s = mc->s;
+    struct mqtt_session *ss = mc->sess;
+    if (!ss || !ss->persistent)
+        return;
+    bool fresh = false;
+    for (size_t i = 0; i < mc->acks_len; i++) {
+        struct mqtt_pend_ack *a = &mc->acks[(mc->acks_head + i) % mc->acks_cap];
+        if (a->bp && !a->failed &&
+            (a->end < 0 ||
+             (s->cfg.fsync_ack && partition_durable_offset(a->bp->p) < a->end)))
+            break;
+        if (a->type != MQTT_PUBREC || a->failed)
+            continue;
+        if (!ss->qos2_in)
+            ss->qos2_in = mem_calloc(8192, 1);
+        uint8_t bit = (uint8_t)(1u << (a->pid & 7));
+        if (!(ss->qos2_in[a->pid >> 3] & bit)) {
+            ss->qos2_in[a->pid >> 3] |= bit;
+            fresh = true;
+        }
+    }
+    if (fresh)
+        mqtt_session_save(ss);
+}
+
 static void acks_release(struct mqtt_conn *mc)
 {
     struct mqtt_server *s = mc->s;
+    save_received(mc);
     while (mc->acks_len > 0 && !mc->closed) {
         struct mqtt_pend_ack *a = &mc->acks[mc->acks_head];
         if (a->bp && !a->failed) {
@@ -622,9 +654,13 @@ static int on_packet(struct mqtt_conn *mc, const uint8_t *pkt, size_t len)
             return protocol_error(mc, MQTT_RC_MALFORMED, mqtt_error_reason());
         if (type == MQTT_PUBREL) {
             struct mqtt_session *ss = mc->sess;
-            if (ss->qos2_in)
-                ss->qos2_in[ack.packet_id >> 3] &=
-                    (uint8_t) ~(1u << (ack.packet_id & 7));
+            uint8_t bit = (uint8_t)(1u << (ack.packet_id & 7));
+            if (ss->qos2_in && (ss->qos2_in[ack.packet_id >> 3] & bit)) {
+                ss->qos2_in[ack.packet_id >> 3] &= (uint8_t)~bit;
+                /* Saved before the PUBCOMP: the id is free again. */
+                if (ss->persistent)
+                    mqtt_session_save(ss);
+            }
             /* After the PUBREC it follows, so after every owed ack. */
             struct mqtt_pend_ack *a = ack_push(mc);
             a->type = MQTT_PUBCOMP;

@@ -279,6 +279,10 @@ void mqtt_session_destroy(struct mqtt_session *ss)
         mem_free(path);
     }
     hashmap_remove(&s->sessions, ss->client_id, strlen(ss->client_id));
+    for (size_t i = 0; ss->wal_listed && i < s->nwal; i++)
+        if (s->wal_sessions[i] == ss)
+            s->wal_sessions[i] = s->wal_sessions[--s->nwal];
+    buf_fini(&ss->wal);
     mem_free(ss->ring);
     mem_free(ss->qos2_in);
     mem_free(ss->client_id);
@@ -614,7 +618,23 @@ static void send_publish(struct mqtt_server *s, struct mqtt_session *ss,
         po->packet_id = e->pid;
     }
     mqtt_publish_encode(&s->pkt, mc->version, po);
-    mqtt_send(mc, &s->pkt);
+    if (qos == 2 && ss->persistent) {
+        /* Sent once the session file holds it (mqtt_deliver's end): a
+         * restart then resends it with its packet id, never as new. */
+        buf_put(&ss->wal, s->pkt.data, s->pkt.len);
+        buf_reset(&s->pkt);
+        if (!ss->wal_listed) {
+            if (s->nwal == s->wal_cap) {
+                s->wal_cap = s->wal_cap ? 2 * s->wal_cap : 16;
+                s->wal_sessions = mem_realloc(
+                    s->wal_sessions, s->wal_cap * sizeof(*s->wal_sessions));
+            }
+            s->wal_sessions[s->nwal++] = ss;
+            ss->wal_listed = true;
+        }
+    } else {
+        mqtt_send(mc, &s->pkt);
+    }
     s->delivered++;
 }
 
@@ -729,6 +749,15 @@ void mqtt_deliver(struct mqtt_server *s)
         for (uint32_t ci = 0; ci < rd->ncur; ci++)
             if (!deliver_cursor(s, rd, ci, &blocked))
                 break;
+    for (size_t i = 0; i < s->nwal; i++) {
+        struct mqtt_session *ss = s->wal_sessions[i];
+        mqtt_session_save(ss);
+        ss->wal_listed = false;
+        if (ss->conn)
+            mqtt_send(ss->conn, &ss->wal);
+        buf_reset(&ss->wal);
+    }
+    s->nwal = 0;
     if (blocked && !loop_timer_active(&s->retry))
         loop_timer_start(s->loop, &s->retry, 2, 0);
 }
@@ -913,13 +942,26 @@ static int64_t committed(struct mqtt_reader *rd, uint32_t ci)
     return pos;
 }
 
-static void put_cursors(struct buf *b, struct mqtt_reader *rd)
+/* A group's cursors at their committed positions; a session's at their
+ * next offsets, followed by its deliveries in flight through rd (resent
+ * with their packet ids after a restart). */
+static void put_cursors(struct buf *b, struct mqtt_reader *rd,
+                        struct mqtt_session *ss)
 {
     for (uint32_t i = 0; i < rd->ncur; i++) {
         char th[2 * LOGDIR_TOPIC_NAME_MAX + 1];
         hex(th, rd->curs[i].topic, strlen(rd->curs[i].topic));
         buf_printf(b, "cur %s %d %lld\n", th, rd->curs[i].partition,
-                   (long long)committed(rd, i));
+                   (long long)(ss ? rd->curs[i].next : committed(rd, i)));
+    }
+    for (size_t i = 0; ss && i < ss->ring_len; i++) {
+        struct mqtt_inflight *e = ring_at(ss, i);
+        if (e->state == INF_FREE || e->rd != rd || e->cur >= rd->ncur)
+            continue;
+        char th[2 * LOGDIR_TOPIC_NAME_MAX + 1];
+        hex(th, rd->curs[e->cur].topic, strlen(rd->curs[e->cur].topic));
+        buf_printf(b, "inf %u %u %u %s %d %lld\n", e->pid, e->qos, e->state, th,
+                   rd->curs[e->cur].partition, (long long)e->offset);
     }
 }
 
@@ -950,8 +992,11 @@ void mqtt_session_save(struct mqtt_session *ss)
         buf_printf(&b, "sub %u %u %s\n", sub->qos, sub->sub_id, fh);
         mem_free(fh);
         if (!sub->group)
-            put_cursors(&b, sub->reader);
+            put_cursors(&b, sub->reader, ss);
     }
+    for (uint32_t pid = 1; ss->qos2_in && pid < 65536; pid++)
+        if (ss->qos2_in[pid >> 3] & (1u << (pid & 7)))
+            buf_printf(&b, "rec %u\n", pid);
     write_file(ss->s, "sessions", ss->client_id, &b);
     buf_fini(&b);
     ss->dirty = false;
@@ -963,7 +1008,7 @@ static void group_save(struct mqtt_server *s, struct mqtt_group *g)
     struct buf b;
     buf_init(&b);
     buf_printf(&b, "rill-mqtt-group 1\n");
-    put_cursors(&b, &g->reader_storage);
+    put_cursors(&b, &g->reader_storage, NULL);
     write_file(s, "groups", g->key, &b);
     buf_fini(&b);
     g->dirty = false;
@@ -1001,6 +1046,38 @@ static void load_cursor(struct mqtt_server *s, struct mqtt_reader *rd,
         c->next = off;
     else
         cursor_add(rd, bp, off);
+}
+
+/* "inf <pid> <qos> <state> <hex topic> <partition> <offset>": a delivery
+ * in flight through rd when the session was saved. */
+static void load_inflight(struct mqtt_session *ss, struct mqtt_reader *rd,
+                          char *line)
+{
+    char th[2 * LOGDIR_TOPIC_NAME_MAX + 2];
+    unsigned pid, qos, state;
+    int part;
+    long long off;
+    if (!rd || sscanf(line, "inf %u %u %u %499s %d %lld", &pid, &qos, &state,
+                      th, &part, &off) != 6)
+        return;
+    if (pid == 0 || pid > 65535 || qos < 1 || qos > 2 ||
+        (state != INF_PUBLISHED && state != INF_RELEASED) ||
+        strlen(th) > 2 * LOGDIR_TOPIC_NAME_MAX || off < 0)
+        return;
+    char name[LOGDIR_TOPIC_NAME_MAX + 2];
+    unhex(name, th);
+    struct mqtt_cursor *c = cursor_find(rd, name, part);
+    if (!c)
+        return;
+    struct mqtt_inflight *e = ring_push(ss);
+    e->pid = (uint16_t)pid;
+    e->qos = (uint8_t)qos;
+    e->state = (uint8_t)state;
+    e->rd = rd;
+    e->cur = (uint32_t)(c - rd->curs);
+    e->offset = off;
+    if (e->pid > ss->next_pid)
+        ss->next_pid = e->pid;
 }
 
 static void load_dir(struct mqtt_server *s, const char *kind)
@@ -1061,6 +1138,13 @@ static void load_dir(struct mqtt_server *s, const char *kind)
                 mem_free(f);
             } else if (strncmp(line, "cur ", 4) == 0) {
                 load_cursor(s, rd, line);
+            } else if (ss && strncmp(line, "inf ", 4) == 0) {
+                load_inflight(ss, rd, line);
+            } else if (ss && sscanf(line, "rec %u", &a) == 1 && a > 0 &&
+                       a < 65536) {
+                if (!ss->qos2_in)
+                    ss->qos2_in = mem_calloc(8192, 1);
+                ss->qos2_in[a >> 3] |= (uint8_t)(1u << (a & 7));
             }
         }
         /* Topics that appeared since: read from their start. */
@@ -1139,6 +1223,9 @@ void mqtt_sessions_tick(struct mqtt_server *s, int64_t now_ms)
 
 void mqtt_sessions_fini(struct mqtt_server *s)
 {
+    mem_free(s->wal_sessions);
+    s->wal_sessions = NULL;
+    s->nwal = s->wal_cap = 0;
     struct hashmap_entry *he;
     for (size_t it = 0; hashmap_next(&s->groups, &it, &he);) {
         struct mqtt_group *g = he->value;

@@ -8,8 +8,9 @@
  * are appended to the log (connector.c, invariant 3), so a restart
  * neither skips nor repeats a line. Lines are split at '\n': a quoted CSV
  * field holding a line break is not supported.
- * Sink: appends rows to part-NNNNNNNN.<ndjson|csv> in 'path', rolling to a
- * new file past 'sink.rolling-policy.file-size' or
+ * Sink: appends rows to part-NNNNNNNN.<ndjson|csv|lp> in 'path' (each
+ * record's JSON, CSV, or InfluxDB line protocol: connect_influx.c), rolling to
+ * a new file past 'sink.rolling-policy.file-size' or
  * 'sink.rolling-policy.rollover-interval'. Each batch is fdatasync'ed
  * before its offsets are recorded, with the current file's number and
  * size in the same file (connector.c): on restart or after a failed write
@@ -43,7 +44,10 @@
 
 static const struct connector_option_def file_options[] = {
     {"path", CONNECTOR_BOTH, true, "a directory"},
-    {"file.format", CONNECTOR_SNK, false, "'ndjson' or 'csv'"},
+    {"file.format", CONNECTOR_SNK, false, "'ndjson', 'csv' or 'influx'"},
+    {"influx.measurement", CONNECTOR_SNK, false, "a measurement name"},
+    {"influx.tags", CONNECTOR_SNK, false, "columns written as tags"},
+    {"influx.time", CONNECTOR_SNK, false, "the timestamp column"},
     {"file.skip-header", CONNECTOR_SRC, false,
      "'true' to skip each file's first line"},
     {"sink.rolling-policy.file-size", CONNECTOR_SNK, false,
@@ -63,7 +67,8 @@ struct file_conn {
     int64_t cur_off;            /* next byte to read */
     char *readbuf;
     /* sink */
-    bool csv;
+    bool csv, influx;
+    struct connector_influx lp;
     int64_t roll_bytes, roll_ms;
     int fd;
     uint32_t seq;
@@ -79,12 +84,15 @@ static int file_validate(const struct connector_spec *s, char *err,
     const char *v;
     int64_t n;
     if ((v = connector_spec_option(s, "file.format")) &&
-        strcasecmp(v, "ndjson") && strcasecmp(v, "csv")) {
+        strcasecmp(v, "ndjson") && strcasecmp(v, "csv") &&
+        strcasecmp(v, "influx")) {
         snprintf(err, errlen,
-                 "option 'file.format': expected 'ndjson' or "
-                 "'csv'");
+                 "option 'file.format': expected 'ndjson', "
+                 "'csv' or 'influx'");
         return ERR_INVALID;
     }
+    if (v && !strcasecmp(v, "influx") && connector_influx_check(s, err, errlen))
+        return ERR_INVALID;
     if ((v = connector_spec_option(s, "sink.rolling-policy.file-size")) &&
         (connector_parse_bytes(v, &n) || n < 1)) {
         snprintf(err, errlen,
@@ -227,7 +235,7 @@ static int file_poll(void *state, int64_t now_ms)
 
 static const char *ext(const struct file_conn *f)
 {
-    return f->csv ? "csv" : "ndjson";
+    return f->csv ? "csv" : f->influx ? "lp" : "ndjson";
 }
 
 static int sink_open_file(struct file_conn *f, bool truncate_to, int64_t size)
@@ -394,6 +402,12 @@ static int file_write(void *state, const struct connector_row *rows, int n)
     for (int i = 0; i < n; i++) {
         if (rows[i].value_null)
             continue;
+        if (f->influx) {
+            const char *why = connector_influx_row(&f->lp, &rows[i], &f->out);
+            if (why)
+                connector_dead_letter(f->c, &rows[i], why, NULL, 0);
+            continue;
+        }
         if (!f->csv) {
             buf_put(&f->out, rows[i].value, rows[i].value_len);
             buf_put_u8(&f->out, '\n');
@@ -445,6 +459,11 @@ static int file_create(struct connector *c, void **state, char *err,
     f->skip_header = v && !strcasecmp(v, "true");
     v = connector_option(c, "file.format");
     f->csv = v && !strcasecmp(v, "csv");
+    f->influx = v && !strcasecmp(v, "influx");
+    if (f->influx && connector_influx_init(c, &f->lp, err, errlen)) {
+        mem_free(f);
+        return ERR_INVALID;
+    }
     f->roll_bytes = 64 << 20;
     if ((v = connector_option(c, "sink.rolling-policy.file-size")))
         connector_parse_bytes(v, &f->roll_bytes);
@@ -475,6 +494,8 @@ static void file_destroy(void *state)
     file_close(f);
     row_decoder_destroy(f->dec);
     row_batch_destroy(f->batch);
+    if (f->influx)
+        connector_influx_fini(&f->lp);
     buf_fini(&f->out);
     mem_free(f->readbuf);
     mem_free(f);

@@ -13,7 +13,8 @@
  *                            then dead-lettered
  *   other 4xx, 3xx           dead-lettered at once
  * Dead letters go to <name>.dlq with the status and the response body
- * (first 4 KB).
+ * (first 4 KB). 'webhook.format' = 'influx' posts InfluxDB line protocol
+ * instead (one line per row, a batch per request: InfluxDB's write API).
  */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -36,6 +37,10 @@ static const struct connector_option_def webhook_options[] = {
     {"sink.max-retries", CONNECTOR_SNK, false,
      "retries of a 408, 429 or 5xx answer, 0..100"},
     {"webhook.timeout", CONNECTOR_SNK, false, "a duration like '5 s'"},
+    {"webhook.format", CONNECTOR_SNK, false, "'json' or 'influx'"},
+    {"influx.measurement", CONNECTOR_SNK, false, "a measurement name"},
+    {"influx.tags", CONNECTOR_SNK, false, "columns written as tags"},
+    {"influx.time", CONNECTOR_SNK, false, "the timestamp column"},
     {NULL, 0, false, NULL},
 };
 
@@ -47,6 +52,8 @@ struct hook {
     int batch, max_retries;
     int64_t backoff_ms, timeout_ms;
     struct buf body, response;
+    bool influx;
+    struct connector_influx lp;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -75,6 +82,15 @@ static int webhook_validate(const struct connector_spec *s, char *err,
             return ERR_INVALID;
         }
     }
+    if ((v = connector_spec_option(s, "webhook.format")) &&
+        strcasecmp(v, "json") && strcasecmp(v, "influx")) {
+        snprintf(err, errlen,
+                 "option 'webhook.format': expected 'json' or "
+                 "'influx'");
+        return ERR_INVALID;
+    }
+    if (v && !strcasecmp(v, "influx") && connector_influx_check(s, err, errlen))
+        return ERR_INVALID;
     int64_t ms;
     if ((v = connector_spec_option(s, "webhook.timeout")) &&
         (connector_parse_ms(v, &ms) || ms < 1)) {
@@ -127,9 +143,22 @@ static bool transient(long status)
 static int deliver(struct hook *h, const struct connector_row *rows, int n)
 {
     buf_reset(&h->body);
+    int k = 0;
+    if (h->influx) {
+        for (int i = 0; i < n; i++) {
+            if (rows[i].value_null)
+                continue;
+            const char *why = connector_influx_row(&h->lp, &rows[i], &h->body);
+            if (why && connector_dead_letter(h->c, &rows[i], why, NULL, 0))
+                return 0;
+            k += why == NULL;
+        }
+        if (k == 0)
+            return 1;
+        goto send;
+    }
     if (h->batch > 1)
         buf_put_u8(&h->body, '[');
-    int k = 0;
     for (int i = 0; i < n; i++) {
         if (rows[i].value_null)
             continue;
@@ -141,6 +170,7 @@ static int deliver(struct hook *h, const struct connector_row *rows, int n)
         buf_put_u8(&h->body, ']');
     if (k == 0)
         return 1;
+send:;
     long status = 0;
     int64_t wait = h->backoff_ms;
     for (int attempt = 0;; attempt++) {
@@ -200,7 +230,19 @@ static int webhook_create(struct connector *c, void **state, char *err,
         connector_parse_ms(v, &h->timeout_ms);
     buf_init(&h->body);
     buf_init(&h->response);
-    h->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    v = connector_option(c, "webhook.format");
+    h->influx = v && !strcasecmp(v, "influx");
+    if (h->influx && connector_influx_init(c, &h->lp, err, errlen)) {
+        curl_easy_cleanup(h->curl);
+        buf_fini(&h->body);
+        buf_fini(&h->response);
+        mem_free(h->url);
+        mem_free(h);
+        return ERR_INVALID;
+    }
+    h->headers = curl_slist_append(
+        NULL, h->influx ? "Content-Type: text/plain; charset=utf-8"
+                        : "Content-Type: application/json");
     curl_easy_setopt(h->curl, CURLOPT_URL, h->url);
     curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
     curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_data);
@@ -218,6 +260,8 @@ static void webhook_destroy(void *state)
     struct hook *h = state;
     curl_easy_cleanup(h->curl);
     curl_slist_free_all(h->headers);
+    if (h->influx)
+        connector_influx_fini(&h->lp);
     buf_fini(&h->body);
     buf_fini(&h->response);
     mem_free(h->url);

@@ -13,6 +13,9 @@
 
 #include "base/buf.h"
 #include "connect/connector.h"
+#include "row/influx.h"
+#include "row/row_batch.h"
+#include "row/row_decoder.h"
 
 /* One record handed to a sink (copied out of the log: valid during the
  * write call). */
@@ -72,6 +75,26 @@ extern const struct connector_kind connector_kind_file;
 extern const struct connector_kind connector_kind_mqtt;
 extern const struct connector_kind connector_kind_webhook;
 extern const struct connector_kind connector_kind_pg;
+
+/* InfluxDB line protocol out (connect_influx.c), for the file and webhook
+ * sinks; options 'influx.measurement', 'influx.tags', 'influx.time'. */
+struct connector_influx {
+    struct influx_encoding enc;
+    int tags[16];
+    int ntags;
+    char measurement[256];
+    struct row_decoder *dec;
+    struct row_batch *batch;
+};
+int connector_influx_check(const struct connector_spec *s, char *err,
+                           size_t errlen);
+int connector_influx_init(struct connector *c, struct connector_influx *ci,
+                          char *err, size_t errlen);
+void connector_influx_fini(struct connector_influx *ci);
+/* Appends the row's line to out: NULL, or why it cannot be written. */
+const char *connector_influx_row(struct connector_influx *ci,
+                                 const struct connector_row *row,
+                                 struct buf *out);
 
 /* Services for kinds. */
 const char *connector_option(const struct connector *c, const char *key);

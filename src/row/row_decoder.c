@@ -1,5 +1,6 @@
-/* row_decoder.c - format dispatch over the JSON, CSV, SenML and binary-row
- * decoders (layer: row). One switch per record; no state of its own.
+/* row_decoder.c - format dispatch over the JSON, CSV, SenML (JSON and
+ * CBOR), InfluxDB line protocol, Sparkplug B and binary-row decoders
+ * (layer: row). One switch per record; no state of its own.
  */
 #include "row/row_decoder.h"
 
@@ -8,15 +9,19 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "row/csv_decode.h"
+#include "row/influx.h"
 #include "row/json_decode.h"
 #include "row/row_binary.h"
 #include "row/senml_decode.h"
+#include "row/sparkplug.h"
 
 struct row_decoder {
     enum row_format format;
     struct json_decoder *json;
     struct csv_decoder *csv;
     struct senml_decoder *senml;
+    struct influx_decoder *influx;
+    struct sparkplug_decoder *sparkplug;
     const struct schema *schema; /* binary */
     uint32_t binary_id;
 };
@@ -29,6 +34,12 @@ int row_format_parse(const char *text, size_t n)
         return ROW_FORMAT_CSV;
     if (n == 5 && strncasecmp(text, "senml", 5) == 0)
         return ROW_FORMAT_SENML;
+    if (n == 10 && strncasecmp(text, "senml-cbor", 10) == 0)
+        return ROW_FORMAT_SENML_CBOR;
+    if (n == 6 && strncasecmp(text, "influx", 6) == 0)
+        return ROW_FORMAT_INFLUX;
+    if (n == 9 && strncasecmp(text, "sparkplug", 9) == 0)
+        return ROW_FORMAT_SPARKPLUG;
     return ERR_INVALID;
 }
 
@@ -43,6 +54,12 @@ const char *row_format_name(enum row_format f)
         return "senml";
     case ROW_FORMAT_BINARY:
         return "binary";
+    case ROW_FORMAT_SENML_CBOR:
+        return "senml-cbor";
+    case ROW_FORMAT_INFLUX:
+        return "influx";
+    case ROW_FORMAT_SPARKPLUG:
+        return "sparkplug";
     }
     return "?";
 }
@@ -69,7 +86,14 @@ int row_decoder_create(enum row_format f, const struct schema *s,
             opts->copy_strings ? CSV_DECODE_COPY_STRINGS : 0, &d->csv);
         break;
     case ROW_FORMAT_SENML:
+    case ROW_FORMAT_SENML_CBOR:
         rc = senml_decoder_create(s, &d->senml);
+        break;
+    case ROW_FORMAT_INFLUX:
+        rc = influx_decoder_create(s, &d->influx);
+        break;
+    case ROW_FORMAT_SPARKPLUG:
+        rc = sparkplug_decoder_create(s, &d->sparkplug);
         break;
     case ROW_FORMAT_BINARY:
         d->schema = s;
@@ -95,6 +119,8 @@ void row_decoder_destroy(struct row_decoder *d)
     json_decoder_destroy(d->json);
     csv_decoder_destroy(d->csv);
     senml_decoder_destroy(d->senml);
+    influx_decoder_destroy(d->influx);
+    sparkplug_decoder_destroy(d->sparkplug);
     mem_free(d);
 }
 
@@ -112,6 +138,14 @@ int row_decoder_decode(const struct row_decoder *d, struct row_batch *b,
         return rc == 0 ? 1 : rc;
     case ROW_FORMAT_SENML:
         return senml_decode(d->senml, b, p, n, now_ms, meta, err);
+    case ROW_FORMAT_SENML_CBOR:
+        return senml_decode_cbor(d->senml, b, (const uint8_t *)p, n, now_ms,
+                                 meta, err);
+    case ROW_FORMAT_INFLUX:
+        return influx_decode(d->influx, b, p, n, meta, err);
+    case ROW_FORMAT_SPARKPLUG:
+        return sparkplug_decode(d->sparkplug, b, (const uint8_t *)p, n, meta,
+                                err);
     case ROW_FORMAT_BINARY:
         return row_binary_decode(d->schema, d->binary_id, b, (const uint8_t *)p,
                                  n, meta, err);

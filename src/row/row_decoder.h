@@ -1,7 +1,8 @@
 /* row_decoder.h - one entry point for every record format (layer: row).
  *
  * The runtime knows a stream's format only as the text of its WITH clause
- * ('json', 'csv', 'senml'; 'binary' for its own repartition topics);
+ * ('json', 'csv', 'senml', 'senml-cbor', 'influx', 'sparkplug'; 'binary'
+ * for its own repartition topics);
  * this wraps the decoders behind one call
  * that appends the rows of one record value to a batch. A decoder is
  * immutable once created: threads may share it; a batch is one thread's.
@@ -21,7 +22,10 @@ enum row_format {
     ROW_FORMAT_JSON = 1,
     ROW_FORMAT_CSV,
     ROW_FORMAT_SENML,
-    ROW_FORMAT_BINARY, /* row_binary.h: the runtime's repartition topics */
+    ROW_FORMAT_BINARY,     /* row_binary.h: the runtime's repartition topics */
+    ROW_FORMAT_SENML_CBOR, /* senml_decode.h: SenML in CBOR */
+    ROW_FORMAT_INFLUX,     /* influx.h: InfluxDB line protocol */
+    ROW_FORMAT_SPARKPLUG,  /* sparkplug.h: Sparkplug B payloads */
 };
 
 struct row_decoder_options {
@@ -31,7 +35,8 @@ struct row_decoder_options {
 
 struct row_decoder;
 
-/* "json", "csv", "senml" (case-insensitive) -> format, or ERR_INVALID
+/* "json", "csv", "senml", "senml-cbor", "influx", "sparkplug"
+ * (case-insensitive) -> format, or ERR_INVALID
  * (binary rows are the runtime's own, never a stream's WITH format). */
 int row_format_parse(const char *text, size_t n);
 const char *row_format_name(enum row_format f);

@@ -15,9 +15,7 @@
 #include "base/mem.h"
 #include "row/json_scan.h"
 #include "row/scalar.h"
-
-#define SENML_RELATIVE_LIMIT 268435456.0 /* 2^28 seconds */
-#define SENML_VERSION 10
+#include "row/senml_int.h"
 
 enum senml_col {
     COL_NAME,
@@ -108,36 +106,11 @@ void senml_decoder_destroy(struct senml_decoder *d)
     mem_free(d);
 }
 
-struct base {
-    struct row_str bn, bu;
-    double bt, bv, bs;
-};
-
-/* Fields present in one record. */
-struct rec {
-    unsigned has; /* bit per F_* */
-    struct row_str n, u, vs, vd;
-    double v, s, t, ut;
-    bool vb;
-};
-
 #define KEY1(a) ((1ull << 32) | (uint64_t)(a))
 #define KEY2(a, b) ((2ull << 32) | (uint64_t)(a) | ((uint64_t)(b) << 8))
 #define KEY4(a, b, c, d)                                                       \
     ((4ull << 32) | (uint64_t)(a) | ((uint64_t)(b) << 8) |                     \
      ((uint64_t)(c) << 16) | ((uint64_t)(d) << 24))
-
-enum {
-    F_N = 1,
-    F_U = 2,
-    F_V = 4,
-    F_VS = 8,
-    F_VB = 16,
-    F_VD = 32,
-    F_S = 64,
-    F_T = 128,
-    F_UT = 256
-};
 
 static bool name_valid(const char *p, size_t n)
 {
@@ -338,10 +311,9 @@ static void put_f64(struct row_batch *b, int col, int row, double v)
     b->columns[col].data.f64[row] = v;
 }
 
-/* Writes the resolved record as row `row`. */
-static int write_row(struct senml_decoder *d, struct row_batch *b, int row,
-                     const struct base *base, const struct rec *r,
-                     int64_t now_ms, size_t off, struct row_error *err)
+int senml_write_row(struct senml_decoder *d, struct row_batch *b, int row,
+                    const struct base *base, const struct rec *r,
+                    int64_t now_ms, size_t off, struct row_error *err)
 {
     const int *col = d->col;
     for (int c = 0; c < b->ncolumns; c++)
@@ -440,7 +412,7 @@ int senml_decode(struct senml_decoder *d, struct row_batch *b, const char *p,
                                        "row batch is full");
                     goto out_rollback;
                 }
-                rc = write_row(d, b, row, &base, &r, now_ms, off, err);
+                rc = senml_write_row(d, b, row, &base, &r, now_ms, off, err);
                 if (rc != 0)
                     goto out_rollback;
                 row_batch_commit_row(b, meta);

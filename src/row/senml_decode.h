@@ -43,4 +43,10 @@ int senml_decode(struct senml_decoder *d, struct row_batch *b, const char *p,
                  size_t n, int64_t now_ms, const struct row_meta *meta,
                  struct row_error *err);
 
+/* The same for a pack in CBOR (RFC 8428 section 6; senml_cbor.c):
+ * integer labels, vd a byte string (given to data_value in base64url). */
+int senml_decode_cbor(struct senml_decoder *d, struct row_batch *b,
+                      const uint8_t *p, size_t n, int64_t now_ms,
+                      const struct row_meta *meta, struct row_error *err);
+
 #endif

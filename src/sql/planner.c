@@ -1484,6 +1484,12 @@ int planner_build(const struct sql_query_start *q,
         fmt = PIPELINE_FORMAT_CSV;
     else if (!strcasecmp(p->format, "senml"))
         fmt = PIPELINE_FORMAT_SENML;
+    else if (!strcasecmp(p->format, "senml-cbor"))
+        fmt = PIPELINE_FORMAT_SENML_CBOR;
+    else if (!strcasecmp(p->format, "influx"))
+        fmt = PIPELINE_FORMAT_INFLUX;
+    else if (!strcasecmp(p->format, "sparkplug"))
+        fmt = PIPELINE_FORMAT_SPARKPLUG;
     struct pipeline_source_config src = {
         .schema = &p->in_schema,
         .format = fmt,

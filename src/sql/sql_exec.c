@@ -245,7 +245,8 @@ static const struct {
     const char *help;
 } known_options[] = {
     {"topic", OPT_SOURCE | OPT_SINK, "a topic name"},
-    {"format", OPT_SOURCE | OPT_SINK, "'json', 'csv' or 'senml'"},
+    {"format", OPT_SOURCE | OPT_SINK,
+     "'json', 'csv', 'senml', 'senml-cbor', 'influx' or 'sparkplug'"},
     {"key", OPT_SOURCE | OPT_SINK, "a column name"},
     {"partitions", OPT_SOURCE | OPT_SINK, "an integer 1..100000"},
     {"watermark.idle-timeout", OPT_SOURCE, "a duration like '30 s'"},
@@ -791,7 +792,7 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     int fmt = row_format_parse(r.format, strlen(r.format));
     if (fmt < 0 ||
         row_decoder_create((enum row_format)fmt, &r.schema, NULL, &dec) < 0) {
-        bool senml = !strcmp(r.format, "senml");
+        bool senml = !strncmp(r.format, "senml", 5);
         rc = sql_exec_fail(
             err, sql_exec_locate(st, r.format, sql_exec_find_off(st, "WITH")),
             ERR_INVALID, "format '%s' cannot fill these columns%s", r.format,

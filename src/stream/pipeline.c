@@ -64,6 +64,9 @@ static int source_decoder(const struct pipeline_source_config *src,
         [PIPELINE_FORMAT_CSV] = ROW_FORMAT_CSV,
         [PIPELINE_FORMAT_SENML] = ROW_FORMAT_SENML,
         [PIPELINE_FORMAT_ROW] = ROW_FORMAT_BINARY,
+        [PIPELINE_FORMAT_SENML_CBOR] = ROW_FORMAT_SENML_CBOR,
+        [PIPELINE_FORMAT_INFLUX] = ROW_FORMAT_INFLUX,
+        [PIPELINE_FORMAT_SPARKPLUG] = ROW_FORMAT_SPARKPLUG,
     };
     if ((unsigned)src->format >= sizeof formats / sizeof formats[0])
         return ERR_INVALID;

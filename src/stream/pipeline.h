@@ -42,10 +42,13 @@
 #include "stream/window_agg.h"
 
 enum pipeline_format {
-    PIPELINE_FORMAT_JSON = 0, /* one object per record (json_decode.h) */
-    PIPELINE_FORMAT_CSV,      /* one line per record (csv_decode.h) */
-    PIPELINE_FORMAT_SENML,    /* one SenML pack per record, 0..n rows */
-    PIPELINE_FORMAT_ROW,      /* one binary row (row_binary.h): repartition */
+    PIPELINE_FORMAT_JSON = 0,   /* one object per record (json_decode.h) */
+    PIPELINE_FORMAT_CSV,        /* one line per record (csv_decode.h) */
+    PIPELINE_FORMAT_SENML,      /* one SenML pack per record, 0..n rows */
+    PIPELINE_FORMAT_ROW,        /* one binary row (row_binary.h): repartition */
+    PIPELINE_FORMAT_SENML_CBOR, /* one SenML CBOR pack per record */
+    PIPELINE_FORMAT_INFLUX,     /* InfluxDB line protocol, a row per line */
+    PIPELINE_FORMAT_SPARKPLUG,  /* a Sparkplug B payload, a row per metric */
 };
 
 struct pipeline_source_config {

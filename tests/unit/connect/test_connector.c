@@ -42,7 +42,7 @@ static const struct vcase vcases[] = {
     {CONNECTOR_SOURCE, {"connector", "nope", NULL}, "unknown connector"},
     {CONNECTOR_SINK,
      {"connector", "file", "path", "/x", "file.format", "xml", NULL},
-     "'ndjson' or 'csv'"},
+     "'ndjson', 'csv' or 'influx'"},
     {CONNECTOR_SINK,
      {"connector", "file", "path", "/x", "sink.rolling-policy.file-size",
       "12 parsecs", NULL},

@@ -35,9 +35,10 @@
 # MQTT (docs/mqtt.md): rill serve also listens for MQTT, maps
 # factory/<sensor_id> to topic `readings` (key = sensor id), and pushes the
 # rows of `alerts` to MQTT subscribers; `mosquitto_sub -t alerts` counts
-# them beside the Kafka reader (last line). DEMO_FEED=mqtt makes the
-# simulator publish over MQTT (QoS 1) instead of the Kafka protocol (the
-# end-offsets column then stays empty: MQTT has no offsets).
+# them beside the Kafka reader (last line). The simulator publishes over
+# MQTT (QoS 1; the end-offsets column then comes from the alerts reader,
+# which asks rill for the end offsets of `readings`); DEMO_FEED=kafka makes
+# it produce with the Kafka protocol instead.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RILL=${1:-$ROOT/build/rill}
@@ -123,7 +124,7 @@ start_sim() {
     kill -0 $SIM_PID 2>/dev/null || { wait $SIM_PID; [ $? -eq 0 ]; }
 }
 WHERE=
-if [ "$MODE" = serve ] && [ "${DEMO_FEED:-kafka}" = mqtt ]; then
+if [ "$MODE" = serve ] && [ "${DEMO_FEED:-mqtt}" = mqtt ]; then
     # The MQTT listener may come up after the Kafka one (a loaded machine).
     for _ in $(seq 1 50); do port_open "$MQTT_PORT" && break; sleep 0.1; done
     start_sim --topic factory --mqtt "127.0.0.1:$MQTT_PORT" &&
@@ -187,7 +188,7 @@ start_sql() {
 start_alert_reader() {
     [ "$MODE" = serve ] && [ -n "$SQLSOCK" ] || return 0
     # The output path is an argument so the process is findable by it.
-    BOOTSTRAP="127.0.0.1:$PORT" $BG $PY - "$DATA/alerts.json" >"$DATA/alerts.log" 2>&1 <<'PYEOF' &
+    BOOTSTRAP="127.0.0.1:$PORT" PARTS=$PARTITIONS $BG $PY - "$DATA/alerts.json" >"$DATA/alerts.log" 2>&1 <<'PYEOF' &
 import json, os, signal, sys, time
 from datetime import datetime
 stop = False
@@ -233,8 +234,17 @@ while not stop:
     if time.time() - last >= 1.0 or stop:
         run.extend(window)
         del run[:-100000]  # bounded: the last 100,000 alerts
+        # The end offsets of `readings` (what the simulator reports itself
+        # when it speaks Kafka; over MQTT it has no offsets to report).
+        ends = []
+        for p in range(int(os.environ.get("PARTS", "6"))):
+            try:
+                ends.append(c.get_watermark_offsets(TopicPartition("readings", p), timeout=0.3, cached=False)[1])
+            except Exception:
+                break
         write({"alerts": total, "n": len(window), "p50_ms": pct(window, 50), "max_ms": max(window) if window else None,
-               "run_p50_ms": pct(run, 50), "run_p99_ms": pct(run, 99), "run_max_ms": max(run) if run else None})
+               "run_p50_ms": pct(run, 50), "run_p99_ms": pct(run, 99), "run_max_ms": max(run) if run else None,
+               "end_offsets": ends})
         window, last = [], time.time()
 c.close()
 PYEOF
@@ -294,7 +304,7 @@ try:
             try: faults[json.loads(line)["fault"]] += 1
             except Exception: pass
 except OSError: pass
-offs = st.get("end_offsets") or []
+offs = st.get("end_offsets") or (load(os.environ["ALERTS"]) or {}).get("end_offsets") or []
 parts = " ".join("p%d=%d" % (i, o) for i, o in enumerate(offs)) or "-"
 # Counters of the queries, asked of rill serve over its SQL socket
 # (docs/broker.md: u32 length, type, payload): alerts = rows written by the

@@ -242,7 +242,11 @@ static int sink_open_file(struct file_conn *f, bool truncate_to, int64_t size)
 {
     char path[2048];
     snprintf(path, sizeof path, "%s/part-%08u.%s", f->dir, f->seq, ext(f));
-    int fd = os_open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    /* A new file starts empty: anything in it is from a batch that was
+     * never recorded. */
+    int fd = os_open(
+        path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate_to ? 0 : O_TRUNC),
+        0640);
     if (fd < 0)
         return fd;
     struct stat st;
@@ -288,6 +292,29 @@ static uint32_t max_seq(const char *dir)
     return m;
 }
 
+/* Files past the recorded one were rolled to after the last recorded
+ * batch: what they hold was not recorded, and is written again. */
+static void drop_after(struct file_conn *f, unsigned seq)
+{
+    DIR *d = opendir(f->dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char suffix[16];
+    snprintf(suffix, sizeof suffix, ".%s", ext(f));
+    while ((e = readdir(d))) {
+        unsigned v;
+        size_t n = strlen(e->d_name), sl = strlen(suffix);
+        if (sscanf(e->d_name, "part-%8u.", &v) != 1 || v <= seq || n < sl ||
+            strcmp(e->d_name + n - sl, suffix))
+            continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", f->dir, e->d_name);
+        os_unlink(path);
+    }
+    closedir(d);
+}
+
 static int file_open(void *state)
 {
     struct file_conn *f = state;
@@ -302,6 +329,7 @@ static int file_open(void *state)
     if (f->seq == 0 && st && sscanf(st, "%u %lld", &seq, &size) == 2 &&
         size >= 0) {
         f->seq = seq;
+        drop_after(f, seq);
         return sink_open_file(f, true, size);
     }
     if (f->seq > 0)

@@ -87,8 +87,8 @@ static int number(struct cbor *c, double *out)
 {
     for (int tags = 0;; tags++) {
         const uint8_t *at = c->p;
-        int major;
-        uint64_t arg;
+        int major = 0;
+        uint64_t arg = 0;
         int rc = head(c, &major, &arg);
         if (rc)
             return rc;
@@ -128,8 +128,8 @@ static int number(struct cbor *c, double *out)
 static int text(struct cbor *c, struct row_str *out)
 {
     const uint8_t *at = c->p;
-    int major;
-    uint64_t len;
+    int major = 0;
+    uint64_t len = 0;
     int rc = head(c, &major, &len);
     if (rc)
         return rc;
@@ -153,8 +153,8 @@ static int bytes_b64(struct cbor *c, struct row_str *out)
     static const char al[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     const uint8_t *at = c->p;
-    int major;
-    uint64_t len;
+    int major = 0;
+    uint64_t len = 0;
     int rc = head(c, &major, &len);
     if (rc)
         return rc;
@@ -191,8 +191,8 @@ static int skip(struct cbor *c, int depth)
 {
     if (depth > MAX_DEPTH)
         return bad(c, "nested too deeply");
-    int major;
-    uint64_t arg;
+    int major = 0;
+    uint64_t arg = 0;
     int rc = head(c, &major, &arg);
     if (rc)
         return rc;
@@ -234,8 +234,8 @@ static int record(struct cbor *c, struct base *base, struct rec *r)
 {
     memset(r, 0, sizeof(*r));
     const uint8_t *at = c->p;
-    int major;
-    uint64_t npairs;
+    int major = 0;
+    uint64_t npairs = 0;
     int rc = head(c, &major, &npairs);
     if (rc)
         return rc;
@@ -247,7 +247,7 @@ static int record(struct cbor *c, struct base *base, struct rec *r)
         return bad(c, "more pairs than bytes");
     for (uint64_t i = 0; i < npairs; i++) {
         const uint8_t *kat = c->p;
-        uint64_t lab;
+        uint64_t lab = 0;
         int64_t label = 0;
         if ((rc = head(c, &major, &lab)))
             return rc;
@@ -354,8 +354,8 @@ int senml_decode_cbor(struct senml_decoder *d, struct row_batch *b,
     struct cbor c = {p, p, p + n, b, err};
     struct base base;
     memset(&base, 0, sizeof(base));
-    int major;
-    uint64_t count;
+    int major = 0;
+    uint64_t count = 0;
     if ((rc = head(&c, &major, &count)))
         goto out_rollback;
     if (major != 4) {

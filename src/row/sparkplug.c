@@ -114,7 +114,7 @@ static int varint(struct pb *r, uint64_t *out)
 /* One field's key; the value is read or skipped by the caller. */
 static int key(struct pb *r, uint32_t *field, int *wire)
 {
-    uint64_t k;
+    uint64_t k = 0;
     int rc = varint(r, &k);
     if (rc)
         return rc;
@@ -128,7 +128,7 @@ static int key(struct pb *r, uint32_t *field, int *wire)
 /* A length-delimited value: [*p, *p + *n). */
 static int bytes(struct pb *r, const uint8_t **p, size_t *n)
 {
-    uint64_t len;
+    uint64_t len = 0;
     int rc = varint(r, &len);
     if (rc)
         return rc;
@@ -192,7 +192,7 @@ static int read_metric(struct pb *r, struct metric *m)
 {
     memset(m, 0, sizeof *m);
     while (r->p < r->end) {
-        uint32_t f;
+        uint32_t f = 0;
         int w, rc = key(r, &f, &w);
         if (rc)
             return rc;
@@ -364,8 +364,8 @@ int sparkplug_decode(const struct sparkplug_decoder *d, struct row_batch *b,
     bool has_pts = false, has_seq = false;
     uint64_t pts = 0, seq = 0;
     while (r.p < r.end) {
-        uint32_t f;
-        int w;
+        uint32_t f = 0;
+        int w = 0;
         if ((rc = key(&r, &f, &w)))
             goto out_rollback;
         if ((f == 1 || f == 3) && w == 0) {
@@ -386,8 +386,8 @@ int sparkplug_decode(const struct sparkplug_decoder *d, struct row_batch *b,
     /* Pass 2: one row per metric. */
     r.p = p;
     while (r.p < r.end) {
-        uint32_t f;
-        int w;
+        uint32_t f = 0;
+        int w = 0;
         key(&r, &f, &w);
         if (f != 2) {
             skip(&r, w);

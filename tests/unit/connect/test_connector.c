@@ -269,7 +269,12 @@ TEST(file_source_to_file_sink)
     write_file(path, "}\n");
     CHECK(wait_text(out, "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n"));
     struct connector_stats st;
-    connector_get_stats(snk, &st);
+    for (int i = 0; i < 300; i++) { /* counted once write() returned */
+        connector_get_stats(snk, &st);
+        if (st.records == 3 && st.lag == 0)
+            break;
+        sleep_ms(10);
+    }
     CHECK_EQ_INT(st.records, 3);
     CHECK_EQ_INT(st.lag, 0);
     connector_destroy(src);

@@ -227,7 +227,7 @@ static const struct {
      "INTERVAL ...' (bounded out-of-orderness)"},
     {"CREATE STREAM x (a INT) WITH (format = 'xml')",
      "ERR line 1, column 40: invalid value 'xml' for option 'format': "
-     "expected 'json', 'csv' or 'senml'"},
+     "expected 'json', 'csv', 'senml', 'senml-cbor', 'influx' or 'sparkplug'"},
     {"CREATE STREAM x (a INT) WITH (fromat = 'json')",
      "ERR line 1, column 31: unknown option 'fromat' in WITH (known: topic, "
      "format, key, partitions, 'watermark.idle-timeout', "

@@ -298,6 +298,7 @@ TEST(file_source_to_file_sink)
     worker_pool_destroy(pool);
     logdir_close(ld);
     tl_rmrf(dir);
+    free(dir);
 }
 
 int main(void)

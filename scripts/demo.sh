@@ -100,8 +100,6 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 if [ "$MODE" = serve ]; then
-    # The MQTT listener opens after the Kafka one: the factory needs it.
-    for _ in $(seq 1 50); do port_open "$MQTT_PORT" && break; sleep 0.1; done
     # The first line: where to watch it (docs/http.md).
     echo "dashboard: http://127.0.0.1:$HTTP_PORT/?chart=machine_stats_10s&field=max_vibration_g&key=machine_id&alerts=alerts"
 else

@@ -100,8 +100,12 @@ def main():
     srv.start()
     try:
         wait_port(hp, 10, srv.proc)
-        check("http: API, dashboard and /metrics on http://127.0.0.1:%d/" % hp in srv.output(),
-              "rill serve logs the dashboard URL")
+        # The line is logged just after the listener opens: wait for it.
+        line = "http: API, dashboard and /metrics on http://127.0.0.1:%d/" % hp
+        deadline = time.time() + 10
+        while line not in srv.output() and time.time() < deadline:
+            time.sleep(0.05)
+        check(line in srv.output(), "rill serve logs the dashboard URL")
         check(jreq(hp, "GET", "/healthz") == (200, {"status": "ok"}), "GET /healthz")
         check(jreq(hp, "GET", "/readyz") == (200, {"status": "ready"}), "GET /readyz")
         st, _, _ = req(hp, "GET", "/nope")

@@ -3,19 +3,16 @@
  */
 #include "broker/auth_acls.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "base/os.h"
+#include "broker/auth_file.h"
 
 #define ACLS_FILE_MAX (64 << 20)
 
@@ -23,10 +20,7 @@ struct auth_acls {
     char dir[1024], path[1100];
     struct auth_acl *v;
     size_t n, cap;
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
+    struct auth_file_stamp stamp; /* what was read last */
 };
 
 static const char *const res_names[] = {
@@ -129,33 +123,6 @@ const char *auth_acl_invalid(const struct auth_acl *a)
 
 /* --- file ---------------------------------------------------------------- */
 
-static void put_escaped(struct buf *b, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p <= 0x20 || *p == '%' || *p == 0x7f)
-            buf_printf(b, "%%%02X", *p);
-        else
-            buf_put(b, p, 1);
-    }
-}
-
-static char *unescape(const char *s)
-{
-    size_t n = strlen(s);
-    char *out = mem_alloc(n + 1), *o = out;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (s[i] == '%' && i + 2 < n && sscanf(s + i + 1, "%2x", &v) == 1) {
-            *o++ = (char)v;
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 static void acl_free(struct auth_acl *a)
 {
     mem_free(a->name);
@@ -192,9 +159,9 @@ static int parse_line(char *line, struct auth_acl *a)
     x.operation = auth_op_parse(f[3]);
     x.resource_type = auth_resource_parse(f[4]);
     x.pattern_type = auth_pattern_parse(f[5]);
-    x.principal = unescape(f[1]);
-    x.host = unescape(f[2]);
-    x.name = unescape(f[6]);
+    x.principal = auth_file_unescape(f[1]);
+    x.host = auth_file_unescape(f[2]);
+    x.name = auth_file_unescape(f[6]);
     if (auth_acl_invalid(&x)) {
         acl_free(&x);
         return ERR_PARSE;
@@ -221,12 +188,11 @@ static void push(struct auth_acls *s, const struct auth_acl *a)
 
 static int load(struct auth_acls *s)
 {
-    struct stat st;
-    if (stat(s->path, &st) < 0) {
-        if (errno != ENOENT)
-            return -errno;
+    struct auth_file_stamp st;
+    auth_file_stamp_take(s->path, &st);
+    if (!st.exists) {
         clear(s);
-        s->ino = 0;
+        s->stamp = st;
         return 0;
     }
     char *text = NULL;
@@ -267,10 +233,7 @@ static int load(struct auth_acls *s)
     s->v = tmp.v;
     s->n = tmp.n;
     s->cap = tmp.cap;
-    s->dev = st.st_dev;
-    s->ino = st.st_ino;
-    s->size = st.st_size;
-    s->mtime = st.st_mtim;
+    s->stamp = st;
     return 0;
 }
 
@@ -299,13 +262,7 @@ void auth_acls_destroy(struct auth_acls *s)
 
 void auth_acls_refresh(struct auth_acls *s)
 {
-    struct stat st;
-    bool gone = stat(s->path, &st) < 0;
-    if (gone ? s->ino == 0
-             : st.st_ino == s->ino && st.st_dev == s->dev &&
-                   st.st_size == s->size &&
-                   st.st_mtim.tv_sec == s->mtime.tv_sec &&
-                   st.st_mtim.tv_nsec == s->mtime.tv_nsec)
+    if (!auth_file_changed(s->path, &s->stamp))
         return;
     if (load(s) < 0)
         diag_error("acls: %s changed but does not load; keeping the ACLs "
@@ -317,10 +274,6 @@ void auth_acls_refresh(struct auth_acls *s)
 
 int auth_acls_save(struct auth_acls *s)
 {
-    int rc = os_mkdir_p(s->dir);
-    if (rc < 0)
-        return rc;
-    (void)chmod(s->dir, 0700);
     struct buf b;
     buf_init(&b);
     buf_put_str(&b, "# rill ACLs (docs/security.md): PERMISSION PRINCIPAL "
@@ -328,52 +281,18 @@ int auth_acls_save(struct auth_acls *s)
     for (size_t i = 0; i < s->n; i++) {
         const struct auth_acl *a = &s->v[i];
         buf_printf(&b, "%s ", auth_perm_name(a->permission));
-        put_escaped(&b, a->principal);
+        auth_file_put_escaped(&b, a->principal);
         buf_put(&b, " ", 1);
-        put_escaped(&b, a->host);
+        auth_file_put_escaped(&b, a->host);
         buf_printf(&b, " %s %s %s ", auth_op_name(a->operation),
                    auth_resource_name(a->resource_type),
                    auth_pattern_name(a->pattern_type));
-        put_escaped(&b, a->name);
+        auth_file_put_escaped(&b, a->name);
         buf_put(&b, "\n", 1);
     }
-    char tmp[1200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
-    int fd = os_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = fd;
-        goto out_buf;
-    }
-    size_t off = 0;
-    while (off < b.len) {
-        ssize_t w = write(fd, b.data + off, b.len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = -errno;
-            break;
-        }
-        off += (size_t)w;
-    }
+    int rc = auth_file_write(s->dir, s->path, &b);
     if (rc == 0)
-        rc = os_fsync(fd);
-    os_close(fd);
-    if (rc == 0)
-        rc = os_rename(tmp, s->path);
-    if (rc == 0)
-        rc = os_fsync_dir(s->dir);
-    if (rc < 0) {
-        (void)unlink(tmp);
-    } else {
-        struct stat st;
-        if (stat(s->path, &st) == 0) {
-            s->dev = st.st_dev;
-            s->ino = st.st_ino;
-            s->size = st.st_size;
-            s->mtime = st.st_mtim;
-        }
-    }
-out_buf:
+        auth_file_stamp_take(s->path, &s->stamp);
     buf_fini(&b);
     return rc;
 }

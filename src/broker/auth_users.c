@@ -4,18 +4,15 @@
  */
 #include "broker/auth_users.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/diag.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "base/os.h"
+#include "broker/auth_file.h"
 
 #define USERS_FILE_MAX (16 << 20)
 
@@ -24,11 +21,7 @@ struct auth_users {
     char path[1100]; /* <data>/security/users */
     struct auth_user_entry *v;
     size_t n, cap;
-    /* what was read last, to notice a change */
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
+    struct auth_file_stamp stamp; /* what was read last */
 };
 
 bool auth_users_name_ok(const char *name, size_t len)
@@ -129,13 +122,11 @@ static int parse(struct auth_users *u, char *text, size_t len)
 
 static int load(struct auth_users *u)
 {
-    struct stat st;
-    if (stat(u->path, &st) < 0) {
-        if (errno != ENOENT)
-            return -errno;
+    struct auth_file_stamp st;
+    auth_file_stamp_take(u->path, &st);
+    if (!st.exists) {
         u->n = 0;
-        u->ino = 0;
-        u->size = 0;
+        u->stamp = st;
         return 0;
     }
     char *text = NULL;
@@ -145,12 +136,8 @@ static int load(struct auth_users *u)
         return rc;
     rc = parse(u, text, len);
     mem_free(text);
-    if (rc == 0) {
-        u->dev = st.st_dev;
-        u->ino = st.st_ino;
-        u->size = st.st_size;
-        u->mtime = st.st_mtim;
-    }
+    if (rc == 0)
+        u->stamp = st;
     return rc;
 }
 
@@ -180,13 +167,7 @@ void auth_users_destroy(struct auth_users *u)
 
 void auth_users_refresh(struct auth_users *u)
 {
-    struct stat st;
-    bool gone = stat(u->path, &st) < 0;
-    if (gone ? u->ino == 0
-             : st.st_ino == u->ino && st.st_dev == u->dev &&
-                   st.st_size == u->size &&
-                   st.st_mtim.tv_sec == u->mtime.tv_sec &&
-                   st.st_mtim.tv_nsec == u->mtime.tv_nsec)
+    if (!auth_file_changed(u->path, &u->stamp))
         return;
     if (load(u) < 0)
         diag_error("users: %s changed but does not load; keeping the users "
@@ -198,10 +179,6 @@ void auth_users_refresh(struct auth_users *u)
 
 int auth_users_save(struct auth_users *u)
 {
-    int rc = os_mkdir_p(u->dir);
-    if (rc < 0)
-        return rc;
-    (void)chmod(u->dir, 0700);
     struct buf b;
     buf_init(&b);
     buf_put_str(&b, "# rill users: SCRAM credentials, salted and hashed "
@@ -217,44 +194,9 @@ int auth_users_save(struct auth_users *u)
         auth_base64_encode(&b, e->cred.server_key, e->cred.key_len);
         buf_put(&b, "\n", 1);
     }
-    char tmp[1200];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", u->path);
-    int fd = os_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rc = fd;
-        goto out_buf;
-    }
-    (void)fchmod(fd, 0600);
-    size_t off = 0;
-    while (off < b.len) {
-        ssize_t w = write(fd, b.data + off, b.len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = -errno;
-            break;
-        }
-        off += (size_t)w;
-    }
+    int rc = auth_file_write(u->dir, u->path, &b);
     if (rc == 0)
-        rc = os_fsync(fd);
-    os_close(fd);
-    if (rc == 0)
-        rc = os_rename(tmp, u->path);
-    if (rc == 0)
-        rc = os_fsync_dir(u->dir);
-    if (rc < 0)
-        (void)unlink(tmp);
-    else {
-        struct stat st;
-        if (stat(u->path, &st) == 0) {
-            u->dev = st.st_dev;
-            u->ino = st.st_ino;
-            u->size = st.st_size;
-            u->mtime = st.st_mtim;
-        }
-    }
-out_buf:
+        auth_file_stamp_take(u->path, &u->stamp);
     memset(b.data, 0, b.len);
     buf_fini(&b);
     return rc;

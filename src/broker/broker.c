@@ -48,7 +48,8 @@ struct broker_pending {
     int32_t correlation_id;
     int16_t api_key, api_version;
     bool flexible;
-    uint64_t start_us; /* for the latency histogram (base/metrics.h) */
+    uint64_t start_us;   /* for the latency histogram (base/metrics.h) */
+    int32_t throttle_ms; /* quota: Produce's, found when it arrived */
     enum slot_state state;
     struct broker_resp resp;
     broker_cancel_fn *cancel;
@@ -65,6 +66,8 @@ struct broker_conn {
     bool eof;    /* the peer half-closed: close once everything is answered */
     char ip[48]; /* counted in b->conns_per_ip */
     struct broker_conn_auth auth;
+    bool muted;                   /* over its quota: no request is read */
+    struct loop_timer mute_timer; /* ends the mute */
     bool closed;
     uint64_t serial;              /* accept order, from 1: broker_conn_serial */
     struct loop_defer free_defer; /* callers up the stack may still use bc */
@@ -144,10 +147,41 @@ static void count_response(const struct broker_pending *p, size_t bytes)
                        metrics_now_us() - p->start_us);
 }
 
+/* Kafka's quota answer (KIP-219): the client is told throttle_time_ms and
+ * the broker reads nothing more from it for as long. */
+static void mute_end(struct loop *l, struct loop_timer *t)
+{
+    struct broker_conn *bc = t->arg;
+    (void)l;
+    bc->muted = false;
+    if (!bc->closed && !bc->paused && !bc->b->draining)
+        conn_pause(bc->conn, false);
+}
+
+static void mute(struct broker_conn *bc, int32_t ms)
+{
+    if (bc->closed || ms <= 0)
+        return;
+    bc->muted = true;
+    conn_pause(bc->conn, true);
+    if (!loop_timer_active(&bc->mute_timer) ||
+        bc->mute_timer.due_ms < loop_now_ms(bc->b->loop) + ms)
+        loop_timer_start(bc->b->loop, &bc->mute_timer, ms, 0);
+}
+
 /* Writes one response: length, header, body with file ranges spliced in. */
 static void slot_send(struct broker_conn *bc, struct broker_pending *p)
 {
     struct broker_resp *r = &p->resp;
+    int32_t throttle = p->throttle_ms;
+    if (p->api_key == KAFKA_API_FETCH)
+        throttle =
+            broker_quota_record(bc->b, bc, false, r->body.len + r->file_bytes);
+    if (throttle > 0) {
+        broker_quota_patch(p->api_key, p->api_version, p->flexible, &r->body,
+                           throttle);
+        mute(bc, throttle);
+    }
     uint8_t hdr[9];
     size_t hlen = 8;
     /* ApiVersions answers with response header v0 even when flexible. */
@@ -185,7 +219,8 @@ static void conn_resume_check(struct broker_conn *bc)
     if (bc->paused && bc->nslots <= bc->b->cfg.max_inflight / 2 &&
         !bc->b->draining) {
         bc->paused = false;
-        conn_pause(bc->conn, false);
+        if (!bc->muted)
+            conn_pause(bc->conn, false);
     }
     /* Half-closed and nothing left to answer or to read: done. */
     if (bc->eof && !bc->head && !conn_has_frame(bc->conn))
@@ -394,6 +429,8 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
     slot->start_us = metrics_now_us();
     slot->flexible = version_ok && h.flexible;
     slot->state = SLOT_WAITING;
+    if (h.api_key == KAFKA_API_PRODUCE && version_ok)
+        slot->throttle_ms = broker_quota_record(b, bc, true, len + 4);
     broker_resp_init(&slot->resp);
     slot_append(bc, slot);
 
@@ -434,6 +471,7 @@ static int on_frame(struct conn *c, void *arg, const uint8_t *p, size_t len)
     }
     if (rc == BROKER_NO_RESPONSE) {
         buf_fini(&out);
+        mute(bc, slot->throttle_ms); /* acks=0: throttled all the same */
         slot_pop_tail(bc, slot);
     } else if (rc == BROKER_DEFERRED) {
         buf_fini(&out);
@@ -491,6 +529,7 @@ static void on_closed(struct conn *c, void *arg)
     metrics_add(METRIC_BROKER_CONNS_CLOSED, 1);
     broker_limits_ip_add(&b->conns_per_ip, bc->ip, -1);
     broker_auth_conn_fini(&bc->auth);
+    loop_timer_stop(b->loop, &bc->mute_timer);
     bc->head = bc->tail = NULL;
     bc->closed = true;
     loop_defer_start(b->loop, &bc->free_defer);
@@ -572,6 +611,7 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
     struct broker_conn *bc = mem_calloc(1, sizeof(*bc));
     bc->b = b;
     loop_defer_init(&bc->free_defer, bc_free, bc);
+    loop_timer_init(&bc->mute_timer, mute_end, bc);
     struct conn_limits lim;
     lim.max_frame = (size_t)b->cfg.max_frame_bytes;
     lim.out_high = (size_t)b->cfg.conn_out_high;

@@ -74,6 +74,9 @@ struct broker_config {
     bool acls;                /* ACLs checked on every API */
     bool allow_if_no_acl;     /* allow.everyone.if.no.acl.found */
     char super_users[2048];   /* super.users: "User:a;User:b" */
+    /* quota.producer.default / quota.consumer.default: bytes/s per
+     * principal; 0 = none (docs/security.md, "Quotas"). */
+    int64_t quota_producer_default, quota_consumer_default;
 };
 
 enum {

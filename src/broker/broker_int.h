@@ -179,6 +179,24 @@ bool broker_auth_gate(struct broker *b, struct broker_conn *bc,
                       int16_t api_key);
 /* The ACL store (re-read at most once a second if the file changed). */
 struct auth_acls *broker_auth_acls(struct broker *b);
+/* Quotas (broker_quota.c); NULL before broker_auth_open. */
+struct broker_quotas;
+struct broker_quotas *broker_auth_quotas(struct broker *b);
+int broker_quotas_create(struct broker *b, struct broker_quotas **out);
+void broker_quotas_destroy(struct broker_quotas *q);
+/* Counts bytes of a Produce request (produce) or a Fetch answer against
+ * the connection's principal; returns the throttle time in ms (0: under
+ * its quota, or none). */
+int32_t broker_quota_record(struct broker *b, struct broker_conn *bc,
+                            bool produce, size_t bytes);
+/* Writes ms into the throttle_time_ms field of a Produce or Fetch
+ * response body (no-op for other APIs). */
+void broker_quota_patch(int16_t api_key, int16_t version, bool flexible,
+                        struct buf *body, int32_t ms);
+/* Whether user/password is a user of <data>/security/users (re-read if
+ * it changed), as SASL/PLAIN checks it: for MQTT and HTTP logins. */
+bool broker_auth_check_password(struct broker *b, const char *user, size_t ulen,
+                                const char *pw, size_t pwlen);
 /* The connection's socket. */
 struct conn *broker_conn_get(struct broker_conn *bc);
 /* At close: frees the connection's SASL state. */

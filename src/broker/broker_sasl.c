@@ -91,6 +91,20 @@ int broker_auth_config_apply(struct broker_config *c,
                  "false");
         return ERR_INVALID;
     }
+    int64_t qp = -1, qc = -1;
+    if (((v = config_get(props, "quota.producer.default", NULL)) &&
+         (config_get_i64(props, "quota.producer.default", &qp) < 0 || qp == 0 ||
+          qp < -1)) ||
+        ((v = config_get(props, "quota.consumer.default", NULL)) &&
+         (config_get_i64(props, "quota.consumer.default", &qc) < 0 || qc == 0 ||
+          qc < -1))) {
+        snprintf(err, (size_t)errlen,
+                 "quota.producer.default / quota.consumer.default: bytes "
+                 "per second (> 0), or -1 for none");
+        return ERR_INVALID;
+    }
+    c->quota_producer_default = qp > 0 ? qp : 0;
+    c->quota_consumer_default = qc > 0 ? qc : 0;
     if ((v = config_get(props, "super.users", NULL))) {
         if (strlen(v) >= sizeof(c->super_users)) {
             snprintf(err, (size_t)errlen, "super.users: too long");
@@ -107,6 +121,7 @@ struct broker_auth {
     struct auth_users *users;
     struct auth_acls *acls;
     int64_t acls_checked_ms; /* last look at the ACL file */
+    struct broker_quotas *quotas;
 };
 
 static int handle_handshake(struct broker_req *req, struct buf *out);
@@ -126,6 +141,15 @@ int broker_auth_open(struct broker *b)
     }
     rc = broker_acls_open(b, &a->acls);
     if (rc < 0) {
+        auth_users_destroy(a->users);
+        mem_free(a);
+        return rc;
+    }
+    rc = broker_quotas_create(b, &a->quotas);
+    if (rc < 0) {
+        diag_error("broker: quotas of %s/security do not load: %s",
+                   b->cfg.data_dir, err_str(rc));
+        broker_acls_destroy(a->acls);
         auth_users_destroy(a->users);
         mem_free(a);
         return rc;
@@ -152,8 +176,14 @@ void broker_auth_close(struct broker *b)
         return;
     auth_users_destroy(b->auth->users);
     broker_acls_destroy(b->auth->acls);
+    broker_quotas_destroy(b->auth->quotas);
     mem_free(b->auth);
     b->auth = NULL;
+}
+
+struct broker_quotas *broker_auth_quotas(struct broker *b)
+{
+    return b->auth ? b->auth->quotas : NULL;
 }
 
 struct auth_acls *broker_auth_acls(struct broker *b)
@@ -271,6 +301,17 @@ static void fail(struct broker_req *req,
     diag_warn("broker: %s: SASL/%s authentication of user '%.64s' failed "
               "(%s); closing",
               broker_conn_peer(req->bc), mname, user, why);
+}
+
+bool broker_auth_check_password(struct broker *b, const char *user, size_t ulen,
+                                const char *pw, size_t pwlen)
+{
+    if (!b->auth)
+        return false;
+    auth_users_refresh(b->auth->users);
+    const struct auth_scram_cred *c =
+        auth_users_find(b->auth->users, user, ulen, 0);
+    return c && auth_scram_check_password(c, pw, pwlen);
 }
 
 static void plain(struct broker_req *req, struct slice in,

@@ -47,6 +47,8 @@ struct mqtt_cfg {
     uint16_t keep_alive_max;
     bool fsync_ack;   /* PUBACK/PUBREC only once durable */
     size_t out_limit; /* queued output above which QoS 0 delivery waits */
+    bool tls;         /* mqtt.listeners=ssl://: the broker's ssl.* files */
+    bool auth;        /* CONNECT needs a user of <data>/security/users */
 };
 
 struct mqtt_cursor {
@@ -170,6 +172,7 @@ struct mqtt_server {
     struct broker *b;
     struct loop *loop;
     struct listener *ls;
+    struct tls_ctx *tls; /* cfg.tls */
     struct mqtt_cfg cfg;
     struct mqtt_map *map;
     char dir[1100]; /* <data>/mqtt */

@@ -28,6 +28,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "log/partition.h"
+#include "net/tls.h"
 #include "log/partitioner.h"
 
 #define STAGE_FLUSH_BYTES (256u * 1024)
@@ -462,6 +463,23 @@ static int on_connect(struct mqtt_conn *mc, const uint8_t *body, size_t len,
         return rc;
     }
     mc->version = c.version;
+    if (s->cfg.auth && (!c.has_username || !c.has_password ||
+                        !broker_auth_check_password(
+                            s->b, (const char *)c.username.ptr, c.username.len,
+                            (const char *)c.password.ptr, c.password.len))) {
+        diag_warn("mqtt: %s: CONNECT of user '%.*s' refused (%s); closing",
+                  conn_peer(mc->conn),
+                  (int)(c.username.len > 64 ? 64 : c.username.len),
+                  c.has_username ? (const char *)c.username.ptr : "",
+                  c.has_username && c.has_password
+                      ? "unknown user or wrong password"
+                      : "no user name and password");
+        ca.reason = MQTT_RC_NOT_AUTHORIZED;
+        mqtt_connack_encode(&s->pkt, mc->version, &ca);
+        mqtt_send(mc, &s->pkt);
+        conn_close_after_flush(mc->conn);
+        return 0;
+    }
     char idbuf[64];
     struct slice id = c.client_id;
     if (id.len == 0) {
@@ -771,6 +789,8 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
         return;
     }
     conn_set_framing(mc->conn, frame_size);
+    if (s->tls)
+        conn_start_tls(mc->conn, s->tls);
     conn_set_peer(mc->conn, peer);
     mc->accepted_ms = mc->last_rx_ms = loop_now_ms(s->loop);
     mc->next = s->conns;
@@ -834,6 +854,24 @@ static int read_config(struct mqtt_server *s, const struct config *props,
     const char *addr = l;
     if (strncmp(addr, "mqtt://", 7) == 0)
         addr += 7;
+    else if (strncmp(addr, "ssl://", 6) == 0 ||
+             strncmp(addr, "mqtts://", 8) == 0) {
+        addr = strstr(addr, "://") + 3;
+        c->tls = true;
+    }
+    if (c->tls && !s->b->cfg.ssl_cert[0]) {
+        snprintf(err, (size_t)errlen,
+                 "mqtt.listeners: ssl:// needs ssl.keystore.location (the "
+                 "same certificate and key as the Kafka listener's)");
+        return ERR_INVALID;
+    }
+    /* Users: required when the Kafka listener authenticates, unless set. */
+    c->auth = s->b->cfg.sasl;
+    if (config_get_bool(props, "mqtt.authentication.required", &c->auth) < 0) {
+        snprintf(err, (size_t)errlen,
+                 "mqtt.authentication.required: true or false");
+        return ERR_INVALID;
+    }
     if (listener_parse_addr(addr, c->host, sizeof c->host, &c->port) < 0) {
         snprintf(err, (size_t)errlen,
                  "mqtt.listeners: expected HOST:PORT, "
@@ -919,6 +957,23 @@ int mqtt_server_create(struct broker *b, const struct config *props, char *err,
     int rc = read_config(s, props, err, errlen);
     if (rc < 0)
         goto out_free;
+    if (s->cfg.tls) {
+        const struct broker_config *bc = &b->cfg;
+        struct tls_options to = {
+            .cert_file = bc->ssl_cert,
+            .key_file = bc->ssl_key[0] ? bc->ssl_key : NULL,
+            .key_password =
+                bc->ssl_key_password[0] ? bc->ssl_key_password : NULL,
+            .ca_file = bc->ssl_ca[0] ? bc->ssl_ca : NULL,
+            .client_auth = (enum tls_client_auth)bc->ssl_client_auth,
+        };
+        char terr[512];
+        rc = tls_ctx_create(&to, &s->tls, terr, sizeof(terr));
+        if (rc < 0) {
+            snprintf(err, (size_t)errlen, "mqtt: TLS: %s", terr);
+            goto out_free;
+        }
+    }
     snprintf(s->dir, sizeof s->dir, "%s/mqtt", b->cfg.data_dir);
     hashmap_init(&s->sessions);
     hashmap_init(&s->groups);
@@ -949,14 +1004,17 @@ int mqtt_server_create(struct broker *b, const struct config *props, char *err,
     b->append_hook = on_broker_append;
     b->append_hook_arg = s;
     loop_timer_start(s->loop, &s->tick, TICK_MS, TICK_MS);
-    diag_info("mqtt: listening on %s:%d (default topic %s, %zu mapped "
-              "topics, PUBACK after %s)",
-              s->cfg.host, s->cfg.port, s->cfg.default_topic,
-              mqtt_map_topics(s->map), s->cfg.fsync_ack ? "fsync" : "append");
+    diag_info("mqtt: listening on %s%s:%d (default topic %s, %zu mapped "
+              "topics, PUBACK after %s%s)",
+              s->cfg.tls ? "ssl://" : "", s->cfg.host, s->cfg.port,
+              s->cfg.default_topic, mqtt_map_topics(s->map),
+              s->cfg.fsync_ack ? "fsync" : "append",
+              s->cfg.auth ? ", users required" : "");
     *out = s;
     return 0;
 
 out_free:
+    tls_ctx_destroy(s->tls);
     mqtt_map_destroy(s->map);
     mem_free(s);
     return rc;
@@ -996,6 +1054,7 @@ void mqtt_server_destroy(struct mqtt_server *s)
     hashmap_fini(&s->groups);
     hashmap_fini(&s->retained);
     mqtt_map_destroy(s->map);
+    tls_ctx_destroy(s->tls);
     diag_info("mqtt: stopped (%llu messages in, %llu out)",
               (unsigned long long)s->published,
               (unsigned long long)s->delivered);

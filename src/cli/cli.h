@@ -67,6 +67,7 @@ int cli_serve(int argc, char **argv);
 int cli_groups(int argc, char **argv);
 int cli_users(int argc, char **argv); /* cli_auth.c */
 int cli_acls(int argc, char **argv);  /* cli_auth.c */
+int cli_quotas(int argc, char **argv);
 int cli_simulate(int argc, char **argv);
 int cli_skew(int argc, char **argv);
 int cli_advise(int argc, char **argv);

@@ -254,7 +254,17 @@ int cli_serve(int argc, char **argv)
             .logdir = broker_logdir(b),
             .default_partitions = cfg.num_partitions,
             .kafka_bootstrap = kafka,
+            .require_auth = cfg.sasl,
         };
+        if (config_get_bool(&props, "http.authentication.required",
+                            &wo.require_auth) < 0) {
+            fprintf(stderr, "rill serve: http.authentication.required: "
+                            "true or false\n");
+            mqtt_server_destroy(mqtt);
+            sql_server_stop(sql);
+            broker_destroy(b);
+            goto restore;
+        }
         if (web_start(&wo, &web, err, sizeof err) < 0) {
             fprintf(stderr, "rill serve: HTTP: %s\n", err);
             mqtt_server_destroy(mqtt);

@@ -29,6 +29,7 @@ static const struct command commands[] = {
     {"groups", cli_groups, "list and describe consumer groups"},
     {"users", cli_users, "add, list and delete SASL/SCRAM users"},
     {"acls", cli_acls, "add, list and delete ACLs"},
+    {"quotas", cli_quotas, "set, list and delete produce/fetch quotas"},
     {"run", cli_run, "run FILE.sql: execute statements, keep queries running"},
     {"sql", cli_sql, "interactive SQL shell"},
     {"queries", cli_queries, "list and describe persistent queries"},

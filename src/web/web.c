@@ -372,6 +372,8 @@ static void handle(void *arg, struct http_conn *c,
         static const char ok[] = "{\"status\":\"ready\"}\n";
         return http_respond(c, 200, "application/json", ok, sizeof ok - 1);
     }
+    if (!web_auth_allow(w, c, req))
+        return;
     if (path_is(path, "/metrics")) {
         if (!get)
             return web_error(c, 405, "use GET");
@@ -461,6 +463,15 @@ int web_start(const struct web_options *o, struct web **out, char *err,
     w->o.kafka_bootstrap = w->kafka_bootstrap;
     w->o.listen = NULL;
     w->started_ms = clock_now_ms();
+    if (o->require_auth) {
+        int arc = web_auth_create(w->data_dir, &w->auth);
+        if (arc < 0) {
+            snprintf(err, errlen, "users of %s/security: %s", w->data_dir,
+                     err_str(arc));
+            mem_free(w);
+            return arc;
+        }
+    }
     web_groups_create(&w->groups);
     struct http_server_options ho = {
         .host = host,
@@ -471,6 +482,7 @@ int web_start(const struct web_options *o, struct web **out, char *err,
     int rc = http_server_start(&ho, &w->http, err, errlen);
     if (rc < 0) {
         web_groups_destroy(w->groups);
+        web_auth_destroy(w->auth);
         mem_free(w);
         return rc;
     }
@@ -484,6 +496,7 @@ void web_stop(struct web *w)
         return;
     http_server_stop(w->http);
     web_groups_destroy(w->groups);
+    web_auth_destroy(w->auth);
     mem_free(w);
 }
 

@@ -12,6 +12,7 @@
 #ifndef RILL_WEB_H
 #define RILL_WEB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct logdir;
@@ -26,6 +27,9 @@ struct web_options {
      * topic deletion, topic configs and group offset resets go through it
      * (web_admin.c). NULL: those answer 503. */
     const char *kafka_bootstrap;
+    /* HTTP Basic with a user of <data>/security/users on every route but
+     * /healthz and /readyz (http.authentication.required). */
+    bool require_auth;
 };
 
 /* Returns 0 or a negative error with a message in err. */

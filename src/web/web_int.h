@@ -28,7 +28,16 @@ struct web {
     char kafka_bootstrap[300]; /* o.kafka_bootstrap points here */
     struct http_server *http;
     int64_t started_ms;
+    struct web_auth *auth; /* NULL: no login needed */
 };
+
+/* web_auth.c: HTTP Basic against the data directory's users. allow
+ * answers 401 itself and returns false when the request may not go on. */
+struct web_auth;
+int web_auth_create(const char *data_dir, struct web_auth **out);
+void web_auth_destroy(struct web_auth *a);
+bool web_auth_allow(struct web *w, struct http_conn *c,
+                    const struct http_request *req);
 
 /* Routes (each answers c, now or later). parts are the path's segments
  * after the first ("/topics/a/b" -> parts {"a", "b"}), percent-decoded. */

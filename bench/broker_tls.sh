@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# broker_tls.sh - produce throughput over TLS beside plaintext: the same
-# librdkafka producer as broker_produce.sh (linger.ms=5, 200 B values, 8
-# partitions, acks=1) against `rill serve` on a PLAINTEXT:// and on an
-# SSL:// listener (a throwaway CA and certificate made with openssl), RUNS
-# times each, A B A B. One line per run; the machine is shared.
+# broker_tls.sh - produce throughput over TLS and SASL_SSL beside
+# plaintext: the same librdkafka producer as broker_produce.sh (linger.ms=5,
+# 200 B values, 8 partitions, acks=1) against `rill serve` on a
+# PLAINTEXT://, an SSL:// and a SASL_SSL:// listener (a throwaway CA and
+# certificate made with openssl; SCRAM-SHA-512 with a user made by `rill
+# users`, a super user so ACLs pass), RUNS times each, A B C A B C. One line
+# per run; the machine is shared.
 #   RILL=build/release/rill RILL_BUILD=build/release bash bench/broker_tls.sh
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,13 +31,17 @@ cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)/hz}' "/proc/$1/stat";
 run() { # name scheme
     local port; port=$(free_port)
     rm -rf "$tmp/data"
+    mkdir -p "$tmp/data"
+    echo bench-pw | "$RILL" users add bench --data "$tmp/data" >/dev/null
     "$RILL" serve --data "$tmp/data" --listen "$2127.0.0.1:$port" --set num.partitions=8 \
         --set ssl.keystore.location="$tmp/server.pem" --set ssl.key.location="$tmp/server.key" \
+        --set super.users=User:bench --set auto.create.topics.enable=true \
         >"$tmp/$1.log" 2>&1 &
     pid=$!
     for i in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.05; done
     local conf=""
     [ "$2" = "SSL://" ] && conf="security.protocol=ssl,ssl.ca.location=$tmp/ca.pem"
+    [ "$2" = "SASL_SSL://" ] && conf="security.protocol=sasl_ssl,ssl.ca.location=$tmp/ca.pem,sasl.mechanisms=SCRAM-SHA-512,sasl.username=bench,sasl.password=bench-pw"
     BENCH_KAFKA_CONF=$conf "$CLIENT" produce "127.0.0.1:$port" bench 0.3 200 1 >/dev/null
     local c0; c0=$(cpu_s "$pid")
     local out; out=$(BENCH_KAFKA_CONF=$conf "$CLIENT" produce "127.0.0.1:$port" bench "$SECONDS_RUN" 200 1)
@@ -49,4 +55,5 @@ run() { # name scheme
 for r in $(seq 1 "$RUNS"); do
     run broker_produce_plaintext ""
     run broker_produce_tls "SSL://"
+    run broker_produce_sasl_ssl "SASL_SSL://"
 done

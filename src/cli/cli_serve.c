@@ -255,6 +255,11 @@ int cli_serve(int argc, char **argv)
             .default_partitions = cfg.num_partitions,
             .kafka_bootstrap = kafka,
             .require_auth = cfg.sasl,
+            .ssl_cert = cfg.ssl_cert,
+            .ssl_key = cfg.ssl_key,
+            .ssl_key_password = cfg.ssl_key_password,
+            .ssl_ca = cfg.ssl_ca,
+            .ssl_client_auth = cfg.ssl_client_auth,
         };
         if (config_get_bool(&props, "http.authentication.required",
                             &wo.require_auth) < 0) {

@@ -36,6 +36,7 @@
 #include "base/mem.h"
 #include "base/metrics.h"
 #include "net/listener.h"
+#include "net/tls.h"
 
 #define READ_CHUNK 16384
 #define STOP_POLL_MS 10
@@ -72,6 +73,7 @@ struct http_conn {
     struct loop_defer again; /* parses the next pipelined request */
     struct loop_defer free;  /* invariant 3 */
     char peer[64];
+    struct tls *tls; /* HTTPS: every byte goes through it */
 };
 
 struct http_server {
@@ -153,12 +155,25 @@ static void free_cb(struct loop *l, void *arg)
     mem_free(c);
 }
 
+/* read(2) / send(2), or through TLS (same contract: bytes, 0 at the end,
+ * -1 with errno EAGAIN when the socket, or the TLS engine, must wait). */
+static ssize_t sock_read(struct http_conn *c, void *p, size_t n)
+{
+    return c->tls ? tls_read(c->tls, p, n) : read(c->io.fd, p, n);
+}
+
+static ssize_t sock_write(struct http_conn *c, const void *p, size_t n)
+{
+    return c->tls ? tls_write(c->tls, p, n)
+                  : send(c->io.fd, p, n, MSG_NOSIGNAL);
+}
+
 static void update_events(struct http_conn *c)
 {
     if (c->state == ST_CLOSED)
         return;
     uint32_t ev = LOOP_READ;
-    if (c->out_off < c->out.len)
+    if (c->out_off < c->out.len || (c->tls && tls_wants_write(c->tls)))
         ev |= LOOP_WRITE;
     if (c->io.events != ev)
         loop_io_set(c->srv->loop, &c->io, ev);
@@ -168,8 +183,8 @@ static void update_events(struct http_conn *c)
 static int write_out(struct http_conn *c)
 {
     while (c->out_off < c->out.len) {
-        ssize_t w = send(c->io.fd, c->out.data + c->out_off,
-                         c->out.len - c->out_off, MSG_NOSIGNAL);
+        ssize_t w =
+            sock_write(c, c->out.data + c->out_off, c->out.len - c->out_off);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -219,6 +234,8 @@ static void conn_close_now(struct http_conn *c)
     struct http_server *s = c->srv;
     c->state = ST_CLOSED;
     loop_io_stop(s->loop, &c->io);
+    tls_destroy(c->tls);
+    c->tls = NULL;
     close(c->io.fd);
     if (c->prev)
         c->prev->next = c->next;
@@ -295,17 +312,21 @@ static void io_cb(struct loop *l, struct loop_io *io, uint32_t events)
         c->last_ms = loop_now_ms(l);
     if ((events & LOOP_WRITE) && write_out(c) < 0)
         return;
-    if (!(events & LOOP_READ))
+    /* TLS: a handshake that waited for the socket to be writable goes on
+     * in the read path (tls_read drives it). */
+    if (!(events & LOOP_READ) && !(c->tls && c->out_off == c->out.len))
         return;
     if (c->state == ST_LINGER) {
         char drop[READ_CHUNK];
-        ssize_t r = read(io->fd, drop, sizeof drop);
+        ssize_t r = sock_read(c, drop, sizeof drop);
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
             conn_close_now(c);
         return;
     }
     size_t cap = s->o.limits.max_head + (size_t)s->o.limits.max_body;
-    for (int round = 0; round < 4; round++) {
+    /* TLS hands out one record (<= 16 KiB) per read and may hold more
+     * decrypted bytes no socket event will announce: read them all. */
+    for (int round = 0; round < (c->tls ? 64 : 4); round++) {
         if (c->in.len >= cap) {
             if (c->state == ST_READING)
                 error_close(c, 413, "request too large");
@@ -316,12 +337,14 @@ static void io_cb(struct loop *l, struct loop_io *io, uint32_t events)
         size_t room =
             cap - c->in.len < READ_CHUNK ? cap - c->in.len : READ_CHUNK;
         buf_reserve(&c->in, room);
-        ssize_t r = read(io->fd, c->in.data + c->in.len, room);
+        ssize_t r = sock_read(c, c->in.data + c->in.len, room);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                update_events(c); /* the TLS engine may want to write */
                 break;
+            }
             conn_close_now(c);
             return;
         }
@@ -332,7 +355,7 @@ static void io_cb(struct loop *l, struct loop_io *io, uint32_t events)
             return;
         }
         c->in.len += (size_t)r;
-        if ((size_t)r < room)
+        if ((size_t)r < room && !(c->tls && tls_pending(c->tls)))
             break;
     }
     try_request(c);
@@ -362,7 +385,10 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
     loop_defer_init(&c->again, next_cb, c);
     loop_defer_init(&c->free, free_cb, c);
     loop_io_init(&c->io, fd, io_cb, c);
+    if (s->o.tls)
+        c->tls = tls_create(s->o.tls, fd);
     if (loop_io_set(s->loop, &c->io, LOOP_READ) < 0) {
+        tls_destroy(c->tls);
         close(fd);
         buf_fini(&c->in);
         buf_fini(&c->out);

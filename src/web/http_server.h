@@ -36,6 +36,7 @@ typedef void http_handler_fn(void *arg, struct http_conn *c,
                              const struct http_request *req, const char *body,
                              size_t body_len);
 
+struct tls_ctx;
 struct http_server_options {
     const char *host;          /* "127.0.0.1" */
     int port;                  /* 0: any free port (http_server_port tells) */
@@ -44,6 +45,7 @@ struct http_server_options {
     int idle_ms;               /* 0: 60 s */
     http_handler_fn *handler;
     void *arg;
+    struct tls_ctx *tls; /* HTTPS with this context (not owned); NULL: HTTP */
 };
 
 /* Binds host:port and starts the server thread. Returns 0 or a negative

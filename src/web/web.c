@@ -19,6 +19,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "net/listener.h"
+#include "net/tls.h"
 #include "row/json_encode.h"
 #include "web/web_int.h"
 
@@ -449,7 +450,13 @@ int web_start(const struct web_options *o, struct web **out, char *err,
 {
     char host[256];
     int port;
-    if (listener_parse_addr(o->listen, host, sizeof host, &port) < 0) {
+    const char *addr = o->listen;
+    bool https = strncmp(addr, "https://", 8) == 0;
+    if (https)
+        addr += 8;
+    else if (strncmp(addr, "http://", 7) == 0)
+        addr += 7;
+    if (listener_parse_addr(addr, host, sizeof host, &port) < 0) {
         snprintf(err, errlen, "bad HTTP listen address '%s' (HOST:PORT)",
                  o->listen);
         return ERR_INVALID;
@@ -472,17 +479,42 @@ int web_start(const struct web_options *o, struct web **out, char *err,
             return arc;
         }
     }
+    if (https) {
+        struct tls_options to = {
+            .cert_file = o->ssl_cert,
+            .key_file = o->ssl_key && o->ssl_key[0] ? o->ssl_key : NULL,
+            .key_password = o->ssl_key_password && o->ssl_key_password[0]
+                                ? o->ssl_key_password
+                                : NULL,
+            .ca_file = o->ssl_ca && o->ssl_ca[0] ? o->ssl_ca : NULL,
+            .client_auth = (enum tls_client_auth)o->ssl_client_auth,
+        };
+        char terr[512];
+        int trc = !o->ssl_cert || !o->ssl_cert[0]
+                      ? ERR_INVALID
+                      : tls_ctx_create(&to, &w->tls, terr, sizeof terr);
+        if (trc < 0) {
+            snprintf(err, errlen, "https:// needs ssl.keystore.location%s%s",
+                     o->ssl_cert && o->ssl_cert[0] ? ": " : "",
+                     o->ssl_cert && o->ssl_cert[0] ? terr : "");
+            web_auth_destroy(w->auth);
+            mem_free(w);
+            return trc;
+        }
+    }
     web_groups_create(&w->groups);
     struct http_server_options ho = {
         .host = host,
         .port = port,
         .handler = handle,
         .arg = w,
+        .tls = w->tls,
     };
     int rc = http_server_start(&ho, &w->http, err, errlen);
     if (rc < 0) {
         web_groups_destroy(w->groups);
         web_auth_destroy(w->auth);
+        tls_ctx_destroy(w->tls);
         mem_free(w);
         return rc;
     }
@@ -497,6 +529,7 @@ void web_stop(struct web *w)
     http_server_stop(w->http);
     web_groups_destroy(w->groups);
     web_auth_destroy(w->auth);
+    tls_ctx_destroy(w->tls);
     mem_free(w);
 }
 

@@ -19,7 +19,8 @@ struct logdir;
 struct web;
 
 struct web_options {
-    const char *listen;   /* "host:port" (port 0: any; web_port tells) */
+    const char *listen;   /* "host:port" or "https://host:port" (port 0: any;
+                             web_port tells) */
     const char *data_dir; /* where <data>/rill.sock is */
     struct logdir *logdir;
     int default_partitions; /* POST /topics/{t}/create without a count */
@@ -30,6 +31,10 @@ struct web_options {
     /* HTTP Basic with a user of <data>/security/users on every route but
      * /healthz and /readyz (http.authentication.required). */
     bool require_auth;
+    /* listen "https://HOST:PORT": TLS with these PEM files (the Kafka
+     * listener's ssl.* settings). */
+    const char *ssl_cert, *ssl_key, *ssl_key_password, *ssl_ca;
+    int ssl_client_auth; /* 0 none, 1 requested, 2 required */
 };
 
 /* Returns 0 or a negative error with a message in err. */

@@ -29,6 +29,7 @@ struct web {
     struct http_server *http;
     int64_t started_ms;
     struct web_auth *auth; /* NULL: no login needed */
+    struct tls_ctx *tls;   /* https:// */
 };
 
 /* web_auth.c: HTTP Basic against the data directory's users. allow

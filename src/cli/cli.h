@@ -67,6 +67,13 @@ int cli_serve(int argc, char **argv);
 int cli_groups(int argc, char **argv);
 int cli_users(int argc, char **argv); /* cli_auth.c */
 int cli_acls(int argc, char **argv);  /* cli_auth.c */
+/* `rill acls VERB ... --bootstrap` (cli_acls_remote.c): f is the binding
+ * (add) or the filter (list, delete) with its operation taken from
+ * ops[0..nops) in turn (none: ANY). Returns the exit status. */
+struct auth_acl;
+int cli_acls_remote(const char *bootstrap, const char *config_file,
+                    const char *verb, const struct auth_acl *f, const int *ops,
+                    int nops, int timeout_ms);
 int cli_quotas(int argc, char **argv);
 int cli_simulate(int argc, char **argv);
 int cli_skew(int argc, char **argv);

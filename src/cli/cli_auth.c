@@ -164,7 +164,11 @@ static const char acls_usage[] =
     "  FILTER: any of the options above; what is not given matches all\n"
     "  on a data directory: --data DIR (default $RILL_DATA or ./rill-data); "
     "a running\n"
-    "  broker on it applies the change within a second";
+    "  broker on it applies the change within a second;\n"
+    "  on a running broker: --bootstrap HOST:PORT [--command-config "
+    "CLIENT.properties]\n"
+    "  [--timeout MS] (security.protocol, sasl.*, ssl.* for a secured "
+    "listener)";
 
 struct acl_opts {
     const char *principal, *host, *ops, *topic, *group, *txn;
@@ -251,6 +255,9 @@ int cli_acls(int argc, char **argv)
     o.deny = cli_flag(&a, "deny");
     o.cluster = cli_flag(&a, "cluster");
     o.prefixed = cli_flag(&a, "prefixed");
+    const char *bootstrap = cli_opt(&a, "bootstrap");
+    const char *cmd_config = cli_opt(&a, "command-config");
+    const char *timeout_s = cli_opt(&a, "timeout");
     const char *verb = cli_positional(&a, 0);
     int rc = cli_check_unused(&a, acls_usage);
     if (rc)
@@ -272,8 +279,6 @@ int cli_acls(int argc, char **argv)
                         "--principal and --operation\n");
         return 2;
     }
-    if (!strcmp(verb, "list") && cli_dir_missing("acls", dir))
-        return 1;
     f.principal = copy(principal_buf, sizeof(principal_buf), o.principal);
     f.host = copy(host_buf, sizeof(host_buf),
                   o.host ? o.host
@@ -282,6 +287,28 @@ int cli_acls(int argc, char **argv)
     f.permission = o.allow  ? AUTH_PERM_ALLOW
                    : o.deny ? AUTH_PERM_DENY
                             : AUTH_PERM_ANY;
+    if (bootstrap) {
+        int64_t timeout = 10000;
+        if (timeout_s && cli_parse_i64("timeout", timeout_s, &timeout))
+            return 2;
+        if (add)
+            for (int i = 0; i < nops; i++) {
+                f.operation = ops[i];
+                const char *why = auth_acl_invalid(&f);
+                if (why) {
+                    fprintf(stderr, "rill acls: %s\n", why);
+                    return 2;
+                }
+            }
+        return cli_acls_remote(bootstrap, cmd_config, verb, &f, ops, nops,
+                               (int)timeout);
+    }
+    if (cmd_config) {
+        fprintf(stderr, "rill acls: --command-config goes with --bootstrap\n");
+        return 2;
+    }
+    if (!strcmp(verb, "list") && cli_dir_missing("acls", dir))
+        return 1;
     struct auth_acls *s;
     rc = auth_acls_open(dir, &s);
     if (rc < 0) {

@@ -260,6 +260,31 @@ def main():
         c = kcat(srv, d, "alice", "alice-secret", "-C", "-t", "orders", "-p", "0", "-o", "beginning", "-e")
         check(b"k1" not in c.stdout and b"uthorization" in c.stderr,
               "a DENY added by rill acls while the broker runs applies (%r)" % c.stderr[-160:])
+        # rill acls over the wire: CreateAcls / DescribeAcls / DeleteAcls
+        # through librdkafka with a client properties file.
+        props = os.path.join(d, "admin.properties")
+        with open(props, "w") as f:
+            f.write("security.protocol=SASL_SSL\nsasl.mechanisms=SCRAM-SHA-512\nsasl.username=admin\n"
+                    "sasl.password=admin-secret\nssl.ca.location=%s\n" % os.path.join(d, "ca.pem"))
+        remote = ["--bootstrap", srv.bootstrap, "--command-config", props]
+        p = rill("acls", "add", "--allow", "--principal", "User:bob", "--operation", "READ,DESCRIBE",
+                 "--topic", "orders", *remote, check=False)
+        check(p.returncode == 0 and p.stdout.count("User:bob") == 2,
+              "rill acls add --bootstrap (SASL_SSL, the super user): %r %r" % (p.stdout, p.stderr[-200:]))
+        check("User:bob\tDESCRIBE\tTOPIC" in rill("acls", "list", data=data).stdout,
+              "the broker wrote it to its ACL file")
+        p = rill("acls", "list", "--principal", "User:bob", *remote, check=False)
+        check(p.returncode == 0 and "ALLOW\tUser:bob\tREAD\tTOPIC\tLITERAL\torders" in p.stdout,
+              "rill acls list --bootstrap (%r)" % p.stdout)
+        p = rill("acls", "delete", "--principal", "User:bob", "--operation", "DESCRIBE", *remote, check=False)
+        check(p.returncode == 0 and "DESCRIBE" in p.stdout and "User:bob\tDESCRIBE" not in
+              rill("acls", "list", data=data).stdout, "rill acls delete --bootstrap (%r)" % p.stdout)
+        with open(props + ".alice", "w") as f:
+            f.write(open(props).read().replace("admin-secret", "alice-secret").replace("=admin", "=alice"))
+        p = rill("acls", "add", "--allow", "--principal", "User:alice", "--operation", "ALL", "--topic", "*",
+                 "--bootstrap", srv.bootstrap, "--command-config", props + ".alice", check=False)
+        check(p.returncode != 0 and "uthoriz" in p.stderr,
+              "a principal without ALTER on the cluster cannot add ACLs (%r)" % p.stderr[-160:])
         rill("users", "delete", "bob", data=data)
         bad = kcat(srv, d, "bob", "bob-secret", "-L", "-m", "3")
         check(bad.returncode != 0, "a user deleted by rill users while the broker runs cannot log in")

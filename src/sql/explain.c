@@ -86,7 +86,7 @@ void plan_explain(const struct plan *p, struct buf *out)
         window_text(&p->wcfg.window, out);
         buf_printf(out, "\n");
     }
-    if (p->where[0])
+    if (p->where[0] && !p->match)
         buf_printf(out, "filter: %s\n", p->where);
     if (p->npre) {
         buf_printf(
@@ -121,6 +121,25 @@ void plan_explain(const struct plan *p, struct buf *out)
                    "watermark = min over the stage-0 tasks' markers\n",
                    p->repart_partitions, p->repart_partitions == 1 ? "" : "s",
                    p->repart_topic);
+    }
+    if (p->match) {
+        buf_printf(out, "match_recognize: PARTITION BY ");
+        if (!p->wcfg.nkeys)
+            buf_printf(out, "(none: one sequence)");
+        for (int k = 0; k < p->wcfg.nkeys; k++)
+            buf_printf(out, "%s%s", k ? ", " : "", p->key_name[k]);
+        buf_printf(out,
+                   "; rows buffered per key, matched in event-time order "
+                   "once the watermark passes them + the allowed lateness "
+                   "(%" PRId64 " ms)\n",
+                   p->match_lateness_ms);
+        if (p->late_into[0])
+            buf_printf(out, "  late rows: to %s (topic %s), counted\n",
+                       p->late_into, p->late_topic);
+        else
+            buf_printf(out, "  late rows: counted\n");
+        if (p->where[0])
+            buf_printf(out, "filter (WHERE, over the matches): %s\n", p->where);
     }
     if (p->windowed) {
         buf_printf(out, "window aggregate: ");

@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -23,6 +24,7 @@
 #include "sql/catalog.h"
 #include "sql/sql_join.h"
 #include "sql/sql_over.h"
+#include "sql/sql_match.h"
 #include "stream/decimal.h"
 
 static int fail(struct sql_exec_error *err, struct sql_pos pos, int code,
@@ -746,9 +748,11 @@ static int check_shape(const struct sql_select *s, struct sql_exec_error *err)
     if (s->from->kind == SQL_FROM_SUBQUERY)
         return fail(err, s->from->pos, ERR_UNSUPPORTED,
                     "subqueries in FROM are not supported yet");
-    if (s->from->kind == SQL_FROM_MATCH)
+    if (s->from->kind == SQL_FROM_MATCH &&
+        s->from->left->kind != SQL_FROM_TABLE)
         return fail(err, s->from->pos, ERR_UNSUPPORTED,
-                    "MATCH_RECOGNIZE is not supported yet");
+                    "MATCH_RECOGNIZE reads a stream (not a subquery, a "
+                    "window or a join) for now");
     if (s->distinct)
         return fail(err, s->pos, ERR_UNSUPPORTED,
                     "SELECT DISTINCT is not supported yet");
@@ -773,7 +777,9 @@ static int plan_source(const struct sql_query_start *q, struct plan *p,
 {
     const struct sql_select *s = q->select;
     const struct sql_from *f = s->from;
-    const char *name = f->kind == SQL_FROM_WINDOW ? f->window->table : f->name;
+    const char *name = f->kind == SQL_FROM_WINDOW  ? f->window->table
+                       : f->kind == SQL_FROM_MATCH ? f->left->name
+                                                   : f->name;
     const struct catalog_relation *r = catalog_relation_find(q->catalog, name);
     if (!r)
         return fail(err, f->pos, ERR_NOT_FOUND, "unknown stream '%s'", name);
@@ -1275,6 +1281,33 @@ static int prune_for_repartition(struct plan *p, const struct sql_select *s,
     return 0;
 }
 
+/* The source of the plan's input (stage 0). */
+static void source_config(const struct plan *p,
+                          struct pipeline_source_config *src)
+{
+    enum pipeline_format fmt = PIPELINE_FORMAT_JSON;
+    if (!strcasecmp(p->format, "csv"))
+        fmt = PIPELINE_FORMAT_CSV;
+    else if (!strcasecmp(p->format, "senml"))
+        fmt = PIPELINE_FORMAT_SENML;
+    else if (!strcasecmp(p->format, "senml-cbor"))
+        fmt = PIPELINE_FORMAT_SENML_CBOR;
+    else if (!strcasecmp(p->format, "influx"))
+        fmt = PIPELINE_FORMAT_INFLUX;
+    else if (!strcasecmp(p->format, "sparkplug"))
+        fmt = PIPELINE_FORMAT_SPARKPLUG;
+    *src = (struct pipeline_source_config){
+        .schema = &p->in_schema,
+        .format = fmt,
+        .time_column = p->time_column,
+        .npartitions = p->npartitions,
+        .watermark_delay_ms = p->watermark_delay_ms,
+        .idle_timeout_ms = p->idle_timeout_ms,
+        .csv_delimiter = p->csv_delimiter,
+        .external_watermark = true, /* tasks: query_run.c */
+    };
+}
+
 /* EMIT LATE INTO: a declared stream's topic, or a topic of that name
  * (created by the runner). */
 int planner_late_into(const struct sql_query_start *q, struct plan *p,
@@ -1390,6 +1423,82 @@ static int check_outer(const struct sql_select *o, struct sql_exec_error *err)
     return 0;
 }
 
+/* FROM t MATCH_RECOGNIZE (...): source -> [repartition by PARTITION BY]
+ * -> the pattern operator (sql_match.c). WHERE and the SELECT list apply
+ * to its output, built by the caller. */
+static int plan_match(const struct sql_query_start *q, struct plan *p,
+                      const char *timecol, const struct planner_hooks *hooks,
+                      struct pipeline_source_config *src,
+                      struct sql_exec_error *err)
+{
+    const struct sql_select *s = q->select;
+    struct sql_match_plan mp;
+    int rc = sql_match_check(s->from, &p->in_schema, timecol, &mp, err);
+    if (rc)
+        return rc;
+    if (s->ngroup_by || s->having)
+        return fail(err, s->ngroup_by ? s->group_by[0]->pos : s->having->pos,
+                    ERR_UNSUPPORTED,
+                    "GROUP BY over MATCH_RECOGNIZE is not supported yet");
+    if (s->emit != SQL_EMIT_DEFAULT)
+        return fail(err, s->pos, ERR_INVALID,
+                    "MATCH_RECOGNIZE emits one row per match: no EMIT mode");
+    p->match = true;
+    p->wcfg.nkeys = mp.nkeys;
+    for (int k = 0; k < mp.nkeys; k++) {
+        p->wcfg.keys[k] = mp.keys[k];
+        copy_str(p->key_name[k], sizeof p->key_name[k],
+                 p->in_schema.columns[mp.keys[k]].name);
+    }
+    bool ok;
+    if (s->allowed_lateness)
+        p->match_lateness_ms = interval_ms(s->allowed_lateness, &ok);
+    if (s->late_into && (rc = planner_late_into(q, p, err)))
+        return rc;
+    rc = pipeline_create(src, &p->pipe);
+    if (rc)
+        return fail(err, s->from->pos, rc, "cannot create the source of %s",
+                    p->input);
+    if (needs_repartition(p)) {
+        /* rows of one partition key meet in one stage-1 task; every column
+         * crosses (the DEFINEs, MEASURES and late rows read them) */
+        p->repartition = true;
+        p->repart_partitions = mp.nkeys ? p->npartitions : 1;
+        p->wcfg_run = p->wcfg;
+        p->mid_schema = *pipeline_schema(p->pipe);
+        snprintf(p->repart_topic, sizeof p->repart_topic, "%s-repartition",
+                 q->id ? q->id : "select");
+        struct pipeline_source_config src1 = {
+            .schema = &p->mid_schema,
+            .format = PIPELINE_FORMAT_ROW,
+            .time_column = -1,
+            .npartitions = p->npartitions,
+            .external_watermark = true,
+        };
+        p->pipe0 = p->pipe;
+        p->pipe = NULL;
+        if ((rc = pipeline_create(&src1, &p->pipe)))
+            return fail(err, s->pos, rc, "cannot create the repartition stage");
+    } else if (p->npartitions > 1 && p->in_key[0]) {
+        int kc = schema_find(&p->in_schema, p->in_key, strlen(p->in_key));
+        if (kc >= 0 && pipeline_set_key_check(p->pipe, kc) == 0)
+            p->key_checked = true;
+    }
+    struct sql_match_limits lim = {0};
+    const struct catalog_option *o = setting(q, "match.max-partial-matches");
+    if (o)
+        lim.max_partial = atoi(o->value);
+    if ((o = setting(q, "match.max-rows")))
+        lim.max_rows = atoll(o->value);
+    if (lim.max_partial < 0 || lim.max_rows < 0)
+        return fail(err, s->from->pos, ERR_INVALID,
+                    "'match.max-partial-matches' and 'match.max-rows' take "
+                    "positive numbers");
+    return sql_match_build(s->from, p->pipe, timecol, p->match_lateness_ms,
+                           &lim, hooks ? hooks->late : NULL,
+                           hooks ? hooks->late_arg : NULL, &p->cep, err);
+}
+
 int planner_build(const struct sql_query_start *q,
                   const struct planner_hooks *hooks, struct plan **out,
                   struct sql_exec_error *err)
@@ -1427,6 +1536,13 @@ int planner_build(const struct sql_query_start *q,
                    .in_schema = &p->in_schema,
                    .wcfg = &p->wcfg};
     bool windowed = s->from->kind == SQL_FROM_WINDOW;
+    if (s->from->kind == SQL_FROM_MATCH) {
+        struct pipeline_source_config msrc;
+        source_config(p, &msrc);
+        if ((rc = plan_match(q, p, timecol, hooks, &msrc, err)))
+            goto fail;
+        goto select_list;
+    }
     if (windowed && (rc = build_window(s, p, timecol, err)))
         goto fail;
     p->windowed = windowed || s->ngroup_by > 0 || has_agg(&t, s);
@@ -1479,27 +1595,8 @@ int planner_build(const struct sql_query_start *q,
                   "aggregate");
         goto fail;
     }
-    enum pipeline_format fmt = PIPELINE_FORMAT_JSON;
-    if (!strcasecmp(p->format, "csv"))
-        fmt = PIPELINE_FORMAT_CSV;
-    else if (!strcasecmp(p->format, "senml"))
-        fmt = PIPELINE_FORMAT_SENML;
-    else if (!strcasecmp(p->format, "senml-cbor"))
-        fmt = PIPELINE_FORMAT_SENML_CBOR;
-    else if (!strcasecmp(p->format, "influx"))
-        fmt = PIPELINE_FORMAT_INFLUX;
-    else if (!strcasecmp(p->format, "sparkplug"))
-        fmt = PIPELINE_FORMAT_SPARKPLUG;
-    struct pipeline_source_config src = {
-        .schema = &p->in_schema,
-        .format = fmt,
-        .time_column = p->time_column,
-        .npartitions = p->npartitions,
-        .watermark_delay_ms = p->watermark_delay_ms,
-        .idle_timeout_ms = p->idle_timeout_ms,
-        .csv_delimiter = p->csv_delimiter,
-        .external_watermark = true, /* tasks: query_run.c */
-    };
+    struct pipeline_source_config src;
+    source_config(p, &src);
     rc = pipeline_create(&src, &p->pipe);
     if (rc) {
         rc = fail(err, s->from->pos, rc, "cannot create the source of %s",
@@ -1605,6 +1702,10 @@ int planner_build(const struct sql_query_start *q,
             (rc = build_filter(p, &t, s->having, p->having, sizeof p->having)))
             goto fail;
     }
+select_list:
+    if (p->match && s->where &&
+        (rc = build_filter(p, &t, s->where, p->where, sizeof p->where)))
+        goto fail;
     if ((rc = build_project(s, p, &t)))
         goto fail;
     if (outer) {
@@ -1644,4 +1745,20 @@ void plan_destroy(struct plan *p)
     pipeline_destroy(p->pipe0);
     sql_join_plan_free(p->join);
     mem_free(p);
+}
+
+struct expr *planner_expr(struct expr_ctx *ctx, const struct schema *sc,
+                          const char *relation, const struct sql_expr *e,
+                          struct sql_exec_error *err, int *rc)
+{
+    struct tr t = {.ctx = ctx,
+                   .schema = sc,
+                   .relation = relation,
+                   .err = err,
+                   .in_schema = sc};
+    struct expr *x = tr_expr(&t, e);
+    *rc = x ? 0 : t.rc ? t.rc : ERR_INVALID;
+    if (!x && !t.rc)
+        fail(err, e->pos, ERR_INVALID, "invalid expression");
+    return x;
 }

@@ -29,6 +29,7 @@
 #include "row/schema.h"
 #include "sql/sql_exec.h"
 #include "sql/sql_over.h"
+#include "stream/cep.h"
 #include "stream/pipeline.h"
 #include "stream/window_agg.h"
 
@@ -115,6 +116,10 @@ struct plan {
     /* SELECT ... FROM (the OVER query) WHERE ...: the outer filter */
     bool outer;
     char outer_where[PLAN_TEXT_MAX];
+    /* FROM t MATCH_RECOGNIZE (...): keys in wcfg.nkeys/keys/key_name */
+    bool match;
+    int64_t match_lateness_ms;
+    struct cep *cep; /* borrowed from pipe */
 };
 
 /* What the runner plugs into the chain; may be NULL (EXPLAIN). */
@@ -142,6 +147,11 @@ int planner_add_output(const struct sql_query_start *q, struct plan *p,
                        const char *relation, struct sql_exec_error *err);
 int planner_late_into(const struct sql_query_start *q, struct plan *p,
                       struct sql_exec_error *err);
+/* Types e over schema sc in ctx, as the planner does a WHERE (for
+ * sql_match.c); NULL with *rc and *err set on error. */
+struct expr *planner_expr(struct expr_ctx *ctx, const struct schema *sc,
+                          const char *relation, const struct sql_expr *e,
+                          struct sql_exec_error *err, int *rc);
 
 /* Appends the EXPLAIN text of p (operators top to bottom, keys, watermark
  * sources, output) to out. */

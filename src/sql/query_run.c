@@ -121,6 +121,7 @@ static int build(void *arg, int stage, const struct query_task_hooks *hooks,
         pipeline_destroy(p->pipe0);
         p->pipe0 = NULL;
         out->wa = p->wa;
+        out->cep = p->cep;
     }
     out->handle = p;
     return 0;
@@ -151,9 +152,9 @@ static void make_spec(const struct plan *p, struct sql_query_start *qs,
     s->watermark_delay_ms = p->watermark_delay_ms;
     s->idle_timeout_ms = p->idle_timeout_ms;
     s->idle_advance = p->idle_advance;
-    /* OVER keeps state too: restarts rebuild it and mute what was
-     * written before, as for windows */
-    s->windowed = p->windowed || p->over;
+    /* OVER and MATCH_RECOGNIZE keep state too: restarts rebuild it and
+     * mute what was written before, as for windows */
+    s->windowed = p->windowed || p->over || p->match;
     s->repartition = p->repartition;
     if (p->repartition) {
         s->nrep_keys = p->wcfg_run.nkeys;

@@ -448,6 +448,14 @@ static void pattern_out(struct out *o, const struct sql_pattern *pt, bool top)
     bool quant = pt->min != 1 || pt->max != 1;
     if (pt->kind == SQL_PATTERN_VAR) {
         put(o, pt->name);
+    } else if (pt->kind == SQL_PATTERN_PERMUTE) {
+        put(o, "PERMUTE(");
+        for (size_t i = 0; i < pt->nitems; i++) {
+            if (i)
+                put(o, ", ");
+            pattern_out(o, pt->items[i], true);
+        }
+        put(o, ")");
     } else {
         bool parens = !top || quant;
         if (parens)

@@ -190,9 +190,10 @@ struct sql_window {
 };
 
 enum sql_pattern_kind {
-    SQL_PATTERN_VAR, /* name */
-    SQL_PATTERN_SEQ, /* items in order */
-    SQL_PATTERN_ALT  /* items separated by | */
+    SQL_PATTERN_VAR,    /* name */
+    SQL_PATTERN_SEQ,    /* items in order */
+    SQL_PATTERN_ALT,    /* items separated by | */
+    SQL_PATTERN_PERMUTE /* PERMUTE(items): in any order */
 };
 
 /* A row pattern; every node carries its quantifier: min..max (max -1 =
@@ -200,6 +201,7 @@ enum sql_pattern_kind {
  * group is a SEQ or ALT node with its own quantifier. */
 struct sql_pattern {
     enum sql_pattern_kind kind;
+    struct sql_pos pos;
     const char *name;
     struct sql_pattern **items;
     size_t nitems;

@@ -1248,12 +1248,22 @@ static int exec_set(struct sql_exec *ex, const struct sql_stmt *st,
                 "invalid value '%s' for 'table.exec.state.ttl': "
                 "expected a duration like '1 h', '30 min' or '0'",
                 v);
+    } else if (!strcasecmp(k, "match.max-partial-matches") ||
+               !strcasecmp(k, "match.max-rows")) {
+        char *end;
+        long long n = strtoll(v, &end, 10);
+        if (!*v || *end || n < 1 || n > 1000000000000LL)
+            return sql_exec_fail(err, vpos, ERR_INVALID,
+                                 "invalid value '%s' for '%s': expected a "
+                                 "positive integer",
+                                 v, k);
     } else {
         return sql_exec_fail(
             err, kpos, ERR_INVALID,
             "unknown setting '%s' (known: 'scan.startup.mode', "
             "'watermark.idle-timeout', 'watermark.idle-advance', "
-            "'table.exec.state.ttl')",
+            "'table.exec.state.ttl', 'match.max-partial-matches', "
+            "'match.max-rows')",
             k);
     }
     for (size_t i = 0; i < ex->nsettings; i++)

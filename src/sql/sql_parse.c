@@ -397,13 +397,28 @@ static struct sql_pattern *parse_pattern_seq(struct parser *p)
 {
     struct sql_pattern *seq = alloc(p, sizeof *seq);
     seq->kind = SQL_PATTERN_SEQ;
+    seq->pos = peek(p, 0)->pos;
     seq->min = seq->max = 1;
     size_t cap = 0;
     while (!p->failed) {
         struct sql_pattern *n;
+        struct sql_pos pos = peek(p, 0)->pos;
         if (accept(p, SQL_TOK_LPAREN)) {
             n = parse_pattern_alt(p);
             expect(p, SQL_TOK_RPAREN, "')' after the pattern group");
+        } else if (is_kw(p, 0, "PERMUTE") && is(p, 1, SQL_TOK_LPAREN)) {
+            /* PERMUTE(a, b, ...): each item a pattern */
+            next(p);
+            next(p);
+            n = alloc(p, sizeof *n);
+            n->kind = SQL_PATTERN_PERMUTE;
+            size_t pcap = 0;
+            do {
+                n->items =
+                    grow(p, n->items, n->nitems, &pcap, sizeof *n->items);
+                n->items[n->nitems++] = parse_pattern_alt(p);
+            } while (!p->failed && accept(p, SQL_TOK_COMMA));
+            expect(p, SQL_TOK_RPAREN, "')' after PERMUTE's items");
         } else if (is_name(p, 0)) {
             n = alloc(p, sizeof *n);
             n->kind = SQL_PATTERN_VAR;
@@ -411,6 +426,7 @@ static struct sql_pattern *parse_pattern_seq(struct parser *p)
         } else {
             break;
         }
+        n->pos = pos;
         quantifier(p, n);
         seq->items = grow(p, seq->items, seq->nitems, &cap, sizeof *seq->items);
         seq->items[seq->nitems++] = n;
@@ -435,6 +451,7 @@ static struct sql_pattern *parse_pattern_alt(struct parser *p)
         if (!alt) {
             alt = alloc(p, sizeof *alt);
             alt->kind = SQL_PATTERN_ALT;
+            alt->pos = first->pos;
             alt->min = alt->max = 1;
             alt->items = grow(p, NULL, 0, &cap, sizeof *alt->items);
             alt->items[alt->nitems++] = first;

@@ -624,6 +624,11 @@ struct sql_expr *sql_parse_rule_primary(struct parser *p)
     e = new_expr(p, SQL_EXPR_COLUMN, pos);
     size_t cap = 0;
     do {
+        if (e->nparts == 1 && accept(p, SQL_TOK_STAR)) {
+            /* v.*: COUNT(A.*) in MATCH_RECOGNIZE */
+            e->kind = SQL_EXPR_STAR;
+            return e;
+        }
         e->parts = grow(p, e->parts, e->nparts, &cap, sizeof *e->parts);
         e->parts[e->nparts++] = name(p, "a name after '.'");
     } while (!p->failed && accept(p, SQL_TOK_DOT));

@@ -34,6 +34,7 @@
 #include "base/buf.h"
 #include "row/row_batch.h"
 #include "row/schema.h"
+#include "stream/cep.h"
 #include "stream/pipeline.h"
 #include "stream/stream_log.h"
 #include "stream/window_agg.h"
@@ -72,6 +73,7 @@ struct query_task_hooks {
 struct query_task_plan {
     struct pipeline *pipe;
     struct window_agg *wa; /* for stats and late counts; may be NULL */
+    struct cep *cep;       /* MATCH_RECOGNIZE: state for stats; may be NULL */
     void *handle;
 };
 

@@ -927,6 +927,9 @@ void query_task_publish(struct task *k)
     atomic_store(&p->write_errors, k->write_errors);
     atomic_store(&p->muted, k->muted);
     atomic_store(&p->emitted, (uint64_t)k->emitted);
+    if (k->plan.cep)
+        for (int i = 0; i < p->nlate; i++)
+            atomic_store(&p->late_part[i], cep_late_count(k->plan.cep, i));
     for (int i = 0; i < QUERY_LATENESS_BUCKETS; i++)
         atomic_store(&p->lateness[i], k->lateness[i]);
     atomic_store(&p->max_lateness, k->max_lateness);

@@ -279,7 +279,8 @@ static const struct {
     {"SET 'pipeline.name' = 'x'",
      "ERR line 1, column 5: unknown setting 'pipeline.name' (known: "
      "'scan.startup.mode', 'watermark.idle-timeout', "
-     "'watermark.idle-advance', 'table.exec.state.ttl')"},
+     "'watermark.idle-advance', 'table.exec.state.ttl', "
+     "'match.max-partial-matches', 'match.max-rows')"},
 
     /* queries: names checked, then the engine (none: not implemented) */
     {"SELECT sensor_id FROM readings",

@@ -1,0 +1,227 @@
+"""test_sql_match_oracle.py - MATCH_RECOGNIZE against Python's regular
+expressions.
+
+Random per-key sequences of rows, each row satisfying a random subset of
+the variables A, B, C (columns a, b, c); random patterns drawn from a
+grammar (concatenation, alternation, groups, * + ? {n} {n,} {n,m} {,m} and
+their reluctant forms) that maps to a Python regular expression over one
+character per row (its subset of variables, '0'..'7'; variable A is the
+class of the subsets holding A). The expected matches are Python's: at each
+start row the preferred (backtracking) match, then the next start by AFTER
+MATCH SKIP PAST LAST ROW or TO NEXT ROW. Every pattern runs with DEFINEs
+over the row only and with DEFINEs that also look at the match (COUNT(*)
+>= 0), with MEASURES over every row or over the last row only (no history
+kept: CLASSIFIER() and a bare column), as persistent queries of one `rill run` on the virtual clock. Each match's
+key, first row, last row and CLASSIFIER() (the last row's variable) must
+equal the reference, in order, per key.
+Usage: test_sql_match_oracle.py [SEED] (RILL=path/to/rill).
+"""
+import json
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rilltest  # noqa: E402
+
+VARS = "ABC"
+CLASS = {v: "[" + "".join(str(m) for m in range(8) if m & (1 << i)) + "]"
+         for i, v in enumerate(VARS)}
+
+
+def gen(rng, depth=0):
+    """A pattern as (sql, python regex with named groups)."""
+    r = rng.random()
+    if depth > 2 or r < 0.45:
+        v = rng.choice(VARS)
+        node = ("var", v)
+    elif r < 0.75:
+        node = ("seq", [gen(rng, depth + 1) for _ in range(rng.randint(2, 3))])
+    else:
+        node = ("alt", [gen(rng, depth + 1) for _ in range(rng.randint(2, 3))])
+    q = rng.random()
+    if q < 0.5:
+        quant = ""
+    else:
+        quant = rng.choice(["*", "+", "?", "{2}", "{1,}", "{1,3}", "{,2}", "{2,3}"])
+        if rng.random() < 0.4:
+            quant += "?"
+    return (node, quant)
+
+
+def nullable(p):
+    node, quant = p
+    if quant.startswith("*") or quant.startswith("?") or quant.startswith("{,"):
+        return True
+    return body_nullable(node)
+
+
+def body_nullable(node):
+    if node[0] == "var":
+        return False
+    if node[0] == "seq":
+        return all(nullable(x) for x in node[1])
+    return any(nullable(x) for x in node[1])
+
+
+def refused(p):
+    """rill refuses a repetition (more than one optional copy) of a body
+    that can match no rows."""
+    node, quant = p
+    q = quant.rstrip("?") if quant not in ("?", "??") else quant
+    repeats = q in ("*", "+", "{1,}", "{1,3}", "{,2}", "{2,3}")
+    if repeats and body_nullable(node):
+        return True
+    return node[0] != "var" and any(refused(x) for x in node[1])
+
+
+def to_sql(p):
+    node, quant = p
+    if node[0] == "var":
+        s = node[1]
+    elif node[0] == "seq":
+        s = "(" + " ".join(to_sql(x) for x in node[1]) + ")"
+    else:
+        s = "(" + " | ".join(to_sql(x) for x in node[1]) + ")"
+    return s + quant
+
+
+def to_re(p, groups):
+    node, quant = p
+    if node[0] == "var":
+        name = "g%d" % len(groups)
+        groups.append((name, node[1]))
+        s = "(?P<%s>%s)" % (name, CLASS[node[1]])
+    elif node[0] == "seq":
+        s = "(?:" + "".join(to_re(x, groups) for x in node[1]) + ")"
+    else:
+        s = "(?:" + "|".join(to_re(x, groups) for x in node[1]) + ")"
+    if quant.startswith("{,"):
+        quant = "{0," + quant[2:]
+    return s + quant
+
+
+def reference(rx, groups, text, skip_next):
+    out = []
+    i = 0
+    while i < len(text):
+        m = rx.match(text, i)
+        if m and m.end() > i:
+            last = None
+            for name, var in groups:
+                if m.group(name) is not None and m.end(name) == m.end():
+                    last = var
+            out.append((i, m.end() - 1, last))
+            i = i + 1 if skip_next else m.end()
+        else:
+            i += 1
+    return out
+
+
+def main():
+    seed = int(sys.argv[1]) if len(sys.argv) > 1 else random.randrange(1 << 30)
+    rng = random.Random(seed)
+    print("seed %d" % seed)
+    keys = ["k%d" % i for i in range(4)]
+    seqs = {k: [rng.choice([1, 2, 4, 3, 5, 6, 7, 0, 1, 2, 4])
+                for _ in range(rng.randint(15, 40))] for k in keys}
+    rows = []
+    t = 0
+    pos = {k: 0 for k in keys}
+    order = [k for k in keys for _ in seqs[k]]
+    rng.shuffle(order)
+    for k in order:
+        m = seqs[k][pos[k]]
+        rows.append({"k": k, "i": pos[k], "a": m & 1, "b": (m >> 1) & 1,
+                     "c": (m >> 2) & 1, "ts": 1764000000000 + t})
+        pos[k] += 1
+        t += 1000
+    patterns = []
+    while len(patterns) < 24:
+        p = gen(rng)
+        groups = []
+        rx_text = to_re(p, groups)
+        rx = re.compile(rx_text)
+        if rx.fullmatch("") or refused(p):
+            continue  # rill refuses these (docs/sql.md)
+        patterns.append((to_sql(p), rx, groups))
+    tmp = tempfile.mkdtemp(prefix="rill-match-oracle-")
+    try:
+        data = os.path.join(tmp, "data")
+        rilltest.rill("topics", "create", "rows", "--partitions", "1", data=data)
+        rilltest.rill("produce", "rows", "--quiet", data=data,
+                      input="".join(json.dumps(r) + "\n" for r in rows))
+        script = ["CREATE STREAM rows (k STRING, i INT, a INT, b INT, c INT, "
+                  "ts TIMESTAMP(3), WATERMARK FOR ts AS ts) "
+                  "WITH (topic = 'rows', format = 'json');"]
+        runs = []
+        for n, (sql, rx, groups) in enumerate(patterns):
+            for mode in range(8):
+                general = mode & 1
+                skip_next = (mode >> 1) & 1
+                light = mode >> 2
+                extra = " AND COUNT(*) >= 0" if general else ""
+                used = [v for v in VARS if CLASS[v] in rx.pattern]
+                defs = ",\n  ".join("%s AS %s = 1%s" % (v, v.lower(), extra)
+                                    for v in used)
+                name = "out_%d_%d" % (n, mode)
+                script.append(
+                    "CREATE STREAM %s AS SELECT * FROM rows MATCH_RECOGNIZE (\n"
+                    " PARTITION BY k ORDER BY ts\n"
+                    " MEASURES %s\n"
+                    " ONE ROW PER MATCH\n"
+                    " AFTER MATCH SKIP %s\n"
+                    " PATTERN (%s)\n"
+                    " DEFINE %s);" % (
+                        name,
+                        "i AS last_i, CLASSIFIER() AS cls" if light else
+                        "FIRST(i) AS first_i, LAST(i) AS last_i, "
+                        "CLASSIFIER() AS cls",
+                        "TO NEXT ROW" if skip_next else "PAST LAST ROW", sql,
+                        defs))
+                runs.append((name, sql, rx, groups, skip_next, general, light))
+        path = os.path.join(tmp, "q.sql")
+        with open(path, "w") as f:
+            f.write("\n".join(script) + "\n")
+        p = rilltest.rill("run", path, "--until-idle", data=data, timeout=120,
+                          env={"RILL_VIRTUAL_CLOCK": "1"}, check=False)
+        rilltest.check(p.returncode == 0, "rill run ends well %s" % p.stderr[-2000:])
+        failures = 0
+        total = 0
+        for name, sql, rx, groups, skip_next, general, light in runs:
+            got = {k: [] for k in keys}
+            c = rilltest.rill("consume", name, data=data)
+            for line in c.stdout.splitlines():
+                line = line.strip()
+                if not line.startswith("{"):
+                    continue
+                o = json.loads(line)
+                got[o["k"]].append((None if light else o["first_i"],
+                                    o["last_i"], o["cls"]))
+            for k in keys:
+                text = "".join(str(m) for m in seqs[k])
+                want = reference(rx, groups, text, skip_next)
+                if light:  # rows of no variable kept: the last row only
+                    want = [(None, b, c) for a, b, c in want]
+                total += len(want)
+                if got[k] != want:
+                    failures += 1
+                    if failures <= 5:
+                        print("MISMATCH pattern %s skip %s general %d key %s text %s\n"
+                              "  regex %s\n  want %s\n  got  %s" % (
+                                  sql, "next" if skip_next else "past", general,
+                                  k, text, rx.pattern, want, got[k]))
+        print("%d queries, %d expected matches, %d mismatching keys" %
+              (len(runs), total, failures))
+        rilltest.check(total > 0, "the reference has matches")
+        rilltest.check(failures == 0, "every match equals the reference (seed %d)" % seed)
+        print("ok")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

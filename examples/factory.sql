@@ -186,3 +186,61 @@ GROUP BY machine_id, window_start, window_end;
 --             OTHER AS TRUE,
 --             HOT   AS HOT.kind = 'temperature' AND HOT.value > 60.0
 --     );
+
+-- 7. The bearing-failure precursor as a pattern (docs/sql.md,
+--    "MATCH_RECOGNIZE"): on one machine, a vibration spike (> 2 g; the
+--    baseline is ~0.5 g), then within 60 s the machine's temperature 3 C
+--    above its first reading after the spike (the simulator ramps a
+--    bearing's temperature up 15-25 C over 20 s, starting 10-50 s after
+--    the spike: +3 C takes 2.4-4 s of ramp). N*? walks over the other
+--    sensors' rows to that first temperature T0 (no other T0 is tried),
+--    M*? over any rows after it. Rows are matched in event-time order, so
+--    the alert comes once the watermark (5 s behind) passes the rise.
+--    The stream is keyed by sensor_id: the plan repartitions by machine.
+CREATE STREAM bearing_alerts AS
+SELECT machine_id, vibration_sensor, spike_ts, spike_g, temperature_sensor,
+       rise_ts, temperature_c, rise_c
+FROM readings
+    MATCH_RECOGNIZE (
+        PARTITION BY machine_id
+        ORDER BY ts
+        MEASURES
+            V.sensor_id         AS vibration_sensor,
+            V.ts                AS spike_ts,
+            V.value             AS spike_g,
+            T.sensor_id         AS temperature_sensor,
+            T.ts                AS rise_ts,
+            T.value             AS temperature_c,
+            T.value - T0.value  AS rise_c
+        ONE ROW PER MATCH
+        AFTER MATCH SKIP PAST LAST ROW
+        PATTERN (V N*? T0 M*? T) WITHIN INTERVAL '60' SECOND
+        DEFINE
+            V  AS kind = 'vibration' AND value > 2.0,
+            N  AS kind <> 'temperature',
+            T0 AS kind = 'temperature',
+            T  AS kind = 'temperature' AND value >= T0.value + 3.0
+    );
+
+-- 8. Missing heartbeat: a sensor (10 readings/s) silent for 2 s. Each
+--    reading R waits for the next one, N; AFTER MATCH SKIP TO LAST N makes
+--    N the next R. A reading with no successor within 2 s times out
+--    (WITH TIMEOUT ROWS): one row, fired by the watermark, and by the
+--    clock once every input is idle ('watermark.idle-advance'). The
+--    matches themselves (a reading followed by the next) are filtered out.
+CREATE STREAM silent_sensors AS
+SELECT sensor_id, machine_id, kind, last_seen, silent_at
+FROM readings
+    MATCH_RECOGNIZE (
+        PARTITION BY sensor_id, machine_id, kind
+        ORDER BY ts
+        MEASURES
+            R.ts              AS last_seen,
+            MATCH_ROWTIME()   AS silent_at,
+            MATCH_TIMED_OUT() AS timed_out
+        ONE ROW PER MATCH WITH TIMEOUT ROWS
+        AFTER MATCH SKIP TO LAST N
+        PATTERN (R N) WITHIN INTERVAL '2' SECOND
+        DEFINE R AS TRUE, N AS TRUE
+    )
+WHERE timed_out;

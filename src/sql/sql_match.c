@@ -420,10 +420,6 @@ static int common(struct rw *w, const struct sql_from *f, const char *timecol,
         return fail(w, f->pos, ERR_INVALID,
                     "WITH TIMEOUT ROWS needs WITHIN INTERVAL (the time after "
                     "which a partial match times out)");
-    if (m->all_rows)
-        return fail(w, f->pos, ERR_UNSUPPORTED,
-                    "ALL ROWS PER MATCH is not supported yet (ONE ROW PER "
-                    "MATCH is)");
     *root = pattern(w, m->pattern, 0);
     if (!*root)
         return w->rc ? w->rc : ERR_INVALID;
@@ -528,6 +524,7 @@ int sql_match_build(const struct sql_from *f, struct pipeline *pipe,
                             .allowed_lateness_ms = lateness,
                             .within_ms = mp.within_ms,
                             .timeout_rows = m->timeout_rows,
+                            .all_rows = m->all_rows,
                             .late = late,
                             .late_arg = late_arg};
     if (limits) {
@@ -633,11 +630,12 @@ int sql_match_build(const struct sql_from *f, struct pipeline *pipe,
         if (!ex[i])
             goto out;
         names[i] = m->measures[i].alias;
-        for (int k = 0; k < mp.nkeys; k++)
-            if (!strcasecmp(names[i], in->columns[mp.keys[k]].name)) {
+        for (int k = 0; k < (m->all_rows ? in->ncolumns : mp.nkeys); k++)
+            if (!strcasecmp(names[i],
+                            in->columns[m->all_rows ? k : mp.keys[k]].name)) {
                 rc = fail(&w, m->measures[i].expr->pos, ERR_INVALID,
-                          "measure %s has the name of a PARTITION BY column",
-                          names[i]);
+                          "measure %s has the name of a%s column", names[i],
+                          m->all_rows ? "n input" : " PARTITION BY");
                 goto out;
             }
         for (size_t j = 0; j < i; j++)

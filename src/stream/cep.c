@@ -153,6 +153,10 @@ struct cep {
     struct expr *measure[SCHEMA_MAX_COLUMNS];
     struct row_batch *meab;
     struct schema out_schema;
+    int nlead; /* output columns before the measures: input columns */
+    int lead[SCHEMA_MAX_COLUMNS];
+    struct hnode **chain; /* ALL ROWS PER MATCH: a match's nodes in order */
+    int nchain;
     struct row_batch *outb;
     struct operator_node *op;
     /* options */
@@ -383,13 +387,17 @@ int cep_set_measures(struct cep *c, struct expr_ctx *ctx, int n,
 {
     c->mea_ctx = ctx;
     schema_init(&c->out_schema);
-    for (int k = 0; k < c->o.nkeys; k++) {
-        const struct schema_column *col = &c->in->columns[c->o.keys[k]];
+    /* ONE ROW PER MATCH: the keys; ALL ROWS PER MATCH: every column */
+    c->nlead = 0;
+    for (int k = 0; k < (c->o.all_rows ? c->nin : c->o.nkeys); k++)
+        c->lead[c->nlead++] = c->o.all_rows ? k : c->o.keys[k];
+    for (int k = 0; k < c->nlead; k++) {
+        const struct schema_column *col = &c->in->columns[c->lead[k]];
         int rc = schema_add(&c->out_schema, col->name, col->type, true, NULL);
         if (rc < 0)
             return rc;
     }
-    if (n + c->o.nkeys > SCHEMA_MAX_COLUMNS)
+    if (n + c->nlead > SCHEMA_MAX_COLUMNS)
         return ERR_TOO_LARGE;
     for (int i = 0; i < n; i++) {
         int rc = schema_add(&c->out_schema, names[i], expr_type(exprs[i]), true,
@@ -855,11 +863,11 @@ static int run_measures(struct cep *c)
     int rc = 0;
     for (int r = 0; r < m->nrows && !rc; r++) {
         struct value vals[SCHEMA_MAX_COLUMNS];
-        for (int k = 0; k < c->o.nkeys; k++)
-            vals[k] = row_batch_get(m, r, c->o.keys[k]);
+        for (int k = 0; k < c->nlead; k++)
+            vals[k] = row_batch_get(m, r, c->lead[k]);
         for (int i = 0; i < c->nmeasures; i++) {
             struct value v = expr_result_get(&res[i], r);
-            vals[c->o.nkeys + i] = v;
+            vals[c->nlead + i] = v;
         }
         if (row_batch_full(c->outb) && (rc = flush_out(c)))
             break;
@@ -892,7 +900,30 @@ static int emit_row(struct cep *c, struct key *k, const struct mres *r,
                        .match_number = k->match_number,
                        .timed_out = timed_out,
                        .rowtime = rowtime};
-    fill_row(c, 1, c->meab, r->last, &x, true);
+    if (c->o.all_rows && r->h) {
+        /* a row per matched row, oldest first, its measures over the
+         * rows up to it (RUNNING semantics; every row is kept) */
+        int n = r->h->len;
+        if (n > c->nchain) {
+            c->chain = mem_realloc(c->chain, (size_t)n * sizeof *c->chain);
+            c->nchain = n;
+        }
+        int i = n;
+        for (struct hnode *h = r->h; h && i > 0; h = h->prev)
+            c->chain[--i] = h;
+        for (i = 0; i < n; i++) {
+            if (row_batch_full(c->meab)) {
+                int rc = run_measures(c);
+                if (rc)
+                    return rc;
+            }
+            x.h = c->chain[i];
+            x.last_var = c->chain[i]->var;
+            fill_row(c, 1, c->meab, c->chain[i]->row, &x, true);
+        }
+    } else {
+        fill_row(c, 1, c->meab, r->last, &x, true);
+    }
     if (timed_out)
         c->st.timeouts++;
     else
@@ -951,6 +982,7 @@ static bool seen_history(struct cep *c, int pc, int64_t aid, struct hnode *h)
          * costs work, never a wrong result */
         size_t n = c->hcap ? 2 * c->hcap : 256;
         mem_free(c->htab);
+        mem_free(c->chain);
         c->htab = mem_calloc(n, sizeof *c->htab);
         c->hcap = n;
         c->hused = 0;
@@ -1601,6 +1633,8 @@ int operator_cep_create(struct cep *c, struct operator_node **out)
         }
     if (c->o.skip == CEP_SKIP_TO_FIRST || c->o.skip == CEP_SKIP_TO_LAST)
         c->keep |= 1u << c->o.skip_var;
+    if (c->o.all_rows)
+        c->keep = ~0u;
     c->dedup = !c->label_refs;
     c->dedup_history = c->label_refs;
     c->dedup_across = false;

@@ -126,8 +126,11 @@ struct cep_options {
     enum cep_skip skip;
     int skip_var;
     bool timeout_rows; /* WITH TIMEOUT ROWS */
-    int max_partial;   /* 0: CEP_DEFAULT_MAX_PARTIAL */
-    int64_t max_rows;  /* 0: CEP_DEFAULT_MAX_ROWS */
+    /* ALL ROWS PER MATCH: a row per matched row (every input column, then
+     * the measures over the match up to that row) */
+    bool all_rows;
+    int max_partial;  /* 0: CEP_DEFAULT_MAX_PARTIAL */
+    int64_t max_rows; /* 0: CEP_DEFAULT_MAX_ROWS */
     cep_late_fn late;
     void *late_arg;
 };
@@ -167,8 +170,9 @@ const struct schema *cep_schema(const struct cep *c, enum cep_scope scope);
 int cep_set_defines(struct cep *c, struct expr_ctx *local_ctx,
                     struct expr_ctx *ctx, struct expr *const *local,
                     struct expr *const *general);
-/* MEASURES over cep_schema(CEP_MEASURE); the output is the key columns,
- * then the measures named names[i]. Takes ownership of ctx. */
+/* MEASURES over cep_schema(CEP_MEASURE); the output is the key columns
+ * (ALL ROWS PER MATCH: every input column), then the measures named
+ * names[i]. Call after cep_set_options. Takes ownership of ctx. */
 int cep_set_measures(struct cep *c, struct expr_ctx *ctx, int n,
                      struct expr *const *exprs, const char *const *names);
 int cep_set_options(struct cep *c, const struct cep_options *o);

@@ -37,7 +37,6 @@ expect_error "PATTERN (A) DEFINE A AS AVG(A.k) > 1" ts "q.sql:4:27: AVG cannot b
 expect_error "PATTERN (A) DEFINE A AS vv > 1" ts "q.sql:4:27: unknown column 'vv' in ev"
 expect_error "PATTERN (A{5000})" ts "the pattern is too large"
 expect_error "PATTERN (A)" v "q.sql:3:27: MATCH_RECOGNIZE must ORDER BY the event-time column ts"
-expect_error "ALL ROWS PER MATCH PATTERN (A)" ts "ALL ROWS PER MATCH is not supported yet"
 expect_error "ONE ROW PER MATCH WITH TIMEOUT ROWS PATTERN (A)" ts "WITH TIMEOUT ROWS needs WITHIN"
 
 # The bearing pattern over a stream keyed by sensor: rows of one machine

@@ -431,8 +431,16 @@ static struct sql_pattern *parse_pattern_seq(struct parser *p)
         seq->items = grow(p, seq->items, seq->nitems, &cap, sizeof *seq->items);
         seq->items[seq->nitems++] = n;
     }
-    if (seq->nitems == 0)
-        expected(p, "a pattern variable");
+    if (seq->nitems == 0) {
+        const struct sql_token *t = peek(p, 0);
+        if (t->kind == SQL_TOK_STAR || t->kind == SQL_TOK_PLUS ||
+            t->kind == SQL_TOK_QUESTION || t->kind == SQL_TOK_LBRACE)
+            sql_parse_error_at(p, t->pos,
+                               "a quantifier on nothing (it follows a "
+                               "pattern variable or a group)");
+        else
+            expected(p, "a pattern variable");
+    }
     return seq;
 }
 

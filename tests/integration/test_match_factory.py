@@ -40,7 +40,7 @@ def main():
              "readings", "--partitions", "3", "--truth", truth, "--seed", "11",
              data=data, timeout=120)
         src = open(os.path.join(ROOT, "examples", "factory.sql")).read()
-        i = src.index("CREATE STREAM readings")
+        i = src.index("CREATE STREAM readings_fast")
         create = src[i:src.index(";", i) + 1].replace("partitions = 6", "partitions = 3")
         rules = src[src.index("\nCREATE STREAM bearing_alerts"):]
         check("silent_sensors" in rules, "factory.sql has the pattern rules")

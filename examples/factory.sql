@@ -200,7 +200,7 @@ GROUP BY machine_id, window_start, window_end;
 --    repartitions by machine.
 CREATE STREAM bearing_alerts AS
 SELECT machine_id, vibration_sensor, spike_ts, spike_g, temperature_sensor,
-       rise_ts, temperature_c, rise_c
+       rise_ts, temperature_c, rise_c, rise_ts AS ts
 FROM readings_fast
     MATCH_RECOGNIZE (
         PARTITION BY machine_id
@@ -231,8 +231,9 @@ FROM readings_fast
 --    matches themselves (a reading followed by the next) are filtered out.
 --    A machine's reconnect burst comes later than readings_fast's 0.5 s:
 --    its readings are late, so the machine's sensors show up silent too.
+--    (ts, in both rules: the alert's event time, for demo_score.py.)
 CREATE STREAM silent_sensors AS
-SELECT sensor_id, machine_id, kind, last_seen, silent_at
+SELECT sensor_id, machine_id, kind, last_seen, silent_at, silent_at AS ts
 FROM readings_fast
     MATCH_RECOGNIZE (
         PARTITION BY sensor_id, machine_id, kind

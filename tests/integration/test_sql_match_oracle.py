@@ -14,7 +14,8 @@ over the row only and with DEFINEs that also look at the match (COUNT(*)
 kept: CLASSIFIER() and a bare column), as persistent queries of one `rill run` on the virtual clock. Each match's
 key, first row, last row and CLASSIFIER() (the last row's variable) must
 equal the reference, in order, per key.
-Usage: test_sql_match_oracle.py [SEED] (RILL=path/to/rill).
+Usage: test_sql_match_oracle.py [SEED] (RILL=path/to/rill; default seed
+fixed).
 """
 import json
 import os
@@ -122,7 +123,9 @@ def reference(rx, groups, text, skip_next):
 
 
 def main():
-    seed = int(sys.argv[1]) if len(sys.argv) > 1 else random.randrange(1 << 30)
+    # A fixed seed by default: Python's backtracking can take exponential
+    # time on some random patterns, and a test must end (any seed by hand).
+    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 20261207
     rng = random.Random(seed)
     print("seed %d" % seed)
     keys = ["k%d" % i for i in range(4)]

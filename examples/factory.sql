@@ -159,34 +159,6 @@ SELECT machine_id, window_start, window_end,
 FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' SECOND))
 GROUP BY machine_id, window_start, window_end;
 
--- 5. The bearing-failure precursor (for the CEP issue): on one machine, a
---    vibration spike followed within 60 s by a temperature rise. The
---    simulator injects it with the temperature rise 10-50 s after the
---    spike and records each one in truth.jsonl, so detected vs missed can
---    be counted. Enable once MATCH_RECOGNIZE lands:
---
--- CREATE STREAM bearing_alerts AS
--- SELECT *
--- FROM readings
---     MATCH_RECOGNIZE (
---         PARTITION BY machine_id
---         ORDER BY ts
---         MEASURES
---             SPIKE.sensor_id       AS vibration_sensor,
---             FIRST(SPIKE.ts)       AS spike_ts,
---             MAX(SPIKE.value)      AS spike_g,
---             HOT.sensor_id         AS temperature_sensor,
---             FIRST(HOT.ts)         AS rise_ts,
---             HOT.value             AS temperature_c
---         ONE ROW PER MATCH
---         AFTER MATCH SKIP PAST LAST ROW
---         PATTERN (SPIKE+ OTHER*? HOT) WITHIN INTERVAL '60' SECOND
---         DEFINE
---             SPIKE AS SPIKE.kind = 'vibration' AND SPIKE.value > 2.0,
---             OTHER AS TRUE,
---             HOT   AS HOT.kind = 'temperature' AND HOT.value > 60.0
---     );
-
 -- 7. The bearing-failure precursor as a pattern (docs/sql.md,
 --    "MATCH_RECOGNIZE"): on one machine, a vibration spike (> 2 g; the
 --    baseline is ~0.5 g), then within 60 s the machine's temperature 3 C

@@ -1,8 +1,10 @@
 /* embed.c - rill inside a C program (librill, include/rill.h).
  *
  * Feeds simulated machine readings into an engine on a data directory,
- * runs a 10 s window per machine and a vibration alert in SQL, and prints
- * what the queries write. No server, no socket: the program is the
+ * runs a 10 s window per machine, a vibration alert and the
+ * bearing-failure pattern (a vibration spike, then the machine's
+ * temperature 3 C above it within 60 s: MATCH_RECOGNIZE) in SQL, and
+ * prints what the queries write. No server, no socket: the program is the
  * engine. Build: cc embed.c $(pkg-config --cflags --libs rill)
  *
  * usage: embed DATA_DIR     (a fresh directory; prints a last line
@@ -36,10 +38,21 @@ static const char *queries =
     "                    INTERVAL '10' SECOND)) "
     "  GROUP BY machine, window_start, window_end;"
     "CREATE STREAM alerts AS "
-    "  SELECT machine, vibration, ts FROM readings WHERE vibration > 8.0;";
+    "  SELECT machine, vibration, ts FROM readings WHERE vibration > 8.0;"
+    "CREATE STREAM bearing AS "
+    "  SELECT machine, spike_ts, spike_g, rise_ts, temperature "
+    "  FROM readings MATCH_RECOGNIZE ("
+    "    PARTITION BY machine ORDER BY ts"
+    "    MEASURES V.ts AS spike_ts, V.vibration AS spike_g,"
+    "             T.ts AS rise_ts, T.temperature AS temperature"
+    "    ONE ROW PER MATCH AFTER MATCH SKIP PAST LAST ROW"
+    "    PATTERN (V N*? T) WITHIN INTERVAL '60' SECOND"
+    "    DEFINE V AS vibration > 8.0,"
+    "           N AS TRUE,"
+    "           T AS temperature >= V.temperature + 3.0);";
 
 struct counts {
-    int windows, alerts;
+    int windows, alerts, bearing;
 };
 
 static void on_window(void *arg, const struct rill_record *r)
@@ -54,6 +67,13 @@ static void on_alert(void *arg, const struct rill_record *r)
     struct counts *c = arg;
     c->alerts++;
     printf("ALERT  %.*s\n", (int)r->value_len, (const char *)r->value);
+}
+
+static void on_bearing(void *arg, const struct rill_record *r)
+{
+    struct counts *c = arg;
+    c->bearing++;
+    printf("BEARING %.*s\n", (int)r->value_len, (const char *)r->value);
 }
 
 static void print_text(void *arg, const char *text, size_t len)
@@ -94,9 +114,12 @@ int main(int argc, char **argv)
             int64_t ts = BASE_MS + (int64_t)s * 100;
             double vib = 2.0 + (double)((s * 7 + m * 13) % 10) / 10.0;
             double temp = 45.0 + m + (double)(s % 20) / 10.0;
-            if (m == 3 && s >= 400 && s % 25 == 0) {
-                vib = 9.5;
-                spikes++;
+            if (m == 3 && s >= 400) {
+                temp += (double)(s - 400) * 0.05; /* the bearing heats */
+                if (s % 25 == 0) {
+                    vib = 9.5;
+                    spikes++;
+                }
             }
             int kl = snprintf(key, sizeof key, "m%d", m);
             int vl = snprintf(json, sizeof json,
@@ -115,12 +138,14 @@ int main(int argc, char **argv)
     if ((rc = rill_wait(db)))
         return fail(db, "wait", rc);
     /* The queries ended (until_idle): read what they wrote. */
-    struct counts c = {0, 0};
-    struct rill_sub *sw, *sa;
+    struct counts c = {0, 0, 0};
+    struct rill_sub *sw, *sa, *sb;
     if ((rc = rill_subscribe(db, "per_machine", RILL_FROM_BEGINNING, on_window,
                              &c, &sw)) ||
         (rc = rill_subscribe(db, "alerts", RILL_FROM_BEGINNING, on_alert, &c,
-                             &sa)))
+                             &sa)) ||
+        (rc = rill_subscribe(db, "bearing", RILL_FROM_BEGINNING, on_bearing, &c,
+                             &sb)))
         return fail(db, "subscribe", rc);
     while ((rc = rill_poll(db, 200)) > 0)
         ;
@@ -129,7 +154,7 @@ int main(int argc, char **argv)
     int64_t rows_in = -1;
     rill_query_counter(db, "q_1", "rows_in", &rows_in);
     printf("rows_in %" PRId64 " spikes %" PRId64 "\n", rows_in, spikes);
-    printf("windows %d alerts %d\n", c.windows, c.alerts);
+    printf("windows %d alerts %d bearing %d\n", c.windows, c.alerts, c.bearing);
     rill_close(db);
     return 0;
 }

@@ -28,9 +28,14 @@ export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 cc -std=c11 -Wall -Wextra -Werror -o "$tmp/embed" "$root/examples/embed/embed.c" \
     $(pkg-config --cflags --libs rill) || fail "compiling embed.c against the installed shared library"
 LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/embed" "$tmp/d1" >"$tmp/out1" 2>&1 || { cat "$tmp/out1"; fail "embed (shared)"; }
-tail -1 "$tmp/out1" | grep -qx "windows 30 alerts 8" || { tail -5 "$tmp/out1"; fail "embed (shared) output"; }
+tail -1 "$tmp/out1" | grep -qE "^windows 30 alerts 8 bearing [1-8]$" || { tail -5 "$tmp/out1"; fail "embed (shared) output"; }
 grep -qx "rows_in 3000 spikes 8" "$tmp/out1" || fail "embed: the window query read every pushed row"
-echo "ok: embed built with pkg-config against librill.so: 30 windows, 8 alerts, 3000 rows in"
+# The bearing pattern fires only on m3 (the machine whose bearing heats),
+# each time a spike is followed by +3 C within 60 s.
+[ "$(grep -c '^BEARING ' "$tmp/out1")" -ge 1 ] || fail "no bearing alert"
+grep '^BEARING ' "$tmp/out1" | grep -v '"machine":"m3"' && fail "a bearing alert on a healthy machine"
+grep '^BEARING ' "$tmp/out1" | head -1 | grep -q '"spike_g":9.5' || fail "the bearing alert names the spike"
+echo "ok: embed built with pkg-config against librill.so: 30 windows, 8 alerts, bearing alerts on m3 only, 3000 rows in"
 
 cc -std=c11 -Wall -Wextra -Werror -o "$tmp/embed_static" "$root/examples/embed/embed.c" \
     $(pkg-config --cflags rill) "$tmp/prefix/lib/librill.a" \

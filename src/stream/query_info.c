@@ -206,6 +206,7 @@ int query_runtime_info(struct query_runtime *rt, const char *id,
             }
         out->dead_letters += atomic_load(&p->dead);
         out->dlq_errors += atomic_load(&p->dlq_errors);
+        out->records_skipped += atomic_load(&p->skipped);
         out->write_errors += atomic_load(&p->write_errors);
         out->muted += atomic_load(&p->muted);
         out->late_rows += atomic_load(&p->late);

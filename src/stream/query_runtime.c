@@ -655,6 +655,11 @@ int query_runtime_stats(struct query_runtime *qr, const char *id,
     if (qi.dlq_errors)
         buf_printf(out, "dead letters not written: %" PRIu64 "\n",
                    qi.dlq_errors);
+    if (qi.records_skipped)
+        buf_printf(out,
+                   "records skipped: %" PRIu64 " (the log dropped them "
+                   "before they were read)\n",
+                   qi.records_skipped);
     buf_printf(out, "corrupt batches: %" PRIu64 "\n", qi.corrupt_batches);
     buf_printf(out, "late rows: %" PRIu64 "\n", qi.late_rows);
     for (int p = 0; p < qi.nlate_partitions; p++)

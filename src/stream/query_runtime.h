@@ -219,6 +219,8 @@ struct query_info {
     /* counters (DESCRIBE's) */
     int n0, n1; /* tasks per stage (n1: 0 without a repartition) */
     uint64_t records_in, rows_in, rows_out, dead_letters, dlq_errors;
+    uint64_t records_skipped; /* dropped by retention (or a memory ring)
+                                 before the query read them */
     uint64_t corrupt_batches, write_errors, muted, windows_fired;
     int64_t lag[2]; /* records not yet read: input, repartition topic */
     int nlate_partitions;

@@ -37,6 +37,7 @@ struct query;
  * task's thread only (query_task_publish), read by anyone. */
 struct task_pub {
     _Atomic uint64_t records_in, rows_in, corrupt, dead, dlq_errors, late;
+    _Atomic uint64_t skipped; /* records retention dropped before a read */
     _Atomic uint64_t write_errors, muted, fired, emitted;
     _Atomic int64_t watermark;
     _Atomic int64_t next[PIPELINE_MAX_SOURCES];
@@ -82,6 +83,7 @@ struct task {
     int64_t burst_at; /* monotonic ms */
     uint64_t dead_reported, late_reported;
     uint64_t dlq_errors; /* dead letters that could not be written */
+    uint64_t skipped; /* records the log dropped before this task read them */
     /* a transient SELECT's first dead letter (it writes none) */
     int64_t first_dead_offset;
     int first_dead_partition;

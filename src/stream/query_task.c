@@ -722,8 +722,16 @@ int query_task_read(struct task *k, bool one_batch, int64_t *nx,
             stream_reader_read(r, k->nexts[s], one_batch ? 1 : READ_MAX, &ch);
         if (rc == ERR_RANGE) {
             int64_t start = stream_reader_start(r);
-            if (k->nexts[s] < start) /* retention passed us */
+            if (k->nexts[s] < start) { /* retention passed us: counted */
+                uint64_t n = (uint64_t)(start - k->nexts[s]);
+                k->skipped += n;
+                diag_warn("query %s: %" PRIu64
+                          " records of its input %d, partition %d, were "
+                          "dropped by the log before they were read "
+                          "(offsets %" PRId64 " to %" PRId64 ")",
+                          k->q->id, n, s, k->part, k->nexts[s], start - 1);
                 k->nexts[s] = start;
+            }
             continue;
         }
         if (rc < 0)
@@ -923,6 +931,7 @@ void query_task_publish(struct task *k)
         atomic_store(&p->next[s], k->nexts[s]);
     atomic_store(&p->dead, k->dead_letters);
     atomic_store(&p->dlq_errors, k->dlq_errors);
+    atomic_store(&p->skipped, k->skipped);
     atomic_store(&p->late, k->late_rows);
     atomic_store(&p->write_errors, k->write_errors);
     atomic_store(&p->muted, k->muted);

@@ -24,6 +24,7 @@
 #include "broker/group_consumer.h"
 #include "broker/group_coord.h"
 #include "broker/group_offsets.h"
+#include "broker/txn_coord.h"
 #include "kafka/kafka_proto.h"
 #include "log/logdir.h"
 
@@ -534,6 +535,15 @@ static void fetch_fill(struct kafka_offset_fetch_partition_response *rp,
     rp->error_code = KAFKA_ERR_NONE;
 }
 
+/* A transaction holds an offset of this partition not yet ended. */
+static void unstable(struct kafka_offset_fetch_partition_response *rp)
+{
+    rp->committed_offset = -1;
+    rp->committed_leader_epoch = -1;
+    rp->metadata = cstr("");
+    rp->error_code = KAFKA_ERR_UNSTABLE_OFFSET_COMMIT;
+}
+
 struct fetch_ent {
     const char *topic;
     int32_t partition;
@@ -550,11 +560,14 @@ static int fetch_ent_cmp(const void *a, const void *b)
 }
 
 /* One group's committed offsets: the partitions asked, or (topics_null)
- * every committed partition grouped by topic. */
-static void
-fetch_group(struct broker_req *req, struct slice group_id, bool topics_null,
-            const struct kafka_topic_partitions *topics, size_t ntopics,
-            struct kafka_offset_fetch_topic_response **rts, size_t *nrts)
+ * every committed partition grouped by topic; with require_stable (v7+),
+ * a partition with a transactional offset pending is UNSTABLE_OFFSET_COMMIT. */
+static void fetch_group(struct broker_req *req, struct slice group_id,
+                        bool topics_null,
+                        const struct kafka_topic_partitions *topics,
+                        size_t ntopics, bool require_stable,
+                        struct kafka_offset_fetch_topic_response **rts,
+                        size_t *nrts)
 {
     struct groups *gs = groups_of(req);
     if (!topics_null) {
@@ -568,10 +581,15 @@ fetch_group(struct broker_req *req, struct slice group_id, bool topics_null,
             rt->partitions = arena_calloc(
                 req->arena, (kt->npartitions ? kt->npartitions : 1) *
                                 sizeof *rt->partitions);
-            for (size_t p = 0; p < kt->npartitions; p++)
+            for (size_t p = 0; p < kt->npartitions; p++) {
                 fetch_fill(&rt->partitions[p], kt->partitions[p],
                            group_offsets_get(gs->offsets, group_id, kt->name,
                                              kt->partitions[p]));
+                if (require_stable &&
+                    txn_coord_offsets_pending(req->b, group_id, kt->name,
+                                              kt->partitions[p]))
+                    unstable(&rt->partitions[p]);
+            }
         }
         *rts = r;
         *nrts = ntopics;
@@ -604,8 +622,13 @@ fetch_group(struct broker_req *req, struct slice group_id, bool topics_null,
         rt->npartitions = j - i;
         rt->partitions =
             arena_calloc(req->arena, (j - i) * sizeof *rt->partitions);
-        for (size_t q = i; q < j; q++)
+        for (size_t q = i; q < j; q++) {
             fetch_fill(&rt->partitions[q - i], e[q].partition, e[q].o);
+            if (require_stable &&
+                txn_coord_offsets_pending(req->b, group_id, rt->name,
+                                          e[q].partition))
+                unstable(&rt->partitions[q - i]);
+        }
         i = j;
     }
     mem_free(e);
@@ -671,12 +694,12 @@ static int handle_offset_fetch(struct broker_req *req, struct buf *out)
             if (resp.groups[g].error_code)
                 continue;
             fetch_group(req, kg->group_id, kg->topics_null, kg->topics,
-                        kg->ntopics, &resp.groups[g].topics,
+                        kg->ntopics, kr.require_stable, &resp.groups[g].topics,
                         &resp.groups[g].ntopics);
         }
     } else {
         fetch_group(req, kr.group_id, kr.topics_null, kr.topics, kr.ntopics,
-                    &resp.topics, &resp.ntopics);
+                    kr.require_stable, &resp.topics, &resp.ntopics);
     }
     kafka_offset_fetch_response_encode(out, req->api_version, &resp);
     return 0;

@@ -1013,29 +1013,65 @@ static int handle_init_producer_id(struct broker_req *req, struct buf *out)
 /* --- AddPartitionsToTxn ---------------------------------------------------
  */
 
-struct add_wait {
+/* An answer held until __transaction_state is durable up to an offset:
+ * whatever a client was told about its transaction survives a crash
+ * (invariant 1). */
+struct state_wait {
     struct broker_pending *pending;
     struct buf body;
     struct broker_durable_wait w;
-    struct txn_coord *tc;
 };
 
-static void add_done(struct broker *b, struct broker_durable_wait *w, int err)
+static void state_wait_done(struct broker *b, struct broker_durable_wait *w,
+                            int err)
 {
-    struct add_wait *aw = w->arg;
+    struct state_wait *sw = w->arg;
     (void)b;
     (void)err; /* a failed fsync fails the partition: later writes fail */
-    if (aw->pending)
-        broker_pending_complete(aw->pending, &aw->body);
-    buf_fini(&aw->body);
-    mem_free(aw);
+    if (sw->pending)
+        broker_pending_complete(sw->pending, &sw->body);
+    buf_fini(&sw->body);
+    mem_free(sw);
 }
 
-static void add_cancel(struct broker_pending *p, void *arg)
+static void state_wait_cancel(struct broker_pending *p, void *arg)
 {
-    struct add_wait *aw = arg;
+    struct state_wait *sw = arg;
     (void)p;
-    aw->pending = NULL;
+    sw->pending = NULL;
+}
+
+/* Answers req with body (moved from) once bp is durable up to end. */
+static int answer_when_durable(struct broker_req *req, struct buf *body,
+                               struct broker_part *bp, int64_t end)
+{
+    struct state_wait *sw = mem_calloc(1, sizeof(*sw));
+    sw->body = *body;
+    buf_init(body);
+    sw->pending = broker_defer(req);
+    broker_pending_set_cancel(sw->pending, state_wait_cancel, sw);
+    sw->w.part = bp;
+    sw->w.end_offset = end;
+    sw->w.done = state_wait_done;
+    sw->w.arg = sw;
+    broker_log_wait_durable(req->b, &sw->w);
+    return BROKER_DEFERRED;
+}
+
+/* Answers req with body once everything appended to __transaction_state
+ * so far is durable (a request that wrote nothing itself may rely on a
+ * record an earlier request wrote and still waits for). */
+static int answer_when_state_durable(struct txn_coord *tc,
+                                     struct broker_req *req, struct buf *body,
+                                     struct buf *out)
+{
+    struct broker_part *bp = state_part(tc, false);
+    if (!bp) {
+        buf_put(out, body->data, body->len);
+        buf_fini(body);
+        return 0;
+    }
+    return answer_when_durable(req, body, bp, partition_high_watermark(bp->p));
 }
 
 static int handle_add_partitions(struct broker_req *req, struct buf *out)
@@ -1105,12 +1141,19 @@ static int handle_add_partitions(struct broker_req *req, struct buf *out)
             }
         }
     }
-    if (err || unknown || !added) {
-        if (t && !err && !unknown)
-            begin(t);
+    if (err || unknown) {
         kafka_add_partitions_to_txn_response_encode(out, req->api_version,
                                                     &resp);
         return 0;
+    }
+    if (!added) {
+        /* Listed already, by a record that may still wait for its fsync. */
+        begin(t);
+        struct buf body;
+        buf_init(&body);
+        kafka_add_partitions_to_txn_response_encode(&body, req->api_version,
+                                                    &resp);
+        return answer_when_state_durable(tc, req, &body, out);
     }
     begin(t);
     /* The partitions must be durable before the producer writes to them
@@ -1126,19 +1169,10 @@ static int handle_add_partitions(struct broker_req *req, struct buf *out)
                                                     &resp);
         return 0;
     }
-    struct add_wait *aw = mem_calloc(1, sizeof(*aw));
-    aw->tc = tc;
-    buf_init(&aw->body);
-    kafka_add_partitions_to_txn_response_encode(&aw->body, req->api_version,
-                                                &resp);
-    aw->pending = broker_defer(req);
-    broker_pending_set_cancel(aw->pending, add_cancel, aw);
-    aw->w.part = bp;
-    aw->w.end_offset = end;
-    aw->w.done = add_done;
-    aw->w.arg = aw;
-    broker_log_wait_durable(b, &aw->w);
-    return BROKER_DEFERRED;
+    struct buf body;
+    buf_init(&body);
+    kafka_add_partitions_to_txn_response_encode(&body, req->api_version, &resp);
+    return answer_when_durable(req, &body, bp, end);
 }
 
 /* --- AddOffsetsToTxn, TxnOffsetCommit ------------------------------------ */
@@ -1174,7 +1208,28 @@ static int handle_add_offsets(struct broker_req *req, struct buf *out)
         if (!t->group)
             t->group =
                 mem_strndup((const char *)rq.group_id.ptr, rq.group_id.len);
+        /* The transaction must be durably Ongoing before the client goes
+         * on: its offsets are held here until EndTxn, and a restart must
+         * abort (and fence) a transaction it lost them from, never let a
+         * retried EndTxn commit its records without them. */
+        bool was_ongoing = t->state == TXN_ONGOING;
         begin(t);
+        struct buf body;
+        buf_init(&body);
+        kafka_add_offsets_to_txn_response_encode(&body, req->api_version,
+                                                 &resp);
+        if (was_ongoing)
+            return answer_when_state_durable(tc, req, &body, out);
+        struct broker_part *bp = NULL;
+        int64_t end = 0;
+        if (state_append(tc, t, false, &bp, &end) < 0) {
+            buf_fini(&body);
+            resp.error_code = KAFKA_ERR_KAFKA_STORAGE_ERROR;
+            kafka_add_offsets_to_txn_response_encode(out, req->api_version,
+                                                     &resp);
+            return 0;
+        }
+        return answer_when_durable(req, &body, bp, end);
     }
     kafka_add_offsets_to_txn_response_encode(out, req->api_version, &resp);
     return 0;
@@ -1434,6 +1489,25 @@ bool txn_coord_lists(struct broker *b, const struct broker_part *bp)
         const struct txn *t = e->value;
         if (in_progress(t) && has_part(t, topic, bp->id))
             return true;
+    }
+    return false;
+}
+
+bool txn_coord_offsets_pending(struct broker *b, struct slice group,
+                               struct slice topic, int32_t partition)
+{
+    struct txn_coord *tc = coord(b);
+    if (!tc || !tc->opened)
+        return false;
+    struct hashmap_entry *e;
+    for (size_t i = 0; hashmap_next(&tc->by_id, &i, &e);) {
+        const struct txn *t = e->value;
+        if (!in_progress(t) || !t->group || !slice_eq_str(group, t->group))
+            continue;
+        for (size_t j = 0; j < t->noffs; j++)
+            if (t->offs[j].partition == partition &&
+                slice_eq_str(topic, t->offs[j].topic))
+                return true;
     }
     return false;
 }

@@ -39,4 +39,11 @@ int16_t txn_coord_produce_check(struct broker *b, struct slice txn_id,
  * true when __transaction_state exists but could not be read). */
 bool txn_coord_lists(struct broker *b, const struct broker_part *bp);
 
+/* Whether a transaction in progress holds an offset of group for
+ * topic-partition that it has not committed or aborted yet: an OffsetFetch
+ * with require_stable answers UNSTABLE_OFFSET_COMMIT (88) for it, and the
+ * client retries, as Kafka has it (KIP-447). */
+bool txn_coord_offsets_pending(struct broker *b, struct slice group,
+                               struct slice topic, int32_t partition);
+
 #endif

@@ -171,11 +171,15 @@ def main():
               "the fenced producer's records are aborted, the new one's committed")
 
         # The broker aborts a transaction left open past its timeout.
-        p3 = producer(srv, "t3", **{"transaction.timeout.ms": 1000})
+        # (librdkafka's message.timeout.ms follows transaction.timeout.ms: 3 s
+        # leaves a loaded machine time to deliver the record first.)
+        p3 = producer(srv, "t3", **{"transaction.timeout.ms": 3000})
         p3.begin_transaction()
         p3.produce("tx", b"late", partition=0)
-        p3.flush(10)
-        time.sleep(2.5)
+        check(p3.flush(10) == 0, "the record of the transaction left open was delivered")
+        deadline = time.time() + 15
+        while "aborted, producer epoch" not in srv.output() and time.time() < deadline:
+            time.sleep(0.2)
         hw = lso(srv, "tx", 0, "read_uncommitted")
         ls = lso(srv, "tx", 0, "read_committed")
         check(ls == hw, "the timed-out transaction was aborted: LSO %d == HW %d" % (ls, hw))

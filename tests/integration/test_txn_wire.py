@@ -12,7 +12,15 @@ misbehaves. One check per anomaly docs/broker.md says rill rules out:
   lists the aborted transactions it returns;
 - torn transaction through a broker-side abort: after a time-out abort the
   producer's epoch is fenced (INVALID_PRODUCER_EPOCH on Produce,
-  AddPartitionsToTxn and EndTxn).
+  AddPartitionsToTxn and EndTxn);
+- lost offsets through a crash: offsets sent with AddOffsetsToTxn and
+  TxnOffsetCommit, then kill -9 of the broker: the transaction is durably
+  ongoing, so the restart aborts it and fences the producer, whose retried
+  AddPartitionsToTxn / EndTxn(commit) are refused; its records can never
+  be committed without its offsets (which re-processed the input twice);
+- an OffsetFetch with require_stable while a transaction holds an offset
+  of the partition: UNSTABLE_OFFSET_COMMIT (KIP-447), the committed offset
+  once it ended.
 Also DescribeTransactions and ListTransactions (flexible v0).
 """
 import socket
@@ -80,6 +88,37 @@ def add_parts(sock, corr, tid, pid, epoch, topic, parts):
 def end_txn(sock, corr, tid, pid, epoch, commit):
     d = req(sock, 26, 1, corr, string(tid) + struct.pack(">qhb", pid, epoch, 1 if commit else 0))
     return struct.unpack(">ih", d[:6])[1]
+
+
+def add_offsets(sock, corr, tid, pid, epoch, group):
+    d = req(sock, 25, 0, corr, string(tid) + struct.pack(">qh", pid, epoch) + string(group))
+    return struct.unpack(">ih", d[:6])[1]
+
+
+def txn_offset_commit(sock, corr, tid, group, pid, epoch, topic, part, offset):
+    body = string(tid) + string(group) + struct.pack(">qh", pid, epoch)
+    body += struct.pack(">i", 1) + string(topic) + struct.pack(">iiqh", 1, part, offset, -1)
+    d = req(sock, 28, 0, corr, body)
+    at = 4 + 4
+    (nl,) = struct.unpack(">h", d[at:at + 2])
+    at += 2 + nl + 4
+    return struct.unpack(">ih", d[at:at + 6])[1]
+
+
+def offset_fetch_stable(sock, corr, group, topic, part):
+    """OffsetFetch v7 (flexible) with require_stable: (error, offset)."""
+    body = cstr(group) + uvarint(2) + cstr(topic) + uvarint(2) + struct.pack(">i", part) + b"\x00"
+    body += b"\x01" + b"\x00"
+    d = req(sock, 9, 7, corr, body, flexible=True)
+    at = 4
+    _n, at = read_uvarint(d, at)
+    _name, at = read_cstr(d, at)
+    _np, at = read_uvarint(d, at)
+    _p, off, _le = struct.unpack(">iqi", d[at:at + 16])
+    at += 16
+    _md, at = read_cstr(d, at)
+    (err,) = struct.unpack(">h", d[at:at + 2])
+    return err, off
 
 
 def list_offset(sock, corr, topic, part, isolation):
@@ -248,6 +287,38 @@ def main():
         check(aborted == [(pid3, first)], "the timed-out transaction is listed as aborted")
         for s in (a, b, c, p):
             s.close()
+
+        # Offsets pending in a transaction: require_stable sees them.
+        d = conn(srv)
+        err, pid5, ep5 = init_pid(d, 40, "w5")
+        check(err == 0, "w5 initialised")
+        check(add_offsets(d, 41, "w5", pid5, ep5, "g5") == 0, "w5: AddOffsetsToTxn(g5)")
+        check(txn_offset_commit(d, 42, "w5", "g5", pid5, ep5, "hw", 0, 7) == 0, "w5: TxnOffsetCommit hw-0 at 7")
+        err, off = offset_fetch_stable(d, 43, "g5", "hw", 0)
+        check(err == 88 and off == -1,
+              "OffsetFetch(require_stable) while pending: UNSTABLE_OFFSET_COMMIT (%d, offset %d)" % (err, off))
+        check(end_txn(d, 44, "w5", pid5, ep5, True) == 0, "w5 commits")
+        err, off = offset_fetch_stable(d, 45, "g5", "hw", 0)
+        check(err == 0 and off == 7, "after the commit: offset 7 (%d, %d)" % (err, off))
+
+        # Lost offsets: a committed transaction first (state CompleteCommit),
+        # then offsets sent in the next one, then kill -9.
+        check(add_parts(d, 46, "w5", pid5, ep5, "hw", [1]) == [0], "w5 T2 adds hw-1")
+        err, _ = produce(d, 47, "w5", "hw", 1, txn_batch([b"w5a"], pid5, ep5, 0))
+        check(err == 0 and end_txn(d, 48, "w5", pid5, ep5, True) == 0, "w5 T2 written and committed")
+        check(add_offsets(d, 49, "w5", pid5, ep5, "g5") == 0, "w5 T3: AddOffsetsToTxn(g5)")
+        check(txn_offset_commit(d, 50, "w5", "g5", pid5, ep5, "hw", 0, 99) == 0, "w5 T3: TxnOffsetCommit at 99")
+        d.close()
+        srv.kill()
+        srv.start()
+        e = conn(srv)
+        errs = add_parts(e, 51, "w5", pid5, ep5, "hw", [1])
+        check(errs == [47], "after kill -9: T3 was aborted and w5 fenced; its AddPartitionsToTxn: %s" % errs)
+        err = end_txn(e, 52, "w5", pid5, ep5, True)
+        check(err == 47, "its retried EndTxn(commit): 47, not a commit without the offsets (%d)" % err)
+        err, off = offset_fetch_stable(e, 53, "g5", "hw", 0)
+        check(err == 0 and off == 7, "g5's offset is still T1's 7 (%d, %d)" % (err, off))
+        e.close()
     print("test_txn_wire: all passed")
 
 

@@ -85,7 +85,15 @@ struct rill_options {
      * dropped, as retention drops them from a log). */
     size_t memory_bytes;
     size_t partition_bytes;
-    int reserved[8];
+    /* In-memory engines: processing time is virtual. It is the timestamp
+     * of the pushed records (the queries read them in timestamp order, as
+     * if they had arrived then) and moves on only when the application
+     * says: rill_advance. Everything that waits for time (an idle input
+     * that stops holding the watermark back, the last windows of a quiet
+     * stream, a pattern's time-out) then happens at the same point of the
+     * input on every run, however fast the device is. 0: the wall clock. */
+    int virtual_clock;
+    int reserved[7];
 };
 
 /* Opens (creating if needed) the engine on data directory dir, resuming
@@ -180,7 +188,11 @@ RILL_API void rill_unsubscribe(struct rill_sub *sub);
 /* Delivers what the subscriptions have (calling their callbacks in this
  * thread), waiting up to timeout_ms for the first record when none is
  * there: the number of records delivered, or an error. An in-memory
- * engine runs its queries here first, until they have nothing left. */
+ * engine runs its queries here first, until they have nothing left; a
+ * query whose operator state (windows, OVER frames, pattern runs, join
+ * rows) would not fit in memory_bytes beside the streams' rings is
+ * stopped and its error returned (RILL_ETOOLARGE; rill_errmsg names the
+ * query and the figures), never left to grow past the budget. */
 RILL_API int rill_poll(struct rill *db, int timeout_ms);
 
 /* A counter of a query that runs or ran in this engine: "records_in",
@@ -190,6 +202,15 @@ RILL_API int rill_poll(struct rill *db, int timeout_ms);
  * rill_exec reported it ("started query q_1"). */
 RILL_API int rill_query_counter(struct rill *db, const char *query_id,
                                 const char *name, int64_t *value);
+
+/* An in-memory engine with rill_options.virtual_clock: runs the queries
+ * through what was pushed, then moves processing time to now_ms (ms since
+ * the epoch; never backwards). With the defaults of 'watermark.idle-timeout'
+ * (30 s) and 'watermark.idle-advance', rill_advance(db, last_ts + 30000)
+ * fires the windows a quiet stream left open. RILL_EINVAL on other engines;
+ * a query that fails meanwhile (its state over the budget, say) is
+ * returned as by rill_poll. */
+RILL_API int rill_advance(struct rill *db, int64_t now_ms);
 
 /* With until_idle: blocks until every query has drained its input and
  * fired its windows. Otherwise RILL_EINVAL. */

@@ -94,6 +94,11 @@ size_t mem_log_reserved(const struct mem_log *ml)
     return ml->reserved;
 }
 
+size_t mem_log_budget(const struct mem_log *ml)
+{
+    return ml->o.budget_bytes;
+}
+
 /* Records a ring holds at most: one per 64 data bytes (smaller records
  * are dropped by count, not by bytes). */
 static size_t rec_slots(size_t bytes)

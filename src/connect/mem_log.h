@@ -35,5 +35,7 @@ void mem_log_destroy(struct mem_log *ml);
 void mem_log_stream_log(struct mem_log *ml, struct stream_log *out);
 /* Bytes the rings of every topic take (what the budget counts). */
 size_t mem_log_reserved(const struct mem_log *ml);
+/* The budget (options.budget_bytes, or its default). */
+size_t mem_log_budget(const struct mem_log *ml);
 
 #endif

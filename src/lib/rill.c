@@ -62,6 +62,7 @@ struct rill {
     struct query_run *qr;
     struct sql_exec *exec;
     bool until_idle;
+    bool vclock; /* in memory, rill_options.virtual_clock */
     bool broken; /* rill_open failed: only rill_errmsg and rill_close */
     volatile sig_atomic_t interrupted, terminated;
     struct push_writer writers[MAX_WRITERS];
@@ -136,6 +137,14 @@ static int emit_row(void *arg, const char *line, size_t len)
 /* Frees what rill_open made so far, keeping db (and its message). */
 static void teardown(struct rill *db);
 
+/* What the queries' operator state may take: the budget less the rings. */
+static uint64_t state_room(void *arg)
+{
+    const struct rill *db = arg;
+    size_t budget = mem_log_budget(db->mem), rings = mem_log_reserved(db->mem);
+    return budget > rings ? budget - rings : 0;
+}
+
 /* rill_open(NULL): the log and the catalog in memory, no threads. */
 static int open_memory(struct rill *db, const struct rill_options *opts)
 {
@@ -153,10 +162,14 @@ static int open_memory(struct rill *db, const struct rill_options *opts)
     char msg[128] = "";
     catalog_open(NULL, &db->catalog, msg, sizeof msg);
     db->until_idle = opts && opts->until_idle;
+    db->vclock = opts && opts->virtual_clock;
     struct query_run_options qo = {.until_idle = db->until_idle,
                                    .workers = -1,
+                                   .virtual_clock = db->vclock,
                                    .interrupted = &db->interrupted,
-                                   .terminated = &db->terminated};
+                                   .terminated = &db->terminated,
+                                   .state_room = state_room,
+                                   .state_room_arg = db};
     query_run_create(&qo, &db->qr);
     struct sql_exec_options o = {
         .catalog = db->catalog,
@@ -186,6 +199,13 @@ int rill_open(const char *dir, const struct rill_options *opts,
     if (!*dir) {
         db->broken = true;
         return fail(db, RILL_EINVAL, "no data directory");
+    }
+    if (opts && opts->virtual_clock) {
+        db->broken = true;
+        return fail(db, RILL_EINVAL,
+                    "virtual_clock is for in-memory engines (rill_open with "
+                    "no directory): on a data directory the queries run on "
+                    "their own threads, on the wall clock");
     }
     int rc = logdir_open(dir, NULL, &db->ld);
     if (rc) {
@@ -621,6 +641,34 @@ static int poll_once(struct rill *db)
     return delivered;
 }
 
+/* In memory: steps the queries until none has work; a query that failed
+ * (its state over the budget) is the error. */
+static int step_all(struct rill *db)
+{
+    int rc;
+    while ((rc = query_run_step(db->qr, 0)) > 0)
+        ;
+    if (rc < 0)
+        return fail(db, code(rc), "%s", query_run_errmsg(db->qr));
+    return 0;
+}
+
+int rill_advance(struct rill *db, int64_t now_ms)
+{
+    CHECK_OPEN(db);
+    if (!db->mem || !db->vclock)
+        return fail(db, RILL_EINVAL,
+                    "rill_advance needs an in-memory engine opened with "
+                    "rill_options.virtual_clock");
+    int rc = flush_writers(db);
+    if (rc)
+        return rc;
+    rc = query_run_advance(db->qr, now_ms);
+    if (rc < 0)
+        return fail(db, code(rc), "%s", query_run_errmsg(db->qr));
+    return step_all(db);
+}
+
 int rill_poll(struct rill *db, int timeout_ms)
 {
     CHECK_OPEN(db);
@@ -631,9 +679,8 @@ int rill_poll(struct rill *db, int timeout_ms)
     for (;;) {
         uint64_t seq = stream_log_append_seq(&db->log);
         /* In memory, the queries run here: until they have nothing left. */
-        if (db->mem)
-            while (query_run_step(db->qr, 0) > 0)
-                ;
+        if (db->mem && (rc = step_all(db)) < 0)
+            return rc;
         int got = poll_once(db);
         if (got != 0)
             return got;
@@ -707,6 +754,8 @@ int rill_wait(struct rill *db)
         return rc;
     db->interrupted = 0;
     rc = query_run_engine.wait(db->qr);
+    if (rc && *query_run_errmsg(db->qr))
+        return fail(db, code(rc), "%s", query_run_errmsg(db->qr));
     return rc ? fail(db, code(rc), "a query failed: %s", err_str(rc)) : 0;
 }
 

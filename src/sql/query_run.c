@@ -48,6 +48,16 @@ int query_run_step(struct query_run *qr, int64_t wait_ms)
     return qr && qr->rt ? query_runtime_step(qr->rt, wait_ms) : 0;
 }
 
+int query_run_advance(struct query_run *qr, int64_t now_ms)
+{
+    return qr && qr->rt ? query_runtime_advance(qr->rt, now_ms) : 0;
+}
+
+const char *query_run_errmsg(const struct query_run *qr)
+{
+    return qr && qr->rt ? query_runtime_errmsg(qr->rt) : "";
+}
+
 bool query_run_topic_in_use(struct query_run *qr, const char *topic)
 {
     return qr && qr->rt && query_runtime_topic_in_use(qr->rt, topic);
@@ -72,6 +82,8 @@ static struct query_runtime *runtime(struct query_run *qr, struct logdir *ld,
         .workers = qr->o.workers,
         .virtual_clock = qr->o.virtual_clock,
         .interrupted = qr->o.interrupted,
+        .state_room = qr->o.state_room,
+        .state_room_arg = qr->o.state_room_arg,
     };
     query_runtime_create(&qr->log, &o, &qr->rt);
     return qr->rt;

@@ -54,6 +54,10 @@ struct query_run_options {
      * engine installs no handler of its own. */
     volatile sig_atomic_t *interrupted;
     volatile sig_atomic_t *terminated;
+    /* workers < 0: the bytes every query's operator state may take
+     * together (query_runtime_options.state_room); NULL: no bound. */
+    uint64_t (*state_room)(void *arg);
+    void *state_room_arg;
 };
 
 struct query_run;
@@ -70,8 +74,17 @@ bool query_run_topic_in_use(struct query_run *qr, const char *topic);
 
 /* With options.workers < 0 (no threads): steps the running queries once
  * in this thread, waiting up to wait_ms for input when none had work;
- * returns how many tasks had work (stream/query_runtime.h). */
+ * returns how many tasks had work, or the error of a query that failed
+ * (its operator state over options.state_room, say: query_run_errmsg). */
 int query_run_step(struct query_run *qr, int64_t wait_ms);
+
+/* With options.workers < 0 and virtual_clock: steps the queries through
+ * their input, then moves their processing time to now_ms
+ * (query_runtime_advance). */
+int query_run_advance(struct query_run *qr, int64_t now_ms);
+
+/* Why the last query_run_step or query_run_advance failed ("" if not). */
+const char *query_run_errmsg(const struct query_run *qr);
 
 /* The engine; its ctx is a struct query_run. */
 extern const struct sql_engine_ops query_run_engine;

@@ -50,6 +50,7 @@ struct query_runtime {
     struct query *queries[MAX_QUERIES];
     int nqueries;
     unsigned transient_seq;
+    char errmsg[512]; /* query_runtime_errmsg */
 };
 
 static void sleep_ms(int ms)
@@ -489,7 +490,9 @@ int query_runtime_start(struct query_runtime *qr, const struct query_spec *sp,
     int rc = query_create(qr, sp, &q, err, errlen);
     if (rc)
         return rc;
-    if (q->vclock) {
+    if (q->vclock && qr->o.workers < 0) {
+        q->caller = true; /* query_runtime_step: stamp order, this thread */
+    } else if (q->vclock) {
         /* Virtual clock: one thread steps every task in stamp order. */
         if (pthread_create(&q->thread, NULL, query_thread, q)) {
             snprintf(err, errlen, "cannot start a thread");
@@ -725,28 +728,159 @@ static void end_if_idle(struct query_runtime *qr, struct query *q, int64_t idle)
     atomic_store(&q->finished, true);
 }
 
+/* Stops q (its tasks fail with rc) and says why in qr->errmsg. */
+static int fail_query(struct query_runtime *qr, struct query *q, int rc,
+                      const char *why)
+{
+    snprintf(qr->errmsg, sizeof qr->errmsg, "query %s stopped: %s", q->id, why);
+    for (int i = 0; i < q->ntasks; i++)
+        if (!q->tasks[i]->error)
+            query_task_failed(q->tasks[i], rc);
+    return rc;
+}
+
+/* The bytes q's operators hold now (caller-stepped: this thread owns
+ * every task). */
+static uint64_t query_state_bytes(const struct query *q)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < q->ntasks; i++)
+        for (const struct operator_node *op =
+                 pipeline_operators(q->tasks[i]->pipe);
+             op; op = op->next)
+            if (op->ops->state) {
+                struct operator_state os = {0, 0};
+                op->ops->state(op, &os);
+                n += os.bytes;
+            }
+    return n;
+}
+
+/* The state of every caller-stepped query against options.state_room:
+ * the query that holds the most fails when they do not fit together. */
+static int check_state_room(struct query_runtime *qr)
+{
+    if (!qr->o.state_room)
+        return 0;
+    uint64_t room = qr->o.state_room(qr->o.state_room_arg), total = 0, most = 0;
+    struct query *big = NULL;
+    for (int i = 0; i < qr->nqueries; i++) {
+        struct query *q = qr->queries[i];
+        if (!q->caller || atomic_load(&q->finished) || query_error(q))
+            continue;
+        uint64_t n = query_state_bytes(q);
+        total += n;
+        if (n >= most) {
+            most = n;
+            big = q;
+        }
+    }
+    if (total <= room || !big)
+        return 0;
+    char why[200];
+    snprintf(why, sizeof why,
+             "its state (%llu bytes; %llu for every query) does not fit in "
+             "the %llu bytes the memory budget leaves beside the streams",
+             (unsigned long long)most, (unsigned long long)total,
+             (unsigned long long)room);
+    return fail_query(qr, big, ERR_TOO_LARGE, why);
+}
+
+/* A caller-stepped query on the virtual clock: its next batches in stamp
+ * order (at most a bounded number per step). */
+static int step_virtual(struct query_runtime *qr, struct query *q,
+                        int64_t now_mono)
+{
+    int busy = 0;
+    for (int n = 0; n < 64; n++) {
+        int got = pass_virtual(q);
+        if (got < 0) {
+            char why[128];
+            snprintf(why, sizeof why, "%s", err_str(got));
+            return fail_query(qr, q, got, why);
+        }
+        if (!got)
+            break;
+        busy = 1;
+    }
+    if (busy)
+        for (int i = 0; i < q->ntasks; i++)
+            atomic_store(&q->tasks[i]->last_input, now_mono);
+    return busy;
+}
+
 int query_runtime_step(struct query_runtime *qr, int64_t wait_ms)
 {
     if (!qr)
         return 0;
+    qr->errmsg[0] = '\0';
     uint64_t seq = stream_log_append_seq(&qr->log);
     int64_t now = clock_mono_ms();
     int64_t due = now + (wait_ms > 0 ? wait_ms : 0);
-    int busy = 0;
+    int busy = 0, err = 0;
     int64_t idle = qr->o.idle_ms > 0 ? qr->o.idle_ms : 500;
     for (int i = 0; i < qr->nqueries; i++) {
         struct query *q = qr->queries[i];
-        if (!q->caller || atomic_load(&q->stop) || atomic_load(&q->finished))
+        if (!q->caller || atomic_load(&q->stop) || atomic_load(&q->finished) ||
+            query_error(q))
             continue;
-        for (int j = 0; j < q->ntasks; j++)
-            busy += query_task_step(q->tasks[j], now, &due) > 0;
+        if (q->vclock) {
+            int rc = step_virtual(qr, q, now);
+            if (rc < 0) {
+                err = err ? err : rc;
+                continue;
+            }
+            busy += rc;
+        } else {
+            for (int j = 0; j < q->ntasks; j++)
+                busy += query_task_step(q->tasks[j], now, &due) > 0;
+            if (query_error(q)) {
+                char why[128];
+                snprintf(why, sizeof why, "%s", err_str(query_error(q)));
+                err = err ? err : fail_query(qr, q, query_error(q), why);
+                continue;
+            }
+        }
         if (qr->o.until_idle && !busy)
             end_if_idle(qr, q, idle);
     }
+    int rc = check_state_room(qr);
+    if (err || rc)
+        return err ? err : rc;
     int64_t wait = due - clock_mono_ms();
     if (!busy && wait > 0 && wait_ms > 0)
         stream_log_wait(&qr->log, seq, wait < wait_ms ? wait : wait_ms);
     return busy;
+}
+
+int query_runtime_advance(struct query_runtime *qr, int64_t now_ms)
+{
+    if (!qr)
+        return 0;
+    int rc;
+    while ((rc = query_runtime_step(qr, 0)) > 0)
+        ;
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < qr->nqueries; i++) {
+        struct query *q = qr->queries[i];
+        if (!q->caller || !q->vclock || atomic_load(&q->stop) ||
+            atomic_load(&q->finished) || query_error(q) || now_ms <= q->vnow)
+            continue;
+        q->vnow = now_ms;
+        rc = pass_quiet(q);
+        if (rc) {
+            char why[128];
+            snprintf(why, sizeof why, "%s", err_str(rc));
+            return fail_query(qr, q, rc, why);
+        }
+    }
+    return check_state_room(qr);
+}
+
+const char *query_runtime_errmsg(const struct query_runtime *qr)
+{
+    return qr ? qr->errmsg : "";
 }
 
 int query_runtime_wait(struct query_runtime *qr)

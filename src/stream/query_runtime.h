@@ -59,6 +59,13 @@ struct query_runtime_options {
     /* Set (by a signal handler, say) to end a running query_runtime_select
      * without its own cancel flag, and query_runtime_wait; NULL: never. */
     const volatile sig_atomic_t *interrupted;
+    /* Caller-stepped runtimes (workers < 0): the bytes the operator state
+     * of every query may take together, asked at each step (NULL: no
+     * bound; librill's in-memory budget less what its streams hold). A
+     * query whose state would take more fails with ERR_TOO_LARGE, and
+     * query_runtime_errmsg names it and the figures. */
+    uint64_t (*state_room)(void *arg);
+    void *state_room_arg;
 };
 
 /* What the runtime gives a task's pipeline when it is built. */
@@ -237,5 +244,16 @@ void query_info_fini(struct query_info *qi);
 /* ms as ISO-8601 UTC with milliseconds, "2026-12-07T19:03:43.120Z" (out:
  * 32 bytes or more); "none" for INT64_MIN. */
 void query_info_format_time(int64_t ms, char *out, size_t n);
+
+/* Caller-stepped runtimes on the virtual clock: steps every query through
+ * what its inputs hold, then moves its processing time to now_ms (never
+ * back): inputs quiet for their idle timeout turn idle, the watermark of
+ * an all-idle query follows the clock ('watermark.idle-advance'), pattern
+ * time-outs fire. Returns 0 or the first failing query's error. */
+int query_runtime_advance(struct query_runtime *qr, int64_t now_ms);
+
+/* Why the last query_runtime_step or query_runtime_advance failed ("" if
+ * nothing failed). Controlling thread. */
+const char *query_runtime_errmsg(const struct query_runtime *qr);
 
 #endif

@@ -349,6 +349,140 @@ TEST(test_push_row)
     rill_close(db);
 }
 
+/* Virtual clock: processing time is the pushed records' timestamps and
+ * moves on only with rill_advance, so a quiet stream's last windows fire at
+ * the same point on every run. */
+TEST(test_virtual_clock)
+{
+    struct rill_options o = {0};
+    o.virtual_clock = 1;
+    struct rill *db;
+    CHECK_EQ_INT(rill_open(NULL, &o, &db), 0);
+    CHECK_EQ_INT(rill_exec(db, stream, NULL, NULL), 0);
+    CHECK_EQ_INT(rill_exec(db,
+                           "CREATE TABLE w AS SELECT id, window_start, "
+                           "COUNT(*) AS n FROM TABLE(TUMBLE(TABLE r, "
+                           "DESCRIPTOR(ts), INTERVAL '10' SECOND)) "
+                           "GROUP BY id, window_start, window_end;",
+                           NULL, NULL),
+                 0);
+    struct rill_sub *sub;
+    struct seen s = {0, ""};
+    CHECK_EQ_INT(rill_subscribe(db, "w", RILL_FROM_BEGINNING, on_rec, &s, &sub),
+                 0);
+    char json[128];
+    for (int i = 0; i < 100; i++) {
+        int n = snprintf(json, sizeof json,
+                         "{\"id\":\"k%d\",\"v\":1,\"ts\":%d}", i % 4, i * 100);
+        CHECK_EQ_INT(rill_push(db, "r", json + 7, 2, json, (size_t)n, i * 100),
+                     0);
+    }
+    /* The watermark is 9.9 s - 1 s: the window [0, 10 s) stays open. */
+    CHECK_EQ_INT(rill_poll(db, 0), 0);
+    /* 29 s later the inputs are not idle yet (timeout 30 s)... */
+    CHECK_EQ_INT(rill_advance(db, 9900 + 29000), 0);
+    CHECK_EQ_INT(rill_poll(db, 0), 0);
+    CHECK_EQ_INT(s.n, 0);
+    /* ... 31 s later they are, and the watermark follows the clock. */
+    CHECK_EQ_INT(rill_advance(db, 9900 + 31000), 0);
+    CHECK_EQ_INT(rill_poll(db, 0), 4);
+    CHECK(strstr(s.last, "\"n\":25") != NULL);
+    /* Time never goes back; the wall clock is not used. */
+    CHECK_EQ_INT(rill_advance(db, 0), 0);
+    CHECK_EQ_INT(rill_poll(db, 0), 0);
+    rill_close(db);
+
+    /* Only in memory, only with the option. */
+    CHECK_EQ_INT(rill_open(NULL, NULL, &db), 0);
+    CHECK_EQ_INT(rill_advance(db, 1000), RILL_EINVAL);
+    CHECK(strstr(rill_errmsg(db), "virtual_clock") != NULL);
+    rill_close(db);
+    const char *d = fresh_dir();
+    CHECK_EQ_INT(rill_open(d, &o, &db), RILL_EINVAL);
+    CHECK(strstr(rill_errmsg(db), "in-memory") != NULL);
+    rill_close(db);
+    rm_dir(d);
+}
+
+/* Operator state counts against the in-memory budget: a query whose
+ * windows would take more than the rings leave is stopped with an error
+ * naming it, the engine goes on. */
+TEST(test_state_budget)
+{
+    struct rill_options o = {0};
+    o.memory_bytes = 3u << 20;
+    o.partition_bytes = 256u << 10;
+    struct rill *db;
+    CHECK_EQ_INT(rill_open(NULL, &o, &db), 0);
+    CHECK_EQ_INT(rill_exec(db, stream, NULL, NULL), 0);
+    CHECK_EQ_INT(rill_exec(db,
+                           "CREATE TABLE per_key AS SELECT id, window_start, "
+                           "COUNT(*) AS n FROM TABLE(TUMBLE(TABLE r, "
+                           "DESCRIPTOR(ts), INTERVAL '1' HOUR)) "
+                           "GROUP BY id, window_start, window_end;",
+                           NULL, NULL),
+                 0);
+    CHECK_EQ_INT(rill_exec(db,
+                           "CREATE STREAM hot AS SELECT id FROM r WHERE v > 5;",
+                           NULL, NULL),
+                 0);
+    char json[128], key[32];
+    int rc = 0, i;
+    for (i = 0; i < 400000 && rc >= 0; i++) {
+        int kn = snprintf(key, sizeof key, "key-%d", i);
+        int n =
+            snprintf(json, sizeof json, "{\"id\":\"%s\",\"v\":%d,\"ts\":%d}",
+                     key, i % 10, 1000 + i);
+        CHECK_EQ_INT(
+            rill_push(db, "r", key, (size_t)kn, json, (size_t)n, 1000 + i), 0);
+        if (i % 1000 == 999)
+            rc = rill_poll(db, 0);
+    }
+    CHECK_EQ_INT(rc, RILL_ETOOLARGE);
+    CHECK(i < 400000);
+    CHECK(strstr(rill_errmsg(db), "query q_1 stopped") != NULL);
+    CHECK(strstr(rill_errmsg(db), "memory budget") != NULL);
+    /* Reported once; the other query goes on. */
+    CHECK(rill_poll(db, 0) >= 0);
+    int64_t in = 0;
+    CHECK_EQ_INT(rill_query_counter(db, "q_2", "rows_in", &in), 0);
+    CHECK(in >= i - 1000);
+    rill_close(db);
+}
+
+/* Engines open and close without a leak (the sanitizer build runs this
+ * with LeakSanitizer). */
+TEST(test_many_engines)
+{
+    for (int i = 0; i < 10000; i++) {
+        struct rill_options o = {0};
+        o.memory_bytes = 1u << 20;
+        o.partition_bytes = 64u << 10;
+        struct rill *db;
+        CHECK_EQ_INT(rill_open(NULL, &o, &db), 0);
+        if (i % 10 == 0) {
+            CHECK_EQ_INT(rill_exec(db, stream, NULL, NULL), 0);
+            CHECK_EQ_INT(rill_exec(db,
+                                   "CREATE STREAM hot AS SELECT id FROM r "
+                                   "WHERE v > 1;",
+                                   NULL, NULL),
+                         0);
+            const char *j = "{\"id\":\"k\",\"v\":2,\"ts\":1}";
+            CHECK_EQ_INT(rill_push(db, "r", "k", 1, j, strlen(j), 1), 0);
+            CHECK(rill_poll(db, 0) >= 0);
+        }
+        rill_close(db);
+    }
+    for (int i = 0; i < 50; i++) {
+        const char *d = fresh_dir();
+        struct rill *db;
+        CHECK_EQ_INT(rill_open(d, NULL, &db), 0);
+        CHECK_EQ_INT(rill_exec(db, stream, NULL, NULL), 0);
+        rill_close(db);
+        rm_dir(d);
+    }
+}
+
 TEST(test_version)
 {
     CHECK_EQ_STR(rill_version(), RILL_VERSION);
@@ -357,6 +491,9 @@ TEST(test_version)
 int main(void)
 {
     RUN(test_errors);
+    RUN(test_virtual_clock);
+    RUN(test_state_budget);
+    RUN(test_many_engines);
     RUN(test_push_query_subscribe);
     RUN(test_until_idle_windows);
     RUN(test_in_memory);

@@ -22,15 +22,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/mem.h"
 #include "base/os.h"
+#include "connect/connector.h"
 #include "connect/kafka_log.h"
 #include "log/logdir.h"
 #include "sql/catalog.h"
+#include "sql/sql_connect.h"
 #include "sql/sql_client.h"
 #include "sql/query_run.h"
 #include "sql/sql_exec.h"
@@ -68,6 +71,9 @@ struct cli_sql_session {
     const struct sql_engine_ops *engine; /* the one place it is chosen */
     void *engine_ctx;
     bool resume_pending; /* the catalog's RUNNING queries not started yet */
+    /* The catalog's connectors (WITH ('connector' = ...)), run here as
+     * in rill serve once the session hosts the queries. */
+    struct sql_connect *connect;
 };
 
 /* The local session whose engine the signals go to: SIGINT ends the
@@ -202,6 +208,10 @@ catalog:;
         fprintf(stderr, "%s: %s\n", prog, err_str(rc));
         goto fail;
     }
+    if (s->klog)
+        sql_connect_create_log(&s->klog_ops, &s->connect);
+    else
+        sql_connect_create(s->logdir, &s->connect);
     s->resume_pending = true;
     *out = s;
     return 0;
@@ -217,6 +227,7 @@ void cli_sql_session_close(struct cli_sql_session *s)
     signals_restore(s);
     sql_client_close(s->client);
     buf_fini(&s->sets);
+    sql_connect_destroy(s->connect); /* before the log closes */
     sql_exec_destroy(s->exec);
     if (s->engine == &query_run_engine)
         query_run_destroy(s->engine_ctx); /* stops queries before the log */
@@ -238,6 +249,7 @@ static void session_resume(struct cli_sql_session *s)
     if (b.len)
         fprintf(stderr, "%.*s", (int)b.len, (const char *)b.data);
     buf_fini(&b);
+    sql_connect_sync(s->connect, s->catalog);
 }
 
 /* Statements that change nothing: they never start the catalog's
@@ -395,6 +407,8 @@ int cli_sql_session_exec(struct cli_sql_session *s, const char *where,
         if (!read_only(script.stmts[i]))
             session_resume(s);
         int rc = sql_exec_stmt(s->exec, script.stmts[i], &b, &err);
+        if (!s->resume_pending)
+            sql_connect_sync(s->connect, s->catalog);
         if (b.len) {
             fwrite(b.data, 1, b.len, stdout);
             fflush(stdout);
@@ -409,6 +423,30 @@ int cli_sql_session_exec(struct cli_sql_session *s, const char *where,
 out:
     arena_fini(&arena);
     return status;
+}
+
+/* After the script, embedded: the queries and connectors run until
+ * SIGINT/SIGTERM; with --until-idle, sources read what their input has,
+ * then the queries drain their input, then sinks deliver all their
+ * topics hold (docs/connectors.md). */
+static int run_wait(struct cli_sql_session *s)
+{
+    bool conns = sql_connect_running(s->connect) > 0;
+    /* SIGINT during a SELECT of the script ended that SELECT only. */
+    s->interrupted = s->terminated;
+    if (run_until_idle && conns &&
+        sql_connect_drain(s->connect, CONNECTOR_SOURCE, &s->interrupted))
+        return 1;
+    int status = s->engine->wait && s->engine->wait(s->engine_ctx) ? 1 : 0;
+    if (status || !conns)
+        return status;
+    if (run_until_idle)
+        return sql_connect_drain(s->connect, CONNECTOR_SINK, &s->interrupted)
+                   ? 1
+                   : 0;
+    while (!s->interrupted)
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+    return 0;
 }
 
 static const char usage_text[] =
@@ -491,8 +529,8 @@ int cli_run(int argc, char **argv)
         session_resume(s);
     int status = cli_sql_session_exec(s, file, text, len);
     /* The embedded mode: keep the persistent queries running. */
-    if (!status && !s->client && s->engine->wait)
-        status = s->engine->wait(s->engine_ctx) ? 1 : 0;
+    if (!status && !s->client)
+        status = run_wait(s);
     cli_sql_session_close(s);
     free(text);
     return status;

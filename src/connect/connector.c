@@ -101,6 +101,10 @@ struct connector {
     atomic_uint_fast64_t n_records, n_dead, n_retries;
     atomic_int_fast64_t lag;
     atomic_bool st_up;
+    /* idle: the last step found nothing to do (a sink: nothing left to
+     * deliver; a source: nothing came), its target up; steps: finished */
+    atomic_bool st_idle;
+    atomic_uint_fast64_t n_steps;
 };
 
 /* ---- options ---- */
@@ -622,6 +626,7 @@ static int gather(struct connector *c, int p, int64_t *skip_to)
 
 static int sink_step(struct connector *c, int64_t now, int64_t *next_due)
 {
+    atomic_store(&c->st_idle, false);
     if (now < c->retry_at) {
         if (c->retry_at < *next_due)
             *next_due = c->retry_at;
@@ -675,6 +680,8 @@ static int sink_step(struct connector *c, int64_t now, int64_t *next_due)
         break; /* one batch per step */
     }
     update_lag(c);
+    if (!did && c->up && !atomic_load(&c->lag))
+        atomic_store(&c->st_idle, true);
     if (!did && now + 1000 < *next_due)
         *next_due = now + 1000; /* new partitions' data, lag figures */
     return did;
@@ -682,6 +689,7 @@ static int sink_step(struct connector *c, int64_t now, int64_t *next_due)
 
 static int source_step(struct connector *c, int64_t now, int64_t *next_due)
 {
+    atomic_store(&c->st_idle, false);
     if (now < c->retry_at) {
         if (c->retry_at < *next_due)
             *next_due = c->retry_at;
@@ -710,6 +718,7 @@ static int source_step(struct connector *c, int64_t now, int64_t *next_due)
         return 0;
     }
     atomic_store(&c->st_up, true);
+    atomic_store(&c->st_idle, rc == 0);
     c->backoff_ms = c->backoff_min;
     if (rc == 0 && now + 100 < *next_due)
         *next_due = now + 100; /* sources poll the outside world */
@@ -719,8 +728,10 @@ static int source_step(struct connector *c, int64_t now, int64_t *next_due)
 static int step(void *arg, int64_t now, int64_t *next_due)
 {
     struct connector *c = arg;
-    return c->role == CONNECTOR_SINK ? sink_step(c, now, next_due)
-                                     : source_step(c, now, next_due);
+    int rc = c->role == CONNECTOR_SINK ? sink_step(c, now, next_due)
+                                       : source_step(c, now, next_due);
+    atomic_fetch_add(&c->n_steps, 1);
+    return rc;
 }
 
 /* ---- lifecycle ---- */
@@ -874,4 +885,11 @@ void connector_get_stats(const struct connector *c, struct connector_stats *s)
     s->retries = atomic_load(&m->n_retries);
     s->lag = atomic_load(&m->lag);
     s->up = atomic_load(&m->st_up);
+    s->idle = atomic_load(&m->st_idle);
+    s->steps = atomic_load(&m->n_steps);
+}
+
+enum connector_role connector_role(const struct connector *c)
+{
+    return c->role;
 }

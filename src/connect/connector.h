@@ -78,7 +78,12 @@ struct connector_stats {
     uint64_t retries;     /* failed attempts to reach the target */
     int64_t lag;          /* sink: records between committed and end */
     bool up;              /* the target is reachable */
+    /* The last step found nothing to do, the target up: a sink had
+     * delivered all its topic held, a source's poll brought nothing. */
+    bool idle;
+    uint64_t steps; /* steps finished so far */
 };
 void connector_get_stats(const struct connector *c, struct connector_stats *s);
+enum connector_role connector_role(const struct connector *c);
 
 #endif

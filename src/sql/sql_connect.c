@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "base/diag.h"
@@ -37,6 +38,54 @@ void sql_connect_create(struct logdir *ld, struct sql_connect **out)
     struct sql_connect *sc = mem_calloc(1, sizeof *sc);
     local_log_init(&sc->log, ld);
     *out = sc;
+}
+
+void sql_connect_create_log(const struct stream_log *log,
+                            struct sql_connect **out)
+{
+    struct sql_connect *sc = mem_calloc(1, sizeof *sc);
+    sc->log = *log;
+    *out = sc;
+}
+
+int sql_connect_running(const struct sql_connect *sc)
+{
+    int n = 0;
+    for (int i = 0; sc && i < sc->nrun; i++)
+        n += sc->run[i].conn != NULL;
+    return n;
+}
+
+int sql_connect_drain(struct sql_connect *sc, int role,
+                      volatile sig_atomic_t *stop)
+{
+    if (!sc)
+        return 0;
+    /* A step running now may have looked before the last append: idle
+     * counts from the second step that starts after this call. */
+    uint64_t from[MAX_RUNNING];
+    for (int i = 0; i < sc->nrun; i++) {
+        struct connector_stats st = {0};
+        if (sc->run[i].conn)
+            connector_get_stats(sc->run[i].conn, &st);
+        from[i] = st.steps + 2;
+    }
+    for (;;) {
+        bool all = true;
+        for (int i = 0; i < sc->nrun && all; i++) {
+            struct connector *c = sc->run[i].conn;
+            if (!c || (int)connector_role(c) != role)
+                continue;
+            struct connector_stats st;
+            connector_get_stats(c, &st);
+            all = st.idle && st.steps >= from[i];
+        }
+        if (all)
+            return 0;
+        if (stop && *stop)
+            return ERR_CLOSED;
+        nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
+    }
 }
 
 static bool written(const struct catalog *cat, const struct catalog_relation *r)

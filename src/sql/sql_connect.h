@@ -16,14 +16,30 @@
 #define RILL_SQL_CONNECT_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 
 #include "sql/catalog.h"
+#include "stream/stream_log.h"
 
 struct logdir;
 struct sql_connect;
 
 void sql_connect_create(struct logdir *ld, struct sql_connect **out);
+/* The same over any log (`rill run --bootstrap`: a Kafka cluster); log
+ * is copied, its context must outlive sc. */
+void sql_connect_create_log(const struct stream_log *log,
+                            struct sql_connect **out);
+/* How many connectors run. */
+int sql_connect_running(const struct sql_connect *sc);
+/* Bounded runs (`rill run --until-idle`): blocks until every running
+ * connector of role (enum connector_role: 1 source, 2 sink) found
+ * nothing to do on a step that began after the call: sources read all
+ * their input had, sinks delivered everything their topic holds (a sink
+ * whose target is down keeps it waiting). 0, or ERR_CLOSED once *stop
+ * is set. */
+int sql_connect_drain(struct sql_connect *sc, int role,
+                      volatile sig_atomic_t *stop);
 void sql_connect_sync(struct sql_connect *sc, const struct catalog *cat);
 /* Stops every connector (before the log closes). NULL is a no-op. */
 void sql_connect_destroy(struct sql_connect *sc);

@@ -8,8 +8,9 @@ offsets reach the end. One line per figure:
 Kinds: file (NDJSON, fdatasync per batch), webhook (batches of 500 rows
 to a local Python HTTP server, one connection), postgres (batched upserts
 into a PostgreSQL started here, if initdb is installed), mqtt (QoS 1 to a
-local mosquitto). Usage: RILL=build/release/rill /usr/bin/python3
-bench/connectors.py [N]. Never a test: figures only.
+local mosquitto; mqtt2: QoS 2). Usage: RILL=build/release/rill
+/usr/bin/python3 bench/connectors.py [N [KIND,...]]. Never a test:
+figures only.
 """
 import http.server
 import json
@@ -29,6 +30,7 @@ from rilltest import Server, free_port, rill, wait_port  # noqa: E402
 from confluent_kafka import Producer  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 200000
+ONLY = sys.argv[2].split(",") if len(sys.argv) > 2 else None
 
 
 class Sink(http.server.BaseHTTPRequestHandler):
@@ -125,6 +127,9 @@ def main():
                 ("mqtt", "'connector' = 'mqtt', 'mqtt.broker' = "
                  "'127.0.0.1:%d', 'mqtt.topic' = 'b/{machine_id}', "
                  "'mqtt.qos' = '1'" % mq_port),
+                ("mqtt2", "'connector' = 'mqtt', 'mqtt.broker' = "
+                 "'127.0.0.1:%d', 'mqtt.topic' = 'b/{machine_id}', "
+                 "'mqtt.qos' = '2'" % mq_port),
             ]
             if pg_port:
                 kinds.append(("postgres", "'connector' = 'postgres', 'url' = "
@@ -132,6 +137,8 @@ def main():
                               "user=postgres', 'table-name' = 'b', "
                               "'sink.primary-key' = 'seq'" % pg_port))
             for kind, opts in kinds:
+                if ONLY and kind not in ONLY:
+                    continue
                 s = timed(srv, "s_" + kind, base % ("s_" + kind, opts))
                 if s is None:
                     print("connector_%s rows=%d timed out" % (kind, N))

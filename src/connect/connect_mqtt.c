@@ -16,11 +16,14 @@
  * an empty result) goes to the dead-letter topic.
  */
 #include <mosquitto.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -47,6 +50,8 @@ static const struct connector_option_def mqtt_options[] = {
     {"mqtt.password", CONNECTOR_BOTH, false, "a password"},
     {"mqtt.retain", CONNECTOR_SNK, false, "'true' or 'false'"},
     {"mqtt.clean-session", CONNECTOR_SRC, false, "'true' or 'false'"},
+    {"mqtt.max-inflight", CONNECTOR_SNK, false,
+     "QoS 1/2 messages unacknowledged at once, 1..65535"},
     {NULL, 0, false, NULL},
 };
 
@@ -133,6 +138,15 @@ static int mqtt_validate(const struct connector_spec *s, char *err,
         strcmp(v, "1") && strcmp(v, "2")) {
         snprintf(err, errlen, "option 'mqtt.qos': expected 0, 1 or 2");
         return ERR_INVALID;
+    }
+    if ((v = connector_spec_option(s, "mqtt.max-inflight"))) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || end == v || n < 1 || n > 65535) {
+            snprintf(err, errlen,
+                     "option 'mqtt.max-inflight': expected 1..65535");
+            return ERR_INVALID;
+        }
     }
     const char *bools[] = {"mqtt.retain", "mqtt.clean-session"};
     for (int i = 0; i < 2; i++)
@@ -323,6 +337,23 @@ static const char *make_topic(struct mqtt_conn *m,
     return NULL;
 }
 
+/* Acknowledge what the broker sends at once. A broker without
+ * TCP_NODELAY (mosquitto's default) holds each PUBACK after the first
+ * until its last segment is acknowledged, and once a batch is written
+ * rill has nothing to send that would carry the acknowledgement: the
+ * kernel's delayed ACK (40 ms) then paced a batch (9K rows/s). Linux
+ * clears TCP_QUICKACK as it goes, so it is set again before each wait. */
+static void quick_ack(struct mqtt_conn *m)
+{
+#ifdef TCP_QUICKACK
+    int fd = mosquitto_socket(m->mosq), one = 1;
+    if (fd >= 0)
+        setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+    (void)m;
+#endif
+}
+
 static int mqtt_write(void *state, const struct connector_row *rows, int n)
 {
     struct mqtt_conn *m = state;
@@ -344,11 +375,15 @@ static int mqtt_write(void *state, const struct connector_row *rows, int n)
         if (m->qos > 0)
             m->outstanding++;
         /* Keep the socket moving so acknowledgements come back. */
-        if ((i & 31) == 31 && mosquitto_loop(m->mosq, 0, 1) != 0)
-            return 0;
+        if ((i & 31) == 31) {
+            quick_ack(m);
+            if (mosquitto_loop(m->mosq, 0, 1) != 0)
+                return 0;
+        }
     }
     int64_t deadline = clock_mono_ms() + ACK_TIMEOUT_MS;
     for (;;) {
+        quick_ack(m);
         int rc = mosquitto_loop(m->mosq, 20, 1);
         if (rc != MOSQ_ERR_SUCCESS || !m->connected)
             return 0;
@@ -424,6 +459,15 @@ static int mqtt_create(struct connector *c, void **state, char *err,
     }
     mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION,
                          MQTT_PROTOCOL_V311);
+    /* At most 'mqtt.max-inflight' QoS 1/2 messages unacknowledged
+     * (libmosquitto's default, 20, unless set): MQTT 3.1.1 has no way to
+     * learn the broker's window, and mosquitto's own is 20 (QoS 2 beyond
+     * it stalls). */
+    mosquitto_int_option(m->mosq, MOSQ_OPT_TCP_NODELAY, 1);
+    if (m->sink)
+        mosquitto_int_option(
+            m->mosq, MOSQ_OPT_SEND_MAXIMUM,
+            (int)connector_option_i64(c, "mqtt.max-inflight", 20));
     const char *user = connector_option(c, "mqtt.username");
     if (user)
         mosquitto_username_pw_set(m->mosq, user,

@@ -32,7 +32,7 @@ static struct schema test_schema(void)
 
 struct vcase {
     enum connector_role role;
-    const char *opts[10]; /* key, value, key, value, ..., NULL */
+    const char *opts[16]; /* key, value, key, value, ..., NULL */
     const char *error;    /* substring, or NULL: accepted */
 };
 
@@ -83,6 +83,18 @@ static const struct vcase vcases[] = {
       "3", NULL},
      "0, 1 or 2"},
     {CONNECTOR_SINK,
+     {"connector", "mqtt", "mqtt.broker", "h:1", "mqtt.topic", "a",
+      "mqtt.max-inflight", "0", NULL},
+     "1..65535"},
+    {CONNECTOR_SINK,
+     {"connector", "mqtt", "mqtt.broker", "h:1", "mqtt.topic", "a",
+      "mqtt.max-inflight", "1000", NULL},
+     NULL},
+    {CONNECTOR_SOURCE,
+     {"connector", "mqtt", "mqtt.broker", "h:1", "mqtt.topic", "a",
+      "mqtt.max-inflight", "100", NULL},
+     "does not apply to a source"},
+    {CONNECTOR_SINK,
      {"connector", "postgres", "url", "host=x", "table-name", "t", NULL},
      NULL}, /* key machine_id + window_start */
     {CONNECTOR_SINK,
@@ -96,7 +108,7 @@ TEST(validate_table)
     struct schema s = test_schema();
     for (size_t i = 0; i < sizeof vcases / sizeof vcases[0]; i++) {
         const struct vcase *v = &vcases[i];
-        const char *keys[5], *values[5];
+        const char *keys[8], *values[8];
         size_t n = 0;
         while (v->opts[2 * n]) {
             keys[n] = v->opts[2 * n];

@@ -14,7 +14,11 @@
  * acknowledged (QoS 1: PUBACK, QoS 2: PUBCOMP; QoS 0: written to the
  * socket). A row whose topic cannot be made (NULL field, a wildcard or
  * an empty result) goes to the dead-letter topic.
+ * TLS: 'mqtt.broker' = 'ssl://HOST:PORT', the broker's certificate checked
+ * against 'mqtt.tls.ca' (else the system's CAs) and its name; a client
+ * certificate with 'mqtt.tls.cert' and 'mqtt.tls.key'.
  */
+#include <errno.h>
 #include <mosquitto.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -24,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -40,7 +45,8 @@
 #define TOPIC_MAX 1024
 
 static const struct connector_option_def mqtt_options[] = {
-    {"mqtt.broker", CONNECTOR_BOTH, true, "HOST:PORT of the broker"},
+    {"mqtt.broker", CONNECTOR_BOTH, true,
+     "HOST:PORT of the broker; ssl://HOST:PORT (or mqtts://) for TLS"},
     {"mqtt.topic", CONNECTOR_BOTH, true,
      "a filter (source) or a topic template like 'alerts/{machine_id}' "
      "(sink)"},
@@ -50,6 +56,14 @@ static const struct connector_option_def mqtt_options[] = {
     {"mqtt.password", CONNECTOR_BOTH, false, "a password"},
     {"mqtt.retain", CONNECTOR_SNK, false, "'true' or 'false'"},
     {"mqtt.clean-session", CONNECTOR_SRC, false, "'true' or 'false'"},
+    {"mqtt.tls.ca", CONNECTOR_BOTH, false,
+     "PEM file of the CAs to trust (default: the system's)"},
+    {"mqtt.tls.cert", CONNECTOR_BOTH, false,
+     "PEM file of a client certificate (with mqtt.tls.key)"},
+    {"mqtt.tls.key", CONNECTOR_BOTH, false,
+     "PEM file of the client certificate's private key"},
+    {"mqtt.tls.insecure", CONNECTOR_BOTH, false,
+     "'true': do not check the broker's name against its certificate"},
     {"mqtt.max-inflight", CONNECTOR_SNK, false,
      "QoS 1/2 messages unacknowledged at once, 1..65535"},
     {NULL, 0, false, NULL},
@@ -68,7 +82,8 @@ struct mqtt_conn {
     bool sink, connected, failed;
     char host[256];
     int port, qos;
-    bool retain, clean;
+    bool retain, clean, tls;
+    int last_rc; /* the last connection error logged (once per kind) */
     char *topic; /* template (sink) or filters (source) */
     struct part parts[64];
     int nparts;
@@ -124,14 +139,70 @@ static int parse_template(const char *tpl, const struct schema *s,
     return 0;
 }
 
+/* [tcp:// | mqtt:// | ssl:// | mqtts://]HOST:PORT; *tls set for the
+ * last two. 0 or ERR_INVALID. */
+static int parse_broker(const char *v, char *host, size_t hn, int *port,
+                        bool *tls)
+{
+    static const struct {
+        const char *scheme;
+        bool tls;
+    } schemes[] = {{"tcp://", false},
+                   {"mqtt://", false},
+                   {"ssl://", true},
+                   {"mqtts://", true}};
+    *tls = false;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        size_t n = strlen(schemes[i].scheme);
+        if (!strncasecmp(v, schemes[i].scheme, n)) {
+            v += n;
+            *tls = schemes[i].tls;
+            break;
+        }
+    }
+    return connector_parse_hostport(v, host, hn, port);
+}
+
 static int mqtt_validate(const struct connector_spec *s, char *err,
                          size_t errlen)
 {
     const char *v = connector_spec_option(s, "mqtt.broker");
     char host[256];
     int port;
-    if (connector_parse_hostport(v, host, sizeof host, &port)) {
-        snprintf(err, errlen, "option 'mqtt.broker': expected HOST:PORT");
+    bool tls;
+    if (parse_broker(v, host, sizeof host, &port, &tls)) {
+        snprintf(err, errlen,
+                 "option 'mqtt.broker': expected HOST:PORT or "
+                 "ssl://HOST:PORT");
+        return ERR_INVALID;
+    }
+    static const char *const files[] = {"mqtt.tls.ca", "mqtt.tls.cert",
+                                        "mqtt.tls.key"};
+    for (int i = 0; i < 3; i++) {
+        if (!(v = connector_spec_option(s, files[i])))
+            continue;
+        if (!tls) {
+            snprintf(err, errlen,
+                     "option '%s' needs TLS: write 'mqtt.broker' as "
+                     "ssl://HOST:PORT",
+                     files[i]);
+            return ERR_INVALID;
+        }
+        if (access(v, R_OK)) {
+            snprintf(err, errlen, "option '%s': cannot read %s", files[i], v);
+            return ERR_INVALID;
+        }
+    }
+    if (!connector_spec_option(s, "mqtt.tls.cert") !=
+        !connector_spec_option(s, "mqtt.tls.key")) {
+        snprintf(err, errlen,
+                 "options 'mqtt.tls.cert' and 'mqtt.tls.key' go together");
+        return ERR_INVALID;
+    }
+    if ((v = connector_spec_option(s, "mqtt.tls.insecure")) && !tls) {
+        snprintf(err, errlen,
+                 "option 'mqtt.tls.insecure' needs TLS: write 'mqtt.broker' "
+                 "as ssl://HOST:PORT");
         return ERR_INVALID;
     }
     if ((v = connector_spec_option(s, "mqtt.qos")) && strcmp(v, "0") &&
@@ -148,8 +219,9 @@ static int mqtt_validate(const struct connector_spec *s, char *err,
             return ERR_INVALID;
         }
     }
-    const char *bools[] = {"mqtt.retain", "mqtt.clean-session"};
-    for (int i = 0; i < 2; i++)
+    const char *bools[] = {"mqtt.retain", "mqtt.clean-session",
+                           "mqtt.tls.insecure"};
+    for (int i = 0; i < 3; i++)
         if ((v = connector_spec_option(s, bools[i])) && strcasecmp(v, "true") &&
             strcasecmp(v, "false")) {
             snprintf(err, errlen, "option '%s': expected 'true' or 'false'",
@@ -238,22 +310,38 @@ static void on_message(struct mosquitto *mosq, void *arg,
 
 /* ---- connection ---- */
 
+/* Logs why a connection failed, once until it changes or succeeds. */
+static void conn_failed(struct mqtt_conn *m, int rc)
+{
+    if (rc != m->last_rc)
+        diag_warn(
+            "connector %s: cannot connect to %s:%d%s: %s", connector_name(m->c),
+            m->host, m->port, m->tls ? " (TLS)" : "",
+            rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+    m->last_rc = rc;
+}
+
 static int do_connect(struct mqtt_conn *m)
 {
     m->connected = m->failed = false;
     int rc = mosquitto_connect(m->mosq, m->host, m->port, 30);
-    if (rc != MOSQ_ERR_SUCCESS)
+    if (rc != MOSQ_ERR_SUCCESS) {
+        conn_failed(m, rc);
         return ERR_FAILED;
+    }
     int64_t deadline = clock_mono_ms() + CONNECT_TIMEOUT_MS;
     while (!m->connected && !m->failed && clock_mono_ms() < deadline) {
         rc = mosquitto_loop(m->mosq, 100, 1);
-        if (rc != MOSQ_ERR_SUCCESS)
+        if (rc != MOSQ_ERR_SUCCESS) {
+            conn_failed(m, rc); /* a TLS handshake that failed, say */
             break;
+        }
     }
     if (!m->connected) {
         mosquitto_disconnect(m->mosq);
         return ERR_FAILED;
     }
+    m->last_rc = 0;
     return 0;
 }
 
@@ -414,6 +502,30 @@ static int mqtt_poll(void *state, int64_t now_ms)
 
 /* ---- lifecycle ---- */
 
+static int tls_setup(struct mqtt_conn *m, char *err, size_t errlen)
+{
+    const char *ca = connector_option(m->c, "mqtt.tls.ca");
+    const char *cert = connector_option(m->c, "mqtt.tls.cert");
+    const char *key = connector_option(m->c, "mqtt.tls.key");
+    const char *insecure = connector_option(m->c, "mqtt.tls.insecure");
+    int rc = MOSQ_ERR_SUCCESS;
+    if (!ca)
+        rc = mosquitto_int_option(m->mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1);
+    /* libmosquitto wants a CA file or directory with a certificate. */
+    if (!rc && (ca || cert))
+        rc = mosquitto_tls_set(m->mosq, ca, ca ? NULL : "/etc/ssl/certs", cert,
+                               key, NULL);
+    if (!rc)
+        rc = mosquitto_tls_opts_set(m->mosq, 1, NULL, NULL);
+    if (!rc && insecure && !strcasecmp(insecure, "true"))
+        rc = mosquitto_tls_insecure_set(m->mosq, true);
+    if (rc) {
+        snprintf(err, errlen, "TLS: %s", mosquitto_strerror(rc));
+        return ERR_INVALID;
+    }
+    return 0;
+}
+
 static int mqtt_create(struct connector *c, void **state, char *err,
                        size_t errlen)
 {
@@ -421,8 +533,8 @@ static int mqtt_create(struct connector *c, void **state, char *err,
     struct mqtt_conn *m = mem_calloc(1, sizeof *m);
     m->c = c;
     buf_init(&m->tbuf);
-    connector_parse_hostport(connector_option(c, "mqtt.broker"), m->host,
-                             sizeof m->host, &m->port);
+    parse_broker(connector_option(c, "mqtt.broker"), m->host, sizeof m->host,
+                 &m->port, &m->tls);
     m->qos = (int)connector_option_i64(c, "mqtt.qos", 1);
     const char *v = connector_option(c, "mqtt.retain");
     m->retain = v && !strcasecmp(v, "true");
@@ -468,6 +580,8 @@ static int mqtt_create(struct connector *c, void **state, char *err,
         mosquitto_int_option(
             m->mosq, MOSQ_OPT_SEND_MAXIMUM,
             (int)connector_option_i64(c, "mqtt.max-inflight", 20));
+    if (m->tls && tls_setup(m, err, errlen))
+        goto fail;
     const char *user = connector_option(c, "mqtt.username");
     if (user)
         mosquitto_username_pw_set(m->mosq, user,
@@ -479,6 +593,8 @@ static int mqtt_create(struct connector *c, void **state, char *err,
     *state = m;
     return 0;
 fail:
+    if (m->mosq)
+        mosquitto_destroy(m->mosq);
     row_decoder_destroy(m->dec);
     row_batch_destroy(m->batch);
     buf_fini(&m->tbuf);

@@ -9,10 +9,13 @@
 #   RILL_B=/other/rill: runs A B A B ... with the other binary beside it
 #   RUNS=n (3), DURATION=s of simulated time (120: 2.4M readings),
 #   RILL_WORKERS=n as for rill run.
+#   MODES="EXACTLY_ONCE AT_LEAST_ONCE": runs each guarantee in turn
+#   ('execution.checkpointing.mode', docs/checkpoints.md), A B A B ...
 set -euo pipefail
 A=${RILL:-build/release/rill}
 B=${RILL_B:-}
 RUNS=${RUNS:-3}
+MODES=${MODES:-}
 DURATION=${DURATION:-120}
 TMP=$(mktemp -d /tmp/rill-bench-q.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -29,27 +32,38 @@ CREATE STREAM readings (
 EOF
 "$A" run "$TMP/setup.sql" --data "$TMP/base" >/dev/null
 for key in sensor_id machine_id; do
-  cat >"$TMP/q_$key.sql" <<EOF
+  : >"$TMP/q_$key.sql"
+  for m in $MODES; do
+    echo "SET 'execution.checkpointing.mode' = '$m';" >"$TMP/q_${key}_$m.sql"
+  done
+  cat >>"$TMP/q_$key.sql" <<EOF
 CREATE TABLE stats AS
 SELECT $key, window_start, window_end, COUNT(*) AS n, AVG(value) AS a,
        MIN(value) AS lo, MAX(value) AS hi
 FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' SECOND))
 GROUP BY $key, window_start, window_end;
 EOF
+  for m in $MODES; do cat "$TMP/q_$key.sql" >>"$TMP/q_${key}_$m.sql"; done
 done
 
-run_one() { # binary label key
+run_one() { # binary label key [mode]
   rm -rf "$TMP/d"
   cp -r "$TMP/base" "$TMP/d"
-  /usr/bin/time -f '%U %S %e' -o "$TMP/t" "$1" run "$TMP/q_$3.sql" --data "$TMP/d" --until-idle >/dev/null
+  q="$TMP/q_$3.sql"
+  [ -n "${4:-}" ] && q="$TMP/q_$3_$4.sql"
+  /usr/bin/time -f '%U %S %e' -o "$TMP/t" "$1" run "$q" --data "$TMP/d" --until-idle >/dev/null
   read -r u s e <"$TMP/t"
   cpu=$(echo "$u + $s" | bc)
   rows=$("$1" consume stats --data "$TMP/d" --format '%o\n' | wc -l)
-  echo "query_engine group_by=$3 binary=$2 records=$n cpu_s=$cpu wall_s=$e records_per_cpu_s=$(echo "$n / $cpu" | bc) out_rows=$rows"
+  echo "query_engine group_by=$3 binary=$2${4:+ mode=$4} records=$n cpu_s=$cpu wall_s=$e records_per_cpu_s=$(echo "$n / $cpu" | bc) out_rows=$rows"
 }
 
 for key in sensor_id machine_id; do
   for i in $(seq 1 "$RUNS"); do
+    if [ -n "$MODES" ]; then
+      for m in $MODES; do run_one "$A" A "$key" "$m"; done
+      continue
+    fi
     run_one "$A" A "$key"
     [ -n "$B" ] && run_one "$B" B "$key"
   done

@@ -223,9 +223,20 @@ static void reader_close(struct stream_reader *base)
     mem_free(r);
 }
 
+/* The repartition topic below what its one reader committed
+ * (partition_delete_records: whole segments go, the start moves). */
+static int reader_purge(struct stream_reader *base, int64_t offset)
+{
+    struct local_reader *r = (struct local_reader *)base;
+    if (offset <= partition_log_start_offset(r->p))
+        return 0;
+    return partition_delete_records(r->p, offset, NULL);
+}
+
 static const struct stream_reader_ops reader_ops = {
     reader_read, reader_release,         reader_start,
-    reader_end,  reader_offset_for_time, reader_close};
+    reader_end,  reader_offset_for_time, reader_close,
+    reader_purge};
 
 /* ---- writers ---- */
 
@@ -235,6 +246,11 @@ struct local_writer {
     struct partition **parts;
     struct record_batch_builder *b;
     struct buf batch;
+    /* held output (stream_writer_hold): pid >= 0; per partition the
+     * finished batches not appended yet and how many */
+    int64_t pid;
+    struct buf *held;
+    uint32_t *nheld;
 };
 
 static int writer_partitions(struct stream_writer *base)
@@ -248,6 +264,14 @@ static int flush_one(struct local_writer *w, int i, uint64_t *lost)
     uint32_t count = (uint32_t)record_batch_builder_count(&w->b[i]);
     if (!count)
         return 0;
+    if (w->pid >= 0) {
+        int rc = record_batch_builder_finish(&w->b[i], &w->held[i]);
+        record_batch_builder_reset(&w->b[i]);
+        if (rc && lost)
+            *lost += count;
+        w->nheld[i] += !rc;
+        return rc;
+    }
     buf_reset(&w->batch);
     int rc = record_batch_builder_finish(&w->b[i], &w->batch);
     if (!rc)
@@ -314,9 +338,18 @@ static int writer_marker(struct stream_writer *base, const void *val, size_t n)
     struct record_batch_builder b;
     record_batch_builder_init(&b, 0);
     b.extra_attributes = RECORD_BATCH_ATTR_CONTROL;
+    if (w->pid >= 0)
+        record_batch_builder_set_producer(&b, w->pid, 0, 0);
     record_batch_builder_add(&b, &ks, &vs, clock_now_ms(), NULL, 0);
     buf_reset(&w->batch);
-    if (!record_batch_builder_finish(&b, &w->batch)) {
+    if (w->pid >= 0) {
+        /* Held like the rows before it, in every partition's order. */
+        if (!record_batch_builder_finish(&b, &w->batch))
+            for (int i = 0; i < w->n; i++) {
+                buf_put(&w->held[i], w->batch.data, w->batch.len);
+                w->nheld[i]++;
+            }
+    } else if (!record_batch_builder_finish(&b, &w->batch)) {
         /* One batch, appended to every partition (append rewrites only
          * the base offset, which the next append rewrites again). */
         for (int i = 0; i < w->n; i++) {
@@ -330,9 +363,172 @@ static int writer_marker(struct stream_writer *base, const void *val, size_t n)
     return rc;
 }
 
+/* ---- held output (exactly-once; docs/checkpoints.md) ----
+ *
+ * A description (stream_writer_prepare), big-endian, the back end's own:
+ *   u32 partitions described, then for each:
+ *     u32 partition, i64 scan_from (its end offset when prepared: held
+ *     batches can only be at or after it), u32 batches, u32 bytes, the
+ *     batches themselves (RecordBatch v2, producer id = the writer's)
+ * Every batch of this writer's producer id at or after scan_from is one of
+ * them, in order (the ones before were committed before the description
+ * was made, the next ones are held until it is replaced), so a redo
+ * counts them and appends the rest. */
+
+static int writer_hold(struct stream_writer *base, int64_t pid)
+{
+    struct local_writer *w = (struct local_writer *)base;
+    if (pid < 0)
+        return ERR_INVALID;
+    if (!w->held) {
+        w->held = mem_calloc((size_t)w->n, sizeof *w->held);
+        w->nheld = mem_calloc((size_t)w->n, sizeof *w->nheld);
+        for (int i = 0; i < w->n; i++)
+            buf_init(&w->held[i]);
+    }
+    w->pid = pid;
+    for (int i = 0; i < w->n; i++)
+        record_batch_builder_set_producer(&w->b[i], pid, 0, 0);
+    return 0;
+}
+
+static int writer_prepare(struct stream_writer *base, struct buf *out)
+{
+    struct local_writer *w = (struct local_writer *)base;
+    int rc = writer_flush(base, NULL);
+    uint32_t np = 0;
+    for (int i = 0; i < w->n; i++)
+        np += w->nheld[i] > 0;
+    buf_put_i32(out, (int32_t)np);
+    for (int i = 0; i < w->n; i++) {
+        if (!w->nheld[i])
+            continue;
+        buf_put_i32(out, i);
+        buf_put_i64(out,
+                    w->parts[i] ? partition_high_watermark(w->parts[i]) : 0);
+        buf_put_i32(out, (int32_t)w->nheld[i]);
+        buf_put_i32(out, (int32_t)w->held[i].len);
+        buf_put(out, w->held[i].data, w->held[i].len);
+    }
+    return rc;
+}
+
+static int writer_commit(struct stream_writer *base)
+{
+    struct local_writer *w = (struct local_writer *)base;
+    int rc = 0;
+    for (int i = 0; i < w->n; i++) {
+        if (!w->nheld[i])
+            continue;
+        int r = w->parts[i] ? partition_append(w->parts[i], w->held[i].data,
+                                               w->held[i].len, NULL)
+                            : ERR_NOT_FOUND;
+        rc = rc ? rc : r;
+        buf_reset(&w->held[i]);
+        w->nheld[i] = 0;
+    }
+    return rc;
+}
+
+/* How many batches of pid lie in [from, end) of p (its end when called). */
+static int count_pid(struct local_writer *w, struct partition *p, int64_t from,
+                     int64_t pid, uint32_t *found)
+{
+    int64_t end = partition_high_watermark(p);
+    int64_t start = partition_log_start_offset(p);
+    *found = 0;
+    if (from < start) /* retention took them: they were appended long ago */
+        return 1;
+    while (from < end) {
+        struct partition_slice s = {0};
+        int rc = partition_read_view_upto(p, from, end, 8u << 20, &s);
+        if (rc < 0)
+            return rc;
+        if (!s.len || s.next_offset <= from) {
+            partition_slice_release(&s);
+            break;
+        }
+        const uint8_t *bytes = s.view;
+        size_t len = s.len;
+        if (!bytes) {
+            buf_reset(&w->batch);
+            int64_t nx = from;
+            rc = partition_read_copy_upto(p, from, end, s.len, &w->batch, &nx);
+            if (rc < 0) {
+                partition_slice_release(&s);
+                return rc;
+            }
+            bytes = w->batch.data;
+            len = w->batch.len;
+        }
+        struct record_batch_walk wk;
+        struct record_batch_header h;
+        const uint8_t *bp;
+        size_t bl;
+        record_batch_walk_init(&wk, bytes, len);
+        while (record_batch_walk_next(&wk, &h, &bp, &bl) == 1)
+            if (h.producer_id == pid && record_batch_last_offset(&h) >= from)
+                (*found)++;
+        from = s.next_offset;
+        partition_slice_release(&s);
+    }
+    return 0;
+}
+
+static int writer_redo(struct stream_writer *base, const uint8_t *p, size_t n)
+{
+    struct local_writer *w = (struct local_writer *)base;
+    struct buf_reader r;
+    buf_reader_init(&r, p, n);
+    uint32_t np = (uint32_t)buf_read_i32(&r);
+    int rc = 0;
+    for (uint32_t k = 0; k < np && !r.err; k++) {
+        uint32_t part = (uint32_t)buf_read_i32(&r);
+        int64_t from = buf_read_i64(&r);
+        uint32_t nb = (uint32_t)buf_read_i32(&r);
+        uint32_t len = (uint32_t)buf_read_i32(&r);
+        const uint8_t *bytes = buf_read_bytes(&r, len).ptr;
+        if (r.err || part >= (uint32_t)w->n || !w->parts[part])
+            return ERR_CORRUPT;
+        uint32_t found = 0;
+        int c = count_pid(w, w->parts[part], from, w->pid, &found);
+        if (c < 0)
+            return c;
+        if (c > 0 || found >= nb)
+            continue;
+        /* Skip the batches the log has; append the rest (a copy: append
+         * rewrites base offsets in place). */
+        struct record_batch_walk wk;
+        struct record_batch_header h;
+        const uint8_t *bp;
+        size_t bl;
+        record_batch_walk_init(&wk, bytes, len);
+        for (uint32_t i = 0; i < found; i++)
+            if (record_batch_walk_next(&wk, &h, &bp, &bl) != 1)
+                return ERR_CORRUPT;
+        size_t at = 0;
+        if (record_batch_walk_next(&wk, &h, &bp, &bl) == 1)
+            at = (size_t)(bp - bytes);
+        else
+            continue;
+        buf_reset(&w->batch);
+        buf_put(&w->batch, bytes + at, len - at);
+        int a =
+            partition_append(w->parts[part], w->batch.data, w->batch.len, NULL);
+        rc = rc ? rc : a;
+    }
+    return r.err ? ERR_CORRUPT : rc;
+}
+
 static void writer_close(struct stream_writer *base)
 {
     struct local_writer *w = (struct local_writer *)base;
+    if (w->held) {
+        for (int i = 0; i < w->n; i++)
+            buf_fini(&w->held[i]);
+        mem_free(w->held);
+        mem_free(w->nheld);
+    }
     for (int i = 0; i < w->n; i++)
         record_batch_builder_fini(&w->b[i]);
     mem_free(w->parts);
@@ -342,8 +538,9 @@ static void writer_close(struct stream_writer *base)
 }
 
 static const struct stream_writer_ops writer_ops = {
-    writer_partitions, writer_add, writer_flush, writer_marker,
-    writer_close,      NULL,       NULL,         NULL};
+    writer_partitions, writer_add,    writer_flush,
+    writer_marker,     writer_close,  writer_hold,
+    writer_prepare,    writer_commit, writer_redo};
 
 /* ---- the log ---- */
 
@@ -358,6 +555,14 @@ static int log_create(void *ctx, const char *topic, int partitions)
     logdir_topic_config_init(&c);
     if (partitions > 0)
         c.partitions = partitions;
+    /* A query's repartition topic is purged below what its reader
+     * committed (stream_reader_purge), which frees whole segments only:
+     * smaller, younger segments than a topic's default. */
+    size_t n = strlen(topic);
+    if (n > 12 && !strcmp(topic + n - 12, "-repartition")) {
+        c.segment_bytes = 64LL << 20;
+        c.segment_ms = 10 * 60 * 1000LL;
+    }
     return logdir_topic_create(ctx, topic, &c);
 }
 
@@ -399,6 +604,7 @@ static int log_writer(void *ctx, const char *topic, bool create,
     struct local_writer *w = mem_calloc(1, sizeof *w);
     w->base.ops = &writer_ops;
     w->n = n;
+    w->pid = -1;
     w->parts = mem_calloc((size_t)n, sizeof *w->parts);
     w->b = mem_calloc((size_t)n, sizeof *w->b);
     buf_init(&w->batch);

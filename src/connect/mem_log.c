@@ -403,7 +403,8 @@ static void reader_close(struct stream_reader *base)
 
 static const struct stream_reader_ops reader_ops = {
     reader_read, reader_release,         reader_start,
-    reader_end,  reader_offset_for_time, reader_close};
+    reader_end,  reader_offset_for_time, reader_close,
+    NULL};
 
 static int log_reader(void *ctx, const char *topic, int partition,
                       unsigned flags, struct stream_reader **out)
@@ -490,9 +491,15 @@ static void writer_close(struct stream_writer *base)
     mem_free(base);
 }
 
-static const struct stream_writer_ops writer_ops = {
-    writer_partitions, writer_add, writer_flush, writer_marker,
-    writer_close,      NULL,       NULL,         NULL};
+static const struct stream_writer_ops writer_ops = {writer_partitions,
+                                                    writer_add,
+                                                    writer_flush,
+                                                    writer_marker,
+                                                    writer_close,
+                                                    NULL,
+                                                    NULL,
+                                                    NULL,
+                                                    NULL};
 
 static int log_writer(void *ctx, const char *topic, bool create,
                       struct stream_writer **out)

@@ -826,6 +826,11 @@ static int plan_source(const struct sql_query_start *q, struct plan *p,
     if (o)
         adv = o->value;
     p->idle_advance = !adv || strcasecmp(adv, "false");
+    o = setting(q, "execution.checkpointing.mode");
+    p->guarantee = !o ? 0 : !strcasecmp(o->value, "EXACTLY_ONCE") ? 1 : 2;
+    o = setting(q, "execution.checkpointing.interval");
+    if (!o || sql_exec_parse_duration(o->value, &p->checkpoint_interval_ms))
+        p->checkpoint_interval_ms = 0;
     const char *delim = catalog_relation_option(r, "csv.delimiter");
     p->csv_delimiter = delim && delim[0] ? delim[0] : 0;
     return 0;

@@ -54,6 +54,10 @@ struct plan {
     /* 'watermark.idle-advance' (default true): while every input is idle
      * the query watermark follows processing time minus the delay */
     bool idle_advance;
+    /* 'execution.checkpointing.mode' (enum query_guarantee: 0 default, 1
+     * EXACTLY_ONCE, 2 AT_LEAST_ONCE) and '.interval' (0: the default) */
+    int guarantee;
+    int64_t checkpoint_interval_ms;
     /* co-partitioned on in_key: each record's key is checked
      * (pipeline_set_key_check) */
     bool key_checked;

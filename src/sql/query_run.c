@@ -164,6 +164,8 @@ static void make_spec(const struct plan *p, struct sql_query_start *qs,
     s->watermark_delay_ms = p->watermark_delay_ms;
     s->idle_timeout_ms = p->idle_timeout_ms;
     s->idle_advance = p->idle_advance;
+    s->guarantee = (enum query_guarantee)p->guarantee;
+    s->checkpoint_interval_ms = p->checkpoint_interval_ms;
     /* OVER and MATCH_RECOGNIZE keep state too: restarts rebuild it and
      * mute what was written before, as for windows */
     s->windowed = p->windowed || p->over || p->match;

@@ -1248,6 +1248,21 @@ static int exec_set(struct sql_exec *ex, const struct sql_stmt *st,
                 "invalid value '%s' for 'table.exec.state.ttl': "
                 "expected a duration like '1 h', '30 min' or '0'",
                 v);
+    } else if (!strcasecmp(k, "execution.checkpointing.interval")) {
+        int64_t ms;
+        if (sql_exec_parse_duration(v, &ms) || ms < 1 || ms > 3600000)
+            return sql_exec_fail(
+                err, vpos, ERR_INVALID,
+                "invalid value '%s' for 'execution.checkpointing.interval': "
+                "expected a duration from '1 ms' to '1 h', like '100 ms'",
+                v);
+    } else if (!strcasecmp(k, "execution.checkpointing.mode")) {
+        if (strcasecmp(v, "EXACTLY_ONCE") && strcasecmp(v, "AT_LEAST_ONCE"))
+            return sql_exec_fail(
+                err, vpos, ERR_INVALID,
+                "invalid value '%s' for 'execution.checkpointing.mode': "
+                "expected 'EXACTLY_ONCE' or 'AT_LEAST_ONCE'",
+                v);
     } else if (!strcasecmp(k, "match.max-partial-matches") ||
                !strcasecmp(k, "match.max-rows")) {
         char *end;
@@ -1263,7 +1278,8 @@ static int exec_set(struct sql_exec *ex, const struct sql_stmt *st,
             "unknown setting '%s' (known: 'scan.startup.mode', "
             "'watermark.idle-timeout', 'watermark.idle-advance', "
             "'table.exec.state.ttl', 'match.max-partial-matches', "
-            "'match.max-rows')",
+            "'match.max-rows', 'execution.checkpointing.interval', "
+            "'execution.checkpointing.mode')",
             k);
     }
     for (size_t i = 0; i < ex->nsettings; i++)

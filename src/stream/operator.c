@@ -287,7 +287,27 @@ static void window_state(const struct operator_node *op,
     out->bytes = st.state_bytes;
 }
 
+static int window_snapshot(struct operator_node *op, struct buf *out)
+{
+    return window_agg_snapshot(((struct window_op *)op)->wa, out);
+}
+
+static int window_restore(struct operator_node *op, const uint8_t *p, size_t n)
+{
+    return window_agg_restore(((struct window_op *)op)->wa, p, n);
+}
+
+static bool window_checkpointable(const struct operator_node *op,
+                                  const char **why)
+{
+    return window_agg_checkpointable(((const struct window_op *)op)->wa, why);
+}
+
 static const struct operator_ops window_ops = {.name = "window_agg",
+                                               .checkpointable =
+                                                   window_checkpointable,
+                                               .snapshot = window_snapshot,
+                                               .restore = window_restore,
                                                .push = window_push,
                                                .advance = window_advance,
                                                .flush = window_flush,

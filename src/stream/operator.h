@@ -16,6 +16,7 @@
 #ifndef RILL_OPERATOR_H
 #define RILL_OPERATOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,9 @@ struct operator_ops {
      * operator. Rows in and out are counted for every operator by
      * operator_emit; this is the only stats hook an operator implements. */
     void (*state)(const struct operator_node *op, struct operator_state *out);
+    /* May be NULL: snapshot != NULL then means it can always write its
+     * state; else whether it can now, and why not (docs/checkpoints.md). */
+    bool (*checkpointable)(const struct operator_node *op, const char **why);
 };
 
 struct operator_node {

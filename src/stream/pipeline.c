@@ -15,6 +15,7 @@
  */
 #include "stream/pipeline.h"
 
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -621,4 +622,106 @@ int64_t pipeline_watermark(const struct pipeline *p)
     if (p->ended)
         return INT64_MAX;
     return p->src.external_watermark ? p->ext_wm : watermark_current(p->wm);
+}
+
+/* ---- checkpoints (docs/checkpoints.md) ----
+ * Layout, integers big-endian: "PIP1", i64 the operators' watermark
+ * (external mode) or WATERMARK_NONE, u32 slots, per slot i64 its own
+ * watermark, u32 operators, per operator i64 its watermark, u32 length
+ * and its snapshot (0 bytes for a stateless one). */
+
+bool pipeline_checkpointable(const struct pipeline *p, char *why, size_t n)
+{
+    for (const struct operator_node *op = p->head; op; op = op->next) {
+        const char *reason = NULL;
+        if (op->ops->checkpointable) {
+            if (op->ops->checkpointable(op, &reason))
+                continue;
+        } else if (op->ops->snapshot || !op->ops->state) {
+            continue;
+        }
+        snprintf(why, n, "%s keeps state that checkpoints do not save%s%s",
+                 op->ops->name, reason ? ": " : " yet", reason ? reason : "");
+        return false;
+    }
+    return true;
+}
+
+int pipeline_snapshot(struct pipeline *p, struct buf *out)
+{
+    buf_put(out, "PIP1", 4);
+    buf_put_i64(out, p->src.external_watermark ? p->ext_wm : WATERMARK_NONE);
+    int ns = pipeline_nslots(p);
+    buf_put_i32(out, ns);
+    for (int i = 0; i < ns; i++)
+        buf_put_i64(out, watermark_partition(p->wm, i));
+    int nops = 0;
+    for (const struct operator_node *op = p->head; op; op = op->next)
+        nops++;
+    buf_put_i32(out, nops);
+    for (struct operator_node *op = p->head; op; op = op->next) {
+        buf_put_i64(out, op->watermark);
+        size_t at = out->len;
+        buf_put_i32(out, 0);
+        if (!op->ops->snapshot)
+            continue;
+        int rc = op->ops->snapshot(op, out);
+        if (rc)
+            return rc;
+        buf_set_i32(out, at, (int32_t)(out->len - at - 4));
+    }
+    return 0;
+}
+
+int pipeline_restore(struct pipeline *p, const uint8_t *data, size_t n,
+                     int64_t now_ms)
+{
+    struct buf_reader r;
+    buf_reader_init(&r, data, n);
+    struct slice magic = buf_read_bytes(&r, 4);
+    if (r.err || memcmp(magic.ptr, "PIP1", 4))
+        return ERR_CORRUPT;
+    int64_t ext = buf_read_i64(&r);
+    int ns = buf_read_i32(&r);
+    if (r.err || ns != pipeline_nslots(p))
+        return ERR_CORRUPT;
+    int64_t delay = watermark_delay(p->wm);
+    for (int i = 0; i < ns; i++) {
+        int64_t w = buf_read_i64(&r);
+        if (!r.err && w != WATERMARK_NONE)
+            watermark_observe(p->wm, i, w > INT64_MAX - delay ? w : w + delay,
+                              now_ms);
+    }
+    int nops = buf_read_i32(&r);
+    int have = 0;
+    for (const struct operator_node *op = p->head; op; op = op->next)
+        have++;
+    if (r.err || nops != have)
+        return ERR_CORRUPT;
+    for (struct operator_node *op = p->head; op; op = op->next) {
+        op->watermark = buf_read_i64(&r);
+        uint32_t len = (uint32_t)buf_read_i32(&r);
+        struct slice st = buf_read_bytes(&r, len);
+        if (r.err)
+            return ERR_CORRUPT;
+        if (!len)
+            continue;
+        if (!op->ops->restore)
+            return ERR_CORRUPT;
+        int rc = op->ops->restore(op, st.ptr, st.len);
+        if (rc)
+            return rc;
+    }
+    if (buf_reader_left(&r))
+        return ERR_CORRUPT;
+    if (p->src.external_watermark && ext != WATERMARK_NONE) {
+        p->ext_wm = ext;
+        p->st.watermark = ext;
+    }
+    return 0;
+}
+
+int pipeline_flush(struct pipeline *p)
+{
+    return operator_flush_chain(p->head);
 }

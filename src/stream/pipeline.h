@@ -184,4 +184,19 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
 const struct operator_node *pipeline_operators(const struct pipeline *p);
 int64_t pipeline_watermark(const struct pipeline *p);
 
+/* Checkpoints (docs/checkpoints.md). Whether every operator of the chain
+ * can write its state (a stateless one can): false with the first one
+ * that cannot and why in why[0..n). The state (the watermark, each input
+ * slot's own watermark, each operator's snapshot) appended to out: 0 or
+ * an operator's error. Restore into a pipeline just built the same way,
+ * before anything was pushed, at processing time now_ms: 0 or ERR_CORRUPT
+ * (then the pipeline must not be used). */
+/* Pushes what the operators hold back (partial output batches) down the
+ * chain now: 0 or an operator's error. */
+int pipeline_flush(struct pipeline *p);
+bool pipeline_checkpointable(const struct pipeline *p, char *why, size_t n);
+int pipeline_snapshot(struct pipeline *p, struct buf *out);
+int pipeline_restore(struct pipeline *p, const uint8_t *data, size_t n,
+                     int64_t now_ms);
+
 #endif

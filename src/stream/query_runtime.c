@@ -183,6 +183,10 @@ static int query_error(const struct query *q)
 static int query_end(struct query *q)
 {
     int rc = 0;
+    /* Exactly-once: the state before the end of input is the one to
+     * restore (a later run with more data completes those windows). */
+    for (int i = 0; q->eo && i < q->ntasks && !rc; i++)
+        rc = checkpoint_task_due(q->tasks[i], clock_mono_ms(), true);
     for (int s = 0; s < 2; s++) {
         if (s == 1 && q->repartition && !rc)
             rc = drain_stage1(q, query_task_now(q));
@@ -195,6 +199,8 @@ static int query_end(struct query *q)
              * stage 1 ends its own input below. */
             int r = pipeline_end_of_input(k->pipe);
             query_task_flush(k);
+            if (!r)
+                r = checkpoint_task_release(k);
             k->ended = true;
             query_task_publish(k);
             rc = rc ? rc : r;
@@ -325,6 +331,7 @@ static void query_destroy(struct query *q)
     mem_free(q->board_idle);
     mem_free(q->pub_next);
     mem_free(q->pub_wm);
+    mem_free(q->rep_floor);
     mem_free(q);
 }
 
@@ -372,6 +379,7 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
     q->cancel = sp->cancel;
     q->interrupted = qr->o.interrupted;
     q->vclock = qr->o.virtual_clock;
+    q->bounded = qr->o.until_idle;
     q->vlast = INT64_MIN;
     if (sp->id[0])
         snprintf(q->id, sizeof q->id, "%s", sp->id);
@@ -419,9 +427,12 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
             }
             q->tasks[made++] = t;
         }
+    bool restored = false;
+    if ((rc = checkpoint_query_start(q, &restored, err, errlen)))
+        goto fail;
     for (int i = 0; i < q->nslots; i++)
         atomic_store(&q->pub_next[i], q->tasks[i % q->n0]->nexts[i / q->n0]);
-    if (q->persistent)
+    if (q->persistent && !restored)
         query_task_progress_load(q);
     for (int i = 0; i < q->ntasks; i++)
         for (int s = 0; s < q->tasks[i]->nins; s++)
@@ -460,6 +471,11 @@ static void query_stop(struct query_runtime *qr, struct query *q)
     if (q->pooled || q->caller) {
         for (int i = 0; q->pooled && i < q->ntasks; i++)
             worker_pool_remove(qr->pool, &q->tasks[i]->wt);
+        /* Exactly-once: a last checkpoint, so a restart replays nothing. */
+        for (int i = 0; q->eo && i < q->ntasks; i++)
+            if (!q->tasks[i]->error &&
+                checkpoint_task_due(q->tasks[i], clock_mono_ms(), true))
+                q->tasks[i]->error = ERR_FAILED;
         if (q->persistent && !query_error(q))
             query_task_progress_save(q, query_task_progress_wm(q));
     }
@@ -586,6 +602,7 @@ int query_runtime_stop(struct query_runtime *qr, const char *id)
     query_destroy(q);
     if (rep)
         stream_log_delete(&log, name);
+    checkpoint_query_forget(&log, id);
     qr->queries[i] = qr->queries[--qr->nqueries];
     return 0;
 }
@@ -698,6 +715,9 @@ int query_runtime_stats(struct query_runtime *qr, const char *id,
                        op->state_entries, op->state_bytes);
         buf_printf(out, "\n");
     }
+    struct query *q = query_runtime_find(qr, id);
+    if (q)
+        checkpoint_describe(q, out);
     buf_printf(out, "state: %s\n", qi.running ? "running" : "finished");
     query_info_fini(&qi);
     return 0;

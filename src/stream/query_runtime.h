@@ -84,6 +84,17 @@ struct query_task_plan {
     void *handle;
 };
 
+/* 'execution.checkpointing.mode': DEFAULT is exactly-once for a query
+ * whose every operator's state checkpoints save (else at least once, said
+ * in DESCRIBE and the log); EXACTLY_ONCE refuses to start one that cannot
+ * be; AT_LEAST_ONCE never checkpoints (the progress file, docs/planner.md). */
+enum query_guarantee {
+    QUERY_GUARANTEE_DEFAULT = 0,
+    QUERY_GUARANTEE_EXACTLY_ONCE,
+    QUERY_GUARANTEE_AT_LEAST_ONCE,
+};
+#define QUERY_CHECKPOINT_INTERVAL_MS 100
+
 struct query_spec {
     char id[64]; /* a persistent query's id; "" for a transient one */
     bool persistent;
@@ -117,6 +128,10 @@ struct query_spec {
     /* EMIT LATE INTO: too-late input rows as JSON; "" none */
     char late_topic[QUERY_SPEC_NAME_MAX];
     bool late_create;
+    /* checkpoints (docs/checkpoints.md): the guarantee asked for
+     * ('execution.checkpointing.mode') and the interval (0: 100 ms) */
+    enum query_guarantee guarantee;
+    int64_t checkpoint_interval_ms;
     /* a transient query's output: one JSON line per row */
     int64_t limit; /* < 0: none */
     int (*emit)(void *arg, const char *line, size_t len);

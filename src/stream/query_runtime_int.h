@@ -53,6 +53,10 @@ struct task_pub {
     _Atomic uint64_t op_in[QUERY_INFO_OPS_MAX], op_out[QUERY_INFO_OPS_MAX];
     _Atomic uint64_t op_entries[QUERY_INFO_OPS_MAX];
     _Atomic uint64_t op_bytes[QUERY_INFO_OPS_MAX];
+    /* the last checkpoint (checkpoint.c): wall ms, how long it took (us),
+     * its file's bytes, the operator state's bytes in it, how many */
+    _Atomic int64_t ckpt_at, ckpt_us, ckpt_bytes, ckpt_state;
+    _Atomic uint64_t ckpts;
 };
 
 struct task {
@@ -107,6 +111,14 @@ struct task {
     _Atomic int64_t last_input; /* monotonic ms of its last read */
     bool ended;                 /* end of input done (bounded mode) */
     int error;
+    /* exactly-once (checkpoint.c) */
+    int64_t ckpt_id;    /* the last checkpoint's number (0: none yet) */
+    int64_t ckpt_mono;  /* monotonic ms it was taken */
+    int64_t ckpt_cost;  /* how long it took, ms */
+    uint64_t ckpt_sig;  /* what the task had done then (checkpoint.c) */
+    int64_t purge_mono; /* stage 1: when the repartition topic was purged */
+    struct buf ckpt;    /* the file being built, kept for its memory */
+    int ckpt_fd[2];     /* its two files, open once written (-1: not) */
     struct task_pub pub;
 };
 
@@ -132,6 +144,16 @@ struct query {
     _Atomic int64_t *pub_wm;   /* last-stage watermarks, after output */
     int64_t last_save;         /* monotonic ms; stage-0 task 0 writes */
     int64_t mute_wm;           /* replaying: window rows up to this muted */
+    /* exactly-once: checkpoints every ckpt_interval ms (checkpoint.c);
+     * else why not, for DESCRIBE */
+    bool eo;
+    bool bounded; /* options.until_idle */
+    /* stage 0 task t, repartition partition p: [t * n1 + p] an offset
+     * below which the task has nothing held (checkpoint.c): stage 1
+     * purges no further */
+    _Atomic int64_t *rep_floor;
+    int64_t ckpt_interval;
+    char eo_why[200];
     /* transient SELECT */
     int (*emit)(void *arg, const char *line, size_t len);
     void *emit_arg;
@@ -214,6 +236,30 @@ int query_task_fail(char *err, size_t errlen, int rc, const char *what,
 
 /* The lateness bucket of a row `ms` behind the watermark (query_info.c). */
 int query_info_bucket(int64_t ms);
+
+/* ---- checkpoint.c (docs/checkpoints.md) ---- */
+
+/* Decides whether q runs exactly-once (q->eo, else q->eo_why) and, if so,
+ * holds its tasks' output and restores each task from its checkpoint
+ * (appending the output a crash left out). *restored: some task had one.
+ * Returns 0, or an error with a message in err (EXACTLY_ONCE asked for
+ * and impossible, a checkpoint that cannot be read or applied). Called
+ * before any task runs. */
+int checkpoint_query_start(struct query *q, bool *restored, char *err,
+                           size_t errlen);
+/* Holds a writer opened later (dead letters) when q is exactly-once. */
+int checkpoint_hold(struct task *k, struct stream_writer *w, const char *topic);
+/* Takes a checkpoint of k if one is due (force: now). 0 or an error. */
+int checkpoint_task_due(struct task *k, int64_t now_mono, bool force);
+/* Closes a task's checkpoint files (query_task_destroy). */
+void checkpoint_task_close(struct task *k);
+/* Bounded mode's end of input: appends what k holds without a checkpoint
+ * (the windows the end closed early are not part of any state). */
+int checkpoint_task_release(struct task *k);
+/* DESCRIBE: the guarantee and every task's last checkpoint. */
+void checkpoint_describe(const struct query *q, struct buf *out);
+/* DROP QUERY: removes q's checkpoint files. */
+void checkpoint_query_forget(const struct stream_log *log, const char *id);
 
 /* Progress file of a persistent query (format: query_task.c). */
 int64_t query_task_progress_wm(const struct query *q);

@@ -255,7 +255,10 @@ static void on_dead_letter(void *arg, int partition,
     if (!k->dlq) {
         char name[QUERY_SPEC_NAME_MAX + 8];
         snprintf(name, sizeof name, "%s.dlq", k->q->spec.input_name);
-        if (out_open(k, &k->dlq, name, true)) {
+        if (out_open(k, &k->dlq, name, true) ||
+            checkpoint_hold(k, k->dlq, name)) {
+            stream_writer_close(k->dlq);
+            k->dlq = NULL;
             k->dlq_errors++;
             k->write_errors++;
             return;
@@ -575,6 +578,8 @@ void query_task_destroy(struct task *k)
     stream_writer_close(k->rep);
     buf_fini(&k->enc);
     buf_fini(&k->key);
+    buf_fini(&k->ckpt);
+    checkpoint_task_close(k);
     for (int p = 0; p < k->rep_n; p++)
         buf_fini(&k->rep_blocks[p]);
     mem_free(k->rep_blocks);
@@ -611,6 +616,9 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
     atomic_store(&k->pub.watermark, WATERMARK_NONE);
     buf_init(&k->enc);
     buf_init(&k->key);
+    buf_init(&k->ckpt);
+    k->ckpt_fd[0] = k->ckpt_fd[1] = -1;
+    k->ckpt_mono = clock_mono_ms();
     struct query_task_hooks hooks = {on_late, k};
     int rc = sp->build(sp->build_arg, stage, &hooks, &k->plan, err, errlen);
     if (rc) {
@@ -989,6 +997,8 @@ int query_task_step(void *arg, int64_t now_mono, int64_t *next_due)
         rc = query_task_push(k, nx, clock_now_ms());
         query_task_publish_wm(k);
         k->fresh = true;
+        if (!rc)
+            rc = checkpoint_task_due(k, now_mono, false);
         if (rc) {
             query_task_failed(k, rc);
             return 0;
@@ -1006,7 +1016,8 @@ int query_task_step(void *arg, int64_t now_mono, int64_t *next_due)
     if (k->fresh || now_mono - k->last_tick >= TICK_MS) {
         k->fresh = false;
         k->last_tick = now_mono;
-        if ((rc = query_task_tick(k, clock_now_ms()))) {
+        if ((rc = query_task_tick(k, clock_now_ms())) ||
+            (rc = checkpoint_task_due(k, now_mono, false))) {
             query_task_failed(k, rc);
             return 0;
         }

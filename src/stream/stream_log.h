@@ -14,8 +14,10 @@
  *            chunks of whole batches; a chunk stays valid until release
  *   writer   one topic: records buffered per partition, appended by
  *            flush; markers (the runtime's watermark records) after them;
- *            the transaction hook (begin/commit/abort) is NULL until
- *            exactly-once lands (issue 10)
+ *            for exactly-once, held output: batches kept back until
+ *            the task's checkpoint names them, then appended, and
+ *            appended again after a crash only where they are missing
+ *            (docs/checkpoints.md)
  *
  * Threads: a reader or writer belongs to one task, stepped by one thread
  * at a time; the log's own ops may be called from any thread.
@@ -26,6 +28,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "base/buf.h"
+#include "base/err.h"
 
 /* One record as the runtime sees it. Borrowed: valid until the next
  * record of the same chunk that has fresh_buffer set, or the chunk's
@@ -82,6 +87,8 @@ struct stream_reader_ops {
     int (*offset_for_time)(struct stream_reader *r, int64_t ts,
                            int64_t *offset);
     void (*close)(struct stream_reader *r);
+    /* NULL: cannot (see stream_reader_purge) */
+    int (*purge)(struct stream_reader *r, int64_t offset);
 };
 struct stream_reader {
     const struct stream_reader_ops *ops;
@@ -119,6 +126,13 @@ static inline int stream_reader_offset_for_time(struct stream_reader *r,
 {
     return r->ops->offset_for_time(r, ts, offset);
 }
+/* Lets the log drop the records below offset (Kafka's DeleteRecords):
+ * for a topic only this reader reads (a repartition partition), once what
+ * is below is committed. 0, ERR_UNSUPPORTED or an error. */
+static inline int stream_reader_purge(struct stream_reader *r, int64_t offset)
+{
+    return r->ops->purge ? r->ops->purge(r, offset) : ERR_UNSUPPORTED;
+}
 static inline void stream_reader_close(struct stream_reader *r)
 {
     if (r)
@@ -134,10 +148,11 @@ struct stream_writer_ops {
     int (*flush)(struct stream_writer *w, uint64_t *lost);
     int (*marker)(struct stream_writer *w, const void *value, size_t n);
     void (*close)(struct stream_writer *w);
-    /* transactions (issue 10); NULL: not transactional */
-    int (*txn_begin)(struct stream_writer *w);
-    int (*txn_commit)(struct stream_writer *w);
-    int (*txn_abort)(struct stream_writer *w);
+    /* Exactly-once (docs/checkpoints.md); NULL: the back end cannot. */
+    int (*hold)(struct stream_writer *w, int64_t producer_id);
+    int (*prepare)(struct stream_writer *w, struct buf *out);
+    int (*commit)(struct stream_writer *w);
+    int (*redo)(struct stream_writer *w, const uint8_t *p, size_t n);
 };
 struct stream_writer {
     const struct stream_writer_ops *ops;
@@ -180,6 +195,41 @@ static inline void stream_writer_close(struct stream_writer *w)
 #define STREAM_READ_TRUSTED                                                    \
     2u /* written by the runtime itself a moment                               \
           ago (repartition topics): no CRC check */
+
+/* Exactly-once output (docs/checkpoints.md). stream_writer_hold: from now
+ * on flush, marker and a full buffer finish batches (tagged with
+ * producer_id, a number no Kafka producer is given) and keep them back
+ * instead of appending them. stream_writer_prepare: finishes what is
+ * buffered and appends to out a description of every batch held since the
+ * last commit (opaque: the back end's; the caller stores it in its
+ * checkpoint). stream_writer_commit: appends the held batches, in order,
+ * and forgets them. stream_writer_redo: after a restart, with a
+ * description a checkpoint stored: appends the batches of it that the log
+ * does not hold (those a crash between the checkpoint and the commit left
+ * out), so each is in the log exactly once. Each returns 0 or an error
+ * (ERR_UNSUPPORTED: the back end has no held output). */
+static inline bool stream_writer_can_hold(const struct stream_writer *w)
+{
+    return w->ops->hold != NULL;
+}
+static inline int stream_writer_hold(struct stream_writer *w, int64_t pid)
+{
+    return w->ops->hold ? w->ops->hold(w, pid) : ERR_UNSUPPORTED;
+}
+static inline int stream_writer_prepare(struct stream_writer *w,
+                                        struct buf *out)
+{
+    return w->ops->prepare(w, out);
+}
+static inline int stream_writer_commit(struct stream_writer *w)
+{
+    return w->ops->commit(w);
+}
+static inline int stream_writer_redo(struct stream_writer *w, const uint8_t *p,
+                                     size_t n)
+{
+    return w->ops->redo(w, p, n);
+}
 
 struct stream_log_ops {
     /* The partition count of a topic, or ERR_NOT_FOUND. */

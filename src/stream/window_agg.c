@@ -1089,3 +1089,140 @@ uint64_t window_agg_late_count(const struct window_agg *wa, int partition)
         return 0;
     return wa->late_by_part[partition];
 }
+
+/* --- snapshot / restore (checkpoints, docs/checkpoints.md) --------------
+ *
+ * Layout (integers big-endian through base/buf; aggregate states are the
+ * slot's bytes as they are in memory, so a snapshot is read back only by
+ * the same build on the same machine kind):
+ *   "WAG1", u32 slot size, u32 aggregates, u32 window kind, i64 watermark,
+ *   u64 windows fired, u64 windows purged, u64 rows late, u32 live slots,
+ *   then per live slot: u32 key bytes, the key, i64 start, u32 end - start,
+ *   u8 fired, the aggregate states (slot size - header bytes).
+ */
+
+static bool agg_plain(const struct agg *a)
+{
+    switch (a->spec.func) {
+    case AGG_COUNT_DISTINCT:
+    case AGG_PERCENTILE:
+        return false;
+    case AGG_MIN:
+    case AGG_MAX:
+    case AGG_FIRST_VALUE:
+    case AGG_LAST_VALUE:
+        return a->in_type != SCHEMA_STRING;
+    default:
+        return true;
+    }
+}
+
+bool window_agg_checkpointable(const struct window_agg *wa, const char **why)
+{
+    for (int a = 0; a < wa->cfg.naggs; a++)
+        if (!wa->aggs[a].shared && !agg_plain(&wa->aggs[a])) {
+            if (why)
+                *why = wa->aggs[a].spec.func == AGG_COUNT_DISTINCT
+                           ? "COUNT(DISTINCT) keeps a hash set"
+                       : wa->aggs[a].spec.func == AGG_PERCENTILE
+                           ? "PERCENTILE keeps a sketch"
+                           : "MIN/MAX/FIRST_VALUE/LAST_VALUE of a string keep "
+                             "a copy of it";
+            return false;
+        }
+    return true;
+}
+
+static size_t hdr_size(const struct window_agg *wa)
+{
+    return sizeof(struct slot_hdr) + (wa->var_len ? 8 : 0);
+}
+
+int window_agg_snapshot(const struct window_agg *wa, struct buf *out)
+{
+    if (!window_agg_checkpointable(wa, NULL))
+        return ERR_UNSUPPORTED;
+    size_t hs = hdr_size(wa);
+    buf_put(out, "WAG1", 4);
+    buf_put_i32(out, (int32_t)wa->slot_size);
+    buf_put_i32(out, wa->cfg.naggs);
+    buf_put_i32(out, (int32_t)wa->cfg.window.kind);
+    buf_put_i64(out, wa->wm);
+    buf_put_i64(out, (int64_t)wa->st.windows_fired);
+    buf_put_i64(out, (int64_t)wa->st.windows_purged);
+    buf_put_i64(out, (int64_t)wa->st.rows_late);
+    buf_put_i32(out, (int32_t)wa->live);
+    for (uint32_t s = 0; s < wa->nslots; s++) {
+        struct slot_hdr *h = hdr(wa, s);
+        if (!(h->kf & F_LIVE))
+            continue;
+        const struct keyent *k = &wa->keys[slot_key(h)];
+        buf_put_i32(out, (int32_t)k->len);
+        buf_put(out, k->bytes, k->len);
+        buf_put_i64(out, h->start);
+        buf_put_i32(out, (int32_t)(slot_end(wa, h) - h->start));
+        buf_put_u8(out, (h->kf & F_FIRED) ? 1 : 0);
+        buf_put(out, (const uint8_t *)h + hs, wa->slot_size - hs);
+    }
+    return 0;
+}
+
+int window_agg_restore(struct window_agg *wa, const uint8_t *p, size_t n)
+{
+    if (wa->live || !window_agg_checkpointable(wa, NULL))
+        return ERR_INVALID;
+    size_t hs = hdr_size(wa);
+    struct buf_reader r;
+    buf_reader_init(&r, p, n);
+    struct slice magic = buf_read_bytes(&r, 4);
+    if (r.err || memcmp(magic.ptr, "WAG1", 4) ||
+        (size_t)buf_read_i32(&r) != wa->slot_size ||
+        buf_read_i32(&r) != wa->cfg.naggs ||
+        buf_read_i32(&r) != (int32_t)wa->cfg.window.kind)
+        return ERR_CORRUPT;
+    int64_t wm = buf_read_i64(&r);
+    uint64_t fired = (uint64_t)buf_read_i64(&r);
+    uint64_t purged = (uint64_t)buf_read_i64(&r);
+    uint64_t late = (uint64_t)buf_read_i64(&r);
+    uint32_t live = (uint32_t)buf_read_i32(&r);
+    for (uint32_t i = 0; i < live && !r.err; i++) {
+        uint32_t klen = (uint32_t)buf_read_i32(&r);
+        if (klen > sizeof(wa->keybuf))
+            return ERR_CORRUPT;
+        struct slice key = buf_read_bytes(&r, klen);
+        int64_t start = buf_read_i64(&r);
+        uint32_t len = (uint32_t)buf_read_i32(&r);
+        uint8_t was_fired = buf_read_u8(&r);
+        struct slice st = buf_read_bytes(&r, wa->slot_size - hs);
+        if (r.err)
+            return ERR_CORRUPT;
+        memcpy(wa->keybuf, key.ptr, klen);
+        uint32_t id = key_intern(wa, klen);
+        if (id == NIL)
+            return ERR_TOO_LARGE;
+        uint32_t s = slot_new(wa, id, start, start + (int64_t)len);
+        struct slot_hdr *h = hdr(wa, s);
+        if (was_fired)
+            h->kf |= F_FIRED;
+        memcpy((uint8_t *)h + hs, st.ptr, wa->slot_size - hs);
+        if (wa->cfg.window.kind == WINDOW_SESSION) {
+            h->next = wa->keys[id].sessions;
+            wa->keys[id].sessions = s;
+        } else {
+            table_insert_raw(wa->table, wa->table_cap,
+                             group_hash(id, start, start + (int64_t)len),
+                             s + 1);
+            wa->table_count++;
+            if ((uint64_t)wa->table_count * 10 > (uint64_t)wa->table_cap * 7)
+                table_grow(wa);
+        }
+        slot_schedule(wa, s);
+    }
+    if (r.err || buf_reader_left(&r))
+        return ERR_CORRUPT;
+    wa->wm = wm;
+    wa->st.windows_fired = fired;
+    wa->st.windows_purged = purged;
+    wa->st.rows_late = late;
+    return 0;
+}

@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "row/row_batch.h"
 #include "row/schema.h"
 #include "stream/agg.h"
@@ -121,5 +122,14 @@ void window_agg_stats(const struct window_agg *wa,
                       struct window_agg_stats *out);
 /* Too-late rows from one input partition. */
 uint64_t window_agg_late_count(const struct window_agg *wa, int partition);
+
+/* Checkpoints (docs/checkpoints.md). Whether the state can be written
+ * (not with COUNT(DISTINCT), PERCENTILE, or MIN/MAX/FIRST/LAST of strings,
+ * whose states own heap memory: *why says which); the snapshot appended
+ * to out (ERR_UNSUPPORTED when not); restore into an operator that holds
+ * nothing yet (ERR_CORRUPT: not a snapshot of this configuration). */
+bool window_agg_checkpointable(const struct window_agg *wa, const char **why);
+int window_agg_snapshot(const struct window_agg *wa, struct buf *out);
+int window_agg_restore(struct window_agg *wa, const uint8_t *p, size_t n);
 
 #endif

@@ -280,7 +280,9 @@ static const struct {
      "ERR line 1, column 5: unknown setting 'pipeline.name' (known: "
      "'scan.startup.mode', 'watermark.idle-timeout', "
      "'watermark.idle-advance', 'table.exec.state.ttl', "
-     "'match.max-partial-matches', 'match.max-rows')"},
+     "'match.max-partial-matches', 'match.max-rows', "
+     "'execution.checkpointing.interval', "
+     "'execution.checkpointing.mode')"},
 
     /* queries: names checked, then the engine (none: not implemented) */
     {"SELECT sensor_id FROM readings",

@@ -45,8 +45,7 @@ static bool slice_is(struct slice s, const char *lit)
 /* --- topic config keys ---------------------------------------------------- */
 
 /* Every topic-level key Kafka 3.9 knows (TopicConfig). rill honours those
- * of topic_keys below and accepts the others without effect, except a
- * cleanup.policy with compact, which it refuses (it does not compact). */
+ * of topic_keys below and accepts the others without effect. */
 static const char *const kafka_topic_keys[] = {
     "cleanup.policy",
     "compression.type",
@@ -85,15 +84,6 @@ static const char *const kafka_topic_keys[] = {
 
 static bool slice_is(struct slice s, const char *lit);
 
-static bool slice_has(struct slice s, const char *lit)
-{
-    size_t n = strlen(lit);
-    for (size_t i = 0; s.ptr && i + n <= s.len; i++)
-        if (!memcmp((const char *)s.ptr + i, lit, n))
-            return true;
-    return false;
-}
-
 int16_t broker_topic_config_check(const struct broker_topic_kv *kv, size_t n,
                                   struct slice *msg)
 {
@@ -105,12 +95,6 @@ int16_t broker_topic_config_check(const struct broker_topic_kv *kv, size_t n,
                 known = true;
         if (!known) {
             *msg = KAFKA_STR("unknown topic config key");
-            return KAFKA_ERR_INVALID_CONFIG;
-        }
-        if (slice_is(kv[i].key, "cleanup.policy") &&
-            slice_has(kv[i].value, "compact")) {
-            *msg = KAFKA_STR("cleanup.policy: rill topics support only "
-                             "'delete'");
             return KAFKA_ERR_INVALID_CONFIG;
         }
     }
@@ -126,12 +110,14 @@ int16_t broker_topic_config_check(const struct broker_topic_kv *kv, size_t n,
 /* --- DescribeConfigs -------------------------------------------------------
  */
 
-/* The topic keys rill keeps per topic, and cleanup.policy (always delete:
- * rill does not compact client topics). */
+/* The topic keys rill keeps per topic (cleanup.policy and
+ * min.cleanable.dirty.ratio are not integers: describe_topic). */
 static const char *const topic_keys[] = {
-    "cleanup.policy",       "max.message.bytes", "retention.bytes",
-    "retention.ms",         "segment.bytes",     "segment.ms",
-    "index.interval.bytes",
+    "cleanup.policy",        "max.message.bytes",
+    "retention.bytes",       "retention.ms",
+    "segment.bytes",         "segment.ms",
+    "index.interval.bytes",  "delete.retention.ms",
+    "min.compaction.lag.ms", "min.cleanable.dirty.ratio",
 };
 #define NTOPIC_KEYS (sizeof(topic_keys) / sizeof(topic_keys[0]))
 
@@ -150,6 +136,10 @@ static long long topic_value(const struct logdir_topic_config *c, size_t k)
         return c->segment_ms;
     case 6:
         return c->index_interval_bytes;
+    case 7:
+        return c->delete_retention_ms;
+    case 8:
+        return c->min_compaction_lag_ms;
     default:
         return 0;
     }
@@ -193,10 +183,23 @@ static void describe_topic(struct broker_req *req,
         e->name = arena_str(req->arena, topic_keys[k]);
         e->documentation = slice_make(NULL, 0);
         if (k == 0) {
-            e->value = KAFKA_STR("delete");
-            e->is_default = true;
-            e->source = KAFKA_CONFIG_SOURCE_DEFAULT;
+            e->value = arena_str(req->arena,
+                                 logdir_cleanup_policy_name(c.cleanup_policy));
+            e->is_default = c.cleanup_policy == def.cleanup_policy;
+            e->source = e->is_default ? KAFKA_CONFIG_SOURCE_DEFAULT
+                                      : KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC;
             e->config_type = 7; /* LIST */
+            continue;
+        }
+        if (k == 9) {
+            char tmp[32];
+            snprintf(tmp, sizeof tmp, "%g", c.min_cleanable_dirty_ratio);
+            e->value = arena_str(req->arena, tmp);
+            e->is_default =
+                c.min_cleanable_dirty_ratio == def.min_cleanable_dirty_ratio;
+            e->source = e->is_default ? KAFKA_CONFIG_SOURCE_DEFAULT
+                                      : KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC;
+            e->config_type = 6; /* DOUBLE */
             continue;
         }
         long long v = topic_value(&c, k);
@@ -351,14 +354,6 @@ static int16_t alter_topic(struct broker_req *req, bool incremental,
             *msg = KAFKA_STR("unknown or unsupported topic config key");
             return KAFKA_ERR_INVALID_CONFIG;
         }
-        if (slice_is(ac->name, "cleanup.policy")) {
-            if (ac->op == KAFKA_CONFIG_OP_DELETE ||
-                (ac->value.ptr && slice_is(ac->value, "delete")))
-                continue;
-            *msg = KAFKA_STR("cleanup.policy: rill topics support only "
-                             "'delete'");
-            return KAFKA_ERR_INVALID_CONFIG;
-        }
         if (slice_is(ac->name, "index.interval.bytes")) {
             *msg = KAFKA_STR("index.interval.bytes cannot be altered");
             return KAFKA_ERR_INVALID_CONFIG;
@@ -377,6 +372,14 @@ static int16_t alter_topic(struct broker_req *req, bool incremental,
                 tmp.segment_ms = def.segment_ms;
             else if (slice_is(ac->name, "max.message.bytes"))
                 tmp.max_message_bytes = def.max_message_bytes;
+            else if (slice_is(ac->name, "cleanup.policy"))
+                tmp.cleanup_policy = def.cleanup_policy;
+            else if (slice_is(ac->name, "delete.retention.ms"))
+                tmp.delete_retention_ms = def.delete_retention_ms;
+            else if (slice_is(ac->name, "min.compaction.lag.ms"))
+                tmp.min_compaction_lag_ms = def.min_compaction_lag_ms;
+            else if (slice_is(ac->name, "min.cleanable.dirty.ratio"))
+                tmp.min_cleanable_dirty_ratio = def.min_cleanable_dirty_ratio;
             next = tmp;
             continue;
         }
@@ -409,6 +412,8 @@ static int16_t alter_topic(struct broker_req *req, bool incremental,
         *msg = KAFKA_STR("cannot write the topic's metadata");
         return KAFKA_ERR_KAFKA_STORAGE_ERROR;
     }
+    if (next.cleanup_policy & LOGDIR_CLEANUP_COMPACT)
+        logdir_clean_kick(req->b->logdir);
     diag_info("broker: altered the configuration of topic %s", name);
     return 0;
 }

@@ -421,7 +421,25 @@ static int16_t apply_topic_config(struct logdir_topic_config *c,
         char *end = NULL;
         long long v = strtoll(val, &end, 10);
         bool num = end != val && *end == '\0';
-        if (!strcmp(key, "retention.ms") && num && v >= -1)
+        if (!strcmp(key, "cleanup.policy")) {
+            int bits = logdir_cleanup_policy_parse(val, strlen(val));
+            if (bits < 0)
+                return 40;
+            c->cleanup_policy = bits;
+        } else if (!strcmp(key, "delete.retention.ms") ||
+                   !strcmp(key, "min.compaction.lag.ms")) {
+            if (!num || v < 0)
+                return 40;
+            if (key[0] == 'd')
+                c->delete_retention_ms = v;
+            else
+                c->min_compaction_lag_ms = v;
+        } else if (!strcmp(key, "min.cleanable.dirty.ratio")) {
+            double r = strtod(val, &end);
+            if (end == val || *end != '\0' || !(r >= 0 && r <= 1))
+                return 40;
+            c->min_cleanable_dirty_ratio = r;
+        } else if (!strcmp(key, "retention.ms") && num && v >= -1)
             c->retention_ms = v;
         else if (!strcmp(key, "retention.bytes") && num && v >= -1)
             c->retention_bytes = v;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -27,6 +28,9 @@ static const char usage_text[] =
     "  SETTINGS: [--retention-ms MS] [--retention-bytes B] "
     "[--segment-bytes B]\n"
     "            [--segment-ms MS] [--max-message-bytes B]\n"
+    "            [--config KEY=VALUE]... (Kafka topic keys, e.g.\n"
+    "            cleanup.policy=compact, delete.retention.ms=MS,\n"
+    "            min.compaction.lag.ms=MS, min.cleanable.dirty.ratio=R)\n"
     "  on a data directory: --data DIR (default $RILL_DATA or ./rill-data);\n"
     "  on a running broker (rill serve or any Kafka cluster): --bootstrap "
     "HOST:PORT [--timeout MS]";
@@ -60,7 +64,84 @@ struct topic_opts {
     const char *partitions, *retention_ms, *retention_bytes, *segment_bytes;
     const char *segment_ms, *max_message_bytes;
     const char *name;
+    /* --config KEY=VALUE, repeatable (Kafka topic keys) */
+    const char *configs[16];
+    size_t nconfigs;
 };
+
+/* Every --config KEY=VALUE (or --config=KEY=VALUE), marked used. */
+static size_t config_opts(struct cli_args *a, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (int i = 1; i < a->argc && n < max; i++) {
+        const char *s = a->argv[i];
+        if (a->used[i])
+            continue;
+        if (!strncmp(s, "--config=", 9)) {
+            a->used[i] = true;
+            out[n++] = s + 9;
+        } else if (!strcmp(s, "--config") && i + 1 < a->argc) {
+            a->used[i] = a->used[i + 1] = true;
+            out[n++] = a->argv[++i];
+        }
+    }
+    return n;
+}
+
+/* Applies one KEY=VALUE to cfg (a data directory's topic); 0 or 2. */
+static int apply_config(struct logdir_topic_config *cfg, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq) {
+        fprintf(stderr, "rill topics: --config takes KEY=VALUE, not '%s'\n",
+                kv);
+        return 2;
+    }
+    size_t kn = (size_t)(eq - kv);
+    const char *v = eq + 1;
+    char *end = NULL;
+    long long n = strtoll(v, &end, 10);
+    bool num = end != v && *end == '\0';
+#define KEY_IS(k) (kn == strlen(k) && !strncmp(kv, k, kn))
+    if (KEY_IS("cleanup.policy")) {
+        int bits = logdir_cleanup_policy_parse(v, strlen(v));
+        if (bits > 0) {
+            cfg->cleanup_policy = bits;
+            return 0;
+        }
+    } else if (KEY_IS("min.cleanable.dirty.ratio")) {
+        double r = strtod(v, &end);
+        if (end != v && *end == '\0' && r >= 0 && r <= 1) {
+            cfg->min_cleanable_dirty_ratio = r;
+            return 0;
+        }
+    } else if (num && n >= 0 && KEY_IS("delete.retention.ms")) {
+        cfg->delete_retention_ms = n;
+        return 0;
+    } else if (num && n >= 0 && KEY_IS("min.compaction.lag.ms")) {
+        cfg->min_compaction_lag_ms = n;
+        return 0;
+    } else if (num && KEY_IS("retention.ms")) {
+        cfg->retention_ms = n;
+        return 0;
+    } else if (num && KEY_IS("retention.bytes")) {
+        cfg->retention_bytes = n;
+        return 0;
+    } else if (num && KEY_IS("segment.bytes")) {
+        cfg->segment_bytes = n;
+        return 0;
+    } else if (num && KEY_IS("segment.ms")) {
+        cfg->segment_ms = n;
+        return 0;
+    } else if (num && n >= 64 && n <= INT32_MAX &&
+               KEY_IS("max.message.bytes")) {
+        cfg->max_message_bytes = (int32_t)n;
+        return 0;
+    }
+#undef KEY_IS
+    fprintf(stderr, "rill topics: --config %s: unknown key or bad value\n", kv);
+    return 2;
+}
 
 static int opt_i64(const char *name, const char *s, int64_t *v)
 {
@@ -91,6 +172,9 @@ static int do_create(const struct topic_opts *o, const char *dir)
         }
         cfg.max_message_bytes = (int32_t)v;
     }
+    for (size_t i = 0; i < o->nconfigs; i++)
+        if (apply_config(&cfg, o->configs[i]))
+            return 2;
     int rc;
     if (!logdir_topic_name_valid(name)) {
         fprintf(stderr,
@@ -245,6 +329,21 @@ static int settings(const struct topic_opts *o, struct cli_topic_settings *s)
         s->values[s->n] = vals[i];
         s->n++;
     }
+    /* --config KEY=VALUE: the key is copied (the value points into argv). */
+    static char key_store[16][64];
+    for (size_t i = 0; i < o->nconfigs && s->n < 16; i++) {
+        const char *eq = strchr(o->configs[i], '=');
+        size_t kn = eq ? (size_t)(eq - o->configs[i]) : 0;
+        if (!eq || kn == 0 || kn >= sizeof key_store[0]) {
+            fprintf(stderr, "rill topics: --config takes KEY=VALUE\n");
+            return 2;
+        }
+        memcpy(key_store[i], o->configs[i], kn);
+        key_store[i][kn] = '\0';
+        s->keys[s->n] = key_store[i];
+        s->values[s->n] = eq + 1;
+        s->n++;
+    }
     return 0;
 }
 
@@ -284,6 +383,11 @@ static int do_alter(const struct topic_opts *o, const char *dir)
         }
         cfg.max_message_bytes = v < 0 || v > INT32_MAX ? -1 : (int32_t)v;
     }
+    for (size_t i = 0; i < o->nconfigs; i++)
+        if (apply_config(&cfg, o->configs[i])) {
+            rc = 2;
+            goto out_close;
+        }
     if (s.n > 0) {
         rc = logdir_topic_alter(ld, o->name, &cfg);
         if (rc) {
@@ -322,6 +426,7 @@ int cli_topics(int argc, char **argv)
     o.segment_bytes = cli_opt(&a, "segment-bytes");
     o.segment_ms = cli_opt(&a, "segment-ms");
     o.max_message_bytes = cli_opt(&a, "max-message-bytes");
+    o.nconfigs = config_opts(&a, o.configs, 16);
     const char *bootstrap = cli_opt(&a, "bootstrap");
     const char *tmo = cli_opt(&a, "timeout");
     bool help = cli_flag(&a, "help");

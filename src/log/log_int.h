@@ -66,6 +66,49 @@ bool partition_flush_due(struct partition *p, int64_t mono_ms,
  * 0 if there was nothing to do, or the I/O error that made p FAILED. */
 int partition_flush(struct partition *p);
 
+/* --- compaction (cleaner.c, partition.c; docs/log.md "Compacted topics") */
+
+struct segment;
+struct cleaner_map;
+
+/* The key -> latest offset map of one pass: about bytes of memory. */
+struct cleaner_map *cleaner_map_create(int64_t bytes);
+void cleaner_map_destroy(struct cleaner_map *m); /* NULL: no-op */
+/* One pass over p if its policy compacts and it is due (or force):
+ * returns 1 if it rewrote something, 0 if not, or a negative error
+ * (logged; nothing changed). Adds to *st. Cleaner thread or a test. */
+int cleaner_clean_partition(struct partition *p, struct cleaner_map *m,
+                            int64_t io_bytes_per_sec, int64_t now_ms,
+                            bool force, struct logdir_clean_stats *st);
+
+/* What a pass sees of a partition, taken under its mutex: its closed
+ * segments (referenced, oldest first; they never change while closed),
+ * offsets and configuration. */
+struct partition_clean_view {
+    struct segment **segs;
+    size_t n;
+    int64_t log_start, durable, first_dirty;
+    struct logdir_topic_config cfg;
+    const char *dir; /* the partition's, valid while p is */
+};
+/* Fills v (ERR_CLOSED / ERR_FAILED: nothing to clean). */
+int partition_clean_begin(struct partition *p, struct partition_clean_view *v);
+void partition_clean_end(struct partition_clean_view *v);
+/* Locks p's mutex if old is still one of its segments and p is open, and
+ * marks old as being replaced (retention and DeleteRecords stop before it
+ * until partition_clean_swap): the caller renames the cleaned files into
+ * place, then calls partition_clean_unlock. false: nothing locked. */
+bool partition_clean_lock(struct partition *p, struct segment *old);
+void partition_clean_unlock(struct partition *p);
+/* Puts fresh in old's place (a reference moves to p) and clears the mark;
+ * false (fresh not used) if old is gone meanwhile. fresh NULL: clears the
+ * mark only. */
+bool partition_clean_swap(struct partition *p, struct segment *old,
+                          struct segment *fresh);
+/* Everything below first_dirty is clean: remembered in
+ * <dir>/cleaner-offset (atomic write) for the next pass and restarts. */
+void partition_clean_done(struct partition *p, int64_t first_dirty);
+
 /* --- the flusher thread (flusher.c) ---------------------------------- */
 
 /* Runs round(arg) whenever kicked and at least every tick_ms. */

@@ -69,6 +69,13 @@ struct logdir {
     bool ckpt_stale;
     uint64_t ckpt_seq, ckpt_stored;
     struct log_notify notify; /* appends to any partition */
+    /* Compaction (cleaner.c): its thread (the flusher's loop, another
+     * instance), one pass at a time under clean_mu, which also guards the
+     * map and the totals. */
+    struct flusher *cleaner;
+    pthread_mutex_t clean_mu;
+    struct cleaner_map *clean_map;
+    struct logdir_clean_stats clean_totals;
 };
 
 void logdir_topic_config_init(struct logdir_topic_config *c)
@@ -81,6 +88,41 @@ void logdir_topic_config_init(struct logdir_topic_config *c)
     c->segment_ms = 7 * 24 * 3600 * 1000LL;
     c->max_message_bytes = 1048588;
     c->index_interval_bytes = 4096;
+    c->cleanup_policy = LOGDIR_CLEANUP_DELETE;
+    c->delete_retention_ms = 24 * 3600 * 1000LL;
+    c->min_compaction_lag_ms = 0;
+    c->min_cleanable_dirty_ratio = 0.5;
+}
+
+int logdir_cleanup_policy_parse(const char *s, size_t n)
+{
+    int bits = 0;
+    size_t i = 0;
+    while (i <= n) {
+        size_t j = i;
+        while (j < n && s[j] != ',')
+            j++;
+        size_t a = i, b = j;
+        while (a < b && s[a] == ' ')
+            a++;
+        while (b > a && s[b - 1] == ' ')
+            b--;
+        if (b - a == 6 && !memcmp(s + a, "delete", 6))
+            bits |= LOGDIR_CLEANUP_DELETE;
+        else if (b - a == 7 && !memcmp(s + a, "compact", 7))
+            bits |= LOGDIR_CLEANUP_COMPACT;
+        else
+            return ERR_INVALID;
+        i = j + 1;
+    }
+    return bits ? bits : ERR_INVALID;
+}
+
+const char *logdir_cleanup_policy_name(int32_t policy)
+{
+    if (policy == (LOGDIR_CLEANUP_COMPACT | LOGDIR_CLEANUP_DELETE))
+        return "compact,delete";
+    return policy == LOGDIR_CLEANUP_COMPACT ? "compact" : "delete";
 }
 
 void logdir_options_init(struct logdir_options *o)
@@ -90,6 +132,9 @@ void logdir_options_init(struct logdir_options *o)
     o->flush_bytes = 0;
     o->retention_check_ms = 300000;
     o->recovery_point_ms = 1000;
+    o->cleaner_backoff_ms = 15000;
+    o->cleaner_dedupe_bytes = 16 << 20;
+    o->cleaner_io_bytes_per_sec = 64 << 20;
 }
 
 bool logdir_topic_name_valid(const char *name)
@@ -114,7 +159,10 @@ static bool config_valid(const struct logdir_topic_config *c)
            c->segment_bytes >= 1024 && c->segment_bytes <= INT32_MAX &&
            c->segment_ms >= 1 && c->max_message_bytes >= 64 &&
            c->max_message_bytes <= SEGMENT_MAX_BATCH_BYTES &&
-           c->index_interval_bytes >= 0;
+           c->index_interval_bytes >= 0 && c->cleanup_policy >= 1 &&
+           c->cleanup_policy <= 3 && c->delete_retention_ms >= 0 &&
+           c->min_compaction_lag_ms >= 0 && c->min_cleanable_dirty_ratio >= 0 &&
+           c->min_cleanable_dirty_ratio <= 1;
 }
 
 const char *logdir_path(const struct logdir *ld)
@@ -339,6 +387,13 @@ static int meta_write(struct logdir *ld, const char *name,
                (long long)c->retention_bytes, (long long)c->segment_bytes,
                (long long)c->segment_ms, c->max_message_bytes,
                c->index_interval_bytes);
+    buf_printf(&b,
+               "cleanup.policy=%s\ndelete.retention.ms=%lld\n"
+               "min.compaction.lag.ms=%lld\nmin.cleanable.dirty.ratio=%.6g\n",
+               logdir_cleanup_policy_name(c->cleanup_policy),
+               (long long)c->delete_retention_ms,
+               (long long)c->min_compaction_lag_ms,
+               c->min_cleanable_dirty_ratio);
     if (!id_zero(c->id)) {
         buf_printf(&b, "topic.id=");
         for (int i = 0; i < 16; i++)
@@ -386,6 +441,31 @@ static int meta_read(const char *path, char **name_out,
     c->segment_ms = v[4];
     c->max_message_bytes = (int32_t)v[5];
     c->index_interval_bytes = (int32_t)v[6];
+    /* Compaction keys (absent in files written before compaction). */
+    const char *pol = config_get(&cf, "cleanup.policy", NULL);
+    if (pol) {
+        int bits = logdir_cleanup_policy_parse(pol, strlen(pol));
+        if (bits < 0) {
+            rc = ERR_CORRUPT;
+            goto out;
+        }
+        c->cleanup_policy = bits;
+    }
+    if (config_get(&cf, "delete.retention.ms", NULL))
+        rc =
+            config_get_i64(&cf, "delete.retention.ms", &c->delete_retention_ms);
+    if (rc == 0 && config_get(&cf, "min.compaction.lag.ms", NULL))
+        rc = config_get_i64(&cf, "min.compaction.lag.ms",
+                            &c->min_compaction_lag_ms);
+    const char *ratio = config_get(&cf, "min.cleanable.dirty.ratio", NULL);
+    if (rc == 0 && ratio) {
+        char *end = NULL;
+        c->min_cleanable_dirty_ratio = strtod(ratio, &end);
+        if (end == ratio)
+            rc = ERR_CORRUPT;
+    }
+    if (rc < 0)
+        goto out;
     const char *hex = config_get(&cf, "topic.id", NULL);
     if (hex) {
         for (int i = 0; i < 16 && rc == 0; i++) {
@@ -578,6 +658,64 @@ static void flush_round(void *arg)
     }
 }
 
+/* --- compaction (cleaner.c does the work) ----------------------------- */
+
+static void stats_add(struct logdir_clean_stats *to,
+                      const struct logdir_clean_stats *from)
+{
+    to->partitions += from->partitions;
+    to->segments += from->segments;
+    to->bytes_read += from->bytes_read;
+    to->bytes_before += from->bytes_before;
+    to->bytes_after += from->bytes_after;
+    to->records_removed += from->records_removed;
+}
+
+int logdir_clean_run(struct logdir *ld, int64_t now_ms, bool force,
+                     struct logdir_clean_stats *st)
+{
+    struct logdir_clean_stats own = {0};
+    if (ld->opts.read_only)
+        return ERR_CLOSED;
+    size_t n;
+    struct partition **v = collect(ld, &n);
+    pthread_mutex_lock(&ld->clean_mu);
+    if (!ld->clean_map)
+        ld->clean_map = cleaner_map_create(ld->opts.cleaner_dedupe_bytes);
+    int cleaned = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = cleaner_clean_partition(v[i], ld->clean_map,
+                                        ld->opts.cleaner_io_bytes_per_sec,
+                                        now_ms, force, &own);
+        if (r > 0)
+            cleaned++;
+        partition_unref(v[i]);
+    }
+    stats_add(&ld->clean_totals, &own);
+    pthread_mutex_unlock(&ld->clean_mu);
+    mem_free(v);
+    if (st)
+        *st = own;
+    return cleaned;
+}
+
+static void clean_round(void *arg)
+{
+    logdir_clean_run(arg, clock_now_ms(), false, NULL);
+}
+
+void logdir_clean_kick(struct logdir *ld)
+{
+    flusher_kick(ld->cleaner);
+}
+
+void logdir_clean_totals(struct logdir *ld, struct logdir_clean_stats *out)
+{
+    pthread_mutex_lock(&ld->clean_mu);
+    *out = ld->clean_totals;
+    pthread_mutex_unlock(&ld->clean_mu);
+}
+
 /* --- public
  * ------------------------------------------------------------------------ */
 
@@ -593,6 +731,7 @@ int logdir_open(const char *path, const struct logdir_options *opts,
     ld->lock_fd = -1;
     pthread_mutex_init(&ld->mu, NULL);
     pthread_mutex_init(&ld->checkpoint_mu, NULL);
+    pthread_mutex_init(&ld->clean_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -642,6 +781,13 @@ int logdir_open(const char *path, const struct logdir_options *opts,
     hashmap_init(&ld->recovery);
     if (rc < 0)
         goto out_close;
+    if (!ld->opts.read_only && !ld->opts.no_flusher &&
+        ld->opts.cleaner_backoff_ms > 0) {
+        rc = flusher_start(ld->opts.cleaner_backoff_ms, clean_round, ld,
+                           &ld->cleaner);
+        if (rc < 0)
+            goto out_close;
+    }
     *out = ld;
     return 0;
 out_close:
@@ -653,6 +799,8 @@ void logdir_close(struct logdir *ld)
 {
     if (!ld)
         return;
+    flusher_stop(ld->cleaner); /* first: a pass holds partitions */
+    ld->cleaner = NULL;
     flusher_stop(ld->flusher);
     ld->flusher = NULL;
     struct hashmap_entry *e;
@@ -676,6 +824,8 @@ void logdir_close(struct logdir *ld)
         close(ld->lock_fd);
     pthread_mutex_destroy(&ld->mu);
     pthread_mutex_destroy(&ld->checkpoint_mu);
+    pthread_mutex_destroy(&ld->clean_mu);
+    cleaner_map_destroy(ld->clean_map);
     pthread_mutex_destroy(&ld->notify.mu);
     pthread_cond_destroy(&ld->notify.cv);
     mem_free(ld->path);

@@ -33,6 +33,14 @@ struct logdir_topic_config {
     int64_t segment_ms;           /* segment.ms (7 d) */
     int32_t max_message_bytes;    /* max.message.bytes per batch (1048588) */
     int32_t index_interval_bytes; /* index.interval.bytes (4096) */
+    /* Compaction (docs/log.md "Compacted topics"). cleanup.policy is a
+     * set of LOGDIR_CLEANUP_* bits: DELETE alone (the default) deletes
+     * whole old segments; COMPACT keeps the latest record of each key;
+     * both do both. */
+    int32_t cleanup_policy;
+    int64_t delete_retention_ms;      /* delete.retention.ms (1 d) */
+    int64_t min_compaction_lag_ms;    /* min.compaction.lag.ms (0) */
+    double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio (0.5) */
     /* Kafka's topic id (KIP-516): 16 random bytes given at creation (or
      * the first time a data directory written before ids is opened for
      * writing), kept in the topic's metadata; all zero = none. Set by the
@@ -40,8 +48,16 @@ struct logdir_topic_config {
     uint8_t id[16];
 };
 
+#define LOGDIR_CLEANUP_DELETE 1
+#define LOGDIR_CLEANUP_COMPACT 2
+
 /* Fills Kafka's defaults (partitions 1). */
 void logdir_topic_config_init(struct logdir_topic_config *c);
+/* "delete", "compact", "compact,delete" or "delete,compact" (Kafka's
+ * list; spaces allowed): LOGDIR_CLEANUP_* bits, or ERR_INVALID. */
+int logdir_cleanup_policy_parse(const char *s, size_t n);
+/* "delete", "compact" or "compact,delete". */
+const char *logdir_cleanup_policy_name(int32_t policy);
 
 struct logdir_options {
     /* Group commit policy. A partition is fsynced when any of these holds:
@@ -52,6 +68,17 @@ struct logdir_options {
     int64_t flush_bytes;        /* default 0 */
     int64_t retention_check_ms; /* default 300000; 0 = never automatically */
     int64_t recovery_point_ms;  /* checkpoint interval, default 1000 */
+    /* The cleaner thread compacts topics with cleanup.policy compact
+     * (docs/log.md "Compacted topics"): it wakes every cleaner_backoff_ms
+     * (Kafka's log.cleaner.backoff.ms, 15000; 0 = no thread, call
+     * logdir_clean_run), remembers at most cleaner_dedupe_bytes of keys
+     * per pass (log.cleaner.dedupe.buffer.size, 16 MiB: 24 bytes a key)
+     * and reads plus writes at most cleaner_io_bytes_per_sec
+     * (log.cleaner.io.max.bytes.per.second; default 64 MiB/s, 0 =
+     * unthrottled). */
+    int64_t cleaner_backoff_ms;
+    int64_t cleaner_dedupe_bytes;
+    int64_t cleaner_io_bytes_per_sec;
     bool read_only;  /* no lock, no flusher, no truncation: tools (log dump) */
     bool no_flusher; /* tests: no thread; call logdir_flush yourself */
 };
@@ -149,7 +176,32 @@ int logdir_wait_append(struct logdir *ld, uint64_t seen_seq,
  * recovery-point file. Returns 0 or the first error. */
 int logdir_flush(struct logdir *ld);
 /* Runs retention over every partition now (the flusher does it every
- * retention_check_ms). Returns segments deleted or a negative error. */
+ * retention_check_ms). Returns segments deleted or a negative error.
+ * Partitions whose cleanup.policy lacks delete are skipped. */
 int logdir_retention_run(struct logdir *ld, int64_t now_ms);
+
+/* What cleaning passes did (summed over partitions). */
+struct logdir_clean_stats {
+    int64_t partitions;      /* partitions cleaned */
+    int64_t segments;        /* segments rewritten */
+    int64_t bytes_read;      /* log bytes read (map building + rewrite) */
+    int64_t bytes_before;    /* size of the rewritten segments before */
+    int64_t bytes_after;     /* and after */
+    int64_t records_removed; /* superseded, tombstones, aborted, markers */
+};
+
+/* One cleaning pass over every compacted partition now, in the calling
+ * thread (the cleaner thread does the same every cleaner_backoff_ms).
+ * force ignores min.cleanable.dirty.ratio (tests, tools); the other rules
+ * (closed segments only, min.compaction.lag.ms, open transactions) hold.
+ * st may be NULL. Returns partitions cleaned or a negative error; a
+ * partition that fails to clean is logged and skipped (its data is never
+ * touched: the swap is all or nothing). Thread-safe; one pass at a time. */
+int logdir_clean_run(struct logdir *ld, int64_t now_ms, bool force,
+                     struct logdir_clean_stats *st);
+/* Wakes the cleaner thread for a pass soon (after a config change). */
+void logdir_clean_kick(struct logdir *ld);
+/* Totals of every pass since open (for metrics and benches). */
+void logdir_clean_totals(struct logdir *ld, struct logdir_clean_stats *out);
 
 #endif

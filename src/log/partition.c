@@ -28,6 +28,10 @@
  *      truncated back or, if that fails too, cut by recovery's CRC walk).
  *   5. A slice handed to a reader holds a segment reference, so retention
  *      may unlink files while a sendfile is still reading them.
+ *   6. Compaction (cleaner.c) replaces a closed segment by a cleaned copy
+ *      with the same base and next offset (partition_clean_swap); while
+ *      its files are being swapped (cleaning != NULL) retention and
+ *      DeleteRecords stop before it. Offsets below first_dirty are clean.
  */
 #include "log/partition.h"
 
@@ -84,6 +88,8 @@ struct partition {
     int64_t first_unflushed_mono_ms;
     struct flusher *flusher;
     struct log_notify *notify; /* the logdir's; NULL: nobody to wake */
+    struct segment *cleaning;  /* being swapped by the cleaner */
+    int64_t first_dirty;       /* cleaner offset (cleaner thread) */
 };
 
 /* segment.ms counts from when the active segment was created, also across
@@ -197,11 +203,63 @@ static void drop_from(struct partition *p, const int64_t *bases, size_t from,
         p->dir_dirty = true;
 }
 
+/* A crash in the middle of a cleaner swap (cleaner.c): a `.log.cleaned`
+ * is an unfinished copy (removed); a `.log.swap` is a whole, fsynced
+ * cleaned segment whose swap was decided, so it replaces its `.log` (the
+ * old index files go first: they are rebuilt). */
+static int finish_swaps(struct partition *p)
+{
+    DIR *d = opendir(p->dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
+    struct dirent *e;
+    int rc = 0;
+    bool changed = false;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        char path[4096], to[4096], logname[25];
+        if (len < 24)
+            continue;
+        memcpy(logname, e->d_name, 24);
+        logname[24] = '\0';
+        if (segment_parse_name(logname) < 0)
+            continue;
+        if (len == 24 + 8 && !strcmp(e->d_name + 24, ".cleaned")) {
+            snprintf(path, sizeof path, "%s/%s", p->dir, e->d_name);
+            diag_info("log: %s: removing an unfinished cleaned segment", path);
+            os_unlink(path);
+            changed = true;
+        } else if (len == 24 + 5 && !strcmp(e->d_name + 24, ".swap")) {
+            char stem[32];
+            memcpy(stem, e->d_name, 20);
+            stem[20] = '\0';
+            snprintf(path, sizeof path, "%s/%s", p->dir, e->d_name);
+            snprintf(to, sizeof to, "%s/%s.index", p->dir, stem);
+            os_unlink(to);
+            snprintf(to, sizeof to, "%s/%s.timeindex", p->dir, stem);
+            os_unlink(to);
+            snprintf(to, sizeof to, "%s/%s.log", p->dir, stem);
+            diag_info("log: %s: completing an interrupted cleaner swap", path);
+            int r = os_rename(path, to);
+            if (r < 0 && rc == 0)
+                rc = r;
+            changed = true;
+        }
+    }
+    closedir(d);
+    if (changed && rc == 0)
+        rc = os_fsync_dir(p->dir);
+    return rc;
+}
+
 static int recover(struct partition *p, int64_t recovery_point)
 {
     int64_t *bases = NULL;
     size_t n = 0;
-    int rc = list_bases(p->dir, &bases, &n);
+    int rc = p->read_only ? 0 : finish_swaps(p);
+    if (rc < 0)
+        return rc;
+    rc = list_bases(p->dir, &bases, &n);
     if (rc < 0)
         return rc;
     size_t k = 0;
@@ -216,6 +274,7 @@ static int recover(struct partition *p, int64_t recovery_point)
         if (rc < 0)
             goto out;
         bool has_next = i + 1 < n, cut = false;
+        s->allow_gaps = has_next; /* maybe compacted: never the active one */
         if (p->nsegs && bases[i] != active(p)->next_offset) {
             /* A gap or overlap: nothing from here on is trustworthy. */
             segment_unref(s);
@@ -260,11 +319,15 @@ out:
  * (decimal text, written atomically); absent = the first segment's base. */
 #define LOG_START_FILE "log-start-offset"
 
-static int64_t read_log_start(const struct partition *p)
+/* <dir>/cleaner-offset: everything below it is compacted (cleaner.c);
+ * absent = nothing is. */
+#define CLEANER_OFFSET_FILE "cleaner-offset"
+
+static int64_t read_offset_file(const struct partition *p, const char *name)
 {
     char path[4096], *text = NULL;
     size_t len = 0;
-    snprintf(path, sizeof path, "%s/%s", p->dir, LOG_START_FILE);
+    snprintf(path, sizeof path, "%s/%s", p->dir, name);
     if (os_read_file(path, 64, &text, &len) < 0)
         return -1;
     char *end = NULL;
@@ -272,6 +335,11 @@ static int64_t read_log_start(const struct partition *p)
     int64_t out = end != text ? v : -1;
     mem_free(text);
     return out;
+}
+
+static int64_t read_log_start(const struct partition *p)
+{
+    return read_offset_file(p, LOG_START_FILE);
 }
 
 int partition_open(const char *dir, const char *topic, int32_t id,
@@ -325,6 +393,7 @@ int partition_open(const char *dir, const char *topic, int32_t id,
         int64_t deleted_below = read_log_start(p);
         if (deleted_below > p->log_start)
             p->log_start = deleted_below < p->leo ? deleted_below : p->leo;
+        p->first_dirty = read_offset_file(p, CLEANER_OFFSET_FILE);
     }
     /* Everything recovered was fsynced above (or is read-only). */
     p->durable = p->leo;
@@ -948,8 +1017,10 @@ int partition_delete_records(struct partition *p, int64_t offset,
             store64(&p->log_start, offset);
             if (p->durable < offset)
                 store64(&p->durable, offset);
-            /* Whole segments below it go now; the active one stays. */
-            while (p->nsegs > 1 && p->segs[0]->next_offset <= offset) {
+            /* Whole segments below it go now; the active one stays (and
+             * one the cleaner is swapping, until the next call). */
+            while (p->nsegs > 1 && p->segs[0]->next_offset <= offset &&
+                   p->segs[0] != p->cleaning) {
                 struct segment *s = p->segs[0];
                 memmove(p->segs, p->segs + 1,
                         (p->nsegs - 1) * sizeof(*p->segs));
@@ -1047,11 +1118,12 @@ int partition_retention_run(struct partition *p, int64_t now_ms)
 {
     pthread_mutex_lock(&p->mu);
     int deleted = 0;
-    if (p->closed || p->read_only) {
+    if (p->closed || p->read_only ||
+        !(p->cfg.cleanup_policy & LOGDIR_CLEANUP_DELETE)) {
         pthread_mutex_unlock(&p->mu);
         return 0;
     }
-    while (p->nsegs > 1) {
+    while (p->nsegs > 1 && p->segs[0] != p->cleaning) {
         struct segment *s = p->segs[0];
         bool by_time = p->cfg.retention_ms >= 0 && s->max_timestamp >= 0 &&
                        now_ms - s->max_timestamp > p->cfg.retention_ms;
@@ -1116,4 +1188,105 @@ int partition_txn_index_read(struct partition *p, txn_index_fn *fn, void *arg)
     }
     mem_free(segs);
     return total;
+}
+
+/* --- compaction (cleaner.c does the reading and writing) ---------------- */
+
+int partition_clean_begin(struct partition *p, struct partition_clean_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    pthread_mutex_lock(&p->mu);
+    int rc = 0;
+    if (p->closed || p->read_only)
+        rc = ERR_CLOSED;
+    else if (p->failed)
+        rc = ERR_FAILED;
+    if (rc == 0) {
+        v->n = p->nsegs ? p->nsegs - 1 : 0;
+        v->segs = mem_alloc((v->n ? v->n : 1) * sizeof(*v->segs));
+        for (size_t i = 0; i < v->n; i++) {
+            v->segs[i] = p->segs[i];
+            segment_ref(v->segs[i]);
+        }
+        v->log_start = p->log_start;
+        v->durable = p->durable;
+        v->first_dirty =
+            p->first_dirty > p->log_start ? p->first_dirty : p->log_start;
+        v->cfg = p->cfg;
+        v->dir = p->dir;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+void partition_clean_end(struct partition_clean_view *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        segment_unref(v->segs[i]);
+    mem_free(v->segs);
+    v->segs = NULL;
+    v->n = 0;
+}
+
+static bool has_segment(const struct partition *p, const struct segment *s)
+{
+    for (size_t i = 0; i + 1 < p->nsegs; i++)
+        if (p->segs[i] == s)
+            return true;
+    return false;
+}
+
+bool partition_clean_lock(struct partition *p, struct segment *old)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->closed || p->read_only || !has_segment(p, old)) {
+        pthread_mutex_unlock(&p->mu);
+        return false;
+    }
+    p->cleaning = old;
+    return true;
+}
+
+void partition_clean_unlock(struct partition *p)
+{
+    pthread_mutex_unlock(&p->mu);
+}
+
+bool partition_clean_swap(struct partition *p, struct segment *old,
+                          struct segment *fresh)
+{
+    pthread_mutex_lock(&p->mu);
+    bool done = false;
+    for (size_t i = 0; fresh && i + 1 < p->nsegs; i++) {
+        if (p->segs[i] != old)
+            continue;
+        p->segs[i] = fresh;
+        store64(&p->size_bytes, p->size_bytes - old->size + fresh->size);
+        done = true;
+        break;
+    }
+    if (p->cleaning == old)
+        p->cleaning = NULL;
+    pthread_mutex_unlock(&p->mu);
+    if (done)
+        segment_unref(old); /* the partition's reference */
+    return done;
+}
+
+void partition_clean_done(struct partition *p, int64_t first_dirty)
+{
+    char path[4096], text[32];
+    pthread_mutex_lock(&p->mu);
+    bool closed = p->closed;
+    pthread_mutex_unlock(&p->mu);
+    if (closed)
+        return;
+    snprintf(path, sizeof path, "%s/%s", p->dir, CLEANER_OFFSET_FILE);
+    int n = snprintf(text, sizeof text, "%lld\n", (long long)first_dirty);
+    /* An older value on disk only costs a pass more after a restart. */
+    if (os_write_file_atomic(path, text, (size_t)n) < 0)
+        diag_warn("log: %s-%d: cannot write %s", p->topic, p->id, path);
+    pthread_mutex_lock(&p->mu);
+    p->first_dirty = first_dirty;
+    pthread_mutex_unlock(&p->mu);
 }

@@ -4,8 +4,10 @@
  * record_batch.c for the 61-byte header table): nothing else, no framing of
  * ours. Invariants, with the partition mutex held:
  *   1. [0, size) holds whole batches, each passing record_batch_verify,
- *      with base offsets following on from base_offset without gaps;
- *      next_offset is the offset after the last one.
+ *      with base offsets following on from base_offset without gaps
+ *      (forward gaps only in a compacted segment, allow_gaps: its last
+ *      batch is always kept, so it still ends at the next segment's
+ *      base); next_offset is the offset after the last one.
  *   2. The file may be longer than size only while an append is failing
  *      (then it is truncated back) or after a crash (recovery truncates).
  *   3. Index entries point at batch starts inside [0, size); index files
@@ -240,7 +242,8 @@ int segment_recover(struct segment *s, int32_t index_interval,
         }
         if (!trusted && record_batch_verify(p, bsize) != 0)
             break;
-        if (h.base_offset != s->next_offset ||
+        if (h.base_offset < s->next_offset ||
+            (!s->allow_gaps && h.base_offset != s->next_offset) ||
             record_batch_last_offset(&h) - s->base_offset > INT32_MAX ||
             pos + (int64_t)bsize > UINT32_MAX)
             break;

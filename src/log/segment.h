@@ -34,6 +34,10 @@ struct segment {
     int fd;
     int refs; /* atomic */
     bool read_only;
+    /* Offsets may jump forward between batches (a compacted segment; never
+     * the active one): recovery accepts a batch whose base offset is above
+     * the previous batch's last offset + 1. */
+    bool allow_gaps;
     bool dirty;       /* appended since the flusher last captured it */
     bool index_dirty; /* sealed; index files need an fsync */
     struct offset_index oix;

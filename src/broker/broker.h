@@ -35,10 +35,13 @@ struct broker_config {
     int64_t flush_bytes;        /* also fsync after this many bytes; 0 off */
     int64_t retention_bytes;    /* per partition, -1 = no limit */
     int64_t retention_check_ms; /* how often retention runs */
-    int64_t segment_bytes;      /* default segment.bytes for new topics */
-    int64_t segment_ms;         /* default segment.ms for new topics */
-    int64_t message_max_bytes;  /* largest batch accepted */
-    int64_t max_frame_bytes;    /* socket.request.max.bytes */
+    /* log.cleaner.backoff.ms (0: log.cleaner.enable=false), .dedupe.
+     * buffer.size, .io.max.bytes.per.second: logdir_options */
+    int64_t cleaner_backoff_ms, cleaner_dedupe_bytes, cleaner_io_bytes;
+    int64_t segment_bytes;     /* default segment.bytes for new topics */
+    int64_t segment_ms;        /* default segment.ms for new topics */
+    int64_t message_max_bytes; /* largest batch accepted */
+    int64_t max_frame_bytes;   /* socket.request.max.bytes */
     int max_connections;
     int max_inflight;      /* requests queued per connection */
     int64_t conn_out_high; /* per-connection output bound, bytes */

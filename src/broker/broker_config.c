@@ -29,6 +29,9 @@ void broker_config_defaults(struct broker_config *c)
     c->flush_bytes = 0;
     c->retention_bytes = -1;
     c->retention_check_ms = 300000;
+    c->cleaner_backoff_ms = 15000;
+    c->cleaner_dedupe_bytes = 16 << 20;
+    c->cleaner_io_bytes = 64 << 20;
     c->segment_bytes = 1LL << 30;
     c->segment_ms = 7LL * 24 * 3600 * 1000;
     c->message_max_bytes = 1048588;
@@ -114,6 +117,22 @@ int broker_config_apply(struct broker_config *c, const struct config *props,
                  "auto.create.topics.enable: expected true or false");
         return ERR_INVALID;
     }
+    bool cleaner = true;
+    if (config_get_bool(props, "log.cleaner.enable", &cleaner) < 0) {
+        snprintf(err, (size_t)errlen,
+                 "log.cleaner.enable: expected true or false");
+        return ERR_INVALID;
+    }
+    if (get_i64(props, "log.cleaner.backoff.ms", &c->cleaner_backoff_ms, 1,
+                INT32_MAX, err, errlen) < 0 ||
+        get_i64(props, "log.cleaner.dedupe.buffer.size",
+                &c->cleaner_dedupe_bytes, 1 << 16, 1LL << 34, err,
+                errlen) < 0 ||
+        get_i64(props, "log.cleaner.io.max.bytes.per.second",
+                &c->cleaner_io_bytes, 0, INT64_MAX, err, errlen) < 0)
+        return ERR_INVALID;
+    if (!cleaner)
+        c->cleaner_backoff_ms = 0;
     if (config_get_bool(props, "rill.fsync.every.ack", &c->fsync_every_ack) <
         0) {
         snprintf(err, (size_t)errlen,

@@ -140,6 +140,20 @@ void broker_log_drain_begin(struct broker *b)
 /* --- open / close -----------------------------------------------------------
  */
 
+/* Kafka's internal topics are compacted (their latest record of a key
+ * wins); a data directory written before rill compacted gets the policy
+ * now. New ones are created with it (group_offsets_log.c, txn_coord.c). */
+static void ensure_compacted(struct logdir *ld, const char *name)
+{
+    struct logdir_topic_config c;
+    if (logdir_topic_config(ld, name, &c) < 0 ||
+        (c.cleanup_policy & LOGDIR_CLEANUP_COMPACT))
+        return;
+    c.cleanup_policy = LOGDIR_CLEANUP_COMPACT;
+    if (logdir_topic_alter(ld, name, &c) == 0)
+        diag_info("broker: %s is now compacted (cleanup.policy=compact)", name);
+}
+
 int broker_log_open(struct broker *b)
 {
     struct logdir_options o;
@@ -147,6 +161,9 @@ int broker_log_open(struct broker *b)
     o.flush_interval_ms = b->cfg.flush_interval_ms;
     o.flush_bytes = b->cfg.flush_bytes;
     o.retention_check_ms = b->cfg.retention_check_ms;
+    o.cleaner_backoff_ms = b->cfg.cleaner_backoff_ms;
+    o.cleaner_dedupe_bytes = b->cfg.cleaner_dedupe_bytes;
+    o.cleaner_io_bytes_per_sec = b->cfg.cleaner_io_bytes;
     int rc = logdir_open(b->cfg.data_dir, &o, &b->logdir);
     if (rc < 0) {
         diag_error("broker: cannot open data directory %s: %s", b->cfg.data_dir,
@@ -168,6 +185,8 @@ int broker_log_open(struct broker *b)
     }
     b->ls = ls;
     logdir_set_flush_listener(b->logdir, flush_listener, b);
+    ensure_compacted(b->logdir, "__consumer_offsets");
+    ensure_compacted(b->logdir, "__transaction_state");
     return 0;
 }
 

@@ -52,6 +52,20 @@ struct produce_wait {
     struct loop_timer timeout; /* the request's timeout_ms */
 };
 
+/* Whether every record of the (validated) batch has a key. */
+static bool keys_present(const uint8_t *p, size_t n, struct buf *scratch)
+{
+    struct record_iter it;
+    struct record rec;
+    if (record_iter_init(&it, p, n, scratch) < 0)
+        return false;
+    int rc;
+    while ((rc = record_iter_next(&it, &rec)) == 1)
+        if (rec.key_null)
+            return false;
+    return rc == 0;
+}
+
 static int16_t error_for(int rc)
 {
     switch (rc) {
@@ -133,6 +147,14 @@ static int64_t produce_partition(struct broker *b, struct slice topic,
                       pp->partition_index, why,
                       (unsigned long long)b->stats.bad_batches);
         }
+        return -1;
+    }
+    /* A compacted topic keeps the latest record of each key: a record
+     * without one is refused (Kafka: "Compacted topic cannot accept
+     * message without key", INVALID_RECORD). */
+    if (partition_compacted(bp->p) &&
+        !keys_present(p, n, broker_log_scratch(b))) {
+        pr->error_code = KAFKA_ERR_INVALID_RECORD;
         return -1;
     }
     /* Transactional: the coordinator's checks (txn_coord.h). */

@@ -3,7 +3,11 @@
  * append each commit (layer: broker). The map and the record format are in
  * group_offsets.c; this file is the only one that touches the log.
  *
- * Compaction, at start-up only (nothing is served yet): when the replay
+ * The topic is compacted (cleanup.policy=compact) in the background by
+ * the log's cleaner (src/log/cleaner.c), which keeps the latest record of
+ * each key and drops old tombstones. A start-up rewrite remains for a
+ * replay that finds most records superseded (a cleaner that was off):
+ * At start-up (nothing is served yet): when the replay
  * applied at least COMPACT_MIN_RECORDS records and more than
  * COMPACT_RATIO times the live offsets, the live offsets are written as a
  * snapshot ending with a marker to __consumer_offsets_compact and flushed;
@@ -72,6 +76,7 @@ static struct partition *topic_open(struct logdir *ld, const char *name,
     cfg.partitions = 1;
     cfg.retention_ms = -1;
     cfg.segment_bytes = 64 << 20;
+    cfg.cleanup_policy = LOGDIR_CLEANUP_COMPACT; /* the log's cleaner */
     *rc = logdir_topic_create(ld, name, &cfg);
     if (*rc < 0 && *rc != ERR_EXISTS)
         return NULL;

@@ -55,7 +55,8 @@
  *         partition int32, offset int64, leader_epoch int32,
  *         metadata nullable STRING]
  * The latest record of a key wins. The topic is created on the first
- * InitProducerId with a transactional id and never compacted (yet).
+ * InitProducerId with a transactional id, with cleanup.policy=compact
+ * (the log's cleaner keeps the latest record of each key).
  */
 #include "broker/txn_coord.h"
 
@@ -298,6 +299,7 @@ static struct broker_part *state_part(struct txn_coord *tc, bool create)
     cfg.partitions = 1;
     cfg.retention_ms = -1;
     cfg.segment_bytes = 64 << 20;
+    cfg.cleanup_policy = LOGDIR_CLEANUP_COMPACT; /* latest of a key wins */
     int rc = logdir_topic_create(b->logdir, TXN_STATE_TOPIC, &cfg);
     if (rc < 0 && rc != ERR_EXISTS) {
         diag_warn("txn: cannot create %s: %s", TXN_STATE_TOPIC, err_str(rc));

@@ -89,6 +89,7 @@ struct partition {
     struct flusher *flusher;
     struct log_notify *notify; /* the logdir's; NULL: nobody to wake */
     struct segment *cleaning;  /* being swapped by the cleaner */
+    int compacted;             /* atomic: cfg.cleanup_policy has COMPACT */
     int64_t first_dirty;       /* cleaner offset (cleaner thread) */
 };
 
@@ -359,6 +360,7 @@ int partition_open(const char *dir, const char *topic, int32_t id,
     p->topic = mem_strdup(topic);
     p->id = id;
     p->cfg = *cfg;
+    p->compacted = (cfg->cleanup_policy & LOGDIR_CLEANUP_COMPACT) != 0;
     p->read_only = read_only;
     p->flusher = flusher;
     p->refs = 1;
@@ -812,6 +814,11 @@ int partition_failed(struct partition *p)
     return __atomic_load_n(&p->failed, __ATOMIC_ACQUIRE);
 }
 
+bool partition_compacted(struct partition *p)
+{
+    return __atomic_load_n(&p->compacted, __ATOMIC_ACQUIRE) != 0;
+}
+
 int32_t partition_id(const struct partition *p)
 {
     return p->id;
@@ -1111,6 +1118,9 @@ void partition_set_config(struct partition *p,
 {
     pthread_mutex_lock(&p->mu);
     p->cfg = *cfg;
+    __atomic_store_n(&p->compacted,
+                     (cfg->cleanup_policy & LOGDIR_CLEANUP_COMPACT) != 0,
+                     __ATOMIC_RELEASE);
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -50,6 +50,10 @@ int64_t partition_size_bytes(struct partition *p);
 /* 0 or the I/O error that put the partition in FAILED (negative errno). */
 int partition_failed(struct partition *p);
 int32_t partition_id(const struct partition *p);
+/* Whether the topic's cleanup.policy includes compact (a lock-free read;
+ * changes with logdir_topic_alter). The broker refuses records without a
+ * key there, as Kafka does. */
+bool partition_compacted(struct partition *p);
 const char *partition_topic(const struct partition *p);
 
 /* Asks the flusher thread to fsync this partition soon (non-blocking). Its

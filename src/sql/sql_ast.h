@@ -356,6 +356,8 @@ struct sql_stmt {
     const char *watermark_column; /* WATERMARK FOR col AS expr */
     struct sql_expr *watermark;
     const char *watermark_text; /* expr's source, "ts - INTERVAL '5' SECOND" */
+    const char *primary_key;    /* PRIMARY KEY (col) [NOT ENFORCED] */
+    struct sql_pos primary_key_pos;
     struct sql_option *options;
     size_t noptions;
     struct sql_select *query;

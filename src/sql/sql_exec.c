@@ -624,7 +624,7 @@ static void drop_topic(struct sql_exec *ex, const char *topic)
  * remark when the existing topic's partition count differs. */
 static int ensure_topic(struct sql_exec *ex, const struct sql_stmt *st,
                         const char *topic, int32_t partitions, bool explicit,
-                        bool *created, int32_t *actual,
+                        bool compact, bool *created, int32_t *actual,
                         struct sql_exec_error *err)
 {
     *created = false;
@@ -656,6 +656,10 @@ static int ensure_topic(struct sql_exec *ex, const struct sql_stmt *st,
     struct logdir_topic_config cfg;
     logdir_topic_config_init(&cfg);
     cfg.partitions = partitions;
+    /* A TABLE's topic is its changelog: the log keeps the latest record
+     * of each key (docs/log.md "Compacted topics"). */
+    if (compact)
+        cfg.cleanup_policy = LOGDIR_CLEANUP_COMPACT;
     int rc = logdir_topic_create(ex->o.logdir, topic, &cfg);
     if (rc < 0)
         return sql_exec_fail(err, st->pos, rc, "cannot create topic '%s': %s",
@@ -765,6 +769,16 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     for (char *p = r.format; *p; p++)
         *p = (char)tolower((unsigned char)*p);
     const char *key = stmt_option(st, "key");
+    if (st->primary_key) {
+        if (key && strcasecmp(key, st->primary_key) != 0) {
+            rc = sql_exec_fail(err, st->primary_key_pos, ERR_INVALID,
+                               "PRIMARY KEY (%s) and WITH (key = '%s') "
+                               "differ: give one",
+                               st->primary_key, key);
+            goto out;
+        }
+        key = st->primary_key;
+    }
     if (key) {
         int idx = schema_find(&r.schema, key, strlen(key));
         if (idx < 0) {
@@ -777,8 +791,9 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     } else if (table) {
         rc = sql_exec_fail(
             err, npos, ERR_INVALID,
-            "a table needs its key: add WITH (key = 'column') (later "
-            "rows for a key replace earlier ones)");
+            "a table needs its key: add PRIMARY KEY (column) NOT ENFORCED "
+            "or WITH (key = 'column') (later rows for a key replace "
+            "earlier ones)");
         goto out;
     }
     if (stmt_option(st, "csv.delimiter") && strcmp(r.format, "csv") != 0) {
@@ -821,8 +836,8 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
     }
     bool created = false;
     int32_t actual = 0;
-    rc = ensure_topic(ex, st, r.topic, r.partitions, parts != NULL, &created,
-                      &actual, err);
+    rc = ensure_topic(ex, st, r.topic, r.partitions, parts != NULL,
+                      r.kind == CATALOG_TABLE, &created, &actual, err);
     if (rc)
         goto out;
     int32_t wanted = r.partitions;
@@ -983,7 +998,7 @@ static int exec_persistent(struct sql_exec *ex, const struct sql_stmt *st,
     bool created = false;
     int32_t actual = nparts;
     if (!insert) {
-        rc = ensure_topic(ex, st, topic, nparts, parts != NULL, &created,
+        rc = ensure_topic(ex, st, topic, nparts, parts != NULL, false, &created,
                           &actual, err);
         if (rc)
             return rc;

@@ -919,6 +919,24 @@ static void parse_columns(struct parser *p, struct sql_stmt *s)
             s->watermark_text = source(p, start);
             continue;
         }
+        if (is_kw(p, 0, "PRIMARY") && is_kw(p, 1, "KEY")) {
+            /* Flink's table constraint: one column, the record key of a
+             * TABLE (its topic is compacted on it). */
+            struct sql_pos pos = next(p).pos;
+            next(p);
+            if (s->primary_key)
+                sql_parse_error_at(p, pos, "only one PRIMARY KEY");
+            s->primary_key_pos = pos;
+            expect(p, SQL_TOK_LPAREN, "'(' after PRIMARY KEY");
+            s->primary_key = name(p, "a column name in PRIMARY KEY (...)");
+            expect(p, SQL_TOK_RPAREN,
+                   "')' after the PRIMARY KEY column (one column only)");
+            if (accept_kw(p, "NOT"))
+                expect_kw(p, "ENFORCED",
+                          "ENFORCED after PRIMARY KEY (...) "
+                          "NOT");
+            continue;
+        }
         s->columns = grow(p, s->columns, s->ncolumns, &cap, sizeof *s->columns);
         struct sql_column *c = &s->columns[s->ncolumns++];
         memset(c, 0, sizeof *c);

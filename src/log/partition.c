@@ -878,6 +878,19 @@ static int read_upto(struct partition *p, int64_t offset, int64_t upto,
     rc = segment_find_offset(s, offset, &pos, &first);
     if (rc < 0)
         goto out_unlock;
+    /* A compacted segment ends with its last batch kept empty (a header,
+     * no records: cleaner.c). A slice of nothing but that batch gives a
+     * reader no record (librdkafka 2.0 then reports "too large to fetch"
+     * and stops), so start at the next segment instead: the offsets in
+     * between hold nothing. */
+    while (i + 1 < p->nsegs && s->size - pos == RECORD_BATCH_HEADER_SIZE) {
+        s = p->segs[++i];
+        if (s->base_offset >= upto)
+            goto out_unlock;
+        rc = segment_find_offset(s, s->base_offset, &pos, &first);
+        if (rc < 0)
+            goto out_unlock;
+    }
     if (upto >= s->next_offset) {
         end = s->size;
         next = s->next_offset;

@@ -224,6 +224,7 @@ struct pass {
     int64_t map_end;            /* records below it are in the map's scope */
     int64_t rate;               /* bytes/s, 0 = unthrottled */
     int64_t io_bytes, t0_us;
+    const atomic_int *stop;
     struct txns tx;
     struct buf win, scratch, recs, out, enc;
     struct logdir_clean_stats *st;
@@ -264,6 +265,8 @@ static int walk_segment(struct pass *ps, struct segment *s, int64_t from_pos,
 {
     int64_t pos = from_pos;
     while (pos < s->size) {
+        if (atomic_load(ps->stop))
+            return ERR_CLOSED;
         size_t want = 1u << 20;
         if ((int64_t)want > s->size - pos)
             want = (size_t)(s->size - pos);
@@ -369,6 +372,10 @@ static int scan_txns(struct pass *ps, int64_t from, int64_t end)
     while (off < ps->v.durable) {
         if (off >= end && hashmap_count(&t->open) == 0)
             break;
+        if (atomic_load(ps->stop)) {
+            rc = ERR_CLOSED;
+            break;
+        }
         buf_reset(&ps->out);
         int64_t next = off;
         rc = partition_read_copy_upto(ps->p, off, ps->v.durable, 4u << 20,
@@ -716,9 +723,11 @@ static int clean_segment(struct pass *ps, struct segment *s,
 
 int cleaner_clean_partition(struct partition *p, struct cleaner_map *m,
                             int64_t io_bytes_per_sec, int64_t now_ms,
-                            bool force, struct logdir_clean_stats *st)
+                            bool force, const atomic_int *stop,
+                            struct logdir_clean_stats *st)
 {
-    struct pass ps = {.p = p, .map = m, .now_ms = now_ms, .st = st};
+    struct pass ps = {
+        .p = p, .map = m, .now_ms = now_ms, .stop = stop, .st = st};
     int rc = partition_clean_begin(p, &ps.v);
     if (rc < 0)
         return rc == ERR_CLOSED ? 0 : rc;
@@ -808,9 +817,10 @@ int cleaner_clean_partition(struct partition *p, struct cleaner_map *m,
         rc = clean_segment(&ps, s, &has_data);
     }
     if (rc < 0) {
-        diag_warn("log: %s: cleaning stopped: %s (what was swapped stays "
-                  "valid; the next pass starts again)",
-                  ps.v.dir, err_str(rc));
+        if (rc != ERR_CLOSED)
+            diag_warn("log: %s: cleaning stopped: %s (what was swapped "
+                      "stays valid; the next pass starts again)",
+                      ps.v.dir, err_str(rc));
         goto out;
     }
     /* 6. */

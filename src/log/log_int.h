@@ -76,10 +76,14 @@ struct cleaner_map *cleaner_map_create(int64_t bytes);
 void cleaner_map_destroy(struct cleaner_map *m); /* NULL: no-op */
 /* One pass over p if its policy compacts and it is due (or force):
  * returns 1 if it rewrote something, 0 if not, or a negative error
- * (logged; nothing changed). Adds to *st. Cleaner thread or a test. */
+ * (logged; nothing changed). Adds to *st. *stop non-zero (logdir_close)
+ * abandons the pass between two batches (ERR_CLOSED; what was swapped
+ * stays, the segment in progress is left as it was). Cleaner thread or a
+ * test. */
 int cleaner_clean_partition(struct partition *p, struct cleaner_map *m,
                             int64_t io_bytes_per_sec, int64_t now_ms,
-                            bool force, struct logdir_clean_stats *st);
+                            bool force, const atomic_int *stop,
+                            struct logdir_clean_stats *st);
 
 /* What a pass sees of a partition, taken under its mutex: its closed
  * segments (referenced, oldest first; they never change while closed),

@@ -76,6 +76,7 @@ struct logdir {
     pthread_mutex_t clean_mu;
     struct cleaner_map *clean_map;
     struct logdir_clean_stats clean_totals;
+    atomic_int clean_stop; /* logdir_close: abandon the pass */
 };
 
 void logdir_topic_config_init(struct logdir_topic_config *c)
@@ -684,9 +685,12 @@ int logdir_clean_run(struct logdir *ld, int64_t now_ms, bool force,
         ld->clean_map = cleaner_map_create(ld->opts.cleaner_dedupe_bytes);
     int cleaned = 0;
     for (size_t i = 0; i < n; i++) {
-        int r = cleaner_clean_partition(v[i], ld->clean_map,
-                                        ld->opts.cleaner_io_bytes_per_sec,
-                                        now_ms, force, &own);
+        int r =
+            atomic_load(&ld->clean_stop)
+                ? 0
+                : cleaner_clean_partition(v[i], ld->clean_map,
+                                          ld->opts.cleaner_io_bytes_per_sec,
+                                          now_ms, force, &ld->clean_stop, &own);
         if (r > 0)
             cleaned++;
         partition_unref(v[i]);
@@ -799,6 +803,7 @@ void logdir_close(struct logdir *ld)
 {
     if (!ld)
         return;
+    atomic_store(&ld->clean_stop, 1);
     flusher_stop(ld->cleaner); /* first: a pass holds partitions */
     ld->cleaner = NULL;
     flusher_stop(ld->flusher);

@@ -400,6 +400,21 @@ static int16_t alter_topic(struct broker_req *req, bool incremental,
         }
         next = probe;
     }
+    /* The internal topics' latest record of a key is their state: they
+     * stay compacted (an AlterConfigs that does not name cleanup.policy
+     * would otherwise put them back to delete, and retention would drop
+     * committed offsets). */
+    if (broker_topic_is_internal(res->resource_name) &&
+        !(next.cleanup_policy & LOGDIR_CLEANUP_COMPACT)) {
+        bool named = false;
+        for (size_t j = 0; j < res->nconfigs; j++)
+            named |= slice_is(res->configs[j].name, "cleanup.policy");
+        if (named) {
+            *msg = KAFKA_STR("internal topics stay compacted");
+            return KAFKA_ERR_INVALID_CONFIG;
+        }
+        next.cleanup_policy = c.cleanup_policy;
+    }
     if (validate_only)
         return 0;
     int rc = logdir_topic_alter(req->b->logdir, name, &next);

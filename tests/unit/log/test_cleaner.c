@@ -145,6 +145,19 @@ static const struct rec *find_key(const struct recs *g, const char *key)
     return found;
 }
 
+/* The latest value / offset of key ("" / -1 when absent). */
+static const char *val(const struct recs *g, const char *key)
+{
+    const struct rec *r = find_key(g, key);
+    return r ? r->value : "";
+}
+
+static int64_t off_of(const struct recs *g, const char *key)
+{
+    const struct rec *r = find_key(g, key);
+    return r ? r->offset : -1;
+}
+
 static int count_key(const struct recs *g, const char *key)
 {
     int n = 0;
@@ -260,7 +273,7 @@ TEST(test_latest_value_per_key_offsets_kept)
     CHECK_EQ_INT(clean(ld, NOW + 120000, true, &st), 1);
     CHECK_EQ_INT(read_all(p, &after, NULL), 9);
     CHECK(find_key(&after, "k3") == NULL);
-    CHECK_EQ_STR(find_key(&after, "k0")->value, "new");
+    CHECK_EQ_STR(val(&after, "k0"), "new");
 
     /* Reopen: the gaps are accepted, everything is still there. */
     logdir_close(ld);
@@ -336,10 +349,10 @@ TEST(test_compressed_batches_rebuilt)
     CHECK_EQ_INT(clean(ld, NOW, true, NULL), 1);
     static struct recs g;
     CHECK_EQ_INT(read_all(p, &g, NULL), 4);
-    CHECK_EQ_STR(find_key(&g, "a")->value, "a1");
-    CHECK_EQ_STR(find_key(&g, "b")->value, "b2");
-    CHECK_EQ_INT(find_key(&g, "c")->offset, 2);
-    CHECK_EQ_INT(find_key(&g, "d")->offset, 5);
+    CHECK_EQ_STR(val(&g, "a"), "a1");
+    CHECK_EQ_STR(val(&g, "b"), "b2");
+    CHECK_EQ_INT(off_of(&g, "c"), 2);
+    CHECK_EQ_INT(off_of(&g, "d"), 5);
     logdir_close(ld);
     tl_rmrf(dir);
     free(dir);
@@ -364,9 +377,9 @@ TEST(test_transactions)
     CHECK_EQ_INT(clean(ld, NOW + 1000, true, NULL), 1);
     static struct recs g;
     CHECK_EQ_INT(read_all(p, &g, NULL), 3);
-    CHECK_EQ_STR(find_key(&g, "a")->value, "a-committed");
+    CHECK_EQ_STR(val(&g, "a"), "a-committed");
     CHECK_EQ_INT(count_key(&g, "a"), 1);
-    CHECK_EQ_STR(find_key(&g, "b")->value, "b-txn");
+    CHECK_EQ_STR(val(&g, "b"), "b-txn");
     /* Markers older than delete.retention.ms whose transaction has no
      * data left go (the ABORT); the COMMIT keeps its data. */
     CHECK_EQ_INT(clean(ld, NOW + 1000, true, NULL), 0);
@@ -385,7 +398,7 @@ TEST(test_transactions)
     partition_roll(p);
     CHECK_EQ_INT(clean(ld, NOW + 1000, true, NULL), 1);
     CHECK_EQ_INT(read_all(p, &g, NULL), 3);
-    CHECK_EQ_STR(find_key(&g, "c")->value, "c3");
+    CHECK_EQ_STR(val(&g, "c"), "c3");
     logdir_close(ld);
     tl_rmrf(dir);
     free(dir);
@@ -436,7 +449,7 @@ TEST(test_crash_files_recovered)
     static struct recs g;
     if (p) {
         CHECK_EQ_INT(read_all(p, &g, NULL), 10);
-        CHECK_EQ_STR(find_key(&g, "k5")->value, "r19-k5");
+        CHECK_EQ_STR(val(&g, "k5"), "r19-k5");
     }
     CHECK(access(swap, F_OK) != 0);
     CHECK(access(other, F_OK) != 0);

@@ -259,8 +259,12 @@ static const struct {
      "string_value STRING, bool_value BOOLEAN, data_value STRING, sum "
      "DOUBLE, ts TIMESTAMP(3), update_time DOUBLE (docs/formats.md)"},
     {"CREATE TABLE t2 (a INT)",
-     "ERR line 1, column 14: a table needs its key: add WITH (key = "
-     "'column') (later rows for a key replace earlier ones)"},
+     "ERR line 1, column 14: a table needs its key: add PRIMARY KEY "
+     "(column) NOT ENFORCED or WITH (key = 'column') (later rows for a key "
+     "replace earlier ones)"},
+    {"CREATE TABLE t3 (a INT, PRIMARY KEY (a)) WITH (key = 'b')",
+     "ERR line 1, column 25: PRIMARY KEY (a) and WITH (key = 'b') differ: "
+     "give one"},
     {"CREATE STREAM x (a INT) WITH (topic = 'x', TOPIC = 'y')",
      "ERR line 1, column 44: option 'TOPIC' is given twice"},
 

@@ -131,6 +131,20 @@ RILL_API int rill_push(struct rill *db, const char *stream, const void *key,
                        size_t klen, const void *value, size_t vlen,
                        int64_t ts_ms);
 
+/* rill_push to one partition of the topic (0 .. its partitions - 1)
+ * instead of the key's (replaying a log, a device that owns a partition).
+ * RILL_EINVAL for a partition the topic does not have. */
+RILL_API int rill_push_partition(struct rill *db, const char *stream,
+                                 int partition, const void *key, size_t klen,
+                                 const void *value, size_t vlen, int64_t ts_ms);
+
+/* Creates a topic of `partitions` partitions (1 to 10000), as `rill topics
+ * create` does: a stream's topic made before its CREATE STREAM, or a topic
+ * read and written with rill_push and rill_subscribe only. RILL_EEXISTS if
+ * it exists; RILL_ETOOLARGE if an in-memory engine's budget has no room. */
+RILL_API int rill_topic_create(struct rill *db, const char *name,
+                               int partitions);
+
 /* A typed value for rill_push_row. */
 #define RILL_NULL 0
 #define RILL_BOOL 1

@@ -15,6 +15,10 @@
 
 #define DEFAULT_BUDGET (64u << 20)
 #define DEFAULT_PART (1u << 20)
+/* One read copies at most this much (a record larger than it alone): a
+ * reader's buffers are bounded and counted in the budget at open. */
+#define READ_BYTES (64u << 10)
+#define READ_RECORDS 1024
 #define REC_CONTROL 1u
 #define REC_KEY 2u
 #define REC_VALUE 4u
@@ -321,12 +325,9 @@ static int reader_read(struct stream_reader *base, int64_t offset,
         const struct mem_rec *m =
             &p->recs[(p->rfirst + (size_t)(o - p->start)) % p->rcap];
         size_t s = (size_t)m->klen + m->vlen;
-        if (r->n && (max_bytes <= 1 || taken + s > max_bytes))
+        if (r->n && (max_bytes <= 1 || taken + s > max_bytes ||
+                     taken + s > READ_BYTES || r->n == READ_RECORDS))
             break;
-        if (r->n == r->cap) {
-            r->cap = r->cap ? r->cap * 2 : 64;
-            r->at = mem_realloc(r->at, r->cap * sizeof *r->at);
-        }
         /* Offsets now, pointers once the buffer stops moving. */
         struct stream_record *sr = &r->at[r->n++];
         memset(sr, 0, sizeof *sr);
@@ -393,9 +394,19 @@ static int reader_offset_for_time(struct stream_reader *base, int64_t ts,
     return 0;
 }
 
+/* What a reader takes from the budget. */
+static size_t reader_cost(void)
+{
+    return sizeof(struct mem_reader) + READ_BYTES +
+           READ_RECORDS * sizeof(struct stream_record);
+}
+
 static void reader_close(struct stream_reader *base)
 {
     struct mem_reader *r = (struct mem_reader *)base;
+    pthread_mutex_lock(&r->ml->mu);
+    r->ml->reserved -= reader_cost();
+    pthread_mutex_unlock(&r->ml->mu);
     buf_fini(&r->bytes);
     mem_free(r->at);
     mem_free(r);
@@ -415,10 +426,17 @@ static int log_reader(void *ctx, const char *topic, int partition,
     struct mem_topic *t = find(ml, topic);
     struct mem_part *p =
         t && partition >= 0 && partition < t->n ? &t->parts[partition] : NULL;
+    int rc = !p                                                  ? ERR_NOT_FOUND
+             : ml->reserved + reader_cost() > ml->o.budget_bytes ? ERR_TOO_LARGE
+                                                                 : 0;
+    if (!rc)
+        ml->reserved += reader_cost();
     pthread_mutex_unlock(&ml->mu);
-    if (!p)
-        return ERR_NOT_FOUND;
+    if (rc)
+        return rc;
     struct mem_reader *r = mem_calloc(1, sizeof *r);
+    r->cap = READ_RECORDS;
+    r->at = mem_alloc(r->cap * sizeof *r->at);
     r->base.ops = &reader_ops;
     r->recs.ops = &records_ops;
     r->ml = ml;

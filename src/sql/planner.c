@@ -1302,6 +1302,7 @@ static void source_config(const struct plan *p,
     else if (!strcasecmp(p->format, "sparkplug"))
         fmt = PIPELINE_FORMAT_SPARKPLUG;
     *src = (struct pipeline_source_config){
+        .batch_capacity = p->batch_rows,
         .schema = &p->in_schema,
         .format = fmt,
         .time_column = p->time_column,
@@ -1403,6 +1404,8 @@ static int build_over(const struct sql_query_start *q,
         p->overp.cfg.late = hooks->late;
         p->overp.cfg.late_arg = hooks->late_arg;
     }
+    /* Output batches of the pipeline's size (the next operator's). */
+    p->overp.cfg.output_capacity = pipeline_capacity(p->pipe);
     struct operator_node *op;
     char msg[200];
     rc = over_agg_create(sc, &p->overp.cfg, &op, msg, sizeof msg);
@@ -1474,6 +1477,7 @@ static int plan_match(const struct sql_query_start *q, struct plan *p,
         snprintf(p->repart_topic, sizeof p->repart_topic, "%s-repartition",
                  q->id ? q->id : "select");
         struct pipeline_source_config src1 = {
+            .batch_capacity = p->batch_rows,
             .schema = &p->mid_schema,
             .format = PIPELINE_FORMAT_ROW,
             .time_column = -1,
@@ -1528,6 +1532,7 @@ int planner_build(const struct sql_query_start *q,
     if (rc)
         return rc;
     struct plan *p = mem_calloc(1, sizeof *p);
+    p->batch_rows = hooks ? hooks->batch_rows : 0;
     p->limit = s->limit;
     p->transient = q->sink == NULL;
     copy_str(p->sink, sizeof p->sink, q->sink);
@@ -1659,6 +1664,7 @@ int planner_build(const struct sql_query_start *q,
         snprintf(p->repart_topic, sizeof p->repart_topic, "%s-repartition",
                  q->id ? q->id : "select");
         struct pipeline_source_config src1 = {
+            .batch_capacity = p->batch_rows,
             .schema = &p->mid_schema,
             .format = PIPELINE_FORMAT_ROW,
             .time_column = -1,

@@ -41,6 +41,7 @@ struct sql_join_plan;
 #define PLANNER_DEFAULT_IDLE_TIMEOUT_MS 30000
 
 struct plan {
+    int batch_rows; /* planner_hooks.batch_rows */
     /* input */
     char input[CATALOG_NAME_MAX + 1];
     char topic[256];
@@ -130,6 +131,10 @@ struct plan {
 struct planner_hooks {
     window_agg_late_fn late; /* too-late rows of a window aggregate */
     void *late_arg;
+    /* rows per batch of every pipeline of the plan (0: the pipeline's
+     * 1024); librill's in-memory engines ask for fewer (less memory per
+     * operator, inside their budget). */
+    int batch_rows;
 };
 
 /* Builds the plan of q (SELECT, CREATE ... AS SELECT, INSERT, or the

@@ -105,6 +105,7 @@ static const char *sink_topic(const struct sql_query_start *q)
 /* What build() needs while the runtime builds the tasks (during start or
  * select: the statement is alive). */
 struct build_ctx {
+    int batch_rows; /* query_run_options.batch_rows */
     struct sql_query_start *qs;
     struct sql_exec_error *err; /* the first planning error, positioned */
 };
@@ -115,7 +116,7 @@ static int build(void *arg, int stage, const struct query_task_hooks *hooks,
                  struct query_task_plan *out, char *err, size_t errlen)
 {
     struct build_ctx *b = arg;
-    struct planner_hooks ph = {hooks->on_late, hooks->arg};
+    struct planner_hooks ph = {hooks->on_late, hooks->arg, b->batch_rows};
     struct plan *p;
     int rc = planner_build(b->qs, &ph, &p, b->err);
     if (rc) {
@@ -221,7 +222,7 @@ static int eng_start(void *ctx, struct sql_query_start *qs,
                      struct sql_exec_error *err)
 {
     struct query_run *qr = ctx;
-    struct build_ctx b;
+    struct build_ctx b = {.batch_rows = qr->o.batch_rows};
     struct query_spec s;
     int rc = plan_spec(qs, &b, &s, err);
     if (rc)
@@ -247,7 +248,7 @@ static int eng_select(void *ctx, struct sql_query_start *qs,
                       struct sql_exec_error *err)
 {
     struct query_run *qr = ctx;
-    struct build_ctx b;
+    struct build_ctx b = {.batch_rows = qr->o.batch_rows};
     struct query_spec s;
     int rc = plan_spec(qs, &b, &s, err);
     if (rc)

@@ -58,6 +58,9 @@ struct query_run_options {
      * together (query_runtime_options.state_room); NULL: no bound. */
     uint64_t (*state_room)(void *arg);
     void *state_room_arg;
+    /* Rows per batch of the queries' pipelines (0: 1024): fewer take less
+     * memory per operator (librill in memory: 128). */
+    int batch_rows;
 };
 
 struct query_run;

@@ -592,6 +592,7 @@ int sql_join_build(const struct sql_query_start *q,
         return rc;
     struct plan *p = mem_calloc(1, sizeof *p);
     struct sql_join_plan *j = mem_calloc(1, sizeof *j);
+    p->batch_rows = hooks ? hooks->batch_rows : 0;
     p->join = j;
     p->limit = s->limit;
     p->transient = q->sink == NULL;
@@ -814,6 +815,7 @@ int sql_join_build(const struct sql_query_start *q,
      * the key (stage 0 reads partition i of each, where it exists). */
     j->repartition = p->npartitions > 1;
     struct pipeline_source_config src = {
+        .batch_capacity = p->batch_rows,
         .schema = &j->src[0],
         .format = PIPELINE_FORMAT_JSON,
         .time_column = 1,
@@ -847,6 +849,7 @@ int sql_join_build(const struct sql_query_start *q,
         snprintf(p->repart_topic, sizeof p->repart_topic, "%s-repartition",
                  q->id ? q->id : "select");
         struct pipeline_source_config src1 = {
+            .batch_capacity = p->batch_rows,
             .schema = &j->src[0],
             .format = PIPELINE_FORMAT_ROW,
             .time_column = -1,

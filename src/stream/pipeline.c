@@ -184,8 +184,13 @@ int pipeline_add_window_agg(struct pipeline *p,
 {
     if (p->sealed)
         return ERR_CLOSED;
+    /* Its output batches are the pipeline's: the operators after it take
+     * batches of at most that many rows. */
+    struct window_agg_config c = *cfg;
+    if (!c.output_capacity || c.output_capacity > p->capacity)
+        c.output_capacity = p->capacity;
     struct operator_node *op;
-    int rc = operator_window_create(pipeline_schema(p), cfg, &op, wa_out);
+    int rc = operator_window_create(pipeline_schema(p), &c, &op, wa_out);
     return rc ? rc : append(p, op);
 }
 

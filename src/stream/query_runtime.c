@@ -51,6 +51,7 @@ struct query_runtime {
     int nqueries;
     unsigned transient_seq;
     char errmsg[512]; /* query_runtime_errmsg */
+    int since_room;   /* busy steps since the last check_state_room */
 };
 
 static void sleep_ms(int ms)
@@ -777,11 +778,18 @@ static uint64_t query_state_bytes(const struct query *q)
 }
 
 /* The state of every caller-stepped query against options.state_room:
- * the query that holds the most fails when they do not fit together. */
-static int check_state_room(struct query_runtime *qr)
+ * the query that holds the most fails when they do not fit together.
+ * Summing the state walks every operator's tables, so it is done every
+ * ROOM_STEPS busy steps (at most that many reads of READ_MAX records
+ * per task go by unchecked) and whenever the queries go quiet. */
+#define ROOM_STEPS 8
+static int check_state_room(struct query_runtime *qr, int busy)
 {
     if (!qr->o.state_room)
         return 0;
+    if (busy && ++qr->since_room < ROOM_STEPS)
+        return 0;
+    qr->since_room = 0;
     uint64_t room = qr->o.state_room(qr->o.state_room_arg), total = 0, most = 0;
     struct query *big = NULL;
     for (int i = 0; i < qr->nqueries; i++) {
@@ -864,7 +872,7 @@ int query_runtime_step(struct query_runtime *qr, int64_t wait_ms)
         if (qr->o.until_idle && !busy)
             end_if_idle(qr, q, idle);
     }
-    int rc = check_state_room(qr);
+    int rc = check_state_room(qr, busy);
     if (err || rc)
         return err ? err : rc;
     int64_t wait = due - clock_mono_ms();
@@ -895,7 +903,7 @@ int query_runtime_advance(struct query_runtime *qr, int64_t now_ms)
             return fail_query(qr, q, rc, why);
         }
     }
-    return check_state_room(qr);
+    return check_state_room(qr, 0);
 }
 
 const char *query_runtime_errmsg(const struct query_runtime *qr)

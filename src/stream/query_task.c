@@ -686,7 +686,18 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
     for (int s = 0; s < k->nins; s++) {
         const char *t = s ? sp->extra_inputs[s - 1] : in;
         struct stream_reader *r;
-        if (stream_log_reader(&q->log, t, part, flags, &r) != 0) {
+        int orc = stream_log_reader(&q->log, t, part, flags, &r);
+        if (orc == ERR_TOO_LARGE) {
+            /* An in-memory log whose budget has no room for the reader:
+             * the query cannot run, and says so (never reads nothing). */
+            snprintf(err, errlen,
+                     "reading %s partition %d does not fit in the memory "
+                     "budget",
+                     t, part);
+            rc = orc;
+            goto fail;
+        }
+        if (orc != 0) {
             /* no such partition: nothing to read */
             int n = stream_log_partitions(&q->log, t);
             k->absent[s] = n >= 0 && n <= part;

@@ -1068,7 +1068,14 @@ void window_agg_stats(const struct window_agg *wa, struct window_agg_stats *out)
     out->groups_live = wa->live;
     out->keys = wa->nkeys;
     size_t heap = 0;
-    for (uint32_t s = 0; s < wa->nslots; s++) {
+    /* Only COUNT(DISTINCT) and PERCENTILE keep memory outside the slots:
+     * without them there is nothing to walk (this runs at every publish). */
+    bool walk = false;
+    for (int a = 0; a < wa->cfg.naggs && !walk; a++)
+        walk = !wa->aggs[a].shared &&
+               (wa->aggs[a].spec.func == AGG_COUNT_DISTINCT ||
+                wa->aggs[a].spec.func == AGG_PERCENTILE);
+    for (uint32_t s = 0; walk && s < wa->nslots; s++) {
         const struct slot_hdr *h = hdr(wa, s);
         if (!(h->kf & F_LIVE))
             continue;

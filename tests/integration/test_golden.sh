@@ -7,6 +7,8 @@
 # expected.txt (a diff on failure). Cases listed in tests/golden/KNOWN_FAIL
 # are run and reported but do not fail the run. Format and how to add a
 # case: docs/testing.md. Usage: test_golden.sh [CASE...]
+# With GOLDEN_LIB=PROGRAM (test_golden_lib.sh), each case runs through
+# librill instead: PROGRAM CASE_DIR prints what the `rill run` path prints.
 source "$(dirname "$0")/lib.sh"
 
 GOLDEN=$(cd "$(dirname "$0")/../golden" && pwd)
@@ -50,6 +52,11 @@ produce_input() {
 # a `-- consume: TOPIC` line of query.sql, after a `--- TOPIC` line.
 run_case() {
   local dir=$1 out=$2 data t rc=0
+  if [ -n "${GOLDEN_LIB:-}" ]; then
+    timeout 60 "$GOLDEN_LIB" "$dir" >"$out" 2>"$out.err" || rc=$?
+    [ $rc = 0 ] || { echo "(golden_lib failed: exit $rc)"; cat "$out.err"; } >>"$out"
+    return 0
+  fi
   data=$TMP/$(basename "$1")
   rm -rf "$data"
   produce_input "$dir" "$data" || { echo "(input failed)" >"$out"; return 0; }
@@ -125,6 +132,6 @@ for c in "${cases[@]}"; do
     failed=$((failed + 1))
   fi
 done
-echo "golden: $passed passed, $failed failed, $kf known failures"
+echo "golden${GOLDEN_LIB:+ (through librill)}: $passed passed, $failed failed, $kf known failures"
 [ $failed = 0 ] || exit 1
 echo "PASS test_golden"

@@ -448,6 +448,22 @@ TEST(test_state_budget)
     CHECK_EQ_INT(rill_query_counter(db, "q_2", "rows_in", &in), 0);
     CHECK(in >= i - 1000);
     rill_close(db);
+
+    /* A query whose reading buffers do not fit is refused when created,
+     * never left reading nothing. */
+    o.memory_bytes = 300u << 10;
+    o.partition_bytes = 64u << 10;
+    CHECK_EQ_INT(rill_open(NULL, &o, &db), 0);
+    CHECK_EQ_INT(rill_exec(db,
+                           "CREATE STREAM s (id STRING, v DOUBLE) WITH (topic "
+                           "= 's', format = 'json', partitions = 1);",
+                           NULL, NULL),
+                 0);
+    CHECK_EQ_INT(
+        rill_exec(db, "CREATE STREAM t AS SELECT id FROM s;", NULL, NULL),
+        RILL_ETOOLARGE);
+    CHECK(strstr(rill_errmsg(db), "memory budget") != NULL);
+    rill_close(db);
 }
 
 /* Engines open and close without a leak (the sanitizer build runs this

@@ -181,7 +181,8 @@ RILL_API int rill_flush(struct rill *db);
 
 /* Receives the records of a stream, table or topic, from its beginning
  * (RILL_FROM_BEGINNING: what is retained) or its end (RILL_FROM_END: what
- * is written after the call). Callbacks run inside rill_poll. */
+ * is written after the call). Callbacks run inside rill_poll; with
+ * on_record NULL the records are pulled with rill_sub_next. */
 #define RILL_FROM_END 0
 #define RILL_FROM_BEGINNING 1
 struct rill_record {
@@ -197,6 +198,14 @@ typedef void (*rill_record_fn)(void *arg, const struct rill_record *rec);
 RILL_API int rill_subscribe(struct rill *db, const char *name, int from,
                             rill_record_fn on_record, void *arg,
                             struct rill_sub **out);
+
+/* Pulls the next record of sub instead of receiving it in a callback
+ * (subscribe with on_record NULL: rill_poll then leaves sub alone): 1 with
+ * *out filled (its pointers valid until the next call on sub), 0 when none
+ * came within timeout_ms, or an error. Partitions are read in turn, each
+ * in offset order. An in-memory engine runs its queries here too. */
+RILL_API int rill_sub_next(struct rill_sub *sub, struct rill_record *out,
+                           int timeout_ms);
 RILL_API void rill_unsubscribe(struct rill_sub *sub);
 
 /* Delivers what the subscriptions have (calling their callbacks in this

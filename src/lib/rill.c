@@ -47,11 +47,17 @@ struct push_writer {
 struct rill_sub {
     struct rill *db;
     struct rill_sub *next;
-    rill_record_fn fn;
+    rill_record_fn fn; /* NULL: pulled with rill_sub_next only */
     void *arg;
     int n;
     struct stream_reader **r;
     int64_t *pos;
+    /* rill_sub_next: the chunk being pulled (of partition cur) */
+    int cur;
+    bool held;
+    struct stream_chunk chunk;
+    struct stream_record recs[64];
+    int nrec, at;
 };
 
 struct rill {
@@ -252,6 +258,8 @@ int rill_open(const char *dir, const struct rill_options *opts,
 
 static void sub_free(struct rill_sub *s)
 {
+    if (s->held)
+        stream_reader_release(s->r[s->cur]);
     for (int i = 0; i < s->n; i++)
         stream_reader_close(s->r[i]);
     mem_free(s->r);
@@ -594,7 +602,7 @@ int rill_subscribe(struct rill *db, const char *name, int from,
         return RILL_EINVAL;
     *out = NULL;
     CHECK_OPEN(db);
-    if (!name || !fn || (from != RILL_FROM_END && from != RILL_FROM_BEGINNING))
+    if (!name || (from != RILL_FROM_END && from != RILL_FROM_BEGINNING))
         return RILL_EINVAL;
     const char *topic = topic_of(db, name);
     int n = stream_log_partitions(&db->log, topic);
@@ -642,7 +650,7 @@ static int poll_once(struct rill *db)
 {
     int delivered = 0;
     for (struct rill_sub *s = db->subs; s; s = s->next)
-        for (int i = 0; i < s->n; i++) {
+        for (int i = 0; s->fn && i < s->n; i++) {
             struct stream_chunk c;
             int rc = stream_reader_read(s->r[i], s->pos[i], 1u << 20, &c);
             if (rc == ERR_RANGE) {
@@ -704,6 +712,85 @@ int rill_advance(struct rill *db, int64_t now_ms)
     if (rc < 0)
         return fail(db, code(rc), "%s", query_run_errmsg(db->qr));
     return step_all(db);
+}
+
+/* The next record of s's held chunk, else the next chunk of any partition
+ * (round robin from the one after the last): 1, 0 (nothing), or an error. */
+static int pull_once(struct rill_sub *s, struct rill_record *out)
+{
+    for (int tries = 0; tries <= s->n;) {
+        while (s->at < s->nrec) {
+            const struct stream_record *r = &s->recs[s->at++];
+            if (r->control)
+                continue;
+            *out = (struct rill_record){
+                .key = r->key_null ? NULL : r->key,
+                .key_len = r->key_len,
+                .value = r->value_null ? NULL : r->value,
+                .value_len = r->value_len,
+                .timestamp = r->timestamp,
+                .partition = s->cur,
+                .offset = r->offset,
+            };
+            return 1;
+        }
+        if (s->held) {
+            int k =
+                s->chunk.records->ops->next_many(s->chunk.records, s->recs, 64);
+            if (k > 0) {
+                s->nrec = k;
+                s->at = 0;
+                continue;
+            }
+            s->pos[s->cur] = s->chunk.next_offset;
+            stream_reader_release(s->r[s->cur]);
+            s->held = false;
+            s->nrec = s->at = 0;
+            s->cur = (s->cur + 1) % s->n;
+        }
+        int rc = stream_reader_read(s->r[s->cur], s->pos[s->cur], 1u << 20,
+                                    &s->chunk);
+        if (rc == ERR_RANGE) {
+            s->pos[s->cur] = stream_reader_start(s->r[s->cur]);
+            continue;
+        }
+        if (rc < 0)
+            return fail(s->db, code(rc), "reading a subscription: %s",
+                        err_str(rc));
+        if (rc == 1) {
+            s->held = true;
+            continue;
+        }
+        s->cur = (s->cur + 1) % s->n;
+        tries++;
+    }
+    return 0;
+}
+
+int rill_sub_next(struct rill_sub *sub, struct rill_record *out, int timeout_ms)
+{
+    if (!sub || !out)
+        return RILL_EINVAL;
+    struct rill *db = sub->db;
+    CHECK_OPEN(db);
+    int rc = flush_writers(db);
+    if (rc)
+        return rc;
+    int64_t deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    for (;;) {
+        uint64_t seq = stream_log_append_seq(&db->log);
+        rc = pull_once(sub, out);
+        if (rc != 0)
+            return rc;
+        if (db->mem && (rc = step_all(db)) < 0)
+            return rc;
+        if (db->mem && (rc = pull_once(sub, out)) != 0)
+            return rc;
+        int64_t left = deadline - clock_mono_ms();
+        if (left <= 0)
+            return 0;
+        stream_log_wait(&db->log, seq, db->mem && left > 10 ? 10 : left);
+    }
 }
 
 int rill_poll(struct rill *db, int timeout_ms)

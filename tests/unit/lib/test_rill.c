@@ -499,6 +499,48 @@ TEST(test_many_engines)
     }
 }
 
+/* Pulling rows instead of callbacks. */
+TEST(test_pull)
+{
+    struct rill_options o = {0};
+    struct rill *db;
+    CHECK_EQ_INT(rill_open(NULL, &o, &db), 0);
+    CHECK_EQ_INT(rill_exec(db, stream, NULL, NULL), 0);
+    CHECK_EQ_INT(rill_exec(db,
+                           "CREATE STREAM hot AS SELECT id, v FROM r "
+                           "WHERE v > 10;",
+                           NULL, NULL),
+                 0);
+    struct rill_sub *sub;
+    CHECK_EQ_INT(rill_subscribe(db, "hot", RILL_FROM_END, NULL, NULL, &sub), 0);
+    struct rill_record rec;
+    CHECK_EQ_INT(rill_sub_next(sub, &rec, 0), 0); /* nothing yet */
+    char json[128];
+    for (int i = 0; i < 100; i++) {
+        int n = snprintf(json, sizeof json, "{\"id\":\"k%d\",\"v\":%d}", i % 4,
+                         i % 20);
+        CHECK_EQ_INT(rill_push(db, "r", json + 7, 2, json, (size_t)n, 1000 + i),
+                     0);
+    }
+    /* rill_poll leaves a pulled subscription alone. */
+    CHECK_EQ_INT(rill_poll(db, 0), 0);
+    int got = 0, above = 0;
+    int64_t last = -1;
+    while (rill_sub_next(sub, &rec, 0) == 1) {
+        got++;
+        above += strstr((const char *)rec.value, "\"v\":1") != NULL;
+        CHECK(rec.offset > last || rec.partition != 0);
+        if (rec.partition == 0)
+            last = rec.offset;
+    }
+    CHECK_EQ_INT(got, 45);
+    CHECK(above == 45); /* v is 11..19 */
+    CHECK_EQ_INT(rill_sub_next(sub, &rec, 0), 0);
+    CHECK_EQ_INT(rill_sub_next(NULL, &rec, 0), RILL_EINVAL);
+    rill_unsubscribe(sub);
+    rill_close(db);
+}
+
 TEST(test_version)
 {
     CHECK_EQ_STR(rill_version(), RILL_VERSION);
@@ -510,6 +552,7 @@ int main(void)
     RUN(test_virtual_clock);
     RUN(test_state_budget);
     RUN(test_many_engines);
+    RUN(test_pull);
     RUN(test_push_query_subscribe);
     RUN(test_until_idle_windows);
     RUN(test_in_memory);

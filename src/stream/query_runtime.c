@@ -210,6 +210,38 @@ static int query_end(struct query *q)
     return rc;
 }
 
+/* Bounded mode: whether q's input is over after `quiet` ms without a
+ * read. Quiet for idle ms is not enough: a task behind its partition's end
+ * (a slow fetch from a cluster, a loaded machine) is lagging, not idle,
+ * and ending then would leave its records out. Past IDLE_GIVE_UP times
+ * idle with no read at all the query ends anyway, and says how much it
+ * left unread. */
+#define IDLE_GIVE_UP 40
+static bool input_over(struct query *q, int64_t quiet, int64_t idle)
+{
+    if (quiet < idle)
+        return false;
+    int64_t behind = 0;
+    for (int i = 0; i < q->ntasks; i++) {
+        const struct task *k = q->tasks[i];
+        for (int s = 0; s < k->nins; s++)
+            if (k->ins[s]) {
+                int64_t end = stream_reader_end(k->ins[s]);
+                int64_t nx = atomic_load(&k->pub.next[s]);
+                if (end > nx)
+                    behind += end - nx;
+            }
+    }
+    if (!behind)
+        return true;
+    if (quiet < IDLE_GIVE_UP * idle)
+        return false;
+    diag_warn("query %s: ends its bounded run with %lld record(s) unread: "
+              "no read for %lld ms",
+              q->id, (long long)behind, (long long)quiet);
+    return true;
+}
+
 /* Steps every task of q in this thread until stop, LIMIT, an interrupt
  * (transient), or idleness in bounded mode. */
 static int query_loop(struct query *q, bool transient)
@@ -249,7 +281,8 @@ static int query_loop(struct query *q, bool transient)
                 query_task_progress_save(q, query_task_progress_wm(q));
             continue;
         }
-        if (q->rt->o.until_idle && clock_mono_ms() - last >= idle) {
+        if (q->rt->o.until_idle &&
+            input_over(q, clock_mono_ms() - last, idle)) {
             /* Recorded before the end of input fires every window, so a
              * restart with more data does not mute later windows. */
             if (q->persistent)
@@ -729,10 +762,15 @@ int query_runtime_stats(struct query_runtime *qr, const char *id,
  * here, in the waiting thread (which then owns every task). */
 static void end_if_idle(struct query_runtime *qr, struct query *q, int64_t idle)
 {
-    int64_t now = clock_mono_ms();
-    for (int i = 0; i < q->ntasks; i++)
-        if (now - atomic_load(&q->tasks[i]->last_input) < idle)
+    int64_t now = clock_mono_ms(), quiet = INT64_MAX;
+    for (int i = 0; i < q->ntasks; i++) {
+        int64_t t = now - atomic_load(&q->tasks[i]->last_input);
+        if (t < idle)
             return;
+        quiet = t < quiet ? t : quiet;
+    }
+    if (!input_over(q, quiet, idle))
+        return;
     for (int i = 0; q->pooled && i < q->ntasks; i++)
         worker_pool_remove(qr->pool, &q->tasks[i]->wt);
     q->pooled = false;

@@ -220,7 +220,9 @@ RILL_API int rill_poll(struct rill *db, int timeout_ms);
 
 /* A counter of a query that runs or ran in this engine: "records_in",
  * "rows_in", "rows_out", "late_rows", "dead_letters", "windows_fired",
- * "write_errors", "lag", "watermark" (ms; absent before the first), as
+ * "write_errors", "records_skipped", "state_entries" and "state_bytes"
+ * (what its operators hold now), "lag", "watermark" (ms; absent before
+ * the first), as
  * `rill queries describe` names them with '_' for ' '; the query's id as
  * rill_exec reported it ("started query q_1"). */
 RILL_API int rill_query_counter(struct rill *db, const char *query_id,

@@ -738,8 +738,13 @@ int query_runtime_stats(struct query_runtime *qr, const char *id,
         buf_printf(out, " + %d after the repartition topic %s-repartition",
                    qi.n1, id);
     buf_printf(out, "\n");
+    uint64_t st_entries = 0, st_bytes = 0;
+    bool stateful = false;
     for (int i = 0; i < qi.nops; i++) {
         const struct query_info_op *op = &qi.ops[i];
+        stateful |= op->stateful;
+        st_entries += op->state_entries;
+        st_bytes += op->state_bytes;
         buf_printf(out,
                    "operator %d %s%s: %" PRIu64 " rows in, %" PRIu64 " out",
                    i + 1, op->name, op->stage ? " (stage 1)" : "", op->rows_in,
@@ -749,6 +754,10 @@ int query_runtime_stats(struct query_runtime *qr, const char *id,
                        op->state_entries, op->state_bytes);
         buf_printf(out, "\n");
     }
+    if (stateful) /* every operator's, summed (librill: "state_bytes") */
+        buf_printf(out,
+                   "state entries: %" PRIu64 "\nstate bytes: %" PRIu64 "\n",
+                   st_entries, st_bytes);
     struct query *q = query_runtime_find(qr, id);
     if (q)
         checkpoint_describe(q, out);

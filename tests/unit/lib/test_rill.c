@@ -300,6 +300,10 @@ TEST(test_in_memory_windows)
     while (rill_poll(db, 0) > 0)
         ;
     CHECK_EQ_INT(s.n, 40); /* the same windows as on a data directory */
+    /* The state a query holds is a counter too. */
+    int64_t sb = -1;
+    CHECK_EQ_INT(rill_query_counter(db, "q_1", "state_bytes", &sb), 0);
+    CHECK(sb > 0);
     CHECK(strstr(s.last, "\"n\":25") != NULL);
     rill_close(db);
 }

@@ -39,21 +39,26 @@
 
 #include "base/diag.h"
 #include "base/err.h"
-#include "base/hashmap.h"
+#include "base/hashmap.h" /* hashmap_hash */
 #include "base/mem.h"
 
 #define SLOT_INLINE 48 /* string bytes kept in a row slot */
 #define POOL_CHUNK 256
 
+/* A row: only the input columns read after the row is pushed (the
+ * stored ones, c->vidx); the DEFINE conditions on the row alone are
+ * evaluated once, at push, into bits; PARTITION BY columns come from the
+ * key. */
 struct slot {
     int64_t ts;
     int64_t seq;
     uint32_t refs;
     uint32_t bits; /* local DEFINE conditions that hold */
     int32_t partition;
-    struct slot *next_free;
-    char *overflow;
-    struct value v[];
+    uint64_t nulls; /* bit j: stored column j is NULL */
+    char *overflow; /* strings past SLOT_INLINE */
+    uint64_t w[];   /* stored column j at w[woff[j]]: a string is its
+                     * pointer and length (two words), else one word */
 };
 
 struct hnode {
@@ -101,6 +106,8 @@ struct attempt {
 struct pend {
     int64_t ts;
     struct slot *row;
+    uint32_t bits; /* row->bits: read without touching the row */
+    uint32_t overflow;
 };
 
 struct key {
@@ -117,16 +124,25 @@ struct key {
     int64_t nrows;
     int64_t match_number;
     bool active;
-    struct value keyv[CEP_MAX_KEYS]; /* borrowed from keyslot */
-    struct slot *keyslot;
+    uint64_t hash;
+    uint32_t klen;
+    struct value keyv[CEP_MAX_KEYS]; /* strings point into kbytes */
+    uint8_t kbytes[];                /* the key's encoding (key_bytes) */
 };
 
 struct cep {
     const struct schema *in;
     int capacity;
     int nin;
-    bool has_strings;
     size_t slot_size;
+    /* the stored columns (struct slot) */
+    int nstored;
+    int stored[SCHEMA_MAX_COLUMNS];
+    int vidx[SCHEMA_MAX_COLUMNS]; /* column -> stored index, -1: none */
+    int woff[SCHEMA_MAX_COLUMNS]; /* stored index -> first word */
+    int nwords;
+    int keyidx[SCHEMA_MAX_COLUMNS]; /* column -> PARTITION BY key, -1 */
+    bool stored_strings;
     /* variables and pattern */
     int nvars;
     char vars[CEP_MAX_VARS][SCHEMA_NAME_MAX];
@@ -145,7 +161,8 @@ struct cep {
     /* DEFINE */
     struct expr_ctx *local_ctx, *def_ctx;
     struct expr *local[CEP_MAX_VARS], *general[CEP_MAX_VARS];
-    uint32_t always; /* vars without a local condition (TRUE) */
+    uint32_t always;              /* vars without a local condition (TRUE) */
+    int local_same[CEP_MAX_VARS]; /* an earlier var with the same one */
     struct row_batch *defb;
     /* MEASURES */
     struct expr_ctx *mea_ctx;
@@ -165,10 +182,13 @@ struct cep {
     struct hslot *htab; /* dedup_history: (pc, history) seen this step */
     size_t hcap, hused;
     /* state */
-    struct hashmap keys;
+    struct key **ktab; /* open addressing by key hash */
+    size_t kcap, nkeys;
+    struct key *klast; /* the previous row's key */
     struct key **active;
     int nactive, actcap;
-    struct slot *free_slots;
+    struct slot **free_slots; /* a stack: freeing touches no row */
+    size_t nfree, freecap;
     void **slabs;
     int nslabs, slabcap;
     struct hnode *free_nodes; /* chained through prev */
@@ -206,16 +226,9 @@ int cep_create(const struct schema *in, int capacity, struct cep **out)
     c->in = in;
     c->capacity = capacity;
     c->nin = in->ncolumns;
-    for (int i = 0; i < in->ncolumns; i++)
-        if (in->columns[i].type == SCHEMA_STRING)
-            c->has_strings = true;
-    c->slot_size = sizeof(struct slot) + (size_t)c->nin * sizeof(struct value) +
-                   (c->has_strings ? SLOT_INLINE : 0);
-    c->slot_size = (c->slot_size + 7) & ~(size_t)7;
     for (int s = 0; s < 2; s++) {
         c->sch[s] = *in;
     }
-    hashmap_init(&c->keys);
     buf_init(&c->keybuf);
     c->wm = INT64_MIN;
     *out = c;
@@ -363,6 +376,13 @@ int cep_set_defines(struct cep *c, struct expr_ctx *local_ctx,
     for (int v = 0; v < c->nvars; v++) {
         c->local[v] = local ? local[v] : NULL;
         c->general[v] = general ? general[v] : NULL;
+        c->local_same[v] = -1;
+        for (int u = 0; u < v && c->local[v]; u++)
+            if (c->local[u] && c->local_same[u] < 0 &&
+                expr_same(c->local[u], c->local[v])) {
+                c->local_same[v] = u;
+                break;
+            }
         if (c->local[v])
             c->always &= ~(1u << v); /* now: vars without a local part */
         if (c->general[v])
@@ -430,27 +450,33 @@ int cep_set_options(struct cep *c, const struct cep_options *o)
 
 /* ---- pools ---- */
 
+static void slot_put(struct cep *c, struct slot *s)
+{
+    if (c->nfree == c->freecap) {
+        c->freecap = c->freecap ? 2 * c->freecap : POOL_CHUNK;
+        c->free_slots =
+            mem_realloc(c->free_slots, c->freecap * sizeof *c->free_slots);
+    }
+    c->free_slots[c->nfree++] = s;
+}
+
 static struct slot *slot_get(struct cep *c)
 {
-    if (!c->free_slots) {
-        char *slab = mem_alloc(c->slot_size * POOL_CHUNK);
+    if (!c->nfree) {
+        char *raw = mem_alloc(c->slot_size * POOL_CHUNK + 64);
+        char *slab = raw + (64 - (uintptr_t)raw % 64) % 64;
         if (c->nslabs == c->slabcap) {
             c->slabcap = c->slabcap ? 2 * c->slabcap : 16;
             c->slabs =
                 mem_realloc(c->slabs, (size_t)c->slabcap * sizeof *c->slabs);
         }
-        c->slabs[c->nslabs++] = slab;
-        for (int i = POOL_CHUNK - 1; i >= 0; i--) {
-            struct slot *s = (struct slot *)(slab + (size_t)i * c->slot_size);
-            s->next_free = c->free_slots;
-            c->free_slots = s;
-        }
+        c->slabs[c->nslabs++] = raw;
+        for (int i = POOL_CHUNK - 1; i >= 0; i--)
+            slot_put(c, (struct slot *)(slab + (size_t)i * c->slot_size));
     }
-    struct slot *s = c->free_slots;
-    c->free_slots = s->next_free;
+    struct slot *s = c->free_slots[--c->nfree];
     s->refs = 1;
     s->overflow = NULL;
-    s->bits = 0;
     c->rows_held++;
     return s;
 }
@@ -460,8 +486,7 @@ static void slot_unref(struct cep *c, struct slot *s)
     if (!s || --s->refs)
         return;
     mem_free(s->overflow);
-    s->next_free = c->free_slots;
-    c->free_slots = s;
+    slot_put(c, s);
     c->rows_held--;
 }
 
@@ -555,45 +580,129 @@ static void activate(struct cep *c, struct key *k)
     k->active = true;
 }
 
+/* The key of row `row` as bytes (type, then the value) in c->keybuf. */
 static void key_bytes(struct cep *c, const struct row_batch *b, int row)
 {
-    buf_reset(&c->keybuf);
+    size_t need = 0;
     for (int i = 0; i < c->o.nkeys; i++) {
-        struct value v = row_batch_get(b, row, c->o.keys[i]);
-        uint8_t t = (uint8_t)v.type;
-        buf_put(&c->keybuf, &t, 1);
-        switch (v.type) {
-        case SCHEMA_NULL:
-            break;
+        const struct row_column *col = &b->columns[c->o.keys[i]];
+        need += 1 + 8 +
+                (col->type == SCHEMA_STRING && !col->nulls[row]
+                     ? col->data.str[row].len
+                     : 0);
+    }
+    buf_reset(&c->keybuf);
+    uint8_t *p = buf_extend(&c->keybuf, need), *p0 = p;
+    for (int i = 0; i < c->o.nkeys; i++) {
+        const struct row_column *col = &b->columns[c->o.keys[i]];
+        if (col->nulls[row] || col->type == SCHEMA_NULL) {
+            *p++ = SCHEMA_NULL;
+            continue;
+        }
+        *p++ = (uint8_t)col->type;
+        switch (col->type) {
         case SCHEMA_BOOLEAN:
-            buf_put(&c->keybuf, &v.u.b, 1);
+            *p++ = col->data.b[row] != 0;
             break;
         case SCHEMA_INT:
-            buf_put(&c->keybuf, &v.u.i32, 4);
+            memcpy(p, &col->data.i32[row], 4);
+            p += 4;
             break;
         case SCHEMA_STRING: {
-            uint32_t n = v.u.str.len;
-            buf_put(&c->keybuf, &n, 4);
-            buf_put(&c->keybuf, v.u.str.ptr, n);
+            uint32_t n = col->data.str[row].len;
+            memcpy(p, &n, 4);
+            if (n)
+                memcpy(p + 4, col->data.str[row].ptr, n);
+            p += 4 + n;
             break;
         }
         default:
-            buf_put(&c->keybuf, &v.u.i64, 8);
+            memcpy(p, &col->data.i64[row], 8);
+            p += 8;
             break;
         }
     }
+    c->keybuf.len = (size_t)(p - p0);
+}
+
+/* The key's values, read back from its bytes. */
+static void key_values(struct cep *c, struct key *k)
+{
+    const uint8_t *p = k->kbytes;
+    for (int i = 0; i < c->o.nkeys; i++) {
+        struct value v = value_null();
+        uint8_t t = *p++;
+        v.type = (enum schema_type)t;
+        switch (t) {
+        case SCHEMA_NULL:
+            break;
+        case SCHEMA_BOOLEAN:
+            v.u.b = *p++ != 0;
+            break;
+        case SCHEMA_INT:
+            memcpy(&v.u.i32, p, 4);
+            p += 4;
+            break;
+        case SCHEMA_STRING: {
+            uint32_t n;
+            memcpy(&n, p, 4);
+            v.u.str.ptr = (const char *)p + 4;
+            v.u.str.len = n;
+            p += 4 + n;
+            break;
+        }
+        default:
+            memcpy(&v.u.i64, p, 8);
+            p += 8;
+            break;
+        }
+        k->keyv[i] = v;
+    }
+}
+
+static void ktab_grow(struct cep *c)
+{
+    size_t n = c->kcap ? 2 * c->kcap : 64;
+    struct key **t = mem_calloc(n, sizeof *t);
+    for (size_t i = 0; i < c->kcap; i++) {
+        struct key *k = c->ktab[i];
+        if (!k)
+            continue;
+        size_t j = (size_t)k->hash & (n - 1);
+        while (t[j])
+            j = (j + 1) & (n - 1);
+        t[j] = k;
+    }
+    mem_free(c->ktab);
+    c->key_bytes += (int64_t)((n - c->kcap) * sizeof *t);
+    c->ktab = t;
+    c->kcap = n;
 }
 
 static struct key *key_find(struct cep *c, const struct row_batch *b, int row)
 {
     key_bytes(c, b, row);
-    struct key *k = hashmap_get(&c->keys, c->keybuf.data, c->keybuf.len);
-    if (k)
-        return k;
-    k = mem_calloc(1, sizeof *k);
-    hashmap_put(&c->keys, c->keybuf.data, c->keybuf.len, k);
-    c->key_bytes += (int64_t)(sizeof *k + c->keybuf.len + 32);
-    return k;
+    const uint8_t *kb = c->keybuf.data;
+    uint32_t n = (uint32_t)c->keybuf.len;
+    struct key *k = c->klast;
+    if (k && k->klen == n && !memcmp(k->kbytes, kb, n))
+        return k; /* rows of one key often come together */
+    uint64_t h = hashmap_hash(kb, n);
+    if (2 * (c->nkeys + 1) > c->kcap)
+        ktab_grow(c);
+    size_t m = c->kcap - 1, i = (size_t)h & m;
+    for (; (k = c->ktab[i]) != NULL; i = (i + 1) & m)
+        if (k->hash == h && k->klen == n && !memcmp(k->kbytes, kb, n))
+            return c->klast = k;
+    k = mem_calloc(1, sizeof *k + n);
+    k->hash = h;
+    k->klen = n;
+    memcpy(k->kbytes, kb, n);
+    key_values(c, k);
+    c->ktab[i] = k;
+    c->nkeys++;
+    c->key_bytes += (int64_t)(sizeof *k + n);
+    return c->klast = k;
 }
 
 static struct attempt *att_at(struct key *k, int64_t aid)
@@ -639,9 +748,31 @@ static void att_pop(struct cep *c, struct key *k)
 
 /* ---- references ---- */
 
-static struct value slot_value(const struct slot *s, int col)
+static struct value slot_value(const struct cep *c, const struct slot *s,
+                               int col)
 {
-    return s->v[col];
+    int j = c->vidx[col];
+    if (j < 0 || (s->nulls >> j & 1))
+        return value_null();
+    const uint64_t *w = &s->w[c->woff[j]];
+    struct value v = value_null();
+    v.type = c->in->columns[col].type;
+    switch (v.type) {
+    case SCHEMA_STRING:
+        memcpy(&v.u.str.ptr, w, sizeof v.u.str.ptr);
+        v.u.str.len = (uint32_t)w[1];
+        break;
+    case SCHEMA_BOOLEAN:
+        v.u.b = w[0] != 0;
+        break;
+    case SCHEMA_INT:
+        v.u.i32 = (int32_t)w[0];
+        break;
+    default: /* BIGINT, TIMESTAMP, DOUBLE: the 8 bytes */
+        memcpy(&v.u.i64, w, 8);
+        break;
+    }
+    return v;
 }
 
 /* The rows of a match, newest first: the tentative current row (cur, var)
@@ -716,22 +847,22 @@ static struct value ref_value(struct cep *c, const struct cep_ref *r,
     case CEP_REF_PREV:
         if (x->cur) {
             if (r->offset == 0)
-                return slot_value(x->cur, r->column);
+                return slot_value(c, x->cur, r->column);
             if (r->offset > x->k->nring)
                 return value_null();
             int i = (x->k->rhead - r->offset + c->maxprev) % c->maxprev;
-            return slot_value(x->k->ring[i], r->column);
+            return slot_value(c, x->k->ring[i], r->column);
         }
         for (int i = 0; walk_next(&w, &row, &var); i++)
             if (i == r->offset)
-                return slot_value(row, r->column);
+                return slot_value(c, row, r->column);
         return value_null();
     case CEP_REF_LAST: {
         int n = 0;
         while (walk_next(&w, &row, &var))
             if (r->var < 0 || var == r->var) {
                 if (n++ == r->offset)
-                    return slot_value(row, r->column);
+                    return slot_value(c, row, r->column);
             }
         return value_null();
     }
@@ -746,7 +877,7 @@ static struct value ref_value(struct cep *c, const struct cep_ref *r,
         while (walk_next(&w, &row, &var))
             if (r->var < 0 || var == r->var) {
                 if (n++ == target)
-                    return slot_value(row, r->column);
+                    return slot_value(c, row, r->column);
             }
         return value_null();
     }
@@ -761,7 +892,7 @@ static struct value ref_value(struct cep *c, const struct cep_ref *r,
                 cnt++;
                 continue;
             }
-            struct value v = slot_value(row, r->column);
+            struct value v = slot_value(c, row, r->column);
             if (v.type == SCHEMA_NULL)
                 continue;
             cnt++;
@@ -815,8 +946,11 @@ static void fill_row(struct cep *c, int s, struct row_batch *b,
                      const struct slot *base, const struct refctx *x, bool copy)
 {
     struct value vals[SCHEMA_MAX_COLUMNS];
-    for (int i = 0; i < c->nin; i++)
-        vals[i] = base->v[i];
+    for (int i = 0; i < c->nin; i++) {
+        vals[i] = c->vidx[i] >= 0     ? slot_value(c, base, i)
+                  : c->keyidx[i] >= 0 ? x->k->keyv[c->keyidx[i]]
+                                      : value_null();
+    }
     for (int i = 0; i < c->nrefs[s]; i++) {
         struct value v = ref_value(c, &c->refs[s][i], x);
         if (v.type != SCHEMA_NULL && v.type != c->rtype[s][i]) {
@@ -1314,45 +1448,48 @@ static void store_row(struct cep *c, struct slot *s, const struct row_batch *b,
                       int row)
 {
     size_t total = 0;
-    for (int i = 0; i < c->nin; i++) {
-        const struct row_column *col = &b->columns[i];
-        struct value *v = &s->v[i];
-        if (col->nulls[row]) {
-            *v = value_null();
+    uint64_t nulls = 0;
+    for (int j = 0; j < c->nstored; j++) {
+        const struct row_column *col = &b->columns[c->stored[j]];
+        uint64_t *w = &s->w[c->woff[j]];
+        if (col->nulls[row] || col->type == SCHEMA_NULL) {
+            nulls |= (uint64_t)1 << j;
             continue;
         }
         switch (col->type) {
         case SCHEMA_BOOLEAN:
-            *v = value_bool(col->data.b[row] != 0);
+            w[0] = col->data.b[row] != 0;
             break;
         case SCHEMA_INT:
-            *v = value_int(col->data.i32[row]);
-            break;
-        case SCHEMA_DOUBLE:
-            *v = value_double(col->data.f64[row]);
+            w[0] = (uint64_t)(int64_t)col->data.i32[row];
             break;
         case SCHEMA_STRING:
-            *v = value_string(col->data.str[row].ptr, col->data.str[row].len);
             total += col->data.str[row].len;
+            w[1] = col->data.str[row].len;
             break;
-        default:
-            *v = value_null();
-            v->type = col->type;
-            v->u.i64 = col->data.i64[row];
+        default: /* the 8 bytes of an int64 or a double */
+            memcpy(w, &col->data.i64[row], 8);
             break;
         }
     }
-    if (!total)
+    s->nulls = nulls;
+    if (!c->stored_strings)
         return;
-    char *dst = (char *)&s->v[c->nin];
+    char *dst = (char *)&s->w[c->nwords];
     if (total > SLOT_INLINE)
         dst = s->overflow = mem_alloc(total);
-    for (int i = 0; i < c->nin; i++)
-        if (s->v[i].type == SCHEMA_STRING && s->v[i].u.str.len) {
-            memcpy(dst, s->v[i].u.str.ptr, s->v[i].u.str.len);
-            s->v[i].u.str.ptr = dst;
-            dst += s->v[i].u.str.len;
+    for (int j = 0; j < c->nstored; j++) {
+        const struct row_column *col = &b->columns[c->stored[j]];
+        if (col->type != SCHEMA_STRING || (nulls >> j & 1))
+            continue;
+        uint64_t *w = &s->w[c->woff[j]];
+        const char *p = dst;
+        if (w[1]) {
+            memcpy(dst, col->data.str[row].ptr, w[1]);
+            dst += w[1];
         }
+        memcpy(w, &p, sizeof p);
+    }
 }
 
 static void late_row(struct cep *c, const struct row_batch *in, int row)
@@ -1387,6 +1524,13 @@ static int cep_push(struct operator_node *op, const struct row_batch *in)
         for (int v = 0; v < c->nvars; v++) {
             if (!c->local[v])
                 continue;
+            if (c->local_same[v] >= 0) {
+                /* the same condition as an earlier variable's */
+                uint32_t u = (uint32_t)c->local_same[v];
+                for (int i = 0; i < n; i++)
+                    bits[i] |= (bits[i] >> u & 1) << v;
+                continue;
+            }
             struct expr_result r;
             int rc = expr_eval(c->local_ctx, c->local[v], in, &r);
             if (rc)
@@ -1408,6 +1552,10 @@ static int cep_push(struct operator_node *op, const struct row_batch *in)
             continue;
         }
         struct key *k = key_find(c, in, i);
+        /* the pool's rows are cold (freed without being touched): fetch
+         * the ones the next rows take while this one is stored */
+        if (c->nfree > 8)
+            __builtin_prefetch(c->free_slots[c->nfree - 8], 1, 3);
         struct slot *s = slot_get(c);
         s->ts = ts;
         s->partition = in->meta[i].partition;
@@ -1433,7 +1581,7 @@ static int cep_push(struct operator_node *op, const struct row_batch *in)
             k->pend[at] = k->pend[at - 1];
             at--;
         }
-        k->pend[at] = (struct pend){ts, s};
+        k->pend[at] = (struct pend){ts, s, s->bits, s->overflow != NULL};
         k->npend++;
         if (at == k->phead)
             k->next_ts = ts;
@@ -1463,7 +1611,18 @@ static int cep_advance(struct operator_node *op, int64_t wm)
         struct key *k = c->active[i];
         if (k->phead < k->npend && k->next_ts <= rel) {
             while (!rc && k->phead < k->npend && k->pend[k->phead].ts <= rel) {
-                struct slot *s = k->pend[k->phead++].row;
+                const struct pend *pe = &k->pend[k->phead++];
+                if (!(pe->bits & c->start_mask) && !k->nth && !c->maxprev &&
+                    !pe->overflow) {
+                    /* nothing to continue, nothing to start, no PREV: the
+                     * row goes back to the pool untouched (only the
+                     * pending list refers to it) */
+                    k->nrows++;
+                    slot_put(c, pe->row);
+                    c->rows_held--;
+                    continue;
+                }
+                struct slot *s = pe->row;
                 rc = process_row(c, k, s);
                 slot_unref(c, s);
             }
@@ -1523,14 +1682,14 @@ void cep_destroy(struct cep *c)
 {
     if (!c)
         return;
-    size_t it = 0;
-    struct hashmap_entry *e;
-    while (hashmap_next(&c->keys, &it, &e))
-        key_free(c, e->value);
-    hashmap_fini(&c->keys);
+    for (size_t i = 0; i < c->kcap; i++)
+        if (c->ktab[i])
+            key_free(c, c->ktab[i]);
+    mem_free(c->ktab);
     for (int i = 0; i < c->nslabs; i++)
         mem_free(c->slabs[i]);
     mem_free(c->slabs);
+    mem_free(c->free_slots);
     mem_free(c->active);
     mem_free(c->nx);
     mem_free(c->stack);
@@ -1635,6 +1794,43 @@ int operator_cep_create(struct cep *c, struct operator_node **out)
         c->keep |= 1u << c->o.skip_var;
     if (c->o.all_rows)
         c->keep = ~0u;
+    /* the columns a row keeps: what navigations, the navigating DEFINEs
+     * and the MEASURES read (PARTITION BY columns come from the key);
+     * every column for ALL ROWS PER MATCH */
+    uint64_t need = 0;
+    for (int s = 0; s < 2; s++)
+        for (int i = 0; i < c->nrefs[s]; i++)
+            if (c->refs[s][i].column >= 0 && c->refs[s][i].column < 64)
+                need |= (uint64_t)1 << c->refs[s][i].column;
+    for (int v = 0; v < c->nvars; v++)
+        need |= expr_columns_read(c->general[v]);
+    for (int i = 0; i < c->nmeasures; i++)
+        need |= expr_columns_read(c->measure[i]);
+    for (int i = 0; i < c->nin; i++)
+        c->keyidx[i] = -1;
+    if (!c->o.all_rows)
+        for (int k = 0; k < c->o.nkeys; k++)
+            c->keyidx[c->o.keys[k]] = k;
+    c->nstored = 0;
+    c->stored_strings = false;
+    for (int i = 0; i < c->nin; i++) {
+        c->vidx[i] = -1;
+        bool keyed = c->keyidx[i] >= 0 && !(need >> i & 1);
+        if (!c->o.all_rows && (keyed || !(need >> i & 1)))
+            continue;
+        c->vidx[i] = c->nstored;
+        c->woff[c->nstored] = c->nwords;
+        c->stored[c->nstored++] = i;
+        c->nwords++;
+        if (c->in->columns[i].type == SCHEMA_STRING) {
+            c->stored_strings = true;
+            c->nwords++;
+        }
+    }
+    c->slot_size = sizeof(struct slot) + (size_t)c->nwords * 8 +
+                   (c->stored_strings ? SLOT_INLINE : 0);
+    /* whole cache lines: a row touches as few as it can */
+    c->slot_size = (c->slot_size + 63) & ~(size_t)63;
     c->dedup = !c->label_refs;
     c->dedup_history = c->label_refs;
     c->dedup_across = false;
@@ -1653,7 +1849,7 @@ void cep_stats(const struct cep *c, struct cep_stats *out)
     *out = c->st;
     out->partial_matches = (uint64_t)c->nthreads;
     out->rows_buffered = (uint64_t)c->rows_held;
-    out->keys = hashmap_count(&c->keys);
+    out->keys = c->nkeys;
     out->state_bytes = (uint64_t)c->key_bytes +
                        (uint64_t)c->rows_held * c->slot_size +
                        c->nodes_held * sizeof(struct hnode);

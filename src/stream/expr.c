@@ -1789,6 +1789,65 @@ int expr_eval(struct expr_ctx *c, struct expr *e, const struct row_batch *b,
     return 0;
 }
 
+uint64_t expr_columns_read(const struct expr *e)
+{
+    if (!e)
+        return 0;
+    uint64_t m = 0;
+    if (e->kind == K_COL && e->column >= 0 && e->column < 64)
+        m |= (uint64_t)1 << e->column;
+    for (int i = 0; i < e->nargs; i++)
+        m |= expr_columns_read(e->args[i]);
+    return m;
+}
+
+bool expr_same(const struct expr *a, const struct expr *b)
+{
+    if (a == b)
+        return true;
+    if (!a || !b || a->kind != b->kind || a->op != b->op ||
+        a->type != b->type || a->cmp != b->cmp || a->column != b->column ||
+        a->negated != b->negated || a->has_else != b->has_else ||
+        a->nargs != b->nargs || a->dec_precision != b->dec_precision ||
+        a->dec_scale != b->dec_scale || a->unit != b->unit ||
+        a->trim != b->trim)
+        return false;
+    if ((a->fmt || b->fmt) && (!a->fmt || !b->fmt || strcmp(a->fmt, b->fmt)))
+        return false;
+    if (a->kind == K_LIT) {
+        struct expr_result ra = {a->type, &a->out}, rb = {b->type, &b->out};
+        struct value va = expr_result_get(&ra, 0), vb = expr_result_get(&rb, 0);
+        if (va.type != vb.type)
+            return false;
+        switch (va.type) {
+        case SCHEMA_NULL:
+            break;
+        case SCHEMA_STRING:
+            if (va.u.str.len != vb.u.str.len ||
+                (va.u.str.len &&
+                 memcmp(va.u.str.ptr, vb.u.str.ptr, va.u.str.len)))
+                return false;
+            break;
+        case SCHEMA_BOOLEAN:
+            if (va.u.b != vb.u.b)
+                return false;
+            break;
+        case SCHEMA_INT:
+            if (va.u.i32 != vb.u.i32)
+                return false;
+            break;
+        default: /* doubles bit for bit */
+            if (memcmp(&va.u.i64, &vb.u.i64, sizeof va.u.i64))
+                return false;
+            break;
+        }
+    }
+    for (int i = 0; i < a->nargs; i++)
+        if (!expr_same(a->args[i], b->args[i]))
+            return false;
+    return true;
+}
+
 struct value expr_result_get(const struct expr_result *r, int i)
 {
     const struct row_column *c = r->col;

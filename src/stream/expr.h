@@ -148,6 +148,14 @@ enum schema_type expr_type(const struct expr *e);
 int expr_eval(struct expr_ctx *ctx, struct expr *e, const struct row_batch *b,
               struct expr_result *out);
 
+/* The input columns e reads: bit i for column i (columns 64 and above
+ * are not reported: SCHEMA_MAX_COLUMNS is 64). */
+uint64_t expr_columns_read(const struct expr *e);
+
+/* Whether a and b compute the same thing (same tree, same literals): an
+ * operator may evaluate one of them and use the result for both. */
+bool expr_same(const struct expr *a, const struct expr *b);
+
 /* Reads row i of a result as a value (tests, slow paths). */
 struct value expr_result_get(const struct expr_result *r, int i);
 

@@ -8,6 +8,16 @@
  * unrolled: e{2,4} is e e (e (e)?)?; PERMUTE(a, b, c) is the alternation of
  * its permutations in lexicographic order, as a tree of alternatives.
  * Programs are bounded by CEP_MAX_PROGRAM instructions.
+ *
+ * A repeated group that can match no rows, as (A? B?)+, follows Perl's and
+ * Python's rule (SQL:2016 leaves it to the implementation; Flink refuses
+ * such patterns): an optional iteration that matched no rows ends the
+ * repetition, at its place in the preference order. The body X of such an
+ * iteration is split into B | () | A (the non-empty ways of X preferred to
+ * the empty one, the empty one, the others, in X's preference order), and
+ * the iteration compiles as B then the next iteration | past the
+ * repetition | A then the next iteration: every loop consumes a row, so the
+ * Pike VM's preference is the backtracking one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +33,8 @@ struct comp {
     char *err;
     size_t errlen;
     int rc;
+    void **made; /* nodes and item arrays made by split(), freed at the end */
+    int nmade, madecap;
 };
 
 static int emit(struct comp *c, uint8_t op, int var, int x, int y)
@@ -141,6 +153,283 @@ static void patch(struct comp *c, int split, int more, int past, bool reluctant)
 static bool nullable(const struct cep_node *n);
 static bool body_nullable(const struct cep_node *n);
 
+/* ---- splitting a nullable pattern into B | () | A ---- */
+
+#define MAX_MADE 100000
+static const struct cep_node EPS_NODE; /* the empty sequence */
+#define EPS (&EPS_NODE)
+
+static void *made(struct comp *c, size_t n)
+{
+    if (c->rc)
+        return NULL;
+    if (c->nmade >= MAX_MADE) {
+        snprintf(c->err, c->errlen,
+                 "the pattern is too large (its empty repetitions expand "
+                 "past %d parts)",
+                 MAX_MADE);
+        c->rc = ERR_TOO_LARGE;
+        return NULL;
+    }
+    if (c->nmade == c->madecap) {
+        c->madecap = c->madecap ? 2 * c->madecap : 64;
+        c->made = mem_realloc(c->made, (size_t)c->madecap * sizeof *c->made);
+    }
+    void *p = mem_calloc(1, n);
+    c->made[c->nmade++] = p;
+    return p;
+}
+
+static const struct cep_node *mk(struct comp *c, enum cep_node_kind kind,
+                                 const struct cep_node *a,
+                                 const struct cep_node *b)
+{
+    struct cep_node *n = made(c, sizeof *n);
+    const struct cep_node **items = made(c, 2 * sizeof *items);
+    if (!n || !items)
+        return NULL;
+    items[0] = a;
+    items[1] = b;
+    *n = (struct cep_node){kind, 0, items, 2, 1, 1, false};
+    return n;
+}
+
+/* a then b; NULL (no way at all) absorbs, EPS is neutral */
+static const struct cep_node *seq2(struct comp *c, const struct cep_node *a,
+                                   const struct cep_node *b)
+{
+    if (!a || !b)
+        return NULL;
+    if (a == EPS)
+        return b;
+    if (b == EPS)
+        return a;
+    return mk(c, CEP_NODE_SEQ, a, b);
+}
+
+/* a, else b (a preferred); NULL is no alternative */
+static const struct cep_node *alt2(struct comp *c, const struct cep_node *a,
+                                   const struct cep_node *b)
+{
+    if (!a)
+        return b;
+    if (!b)
+        return a;
+    return mk(c, CEP_NODE_ALT, a, b);
+}
+
+/* n with quantifier {min,max} (max 0: EPS) */
+static const struct cep_node *requant(struct comp *c, const struct cep_node *n,
+                                      int min, int max)
+{
+    if (max == 0)
+        return EPS;
+    struct cep_node *r = made(c, sizeof *r);
+    if (!r)
+        return NULL;
+    *r = *n;
+    r->min = min;
+    r->max = max;
+    if (min == 1 && max == 1)
+        r->reluctant = false;
+    return r;
+}
+
+/* items[from..] as one sequence (EPS when none) */
+static const struct cep_node *
+seq_from(struct comp *c, const struct cep_node *const *items, int n, int from)
+{
+    if (from >= n)
+        return EPS;
+    if (from == n - 1)
+        return items[from];
+    struct cep_node *r = made(c, sizeof *r);
+    if (!r)
+        return NULL;
+    *r =
+        (struct cep_node){CEP_NODE_SEQ, 0, items + from, n - from, 1, 1, false};
+    return r;
+}
+
+/* PERMUTE(items) without `used`, as alternatives of sequences */
+static const struct cep_node *perm_tree(struct comp *c,
+                                        const struct cep_node *n, unsigned used)
+{
+    const struct cep_node *r = NULL;
+    int left = 0;
+    for (int i = 0; i < n->nitems; i++)
+        left += !(used & (1u << i));
+    if (left == 1)
+        for (int i = 0; i < n->nitems; i++)
+            if (!(used & (1u << i)))
+                return n->items[i];
+    for (int i = 0; i < n->nitems && !c->rc; i++)
+        if (!(used & (1u << i)))
+            r = alt2(c, r,
+                     seq2(c, n->items[i], perm_tree(c, n, used | (1u << i))));
+    return r;
+}
+
+static void split(struct comp *c, const struct cep_node *x,
+                  const struct cep_node **b, const struct cep_node **a);
+
+/* x's ways that match rows, in order (x itself when it cannot be empty) */
+static const struct cep_node *nonempty(struct comp *c, const struct cep_node *x)
+{
+    if (!nullable(x))
+        return x;
+    const struct cep_node *b, *a;
+    split(c, x, &b, &a);
+    return alt2(c, b, a);
+}
+
+/* items[from..] in sequence, all nullable */
+static void split_seq(struct comp *c, const struct cep_node *const *items,
+                      int n, int from, const struct cep_node **b,
+                      const struct cep_node **a)
+{
+    *b = *a = NULL;
+    if (c->rc)
+        return;
+    if (from == n - 1) {
+        split(c, items[from], b, a);
+        return;
+    }
+    const struct cep_node *by, *ay, *bz, *az;
+    const struct cep_node *z = seq_from(c, items, n, from + 1);
+    split(c, items[from], &by, &ay);
+    split_seq(c, items, n, from + 1, &bz, &az);
+    /* Y Z = (BY | () | AY) Z = BY Z | BZ | () | AZ | AY Z */
+    *b = alt2(c, seq2(c, by, z), bz);
+    *a = alt2(c, az, seq2(c, ay, z));
+}
+
+/* x (nullable) = b | () | a, by preference; b and a match at least one row
+ * (NULL: no such way). */
+static void split(struct comp *c, const struct cep_node *x,
+                  const struct cep_node **b, const struct cep_node **a)
+{
+    *b = *a = NULL;
+    if (c->rc || x == EPS)
+        return;
+    if (++c->depth > 200) {
+        snprintf(c->err, c->errlen, "the pattern nests too deeply");
+        c->rc = ERR_TOO_LARGE;
+        c->depth--;
+        return;
+    }
+    int min = x->min, max = x->max;
+    const struct cep_node *body = requant(c, x, 1, 1);
+    if (!body) {
+        c->depth--;
+        return;
+    }
+    if (min >= 1 && !(min == 1 && max == 1)) {
+        /* body^min, then the optional part: a sequence */
+        int n = min + (max != min);
+        if (n > 64) {
+            snprintf(c->err, c->errlen,
+                     "a repeated group that can match no rows repeats over "
+                     "64 times");
+            c->rc = ERR_TOO_LARGE;
+            c->depth--;
+            return;
+        }
+        const struct cep_node **items = made(c, (size_t)n * sizeof *items);
+        if (items) {
+            for (int i = 0; i < min; i++)
+                items[i] = body;
+            if (max != min)
+                items[min] = requant(c, x, 0, max < 0 ? -1 : max - min);
+            split_seq(c, items, n, 0, b, a);
+        }
+    } else if (min == 0) {
+        /* optional iterations: the empty one ends the repetition */
+        const struct cep_node *r =
+            max == 1 ? EPS : requant(c, x, 0, max < 0 ? -1 : max - 1);
+        if (x->reluctant) {
+            *a = seq2(c, nonempty(c, body), r);
+        } else if (body_nullable(x)) {
+            const struct cep_node *bb, *ab;
+            split(c, body, &bb, &ab);
+            *b = seq2(c, bb, r);
+            *a = seq2(c, ab, r);
+        } else {
+            *b = seq2(c, body, r);
+        }
+    } else {
+        switch (x->kind) {
+        case CEP_NODE_VAR:
+            *b = x; /* never nullable */
+            break;
+        case CEP_NODE_SEQ:
+            split_seq(c, x->items, x->nitems, 0, b, a);
+            break;
+        case CEP_NODE_ALT: {
+            int i = 0;
+            const struct cep_node *before = NULL, *after = NULL;
+            while (i < x->nitems && !nullable(x->items[i]))
+                before = alt2(c, before, x->items[i++]);
+            const struct cep_node *bi = NULL, *ai = NULL;
+            if (i < x->nitems)
+                split(c, x->items[i], &bi, &ai);
+            for (int j = i + 1; j < x->nitems; j++)
+                after = alt2(c, after, nonempty(c, x->items[j]));
+            *b = alt2(c, before, bi);
+            *a = alt2(c, ai, after);
+            break;
+        }
+        case CEP_NODE_PERMUTE:
+            split(c, perm_tree(c, x, 0), b, a);
+            break;
+        }
+    }
+    c->depth--;
+}
+
+/* One optional iteration of n: where it matched no rows, a JMP past the
+ * repetition (added to *past for the caller to patch). */
+static void opt_body(struct comp *c, const struct cep_node *n, int *past,
+                     int *npast, int maxpast)
+{
+    if (!body_nullable(n)) {
+        body(c, n);
+        return;
+    }
+    const struct cep_node *bb, *ab;
+    split(c, requant(c, n, 1, 1), &bb, &ab);
+    if (c->rc)
+        return;
+    if (*npast >= maxpast) {
+        snprintf(c->err, c->errlen, "the pattern is too large");
+        c->rc = ERR_TOO_LARGE;
+        return;
+    }
+    int s1 = -1, j1 = -1, s2 = -1;
+    if (bb) {
+        s1 = emit(c, CEP_OP_SPLIT, 0, 0, 0);
+        if (!c->rc)
+            c->inst[s1].x = c->n;
+        node(c, bb);
+        j1 = emit(c, CEP_OP_JMP, 0, 0, 0); /* to the next iteration */
+        if (!c->rc)
+            c->inst[s1].y = c->n;
+    }
+    if (ab) {
+        s2 = emit(c, CEP_OP_SPLIT, 0, 0, 0);
+        if (!c->rc)
+            c->inst[s2].x = c->n;
+    }
+    past[(*npast)++] = emit(c, CEP_OP_JMP, 0, 0, 0);
+    if (ab) {
+        if (!c->rc)
+            c->inst[s2].y = c->n;
+        node(c, ab);
+    }
+    if (j1 >= 0 && !c->rc)
+        c->inst[j1].x = c->n;
+}
+
 static void node(struct comp *c, const struct cep_node *n)
 {
     if (c->rc)
@@ -164,17 +453,6 @@ static void node(struct comp *c, const struct cep_node *n)
         c->depth--;
         return;
     }
-    if ((max < 0 || max > min) && !(min == 0 && max == 1) && body_nullable(n)) {
-        /* Perl and Python end a repetition at an iteration that matched
-         * nothing; the VM cannot tell (refused rather than answered
-         * differently) */
-        snprintf(c->err, c->errlen,
-                 "a repeated group that can match no rows (make part of it "
-                 "mandatory, or quantify its items instead)");
-        c->rc = ERR_UNSUPPORTED;
-        c->depth--;
-        return;
-    }
     for (int i = 0; i < min && !c->rc; i++)
         body(c, n);
     if (max < 0) {
@@ -182,26 +460,28 @@ static void node(struct comp *c, const struct cep_node *n)
         int l = c->n;
         int s = split_to(c, n->reluctant);
         int more = c->n;
-        body(c, n);
+        int past[1], np = 0;
+        opt_body(c, n, past, &np, 1);
         emit(c, CEP_OP_JMP, 0, l, 0);
         patch(c, s, more, c->n, n->reluctant);
+        for (int i = 0; i < np && !c->rc; i++)
+            c->inst[past[i]].x = c->n;
     } else if (max > min) {
-        int splits[64], ns = 0;
-        int *sp = splits;
-        if (max - min > 64)
-            sp = mem_alloc((size_t)(max - min) * sizeof *sp);
+        int k = max - min;
+        int *sp = mem_alloc((size_t)k * sizeof *sp);
+        int *past = mem_alloc((size_t)k * sizeof *past);
+        int ns = 0, np = 0;
         for (int i = min; i < max && !c->rc; i++) {
             sp[ns++] = split_to(c, n->reluctant);
             sp[ns - 1] = c->rc ? -1 : sp[ns - 1];
-            int more = c->n;
-            body(c, n);
-            if (!c->rc && sp[ns - 1] >= 0)
-                c->inst[sp[ns - 1]].x = more; /* patched below */
+            opt_body(c, n, past, &np, k);
         }
         for (int i = 0; i < ns && !c->rc; i++)
             patch(c, sp[i], sp[i] + 1, c->n, n->reluctant);
-        if (sp != splits)
-            mem_free(sp);
+        for (int i = 0; i < np && !c->rc; i++)
+            c->inst[past[i]].x = c->n;
+        mem_free(sp);
+        mem_free(past);
     }
     c->depth--;
 }
@@ -255,6 +535,9 @@ int cep_program_compile(const struct cep_node *root, int nvars,
     struct comp c = {.err = err, .errlen = errlen};
     node(&c, root);
     emit(&c, CEP_OP_MATCH, 0, 0, 0);
+    for (int i = 0; i < c.nmade; i++)
+        mem_free(c.made[i]);
+    mem_free(c.made);
     if (c.rc) {
         mem_free(c.inst);
         return c.rc;

@@ -103,7 +103,11 @@ void plan_explain(const struct plan *p, struct buf *out)
             buf_printf(out, "\n");
         }
         buf_printf(out, "repartition: ");
-        if (!p->wcfg.nkeys)
+        if (p->over && p->overp.keys[0])
+            buf_printf(out, "by %s", p->overp.keys);
+        else if (p->over)
+            buf_printf(out, "every row (no PARTITION BY: one task)");
+        else if (!p->wcfg.nkeys)
             buf_printf(out, "every row (no GROUP BY key: a global "
                             "aggregate, one final task)");
         else

@@ -1382,23 +1382,43 @@ static int build_over(const struct sql_query_start *q,
     if (s->late_into && (rc = planner_late_into(q, p, err)))
         return rc;
     if (p->npartitions > 1) {
-        /* Each task computes the frames of its own partition's keys: the
-         * keys must follow the input's record key. */
+        /* Each task computes the frames of its own partition's keys when
+         * they follow the input's record key; otherwise the rows go
+         * through a repartition topic by the PARTITION BY columns (every
+         * column crosses: the calls, the SELECT list and late rows read
+         * them), as for GROUP BY and MATCH_RECOGNIZE. */
         int kc =
             p->in_key[0] ? schema_find(sc, p->in_key, strlen(p->in_key)) : -1;
         bool keyed = false;
         for (int k = 0; k < p->overp.cfg.nkeys; k++)
             keyed = keyed || (kc >= 0 && p->overp.cfg.keys[k] == kc);
-        if (!keyed)
-            return fail(err, s->pos, ERR_UNSUPPORTED,
-                        "OVER over %s (%d partitions) needs PARTITION BY to "
-                        "include its key%s%s, so that each key's rows are "
-                        "in one partition (repartitioning for OVER is not "
-                        "supported yet)",
-                        p->input, p->npartitions, p->in_key[0] ? " " : "",
-                        p->in_key[0] ? p->in_key : " (declare one: WITH key)");
-        if (pipeline_set_key_check(p->pipe, kc) == 0)
-            p->key_checked = true;
+        if (keyed) {
+            if (pipeline_set_key_check(p->pipe, kc) == 0)
+                p->key_checked = true;
+        } else {
+            p->repartition = true;
+            p->repart_partitions = p->overp.cfg.nkeys ? p->npartitions : 1;
+            memset(&p->wcfg_run, 0, sizeof p->wcfg_run);
+            p->wcfg_run.nkeys = p->overp.cfg.nkeys;
+            for (int k = 0; k < p->overp.cfg.nkeys; k++)
+                p->wcfg_run.keys[k] = p->overp.cfg.keys[k];
+            p->mid_schema = *sc;
+            snprintf(p->repart_topic, sizeof p->repart_topic, "%s-repartition",
+                     q->id ? q->id : "select");
+            struct pipeline_source_config src1 = {
+                .schema = &p->mid_schema,
+                .format = PIPELINE_FORMAT_ROW,
+                .time_column = -1,
+                .npartitions = p->npartitions,
+                .external_watermark = true,
+            };
+            p->pipe0 = p->pipe;
+            p->pipe = NULL;
+            if ((rc = pipeline_create(&src1, &p->pipe)))
+                return fail(err, s->pos, rc,
+                            "cannot create the repartition stage");
+            sc = pipeline_schema(p->pipe);
+        }
     }
     if (hooks) {
         p->overp.cfg.late = hooks->late;

@@ -166,9 +166,12 @@ static const struct {
      "PARTITION BY (here: sensor_id)"},
     {"EXPLAIN SELECT AVG(value) OVER (PARTITION BY sensor_id ORDER BY ts "
      "ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM nokey",
-     "ERR line 1, column 9: OVER over nokey (2 partitions) needs PARTITION "
-     "BY to include its key (declare one: WITH key), so that each key's rows "
-     "are in one partition (repartitioning for OVER is not supported yet)"},
+     /* not keyed by sensor_id: repartitioned by it */
+     "repartition: by sensor_id to topic select-repartition (2 partitions, "
+     "binary rows, record timestamp = event time, a watermark marker from "
+     "every stage-0 task)\nstage 1: 2 tasks, one per partition of topic "
+     "select-repartition; watermark = min over the stage-0 tasks' "
+     "markers\nover aggregate: PARTITION BY sensor_id"},
     {"EXPLAIN SELECT AVG(value) OVER (PARTITION BY sensor_id ORDER BY value "
      "ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM notime",
      "ERR line 1, column 65: OVER is ordered by event time: ORDER BY the "

@@ -36,6 +36,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "base/diag.h"
 #include "base/err.h"
@@ -44,6 +45,7 @@
 
 #define SLOT_INLINE 48 /* string bytes kept in a row slot */
 #define POOL_CHUNK 256
+#define HUGE_SLAB ((size_t)2 << 20)
 
 /* A row: only the input columns read after the row is pushed (the
  * stored ones, c->vidx); the DEFINE conditions on the row alone are
@@ -188,6 +190,7 @@ struct cep {
     struct key **active;
     int nactive, actcap;
     struct slot **free_slots; /* a stack: freeing touches no row */
+    size_t slab_bytes;        /* the last slab's size */
     size_t nfree, freecap;
     void **slabs;
     int nslabs, slabcap;
@@ -463,16 +466,27 @@ static void slot_put(struct cep *c, struct slot *s)
 static struct slot *slot_get(struct cep *c)
 {
     if (!c->nfree) {
-        char *raw = mem_alloc(c->slot_size * POOL_CHUNK + 64);
-        char *slab = raw + (64 - (uintptr_t)raw % 64) % 64;
+        /* slabs grow with the rows held, up to 2 MiB: the rows held until
+         * the watermark passes them are read back seconds later, in any
+         * order; huge pages (where the kernel grants them) spare the TLB */
+        size_t bytes =
+            c->slab_bytes ? 2 * c->slab_bytes : c->slot_size * POOL_CHUNK;
+        if (bytes > HUGE_SLAB)
+            bytes = HUGE_SLAB;
+        c->slab_bytes = bytes;
+        size_t align = bytes == HUGE_SLAB ? HUGE_SLAB : 64;
+        char *raw = mem_alloc(bytes + align);
+        char *slab = raw + (align - (uintptr_t)raw % align) % align;
+        if (bytes == HUGE_SLAB)
+            (void)madvise(slab, bytes, MADV_HUGEPAGE); /* a hint */
         if (c->nslabs == c->slabcap) {
             c->slabcap = c->slabcap ? 2 * c->slabcap : 16;
             c->slabs =
                 mem_realloc(c->slabs, (size_t)c->slabcap * sizeof *c->slabs);
         }
         c->slabs[c->nslabs++] = raw;
-        for (int i = POOL_CHUNK - 1; i >= 0; i--)
-            slot_put(c, (struct slot *)(slab + (size_t)i * c->slot_size));
+        for (size_t i = bytes / c->slot_size; i-- > 0;)
+            slot_put(c, (struct slot *)(slab + i * c->slot_size));
     }
     struct slot *s = c->free_slots[--c->nfree];
     s->refs = 1;

@@ -364,16 +364,21 @@ void advise_report(const struct advise_input *in, const struct advise_result *r,
                    r->mb_per_s, pat == 1 ? "" : "s", r->partitions);
     else
         buf_printf(b,
-                   "one node is not enough at this load; run rill on a "
-                   "Kafka cluster: many rill instances in one consumer "
-                   "group, %d+ partitions for `readings` (parallelism is "
-                   "capped by the partition count), state restored from "
-                   "changelog topics.\n",
+                   "one node is not enough at this load. rill runs the "
+                   "same SQL against a Kafka cluster (`rill run "
+                   "--bootstrap`), but one instance per application today: "
+                   "several instances sharing the work through a consumer "
+                   "group, with state moving through changelog topics, "
+                   "are not there yet (docs/cluster.md). Use %d+ "
+                   "partitions for `readings` (parallelism is capped by "
+                   "the partition count).\n",
                    r->partitions);
-    buf_printf(b, "   Move from embedded to rill on a Kafka cluster when one "
-                  "instance passes ~500K events/s, when you need "
-                  "replication (the embedded log is one node), or when "
-                  "retention outgrows one disk. Kafka hosting at ");
+    buf_printf(b, "   Move the log to a Kafka cluster (`rill run "
+                  "--bootstrap`, the same SQL) when you need replication "
+                  "(the embedded log is one node) or when retention "
+                  "outgrows one disk; past ~500K events/s one rill "
+                  "instance is the limit until several can share an "
+                  "application. Kafka hosting at ");
     buf_printf(b,
                "%.0f MB/s: managed ~$2,000-4,000/month at 100 MB/s (set "
                "up in 15-30 minutes) vs self-hosted ~$800-1,500 plus "

@@ -53,6 +53,24 @@ TEST(factory_picks_kafka_streams_with_custom_cep)
     CHECK(report_has(&in, &r, "saves ~$17,000/year"));
     CHECK(report_has(&in, &r, "Reconsider at ~200K events/s"));
     CHECK(report_has(&in, &r, "embedded mode covers this"));
+    CHECK(report_has(&in, &r, "MATCH_RECOGNIZE for the pattern"));
+}
+
+/* Past one node, it says what rill does on a cluster today and what it
+ * does not do yet (several instances sharing one application, state
+ * moving through changelog topics: docs/cluster.md), never promises it. */
+TEST(beyond_one_node_says_what_is_not_there)
+{
+    struct advise_input in;
+    advise_input_default(&in);
+    in.events_per_s = 2000000;
+    struct advise_result r;
+    CHECK_EQ_INT(advise_compute(&in, &r), 0);
+    CHECK(!r.rill_embedded);
+    CHECK(report_has(&in, &r, "rill run --bootstrap"));
+    CHECK(report_has(&in, &r, "one instance per application today"));
+    CHECK(report_has(&in, &r, "are not there yet (docs/cluster.md)"));
+    CHECK(!report_has(&in, &r, "state restored from changelog"));
 }
 
 /* Ten plants: 200K events/s with many (12) patterns -> Flink. */
@@ -172,5 +190,6 @@ int main(void)
     RUN(rules_latency_ml_throughput_budget);
     RUN(grow_moves_to_flink_at_ten_plants);
     RUN(experience_parse);
+    RUN(beyond_one_node_says_what_is_not_there);
     return harness_summary("test_advise");
 }

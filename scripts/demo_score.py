@@ -135,6 +135,8 @@ class Episodes:
             return None
         ep = {"topic": topic, "kind": r[0], "onset": r[1], "ids": who,
               "at_ms": at_ms, "ts": event_ms(row.get("ts"))}
+        if isinstance(row.get("machine_id"), str):
+            ep["machine"] = row["machine_id"]
         self.out.append(ep)
         return ep
 
@@ -146,7 +148,11 @@ DETECTED_BY = {"bearing": ("bearing",), "stuck": ("stuck",), "dropout": ("dropou
 
 def matches(f, ep):
     ents = {f.get("machine_id"), f.get("sensor_id"), f.get("temperature_sensor_id")} - {None}
-    if not ents.intersection(ep["ids"]):
+    # a machine-level fault (a reconnect: the whole machine silent) also
+    # explains the alerts about each of its sensors
+    machine_level = not f.get("sensor_id") and f.get("machine_id") is not None
+    if not ents.intersection(ep["ids"]) and not (
+            machine_level and ep.get("machine") == f["machine_id"]):
         return None
     onset = f.get(ep["onset"], f.get("start_ms"))
     if onset is None:

@@ -73,6 +73,9 @@ rows = [
     ("stuck_sensors", {"sensor_id": "s-14", "machine_id": "m-3", "ts": T0 + 150000}),
     # heartbeat rule: the reconnect of m-6 (a machine-level alert)
     ("missing_heartbeats", {"machine_id": "m-6", "ts": T0 + 73000}),
+    # ... and a per-sensor heartbeat rule naming one of m-6's sensors: the
+    # machine-level fault explains it (not a false alarm)
+    ("silent_sensors", {"sensor_id": "s-24", "machine_id": "m-6", "ts": T0 + 74000}),
     # statistics rows are ignored
     ("sensor_stats_10s", {"sensor_id": "s-4", "ts": T0 + 1000}),
     # the end of the data
@@ -107,6 +110,8 @@ check(per["vibration_anomalies"]["detected"] == 1 and per["vibration_anomalies"]
 check(per["temperature_anomalies"]["detected"] == 1 and per["temperature_anomalies"]["delay_p50_ms"] == 2500,
       "per rule temperature: %s" % per["temperature_anomalies"])
 check("sensor_stats_10s" not in per, "statistics scored as a rule")
+check(per["silent_sensors"]["false_alarms"] == 0 and per["silent_sensors"]["episodes"] == 1,
+      "a sensor's heartbeat alert during its machine's reconnect: %s" % per["silent_sensors"])
 print("ok: scoring per kind and per rule")
 
 # Live (not final): a fault whose window is still open is pending.

@@ -39,10 +39,36 @@ static void window_text(const struct window_spec *w, struct buf *out)
     }
 }
 
+static void explain(const struct plan *p, struct buf *out, bool inner);
+
 void plan_explain(const struct plan *p, struct buf *out)
 {
+    explain(p, out, false);
+}
+
+static void explain(const struct plan *p, struct buf *out, bool inner)
+{
+    if (p->sub) {
+        /* FROM (SELECT ...): the inner plan's operators, then this one's
+         * in the same tasks (sql_subq.c) */
+        explain(p->sub, out, true);
+        buf_printf(out, "then, over the subquery's rows (same tasks):\n");
+        goto operators;
+    }
     if (p->join) {
-        sql_join_explain(p, out);
+        if (!inner) {
+            sql_join_explain(p, out);
+            return;
+        }
+        struct buf j;
+        buf_init(&j);
+        sql_join_explain(p, &j);
+        /* without its sink line: the rows go to the outer query */
+        char *sink = j.len ? strstr((char *)j.data, "\nsink: ") : NULL;
+        size_t n = sink ? (size_t)(sink - (char *)j.data) + 1 : j.len;
+        buf_printf(out, "%.*s", (int)n, (const char *)j.data);
+        buf_fini(&j);
+        buf_printf(out, "  -> rows to the outer query\n");
         return;
     }
     if (p->transient)
@@ -80,6 +106,7 @@ void plan_explain(const struct plan *p, struct buf *out)
         buf_printf(out, "  every partition idle: the query watermark follows "
                         "processing time - delay (watermark.idle-advance)\n");
     buf_printf(out, "  bad records: to topic %s.dlq, counted\n", p->input);
+operators:
     if (p->window_columns) {
         buf_printf(out, "project (window columns): input columns, "
                         "window_start, window_end of ");
@@ -95,7 +122,7 @@ void plan_explain(const struct plan *p, struct buf *out)
             buf_printf(out, ", $arg%d = %s", i, p->pre_text[i]);
         buf_printf(out, "\n");
     }
-    if (p->repartition) {
+    if (p->repartition && !(p->sub && p->sub->repartition)) {
         if (p->nrepart_cols) {
             buf_printf(out, "project (to the repartition topic):");
             for (int c = 0; c < p->nrepart_cols; c++)
@@ -222,6 +249,12 @@ void plan_explain(const struct plan *p, struct buf *out)
             out, "%s %s %s = %s", c ? "," : "", p->out_schema.columns[c].name,
             schema_type_name(p->out_schema.columns[c].type), p->project[c]);
     buf_printf(out, "\n");
+    if (p->rank_text[0])
+        buf_printf(out, "%s\n", p->rank_text);
+    if (inner) {
+        buf_printf(out, "  -> rows to the outer query\n");
+        return;
+    }
     if (p->transient) {
         buf_printf(out, "sink: terminal, one JSON object per row");
         if (p->limit >= 0)

@@ -25,6 +25,7 @@
 #include "sql/sql_join.h"
 #include "sql/sql_over.h"
 #include "sql/sql_match.h"
+#include "sql/sql_subq.h"
 #include "stream/decimal.h"
 
 static int fail(struct sql_exec_error *err, struct sql_pos pos, int code,
@@ -391,6 +392,15 @@ static struct expr *tr_column(struct tr *t, const struct sql_expr *e)
 {
     const char *n = col_name(e);
     bool amb;
+    int we;
+    if (t->agg_mode && t->wcfg->window.kind != WINDOW_NONE &&
+        !strcasecmp(n, "window_time") &&
+        (we = schema_find(t->schema, "window_end", 10)) >= 0)
+        /* Flink's window_time: the window's end - 1 ms, the event time of
+         * the aggregate's rows (a window over them: sql_subq.c) */
+        return built(t, e,
+                     expr_binary(t->ctx, EXPR_SUB, expr_column(t->ctx, we),
+                                 expr_literal(t->ctx, value_bigint(1))));
     int c = find_column(t->schema, e, &amb);
     if (amb) {
         t->rc = fail(t->err, e->pos, ERR_INVALID,
@@ -737,7 +747,8 @@ static void item_name(const struct sql_select_item *it, int i, char *out,
     snprintf(out, n, "EXPR$%d", i);
 }
 
-static int check_shape(const struct sql_select *s, struct sql_exec_error *err)
+static int check_shape(const struct sql_select *s, bool sub,
+                       struct sql_exec_error *err)
 {
     if (!s->from)
         return fail(err, s->pos, ERR_UNSUPPORTED,
@@ -745,7 +756,7 @@ static int check_shape(const struct sql_select *s, struct sql_exec_error *err)
     if (s->from->kind == SQL_FROM_JOIN)
         return fail(err, s->from->pos, ERR_UNSUPPORTED,
                     "joins are not supported yet");
-    if (s->from->kind == SQL_FROM_SUBQUERY)
+    if (s->from->kind == SQL_FROM_SUBQUERY && !sub)
         return fail(err, s->from->pos, ERR_UNSUPPORTED,
                     "subqueries in FROM are not supported yet");
     if (s->from->kind == SQL_FROM_MATCH &&
@@ -851,6 +862,13 @@ static int build_window(const struct sql_select *s, struct plan *p,
         return fail(err, pos, ERR_INVALID,
                     "DESCRIPTOR(%s) must name a TIMESTAMP column, not %s",
                     w->timecol, schema_type_name(p->in_schema.columns[c].type));
+    if (p->sub && (!timecol || strcasecmp(timecol, w->timecol)))
+        return fail(err, pos, ERR_UNSUPPORTED,
+                    "DESCRIPTOR(%s) must be the subquery's event-time "
+                    "column%s%s%s (a window over another time is not "
+                    "supported yet)",
+                    w->timecol, timecol ? " (" : "", timecol ? timecol : "",
+                    timecol ? ")" : "");
     if (!timecol || strcasecmp(timecol, w->timecol)) {
         /* Not the watermarked column: event time without delay. */
         p->time_column = c;
@@ -928,6 +946,8 @@ static int build_keys(const struct sql_select *s, struct plan *p, struct tr *t,
             nbounds++;
             continue;
         }
+        if (windowed && !strcasecmp(n, "window_time"))
+            continue; /* window_end - 1: one per window */
         int c = schema_find(&p->in_schema, n, strlen(n));
         if (c < 0)
             return fail(err, g->pos, ERR_NOT_FOUND, "unknown column '%s' in %s",
@@ -1532,11 +1552,20 @@ int planner_build(const struct sql_query_start *q,
                   const struct planner_hooks *hooks, struct plan **out,
                   struct sql_exec_error *err)
 {
+    if (sql_subq_wants(q->select))
+        return sql_subq_build(q, hooks, out, err);
+    return planner_build_on(q, hooks, NULL, out, err);
+}
+
+int planner_build_on(const struct sql_query_start *q,
+                     const struct planner_hooks *hooks, struct plan *base,
+                     struct plan **out, struct sql_exec_error *err)
+{
     /* SELECT ... FROM (a query with OVER) WHERE ...: the inner query is
      * planned, then the outer filter and projection over its rows. */
     const struct sql_select *outer = NULL;
     struct sql_query_start qi;
-    if (sql_over_inner(q->select)) {
+    if (!base && sql_over_inner(q->select)) {
         outer = q->select;
         int orc = check_outer(outer, err);
         if (orc)
@@ -1546,19 +1575,23 @@ int planner_build(const struct sql_query_start *q,
         q = &qi;
     }
     const struct sql_select *s = q->select;
-    if (s->from && s->from->kind == SQL_FROM_JOIN)
+    if (!base && s->from && s->from->kind == SQL_FROM_JOIN)
         return sql_join_build(q, hooks, out, err);
-    int rc = check_shape(s, err);
-    if (rc)
+    int rc = check_shape(s, base != NULL, err);
+    if (rc) {
+        plan_destroy(base);
         return rc;
+    }
     struct plan *p = mem_calloc(1, sizeof *p);
     p->batch_rows = hooks ? hooks->batch_rows : 0;
+    p->sub = base;
     p->limit = s->limit;
     p->transient = q->sink == NULL;
     copy_str(p->sink, sizeof p->sink, q->sink);
     copy_str(p->id, sizeof p->id, q->id);
     const char *timecol = NULL;
-    rc = plan_source(q, p, &timecol, err);
+    rc = base ? sql_subq_source(p, &timecol, err)
+              : plan_source(q, p, &timecol, err);
     if (rc)
         goto fail;
     struct tr t = {.err = err,
@@ -1627,7 +1660,15 @@ int planner_build(const struct sql_query_start *q,
     }
     struct pipeline_source_config src;
     source_config(p, &src);
-    rc = pipeline_create(&src, &p->pipe);
+    if (base) {
+        /* the inner query's chain, extended */
+        p->pipe = base->pipe;
+        p->pipe0 = base->pipe0;
+        base->pipe = base->pipe0 = NULL;
+        rc = 0;
+    } else {
+        rc = pipeline_create(&src, &p->pipe);
+    }
     if (rc) {
         rc = fail(err, s->from->pos, rc, "cannot create the source of %s",
                   p->input);
@@ -1668,7 +1709,22 @@ int planner_build(const struct sql_query_start *q,
         for (int i = 0; i < t.npre; i++)
             copy_str(p->pre_text[i], sizeof p->pre_text[i], t.pre_text[i]);
     }
-    if (p->windowed && needs_repartition(p)) {
+    int need = !p->windowed ? 0
+               : base       ? sql_subq_needs_repartition(p, err)
+                            : needs_repartition(p);
+    if (need < 0) {
+        rc = need;
+        goto fail;
+    }
+    if (need) {
+        if (p->pipe0) {
+            rc = fail(err, s->pos, ERR_UNSUPPORTED,
+                      "this aggregate over the subquery needs its rows "
+                      "repartitioned by its GROUP BY keys, and the "
+                      "subquery is repartitioned already (a second "
+                      "repartition is not supported yet)");
+            goto fail;
+        }
         /* Stage 1 reads the repartition topic: the columns so far, event
          * time = the record timestamp the writer stamps, watermark from the
          * writers' markers (no delay, no idleness of its own). */
@@ -1702,7 +1758,12 @@ int planner_build(const struct sql_query_start *q,
             goto fail;
         }
     }
-    if (p->windowed && !p->repartition && p->npartitions > 1 && p->in_key[0]) {
+    if (p->windowed && !p->repartition && p->npartitions > 1 && p->in_key[0] &&
+        base) {
+        if ((rc = sql_subq_key_check(p, err)))
+            goto fail;
+    } else if (p->windowed && !p->repartition && p->npartitions > 1 &&
+               p->in_key[0]) {
         /* Co-partitioned on the declared key: trusted only record by
          * record (a record that does not follow it would make two final
          * rows for one window and key). */
@@ -1717,7 +1778,7 @@ int planner_build(const struct sql_query_start *q,
             p->wcfg.late_arg = hooks->late_arg;
         }
         struct window_agg_config wc = p->wcfg;
-        if (p->repartition) {
+        if (p->repartition && !(base && base->repartition)) {
             memcpy(wc.keys, p->wcfg_run.keys, sizeof wc.keys);
             for (int a = 0; a < wc.naggs; a++)
                 wc.aggs[a].column = p->wcfg_run.aggs[a].column;
@@ -1772,6 +1833,7 @@ void plan_destroy(struct plan *p)
 {
     if (!p)
         return;
+    plan_destroy(p->sub);
     pipeline_destroy(p->pipe);
     pipeline_destroy(p->pipe0);
     sql_join_plan_free(p->join);

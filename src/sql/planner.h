@@ -125,6 +125,21 @@ struct plan {
     bool match;
     int64_t match_lateness_ms;
     struct cep *cep; /* borrowed from pipe */
+    /* FROM (SELECT ...) (sql_subq.c): the inner query's plan, whose
+     * pipelines this one took over and extends (they borrow its schemas);
+     * EXPLAIN prints it first. timecol: the column of in_schema carrying
+     * the rows' event time ("" if none). */
+    struct plan *sub;
+    char timecol[SCHEMA_NAME_MAX];
+    /* as an inner plan: the output column with the rows' event time, and
+     * the one passing the input's record key through ("" if none) */
+    char out_timecol[SCHEMA_NAME_MAX];
+    char out_key[SCHEMA_NAME_MAX];
+    /* DISTINCT, deduplication, Top-N (stream/rank.h): the operator at the
+     * end of this plan's chain, as text; state kept like a window's */
+    bool stateful;
+    bool updating; /* its rows are upserts of key_columns */
+    char rank_text[2 * PLAN_TEXT_MAX];
 };
 
 /* What the runner plugs into the chain; may be NULL (EXPLAIN). */
@@ -145,6 +160,12 @@ int planner_build(const struct sql_query_start *q,
                   const struct planner_hooks *hooks, struct plan **out,
                   struct sql_exec_error *err);
 void plan_destroy(struct plan *p); /* NULL is a no-op */
+/* planner_build over an inner query's plan (sql_subq.c): q's FROM is a
+ * subquery (or a window TVF over one) already planned as base, which the
+ * new plan owns from now on, even on failure. */
+int planner_build_on(const struct sql_query_start *q,
+                     const struct planner_hooks *hooks, struct plan *base,
+                     struct plan **out, struct sql_exec_error *err);
 
 /* Steps of planner_build that the join planner (sql_join.c) reuses over
  * its own pipeline: WHERE as a filter, the SELECT list as the last

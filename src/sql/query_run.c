@@ -169,7 +169,7 @@ static void make_spec(const struct plan *p, struct sql_query_start *qs,
     s->checkpoint_interval_ms = p->checkpoint_interval_ms;
     /* OVER and MATCH_RECOGNIZE keep state too: restarts rebuild it and
      * mute what was written before, as for windows */
-    s->windowed = p->windowed || p->over || p->match;
+    s->windowed = p->windowed || p->over || p->match || p->stateful;
     s->repartition = p->repartition;
     if (p->repartition) {
         s->nrep_keys = p->wcfg_run.nkeys;

@@ -178,7 +178,8 @@ enum sql_window_kind {
 /* TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), size [, offset])) and friends. */
 struct sql_window {
     enum sql_window_kind kind;
-    const char *table;
+    const char *table;              /* "(subquery)" when query is set */
+    struct sql_select *query;       /* TABLE (SELECT ...): a subquery */
     struct sql_expr **partition_by; /* SESSION ... PARTITION BY k */
     size_t npartition_by;
     const char *timecol;

@@ -111,6 +111,14 @@ static int add_from(struct sql_exec_checker *ck, const struct sql_from *f,
     }
     case SQL_FROM_WINDOW: {
         const struct sql_window *w = f->window;
+        if (w->query) {
+            /* TABLE (SELECT ...): its columns are the planner's to check */
+            int rc = check_select(ck, w->query, sc->parent);
+            if (rc)
+                return rc;
+            add_source(sc, f->alias, NULL, true, true);
+            return 0;
+        }
         const struct catalog_relation *r = find_rel(ck, w->table, f->pos);
         if (!r)
             return ERR_NOT_FOUND;

@@ -236,7 +236,16 @@ static void window_data(struct parser *p, struct sql_window *w)
     expect_kw(p, "TABLE",
               "TABLE before the input name, e.g. TABLE "
               "readings");
-    w->table = name(p, "a stream name after TABLE");
+    if (accept(p, SQL_TOK_LPAREN)) {
+        /* TABLE (SELECT ...): a window over a subquery (cascaded windows) */
+        if (!is_kw(p, 0, "SELECT"))
+            expected(p, "SELECT in a subquery");
+        w->query = parse_query(p);
+        expect(p, SQL_TOK_RPAREN, "')' after the subquery");
+        w->table = "(subquery)";
+    } else {
+        w->table = name(p, "a stream name after TABLE");
+    }
     if (accept_kw(p, "PARTITION")) {
         expect_kw(p, "BY", "BY after PARTITION");
         if (accept(p, SQL_TOK_LPAREN)) {

@@ -138,7 +138,8 @@ struct plan {
     /* DISTINCT, deduplication, Top-N (stream/rank.h): the operator at the
      * end of this plan's chain, as text; state kept like a window's */
     bool stateful;
-    bool updating; /* its rows are upserts of key_columns */
+    bool updating;        /* its rows are upserts of key_columns */
+    bool stage0_stateful; /* query_spec.stage0_stateful */
     char rank_text[2 * PLAN_TEXT_MAX];
 };
 

@@ -176,6 +176,7 @@ static void make_spec(const struct plan *p, struct sql_query_start *qs,
         s->rep_partitions = p->repart_partitions;
         memcpy(s->rep_keys, p->wcfg_run.keys,
                (size_t)p->wcfg_run.nkeys * sizeof s->rep_keys[0]);
+        s->stage0_stateful = p->stage0_stateful;
     }
     if (s->persistent)
         snprintf(s->sink_topic, sizeof s->sink_topic, "%s", sink_topic(qs));

@@ -201,6 +201,7 @@ int sql_subq_source(struct plan *p, const char **timecol,
     copy_str(p->late_into, sizeof p->late_into, b->late_into);
     copy_str(p->late_topic, sizeof p->late_topic, b->late_topic);
     p->late_create = b->late_create;
+    p->stage0_stateful = b->stage0_stateful;
     p->in_schema = b->out_schema;
     copy_str(p->timecol, sizeof p->timecol, b->out_timecol);
     copy_str(p->in_key, sizeof p->in_key, b->out_key);
@@ -211,16 +212,31 @@ int sql_subq_source(struct plan *p, const char **timecol,
     return 0;
 }
 
+/* b and the plans under it: the repartition topic gets one partition,
+ * so everything after it runs in one task. */
+static void one_final_task(struct plan *b)
+{
+    for (; b; b = b->sub)
+        if (b->repartition)
+            b->repart_partitions = 1;
+}
+
 int sql_subq_needs_repartition(struct plan *p, struct sql_exec_error *err)
 {
     (void)err;
-    if (p->pipe0)
-        return p->repart_partitions == 1 ? 0 : 1;
+    if (p->pipe0) {
+        /* The subquery repartitioned already (its GROUP BY): one final
+         * task for both, rather than a second repartition topic. */
+        one_final_task(p);
+        return 0;
+    }
     if (p->npartitions <= 1)
         return 0;
     for (int k = 0; p->in_key[0] && k < p->wcfg.nkeys; k++)
         if (!p->key_expr[k] && !strcasecmp(p->key_name[k], p->in_key))
             return 0;
+    if (p->stateful)
+        p->stage0_stateful = true;
     return 1;
 }
 
@@ -247,16 +263,18 @@ static int split(const struct sql_query_start *q, struct plan *b,
                  const int *keys, int nkeys, struct sql_pos pos,
                  struct sql_exec_error *err)
 {
-    if (b->pipe0 || b->repartition)
-        return fail(err, pos, ERR_UNSUPPORTED,
-                    "the rows of one key are spread over several tasks of "
-                    "the subquery, which is repartitioned already (a "
-                    "second repartition is not supported yet)");
+    if (b->pipe0 || b->repartition) {
+        /* repartitioned already (a GROUP BY): rather than a second
+         * repartition topic, the first one gets one partition */
+        one_final_task(b);
+        return 0;
+    }
     if (nkeys > WINDOW_AGG_MAX_KEYS)
         return fail(err, pos, ERR_UNSUPPORTED,
                     "more than %d key columns to repartition by",
                     WINDOW_AGG_MAX_KEYS);
     b->repartition = true;
+    b->stage0_stateful = b->stateful || b->windowed;
     b->repart_partitions = nkeys ? b->npartitions : 1;
     b->mid_schema = *pipeline_schema(b->pipe);
     b->wcfg_run.nkeys = nkeys;
@@ -278,6 +296,10 @@ static int split(const struct sql_query_start *q, struct plan *b,
     };
     b->pipe0 = b->pipe;
     b->pipe = NULL;
+    /* operators the runner reads counters of belong to the last stage:
+     * these are stage 0's now (their late rows are still counted) */
+    b->wa = NULL;
+    b->cep = NULL;
     int rc = pipeline_create(&src1, &b->pipe);
     if (rc)
         return fail(err, pos, rc, "cannot create the repartition stage");
@@ -671,10 +693,27 @@ static int build_rank(const struct sql_query_start *q,
         cfg.late = hooks->late;
         cfg.late_arg = hooks->late_arg;
     }
+    if (s->late_into) {
+        /* EMIT LATE INTO on the outer query: the rank operator's late
+         * rows (deduplication keeping the first row, window Top-N) */
+        if (b->late_topic[0]) {
+            rc = fail(err, s->pos, ERR_UNSUPPORTED,
+                      "EMIT LATE INTO in both the query and its subquery");
+            goto fail;
+        }
+        if (cfg.mode != RANK_FIRST && cfg.mode != RANK_WINDOW_TOPN) {
+            rc = fail(err, s->pos, ERR_INVALID,
+                      "EMIT LATE INTO: this %s has no late rows (it takes "
+                      "every row)",
+                      cfg.mode == RANK_LAST ? "deduplication" : "Top-N");
+            goto fail;
+        }
+        if ((rc = planner_late_into(q, b, err)))
+            goto fail;
+    }
     if ((rc = colocate(q, b, inner, cfg.keys, cfg.nkeys, pos, err)))
         goto fail;
-    if ((b->windowed || b->stateful) && !b->repartition &&
-        (rc = add_barrier(b, pos, err)))
+    if ((b->windowed || b->stateful) && (rc = add_barrier(b, pos, err)))
         goto fail;
     if (!add_rank(b, &cfg, pos, &rc, err))
         goto fail;
@@ -715,6 +754,7 @@ static int build_rank(const struct sql_query_start *q,
     /* The outer query over it: the rest of the WHERE, the SELECT list. */
     struct sql_select outer = *s;
     outer.where = and_of(rest, nrest);
+    outer.late_into = NULL; /* the rank operator's (above) */
     struct sql_query_start qo = *q;
     qo.select = &outer;
     if (cfg.mode == RANK_FIRST)

@@ -120,6 +120,11 @@ struct query_spec {
      * global aggregate, no key: every row to one final task) */
     int rep_partitions;
     int rep_keys[SCHEMA_MAX_COLUMNS];
+    /* stage 0 holds an operator that emits rows when the watermark moves
+     * (an aggregate in a subquery): its markers carry the watermark the
+     * pipeline was advanced to, written after the rows that advance made,
+     * so stage 1 never sees them as late */
+    bool stage0_stateful;
     /* a persistent query's output: rows as JSON records, keyed by the
      * JSON of these columns (a string column: its text) */
     char sink_topic[QUERY_SPEC_NAME_MAX];

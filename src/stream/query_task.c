@@ -451,6 +451,15 @@ int query_task_settle(struct task *k)
             if (c > own)
                 own = c;
         }
+        if (q->spec.stage0_stateful) {
+            /* rows an operator emits at the watermark are stamped at or
+             * below it: they go out before a marker that passes them */
+            if ((rc = pipeline_set_watermark(k->pipe, board_min(k))))
+                return rc;
+            int64_t applied = pipeline_watermark(k->pipe);
+            if (applied < own)
+                own = applied;
+        }
         out_flush(k, k->rep); /* the rows before their marker */
         /* While idle on the clock, a marker a second at most. */
         bool clock_step = idle && k->marker_idle == 1 && own > k->marker_wm &&
@@ -647,7 +656,8 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
             goto fail;
         }
     }
-    if (last && sp->late_topic[0]) {
+    /* late rows come from the stage that holds the stateful operators */
+    if ((last || sp->stage0_stateful) && sp->late_topic[0]) {
         rc = out_open(k, &k->late, sp->late_topic, sp->late_create);
         if (rc) {
             rc = query_task_fail(err, errlen, rc, "open the late-row topic",

@@ -249,8 +249,15 @@ operators:
             out, "%s %s %s = %s", c ? "," : "", p->out_schema.columns[c].name,
             schema_type_name(p->out_schema.columns[c].type), p->project[c]);
     buf_printf(out, "\n");
-    if (p->rank_text[0])
+    if (p->rank_text[0]) {
         buf_printf(out, "%s\n", p->rank_text);
+        if (p->key_checked && !p->windowed)
+            buf_printf(out,
+                       "  key check: a record whose Kafka key is not its %s, "
+                       "or that sits in another partition than murmur2(key) "
+                       "picks, is not ranked: to topic %s.dlq\n",
+                       p->in_key, p->input);
+    }
     if (inner) {
         buf_printf(out, "  -> rows to the outer query\n");
         return;

@@ -378,6 +378,8 @@ static void ttl_text(char *out, size_t n, int64_t ttl)
                  "'table.exec.state.ttl')");
 }
 
+static bool has_agg_call(const struct sql_select *s);
+
 /* ---- SELECT DISTINCT ---- */
 
 static int build_distinct(const struct sql_query_start *q,
@@ -428,8 +430,8 @@ static int build_distinct(const struct sql_query_start *q,
     char t[PLAN_TEXT_MAX];
     ttl_text(t, sizeof t, cfg.ttl_ms);
     snprintf(p->rank_text, sizeof p->rank_text,
-             "distinct: each row the first time its %d column%s are seen "
-             "(insert-only)%s",
+             "distinct: each row the first time its value is seen (%d "
+             "column%s; insert-only)%s",
              sc->ncolumns, sc->ncolumns == 1 ? "" : "s", t);
     p->limit = s->limit;
     *out = p;
@@ -618,9 +620,12 @@ static int build_rank(const struct sql_query_start *q,
     struct sql_select mid = *inner;
     mid.items = mem_alloc(inner->nitems * sizeof *mid.items);
     memcpy(mid.items, inner->items, inner->nitems * sizeof *mid.items);
-    /* a BIGINT literal (INT32 range values are INT) */
+    /* CAST(NULL AS BIGINT): the operator writes the row number (a late
+     * row shows it NULL) */
+    struct sql_type bigint = {.kind = SQL_TYPE_BIGINT};
+    struct sql_expr null = {.kind = SQL_EXPR_NULL, .pos = pos};
     struct sql_expr zero = {
-        .kind = SQL_EXPR_INT, .pos = pos, .ival = INT64_MAX, .text = "0"};
+        .kind = SQL_EXPR_CAST, .pos = pos, .left = &null, .type = &bigint};
     mid.items[rn].expr = &zero;
     mid.items[rn].text = "ROW_NUMBER() (the rank operator sets it)";
     struct plan *b;
@@ -750,6 +755,15 @@ static int build_rank(const struct sql_query_start *q,
                  "a closed window are late)",
                  keys_text, (long long)n, order_text);
         break;
+    }
+    if (b->updating &&
+        (s->ngroup_by || s->having || has_agg_call(s) || s->distinct)) {
+        rc = fail(err, s->pos, ERR_UNSUPPORTED,
+                  "an aggregate over updating rows (%s) is not supported: "
+                  "it would need retractions",
+                  cfg.mode == RANK_LAST ? "deduplication keeping the last row"
+                                        : "Top-N");
+        goto fail;
     }
     /* The outer query over it: the rest of the WHERE, the SELECT list. */
     struct sql_select outer = *s;

@@ -246,7 +246,7 @@ def run_case(seed):
 
 
 def main():
-    seeds = int(os.environ.get("RANK_ORACLE_SEEDS", "8"))
+    seeds = int(os.environ.get("RANK_ORACLE_SEEDS", "6"))
     for seed in range(int(os.environ.get("RANK_ORACLE_FIRST", "0")), seeds):
         run_case(seed)
         print("ok: seed %d" % seed)

@@ -140,7 +140,7 @@ struct plan {
     bool stateful;
     bool updating;        /* its rows are upserts of key_columns */
     bool stage0_stateful; /* query_spec.stage0_stateful */
-    char rank_text[2 * PLAN_TEXT_MAX];
+    char rank_text[4 * PLAN_TEXT_MAX];
 };
 
 /* What the runner plugs into the chain; may be NULL (EXPLAIN). */

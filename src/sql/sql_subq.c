@@ -431,7 +431,7 @@ static int build_distinct(const struct sql_query_start *q,
     ttl_text(t, sizeof t, cfg.ttl_ms);
     snprintf(p->rank_text, sizeof p->rank_text,
              "distinct: each row the first time its value is seen (%d "
-             "column%s; insert-only)%s",
+             "column%s; insert-only)%.200s",
              sc->ncolumns, sc->ncolumns == 1 ? "" : "s", t);
     p->limit = s->limit;
     *out = p;
@@ -727,33 +727,37 @@ static int build_rank(const struct sql_query_start *q,
     ttl_text(t, sizeof t, cfg.ttl_ms);
     switch (cfg.mode) {
     case RANK_FIRST:
-        snprintf(b->rank_text, sizeof b->rank_text,
-                 "deduplicate: per %s the row with the least %s, emitted "
-                 "once the watermark passes it (insert-only; an earlier row "
-                 "after that is late)%s",
-                 keys_text[0] ? keys_text : "(everything)", tcol, t);
+        snprintf(
+            b->rank_text, sizeof b->rank_text,
+            "deduplicate: per %.100s the row with the least %.100s, emitted "
+            "once the watermark passes it (insert-only; an earlier row "
+            "after that is late)%.150s",
+            keys_text[0] ? keys_text : "(everything)", tcol, t);
         break;
     case RANK_LAST:
-        snprintf(b->rank_text, sizeof b->rank_text,
-                 "deduplicate: per %s the row with the greatest %s, emitted "
-                 "as it arrives (upserts keyed by %s)%s",
-                 keys_text[0] ? keys_text : "(everything)", tcol,
-                 keys_text[0] ? keys_text : "nothing", t);
+        snprintf(
+            b->rank_text, sizeof b->rank_text,
+            "deduplicate: per %.100s the row with the greatest %.100s, emitted "
+            "as it arrives (upserts keyed by %.100s)%.150s",
+            keys_text[0] ? keys_text : "(everything)", tcol,
+            keys_text[0] ? keys_text : "nothing", t);
         break;
     case RANK_TOPN:
-        snprintf(b->rank_text, sizeof b->rank_text,
-                 "top-n: per %s the first %lld by %s; a row entering at rank "
-                 "r re-emits ranks r..%lld (upserts keyed by %s%s%s)%s",
-                 keys_text[0] ? keys_text : "(everything)", (long long)n,
-                 order_text, (long long)n, keys_text, keys_text[0] ? ", " : "",
-                 ri->alias, t);
+        snprintf(
+            b->rank_text, sizeof b->rank_text,
+            "top-n: per %.100s the first %lld by %.100s; a row entering at "
+            "rank "
+            "r re-emits ranks r..%lld (upserts keyed by %.100s%s%.60s)%.150s",
+            keys_text[0] ? keys_text : "(everything)", (long long)n, order_text,
+            (long long)n, keys_text, keys_text[0] ? ", " : "", ri->alias, t);
         break;
     default:
-        snprintf(b->rank_text, sizeof b->rank_text,
-                 "window top-n: per %s the first %lld by %s, emitted when "
-                 "the watermark passes window_end - 1 (insert-only; rows of "
-                 "a closed window are late)",
-                 keys_text, (long long)n, order_text);
+        snprintf(
+            b->rank_text, sizeof b->rank_text,
+            "window top-n: per %.100s the first %lld by %.100s, emitted when "
+            "the watermark passes window_end - 1 (insert-only; rows of "
+            "a closed window are late)",
+            keys_text, (long long)n, order_text);
         break;
     }
     if (b->updating &&

@@ -10,6 +10,7 @@
 #include "base/mem.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ struct fault {
     long nth;
     int err;
     long count;
-    long times; /* ENOSPC: calls that fail; 0 = every one from nth on */
+    long times; /* ENOSPC, EMFILE: calls that fail; 0 = every one from nth on */
 };
 
 static struct fault faults[OS_OP_N];
@@ -49,7 +50,8 @@ static int fault_hit(enum os_op op)
     long c = __atomic_add_fetch(&faults[op].count, 1, __ATOMIC_SEQ_CST);
     int err = __atomic_load_n(&faults[op].err, __ATOMIC_RELAXED);
     long times = __atomic_load_n(&faults[op].times, __ATOMIC_RELAXED);
-    if (c == nth || (c > nth && err == ENOSPC && (!times || c < nth + times)))
+    bool lasting = err == ENOSPC || err == EMFILE; /* a state, not a blip */
+    if (c == nth || (c > nth && lasting && (!times || c < nth + times)))
         return err;
     return 0;
 }
@@ -91,6 +93,8 @@ int os_fault_from_env(void)
             e = ENOSPC;
         else if (!strcmp(errname, "EDQUOT"))
             e = EDQUOT;
+        else if (!strcmp(errname, "EMFILE"))
+            e = EMFILE;
         else {
             rc = ERR_INVALID;
             break;

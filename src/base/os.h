@@ -8,7 +8,8 @@
  * means: the 3rd os_fsync/os_fdatasync call fails with EIO, and from the
  * 10th os_write/os_pwrite/os_writev on every write fails with ENOSPC (a full
  * disk stays full). "write:10:ENOSPC:50" makes only calls 10 to 59 fail:
- * then space is free again. Counting is process-wide and thread-safe.
+ * then space is free again. EMFILE lasts the same way ("open:60:EMFILE:400":
+ * descriptors short for a while). Counting is process-wide and thread-safe.
  * All functions return 0 (or a byte count / fd) on success and -errno on error.
  */
 #ifndef RILL_OS_H
@@ -21,7 +22,7 @@
 enum os_op { OS_OP_WRITE = 0, OS_OP_FSYNC, OS_OP_RENAME, OS_OP_OPEN, OS_OP_N };
 
 /* Fail the nth call (1-based) of op with err (positive errno); for ENOSPC
- * every later call fails too. nth = 0 clears. */
+ * and EMFILE every later call fails too. nth = 0 clears. */
 void os_fault_set(enum os_op op, long nth, int err);
 void os_fault_clear(void);
 /* Reads RILL_FAULT once; called by the CLI at start-up. Returns 0 or

@@ -62,6 +62,7 @@ struct broker_config {
     int32_t conns_reserved_loopback;  /* above max.connections, 127/8 only */
     int64_t queued_max_request_bytes; /* request bytes being received */
     int32_t max_partitions;           /* partitions of all topics */
+    int64_t open_files_max;           /* rill.log.open.files.max */
     bool delete_topic_enable;         /* delete.topic.enable */
     /* TLS on the Kafka listener (listeners=SSL://host:port). */
     bool tls;

@@ -24,9 +24,11 @@
  *   2. Responses only hold dup'ed fds: a segment deleted by retention after
  *      the answer was built is still readable.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/diag.h"
 #include "base/err.h"
@@ -93,6 +95,30 @@ struct broker_fetchwait {
 /* --- evaluation ------------------------------------------------------------
  */
 
+/* Small ranges are copied into the answer instead of spliced from the file
+ * (sendfile): their slice, and the segment file it pins, is released at
+ * once, so a Fetch over thousands of partitions holds no descriptor per
+ * partition (the segment fd cache, log/fd_cache.h, can close them again),
+ * and a few KiB cost less to copy than a dup and a sendfile. At most
+ * FETCH_COPY_BUDGET bytes per answer are copied (memory per request). */
+#define FETCH_COPY_MAX (16u << 10)
+#define FETCH_COPY_BUDGET (1u << 20)
+
+static int copy_slice(const struct partition_slice *s, uint8_t *dst)
+{
+    size_t done = 0;
+    while (done < s->len) {
+        ssize_t n = pread(s->fd, dst + done, s->len - done,
+                          (off_t)(s->file_pos + (int64_t)done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : ERR_CORRUPT;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
 struct splice_ctx {
     struct broker_resp *r;
     struct partition_slice *slices; /* by flat partition index */
@@ -132,7 +158,7 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
         flat_base = arena_calloc(a, (sp->ntopics ? sp->ntopics : 1) *
                                         sizeof(*flat_base));
     }
-    size_t total = 0, k = 0;
+    size_t total = 0, k = 0, copied = 0;
     int64_t left = sp->max_bytes > 0 ? sp->max_bytes : INT32_MAX;
     *errors = false;
     for (size_t t = 0; t < sp->ntopics; t++) {
@@ -236,6 +262,16 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
                 pr->naborted = txn_part_aborted(b, bp, fp->fetch_offset,
                                                 s.next_offset, a, &pr->aborted);
                 pr->aborted_null = false;
+            }
+            if (r && s.len > 0 && s.len <= FETCH_COPY_MAX &&
+                copied + s.len <= FETCH_COPY_BUDGET) {
+                uint8_t *mem = arena_alloc(a, s.len);
+                if (copy_slice(&s, mem) == 0) {
+                    pr->records = slice_make(mem, s.len);
+                    copied += s.len;
+                    partition_slice_release(&s);
+                    continue;
+                }
             }
             if (r && s.len > 0) {
                 pr->records_splice = true;

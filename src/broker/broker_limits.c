@@ -1,10 +1,11 @@
 /* broker_limits.c - limit settings and the per-IP connection table
  * (layer: broker). See broker_limits.h.
  *
- * max.partitions defaults from the file-descriptor limit: every open
- * partition holds up to three descriptors (segment, offset index, time
- * index) and connections need one each, so auto-creation stops before the
- * process runs out of descriptors rather than after.
+ * Segment files are open only while used: rill.log.open.files.max (the
+ * fd cache, log/fd_cache.h) defaults to half the descriptors left after
+ * connections and a spare, so partitions no longer cost a descriptor each
+ * and max.partitions is a plain cap (10,000 unless set) against topic
+ * floods, not a descriptor budget.
  */
 #include "broker/broker_limits.h"
 
@@ -15,8 +16,8 @@
 
 #include "base/err.h"
 
-#define FDS_PER_PARTITION 3
 #define FDS_SPARE 256 /* listener, logs, segment rolls, fetch dups */
+#define MAX_PARTITIONS_DEFAULT 10000
 
 void broker_limits_defaults(struct broker_config *c)
 {
@@ -25,7 +26,8 @@ void broker_limits_defaults(struct broker_config *c)
     c->max_conns_per_ip = INT32_MAX;
     c->conns_reserved_loopback = 8;
     c->queued_max_request_bytes = 0; /* auto: see below */
-    c->max_partitions = 0;           /* auto: see below */
+    c->max_partitions = MAX_PARTITIONS_DEFAULT;
+    c->open_files_max = 0; /* auto: see below */
     c->delete_topic_enable = true;
 }
 
@@ -43,8 +45,10 @@ static int get(const struct config *props, const char *key, int64_t *v,
 }
 
 /* Raises the soft descriptor limit to the hard one (as servers do) and
- * returns what partitions may use. */
-static int64_t partitions_for_fds(int max_connections)
+ * returns how many segment files may be open: half of what connections and
+ * the spare leave (the other half for fetch answers' duplicated fds and
+ * index files between a roll and their fsync). */
+static int64_t files_for_fds(int max_connections)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
@@ -55,7 +59,7 @@ static int64_t partitions_for_fds(int max_connections)
         (void)getrlimit(RLIMIT_NOFILE, &rl);
     }
     int64_t fds = rl.rlim_cur == RLIM_INFINITY ? 1000000 : (int64_t)rl.rlim_cur;
-    int64_t n = (fds - FDS_SPARE - max_connections) / FDS_PER_PARTITION;
+    int64_t n = (fds - FDS_SPARE - max_connections) / 2;
     return n < 16 ? 16 : n;
 }
 
@@ -96,8 +100,15 @@ int broker_limits_apply(struct broker_config *c, const struct config *props,
     if (get(props, "max.partitions", &x, 0, INT32_MAX, err, errlen) < 0)
         return ERR_INVALID;
     if (x == 0)
-        x = partitions_for_fds(c->max_connections);
+        x = MAX_PARTITIONS_DEFAULT;
     c->max_partitions = (int32_t)x;
+    x = c->open_files_max;
+    if (get(props, "rill.log.open.files.max", &x, 0, INT32_MAX, err, errlen) <
+        0)
+        return ERR_INVALID;
+    if (x == 0)
+        x = files_for_fds(c->max_connections);
+    c->open_files_max = x;
     if (config_get_bool(props, "delete.topic.enable", &c->delete_topic_enable) <
         0) {
         snprintf(err, (size_t)errlen, "delete.topic.enable: true or false");

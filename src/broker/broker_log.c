@@ -21,6 +21,7 @@
 #include "base/diag.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "log/fd_cache.h"
 #include "log/logdir.h"
 #include "log/partition.h"
 #include "log/record_batch.h"
@@ -164,6 +165,9 @@ int broker_log_open(struct broker *b)
     o.cleaner_backoff_ms = b->cfg.cleaner_backoff_ms;
     o.cleaner_dedupe_bytes = b->cfg.cleaner_dedupe_bytes;
     o.cleaner_io_bytes_per_sec = b->cfg.cleaner_io_bytes;
+    /* Before the logdir opens its partitions: recovery already keeps only
+     * this many segment files open. */
+    fd_cache_set_max(b->cfg.open_files_max);
     int rc = logdir_open(b->cfg.data_dir, &o, &b->logdir);
     if (rc < 0) {
         diag_error("broker: cannot open data directory %s: %s", b->cfg.data_dir,

@@ -125,13 +125,16 @@ static struct segment *active(struct partition *p)
     return p->nsegs ? p->segs[p->nsegs - 1] : NULL;
 }
 
-static void push_segment(struct partition *p, struct segment *s)
+/* held: whether the caller holds p->mu (the fd cache may then close the
+ * partition's other cold files without taking it). */
+static void push_segment(struct partition *p, struct segment *s, bool held)
 {
     if (p->nsegs == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 8;
         p->segs = mem_realloc(p->segs, p->cap * sizeof(*p->segs));
     }
     p->segs[p->nsegs++] = s;
+    segment_set_owner(s, &p->mu, held ? &p->mu : NULL);
 }
 
 static void fail_locked(struct partition *p, int err, const char *what)
@@ -296,14 +299,15 @@ static int recover(struct partition *p, int64_t recovery_point)
                 rc = segment_seal(s);
         }
         /* Closed segments' index files are final (an unsynced one is
-         * validated, or rebuilt, at the next open). */
-        if (rc == 0 && has_next && !cut)
+         * validated, or rebuilt, at the next open); the active one's are
+         * written when it is sealed or at shutdown. */
+        if (rc == 0)
             segment_close_index_files(s);
         if (rc < 0) {
             segment_unref(s);
             goto out;
         }
-        push_segment(p, s);
+        push_segment(p, s, false);
         p->size_bytes += s->size;
         if (cut && has_next) {
             drop_from(p, bases, i + 1, n);
@@ -379,7 +383,7 @@ int partition_open(const char *dir, const char *topic, int32_t id,
         rc = segment_create(dir, 0, &s);
         if (rc < 0)
             goto out_free;
-        push_segment(p, s);
+        push_segment(p, s, false);
         p->dir_dirty = true;
     }
     if (p->dir_dirty && !read_only) {
@@ -438,6 +442,8 @@ static void try_recover(struct partition *p)
         q->segs = segs; /* the old ones go with q */
         q->nsegs = nsegs;
         q->cap = cap;
+        for (size_t i = 0; i < p->nsegs; i++)
+            segment_set_owner(p->segs[i], &p->mu, &p->mu);
         store64(&p->log_start, q->log_start);
         store64(&p->size_bytes, q->size_bytes);
         store64(&p->leo, q->leo);
@@ -465,8 +471,11 @@ void partition_unref(struct partition *p)
 {
     if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
-    for (size_t i = 0; i < p->nsegs; i++)
+    for (size_t i = 0; i < p->nsegs; i++) {
+        /* Slices may keep a segment alive after p->mu is gone. */
+        segment_set_owner(p->segs[i], NULL, NULL);
         segment_unref(p->segs[i]);
+    }
     mem_free(p->segs);
     pthread_cond_destroy(&p->durable_cv);
     pthread_mutex_destroy(&p->mu);
@@ -510,7 +519,7 @@ void partition_shutdown(struct partition *p)
     pthread_mutex_lock(&p->mu);
     struct segment *s = active(p);
     if (s && !p->read_only && !p->closed && !p->failed) {
-        if (offset_index_write(&s->oix) < 0 || time_index_write(&s->tix) < 0)
+        if (segment_write_indexes(s) < 0)
             diag_warn("log: %s-%d: cannot write index files at close", p->topic,
                       p->id);
     }
@@ -528,7 +537,7 @@ static int roll_locked(struct partition *p)
     rc = segment_create(p->dir, p->leo, &s);
     if (rc < 0)
         return rc;
-    push_segment(p, s);
+    push_segment(p, s, true);
     p->dir_dirty = true;
     return 0;
 }
@@ -596,6 +605,13 @@ int partition_append(struct partition *p, uint8_t *batch, size_t len,
         record_batch_set_base_offset(batch + off, next);
         next += (int64_t)be32_load(batch + off + 23) + 1;
         off += RECORD_BATCH_LOG_OVERHEAD + be32_load(batch + off + 8);
+    }
+    /* Out of descriptors (the fd cache found nothing to close) is not an
+     * I/O failure of the partition: refuse this append only. */
+    int fd = segment_fd(s);
+    if (fd < 0) {
+        rc = fd;
+        goto out_unlock;
     }
     rc = segment_append(s, batch, len, p->cfg.index_interval_bytes);
     if (rc < 0) {
@@ -911,9 +927,14 @@ static int read_upto(struct partition *p, int64_t offset, int64_t upto,
             next = bo;
         }
     }
+    int fd = segment_fd(s);
+    if (fd < 0) {
+        rc = fd;
+        goto out_unlock;
+    }
     segment_ref(s);
     out->segment = s;
-    out->fd = s->fd;
+    out->fd = fd;
     out->file_pos = pos;
     out->len = (size_t)(end - pos);
     out->first_offset = first;
@@ -1227,9 +1248,23 @@ int partition_clean_begin(struct partition *p, struct partition_clean_view *v)
     if (rc == 0) {
         v->n = p->nsegs ? p->nsegs - 1 : 0;
         v->segs = mem_alloc((v->n ? v->n : 1) * sizeof(*v->segs));
-        for (size_t i = 0; i < v->n; i++) {
-            v->segs[i] = p->segs[i];
-            segment_ref(v->segs[i]);
+        /* The cleaner reads them without the mutex: their files are
+         * opened here, under it, and the references keep the fd cache
+         * from closing them until partition_clean_end. */
+        for (size_t i = 0; i < v->n && rc == 0; i++) {
+            rc = segment_fd(p->segs[i]);
+            if (rc >= 0) {
+                rc = 0;
+                v->segs[i] = p->segs[i];
+                segment_ref(v->segs[i]);
+            } else {
+                v->n = i;
+            }
+        }
+        if (rc < 0) {
+            pthread_mutex_unlock(&p->mu);
+            partition_clean_end(v);
+            return rc;
         }
         v->log_start = p->log_start;
         v->durable = p->durable;
@@ -1285,6 +1320,8 @@ bool partition_clean_swap(struct partition *p, struct segment *old,
             continue;
         p->segs[i] = fresh;
         store64(&p->size_bytes, p->size_bytes - old->size + fresh->size);
+        segment_set_owner(fresh, &p->mu, &p->mu);
+        segment_set_owner(old, NULL, &p->mu); /* going: its file was replaced */
         done = true;
         break;
     }

@@ -30,6 +30,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "base/os.h"
+#include "log/fd_cache.h"
 
 static char *path_of(const struct segment *s, const char *suffix)
 {
@@ -58,21 +59,98 @@ static int read_full(int fd, void *p, size_t n, int64_t at, size_t *got)
     return 0;
 }
 
+static int log_flags(const struct segment *s)
+{
+    return s->read_only ? O_RDONLY : O_RDWR;
+}
+
+/* os_open; out of descriptors, it asks the fd cache to close cold segment
+ * files and tries once more. */
+static int open_retry(const struct segment *s, const char *path, int flags)
+{
+    int fd = os_open(path, flags, 0644);
+    if ((fd == -EMFILE || fd == -ENFILE) && fd_cache_shrink(8, s->owner) > 0)
+        fd = os_open(path, flags, 0644);
+    return fd;
+}
+
+int segment_fd(struct segment *s)
+{
+    if (s->fd >= 0) {
+        __atomic_store_n(&s->fc_used, 1, __ATOMIC_RELAXED);
+        return s->fd;
+    }
+    char *log = path_of(s, ".log");
+    int fd = open_retry(s, log, log_flags(s));
+    mem_free(log);
+    if (fd < 0)
+        return fd;
+    /* Atomic: the flusher reads it without the mutex (segment_sync). */
+    __atomic_store_n(&s->fd, fd, __ATOMIC_RELEASE);
+    __atomic_store_n(&s->fc_used, 1, __ATOMIC_RELAXED);
+    fd_cache_opened(s, s->owner);
+    return fd;
+}
+
+void segment_set_owner(struct segment *s, pthread_mutex_t *owner,
+                       pthread_mutex_t *held)
+{
+    fd_cache_set_owner(s, owner, held);
+}
+
+/* The index files, opened again for writing (read-only segments never
+ * write them). */
+static int index_files_open(struct segment *s)
+{
+    if (s->read_only || (s->oix.fd >= 0 && s->tix.fd >= 0))
+        return 0;
+    char *ix = path_of(s, ".index"), *tix = path_of(s, ".timeindex");
+    int rc = 0;
+    if (s->oix.fd < 0) {
+        rc = open_retry(s, ix, O_RDWR | O_CREAT);
+        if (rc >= 0)
+            s->oix.fd = rc;
+    }
+    if (rc >= 0 && s->tix.fd < 0) {
+        rc = open_retry(s, tix, O_RDWR | O_CREAT);
+        if (rc >= 0)
+            s->tix.fd = rc;
+    }
+    mem_free(ix);
+    mem_free(tix);
+    return rc < 0 ? rc : 0;
+}
+
+int segment_write_indexes(struct segment *s)
+{
+    int rc = index_files_open(s);
+    if (rc == 0)
+        rc = offset_index_write(&s->oix);
+    if (rc == 0)
+        rc = time_index_write(&s->tix);
+    segment_close_index_files(s);
+    return rc;
+}
+
 static int open_files(struct segment *s, bool create)
 {
     char *log = path_of(s, ".log"), *ix = path_of(s, ".index"),
          *tix = path_of(s, ".timeindex");
-    int flags = s->read_only ? O_RDONLY : O_RDWR;
+    int flags = log_flags(s);
     if (create)
         flags |= O_CREAT | O_TRUNC;
-    int rc = os_open(log, flags, 0644);
+    int rc = open_retry(s, log, flags);
     if (rc < 0)
         goto out;
     s->fd = rc;
     rc = offset_index_open(&s->oix, ix, s->read_only);
+    if ((rc == -EMFILE || rc == -ENFILE) && fd_cache_shrink(8, s->owner) > 0)
+        rc = offset_index_open(&s->oix, ix, s->read_only);
     if (rc < 0)
         goto out;
     rc = time_index_open(&s->tix, tix, s->read_only);
+    if ((rc == -EMFILE || rc == -ENFILE) && fd_cache_shrink(8, s->owner) > 0)
+        rc = time_index_open(&s->tix, tix, s->read_only);
     if (rc < 0)
         goto out;
     if (create) {
@@ -108,6 +186,7 @@ static struct segment *alloc_segment(const char *dir, int64_t base,
 
 static void free_segment(struct segment *s)
 {
+    fd_cache_forget(s);
     if (s->map)
         munmap((void *)(uintptr_t)s->map, s->map_len);
     os_close(s->fd);
@@ -123,9 +202,13 @@ const uint8_t *segment_map(struct segment *s, size_t need, size_t reserve)
         return need <= s->map_len ? s->map : NULL;
     if (reserve < need)
         reserve = need;
+    int fd = segment_fd(s);
+    if (fd < 0)
+        return NULL;
     /* Pages past the end of the file are never touched: readers stay
-     * below the bytes written (the mapping is coherent with write()). */
-    void *m = mmap(NULL, reserve, PROT_READ, MAP_SHARED, s->fd, 0);
+     * below the bytes written (the mapping is coherent with write()). The
+     * mapping outlives the fd if the fd cache closes it. */
+    void *m = mmap(NULL, reserve, PROT_READ, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED)
         return NULL;
     s->map = m;
@@ -141,6 +224,8 @@ int segment_create(const char *dir, int64_t base_offset, struct segment **out)
         free_segment(s);
         return rc;
     }
+    /* Empty index files now exist; they are written when it is sealed. */
+    segment_close_index_files(s);
     *out = s;
     return 0;
 }
@@ -187,9 +272,17 @@ int segment_recover(struct segment *s, int32_t index_interval,
 {
     *truncated = false;
     struct stat st;
-    if (fstat(s->fd, &st) < 0)
+    int fd = segment_fd(s);
+    if (fd < 0)
+        return fd;
+    if (fstat(fd, &st) < 0)
         return -errno;
     int64_t file_size = st.st_size;
+    if (!s->read_only) {
+        int irc = index_files_open(s);
+        if (irc < 0)
+            return irc;
+    }
     s->oix.count = 0;
     s->tix.count = 0;
     s->max_timestamp = -1;
@@ -208,7 +301,7 @@ int segment_recover(struct segment *s, int32_t index_interval,
             size_t want = (size_t)(file_size - pos) < cap
                               ? (size_t)(file_size - pos)
                               : cap;
-            rc = read_full(s->fd, win, want, pos, &win_len);
+            rc = read_full(fd, win, want, pos, &win_len);
             if (rc < 0)
                 goto out;
             win_at = pos;
@@ -232,7 +325,7 @@ int segment_recover(struct segment *s, int32_t index_interval,
                 cap = bsize;
                 win = mem_realloc(win, cap);
             }
-            rc = read_full(s->fd, win, bsize, pos, &win_len);
+            rc = read_full(fd, win, bsize, pos, &win_len);
             if (rc < 0)
                 goto out;
             win_at = pos;
@@ -258,7 +351,7 @@ int segment_recover(struct segment *s, int32_t index_interval,
                   s->stem, (long long)(file_size - pos), (long long)pos,
                   (long long)s->next_offset);
         if (!s->read_only) {
-            rc = os_ftruncate(s->fd, pos);
+            rc = os_ftruncate(fd, pos);
             if (rc < 0)
                 goto out;
         }
@@ -286,7 +379,10 @@ static int header_at(struct segment *s, int64_t pos,
     size_t got = 0;
     if (pos < 0 || pos + RECORD_BATCH_HEADER_SIZE > s->size)
         return ERR_CORRUPT;
-    int rc = read_full(s->fd, b, sizeof b, pos, &got);
+    int fd = segment_fd(s);
+    if (fd < 0)
+        return fd;
+    int rc = read_full(fd, b, sizeof b, pos, &got);
     if (rc < 0)
         return rc;
     if (got < sizeof b)
@@ -318,7 +414,10 @@ static int scan_header(struct scan *sc, int64_t pos,
         size_t want = sizeof sc->buf;
         if ((int64_t)want > s->size - pos)
             want = (size_t)(s->size - pos);
-        int rc = read_full(s->fd, sc->buf, want, pos, &sc->len);
+        int fd = segment_fd(s);
+        if (fd < 0)
+            return fd;
+        int rc = read_full(fd, sc->buf, want, pos, &sc->len);
         if (rc < 0)
             return rc;
         sc->at = pos;
@@ -384,10 +483,13 @@ int segment_load(struct segment *s, int64_t next_offset, int32_t index_interval)
 int segment_append(struct segment *s, const uint8_t *p, size_t len,
                    int32_t index_interval)
 {
-    ssize_t w = os_pwrite(s->fd, p, len, (off_t)s->size);
+    int fd = segment_fd(s);
+    if (fd < 0)
+        return fd;
+    ssize_t w = os_pwrite(fd, p, len, (off_t)s->size);
     if (w < 0) {
         /* Invariant 2: never leave a partial batch past size. */
-        if (os_ftruncate(s->fd, s->size) < 0)
+        if (os_ftruncate(fd, s->size) < 0)
             diag_error("log: %s.log: cannot truncate after failed write",
                        s->stem);
         return (int)w;
@@ -411,9 +513,8 @@ int segment_seal(struct segment *s)
                              (uint32_t)(s->next_offset - 1 - s->base_offset));
     if (s->read_only)
         return 0;
-    int rc = offset_index_write(&s->oix);
-    if (rc == 0)
-        rc = time_index_write(&s->tix);
+    /* Final once written: the flusher fsyncs them by name (segment_sync). */
+    int rc = segment_write_indexes(s);
     if (rc < 0) {
         /* Indexes are rebuilt from the log when they fail to load; a
          * short write only costs a rebuild, so it is not an I/O failure
@@ -434,11 +535,37 @@ void segment_close_index_files(struct segment *s)
     s->tix.fd = -1;
 }
 
+/* fdatasync through a descriptor of its own: for a file the fd cache
+ * closed while it had unsynced bytes, or a sealed segment's index files.
+ * Linux keeps the dirty pages with the file and reports a write-back error
+ * no descriptor has seen yet to the next one opened (since 4.16), so this
+ * is the same fsync the closed descriptor would have done. A file already
+ * deleted (retention) has nothing to make durable. */
+static int sync_by_name(const struct segment *s, const char *suffix)
+{
+    char *path = path_of(s, suffix);
+    int fd = os_open(path, O_RDONLY, 0);
+    /* The flusher holds no partition mutex: the cache may only try them. */
+    if ((fd == -EMFILE || fd == -ENFILE) && fd_cache_shrink(8, NULL) > 0)
+        fd = os_open(path, O_RDONLY, 0);
+    mem_free(path);
+    if (fd == -ENOENT)
+        return 0;
+    if (fd < 0)
+        return fd;
+    int rc = os_fdatasync(fd);
+    os_close(fd);
+    return rc;
+}
+
 int segment_sync(struct segment *s, bool with_indexes)
 {
-    int rc = os_fdatasync(s->fd);
+    /* The caller's reference keeps an open fd open (fd_cache.c,
+     * invariant 2); one closed before it took it is synced by name. */
+    int fd = __atomic_load_n(&s->fd, __ATOMIC_ACQUIRE);
+    int rc = fd >= 0 ? os_fdatasync(fd) : sync_by_name(s, ".log");
     if (rc == 0 && with_indexes) {
-        if (offset_index_fsync(&s->oix) < 0 || time_index_fsync(&s->tix) < 0)
+        if (sync_by_name(s, ".index") < 0 || sync_by_name(s, ".timeindex") < 0)
             diag_warn("log: %s: index fsync failed (rebuilt on recovery)",
                       s->stem);
     }
@@ -538,7 +665,8 @@ int segment_find_timestamp(struct segment *s, int64_t ts, struct buf *scratch,
             buf_reset(&batch);
             uint8_t *dst = buf_extend(&batch, bsize);
             size_t got = 0;
-            rc = read_full(s->fd, dst, bsize, p, &got);
+            int fd = segment_fd(s);
+            rc = fd < 0 ? fd : read_full(fd, dst, bsize, p, &got);
             if (rc < 0)
                 break;
             struct record_iter it;
@@ -581,6 +709,7 @@ int segment_unlink(struct segment *s)
     static const char *const suffixes[] = {".log", ".index", ".timeindex",
                                            ".txnindex"};
     int rc = 0;
+    segment_set_owner(s, NULL, NULL);
     for (size_t i = 0; i < 4; i++) {
         char *p = path_of(s, suffixes[i]);
         int r = os_unlink(p);

@@ -12,6 +12,7 @@
 #ifndef RILL_SEGMENT_H
 #define RILL_SEGMENT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +32,7 @@ struct segment {
     int64_t max_timestamp; /* largest batch maxTimestamp, -1 if none */
     int64_t created_ms;    /* wall time it became active (for segment.ms) */
     int64_t bytes_since_index;
-    int fd;
+    int fd;   /* -1 while closed by the fd cache (fd_cache.h): see seg_fd */
     int refs; /* atomic */
     bool read_only;
     /* Offsets may jump forward between batches (a compacted segment; never
@@ -48,7 +49,28 @@ struct segment {
      * unmapped when the segment is freed (views hold a reference). */
     const uint8_t *map;
     size_t map_len;
+    /* fd_cache.c: the partition mutex that guards this segment (NULL until
+     * its partition owns it, and again once disowned), the ring of open
+     * files (under the cache's mutex) and the second-chance bit. */
+    pthread_mutex_t *owner;
+    struct segment *fc_prev, *fc_next;
+    bool fc_linked;
+    int fc_used; /* atomic */
 };
+
+/* The .log file's descriptor, opened again if the fd cache closed it:
+ * the fd, or a negative errno (EMFILE after closing cold files did not
+ * help). Caller holds the owner's mutex (or owns s alone). The fd stays
+ * open while the caller holds that mutex, or a reference besides the
+ * partition's (a slice's, the flusher's). */
+int segment_fd(struct segment *s);
+/* Sets the partition mutex guarding s (fd_cache_set_owner); `held`: a
+ * partition mutex the caller holds, or NULL. */
+void segment_set_owner(struct segment *s, pthread_mutex_t *owner,
+                       pthread_mutex_t *held);
+/* Writes the index entries not yet in the index files (opening them if
+ * they were closed). Returns 0 or a negative errno. */
+int segment_write_indexes(struct segment *s);
 
 /* Maps the .log file read-only for at least `need` bytes, reserving
  * `reserve` bytes of address space so that the file can grow under it:
@@ -83,9 +105,11 @@ int segment_append(struct segment *s, const uint8_t *p, size_t len,
                    int32_t index_interval);
 /* Stops being active: final time index entry, index files written. */
 int segment_seal(struct segment *s);
-/* Closes the index files' fds once they are final (sealed and synced, or
- * loaded), keeping the entries in memory: only the active segment keeps
- * three fds open, the others one. */
+/* Closes the index files' fds, keeping the entries in memory: once they
+ * are final (sealed and synced, or loaded), and for the active segment
+ * once created or recovered (its entries are written by segment_seal or
+ * segment_write_indexes, which open the files again). A segment keeps one
+ * fd, its .log, and the fd cache may close that one too. */
 void segment_close_index_files(struct segment *s);
 /* Durability: fdatasync the log (and indexes when sealed). */
 int segment_sync(struct segment *s, bool with_indexes);
@@ -106,7 +130,8 @@ int segment_find_timestamp(struct segment *s, int64_t ts, struct buf *scratch,
 void segment_ref(struct segment *s);
 /* Drops a reference; the last one closes the files and frees. */
 void segment_unref(struct segment *s);
-/* Removes the files (the fd stays open for existing references). */
+/* Removes the files (the fd stays open for existing references) and
+ * disowns s (segment_set_owner NULL): its partition is letting it go. */
 int segment_unlink(struct segment *s);
 /* Parses "<20 digits>.log"; returns the base offset or -1. */
 int64_t segment_parse_name(const char *name);

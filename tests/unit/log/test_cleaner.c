@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/os.h"
+#include "log/fd_cache.h"
 #include "log/logdir.h"
 #include "log_testlib.h"
 #include "../../harness.h"
@@ -459,6 +460,11 @@ TEST(test_crash_files_recovered)
     free(dir);
 }
 
+TEST(test_files_were_closed)
+{
+    CHECK(fd_cache_evictions() > 0);
+}
+
 int main(void)
 {
     RUN(test_latest_value_per_key_offsets_kept);
@@ -466,5 +472,14 @@ int main(void)
     RUN(test_compressed_batches_rebuilt);
     RUN(test_transactions);
     RUN(test_crash_files_recovered);
+    /* Again with the segment fd cache closing every file it can (a bound
+     * of 1): the cleaner's reads, swaps and reopens must not depend on a
+     * segment's file staying open (log/fd_cache.h). */
+    fd_cache_set_max(1);
+    RUN(test_latest_value_per_key_offsets_kept);
+    RUN(test_compressed_batches_rebuilt);
+    RUN(test_transactions);
+    RUN(test_files_were_closed);
+    fd_cache_set_max(0);
     return harness_summary("test_cleaner");
 }

@@ -91,6 +91,26 @@ bool broker_acl_create_topic(struct broker_req *req, struct slice name)
            broker_acl_topic(req, name, AUTH_OP_CREATE);
 }
 
+bool broker_acls_enabled(const struct broker *b)
+{
+    return b->cfg.acls;
+}
+
+bool broker_acl_allow(struct broker *b, const char *principal, const char *host,
+                      int rtype, const char *name, size_t len, int op)
+{
+    if (!b->cfg.acls)
+        return true;
+    bool ok = auth_acls_authorize(broker_auth_acls(b), b->cfg.super_users,
+                                  b->cfg.allow_if_no_acl, principal,
+                                  host ? host : "", rtype, name, len, op);
+    if (!ok)
+        diag_debug("broker: %s denied %s on %s %.*s", principal,
+                   auth_op_name(op), auth_resource_name(rtype),
+                   (int)(len > 255 ? 255 : len), name);
+    return ok;
+}
+
 /* --- the ACL APIs -------------------------------------------------------- */
 
 static char *cstr(struct arena *a, struct slice s)

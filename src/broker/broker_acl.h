@@ -33,5 +33,11 @@ bool broker_acl_txn(struct broker_req *req, struct slice id, int op);
 bool broker_acl_idempotent(struct broker_req *req);
 /* Creating a topic: CREATE on the cluster or on the topic (Kafka's rule). */
 bool broker_acl_create_topic(struct broker_req *req, struct slice name);
+/* The same decision for a principal outside a Kafka request (MQTT
+ * publishes and subscriptions): true when ACLs are off. host: the peer's
+ * IP. Loop thread only. */
+bool broker_acl_allow(struct broker *b, const char *principal, const char *host,
+                      int rtype, const char *name, size_t len, int op);
+bool broker_acls_enabled(const struct broker *b);
 
 #endif

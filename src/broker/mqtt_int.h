@@ -117,6 +117,11 @@ struct mqtt_session {
     bool wal_listed;  /* in the server's wal_sessions */
     bool dirty;       /* persistent state changed since the last save */
     int64_t saved_ms; /* loop time of the last save */
+    /* Of the connection that last attached it ("" after a restart until
+     * its client connects again): its subscriptions read the log topics
+     * this principal may READ. */
+    char principal[320];
+    char ip[48];
 };
 
 struct mqtt_retained {
@@ -134,6 +139,7 @@ struct mqtt_pend_ack {
     struct broker_part *bp;
     int64_t end;
     bool failed;
+    uint8_t reason; /* with failed: the MQTT 5 reason (0: unspecified) */
 };
 
 struct mqtt_conn {
@@ -158,6 +164,10 @@ struct mqtt_conn {
     struct broker_durable_wait dw;
     bool dw_active;
     struct loop_defer free_defer;
+    /* For ACLs (docs/security.md): "User:<CONNECT user name>" when users
+     * are required, else "User:ANONYMOUS"; the peer's address. */
+    char principal[320];
+    char ip[48];
 };
 
 /* Appends staged during one loop iteration, one batch per partition. */

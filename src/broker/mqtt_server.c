@@ -27,6 +27,8 @@
 #include "base/diag.h"
 #include "base/err.h"
 #include "base/mem.h"
+#include "broker/broker_acl.h"
+#include "broker/broker_limits.h"
 #include "log/partition.h"
 #include "net/tls.h"
 #include "log/partitioner.h"
@@ -362,9 +364,12 @@ static void acks_release(struct mqtt_conn *mc)
             }
         }
         if (a->failed && mc->version != MQTT_V5) {
-            diag_warn("mqtt: %s: the log refused a message; closing (MQTT "
-                      "3.1.1 has no negative acknowledgement)",
-                      conn_peer(mc->conn));
+            diag_warn("mqtt: %s: %s; closing (MQTT 3.1.1 has no negative "
+                      "acknowledgement)",
+                      conn_peer(mc->conn),
+                      a->reason == MQTT_RC_NOT_AUTHORIZED
+                          ? "a publish was not authorized"
+                          : "the log refused a message");
             conn_close(mc->conn);
             return;
         }
@@ -375,7 +380,9 @@ static void acks_release(struct mqtt_conn *mc)
             ss->qos2_in[a->pid >> 3] |= (uint8_t)(1u << (a->pid & 7));
         }
         mqtt_ack_encode(&s->pkt, mc->version, a->type, a->pid,
-                        a->failed ? MQTT_RC_UNSPECIFIED : 0);
+                        !a->failed  ? 0
+                        : a->reason ? a->reason
+                                    : MQTT_RC_UNSPECIFIED);
         mqtt_send(mc, &s->pkt);
         mc->acks_head = (mc->acks_head + 1) % mc->acks_cap;
         mc->acks_len--;
@@ -417,6 +424,25 @@ static void store_will(struct mqtt_conn *mc, const struct mqtt_connect *c)
     mc->will_retain = c->will_retain;
 }
 
+/* ACLs: WRITE on the log topic the MQTT topic maps to. */
+static bool may_publish(struct mqtt_conn *mc, struct slice topic)
+{
+    struct mqtt_server *s = mc->s;
+    if (!broker_acls_enabled(s->b))
+        return true;
+    struct mqtt_map_result mr;
+    mqtt_map_match(s->map, topic, &mr);
+    if (broker_acl_allow(s->b, mc->principal, mc->ip, AUTH_RES_TOPIC,
+                         mr.log_topic, strlen(mr.log_topic), AUTH_OP_WRITE))
+        return true;
+    diag_warn("mqtt: %s: %s may not WRITE log topic %s (MQTT topic "
+              "'%.*s'); publish refused",
+              conn_peer(mc->conn), mc->principal, mr.log_topic,
+              (int)(topic.len > 200 ? 200 : topic.len),
+              (const char *)topic.ptr);
+    return false;
+}
+
 static void publish_will(struct mqtt_conn *mc)
 {
     if (!mc->has_will || mc->no_will || mc->s->stopping)
@@ -433,6 +459,8 @@ static void publish_will(struct mqtt_conn *mc)
     while (mqtt_user_prop_next(&it, &k, &v) == 1)
         props.user_props++;
     struct slice topic = slice_make(mc->will_topic, strlen(mc->will_topic));
+    if (!may_publish(mc, topic))
+        return;
     int rc = mqtt_publish_message(
         s, topic, slice_make(mc->will_payload.data, mc->will_payload.len),
         mc->will_qos, mc->will_retain, &props, NULL);
@@ -463,6 +491,13 @@ static int on_connect(struct mqtt_conn *mc, const uint8_t *body, size_t len,
         return rc;
     }
     mc->version = c.version;
+    broker_limits_peer_ip(conn_peer(mc->conn), mc->ip, sizeof mc->ip);
+    snprintf(mc->principal, sizeof mc->principal, "User:%.*s",
+             s->cfg.auth && c.has_username
+                 ? (int)(c.username.len > 300 ? 300 : c.username.len)
+                 : 9,
+             s->cfg.auth && c.has_username ? (const char *)c.username.ptr
+                                           : "ANONYMOUS");
     if (s->cfg.auth && (!c.has_username || !c.has_password ||
                         !broker_auth_check_password(
                             s->b, (const char *)c.username.ptr, c.username.len,
@@ -578,6 +613,21 @@ static int on_publish(struct mqtt_conn *mc, const uint8_t *body, size_t len,
         struct mqtt_pend_ack *a = ack_push(mc);
         a->type = MQTT_PUBREC;
         a->pid = p.packet_id;
+        acks_release(mc);
+        return 0;
+    }
+    if (!may_publish(mc, p.topic)) {
+        /* MQTT 5 refuses with reason 0x87 in the PUBACK / PUBREC, or, for
+         * QoS 0, a DISCONNECT; 3.1.1 has no refusal: the connection closes
+         * in its turn among the acknowledgements owed (acks_release). */
+        if (mc->version == MQTT_V5 && p.qos == 0)
+            return protocol_error(mc, MQTT_RC_NOT_AUTHORIZED,
+                                  "publish not authorized");
+        struct mqtt_pend_ack *d = ack_push(mc);
+        d->type = p.qos == 2 ? MQTT_PUBREC : MQTT_PUBACK;
+        d->pid = p.packet_id;
+        d->failed = true;
+        d->reason = MQTT_RC_NOT_AUTHORIZED;
         acks_release(mc);
         return 0;
     }

@@ -30,6 +30,7 @@
 #include "base/err.h"
 #include "base/mem.h"
 #include "base/os.h"
+#include "broker/broker_acl.h"
 #include "log/logdir.h"
 #include "log/partition.h"
 
@@ -66,16 +67,34 @@ static struct mqtt_cursor *cursor_add(struct mqtt_reader *rd,
     return c;
 }
 
+/* Whether the reader's subscriber may READ the log topic (ACLs on):
+ * a shared group's reader was checked member by member at SUBSCRIBE; a
+ * session restored at start and not yet reconnected has no principal and
+ * gets no new topics until it is. */
+static bool may_read(struct mqtt_server *s, struct mqtt_reader *rd,
+                     const char *name)
+{
+    if (!broker_acls_enabled(s->b) || !rd->sub)
+        return true;
+    struct mqtt_session *ss = rd->sub->sess;
+    return ss->principal[0] &&
+           broker_acl_allow(s->b, ss->principal, ss->ip, AUTH_RES_TOPIC, name,
+                            strlen(name), AUTH_OP_READ);
+}
+
 /* Adds cursors for every partition of topic not yet read; they start at
- * the end (a new subscription) or at the log start (found later). */
-static void add_topic(struct mqtt_server *s, struct mqtt_reader *rd,
-                      const char *name, bool at_end)
+ * the end (a new subscription) or at the log start (found later). Returns
+ * -1 when ACLs refuse the topic, else 0. */
+static int add_topic(struct mqtt_server *s, struct mqtt_reader *rd,
+                     const char *name, bool at_end)
 {
     int16_t err = 0;
     struct slice nm = slice_make(name, strlen(name));
     struct broker_topic *t = broker_topic_find(s->b, nm, false, &err);
     if (!t || t->deleted)
-        return;
+        return 0;
+    if (t->nparts > 0 && !cursor_find(rd, name, 0) && !may_read(s, rd, name))
+        return -1;
     for (int32_t p = 0; p < t->nparts; p++) {
         if (cursor_find(rd, name, p))
             continue;
@@ -86,26 +105,53 @@ static void add_topic(struct mqtt_server *s, struct mqtt_reader *rd,
                    at_end ? broker_log_visible_end(s->b, bp)
                           : partition_log_start_offset(bp->p));
     }
+    return 0;
 }
 
-static void resolve(struct mqtt_server *s, struct mqtt_reader *rd, bool at_end)
+/* Adds the log topics the reader's filter reads; returns how many of them
+ * ACLs refused. */
+static int resolve(struct mqtt_server *s, struct mqtt_reader *rd, bool at_end)
 {
+    int denied = 0;
     struct slice f = slice_make(rd->filter, strlen(rd->filter));
     size_t n = mqtt_map_topics(s->map);
     for (size_t i = 0; i <= n; i++)
         if (mqtt_map_topic_overlaps(s->map, i, f))
-            add_topic(s, rd, mqtt_map_topic(s->map, i), at_end);
+            denied -= add_topic(s, rd, mqtt_map_topic(s->map, i), at_end);
     /* The first level names a log topic: `alerts/#` reads `alerts`. */
     const char *slash = strchr(rd->filter, '/');
     size_t l = slash ? (size_t)(slash - rd->filter) : strlen(rd->filter);
     char first[LOGDIR_TOPIC_NAME_MAX + 1];
     if (l == 0 || l > LOGDIR_TOPIC_NAME_MAX)
-        return;
+        return denied;
     memcpy(first, rd->filter, l);
     first[l] = '\0';
     if (first[0] == '_' || !logdir_topic_name_valid(first))
-        return;
-    add_topic(s, rd, first, at_end);
+        return denied;
+    denied -= add_topic(s, rd, first, at_end);
+    return denied;
+}
+
+/* A shared subscription's reader serves every member: a member must be
+ * allowed to READ every existing log topic the filter reads. */
+static bool may_read_all(struct mqtt_session *ss, struct slice filter)
+{
+    struct mqtt_server *s = ss->s;
+    if (!broker_acls_enabled(s->b))
+        return true;
+    struct mqtt_sub tmp_sub;
+    memset(&tmp_sub, 0, sizeof tmp_sub);
+    tmp_sub.sess = ss;
+    struct mqtt_reader rd;
+    memset(&rd, 0, sizeof rd);
+    rd.filter = mem_strndup((const char *)filter.ptr, filter.len);
+    rd.sub = &tmp_sub;
+    int denied = resolve(s, &rd, true);
+    for (size_t i = 0; i < rd.ncur; i++)
+        mem_free(rd.curs[i].topic);
+    mem_free(rd.curs);
+    mem_free(rd.filter);
+    return denied == 0;
 }
 
 static void reader_init(struct mqtt_server *s, struct mqtt_reader *rd,
@@ -365,6 +411,8 @@ void mqtt_session_attach(struct mqtt_session *ss, struct mqtt_conn *mc)
 {
     ss->conn = mc;
     mc->sess = ss;
+    memcpy(ss->principal, mc->principal, sizeof ss->principal);
+    memcpy(ss->ip, mc->ip, sizeof ss->ip);
     resend_inflight(ss);
 }
 
@@ -505,6 +553,14 @@ uint8_t mqtt_session_subscribe(struct mqtt_session *ss,
     bool shared = mqtt_share_split(e->filter, &group, &inner);
     struct mqtt_sub *sub = sub_find(ss, e->filter, NULL);
     bool existed = sub != NULL;
+    if (shared && !existed && !may_read_all(ss, inner)) {
+        diag_warn("mqtt: %s may not READ every log topic of '%.*s'; "
+                  "subscription refused",
+                  ss->principal,
+                  (int)(e->filter.len > 200 ? 200 : e->filter.len),
+                  (const char *)e->filter.ptr);
+        return MQTT_RC_NOT_AUTHORIZED;
+    }
     if (sub) {
         sub->qos = e->qos;
         sub->sub_id = sub_id;
@@ -512,8 +568,19 @@ uint8_t mqtt_session_subscribe(struct mqtt_session *ss,
         sub = sub_create(ss, e->filter, e->qos, sub_id, true);
         if (!sub)
             return MQTT_RC_TOPIC_FILTER_INVALID;
-        if (!shared)
-            resolve(ss->s, sub->reader, true);
+        /* ACLs: the topics refused are not read; with nothing allowed and
+         * something refused the subscription is refused. */
+        if (!shared && resolve(ss->s, sub->reader, true) > 0 &&
+            sub->reader->ncur == 0) {
+            diag_warn("mqtt: %s may not READ the log topics of '%.*s'; "
+                      "subscription refused",
+                      ss->principal,
+                      (int)(e->filter.len > 200 ? 200 : e->filter.len),
+                      (const char *)e->filter.ptr);
+            ss->subs = sub->next; /* sub_create put it first */
+            sub_free(ss->s, sub);
+            return MQTT_RC_NOT_AUTHORIZED;
+        }
     }
     ss->dirty = true;
     *retained = !shared && (e->retain_handling == 0 ||

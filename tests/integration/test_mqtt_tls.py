@@ -75,7 +75,10 @@ def main():
         rc = srv.stop()
         check(rc == 0, "SIGTERM: exit 0 (%s)" % rc)
 
-    # A SASL Kafka listener: MQTT (plaintext here) requires users by itself.
+    # A SASL Kafka listener: MQTT (plaintext here) requires users by itself,
+    # and ACLs are on: alice may write the default topic.
+    rill("acls", "add", "--allow", "--principal", "User:alice", "--operation", "WRITE", "--topic", "mqtt",
+         data=data)
     mport = free_port()
     with SaslServer(data=data, extra=tls + ["--mqtt-listen", "127.0.0.1:%d" % mport]) as srv:
         wait_port(mport, 10, srv.proc)

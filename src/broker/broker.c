@@ -793,6 +793,8 @@ int broker_create(const struct broker_config *cfg, struct broker **out)
     if (rc < 0)
         goto out_pipe;
     rc = broker_dynconf_load(b);
+    if (rc == 0)
+        rc = broker_features_load(b);
     if (rc < 0) {
         broker_log_close(b);
         goto out_pipe;

@@ -114,7 +114,9 @@ struct broker {
     int shutdown_pipe[2]; /* written by broker_shutdown, any thread */
     struct loop_io shutdown_io;
 
-    struct broker_dynconf dyn;          /* dynamic broker configs (KIP-226) */
+    struct broker_dynconf dyn; /* dynamic broker configs (KIP-226) */
+    int16_t group_version;     /* feature level (broker_extra.c): 1 = KIP-848 */
+    int64_t features_epoch;    /* changes of the feature levels */
     struct broker_logstate *ls;         /* topics, waiters, producer ids */
     struct broker_fetchwait *fetchwait; /* parked long-poll fetches */
     struct broker_stats stats;
@@ -258,6 +260,14 @@ void broker_req_set_resp(struct broker_req *req, struct broker_resp *r);
 void broker_handlers_register(struct broker *b);
 /* broker_admin.c: configs, cluster, log dirs, reassignments, elections. */
 void broker_admin_register(struct broker *b);
+/* broker_extra.c: OffsetForLeaderEpoch, AlterReplicaLogDirs,
+ * AlterPartitionReassignments, delegation tokens, UpdateFeatures,
+ * telemetry, DescribeTopicPartitions. */
+void broker_extra_register(struct broker *b);
+/* The feature levels of <data>/broker-features (defaults when absent);
+ * a negative error for a damaged file (the broker refuses to start). */
+#define BROKER_GROUP_VERSION_MAX 1
+int broker_features_load(struct broker *b);
 /* CreateTopics' check of its configs: an unknown key, a bad value of an
  * honoured one, or cleanup.policy=compact is INVALID_CONFIG (*msg says
  * why); 0 if they are fine. */

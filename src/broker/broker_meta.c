@@ -51,6 +51,13 @@ static int handle_api_versions(struct broker_req *req, struct buf *out)
     resp.error_code = 0;
     resp.napis = k;
     resp.apis = apis;
+    /* Feature levels (broker_extra.c): group.version, 1 = KIP-848. */
+    struct kafka_feature_level features[] = {{KAFKA_STR("group.version"), 0,
+                                              BROKER_GROUP_VERSION_MAX,
+                                              b->group_version}};
+    resp.nfeatures = 1;
+    resp.features = features;
+    resp.finalized_features_epoch = b->features_epoch;
     kafka_api_versions_response_encode(out, req->api_version, &resp);
     return 0;
 }
@@ -418,4 +425,5 @@ void broker_handlers_register(struct broker *b)
     broker_serve(b, KAFKA_API_PRODUCE, broker_handle_produce);
     broker_serve(b, KAFKA_API_FETCH, broker_handle_fetch);
     broker_admin_register(b);
+    broker_extra_register(b);
 }

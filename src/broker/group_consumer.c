@@ -504,6 +504,10 @@ int cgroups_heartbeat(struct cgroups *cg, struct broker_req *req,
     int16_t v = req->api_version;
     int64_t now = clock_mono_ms();
     struct logdir *ld = req->b->logdir;
+    if (req->b->group_version < 1) /* UpdateFeatures turned it off */
+        return answer(out, v, KAFKA_ERR_UNSUPPORTED_VERSION,
+                      "The consumer group protocol is off (group.version 0): "
+                      "use group.protocol=classic.");
     if (kr.group_id.len == 0)
         return answer(out, v, KAFKA_ERR_INVALID_REQUEST,
                       "GroupId can't be empty.");

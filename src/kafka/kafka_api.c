@@ -18,6 +18,7 @@
 #include "kafka/kafka_proto.h"
 
 #include "base/err.h"
+#include "kafka/kafka_extra.h"
 #include "kafka/kafka_sasl.h"
 #include "kafka/kafka_wire.h"
 
@@ -41,6 +42,7 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_DELETE_TOPICS, 0, 6},
     {KAFKA_API_DELETE_RECORDS, 0, 2},
     {KAFKA_API_INIT_PRODUCER_ID, 0, 1},
+    {KAFKA_API_OFFSET_FOR_LEADER_EPOCH, 0, 4},
     {KAFKA_API_ADD_PARTITIONS_TO_TXN, 0, 0},
     {KAFKA_API_ADD_OFFSETS_TO_TXN, 0, 0},
     {KAFKA_API_END_TXN, 0, 1},
@@ -50,22 +52,33 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_DELETE_ACLS, 0, 3},
     {KAFKA_API_DESCRIBE_CONFIGS, 0, 4},
     {KAFKA_API_ALTER_CONFIGS, 0, 2},
+    {KAFKA_API_ALTER_REPLICA_LOG_DIRS, 0, 2},
     {KAFKA_API_DESCRIBE_LOG_DIRS, 0, 4},
     {KAFKA_API_SASL_AUTHENTICATE, 0, 2},
     {KAFKA_API_CREATE_PARTITIONS, 0, 3},
+    {KAFKA_API_CREATE_DELEGATION_TOKEN, 0, 3},
+    {KAFKA_API_RENEW_DELEGATION_TOKEN, 0, 2},
+    {KAFKA_API_EXPIRE_DELEGATION_TOKEN, 0, 2},
+    {KAFKA_API_DESCRIBE_DELEGATION_TOKEN, 0, 3},
     {KAFKA_API_DELETE_GROUPS, 0, 2},
     {KAFKA_API_ELECT_LEADERS, 0, 2},
     {KAFKA_API_INCREMENTAL_ALTER_CONFIGS, 0, 1},
+    {KAFKA_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0},
     {KAFKA_API_LIST_PARTITION_REASSIGNMENTS, 0, 0},
     {KAFKA_API_OFFSET_DELETE, 0, 0},
     {KAFKA_API_DESCRIBE_USER_SCRAM, 0, 0},
     {KAFKA_API_ALTER_USER_SCRAM, 0, 0},
+    {KAFKA_API_UPDATE_FEATURES, 0, 1},
     {KAFKA_API_DESCRIBE_CLUSTER, 0, 1},
     {KAFKA_API_DESCRIBE_PRODUCERS, 0, 0},
     {KAFKA_API_DESCRIBE_TRANSACTIONS, 0, 0},
     {KAFKA_API_LIST_TRANSACTIONS, 0, 1},
     {KAFKA_API_CONSUMER_GROUP_HEARTBEAT, 0, 0},
     {KAFKA_API_CONSUMER_GROUP_DESCRIBE, 0, 0},
+    {KAFKA_API_GET_TELEMETRY_SUBSCRIPTIONS, 0, 0},
+    {KAFKA_API_PUSH_TELEMETRY, 0, 0},
+    {KAFKA_API_LIST_CLIENT_METRICS_RESOURCES, 0, 0},
+    {KAFKA_API_DESCRIBE_TOPIC_PARTITIONS, 0, 0},
 };
 
 #define NAPIS (sizeof(api_table) / sizeof(api_table[0]))
@@ -200,6 +213,30 @@ const char *kafka_api_name(int16_t api_key)
         return "ConsumerGroupHeartbeat";
     case KAFKA_API_CONSUMER_GROUP_DESCRIBE:
         return "ConsumerGroupDescribe";
+    case KAFKA_API_OFFSET_FOR_LEADER_EPOCH:
+        return "OffsetForLeaderEpoch";
+    case KAFKA_API_ALTER_REPLICA_LOG_DIRS:
+        return "AlterReplicaLogDirs";
+    case KAFKA_API_CREATE_DELEGATION_TOKEN:
+        return "CreateDelegationToken";
+    case KAFKA_API_RENEW_DELEGATION_TOKEN:
+        return "RenewDelegationToken";
+    case KAFKA_API_EXPIRE_DELEGATION_TOKEN:
+        return "ExpireDelegationToken";
+    case KAFKA_API_DESCRIBE_DELEGATION_TOKEN:
+        return "DescribeDelegationToken";
+    case KAFKA_API_ALTER_PARTITION_REASSIGNMENTS:
+        return "AlterPartitionReassignments";
+    case KAFKA_API_UPDATE_FEATURES:
+        return "UpdateFeatures";
+    case KAFKA_API_GET_TELEMETRY_SUBSCRIPTIONS:
+        return "GetTelemetrySubscriptions";
+    case KAFKA_API_PUSH_TELEMETRY:
+        return "PushTelemetry";
+    case KAFKA_API_LIST_CLIENT_METRICS_RESOURCES:
+        return "ListClientMetricsResources";
+    case KAFKA_API_DESCRIBE_TOPIC_PARTITIONS:
+        return "DescribeTopicPartitions";
     default:
         return "Unknown";
     }
@@ -324,6 +361,22 @@ const char *kafka_error_name(int16_t code)
         return "RESOURCE_NOT_FOUND";
     case KAFKA_ERR_UNSUPPORTED_BY_AUTHENTICATION_MECHANISM:
         return "UNSUPPORTED_BY_AUTHENTICATION_MECHANISM";
+    case KAFKA_ERR_REPLICA_NOT_AVAILABLE:
+        return "REPLICA_NOT_AVAILABLE";
+    case KAFKA_ERR_LOG_DIR_NOT_FOUND:
+        return "LOG_DIR_NOT_FOUND";
+    case KAFKA_ERR_DELEGATION_TOKEN_AUTH_DISABLED:
+        return "DELEGATION_TOKEN_AUTH_DISABLED";
+    case KAFKA_ERR_DELEGATION_TOKEN_REQUEST_NOT_ALLOWED:
+        return "DELEGATION_TOKEN_REQUEST_NOT_ALLOWED";
+    case KAFKA_ERR_UNSUPPORTED_COMPRESSION_TYPE:
+        return "UNSUPPORTED_COMPRESSION_TYPE";
+    case KAFKA_ERR_INVALID_UPDATE_VERSION:
+        return "INVALID_UPDATE_VERSION";
+    case KAFKA_ERR_UNKNOWN_SUBSCRIPTION_ID:
+        return "UNKNOWN_SUBSCRIPTION_ID";
+    case KAFKA_ERR_TELEMETRY_TOO_LARGE:
+        return "TELEMETRY_TOO_LARGE";
     default:
         return "UNKNOWN";
     }
@@ -448,7 +501,50 @@ void kafka_api_versions_response_encode(
     }
     if (version >= 1)
         buf_put_i32(out, resp->throttle_time_ms);
-    kafka_wire_put_tags(&e);
+    if (version < 3 || resp->nfeatures == 0) {
+        kafka_wire_put_tags(&e);
+        return;
+    }
+    /* Tagged fields, in tag order: 0 SupportedFeatures [name, min, max,
+     * tags], 1 FinalizedFeaturesEpoch int64, 2 FinalizedFeatures [name,
+     * max_level, min_level, tags] (both levels the finalized one, as Kafka
+     * writes them; level 0 is not finalized and not listed). */
+    size_t nfinal = 0;
+    for (size_t i = 0; i < resp->nfeatures; i++)
+        nfinal += resp->features[i].level > 0;
+    buf_put_uvarint(out, 3);
+    for (int tag = 0; tag < 3; tag++) {
+        struct buf field;
+        buf_init(&field);
+        struct kafka_enc fe = {&field, true};
+        if (tag == 0) {
+            kafka_wire_put_array(&fe, resp->nfeatures, false);
+            for (size_t i = 0; i < resp->nfeatures; i++) {
+                const struct kafka_feature_level *f = &resp->features[i];
+                kafka_wire_put_string(&fe, f->name, false);
+                buf_put_i16(&field, f->min_version);
+                buf_put_i16(&field, f->max_version);
+                kafka_wire_put_tags(&fe);
+            }
+        } else if (tag == 1) {
+            buf_put_i64(&field, resp->finalized_features_epoch);
+        } else {
+            kafka_wire_put_array(&fe, nfinal, false);
+            for (size_t i = 0; i < resp->nfeatures; i++) {
+                const struct kafka_feature_level *f = &resp->features[i];
+                if (f->level <= 0)
+                    continue;
+                kafka_wire_put_string(&fe, f->name, false);
+                buf_put_i16(&field, f->level);
+                buf_put_i16(&field, f->level);
+                kafka_wire_put_tags(&fe);
+            }
+        }
+        buf_put_uvarint(out, (uint64_t)tag);
+        buf_put_uvarint(out, field.len);
+        buf_put(out, field.data, field.len);
+        buf_fini(&field);
+    }
 }
 
 int kafka_api_versions_response_decode(struct buf_reader *r, int16_t version,
@@ -484,8 +580,10 @@ int kafka_api_versions_response_decode(struct buf_reader *r, int16_t version,
 void kafka_api_versions_unsupported_encode(struct buf *out)
 {
     static const struct kafka_api_range own = {KAFKA_API_API_VERSIONS, 0, 4};
-    struct kafka_api_versions_response resp = {KAFKA_ERR_UNSUPPORTED_VERSION, 1,
-                                               &own, 0};
+    struct kafka_api_versions_response resp = {0};
+    resp.error_code = KAFKA_ERR_UNSUPPORTED_VERSION;
+    resp.napis = 1;
+    resp.apis = &own;
     kafka_api_versions_response_encode(out, 0, &resp);
 }
 
@@ -671,6 +769,8 @@ int kafka_request_decode(struct buf_reader *r, int16_t api_key, int16_t version,
         return kafka_cg_describe_request_decode(r, version, a, q);
     }
     default:
+        if (kafka_extra_api(api_key))
+            return kafka_extra_request_decode(r, api_key, version, a, out);
         return kafka_sasl_request_decode(r, api_key, version, a, out);
     }
 }
@@ -783,7 +883,10 @@ void kafka_request_encode(struct buf *out, int16_t api_key, int16_t version,
         kafka_cg_describe_request_encode(out, version, q);
         break;
     default:
-        kafka_sasl_request_encode(out, api_key, version, q);
+        if (kafka_extra_api(api_key))
+            kafka_extra_request_encode(out, api_key, version, q);
+        else
+            kafka_sasl_request_encode(out, api_key, version, q);
         break;
     }
 }

@@ -90,6 +90,19 @@ enum kafka_api_key {
     KAFKA_API_LIST_TRANSACTIONS = 66,
     KAFKA_API_CONSUMER_GROUP_HEARTBEAT = 68,
     KAFKA_API_CONSUMER_GROUP_DESCRIBE = 69,
+    /* kafka_extra.h */
+    KAFKA_API_OFFSET_FOR_LEADER_EPOCH = 23,
+    KAFKA_API_ALTER_REPLICA_LOG_DIRS = 34,
+    KAFKA_API_CREATE_DELEGATION_TOKEN = 38,
+    KAFKA_API_RENEW_DELEGATION_TOKEN = 39,
+    KAFKA_API_EXPIRE_DELEGATION_TOKEN = 40,
+    KAFKA_API_DESCRIBE_DELEGATION_TOKEN = 41,
+    KAFKA_API_ALTER_PARTITION_REASSIGNMENTS = 45,
+    KAFKA_API_UPDATE_FEATURES = 57,
+    KAFKA_API_GET_TELEMETRY_SUBSCRIPTIONS = 71,
+    KAFKA_API_PUSH_TELEMETRY = 72,
+    KAFKA_API_LIST_CLIENT_METRICS_RESOURCES = 74,
+    KAFKA_API_DESCRIBE_TOPIC_PARTITIONS = 75,
 };
 
 /* Kafka protocol error codes (int16 on the wire). */
@@ -161,6 +174,15 @@ enum kafka_error {
     KAFKA_ERR_FENCED_MEMBER_EPOCH = 110,
     KAFKA_ERR_UNSUPPORTED_ASSIGNOR = 112,
     KAFKA_ERR_STALE_MEMBER_EPOCH = 113,
+    /* kafka_extra.h */
+    KAFKA_ERR_REPLICA_NOT_AVAILABLE = 9,
+    KAFKA_ERR_LOG_DIR_NOT_FOUND = 57,
+    KAFKA_ERR_DELEGATION_TOKEN_AUTH_DISABLED = 61,
+    KAFKA_ERR_DELEGATION_TOKEN_REQUEST_NOT_ALLOWED = 64,
+    KAFKA_ERR_UNSUPPORTED_COMPRESSION_TYPE = 76,
+    KAFKA_ERR_INVALID_UPDATE_VERSION = 95,
+    KAFKA_ERR_UNKNOWN_SUBSCRIPTION_ID = 117,
+    KAFKA_ERR_TELEMETRY_TOO_LARGE = 118,
 };
 
 /* "UNKNOWN_TOPIC_OR_PARTITION" etc.; "UNKNOWN" for codes not listed above. */
@@ -255,11 +277,23 @@ struct kafka_api_versions_request {
     struct slice client_software_version; /* v3+ */
 };
 
+/* A feature rill supports (ApiVersions v3+ SupportedFeatures) and its
+ * finalized level (FinalizedFeatures; 0 = not finalized, not listed). */
+struct kafka_feature_level {
+    struct slice name;
+    int16_t min_version, max_version;
+    int16_t level;
+};
+
 struct kafka_api_versions_response {
     int16_t error_code;
     size_t napis;
     const struct kafka_api_range *apis;
     int32_t throttle_time_ms; /* v1+ */
+    /* v3+ tagged fields 0-2, written only when nfeatures > 0 */
+    size_t nfeatures;
+    const struct kafka_feature_level *features;
+    int64_t finalized_features_epoch;
 };
 
 int kafka_api_versions_request_decode(struct buf_reader *r, int16_t version,

@@ -7,6 +7,7 @@
 #ifndef RILL_KAFKA_SAMPLES_H
 #define RILL_KAFKA_SAMPLES_H
 
+#include "kafka/kafka_extra.h"
 #include "kafka/kafka_proto.h"
 #include "kafka/kafka_wire.h"
 
@@ -76,6 +77,89 @@ static void sample_security_body(struct buf *out, int16_t key, int16_t v)
 }
 
 /* Appends the body of a sample request for api_key at version to out. */
+/* The APIs of kafka_extra.h. */
+static void sample_extra_body(struct buf *out, int16_t key, int16_t v)
+{
+    static int32_t parts[] = {0, 2};
+    static struct kafka_topic_partitions tps[] = {
+        {{(const uint8_t *)"events", 6}, 2, parts},
+        {{(const uint8_t *)"t2", 2}, 1, parts}};
+    switch (key) {
+    case KAFKA_API_OFFSET_FOR_LEADER_EPOCH: {
+        struct kafka_ofle_partition p[] = {{0, v >= 2 ? 5 : -1, 4, 0, 0, 0},
+                                           {3, v >= 2 ? 6 : -1, 1, 0, 0, 0}};
+        struct kafka_ofle_topic t[] = {{KAFKA_STR("events"), 2, p}};
+        struct kafka_ofle_request r = {v >= 3 ? -1 : -2, 1, t};
+        kafka_ofle_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_ALTER_REPLICA_LOG_DIRS: {
+        struct kafka_alter_log_dir d[] = {{KAFKA_STR("/data/a"), 2, tps},
+                                          {KAFKA_STR("/data/b"), 0, NULL}};
+        struct kafka_alter_log_dirs_request r = {2, d};
+        kafka_alter_log_dirs_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_CREATE_DELEGATION_TOKEN:
+    case KAFKA_API_RENEW_DELEGATION_TOKEN:
+    case KAFKA_API_EXPIRE_DELEGATION_TOKEN:
+    case KAFKA_API_DESCRIBE_DELEGATION_TOKEN: {
+        struct kafka_principal pr[] = {{KAFKA_STR("User"), KAFKA_STR("bob")},
+                                       {KAFKA_STR("User"), KAFKA_STR("eve")}};
+        struct kafka_token_request r = {0};
+        r.api_key = key;
+        r.owner_type = v >= 3 ? KAFKA_STR("User") : slice_make(NULL, 0);
+        r.owner_name = slice_make(NULL, 0);
+        r.nrenewers = 2;
+        r.renewers = pr;
+        r.max_lifetime_ms = 86400000;
+        r.hmac = KAFKA_STR("0123456789abcdef");
+        r.period_ms = 3600000;
+        r.owners_null = false;
+        r.nowners = 1;
+        r.owners = pr;
+        kafka_token_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_ALTER_PARTITION_REASSIGNMENTS: {
+        static int32_t reps[] = {0, 1};
+        struct kafka_reassign_partition p[] = {
+            {0, false, 2, reps, 0, {NULL, 0}},
+            {1, true, 0, NULL, 0, {NULL, 0}}};
+        struct kafka_reassign_topic t[] = {{KAFKA_STR("events"), 2, p}};
+        struct kafka_alter_reassignments_request r = {30000, 1, t};
+        kafka_alter_reassignments_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_UPDATE_FEATURES: {
+        struct kafka_feature_update u[] = {
+            {KAFKA_STR("group.version"), 1, false, 1, 0, {NULL, 0}},
+            {KAFKA_STR("x.version"), 0, true, 2, 0, {NULL, 0}}};
+        struct kafka_update_features_request r = {30000, 2, u, v >= 1};
+        kafka_update_features_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_GET_TELEMETRY_SUBSCRIPTIONS:
+    case KAFKA_API_PUSH_TELEMETRY:
+    case KAFKA_API_LIST_CLIENT_METRICS_RESOURCES: {
+        struct kafka_telemetry_request r = {
+            key,  {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}},
+            1234, true,
+            4,    KAFKA_STR("otlp-bytes")};
+        kafka_telemetry_request_encode(out, v, &r);
+        break;
+    }
+    case KAFKA_API_DESCRIBE_TOPIC_PARTITIONS: {
+        struct slice names[] = {KAFKA_STR("events"), KAFKA_STR("t2")};
+        struct kafka_dtp_request r = {2, names, 100, false, KAFKA_STR("t2"), 3};
+        kafka_dtp_request_encode(out, v, &r);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
 static void sample_request_body(struct buf *out, int16_t key, int16_t v)
 {
     static int32_t parts[] = {0, 1, 7};
@@ -384,7 +468,10 @@ static void sample_request_body(struct buf *out, int16_t key, int16_t v)
         break;
     }
     default:
-        sample_security_body(out, key, v);
+        if (kafka_extra_api(key))
+            sample_extra_body(out, key, v);
+        else
+            sample_security_body(out, key, v);
         break;
     }
 }

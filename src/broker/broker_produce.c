@@ -35,6 +35,8 @@ struct pres {
     int16_t error;
     int64_t base_offset;
     int64_t log_start;
+    const char *why;      /* static: the refusal's reason, or NULL */
+    int32_t record_index; /* KIP-467: the record refused, or -1 */
 };
 
 struct produce_wait {
@@ -84,8 +86,8 @@ static int16_t error_for(int rc)
 
 /* Appends one partition's records; fills the outcome; returns the offset
  * that must become durable for this partition (end offset), or -1. */
-static int64_t produce_partition(struct broker *b, struct slice topic,
-                                 struct slice txn_id,
+static int64_t produce_partition(struct broker *b, struct arena *a,
+                                 struct slice topic, struct slice txn_id,
                                  const struct kafka_produce_partition *pp,
                                  struct kafka_produce_partition_response *pr)
 {
@@ -129,12 +131,22 @@ static int64_t produce_partition(struct broker *b, struct slice topic,
     /* The records themselves, before anything is stored (the CRC alone
      * lets a producer's broken records through to every consumer). */
     const char *why = NULL;
-    rc = broker_validate_batch(p, n, (size_t)b->cfg.message_max_bytes,
-                               broker_log_scratch(b), &why);
+    int32_t bad_index = -1;
+    rc = broker_validate_batch_at(p, n, (size_t)b->cfg.message_max_bytes,
+                                  broker_log_scratch(b), &why, &bad_index);
     if (rc < 0) {
         b->stats.bad_batches++;
         pr->error_code = rc == ERR_CORRUPT ? KAFKA_ERR_CORRUPT_MESSAGE
                                            : KAFKA_ERR_INVALID_RECORD;
+        /* v8+ (KIP-467): the reason, and which record when one is to
+         * blame (Kafka's LogValidator names the record the same way). */
+        pr->error_message = slice_make(why, strlen(why));
+        if (bad_index >= 0) {
+            pr->record_errors = arena_alloc(a, sizeof(*pr->record_errors));
+            pr->record_errors[0].batch_index = bad_index;
+            pr->record_errors[0].message = pr->error_message;
+            pr->nrecord_errors = 1;
+        }
         /* One line a second at most: a client looping on a bad batch
          * must not flood the log. */
         static int64_t last_ms;
@@ -217,6 +229,8 @@ static void wait_encode(struct produce_wait *w, struct buf *out)
         mem_calloc(w->ntopics ? w->ntopics : 1, sizeof(*tops));
     struct kafka_produce_partition_response *parts =
         mem_calloc(w->nparts ? w->nparts : 1, sizeof(*parts));
+    struct kafka_record_error *errs =
+        mem_calloc(w->nparts ? w->nparts : 1, sizeof(*errs));
     size_t k = 0;
     for (size_t t = 0; t < w->ntopics; t++) {
         tops[t].name = w->names[t];
@@ -228,11 +242,22 @@ static void wait_encode(struct produce_wait *w, struct buf *out)
             parts[k].base_offset = w->res[k].base_offset;
             parts[k].log_append_time_ms = -1;
             parts[k].log_start_offset = w->res[k].log_start;
+            if (w->res[k].why) {
+                parts[k].error_message =
+                    slice_make(w->res[k].why, strlen(w->res[k].why));
+                if (w->res[k].record_index >= 0) {
+                    errs[k].batch_index = w->res[k].record_index;
+                    errs[k].message = parts[k].error_message;
+                    parts[k].record_errors = &errs[k];
+                    parts[k].nrecord_errors = 1;
+                }
+            }
         }
     }
     resp.ntopics = w->ntopics;
     resp.topics = tops;
     kafka_produce_response_encode(out, w->version, &resp);
+    mem_free(errs);
     mem_free(parts);
     mem_free(tops);
 }
@@ -347,8 +372,9 @@ int broker_handle_produce(struct broker_req *req, struct buf *out)
                 ends[k] = -1;
                 continue;
             }
-            ends[k] = produce_partition(b, tp->name, rq.transactional_id,
-                                        &tp->partitions[j], pr);
+            ends[k] =
+                produce_partition(b, req->arena, tp->name, rq.transactional_id,
+                                  &tp->partitions[j], pr);
         }
     }
     if (k > 0)
@@ -397,6 +423,10 @@ int broker_handle_produce(struct broker_req *req, struct buf *out)
             w->res[k].error = pr->error_code;
             w->res[k].base_offset = pr->base_offset;
             w->res[k].log_start = pr->log_start_offset;
+            /* error_message is only ever a static reason */
+            w->res[k].why = (const char *)pr->error_message.ptr;
+            w->res[k].record_index =
+                pr->nrecord_errors ? pr->record_errors[0].batch_index : -1;
         }
     }
     w->pending = broker_defer(req);

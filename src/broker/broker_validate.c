@@ -18,8 +18,9 @@
 #include "log/record_batch.h"
 
 static int structure(const uint8_t *p, size_t n, size_t max_records,
-                     struct buf *scratch, const char **why)
+                     struct buf *scratch, const char **why, int32_t *index)
 {
+    *index = -1;
     struct record_iter it;
     int rc = record_iter_init_max(&it, p, n, scratch, max_records);
     if (rc == ERR_TOO_LARGE) {
@@ -38,10 +39,12 @@ static int structure(const uint8_t *p, size_t n, size_t max_records,
         rc = record_iter_next(&it, &rec);
         if (rc != 1) {
             *why = "a record overruns the batch or is malformed";
+            *index = i;
             return ERR_INVALID;
         }
         if (rec.offset != want) {
             *why = "record offset deltas are not 0, 1, 2, ...";
+            *index = i;
             return ERR_INVALID;
         }
         want = (int64_t)((uint64_t)want + 1); /* wraps, as deltas do */
@@ -53,13 +56,22 @@ static int structure(const uint8_t *p, size_t n, size_t max_records,
     return 0;
 }
 
-int broker_validate_batch(const uint8_t *p, size_t n, size_t max_records,
-                          struct buf *scratch, const char **why)
+int broker_validate_batch_at(const uint8_t *p, size_t n, size_t max_records,
+                             struct buf *scratch, const char **why,
+                             int32_t *record_index)
 {
-    int rc = structure(p, n, max_records, scratch, why);
+    int rc = structure(p, n, max_records, scratch, why, record_index);
     if (rc < 0 && record_batch_verify(p, n) == ERR_CORRUPT) {
         *why = "CRC mismatch";
+        *record_index = -1;
         rc = ERR_CORRUPT;
     }
     return rc;
+}
+
+int broker_validate_batch(const uint8_t *p, size_t n, size_t max_records,
+                          struct buf *scratch, const char **why)
+{
+    int32_t index;
+    return broker_validate_batch_at(p, n, max_records, scratch, why, &index);
 }

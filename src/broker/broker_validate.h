@@ -30,5 +30,12 @@
  * batch from a forged one); partition_append checks it for good batches. */
 int broker_validate_batch(const uint8_t *p, size_t n, size_t max_records,
                           struct buf *scratch, const char **why);
+/* The same, and *record_index = the index in the batch of the record that
+ * failed (its offset delta is not its position, or it is malformed), -1
+ * when the failure is the batch's: what a Produce v8+ answer names in
+ * record_errors (KIP-467). */
+int broker_validate_batch_at(const uint8_t *p, size_t n, size_t max_records,
+                             struct buf *scratch, const char **why,
+                             int32_t *record_index);
 
 #endif

@@ -23,10 +23,12 @@
 
 #include "base/clock.h"
 #include "base/diag.h"
+#include "base/err.h"
 #include "base/hashmap.h"
 #include "base/mem.h"
 #include "broker/broker_acl.h"
 #include "broker/broker_int.h"
+#include "broker/group_offsets.h"
 #include "kafka/kafka_proto.h"
 #include "log/logdir.h"
 
@@ -51,7 +53,16 @@ struct member {
     struct tpset target;   /* the assignor's, at the assignment epoch */
     struct tpset owned;    /* as its last heartbeat reported */
     bool send;             /* the next answer carries the assignment */
+    bool has_meta;         /* cgroups_load: its key-5 record was found */
+    bool bad;              /* cgroups_load: one of its records is damaged */
     int64_t last_seen, revoke_deadline;
+};
+
+/* A subscribed topic as the group's key-4 record saved it (cgroups_load). */
+struct saved_topic {
+    char *name;
+    uint8_t id[16];
+    int32_t partitions;
 };
 
 struct cgroup {
@@ -60,10 +71,17 @@ struct cgroup {
     struct member **members;
     size_t n, cap;
     uint64_t meta_hash;
+    struct cgroups *cg;
+    uint64_t saved_hash;       /* of the records last written (0: none) */
+    struct saved_topic *saved; /* cgroups_load only */
+    size_t nsaved;
+    bool bad; /* cgroups_load: a group-level record is damaged */
 };
 
 struct cgroups {
-    struct hashmap groups; /* id -> struct cgroup */
+    struct hashmap groups;       /* id -> struct cgroup */
+    struct group_offsets *store; /* NULL: memory only */
+    struct logdir *ld;
 };
 
 /* --- partition sets ------------------------------------------------------ */
@@ -139,6 +157,9 @@ void cgroups_destroy(struct cgroups *cg)
         for (size_t i = 0; i < g->n; i++)
             member_free(g->members[i]);
         mem_free(g->members);
+        for (size_t i = 0; i < g->nsaved; i++)
+            mem_free(g->saved[i].name);
+        mem_free(g->saved);
         mem_free(g->id);
         mem_free(g);
     }
@@ -170,8 +191,11 @@ static struct member *member_find(const struct cgroup *g, struct slice id)
     return NULL;
 }
 
+static void member_tombstones(struct cgroup *g, const char *member_id);
+
 static void member_remove(struct cgroup *g, struct member *m, const char *why)
 {
+    member_tombstones(g, m->id);
     for (size_t i = 0; i < g->n; i++)
         if (g->members[i] == m) {
             memmove(&g->members[i], &g->members[i + 1],
@@ -244,7 +268,13 @@ static uint64_t meta_hash(const struct cgroup *g, struct logdir *ld)
         struct logdir_topic_config c;
         int32_t parts = -1;
         uint8_t id[16] = {0};
-        if (ld && logdir_topic_config(ld, names[i], &c) == 0) {
+        if (g->saved) { /* at load: the topics as the group saw them */
+            for (size_t k = 0; k < g->nsaved; k++)
+                if (strcmp(g->saved[k].name, names[i]) == 0) {
+                    parts = g->saved[k].partitions;
+                    memcpy(id, g->saved[k].id, 16);
+                }
+        } else if (ld && logdir_topic_config(ld, names[i], &c) == 0) {
             parts = c.partitions;
             memcpy(id, c.id, 16);
         }
@@ -368,6 +398,522 @@ static const char *state_name(const struct cgroup *g)
     return "Stable";
 }
 
+/* --- durability: Kafka's consumer-group records in __consumer_offsets ------
+ *
+ * A group's state is written as Kafka 3.9's group coordinator writes it
+ * (key: int16 version + classic strings; value: int16 version 0 + the
+ * flexible encoding, tags last), through the offset store
+ * (group_offsets_put_records), whenever a heartbeat, a leave or an expiry
+ * changed it:
+ *   key 3 {group}          ConsumerGroupMetadata        {epoch int32}
+ *   key 4 {group}          ConsumerGroupPartitionMetadata {topics[id uuid,
+ *                          name, partitions int32, partition_metadata[]]}
+ *   key 5 {group, member}  ConsumerGroupMemberMetadata  {instance_id?,
+ *                          rack_id?, client_id, client_host, topics[],
+ *                          regex? (null), rebalance_timeout_ms int32,
+ *                          server_assignor? (null)}
+ *   key 6 {group}          ConsumerGroupTargetAssignmentMetadata
+ *                          {assignment_epoch int32}
+ *   key 7 {group, member}  ConsumerGroupTargetAssignmentMember
+ *                          {topic_partitions[id uuid, partitions[]]}
+ *   key 8 {group, member}  ConsumerGroupCurrentMemberAssignment
+ *                          {member_epoch, previous_member_epoch int32,
+ *                          state int8 (0 stable, 1 unrevoked, 2
+ *                          unreleased), assigned[], pending_revocation[]}
+ * A member that leaves gets tombstones for its keys 5, 7, 8. At start-up
+ * (cgroups_load) the groups are rebuilt from the latest records: a member
+ * keeps its id, epochs and partitions, its session starts again, and what
+ * it owns is taken to be what it was assigned until its next heartbeat
+ * says otherwise. The group's writes are skipped when nothing written
+ * changed (a hash of the records).
+ */
+
+static void put_cstr(struct buf *b, const char *s, bool nullable)
+{
+    if (!s) {
+        buf_put_uvarint(b, nullable ? 0 : 1);
+        return;
+    }
+    size_t n = strlen(s);
+    buf_put_uvarint(b, n + 1);
+    buf_put(b, s, n);
+}
+
+static void put_key(struct buf *b, int16_t version, const char *group,
+                    const char *member)
+{
+    buf_put_i16(b, version);
+    buf_put_i16(b, (int16_t)strlen(group));
+    buf_put(b, group, strlen(group));
+    if (member) {
+        buf_put_i16(b, (int16_t)strlen(member));
+        buf_put(b, member, strlen(member));
+    }
+}
+
+/* [topic_id uuid, partitions []int32, tags] grouped by topic id. */
+static void put_tpset(struct buf *b, const struct tpset *s)
+{
+    struct tp *v = mem_alloc((s->n ? s->n : 1) * sizeof(*v));
+    if (s->n)
+        memcpy(v, s->v, s->n * sizeof(*v));
+    qsort(v, s->n, sizeof(*v), tp_cmp);
+    size_t nt = 0;
+    for (size_t i = 0; i < s->n; i++)
+        nt += i == 0 || memcmp(v[i].id, v[i - 1].id, 16) != 0;
+    buf_put_uvarint(b, nt + 1);
+    for (size_t i = 0; i < s->n;) {
+        size_t j = i;
+        while (j < s->n && memcmp(v[j].id, v[i].id, 16) == 0)
+            j++;
+        buf_put(b, v[i].id, 16);
+        buf_put_uvarint(b, j - i + 1);
+        for (size_t k = i; k < j; k++)
+            buf_put_i32(b, v[k].p);
+        buf_put_uvarint(b, 0);
+        i = j;
+    }
+    mem_free(v);
+}
+
+static void skip_tags(struct buf_reader *r)
+{
+    uint64_t n = buf_read_uvarint(r);
+    for (uint64_t i = 0; i < n && buf_reader_ok(r); i++) {
+        buf_read_uvarint(r);
+        uint64_t len = buf_read_uvarint(r);
+        if (len > buf_reader_left(r)) {
+            r->err = true;
+            return;
+        }
+        buf_read_bytes(r, (size_t)len);
+    }
+}
+
+static bool read_tpset(struct buf_reader *r, struct tpset *s)
+{
+    s->n = 0;
+    uint64_t nt = buf_read_uvarint(r);
+    if (nt == 0 || nt - 1 > buf_reader_left(r))
+        return false;
+    for (uint64_t i = 0; i + 1 < nt && buf_reader_ok(r); i++) {
+        struct tp x;
+        struct slice id = buf_read_bytes(r, 16);
+        uint64_t np = buf_read_uvarint(r);
+        if (!buf_reader_ok(r) || np == 0 || (np - 1) * 4 > buf_reader_left(r))
+            return false;
+        memcpy(x.id, id.ptr, 16);
+        for (uint64_t k = 0; k + 1 < np; k++) {
+            x.p = buf_read_i32(r);
+            set_add(s, &x);
+        }
+        skip_tags(r);
+    }
+    return buf_reader_ok(r);
+}
+
+/* A compact string as a malloc'ed copy; *null for a null one. */
+static char *read_cstr(struct buf_reader *r, bool *null)
+{
+    uint64_t n = buf_read_uvarint(r);
+    *null = n == 0;
+    if (n == 0 || n - 1 > buf_reader_left(r) || !buf_reader_ok(r))
+        return NULL;
+    struct slice v = buf_read_bytes(r, (size_t)(n - 1));
+    return sdup(v);
+}
+
+static char *read_str16(struct buf_reader *r)
+{
+    int16_t n = buf_read_i16(r);
+    if (n < 0 || (size_t)n > buf_reader_left(r))
+        return NULL;
+    return sdup(buf_read_bytes(r, (size_t)n));
+}
+
+static bool subset(const struct tpset *a, const struct tpset *b)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (!set_has(b, &a->v[i]))
+            return false;
+    return true;
+}
+
+/* Kafka's MemberState of a member, for its key-8 record. */
+static int8_t member_state(const struct cgroup *g, const struct member *m)
+{
+    if (m->revoking.n > 0)
+        return 1; /* UNREVOKED_PARTITIONS */
+    if (m->epoch == g->assignment_epoch && !subset(&m->target, &m->assigned))
+        return 2; /* UNRELEASED_PARTITIONS */
+    return 0;     /* STABLE */
+}
+
+struct recs {
+    struct buf b;
+    size_t n, cap;
+    size_t *at; /* per record: key start, key end, value start, value end */
+};
+
+static void rec_key(struct recs *r, int16_t version, const char *group,
+                    const char *member)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 16;
+        r->at = mem_realloc(r->at, r->cap * 4 * sizeof(*r->at));
+    }
+    r->at[4 * r->n] = r->b.len;
+    put_key(&r->b, version, group, member);
+    r->at[4 * r->n + 1] = r->b.len;
+    r->at[4 * r->n + 2] = r->b.len;
+    r->n++;
+}
+
+/* Starts the value of the last key (version 0); rec_end closes it. */
+static void rec_value(struct recs *r)
+{
+    buf_put_i16(&r->b, 0);
+}
+
+static void rec_end(struct recs *r, bool tombstone)
+{
+    if (!tombstone)
+        buf_put_uvarint(&r->b, 0); /* tags */
+    r->at[4 * (r->n - 1) + 3] = tombstone ? SIZE_MAX : r->b.len;
+}
+
+static int rec_write(struct recs *r, struct group_offsets *store, int64_t now)
+{
+    struct slice *k = mem_alloc((r->n ? r->n : 1) * sizeof(*k));
+    struct slice *v = mem_alloc((r->n ? r->n : 1) * sizeof(*v));
+    for (size_t i = 0; i < r->n; i++) {
+        size_t *a = &r->at[4 * i];
+        k[i] = slice_make(r->b.data + a[0], a[1] - a[0]);
+        v[i] = a[3] == SIZE_MAX ? slice_make(NULL, 0)
+                                : slice_make(r->b.data + a[2], a[3] - a[2]);
+    }
+    int rc = group_offsets_put_records(store, r->n, k, v, now);
+    mem_free(k);
+    mem_free(v);
+    return rc;
+}
+
+static void rec_fini(struct recs *r)
+{
+    buf_fini(&r->b);
+    mem_free(r->at);
+}
+
+static void member_tombstones(struct cgroup *g, const char *member_id)
+{
+    struct cgroups *cg = g->cg;
+    if (!cg || !cg->store)
+        return;
+    struct recs r = {0};
+    buf_init(&r.b);
+    static const int16_t keys[] = {5, 7, 8};
+    for (size_t i = 0; i < 3; i++) {
+        rec_key(&r, keys[i], g->id, member_id);
+        rec_end(&r, true);
+    }
+    if (rec_write(&r, cg->store, clock_now_ms()) < 0)
+        diag_error("consumer group %s: the removal of member %s is not "
+                   "persisted (the member returns after a restart)",
+                   g->id, member_id);
+    g->saved_hash = 0;
+    rec_fini(&r);
+}
+
+/* Writes the group's records if they changed since the last write.
+ * Returns 0 or the store's negative error. */
+static int group_save(struct cgroup *g, struct logdir *ld)
+{
+    struct cgroups *cg = g->cg;
+    if (!cg || !cg->store)
+        return 0;
+    struct recs r = {0};
+    buf_init(&r.b);
+    rec_key(&r, 3, g->id, NULL);
+    rec_value(&r);
+    buf_put_i32(&r.b, g->epoch);
+    rec_end(&r, false);
+
+    rec_key(&r, 4, g->id, NULL);
+    rec_value(&r);
+    size_t nt;
+    char **names = topic_union(g, &nt);
+    struct logdir_topic_config *cfg = mem_alloc((nt ? nt : 1) * sizeof(*cfg));
+    size_t nexist = 0;
+    bool *exists = mem_calloc(nt ? nt : 1, sizeof(*exists));
+    for (size_t i = 0; i < nt; i++)
+        if (ld && logdir_topic_config(ld, names[i], &cfg[i]) == 0) {
+            exists[i] = true;
+            nexist++;
+        }
+    buf_put_uvarint(&r.b, nexist + 1);
+    for (size_t i = 0; i < nt; i++) {
+        if (!exists[i])
+            continue;
+        buf_put(&r.b, cfg[i].id, 16);
+        put_cstr(&r.b, names[i], false);
+        buf_put_i32(&r.b, cfg[i].partitions);
+        buf_put_uvarint(&r.b, 1); /* partition_metadata: no racks */
+        buf_put_uvarint(&r.b, 0);
+    }
+    mem_free(exists);
+    mem_free(cfg);
+    mem_free(names);
+    rec_end(&r, false);
+
+    rec_key(&r, 6, g->id, NULL);
+    rec_value(&r);
+    buf_put_i32(&r.b, g->assignment_epoch);
+    rec_end(&r, false);
+
+    for (size_t i = 0; i < g->n; i++) {
+        const struct member *m = g->members[i];
+        rec_key(&r, 5, g->id, m->id);
+        rec_value(&r);
+        put_cstr(&r.b, m->instance_id, true);
+        put_cstr(&r.b, m->rack_id, true);
+        put_cstr(&r.b, m->client_id ? m->client_id : "", false);
+        put_cstr(&r.b, m->client_host ? m->client_host : "", false);
+        buf_put_uvarint(&r.b, m->ntopics + 1);
+        for (size_t t = 0; t < m->ntopics; t++)
+            put_cstr(&r.b, m->topics[t], false);
+        put_cstr(&r.b, NULL, true); /* no regular expression */
+        buf_put_i32(&r.b, m->rebalance_timeout_ms);
+        put_cstr(&r.b, NULL, true); /* server assignor: the default */
+        rec_end(&r, false);
+
+        rec_key(&r, 7, g->id, m->id);
+        rec_value(&r);
+        put_tpset(&r.b, &m->target);
+        rec_end(&r, false);
+
+        rec_key(&r, 8, g->id, m->id);
+        rec_value(&r);
+        buf_put_i32(&r.b, m->epoch);
+        buf_put_i32(&r.b, m->prev_epoch);
+        buf_put_u8(&r.b, (uint8_t)member_state(g, m));
+        put_tpset(&r.b, &m->assigned);
+        put_tpset(&r.b, &m->revoking);
+        rec_end(&r, false);
+    }
+    uint64_t h = hashmap_hash(r.b.data, r.b.len);
+    int rc = 0;
+    if (h != g->saved_hash) {
+        rc = rec_write(&r, cg->store, clock_now_ms());
+        if (rc == 0)
+            g->saved_hash = h;
+        else
+            diag_error("consumer group %s: cannot persist its state", g->id);
+    }
+    rec_fini(&r);
+    return rc;
+}
+
+static struct cgroup *load_group(struct cgroups *cg, const char *id)
+{
+    struct cgroup *g = hashmap_get(&cg->groups, id, strlen(id));
+    if (!g) {
+        g = mem_calloc(1, sizeof(*g));
+        g->id = mem_strdup(id);
+        g->cg = cg;
+        hashmap_put(&cg->groups, g->id, strlen(g->id), g);
+    }
+    return g;
+}
+
+static struct member *load_member(struct cgroup *g, const char *id)
+{
+    struct member *m = member_find(g, slice_make(id, strlen(id)));
+    if (m)
+        return m;
+    m = mem_calloc(1, sizeof(*m));
+    m->id = mem_strdup(id);
+    if (g->n == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 8;
+        g->members = mem_realloc(g->members, g->cap * sizeof(*g->members));
+    }
+    g->members[g->n++] = m;
+    return m;
+}
+
+/* Applies one record; false if it does not decode. */
+static bool load_record(struct cgroups *cg, struct slice key,
+                        struct slice value)
+{
+    struct buf_reader kr, vr;
+    buf_reader_init(&kr, key.ptr, key.len);
+    buf_reader_init(&vr, value.ptr, value.len);
+    int16_t kv = buf_read_i16(&kr);
+    char *gid = read_str16(&kr);
+    char *mid = kv == 5 || kv == 7 || kv == 8 ? read_str16(&kr) : NULL;
+    bool ok = gid && buf_reader_ok(&kr) && buf_read_i16(&vr) == 0 &&
+              (mid || !(kv == 5 || kv == 7 || kv == 8));
+    if (!ok) {
+        mem_free(gid);
+        mem_free(mid);
+        return false;
+    }
+    struct cgroup *g = load_group(cg, gid);
+    struct member *m = mid ? load_member(g, mid) : NULL;
+    bool null = false;
+    switch (kv) {
+    case 3:
+        g->epoch = buf_read_i32(&vr);
+        break;
+    case 4: {
+        uint64_t n = buf_read_uvarint(&vr);
+        if (n == 0 || n - 1 > buf_reader_left(&vr))
+            break;
+        for (size_t i = 0; i < g->nsaved; i++)
+            mem_free(g->saved[i].name);
+        mem_free(g->saved);
+        g->nsaved = 0;
+        g->saved = mem_calloc(n, sizeof(*g->saved));
+        for (uint64_t i = 0; i + 1 < n && buf_reader_ok(&vr); i++) {
+            struct saved_topic *t = &g->saved[g->nsaved++];
+            struct slice id = buf_read_bytes(&vr, 16);
+            if (id.ptr)
+                memcpy(t->id, id.ptr, 16);
+            t->name = read_cstr(&vr, &null);
+            t->partitions = buf_read_i32(&vr);
+            uint64_t np = buf_read_uvarint(&vr);
+            for (uint64_t k = 0; k + 1 < np && buf_reader_ok(&vr); k++) {
+                buf_read_i32(&vr);
+                uint64_t nr = buf_read_uvarint(&vr);
+                for (uint64_t q = 0; q + 1 < nr && buf_reader_ok(&vr); q++)
+                    mem_free(read_cstr(&vr, &null));
+                skip_tags(&vr);
+            }
+            skip_tags(&vr);
+            if (!t->name)
+                vr.err = true;
+        }
+        break;
+    }
+    case 5: {
+        m->has_meta = true;
+        mem_free(m->instance_id);
+        mem_free(m->rack_id);
+        mem_free(m->client_id);
+        mem_free(m->client_host);
+        m->instance_id = read_cstr(&vr, &null);
+        m->rack_id = read_cstr(&vr, &null);
+        m->client_id = read_cstr(&vr, &null);
+        m->client_host = read_cstr(&vr, &null);
+        uint64_t n = buf_read_uvarint(&vr);
+        if (n == 0 || n - 1 > buf_reader_left(&vr)) {
+            vr.err = true;
+            break;
+        }
+        for (size_t i = 0; i < m->ntopics; i++)
+            mem_free(m->topics[i]);
+        mem_free(m->topics);
+        m->topics = mem_calloc(n, sizeof(*m->topics));
+        m->ntopics = 0;
+        for (uint64_t i = 0; i + 1 < n && buf_reader_ok(&vr); i++) {
+            char *t = read_cstr(&vr, &null);
+            if (t)
+                m->topics[m->ntopics++] = t;
+        }
+        mem_free(read_cstr(&vr, &null)); /* regex: none written */
+        m->rebalance_timeout_ms = buf_read_i32(&vr);
+        mem_free(read_cstr(&vr, &null)); /* server assignor */
+        break;
+    }
+    case 6:
+        g->assignment_epoch = buf_read_i32(&vr);
+        break;
+    case 7:
+        if (!read_tpset(&vr, &m->target))
+            vr.err = true;
+        break;
+    case 8:
+        m->epoch = buf_read_i32(&vr);
+        m->prev_epoch = buf_read_i32(&vr);
+        buf_read_u8(&vr); /* state: derived again */
+        if (!read_tpset(&vr, &m->assigned) || !read_tpset(&vr, &m->revoking))
+            vr.err = true;
+        break;
+    default:
+        break;
+    }
+    if (buf_reader_ok(&vr))
+        skip_tags(&vr);
+    bool good = buf_reader_ok(&vr);
+    if (!good && m)
+        m->bad = true;
+    else if (!good)
+        g->bad = true;
+    mem_free(gid);
+    mem_free(mid);
+    return good;
+}
+
+int cgroups_load(struct cgroups *cg, struct group_offsets *store,
+                 struct logdir *ld, int64_t now)
+{
+    cg->store = store;
+    cg->ld = ld;
+    struct slice k, v;
+    int bad = 0;
+    for (size_t it = 0; group_offsets_next_record(store, &it, &k, &v);)
+        if (!load_record(cg, k, v))
+            bad++;
+    size_t ngroups = 0, nmembers = 0;
+    struct hashmap_entry *e;
+    for (size_t it = 0; hashmap_next(&cg->groups, &it, &e);) {
+        struct cgroup *g = e->value;
+        ngroups++;
+        for (size_t i = 0; i < g->n;) {
+            struct member *m = g->members[i];
+            if (!m->has_meta || m->bad || g->bad) {
+                /* Part of it is missing or damaged: it rejoins (its next
+                 * heartbeat gets UNKNOWN_MEMBER_ID) and the others are
+                 * assigned again. */
+                bad += !m->has_meta;
+                memmove(&g->members[i], &g->members[i + 1],
+                        (g->n - i - 1) * sizeof(*g->members));
+                g->n--;
+                member_free(m);
+                g->epoch++;
+                continue;
+            }
+            /* A new session; what it owns is what it was given until its
+             * next heartbeat says; the assignment goes out again. */
+            m->last_seen = now;
+            m->owned.n = 0;
+            for (size_t j = 0; j < m->assigned.n; j++)
+                set_add(&m->owned, &m->assigned.v[j]);
+            for (size_t j = 0; j < m->revoking.n; j++)
+                set_add(&m->owned, &m->revoking.v[j]);
+            if (m->revoking.n)
+                m->revoke_deadline = now + m->rebalance_timeout_ms;
+            m->send = true;
+            nmembers++;
+            i++;
+        }
+        g->meta_hash = meta_hash(g, ld);
+        for (size_t i = 0; i < g->nsaved; i++)
+            mem_free(g->saved[i].name);
+        mem_free(g->saved);
+        g->saved = NULL;
+        g->nsaved = 0;
+    }
+    if (ngroups)
+        diag_info("groups: %zu consumer group(s) with %zu member(s) "
+                  "restored from %s",
+                  ngroups, nmembers, GROUP_OFFSETS_TOPIC);
+    if (bad)
+        diag_error("groups: %d consumer-group record(s) in %s do not "
+                   "decode and were ignored (those members rejoin)",
+                   bad, GROUP_OFFSETS_TOPIC);
+    return bad ? ERR_CORRUPT : 0;
+}
+
 /* --- the wire ------------------------------------------------------------ */
 
 /* A set as the protocol's topic_partitions, grouped by topic id (and with
@@ -376,7 +922,8 @@ static struct kafka_cg_topic_partitions *
 to_wire(struct arena *a, const struct tpset *s, struct logdir *ld, size_t *n)
 {
     struct tp *v = arena_alloc(a, (s->n ? s->n : 1) * sizeof(*v));
-    memcpy(v, s->v, s->n * sizeof(*v));
+    if (s->n)
+        memcpy(v, s->v, s->n * sizeof(*v));
     qsort(v, s->n, sizeof(*v), tp_cmp);
     size_t nt = 0;
     for (size_t i = 0; i < s->n; i++)
@@ -539,6 +1086,7 @@ int cgroups_heartbeat(struct cgroups *cg, struct broker_req *req,
         if (!m)
             return answer(out, v, KAFKA_ERR_UNKNOWN_MEMBER_ID, NULL);
         member_remove(g, m, "left");
+        group_save(g, ld);
         resp.member_id = kr.member_id;
         resp.member_epoch = kr.member_epoch;
         kafka_cg_heartbeat_response_encode(out, v, &resp);
@@ -549,6 +1097,7 @@ int cgroups_heartbeat(struct cgroups *cg, struct broker_req *req,
     if (!g) {
         g = mem_calloc(1, sizeof(*g));
         g->id = sdup(kr.group_id);
+        g->cg = cg;
         hashmap_put(&cg->groups, g->id, strlen(g->id), g);
     }
     struct member *m = kr.member_id.len ? member_find(g, kr.member_id) : NULL;
@@ -606,6 +1155,12 @@ int cgroups_heartbeat(struct cgroups *cg, struct broker_req *req,
     if (g->epoch > g->assignment_epoch)
         compute_target(g, ld);
     reconcile(g, m, now);
+    if (group_save(g, ld) < 0) {
+        /* Kafka answers a failed write this way; the client retries. */
+        m->send = true;
+        return answer(out, v, KAFKA_ERR_COORDINATOR_NOT_AVAILABLE,
+                      "cannot persist the group's state");
+    }
     resp.member_id = slice_make(m->id, strlen(m->id));
     resp.member_epoch = m->epoch;
     if (m->send) {
@@ -729,6 +1284,7 @@ void cgroups_tick(struct cgroups *cg, int64_t now)
     struct hashmap_entry *e;
     for (size_t it = 0; hashmap_next(&cg->groups, &it, &e);) {
         struct cgroup *g = e->value;
+        size_t before = g->n;
         for (size_t i = 0; i < g->n;) {
             struct member *m = g->members[i];
             if (now - m->last_seen > CGROUP_SESSION_TIMEOUT_MS)
@@ -740,7 +1296,36 @@ void cgroups_tick(struct cgroups *cg, int64_t now)
             else
                 i++;
         }
+        if (g->n != before)
+            group_save(g, cg->ld);
     }
+}
+
+int16_t cgroups_delete(struct cgroups *cg, struct slice group_id)
+{
+    struct cgroup *g = group_get(cg, group_id);
+    if (!g)
+        return KAFKA_ERR_GROUP_ID_NOT_FOUND;
+    if (g->n > 0)
+        return KAFKA_ERR_NON_EMPTY_GROUP;
+    if (cg->store) {
+        struct recs r = {0};
+        buf_init(&r.b);
+        static const int16_t keys[] = {3, 4, 6};
+        for (size_t i = 0; i < 3; i++) {
+            rec_key(&r, keys[i], g->id, NULL);
+            rec_end(&r, true);
+        }
+        int rc = rec_write(&r, cg->store, clock_now_ms());
+        rec_fini(&r);
+        if (rc < 0)
+            return KAFKA_ERR_KAFKA_STORAGE_ERROR;
+    }
+    hashmap_remove(&cg->groups, g->id, strlen(g->id));
+    mem_free(g->members);
+    mem_free(g->id);
+    mem_free(g);
+    return 0;
 }
 
 bool cgroups_next(const struct cgroups *cg, size_t *it, const char **id,

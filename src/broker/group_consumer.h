@@ -27,8 +27,11 @@
  *     generation: an older epoch is STALE_MEMBER_EPOCH, a newer one
  *     FENCED_MEMBER_EPOCH; a commit without a member (generation -1) only
  *     to a group without members.
- * Members live in memory: after a restart they rejoin (UNKNOWN_MEMBER_ID
- * tells them to); committed offsets are the shared offset store's.
+ * Durable as in Kafka: every change of a group is written to
+ * __consumer_offsets as Kafka's consumer-group records (key versions 3-8,
+ * through the offset store) and cgroups_load rebuilds the groups at
+ * start-up, so after a restart members carry on with their ids, epochs
+ * and partitions; committed offsets are the shared offset store's.
  * Static membership (instance ids) is kept and described, not used to
  * hand a returning member its partitions back. Loop thread only.
  */
@@ -48,6 +51,13 @@ struct cgroups;
 struct broker_req;
 
 void cgroups_create(struct cgroups **out);
+struct group_offsets;
+struct logdir;
+/* Rebuilds the groups from the store's consumer-group records and writes
+ * every later change through it. Returns 0, or ERR_CORRUPT when some
+ * records did not decode (logged; their members rejoin). */
+int cgroups_load(struct cgroups *cg, struct group_offsets *store,
+                 struct logdir *ld, int64_t now);
 /* NULL is a no-op. */
 void cgroups_destroy(struct cgroups *cg);
 
@@ -73,6 +83,10 @@ int16_t cgroups_commit_check(struct cgroups *cg, struct slice group_id,
 int16_t cgroups_fetch_check(struct cgroups *cg, struct slice group_id,
                             struct slice member_id, int32_t member_epoch);
 
+/* DeleteGroups of a consumer group: NON_EMPTY_GROUP while it has
+ * members, else its records get tombstones and it is forgotten (0);
+ * GROUP_ID_NOT_FOUND, KAFKA_STORAGE_ERROR. Its offsets are the caller's. */
+int16_t cgroups_delete(struct cgroups *cg, struct slice group_id);
 /* Expires sessions and revocations that took too long. */
 void cgroups_tick(struct cgroups *cg, int64_t now);
 

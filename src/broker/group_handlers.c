@@ -817,7 +817,11 @@ static int handle_delete_groups(struct broker_req *req, struct buf *out)
             resp.results[i].error_code = KAFKA_ERR_GROUP_AUTHORIZATION_FAILED;
             continue;
         }
-        int16_t err = group_coord_delete(gs->coord, g);
+        /* A KIP-848 consumer group (Kafka deletes an empty one, refuses
+         * one with members), else a classic group. */
+        int16_t err = cgroups_exists(gs->cg, g, NULL)
+                          ? cgroups_delete(gs->cg, g)
+                          : group_coord_delete(gs->coord, g);
         if (err == 0 &&
             group_offsets_delete_group(gs->offsets, g, clock_now_ms()) < 0)
             err = KAFKA_ERR_KAFKA_STORAGE_ERROR;
@@ -851,6 +855,13 @@ static int handle_offset_delete(struct broker_req *req, struct buf *out)
     }
     struct group_info gi;
     bool known = group_coord_describe(gs->coord, rq.group_id, &gi);
+    bool consumer_members = false;
+    if (cgroups_exists(gs->cg, rq.group_id, &consumer_members)) {
+        /* A KIP-848 consumer group: busy while it has members. */
+        known = true;
+        gi.state = GROUP_EMPTY;
+        gi.nmembers = consumer_members ? 1 : 0;
+    }
     if (!known || gi.state == GROUP_DEAD) {
         resp.error_code = KAFKA_ERR_GROUP_ID_NOT_FOUND;
         kafka_offset_delete_response_encode(out, req->api_version, &resp);
@@ -1015,6 +1026,7 @@ void group_handlers_register(struct broker *b)
         diag_warn("groups: committed offsets kept in memory only");
         group_offsets_create(&gs->offsets);
     }
+    cgroups_load(gs->cg, gs->offsets, b->logdir, clock_now_ms());
     /* Groups known only from their committed offsets are listed Empty. */
     const char *g;
     for (size_t it = 0; group_offsets_next_group(gs->offsets, &it, &g);)

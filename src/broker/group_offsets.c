@@ -16,7 +16,9 @@
  * A record with a null value deletes the key (Kafka's tombstone; rill
  * writes them when a group is deleted). Replay applies records in offset order,
  * so the latest commit for a key wins. Other key versions (Kafka's group
- * metadata, version 2) are skipped. Batches are uncompressed, producer id -1.
+ * metadata, version 2) are skipped; Kafka's consumer-group records (key
+ * versions 3-8, KIP-848) are kept as opaque key/value bytes, latest per key,
+ * for group_consumer.c. Batches are uncompressed, producer id -1.
  */
 #include "broker/group_offsets.h"
 
@@ -45,8 +47,15 @@ struct ogroup {
     struct hashmap parts; /* topic '\0' be32(partition) -> struct oentry */
 };
 
+/* A consumer-group record: value bytes (the key is the map's). */
+struct grec {
+    uint8_t *value;
+    size_t len;
+};
+
 struct group_offsets {
     group_offsets_sink_fn *sink; /* NULL: memory only */
+    struct hashmap records;      /* key bytes -> struct grec */
     void *sink_arg;
     struct hashmap groups; /* id -> struct ogroup */
     struct buf scratch;
@@ -187,6 +196,24 @@ static void apply(struct group_offsets *go, struct slice group,
     e->o.commit_ts = ts;
 }
 
+static void record_set(struct group_offsets *go, struct slice key,
+                       struct slice value)
+{
+    struct grec *r = value.ptr ? mem_alloc(sizeof(*r)) : NULL;
+    if (r) {
+        r->len = value.len;
+        r->value = mem_alloc(value.len ? value.len : 1);
+        if (value.len)
+            memcpy(r->value, value.ptr, value.len);
+    }
+    struct grec *old = r ? hashmap_put(&go->records, key.ptr, key.len, r)
+                         : hashmap_remove(&go->records, key.ptr, key.len);
+    if (old) {
+        mem_free(old->value);
+        mem_free(old);
+    }
+}
+
 /* Applies one record; returns 1 applied, 0 skipped, ERR_CORRUPT. */
 static int apply_record(struct group_offsets *go, const struct record *rec)
 {
@@ -197,6 +224,12 @@ static int apply_record(struct group_offsets *go, const struct record *rec)
     int16_t kv = buf_read_i16(&kr);
     if (kv == KEY_VERSION_SNAPSHOT_END && buf_reader_ok(&kr))
         go->snapshot_end = true;
+    if (kv >= GROUP_RECORD_KEY_MIN && kv <= GROUP_RECORD_KEY_MAX &&
+        buf_reader_ok(&kr)) {
+        record_set(go, rec->key,
+                   rec->value_null ? slice_make(NULL, 0) : rec->value);
+        return 1;
+    }
     if (kv != 0 && kv != KEY_VERSION_OFFSET)
         return 0; /* group metadata or a future key: not ours */
     bool null;
@@ -299,6 +332,7 @@ void group_offsets_create(struct group_offsets **out)
 {
     struct group_offsets *go = mem_calloc(1, sizeof *go);
     hashmap_init(&go->groups);
+    hashmap_init(&go->records);
     buf_init(&go->scratch);
     *out = go;
 }
@@ -324,6 +358,12 @@ void group_offsets_close(struct group_offsets *go)
         mem_free(g);
     }
     hashmap_fini(&go->groups);
+    for (size_t it = 0; hashmap_next(&go->records, &it, &e);) {
+        struct grec *r = e->value;
+        mem_free(r->value);
+        mem_free(r);
+    }
+    hashmap_fini(&go->records);
     buf_fini(&go->scratch);
     mem_free(go);
 }
@@ -473,6 +513,65 @@ bool group_offsets_next_group(const struct group_offsets *go, size_t *iter,
     return true;
 }
 
+/* --- consumer-group records ------------------------------------------------
+ */
+
+static int records_batch(struct buf *out, size_t n, const struct slice *keys,
+                         const struct slice *values, int64_t now)
+{
+    struct record_batch_builder b;
+    record_batch_builder_init(&b, COMPRESS_NONE);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = record_batch_builder_add(
+            &b, &keys[i], values[i].ptr ? &values[i] : NULL, now, NULL, 0);
+    if (rc == 0)
+        rc = record_batch_builder_finish(&b, out);
+    record_batch_builder_fini(&b);
+    return rc;
+}
+
+int group_offsets_put_records(struct group_offsets *go, size_t n,
+                              const struct slice *keys,
+                              const struct slice *values, int64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        int16_t kv = keys[i].len >= 2 ? (int16_t)be16_load(keys[i].ptr) : -1;
+        if (kv < GROUP_RECORD_KEY_MIN || kv > GROUP_RECORD_KEY_MAX)
+            return ERR_INVALID;
+    }
+    if (n == 0)
+        return 0;
+    if (go->sink) {
+        struct buf batch;
+        buf_init(&batch);
+        int rc = records_batch(&batch, n, keys, values, now);
+        if (rc == 0)
+            rc = go->sink(go->sink_arg, batch.data, batch.len);
+        buf_fini(&batch);
+        if (rc < 0) {
+            diag_warn("groups: cannot persist consumer-group records: %s",
+                      err_str(rc));
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        record_set(go, keys[i], values[i]);
+    return 0;
+}
+
+bool group_offsets_next_record(const struct group_offsets *go, size_t *iter,
+                               struct slice *key, struct slice *value)
+{
+    struct hashmap_entry *e;
+    if (!hashmap_next(&go->records, iter, &e))
+        return false;
+    const struct grec *r = e->value;
+    *key = slice_make(e->key, e->key_len);
+    *value = slice_make(r->value, r->len);
+    return true;
+}
+
 /* --- compaction ----------------------------------------------------------- */
 
 static int snapshot_end_batch(struct buf *out)
@@ -522,6 +621,19 @@ int group_offsets_snapshot(const struct group_offsets *go,
             n++;
         }
     }
+    struct hashmap_entry *re;
+    for (size_t it = 0; hashmap_next(&go->records, &it, &re);) {
+        const struct grec *r = re->value;
+        struct slice k = slice_make(re->key, re->key_len);
+        struct slice v = slice_make(r->value, r->len);
+        buf_reset(&batch);
+        rc = records_batch(&batch, 1, &k, &v, 0);
+        if (rc == 0)
+            rc = fn(arg, batch.data, batch.len);
+        if (rc < 0)
+            goto out;
+        n++;
+    }
     buf_reset(&batch);
     rc = snapshot_end_batch(&batch);
     if (rc == 0)
@@ -538,5 +650,5 @@ bool group_offsets_snapshot_seen(const struct group_offsets *go)
 
 size_t group_offsets_count(const struct group_offsets *go)
 {
-    return go->count;
+    return go->count + hashmap_count(&go->records);
 }

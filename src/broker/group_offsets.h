@@ -104,7 +104,8 @@ int group_offsets_snapshot(const struct group_offsets *go,
                            group_offsets_sink_fn *fn, void *arg);
 /* Whether a replay met a snapshot-end marker (the snapshot is whole). */
 bool group_offsets_snapshot_seen(const struct group_offsets *go);
-/* Live (group, topic, partition) offsets. */
+/* Live (group, topic, partition) offsets plus live consumer-group
+ * records (what a compaction keeps). */
 size_t group_offsets_count(const struct group_offsets *go);
 
 /* Deletes every committed offset of group (tombstones in the log first)
@@ -118,6 +119,24 @@ int group_offsets_delete_group(struct group_offsets *go, struct slice group,
  * skipped), tombstones first. Returns 0 or the sink's negative error. */
 int group_offsets_delete(struct group_offsets *go, struct slice group, size_t n,
                          const struct group_offset_commit *items, int64_t now);
+
+/* --- consumer-group records (KIP-848, group_consumer.c) ------------------
+ * Records whose key version is GROUP_RECORD_KEY_MIN..MAX (Kafka's
+ * consumer-group records) are kept as they are, the latest value per key
+ * (a null value removes the key): replayed at start-up, rewritten by
+ * compaction, decoded by group_consumer.c (cgroups_load). */
+#define GROUP_RECORD_KEY_MIN 3
+#define GROUP_RECORD_KEY_MAX 8
+/* Appends one batch of n such records through the sink (values[i].ptr
+ * NULL = tombstone), then updates the map. 0, ERR_INVALID for a key of
+ * another version, or the sink's negative error (nothing changed). */
+int group_offsets_put_records(struct group_offsets *go, size_t n,
+                              const struct slice *keys,
+                              const struct slice *values, int64_t now);
+/* Every live record:
+ *   for (size_t it = 0; group_offsets_next_record(go, &it, &k, &v);) */
+bool group_offsets_next_record(const struct group_offsets *go, size_t *iter,
+                               struct slice *key, struct slice *value);
 
 /* Builds the batch group_offsets_commit would append (for tests). */
 int group_offsets_build_batch(struct buf *out, struct slice group, size_t n,

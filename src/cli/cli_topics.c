@@ -223,7 +223,9 @@ static int do_delete(const struct topic_opts *o, const char *dir)
     const char *name = o->name;
     int rc;
     struct logdir *ld;
-    if (open_dir(dir, false, &ld))
+    /* Deleting from a directory that is not there is an error, and must
+     * not leave an empty one behind. */
+    if (cli_dir_missing("topics", dir) || open_dir(dir, false, &ld))
         return 1;
     rc = logdir_topic_delete(ld, name);
     if (rc == ERR_NOT_FOUND)
@@ -360,7 +362,7 @@ static int do_alter(const struct topic_opts *o, const char *dir)
         return 2;
     }
     struct logdir *ld;
-    if (open_dir(dir, false, &ld))
+    if (cli_dir_missing("topics", dir) || open_dir(dir, false, &ld))
         return 1;
     struct logdir_topic_config cfg;
     rc = logdir_topic_config(ld, o->name, &cfg);

@@ -21,12 +21,13 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"topics", cli_topics, "create, list, describe and delete topics"},
+    {"topics", cli_topics, "create, list, describe, alter and delete topics"},
     {"produce", cli_produce, "append stdin or --file lines to a topic"},
     {"consume", cli_consume, "print records of a topic"},
     {"log", cli_logtool, "log dump DIR_OR_FILE: print batches, verify CRCs"},
     {"serve", cli_serve, "run the Kafka-protocol broker (and the SQL engine)"},
-    {"groups", cli_groups, "list and describe consumer groups"},
+    {"groups", cli_groups,
+     "list, describe, delete consumer groups, reset offsets"},
     {"users", cli_users, "add, list and delete SASL/SCRAM users"},
     {"acls", cli_acls, "add, list and delete ACLs"},
     {"quotas", cli_quotas, "set, list and delete produce/fetch quotas"},

@@ -13,7 +13,8 @@
   group kcat committed offsets for;
 - errors are one line each (no librdkafka log lines); every subcommand
   answers --help with its usage and exit 0; rill --version; a wrong flag is
-  named; a missing data directory is an error for the read-only commands.
+  named; a missing data directory is an error for the read-only
+  commands and for topics delete / alter (none is created).
 
 Run: /usr/bin/python3 tests/integration/test_cli_bootstrap.py
 """
@@ -151,10 +152,12 @@ def main():
     check(p.returncode == 0 and p.stdout.startswith("rill "), "rill --version (%r)" % p.stdout)
     p = rill("topics", "list", "--bogus", "1", check=False)
     check(p.returncode == 2 and "--bogus" in p.stderr, "a wrong flag is named")
-    for args in (["topics", "list"], ["consume", "t"]):
-        p = rill(*args, data="/nonexistent/rill-data", check=False)
-        check(p.returncode == 1 and "no data directory" in p.stderr and not p.stdout,
-              "rill %s on a missing data directory is an error, not an empty listing" % " ".join(args))
+    for args in (["topics", "list"], ["consume", "t"], ["topics", "delete", "t"],
+                 ["topics", "alter", "t", "--partitions", "2"]):
+        p = rill(*args, data="/tmp/rill-no-such-dir/data", check=False)
+        check(p.returncode == 1 and "no data directory" in p.stderr and not p.stdout
+              and not os.path.exists("/tmp/rill-no-such-dir"),
+              "rill %s on a missing data directory is an error, and creates none" % " ".join(args))
     p = rill("topics", "list", "--bootstrap", "127.0.0.1:1", "--timeout", "1500", check=False)
     check(p.returncode == 1 and p.stderr.count("\n") == 1 and "127.0.0.1:1" in p.stderr,
           "no broker: one line naming the address (%r)" % p.stderr)

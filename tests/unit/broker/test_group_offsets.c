@@ -332,6 +332,53 @@ TEST(compaction_at_open)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* KIP-848 group records (key versions 3-8): latest per key, a tombstone
+ * removes, replay and snapshot keep them; other versions are refused. */
+TEST(consumer_group_records)
+{
+    struct group_offsets *go, *again, *snap;
+    group_offsets_create(&go);
+    buf_reset(&logbytes);
+    group_offsets_set_sink(go, sink, NULL);
+    uint8_t k3[] = {0, 3, 0, 1, 'g'}, k5[] = {0, 5, 0, 1, 'g', 0, 1, 'm'};
+    uint8_t k1[] = {0, 1, 0, 1, 'g'};
+    struct slice keys[] = {slice_make(k3, sizeof k3),
+                           slice_make(k5, sizeof k5)};
+    struct slice vals[] = {S("epoch-1"), S("member")};
+    CHECK_EQ_INT(group_offsets_put_records(go, 2, keys, vals, 7), 0);
+    vals[0] = S("epoch-2");
+    CHECK_EQ_INT(group_offsets_put_records(go, 1, keys, vals, 8), 0);
+    struct slice bad = slice_make(k1, sizeof k1);
+    CHECK_EQ_INT(group_offsets_put_records(go, 1, &bad, vals, 8), ERR_INVALID);
+    struct slice tomb = slice_make(NULL, 0);
+    CHECK_EQ_INT(group_offsets_put_records(go, 1, &keys[1], &tomb, 9), 0);
+    CHECK_EQ_INT(group_offsets_count(go), 1);
+    struct slice k, v;
+    size_t it = 0, n = 0;
+    while (group_offsets_next_record(go, &it, &k, &v)) {
+        CHECK(k.len == sizeof k3 && v.len == 7 && !memcmp(v.ptr, "epoch-2", 7));
+        n++;
+    }
+    CHECK_EQ_INT(n, 1);
+    /* The same from the log bytes. */
+    group_offsets_create(&again);
+    CHECK_EQ_INT(group_offsets_replay(again, logbytes.data, logbytes.len), 4);
+    CHECK_EQ_INT(group_offsets_count(again), 1);
+    it = 0;
+    CHECK(group_offsets_next_record(again, &it, &k, &v) && v.len == 7 &&
+          !memcmp(v.ptr, "epoch-2", 7));
+    /* A snapshot carries it (and its marker). */
+    buf_reset(&logbytes);
+    CHECK_EQ_INT(group_offsets_snapshot(again, sink, NULL), 1);
+    group_offsets_create(&snap);
+    group_offsets_replay(snap, logbytes.data, logbytes.len);
+    CHECK(group_offsets_snapshot_seen(snap));
+    CHECK_EQ_INT(group_offsets_count(snap), 1);
+    group_offsets_close(snap);
+    group_offsets_close(again);
+    group_offsets_close(go);
+}
+
 int main(void)
 {
     diag_set_level(DIAG_WARN);
@@ -341,5 +388,6 @@ int main(void)
     RUN(metadata_with_zero_bytes);
     RUN(persist_across_reopen);
     RUN(compaction_at_open);
+    RUN(consumer_group_records);
     return harness_summary("test_group_offsets");
 }

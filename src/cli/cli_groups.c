@@ -31,7 +31,8 @@
     "                   --shift-by N | --to-datetime YYYY-MM-DDTHH:mm:SS.sss " \
     "| --by-duration PnDTnHnMnS)\n"                                            \
     "                  [--dry-run | --execute] --bootstrap HOST:PORT "         \
-    "[--timeout MS]\n"
+    "[--timeout MS]\n"                                                         \
+    "  GROUP may also be given as --group GROUP (kafka-consumer-groups.sh)\n"
 
 static rd_kafka_t *client_new(const char *bootstrap)
 {
@@ -757,9 +758,14 @@ int cli_groups(int argc, char **argv)
         fputs(GROUPS_USAGE, stdout);
         return 0;
     }
+    /* The group as kafka-consumer-groups.sh names it (--group G) or as
+     * the argument after the verb; not both. */
+    const char *group_opt = cli_opt(&a, "group");
     const char *verb = cli_positional(&a, 0);
     /* cli_positional counts unused arguments: the next one is index 0. */
-    const char *group = cli_positional(&a, 0);
+    const char *group = group_opt ? NULL : cli_positional(&a, 0);
+    if (group_opt)
+        group = group_opt;
     int64_t timeout_ms = 10000;
     if (tmo && cli_parse_i64("timeout", tmo, &timeout_ms) != 0)
         return 2;

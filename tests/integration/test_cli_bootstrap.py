@@ -7,7 +7,8 @@
 - `rill topics alter --data` on a stopped directory (persisted);
 - `rill produce|consume --bootstrap`: keys placed as the local produce
   places them (murmur2), read back, one-line errors;
-- `rill groups delete` and `rill groups reset-offsets` (dry run, then
+- `rill groups delete` and `rill groups reset-offsets` (the group as an
+  argument or as kafka-consumer-groups.sh's --group; dry run, then
   --execute; --to-offset/earliest/latest/current, --shift-by,
   --to-datetime, --by-duration, TOPIC:P partitions, --all-topics) on a
   group kcat committed offsets for;
@@ -121,8 +122,14 @@ def main():
         p = rill("groups", "reset-offsets", "g1", "--topic", "orders", "--to-earliest", *b, "--to-latest",
                  check=False)
         check(p.returncode == 2, "two targets: a usage error")
-        p = rill("groups", "delete", "g1", *b)
-        check("deleted group g1" in p.stdout, "groups delete")
+        # kafka-consumer-groups.sh's --group GROUP works as well.
+        p = rill("groups", "reset-offsets", "--group", "g1", "--topic", "orders:0", "--to-offset", "3",
+                 "--execute", *b)
+        p = rill("groups", "describe", "--group", "g1", *b)
+        check(any(l.split()[:3] == ["orders", "0", "3"] for l in p.stdout.splitlines()),
+              "reset-offsets / describe --group g1 (%s)" % p.stdout)
+        p = rill("groups", "delete", "--group", "g1", *b)
+        check("deleted group g1" in p.stdout, "groups delete --group g1")
         p = rill("groups", "list", *b)
         check("g1" not in p.stdout.split(), "the group is gone")
         p = rill("groups", "delete", "nope", *b, check=False)

@@ -18,6 +18,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "base/clock.h"
+#include "base/diag.h"
 #include "base/err.h"
 #include "base/mem.h"
 
@@ -208,6 +209,19 @@ void kafka_log_close(struct kafka_log *kl)
         return;
     if (kl->producer) {
         rd_kafka_flush(kl->producer, kl->timeout_ms);
+        /* Still queued after the flush: the cluster is unreachable. They
+         * were never acknowledged (no progress was recorded past them), so
+         * they are dropped here rather than holding the exit for
+         * message.timeout.ms (5 minutes by default). */
+        int left = rd_kafka_outq_len(kl->producer);
+        if (left > 0) {
+            diag_warn("kafka log: %d record(s) not delivered to the cluster "
+                      "before closing: dropped (not acknowledged)",
+                      left);
+            rd_kafka_purge(kl->producer,
+                           RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+            rd_kafka_poll(kl->producer, 0);
+        }
         rd_kafka_destroy(kl->producer);
     }
     for (int i = 0; i < kl->nconsumers; i++) {

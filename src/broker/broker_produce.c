@@ -55,16 +55,22 @@ struct produce_wait {
 };
 
 /* Whether every record of the (validated) batch has a key. */
-static bool keys_present(const uint8_t *p, size_t n, struct buf *scratch)
+/* Whether every record has a key; else *keyless = the index of the first
+ * without one (-1 when the records do not walk). */
+static bool keys_present(const uint8_t *p, size_t n, struct buf *scratch,
+                         int32_t *keyless)
 {
     struct record_iter it;
     struct record rec;
+    *keyless = -1;
     if (record_iter_init(&it, p, n, scratch) < 0)
         return false;
     int rc;
-    while ((rc = record_iter_next(&it, &rec)) == 1)
-        if (rec.key_null)
+    for (int32_t i = 0; (rc = record_iter_next(&it, &rec)) == 1; i++)
+        if (rec.key_null) {
+            *keyless = i;
             return false;
+        }
     return rc == 0;
 }
 
@@ -164,9 +170,20 @@ static int64_t produce_partition(struct broker *b, struct arena *a,
     /* A compacted topic keeps the latest record of each key: a record
      * without one is refused (Kafka: "Compacted topic cannot accept
      * message without key", INVALID_RECORD). */
+    int32_t keyless = -1;
     if (partition_compacted(bp->p) &&
-        !keys_present(p, n, broker_log_scratch(b))) {
+        !keys_present(p, n, broker_log_scratch(b), &keyless)) {
         pr->error_code = KAFKA_ERR_INVALID_RECORD;
+        /* v8+ (KIP-467): which record, as Kafka's LogValidator says. */
+        static const char keyless_msg[] =
+            "Compacted topic cannot accept message without key";
+        pr->error_message = slice_make(keyless_msg, sizeof keyless_msg - 1);
+        if (keyless >= 0) {
+            pr->record_errors = arena_alloc(a, sizeof(*pr->record_errors));
+            pr->record_errors[0].batch_index = keyless;
+            pr->record_errors[0].message = pr->error_message;
+            pr->nrecord_errors = 1;
+        }
         return -1;
     }
     /* Transactional: the coordinator's checks (txn_coord.h). */

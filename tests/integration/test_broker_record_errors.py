@@ -8,7 +8,9 @@ record 1 in record_errors with the reason, also in error_message; v9
 (flexible) the same; v7 has no such fields and gets INVALID_RECORD only;
 with acks=-1 and a good partition beside it (an answer that waits for the
 fsync) the refused partition's record error is still there, the good one
-has none; a batch whose records are fine gets no record errors; nothing
+has none; a keyless record on a compacted topic is INVALID_RECORD naming
+it ("Compacted topic cannot accept message without key"); a batch whose
+records are fine gets no record errors; nothing
 of the refused batch is stored.
 
 Run: RILL=build/rill /usr/bin/python3 tests/integration/test_broker_record_errors.py
@@ -106,7 +108,8 @@ def main():
     bad = kwire.batch(kwire.record(b"a") + kwire.record(b"b", offset_delta=5), 2)
     with Server() as srv:
         admin = AdminClient({"bootstrap.servers": srv.bootstrap})
-        for f in admin.create_topics([NewTopic("t", 2, 1)]).values():
+        for f in admin.create_topics([NewTopic("t", 2, 1),
+                                      NewTopic("kt", 1, 1, config={"cleanup.policy": "compact"})]).values():
             f.result(timeout=15)
         del admin
         port = srv.port
@@ -123,6 +126,14 @@ def main():
         e1, b1, r1, m1 = got[("t", 1)]
         check(e0 == 87 and r0 and r0[0][0] == 1 and e1 == 0 and b1 == 0 and r1 == [] and m1 is None,
               "acks=-1 with a good partition beside it: the record error kept, the good one clean (%s)" % got)
+        keyless = kwire.batch(kwire.record(b"a", key=b"k") + kwire.record(b"b", offset_delta=1), 2)
+        got = produce(port, 9, 1, [("kt", 0, keyless)])
+        err, _, recs, msg = got[("kt", 0)]
+        check(err == 87 and recs == [(1, msg)] and "without key" in msg,
+              "a keyless record on a compacted topic: INVALID_RECORD naming record 1 (%s %r)" % (recs, msg))
+        keyed = kwire.batch(kwire.record(b"a", key=b"k") + kwire.record(b"b", key=b"j", offset_delta=1), 2)
+        check(produce(port, 9, 1, [("kt", 0, keyed)])[("kt", 0)][:3] == (0, 0, []),
+              "keyed records on it are taken")
         got = produce(port, 8, 1, [("t", 0, good)])
         check(got[("t", 0)][:3] == (0, 0, []), "a good batch: no record errors")
         # Partition 0 holds only the good batch: the refused ones stored nothing.

@@ -37,6 +37,9 @@
  *              WHERE alert = 1", which runs inside `rill serve`. The
  *              consumer reads topic `alerts` (1 partition, every message
  *              counts): produce -> log -> query -> log -> fetch.
+ *              --guarantee and --interval set the query's
+ *              'execution.checkpointing.*' (docs/checkpoints.md: an
+ *              exactly-once query's output waits for its checkpoint).
  *
  * Default --seconds is long enough for 100,000 alert samples (100 s at
  * 100K events/s). With no arguments (bench/run.sh) it runs both
@@ -139,6 +142,9 @@ struct opts {
     int partitions;
     long tick_us;
     const char *rill;
+    /* query mode: 'execution.checkpointing.mode' and '.interval' (NULL:
+     * the engine's defaults, exactly-once every 100 ms) */
+    const char *guarantee, *interval;
 };
 
 struct bench;
@@ -189,6 +195,12 @@ static int mode_query_setup(struct bench *b)
         perror("alert_latency: alerts.sql");
         return -1;
     }
+    if (b->o->guarantee)
+        fprintf(f, "SET 'execution.checkpointing.mode' = '%s';\n",
+                b->o->guarantee);
+    if (b->o->interval)
+        fprintf(f, "SET 'execution.checkpointing.interval' = '%s';\n",
+                b->o->interval);
     fprintf(f,
             "CREATE STREAM " TOPIC_IN " (alert INT, seq BIGINT, send_us "
             "BIGINT, sensor_id STRING, value DOUBLE)\n"
@@ -620,7 +632,9 @@ static void usage(void)
     fprintf(stderr, "usage: alert_latency [--mode transport|query] "
                     "[--durability async|fsync|both]\n"
                     "    [--rate EVENTS_PER_S] [--seconds S] [--every K] "
-                    "[--partitions P] [--tick-us U] [--rill PATH]\n");
+                    "[--partitions P] [--tick-us U] [--rill PATH]\n"
+                    "    [--guarantee EXACTLY_ONCE|AT_LEAST_ONCE] "
+                    "[--interval '10 ms']\n");
 }
 
 int main(int argc, char **argv)
@@ -655,6 +669,10 @@ int main(int argc, char **argv)
             o.tick_us = atol(v);
         else if (!strcmp(a, "--rill"))
             o.rill = v;
+        else if (!strcmp(a, "--guarantee"))
+            o.guarantee = v;
+        else if (!strcmp(a, "--interval"))
+            o.interval = v;
         else {
             usage();
             return 2;

@@ -1192,6 +1192,32 @@ int window_agg_restore(struct window_agg *wa, const uint8_t *p, size_t n)
     uint64_t purged = (uint64_t)buf_read_i64(&r);
     uint64_t late = (uint64_t)buf_read_i64(&r);
     uint32_t live = (uint32_t)buf_read_i32(&r);
+    /* Sized once for what comes (each live slot takes at least 21 bytes
+     * of the snapshot, so a bad count cannot make this allocate more
+     * than the snapshot justifies), not grown by doubling and rehashing
+     * all the way up. */
+    if (!r.err && live <= buf_reader_left(&r) / 21 && live > wa->cap_slots) {
+        wa->cap_slots = live;
+        wa->slots = mem_realloc(wa->slots, (size_t)live * wa->slot_size);
+        wa->cap_keys = live;
+        wa->keys = mem_realloc(wa->keys, (size_t)live * sizeof(*wa->keys));
+        uint32_t cap = wa->table_cap;
+        while ((uint64_t)live * 10 > (uint64_t)cap * 7)
+            cap *= 2;
+        if (cap != wa->table_cap) {
+            mem_free(wa->table);
+            wa->table = mem_calloc(cap, sizeof(uint32_t));
+            wa->table_cap = cap;
+        }
+        cap = wa->key_table_cap;
+        while ((uint64_t)live * 10 > (uint64_t)cap * 7)
+            cap *= 2;
+        if (cap != wa->key_table_cap) {
+            mem_free(wa->key_table);
+            wa->key_table = mem_calloc(cap, sizeof(uint32_t));
+            wa->key_table_cap = cap;
+        }
+    }
     for (uint32_t i = 0; i < live && !r.err; i++) {
         uint32_t klen = (uint32_t)buf_read_i32(&r);
         if (klen > sizeof(wa->keybuf))

@@ -18,9 +18,11 @@
  *   4. append the held batches (stream_writer_commit).
  *
  * Invariants:
- *   1. A batch is appended only after the checkpoint naming it is durable,
- *      so every output batch in the log belongs to the state of some
- *      durable checkpoint: nothing is visible that a restart would undo.
+ *   1. A batch is appended only after the checkpoint naming it is written
+ *      (it survives a crash of the process; a power loss is another
+ *      matter: docs/checkpoints.md, "Durability"), so every output batch
+ *      in the log belongs to the state of some checkpoint: nothing is
+ *      visible that a restart would undo.
  *   2. The batches of checkpoint n are all appended (step 4) before
  *      checkpoint n + 1 is prepared, so after a crash only the newest
  *      checkpoint's batches can be missing, and a writer finds which by
@@ -68,8 +70,8 @@
 
 #define MAGIC "RCK1"
 #define NWRITERS 4
-/* A checkpoint never takes more than 1/COST_SHARE of a task's time: the
- * next one waits COST_SHARE times as long as the last one took, if that is
+/* A checkpoint never takes more than 1/COST_SHARE of a task's CPU: the
+ * next one waits COST_SHARE times the CPU the last one took, if that is
  * longer than the interval (big state: fewer, larger checkpoints). */
 #define COST_SHARE 20
 #define FILE_MAX (1u << 30)

@@ -5,8 +5,11 @@ keys (one TUMBLE window of 10 minutes, so every key's window is live) while
 a confluent-kafka producer sends RATE readings/s; once the query holds
 every key, the server is killed with SIGKILL and started again. Printed,
 one line per figure:
-  eoq_recovery accept_ms=    process start -> a produce acknowledged again
-  eoq_recovery caught_up_ms= process start -> the query's input lag back
+  eoq_recovery listening_ms= process start -> the server's Kafka listener
+                             open (its log line)
+               accept_ms=    process start -> a produce acknowledged again
+                             (the client's reconnect backoff included)
+               caught_up_ms= process start -> the query's input lag back
                              under one second of input, with its state
   eoq_recovery exactly_once= every key's count in the output (read
                              read_committed) equals what was produced
@@ -119,9 +122,10 @@ CREATE STREAM counts AS SELECT k, window_start, COUNT(*) AS n
     subprocess.run([RILL, "run", script, "--data", data], check=True,
                    capture_output=True, timeout=60)
     bootstrap = "127.0.0.1:%d" % port
-    load = Load(bootstrap)
-    load.start()
+    load = None
     try:
+        load = Load(bootstrap)
+        load.start()
         # Every key in the state, the query caught up.
         deadline = time.time() + 300
         while time.time() < deadline:
@@ -135,6 +139,9 @@ CREATE STREAM counts AS SELECT k, window_start, COUNT(*) AS n
             KEYS, RATE, m.group(1) if m else "?", m.group(2) if m else "?"))
         for line in ck:
             print("eoq_recovery before_crash %s" % line)
+        warm = Producer({"bootstrap.servers": bootstrap, "log_level": 0})
+        warm.produce("probe", value=b"x", partition=0)
+        warm.flush(10)
         time.sleep(2)
         srv.send_signal(signal.SIGKILL)
         srv.wait()
@@ -146,7 +153,7 @@ CREATE STREAM counts AS SELECT k, window_start, COUNT(*) AS n
                           "log_level": 0})
         acked = []
         while not acked:
-            probe.produce("probe", value=b"x", on_delivery=lambda e, m: acked.append(
+            probe.produce("probe", value=b"x", partition=0, on_delivery=lambda e, m: acked.append(
                 time.time()) if e is None else None)
             probe.flush(0.05)
             if time.time() - t_start > 60:
@@ -159,8 +166,20 @@ CREATE STREAM counts AS SELECT k, window_start, COUNT(*) AS n
                 caught = (time.time() - t_start) * 1000
                 break
             time.sleep(0.02)
-        print("eoq_recovery accept_ms=%.0f caught_up_ms=%.0f (describe polled; "
-              "lag < 1 s of input)" % (accept_ms, caught))
+        # When the restarted server logged its listener (its own clock).
+        log.flush()
+        listen_ms = -1
+        with open(os.path.join(tmp.name, "serve.log"), errors="replace") as f:
+            for line in f.read().splitlines():
+                m2 = re.match(r"(\S+)Z INFO  broker: listening", line)
+                if m2:
+                    import datetime
+                    t = datetime.datetime.strptime(m2.group(1), "%Y-%m-%dT%H:%M:%S.%f")
+                    t = t.replace(tzinfo=datetime.timezone.utc).timestamp()
+                    listen_ms = (t - t_start) * 1000
+        print("eoq_recovery listening_ms=%.0f accept_ms=%.0f caught_up_ms=%.0f "
+              "(from the process start; describe polled; lag < 1 s of input)"
+              % (listen_ms, accept_ms, caught))
         if os.environ.get("VERBOSE"):
             log.flush()
             with open(os.path.join(tmp.name, "serve.log"), errors="replace") as f:
@@ -209,7 +228,8 @@ CREATE STREAM counts AS SELECT k, window_start, COUNT(*) AS n
         print("eoq_recovery exactly_once=%s produced=%d keys_out=%d wrong_or_missing=%d duplicated=%d"
               % ("yes" if not wrong and not dup else "no", load.n, len(got), wrong, dup))
     finally:
-        load.halt.set()
+        if load is not None:
+            load.halt.set()
         if srv.poll() is None:
             srv.send_signal(signal.SIGTERM)
             try:

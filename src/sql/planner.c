@@ -1834,6 +1834,7 @@ void plan_destroy(struct plan *p)
     if (!p)
         return;
     plan_destroy(p->sub);
+    sql_union_plan_free(p->uni);
     pipeline_destroy(p->pipe);
     pipeline_destroy(p->pipe0);
     sql_join_plan_free(p->join);

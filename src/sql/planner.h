@@ -141,6 +141,8 @@ struct plan {
     bool updating;        /* its rows are upserts of key_columns */
     bool stage0_stateful; /* query_spec.stage0_stateful */
     char rank_text[4 * PLAN_TEXT_MAX];
+    /* UNION ALL (sql_union.c): the layout its sources decode into */
+    struct sql_union_plan *uni;
 };
 
 /* What the runner plugs into the chain; may be NULL (EXPLAIN). */

@@ -300,6 +300,7 @@ struct sql_select {
     struct sql_expr *allowed_lateness; /* an INTERVAL, or NULL */
     const char *late_into;             /* EMIT LATE INTO name, or NULL */
     int64_t limit;                     /* -1 when absent */
+    struct sql_select *union_all;      /* ... UNION ALL the next branch */
 };
 
 /* ---- statements ---- */

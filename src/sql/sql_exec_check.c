@@ -315,6 +315,12 @@ static int check_select(struct sql_exec_checker *ck,
     struct scope *sc = mem_calloc(1, sizeof(*sc));
     sc->parent = parent;
     sc->sel = sel;
+    if (sel->union_all) {
+        /* UNION ALL: each branch is a query of its own */
+        int urc = check_select(ck, sel->union_all, parent);
+        if (urc)
+            return urc;
+    }
     int rc = add_from(ck, sel->from, sc);
     if (!rc)
         rc = check_join_conditions(ck, sel->from, sc);

@@ -809,6 +809,21 @@ struct sql_select *sql_parse_rule_query(struct parser *p)
             next(p);
         }
     }
+    if (is_kw(p, 0, "UNION")) {
+        /* SELECT ... UNION ALL SELECT ...: the next branch (sql_union.c);
+         * the last branch's LIMIT is the union's */
+        struct sql_pos upos = next(p).pos;
+        if (!accept_kw(p, "ALL"))
+            sql_parse_error_at(p, upos,
+                               "UNION without ALL (distinct rows) is not "
+                               "supported: write UNION ALL");
+        else if (!is_kw(p, 0, "SELECT"))
+            expected(p, "SELECT after UNION ALL");
+        else
+            s->union_all = sql_parse_rule_query(p);
+        leave(p);
+        return s;
+    }
     if (!is(p, 0, SQL_TOK_SEMI) && !is(p, 0, SQL_TOK_EOF) &&
         !is(p, 0, SQL_TOK_RPAREN))
         clause_expected(p, stage);

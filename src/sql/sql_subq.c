@@ -68,7 +68,7 @@ bool sql_subq_wants(const struct sql_select *s)
 {
     if (!s)
         return false;
-    if (s->distinct)
+    if (s->distinct || s->union_all)
         return true;
     if (!s->from)
         return false;
@@ -850,6 +850,8 @@ int sql_subq_build(const struct sql_query_start *q,
                    struct sql_exec_error *err)
 {
     const struct sql_select *s = q->select;
+    if (s->union_all)
+        return sql_union_build(q, hooks, out, err);
     if (s->distinct)
         return build_distinct(q, hooks, out, err);
     bool tvf = s->from->kind == SQL_FROM_WINDOW;
@@ -892,8 +894,9 @@ int sql_subq_build(const struct sql_query_start *q,
     /* What the outer query sees of the inner rows: the column with their
      * event time, and the input's key if it passes through (rows of one
      * value of it are in one task). */
-    output_timecol(b, inner, b->out_timecol, sizeof b->out_timecol);
-    if (!b->repartition && !b->join && !b->match && b->in_key[0])
+    if (!b->uni) /* a union sets its own */
+        output_timecol(b, inner, b->out_timecol, sizeof b->out_timecol);
+    if (!b->repartition && !b->join && !b->match && !b->uni && b->in_key[0])
         passed_through(inner, b->in_key, &b->out_schema, b->out_key,
                        sizeof b->out_key);
     return planner_build_on(q, hooks, b, out, err);

@@ -36,4 +36,13 @@ int sql_subq_source(struct plan *p, const char **timecol,
 int sql_subq_needs_repartition(struct plan *p, struct sql_exec_error *err);
 int sql_subq_key_check(struct plan *p, struct sql_exec_error *err);
 
+/* SELECT ... UNION ALL SELECT ... (sql_union.c): each branch reads a JSON
+ * stream with a WATERMARK, filters and projects; the branches' columns
+ * match by position (INT, BIGINT, DOUBLE widen). */
+struct sql_union_plan;
+int sql_union_build(const struct sql_query_start *q,
+                    const struct planner_hooks *hooks, struct plan **out,
+                    struct sql_exec_error *err);
+void sql_union_plan_free(struct sql_union_plan *u); /* NULL: no-op */
+
 #endif

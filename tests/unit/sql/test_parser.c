@@ -493,9 +493,10 @@ static const struct case_err err_cases[] = {
      "line 1, column 39: expected EMIT, ALLOWED LATENESS, LIMIT or the end of "
      "the statement, found 'x'"},
     {"SELECT 1 UNION SELECT 2",
-     "line 1, column 10: expected ',', FROM, WHERE, GROUP BY, HAVING, ORDER "
-     "BY, EMIT, ALLOWED LATENESS, LIMIT or the end of the statement, found "
-     "'UNION'"},
+     "line 1, column 10: UNION without ALL (distinct rows) is not supported: "
+     "write UNION ALL"},
+    {"SELECT 1 UNION ALL",
+     "line 1, column 19: expected SELECT after UNION ALL, found end of input"},
     {"SELECT a FROM t ORDER BY a b",
      "line 1, column 28: expected EMIT, ALLOWED LATENESS, LIMIT or the end of "
      "the statement, found 'b'"},

@@ -163,7 +163,41 @@ static const struct {
     {"EXPLAIN SELECT sensor_id, COUNT(*) AS n FROM (SELECT * FROM readings "
      "WHERE value > 2) GROUP BY sensor_id",
      "keys: sensor_id (includes the input's key sensor_id: no repartition"},
+    {"EXPLAIN SELECT sensor_id, value FROM readings WHERE value > 1 UNION "
+     "ALL SELECT sensor_id, value * 2 FROM nokey",
+     "filter: each row with its branch's WHERE\n"
+     "project: sensor_id STRING = the column 1 of each row's branch, value "
+     "DOUBLE = the column 2 of each row's branch\n"
+     "union all: 2 branches (readings, nokey), read by the same tasks, each "
+     "row tagged with its branch; watermark = min over every partition of "
+     "every branch, delay 5000 ms\n"},
+    {"EXPLAIN SELECT kind, COUNT(*) AS c FROM (SELECT kind, ts FROM readings "
+     "UNION ALL SELECT sensor_id, ts FROM nokey) GROUP BY kind",
+     "then, over the subquery's rows (same tasks):\n"
+     "project (to the repartition topic): kind\n"
+     "repartition: by kind to topic select-repartition (2 partitions"},
     /* refusals, with their positions */
+    {"EXPLAIN SELECT sensor_id FROM readings UNION SELECT sensor_id FROM "
+     "nokey",
+     "ERR line 1, column 40: UNION without ALL (distinct rows) is not "
+     "supported: write UNION ALL"},
+    {"EXPLAIN SELECT sensor_id, value FROM readings UNION ALL SELECT "
+     "sensor_id FROM nokey",
+     "ERR line 1, column 57: UNION ALL branch 2 has 1 columns, the first 2"},
+    {"EXPLAIN SELECT sensor_id, value FROM readings UNION ALL SELECT value, "
+     "sensor_id FROM nokey",
+     "ERR line 1, column 57: UNION ALL column 1 ('sensor_id') is DOUBLE in "
+     "branch 2 but STRING in another"},
+    {"EXPLAIN SELECT sensor_id, COUNT(*) FROM readings GROUP BY sensor_id "
+     "UNION ALL SELECT sensor_id, 1 FROM nokey",
+     "ERR line 1, column 9: UNION ALL branch 1 may only filter and project "
+     "its stream (aggregate, rank or order the union in an outer query: "
+     "SELECT ... FROM (... UNION ALL ...))"},
+    {"EXPLAIN SELECT sensor_id FROM readings UNION ALL SELECT sensor_id FROM "
+     "(SELECT * FROM nokey)",
+     "ERR line 1, column 72: a UNION ALL branch reads a stream (FROM name): "
+     "subqueries, windows and joins in a branch are not supported yet (put "
+     "them around the union)"},
     {"EXPLAIN SELECT sensor_id FROM (SELECT *, ROW_NUMBER() OVER (PARTITION "
      "BY sensor_id ORDER BY ts) AS rn FROM readings)",
      "ERR line 1, column 9: ROW_NUMBER() needs a filter on rn in the outer "

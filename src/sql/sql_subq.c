@@ -292,6 +292,7 @@ static int split(const struct sql_query_start *q, struct plan *b,
         .format = PIPELINE_FORMAT_ROW,
         .time_column = -1,
         .npartitions = b->npartitions,
+        .batch_capacity = b->batch_rows,
         .external_watermark = true,
     };
     b->pipe0 = b->pipe;

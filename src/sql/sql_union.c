@@ -94,7 +94,6 @@ int sql_union_build(const struct sql_query_start *q,
                     const struct planner_hooks *hooks, struct plan **out,
                     struct sql_exec_error *err)
 {
-    (void)hooks;
     const struct sql_select *br[PIPELINE_MAX_SOURCES];
     const struct catalog_relation *rel[PIPELINE_MAX_SOURCES];
     int nb = 0, rc;
@@ -123,6 +122,7 @@ int sql_union_build(const struct sql_query_start *q,
     struct plan *p = mem_calloc(1, sizeof *p);
     struct sql_union_plan *un = mem_calloc(1, sizeof *un);
     p->uni = un;
+    p->batch_rows = hooks ? hooks->batch_rows : 0;
     p->limit = br[nb - 1]->limit;
     p->transient = q->sink == NULL;
     snprintf(p->sink, sizeof p->sink, "%s", q->sink ? q->sink : "");
@@ -221,6 +221,7 @@ int sql_union_build(const struct sql_query_start *q,
         .npartitions = p->npartitions,
         .watermark_delay_ms = p->watermark_delay_ms,
         .idle_timeout_ms = p->idle_timeout_ms,
+        .batch_capacity = p->batch_rows,
         .external_watermark = true,
     };
     if ((rc = pipeline_create(&src, &p->pipe))) {

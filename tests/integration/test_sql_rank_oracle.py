@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """test_sql_rank_oracle.py - deduplication, Top-N, window Top-N, SELECT
-DISTINCT and cascaded windows against sqlite3's window functions.
+DISTINCT, cascaded windows and UNION ALL against sqlite3.
 
 A random out-of-order stream `readings` (1-3 partitions; keyed by k, so
 the operators run where the key is, or not keyed, so the plan
@@ -240,6 +240,27 @@ def run_case(seed):
             "rn = 1").fetchall()
         same([(ms_of(r["window_start"]), r["k"], r["n"]) for r in got], want,
              "window Top-1 over an aggregate")
+        # 7. UNION ALL of two filters of the stream (the same stream
+        # twice), counted per 10 s window over the union's event time
+        got = run(data, tmp, ddl,
+                  "SELECT window_start, COUNT(*) AS n, SUM(v) AS s FROM "
+                  "TABLE(TUMBLE(TABLE (SELECT id, 1 AS b, v, ts FROM readings "
+                  "WHERE v > 30 UNION ALL SELECT id, 2, v * 2, ts FROM "
+                  "readings WHERE v <= 60), DESCRIPTOR(ts), INTERVAL '10' "
+                  "SECOND)) GROUP BY window_start, window_end EMIT LATE INTO "
+                  "late_u")
+        late = {(r["id"], r["b"]) for r in consume(data, "late_u")}
+        db = db_of(set())
+        db.execute("CREATE TABLE late (id, b)")
+        db.executemany("INSERT INTO late VALUES (?, ?)", sorted(late))
+        want = db.execute(
+            "SELECT ts - ts % 10000, COUNT(*), ROUND(SUM(v), 6) FROM (SELECT "
+            "id, 1 AS b, v, ts FROM r WHERE v > 30 UNION ALL SELECT id, 2, "
+            "v * 2, ts FROM r WHERE v <= 60) u WHERE NOT EXISTS (SELECT 1 "
+            "FROM late l WHERE l.id = u.id AND l.b = u.b) GROUP BY ts - ts "
+            "% 10000").fetchall()
+        same([(ms_of(r["window_start"]), r["n"], round(r["s"], 6))
+              for r in got], want, "UNION ALL per window")
     finally:
         if not os.environ.get("RANK_ORACLE_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)

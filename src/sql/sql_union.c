@@ -138,7 +138,7 @@ int sql_union_build(const struct sql_query_start *q,
         tcol[b] =
             schema_find(rs, rel[b]->time_column, strlen(rel[b]->time_column));
         for (int i = 0; i < rs->ncolumns && !rc; i++) {
-            char n[24];
+            char n[40];
             snprintf(n, sizeof n, "$b%d_%d", b, i);
             rc = schema_add(&un->u, n, rs->columns[i].type, true, NULL) < 0;
         }
@@ -156,7 +156,7 @@ int sql_union_build(const struct sql_query_start *q,
         schema_init(v);
         for (int c = 0; c < un->u.ncolumns; c++) {
             const struct schema_column *uc = &un->u.columns[c];
-            char n[24], path[SCHEMA_PATH_MAX];
+            char n[40], path[SCHEMA_PATH_MAX];
             const char *vname = uc->name;
             snprintf(n, sizeof n, "$c%d", c);
             snprintf(path, sizeof path, NO_FIELD "%d", c);

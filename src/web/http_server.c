@@ -515,6 +515,11 @@ void http_server_release(struct http_server *s)
     atomic_fetch_sub(&s->holds, 1);
 }
 
+const char *http_conn_peer(const struct http_conn *c)
+{
+    return c->peer;
+}
+
 bool http_server_stopping(const struct http_server *s)
 {
     return atomic_load(&s->stopping);

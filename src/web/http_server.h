@@ -63,6 +63,8 @@ struct loop *http_server_loop(struct http_server *s);
 void http_server_hold(struct http_server *s);
 void http_server_release(struct http_server *s);
 bool http_server_stopping(const struct http_server *s);
+/* The peer's "ip:port" as accepted. */
+const char *http_conn_peer(const struct http_conn *c);
 
 /* --- answering (loop thread) --- */
 /* A whole response with Content-Length; extra_headers (may be NULL) are

@@ -21,6 +21,7 @@
 #include "net/listener.h"
 #include "net/tls.h"
 #include "row/json_encode.h"
+#include "broker/auth_acls.h"
 #include "web/web_int.h"
 
 void web_json_str(struct buf *b, const char *s, size_t n)
@@ -375,40 +376,56 @@ static void handle(void *arg, struct http_conn *c,
     }
     if (!web_auth_allow(w, c, req))
         return;
+    /* ACLs (docs/security.md, "HTTP"): overviews need DESCRIBE on the
+     * cluster; SQL, which reads and writes any topic, ALTER on it. */
     if (path_is(path, "/metrics")) {
         if (!get)
             return web_error(c, 405, "use GET");
+        if (!web_acl_allow(w, c, AUTH_RES_CLUSTER, "", AUTH_OP_DESCRIBE))
+            return;
         return web_metrics_get(w, c);
     }
     if (path_is(path, "/sql")) {
         if (!post)
             return web_error(c, 405, "use POST with the SQL script as body");
+        if (!web_acl_allow(w, c, AUTH_RES_CLUSTER, "", AUTH_OP_ALTER))
+            return;
         return web_sql_post(w, c, req, body, len);
     }
     if (path_is(path, "/query")) {
         if (!post)
             return web_error(c, 405, "use POST with a SELECT as body");
+        if (!web_acl_allow(w, c, AUTH_RES_CLUSTER, "", AUTH_OP_ALTER))
+            return;
         return web_query_post(w, c, req, body, len);
     }
     if (path_is(path, "/streams")) {
         if (!get)
             return web_error(c, 405, "use GET");
+        if (!web_acl_allow(w, c, AUTH_RES_CLUSTER, "", AUTH_OP_DESCRIBE))
+            return;
         return web_streams_get(w, c);
     }
     if (path_is(path, "/events")) {
         if (!get)
             return web_error(c, 405, "use GET");
+        if (!web_acl_allow(w, c, AUTH_RES_CLUSTER, "", AUTH_OP_DESCRIBE))
+            return;
         return web_events_get(w, c, req);
     }
     if (path_is(path, "/skew") || path_is(path, "/advise")) {
         if (!get)
             return web_error(c, 405, "use GET");
+        if (!web_acl_allow(w, c, AUTH_RES_CLUSTER, "", AUTH_OP_DESCRIBE))
+            return;
         return path_is(path, "/skew") ? web_skew_get(c, req)
                                       : web_advise_get(c, req);
     }
     if (path_is(path, "/groups")) {
         if (!get)
             return web_error(c, 405, "use GET");
+        if (!web_acl_allow(w, c, AUTH_RES_CLUSTER, "", AUTH_OP_DESCRIBE))
+            return;
         return web_groups_get(w, c);
     }
     char parts[2][256];
@@ -419,11 +436,16 @@ static void handle(void *arg, struct http_conn *c,
             return web_error(c, 404, "no such resource");
         if (!post)
             return web_error(c, 405, "use POST");
+        if (!web_acl_allow(w, c, AUTH_RES_GROUP, parts[0], AUTH_OP_READ))
+            return;
         return web_group_reset(w, c, parts[0], body, len);
     }
     if (path_under(path, "/queries")) {
         if (split_path(path, parts, &np) < 0)
             return web_error(c, 404, "no such resource");
+        if (!web_acl_allow(w, c, AUTH_RES_CLUSTER, "",
+                           get ? AUTH_OP_DESCRIBE : AUTH_OP_ALTER))
+            return;
         if (np == 2)
             return web_queries_action(w, c, parts[0], parts[1], post);
         if (np && http_str_ieq(req->method, "DELETE"))
@@ -470,11 +492,24 @@ int web_start(const struct web_options *o, struct web **out, char *err,
     w->o.kafka_bootstrap = w->kafka_bootstrap;
     w->o.listen = NULL;
     w->started_ms = clock_now_ms();
+    snprintf(w->super_users, sizeof w->super_users, "%s",
+             o->super_users ? o->super_users : "");
+    w->o.super_users = w->super_users;
+    if (o->acls) {
+        int arc = web_acl_create(w->data_dir, &w->acl);
+        if (arc < 0) {
+            snprintf(err, errlen, "ACLs of %s/security: %s", w->data_dir,
+                     err_str(arc));
+            mem_free(w);
+            return arc;
+        }
+    }
     if (o->require_auth) {
         int arc = web_auth_create(w->data_dir, &w->auth);
         if (arc < 0) {
             snprintf(err, errlen, "users of %s/security: %s", w->data_dir,
                      err_str(arc));
+            web_acl_destroy(w->acl);
             mem_free(w);
             return arc;
         }
@@ -498,6 +533,7 @@ int web_start(const struct web_options *o, struct web **out, char *err,
                      o->ssl_cert && o->ssl_cert[0] ? ": " : "",
                      o->ssl_cert && o->ssl_cert[0] ? terr : "");
             web_auth_destroy(w->auth);
+            web_acl_destroy(w->acl);
             mem_free(w);
             return trc;
         }
@@ -514,6 +550,7 @@ int web_start(const struct web_options *o, struct web **out, char *err,
     if (rc < 0) {
         web_groups_destroy(w->groups);
         web_auth_destroy(w->auth);
+        web_acl_destroy(w->acl);
         tls_ctx_destroy(w->tls);
         mem_free(w);
         return rc;
@@ -529,6 +566,7 @@ void web_stop(struct web *w)
     http_server_stop(w->http);
     web_groups_destroy(w->groups);
     web_auth_destroy(w->auth);
+    web_acl_destroy(w->acl);
     tls_ctx_destroy(w->tls);
     mem_free(w);
 }

@@ -31,6 +31,12 @@ struct web_options {
     /* HTTP Basic with a user of <data>/security/users on every route but
      * /healthz and /readyz (http.authentication.required). */
     bool require_auth;
+    /* Kafka's ACLs on the routes (rill.acls.enable, docs/security.md),
+     * with the broker's super.users and allow.everyone.if.no.acl.found;
+     * the bindings of <data>/security/acls. */
+    bool acls;
+    bool allow_if_no_acl;
+    const char *super_users;
     /* listen "https://HOST:PORT": TLS with these PEM files (the Kafka
      * listener's ssl.* settings). */
     const char *ssl_cert, *ssl_key, *ssl_key_password, *ssl_ca;

@@ -10,6 +10,7 @@
  * costs a PBKDF2 run: the SHA-256 of the last few accepted header values
  * is remembered, until the users file changes.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -30,6 +31,7 @@ struct web_auth {
     struct auth_users *users;
     int64_t checked_ms;
     uint8_t seen[SEEN_MAX][32];
+    char seen_user[SEEN_MAX][256]; /* the user of each remembered value */
     int nseen, next;
 };
 
@@ -54,7 +56,9 @@ void web_auth_destroy(struct web_auth *a)
     mem_free(a);
 }
 
-static bool check(struct web_auth *a, const struct http_str *h)
+/* On success, user receives the user name (for the principal). */
+static bool check(struct web_auth *a, const struct http_str *h, char *user,
+                  size_t cap)
 {
     int64_t now = clock_now_ms();
     if (now - a->checked_ms >= 1000) {
@@ -73,8 +77,10 @@ static bool check(struct web_auth *a, const struct http_str *h)
     uint8_t digest[32];
     EVP_Digest(b64, n, digest, NULL, EVP_sha256(), NULL);
     for (int i = 0; i < a->nseen; i++)
-        if (CRYPTO_memcmp(a->seen[i], digest, 32) == 0)
+        if (CRYPTO_memcmp(a->seen[i], digest, 32) == 0) {
+            snprintf(user, cap, "%s", a->seen_user[i]);
             return true;
+        }
     uint8_t plain[600];
     int len = auth_base64_decode(b64, n, plain, sizeof(plain) - 1);
     if (len <= 0)
@@ -83,6 +89,8 @@ static bool check(struct web_auth *a, const struct http_str *h)
     bool ok = false;
     if (colon) {
         size_t ulen = (size_t)(colon - plain);
+        snprintf(user, cap, "%.*s", (int)(ulen > 255 ? 255 : ulen),
+                 (const char *)plain);
         const struct auth_scram_cred *c =
             auth_users_find(a->users, (const char *)plain, ulen, 0);
         ok = c && auth_scram_check_password(c, (const char *)colon + 1,
@@ -94,6 +102,7 @@ static bool check(struct web_auth *a, const struct http_str *h)
     OPENSSL_cleanse(plain, sizeof(plain));
     if (ok) {
         memcpy(a->seen[a->next], digest, 32);
+        snprintf(a->seen_user[a->next], sizeof a->seen_user[0], "%s", user);
         a->next = (a->next + 1) % SEEN_MAX;
         if (a->nseen < SEEN_MAX)
             a->nseen++;
@@ -104,11 +113,15 @@ static bool check(struct web_auth *a, const struct http_str *h)
 bool web_auth_allow(struct web *w, struct http_conn *c,
                     const struct http_request *req)
 {
+    snprintf(w->principal, sizeof w->principal, "User:ANONYMOUS");
     if (!w->auth)
         return true;
     const struct http_str *h = http_request_header(req, "Authorization");
-    if (h && check(w->auth, h))
+    char user[256];
+    if (h && check(w->auth, h, user, sizeof user)) {
+        snprintf(w->principal, sizeof w->principal, "User:%s", user);
         return true;
+    }
     static const char body[] =
         "{\"error\":\"authentication required: HTTP Basic with a user of "
         "rill users\"}\n";

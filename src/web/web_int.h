@@ -29,7 +29,12 @@ struct web {
     struct http_server *http;
     int64_t started_ms;
     struct web_auth *auth; /* NULL: no login needed */
-    struct tls_ctx *tls;   /* https:// */
+    struct web_acl *acl;   /* NULL: ACLs off */
+    char super_users[2048];
+    /* The request being routed: "User:<Basic user>" or "User:ANONYMOUS"
+     * (set by web_auth_allow; one request at a time on the web thread). */
+    char principal[320];
+    struct tls_ctx *tls; /* https:// */
 };
 
 /* web_auth.c: HTTP Basic against the data directory's users. allow
@@ -39,6 +44,18 @@ int web_auth_create(const char *data_dir, struct web_auth **out);
 void web_auth_destroy(struct web_auth *a);
 bool web_auth_allow(struct web *w, struct http_conn *c,
                     const struct http_request *req);
+
+/* web_acl.c: Kafka's ACLs on the routes, for w->principal. allow answers
+ * 403 itself and returns false when the request may not go on; true when
+ * ACLs are off. rtype/op: AUTH_RES_* / AUTH_OP_* (broker/auth_acls.h). */
+struct web_acl;
+int web_acl_create(const char *data_dir, struct web_acl **out);
+void web_acl_destroy(struct web_acl *a);
+bool web_acl_allow(struct web *w, struct http_conn *c, int rtype,
+                   const char *name, int op);
+/* Creating a topic: CREATE on the cluster or on the topic. */
+bool web_acl_allow_create(struct web *w, struct http_conn *c,
+                          const char *topic);
 
 /* Routes (each answers c, now or later). parts are the path's segments
  * after the first ("/topics/a/b" -> parts {"a", "b"}), percent-decoded. */

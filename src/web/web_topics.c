@@ -27,6 +27,7 @@
 #include "log/logdir.h"
 #include "log/partition.h"
 #include "log/record_batch.h"
+#include "broker/auth_acls.h"
 #include "web/web_int.h"
 
 #define INGEST_BATCH_BYTES (512u * 1024)
@@ -507,20 +508,39 @@ void web_topics_route(struct web *w, struct http_conn *c,
                       const char *body, size_t len)
 {
     bool get = http_str_ieq(req->method, "GET");
+    /* ACLs (docs/security.md, "HTTP"): as the Kafka APIs that do the same
+     * (Metadata, CreateTopics, Produce, DeleteTopics, AlterConfigs). */
     if (!name) {
         if (!get)
             return web_error(c, 405, "use GET");
+        if (!web_acl_allow(w, c, AUTH_RES_CLUSTER, "", AUTH_OP_DESCRIBE))
+            return;
         return list_topics(w, c);
     }
-    if (get)
+    if (get) {
+        if (!web_acl_allow(w, c, AUTH_RES_TOPIC, name, AUTH_OP_DESCRIBE))
+            return;
         return describe_topic(w, c, name);
-    if (http_str_ieq(req->method, "PUT"))
+    }
+    if (http_str_ieq(req->method, "PUT")) {
+        if (!web_acl_allow_create(w, c, name))
+            return;
         return create_topic(w, c, name, body, len);
-    if (http_str_ieq(req->method, "POST"))
+    }
+    if (http_str_ieq(req->method, "POST")) {
+        if (!web_acl_allow(w, c, AUTH_RES_TOPIC, name, AUTH_OP_WRITE))
+            return;
         return ingest(w, c, req, name, body, len);
-    if (http_str_ieq(req->method, "DELETE"))
+    }
+    if (http_str_ieq(req->method, "DELETE")) {
+        if (!web_acl_allow(w, c, AUTH_RES_TOPIC, name, AUTH_OP_DELETE))
+            return;
         return web_topic_delete(w, c, name);
-    if (http_str_ieq(req->method, "PATCH"))
+    }
+    if (http_str_ieq(req->method, "PATCH")) {
+        if (!web_acl_allow(w, c, AUTH_RES_TOPIC, name, AUTH_OP_ALTER_CONFIGS))
+            return;
         return web_topic_patch(w, c, name, body, len);
+    }
     web_error(c, 405, "use GET, PUT, POST, PATCH or DELETE");
 }

@@ -100,7 +100,8 @@ static int parse_line(char *line, struct auth_quota_entry *e)
     if (!t)
         return ERR_PARSE;
     char *p = auth_file_unescape(t);
-    if (strlen(p) >= sizeof(e->principal) || !strchr(p, ':')) {
+    if (strlen(p) >= sizeof(e->principal) ||
+        (!strchr(p, ':') && strcmp(p, AUTH_QUOTA_DEFAULT_USER) != 0)) {
         mem_free(p);
         return ERR_PARSE;
     }
@@ -258,6 +259,21 @@ void auth_quotas_set(struct auth_quotas *q, const char *principal,
         e->producer_byte_rate = producer;
     if (consumer != AUTH_QUOTA_DEFAULT)
         e->consumer_byte_rate = consumer;
+}
+
+void auth_quotas_replace(struct auth_quotas *q, const char *principal,
+                         int64_t producer, int64_t consumer)
+{
+    if (producer == AUTH_QUOTA_DEFAULT && consumer == AUTH_QUOTA_DEFAULT) {
+        auth_quotas_remove(q, principal);
+        return;
+    }
+    auth_quotas_set(q, principal, producer, consumer);
+    for (size_t i = 0; i < q->n; i++)
+        if (!strcmp(q->v[i].principal, principal)) {
+            q->v[i].producer_byte_rate = producer;
+            q->v[i].consumer_byte_rate = consumer;
+        }
 }
 
 int auth_quotas_remove(struct auth_quotas *q, const char *principal)

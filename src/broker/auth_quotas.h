@@ -6,6 +6,7 @@
  *     User:alice producer_byte_rate=1048576 consumer_byte_rate=2097152
  * (either key may be absent: that direction uses the broker's default;
  * -1 means unlimited). Bytes <= 0x20 and '%' of the principal are %XX.
+ * The principal <default> is the default user (AUTH_QUOTA_DEFAULT_USER).
  *
  * Rate (Kafka's Rate with 11 one-second samples): the bytes of the samples
  * that are not older than 11 s, over the time since the oldest of them
@@ -43,6 +44,9 @@ struct auth_quota_entry {
 };
 
 #define AUTH_QUOTA_DEFAULT (-2)
+/* The entry of the default user (Kafka's user entity with a null name,
+ * AlterClientQuotas): above quota.*.default, below a user's own. */
+#define AUTH_QUOTA_DEFAULT_USER "<default>"
 
 struct auth_quotas;
 
@@ -56,6 +60,10 @@ const struct auth_quota_entry *auth_quotas_find(const struct auth_quotas *q,
 /* Sets principal's values (AUTH_QUOTA_DEFAULT leaves one as it is). */
 void auth_quotas_set(struct auth_quotas *q, const char *principal,
                      int64_t producer, int64_t consumer);
+/* Sets both values exactly (AUTH_QUOTA_DEFAULT unsets one); an entry with
+ * neither set goes. */
+void auth_quotas_replace(struct auth_quotas *q, const char *principal,
+                         int64_t producer, int64_t consumer);
 int auth_quotas_remove(struct auth_quotas *q, const char *principal);
 size_t auth_quotas_count(const struct auth_quotas *q);
 const struct auth_quota_entry *auth_quotas_at(const struct auth_quotas *q,

@@ -186,6 +186,8 @@ struct broker_quotas;
 struct broker_quotas *broker_auth_quotas(struct broker *b);
 int broker_quotas_create(struct broker *b, struct broker_quotas **out);
 void broker_quotas_destroy(struct broker_quotas *q);
+/* Serves DescribeClientQuotas and AlterClientQuotas. */
+void broker_quotas_register(struct broker *b);
 /* Counts bytes of a Produce request (produce) or a Fetch answer against
  * the connection's principal; returns the throttle time in ms (0: under
  * its quota, or none). */

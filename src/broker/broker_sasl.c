@@ -160,6 +160,7 @@ int broker_auth_open(struct broker *b)
     broker_serve(b, KAFKA_API_DESCRIBE_USER_SCRAM, handle_describe_scram);
     broker_serve(b, KAFKA_API_ALTER_USER_SCRAM, handle_alter_scram);
     broker_acls_register(b);
+    broker_quotas_register(b);
     if (b->cfg.sasl && auth_users_count(a->users) == 0)
         diag_warn("broker: SASL listener and no users yet: add some with "
                   "`rill users add NAME --data %s`",

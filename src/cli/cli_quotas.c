@@ -18,8 +18,9 @@ static const char usage[] =
     "[--consumer-byte-rate N]\n"
     "       rill quotas list\n"
     "       rill quotas delete PRINCIPAL\n"
-    "  PRINCIPAL: User:NAME (User:ANONYMOUS without SASL); N bytes/s, -1 "
-    "unlimited;\n"
+    "  PRINCIPAL: User:NAME (User:ANONYMOUS without SASL), or '<default>' "
+    "for every user\n"
+    "  without a line of its own; N bytes/s, -1 unlimited;\n"
     "  what is not set follows quota.producer.default / "
     "quota.consumer.default;\n"
     "  on a data directory: --data DIR (default $RILL_DATA or ./rill-data)";
@@ -49,8 +50,9 @@ int cli_quotas(int argc, char **argv)
         (cons_s && cli_parse_i64("consumer-byte-rate", cons_s, &cons)))
         return 2;
     if (!verb || (strcmp(verb, "list") && !principal) ||
-        (principal && !strchr(principal, ':')) || prod < -2 || cons < -2 ||
-        prod == 0 || cons == 0) {
+        (principal && !strchr(principal, ':') &&
+         strcmp(principal, AUTH_QUOTA_DEFAULT_USER)) ||
+        prod < -2 || cons < -2 || prod == 0 || cons == 0) {
         fprintf(stderr, "usage: %s\n", usage);
         return 2;
     }

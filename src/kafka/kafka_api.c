@@ -19,6 +19,7 @@
 
 #include "base/err.h"
 #include "kafka/kafka_extra.h"
+#include "kafka/kafka_quota.h"
 #include "kafka/kafka_sasl.h"
 #include "kafka/kafka_wire.h"
 
@@ -66,6 +67,8 @@ static const struct kafka_api_range api_table[] = {
     {KAFKA_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0},
     {KAFKA_API_LIST_PARTITION_REASSIGNMENTS, 0, 0},
     {KAFKA_API_OFFSET_DELETE, 0, 0},
+    {KAFKA_API_DESCRIBE_CLIENT_QUOTAS, 0, 1},
+    {KAFKA_API_ALTER_CLIENT_QUOTAS, 0, 1},
     {KAFKA_API_DESCRIBE_USER_SCRAM, 0, 0},
     {KAFKA_API_ALTER_USER_SCRAM, 0, 0},
     {KAFKA_API_UPDATE_FEATURES, 0, 1},
@@ -201,6 +204,10 @@ const char *kafka_api_name(int16_t api_key)
         return "CreateAcls";
     case KAFKA_API_DELETE_ACLS:
         return "DeleteAcls";
+    case KAFKA_API_DESCRIBE_CLIENT_QUOTAS:
+        return "DescribeClientQuotas";
+    case KAFKA_API_ALTER_CLIENT_QUOTAS:
+        return "AlterClientQuotas";
     case KAFKA_API_DESCRIBE_USER_SCRAM:
         return "DescribeUserScramCredentials";
     case KAFKA_API_ALTER_USER_SCRAM:
@@ -768,6 +775,9 @@ int kafka_request_decode(struct buf_reader *r, int16_t api_key, int16_t version,
         *out = q;
         return kafka_cg_describe_request_decode(r, version, a, q);
     }
+    case KAFKA_API_DESCRIBE_CLIENT_QUOTAS:
+    case KAFKA_API_ALTER_CLIENT_QUOTAS:
+        return kafka_quota_request_decode(r, api_key, version, a, out);
     default:
         if (kafka_extra_api(api_key))
             return kafka_extra_request_decode(r, api_key, version, a, out);
@@ -881,6 +891,10 @@ void kafka_request_encode(struct buf *out, int16_t api_key, int16_t version,
         break;
     case KAFKA_API_CONSUMER_GROUP_DESCRIBE:
         kafka_cg_describe_request_encode(out, version, q);
+        break;
+    case KAFKA_API_DESCRIBE_CLIENT_QUOTAS:
+    case KAFKA_API_ALTER_CLIENT_QUOTAS:
+        kafka_quota_request_encode(out, api_key, version, q);
         break;
     default:
         if (kafka_extra_api(api_key))

@@ -58,6 +58,38 @@ static void sample_security_body(struct buf *out, int16_t key, int16_t v)
         kafka_wire_put_tags(&e);
         kafka_wire_put_tags(&e);
         break;
+    case KAFKA_API_DESCRIBE_CLIENT_QUOTAS:
+        kafka_wire_put_array(&e, 2, false);
+        kafka_wire_put_string(&e, KAFKA_STR("user"), false);
+        buf_put_u8(out, 0);
+        kafka_wire_put_string(&e, KAFKA_STR("alice"), true);
+        kafka_wire_put_tags(&e);
+        kafka_wire_put_string(&e, KAFKA_STR("client-id"), false);
+        buf_put_u8(out, 2);
+        kafka_wire_put_string(&e, slice_make(NULL, 0), true);
+        kafka_wire_put_tags(&e);
+        kafka_wire_put_bool(&e, true);
+        kafka_wire_put_tags(&e);
+        break;
+    case KAFKA_API_ALTER_CLIENT_QUOTAS:
+        kafka_wire_put_array(&e, 1, false);
+        kafka_wire_put_array(&e, 1, false);
+        kafka_wire_put_string(&e, KAFKA_STR("user"), false);
+        kafka_wire_put_string(&e, slice_make(NULL, 0), true);
+        kafka_wire_put_tags(&e);
+        kafka_wire_put_array(&e, 2, false);
+        kafka_wire_put_string(&e, KAFKA_STR("producer_byte_rate"), false);
+        buf_put_i64(out, 0x4130000000000000LL); /* 1048576.0 */
+        kafka_wire_put_bool(&e, false);
+        kafka_wire_put_tags(&e);
+        kafka_wire_put_string(&e, KAFKA_STR("consumer_byte_rate"), false);
+        buf_put_i64(out, 0);
+        kafka_wire_put_bool(&e, true);
+        kafka_wire_put_tags(&e);
+        kafka_wire_put_tags(&e);
+        kafka_wire_put_bool(&e, true);
+        kafka_wire_put_tags(&e);
+        break;
     case KAFKA_API_DESCRIBE_ACLS:
         sample_acl(&e, v, true);
         kafka_wire_put_tags(&e);

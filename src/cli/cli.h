@@ -74,6 +74,13 @@ struct auth_acl;
 int cli_acls_remote(const char *bootstrap, const char *config_file,
                     const char *verb, const struct auth_acl *f, const int *ops,
                     int nops, int timeout_ms);
+/* `rill users VERB ... --bootstrap` (cli_users_remote.c): Describe /
+ * AlterUserScramCredentials over the Kafka protocol, TLS and SASL from the
+ * client properties file. mech 0: both SCRAM mechanisms. Returns the exit
+ * status. */
+int cli_users_remote(const char *bootstrap, const char *config_file,
+                     const char *verb, const char *name, const char *pw,
+                     int mech, int32_t iterations, int timeout_ms);
 int cli_quotas(int argc, char **argv);
 int cli_simulate(int argc, char **argv);
 int cli_skew(int argc, char **argv);

@@ -28,7 +28,12 @@ static const char users_usage[] =
     "  SCRAM mechanisms unless --mechanism (PLAIN logins use either);\n"
     "  on a data directory: --data DIR (default $RILL_DATA or ./rill-data); "
     "a running\n"
-    "  broker on it picks the change up at the next login";
+    "  broker on it picks the change up at the next login;\n"
+    "  on a running broker: --bootstrap HOST:PORT [--command-config "
+    "CLIENT.properties]\n"
+    "  [--timeout MS] (Describe/AlterUserScramCredentials; security.protocol, "
+    "sasl.*,\n"
+    "  ssl.ca.location for a secured listener)";
 
 static int read_password(const char *flag, const char *file, char *out,
                          size_t cap)
@@ -84,6 +89,9 @@ int cli_users(int argc, char **argv)
     const char *pw_file = cli_opt(&a, "password-file");
     const char *mech_s = cli_opt(&a, "mechanism");
     const char *iter_s = cli_opt(&a, "iterations");
+    const char *bootstrap = cli_opt(&a, "bootstrap");
+    const char *cmd_config = cli_opt(&a, "command-config");
+    const char *timeout_s = cli_opt(&a, "timeout");
     const char *verb = cli_positional(&a, 0);
     const char *name = cli_positional(&a, 0); /* the next one */
     int rc = cli_check_unused(&a, users_usage);
@@ -101,6 +109,32 @@ int cli_users(int argc, char **argv)
     if (!verb || (strcmp(verb, "list") && !name)) {
         fprintf(stderr, "usage: %s\n", users_usage);
         return 2;
+    }
+    if (bootstrap) {
+        int64_t timeout = 30000;
+        if (timeout_s && cli_parse_i64("timeout", timeout_s, &timeout))
+            return 2;
+        if (strcmp(verb, "list") && strcmp(verb, "add") &&
+            strcmp(verb, "delete")) {
+            fprintf(stderr, "rill users: unknown verb '%s'\nusage: %s\n", verb,
+                    users_usage);
+            return 2;
+        }
+        if (iterations < AUTH_SCRAM_MIN_ITERATIONS ||
+            iterations > AUTH_SCRAM_MAX_ITERATIONS) {
+            fprintf(stderr, "rill users: iterations must be %d to %d\n",
+                    AUTH_SCRAM_MIN_ITERATIONS, AUTH_SCRAM_MAX_ITERATIONS);
+            return 2;
+        }
+        char pw[1024] = "";
+        if (!strcmp(verb, "add") &&
+            read_password(pw_flag, pw_file, pw, sizeof(pw)))
+            return 1;
+        int st = cli_users_remote(bootstrap, cmd_config, verb, name,
+                                  pw[0] ? pw : NULL, mech, (int32_t)iterations,
+                                  (int)timeout);
+        memset(pw, 0, sizeof(pw));
+        return st;
     }
     if (!strcmp(verb, "list") && cli_dir_missing("users", dir))
         return 1;

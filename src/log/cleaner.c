@@ -527,7 +527,8 @@ static int emit_rebuilt(struct pass *ps, struct seg_out *o,
     size_t size = RECORD_BATCH_HEADER_SIZE + ps->enc.len;
     uint8_t *nb = buf_extend(&ps->out, size);
     memcpy(nb, b, RECORD_BATCH_HEADER_SIZE);
-    memcpy(nb + RECORD_BATCH_HEADER_SIZE, ps->enc.data, ps->enc.len);
+    if (ps->enc.len) /* a batch left empty: no body (enc.data may be NULL) */
+        memcpy(nb + RECORD_BATCH_HEADER_SIZE, ps->enc.data, ps->enc.len);
     be32_store(nb + 8, (uint32_t)(size - RECORD_BATCH_LOG_OVERHEAD));
     int16_t attrs =
         (int16_t)((h->attributes & ~RECORD_BATCH_ATTR_CODEC_MASK) | codec);

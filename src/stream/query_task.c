@@ -297,9 +297,12 @@ static void on_late(void *arg, const struct row_batch *in, int row)
 {
     struct task *k = arg;
     k->late_rows++;
-    int64_t behind = pipeline_watermark(k->pipe) - in->meta[row].event_ts;
-    if (behind < 0)
-        behind = 0;
+    /* How far behind the watermark, saturated: a watermark at the end of
+     * time, or an event time far in the past, must not overflow. */
+    int64_t wm = pipeline_watermark(k->pipe), ts = in->meta[row].event_ts;
+    int64_t behind = wm <= ts                        ? 0
+                     : ts < 0 && wm > INT64_MAX + ts ? INT64_MAX
+                                                     : wm - ts;
     k->lateness[query_info_bucket(behind)]++;
     if (behind > k->max_lateness)
         k->max_lateness = behind;

@@ -6,8 +6,8 @@
 # dirty, and the librdkafka producer of broker_produce.sh (linger.ms=5,
 # 200 B values, 8 partitions, acks=1) on another topic for SECONDS_RUN
 # seconds, A B A B: A with log.cleaner.enable=false, B with the cleaner on
-# (log.cleaner.backoff.ms=500, the default 64 MiB/s I/O bound), so B's
-# producer runs while the cleaner works. Prints one line per run; the
+# (log.cleaner.backoff.ms=500, the default 64 MiB/s I/O bound, or
+# CLEANER_IO bytes/s), so B's producer runs while the cleaner works. Prints one line per run; the
 # machine is shared, so figures are indicative.
 #   make RELEASE=1 BUILD=build/release build/release/rill \
 #        build/release/bench/broker_produce build/release/bench/log_clean
@@ -48,7 +48,8 @@ run() { # name cleaner(true|false)
     rm -rf "$tmp/run"; cp -r "$tmp/template" "$tmp/run"
     local port; port=$(free_port)
     "$RILL" serve --data "$tmp/run" --listen "127.0.0.1:$port" --set num.partitions=8 \
-        --set log.cleaner.enable="$on" --set log.cleaner.backoff.ms=500 >"$tmp/run.log" 2>&1 &
+        --set log.cleaner.enable="$on" --set log.cleaner.backoff.ms=500 \
+        ${CLEANER_IO:+--set log.cleaner.io.max.bytes.per.second=$CLEANER_IO} >"$tmp/run.log" 2>&1 &
     local pid=$!; pids+=("$pid")
     wait_port "$port" || { echo "log_clean: rill did not start" >&2; cat "$tmp/run.log" >&2; return 1; }
     "$CLIENT" produce "127.0.0.1:$port" bench 0.3 200 1 >/dev/null

@@ -178,18 +178,26 @@ static void delete_topic(struct web_job *j, rd_kafka_t *rk, const char *t)
 
 /* ---- PATCH /topics/{t} ---- */
 
-/* The settings a topic takes (broker_admin.c's keys, but cleanup.policy,
- * which is 'delete' only, and index.interval.bytes, which is fixed). */
-static const char *const topic_keys[] = {"retention.ms", "retention.bytes",
-                                         "segment.bytes", "segment.ms",
-                                         "max.message.bytes"};
+/* The settings a topic takes (broker_admin.c's keys, but
+ * index.interval.bytes, which is fixed). AlterConfigs replaces the whole
+ * set, so every one is sent again (alter_configs): a PATCH of retention.ms
+ * must not turn a compacted topic back to cleanup.policy=delete. */
+static const char *const topic_keys[] = {"retention.ms",
+                                         "retention.bytes",
+                                         "segment.bytes",
+                                         "segment.ms",
+                                         "max.message.bytes",
+                                         "cleanup.policy",
+                                         "delete.retention.ms",
+                                         "min.compaction.lag.ms",
+                                         "min.cleanable.dirty.ratio"};
 #define NKEYS (sizeof topic_keys / sizeof topic_keys[0])
 
 struct alter {
     char value[NKEYS][32]; /* "" after null: back to the default */
     bool set[NKEYS];
     long partitions;
-    char bad[256];
+    char bad[384];
 };
 
 static void on_member(void *arg, const char *key, const char *v, size_t vn,
@@ -225,7 +233,9 @@ static void on_member(void *arg, const char *key, const char *v, size_t vn,
         }
     snprintf(a->bad, sizeof a->bad,
              "unknown setting \"%.60s\" (known: partitions, retention.ms, "
-             "retention.bytes, segment.bytes, segment.ms, max.message.bytes)",
+             "retention.bytes, segment.bytes, segment.ms, max.message.bytes, "
+             "cleanup.policy, delete.retention.ms, min.compaction.lag.ms, "
+             "min.cleanable.dirty.ratio)",
              key);
 }
 
@@ -284,6 +294,10 @@ static int alter_configs(rd_kafka_t *rk, const char *t,
     snprintf(now[2], 32, "%" PRId64, cur->segment_bytes);
     snprintf(now[3], 32, "%" PRId64, cur->segment_ms);
     snprintf(now[4], 32, "%d", cur->max_message_bytes);
+    snprintf(now[5], 32, "%s", logdir_cleanup_policy_name(cur->cleanup_policy));
+    snprintf(now[6], 32, "%" PRId64, cur->delete_retention_ms);
+    snprintf(now[7], 32, "%" PRId64, cur->min_compaction_lag_ms);
+    snprintf(now[8], 32, "%g", cur->min_cleanable_dirty_ratio);
     rd_kafka_ConfigResource_t *res =
         rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t);
     for (size_t k = 0; k < NKEYS; k++) {

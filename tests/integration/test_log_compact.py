@@ -18,6 +18,7 @@ serve`, with unmodified clients: kcat and confluent-kafka.
 5. `rill topics create --config cleanup.policy=compact` on a data directory
    and through --bootstrap.
 6. SQL: CREATE TABLE with PRIMARY KEY (or WITH key) gets a compacted topic.
+7. HTTP PATCH /topics/{t} of retention.ms keeps cleanup.policy=compact.
 """
 import os
 import subprocess
@@ -376,10 +377,38 @@ def part6():
         check("differ" in p.stdout + p.stderr, "PRIMARY KEY and a different WITH key are refused")
 
 
+def part7(srv, http_port):
+    """PATCH /topics/{t} (AlterConfigs underneath) keeps the compaction."""
+    import http.client
+    import json
+
+    def patch(body):
+        c = http.client.HTTPConnection("127.0.0.1", http_port, timeout=30)
+        c.request("PATCH", "/topics/kv", body=body)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data
+    st, data = patch(json.dumps({"retention.ms": 3600000}))
+    check(st == 200, "PATCH /topics/kv retention.ms (%s)" % data[:200])
+    admin = AdminClient({"bootstrap.servers": srv.bootstrap})
+    res = ConfigResource(ConfigResource.Type.TOPIC, "kv")
+    d = admin.describe_configs([res])[res].result(10)
+    check(d["cleanup.policy"].value == "compact" and d["retention.ms"].value == "3600000",
+          "a PATCH of retention.ms leaves cleanup.policy=compact")
+    st, data = patch(json.dumps({"cleanup.policy": "compact,delete"}))
+    d = admin.describe_configs([res])[res].result(10)
+    check(st == 200 and d["cleanup.policy"].value == "compact,delete",
+          "PATCH sets cleanup.policy")
+
+
 def main():
-    with Server(extra=CLEANER) as srv:
+    from rilltest import free_port
+    hp = free_port()
+    with Server(extra=CLEANER + ["--http-listen", "127.0.0.1:%d" % hp]) as srv:
         admin = AdminClient({"bootstrap.servers": srv.bootstrap})
         part1(srv, admin)
+        part7(srv, hp)
         part2(srv, admin)
         part5(srv)
     part3()

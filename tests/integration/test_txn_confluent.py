@@ -180,8 +180,13 @@ def main():
         deadline = time.time() + 15
         while "aborted, producer epoch" not in srv.output() and time.time() < deadline:
             time.sleep(0.2)
-        hw = lso(srv, "tx", 0, "read_uncommitted")
-        ls = lso(srv, "tx", 0, "read_committed")
+        # The log line comes when the abort starts; its marker follows the fsync.
+        while True:
+            hw = lso(srv, "tx", 0, "read_uncommitted")
+            ls = lso(srv, "tx", 0, "read_committed")
+            if ls == hw or time.time() > deadline:
+                break
+            time.sleep(0.2)
         check(ls == hw, "the timed-out transaction was aborted: LSO %d == HW %d" % (ls, hw))
         failed = False
         try:

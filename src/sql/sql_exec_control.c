@@ -274,6 +274,15 @@ static void info_json(const struct query_info *qi, struct buf *out)
                qi->corrupt_batches, qi->late_rows, qi->write_errors, qi->muted);
     if (qi->windowed)
         buf_printf(out, ",\"windows_fired\":%" PRIu64, qi->windows_fired);
+    if (qi->rates_known)
+        buf_printf(out,
+                   ",\"records_in_per_s\":%.1f,\"rows_in_per_s\":%.1f,"
+                   "\"rows_out_per_s\":%.1f,\"rate_span_ms\":%" PRId64,
+                   qi->records_in_per_s, qi->rows_in_per_s, qi->rows_out_per_s,
+                   qi->rate_span_ms);
+    else
+        buf_put_str(out, ",\"records_in_per_s\":null,\"rows_in_per_s\":null,"
+                         "\"rows_out_per_s\":null,\"rate_span_ms\":null");
     buf_printf(out, ",\"late_partitions\":[");
     for (int p = 0; p < qi->nlate_partitions; p++)
         buf_printf(out, "%s%" PRIu64, p ? "," : "", qi->late_partition[p]);
@@ -305,6 +314,11 @@ static void info_json(const struct query_info *qi, struct buf *out)
         json_str(out, op->name);
         buf_printf(out, ",\"rows_in\":%" PRIu64 ",\"rows_out\":%" PRIu64,
                    op->rows_in, op->rows_out);
+        if (qi->rates_known)
+            buf_printf(out, ",\"rows_in_per_s\":%.1f,\"rows_out_per_s\":%.1f",
+                       op->rows_in_per_s, op->rows_out_per_s);
+        else
+            buf_put_str(out, ",\"rows_in_per_s\":null,\"rows_out_per_s\":null");
         if (op->stateful)
             buf_printf(
                 out, ",\"state_entries\":%" PRIu64 ",\"state_bytes\":%" PRIu64,

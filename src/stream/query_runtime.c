@@ -366,6 +366,7 @@ static void query_destroy(struct query *q)
     mem_free(q->pub_next);
     mem_free(q->pub_wm);
     mem_free(q->rep_floor);
+    pthread_mutex_destroy(&q->rate_mu);
     mem_free(q);
 }
 
@@ -410,6 +411,7 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
         q->stall_ms = atoll(stall);
     q->stall_wm = INT64_MIN;
     q->stall_since = clock_mono_ms();
+    pthread_mutex_init(&q->rate_mu, NULL);
     q->cancel = sp->cancel;
     q->interrupted = qr->o.interrupted;
     q->vclock = qr->o.virtual_clock;
@@ -433,6 +435,7 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
     if (sp->nextra_inputs < 0 || sp->nextra_inputs >= PIPELINE_MAX_SOURCES) {
         snprintf(err, errlen, "a task reads at most %d inputs",
                  PIPELINE_MAX_SOURCES);
+        pthread_mutex_destroy(&q->rate_mu);
         mem_free(q);
         return ERR_INVALID;
     }

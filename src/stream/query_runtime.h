@@ -225,6 +225,8 @@ struct query_info_op {
     uint64_t rows_in, rows_out; /* summed over the stage's tasks */
     bool stateful;              /* has operator_ops.state */
     uint64_t state_entries, state_bytes;
+    /* rows per second over the last ~5 s (query_info.rates_known) */
+    double rows_in_per_s, rows_out_per_s;
 };
 
 struct query_info {
@@ -250,6 +252,13 @@ struct query_info {
                                  before the query read them */
     uint64_t corrupt_batches, write_errors, muted, windows_fired;
     int64_t lag[2]; /* records not yet read: input, repartition topic */
+    /* Rates, computed by the runtime: the counters are sampled once a
+     * second; a rate is the difference between the newest sample and the
+     * one about 5 s before it (rate_span_ms apart), per second. False
+     * until two samples exist (the query's first second). */
+    bool rates_known;
+    int64_t rate_span_ms;
+    double records_in_per_s, rows_in_per_s, rows_out_per_s;
     int nlate_partitions;
     uint64_t *late_partition; /* late rows per input partition */
     uint64_t late_rows;

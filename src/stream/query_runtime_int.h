@@ -122,6 +122,15 @@ struct task {
     struct task_pub pub;
 };
 
+/* Counters at one moment (monotonic ms), for rates. */
+#define QUERY_RATE_SAMPLES 8
+#define QUERY_RATE_SPAN_MS 5000 /* rates are over the last ~5 s */
+struct query_rate_sample {
+    int64_t mono;
+    uint64_t records_in, rows_in, rows_out;
+    uint64_t op_in[2 * QUERY_INFO_OPS_MAX], op_out[2 * QUERY_INFO_OPS_MAX];
+};
+
 struct query {
     struct query_runtime *rt;
     struct query_spec spec; /* a copy */
@@ -183,6 +192,12 @@ struct query {
     int64_t stall_ms; /* RILL_WATERMARK_STALL_MS, default 60 s */
     int64_t stall_wm, stall_since;
     bool stall_logged;
+    /* rates (query_info.c): stage-0 task 0 samples the counters once a
+     * second into this ring; query_runtime_info reads it. The lock is
+     * taken once a second and by readers, never per row. */
+    pthread_mutex_t rate_mu;
+    struct query_rate_sample rates[QUERY_RATE_SAMPLES];
+    int nrates, rate_next; /* samples held; the slot written next */
 };
 
 /* ---- query_runtime.c ---- */
@@ -233,6 +248,10 @@ int64_t query_task_now(const struct query *q);
 /* Fills err with "cannot <what> '<name>': <error>"; returns rc. */
 int query_task_fail(char *err, size_t errlen, int rc, const char *what,
                     const char *name);
+
+/* Stage-0 task 0, once a second: samples the query's counters for the
+ * rates query_runtime_info reports (query_info.c). */
+void query_info_sample(struct query *q, int64_t now_mono);
 
 /* The lateness bucket of a row `ms` behind the watermark (query_info.c). */
 int query_info_bucket(int64_t ms);

@@ -1005,6 +1005,8 @@ static void save_due(struct task *k, int64_t now_mono)
         query_task_progress_save(q, query_task_progress_wm(q));
     if (k->stage == 0 && k->part == 0 && q->log_events)
         check_stall(k, now_mono);
+    if (k->stage == 0 && k->part == 0)
+        query_info_sample(q, now_mono);
 }
 
 /* One step (worker_step_fn): a read and push, or a tick when due. */

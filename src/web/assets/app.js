@@ -425,9 +425,13 @@ function renderTopology(q, dt, prevOps) {
         [[rep.length + " partitions, " + q.stages[1].tasks + " tasks"], ["lag " + lag, lag, "lag"]], "repartition"));
       stage = op.stage;
     }
+    // The server's rates (rows/s over its last ~5 s) when it has them;
+    // in the query's first second, differences between two snapshots.
     const p = prevOps && prevOps[i];
-    const rin = p && dt > 0 ? Math.max(0, (op.rows_in - p.rows_in) / dt) : 0;
-    const rout = p && dt > 0 ? Math.max(0, (op.rows_out - p.rows_out) / dt) : 0;
+    const rin = typeof op.rows_in_per_s === "number" ? op.rows_in_per_s
+      : p && dt > 0 ? Math.max(0, (op.rows_in - p.rows_in) / dt) : 0;
+    const rout = typeof op.rows_out_per_s === "number" ? op.rows_out_per_s
+      : p && dt > 0 ? Math.max(0, (op.rows_out - p.rows_out) / dt) : 0;
     const lines = [["in " + fmtRate(rin) + "/s (" + op.rows_in + ")", op.rows_in, "rows-in"],
                    ["out " + fmtRate(rout) + "/s (" + op.rows_out + ")", op.rows_out, "rows-out"]];
     if (op.state_bytes !== undefined)

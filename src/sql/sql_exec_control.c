@@ -80,16 +80,33 @@ static void explain_text(const struct catalog_query *q,
         fmt_span(qi->idle_timeout_ms, s2, sizeof s2);
     else
         snprintf(s2, sizeof s2, "off");
-    buf_printf(out,
-               "\nhow: the least watermark over the input partitions that "
-               "are not idle;\n     a partition's is its newest event time "
-               "minus %s (bounded out-of-orderness)\nidle timeout: %s, "
-               "idle advance: %s, per-key watermarks: off\n",
-               s1, s2, qi->idle_advance ? "on" : "off");
+    int nkeys = 0;
+    for (int i = 0; i < qi->ninputs; i++)
+        nkeys += qi->inputs[i].nkeys;
+    if (qi->per_key)
+        buf_printf(out,
+                   "\nhow: the least watermark over the input partitions that "
+                   "are not idle;\n     a partition's is the least over its "
+                   "keys that are not idle (the floor),\n     a key's is its "
+                   "newest event time minus %s; a window grouped by the key "
+                   "fires on its key's\nidle timeout: %s, idle advance: "
+                   "%s, per-key watermarks: on (%d keys)\n",
+                   s1, s2, qi->idle_advance ? "on" : "off", nkeys);
+    else
+        buf_printf(out,
+                   "\nhow: the least watermark over the input partitions "
+                   "that are not idle;\n     a partition's is its newest "
+                   "event time minus %s (bounded out-of-orderness)\nidle "
+                   "timeout: %s, idle advance: %s, per-key watermarks: off\n",
+                   s1, s2, qi->idle_advance ? "on" : "off");
     if (qi->holder >= 0) {
         const struct query_info_input *h = &qi->inputs[qi->holder];
-        buf_printf(out, "held back by: %s partition %d: %s", h->topic,
-                   h->partition, qi->reason);
+        buf_printf(out, "held back by: %s partition %d", h->topic,
+                   h->partition);
+        if (h->has_holder)
+            buf_printf(out, ", key '%s' (of its %d keys)", h->holder_key,
+                       h->nkeys);
+        buf_printf(out, ": %s", qi->reason);
         if (qi->holder_gap_ms > 0) {
             fmt_span(qi->holder_gap_ms, s1, sizeof s1);
             buf_printf(out, " (%s behind the next slowest partition)", s1);
@@ -130,8 +147,13 @@ static void explain_text(const struct catalog_query *q,
         else
             snprintf(r[6], sizeof r[6], "%" PRId64,
                      in->end > in->next ? in->end - in->next : 0);
-        snprintf(r[7], sizeof r[7], "%s",
-                 i == qi->holder ? "<- holds it back" : "");
+        if (in->has_holder && !in->stage)
+            snprintf(r[7], sizeof r[7], "%skey '%.64s' holds its floor",
+                     i == qi->holder ? "<- holds it back; " : "",
+                     in->holder_key);
+        else
+            snprintf(r[7], sizeof r[7], "%s",
+                     i == qi->holder ? "<- holds it back" : "");
         for (size_t c = 0; c < ncols; c++)
             pc[(size_t)(i + 1) * ncols + c] = r[c];
     }
@@ -328,15 +350,27 @@ static void info_json(const struct query_info *qi, struct buf *out)
     buf_printf(out,
                "],\"watermark_explain\":{\"delay_ms\":%" PRId64
                ",\"idle_timeout_ms\":%" PRId64
-               ",\"idle_advance\":%s,\"per_key\":false,\"reason\":",
+               ",\"idle_advance\":%s,\"per_key\":%s,\"reason\":",
                qi->delay_ms, qi->idle_timeout_ms,
-               qi->idle_advance ? "true" : "false");
+               qi->idle_advance ? "true" : "false",
+               qi->per_key ? "true" : "false");
     json_str(out, qi->reason ? qi->reason : "");
     if (qi->holder >= 0) {
         const struct query_info_input *h = &qi->inputs[qi->holder];
         buf_printf(out, ",\"holder\":{\"topic\":");
         json_str(out, h->topic);
-        buf_printf(out, ",\"partition\":%d,\"gap_ms\":", h->partition);
+        buf_printf(out, ",\"partition\":%d,", h->partition);
+        if (qi->per_key) {
+            buf_put_str(out, "\"key\":");
+            if (h->has_holder) {
+                json_str(out, h->holder_key);
+                buf_printf(out, ",\"key_watermark\":%" PRId64 ",",
+                           h->holder_key_wm);
+            } else {
+                buf_put_str(out, "null,\"key_watermark\":null,");
+            }
+        }
+        buf_put_str(out, "\"gap_ms\":");
         if (qi->holder_gap_ms >= 0)
             buf_printf(out, "%" PRId64 "}", qi->holder_gap_ms);
         else
@@ -360,6 +394,13 @@ static void info_json(const struct query_info *qi, struct buf *out)
                        "\"watermark\":%" PRId64 ",\"watermark_iso\":\"%s\","
                        "\"watermark_lag_ms\":%" PRId64,
                        in->watermark, t, qi->now_ms - in->watermark);
+        }
+        if (qi->per_key && !in->stage) {
+            buf_printf(out, ",\"keys\":%d,\"holder_key\":", in->nkeys);
+            if (in->has_holder)
+                json_str(out, in->holder_key);
+            else
+                buf_put_str(out, "null");
         }
         buf_printf(out,
                    ",\"idle\":%s,\"quiet_ms\":%" PRId64 ",\"next\":%" PRId64

@@ -88,6 +88,18 @@ static void add_inputs(const struct query *q, struct query_info *qi)
                 snprintf(in->topic, sizeof in->topic, "%s", input_topic(q, s));
                 in->watermark = atomic_load(&q->board_wm[slot]);
                 in->idle = atomic_load(&q->board_idle[slot]);
+                if (s == 0 && pipeline_per_key_watermarks(k->pipe)) {
+                    struct task_pub *p = &((struct task *)k)->pub;
+                    qi->per_key = true;
+                    in->nkeys = atomic_load(&p->nkeys);
+                    pthread_mutex_lock(&p->key_mu);
+                    in->has_holder = p->has_holder;
+                    in->holder_key_wm = p->holder_key_wm;
+                    size_t n = p->holder_key_len;
+                    memcpy(in->holder_key, p->holder_key, n);
+                    in->holder_key[n] = '\0';
+                    pthread_mutex_unlock(&p->key_mu);
+                }
             } else {
                 snprintf(in->topic, sizeof in->topic, "%s", q->repart_topic);
                 in->watermark = atomic_load(&k->pub.watermark);
@@ -134,6 +146,11 @@ static void find_holder(struct query_info *qi)
                            "is off (set 'watermark.idle-timeout')";
     else if (h->next >= 0 && h->end > h->next)
         qi->reason = "lagging: records not yet read";
+    else if (h->has_holder)
+        qi->reason = "the key named has the oldest event time among the "
+                     "keys not idle: that device is behind (backfilling), "
+                     "or its clock is; the other keys' windows fire on "
+                     "their own watermarks";
     else
         qi->reason = "its newest event time is the oldest: the source is "
                      "behind, or its clock is";

@@ -206,6 +206,10 @@ bool query_runtime_topic_in_use(struct query_runtime *rt, const char *topic);
 #define QUERY_LATENESS_BUCKETS 7
 extern const int64_t query_lateness_bounds[QUERY_LATENESS_BUCKETS - 1];
 
+/* A key named by EXPLAIN WATERMARK (per-key watermarks): longer ones are
+ * cut. */
+#define QUERY_INFO_KEY_MAX 64
+
 struct query_info_input {
     char topic[QUERY_SPEC_NAME_MAX];
     int stage;     /* 0: an input topic, 1: the repartition topic */
@@ -217,6 +221,12 @@ struct query_info_input {
     int64_t quiet_ms; /* since its task last read anything */
     int64_t next;     /* next offset its task reads; -1: no such partition */
     int64_t end;      /* the partition's end offset */
+    /* per-key watermarks (stage 0, the first input): keys seen, and the
+     * key holding this partition's floor (has_holder) */
+    int nkeys;
+    bool has_holder;
+    char holder_key[QUERY_INFO_KEY_MAX + 1]; /* NUL-terminated, cut */
+    int64_t holder_key_wm;
 };
 
 struct query_info_op {
@@ -235,6 +245,7 @@ struct query_info {
                           tasks; INT64_MIN: none yet */
     int64_t delay_ms, idle_timeout_ms;
     bool idle_advance, repartition, windowed, running;
+    bool per_key; /* 'watermark.per-key': the inputs carry keys */
     int ninputs;
     struct query_info_input *inputs; /* stage 0, then stage 1 */
     /* the stage-0 input that holds the watermark back (the least

@@ -57,6 +57,16 @@ struct task_pub {
      * its file's bytes, the operator state's bytes in it, how many */
     _Atomic int64_t ckpt_at, ckpt_us, ckpt_bytes, ckpt_state;
     _Atomic uint64_t ckpts;
+    /* per-key watermarks of its first input's partition: the keys seen
+     * and the one holding the partition's floor (its bytes, at most
+     * QUERY_INFO_KEY_MAX, and watermark); key_mu guards the key, written
+     * only when the holder changes */
+    _Atomic int nkeys;
+    pthread_mutex_t key_mu;
+    bool has_holder;
+    char holder_key[QUERY_INFO_KEY_MAX];
+    size_t holder_key_len;
+    int64_t holder_key_wm;
 };
 
 struct task {

@@ -375,6 +375,32 @@ static int64_t markers_min(const struct task *k)
     return m;
 }
 
+/* Per-key watermarks: the key holding the partition's floor, for
+ * EXPLAIN WATERMARK; the lock only when it changed. */
+static void publish_holder(struct task *k)
+{
+    struct task_pub *p = &k->pub;
+    atomic_store(&p->nkeys, pipeline_partition_keys(k->pipe, k->part));
+    const void *key = NULL;
+    size_t len = 0;
+    int64_t wm = WATERMARK_NONE;
+    bool has = pipeline_partition_holder(k->pipe, k->part, &key, &len, &wm);
+    if (len > QUERY_INFO_KEY_MAX)
+        len = QUERY_INFO_KEY_MAX;
+    /* the task's thread is the only writer: reading without the lock */
+    if (has == p->has_holder && wm == p->holder_key_wm &&
+        (!has ||
+         (len == p->holder_key_len && !memcmp(key, p->holder_key, len))))
+        return;
+    pthread_mutex_lock(&p->key_mu);
+    p->has_holder = has;
+    p->holder_key_wm = wm;
+    p->holder_key_len = has ? len : 0;
+    if (has && len)
+        memcpy(p->holder_key, key, len);
+    pthread_mutex_unlock(&p->key_mu);
+}
+
 void query_task_publish_board(struct task *k)
 {
     for (int s = 0; s < k->nins; s++) {
@@ -386,6 +412,8 @@ void query_task_publish_board(struct task *k)
         atomic_store(&k->q->board_idle[slot],
                      k->absent[s] || pipeline_partition_idle(k->pipe, slot));
     }
+    if (k->stage == 0 && pipeline_per_key_watermarks(k->pipe))
+        publish_holder(k);
 }
 
 /* Stage 0: the task's own watermark (the minimum over its inputs' slots
@@ -600,6 +628,7 @@ void query_task_destroy(struct task *k)
     mem_free(k->up_wm);
     mem_free(k->up_idle);
     mem_free(k->pub.late_part);
+    pthread_mutex_destroy(&k->pub.key_mu);
     mem_free(k);
 }
 
@@ -626,6 +655,7 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
     k->pub.nlate = q->n0;
     k->pub.late_part = mem_calloc((size_t)q->n0, sizeof *k->pub.late_part);
     atomic_store(&k->pub.watermark, WATERMARK_NONE);
+    pthread_mutex_init(&k->pub.key_mu, NULL);
     buf_init(&k->enc);
     buf_init(&k->key);
     buf_init(&k->ckpt);

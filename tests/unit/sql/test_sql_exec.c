@@ -231,7 +231,7 @@ static const struct {
     {"CREATE STREAM x (a INT) WITH (fromat = 'json')",
      "ERR line 1, column 31: unknown option 'fromat' in WITH (known: topic, "
      "format, key, partitions, 'watermark.idle-timeout', "
-     "'watermark.idle-advance', "
+     "'watermark.idle-advance', 'watermark.per-key', "
      "'scan.startup.mode', 'csv.delimiter')"},
     {"CREATE STREAM x (a INT) WITH (partitions = 'many')",
      "ERR line 1, column 44: invalid value 'many' for option 'partitions': "

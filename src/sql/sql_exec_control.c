@@ -281,6 +281,22 @@ static int exec_resume(struct sql_exec *ex, const struct sql_stmt *st,
 
 /* ---- DESCRIBE q FORMAT JSON ---- */
 
+/* A stage's rows in per second: its first operator's (null while the
+ * rates are not known), and the object's closing brace. */
+static void stage_rate(const struct query_info *qi, int stage, struct buf *out)
+{
+    for (int i = 0; i < qi->nops; i++)
+        if (qi->ops[i].stage == stage) {
+            if (qi->rates_known)
+                buf_printf(out, ",\"rows_in_per_s\":%.1f}",
+                           qi->ops[i].rows_in_per_s);
+            else
+                buf_put_str(out, ",\"rows_in_per_s\":null}");
+            return;
+        }
+    buf_put_str(out, "}");
+}
+
 static void info_json(const struct query_info *qi, struct buf *out)
 {
     char t[48];
@@ -309,15 +325,16 @@ static void info_json(const struct query_info *qi, struct buf *out)
     for (int p = 0; p < qi->nlate_partitions; p++)
         buf_printf(out, "%s%" PRIu64, p ? "," : "", qi->late_partition[p]);
     buf_printf(out, "],\"lag_records\":%" PRId64, qi->lag[0]);
-    buf_printf(out,
-               ",\"stages\":[{\"stage\":\"input\",\"tasks\":%d,\"lag\":%" PRId64
-               "}",
-               qi->n0, qi->lag[0]);
-    if (qi->repartition)
+    buf_printf(
+        out, ",\"stages\":[{\"stage\":\"input\",\"tasks\":%d,\"lag\":%" PRId64,
+        qi->n0, qi->lag[0]);
+    stage_rate(qi, 0, out);
+    if (qi->repartition) {
         buf_printf(out,
-                   ",{\"stage\":\"repartition\",\"tasks\":%d,\"lag\":%" PRId64
-                   "}",
+                   ",{\"stage\":\"repartition\",\"tasks\":%d,\"lag\":%" PRId64,
                    qi->n1, qi->lag[1]);
+        stage_rate(qi, 1, out);
+    }
     buf_printf(out, "],\"tasks\":%d", qi->n0 + qi->n1);
     if (qi->watermark == INT64_MIN) {
         buf_printf(out, ",\"watermark\":null,\"watermark_iso\":null,"

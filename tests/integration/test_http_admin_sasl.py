@@ -1,7 +1,7 @@
 """test_http_admin_sasl.py - the REST admin routes when the only Kafka
 listener is SASL_SSL (SCRAM users, ACLs on, super user admin): PATCH
 /topics/{t} (settings, more partitions), POST /groups/{g}/reset-offsets and
-DELETE /topics/{t} work, made in process as the HTTP user (no socket to the
+DELETE /topics/{t} work (and GET /groups/{g} describes the group), made in process as the HTTP user (no socket to the
 listener, no plaintext listener); the broker's ACLs apply to that user:
 alice, with no ALTER or DELETE on the topic, is refused with 403 and the
 topic is unchanged; the server logs no SASL error for the routes, and a
@@ -87,6 +87,12 @@ def main():
         c.close()
         check(got[0].offset == 4 and len(md.topics["orders"].partitions) == 3,
               "a SASL_SSL client sees the committed offset and 3 partitions: %s" % got)
+        st, r = req(hp, "GET", "/groups/dash", admin)
+        check(st == 200 and r["group"] == "dash" and r["lag"] == 6 and
+              {"topic": "orders", "partition": 0, "committed": 4, "end": 10, "lag": 6} in r["partitions"],
+              "GET /groups/dash describes the group: %s %s" % (st, r))
+        st, r = req(hp, "GET", "/groups/nobody", admin)
+        check(st == 404, "GET /groups/nobody: 404 (%s)" % st)
         st, r = req(hp, "POST", "/groups/dash/reset-offsets", admin, '{"topic": "orders", "to": "earliest"}')
         check(st == 200 and r["partitions"][0]["offset"] == 0, "reset to earliest: %s" % r)
 

@@ -1,7 +1,8 @@
 """test_http_rates.py - per-operator rates computed by the server: while
 records are ingested at a steady pace (about 400 per second), DESCRIBE ...
 FORMAT JSON (GET /queries/{id}) reports each operator's rows in and out
-per second and the query's records, rows in and rows out per second, within
+per second, each stage's rows in per second, and the query's records, rows
+in and rows out per second, within
 a factor of the pace; /metrics carries the same figures as gauges (checked
 by promtool); once the input stops, the rates fall to 0 within the window
 (about 5 s).
@@ -76,6 +77,8 @@ def main():
         check(pace / 2.5 < q["records_in_per_s"] < pace * 2.5 and
               pace / 2.5 < q["rows_in_per_s"] < pace * 2.5,
               "the query's input rate follows the pace %.0f/s: %s" % (pace, q["rows_in_per_s"]))
+        check(pace / 2.5 < q["stages"][0]["rows_in_per_s"] < pace * 2.5,
+              "the input stage's rate: %s" % q["stages"])
         f = ops.get("filter")
         check(f and pace / 2.5 < f["rows_in_per_s"] < pace * 2.5 and
               pace / 10 < f["rows_out_per_s"] < pace / 1.6,

@@ -457,13 +457,15 @@ function renderWatermark(q, now) {
   if (typeof q.watermark_lag_ms === "number") text += " (" + fmtAge(q.watermark_lag_ms) + " behind the wall clock)";
   text += ". ";
   if (ex.holder) {
-    text += "Held back by " + ex.holder.topic + " partition " + ex.holder.partition + ": " + ex.reason;
+    text += "Held back by " + ex.holder.topic + " partition " + ex.holder.partition +
+      (ex.holder.key ? ", key " + ex.holder.key + " (its floor)" : "") + ": " + ex.reason;
     if (ex.holder.gap_ms > 0) text += " (" + fmtAge(ex.holder.gap_ms) + " behind the next slowest)";
   } else {
     text += "Nothing holds it back: " + ex.reason;
   }
   why.textContent = text + ".";
   why.dataset.holder = ex.holder ? ex.holder.topic + "/" + ex.holder.partition : "";
+  why.dataset.key = ex.holder && ex.holder.key ? ex.holder.key : "";
   // One bar per stage-0 input partition: its watermark on the wall-clock
   // axis (now at the right edge).
   const ins = ex.inputs.filter((i) => i.stage === 0);
@@ -484,7 +486,8 @@ function renderWatermark(q, now) {
   ins.forEach((i, k) => {
     const y = 4 + k * rowH;
     g.fillStyle = i.holds_back ? "#c53030" : "#445";
-    g.fillText(i.topic + "/" + i.partition + (i.idle ? " (idle)" : ""), 2, y + 14);
+    g.fillText(i.topic + "/" + i.partition + (i.idle ? " (idle)" : "") +
+      (i.holder_key ? " · " + i.holder_key : ""), 2, y + 14);
     if (typeof i.watermark_lag_ms !== "number") {
       g.fillText("no data yet", L + 4, y + 14);
       return;

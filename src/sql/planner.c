@@ -820,6 +820,8 @@ static int plan_source(const struct sql_query_start *q, struct plan *p,
     *timecol = r->time_column;
     const struct catalog_option *o = setting(q, "scan.startup.mode");
     p->startup_latest = o && !strcasecmp(o->value, "latest-offset");
+    o = setting(q, "scan.bounded.mode");
+    p->bounded_latest = o && !strcasecmp(o->value, "latest-offset");
     /* The idle timeout: SET overrides the stream's WITH option, which
      * overrides the documented default of 30 s (a sensor partition that
      * goes quiet must not stall every window forever). */

@@ -1252,6 +1252,12 @@ static int exec_set(struct sql_exec *ex, const struct sql_stmt *st,
                 "invalid value '%s' for 'scan.startup.mode': "
                 "expected 'earliest-offset' or 'latest-offset'",
                 v);
+    } else if (!strcasecmp(k, "scan.bounded.mode")) {
+        if (strcasecmp(v, "unbounded") && strcasecmp(v, "latest-offset"))
+            return sql_exec_fail(err, vpos, ERR_INVALID,
+                                 "invalid value '%s' for 'scan.bounded.mode': "
+                                 "expected 'unbounded' or 'latest-offset'",
+                                 v);
     } else if (!strcasecmp(k, "watermark.idle-timeout")) {
         int64_t ms;
         if (sql_exec_parse_duration(v, &ms))
@@ -1304,6 +1310,7 @@ static int exec_set(struct sql_exec *ex, const struct sql_stmt *st,
         return sql_exec_fail(
             err, kpos, ERR_INVALID,
             "unknown setting '%s' (known: 'scan.startup.mode', "
+            "'scan.bounded.mode', "
             "'watermark.idle-timeout', 'watermark.idle-advance', "
             "'table.exec.state.ttl', 'match.max-partial-matches', "
             "'match.max-rows', 'execution.checkpointing.interval', "

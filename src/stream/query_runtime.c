@@ -242,8 +242,22 @@ static bool input_over(struct query *q, int64_t quiet, int64_t idle)
     return true;
 }
 
+/* spec.bounded_latest: every stage-0 task has read its inputs up to the
+ * end offsets they had at the start. */
+static bool caught_up(const struct query *q)
+{
+    for (int i = 0; i < q->ntasks; i++) {
+        const struct task *k = q->tasks[i];
+        for (int s = 0; k->stage == 0 && s < k->nins; s++)
+            if (k->ins[s] && k->nexts[s] < k->bounds[s])
+                return false;
+    }
+    return true;
+}
+
 /* Steps every task of q in this thread until stop, LIMIT, an interrupt
- * (transient), or idleness in bounded mode. */
+ * (transient), idleness in bounded mode, or the start's end offsets
+ * ('scan.bounded.mode'). */
 static int query_loop(struct query *q, bool transient)
 {
     int64_t last = clock_mono_ms();
@@ -281,8 +295,9 @@ static int query_loop(struct query *q, bool transient)
                 query_task_progress_save(q, query_task_progress_wm(q));
             continue;
         }
-        if (q->rt->o.until_idle &&
-            input_over(q, clock_mono_ms() - last, idle)) {
+        if ((q->rt->o.until_idle &&
+             input_over(q, clock_mono_ms() - last, idle)) ||
+            (q->spec.bounded_latest && caught_up(q))) {
             /* Recorded before the end of input fires every window, so a
              * restart with more data does not mute later windows. */
             if (q->persistent)

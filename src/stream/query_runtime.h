@@ -109,6 +109,10 @@ struct query_spec {
     int nextra_inputs;
     char extra_inputs[PIPELINE_MAX_SOURCES - 1][QUERY_SPEC_NAME_MAX];
     bool startup_latest; /* from the end rather than the earliest offset */
+    /* 'scan.bounded.mode' = 'latest-offset' (a transient SELECT): reads
+     * up to the end offsets its inputs had when it started, then ends as
+     * bounded input does (every window fires): a pull query */
+    bool bounded_latest;
     int64_t watermark_delay_ms;
     int64_t idle_timeout_ms; /* 0: off */
     bool idle_advance;       /* all inputs idle: the clock's watermark */

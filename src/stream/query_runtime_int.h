@@ -84,7 +84,9 @@ struct task {
      * partition counts): its watermark slot never holds the query's */
     bool absent[PIPELINE_MAX_SOURCES];
     int64_t nexts[PIPELINE_MAX_SOURCES]; /* next offset per input */
-    int cur;                             /* the input k->chunk came from */
+    /* spec.bounded_latest: the end offset per input at the start */
+    int64_t bounds[PIPELINE_MAX_SOURCES];
+    int cur;                   /* the input k->chunk came from */
     int rr;                    /* where the next read starts looking */
     struct stream_chunk chunk; /* what query_task_read read */
     /* outputs */

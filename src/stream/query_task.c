@@ -749,6 +749,7 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
         k->ins[s] = r;
         k->nexts[s] = stage == 0 && sp->startup_latest ? stream_reader_end(r)
                                                        : stream_reader_start(r);
+        k->bounds[s] = stream_reader_end(r);
     }
     *out = k;
     return 0;

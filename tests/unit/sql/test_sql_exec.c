@@ -282,7 +282,7 @@ static const struct {
      "'scan.startup.mode': expected 'earliest-offset' or 'latest-offset'"},
     {"SET 'pipeline.name' = 'x'",
      "ERR line 1, column 5: unknown setting 'pipeline.name' (known: "
-     "'scan.startup.mode', 'watermark.idle-timeout', "
+     "'scan.startup.mode', 'scan.bounded.mode', 'watermark.idle-timeout', "
      "'watermark.idle-advance', 'table.exec.state.ttl', "
      "'match.max-partial-matches', 'match.max-rows', "
      "'execution.checkpointing.interval', "

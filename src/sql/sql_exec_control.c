@@ -321,6 +321,16 @@ static void info_json(const struct query_info *qi, struct buf *out)
     else
         buf_put_str(out, ",\"records_in_per_s\":null,\"rows_in_per_s\":null,"
                          "\"rows_out_per_s\":null,\"rate_span_ms\":null");
+    static const char *const kinds[] = {"late_samples", "dead_letter_samples"};
+    for (int kind = 0; kind < 2; kind++) {
+        buf_printf(out, ",\"%s\":[", kinds[kind]);
+        for (int i = 0; i < qi->nsamples[kind]; i++) {
+            if (i)
+                buf_put_u8(out, ',');
+            buf_put_str(out, qi->samples[kind][i]);
+        }
+        buf_put_u8(out, ']');
+    }
     buf_printf(out, ",\"late_partitions\":[");
     for (int p = 0; p < qi->nlate_partitions; p++)
         buf_printf(out, "%s%" PRIu64, p ? "," : "", qi->late_partition[p]);

@@ -276,6 +276,8 @@ static void add_rates(struct query *q, struct query_info *qi)
     }
 }
 
+static void add_samples(struct query *q, struct query_info *qi);
+
 int query_runtime_info(struct query_runtime *rt, const char *id,
                        struct query_info *out)
 {
@@ -294,6 +296,7 @@ int query_runtime_info(struct query_runtime *rt, const char *id,
     find_holder(out);
     add_ops(q, out);
     add_rates(q, out);
+    add_samples(q, out);
     out->n0 = q->n0;
     out->n1 = q->repartition ? q->n1 : 0;
     out->nlate_partitions = q->n0;
@@ -339,10 +342,52 @@ int query_runtime_info(struct query_runtime *rt, const char *id,
     return 0;
 }
 
+void query_info_keep_sample(struct task *k, int kind, const char *json,
+                            size_t len)
+{
+    struct query *q = k->q;
+    struct query_samples *s = &q->samples[kind];
+    int64_t now = clock_mono_ms();
+    if (len > QUERY_SAMPLE_MAX ||
+        (s->n == QUERY_SAMPLES && now - k->last_sample[kind] < QUERY_SAMPLE_MS))
+        return;
+    if (pthread_mutex_trylock(&q->rate_mu))
+        return;
+    k->last_sample[kind] = now;
+    char *copy = mem_alloc(len + 1);
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    mem_free(s->item[s->next]);
+    s->item[s->next] = copy;
+    s->next = (s->next + 1) % QUERY_SAMPLES;
+    if (s->n < QUERY_SAMPLES)
+        s->n++;
+    pthread_mutex_unlock(&q->rate_mu);
+}
+
+static void add_samples(struct query *q, struct query_info *qi)
+{
+    pthread_mutex_lock(&q->rate_mu);
+    for (int kind = 0; kind < 2; kind++) {
+        const struct query_samples *s = &q->samples[kind];
+        for (int i = 0; i < s->n; i++) {
+            int at = (s->next - 1 - i + 2 * QUERY_SAMPLES) % QUERY_SAMPLES;
+            qi->samples[kind][i] = mem_strdup(s->item[at]);
+        }
+        qi->nsamples[kind] = s->n;
+    }
+    pthread_mutex_unlock(&q->rate_mu);
+}
+
 void query_info_fini(struct query_info *qi)
 {
     if (!qi)
         return;
+    for (int kind = 0; kind < 2; kind++) {
+        for (int i = 0; i < qi->nsamples[kind]; i++)
+            mem_free(qi->samples[kind][i]);
+        qi->nsamples[kind] = 0;
+    }
     mem_free(qi->inputs);
     mem_free(qi->late_partition);
     qi->late_partition = NULL;

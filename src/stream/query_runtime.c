@@ -381,6 +381,9 @@ static void query_destroy(struct query *q)
     mem_free(q->pub_next);
     mem_free(q->pub_wm);
     mem_free(q->rep_floor);
+    for (int kind = 0; kind < 2; kind++)
+        for (int i = 0; i < QUERY_SAMPLES; i++)
+            mem_free(q->samples[kind].item[i]);
     pthread_mutex_destroy(&q->rate_mu);
     mem_free(q);
 }

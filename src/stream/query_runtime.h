@@ -277,6 +277,11 @@ struct query_info {
     int nlate_partitions;
     uint64_t *late_partition; /* late rows per input partition */
     uint64_t late_rows;
+    /* the newest few late rows and dead letters, one JSON object each,
+     * newest first: {"partition", "offset", "event_time", "lateness_ms",
+     * "row"} and {"partition", "offset", "reason", "value"} */
+    int nsamples[2];
+    char *samples[2][5];
     uint64_t lateness[QUERY_LATENESS_BUCKETS];
     int64_t max_lateness_ms;
 };

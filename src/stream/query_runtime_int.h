@@ -121,6 +121,7 @@ struct task {
     int64_t last_tick;          /* monotonic ms */
     bool fresh;                 /* read something since the last tick */
     _Atomic int64_t last_input; /* monotonic ms of its last read */
+    int64_t last_sample[2];     /* monotonic ms: late row, dead letter */
     bool ended;                 /* end of input done (bounded mode) */
     int error;
     /* exactly-once (checkpoint.c) */
@@ -132,6 +133,18 @@ struct task {
     struct buf ckpt;    /* the file being built, kept for its memory */
     int ckpt_fd[2];     /* its two files, open once written (-1: not) */
     struct task_pub pub;
+};
+
+/* Samples of late rows and dead letters kept per query (query_info.c):
+ * the newest few, one JSON object each, at most one per task every
+ * QUERY_SAMPLE_MS once the ring is full, taken with a trylock (the data
+ * path never waits for a reader). */
+#define QUERY_SAMPLES 5
+#define QUERY_SAMPLE_MS 250
+#define QUERY_SAMPLE_MAX 1024 /* bytes of one sample's JSON */
+struct query_samples {
+    char *item[QUERY_SAMPLES]; /* mem_strdup'ed JSON, or NULL */
+    int next, n;
 };
 
 /* Counters at one moment (monotonic ms), for rates. */
@@ -208,6 +221,8 @@ struct query {
      * second into this ring; query_runtime_info reads it. The lock is
      * taken once a second and by readers, never per row. */
     pthread_mutex_t rate_mu;
+    /* samples: 0 late rows, 1 dead letters (guarded by rate_mu) */
+    struct query_samples samples[2];
     struct query_rate_sample rates[QUERY_RATE_SAMPLES];
     int nrates, rate_next; /* samples held; the slot written next */
 };
@@ -264,6 +279,12 @@ int query_task_fail(char *err, size_t errlen, int rc, const char *what,
 /* Stage-0 task 0, once a second: samples the query's counters for the
  * rates query_runtime_info reports (query_info.c). */
 void query_info_sample(struct query *q, int64_t now_mono);
+
+/* Keeps json (len bytes) as the newest sample of kind 0 (late rows) or 1
+ * (dead letters) of k's query, unless this task sampled less than
+ * QUERY_SAMPLE_MS ago with the ring full, or a reader holds the lock. */
+void query_info_keep_sample(struct task *k, int kind, const char *json,
+                            size_t len);
 
 /* The lateness bucket of a row `ms` behind the watermark (query_info.c). */
 int query_info_bucket(int64_t ms);

@@ -236,6 +236,52 @@ static int sink_rows(void *arg, const struct row_batch *rows)
  *    DLQ_VALUE_MAX bytes are kept)}
  * A transient SELECT writes none (a read-only statement has no side
  * effects): it counts them and reports the first (query_runtime.c). */
+/* Samples for people (DESCRIBE's late_samples and dead_letter_samples,
+ * the dashboard): a few, rate-limited (query_info_keep_sample). */
+static void late_sample(struct task *k, const struct row_batch *in, int row,
+                        int64_t behind)
+{
+    char iso[40];
+    query_info_format_time(in->meta[row].event_ts, iso, sizeof iso);
+    buf_reset(&k->enc);
+    buf_printf(&k->enc,
+               "{\"partition\":%d,\"offset\":%" PRId64
+               ",\"event_time\":\"%s\",\"lateness_ms\":%" PRId64 ",\"row\":",
+               (int)in->meta[row].partition, in->meta[row].offset, iso, behind);
+    size_t at = k->enc.len;
+    json_encode_row(in, row, &k->enc);
+    if (k->enc.len - at > QUERY_SAMPLE_MAX / 2) {
+        k->enc.len = at;
+        buf_put_str(&k->enc, "null");
+    }
+    buf_put_u8(&k->enc, '}');
+    query_info_keep_sample(k, 0, (const char *)k->enc.data, k->enc.len);
+}
+
+static void dead_sample(struct task *k, int partition,
+                        const struct stream_record *rec,
+                        const struct row_error *err)
+{
+    buf_reset(&k->enc);
+    buf_printf(&k->enc, "{\"partition\":%d,\"offset\":%" PRId64 ",\"reason\":",
+               partition, rec->offset);
+    size_t rl = strlen(err->message);
+    json_encode_string(&k->enc, err->message, rl > 300 ? 300 : rl);
+    size_t keep = rec->value_null        ? 0
+                  : rec->value_len > 200 ? 200
+                                         : rec->value_len;
+    buf_put_str(&k->enc, ",\"value\":");
+    if (rec->value_null)
+        buf_put_str(&k->enc, "null");
+    else if (json_utf8_valid((const char *)rec->value, keep))
+        json_encode_string(&k->enc, (const char *)rec->value, keep);
+    else
+        json_encode_base64(&k->enc, rec->value, keep);
+    buf_printf(&k->enc, ",\"value_bytes\":%zu}",
+               rec->value_null ? (size_t)0 : (size_t)rec->value_len);
+    query_info_keep_sample(k, 1, (const char *)k->enc.data, k->enc.len);
+}
+
 static void on_dead_letter(void *arg, int partition,
                            const struct stream_record *rec,
                            const struct row_error *err)
@@ -243,6 +289,7 @@ static void on_dead_letter(void *arg, int partition,
     struct task *k = arg;
     int64_t offset = rec->offset;
     k->dead_letters++;
+    dead_sample(k, partition, rec, err);
     if (!k->q->persistent) {
         if (k->dead_letters == 1) {
             k->first_dead_offset = offset;
@@ -303,6 +350,7 @@ static void on_late(void *arg, const struct row_batch *in, int row)
     int64_t behind = wm <= ts                        ? 0
                      : ts < 0 && wm > INT64_MAX + ts ? INT64_MAX
                                                      : wm - ts;
+    late_sample(k, in, row, behind);
     k->lateness[query_info_bucket(behind)]++;
     if (behind > k->max_lateness)
         k->max_lateness = behind;

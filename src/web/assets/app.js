@@ -507,6 +507,28 @@ function renderWatermark(q, now) {
     .map((b) => (b.le_ms === null ? "> 1 h" : "≤ " + fmtAge(b.le_ms)) + ": " + b.rows).join(", ") +
     " (the latest " + fmtAge(ex.max_lateness_ms) + ")" : "no late rows";
   $("lateness").dataset.value = String(q.late_rows || 0);
+  // The newest late rows and dead letters, as the server sampled them.
+  const sm = $("samples");
+  sm.textContent = "";
+  const list = (title, items, line) => {
+    if (!items || !items.length) return;
+    const h = document.createElement("div");
+    h.className = "small";
+    h.textContent = title;
+    sm.appendChild(h);
+    for (const it of items) {
+      const d = document.createElement("pre");
+      d.className = "sample";
+      d.textContent = line(it);
+      sm.appendChild(d);
+    }
+  };
+  list("late rows (newest first)", q.late_samples, (s) => s.event_time + " · " + fmtAge(s.lateness_ms) +
+    " late · partition " + s.partition + " offset " + s.offset + " · " + JSON.stringify(s.row));
+  list("dead letters (newest first)", q.dead_letter_samples, (s) => "partition " + s.partition + " offset " +
+    s.offset + " · " + s.reason + " · " + (s.value === null ? "null" : String(s.value)));
+  sm.dataset.late = String((q.late_samples || []).length);
+  sm.dataset.dead = String((q.dead_letter_samples || []).length);
 }
 
 function renderDetail(o) {

@@ -5,7 +5,8 @@ per second, each stage's rows in per second, and the query's records, rows
 in and rows out per second, within
 a factor of the pace; /metrics carries the same figures as gauges (checked
 by promtool); once the input stops, the rates fall to 0 within the window
-(about 5 s).
+(about 5 s). GET /topics and /metrics count the records and bytes Kafka
+fetches served per topic and partition (the dashboard's fetch rate).
 """
 import http.client
 import json
@@ -109,6 +110,25 @@ def main():
             time.sleep(0.5)
         check(q["rows_in_per_s"] == 0 and all(o["rows_in_per_s"] == 0 for o in q["operators"]),
               "rates fall to 0 once the input stops: %s" % q)
+
+        # fetch counts per topic: a Kafka consumer reads readings whole
+        from confluent_kafka import Consumer, TopicPartition
+        c = Consumer({"bootstrap.servers": srv.bootstrap, "group.id": "rates-reader",
+                      "enable.auto.commit": False})
+        c.assign([TopicPartition("readings", 0, 0)])
+        got, deadline = 0, time.time() + 20
+        while got < n and time.time() < deadline:
+            for m in c.consume(1000, 1.0):
+                if not m.error():
+                    got += 1
+        c.close()
+        st, data = req(hp, "GET", "/topics")
+        t = [t for t in json.loads(data) if t["name"] == "readings"][0]
+        check(got == n and t["fetched_records"] >= n and t["fetched_bytes"] > 0 and t["appended_records"] == n,
+              "GET /topics counts what Kafka fetches served: %s (consumed %d)" % (t, got))
+        st, body = req(hp, "GET", "/metrics")
+        g = re.search(r'rill_log_fetched_records_total\{topic="readings",partition="0"\} (\d+)', body.decode())
+        check(g and int(g.group(1)) >= n, "rill_log_fetched_records_total in /metrics")
         print("test_http_rates: ok")
     finally:
         srv.stop()

@@ -62,12 +62,16 @@ function renderOverview(o) {
   fillTable("topics", topics, (tr, t) => {
     tr.dataset.key = t.name;
     const p = prevTopics[t.name];
-    const rate = p && dt > 0 ? Math.max(0, (t.records - p.records) / dt) : 0;
+    // Produce: records appended (offsets); fetch: records Kafka fetches
+    // served (the broker counts them per partition).
+    const rate = p && dt > 0 ? Math.max(0, (t.appended_records - p.appended_records) / dt) : 0;
+    const frate = p && dt > 0 ? Math.max(0, (t.fetched_records - p.fetched_records) / dt) : 0;
     if (!t.internal) totalRate += rate;
     cell(tr, t.name, t.name);
     cell(tr, String(t.partitions), t.partitions, "num");
     cell(tr, String(t.records), t.records, "num records");
     cell(tr, fmtRate(rate), rate, "num rate");
+    cell(tr, fmtRate(frate), frate, "num fetch-rate");
     cell(tr, fmtBytes(t.size_bytes), t.size_bytes, "num");
   });
   if (prev && dt > 0) {

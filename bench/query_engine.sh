@@ -11,9 +11,14 @@
 #   RILL_WORKERS=n as for rill run.
 #   MODES="EXACTLY_ONCE AT_LEAST_ONCE": runs each guarantee in turn
 #   ('execution.checkpointing.mode', docs/checkpoints.md), A B A B ...
+#   PER_KEY_B=1: the B runs read the stream with 'watermark.per-key' =
+#   'true' (with RILL_B unset, the same binary: the cost of per-key
+#   watermarks, A B A B).
 set -euo pipefail
 A=${RILL:-build/release/rill}
 B=${RILL_B:-}
+PER_KEY_B=${PER_KEY_B:-}
+[ -n "$PER_KEY_B" ] && [ -z "$B" ] && B=$A
 RUNS=${RUNS:-3}
 MODES=${MODES:-}
 DURATION=${DURATION:-120}
@@ -30,7 +35,11 @@ CREATE STREAM readings (
     WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
 ) WITH (topic = 'readings', format = 'json', key = 'sensor_id', partitions = 6);
 EOF
+sed "s/partitions = 6);/partitions = 6, 'watermark.per-key' = 'true');/" \
+  "$TMP/setup.sql" >"$TMP/setup_pk.sql"
+cp -r "$TMP/base" "$TMP/base_pk"
 "$A" run "$TMP/setup.sql" --data "$TMP/base" >/dev/null
+"$A" run "$TMP/setup_pk.sql" --data "$TMP/base_pk" >/dev/null
 for key in sensor_id machine_id; do
   : >"$TMP/q_$key.sql"
   for m in $MODES; do
@@ -46,16 +55,18 @@ EOF
   for m in $MODES; do cat "$TMP/q_$key.sql" >>"$TMP/q_${key}_$m.sql"; done
 done
 
-run_one() { # binary label key [mode]
+run_one() { # binary label key [mode] [base directory]
   rm -rf "$TMP/d"
-  cp -r "$TMP/base" "$TMP/d"
+  cp -r "$TMP/${5:-base}" "$TMP/d"
   q="$TMP/q_$3.sql"
   [ -n "${4:-}" ] && q="$TMP/q_$3_$4.sql"
   /usr/bin/time -f '%U %S %e' -o "$TMP/t" "$1" run "$q" --data "$TMP/d" --until-idle >/dev/null
   read -r u s e <"$TMP/t"
   cpu=$(echo "$u + $s" | bc)
   rows=$("$1" consume stats --data "$TMP/d" --format '%o\n' | wc -l)
-  echo "query_engine group_by=$3 binary=$2${4:+ mode=$4} records=$n cpu_s=$cpu wall_s=$e records_per_cpu_s=$(echo "$n / $cpu" | bc) out_rows=$rows"
+  pk=off
+  [ "${5:-base}" = base_pk ] && pk=on
+  echo "query_engine group_by=$3 binary=$2${4:+ mode=$4} per_key=$pk records=$n cpu_s=$cpu wall_s=$e records_per_cpu_s=$(echo "$n / $cpu" | bc) out_rows=$rows"
 }
 
 for key in sensor_id machine_id; do
@@ -65,6 +76,6 @@ for key in sensor_id machine_id; do
       continue
     fi
     run_one "$A" A "$key"
-    [ -n "$B" ] && run_one "$B" B "$key"
+    [ -n "$B" ] && run_one "$B" B "$key" "" "$([ -n "$PER_KEY_B" ] && echo base_pk || echo base)"
   done
 done

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/diag.h"
@@ -582,6 +583,9 @@ static void refuse(struct broker *b, int fd, const char *peer, const char *why)
     close(fd);
 }
 
+static struct broker_conn *adopt(struct broker *b, int fd, const char *peer,
+                                 const char *ip, bool tls);
+
 static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
 {
     struct broker *b = arg;
@@ -608,6 +612,13 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
         refuse(b, fd, peer, "max.connections");
         return;
     }
+    adopt(b, fd, peer, ip, b->tls != NULL);
+}
+
+/* A connection on fd, served like any accepted one (TLS if asked). */
+static struct broker_conn *adopt(struct broker *b, int fd, const char *peer,
+                                 const char *ip, bool tls)
+{
     struct broker_conn *bc = mem_calloc(1, sizeof(*bc));
     bc->b = b;
     loop_defer_init(&bc->free_defer, bc_free, bc);
@@ -617,10 +628,10 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
     lim.out_high = (size_t)b->cfg.conn_out_high;
     if (conn_create(b->loop, fd, &conn_handler, bc, &lim, &bc->conn) < 0) {
         mem_free(bc);
-        return;
+        return NULL;
     }
     conn_set_budget(bc->conn, b->budget);
-    if (b->tls)
+    if (tls)
         conn_start_tls(bc->conn, b->tls);
     conn_set_peer(bc->conn, peer);
     snprintf(bc->ip, sizeof(bc->ip), "%s", ip);
@@ -634,6 +645,53 @@ static void on_accept(struct listener *ls, void *arg, int fd, const char *peer)
     bc->serial = b->stats.conns_accepted;
     metrics_add(METRIC_BROKER_CONNS_OPENED, 1);
     diag_debug("broker: %s: connected", peer);
+    return bc;
+}
+
+/* --- in-process clients ----------------------------------------------------
+ * broker_connect_internal: one end of a socketpair, served on the broker's
+ * thread as a Kafka connection that is already authenticated (no TLS, no
+ * SASL: nothing leaves the process). The admin routes of the HTTP API use
+ * it, so they reach the broker's one door (its handlers, checks and
+ * coordinators) whatever its listeners accept. */
+
+struct internal_conn {
+    struct broker *b;
+    int fd;
+    char principal[320];
+};
+
+static void internal_adopt(struct loop *l, void *arg)
+{
+    struct internal_conn *ic = arg;
+    struct broker *b = ic->b;
+    (void)l;
+    struct broker_conn *bc =
+        b->draining ? NULL : adopt(b, ic->fd, "internal", "internal", false);
+    if (!bc) {
+        close(ic->fd);
+    } else {
+        struct broker_conn_auth *a = broker_conn_auth(bc);
+        a->authenticated = true;
+        snprintf(a->principal, sizeof a->principal, "%s", ic->principal);
+    }
+    mem_free(ic);
+}
+
+int broker_connect_internal(struct broker *b, const char *principal,
+                            int *fd_out)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    struct internal_conn *ic = mem_calloc(1, sizeof *ic);
+    ic->b = b;
+    ic->fd = sv[0];
+    snprintf(ic->principal, sizeof ic->principal, "%s",
+             principal && *principal ? principal : "User:ANONYMOUS");
+    loop_post(b->loop, internal_adopt, ic);
+    *fd_out = sv[1];
+    return 0;
 }
 
 /* connections.max.idle.ms and the handshake timeout, checked by a sweep

@@ -123,6 +123,15 @@ void broker_fetch_wake(struct broker *b);
 void broker_set_topic_guard(struct broker *b,
                             bool (*in_use)(void *arg, const char *topic),
                             void *arg);
+/* An in-process client of the Kafka API (the HTTP admin routes): returns
+ * in *fd_out a connected stream socket (a socketpair) whose other end the
+ * broker serves on its own thread as a Kafka connection authenticated as
+ * `principal` ("User:alice"; NULL: User:ANONYMOUS), without TLS or SASL
+ * whatever the listener demands, under the same ACLs. The caller speaks
+ * the protocol on it and closes it. Any thread, from broker_create until
+ * broker_destroy. Returns 0 or -errno. */
+int broker_connect_internal(struct broker *b, const char *principal,
+                            int *fd_out);
 /* The bound listening port (useful with port 0). */
 int broker_port(const struct broker *b);
 void broker_destroy(struct broker *b);

@@ -274,6 +274,8 @@ static size_t fetch_eval(struct broker *b, const struct fetch_spec *sp,
                 }
             }
             if (r && s.len > 0) {
+                partition_note_fetch(bp->p, s.next_offset - fp->fetch_offset,
+                                     (int64_t)s.len);
                 pr->records_splice = true;
                 pr->records_splice_len = s.len;
                 slices[k] = s;

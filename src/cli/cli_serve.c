@@ -254,6 +254,7 @@ int cli_serve(int argc, char **argv)
             .logdir = broker_logdir(b),
             .default_partitions = cfg.num_partitions,
             .kafka_bootstrap = kafka,
+            .broker = b,
             .require_auth = cfg.sasl,
             .acls = cfg.acls,
             .allow_if_no_acl = cfg.allow_if_no_acl,

@@ -84,6 +84,8 @@ struct partition {
     int64_t recover_tried_ms; /* atomic: last attempt, monotonic */
     int sync_requested;       /* atomic */
     int refs;                 /* atomic */
+    int64_t fetched_records;  /* atomic: partition_note_fetch */
+    int64_t fetched_bytes;    /* atomic */
     int64_t unflushed_bytes;
     int64_t first_unflushed_mono_ms;
     struct flusher *flusher;
@@ -823,6 +825,18 @@ int64_t partition_durable_offset(struct partition *p)
 int64_t partition_size_bytes(struct partition *p)
 {
     return load64(&p->size_bytes);
+}
+
+void partition_note_fetch(struct partition *p, int64_t records, int64_t bytes)
+{
+    __atomic_fetch_add(&p->fetched_records, records, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&p->fetched_bytes, bytes, __ATOMIC_RELAXED);
+}
+
+void partition_fetched(struct partition *p, int64_t *records, int64_t *bytes)
+{
+    *records = __atomic_load_n(&p->fetched_records, __ATOMIC_RELAXED);
+    *bytes = __atomic_load_n(&p->fetched_bytes, __ATOMIC_RELAXED);
 }
 
 int partition_failed(struct partition *p)

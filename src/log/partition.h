@@ -47,6 +47,11 @@ int64_t partition_high_watermark(struct partition *p);
 int64_t partition_durable_offset(struct partition *p);
 /* Total bytes of the partition's segment files. */
 int64_t partition_size_bytes(struct partition *p);
+/* What Kafka fetches served from it (the broker counts a response's
+ * records: its offsets, and bytes): relaxed atomic adds, any thread; read
+ * for fetch rates (the dashboard, /metrics). */
+void partition_note_fetch(struct partition *p, int64_t records, int64_t bytes);
+void partition_fetched(struct partition *p, int64_t *records, int64_t *bytes);
 /* 0 or the I/O error that put the partition in FAILED (negative errno). */
 int partition_failed(struct partition *p);
 int32_t partition_id(const struct partition *p);

@@ -105,6 +105,18 @@ static void explain(const struct plan *p, struct buf *out, bool inner)
     if (p->idle_timeout_ms > 0 && p->idle_advance)
         buf_printf(out, "  every partition idle: the query watermark follows "
                         "processing time - delay (watermark.idle-advance)\n");
+    if (p->per_key)
+        buf_printf(out,
+                   "  per-key watermarks ('watermark.per-key'): each %s has "
+                   "its own, max(%s) - %" PRId64
+                   " ms; a partition's is the least over its keys not idle, "
+                   "the floor under each key%s\n",
+                   p->in_key, p->in_schema.columns[p->time_column].name,
+                   p->watermark_delay_ms,
+                   p->per_key_windows
+                       ? "; windows fire per key"
+                       : "; windows fire on the floor (the GROUP BY does not "
+                         "hold the key in the input's partitions)");
     buf_printf(out, "  bad records: to topic %s.dlq, counted\n", p->input);
 operators:
     if (p->window_columns) {

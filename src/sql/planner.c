@@ -820,6 +820,8 @@ static int plan_source(const struct sql_query_start *q, struct plan *p,
     *timecol = r->time_column;
     const struct catalog_option *o = setting(q, "scan.startup.mode");
     p->startup_latest = o && !strcasecmp(o->value, "latest-offset");
+    o = setting(q, "scan.bounded.mode");
+    p->bounded_latest = o && !strcasecmp(o->value, "latest-offset");
     /* The idle timeout: SET overrides the stream's WITH option, which
      * overrides the documented default of 30 s (a sensor partition that
      * goes quiet must not stall every window forever). */
@@ -842,6 +844,9 @@ static int plan_source(const struct sql_query_start *q, struct plan *p,
     o = setting(q, "execution.checkpointing.interval");
     if (!o || sql_exec_parse_duration(o->value, &p->checkpoint_interval_ms))
         p->checkpoint_interval_ms = 0;
+    const char *pk = catalog_relation_option(r, "watermark.per-key");
+    p->per_key =
+        pk && !strcasecmp(pk, "true") && p->in_key[0] && p->time_column >= 0;
     const char *delim = catalog_relation_option(r, "csv.delimiter");
     p->csv_delimiter = delim && delim[0] ? delim[0] : 0;
     return 0;
@@ -1307,6 +1312,21 @@ static int prune_for_repartition(struct plan *p, const struct sql_select *s,
 }
 
 /* The source of the plan's input (stage 0). */
+/* 'watermark.per-key': the source pipeline tracks each key's watermark. */
+static int set_per_key(struct plan *p, struct sql_exec_error *err)
+{
+    if (!p->per_key)
+        return 0;
+    int kc = schema_find(&p->in_schema, p->in_key, strlen(p->in_key));
+    int rc =
+        kc < 0 ? ERR_INVALID : pipeline_set_per_key_watermarks(p->pipe, kc);
+    if (rc)
+        return fail(err, (struct sql_pos){0}, rc,
+                    "cannot track per-key watermarks of %s on '%s'", p->input,
+                    p->in_key);
+    return 0;
+}
+
 static void source_config(const struct plan *p,
                           struct pipeline_source_config *src)
 {
@@ -1507,6 +1527,8 @@ static int plan_match(const struct sql_query_start *q, struct plan *p,
     if (rc)
         return fail(err, s->from->pos, rc, "cannot create the source of %s",
                     p->input);
+    if ((rc = set_per_key(p, err)))
+        return rc;
     if (needs_repartition(p)) {
         /* rows of one partition key meet in one stage-1 task; every column
          * crosses (the DEFINEs, MEASURES and late rows read them) */
@@ -1674,6 +1696,8 @@ int planner_build_on(const struct sql_query_start *q,
                   p->input);
         goto fail;
     }
+    if ((rc = set_per_key(p, err)))
+        goto fail;
     if (p->window_columns &&
         (rc = build_window_columns(p, s->from->window->timecol, err)))
         goto fail;
@@ -1788,6 +1812,18 @@ int planner_build_on(const struct sql_query_start *q,
             rc = fail(err, s->pos, rc, "cannot build the window aggregate");
             goto fail;
         }
+        /* Per-key firing needs every group to be one key of the input:
+         * the GROUP BY holds the stream's key, in the input's own
+         * partitions (no repartition); else the floor alone fires. */
+        int kc = p->per_key
+                     ? schema_find(&p->in_schema, p->in_key, strlen(p->in_key))
+                     : -1;
+        bool by_key = false;
+        for (int k = 0; kc >= 0 && k < wc.nkeys; k++)
+            by_key = by_key || wc.keys[k] == kc;
+        if (by_key && !p->repartition &&
+            window_agg_set_per_key(p->wa, p->watermark_delay_ms) == 0)
+            p->per_key_windows = true;
         t.agg_mode = true;
         t.agg_col0 = pipeline_schema(p->pipe)->ncolumns - p->wcfg.naggs;
         if (s->having &&

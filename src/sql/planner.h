@@ -63,6 +63,12 @@ struct plan {
      * (pipeline_set_key_check) */
     bool key_checked;
     bool startup_latest; /* 'scan.startup.mode' = 'latest-offset' */
+    bool bounded_latest; /* 'scan.bounded.mode' = 'latest-offset' */
+    /* 'watermark.per-key' on the input stream: the source tracks each
+     * key's watermark (the partition's is the floor over its keys), and
+     * per_key_windows: the window aggregate fires each key's windows on
+     * its own (it groups by the key, in the input's own partitions) */
+    bool per_key, per_key_windows;
     /* operators, as text for EXPLAIN */
     char where[PLAN_TEXT_MAX]; /* "" when none */
     bool windowed;             /* a window_agg operator */

@@ -162,6 +162,7 @@ static void make_spec(const struct plan *p, struct sql_query_start *qs,
         snprintf(s->extra_inputs[i], sizeof s->extra_inputs[i], "%s",
                  p->extra_topics[i]);
     s->startup_latest = p->startup_latest;
+    s->bounded_latest = p->bounded_latest && !qs->sink;
     s->watermark_delay_ms = p->watermark_delay_ms;
     s->idle_timeout_ms = p->idle_timeout_ms;
     s->idle_advance = p->idle_advance;

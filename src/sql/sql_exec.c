@@ -251,6 +251,7 @@ static const struct {
     {"partitions", OPT_SOURCE | OPT_SINK, "an integer 1..100000"},
     {"watermark.idle-timeout", OPT_SOURCE, "a duration like '30 s'"},
     {"watermark.idle-advance", OPT_SOURCE, "'true' or 'false'"},
+    {"watermark.per-key", OPT_SOURCE, "'true' or 'false'"},
     {"scan.startup.mode", OPT_SOURCE, "'earliest-offset' or 'latest-offset'"},
     {"csv.delimiter", OPT_SOURCE, "one character"},
 };
@@ -271,8 +272,8 @@ static int check_option(const struct sql_stmt *st, const struct sql_option *o,
             err, kpos, ERR_INVALID,
             "unknown option '%s' in WITH (known: topic, format, key, "
             "partitions, 'watermark.idle-timeout', "
-            "'watermark.idle-advance', 'scan.startup.mode', "
-            "'csv.delimiter')",
+            "'watermark.idle-advance', 'watermark.per-key', "
+            "'scan.startup.mode', 'csv.delimiter')",
             o->key);
     if (!(known_options[k].use & use))
         return sql_exec_fail(
@@ -301,7 +302,8 @@ static int check_option(const struct sql_stmt *st, const struct sql_option *o,
     } else if (!strcmp(key, "watermark.idle-timeout")) {
         int64_t ms;
         ok = sql_exec_parse_duration(v, &ms) == 0;
-    } else if (!strcmp(key, "watermark.idle-advance")) {
+    } else if (!strcmp(key, "watermark.idle-advance") ||
+               !strcmp(key, "watermark.per-key")) {
         ok = !strcasecmp(v, "true") || !strcasecmp(v, "false");
     } else if (!strcmp(key, "scan.startup.mode")) {
         ok = valid_startup_mode(v);
@@ -796,6 +798,17 @@ static int exec_create(struct sql_exec *ex, const struct sql_stmt *st,
             "earlier ones)");
         goto out;
     }
+    const char *per_key = stmt_option(st, "watermark.per-key");
+    if (per_key && !strcasecmp(per_key, "true") &&
+        (!key || !st->watermark_column)) {
+        rc = sql_exec_fail(
+            err, sql_exec_locate(st, "watermark.per-key", 0), ERR_INVALID,
+            "'watermark.per-key' needs %s: per-key watermarks track each "
+            "key's event time",
+            !key ? "the stream's key (WITH key = 'column', the device)"
+                 : "a watermark (WATERMARK FOR column AS ...)");
+        goto out;
+    }
     if (stmt_option(st, "csv.delimiter") && strcmp(r.format, "csv") != 0) {
         rc = sql_exec_fail(err, sql_exec_locate(st, "csv.delimiter", 0),
                            ERR_INVALID,
@@ -1239,6 +1252,12 @@ static int exec_set(struct sql_exec *ex, const struct sql_stmt *st,
                 "invalid value '%s' for 'scan.startup.mode': "
                 "expected 'earliest-offset' or 'latest-offset'",
                 v);
+    } else if (!strcasecmp(k, "scan.bounded.mode")) {
+        if (strcasecmp(v, "unbounded") && strcasecmp(v, "latest-offset"))
+            return sql_exec_fail(err, vpos, ERR_INVALID,
+                                 "invalid value '%s' for 'scan.bounded.mode': "
+                                 "expected 'unbounded' or 'latest-offset'",
+                                 v);
     } else if (!strcasecmp(k, "watermark.idle-timeout")) {
         int64_t ms;
         if (sql_exec_parse_duration(v, &ms))
@@ -1291,6 +1310,7 @@ static int exec_set(struct sql_exec *ex, const struct sql_stmt *st,
         return sql_exec_fail(
             err, kpos, ERR_INVALID,
             "unknown setting '%s' (known: 'scan.startup.mode', "
+            "'scan.bounded.mode', "
             "'watermark.idle-timeout', 'watermark.idle-advance', "
             "'table.exec.state.ttl', 'match.max-partial-matches', "
             "'match.max-rows', 'execution.checkpointing.interval', "

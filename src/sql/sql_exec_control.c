@@ -80,16 +80,33 @@ static void explain_text(const struct catalog_query *q,
         fmt_span(qi->idle_timeout_ms, s2, sizeof s2);
     else
         snprintf(s2, sizeof s2, "off");
-    buf_printf(out,
-               "\nhow: the least watermark over the input partitions that "
-               "are not idle;\n     a partition's is its newest event time "
-               "minus %s (bounded out-of-orderness)\nidle timeout: %s, "
-               "idle advance: %s, per-key watermarks: off\n",
-               s1, s2, qi->idle_advance ? "on" : "off");
+    int nkeys = 0;
+    for (int i = 0; i < qi->ninputs; i++)
+        nkeys += qi->inputs[i].nkeys;
+    if (qi->per_key)
+        buf_printf(out,
+                   "\nhow: the least watermark over the input partitions that "
+                   "are not idle;\n     a partition's is the least over its "
+                   "keys that are not idle (the floor),\n     a key's is its "
+                   "newest event time minus %s; a window grouped by the key "
+                   "fires on its key's\nidle timeout: %s, idle advance: "
+                   "%s, per-key watermarks: on (%d keys)\n",
+                   s1, s2, qi->idle_advance ? "on" : "off", nkeys);
+    else
+        buf_printf(out,
+                   "\nhow: the least watermark over the input partitions "
+                   "that are not idle;\n     a partition's is its newest "
+                   "event time minus %s (bounded out-of-orderness)\nidle "
+                   "timeout: %s, idle advance: %s, per-key watermarks: off\n",
+                   s1, s2, qi->idle_advance ? "on" : "off");
     if (qi->holder >= 0) {
         const struct query_info_input *h = &qi->inputs[qi->holder];
-        buf_printf(out, "held back by: %s partition %d: %s", h->topic,
-                   h->partition, qi->reason);
+        buf_printf(out, "held back by: %s partition %d", h->topic,
+                   h->partition);
+        if (h->has_holder)
+            buf_printf(out, ", key '%s' (of its %d keys)", h->holder_key,
+                       h->nkeys);
+        buf_printf(out, ": %s", qi->reason);
         if (qi->holder_gap_ms > 0) {
             fmt_span(qi->holder_gap_ms, s1, sizeof s1);
             buf_printf(out, " (%s behind the next slowest partition)", s1);
@@ -130,8 +147,13 @@ static void explain_text(const struct catalog_query *q,
         else
             snprintf(r[6], sizeof r[6], "%" PRId64,
                      in->end > in->next ? in->end - in->next : 0);
-        snprintf(r[7], sizeof r[7], "%s",
-                 i == qi->holder ? "<- holds it back" : "");
+        if (in->has_holder && !in->stage)
+            snprintf(r[7], sizeof r[7], "%skey '%.64s' holds its floor",
+                     i == qi->holder ? "<- holds it back; " : "",
+                     in->holder_key);
+        else
+            snprintf(r[7], sizeof r[7], "%s",
+                     i == qi->holder ? "<- holds it back" : "");
         for (size_t c = 0; c < ncols; c++)
             pc[(size_t)(i + 1) * ncols + c] = r[c];
     }
@@ -259,6 +281,22 @@ static int exec_resume(struct sql_exec *ex, const struct sql_stmt *st,
 
 /* ---- DESCRIBE q FORMAT JSON ---- */
 
+/* A stage's rows in per second: its first operator's (null while the
+ * rates are not known), and the object's closing brace. */
+static void stage_rate(const struct query_info *qi, int stage, struct buf *out)
+{
+    for (int i = 0; i < qi->nops; i++)
+        if (qi->ops[i].stage == stage) {
+            if (qi->rates_known)
+                buf_printf(out, ",\"rows_in_per_s\":%.1f}",
+                           qi->ops[i].rows_in_per_s);
+            else
+                buf_put_str(out, ",\"rows_in_per_s\":null}");
+            return;
+        }
+    buf_put_str(out, "}");
+}
+
 static void info_json(const struct query_info *qi, struct buf *out)
 {
     char t[48];
@@ -274,19 +312,39 @@ static void info_json(const struct query_info *qi, struct buf *out)
                qi->corrupt_batches, qi->late_rows, qi->write_errors, qi->muted);
     if (qi->windowed)
         buf_printf(out, ",\"windows_fired\":%" PRIu64, qi->windows_fired);
+    if (qi->rates_known)
+        buf_printf(out,
+                   ",\"records_in_per_s\":%.1f,\"rows_in_per_s\":%.1f,"
+                   "\"rows_out_per_s\":%.1f,\"rate_span_ms\":%" PRId64,
+                   qi->records_in_per_s, qi->rows_in_per_s, qi->rows_out_per_s,
+                   qi->rate_span_ms);
+    else
+        buf_put_str(out, ",\"records_in_per_s\":null,\"rows_in_per_s\":null,"
+                         "\"rows_out_per_s\":null,\"rate_span_ms\":null");
+    static const char *const kinds[] = {"late_samples", "dead_letter_samples"};
+    for (int kind = 0; kind < 2; kind++) {
+        buf_printf(out, ",\"%s\":[", kinds[kind]);
+        for (int i = 0; i < qi->nsamples[kind]; i++) {
+            if (i)
+                buf_put_u8(out, ',');
+            buf_put_str(out, qi->samples[kind][i]);
+        }
+        buf_put_u8(out, ']');
+    }
     buf_printf(out, ",\"late_partitions\":[");
     for (int p = 0; p < qi->nlate_partitions; p++)
         buf_printf(out, "%s%" PRIu64, p ? "," : "", qi->late_partition[p]);
     buf_printf(out, "],\"lag_records\":%" PRId64, qi->lag[0]);
-    buf_printf(out,
-               ",\"stages\":[{\"stage\":\"input\",\"tasks\":%d,\"lag\":%" PRId64
-               "}",
-               qi->n0, qi->lag[0]);
-    if (qi->repartition)
+    buf_printf(
+        out, ",\"stages\":[{\"stage\":\"input\",\"tasks\":%d,\"lag\":%" PRId64,
+        qi->n0, qi->lag[0]);
+    stage_rate(qi, 0, out);
+    if (qi->repartition) {
         buf_printf(out,
-                   ",{\"stage\":\"repartition\",\"tasks\":%d,\"lag\":%" PRId64
-                   "}",
+                   ",{\"stage\":\"repartition\",\"tasks\":%d,\"lag\":%" PRId64,
                    qi->n1, qi->lag[1]);
+        stage_rate(qi, 1, out);
+    }
     buf_printf(out, "],\"tasks\":%d", qi->n0 + qi->n1);
     if (qi->watermark == INT64_MIN) {
         buf_printf(out, ",\"watermark\":null,\"watermark_iso\":null,"
@@ -305,6 +363,11 @@ static void info_json(const struct query_info *qi, struct buf *out)
         json_str(out, op->name);
         buf_printf(out, ",\"rows_in\":%" PRIu64 ",\"rows_out\":%" PRIu64,
                    op->rows_in, op->rows_out);
+        if (qi->rates_known)
+            buf_printf(out, ",\"rows_in_per_s\":%.1f,\"rows_out_per_s\":%.1f",
+                       op->rows_in_per_s, op->rows_out_per_s);
+        else
+            buf_put_str(out, ",\"rows_in_per_s\":null,\"rows_out_per_s\":null");
         if (op->stateful)
             buf_printf(
                 out, ",\"state_entries\":%" PRIu64 ",\"state_bytes\":%" PRIu64,
@@ -314,15 +377,27 @@ static void info_json(const struct query_info *qi, struct buf *out)
     buf_printf(out,
                "],\"watermark_explain\":{\"delay_ms\":%" PRId64
                ",\"idle_timeout_ms\":%" PRId64
-               ",\"idle_advance\":%s,\"per_key\":false,\"reason\":",
+               ",\"idle_advance\":%s,\"per_key\":%s,\"reason\":",
                qi->delay_ms, qi->idle_timeout_ms,
-               qi->idle_advance ? "true" : "false");
+               qi->idle_advance ? "true" : "false",
+               qi->per_key ? "true" : "false");
     json_str(out, qi->reason ? qi->reason : "");
     if (qi->holder >= 0) {
         const struct query_info_input *h = &qi->inputs[qi->holder];
         buf_printf(out, ",\"holder\":{\"topic\":");
         json_str(out, h->topic);
-        buf_printf(out, ",\"partition\":%d,\"gap_ms\":", h->partition);
+        buf_printf(out, ",\"partition\":%d,", h->partition);
+        if (qi->per_key) {
+            buf_put_str(out, "\"key\":");
+            if (h->has_holder) {
+                json_str(out, h->holder_key);
+                buf_printf(out, ",\"key_watermark\":%" PRId64 ",",
+                           h->holder_key_wm);
+            } else {
+                buf_put_str(out, "null,\"key_watermark\":null,");
+            }
+        }
+        buf_put_str(out, "\"gap_ms\":");
         if (qi->holder_gap_ms >= 0)
             buf_printf(out, "%" PRId64 "}", qi->holder_gap_ms);
         else
@@ -346,6 +421,13 @@ static void info_json(const struct query_info *qi, struct buf *out)
                        "\"watermark\":%" PRId64 ",\"watermark_iso\":\"%s\","
                        "\"watermark_lag_ms\":%" PRId64,
                        in->watermark, t, qi->now_ms - in->watermark);
+        }
+        if (qi->per_key && !in->stage) {
+            buf_printf(out, ",\"keys\":%d,\"holder_key\":", in->nkeys);
+            if (in->has_holder)
+                json_str(out, in->holder_key);
+            else
+                buf_put_str(out, "null");
         }
         buf_printf(out,
                    ",\"idle\":%s,\"quiet_ms\":%" PRId64 ",\"next\":%" PRId64

@@ -17,6 +17,7 @@
 
 #include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/buf.h"
@@ -48,6 +49,7 @@ struct pipeline {
      * see the watermark of the push's start */
     int64_t peer_floor;
     int key_column; /* pipeline_set_key_check, or -1 */
+    int pk_column;  /* pipeline_set_per_key_watermarks, or -1 */
     int tag_column; /* pipeline_set_source_tag, or -1 */
     int cur_source; /* the source being pushed */
     struct buf key_text;
@@ -102,6 +104,7 @@ int pipeline_create(const struct pipeline_source_config *src,
         goto out_batch;
     buf_init(&p->key_text);
     p->key_column = -1;
+    p->pk_column = -1;
     p->tag_column = -1;
     p->nsources = 1;
     p->st.watermark = WATERMARK_NONE;
@@ -319,6 +322,80 @@ static int key_check(struct pipeline *p, const struct stream_record *r, int row,
     return 0;
 }
 
+int pipeline_set_per_key_watermarks(struct pipeline *p, int column)
+{
+    if (column < 0 || column >= p->src.schema->ncolumns ||
+        p->src.time_column < 0)
+        return ERR_INVALID;
+    p->pk_column = column;
+    watermark_set_per_key(p->wm);
+    return 0;
+}
+
+bool pipeline_per_key_watermarks(const struct pipeline *p)
+{
+    return p->pk_column >= 0;
+}
+
+/* Per-key watermarks: rows [from, to) of b, read from watermark slot
+ * `slot`, each observed under its key (the key column's bytes: a string's,
+ * else the value's; NULL is the empty key). Returns 0 or ERR_TOO_LARGE. */
+static int observe_keys(struct pipeline *p, const struct row_batch *b, int from,
+                        int to, int slot, int64_t now_ms)
+{
+    const struct row_column *c = &b->columns[p->pk_column];
+    char text[32];
+    for (int i = from; i < to; i++) {
+        const void *k = "";
+        size_t n = 0;
+        if (!c->nulls[i]) {
+            /* a string's bytes, else the value as text (EXPLAIN WATERMARK
+             * names the key) */
+            int64_t v = 0;
+            bool integer = false;
+            switch (c->type) {
+            case SCHEMA_STRING:
+                k = c->data.str[i].ptr;
+                n = c->data.str[i].len;
+                break;
+            case SCHEMA_BOOLEAN:
+                k = c->data.b[i] ? "true" : "false";
+                n = strlen(k);
+                break;
+            case SCHEMA_DOUBLE:
+                n = (size_t)snprintf(text, sizeof text, "%.17g",
+                                     c->data.f64[i]);
+                k = text;
+                break;
+            case SCHEMA_INT:
+                v = c->data.i32[i];
+                integer = true;
+                break;
+            default:
+                v = c->data.i64[i];
+                integer = true;
+                break;
+            }
+            if (integer) {
+                char *e = text + sizeof text, *q = e;
+                uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+                do
+                    *--q = (char)('0' + u % 10);
+                while (u /= 10);
+                if (v < 0)
+                    *--q = '-';
+                k = q;
+                n = (size_t)(e - q);
+            }
+        }
+        int rc = watermark_observe_key(p->wm, slot, k, n, b->meta[i].event_ts,
+                                       now_ms);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int run(struct pipeline *p, const struct row_batch *b)
 {
     if (b->nrows == 0)
@@ -445,7 +522,15 @@ static int push_run(struct pipeline *p, int partition, int slot,
         for (int i = before; i < p->batch->nrows; i++)
             if (p->batch->meta[i].event_ts > max_ts)
                 max_ts = p->batch->meta[i].event_ts;
-        if (max_ts > run_max) {
+        if (p->pk_column >= 0) {
+            /* Per-key: each key's own watermark is the window operator's
+             * (window_agg_set_per_key); rows see the partition's floor as
+             * of the push's start. */
+            rc = observe_keys(p, p->batch, before, p->batch->nrows, slot,
+                              now_ms);
+            if (rc)
+                return rc;
+        } else if (max_ts > run_max) {
             run_max = max_ts;
             int64_t own =
                 run_max - delay < run_max ? run_max - delay : WATERMARK_NONE;
@@ -459,7 +544,7 @@ static int push_run(struct pipeline *p, int partition, int slot,
     row_batch_reset(p->batch);
     if (rc)
         return rc;
-    if (max_ts != WATERMARK_NONE)
+    if (max_ts != WATERMARK_NONE && p->pk_column < 0)
         watermark_observe(p->wm, slot, max_ts, now_ms);
     rc = advance(p, now_ms);
     return rc ? rc : got;
@@ -524,6 +609,8 @@ int pipeline_add_source(struct pipeline *p,
     }
     watermark_destroy(p->wm);
     p->wm = w;
+    if (p->pk_column >= 0)
+        watermark_set_per_key(w);
     p->more_dec[p->nsources - 1] = d;
     p->nsources++;
     return 0;
@@ -547,7 +634,12 @@ int pipeline_push_rows(struct pipeline *p, const struct row_batch *rows,
         int32_t part = rows->meta[i].partition;
         if (part < 0 || part >= p->src.npartitions)
             part = 0;
-        watermark_observe(p->wm, part, rows->meta[i].event_ts, now_ms);
+        if (p->pk_column >= 0)
+            rc = observe_keys(p, rows, i, i + 1, part, now_ms);
+        else
+            watermark_observe(p->wm, part, rows->meta[i].event_ts, now_ms);
+        if (rc)
+            return rc;
     }
     return advance(p, now_ms);
 }
@@ -729,4 +821,15 @@ int pipeline_restore(struct pipeline *p, const uint8_t *data, size_t n,
 int pipeline_flush(struct pipeline *p)
 {
     return operator_flush_chain(p->head);
+}
+
+int pipeline_partition_keys(const struct pipeline *p, int partition)
+{
+    return watermark_partition_keys(p->wm, partition);
+}
+
+bool pipeline_partition_holder(const struct pipeline *p, int partition,
+                               const void **key, size_t *len, int64_t *wm)
+{
+    return watermark_partition_holder(p->wm, partition, key, len, wm);
 }

@@ -178,6 +178,21 @@ void pipeline_set_peer_floor(struct pipeline *p, int64_t floor);
 int64_t pipeline_partition_watermark(const struct pipeline *p, int partition);
 bool pipeline_partition_idle(const struct pipeline *p, int partition);
 
+/* Per-key watermarks ('watermark.per-key', watermark.h): every row is
+ * observed under the value of column `column` (the stream's key), and a
+ * slot's watermark is the floor over its keys. Rows carry that floor as
+ * of the push's start in meta.watermark; a window operator grouped by
+ * the key fires each key's windows on the key's own watermark
+ * (window_agg_set_per_key). Before the first push. Returns 0 or
+ * ERR_INVALID (bad column, no event-time column). */
+int pipeline_set_per_key_watermarks(struct pipeline *p, int column);
+bool pipeline_per_key_watermarks(const struct pipeline *p);
+/* Per-key: slot `partition`'s keys seen, and the key holding its floor
+ * (bytes borrowed until the next push; false when none). */
+int pipeline_partition_keys(const struct pipeline *p, int partition);
+bool pipeline_partition_holder(const struct pipeline *p, int partition,
+                               const void **key, size_t *len, int64_t *wm);
+
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
 /* The chain's first operator (operator_node.next walks it), or NULL: for
  * per-operator counters (rows in and out, operator_ops.state). */

@@ -10,6 +10,11 @@
  * holder is that slot; its reason is, in order: no data yet, records
  * not yet read (lagging: the query is behind its input), or its newest
  * event time is the oldest (the source is behind, or its clock is).
+ *
+ * Rates (rows per second, per operator and for the query) are the
+ * runtime's: stage-0 task 0 samples the counters once a second into a
+ * small ring (query_info_sample); a snapshot divides the difference
+ * between the newest sample and the one ~5 s older by the time between.
  */
 #include "stream/query_runtime_int.h"
 
@@ -83,6 +88,18 @@ static void add_inputs(const struct query *q, struct query_info *qi)
                 snprintf(in->topic, sizeof in->topic, "%s", input_topic(q, s));
                 in->watermark = atomic_load(&q->board_wm[slot]);
                 in->idle = atomic_load(&q->board_idle[slot]);
+                if (s == 0 && pipeline_per_key_watermarks(k->pipe)) {
+                    struct task_pub *p = &((struct task *)k)->pub;
+                    qi->per_key = true;
+                    in->nkeys = atomic_load(&p->nkeys);
+                    pthread_mutex_lock(&p->key_mu);
+                    in->has_holder = p->has_holder;
+                    in->holder_key_wm = p->holder_key_wm;
+                    size_t n = p->holder_key_len;
+                    memcpy(in->holder_key, p->holder_key, n);
+                    in->holder_key[n] = '\0';
+                    pthread_mutex_unlock(&p->key_mu);
+                }
             } else {
                 snprintf(in->topic, sizeof in->topic, "%s", q->repart_topic);
                 in->watermark = atomic_load(&k->pub.watermark);
@@ -129,6 +146,11 @@ static void find_holder(struct query_info *qi)
                            "is off (set 'watermark.idle-timeout')";
     else if (h->next >= 0 && h->end > h->next)
         qi->reason = "lagging: records not yet read";
+    else if (h->has_holder)
+        qi->reason = "the key named has the oldest event time among the "
+                     "keys not idle: that device is behind (backfilling), "
+                     "or its clock is; the other keys' windows fire on "
+                     "their own watermarks";
     else
         qi->reason = "its newest event time is the oldest: the source is "
                      "behind, or its clock is";
@@ -166,6 +188,96 @@ static void add_ops(const struct query *q, struct query_info *qi)
     }
 }
 
+/* The counters now, summed as query_runtime_info sums them. */
+static void sum_counters(const struct query *q, struct query_rate_sample *s)
+{
+    memset(s, 0, sizeof *s);
+    int base[2] = {0, 0}, n[2] = {0, 0};
+    for (int i = 0; i < q->ntasks; i++) {
+        const struct task *k = q->tasks[i];
+        if (k && !n[k->stage])
+            n[k->stage] = k->pub.nops;
+    }
+    base[1] = n[0];
+    for (int i = 0; i < q->ntasks; i++) {
+        const struct task *k = q->tasks[i];
+        if (!k)
+            continue;
+        const struct task_pub *p = &k->pub;
+        if (k->stage == 0) {
+            s->records_in += atomic_load(&p->records_in);
+            s->rows_in += atomic_load(&p->rows_in);
+        }
+        if (!(q->repartition && k->stage == 0))
+            s->rows_out += atomic_load(&p->emitted);
+        for (int o = 0; o < n[k->stage] && o < p->nops; o++) {
+            s->op_in[base[k->stage] + o] += atomic_load(&p->op_in[o]);
+            s->op_out[base[k->stage] + o] += atomic_load(&p->op_out[o]);
+        }
+    }
+}
+
+void query_info_sample(struct query *q, int64_t now_mono)
+{
+    pthread_mutex_lock(&q->rate_mu);
+    int last = (q->rate_next + QUERY_RATE_SAMPLES - 1) % QUERY_RATE_SAMPLES;
+    bool due = !q->nrates || now_mono - q->rates[last].mono >= 1000;
+    pthread_mutex_unlock(&q->rate_mu);
+    if (!due)
+        return;
+    struct query_rate_sample s;
+    sum_counters(q, &s);
+    s.mono = now_mono;
+    pthread_mutex_lock(&q->rate_mu);
+    q->rates[q->rate_next] = s;
+    q->rate_next = (q->rate_next + 1) % QUERY_RATE_SAMPLES;
+    if (q->nrates < QUERY_RATE_SAMPLES)
+        q->nrates++;
+    pthread_mutex_unlock(&q->rate_mu);
+}
+
+static double per_s(uint64_t now, uint64_t then, int64_t ms)
+{
+    return now > then ? (double)(now - then) * 1000.0 / (double)ms : 0.0;
+}
+
+/* Rates from the newest sample and the newest one at least
+ * QUERY_RATE_SPAN_MS older (else the oldest held). */
+static void add_rates(struct query *q, struct query_info *qi)
+{
+    struct query_rate_sample a, b;
+    pthread_mutex_lock(&q->rate_mu);
+    int n = q->nrates;
+    if (n >= 2) {
+        int newest =
+            (q->rate_next + QUERY_RATE_SAMPLES - 1) % QUERY_RATE_SAMPLES;
+        b = q->rates[newest];
+        int pick = -1;
+        for (int back = 1; back < n; back++) {
+            int i = (newest + QUERY_RATE_SAMPLES - back) % QUERY_RATE_SAMPLES;
+            pick = i;
+            if (b.mono - q->rates[i].mono >= QUERY_RATE_SPAN_MS)
+                break;
+        }
+        a = q->rates[pick];
+    }
+    pthread_mutex_unlock(&q->rate_mu);
+    if (n < 2 || b.mono <= a.mono)
+        return;
+    int64_t ms = b.mono - a.mono;
+    qi->rates_known = true;
+    qi->rate_span_ms = ms;
+    qi->records_in_per_s = per_s(b.records_in, a.records_in, ms);
+    qi->rows_in_per_s = per_s(b.rows_in, a.rows_in, ms);
+    qi->rows_out_per_s = per_s(b.rows_out, a.rows_out, ms);
+    for (int o = 0; o < qi->nops && o < 2 * QUERY_INFO_OPS_MAX; o++) {
+        qi->ops[o].rows_in_per_s = per_s(b.op_in[o], a.op_in[o], ms);
+        qi->ops[o].rows_out_per_s = per_s(b.op_out[o], a.op_out[o], ms);
+    }
+}
+
+static void add_samples(struct query *q, struct query_info *qi);
+
 int query_runtime_info(struct query_runtime *rt, const char *id,
                        struct query_info *out)
 {
@@ -183,6 +295,8 @@ int query_runtime_info(struct query_runtime *rt, const char *id,
     add_inputs(q, out);
     find_holder(out);
     add_ops(q, out);
+    add_rates(q, out);
+    add_samples(q, out);
     out->n0 = q->n0;
     out->n1 = q->repartition ? q->n1 : 0;
     out->nlate_partitions = q->n0;
@@ -228,10 +342,52 @@ int query_runtime_info(struct query_runtime *rt, const char *id,
     return 0;
 }
 
+void query_info_keep_sample(struct task *k, int kind, const char *json,
+                            size_t len)
+{
+    struct query *q = k->q;
+    struct query_samples *s = &q->samples[kind];
+    int64_t now = clock_mono_ms();
+    if (len > QUERY_SAMPLE_MAX ||
+        (s->n == QUERY_SAMPLES && now - k->last_sample[kind] < QUERY_SAMPLE_MS))
+        return;
+    if (pthread_mutex_trylock(&q->rate_mu))
+        return;
+    k->last_sample[kind] = now;
+    char *copy = mem_alloc(len + 1);
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    mem_free(s->item[s->next]);
+    s->item[s->next] = copy;
+    s->next = (s->next + 1) % QUERY_SAMPLES;
+    if (s->n < QUERY_SAMPLES)
+        s->n++;
+    pthread_mutex_unlock(&q->rate_mu);
+}
+
+static void add_samples(struct query *q, struct query_info *qi)
+{
+    pthread_mutex_lock(&q->rate_mu);
+    for (int kind = 0; kind < 2; kind++) {
+        const struct query_samples *s = &q->samples[kind];
+        for (int i = 0; i < s->n; i++) {
+            int at = (s->next - 1 - i + 2 * QUERY_SAMPLES) % QUERY_SAMPLES;
+            qi->samples[kind][i] = mem_strdup(s->item[at]);
+        }
+        qi->nsamples[kind] = s->n;
+    }
+    pthread_mutex_unlock(&q->rate_mu);
+}
+
 void query_info_fini(struct query_info *qi)
 {
     if (!qi)
         return;
+    for (int kind = 0; kind < 2; kind++) {
+        for (int i = 0; i < qi->nsamples[kind]; i++)
+            mem_free(qi->samples[kind][i]);
+        qi->nsamples[kind] = 0;
+    }
     mem_free(qi->inputs);
     mem_free(qi->late_partition);
     qi->late_partition = NULL;

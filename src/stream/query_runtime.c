@@ -242,8 +242,22 @@ static bool input_over(struct query *q, int64_t quiet, int64_t idle)
     return true;
 }
 
+/* spec.bounded_latest: every stage-0 task has read its inputs up to the
+ * end offsets they had at the start. */
+static bool caught_up(const struct query *q)
+{
+    for (int i = 0; i < q->ntasks; i++) {
+        const struct task *k = q->tasks[i];
+        for (int s = 0; k->stage == 0 && s < k->nins; s++)
+            if (k->ins[s] && k->nexts[s] < k->bounds[s])
+                return false;
+    }
+    return true;
+}
+
 /* Steps every task of q in this thread until stop, LIMIT, an interrupt
- * (transient), or idleness in bounded mode. */
+ * (transient), idleness in bounded mode, or the start's end offsets
+ * ('scan.bounded.mode'). */
 static int query_loop(struct query *q, bool transient)
 {
     int64_t last = clock_mono_ms();
@@ -281,8 +295,9 @@ static int query_loop(struct query *q, bool transient)
                 query_task_progress_save(q, query_task_progress_wm(q));
             continue;
         }
-        if (q->rt->o.until_idle &&
-            input_over(q, clock_mono_ms() - last, idle)) {
+        if ((q->rt->o.until_idle &&
+             input_over(q, clock_mono_ms() - last, idle)) ||
+            (q->spec.bounded_latest && caught_up(q))) {
             /* Recorded before the end of input fires every window, so a
              * restart with more data does not mute later windows. */
             if (q->persistent)
@@ -366,6 +381,10 @@ static void query_destroy(struct query *q)
     mem_free(q->pub_next);
     mem_free(q->pub_wm);
     mem_free(q->rep_floor);
+    for (int kind = 0; kind < 2; kind++)
+        for (int i = 0; i < QUERY_SAMPLES; i++)
+            mem_free(q->samples[kind].item[i]);
+    pthread_mutex_destroy(&q->rate_mu);
     mem_free(q);
 }
 
@@ -410,6 +429,7 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
         q->stall_ms = atoll(stall);
     q->stall_wm = INT64_MIN;
     q->stall_since = clock_mono_ms();
+    pthread_mutex_init(&q->rate_mu, NULL);
     q->cancel = sp->cancel;
     q->interrupted = qr->o.interrupted;
     q->vclock = qr->o.virtual_clock;
@@ -433,6 +453,7 @@ static int query_create(struct query_runtime *qr, const struct query_spec *sp,
     if (sp->nextra_inputs < 0 || sp->nextra_inputs >= PIPELINE_MAX_SOURCES) {
         snprintf(err, errlen, "a task reads at most %d inputs",
                  PIPELINE_MAX_SOURCES);
+        pthread_mutex_destroy(&q->rate_mu);
         mem_free(q);
         return ERR_INVALID;
     }

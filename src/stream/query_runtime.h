@@ -109,6 +109,10 @@ struct query_spec {
     int nextra_inputs;
     char extra_inputs[PIPELINE_MAX_SOURCES - 1][QUERY_SPEC_NAME_MAX];
     bool startup_latest; /* from the end rather than the earliest offset */
+    /* 'scan.bounded.mode' = 'latest-offset' (a transient SELECT): reads
+     * up to the end offsets its inputs had when it started, then ends as
+     * bounded input does (every window fires): a pull query */
+    bool bounded_latest;
     int64_t watermark_delay_ms;
     int64_t idle_timeout_ms; /* 0: off */
     bool idle_advance;       /* all inputs idle: the clock's watermark */
@@ -206,6 +210,10 @@ bool query_runtime_topic_in_use(struct query_runtime *rt, const char *topic);
 #define QUERY_LATENESS_BUCKETS 7
 extern const int64_t query_lateness_bounds[QUERY_LATENESS_BUCKETS - 1];
 
+/* A key named by EXPLAIN WATERMARK (per-key watermarks): longer ones are
+ * cut. */
+#define QUERY_INFO_KEY_MAX 64
+
 struct query_info_input {
     char topic[QUERY_SPEC_NAME_MAX];
     int stage;     /* 0: an input topic, 1: the repartition topic */
@@ -217,6 +225,12 @@ struct query_info_input {
     int64_t quiet_ms; /* since its task last read anything */
     int64_t next;     /* next offset its task reads; -1: no such partition */
     int64_t end;      /* the partition's end offset */
+    /* per-key watermarks (stage 0, the first input): keys seen, and the
+     * key holding this partition's floor (has_holder) */
+    int nkeys;
+    bool has_holder;
+    char holder_key[QUERY_INFO_KEY_MAX + 1]; /* NUL-terminated, cut */
+    int64_t holder_key_wm;
 };
 
 struct query_info_op {
@@ -225,6 +239,8 @@ struct query_info_op {
     uint64_t rows_in, rows_out; /* summed over the stage's tasks */
     bool stateful;              /* has operator_ops.state */
     uint64_t state_entries, state_bytes;
+    /* rows per second over the last ~5 s (query_info.rates_known) */
+    double rows_in_per_s, rows_out_per_s;
 };
 
 struct query_info {
@@ -233,6 +249,7 @@ struct query_info {
                           tasks; INT64_MIN: none yet */
     int64_t delay_ms, idle_timeout_ms;
     bool idle_advance, repartition, windowed, running;
+    bool per_key; /* 'watermark.per-key': the inputs carry keys */
     int ninputs;
     struct query_info_input *inputs; /* stage 0, then stage 1 */
     /* the stage-0 input that holds the watermark back (the least
@@ -250,9 +267,21 @@ struct query_info {
                                  before the query read them */
     uint64_t corrupt_batches, write_errors, muted, windows_fired;
     int64_t lag[2]; /* records not yet read: input, repartition topic */
+    /* Rates, computed by the runtime: the counters are sampled once a
+     * second; a rate is the difference between the newest sample and the
+     * one about 5 s before it (rate_span_ms apart), per second. False
+     * until two samples exist (the query's first second). */
+    bool rates_known;
+    int64_t rate_span_ms;
+    double records_in_per_s, rows_in_per_s, rows_out_per_s;
     int nlate_partitions;
     uint64_t *late_partition; /* late rows per input partition */
     uint64_t late_rows;
+    /* the newest few late rows and dead letters, one JSON object each,
+     * newest first: {"partition", "offset", "event_time", "lateness_ms",
+     * "row"} and {"partition", "offset", "reason", "value"} */
+    int nsamples[2];
+    char *samples[2][5];
     uint64_t lateness[QUERY_LATENESS_BUCKETS];
     int64_t max_lateness_ms;
 };

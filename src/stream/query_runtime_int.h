@@ -57,6 +57,16 @@ struct task_pub {
      * its file's bytes, the operator state's bytes in it, how many */
     _Atomic int64_t ckpt_at, ckpt_us, ckpt_bytes, ckpt_state;
     _Atomic uint64_t ckpts;
+    /* per-key watermarks of its first input's partition: the keys seen
+     * and the one holding the partition's floor (its bytes, at most
+     * QUERY_INFO_KEY_MAX, and watermark); key_mu guards the key, written
+     * only when the holder changes */
+    _Atomic int nkeys;
+    pthread_mutex_t key_mu;
+    bool has_holder;
+    char holder_key[QUERY_INFO_KEY_MAX];
+    size_t holder_key_len;
+    int64_t holder_key_wm;
 };
 
 struct task {
@@ -74,7 +84,9 @@ struct task {
      * partition counts): its watermark slot never holds the query's */
     bool absent[PIPELINE_MAX_SOURCES];
     int64_t nexts[PIPELINE_MAX_SOURCES]; /* next offset per input */
-    int cur;                             /* the input k->chunk came from */
+    /* spec.bounded_latest: the end offset per input at the start */
+    int64_t bounds[PIPELINE_MAX_SOURCES];
+    int cur;                   /* the input k->chunk came from */
     int rr;                    /* where the next read starts looking */
     struct stream_chunk chunk; /* what query_task_read read */
     /* outputs */
@@ -109,6 +121,7 @@ struct task {
     int64_t last_tick;          /* monotonic ms */
     bool fresh;                 /* read something since the last tick */
     _Atomic int64_t last_input; /* monotonic ms of its last read */
+    int64_t last_sample[2];     /* monotonic ms: late row, dead letter */
     bool ended;                 /* end of input done (bounded mode) */
     int error;
     /* exactly-once (checkpoint.c) */
@@ -120,6 +133,27 @@ struct task {
     struct buf ckpt;    /* the file being built, kept for its memory */
     int ckpt_fd[2];     /* its two files, open once written (-1: not) */
     struct task_pub pub;
+};
+
+/* Samples of late rows and dead letters kept per query (query_info.c):
+ * the newest few, one JSON object each, at most one per task every
+ * QUERY_SAMPLE_MS once the ring is full, taken with a trylock (the data
+ * path never waits for a reader). */
+#define QUERY_SAMPLES 5
+#define QUERY_SAMPLE_MS 250
+#define QUERY_SAMPLE_MAX 1024 /* bytes of one sample's JSON */
+struct query_samples {
+    char *item[QUERY_SAMPLES]; /* mem_strdup'ed JSON, or NULL */
+    int next, n;
+};
+
+/* Counters at one moment (monotonic ms), for rates. */
+#define QUERY_RATE_SAMPLES 8
+#define QUERY_RATE_SPAN_MS 5000 /* rates are over the last ~5 s */
+struct query_rate_sample {
+    int64_t mono;
+    uint64_t records_in, rows_in, rows_out;
+    uint64_t op_in[2 * QUERY_INFO_OPS_MAX], op_out[2 * QUERY_INFO_OPS_MAX];
 };
 
 struct query {
@@ -183,6 +217,14 @@ struct query {
     int64_t stall_ms; /* RILL_WATERMARK_STALL_MS, default 60 s */
     int64_t stall_wm, stall_since;
     bool stall_logged;
+    /* rates (query_info.c): stage-0 task 0 samples the counters once a
+     * second into this ring; query_runtime_info reads it. The lock is
+     * taken once a second and by readers, never per row. */
+    pthread_mutex_t rate_mu;
+    /* samples: 0 late rows, 1 dead letters (guarded by rate_mu) */
+    struct query_samples samples[2];
+    struct query_rate_sample rates[QUERY_RATE_SAMPLES];
+    int nrates, rate_next; /* samples held; the slot written next */
 };
 
 /* ---- query_runtime.c ---- */
@@ -233,6 +275,16 @@ int64_t query_task_now(const struct query *q);
 /* Fills err with "cannot <what> '<name>': <error>"; returns rc. */
 int query_task_fail(char *err, size_t errlen, int rc, const char *what,
                     const char *name);
+
+/* Stage-0 task 0, once a second: samples the query's counters for the
+ * rates query_runtime_info reports (query_info.c). */
+void query_info_sample(struct query *q, int64_t now_mono);
+
+/* Keeps json (len bytes) as the newest sample of kind 0 (late rows) or 1
+ * (dead letters) of k's query, unless this task sampled less than
+ * QUERY_SAMPLE_MS ago with the ring full, or a reader holds the lock. */
+void query_info_keep_sample(struct task *k, int kind, const char *json,
+                            size_t len);
 
 /* The lateness bucket of a row `ms` behind the watermark (query_info.c). */
 int query_info_bucket(int64_t ms);

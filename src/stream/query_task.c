@@ -236,6 +236,52 @@ static int sink_rows(void *arg, const struct row_batch *rows)
  *    DLQ_VALUE_MAX bytes are kept)}
  * A transient SELECT writes none (a read-only statement has no side
  * effects): it counts them and reports the first (query_runtime.c). */
+/* Samples for people (DESCRIBE's late_samples and dead_letter_samples,
+ * the dashboard): a few, rate-limited (query_info_keep_sample). */
+static void late_sample(struct task *k, const struct row_batch *in, int row,
+                        int64_t behind)
+{
+    char iso[40];
+    query_info_format_time(in->meta[row].event_ts, iso, sizeof iso);
+    buf_reset(&k->enc);
+    buf_printf(&k->enc,
+               "{\"partition\":%d,\"offset\":%" PRId64
+               ",\"event_time\":\"%s\",\"lateness_ms\":%" PRId64 ",\"row\":",
+               (int)in->meta[row].partition, in->meta[row].offset, iso, behind);
+    size_t at = k->enc.len;
+    json_encode_row(in, row, &k->enc);
+    if (k->enc.len - at > QUERY_SAMPLE_MAX / 2) {
+        k->enc.len = at;
+        buf_put_str(&k->enc, "null");
+    }
+    buf_put_u8(&k->enc, '}');
+    query_info_keep_sample(k, 0, (const char *)k->enc.data, k->enc.len);
+}
+
+static void dead_sample(struct task *k, int partition,
+                        const struct stream_record *rec,
+                        const struct row_error *err)
+{
+    buf_reset(&k->enc);
+    buf_printf(&k->enc, "{\"partition\":%d,\"offset\":%" PRId64 ",\"reason\":",
+               partition, rec->offset);
+    size_t rl = strlen(err->message);
+    json_encode_string(&k->enc, err->message, rl > 300 ? 300 : rl);
+    size_t keep = rec->value_null        ? 0
+                  : rec->value_len > 200 ? 200
+                                         : rec->value_len;
+    buf_put_str(&k->enc, ",\"value\":");
+    if (rec->value_null)
+        buf_put_str(&k->enc, "null");
+    else if (json_utf8_valid((const char *)rec->value, keep))
+        json_encode_string(&k->enc, (const char *)rec->value, keep);
+    else
+        json_encode_base64(&k->enc, rec->value, keep);
+    buf_printf(&k->enc, ",\"value_bytes\":%zu}",
+               rec->value_null ? (size_t)0 : (size_t)rec->value_len);
+    query_info_keep_sample(k, 1, (const char *)k->enc.data, k->enc.len);
+}
+
 static void on_dead_letter(void *arg, int partition,
                            const struct stream_record *rec,
                            const struct row_error *err)
@@ -243,6 +289,7 @@ static void on_dead_letter(void *arg, int partition,
     struct task *k = arg;
     int64_t offset = rec->offset;
     k->dead_letters++;
+    dead_sample(k, partition, rec, err);
     if (!k->q->persistent) {
         if (k->dead_letters == 1) {
             k->first_dead_offset = offset;
@@ -303,6 +350,7 @@ static void on_late(void *arg, const struct row_batch *in, int row)
     int64_t behind = wm <= ts                        ? 0
                      : ts < 0 && wm > INT64_MAX + ts ? INT64_MAX
                                                      : wm - ts;
+    late_sample(k, in, row, behind);
     k->lateness[query_info_bucket(behind)]++;
     if (behind > k->max_lateness)
         k->max_lateness = behind;
@@ -375,6 +423,32 @@ static int64_t markers_min(const struct task *k)
     return m;
 }
 
+/* Per-key watermarks: the key holding the partition's floor, for
+ * EXPLAIN WATERMARK; the lock only when it changed. */
+static void publish_holder(struct task *k)
+{
+    struct task_pub *p = &k->pub;
+    atomic_store(&p->nkeys, pipeline_partition_keys(k->pipe, k->part));
+    const void *key = NULL;
+    size_t len = 0;
+    int64_t wm = WATERMARK_NONE;
+    bool has = pipeline_partition_holder(k->pipe, k->part, &key, &len, &wm);
+    if (len > QUERY_INFO_KEY_MAX)
+        len = QUERY_INFO_KEY_MAX;
+    /* the task's thread is the only writer: reading without the lock */
+    if (has == p->has_holder && wm == p->holder_key_wm &&
+        (!has ||
+         (len == p->holder_key_len && !memcmp(key, p->holder_key, len))))
+        return;
+    pthread_mutex_lock(&p->key_mu);
+    p->has_holder = has;
+    p->holder_key_wm = wm;
+    p->holder_key_len = has ? len : 0;
+    if (has && len)
+        memcpy(p->holder_key, key, len);
+    pthread_mutex_unlock(&p->key_mu);
+}
+
 void query_task_publish_board(struct task *k)
 {
     for (int s = 0; s < k->nins; s++) {
@@ -386,6 +460,8 @@ void query_task_publish_board(struct task *k)
         atomic_store(&k->q->board_idle[slot],
                      k->absent[s] || pipeline_partition_idle(k->pipe, slot));
     }
+    if (k->stage == 0 && pipeline_per_key_watermarks(k->pipe))
+        publish_holder(k);
 }
 
 /* Stage 0: the task's own watermark (the minimum over its inputs' slots
@@ -600,6 +676,7 @@ void query_task_destroy(struct task *k)
     mem_free(k->up_wm);
     mem_free(k->up_idle);
     mem_free(k->pub.late_part);
+    pthread_mutex_destroy(&k->pub.key_mu);
     mem_free(k);
 }
 
@@ -626,6 +703,7 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
     k->pub.nlate = q->n0;
     k->pub.late_part = mem_calloc((size_t)q->n0, sizeof *k->pub.late_part);
     atomic_store(&k->pub.watermark, WATERMARK_NONE);
+    pthread_mutex_init(&k->pub.key_mu, NULL);
     buf_init(&k->enc);
     buf_init(&k->key);
     buf_init(&k->ckpt);
@@ -719,6 +797,7 @@ int query_task_create(struct query *q, int stage, int part, struct task **out,
         k->ins[s] = r;
         k->nexts[s] = stage == 0 && sp->startup_latest ? stream_reader_end(r)
                                                        : stream_reader_start(r);
+        k->bounds[s] = stream_reader_end(r);
     }
     *out = k;
     return 0;
@@ -1005,6 +1084,8 @@ static void save_due(struct task *k, int64_t now_mono)
         query_task_progress_save(q, query_task_progress_wm(q));
     if (k->stage == 0 && k->part == 0 && q->log_events)
         check_stall(k, now_mono);
+    if (k->stage == 0 && k->part == 0)
+        query_info_sample(q, now_mono);
 }
 
 /* One step (worker_step_fn): a read and push, or a tick when due. */

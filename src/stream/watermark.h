@@ -14,6 +14,7 @@
 #define RILL_WATERMARK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* No watermark yet (nothing seen, or an input still holds it back). */
@@ -53,5 +54,35 @@ bool watermark_partition_idle(const struct watermark *w, int partition);
 int64_t watermark_others_floor(const struct watermark *w, int partition);
 int64_t watermark_delay(const struct watermark *w);
 int watermark_npartitions(const struct watermark *w);
+
+/* ---- per-key watermarks ('watermark.per-key') ----
+ * Each key of a partition (a device) has its own watermark: the largest
+ * event time it has delivered minus the delay. The partition's watermark
+ * is then the least over its keys that are not idle (a key is idle after
+ * idle_timeout_ms of processing time without data), and never goes
+ * backwards: it is the floor under every key of the partition. So a key
+ * whose clock runs ahead moves only its own watermark, and a key that is
+ * behind (backfilling) holds the partition's floor back but not the other
+ * keys (the window operator fires each key's windows on its own
+ * watermark, window_agg_set_per_key). */
+
+#define WATERMARK_MAX_KEYS (1 << 20)
+
+/* Turns per-key tracking on (before any observe). */
+void watermark_set_per_key(struct watermark *w);
+bool watermark_per_key(const struct watermark *w);
+/* Key `key` (len bytes, copied on first sight) of partition p delivered a
+ * row with event time ts at processing time now_ms. Also observes the
+ * partition. Returns 0, ERR_RANGE (partition) or ERR_TOO_LARGE (more than
+ * WATERMARK_MAX_KEYS keys). */
+int watermark_observe_key(struct watermark *w, int partition, const void *key,
+                          size_t len, int64_t ts, int64_t now_ms);
+/* As of the last advance: the keys partition p has seen, and the key that
+ * holds its floor (the least watermark over its keys that are not idle):
+ * its bytes (borrowed until the next observe) and watermark; false when
+ * there is none (per-key off, no key active). */
+int watermark_partition_keys(const struct watermark *w, int partition);
+bool watermark_partition_holder(const struct watermark *w, int partition,
+                                const void **key, size_t *len, int64_t *wm);
 
 #endif

@@ -75,6 +75,10 @@ struct keyent {
     const uint8_t *bytes;
     uint32_t len;
     uint32_t sessions; /* head of the key's session chain, or NIL */
+    /* per-key watermarks: the key's largest event time, and the chain of
+     * its live slots (through window_agg.knext) */
+    int64_t kmax;
+    uint32_t open;
 };
 
 /* A heap entry: a session slot, or for every other window
@@ -144,6 +148,15 @@ struct window_agg {
     struct window_agg_stats st;
     uint64_t *late_by_part;
     uint32_t nlate_parts;
+
+    /* per-key watermarks (window_agg_set_per_key) */
+    bool per_key;
+    int64_t pk_delay;
+    uint32_t *knext; /* per slot: the next live slot of its key */
+    uint32_t cap_knext;
+    int64_t *row_kwm;  /* per row: its key's watermark before it */
+    uint32_t *touched; /* keys whose watermark rose in this push */
+    uint32_t ntouched;
 };
 
 static struct slot_hdr *hdr(const struct window_agg *wa, uint32_t s)
@@ -296,6 +309,9 @@ void window_agg_destroy(struct window_agg *wa)
     mem_free(wa->row_ptr);
     mem_free(wa->row_late);
     mem_free(wa->row_ts);
+    mem_free(wa->row_kwm);
+    mem_free(wa->touched);
+    mem_free(wa->knext);
     mem_free(wa->late_by_part);
     row_batch_destroy(wa->out);
     mem_free(wa);
@@ -397,6 +413,8 @@ static uint32_t key_intern(struct window_agg *wa, uint32_t len)
     memcpy(copy, wa->keybuf, len);
     e->bytes = copy;
     e->sessions = NIL;
+    e->kmax = WATERMARK_NONE;
+    e->open = NIL;
     wa->key_table[j] = id + 1;
     if ((uint64_t)wa->nkeys * 10 > (uint64_t)wa->key_table_cap * 7)
         key_table_grow(wa);
@@ -477,6 +495,15 @@ static uint32_t slot_new(struct window_agg *wa, uint32_t key, int64_t start,
     for (int a = 0; a < wa->cfg.naggs; a++)
         if (agg_needs_init(&wa->aggs[a]))
             agg_init(&wa->aggs[a], h);
+    if (wa->per_key) {
+        if (wa->cap_knext < wa->cap_slots) {
+            wa->cap_knext = wa->cap_slots;
+            wa->knext =
+                mem_realloc(wa->knext, wa->cap_knext * sizeof(uint32_t));
+        }
+        wa->knext[s] = wa->keys[key].open;
+        wa->keys[key].open = s;
+    }
     wa->live++;
     return s;
 }
@@ -642,6 +669,13 @@ static void slot_schedule(struct window_agg *wa, uint32_t s)
 static void slot_free(struct window_agg *wa, uint32_t s)
 {
     struct slot_hdr *h = hdr(wa, s);
+    if (wa->per_key) {
+        uint32_t *link = &wa->keys[slot_key(h)].open;
+        while (*link != NIL && *link != s)
+            link = &wa->knext[*link];
+        if (*link == s)
+            *link = wa->knext[s];
+    }
     for (int a = 0; a < wa->cfg.naggs; a++)
         agg_fini(&wa->aggs[a], h);
     h->kf = 0;
@@ -756,6 +790,10 @@ static void grow_rows(struct window_agg *wa, int n)
     wa->row_ptr = mem_realloc(wa->row_ptr, c * sizeof(uint8_t *));
     wa->row_late = mem_realloc(wa->row_late, c);
     wa->row_ts = mem_realloc(wa->row_ts, c * sizeof(int64_t));
+    if (wa->per_key) {
+        wa->row_kwm = mem_realloc(wa->row_kwm, c * sizeof(int64_t));
+        wa->touched = mem_realloc(wa->touched, c * sizeof(uint32_t));
+    }
     wa->cap_rows = n;
 }
 
@@ -797,6 +835,75 @@ static bool too_late(const struct window_agg *wa, int64_t end, int64_t seen)
     int64_t wm = seen > wa->wm ? seen : wa->wm;
     return wa->cfg.window.kind != WINDOW_NONE && wm != WATERMARK_NONE &&
            sat_add(end - 1, wa->cfg.allowed_lateness_ms) <= wm;
+}
+
+/* --- per-key watermarks ------------------------------------------------ */
+
+/* Key k's own watermark: its largest event time minus the delay. */
+static int64_t key_wm(const struct window_agg *wa, uint32_t k)
+{
+    int64_t m = wa->keys[k].kmax;
+    if (m == WATERMARK_NONE || m < WATERMARK_NONE + wa->pk_delay + 1)
+        return WATERMARK_NONE;
+    return m - wa->pk_delay;
+}
+
+/* Each row's key watermark as it stood before the row (record by record),
+ * then the row's event time moves it; the keys that moved are noted. */
+static void key_watermarks(struct window_agg *wa, int n)
+{
+    wa->ntouched = 0;
+    for (int i = 0; i < n; i++) {
+        uint32_t k = wa->row_key[i];
+        wa->row_kwm[i] = key_wm(wa, k);
+        if (wa->row_ts[i] > wa->keys[k].kmax) {
+            wa->keys[k].kmax = wa->row_ts[i];
+            if (!wa->ntouched || wa->touched[wa->ntouched - 1] != k)
+                wa->touched[wa->ntouched++] = k;
+        }
+    }
+}
+
+/* Fires the windows of the keys whose watermark moved in this push, each
+ * on max(its own watermark, the operator's). A fired window stays on its
+ * timer until the operator's watermark purges it (the timer then finds
+ * it fired: no second row). */
+static int fire_keys(struct window_agg *wa)
+{
+    int rc = 0;
+    if (wa->cfg.emit != EMIT_FINAL)
+        return 0;
+    for (uint32_t t = 0; t < wa->ntouched; t++) {
+        uint32_t k = wa->touched[t];
+        int64_t wm = key_wm(wa, k);
+        if (wm == WATERMARK_NONE || wm <= wa->wm)
+            continue; /* the operator's own timers cover it */
+        for (uint32_t s = wa->keys[k].open; s != NIL; s = wa->knext[s]) {
+            struct slot_hdr *h = hdr(wa, s);
+            if ((h->kf & F_FIRED) || slot_due_at(wa, h) > wm)
+                continue;
+            h->kf |= F_FIRED;
+            h->kf &= ~F_DIRTY;
+            wa->st.windows_fired++;
+            wa->st.windows_fired_by_key++;
+            int r = emit_slot(wa, s);
+            if (!rc)
+                rc = r;
+        }
+    }
+    wa->ntouched = 0;
+    return rc;
+}
+
+int window_agg_set_per_key(struct window_agg *wa, int64_t delay_ms)
+{
+    if (wa->cfg.window.kind == WINDOW_NONE ||
+        wa->cfg.window.kind == WINDOW_SESSION || delay_ms < 0 || wa->nkeys)
+        return ERR_INVALID;
+    wa->per_key = true;
+    wa->pk_delay = delay_ms;
+    wa->cap_rows = 0; /* the per-row scratch grows with the per-key arrays */
+    return 0;
 }
 
 /* Sessions: row by row, since a row may merge sessions (and free slots). */
@@ -913,6 +1020,8 @@ static int push_part(struct window_agg *wa, const struct row_batch *in)
         push_sessions(wa, in);
         return emit_dirty(wa);
     }
+    if (wa->per_key)
+        key_watermarks(wa, n);
     memset(wa->row_late, 0, (size_t)n);
     int64_t starts[WINDOW_MAX_PER_ROW], ends[WINDOW_MAX_PER_ROW];
     int passes = 1;
@@ -924,7 +1033,10 @@ static int push_part(struct window_agg *wa, const struct row_batch *in)
         for (int i = 0; i < n; i++) {
             int nw =
                 window_assign(&wa->cfg.window, wa->row_ts[i], starts, ends);
-            if (p >= nw || too_late(wa, ends[p], in->meta[i].watermark)) {
+            int64_t seen = in->meta[i].watermark;
+            if (wa->per_key && wa->row_kwm[i] > seen)
+                seen = wa->row_kwm[i];
+            if (p >= nw || too_late(wa, ends[p], seen)) {
                 if (p < nw)
                     wa->row_late[i] = 1;
                 wa->row_slot[i] = NIL;
@@ -952,6 +1064,11 @@ static int push_part(struct window_agg *wa, const struct row_batch *in)
     for (int i = 0; i < n; i++)
         if (wa->row_late[i])
             count_late(wa, in, i);
+    if (wa->per_key) {
+        int rc = fire_keys(wa);
+        if (rc)
+            return rc;
+    }
     return emit_dirty(wa);
 }
 
@@ -1087,7 +1204,8 @@ void window_agg_stats(const struct window_agg *wa, struct window_agg_stats *out)
         (size_t)wa->cap_heap * sizeof(struct timer) +
         (size_t)wa->cap_buckets * (sizeof(struct tbucket) + 4) +
         (size_t)wa->cap_keys * sizeof(struct keyent) +
-        (size_t)wa->key_table_cap * 4 + wa->key_arena.used_total + heap;
+        (size_t)wa->key_table_cap * 4 + wa->key_arena.used_total + heap +
+        (size_t)wa->cap_knext * 4;
 }
 
 uint64_t window_agg_late_count(const struct window_agg *wa, int partition)

@@ -83,6 +83,7 @@ struct window_agg_stats {
     uint64_t rows_late;        /* too late: sent to the late output */
     uint64_t rows_late_within; /* rows that updated a fired window */
     uint64_t windows_fired;
+    uint64_t windows_fired_by_key; /* of those, on a key's own watermark */
     uint64_t windows_purged;
     uint64_t rows_emitted;
     uint64_t sessions_merged;
@@ -116,6 +117,16 @@ int window_agg_push(struct window_agg *wa, const struct row_batch *in);
 int window_agg_advance(struct window_agg *wa, int64_t wm);
 /* Hands the partly filled output batch to the emit callback. */
 int window_agg_flush(struct window_agg *wa);
+
+/* Per-key watermarks ('watermark.per-key'; the group keys include the
+ * stream's key, so every group is one device): each group has its own
+ * watermark, its largest event time minus delay_ms. A group's window fires
+ * when max(its own watermark, the operator's) passes it, and a row is late
+ * only against that same maximum: another group's clock neither makes it
+ * late nor holds its windows back; the operator's watermark (the floor,
+ * from window_agg_advance) still fires and purges everything. TUMBLE, HOP
+ * and CUMULATE; before the first push. Returns 0 or ERR_INVALID. */
+int window_agg_set_per_key(struct window_agg *wa, int64_t delay_ms);
 
 int64_t window_agg_watermark(const struct window_agg *wa);
 void window_agg_stats(const struct window_agg *wa,

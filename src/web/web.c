@@ -431,6 +431,11 @@ static void handle(void *arg, struct http_conn *c,
     char parts[2][256];
     int np;
     if (path_under(path, "/groups")) {
+        if (split_path(path, parts, &np) == 0 && np == 1) {
+            if (!get)
+                return web_error(c, 405, "use GET");
+            return web_group_get(w, c, parts[0]);
+        }
         if (split_path(path, parts, &np) < 0 || np != 2 ||
             strcmp(parts[1], "reset-offsets"))
             return web_error(c, 404, "no such resource");

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct broker;
 struct logdir;
 struct web;
 
@@ -28,6 +29,10 @@ struct web_options {
      * topic deletion, topic configs and group offset resets go through it
      * (web_admin.c). NULL: those answer 503. */
     const char *kafka_bootstrap;
+    /* The broker itself: the admin routes then reach its Kafka API in
+     * process (broker_connect_internal), as the HTTP user, whatever the
+     * listener demands (SASL, TLS); kafka_bootstrap only names it. */
+    struct broker *broker;
     /* HTTP Basic with a user of <data>/security/users on every route but
      * /healthz and /readyz (http.authentication.required). */
     bool require_auth;

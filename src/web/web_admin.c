@@ -16,9 +16,14 @@
  * topic's wrapper is retired there), checks that no query uses a topic it
  * deletes, validates configs, and owns the group coordinator. The Kafka
  * API is that thread's one door, so the web takes it like any client.
- * The listener must accept a plain connection from loopback (a SASL or
- * TLS-only listener: 503 with the client's reason).
+ * librdkafka does not open a socket to the listener: its socket callback
+ * returns an in-process connection (broker_connect_internal, a socketpair
+ * the broker's thread serves), authenticated as the HTTP user (or
+ * ANONYMOUS without HTTP logins), so the routes work whatever the
+ * listeners demand (SASL, TLS) and under the same ACLs as that user's
+ * Kafka clients.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <librdkafka/rdkafka.h>
@@ -28,6 +33,7 @@
 
 #include "base/err.h"
 #include "base/mem.h"
+#include "broker/broker.h"
 #include "log/logdir.h"
 #include "log/partition.h"
 #include "web/web_int.h"
@@ -39,7 +45,8 @@ enum admin_op { DELETE_TOPIC, ALTER_TOPIC, RESET_GROUP };
 struct admin_arg {
     enum admin_op op;
     char name[256];
-    char *body; /* PATCH / reset body, NUL-terminated */
+    char principal[320]; /* "User:<the HTTP user>" or "User:ANONYMOUS" */
+    char *body;          /* PATCH / reset body, NUL-terminated */
     size_t len;
 };
 
@@ -72,9 +79,48 @@ static void fail(struct web_job *j, int status, const char *msg)
     buf_fini(&b);
 }
 
-static rd_kafka_t *client(struct web *w, char *err, size_t n)
+/* In process: every socket librdkafka asks for is a new in-process
+ * connection to the broker (broker_connect_internal), already connected,
+ * whatever address it was meant for. */
+struct inproc {
+    struct broker *b;
+    const char *principal;
+};
+
+static int inproc_socket(int domain, int type, int protocol, void *opaque)
+{
+    struct inproc *ip = opaque;
+    (void)domain;
+    (void)type;
+    (void)protocol;
+    int fd;
+    int rc = broker_connect_internal(ip->b, ip->principal, &fd);
+    if (rc < 0) {
+        errno = -rc;
+        return -1;
+    }
+    return fd;
+}
+
+static int inproc_connect(int fd, const struct sockaddr *addr, int len,
+                          const char *id, void *opaque)
+{
+    (void)fd;
+    (void)addr;
+    (void)len;
+    (void)id;
+    (void)opaque;
+    return 0; /* connected already */
+}
+
+static rd_kafka_t *client(struct web *w, struct inproc *ip, char *err, size_t n)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (w->o.broker) {
+        rd_kafka_conf_set_opaque(conf, ip);
+        rd_kafka_conf_set_socket_cb(conf, inproc_socket);
+        rd_kafka_conf_set_connect_cb(conf, inproc_connect);
+    }
     if (rd_kafka_conf_set(conf, "bootstrap.servers", w->o.kafka_bootstrap, err,
                           n) != RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "client.id", "rill-http", err, n) !=
@@ -120,6 +166,10 @@ static int status_of(rd_kafka_resp_err_t e)
     case RD_KAFKA_RESP_ERR_INVALID_PARTITIONS:
     case RD_KAFKA_RESP_ERR_INVALID_REQUEST:
         return 400;
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+        return 403;
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
     case RD_KAFKA_RESP_ERR__TRANSPORT:
     case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
@@ -478,7 +528,8 @@ static void admin_job(struct web_job *j, void *p)
     struct admin_arg *a = p;
     struct web *w = web_job_web(j);
     char err[512];
-    rd_kafka_t *rk = client(w, err, sizeof err);
+    struct inproc ip = {w->o.broker, a->principal};
+    rd_kafka_t *rk = client(w, &ip, err, sizeof err);
     if (!rk) {
         fail(j, 503, err);
     } else {
@@ -502,6 +553,7 @@ static void start(struct web *w, struct http_conn *c, enum admin_op op,
     struct admin_arg *a = mem_calloc(1, sizeof *a);
     a->op = op;
     snprintf(a->name, sizeof a->name, "%s", name);
+    snprintf(a->principal, sizeof a->principal, "%s", w->principal);
     a->body = mem_alloc(len + 1);
     memcpy(a->body, body, len);
     a->body[len] = '\0';

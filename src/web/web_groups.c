@@ -152,6 +152,7 @@ void web_groups_metrics(struct web *w, struct buf *out)
 
 struct json_state {
     struct buf *out;
+    const char *only;  /* one group (GET /groups/{g}), or NULL: all */
     const char *group; /* the group being written, or NULL */
     int64_t lag;
     size_t lag_at; /* where its total goes */
@@ -167,6 +168,8 @@ static void close_group(struct json_state *s)
 static void json_row(void *arg, const char *group, const struct lag_row *r)
 {
     struct json_state *s = arg;
+    if (s->only && strcmp(s->only, group))
+        return;
     if (!s->group || strcmp(s->group, group)) {
         bool first = s->group == NULL;
         close_group(s);
@@ -206,6 +209,27 @@ void web_groups_get(struct web *w, struct http_conn *c)
     struct buf b;
     buf_init(&b);
     web_groups_json(w, &b);
+    buf_put_u8(&b, '\n');
+    http_respond(c, 200, "application/json", b.data, b.len);
+    buf_fini(&b);
+}
+
+void web_group_get(struct web *w, struct http_conn *c, const char *group)
+{
+    struct web_groups *g = w->groups;
+    struct buf b;
+    buf_init(&b);
+    pthread_mutex_lock(&g->mu);
+    refresh(w, g);
+    struct json_state s = {.out = &b, .only = group};
+    each(w, g, json_row, &s);
+    close_group(&s);
+    pthread_mutex_unlock(&g->mu);
+    if (!s.group) {
+        buf_fini(&b);
+        return web_error(c, 404,
+                         "no such group (or it has no committed offsets)");
+    }
     buf_put_u8(&b, '\n');
     http_respond(c, 200, "application/json", b.data, b.len);
     buf_fini(&b);

@@ -183,6 +183,8 @@ void web_groups_destroy(struct web_groups *g);
 void web_groups_metrics(struct web *w, struct buf *out);
 /* GET /groups: [{"group", "lag", "partitions": [...]}] */
 void web_groups_get(struct web *w, struct http_conn *c);
+/* GET /groups/{g}: one group's committed offsets and lag (404: none). */
+void web_group_get(struct web *w, struct http_conn *c, const char *group);
 void web_groups_json(struct web *w, struct buf *out);
 void web_topics_json(struct web *w, struct buf *out);
 

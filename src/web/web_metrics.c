@@ -157,8 +157,12 @@ static void partition_families(struct web *w, struct buf *b)
         {"rill_log_durable_offset", "gauge", "Offsets below it are fsync'ed."},
         {"rill_log_size_bytes", "gauge", "Bytes in the partition's segments."},
         {"rill_log_segments", "gauge", "Segment files of the partition."},
+        {"rill_log_fetched_records_total", "counter",
+         "Records Kafka fetches served from the partition."},
+        {"rill_log_fetched_bytes_total", "counter",
+         "Bytes Kafka fetches served from the partition."},
     };
-    for (int f = 0; f < 5; f++) {
+    for (int f = 0; f < 7; f++) {
         family(b, fam[f][0], fam[f][1], fam[f][2]);
         for (size_t t = 0; t < n; t++) {
             int np = logdir_topic_partitions(w->o.logdir, names[t]);
@@ -167,11 +171,15 @@ static void partition_families(struct web *w, struct buf *b)
                     logdir_partition(w->o.logdir, names[t], i);
                 if (!p)
                     continue;
+                int64_t fr, fb;
+                partition_fetched(p, &fr, &fb);
                 int64_t v = f == 0   ? partition_high_watermark(p)
                             : f == 1 ? partition_log_start_offset(p)
                             : f == 2 ? partition_durable_offset(p)
                             : f == 3 ? partition_size_bytes(p)
-                                     : partition_segment_count(p);
+                            : f == 4 ? partition_segment_count(p)
+                            : f == 5 ? fr
+                                     : fb;
                 buf_printf(b, "%s{topic=\"%s\",partition=\"%d\"} %" PRId64 "\n",
                            fam[f][0], names[t], i, v);
             }

@@ -200,7 +200,8 @@ struct prom {
     const struct family *f;
     int pass; /* 0: families, 1: lag, 2: watermark, 3: lag seconds,
                  4: late per partition, 5: up, 6/7: operator rows in/out,
-                 8/9: operator state entries/bytes */
+                 8/9: operator state entries/bytes, 10/11: operator rates
+                 in/out, 12-14: the query's rates */
 };
 
 /* A top-level integer field; false when absent or not a number. */
@@ -237,6 +238,16 @@ static void prom_operators(struct prom *p, const char *id, const char *obj)
                    &stage, name, &in, &out, &used) != 4)
             return;
         o += used;
+        double rin = 0, rout = 0;
+        bool rates =
+            sscanf(o, ",\"rows_in_per_s\":%lf,\"rows_out_per_s\":%lf%n", &rin,
+                   &rout, &used) == 2;
+        static const char nulls[] =
+            ",\"rows_in_per_s\":null,\"rows_out_per_s\":null";
+        if (rates)
+            o += used;
+        else if (!strncmp(o, nulls, sizeof nulls - 1))
+            o += sizeof nulls - 1;
         bool state = sscanf(o, ",\"state_entries\":%llu,\"state_bytes\":%llu",
                             &ent, &bytes) == 2;
         const char *metric = NULL;
@@ -254,6 +265,12 @@ static void prom_operators(struct prom *p, const char *id, const char *obj)
                        "%s{query=\"%s\",stage=\"%d\",operator=\"%d\","
                        "name=\"%s\"} %llu\n",
                        metric, id, stage, i, name, v);
+        if ((p->pass == 10 || p->pass == 11) && rates)
+            buf_printf(p->out,
+                       "rill_query_operator_rows_%s_per_second{query=\"%s\","
+                       "stage=\"%d\",operator=\"%d\",name=\"%s\"} %.1f\n",
+                       p->pass == 10 ? "in" : "out", id, stage, i, name,
+                       p->pass == 10 ? rin : rout);
         o = strchr(o, '}');
         if (!o)
             return;
@@ -342,6 +359,23 @@ static void prom_one(void *arg, const char *obj)
         buf_fini(&st);
         break;
     }
+    case 12:
+    case 13:
+    case 14: {
+        static const char *const keys[] = {"records_in_per_s", "rows_in_per_s",
+                                           "rows_out_per_s"};
+        static const char *const names[] = {"rill_query_records_in_per_second",
+                                            "rill_query_rows_in_per_second",
+                                            "rill_query_rows_out_per_second"};
+        struct buf r;
+        buf_init(&r);
+        if (web_json_scalar(obj, strlen(obj), keys[p->pass - 12], &r) == 0 &&
+            r.len && r.len < 32 && r.data[0] != 'n')
+            buf_printf(p->out, "%s{query=\"%s\"} %.*s\n", names[p->pass - 12],
+                       id, (int)r.len, (const char *)r.data);
+        buf_fini(&r);
+        break;
+    }
     default:
         prom_operators(p, id, obj);
         break;
@@ -382,8 +416,19 @@ int web_queries_metrics(struct web_job *j, struct buf *out)
              "Entries (groups, rows) a stateful operator holds."},
             {"rill_query_operator_state_bytes gauge",
              "Bytes of a stateful operator's state."},
+            {"rill_query_operator_rows_in_per_second gauge",
+             "Rows into each operator per second over the last ~5 s, "
+             "computed by the server."},
+            {"rill_query_operator_rows_out_per_second gauge",
+             "Rows out of each operator per second over the last ~5 s."},
+            {"rill_query_records_in_per_second gauge",
+             "Input records read per second over the last ~5 s."},
+            {"rill_query_rows_in_per_second gauge",
+             "Rows decoded per second over the last ~5 s."},
+            {"rill_query_rows_out_per_second gauge",
+             "Rows written to the sink per second over the last ~5 s."},
         };
-        for (int k = 0; k < 9; k++) {
+        for (int k = 0; k < 14; k++) {
             size_t nl = strcspn(extra[k][0], " ");
             buf_printf(out, "# HELP %.*s %s\n# TYPE %s\n", (int)nl, extra[k][0],
                        extra[k][1], extra[k][0]);

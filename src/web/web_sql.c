@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -124,6 +125,7 @@ int web_sql_exec(struct web_job *j, const char *text, size_t len,
 struct sql_req {
     struct buf text;
     bool sse;
+    int mode; /* /query ?mode=: 0 by the relation, 1 pull, 2 push */
 };
 
 /* The SQL of a body: raw text, or {"sql": "..."} (also "ksql", ksqlDB's
@@ -162,7 +164,7 @@ static void error_json(struct buf *b, int line, int column, const char *msg,
 /* Parses text: 0 with *nstmts and *selects, or answers the job (400 with
  * the parse error's position) and returns -1. */
 static int classify(struct web_job *j, const char *text, size_t len,
-                    size_t *nstmts, size_t *selects)
+                    size_t *nstmts, size_t *selects, char *from, size_t nfrom)
 {
     struct arena arena;
     arena_init(&arena, 16384);
@@ -188,9 +190,18 @@ static int classify(struct web_job *j, const char *text, size_t len,
     } else {
         *nstmts = script.nstmts;
         *selects = 0;
+        if (from)
+            from[0] = '\0';
         for (size_t i = 0; i < script.nstmts; i++)
-            if (script.stmts[i]->kind == SQL_STMT_SELECT)
+            if (script.stmts[i]->kind == SQL_STMT_SELECT) {
                 (*selects)++;
+                /* a plain FROM name, read without EMIT CHANGES: maybe a
+                 * pull query (a table) */
+                const struct sql_select *q = script.stmts[i]->query;
+                if (from && q && q->from && q->from->kind == SQL_FROM_TABLE &&
+                    q->from->name && q->emit != SQL_EMIT_CHANGES)
+                    snprintf(from, nfrom, "%s", q->from->name);
+            }
     }
     arena_fini(&arena);
     return rc;
@@ -242,7 +253,8 @@ static void sql_job(struct web_job *j, void *arg)
 {
     struct sql_req *r = arg;
     size_t n, selects;
-    if (classify(j, (const char *)r->text.data, r->text.len, &n, &selects))
+    if (classify(j, (const char *)r->text.data, r->text.len, &n, &selects, NULL,
+                 0))
         goto out;
     if (n == 0) {
         respond_error(j, 400, "no SQL statement in the body");
@@ -389,17 +401,60 @@ static int push_idle(void *arg)
     return web_job_write(p->j, ka, sizeof ka - 1);
 }
 
+/* Whether `name` is a table of the catalog (SHOW TABLES, first column). */
+static void table_text(void *arg, const char *s, size_t n)
+{
+    buf_put(arg, s, n);
+}
+
+static bool is_table(struct web_job *j, const char *name)
+{
+    struct buf text;
+    buf_init(&text);
+    struct web_sql_sink sink = {.text = table_text, .arg = &text};
+    static const char show[] = "SHOW TABLES;";
+    int rc = web_sql_exec(j, show, sizeof show - 1, &sink);
+    bool found = false;
+    size_t nl = strlen(name);
+    const char *line = (const char *)text.data;
+    const char *end = line ? line + text.len : NULL;
+    while (rc == 0 && line && line < end) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        size_t len = eol ? (size_t)(eol - line) : (size_t)(end - line);
+        if (len > nl && !strncasecmp(line, name, nl) && line[nl] == ' ')
+            found = true;
+        line = eol ? eol + 1 : end;
+    }
+    buf_fini(&text);
+    return found;
+}
+
 static void query_job(struct web_job *j, void *arg)
 {
     struct sql_req *r = arg;
     size_t n, selects;
-    if (classify(j, (const char *)r->text.data, r->text.len, &n, &selects))
+    char from[256];
+    if (classify(j, (const char *)r->text.data, r->text.len, &n, &selects, from,
+                 sizeof from))
         goto out;
     if (n != 1 || selects != 1) {
         respond_error(j, 422,
                       "POST /query takes exactly one SELECT; other "
                       "statements go to /sql");
         goto out;
+    }
+    /* A pull query: a SELECT on a table (or ?mode=pull) answers what the
+     * topic holds now and ends ('scan.bounded.mode' = 'latest-offset'). */
+    bool pull = r->mode == 1 || (r->mode == 0 && from[0] && is_table(j, from));
+    if (pull) {
+        static const char set[] =
+            "SET 'scan.bounded.mode' = 'latest-offset';\n";
+        struct buf t;
+        buf_init(&t);
+        buf_put(&t, set, sizeof set - 1);
+        buf_put(&t, r->text.data, r->text.len);
+        buf_fini(&r->text);
+        r->text = t;
     }
     struct push p = {.j = j, .sse = r->sse};
     buf_init(&p.pending);
@@ -436,6 +491,8 @@ void web_query_post(struct web *w, struct http_conn *c,
     }
     struct http_str v;
     const struct http_str *acc = http_request_header(req, "accept");
+    if (http_query_param(req->query, "mode", &v))
+        r->mode = http_str_ieq(v, "pull") ? 1 : http_str_ieq(v, "push") ? 2 : 0;
     r->sse = (http_query_param(req->query, "format", &v) &&
               http_str_ieq(v, "sse")) ||
              (acc && acc->n >= 17 && !strncmp(acc->p, "text/event-stream", 17));

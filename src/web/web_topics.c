@@ -36,22 +36,28 @@
 static void topic_summary(struct web *w, const char *name, struct buf *b)
 {
     int np = logdir_topic_partitions(w->o.logdir, name);
-    int64_t end = 0, size = 0;
+    int64_t end = 0, size = 0, appended = 0, frec = 0, fbytes = 0;
     for (int i = 0; i < np; i++) {
         struct partition *p = logdir_partition(w->o.logdir, name, i);
         if (p) {
             end += partition_high_watermark(p) - partition_log_start_offset(p);
+            appended += partition_high_watermark(p);
             size += partition_size_bytes(p);
+            int64_t r, by;
+            partition_fetched(p, &r, &by);
+            frec += r;
+            fbytes += by;
         }
     }
     buf_put_str(b, "{\"name\":");
     web_json_cstr(b, name);
-    buf_printf(b,
-               ",\"partitions\":%d,\"records\":%" PRId64
-               ",\"size_bytes\":%" PRId64 ",\"internal\":%s}",
-               np < 0 ? 0 : np, end, size,
-               name[0] == '_' || strstr(name, "-repartition") ? "true"
-                                                              : "false");
+    buf_printf(
+        b,
+        ",\"partitions\":%d,\"records\":%" PRId64 ",\"size_bytes\":%" PRId64
+        ",\"appended_records\":%" PRId64 ",\"fetched_records\":%" PRId64
+        ",\"fetched_bytes\":%" PRId64 ",\"internal\":%s}",
+        np < 0 ? 0 : np, end, size, appended, frec, fbytes,
+        name[0] == '_' || strstr(name, "-repartition") ? "true" : "false");
 }
 
 void web_topics_json(struct web *w, struct buf *b)
@@ -100,13 +106,17 @@ static void describe_topic(struct web *w, struct http_conn *c, const char *t)
         struct partition *p = logdir_partition(w->o.logdir, t, i);
         if (!p)
             continue;
+        int64_t fr, fb;
+        partition_fetched(p, &fr, &fb);
         buf_printf(&b,
                    "%s{\"partition\":%d,\"start_offset\":%" PRId64
                    ",\"end_offset\":%" PRId64 ",\"durable_offset\":%" PRId64
-                   ",\"size_bytes\":%" PRId64 ",\"segments\":%d,\"failed\":%s}",
+                   ",\"size_bytes\":%" PRId64 ",\"segments\":%d,"
+                   "\"fetched_records\":%" PRId64 ",\"fetched_bytes\":%" PRId64
+                   ",\"failed\":%s}",
                    i ? "," : "", i, partition_log_start_offset(p),
                    partition_high_watermark(p), partition_durable_offset(p),
-                   partition_size_bytes(p), partition_segment_count(p),
+                   partition_size_bytes(p), partition_segment_count(p), fr, fb,
                    partition_failed(p) ? "true" : "false");
     }
     buf_put_str(&b, "]}\n");

@@ -2,7 +2,8 @@
 WATERMARK over SQL and HTTP (the input partition that holds the watermark
 back, and why: no data yet, then the oldest event time; the lateness of late
 rows), DESCRIBE with ISO-8601 watermarks, DESCRIBE ... FORMAT JSON behind
-GET /queries/{id} (per-operator rows and state), per-operator metrics
+GET /queries/{id} (per-operator rows and state, samples of late rows and
+dead letters), per-operator metrics
 checked by promtool, and STOP QUERY / RESUME QUERY over SQL and REST: a
 stopped query reads nothing, keeps its place, and goes on after RESUME
 without writing a window twice.
@@ -140,6 +141,19 @@ def main():
         st, ct, body = req(hp, "GET", "/queries/q_1/watermark")
         check("late rows: 1 (how late, behind the watermark: <= 1 min: 1; the latest 22.0 s)" in body.decode(),
               "EXPLAIN WATERMARK shows the lateness histogram:\n%s" % body.decode())
+        ls = q["late_samples"]
+        check(len(ls) == 1 and ls[0]["event_time"] == "2025-11-24T16:00:01.000Z" and ls[0]["lateness_ms"] == 22000
+              and ls[0]["partition"] == 0 and ls[0]["row"]["sensor_id"] == "a",
+              "the late row is sampled: %s" % ls)
+        # --- a dead letter, sampled with its reason
+        st, r = jreq(hp, "POST", "/topics/readings?key=none&partition=0",
+                     json.dumps({"sensor_id": "a", "value": "not a number", "ts": t0 + 24000}),
+                     {"Content-Type": "application/x-ndjson"})
+        q = wait_query(hp, lambda q: q.get("dead_letters", 0) == 1, "a dead letter is counted")
+        ds = q["dead_letter_samples"]
+        check(len(ds) == 1 and ds[0]["partition"] == 0 and ds[0]["reason"] and
+              "not a number" in ds[0]["value"],
+              "the dead letter is sampled with its reason: %s" % ds)
 
         # --- metrics: per-operator families, valid for promtool
         st, ct, body = req(hp, "GET", "/metrics")

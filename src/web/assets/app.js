@@ -62,12 +62,16 @@ function renderOverview(o) {
   fillTable("topics", topics, (tr, t) => {
     tr.dataset.key = t.name;
     const p = prevTopics[t.name];
-    const rate = p && dt > 0 ? Math.max(0, (t.records - p.records) / dt) : 0;
+    // Produce: records appended (offsets); fetch: records Kafka fetches
+    // served (the broker counts them per partition).
+    const rate = p && dt > 0 ? Math.max(0, (t.appended_records - p.appended_records) / dt) : 0;
+    const frate = p && dt > 0 ? Math.max(0, (t.fetched_records - p.fetched_records) / dt) : 0;
     if (!t.internal) totalRate += rate;
     cell(tr, t.name, t.name);
     cell(tr, String(t.partitions), t.partitions, "num");
     cell(tr, String(t.records), t.records, "num records");
     cell(tr, fmtRate(rate), rate, "num rate");
+    cell(tr, fmtRate(frate), frate, "num fetch-rate");
     cell(tr, fmtBytes(t.size_bytes), t.size_bytes, "num");
   });
   if (prev && dt > 0) {
@@ -425,9 +429,13 @@ function renderTopology(q, dt, prevOps) {
         [[rep.length + " partitions, " + q.stages[1].tasks + " tasks"], ["lag " + lag, lag, "lag"]], "repartition"));
       stage = op.stage;
     }
+    // The server's rates (rows/s over its last ~5 s) when it has them;
+    // in the query's first second, differences between two snapshots.
     const p = prevOps && prevOps[i];
-    const rin = p && dt > 0 ? Math.max(0, (op.rows_in - p.rows_in) / dt) : 0;
-    const rout = p && dt > 0 ? Math.max(0, (op.rows_out - p.rows_out) / dt) : 0;
+    const rin = typeof op.rows_in_per_s === "number" ? op.rows_in_per_s
+      : p && dt > 0 ? Math.max(0, (op.rows_in - p.rows_in) / dt) : 0;
+    const rout = typeof op.rows_out_per_s === "number" ? op.rows_out_per_s
+      : p && dt > 0 ? Math.max(0, (op.rows_out - p.rows_out) / dt) : 0;
     const lines = [["in " + fmtRate(rin) + "/s (" + op.rows_in + ")", op.rows_in, "rows-in"],
                    ["out " + fmtRate(rout) + "/s (" + op.rows_out + ")", op.rows_out, "rows-out"]];
     if (op.state_bytes !== undefined)
@@ -453,13 +461,15 @@ function renderWatermark(q, now) {
   if (typeof q.watermark_lag_ms === "number") text += " (" + fmtAge(q.watermark_lag_ms) + " behind the wall clock)";
   text += ". ";
   if (ex.holder) {
-    text += "Held back by " + ex.holder.topic + " partition " + ex.holder.partition + ": " + ex.reason;
+    text += "Held back by " + ex.holder.topic + " partition " + ex.holder.partition +
+      (ex.holder.key ? ", key " + ex.holder.key + " (its floor)" : "") + ": " + ex.reason;
     if (ex.holder.gap_ms > 0) text += " (" + fmtAge(ex.holder.gap_ms) + " behind the next slowest)";
   } else {
     text += "Nothing holds it back: " + ex.reason;
   }
   why.textContent = text + ".";
   why.dataset.holder = ex.holder ? ex.holder.topic + "/" + ex.holder.partition : "";
+  why.dataset.key = ex.holder && ex.holder.key ? ex.holder.key : "";
   // One bar per stage-0 input partition: its watermark on the wall-clock
   // axis (now at the right edge).
   const ins = ex.inputs.filter((i) => i.stage === 0);
@@ -480,7 +490,8 @@ function renderWatermark(q, now) {
   ins.forEach((i, k) => {
     const y = 4 + k * rowH;
     g.fillStyle = i.holds_back ? "#c53030" : "#445";
-    g.fillText(i.topic + "/" + i.partition + (i.idle ? " (idle)" : ""), 2, y + 14);
+    g.fillText(i.topic + "/" + i.partition + (i.idle ? " (idle)" : "") +
+      (i.holder_key ? " · " + i.holder_key : ""), 2, y + 14);
     if (typeof i.watermark_lag_ms !== "number") {
       g.fillText("no data yet", L + 4, y + 14);
       return;
@@ -500,6 +511,28 @@ function renderWatermark(q, now) {
     .map((b) => (b.le_ms === null ? "> 1 h" : "≤ " + fmtAge(b.le_ms)) + ": " + b.rows).join(", ") +
     " (the latest " + fmtAge(ex.max_lateness_ms) + ")" : "no late rows";
   $("lateness").dataset.value = String(q.late_rows || 0);
+  // The newest late rows and dead letters, as the server sampled them.
+  const sm = $("samples");
+  sm.textContent = "";
+  const list = (title, items, line) => {
+    if (!items || !items.length) return;
+    const h = document.createElement("div");
+    h.className = "small";
+    h.textContent = title;
+    sm.appendChild(h);
+    for (const it of items) {
+      const d = document.createElement("pre");
+      d.className = "sample";
+      d.textContent = line(it);
+      sm.appendChild(d);
+    }
+  };
+  list("late rows (newest first)", q.late_samples, (s) => s.event_time + " · " + fmtAge(s.lateness_ms) +
+    " late · partition " + s.partition + " offset " + s.offset + " · " + JSON.stringify(s.row));
+  list("dead letters (newest first)", q.dead_letter_samples, (s) => "partition " + s.partition + " offset " +
+    s.offset + " · " + s.reason + " · " + (s.value === null ? "null" : String(s.value)));
+  sm.dataset.late = String((q.late_samples || []).length);
+  sm.dataset.dead = String((q.dead_letter_samples || []).length);
 }
 
 function renderDetail(o) {

@@ -231,7 +231,7 @@ static const struct {
     {"CREATE STREAM x (a INT) WITH (fromat = 'json')",
      "ERR line 1, column 31: unknown option 'fromat' in WITH (known: topic, "
      "format, key, partitions, 'watermark.idle-timeout', "
-     "'watermark.idle-advance', "
+     "'watermark.idle-advance', 'watermark.per-key', "
      "'scan.startup.mode', 'csv.delimiter')"},
     {"CREATE STREAM x (a INT) WITH (partitions = 'many')",
      "ERR line 1, column 44: invalid value 'many' for option 'partitions': "
@@ -282,7 +282,7 @@ static const struct {
      "'scan.startup.mode': expected 'earliest-offset' or 'latest-offset'"},
     {"SET 'pipeline.name' = 'x'",
      "ERR line 1, column 5: unknown setting 'pipeline.name' (known: "
-     "'scan.startup.mode', 'watermark.idle-timeout', "
+     "'scan.startup.mode', 'scan.bounded.mode', 'watermark.idle-timeout', "
      "'watermark.idle-advance', 'table.exec.state.ttl', "
      "'match.max-partial-matches', 'match.max-rows', "
      "'execution.checkpointing.interval', "

@@ -1,5 +1,7 @@
 /* test_watermark.c - per-partition bounded disorder, minimum over active
  * partitions, idleness on a virtual processing clock, monotonicity. */
+#include <string.h>
+
 #include "../../harness.h"
 #include "base/err.h"
 #include "stream/watermark.h"
@@ -83,11 +85,60 @@ TEST(idle_clock_starts_at_first_use)
     watermark_destroy(w);
 }
 
+/* Per-key: the partition's watermark is the floor over its active keys;
+ * a key ahead does not move it, a key that turns idle stops holding it,
+ * and it never goes back (a new key with old data). */
+TEST(per_key_floor)
+{
+    struct watermark *w;
+    CHECK_EQ_INT(watermark_create(2, 100, 1000, 0, &w), 0);
+    watermark_set_per_key(w);
+    CHECK(watermark_per_key(w));
+    CHECK_EQ_INT(watermark_observe_key(w, 0, "a", 1, 5000, 10), 0);
+    CHECK_EQ_INT(watermark_observe_key(w, 0, "b", 1, 3000, 10), 0);
+    CHECK_EQ_INT(watermark_observe_key(w, 0, "z", 1, 3600000, 10), 0);
+    CHECK_EQ_INT(watermark_observe_key(w, 1, "c", 1, 4000, 10), 0);
+    CHECK_EQ_INT(watermark_advance(w, 20), 2900); /* b holds p0 */
+    CHECK_EQ_INT(watermark_partition(w, 0), 2900);
+    CHECK_EQ_INT(watermark_partition(w, 1), 3900);
+    CHECK_EQ_INT(watermark_partition_keys(w, 0), 3);
+    const void *k;
+    size_t n;
+    int64_t kwm;
+    CHECK(watermark_partition_holder(w, 0, &k, &n, &kwm));
+    CHECK(n == 1 && !memcmp(k, "b", 1) && kwm == 2900);
+    /* b catches up; a holds p0; c holds the query */
+    watermark_observe_key(w, 0, "b", 1, 6000, 500);
+    CHECK_EQ_INT(watermark_advance(w, 500), 3900);
+    CHECK_EQ_INT(watermark_partition(w, 0), 4900);
+    /* a and z go quiet: at 1010 they are idle (last data at 10), b holds */
+    watermark_observe_key(w, 1, "c", 1, 9000, 1005);
+    CHECK_EQ_INT(watermark_advance(w, 1010), 5900);
+    CHECK(watermark_partition_holder(w, 0, &k, &n, &kwm));
+    CHECK(!memcmp(k, "b", 1));
+    /* a new key with old data does not pull the floor back */
+    watermark_observe_key(w, 0, "old", 3, 100, 1020);
+    CHECK_EQ_INT(watermark_advance(w, 1020), 5900);
+    CHECK_EQ_INT(watermark_partition(w, 0), 5900);
+    CHECK(watermark_partition_holder(w, 0, &k, &n, &kwm));
+    CHECK(n == 3 && kwm == 0);
+    CHECK_EQ_INT(watermark_observe_key(w, 2, "x", 1, 1, 1), ERR_RANGE);
+    watermark_destroy(w);
+    /* off: observe_key is a plain observe */
+    watermark_create(1, 0, 0, 0, &w);
+    watermark_observe_key(w, 0, "a", 1, 10, 1);
+    watermark_observe_key(w, 0, "b", 1, 50, 1);
+    CHECK_EQ_INT(watermark_advance(w, 1), 50);
+    CHECK(!watermark_partition_holder(w, 0, &k, &n, &kwm));
+    watermark_destroy(w);
+}
+
 int main(void)
 {
     RUN(min_over_partitions);
     RUN(idle_partition_stops_holding_back);
     RUN(idleness_disabled);
     RUN(idle_clock_starts_at_first_use);
+    RUN(per_key_floor);
     return harness_summary("test_watermark");
 }

@@ -613,6 +613,86 @@ TEST(shared_count_with_nulls_and_merging)
     window_agg_destroy(wa);
 }
 
+/* Per-key watermarks: each key's windows fire on its own watermark (its
+ * newest event time minus the delay, 1 s here); a key whose clock is ahead
+ * makes no other key's row late; the operator's watermark (the floor)
+ * still fires and purges everything, without a second row; a row is late
+ * against its own key's watermark, record by record within a batch. With
+ * allowed lateness a key's fired window takes rows within it. */
+TEST(per_key_watermarks)
+{
+    reset_out();
+    struct window_agg *wa = make(WINDOW_HOP, 10, 5, 0, EMIT_FINAL);
+    CHECK_EQ_INT(window_agg_set_per_key(wa, 1000), 0);
+    struct in_row r1[] = {{"a", 1, 1, 0}, {"z", 100, 3600, 0}, {"b", 2, 2, 0}};
+    feed(wa, r1, 3);
+    CHECK_EQ_INT(nout, 0);
+    /* z at 3611: its watermark 3610 passes [3595,3605) and [3600,3610) */
+    struct in_row r2[] = {{"z", 101, 3611, 0}, {"a", 3, 7, 0}};
+    feed(wa, r2, 2);
+    window_agg_flush(wa);
+    /* and a's row at 7 (a's watermark 6) fires a's [-5,5); not late */
+    CHECK_EQ_INT(nout, 3);
+    CHECK(has_row("z|3595|3605|1|100"));
+    CHECK(has_row("z|3600|3610|1|100"));
+    CHECK(has_row("a|-5|5|1|1"));
+    CHECK_EQ_INT(nlate, 0);
+    /* a at 12 then a at 4 in one batch: a's watermark 11 fires a's
+     * [0,10); the row at 4 came after the row at 12: late */
+    struct in_row r3[] = {{"a", 12, 12, 0}, {"a", 4, 4, 1}};
+    feed(wa, r3, 2);
+    window_agg_flush(wa);
+    CHECK(has_row("a|0|10|2|4"));
+    CHECK_EQ_INT(nlate, 1);
+    CHECK_EQ_INT(late_rows[0], 4);
+    CHECK_EQ_INT(window_agg_late_count(wa, 1), 1);
+    int before = nout;
+    /* the floor reaches 20: b's windows fire, a's and z's fired ones are
+     * purged without a second row */
+    advance(wa, 20);
+    CHECK(has_row("b|-5|5|1|2"));
+    CHECK(has_row("b|0|10|1|2"));
+    CHECK(has_row("a|5|15|2|15"));
+    CHECK(has_row("a|10|20|1|12"));
+    CHECK_EQ_INT(nout, before + 4);
+    struct window_agg_stats st;
+    window_agg_stats(wa, &st);
+    CHECK_EQ_INT(st.windows_fired_by_key, 4);
+    CHECK_EQ_INT(st.rows_late, 1);
+    advance(wa, 4000);
+    CHECK(has_row("z|3605|3615|1|101"));
+    CHECK(has_row("z|3610|3620|1|101"));
+    window_agg_stats(wa, &st);
+    CHECK_EQ_INT(st.groups_live, 0);
+    CHECK_EQ_INT(st.windows_fired, st.rows_emitted);
+    window_agg_destroy(wa);
+
+    /* refused: sessions, plain GROUP BY */
+    wa = make(WINDOW_SESSION, 10, 0, 0, EMIT_FINAL);
+    CHECK_EQ_INT(window_agg_set_per_key(wa, 0), ERR_INVALID);
+    window_agg_destroy(wa);
+
+    /* allowed lateness 5 s: a's [0,10) fires at a's watermark 10, takes a
+     * row within the lateness (an updated final row), then is late */
+    reset_out();
+    wa = make(WINDOW_TUMBLE, 10, 0, 5, EMIT_FINAL);
+    CHECK_EQ_INT(window_agg_set_per_key(wa, 0), 0);
+    struct in_row r4[] = {{"a", 1, 1, 0}, {"a", 2, 10, 0}};
+    feed(wa, r4, 2);
+    window_agg_flush(wa);
+    CHECK_EQ_INT(nout, 1);
+    CHECK(has_row("a|0|10|1|1"));
+    struct in_row r5[] = {{"a", 5, 8, 0}};
+    feed(wa, r5, 1);
+    window_agg_flush(wa);
+    CHECK_EQ_INT(nout, 2);
+    CHECK(strcmp(out_rows[1], "a|0|10|2|6") == 0);
+    struct in_row r6[] = {{"a", 9, 20, 0}, {"a", 7, 9, 0}};
+    feed(wa, r6, 2);
+    CHECK_EQ_INT(nlate, 1);
+    window_agg_destroy(wa);
+}
+
 int main(void)
 {
     schema_init(&in_schema);
@@ -620,6 +700,7 @@ int main(void)
     schema_add(&in_schema, "v", SCHEMA_DOUBLE, true, NULL);
     RUN(assigners);
     RUN(tumble_in_order_and_out_of_order);
+    RUN(per_key_watermarks);
     RUN(late_within_lateness_reemits);
     RUN(late_beyond_zero_lateness);
     RUN(emit_changes);

@@ -17,7 +17,7 @@ BUILD   ?= build/san
 endif
 
 PKGS    := zlib liblz4 libzstd snappy rdkafka libedit openssl \
-           libmosquitto libcurl libpq
+           libmosquitto libcurl libpq libprotobuf-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -38,7 +38,7 @@ endif
 
 # -fPIC -fvisibility=hidden: every object also goes into librill.so, which
 # exports only what include/rill.h marks RILL_API.
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) -Isrc -Iinclude \
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) -Isrc -I$(BUILD)/gen -Iinclude \
               -fPIC -fvisibility=hidden -MMD -MP \
               $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL := $(LDSAN) -pthread $(PKG_LIBS) -lm $(LDFLAGS) $(LDLIBS)
@@ -56,7 +56,11 @@ BENCH_SRC:= $(wildcard bench/*.c)
 BENCH_BIN:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%_replay,$(FUZZ_SRC))
-LIB_OBJ  := $(foreach l,$(LAYERS),$(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$(l))))
+# Code protoc-c generates (libprotobuf-c), part of the row layer:
+# $(BUILD)/gen/row/<name>.pb-c.[ch] from src/row/<name>.proto.
+GEN_PB   := $(BUILD)/gen/row/sparkplug_b.pb-c
+LIB_OBJ  := $(foreach l,$(LAYERS),$(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$(l)))) \
+            $(GEN_PB).o
 
 .SECONDARY:
 
@@ -87,6 +91,16 @@ $(call layer_lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(call layer_src,$(1)))
 	$(Q)ar rcs $$@ $$^
 endef
 $(foreach l,$(LAYERS),$(eval $(call layer_rule,$(l))))
+$(GEN_PB).c: src/row/sparkplug_b.proto
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  PROTO $<")
+	$(Q)protoc-c --c_out=$(dir $@) --proto_path=src/row $<
+$(GEN_PB).h: $(GEN_PB).c
+$(GEN_PB).o: $(GEN_PB).c Makefile
+	@$(if $(Q),echo "  CC    $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+$(call layer_lib,row): $(GEN_PB).o
+$(BUILD)/src/row/sparkplug.o: $(GEN_PB).h
 $(ALL_LIBS): $(BUILD)/empty.o
 $(BUILD)/empty.o:
 	@mkdir -p $(dir $@)

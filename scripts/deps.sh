@@ -10,7 +10,7 @@ PKGS=(
   kcat python3 python3-kafka python3-confluent-kafka python3-paho-mqtt
   sqlite3 redis-server mosquitto mosquitto-clients
   postgresql libpq-dev procps libedit-dev libssl-dev openssl
-  libmosquitto-dev libcurl4-openssl-dev
+  libmosquitto-dev libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler
   golang-go golang-github-shopify-sarama-dev
   prometheus chromium
 )

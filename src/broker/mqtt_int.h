@@ -85,7 +85,9 @@ struct mqtt_group {
     struct mqtt_sub **members;
     size_t nmembers, cap, rr;
     bool dirty;
+    bool wal_listed; /* in the server's wal_groups: save before sending */
     int64_t saved_ms;
+    struct buf pending; /* "inf" lines read at start, for the sessions */
 };
 
 enum { INF_FREE, INF_PUBLISHED, INF_RELEASED };
@@ -214,6 +216,10 @@ struct mqtt_server {
      * (mqtt_deliver's end). */
     struct mqtt_session **wal_sessions;
     size_t nwal, wal_cap;
+    /* Shared groups whose file must be saved first (QoS 2 deliveries and
+     * PUBRECs of persistent members through them). */
+    struct mqtt_group **wal_groups;
+    size_t nwalg, walg_cap;
 };
 
 /* mqtt_server.c */

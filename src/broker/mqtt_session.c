@@ -35,6 +35,9 @@
 #include "log/partition.h"
 
 #define READ_CHUNK (256u * 1024)
+/* Client ids in a group file's lines: at most this many bytes (a
+ * persistent session's file name, its hex, is at most 255). */
+#define CID_MAX 255
 /* A save is a write + fsync + rename + directory fsync on the loop thread:
  * moving positions are saved at most this often per session, and at most
  * SAVES_PER_TICK sessions or groups per second (subscription changes and
@@ -222,18 +225,28 @@ static uint16_t next_pid(struct mqtt_session *ss)
 
 /* Forgets in-flight deliveries made through rd (unsubscribe, a shared
  * member going offline), or every unacknowledged one (rd NULL), rewinding
- * cursors so they are delivered again (to the others, for a group). */
-static void ring_rewind(struct mqtt_session *ss, struct mqtt_reader *only)
+ * cursors so they are delivered again (to the others, for a group).
+ * For a shared group, QoS 2 deliveries are never handed to another
+ * member (MQTT 5 4.8.2): with keep_qos2 they stay in flight for the
+ * member's return (an offline persistent member), else they are dropped
+ * (the member's subscription or session ended). */
+static void ring_rewind(struct mqtt_session *ss, struct mqtt_reader *only,
+                        bool keep_qos2)
 {
     for (size_t i = 0; i < ss->ring_len; i++) {
         struct mqtt_inflight *e = ring_at(ss, i);
         if (e->state == INF_FREE || (only && e->rd != only))
             continue;
+        bool shared_qos2 = e->qos == 2 && e->rd && e->rd->group;
+        if (shared_qos2 && keep_qos2)
+            continue;
         if (!only && e->state == INF_RELEASED)
             continue; /* received: its PUBREL is resent instead */
-        if (e->rd && e->cur < e->rd->ncur &&
-            e->offset < e->rd->curs[e->cur].next)
+        if (!shared_qos2 && e->state == INF_PUBLISHED && e->rd &&
+            e->cur < e->rd->ncur && e->offset < e->rd->curs[e->cur].next)
             e->rd->curs[e->cur].next = e->offset;
+        if (e->rd && e->rd->group)
+            e->rd->group->dirty = true;
         e->state = INF_FREE;
         ss->ninflight--;
     }
@@ -298,7 +311,7 @@ static void group_remove_member(struct mqtt_server *s, struct mqtt_sub *sub);
 static void sub_free(struct mqtt_server *s, struct mqtt_sub *sub)
 {
     struct mqtt_session *ss = sub->sess;
-    ring_rewind(ss, sub->reader);
+    ring_rewind(ss, sub->reader, false);
     if (sub->group) {
         group_remove_member(s, sub);
     } else {
@@ -426,10 +439,11 @@ void mqtt_session_detach(struct mqtt_session *ss)
         mqtt_session_destroy(ss);
         return;
     }
-    /* Offline: shared-group deliveries in flight go to other members. */
+    /* Offline: shared-group QoS 1 deliveries in flight go to other
+     * members; QoS 2 ones wait for this member (MQTT 5 4.8.2). */
     for (struct mqtt_sub *sub = ss->subs; sub; sub = sub->next)
         if (sub->group)
-            ring_rewind(ss, sub->reader);
+            ring_rewind(ss, sub->reader, true);
     mqtt_session_save(ss);
     mqtt_kick(ss->s);
 }
@@ -453,6 +467,7 @@ static struct mqtt_group *group_get(struct mqtt_server *s, struct slice group,
         return g;
     g = mem_calloc(1, sizeof(*g));
     g->key = mem_strdup(key);
+    buf_init(&g->pending);
     reader_init(s, &g->reader_storage, filter);
     g->reader_storage.group = g;
     resolve(s, &g->reader_storage, at_end);
@@ -468,7 +483,11 @@ static void group_free(struct mqtt_server *s, struct mqtt_group *g)
         (void)os_unlink(path);
         mem_free(path);
     }
+    for (size_t i = 0; g->wal_listed && i < s->nwalg; i++)
+        if (s->wal_groups[i] == g)
+            s->wal_groups[i] = s->wal_groups[--s->nwalg];
     reader_fini(s, &g->reader_storage);
+    buf_fini(&g->pending);
     mem_free(g->members);
     mem_free(g->key);
     mem_free(g);
@@ -664,6 +683,30 @@ static void headers_to_props(struct mqtt_server *s, const struct record *rec)
     }
 }
 
+static void wal_list(struct mqtt_server *s, struct mqtt_session *ss,
+                     struct mqtt_reader *rd)
+{
+    if (!ss->wal_listed) {
+        if (s->nwal == s->wal_cap) {
+            s->wal_cap = s->wal_cap ? 2 * s->wal_cap : 16;
+            s->wal_sessions = mem_realloc(
+                s->wal_sessions, s->wal_cap * sizeof(*s->wal_sessions));
+        }
+        s->wal_sessions[s->nwal++] = ss;
+        ss->wal_listed = true;
+    }
+    struct mqtt_group *g = rd ? rd->group : NULL;
+    if (g && !g->wal_listed) {
+        if (s->nwalg == s->walg_cap) {
+            s->walg_cap = s->walg_cap ? 2 * s->walg_cap : 16;
+            s->wal_groups = mem_realloc(s->wal_groups,
+                                        s->walg_cap * sizeof(*s->wal_groups));
+        }
+        s->wal_groups[s->nwalg++] = g;
+        g->wal_listed = true;
+    }
+}
+
 static void send_publish(struct mqtt_server *s, struct mqtt_session *ss,
                          uint8_t qos, struct mqtt_publish_out *po,
                          struct mqtt_reader *rd, uint32_t cur, int64_t offset)
@@ -686,19 +729,12 @@ static void send_publish(struct mqtt_server *s, struct mqtt_session *ss,
     }
     mqtt_publish_encode(&s->pkt, mc->version, po);
     if (qos == 2 && ss->persistent) {
-        /* Sent once the session file holds it (mqtt_deliver's end): a
-         * restart then resends it with its packet id, never as new. */
+        /* Sent once the session file (for a shared group: the group's
+         * file) holds it (mqtt_deliver's end): a restart then resends it
+         * with its packet id, never as new. */
         buf_put(&ss->wal, s->pkt.data, s->pkt.len);
         buf_reset(&s->pkt);
-        if (!ss->wal_listed) {
-            if (s->nwal == s->wal_cap) {
-                s->wal_cap = s->wal_cap ? 2 * s->wal_cap : 16;
-                s->wal_sessions = mem_realloc(
-                    s->wal_sessions, s->wal_cap * sizeof(*s->wal_sessions));
-            }
-            s->wal_sessions[s->nwal++] = ss;
-            ss->wal_listed = true;
-        }
+        wal_list(s, ss, rd);
     } else {
         mqtt_send(mc, &s->pkt);
     }
@@ -807,6 +843,8 @@ static bool deliver_cursor(struct mqtt_server *s, struct mqtt_reader *rd,
     }
 }
 
+static void group_save(struct mqtt_server *s, struct mqtt_group *g);
+
 void mqtt_deliver(struct mqtt_server *s)
 {
     if (s->stopping)
@@ -816,6 +854,11 @@ void mqtt_deliver(struct mqtt_server *s)
         for (uint32_t ci = 0; ci < rd->ncur; ci++)
             if (!deliver_cursor(s, rd, ci, &blocked))
                 break;
+    for (size_t i = 0; i < s->nwalg; i++) {
+        group_save(s, s->wal_groups[i]);
+        s->wal_groups[i]->wal_listed = false;
+    }
+    s->nwalg = 0;
     for (size_t i = 0; i < s->nwal; i++) {
         struct mqtt_session *ss = s->wal_sessions[i];
         mqtt_session_save(ss);
@@ -842,7 +885,20 @@ void mqtt_session_ack(struct mqtt_session *ss, uint8_t type, uint16_t pid)
                    e->state == INF_PUBLISHED) {
             e->state = INF_RELEASED;
             mqtt_ack_encode(&s->pkt, ss->conn->version, MQTT_PUBREL, pid, 0);
-            mqtt_send(ss->conn, &s->pkt);
+            if (ss->persistent) {
+                /* Once a PUBREL left, the PUBLISH must never go again
+                 * (the receiver forgets the id at PUBREL): the state is
+                 * saved first, with the round's others (mqtt_deliver). */
+                buf_put(&ss->wal, s->pkt.data, s->pkt.len);
+                buf_reset(&s->pkt);
+                ss->dirty = true;
+                if (e->rd && e->rd->group)
+                    e->rd->group->dirty = true;
+                wal_list(s, ss, e->rd);
+                mqtt_kick(s);
+            } else {
+                mqtt_send(ss->conn, &s->pkt);
+            }
             return;
         } else if (type == MQTT_PUBCOMP && e->state == INF_RELEASED) {
             e->state = INF_FREE;
@@ -991,14 +1047,16 @@ void mqtt_retained_fini(struct mqtt_server *s)
 /* --- persistence -----------------------------------------------------------
  */
 
-/* The lowest offset of rd's cursor ci that a session still owes. */
+/* Where a group's cursor ci restarts: its next offset, or the lowest one
+ * in flight to a member whose session does not survive a restart (a
+ * persistent member's deliveries are saved with it, below). */
 static int64_t committed(struct mqtt_reader *rd, uint32_t ci)
 {
     int64_t pos = rd->curs[ci].next;
-    size_t n = rd->sub ? 1 : rd->group->nmembers;
-    for (size_t m = 0; m < n; m++) {
-        struct mqtt_session *ss =
-            rd->sub ? rd->sub->sess : rd->group->members[m]->sess;
+    for (size_t m = 0; m < rd->group->nmembers; m++) {
+        struct mqtt_session *ss = rd->group->members[m]->sess;
+        if (ss->persistent)
+            continue;
         for (size_t i = 0; i < ss->ring_len; i++) {
             struct mqtt_inflight *e = ring_at(ss, i);
             if (e->state == INF_PUBLISHED && e->rd == rd && e->cur == ci &&
@@ -1009,9 +1067,34 @@ static int64_t committed(struct mqtt_reader *rd, uint32_t ci)
     return pos;
 }
 
-/* A group's cursors at their committed positions; a session's at their
- * next offsets, followed by its deliveries in flight through rd (resent
- * with their packet ids after a restart). */
+/* "inf" lines of ss's deliveries in flight through rd; with cid, the
+ * session's client id first (a group's file). */
+static void put_inflight(struct buf *b, struct mqtt_reader *rd,
+                         struct mqtt_session *ss, bool cid)
+{
+    char *ch = NULL;
+    for (size_t i = 0; i < ss->ring_len; i++) {
+        struct mqtt_inflight *e = ring_at(ss, i);
+        if (e->state == INF_FREE || e->rd != rd || e->cur >= rd->ncur)
+            continue;
+        if (cid && !ch) {
+            size_t n = strlen(ss->client_id);
+            ch = mem_alloc(2 * n + 1);
+            hex(ch, ss->client_id, n);
+        }
+        char th[2 * LOGDIR_TOPIC_NAME_MAX + 1];
+        hex(th, rd->curs[e->cur].topic, strlen(rd->curs[e->cur].topic));
+        buf_printf(b, "inf %s%s%u %u %u %s %d %lld\n", ch ? ch : "",
+                   ch ? " " : "", e->pid, e->qos, e->state, th,
+                   rd->curs[e->cur].partition, (long long)e->offset);
+    }
+    mem_free(ch);
+}
+
+/* A group's cursors (committed(), above) and its persistent members'
+ * deliveries in flight; a session's cursors at their next offsets and
+ * its deliveries in flight through rd (resent with their packet ids
+ * after a restart). */
 static void put_cursors(struct buf *b, struct mqtt_reader *rd,
                         struct mqtt_session *ss)
 {
@@ -1021,15 +1104,13 @@ static void put_cursors(struct buf *b, struct mqtt_reader *rd,
         buf_printf(b, "cur %s %d %lld\n", th, rd->curs[i].partition,
                    (long long)(ss ? rd->curs[i].next : committed(rd, i)));
     }
-    for (size_t i = 0; ss && i < ss->ring_len; i++) {
-        struct mqtt_inflight *e = ring_at(ss, i);
-        if (e->state == INF_FREE || e->rd != rd || e->cur >= rd->ncur)
-            continue;
-        char th[2 * LOGDIR_TOPIC_NAME_MAX + 1];
-        hex(th, rd->curs[e->cur].topic, strlen(rd->curs[e->cur].topic));
-        buf_printf(b, "inf %u %u %u %s %d %lld\n", e->pid, e->qos, e->state, th,
-                   rd->curs[e->cur].partition, (long long)e->offset);
+    if (ss) {
+        put_inflight(b, rd, ss, false);
+        return;
     }
+    for (size_t m = 0; m < rd->group->nmembers; m++)
+        if (rd->group->members[m]->sess->persistent)
+            put_inflight(b, rd, rd->group->members[m]->sess, true);
 }
 
 static void write_file(struct mqtt_server *s, const char *kind,
@@ -1207,6 +1288,9 @@ static void load_dir(struct mqtt_server *s, const char *kind)
                 load_cursor(s, rd, line);
             } else if (ss && strncmp(line, "inf ", 4) == 0) {
                 load_inflight(ss, rd, line);
+            } else if (groups && rd && strncmp(line, "inf ", 4) == 0) {
+                buf_put_str(&rd->group->pending, line); /* for the */
+                buf_put_u8(&rd->group->pending, '\n');  /* sessions */
             } else if (ss && sscanf(line, "rec %u", &a) == 1 && a > 0 &&
                        a < 65536) {
                 if (!ss->qos2_in)
@@ -1225,10 +1309,60 @@ static void load_dir(struct mqtt_server *s, const char *kind)
     closedir(d);
 }
 
+/* A group's "inf <hex client id> ..." lines, once the sessions are
+ * loaded: each goes back into its member's ring (resent with its packet
+ * id when the member returns). A member that is gone: a QoS 1 delivery
+ * goes to the others, a QoS 2 one is dropped (MQTT 5 4.8.2). */
+static void group_restore_inflight(struct mqtt_server *s, struct mqtt_group *g)
+{
+    struct mqtt_reader *rd = &g->reader_storage;
+    buf_put_u8(&g->pending, 0);
+    char *text = (char *)g->pending.data, *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char ch[2 * CID_MAX + 2];
+        int skip = 0;
+        if (sscanf(line, "inf %511s %n", ch, &skip) != 1 || !skip ||
+            strlen(ch) % 2)
+            continue;
+        char cid[CID_MAX + 1];
+        size_t cl = unhex(cid, ch);
+        struct mqtt_session *ss = hashmap_get(&s->sessions, cid, cl);
+        struct mqtt_sub *sub = ss ? ss->subs : NULL;
+        while (sub && sub->group != g)
+            sub = sub->next;
+        char rest[1200];
+        snprintf(rest, sizeof rest, "inf %s", line + skip);
+        if (sub) {
+            load_inflight(ss, rd, rest);
+            continue;
+        }
+        unsigned pid, qos, state;
+        char th[2 * LOGDIR_TOPIC_NAME_MAX + 2];
+        int part;
+        long long off;
+        if (sscanf(rest, "inf %u %u %u %499s %d %lld", &pid, &qos, &state, th,
+                   &part, &off) != 6 ||
+            qos != 1 || state != INF_PUBLISHED ||
+            strlen(th) > 2 * LOGDIR_TOPIC_NAME_MAX)
+            continue;
+        char name[LOGDIR_TOPIC_NAME_MAX + 2];
+        unhex(name, th);
+        struct mqtt_cursor *c = cursor_find(rd, name, part);
+        if (c && off >= 0 && off < c->next)
+            c->next = off;
+    }
+    buf_fini(&g->pending);
+    buf_init(&g->pending);
+}
+
 void mqtt_sessions_load(struct mqtt_server *s)
 {
     load_dir(s, "groups");
     load_dir(s, "sessions");
+    struct hashmap_entry *ge;
+    for (size_t it = 0; hashmap_next(&s->groups, &it, &ge);)
+        group_restore_inflight(s, ge->value);
     /* Groups whose members are all gone. */
     struct hashmap_entry *he;
     bool again = true;
@@ -1293,6 +1427,9 @@ void mqtt_sessions_fini(struct mqtt_server *s)
     mem_free(s->wal_sessions);
     s->wal_sessions = NULL;
     s->nwal = s->wal_cap = 0;
+    mem_free(s->wal_groups);
+    s->wal_groups = NULL;
+    s->nwalg = s->walg_cap = 0;
     struct hashmap_entry *he;
     for (size_t it = 0; hashmap_next(&s->groups, &it, &he);) {
         struct mqtt_group *g = he->value;

@@ -69,6 +69,21 @@ struct connector_kind {
      * crash had already appended (counted from the end offsets: exact
      * while the connector is the topic's only writer). */
     int (*poll)(void *state, int64_t now_ms);
+    /* Exactly-once sinks, reserved for the runtime's checkpoints (issues
+     * 7 and 10), NULL in every kind today (the driver delivers at least
+     * once from committed offsets; the file sink cuts a replay, the
+     * PostgreSQL sink upserts it). The plan: at a checkpoint barrier the
+     * driver calls pre_commit with the checkpoint id once the batches
+     * before the barrier are written: the kind makes them recoverable
+     * but invisible (a PostgreSQL PREPARE TRANSACTION named after the
+     * id, a file kept under a temporary name), and its checkpoint line
+     * records that; commit, once the checkpoint is complete everywhere,
+     * makes them visible (COMMIT PREPARED, a rename); abort drops them.
+     * After a crash the driver commits or aborts what the last
+     * checkpoint says. A kind without them stays at least once. */
+    int (*pre_commit)(void *state, uint64_t checkpoint_id);
+    int (*commit)(void *state, uint64_t checkpoint_id);
+    void (*abort)(void *state, uint64_t checkpoint_id);
 };
 
 extern const struct connector_kind connector_kind_file;

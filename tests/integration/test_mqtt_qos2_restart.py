@@ -7,7 +7,12 @@ decides when each acknowledgement goes):
   message with id 7 is stored (the id was freed durably);
 - outbound: a QoS 2 delivery left without PUBREC is resent after a kill -9
   with the same packet id and DUP, never as a new message; after its
-  PUBREC the PUBREL comes, and after PUBCOMP nothing more.
+  PUBREC the PUBREL comes, and after PUBCOMP nothing more;
+- shared subscriptions ($share/g/...), two persistent members at QoS 2:
+  after a kill -9 each member gets its own unacknowledged delivery again
+  (same packet id, DUP) and the PUBREL of what it received; nothing is
+  delivered as new twice, nothing is handed to the other member, and the
+  group goes on with the next message.
 """
 import os
 import socket
@@ -126,6 +131,81 @@ def main():
         extra = read_packets(sub, 1, timeout=2)
         check(extra == [], "nothing delivered again after PUBCOMP: %s" % extra)
         sub.close()
+
+        # ---- shared subscription, two persistent members
+        members = {}
+        for cid in ("member-1", "member-2"):
+            m, _ = connect(srv.mqtt_port, cid)
+            m.sendall(packet(0x82, struct.pack(">H", 1) +
+                             enc_str("$share/g/sh/#") + b"\x02"))
+            (first, body), = read_packets(m, 1)
+            check(first == 0x90 and body[2] == 2, "%s: SUBACK QoS 2" % cid)
+            members[cid] = m
+        pub, _ = connect(srv.mqtt_port, "dev-3")
+        for i in range(4):
+            pub.sendall(packet(0x32, enc_str("sh/%d" % i) +
+                               struct.pack(">H", 10 + i) + b"s%d" % i))
+            read_packets(pub, 1)
+        pub.close()
+        got = {}
+        for cid, m in members.items():
+            got[cid] = [parse_publish(*p) for p in read_packets(m, 2, timeout=5)]
+        seen = sorted(x[3] for v in got.values() for x in v)
+        check(seen == [b"s0", b"s1", b"s2", b"s3"] and
+              all(len(v) == 2 for v in got.values()),
+              "the group spread 4 messages over its 2 members: %s" % got)
+        # Per member: the first left without PUBREC, the second PUBREC'd
+        # (its PUBREL came); member-2 also completes its second.
+        for cid, m in members.items():
+            _, pid_b, _, _ = got[cid][1]
+            m.sendall(ack(0x50, pid_b))
+            (first, body), = read_packets(m, 1)
+            check(first == 0x62 and struct.unpack(">H", body[:2])[0] == pid_b,
+                  "%s: PUBREL after PUBREC" % cid)
+            if cid == "member-2":
+                m.sendall(ack(0x70, pid_b))
+        time.sleep(0.3)
+        srv.kill()
+        for m in members.values():
+            m.close()
+        srv.start()
+        for cid in ("member-1", "member-2"):
+            m, present = connect(srv.mqtt_port, cid)
+            check(present == 1, "%s: the session survived" % cid)
+            members[cid] = m
+            pkts = read_packets(m, 3, timeout=3)
+            pubs = [parse_publish(*p) for p in pkts if p[0] >> 4 == 3]
+            rels = [struct.unpack(">H", p[1][:2])[0] for p in pkts
+                    if p[0] == 0x62]
+            (_, pid_a, _, pay_a), (_, pid_b, _, _) = got[cid]
+            check(len(pubs) == 1 and pubs[0][1] == pid_a and pubs[0][2] and
+                  pubs[0][3] == pay_a,
+                  "%s: its unacknowledged delivery again, same id %d, DUP "
+                  "(%s)" % (cid, pid_a, pubs))
+            if cid == "member-1":
+                check(rels == [pid_b], "member-1: PUBREL for what it "
+                      "received (%s)" % rels)
+            else:
+                check(rels in ([], [pid_b]), "member-2: at most a PUBREL "
+                      "for the completed one (%s)" % rels)
+            m.sendall(ack(0x50, pid_a))
+            for p in read_packets(m, 2, timeout=2):
+                if p[0] == 0x62:
+                    m.sendall(ack(0x70, struct.unpack(">H", p[1][:2])[0]))
+            for r in rels:
+                m.sendall(ack(0x70, r))
+        pub, _ = connect(srv.mqtt_port, "dev-3")
+        pub.sendall(packet(0x32, enc_str("sh/4") + struct.pack(">H", 20) +
+                           b"s4"))
+        read_packets(pub, 1)
+        pub.close()
+        later = []
+        for m in members.values():
+            later += [parse_publish(*p) for p in read_packets(m, 1, timeout=2)]
+        check([(x[3], x[2]) for x in later] == [(b"s4", False)],
+              "the next message goes to one member, as new: %s" % later)
+        for m in members.values():
+            m.close()
     finally:
         print(srv.output()[-1500:])
         srv.stop()

@@ -346,6 +346,12 @@ static void info_json(const struct query_info *qi, struct buf *out)
         stage_rate(qi, 1, out);
     }
     buf_printf(out, "],\"tasks\":%d", qi->n0 + qi->n1);
+    if (qi->ckpt_tasks)
+        buf_printf(
+            out,
+            ",\"checkpoint_tasks\":%d,\"checkpoint_duration_us\":%" PRId64
+            ",\"checkpoint_bytes\":%" PRId64,
+            qi->ckpt_tasks, qi->ckpt_us_max, qi->ckpt_bytes);
     if (qi->watermark == INT64_MIN) {
         buf_printf(out, ",\"watermark\":null,\"watermark_iso\":null,"
                         "\"watermark_lag_ms\":null");

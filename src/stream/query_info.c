@@ -321,6 +321,12 @@ int query_runtime_info(struct query_runtime *rt, const char *id,
         out->dead_letters += atomic_load(&p->dead);
         out->dlq_errors += atomic_load(&p->dlq_errors);
         out->records_skipped += atomic_load(&p->skipped);
+        if (atomic_load(&p->ckpt_at) > 0) {
+            int64_t us = atomic_load(&p->ckpt_us);
+            out->ckpt_tasks++;
+            out->ckpt_us_max = us > out->ckpt_us_max ? us : out->ckpt_us_max;
+            out->ckpt_bytes += atomic_load(&p->ckpt_bytes);
+        }
         out->write_errors += atomic_load(&p->write_errors);
         out->muted += atomic_load(&p->muted);
         out->late_rows += atomic_load(&p->late);

@@ -267,6 +267,10 @@ struct query_info {
                                  before the query read them */
     uint64_t corrupt_batches, write_errors, muted, windows_fired;
     int64_t lag[2]; /* records not yet read: input, repartition topic */
+    /* exactly-once checkpoints (checkpoint.c): how many tasks took one,
+     * the longest of their last ones (us) and their bytes summed */
+    int ckpt_tasks;
+    int64_t ckpt_us_max, ckpt_bytes;
     /* Rates, computed by the runtime: the counters are sampled once a
      * second; a rate is the difference between the newest sample and the
      * one about 5 s before it (rate_span_ms apart), per second. False

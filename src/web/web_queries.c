@@ -193,6 +193,12 @@ static const struct family families[] = {
      "Failed appends to the query's outputs."},
     {"corrupt_batches", "rill_query_corrupt_batches_total", "counter",
      "Input record batches that failed to decode."},
+    {"checkpoint_duration_us", "rill_query_checkpoint_duration_seconds",
+     "gauge",
+     "The longest of the tasks' last exactly-once checkpoints "
+     "(docs/checkpoints.md)."},
+    {"checkpoint_bytes", "rill_query_checkpoint_bytes", "gauge",
+     "Bytes of the tasks' last checkpoints together."},
 };
 
 struct prom {
@@ -296,7 +302,12 @@ static void prom_one(void *arg, const char *obj)
     long long v, wm;
     switch (p->pass) {
     case 0:
-        if (num_field(obj, p->f->key, &v))
+        if (!num_field(obj, p->f->key, &v))
+            break;
+        if (strstr(p->f->key, "_us")) /* microseconds, exposed in seconds */
+            buf_printf(p->out, "%s{query=\"%s\"} %.6f\n", p->f->name, id,
+                       (double)v / 1e6);
+        else
             buf_printf(p->out, "%s{query=\"%s\"} %lld\n", p->f->name, id, v);
         break;
     case 1: {

@@ -164,6 +164,10 @@ def main():
               'rill_query_late_rows_partition_total{query="q_1",partition="0"} 1' in m and
               'rill_query_lag_records{query="q_1",stage="repartition"} 0' in m,
               "per-operator metrics:\n%s" % "\n".join(l for l in m.splitlines() if "q_1" in l))
+        check(re.search(r'rill_query_checkpoint_duration_seconds\{query="q_1"\} 0\.0*[1-9]', m) and
+              re.search(r'rill_query_checkpoint_bytes\{query="q_1"\} [1-9]', m),
+              "checkpoint duration and size (exactly-once):\n%s" %
+              "\n".join(l for l in m.splitlines() if "checkpoint" in l))
         p = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, timeout=30)
         check(p.returncode == 0, "promtool check metrics: %s" % (p.stdout + p.stderr).decode()[-2000:])
 
